@@ -1,0 +1,291 @@
+"""Module-level OpenSSL callbacks (trampolines) and their installation.
+
+Theory of operation
+-------------------
+cffi's advice is to create every ``ffi.callback`` once, at module level, and to find the Python
+object a call belongs to from the C arguments.  Every callback here receives an ``SSL*`` (or an
+``X509_STORE_CTX*`` from which the ``SSL*`` is found); :data:`ENGINES` maps the SSL's address to its
+:class:`~nodetls._engine.engine.TLSEngine`, and the trampoline calls one ``_cb_*`` method on it.
+
+No Python exception may unwind through C.  Each trampoline body runs under ``try/except
+BaseException``: the exception is stored on the engine (``engine._exc``) and the callback returns
+the failure value documented for that callback (comments below).  The engine re-raises the stored
+exception after the OpenSSL call returns, before it interprets ``SSL_get_error``.  cffi's
+``error=``/``onerror=`` arguments are the safety net for an exception raised before the ``try``
+runs (a signal): the same failure value is returned and the exception is recorded.
+
+Callbacks that live on an ``SSL_CTX`` are installed lazily, once per context and kind, by
+:func:`enable`; they cost nothing until a connection needs them.  Per-connection callbacks (verify,
+PSK, info, msg) are set on the ``SSL*`` by the engine.
+"""
+
+from __future__ import annotations
+
+import sys
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from .._openssl import constants as C
+from .._openssl import ffi, lib
+
+if TYPE_CHECKING:
+    from .engine import TLSEngine
+
+# SSL address -> engine.  Weak, so a forgotten engine can still be collected (its __del__ frees).
+ENGINES: weakref.WeakValueDictionary[int, TLSEngine] = weakref.WeakValueDictionary()
+
+_STORE_CTX_SSL_IDX = lib.SSL_get_ex_data_X509_STORE_CTX_idx()
+
+
+def _engine(ssl: Any) -> TLSEngine | None:
+    return ENGINES.get(int(ffi.cast("uintptr_t", ssl)))
+
+
+def _record(ssl: Any, exc: BaseException) -> None:
+    eng = _engine(ssl)
+    if eng is not None:
+        if eng._exc is None:
+            eng._exc = exc
+    else:  # pragma: no cover - no owner to report to
+        sys.unraisablehook(sys.UnraisableHookArgs(type(exc), exc, exc.__traceback__,
+                                                  "nodetls callback", None))
+
+
+def _onerror_for(index: int) -> Any:
+    """cffi onerror: record the exception on the engine found from argument ``index``."""
+
+    def onerror(exc_type: Any, exc: BaseException, tb: Any) -> None:
+        # Only the frame's locals give us the arguments; fall back to unraisable.
+        frame = tb.tb_frame if tb is not None else None
+        ssl = frame.f_locals.get("ssl") if frame is not None else None
+        if ssl is not None:
+            _record(ssl, exc)
+        return None
+
+    return onerror
+
+
+# ---- verify: int (*)(int preverify_ok, X509_STORE_CTX *) -------------------------------------
+# Return 1 to continue, 0 to fail the handshake (OpenSSL then sends the alert matching the
+# store's error: unknown_ca, certificate_expired, bad_certificate...).
+@ffi.callback("int(int, X509_STORE_CTX *)", error=0, onerror=_onerror_for(0))
+def verify_cb(preverify_ok: int, store: Any) -> int:
+    ssl = lib.X509_STORE_CTX_get_ex_data(store, _STORE_CTX_SSL_IDX)
+    eng = _engine(ssl)
+    if eng is None:
+        return preverify_ok
+    try:
+        return eng._cb_verify(preverify_ok, store)
+    except BaseException as exc:  # noqa: BLE001 - recorded and re-raised after the SSL call
+        eng._exc = eng._exc or exc
+        return 0
+
+
+# ---- client hello: int (*)(SSL *, int *al, void *arg) ----------------------------------------
+# 1 = continue, -1 = RETRY (pause: SSL_ERROR_WANT_CLIENT_HELLO_CB), 0 = fail with alert *al.
+@ffi.callback("int(SSL *, int *, void *)", error=0, onerror=_onerror_for(0))
+def client_hello_cb(ssl: Any, al: Any, arg: Any) -> int:
+    eng = _engine(ssl)
+    if eng is None:
+        return C.SSL_CLIENT_HELLO_SUCCESS
+    try:
+        return eng._cb_client_hello(al)
+    except BaseException as exc:  # noqa: BLE001
+        eng._exc = eng._exc or exc
+        al[0] = 80  # internal_error
+        return C.SSL_CLIENT_HELLO_ERROR
+
+
+# ---- cert: int (*)(SSL *, void *arg) ------------------------------------------------------------
+# 1 = continue, -1 = pause (SSL_ERROR_WANT_X509_LOOKUP), 0 = fail (internal_error alert).
+@ffi.callback("int(SSL *, void *)", error=0, onerror=_onerror_for(0))
+def cert_cb(ssl: Any, arg: Any) -> int:
+    eng = _engine(ssl)
+    if eng is None:
+        return 1
+    try:
+        return eng._cb_cert()
+    except BaseException as exc:  # noqa: BLE001
+        eng._exc = eng._exc or exc
+        return 0
+
+
+# ---- ALPN select (server) ------------------------------------------------------------------------
+# SSL_TLSEXT_ERR_OK with *out set, NOACK to ignore ALPN, ALERT_FATAL for no_application_protocol.
+@ffi.callback(
+    "int(SSL *, const unsigned char **, unsigned char *, const unsigned char *, unsigned int, void *)",
+    error=C.SSL_TLSEXT_ERR_ALERT_FATAL, onerror=_onerror_for(0),
+)
+def alpn_select_cb(ssl: Any, out: Any, outlen: Any, inp: Any, inlen: int, arg: Any) -> int:
+    eng = _engine(ssl)
+    if eng is None:
+        return C.SSL_TLSEXT_ERR_NOACK
+    try:
+        return eng._cb_alpn_select(out, outlen, inp, inlen)
+    except BaseException as exc:  # noqa: BLE001
+        eng._exc = eng._exc or exc
+        return C.SSL_TLSEXT_ERR_ALERT_FATAL
+
+
+# ---- OCSP status (server): int (*)(SSL *, void *) ----------------------------------------------
+# 0 (OK) = a response was set, 3 (NOACK) = staple nothing, 2 (ALERT_FATAL) = fail.
+@ffi.callback("int(SSL *, void *)", error=C.SSL_TLSEXT_ERR_ALERT_FATAL, onerror=_onerror_for(0))
+def status_cb(ssl: Any, arg: Any) -> int:
+    eng = _engine(ssl)
+    if eng is None:
+        return C.SSL_TLSEXT_ERR_NOACK
+    try:
+        return eng._cb_status()
+    except BaseException as exc:  # noqa: BLE001
+        eng._exc = eng._exc or exc
+        return C.SSL_TLSEXT_ERR_ALERT_FATAL
+
+
+# ---- keylog: void (*)(const SSL *, const char *line) -------------------------------------------
+@ffi.callback("void(const SSL *, const char *)", onerror=_onerror_for(0))
+def keylog_cb(ssl: Any, line: Any) -> None:
+    eng = _engine(ssl)
+    if eng is None:
+        return
+    try:
+        eng._cb_keylog(ffi.string(line))
+    except BaseException as exc:  # noqa: BLE001
+        eng._exc = eng._exc or exc
+
+
+# ---- new session: int (*)(SSL *, SSL_SESSION *) -------------------------------------------------
+# Return 0: we never keep OpenSSL's reference (the session is serialised to DER at once).
+@ffi.callback("int(SSL *, SSL_SESSION *)", error=0, onerror=_onerror_for(0))
+def new_session_cb(ssl: Any, sess: Any) -> int:
+    eng = _engine(ssl)
+    if eng is None:
+        return 0
+    try:
+        eng._cb_new_session(sess)
+    except BaseException as exc:  # noqa: BLE001
+        eng._exc = eng._exc or exc
+    return 0
+
+
+# ---- get session (server external cache) ---------------------------------------------------------
+# Return a session with *copy = 0 (OpenSSL takes our only reference) or NULL (full handshake).
+@ffi.callback("SSL_SESSION *(SSL *, const unsigned char *, int, int *)", error=ffi.NULL,
+              onerror=_onerror_for(0))
+def get_session_cb(ssl: Any, sid: Any, sidlen: int, copy: Any) -> Any:
+    eng = _engine(ssl)
+    if eng is None:
+        return ffi.NULL
+    try:
+        return eng._cb_get_session(bytes(ffi.buffer(sid, sidlen)), copy)
+    except BaseException as exc:  # noqa: BLE001
+        eng._exc = eng._exc or exc
+        return ffi.NULL
+
+
+# ---- PSK ------------------------------------------------------------------------------------------
+# Both return the PSK length, 0 = no PSK (unknown_psk_identity / handshake failure).
+@ffi.callback("unsigned int(SSL *, const char *, unsigned char *, unsigned int)", error=0,
+              onerror=_onerror_for(0))
+def psk_server_cb(ssl: Any, identity: Any, psk: Any, max_psk_len: int) -> int:
+    eng = _engine(ssl)
+    if eng is None:
+        return 0
+    try:
+        return eng._cb_psk_server(identity, psk, max_psk_len)
+    except BaseException as exc:  # noqa: BLE001
+        eng._exc = eng._exc or exc
+        return 0
+
+
+@ffi.callback(
+    "unsigned int(SSL *, const char *, char *, unsigned int, unsigned char *, unsigned int)",
+    error=0, onerror=_onerror_for(0),
+)
+def psk_client_cb(ssl: Any, hint: Any, identity: Any, max_id: int, psk: Any, max_psk: int) -> int:
+    eng = _engine(ssl)
+    if eng is None:
+        return 0
+    try:
+        return eng._cb_psk_client(hint, identity, max_id, psk, max_psk)
+    except BaseException as exc:  # noqa: BLE001
+        eng._exc = eng._exc or exc
+        return 0
+
+
+# ---- info: void (*)(const SSL *, int where, int ret) — renegotiation accounting -------------------
+@ffi.callback("void(const SSL *, int, int)", onerror=_onerror_for(0))
+def info_cb(ssl: Any, where: int, ret: int) -> None:
+    if not where & C.SSL_CB_HANDSHAKE_START:
+        return
+    eng = _engine(ssl)
+    if eng is None:
+        return
+    try:
+        eng._cb_handshake_start()
+    except BaseException as exc:  # noqa: BLE001
+        eng._exc = eng._exc or exc
+
+
+# ---- NPN (legacy) -----------------------------------------------------------------------------------
+@ffi.callback("int(SSL *, const unsigned char **, unsigned int *, void *)",
+              error=C.SSL_TLSEXT_ERR_NOACK, onerror=_onerror_for(0))
+def npn_advertise_cb(ssl: Any, out: Any, outlen: Any, arg: Any) -> int:
+    eng = _engine(ssl)
+    if eng is None or not eng._npn_wire:
+        return C.SSL_TLSEXT_ERR_NOACK
+    out[0] = eng._npn_buf
+    outlen[0] = len(eng._npn_wire)
+    return C.SSL_TLSEXT_ERR_OK
+
+
+@ffi.callback(
+    "int(SSL *, unsigned char **, unsigned char *, const unsigned char *, unsigned int, void *)",
+    error=C.SSL_TLSEXT_ERR_NOACK, onerror=_onerror_for(0),
+)
+def npn_select_cb(ssl: Any, out: Any, outlen: Any, inp: Any, inlen: int, arg: Any) -> int:
+    eng = _engine(ssl)
+    if eng is None:
+        return C.SSL_TLSEXT_ERR_NOACK
+    try:
+        return eng._cb_npn_select(out, outlen, inp, inlen)
+    except BaseException as exc:  # noqa: BLE001
+        eng._exc = eng._exc or exc
+        return C.SSL_TLSEXT_ERR_NOACK
+
+
+# ---- installation on contexts -----------------------------------------------------------------------
+
+def enable(context: Any, kind: str) -> None:
+    """Install the ``kind`` callback on ``context``'s SSL_CTX, once per context.
+
+    Kinds: ``client_hello``, ``cert``, ``alpn``, ``status``, ``keylog``, ``session`` (new + get),
+    ``npn``.  The set of installed kinds is kept on the context object itself, so a freed context's
+    reused address can never be mistaken for an installed one.
+    """
+    installed: set[str] | None = getattr(context, "_nodetls_callbacks", None)
+    if installed is None:
+        installed = set()
+        context._nodetls_callbacks = installed
+    if kind in installed:
+        return
+    ctx = context.ctx
+    if kind == "client_hello":
+        lib.SSL_CTX_set_client_hello_cb(ctx, client_hello_cb, ffi.NULL)
+    elif kind == "cert":
+        lib.SSL_CTX_set_cert_cb(ctx, cert_cb, ffi.NULL)
+    elif kind == "alpn":
+        lib.SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, ffi.NULL)
+    elif kind == "status":
+        lib.SSL_CTX_callback_ctrl(ctx, C.SSL_CTRL_SET_TLSEXT_STATUS_REQ_CB,
+                                  ffi.cast("void(*)(void)", status_cb))
+    elif kind == "keylog":
+        lib.SSL_CTX_set_keylog_callback(ctx, keylog_cb)
+    elif kind == "session":
+        lib.SSL_CTX_sess_set_new_cb(ctx, new_session_cb)
+        lib.SSL_CTX_sess_set_get_cb(ctx, get_session_cb)
+    elif kind == "npn":
+        lib.SSL_CTX_set_next_protos_advertised_cb(ctx, npn_advertise_cb, ffi.NULL)
+        lib.SSL_CTX_set_next_proto_select_cb(ctx, npn_select_cb, ffi.NULL)
+    else:  # pragma: no cover
+        raise ValueError(f"unknown callback kind {kind!r}")
+    installed.add(kind)

@@ -1,0 +1,904 @@
+"""The sans-IO TLS engine: one ``SSL*`` over two memory BIOs.
+
+Theory of operation
+-------------------
+OpenSSL reads ciphertext from the *read BIO* and writes ciphertext to the *write BIO*; both are
+memory BIOs here, so OpenSSL never touches a socket.  The engine is driven by four operations:
+
+* :meth:`TLSEngine.receive` puts ciphertext from the peer into the read BIO
+  (:meth:`receive_eof` marks the end of the stream);
+* :meth:`do_handshake` advances the handshake and returns :data:`DONE`, :data:`NEED_DATA` (the
+  read BIO ran dry) or :data:`PAUSED` (a callback asked OpenSSL to wait: the client-hello callback
+  returned RETRY, or the cert callback returned -1, so that an asynchronous user callback — SNI,
+  ``'resumeSession'``, ``'OCSPRequest'`` — can answer first; see OPENSSL_NOTES §2);
+* :meth:`read` returns every byte of plaintext that is available now;
+* :meth:`write` encrypts plaintext into the write BIO.
+
+After any of them, :meth:`take_output` returns the ciphertext OpenSSL produced, which the caller
+sends to the peer.  Memory BIOs never block, so a write never has to be retried with the same
+buffer (the context also sets ``SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER``).
+
+OpenSSL calls back into Python during these operations (:mod:`.callbacks`).  Those callbacks never
+call user code that could re-enter the engine: answers that must be synchronous (ALPN selection,
+PSK, certificate verification) go to the *hooks* object; notifications (keylog lines, new
+sessions) are appended to :attr:`TLSEngine.events` and the caller drains them after the operation
+returns.  An exception raised inside a callback is stored and re-raised by the operation.
+
+The engine never imports asyncio.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from .._openssl import constants as C
+from .._openssl import ffi, lib, macros
+from .._openssl.errors import consume_errors, tls_error
+from .._openssl.verify_codes import VERIFY_ERROR_NAMES
+from ..errors import NodeError, node_error, system_error
+from . import callbacks
+
+__all__ = ["TLSEngine", "DONE", "NEED_DATA", "PAUSED", "live_engines"]
+
+DONE = 1
+NEED_DATA = 2
+PAUSED = 3
+
+NULL = ffi.NULL
+_READ_CHUNK = 65536
+_local = threading.local()
+
+_live = 0
+
+
+def live_engines() -> int:
+    """How many engines hold an ``SSL*`` right now (leak tests)."""
+    return _live
+
+
+def _scratch() -> Any:
+    buf = getattr(_local, "buf", None)
+    if buf is None:
+        buf = _local.buf = ffi.new("unsigned char[]", _READ_CHUNK)
+        _local.size = ffi.new("size_t *")
+    return buf
+
+
+def _der_of_x509(x509: Any) -> bytes:
+    n = lib.i2d_X509(x509, NULL)
+    if n <= 0:
+        return b""
+    buf = ffi.new("unsigned char[]", n)
+    p = ffi.new("unsigned char **", buf)
+    lib.i2d_X509(x509, p)
+    return bytes(ffi.buffer(buf, n))
+
+
+def _session_der(sess: Any) -> bytes:
+    n = lib.i2d_SSL_SESSION(sess, NULL)
+    if n <= 0:
+        return b""
+    buf = ffi.new("unsigned char[]", n)
+    p = ffi.new("unsigned char **", buf)
+    lib.i2d_SSL_SESSION(sess, p)
+    return bytes(ffi.buffer(buf, n))
+
+
+def session_from_der(der: bytes) -> Any:
+    """``d2i_SSL_SESSION``; returns a new reference or NULL for garbage."""
+    if not der:
+        return NULL
+    buf = ffi.from_buffer(der)
+    p = ffi.new("unsigned char **", ffi.cast("unsigned char *", buf))
+    sess = lib.d2i_SSL_SESSION(NULL, p, len(der))
+    if sess == NULL:
+        lib.ERR_clear_error()
+    return sess
+
+
+def encode_alpn(protocols: list[bytes]) -> bytes:
+    """ALPN/NPN wire format: each name prefixed by its length."""
+    out = bytearray()
+    for p in protocols:
+        if not 0 < len(p) < 256:
+            raise ValueError(f"ALPN protocol name must be 1..255 bytes, got {p!r}")
+        out.append(len(p))
+        out += p
+    return bytes(out)
+
+
+def decode_alpn(wire: bytes) -> list[bytes]:
+    out, i = [], 0
+    while i < len(wire):
+        n = wire[i]
+        out.append(wire[i + 1 : i + 1 + n])
+        i += 1 + n
+    return out
+
+
+class ClientHello:
+    """What the server learned from a ClientHello at the client-hello callback."""
+
+    __slots__ = ("servername", "session_id", "psk_identity", "status_request", "has_ticket_ext",
+                 "tls13")
+
+    def __init__(self) -> None:
+        self.servername: str | None = None
+        self.session_id: bytes = b""
+        self.psk_identity: bytes | None = None
+        self.status_request = False
+        self.has_ticket_ext = False
+        self.tls13 = False
+
+    @property
+    def resume_id(self) -> bytes:
+        """The id an external session cache should look up: the TLS 1.3 PSK identity (a
+        stateful ticket's id) when present, else the TLS 1.2 session id."""
+        return self.psk_identity if self.psk_identity is not None else self.session_id
+
+
+class TLSEngine:
+    """One TLS connection, sans-IO.  ``context`` is a ``SecureContext`` (its ``.ctx`` is the
+    SSL_CTX); ``hooks`` receives synchronous questions (see the ``_cb_*`` methods)."""
+
+    def __init__(self, context: Any, server: bool, hooks: Any = None) -> None:
+        global _live
+        self.context = context
+        self.initial_context = context
+        self.server = server
+        self.hooks = hooks
+        self.events: list[tuple[str, Any]] = []
+        self._exc: BaseException | None = None
+        self._ch_state = 0  # client hello: 0 not seen, 1 waiting for the owner, 2 done
+        self._cert_state = 0  # cert callback: same
+        self.client_hello: ClientHello | None = None
+        self.want_client_hello = False
+        self.want_cert = False
+        self.paused: str | None = None
+        self._prefetched_session: bytes | None = None
+        self._pending_context: Any = None
+        self._ocsp_response: bytes | None = None
+        self._alpn_server_wire: bytes | None = None
+        self._alpn_out: Any = None
+        self.alpn_callback: Any = None
+        self._npn_wire: bytes = b""
+        self._npn_buf: Any = None
+        self.npn_client_protocols: list[bytes] | None = None
+        self.npn_selected: bytes | None = None
+        self.reject_unauthorized = False
+        self.verify_error: int = 0
+        self.verify_depth: int = -1
+        self.identity_error: BaseException | None = None
+        self.check_identity: Any = None
+        self.received_close_notify = False
+        self.handshake_complete = False
+        self.handshakes = 0
+        self._trace_bio: Any = NULL
+        self._pinned: list[Any] = []
+
+        ssl = lib.SSL_new(context.ctx)
+        if ssl == NULL:
+            raise tls_error(consume_errors(ffi, lib), "SSL_new failed")
+        rbio = lib.BIO_new(lib.BIO_s_mem())
+        wbio = lib.BIO_new(lib.BIO_s_mem())
+        lib.SSL_set_bio(ssl, rbio, wbio)  # the SSL owns both BIOs from here on
+        self.ssl = ssl
+        self._rbio = rbio
+        self._wbio = wbio
+        self._addr = int(ffi.cast("uintptr_t", ssl))
+        callbacks.ENGINES[self._addr] = self
+        _live += 1
+        _bind_ticket_keys(ssl, context)
+        # A TCP FIN without close_notify is an end of stream after the handshake (Node treats a
+        # ragged EOF the same way); during the handshake it is still an error (see read()).
+        lib.SSL_set_options(ssl, C.SSL_OP_IGNORE_UNEXPECTED_EOF)
+        if server:
+            lib.SSL_set_accept_state(ssl)
+        else:
+            lib.SSL_set_connect_state(ssl)
+
+    # ------------------------------------------------------------------ lifetime
+    def free(self) -> None:
+        """Free the SSL (and its BIOs) exactly once.  Safe to call again."""
+        global _live
+        ssl = self.ssl
+        if ssl is None:
+            return
+        self.ssl = None
+        callbacks.ENGINES.pop(self._addr, None)
+        _unbind_ticket_keys(ssl, self.initial_context)
+        lib.SSL_free(ssl)
+        if self._trace_bio != NULL:
+            lib.BIO_free(self._trace_bio)
+            self._trace_bio = NULL
+        _live -= 1
+        self.hooks = None
+        self._pinned.clear()
+
+    def __del__(self) -> None:
+        try:
+            self.free()
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
+
+    # ------------------------------------------------------------------ I/O
+    def receive(self, data: bytes | bytearray | memoryview) -> None:
+        """Ciphertext from the peer."""
+        n = len(data)
+        if n:
+            lib.BIO_write(self._rbio, ffi.from_buffer(data), n)
+
+    def receive_eof(self) -> None:
+        """The peer's byte stream ended: reads past the buffered data report EOF."""
+        macros.BIO_set_mem_eof_return(self._rbio, 0)
+
+    def take_output(self) -> bytes:
+        """Ciphertext produced so far (possibly ``b''``)."""
+        wbio = self._wbio
+        n = lib.BIO_ctrl_pending(wbio)
+        if not n:
+            return b""
+        if n <= _READ_CHUNK:
+            buf = _scratch()
+            lib.BIO_read(wbio, buf, n)
+            return ffi.buffer(buf, n)[:]
+        buf = ffi.new("unsigned char[]", n)
+        lib.BIO_read(wbio, buf, n)
+        return ffi.buffer(buf, n)[:]
+
+    def output_pending(self) -> int:
+        return lib.BIO_ctrl_pending(self._wbio)
+
+    def do_handshake(self) -> int:
+        """Advance the handshake: :data:`DONE`, :data:`NEED_DATA` or :data:`PAUSED`."""
+        ssl = self.ssl
+        if ssl is None:
+            raise node_error("ERR_SOCKET_CLOSED")
+        r = lib.SSL_do_handshake(ssl)
+        if r == 1:
+            if self._exc is not None:
+                self._raise_captured()
+            self.paused = None
+            if not self.handshake_complete:
+                self.handshake_complete = True
+            return DONE
+        err = lib.SSL_get_error(ssl, r)
+        if self._exc is not None:
+            self._raise_captured()
+        if err == C.SSL_ERROR_WANT_READ or err == C.SSL_ERROR_WANT_WRITE:
+            return NEED_DATA
+        if err == C.SSL_ERROR_WANT_CLIENT_HELLO_CB:
+            self.paused = "client_hello"
+            return PAUSED
+        if err == C.SSL_ERROR_WANT_X509_LOOKUP:
+            self.paused = "cert"
+            return PAUSED
+        raise self._error(err, handshake=True)
+
+    def read(self) -> bytes:
+        """All plaintext available now (``b''`` if none).  Sets :attr:`received_close_notify`
+        when the peer closed the TLS session (or its stream ended after the handshake)."""
+        ssl = self.ssl
+        if ssl is None:
+            return b""
+        buf = _scratch()
+        size = _local.size
+        chunks: list[bytes] = []
+        while True:
+            if lib.SSL_read_ex(ssl, buf, _READ_CHUNK, size):
+                chunks.append(ffi.buffer(buf, size[0])[:])
+                continue
+            err = lib.SSL_get_error(ssl, 0)
+            if self._exc is not None:
+                self._raise_captured()
+            if err == C.SSL_ERROR_WANT_READ or err == C.SSL_ERROR_WANT_WRITE:
+                break
+            if err == C.SSL_ERROR_ZERO_RETURN:
+                self.received_close_notify = True
+                break
+            if err == C.SSL_ERROR_WANT_X509_LOOKUP or err == C.SSL_ERROR_WANT_CLIENT_HELLO_CB:
+                self.paused = "cert" if err == C.SSL_ERROR_WANT_X509_LOOKUP else "client_hello"
+                break
+            if err == C.SSL_ERROR_SYSCALL and not lib.ERR_peek_error():
+                # EOF from the read BIO with IGNORE_UNEXPECTED_EOF off paths: an end of stream.
+                self.received_close_notify = True
+                break
+            raise self._error(err, handshake=False)
+        if not chunks:
+            return b""
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        """Encrypt ``data`` into the write BIO; returns how many bytes were taken (0 while a
+        (re)handshake must progress first)."""
+        ssl = self.ssl
+        if ssl is None:
+            raise node_error("ERR_SOCKET_CLOSED")
+        total = len(data)
+        if not total:
+            return 0
+        cbuf = ffi.from_buffer(data)
+        size = ffi.new("size_t *") if not hasattr(_local, "size") else _local.size
+        done = 0
+        while done < total:
+            if lib.SSL_write_ex(ssl, cbuf + done, total - done, size):
+                done += size[0]
+                continue
+            err = lib.SSL_get_error(ssl, 0)
+            if self._exc is not None:
+                self._raise_captured()
+            if err in (C.SSL_ERROR_WANT_READ, C.SSL_ERROR_WANT_WRITE,
+                       C.SSL_ERROR_WANT_X509_LOOKUP, C.SSL_ERROR_WANT_CLIENT_HELLO_CB):
+                break
+            raise self._error(err, handshake=False)
+        return done
+
+    def shutdown(self) -> None:
+        """Send close_notify (once)."""
+        ssl = self.ssl
+        if ssl is None:
+            return
+        if lib.SSL_get_shutdown(ssl) & C.SSL_SENT_SHUTDOWN:
+            return
+        if not lib.SSL_is_init_finished(ssl):
+            return
+        lib.SSL_shutdown(ssl)
+        lib.ERR_clear_error()
+
+    # ------------------------------------------------------------------ errors
+    def _raise_captured(self) -> None:
+        exc, self._exc = self._exc, None
+        records = consume_errors(ffi, lib)
+        if records and exc is not None and exc.__cause__ is None:
+            exc.__cause__ = tls_error(records)
+        assert exc is not None
+        raise exc
+
+    def _error(self, err: int, handshake: bool) -> BaseException:
+        records = consume_errors(ffi, lib)
+        if err == C.SSL_ERROR_ZERO_RETURN or (err == C.SSL_ERROR_SYSCALL and not records) or (
+            records and records[-1].reason == "unexpected eof while reading"
+        ):
+            return system_error("ECONNRESET", "socket hang up")
+        if (
+            self.reject_unauthorized and self.verify_error
+            and records and records[-1].reason == "certificate verify failed"
+        ):
+            return self.certificate_error() or tls_error(records)
+        if self.identity_error is not None and records and (
+            records[-1].reason == "certificate verify failed"
+        ):
+            return self.identity_error
+        return tls_error(records, f"SSL error {err}")
+
+    def certificate_error(self) -> NodeError | None:
+        """The verification failure as a ``CertificateError`` with Node's code, or None."""
+        from ..errors import CertificateError
+
+        code = self.verify_error
+        if not code:
+            return None
+        name = VERIFY_ERROR_NAMES.get(code, f"UNKNOWN_VERIFY_ERROR_{code}")
+        msg = ffi.string(lib.X509_verify_cert_error_string(code)).decode()
+        if code == 21:  # Node's wording for UNABLE_TO_VERIFY_LEAF_SIGNATURE
+            msg = "unable to verify the first certificate"
+        return CertificateError(msg, name)
+
+    # ------------------------------------------------------------------ configuration
+    def set_servername(self, name: str) -> None:
+        macros.SSL_set_tlsext_host_name(self.ssl, name.encode("idna") if name else NULL)
+
+    def set_alpn_protocols(self, protocols: list[bytes]) -> None:
+        """Client: offer ``protocols``; server: choose from them (first of ours the client
+        offers, Node's order)."""
+        wire = encode_alpn(protocols)
+        if self.server:
+            self._alpn_server_wire = wire
+            callbacks.enable(self.context, "alpn")
+        else:
+            lib.SSL_set_alpn_protos(self.ssl, wire, len(wire))
+
+    def set_alpn_callback(self, fn: Any) -> None:
+        """Server: ``fn(offered: list[bytes]) -> bytes | None`` chooses (sync)."""
+        self.alpn_callback = fn
+        callbacks.enable(self.context, "alpn")
+
+    def set_npn_protocols(self, protocols: list[bytes]) -> None:
+        wire = encode_alpn(protocols)
+        if self.server:
+            self._npn_wire = wire
+            self._npn_buf = ffi.new("unsigned char[]", wire)
+        else:
+            self.npn_client_protocols = protocols
+        callbacks.enable(self.context, "npn")
+
+    def set_verify(self, request: bool, reject: bool, check_identity: Any = None) -> None:
+        """Peer verification.  ``request``: ask for / check the peer certificate; ``reject``:
+        fail the handshake (with the matching alert) on a verification or identity error;
+        ``check_identity(leaf_der) -> Exception | None`` runs on the client at the leaf."""
+        self.reject_unauthorized = reject
+        self.check_identity = check_identity
+        mode = C.SSL_VERIFY_NONE
+        if request:
+            mode = C.SSL_VERIFY_PEER
+            if self.server and reject:
+                mode |= C.SSL_VERIFY_FAIL_IF_NO_PEER_CERT
+        lib.SSL_set_verify(self.ssl, mode, callbacks.verify_cb if request else NULL)
+
+    def enable_client_hello(self) -> None:
+        self.want_client_hello = True
+        callbacks.enable(self.context, "client_hello")
+
+    def enable_cert_cb(self) -> None:
+        # The cert callback lives in the SSL's own CERT (copied from the context at SSL_new),
+        # so it is set on the SSL, not on the context.
+        self.want_cert = True
+        lib.SSL_set_cert_cb(self.ssl, callbacks.cert_cb, NULL)
+
+    def enable_keylog(self) -> None:
+        callbacks.enable(self.context, "keylog")
+        self._keylog = True
+
+    def enable_session_callbacks(self) -> None:
+        """Server: external cache (``'newSession'``/``'resumeSession'``); client: ``'session'``."""
+        callbacks.enable(self.initial_context, "session")
+        self._sessions = True
+
+    def enable_ocsp_status(self) -> None:
+        callbacks.enable(self.context, "status")
+
+    def request_ocsp(self) -> None:
+        macros.SSL_set_tlsext_status_type(self.ssl, C.TLSEXT_STATUSTYPE_ocsp)
+
+    def enable_psk(self) -> None:
+        if self.server:
+            lib.SSL_set_psk_server_callback(self.ssl, callbacks.psk_server_cb)
+        else:
+            lib.SSL_set_psk_client_callback(self.ssl, callbacks.psk_client_cb)
+
+    def set_psk_identity_hint(self, hint: str) -> bool:
+        return bool(lib.SSL_use_psk_identity_hint(self.ssl, hint.encode()))
+
+    def enable_handshake_counting(self) -> None:
+        lib.SSL_set_info_callback(self.ssl, callbacks.info_cb)
+
+    def enable_trace(self) -> None:
+        """OpenSSL's protocol trace (``SSL_trace``) to stderr, as Node's ``enableTrace()``."""
+        if self._trace_bio != NULL or self.ssl is None:
+            return
+        bio = lib.BIO_new_fd(2, 0)
+        self._trace_bio = bio
+        lib.SSL_set_msg_callback(self.ssl, lib.SSL_trace)
+        macros.SSL_set_msg_callback_arg(self.ssl, bio)
+
+    def set_options(self, options: int) -> None:
+        lib.SSL_set_options(self.ssl, options)
+
+    def set_session(self, der: bytes) -> bool:
+        """Offer a saved session (client).  False when ``der`` is not a session."""
+        sess = session_from_der(der)
+        if sess == NULL:
+            return False
+        try:
+            return bool(lib.SSL_set_session(self.ssl, sess))
+        finally:
+            lib.SSL_SESSION_free(sess)
+
+    # ---- resuming a paused handshake
+    def use_context(self, context: Any) -> None:
+        """Switch to another SecureContext (SNI) while paused.  The switch is applied inside the
+        re-invoked callback: OpenSSL only picks up the new certificate when SSL_set_SSL_CTX runs
+        from within the client-hello or cert callback (measured: outside it, the old certificate
+        is still sent)."""
+        if context is self.context:
+            return
+        for kind in getattr(self.context, "_nodetls_callbacks", ()):
+            if kind != "session":
+                callbacks.enable(context, kind)
+        self._pending_context = context
+
+    def _apply_pending_context(self) -> None:
+        context = self._pending_context
+        if context is not None:
+            self._pending_context = None
+            lib.SSL_set_SSL_CTX(self.ssl, context.ctx)
+            self.context = context
+
+    def set_prefetched_session(self, der: bytes | None) -> None:
+        self._prefetched_session = der
+
+    def set_ocsp_response(self, der: bytes | None) -> None:
+        self._ocsp_response = der
+
+    def resume(self) -> None:
+        """The owner has answered; the next :meth:`do_handshake` continues."""
+        if self.paused == "client_hello":
+            self._ch_state = 2
+        elif self.paused == "cert":
+            self._cert_state = 2
+        self.paused = None
+
+    # ------------------------------------------------------------------ queries
+    @property
+    def version(self) -> str | None:
+        if self.ssl is None:
+            return None
+        return ffi.string(lib.SSL_get_version(self.ssl)).decode()
+
+    def protocol_number(self) -> int:
+        return lib.SSL_version(self.ssl)
+
+    def cipher(self) -> dict[str, str] | None:
+        c = lib.SSL_get_current_cipher(self.ssl) if self.ssl is not None else NULL
+        if c == NULL:
+            return None
+        return {
+            "name": ffi.string(lib.SSL_CIPHER_get_name(c)).decode(),
+            "standardName": ffi.string(lib.SSL_CIPHER_standard_name(c)).decode(),
+            "version": ffi.string(lib.SSL_CIPHER_get_version(c)).decode(),
+        }
+
+    def alpn_selected(self) -> bytes | None:
+        data = ffi.new("const unsigned char **")
+        n = ffi.new("unsigned int *")
+        lib.SSL_get0_alpn_selected(self.ssl, data, n)
+        if not n[0]:
+            return None
+        return bytes(ffi.buffer(data[0], n[0]))
+
+    def npn_negotiated(self) -> bytes | None:
+        if self.ssl is None:
+            return None
+        data = ffi.new("const unsigned char **")
+        n = ffi.new("unsigned int *")
+        lib.SSL_get0_next_proto_negotiated(self.ssl, data, n)
+        if not n[0]:
+            return None
+        return bytes(ffi.buffer(data[0], n[0]))
+
+    def servername(self) -> str | None:
+        if self.ssl is None:
+            return None
+        p = lib.SSL_get_servername(self.ssl, C.TLSEXT_NAMETYPE_host_name)
+        return ffi.string(p).decode() if p != NULL else None
+
+    def peer_certificate_der(self) -> bytes | None:
+        if self.ssl is None:
+            return None
+        x = lib.SSL_get0_peer_certificate(self.ssl)
+        return _der_of_x509(x) if x != NULL else None
+
+    def own_certificate_der(self) -> bytes | None:
+        if self.ssl is None:
+            return None
+        x = lib.SSL_get_certificate(self.ssl)
+        return _der_of_x509(x) if x != NULL else None
+
+    def peer_chain_der(self) -> list[bytes]:
+        """The chain the peer sent (leaf first on clients; servers' stack excludes the leaf)."""
+        if self.ssl is None:
+            return []
+        sk = lib.SSL_get_peer_cert_chain(self.ssl)
+        if sk == NULL:
+            return []
+        return [_der_of_x509(lib.OPENSSL_sk_value(sk, i)) for i in range(lib.OPENSSL_sk_num(sk))]
+
+    def verified_chain_der(self) -> list[bytes]:
+        if self.ssl is None:
+            return []
+        sk = lib.SSL_get0_verified_chain(self.ssl)
+        if sk == NULL:
+            return []
+        return [_der_of_x509(lib.OPENSSL_sk_value(sk, i)) for i in range(lib.OPENSSL_sk_num(sk))]
+
+    def verify_result(self) -> int:
+        return lib.SSL_get_verify_result(self.ssl)
+
+    def finished(self, peer: bool = False) -> bytes | None:
+        buf = ffi.new("unsigned char[]", 128)
+        fn = lib.SSL_get_peer_finished if peer else lib.SSL_get_finished
+        n = fn(self.ssl, buf, 128)
+        return bytes(ffi.buffer(buf, n)) if n else None
+
+    def export_keying_material(self, length: int, label: bytes, context: bytes | None) -> bytes:
+        out = ffi.new("unsigned char[]", length)
+        ctx = context if context is not None else b""
+        ok = lib.SSL_export_keying_material(
+            self.ssl, out, length, label, len(label), ctx, len(ctx), 1 if context is not None else 0
+        )
+        if ok != 1:
+            raise tls_error(consume_errors(ffi, lib), "export_keying_material failed")
+        return bytes(ffi.buffer(out, length))
+
+    def ephemeral_key_info(self) -> dict[str, Any]:
+        """Node's ``getEphemeralKeyInfo()``: ``{'type','name','size'}`` or ``{}``."""
+        pkey = macros.SSL_get_peer_tmp_key(self.ssl)
+        if pkey == NULL:
+            return {}
+        try:
+            kind = lib.EVP_PKEY_get_id(pkey)
+            bits = lib.EVP_PKEY_get_bits(pkey)
+            if kind == C.EVP_PKEY_DH:
+                return {"type": "DH", "size": bits}
+            if kind == C.EVP_PKEY_X25519:
+                return {"type": "ECDH", "name": "X25519", "size": 253}
+            if kind == C.EVP_PKEY_X448:
+                return {"type": "ECDH", "name": "X448", "size": 448}
+            if kind == C.EVP_PKEY_EC:
+                name = ffi.new("char[]", 80)
+                ln = ffi.new("size_t *")
+                lib.EVP_PKEY_get_group_name(pkey, name, 80, ln)
+                sn = ffi.string(name).decode()
+                nid = lib.OBJ_sn2nid(sn.encode())
+                if nid:
+                    sn = ffi.string(lib.OBJ_nid2sn(nid)).decode()
+                return {"type": "ECDH", "name": sn, "size": bits}
+            return {}
+        finally:
+            lib.EVP_PKEY_free(pkey)
+
+    def shared_sigalgs(self) -> list[str]:
+        out: list[str] = []
+        sign = ffi.new("int *")
+        hsh = ffi.new("int *")
+        n = lib.SSL_get_shared_sigalgs(self.ssl, 0, sign, hsh, NULL, NULL, NULL)
+        for i in range(n):
+            lib.SSL_get_shared_sigalgs(self.ssl, i, sign, hsh, NULL, NULL, NULL)
+            out.append(_sigalg_name(sign[0], hsh[0]))
+        return out
+
+    def session_der(self) -> bytes | None:
+        if self.ssl is None:
+            return None
+        sess = lib.SSL_get_session(self.ssl)
+        if sess == NULL:
+            return None
+        return _session_der(sess)
+
+    def session_reused(self) -> bool:
+        return bool(self.ssl is not None and lib.SSL_session_reused(self.ssl))
+
+    def tls_ticket(self) -> bytes | None:
+        if self.ssl is None:
+            return None
+        sess = lib.SSL_get_session(self.ssl)
+        if sess == NULL or not lib.SSL_SESSION_has_ticket(sess):
+            return None
+        p = ffi.new("const unsigned char **")
+        n = ffi.new("size_t *")
+        lib.SSL_SESSION_get0_ticket(sess, p, n)
+        return bytes(ffi.buffer(p[0], n[0]))
+
+    def set_max_send_fragment(self, size: int) -> bool:
+        return bool(macros.SSL_set_max_send_fragment(self.ssl, size))
+
+    def renegotiate(self) -> None:
+        if lib.SSL_renegotiate(self.ssl) != 1:
+            raise tls_error(consume_errors(ffi, lib), "renegotiation failed")
+
+    def peer_psk_identity(self) -> str | None:
+        p = lib.SSL_get_psk_identity(self.ssl)
+        return ffi.string(p).decode() if p != NULL else None
+
+    # ------------------------------------------------------------------ callback bodies
+    def _cb_verify(self, ok: int, store: Any) -> int:
+        # Node accepts everything in its C++ verify callback and reads SSL_get_verify_result()
+        # afterwards, i.e. the *last* error OpenSSL reported.  We do the same bookkeeping, but
+        # when rejecting we fail at the leaf's final callback (the last call OpenSSL makes), with
+        # the store's error set to that last error, so OpenSSL sends the matching alert.
+        if not ok:
+            self.verify_error = lib.X509_STORE_CTX_get_error(store)
+            self.verify_depth = lib.X509_STORE_CTX_get_error_depth(store)
+            return 1
+        if lib.X509_STORE_CTX_get_error_depth(store) != 0:
+            return 1
+        if self.verify_error:
+            if self.reject_unauthorized:
+                lib.X509_STORE_CTX_set_error(store, self.verify_error)
+                return 0
+            return 1
+        if self.check_identity is not None and not self.server:
+            leaf = lib.X509_STORE_CTX_get_current_cert(store)
+            err_obj = self.check_identity(_der_of_x509(leaf))
+            if err_obj is not None:
+                self.identity_error = err_obj
+                if self.reject_unauthorized:
+                    lib.X509_STORE_CTX_set_error(store, 62)  # HOSTNAME_MISMATCH -> bad_certificate
+                    return 0
+        return 1
+
+    def _cb_client_hello(self, al: Any) -> int:
+        state = self._ch_state
+        if state == 2 or not self.want_client_hello:
+            self._apply_pending_context()
+            return C.SSL_CLIENT_HELLO_SUCCESS
+        if state == 1:
+            return C.SSL_CLIENT_HELLO_RETRY
+        self.client_hello = ch = _parse_client_hello(self.ssl)
+        if self.hooks is not None and self.hooks.on_client_hello(ch):
+            self._ch_state = 1
+            return C.SSL_CLIENT_HELLO_RETRY
+        self._ch_state = 2
+        return C.SSL_CLIENT_HELLO_SUCCESS
+
+    def _cb_cert(self) -> int:
+        state = self._cert_state
+        if state == 2 or not self.want_cert:
+            self._apply_pending_context()
+            return 1
+        if state == 1:
+            return -1
+        if self.hooks is not None and self.hooks.on_cert(self.servername()):
+            self._cert_state = 1
+            return -1
+        self._cert_state = 2
+        return 1
+
+    def _cb_alpn_select(self, out: Any, outlen: Any, inp: Any, inlen: int) -> int:
+        offered = bytes(ffi.buffer(inp, inlen))
+        if self.alpn_callback is not None:
+            choice = self.alpn_callback(decode_alpn(offered))
+            if choice is None:
+                return C.SSL_TLSEXT_ERR_ALERT_FATAL
+            idx = _find_alpn(offered, choice)
+            if idx < 0:
+                return C.SSL_TLSEXT_ERR_ALERT_FATAL
+            out[0] = inp + idx + 1
+            outlen[0] = len(choice)
+            return C.SSL_TLSEXT_ERR_OK
+        wire = self._alpn_server_wire
+        if wire is None:
+            return C.SSL_TLSEXT_ERR_NOACK
+        # Server preference order (Node uses SSL_select_next_proto with the server list first).
+        for proto in decode_alpn(wire):
+            idx = _find_alpn(offered, proto)
+            if idx >= 0:
+                out[0] = inp + idx + 1
+                outlen[0] = len(proto)
+                return C.SSL_TLSEXT_ERR_OK
+        return C.SSL_TLSEXT_ERR_ALERT_FATAL
+
+    def _cb_npn_select(self, out: Any, outlen: Any, inp: Any, inlen: int) -> int:
+        offered = decode_alpn(bytes(ffi.buffer(inp, inlen)))
+        ours = self.npn_client_protocols or []
+        choice = next((p for p in ours if p in offered), ours[0] if ours else None)
+        if choice is None:
+            return C.SSL_TLSEXT_ERR_NOACK
+        buf = ffi.new("unsigned char[]", choice)
+        self._pinned.append(buf)
+        out[0] = buf
+        outlen[0] = len(choice)
+        self.npn_selected = choice
+        return C.SSL_TLSEXT_ERR_OK
+
+    def _cb_status(self) -> int:
+        resp = self._ocsp_response
+        if resp is None:
+            return C.SSL_TLSEXT_ERR_NOACK
+        macros.SSL_set_tlsext_status_ocsp_resp(self.ssl, resp)
+        return C.SSL_TLSEXT_ERR_OK
+
+    def _cb_keylog(self, line: bytes) -> None:
+        self.events.append(("keylog", line + b"\n"))
+
+    def _cb_new_session(self, sess: Any) -> None:
+        ln = ffi.new("unsigned int *")
+        p = lib.SSL_SESSION_get_id(sess, ln)
+        sid = bytes(ffi.buffer(p, ln[0])) if ln[0] else b""
+        self.events.append(("session", (sid, _session_der(sess))))
+
+    def _cb_get_session(self, sid: bytes, copy: Any) -> Any:
+        der = self._prefetched_session
+        self._prefetched_session = None
+        if not der:
+            return NULL
+        sess = session_from_der(der)
+        if sess == NULL:
+            return NULL
+        copy[0] = 0
+        return sess
+
+    def _cb_psk_server(self, identity: Any, psk: Any, max_len: int) -> int:
+        ident = ffi.string(identity).decode("utf-8", "replace") if identity != NULL else ""
+        key = self.hooks.psk_server(ident) if self.hooks is not None else None
+        if not key:
+            return 0
+        if len(key) > max_len:
+            raise ValueError(f"PSK is longer than {max_len} bytes")
+        ffi.memmove(psk, key, len(key))
+        return len(key)
+
+    def _cb_psk_client(self, hint: Any, identity: Any, max_id: int, psk: Any, max_psk: int) -> int:
+        h = ffi.string(hint).decode("utf-8", "replace") if hint != NULL else None
+        answer = self.hooks.psk_client(h) if self.hooks is not None else None
+        if answer is None:
+            return 0
+        ident, key = answer
+        ident_b = ident.encode() if isinstance(ident, str) else bytes(ident)
+        if len(ident_b) + 1 > max_id:
+            raise ValueError(f"PSK identity is longer than {max_id - 1} bytes")
+        if len(key) > max_psk:
+            raise ValueError(f"PSK is longer than {max_psk} bytes")
+        ffi.memmove(identity, ident_b + b"\0", len(ident_b) + 1)
+        ffi.memmove(psk, key, len(key))
+        return len(key)
+
+    def _cb_handshake_start(self) -> None:
+        self.handshakes += 1
+        if self.hooks is not None:
+            self.hooks.on_handshake_start(self.handshakes)
+
+
+def _find_alpn(wire: bytes, proto: bytes) -> int:
+    i = 0
+    while i < len(wire):
+        n = wire[i]
+        if wire[i + 1 : i + 1 + n] == proto:
+            return i
+        i += 1 + n
+    return -1
+
+
+def _get_ext(ssl: Any, ext_type: int) -> bytes | None:
+    out = ffi.new("const unsigned char **")
+    outlen = ffi.new("size_t *")
+    if lib.SSL_client_hello_get0_ext(ssl, ext_type, out, outlen) != 1:
+        return None
+    return bytes(ffi.buffer(out[0], outlen[0]))
+
+
+def _parse_client_hello(ssl: Any) -> ClientHello:
+    """Read what the external cache, SNI and OCSP need from the ClientHello (OpenSSL has parsed
+    it; we only decode three extension bodies)."""
+    ch = ClientHello()
+    sn = _get_ext(ssl, C.TLSEXT_TYPE_server_name)
+    if sn and len(sn) >= 5 and sn[2] == 0:
+        n = int.from_bytes(sn[3:5], "big")
+        try:
+            ch.servername = sn[5 : 5 + n].decode("ascii")
+        except UnicodeDecodeError:
+            ch.servername = None
+    p = ffi.new("const unsigned char **")
+    n = lib.SSL_client_hello_get0_session_id(ssl, p)
+    ch.session_id = bytes(ffi.buffer(p[0], n)) if n else b""
+    psk = _get_ext(ssl, C.TLSEXT_TYPE_pre_shared_key)
+    if psk and len(psk) >= 4:
+        ilen = int.from_bytes(psk[2:4], "big")
+        ch.psk_identity = psk[4 : 4 + ilen]
+    ch.status_request = _get_ext(ssl, C.TLSEXT_TYPE_status_request) is not None
+    ticket = _get_ext(ssl, C.TLSEXT_TYPE_session_ticket)
+    ch.has_ticket_ext = bool(ticket)
+    sv = _get_ext(ssl, C.TLSEXT_TYPE_supported_versions)
+    ch.tls13 = bool(sv) and b"\x03\x04" in sv[1:]
+    return ch
+
+
+_SIG_NAMES = {6: "RSA", 408: "ECDSA", 912: "RSA-PSS", 1087: "Ed25519", 1088: "Ed448"}
+
+
+def _sigalg_name(sign_nid: int, hash_nid: int) -> str:
+    sign = _SIG_NAMES.get(sign_nid)
+    if sign is None:
+        sign = ffi.string(lib.OBJ_nid2sn(sign_nid)).decode() if sign_nid else "UNDEF"
+    if sign in ("Ed25519", "Ed448"):
+        return sign
+    hname = ffi.string(lib.OBJ_nid2sn(hash_nid)).decode().upper() if hash_nid else "UNDEF"
+    if sign == "RSA-PSS":
+        return f"RSA-PSS+{hname}"
+    return f"{sign}+{hname}"
+
+
+def _bind_ticket_keys(ssl: Any, context: Any) -> None:
+    """Tell the context's ticket-key machinery which context's keys serve this SSL (the ticket
+    callback runs on the *original* context even after an SNI switch).  Duck-typed so the engine
+    does not import the context layer."""
+    bind = getattr(context, "bind_ssl", None)
+    if bind is not None:
+        bind(ssl)
+
+
+def _unbind_ticket_keys(ssl: Any, context: Any) -> None:
+    unbind = getattr(context, "unbind_ssl", None)
+    if unbind is not None:
+        unbind(ssl)

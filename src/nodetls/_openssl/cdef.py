@@ -1,0 +1,329 @@
+"""C declarations for the OpenSSL 3 functions nodetls calls (cffi ABI mode).
+
+Grouped by OpenSSL header, one prototype per line.  ABI mode reads no headers, so macro values live
+in :mod:`constants` and macro functions in :mod:`macros`.  Every symbol here exists in OpenSSL 3.0.
+"""
+
+TYPES = """
+typedef struct ssl_ctx_st SSL_CTX;
+typedef struct ssl_st SSL;
+typedef struct ssl_method_st SSL_METHOD;
+typedef struct ssl_session_st SSL_SESSION;
+typedef struct ssl_cipher_st SSL_CIPHER;
+typedef struct bio_st BIO;
+typedef struct bio_method_st BIO_METHOD;
+typedef struct x509_st X509;
+typedef struct x509_store_st X509_STORE;
+typedef struct x509_store_ctx_st X509_STORE_CTX;
+typedef struct x509_crl_st X509_CRL;
+typedef struct X509_name_st X509_NAME;
+typedef struct X509_VERIFY_PARAM_st X509_VERIFY_PARAM;
+typedef struct evp_pkey_st EVP_PKEY;
+typedef struct evp_cipher_st EVP_CIPHER;
+typedef struct evp_cipher_ctx_st EVP_CIPHER_CTX;
+typedef struct evp_mac_ctx_st EVP_MAC_CTX;
+typedef struct evp_md_st EVP_MD;
+typedef struct PKCS12_st PKCS12;
+typedef struct stack_st OPENSSL_STACK;
+typedef struct ossl_lib_ctx_st OSSL_LIB_CTX;
+typedef struct ossl_param_st {
+    const char *key;
+    unsigned int data_type;
+    void *data;
+    size_t data_size;
+    size_t return_size;
+} OSSL_PARAM;
+typedef int pem_password_cb(char *buf, int size, int rwflag, void *userdata);
+"""
+
+FUNCTIONS = """
+/* crypto.h */
+unsigned long OpenSSL_version_num(void);
+const char *OpenSSL_version(int type);
+void *CRYPTO_malloc(size_t num, const char *file, int line);
+void CRYPTO_free(void *ptr, const char *file, int line);
+int CRYPTO_memcmp(const void *a, const void *b, size_t len);
+
+/* err.h */
+unsigned long ERR_get_error_all(const char **file, int *line, const char **func,
+                                const char **data, int *flags);
+unsigned long ERR_peek_error(void);
+void ERR_clear_error(void);
+const char *ERR_lib_error_string(unsigned long e);
+const char *ERR_reason_error_string(unsigned long e);
+void ERR_error_string_n(unsigned long e, char *buf, size_t len);
+
+/* rand.h */
+int RAND_bytes(unsigned char *buf, int num);
+
+/* bio.h */
+const BIO_METHOD *BIO_s_mem(void);
+BIO *BIO_new(const BIO_METHOD *type);
+BIO *BIO_new_mem_buf(const void *buf, int len);
+int BIO_free(BIO *a);
+int BIO_read(BIO *b, void *data, int dlen);
+int BIO_write(BIO *b, const void *data, int dlen);
+int BIO_read_ex(BIO *b, void *data, size_t dlen, size_t *readbytes);
+int BIO_write_ex(BIO *b, const void *data, size_t dlen, size_t *written);
+long BIO_ctrl(BIO *bp, int cmd, long larg, void *parg);
+size_t BIO_ctrl_pending(BIO *b);
+size_t BIO_ctrl_wpending(BIO *b);
+BIO *BIO_new_fp(void *stream, int close_flag);
+BIO *BIO_new_fd(int fd, int close_flag);
+
+/* stack */
+int OPENSSL_sk_num(const OPENSSL_STACK *);
+void *OPENSSL_sk_value(const OPENSSL_STACK *, int);
+OPENSSL_STACK *OPENSSL_sk_new_null(void);
+int OPENSSL_sk_push(OPENSSL_STACK *st, const void *data);
+void OPENSSL_sk_free(OPENSSL_STACK *);
+void OPENSSL_sk_pop_free(OPENSSL_STACK *st, void (*func)(void *));
+
+/* x509.h */
+X509 *PEM_read_bio_X509(BIO *bp, X509 **x, pem_password_cb *cb, void *u);
+X509 *PEM_read_bio_X509_AUX(BIO *bp, X509 **x, pem_password_cb *cb, void *u);
+X509_CRL *PEM_read_bio_X509_CRL(BIO *bp, X509_CRL **x, pem_password_cb *cb, void *u);
+EVP_PKEY *PEM_read_bio_PrivateKey(BIO *bp, EVP_PKEY **x, pem_password_cb *cb, void *u);
+EVP_PKEY *PEM_read_bio_Parameters(BIO *bp, EVP_PKEY **x);
+X509 *d2i_X509(X509 **a, const unsigned char **in, long len);
+int i2d_X509(X509 *a, unsigned char **out);
+void X509_free(X509 *a);
+int X509_up_ref(X509 *a);
+void X509_CRL_free(X509_CRL *a);
+X509_NAME *X509_get_subject_name(const X509 *x);
+X509_NAME *X509_get_issuer_name(const X509 *x);
+int X509_check_issued(X509 *issuer, X509 *subject);
+const char *X509_verify_cert_error_string(long n);
+EVP_PKEY *X509_get0_pubkey(const X509 *x);
+
+X509_STORE *X509_STORE_new(void);
+void X509_STORE_free(X509_STORE *v);
+int X509_STORE_up_ref(X509_STORE *v);
+int X509_STORE_add_cert(X509_STORE *ctx, X509 *x);
+int X509_STORE_add_crl(X509_STORE *ctx, X509_CRL *x);
+int X509_STORE_set_flags(X509_STORE *ctx, unsigned long flags);
+int X509_STORE_CTX_get_error(X509_STORE_CTX *ctx);
+int X509_STORE_CTX_get_error_depth(X509_STORE_CTX *ctx);
+void X509_STORE_CTX_set_error(X509_STORE_CTX *ctx, int s);
+X509 *X509_STORE_CTX_get_current_cert(const X509_STORE_CTX *ctx);
+OPENSSL_STACK *X509_STORE_CTX_get0_chain(const X509_STORE_CTX *ctx);
+void *X509_STORE_CTX_get_ex_data(X509_STORE_CTX *ctx, int idx);
+int SSL_get_ex_data_X509_STORE_CTX_idx(void);
+X509_VERIFY_PARAM *SSL_get0_param(SSL *ssl);
+int X509_VERIFY_PARAM_set1_host(X509_VERIFY_PARAM *param, const char *name, size_t namelen);
+
+/* evp.h */
+void EVP_PKEY_free(EVP_PKEY *pkey);
+int EVP_PKEY_get_id(const EVP_PKEY *pkey);
+int EVP_PKEY_get_bits(const EVP_PKEY *pkey);
+int EVP_PKEY_get_base_id(const EVP_PKEY *pkey);
+int EVP_PKEY_get_group_name(const EVP_PKEY *pkey, char *name, size_t name_sz, size_t *gname_len);
+const EVP_CIPHER *EVP_aes_128_cbc(void);
+const EVP_CIPHER *EVP_aes_256_cbc(void);
+int EVP_EncryptInit_ex(EVP_CIPHER_CTX *ctx, const EVP_CIPHER *type, void *impl,
+                       const unsigned char *key, const unsigned char *iv);
+int EVP_DecryptInit_ex(EVP_CIPHER_CTX *ctx, const EVP_CIPHER *type, void *impl,
+                       const unsigned char *key, const unsigned char *iv);
+int EVP_MAC_CTX_set_params(EVP_MAC_CTX *ctx, const OSSL_PARAM params[]);
+const EVP_MD *EVP_sha256(void);
+
+/* pkcs12.h */
+PKCS12 *d2i_PKCS12_bio(BIO *bp, PKCS12 **p12);
+int PKCS12_parse(PKCS12 *p12, const char *pass, EVP_PKEY **pkey, X509 **cert, OPENSSL_STACK **ca);
+void PKCS12_free(PKCS12 *a);
+
+/* ssl.h: methods and contexts */
+const SSL_METHOD *TLS_method(void);
+const SSL_METHOD *TLS_server_method(void);
+const SSL_METHOD *TLS_client_method(void);
+SSL_CTX *SSL_CTX_new(const SSL_METHOD *meth);
+void SSL_CTX_free(SSL_CTX *ctx);
+int SSL_CTX_up_ref(SSL_CTX *ctx);
+long SSL_CTX_ctrl(SSL_CTX *ctx, int cmd, long larg, void *parg);
+long SSL_CTX_callback_ctrl(SSL_CTX *ctx, int cmd, void (*fp)(void));
+uint64_t SSL_CTX_set_options(SSL_CTX *ctx, uint64_t op);
+uint64_t SSL_CTX_clear_options(SSL_CTX *ctx, uint64_t op);
+uint64_t SSL_CTX_get_options(const SSL_CTX *ctx);
+int SSL_CTX_use_certificate(SSL_CTX *ctx, X509 *x);
+int SSL_CTX_use_PrivateKey(SSL_CTX *ctx, EVP_PKEY *pkey);
+int SSL_CTX_check_private_key(const SSL_CTX *ctx);
+X509 *SSL_CTX_get0_certificate(const SSL_CTX *ctx);
+EVP_PKEY *SSL_CTX_get0_privatekey(const SSL_CTX *ctx);
+X509_STORE *SSL_CTX_get_cert_store(const SSL_CTX *);
+void SSL_CTX_set_cert_store(SSL_CTX *, X509_STORE *);
+int SSL_CTX_set_cipher_list(SSL_CTX *ctx, const char *str);
+int SSL_CTX_set_ciphersuites(SSL_CTX *ctx, const char *str);
+void SSL_CTX_set_verify(SSL_CTX *ctx, int mode, int (*verify_callback)(int, X509_STORE_CTX *));
+int SSL_CTX_set_session_id_context(SSL_CTX *ctx, const unsigned char *sid_ctx, unsigned int sid_ctx_len);
+long SSL_CTX_set_timeout(SSL_CTX *ctx, long t);
+long SSL_CTX_get_timeout(const SSL_CTX *ctx);
+int SSL_CTX_set_num_tickets(SSL_CTX *ctx, size_t num_tickets);
+void SSL_CTX_set_client_CA_list(SSL_CTX *ctx, OPENSSL_STACK *name_list);
+int SSL_CTX_add_client_CA(SSL_CTX *ctx, X509 *cacert);
+int SSL_CTX_set_alpn_protos(SSL_CTX *ctx, const unsigned char *protos, unsigned int protos_len);
+void SSL_CTX_set_alpn_select_cb(SSL_CTX *ctx,
+    int (*cb)(SSL *, const unsigned char **, unsigned char *, const unsigned char *, unsigned int, void *),
+    void *arg);
+void SSL_CTX_set_next_protos_advertised_cb(SSL_CTX *s,
+    int (*cb)(SSL *, const unsigned char **, unsigned int *, void *), void *arg);
+void SSL_CTX_set_next_proto_select_cb(SSL_CTX *s,
+    int (*cb)(SSL *, unsigned char **, unsigned char *, const unsigned char *, unsigned int, void *),
+    void *arg);
+void SSL_get0_next_proto_negotiated(const SSL *s, const unsigned char **data, unsigned *len);
+void SSL_CTX_set_client_hello_cb(SSL_CTX *c, int (*cb)(SSL *, int *, void *), void *arg);
+void SSL_CTX_set_cert_cb(SSL_CTX *c, int (*cb)(SSL *, void *), void *arg);
+void SSL_CTX_set_keylog_callback(SSL_CTX *ctx, void (*cb)(const SSL *, const char *));
+void SSL_CTX_sess_set_new_cb(SSL_CTX *ctx, int (*new_session_cb)(SSL *, SSL_SESSION *));
+void SSL_CTX_sess_set_get_cb(SSL_CTX *ctx,
+    SSL_SESSION *(*get_session_cb)(SSL *, const unsigned char *, int, int *));
+void SSL_CTX_sess_set_remove_cb(SSL_CTX *ctx, void (*remove_session_cb)(SSL_CTX *, SSL_SESSION *));
+int SSL_CTX_set_tlsext_ticket_key_evp_cb(SSL_CTX *ctx,
+    int (*fp)(SSL *, unsigned char *, unsigned char *, EVP_CIPHER_CTX *, EVP_MAC_CTX *, int));
+void SSL_CTX_set_psk_server_callback(SSL_CTX *ctx,
+    unsigned int (*cb)(SSL *, const char *, unsigned char *, unsigned int));
+void SSL_CTX_set_psk_client_callback(SSL_CTX *ctx,
+    unsigned int (*cb)(SSL *, const char *, char *, unsigned int, unsigned char *, unsigned int));
+int SSL_CTX_use_psk_identity_hint(SSL_CTX *ctx, const char *hint);
+void SSL_CTX_set_psk_find_session_callback(SSL_CTX *ctx,
+    int (*cb)(SSL *, const unsigned char *, size_t, SSL_SESSION **));
+void SSL_CTX_set_psk_use_session_callback(SSL_CTX *ctx,
+    int (*cb)(SSL *, const EVP_MD *, const unsigned char **, size_t *, SSL_SESSION **));
+void SSL_CTX_set_default_passwd_cb(SSL_CTX *ctx, pem_password_cb *cb);
+int SSL_CTX_set0_tmp_dh_pkey(SSL_CTX *ctx, EVP_PKEY *dhpkey);
+void SSL_CTX_set_security_level(SSL_CTX *ctx, int level);
+int SSL_CTX_get_security_level(const SSL_CTX *ctx);
+void *SSL_CTX_get_ex_data(const SSL_CTX *ssl, int idx);
+int SSL_CTX_set_ex_data(SSL_CTX *ssl, int idx, void *data);
+
+/* ssl.h: connections */
+SSL *SSL_new(SSL_CTX *ctx);
+void SSL_free(SSL *ssl);
+void SSL_set_bio(SSL *s, BIO *rbio, BIO *wbio);
+void SSL_set_accept_state(SSL *s);
+void SSL_set_connect_state(SSL *s);
+int SSL_is_server(const SSL *s);
+int SSL_do_handshake(SSL *s);
+int SSL_is_init_finished(const SSL *s);
+int SSL_in_init(const SSL *s);
+int SSL_read_ex(SSL *ssl, void *buf, size_t num, size_t *readbytes);
+int SSL_write_ex(SSL *s, const void *buf, size_t num, size_t *written);
+int SSL_peek_ex(SSL *ssl, void *buf, size_t num, size_t *readbytes);
+int SSL_pending(const SSL *s);
+int SSL_has_pending(const SSL *s);
+int SSL_shutdown(SSL *s);
+int SSL_get_shutdown(const SSL *ssl);
+void SSL_set_shutdown(SSL *ssl, int mode);
+int SSL_get_error(const SSL *s, int ret_code);
+int SSL_want(const SSL *s);
+long SSL_ctrl(SSL *ssl, int cmd, long larg, void *parg);
+long SSL_callback_ctrl(SSL *, int, void (*)(void));
+uint64_t SSL_set_options(SSL *s, uint64_t op);
+uint64_t SSL_clear_options(SSL *s, uint64_t op);
+uint64_t SSL_get_options(const SSL *s);
+void SSL_set_verify(SSL *s, int mode, int (*verify_callback)(int, X509_STORE_CTX *));
+void SSL_set_verify_result(SSL *ssl, long v);
+long SSL_get_verify_result(const SSL *ssl);
+int SSL_set_ex_data(SSL *ssl, int idx, void *data);
+void *SSL_get_ex_data(const SSL *ssl, int idx);
+SSL_CTX *SSL_set_SSL_CTX(SSL *ssl, SSL_CTX *ctx);
+SSL_CTX *SSL_get_SSL_CTX(const SSL *ssl);
+const char *SSL_get_servername(const SSL *s, const int type);
+int SSL_get_servername_type(const SSL *s);
+const char *SSL_get_version(const SSL *s);
+int SSL_version(const SSL *s);
+int SSL_client_version(const SSL *s);
+const SSL_CIPHER *SSL_get_current_cipher(const SSL *s);
+const char *SSL_CIPHER_get_name(const SSL_CIPHER *c);
+const char *SSL_CIPHER_standard_name(const SSL_CIPHER *c);
+const char *SSL_CIPHER_get_version(const SSL_CIPHER *c);
+int SSL_CIPHER_get_bits(const SSL_CIPHER *c, int *alg_bits);
+OPENSSL_STACK *SSL_get_ciphers(const SSL *s);
+X509 *SSL_get1_peer_certificate(const SSL *s);
+X509 *SSL_get0_peer_certificate(const SSL *s);
+X509 *SSL_get_certificate(const SSL *ssl);
+OPENSSL_STACK *SSL_get_peer_cert_chain(const SSL *s);
+OPENSSL_STACK *SSL_get0_verified_chain(const SSL *s);
+void SSL_get0_alpn_selected(const SSL *ssl, const unsigned char **data, unsigned int *len);
+int SSL_set_alpn_protos(SSL *ssl, const unsigned char *protos, unsigned int protos_len);
+size_t SSL_get_finished(const SSL *s, void *buf, size_t count);
+size_t SSL_get_peer_finished(const SSL *s, void *buf, size_t count);
+int SSL_export_keying_material(SSL *s, unsigned char *out, size_t olen, const char *label,
+                               size_t llen, const unsigned char *context, size_t contextlen,
+                               int use_context);
+int SSL_get_shared_sigalgs(SSL *s, int idx, int *psign, int *phash, int *psignandhash,
+                           unsigned char *rsig, unsigned char *rhash);
+int SSL_get_peer_signature_type_nid(const SSL *s, int *pnid);
+int SSL_renegotiate(SSL *s);
+int SSL_renegotiate_pending(const SSL *s);
+int SSL_key_update(SSL *s, int updatetype);
+int SSL_verify_client_post_handshake(SSL *s);
+void SSL_set_post_handshake_auth(SSL *s, int val);
+int SSL_new_session_ticket(SSL *s);
+int SSL_set_num_tickets(SSL *s, size_t num_tickets);
+void SSL_set_cert_cb(SSL *s, int (*cb)(SSL *, void *), void *arg);
+int SSL_use_certificate(SSL *ssl, X509 *x);
+int SSL_use_PrivateKey(SSL *ssl, EVP_PKEY *pkey);
+void SSL_set_psk_server_callback(SSL *ssl,
+    unsigned int (*cb)(SSL *, const char *, unsigned char *, unsigned int));
+void SSL_set_psk_client_callback(SSL *ssl,
+    unsigned int (*cb)(SSL *, const char *, char *, unsigned int, unsigned char *, unsigned int));
+int SSL_use_psk_identity_hint(SSL *s, const char *identity_hint);
+const char *SSL_get_psk_identity(const SSL *s);
+const char *SSL_get_psk_identity_hint(const SSL *s);
+void SSL_set_psk_find_session_callback(SSL *s,
+    int (*cb)(SSL *, const unsigned char *, size_t, SSL_SESSION **));
+void SSL_set_psk_use_session_callback(SSL *s,
+    int (*cb)(SSL *, const EVP_MD *, const unsigned char **, size_t *, SSL_SESSION **));
+void SSL_set_msg_callback(SSL *ssl,
+    void (*cb)(int, int, int, const void *, size_t, SSL *, void *));
+void SSL_trace(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl, void *arg);
+int SSL_client_hello_isv2(SSL *s);
+size_t SSL_client_hello_get0_session_id(SSL *s, const unsigned char **out);
+int SSL_client_hello_get0_ext(SSL *s, unsigned int type, const unsigned char **out, size_t *outlen);
+int SSL_client_hello_get1_extensions_present(SSL *s, int **out, size_t *outlen);
+unsigned int SSL_client_hello_get0_legacy_version(SSL *s);
+const char *SSL_alert_desc_string_long(int value);
+const char *SSL_alert_type_string_long(int value);
+const char *SSL_state_string_long(const SSL *s);
+void SSL_set_info_callback(SSL *ssl, void (*cb)(const SSL *ssl, int type, int val));
+int SSL_set_session_id_context(SSL *ssl, const unsigned char *sid_ctx, unsigned int sid_ctx_len);
+long SSL_get_default_timeout(const SSL *s);
+int SSL_get_security_level(const SSL *s);
+void SSL_set_security_level(SSL *s, int level);
+int SSL_set_cipher_list(SSL *s, const char *str);
+int SSL_set_ciphersuites(SSL *s, const char *str);
+
+/* ssl.h: sessions */
+SSL_SESSION *SSL_get1_session(SSL *ssl);
+SSL_SESSION *SSL_get_session(const SSL *ssl);
+int SSL_set_session(SSL *to, SSL_SESSION *session);
+int SSL_session_reused(const SSL *s);
+void SSL_SESSION_free(SSL_SESSION *ses);
+int SSL_SESSION_up_ref(SSL_SESSION *ses);
+int i2d_SSL_SESSION(SSL_SESSION *in, unsigned char **pp);
+SSL_SESSION *d2i_SSL_SESSION(SSL_SESSION **a, const unsigned char **pp, long length);
+const unsigned char *SSL_SESSION_get_id(const SSL_SESSION *s, unsigned int *len);
+int SSL_SESSION_set1_id(SSL_SESSION *s, const unsigned char *sid, unsigned int sid_len);
+int SSL_SESSION_is_resumable(const SSL_SESSION *s);
+int SSL_SESSION_has_ticket(const SSL_SESSION *s);
+void SSL_SESSION_get0_ticket(const SSL_SESSION *s, const unsigned char **tick, size_t *len);
+unsigned long SSL_SESSION_get_ticket_lifetime_hint(const SSL_SESSION *s);
+long SSL_SESSION_get_time(const SSL_SESSION *s);
+long SSL_SESSION_get_timeout(const SSL_SESSION *s);
+long SSL_SESSION_set_timeout(SSL_SESSION *s, long t);
+int SSL_SESSION_get_protocol_version(const SSL_SESSION *s);
+SSL_SESSION *SSL_SESSION_new(void);
+int SSL_SESSION_set1_master_key(SSL_SESSION *sess, const unsigned char *in, size_t len);
+int SSL_SESSION_set_cipher(SSL_SESSION *s, const SSL_CIPHER *cipher);
+int SSL_SESSION_set_protocol_version(SSL_SESSION *s, int version);
+const SSL_CIPHER *SSL_CIPHER_find(SSL *ssl, const unsigned char *ptr);
+const SSL_CIPHER *SSL_SESSION_get0_cipher(const SSL_SESSION *s);
+size_t SSL_SESSION_get_master_key(const SSL_SESSION *sess, unsigned char *out, size_t outlen);
+size_t SSL_get_client_random(const SSL *ssl, unsigned char *out, size_t outlen);
+int SSL_CTX_remove_session(SSL_CTX *ctx, SSL_SESSION *session);
+int OBJ_sn2nid(const char *s);
+const char *OBJ_nid2sn(int n);
+const char *OBJ_nid2ln(int n);
+"""
+
+CDEF = TYPES + FUNCTIONS

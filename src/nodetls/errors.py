@@ -1,0 +1,212 @@
+"""Exception classes carrying Node's ``code`` strings.
+
+Mirrors Node's ``lib/internal/errors.js``: one registry of codes and messages, and classes whose
+``code`` travels with them.  OpenSSL failures become :class:`TLSError` (``ERR_SSL_<REASON>``),
+certificate verification failures :class:`CertificateError` (the X509 verify code name), and
+system errors subclass the matching builtin (``ConnectionResetError`` with ``'ECONNRESET'``...).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "NodeError",
+    "TLSError",
+    "CertificateError",
+    "HandshakeTimeoutError",
+    "ConnectionResetNodeError",
+    "ConnectionRefusedNodeError",
+    "SystemNodeError",
+    "InvalidArgTypeError",
+    "InvalidArgValueError",
+    "node_error",
+    "system_error",
+    "MESSAGES",
+]
+
+
+class NodeError(Exception):
+    """Base of every nodetls error: ``code`` is Node's error code string."""
+
+    code: str = "ERR_UNKNOWN"
+
+    def __init__(self, message: str = "", code: str | None = None, **fields: Any) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        for k, v in fields.items():
+            setattr(self, k, v)
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, code={self.code!r})"
+
+
+class TLSError(NodeError):
+    """An OpenSSL failure: ``code`` is ``'ERR_SSL_<REASON>'`` as Node forms it.
+
+    ``library`` and ``reason`` come from the first OpenSSL error record; ``openssl_errors`` holds
+    every record drained from the error queue (``OpenSSLErrorRecord`` tuples).
+    """
+
+    code = "ERR_SSL_UNKNOWN"
+    library: str | None = None
+    reason: str | None = None
+    openssl_errors: list[Any]
+
+    def __init__(self, message: str = "", code: str | None = None, **fields: Any) -> None:
+        fields.setdefault("openssl_errors", [])
+        super().__init__(message, code, **fields)
+
+
+class CertificateError(NodeError):
+    """Certificate verification failed; ``code`` is the verify result's name
+    (``'CERT_HAS_EXPIRED'``, ``'DEPTH_ZERO_SELF_SIGNED_CERT'``...) or
+    ``'ERR_TLS_CERT_ALTNAME_INVALID'`` (then ``reason``, ``host`` and ``cert`` are set)."""
+
+    code = "UNABLE_TO_VERIFY_LEAF_SIGNATURE"
+
+
+class SystemNodeError(NodeError, OSError):
+    """A system error with Node's ``code`` (``'ECONNRESET'``, ``'EADDRINUSE'``...)."""
+
+    def __init__(self, message: str = "", code: str | None = None, errno: int | None = None,
+                 **fields: Any) -> None:
+        OSError.__init__(self, errno or 0, message)
+        self.args = (message,)
+        if code is not None:
+            self.code = code
+        for k, v in fields.items():
+            setattr(self, k, v)
+        if errno is not None:
+            self.errno = errno
+
+
+class ConnectionResetNodeError(SystemNodeError, ConnectionResetError):
+    code = "ECONNRESET"
+
+
+class ConnectionRefusedNodeError(SystemNodeError, ConnectionRefusedError):
+    code = "ECONNREFUSED"
+
+
+class ConnectionAbortedNodeError(SystemNodeError, ConnectionAbortedError):
+    code = "ECONNABORTED"
+
+
+class BrokenPipeNodeError(SystemNodeError, BrokenPipeError):
+    code = "EPIPE"
+
+
+class AddressInUseError(SystemNodeError):
+    code = "EADDRINUSE"
+
+
+class HandshakeTimeoutError(NodeError, TimeoutError):
+    code = "ERR_TLS_HANDSHAKE_TIMEOUT"
+
+
+class InvalidArgTypeError(NodeError, TypeError):
+    code = "ERR_INVALID_ARG_TYPE"
+
+
+class InvalidArgValueError(NodeError, ValueError):
+    code = "ERR_INVALID_ARG_VALUE"
+
+
+class InvalidStateError(NodeError):
+    code = "ERR_TLS_INVALID_STATE"
+
+
+# Node's message table (lib/internal/errors.js), for the codes nodetls raises itself.
+MESSAGES: dict[str, str] = {
+    "ERR_TLS_HANDSHAKE_TIMEOUT": "TLS handshake timeout",
+    "ERR_TLS_SESSION_ATTACK": "TLS session renegotiation attack detected",
+    "ERR_TLS_DH_PARAM_SIZE": "DH parameter size {0} is less than {1}",
+    "ERR_TLS_RENEGOTIATION_DISABLED": "TLS session renegotiation disabled for this socket",
+    "ERR_TLS_SNI_FROM_SERVER": "Cannot issue SNI from a TLS server-side socket",
+    "ERR_TLS_REQUIRED_SERVER_NAME": '"servername" is required parameter for Server.addContext',
+    "ERR_TLS_INVALID_STATE": "TLS socket connection must be securely established",
+    "ERR_TLS_INVALID_CONTEXT": "{0} must be a SecureContext",
+    "ERR_TLS_INVALID_PROTOCOL_VERSION": "{0} is not a valid {1} TLS protocol version",
+    "ERR_TLS_PROTOCOL_VERSION_CONFLICT": "TLS protocol version {0} conflicts with secureProtocol {1}",
+    "ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS":
+        "The ALPNCallback and ALPNProtocols TLS options are mutually exclusive",
+    "ERR_TLS_ALPN_CALLBACK_INVALID_RESULT":
+        "ALPN callback returned a value ({0}) that did not match any of the client's offered "
+        "protocols ({1})",
+    "ERR_TLS_CERT_ALTNAME_INVALID": "Hostname/IP does not match certificate's altnames: {0}",
+    "ERR_TLS_PSK_SET_IDENTIY_HINT_FAILED": "Failed to set PSK identity hint",
+    "ERR_MULTIPLE_CALLBACK": "Callback called multiple times",
+    "ERR_SOCKET_CLOSED": "Socket is closed",
+    "ERR_SOCKET_CLOSED_BEFORE_CONNECTION": "Socket closed before the connection was established",
+    "ERR_STREAM_WRITE_AFTER_END": "write after end",
+    "ERR_STREAM_DESTROYED": "Cannot call {0} after a stream was destroyed",
+    "ERR_SERVER_ALREADY_LISTEN": "Listen method has been called more than once without closing.",
+    "ERR_SERVER_NOT_RUNNING": "Server is not running.",
+    "ERR_INVALID_ARG_TYPE": "The {0} argument must be of type {1}. Received {2}",
+    "ERR_INVALID_ARG_VALUE": "The argument {0} is invalid. Received {1}",
+    "ERR_OUT_OF_RANGE": 'The value of "{0}" is out of range. It must be {1}. Received {2}',
+}
+
+_CLASSES: dict[str, type[NodeError]] = {
+    "ERR_TLS_HANDSHAKE_TIMEOUT": HandshakeTimeoutError,
+    "ERR_INVALID_ARG_TYPE": InvalidArgTypeError,
+    "ERR_INVALID_ARG_VALUE": InvalidArgValueError,
+    "ERR_OUT_OF_RANGE": InvalidArgValueError,
+    "ERR_TLS_INVALID_STATE": InvalidStateError,
+}
+
+_SYSTEM: dict[str, type[SystemNodeError]] = {
+    "ECONNRESET": ConnectionResetNodeError,
+    "ECONNREFUSED": ConnectionRefusedNodeError,
+    "ECONNABORTED": ConnectionAbortedNodeError,
+    "EPIPE": BrokenPipeNodeError,
+    "EADDRINUSE": AddressInUseError,
+}
+
+
+def node_error(code: str, *args: Any, message: str | None = None, **fields: Any) -> NodeError:
+    """Build the error Node raises for ``code`` (message formatted from Node's table)."""
+    if message is None:
+        template = MESSAGES.get(code, code)
+        message = template.format(*args) if args else template
+    cls = _CLASSES.get(code, NodeError)
+    return cls(message, code, **fields)
+
+
+def system_error(code: str, message: str | None = None, errno: int | None = None,
+                 **fields: Any) -> SystemNodeError:
+    """A system error with Node's code, subclassing the matching builtin (``ECONNRESET`` ->
+    ``ConnectionResetError``...)."""
+    cls = _SYSTEM.get(code, SystemNodeError)
+    return cls(message or code, code, errno=errno, **fields)
+
+
+def from_oserror(exc: OSError) -> SystemNodeError:
+    """Wrap an ``OSError`` from asyncio/socket with Node's code (``errno`` name)."""
+    import errno as _errno
+
+    if isinstance(exc, SystemNodeError):
+        return exc
+    name = _errno.errorcode.get(exc.errno or 0, "EIO") if exc.errno else None
+    if name is None:
+        if isinstance(exc, ConnectionResetError):
+            name = "ECONNRESET"
+        elif isinstance(exc, ConnectionRefusedError):
+            name = "ECONNREFUSED"
+        elif isinstance(exc, BrokenPipeError):
+            name = "EPIPE"
+        else:
+            name = "EIO"
+    msg = f"{exc.strerror or exc} ({name})" if exc.strerror else str(exc) or name
+    err = system_error(name, msg, errno=exc.errno)
+    err.__cause__ = exc
+    return err

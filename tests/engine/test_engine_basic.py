@@ -1,0 +1,187 @@
+"""The sans-IO engine on its own: two engines talking in memory."""
+
+from __future__ import annotations
+
+import pytest
+
+from nodetls._engine import TLSEngine, live_engines
+from nodetls._openssl import constants as C
+from nodetls.errors import CertificateError, TLSError
+
+from .pair import handshake, pump
+from .rawctx import RawContext, make_ca_and_leaf
+
+CA, CERT, KEY = make_ca_and_leaf("localhost")
+
+
+@pytest.fixture(params=[C.TLS1_2_VERSION, C.TLS1_3_VERSION], ids=["tls12", "tls13"])
+def version(request):
+    return request.param
+
+
+def make_pair(version, **kw):
+    sctx = RawContext(CERT, KEY, max_version=version)
+    cctx = RawContext(ca=CA, max_version=version)
+    server = TLSEngine(sctx, server=True)
+    client = TLSEngine(cctx, server=False)
+    return client, server
+
+
+def test_handshake_and_data_both_ways(version):
+    client, server = make_pair(version)
+    handshake(client, server)
+    assert client.version == {C.TLS1_2_VERSION: "TLSv1.2", C.TLS1_3_VERSION: "TLSv1.3"}[version]
+    assert server.version == client.version
+    assert client.write(b"hello") == 5
+    pump(client, server)
+    assert server.read() == b"hello"
+    big = bytes(range(256)) * 400  # 100 KiB, several records
+    assert server.write(big) == len(big)
+    pump(client, server)
+    assert client.read() == big
+    assert client.cipher()["version"] in ("TLSv1.2", "TLSv1.3")
+
+
+def test_close_notify_both_ways(version):
+    client, server = make_pair(version)
+    handshake(client, server)
+    client.shutdown()
+    pump(client, server)
+    assert server.read() == b""
+    assert server.received_close_notify
+    server.shutdown()
+    pump(client, server)
+    client.read()
+    assert client.received_close_notify
+
+
+def test_eof_during_handshake_is_reset():
+    client, server = make_pair(C.TLS1_3_VERSION)
+    client.do_handshake()
+    server.receive(client.take_output()[:20])
+    server.receive_eof()
+    with pytest.raises(ConnectionResetError) as info:
+        server.do_handshake()
+    assert info.value.code == "ECONNRESET"
+
+
+def test_garbage_gives_coded_error():
+    _, server = make_pair(C.TLS1_3_VERSION)
+    server.receive(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    with pytest.raises(TLSError) as info:
+        server.do_handshake()
+    assert info.value.code == "ERR_SSL_HTTP_REQUEST"
+
+
+def test_client_rejects_unknown_ca_and_sends_alert(version):
+    sctx = RawContext(CERT, KEY, max_version=version)
+    cctx = RawContext(max_version=version)  # trusts nothing
+    server = TLSEngine(sctx, server=True)
+    client = TLSEngine(cctx, server=False)
+    client.set_verify(request=True, reject=True)
+    with pytest.raises(CertificateError) as info:
+        handshake(client, server)
+    assert info.value.code == "UNABLE_TO_VERIFY_LEAF_SIGNATURE"
+    # the alert reaches the server, which fails with the reason
+    server.receive(client.take_output())
+    with pytest.raises(TLSError) as sinfo:
+        server.do_handshake()
+        server.read()
+    assert sinfo.value.code == "ERR_SSL_TLSV1_ALERT_UNKNOWN_CA"
+
+
+def test_identity_check_failure_alerts(version):
+    client, server = make_pair(version)
+
+    def check(der):
+        return CertificateError("no match", "ERR_TLS_CERT_ALTNAME_INVALID")
+
+    client.set_verify(request=True, reject=True, check_identity=check)
+    with pytest.raises(CertificateError) as info:
+        handshake(client, server)
+    assert info.value.code == "ERR_TLS_CERT_ALTNAME_INVALID"
+    server.receive(client.take_output())
+    with pytest.raises(TLSError) as sinfo:
+        server.do_handshake()
+        server.read()
+    assert sinfo.value.code == "ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE"
+
+
+def test_callback_exception_reraised():
+    client, server = make_pair(C.TLS1_3_VERSION)
+
+    def check(der):
+        raise RuntimeError("boom from user code")
+
+    client.set_verify(request=True, reject=True, check_identity=check)
+    with pytest.raises(RuntimeError, match="boom from user code"):
+        handshake(client, server)
+
+
+def test_alpn(version):
+    client, server = make_pair(version)
+    client.set_alpn_protocols([b"h2", b"http/1.1"])
+    server.set_alpn_protocols([b"http/1.1", b"h2"])
+    handshake(client, server)
+    assert client.alpn_selected() == b"http/1.1"
+    assert server.alpn_selected() == b"http/1.1"
+
+
+def test_alpn_no_overlap_fails():
+    client, server = make_pair(C.TLS1_3_VERSION)
+    client.set_alpn_protocols([b"h2"])
+    server.set_alpn_protocols([b"http/1.1"])
+    with pytest.raises(TLSError) as info:
+        handshake(client, server)
+    assert info.value.code == "ERR_SSL_NO_APPLICATION_PROTOCOL"
+
+
+class PauseHooks:
+    def __init__(self):
+        self.seen = []
+
+    def on_client_hello(self, ch):
+        self.seen.append(("ch", ch.servername))
+        return True
+
+    def on_cert(self, servername):
+        self.seen.append(("cert", servername))
+        return True
+
+
+def test_pause_at_client_hello_and_cert_then_switch_context(version):
+    other_ca, other_cert, other_key = make_ca_and_leaf("a.example")
+    sctx = RawContext(CERT, KEY, max_version=version)
+    other = RawContext(other_cert, other_key, max_version=version)
+    cctx = RawContext(ca=other_ca, max_version=version)
+    hooks = PauseHooks()
+    server = TLSEngine(sctx, server=True, hooks=hooks)
+    server.enable_client_hello()
+    server.enable_cert_cb()
+    client = TLSEngine(cctx, server=False)
+    client.set_servername("a.example")
+    client.set_verify(request=True, reject=True)
+    pauses = []
+
+    def on_pause(eng):
+        pauses.append(eng.paused)
+        if eng.paused == "cert":
+            eng.use_context(other)
+        eng.resume()
+
+    handshake(client, server, on_pause=on_pause)
+    assert pauses == ["client_hello", "cert"]
+    assert hooks.seen == [("ch", "a.example"), ("cert", "a.example")]
+    assert client.verify_result() == 0
+    assert server.servername() == "a.example"
+
+
+def test_engines_are_freed():
+    before = live_engines()
+    for _ in range(50):
+        client, server = make_pair(C.TLS1_3_VERSION)
+        handshake(client, server)
+        client.free()
+        server.free()
+        client.free()
+    assert live_engines() == before
