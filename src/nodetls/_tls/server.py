@@ -1,0 +1,135 @@
+"""tls.Server: a ``net.Server`` that wraps each connection in a TLSSocket (Node's ``tls.Server``).
+
+Node's ``tlsConnectionListener`` is this server's own ``'connection'`` listener, so emitting
+``'connection'`` by hand with any Duplex injects a TLS connection, exactly as in Node.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from .. import _options
+from ..errors import node_error
+from ..net import Server as NetServer
+from .socket import CONTEXT_OPTIONS, TLSSocket
+
+SERVER_OPTIONS = CONTEXT_OPTIONS | frozenset({
+    "request_cert", "reject_unauthorized", "alpn_protocols", "alpn_callback", "sni_callback",
+    "handshake_timeout", "allow_client_renegotiation", "psk_callback", "psk_identity_hint",
+    "enable_trace", "npn_protocols", "allow_half_open", "pause_on_connect", "no_delay",
+    "keep_alive", "keep_alive_initial_delay", "high_water_mark",
+})
+
+_NET_OPTIONS = ("allow_half_open", "pause_on_connect", "no_delay", "keep_alive",
+                "keep_alive_initial_delay", "high_water_mark")
+
+_SOCKET_OPTIONS = ("request_cert", "reject_unauthorized", "alpn_protocols", "alpn_callback",
+                   "sni_callback", "handshake_timeout", "allow_client_renegotiation",
+                   "psk_callback", "psk_identity_hint", "enable_trace", "npn_protocols",
+                   "allow_half_open")
+
+
+def _default_session_id_context() -> bytes:
+    # Node: the first 32 hex digits of sha1(process.argv.join(' ')), so identical server
+    # processes share resumption by default.
+    return hashlib.sha1(" ".join(sys.argv).encode()).hexdigest()[:32].encode()
+
+
+class Server(NetServer):
+    """Node's ``tls.Server``.  Options: every SecureContext option plus the server options of
+    API.md."""
+
+    def __init__(self, options: dict[str, Any] | None = None,
+                 secure_connection_listener: Callable[..., Any] | None = None,
+                 **kwargs: Any) -> None:
+        if callable(options) and secure_connection_listener is None:
+            options, secure_connection_listener = None, options
+        opts = _options.normalize(options, kwargs, SERVER_OPTIONS, "options")
+        if opts.get("alpn_callback") is not None and opts.get("alpn_protocols") is not None:
+            raise node_error("ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS")
+        super().__init__({k: opts[k] for k in _NET_OPTIONS if k in opts})
+        self._tls_opts = opts
+        self._sni_contexts: list[tuple[re.Pattern[str], Any]] = []
+        self._context = self._build_context(opts)
+        self.on("connection", self._tls_connection_listener)
+        if secure_connection_listener is not None:
+            self.on("secureConnection", secure_connection_listener)
+
+    @staticmethod
+    def _build_context(opts: dict[str, Any]) -> Any:
+        from .._context import SecureContext
+
+        ctx_opts = {k: v for k, v in opts.items() if k in CONTEXT_OPTIONS}
+        ctx_opts.setdefault("honor_cipher_order", True)  # Node's createServer default
+        ctx_opts.setdefault("session_id_context", _default_session_id_context())
+        return SecureContext(ctx_opts)
+
+    # ------------------------------------------------------------------ connections
+    def _tls_connection_listener(self, raw: Any) -> None:
+        opts = {k: self._tls_opts[k] for k in _SOCKET_OPTIONS if k in self._tls_opts}
+        opts.update(is_server=True, server=self, secure_context=self._context)
+        try:
+            TLSSocket(raw, opts)
+        except BaseException as exc:  # noqa: BLE001 - one bad connection never stops the server
+            self._tls_client_error(exc, None)
+            destroy = getattr(raw, "destroy", None)
+            if destroy is not None:
+                destroy()
+
+    def _tls_client_error(self, err: BaseException, sock: TLSSocket | None) -> None:
+        """Node's ``onSocketTLSError``: errors before the handshake completed."""
+        if self.listener_count("tlsClientError"):
+            self.emit("tlsClientError", err, sock)
+        if self.listener_count("clientError"):
+            self.emit("clientError", err, sock)
+
+    def _on_secure_connection(self, sock: TLSSocket) -> None:
+        self.emit("secureConnection", sock)
+
+    # ------------------------------------------------------------------ SNI
+    def add_context(self, hostname: str, context: Any) -> None:
+        """Node's ``addContext``: ``*`` matches one label; the last added match wins."""
+        if not isinstance(hostname, str) or not hostname:
+            raise node_error("ERR_TLS_REQUIRED_SERVER_NAME")
+        from .._context import SecureContext
+
+        if not isinstance(context, SecureContext):
+            if not isinstance(context, dict):
+                raise _options.InvalidArgTypeError(
+                    "context must be a SecureContext or its options dict"
+                )
+            context = SecureContext(context)
+        pattern = "^" + re.escape(hostname).replace(r"\*", "[^.]*") + "$"
+        self._sni_contexts.append((re.compile(pattern, re.IGNORECASE), context))
+
+    def _find_sni_context(self, servername: str) -> Any:
+        found = None
+        for pattern, ctx in self._sni_contexts:
+            if pattern.match(servername):
+                found = ctx
+        return found
+
+    def set_secure_context(self, options: dict[str, Any]) -> None:
+        """Replace the default context for new connections (Node's ``setSecureContext``)."""
+        opts = dict(self._tls_opts)
+        opts.update(_options.normalize(options, None, SERVER_OPTIONS, "options"))
+        self._tls_opts = opts
+        self._context = self._build_context(opts)
+
+    # ------------------------------------------------------------------ ticket keys
+    def get_ticket_keys(self) -> bytes:
+        return bytes(self._context.get_ticket_keys())
+
+    def set_ticket_keys(self, keys: bytes) -> None:
+        self._context.set_ticket_keys(keys)
+
+
+def create_server(options: dict[str, Any] | Callable[..., Any] | None = None,
+                  secure_connection_listener: Callable[..., Any] | None = None,
+                  **kwargs: Any) -> Server:
+    """Node's ``tls.createServer``."""
+    return Server(options, secure_connection_listener, **kwargs)

@@ -1,0 +1,915 @@
+"""TLSSocket: a ``net.Socket`` whose handle encrypts (Node's ``lib/internal/tls/wrap.js``).
+
+The socket's byte-stream behaviour (backpressure, pause/resume, half-close, timeouts, events) is
+``net.Socket``'s, unchanged; this module adds what is TLS: the engine's configuration from the
+options, the handshake's outcome (verification, ``'secureConnect'``/``'secure'``), the user
+callbacks that pause the handshake (SNI, ``'resumeSession'``, ``'OCSPRequest'``) with Node's three
+guards, sessions, keylog, PSK, renegotiation limits and the ``get_*`` accessors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .. import _options
+from .._engine import TLSEngine
+from .._openssl import constants as C
+from ..errors import CertificateError, NodeError, node_error, system_error
+from ..net import Socket
+from .wrap import TLSWrap
+
+TLSSOCKET_OPTIONS = frozenset({
+    "is_server", "server", "request_cert", "request_ocsp", "reject_unauthorized",
+    "alpn_protocols", "alpn_callback", "sni_callback", "session", "secure_context",
+    "enable_trace", "psk_callback", "psk_identity_hint", "min_dh_size", "servername",
+    "check_server_identity", "handshake_timeout", "npn_protocols", "allow_half_open",
+    "pause_on_connect", "high_water_mark", "allow_client_renegotiation", "host", "port", "path",
+    # SecureContext options (used when secure_context is absent)
+    "key", "cert", "ca", "passphrase", "pfx", "crl", "ciphers", "ecdh_curve", "dhparam",
+    "honor_cipher_order", "min_version", "max_version", "secure_options", "session_id_context",
+    "sigalgs", "ticket_keys", "session_timeout", "secure_protocol",
+})
+
+CONTEXT_OPTIONS = frozenset({
+    "key", "cert", "ca", "passphrase", "pfx", "crl", "ciphers", "ecdh_curve", "dhparam",
+    "honor_cipher_order", "min_version", "max_version", "secure_options", "session_id_context",
+    "sigalgs", "ticket_keys", "session_timeout",
+})
+
+CLIENT_RENEG_LIMIT = 3
+CLIENT_RENEG_WINDOW = 600.0
+
+_keylog_file_lock: Any = None
+
+
+def _keylog_env_path() -> str | None:
+    return os.environ.get("SSLKEYLOGFILE") or None
+
+
+def _append_keylog_file(path: str, line: bytes) -> None:
+    """Append a line to ``SSLKEYLOGFILE`` (as curl and Python's ssl do; 0600 when created)."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, line)
+    finally:
+        os.close(fd)
+
+
+def alpn_list(value: Any, name: str = "alpn_protocols") -> list[bytes]:
+    """Node accepts an array of strings/Buffers or a wire-format Buffer."""
+    if value is None:
+        return []
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        from .._engine.engine import decode_alpn
+
+        return decode_alpn(bytes(value))
+    if isinstance(value, (list, tuple)):
+        out = []
+        for item in value:
+            if isinstance(item, str):
+                out.append(item.encode())
+            elif isinstance(item, (bytes, bytearray, memoryview)):
+                out.append(bytes(item))
+            else:
+                raise _options.InvalidArgTypeError(
+                    f"{name} items must be str or bytes, got {type(item).__name__}"
+                )
+        return out
+    raise _options.InvalidArgTypeError(f"{name} must be a list or bytes, got {type(value).__name__}")
+
+
+def _once_callback(sock: TLSSocket, name: str, done: Callable[..., None]) -> Callable[..., None]:
+    """Node's three guards for a callback handed to a listener: called once
+    (``ERR_MULTIPLE_CALLBACK``), ignored after the socket is gone, ``err`` destroys."""
+    called = False
+
+    def callback(err: BaseException | None = None, *args: Any) -> None:
+        nonlocal called
+        if called:
+            raise node_error("ERR_MULTIPLE_CALLBACK")
+        called = True
+        if sock.destroyed or sock._wrap is None or sock._wrap.engine is None:
+            return  # the socket is gone: ignored (Node: ERR_SOCKET_CLOSED, swallowed)
+        if err is not None:
+            sock.destroy(err if isinstance(err, BaseException) else Exception(str(err)))
+            return
+        try:
+            done(*args)
+        except BaseException as exc:  # noqa: BLE001
+            sock.destroy(exc)
+
+    callback.__name__ = f"{name}_callback"
+    return callback
+
+
+def _call_listener(fn: Callable[..., Any], *args: Any) -> None:
+    """Call a user listener; schedule it when it is a coroutine function."""
+    res = fn(*args)
+    if inspect.isawaitable(res):
+        asyncio.ensure_future(res)
+
+
+class TLSSocket(Socket):
+    """Node's ``tls.TLSSocket``.  Wraps a ``net.Socket``, any ``stream.Duplex``, or (``None``) a
+    new unconnected ``net.Socket``."""
+
+    encrypted = True
+
+    def __init__(self, socket: Any = None, options: dict[str, Any] | None = None,
+                 **kwargs: Any) -> None:
+        opts = _options.normalize(options, kwargs, TLSSOCKET_OPTIONS, "options")
+        self._tls_opts = opts
+        self._wrap: TLSWrap | None = None
+        self._secure_established = False
+        self._tls_error_reported = False
+        self._is_client_connect = False  # set by tls.connect: emits 'secureConnect'
+        self._pending_sessions: list[bytes] = []
+        self._new_session_pending = 0
+        self._secure_pending = False
+        self._reneg_times: list[float] = []
+        self._renegotiation_disabled = False
+        self._reneg_callback: Callable[..., Any] | None = None
+        self._handshake_timer: Any = None
+        self._ocsp_response_seen = False
+        self.authorized = False
+        self.authorization_error: str | None = None
+        self.alpn_protocol: str | bool = False
+        self._servername: str | bool = False
+        self.npn_protocol: str | bool = False
+        self._server = opts.get("server")
+        self._is_server = bool(opts.get("is_server"))
+        self.secure_connecting = True
+        self._wrapped_socket = socket
+        net_opts: dict[str, Any] = {}
+        if "allow_half_open" in opts:
+            net_opts["allow_half_open"] = opts["allow_half_open"]
+        handle = None
+        if socket is not None:
+            handle = self._take_handle(socket)
+        super().__init__(net_opts, handle=handle) if handle is not None else super().__init__(
+            net_opts
+        )
+        if handle is not None:
+            self._setup_wrap(handle)
+            if self._handle_is_open(handle):
+                self._start_tls()
+
+    # ------------------------------------------------------------------ wiring
+    def _take_handle(self, socket: Any) -> Any:
+        from .._net.handle import DuplexHandle
+        from ..net import Socket as NetSocket
+
+        if isinstance(socket, NetSocket) and getattr(socket, "_handle", None) is not None:
+            handle = socket._handle
+            socket._handle = None  # Node's _wrapHandle: the raw socket becomes a shell
+            return handle
+        if isinstance(socket, NetSocket):
+            # Not connected yet: take its handle once it connects.
+            def on_connect() -> None:
+                handle = socket._handle
+                socket._handle = None
+                self._adopt_handle(handle)
+
+            socket.once("connect", on_connect)
+            return None
+        return DuplexHandle(socket)
+
+    def _handle_is_open(self, handle: Any) -> bool:
+        return not getattr(handle, "closed", False)
+
+    def _adopt_handle(self, handle: Any) -> None:
+        self._attach_handle(handle)
+        self._setup_wrap(handle)
+        self._start_tls()
+
+    def _make_context(self) -> Any:
+        from .._context import SecureContext
+
+        ctx = self._tls_opts.get("secure_context")
+        if ctx is not None:
+            return ctx
+        ctx_opts = {k: v for k, v in self._tls_opts.items() if k in CONTEXT_OPTIONS}
+        return SecureContext(ctx_opts)
+
+    def _setup_wrap(self, lower: Any) -> None:
+        """Create the engine and the TLS handle over ``lower`` and configure it from the
+        options (Node's ``_init``)."""
+        opts = self._tls_opts
+        context = self._make_context()
+        self._secure_context = context
+        server = self._is_server
+        engine = TLSEngine(context, server=server)
+        self._wrap = wrap = TLSWrap(lower, engine, self)
+        self._handle = wrap
+        srv = self._server
+        if server:
+            self._configure_server_engine(engine, srv, opts)
+        else:
+            self._configure_client_engine(engine, opts)
+        if opts.get("enable_trace"):
+            engine.enable_trace()
+        if self.listener_count("keylog") or (srv is not None and srv.listener_count("keylog")) \
+                or _keylog_env_path():
+            engine.enable_keylog()
+        else:
+            self.on("newListener", self._keylog_new_listener)
+
+    def _keylog_new_listener(self, event: str, listener: Any) -> None:
+        if event == "keylog" and self._wrap is not None and self._wrap.engine is not None:
+            self._wrap.engine.enable_keylog()
+            self.remove_listener("newListener", self._keylog_new_listener)
+
+    def _configure_client_engine(self, engine: TLSEngine, opts: dict[str, Any]) -> None:
+        servername = opts.get("servername")
+        if servername:
+            engine.set_servername(servername)
+            self._servername = servername
+        alpn = alpn_list(opts.get("alpn_protocols"))
+        if alpn:
+            engine.set_alpn_protocols(alpn)
+        npn = alpn_list(opts.get("npn_protocols"), "npn_protocols")
+        if npn:
+            engine.set_npn_protocols(npn)
+        reject = opts.get("reject_unauthorized", True) is not False
+        engine.set_verify(request=True, reject=reject, check_identity=self._check_identity_der)
+        if opts.get("request_ocsp"):
+            engine.request_ocsp()
+        engine.enable_session_callbacks()
+        session = opts.get("session")
+        if session is not None:
+            engine.set_session(_options.as_bytes(session, "session"))
+        if opts.get("psk_callback") is not None:
+            engine.enable_psk()
+
+    def _configure_server_engine(self, engine: TLSEngine, srv: Any,
+                                 opts: dict[str, Any]) -> None:
+        request_cert = bool(opts.get("request_cert"))
+        reject = opts.get("reject_unauthorized", True) is not False
+        engine.set_verify(request=request_cert, reject=request_cert and reject)
+        alpn_cb = opts.get("alpn_callback")
+        if alpn_cb is not None:
+            engine.set_alpn_callback(self._alpn_callback_adapter(alpn_cb))
+        else:
+            alpn = alpn_list(opts.get("alpn_protocols"))
+            if alpn:
+                engine.set_alpn_protocols(alpn)
+        npn = alpn_list(opts.get("npn_protocols"), "npn_protocols")
+        if npn:
+            engine.set_npn_protocols(npn)
+        if not opts.get("allow_client_renegotiation"):
+            engine.set_options(C.SSL_OP_NO_RENEGOTIATION)
+        else:
+            engine.set_options(C.SSL_OP_ALLOW_CLIENT_RENEGOTIATION)
+            engine.enable_handshake_counting()
+        if opts.get("psk_callback") is not None:
+            engine.enable_psk()
+            hint = opts.get("psk_identity_hint")
+            if hint is not None and not engine.set_psk_identity_hint(str(hint)):
+                raise node_error("ERR_TLS_PSK_SET_IDENTIY_HINT_FAILED")
+        has = srv.listener_count if srv is not None else (lambda _e: 0)
+        if has("newSession") or has("resumeSession"):
+            engine.enable_session_callbacks()
+        if has("resumeSession"):
+            engine.enable_client_hello()
+        if opts.get("sni_callback") is not None or (srv is not None and srv._sni_contexts) \
+                or has("OCSPRequest"):
+            engine.enable_cert_cb()
+        if has("OCSPRequest"):
+            engine.enable_ocsp_status()
+        timeout = opts.get("handshake_timeout", 120.0)
+        if timeout and timeout > 0:
+            loop = asyncio.get_running_loop()
+            self._handshake_timer = loop.call_later(timeout, self._on_handshake_timeout)
+
+    def _start_tls(self) -> None:
+        wrap = self._wrap
+        if wrap is not None:
+            wrap.start()
+
+    def _on_connected(self) -> None:
+        """net.Socket hook: the TCP connection is up."""
+        super()._on_connected()
+        self._start_tls()
+
+    def _attach_handle(self, handle: Any) -> None:
+        """Called by net.Socket.connect() with the new transport handle: wrap it in TLS."""
+        if self._wrap is None:
+            self._setup_wrap(handle)
+        else:  # pragma: no cover
+            self._handle = self._wrap
+
+    # ------------------------------------------------------------------ outcome
+    def _tls_secure(self) -> None:
+        """The handshake finished (Node's ``onhandshakedone`` + ``_finishInit``)."""
+        wrap = self._wrap
+        eng = wrap.engine if wrap is not None else None
+        if eng is None:
+            return
+        if self._handshake_timer is not None:
+            self._handshake_timer.cancel()
+            self._handshake_timer = None
+        if self._secure_established:
+            self._on_renegotiated()
+            return
+        self.secure_connecting = False
+        alpn = eng.alpn_selected()
+        self.alpn_protocol = alpn.decode("latin-1") if alpn else False
+        npn = eng.npn_negotiated()
+        self.npn_protocol = npn.decode("latin-1") if npn else False
+        if self._is_server:
+            sn = eng.servername()
+            self._servername = sn if sn else False
+            self._server_verify_result(eng)
+            self._secure_established = True
+            if self._new_session_pending:
+                self._secure_pending = True
+                return
+            self._emit_server_secure()
+        else:
+            self._client_verify_result(eng)
+            if self.destroyed:
+                return
+            self._secure_established = True
+            if self._tls_opts.get("request_ocsp") and not self._ocsp_response_seen:
+                self._ocsp_response_seen = True
+                from .._openssl import macros
+
+                resp = macros.SSL_get_tlsext_status_ocsp_resp(eng.ssl)
+                self.emit("OCSPResponse", resp)
+                if self.listener_count("OCSPRequest"):
+                    self.emit("OCSPRequest", resp)
+            if self._is_client_connect:
+                self.emit("secureConnect")
+            self.emit("secure")
+            if self.listener_count("secureConnection"):
+                self.emit("secureConnection", self)
+            for der in self._pending_sessions:
+                self.emit("session", der)
+            self._pending_sessions.clear()
+
+    def _emit_server_secure(self) -> None:
+        self.emit("secure")
+        if self.listener_count("secureConnection"):
+            self.emit("secureConnection", self)
+        srv = self._server
+        if srv is not None and not self.destroyed:
+            srv._on_secure_connection(self)
+
+    def _server_verify_result(self, eng: TLSEngine) -> None:
+        if not self._tls_opts.get("request_cert"):
+            return
+        if eng.peer_certificate_der() is None:
+            self.authorized = False
+            self.authorization_error = "UNABLE_TO_GET_ISSUER_CERT"  # Node's value (sic)
+            return
+        code = eng.verify_result()
+        if code == 0:
+            self.authorized = True
+        else:
+            err = eng.certificate_error()
+            self.authorization_error = err.code if err is not None else str(code)
+
+    def _client_verify_result(self, eng: TLSEngine) -> None:
+        opts = self._tls_opts
+        code = eng.verify_result()
+        err: NodeError | BaseException | None = None
+        if code != 0:
+            err = eng.certificate_error()
+        elif eng.identity_error is not None:
+            err = eng.identity_error
+        if err is None:
+            self.authorized = True
+        else:
+            self.authorized = False
+            self.authorization_error = getattr(err, "code", None) or str(err)
+            if opts.get("reject_unauthorized", True) is not False:
+                self.destroy(err)
+                return
+        min_dh = opts.get("min_dh_size", 1024)
+        info = eng.ephemeral_key_info()
+        if info.get("type") == "DH" and info.get("size", 0) < min_dh:
+            self.destroy(node_error("ERR_TLS_DH_PARAM_SIZE", info.get("size"), min_dh))
+
+    def _check_identity_der(self, leaf_der: bytes) -> BaseException | None:
+        """Runs inside OpenSSL's verify callback at the leaf (client)."""
+        if self._wrap is not None and self._wrap.engine is not None and \
+                self._wrap.engine.session_reused():
+            return None
+        opts = self._tls_opts
+        check = opts.get("check_server_identity")
+        host = opts.get("servername") or opts.get("host") or "localhost"
+        from .._tls_identity import check_server_identity
+        from .._x509 import certificate_to_dict
+
+        if check is None:
+            check = check_server_identity
+        from cryptography import x509
+
+        cert = certificate_to_dict(x509.load_der_x509_certificate(leaf_der))
+        result = check(host, cert)
+        if result is not None and not isinstance(result, BaseException):
+            result = CertificateError(str(result), "ERR_TLS_CERT_ALTNAME_INVALID")
+        return result
+
+    def _tls_error(self, exc: BaseException) -> None:
+        """A TLS failure (handshake or record layer)."""
+        if self._tls_error_reported or self.destroyed:
+            return
+        self._tls_error_reported = True
+        if self._handshake_timer is not None:
+            self._handshake_timer.cancel()
+            self._handshake_timer = None
+        if self._is_server and not self._secure_established and self._server is not None:
+            self._server._tls_client_error(exc, self)
+            self.destroy()
+            return
+        self.destroy(exc)
+
+    def _tls_closed_before_secure(self) -> None:
+        if self._tls_error_reported:
+            return
+        if self._is_server:
+            self._tls_error(system_error("ECONNRESET", "socket hang up"))
+        else:
+            opts = self._tls_opts
+            self._tls_error(system_error(
+                "ECONNRESET",
+                "Client network socket disconnected before secure TLS connection was established",
+                host=opts.get("host"), port=opts.get("port"), path=opts.get("path"),
+            ))
+
+    def _on_handshake_timeout(self) -> None:
+        self._handshake_timer = None
+        if self._secure_established or self.destroyed:
+            return
+        # Deliberately differs from Node: the socket is destroyed, not left open.
+        self._tls_error(node_error("ERR_TLS_HANDSHAKE_TIMEOUT"))
+
+    def _on_listener_error(self, exc: BaseException) -> None:
+        """An exception escaping a listener destroys this socket with it (API.md)."""
+        self.destroy(exc)
+
+    # ------------------------------------------------------------------ engine notifications
+    def _tls_keylog(self, line: bytes) -> None:
+        path = _keylog_env_path()
+        if path:
+            try:
+                _append_keylog_file(path, line)
+            except OSError:
+                pass
+        if self.listener_count("keylog"):
+            self.emit("keylog", line)
+        srv = self._server
+        if srv is not None and srv.listener_count("keylog"):
+            srv.emit("keylog", line, self)
+
+    def _tls_session(self, session_id: bytes, der: bytes) -> None:
+        if not self._is_server:
+            if self._secure_established:
+                self.emit("session", der)
+            else:
+                self._pending_sessions.append(der)
+            return
+        srv = self._server
+        if srv is None or not srv.listener_count("newSession"):
+            return
+        self._new_session_pending += 1
+
+        def done(*_args: Any) -> None:
+            self._new_session_pending -= 1
+            if self._new_session_pending == 0 and self._secure_pending:
+                self._secure_pending = False
+                self._emit_server_secure()
+
+        cb = _once_callback(self, "newSession", done)
+        srv.emit("newSession", session_id, der, cb)
+
+    # ------------------------------------------------------------------ pausing callbacks
+    def _tls_client_hello(self, ch: Any) -> bool:
+        """Server: ``'resumeSession'`` (Node's ``loadSession``).  True pauses the handshake."""
+        srv = self._server
+        if srv is None or not srv.listener_count("resumeSession"):
+            return False
+        eng = self._wrap.engine if self._wrap is not None else None
+        if eng is None:
+            return False
+        tickets_on = not (_ssl_options(eng) & C.SSL_OP_NO_TICKET)
+        if ch.psk_identity is not None:
+            if tickets_on:
+                return False  # a stateless ticket: OpenSSL decrypts it itself
+            sid = ch.psk_identity
+        else:
+            if ch.tls13 or ch.has_ticket_ext or not ch.session_id:
+                # TLS 1.3 legacy ids are random; a TLS 1.2 ticket resumes statelessly.
+                return False
+            sid = ch.session_id
+        self._pending_resume_id = sid
+        return True
+
+    def _emit_resume_session(self) -> None:
+        srv = self._server
+        sid = self._pending_resume_id
+
+        def done(data: Any = None, *_: Any) -> None:
+            if data is not None:
+                eng2 = self._engine
+                if eng2 is not None:
+                    eng2.set_prefetched_session(_options.as_bytes(data, "session_data"))
+            self._resume_handshake()
+
+        cb = _once_callback(self, "resumeSession", done)
+        srv.emit("resumeSession", sid, cb)
+
+    def _tls_cert(self, servername: str | None) -> bool:
+        """Server, inside OpenSSL's cert callback: pause for SNI and/or ``'OCSPRequest'``?
+        (Only decides; the user callbacks run from :meth:`_tls_pause`, outside OpenSSL.)"""
+        opts = self._tls_opts
+        srv = self._server
+        if servername and opts.get("sni_callback") is not None:
+            return True
+        if servername and srv is not None and srv._sni_contexts:
+            ctx = srv._find_sni_context(servername)
+            eng = self._engine
+            if ctx is not None and eng is not None:
+                eng.use_context(ctx)
+        return bool(srv is not None and srv.listener_count("OCSPRequest")
+                    and self._ocsp_requested())
+
+    def _run_cert_callbacks(self) -> None:
+        """Node's ``loadSNI`` then ``requestOCSP``."""
+        opts = self._tls_opts
+        sni_cb = opts.get("sni_callback")
+        eng = self._engine
+        servername = eng.servername() if eng is not None else None
+
+        def after_sni(ctx: Any = None, *_: Any) -> None:
+            if ctx:
+                if isinstance(ctx, dict):
+                    from .._context import SecureContext
+
+                    ctx = SecureContext(ctx)
+                eng2 = self._engine
+                if eng2 is not None:
+                    eng2.use_context(ctx)
+            self._request_ocsp()
+
+        if servername and sni_cb is not None:
+            cb = _once_callback(self, "SNICallback", after_sni)
+            try:
+                _call_listener(sni_cb, servername, cb)
+            except BaseException as exc:  # noqa: BLE001
+                self.destroy(exc)
+            return
+        self._request_ocsp()
+
+    def _ocsp_requested(self) -> bool:
+        from .._openssl import macros
+
+        eng = self._wrap.engine if self._wrap is not None else None
+        return eng is not None and macros.SSL_get_tlsext_status_type(eng.ssl) == \
+            C.TLSEXT_STATUSTYPE_ocsp
+
+    def _request_ocsp(self) -> None:
+        srv = self._server
+        if srv is None or not srv.listener_count("OCSPRequest") or not self._ocsp_requested():
+            self._resume_handshake()
+            return
+        eng = self._wrap.engine if self._wrap is not None else None
+        if eng is None:
+            return
+        ctx = eng._pending_context or eng.context
+        chain = getattr(ctx, "cert_chain_der", None) or [[]]
+        first = chain[0] if chain else []
+        cert = first[0] if first else eng.own_certificate_der()
+        issuer = _find_issuer(cert, list(first[1:]) + list(getattr(ctx, "ca_der", []) or []))
+
+        def done(response: Any = None, *_: Any) -> None:
+            if response is not None:
+                if not isinstance(response, (bytes, bytearray, memoryview)):
+                    raise _options.InvalidArgTypeError(
+                        "OCSP response must be bytes, got " + type(response).__name__
+                    )
+                eng2 = self._wrap.engine if self._wrap is not None else None
+                if eng2 is not None:
+                    eng2.set_ocsp_response(bytes(response))
+            self._resume_handshake()
+
+        cb = _once_callback(self, "OCSPRequest", done)
+        srv.emit("OCSPRequest", cert, issuer, cb)
+
+    def _resume_handshake(self) -> None:
+        wrap = self._wrap
+        if wrap is not None:
+            wrap.resume()
+
+    def _tls_pause(self, kind: str | None) -> None:
+        """The engine paused at ``kind``; run the user callbacks (outside any OpenSSL call).
+        Each ends by resuming the handshake (or destroying the socket)."""
+        if kind == "client_hello":
+            self._emit_resume_session()
+        elif kind == "cert":
+            self._run_cert_callbacks()
+
+    # ------------------------------------------------------------------ sync hooks
+    def _alpn_callback_adapter(self, fn: Callable[..., Any]) -> Callable[[list[bytes]], Any]:
+        def select(offered: list[bytes]) -> bytes | None:
+            protocols = [p.decode("latin-1") for p in offered]
+            eng = self._wrap.engine if self._wrap is not None else None
+            sn = eng.servername() if eng is not None else None
+            choice = fn({"servername": sn or False, "protocols": protocols})
+            if choice is None:
+                return None
+            if choice not in protocols:
+                raise node_error("ERR_TLS_ALPN_CALLBACK_INVALID_RESULT", choice, protocols)
+            return choice.encode("latin-1")
+
+        return select
+
+    def _tls_psk_server(self, identity: str) -> bytes | None:
+        fn = self._tls_opts.get("psk_callback")
+        key = fn(self, identity)
+        if key is None:
+            return None
+        if isinstance(key, dict):
+            key = key.get("psk")
+        return _options.as_bytes(key, "psk")
+
+    def _tls_psk_client(self, hint: str | None) -> tuple[str, bytes] | None:
+        fn = self._tls_opts.get("psk_callback")
+        ans = fn(hint)
+        if ans is None:
+            return None
+        if not isinstance(ans, dict) or "psk" not in ans or "identity" not in ans:
+            raise _options.InvalidArgTypeError(
+                "psk_callback must return None or {'psk': bytes, 'identity': str}"
+            )
+        return ans["identity"], _options.as_bytes(ans["psk"], "psk")
+
+    def _tls_handshake_start(self, count: int) -> None:
+        if not self._is_server or count <= 1:
+            return
+        if self._renegotiation_disabled:
+            self._tls_error(node_error("ERR_TLS_RENEGOTIATION_DISABLED"))
+            return
+        now = time.monotonic()
+        window = CLIENT_RENEG_WINDOW
+        self._reneg_times = [t for t in self._reneg_times if now - t < window]
+        self._reneg_times.append(now)
+        if len(self._reneg_times) > CLIENT_RENEG_LIMIT:
+            err = node_error("ERR_TLS_SESSION_ATTACK")
+            asyncio.get_running_loop().call_soon(self.destroy, err)
+
+    def _on_renegotiated(self) -> None:
+        cb, self._reneg_callback = self._reneg_callback, None
+        if cb is not None:
+            cb(None)
+        self.emit("secure")
+
+    # ------------------------------------------------------------------ public API
+    @property
+    def servername(self) -> str | bool:
+        return self._servername
+
+    @property
+    def _engine(self) -> TLSEngine | None:
+        wrap = self._wrap
+        return wrap.engine if wrap is not None else None
+
+    def get_peer_certificate(self, detailed: bool = False) -> dict[str, Any] | None:
+        """Node's ``getPeerCertificate([detailed])``: ``{}`` when none, ``None`` after close."""
+        eng = self._engine
+        if eng is None:
+            return None
+        der = eng.peer_certificate_der()
+        if der is None:
+            return {}
+        from cryptography import x509
+
+        from .._x509 import certificate_to_dict
+
+        cert = x509.load_der_x509_certificate(der)
+        if not detailed:
+            return certificate_to_dict(cert)
+        chain = [x509.load_der_x509_certificate(d) for d in
+                 (eng.verified_chain_der() or eng.peer_chain_der())]
+        return certificate_to_dict(cert, detailed=True, issuer_chain=chain)
+
+    def get_certificate(self) -> dict[str, Any] | None:
+        eng = self._engine
+        if eng is None:
+            return None
+        der = eng.own_certificate_der()
+        if der is None:
+            return {}
+        from cryptography import x509
+
+        from .._x509 import certificate_to_dict
+
+        return certificate_to_dict(x509.load_der_x509_certificate(der))
+
+    def get_peer_x509_certificate(self) -> Any:
+        eng = self._engine
+        der = eng.peer_certificate_der() if eng is not None else None
+        if der is None:
+            return None
+        from cryptography import x509
+
+        return x509.load_der_x509_certificate(der)
+
+    def get_x509_certificate(self) -> Any:
+        eng = self._engine
+        der = eng.own_certificate_der() if eng is not None else None
+        if der is None:
+            return None
+        from cryptography import x509
+
+        return x509.load_der_x509_certificate(der)
+
+    def get_cipher(self) -> dict[str, str] | None:
+        eng = self._engine
+        return eng.cipher() if eng is not None else None
+
+    def get_protocol(self) -> str | None:
+        eng = self._engine
+        if eng is None or not self._secure_established:
+            return None
+        return eng.version
+
+    def get_session(self) -> bytes | None:
+        eng = self._engine
+        return eng.session_der() if eng is not None else None
+
+    def set_session(self, session: bytes) -> None:
+        eng = self._engine
+        if eng is not None:
+            eng.set_session(_options.as_bytes(session, "session"))
+
+    def get_tls_ticket(self) -> bytes | None:
+        eng = self._engine
+        if eng is None or self._is_server:
+            return None
+        return eng.tls_ticket()
+
+    def is_session_reused(self) -> bool:
+        eng = self._engine
+        return bool(eng is not None and eng.session_reused())
+
+    def get_finished(self) -> bytes | None:
+        eng = self._engine
+        return eng.finished() if eng is not None else None
+
+    def get_peer_finished(self) -> bytes | None:
+        eng = self._engine
+        return eng.finished(peer=True) if eng is not None else None
+
+    def get_ephemeral_key_info(self) -> dict[str, Any] | None:
+        eng = self._engine
+        if eng is None or self._is_server:
+            return None
+        return eng.ephemeral_key_info()
+
+    def get_shared_sigalgs(self) -> list[str]:
+        eng = self._engine
+        return eng.shared_sigalgs() if eng is not None else []
+
+    def export_keying_material(self, length: int, label: str | bytes,
+                               context: bytes | None = None) -> bytes:
+        """RFC 5705 (Node's ``exportKeyingMaterial``); before the handshake:
+        ``ERR_TLS_INVALID_STATE``."""
+        if not isinstance(length, int) or isinstance(length, bool):
+            raise _options.InvalidArgTypeError("length must be an int")
+        eng = self._engine
+        if eng is None or not self._secure_established:
+            raise node_error("ERR_TLS_INVALID_STATE")
+        lab = label.encode() if isinstance(label, str) else _options.as_bytes(label, "label")
+        ctx = None if context is None else _options.as_bytes(context, "context")
+        return eng.export_keying_material(length, lab, ctx)
+
+    def set_max_send_fragment(self, size: int) -> bool:
+        """Node: ``True`` for 512..16384, ``False`` otherwise."""
+        eng = self._engine
+        if eng is None or not 512 <= size <= 16384:
+            return False
+        return eng.set_max_send_fragment(size)
+
+    def set_servername(self, name: str) -> None:
+        if not isinstance(name, str):
+            raise _options.InvalidArgTypeError("name must be a str")
+        if self._is_server:
+            raise node_error("ERR_TLS_SNI_FROM_SERVER")
+        eng = self._engine
+        if eng is not None:
+            eng.set_servername(name)
+        self._servername = name
+
+    def disable_renegotiation(self) -> None:
+        self._renegotiation_disabled = True
+        eng = self._engine
+        if eng is not None:
+            eng.set_options(C.SSL_OP_NO_RENEGOTIATION)
+
+    def renegotiate(self, options: dict[str, Any] | None = None,
+                    callback: Callable[..., Any] | None = None) -> bool:
+        """Node's ``renegotiate()``: TLS 1.2 only (TLS 1.3: ``False`` and
+        ``ERR_SSL_WRONG_SSL_VERSION``)."""
+        eng = self._engine
+        loop = asyncio.get_running_loop()
+        if self._renegotiation_disabled:
+            if callback is not None:
+                loop.call_soon(callback, node_error("ERR_TLS_RENEGOTIATION_DISABLED"))
+            return False
+        if eng is None or eng.version == "TLSv1.3":
+            from ..errors import TLSError
+
+            if callback is not None:
+                loop.call_soon(callback, TLSError("wrong ssl version", "ERR_SSL_WRONG_SSL_VERSION"))
+            return False
+        if options:
+            if options.get("rejectUnauthorized") is not None or \
+                    options.get("reject_unauthorized") is not None:
+                pass
+        try:
+            eng.renegotiate()
+        except BaseException as exc:  # noqa: BLE001
+            if callback is not None:
+                loop.call_soon(callback, exc)
+            return False
+        self._reneg_callback = callback
+        wrap = self._wrap
+        assert wrap is not None
+        wrap.secure = False
+        wrap._cycle()
+        return True
+
+    def enable_trace(self) -> None:
+        eng = self._engine
+        if eng is not None:
+            eng.enable_trace()
+
+    def __await__(self) -> Any:
+        """``await sock``: the socket once ``'secureConnect'`` (client) / ``'secure'`` fired."""
+        return self._wait_secure().__await__()
+
+    async def _wait_secure(self) -> TLSSocket:
+        if self._secure_established and not self.destroyed:
+            return self
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[TLSSocket] = loop.create_future()
+        event = "secureConnect" if self._is_client_connect else "secure"
+
+        def ok(*_: Any) -> None:
+            if not fut.done():
+                fut.set_result(self)
+
+        def bad(err: BaseException) -> None:
+            if not fut.done():
+                fut.set_exception(err)
+
+        def closed(*_: Any) -> None:
+            if not fut.done():
+                fut.set_exception(node_error("ERR_SOCKET_CLOSED"))
+
+        self.once(event, ok)
+        self.once("error", bad)
+        self.once("close", closed)
+        try:
+            return await fut
+        finally:
+            self.remove_listener(event, ok)
+            self.remove_listener("error", bad)
+            self.remove_listener("close", closed)
+
+
+def _ssl_options(eng: TLSEngine) -> int:
+    from .._openssl import lib
+
+    return int(lib.SSL_get_options(eng.ssl))
+
+
+def _find_issuer(cert_der: bytes | None, candidates: list[bytes]) -> bytes | None:
+    """The DER of the certificate in ``candidates`` that issued ``cert_der`` (or None)."""
+    if not cert_der or not candidates:
+        return None
+    from cryptography import x509
+
+    try:
+        cert = x509.load_der_x509_certificate(cert_der)
+    except ValueError:
+        return None
+    for der in candidates:
+        try:
+            cand = x509.load_der_x509_certificate(der)
+        except ValueError:
+            continue
+        if cand.subject == cert.issuer:
+            try:
+                cert.verify_directly_issued_by(cand)
+            except (ValueError, TypeError, Exception):  # noqa: BLE001
+                continue
+            return der
+    return None

@@ -1,0 +1,300 @@
+"""TLSWrap: a handle that wraps a handle (Node's ``TLSWrap`` over ``TCPWrap``).
+
+Theory of operation
+-------------------
+A ``net.Socket`` does all its I/O through ``self._handle`` (``docs/DESIGN.md``, "the handle seam").
+:class:`TLSWrap` *is* such a handle for the socket above it — it takes plaintext from
+``write()`` and delivers plaintext to ``owner._on_handle_read`` — and it is the *owner* of the
+handle below it (a TCP handle, or a ``DuplexHandle`` around any Duplex), from which it takes
+ciphertext.  So ``TLSSocket`` is an ordinary ``net.Socket`` whose handle happens to encrypt, exactly
+as in Node, and backpressure, pause/resume, half-close and timeouts are the socket's code, unchanged.
+
+The pump is :meth:`TLSWrap._cycle` (Node's ``TLSWrap::Cycle``): drive the handshake until it is
+done, paused or starved; then read every byte of plaintext; then send whatever ciphertext OpenSSL
+produced.  It is guarded against re-entrance: a ``'data'`` listener that writes, or a user callback
+that destroys the socket, only marks work for the outer loop.
+
+Notifications the engine collected (keylog lines, sessions) and the handshake's completion go to
+the owner's ``_tls_*`` methods, never from inside an OpenSSL call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._engine import DONE, PAUSED, TLSEngine
+from ..errors import system_error
+
+_HIGH_WATER = 64 * 1024
+
+
+class TLSWrap:
+    """The TLS handle.  ``lower`` is the transport handle; ``owner`` the TLSSocket."""
+
+    def __init__(self, lower: Any, engine: TLSEngine, owner: Any) -> None:
+        self.lower = lower
+        self.engine: TLSEngine | None = engine
+        self.owner = owner
+        engine.hooks = self
+        lower.owner = self
+        self.secure = False
+        self.started = False
+        self._pending: list[bytes] = []
+        self._pending_size = 0
+        self._reading = True
+        self._eof_delivered = False
+        self._shutdown_wanted = False
+        self._closed = False
+        self._in_cycle = 0
+        self._again = False
+        self._lower_eof = False
+
+    # ------------------------------------------------------------------ handle interface (up)
+    def write(self, data: bytes | memoryview) -> bool:
+        eng = self.engine
+        if eng is None or self._closed:
+            return False
+        if not self.secure or self._pending:
+            self._pending.append(bytes(data))
+            self._pending_size += len(data)
+            if self.secure:
+                self._cycle()
+            return self._pending_size < _HIGH_WATER
+        try:
+            n = eng.write(data)
+        except BaseException as exc:  # noqa: BLE001
+            self._fail(exc)
+            return False
+        if n < len(data):
+            rest = bytes(data[n:])
+            self._pending.append(rest)
+            self._pending_size += len(rest)
+        return self._flush()
+
+    def read_start(self) -> None:
+        self._reading = True
+        self.lower.read_start()
+
+    def read_stop(self) -> None:
+        self._reading = False
+        self.lower.read_stop()
+
+    def shutdown(self) -> None:
+        """Half-close: close_notify, then the transport's write side."""
+        self._shutdown_wanted = True
+        if self._pending:
+            return  # sent once the pending plaintext is flushed
+        self._do_shutdown()
+
+    def _do_shutdown(self) -> None:
+        eng = self.engine
+        if eng is not None and self.secure:
+            eng.shutdown()
+            self._flush()
+        self.lower.shutdown()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        eng = self.engine
+        if eng is not None and self.secure and eng.ssl is not None:
+            # A clean close_notify keeps sessions resumable (OPENSSL_NOTES §3 pitfall).
+            try:
+                eng.shutdown()
+                out = eng.take_output()
+                if out:
+                    self.lower.write(out)
+            except Exception:  # noqa: BLE001 - best effort on close
+                pass
+        self.lower.close()
+
+    def get_write_buffer_size(self) -> int:
+        return self.lower.get_write_buffer_size() + self._pending_size
+
+    def __getattr__(self, name: str) -> Any:
+        # address properties, set_no_delay, set_keep_alive, ref, unref...: the transport's
+        return getattr(self.lower, name)
+
+    # ------------------------------------------------------------------ owner interface (down)
+    def _on_handle_read(self, view: memoryview) -> None:
+        eng = self.engine
+        if eng is None:
+            return
+        eng.receive(view)
+        self._cycle()
+
+    def _on_handle_eof(self) -> None:
+        self._lower_eof = True
+        eng = self.engine
+        if eng is None:
+            return
+        eng.receive_eof()
+        self._cycle()
+        if not self._eof_delivered and self.secure:
+            self._deliver_eof()
+
+    def _on_handle_drain(self) -> None:
+        if self._pending and self.secure:
+            self._cycle()
+        if not self._pending:
+            self.owner._on_handle_drain()
+
+    def _on_handle_error(self, exc: BaseException) -> None:
+        self.owner._on_handle_error(exc)
+
+    def _on_handle_close(self) -> None:
+        self._closed = True
+        owner = self.owner
+        if not self.secure and self.started:
+            owner._tls_closed_before_secure()
+        owner._on_handle_close()
+        self.free()
+
+    def free(self) -> None:
+        eng, self.engine = self.engine, None
+        if eng is not None:
+            eng.free()
+
+    # ------------------------------------------------------------------ the pump
+    def start(self) -> None:
+        """Begin the handshake (client: sends the ClientHello)."""
+        if self.started:
+            return
+        self.started = True
+        self._cycle()
+
+    def _cycle(self) -> None:
+        if self._in_cycle:
+            self._again = True
+            return
+        self._in_cycle += 1
+        try:
+            while True:
+                self._again = False
+                self._cycle_once()
+                if not self._again or self.engine is None:
+                    break
+        except BaseException as exc:  # noqa: BLE001
+            self._fail(exc)
+        finally:
+            self._in_cycle -= 1
+
+    def _cycle_once(self) -> None:
+        eng = self.engine
+        if eng is None or not self.started:
+            return
+        if not self.secure:
+            if eng.paused is not None:
+                self._flush()
+                return
+            r = eng.do_handshake()
+            self._drain_events()
+            if r == PAUSED:
+                self._flush()
+                self.owner._tls_pause(eng.paused)
+                return
+            if r != DONE:
+                self._flush()
+                if self._lower_eof:
+                    raise system_error("ECONNRESET", "socket hang up")
+                return
+            self.secure = True
+            self._flush()
+            self.owner._tls_secure()
+            if self.engine is None:
+                return
+        # ClearOut: plaintext to the owner
+        if self._reading or eng.received_close_notify:
+            data = eng.read()
+            if self.engine is None:
+                return
+            if eng.events:
+                self._drain_events()
+            if eng.paused is not None:  # a renegotiation paused (cert/client hello)
+                self._flush()
+                self.owner._tls_pause(eng.paused)
+            if data:
+                self.owner._on_handle_read(memoryview(data))
+                if self.engine is None:
+                    return
+        # ClearIn: pending plaintext
+        if self._pending and self.engine is not None:
+            self._write_pending()
+        self._flush()
+        if eng.received_close_notify and not self._eof_delivered:
+            self._deliver_eof()
+
+    def _write_pending(self) -> None:
+        eng = self.engine
+        assert eng is not None
+        while self._pending:
+            chunk = self._pending[0]
+            n = eng.write(chunk)
+            if n == len(chunk):
+                self._pending.pop(0)
+                self._pending_size -= n
+            else:
+                self._pending[0] = chunk[n:]
+                self._pending_size -= n
+                break
+        if not self._pending and self._shutdown_wanted:
+            self._do_shutdown()
+
+    def _flush(self) -> bool:
+        eng = self.engine
+        if eng is None:
+            return False
+        out = eng.take_output()
+        if out:
+            return bool(self.lower.write(out))
+        return True
+
+    def _drain_events(self) -> None:
+        eng = self.engine
+        if eng is None or not eng.events:
+            return
+        events, eng.events = eng.events, []
+        owner = self.owner
+        for kind, value in events:
+            if kind == "keylog":
+                owner._tls_keylog(value)
+            elif kind == "session":
+                owner._tls_session(value[0], value[1])
+
+    def _deliver_eof(self) -> None:
+        self._eof_delivered = True
+        self.owner._on_handle_eof()
+
+    def _fail(self, exc: BaseException) -> None:
+        # flush whatever alert OpenSSL produced before failing
+        try:
+            self._flush()
+        except Exception:  # noqa: BLE001
+            pass
+        self.owner._tls_error(exc)
+
+    # ------------------------------------------------------------------ pause/resume
+    def resume(self) -> None:
+        """The owner answered a paused callback: continue the handshake."""
+        eng = self.engine
+        if eng is None:
+            return
+        eng.resume()
+        self._cycle()
+
+    # ------------------------------------------------------------------ engine hooks (sync)
+    def on_client_hello(self, ch: Any) -> bool:
+        return bool(self.owner._tls_client_hello(ch))
+
+    def on_cert(self, servername: str | None) -> bool:
+        return bool(self.owner._tls_cert(servername))
+
+    def psk_server(self, identity: str) -> bytes | None:
+        return self.owner._tls_psk_server(identity)
+
+    def psk_client(self, hint: str | None) -> tuple[str, bytes] | None:
+        return self.owner._tls_psk_client(hint)
+
+    def on_handshake_start(self, count: int) -> None:
+        self.owner._tls_handshake_start(count)
