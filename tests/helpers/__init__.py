@@ -1,0 +1,1 @@
+"""Shared test helpers: certificates (``certs``) and real peers in other processes (``peers``)."""
