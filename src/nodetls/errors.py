@@ -23,6 +23,8 @@ __all__ = [
     "node_error",
     "system_error",
     "MESSAGES",
+    "ContextOptionError",
+    "InvalidProtocolVersionError",
 ]
 
 
@@ -125,6 +127,24 @@ class InvalidStateError(NodeError):
     code = "ERR_TLS_INVALID_STATE"
 
 
+class ContextOptionError(TLSError, ValueError):
+    """OpenSSL rejected a secure-context option (bad PEM, wrong passphrase, a key that does not
+    match its certificate, an unknown cipher or curve...): raised when the context is created,
+    never at handshake.  ``code`` is Node's (``'ERR_OSSL_PEM_NO_START_LINE'``,
+    ``'ERR_OSSL_BAD_DECRYPT'``, ``'ERR_OSSL_X509_KEY_VALUES_MISMATCH'``, ``'ERR_SSL_NO_CIPHER_MATCH'``,
+    ``'ERR_CRYPTO_OPERATION_FAILED'``...); ``option`` names the option (``'options.key'``)."""
+
+    code = "ERR_CRYPTO_OPERATION_FAILED"
+    option: str | None = None
+
+
+class InvalidProtocolVersionError(NodeError, TypeError, ValueError):
+    """``min_version``/``max_version`` is not ``'TLSv1'``..``'TLSv1.3'`` (Node throws a TypeError;
+    it is a ValueError too, as Python expects for a bad value)."""
+
+    code = "ERR_TLS_INVALID_PROTOCOL_VERSION"
+
+
 # Node's message table (lib/internal/errors.js), for the codes nodetls raises itself.
 MESSAGES: dict[str, str] = {
     "ERR_TLS_HANDSHAKE_TIMEOUT": "TLS handshake timeout",
@@ -162,6 +182,7 @@ _CLASSES: dict[str, type[NodeError]] = {
     "ERR_INVALID_ARG_VALUE": InvalidArgValueError,
     "ERR_OUT_OF_RANGE": InvalidArgValueError,
     "ERR_TLS_INVALID_STATE": InvalidStateError,
+    "ERR_TLS_INVALID_PROTOCOL_VERSION": InvalidProtocolVersionError,
 }
 
 _SYSTEM: dict[str, type[SystemNodeError]] = {

@@ -1,0 +1,111 @@
+"""Cipher defaults, Node's ``processCiphers`` split, and ``get_ciphers()``.
+
+``DEFAULT_CIPHERS`` deliberately differs from Node's (shared/API.md, "deliberately differs"): Node's
+three TLS 1.3 suites in Node's order, then forward-secret AEAD TLS 1.2 suites only, in Mozilla's
+"intermediate" order.  Node's list ends in ``HIGH``, which lets static-RSA, CCM and ARIA suites in.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import NamedTuple
+
+from .._openssl import ffi, lib
+from ..errors import InvalidArgValueError
+
+__all__ = [
+    "DEFAULT_CIPHERS",
+    "DEFAULT_ECDH_CURVE",
+    "DEFAULT_MIN_VERSION",
+    "DEFAULT_MAX_VERSION",
+    "TLS13_CIPHERSUITES",
+    "CipherSplit",
+    "process_ciphers",
+    "get_ciphers",
+]
+
+TLS13_CIPHERSUITES = (
+    "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256",
+    "TLS_AES_128_GCM_SHA256",
+)
+
+_TLS12_AEAD_FS = (
+    "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "ECDHE-RSA-AES128-GCM-SHA256",
+    "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "ECDHE-RSA-AES256-GCM-SHA384",
+    "ECDHE-ECDSA-CHACHA20-POLY1305",
+    "ECDHE-RSA-CHACHA20-POLY1305",
+    "DHE-RSA-AES128-GCM-SHA256",
+    "DHE-RSA-AES256-GCM-SHA384",
+    "DHE-RSA-CHACHA20-POLY1305",
+)
+
+DEFAULT_CIPHERS: str = ":".join(TLS13_CIPHERSUITES + _TLS12_AEAD_FS)
+"""nodetls's default cipher string (Node's TLS 1.3 suites, then FS AEAD TLS 1.2 suites)."""
+
+DEFAULT_ECDH_CURVE: str = "X25519:P-256:P-384"
+"""Groups offered by default (Node's ``'auto'`` also offers X448 and P-521)."""
+
+DEFAULT_MIN_VERSION: str = "TLSv1.2"
+DEFAULT_MAX_VERSION: str = "TLSv1.3"
+
+# Every TLS 1.3 suite OpenSSL 3 implements; Node's build enables all five, so its getCiphers()
+# lists the two CCM suites that OpenSSL's own default leaves out.
+_ALL_TLS13 = TLS13_CIPHERSUITES + ("TLS_AES_128_CCM_SHA256", "TLS_AES_128_CCM_8_SHA256")
+
+
+class CipherSplit(NamedTuple):
+    """A cipher string split as Node's ``processCiphers`` does."""
+
+    cipher_list: str  # TLS <= 1.2 (SSL_CTX_set_cipher_list)
+    cipher_suites: str  # TLS 1.3 (SSL_CTX_set_ciphersuites)
+
+
+def process_ciphers(ciphers: str, name: str = "options.ciphers") -> CipherSplit:
+    """Split ``ciphers`` into the TLS 1.2 list and the TLS 1.3 suites (names starting ``TLS_``).
+
+    Mirrors Node's ``processCiphers`` (lib/internal/tls/secure-context.js): empty entries are
+    dropped, and a string with no entry at all (``':'``) is ``ERR_INVALID_ARG_VALUE``.
+    """
+    parts = [p for p in ciphers.split(":") if p]
+    suites = ":".join(p for p in parts if p.startswith("TLS_"))
+    cipher_list = ":".join(p for p in parts if not p.startswith("TLS_"))
+    if not suites and not cipher_list:
+        raise InvalidArgValueError(
+            f"The property '{name}' is invalid. Received {ciphers!r}", "ERR_INVALID_ARG_VALUE"
+        )
+    return CipherSplit(cipher_list, suites)
+
+
+@functools.cache
+def _cipher_names() -> tuple[str, ...]:
+    ctx = lib.SSL_CTX_new(lib.TLS_method())
+    if ctx == ffi.NULL:  # pragma: no cover - out of memory
+        raise MemoryError("SSL_CTX_new failed")
+    try:
+        # Unknown names are skipped by OpenSSL, so a build without CCM still works.
+        lib.SSL_CTX_set_ciphersuites(ctx, ":".join(_ALL_TLS13).encode())
+        lib.ERR_clear_error()
+        ssl = lib.SSL_new(ctx)
+        if ssl == ffi.NULL:  # pragma: no cover - out of memory
+            raise MemoryError("SSL_new failed")
+        try:
+            stack = lib.SSL_get_ciphers(ssl)
+            names = set()
+            for i in range(lib.OPENSSL_sk_num(stack)):
+                cipher = ffi.cast("SSL_CIPHER *", lib.OPENSSL_sk_value(stack, i))
+                names.add(ffi.string(lib.SSL_CIPHER_get_name(cipher)).decode().lower())
+        finally:
+            lib.SSL_free(ssl)
+    finally:
+        lib.SSL_CTX_free(ctx)
+    return tuple(sorted(names))
+
+
+def get_ciphers() -> list[str]:
+    """Names of the supported ciphers, lower-case and sorted, as Node's ``tls.getCiphers()``
+    (OpenSSL's default TLS 1.2 list plus every TLS 1.3 suite, e.g. ``'tls_aes_256_gcm_sha384'``,
+    ``'ecdhe-rsa-aes128-gcm-sha256'``).  A new list on each call."""
+    return list(_cipher_names())

@@ -1,0 +1,257 @@
+"""Validate secure-context options and apply them in Node's order.
+
+Mirrors ``createSecureContext`` (``lib/_tls_common.js``) and ``configSecureContext``
+(``lib/internal/tls/secure-context.js``) of Node v20:
+
+1. protocol range (``min_version``/``max_version``, ``ERR_TLS_INVALID_PROTOCOL_VERSION``) and
+   ``secure_options`` (+ ``SSL_OP_CIPHER_SERVER_PREFERENCE`` for ``honor_cipher_order``);
+2. ``ca`` -- or the default roots -- *before* the certificates ("Add CA before the cert");
+3. ``cert``, then ``key`` ("Set the key after the cert");
+4. ``sigalgs``, ``ciphers`` (split by :func:`~.ciphers.process_ciphers`; an empty TLS 1.2 list
+   raises the minimum version to TLS 1.3), ``ecdh_curve``, ``dhparam``, ``crl``,
+   ``session_id_context``, ``pfx``, ``ticket_keys``, ``session_timeout``.
+
+Each option is validated before use and every error names it (``options.ca``).  Type errors are
+``TypeError`` (``ERR_INVALID_ARG_TYPE``), bad values ``ValueError`` (``ERR_INVALID_ARG_VALUE``,
+``ERR_OUT_OF_RANGE``), OpenSSL rejections :class:`~nodetls.errors.ContextOptionError`.
+
+Where nodetls differs: ``session_timeout`` defaults to 300 s and is always set (Node leaves
+OpenSSL's 7200 s); ``ticket_keys`` takes n*48 bytes; a ``ca``/``dhparam`` that holds no PEM, a key
+without its certificate and a certificate without its key raise (Node ignores them silently).
+
+Defaults (``DEFAULT_CIPHERS``, ``DEFAULT_ECDH_CURVE``, ``DEFAULT_MIN_VERSION``,
+``DEFAULT_MAX_VERSION``) are read when a context is created, from the public ``nodetls`` module
+when it is loaded (so assigning ``nodetls.DEFAULT_CIPHERS`` works as assigning
+``tls.DEFAULT_CIPHERS`` does in Node), else from :mod:`.ciphers`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+from .._openssl import constants as C
+from ..errors import InvalidArgTypeError, InvalidArgValueError, InvalidProtocolVersionError
+from . import ciphers as _ciphers
+from . import ticket_keys as _tk
+
+if TYPE_CHECKING:
+    from .secure_context import SecureContext
+
+__all__ = ["config_secure_context", "DEFAULT_SESSION_TIMEOUT", "to_version"]
+
+DEFAULT_SESSION_TIMEOUT = 300
+_INT32_MAX = 2**31 - 1
+_SID_CTX_MAX = 32  # SSL_MAX_SID_CTX_LENGTH
+
+_PEM_TYPES = "str, bytes, bytearray or memoryview"
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _default(name: str) -> str:
+    """``name`` as the user may have reassigned it on the public module, else ours."""
+    public = sys.modules.get("nodetls")
+    value = getattr(public, name, None) if public is not None else None
+    if isinstance(value, str) and value:
+        return value
+    return str(getattr(_ciphers, name))
+
+
+def _absent(value: Any) -> bool:
+    """Node's falsy test for ``ca``/``cert``/``key``/``pfx``: ``None``, ``False``, ``''``, ``b''``.
+    (An empty *list* is present: ``ca=[]`` trusts nothing, as in Node.)"""
+    if value is None or value is False:
+        return True
+    return isinstance(value, (str, bytes, bytearray, memoryview)) and len(value) == 0
+
+
+def _type_error(name: str, expected: str, value: Any) -> InvalidArgTypeError:
+    return InvalidArgTypeError(
+        f'The "{name}" property must be of type {expected}. Received {type(value).__name__}'
+    )
+
+
+def _pem_bytes(value: Any, name: str) -> bytes:
+    """A PEM/DER input (Node's ``validateKeyOrCertOption``): str (UTF-8) or bytes-like."""
+    if isinstance(value, str):
+        return value.encode()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    raise _type_error(name, _PEM_TYPES, value)
+
+
+def _items(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _passphrase(value: Any, name: str) -> bytes | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.encode()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    raise _type_error(name, "str or bytes", value)
+
+
+def _string(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise _type_error(name, "str", value)
+    return value
+
+
+def to_version(which: str, value: Any, default: str) -> int:
+    """Node's ``toV``: ``'TLSv1'``..``'TLSv1.3'`` -> OpenSSL's number; anything else is
+    ``ERR_TLS_INVALID_PROTOCOL_VERSION`` ("\\"TLSv9\\" is not a valid minimum TLS protocol
+    version")."""
+    if value is None:
+        value = default
+    number = C.VERSION_NUMBERS.get(value) if isinstance(value, str) else None
+    if number is None:
+        try:
+            shown = json.dumps(value)
+        except (TypeError, ValueError):
+            shown = repr(value)
+        raise InvalidProtocolVersionError(
+            f"{shown} is not a valid {which} TLS protocol version",
+            "ERR_TLS_INVALID_PROTOCOL_VERSION",
+        )
+    return number
+
+
+def _secure_options(opts: dict[str, Any]) -> int:
+    value = opts.get("secure_options")
+    if value is None:
+        value = 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _type_error("options.secure_options", "int", value)
+    if not 0 <= value < 2**64:
+        raise InvalidArgValueError(
+            f'The value of "options.secure_options" is out of range. It must be >= 0 and '
+            f"< 2**64. Received {value}",
+            "ERR_OUT_OF_RANGE",
+        )
+    if opts.get("honor_cipher_order"):
+        value |= C.SSL_OP_CIPHER_SERVER_PREFERENCE
+    return value
+
+
+# ---------------------------------------------------------------------------- the orchestrator
+
+
+def config_secure_context(context: SecureContext, opts: dict[str, Any],
+                          name: str = "options") -> None:
+    """Apply the normalised options ``opts`` to ``context`` in Node's order (module docstring)."""
+    min_v = to_version("minimum", opts.get("min_version"), _default("DEFAULT_MIN_VERSION"))
+    max_v = to_version("maximum", opts.get("max_version"), _default("DEFAULT_MAX_VERSION"))
+    context._init(min_v, max_v, _secure_options(opts))
+
+    # Add CA before the cert (Node: "to be able to load cert's issuer").
+    ca = opts.get("ca")
+    if _absent(ca):
+        context._add_root_certs()
+    else:
+        for item in _items(ca):
+            context._add_ca_cert(_pem_bytes(item, f"{name}.ca"), f"{name}.ca")
+
+    cert = opts.get("cert")
+    if not _absent(cert):
+        for item in _items(cert):
+            context._set_cert(_pem_bytes(item, f"{name}.cert"), f"{name}.cert")
+
+    # Set the key after the cert (OpenSSL drops a key that does not match a later cert).
+    passphrase = _passphrase(opts.get("passphrase"), f"{name}.passphrase")
+    key = opts.get("key")
+    if not _absent(key):
+        for item in _items(key):
+            pem, pass_ = item, passphrase
+            if isinstance(item, dict):
+                if "pem" not in item:
+                    raise _type_error(f"{name}.key", _PEM_TYPES + " or {'pem': ...}", item)
+                pem = item["pem"]
+                if item.get("passphrase") is not None:
+                    pass_ = _passphrase(item["passphrase"], f"{name}.passphrase")
+            context._set_key(_pem_bytes(pem, f"{name}.key"), pass_, f"{name}.key")
+
+    sigalgs = opts.get("sigalgs")
+    if sigalgs is not None:
+        _string(sigalgs, f"{name}.sigalgs")
+        if sigalgs == "":
+            raise InvalidArgValueError(
+                f"The property '{name}.sigalgs' is invalid. Received ''", "ERR_INVALID_ARG_VALUE"
+            )
+        context._set_sigalgs(sigalgs, f"{name}.sigalgs")
+
+    ciphers = opts.get("ciphers")
+    if ciphers is not None:
+        _string(ciphers, f"{name}.ciphers")
+    split = _ciphers.process_ciphers(ciphers or _default("DEFAULT_CIPHERS"), f"{name}.ciphers")
+    context._set_ciphers(split, f"{name}.ciphers")
+    if not split.cipher_list and min_v < C.TLS1_3_VERSION and max_v > C.TLS1_2_VERSION:
+        context._bump_min_version_to_tls13()
+
+    curve = opts.get("ecdh_curve")
+    curve = _default("DEFAULT_ECDH_CURVE") if curve is None else curve
+    context._set_ecdh_curve(_string(curve, f"{name}.ecdh_curve"), f"{name}.ecdh_curve")
+
+    dhparam = opts.get("dhparam")
+    if dhparam is not None:
+        if dhparam != "auto":
+            dhparam = _pem_bytes(dhparam, f"{name}.dhparam")
+        context._set_dh_param(dhparam, f"{name}.dhparam")
+
+    crl = opts.get("crl")
+    if crl is not None:
+        for item in _items(crl):
+            context._add_crl(_pem_bytes(item, f"{name}.crl"), f"{name}.crl")
+
+    sid = opts.get("session_id_context")
+    if sid is not None:
+        if isinstance(sid, str):
+            sid_bytes = sid.encode()
+        elif isinstance(sid, (bytes, bytearray, memoryview)):
+            sid_bytes = bytes(sid)
+        else:
+            raise _type_error(f"{name}.session_id_context", "str or bytes", sid)
+        if len(sid_bytes) > _SID_CTX_MAX:
+            raise InvalidArgValueError(
+                f"The property '{name}.session_id_context' must be at most {_SID_CTX_MAX} bytes. "
+                f"Received {len(sid_bytes)}",
+                "ERR_INVALID_ARG_VALUE",
+            )
+        context._set_session_id_context(sid_bytes, f"{name}.session_id_context")
+
+    pfx = opts.get("pfx")
+    if not _absent(pfx):
+        for item in _items(pfx):
+            raw, pass_ = item, passphrase
+            if isinstance(item, dict):
+                if "buf" not in item:
+                    raise _type_error(f"{name}.pfx", "bytes or {'buf': ...}", item)
+                raw = item["buf"]
+                if item.get("passphrase"):
+                    pass_ = _passphrase(item["passphrase"], f"{name}.passphrase")
+            context._load_pkcs12(_pem_bytes(raw, f"{name}.pfx"), pass_, f"{name}.pfx")
+
+    # Every certificate needs its key; checked once everything (cert, key, pfx) is loaded.
+    context._check_certificates_have_keys()
+
+    keys = opts.get("ticket_keys")
+    if keys is not None:
+        context._ticket_keys = _tk.split_keys(_tk.validate_keys(keys, f"{name}.ticket_keys"))
+
+    timeout = opts.get("session_timeout")
+    if timeout is None:
+        timeout = DEFAULT_SESSION_TIMEOUT
+    if isinstance(timeout, bool) or not isinstance(timeout, int):
+        raise _type_error(f"{name}.session_timeout", "int", timeout)
+    if not 0 <= timeout <= _INT32_MAX:
+        raise InvalidArgValueError(
+            f'The value of "{name}.session_timeout" is out of range. It must be >= 0 && <= '
+            f"{_INT32_MAX}. Received {timeout}",
+            "ERR_OUT_OF_RANGE",
+        )
+    context._set_session_timeout(timeout)

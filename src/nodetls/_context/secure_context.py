@@ -1,0 +1,456 @@
+"""``SecureContext``: one ``SSL_CTX`` and the small native actions Node's ``SecureContext`` has.
+
+Node splits a secure context in two: the native ``SecureContext`` (``crypto_context.cc``) exposes
+one method per OpenSSL action (``addCACert``, ``setCert``, ``setKey``, ``setCiphers``...), and
+``configSecureContext`` (``lib/internal/tls/secure-context.js``) validates the options and calls
+those methods in a fixed order.  Here the actions are the ``_add_ca_cert``/``_set_cert``/... methods
+below and the orchestration is :func:`nodetls._context.config.config_secure_context`.
+
+Ownership: the object owns one reference to ``ctx`` (``SSL_CTX_new``), dropped exactly once by
+:meth:`SecureContext.close` (also run by ``__del__``).  Connections (``SSL_new``) hold their own
+references, so closing a context in use is safe: it lives on until its last connection is freed.
+Every ``X509``/``EVP_PKEY``/``X509_CRL`` read while configuring is freed before the method
+returns; OpenSSL keeps its own references.
+
+The certificate store: a context without ``ca`` shares the process-wide store of default roots
+(:mod:`.root_certs`); :meth:`SecureContext._own_store` swaps in a private copy before anything is
+added to it (``crl``, CA certificates from a ``pfx``).  ``SSL_CTX_get_cert_store(ctx)`` may
+therefore return the shared store: never modify it (see :attr:`SecureContext.cert_store_shared`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+from .._openssl import constants as C
+from .._openssl import ffi, lib, macros
+from .._openssl.errors import consume_errors, tls_error
+from .._options import normalize
+from ..errors import InvalidArgValueError
+from . import pem, ticket_keys
+from .ciphers import CipherSplit
+from .config import config_secure_context
+from .node_codes import context_error, drain
+from .root_certs import add_roots_to, shared_root_store
+
+__all__ = ["SecureContext", "create_secure_context", "CONTEXT_OPTIONS", "SecurityWarning"]
+
+NULL = ffi.NULL
+
+CONTEXT_OPTIONS: frozenset[str] = frozenset({
+    "key", "cert", "ca", "passphrase", "pfx", "crl", "ciphers", "ecdh_curve", "dhparam",
+    "honor_cipher_order", "min_version", "max_version", "secure_options", "session_id_context",
+    "sigalgs", "ticket_keys", "session_timeout",
+})
+"""The option names ``SecureContext`` accepts (snake_case; Node's names are accepted too)."""
+
+# Options always set (Node: SSLv2/3 off).  SSL_OP_ALL's bug workarounds except
+# DONT_INSERT_EMPTY_FRAGMENTS (which would drop the TLS 1.0 CBC countermeasure, as CPython's ssl
+# also leaves it out), no compression (CRIME), no SSLv3.  Renegotiation policy is the tls layer's.
+BASE_OPTIONS = (
+    (C.SSL_OP_ALL & ~C.SSL_OP_DONT_INSERT_EMPTY_FRAGMENTS) | C.SSL_OP_NO_COMPRESSION
+    | C.SSL_OP_NO_SSLv3
+)
+# The engine relies on partial writes and on moving write buffers (memory BIOs never block).
+BASE_MODE = (
+    C.SSL_MODE_RELEASE_BUFFERS | C.SSL_MODE_ENABLE_PARTIAL_WRITE
+    | C.SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER
+)
+# As Node: no built-in server cache; the tls layer adds external-cache callbacks when listened to.
+SESSION_CACHE_MODE = (
+    C.SSL_SESS_CACHE_CLIENT | C.SSL_SESS_CACHE_SERVER | C.SSL_SESS_CACHE_NO_INTERNAL
+    | C.SSL_SESS_CACHE_NO_AUTO_CLEAR
+)
+
+_SSL_CTRL_SELECT_CURRENT_CERT = 116
+_SSL_CTRL_SET_CURRENT_CERT = 117
+_SSL_CERT_SET_FIRST = 1
+_SSL_CERT_SET_NEXT = 2
+_X509_V_FLAG_CRL_CHECKS = C.X509_V_FLAG_CRL_CHECK | C.X509_V_FLAG_CRL_CHECK_ALL
+
+_KEY_TYPES = {6: "RSA", 912: "RSA-PSS", 116: "DSA", 408: "EC", 1087: "Ed25519", 1088: "Ed448"}
+
+
+class SecurityWarning(UserWarning):
+    """Node's ``'SecurityWarning'`` process warnings (e.g. DH parameters under 2048 bits)."""
+
+
+def _key_type(pkey: Any) -> int:
+    return lib.EVP_PKEY_get_base_id(pkey)
+
+
+def _key_type_name(base_id: int) -> str:
+    return _KEY_TYPES.get(base_id, f"type {base_id}")
+
+
+class SecureContext:
+    """Node's ``tls.SecureContext``: an ``SSL_CTX`` configured from Node's options.
+
+    ``SecureContext(options=None, **options)``: options under their snake_case or Node names
+    (``ca``, ``cert``, ``key``, ``passphrase``, ``pfx``, ``crl``, ``ciphers``, ``ecdh_curve``,
+    ``dhparam``, ``honor_cipher_order``, ``min_version``, ``max_version``, ``secure_options``,
+    ``session_id_context``, ``sigalgs``, ``ticket_keys``, ``session_timeout``), applied in the
+    order of Node's ``configSecureContext``.  Everything is checked here: bad PEM, a wrong
+    passphrase or a key that does not match its certificate raise at creation
+    (:class:`~nodetls.errors.ContextOptionError` with Node's ``ERR_OSSL_*`` code), never at
+    handshake.
+
+    Attributes:
+        ctx: the ``SSL_CTX*`` (cdata); ``None`` after :meth:`close`.
+        options: the normalised options dict (snake_case names).
+
+    Raises:
+        TypeError: an unknown option (naming the closest valid one) or a value of the wrong type.
+        ValueError: a bad value; OpenSSL rejections are ``ContextOptionError`` (also a
+            ``TLSError``), bad protocol versions ``ERR_TLS_INVALID_PROTOCOL_VERSION``.
+    """
+
+    ctx: Any
+
+    def __init__(self, options: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
+        self.ctx = None
+        opts = normalize(options, kwargs, CONTEXT_OPTIONS, "options")
+        self.options: dict[str, Any] = opts
+        self._ticket_keys: tuple[bytes, ...] = (ticket_keys.random_key(),)
+        self._chains_der: list[list[bytes]] = []
+        self._ca_der: list[bytes] = []
+        self._leaf_types: list[int] = []
+        self._store_shared = False
+        ctx = lib.SSL_CTX_new(lib.TLS_method())
+        if ctx == NULL:  # pragma: no cover - out of memory
+            raise tls_error(consume_errors(ffi, lib), "SSL_CTX_new failed")
+        self.ctx = ctx
+        try:
+            config_secure_context(self, opts)
+        except BaseException:
+            self.close()
+            raise
+
+    # ------------------------------------------------------------------ lifetime
+    def close(self) -> None:
+        """Drop this object's reference to the ``SSL_CTX`` (exactly once; safe to repeat).
+        Connections already created keep theirs."""
+        ctx = self.ctx
+        if ctx is None:
+            return
+        self.ctx = None
+        ticket_keys.uninstall(ctx, self)
+        lib.SSL_CTX_free(ctx)
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
+
+    def __enter__(self) -> SecureContext:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def closed(self) -> bool:
+        return self.ctx is None
+
+    def _require_open(self) -> Any:
+        if self.ctx is None:
+            raise ValueError("SecureContext is closed")
+        return self.ctx
+
+    # ------------------------------------------------------------------ read-only views
+    @property
+    def cert_chain_der(self) -> list[list[bytes]]:
+        """DER certificates of each configured chain (``cert`` items, then ``pfx``), leaf first."""
+        return [list(chain) for chain in self._chains_der]
+
+    @property
+    def ca_der(self) -> list[bytes]:
+        """DER of every certificate given in ``ca``, in order."""
+        return list(self._ca_der)
+
+    @property
+    def has_cert(self) -> bool:
+        """Whether a certificate (with its key) is configured (``cert``/``key`` or ``pfx``)."""
+        return bool(self._chains_der)
+
+    @property
+    def session_timeout(self) -> int:
+        """Session lifetime in seconds (``SSL_CTX_get_timeout``; 300 unless configured)."""
+        return int(lib.SSL_CTX_get_timeout(self._require_open()))
+
+    @property
+    def min_version(self) -> int:
+        """Lowest protocol version as OpenSSL's number (``0x303`` for TLS 1.2)."""
+        return int(macros.SSL_CTX_get_min_proto_version(self._require_open()))
+
+    @property
+    def max_version(self) -> int:
+        """Highest protocol version as OpenSSL's number (``0x304`` for TLS 1.3)."""
+        return int(macros.SSL_CTX_get_max_proto_version(self._require_open()))
+
+    @property
+    def cert_store_shared(self) -> bool:
+        """``True`` when the context uses the process-wide root store, which must not be
+        modified (``SSL_CTX_get_cert_store`` returns it)."""
+        return self._store_shared
+
+    # ------------------------------------------------------------------ ticket keys
+    @property
+    def ticket_key_list(self) -> tuple[bytes, ...]:
+        """The 48-byte ticket keys, the first one current (used by the ticket callback)."""
+        return self._ticket_keys
+
+    def get_ticket_keys(self) -> bytes:
+        """All ticket keys, n*48 bytes in Node's layout (16 name | 16 HMAC | 16 AES each)."""
+        return b"".join(self._ticket_keys)
+
+    def set_ticket_keys(self, keys: bytes | bytearray | memoryview) -> None:
+        """Replace the ticket keys with ``keys`` (n*48 bytes, n >= 1): the first encrypts new
+        tickets, all decrypt, and a ticket under a later key is renewed.  Node takes exactly 48
+        bytes; ``setTicketKeys(new)`` invalidates every outstanding ticket, as here with n = 1.
+
+        Raises:
+            TypeError: ``keys`` is not bytes-like.
+            ValueError: the length is not a positive multiple of 48.
+        """
+        self._ticket_keys = ticket_keys.split_keys(ticket_keys.validate_keys(keys))
+
+    def bind_ssl(self, ssl: Any) -> None:
+        """Serve ``ssl``'s session tickets with this context's keys (the engine calls this right
+        after ``SSL_new``; the ticket callback runs on the original context after SNI)."""
+        ticket_keys.bind_ssl(ssl, self)
+
+    def unbind_ssl(self, ssl: Any) -> None:
+        """Forget ``ssl`` (the engine calls this before ``SSL_free``)."""
+        ticket_keys.unbind_ssl(ssl)
+
+    # ------------------------------------------------------------------ native actions
+    # One method per OpenSSL action, as Node's native SecureContext; config.py calls them in
+    # Node's order.  ``option`` is the name used in error messages ("options.cert").
+
+    def _init(self, min_version: int, max_version: int, secure_options: int) -> None:
+        """Node's ``SecureContext::Init`` plus ``setOptions``: base options and modes, the
+        session-cache mode, protocol range and the ticket-key callback."""
+        ctx = self.ctx
+        lib.SSL_CTX_set_options(ctx, BASE_OPTIONS | secure_options)
+        macros.SSL_CTX_set_mode(ctx, BASE_MODE)
+        macros.SSL_CTX_set_session_cache_mode(ctx, SESSION_CACHE_MODE)
+        macros.SSL_CTX_set_min_proto_version(ctx, min_version)
+        macros.SSL_CTX_set_max_proto_version(ctx, max_version)
+        ticket_keys.install(ctx, self)
+
+    def _add_root_certs(self) -> None:
+        """Use the shared store of default roots (Node's ``addRootCerts``)."""
+        store = shared_root_store()
+        lib.X509_STORE_up_ref(store)
+        lib.SSL_CTX_set_cert_store(self.ctx, store)  # takes our reference, frees the old store
+        self._store_shared = True
+
+    def _own_store(self) -> Any:
+        """The context's store, made private (a copy of the default roots) if it was shared."""
+        if self._store_shared:
+            store = lib.X509_STORE_new()
+            if store == NULL:  # pragma: no cover - out of memory
+                raise MemoryError("X509_STORE_new failed")
+            add_roots_to(store)
+            lib.SSL_CTX_set_cert_store(self.ctx, store)
+            self._store_shared = False
+        return lib.SSL_CTX_get_cert_store(self.ctx)
+
+    def _add_ca_cert(self, data: bytes, option: str) -> None:
+        """Trust every certificate of ``data`` and offer it in the client-CA list
+        (``X509_STORE_add_cert`` + ``SSL_CTX_add_client_CA``, as Node's ``addCACert``)."""
+        certs = pem.read_certificates(data, option, what="CA certificate")
+        try:
+            store = self._own_store()
+            for x509 in certs:
+                if lib.X509_STORE_add_cert(store, x509) != 1:
+                    raise context_error(option, "cannot add the CA certificate")
+                if lib.SSL_CTX_add_client_CA(self.ctx, x509) != 1:
+                    raise context_error(option, "cannot add the client CA name")
+                self._ca_der.append(pem.x509_der(x509))
+        finally:
+            pem.free_x509s(certs)
+
+    def _use_chain(self, leaf: Any, extra: list[Any], option: str) -> None:
+        """Install ``leaf`` in its key type's slot and ``extra`` as that slot's chain."""
+        ctx = self.ctx
+        lib.ERR_clear_error()
+        if lib.SSL_CTX_use_certificate(ctx, leaf) != 1:
+            raise context_error(option, "cannot use the certificate")
+        macros.SSL_CTX_clear_chain_certs(ctx)
+        for x509 in extra:
+            if macros.SSL_CTX_add1_chain_cert(ctx, x509) != 1:
+                raise context_error(option, "cannot add the intermediate certificate")
+        self._chains_der.append([pem.x509_der(leaf)] + [pem.x509_der(x) for x in extra])
+        pubkey = lib.X509_get0_pubkey(leaf)
+        if pubkey != NULL:
+            self._leaf_types.append(_key_type(pubkey))
+
+    def _set_cert(self, data: bytes, option: str) -> None:
+        """Leaf + intermediates from one PEM chain (Node's ``setCert``)."""
+        certs = pem.read_certificates(data, option)
+        try:
+            self._use_chain(certs[0], certs[1:], option)
+        finally:
+            pem.free_x509s(certs)
+
+    def _use_key(self, pkey: Any, option: str) -> None:
+        """``SSL_CTX_use_PrivateKey`` then ``SSL_CTX_check_private_key`` on the key's slot."""
+        ctx = self.ctx
+        lib.ERR_clear_error()
+        if lib.SSL_CTX_use_PrivateKey(ctx, pkey) != 1:
+            raise context_error(option, "the private key does not match the certificate")
+        if lib.SSL_CTX_check_private_key(ctx) != 1:
+            records = drain()
+            kind = _key_type_name(_key_type(pkey))
+            if self._leaf_types:
+                # The slot of this key type has no certificate: another type was given.
+                raise context_error(
+                    option, f"the {kind} private key matches no certificate in options.cert",
+                    [], code="ERR_OSSL_X509_KEY_VALUES_MISMATCH",
+                )
+            raise context_error(option, f"a {kind} private key was given without its "
+                                "certificate", records)
+
+    def _set_key(self, data: bytes, passphrase: bytes | None, option: str) -> None:
+        """A private key, decrypted with ``passphrase`` (Node's ``setKey``)."""
+        pkey = pem.read_private_key(data, passphrase, option)
+        try:
+            self._use_key(pkey, option)
+        finally:
+            lib.EVP_PKEY_free(pkey)
+
+    def _load_pkcs12(self, data: bytes, passphrase: bytes | None, option: str) -> None:
+        """Certificate, key and chain from PKCS#12 (Node's ``loadPKCS12``).  As in Node, the
+        extra certificates are also trusted and offered as client CAs."""
+        pkey, leaf, extra = pem.read_pkcs12(data, passphrase, option)
+        try:
+            self._use_chain(leaf, extra, option)
+            self._use_key(pkey, option)
+            if extra:
+                store = self._own_store()
+                for x509 in extra:
+                    lib.X509_STORE_add_cert(store, x509)
+                    lib.SSL_CTX_add_client_CA(self.ctx, x509)
+                lib.ERR_clear_error()
+        finally:
+            lib.EVP_PKEY_free(pkey)
+            lib.X509_free(leaf)
+            pem.free_x509s(extra)
+
+    def _check_certificates_have_keys(self) -> None:
+        """Every configured certificate must have its private key (else the handshake would
+        fail later).  Walks the complete (certificate + key) slots with
+        ``SSL_CTX_set_current_cert`` and compares their key types with the certificates'."""
+        if not self._leaf_types:
+            return
+        ctx = self.ctx
+        complete: set[int] = set()
+        op = _SSL_CERT_SET_FIRST
+        while lib.SSL_CTX_ctrl(ctx, _SSL_CTRL_SET_CURRENT_CERT, op, NULL) == 1:
+            x509 = lib.SSL_CTX_get0_certificate(ctx)
+            pubkey = lib.X509_get0_pubkey(x509) if x509 != NULL else NULL
+            if pubkey != NULL:
+                complete.add(_key_type(pubkey))
+            op = _SSL_CERT_SET_NEXT
+        lib.ERR_clear_error()
+        missing = [t for t in dict.fromkeys(self._leaf_types) if t not in complete]
+        if missing:
+            kinds = ", ".join(_key_type_name(t) for t in missing)
+            raise context_error(
+                "options.key", f"no private key was given for the {kinds} certificate", [],
+                code="ERR_SSL_NO_PRIVATE_KEY_ASSIGNED",
+            )
+
+    def _set_sigalgs(self, sigalgs: str, option: str) -> None:
+        lib.ERR_clear_error()
+        if macros.SSL_CTX_set1_sigalgs_list(self.ctx, sigalgs.encode()) != 1:
+            raise context_error(option, f"Failed to set sigalgs {sigalgs!r}",
+                                code="ERR_CRYPTO_OPERATION_FAILED")
+
+    def _set_ciphers(self, split: CipherSplit, option: str) -> None:
+        """Node's ``setCipherSuites`` + ``setCiphers``: TLS 1.3 suites when given, then the
+        TLS 1.2 list; an empty TLS 1.2 list deliberately clears them (not an error)."""
+        ctx = self.ctx
+        lib.ERR_clear_error()
+        if split.cipher_suites:
+            if lib.SSL_CTX_set_ciphersuites(ctx, split.cipher_suites.encode()) != 1:
+                raise context_error(option, f"no TLS 1.3 cipher suite matches "
+                                    f"{split.cipher_suites!r}")
+        if lib.SSL_CTX_set_cipher_list(ctx, split.cipher_list.encode()) != 1:
+            if split.cipher_list:
+                raise context_error(option, f"no cipher matches {split.cipher_list!r}")
+            lib.ERR_clear_error()
+
+    def _set_ecdh_curve(self, curve: str, option: str) -> None:
+        """``'auto'`` keeps OpenSSL's default groups; otherwise ``SSL_CTX_set1_groups_list``."""
+        if curve == "auto":
+            return
+        lib.ERR_clear_error()
+        if macros.SSL_CTX_set1_groups_list(self.ctx, curve.encode()) != 1:
+            raise context_error(option, f"Failed to set ECDH curve {curve!r}",
+                                code="ERR_CRYPTO_OPERATION_FAILED")
+
+    def _set_dh_param(self, dhparam: bytes | str, option: str) -> None:
+        """``'auto'`` -> ``SSL_CTX_set_dh_auto``; PEM -> those parameters.  Under 1024 bits is
+        refused and under 2048 bits warns, as Node's ``setDHParam``."""
+        if dhparam == "auto":
+            macros.SSL_CTX_set_dh_auto(self.ctx, 1)
+            return
+        data = dhparam.encode() if isinstance(dhparam, str) else dhparam
+        pkey = pem.read_dh_parameters(data, option)
+        try:
+            bits = lib.EVP_PKEY_get_bits(pkey)
+            if bits < 1024:
+                raise InvalidArgValueError(
+                    f"{option}: DH parameter is less than 1024 bits ({bits})",
+                    "ERR_INVALID_ARG_VALUE",
+                )
+            if bits < 2048:
+                warnings.warn("DH parameter is less than 2048 bits", SecurityWarning,
+                              stacklevel=5)
+            lib.ERR_clear_error()
+            if lib.SSL_CTX_set0_tmp_dh_pkey(self.ctx, pkey) != 1:
+                raise context_error(option, "cannot use the DH parameters")
+            pkey = NULL  # owned by the context now
+        finally:
+            if pkey != NULL:
+                lib.EVP_PKEY_free(pkey)
+
+    def _add_crl(self, data: bytes, option: str) -> None:
+        """Add the CRLs to a private store and check revocation for the whole chain
+        (``X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL``), as Node's ``addCRL``."""
+        crls = pem.read_crls(data, option)
+        try:
+            store = self._own_store()
+            for crl in crls:
+                if lib.X509_STORE_add_crl(store, crl) != 1:
+                    raise context_error(option, "cannot add the CRL")
+            lib.X509_STORE_set_flags(store, _X509_V_FLAG_CRL_CHECKS)
+        finally:
+            for crl in crls:
+                lib.X509_CRL_free(crl)
+
+    def _set_session_id_context(self, sid: bytes, option: str) -> None:
+        lib.ERR_clear_error()
+        if lib.SSL_CTX_set_session_id_context(self.ctx, sid, len(sid)) != 1:
+            raise context_error(option, "cannot set the session id context")
+
+    def _set_session_timeout(self, seconds: int) -> None:
+        lib.SSL_CTX_set_timeout(self.ctx, seconds)
+
+    def _bump_min_version_to_tls13(self) -> None:
+        macros.SSL_CTX_set_min_proto_version(self.ctx, C.TLS1_3_VERSION)
+
+    def __repr__(self) -> str:
+        state = "closed" if self.ctx is None else f"ctx={int(ffi.cast('uintptr_t', self.ctx)):#x}"
+        return f"<SecureContext {state} chains={len(self._chains_der)}>"
+
+
+def create_secure_context(options: Mapping[str, Any] | None = None, **kwargs: Any) -> SecureContext:
+    """Node's ``tls.createSecureContext(options)``: a new :class:`SecureContext`."""
+    return SecureContext(options, **kwargs)

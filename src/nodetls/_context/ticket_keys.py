@@ -1,0 +1,273 @@
+"""Session-ticket keys: Node's 48-byte layout, with rotation, served by one OpenSSL callback.
+
+Theory of operation
+-------------------
+Node encrypts session tickets itself (``TicketCompatibilityCallback`` in ``crypto_context.cc``)
+with one 48-byte key per context: ``name[16] | hmac_key[16] | aes_key[16]``, AES-128-CBC and
+HMAC-SHA256 (the RFC 5077 ticket format).  nodetls keeps that layout but holds a *list* of keys:
+the first encrypts new tickets, every key decrypts, and a ticket under an older key is accepted and
+renewed under the first one (return value 2), so keys can be rotated without a burst of full
+handshakes (shared/API.md, "deliberately differs").
+
+One module-level callback (:data:`ticket_key_cb`, installed with
+``SSL_CTX_set_tlsext_ticket_key_evp_cb`` on every context) serves every context.  It must find the
+keys of the right context:
+
+* OpenSSL calls it on the connection's *original* ``SSL_CTX`` (the session context), even after
+  an SNI callback switched the connection to another context, while ``SSL_get_SSL_CTX`` returns the
+  switched one (shared/OPENSSL_NOTES.md §2).  So the engine calls :func:`bind_ssl` right after
+  ``SSL_new`` to record which context's keys serve that ``SSL*``, and :func:`unbind_ssl` before
+  ``SSL_free``.
+* An unbound ``SSL*`` falls back to the context registered for ``SSL_get_SSL_CTX(ssl)``.
+
+Decryption results follow ``SSL_CTX_set_tlsext_ticket_key_evp_cb(3)``: 0 for an unknown key name
+(full handshake, no error), 1 for the current key, 2 for an older key (resume, then issue a new
+ticket).  On TLS 1.3 the current key also returns 2, because OpenSSL issues no new ticket on a
+resumed TLS 1.3 handshake otherwise, while its internal keys always renew (OPENSSL_NOTES §4).
+
+No exception may unwind through C: the callback body runs under ``try/except BaseException``,
+reports the exception to :data:`on_error` (``on_error(ssl_ptr, exc)``; the engine sets it; the
+default hands it to ``sys.unraisablehook``) and returns -1, which fails the handshake.
+"""
+
+from __future__ import annotations
+
+import sys
+import weakref
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from .._openssl import constants as C
+from .._openssl import ffi, lib
+from .._options import as_bytes
+from ..errors import InvalidArgTypeError, InvalidArgValueError
+
+__all__ = [
+    "KEY_SIZE",
+    "validate_keys",
+    "split_keys",
+    "random_key",
+    "install",
+    "uninstall",
+    "bind_ssl",
+    "unbind_ssl",
+    "ticket_key_cb",
+    "on_error",
+]
+
+KEY_SIZE = 48
+_NAME = slice(0, 16)
+_HMAC = slice(16, 32)
+_AES = slice(32, 48)
+
+# Called as on_error(ssl_ptr, exc) when the callback fails; None -> sys.unraisablehook.
+on_error: Callable[[Any, BaseException], None] | None = None
+
+
+class KeyHolder(Protocol):
+    """What the callback needs from a context: its keys, first one current."""
+
+    @property
+    def ticket_key_list(self) -> tuple[bytes, ...]: ...
+
+
+# ---------------------------------------------------------------------------- validation
+
+
+def validate_keys(keys: Any, name: str = "ticket_keys") -> bytes:
+    """Check ``keys`` is bytes-like of n*48 bytes (n >= 1) and return it as bytes.
+
+    Raises ``TypeError`` (``ERR_INVALID_ARG_TYPE``) for other types and ``ValueError``
+    (``ERR_INVALID_ARG_VALUE``) for a wrong length; both name the option.  Node accepts exactly
+    48 bytes; nodetls accepts several keys (the first issues tickets).
+    """
+    if isinstance(keys, str) or not isinstance(keys, (bytes, bytearray, memoryview)):
+        raise InvalidArgTypeError(
+            f'The "{name}" property must be an instance of bytes, bytearray or memoryview. '
+            f"Received {type(keys).__name__}"
+        )
+    data = as_bytes(keys, name)
+    if not data or len(data) % KEY_SIZE:
+        raise InvalidArgValueError(
+            f"The property '{name}' must be a multiple of {KEY_SIZE} bytes (at least {KEY_SIZE}). "
+            f"Received {len(data)}",
+            "ERR_INVALID_ARG_VALUE",
+        )
+    return data
+
+
+def split_keys(data: bytes) -> tuple[bytes, ...]:
+    """n*48 validated bytes -> n keys."""
+    return tuple(data[i : i + KEY_SIZE] for i in range(0, len(data), KEY_SIZE))
+
+
+def random_key() -> bytes:
+    """A fresh random 48-byte key (``RAND_bytes``), as Node creates one per context."""
+    buf = ffi.new("unsigned char[]", KEY_SIZE)
+    if lib.RAND_bytes(buf, KEY_SIZE) != 1:  # pragma: no cover - RNG failure
+        lib.ERR_clear_error()
+        raise RuntimeError("RAND_bytes failed")
+    return bytes(buf)
+
+
+# ---------------------------------------------------------------------------- registries
+
+
+def _addr(ptr: Any) -> int:
+    return int(ffi.cast("uintptr_t", ptr))
+
+
+# SSL_CTX address -> context (weak: a context never stays alive because of the registry).
+_by_ctx: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
+# SSL address -> context (strong: the keys must outlive every SSL that may use them).
+_by_ssl: dict[int, Any] = {}
+
+
+def install(ctx: Any, context: KeyHolder) -> None:
+    """Install :data:`ticket_key_cb` on ``ctx`` and register ``context`` as its key holder."""
+    if lib.SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_key_cb) != 1:  # pragma: no cover
+        lib.ERR_clear_error()
+        raise RuntimeError("SSL_CTX_set_tlsext_ticket_key_evp_cb failed")
+    _by_ctx[_addr(ctx)] = context
+
+
+def uninstall(ctx: Any, context: KeyHolder) -> None:
+    """Forget ``ctx`` (called when its owner frees it), if it still maps to ``context``."""
+    addr = _addr(ctx)
+    if _by_ctx.get(addr) is context:
+        del _by_ctx[addr]
+
+
+def bind_ssl(ssl: Any, context: KeyHolder) -> None:
+    """Serve ``ssl``'s tickets with ``context``'s keys (call right after ``SSL_new``)."""
+    _by_ssl[_addr(ssl)] = context
+
+
+def unbind_ssl(ssl: Any) -> None:
+    """Forget ``ssl`` (call before ``SSL_free``).  Unknown pointers are ignored."""
+    _by_ssl.pop(_addr(ssl), None)
+
+
+def _keys_for(ssl: Any) -> tuple[bytes, ...]:
+    holder = _by_ssl.get(_addr(ssl))
+    if holder is None:
+        holder = _by_ctx.get(_addr(lib.SSL_get_SSL_CTX(ssl)))
+    if holder is None:
+        return ()
+    return holder.ticket_key_list
+
+
+# ---------------------------------------------------------------------------- the callback
+
+_P_KEY = ffi.new("char[]", b"key")
+_P_DIGEST = ffi.new("char[]", b"digest")
+_P_SHA256 = ffi.new("char[]", b"SHA256")
+_UNMODIFIED = ffi.cast("size_t", -1)  # OSSL_PARAM_UNMODIFIED
+_AES_128_CBC = lib.EVP_aes_128_cbc()
+
+
+def _set_hmac_key(hctx: Any, hmac_key: bytes) -> bool:
+    """``EVP_MAC_CTX_set_params(hctx, {key: hmac_key, digest: "SHA256"})``.  The parameter
+    array and the buffers it points to live until this function returns, past the call."""
+    key_buf = ffi.new("unsigned char[]", hmac_key)
+    params = ffi.new("OSSL_PARAM[3]")  # zeroed: params[2] is the terminator
+    params[0].key = _P_KEY
+    params[0].data_type = C.OSSL_PARAM_OCTET_STRING
+    params[0].data = key_buf
+    params[0].data_size = len(hmac_key)
+    params[0].return_size = _UNMODIFIED
+    params[1].key = _P_DIGEST
+    params[1].data_type = C.OSSL_PARAM_UTF8_STRING
+    params[1].data = _P_SHA256
+    params[1].data_size = 6
+    params[1].return_size = _UNMODIFIED
+    return lib.EVP_MAC_CTX_set_params(hctx, params) == 1
+
+
+def _encrypt(ssl: Any, key_name: Any, iv: Any, cctx: Any, hctx: Any) -> int:
+    keys = _keys_for(ssl)
+    if not keys:
+        return 0  # no keys known for this connection: issue no ticket, handshake goes on
+    key = keys[0]
+    ffi.memmove(key_name, key[_NAME], 16)
+    if lib.RAND_bytes(iv, 16) != 1:
+        return -1
+    if lib.EVP_EncryptInit_ex(cctx, _AES_128_CBC, ffi.NULL, key[_AES], iv) != 1:
+        return -1
+    if not _set_hmac_key(hctx, key[_HMAC]):
+        return -1
+    return 1
+
+
+def _decrypt(ssl: Any, key_name: Any, iv: Any, cctx: Any, hctx: Any) -> int:
+    name = bytes(ffi.buffer(key_name, 16))
+    for index, key in enumerate(_keys_for(ssl)):
+        if key[_NAME] != name:
+            continue
+        if not _set_hmac_key(hctx, key[_HMAC]):
+            return -1
+        if lib.EVP_DecryptInit_ex(cctx, _AES_128_CBC, ffi.NULL, key[_AES], iv) != 1:
+            return -1
+        if index == 0 and lib.SSL_version(ssl) != C.TLS1_3_VERSION:
+            return 1  # current key: resume, the ticket stays valid
+        return 2  # older key, or TLS 1.3: resume and issue a fresh ticket under the current key
+    return 0  # unknown key name: full handshake (not an error)
+
+
+def _report(ssl: Any, exc: BaseException) -> None:
+    hook = on_error
+    if hook is not None:
+        try:
+            hook(ssl, exc)
+            return
+        except BaseException as hook_exc:  # the hook itself failed: report that too
+            exc = hook_exc
+    _unraisable(exc)
+
+
+class _Unraisable:
+    """Python 3.11 has no public ``UnraisableHookArgs``; an exception escaping ``__del__`` is
+    handed to ``sys.unraisablehook`` by the interpreter itself, which is what we want."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+    def __del__(self) -> None:
+        raise self.exc
+
+
+def _unraisable(exc: BaseException) -> None:
+    args_type = getattr(sys, "UnraisableHookArgs", None)
+    if args_type is not None:  # pragma: no cover - newer Pythons
+        sys.unraisablehook(
+            args_type((type(exc), exc, exc.__traceback__, "nodetls ticket key callback", None))
+        )
+    else:
+        _Unraisable(exc)
+
+
+def _onerror(exc_type: Any, exc: BaseException, tb: Any) -> None:
+    """cffi safety net for an exception raised before the ``try`` runs (a signal)."""
+    frame = tb.tb_frame if tb is not None else None
+    ssl = frame.f_locals.get("ssl") if frame is not None else None
+    _report(ssl, exc)
+
+
+@ffi.callback(
+    "int(SSL *, unsigned char *, unsigned char *, EVP_CIPHER_CTX *, EVP_MAC_CTX *, int)",
+    error=-1,
+    onerror=_onerror,
+)
+def ticket_key_cb(ssl: Any, key_name: Any, iv: Any, cctx: Any, hctx: Any, enc: int) -> int:
+    """``SSL_CTX_set_tlsext_ticket_key_evp_cb`` callback shared by every context.
+
+    Returns (enc=1) 1 = ticket encrypted, 0 = no ticket, -1 = failure; (enc=0) 0 = unknown key,
+    1 = ok, 2 = ok and renew, -1 = failure.  Failures come with ``on_error`` reporting why.
+    """
+    try:
+        if enc:
+            return _encrypt(ssl, key_name, iv, cctx, hctx)
+        return _decrypt(ssl, key_name, iv, cctx, hctx)
+    except BaseException as exc:
+        _report(ssl, exc)
+        return -1
