@@ -446,9 +446,10 @@ def spawn_gnutls_server(args: Sequence[str | os.PathLike[str]] = (), *, port: in
     """
     serv = require_peer("gnutls-serv")
     port = port or free_port()
+    # "...done" is printed once the socket listens (the first half of the line comes before).
     return PeerProcess([serv, "--port", str(port), *args],
-                       ready=r"listening on IPv4 \S+ port (?P<port>\d+)", timeout=timeout,
-                       port=port)
+                       ready=r"listening on IPv4 \S+ port (?P<port>\d+)\.\.\.done",
+                       timeout=timeout, port=port)
 
 
 async def run_gnutls_client(args: Sequence[str | os.PathLike[str]] = (),
