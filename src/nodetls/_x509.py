@@ -529,13 +529,12 @@ _SIG_FAMILY = {
     "1.3.101.112": "ed25519",
     "1.3.101.113": "ed448",
     "1.2.840.10040.4": "dsa",
-    "2.16.840.1.101.3.4.3": None,  # dsa/ecdsa/rsa with sha3: decided by the last arc below
 }
 
 
 def _sig_family(cert: x509.Certificate) -> str | None:
     oid = cert.signature_algorithm_oid.dotted_string
-    if oid.startswith("2.16.840.1.101.3.4.3."):
+    if oid.startswith("2.16.840.1.101.3.4.3."):  # NIST arc: dsa (1-8), ecdsa (9-12), rsa (13-16)
         arc = int(oid.rsplit(".", 1)[1])
         return "dsa" if arc <= 8 else "ec" if arc <= 12 else "rsa"
     for prefix, family in _SIG_FAMILY.items():
