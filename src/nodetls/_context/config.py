@@ -154,18 +154,19 @@ def config_secure_context(context: SecureContext, opts: dict[str, Any],
     if _absent(ca):
         context._add_root_certs()
     else:
-        for item in _items(ca):
-            context._add_ca_cert(_pem_bytes(item, f"{name}.ca"), f"{name}.ca")
+        for data in [_pem_bytes(item, f"{name}.ca") for item in _items(ca)]:
+            context._add_ca_cert(data, f"{name}.ca")
 
     cert = opts.get("cert")
     if not _absent(cert):
-        for item in _items(cert):
-            context._set_cert(_pem_bytes(item, f"{name}.cert"), f"{name}.cert")
+        for data in [_pem_bytes(item, f"{name}.cert") for item in _items(cert)]:
+            context._set_cert(data, f"{name}.cert")
 
     # Set the key after the cert (OpenSSL drops a key that does not match a later cert).
     passphrase = _passphrase(opts.get("passphrase"), f"{name}.passphrase")
     key = opts.get("key")
     if not _absent(key):
+        keys: list[tuple[bytes, bytes | None]] = []
         for item in _items(key):
             pem, pass_ = item, passphrase
             if isinstance(item, dict):
@@ -174,7 +175,9 @@ def config_secure_context(context: SecureContext, opts: dict[str, Any],
                 pem = item["pem"]
                 if item.get("passphrase") is not None:
                     pass_ = _passphrase(item["passphrase"], f"{name}.passphrase")
-            context._set_key(_pem_bytes(pem, f"{name}.key"), pass_, f"{name}.key")
+            keys.append((_pem_bytes(pem, f"{name}.key"), pass_))
+        for data, pass_ in keys:
+            context._set_key(data, pass_, f"{name}.key")
 
     sigalgs = opts.get("sigalgs")
     if sigalgs is not None:
@@ -205,8 +208,8 @@ def config_secure_context(context: SecureContext, opts: dict[str, Any],
 
     crl = opts.get("crl")
     if crl is not None:
-        for item in _items(crl):
-            context._add_crl(_pem_bytes(item, f"{name}.crl"), f"{name}.crl")
+        for data in [_pem_bytes(item, f"{name}.crl") for item in _items(crl)]:
+            context._add_crl(data, f"{name}.crl")
 
     sid = opts.get("session_id_context")
     if sid is not None:
@@ -226,6 +229,7 @@ def config_secure_context(context: SecureContext, opts: dict[str, Any],
 
     pfx = opts.get("pfx")
     if not _absent(pfx):
+        bundles: list[tuple[bytes, bytes | None]] = []
         for item in _items(pfx):
             raw, pass_ = item, passphrase
             if isinstance(item, dict):
@@ -234,7 +238,9 @@ def config_secure_context(context: SecureContext, opts: dict[str, Any],
                 raw = item["buf"]
                 if item.get("passphrase"):
                     pass_ = _passphrase(item["passphrase"], f"{name}.passphrase")
-            context._load_pkcs12(_pem_bytes(raw, f"{name}.pfx"), pass_, f"{name}.pfx")
+            bundles.append((_pem_bytes(raw, f"{name}.pfx"), pass_))
+        for data, pass_ in bundles:
+            context._load_pkcs12(data, pass_, f"{name}.pfx")
 
     # Every certificate needs its key; checked once everything (cert, key, pfx) is loaded.
     context._check_certificates_have_keys()

@@ -194,6 +194,7 @@ void SSL_CTX_set_security_level(SSL_CTX *ctx, int level);
 int SSL_CTX_get_security_level(const SSL_CTX *ctx);
 void *SSL_CTX_get_ex_data(const SSL_CTX *ssl, int idx);
 int SSL_CTX_set_ex_data(SSL_CTX *ssl, int idx, void *data);
+OPENSSL_STACK *SSL_CTX_get_client_CA_list(const SSL_CTX *s);
 
 /* ssl.h: connections */
 SSL *SSL_new(SSL_CTX *ctx);
