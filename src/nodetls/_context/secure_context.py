@@ -412,7 +412,7 @@ class SecureContext:
                 )
             if bits < 2048:
                 warnings.warn("DH parameter is less than 2048 bits", SecurityWarning,
-                              stacklevel=5)
+                              stacklevel=4)  # the caller of SecureContext()
             lib.ERR_clear_error()
             if lib.SSL_CTX_set0_tmp_dh_pkey(self.ctx, pkey) != 1:
                 raise context_error(option, "cannot use the DH parameters")
