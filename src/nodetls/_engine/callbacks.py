@@ -22,6 +22,7 @@ PSK, info, msg) are set on the ``SSL*`` by the engine.
 from __future__ import annotations
 
 import sys
+import types
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -47,8 +48,9 @@ def _record(ssl: Any, exc: BaseException) -> None:
         if eng._exc is None:
             eng._exc = exc
     else:  # pragma: no cover - no owner to report to
-        sys.unraisablehook(sys.UnraisableHookArgs(type(exc), exc, exc.__traceback__,
-                                                  "nodetls callback", None))
+        sys.unraisablehook(types.SimpleNamespace(  # type: ignore[arg-type]
+            exc_type=type(exc), exc_value=exc, exc_traceback=exc.__traceback__,
+            err_msg="Exception in a nodetls OpenSSL callback", object=None))
 
 
 def _onerror_for(index: int) -> Any:
