@@ -231,3 +231,39 @@ def from_oserror(exc: OSError) -> SystemNodeError:
     err = system_error(name, msg, errno=exc.errno)
     err.__cause__ = exc
     return err
+
+
+# -- codes raised by the events/stream/net layer ------------------------------------------------
+
+
+class NodeTypeError(NodeError, TypeError):
+    """A Node ``TypeError`` with a code (``ERR_STREAM_NULL_VALUES``, ``ERR_UNKNOWN_ENCODING``...)."""
+
+
+class NodeRangeError(NodeError, ValueError):
+    """A Node ``RangeError`` with a code (``ERR_SOCKET_BAD_PORT``...)."""
+
+
+MESSAGES.update({
+    "ERR_UNHANDLED_ERROR": "Unhandled error. ({0})",
+    "ERR_STREAM_PREMATURE_CLOSE": "Premature close",
+    "ERR_STREAM_PUSH_AFTER_EOF": "stream.push() after EOF",
+    "ERR_STREAM_UNSHIFT_AFTER_END_EVENT": "stream.unshift() after end event",
+    "ERR_STREAM_NULL_VALUES": "May not write null values to stream",
+    "ERR_STREAM_ALREADY_FINISHED": "Cannot call {0} after a stream was finished",
+    "ERR_STREAM_CANNOT_PIPE": "Cannot pipe, not readable",
+    "ERR_UNKNOWN_ENCODING": "Unknown encoding: {0}",
+    "ERR_SOCKET_BAD_PORT": "{0} should be >= 0 and < 65536. Received {1}.",
+    "ERR_MISSING_ARGS": 'The "{0}" argument must be specified',
+    "ERR_INVALID_IP_ADDRESS": "Invalid IP address: {0}",
+    "ERR_SOCKET_CONNECTION_TIMEOUT": "Socket connection timeout",
+})
+_CLASSES.update({
+    "ERR_UNHANDLED_ERROR": NodeError,
+    "ERR_STREAM_NULL_VALUES": NodeTypeError,
+    "ERR_UNKNOWN_ENCODING": NodeTypeError,
+    "ERR_MISSING_ARGS": NodeTypeError,
+    "ERR_INVALID_IP_ADDRESS": NodeTypeError,
+    "ERR_SOCKET_BAD_PORT": NodeRangeError,
+})
+MESSAGES.setdefault("ERR_METHOD_NOT_IMPLEMENTED", "The {0} method is not implemented")

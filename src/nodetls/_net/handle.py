@@ -1,0 +1,430 @@
+"""Handles: the small imperative I/O objects under a ``net.Socket`` (Node's TCPWrap/PipeWrap).
+
+The handle seam (``docs/DESIGN.md``)::
+
+    handle.owner                          # reassignable: a TLSSocket takes a net.Socket's handle
+    handle.write(data) -> bool            # False: transport buffer above its high-water mark
+    handle.read_start() / read_stop()     # resume / pause delivering reads
+    handle.shutdown(callback=None)        # half-close after pending writes; callback() once flushed
+    handle.close()                        # close now; owner._on_handle_close() follows, once
+    handle.get_write_buffer_size() -> int
+    handle.local_address / local_port / local_family / remote_address / remote_port / remote_family
+    handle.set_no_delay(enable) / set_keep_alive(enable, delay) / ref() / unref()
+
+    owner._on_handle_read(view)   # bytes arrived; ``view`` is valid only during the call
+    owner._on_handle_eof()        # the peer half-closed
+    owner._on_handle_drain()      # the transport buffer fell below its low-water mark
+    owner._on_handle_error(exc)   # transport error, already Node-coded (errors.from_oserror)
+    owner._on_handle_close()      # the transport is gone (exactly once)
+
+:class:`TCPHandle` (TCP and Unix sockets) is an ``asyncio.BufferedProtocol``: one preallocated
+receive buffer per connection, reads delivered as ``memoryview`` slices of it (no copy here).
+Client handles also call ``owner._on_handle_connect()`` when the connection is established (before
+any read is delivered). :class:`DuplexHandle` gives any :class:`nodetls.stream.Duplex` the same
+interface (Node's JSStreamSocket).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable
+from typing import Any
+
+from .. import _run
+from ..errors import NodeError, from_oserror
+from .address import family_name
+
+__all__ = ["TCPHandle", "DuplexHandle", "RECV_BUFFER_SIZE", "WRITE_HIGH_WATER", "WRITE_LOW_WATER"]
+
+#: Size of the per-connection receive buffer (Node/libuv reads 64 KiB at a time).
+RECV_BUFFER_SIZE = 256 * 1024
+#: Transport write-buffer watermarks (asyncio's defaults): ``write()`` returns False above the
+#: high mark, ``_on_handle_drain`` fires below the low one.
+WRITE_HIGH_WATER = 64 * 1024
+WRITE_LOW_WATER = 16 * 1024
+
+_NEW, _OPEN, _CLOSING, _CLOSED = 0, 1, 2, 3
+
+
+class _NoOwner:
+    """Owner of a handle nobody has claimed yet (or a dropped connection): ignores everything."""
+
+    def _on_handle_read(self, view: memoryview) -> None: ...
+    def _on_handle_eof(self) -> None: ...
+    def _on_handle_drain(self) -> None: ...
+    def _on_handle_error(self, exc: BaseException) -> None: ...
+    def _on_handle_close(self) -> None: ...
+    def _on_handle_connect(self) -> None: ...
+
+
+NO_OWNER: Any = _NoOwner()
+
+
+def _wrap_error(exc: BaseException) -> BaseException:
+    if isinstance(exc, NodeError):
+        return exc
+    if isinstance(exc, OSError):
+        return from_oserror(exc)
+    return exc
+
+
+class TCPHandle(asyncio.BufferedProtocol):
+    """A TCP or Unix stream connection behind the handle seam (module docstring).
+
+    Args:
+        owner: the object receiving ``_on_handle_*`` calls (reassignable as ``handle.owner``).
+        reading: deliver reads as soon as connected (``False``: only after :meth:`read_start`).
+        on_open: called with the handle from ``connection_made`` (the server's accept hook).
+    """
+
+    def __init__(self, owner: Any = None, *, reading: bool = True,
+                 on_open: Callable[[TCPHandle], None] | None = None,
+                 bufsize: int = RECV_BUFFER_SIZE) -> None:
+        self.owner: Any = owner if owner is not None else NO_OWNER
+        self.transport: asyncio.Transport | None = None
+        self._view = memoryview(bytearray(bufsize))
+        self._reading = reading
+        self._state = _NEW
+        self._write_paused = False
+        self._eof = False
+        self._shut = False
+        self._shutdown_cb: Callable[[], None] | None = None
+        self._on_open = on_open
+        self._peer: Any = None
+        self._sockname: Any = None
+        self._refed = True
+        _run.ref_handle(self)
+
+    def __repr__(self) -> str:
+        state = ("new", "open", "closing", "closed")[self._state]
+        return f"<TCPHandle {state} {self._sockname_tuple()!r}->{self._peer_tuple()!r}>"
+
+    # -- asyncio protocol callbacks -------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
+        self.transport = transport  # type: ignore[assignment]
+        if self._state == _CLOSING:  # closed while connecting
+            transport.abort()  # type: ignore[attr-defined]
+            return
+        self._state = _OPEN
+        cb = self._on_open
+        if cb is not None:
+            self._on_open = None
+            cb(self)
+        if not self._reading and self._state == _OPEN:
+            transport.pause_reading()  # type: ignore[attr-defined]
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._view
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.owner._on_handle_read(self._view[:nbytes])
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        self.owner._on_handle_eof()
+        return True  # keep the transport: half-open is the owner's decision
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        cb = self._shutdown_cb
+        if cb is not None and self.transport is not None and not self.transport.get_write_buffer_size():
+            self._shutdown_cb = None
+            cb()
+        self.owner._on_handle_drain()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        if self._state == _CLOSED:
+            return
+        self._state = _CLOSED
+        self._shutdown_cb = None
+        if self._refed:
+            _run.unref_handle(self)
+        owner = self.owner
+        if exc is not None:
+            owner._on_handle_error(_wrap_error(exc))
+        owner._on_handle_close()
+
+    # -- the handle seam ------------------------------------------------------------------------
+
+    def write(self, data: bytes | bytearray | memoryview) -> bool:
+        """Queue ``data`` (not to be mutated afterwards); ``False`` when the transport buffer is
+        above :data:`WRITE_HIGH_WATER` (``_on_handle_drain`` follows)."""
+        t = self.transport
+        if t is None or self._state != _OPEN:
+            return False
+        t.write(data)
+        return not self._write_paused
+
+    def read_start(self) -> None:
+        """Resume delivering reads (``transport.resume_reading()``)."""
+        if not self._reading:
+            self._reading = True
+            if self._state == _OPEN and self.transport is not None:
+                self.transport.resume_reading()
+
+    def read_stop(self) -> None:
+        """Stop delivering reads (``transport.pause_reading()``): the kernel buffer fills and TCP
+        flow control slows the peer down."""
+        if self._reading:
+            self._reading = False
+            if self._state == _OPEN and self.transport is not None:
+                self.transport.pause_reading()
+
+    @property
+    def reading(self) -> bool:
+        """Reads are being delivered (Node's ``handle.reading``)."""
+        return self._reading
+
+    def shutdown(self, callback: Callable[[], None] | None = None) -> None:
+        """Half-close our side (``write_eof``) once pending writes are sent; ``callback()`` then
+        (Node's ShutdownWrap ``oncomplete``)."""
+        t = self.transport
+        if t is None or self._state != _OPEN or self._shut:
+            if callback is not None:
+                callback()
+            return
+        self._shut = True
+        if t.can_write_eof():
+            t.write_eof()
+        if callback is None:
+            return
+        if not t.get_write_buffer_size():
+            callback()
+        else:
+            # resume_writing() fires when the buffer is empty: that is our completion signal.
+            self._shutdown_cb = callback
+            t.set_write_buffer_limits(high=0, low=0)
+
+    def close(self) -> None:
+        """Close now; ``owner._on_handle_close()`` follows once. Data still in the transport
+        buffer is dropped (Node: ``uv_close`` cancels pending writes); ``shutdown`` first to
+        flush."""
+        if self._state >= _CLOSING:
+            return
+        self._state = _CLOSING
+        t = self.transport
+        if t is None:
+            asyncio.get_running_loop().call_soon(self._closed_unconnected)
+        elif t.get_write_buffer_size():
+            t.abort()
+        else:
+            t.close()
+
+    def _closed_unconnected(self) -> None:
+        if self._state == _CLOSED or self.transport is not None:
+            return  # connection_made came after all: connection_lost reports the close
+        self._state = _CLOSED
+        if self._refed:
+            _run.unref_handle(self)
+        self.owner._on_handle_close()
+
+    @property
+    def closed(self) -> bool:
+        """``close()`` was called or the transport is gone."""
+        return self._state >= _CLOSING
+
+    def get_write_buffer_size(self) -> int:
+        """Bytes queued in the transport."""
+        t = self.transport
+        return t.get_write_buffer_size() if t is not None else 0
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """The transport's ``get_extra_info`` (``'socket'``, ``'peername'``...)."""
+        t = self.transport
+        return t.get_extra_info(name, default) if t is not None else default
+
+    # -- addresses ------------------------------------------------------------------------------
+
+    def _peer_tuple(self) -> Any:
+        if self._peer is None and self.transport is not None:
+            self._peer = self.transport.get_extra_info("peername")
+        return self._peer
+
+    def _sockname_tuple(self) -> Any:
+        if self._sockname is None and self.transport is not None:
+            self._sockname = self.transport.get_extra_info("sockname")
+        return self._sockname
+
+    @property
+    def remote_address(self) -> str | None:
+        p = self._peer_tuple()
+        return p[0] if isinstance(p, tuple) else None
+
+    @property
+    def remote_port(self) -> int | None:
+        p = self._peer_tuple()
+        return p[1] if isinstance(p, tuple) else None
+
+    @property
+    def remote_family(self) -> str | None:
+        p = self._peer_tuple()
+        return ("IPv6" if len(p) == 4 else "IPv4") if isinstance(p, tuple) else None
+
+    @property
+    def local_address(self) -> str | None:
+        p = self._sockname_tuple()
+        return p[0] if isinstance(p, tuple) else None
+
+    @property
+    def local_port(self) -> int | None:
+        p = self._sockname_tuple()
+        return p[1] if isinstance(p, tuple) else None
+
+    @property
+    def local_family(self) -> str | None:
+        p = self._sockname_tuple()
+        return ("IPv6" if len(p) == 4 else "IPv4") if isinstance(p, tuple) else None
+
+    # -- options --------------------------------------------------------------------------------
+
+    def _tcp_socket(self) -> Any:
+        t = self.transport
+        sock = t.get_extra_info("socket") if t is not None else None
+        if sock is None or family_name(sock.family) is None:
+            return None
+        return sock
+
+    def set_no_delay(self, enable: bool = True) -> None:
+        """``TCP_NODELAY`` (asyncio enables it on every TCP transport)."""
+        sock = self._tcp_socket()
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1 if enable else 0)
+
+    def set_keep_alive(self, enable: bool = False, delay: float = 0) -> None:
+        """``SO_KEEPALIVE``, with ``TCP_KEEPIDLE`` = ``delay`` seconds when given."""
+        sock = self._tcp_socket()
+        if sock is None:
+            return
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1 if enable else 0)
+        if enable and delay and hasattr(socket, "TCP_KEEPIDLE"):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, max(1, int(delay)))
+
+    def ref(self) -> None:
+        """Keep :func:`nodetls.run` alive while open (the default)."""
+        if not self._refed:
+            self._refed = True
+            if self._state != _CLOSED:
+                _run.ref_handle(self)
+
+    def unref(self) -> None:
+        """Let :func:`nodetls.run` return while this handle is open."""
+        if self._refed:
+            self._refed = False
+            _run.unref_handle(self)
+
+
+class DuplexHandle:
+    """The handle seam over any :class:`nodetls.stream.Duplex` (Node's JSStreamSocket).
+
+    ``'data'`` -> ``_on_handle_read(memoryview)``, ``'end'`` -> ``_on_handle_eof``, ``'drain'``
+    -> ``_on_handle_drain``, ``'error'`` -> ``_on_handle_error``, ``'close'`` ->
+    ``_on_handle_close``; ``write`` -> ``duplex.write``, ``shutdown`` -> ``duplex.end()``,
+    ``close`` -> ``duplex.destroy()``. Address properties are ``None``; ``ref``/``unref`` and
+    socket options do nothing. Attaching puts the duplex in flowing mode.
+    """
+
+    local_address = local_port = local_family = None
+    remote_address = remote_port = remote_family = None
+
+    def __init__(self, duplex: Any, owner: Any = None) -> None:
+        self.owner: Any = owner if owner is not None else NO_OWNER
+        self.duplex = duplex
+        self._reading = True
+        self._closing = False
+        self._close_notified = False
+        duplex.on("end", self._on_end)
+        duplex.on("drain", self._on_drain)
+        duplex.on("error", self._on_error)
+        duplex.on("close", self._on_close)
+        duplex.on("data", self._on_data)
+
+    def __repr__(self) -> str:
+        return f"<DuplexHandle {self.duplex!r}>"
+
+    def _on_data(self, chunk: Any) -> None:
+        if self._closing:
+            return
+        if isinstance(chunk, str):
+            chunk = chunk.encode()
+        self.owner._on_handle_read(memoryview(chunk))
+
+    def _on_end(self) -> None:
+        if not self._closing:
+            self.owner._on_handle_eof()
+
+    def _on_drain(self) -> None:
+        self.owner._on_handle_drain()
+
+    def _on_error(self, err: BaseException) -> None:
+        self.owner._on_handle_error(err)
+
+    def _on_close(self, *_: Any) -> None:
+        if not self._close_notified:
+            self._close_notified = True
+            self.owner._on_handle_close()
+
+    def write(self, data: bytes | bytearray | memoryview) -> bool:
+        if self._closing:
+            return False
+        return bool(self.duplex.write(data if type(data) is bytes else bytes(data)))
+
+    def read_start(self) -> None:
+        if not self._reading:
+            self._reading = True
+            self.duplex.resume()
+
+    def read_stop(self) -> None:
+        if self._reading:
+            self._reading = False
+            self.duplex.pause()
+
+    @property
+    def reading(self) -> bool:
+        return self._reading
+
+    def shutdown(self, callback: Callable[[], None] | None = None) -> None:
+        if self._closing:
+            if callback is not None:
+                callback()
+            return
+        if callback is None:
+            self.duplex.end()
+        else:
+            self.duplex.end(lambda err=None: callback())
+
+    def close(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        d = self.duplex
+        if getattr(d, "_close_emitted", False) or (getattr(d, "destroyed", False) and not hasattr(d, "_close_emitted")):
+            asyncio.get_running_loop().call_soon(self._on_close)
+        else:
+            d.destroy()
+
+    @property
+    def closed(self) -> bool:
+        return self._closing or self._close_notified
+
+    def get_write_buffer_size(self) -> int:
+        return int(getattr(self.duplex, "writable_length", 0) or 0)
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return default
+
+    def set_no_delay(self, enable: bool = True) -> None:
+        pass
+
+    def set_keep_alive(self, enable: bool = False, delay: float = 0) -> None:
+        pass
+
+    def ref(self) -> None:
+        pass
+
+    def unref(self) -> None:
+        pass

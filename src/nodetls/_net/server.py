@@ -1,0 +1,475 @@
+"""``net.Server`` (Node's ``lib/net.js`` Server) on asyncio.
+
+The listening socket is created, bound and put in listening state synchronously in
+:meth:`Server.listen` (so ``address()`` works right away and a connection attempt made at once is
+queued by the kernel), then handed to ``loop.create_server(sock=...)``; ``'listening'`` follows
+on a later loop iteration, as Node emits it on the next tick. Bind errors (``EADDRINUSE``...) are
+emitted as ``'error'`` (Node's message, ``code``, ``errno``, ``syscall``, ``address``, ``port``)
+and raised by ``await server``.
+
+Every accepted connection goes through :meth:`Server._make_socket` (overridable: the TLS server
+builds its own sockets) and is then announced with ``'connection'``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno as _errno
+import os
+import socket
+import stat
+from collections.abc import Callable, Generator
+from typing import Any
+
+from .. import _run
+from .._options import normalize
+from ..errors import node_error, system_error
+from ..events import EventEmitter, _invoke
+from .address import is_ip
+from .connect import normalize_listen_args, validate_port
+from .handle import TCPHandle
+from .socket import Socket
+
+__all__ = ["Server", "SERVER_OPTIONS", "LISTEN_OPTIONS"]
+
+#: ``Server(...)`` options (Node names accepted too).
+SERVER_OPTIONS = frozenset({
+    "allow_half_open", "pause_on_connect", "no_delay", "keep_alive", "keep_alive_initial_delay",
+    "high_water_mark",
+})
+#: ``listen({...})`` options.
+LISTEN_OPTIONS = frozenset({
+    "port", "host", "path", "backlog", "exclusive", "ipv6_only", "reuse_port", "readable_all",
+    "writable_all", "signal",
+})
+
+
+def _listen_error(exc: OSError, address: Any, port: Any) -> Exception:
+    num = exc.errno or 0
+    code = _errno.errorcode.get(num, "EIO")
+    desc = {
+        "EADDRINUSE": "address already in use",
+        "EACCES": "permission denied",
+        "EADDRNOTAVAIL": "address not available",
+    }.get(code, os.strerror(num).lower() if num else str(exc))
+    where = f"{address}:{port}" if port is not None else f"{address}"
+    fields: dict[str, Any] = {"syscall": "listen", "address": address}
+    if port is not None:
+        fields["port"] = port
+    err = system_error(code, f"listen {code}: {desc} {where}", errno=num, **fields)
+    err.__cause__ = exc
+    return err
+
+
+def _bind_tcp(host: str | None, port: int, backlog: int, reuse_port: bool,
+              ipv6_only: bool) -> socket.socket:
+    """Create, bind and listen; no host: ``::`` dual-stack where IPv6 works, else ``0.0.0.0``."""
+    if host is None:
+        try:
+            return _bind_tcp("::", port, backlog, reuse_port, ipv6_only)
+        except OSError as exc:
+            if exc.errno not in (_errno.EAFNOSUPPORT, _errno.EADDRNOTAVAIL, _errno.EPROTONOSUPPORT,
+                                 _errno.EINVAL):
+                raise
+            return _bind_tcp("0.0.0.0", port, backlog, reuse_port, False)
+    af = socket.AF_INET6 if is_ip(host) == 6 else socket.AF_INET
+    sock = socket.socket(af, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        if af == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1 if ipv6_only else 0)
+        sock.bind((host, port))
+        sock.listen(backlog)
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _bind_unix(path: str, backlog: int, readable_all: bool, writable_all: bool) -> socket.socket:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.bind(path)
+        if (readable_all or writable_all) and not path.startswith("\0"):
+            mode = os.stat(path).st_mode
+            if readable_all:
+                mode |= stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+            if writable_all:
+                mode |= stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+            os.chmod(path, mode)
+        sock.listen(backlog)
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+class Server(EventEmitter):
+    """Node's ``net.Server``.
+
+    ``Server(options=None, connection_listener=None, **options)``; options ``allow_half_open``,
+    ``pause_on_connect``, ``no_delay``, ``keep_alive``, ``keep_alive_initial_delay``,
+    ``high_water_mark`` (passed to every accepted :class:`Socket`). Events: ``'listening'``,
+    ``'connection'(socket)``, ``'drop'(info)``, ``'close'``, ``'error'(err)``.
+    ``await server`` waits for ``'listening'`` (raising the listen error).
+    """
+
+    def __init__(self, options: Any = None, connection_listener: Callable[..., Any] | None = None,
+                 **kwargs: Any) -> None:
+        if callable(options) and connection_listener is None:
+            options, connection_listener = None, options
+        opts = normalize(options, kwargs, SERVER_OPTIONS, "options")
+        EventEmitter.__init__(self)
+        self._init_server(opts, connection_listener)
+
+    def _init_server(self, opts: dict[str, Any], connection_listener: Callable[..., Any] | None) -> None:
+        """Set up from normalised options (unknown keys ignored: for subclasses)."""
+        self._allow_half_open = bool(opts.get("allow_half_open", False))
+        self._pause_on_connect = bool(opts.get("pause_on_connect", False))
+        self._no_delay = bool(opts.get("no_delay", False))
+        self._keep_alive = bool(opts.get("keep_alive", False))
+        self._keep_alive_initial_delay = float(opts.get("keep_alive_initial_delay") or 0)
+        self._high_water_mark = opts.get("high_water_mark")
+        self._connections = 0
+        self._sock: socket.socket | None = None  # Node's _handle
+        self._aserver: asyncio.AbstractServer | None = None
+        self._start_task: asyncio.Task[None] | None = None
+        self._pipe_name: str | None = None
+        self._listen_pending = False  # listen() called, 'listening' not emitted yet
+        self._listening_emitted = False
+        self._listen_error: BaseException | None = None
+        self._listen_error_seen = False
+        self._refed = True
+        self._registered = False
+        self._max_connections: int | None = None
+        self._address_cache: Any = None
+        if connection_listener is not None:
+            self.on("connection", connection_listener)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {'listening on ' + repr(self.address()) if self.listening else 'not listening'}>"
+
+    # -- listening ------------------------------------------------------------------------------
+
+    def listen(self, *args: Any, **kwargs: Any) -> Server:
+        """Node ``server.listen()``: ``listen(port=0, host=None, backlog=511, callback=None, *,
+        path=None, reuse_port=False, ipv6_only=False)``, ``listen(path, backlog, callback)``,
+        ``listen({'port':..., 'host':..., 'path':..., 'backlog':..., 'ipv6_only':...,
+        'reuse_port':..., 'readable_all':..., 'writable_all':...}, callback)``.
+
+        No host: ``::`` (dual-stack) where IPv6 works, else ``0.0.0.0``. Port 0: a free port.
+        ``callback`` is a ``'listening'`` listener. Returns the server; ``await server`` waits
+        for ``'listening'`` or raises the error (``EADDRINUSE``...) also emitted as ``'error'``.
+        """
+        options, cb = normalize_listen_args(args, kwargs)
+        opts = normalize(options, None, LISTEN_OPTIONS, "options")
+        if self._sock is not None or self._listen_pending:
+            raise node_error("ERR_SERVER_ALREADY_LISTEN")
+        backlog = int(opts.get("backlog") or 511)
+        path = opts.get("path")
+        port: int | None = None
+        if not path:
+            port = validate_port(opts.get("port") or 0, "options.port")
+        if cb is not None:
+            self.once("listening", cb)
+        self._listen_error = None
+        self._listen_error_seen = False
+        self._listen_pending = True
+        self._listening_emitted = False
+        host = opts.get("host") or None
+        loop = asyncio.get_running_loop()
+        if path:
+            path = os.fspath(path)
+            try:
+                sock = _bind_unix(path, backlog, bool(opts.get("readable_all")),
+                                  bool(opts.get("writable_all")))
+            except OSError as exc:
+                self._fail_listen(_listen_error(exc, path, None))
+                return self
+            self._pipe_name = path
+            self._start(sock, backlog)
+        elif host is None or is_ip(host):
+            try:
+                sock = _bind_tcp(host, port or 0, backlog, bool(opts.get("reuse_port")),
+                                 bool(opts.get("ipv6_only")))
+            except OSError as exc:
+                self._fail_listen(_listen_error(exc, host or "::", port))
+                return self
+            self._start(sock, backlog)
+        else:
+            self._start_task = loop.create_task(self._lookup_and_listen(host, port or 0, backlog, opts))
+        return self
+
+    async def _lookup_and_listen(self, host: str, port: int, backlog: int, opts: dict[str, Any]) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            err = system_error("ENOTFOUND", f"getaddrinfo ENOTFOUND {host}", errno=exc.errno,
+                               syscall="getaddrinfo", hostname=host)
+            self._start_task = None
+            self._fail_listen(err, soon=False)
+            return
+        address = infos[0][4][0]
+        self._start_task = None
+        if not self._listen_pending:  # closed meanwhile
+            return
+        try:
+            sock = _bind_tcp(address, port, backlog, bool(opts.get("reuse_port")),
+                             bool(opts.get("ipv6_only")))
+        except OSError as exc:
+            self._fail_listen(_listen_error(exc, address, port), soon=False)
+            return
+        self._start(sock, backlog)
+
+    def _fail_listen(self, err: BaseException, soon: bool = True) -> None:
+        self._listen_pending = False
+        self._listen_error = err
+        if soon:
+            asyncio.get_running_loop().call_soon(self._emit_listen_error, err)
+        else:
+            self._emit_listen_error(err)
+
+    def _emit_listen_error(self, err: BaseException) -> None:
+        if "error" in self._events:
+            self.emit("error", err)
+        elif not self._listen_error_seen:  # `await server` already raised it: handled
+            from ..events import _report
+
+            _report(self, err, "unhandled 'error' event on net.Server")
+
+    def _start(self, sock: socket.socket, backlog: int) -> None:
+        self._sock = sock
+        self._address_cache = None
+        if self._refed and not self._registered:
+            self._registered = True
+            _run.ref_handle(self)
+        self._start_task = asyncio.get_running_loop().create_task(self._serve(sock, backlog))
+
+    async def _serve(self, sock: socket.socket, backlog: int) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            srv = await loop.create_server(self._new_handle, sock=sock, backlog=backlog)
+        except asyncio.CancelledError:
+            raise
+        except OSError as exc:  # pragma: no cover - the socket is already listening
+            self._start_task = None
+            self._close_listener()
+            self._fail_listen(_listen_error(exc, None, None), soon=False)
+            return
+        self._start_task = None
+        if self._sock is not sock:  # closed while starting
+            srv.close()
+            return
+        self._aserver = srv
+        self._listen_pending = False
+        self._listening_emitted = True
+        self.emit("listening")
+
+    def _new_handle(self) -> TCPHandle:
+        # asyncio protocol factory: one handle per accepted connection.
+        return TCPHandle(None, reading=True, on_open=self._accept)
+
+    def _accept(self, handle: TCPHandle) -> None:
+        """A connection was accepted (Node's ``onconnection``)."""
+        if self._sock is None:
+            handle.close()
+            return
+        mc = self._max_connections
+        if mc is not None and self._connections >= mc:
+            info = {
+                "local_address": handle.local_address, "local_port": handle.local_port,
+                "local_family": handle.local_family, "remote_address": handle.remote_address,
+                "remote_port": handle.remote_port, "remote_family": handle.remote_family,
+            }
+            info.update({
+                "localAddress": info["local_address"], "localPort": info["local_port"],
+                "localFamily": info["local_family"], "remoteAddress": info["remote_address"],
+                "remotePort": info["remote_port"], "remoteFamily": info["remote_family"],
+            })
+            self.emit("drop", info)
+            handle.close()
+            return
+        sock = self._make_socket(handle)
+        self._connections += 1
+        sock.server = self
+        sock._server = self
+        self.emit("connection", sock)
+
+    def _make_socket(self, handle: Any) -> Socket:
+        """Build the socket for an accepted ``handle`` (overridable: the TLS server's hook).
+
+        The returned socket's ``_destroy`` must decrement ``server._connections`` (``Socket``
+        does it through ``socket._server``, which :meth:`_accept` sets)."""
+        opts: dict[str, Any] = {
+            "handle": handle, "allow_half_open": self._allow_half_open,
+            "pause_on_create": self._pause_on_connect,
+        }
+        if self._high_water_mark is not None:
+            opts["high_water_mark"] = self._high_water_mark
+        sock = Socket(opts)
+        if self._no_delay:
+            sock.set_no_delay(True)
+        if self._keep_alive:
+            sock.set_keep_alive(True, self._keep_alive_initial_delay)
+        return sock
+
+    def __await__(self) -> Generator[Any, None, Server]:
+        """``await server``: wait for ``'listening'``; raise the listen error."""
+        return self._wait_listening().__await__()
+
+    async def _wait_listening(self) -> Server:
+        if self._listening_emitted and self._sock is not None:
+            return self
+        if self._listen_error is not None and not self._listen_pending:
+            self._listen_error_seen = True
+            raise self._listen_error
+        if not self._listen_pending:
+            raise node_error("ERR_SERVER_NOT_RUNNING")
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def ok(*_: Any) -> None:
+            if not fut.done():
+                fut.set_result(None)
+
+        def fail(err: BaseException) -> None:
+            if not fut.done():
+                fut.set_exception(err)
+
+        def closed(*_: Any) -> None:
+            if not fut.done():
+                fut.set_exception(node_error("ERR_SERVER_NOT_RUNNING"))
+
+        self.on("listening", ok)
+        self.on("error", fail)
+        self.on("close", closed)
+        try:
+            await fut
+        finally:
+            self.remove_listener("listening", ok)
+            self.remove_listener("error", fail)
+            self.remove_listener("close", closed)
+        return self
+
+    # -- closing --------------------------------------------------------------------------------
+
+    def close(self, callback: Callable[..., Any] | None = None) -> asyncio.Future[None]:
+        """Node ``server.close([callback])``: stop accepting; ``'close'`` once every connection
+        has closed. Returns an awaitable done at ``'close'`` (raising ``ERR_SERVER_NOT_RUNNING``
+        if the server was not listening, which ``callback(err)`` also receives)."""
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        running = self._sock is not None or self._listen_pending
+        err = None if running else node_error("ERR_SERVER_NOT_RUNNING")
+
+        def on_close(*_: Any) -> None:
+            if not fut.done():
+                if err is None:
+                    fut.set_result(None)
+                else:
+                    fut.set_exception(err)
+                    fut.exception()  # retrieved: awaiting is optional
+            if callback is not None:
+                _invoke(callback, (err,))
+
+        self.once("close", on_close)
+        self._close_listener()
+        self._emit_close_if_drained()
+        return fut
+
+    def _close_listener(self) -> None:
+        self._listen_pending = False
+        task = self._start_task
+        if task is not None:
+            self._start_task = None
+            task.cancel()
+        srv, self._aserver = self._aserver, None
+        sock, self._sock = self._sock, None
+        if srv is not None:
+            srv.close()
+        elif sock is not None:
+            sock.close()
+        if self._pipe_name is not None:
+            path, self._pipe_name = self._pipe_name, None
+            if not path.startswith("\0"):
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+        if self._registered:
+            self._registered = False
+            _run.unref_handle(self)
+
+    def _emit_close_if_drained(self) -> None:
+        if self._sock is not None or self._listen_pending or self._connections:
+            return
+        asyncio.get_running_loop().call_soon(self.emit, "close")
+
+    # -- state ----------------------------------------------------------------------------------
+
+    def address(self) -> dict[str, Any] | str | None:
+        """Node ``server.address()``: ``{'address', 'family', 'port'}``, the path for a Unix
+        socket, or ``None`` when not listening."""
+        sock = self._sock
+        if sock is None:
+            return None
+        if self._pipe_name is not None:
+            return self._pipe_name
+        if self._address_cache is None:
+            name = sock.getsockname()
+            self._address_cache = {
+                "address": name[0],
+                "family": "IPv6" if sock.family == socket.AF_INET6 else "IPv4",
+                "port": name[1],
+            }
+        return dict(self._address_cache)
+
+    @property
+    def listening(self) -> bool:
+        """Node ``server.listening``: bound and listening."""
+        return self._sock is not None
+
+    @property
+    def connections(self) -> int:
+        """Number of open connections (Node's deprecated ``server.connections``)."""
+        return self._connections
+
+    def get_connections(self, callback: Callable[..., Any] | None = None) -> asyncio.Future[int]:
+        """Node ``server.getConnections(callback)``: ``callback(None, count)``; also returns an
+        awaitable of the count."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[int] = loop.create_future()
+        fut.set_result(self._connections)
+        if callback is not None:
+            loop.call_soon(_invoke, callback, (None, self._connections))
+        return fut
+
+    @property
+    def max_connections(self) -> int | None:
+        """Node ``server.maxConnections``: ``None`` = unlimited; connections beyond it are closed
+        and reported with ``'drop'``."""
+        return self._max_connections
+
+    @max_connections.setter
+    def max_connections(self, value: int | None) -> None:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise node_error("ERR_OUT_OF_RANGE", "max_connections", ">= 0 or None", value)
+        self._max_connections = value
+
+    def ref(self) -> Server:
+        """Node ``server.ref()``: keep :func:`nodetls.run` alive while listening (default)."""
+        self._refed = True
+        if self._sock is not None and not self._registered:
+            self._registered = True
+            _run.ref_handle(self)
+        return self
+
+    def unref(self) -> Server:
+        """Node ``server.unref()``: let :func:`nodetls.run` return while listening."""
+        self._refed = False
+        if self._registered:
+            self._registered = False
+            _run.unref_handle(self)
+        return self

@@ -1,0 +1,587 @@
+"""``net.Socket``: a :class:`nodetls.stream.Duplex` over a handle (Node's ``lib/net.js``).
+
+All I/O goes through ``self._handle`` and the ``_on_handle_*`` methods, so a subclass that takes
+the handle over (``TLSSocket``, Node's ``_wrapHandle``) only overrides those (see "Handle seam"
+below). Nothing else caches the transport.
+
+Methods a TLS layer overrides or calls (Node's stream_base_commons seam):
+
+* ``_on_handle_read(view)`` - bytes from the handle: counted, pushed (``read_stop()`` when
+  ``push`` returns ``False``, as Node's ``onStreamRead``).
+* ``_on_handle_eof()`` - the peer half-closed: ``push(None)``.
+* ``_on_handle_drain()`` - the handle's buffer drained: completes the write waiting on it.
+* ``_on_handle_error(exc)`` - ``destroy(exc)``.
+* ``_on_handle_close()`` - the handle is gone: ``'close'(had_error)`` (after ``'error'``).
+* ``_on_handle_connect()`` - (client ``TCPHandle``) the connection is up: ``_on_connected()``,
+  ``'connect'``, ``'ready'``, start reading.
+* ``_on_connected()`` - hook, no-op here: TLS starts its handshake.
+* ``_write(chunk, cb)`` / ``_writev(chunks, cb)`` - to ``handle.write``; ``cb`` waits for
+  ``_on_handle_drain`` when the handle reports backpressure.
+* ``_final(cb)`` - ``handle.shutdown(cb)``; ``_destroy(err, cb)`` - ``handle.close()``.
+* ``_read(size)`` - ``handle.read_start()``.
+* ``_release_handle()`` - detach and return the handle (for ``TLSSocket(socket)``).
+* ``_CONNECT_EVENT`` / ``_connected_for_await()`` - what ``await sock`` waits for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket as _socket
+import struct
+import time
+from collections.abc import Callable, Generator
+from typing import Any
+
+from .._options import normalize
+from ..errors import node_error, system_error
+from ..events import EventEmitter
+from ..stream import _D_OPTIONS, Duplex, _soon
+from .connect import do_connect, normalize_connect_args, validate_port
+from .handle import DuplexHandle, TCPHandle
+
+__all__ = ["Socket", "SOCKET_OPTIONS", "CONNECT_OPTIONS"]
+
+_monotonic = time.monotonic
+
+#: ``Socket(...)`` options (Node names accepted too).
+SOCKET_OPTIONS = frozenset({
+    "allow_half_open", "pause_on_connect", "pause_on_create", "manual_start", "handle",
+    "readable", "writable", "no_delay", "keep_alive", "keep_alive_initial_delay",
+    "high_water_mark", "readable_high_water_mark", "writable_high_water_mark", "encoding",
+    "timeout",
+})
+#: ``connect(...)`` options (besides the Socket ones for ``net.connect``).
+CONNECT_OPTIONS = frozenset({
+    "port", "host", "path", "family", "local_address", "local_port", "timeout", "no_delay",
+    "keep_alive", "keep_alive_initial_delay", "hints", "lookup", "auto_select_family",
+    "auto_select_family_attempt_timeout",
+})
+_STREAM_KEYS = _D_OPTIONS & SOCKET_OPTIONS
+
+
+def _client_open(handle: Any) -> None:
+    handle.owner._on_handle_connect()
+
+
+class Socket(Duplex):
+    """Node's ``net.Socket``: a TCP or Unix stream connection, or any handle.
+
+    ``Socket(options=None, **options)``; options: ``allow_half_open`` (default ``False``: the
+    peer's end ends our side), ``pause_on_connect`` (do not read until :meth:`resume`),
+    ``handle`` (internal: an existing handle, e.g. from a server), ``readable``/``writable``,
+    ``no_delay``, ``keep_alive``, ``keep_alive_initial_delay``, ``high_water_mark``, ``timeout``.
+
+    Events: ``'lookup'``, ``'connect'``, ``'ready'``, ``'data'``, ``'end'``, ``'drain'``,
+    ``'timeout'``, ``'error'``, ``'close'(had_error)``. Awaitable: ``await sock`` waits for
+    ``'connect'`` and returns the socket (or raises the error).
+    """
+
+    _read_more = False  # a push source: the handle reads until read_stop()
+    _CONNECT_EVENT = "connect"
+
+    def __init__(self, options: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        opts = normalize(options, kwargs, SOCKET_OPTIONS, "options") if options or kwargs else {}
+        EventEmitter.__init__(self)
+        stream_opts = {k: opts[k] for k in _STREAM_KEYS if k in opts}
+        stream_opts["allow_half_open"] = bool(opts.get("allow_half_open", False))
+        stream_opts["emit_close"] = False  # 'close'(had_error) comes from the handle
+        self._init_duplex(stream_opts)
+        self._init_socket(opts)
+
+    def _init_socket(self, opts: dict[str, Any]) -> None:
+        self.connecting = False
+        self.server: Any = None
+        self._server: Any = None
+        self._handle: Any = None
+        self._closed_handle: Any = None
+        self._bytes_read = 0
+        self._bytes_dispatched = 0
+        self._pending_write: tuple[Any, Any] | None = None
+        self._pending_write_cb: Callable[..., Any] | None = None
+        self._pending_final: Callable[..., Any] | None = None
+        self._connect_task: asyncio.Task[None] | None = None
+        self._timeout = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        self._last_active = 0.0
+        self._refed = True
+        self._had_error = False
+        self._pause_on_connect = bool(opts.get("pause_on_connect") or opts.get("pause_on_create"))
+        self._no_delay: bool | None = opts.get("no_delay")
+        ka = opts.get("keep_alive")
+        self._keep_alive: tuple[bool, float] | None = (
+            (bool(ka), float(opts.get("keep_alive_initial_delay") or 0)) if ka is not None else None)
+        self.on("end", self._on_readable_stream_end)
+        handle = opts.get("handle")
+        if handle is not None:
+            self._handle = handle
+            handle.owner = self
+            if opts.get("readable", True) is not False:
+                if self._pause_on_connect:
+                    handle.read_stop()
+                    self._r_flowing = False
+                elif not opts.get("manual_start"):
+                    self.read(0)
+            self._apply_socket_options()
+        if opts.get("timeout"):
+            self.set_timeout(opts["timeout"])
+
+    def __repr__(self) -> str:
+        if self._handle is None:
+            state = "connecting" if self.connecting else "closed" if self._destroyed else "new"
+            return f"<{type(self).__name__} {state}>"
+        return (f"<{type(self).__name__} {self.local_address}:{self.local_port} -> "
+                f"{self.remote_address}:{self.remote_port} {self.ready_state}>")
+
+    # -- connecting -----------------------------------------------------------------------------
+
+    def connect(self, *args: Any, **kwargs: Any) -> Socket:
+        """Node ``socket.connect()``: ``connect(port, host='localhost', callback)``,
+        ``connect(path, callback)`` (Unix), ``connect(options, callback)``; options ``port``,
+        ``host``, ``path``, ``family`` (4/6), ``local_address``, ``local_port``, ``timeout``,
+        ``no_delay``, ``keep_alive``, ``keep_alive_initial_delay``. ``callback`` is a
+        ``'connect'`` listener. Returns the socket (awaitable)."""
+        options, cb = normalize_connect_args(args, kwargs)
+        opts = normalize(options, None, CONNECT_OPTIONS, "options")
+        return self._connect(opts, cb)
+
+    def _connect(self, opts: dict[str, Any], callback: Callable[..., Any] | None = None) -> Socket:
+        """Connect with already-normalised options (unknown keys ignored; for subclasses)."""
+        if "write" in self.__dict__:
+            del self.write  # undo write-after-FIN from a previous connection
+        if self.connecting:
+            raise node_error("ERR_SOCKET_CONNECTION_IN_PROGRESS",
+                             message="Socket is already connecting")
+        if not opts.get("path"):
+            validate_port(opts.get("port", 0), "Port")
+            if opts.get("local_port") is not None:
+                validate_port(opts["local_port"], "options.localPort")
+        if self._destroyed:
+            self._undestroy()
+        if callback is not None:
+            self.once("connect", callback)
+        if opts.get("no_delay") is not None:
+            self._no_delay = bool(opts["no_delay"])
+        if opts.get("keep_alive") is not None:
+            self._keep_alive = (bool(opts["keep_alive"]), float(opts.get("keep_alive_initial_delay") or 0))
+        if opts.get("timeout"):
+            self.set_timeout(opts["timeout"])
+        self.connecting = True
+        handle = TCPHandle(self, reading=False, on_open=_client_open)
+        if not self._refed:
+            handle.unref()
+        self._handle = handle
+        self._connect_task = asyncio.get_running_loop().create_task(do_connect(self, handle, opts))
+        return self
+
+    def _undestroy(self) -> None:
+        # Node: connect() on a destroyed socket starts over.
+        self._init_common({"auto_destroy": True, "emit_close": False})
+        hwm_r, hwm_w, enc = self._r_hwm, self._w_hwm, self._r_encoding
+        self._init_readable({"readable_high_water_mark": hwm_r})
+        self._init_writable({"writable_high_water_mark": hwm_w})
+        if enc:
+            self.set_encoding(enc)
+        self._closed_handle = None
+        self._had_error = False
+
+    def _on_connect_error(self, err: BaseException) -> None:
+        self._connect_task = None
+        if not self._destroyed:
+            self.destroy(err)
+
+    def _on_handle_connect(self) -> None:
+        """The client handle is connected (Node's ``afterConnect``)."""
+        self._connect_task = None
+        if self._destroyed or not self.connecting:
+            return
+        self.connecting = False
+        self._apply_socket_options()
+        if self._timeout:
+            self._touch()
+        self._on_connected()
+        if self._destroyed:
+            return
+        self.emit("connect")
+        pending = self._pending_write
+        if pending is not None:
+            self._pending_write = None
+            self._write(*pending)
+        self.emit("ready")
+        if self._pending_final is not None:
+            cb, self._pending_final = self._pending_final, None
+            self._final(cb)
+        if self.readable and not self._pause_on_connect:
+            if self._r_reading:  # _read() was called while connecting (Node: once('connect'))
+                self._read(self._r_hwm)
+            if not self.is_paused():
+                self.read(0)
+
+    def _on_connected(self) -> None:
+        """Hook: the transport is connected, before ``'connect'`` is emitted (TLS starts its
+        handshake here). Not called for sockets created from an accepted handle."""
+
+    def _apply_socket_options(self) -> None:
+        h = self._handle
+        if h is None:
+            return
+        if self._no_delay is not None:
+            h.set_no_delay(self._no_delay)
+        if self._keep_alive is not None:
+            h.set_keep_alive(*self._keep_alive)
+
+    # -- handle seam: reading -------------------------------------------------------------------
+
+    def _on_handle_read(self, view: memoryview) -> None:
+        """Bytes from the handle (Node's ``onStreamRead``): push, ``read_stop`` on backpressure."""
+        self._bytes_read += len(view)
+        if self._timeout:
+            self._touch()
+        if not self.push(bytes(view)):
+            h = self._handle
+            if h is not None:
+                h.read_stop()
+
+    def _on_handle_eof(self) -> None:
+        """The peer half-closed: end the readable side (``'end'`` once the buffer is read)."""
+        if not self._r_end_emitted:
+            self.push(None)
+            self.read(0)
+
+    def _read(self, size: int) -> None:
+        """Readable hook: the consumer wants data; resume the handle (Node's ``tryReadStart``)."""
+        h = self._handle
+        if h is not None and not self.connecting:
+            h.read_start()
+
+    def _on_readable_stream_end(self) -> None:
+        if not self.allow_half_open:
+            self.write = self._write_after_fin  # type: ignore[method-assign]
+
+    def _write_after_fin(self, data: Any, encoding: Any = None, callback: Any = None) -> bool:
+        if not self._w_ending:
+            return Duplex.write(self, data, encoding, callback)
+        if callable(encoding):
+            callback = encoding
+        err = system_error("EPIPE", "This socket has been ended by the other party")
+        if callback is not None:
+            _soon(callback, err)
+        self.destroy(err)
+        return False
+
+    # -- handle seam: writing -------------------------------------------------------------------
+
+    def _write(self, chunk: Any, callback: Callable[..., Any]) -> None:
+        """Writable hook: hand ``chunk`` to the handle; ``callback`` now, or at
+        ``_on_handle_drain`` when the handle reports backpressure."""
+        h = self._handle
+        if h is None or self.connecting:
+            if self.connecting:
+                self._pending_write = (chunk, callback)
+            else:
+                callback(node_error("ERR_SOCKET_CLOSED"))
+            return
+        if self._timeout:
+            self._touch()
+        self._bytes_dispatched += len(chunk)
+        if h.write(chunk):
+            callback()
+        else:
+            self._pending_write_cb = callback
+
+    def _writev(self, chunks: list[Any], callback: Callable[..., Any]) -> None:  # type: ignore[override]
+        self._write(b"".join(chunks), callback)
+
+    def _on_handle_drain(self) -> None:
+        """The handle's buffer drained: complete the write waiting on it."""
+        cb = self._pending_write_cb
+        if cb is not None:
+            self._pending_write_cb = None
+            cb()
+
+    def _final(self, callback: Callable[..., Any]) -> None:  # type: ignore[override]
+        """Writable hook (``end()``): shut down our side once pending writes are flushed."""
+        if self.connecting:
+            self._pending_final = callback
+            return
+        h = self._handle
+        if h is None:
+            callback()
+            return
+        h.shutdown(callback)
+
+    # -- handle seam: errors and closing --------------------------------------------------------
+
+    def _on_handle_error(self, exc: BaseException) -> None:
+        """Transport error (Node-coded): ``destroy(exc)``."""
+        self.destroy(exc)
+
+    def _destroy(self, err: BaseException | None, callback: Callable[..., Any]) -> None:
+        """Stream hook: close the handle (``'close'`` follows from ``_on_handle_close``)."""
+        self.connecting = False
+        task = self._connect_task
+        if task is not None:
+            self._connect_task = None
+            task.cancel()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._pending_write_cb = None
+        self._pending_write = None
+        self._had_error = err is not None
+        h = self._handle
+        if h is not None:
+            self._handle = None
+            self._closed_handle = h
+            h.close()
+        else:
+            _soon(self._emit_socket_close)
+        callback(err)
+        server = self._server
+        if server is not None:
+            server._connections -= 1
+            server._emit_close_if_drained()
+
+    def _emit_close_nt(self) -> None:
+        pass  # 'close' comes from the handle (Node: emitClose false)
+
+    def _on_handle_close(self) -> None:
+        """The handle is gone: ``'close'(had_error)``, after any pending ``'error'``."""
+        if not self._destroyed:
+            self.destroy()
+        _soon(self._emit_socket_close)
+
+    def _emit_socket_close(self) -> None:
+        if self._error_pending:
+            _soon(self._emit_socket_close)
+            return
+        if self._close_emitted:
+            return
+        self._mark_close_emitted()
+        self.emit("close", self._had_error)
+
+    def destroy_soon(self) -> None:
+        """Node ``socket.destroySoon()``: ``end()``, then destroy once ``'finish'`` has fired."""
+        if self.writable:
+            self.end()
+        if self._w_finished:
+            self.destroy()
+        else:
+            self.once("finish", self.destroy)
+
+    def reset_and_destroy(self) -> Socket:
+        """Node ``socket.resetAndDestroy()``: close with a TCP RST (``SO_LINGER`` 0)."""
+        h = self._handle
+        sock = h.get_extra_info("socket") if h is not None else None
+        if sock is not None:
+            try:
+                sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_LINGER, struct.pack("ii", 1, 0))
+            except OSError:
+                pass
+        return self.destroy()  # type: ignore[no-any-return]
+
+    def _release_handle(self) -> Any:
+        """Detach and return the handle (``TLSSocket`` taking this socket over, Node's
+        ``_wrapHandle``); this socket forgets it, its timer stops."""
+        h = self._handle
+        self._handle = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        return h
+
+    # -- timeouts -------------------------------------------------------------------------------
+
+    def set_timeout(self, timeout: float, callback: Callable[..., Any] | None = None) -> Socket:
+        """Node ``socket.setTimeout(msecs)`` in seconds: emit ``'timeout'`` after ``timeout``
+        seconds without reads or writes (the socket is not destroyed). ``0`` disables it;
+        ``callback`` is a ``'timeout'`` listener (once)."""
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
+            raise node_error("ERR_OUT_OF_RANGE", "timeout", ">= 0", timeout)
+        self._timeout = float(timeout)
+        if callback is not None:
+            if timeout == 0:
+                self.remove_listener("timeout", callback)
+            else:
+                self.once("timeout", callback)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._timeout and not self._destroyed:
+            self._touch()
+        return self
+
+    @property
+    def timeout(self) -> float | None:
+        """The idle timeout in seconds (Node ``socket.timeout``), ``None`` when unset."""
+        return self._timeout or None
+
+    def _touch(self) -> None:
+        self._last_active = _monotonic()
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._timeout, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        if self._destroyed or not self._timeout:
+            return
+        idle = _monotonic() - self._last_active
+        if idle < self._timeout:
+            self._timer = asyncio.get_running_loop().call_later(self._timeout - idle, self._on_timer)
+            return
+        self.emit("timeout")
+
+    # -- options --------------------------------------------------------------------------------
+
+    def set_no_delay(self, no_delay: bool = True) -> Socket:
+        """Node ``socket.setNoDelay([noDelay])`` (``TCP_NODELAY``; asyncio turns it on already)."""
+        self._no_delay = bool(no_delay)
+        if self._handle is not None and not self.connecting:
+            self._handle.set_no_delay(self._no_delay)
+        return self
+
+    def set_keep_alive(self, enable: bool = False, initial_delay: float = 0) -> Socket:
+        """Node ``socket.setKeepAlive([enable][, initialDelay])``, delay in seconds."""
+        self._keep_alive = (bool(enable), float(initial_delay or 0))
+        if self._handle is not None and not self.connecting:
+            self._handle.set_keep_alive(*self._keep_alive)
+        return self
+
+    def ref(self) -> Socket:
+        """Node ``socket.ref()``: keep :func:`nodetls.run` alive while open (the default)."""
+        self._refed = True
+        if self._handle is not None:
+            self._handle.ref()
+        return self
+
+    def unref(self) -> Socket:
+        """Node ``socket.unref()``: let :func:`nodetls.run` return while this socket is open."""
+        self._refed = False
+        if self._handle is not None:
+            self._handle.unref()
+        return self
+
+    # -- addresses and state --------------------------------------------------------------------
+
+    def _addr_handle(self) -> Any:
+        return self._handle if self._handle is not None else self._closed_handle
+
+    def address(self) -> dict[str, Any]:
+        """Node ``socket.address()``: ``{'address', 'family', 'port'}`` (``{}`` if unknown/Unix)."""
+        h = self._handle
+        if h is None or self.connecting or h.local_address is None:
+            return {}
+        return {"address": h.local_address, "family": h.local_family, "port": h.local_port}
+
+    @property
+    def remote_address(self) -> str | None:
+        """Node ``socket.remoteAddress``."""
+        h = self._addr_handle()
+        return h.remote_address if h is not None else None
+
+    @property
+    def remote_port(self) -> int | None:
+        """Node ``socket.remotePort``."""
+        h = self._addr_handle()
+        return h.remote_port if h is not None else None
+
+    @property
+    def remote_family(self) -> str | None:
+        """Node ``socket.remoteFamily``: ``'IPv4'`` / ``'IPv6'``."""
+        h = self._addr_handle()
+        return h.remote_family if h is not None else None
+
+    @property
+    def local_address(self) -> str | None:
+        """Node ``socket.localAddress``."""
+        h = self._addr_handle()
+        return h.local_address if h is not None else None
+
+    @property
+    def local_port(self) -> int | None:
+        """Node ``socket.localPort``."""
+        h = self._addr_handle()
+        return h.local_port if h is not None else None
+
+    @property
+    def local_family(self) -> str | None:
+        """Node ``socket.localFamily``."""
+        h = self._addr_handle()
+        return h.local_family if h is not None else None
+
+    @property
+    def bytes_read(self) -> int:
+        """Node ``socket.bytesRead``: bytes received."""
+        return self._bytes_read
+
+    @property
+    def bytes_written(self) -> int:
+        """Node ``socket.bytesWritten``: bytes handed to the handle plus those still queued."""
+        n = self._bytes_dispatched + sum(len(c) for c, _ in self._w_buf)
+        if self._pending_write is not None:
+            n += len(self._pending_write[0])
+        return n
+
+    @property
+    def pending(self) -> bool:
+        """Node ``socket.pending``: not connected yet (no handle, or connecting)."""
+        return self._handle is None or self.connecting
+
+    @property
+    def ready_state(self) -> str:
+        """Node ``socket.readyState``: ``'opening'``, ``'open'``, ``'readOnly'``,
+        ``'writeOnly'`` or ``'closed'``."""
+        if self.connecting:
+            return "opening"
+        r, w = self.readable, self.writable
+        if r and w:
+            return "open"
+        if r:
+            return "readOnly"
+        if w:
+            return "writeOnly"
+        return "closed"
+
+    # -- awaiting -------------------------------------------------------------------------------
+
+    def _connected_for_await(self) -> bool:
+        """``await sock`` returns at once when this is true (TLS: the handshake is done)."""
+        return self._handle is not None and not self.connecting and not self._destroyed
+
+    def __await__(self) -> Generator[Any, None, Socket]:
+        """``await sock``: wait for ``'connect'`` (``_CONNECT_EVENT``) and return the socket, or
+        raise the error ``'error'`` carries."""
+        return self._wait_connected().__await__()
+
+    async def _wait_connected(self) -> Socket:
+        if self._errored is not None:
+            raise self._errored
+        if self._connected_for_await():
+            return self
+        if self._destroyed:
+            raise node_error("ERR_SOCKET_CLOSED_BEFORE_CONNECTION")
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def ok(*_: Any) -> None:
+            if not fut.done():
+                fut.set_result(None)
+
+        def fail(*_: Any) -> None:
+            if not fut.done():
+                fut.set_exception(self._errored or node_error("ERR_SOCKET_CLOSED_BEFORE_CONNECTION"))
+
+        event = self._CONNECT_EVENT
+        self.on(event, ok)
+        self.on("error", fail)
+        self.on("close", fail)
+        try:
+            await fut
+        finally:
+            self.remove_listener(event, ok)
+            self.remove_listener("error", fail)
+            self.remove_listener("close", fail)
+        return self
+
+
+def wrap_duplex(duplex: Any, **options: Any) -> Socket:
+    """A :class:`Socket` over any Duplex (through :class:`DuplexHandle`)."""
+    return Socket(handle=DuplexHandle(duplex), **options)

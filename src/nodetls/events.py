@@ -1,0 +1,436 @@
+"""Node's ``EventEmitter`` for asyncio, built on :mod:`pyee`.
+
+Mirrors Node v20's ``lib/events.js``:
+
+* ``'newListener'`` is emitted *before* a listener is added, ``'removeListener'`` *after* one is
+  removed, both with the event name and the listener the user passed (never a ``once`` wrapper).
+* A listener added with :meth:`EventEmitter.once` is removed before it runs and can be removed
+  with the function the user passed; :meth:`EventEmitter.raw_listeners` shows the wrappers.
+* The same function may be added twice and is then called twice (pyee keys listeners by function,
+  Node keeps an array).
+* ``emit('error', err)`` with no ``'error'`` listener raises ``err``.
+* ``emit`` calls the listeners registered when it started, in order, even if one of them removes
+  another (Node copies the array; here the listener tuples are copy-on-write, so ``emit`` never
+  copies anything).
+
+Differences from Node, all deliberate:
+
+* Listeners may be ``async def`` functions: the coroutine is scheduled as a task on the running
+  loop (a strong reference is kept until it finishes).
+* An exception escaping a listener (sync or async) never propagates out of :meth:`emit`. It is
+  handed to :meth:`EventEmitter._on_listener_error`, which emits ``'error'`` (or, when nothing
+  listens to ``'error'``, or the failing listener was an ``'error'`` listener, reports it to the
+  running loop's exception handler; with no running loop it is re-raised). Streams and sockets
+  override ``_on_listener_error`` to ``destroy(exc)``.
+* As in JavaScript, a listener may accept fewer positional arguments than the event carries
+  (``sock.on('close', lambda: ...)`` although ``'close'`` carries ``had_error``): the extra
+  arguments are dropped. This costs nothing on the normal path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
+
+import pyee
+
+from .errors import node_error
+
+__all__ = [
+    "EventEmitter",
+    "MaxListenersExceededWarning",
+    "error_monitor",
+    "once",
+    "default_max_listeners",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Node's ``events.errorMonitor``: listeners for this event see every ``'error'`` before the
+#: ``'error'`` listeners do, and do not count as handling it.
+error_monitor = "errorMonitor"
+
+#: Node's ``EventEmitter.defaultMaxListeners``.
+default_max_listeners = 10
+
+_EMPTY: tuple[Any, ...] = ()
+# Strong references to tasks running async listeners (the loop only keeps weak ones).
+_TASKS: set[asyncio.Task[Any]] = set()
+_iscoroutine = asyncio.iscoroutine
+_get_running_loop = asyncio._get_running_loop
+
+
+class MaxListenersExceededWarning(RuntimeWarning):
+    """Node's ``MaxListenersExceededWarning``: probably a listener leak."""
+
+
+class _Once:
+    """Node's ``_onceWrap`` state: removes itself, then calls the user's listener once."""
+
+    __slots__ = ("emitter", "event", "listener", "fired")
+
+    def __init__(self, emitter: EventEmitter, event: str, listener: Callable[..., Any]) -> None:
+        self.emitter = emitter
+        self.event = event
+        self.listener = listener
+        self.fired = False
+
+    def __call__(self, *args: Any) -> Any:
+        if self.fired:
+            return None
+        self.fired = True
+        self.emitter.remove_listener(self.event, self)
+        return _invoke(self.listener, args)
+
+    def __repr__(self) -> str:
+        return f"<once {self.listener!r}>"
+
+
+def _max_positional(fn: Any) -> int | None:
+    """How many positional arguments a Python function accepts (``None``: any number or unknown)."""
+    code = getattr(fn, "__code__", None)
+    offset = 0
+    if code is None:
+        func = getattr(fn, "__func__", None)  # bound method
+        code = getattr(func, "__code__", None)
+        offset = 1
+    if code is None or code.co_flags & 0x04:  # CO_VARARGS
+        return None
+    return int(code.co_argcount) - offset
+
+
+def _invoke(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    """Call ``fn(*args)``, dropping extra arguments the way JavaScript does.
+
+    Only when the call itself fails with ``TypeError`` (the traceback has no frame inside ``fn``)
+    and ``fn`` accepts fewer positional arguments than given is it retried with fewer.
+    """
+    try:
+        return fn(*args)
+    except TypeError as exc:
+        return _invoke_retry(fn, args, exc)
+
+
+def _report(emitter: Any, exc: BaseException, message: str) -> None:
+    """Send ``exc`` to the running loop's exception handler, or raise it with no running loop."""
+    loop = _get_running_loop()
+    if loop is None:
+        raise exc
+    loop.call_exception_handler({"message": message, "exception": exc, "emitter": emitter})
+
+
+class EventEmitter(pyee.EventEmitter):
+    """Node's ``EventEmitter`` (``lib/events.js``) with async listeners.
+
+    Listeners are kept in ``self._events``: event name -> tuple of callables (``once`` listeners are
+    wrapped). Tuples are replaced, never mutated, so :meth:`emit` iterates them without copying.
+    """
+
+    # pyee's lock is not needed on one event loop; its other state is replaced below.
+    _max_listeners: int | None = None
+    _has_error_monitor = False
+
+    def __init__(self) -> None:  # noqa: D107 - pyee's __init__ is skipped on purpose (its Lock)
+        self._events: dict[str, tuple[Any, ...]] = {}  # type: ignore[assignment]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    # -- adding ---------------------------------------------------------------------------------
+
+    def _add(self, event: str, listener: Any, original: Any, prepend: bool) -> None:
+        if not callable(original):
+            raise node_error(
+                "ERR_INVALID_ARG_TYPE", '"listener"', "function", type(original).__name__
+            )
+        events = self._events
+        if "newListener" in events:
+            self.emit("newListener", event, original)
+        old = events.get(event, _EMPTY)
+        events[event] = (listener, *old) if prepend else (*old, listener)
+        if event == error_monitor:
+            self._has_error_monitor = True
+        limit = self._max_listeners if self._max_listeners is not None else default_max_listeners
+        if limit > 0 and len(old) + 1 > limit and len(old) <= limit:
+            warnings.warn(
+                f"Possible EventEmitter memory leak detected. {len(old) + 1} {event} listeners "
+                f"added to {type(self).__name__}. Use emitter.set_max_listeners() to increase limit",
+                MaxListenersExceededWarning,
+                stacklevel=4,
+            )
+        self._listener_added(event)
+
+    def _listener_added(self, event: str) -> None:
+        """Hook for subclasses (Readable: adding ``'data'`` starts flowing)."""
+
+    def _listener_removed(self, event: str) -> None:
+        """Hook for subclasses (Readable: ``'readable'`` listeners)."""
+
+    @overload
+    def on(self, event: str) -> Callable[[F], F]: ...
+    @overload
+    def on(self, event: str, listener: Callable[..., Any]) -> EventEmitter: ...
+
+    def on(self, event: str, listener: Callable[..., Any] | None = None) -> Any:
+        """Node ``emitter.on(event, listener)``: add a listener; returns the emitter (chainable).
+
+        Without ``listener`` it is a decorator (``@em.on('data')``) that returns the function.
+        """
+        if listener is None:
+            def decorator(fn: F) -> F:
+                self._add(event, fn, fn, False)
+                return fn
+
+            return decorator
+        self._add(event, listener, listener, False)
+        return self
+
+    def add_listener(self, event: str, listener: Callable[..., Any]) -> EventEmitter:  # type: ignore[override]
+        """Node ``emitter.addListener``: same as :meth:`on`."""
+        self._add(event, listener, listener, False)
+        return self
+
+    def listens_to(self, event: str) -> Callable[[F], F]:  # type: ignore[override]
+        """pyee's decorator-only form of :meth:`on`."""
+        return self.on(event)  # type: ignore[no-any-return]
+
+    def _add_event_handler(self, event: str, k: Callable[..., Any], v: Callable[..., Any]) -> None:
+        # pyee internal entry point, kept working for pyee-style callers.
+        self._add(event, v, k, False)
+
+    def prepend_listener(self, event: str, listener: Callable[..., Any]) -> EventEmitter:
+        """Node ``emitter.prependListener``: add ``listener`` before the existing ones."""
+        self._add(event, listener, listener, True)
+        return self
+
+    @overload
+    def once(self, event: str) -> Callable[[F], F]: ...
+    @overload
+    def once(self, event: str, listener: Callable[..., Any]) -> EventEmitter: ...
+
+    def once(self, event: str, listener: Callable[..., Any] | None = None) -> Any:  # type: ignore[override]
+        """Node ``emitter.once``: the listener is removed before its first call.
+
+        Removable by the function passed. Without ``listener`` it is a decorator.
+        """
+        if listener is None:
+            def decorator(fn: F) -> F:
+                self._add(event, _Once(self, event, fn), fn, False)
+                return fn
+
+            return decorator
+        self._add(event, _Once(self, event, listener), listener, False)
+        return self
+
+    def prepend_once_listener(self, event: str, listener: Callable[..., Any]) -> EventEmitter:
+        """Node ``emitter.prependOnceListener``."""
+        self._add(event, _Once(self, event, listener), listener, True)
+        return self
+
+    # -- removing -------------------------------------------------------------------------------
+
+    def remove_listener(self, event: str, listener: Callable[..., Any]) -> EventEmitter:  # type: ignore[override]
+        """Node ``emitter.removeListener``: remove the most recently added instance of ``listener``
+        (a ``once`` listener by the function passed to ``once``); emits ``'removeListener'``."""
+        current = self._events.get(event)
+        if current is None:
+            return self
+        for i in range(len(current) - 1, -1, -1):
+            item = current[i]
+            if item is listener or (type(item) is _Once and item.listener is listener):
+                break
+        else:
+            return self
+        rest = current[:i] + current[i + 1 :]
+        if rest:
+            self._events[event] = rest
+        else:
+            del self._events[event]
+            if event == error_monitor:
+                self._has_error_monitor = False
+        self._listener_removed(event)
+        if "removeListener" in self._events:
+            self.emit("removeListener", event, item.listener if type(item) is _Once else item)
+        return self
+
+    off = remove_listener
+
+    def _remove_listener(self, event: str, f: Callable[..., Any]) -> None:  # pyee internal
+        self.remove_listener(event, f)
+
+    def remove_all_listeners(self, event: str | None = None) -> EventEmitter:  # type: ignore[override]
+        """Node ``emitter.removeAllListeners([event])``; emits ``'removeListener'`` for each one
+        removed when something listens to it (last added first, as Node)."""
+        events = self._events
+        if "removeListener" not in events:
+            if event is None:
+                events.clear()
+                self._has_error_monitor = False
+                self._listener_removed("readable")
+            elif event in events:
+                del events[event]
+                if event == error_monitor:
+                    self._has_error_monitor = False
+                self._listener_removed(event)
+            return self
+        if event is None:
+            for name in [n for n in events if n != "removeListener"]:
+                self.remove_all_listeners(name)
+            self.remove_all_listeners("removeListener")
+            return self
+        for item in reversed(events.get(event, _EMPTY)):
+            self.remove_listener(event, item)
+        return self
+
+    # -- inspecting -----------------------------------------------------------------------------
+
+    def listeners(self, event: str) -> list[Callable[..., Any]]:  # type: ignore[override]
+        """Node ``emitter.listeners(event)``: copies, ``once`` wrappers unwrapped."""
+        return [i.listener if type(i) is _Once else i for i in self._events.get(event, _EMPTY)]
+
+    def raw_listeners(self, event: str) -> list[Callable[..., Any]]:
+        """Node ``emitter.rawListeners(event)``: ``once`` wrappers included (callable; their
+        ``.listener`` is the original)."""
+        return list(self._events.get(event, _EMPTY))
+
+    def listener_count(self, event: str, listener: Callable[..., Any] | None = None) -> int:
+        """Node ``emitter.listenerCount(event[, listener])``."""
+        items = self._events.get(event, _EMPTY)
+        if listener is None:
+            return len(items)
+        return sum(1 for i in items if i is listener or getattr(i, "listener", None) is listener)
+
+    def event_names(self) -> list[str]:  # type: ignore[override]
+        """Node ``emitter.eventNames()``: names with at least one listener, in insertion order."""
+        return list(self._events)
+
+    def set_max_listeners(self, n: int) -> EventEmitter:
+        """Node ``emitter.setMaxListeners(n)`` (0 = unlimited); beyond it a warning is issued."""
+        if n < 0:
+            raise node_error("ERR_OUT_OF_RANGE", "n", "a non-negative number", n)
+        self._max_listeners = n
+        return self
+
+    def get_max_listeners(self) -> int:
+        """Node ``emitter.getMaxListeners()``."""
+        return self._max_listeners if self._max_listeners is not None else default_max_listeners
+
+    # -- emitting -------------------------------------------------------------------------------
+
+    def emit(self, event: str, *args: Any) -> bool:  # type: ignore[override]
+        """Node ``emitter.emit(event, *args)``: call every listener in order; ``True`` if any.
+
+        ``emit('error', err)`` with no ``'error'`` listener raises ``err``. An exception escaping
+        a listener goes to :meth:`_on_listener_error` instead of out of ``emit``.
+        """
+        if self._has_error_monitor and event == "error":
+            self.emit(error_monitor, *args)
+        handlers = self._events.get(event)
+        if handlers is None:
+            if event == "error":
+                err = args[0] if args else None
+                if isinstance(err, BaseException):
+                    raise err
+                raise node_error("ERR_UNHANDLED_ERROR", repr(err))
+            return False
+        for fn in handlers:
+            try:
+                r = fn(*args)
+            except TypeError as exc:  # maybe a listener that ignores trailing arguments
+                try:
+                    r = _invoke_retry(fn, args, exc)
+                except Exception as exc2:
+                    self._listener_failed(event, exc2)
+                    continue
+            except Exception as exc:
+                self._listener_failed(event, exc)
+                continue
+            if r is not None and _iscoroutine(r):
+                self._schedule(event, r)
+        return True
+
+    def _schedule(self, event: str, coro: Any) -> None:
+        loop = _get_running_loop()
+        if loop is None:
+            coro.close()
+            raise RuntimeError(f"async listener for {event!r} needs a running event loop")
+        task = loop.create_task(coro)
+        _TASKS.add(task)
+        task.add_done_callback(lambda t: self._task_done(event, t))
+
+    def _task_done(self, event: str, task: asyncio.Task[Any]) -> None:
+        _TASKS.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            if isinstance(exc, Exception):
+                self._listener_failed(event, exc)
+            else:
+                _report(self, exc, f"async {event!r} listener of {type(self).__name__} failed")
+
+    def _listener_failed(self, event: str, exc: Exception) -> None:
+        if event == "error":
+            _report(self, exc, f"'error' listener of {type(self).__name__} raised")
+        else:
+            self._on_listener_error(exc)
+
+    def _on_listener_error(self, exc: Exception) -> None:
+        """Where an exception escaping a listener goes (not one of an ``'error'`` listener).
+
+        Default: emit ``'error'`` if something listens to it, else the loop's exception handler
+        (re-raised with no running loop). Streams and sockets override this with ``destroy(exc)``.
+        """
+        if "error" in self._events:
+            self.emit("error", exc)
+        else:
+            _report(self, exc, f"listener of {type(self).__name__} raised")
+
+    # pyee's hooks, in case a pyee-style caller reaches for them.
+    def _emit_run(self, f: Callable[..., Any], args: Any, kwargs: Any) -> None:
+        f(*args, **kwargs)
+
+    def _call_handlers(self, event: str, args: Any, kwargs: Any) -> bool:
+        return self.emit(event, *args)
+
+
+def _invoke_retry(fn: Callable[..., Any], args: tuple[Any, ...], exc: TypeError) -> Any:
+    tb = exc.__traceback__
+    # The failing frame is emit's own (no frame inside fn): the call itself was rejected.
+    if tb is not None and tb.tb_next is None:
+        n = _max_positional(fn)
+        if n is not None and n < len(args):
+            return fn(*args[:n])
+    raise exc
+
+
+async def once(emitter: EventEmitter, event: str) -> tuple[Any, ...]:
+    """Node ``events.once(emitter, name)``: wait for ``event`` and return its arguments as a tuple.
+
+    Raises the error if ``'error'`` is emitted first (unless waiting for ``'error'`` itself).
+    """
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[tuple[Any, ...]] = loop.create_future()
+
+    def on_event(*args: Any) -> None:
+        if not fut.done():
+            fut.set_result(args)
+
+    def on_error(err: BaseException) -> None:
+        if not fut.done():
+            fut.set_exception(err)
+
+    emitter.on(event, on_event)
+    if event != "error":
+        emitter.on("error", on_error)
+    try:
+        return await fut
+    finally:
+        emitter.remove_listener(event, on_event)
+        if event != "error":
+            emitter.remove_listener("error", on_error)
