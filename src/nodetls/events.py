@@ -90,12 +90,13 @@ class _Once:
 
 def _max_positional(fn: Any) -> int | None:
     """How many positional arguments a Python function accepts (``None``: any number or unknown)."""
-    code = getattr(fn, "__code__", None)
-    offset = 0
-    if code is None:
-        func = getattr(fn, "__func__", None)  # bound method
+    func = getattr(fn, "__func__", None)  # bound method (which also proxies __code__)
+    if func is not None:
         code = getattr(func, "__code__", None)
         offset = 1
+    else:
+        code = getattr(fn, "__code__", None)
+        offset = 0
     if code is None or code.co_flags & 0x04:  # CO_VARARGS
         return None
     return int(code.co_argcount) - offset

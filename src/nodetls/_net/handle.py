@@ -32,7 +32,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import _run
-from ..errors import NodeError, from_oserror
+from ..errors import NodeError, from_oserror, system_error
 from .address import family_name
 
 __all__ = ["TCPHandle", "DuplexHandle", "RECV_BUFFER_SIZE", "WRITE_HIGH_WATER", "WRITE_LOW_WATER"]
@@ -62,10 +62,16 @@ NO_OWNER: Any = _NoOwner()
 
 
 def _wrap_error(exc: BaseException) -> BaseException:
+    """A transport error as Node reports it: ``read ECONNRESET`` (``code``, ``errno``,
+    ``syscall``); ``EPIPE`` comes from a write."""
     if isinstance(exc, NodeError):
         return exc
     if isinstance(exc, OSError):
-        return from_oserror(exc)
+        err = from_oserror(exc)
+        syscall = "write" if err.code == "EPIPE" else "read"
+        node = system_error(err.code, f"{syscall} {err.code}", errno=err.errno, syscall=syscall)
+        node.__cause__ = exc
+        return node
     return exc
 
 

@@ -1,0 +1,29 @@
+"""Fixtures for the net tests (loopback and Unix sockets only)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from nodetls import net
+
+from .netutil import TIMEOUT, close_server
+
+
+@pytest.fixture
+async def echo_server() -> AsyncIterator[net.Server]:
+    """A TCP echo server on 127.0.0.1 (each connection pipes into itself)."""
+    sockets: list[net.Socket] = []
+
+    def on_connection(sock: net.Socket) -> None:
+        sockets.append(sock)
+        sock.pipe(sock)
+
+    server = net.create_server(on_connection)
+    await asyncio.wait_for(server.listen(0, "127.0.0.1"), TIMEOUT)
+    yield server
+    for s in sockets:
+        s.destroy()
+    await close_server(server)

@@ -1,0 +1,507 @@
+"""net.Socket / net.Server behaviour: half-open, flow control, limits, timeouts, errors, the
+handle seam."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from nodetls import net
+from nodetls._net.handle import DuplexHandle, TCPHandle
+from nodetls.stream import duplex_pair
+
+from .netutil import TIMEOUT, close_server, event, read_all
+
+
+async def server_and_client(
+    server_opts: dict[str, Any] | None = None, client_opts: dict[str, Any] | None = None
+) -> tuple[net.Server, net.Socket, net.Socket]:
+    server = net.create_server(server_opts or {})
+    await asyncio.wait_for(server.listen(0, "127.0.0.1"), TIMEOUT)
+    accepted = asyncio.ensure_future(event(server, "connection"))
+    client = net.connect({"port": server.address()["port"], "host": "127.0.0.1",
+                          **(client_opts or {})})
+    await asyncio.wait_for(client, TIMEOUT)
+    (sock,) = await accepted
+    return server, client, sock
+
+
+async def until(predicate: Any, timeout: float = TIMEOUT) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.005)
+
+
+# -- events, addresses, counters ---------------------------------------------------------------
+
+
+async def test_connect_ready_order_and_addresses() -> None:
+    server = net.create_server()
+    await asyncio.wait_for(server.listen(0, "127.0.0.1"), TIMEOUT)
+    port = server.address()["port"]
+    accepted = asyncio.ensure_future(event(server, "connection"))
+    client = net.connect(port, "127.0.0.1")
+    log: list[str] = []
+    client.on("connect", lambda: log.append(f"connect:{client.ready_state}"))
+    client.on("ready", lambda: log.append("ready"))
+    assert await asyncio.wait_for(client, TIMEOUT) is client
+    (sock,) = await accepted
+    assert log == ["connect:open", "ready"]
+    assert client.remote_address == "127.0.0.1" and client.remote_port == port
+    assert client.remote_family == "IPv4" and client.local_family == "IPv4"
+    assert sock.local_port == port and sock.remote_port == client.local_port
+    assert client.address() == {"address": "127.0.0.1", "family": "IPv4",
+                                "port": client.local_port}
+    assert sock.server is server and not client.pending and not client.connecting
+    client.destroy()
+    sock.destroy()
+    await close_server(server)
+
+
+async def test_bytes_read_and_written() -> None:
+    server, client, sock = await server_and_client()
+    client.write(b"12345")
+    client.write("é")  # str is utf-8 encoded: 2 bytes
+    got = bytearray()
+    sock.on("data", got.extend)
+    await until(lambda: len(got) == 7)
+    assert client.bytes_written == 7 and sock.bytes_read == 7
+    assert client.bytes_read == 0
+    client.destroy()
+    sock.destroy()
+    await close_server(server)
+
+
+async def test_destroy_with_error_emits_error_then_close_true() -> None:
+    server, client, sock = await server_and_client()
+    log: list[Any] = []
+    client.on("error", lambda e: log.append(("error", e)))
+    client.on("close", lambda had_error: log.append(("close", had_error)))
+    err = RuntimeError("application failure")
+    client.destroy(err)
+    assert client.destroyed and log == []
+    await asyncio.wait_for(client.wait_closed(), TIMEOUT)
+    assert log == [("error", err), ("close", True)]
+    # the peer sees the connection end without error
+    (had_error,) = await event(sock, "close")
+    assert had_error is False
+    await close_server(server)
+
+
+async def test_peer_reset_is_econnreset() -> None:
+    server, client, sock = await server_and_client()
+    errors: list[Any] = []
+    sock.on("error", errors.append)
+    closes: list[bool] = []
+    sock.on("close", closes.append)
+    sock.resume()
+    client.reset_and_destroy()
+    await asyncio.wait_for(sock.wait_closed(), TIMEOUT)
+    if errors:  # a RST may arrive as ECONNRESET or, on some stacks, as a plain EOF
+        assert closes == [True] and errors[0].code == "ECONNRESET"
+        assert isinstance(errors[0], ConnectionResetError)
+        assert str(errors[0]) == "read ECONNRESET" and errors[0].syscall == "read"
+    await close_server(server)
+
+
+# -- half-open ---------------------------------------------------------------------------------
+
+
+async def test_allow_half_open_server_can_reply_after_client_end() -> None:
+    server = net.create_server({"allowHalfOpen": True})
+
+    def on_connection(sock: net.Socket) -> None:
+        received = bytearray()
+        sock.on("data", received.extend)
+
+        def on_end() -> None:
+            assert sock.ready_state == "writeOnly"
+            sock.end(b"you said: " + bytes(received))
+
+        sock.on("end", on_end)
+
+    server.on("connection", on_connection)
+    await asyncio.wait_for(server.listen(0, "127.0.0.1"), TIMEOUT)
+    client = net.connect(server.address()["port"], "127.0.0.1")
+    await asyncio.wait_for(client, TIMEOUT)
+    client.end(b"question")
+    assert client.ready_state == "readOnly"  # our side is ended, reading continues
+    assert await read_all(client) == b"you said: question"
+    await asyncio.wait_for(client.wait_closed(), TIMEOUT)
+    await close_server(server)
+
+
+async def test_without_half_open_the_peer_end_ends_our_side() -> None:
+    server, client, sock = await server_and_client()  # both default: allow_half_open False
+    assert not sock.allow_half_open
+    log: list[str] = []
+    sock.on("end", lambda: log.append("end"))
+    sock.on("finish", lambda: log.append("finish"))
+    sock.on("close", lambda h: log.append(f"close:{h}"))
+    sock.resume()
+    client.end()
+    await asyncio.wait_for(sock.wait_closed(), TIMEOUT)
+    assert log == ["end", "finish", "close:False"]
+    # the client gets 'end' because the server ended its side automatically
+    assert await read_all(client) == b""
+    await asyncio.wait_for(client.wait_closed(), TIMEOUT)
+    await close_server(server)
+
+
+async def test_client_allow_half_open_keeps_writing_after_server_end() -> None:
+    got = bytearray()
+    done = asyncio.get_running_loop().create_future()
+    server = net.create_server({"allow_half_open": True})
+
+    def on_connection(sock: net.Socket) -> None:
+        sock.on("data", got.extend)
+        sock.on("end", lambda: done.set_result(bytes(got)))
+        sock.end(b"server done")
+
+    server.on("connection", on_connection)
+    await asyncio.wait_for(server.listen(0, "127.0.0.1"), TIMEOUT)
+    client = net.connect({"port": server.address()["port"], "host": "127.0.0.1",
+                          "allow_half_open": True})
+    assert await read_all(client) == b"server done"
+    assert client.writable and client.ready_state == "writeOnly"
+    client.write(b"still ")
+    client.end(b"talking")
+    assert await asyncio.wait_for(done, TIMEOUT) == b"still talking"
+    await asyncio.wait_for(client.wait_closed(), TIMEOUT)
+    await close_server(server)
+
+
+async def test_write_after_peer_end_without_half_open_is_epipe() -> None:
+    server, client, sock = await server_and_client()
+    errors: list[Any] = []
+    results: list[Any] = []
+    client.on("error", errors.append)
+    # after the peer's FIN our side was ended for us; a later write is Node's writeAfterFIN
+    client.on("finish", lambda: results.append(client.write(b"too late")))
+    client.resume()
+    sock.end()
+    await asyncio.wait_for(client.wait_closed(), TIMEOUT)
+    assert results == [False]
+    assert errors and errors[0].code == "EPIPE"
+    assert str(errors[0]) == "This socket has been ended by the other party"
+    await close_server(server)
+
+
+# -- flow control ------------------------------------------------------------------------------
+
+
+async def test_pause_stops_reading_from_the_transport_and_resume_restarts() -> None:
+    server, client, sock = await server_and_client()
+    received = bytearray()
+    client.on("data", received.extend)
+    client.pause()
+    chunk = b"z" * 65536
+    total = 0
+    for _ in range(200):  # up to 12.5 MiB: kernel buffers fill, then the server's buffer grows
+        sock.write(chunk)
+        total += len(chunk)
+        await asyncio.sleep(0)
+        if sock._handle.get_write_buffer_size() > 1 << 20:
+            break
+    await asyncio.sleep(0.05)
+    handle = client._handle
+    assert handle is not None and handle.reading is False  # read_stop() happened
+    assert client.readable_length >= client.readable_high_water_mark
+    assert len(received) == 0
+    backlog = sock._handle.get_write_buffer_size()
+    assert backlog > 0, "the peer's write buffer did not grow while we were paused"
+    assert sock.writable_need_drain  # write() returned False on the server side
+    await asyncio.sleep(0.05)
+    assert sock._handle.get_write_buffer_size() >= backlog  # nothing is being read
+    client.resume()
+    await until(lambda: len(received) == total, 10)
+    assert handle.reading is True
+    await asyncio.wait_for(sock.drain(), TIMEOUT)
+    client.destroy()
+    sock.destroy()
+    await close_server(server)
+
+
+async def test_write_backpressure_and_drain_event() -> None:
+    server, client, sock = await server_and_client()
+    sock.pause()
+    drains: list[bool] = []
+    client.on("drain", lambda: drains.append(True))
+    writes = 0
+    while client.write(b"x" * 65536):
+        writes += 1
+        assert writes < 1000
+        await asyncio.sleep(0)
+    assert client.writable_need_drain and not drains
+    sock.resume()
+    await asyncio.wait_for(client.drain(), TIMEOUT)
+    assert drains == [True]
+    client.destroy()
+    sock.destroy()
+    await close_server(server)
+
+
+async def test_pause_on_connect_server_option() -> None:
+    server, client, sock = await server_and_client({"pauseOnConnect": True})
+    assert sock.is_paused() and sock._handle.reading is False
+    client.write(b"waiting")
+    await asyncio.sleep(0.02)
+    assert sock.readable_length == 0  # nothing read from the transport
+    got = bytearray()
+    sock.on("data", got.extend)
+    sock.resume()
+    await until(lambda: bytes(got) == b"waiting")
+    client.destroy()
+    sock.destroy()
+    await close_server(server)
+
+
+# -- server limits and lifetime ----------------------------------------------------------------
+
+
+async def test_max_connections_drops_with_info() -> None:
+    server = net.create_server()
+    server.max_connections = 1
+    kept: list[net.Socket] = []
+    server.on("connection", kept.append)
+    drops: list[dict[str, Any]] = []
+    server.on("drop", drops.append)
+    await asyncio.wait_for(server.listen(0, "127.0.0.1"), TIMEOUT)
+    port = server.address()["port"]
+    first = net.connect(port, "127.0.0.1")
+    await asyncio.wait_for(first, TIMEOUT)
+    await until(lambda: len(kept) == 1)
+    second = net.connect(port, "127.0.0.1")
+    await asyncio.wait_for(second, TIMEOUT)
+    assert await read_all(second) == b""  # closed by the server
+    await until(lambda: len(drops) == 1)
+    info = drops[0]
+    assert info["local_port"] == port and info["localPort"] == port
+    assert info["remote_port"] == second.local_port == info["remotePort"]
+    assert info["remote_address"] == "127.0.0.1" and info["remote_family"] == "IPv4"
+    assert server.connections == 1 and len(kept) == 1
+    assert await asyncio.wait_for(server.get_connections(), TIMEOUT) == 1
+    counts: list[Any] = []
+    server.get_connections(lambda err, n: counts.append((err, n)))
+    await asyncio.sleep(0)
+    assert counts == [(None, 1)]
+    first.destroy()
+    kept[0].destroy()
+    await close_server(server)
+
+
+async def test_server_close_waits_for_open_connections() -> None:
+    server, client, sock = await server_and_client()
+    log: list[Any] = []
+    server.on("close", lambda: log.append("close"))
+    closing = server.close(lambda err=None: log.append(("cb", err)))
+    assert not server.listening
+    await asyncio.sleep(0.05)
+    assert not closing.done() and log == []  # a connection is still open
+    with pytest.raises(ConnectionRefusedError):  # but no new ones are accepted
+        await asyncio.wait_for(net.connect(client.remote_port, "127.0.0.1"), TIMEOUT)
+    client.end()
+    sock.resume()
+    await asyncio.wait_for(closing, TIMEOUT)
+    assert log == ["close", ("cb", None)]
+    assert server.connections == 0
+
+
+async def test_close_when_not_running_reports_err_server_not_running() -> None:
+    server = net.create_server()
+    got: list[Any] = []
+    with pytest.raises(Exception) as info:
+        await asyncio.wait_for(server.close(got.append), TIMEOUT)
+    assert info.value.code == "ERR_SERVER_NOT_RUNNING"  # type: ignore[attr-defined]
+    assert got[0].code == "ERR_SERVER_NOT_RUNNING"
+
+
+async def test_listener_exceptions_never_kill_the_server() -> None:
+    server = net.create_server()
+    server_errors: list[BaseException] = []
+    server.on("error", server_errors.append)
+
+    def bad_connection_listener(sock: net.Socket) -> None:
+        def bad_data(data: bytes) -> None:
+            raise ValueError(f"cannot handle {data!r}")
+
+        sock.on("data", bad_data)
+        sock.on("error", lambda e: sock_errors.append(e))
+        if len(accepted) == 0:
+            accepted.append(sock)
+            raise RuntimeError("connection listener failed")
+        accepted.append(sock)
+
+    sock_errors: list[BaseException] = []
+    accepted: list[net.Socket] = []
+    server.on("connection", bad_connection_listener)
+    await asyncio.wait_for(server.listen(0, "127.0.0.1"), TIMEOUT)
+    port = server.address()["port"]
+    c1 = net.connect(port, "127.0.0.1")
+    await asyncio.wait_for(c1, TIMEOUT)
+    c1.write(b"boom")
+    assert await read_all(c1) == b""  # the server socket was destroyed by the data listener
+    assert isinstance(sock_errors[0], ValueError)
+    assert isinstance(server_errors[0], RuntimeError)
+    # the server keeps accepting
+    c2 = net.connect(port, "127.0.0.1")
+    await asyncio.wait_for(c2, TIMEOUT)
+    await until(lambda: len(accepted) == 2)
+    assert server.listening
+    c2.destroy()
+    accepted[1].destroy()
+    await close_server(server)
+
+
+async def test_connection_event_emitted_by_hand_reaches_listeners() -> None:
+    server = net.create_server()
+    got: list[Any] = []
+    server.on("connection", got.append)
+    a, _b = duplex_pair()
+    server.emit("connection", a)
+    assert got == [a]
+
+
+async def test_make_socket_override_is_used_for_accepted_connections() -> None:
+    class TaggedSocket(net.Socket):
+        tag = "made-by-factory"
+
+    class MyServer(net.Server):
+        def _make_socket(self, handle: Any) -> net.Socket:
+            assert isinstance(handle, TCPHandle)
+            return TaggedSocket(handle=handle)
+
+    server = MyServer()
+    await asyncio.wait_for(server.listen(0, "127.0.0.1"), TIMEOUT)
+    accepted = asyncio.ensure_future(event(server, "connection"))
+    client = net.connect(server.address()["port"], "127.0.0.1")
+    (sock,) = await accepted
+    assert isinstance(sock, TaggedSocket) and sock.server is server
+    sock.end(b"factory")
+    assert await read_all(client) == b"factory"
+    await close_server(server)
+
+
+# -- timeouts ----------------------------------------------------------------------------------
+
+
+async def test_set_timeout_emits_timeout_without_destroying_and_activity_resets_it() -> None:
+    server, client, sock = await server_and_client()
+    fired: list[float] = []
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    client.set_timeout(0.15, lambda: fired.append(loop.time() - start))
+    assert client.timeout == 0.15
+    for _ in range(5):  # activity every 60 ms keeps it quiet
+        await asyncio.sleep(0.06)
+        client.write(b".")
+    assert fired == []
+    await asyncio.sleep(0.3)
+    assert len(fired) == 1 and fired[0] >= 0.3 + 0.15 - 0.05
+    assert not client.destroyed  # Node: 'timeout' only
+    client.set_timeout(0)
+    assert client.timeout is None
+    client.destroy()
+    sock.destroy()
+    await close_server(server)
+
+
+async def test_connect_timeout_option() -> None:
+    server = net.create_server()
+    await asyncio.wait_for(server.listen(0, "127.0.0.1"), TIMEOUT)
+    client = net.connect({"port": server.address()["port"], "host": "127.0.0.1",
+                          "timeout": 0.05})
+    await asyncio.wait_for(event(client, "timeout"), TIMEOUT)
+    client.destroy()
+    await close_server(server)
+
+
+# -- the handle seam ---------------------------------------------------------------------------
+
+
+class RecordingOwner:
+    """What a TLS socket does when it takes a net.Socket's handle over."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+        handle.owner = self
+        self.data = bytearray()
+        self.events: list[str] = []
+
+    def _on_handle_read(self, view: memoryview) -> None:
+        self.data += view  # the view is only valid during the call
+
+    def _on_handle_eof(self) -> None:
+        self.events.append("eof")
+
+    def _on_handle_drain(self) -> None:
+        self.events.append("drain")
+
+    def _on_handle_error(self, exc: BaseException) -> None:
+        self.events.append(f"error:{exc}")
+
+    def _on_handle_close(self) -> None:
+        self.events.append("close")
+
+
+async def test_a_new_owner_takes_over_a_connected_sockets_handle() -> None:
+    server, client, sock = await server_and_client()
+    handle = sock._release_handle()
+    assert sock._handle is None and isinstance(handle, TCPHandle)
+    owner = RecordingOwner(handle)
+    client.write(b"for the new owner")
+    await until(lambda: bytes(owner.data) == b"for the new owner")
+    assert handle.write(b"reply from new owner") is True
+    got = bytearray()
+    client.on("data", got.extend)
+    await until(lambda: bytes(got) == b"reply from new owner")
+    client.end()
+    await until(lambda: "eof" in owner.events)
+    handle.shutdown()
+    await asyncio.wait_for(client.wait_closed(), TIMEOUT)
+    sock.destroy()  # the released socket no longer owns the handle: it stays open
+    await asyncio.wait_for(sock.wait_closed(), TIMEOUT)
+    assert "close" not in owner.events and not handle.closed
+    handle.close()
+    await until(lambda: "close" in owner.events)
+    await asyncio.sleep(0.01)
+    assert owner.events.count("close") == 1
+    await close_server(server)
+
+
+async def test_socket_over_duplex_handle() -> None:
+    a, b = duplex_pair()
+    sock = net.Socket(handle=DuplexHandle(a), allow_half_open=True)
+    assert sock.remote_address is None and sock.address() == {}
+    got = bytearray()
+    sock.on("data", got.extend)
+    b.write(b"from the other end")
+    await until(lambda: bytes(got) == b"from the other end")
+    other = bytearray()
+    b.on("data", other.extend)
+    assert sock.write(b"to the other end") is True
+    await until(lambda: bytes(other) == b"to the other end")
+    ended: list[bool] = []
+    sock.on("end", lambda: ended.append(True))
+    b.end()
+    await until(lambda: ended == [True])
+    sock.end()
+    await asyncio.wait_for(sock.wait_closed(), TIMEOUT)
+    await asyncio.wait_for(b.wait_closed(), TIMEOUT)
+
+
+async def test_async_iteration_over_a_socket() -> None:
+    server = net.create_server(lambda s: (s.write(b"a" * 100), s.end(b"b" * 100)))
+    await asyncio.wait_for(server.listen(0, "127.0.0.1"), TIMEOUT)
+    client = await asyncio.wait_for(net.connect(server.address()["port"], "127.0.0.1"), TIMEOUT)
+    data = bytearray()
+    async for chunk in client:
+        data += chunk
+    assert bytes(data) == b"a" * 100 + b"b" * 100
+    client.set_encoding("latin1")
+    await close_server(server)

@@ -1,0 +1,393 @@
+"""Readable / Writable / Duplex: Node's state machines (flowing, backpressure, end/finish/close)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from nodetls.errors import NodeError
+from nodetls.stream import Duplex, Readable, Writable
+
+
+async def ticks(n: int = 5) -> None:
+    for _ in range(n):
+        await asyncio.sleep(0)
+
+
+def recorder(em: Any, *events: str) -> list[tuple[Any, ...]]:
+    log: list[tuple[Any, ...]] = []
+    for ev in events:
+        em.on(ev, lambda *a, _ev=ev: log.append((_ev, *a)))
+    return log
+
+
+# -- Readable ----------------------------------------------------------------------------------
+
+
+async def test_data_listener_starts_flowing_and_gets_buffered_data_then_end_once() -> None:
+    r = Readable()
+    r.push(b"a")
+    r.push(b"b")
+    r.push(None)
+    log = recorder(r, "data", "end", "close")
+    assert r.readable_flowing is True and r.is_paused() is False
+    assert log == []  # nothing is emitted synchronously when the listener is added
+    await ticks()
+    # paused-mode buffer flows one chunk at a time, then 'end', then auto-destroy's 'close'
+    assert log == [("data", b"a"), ("data", b"b"), ("end",), ("close",)]
+    assert r.readable_ended and r.destroyed
+
+
+async def test_end_waits_until_buffered_data_is_consumed() -> None:
+    r = Readable()
+    r.push(b"xyz")
+    r.push(None)
+    ended: list[bool] = []
+    r.on("end", lambda: ended.append(True))
+    await ticks()
+    assert ended == [] and r.readable_length == 3  # no consumer yet: no 'end'
+    assert r.read() == b"xyz"
+    await ticks()
+    assert ended == [True]
+
+
+async def test_pause_buffers_and_resume_delivers_in_order() -> None:
+    r = Readable()
+    got: list[bytes] = []
+    r.on("data", got.append)
+    await ticks()
+    r.push(b"1")
+    assert got == [b"1"]  # flowing, empty buffer: emitted at once
+    r.pause()
+    assert r.is_paused()
+    r.push(b"2")
+    r.push(b"3")
+    assert got == [b"1"] and r.readable_length == 2
+    r.resume()
+    await ticks()
+    assert got == [b"1", b"2", b"3"] and r.readable_length == 0
+
+
+async def test_read_in_paused_mode_returns_whole_buffer_or_size() -> None:
+    r = Readable()
+    for c in (b"ab", b"cd", b"ef"):
+        r.push(c)
+    assert r.read(3) == b"abc"
+    assert r.read(1) == b"d"
+    assert r.read() == b"ef"
+    assert r.read() is None
+
+
+async def test_push_returns_false_at_high_water_mark_and_read_calls_read_hook() -> None:
+    calls: list[int] = []
+    r = Readable(read=calls.append, high_water_mark=10)
+    assert r.readable_high_water_mark == 10
+    assert r.push(b"12345") is True
+    assert r.push(b"67890") is False  # buffer reached the mark: stop pushing
+    await ticks()
+    calls.clear()
+    r.read(8)  # buffer drops below the mark: the consumer wants more
+    assert calls == [10]
+
+
+async def test_set_encoding_decodes_multibyte_characters_split_across_chunks() -> None:
+    r = Readable()
+    r.set_encoding("utf8")
+    got: list[str] = []
+    r.on("data", got.append)
+    await ticks()
+    data = "h€llo ✓".encode()
+    euro = data.index("€".encode())
+    for piece in (data[: euro + 1], data[euro + 1 : euro + 2], data[euro + 2 :]):
+        r.push(piece)
+    r.push(None)
+    await ticks()
+    assert "".join(got) == "h€llo ✓"
+    assert all(isinstance(g, str) for g in got)
+    assert "\ufffd" not in "".join(got)
+
+
+async def test_set_encoding_converts_what_is_already_buffered() -> None:
+    r = Readable()
+    data = "é".encode()
+    r.push(data[:1])
+    r.set_encoding("utf-8")
+    r.push(data[1:])
+    assert r.read() == "é"
+    r2 = Readable(encoding="hex")
+    r2.push(b"\x01\xff")
+    assert r2.read() == "01ff"
+
+
+async def test_push_after_eof_is_an_error() -> None:
+    r = Readable()
+    r.push(None)
+    errors = recorder(r, "error")
+    r.push(b"late")
+    await ticks()
+    assert errors and errors[0][1].code == "ERR_STREAM_PUSH_AFTER_EOF"
+
+
+async def test_readable_listener_paused_mode() -> None:
+    r = Readable()
+    got: list[Any] = []
+
+    def on_readable() -> None:
+        while (chunk := r.read()) is not None:
+            got.append(chunk)
+
+    r.on("readable", on_readable)
+    r.push(b"x")
+    r.push(b"y")
+    await ticks()
+    assert got == [b"xy"]
+
+
+async def test_async_iteration_reads_until_end() -> None:
+    r = Readable()
+
+    async def producer() -> None:
+        for i in range(5):
+            r.push(bytes([i]) * 10)
+            await asyncio.sleep(0)
+        r.push(None)
+
+    asyncio.get_running_loop().create_task(producer())
+    chunks = []
+    async for chunk in r:
+        chunks.append(chunk)
+    assert b"".join(chunks) == b"".join(bytes([i]) * 10 for i in range(5))
+
+
+async def test_async_iteration_break_destroys_and_error_raises() -> None:
+    r = Readable()
+    r.push(b"a")
+    async for _ in r:
+        break
+    await ticks()
+    assert r.destroyed
+
+    r2 = Readable()
+    asyncio.get_running_loop().call_later(0.01, r2.destroy, ConnectionResetError("peer reset"))
+    with pytest.raises(ConnectionResetError):
+        async for _ in r2:
+            pass
+
+    r3 = Readable()
+    asyncio.get_running_loop().call_later(0.01, r3.destroy)
+    with pytest.raises(NodeError) as info:
+        async for _ in r3:
+            pass
+    assert info.value.code == "ERR_STREAM_PREMATURE_CLOSE"
+
+
+# -- Writable ----------------------------------------------------------------------------------
+
+
+class SlowSink(Writable):
+    """Completes each write on a later loop iteration."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.data = bytearray()
+
+    def _write(self, chunk: Any, callback: Any) -> None:
+        self.data += chunk
+        asyncio.get_running_loop().call_soon(callback)
+
+
+async def test_write_returns_false_at_high_water_mark_then_drain() -> None:
+    w = SlowSink(high_water_mark=100)
+    drains = recorder(w, "drain")
+    assert w.write(b"x" * 60) is True
+    assert w.write(b"x" * 60) is False  # 120 buffered >= 100
+    assert w.writable_need_drain and w.writable_length == 120
+    await asyncio.wait_for(w.drain(), 5)
+    assert drains == [("drain",)] and w.writable_length == 0 and not w.writable_need_drain
+    assert bytes(w.data) == b"x" * 120
+
+
+async def test_synchronous_write_completes_before_returning() -> None:
+    w = Writable(write=lambda chunk, cb: cb())
+    assert w.write(b"x" * 20000) is True  # Node: length is back to 0 when write() returns
+    assert w.writable_length == 0
+
+
+async def test_end_final_prefinish_finish_close_order_and_callbacks() -> None:
+    log: list[Any] = []
+    w = Writable(write=lambda c, cb: (log.append(("_write", c)), cb()),
+                 final=lambda cb: (log.append("_final"), cb()))
+    for ev in ("prefinish", "finish", "close"):
+        w.on(ev, lambda _ev=ev: log.append(_ev))
+    w.write(b"a", lambda err: log.append(("write cb", err)))
+    w.end(b"b", lambda err: log.append(("end cb", err)))
+    assert w.writable_ended and not w.writable_finished
+    log.append("sync")
+    await ticks()
+    assert log == [("_write", b"a"), ("_write", b"b"), "_final", "prefinish", "sync",
+                   ("write cb", None), ("end cb", None), "finish", "close"]
+    assert w.writable_finished and w.destroyed
+
+
+async def test_write_after_end_errors_via_callback_and_error_event() -> None:
+    w = Writable(write=lambda c, cb: cb())
+    log = recorder(w, "error", "close")
+    w.end()
+    cb_errors: list[Any] = []
+    assert w.write(b"late", cb_errors.append) is False
+    await ticks()
+    assert cb_errors[0].code == "ERR_STREAM_WRITE_AFTER_END"
+    assert [e[0] for e in log] == ["error", "close"]
+    assert log[0][1].code == "ERR_STREAM_WRITE_AFTER_END"
+
+
+async def test_write_rejects_non_bytes_and_none() -> None:
+    w = Writable(write=lambda c, cb: cb())
+    with pytest.raises(TypeError):
+        w.write(123)  # type: ignore[arg-type]
+    with pytest.raises(TypeError) as info:
+        w.write(None)  # type: ignore[arg-type]
+    assert info.value.code == "ERR_STREAM_NULL_VALUES"  # type: ignore[attr-defined]
+
+
+async def test_str_writes_are_encoded() -> None:
+    got: list[bytes] = []
+    w = Writable(write=lambda c, cb: (got.append(c), cb()))
+    w.write("é")
+    w.write("00ff", "hex")
+    w.write("aGk=", encoding="base64")
+    assert got == ["é".encode(), b"\x00\xff", b"hi"]
+
+
+async def test_cork_batches_into_writev() -> None:
+    batches: list[list[bytes]] = []
+    w = Writable(write=lambda c, cb: cb(), writev=lambda chunks, cb: (batches.append(chunks), cb()))
+    w.cork()
+    w.write(b"a")
+    w.write(b"b")
+    w.write(b"c")
+    assert batches == []
+    w.uncork()
+    assert batches == [[b"a", b"b", b"c"]]
+
+
+async def test_destroy_emits_error_then_close_later_and_is_idempotent() -> None:
+    seen: list[Any] = []
+
+    def _destroy(err: Any, cb: Any) -> None:
+        seen.append(("_destroy", err))
+        cb(err)
+
+    w = Writable(write=lambda c, cb: cb(), destroy=_destroy)
+    log = recorder(w, "error", "close")
+    err = OSError("broken")
+    w.destroy(err)
+    w.destroy(ValueError("second"))
+    assert w.destroyed and w.errored is err
+    assert log == []  # next loop iteration, as Node's nextTick
+    await ticks()
+    assert seen == [("_destroy", err)]
+    assert log == [("error", err), ("close",)]
+    w.destroy()
+    await ticks()
+    assert len(log) == 2
+
+
+async def test_destroy_fails_buffered_writes_once_the_write_in_flight_completes() -> None:
+    def slow_write(chunk: bytes, cb: Any) -> None:
+        asyncio.get_running_loop().call_later(0.01, cb)
+
+    w = Writable(write=slow_write)
+    results: list[Any] = []
+    w.write(b"1", lambda err: results.append(("1", err)))
+    w.write(b"2", lambda err: results.append(("2", err and err.code)))
+    w.destroy()
+    for _ in range(50):
+        if len(results) == 2:
+            break
+        await asyncio.sleep(0.005)
+    assert results == [("1", None), ("2", "ERR_STREAM_DESTROYED")]  # as Node
+
+
+async def test_listener_exception_destroys_the_stream() -> None:
+    r = Readable()
+    boom = RuntimeError("listener")
+
+    def bad(_: bytes) -> None:
+        raise boom
+
+    r.on("data", bad)
+    log = recorder(r, "error", "close")
+    await ticks()
+    r.push(b"x")
+    await ticks()
+    assert r.destroyed and log == [("error", boom), ("close",)]
+
+
+# -- pipe --------------------------------------------------------------------------------------
+
+
+async def test_pipe_applies_backpressure_and_delivers_everything() -> None:
+    src = Readable(high_water_mark=1024)
+    dst = SlowSink(high_water_mark=1024)
+    pauses = recorder(src, "pause")
+    events = recorder(dst, "pipe", "finish")
+    src.pipe(dst)
+    payload = [bytes([i % 256]) * 512 for i in range(64)]
+    for p in payload:
+        src.push(p)
+    src.push(None)
+    await asyncio.wait_for(dst.wait_closed(), 5)
+    assert bytes(dst.data) == b"".join(payload)
+    assert pauses, "the source was never paused: no backpressure"
+    assert [e[0] for e in events] == ["pipe", "finish"]
+
+
+async def test_pipe_end_false_and_unpipe() -> None:
+    src = Readable()
+    dst = SlowSink()
+    src.pipe(dst, end=False)
+    src.push(b"one")
+    await ticks()
+    src.unpipe(dst)
+    src.push(b"two")
+    src.push(None)
+    await ticks()
+    assert bytes(dst.data) == b"one" and not dst.writable_ended
+    assert src.is_paused()
+
+
+# -- Duplex ------------------------------------------------------------------------------------
+
+
+async def test_duplex_allow_half_open_false_ends_writable_side_on_end() -> None:
+    d = Duplex(write=lambda c, cb: cb(), allow_half_open=False)
+    log = recorder(d, "end", "finish", "close")
+    d.resume()
+    d.push(None)
+    await ticks(10)
+    assert [e[0] for e in log] == ["end", "finish", "close"]
+
+
+async def test_duplex_allow_half_open_true_keeps_writable_side() -> None:
+    d = Duplex(write=lambda c, cb: cb())
+    assert d.allow_half_open is True
+    log = recorder(d, "end", "finish", "close")
+    d.resume()
+    d.push(None)
+    await ticks(10)
+    assert [e[0] for e in log] == ["end"] and d.writable
+    d.end()
+    await ticks(10)
+    assert [e[0] for e in log] == ["end", "finish", "close"]
+
+
+async def test_options_accept_node_names_and_reject_unknown() -> None:
+    d = Duplex({"readableHighWaterMark": 5, "writableHighWaterMark": 7, "allowHalfOpen": False})
+    assert (d.readable_high_water_mark, d.writable_high_water_mark) == (5, 7)
+    assert d.allow_half_open is False
+    with pytest.raises(TypeError) as info:
+        Duplex(high_watermark=3)
+    assert "high_water_mark" in str(info.value)
