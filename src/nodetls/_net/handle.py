@@ -6,6 +6,7 @@ The handle seam (``docs/DESIGN.md``)::
     handle.write(data) -> bool            # False: transport buffer above its high-water mark
     handle.read_start() / read_stop()     # resume / pause delivering reads
     handle.shutdown(callback=None)        # half-close after pending writes; callback() once flushed
+                                          # (the callback is an extension: SHUTDOWN_CALLBACK = True)
     handle.close()                        # close now; owner._on_handle_close() follows, once
     handle.get_write_buffer_size() -> int
     handle.local_address / local_port / local_family / remote_address / remote_port / remote_family
@@ -19,9 +20,10 @@ The handle seam (``docs/DESIGN.md``)::
 
 :class:`TCPHandle` (TCP and Unix sockets) is an ``asyncio.BufferedProtocol``: one preallocated
 receive buffer per connection, reads delivered as ``memoryview`` slices of it (no copy here).
-Client handles also call ``owner._on_handle_connect()`` when the connection is established (before
-any read is delivered). :class:`DuplexHandle` gives any :class:`nodetls.stream.Duplex` the same
-interface (Node's JSStreamSocket).
+A client handle reports its connection through ``on_open`` (``net.Socket.connect`` passes the
+connecting socket's ``_on_handle_connect``), before any read is delivered.
+:class:`DuplexHandle` gives any :class:`nodetls.stream.Duplex` the same interface (Node's
+JSStreamSocket).
 """
 
 from __future__ import annotations
@@ -83,6 +85,9 @@ class TCPHandle(asyncio.BufferedProtocol):
         reading: deliver reads as soon as connected (``False``: only after :meth:`read_start`).
         on_open: called with the handle from ``connection_made`` (the server's accept hook).
     """
+
+    #: ``shutdown(callback)`` reports completion (an extension of DESIGN.md's ``shutdown()``).
+    SHUTDOWN_CALLBACK = True
 
     def __init__(self, owner: Any = None, *, reading: bool = True,
                  on_open: Callable[[TCPHandle], None] | None = None,
@@ -208,18 +213,18 @@ class TCPHandle(asyncio.BufferedProtocol):
 
     def close(self) -> None:
         """Close now; ``owner._on_handle_close()`` follows once. Data still in the transport
-        buffer is dropped (Node: ``uv_close`` cancels pending writes); ``shutdown`` first to
-        flush."""
+        buffer is dropped (Node: ``uv_close`` cancels pending writes) unless ``shutdown()`` was
+        called first: then it is flushed before the close."""
         if self._state >= _CLOSING:
             return
         self._state = _CLOSING
         t = self.transport
         if t is None:
             asyncio.get_running_loop().call_soon(self._closed_unconnected)
-        elif t.get_write_buffer_size():
+        elif t.get_write_buffer_size() and not self._shut:
             t.abort()
         else:
-            t.close()
+            t.close()  # after shutdown() the queued data is committed: flush, then close
 
     def _closed_unconnected(self) -> None:
         if self._state == _CLOSED or self.transport is not None:
@@ -336,6 +341,7 @@ class DuplexHandle:
 
     local_address = local_port = local_family = None
     remote_address = remote_port = remote_family = None
+    SHUTDOWN_CALLBACK = True
 
     def __init__(self, duplex: Any, owner: Any = None) -> None:
         self.owner: Any = owner if owner is not None else NO_OWNER

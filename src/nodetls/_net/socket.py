@@ -12,12 +12,15 @@ Methods a TLS layer overrides or calls (Node's stream_base_commons seam):
 * ``_on_handle_drain()`` - the handle's buffer drained: completes the write waiting on it.
 * ``_on_handle_error(exc)`` - ``destroy(exc)``.
 * ``_on_handle_close()`` - the handle is gone: ``'close'(had_error)`` (after ``'error'``).
-* ``_on_handle_connect()`` - (client ``TCPHandle``) the connection is up: ``_on_connected()``,
-  ``'connect'``, ``'ready'``, start reading.
+* ``_attach_handle(handle)`` - hook: ``connect()`` created a transport handle (TLS wraps it).
+* ``_on_handle_connect()`` - the handle made by ``connect()`` is connected (called on the
+  connecting socket, whoever owns the handle): ``_on_connected()``, ``'connect'``, ``'ready'``,
+  start reading.
 * ``_on_connected()`` - hook, no-op here: TLS starts its handshake.
 * ``_write(chunk, cb)`` / ``_writev(chunks, cb)`` - to ``handle.write``; ``cb`` waits for
   ``_on_handle_drain`` when the handle reports backpressure.
-* ``_final(cb)`` - ``handle.shutdown(cb)``; ``_destroy(err, cb)`` - ``handle.close()``.
+* ``_final(cb)`` - ``handle.shutdown(cb)`` (``cb`` once flushed; for a handle whose type lacks
+  ``SHUTDOWN_CALLBACK``: ``shutdown()`` then ``cb()``); ``_destroy(err, cb)`` - ``handle.close()``.
 * ``_read(size)`` - ``handle.read_start()``.
 * ``_release_handle()`` - detach and return the handle (for ``TLSSocket(socket)``).
 * ``_CONNECT_EVENT`` / ``_connected_for_await()`` - what ``await sock`` waits for.
@@ -59,10 +62,6 @@ CONNECT_OPTIONS = frozenset({
 _STREAM_KEYS = _D_OPTIONS & SOCKET_OPTIONS
 
 
-def _client_open(handle: Any) -> None:
-    handle.owner._on_handle_connect()
-
-
 class Socket(Duplex):
     """Node's ``net.Socket``: a TCP or Unix stream connection, or any handle.
 
@@ -90,8 +89,9 @@ class Socket(Duplex):
 
     def _init_socket(self, opts: dict[str, Any]) -> None:
         self.connecting = False
-        self.server: Any = None
-        self._server: Any = None
+        # (a subclass may have set these before calling Socket.__init__: keep them)
+        self.server: Any = self.__dict__.get("server")
+        self._server: Any = self.__dict__.get("_server")
         self._handle: Any = None
         self._closed_handle: Any = None
         self._bytes_read = 0
@@ -166,12 +166,18 @@ class Socket(Duplex):
         if opts.get("timeout"):
             self.set_timeout(opts["timeout"])
         self.connecting = True
-        handle = TCPHandle(self, reading=False, on_open=_client_open)
+        handle = TCPHandle(self, reading=False, on_open=lambda _h: self._on_handle_connect())
         if not self._refed:
             handle.unref()
-        self._handle = handle
+        self._attach_handle(handle)
         self._connect_task = asyncio.get_running_loop().create_task(do_connect(self, handle, opts))
         return self
+
+    def _attach_handle(self, handle: Any) -> None:
+        """Hook: ``connect()`` made a new transport handle (not connected yet). The default
+        adopts it as ``self._handle``; TLS wraps it. Connection completion is reported to this
+        socket's :meth:`_on_handle_connect` whoever owns the handle by then."""
+        self._handle = handle
 
     def _undestroy(self) -> None:
         # Node: connect() on a destroyed socket starts over.
@@ -307,7 +313,11 @@ class Socket(Duplex):
         if h is None:
             callback()
             return
-        h.shutdown(callback)
+        if getattr(type(h), "SHUTDOWN_CALLBACK", False):
+            h.shutdown(callback)  # 'finish' once pending writes are flushed, as Node
+        else:  # a handle with the plain DESIGN.md shutdown() (e.g. a TLS wrap)
+            h.shutdown()
+            callback()
 
     # -- handle seam: errors and closing --------------------------------------------------------
 
