@@ -18,8 +18,9 @@ The handle seam (``docs/DESIGN.md``)::
     owner._on_handle_error(exc)   # transport error, already Node-coded (errors.from_oserror)
     owner._on_handle_close()      # the transport is gone (exactly once)
 
-:class:`TCPHandle` (TCP and Unix sockets) is an ``asyncio.BufferedProtocol``: one preallocated
-receive buffer per connection, reads delivered as ``memoryview`` slices of it (no copy here).
+:class:`TCPHandle` (TCP and Unix sockets) is an ``asyncio.BufferedProtocol`` reading into
+preallocated receive buffers (:data:`RECV_BUFFER_SIZE`), delivered as ``memoryview`` slices (no
+copy, no allocation per read).
 A client handle reports its connection through ``on_open`` (``net.Socket.connect`` passes the
 connecting socket's ``_on_handle_connect``), before any read is delivered.
 :class:`DuplexHandle` gives any :class:`nodetls.stream.Duplex` the same interface (Node's
@@ -39,8 +40,15 @@ from .address import family_name
 
 __all__ = ["TCPHandle", "DuplexHandle", "RECV_BUFFER_SIZE", "WRITE_HIGH_WATER", "WRITE_LOW_WATER"]
 
-#: Size of the per-connection receive buffer (Node/libuv reads 64 KiB at a time).
+#: Size of a receive buffer: one read takes up to this much (libuv reads 64 KiB at a time;
+#: more per read means fewer Python calls per byte, which matters most under TLS).
 RECV_BUFFER_SIZE = 256 * 1024
+
+# Preallocated receive buffers. A handle takes one in get_buffer() and gives it back once its
+# owner's _on_handle_read() has returned (asyncio/uvloop call the two back to back), so reads
+# never allocate, an idle connection holds no buffer, and a read nested inside an owner's
+# callback (which never happens with asyncio's transports) would simply get another buffer.
+_BUFFERS: list[memoryview] = []
 #: Transport write-buffer watermarks (asyncio's defaults): ``write()`` returns False above the
 #: high mark, ``_on_handle_drain`` fires below the low one.
 WRITE_HIGH_WATER = 64 * 1024
@@ -94,7 +102,8 @@ class TCPHandle(asyncio.BufferedProtocol):
                  bufsize: int = RECV_BUFFER_SIZE) -> None:
         self.owner: Any = owner if owner is not None else NO_OWNER
         self.transport: asyncio.Transport | None = None
-        self._view = memoryview(bytearray(bufsize))
+        self._view: memoryview | None = None
+        self._bufsize = bufsize
         self._reading = reading
         self._state = _NEW
         self._write_paused = False
@@ -127,12 +136,34 @@ class TCPHandle(asyncio.BufferedProtocol):
             transport.pause_reading()  # type: ignore[attr-defined]
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        return self._view
+        view = self._view
+        if view is None:
+            if _BUFFERS and self._bufsize == RECV_BUFFER_SIZE:
+                view = _BUFFERS.pop()
+            else:
+                view = memoryview(bytearray(self._bufsize))
+            self._view = view
+        return view
 
     def buffer_updated(self, nbytes: int) -> None:
-        self.owner._on_handle_read(self._view[:nbytes])
+        view = self._view
+        self._view = None
+        try:
+            self.owner._on_handle_read(view[:nbytes])  # type: ignore[index]
+        finally:
+            if len(view) == RECV_BUFFER_SIZE and len(_BUFFERS) < 16:  # type: ignore[arg-type]
+                _BUFFERS.append(view)  # type: ignore[arg-type]
+
+    def _give_back_buffer(self) -> None:
+        # get_buffer() was called but no data came (EOF, error): the buffer is free again.
+        view = self._view
+        if view is not None:
+            self._view = None
+            if len(view) == RECV_BUFFER_SIZE and len(_BUFFERS) < 16:
+                _BUFFERS.append(view)
 
     def eof_received(self) -> bool:
+        self._give_back_buffer()
         self._eof = True
         self.owner._on_handle_eof()
         return True  # keep the transport: half-open is the owner's decision
@@ -153,6 +184,7 @@ class TCPHandle(asyncio.BufferedProtocol):
             return
         self._state = _CLOSED
         self._shutdown_cb = None
+        self._give_back_buffer()
         if self._refed:
             _run.unref_handle(self)
         owner = self.owner

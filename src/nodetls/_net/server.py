@@ -29,7 +29,7 @@ from ..events import EventEmitter, _invoke
 from .address import is_ip
 from .connect import normalize_listen_args, validate_port
 from .handle import TCPHandle
-from .socket import Socket
+from .socket import Socket, _Normalized
 
 __all__ = ["Server", "SERVER_OPTIONS", "LISTEN_OPTIONS"]
 
@@ -306,10 +306,8 @@ class Server(EventEmitter):
 
         The returned socket's ``_destroy`` must decrement ``server._connections`` (``Socket``
         does it through ``socket._server``, which :meth:`_accept` sets)."""
-        opts: dict[str, Any] = {
-            "handle": handle, "allow_half_open": self._allow_half_open,
-            "pause_on_create": self._pause_on_connect,
-        }
+        opts = _Normalized(handle=handle, allow_half_open=self._allow_half_open,
+                           pause_on_create=self._pause_on_connect)
         if self._high_water_mark is not None:
             opts["high_water_mark"] = self._high_water_mark
         sock = Socket(opts)

@@ -62,6 +62,10 @@ CONNECT_OPTIONS = frozenset({
 _STREAM_KEYS = _D_OPTIONS & SOCKET_OPTIONS
 
 
+class _Normalized(dict):  # type: ignore[type-arg]
+    """Options already in snake_case and valid (internal fast path, e.g. accepted sockets)."""
+
+
 class Socket(Duplex):
     """Node's ``net.Socket``: a TCP or Unix stream connection, or any handle.
 
@@ -79,7 +83,10 @@ class Socket(Duplex):
     _CONNECT_EVENT = "connect"
 
     def __init__(self, options: dict[str, Any] | None = None, **kwargs: Any) -> None:
-        opts = normalize(options, kwargs, SOCKET_OPTIONS, "options") if options or kwargs else {}
+        if type(options) is _Normalized and not kwargs:
+            opts: dict[str, Any] = options
+        else:
+            opts = normalize(options, kwargs, SOCKET_OPTIONS, "options") if options or kwargs else {}
         EventEmitter.__init__(self)
         stream_opts = {k: opts[k] for k in _STREAM_KEYS if k in opts}
         stream_opts["allow_half_open"] = bool(opts.get("allow_half_open", False))
@@ -358,7 +365,10 @@ class Socket(Duplex):
         """The handle is gone: ``'close'(had_error)``, after any pending ``'error'``."""
         if not self._destroyed:
             self.destroy()
-        _soon(self._emit_socket_close)
+        if self._error_pending:
+            _soon(self._emit_socket_close)
+        else:
+            self._emit_socket_close()
 
     def _emit_socket_close(self) -> None:
         if self._error_pending:
