@@ -7,7 +7,6 @@ import socket
 from typing import Any
 
 from nodetls import net
-from nodetls.events import once
 
 TIMEOUT = 5.0
 
@@ -21,9 +20,30 @@ def has_ipv6() -> bool:
         return False
 
 
-async def event(emitter: Any, name: str, timeout: float = TIMEOUT) -> tuple[Any, ...]:
-    """Wait (bounded) for ``name``; raises if 'error' comes first."""
-    return await asyncio.wait_for(once(emitter, name), timeout)
+def event(emitter: Any, name: str, timeout: float = TIMEOUT) -> asyncio.Future[Any]:
+    """A future for the arguments of the next ``name`` event (listener added *now*), bounded by
+    ``timeout``; fails if 'error' comes first."""
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[Any] = loop.create_future()
+
+    def ok(*args: Any) -> None:
+        if not fut.done():
+            fut.set_result(args)
+
+    def fail(err: BaseException) -> None:
+        if not fut.done():
+            fut.set_exception(err)
+
+    emitter.on(name, ok)
+    if name != "error":
+        emitter.on("error", fail)
+
+    def cleanup(_: Any) -> None:
+        emitter.remove_listener(name, ok)
+        emitter.remove_listener("error", fail)
+
+    fut.add_done_callback(cleanup)
+    return asyncio.ensure_future(asyncio.wait_for(fut, timeout))
 
 
 async def read_all(sock: Any, timeout: float = TIMEOUT) -> bytes:

@@ -82,13 +82,14 @@ async def test_destroy_with_error_emits_error_then_close_true() -> None:
     log: list[Any] = []
     client.on("error", lambda e: log.append(("error", e)))
     client.on("close", lambda had_error: log.append(("close", had_error)))
+    peer_close = asyncio.ensure_future(event(sock, "close"))
     err = RuntimeError("application failure")
     client.destroy(err)
     assert client.destroyed and log == []
     await asyncio.wait_for(client.wait_closed(), TIMEOUT)
     assert log == [("error", err), ("close", True)]
     # the peer sees the connection end without error
-    (had_error,) = await event(sock, "close")
+    (had_error,) = await peer_close
     assert had_error is False
     await close_server(server)
 

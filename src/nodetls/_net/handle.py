@@ -114,6 +114,8 @@ class TCPHandle(asyncio.BufferedProtocol):
         self._peer: Any = None
         self._sockname: Any = None
         self._refed = True
+        self._held: list[bytes] | None = None  # data read while stopped (uvloop, see below)
+        self._held_eof = False
         _run.ref_handle(self)
 
     def __repr__(self) -> str:
@@ -149,7 +151,10 @@ class TCPHandle(asyncio.BufferedProtocol):
         view = self._view
         self._view = None
         try:
-            self.owner._on_handle_read(view[:nbytes])  # type: ignore[index]
+            if self._reading and self._held is None:
+                self.owner._on_handle_read(view[:nbytes])  # type: ignore[index]
+            else:
+                self._hold(bytes(view[:nbytes]))  # type: ignore[index]
         finally:
             if len(view) == RECV_BUFFER_SIZE and len(_BUFFERS) < 16:  # type: ignore[arg-type]
                 _BUFFERS.append(view)  # type: ignore[arg-type]
@@ -165,8 +170,37 @@ class TCPHandle(asyncio.BufferedProtocol):
     def eof_received(self) -> bool:
         self._give_back_buffer()
         self._eof = True
-        self.owner._on_handle_eof()
+        if self._held is not None:
+            self._held_eof = True  # after the held data
+        else:
+            self.owner._on_handle_eof()
         return True  # keep the transport: half-open is the owner's decision
+
+    # uvloop starts reading right after connection_made() even if the protocol paused reading
+    # in it, so a read can arrive while we are stopped: keep it (and a following EOF) for the
+    # owner until read_start(), in order.
+    def _hold(self, data: bytes) -> None:
+        if self._held is None:
+            self._held = []
+        self._held.append(data)
+        t = self.transport
+        if not self._reading and t is not None and t.is_reading():
+            t.pause_reading()
+
+    def _deliver_held(self) -> None:
+        held = self._held
+        if held is None:
+            return
+        while held and self._reading and self._state == _OPEN:
+            self.owner._on_handle_read(memoryview(held.pop(0)))
+        if held or self._state != _OPEN:
+            return
+        self._held = None
+        if self._held_eof:
+            self._held_eof = False
+            self.owner._on_handle_eof()
+        if self._reading and self._state == _OPEN and self.transport is not None:
+            self.transport.resume_reading()
 
     def pause_writing(self) -> None:
         self._write_paused = True
@@ -207,7 +241,9 @@ class TCPHandle(asyncio.BufferedProtocol):
         """Resume delivering reads (``transport.resume_reading()``)."""
         if not self._reading:
             self._reading = True
-            if self._state == _OPEN and self.transport is not None:
+            if self._held is not None:
+                asyncio.get_running_loop().call_soon(self._deliver_held)
+            elif self._state == _OPEN and self.transport is not None:
                 self.transport.resume_reading()
 
     def read_stop(self) -> None:
@@ -278,19 +314,36 @@ class TCPHandle(asyncio.BufferedProtocol):
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         """The transport's ``get_extra_info`` (``'socket'``, ``'peername'``...)."""
+        value = self._extra(name)
+        return default if value is None else value
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        """Tune the transport's watermarks (``write()`` returns ``False`` above ``high``,
+        ``_on_handle_drain`` once below ``low``); defaults :data:`WRITE_HIGH_WATER` /
+        :data:`WRITE_LOW_WATER`."""
         t = self.transport
-        return t.get_extra_info(name, default) if t is not None else default
+        if t is not None and not self._shut:
+            t.set_write_buffer_limits(high=high, low=low)
 
     # -- addresses ------------------------------------------------------------------------------
 
+    def _extra(self, name: str) -> Any:
+        t = self.transport
+        if t is None:
+            return None
+        try:
+            return t.get_extra_info(name)
+        except (AttributeError, OSError):  # uvloop, once the socket is closed
+            return None
+
     def _peer_tuple(self) -> Any:
-        if self._peer is None and self.transport is not None:
-            self._peer = self.transport.get_extra_info("peername")
+        if self._peer is None:
+            self._peer = self._extra("peername")
         return self._peer
 
     def _sockname_tuple(self) -> Any:
-        if self._sockname is None and self.transport is not None:
-            self._sockname = self.transport.get_extra_info("sockname")
+        if self._sockname is None:
+            self._sockname = self._extra("sockname")
         return self._sockname
 
     @property
@@ -326,8 +379,7 @@ class TCPHandle(asyncio.BufferedProtocol):
     # -- options --------------------------------------------------------------------------------
 
     def _tcp_socket(self) -> Any:
-        t = self.transport
-        sock = t.get_extra_info("socket") if t is not None else None
+        sock = self._extra("socket")
         if sock is None or family_name(sock.family) is None:
             return None
         return sock
