@@ -506,3 +506,81 @@ async def test_async_iteration_over_a_socket() -> None:
     assert bytes(data) == b"a" * 100 + b"b" * 100
     client.set_encoding("latin1")
     await close_server(server)
+
+
+# -- ending with data in flight ----------------------------------------------------------------
+
+
+async def test_end_flushes_everything_and_finish_waits_for_the_flush() -> None:
+    payload = bytes(range(256)) * 32768  # 8 MiB: far more than the socket buffers hold
+    at_finish: list[int] = []
+    server = net.create_server()
+
+    def on_connection(sock: net.Socket) -> None:
+        sock.on("finish", lambda: at_finish.append(sock._closed_handle.get_write_buffer_size()
+                                                   if sock._handle is None
+                                                   else sock._handle.get_write_buffer_size()))
+        sock.end(payload)
+
+    server.on("connection", on_connection)
+    await asyncio.wait_for(server.listen(0, "127.0.0.1"), TIMEOUT)
+    client = net.connect(server.address()["port"], "127.0.0.1")
+    client.pause()
+    await asyncio.sleep(0.1)  # the server's transport buffer is full now
+    assert at_finish == []  # Node: 'finish' once the shutdown (after all writes) completed
+    client.resume()
+    assert await read_all(client, 20) == payload
+    assert at_finish == [0]
+    await close_server(server)
+
+
+async def test_destroy_with_unsent_data_closes_at_once() -> None:
+    server, client, sock = await server_and_client()
+    client.pause()
+    while sock.write(b"q" * 65536):
+        await asyncio.sleep(0)
+    for _ in range(20):
+        sock.write(b"q" * 65536)
+    await asyncio.sleep(0.02)
+    assert sock._handle.get_write_buffer_size() > 0
+    sock.destroy()  # Node: uv_close drops what was not sent
+    await asyncio.wait_for(sock.wait_closed(), 1)
+    client.destroy()
+    await close_server(server)
+
+
+async def test_destroy_soon_after_pending_writes() -> None:
+    server, client, sock = await server_and_client()
+    payload = b"w" * (1 << 20)
+    sock.write(payload)
+    sock.destroy_soon()
+    assert sock.writable_ended
+    assert await read_all(client, 10) == payload
+    await asyncio.wait_for(sock.wait_closed(), TIMEOUT)
+    await close_server(server)
+
+
+async def test_callbacks_of_unfinished_writes_fail_on_destroy() -> None:
+    server, client, sock = await server_and_client()
+    client.pause()
+    results: list[Any] = []
+    while sock.write(b"r" * 65536):
+        await asyncio.sleep(0)
+    sock.write(b"last", lambda err: results.append(("write", err and err.code)))
+    sock.end(lambda err: results.append(("end", err and err.code)))
+    await asyncio.sleep(0.02)
+    assert results == []
+    sock.destroy()
+    await asyncio.wait_for(sock.wait_closed(), TIMEOUT)
+    assert ("write", "ERR_STREAM_DESTROYED") in results
+    assert ("end", "ERR_STREAM_DESTROYED") in results
+    client.destroy()
+
+    # data written while connecting: ERR_SOCKET_CLOSED_BEFORE_CONNECTION
+    early = net.connect(server.address()["port"], "127.0.0.1")
+    early.write(b"too early", lambda err: results.append(("early", err and err.code)))
+    early.destroy()
+    await asyncio.wait_for(early.wait_closed(), TIMEOUT)
+    await asyncio.sleep(0)
+    assert ("early", "ERR_SOCKET_CLOSED_BEFORE_CONNECTION") in results
+    await close_server(server)

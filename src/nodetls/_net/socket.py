@@ -342,8 +342,15 @@ class Socket(Duplex):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self._pending_write_cb = None
-        self._pending_write = None
+        # Writes the handle never completed fail, as libuv cancels them (Node: ECANCELED, or
+        # ERR_SOCKET_CLOSED_BEFORE_CONNECTION for data written while connecting).
+        write_cb, self._pending_write_cb = self._pending_write_cb, None
+        if write_cb is not None:
+            _soon(write_cb, node_error("ERR_STREAM_DESTROYED", "write"))
+        pending, self._pending_write = self._pending_write, None
+        if pending is not None:
+            _soon(pending[1], node_error("ERR_SOCKET_CLOSED_BEFORE_CONNECTION"))
+        self._pending_final = None
         self._had_error = err is not None
         h = self._handle
         if h is not None:
