@@ -584,3 +584,17 @@ async def test_callbacks_of_unfinished_writes_fail_on_destroy() -> None:
     await asyncio.sleep(0)
     assert ("early", "ERR_SOCKET_CLOSED_BEFORE_CONNECTION") in results
     await close_server(server)
+
+
+async def test_destroy_during_a_pending_shutdown_does_not_wait_for_the_peer() -> None:
+    server, client, sock = await server_and_client()
+    client.pause()  # the peer never reads
+    while sock.write(b"s" * 65536):
+        await asyncio.sleep(0)
+    sock.end()  # the shutdown waits for the buffered data: 'finish' cannot come
+    await asyncio.sleep(0.02)
+    assert not sock.writable_finished
+    sock.destroy()
+    await asyncio.wait_for(sock.wait_closed(), 1)
+    client.destroy()
+    await close_server(server)

@@ -281,18 +281,18 @@ class TCPHandle(asyncio.BufferedProtocol):
 
     def close(self) -> None:
         """Close now; ``owner._on_handle_close()`` follows once. Data still in the transport
-        buffer is dropped (Node: ``uv_close`` cancels pending writes) unless ``shutdown()`` was
-        called first: then it is flushed before the close."""
+        buffer is dropped (Node: ``uv_close`` cancels pending writes and shutdowns), except after
+        a ``shutdown()`` without callback: then it is flushed before the transport closes."""
         if self._state >= _CLOSING:
             return
         self._state = _CLOSING
         t = self.transport
         if t is None:
             asyncio.get_running_loop().call_soon(self._closed_unconnected)
-        elif t.get_write_buffer_size() and not self._shut:
-            t.abort()
+        elif t.get_write_buffer_size() and (not self._shut or self._shutdown_cb is not None):
+            t.abort()  # never shut down, or closed before the shutdown completed (Node cancels)
         else:
-            t.close()  # after shutdown() the queued data is committed: flush, then close
+            t.close()  # after a plain shutdown() the queued data is committed: flush, then close
 
     def _closed_unconnected(self) -> None:
         if self._state == _CLOSED or self.transport is not None:
