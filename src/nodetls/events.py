@@ -346,36 +346,37 @@ class EventEmitter(pyee.EventEmitter):
                 try:
                     r = _invoke_retry(fn, args, exc)
                 except Exception as exc2:
-                    self._listener_failed(event, exc2)
+                    self._listener_failed(event, exc2, args)
                     continue
             except Exception as exc:
-                self._listener_failed(event, exc)
+                self._listener_failed(event, exc, args)
                 continue
             if r is not None and _iscoroutine(r):
-                self._schedule(event, r)
+                self._schedule(event, r, args)
         return True
 
-    def _schedule(self, event: str, coro: Any) -> None:
+    def _schedule(self, event: str, coro: Any, args: tuple[Any, ...] = ()) -> None:
         loop = _get_running_loop()
         if loop is None:
             coro.close()
             raise RuntimeError(f"async listener for {event!r} needs a running event loop")
         task = loop.create_task(coro)
         _TASKS.add(task)
-        task.add_done_callback(lambda t: self._task_done(event, t))
+        task.add_done_callback(lambda t: self._task_done(event, t, args))
 
-    def _task_done(self, event: str, task: asyncio.Task[Any]) -> None:
+    def _task_done(self, event: str, task: asyncio.Task[Any], args: tuple[Any, ...] = ()) -> None:
         _TASKS.discard(task)
         if task.cancelled():
             return
         exc = task.exception()
         if exc is not None:
             if isinstance(exc, Exception):
-                self._listener_failed(event, exc)
+                self._listener_failed(event, exc, args)
             else:
                 _report(self, exc, f"async {event!r} listener of {type(self).__name__} failed")
 
-    def _listener_failed(self, event: str, exc: Exception) -> None:
+    def _listener_failed(self, event: str, exc: Exception, args: tuple[Any, ...] = ()) -> None:
+        """A listener for ``event`` (called with ``args``) raised ``exc``."""
         if event == "error":
             _report(self, exc, f"'error' listener of {type(self).__name__} raised")
         else:

@@ -326,36 +326,43 @@ async def test_listener_exceptions_never_kill_the_server() -> None:
     server = net.create_server()
     server_errors: list[BaseException] = []
     server.on("error", server_errors.append)
+    sock_errors: list[BaseException] = []
+    accepted: list[net.Socket] = []
 
-    def bad_connection_listener(sock: net.Socket) -> None:
+    def connection_listener(sock: net.Socket) -> None:
+        accepted.append(sock)
+        if len(accepted) == 1:
+            raise RuntimeError("connection listener failed")
+
         def bad_data(data: bytes) -> None:
             raise ValueError(f"cannot handle {data!r}")
 
-        sock.on("data", bad_data)
-        sock.on("error", lambda e: sock_errors.append(e))
-        if len(accepted) == 0:
-            accepted.append(sock)
-            raise RuntimeError("connection listener failed")
-        accepted.append(sock)
+        sock.on("error", sock_errors.append)
+        if len(accepted) == 2:
+            sock.on("data", bad_data)
 
-    sock_errors: list[BaseException] = []
-    accepted: list[net.Socket] = []
-    server.on("connection", bad_connection_listener)
+    server.on("connection", connection_listener)
     await asyncio.wait_for(server.listen(0, "127.0.0.1"), TIMEOUT)
     port = server.address()["port"]
+    # 1: the 'connection' listener raises: that connection is closed, the server reports it
     c1 = net.connect(port, "127.0.0.1")
-    await asyncio.wait_for(c1, TIMEOUT)
-    c1.write(b"boom")
-    assert await read_all(c1) == b""  # the server socket was destroyed by the data listener
-    assert isinstance(sock_errors[0], ValueError)
-    assert isinstance(server_errors[0], RuntimeError)
-    # the server keeps accepting
+    assert await read_all(c1) == b""
+    assert len(server_errors) == 1 and isinstance(server_errors[0], RuntimeError)
+    assert accepted[0].destroyed
+    # 2: a socket's 'data' listener raises: that socket is destroyed with the exception
     c2 = net.connect(port, "127.0.0.1")
     await asyncio.wait_for(c2, TIMEOUT)
-    await until(lambda: len(accepted) == 2)
-    assert server.listening
-    c2.destroy()
-    accepted[1].destroy()
+    c2.write(b"boom")
+    assert await read_all(c2) == b""
+    await until(lambda: len(sock_errors) == 1)
+    assert isinstance(sock_errors[0], ValueError)
+    # 3: the server keeps accepting
+    c3 = net.connect(port, "127.0.0.1")
+    await asyncio.wait_for(c3, TIMEOUT)
+    await until(lambda: len(accepted) == 3)
+    assert server.listening and not accepted[2].destroyed and len(server_errors) == 1
+    c3.destroy()
+    accepted[2].destroy()
     await close_server(server)
 
 

@@ -30,6 +30,7 @@ JSStreamSocket).
 from __future__ import annotations
 
 import asyncio
+import errno
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -71,14 +72,14 @@ class _NoOwner:
 NO_OWNER: Any = _NoOwner()
 
 
-def _wrap_error(exc: BaseException) -> BaseException:
+def _wrap_error(exc: BaseException, syscall: str | None = None) -> BaseException:
     """A transport error as Node reports it: ``read ECONNRESET`` (``code``, ``errno``,
     ``syscall``); ``EPIPE`` comes from a write."""
     if isinstance(exc, NodeError):
         return exc
     if isinstance(exc, OSError):
         err = from_oserror(exc)
-        syscall = "write" if err.code == "EPIPE" else "read"
+        syscall = syscall or ("write" if err.code == "EPIPE" else "read")
         node = system_error(err.code, f"{syscall} {err.code}", errno=err.errno, syscall=syscall)
         node.__cause__ = exc
         return node
@@ -269,7 +270,15 @@ class TCPHandle(asyncio.BufferedProtocol):
             return
         self._shut = True
         if t.can_write_eof():
-            t.write_eof()
+            try:
+                t.write_eof()
+            except OSError as exc:
+                # Node's _final: ENOTCONN (the peer is already gone) counts as done.
+                if exc.errno != errno.ENOTCONN:
+                    self.owner._on_handle_error(_wrap_error(exc, "shutdown"))
+                if callback is not None:
+                    callback()
+                return
         if callback is None:
             return
         if not t.get_write_buffer_size():

@@ -26,6 +26,7 @@ from .. import _run
 from .._options import normalize
 from ..errors import node_error, system_error
 from ..events import EventEmitter, _invoke
+from ..stream import Stream
 from .address import is_ip
 from .connect import normalize_listen_args, validate_port
 from .handle import TCPHandle
@@ -152,7 +153,17 @@ class Server(EventEmitter):
             self.on("connection", connection_listener)
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {'listening on ' + repr(self.address()) if self.listening else 'not listening'}>"
+        if getattr(self, "_sock", None) is None:
+            return f"<{type(self).__name__} not listening>"
+        return f"<{type(self).__name__} listening on {self.address()!r}>"
+
+    def _listener_failed(self, event: str, exc: Exception, args: tuple[Any, ...] = ()) -> None:
+        # A listener of an event about a connection ('connection', 'secureConnection'...) raised:
+        # that connection is destroyed; the server lives on and reports the exception on
+        # 'error' (or to the loop's exception handler).
+        if args and isinstance(args[0], Stream) and event != "error":
+            args[0].destroy()
+        super()._listener_failed(event, exc, args)
 
     # -- listening ------------------------------------------------------------------------------
 
