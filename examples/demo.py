@@ -88,6 +88,8 @@ async def main() -> None:
     peer = sock.get_peer_certificate()
     _show("protocol", sock.get_protocol())
     _show("cipher", f"{cipher['name']} (standardName {cipher['standardName']})")
+    kx = sock.get_ephemeral_key_info()
+    _show("key exchange", f"{kx.get('name', kx.get('type'))} ({kx.get('size')} bits)")
     _show("ALPN", f"{sock.alpn_protocol} (client offered h2, http/1.1; server http/1.1)")
     _show("SNI", f"{seen_by_server.get('servername')} (as the server saw it)")
     _show("peer cert", f"CN={peer['subject']['CN']}, issued by CN={peer['issuer']['CN']}")

@@ -1,6 +1,6 @@
 'use strict';
 // The Node side of benchmarks/bench_tls.py: Node's tls.createServer docs echo server, minus the
-// greeting and the logging (socket.pipe(socket)), TLS 1.3 only.
+// greeting and the logging (socket.pipe(socket)), TLS 1.3 only, TCP_NODELAY.
 //
 //   node echo_server.js CERT KEY [PORT=0] [HOST=127.0.0.1]
 //
@@ -13,6 +13,7 @@ const options = {
   key: fs.readFileSync(keyFile),
   cert: fs.readFileSync(certFile),
   minVersion: 'TLSv1.3',
+  noDelay: true,  // TCP_NODELAY, as asyncio (and so nodetls) sets on every TCP socket
 };
 
 const server = tls.createServer(options, (socket) => {

@@ -29,9 +29,11 @@ const now = () => Number(process.hrtime.bigint()) / 1e9;
 const cpuNow = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
 
 function connect(extra = {}) {
-  return tls.connect(Object.assign({
+  const s = tls.connect(Object.assign({
     host: opt.host, port: opt.port, servername: opt.servername, secureContext,
   }, extra));
+  s.setNoDelay(true);  // TCP_NODELAY, as nodetls (asyncio) has by default
+  return s;
 }
 
 // One connection to completion; resolves with isSessionReused().
