@@ -180,7 +180,7 @@ async def test_python_echo_client_reports_a_refused_connection(echo_dir: Path) -
 
 @pytest.mark.interop
 @pytest.mark.slow
-async def test_benchmark_smoke() -> None:
+async def test_benchmark_smoke(node_bin: str) -> None:
     """``bench_tls.py --smoke`` measures every figure for both servers (tiny sizes)."""
     res = await run_process(_python(BENCHMARKS / "bench_tls.py", "--smoke"), timeout=40.0,
                             cwd=ROOT)
