@@ -1,1 +1,52 @@
-"""nodetls (public API assembled once all layers land)."""
+"""nodetls: Node.js's ``tls`` module (and the ``net``/stream layer under it) for Python asyncio,
+with OpenSSL 3 doing the cryptography.
+
+``import nodetls as tls`` and port code written against Node's ``tls`` docs almost line by line
+(snake_case names, seconds for durations, ``bytes`` for Buffers).  The contract is API.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import errors, net, stream
+from ._context import (
+    DEFAULT_CIPHERS,
+    DEFAULT_ECDH_CURVE,
+    DEFAULT_MAX_VERSION,
+    DEFAULT_MIN_VERSION,
+    SecureContext,
+    create_secure_context,
+    get_ciphers,
+)
+from ._run import run
+from ._tls import (
+    CLIENT_RENEG_LIMIT,
+    CLIENT_RENEG_WINDOW,
+    Server,
+    TLSSocket,
+    connect,
+    create_server,
+)
+from ._tls_identity import check_server_identity
+from .events import EventEmitter
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "create_server", "connect", "create_secure_context", "check_server_identity", "get_ciphers",
+    "root_certificates", "DEFAULT_MIN_VERSION", "DEFAULT_MAX_VERSION", "DEFAULT_CIPHERS",
+    "DEFAULT_ECDH_CURVE", "CLIENT_RENEG_LIMIT", "CLIENT_RENEG_WINDOW", "Server", "TLSSocket",
+    "SecureContext", "run", "errors", "net", "stream", "EventEmitter",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # root_certificates is loaded on first use (parsing certifi's bundle costs milliseconds).
+    if name == "root_certificates":
+        from ._context import root_certificates
+
+        value = root_certificates()
+        globals()["root_certificates"] = value
+        return value
+    raise AttributeError(f"module 'nodetls' has no attribute {name!r}")

@@ -176,7 +176,14 @@ MESSAGES: dict[str, str] = {
     "ERR_OUT_OF_RANGE": 'The value of "{0}" is out of range. It must be {1}. Received {2}',
 }
 
+class NodeTypeError(NodeError, TypeError):
+    """A Node error that Node raises as a ``TypeError``."""
+
+
 _CLASSES: dict[str, type[NodeError]] = {
+    "ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS": NodeTypeError,
+    "ERR_TLS_INVALID_CONTEXT": NodeTypeError,
+    "ERR_MULTIPLE_CALLBACK": NodeError,
     "ERR_TLS_HANDSHAKE_TIMEOUT": HandshakeTimeoutError,
     "ERR_INVALID_ARG_TYPE": InvalidArgTypeError,
     "ERR_INVALID_ARG_VALUE": InvalidArgValueError,

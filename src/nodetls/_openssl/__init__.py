@@ -15,6 +15,25 @@ lib: Any
 OPENSSL_VERSION: str = ffi.string(lib.OpenSSL_version(0)).decode()
 OPENSSL_VERSION_NUMBER: int = lib.OpenSSL_version_num()
 
+
+
+def _resolve_all() -> None:
+    """Resolve every declared function now.  cffi's ABI-mode ``lib`` resolves names lazily under
+    an internal lock; a garbage-collected object whose ``__del__`` frees an OpenSSL object could
+    otherwise re-enter that lock while it is held (a deadlock we hit from ``SSL_CTX_free``)."""
+    import re
+
+    from .cdef import FUNCTIONS
+
+    for name in set(re.findall(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(", FUNCTIONS)):
+        try:
+            getattr(lib, name)
+        except AttributeError:
+            pass
+
+
+_resolve_all()
+
 # Start every thread of ours with a clean error queue (cryptography does the same at init).
 lib.ERR_clear_error()
 

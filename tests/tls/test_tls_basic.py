@@ -1,0 +1,519 @@
+"""tls.Server / tls.connect end to end over loopback: the foundation (issue: foundation)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from tlsutil import close_server, connect, echo_server, event, listen, read_until, wait
+
+import nodetls as tls
+from nodetls import stream
+from nodetls._engine import live_engines
+
+
+def versions(v: str) -> dict[str, str]:
+    return {"min_version": v, "max_version": v}
+
+
+async def test_echo_and_negotiated_values(certs, tls_version):
+    server, port = await echo_server({**certs.server.options, **versions(tls_version)})
+    try:
+        sock = await connect(port, ca=certs.root.cert_pem, servername="localhost")
+        assert sock.authorized is True
+        assert sock.authorization_error is None
+        assert sock.get_protocol() == tls_version
+        cipher = sock.get_cipher()
+        assert cipher["version"] == ("TLSv1.3" if tls_version == "TLSv1.3" else "TLSv1.2")
+        assert sock.encrypted is True
+        assert sock.alpn_protocol is False
+        peer = sock.get_peer_certificate()
+        assert peer["subject"]["CN"] == "localhost"
+        assert peer["raw"] == certs.server.der
+        assert len(peer["fingerprint256"].split(":")) == 32
+        sock.write(b"hello world")
+        assert await read_until(sock, 11) == b"hello world"
+        fin, peer_fin = sock.get_finished(), sock.get_peer_finished()
+        assert isinstance(fin, bytes) and isinstance(peer_fin, bytes) and fin != peer_fin
+        info = sock.get_ephemeral_key_info()
+        assert info["type"] == "ECDH" and info["name"] == "X25519" and info["size"] == 253
+        ekm = sock.export_keying_material(32, "EXPERIMENTAL-test")
+        assert len(ekm) == 32
+        ended = event(sock, "end")
+        sock.end()
+        await wait(ended)
+    finally:
+        close_server(server)
+
+
+async def test_server_side_socket_values(certs):
+    got: asyncio.Future = asyncio.get_running_loop().create_future()
+
+    def on_secure(s):
+        got.set_result({
+            "protocol": s.get_protocol(),
+            "servername": s.servername,
+            "authorized": s.authorized,
+            "ekm": s.export_keying_material(16, "EXPERIMENTAL-x", b"ctx"),
+            "sigalgs": s.get_shared_sigalgs(),
+            "peer": s.get_peer_certificate(),
+            "own": s.get_certificate()["subject"]["CN"],
+        })
+
+    server, port = await listen(certs.server.options, on_secure)
+    try:
+        sock = await connect(port, ca=certs.root.cert_pem, servername="localhost")
+        res = await wait(got)
+        assert res["protocol"] == "TLSv1.3"
+        assert res["servername"] == "localhost"
+        assert res["authorized"] is False
+        assert res["peer"] == {}
+        assert res["own"] == "localhost"
+        assert res["ekm"] == sock.export_keying_material(16, "EXPERIMENTAL-x", b"ctx")
+        assert any(a.startswith("ECDSA+") for a in res["sigalgs"])
+        sock.destroy()
+    finally:
+        close_server(server)
+
+
+async def test_no_servername_means_false(certs):
+    got = asyncio.get_running_loop().create_future()
+    server, port = await listen(certs.server.options, lambda s: got.set_result(s.servername))
+    try:
+        sock = await connect(port, ca=certs.root.cert_pem, check_server_identity=lambda h, c: None)
+        assert await wait(got) is False
+        sock.destroy()
+    finally:
+        close_server(server)
+
+
+@pytest.mark.parametrize("bundle,code", [
+    ("self_signed", "DEPTH_ZERO_SELF_SIGNED_CERT"),
+    ("expired", "CERT_HAS_EXPIRED"),
+])
+async def test_client_verification_errors_and_alert(certs, bundle, code):
+    b = getattr(certs, bundle)
+    client_errors: asyncio.Future = asyncio.get_running_loop().create_future()
+    server, port = await listen(b.options)
+    server.on("tlsClientError", lambda err, s: client_errors.set_result(err))
+    try:
+        extra = {"ca": certs.root.cert_pem} if bundle == "expired" else {}
+        sock = tls.connect(port, {"host": "127.0.0.1", "servername": "localhost", **extra})
+        with pytest.raises(tls.errors.CertificateError) as info:
+            await wait(sock)
+        assert info.value.code == code
+        # Deliberately differs from Node: the server hears the matching alert.
+        err = await wait(client_errors)
+        expected = {"DEPTH_ZERO_SELF_SIGNED_CERT": "ERR_SSL_TLSV1_ALERT_UNKNOWN_CA",
+                    "CERT_HAS_EXPIRED": "ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED"}[code]
+        assert err.code == expected
+    finally:
+        close_server(server)
+
+
+async def test_unknown_issuer_code_matches_node(certs):
+    server, port = await listen(certs.server_direct.options)
+    try:
+        with pytest.raises(tls.errors.CertificateError) as info:
+            await connect(port, servername="localhost")
+        assert info.value.code == "UNABLE_TO_VERIFY_LEAF_SIGNATURE"
+    finally:
+        close_server(server)
+
+
+async def test_reject_unauthorized_false_reports(certs):
+    server, port = await listen(certs.server_direct.options, lambda s: s.end(b"hi"))
+    try:
+        sock = await connect(port, reject_unauthorized=False, servername="localhost")
+        assert sock.authorized is False
+        assert sock.authorization_error == "UNABLE_TO_VERIFY_LEAF_SIGNATURE"
+        sock.destroy()
+    finally:
+        close_server(server)
+
+
+async def test_hostname_mismatch(certs):
+    server, port = await listen(certs.server.options)
+    try:
+        with pytest.raises(tls.errors.CertificateError) as info:
+            await connect(port, ca=certs.root.cert_pem, servername="bad.example.")
+        assert info.value.code == "ERR_TLS_CERT_ALTNAME_INVALID"
+        assert "bad.example." in str(info.value)
+        sock = await connect(port, ca=certs.root.cert_pem, servername="bad.example.",
+                             reject_unauthorized=False)
+        assert sock.authorized is False
+        assert sock.authorization_error == "ERR_TLS_CERT_ALTNAME_INVALID"
+        sock.destroy()
+    finally:
+        close_server(server)
+
+
+async def test_custom_check_server_identity(certs):
+    seen = []
+
+    def check(host, cert):
+        seen.append((host, cert["subject"]["CN"]))
+        return Exception("nope")
+
+    server, port = await listen(certs.server.options)
+    try:
+        with pytest.raises(Exception, match="nope"):
+            await connect(port, ca=certs.root.cert_pem, servername="localhost",
+                          check_server_identity=check)
+        assert seen == [("localhost", "localhost")]
+    finally:
+        close_server(server)
+
+
+async def test_client_certificates(certs, tls_version):
+    got = asyncio.get_running_loop().create_future()
+    opts = {**certs.server.options, **versions(tls_version), "request_cert": True,
+            "ca": certs.client_ca.cert_pem}
+    server, port = await listen(opts, lambda s: got.set_result(
+        (s.authorized, s.authorization_error, s.get_peer_certificate()["subject"]["CN"])))
+    try:
+        sock = await connect(port, ca=certs.root.cert_pem, servername="localhost",
+                             **certs.client.options)
+        assert await wait(got) == (True, None, "client")
+        sock.destroy()
+    finally:
+        close_server(server)
+
+
+async def test_request_cert_missing_client_cert_rejected(certs, tls_version):
+    errs = asyncio.get_running_loop().create_future()
+    opts = {**certs.server.options, **versions(tls_version), "request_cert": True,
+            "ca": certs.client_ca.cert_pem}
+    server, port = await listen(opts)
+    server.on("tlsClientError", lambda e, s: errs.done() or errs.set_result(e))
+    try:
+        sock = tls.connect(port, {"host": "127.0.0.1", "ca": certs.root.cert_pem,
+                                  "servername": "localhost"})
+        sock.on("error", lambda e: None)
+        err = await wait(errs)
+        assert err.code == "ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE"
+        sock.destroy()
+    finally:
+        close_server(server)
+
+
+async def test_request_cert_without_reject(certs):
+    got = asyncio.get_running_loop().create_future()
+    opts = {**certs.server.options, "request_cert": True, "reject_unauthorized": False,
+            "ca": certs.client_ca.cert_pem}
+    server, port = await listen(opts, lambda s: got.set_result(
+        (s.authorized, s.authorization_error)))
+    try:
+        sock = await connect(port, ca=certs.root.cert_pem, servername="localhost")
+        assert await wait(got) == (False, "UNABLE_TO_GET_ISSUER_CERT")
+        sock.destroy()
+        got2 = asyncio.get_running_loop().create_future()
+        server.remove_all_listeners("secureConnection")
+        server.on("secureConnection", lambda s: got2.set_result(s.authorization_error))
+        sock = await connect(port, ca=certs.root.cert_pem, servername="localhost",
+                             **certs.client_self_signed.options)
+        assert await wait(got2) == "DEPTH_ZERO_SELF_SIGNED_CERT"
+        sock.destroy()
+    finally:
+        close_server(server)
+
+
+async def test_alpn(certs, tls_version):
+    got = asyncio.get_running_loop().create_future()
+    server, port = await listen({**certs.server.options, **versions(tls_version),
+                                 "ALPNProtocols": ["http/1.1", "h2"]},
+                                lambda s: got.set_result(s.alpn_protocol))
+    try:
+        sock = await connect(port, ca=certs.root.cert_pem, servername="localhost",
+                             alpn_protocols=["h2", "http/1.1"])
+        assert sock.alpn_protocol == "http/1.1"  # the server's preference, as Node
+        assert await wait(got) == "http/1.1"
+        sock.destroy()
+        errs = asyncio.get_running_loop().create_future()
+        server.on("tlsClientError", lambda e, s: errs.done() or errs.set_result(e))
+        with pytest.raises(tls.errors.TLSError) as info:
+            await connect(port, ca=certs.root.cert_pem, servername="localhost",
+                          alpn_protocols=["spdy/3"])
+        assert info.value.code == "ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL"
+        assert (await wait(errs)).code == "ERR_SSL_NO_APPLICATION_PROTOCOL"
+    finally:
+        close_server(server)
+
+
+async def test_alpn_callback(certs):
+    seen = []
+
+    def choose(info):
+        seen.append(info)
+        return "b"
+
+    server, port = await listen({**certs.server.options, "alpn_callback": choose})
+    try:
+        sock = await connect(port, ca=certs.root.cert_pem, servername="localhost",
+                             alpn_protocols=["a", "b"])
+        assert sock.alpn_protocol == "b"
+        assert seen == [{"servername": "localhost", "protocols": ["a", "b"]}]
+        sock.destroy()
+    finally:
+        close_server(server)
+    with pytest.raises(TypeError):
+        tls.create_server({**certs.server.options, "alpn_callback": choose,
+                           "alpn_protocols": ["a"]})
+
+
+async def test_sni_add_context_with_wildcard(certs):
+    got = asyncio.get_running_loop().create_future()
+    server, port = await listen(certs.server.options, lambda s: got.set_result(s.servername))
+    server.add_context("*.example.com", certs.wildcard.options)
+    try:
+        sock = await connect(port, ca=certs.root.cert_pem, servername="www.example.com")
+        assert sock.get_peer_certificate()["subject"]["CN"] == "*.example.com"
+        assert await wait(got) == "www.example.com"
+        sock.destroy()
+        sock = await connect(port, ca=certs.root.cert_pem, servername="localhost")
+        assert sock.get_peer_certificate()["subject"]["CN"] == "localhost"
+        sock.destroy()
+    finally:
+        close_server(server)
+
+
+async def test_async_sni_callback(certs, tls_version):
+    calls = []
+
+    async def sni(servername, cb):
+        calls.append(servername)
+        await asyncio.sleep(0.05)  # the handshake waits
+        cb(None, tls.create_secure_context(certs.wildcard.options))
+
+    server, port = await listen({**certs.server.options, **versions(tls_version),
+                                 "SNICallback": sni})
+    try:
+        sock = await connect(port, ca=certs.root.cert_pem, servername="a.example.com")
+        assert sock.get_peer_certificate()["subject"]["CN"] == "*.example.com"
+        assert calls == ["a.example.com"]
+        sock.destroy()
+    finally:
+        close_server(server)
+
+
+async def test_sni_callback_error_destroys(certs):
+    errs = asyncio.get_running_loop().create_future()
+
+    def sni(servername, cb):
+        cb(Exception("no such name"))
+
+    server, port = await listen({**certs.server.options, "sni_callback": sni})
+    server.on("tlsClientError", lambda e, s: errs.done() or errs.set_result(e))
+    try:
+        sock = tls.connect(port, {"host": "127.0.0.1", "ca": certs.root.cert_pem,
+                                  "servername": "x.example"})
+        with pytest.raises(Exception):
+            await wait(sock)
+        err = await wait(errs)
+        assert "no such name" in str(err)
+    finally:
+        close_server(server)
+
+
+async def test_garbage_and_http_then_still_serving(certs):
+    errors = []
+    server, port = await echo_server(certs.server.options)
+    server.on("tlsClientError", lambda e, s: errors.append(e.code))
+    try:
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        w.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        await w.drain()
+        assert await asyncio.wait_for(r.read(), 5) == b""
+        w.close()
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        w.write(b"\x16\x03\x01\x00\x05hello-garbage")
+        await w.drain()
+        await asyncio.wait_for(r.read(), 5)
+        w.close()
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        w.close()  # vanishes before the ClientHello
+        for _ in range(100):
+            if len(errors) >= 3:
+                break
+            await asyncio.sleep(0.02)
+        assert errors[0] == "ERR_SSL_HTTP_REQUEST"
+        assert "ECONNRESET" in errors
+        assert len(errors) == 3
+        sock = await connect(port, ca=certs.root.cert_pem, servername="localhost")
+        sock.write(b"still")
+        assert await read_until(sock, 5) == b"still"
+        sock.destroy()
+    finally:
+        close_server(server)
+
+
+async def test_listener_that_raises_does_not_kill_server(certs):
+    calls = []
+
+    def bad(sock):
+        calls.append(1)
+        raise RuntimeError("listener bug")
+
+    server, port = await listen(certs.server.options, bad)
+    server.on("error", lambda e: None)
+    try:
+        for _ in range(2):
+            sock = tls.connect(port, {"host": "127.0.0.1", "ca": certs.root.cert_pem,
+                                      "servername": "localhost"})
+            sock.on("error", lambda e: None)
+            closed = event(sock, "close")
+            await wait(closed)
+        assert calls == [1, 1]
+    finally:
+        close_server(server)
+
+
+async def test_handshake_timeout_destroys(certs):
+    errs = asyncio.get_running_loop().create_future()
+    server, port = await listen({**certs.server.options, "handshake_timeout": 0.2})
+    server.on("tlsClientError", lambda e, s: errs.done() or errs.set_result(e))
+    try:
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        err = await wait(errs)
+        assert err.code == "ERR_TLS_HANDSHAKE_TIMEOUT"
+        assert isinstance(err, TimeoutError)
+        # Deliberately differs from Node: the TCP connection is closed.
+        assert await asyncio.wait_for(r.read(), 5) == b""
+        w.close()
+    finally:
+        close_server(server)
+
+
+async def test_tls_over_duplex_pair(certs, tls_version):
+    a, b = stream.duplex_pair()
+    server = tls.create_server({**certs.server.options, **versions(tls_version)})
+    got = asyncio.get_running_loop().create_future()
+
+    def on_secure(s):
+        s.on("data", lambda d: got.set_result(d))
+
+    server.on("secureConnection", on_secure)
+    server.emit("connection", b)  # inject a connection by hand
+    sock = tls.connect({"socket": a, "ca": certs.root.cert_pem, "servername": "localhost"})
+    await wait(sock)
+    assert sock.authorized
+    sock.write(b"over a duplex")
+    assert await wait(got) == b"over a duplex"
+    sock.destroy()
+
+
+async def test_tlssocket_wrapping_duplex_directly(certs):
+    a, b = stream.duplex_pair()
+    srv_sock = tls.TLSSocket(b, {"is_server": True,
+                                 "secure_context": tls.create_secure_context(certs.server.options)})
+    secure = event(srv_sock, "secure")
+    cli = tls.connect({"socket": a, "ca": certs.root.cert_pem, "servername": "localhost"})
+    await wait(cli)
+    await wait(secure)
+    srv_sock.write(b"x" * 100000)
+    assert len(await read_until(cli, 100000)) == 100000
+    cli.destroy()
+    srv_sock.destroy()
+
+
+async def test_renegotiation_tls13_refused(certs):
+    server, port = await listen(certs.server.options)
+    try:
+        sock = await connect(port, ca=certs.root.cert_pem, servername="localhost")
+        res = asyncio.get_running_loop().create_future()
+        assert sock.renegotiate({}, lambda err: res.set_result(err)) is False
+        assert (await wait(res)).code == "ERR_SSL_WRONG_SSL_VERSION"
+        sock.destroy()
+    finally:
+        close_server(server)
+
+
+async def test_client_renegotiation_refused_by_default_tls12(certs):
+    errs = []
+    server, port = await echo_server({**certs.server.options, **versions("TLSv1.2")})
+    server.on("tlsClientError", lambda e, s: errs.append(e))
+    try:
+        sock = await connect(port, ca=certs.root.cert_pem, servername="localhost")
+        done = asyncio.get_running_loop().create_future()
+        sock.on("error", lambda e: done.done() or done.set_result(e))
+        sock.renegotiate({}, lambda err: done.done() or done.set_result(err))
+        err = await wait(done)
+        assert err is not None
+        assert "NO_RENEGOTIATION" in err.code or "HANDSHAKE_FAILURE" in err.code
+    finally:
+        close_server(server)
+
+
+async def test_renegotiation_allowed_then_limited(certs):
+    server_errors = asyncio.get_running_loop().create_future()
+
+    def on_secure(s):
+        s.on("error", lambda e: server_errors.done() or server_errors.set_result(e))
+        s.on("data", s.write)
+
+    server, port = await listen({**certs.server.options, **versions("TLSv1.2"),
+                                 "allow_client_renegotiation": True}, on_secure)
+    try:
+        sock = await connect(port, ca=certs.root.cert_pem, servername="localhost")
+        sock.on("error", lambda e: None)
+        oks = 0
+        for _ in range(tls.CLIENT_RENEG_LIMIT + 2):
+            done = asyncio.get_running_loop().create_future()
+            if not sock.renegotiate({}, lambda err, d=done: d.done() or d.set_result(err)):
+                break
+            sock.write(b"ping")
+            try:
+                err = await asyncio.wait_for(done, 3)
+            except TimeoutError:
+                break
+            if err is not None:
+                break
+            oks += 1
+        assert oks == tls.CLIENT_RENEG_LIMIT
+        assert (await wait(server_errors)).code == "ERR_TLS_SESSION_ATTACK"
+    finally:
+        close_server(server)
+
+
+async def test_set_max_send_fragment(certs):
+    server, port = await listen(certs.server.options)
+    try:
+        sock = await connect(port, ca=certs.root.cert_pem, servername="localhost")
+        assert sock.set_max_send_fragment(512) is True
+        assert sock.set_max_send_fragment(100) is False
+        assert sock.set_max_send_fragment(16385) is False
+        sock.destroy()
+    finally:
+        close_server(server)
+
+
+async def test_export_keying_material_before_handshake():
+    sock = tls.TLSSocket(None, {})
+    with pytest.raises(tls.errors.NodeError) as info:
+        sock.export_keying_material(10, "x")
+    assert info.value.code == "ERR_TLS_INVALID_STATE"
+
+
+async def test_unknown_option_names_closest(certs):
+    with pytest.raises(TypeError, match="reject_unauthorized"):
+        tls.connect(1, {"rejectUnauthorised": False})
+    with pytest.raises(TypeError, match="request_cert"):
+        tls.create_server({**certs.server.options, "requestCerts": True})
+
+
+async def test_many_handshakes_do_not_leak(certs):
+    server, port = await echo_server(certs.server.options)
+    try:
+        base = live_engines()
+        for _ in range(200):
+            sock = await connect(port, ca=certs.root.cert_pem, servername="localhost")
+            closed = event(sock, "close")
+            sock.destroy()
+            await wait(closed)
+        for _ in range(100):
+            if live_engines() <= base:
+                break
+            await asyncio.sleep(0.02)
+        assert live_engines() <= base
+    finally:
+        close_server(server)

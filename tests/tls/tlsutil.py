@@ -1,0 +1,69 @@
+"""Small helpers for the tls tests: start a server, connect, wait for events (all bounded)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import nodetls as tls
+
+TIMEOUT = 10.0
+
+
+async def listen(options: dict[str, Any], listener: Any = None, **kw: Any) -> tuple[tls.Server, int]:
+    server = tls.create_server(options, listener, **kw)
+    server.listen(0, "127.0.0.1")
+    await asyncio.wait_for(server, TIMEOUT)
+    return server, server.address()["port"]
+
+
+async def echo_server(options: dict[str, Any], **kw: Any) -> tuple[tls.Server, int]:
+    def on_secure(sock: tls.TLSSocket) -> None:
+        sock.on("data", sock.write)
+        sock.on("end", sock.end)
+
+    return await listen(options, on_secure, **kw)
+
+
+async def connect(port: int, **opts: Any) -> tls.TLSSocket:
+    opts.setdefault("host", "127.0.0.1")
+    sock = tls.connect(port, opts)
+    return await asyncio.wait_for(sock, TIMEOUT)
+
+
+def event(emitter: Any, name: str) -> asyncio.Future[Any]:
+    """A future resolved with the args of the next ``name`` event."""
+    fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    def handler(*args: Any) -> None:
+        if not fut.done():
+            fut.set_result(args[0] if len(args) == 1 else args)
+
+    emitter.once(name, handler)
+    return fut
+
+
+async def wait(fut: Any, timeout: float = TIMEOUT) -> Any:
+    return await asyncio.wait_for(fut, timeout)
+
+
+async def read_until(sock: Any, n: int) -> bytes:
+    buf = bytearray()
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def on_data(chunk: bytes) -> None:
+        buf.extend(chunk)
+        if len(buf) >= n and not done.done():
+            done.set_result(None)
+
+    sock.on("data", on_data)
+    try:
+        await wait(done)
+    finally:
+        sock.off("data", on_data)
+    return bytes(buf)
+
+
+def close_server(server: tls.Server) -> None:
+    """Stop listening (connections still open are the test's to destroy)."""
+    server.close()
