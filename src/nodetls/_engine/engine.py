@@ -674,8 +674,21 @@ class TLSEngine:
         return bool(macros.SSL_set_max_send_fragment(self.ssl, size))
 
     def renegotiate(self) -> None:
+        """Start a TLS 1.2 renegotiation: the ClientHello/HelloRequest goes out now; the rest
+        of the handshake is driven by :meth:`read`, which (unlike SSL_do_handshake) accepts
+        application data interleaved with it."""
         if lib.SSL_renegotiate(self.ssl) != 1:
             raise tls_error(consume_errors(ffi, lib), "renegotiation failed")
+        r = lib.SSL_do_handshake(self.ssl)
+        if r != 1:
+            err = lib.SSL_get_error(self.ssl, r)
+            if self._exc is not None:
+                self._raise_captured()
+            if err not in (C.SSL_ERROR_WANT_READ, C.SSL_ERROR_WANT_WRITE):
+                raise self._error(err, handshake=False)
+
+    def renegotiate_pending(self) -> bool:
+        return bool(self.ssl is not None and lib.SSL_renegotiate_pending(self.ssl))
 
     def peer_psk_identity(self) -> str | None:
         p = lib.SSL_get_psk_identity(self.ssl)
@@ -720,6 +733,7 @@ class TLSEngine:
             self._ch_state = 1
             return C.SSL_CLIENT_HELLO_RETRY
         self._ch_state = 2
+        self._apply_pending_context()
         return C.SSL_CLIENT_HELLO_SUCCESS
 
     def _cb_cert(self) -> int:
@@ -733,6 +747,7 @@ class TLSEngine:
             self._cert_state = 1
             return -1
         self._cert_state = 2
+        self._apply_pending_context()
         return 1
 
     def _cb_alpn_select(self, out: Any, outlen: Any, inp: Any, inlen: int) -> int:

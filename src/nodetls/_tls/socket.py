@@ -96,12 +96,12 @@ def _once_callback(sock: TLSSocket, name: str, done: Callable[..., None]) -> Cal
         if sock.destroyed or sock._wrap is None or sock._wrap.engine is None:
             return  # the socket is gone: ignored (Node: ERR_SOCKET_CLOSED, swallowed)
         if err is not None:
-            sock.destroy(err if isinstance(err, BaseException) else Exception(str(err)))
+            sock._tls_error(err if isinstance(err, BaseException) else Exception(str(err)))
             return
         try:
             done(*args)
         except BaseException as exc:  # noqa: BLE001
-            sock.destroy(exc)
+            sock._tls_error(exc)
 
     callback.__name__ = f"{name}_callback"
     return callback
@@ -842,7 +842,7 @@ class TLSSocket(Socket):
         self._reneg_callback = callback
         wrap = self._wrap
         assert wrap is not None
-        wrap.secure = False
+        wrap.renegotiating = True
         wrap._cycle()
         return True
 

@@ -48,6 +48,7 @@ class TLSWrap:
         self._in_cycle = 0
         self._again = False
         self._lower_eof = False
+        self.renegotiating = False
 
     # ------------------------------------------------------------------ handle interface (up)
     def write(self, data: bytes | memoryview) -> bool:
@@ -216,6 +217,11 @@ class TLSWrap:
                 self.owner._tls_pause(eng.paused)
             if data:
                 self.owner._on_handle_read(memoryview(data))
+                if self.engine is None:
+                    return
+            if self.renegotiating and not eng.renegotiate_pending():
+                self.renegotiating = False
+                self.owner._on_renegotiated()
                 if self.engine is None:
                     return
         # ClearIn: pending plaintext
