@@ -124,8 +124,11 @@ async def test_external_session_cache_without_tickets(certs, ver):
         n = 1 if ver == "TLSv1.2" else 2
         sock, sessions = await sessions_of(port, certs.root.cert_pem, n)
         sock.end()
-        assert [c[0] for c in calls] == ["new"] * n
-        assert all(len(c[1]) == 32 for c in calls)
+        # (a TLS 1.3-capable client's random legacy id may be looked up first, as in Node)
+        news = [c for c in calls if c[0] == "new"]
+        assert len(news) == n
+        assert all(len(c[1]) == 32 for c in news)
+        assert all(c[1] not in store for c in calls if c[0] == "resume")
         calls.clear()
         sock2 = await connect(port, ca=certs.root.cert_pem, servername="localhost",
                               session=sessions[-1])
@@ -155,7 +158,8 @@ async def test_resume_session_async_and_unknown_id(certs):
         sock2 = await connect(port, ca=certs.root.cert_pem, servername="localhost",
                               session=sessions[-1])
         assert sock2.is_session_reused() is False
-        assert len(calls) == 1
+        ids = [sid for sid in calls if sid]
+        assert len(ids) == 2 and len(ids[-1]) == 32  # the offered id was asked for
         sock2.destroy()
     finally:
         close_server(server)
@@ -164,14 +168,16 @@ async def test_resume_session_async_and_unknown_id(certs):
 async def test_resume_session_error_destroys(certs):
     server, port = await listen({**certs.server.options, **versions("TLSv1.2"),
                                  "secure_options": C.SSL_OP_NO_TICKET})
-    server.on("newSession", lambda sid, data, cb: cb())
-    server.on("resumeSession", lambda sid, cb: cb(Exception("store down")))
+    known = set()
+    server.on("newSession", lambda sid, data, cb: (known.add(sid), cb()))
+    server.on("resumeSession",
+              lambda sid, cb: cb(Exception("store down")) if sid in known else cb(None, None))
     try:
         sock, sessions = await sessions_of(port, certs.root.cert_pem, 1)
         sock.end()
         s2 = tls.connect(port, {"host": "127.0.0.1", "ca": certs.root.cert_pem,
                                 "servername": "localhost", "session": sessions[-1]})
-        with pytest.raises(Exception):
+        with pytest.raises(ConnectionResetError):
             await wait(s2)
         # the server still serves
         s3 = await connect(port, ca=certs.root.cert_pem, servername="localhost")

@@ -310,12 +310,12 @@ class TLSSocket(Socket):
         eng = wrap.engine if wrap is not None else None
         if eng is None:
             return
-        if self._handshake_timer is not None:
-            self._handshake_timer.cancel()
-            self._handshake_timer = None
         if self._secure_established:
             self._on_renegotiated()
             return
+        if not self._new_session_pending and self._handshake_timer is not None:
+            self._handshake_timer.cancel()
+            self._handshake_timer = None
         self.secure_connecting = False
         alpn = eng.alpn_selected()
         self.alpn_protocol = alpn.decode("latin-1") if alpn else False
@@ -325,8 +325,8 @@ class TLSSocket(Socket):
             sn = eng.servername()
             self._servername = sn if sn else False
             self._server_verify_result(eng)
-            self._secure_established = True
             if self._new_session_pending:
+                # Node's _securePending: 'secureConnection' waits for 'newSession' callbacks.
                 self._secure_pending = True
                 return
             self._emit_server_secure()
@@ -353,6 +353,10 @@ class TLSSocket(Socket):
             self._pending_sessions.clear()
 
     def _emit_server_secure(self) -> None:
+        self._secure_established = True
+        if self._handshake_timer is not None:
+            self._handshake_timer.cancel()
+            self._handshake_timer = None
         self.emit("secure")
         if self.listener_count("secureConnection"):
             self.emit("secureConnection", self)
@@ -504,8 +508,9 @@ class TLSSocket(Socket):
                 return False  # a stateless ticket: OpenSSL decrypts it itself
             sid = ch.psk_identity
         else:
-            if ch.tls13 or ch.has_ticket_ext or not ch.session_id:
-                # TLS 1.3 legacy ids are random; a TLS 1.2 ticket resumes statelessly.
+            if ch.has_ticket_ext or not ch.session_id or (ch.tls13 and _allows_tls13(eng)):
+                # A TLS 1.2 ticket resumes statelessly; when TLS 1.3 will be negotiated the
+                # legacy id is random (or a TLS 1.2 session, which 1.3 cannot resume).
                 return False
             sid = ch.session_id
         self._pending_resume_id = sid
@@ -889,6 +894,13 @@ def _ssl_options(eng: TLSEngine) -> int:
     from .._openssl import lib
 
     return int(lib.SSL_get_options(eng.ssl))
+
+
+def _allows_tls13(eng: TLSEngine) -> bool:
+    from .._openssl import ffi, lib
+
+    top = lib.SSL_ctrl(eng.ssl, C.SSL_CTRL_GET_MAX_PROTO_VERSION, 0, ffi.NULL)
+    return (top == 0 or top >= C.TLS1_3_VERSION) and not _ssl_options(eng) & C.SSL_OP_NO_TLSv1_3
 
 
 def _find_issuer(cert_der: bytes | None, candidates: list[bytes]) -> bytes | None:
