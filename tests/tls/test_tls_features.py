@@ -319,7 +319,7 @@ async def test_psk_interop_openssl(ver):
                                  "ciphers": ciphers, **versions(ver)},
                                 lambda s: s.end(b"psk-ok\n"))
     try:
-        args = ["-psk", PSK.hex(), "-psk_identity", "bob", flag]
+        args = ["-psk", PSK.hex(), "-psk_identity", "bob", flag, "-ign_eof"]
         args += ["-cipher", ciphers] if ver == "TLSv1.2" else ["-ciphersuites", ciphers]
         res = await run_openssl_client(args, stdin=b"", port=port)
         assert "psk-ok" in res.stdout, res.stdout + res.stderr
