@@ -291,3 +291,11 @@ async def test_destroy_while_connecting_emits_close_without_connect() -> None:
     await asyncio.sleep(0.05)
     assert log == [("close", False)]
     await close_server(server)
+
+
+async def test_write_and_end_before_connected(echo_server: net.Server) -> None:
+    client = net.connect(echo_server.address()["port"], "127.0.0.1")
+    assert client.write(b"early ") is True  # queued until 'connect', as Node
+    client.end(b"bird")
+    assert client.bytes_written == len(b"early bird")
+    assert await read_all(client) == b"early bird"
