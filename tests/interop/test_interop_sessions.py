@@ -6,9 +6,9 @@ import asyncio
 import json
 
 import pytest
-from helpers.peers import run_node, run_openssl_client, spawn_node
 
 import nodetls as tls
+from helpers.peers import run_node, run_openssl_client, spawn_node
 from nodetls._openssl import constants as C
 
 pytestmark = pytest.mark.interop

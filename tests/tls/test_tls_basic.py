@@ -307,7 +307,7 @@ async def test_sni_callback_error_destroys(certs):
     try:
         sock = tls.connect(port, {"host": "127.0.0.1", "ca": certs.root.cert_pem,
                                   "servername": "x.example"})
-        with pytest.raises(Exception):
+        with pytest.raises(ConnectionResetError):
             await wait(sock)
         err = await wait(errs)
         assert "no such name" in str(err)
