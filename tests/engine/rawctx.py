@@ -14,7 +14,7 @@ from nodetls._openssl import ffi, lib, macros
 
 
 def make_ca_and_leaf(name: str = "localhost"):
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Engine Test CA")])
     ca = (
