@@ -517,3 +517,108 @@ async def test_many_handshakes_do_not_leak(certs):
         assert live_engines() <= base
     finally:
         close_server(server)
+
+
+async def test_thousands_of_handshakes_leave_no_engine_alive(certs):
+    """2,000 handshakes (in memory, over duplex pairs): every engine is freed."""
+    import gc
+
+    server_ctx = tls.create_secure_context(certs.server.options)
+    client_ctx = tls.create_secure_context({"ca": certs.root.cert_pem})
+    base = live_engines()
+    for _ in range(2000):
+        a, b = stream.duplex_pair()
+        srv = tls.TLSSocket(b, {"is_server": True, "secure_context": server_ctx})
+        cli = tls.connect({"socket": a, "secure_context": client_ctx, "servername": "localhost"})
+        await wait(cli)
+        cli.destroy()
+        srv.destroy()
+    await asyncio.sleep(0.05)
+    gc.collect()
+    assert live_engines() == base
+
+
+async def test_callback_after_socket_closed_is_ignored(certs):
+    held = asyncio.get_running_loop().create_future()
+    server, port = await listen({**certs.server.options, **versions("TLSv1.2"),
+                                 "secure_options": 0x4000})
+    server.on("newSession", lambda sid, data, cb: held.set_result(cb))
+    try:
+        sock = tls.connect(port, {"host": "127.0.0.1", "ca": certs.root.cert_pem,
+                                  "servername": "localhost"})
+        sock.on("error", lambda e: None)
+        cb = await wait(held)
+        closed = event(sock, "close")
+        sock.destroy()
+        await wait(closed)
+        await asyncio.sleep(0.05)
+        cb()  # the server socket is gone: ignored, no crash
+        s2 = await connect(port, ca=certs.root.cert_pem, servername="localhost")
+        s2.destroy()
+    finally:
+        close_server(server)
+
+
+async def test_tls_over_unix_socket(certs, tmp_path):
+    path = str(tmp_path / "tls.sock")
+    server = tls.create_server(certs.server.options, lambda s: s.end(b"unix"))
+    server.listen(path=path)
+    await wait(server)
+    try:
+        assert server.address() == path
+        sock = tls.connect(path, {"ca": certs.root.cert_pem, "servername": "localhost"})
+        await wait(sock)
+        assert await read_until(sock, 4) == b"unix"
+        sock.destroy()
+    finally:
+        close_server(server)
+
+
+async def test_max_connections_drop(certs):
+    drops = []
+    server, port = await listen(certs.server.options)
+    server.max_connections = 1
+    server.on("drop", drops.append)
+    try:
+        first = await connect(port, ca=certs.root.cert_pem, servername="localhost")
+        second = tls.connect(port, {"host": "127.0.0.1", "ca": certs.root.cert_pem,
+                                    "servername": "localhost"})
+        with pytest.raises(ConnectionResetError) as info:
+            await wait(second)
+        assert info.value.code == "ECONNRESET"
+        assert len(drops) == 1
+        assert server.connections == 1
+        first.destroy()
+    finally:
+        close_server(server)
+
+
+async def test_ocsp_request_alias_on_socket(certs):
+    server, port = await listen(certs.server.options)
+    try:
+        got = asyncio.get_running_loop().create_future()
+        sock = tls.connect(port, {"host": "127.0.0.1", "ca": certs.root.cert_pem,
+                                  "servername": "localhost", "request_ocsp": True})
+        sock.on("OCSPRequest", got.set_result)  # seed-doc alias of 'OCSPResponse'
+        await wait(sock)
+        assert await wait(got) is None
+        sock.destroy()
+    finally:
+        close_server(server)
+
+
+async def test_default_server_refuses_static_rsa_and_old_versions(certs):
+    from helpers.peers import run_openssl_client
+
+    server, port = await listen(certs.server_rsa.options, lambda s: s.end(b"x"))
+    try:
+        res = await run_openssl_client(["-cipher", "AES128-GCM-SHA256", "-tls1_2"], stdin=b"",
+                                       port=port)
+        assert "Cipher is (NONE)" in res.stdout or res.rc != 0
+        res = await run_openssl_client(["-tls1_1"], stdin=b"", port=port)
+        assert res.rc != 0
+        res = await run_openssl_client(["-cipher", "ECDHE-RSA-AES128-GCM-SHA256", "-tls1_2"],
+                                       stdin=b"", port=port)
+        assert "Cipher is ECDHE-RSA-AES128-GCM-SHA256" in res.stdout
+    finally:
+        close_server(server)

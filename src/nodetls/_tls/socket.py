@@ -224,6 +224,13 @@ class TLSSocket(Socket):
             self._wrap.engine.enable_keylog()
             self.remove_listener("newListener", self._keylog_new_listener)
 
+    def _session_new_listener(self, event: str, listener: Any) -> None:
+        if event == "session":
+            eng = self._engine
+            if eng is not None:
+                eng.enable_session_callbacks()
+            self.remove_listener("newListener", self._session_new_listener)
+
     def _configure_client_engine(self, engine: TLSEngine, opts: dict[str, Any]) -> None:
         servername = opts.get("servername")
         if servername:
@@ -239,7 +246,12 @@ class TLSSocket(Socket):
         engine.set_verify(request=True, reject=reject, check_identity=self._check_identity_der)
         if opts.get("request_ocsp"):
             engine.request_ocsp()
-        engine.enable_session_callbacks()
+        # 'session' events: OpenSSL's new-session callback only once someone listens (Node's
+        # newListener trick); get_session() works without it.
+        if self.listener_count("session"):
+            engine.enable_session_callbacks()
+        else:
+            self.on("newListener", self._session_new_listener)
         session = opts.get("session")
         if session is not None:
             engine.set_session(_options.as_bytes(session, "session"))
