@@ -622,3 +622,50 @@ async def test_default_server_refuses_static_rsa_and_old_versions(certs):
         assert "Cipher is ECDHE-RSA-AES128-GCM-SHA256" in res.stdout
     finally:
         close_server(server)
+
+
+async def test_peer_vanishes_mid_record(certs):
+    """A client that sends half a TLS record and disappears: that connection ends, the server
+    keeps serving."""
+    a, b = stream.duplex_pair()
+    server = tls.create_server(certs.server.options)
+    srv_events = []
+    server.on("secureConnection", lambda s: (s.on("data", lambda d: srv_events.append(d)),
+                                             s.on("error", lambda e: srv_events.append(e)),
+                                             s.on("close", lambda *x: srv_events.append("close"))))
+    server.emit("connection", b)
+    cli = tls.connect({"socket": a, "ca": certs.root.cert_pem, "servername": "localhost"})
+    await wait(cli)
+    # write a record's first bytes underneath the TLS layer, then end the stream
+    a.write(b"\x17\x03\x03\x00\x40" + b"\x00" * 10)
+    a.end()
+    for _ in range(100):
+        if "close" in srv_events:
+            break
+        await asyncio.sleep(0.02)
+    assert "close" in srv_events
+    assert not [e for e in srv_events if isinstance(e, bytes)]
+    # the same server object still serves a fresh connection
+    a2, b2 = stream.duplex_pair()
+    server.emit("connection", b2)
+    cli2 = tls.connect({"socket": a2, "ca": certs.root.cert_pem, "servername": "localhost"})
+    await wait(cli2)
+    cli2.destroy()
+    cli.destroy()
+
+
+async def test_detailed_peer_certificate_and_secure_connection_alias(certs):
+    a, b = stream.duplex_pair()
+    srv = tls.TLSSocket(b, {"is_server": True,
+                            "secure_context": tls.create_secure_context(certs.server.options)})
+    alias = event(srv, "secureConnection")  # seed-doc alias of 'secure', with the socket
+    cli = tls.connect({"socket": a, "ca": certs.root.cert_pem, "servername": "localhost"})
+    await wait(cli)
+    assert await wait(alias) is srv
+    detailed = cli.get_peer_certificate(True)
+    assert detailed["issuerCertificate"]["subject"]["CN"] == certs.intermediate.x509.subject \
+        .rfc4514_string().split("CN=")[1].split(",")[0]
+    root = detailed["issuerCertificate"]["issuerCertificate"]
+    assert root["issuerCertificate"] is root  # self-signed root points to itself, as Node
+    cli.destroy()
+    srv.destroy()
