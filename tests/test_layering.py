@@ -1,0 +1,85 @@
+"""Imports point down only (docs/DESIGN.md, "Layers"), checked in fresh interpreters.
+
+``import nodetls.X`` would run ``nodetls/__init__.py`` first, which imports every layer; so each
+subprocess installs a bare ``nodetls`` package object (the real ``__path__``, no ``__init__``
+executed) and then imports only the layer under test, and reports ``sys.modules``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+_PROBE = textwrap.dedent("""
+    import importlib, importlib.util, json, sys, types
+    spec = importlib.util.find_spec("nodetls")
+    pkg = types.ModuleType("nodetls")
+    pkg.__path__ = list(spec.submodule_search_locations)
+    pkg.__spec__ = spec
+    sys.modules["nodetls"] = pkg
+    if sys.argv[1] != "nodetls":
+        importlib.import_module(sys.argv[1])
+    else:
+        del sys.modules["nodetls"]
+        import nodetls
+    print(json.dumps(sorted(sys.modules)))
+""")
+
+
+def imported_by(module: str) -> set[str]:
+    """Every module in ``sys.modules`` after importing ``module`` alone in a new interpreter."""
+    res = subprocess.run([sys.executable, "-c", _PROBE, module], capture_output=True, text=True,
+                         timeout=30)
+    assert res.returncode == 0, res.stderr
+    return set(json.loads(res.stdout.splitlines()[-1]))
+
+
+def layers(modules: set[str]) -> set[str]:
+    """The nodetls modules among ``modules``, as their layer (``nodetls._openssl.cdef`` ->
+    ``nodetls._openssl``)."""
+    return {".".join(m.split(".")[:2]) for m in modules if m.startswith("nodetls.")}
+
+
+def test_the_probe_sees_asyncio_and_every_layer_from_the_package():
+    # The checks below can fail: the full package does import asyncio and every layer.
+    mods = imported_by("nodetls")
+    assert "asyncio" in mods
+    assert {"nodetls._openssl", "nodetls._engine", "nodetls._context", "nodetls._net",
+            "nodetls._tls"} <= layers(mods)
+
+
+def test_engine_does_not_import_asyncio():
+    mods = imported_by("nodetls._engine")
+    assert "nodetls._engine.engine" in mods
+    assert "asyncio" not in mods
+    assert layers(mods) <= {"nodetls._engine", "nodetls._openssl", "nodetls.errors",
+                            "nodetls._options"}
+
+
+def test_openssl_imports_no_other_layer():
+    mods = imported_by("nodetls._openssl")
+    assert "nodetls._openssl._loader" in mods
+    assert layers(mods) <= {"nodetls._openssl", "nodetls.errors", "nodetls._options"}
+    assert "asyncio" not in mods
+
+
+@pytest.mark.parametrize("module", ["nodetls.events", "nodetls.stream", "nodetls._net",
+                                    "nodetls.net"])
+def test_io_layers_import_no_openssl_engine_or_context(module):
+    mods = imported_by(module)
+    assert module in mods
+    assert not layers(mods) & {"nodetls._openssl", "nodetls._engine", "nodetls._context",
+                               "nodetls._tls"}
+    assert not any(m == "cffi" or m.startswith("cffi.") for m in mods)
+
+
+def test_context_does_not_import_asyncio():
+    mods = imported_by("nodetls._context")
+    assert "nodetls._context.secure_context" in mods
+    assert "asyncio" not in mods
+    assert not layers(mods) & {"nodetls._engine", "nodetls._net", "nodetls._tls",
+                               "nodetls.events", "nodetls.stream"}
