@@ -319,9 +319,6 @@ async def test_npn_option_names_are_accepted(certs):
 
 
 # ------------------------------------------------------------------ settable constants
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: nodetls.CLIENT_RENEG_LIMIT is a copy; _tls/socket.py reads its own module global, so "
-    "assigning tls.CLIENT_RENEG_LIMIT (as Node programs and Node's tests do) has no effect"))
 async def test_assigning_client_reneg_limit_is_honoured(certs, monkeypatch):
     monkeypatch.setattr(tls, "CLIENT_RENEG_LIMIT", 1)
     loop = asyncio.get_running_loop()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -685,10 +686,13 @@ class TLSSocket(Socket):
             self._tls_error(node_error("ERR_TLS_RENEGOTIATION_DISABLED"))
             return
         now = time.monotonic()
-        window = CLIENT_RENEG_WINDOW
+        # Node reads tls.CLIENT_RENEG_LIMIT/WINDOW at each check, so programs may change them.
+        public = sys.modules.get("nodetls")
+        limit = getattr(public, "CLIENT_RENEG_LIMIT", CLIENT_RENEG_LIMIT)
+        window = getattr(public, "CLIENT_RENEG_WINDOW", CLIENT_RENEG_WINDOW)
         self._reneg_times = [t for t in self._reneg_times if now - t < window]
         self._reneg_times.append(now)
-        if len(self._reneg_times) > CLIENT_RENEG_LIMIT:
+        if len(self._reneg_times) > limit:
             err = node_error("ERR_TLS_SESSION_ATTACK")
             asyncio.get_running_loop().call_soon(self.destroy, err)
 
