@@ -669,3 +669,51 @@ async def test_detailed_peer_certificate_and_secure_connection_alias(certs):
     assert root["issuerCertificate"] is root  # self-signed root points to itself, as Node
     cli.destroy()
     srv.destroy()
+
+
+async def test_disable_renegotiation_on_server_socket(certs):
+    err = asyncio.get_running_loop().create_future()
+
+    def on_secure(s):
+        s.disable_renegotiation()
+        s.on("error", lambda e: err.done() or err.set_result(e))
+
+    server, port = await listen({**certs.server.options, **versions("TLSv1.2"),
+                                 "allow_client_renegotiation": True}, on_secure)
+    try:
+        sock = await connect(port, ca=certs.root.cert_pem, servername="localhost")
+        sock.on("error", lambda e: None)
+        sock.renegotiate({}, lambda e: None)
+        sock.write(b"x")
+        assert (await wait(err)).code == "ERR_TLS_RENEGOTIATION_DISABLED"
+        # and a client socket refuses to start one
+        sock2 = await connect(port, ca=certs.root.cert_pem, servername="localhost")
+        sock2.disable_renegotiation()
+        res = asyncio.get_running_loop().create_future()
+        assert sock2.renegotiate({}, res.set_result) is False
+        assert (await wait(res)).code == "ERR_TLS_RENEGOTIATION_DISABLED"
+        sock2.destroy()
+    finally:
+        close_server(server)
+
+
+async def test_client_error_alias_connections_and_set_secure_context(certs):
+    aliases = asyncio.get_running_loop().create_future()
+    server, port = await listen(certs.server.options)
+    server.on("clientError", lambda e, s: aliases.done() or aliases.set_result(e.code))
+    try:
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        w.write(b"GET / HTTP/1.0\r\n\r\n")
+        assert await wait(aliases) == "ERR_SSL_HTTP_REQUEST"
+        w.close()
+        sock = await connect(port, ca=certs.root.cert_pem, servername="localhost")
+        await asyncio.sleep(0.05)
+        assert server.connections == 1
+        assert await wait(server.get_connections()) == 1
+        server.set_secure_context(certs.server_rsa.options)
+        sock2 = await connect(port, ca=certs.root.cert_pem, servername="localhost")
+        assert sock2.get_peer_certificate()["raw"] == certs.server_rsa.der
+        sock.destroy()
+        sock2.destroy()
+    finally:
+        close_server(server)

@@ -420,10 +420,10 @@ class TLSSocket(Socket):
         opts = self._tls_opts
         check = opts.get("check_server_identity")
         host = opts.get("servername") or opts.get("host") or "localhost"
+        from cryptography import x509
+
         from .._tls_identity import check_server_identity
         from .._x509 import certificate_to_dict
-
-        from cryptography import x509
 
         leaf = x509.load_der_x509_certificate(leaf_der)
         if check is None or check is check_server_identity:
@@ -683,7 +683,8 @@ class TLSSocket(Socket):
         if not self._is_server or count <= 1:
             return
         if self._renegotiation_disabled:
-            self._tls_error(node_error("ERR_TLS_RENEGOTIATION_DISABLED"))
+            err = node_error("ERR_TLS_RENEGOTIATION_DISABLED")
+            asyncio.get_running_loop().call_soon(self.destroy, err)
             return
         now = time.monotonic()
         # Node reads tls.CLIENT_RENEG_LIMIT/WINDOW at each check, so programs may change them.
@@ -840,9 +841,13 @@ class TLSSocket(Socket):
         self._servername = name
 
     def disable_renegotiation(self) -> None:
+        """Node's ``disableRenegotiation()``: later attempts fail with
+        ``ERR_TLS_RENEGOTIATION_DISABLED`` (on a server that allows client renegotiation, the
+        attempt is seen and the socket errors; otherwise OpenSSL refuses it outright)."""
         self._renegotiation_disabled = True
         eng = self._engine
-        if eng is not None:
+        if eng is not None and not (self._is_server
+                                    and self._tls_opts.get("allow_client_renegotiation")):
             eng.set_options(C.SSL_OP_NO_RENEGOTIATION)
 
     def renegotiate(self, options: dict[str, Any] | None = None,
