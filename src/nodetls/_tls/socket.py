@@ -17,9 +17,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from cryptography import x509
+
 from .. import _options
 from .._engine import TLSEngine
 from .._openssl import constants as C
+from .._tls_identity import check_server_identity
+from .._x509 import certificate_to_dict, format_subjectaltname, name_to_dict
 from ..errors import CertificateError, NodeError, node_error, system_error
 from ..net import Socket
 from .wrap import TLSWrap
@@ -420,17 +424,10 @@ class TLSSocket(Socket):
         opts = self._tls_opts
         check = opts.get("check_server_identity")
         host = opts.get("servername") or opts.get("host") or "localhost"
-        from cryptography import x509
-
-        from .._tls_identity import check_server_identity
-        from .._x509 import certificate_to_dict
-
         leaf = x509.load_der_x509_certificate(leaf_der)
         if check is None or check is check_server_identity:
             # The default check reads only the subject and subjectaltname: build just those
             # (the full Node object costs ~0.4 ms), and the full object only for an error.
-            from .._x509 import format_subjectaltname, name_to_dict
-
             slim: dict[str, Any] = {"subject": name_to_dict(leaf.subject)}
             san = format_subjectaltname(leaf)
             if san is not None:
@@ -713,19 +710,20 @@ class TLSSocket(Socket):
         wrap = self._wrap
         return wrap.engine if wrap is not None else None
 
+    def _x509(self, peer: bool) -> x509.Certificate | None:
+        eng = self._engine
+        der = None if eng is None else (
+            eng.peer_certificate_der() if peer else eng.own_certificate_der())
+        return None if der is None else x509.load_der_x509_certificate(der)
+
     def get_peer_certificate(self, detailed: bool = False) -> dict[str, Any] | None:
         """Node's ``getPeerCertificate([detailed])``: ``{}`` when none, ``None`` after close."""
         eng = self._engine
         if eng is None:
             return None
-        der = eng.peer_certificate_der()
-        if der is None:
+        cert = self._x509(peer=True)
+        if cert is None:
             return {}
-        from cryptography import x509
-
-        from .._x509 import certificate_to_dict
-
-        cert = x509.load_der_x509_certificate(der)
         if not detailed:
             return certificate_to_dict(cert)
         chain = [x509.load_der_x509_certificate(d) for d in
@@ -733,35 +731,17 @@ class TLSSocket(Socket):
         return certificate_to_dict(cert, detailed=True, issuer_chain=chain)
 
     def get_certificate(self) -> dict[str, Any] | None:
-        eng = self._engine
-        if eng is None:
+        """Node's ``getCertificate()``: our own certificate, ``{}`` when none."""
+        if self._engine is None:
             return None
-        der = eng.own_certificate_der()
-        if der is None:
-            return {}
-        from cryptography import x509
+        cert = self._x509(peer=False)
+        return {} if cert is None else certificate_to_dict(cert)
 
-        from .._x509 import certificate_to_dict
+    def get_peer_x509_certificate(self) -> x509.Certificate | None:
+        return self._x509(peer=True)
 
-        return certificate_to_dict(x509.load_der_x509_certificate(der))
-
-    def get_peer_x509_certificate(self) -> Any:
-        eng = self._engine
-        der = eng.peer_certificate_der() if eng is not None else None
-        if der is None:
-            return None
-        from cryptography import x509
-
-        return x509.load_der_x509_certificate(der)
-
-    def get_x509_certificate(self) -> Any:
-        eng = self._engine
-        der = eng.own_certificate_der() if eng is not None else None
-        if der is None:
-            return None
-        from cryptography import x509
-
-        return x509.load_der_x509_certificate(der)
+    def get_x509_certificate(self) -> x509.Certificate | None:
+        return self._x509(peer=False)
 
     def get_cipher(self) -> dict[str, str] | None:
         eng = self._engine
