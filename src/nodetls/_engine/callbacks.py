@@ -53,24 +53,20 @@ def _record(ssl: Any, exc: BaseException) -> None:
             err_msg="Exception in a nodetls OpenSSL callback", object=None))
 
 
-def _onerror_for(index: int) -> Any:
-    """cffi onerror: record the exception on the engine found from argument ``index``."""
-
-    def onerror(exc_type: Any, exc: BaseException, tb: Any) -> None:
-        # Only the frame's locals give us the arguments; fall back to unraisable.
-        frame = tb.tb_frame if tb is not None else None
-        ssl = frame.f_locals.get("ssl") if frame is not None else None
-        if ssl is not None:
-            _record(ssl, exc)
-        return None
-
-    return onerror
+def _onerror(exc_type: Any, exc: BaseException, tb: Any) -> None:
+    """cffi's safety net for an exception raised before a trampoline's ``try`` (a signal):
+    record it on the engine found from the ``ssl`` argument in the failing frame; cffi then
+    returns the callback's ``error=`` value."""
+    frame = tb.tb_frame if tb is not None else None
+    ssl = frame.f_locals.get("ssl") if frame is not None else None
+    if ssl is not None:
+        _record(ssl, exc)
 
 
 # ---- verify: int (*)(int preverify_ok, X509_STORE_CTX *) -------------------------------------
 # Return 1 to continue, 0 to fail the handshake (OpenSSL then sends the alert matching the
 # store's error: unknown_ca, certificate_expired, bad_certificate...).
-@ffi.callback("int(int, X509_STORE_CTX *)", error=0, onerror=_onerror_for(0))
+@ffi.callback("int(int, X509_STORE_CTX *)", error=0, onerror=_onerror)
 def verify_cb(preverify_ok: int, store: Any) -> int:
     ssl = lib.X509_STORE_CTX_get_ex_data(store, _STORE_CTX_SSL_IDX)
     eng = _engine(ssl)
@@ -85,7 +81,7 @@ def verify_cb(preverify_ok: int, store: Any) -> int:
 
 # ---- client hello: int (*)(SSL *, int *al, void *arg) ----------------------------------------
 # 1 = continue, -1 = RETRY (pause: SSL_ERROR_WANT_CLIENT_HELLO_CB), 0 = fail with alert *al.
-@ffi.callback("int(SSL *, int *, void *)", error=0, onerror=_onerror_for(0))
+@ffi.callback("int(SSL *, int *, void *)", error=0, onerror=_onerror)
 def client_hello_cb(ssl: Any, al: Any, arg: Any) -> int:
     eng = _engine(ssl)
     if eng is None:
@@ -100,7 +96,7 @@ def client_hello_cb(ssl: Any, al: Any, arg: Any) -> int:
 
 # ---- cert: int (*)(SSL *, void *arg) ------------------------------------------------------------
 # 1 = continue, -1 = pause (SSL_ERROR_WANT_X509_LOOKUP), 0 = fail (internal_error alert).
-@ffi.callback("int(SSL *, void *)", error=0, onerror=_onerror_for(0))
+@ffi.callback("int(SSL *, void *)", error=0, onerror=_onerror)
 def cert_cb(ssl: Any, arg: Any) -> int:
     eng = _engine(ssl)
     if eng is None:
@@ -116,7 +112,7 @@ def cert_cb(ssl: Any, arg: Any) -> int:
 # SSL_TLSEXT_ERR_OK with *out set, NOACK to ignore ALPN, ALERT_FATAL for no_application_protocol.
 @ffi.callback(
     "int(SSL *, const unsigned char **, unsigned char *, const unsigned char *, unsigned int, void *)",
-    error=C.SSL_TLSEXT_ERR_ALERT_FATAL, onerror=_onerror_for(0),
+    error=C.SSL_TLSEXT_ERR_ALERT_FATAL, onerror=_onerror,
 )
 def alpn_select_cb(ssl: Any, out: Any, outlen: Any, inp: Any, inlen: int, arg: Any) -> int:
     eng = _engine(ssl)
@@ -131,7 +127,7 @@ def alpn_select_cb(ssl: Any, out: Any, outlen: Any, inp: Any, inlen: int, arg: A
 
 # ---- OCSP status (server): int (*)(SSL *, void *) ----------------------------------------------
 # 0 (OK) = a response was set, 3 (NOACK) = staple nothing, 2 (ALERT_FATAL) = fail.
-@ffi.callback("int(SSL *, void *)", error=C.SSL_TLSEXT_ERR_ALERT_FATAL, onerror=_onerror_for(0))
+@ffi.callback("int(SSL *, void *)", error=C.SSL_TLSEXT_ERR_ALERT_FATAL, onerror=_onerror)
 def status_cb(ssl: Any, arg: Any) -> int:
     eng = _engine(ssl)
     if eng is None:
@@ -144,7 +140,7 @@ def status_cb(ssl: Any, arg: Any) -> int:
 
 
 # ---- keylog: void (*)(const SSL *, const char *line) -------------------------------------------
-@ffi.callback("void(const SSL *, const char *)", onerror=_onerror_for(0))
+@ffi.callback("void(const SSL *, const char *)", onerror=_onerror)
 def keylog_cb(ssl: Any, line: Any) -> None:
     eng = _engine(ssl)
     if eng is None:
@@ -157,7 +153,7 @@ def keylog_cb(ssl: Any, line: Any) -> None:
 
 # ---- new session: int (*)(SSL *, SSL_SESSION *) -------------------------------------------------
 # Return 0: we never keep OpenSSL's reference (the session is serialised to DER at once).
-@ffi.callback("int(SSL *, SSL_SESSION *)", error=0, onerror=_onerror_for(0))
+@ffi.callback("int(SSL *, SSL_SESSION *)", error=0, onerror=_onerror)
 def new_session_cb(ssl: Any, sess: Any) -> int:
     eng = _engine(ssl)
     if eng is None:
@@ -172,7 +168,7 @@ def new_session_cb(ssl: Any, sess: Any) -> int:
 # ---- get session (server external cache) ---------------------------------------------------------
 # Return a session with *copy = 0 (OpenSSL takes our only reference) or NULL (full handshake).
 @ffi.callback("SSL_SESSION *(SSL *, const unsigned char *, int, int *)", error=ffi.NULL,
-              onerror=_onerror_for(0))
+              onerror=_onerror)
 def get_session_cb(ssl: Any, sid: Any, sidlen: int, copy: Any) -> Any:
     eng = _engine(ssl)
     if eng is None:
@@ -187,7 +183,7 @@ def get_session_cb(ssl: Any, sid: Any, sidlen: int, copy: Any) -> Any:
 # ---- PSK ------------------------------------------------------------------------------------------
 # Both return the PSK length, 0 = no PSK (unknown_psk_identity / handshake failure).
 @ffi.callback("unsigned int(SSL *, const char *, unsigned char *, unsigned int)", error=0,
-              onerror=_onerror_for(0))
+              onerror=_onerror)
 def psk_server_cb(ssl: Any, identity: Any, psk: Any, max_psk_len: int) -> int:
     eng = _engine(ssl)
     if eng is None:
@@ -201,7 +197,7 @@ def psk_server_cb(ssl: Any, identity: Any, psk: Any, max_psk_len: int) -> int:
 
 @ffi.callback(
     "unsigned int(SSL *, const char *, char *, unsigned int, unsigned char *, unsigned int)",
-    error=0, onerror=_onerror_for(0),
+    error=0, onerror=_onerror,
 )
 def psk_client_cb(ssl: Any, hint: Any, identity: Any, max_id: int, psk: Any, max_psk: int) -> int:
     eng = _engine(ssl)
@@ -215,7 +211,7 @@ def psk_client_cb(ssl: Any, hint: Any, identity: Any, max_id: int, psk: Any, max
 
 
 # ---- info: void (*)(const SSL *, int where, int ret) — renegotiation accounting -------------------
-@ffi.callback("void(const SSL *, int, int)", onerror=_onerror_for(0))
+@ffi.callback("void(const SSL *, int, int)", onerror=_onerror)
 def info_cb(ssl: Any, where: int, ret: int) -> None:
     if not where & C.SSL_CB_HANDSHAKE_START:
         return
@@ -230,7 +226,7 @@ def info_cb(ssl: Any, where: int, ret: int) -> None:
 
 # ---- NPN (legacy) -----------------------------------------------------------------------------------
 @ffi.callback("int(SSL *, const unsigned char **, unsigned int *, void *)",
-              error=C.SSL_TLSEXT_ERR_NOACK, onerror=_onerror_for(0))
+              error=C.SSL_TLSEXT_ERR_NOACK, onerror=_onerror)
 def npn_advertise_cb(ssl: Any, out: Any, outlen: Any, arg: Any) -> int:
     eng = _engine(ssl)
     if eng is None or not eng._npn_wire:
@@ -242,7 +238,7 @@ def npn_advertise_cb(ssl: Any, out: Any, outlen: Any, arg: Any) -> int:
 
 @ffi.callback(
     "int(SSL *, unsigned char **, unsigned char *, const unsigned char *, unsigned int, void *)",
-    error=C.SSL_TLSEXT_ERR_NOACK, onerror=_onerror_for(0),
+    error=C.SSL_TLSEXT_ERR_NOACK, onerror=_onerror,
 )
 def npn_select_cb(ssl: Any, out: Any, outlen: Any, inp: Any, inlen: int, arg: Any) -> int:
     eng = _engine(ssl)

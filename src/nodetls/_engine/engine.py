@@ -319,7 +319,8 @@ class TLSEngine:
         if not total:
             return 0
         cbuf = ffi.from_buffer(data)
-        size = ffi.new("size_t *") if not hasattr(_local, "size") else _local.size
+        _scratch()
+        size = _local.size
         done = 0
         while done < total:
             if lib.SSL_write_ex(ssl, cbuf + done, total - done, size):
@@ -438,12 +439,10 @@ class TLSEngine:
 
     def enable_keylog(self) -> None:
         callbacks.enable(self.context, "keylog")
-        self._keylog = True
 
     def enable_session_callbacks(self) -> None:
         """Server: external cache (``'newSession'``/``'resumeSession'``); client: ``'session'``."""
         callbacks.enable(self.initial_context, "session")
-        self._sessions = True
 
     def enable_ocsp_status(self) -> None:
         callbacks.enable(self.context, "status")

@@ -37,7 +37,7 @@ TLSSOCKET_OPTIONS = frozenset({
     # SecureContext options (used when secure_context is absent)
     "key", "cert", "ca", "passphrase", "pfx", "crl", "ciphers", "ecdh_curve", "dhparam",
     "honor_cipher_order", "min_version", "max_version", "secure_options", "session_id_context",
-    "sigalgs", "ticket_keys", "session_timeout", "secure_protocol",
+    "sigalgs", "ticket_keys", "session_timeout",
 })
 
 CONTEXT_OPTIONS = frozenset({
@@ -847,9 +847,17 @@ class TLSSocket(Socket):
                 loop.call_soon(callback, TLSError("wrong ssl version", "ERR_SSL_WRONG_SSL_VERSION"))
             return False
         if options:
-            if options.get("rejectUnauthorized") is not None or \
-                    options.get("reject_unauthorized") is not None:
-                pass
+            opts = _options.normalize(options, None, {"reject_unauthorized", "request_cert"},
+                                      "options")
+            if opts:
+                request = bool(opts.get("request_cert", self._tls_opts.get("request_cert")))
+                reject = opts.get("reject_unauthorized",
+                                  self._tls_opts.get("reject_unauthorized", True)) is not False
+                self._tls_opts.update(opts)
+                eng.set_verify(request=request or not self._is_server,
+                               reject=reject and (request or not self._is_server),
+                               check_identity=None if self._is_server
+                               else self._check_identity_der)
         try:
             eng.renegotiate()
         except BaseException as exc:  # noqa: BLE001
