@@ -353,3 +353,13 @@ async def test_assigning_client_reneg_limit_is_honoured(certs, monkeypatch):
         sock.destroy()
     finally:
         server.close()
+
+
+def test_public_openssl_option_constants():
+    from nodetls import constants
+    from nodetls._openssl import constants as private
+
+    assert constants.SSL_OP_NO_TICKET == 0x4000 == private.SSL_OP_NO_TICKET
+    assert constants.SSL_OP_NO_RENEGOTIATION == 1 << 30
+    assert "SSL_OP_NO_TICKET" in constants.__all__
+    assert tls.constants is constants

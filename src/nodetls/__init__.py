@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import errors, net, stream
+from . import constants, errors, net, stream
 from ._context import (
     DEFAULT_CIPHERS,
     DEFAULT_ECDH_CURVE,
@@ -37,7 +37,7 @@ __all__ = [
     "create_server", "connect", "create_secure_context", "check_server_identity", "get_ciphers",
     "root_certificates", "DEFAULT_MIN_VERSION", "DEFAULT_MAX_VERSION", "DEFAULT_CIPHERS",
     "DEFAULT_ECDH_CURVE", "CLIENT_RENEG_LIMIT", "CLIENT_RENEG_WINDOW", "Server", "TLSSocket",
-    "SecureContext", "run", "errors", "net", "stream", "EventEmitter",
+    "SecureContext", "run", "errors", "net", "stream", "constants", "EventEmitter",
 ]
 
 
