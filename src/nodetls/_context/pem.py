@@ -67,26 +67,35 @@ def free_x509s(items: list[Any]) -> None:
     items.clear()
 
 
+def _read_blocks(data: bytes, reader: Any) -> tuple[list[Any], bool]:
+    """Every object ``reader`` (a ``PEM_read_bio_*``) finds in ``data``, and whether the text
+    ended cleanly: after the last block OpenSSL reports "no start line" (PEM library 9, reason
+    108), the normal end of the text unless nothing was read at all.  On success the error
+    queue is cleared; on failure the caller frees the objects."""
+    lib.ERR_clear_error()
+    out: list[Any] = []
+    with _Bio(data) as bio:
+        while True:
+            obj = reader(bio, NULL, NULL, NULL)
+            if obj == NULL:
+                break
+            out.append(obj)
+    err = lib.ERR_peek_error()
+    end_of_text = (err >> 23) & 0xFF == 9 and err & 0x7FFFFF == 108
+    ok = bool(out) and (err == 0 or end_of_text)
+    if ok:
+        lib.ERR_clear_error()
+    return out, ok
+
+
 def read_certificates(data: bytes, option: str, *, what: str = "certificate") -> list[Any]:
     """Every certificate of a PEM text, in order (``PEM_read_bio_X509_AUX``, so ``TRUSTED
     CERTIFICATE`` blocks are read too, as Node does).  Text between blocks is ignored.
 
     Raises when there is no certificate at all, or when a block is malformed.
     """
-    lib.ERR_clear_error()
-    out: list[Any] = []
-    with _Bio(data) as bio:
-        while True:
-            x509 = lib.PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL)
-            if x509 == NULL:
-                break
-            out.append(x509)
-    err = lib.ERR_peek_error()
-    # After the last block OpenSSL reports "no start line" (PEM library 9, reason 108): that is
-    # the normal end of the text, unless nothing was read at all.
-    end_of_text = (err >> 23) & 0xFF == 9 and err & 0x7FFFFF == 108
-    if out and (err == 0 or end_of_text):
-        lib.ERR_clear_error()
+    out, ok = _read_blocks(data, lib.PEM_read_bio_X509_AUX)
+    if ok:
         return out
     free_x509s(out)
     raise context_error(option, f"cannot read the {what} (PEM)")
@@ -113,18 +122,8 @@ def read_private_key(data: bytes, passphrase: bytes | None, option: str) -> Any:
 def read_crls(data: bytes, option: str) -> list[Any]:
     """Every CRL of a PEM text.  Node reads only the first and reports
     ``ERR_CRYPTO_OPERATION_FAILED`` "Failed to parse CRL"; the code is kept."""
-    lib.ERR_clear_error()
-    out: list[Any] = []
-    with _Bio(data) as bio:
-        while True:
-            crl = lib.PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)
-            if crl == NULL:
-                break
-            out.append(crl)
-    err = lib.ERR_peek_error()
-    end_of_text = (err >> 23) & 0xFF == 9 and err & 0x7FFFFF == 108
-    if out and (err == 0 or end_of_text):
-        lib.ERR_clear_error()
+    out, ok = _read_blocks(data, lib.PEM_read_bio_X509_CRL)
+    if ok:
         return out
     for crl in out:
         lib.X509_CRL_free(crl)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .. import _options
+from .._net.connect import normalize_connect_args
 from .socket import CONTEXT_OPTIONS, TLSSocket
 
 CONNECT_OPTIONS = CONTEXT_OPTIONS | frozenset({
@@ -24,42 +25,21 @@ _SOCKET_KEYS = ("reject_unauthorized", "psk_callback", "alpn_protocols", "server
 
 
 def _normalize_args(args: tuple[Any, ...]) -> tuple[dict[str, Any], Callable[..., Any] | None]:
-    """Node's forms: ``(options[, cb])``, ``(port[, host][, options][, cb])``,
-    ``(path[, options][, cb])``."""
-    args_l = list(args)
-    callback = args_l.pop() if args_l and callable(args_l[-1]) else None
-    options: dict[str, Any] = {}
-    if not args_l:
-        return options, callback
-    first = args_l.pop(0)
-    if isinstance(first, Mapping):
-        options.update(first)
-    elif isinstance(first, int) and not isinstance(first, bool):
-        options["port"] = first
-        if args_l and isinstance(args_l[0], str):
-            options["host"] = args_l.pop(0)
-    elif isinstance(first, str):
-        if first.isdigit():
-            options["port"] = int(first)
-            if args_l and isinstance(args_l[0], str):
-                options["host"] = args_l.pop(0)
-        else:
-            options["path"] = first
-    else:
+    """Node's tls forms: net's ``(options[, cb])``, ``(port[, host][, cb])``, ``(path[, cb])``,
+    plus an options dict after the port/host/path: ``(port[, host], options[, cb])``."""
+    rest = list(args)
+    callback = rest.pop() if rest and callable(rest[-1]) else None
+    extra: Mapping[str, Any] | None = None
+    if len(rest) >= 2 and (rest[-1] is None or isinstance(rest[-1], Mapping)):
+        extra = rest.pop()
+    if rest and (isinstance(rest[0], bool) or not isinstance(rest[0], (Mapping, int, str))):
         raise _options.InvalidArgTypeError(
-            f"connect() takes options, a port or a path first, got {type(first).__name__}"
+            f"connect() takes options, a port or a path first, got {type(rest[0]).__name__}"
         )
-    if args_l:
-        extra = args_l.pop(0)
-        if extra is not None:
-            if not isinstance(extra, Mapping):
-                raise _options.InvalidArgTypeError("connect(): options must be a dict")
-            merged = dict(extra)
-            merged.update(options)
-            options = merged
-    if args_l:
-        raise _options.InvalidArgTypeError("connect(): too many positional arguments")
-    return options, callback
+    options, _ = normalize_connect_args(tuple(rest), {})
+    merged = dict(extra or {})
+    merged.update(options)
+    return merged, callback
 
 
 def connect(*args: Any, **kwargs: Any) -> TLSSocket:
