@@ -394,7 +394,8 @@ class TCPHandle(asyncio.BufferedProtocol):
         return sock
 
     def set_no_delay(self, enable: bool = True) -> None:
-        """``TCP_NODELAY`` (asyncio enables it on every TCP transport)."""
+        """``TCP_NODELAY``.  asyncio enables it only on sockets whose ``proto`` is
+        ``IPPROTO_TCP``; ours are made with ``proto`` 0, so it stays off unless asked."""
         sock = self._tcp_socket()
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1 if enable else 0)

@@ -460,7 +460,8 @@ class Socket(Duplex):
     # -- options --------------------------------------------------------------------------------
 
     def set_no_delay(self, no_delay: bool = True) -> Socket:
-        """Node ``socket.setNoDelay([noDelay])`` (``TCP_NODELAY``; asyncio turns it on already)."""
+        """Node ``socket.setNoDelay([noDelay])`` (``TCP_NODELAY``: off by default on a net socket,
+        as in Node; on by default on TLS sockets)."""
         self._no_delay = bool(no_delay)
         if self._handle is not None and not self.connecting:
             self._handle.set_no_delay(self._no_delay)

@@ -54,6 +54,8 @@ def connect(*args: Any, **kwargs: Any) -> TLSSocket:
         raise _options.InvalidArgValueError("min_dh_size must be a positive int")
     if opts.get("path") is None:
         opts.setdefault("host", "localhost")
+    if opts.get("no_delay") is None:
+        opts["no_delay"] = True  # TCP_NODELAY by default on TLS sockets (see tls.Server)
     sock_opts = {k: opts[k] for k in _SOCKET_KEYS if k in opts}
     sock_opts.update({k: v for k, v in opts.items() if k in CONTEXT_OPTIONS})
     given = opts.get("socket")

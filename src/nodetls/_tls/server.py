@@ -51,7 +51,12 @@ class Server(NetServer):
         opts = _options.normalize(options, kwargs, SERVER_OPTIONS, "options")
         if opts.get("alpn_callback") is not None and opts.get("alpn_protocols") is not None:
             raise node_error("ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS")
-        super().__init__({k: opts[k] for k in _NET_OPTIONS if k in opts})
+        net_opts = {k: opts[k] for k in _NET_OPTIONS if k in opts}
+        # TCP_NODELAY by default (asyncio, Go, nginx): the session tickets sent after a TLS 1.3
+        # handshake would otherwise hold the first response behind the peer's delayed ACK.
+        if net_opts.get("no_delay") is None:
+            net_opts["no_delay"] = True
+        super().__init__(net_opts)
         self._tls_opts = opts
         self._sni_contexts: list[tuple[re.Pattern[str], Any]] = []
         self._context = self._build_context(opts)
