@@ -83,3 +83,27 @@ def test_context_does_not_import_asyncio():
     assert "asyncio" not in mods
     assert not layers(mods) & {"nodetls._engine", "nodetls._net", "nodetls._tls",
                                "nodetls.events", "nodetls.stream"}
+
+
+def test_tls_layer_never_imports_openssl_directly():
+    # _tls talks to OpenSSL only through the engine's typed protocol and named queries
+    # (docs/DESIGN.md); it may import _context (which does), never _openssl itself.
+    import ast
+    import pathlib
+
+    import nodetls
+
+    tls_dir = pathlib.Path(nodetls.__file__).parent / "_tls"
+    files = sorted(tls_dir.glob("*.py"))
+    assert len(files) >= 4
+    offenders = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            names: list[str] = []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [a.name for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            if any("_openssl" in n for n in names):
+                offenders.append(f"{path.name}:{node.lineno}")
+    assert offenders == []

@@ -53,11 +53,9 @@ BASE_OPTIONS = (
     (C.SSL_OP_ALL & ~C.SSL_OP_DONT_INSERT_EMPTY_FRAGMENTS) | C.SSL_OP_NO_COMPRESSION
     | C.SSL_OP_NO_SSLv3
 )
-# The engine relies on partial writes and on moving write buffers (memory BIOs never block).
-BASE_MODE = (
-    C.SSL_MODE_RELEASE_BUFFERS | C.SSL_MODE_ENABLE_PARTIAL_WRITE
-    | C.SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER
-)
+# Memory BIOs never block, so one SSL_write_ex encrypts a whole buffer (no partial writes, no
+# loop per record); a write retried after WANT_READ may come from another address.
+BASE_MODE = C.SSL_MODE_RELEASE_BUFFERS | C.SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER
 # As Node: no built-in server cache; the tls layer adds external-cache callbacks when listened to.
 SESSION_CACHE_MODE = (
     C.SSL_SESS_CACHE_CLIENT | C.SSL_SESS_CACHE_SERVER | C.SSL_SESS_CACHE_NO_INTERNAL

@@ -1,5 +1,17 @@
 """Layer 2: the sans-IO TLS engine (never imports asyncio)."""
 
-from .engine import DONE, NEED_DATA, PAUSED, ClientHello, TLSEngine, live_engines
+from .engine import TLSEngine, live_engines
+from .protocol import (
+    DONE,
+    NEED_DATA,
+    PAUSED,
+    ClientHello,
+    KeylogLine,
+    NewSession,
+    Pause,
+    State,
+    Step,
+)
 
-__all__ = ["TLSEngine", "ClientHello", "DONE", "NEED_DATA", "PAUSED", "live_engines"]
+__all__ = ["TLSEngine", "ClientHello", "DONE", "NEED_DATA", "PAUSED", "live_engines", "State",
+           "Step", "Pause", "KeylogLine", "NewSession"]

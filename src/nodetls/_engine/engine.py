@@ -38,15 +38,23 @@ from .._openssl.errors import consume_errors, tls_error
 from .._openssl.verify_codes import VERIFY_ERROR_NAMES
 from ..errors import NodeError, node_error, system_error
 from . import callbacks
+from .protocol import (
+    DONE,
+    NEED_DATA,
+    PAUSED,
+    ClientHello,
+    KeylogLine,
+    NewSession,
+    Pause,
+    State,
+    Step,
+)
 
 __all__ = ["TLSEngine", "DONE", "NEED_DATA", "PAUSED", "live_engines"]
 
-DONE = 1
-NEED_DATA = 2
-PAUSED = 3
-
 NULL = ffi.NULL
-_READ_CHUNK = 65536
+_READ_CHUNK = 256 * 1024  # the read buffer: up to 16 records of plaintext at once
+_RECORD = 16384  # the largest plaintext one TLS record carries
 _local = threading.local()
 
 _live = 0
@@ -57,12 +65,14 @@ def live_engines() -> int:
     return _live
 
 
-def _scratch() -> Any:
-    buf = getattr(_local, "buf", None)
-    if buf is None:
-        buf = _local.buf = ffi.new("unsigned char[]", _READ_CHUNK)
-        _local.size = ffi.new("size_t *")
-    return buf
+def _scratch() -> tuple[Any, Any, memoryview]:
+    """This thread's read buffer, its ``size_t *`` and a view of it (allocated once)."""
+    try:
+        return _local.scratch  # type: ignore[no-any-return]
+    except AttributeError:
+        buf = ffi.new("unsigned char[]", _READ_CHUNK)
+        scratch = _local.scratch = (buf, ffi.new("size_t *"), memoryview(ffi.buffer(buf)))
+        return scratch
 
 
 def _der_of_x509(x509: Any) -> bytes:
@@ -117,27 +127,6 @@ def decode_alpn(wire: bytes) -> list[bytes]:
     return out
 
 
-class ClientHello:
-    """What the server learned from a ClientHello at the client-hello callback."""
-
-    __slots__ = ("servername", "session_id", "psk_identity", "status_request", "has_ticket_ext",
-                 "tls13")
-
-    def __init__(self) -> None:
-        self.servername: str | None = None
-        self.session_id: bytes = b""
-        self.psk_identity: bytes | None = None
-        self.status_request = False
-        self.has_ticket_ext = False
-        self.tls13 = False
-
-    @property
-    def resume_id(self) -> bytes:
-        """The id an external session cache should look up: the TLS 1.3 PSK identity (a
-        stateful ticket's id) when present, else the TLS 1.2 session id."""
-        return self.psk_identity if self.psk_identity is not None else self.session_id
-
-
 class TLSEngine:
     """One TLS connection, sans-IO.  ``context`` is a ``SecureContext`` (its ``.ctx`` is the
     SSL_CTX); ``hooks`` receives synchronous questions (see the ``_cb_*`` methods)."""
@@ -148,14 +137,18 @@ class TLSEngine:
         self.initial_context = context
         self.server = server
         self.hooks = hooks
-        self.events: list[tuple[str, Any]] = []
+        self.state = State.HANDSHAKING
+        self.error: BaseException | None = None  # set with State.ERROR, raised again after
+        self.events: list[KeylogLine | NewSession] = []
         self._exc: BaseException | None = None
         self._ch_state = 0  # client hello: 0 not seen, 1 waiting for the owner, 2 done
         self._cert_state = 0  # cert callback: same
         self.client_hello: ClientHello | None = None
         self.want_client_hello = False
         self.want_cert = False
-        self.paused: str | None = None
+        self.paused: Pause | None = None
+        self._read_more = False  # SSL may hold records the read BIO no longer shows
+        self._eof = False
         self._prefetched_session: bytes | None = None
         self._pending_context: Any = None
         self._ocsp_response: bytes | None = None
@@ -206,6 +199,7 @@ class TLSEngine:
         if ssl is None:
             return
         self.ssl = None
+        self.state = State.FREED
         callbacks.ENGINES.pop(self._addr, None)
         _unbind_ticket_keys(ssl, self.initial_context)
         lib.SSL_free(ssl)
@@ -231,6 +225,7 @@ class TLSEngine:
 
     def receive_eof(self) -> None:
         """The peer's byte stream ended: reads past the buffered data report EOF."""
+        self._eof = True
         macros.BIO_set_mem_eof_return(self._rbio, 0)
 
     def take_output(self) -> bytes:
@@ -239,29 +234,27 @@ class TLSEngine:
         n = lib.BIO_ctrl_pending(wbio)
         if not n:
             return b""
-        if n <= _READ_CHUNK:
-            buf = _scratch()
-            lib.BIO_read(wbio, buf, n)
-            return ffi.buffer(buf, n)[:]
-        buf = ffi.new("unsigned char[]", n)
+        buf = _scratch()[0] if n <= _READ_CHUNK else ffi.new("unsigned char[]", n)
         lib.BIO_read(wbio, buf, n)
         return ffi.buffer(buf, n)[:]
 
     def output_pending(self) -> int:
         return lib.BIO_ctrl_pending(self._wbio)
 
-    def do_handshake(self) -> int:
+    def do_handshake(self) -> Step:
         """Advance the handshake: :data:`DONE`, :data:`NEED_DATA` or :data:`PAUSED`."""
         ssl = self.ssl
         if ssl is None:
             raise node_error("ERR_SOCKET_CLOSED")
+        if self.error is not None:
+            raise self.error
         r = lib.SSL_do_handshake(ssl)
         if r == 1:
             if self._exc is not None:
                 self._raise_captured()
             self.paused = None
-            if not self.handshake_complete:
-                self.handshake_complete = True
+            self.state = State.SECURE
+            self.handshake_complete = True
             return DONE
         err = lib.SSL_get_error(ssl, r)
         if self._exc is not None:
@@ -269,26 +262,42 @@ class TLSEngine:
         if err == C.SSL_ERROR_WANT_READ or err == C.SSL_ERROR_WANT_WRITE:
             return NEED_DATA
         if err == C.SSL_ERROR_WANT_CLIENT_HELLO_CB:
-            self.paused = "client_hello"
+            self._pause(Pause.CLIENT_HELLO)
             return PAUSED
         if err == C.SSL_ERROR_WANT_X509_LOOKUP:
-            self.paused = "cert"
+            self._pause(Pause.CERT)
             return PAUSED
-        raise self._error(err, handshake=True)
+        raise self._fatal(self._error(err, handshake=True))
 
-    def read(self) -> bytes:
-        """All plaintext available now (``b''`` if none).  Sets :attr:`received_close_notify`
-        when the peer closed the TLS session (or its stream ended after the handshake)."""
+    def _pause(self, where: Pause) -> None:
+        self.paused = where
+        self.state = State.PAUSED
+
+    def read_view(self) -> memoryview | None:
+        """The plaintext available now as a view of this thread's read buffer, valid until the
+        next read on this thread (the caller copies what it keeps), or None when there is none.
+        Call again until None: one call returns at most :data:`_READ_CHUNK` bytes.  Sets
+        :attr:`received_close_notify` when the peer closed the TLS session (or its stream ended
+        after the handshake); a renegotiation that pauses sets :attr:`paused`."""
         ssl = self.ssl
         if ssl is None:
-            return b""
-        buf = _scratch()
-        size = _local.size
-        chunks: list[bytes] = []
-        while True:
-            if lib.SSL_read_ex(ssl, buf, _READ_CHUNK, size):
-                chunks.append(ffi.buffer(buf, size[0])[:])
-                continue
+            return None
+        if self.error is not None:
+            raise self.error
+        rbio = self._rbio
+        if not (self._read_more or self._eof) and not lib.BIO_ctrl_pending(rbio):
+            return None  # nothing new: skip the SSL_read_ex that would fail
+        self._read_more = False
+        buf, size, view = _scratch()
+        total = 0
+        while _READ_CHUNK - total >= _RECORD:
+            # Room for a whole record, so OpenSSL never keeps plaintext behind: when the read BIO
+            # is empty (and not at EOF) there is nothing more to read, and no failing call is made.
+            if lib.SSL_read_ex(ssl, buf + total, _READ_CHUNK - total, size):
+                total += size[0]
+                if self._eof or lib.BIO_ctrl_pending(rbio):
+                    continue
+                break
             err = lib.SSL_get_error(ssl, 0)
             if self._exc is not None:
                 self._raise_captured()
@@ -297,49 +306,60 @@ class TLSEngine:
             if err == C.SSL_ERROR_ZERO_RETURN:
                 self.received_close_notify = True
                 break
-            if err == C.SSL_ERROR_WANT_X509_LOOKUP or err == C.SSL_ERROR_WANT_CLIENT_HELLO_CB:
-                self.paused = "cert" if err == C.SSL_ERROR_WANT_X509_LOOKUP else "client_hello"
+            if err == C.SSL_ERROR_WANT_X509_LOOKUP:
+                self._pause(Pause.CERT)
+                break
+            if err == C.SSL_ERROR_WANT_CLIENT_HELLO_CB:
+                self._pause(Pause.CLIENT_HELLO)
                 break
             if err == C.SSL_ERROR_SYSCALL and not lib.ERR_peek_error():
                 # EOF from the read BIO with IGNORE_UNEXPECTED_EOF off paths: an end of stream.
                 self.received_close_notify = True
                 break
-            raise self._error(err, handshake=False)
-        if not chunks:
-            return b""
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            raise self._fatal(self._error(err, handshake=False))
+        else:
+            self._read_more = True  # the buffer is full: more may be waiting
+        return view[:total] if total else None
+
+    def read(self) -> bytes:
+        """All plaintext available now (``b''`` if none), copied (see :meth:`read_view`)."""
+        chunks = []
+        while (view := self.read_view()) is not None:
+            chunks.append(bytes(view))
+        return b"".join(chunks)
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         """Encrypt ``data`` into the write BIO; returns how many bytes were taken (0 while a
-        (re)handshake must progress first)."""
+        (re)handshake must progress first).  One ``SSL_write_ex`` writes every record: the
+        write BIO is a memory BIO that never fills, and partial writes are off."""
         ssl = self.ssl
         if ssl is None:
             raise node_error("ERR_SOCKET_CLOSED")
+        if self.error is not None:
+            raise self.error
         total = len(data)
         if not total:
             return 0
+        size = _scratch()[1]
         cbuf = ffi.from_buffer(data)
-        _scratch()
-        size = _local.size
         done = 0
-        while done < total:
-            if lib.SSL_write_ex(ssl, cbuf + done, total - done, size):
-                done += size[0]
-                continue
-            err = lib.SSL_get_error(ssl, 0)
-            if self._exc is not None:
-                self._raise_captured()
-            if err in (C.SSL_ERROR_WANT_READ, C.SSL_ERROR_WANT_WRITE,
-                       C.SSL_ERROR_WANT_X509_LOOKUP, C.SSL_ERROR_WANT_CLIENT_HELLO_CB):
-                break
-            raise self._error(err, handshake=False)
-        return done
+        while lib.SSL_write_ex(ssl, cbuf + done, total - done, size):
+            done += size[0]
+            if done == total:  # at once, unless the context enabled partial writes
+                return total
+        err = lib.SSL_get_error(ssl, 0)
+        if self._exc is not None:
+            self._raise_captured()
+        if err in (C.SSL_ERROR_WANT_READ, C.SSL_ERROR_WANT_WRITE,
+                   C.SSL_ERROR_WANT_X509_LOOKUP, C.SSL_ERROR_WANT_CLIENT_HELLO_CB):
+            return done
+        raise self._fatal(self._error(err, handshake=False))
 
     def shutdown(self) -> None:
         """Send close_notify (once)."""
         ssl = self.ssl
-        if ssl is None:
-            return
+        if ssl is None or self.error is not None:
+            return  # after a fatal error, the alert was the last word
         if lib.SSL_get_shutdown(ssl) & C.SSL_SENT_SHUTDOWN:
             return
         if not lib.SSL_is_init_finished(ssl):
@@ -349,12 +369,20 @@ class TLSEngine:
 
     # ------------------------------------------------------------------ errors
     def _raise_captured(self) -> None:
+        """Raise what a callback stored (fatal: the callback failed the handshake)."""
         exc, self._exc = self._exc, None
         records = consume_errors(ffi, lib)
         if records and exc is not None and exc.__cause__ is None:
             exc.__cause__ = tls_error(records)
         assert exc is not None
-        raise exc
+        raise self._fatal(exc)
+
+    def _fatal(self, exc: BaseException) -> BaseException:
+        """Enter the terminal :attr:`State.ERROR` with ``exc`` (returned, for ``raise``)."""
+        if self.error is None:
+            self.error = exc
+            self.state = State.ERROR
+        return exc
 
     def _error(self, err: int, handshake: bool) -> BaseException:
         records = consume_errors(ffi, lib)
@@ -474,6 +502,20 @@ class TLSEngine:
     def set_options(self, options: int) -> None:
         lib.SSL_set_options(self.ssl, options)
 
+    def set_renegotiation(self, allow_client: bool) -> None:
+        """Server: allow client-initiated TLS 1.2 renegotiation (counted through the info
+        callback, Node's ``CLIENT_RENEG_LIMIT``), or refuse any renegotiation."""
+        if allow_client:
+            lib.SSL_set_options(self.ssl, C.SSL_OP_ALLOW_CLIENT_RENEGOTIATION)
+            self.enable_handshake_counting()
+        else:
+            self.disable_renegotiation()
+
+    def disable_renegotiation(self) -> None:
+        """Refuse any later renegotiation (``SSL_OP_NO_RENEGOTIATION``)."""
+        if self.ssl is not None:
+            lib.SSL_set_options(self.ssl, C.SSL_OP_NO_RENEGOTIATION)
+
     def set_session(self, der: bytes) -> bool:
         """Offer a saved session (client).  False when ``der`` is not a session."""
         sess = session_from_der(der)
@@ -512,13 +554,53 @@ class TLSEngine:
 
     def resume(self) -> None:
         """The owner has answered; the next :meth:`do_handshake` continues."""
-        if self.paused == "client_hello":
+        if self.paused is Pause.CLIENT_HELLO:
             self._ch_state = 2
-        elif self.paused == "cert":
+        elif self.paused is Pause.CERT:
             self._cert_state = 2
         self.paused = None
+        if self.state is State.PAUSED:
+            self.state = State.SECURE if self.handshake_complete else State.HANDSHAKING
+        self._read_more = True  # a paused renegotiation continues inside the next read
 
     # ------------------------------------------------------------------ queries
+    @property
+    def alive(self) -> bool:
+        """The ``SSL*`` exists (not freed)."""
+        return self.ssl is not None
+
+    def ocsp_requested(self) -> bool:
+        """Server: the client asked for a stapled OCSP response (status_request)."""
+        return self.ssl is not None and macros.SSL_get_tlsext_status_type(self.ssl) == \
+            C.TLSEXT_STATUSTYPE_ocsp
+
+    def stapled_ocsp_response(self) -> bytes | None:
+        """Client: the OCSP response the server stapled, or None."""
+        if self.ssl is None:
+            return None
+        return macros.SSL_get_tlsext_status_ocsp_resp(self.ssl)
+
+    def tickets_enabled(self) -> bool:
+        """Stateless session tickets are on (no ``SSL_OP_NO_TICKET``): a TLS 1.3 PSK identity
+        is then a ticket OpenSSL decrypts itself, not an id for an external cache."""
+        return self.ssl is not None and not lib.SSL_get_options(self.ssl) & C.SSL_OP_NO_TICKET
+
+    def allows_tls13(self) -> bool:
+        """TLS 1.3 can be negotiated on this connection (max version and options)."""
+        ssl = self.ssl
+        if ssl is None:
+            return False
+        top = lib.SSL_ctrl(ssl, C.SSL_CTRL_GET_MAX_PROTO_VERSION, 0, NULL)
+        return (top == 0 or top >= C.TLS1_3_VERSION) and \
+            not lib.SSL_get_options(ssl) & C.SSL_OP_NO_TLSv1_3
+
+    @property
+    def sni_target(self) -> Any:
+        """The SecureContext the handshake will use: the one SNI chose (``use_context``, applied
+        inside the next callback) or the current one."""
+        pending = self._pending_context
+        return pending if pending is not None else self.context
+
     @property
     def version(self) -> str | None:
         if self.ssl is None:
@@ -794,13 +876,13 @@ class TLSEngine:
         return C.SSL_TLSEXT_ERR_OK
 
     def _cb_keylog(self, line: bytes) -> None:
-        self.events.append(("keylog", line + b"\n"))
+        self.events.append(KeylogLine(line + b"\n"))
 
     def _cb_new_session(self, sess: Any) -> None:
         ln = ffi.new("unsigned int *")
         p = lib.SSL_SESSION_get_id(sess, ln)
         sid = bytes(ffi.buffer(p, ln[0])) if ln[0] else b""
-        self.events.append(("session", (sid, _session_der(sess))))
+        self.events.append(NewSession(sid, _session_der(sess)))
 
     def _cb_get_session(self, sid: bytes, copy: Any) -> Any:
         der = self._prefetched_session

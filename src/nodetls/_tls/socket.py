@@ -10,7 +10,6 @@ guards, sessions, keylog, PSK, renegotiation limits and the ``get_*`` accessors.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import os
 import sys
 import time
@@ -20,12 +19,13 @@ from typing import Any
 from cryptography import x509
 
 from .. import _options
-from .._engine import TLSEngine
-from .._openssl import constants as C
+from .._engine import ClientHello, Pause, TLSEngine
 from .._tls_identity import check_server_identity
 from .._x509 import certificate_to_dict, format_subjectaltname, name_to_dict
 from ..errors import CertificateError, NodeError, node_error, system_error
 from ..net import Socket
+from . import pause_points
+from .pause_points import once_callback
 from .wrap import TLSWrap
 
 TLSSOCKET_OPTIONS = frozenset({
@@ -86,37 +86,6 @@ def alpn_list(value: Any, name: str = "alpn_protocols") -> list[bytes]:
                 )
         return out
     raise _options.InvalidArgTypeError(f"{name} must be a list or bytes, got {type(value).__name__}")
-
-
-def _once_callback(sock: TLSSocket, name: str, done: Callable[..., None]) -> Callable[..., None]:
-    """Node's three guards for a callback handed to a listener: called once
-    (``ERR_MULTIPLE_CALLBACK``), ignored after the socket is gone, ``err`` destroys."""
-    called = False
-
-    def callback(err: BaseException | None = None, *args: Any) -> None:
-        nonlocal called
-        if called:
-            raise node_error("ERR_MULTIPLE_CALLBACK")
-        called = True
-        if sock.destroyed or sock._wrap is None or sock._wrap.engine is None:
-            return  # the socket is gone: ignored (Node: ERR_SOCKET_CLOSED, swallowed)
-        if err is not None:
-            sock._tls_error(err if isinstance(err, BaseException) else Exception(str(err)))
-            return
-        try:
-            done(*args)
-        except BaseException as exc:  # noqa: BLE001
-            sock._tls_error(exc)
-
-    callback.__name__ = f"{name}_callback"
-    return callback
-
-
-def _call_listener(fn: Callable[..., Any], *args: Any) -> None:
-    """Call a user listener; schedule it when it is a coroutine function."""
-    res = fn(*args)
-    if inspect.isawaitable(res):
-        asyncio.ensure_future(res)
 
 
 class TLSSocket(Socket):
@@ -278,11 +247,7 @@ class TLSSocket(Socket):
         npn = alpn_list(opts.get("npn_protocols"), "npn_protocols")
         if npn:
             engine.set_npn_protocols(npn)
-        if not opts.get("allow_client_renegotiation"):
-            engine.set_options(C.SSL_OP_NO_RENEGOTIATION)
-        else:
-            engine.set_options(C.SSL_OP_ALLOW_CLIENT_RENEGOTIATION)
-            engine.enable_handshake_counting()
+        engine.set_renegotiation(allow_client=bool(opts.get("allow_client_renegotiation")))
         if opts.get("psk_callback") is not None:
             engine.enable_psk()
             hint = opts.get("psk_identity_hint")
@@ -354,9 +319,7 @@ class TLSSocket(Socket):
             self._secure_established = True
             if self._tls_opts.get("request_ocsp") and not self._ocsp_response_seen:
                 self._ocsp_response_seen = True
-                from .._openssl import macros
-
-                resp = macros.SSL_get_tlsext_status_ocsp_resp(eng.ssl)
+                resp = eng.stapled_ocsp_response()
                 self.emit("OCSPResponse", resp)
                 if self.listener_count("OCSPRequest"):
                     self.emit("OCSPRequest", resp)
@@ -511,135 +474,25 @@ class TLSSocket(Socket):
                 self._secure_pending = False
                 self._emit_server_secure()
 
-        cb = _once_callback(self, "newSession", done)
+        cb = once_callback(self, "newSession", done)
         srv.emit("newSession", session_id, der, cb)
 
-    # ------------------------------------------------------------------ pausing callbacks
-    def _tls_client_hello(self, ch: Any) -> bool:
-        """Server: ``'resumeSession'`` (Node's ``loadSession``).  True pauses the handshake."""
-        srv = self._server
-        if srv is None or not srv.listener_count("resumeSession"):
-            return False
-        eng = self._wrap.engine if self._wrap is not None else None
-        if eng is None:
-            return False
-        tickets_on = not (_ssl_options(eng) & C.SSL_OP_NO_TICKET)
-        if ch.psk_identity is not None:
-            if tickets_on:
-                return False  # a stateless ticket: OpenSSL decrypts it itself
-            sid = ch.psk_identity
-        else:
-            if ch.has_ticket_ext or not ch.session_id or (ch.tls13 and _allows_tls13(eng)):
-                # A TLS 1.2 ticket resumes statelessly; when TLS 1.3 will be negotiated the
-                # legacy id is random (or a TLS 1.2 session, which 1.3 cannot resume).
-                return False
-            sid = ch.session_id
+    # ------------------------------------------------------------------ pause points
+    def _tls_client_hello(self, ch: ClientHello) -> bool:
+        """Inside the client-hello callback: pause for ``'resumeSession'``?"""
+        eng = self._engine
+        sid = None if eng is None else pause_points.wants_session(self, eng, ch)
         self._pending_resume_id = sid
-        return True
-
-    def _emit_resume_session(self) -> None:
-        srv = self._server
-        sid = self._pending_resume_id
-
-        def done(data: Any = None, *_: Any) -> None:
-            if data is not None:
-                eng2 = self._engine
-                if eng2 is not None:
-                    eng2.set_prefetched_session(_options.as_bytes(data, "session_data"))
-            self._resume_handshake()
-
-        cb = _once_callback(self, "resumeSession", done)
-        srv.emit("resumeSession", sid, cb)
+        return sid is not None
 
     def _tls_cert(self, servername: str | None) -> bool:
-        """Server, inside OpenSSL's cert callback: pause for SNI and/or ``'OCSPRequest'``?
-        (Only decides; the user callbacks run from :meth:`_tls_pause`, outside OpenSSL.)"""
-        opts = self._tls_opts
-        srv = self._server
-        if servername and opts.get("sni_callback") is not None:
-            return True
-        if servername and srv is not None and srv._sni_contexts:
-            ctx = srv._find_sni_context(servername)
-            eng = self._engine
-            if ctx is not None and eng is not None:
-                eng.use_context(ctx)
-        return bool(srv is not None and srv.listener_count("OCSPRequest")
-                    and self._ocsp_requested())
-
-    def _run_cert_callbacks(self) -> None:
-        """Node's ``loadSNI`` then ``requestOCSP``."""
-        opts = self._tls_opts
-        sni_cb = opts.get("sni_callback")
+        """Inside the cert callback: pause for ``SNICallback``/``'OCSPRequest'``?"""
         eng = self._engine
-        servername = eng.servername() if eng is not None else None
+        return eng is not None and pause_points.wants_cert_pause(self, eng, servername)
 
-        def after_sni(ctx: Any = None, *_: Any) -> None:
-            if ctx:
-                if isinstance(ctx, dict):
-                    from .._context import SecureContext
-
-                    ctx = SecureContext(ctx)
-                eng2 = self._engine
-                if eng2 is not None:
-                    eng2.use_context(ctx)
-            self._request_ocsp()
-
-        if servername and sni_cb is not None:
-            cb = _once_callback(self, "SNICallback", after_sni)
-            try:
-                _call_listener(sni_cb, servername, cb)
-            except BaseException as exc:  # noqa: BLE001
-                self.destroy(exc)
-            return
-        self._request_ocsp()
-
-    def _ocsp_requested(self) -> bool:
-        from .._openssl import macros
-
-        eng = self._wrap.engine if self._wrap is not None else None
-        return eng is not None and macros.SSL_get_tlsext_status_type(eng.ssl) == \
-            C.TLSEXT_STATUSTYPE_ocsp
-
-    def _request_ocsp(self) -> None:
-        srv = self._server
-        if srv is None or not srv.listener_count("OCSPRequest") or not self._ocsp_requested():
-            self._resume_handshake()
-            return
-        eng = self._wrap.engine if self._wrap is not None else None
-        if eng is None:
-            return
-        ctx = eng._pending_context or eng.context
-        chain = getattr(ctx, "cert_chain_der", None) or [[]]
-        first = chain[0] if chain else []
-        cert = first[0] if first else eng.own_certificate_der()
-        issuer = _find_issuer(cert, list(first[1:]) + list(getattr(ctx, "ca_der", []) or []))
-
-        def done(response: Any = None, *_: Any) -> None:
-            if response is not None:
-                if not isinstance(response, (bytes, bytearray, memoryview)):
-                    raise _options.InvalidArgTypeError(
-                        "OCSP response must be bytes, got " + type(response).__name__
-                    )
-                eng2 = self._wrap.engine if self._wrap is not None else None
-                if eng2 is not None:
-                    eng2.set_ocsp_response(bytes(response))
-            self._resume_handshake()
-
-        cb = _once_callback(self, "OCSPRequest", done)
-        srv.emit("OCSPRequest", cert, issuer, cb)
-
-    def _resume_handshake(self) -> None:
-        wrap = self._wrap
-        if wrap is not None:
-            wrap.resume()
-
-    def _tls_pause(self, kind: str | None) -> None:
-        """The engine paused at ``kind``; run the user callbacks (outside any OpenSSL call).
-        Each ends by resuming the handshake (or destroying the socket)."""
-        if kind == "client_hello":
-            self._emit_resume_session()
-        elif kind == "cert":
-            self._run_cert_callbacks()
+    def _tls_pause(self, where: Pause | None) -> None:
+        """The engine paused: run the user callbacks (outside any OpenSSL call)."""
+        pause_points.run(self, where)
 
     # ------------------------------------------------------------------ sync hooks
     def _alpn_callback_adapter(self, fn: Callable[..., Any]) -> Callable[[list[bytes]], Any]:
@@ -828,7 +681,7 @@ class TLSSocket(Socket):
         eng = self._engine
         if eng is not None and not (self._is_server
                                     and self._tls_opts.get("allow_client_renegotiation")):
-            eng.set_options(C.SSL_OP_NO_RENEGOTIATION)
+            eng.disable_renegotiation()
 
     def renegotiate(self, options: dict[str, Any] | None = None,
                     callback: Callable[..., Any] | None = None) -> bool:
@@ -908,40 +761,3 @@ class TLSSocket(Socket):
             self.remove_listener(event, ok)
             self.remove_listener("error", bad)
             self.remove_listener("close", closed)
-
-
-def _ssl_options(eng: TLSEngine) -> int:
-    from .._openssl import lib
-
-    return int(lib.SSL_get_options(eng.ssl))
-
-
-def _allows_tls13(eng: TLSEngine) -> bool:
-    from .._openssl import ffi, lib
-
-    top = lib.SSL_ctrl(eng.ssl, C.SSL_CTRL_GET_MAX_PROTO_VERSION, 0, ffi.NULL)
-    return (top == 0 or top >= C.TLS1_3_VERSION) and not _ssl_options(eng) & C.SSL_OP_NO_TLSv1_3
-
-
-def _find_issuer(cert_der: bytes | None, candidates: list[bytes]) -> bytes | None:
-    """The DER of the certificate in ``candidates`` that issued ``cert_der`` (or None)."""
-    if not cert_der or not candidates:
-        return None
-    from cryptography import x509
-
-    try:
-        cert = x509.load_der_x509_certificate(cert_der)
-    except ValueError:
-        return None
-    for der in candidates:
-        try:
-            cand = x509.load_der_x509_certificate(der)
-        except ValueError:
-            continue
-        if cand.subject == cert.issuer:
-            try:
-                cert.verify_directly_issued_by(cand)
-            except (ValueError, TypeError, Exception):  # noqa: BLE001
-                continue
-            return der
-    return None

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._engine import DONE, PAUSED, TLSEngine
+from .._engine import DONE, PAUSED, KeylogLine, NewSession, TLSEngine
 from ..errors import system_error
 
 _HIGH_WATER = 64 * 1024
@@ -99,7 +99,7 @@ class TLSWrap:
             return
         self._closed = True
         eng = self.engine
-        if eng is not None and self.secure and eng.ssl is not None:
+        if eng is not None and self.secure and eng.alive:
             # A clean close_notify keeps sessions resumable (OPENSSL_NOTES §3 pitfall).
             try:
                 eng.shutdown()
@@ -207,16 +207,20 @@ class TLSWrap:
                 return
         # ClearOut: plaintext to the owner
         if self._reading or eng.received_close_notify:
-            data = eng.read()
-            if self.engine is None:
-                return
-            if eng.events:
-                self._drain_events()
-            if eng.paused is not None:  # a renegotiation paused (cert/client hello)
-                self._flush()
-                self.owner._tls_pause(eng.paused)
-            if data:
-                self.owner._on_handle_read(memoryview(data))
+            # Every record available now, one view of the engine's read buffer per batch: the
+            # owner copies it once (the handle contract), nothing is copied here.
+            while True:
+                view = eng.read_view()
+                if eng.events:
+                    self._drain_events()
+                    if self.engine is None:
+                        return
+                if eng.paused is not None:  # a renegotiation paused (cert/client hello)
+                    self._flush()
+                    self.owner._tls_pause(eng.paused)
+                if view is None:
+                    break
+                self.owner._on_handle_read(view)
                 if self.engine is None:
                     return
             if self.renegotiating and not eng.renegotiate_pending():
@@ -262,11 +266,11 @@ class TLSWrap:
             return
         events, eng.events = eng.events, []
         owner = self.owner
-        for kind, value in events:
-            if kind == "keylog":
-                owner._tls_keylog(value)
-            elif kind == "session":
-                owner._tls_session(value[0], value[1])
+        for event in events:
+            if type(event) is KeylogLine:
+                owner._tls_keylog(event.line)
+            elif type(event) is NewSession:
+                owner._tls_session(event.session_id, event.der)
 
     def _deliver_eof(self) -> None:
         self._eof_delivered = True

@@ -1,0 +1,98 @@
+"""The engine's typed protocol: its states, handshake results, pause reasons and events.
+
+Theory of operation
+-------------------
+A :class:`~nodetls._engine.engine.TLSEngine` is a small state machine (as h11's connection):
+
+* :attr:`State.HANDSHAKING` until ``do_handshake()`` returns :data:`Step.DONE`;
+* :attr:`State.PAUSED` while a callback asked OpenSSL to wait (:class:`Pause` says where) and the
+  owner has not called ``resume()``;
+* :attr:`State.SECURE` once the handshake is done (a TLS 1.2 renegotiation stays here);
+* :attr:`State.ERROR`, *terminal*: an operation raised a fatal TLS error.  The engine never leaves
+  it; every later ``do_handshake()``/``read()``/``write()`` raises the same error again and
+  ``shutdown()`` sends nothing (a fatal alert already went out);
+* :attr:`State.FREED` once the ``SSL*`` is freed.
+
+Pause reasons are named by the OpenSSL callback that paused, because one OpenSSL pause point serves
+several of Node's user callbacks: :attr:`Pause.CLIENT_HELLO` is Node's ``loadSession``
+(``'resumeSession'``), :attr:`Pause.CERT` is ``loadSNI`` (``SNICallback``) followed by
+``requestOCSP`` (``'OCSPRequest'``).  The TLS layer's ``_tls/pause_points.py`` runs them.
+
+Events are things OpenSSL told us from inside a callback that the owner must hear *after* the
+OpenSSL call returned (so that user code never runs inside OpenSSL): :class:`KeylogLine` and
+:class:`NewSession`.  They are queued in ``engine.events`` in order.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+__all__ = ["State", "Step", "Pause", "KeylogLine", "NewSession", "ClientHello", "DONE",
+           "NEED_DATA", "PAUSED"]
+
+
+class State(enum.Enum):
+    """Where the engine is (see the module docstring)."""
+
+    HANDSHAKING = "handshaking"
+    PAUSED = "paused"
+    SECURE = "secure"
+    ERROR = "error"
+    FREED = "freed"
+
+
+class Step(enum.IntEnum):
+    """What ``do_handshake()`` achieved."""
+
+    DONE = 1  # the handshake is complete
+    NEED_DATA = 2  # the read BIO ran dry: send the output, wait for the peer
+    PAUSED = 3  # a callback asked OpenSSL to wait: answer, then ``resume()``
+
+
+DONE = Step.DONE
+NEED_DATA = Step.NEED_DATA
+PAUSED = Step.PAUSED
+
+
+class Pause(enum.StrEnum):
+    """Where a paused handshake waits (a ``str`` enum: ``Pause.CERT == 'cert'``)."""
+
+    CLIENT_HELLO = "client_hello"  # the client-hello callback returned RETRY: loadSession
+    CERT = "cert"  # the cert callback returned -1: loadSNI, then requestOCSP
+
+
+@dataclass(frozen=True, slots=True)
+class KeylogLine:
+    """One NSS key log line (with its newline), for ``'keylog'``."""
+
+    line: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    """A session OpenSSL created (``'newSession'`` on servers, ``'session'`` on clients)."""
+
+    session_id: bytes
+    der: bytes
+
+
+class ClientHello:
+    """What the server learned from a ClientHello at the client-hello callback."""
+
+    __slots__ = ("servername", "session_id", "psk_identity", "status_request", "has_ticket_ext",
+                 "tls13")
+
+    def __init__(self) -> None:
+        self.servername: str | None = None
+        self.session_id: bytes = b""
+        self.psk_identity: bytes | None = None
+        self.status_request = False
+        self.has_ticket_ext = False
+        self.tls13 = False
+
+    @property
+    def resume_id(self) -> bytes:
+        """The id an external session cache should look up: the TLS 1.3 PSK identity (a
+        stateful ticket's id) when present, else the TLS 1.2 session id."""
+        return self.psk_identity if self.psk_identity is not None else self.session_id

@@ -1,0 +1,213 @@
+"""Node's pause points: where a server handshake waits for user callbacks.
+
+Node (``lib/internal/tls/wrap.js``) lets three user callbacks answer *later*, while the handshake
+waits: ``loadSession`` (``'resumeSession'``), ``loadSNI`` (``SNICallback``) and ``requestOCSP``
+(``'OCSPRequest'``).  The engine pauses at two OpenSSL callbacks (``_engine/protocol.py``,
+:class:`~nodetls._engine.Pause`); everything the TLS layer does there is in this module:
+
+* **Deciding** runs *inside* the OpenSSL callback and must not call user code:
+  :func:`wants_session` (client hello: is there an id an external cache can resume?) and
+  :func:`wants_cert_pause` (cert callback: an ``SNICallback`` with a servername, or an
+  ``'OCSPRequest'`` listener with a status request; an ``add_context`` match is applied at once).
+* **Running** happens after the OpenSSL call returned (:func:`run`): ``Pause.CLIENT_HELLO`` ->
+  :func:`load_session`; ``Pause.CERT`` -> :func:`load_sni`, then :func:`request_ocsp`.  Each ends
+  by resuming the handshake, or by destroying the socket.
+
+Every callback handed to a listener has Node's three guards (:func:`once_callback`): a second call
+raises ``ERR_MULTIPLE_CALLBACK``; a call after the socket is gone is ignored; an error argument
+destroys the connection through ``'tlsClientError'``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .. import _options
+from .._engine import ClientHello, Pause, TLSEngine
+from ..errors import node_error
+
+if TYPE_CHECKING:
+    from .socket import TLSSocket
+
+__all__ = ["once_callback", "wants_session", "wants_cert_pause", "run", "load_session",
+           "load_sni", "request_ocsp"]
+
+
+def once_callback(sock: TLSSocket, name: str, done: Callable[..., None]) -> Callable[..., None]:
+    """Node's three guards for a callback handed to a listener: called once
+    (``ERR_MULTIPLE_CALLBACK``), ignored after the socket is gone, ``err`` destroys."""
+    called = False
+
+    def callback(err: BaseException | None = None, *args: Any) -> None:
+        nonlocal called
+        if called:
+            raise node_error("ERR_MULTIPLE_CALLBACK")
+        called = True
+        if sock.destroyed or sock._engine is None:
+            return  # the socket is gone: ignored (Node: ERR_SOCKET_CLOSED, swallowed)
+        if err is not None:
+            sock._tls_error(err if isinstance(err, BaseException) else Exception(str(err)))
+            return
+        try:
+            done(*args)
+        except BaseException as exc:  # noqa: BLE001
+            sock._tls_error(exc)
+
+    callback.__name__ = f"{name}_callback"
+    return callback
+
+
+def _call_listener(fn: Callable[..., Any], *args: Any) -> None:
+    """Call a user callback; schedule it when it is a coroutine function."""
+    res = fn(*args)
+    if inspect.isawaitable(res):
+        asyncio.ensure_future(res)
+
+
+def _resume(sock: TLSSocket) -> None:
+    wrap = sock._wrap
+    if wrap is not None:
+        wrap.resume()
+
+
+# ---------------------------------------------------------------------------- deciding (in C)
+def wants_session(sock: TLSSocket, eng: TLSEngine, ch: ClientHello) -> bytes | None:
+    """Inside the client-hello callback: the id to hand to ``'resumeSession'``, or None (no
+    pause).  Only an id a server-side cache can resume counts: a legacy session id offered without
+    a ticket when TLS 1.3 will not be negotiated, or, with tickets off (stateful TLS 1.3), the
+    PSK identity, which *is* the id ``'newSession'`` stored."""
+    srv = sock._server
+    if srv is None or not srv.listener_count("resumeSession"):
+        return None
+    if ch.psk_identity is not None:
+        if eng.tickets_enabled():
+            return None  # a stateless ticket: OpenSSL decrypts it itself
+        return ch.psk_identity
+    if ch.has_ticket_ext or not ch.session_id or (ch.tls13 and eng.allows_tls13()):
+        # A TLS 1.2 ticket resumes statelessly; when TLS 1.3 will be negotiated the legacy id is
+        # random (or a TLS 1.2 session, which 1.3 cannot resume).
+        return None
+    return ch.session_id
+
+
+def wants_cert_pause(sock: TLSSocket, eng: TLSEngine, servername: str | None) -> bool:
+    """Inside the cert callback: pause for ``SNICallback`` and/or ``'OCSPRequest'``?  A context
+    from ``add_context`` needs no pause: it is chosen here, synchronously."""
+    srv = sock._server
+    if servername and sock._tls_opts.get("sni_callback") is not None:
+        return True
+    if servername and srv is not None and srv._sni_contexts:
+        ctx = srv._find_sni_context(servername)
+        if ctx is not None:
+            eng.use_context(ctx)
+    return bool(srv is not None and srv.listener_count("OCSPRequest") and eng.ocsp_requested())
+
+
+# ---------------------------------------------------------------------------- running (after C)
+def run(sock: TLSSocket, where: Pause | None) -> None:
+    """The engine paused at ``where``: run Node's user callbacks for it."""
+    if where is Pause.CLIENT_HELLO:
+        load_session(sock)
+    elif where is Pause.CERT:
+        load_sni(sock)
+
+
+def load_session(sock: TLSSocket) -> None:
+    """Node's ``loadSession``: ``'resumeSession'(id, callback(err, session_data))``."""
+    srv = sock._server
+    sid = sock._pending_resume_id
+
+    def done(data: Any = None, *_: Any) -> None:
+        if data is not None:
+            eng = sock._engine
+            if eng is not None:
+                eng.set_prefetched_session(_options.as_bytes(data, "session_data"))
+        _resume(sock)
+
+    srv.emit("resumeSession", sid, once_callback(sock, "resumeSession", done))
+
+
+def load_sni(sock: TLSSocket) -> None:
+    """Node's ``loadSNI``: ``SNICallback(servername, callback(err, ctx))``, then
+    :func:`request_ocsp`."""
+    sni_cb = sock._tls_opts.get("sni_callback")
+    eng = sock._engine
+    servername = eng.servername() if eng is not None else None
+
+    def after_sni(ctx: Any = None, *_: Any) -> None:
+        if ctx:
+            if isinstance(ctx, dict):
+                from .._context import SecureContext
+
+                ctx = SecureContext(ctx)
+            eng2 = sock._engine
+            if eng2 is not None:
+                eng2.use_context(ctx)
+        request_ocsp(sock)
+
+    if servername and sni_cb is not None:
+        cb = once_callback(sock, "SNICallback", after_sni)
+        try:
+            _call_listener(sni_cb, servername, cb)
+        except BaseException as exc:  # noqa: BLE001
+            sock.destroy(exc)
+        return
+    request_ocsp(sock)
+
+
+def request_ocsp(sock: TLSSocket) -> None:
+    """Node's ``requestOCSP``: ``'OCSPRequest'(cert, issuer, callback(err, response))`` when the
+    client asked for a status and someone listens; the certificate is the one of the context SNI
+    chose."""
+    srv = sock._server
+    eng = sock._engine
+    if eng is None:
+        return
+    if srv is None or not srv.listener_count("OCSPRequest") or not eng.ocsp_requested():
+        _resume(sock)
+        return
+    ctx = eng.sni_target
+    chain = getattr(ctx, "cert_chain_der", None) or [[]]
+    first = chain[0] if chain else []
+    cert = first[0] if first else eng.own_certificate_der()
+    issuer = _find_issuer(cert, list(first[1:]) + list(getattr(ctx, "ca_der", []) or []))
+
+    def done(response: Any = None, *_: Any) -> None:
+        if response is not None:
+            if not isinstance(response, (bytes, bytearray, memoryview)):
+                raise _options.InvalidArgTypeError(
+                    "OCSP response must be bytes, got " + type(response).__name__
+                )
+            eng2 = sock._engine
+            if eng2 is not None:
+                eng2.set_ocsp_response(bytes(response))
+        _resume(sock)
+
+    srv.emit("OCSPRequest", cert, issuer, once_callback(sock, "OCSPRequest", done))
+
+
+def _find_issuer(cert_der: bytes | None, candidates: list[bytes]) -> bytes | None:
+    """The DER of the certificate in ``candidates`` that issued ``cert_der`` (or None)."""
+    if not cert_der or not candidates:
+        return None
+    from cryptography import x509
+
+    try:
+        cert = x509.load_der_x509_certificate(cert_der)
+    except ValueError:
+        return None
+    for der in candidates:
+        try:
+            cand = x509.load_der_x509_certificate(der)
+        except ValueError:
+            continue
+        if cand.subject == cert.issuer:
+            try:
+                cert.verify_directly_issued_by(cand)
+            except (ValueError, TypeError, Exception):  # noqa: BLE001
+                continue
+            return der
+    return None
