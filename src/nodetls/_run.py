@@ -1,30 +1,65 @@
 """``run(main)`` and Node's process lifetime: the loop runs while a *referenced* handle is open.
 
 Servers (while listening) and socket handles (from ``connect()``/accept until the transport is
-gone) call :func:`ref_handle` / :func:`unref_handle`; their ``ref()``/``unref()`` methods toggle
-membership. Only loops started by :func:`run` keep a registry, so outside ``run()`` both calls are
-a dict lookup and nothing else.
+gone, or until both directions have ended) call :func:`ref_handle` / :func:`unref_handle`; their
+``ref()``/``unref()`` methods toggle membership. Only loops started by :func:`run` keep a registry,
+so outside ``run()`` both calls are a dict lookup and nothing else.
+
+Under ``run()`` the program also ends as a Node process does:
+
+* An ``'error'`` nobody listens to (reported by :func:`nodetls.events._report` to the loop's
+  exception handler with the emitter) ends ``run()``, which raises it (Node: uncaught, exit 1).
+  On a server's per-connection socket it is one WARNING line on the ``nodetls`` logger instead,
+  and the server keeps serving.
+* SIGINT (Ctrl-C) closes every listening server (no new connections), gives open connections
+  :data:`SHUTDOWN_GRACE` seconds to end (a second Ctrl-C skips the wait), closes what is left so
+  each server emits ``'close'``, and raises ``KeyboardInterrupt``.
+
+The raised exception carries a note naming the object, and its traceback holds no frame of
+nodetls or asyncio: only the caller's ``run(main)`` line and the user's own code.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import os
+import signal
+import threading
+import types
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["run", "ref_handle", "unref_handle"]
+__all__ = ["run", "ref_handle", "unref_handle", "SHUTDOWN_GRACE"]
 
 _get_running_loop = asyncio._get_running_loop
+_log = logging.getLogger("nodetls")
+
+#: Seconds that open connections get to end after Ctrl-C before they are closed.
+SHUTDOWN_GRACE = 2.0
+#: Seconds to wait for ``'close'`` events once everything has been closed.
+_CLOSE_WAIT = 1.0
+
+_INTERNAL_DIRS = (os.path.dirname(__file__) + os.sep, os.path.dirname(asyncio.__file__) + os.sep)
 
 
 class _Registry:
-    __slots__ = ("refs", "waiter")
+    """One ``run()``: its referenced handles and how it ends."""
+
+    __slots__ = ("refs", "waiter", "fatal", "interrupts", "main_task")
 
     def __init__(self) -> None:
         self.refs: set[Any] = set()
         self.waiter: asyncio.Future[None] | None = None
+        self.fatal: BaseException | None = None
+        self.interrupts = 0
+        self.main_task: asyncio.Task[Any] | None = None
+
+    def wake(self) -> None:
+        w = self.waiter
+        if w is not None and not w.done():
+            w.set_result(None)
 
 
 _REGISTRIES: dict[asyncio.AbstractEventLoop, _Registry] = {}
@@ -39,15 +74,13 @@ def ref_handle(obj: Any) -> None:
 
 
 def unref_handle(obj: Any) -> None:
-    """``obj`` no longer keeps :func:`run` alive (closed, or ``unref()``)."""
+    """``obj`` no longer keeps :func:`run` alive (closed, inactive, or ``unref()``)."""
     if _REGISTRIES:
         reg = _REGISTRIES.get(_get_running_loop())  # type: ignore[arg-type]
         if reg is not None:
             reg.refs.discard(obj)
             if not reg.refs:
-                w = reg.waiter
-                if w is not None and not w.done():
-                    w.set_result(None)
+                reg.wake()
 
 
 def _loop_factory(loop: Any) -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -68,33 +101,207 @@ def _loop_factory(loop: Any) -> Callable[[], asyncio.AbstractEventLoop] | None:
     raise ValueError(f"unknown loop {name!r}: expected 'asyncio' or 'uvloop'")
 
 
-async def _lifetime(main: Callable[[], Any]) -> Any:
+# ---------------------------------------------------------------------------- unhandled errors
+
+
+def _describe(emitter: Any) -> str:
+    """``TLSSocket 127.0.0.1:8000`` (the peer), ``Server 127.0.0.1:8000`` or the type name."""
+    name = type(emitter).__name__
+    try:
+        host, port = getattr(emitter, "remote_address", None), getattr(emitter, "remote_port", None)
+        if host is None and callable(getattr(emitter, "address", None)):
+            addr = emitter.address()
+            if isinstance(addr, dict) and addr:
+                host, port = addr.get("address"), addr.get("port")
+            elif isinstance(addr, str):
+                host = addr
+    except Exception:  # noqa: BLE001 - a description must never fail
+        host = None
+    if host is None:
+        return name
+    return f"{name} {host}" + (f":{port}" if port is not None else "")
+
+
+def _is_server_connection(emitter: Any) -> bool:
+    """A socket a server accepted (Node would crash; a server here keeps serving)."""
+    return getattr(emitter, "_server", None) is not None and hasattr(emitter, "destroy")
+
+
+def _exception_handler(reg: _Registry) -> Callable[[asyncio.AbstractEventLoop, dict[str, Any]], None]:
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        emitter = context.get("emitter")
+        if emitter is None or not isinstance(exc, BaseException):
+            loop.default_exception_handler(context)
+            return
+        code = getattr(exc, "code", None)
+        what = type(exc).__name__ + (f" [{code}]" if isinstance(code, str) else "")
+        message = str(context.get("message") or "unhandled 'error' event")
+        desc = _describe(emitter)
+        where = message if desc == type(emitter).__name__ else f"{message} ({desc})"
+        if _is_server_connection(emitter):
+            _log.warning("%s: %s: %s", where, what, exc)
+            return
+        if reg.fatal is None:
+            exc.add_note(f"nodetls: {where}" + (f", code {code}" if isinstance(code, str) else ""))
+            reg.fatal = exc
+            task = reg.main_task
+            if task is not None and not task.done():
+                task.cancel()
+            reg.wake()
+
+    return handler
+
+
+def _user_traceback(tb: types.TracebackType | None) -> types.TracebackType | None:
+    """``tb`` without the frames of nodetls and asyncio (the user's frames stay)."""
+    frames = []
+    while tb is not None:
+        if not tb.tb_frame.f_code.co_filename.startswith(_INTERNAL_DIRS):
+            frames.append(tb)
+        tb = tb.tb_next
+    out = None
+    for item in reversed(frames):
+        out = types.TracebackType(out, item.tb_frame, item.tb_lasti, item.tb_lineno)
+    return out
+
+
+def _clean(exc: BaseException) -> BaseException:
+    """The exception as ``run()`` raises it: user frames only, no internal cause chain."""
+    exc.__traceback__ = _user_traceback(exc.__traceback__)
+    cause = exc.__cause__
+    if cause is not None and type(cause).__module__ in ("builtins", "asyncio.exceptions"):
+        exc.__cause__ = None  # the OSError under a Node-coded system error: same information
+    exc.__suppress_context__ = True
+    return exc
+
+
+# ---------------------------------------------------------------------------- Ctrl-C
+
+
+def _close_all(reg: _Registry, servers_only: bool) -> None:
+    for obj in list(reg.refs):
+        is_server = hasattr(obj, "listening")
+        if servers_only and not is_server:
+            continue
+        try:
+            obj.close()
+        except Exception:  # noqa: BLE001 - closing on the way out must not stop the others
+            _log.debug("closing %r failed", obj, exc_info=True)
+
+
+def _on_sigint(reg: _Registry) -> None:
+    reg.interrupts += 1
+    if reg.interrupts == 1:
+        task = reg.main_task
+        if task is not None and not task.done():
+            task.cancel()
+        _close_all(reg, servers_only=True)  # no new connections
+    reg.wake()
+
+
+async def _wait_refs(reg: _Registry, timeout: float, *, until_interrupts: int = 0) -> None:
+    """Wait until no referenced handle is left, ``timeout`` passes or another Ctrl-C comes."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while reg.refs and loop.time() < deadline:
+        if until_interrupts and reg.interrupts >= until_interrupts:
+            return
+        reg.waiter = loop.create_future()
+        try:
+            await asyncio.wait_for(reg.waiter, max(0.0, deadline - loop.time()))
+        except TimeoutError:
+            return
+        finally:
+            reg.waiter = None
+
+
+async def _shutdown(reg: _Registry) -> None:
+    """After Ctrl-C: connections get :data:`SHUTDOWN_GRACE` seconds, then everything closes."""
+    await _wait_refs(reg, SHUTDOWN_GRACE, until_interrupts=2)
+    _close_all(reg, servers_only=False)
+    await _wait_refs(reg, _CLOSE_WAIT)
+    for _ in range(3):  # 'close' events are emitted on the next iterations
+        await asyncio.sleep(0)
+
+
+# ---------------------------------------------------------------------------- the lifetime
+
+
+async def _lifetime(main: Callable[[], Any]) -> tuple[str, Any]:
+    """Run ``main`` and wait for the handles; returns ``('ok', result)``, ``('error', exc)``
+    or ``('interrupt', None)``."""
     from .events import _TASKS
 
     loop = asyncio.get_running_loop()
     reg = _REGISTRIES[loop] = _Registry()
+    loop.set_exception_handler(_exception_handler(reg))
+    sigint = threading.current_thread() is threading.main_thread()
+    if sigint:
+        try:
+            loop.add_signal_handler(signal.SIGINT, _on_sigint, reg)
+        except (NotImplementedError, RuntimeError, ValueError):  # pragma: no cover
+            sigint = False
     try:
+        return await _main_and_handles(main, reg, _TASKS)
+    finally:
+        if sigint:
+            loop.remove_signal_handler(signal.SIGINT)
+        del _REGISTRIES[loop]
+
+
+async def _main_and_handles(main: Callable[[], Any], reg: _Registry,
+                            tasks: set[asyncio.Task[Any]]) -> tuple[str, Any]:
+    loop = asyncio.get_running_loop()
+
+    async def call_main() -> Any:
         result = main()
         if inspect.isawaitable(result):
             result = await result
-        while True:
-            if reg.refs:
-                reg.waiter = loop.create_future()
-                await reg.waiter
-                reg.waiter = None
-                continue
-            # Let callbacks already scheduled ('close' events...) run; they may open new handles.
-            await asyncio.sleep(0)
-            await asyncio.sleep(0)
-            if reg.refs:
-                continue
-            pending = [t for t in _TASKS if not t.done() and t.get_loop() is loop]
-            if pending:  # async listeners still running
-                await asyncio.wait(pending)
-                continue
-            return result
+        return result
+
+    reg.main_task = task = loop.create_task(call_main())
+    try:
+        result = await asyncio.shield(task)
+    except asyncio.CancelledError:
+        if not task.cancelled():  # run() itself was cancelled
+            raise
+        result = None
+    except Exception as exc:  # noqa: BLE001 - main raised: run() raises it
+        if reg.fatal is None:
+            return ("error", exc)
+        result = None
     finally:
-        del _REGISTRIES[loop]
+        reg.main_task = None
+    while True:
+        if reg.fatal is not None:
+            _close_all(reg, servers_only=False)
+            return ("error", reg.fatal)
+        if reg.interrupts:
+            await _shutdown(reg)
+            return ("interrupt", None)
+        if reg.refs:
+            reg.waiter = loop.create_future()
+            try:
+                await reg.waiter
+            finally:
+                reg.waiter = None
+            continue
+        # Let callbacks already scheduled ('close' events...) run; they may open new handles.
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        if reg.refs or reg.fatal is not None or reg.interrupts:
+            continue
+        pending = [t for t in tasks if not t.done() and t.get_loop() is loop]
+        if pending:  # async listeners still running
+            reg.waiter = loop.create_future()
+            waiter = reg.waiter
+            try:
+                await asyncio.wait([*pending, waiter], return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                reg.waiter = None
+            continue
+        return ("ok", result)
 
 
 def run(main: Callable[[], Any], *, loop: Any = None, debug: bool | None = None) -> Any:
@@ -104,6 +311,10 @@ def run(main: Callable[[], Any], *, loop: Any = None, debug: bool | None = None)
     left open (and no ``async`` listener is still running): Node's process lifetime. ``unref()``
     a server or socket to let ``run`` return while it is open.
 
+    Raises what ``main`` raised, or the first ``'error'`` event nobody listened to (Node: an
+    uncaught exception, exit status 1), with a note naming the object and the error's code.
+    Ctrl-C (SIGINT) closes the servers gracefully and raises ``KeyboardInterrupt``.
+
     Args:
         main: called with no arguments on the new loop; may be ``async``.
         loop: ``'asyncio'`` (default), ``'uvloop'`` (``ImportError`` if not installed), or a loop
@@ -111,4 +322,9 @@ def run(main: Callable[[], Any], *, loop: Any = None, debug: bool | None = None)
         debug: asyncio debug mode.
     """
     with asyncio.Runner(loop_factory=_loop_factory(loop), debug=debug) as runner:
-        return runner.run(_lifetime(main))
+        kind, value = runner.run(_lifetime(main))
+    if kind == "ok":
+        return value
+    if kind == "interrupt":
+        raise KeyboardInterrupt from None
+    raise _clean(value)

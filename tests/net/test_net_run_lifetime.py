@@ -90,7 +90,8 @@ def test_run_waits_for_sockets_and_their_close_events() -> None:
 
 def test_run_returns_while_an_unrefd_socket_is_open() -> None:
     def main() -> None:
-        server = net.create_server()
+        # As in Node, the accepted socket is referenced too: unref() it as well.
+        server = net.create_server(lambda sock: sock.unref())
         server.listen(0, "127.0.0.1").unref()
         client = net.connect(server.address()["port"], "127.0.0.1")
         client.unref()

@@ -117,6 +117,7 @@ class TCPHandle(asyncio.BufferedProtocol):
         self._refed = True
         self._held: list[bytes] | None = None  # data read while stopped (uvloop, see below)
         self._held_eof = False
+        self._ended = False  # both directions ended: no longer keeps run() alive
         _run.ref_handle(self)
 
     def __repr__(self) -> str:
@@ -175,6 +176,7 @@ class TCPHandle(asyncio.BufferedProtocol):
             self._held_eof = True  # after the held data
         else:
             self.owner._on_handle_eof()
+        self._check_ended()
         return True  # keep the transport: half-open is the owner's decision
 
     # uvloop starts reading right after connection_made() even if the protocol paused reading
@@ -213,6 +215,21 @@ class TCPHandle(asyncio.BufferedProtocol):
             self._shutdown_cb = None
             cb()
         self.owner._on_handle_drain()
+        self._check_ended()
+
+    def _check_ended(self) -> None:
+        """The peer's EOF was read and our shutdown is flushed: like a libuv stream that neither
+        reads nor writes, the handle stays open but no longer keeps :func:`nodetls.run` alive
+        (a client that ends without reading lets the program finish, as in Node)."""
+        if not (self._eof and self._shut) or self._ended or self._state != _OPEN:
+            return
+        t = self.transport
+        if t is not None and t.get_write_buffer_size():
+            t.set_write_buffer_limits(high=0, low=0)  # resume_writing() once flushed: again
+            return
+        self._ended = True
+        if self._refed:
+            _run.unref_handle(self)
 
     def connection_lost(self, exc: BaseException | None) -> None:
         if self._state == _CLOSED:
@@ -279,6 +296,7 @@ class TCPHandle(asyncio.BufferedProtocol):
                 if callback is not None:
                     callback()
                 return
+        self._check_ended()
         if callback is None:
             return
         if not t.get_write_buffer_size():
@@ -297,6 +315,8 @@ class TCPHandle(asyncio.BufferedProtocol):
         self._state = _CLOSING
         t = self.transport
         if t is None:
+            if self._refed:
+                _run.unref_handle(self)  # at once: a failed connect() leaves nothing registered
             asyncio.get_running_loop().call_soon(self._closed_unconnected)
         elif t.get_write_buffer_size() and (not self._shut or self._shutdown_cb is not None):
             t.abort()  # never shut down, or closed before the shutdown completed (Node cancels)
@@ -413,7 +433,7 @@ class TCPHandle(asyncio.BufferedProtocol):
         """Keep :func:`nodetls.run` alive while open (the default)."""
         if not self._refed:
             self._refed = True
-            if self._state != _CLOSED:
+            if self._state != _CLOSED and not self._ended:
                 _run.ref_handle(self)
 
     def unref(self) -> None:

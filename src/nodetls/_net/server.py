@@ -246,10 +246,15 @@ class Server(EventEmitter):
         else:
             self._emit_listen_error(err)
 
-    def _emit_listen_error(self, err: BaseException) -> None:
+    def _emit_listen_error(self, err: BaseException, deferred: bool = False) -> None:
         if "error" in self._events:
             self.emit("error", err)
-        elif not self._listen_error_seen:  # `await server` already raised it: handled
+        elif self._listen_error_seen:  # `await server` already raised it: handled
+            return
+        elif not deferred:
+            # An `await server` (or wait_for) started in the same step takes it one step later.
+            asyncio.get_running_loop().call_soon(self._emit_listen_error, err, True)
+        else:
             from ..events import _report
 
             _report(self, err, "unhandled 'error' event on net.Server")

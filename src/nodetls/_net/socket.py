@@ -40,7 +40,7 @@ from ..errors import node_error, system_error
 from ..events import EventEmitter
 from ..stream import _D_OPTIONS, Duplex, _soon
 from .connect import do_connect, normalize_connect_args, validate_port
-from .handle import DuplexHandle, TCPHandle
+from .handle import NO_OWNER, DuplexHandle, TCPHandle
 
 __all__ = ["Socket", "SOCKET_OPTIONS", "CONNECT_OPTIONS"]
 
@@ -176,7 +176,14 @@ class Socket(Duplex):
         handle = TCPHandle(self, reading=False, on_open=lambda _h: self._on_handle_connect())
         if not self._refed:
             handle.unref()
-        self._attach_handle(handle)
+        try:
+            self._attach_handle(handle)
+        except BaseException:
+            # A failed setup (TLS options) leaves nothing behind that keeps run() alive.
+            self.connecting = False
+            handle.owner = NO_OWNER
+            handle.close()
+            raise
         self._connect_task = asyncio.get_running_loop().create_task(do_connect(self, handle, opts))
         return self
 

@@ -15,7 +15,7 @@ from typing import Any
 from .. import _options
 from ..errors import node_error
 from ..net import Server as NetServer
-from .socket import CONTEXT_OPTIONS, TLSSocket
+from .socket import CONTEXT_OPTIONS, TLSSocket, alpn_list
 
 SERVER_OPTIONS = CONTEXT_OPTIONS | frozenset({
     "request_cert", "reject_unauthorized", "alpn_protocols", "alpn_callback", "sni_callback",
@@ -51,6 +51,8 @@ class Server(NetServer):
         opts = _options.normalize(options, kwargs, SERVER_OPTIONS, "options")
         if opts.get("alpn_callback") is not None and opts.get("alpn_protocols") is not None:
             raise node_error("ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS")
+        alpn_list(opts.get("alpn_protocols"))  # checked at creation, not per connection
+        alpn_list(opts.get("npn_protocols"), "npn_protocols")
         net_opts = {k: opts[k] for k in _NET_OPTIONS if k in opts}
         # TCP_NODELAY by default (asyncio, Go, nginx): the session tickets sent after a TLS 1.3
         # handshake would otherwise hold the first response behind the peer's delayed ACK.

@@ -119,6 +119,12 @@ class TLSSocket(Socket):
         self._is_server = bool(opts.get("is_server"))
         self.secure_connecting = True
         self._wrapped_socket = socket
+        # Everything that can fail is checked before a handle exists (nothing left registered).
+        self._secure_context = self._make_context()
+        alpn_list(opts.get("alpn_protocols"))
+        alpn_list(opts.get("npn_protocols"), "npn_protocols")
+        if opts.get("session") is not None:
+            _options.as_bytes(opts["session"], "session")
         net_opts: dict[str, Any] = {}
         if "allow_half_open" in opts:
             net_opts["allow_half_open"] = opts["allow_half_open"]
@@ -174,8 +180,7 @@ class TLSSocket(Socket):
         """Create the engine and the TLS handle over ``lower`` and configure it from the
         options (Node's ``_init``)."""
         opts = self._tls_opts
-        context = self._make_context()
-        self._secure_context = context
+        context = self._secure_context
         server = self._is_server
         engine = TLSEngine(context, server=server)
         self._wrap = wrap = TLSWrap(lower, engine, self)
