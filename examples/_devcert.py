@@ -11,11 +11,13 @@ Never use these outside development: the keys are written unencrypted.
 
 From the command line::
 
-    python examples/_devcert.py DIR     # writes the four echo files into DIR
+    python examples/_devcert.py DIR          # writes the four echo files into DIR
+    python examples/_devcert.py --dir DIR    # the same
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import ipaddress
 import sys
@@ -167,13 +169,19 @@ def write_echo_files(directory: Path | str) -> dict[str, Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python examples/_devcert.py DIR``: write the echo examples' files into ``DIR``."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) != 1 or args[0] in ("-h", "--help"):
-        print(__doc__.strip().splitlines()[0])
-        print("usage: python examples/_devcert.py DIR")
-        return 2
-    for path in write_echo_files(args[0]).values():
+    """``python examples/_devcert.py DIR`` (or ``--dir DIR``): write the echo examples' files into
+    ``DIR``."""
+    parser = argparse.ArgumentParser(
+        prog="python examples/_devcert.py",
+        description="Write server-key.pem, server-cert.pem, client-key.pem and client-cert.pem "
+                    "(self-signed development certificates) into DIR.")
+    parser.add_argument("dir", nargs="?", metavar="DIR", help="the directory to write into")
+    parser.add_argument("--dir", dest="dir_option", metavar="DIR",
+                        help="the same, as an option")
+    args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
+    if (args.dir is None) == (args.dir_option is None):
+        parser.error("give the directory once: DIR or --dir DIR")
+    for path in write_echo_files(args.dir if args.dir is not None else args.dir_option).values():
         print("wrote", path)
     return 0
 

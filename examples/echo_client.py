@@ -1,4 +1,4 @@
-"""The echo client of Node's ``tls.connect`` docs, ported to nodetls (API.md's seed example).
+"""The echo client of Node's ``tls.connect`` docs, ported to nodetls.
 
 Node's original::
 

@@ -114,6 +114,14 @@ async def test_devcert_cli_writes_the_echo_files(tmp_path: Path) -> None:
     assert names == ["client-cert.pem", "client-key.pem", "server-cert.pem", "server-key.pem"]
 
 
+async def test_devcert_cli_dir_option_as_the_readme_shows(tmp_path: Path) -> None:
+    res = await run_process(_python(EXAMPLES / "_devcert.py", "--dir", tmp_path / "c"), timeout=T)
+    assert res.rc == 0, res.stderr
+    names = sorted(p.name for p in (tmp_path / "c").iterdir())
+    assert names == ["client-cert.pem", "client-key.pem", "server-cert.pem", "server-key.pem"]
+    bad = await run_process(_python(EXAMPLES / "_devcert.py"), timeout=T)
+    assert bad.rc == 2 and "usage:" in bad.stderr
+
 async def test_demo_runs_and_prints_the_negotiated_parameters() -> None:
     res = await run_process(_python(EXAMPLES / "demo.py"), timeout=T, cwd=ROOT)
     assert res.rc == 0, f"demo failed:\n{res.stdout}\n{res.stderr}"

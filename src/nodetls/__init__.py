@@ -2,7 +2,9 @@
 with OpenSSL 3 doing the cryptography.
 
 ``import nodetls as tls`` and port code written against Node's ``tls`` docs almost line by line
-(snake_case names, seconds for durations, ``bytes`` for Buffers).  The contract is API.md.
+(snake_case names, seconds for durations, ``bytes`` for Buffers; options under snake_case or
+Node's camelCase names).  Behaviour not documented otherwise is Node v20's; README.md lists
+where nodetls deliberately differs.
 """
 
 from __future__ import annotations

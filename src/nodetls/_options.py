@@ -1,7 +1,7 @@
 """Option normalisation: Node names and snake_case names, one dict out.
 
 Every public entry point takes options as a dict and/or keywords, under the snake_case name or
-Node's camelCase name (API.md "Conventions").  :func:`normalize` merges them, maps Node names to
+Node's camelCase name (``reject_unauthorized`` or ``rejectUnauthorized``).  :func:`normalize` merges them, maps Node names to
 snake_case and rejects unknown names with a ``TypeError`` that names the closest valid one.
 """
 

@@ -1,6 +1,7 @@
 """Cipher defaults, Node's ``processCiphers`` split, and ``get_ciphers()``.
 
-``DEFAULT_CIPHERS`` deliberately differs from Node's (shared/API.md, "deliberately differs"): Node's
+``DEFAULT_CIPHERS`` deliberately differs from Node's (one of the README's
+"deliberately differs" items): Node's
 three TLS 1.3 suites in Node's order, then forward-secret AEAD TLS 1.2 suites only, in Mozilla's
 "intermediate" order.  Node's list ends in ``HIGH``, which lets static-RSA, CCM and ARIA suites in.
 """

@@ -7,7 +7,7 @@ with one 48-byte key per context: ``name[16] | hmac_key[16] | aes_key[16]``, AES
 HMAC-SHA256 (the RFC 5077 ticket format).  nodetls keeps that layout but holds a *list* of keys:
 the first encrypts new tickets, every key decrypts, and a ticket under an older key is accepted and
 renewed under the first one (return value 2), so keys can be rotated without a burst of full
-handshakes (shared/API.md, "deliberately differs").
+handshakes (a deliberate difference from Node, listed in the README).
 
 One module-level callback (:data:`ticket_key_cb`, installed with
 ``SSL_CTX_set_tlsext_ticket_key_evp_cb`` on every context) serves every context.  It must find the
@@ -15,7 +15,8 @@ keys of the right context:
 
 * OpenSSL calls it on the connection's *original* ``SSL_CTX`` (the session context), even after
   an SNI callback switched the connection to another context, while ``SSL_get_SSL_CTX`` returns the
-  switched one (shared/OPENSSL_NOTES.md §2).  So the engine calls :func:`bind_ssl` right after
+  switched one (observed with OpenSSL 3.0: the session-cache and ticket-key callbacks
+  stay on the session context, while SNI/cert/OCSP callbacks move to the new one).  So the engine calls :func:`bind_ssl` right after
   ``SSL_new`` to record which context's keys serve that ``SSL*``, and :func:`unbind_ssl` before
   ``SSL_free``.
 * An unbound ``SSL*`` falls back to the context registered for ``SSL_get_SSL_CTX(ssl)``.
@@ -23,7 +24,8 @@ keys of the right context:
 Decryption results follow ``SSL_CTX_set_tlsext_ticket_key_evp_cb(3)``: 0 for an unknown key name
 (full handshake, no error), 1 for the current key, 2 for an older key (resume, then issue a new
 ticket).  On TLS 1.3 the current key also returns 2, because OpenSSL issues no new ticket on a
-resumed TLS 1.3 handshake otherwise, while its internal keys always renew (OPENSSL_NOTES §4).
+resumed TLS 1.3 handshake otherwise (returning 1 makes the client reuse its old ticket), while
+OpenSSL's internal keys always renew on TLS 1.3 (``tls_decrypt_ticket`` sets ``renew_ticket``).
 
 No exception may unwind through C: the callback body runs under ``try/except BaseException``,
 reports the exception to :data:`on_error` (``on_error(ssl_ptr, exc)``; the engine sets it; the

@@ -10,7 +10,8 @@ memory BIOs here, so OpenSSL never touches a socket.  The engine is driven by fo
 * :meth:`do_handshake` advances the handshake and returns :data:`DONE`, :data:`NEED_DATA` (the
   read BIO ran dry) or :data:`PAUSED` (a callback asked OpenSSL to wait: the client-hello callback
   returned RETRY, or the cert callback returned -1, so that an asynchronous user callback — SNI,
-  ``'resumeSession'``, ``'OCSPRequest'`` — can answer first; see OPENSSL_NOTES §2);
+  ``'resumeSession'``, ``'OCSPRequest'`` — can answer first: OpenSSL re-invokes the callback on each later
+  ``SSL_do_handshake`` until it decides);
 * :meth:`read` returns every byte of plaintext that is available now;
 * :meth:`write` encrypts plaintext into the write BIO.
 

@@ -40,8 +40,9 @@ def _default_session_id_context() -> bytes:
 
 
 class Server(NetServer):
-    """Node's ``tls.Server``.  Options: every SecureContext option plus the server options of
-    API.md."""
+    """Node's ``tls.Server``.  Options: every SecureContext option plus Node's server options
+    (``request_cert``, ``reject_unauthorized``, ``handshake_timeout``, ``session_timeout``,
+    ``ticket_keys``, ``sni_callback``, ``alpn_protocols``/``alpn_callback``, ``psk_callback``...)."""
 
     def __init__(self, options: dict[str, Any] | None = None,
                  secure_connection_listener: Callable[..., Any] | None = None,

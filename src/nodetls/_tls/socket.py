@@ -444,7 +444,7 @@ class TLSSocket(Socket):
         self._tls_error(node_error("ERR_TLS_HANDSHAKE_TIMEOUT"))
 
     def _on_listener_error(self, exc: BaseException) -> None:
-        """An exception escaping a listener destroys this socket with it (API.md)."""
+        """An exception escaping a listener destroys this socket with it (as the README says)."""
         self.destroy(exc)
 
     # ------------------------------------------------------------------ engine notifications

@@ -100,7 +100,8 @@ class TLSWrap:
         self._closed = True
         eng = self.engine
         if eng is not None and self.secure and eng.alive:
-            # A clean close_notify keeps sessions resumable (OPENSSL_NOTES §3 pitfall).
+            # A clean close_notify keeps sessions resumable: SSL_free without SSL_shutdown marks
+            # the shared SSL_SESSION not resumable (OpenSSL calls SSL_CTX_remove_session).
             try:
                 eng.shutdown()
                 out = eng.take_output()

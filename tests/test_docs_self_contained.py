@@ -1,0 +1,34 @@
+"""The project's docs stand alone: nothing under src/, docs/, examples/ or README.md points a
+reader at files that are not in the repository (the development notes the project was built
+from: ``../shared``, ``API.md``, ``NODE_FACTS``, ``OPENSSL_NOTES``, ``STYLE.md``).  Describe the
+fact where it is used instead of pointing at a note."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FORBIDDEN = re.compile(r"\.\./shared|API\.md|NODE_FACTS|OPENSSL_NOTES|STYLE\.md")
+
+
+def _files() -> list[Path]:
+    files = [ROOT / "README.md"]
+    for top in ("src", "docs", "examples"):
+        files += [p for p in sorted((ROOT / top).rglob("*"))
+                  if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+                  and ".egg-info" not in str(p)]
+    return files
+
+
+def test_docs_do_not_point_outside_the_repository() -> None:
+    files = _files()
+    assert any(p.suffix == ".py" for p in files) and any(p.suffix == ".md" for p in files)
+    hits = []
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for lineno, line in enumerate(text.splitlines(), 1):
+            if FORBIDDEN.search(line):
+                hits.append(f"{path.relative_to(ROOT)}:{lineno}: {line.strip()}")
+    assert not hits, "docs must be self-contained; these lines point outside the repo:\n" + \
+        "\n".join(hits)
