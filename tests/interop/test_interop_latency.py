@@ -4,9 +4,15 @@ A TLS 1.3 server sends its session tickets right after the handshake; when the n
 first response) is held by Nagle until the peer's delayed ACK of the tickets, every new connection
 pays ~40 ms.  TLS sockets therefore set ``TCP_NODELAY`` by default (as asyncio, Go and nginx).
 
-Each test runs a few sequential connect + TLS 1.3 handshake + 40-byte request/response exchanges
-against a real peer in another process and checks the median.  The thresholds are generous (the
-stall is 40 ms; Node's default server answers in ~3 ms here) so that they hold on a busy machine.
+Each test runs sequential connect + TLS 1.3 handshake + 40-byte request/response exchanges against
+a real peer in another process, and passes as soon as one exchange completes in under
+:data:`STALL_FLOOR_MS`.  The floor is physical: a stalled exchange waits for the peer's delayed-ACK
+timer, whose minimum on Linux is 40 ms (``TCP_DELACK_MIN``), so with the stall *every* exchange
+takes at least that long however idle the machine (measured: 44 ms median idle, never under 50 ms
+busy).  Without the stall an exchange takes ~3 ms idle; a busy machine (two suites on 2 cores)
+only adds scheduling delay, which is why the test takes the *fastest* of up to :data:`TRIES`
+exchanges instead of a median against a tighter threshold: load can make exchanges slower, never
+faster, so the test cannot pass with the stall and does not fail for want of an idle CPU.
 """
 
 from __future__ import annotations
@@ -14,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import statistics
 import time
 
 import pytest
@@ -24,17 +29,20 @@ from helpers.peers import run_node, spawn_node
 
 pytestmark = pytest.mark.interop
 T = 30.0
-TRIES = 10
-THRESHOLD_MS = 20.0
+TRIES = 40
+STALL_FLOOR_MS = 40.0
 
-# A client that sets TCP_NODELAY (as curl, browsers, asyncio and http.client do): TRIES times
-# connect, wait for 'secureConnect', write 40 bytes, wait for 40 bytes back; prints the times.
+# A client that sets TCP_NODELAY (as curl, browsers, asyncio and http.client do): up to `tries`
+# times (stopping after the first exchange under `floor` ms) connect, wait for 'secureConnect',
+# write 40 bytes, wait for 40 bytes back; prints the times.
 NODE_NODELAY_CLIENT = r"""
 const tls = require('tls');
-const [port, tries] = process.argv.slice(2).map(Number);
+const [port, tries, floor] = process.argv.slice(2).map(Number);
 const times = [];
 function one() {
-  if (times.length === tries) { console.log(JSON.stringify(times)); return; }
+  if (times.length === tries || Math.min(...times) < floor) {
+    console.log(JSON.stringify(times)); return;
+  }
   const t0 = process.hrtime.bigint();
   const s = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false, noDelay: true,
     minVersion: 'TLSv1.3' }, () => s.write(Buffer.alloc(40, 'q')));
@@ -68,10 +76,10 @@ async def test_default_server_answers_a_nodelay_client_without_stall(certs, node
     await asyncio.wait_for(server, T)
     try:
         rc, out, err = await run_node(NODE_NODELAY_CLIENT, str(server.address()["port"]),
-                                      str(TRIES), timeout=T)
+                                      str(TRIES), str(STALL_FLOOR_MS), timeout=T)
         assert rc == 0, out + err
         times = json.loads(out.strip().splitlines()[-1])
-        assert statistics.median(times) < THRESHOLD_MS, times
+        assert min(times) < STALL_FLOOR_MS, times
     finally:
         server.close()
 
@@ -106,8 +114,10 @@ async def test_default_client_gets_node_default_server_answer_without_stall(cert
                                                                             split):
     async with spawn_node(NODE_DEFAULT_SERVER, str(certs.server.chain_path),
                           str(certs.server.key_path), timeout=T) as srv:
-        times = [await _one_exchange(srv.port, certs.root.cert_pem, split) for _ in range(TRIES)]
-    assert statistics.median(times) < THRESHOLD_MS, times
+        times: list[float] = []
+        while len(times) < TRIES and min(times, default=STALL_FLOOR_MS) >= STALL_FLOOR_MS:
+            times.append(await _one_exchange(srv.port, certs.root.cert_pem, split))
+    assert min(times) < STALL_FLOOR_MS, times
 
 
 async def test_tls_sockets_set_tcp_nodelay_by_default(certs):
