@@ -1,0 +1,145 @@
+"""``nodetls.aio``: asyncio's own shapes (streams, transports and protocols, servers) with every
+nodetls feature.
+
+``open_connection``/``start_server`` give real ``asyncio.StreamReader``/``StreamWriter``;
+``create_connection``/``create_server`` serve ``asyncio.Protocol`` and
+``asyncio.BufferedProtocol``, like the ``asyncio`` functions of the same names with ``ssl=``. The
+TLS connection underneath is a Node-style :class:`nodetls.TLSSocket` (one engine, one data path):
+``tls_options`` are the options of :func:`nodetls.connect` (client forms) or
+:func:`nodetls.create_server` (server forms), and the server's :attr:`Server.tls_server` is the
+:class:`nodetls.Server` to which Node-style events and features attach.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from .._tls import TLSSocket
+from .._tls import connect as _tls_connect
+from .._tls import create_server as _tls_create_server
+from ._server import Server
+from ._sslobject import SSLObjectView
+from ._transport import TLSTransport
+
+__all__ = ["open_connection", "start_server", "create_connection", "create_server", "Server",
+           "TLSTransport", "SSLObjectView"]
+
+_STREAM_LIMIT = 2 ** 16  # asyncio.streams' default buffer limit
+
+ProtocolFactory = Callable[[], asyncio.BaseProtocol]
+ClientConnectedCallback = Callable[[asyncio.StreamReader, asyncio.StreamWriter],
+                                   Awaitable[None] | None]
+
+
+def _check_factory(factory: Any, name: str) -> None:
+    if not callable(factory):
+        raise TypeError(f"{name} must be callable, got {type(factory).__name__}")
+
+
+def _address(host: Any, port: Any, path: Any) -> dict[str, Any]:
+    if host is not None and not isinstance(host, str):
+        raise TypeError(f"host must be a str or None, got {type(host).__name__}")
+    if path is not None and (host is not None or port is not None):
+        raise ValueError("path and host/port can not be specified at the same time")
+    if path is not None:
+        return {"path": path}
+    out: dict[str, Any] = {"port": 0 if port is None else port}
+    if host is not None:
+        out["host"] = host
+    return out
+
+
+async def create_connection(protocol_factory: ProtocolFactory, host: str | None = None,
+                            port: int | None = None, *, path: str | None = None,
+                            sock: Any = None, **tls_options: Any,
+                            ) -> tuple[TLSTransport, asyncio.BaseProtocol]:
+    """``loop.create_connection(protocol_factory, host, port, ssl=...)`` over nodetls: connect
+    (TCP ``host``/``port``, Unix ``path``, or over ``sock``, a connected ``net.Socket`` or any
+    ``stream.Duplex``), complete the TLS handshake with ``tls.connect(**tls_options)``, then
+    ``connection_made``. Returns ``(transport, protocol)``; a failed handshake raises the
+    ``tls.connect`` error (``CertificateError``, ``TLSError``...) and closes the connection."""
+    _check_factory(protocol_factory, "protocol_factory")
+    if sock is not None:
+        if host is not None or port is not None or path is not None:
+            raise ValueError("host/port/path and sock can not be specified at the same time")
+        target: dict[str, Any] = {"socket": sock}
+    elif host is None and port is None and path is None:
+        raise ValueError("host and port was not specified and no sock specified")
+    else:
+        target = _address(host, port, path)
+        if "host" not in target and "path" not in target:
+            target["host"] = "localhost"
+    loop = asyncio.get_running_loop()
+    options = dict(tls_options)
+    options.update(target)
+    tls_sock: TLSSocket = _tls_connect(options)
+    protocol = protocol_factory()
+    transport = TLSTransport(loop, tls_sock, protocol)
+    tls_sock.once("secureConnect", transport._start)
+    try:
+        await tls_sock
+    except BaseException:
+        tls_sock.destroy()
+        raise
+    if not transport._started:  # connection_made failed and closed the connection
+        raise ConnectionResetError("the connection closed before it was established")
+    return transport, protocol
+
+
+async def create_server(protocol_factory: ProtocolFactory, host: str | None = None,
+                        port: int | None = None, *, path: str | None = None,
+                        **tls_options: Any) -> Server:
+    """``loop.create_server(protocol_factory, host, port, ssl=...)`` over a ``tls.Server`` made
+    from ``tls_options`` (plus asyncio's ``backlog``, ``reuse_port``, ``start_serving``).
+    ``host=None``: every interface (dual-stack). ``port=None``/``0``: a free port."""
+    _check_factory(protocol_factory, "protocol_factory")
+    listen: dict[str, Any] = _address(host, port, path)
+    listen["backlog"] = tls_options.pop("backlog", 100)
+    if tls_options.get("reuse_port") is not None:
+        listen["reuse_port"] = bool(tls_options.pop("reuse_port"))
+    tls_options.pop("reuse_port", None)
+    start_serving = bool(tls_options.pop("start_serving", True))
+    tls_server = _tls_create_server(tls_options)
+    server = Server(asyncio.get_running_loop(), tls_server, protocol_factory, listen)
+    if start_serving:
+        try:
+            await server.start_serving()
+        except BaseException:
+            server.close()
+            raise
+    return server
+
+
+async def open_connection(host: str | None = None, port: int | None = None, *,
+                          path: str | None = None, sock: Any = None, limit: int = _STREAM_LIMIT,
+                          **tls_options: Any,
+                          ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """``asyncio.open_connection(host, port, ssl=...)`` over nodetls: real
+    ``asyncio.StreamReader``/``StreamWriter`` once the handshake is done. ``sock`` (a
+    connected ``net.Socket`` or ``stream.Duplex``) upgrades an existing connection, like
+    ``StreamWriter.start_tls``."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=limit, loop=loop)
+    protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
+    transport, _ = await create_connection(lambda: protocol, host, port, path=path, sock=sock,
+                                           **tls_options)
+    writer = asyncio.StreamWriter(transport, protocol, reader, loop)
+    return reader, writer
+
+
+async def start_server(client_connected_cb: ClientConnectedCallback, host: str | None = None,
+                       port: int | None = None, *, path: str | None = None,
+                       limit: int = _STREAM_LIMIT, **tls_options: Any) -> Server:
+    """``asyncio.start_server(client_connected_cb, host, port, ssl=...)`` over nodetls: the
+    callback gets a real ``StreamReader``/``StreamWriter`` per secure connection (a coroutine
+    callback runs as a task, as in asyncio)."""
+    _check_factory(client_connected_cb, "client_connected_cb")
+    loop = asyncio.get_running_loop()
+
+    def factory() -> asyncio.StreamReaderProtocol:
+        reader = asyncio.StreamReader(limit=limit, loop=loop)
+        return asyncio.StreamReaderProtocol(reader, client_connected_cb, loop=loop)
+
+    return await create_server(factory, host, port, path=path, **tls_options)

@@ -1,0 +1,139 @@
+"""``aio.Server``: ``asyncio.Server``'s members over a Node-style :class:`nodetls.Server`.
+
+Every accepted connection completes its handshake in the ``tls.Server`` (so SNI callbacks,
+session stores, ticket keys, OCSP stapling and every Node-style event attached to
+``server.tls_server`` apply); its ``'secureConnection'`` hands the ``TLSSocket`` to a new
+:class:`TLSTransport` with a protocol from the factory. A connection whose handshake fails
+never reaches the factory (``'tlsClientError'`` on ``tls_server`` reports it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from asyncio.trsock import TransportSocket
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ._transport import TLSTransport
+
+if TYPE_CHECKING:
+    from .._tls import Server as TLSServer
+    from .._tls import TLSSocket
+
+__all__ = ["Server"]
+
+
+class Server(asyncio.AbstractServer):
+    """What ``aio.create_server``/``aio.start_server`` return: ``close()``, ``await
+    wait_closed()``, ``sockets``, ``is_serving()``, ``await start_serving()``, ``await
+    serve_forever()``, ``async with``, ``close_clients()``/``abort_clients()``, and
+    :attr:`tls_server`, the ``tls.Server`` doing the work."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, tls_server: TLSServer,
+                 protocol_factory: Callable[[], asyncio.BaseProtocol],
+                 listen_options: dict[str, Any]) -> None:
+        self._loop = loop
+        #: The Node-style ``tls.Server``: attach events, session stores, staplers, ticket keys.
+        self.tls_server = tls_server
+        self._factory = protocol_factory
+        self._listen_options = listen_options
+        self._transports: set[TLSTransport] = set()
+        self._closing = False
+        self._closed: asyncio.Future[None] = loop.create_future()
+        self._serving_forever: asyncio.Future[None] | None = None
+        tls_server.on("secureConnection", self._on_secure)
+        tls_server.on("close", self._on_tls_close)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} sockets={self.sockets!r}>"
+
+    # ------------------------------------------------------------------ connections
+    def _on_secure(self, sock: TLSSocket) -> None:
+        try:
+            protocol = self._factory()
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - as asyncio: log, drop this connection
+            self._loop.call_exception_handler({
+                "message": "Error on transport creation for incoming connection",
+                "exception": exc,
+            })
+            sock.destroy()
+            return
+        transport = TLSTransport(self._loop, sock, protocol, on_lost=self._transports.discard)
+        self._transports.add(transport)
+        transport._start()
+
+    def _on_tls_close(self, *_: Any) -> None:
+        if not self._closed.done():
+            self._closed.set_result(None)
+
+    # ------------------------------------------------------------------ asyncio.Server
+    def get_loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop
+
+    def is_serving(self) -> bool:
+        return bool(self.tls_server.listening) and not self._closing
+
+    @property
+    def sockets(self) -> tuple[TransportSocket, ...]:
+        """The listening socket (as asyncio wraps it), or ``()`` when not listening."""
+        sock = self.tls_server._sock
+        return (TransportSocket(sock),) if sock is not None and not self._closing else ()
+
+    async def start_serving(self) -> None:
+        """Listen (if not yet) and wait until the socket accepts connections."""
+        if self._closing:
+            raise RuntimeError(f"server {self!r} is closed")
+        srv = self.tls_server
+        if not srv.listening and not srv._listen_pending:
+            srv.listen(dict(self._listen_options))
+        await srv
+
+    async def serve_forever(self) -> None:
+        """Serve until cancelled; then close and wait for the connections, as asyncio."""
+        if self._serving_forever is not None:
+            raise RuntimeError(f"server {self!r} is already being awaited on serve_forever()")
+        if self._closing:
+            raise RuntimeError(f"server {self!r} is closed")
+        await self.start_serving()
+        self._serving_forever = self._loop.create_future()
+        try:
+            await self._serving_forever
+        except asyncio.CancelledError:
+            try:
+                self.close()
+                await self.wait_closed()
+            finally:
+                raise
+        finally:
+            self._serving_forever = None
+
+    def close(self) -> None:
+        """Stop listening; open connections go on (``close_clients()`` closes them)."""
+        if self._closing:
+            return
+        self._closing = True
+        srv = self.tls_server
+        if srv.listening or srv._listen_pending:
+            srv.close()
+        elif not self._transports and not srv.connections:
+            self._on_tls_close()
+        fut = self._serving_forever
+        if fut is not None and not fut.done():
+            fut.cancel()
+
+    def close_clients(self) -> None:
+        """``transport.close()`` every open connection."""
+        for t in list(self._transports):
+            t.close()
+
+    def abort_clients(self) -> None:
+        """``transport.abort()`` every open connection."""
+        for t in list(self._transports):
+            t.abort()
+
+    async def wait_closed(self) -> None:
+        """Wait until ``close()`` was called and every connection has closed (the
+        ``tls.Server``'s ``'close'``)."""
+        await asyncio.shield(self._closed)

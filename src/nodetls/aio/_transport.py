@@ -1,0 +1,371 @@
+"""``TLSTransport``: an ``asyncio.Transport`` over a connected :class:`~nodetls.TLSSocket`.
+
+Theory of operation
+-------------------
+The TLS work (handshake, verification, SNI, sessions, tickets, OCSP, renegotiation, keylog) stays
+in the Node-style ``TLSSocket`` and its ``TLSWrap`` handle (``docs/DESIGN.md``, "The handle
+seam"). Once the handshake is done, :func:`_take_data_path` re-points the socket's three
+data-path methods of that seam to this transport: ``_on_handle_read`` (plaintext from the
+wrap), ``_on_handle_eof`` (the peer's close_notify or FIN) and ``_on_handle_drain`` (the
+wrap's and the TCP buffer drained). Nothing else of the socket changes: errors and the end of
+the connection still arrive as the socket's ``'error'`` and ``'close'`` events, and every
+Node-style event keeps firing on it (``get_extra_info('tls_socket')``).
+
+The data path therefore has no layer of its own: ``write()`` is ``TLSWrap.write()`` (encrypt,
+hand the ciphertext to the TCP transport), and a read is one call from the wrap's pump to
+``protocol.data_received()`` with the plaintext bytes object the engine produced (no copy), or
+one copy into ``BufferedProtocol.get_buffer()``. No task and no future is created per record.
+
+Flow control is asyncio's, both ways: ``pause_reading()`` stops the wrap (and so the TCP
+socket: the kernel buffer fills and the peer slows down); ``protocol.pause_writing()`` is called
+when ``get_write_buffer_size()`` (TLS pending plaintext + TCP buffer) rises above the high-water
+mark and ``resume_writing()`` once it is at or below the low-water mark; the limits are also
+set on the TCP transport so that its drain notification comes at the same point.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ._sslobject import SSLObjectView, cipher_tuple
+
+if TYPE_CHECKING:
+    from .._tls import TLSSocket
+
+__all__ = ["TLSTransport"]
+
+logger = logging.getLogger("nodetls.aio")
+
+#: asyncio's defaults (``FlowControlMixin``): pause above 64 KiB, resume at 16 KiB.
+_HIGH = 64 * 1024
+#: asyncio logs after this many writes to a closed transport (``LOG_THRESHOLD_FOR_CONNLOST_WRITES``).
+_CONNLOST_WARN = 5
+
+
+def _take_data_path(sock: TLSSocket, transport: TLSTransport) -> None:
+    """The one place that couples to the socket's handle seam: plaintext, EOF and drain go to
+    ``transport`` instead of the socket's Node stream (instance attributes shadow the class's
+    methods, so ``TLSWrap`` calling ``owner._on_handle_read(view)`` reaches the transport)."""
+    sock._on_handle_read = transport._on_read  # type: ignore[method-assign]
+    sock._on_handle_eof = transport._on_eof  # type: ignore[method-assign]
+    sock._on_handle_drain = transport._on_drain  # type: ignore[method-assign]
+
+
+class TLSTransport(asyncio.Transport):
+    """asyncio's Transport over a secure ``TLSSocket``; serves ``asyncio.Protocol`` and
+    ``asyncio.BufferedProtocol``. ``write_eof()`` is TLS half-close (close_notify, then FIN),
+    ``close()`` flushes pending data, sends close_notify and closes, ``abort()`` closes now."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, sock: TLSSocket,
+                 protocol: asyncio.BaseProtocol, *,
+                 on_lost: Callable[[TLSTransport], None] | None = None) -> None:
+        super().__init__()
+        self._loop = loop
+        self._sock = sock
+        self._protocol: asyncio.BaseProtocol = protocol
+        self._buffered = isinstance(protocol, asyncio.BufferedProtocol)
+        self._on_lost = on_lost
+        self._closing = False
+        self._eof_written = False
+        self._lost = False
+        self._conn_lost_writes = 0
+        self._paused_reading = False
+        self._protocol_paused = False
+        self._high = _HIGH
+        self._low = _HIGH // 4
+        self._error: BaseException | None = None
+        self._extra: dict[str, Any] = {}
+        self._handle: Any = None
+        self._started = False
+        sock.on("error", self._on_error)
+        sock.once("close", self._on_close)
+
+    def _start(self) -> None:
+        """Take the socket's data path and call ``connection_made`` (synchronously, from the
+        socket's ``'secureConnect'``/``'secureConnection'``, before any plaintext is read)."""
+        sock = self._sock
+        if sock.destroyed:
+            return
+        self._started = True
+        self._handle = sock._handle
+        eng = sock._engine
+        self._extra["sslcontext"] = eng.context if eng is not None else None
+        _take_data_path(sock, self)
+        try:
+            self._protocol.connection_made(self)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:  # noqa: BLE001
+            self._fatal_error(exc, "Fatal error: protocol.connection_made() call failed.")
+            return
+        # Plaintext the Node stream buffered before we took over (none in practice: the secure
+        # events fire before the pump reads application data) goes first.
+        if sock.readable_length:
+            data = sock.read()
+            if data:
+                self._on_read(memoryview(data if isinstance(data, bytes) else data.encode()))
+
+    def __repr__(self) -> str:
+        state = "closed" if self._lost else "closing" if self._closing else "open"
+        return f"<TLSTransport {state} {self._sock!r}>"
+
+    # ------------------------------------------------------------------ extra info
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """asyncio's keys plus the TLS ones: ``'peername'``, ``'sockname'``, ``'socket'``,
+        ``'tls_socket'``, ``'peercert'`` (Node's certificate dict), ``'cipher'``
+        (``(name, version, secret_bits)``), ``'alpn_protocol'``, ``'server_hostname'``,
+        ``'sslcontext'`` (the ``SecureContext``), ``'ssl_object'`` (an ``ssl.SSLObject``-like
+        view). Values are computed on first use and kept (so they outlive the connection)."""
+        extra = self._extra
+        if name in extra:
+            value = extra[name]
+        else:
+            value = self._compute_extra(name)
+            if value is not None:
+                extra[name] = value
+        return default if value is None else value
+
+    def _compute_extra(self, name: str) -> Any:
+        sock = self._sock
+        if name == "tls_socket":
+            return sock
+        if name == "ssl_object":
+            return SSLObjectView(sock)
+        if name == "peercert":
+            return sock.get_peer_certificate()
+        if name == "cipher":
+            return cipher_tuple(sock)
+        if name == "alpn_protocol":
+            return sock.alpn_protocol or None
+        if name == "server_hostname":
+            return sock.servername or None
+        getter = getattr(self._handle, "get_extra_info", None)
+        return getter(name) if getter is not None else None
+
+    # ------------------------------------------------------------------ protocol
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
+        self._protocol = protocol
+        self._buffered = isinstance(protocol, asyncio.BufferedProtocol)
+
+    def get_protocol(self) -> asyncio.BaseProtocol:
+        return self._protocol
+
+    # ------------------------------------------------------------------ reading
+    def is_reading(self) -> bool:
+        return not self._paused_reading and not self._closing and not self._lost
+
+    def pause_reading(self) -> None:
+        """Stop delivering data (the TLS wrap and the TCP socket stop reading)."""
+        if self._paused_reading or self._closing or self._lost:
+            return
+        self._paused_reading = True
+        h = self._sock._handle
+        if h is not None:
+            h.read_stop()
+
+    def resume_reading(self) -> None:
+        """Deliver data again; plaintext the engine already holds follows on the next loop
+        iteration (as asyncio's SSL transport)."""
+        if not self._paused_reading or self._closing or self._lost:
+            return
+        self._paused_reading = False
+        h = self._sock._handle
+        if h is not None:
+            h.read_start()
+            self._loop.call_soon(self._pump)
+
+    def _pump(self) -> None:
+        # Feed the wrap nothing: it runs its cycle and delivers plaintext it already decrypted
+        # or still holds as ciphertext (data that came while reading was paused).
+        h = self._sock._handle
+        if h is not None and not self._paused_reading and not self._lost:
+            h._on_handle_read(memoryview(b""))
+
+    def _on_read(self, view: memoryview) -> None:
+        """Plaintext from the TLS wrap (the socket's ``_on_handle_read``)."""
+        if self._closing or self._lost or not view.nbytes:
+            return
+        try:
+            if self._buffered:
+                self._feed_buffered(view)
+            else:
+                obj = view.obj
+                data = obj if type(obj) is bytes and len(obj) == view.nbytes else bytes(view)
+                self._protocol.data_received(data)  # type: ignore[attr-defined]
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - asyncio: fatal error, connection lost
+            self._fatal_error(exc, "Fatal error: protocol.data_received() call failed.")
+
+    def _feed_buffered(self, view: memoryview) -> None:
+        proto: asyncio.BufferedProtocol = self._protocol  # type: ignore[assignment]
+        total = view.nbytes
+        offset = 0
+        while offset < total:
+            buf = memoryview(proto.get_buffer(total - offset)).cast("B")
+            n = min(len(buf), total - offset)
+            if not n:
+                raise RuntimeError("get_buffer() returned an empty buffer")
+            buf[:n] = view[offset:offset + n]
+            offset += n
+            proto.buffer_updated(n)
+            if self._closing or self._lost:
+                return
+
+    def _on_eof(self) -> None:
+        """The peer sent close_notify or closed its side (the socket's ``_on_handle_eof``)."""
+        if self._lost:
+            return
+        try:
+            keep_open = self._protocol.eof_received()  # type: ignore[attr-defined]
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:  # noqa: BLE001
+            self._fatal_error(exc, "Fatal error: protocol.eof_received() call failed.")
+            return
+        if not keep_open:
+            self.close()
+
+    # ------------------------------------------------------------------ writing
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Encrypt and send ``data`` (asyncio semantics: ignored once closing, ``RuntimeError``
+        after ``write_eof()``)."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"data: expecting a bytes-like instance, got {type(data).__name__}")
+        if self._eof_written:
+            raise RuntimeError("Cannot call write() after write_eof()")
+        if not data:
+            return
+        h = self._sock._handle
+        if self._closing or self._lost or h is None:
+            self._conn_lost_writes += 1
+            if self._conn_lost_writes >= _CONNLOST_WARN:
+                logger.warning("TLS connection is closed")
+            return
+        h.write(data)
+        self._maybe_pause_protocol()
+
+    def writelines(self, list_of_data: Any) -> None:
+        self.write(b"".join(list_of_data))
+
+    def can_write_eof(self) -> bool:
+        return True
+
+    def write_eof(self) -> None:
+        """TLS half-close: close_notify, then the TCP FIN, after the data written so far;
+        reading goes on. A second call does nothing."""
+        if self._closing or self._eof_written or self._lost:
+            return
+        self._eof_written = True
+        h = self._sock._handle
+        if h is not None:
+            h.shutdown()
+
+    def get_write_buffer_size(self) -> int:
+        h = self._sock._handle
+        return int(h.get_write_buffer_size()) if h is not None else 0
+
+    def get_write_buffer_limits(self) -> tuple[int, int]:
+        return (self._low, self._high)
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        if high is None:
+            high = _HIGH if low is None else 4 * low
+        if low is None:
+            low = high // 4
+        if not high >= low >= 0:
+            raise ValueError(f"high ({high!r}) must be >= low ({low!r}) must be >= 0")
+        self._high, self._low = high, low
+        h = self._sock._handle
+        if h is not None:
+            setter = getattr(h, "set_write_buffer_limits", None)
+            if setter is not None:
+                setter(high=high, low=low)
+        self._maybe_pause_protocol()
+
+    def _maybe_pause_protocol(self) -> None:
+        if self._protocol_paused or self.get_write_buffer_size() <= self._high:
+            return
+        self._protocol_paused = True
+        try:
+            self._protocol.pause_writing()
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:  # noqa: BLE001
+            self._report(exc, "protocol.pause_writing() failed")
+
+    def _on_drain(self) -> None:
+        """The wrap's queue and the TCP buffer drained (the socket's ``_on_handle_drain``)."""
+        if not self._protocol_paused or self.get_write_buffer_size() > self._low:
+            return
+        self._protocol_paused = False
+        try:
+            self._protocol.resume_writing()
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:  # noqa: BLE001
+            self._report(exc, "protocol.resume_writing() failed")
+
+    # ------------------------------------------------------------------ closing
+    def is_closing(self) -> bool:
+        return self._closing or self._lost
+
+    def close(self) -> None:
+        """Stop reading; send the data written so far, close_notify, and close the connection
+        (``connection_lost(None)`` follows)."""
+        if self._closing or self._lost:
+            return
+        self._closing = True
+        sock = self._sock
+        h = sock._handle
+        if h is not None:
+            h.read_stop()
+            if not self._eof_written:
+                h.shutdown()  # close_notify after pending plaintext; the TCP flush follows
+        sock.destroy()
+
+    def abort(self) -> None:
+        """Close at once; buffered data is lost (``connection_lost(None)`` follows)."""
+        if self._lost:
+            return
+        self._closing = True
+        # The socket's destroy: a close_notify if the TCP buffer takes it at once, the rest of
+        # the buffer dropped (the TCP handle aborts when data is still queued).
+        self._sock.destroy()
+
+    def _fatal_error(self, exc: BaseException, message: str) -> None:
+        if not isinstance(exc, OSError):
+            self._report(exc, message)
+        self._error = exc
+        self.abort()
+
+    def _report(self, exc: BaseException, message: str) -> None:
+        self._loop.call_exception_handler({
+            "message": message, "exception": exc, "transport": self, "protocol": self._protocol,
+        })
+
+    def _on_error(self, exc: BaseException) -> None:
+        if self._error is None:
+            self._error = exc
+
+    def _on_close(self, *_: Any) -> None:
+        if self._lost:
+            return
+        self._lost = True
+        self._closing = True
+        sock = self._sock
+        sock.remove_listener("error", self._on_error)
+        if not self._started:  # the handshake never completed: no connection_made, no lost
+            if self._on_lost is not None:
+                self._on_lost(self)
+            return
+        try:
+            err = self._error
+            self._protocol.connection_lost(err if isinstance(err, Exception) or err is None
+                                           else ConnectionAbortedError(str(err)))
+        finally:
+            if self._on_lost is not None:
+                self._on_lost(self)
