@@ -6,6 +6,7 @@ Node's ``tlsConnectionListener`` is this server's own ``'connection'`` listener,
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import sys
@@ -134,6 +135,20 @@ class Server(NetServer):
 
     def set_ticket_keys(self, keys: bytes) -> None:
         self._context.set_ticket_keys(keys)
+
+    # ------------------------------------------------------------------ async with
+    async def __aenter__(self) -> Server:
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        """``async with tls.create_server(...) as server``: on exit, ``close()`` and wait for
+        ``'close'`` (every connection gone), as ``asyncio.Server``'s ``async with``."""
+        if self.listening or self._listen_pending:
+            await self.close()
+        elif self._connections:
+            fut = asyncio.get_running_loop().create_future()
+            self.once("close", lambda *_: fut.done() or fut.set_result(None))
+            await fut
 
 
 def create_server(options: dict[str, Any] | Callable[..., Any] | None = None,

@@ -734,6 +734,19 @@ class TLSSocket(Socket):
         if eng is not None:
             eng.enable_trace()
 
+    async def __aenter__(self) -> TLSSocket:
+        """``async with await tls.connect(...) as sock``; ``async with tls.connect(...)`` also
+        waits for the handshake first."""
+        return await self
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        """On exit: ``end()`` (close_notify and FIN after pending data); ``destroy()`` when the
+        block raised."""
+        if exc is not None:
+            self.destroy()
+        elif not self.destroyed:
+            self.end()
+
     def __await__(self) -> Any:
         """``await sock``: the socket once ``'secureConnect'`` (client) / ``'secure'`` fired."""
         return self._wait_secure().__await__()
