@@ -92,7 +92,9 @@ class TLSTransport(asyncio.Transport):
         self._started = True
         self._handle = sock._handle
         eng = sock._engine
-        self._extra["sslcontext"] = eng.context if eng is not None else None
+        extra = self._extra
+        extra["sslcontext"] = eng.context if eng is not None else None
+        extra["cipher"] = cipher_tuple(sock)  # cheap; kept for after the close, as asyncio
         _take_data_path(sock, self)
         try:
             self._protocol.connection_made(self)
@@ -118,7 +120,8 @@ class TLSTransport(asyncio.Transport):
         ``'tls_socket'``, ``'peercert'`` (Node's certificate dict), ``'cipher'``
         (``(name, version, secret_bits)``), ``'alpn_protocol'``, ``'server_hostname'``,
         ``'sslcontext'`` (the ``SecureContext``), ``'ssl_object'`` (an ``ssl.SSLObject``-like
-        view). Values are computed on first use and kept (so they outlive the connection)."""
+        view). ``'sslcontext'`` and ``'cipher'`` are taken at the handshake, the others on first use
+        (and then kept: ask for ``'peercert'`` while the connection is open)."""
         extra = self._extra
         if name in extra:
             value = extra[name]
