@@ -16,7 +16,7 @@ from typing import Any
 from .. import _options
 from ..errors import node_error
 from ..net import Server as NetServer
-from .socket import CONTEXT_OPTIONS, TLSSocket, alpn_list
+from .socket import CONTEXT_OPTIONS, SocketTemplate, TLSSocket, alpn_list
 
 SERVER_OPTIONS = CONTEXT_OPTIONS | frozenset({
     "request_cert", "reject_unauthorized", "alpn_protocols", "alpn_callback", "sni_callback",
@@ -64,7 +64,9 @@ class Server(NetServer):
         self._tls_opts = opts
         self._sni_contexts: list[tuple[re.Pattern[str], Any]] = []
         self._context = self._build_context(opts)
-        self.on("connection", self._tls_connection_listener)
+        self._template = self._socket_template()
+        self._tls_listener = self._tls_connection_listener
+        self.on("connection", self._tls_listener)
         if secure_connection_listener is not None:
             self.on("secureConnection", secure_connection_listener)
 
@@ -78,11 +80,38 @@ class Server(NetServer):
         return SecureContext(ctx_opts)
 
     # ------------------------------------------------------------------ connections
-    def _tls_connection_listener(self, raw: Any) -> None:
-        opts = {k: self._tls_opts[k] for k in _SOCKET_OPTIONS if k in self._tls_opts}
-        opts.update(is_server=True, server=self, secure_context=self._context)
+    def _socket_template(self) -> SocketTemplate:
+        """The options every accepted TLSSocket gets, built once (and again on
+        ``set_secure_context``)."""
+        template = SocketTemplate(
+            (k, self._tls_opts[k]) for k in _SOCKET_OPTIONS if k in self._tls_opts)
+        template.update(is_server=True, server=self, secure_context=self._context)
+        return template
+
+    def _make_socket(self, handle: Any) -> Any:
+        """An accepted connection.  When nothing but this server listens to ``'connection'``,
+        the TLSSocket is built on the transport handle directly: no throw-away ``net.Socket``
+        (Node's ``tlsConnectionListener`` would only take its handle over)."""
+        if self._events.get("connection") != (self._tls_listener,) or self._pause_on_connect \
+                or self._high_water_mark is not None:
+            return super()._make_socket(handle)
+        if self._no_delay:
+            handle.set_no_delay(True)
+        if self._keep_alive:
+            handle.set_keep_alive(True, self._keep_alive_initial_delay)
         try:
-            TLSSocket(raw, opts)
+            sock = TLSSocket(handle, self._template)
+        except BaseException:  # noqa: BLE001 - the 'connection' listener reports it
+            return super()._make_socket(handle)
+        sock._no_delay = self._no_delay or None
+        sock._accepted_directly = True
+        return sock
+
+    def _tls_connection_listener(self, raw: Any) -> None:
+        if type(raw) is TLSSocket and raw.__dict__.pop("_accepted_directly", False):
+            return  # built by _make_socket already
+        try:
+            TLSSocket(raw, self._template)
         except BaseException as exc:  # noqa: BLE001 - one bad connection never stops the server
             self._tls_client_error(exc, None)
             destroy = getattr(raw, "destroy", None)
@@ -128,6 +157,7 @@ class Server(NetServer):
         opts.update(_options.normalize(options, None, SERVER_OPTIONS, "options"))
         self._tls_opts = opts
         self._context = self._build_context(opts)
+        self._template = self._socket_template()
 
     # ------------------------------------------------------------------ ticket keys
     def get_ticket_keys(self) -> bytes:

@@ -20,6 +20,8 @@ from cryptography import x509
 
 from .. import _options
 from .._engine import ClientHello, Pause, TLSEngine
+from .._net.handle import TCPHandle
+from .._net.socket import _Normalized
 from .._tls_identity import check_server_identity
 from .._x509 import certificate_to_dict, format_subjectaltname, name_to_dict
 from ..errors import CertificateError, NodeError, node_error, system_error
@@ -88,6 +90,11 @@ def alpn_list(value: Any, name: str = "alpn_protocols") -> list[bytes]:
     raise _options.InvalidArgTypeError(f"{name} must be a list or bytes, got {type(value).__name__}")
 
 
+class SocketTemplate(dict):  # type: ignore[type-arg]
+    """A server's per-connection TLSSocket options, built once per server (valid, snake_case,
+    never mutated by a socket): the fast path of :class:`TLSSocket`'s constructor."""
+
+
 class TLSSocket(Socket):
     """Node's ``tls.TLSSocket``.  Wraps a ``net.Socket``, any ``stream.Duplex``, or (``None``) a
     new unconnected ``net.Socket``."""
@@ -96,7 +103,10 @@ class TLSSocket(Socket):
 
     def __init__(self, socket: Any = None, options: dict[str, Any] | None = None,
                  **kwargs: Any) -> None:
-        opts = _options.normalize(options, kwargs, TLSSOCKET_OPTIONS, "options")
+        if type(options) is SocketTemplate and not kwargs:
+            opts: dict[str, Any] = options  # a server's per-connection template (read-only)
+        else:
+            opts = _options.normalize(options, kwargs, TLSSOCKET_OPTIONS, "options")
         self._tls_opts = opts
         self._wrap: TLSWrap | None = None
         self._secure_established = False
@@ -119,21 +129,23 @@ class TLSSocket(Socket):
         self._is_server = bool(opts.get("is_server"))
         self.secure_connecting = True
         self._wrapped_socket = socket
-        # Everything that can fail is checked before a handle exists (nothing left registered).
+        # Everything that can fail is checked before a handle exists (nothing left registered);
+        # a server's template was checked once, when the server was created.
         self._secure_context = self._make_context()
-        alpn_list(opts.get("alpn_protocols"))
-        alpn_list(opts.get("npn_protocols"), "npn_protocols")
-        if opts.get("session") is not None:
-            _options.as_bytes(opts["session"], "session")
-        net_opts: dict[str, Any] = {}
+        if type(opts) is not SocketTemplate:
+            alpn_list(opts.get("alpn_protocols"))
+            alpn_list(opts.get("npn_protocols"), "npn_protocols")
+            if opts.get("session") is not None:
+                _options.as_bytes(opts["session"], "session")
+        net_opts = _Normalized()
         if "allow_half_open" in opts:
             net_opts["allow_half_open"] = opts["allow_half_open"]
         handle = None
         if socket is not None:
-            handle = self._take_handle(socket)
-        super().__init__(net_opts, handle=handle) if handle is not None else super().__init__(
-            net_opts
-        )
+            handle = socket if type(socket) is TCPHandle else self._take_handle(socket)
+        if handle is not None:
+            net_opts["handle"] = handle
+        super().__init__(net_opts)
         if handle is not None:
             self._setup_wrap(handle)
             if self._handle_is_open(handle):
@@ -192,23 +204,22 @@ class TLSSocket(Socket):
             self._configure_client_engine(engine, opts)
         if opts.get("enable_trace"):
             engine.enable_trace()
-        if self.listener_count("keylog") or (srv is not None and srv.listener_count("keylog")) \
+        if "keylog" in self._events or (srv is not None and "keylog" in srv._events) \
                 or _keylog_env_path():
             engine.enable_keylog()
-        else:
-            self.on("newListener", self._keylog_new_listener)
 
-    def _keylog_new_listener(self, event: str, listener: Any) -> None:
-        if event == "keylog" and self._wrap is not None and self._wrap.engine is not None:
-            self._wrap.engine.enable_keylog()
-            self.remove_listener("newListener", self._keylog_new_listener)
-
-    def _session_new_listener(self, event: str, listener: Any) -> None:
-        if event == "session":
-            eng = self._engine
+    def _listener_added(self, event: str) -> None:
+        # Node's newListener trick without a listener: OpenSSL's keylog and (client) new-session
+        # callbacks are switched on by the first 'keylog' / 'session' listener.
+        super()._listener_added(event)
+        if event == "keylog" or event == "session":
+            wrap = self._wrap
+            eng = wrap.engine if wrap is not None else None
             if eng is not None:
-                eng.enable_session_callbacks()
-            self.remove_listener("newListener", self._session_new_listener)
+                if event == "keylog":
+                    eng.enable_keylog()
+                elif not self._is_server:
+                    eng.enable_session_callbacks()
 
     def _configure_client_engine(self, engine: TLSEngine, opts: dict[str, Any]) -> None:
         servername = opts.get("servername")
@@ -226,11 +237,9 @@ class TLSSocket(Socket):
         if opts.get("request_ocsp"):
             engine.request_ocsp()
         # 'session' events: OpenSSL's new-session callback only once someone listens (Node's
-        # newListener trick); get_session() works without it.
-        if self.listener_count("session"):
+        # newListener trick, see _listener_added); get_session() works without it.
+        if "session" in self._events:
             engine.enable_session_callbacks()
-        else:
-            self.on("newListener", self._session_new_listener)
         session = opts.get("session")
         if session is not None:
             engine.set_session(_options.as_bytes(session, "session"))
@@ -711,7 +720,7 @@ class TLSSocket(Socket):
                 request = bool(opts.get("request_cert", self._tls_opts.get("request_cert")))
                 reject = opts.get("reject_unauthorized",
                                   self._tls_opts.get("reject_unauthorized", True)) is not False
-                self._tls_opts.update(opts)
+                self._tls_opts = {**self._tls_opts, **opts}  # may be a shared template
                 eng.set_verify(request=request or not self._is_server,
                                reject=reject and (request or not self._is_server),
                                check_identity=None if self._is_server
