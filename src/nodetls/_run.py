@@ -87,12 +87,14 @@ def _loop_factory(loop: Any) -> Callable[[], asyncio.AbstractEventLoop] | None:
     if callable(loop):
         return loop  # type: ignore[no-any-return]
     explicit = loop is not None
-    name = loop if explicit else os.environ.get("NODETLS_LOOP", "")
-    if name in ("", "asyncio"):
+    # Default: uvloop where it is installed (a dependency on every platform it supports; Node
+    # runs on libuv too), else asyncio's own loop.  NODETLS_LOOP=asyncio forces the latter.
+    name = loop if explicit else (os.environ.get("NODETLS_LOOP", "") or "uvloop")
+    if name == "asyncio":
         return None
     if name == "uvloop":
         try:
-            import uvloop  # type: ignore[import-not-found]
+            import uvloop  # type: ignore[import-not-found,unused-ignore]
         except ImportError:
             if explicit:
                 raise
@@ -317,8 +319,9 @@ def run(main: Callable[[], Any], *, loop: Any = None, debug: bool | None = None)
 
     Args:
         main: called with no arguments on the new loop; may be ``async``.
-        loop: ``'asyncio'`` (default), ``'uvloop'`` (``ImportError`` if not installed), or a loop
-            factory. Without it, ``NODETLS_LOOP=uvloop`` selects uvloop when installed.
+        loop: ``'uvloop'`` (``ImportError`` if not installed), ``'asyncio'``, or a loop factory.
+            Without it: ``NODETLS_LOOP`` (``'asyncio'`` or ``'uvloop'``) if set, else uvloop when
+            installed (the default dependency where uvloop exists), else asyncio.
         debug: asyncio debug mode.
     """
     with asyncio.Runner(loop_factory=_loop_factory(loop), debug=debug) as runner:

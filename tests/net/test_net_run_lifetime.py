@@ -129,3 +129,27 @@ def test_loop_factory_is_used() -> None:
         return loop
 
     assert run(lambda: asyncio.get_running_loop(), loop=factory) is made[0]
+
+
+def _loop_module() -> str:
+    return type(asyncio.get_running_loop()).__module__
+
+
+def test_run_picks_uvloop_by_default_and_asyncio_on_request(monkeypatch) -> None:
+    pytest.importorskip("uvloop")  # a dependency on every platform uvloop supports
+    monkeypatch.delenv("NODETLS_LOOP", raising=False)
+    assert run(_loop_module).startswith("uvloop")
+    assert run(_loop_module, loop="asyncio").startswith("asyncio")
+    monkeypatch.setenv("NODETLS_LOOP", "asyncio")
+    assert run(_loop_module).startswith("asyncio")
+    assert run(_loop_module, loop="uvloop").startswith("uvloop")
+
+
+def test_without_uvloop_the_default_is_asyncio(monkeypatch) -> None:
+    import sys
+
+    monkeypatch.delenv("NODETLS_LOOP", raising=False)
+    monkeypatch.setitem(sys.modules, "uvloop", None)  # as if not installed
+    assert run(_loop_module).startswith("asyncio")
+    with pytest.raises(ImportError):
+        run(_loop_module, loop="uvloop")
