@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import constants, errors, net, stream
+from . import constants, errors, net, sessions, stream
 from ._context import (
     DEFAULT_CIPHERS,
     DEFAULT_ECDH_CURVE,
@@ -31,6 +31,7 @@ from ._tls import (
     create_server,
 )
 from ._tls_identity import check_server_identity
+from ._workers import worker_index
 from .events import EventEmitter
 
 __version__ = "0.1.0"
@@ -40,6 +41,7 @@ __all__ = [
     "root_certificates", "DEFAULT_MIN_VERSION", "DEFAULT_MAX_VERSION", "DEFAULT_CIPHERS",
     "DEFAULT_ECDH_CURVE", "CLIENT_RENEG_LIMIT", "CLIENT_RENEG_WINDOW", "Server", "TLSSocket",
     "SecureContext", "run", "errors", "net", "stream", "constants", "EventEmitter",
+    "sessions", "worker_index",
 ]
 
 

@@ -306,7 +306,8 @@ async def _main_and_handles(main: Callable[[], Any], reg: _Registry,
         return ("ok", result)
 
 
-def run(main: Callable[[], Any], *, loop: Any = None, debug: bool | None = None) -> Any:
+def run(main: Callable[[], Any], *, loop: Any = None, debug: bool | None = None,
+        workers: int | None = None, **worker_options: Any) -> Any:
     """Run ``main`` (a function or coroutine function) on a new event loop, as a Node program.
 
     Returns ``main``'s result once ``main`` has returned and no referenced server or socket is
@@ -323,7 +324,15 @@ def run(main: Callable[[], Any], *, loop: Any = None, debug: bool | None = None)
             Without it: ``NODETLS_LOOP`` (``'asyncio'`` or ``'uvloop'``) if set, else uvloop when
             installed (the default dependency where uvloop exists), else asyncio.
         debug: asyncio debug mode.
+        workers: run ``main`` in that many worker processes sharing ports and ticket keys
+            (``worker_options``: ``ticket_keys``, ``grace``); see ``nodetls._workers``.
     """
+    if workers is not None:
+        from ._workers import run_workers
+
+        return run_workers(main, workers, loop=loop, debug=debug, **worker_options)
+    if worker_options:
+        raise TypeError(f"run() got unexpected keyword arguments {sorted(worker_options)}")
     with asyncio.Runner(loop_factory=_loop_factory(loop), debug=debug) as runner:
         kind, value = runner.run(_lifetime(main))
     if kind == "ok":

@@ -22,7 +22,7 @@ import stat
 from collections.abc import Callable, Generator
 from typing import Any
 
-from .. import _run
+from .. import _run, _worker_state
 from .._options import normalize
 from ..errors import node_error, system_error
 from ..events import EventEmitter, _invoke
@@ -61,6 +61,12 @@ def _listen_error(exc: OSError, address: Any, port: Any) -> Exception:
     err = system_error(code, f"listen {code}: {desc} {where}", errno=num, **fields)
     err.__cause__ = exc
     return err
+
+
+def _reuse_port(opts: dict[str, Any]) -> bool:
+    """``reuse_port``, always on in a worker of ``run(main, workers=N)`` (the workers share the
+    port through ``SO_REUSEPORT``)."""
+    return bool(opts.get("reuse_port")) or _worker_state.index is not None
 
 
 def _bind_tcp(host: str | None, port: int, backlog: int, reuse_port: bool,
@@ -206,7 +212,7 @@ class Server(EventEmitter):
             self._start(sock, backlog)
         elif host is None or is_ip(host):
             try:
-                sock = _bind_tcp(host, port or 0, backlog, bool(opts.get("reuse_port")),
+                sock = _bind_tcp(host, port or 0, backlog, _reuse_port(opts),
                                  bool(opts.get("ipv6_only")))
             except OSError as exc:
                 self._fail_listen(_listen_error(exc, host or "::", port))
@@ -231,7 +237,7 @@ class Server(EventEmitter):
         if not self._listen_pending:  # closed meanwhile
             return
         try:
-            sock = _bind_tcp(address, port, backlog, bool(opts.get("reuse_port")),
+            sock = _bind_tcp(address, port, backlog, _reuse_port(opts),
                              bool(opts.get("ipv6_only")))
         except OSError as exc:
             self._fail_listen(_listen_error(exc, address, port), soon=False)
@@ -261,6 +267,8 @@ class Server(EventEmitter):
 
     def _start(self, sock: socket.socket, backlog: int) -> None:
         self._sock = sock
+        if _worker_state.index is not None:
+            _worker_state.servers.add(self)  # closed when the worker is told to stop
         self._address_cache = None
         if self._refed and not self._registered:
             self._registered = True

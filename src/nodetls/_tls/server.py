@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from .. import _options
+from .. import _options, _worker_state
 from ..errors import node_error
 from ..net import Server as NetServer
 from .socket import CONTEXT_OPTIONS, SocketTemplate, TLSSocket, alpn_list
@@ -67,8 +67,12 @@ class Server(NetServer):
         self._template = self._socket_template()
         self._tls_listener = self._tls_connection_listener
         self.on("connection", self._tls_listener)
+        self._store_binding: Any = None
+        self._keys_binding: Any = None
         if secure_connection_listener is not None:
             self.on("secureConnection", secure_connection_listener)
+        if _worker_state.ticket_keys is not None and "ticket_keys" not in opts:
+            self.use_ticket_keys(_worker_state.ticket_keys)  # run(main, workers=N): shared keys
 
     @staticmethod
     def _build_context(opts: dict[str, Any]) -> Any:
@@ -158,6 +162,8 @@ class Server(NetServer):
         self._tls_opts = opts
         self._context = self._build_context(opts)
         self._template = self._socket_template()
+        if self._keys_binding is not None:
+            self._keys_binding.apply(self._keys_binding.source.ticket_keys())
 
     # ------------------------------------------------------------------ ticket keys
     def get_ticket_keys(self) -> bytes:
@@ -179,6 +185,40 @@ class Server(NetServer):
             fut = asyncio.get_running_loop().create_future()
             self.once("close", lambda *_: fut.done() or fut.set_result(None))
             await fut
+
+    # ------------------------------------------------------------------ fleets (nodetls.sessions)
+    def use_session_store(self, store: Any, *, store_timeout: float = 0.2) -> None:
+        """Serve ``'newSession'``/``'resumeSession'`` from ``store`` (a ``SessionStore``): TLS 1.2
+        session ids and, with ``SSL_OP_NO_TICKET``, TLS 1.3 stateful tickets.  Entries live for
+        the server's ``session_timeout``.  A store call that fails or takes longer than
+        ``store_timeout`` seconds means a full handshake, never a failed connection; the counts
+        are in :attr:`session_store_stats`.  Replaces a previous store.  Beyond Node, which
+        leaves the cache to the user."""
+        from ..sessions._wiring import StoreBinding
+
+        binding = StoreBinding(self, store, store_timeout)
+        if self._store_binding is not None:
+            self._store_binding.detach()
+        self._store_binding = binding
+        binding.attach()
+
+    @property
+    def session_store_stats(self) -> dict[str, int]:
+        """``{'hits', 'misses', 'errors', 'timeouts'}`` of the store in use (zeros without one)."""
+        if self._store_binding is None:
+            return {"hits": 0, "misses": 0, "errors": 0, "timeouts": 0}
+        return self._store_binding.stats  # type: ignore[no-any-return]
+
+    def use_ticket_keys(self, source: Any) -> None:
+        """Keep :meth:`set_ticket_keys` current from a ``TicketKeys``/``RedisTicketKeys`` (until
+        the server closes).  Replaces a previous source.  Beyond Node."""
+        from ..sessions._wiring import KeysBinding
+
+        binding = KeysBinding(self, source)
+        if self._keys_binding is not None:
+            self._keys_binding.detach()
+        self._keys_binding = binding
+        binding.attach()
 
 
 def create_server(options: dict[str, Any] | Callable[..., Any] | None = None,

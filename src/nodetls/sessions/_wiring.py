@@ -1,0 +1,124 @@
+"""``server.use_session_store`` and ``server.use_ticket_keys``: the glue between a ``tls.Server``
+and the stores/key sources of :mod:`nodetls.sessions`.
+
+A store is reached through the server's own ``'newSession'``/``'resumeSession'`` events (so the
+handshake pauses exactly where Node's external cache pauses it).  Each store call is bounded by
+``store_timeout``; an error or a timeout is counted and answered as "no session", i.e. a full
+handshake — a store never fails a connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+__all__ = ["StoreBinding", "KeysBinding"]
+
+log = logging.getLogger("nodetls.sessions")
+
+
+def _check_timeout(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f'The "store_timeout" argument must be a number. Received {value!r}')
+    if not value > 0:
+        raise ValueError(f'The "store_timeout" argument must be > 0. Received {value!r}')
+    return float(value)
+
+
+class StoreBinding:
+    """The listeners one server uses to reach one store, and their counters."""
+
+    def __init__(self, server: Any, store: Any, store_timeout: float) -> None:
+        for method in ("get", "set", "delete"):
+            if not callable(getattr(store, method, None)):
+                raise TypeError('The "store" argument must be a SessionStore (async get, set and '
+                                f"delete). Received {type(store).__name__}")
+        self.server = server
+        self.store = store
+        self.timeout = _check_timeout(store_timeout)
+        self.stats = {"hits": 0, "misses": 0, "errors": 0, "timeouts": 0}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._failing = False
+
+    def attach(self) -> None:
+        self.server.on("newSession", self.on_new_session)
+        self.server.on("resumeSession", self.on_resume_session)
+
+    def detach(self) -> None:
+        self.server.remove_listener("newSession", self.on_new_session)
+        self.server.remove_listener("resumeSession", self.on_resume_session)
+
+    # -- listeners (Node's signatures)
+    def on_new_session(self, session_id: bytes, data: bytes, callback: Callable[..., Any]) -> None:
+        ttl = float(self.server._context.session_timeout)
+        self._spawn(self.store.set(session_id, data, ttl), lambda _result: callback())
+
+    def on_resume_session(self, session_id: bytes, callback: Callable[..., Any]) -> None:
+        def answer(data: Any) -> None:
+            if data is not None:
+                self.stats["hits"] += 1
+            callback(None, data)
+
+        self._spawn(self.store.get(session_id), answer, lookup=True)
+
+    # -- bounded calls
+    def _spawn(self, call: Awaitable[Any], then: Callable[[Any], None], lookup: bool = False) -> None:
+        task = asyncio.get_running_loop().create_task(self._bounded(call, lookup))
+        self._tasks.add(task)
+
+        def done(t: asyncio.Task[Any]) -> None:
+            self._tasks.discard(t)
+            if not t.cancelled():
+                then(t.result())
+
+        task.add_done_callback(done)
+
+    async def _bounded(self, call: Awaitable[Any], lookup: bool) -> Any:
+        try:
+            result = await asyncio.wait_for(call, self.timeout)
+        except TimeoutError:
+            self.stats["timeouts"] += 1
+            self._trouble("timed out")
+            return None
+        except Exception as exc:  # noqa: BLE001 - a store error is a full handshake
+            self.stats["errors"] += 1
+            self._trouble(f"failed: {exc!r}")
+            return None
+        if self._failing:
+            self._failing = False
+            log.warning("session store is answering again")
+        if lookup and result is None:
+            self.stats["misses"] += 1
+        return result
+
+    def _trouble(self, what: str) -> None:
+        if not self._failing:
+            self._failing = True
+            log.warning("session store %s; serving full handshakes until it answers", what)
+
+
+class KeysBinding:
+    """Keeps one server's ticket keys equal to a key source's current material."""
+
+    def __init__(self, server: Any, source: Any) -> None:
+        for method in ("ticket_keys", "subscribe", "unsubscribe"):
+            if not callable(getattr(source, method, None)):
+                raise TypeError('The "source" argument must be a TicketKeys or RedisTicketKeys. '
+                                f"Received {type(source).__name__}")
+        self.server = server
+        self.source = source
+
+    def attach(self) -> None:
+        keys = self.source.ticket_keys()
+        if keys:
+            self.apply(keys)
+        self.source.subscribe(self.apply)
+        self.server.once("close", self.detach)
+
+    def detach(self, *_: Any) -> None:
+        self.source.unsubscribe(self.apply)
+
+    def apply(self, keys: bytes) -> None:
+        self.server._context.set_ticket_keys(keys)

@@ -1,0 +1,142 @@
+"""server.use_session_store: memory and Redis stores behind 'newSession'/'resumeSession', bounded by
+store_timeout, never failing a connection (issue 9, item 1)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from nodetls._openssl import constants as C
+from nodetls.sessions import MemorySessionStore, RedisSessionStore, SessionStore
+
+from .fleetutil import handshake, listen, versions
+
+STATEFUL = {"secure_options": C.SSL_OP_NO_TICKET}  # TLS 1.2 ids, TLS 1.3 stateful tickets
+
+
+async def test_memory_store_is_an_lru_with_expiry():
+    store = MemorySessionStore(max_sessions=2)
+    assert isinstance(store, SessionStore)
+    await store.set(b"a", b"A", 60)
+    await store.set(b"b", b"B", 60)
+    assert await store.get(b"a") == b"A"  # a is now the most recent
+    await store.set(b"c", b"C", 60)  # evicts b, the least recently used
+    assert await store.get(b"b") is None
+    assert await store.get(b"a") == b"A" and await store.get(b"c") == b"C"
+    await store.set(b"d", b"D", 0.05)
+    await asyncio.sleep(0.1)
+    assert await store.get(b"d") is None
+    await store.delete(b"a")
+    assert await store.get(b"a") is None and len(store) == 1
+
+
+def test_bad_arguments_raise_at_creation(certs):
+    with pytest.raises(ValueError, match="max_sessions"):
+        MemorySessionStore(0)
+    with pytest.raises(TypeError, match="max_sessions"):
+        MemorySessionStore("10")
+    with pytest.raises(TypeError, match="redis"):
+        RedisSessionStore(42)
+    import nodetls as tls
+
+    server = tls.create_server(certs.server.options)
+    with pytest.raises(TypeError, match="store"):
+        server.use_session_store(object())
+    with pytest.raises(ValueError, match="store_timeout"):
+        server.use_session_store(MemorySessionStore(), store_timeout=0)
+
+
+async def test_redis_store_keys_expire_with_the_ttl(redis_client):
+    store = RedisSessionStore(redis_client, prefix="t:")
+    await store.set(b"\x00id", b"data", 30)
+    assert await store.get(b"\x00id") == b"data"
+    ttl_ms = await redis_client.pttl(b"t:\x00id")
+    assert 25_000 < ttl_ms <= 30_000
+    await store.delete(b"\x00id")
+    assert await store.get(b"\x00id") is None
+
+
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+async def test_store_resumes_tls12_ids_and_tls13_stateful_tickets(certs, tls_version, kind,
+                                                                   redis_server):
+    store = MemorySessionStore() if kind == "memory" else RedisSessionStore(redis_server.url)
+    server, port = await listen({**certs.server.options, **versions(tls_version), **STATEFUL,
+                                 "session_timeout": 60})
+    server.use_session_store(store)
+    try:
+        reused, session = await handshake(port, certs.root.cert_pem)
+        assert reused is False and session is not None
+        reused, _ = await handshake(port, certs.root.cert_pem, session)
+        assert reused is True
+        stats = server.session_store_stats
+        assert stats["hits"] >= 1 and stats["errors"] == 0 and stats["timeouts"] == 0
+    finally:
+        server.close()
+        if kind == "redis":
+            await store.aclose()
+
+
+class BrokenStore:
+    async def get(self, session_id):
+        raise ConnectionError("store down")
+
+    async def set(self, session_id, data, ttl):
+        raise ConnectionError("store down")
+
+    async def delete(self, session_id):
+        raise ConnectionError("store down")
+
+
+class SlowStore(MemorySessionStore):
+    async def get(self, session_id):
+        await asyncio.sleep(5)
+        return await super().get(session_id)
+
+
+async def test_a_failing_store_means_a_full_handshake(certs, tls_version):
+    server, port = await listen({**certs.server.options, **versions(tls_version), **STATEFUL})
+    server.use_session_store(BrokenStore())
+    try:
+        reused, session = await handshake(port, certs.root.cert_pem)
+        reused, _ = await handshake(port, certs.root.cert_pem, session)
+        assert reused is False
+        assert server.session_store_stats["errors"] >= 2  # the set, then the get
+    finally:
+        server.close()
+
+
+async def test_a_slow_store_is_abandoned_after_store_timeout(certs, tls_version):
+    server, port = await listen({**certs.server.options, **versions(tls_version), **STATEFUL})
+    server.use_session_store(SlowStore(), store_timeout=0.05)
+    try:
+        _, session = await handshake(port, certs.root.cert_pem)
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        reused, _ = await handshake(port, certs.root.cert_pem, session)
+        assert reused is False
+        assert loop.time() - start < 2  # not the store's 5 s
+        assert server.session_store_stats["timeouts"] >= 1
+    finally:
+        server.close()
+
+
+async def test_redis_down_then_back(certs, redis_server):
+    store = RedisSessionStore(redis_server.url)
+    server, port = await listen({**certs.server.options, **STATEFUL, **versions("TLSv1.2")})
+    server.use_session_store(store)
+    try:
+        await redis_server.stop()
+        reused, session = await handshake(port, certs.root.cert_pem)  # set fails: no connection lost
+        assert reused is False
+        reused, _ = await handshake(port, certs.root.cert_pem, session)
+        assert reused is False
+        stats = server.session_store_stats
+        assert stats["errors"] + stats["timeouts"] >= 2
+        await redis_server.start()
+        _, session = await handshake(port, certs.root.cert_pem)
+        reused, _ = await handshake(port, certs.root.cert_pem, session)
+        assert reused is True
+    finally:
+        server.close()
+        await store.aclose()
