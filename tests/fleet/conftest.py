@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from helpers.redis_server import RedisServer
 
 
