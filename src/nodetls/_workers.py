@@ -179,7 +179,7 @@ class _Supervisor:
             self._stop()
             return
         print(f"nodetls: worker {slot.index} exited ({what}); restarting", file=sys.stderr)
-        slot.restart_at = now + (0.1 * 2 ** slot.fast_deaths if slot.fast_deaths else 0.0)
+        slot.restart_at = now + (0.05 * 2 ** slot.fast_deaths if slot.fast_deaths else 0.0)
 
     def _tick(self) -> None:
         now = time.monotonic()
@@ -227,11 +227,13 @@ class _Supervisor:
 
     def _become_worker(self, index: int, read_fd: int) -> None:
         code = 1
+        parent = os.getppid()
         try:
             signal.set_wakeup_fd(-1)
             for sig in _STOP_SIGNALS:  # until the loop's handlers are in place: a quiet exit
                 signal.signal(sig, _exit_quietly)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            _die_with_parent(parent)
             for fd in [self.wake_r, self.wake_w] + [s.pipe for s in self.slots if s.pipe is not None]:
                 with contextlib.suppress(OSError):
                     os.close(fd)
@@ -249,6 +251,20 @@ class _Supervisor:
                 with contextlib.suppress(Exception):
                     stream.flush()
             os._exit(code)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: SIGTERM this worker when the parent dies (even by SIGKILL), so no orphan keeps the
+    port; elsewhere a no-op."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before prctl
+        raise SystemExit(0)
 
 
 def _exit_quietly(_signum: int, _frame: Any) -> None:

@@ -1,0 +1,52 @@
+"""A nodetls server process for the fleet tests: ``python fleet_server.py CONFIG_JSON``.
+
+CONFIG: ``port``, ``cert``, ``key`` (paths), ``version`` (optional), ``store`` (``memory``/``redis``),
+``keys`` (``redis``), ``redis`` (URL), ``interval``/``keep`` (ticket keys), ``stateful`` (SSL_OP_NO_TICKET),
+``workers`` (N: run(main, workers=N)), ``grace``.  Every connection gets one line,
+``<worker index> <pid> <resumed>``, then the end.  Ready line: ``LISTENING <port> <index> <pid>``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import nodetls as tls
+from nodetls._openssl import constants as C
+from nodetls.sessions import MemorySessionStore, RedisSessionStore, RedisTicketKeys, TicketKeys
+
+cfg = json.loads(sys.argv[1])
+
+
+async def main() -> None:
+    options = {"cert": open(cfg["cert"], "rb").read(), "key": open(cfg["key"], "rb").read(),
+               "session_id_context": "fleet-tests", "session_timeout": 60}
+    if cfg.get("version"):
+        options.update(min_version=cfg["version"], max_version=cfg["version"])
+    if cfg.get("stateful"):
+        options["secure_options"] = C.SSL_OP_NO_TICKET
+
+    def on_secure(sock: tls.TLSSocket) -> None:
+        sock.end(f"{tls.worker_index()} {os.getpid()} {sock.is_session_reused()}\n".encode())
+
+    server = tls.create_server(options, on_secure)
+    server.on("tlsClientError", lambda err, _s: print("TLSCLIENTERROR", err, flush=True))
+    if cfg.get("store") == "memory":
+        server.use_session_store(MemorySessionStore())
+    elif cfg.get("store") == "redis":
+        server.use_session_store(RedisSessionStore(cfg["redis"]))
+    if cfg.get("keys") == "redis":
+        keys = RedisTicketKeys(cfg["redis"], interval=cfg.get("interval", 3600),
+                               keep=cfg.get("keep", 2))
+        await keys.refresh()
+        server.use_ticket_keys(keys)
+    ready = f"LISTENING {cfg['port']} {tls.worker_index()} {os.getpid()}\n".encode()
+    server.listen(cfg["port"], "127.0.0.1", lambda: os.write(1, ready))  # one write per line
+
+
+if cfg.get("workers"):
+    shared = TicketKeys(interval=cfg.get("interval", 3600), keep=cfg.get("keep", 2))
+    tls.run(main, workers=cfg["workers"], ticket_keys=shared, grace=cfg.get("grace", 5))
+else:
+    tls.run(main)
