@@ -115,6 +115,7 @@ class TLSSocket(Socket):
         self._pending_sessions: list[bytes] = []
         self._new_session_pending = 0
         self._secure_pending = False
+        self._deferred_new_sessions: list[tuple[bytes, bytes]] = []  # TLS 1.3, server
         self._reneg_times: list[float] = []
         self._renegotiation_disabled = False
         self._reneg_callback: Callable[..., Any] | None = None
@@ -322,10 +323,17 @@ class TLSSocket(Socket):
             self._servername = sn if sn else False
             self._server_verify_result(eng)
             if self._new_session_pending:
-                # Node's _securePending: 'secureConnection' waits for 'newSession' callbacks.
+                # Node's _securePending (TLS 1.2): 'secureConnection' waits for the
+                # 'newSession' callback, and so does the client (our Finished is held).
                 self._secure_pending = True
                 return
             self._emit_server_secure()
+            # TLS 1.3: one 'newSession' per ticket, after 'secureConnection' (Node).
+            deferred, self._deferred_new_sessions = self._deferred_new_sessions, []
+            for session_id, der in deferred:
+                if self.destroyed:
+                    break
+                self._tls_session(session_id, der)
         else:
             self._client_verify_result(eng)
             if self.destroyed:
@@ -480,16 +488,44 @@ class TLSSocket(Socket):
         srv = self._server
         if srv is None or not srv.listener_count("newSession"):
             return
+        eng = self._engine
+        tls13 = eng is not None and eng.version == "TLSv1.3"
+        if tls13 and not self._secure_established:
+            # The tickets were made inside the handshake: 'secureConnection' goes first and
+            # never waits.  The tickets are not held back (Node holds them until the callback,
+            # and with them anything the server writes or its end(), which it then loses).
+            self._deferred_new_sessions.append((session_id, der))
+            return
         self._new_session_pending += 1
+        wrap = self._wrap
+        if not tls13 and wrap is not None:
+            wrap.hold()  # TLS 1.2: our Finished waits for the callback (Node)
 
         def done(*_args: Any) -> None:
             self._new_session_pending -= 1
-            if self._new_session_pending == 0 and self._secure_pending:
+            if self._new_session_pending:
+                return
+            if self._secure_pending:
                 self._secure_pending = False
                 self._emit_server_secure()
+            if self._wrap is not None:
+                self._wrap.release()
 
         cb = once_callback(self, "newSession", done)
         srv.emit("newSession", session_id, der, cb)
+
+    def _on_handle_eof(self) -> None:
+        if self._secure_pending:  # the peer left while our Finished was held (Node)
+            self._secure_pending = False
+            self._tls_closed_before_secure()
+            return
+        super()._on_handle_eof()
+
+    def _on_handle_close(self) -> None:
+        if self._secure_pending:
+            self._secure_pending = False
+            self._tls_closed_before_secure()
+        super()._on_handle_close()
 
     # ------------------------------------------------------------------ pause points
     def _tls_client_hello(self, ch: ClientHello) -> bool:

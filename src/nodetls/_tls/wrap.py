@@ -48,7 +48,10 @@ class TLSWrap:
         self._in_cycle = 0
         self._again = False
         self._lower_eof = False
+        self._shutdown_sent = False
         self.renegotiating = False
+        # Node's "awaiting new session": while set, ciphertext stays in the engine (see hold()).
+        self.held = False
 
     # ------------------------------------------------------------------ handle interface (up)
     def write(self, data: bytes | memoryview) -> bool:
@@ -88,6 +91,9 @@ class TLSWrap:
         self._do_shutdown()
 
     def _do_shutdown(self) -> None:
+        if self.held or self._shutdown_sent:
+            return  # after release(), behind the held output
+        self._shutdown_sent = True
         eng = self.engine
         if eng is not None and self.secure:
             eng.shutdown()
@@ -99,7 +105,7 @@ class TLSWrap:
             return
         self._closed = True
         eng = self.engine
-        if eng is not None and self.secure and eng.alive:
+        if eng is not None and self.secure and eng.alive and not self.held:
             # A clean close_notify keeps sessions resumable: SSL_free without SSL_shutdown marks
             # the shared SSL_SESSION not resumable (OpenSSL calls SSL_CTX_remove_session).
             try:
@@ -256,6 +262,8 @@ class TLSWrap:
         eng = self.engine
         if eng is None:
             return False
+        if self.held:
+            return True
         out = eng.take_output()
         if out:
             return bool(self.lower.write(out))
@@ -284,6 +292,24 @@ class TLSWrap:
         except Exception:  # noqa: BLE001
             pass
         self.owner._tls_error(exc)
+
+    # ------------------------------------------------------------------ holding output
+    def hold(self) -> None:
+        """Keep every byte of ciphertext in the engine until :meth:`release` (Node's TLSWrap
+        while a ``'newSession'`` callback is pending: under TLS 1.2 the server's Finished waits,
+        so the client cannot complete before ``'secureConnection'``).  ``close()`` meanwhile
+        sends nothing."""
+        self.held = True
+
+    def release(self) -> None:
+        if not self.held:
+            return
+        self.held = False
+        if self.engine is None:
+            return
+        self._cycle()
+        if self._shutdown_wanted and not self._pending:
+            self._do_shutdown()
 
     # ------------------------------------------------------------------ pause/resume
     def resume(self) -> None:

@@ -1,0 +1,254 @@
+"""Node behaviours that a program meets first (issue 6, items 1-4).
+
+Each test states Node v20's behaviour; the ``interop`` tests run the same scenario in ``node``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from tlsutil import TIMEOUT, listen, wait
+
+import nodetls as tls
+from helpers.peers import run_node
+from nodetls._openssl import constants as C
+
+# ---------------------------------------------------------------- item 1: 'newSession' timing
+
+CASES = {
+    "tls12-session-ids": ("TLSv1.2", C.SSL_OP_NO_TICKET),
+    "tls13-tickets": ("TLSv1.3", 0),
+    "tls13-stateful-tickets": ("TLSv1.3", C.SSL_OP_NO_TICKET),
+}
+
+# What Node v20 does (test_node_new_session_scenario runs it in node).
+# TLS 1.2: the server holds its Finished until the 'newSession' callback is called, so
+# 'secureConnection' (and the client's 'secureConnect') follow the callback.
+EXPECTED_TLS12 = ["newSession", "callback", "secureConnection", "secureConnect", "session"]
+# TLS 1.3: 'secureConnection' at the end of the handshake, one 'newSession' per ticket after it.
+EXPECTED_TLS13_SERVER = ["secureConnection", "newSession", "newSession", "callback", "callback"]
+SERVER_EVENTS = {"secureConnection", "newSession", "callback"}
+
+
+async def new_session_scenario(certs: Any, version: str, secure_options: int,
+                               mode: str) -> list[str]:
+    """A server whose 'newSession' answers 50 ms later (an external store); a client that ends
+    at 'secureConnect' (``mode='end'``) or once it has its sessions (``'keep'``).  Returns the
+    events in order, once the client closed and every callback was called."""
+    loop = asyncio.get_running_loop()
+    log: list[str] = []
+    state = {"new": 0, "called": 0, "closed": False}
+    finished: asyncio.Future[None] = loop.create_future()
+
+    def check() -> None:
+        ended = "secureConnection" in log or any(e.startswith("tlsClientError") for e in log)
+        if state["closed"] and ended and state["new"] and state["called"] == state["new"] \
+                and not finished.done():
+            finished.set_result(None)
+
+    def on_new(session_id: bytes, data: bytes, cb: Any) -> None:
+        log.append("newSession")
+        state["new"] += 1
+
+        def later() -> None:
+            log.append("callback")
+            state["called"] += 1
+            cb()
+            check()
+
+        loop.call_later(0.05, later)
+
+    def on_secure(sock: tls.TLSSocket) -> None:
+        log.append("secureConnection")
+        sock.on("error", lambda e: None)
+        check()
+
+    server, port = await listen({**certs.server.options, "min_version": version,
+                                 "max_version": version, "secure_options": secure_options},
+                                on_secure)
+    server.on("newSession", on_new)
+    server.on("tlsClientError", lambda e, s: (log.append(f"tlsClientError {e.code}"), check()))
+    wanted = 1 if version == "TLSv1.2" else 2
+    sessions: list[bytes] = []
+    client = tls.connect(port, {"host": "127.0.0.1", "ca": certs.root.cert_pem,
+                                "servername": "localhost", "min_version": version,
+                                "max_version": version})
+
+    def on_secure_connect() -> None:
+        log.append("secureConnect")
+        if mode == "end":
+            client.end()
+
+    def on_session(der: bytes) -> None:
+        log.append("session")
+        sessions.append(der)
+        if mode == "keep" and len(sessions) == wanted:
+            client.end()
+
+    def on_close(*_: Any) -> None:
+        state["closed"] = True
+        check()
+
+    client.on("secureConnect", on_secure_connect)
+    client.on("session", on_session)
+    client.on("error", lambda e: log.append(f"client error {getattr(e, 'code', e)}"))
+    client.on("close", on_close)
+    try:
+        await asyncio.wait_for(finished, TIMEOUT)
+    except TimeoutError:
+        pytest.fail(f"scenario did not finish: {log}")
+    finally:
+        client.destroy()
+        server.close()
+    return log
+
+
+def project(log: list[str], version: str) -> list[str]:
+    """The part of the log whose order is deterministic (as in Node)."""
+    if version == "TLSv1.2":
+        return log
+    return [e for e in log if e in SERVER_EVENTS]
+
+
+@pytest.mark.parametrize("case", list(CASES))
+async def test_secure_connection_not_lost_when_client_ends_at_once(certs, case):
+    version, secure_options = CASES[case]
+    log = await new_session_scenario(certs, version, secure_options, "end")
+    assert log.count("secureConnection") == 1, log
+    assert not [e for e in log if "rror" in e], log
+    if version == "TLSv1.2":
+        assert log[:4] == EXPECTED_TLS12[:4], log
+    else:
+        assert project(log, version) == EXPECTED_TLS13_SERVER, log
+
+
+@pytest.mark.parametrize("case", list(CASES))
+async def test_new_session_ordering(certs, case):
+    version, secure_options = CASES[case]
+    log = await new_session_scenario(certs, version, secure_options, "keep")
+    if version == "TLSv1.2":
+        assert log == EXPECTED_TLS12
+    else:
+        assert project(log, version) == EXPECTED_TLS13_SERVER, log
+        assert log.count("session") == 2, log
+
+
+async def test_tls12_close_while_new_session_pending_is_a_client_error(certs):
+    """Node's onSocketClose: the peer leaves while the server still holds its Finished ->
+    'tlsClientError' ECONNRESET 'socket hang up', no 'secureConnection'; the late callback is
+    ignored."""
+    loop = asyncio.get_running_loop()
+    pending: asyncio.Future[Any] = loop.create_future()
+    errors: asyncio.Future[BaseException] = loop.create_future()
+    secure: list[Any] = []
+    server, port = await listen({**certs.server.options, "min_version": "TLSv1.2",
+                                 "max_version": "TLSv1.2",
+                                 "secure_options": C.SSL_OP_NO_TICKET}, secure.append)
+    server.on("newSession", lambda sid, data, cb: pending.set_result(cb))
+    server.on("tlsClientError", lambda e, s: errors.done() or errors.set_result(e))
+    client = tls.connect(port, {"host": "127.0.0.1", "ca": certs.root.cert_pem,
+                                "servername": "localhost"})
+    client.on("error", lambda e: None)
+    connected: list[Any] = []
+    client.on("secureConnect", lambda: connected.append(True))
+    try:
+        cb = await wait(pending)
+        assert connected == []  # the client cannot complete while the Finished is held
+        client.destroy()
+        err = await wait(errors)
+        assert err.code == "ECONNRESET" and str(err) == "socket hang up"
+        cb()  # late: ignored
+        assert secure == []
+    finally:
+        server.close()
+
+
+# The same scenario in Node (server and client in one node process), printing the same events.
+NODE_NEW_SESSION_SCENARIO = r"""
+const tls = require('tls'); const fs = require('fs'); const { constants } = require('crypto');
+const [cert, key, ca, version, noTicket, mode] = process.argv.slice(2);
+const log = []; let news = 0, called = 0, closed = false, printed = false;
+function check() {
+  const ended = log.includes('secureConnection') || log.some((e) => e.startsWith('tlsClientError'));
+  if (closed && ended && news && called === news && !printed) {
+    printed = true; console.log(JSON.stringify(log)); srv.close();
+  }
+}
+const srv = tls.createServer({ cert: fs.readFileSync(cert), key: fs.readFileSync(key),
+  minVersion: version, maxVersion: version,
+  secureOptions: noTicket === '1' ? constants.SSL_OP_NO_TICKET : 0 }, (s) => {
+  log.push('secureConnection'); s.on('error', () => {}); check();
+});
+srv.on('newSession', (id, data, cb) => {
+  log.push('newSession'); news++;
+  setTimeout(() => { log.push('callback'); called++; cb(); check(); }, 50);
+});
+srv.on('tlsClientError', (e) => { log.push('tlsClientError ' + e.code); check(); });
+srv.listen(0, '127.0.0.1', () => {
+  const wanted = version === 'TLSv1.2' ? 1 : 2; let sessions = 0;
+  const c = tls.connect({ port: srv.address().port, host: '127.0.0.1', ca: fs.readFileSync(ca),
+    servername: 'localhost', minVersion: version, maxVersion: version }, () => {
+    log.push('secureConnect'); if (mode === 'end') c.end();
+  });
+  c.on('session', () => { log.push('session'); if (mode === 'keep' && ++sessions === wanted) c.end(); });
+  c.on('error', (e) => log.push('client error ' + e.code));
+  c.on('close', () => { closed = true; check(); });
+});
+setTimeout(() => { console.log(JSON.stringify(log)); process.exit(1); }, 10000).unref();
+"""
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("mode", ["end", "keep"])
+@pytest.mark.parametrize("case", list(CASES))
+async def test_node_new_session_scenario(certs, node_bin, case, mode):
+    """Node's own order is the one the tests above expect, and nodetls's matches it."""
+    version, secure_options = CASES[case]
+    rc, out, err = await run_node(NODE_NEW_SESSION_SCENARIO, certs.server.chain_path,
+                                  certs.server.key_path, certs.root.cert_path, version,
+                                  "1" if secure_options else "0", mode, timeout=30)
+    assert rc == 0, out + err
+    node_log = json.loads(out.strip().splitlines()[-1])
+    ours = await new_session_scenario(certs, version, secure_options, mode)
+    if version == "TLSv1.2":
+        expected = EXPECTED_TLS12 if mode == "keep" else EXPECTED_TLS12[:4]
+        assert node_log[:len(expected)] == expected, node_log
+        assert ours[:len(expected)] == expected, ours
+    else:
+        assert project(node_log, version) == EXPECTED_TLS13_SERVER, node_log
+        assert project(ours, version) == EXPECTED_TLS13_SERVER, ours
+
+
+NODE_CLIENT_ENDS_AT_ONCE = r"""
+const tls = require('tls'); const fs = require('fs');
+const [port, ca, version] = process.argv.slice(2);
+const c = tls.connect({ port: +port, host: '127.0.0.1', ca: fs.readFileSync(ca),
+  servername: 'localhost', minVersion: version, maxVersion: version }, () => {
+  console.log('secureConnect'); c.end();
+});
+c.on('error', (e) => { console.log('error ' + e.code); process.exit(1); });
+"""
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("case", list(CASES))
+async def test_node_client_ending_at_once_gets_its_secure_connection(certs, node_bin, case):
+    """A real Node client that ends at 'secureConnect': the nodetls server, whose 'newSession'
+    answers late, still emits 'secureConnection' for it."""
+    version, secure_options = CASES[case]
+    loop = asyncio.get_running_loop()
+    secure: asyncio.Future[Any] = loop.create_future()
+    server, port = await listen({**certs.server.options, "min_version": version,
+                                 "max_version": version, "secure_options": secure_options},
+                                lambda s: secure.done() or secure.set_result(s))
+    server.on("newSession", lambda sid, data, cb: loop.call_later(0.05, cb))
+    try:
+        rc, out, err = await run_node(NODE_CLIENT_ENDS_AT_ONCE, str(port), certs.root.cert_path,
+                                      version, timeout=30)
+        assert rc == 0 and "secureConnect" in out, out + err
+        await wait(secure)
+    finally:
+        server.close()
