@@ -10,10 +10,12 @@ import json
 from typing import Any
 
 import pytest
-from tlsutil import TIMEOUT, listen, wait
+from cryptography.x509.oid import NameOID
+from tlsutil import TIMEOUT, event, listen, read_until, wait
 
 import nodetls as tls
-from helpers.peers import run_node
+from helpers.peers import free_port, run_node
+from nodetls import net, stream
 from nodetls._openssl import constants as C
 
 # ---------------------------------------------------------------- item 1: 'newSession' timing
@@ -252,3 +254,212 @@ async def test_node_client_ending_at_once_gets_its_secure_connection(certs, node
         await wait(secure)
     finally:
         server.close()
+
+
+# ---------------------------------------------------------------- item 2: a socket still connecting
+
+async def reply_server(certs: Any) -> tuple[tls.Server, int]:
+    def on_secure(s: tls.TLSSocket) -> None:
+        s.on("data", lambda d: s.end(b"got " + bytes(d)))
+
+    return await listen(certs.server.options, on_secure)
+
+
+async def test_connect_over_a_net_socket_still_connecting(certs):
+    """Node: tls.connect({socket}) with a socket still connecting waits for its 'connect', then
+    starts TLS; meanwhile the TLS socket is ``connecting`` and queues writes."""
+    server, port = await reply_server(certs)
+    try:
+        raw = net.connect(port, "127.0.0.1")
+        assert raw.connecting
+        sock = tls.connect({"socket": raw, "ca": certs.root.cert_pem, "servername": "localhost"})
+        assert sock.connecting is True
+        events: list[str] = []
+        sock.on("connect", lambda: events.append("connect"))
+        sock.on("secureConnect", lambda: events.append("secureConnect"))
+        sock.write(b"early")
+        await wait(sock)
+        assert sock.connecting is False and sock.authorized
+        assert await read_until(sock, 9) == b"got early"
+        assert events == ["connect", "secureConnect"]
+        sock.destroy()
+    finally:
+        server.close()
+
+
+async def test_connect_over_a_new_net_socket_connected_later(certs):
+    server, port = await reply_server(certs)
+    try:
+        raw = net.Socket()
+        sock = tls.connect({"socket": raw, "ca": certs.root.cert_pem, "servername": "localhost"})
+        raw.connect(port, "127.0.0.1")
+        await wait(sock)
+        sock.write(b"late")
+        assert await read_until(sock, 8) == b"got late"
+        sock.destroy()
+    finally:
+        server.close()
+
+
+async def test_connect_error_of_the_wrapped_socket_reaches_the_tls_socket():
+    """Node: the wrapped socket's connect error is the TLS socket's 'error', then 'close'."""
+    raw = net.connect(free_port(), "127.0.0.1")
+    sock = tls.connect({"socket": raw})
+    closed = event(sock, "close")
+    with pytest.raises(ConnectionRefusedError) as info:
+        await wait(sock)
+    assert info.value.code == "ECONNREFUSED"
+    await wait(closed)
+
+
+# ---------------------------------------------------------------- item 3: allow_half_open
+
+async def test_allow_half_open_of_a_wrapping_socket_is_the_wrapped_sockets():
+    """Node: ``allowHalfOpen = socket ? socket.allowHalfOpen : options.allowHalfOpen``."""
+    assert tls.TLSSocket(net.Socket(), {"allow_half_open": True}).allow_half_open is False
+    assert tls.TLSSocket(net.Socket(allow_half_open=True),
+                         {"allow_half_open": False}).allow_half_open is True
+    a, _b = stream.duplex_pair()
+    assert tls.TLSSocket(a, {"allow_half_open": False}).allow_half_open is True
+    assert tls.TLSSocket(None, {"allow_half_open": True}).allow_half_open is True
+    assert tls.TLSSocket().allow_half_open is False
+
+
+async def test_connect_over_a_duplex_pair_end_stays_half_open(certs):
+    """A duplex_pair() end allows half-open (True), so the TLS client over it can still write
+    after the server ended its side (Node)."""
+    a, b = stream.duplex_pair()
+    srv = tls.TLSSocket(b, {"is_server": True,
+                            "secure_context": tls.create_secure_context(certs.server.options)})
+    srv.on("secure", lambda: srv.end(b"bye"))
+    got = bytearray()
+    srv.on("data", got.extend)
+    srv_end = event(srv, "end")
+    cli = tls.connect({"socket": a, "ca": certs.root.cert_pem, "servername": "localhost",
+                       "allow_half_open": False})
+    assert cli.allow_half_open is True
+    await wait(cli)
+    cli_end = event(cli, "end")
+    assert await read_until(cli, 3) == b"bye"
+    await wait(cli_end)
+    cli.end(b"still here")
+    await wait(srv_end)
+    assert bytes(got) == b"still here"
+    cli.destroy()
+    srv.destroy()
+
+
+async def test_connect_allow_half_open_option_without_socket(certs):
+    sock = tls.connect(free_port(), "127.0.0.1", allow_half_open=True)
+    sock.on("error", lambda e: None)
+    assert sock.allow_half_open is True
+    sock.destroy()
+
+
+# ---------------------------------------------------------------- item 4: check_server_identity
+
+def chain_of(cert: dict[str, Any]) -> list[dict[str, Any]]:
+    """Follow ``issuerCertificate`` until it points to itself (or stops)."""
+    out = [cert]
+    while "issuerCertificate" in out[-1] and out[-1]["issuerCertificate"] is not out[-1]:
+        out.append(out[-1]["issuerCertificate"])
+        assert len(out) < 10
+    return out
+
+
+def assert_detailed(cert: dict[str, Any], certs: Any) -> None:
+    chain = chain_of(cert)
+    expected = [certs.server.x509, certs.intermediate.x509, certs.root.x509]
+    assert [c["subject"]["CN"] for c in chain] == [
+        x.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value for x in expected]
+    assert chain[-1]["issuerCertificate"] is chain[-1]  # the root is its own issuer (Node)
+
+
+async def test_custom_check_server_identity_gets_the_detailed_certificate(certs):
+    server, port = await listen(certs.server.options, lambda s: s.end())
+    seen: list[tuple[str, dict[str, Any]]] = []
+
+    def check(host: str, cert: dict[str, Any]) -> None:
+        seen.append((host, cert))
+        return tls.check_server_identity(host, cert)
+
+    try:
+        sock = tls.connect(port, {"host": "127.0.0.1", "ca": certs.root.cert_pem,
+                                  "servername": "localhost", "check_server_identity": check})
+        await wait(sock)
+        assert sock.authorized
+        host, cert = seen[0]
+        assert host == "localhost"
+        assert_detailed(cert, certs)
+        assert [c["fingerprint256"] for c in chain_of(cert)] == \
+            [c["fingerprint256"] for c in chain_of(sock.get_peer_certificate(True))]
+        sock.destroy()
+    finally:
+        server.close()
+
+
+async def test_default_check_error_carries_the_detailed_certificate(certs):
+    server, port = await listen(certs.server.options, lambda s: s.end())
+    server.on("tlsClientError", lambda e, s: None)
+    try:
+        sock = tls.connect(port, {"host": "127.0.0.1", "ca": certs.root.cert_pem,
+                                  "servername": "other.example"})
+        with pytest.raises(Exception) as info:
+            await wait(sock)
+        err = info.value
+        assert err.code == "ERR_TLS_CERT_ALTNAME_INVALID"
+        assert_detailed(err.cert, certs)
+    finally:
+        server.close()
+
+
+NODE_IDENTITY_CHAINS = r"""
+const tls = require('tls'); const fs = require('fs');
+const [chain, key, ca] = process.argv.slice(2);
+const names = (cert) => { const out = []; let x = cert;
+  while (x) { out.push(x.subject.CN); if (x.issuerCertificate === x) { out.push('(self)'); break; }
+    x = x.issuerCertificate; }
+  return out; };
+const result = {};
+const srv = tls.createServer({ cert: fs.readFileSync(chain), key: fs.readFileSync(key) }, (s) => s.end());
+srv.listen(0, '127.0.0.1', () => {
+  const base = { port: srv.address().port, host: '127.0.0.1', ca: fs.readFileSync(ca) };
+  const c = tls.connect({ ...base, servername: 'localhost',
+    checkServerIdentity: (h, cert) => { result.custom = names(cert); } }, () => {
+    c.destroy();
+    const c2 = tls.connect({ ...base, servername: 'other.example' });
+    c2.on('error', (e) => { result.error = names(e.cert); console.log(JSON.stringify(result)); srv.close(); });
+  });
+});
+"""
+
+
+def names(cert: dict[str, Any]) -> list[str]:
+    out = [c["subject"]["CN"] for c in chain_of(cert)]
+    return out + (["(self)"] if chain_of(cert)[-1].get("issuerCertificate") is not None else [])
+
+
+@pytest.mark.interop
+async def test_node_check_server_identity_certificate_chain(certs, node_bin):
+    """Node's checkServerIdentity and err.cert see the same chain as ours."""
+    rc, out, err = await run_node(NODE_IDENTITY_CHAINS, certs.server.chain_path,
+                                  certs.server.key_path, certs.root.cert_path, timeout=30)
+    assert rc == 0, out + err
+    node = json.loads(out.strip().splitlines()[-1])
+    server, port = await listen(certs.server.options, lambda s: s.end())
+    server.on("tlsClientError", lambda e, s: None)
+    ours: dict[str, Any] = {}
+    try:
+        base = {"host": "127.0.0.1", "ca": certs.root.cert_pem}
+        sock = tls.connect(port, {**base, "servername": "localhost",
+                                  "check_server_identity": lambda h, c: ours.update(custom=names(c))})
+        await wait(sock)
+        sock.destroy()
+        bad = tls.connect(port, {**base, "servername": "other.example"})
+        with pytest.raises(Exception) as info:
+            await wait(bad)
+        ours["error"] = names(info.value.cert)
+    finally:
+        server.close()
+    assert ours == node
+    assert node["custom"][-1] == "(self)" and len(node["custom"]) == 4

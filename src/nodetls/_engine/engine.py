@@ -165,6 +165,7 @@ class TLSEngine:
         self.verify_depth: int = -1
         self.identity_error: BaseException | None = None
         self.check_identity: Any = None
+        self._verify_store: Any = None  # the X509_STORE_CTX, only while check_identity runs
         self.received_close_notify = False
         self.handshake_complete = False
         self.handshakes = 0
@@ -674,6 +675,17 @@ class TLSEngine:
             return []
         return [_der_of_x509(lib.OPENSSL_sk_value(sk, i)) for i in range(lib.OPENSSL_sk_num(sk))]
 
+    def verifying_chain_der(self) -> list[bytes]:
+        """Only from ``check_identity``: the chain just verified, leaf first, up to the trust
+        anchor (``SSL_get0_verified_chain`` is not set yet at that point)."""
+        store = self._verify_store
+        if store is None:
+            return []
+        sk = lib.X509_STORE_CTX_get0_chain(store)
+        if sk == NULL:
+            return []
+        return [_der_of_x509(lib.OPENSSL_sk_value(sk, i)) for i in range(lib.OPENSSL_sk_num(sk))]
+
     def verify_result(self) -> int:
         return lib.SSL_get_verify_result(self.ssl)
 
@@ -795,7 +807,11 @@ class TLSEngine:
             return 1
         if self.check_identity is not None and not self.server:
             leaf = lib.X509_STORE_CTX_get_current_cert(store)
-            err_obj = self.check_identity(_der_of_x509(leaf))
+            self._verify_store = store
+            try:
+                err_obj = self.check_identity(_der_of_x509(leaf))
+            finally:
+                self._verify_store = None
             if err_obj is not None:
                 self.identity_error = err_obj
                 if self.reject_unauthorized:

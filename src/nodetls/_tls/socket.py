@@ -139,7 +139,11 @@ class TLSSocket(Socket):
             if opts.get("session") is not None:
                 _options.as_bytes(opts["session"], "session")
         net_opts = _Normalized()
-        if "allow_half_open" in opts:
+        if socket is not None and type(socket) is not TCPHandle:
+            # Node: allowHalfOpen = socket ? socket.allowHalfOpen : options.allowHalfOpen
+            # (a server's accepted TCPHandle: the server's option, as its raw socket's in Node)
+            net_opts["allow_half_open"] = getattr(socket, "allow_half_open", False) is True
+        elif "allow_half_open" in opts:
             net_opts["allow_half_open"] = opts["allow_half_open"]
         handle = None
         if socket is not None:
@@ -151,34 +155,53 @@ class TLSSocket(Socket):
             self._setup_wrap(handle)
             if self._handle_is_open(handle):
                 self._start_tls()
+        elif socket is not None:
+            self._wait_for_connect(socket)
 
     # ------------------------------------------------------------------ wiring
     def _take_handle(self, socket: Any) -> Any:
         from .._net.handle import DuplexHandle
         from ..net import Socket as NetSocket
 
-        if isinstance(socket, NetSocket) and getattr(socket, "_handle", None) is not None:
+        if isinstance(socket, NetSocket):
+            if socket._handle is None or socket.connecting:
+                return None  # not connected yet: see _wait_for_connect
             handle = socket._handle
             socket._handle = None  # Node's _wrapHandle: the raw socket becomes a shell
             return handle
-        if isinstance(socket, NetSocket):
-            # Not connected yet: take its handle once it connects.
-            def on_connect() -> None:
-                handle = socket._handle
-                socket._handle = None
-                self._adopt_handle(handle)
-
-            socket.once("connect", on_connect)
-            return None
         return DuplexHandle(socket)
 
     def _handle_is_open(self, handle: Any) -> bool:
         return not getattr(handle, "closed", False)
 
-    def _adopt_handle(self, handle: Any) -> None:
-        self._attach_handle(handle)
-        self._setup_wrap(handle)
-        self._start_tls()
+    def _wait_for_connect(self, socket: Any) -> None:
+        """Node's ``_start`` on a socket not connected yet: this socket is ``connecting``
+        (writes queue) until the wrapped one's ``'connect'``; then its handle is taken and the
+        handshake starts.  Its error before that is this socket's error."""
+        self.connecting = True
+
+        def on_connect() -> None:
+            socket.remove_listener("error", on_error)
+            socket.remove_listener("close", on_close)
+            handle, socket._handle = socket._handle, None
+            if self.destroyed or handle is None:
+                return
+            self._setup_wrap(handle)
+            self._on_handle_connect()  # net.Socket's: options, 'connect', start TLS, reading
+
+        def on_error(err: BaseException) -> None:
+            socket.remove_listener("connect", on_connect)
+            self.connecting = False
+            self.destroy(err)
+
+        def on_close(*_: Any) -> None:
+            socket.remove_listener("connect", on_connect)
+            self.connecting = False
+            self.destroy()
+
+        socket.once("connect", on_connect)
+        socket.once("error", on_error)
+        socket.once("close", on_close)
 
     def _make_context(self) -> Any:
         from .._context import SecureContext
@@ -403,13 +426,19 @@ class TLSSocket(Socket):
 
     def _check_identity_der(self, leaf_der: bytes) -> BaseException | None:
         """Runs inside OpenSSL's verify callback at the leaf (client)."""
-        if self._wrap is not None and self._wrap.engine is not None and \
-                self._wrap.engine.session_reused():
+        eng = self._engine
+        if eng is not None and eng.session_reused():
             return None
         opts = self._tls_opts
         check = opts.get("check_server_identity")
         host = opts.get("servername") or opts.get("host") or "localhost"
         leaf = x509.load_der_x509_certificate(leaf_der)
+
+        def detailed() -> dict[str, Any]:
+            # Node passes getPeerCertificate(true): the issuerCertificate chain, to the root.
+            chain = eng.verifying_chain_der() if eng is not None else []
+            return certificate_to_dict(leaf, detailed=True, issuer_chain=chain)
+
         if check is None or check is check_server_identity:
             # The default check reads only the subject and subjectaltname: build just those
             # (the full Node object costs ~0.4 ms), and the full object only for an error.
@@ -419,9 +448,9 @@ class TLSSocket(Socket):
                 slim["subjectaltname"] = san
             result = check_server_identity(host, slim)
             if result is not None:
-                result = check_server_identity(host, certificate_to_dict(leaf))
+                result = check_server_identity(host, detailed())
         else:
-            result = check(host, certificate_to_dict(leaf))
+            result = check(host, detailed())
         if result is not None and not isinstance(result, BaseException):
             result = CertificateError(str(result), "ERR_TLS_CERT_ALTNAME_INVALID")
         return result
