@@ -394,3 +394,34 @@ async def test_python_ssl_client_and_server_as_peers(certs):
         assert writer.get_extra_info("ssl_object").version() == "TLSv1.3"
         writer.close()
         await writer.wait_closed()
+
+
+async def test_unix_socket_path(certs, tmp_path):
+    path = str(tmp_path / "s.sock")
+    async with await aio.start_server(echo_cb, path=path, **server_opts(certs)) as server:
+        assert server.sockets[0].getsockname() == path
+        reader, writer = await aio.open_connection(path=path, **client_opts(certs))
+        writer.write(b"over unix")
+        assert await asyncio.wait_for(reader.readexactly(9), T) == b"over unix"
+        writer.close()
+        await writer.wait_closed()
+        server.close_clients()
+
+
+async def test_over_any_duplex(certs):
+    """sock= any stream.Duplex: here one end of an in-memory pair, a Node-style TLS server on
+    the other."""
+    from nodetls import stream
+
+    a, b = stream.duplex_pair()
+    srv = tls.TLSSocket(b, {"is_server": True, **server_opts(certs)})
+    srv.on("data", srv.write)
+    reader, writer = await asyncio.wait_for(
+        aio.open_connection(sock=a, **client_opts(certs)), T)
+    assert writer.get_extra_info("peername") is None
+    assert writer.get_extra_info("ssl_object").version() == "TLSv1.3"
+    writer.write(b"in memory" * 10000)
+    assert await asyncio.wait_for(reader.readexactly(90000), T) == b"in memory" * 10000
+    writer.close()
+    await writer.wait_closed()
+    srv.destroy()

@@ -248,8 +248,8 @@ class TLSTransport(asyncio.Transport):
             if self._conn_lost_writes >= _CONNLOST_WARN:
                 logger.warning("TLS connection is closed")
             return
-        h.write(data)
-        self._maybe_pause_protocol()
+        if not h.write(data):  # the wrap or the TCP buffer is above its high-water mark
+            self._maybe_pause_protocol()
 
     def writelines(self, list_of_data: Any) -> None:
         self.write(b"".join(list_of_data))
