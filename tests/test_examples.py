@@ -4,7 +4,6 @@
 * ``examples/echo_client.py`` <-> Node's ``tls.createServer`` docs server (run by ``node``);
 * Node's ``tls.connect`` docs client (run by ``node``) <-> ``examples/echo_server.py``;
 * ``examples/echo_client.py`` <-> ``examples/echo_server.py``;
-* ``benchmarks/bench_tls.py --smoke`` still runs (a few seconds).
 
 Every example runs in its own process (as a user runs it), on loopback, with bounded waits.
 """
@@ -21,7 +20,6 @@ from helpers.peers import run_node, run_process, spawn_node, spawn_process
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-BENCHMARKS = ROOT / "benchmarks"
 T = 30.0
 
 # Node's tls.createServer docs example, as written there, except: files from the directory in
@@ -184,15 +182,3 @@ async def test_python_echo_client_reports_a_refused_connection(echo_dir: Path) -
                 "--host", "127.0.0.1"), timeout=T)
     assert res.rc == 1
     assert "ECONNREFUSED" in res.stderr or "refused" in res.stderr.lower()
-
-
-@pytest.mark.interop
-@pytest.mark.slow
-async def test_benchmark_smoke(node_bin: str) -> None:
-    """``bench_tls.py --smoke`` measures every figure for both servers (tiny sizes)."""
-    res = await run_process(_python(BENCHMARKS / "bench_tls.py", "--smoke"), timeout=40.0,
-                            cwd=ROOT)
-    assert res.rc == 0, f"{res.stdout}\n{res.stderr}"
-    for label in ("full handshakes/s", "resumed handshakes/s", "bulk MB/s", "round trips/s",
-                  "KiB per idle conn"):
-        assert label in res.stdout, res.stdout

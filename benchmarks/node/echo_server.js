@@ -1,5 +1,5 @@
 'use strict';
-// The Node side of benchmarks/bench_tls.py: Node's tls.createServer docs echo server, minus the
+// The Node side of benchmarks/bench.py: Node's tls.createServer docs echo server, minus the
 // greeting and the logging (socket.pipe(socket)), TLS 1.3 only, TCP_NODELAY.
 //
 //   node echo_server.js CERT KEY [PORT=0] [HOST=127.0.0.1]

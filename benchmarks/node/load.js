@@ -1,6 +1,6 @@
 'use strict';
-// The load generator of benchmarks/bench_tls.py: drives an echo server (nodetls's or Node's)
-// with Node's tls client and prints one JSON line with what it measured.
+// Node's client for the client-side workloads of benchmarks/bench.py (clients/nodetls_load.py is
+// the same client written with nodetls): drives an echo server and prints one JSON line.
 //
 //   node load.js '{"mode": "hs", "port": 4433, "ca": "ca.pem", ...}'
 //
@@ -8,10 +8,6 @@
 //   hs      full handshakes: `concurrency` loops of connect -> 'secureConnect' -> end() -> 'close'
 //   resume  the same, every connection resuming the session of one first connection
 //   rr      one connection: write `size` bytes, wait for them to come back, repeat
-//   bulk    one connection: write `bytes` bytes (64 KiB writes, with backpressure) and read the
-//           echo back; timed from the first write to the last byte back
-//   idle    open `connections` connections (each sends one byte and gets it back, so the server
-//           has finished its handshake), print "READY <n>", hold them until stdin closes
 // hs/resume/rr run for `warmup` s unmeasured, then for `duration` s measured. The JSON line has
 // `ops` (in the measured window), `seconds`, `rate` (ops/s), `total_ops` (warmup and tail
 // included: what the server did while this process ran), `cpu` (this process's CPU seconds in
@@ -21,7 +17,7 @@ const fs = require('node:fs');
 
 const opt = Object.assign({
   host: '127.0.0.1', servername: 'localhost', duration: 2, warmup: 0.3, concurrency: 8,
-  size: 64, bytes: 64 * 1024 * 1024, connections: 500,
+  size: 64,
 }, JSON.parse(process.argv[2]));
 // One context for every connection (tls.connect with `ca` would build one per connection).
 const secureContext = tls.createSecureContext({ ca: [fs.readFileSync(opt.ca)], minVersion: 'TLSv1.3' });
@@ -136,62 +132,7 @@ async function roundTrips() {
   return res;
 }
 
-function writeAll(socket, total) {
-  const chunk = Buffer.alloc(64 * 1024, 'b');
-  return new Promise((resolve) => {
-    let left = total;
-    const pump = () => {
-      while (left > 0) {
-        const n = Math.min(left, chunk.length);
-        left -= n;
-        if (!socket.write(n === chunk.length ? chunk : chunk.subarray(0, n))) {
-          socket.once('drain', pump);
-          return;
-        }
-      }
-      resolve();
-    };
-    pump();
-  });
-}
-
-async function bulk() {
-  const conn = await openReader();
-  const warm = Math.min(opt.bytes, 4 * 1024 * 1024) >> 2;
-  let p = conn.until(warm);
-  await writeAll(conn.socket, warm);
-  await p;
-  const t0 = now(), cpu0 = cpuNow();
-  p = conn.until(opt.bytes);
-  await writeAll(conn.socket, opt.bytes);
-  await p;
-  const seconds = now() - t0;
-  const cpu = cpuNow() - cpu0;
-  await conn.close();
-  return { ops: opt.bytes, seconds, rate: opt.bytes / seconds, total_ops: opt.bytes + warm, cpu, errors: 0 };
-}
-
-async function idle() {
-  const conns = [];
-  let next = 0;
-  const openOne = async () => {
-    while (next < opt.connections) {
-      next++;
-      const conn = await openReader();
-      const p = conn.until(1);
-      conn.socket.write('i');
-      await p;
-      conns.push(conn);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(opt.concurrency, opt.connections) }, openOne));
-  console.log('READY', conns.length);
-  await new Promise((resolve) => { process.stdin.on('end', resolve); process.stdin.resume(); });
-  await Promise.all(conns.map((c) => c.close()));
-  return { ops: conns.length, seconds: 0, rate: 0, total_ops: conns.length, cpu: 0, errors: 0 };
-}
-
-const modes = { hs: () => handshakes(false), resume: () => handshakes(true), rr: roundTrips, bulk, idle };
+const modes = { hs: () => handshakes(false), resume: () => handshakes(true), rr: roundTrips };
 modes[opt.mode]().then((res) => {
   console.log(JSON.stringify(Object.assign({ mode: opt.mode, client: 'node' }, res)));
   process.exit(0);

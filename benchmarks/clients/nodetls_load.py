@@ -1,0 +1,147 @@
+"""The nodetls client for the client-side workloads: ``node/load.js`` written with nodetls.
+
+    python clients/nodetls_load.py [--loop asyncio|uvloop] '{"mode": "hs", "port": ..., "ca": ...}'
+
+Modes (options in the JSON, times in seconds), as load.js:
+  hs  full handshakes: ``concurrency`` loops of connect -> 'secureConnect' -> end() -> 'close'
+  rr  one connection: write ``size`` bytes, wait for them to come back, repeat
+Each runs ``warmup`` s unmeasured, then ``duration`` s measured, and prints one JSON line:
+``ops`` and ``seconds`` of the measured window, ``rate``, ``total_ops``, ``cpu`` (this process's
+CPU seconds in the measured window) and ``errors``. One SecureContext serves every connection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+
+class _Reader:
+    """Counts the bytes a socket receives; :meth:`until` waits for ``n`` more."""
+
+    def __init__(self, sock: Any) -> None:
+        self.sock = sock
+        self.got = 0
+        self._want = 0
+        self._waiter: asyncio.Future[None] | None = None
+        sock.on("data", self._on_data)
+
+    def _on_data(self, chunk: bytes) -> None:
+        self.got += len(chunk)
+        if self._waiter is not None and self.got >= self._want:
+            waiter, self._waiter = self._waiter, None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def until(self, n: int) -> asyncio.Future[None]:
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._want = self.got + n
+        if self.got >= self._want:
+            fut.set_result(None)
+        else:
+            self._waiter = fut
+        return fut
+
+
+async def timed(spec: dict[str, Any], loops: int,
+                step: Callable[[], Awaitable[Any]]) -> dict[str, Any]:
+    """Run ``step`` in ``loops`` parallel loops for warm-up + duration; what load.js reports."""
+    t0 = time.monotonic()
+    t_measure = t0 + spec["warmup"]
+    t_end = t_measure + spec["duration"]
+    st: dict[str, Any] = {"ops": 0, "total": 0, "errors": 0, "cpu0": None, "cpu1": None, "t1": None}
+
+    async def worker() -> None:
+        while True:
+            t = time.monotonic()
+            if st["cpu0"] is None and t >= t_measure:
+                st["cpu0"] = time.process_time()
+            if t >= t_end:
+                if st["cpu1"] is None:
+                    st["cpu1"], st["t1"] = time.process_time(), t
+                return
+            try:
+                await step()
+            except Exception:
+                st["errors"] += 1
+                if st["errors"] > 100:
+                    raise
+                continue
+            st["total"] += 1
+            if t_measure <= time.monotonic() < t_end:
+                st["ops"] += 1
+
+    await asyncio.gather(*(worker() for _ in range(loops)))
+    seconds = min(st["t1"], t_end) - t_measure
+    return {"ops": st["ops"], "seconds": seconds, "rate": st["ops"] / seconds,
+            "total_ops": st["total"], "cpu": st["cpu1"] - st["cpu0"], "errors": st["errors"]}
+
+
+async def load(spec: dict[str, Any]) -> dict[str, Any]:
+    """Run the job ``spec`` (see the module docstring)."""
+    import nodetls as tls
+
+    ctx = tls.create_secure_context(ca=[Path(spec["ca"]).read_bytes()], min_version="TLSv1.3")
+
+    def connect() -> Any:
+        return tls.connect(spec["port"], spec.get("host", "127.0.0.1"), servername="localhost",
+                           secure_context=ctx)
+
+    async def closed(sock: Any) -> None:
+        await asyncio.wait_for(sock.wait_closed(), 30)
+
+    if spec["mode"] == "hs":
+        async def one_connection() -> None:
+            sock = connect()
+            sock.resume()
+            try:
+                await asyncio.wait_for(sock, 30)
+            except BaseException:
+                sock.destroy()
+                raise
+            sock.end()
+            await closed(sock)
+
+        return await timed(spec, spec.get("concurrency", 8), one_connection)
+    if spec["mode"] == "rr":
+        sock = connect()
+        await asyncio.wait_for(sock, 30)
+        reader = _Reader(sock)
+        msg = b"r" * spec.get("size", 64)
+
+        async def round_trip() -> None:
+            fut = reader.until(len(msg))
+            sock.write(msg)
+            await asyncio.wait_for(fut, 30)
+
+        res = await timed(spec, 1, round_trip)
+        sock.end()
+        await closed(sock)
+        return res
+    raise ValueError(f"unknown mode {spec['mode']!r} (hs, rr)")
+
+
+def main() -> None:
+    import nodetls as tls
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
+    ap.add_argument("spec", help="the job, JSON")
+    args = ap.parse_args()
+    spec = json.loads(args.spec)
+    result: dict[str, Any] = {"mode": spec["mode"], "client": "nodetls-" + args.loop}
+
+    async def run() -> None:
+        result.update(await load(spec))
+
+    tls.run(run, loop=args.loop)
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The benchmark harness behind ``benchmarks/bench.py`` (not part of the nodetls package)."""

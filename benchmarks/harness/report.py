@@ -1,0 +1,161 @@
+"""From measurements to figures: medians, ratios to Node, the tables (text, Markdown), the chart."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .registry import BASELINE
+from .runner import Measurement
+from .workloads import Workload
+
+__all__ = ["Summary", "summarize", "table", "variants_table", "chart"]
+
+Summary = dict[str, dict[str, dict[str, float]]]  # workload -> target -> {median, ratio, ...}
+
+
+def _median(values: Sequence[float]) -> float:
+    values = [v for v in values if v == v]  # drop NaN
+    return statistics.median(values) if values else float("nan")
+
+
+def summarize(measurements: Sequence[Measurement], reference: dict[str, str] | None = None) -> Summary:
+    """Per workload and target: the median value, the median of the per-repetition ratios to
+    the baseline (same repetition: measured side by side), and (for variants) to their own
+    reference target (``reference[target]``)."""
+    by: dict[tuple[str, str], dict[int, float]] = {}
+    for m in measurements:
+        by.setdefault((m.workload, m.target), {})[m.rep] = m.value
+    out: Summary = {}
+    for (workload, target), reps in by.items():
+        entry = {"median": _median(list(reps.values())), "reps": float(len(reps))}
+        refs = {"ratio": BASELINE}
+        if reference and target in reference:
+            refs["ratio_ref"] = reference[target]
+        for key, ref in refs.items():
+            base = by.get((workload, ref), {})
+            entry[key] = _median([v / base[r] for r, v in reps.items()
+                                  if r in base and base[r] and base[r] == base[r]])
+        out.setdefault(workload, {})[target] = entry
+    return out
+
+
+def _num(v: float) -> str:
+    if v != v:
+        return "-"
+    return f"{v:,.1f}" if abs(v) < 100 else f"{v:,.0f}"
+
+
+def _cell(entry: dict[str, float] | None, show_ratio: bool) -> str:
+    if not entry:
+        return "-"
+    s = _num(entry["median"])
+    if show_ratio and entry["ratio"] == entry["ratio"]:
+        s += f" ({entry['ratio']:.2f}×)"
+    return s
+
+
+def table(summary: Summary, workloads: Sequence[Workload], targets: Sequence[tuple[str, str]],
+          markdown: bool, idle_conns: int) -> str:
+    """Rows: workloads; columns: ``targets`` (name, label); cells: median (ratio to Node)."""
+    rows = []
+    for w in workloads:
+        if w.name not in summary:
+            continue
+        label = f"{w.label}, {w.unit}"
+        if w.name == "idle":
+            label = f"idle memory, KiB per connection ({idle_conns:,} held)"
+        cells = [_cell(summary[w.name].get(name), name != BASELINE) for name, _ in targets]
+        rows.append([label, *cells])
+    head = ["workload", *[label for _, label in targets]]
+    if markdown:
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        lines += ["| " + " | ".join(r) + " |" for r in rows]
+        return "\n".join(lines)
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    fmt = [f"{{:<{widths[0]}}}"] + [f"{{:>{w}}}" for w in widths[1:]]
+    return "\n".join("  ".join(f.format(c) for f, c in zip(fmt, r, strict=True))
+                     for r in [head, *rows])
+
+
+def variants_table(summary: Summary, workloads: Sequence[Workload],
+                   variants: Sequence[tuple[str, str, str | None]], markdown: bool) -> str:
+    """One row per (variant, workload it ran): value, ratio to Node, ratio to its reference."""
+    head = ["variant", "workload", "value", "vs Node", "vs reference"]
+    rows = []
+    for name, label, ref in variants:
+        for w in workloads:
+            e = summary.get(w.name, {}).get(name)
+            if not e:
+                continue
+            vs_ref = "-"
+            if ref and e.get("ratio_ref", math.nan) == e.get("ratio_ref", math.nan):
+                vs_ref = f"{e['ratio_ref']:.2f}× {ref}"
+            rows.append([label, w.name, f"{_num(e['median'])} {w.unit}",
+                         f"{e['ratio']:.2f}×" if e["ratio"] == e["ratio"] else "-", vs_ref])
+    if not rows:
+        return ""
+    if markdown:
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    return "\n".join("  ".join(c.ljust(wd) for c, wd in zip(r, widths, strict=True))
+                     for r in [head, *rows])
+
+
+def chart(summary: Summary, workloads: Sequence[Workload], targets: Sequence[tuple[str, str]],
+          path: Path, title: str) -> Path | None:
+    """A grouped bar chart of each target's cost relative to Node (CPU or memory per operation;
+    for bulk, CPU per MB: the inverse of the MB-per-CPU-second ratio), so lower is better
+    everywhere. ``None`` when matplotlib is not installed (``pip install -e '.[bench]'``)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    rows = [w for w in workloads if w.name in summary]
+    others = [(n, lab) for n, lab in targets if n != BASELINE]
+    if not rows or not others:
+        return None
+    fig, ax = plt.subplots(figsize=(11, 0.9 + 0.55 * len(rows) * max(1, len(others)) / 2.2))
+    height = 0.8 / len(others)
+    ymax = 0.0
+    for i, (name, label) in enumerate(others):
+        ys, xs = [], []
+        for j, w in enumerate(rows):
+            r = summary[w.name].get(name, {}).get("ratio", math.nan)
+            if r == r and w.higher_is_better and r:
+                r = 1 / r
+            ys.append(j + (i - (len(others) - 1) / 2) * height)
+            xs.append(r if r == r else 0)
+        bars = ax.barh(ys, xs, height=height * 0.92, label=label)
+        for bar, x in zip(bars, xs, strict=True):
+            if x:
+                ax.text(x + 0.02, bar.get_y() + bar.get_height() / 2, f"{x:.2f}",
+                        va="center", fontsize=7)
+        ymax = max(ymax, *xs)
+    ax.axvline(1.0, color="black", linewidth=1)
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([w.label + (" (CPU per MB)" if w.higher_is_better else "")
+                        for w in rows], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(2.0, ymax * 1.12))
+    ax.set_xlabel("cost relative to Node v20 (server CPU or memory per operation; "
+                  "client rows: client CPU) — lower is better")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def to_json(m: Measurement) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(m)

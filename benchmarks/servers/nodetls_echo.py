@@ -1,0 +1,76 @@
+"""nodetls's Node-style TLS echo server (Node's ``tls.createServer`` docs server: ``pipe(socket)``).
+
+    python servers/nodetls_echo.py --cert C --key K [--port 0] [--loop asyncio|uvloop]
+        [--store memory|redis --redis URL] [--ticket-keys] [--workers N]
+
+``--store`` serves resumption from a ``nodetls.sessions`` session store, ``--ticket-keys`` from
+rotating ``nodetls.sessions.TicketKeys``, ``--workers N`` runs N worker processes sharing the port
+(``nodetls.run(main, workers=N)``; give a fixed ``--port``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+from _common import parser, quiet_loop, raise_fd_limit, ready
+
+
+def attach_resumption(server: Any, store: str | None, redis_url: str | None,
+                      ticket_keys: bool) -> None:
+    """Wire the ``nodetls.sessions`` variant asked for on the command line to ``server``."""
+    if store is None and not ticket_keys:
+        return
+    from nodetls import sessions
+
+    if store == "memory":
+        server.use_session_store(sessions.MemorySessionStore())
+    elif store == "redis":
+        server.use_session_store(sessions.RedisSessionStore(redis_url))
+    if ticket_keys:
+        server.use_ticket_keys(sessions.TicketKeys())
+
+
+def make_server(args: Any, on_listening: Any = None) -> Any:
+    """The echo server for ``args`` (see :func:`_common.parser`), listening; Node's docs server."""
+    import asyncio
+
+    import nodetls as tls
+
+    quiet_loop(asyncio.get_running_loop())
+
+    def on_secure_connection(socket: Any) -> None:
+        socket.on("error", lambda err: None)  # a load client going away is not our problem
+        socket.pipe(socket)
+
+    server = tls.create_server({"key": Path(args.key).read_bytes(),
+                                "cert": Path(args.cert).read_bytes(),
+                                "min_version": "TLSv1.3"}, on_secure_connection)
+    server.on("tlsClientError", lambda err, socket: None)
+    attach_resumption(server, getattr(args, "store", None), getattr(args, "redis", None),
+                      getattr(args, "ticket_keys", False))
+    server.listen(args.port, args.host, backlog=511, reuse_port=bool(getattr(args, "workers", 0)),
+                  callback=on_listening or (lambda: ready(server.address()["port"])))
+    return server
+
+
+def main() -> None:
+    import nodetls as tls
+
+    ap = parser(__doc__.splitlines()[0])
+    ap.add_argument("--store", choices=("memory", "redis"))
+    ap.add_argument("--redis", help="redis://host:port URL for --store redis")
+    ap.add_argument("--ticket-keys", action="store_true")
+    ap.add_argument("--workers", type=int, default=0)
+    args = ap.parse_args()
+    raise_fd_limit()
+    kwargs: dict[str, Any] = {"loop": args.loop}
+    if args.workers:
+        kwargs["workers"] = args.workers
+    with contextlib.suppress(KeyboardInterrupt):
+        tls.run(lambda: make_server(args), **kwargs)
+
+
+if __name__ == "__main__":
+    main()
