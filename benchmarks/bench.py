@@ -20,6 +20,7 @@ import argparse
 import contextlib
 import datetime as dt
 import json
+import math
 import os
 import platform
 import ssl
@@ -47,7 +48,7 @@ from harness.registry import (  # noqa: E402
     missing,
 )
 from harness.runner import Measurement, Runner, interleaved  # noqa: E402
-from harness.workloads import PROFILES, WORKLOADS, Workload  # noqa: E402
+from harness.workloads import PROFILES, WORKLOADS, Workload, workload_named  # noqa: E402
 
 
 def _names(value: str | None) -> list[str] | None:
@@ -68,6 +69,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--out", type=Path,
                     help="output stem (default: benchmarks/results/<UTC time>-<profile>)")
     ap.add_argument("--list", action="store_true", help="list what can run, then exit")
+    ap.add_argument("--from-json", type=Path, metavar="FILE",
+                    help="redraw the tables and the chart of an earlier run's JSON, then exit")
     return ap.parse_args(argv)
 
 
@@ -101,7 +104,9 @@ def _meta(profile: Any, pin: procs.Pinning) -> dict[str, Any]:
             versions[mod] = version(mod)
     dirty = bool(_cmd(["git", "status", "--porcelain", "--", "src"]))
     return {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "commit": _cmd(["git", "rev-parse", "--short", "HEAD"]) + ("+dirty src" if dirty else ""),
+            "commit": _cmd(["git", "rev-parse", "--short", "HEAD"]),
+            "src_commit": (_cmd(["git", "log", "-1", "--format=%h", "--", "src"])
+                           + ("+uncommitted changes" if dirty else "")),
             "machine": {"cpu": cpu, "cpus": os.cpu_count(), "arch": platform.machine(),
                         "kernel": platform.release(), "loadavg_start": os.getloadavg()},
             "versions": versions, "pinning": pin.describe(), "profile": asdict(profile)}
@@ -190,6 +195,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
     if args.list:
         return _list()
+    if args.from_json:
+        render(json.loads(args.from_json.read_text()), args.from_json.with_suffix(""))
+        return 0
     profile = PROFILES["smoke" if args.smoke else "quick" if args.quick else "full"]
     if args.reps:
         profile = replace(profile, reps=args.reps)
@@ -241,47 +249,60 @@ def main(argv: Sequence[str] | None = None) -> int:
                 runner.close()
     meta["machine"]["loadavg_end"] = os.getloadavg()
     meta["seconds"] = round(time.monotonic() - started, 1)
-
-    reference = {s.name: s.compare_to for s in SERVERS if s.compare_to}
-    summary = report.summarize(measurements, reference)
-    main_targets = [(s.name, s.label) for s in servers if s.group == "main"]
-    variants = [(s.name, s.label, s.compare_to) for s in servers if s.group != "main"]
-    server_w = [w for w in workloads if w.side == "server"]
-    client_w = [w for w in workloads if w.side == "client"]
-    client_targets = [(c.name, c.label) for c in clients]
-    text, md = [], []
-    for markdown, out in ((False, text), (True, md)):
-        out.append(report.table(summary, server_w, main_targets, markdown, profile.idle_conns))
-        if client_w and client_targets:
-            out += ["", report.table(summary, client_w, client_targets, markdown,
-                                     profile.idle_conns)]
-        v = report.variants_table(summary, server_w, variants, markdown)
-        if v:
-            out += ["", v]
-    warnings = runner.warnings + failures
-    footer = [f"{meta['date']}, commit {meta['commit']}, profile {profile.name} "
-              f"({profile.reps} reps), {meta['pinning']}, load average "
-              f"{meta['machine']['loadavg_start'][0]:.2f} -> {meta['machine']['loadavg_end'][0]:.2f}",
-              *[f"note: {n}" for n in notes], *[f"warning: {w}" for w in warnings]]
-    print("\n".join(text + [""] + footer))
-
-    title = (f"nodetls vs Node v20 — {meta['date'][:16]} UTC, commit {meta['commit']}, "
-             f"{profile.reps} repetition(s), medians")
-    png = report.chart(summary, server_w + client_w, main_targets + [
-        (c, lab) for c, lab in client_targets if c != BASELINE and c not in dict(main_targets)],
-        stem.with_suffix(".png"), title)
-    stem.with_suffix(".md").write_text("\n".join(md + [""] + [f"* {f}" for f in footer]) + "\n")
-    stem.with_suffix(".json").write_text(json.dumps({
-        "meta": meta, "notes": notes, "warnings": warnings,
+    data: dict[str, Any] = {
+        "meta": meta, "notes": notes, "warnings": runner.warnings + failures,
         "workloads": [asdict(w) for w in workloads],
         "servers": [asdict(s) | {"workloads": sorted(s.workloads or [])} for s in servers],
         "clients": [asdict(c) | {"workloads": sorted(c.workloads)} for c in clients],
-        "summary": summary, "measurements": [asdict(m) for m in measurements]}, indent=1,
-        default=str) + "\n")
+        "measurements": [asdict(m) for m in measurements]}
+    png = render(data, stem)
+    stem.with_suffix(".json").write_text(json.dumps(data, indent=1, default=str) + "\n")
     _progress(f"wrote {stem.with_suffix('.json')}, {stem.with_suffix('.md')}"
               + (f", {png}" if png else " (no chart: matplotlib missing; pip install -e '.[bench]')")
               + f" in {meta['seconds'] / 60:.1f} min")
     return 1 if failures else 0
+
+
+def render(data: dict[str, Any], stem: Path) -> Path | None:
+    """Print the tables of a run (``data`` as in the JSON file), store its summary in ``data``,
+    and write ``stem.md`` and the chart ``stem.png`` (returned; ``None`` without matplotlib)."""
+    meta, profile = data["meta"], data["meta"]["profile"]
+    measurements = [Measurement(**m) for m in data["measurements"]]
+    workloads = [workload_named(w["name"]) for w in data["workloads"]]
+    servers, clients = data["servers"], data["clients"]
+    reference = {s["name"]: s["compare_to"] for s in servers if s.get("compare_to")}
+    summary = data["summary"] = report.summarize(measurements, reference)
+    main_targets = [(s["name"], s["label"]) for s in servers if s["group"] == "main"]
+    variants = [(s["name"], s["label"], s.get("compare_to")) for s in servers
+                if s["group"] != "main"]
+    server_w = [w for w in workloads if w.side == "server"]
+    client_w = [w for w in workloads if w.side == "client"]
+    client_targets = [(c["name"], c["label"]) for c in clients]
+    text: list[str] = []
+    md: list[str] = []
+    for markdown, out in ((False, text), (True, md)):
+        out.append(report.table(summary, server_w, main_targets, markdown, profile["idle_conns"]))
+        if client_w and client_targets:
+            out += ["", report.table(summary, client_w, client_targets, markdown,
+                                     profile["idle_conns"])]
+        v = report.variants_table(summary, server_w, variants, markdown)
+        if v:
+            out += ["", v]
+    load = meta["machine"]
+    footer = [f"{meta['date']}, nodetls src at {meta.get('src_commit', '?')} (checkout "
+              f"{meta['commit']}), profile {profile['name']} ({profile['reps']} repetitions), "
+              f"{meta['pinning']}, load average {load['loadavg_start'][0]:.2f} -> "
+              f"{load.get('loadavg_end', [math.nan])[0]:.2f}",
+              *[f"note: {n}" for n in data["notes"]],
+              *[f"warning: {w}" for w in data["warnings"]]]
+    print("\n".join(text + [""] + footer))
+    stem.with_suffix(".md").write_text("\n".join(md + [""] + [f"* {f}" for f in footer]) + "\n")
+    title = (f"nodetls vs Node v20 — {meta['date'][:16].replace('T', ' ')} UTC, nodetls src at "
+             f"{meta.get('src_commit', '?')}, medians of {profile['reps']} repetitions")
+    extra_clients = [(c, lab) for c, lab in client_targets
+                     if c != BASELINE and c not in dict(main_targets)]
+    return report.chart(summary, server_w + client_w, main_targets + extra_clients,
+                        stem.with_suffix(".png"), title)
 
 
 if __name__ == "__main__":

@@ -37,8 +37,11 @@ def summarize(measurements: Sequence[Measurement], reference: dict[str, str] | N
             refs["ratio_ref"] = reference[target]
         for key, ref in refs.items():
             base = by.get((workload, ref), {})
-            entry[key] = _median([v / base[r] for r, v in reps.items()
-                                  if r in base and base[r] and base[r] == base[r]])
+            ratios = [v / base[r] for r, v in reps.items()
+                      if r in base and base[r] and base[r] == base[r] and v == v]
+            entry[key] = _median(ratios)
+            if key == "ratio" and ratios:  # the spread over repetitions
+                entry["ratio_min"], entry["ratio_max"] = min(ratios), max(ratios)
         out.setdefault(workload, {})[target] = entry
     return out
 
@@ -124,7 +127,7 @@ def chart(summary: Summary, workloads: Sequence[Workload], targets: Sequence[tup
         return None
     fig, ax = plt.subplots(figsize=(11, 0.9 + 0.55 * len(rows) * max(1, len(others)) / 2.2))
     height = 0.8 / len(others)
-    ymax = 0.0
+    cap = 3.0  # longer bars are cut here, their label keeps the value
     for i, (name, label) in enumerate(others):
         ys, xs = [], []
         for j, w in enumerate(rows):
@@ -133,18 +136,17 @@ def chart(summary: Summary, workloads: Sequence[Workload], targets: Sequence[tup
                 r = 1 / r
             ys.append(j + (i - (len(others) - 1) / 2) * height)
             xs.append(r if r == r else 0)
-        bars = ax.barh(ys, xs, height=height * 0.92, label=label)
+        bars = ax.barh(ys, [min(x, cap) for x in xs], height=height * 0.92, label=label)
         for bar, x in zip(bars, xs, strict=True):
             if x:
-                ax.text(x + 0.02, bar.get_y() + bar.get_height() / 2, f"{x:.2f}",
-                        va="center", fontsize=7)
-        ymax = max(ymax, *xs)
+                ax.text(min(x, cap) + 0.02, bar.get_y() + bar.get_height() / 2,
+                        f"{x:.2f}" + (" (cut)" if x > cap else ""), va="center", fontsize=7)
     ax.axvline(1.0, color="black", linewidth=1)
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels([w.label + (" (CPU per MB)" if w.higher_is_better else "")
                         for w in rows], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlim(0, max(2.0, ymax * 1.12))
+    ax.set_xlim(0, cap + 0.3)
     ax.set_xlabel("cost relative to Node v20 (server CPU or memory per operation; "
                   "client rows: client CPU) — lower is better")
     ax.set_title(title, fontsize=10)

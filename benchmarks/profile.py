@@ -1,0 +1,192 @@
+"""Where nodetls's time goes: the top functions per full handshake and per 64 B round trip.
+
+    python benchmarks/profile.py                    # server side, asyncio loop
+    python benchmarks/profile.py --loop uvloop --top 30
+    python benchmarks/profile.py --side client      # nodetls's client against Node's server
+    python benchmarks/profile.py --only hs --sort own
+
+Server side: nodetls's echo server (servers/nodetls_echo.py) runs in this process under cProfile
+while the C load client tlsbench (its own process, pinned to another CPU) does N full handshakes
+(connect, handshake, 16 B echo, close) and then N round trips of 64 B on one connection. Client
+side: clients/nodetls_load.py runs here against Node's echo server. Each workload is warmed up
+unprofiled first. For each it prints the Python function calls and C calls (builtins, cffi) per
+operation and two top lists: by cumulative time and by own time, with calls and µs per
+operation. cProfile inflates the times (roughly 2x); the call counts are exact, and the ranking is
+what to read.
+"""
+
+# ruff: noqa: E402  (imports follow the sys.path fix below)
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+# This file is named like the standard library's `profile` (which cProfile imports): keep its
+# folder off the front of sys.path, and reach the harness from the back.
+if sys.path and Path(sys.path[0] or ".").resolve() == HERE:
+    del sys.path[0]
+sys.path += [str(HERE), str(HERE / "servers")]
+
+import argparse
+import asyncio
+import cProfile
+import os
+import pstats
+import subprocess
+import tempfile
+import time
+from typing import Any
+
+from harness import procs
+from harness.pki import write_pki
+
+Key = tuple[str, int, str]
+
+
+def _where(key: Key) -> str:
+    """``module.py:line name`` with the path shortened to what identifies it."""
+    filename, line, name = key
+    if filename == "~":
+        return name  # a builtin or C function: '<built-in method ...>'
+    parts = Path(filename).parts
+    for anchor in ("nodetls", "asyncio", "uvloop", "benchmarks", "site-packages"):
+        if anchor in parts:
+            i = len(parts) - 1 - parts[::-1].index(anchor)
+            filename = "/".join(parts[i:])
+            break
+    else:
+        filename = Path(filename).name
+    return f"{filename}:{line} {name}"
+
+
+def report(prof: cProfile.Profile, ops: int, what: str, top: int, sort: str) -> str:
+    """The per-operation summary and top lists of one profiled workload."""
+    stats: dict[Key, tuple[int, int, float, float, Any]] = pstats.Stats(prof).stats  # type: ignore[attr-defined]
+    py_calls = sum(nc for k, (_, nc, _, _, _) in stats.items() if k[0] != "~")
+    c_calls = sum(nc for k, (_, nc, _, _, _) in stats.items() if k[0] == "~")
+    total_own = sum(tt for (_, _, tt, _, _) in stats.values())
+    lines = [f"== {what}: {ops:,} operations profiled",
+             f"   {py_calls / ops:,.0f} Python function calls and {c_calls / ops:,.0f} C calls "
+             f"(builtins, cffi) per operation; {total_own / ops * 1e6:,.0f} µs profiled CPU per "
+             "operation (cProfile overhead included)"]
+    orders = {"cum": ("cumulative", 3), "own": ("own", 2)}
+    for name in ([sort] if sort != "both" else ["cum", "own"]):
+        label, idx = orders[name]
+        ranked = sorted(stats.items(), key=lambda kv: kv[1][idx], reverse=True)[:top]
+        lines += ["", f"   top {top} by {label} time:",
+                  f"   {'calls/op':>9} {'own µs/op':>10} {'cum µs/op':>10}  function"]
+        for key, (_, nc, tt, ct, _) in ranked:
+            lines.append(f"   {nc / ops:9.2f} {tt / ops * 1e6:10.1f} {ct / ops * 1e6:10.1f}  "
+                         f"{_where(key)}")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------ server side
+def _tlsbench(binary: Path, pin: procs.Pinning, port: int, *args: str) -> dict[str, Any]:
+    argv = pin.argv([str(binary), "-h", "127.0.0.1", "-p", str(port), *args], pin.client)
+    return procs.run_json(argv, 300, "tlsbench")
+
+
+async def _profile_server(args: argparse.Namespace, files: dict[str, Path], binary: Path,
+                          pin: procs.Pinning) -> list[str]:
+    from nodetls_echo import make_server
+
+    loop = asyncio.get_running_loop()
+    opts = argparse.Namespace(cert=files["ecdsa-cert"], key=files["ecdsa-key"],
+                              host="127.0.0.1", port=0)
+    listening: asyncio.Future[None] = loop.create_future()
+    server = make_server(opts, on_listening=lambda: listening.set_result(None))
+    await asyncio.wait_for(listening, 30)
+    port = server.address()["port"]
+    jobs = {"hs": ("full handshake", ["-m", "hs", "-c", "4", "-n", str(args.handshakes),
+                                      "-t", "120"], ["-m", "hs", "-c", "4", "-t", "0.5"]),
+            "rr64": ("64 B round trip", ["-m", "pingpong", "-s", "64", "-n", str(args.round_trips),
+                                         "-t", "120"], ["-m", "pingpong", "-s", "64", "-t", "0.5"])}
+    out = []
+    for name, (label, measured, warm) in jobs.items():
+        if args.only and name != args.only:
+            continue
+        await loop.run_in_executor(None, _tlsbench, binary, pin, port, *warm)
+        prof = cProfile.Profile()
+        prof.enable()  # this thread only: the executor thread running tlsbench is not profiled
+        res = await loop.run_in_executor(None, _tlsbench, binary, pin, port, *measured)
+        prof.disable()
+        out.append(report(prof, int(res["ops"]), f"server, per {label} ({args.loop})",
+                          args.top, args.sort))
+    server.close()
+    return out
+
+
+# ------------------------------------------------------------------------------------ client side
+async def _profile_client(args: argparse.Namespace, files: dict[str, Path],
+                          pin: procs.Pinning) -> list[str]:
+    from clients.nodetls_load import load
+
+    node = procs.ServerProc("node", pin.argv(["node", str(HERE / "node" / "echo_server.js"),
+                                              str(files["ecdsa-cert"]), str(files["ecdsa-key"]),
+                                              "0", "127.0.0.1"], pin.client))
+    out = []
+    try:
+        for name, label in (("hs", "full handshake"), ("rr", "64 B round trip")):
+            if args.only and name != args.only.replace("rr64", "rr"):
+                continue
+            spec = {"mode": name, "port": node.port, "ca": str(files["ca"]), "concurrency": 8,
+                    "size": 64, "warmup": 0.0}
+            await load({**spec, "duration": 0.5})
+            prof = cProfile.Profile()
+            prof.enable()
+            res = await load({**spec, "duration": args.seconds})
+            prof.disable()
+            out.append(report(prof, int(res["total_ops"]), f"client, per {label} ({args.loop})",
+                              args.top, args.sort))
+    finally:
+        node.stop()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    import nodetls as tls
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 epilog=__doc__.split("\n\n", 2)[2],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--side", choices=("server", "client"), default="server")
+    ap.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
+    ap.add_argument("--only", choices=("hs", "rr64"), help="one workload only")
+    ap.add_argument("--handshakes", type=int, default=2000, help="server side (default 2000)")
+    ap.add_argument("--round-trips", type=int, default=20000, help="server side (default 20000)")
+    ap.add_argument("--seconds", type=float, default=3.0, help="client side, per workload")
+    ap.add_argument("--top", type=int, default=25)
+    ap.add_argument("--sort", choices=("cum", "own", "both"), default="both")
+    args = ap.parse_args(argv)
+
+    procs.raise_fd_limit()
+    pin = procs.pinning()
+    if pin.server is not None:
+        os.sched_setaffinity(0, {pin.server})  # this process is the one under test
+    binary = procs.build_tlsbench(HERE.parent, HERE / "build")
+    started = time.monotonic()
+    result: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="nodetls-profile-") as tmp:
+        files = write_pki(Path(tmp))
+
+        async def run() -> None:
+            asyncio.get_running_loop().set_exception_handler(lambda _l, _c: None)
+            if args.side == "server":
+                result.extend(await _profile_server(args, files, binary, pin))
+            else:
+                result.extend(await _profile_client(args, files, pin))
+
+        tls.run(run, loop=args.loop)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, cwd=HERE.parent).stdout.strip()
+    print(f"nodetls {args.side} side, {args.loop} loop, commit {commit}, "
+          f"{pin.describe()}\n")
+    print("\n\n".join(result))
+    print(f"\n(took {time.monotonic() - started:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
