@@ -20,7 +20,7 @@ from helpers.peers import run_process
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "benchmarks"
-sys.path.insert(0, str(BENCH))
+sys.path.append(str(BENCH))  # appended: benchmarks/profile.py must not shadow stdlib
 
 from harness.procs import find_tlsbench_source  # noqa: E402
 
