@@ -270,10 +270,10 @@ def render(data: dict[str, Any], stem: Path) -> Path | None:
     measurements = [Measurement(**m) for m in data["measurements"]]
     workloads = [workload_named(w["name"]) for w in data["workloads"]]
     servers, clients = data["servers"], data["clients"]
-    reference = {s["name"]: s["compare_to"] for s in servers if s.get("compare_to")}
-    summary = data["summary"] = report.summarize(measurements, reference)
+    references = {s["name"]: s.get("compare_to") or () for s in servers}
+    summary = data["summary"] = report.summarize(measurements, references)
     main_targets = [(s["name"], s["label"]) for s in servers if s["group"] == "main"]
-    variants = [(s["name"], s["label"], s.get("compare_to")) for s in servers
+    variants = [(s["name"], s["label"], s.get("compare_to") or ()) for s in servers
                 if s["group"] != "main"]
     server_w = [w for w in workloads if w.side == "server"]
     client_w = [w for w in workloads if w.side == "client"]

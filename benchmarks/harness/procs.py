@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Pinning", "pinning", "tree_pids", "cpu_ns", "rss_kib", "ServerProc", "free_port",
+__all__ = ["Pinning", "pinning", "tree_pids", "cpu_ns", "cpu_ns_by_pid", "rss_kib", "ServerProc", "free_port",
            "read_line", "find_tlsbench_source", "build_tlsbench", "run_json", "raise_fd_limit",
            "clean_env"]
 
@@ -66,15 +66,22 @@ def tree_pids(pid: int) -> list[int]:
     return out
 
 
-def cpu_ns(pid: int) -> int:
-    """Nanoseconds on a CPU of every thread of ``pid`` and its descendants (schedstat)."""
-    total = 0
+def cpu_ns_by_pid(pid: int) -> dict[int, int]:
+    """Nanoseconds on a CPU (schedstat, all threads) of ``pid`` and of each descendant."""
+    out = {}
     for p in tree_pids(pid):
+        total = 0
         with contextlib.suppress(OSError):
             for task in os.listdir(f"/proc/{p}/task"):
                 with contextlib.suppress(OSError, ValueError, IndexError):
                     total += int(Path(f"/proc/{p}/task/{task}/schedstat").read_text().split()[0])
-    return total
+        out[p] = total
+    return out
+
+
+def cpu_ns(pid: int) -> int:
+    """Nanoseconds on a CPU of every thread of ``pid`` and its descendants (schedstat)."""
+    return sum(cpu_ns_by_pid(pid).values())
 
 
 def rss_kib(pid: int) -> int:

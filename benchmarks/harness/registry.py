@@ -39,7 +39,7 @@ class ServerSpec:
     requires: tuple[str, ...] = ()
     workloads: frozenset[str] | None = None  # server-side workloads it runs; None: all of them
     group: str = "main"  # 'main': the comparison table; otherwise a variants table
-    compare_to: str | None = None  # a second reference for the variants table
+    compare_to: tuple[str, ...] = ()  # further references (besides Node) in the variants table
     pin: bool = True  # pinned to the server CPU; False: may use every CPU (worker pools)
     fixed_port: bool = False  # needs a known free port (SO_REUSEPORT workers)
     ready_lines: int = 1  # LISTENING lines to wait for (one per worker)
@@ -83,24 +83,24 @@ SERVERS: tuple[ServerSpec, ...] = (
     # issue 8: the asyncio bridge serving the asyncio.Protocol echo asyncio_echo.py serves
     py_server("aio-asyncio", "nodetls.aio (asyncio)", "aio_echo.py", "--loop", "asyncio",
               requires=("nodetls.aio",), workloads=_AIO_WORKLOADS, group="aio",
-              compare_to="nodetls-asyncio"),
+              compare_to=("nodetls-asyncio", "asyncio-ssl")),
     py_server("aio-uvloop", "nodetls.aio (uvloop)", "aio_echo.py", "--loop", "uvloop",
               requires=("nodetls.aio", "uvloop"), workloads=_AIO_WORKLOADS, group="aio",
-              compare_to="nodetls-uvloop"),
+              compare_to=("nodetls-uvloop", "uvloop-ssl")),
     # issue 9: resumption through nodetls.sessions, and worker processes
     py_server("store-memory", "memory session store", "nodetls_echo.py", "--loop", "uvloop",
               "--store", "memory", requires=("nodetls.sessions", "uvloop"), workloads=_RESUME,
-              group="sessions", compare_to="ticket-keys"),
+              group="sessions", compare_to=("ticket-keys",)),
     py_server("store-redis", "Redis session store", "nodetls_echo.py", "--loop", "uvloop",
               "--store", "redis", "--redis", "{redis}",
               requires=("nodetls.sessions", "redis", "redis-server", "uvloop"),
-              workloads=_RESUME, group="sessions", compare_to="ticket-keys"),
+              workloads=_RESUME, group="sessions", compare_to=("ticket-keys",)),
     py_server("ticket-keys", "shared ticket keys", "nodetls_echo.py", "--loop", "uvloop",
               "--ticket-keys", requires=("nodetls.sessions", "uvloop"), workloads=_RESUME,
-              group="sessions", compare_to="nodetls-uvloop"),
+              group="sessions", compare_to=("nodetls-uvloop",)),
     py_server("workers-2", "nodetls workers=2", "nodetls_echo.py", "--loop", "uvloop",
               "--workers", "2", requires=("nodetls:worker_index", "uvloop"),
-              workloads=frozenset({"hs"}), group="sessions", compare_to="nodetls-uvloop",
+              workloads=frozenset({"hs"}), group="sessions", compare_to=("nodetls-uvloop",),
               pin=False, fixed_port=True, ready_lines=2,
               note="not pinned: the two workers may use both CPUs; CPU summed over the workers"),
 )

@@ -22,10 +22,11 @@ def _median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def summarize(measurements: Sequence[Measurement], reference: dict[str, str] | None = None) -> Summary:
+def summarize(measurements: Sequence[Measurement],
+              references: dict[str, Sequence[str]] | None = None) -> Summary:
     """Per workload and target: the median value, the median of the per-repetition ratios to
-    the baseline (same repetition: measured side by side), and (for variants) to their own
-    reference target (``reference[target]``)."""
+    the baseline (``ratio``; same repetition: measured side by side) and, for variants, to each
+    of their references (``ratio:<name>``, ``references[target]``)."""
     by: dict[tuple[str, str], dict[int, float]] = {}
     for m in measurements:
         by.setdefault((m.workload, m.target), {})[m.rep] = m.value
@@ -33,8 +34,8 @@ def summarize(measurements: Sequence[Measurement], reference: dict[str, str] | N
     for (workload, target), reps in by.items():
         entry = {"median": _median(list(reps.values())), "reps": float(len(reps))}
         refs = {"ratio": BASELINE}
-        if reference and target in reference:
-            refs["ratio_ref"] = reference[target]
+        for ref in (references or {}).get(target, ()):
+            refs[f"ratio:{ref}"] = ref
         for key, ref in refs.items():
             base = by.get((workload, ref), {})
             ratios = [v / base[r] for r, v in reps.items()
@@ -85,18 +86,18 @@ def table(summary: Summary, workloads: Sequence[Workload], targets: Sequence[tup
 
 
 def variants_table(summary: Summary, workloads: Sequence[Workload],
-                   variants: Sequence[tuple[str, str, str | None]], markdown: bool) -> str:
-    """One row per (variant, workload it ran): value, ratio to Node, ratio to its reference."""
-    head = ["variant", "workload", "value", "vs Node", "vs reference"]
+                   variants: Sequence[tuple[str, str, Sequence[str]]], markdown: bool) -> str:
+    """One row per (variant, workload it ran): value, ratio to Node, ratios to its references."""
+    head = ["variant", "workload", "value", "vs Node", "vs references"]
     rows = []
-    for name, label, ref in variants:
+    for name, label, refs in variants:
         for w in workloads:
             e = summary.get(w.name, {}).get(name)
             if not e:
                 continue
-            vs_ref = "-"
-            if ref and e.get("ratio_ref", math.nan) == e.get("ratio_ref", math.nan):
-                vs_ref = f"{e['ratio_ref']:.2f}× {ref}"
+            vs = [f"{e[f'ratio:{r}']:.2f}× {r}" for r in refs
+                  if e.get(f"ratio:{r}", math.nan) == e.get(f"ratio:{r}", math.nan)]
+            vs_ref = ", ".join(vs) or "-"
             rows.append([label, w.name, f"{_num(e['median'])} {w.unit}",
                          f"{e['ratio']:.2f}×" if e["ratio"] == e["ratio"] else "-", vs_ref])
     if not rows:

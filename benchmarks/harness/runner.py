@@ -15,7 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .procs import Pinning, ServerProc, clean_env, free_port, read_line, run_json
+from .procs import (
+    Pinning,
+    ServerProc,
+    clean_env,
+    cpu_ns_by_pid,
+    free_port,
+    read_line,
+    run_json,
+)
 from .registry import BASELINE, ClientSpec, ServerSpec, server_named
 from .workloads import Profile, Workload
 
@@ -123,11 +131,17 @@ class Runner:
         else:
             raise ValueError(f"unknown server workload {workload.name!r}")
         argv = self.pin.argv(self._tlsbench(srv.port, *args), client_cpu)
-        cpu0 = srv.cpu_ns()
+        by_pid0 = cpu_ns_by_pid(srv.pid)
+        cpu0 = sum(by_pid0.values())
         out = run_json(argv, 60 + 3 * max(p.seconds, p.bulk_seconds, p.rr_seconds),
                        f"tlsbench {workload.name} against {spec.name}")
         cpu1 = srv.settled_cpu_ns()
         srv.check_alive()
+        if spec.ready_lines > 1:  # worker processes: how evenly did they share the work?
+            work = {pid: ns - by_pid0.get(pid, 0) for pid, ns in cpu_ns_by_pid(srv.pid).items()
+                    if pid != srv.pid}
+            total = sum(work.values()) or 1
+            out["worker_cpu_shares"] = sorted(round(w / total, 3) for w in work.values())
         server_cpu = (cpu1 - cpu0) / 1e9
         ops = int(out["ops"])
         if workload.name == "bulk":

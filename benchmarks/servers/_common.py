@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import resource
 import signal
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -71,8 +72,9 @@ def raise_fd_limit() -> None:
 
 
 def ready(port: int) -> None:
-    """The line the harness waits for."""
-    print("LISTENING", port, flush=True)
+    """The line the harness waits for (one write: worker processes share the pipe)."""
+    sys.stdout.write(f"LISTENING {port}\n")
+    sys.stdout.flush()
 
 
 def quiet_loop(loop: asyncio.AbstractEventLoop) -> None:

@@ -3,8 +3,8 @@
     python servers/nodetls_echo.py --cert C --key K [--port 0] [--loop asyncio|uvloop]
         [--store memory|redis --redis URL] [--ticket-keys] [--workers N]
 
-``--store`` serves resumption from a ``nodetls.sessions`` session store, ``--ticket-keys`` from
-rotating ``nodetls.sessions.TicketKeys``, ``--workers N`` runs N worker processes sharing the port
+``--store`` serves resumption from a ``nodetls.sessions`` session store (TLS 1.3 stateful
+tickets: ``SSL_OP_NO_TICKET``), ``--ticket-keys`` from rotating ``nodetls.sessions.TicketKeys``, ``--workers N`` runs N worker processes sharing the port
 (``nodetls.run(main, workers=N)``; give a fixed ``--port``).
 """
 
@@ -44,9 +44,13 @@ def make_server(args: Any, on_listening: Any = None) -> Any:
         socket.on("error", lambda err: None)  # a load client going away is not our problem
         socket.pipe(socket)
 
-    server = tls.create_server({"key": Path(args.key).read_bytes(),
-                                "cert": Path(args.cert).read_bytes(),
-                                "min_version": "TLSv1.3"}, on_secure_connection)
+    options: dict[str, Any] = {"key": Path(args.key).read_bytes(),
+                               "cert": Path(args.cert).read_bytes(), "min_version": "TLSv1.3"}
+    if getattr(args, "store", None):
+        from nodetls import constants
+
+        options["secure_options"] = constants.SSL_OP_NO_TICKET  # TLS 1.3 stateful tickets
+    server = tls.create_server(options, on_secure_connection)
     server.on("tlsClientError", lambda err, socket: None)
     attach_resumption(server, getattr(args, "store", None), getattr(args, "redis", None),
                       getattr(args, "ticket_keys", False))
