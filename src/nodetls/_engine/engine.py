@@ -76,6 +76,13 @@ def _scratch() -> tuple[Any, Any, memoryview]:
         return scratch
 
 
+def _ders_of_stack(sk: Any) -> list[bytes]:
+    """The DER of every certificate of a ``STACK_OF(X509)`` (``[]`` for NULL)."""
+    if sk == NULL:
+        return []
+    return [_der_of_x509(lib.OPENSSL_sk_value(sk, i)) for i in range(lib.OPENSSL_sk_num(sk))]
+
+
 def _der_of_x509(x509: Any) -> bytes:
     n = lib.i2d_X509(x509, NULL)
     if n <= 0:
@@ -663,17 +670,13 @@ class TLSEngine:
         if self.ssl is None:
             return []
         sk = lib.SSL_get_peer_cert_chain(self.ssl)
-        if sk == NULL:
-            return []
-        return [_der_of_x509(lib.OPENSSL_sk_value(sk, i)) for i in range(lib.OPENSSL_sk_num(sk))]
+        return _ders_of_stack(sk)
 
     def verified_chain_der(self) -> list[bytes]:
         if self.ssl is None:
             return []
         sk = lib.SSL_get0_verified_chain(self.ssl)
-        if sk == NULL:
-            return []
-        return [_der_of_x509(lib.OPENSSL_sk_value(sk, i)) for i in range(lib.OPENSSL_sk_num(sk))]
+        return _ders_of_stack(sk)
 
     def verifying_chain_der(self) -> list[bytes]:
         """Only from ``check_identity``: the chain just verified, leaf first, up to the trust
@@ -682,9 +685,7 @@ class TLSEngine:
         if store is None:
             return []
         sk = lib.X509_STORE_CTX_get0_chain(store)
-        if sk == NULL:
-            return []
-        return [_der_of_x509(lib.OPENSSL_sk_value(sk, i)) for i in range(lib.OPENSSL_sk_num(sk))]
+        return _ders_of_stack(sk)
 
     def verify_result(self) -> int:
         return lib.SSL_get_verify_result(self.ssl)
