@@ -115,8 +115,11 @@ def random_key() -> bytes:
 # ---------------------------------------------------------------------------- registries
 
 
+_UINTPTR = ffi.typeof("uintptr_t")
+
+
 def _addr(ptr: Any) -> int:
-    return int(ffi.cast("uintptr_t", ptr))
+    return int(ffi.cast(_UINTPTR, ptr))
 
 
 # SSL_CTX address -> context (weak: a context never stays alive because of the registry).
@@ -168,9 +171,23 @@ _UNMODIFIED = ffi.cast("size_t", -1)  # OSSL_PARAM_UNMODIFIED
 _AES_128_CBC = lib.EVP_aes_128_cbc()
 
 
+# HMAC key -> (its buffer, the OSSL_PARAM array pointing at it): built once per key, not per
+# ticket.  Bounded: keys are replaced rarely; the cache is cleared when it grows past a few.
+_HMAC_PARAMS: dict[bytes, tuple[Any, Any]] = {}
+
+
 def _set_hmac_key(hctx: Any, hmac_key: bytes) -> bool:
     """``EVP_MAC_CTX_set_params(hctx, {key: hmac_key, digest: "SHA256"})``.  The parameter
-    array and the buffers it points to live until this function returns, past the call."""
+    array and the buffers it points to are kept in :data:`_HMAC_PARAMS` (alive past the call)."""
+    cached = _HMAC_PARAMS.get(hmac_key)
+    if cached is None:
+        if len(_HMAC_PARAMS) >= 8:
+            _HMAC_PARAMS.clear()
+        cached = _HMAC_PARAMS[hmac_key] = _hmac_params(hmac_key)
+    return lib.EVP_MAC_CTX_set_params(hctx, cached[1]) == 1  # type: ignore[no-any-return]
+
+
+def _hmac_params(hmac_key: bytes) -> tuple[Any, Any]:
     key_buf = ffi.new("unsigned char[]", hmac_key)
     params = ffi.new("OSSL_PARAM[3]")  # zeroed: params[2] is the terminator
     params[0].key = _P_KEY
@@ -183,7 +200,7 @@ def _set_hmac_key(hctx: Any, hmac_key: bytes) -> bool:
     params[1].data = _P_SHA256
     params[1].data_size = 6
     params[1].return_size = _UNMODIFIED
-    return lib.EVP_MAC_CTX_set_params(hctx, params) == 1
+    return key_buf, params
 
 
 def _encrypt(ssl: Any, key_name: Any, iv: Any, cctx: Any, hctx: Any) -> int:

@@ -38,8 +38,11 @@ ENGINES: weakref.WeakValueDictionary[int, TLSEngine] = weakref.WeakValueDictiona
 _STORE_CTX_SSL_IDX = lib.SSL_get_ex_data_X509_STORE_CTX_idx()
 
 
+_UINTPTR = ffi.typeof("uintptr_t")
+
+
 def _engine(ssl: Any) -> TLSEngine | None:
-    return ENGINES.get(int(ffi.cast("uintptr_t", ssl)))
+    return ENGINES.get(int(ffi.cast(_UINTPTR, ssl)))
 
 
 def _record(ssl: Any, exc: BaseException) -> None:

@@ -54,6 +54,10 @@ from .protocol import (
 __all__ = ["TLSEngine", "DONE", "NEED_DATA", "PAUSED", "live_engines"]
 
 NULL = ffi.NULL
+# Parsed once: ffi.new/ffi.cast with a C type object skip the per-call type lookup.
+_UINTPTR = ffi.typeof("uintptr_t")
+_UCHAR_PP = ffi.typeof("const unsigned char **")
+_UINT_P = ffi.typeof("unsigned int *")
 _READ_CHUNK = 256 * 1024  # the read buffer: up to 16 records of plaintext at once
 _RECORD = 16384  # the largest plaintext one TLS record carries
 _local = threading.local()
@@ -188,7 +192,7 @@ class TLSEngine:
         self.ssl = ssl
         self._rbio = rbio
         self._wbio = wbio
-        self._addr = int(ffi.cast("uintptr_t", ssl))
+        self._addr = int(ffi.cast(_UINTPTR, ssl))
         callbacks.ENGINES[self._addr] = self
         _live += 1
         _bind_ticket_keys(ssl, context)
@@ -630,18 +634,21 @@ class TLSEngine:
         }
 
     def alpn_selected(self) -> bytes | None:
-        data = ffi.new("const unsigned char **")
-        n = ffi.new("unsigned int *")
+        if self.ssl is None or (self.server and self._alpn_server_wire is None
+                                and self.alpn_callback is None):
+            return None  # a server that offers no ALPN never selects one
+        data = ffi.new(_UCHAR_PP)
+        n = ffi.new(_UINT_P)
         lib.SSL_get0_alpn_selected(self.ssl, data, n)
         if not n[0]:
             return None
         return bytes(ffi.buffer(data[0], n[0]))
 
     def npn_negotiated(self) -> bytes | None:
-        if self.ssl is None:
-            return None
-        data = ffi.new("const unsigned char **")
-        n = ffi.new("unsigned int *")
+        if self.ssl is None or (not self._npn_wire and self.npn_client_protocols is None):
+            return None  # NPN was not configured on this side
+        data = ffi.new(_UCHAR_PP)
+        n = ffi.new(_UINT_P)
         lib.SSL_get0_next_proto_negotiated(self.ssl, data, n)
         if not n[0]:
             return None

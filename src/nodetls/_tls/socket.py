@@ -272,34 +272,34 @@ class TLSSocket(Socket):
 
     def _configure_server_engine(self, engine: TLSEngine, srv: Any,
                                  opts: dict[str, Any]) -> None:
-        request_cert = bool(opts.get("request_cert"))
-        reject = opts.get("reject_unauthorized", True) is not False
-        engine.set_verify(request=request_cert, reject=request_cert and reject)
+        # Only what this connection needs is set up: each callback is switched on only when an
+        # option or a listener asks for it (the context's defaults need no call at all).
+        if opts.get("request_cert"):
+            reject = opts.get("reject_unauthorized", True) is not False
+            engine.set_verify(request=True, reject=reject)
         alpn_cb = opts.get("alpn_callback")
         if alpn_cb is not None:
             engine.set_alpn_callback(self._alpn_callback_adapter(alpn_cb))
-        else:
-            alpn = alpn_list(opts.get("alpn_protocols"))
-            if alpn:
-                engine.set_alpn_protocols(alpn)
-        npn = alpn_list(opts.get("npn_protocols"), "npn_protocols")
-        if npn:
-            engine.set_npn_protocols(npn)
+        elif opts.get("alpn_protocols"):
+            engine.set_alpn_protocols(alpn_list(opts["alpn_protocols"]))
+        if opts.get("npn_protocols"):
+            engine.set_npn_protocols(alpn_list(opts["npn_protocols"], "npn_protocols"))
         engine.set_renegotiation(allow_client=bool(opts.get("allow_client_renegotiation")))
         if opts.get("psk_callback") is not None:
             engine.enable_psk()
             hint = opts.get("psk_identity_hint")
             if hint is not None and not engine.set_psk_identity_hint(str(hint)):
                 raise node_error("ERR_TLS_PSK_SET_IDENTIY_HINT_FAILED")
-        has = srv.listener_count if srv is not None else (lambda _e: 0)
-        if has("newSession") or has("resumeSession"):
+        events = srv._events if srv is not None else {}
+        resume = "resumeSession" in events
+        ocsp = "OCSPRequest" in events
+        if resume or "newSession" in events:
             engine.enable_session_callbacks()
-        if has("resumeSession"):
+        if resume:
             engine.enable_client_hello()
-        if opts.get("sni_callback") is not None or (srv is not None and srv._sni_contexts) \
-                or has("OCSPRequest"):
+        if ocsp or opts.get("sni_callback") is not None or (srv is not None and srv._sni_contexts):
             engine.enable_cert_cb()
-        if has("OCSPRequest"):
+        if ocsp:
             engine.enable_ocsp_status()
         timeout = opts.get("handshake_timeout", 120.0)
         if timeout and timeout > 0:
