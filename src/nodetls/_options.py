@@ -54,6 +54,7 @@ _SPECIAL: dict[str, str] = {
 }
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
+_SNAKE: dict[str, str] = {}  # to_snake's results
 
 
 def to_snake(name: str) -> str:
@@ -61,7 +62,12 @@ def to_snake(name: str) -> str:
     special = _SPECIAL.get(name)
     if special is not None:
         return special
-    return _CAMEL.sub(r"_\1", name).lower()
+    snake = _SNAKE.get(name)
+    if snake is None:
+        snake = _CAMEL.sub(r"_\1", name).lower()
+        if len(_SNAKE) < 4096:  # remembered: option names are few (bounded against abuse)
+            _SNAKE[name] = snake
+    return snake
 
 
 def normalize(

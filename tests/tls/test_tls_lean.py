@@ -91,3 +91,27 @@ async def test_no_internal_new_listener_subscriptions_and_keylog_still_switches_
         sock.destroy()
     finally:
         close_server(server)
+
+
+async def test_identity_check_remembers_a_passing_pair_and_still_rejects_others(certs):
+    import pytest
+
+    from nodetls._tls.socket import _default_identity_ok
+
+    server, port = await listen(certs.server.options)
+    try:
+        _default_identity_ok.cache_clear()
+        for _ in range(3):  # the same server again: the leaf is parsed once
+            sock = await connect(port, ca=certs.root.cert_pem, servername="localhost")
+            assert sock.authorized is True
+            sock.destroy()
+        info = _default_identity_ok.cache_info()
+        assert info.misses == 1 and info.hits == 2
+        # Another name for the same certificate is its own question: still rejected, with
+        # Node's full error.
+        with pytest.raises(tls.errors.CertificateError) as err:
+            await connect(port, ca=certs.root.cert_pem, servername="bad.example")
+        assert err.value.code == "ERR_TLS_CERT_ALTNAME_INVALID"
+        assert "bad.example" in str(err.value) and "DNS:localhost" in str(err.value)
+    finally:
+        close_server(server)

@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import _options
 from .._net.connect import normalize_connect_args
-from .socket import CONTEXT_OPTIONS, TLSSocket
+from .socket import CONTEXT_OPTIONS, SocketTemplate, TLSSocket
 
 CONNECT_OPTIONS = CONTEXT_OPTIONS | frozenset({
     "host", "port", "path", "socket", "allow_half_open", "reject_unauthorized", "psk_callback",
@@ -56,7 +56,7 @@ def connect(*args: Any, **kwargs: Any) -> TLSSocket:
         opts.setdefault("host", "localhost")
     if opts.get("no_delay") is None:
         opts["no_delay"] = True  # TCP_NODELAY by default on TLS sockets (see tls.Server)
-    sock_opts = {k: opts[k] for k in _SOCKET_KEYS if k in opts}
+    sock_opts = SocketTemplate((k, opts[k]) for k in _SOCKET_KEYS if k in opts)  # normalised
     sock_opts.update({k: v for k, v in opts.items() if k in CONTEXT_OPTIONS})
     given = opts.get("socket")
     tlssock = TLSSocket(given, sock_opts)

@@ -90,6 +90,7 @@ class Server(NetServer):
         template = SocketTemplate(
             (k, self._tls_opts[k]) for k in _SOCKET_OPTIONS if k in self._tls_opts)
         template.update(is_server=True, server=self, secure_context=self._context)
+        template.checked = True  # the values were checked when the server was created
         return template
 
     def _make_socket(self, handle: Any) -> Any:

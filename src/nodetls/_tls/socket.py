@@ -10,6 +10,7 @@ guards, sessions, keylog, PSK, renegotiation limits and the ``get_*`` accessors.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import sys
 import time
@@ -90,9 +91,26 @@ def alpn_list(value: Any, name: str = "alpn_protocols") -> list[bytes]:
     raise _options.InvalidArgTypeError(f"{name} must be a list or bytes, got {type(value).__name__}")
 
 
+@functools.lru_cache(maxsize=64)
+def _default_identity_ok(host: str, leaf_der: bytes) -> bool:
+    """Node's default ``checkServerIdentity`` passes for ``host`` and this leaf.  It reads only
+    the subject and subjectaltname, so only those are built (the full Node object costs
+    ~0.4 ms), and a pair that passed is remembered: a client reconnecting to the same server
+    parses nothing.  (On failure the caller builds the full object for the error.)"""
+    leaf = x509.load_der_x509_certificate(leaf_der)
+    slim: dict[str, Any] = {"subject": name_to_dict(leaf.subject)}
+    san = format_subjectaltname(leaf)
+    if san is not None:
+        slim["subjectaltname"] = san
+    return check_server_identity(host, slim) is None
+
+
 class SocketTemplate(dict):  # type: ignore[type-arg]
-    """A server's per-connection TLSSocket options, built once per server (valid, snake_case,
-    never mutated by a socket): the fast path of :class:`TLSSocket`'s constructor."""
+    """TLSSocket options already in snake_case and known (never mutated by a socket): the fast
+    path of :class:`TLSSocket`'s constructor.  A server builds one per server, its values
+    ``checked`` once at its creation; ``tls.connect`` builds one from options it normalised."""
+
+    checked = False
 
 
 class TLSSocket(Socket):
@@ -133,7 +151,7 @@ class TLSSocket(Socket):
         # Everything that can fail is checked before a handle exists (nothing left registered);
         # a server's template was checked once, when the server was created.
         self._secure_context = self._make_context()
-        if type(opts) is not SocketTemplate:
+        if not getattr(opts, "checked", False):
             alpn_list(opts.get("alpn_protocols"))
             alpn_list(opts.get("npn_protocols"), "npn_protocols")
             if opts.get("session") is not None:
@@ -432,23 +450,16 @@ class TLSSocket(Socket):
         opts = self._tls_opts
         check = opts.get("check_server_identity")
         host = opts.get("servername") or opts.get("host") or "localhost"
-        leaf = x509.load_der_x509_certificate(leaf_der)
 
         def detailed() -> dict[str, Any]:
             # Node passes getPeerCertificate(true): the issuerCertificate chain, to the root.
             chain = eng.verifying_chain_der() if eng is not None else []
+            leaf = x509.load_der_x509_certificate(leaf_der)
             return certificate_to_dict(leaf, detailed=True, issuer_chain=chain)
 
         if check is None or check is check_server_identity:
-            # The default check reads only the subject and subjectaltname: build just those
-            # (the full Node object costs ~0.4 ms), and the full object only for an error.
-            slim: dict[str, Any] = {"subject": name_to_dict(leaf.subject)}
-            san = format_subjectaltname(leaf)
-            if san is not None:
-                slim["subjectaltname"] = san
-            result = check_server_identity(host, slim)
-            if result is not None:
-                result = check_server_identity(host, detailed())
+            result = None if _default_identity_ok(host, leaf_der) else check_server_identity(
+                host, detailed())
         else:
             result = check(host, detailed())
         if result is not None and not isinstance(result, BaseException):
