@@ -2,7 +2,7 @@
 
 CONFIG: ``port``, ``cert``, ``key`` (paths), ``version`` (optional), ``store`` (``memory``/``redis``),
 ``keys`` (``redis``), ``redis`` (URL), ``interval``/``keep`` (ticket keys), ``stateful`` (SSL_OP_NO_TICKET),
-``workers`` (N: run(main, workers=N)), ``grace``.  Every connection gets one line,
+``workers`` (N: run(main, workers=N)), ``grace``, ``echo`` (stay connected and echo).  Every connection gets one line,
 ``<worker index> <pid> <resumed>``, then the end.  Ready line: ``LISTENING <port> <index> <pid>``.
 """
 
@@ -28,7 +28,13 @@ async def main() -> None:
         options["secure_options"] = C.SSL_OP_NO_TICKET
 
     def on_secure(sock: tls.TLSSocket) -> None:
-        sock.end(f"{tls.worker_index()} {os.getpid()} {sock.is_session_reused()}\n".encode())
+        line = f"{tls.worker_index()} {os.getpid()} {sock.is_session_reused()}\n".encode()
+        if cfg.get("echo"):  # stay connected: echo until the client ends
+            sock.write(line)
+            sock.on("data", sock.write)
+            sock.on("end", sock.end)
+        else:
+            sock.end(line)
 
     server = tls.create_server(options, on_secure)
     server.on("tlsClientError", lambda err, _s: print("TLSCLIENTERROR", err, flush=True))

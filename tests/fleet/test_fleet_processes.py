@@ -222,3 +222,50 @@ def test_worker_index_and_bad_arguments():
         tls.run(lambda: None, workers="2")
     with pytest.raises(TypeError, match="ticket_keys"):
         tls.run(lambda: None, workers=1, ticket_keys=b"k" * 48)
+
+
+async def _connect_held(port, ca):
+    import nodetls as tls
+
+    sock = tls.connect(port, {"host": "127.0.0.1", "ca": ca, "servername": "localhost"})
+    lines: asyncio.Queue[bytes] = asyncio.Queue()
+    sock.on("data", lines.put_nowait)
+    await asyncio.wait_for(sock, T)
+    await asyncio.wait_for(lines.get(), T)
+    return sock, lines
+
+
+async def _refused(port) -> bool:
+    try:
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+    except ConnectionRefusedError:
+        return True
+    writer.close()
+    return False
+
+
+async def test_sigterm_stops_listening_and_lets_open_connections_finish(certs):
+    async with server_process(certs, workers=2, echo=True) as fleet:
+        await _wait_until(lambda: len(_workers_listening(fleet)) == 2)
+        sock, lines = await _connect_held(fleet.port, certs.root.cert_pem)
+        fleet.proc.send_signal(signal.SIGTERM)
+
+        async def until_refused():
+            while not await _refused(fleet.port):
+                await asyncio.sleep(0.02)
+        await asyncio.wait_for(until_refused(), T)  # every worker closed its listener
+        sock.write(b"still here")
+        assert await asyncio.wait_for(lines.get(), T) == b"still here"
+        assert fleet.returncode is None  # waiting for this connection
+        sock.end()
+        rc, _, err = await fleet.wait(T)
+        assert rc == 0, err
+
+
+async def test_workers_still_busy_after_grace_are_killed_and_the_status_says_so(certs):
+    async with server_process(certs, workers=1, echo=True, grace=0.3) as fleet:
+        sock, _ = await _connect_held(fleet.port, certs.root.cert_pem)
+        fleet.proc.send_signal(signal.SIGTERM)
+        rc, _, _ = await fleet.wait(T)
+        assert rc == 1
+        sock.destroy()
