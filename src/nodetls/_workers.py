@@ -6,10 +6,10 @@
   inherits the key set at fork and receives every new set on its own pipe
   (:class:`~nodetls.sessions._keys.PipedTicketKeys`); each ``tls.Server`` of a worker uses it unless
   it was given ``ticket_keys``.  A ticket from one worker resumes on any other.  No Redis needed.
-* **Stopping**: SIGINT/SIGTERM to the parent sends SIGTERM to every worker, which closes its
-  listening servers (Node's ``server.close()``: open connections finish); ``run()`` in the worker
-  then returns as usual.  Workers still alive after ``grace`` seconds are killed.  A second signal
-  kills at once.
+* **Stopping**: SIGINT/SIGTERM to the parent sends SIGTERM to every worker, which does what Ctrl-C
+  does to a single-process ``run()``: ``main`` is cancelled, the listening servers close, open
+  connections get ``_run.SHUTDOWN_GRACE`` seconds to finish, the rest are closed.  Workers still
+  alive after ``grace`` seconds are killed.  A second signal kills at once.
 * **Restarting**: a worker that exits with a non-zero status or is killed is forked again.  One that
   keeps dying within a second of its start is restarted with a growing delay, and after 5 such deaths
   in a row the parent stops the others and gives up.
@@ -242,6 +242,8 @@ class _Supervisor:
                                                         self.keys.interval, self.keys.keep)
             _run.run(lambda: _worker_main(self.main), **self.run_options)
             code = 0
+        except KeyboardInterrupt:  # stopped by SIGTERM/SIGINT, gracefully
+            code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         except BaseException:  # noqa: BLE001 - report it like an uncaught exception
@@ -271,8 +273,11 @@ def _exit_quietly(_signum: int, _frame: Any) -> None:
     raise SystemExit(0)
 
 
-def _stop_worker() -> None:
-    """SIGTERM/SIGINT in a worker: close every listening server; connections finish."""
+def _stop_worker(reg: Any) -> None:
+    """SIGTERM (and SIGINT) in a worker: what Ctrl-C does to a single-process ``run`` (``main``
+    cancelled, servers closed, connections given ``SHUTDOWN_GRACE``), plus the worker's unref'd
+    servers."""
+    _run._on_sigint(reg)
     for server in list(_worker_state.servers):
         with contextlib.suppress(Exception):
             server.close()
@@ -280,8 +285,9 @@ def _stop_worker() -> None:
 
 async def _worker_main(main: Callable[[], Any]) -> Any:
     loop = asyncio.get_running_loop()
+    reg = _run._REGISTRIES[loop]
     for sig in _STOP_SIGNALS:
-        loop.add_signal_handler(sig, _stop_worker)
+        loop.add_signal_handler(sig, _stop_worker, reg)
     result = main()
     if inspect.isawaitable(result):
         result = await result
