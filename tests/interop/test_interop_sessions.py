@@ -80,15 +80,18 @@ async def test_nodetls_client_resumes_node_session(certs, node_bin, tls_version)
                           tls_version, timeout=T) as srv:
         opts = {"host": "127.0.0.1", "ca": certs.root.cert_pem, "servername": "localhost"}
         sessions = []
+        first = asyncio.get_running_loop().create_future()
+
+        def on_session(session: bytes) -> None:
+            sessions.append(session)
+            if not first.done():
+                first.set_result(None)
+
         sock = tls.connect(srv.port, opts)
-        sock.on("session", sessions.append)
+        sock.on("session", on_session)
         await asyncio.wait_for(sock, T)
         sock.write(b"x")  # Node sends TLS 1.3 tickets only once it writes
-        for _ in range(100):
-            if sessions:
-                break
-            await asyncio.sleep(0.02)
-        assert sessions
+        await asyncio.wait_for(first, T)
         sock.end()
         again = await asyncio.wait_for(tls.connect(srv.port, {**opts, "session": sessions[-1]}),
                                        T)

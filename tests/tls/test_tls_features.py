@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 from cryptography.x509 import ocsp
-from tlsutil import close_server, connect, listen, read_until, wait
+from tlsutil import close_server, connect, event, listen, read_until, wait
 
 import nodetls as tls
 from helpers.peers import run_openssl_client, spawn_openssl_server
@@ -31,11 +31,12 @@ async def test_keylog_events_both_sides(certs, ver, n):
     server, port = await listen({**certs.server.options, **versions(ver)})
     server.on("keylog", lambda line, sock: server_lines.append((line, sock)))
     try:
+        accepted = event(server, "secureConnection")   # after the server's last keylog line
         sock = tls.connect(port, {"host": "127.0.0.1", "ca": certs.root.cert_pem,
                                   "servername": "localhost"})
         sock.on("keylog", client_lines.append)
         await wait(sock)
-        await asyncio.sleep(0.05)
+        await wait(accepted)
         assert len(client_lines) == n
         assert len(server_lines) == n
         assert all(isinstance(line, bytes) and line.endswith(b"\n") for line in client_lines)
