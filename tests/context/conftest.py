@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
+from helpers.certs import encrypted_key_pem
+
 # RFC 7919 ffdhe2048, as `openssl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe2048` prints.
 DH2048 = b"""-----BEGIN DH PARAMETERS-----
 MIIBCAKCAQEA//////////+t+FRYortKmq/cViAnPTzx2LnFg84tNpWp4TZBFGQz
@@ -144,15 +146,15 @@ def ctx_pki() -> ContextPKI:
     rev_cert = _cert("revoked.localhost", rev_key, "nodetls context intermediate", inter_key,
                      ca=False)
     other = rsa.generate_private_key(65537, 2048)
-    encrypt = ser.BestAvailableEncryption(PASSPHRASE.encode())
     return ContextPKI(
         root=_pem(root),
         intermediate=_pem(inter),
         rsa_cert=_pem(rsa_cert),
         rsa_chain=_pem(rsa_cert) + _pem(inter),
         rsa_key=_key(rsa_key),
-        rsa_key_encrypted=_key(rsa_key, encrypt),
-        rsa_key_encrypted_legacy=_key(rsa_key, encrypt, ser.PrivateFormat.TraditionalOpenSSL),
+        rsa_key_encrypted=encrypted_key_pem(rsa_key, PASSPHRASE),
+        rsa_key_encrypted_legacy=encrypted_key_pem(rsa_key, PASSPHRASE,
+                                                   ser.PrivateFormat.TraditionalOpenSSL),
         other_rsa_key=_key(other),
         ec_cert=_pem(ec_cert),
         ec_chain=_pem(ec_cert) + _pem(inter),

@@ -83,10 +83,43 @@ def generate_key(key_type: KeyType = "ec", *, curve: ec.EllipticCurve | None = N
 
 
 def _key_pem(key: PrivateKey, passphrase: str | None = None) -> bytes:
-    enc: serialization.KeySerializationEncryption = (
-        serialization.BestAvailableEncryption(passphrase.encode())
-        if passphrase else serialization.NoEncryption())
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, enc)
+    if passphrase:
+        return encrypted_key_pem(key, passphrase)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+#: The wrong passphrases tests try on encrypted keys (``b''``: none given).
+WRONG_PASSPHRASES = (b"", b"no", b"nope", b"wrong")
+
+
+def encrypted_key_pem(key: PrivateKey, passphrase: str,
+                      fmt: serialization.PrivateFormat = serialization.PrivateFormat.PKCS8) -> bytes:
+    """``key`` as PEM encrypted with ``passphrase``, drawn so that OpenSSL rejects each of
+    :data:`WRONG_PASSPHRASES` with ``bad decrypt`` (Node's ``ERR_OSSL_BAD_DECRYPT``).
+
+    A wrong passphrase decrypts (AES-CBC) to garbage whose padding is valid by chance about once
+    in 256 draws of salt and IV; OpenSSL then reports an undecodable key (``unsupported``), not
+    ``bad decrypt``, and a test expecting Node's code failed about one run in a hundred.  Such an
+    encryption is simply drawn again.
+    """
+    from nodetls._context.pem import read_private_key
+    from nodetls._openssl import lib
+
+    def bad_decrypt(pem: bytes, wrong: bytes) -> bool:
+        try:
+            pkey = read_private_key(pem, wrong or None, "key")
+        except Exception as err:  # noqa: BLE001 - the code tells
+            return getattr(err, "code", None) == "ERR_OSSL_BAD_DECRYPT"
+        lib.EVP_PKEY_free(pkey)
+        return False
+
+    enc = serialization.BestAvailableEncryption(passphrase.encode())
+    for _ in range(20):
+        pem = key.private_bytes(serialization.Encoding.PEM, fmt, enc)
+        if all(bad_decrypt(pem, wrong) for wrong in WRONG_PASSPHRASES):
+            return pem
+    raise AssertionError("no encryption of the key fails cleanly with the wrong passphrases")
 
 
 def parse_san(entry: str | x509.GeneralName) -> x509.GeneralName:
