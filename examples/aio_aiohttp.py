@@ -54,7 +54,7 @@ class NodeTLSSite(web.BaseSite):
     @property
     def port(self) -> int:
         server = self._server
-        if server is not None and server.sockets:
+        if isinstance(server, aio.Server) and server.sockets:
             return int(server.sockets[0].getsockname()[1])
         return self._port
 

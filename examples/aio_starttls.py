@@ -4,7 +4,7 @@
 The server here is plain asyncio with Python's ``ssl`` (``StreamWriter.start_tls``), so the
 example also shows nodetls and ``ssl`` talking to each other. The client:
 
-1. ``sock = await net.connect(port, host)``: a plaintext ``net.Socket``;
+1. ``sock = await net.create_connection(port, host)`` (``net.connect``): a plaintext ``net.Socket``;
 2. reads the greeting, sends ``STARTTLS``, reads the go-ahead;
 3. ``reader, writer = await aio.open_connection(sock=sock, servername=..., ca=...)``: the TLS
    handshake runs over that socket and asyncio streams come back.
@@ -69,7 +69,7 @@ async def read_line(sock: net.Socket) -> bytes:
 
 
 async def starttls_client(port: int, ca: bytes) -> bytes:
-    sock = await net.connect(port, "127.0.0.1")
+    sock = await net.create_connection(port, "127.0.0.1")
     assert await read_line(sock) == b"220 ready\r\n"
     sock.write(b"STARTTLS\r\n")
     assert await read_line(sock) == b"220 go ahead\r\n"

@@ -84,3 +84,64 @@ async def test_example_runs_and_serves_curl(tmp_path):
         res = await run_process([curl, "-sS", "--cacert", str(tmp_path / "ca-cert.pem"),
                                  f"https://localhost:{proc.port}/"], timeout=T)
         assert re.search(r'"secure": true', res.stdout)
+
+
+NODE_HTTPS = r"""
+const https = require('node:https');
+const fs = require('node:fs');
+const server = https.createServer({key: fs.readFileSync(process.argv[2]),
+                                   cert: fs.readFileSync(process.argv[3])}, (req, res) => {
+  let n = 0;
+  req.on('data', (c) => { n += c.length; });
+  req.on('end', () => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({url: req.url, received: n, alpn: req.socket.alpnProtocol,
+                            remote: req.socket.remotePort}));
+  });
+});
+server.listen(0, '127.0.0.1', () => console.log('LISTENING', server.address().port));
+"""
+
+
+async def test_aiohttp_client_over_nodetls_against_node_https(certs, node_bin):
+    """The other way: aiohttp's client with nodetls doing TLS (examples/aio_aiohttp_client.py)
+    against Node's https server."""
+    from aio_aiohttp_client import NodeTLSConnector
+
+    from helpers.peers import spawn_node
+
+    transports = []
+
+    class Recording(NodeTLSConnector):
+        async def _wrap_create_connection(self, *args, **kwargs):
+            transport, protocol = await super()._wrap_create_connection(*args, **kwargs)
+            transports.append(transport)
+            return transport, protocol
+
+    async with spawn_node(NODE_HTTPS, str(certs.server.key_path),
+                          str(certs.server.chain_path)) as node:
+        connector = Recording(tls_options={"ca": certs.server.ca_pem})
+        async with aiohttp.ClientSession(connector=connector) as s:
+            remotes = set()
+            for i in range(3):
+                async with s.post(f"https://localhost:{node.port}/r{i}",
+                                  data=b"q" * 1_000_000) as r:
+                    got = await r.json()
+                assert got["url"] == f"/r{i}" and got["received"] == 1_000_000
+                remotes.add(got["remote"])
+            assert len(remotes) == 1  # keep-alive: one TLS connection
+            assert len(transports) == 1
+            tls_sock = transports[0].get_extra_info("tls_socket")
+            assert tls_sock.authorized and tls_sock.get_protocol() == "TLSv1.3"
+            assert tls_sock.remote_port == node.port
+        with pytest.raises(aiohttp.ClientConnectorCertificateError):
+            async with aiohttp.ClientSession(connector=NodeTLSConnector()) as s:
+                await s.get(f"https://localhost:{node.port}/")  # untrusted: refused
+
+
+async def test_aiohttp_client_example_against_the_server_example(site, certs):
+    res = await run_process([sys.executable, str(EXAMPLES / "aio_aiohttp_client.py"),
+                             f"https://localhost:{site.port}/", "--ca",
+                             str(certs.server.ca_path)], timeout=T)
+    assert res.rc == 0, res.stderr
+    assert res.stdout.startswith("200\n") and '"secure": true' in res.stdout

@@ -425,3 +425,26 @@ async def test_over_any_duplex(certs):
     writer.close()
     await writer.wait_closed()
     srv.destroy()
+
+
+async def test_over_a_connected_socket_socket(certs):
+    """sock= a connected socket.socket, as loop.create_connection(sock=...) takes."""
+    import socket
+
+    async with await aio.start_server(echo_cb, "127.0.0.1", 0, **server_opts(certs)) as server:
+        port = server.sockets[0].getsockname()[1]
+        raw = socket.create_connection(("127.0.0.1", port))
+        reader, writer = await asyncio.wait_for(
+            aio.open_connection(sock=raw, **client_opts(certs)), T)
+        assert writer.get_extra_info("peername")[1] == port
+        writer.write(b"adopted")
+        assert await asyncio.wait_for(reader.readexactly(7), T) == b"adopted"
+        writer.close()
+        await writer.wait_closed()
+        with pytest.raises(ValueError, match="Stream Socket"):
+            udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                await aio.open_connection(sock=udp, **client_opts(certs))
+            finally:
+                udp.close()
+        server.close_clients()

@@ -13,9 +13,12 @@ TLS connection underneath is a Node-style :class:`nodetls.TLSSocket` (one engine
 from __future__ import annotations
 
 import asyncio
+import socket as _socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from .._net.handle import TCPHandle
+from .._net.socket import Socket as _NetSocket
 from .._tls import TLSSocket
 from .._tls import connect as _tls_connect
 from .._tls import create_server as _tls_create_server
@@ -51,19 +54,32 @@ def _address(host: Any, port: Any, path: Any) -> dict[str, Any]:
     return out
 
 
+async def _adopt_socket(sock: _socket.socket) -> _NetSocket:
+    """A connected ``socket.socket`` (as ``loop.create_connection(sock=...)`` takes) as a
+    ``net.Socket``: the loop's transport over it, behind a TCP handle."""
+    if sock.type != _socket.SOCK_STREAM:
+        raise ValueError(f"A Stream Socket was expected, got {sock!r}")
+    sock.setblocking(False)
+    handle = TCPHandle(None, reading=False)
+    await asyncio.get_running_loop().connect_accepted_socket(lambda: handle, sock)
+    return _NetSocket(handle=handle, pause_on_create=True)
+
+
 async def create_connection(protocol_factory: ProtocolFactory, host: str | None = None,
                             port: int | None = None, *, path: str | None = None,
                             sock: Any = None, **tls_options: Any,
                             ) -> tuple[TLSTransport, asyncio.BaseProtocol]:
     """``loop.create_connection(protocol_factory, host, port, ssl=...)`` over nodetls: connect
-    (TCP ``host``/``port``, Unix ``path``, or over ``sock``, a connected ``net.Socket`` or any
-    ``stream.Duplex``), complete the TLS handshake with ``tls.connect(**tls_options)``, then
+    (TCP ``host``/``port``, Unix ``path``, or over ``sock``: a connected ``socket.socket``,
+    ``net.Socket`` or any ``stream.Duplex``), complete the TLS handshake with ``tls.connect(**tls_options)``, then
     ``connection_made``. Returns ``(transport, protocol)``; a failed handshake raises the
     ``tls.connect`` error (``CertificateError``, ``TLSError``...) and closes the connection."""
     _check_factory(protocol_factory, "protocol_factory")
     if sock is not None:
         if host is not None or port is not None or path is not None:
             raise ValueError("host/port/path and sock can not be specified at the same time")
+        if isinstance(sock, _socket.socket):
+            sock = await _adopt_socket(sock)
         target: dict[str, Any] = {"socket": sock}
     elif host is None and port is None and path is None:
         raise ValueError("host and port was not specified and no sock specified")
@@ -118,7 +134,7 @@ async def open_connection(host: str | None = None, port: int | None = None, *,
                           ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """``asyncio.open_connection(host, port, ssl=...)`` over nodetls: real
     ``asyncio.StreamReader``/``StreamWriter`` once the handshake is done. ``sock`` (a
-    connected ``net.Socket`` or ``stream.Duplex``) upgrades an existing connection, like
+    connected ``socket.socket``, ``net.Socket`` or ``stream.Duplex``) upgrades an existing connection, like
     ``StreamWriter.start_tls``."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=limit, loop=loop)

@@ -54,6 +54,12 @@ def _take_data_path(sock: TLSSocket, transport: TLSTransport) -> None:
     sock._on_handle_drain = transport._on_drain  # type: ignore[method-assign]
 
 
+def _give_back_data_path(sock: TLSSocket) -> None:
+    """Undo :func:`_take_data_path` (the socket is closed; this breaks the reference cycle)."""
+    for name in ("_on_handle_read", "_on_handle_eof", "_on_handle_drain"):
+        sock.__dict__.pop(name, None)
+
+
 class TLSTransport(asyncio.Transport):
     """asyncio's Transport over a secure ``TLSSocket``; serves ``asyncio.Protocol`` and
     ``asyncio.BufferedProtocol``. ``write_eof()`` is TLS half-close (close_notify, then FIN),
@@ -361,6 +367,7 @@ class TLSTransport(asyncio.Transport):
         self._closing = True
         sock = self._sock
         sock.remove_listener("error", self._on_error)
+        _give_back_data_path(sock)
         if not self._started:  # the handshake never completed: no connection_made, no lost
             if self._on_lost is not None:
                 self._on_lost(self)
