@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import struct
 from typing import Any
 
 import pytest
@@ -138,7 +140,8 @@ async def test_new_session_ordering(certs, case):
         assert log.count("session") == 2, log
 
 
-async def test_tls12_close_while_new_session_pending_is_a_client_error(certs):
+@pytest.mark.parametrize("how", ["end", "reset"])
+async def test_tls12_close_while_new_session_pending_is_a_client_error(certs, how):
     """Node's onSocketClose: the peer leaves while the server still holds its Finished ->
     'tlsClientError' ECONNRESET 'socket hang up', no 'secureConnection'; the late callback is
     ignored."""
@@ -159,9 +162,14 @@ async def test_tls12_close_while_new_session_pending_is_a_client_error(certs):
     try:
         cb = await wait(pending)
         assert connected == []  # the client cannot complete while the Finished is held
+        if how == "reset":  # SO_LINGER 0: close() sends a TCP RST
+            raw = client._handle.lower._tcp_socket()
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         client.destroy()
         err = await wait(errors)
-        assert err.code == "ECONNRESET" and str(err) == "socket hang up"
+        assert err.code == "ECONNRESET"
+        if how == "end":
+            assert str(err) == "socket hang up"
         cb()  # late: ignored
         assert secure == []
     finally:

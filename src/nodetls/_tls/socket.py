@@ -561,6 +561,13 @@ class TLSSocket(Socket):
             return
         super()._on_handle_eof()
 
+    def _on_handle_error(self, exc: BaseException) -> None:
+        if self._secure_pending:  # e.g. ECONNRESET while our Finished was held: a client error
+            self._secure_pending = False
+            self._tls_error(exc)
+            return
+        super()._on_handle_error(exc)
+
     def _on_handle_close(self) -> None:
         if self._secure_pending:
             self._secure_pending = False
