@@ -75,17 +75,18 @@ def report(prof: cProfile.Profile, ops: int, what: str, top: int, sort: str) -> 
              "(builtins, cffi)",
              f"   {total_own / ops * 1e6:,.0f} µs of this thread's CPU per operation under the "
              "profiler (its overhead included)"]
-    by_module: dict[str, list[float]] = {}
+    by_module: dict[str, list[float]] = {}  # module -> [calls, own seconds]
     for key, (_, nc, tt, _, _) in stats.items():
         where = _where(key).split(":")[0] if key[0] != "~" else "C functions (builtins, cffi)"
         if where.startswith("nodetls/_"):
             where = "/".join(where.split("/")[:2])  # nodetls/_engine, nodetls/_tls, ...
-        acc = by_module.setdefault(where, [0, 0.0])
+        acc = by_module.setdefault(where, [0.0, 0.0])
         acc[0] += nc
         acc[1] += tt
     lines += ["", "   own time by module:", f"   {'calls/op':>9} {'own µs/op':>10} {'share':>6}  module"]
-    for where, (nc, tt) in sorted(by_module.items(), key=lambda kv: -kv[1][1])[:12]:
-        lines.append(f"   {nc / ops:9.1f} {tt / ops * 1e6:10.1f} {tt / total_own:6.0%}  {where}")
+    for where, (calls, own) in sorted(by_module.items(), key=lambda kv: -kv[1][1])[:12]:
+        lines.append(f"   {calls / ops:9.1f} {own / ops * 1e6:10.1f} {own / total_own:6.0%}  "
+                     f"{where}")
     orders = {"cum": ("cumulative", 3), "own": ("own", 2)}
     for name in ([sort] if sort != "both" else ["cum", "own"]):
         label, idx = orders[name]

@@ -86,9 +86,14 @@ async def serve_until_signalled(start: Callable[[], Any]) -> None:
     """Await ``start()`` (which listens and calls :func:`ready`), then wait for SIGTERM/SIGINT."""
     loop = asyncio.get_running_loop()
     quiet_loop(loop)
-    stop = loop.create_future()
+    stop: asyncio.Future[None] = loop.create_future()
+
+    def on_signal() -> None:
+        if not stop.done():
+            stop.set_result(None)
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
+        loop.add_signal_handler(sig, on_signal)
     server = await start()
     await stop
     server.close()

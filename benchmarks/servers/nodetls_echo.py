@@ -32,6 +32,10 @@ def attach_resumption(server: Any, store: str | None, redis_url: str | None,
         server.use_ticket_keys(sessions.TicketKeys())
 
 
+def _port(server: Any) -> int:
+    return int(server.address()["port"])
+
+
 def make_server(args: Any, on_listening: Any = None) -> Any:
     """The echo server for ``args`` (see :func:`_common.parser`), listening; Node's docs server."""
     import asyncio
@@ -55,7 +59,7 @@ def make_server(args: Any, on_listening: Any = None) -> Any:
     attach_resumption(server, getattr(args, "store", None), getattr(args, "redis", None),
                       getattr(args, "ticket_keys", False))
     server.listen(args.port, args.host, backlog=511, reuse_port=bool(getattr(args, "workers", 0)),
-                  callback=on_listening or (lambda: ready(server.address()["port"])))
+                  callback=on_listening or (lambda: ready(_port(server))))
     return server
 
 
