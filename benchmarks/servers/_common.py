@@ -12,11 +12,11 @@ import asyncio
 import resource
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 __all__ = ["EchoProtocol", "parser", "loop_factory", "raise_fd_limit", "ready", "quiet_loop",
-           "serve_until_signalled"]
+           "serve", "serve_until_signalled"]
 
 
 class EchoProtocol(asyncio.Protocol):
@@ -82,8 +82,19 @@ def quiet_loop(loop: asyncio.AbstractEventLoop) -> None:
     loop.set_exception_handler(lambda _loop, _context: None)
 
 
-async def serve_until_signalled(start: Callable[[], Any]) -> None:
-    """Await ``start()`` (which listens and calls :func:`ready`), then wait for SIGTERM/SIGINT."""
+def serve(loop_name: str, start: Callable[[], Awaitable[Any]]) -> None:
+    """On a new ``loop_name`` loop: await ``start()`` (an ``asyncio.Server``-like object,
+    listening), print the ready line, serve until SIGTERM/SIGINT."""
+
+    async def run() -> None:
+        await serve_until_signalled(start)
+
+    with asyncio.Runner(loop_factory=loop_factory(loop_name)) as runner:
+        runner.run(run())
+
+
+async def serve_until_signalled(start: Callable[[], Awaitable[Any]]) -> None:
+    """Await ``start()``, print the ready line, then wait for SIGTERM/SIGINT."""
     loop = asyncio.get_running_loop()
     quiet_loop(loop)
     stop: asyncio.Future[None] = loop.create_future()
@@ -95,5 +106,6 @@ async def serve_until_signalled(start: Callable[[], Any]) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal)
     server = await start()
+    ready(server.sockets[0].getsockname()[1])
     await stop
     server.close()

@@ -5,11 +5,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
-from _common import EchoProtocol, loop_factory, parser, raise_fd_limit, ready, serve_until_signalled
+from _common import EchoProtocol, parser, raise_fd_limit, serve
 
 
 def main() -> None:
@@ -19,15 +18,12 @@ def main() -> None:
     raise_fd_limit()
 
     async def start() -> Any:
-        server = await aio.create_server(EchoProtocol, args.host, args.port,
-                                         key=Path(args.key).read_bytes(),
-                                         cert=Path(args.cert).read_bytes(),
-                                         min_version="TLSv1.3", backlog=511)
-        ready(server.sockets[0].getsockname()[1])
-        return server
+        return await aio.create_server(EchoProtocol, args.host, args.port,
+                                       key=Path(args.key).read_bytes(),
+                                       cert=Path(args.cert).read_bytes(),
+                                       min_version="TLSv1.3", backlog=511)
 
-    with asyncio.Runner(loop_factory=loop_factory(args.loop)) as runner:
-        runner.run(serve_until_signalled(start))
+    serve(args.loop, start)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 
-from _common import EchoProtocol, loop_factory, parser, raise_fd_limit, ready, serve_until_signalled
+from _common import EchoProtocol, parser, raise_fd_limit, serve
 
 
 def main() -> None:
@@ -19,14 +19,10 @@ def main() -> None:
     ctx.load_cert_chain(args.cert, args.key)
 
     async def start() -> asyncio.Server:
-        loop = asyncio.get_running_loop()
-        server = await loop.create_server(EchoProtocol, args.host, args.port, ssl=ctx,
-                                          backlog=511)
-        ready(server.sockets[0].getsockname()[1])
-        return server
+        return await asyncio.get_running_loop().create_server(EchoProtocol, args.host, args.port,
+                                                              ssl=ctx, backlog=511)
 
-    with asyncio.Runner(loop_factory=loop_factory(args.loop)) as runner:
-        runner.run(serve_until_signalled(start))
+    serve(args.loop, start)
 
 
 if __name__ == "__main__":
