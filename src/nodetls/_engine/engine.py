@@ -159,6 +159,7 @@ class TLSEngine:
         self.want_client_hello = False
         self.want_cert = False
         self.paused: Pause | None = None
+        self._scratch = _scratch()  # this thread's buffers (an engine stays on its loop's thread)
         self._read_more = False  # SSL may hold records the read BIO no longer shows
         self._eof = False
         self._prefetched_session: bytes | None = None
@@ -247,7 +248,7 @@ class TLSEngine:
         n = lib.BIO_ctrl_pending(wbio)
         if not n:
             return b""
-        buf = _scratch()[0] if n <= _READ_CHUNK else ffi.new("unsigned char[]", n)
+        buf = self._scratch[0] if n <= _READ_CHUNK else ffi.new("unsigned char[]", n)
         lib.BIO_read(wbio, buf, n)
         return ffi.buffer(buf, n)[:]
 
@@ -301,7 +302,7 @@ class TLSEngine:
         if not (self._read_more or self._eof) and not lib.BIO_ctrl_pending(rbio):
             return None  # nothing new: skip the SSL_read_ex that would fail
         self._read_more = False
-        buf, size, view = _scratch()
+        buf, size, view = self._scratch
         total = 0
         while _READ_CHUNK - total >= _RECORD:
             # Room for a whole record, so OpenSSL never keeps plaintext behind: when the read BIO
@@ -353,7 +354,7 @@ class TLSEngine:
         total = len(data)
         if not total:
             return 0
-        size = _scratch()[1]
+        size = self._scratch[1]
         cbuf = ffi.from_buffer(data)
         done = 0
         while lib.SSL_write_ex(ssl, cbuf + done, total - done, size):

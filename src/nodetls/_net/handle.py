@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import socket
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -115,7 +116,7 @@ class TCPHandle(asyncio.BufferedProtocol):
         self._peer: Any = None
         self._sockname: Any = None
         self._refed = True
-        self._held: list[bytes] | None = None  # data read while stopped (uvloop, see below)
+        self._held: deque[bytes] | None = None  # data read while stopped (uvloop, see below)
         self._held_eof = False
         self._ended = False  # both directions ended: no longer keeps run() alive
         _run.ref_handle(self)
@@ -184,7 +185,7 @@ class TCPHandle(asyncio.BufferedProtocol):
     # owner until read_start(), in order.
     def _hold(self, data: bytes) -> None:
         if self._held is None:
-            self._held = []
+            self._held = deque()
         self._held.append(data)
         t = self.transport
         if not self._reading and t is not None and t.is_reading():
@@ -195,7 +196,7 @@ class TCPHandle(asyncio.BufferedProtocol):
         if held is None:
             return
         while held and self._reading and self._state == _OPEN:
-            self.owner._on_handle_read(memoryview(held.pop(0)))
+            self.owner._on_handle_read(memoryview(held.popleft()))
         if held or self._state != _OPEN:
             return
         self._held = None

@@ -20,6 +20,7 @@ the owner's ``_tls_*`` methods, never from inside an OpenSSL call.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from .._engine import DONE, PAUSED, KeylogLine, NewSession, TLSEngine
@@ -39,7 +40,7 @@ class TLSWrap:
         lower.owner = self
         self.secure = False
         self.started = False
-        self._pending: list[bytes] = []
+        self._pending: deque[bytes] = deque()  # plaintext waiting for the handshake
         self._pending_size = 0
         self._reading = True
         self._eof_delivered = False
@@ -245,15 +246,15 @@ class TLSWrap:
     def _write_pending(self) -> None:
         eng = self.engine
         assert eng is not None
-        while self._pending:
-            chunk = self._pending[0]
+        pending = self._pending
+        while pending:
+            chunk = pending[0]
             n = eng.write(chunk)
+            self._pending_size -= n
             if n == len(chunk):
-                self._pending.pop(0)
-                self._pending_size -= n
+                pending.popleft()
             else:
-                self._pending[0] = chunk[n:]
-                self._pending_size -= n
+                pending[0] = chunk[n:]
                 break
         if not self._pending and self._shutdown_wanted:
             self._do_shutdown()
