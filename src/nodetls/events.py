@@ -132,6 +132,10 @@ class EventEmitter(pyee.EventEmitter):
     # pyee's lock is not needed on one event loop; its other state is replaced below.
     _max_listeners: int | None = None
     _has_error_monitor = False
+    #: The events :meth:`_listener_added` / :meth:`_listener_removed` care about: a subclass that
+    #: overrides them names its events here, and adding or removing any other listener makes no
+    #: hook call at all (a plain ``pipe()`` adds and removes seven).
+    _HOOK_EVENTS: frozenset[str] = frozenset()
 
     def __init__(self) -> None:  # noqa: D107 - pyee's __init__ is skipped on purpose (its Lock)
         self._events: dict[str, tuple[Any, ...]] = {}  # type: ignore[assignment]
@@ -164,7 +168,8 @@ class EventEmitter(pyee.EventEmitter):
                 MaxListenersExceededWarning,
                 stacklevel=4,
             )
-        self._listener_added(event)
+        if event in self._HOOK_EVENTS:
+            self._listener_added(event)
 
     def _listener_added(self, event: str) -> None:
         """Hook for subclasses (Readable: adding ``'data'`` starts flowing)."""
@@ -254,7 +259,8 @@ class EventEmitter(pyee.EventEmitter):
             del self._events[event]
             if event == error_monitor:
                 self._has_error_monitor = False
-        self._listener_removed(event)
+        if event in self._HOOK_EVENTS:
+            self._listener_removed(event)
         if "removeListener" in self._events:
             self.emit("removeListener", event, item.listener if type(item) is _Once else item)
         return self
@@ -272,12 +278,14 @@ class EventEmitter(pyee.EventEmitter):
             if event is None:
                 events.clear()
                 self._has_error_monitor = False
-                self._listener_removed("readable")
+                if "readable" in self._HOOK_EVENTS:
+                    self._listener_removed("readable")
             elif event in events:
                 del events[event]
                 if event == error_monitor:
                     self._has_error_monitor = False
-                self._listener_removed(event)
+                if event in self._HOOK_EVENTS:
+                    self._listener_removed(event)
             return self
         if event is None:
             for name in [n for n in events if n != "removeListener"]:

@@ -370,6 +370,8 @@ class Readable(Stream):
 
         The default does nothing (a push source)."""
 
+    _HOOK_EVENTS = frozenset({"data", "readable"})
+
     def _listener_added(self, event: str) -> None:
         # Node's Readable.prototype.on
         if event == "data":

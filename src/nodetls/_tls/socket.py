@@ -250,6 +250,8 @@ class TLSSocket(Socket):
                 or _keylog_env_path():
             engine.enable_keylog()
 
+    _HOOK_EVENTS = Socket._HOOK_EVENTS | {"keylog", "session"}
+
     def _listener_added(self, event: str) -> None:
         # Node's newListener trick without a listener: OpenSSL's keylog and (client) new-session
         # callbacks are switched on by the first 'keylog' / 'session' listener.
