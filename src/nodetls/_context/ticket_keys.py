@@ -124,8 +124,9 @@ def _addr(ptr: Any) -> int:
 
 # SSL_CTX address -> context (weak: a context never stays alive because of the registry).
 _by_ctx: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
-# SSL address -> context (strong: the keys must outlive every SSL that may use them).
-_by_ssl: dict[int, Any] = {}
+# SSL* (the cdata: cffi pointers hash by address) -> context (strong: the keys must outlive
+# every SSL that may use them).
+_by_ssl: dict[Any, Any] = {}
 
 
 def install(ctx: Any, context: KeyHolder) -> None:
@@ -145,16 +146,16 @@ def uninstall(ctx: Any, context: KeyHolder) -> None:
 
 def bind_ssl(ssl: Any, context: KeyHolder) -> None:
     """Serve ``ssl``'s tickets with ``context``'s keys (call right after ``SSL_new``)."""
-    _by_ssl[_addr(ssl)] = context
+    _by_ssl[ssl] = context
 
 
 def unbind_ssl(ssl: Any) -> None:
     """Forget ``ssl`` (call before ``SSL_free``).  Unknown pointers are ignored."""
-    _by_ssl.pop(_addr(ssl), None)
+    _by_ssl.pop(ssl, None)
 
 
 def _keys_for(ssl: Any) -> tuple[bytes, ...]:
-    holder = _by_ssl.get(_addr(ssl))
+    holder = _by_ssl.get(ssl)
     if holder is None:
         holder = _by_ctx.get(_addr(lib.SSL_get_SSL_CTX(ssl)))
     if holder is None:

@@ -4,7 +4,7 @@ Theory of operation
 -------------------
 cffi's advice is to create every ``ffi.callback`` once, at module level, and to find the Python
 object a call belongs to from the C arguments.  Every callback here receives an ``SSL*`` (or an
-``X509_STORE_CTX*`` from which the ``SSL*`` is found); :data:`ENGINES` maps the SSL's address to its
+``X509_STORE_CTX*`` from which the ``SSL*`` is found); :data:`ENGINES` maps the SSL (by address) to its
 :class:`~nodetls._engine.engine.TLSEngine`, and the trampoline calls one ``_cb_*`` method on it.
 
 No Python exception may unwind through C.  Each trampoline body runs under ``try/except
@@ -33,16 +33,15 @@ if TYPE_CHECKING:
     from .engine import TLSEngine
 
 # SSL address -> engine.  Weak, so a forgotten engine can still be collected (its __del__ frees).
-ENGINES: weakref.WeakValueDictionary[int, TLSEngine] = weakref.WeakValueDictionary()
+# Keyed by the SSL* cdata itself: cffi pointers hash and compare by address, whatever their type,
+# so a callback's ``ssl`` argument finds its engine without a cast.
+ENGINES: weakref.WeakValueDictionary[Any, TLSEngine] = weakref.WeakValueDictionary()
 
 _STORE_CTX_SSL_IDX = lib.SSL_get_ex_data_X509_STORE_CTX_idx()
 
 
-_UINTPTR = ffi.typeof("uintptr_t")
-
-
 def _engine(ssl: Any) -> TLSEngine | None:
-    return ENGINES.get(int(ffi.cast(_UINTPTR, ssl)))
+    return ENGINES.get(ssl)
 
 
 def _record(ssl: Any, exc: BaseException) -> None:

@@ -55,7 +55,6 @@ __all__ = ["TLSEngine", "DONE", "NEED_DATA", "PAUSED", "live_engines"]
 
 NULL = ffi.NULL
 # Parsed once: ffi.new/ffi.cast with a C type object skip the per-call type lookup.
-_UINTPTR = ffi.typeof("uintptr_t")
 _UCHAR_PP = ffi.typeof("const unsigned char **")
 _UINT_P = ffi.typeof("unsigned int *")
 _READ_CHUNK = 256 * 1024  # the read buffer: up to 16 records of plaintext at once
@@ -193,8 +192,7 @@ class TLSEngine:
         self.ssl = ssl
         self._rbio = rbio
         self._wbio = wbio
-        self._addr = int(ffi.cast(_UINTPTR, ssl))
-        callbacks.ENGINES[self._addr] = self
+        callbacks.ENGINES[ssl] = self
         _live += 1
         _bind_ticket_keys(ssl, context)
         # A TCP FIN without close_notify is an end of stream after the handshake (Node treats a
@@ -214,7 +212,7 @@ class TLSEngine:
             return
         self.ssl = None
         self.state = State.FREED
-        callbacks.ENGINES.pop(self._addr, None)
+        callbacks.ENGINES.pop(ssl, None)
         _unbind_ticket_keys(ssl, self.initial_context)
         lib.SSL_free(ssl)
         if self._trace_bio != NULL:
