@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import _options
 from .._net.connect import normalize_connect_args
+from ..errors import InvalidArgValueError
 from .socket import CONTEXT_OPTIONS, SocketTemplate, TLSSocket
 
 CONNECT_OPTIONS = CONTEXT_OPTIONS | frozenset({
@@ -15,13 +16,13 @@ CONNECT_OPTIONS = CONTEXT_OPTIONS | frozenset({
     "alpn_protocols", "servername", "check_server_identity", "session", "min_dh_size",
     "secure_context", "enable_trace", "request_ocsp", "timeout", "family", "local_address",
     "local_port", "npn_protocols", "no_delay", "keep_alive", "keep_alive_initial_delay",
-    "high_water_mark", "hints", "lookup", "signal",
+    "high_water_mark", "hints", "lookup", "signal", "ocsp",
 })
 
 _SOCKET_KEYS = ("reject_unauthorized", "psk_callback", "alpn_protocols", "servername",
                 "check_server_identity", "session", "min_dh_size", "secure_context",
                 "enable_trace", "request_ocsp", "npn_protocols", "host", "port", "path",
-                "allow_half_open")
+                "allow_half_open", "ocsp")
 
 
 def _normalize_args(args: tuple[Any, ...]) -> tuple[dict[str, Any], Callable[..., Any] | None]:
@@ -51,7 +52,12 @@ def connect(*args: Any, **kwargs: Any) -> TLSSocket:
     opts.setdefault("min_dh_size", 1024)
     min_dh = opts["min_dh_size"]
     if not isinstance(min_dh, int) or isinstance(min_dh, bool) or min_dh <= 0:
-        raise _options.InvalidArgValueError("min_dh_size must be a positive int")
+        raise InvalidArgValueError("min_dh_size must be a positive int")
+    if opts.get("ocsp") is not None:  # beyond Node: check the staple (nodetls.ocsp)
+        if opts["ocsp"] not in ("require", "if-present"):
+            raise InvalidArgValueError(
+                f"ocsp must be 'require' or 'if-present', got {opts['ocsp']!r}")
+        opts["request_ocsp"] = True
     if opts.get("path") is None:
         opts.setdefault("host", "localhost")
     if opts.get("no_delay") is None:

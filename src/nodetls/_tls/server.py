@@ -65,6 +65,7 @@ class Server(NetServer):
         self._sni_contexts: list[tuple[re.Pattern[str], Any]] = []
         self._context = self._build_context(opts)
         self._template = self._socket_template()
+        self._ocsp_stapler: Any = None
         self._tls_listener = self._tls_connection_listener
         self.on("connection", self._tls_listener)
         self._store_binding: Any = None
@@ -148,6 +149,8 @@ class Server(NetServer):
             context = SecureContext(context)
         pattern = "^" + re.escape(hostname).replace(r"\*", "[^.]*") + "$"
         self._sni_contexts.append((re.compile(pattern, re.IGNORECASE), context))
+        if self._ocsp_stapler is not None:
+            self._ocsp_stapler._track_context(context)
 
     def _find_sni_context(self, servername: str) -> Any:
         found = None
@@ -165,6 +168,20 @@ class Server(NetServer):
         self._template = self._socket_template()
         if self._keys_binding is not None:
             self._keys_binding.apply(self._keys_binding.source.ticket_keys())
+        if self._ocsp_stapler is not None:
+            self._ocsp_stapler._track_context(self._context)
+
+    # ------------------------------------------------------------------ OCSP stapling
+    def use_ocsp_stapler(self, stapler: Any) -> Any:
+        """Beyond Node: answer ``'OCSPRequest'`` from a ``nodetls.ocsp.Stapler`` (from memory,
+        never waiting on the network), prefetching for every certificate of this server and its
+        ``add_context`` contexts. Returns an awaitable done once each certificate's first fetch
+        has been tried: ``await`` it before listening so that the first connection is stapled."""
+        if not callable(getattr(stapler, "_attach", None)):  # (no import upwards into ocsp)
+            raise _options.InvalidArgTypeError(
+                f"stapler must be a nodetls.ocsp.Stapler, got {type(stapler).__name__}")
+        self._ocsp_stapler = stapler
+        return stapler._attach(self)
 
     # ------------------------------------------------------------------ ticket keys
     def get_ticket_keys(self) -> bytes:

@@ -37,6 +37,7 @@ TLSSOCKET_OPTIONS = frozenset({
     "enable_trace", "psk_callback", "psk_identity_hint", "min_dh_size", "servername",
     "check_server_identity", "handshake_timeout", "npn_protocols", "allow_half_open",
     "pause_on_connect", "high_water_mark", "allow_client_renegotiation", "host", "port", "path",
+    "ocsp",
     # SecureContext options (used when secure_context is absent)
     "key", "cert", "ca", "passphrase", "pfx", "crl", "ciphers", "ecdh_curve", "dhparam",
     "honor_cipher_order", "min_version", "max_version", "secure_options", "session_id_context",
@@ -139,6 +140,7 @@ class TLSSocket(Socket):
         self._reneg_callback: Callable[..., Any] | None = None
         self._handshake_timer: Any = None
         self._ocsp_response_seen = False
+        self._ocsp_staple: bytes | None = None
         self.authorized = False
         self.authorization_error: str | None = None
         self.alpn_protocol: str | bool = False
@@ -385,9 +387,21 @@ class TLSSocket(Socket):
             if self._tls_opts.get("request_ocsp") and not self._ocsp_response_seen:
                 self._ocsp_response_seen = True
                 resp = eng.stapled_ocsp_response()
+                self._ocsp_staple = resp
                 self.emit("OCSPResponse", resp)
                 if self.listener_count("OCSPRequest"):
                     self.emit("OCSPRequest", resp)
+                if self._tls_opts.get("ocsp") and not self.destroyed:
+                    # Beyond Node: tls.connect(..., ocsp=...) checks the staple (nodetls.ocsp).
+                    from .._ocsp_check import check_staple
+
+                    peer = eng.peer_chain_der()
+                    _, err = check_staple(resp, peer + eng.verified_chain_der()[1:])
+                    if err is not None and (err.reason != "missing"
+                                            or self._tls_opts["ocsp"] == "require"):
+                        self.destroy(err)
+                if self.destroyed:
+                    return
             if self._is_client_connect:
                 self.emit("secureConnect")
             self.emit("secure")
