@@ -140,3 +140,20 @@ async def test_redis_down_then_back(certs, redis_server):
     finally:
         server.close()
         await store.aclose()
+
+
+async def test_redis_store_over_a_unix_socket(certs, tmp_path):
+    from helpers.redis_server import RedisServer
+
+    async with RedisServer(tmp_path / "redis-unix", unix=True) as redis:
+        assert redis.url.startswith("unix://")
+        store = RedisSessionStore(redis.url)
+        server, port = await listen({**certs.server.options, **STATEFUL, **versions("TLSv1.3")})
+        server.use_session_store(store)
+        try:
+            _, session = await handshake(port, certs.root.cert_pem)
+            reused, _ = await handshake(port, certs.root.cert_pem, session)
+            assert reused is True and server.session_store_stats["hits"] == 1
+        finally:
+            server.close()
+            await store.aclose()
