@@ -27,14 +27,18 @@ def _check_timeout(value: Any) -> float:
     return float(value)
 
 
+def _require(obj: Any, methods: tuple[str, ...], message: str) -> None:
+    """``TypeError(message + type)`` unless ``obj`` has every one of ``methods``, callable."""
+    if not all(callable(getattr(obj, m, None)) for m in methods):
+        raise TypeError(f"{message}. Received {type(obj).__name__}")
+
+
 class StoreBinding:
     """The listeners one server uses to reach one store, and their counters."""
 
     def __init__(self, server: Any, store: Any, store_timeout: float) -> None:
-        for method in ("get", "set", "delete"):
-            if not callable(getattr(store, method, None)):
-                raise TypeError('The "store" argument must be a SessionStore (async get, set and '
-                                f"delete). Received {type(store).__name__}")
+        _require(store, ("get", "set", "delete"),
+                 'The "store" argument must be a SessionStore (async get, set and delete)')
         self.server = server
         self.store = store
         self.timeout = _check_timeout(store_timeout)
@@ -103,10 +107,8 @@ class KeysBinding:
     """Keeps one server's ticket keys equal to a key source's current material."""
 
     def __init__(self, server: Any, source: Any) -> None:
-        for method in ("ticket_keys", "subscribe", "unsubscribe"):
-            if not callable(getattr(source, method, None)):
-                raise TypeError('The "source" argument must be a TicketKeys or RedisTicketKeys. '
-                                f"Received {type(source).__name__}")
+        _require(source, ("ticket_keys", "subscribe", "unsubscribe"),
+                 'The "source" argument must be a TicketKeys or RedisTicketKeys')
         self.server = server
         self.source = source
 
