@@ -142,3 +142,25 @@ async def test_two_servers_share_stateless_tickets_through_redis(certs, redis_se
         for src in sources:
             src.close()
             await src.redis.aclose()
+
+
+def test_a_server_made_before_the_loop_rotates_once_listening(certs):
+    import nodetls as tls
+
+    keys = TicketKeys(interval=0.2, keep=1)
+    server = tls.create_server(certs.server.options)
+    server.use_ticket_keys(keys)  # no running loop yet
+    first = server.get_ticket_keys()
+    seen = []
+
+    async def main():
+        server.listen(0, "127.0.0.1")
+        await asyncio.wait_for(server, 5)
+        changed = asyncio.get_running_loop().create_future()
+        keys.subscribe(lambda k: changed.done() or changed.set_result(k))
+        await asyncio.wait_for(changed, 5)
+        seen.append(server.get_ticket_keys())
+        server.close()
+
+    tls.run(main)
+    assert seen and seen[0] != first  # the rotation reached the server

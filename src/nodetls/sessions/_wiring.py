@@ -127,7 +127,12 @@ class KeysBinding:
         keys = self.source.ticket_keys()
         if keys:
             self.apply(keys)
-        self.source.subscribe(self.apply)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # made before the loop runs: follow the source once listening
+            self.server.once("listening", lambda *_: self.source.subscribe(self.apply))
+        else:
+            self.source.subscribe(self.apply)
         self.server.once("close", self.detach)
 
     def detach(self, *_: Any) -> None:
