@@ -192,6 +192,10 @@ class _Supervisor:
             if slot.restart_at is not None and now >= slot.restart_at and not self.stopping:
                 slot.restart_at = None
                 self._spawn(slot)
+        self._rotate()
+
+    def _rotate(self) -> None:
+        """Apply the key schedule; a changed set goes to every running worker."""
         if self.keys.rotate():
             message = pack_entries(self.keys.entries())
             for slot in self.slots:
@@ -212,7 +216,7 @@ class _Supervisor:
             slot.pipe = None
 
     def _spawn(self, slot: _Slot) -> None:
-        self.keys.rotate()
+        self._rotate()
         read_fd, write_fd = os.pipe()
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
