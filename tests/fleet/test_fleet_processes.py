@@ -269,3 +269,26 @@ async def test_workers_still_busy_after_grace_are_killed_and_the_status_says_so(
         rc, _, _ = await fleet.wait(T)
         assert rc == 1
         sock.destroy()
+
+
+async def test_workers_rotate_one_key_set_without_a_failed_resumption(certs):
+    # The parent rotates every 0.5 s (keep 1) and pipes each new set to both workers.
+    async with server_process(certs, workers=2, version="TLSv1.3", interval=0.5,
+                              keep=1) as fleet:
+        await _wait_until(lambda: len(_workers_listening(fleet)) == 2)
+        loop = asyncio.get_running_loop()
+        end = loop.time() + 2.0
+        served, resumed = set(), 0
+        _, session, _ = await exchange(fleet.port, certs.root.cert_pem)
+        first = session
+        while loop.time() < end:
+            reused, new, line = await exchange(fleet.port, certs.root.cert_pem, session)
+            assert reused is True, f"resumption failed after {resumed} (served by {line!r})"
+            resumed += 1
+            served.add(served_by(line)[0])
+            session = new or session
+            await asyncio.sleep(0.02)
+        assert served == {0, 1} and resumed >= 10
+        # The first ticket's key has been retired by the rotations the workers received.
+        reused, _, _ = await exchange(fleet.port, certs.root.cert_pem, first)
+        assert reused is False
