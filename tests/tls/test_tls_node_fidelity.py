@@ -471,3 +471,86 @@ async def test_node_check_server_identity_certificate_chain(certs, node_bin):
         server.close()
     assert ours == node
     assert node["custom"][-1] == "(self)" and len(node["custom"]) == 4
+
+
+# ---------------------------------------------------------------- items 2 and 3 in node
+
+NODE_CONNECTING_SOCKET = r"""
+const tls = require('tls'); const net = require('net'); const fs = require('fs');
+const [chain, key, ca] = process.argv.slice(2);
+const srv = tls.createServer({ cert: fs.readFileSync(chain), key: fs.readFileSync(key) }, (s) => {
+  s.on('data', (d) => s.end(Buffer.concat([Buffer.from('got '), d])));
+});
+srv.listen(0, '127.0.0.1', () => {
+  const raw = net.connect(srv.address().port, '127.0.0.1');
+  const out = { rawConnecting: raw.connecting, events: [] };
+  const sock = tls.connect({ socket: raw, ca: fs.readFileSync(ca), servername: 'localhost' });
+  out.connecting = sock.connecting;
+  sock.on('connect', () => out.events.push('connect'));
+  sock.on('secureConnect', () => out.events.push('secureConnect'));
+  sock.write('early');
+  let data = '';
+  sock.on('data', (d) => { data += d; });
+  sock.on('end', () => { out.data = data; console.log(JSON.stringify(out)); sock.destroy(); srv.close(); });
+});
+"""
+
+
+@pytest.mark.interop
+async def test_node_connect_over_a_connecting_socket(certs, node_bin):
+    """The scenario of test_connect_over_a_net_socket_still_connecting, run by Node: the same
+    states and events (and ours, side by side)."""
+    rc, out, err = await run_node(NODE_CONNECTING_SOCKET, certs.server.chain_path,
+                                  certs.server.key_path, certs.root.cert_path, timeout=30)
+    assert rc == 0, out + err
+    node = json.loads(out.strip().splitlines()[-1])
+    server, port = await reply_server(certs)
+    try:
+        raw = net.connect(port, "127.0.0.1")
+        ours: dict[str, Any] = {"rawConnecting": raw.connecting, "events": []}
+        sock = tls.connect({"socket": raw, "ca": certs.root.cert_pem, "servername": "localhost"})
+        ours["connecting"] = sock.connecting
+        sock.on("connect", lambda: ours["events"].append("connect"))
+        sock.on("secureConnect", lambda: ours["events"].append("secureConnect"))
+        sock.write(b"early")
+        ended = event(sock, "end")
+        ours["data"] = (await read_until(sock, 9)).decode()
+        await wait(ended)
+        sock.destroy()
+    finally:
+        server.close()
+    assert ours == node == {"rawConnecting": True, "connecting": True,
+                            "events": ["connect", "secureConnect"], "data": "got early"}
+
+
+NODE_ALLOW_HALF_OPEN = r"""
+const tls = require('tls'); const net = require('net'); const { Duplex } = require('stream');
+const duplex = (allowHalfOpen) => new Duplex({ read() {}, write(c, e, cb) { cb(); }, allowHalfOpen });
+console.log(JSON.stringify([
+  new tls.TLSSocket(new net.Socket(), { allowHalfOpen: true }).allowHalfOpen,
+  new tls.TLSSocket(new net.Socket({ allowHalfOpen: true }), { allowHalfOpen: false }).allowHalfOpen,
+  new tls.TLSSocket(duplex(true), { allowHalfOpen: false }).allowHalfOpen,
+  new tls.TLSSocket(duplex(false), { allowHalfOpen: true }).allowHalfOpen,
+  new tls.TLSSocket(undefined, { allowHalfOpen: true }).allowHalfOpen,
+  new tls.TLSSocket().allowHalfOpen,
+]));
+process.exit(0);
+"""
+
+
+@pytest.mark.interop
+async def test_node_allow_half_open_of_a_wrapping_socket(node_bin):
+    rc, out, err = await run_node(NODE_ALLOW_HALF_OPEN, timeout=30)
+    assert rc == 0, out + err
+    node = json.loads(out.strip().splitlines()[-1])
+    ours = [
+        tls.TLSSocket(net.Socket(), {"allow_half_open": True}).allow_half_open,
+        tls.TLSSocket(net.Socket(allow_half_open=True), {"allow_half_open": False}).allow_half_open,
+        tls.TLSSocket(stream.Duplex(allow_half_open=True),
+                      {"allow_half_open": False}).allow_half_open,
+        tls.TLSSocket(stream.Duplex(allow_half_open=False),
+                      {"allow_half_open": True}).allow_half_open,
+        tls.TLSSocket(None, {"allow_half_open": True}).allow_half_open,
+        tls.TLSSocket().allow_half_open,
+    ]
+    assert ours == node == [False, True, True, False, True, False]
