@@ -259,3 +259,37 @@ async def test_thousands_of_connections_leave_nothing_alive(certs):
     gc.collect()
     assert live_engines() == base_engines
     assert open_fds() <= base_fds
+
+
+async def test_stream_reader_that_never_reads(certs):
+    """asyncio streams: the client never reads; StreamReader pauses the transport at twice its
+    limit, the TLS socket stops reading, the server's drain() blocks, memory stays bounded."""
+    progress = {"sent": 0}
+    blocked = asyncio.get_running_loop().create_future()
+
+    async def flood(reader, writer):
+        chunk = b"f" * 65536
+        try:
+            while progress["sent"] < 256 * 1024 * 1024:
+                writer.write(chunk)
+                progress["sent"] += len(chunk)
+                try:
+                    await asyncio.wait_for(writer.drain(), 0.5)
+                except TimeoutError:
+                    if not blocked.done():
+                        blocked.set_result(progress["sent"])
+                    await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        writer.close()
+
+    async with await aio.start_server(flood, "127.0.0.1", 0, **server_opts(certs)) as server:
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await aio.open_connection("127.0.0.1", port, limit=65536,
+                                                   **client_opts(certs))
+        sent = await asyncio.wait_for(blocked, T)
+        assert sent < 32 * 1024 * 1024  # kernel buffers + one window, not the 256 MiB
+        assert len(reader._buffer) <= 2 * 65536 + 256 * 1024  # limit*2 + one engine batch
+        assert not writer.transport.is_reading()
+        writer.transport.abort()
+        server.abort_clients()
