@@ -13,8 +13,10 @@ Node-style event keeps firing on it (``get_extra_info('tls_socket')``).
 
 The data path therefore has no layer of its own: ``write()`` is ``TLSWrap.write()`` (encrypt,
 hand the ciphertext to the TCP transport), and a read is one call from the wrap's pump to
-``protocol.data_received()`` with the plaintext bytes object the engine produced (no copy), or
-one copy into ``BufferedProtocol.get_buffer()``. No task and no future is created per record.
+``protocol.data_received()`` with one ``bytes`` per batch of records (the one copy out of the
+engine's read buffer that the Node-style socket's ``'data'`` also makes; none when the wrap hands
+over a whole ``bytes``), or one copy into ``BufferedProtocol.get_buffer()`` instead. No task
+and no future is created per record.
 
 Flow control is asyncio's, both ways: ``pause_reading()`` stops the wrap (and so the TCP
 socket: the kernel buffer fills and the peer slows down); ``protocol.pause_writing()`` is called
