@@ -20,7 +20,6 @@ the owner's ``_tls_*`` methods, never from inside an OpenSSL call.
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Any
 
 from .._engine import DONE, PAUSED, KeylogLine, NewSession, TLSEngine
@@ -40,7 +39,7 @@ class TLSWrap:
         lower.owner = self
         self.secure = False
         self.started = False
-        self._pending: deque[bytes] = deque()  # plaintext waiting for the handshake
+        self._pending: list[bytes] = []  # plaintext waiting (a list: 56 bytes while empty)
         self._pending_size = 0
         self._reading = True
         self._eof_delivered = False
@@ -247,15 +246,15 @@ class TLSWrap:
         eng = self.engine
         assert eng is not None
         pending = self._pending
-        while pending:
-            chunk = pending[0]
+        done = 0  # chunks written; removed at once below (no pop(0) per chunk)
+        for chunk in pending:
             n = eng.write(chunk)
             self._pending_size -= n
-            if n == len(chunk):
-                pending.popleft()
-            else:
-                pending[0] = chunk[n:]
+            if n < len(chunk):
+                pending[done] = chunk[n:]
                 break
+            done += 1
+        del pending[:done]
         if not self._pending and self._shutdown_wanted:
             self._do_shutdown()
 
