@@ -15,7 +15,7 @@ thread's CPU clock, so time blocked in epoll does not count), with calls and µs
 cProfile inflates the times (a CPU-clock read per call: 3-5x); the call counts are exact, and the
 ranking is what to read. Calls into OpenSSL through cffi (ABI mode) are invisible to cProfile:
 their time is the own time of the Python function making them (so ``nodetls/_engine``'s own time
-holds the crypto).
+holds the crypto). On uvloop the event loop itself is compiled code, invisible to cProfile too.
 """
 
 # ruff: noqa: E402  (imports follow the sys.path fix below)
@@ -84,7 +84,8 @@ def report(prof: cProfile.Profile, ops: int, what: str, top: int, sort: str) -> 
         acc[0] += nc
         acc[1] += tt
     lines += ["", "   own time by module:", f"   {'calls/op':>9} {'own µs/op':>10} {'share':>6}  module"]
-    for where, (calls, own) in sorted(by_module.items(), key=lambda kv: -kv[1][1])[:12]:
+    ranked_modules = sorted(by_module.items(), key=lambda kv: -kv[1][1])
+    for where, (calls, own) in [kv for kv in ranked_modules if kv[1][1] >= 0.005 * total_own][:12]:
         lines.append(f"   {calls / ops:9.1f} {own / ops * 1e6:10.1f} {own / total_own:6.0%}  "
                      f"{where}")
     orders = {"cum": ("cumulative", 3), "own": ("own", 2)}
