@@ -38,6 +38,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from harness import procs, report  # noqa: E402
+from harness.goals import goals_table  # noqa: E402
 from harness.pki import write_pki  # noqa: E402
 from harness.registry import (  # noqa: E402
     BASELINE,
@@ -288,6 +289,9 @@ def render(data: dict[str, Any], stem: Path) -> Path | None:
         v = report.variants_table(summary, server_w, variants, markdown)
         if v:
             out += ["", v]
+        g = goals_table(measurements, markdown)
+        if g:
+            out += ["", g]
     load = meta["machine"]
     footer = [f"{meta['date']}, nodetls src at {meta.get('src_commit', '?')} (checkout "
               f"{meta['commit']}), profile {profile['name']} ({profile['reps']} repetitions), "
