@@ -54,3 +54,49 @@ async def test_bench_smoke_measures_every_workload(node_bin: str, tmp_path: Path
     assert "| workload |" in stem.with_suffix(".md").read_text()
     if importlib.util.find_spec("matplotlib") is not None:
         assert stem.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_interleaving_rotates_and_reverses() -> None:
+    from harness.runner import interleaved
+
+    names = ["a", "b", "c"]
+    orders = [interleaved(names, rep) for rep in range(4)]
+    assert orders == [["a", "b", "c"], ["a", "c", "b"], ["c", "a", "b"], ["c", "b", "a"]]
+    assert {o[0] for o in orders} == {"a", "c"} and all(sorted(o) == names for o in orders)
+
+
+def _m(workload: str, target: str, rep: int, value: float, **raw: object) -> object:
+    from harness.runner import Measurement
+
+    return Measurement(workload, target, rep, value, raw=dict(raw))
+
+
+def test_ratios_are_medians_of_same_repetition_pairs() -> None:
+    from harness.report import summarize
+
+    ms = [_m("hs", "node", 0, 100), _m("hs", "x", 0, 150),   # 1.5
+          _m("hs", "node", 1, 200), _m("hs", "x", 1, 220),   # 1.1
+          _m("hs", "node", 2, 50), _m("hs", "x", 2, 100)]    # 2.0
+    s = summarize(ms, {"x": ("node",)})  # type: ignore[arg-type]
+    assert s["hs"]["x"]["median"] == 150
+    assert s["hs"]["x"]["ratio"] == pytest.approx(1.5)  # not 150 / 100 of the medians
+    assert (s["hs"]["x"]["ratio_min"], s["hs"]["x"]["ratio_max"]) == pytest.approx((1.1, 2.0))
+    assert s["hs"]["x"]["ratio:node"] == pytest.approx(1.5)
+
+
+def test_goals_are_checked_from_paired_ratios_and_worker_shares() -> None:
+    from harness.goals import GOALS, check
+
+    def goal(text: str) -> object:
+        return next(g for g in GOALS if g.text.startswith(text))
+
+    ms = [_m("hs", "node", 0, 100), _m("hs", "nodetls-uvloop", 0, 90),
+          _m("rr64", "node", 0, 20), _m("rr64", "nodetls-uvloop", 0, 30),
+          _m("idle", "nodetls-uvloop", 0, 18.0),
+          _m("hs", "workers-2", 0, 95, worker_cpu_shares=[0.3, 0.7])]
+    assert check(goal("full handshake ECDSA, nodetls (uvloop) vs Node"), ms) == ("0.90×", True)
+    assert check(goal("64 B round trip vs Node"), ms) == ("1.50×", False)
+    assert check(goal("idle memory"), ms) == ("18.0", True)
+    assert check(goal("workers=2: each worker"), ms) == ("30%–70%", False)
+    assert check(goal("full handshake: workers=2"), ms) == ("1.06×", False)
+    assert check(goal("resumed handshake vs Node"), ms) == ("-", None)  # not measured

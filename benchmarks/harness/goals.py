@@ -86,7 +86,8 @@ def check(goal: Goal, measurements: Sequence[Measurement]) -> tuple[str, bool | 
         base = {m.rep: m.value for m in measurements if m.workload == goal.workload
                 and m.target == goal.ref}
         value = _median([m.value / base[r] for r, m in mine.items() if base.get(r)])
-        digits = 3 if value is not None and abs(value - goal.bound) < 0.005 else 2
+        edges = (goal.bound, goal.upper) if goal.op == "within" else (goal.bound,)
+        digits = 3 if value is not None and min(abs(value - e) for e in edges) < 0.005 else 2
         text = "-" if value is None else f"{value:.{digits}f}×"
     else:
         value = _median([m.value for m in mine.values()])
