@@ -7,6 +7,7 @@ import asyncio
 import ssl
 
 import pytest
+from cryptography.x509.oid import NameOID
 
 import nodetls as tls
 from nodetls import aio
@@ -448,3 +449,31 @@ async def test_over_a_connected_socket_socket(certs):
             finally:
                 udp.close()
         server.close_clients()
+
+
+async def test_client_certificate_seen_through_ssl_object(certs, tls_version):
+    """request_cert on the server: the client's certificate through 'peercert' and
+    ssl_object.getpeercert() (what frameworks' TLS extensions read), on TLS 1.2 and 1.3."""
+    seen: asyncio.Future = asyncio.get_running_loop().create_future()
+
+    async def cb(reader, writer):
+        so = writer.get_extra_info("ssl_object")
+        seen.set_result((writer.get_extra_info("peercert"), so.getpeercert(),
+                         so.getpeercert(binary_form=True), so.version(),
+                         writer.get_extra_info("tls_socket").authorized))
+        writer.close()
+
+    opts = server_opts(certs, request_cert=True, ca=certs.client.ca_pem,
+                       min_version=tls_version, max_version=tls_version)
+    async with await aio.start_server(cb, "127.0.0.1", 0, **opts) as server:
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await aio.open_connection(
+            "127.0.0.1", port, **client_opts(certs, **certs.client.options))
+        node_dict, ssl_dict, der, version, authorized = await asyncio.wait_for(seen, T)
+        assert version == tls_version and authorized is True
+        cn = certs.client.x509.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+        assert node_dict["subject"]["CN"] == cn
+        assert (("commonName", node_dict["subject"]["CN"]),) in ssl_dict["subject"]
+        assert der == certs.client.der
+        await asyncio.wait_for(reader.read(), T)
+        writer.close()
