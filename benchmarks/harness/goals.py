@@ -11,6 +11,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .report import render_rows
 from .runner import Measurement
 
 __all__ = ["Goal", "GOALS", "check", "goals_table"]
@@ -112,12 +113,5 @@ def goals_table(measurements: Sequence[Measurement], markdown: bool) -> str:
                  f"{g.bound:.2f}–{g.upper:.2f}×" if g.op == "within" else
                  f"{g.op} {g.bound:.2f}{unit}")
         rows.append([f"#{g.issue}", g.text, bound, text, "yes" if ok else "NO"])
-    if not rows:
-        return ""
     head = ["issue", "goal", "target", "measured", "met"]
-    if markdown:
-        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    return "\n".join("  ".join(c.ljust(wd) for c, wd in zip(r, widths, strict=True))
-                     for r in [head, *rows])
+    return render_rows(head, rows, markdown) if rows else ""

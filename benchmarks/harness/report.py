@@ -12,7 +12,7 @@ from .registry import BASELINE
 from .runner import Measurement
 from .workloads import Workload
 
-__all__ = ["Summary", "summarize", "table", "variants_table", "chart"]
+__all__ = ["Summary", "summarize", "table", "variants_table", "render_rows", "chart"]
 
 Summary = dict[str, dict[str, dict[str, float]]]  # workload -> target -> {median, ratio, ...}
 
@@ -74,15 +74,8 @@ def table(summary: Summary, workloads: Sequence[Workload], targets: Sequence[tup
             label = f"idle memory, KiB per connection ({idle_conns:,} held)"
         cells = [_cell(summary[w.name].get(name), name != BASELINE) for name, _ in targets]
         rows.append([label, *cells])
-    head = ["workload", *[label for _, label in targets]]
-    if markdown:
-        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        lines += ["| " + " | ".join(r) + " |" for r in rows]
-        return "\n".join(lines)
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    fmt = [f"{{:<{widths[0]}}}"] + [f"{{:>{w}}}" for w in widths[1:]]
-    return "\n".join("  ".join(f.format(c) for f, c in zip(fmt, r, strict=True))
-                     for r in [head, *rows])
+    return render_rows(["workload", *[label for _, label in targets]], rows, markdown,
+                       numeric=True)
 
 
 def variants_table(summary: Summary, workloads: Sequence[Workload],
@@ -100,13 +93,18 @@ def variants_table(summary: Summary, workloads: Sequence[Workload],
             vs_ref = ", ".join(vs) or "-"
             rows.append([label, w.name, f"{_num(e['median'])} {w.unit}",
                          f"{e['ratio']:.2f}×" if e["ratio"] == e["ratio"] else "-", vs_ref])
-    if not rows:
-        return ""
+    return render_rows(head, rows, markdown) if rows else ""
+
+
+def render_rows(head: Sequence[str], rows: Sequence[Sequence[str]], markdown: bool,
+                numeric: bool = False) -> str:
+    """A Markdown table, or aligned text columns (``numeric``: all but the first right-aligned)."""
     if markdown:
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    return "\n".join("  ".join(c.ljust(wd) for c, wd in zip(r, widths, strict=True))
+    return "\n".join("  ".join(c.rjust(wd) if numeric and i else c.ljust(wd)
+                               for i, (c, wd) in enumerate(zip(r, widths, strict=True))).rstrip()
                      for r in [head, *rows])
 
 
