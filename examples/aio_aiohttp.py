@@ -22,16 +22,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import sys
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _devcert import make_dev_pki  # noqa: E402
-
-from nodetls import aio  # noqa: E402
+from nodetls import aio
+from nodetls.devcert import make_dev_pki
 
 
 class NodeTLSSite(web.BaseSite):

@@ -17,15 +17,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import sys
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _devcert import make_dev_pki  # noqa: E402
-
-import nodetls as tls  # noqa: E402
-from nodetls import aio  # noqa: E402
+import nodetls as tls
+from nodetls import aio
+from nodetls.devcert import make_dev_pki
 
 
 class EchoServer(asyncio.Protocol):

@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +31,8 @@ from hypercorn.asyncio.worker_context import WorkerContext
 from hypercorn.config import Config
 from hypercorn.utils import wrap_app
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _devcert import make_dev_pki  # noqa: E402
-
-from nodetls import aio  # noqa: E402
+from nodetls import aio
+from nodetls.devcert import make_dev_pki
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -20,13 +20,10 @@ import argparse
 import asyncio
 import contextlib
 import ssl
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _devcert import make_dev_pki  # noqa: E402
-
-from nodetls import aio, net  # noqa: E402
+from nodetls import aio, net
+from nodetls.devcert import make_dev_pki
 
 
 async def plain_then_tls_server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,

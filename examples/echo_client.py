@@ -17,7 +17,7 @@ Node's original::
     socket.on('data', (data) => { console.log(data); });
     socket.on('end', () => { console.log('server ends connection'); });
 
-Usage (against ``echo_server.py`` or Node's server, files from ``_devcert.py``)::
+Usage (against ``echo_server.py`` or Node's server, files from ``nodetls devcert --node-examples``)::
 
     python examples/echo_client.py --dir certs [--port 8000] [--host localhost]
 

@@ -18,7 +18,7 @@ Node's original::
 
 Usage::
 
-    python examples/_devcert.py certs          # server-key.pem, server-cert.pem, client-*.pem
+    nodetls devcert --node-examples --dir certs   # server-key.pem, server-cert.pem, client-*.pem
     python examples/echo_server.py --dir certs [--request-cert] [--port 8000] [--host 127.0.0.1]
 
 ``--request-cert`` asks for a client certificate and trusts ``client-cert.pem`` (Node's

@@ -13,7 +13,7 @@ The convention (what a README author needs to know)
   ``async def main()``"): a top-level ``await`` works.  A block passes when the process exits 0
   with no traceback on stderr, within :data:`UNIT_TIMEOUT` seconds.
 * **Files.** The process runs in a fresh temporary directory holding the four files
-  ``python examples/_devcert.py .`` writes (``server-key.pem``, ``server-cert.pem``,
+  ``nodetls devcert --node-examples`` writes (``server-key.pem``, ``server-cert.pem``,
   ``client-key.pem``, ``client-cert.pem``); ``examples/`` is on ``PYTHONPATH``.
 * **Ports.** Every port number from 8000 to 8999 written in a unit stands for a free loopback
   port: the test substitutes one real port per distinct number.  A unit that connects to a port it
@@ -164,14 +164,11 @@ UNITS = make_units(parse_readme(README.read_text(encoding="utf-8")))
 
 @pytest.fixture(scope="module")
 def dev_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The four files ``examples/_devcert.py`` writes, made once for the module."""
-    sys.path.insert(0, str(EXAMPLES))
-    try:
-        import _devcert
-    finally:
-        sys.path.remove(str(EXAMPLES))
+    """The four files ``nodetls devcert --node-examples`` writes, made once for the module."""
+    from nodetls.devcert import write_echo_files
+
     d = tmp_path_factory.mktemp("devcert")
-    _devcert.write_echo_files(d)
+    write_echo_files(d)
     return d
 
 

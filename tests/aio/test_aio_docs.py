@@ -17,8 +17,7 @@ DOC = ROOT / "docs" / "aio.md"
 BLOCKS = [b for b in re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S)
           if "asyncio.run(" in b]
 
-sys.path.insert(0, str(ROOT / "examples"))
-from _devcert import make_dev_pki  # noqa: E402
+from nodetls.devcert import make_dev_pki  # noqa: E402
 
 
 def test_the_page_has_complete_programs():

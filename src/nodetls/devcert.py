@@ -1,26 +1,22 @@
-"""Development certificates for the examples and benchmarks (ECDSA P-256, made with ``cryptography``).
+"""Development certificates (ECDSA P-256, made with ``cryptography``), like mkcert.
 
 Never use these outside development: the keys are written unencrypted.
 
-* :func:`make_dev_pki` -- a development CA and a ``localhost`` server certificate it issued
-  (what ``demo.py`` and the benchmarks use).
+* :func:`dev_ca` -- a local development CA kept in a directory and reused across runs
+  (``ca-cert.pem``, ``ca-key.pem``), and :func:`issue` -- a leaf certificate it signs for some
+  names. ``nodetls devcert NAME... [--dir DIR]`` is these two from the command line.
+* :func:`make_dev_pki` -- a fresh throw-away CA and a ``localhost`` certificate it issued, in
+  memory (what the demo, the examples and the benchmarks use).
 * :func:`write_echo_files` -- the files Node's ``tls`` docs examples read from the current
   directory: ``server-key.pem``, ``server-cert.pem``, ``client-key.pem``, ``client-cert.pem``, each
   certificate self-signed (as ``openssl req -x509`` makes them), so each side trusts the other's
-  certificate directly with ``ca``.
-
-From the command line::
-
-    python examples/_devcert.py DIR          # writes the four echo files into DIR
-    python examples/_devcert.py --dir DIR    # the same
+  certificate directly with ``ca`` (``nodetls devcert --node-examples --dir DIR``).
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import ipaddress
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +26,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["KeyPair", "DevPKI", "make_self_signed", "make_dev_pki", "write_echo_files", "main"]
+__all__ = ["KeyPair", "DevPKI", "LOCAL_NAMES", "make_self_signed", "make_dev_pki", "dev_ca", "issue",
+           "write_echo_files"]
 
 #: Names every development certificate is valid for.
 LOCAL_NAMES = ("localhost", "127.0.0.1", "::1")
@@ -123,34 +120,66 @@ def make_self_signed(cn: str, names: Sequence[str] = LOCAL_NAMES, *, days: int =
     return KeyPair(cert, key)
 
 
+_SIGN_ONLY = dict(content_commitment=False, key_encipherment=False, data_encipherment=False,
+                  key_agreement=False, encipher_only=False, decipher_only=False)
+
+
+def _make_ca(cn: str, days: int) -> KeyPair:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = _name(cn)
+    cert = (_builder(name, name, key.public_key(), days)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True,
+                                         crl_sign=True, **_SIGN_ONLY), critical=True)
+            .sign(key, hashes.SHA256()))
+    return KeyPair(cert, key)
+
+
+def issue(ca: KeyPair, names: Sequence[str], *, days: int = 30) -> KeyPair:
+    """A leaf certificate signed by ``ca`` for ``names`` (DNS names or IP addresses; the first is
+    the subject's CN), for TLS server and client authentication."""
+    names = list(names)
+    if not names or not all(isinstance(n, str) and n for n in names):
+        raise ValueError("names must be a non-empty list of DNS names or IP addresses")
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (_builder(_name(names[0]), ca.cert.subject, key.public_key(), days)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                ca.key.public_key()), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=False,
+                                         crl_sign=False, **_SIGN_ONLY), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH,
+                                                  ExtendedKeyUsageOID.CLIENT_AUTH]),
+                           critical=False)
+            .add_extension(_san(names), critical=False)
+            .sign(ca.key, hashes.SHA256()))
+    return KeyPair(cert, key)
+
+
 def make_dev_pki(cn: str = "localhost", names: Sequence[str] = LOCAL_NAMES, *,
                  ca_cn: str = "nodetls development CA", days: int = 30) -> DevPKI:
     """A fresh development CA and a server certificate for ``cn`` (and ``names``) it issued."""
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = _name(ca_cn)
-    ca_cert = (_builder(ca_name, ca_name, ca_key.public_key(), days)
-               .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-               .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True,
-                                            crl_sign=True, content_commitment=False,
-                                            key_encipherment=False, data_encipherment=False,
-                                            key_agreement=False, encipher_only=False,
-                                            decipher_only=False), critical=True)
-               .sign(ca_key, hashes.SHA256()))
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (_builder(_name(cn), ca_name, key.public_key(), days)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-                           critical=False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=False,
-                                         crl_sign=False, content_commitment=False,
-                                         key_encipherment=False, data_encipherment=False,
-                                         key_agreement=False, encipher_only=False,
-                                         decipher_only=False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
-                           critical=False)
-            .add_extension(_san(names), critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    return DevPKI(KeyPair(ca_cert, ca_key), KeyPair(cert, key))
+    ca = _make_ca(ca_cn, days)
+    return DevPKI(ca, issue(ca, [cn, *[n for n in names if n != cn]], days=days))
+
+
+def dev_ca(directory: Path | str, *, days: int = 825) -> tuple[KeyPair, bool]:
+    """The development CA kept in ``directory`` (``ca-cert.pem``, ``ca-key.pem``): loaded when
+    both files are there, else made and written (the key readable by its owner only). Returns
+    ``(ca, created)``."""
+    d = Path(directory)
+    cert_path, key_path = d / "ca-cert.pem", d / "ca-key.pem"
+    if cert_path.exists() and key_path.exists():
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        key = serialization.load_pem_private_key(key_path.read_bytes(), None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise ValueError(f"{key_path}: expected the ECDSA key nodetls devcert writes")
+        return KeyPair(cert, key), False
+    d.mkdir(parents=True, exist_ok=True)
+    ca = _make_ca("nodetls development CA", days)
+    _write(key_path, ca.key_pem, private=True)
+    _write(cert_path, ca.cert_pem)
+    return ca, True
 
 
 def write_echo_files(directory: Path | str) -> dict[str, Path]:
@@ -168,23 +197,3 @@ def write_echo_files(directory: Path | str) -> dict[str, Path]:
     }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python examples/_devcert.py DIR`` (or ``--dir DIR``): write the echo examples' files into
-    ``DIR``."""
-    parser = argparse.ArgumentParser(
-        prog="python examples/_devcert.py",
-        description="Write server-key.pem, server-cert.pem, client-key.pem and client-cert.pem "
-                    "(self-signed development certificates) into DIR.")
-    parser.add_argument("dir", nargs="?", metavar="DIR", help="the directory to write into")
-    parser.add_argument("--dir", dest="dir_option", metavar="DIR",
-                        help="the same, as an option")
-    args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
-    if (args.dir is None) == (args.dir_option is None):
-        parser.error("give the directory once: DIR or --dir DIR")
-    for path in write_echo_files(args.dir if args.dir is not None else args.dir_option).values():
-        print("wrote", path)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

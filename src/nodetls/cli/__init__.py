@@ -1,0 +1,48 @@
+"""The ``nodetls`` command line (also ``python -m nodetls``).
+
+* ``nodetls connect HOST[:PORT]`` -- a readable ``openssl s_client``: what was negotiated, the
+  peer's chain, the verification result, the stapled OCSP status and whether a second connection
+  resumes; then standard input and the connection are joined until EOF. ``--json`` prints the
+  report as JSON instead (and does not join).
+* ``nodetls serve`` -- a TLS echo server (or ``--http``, a hello-world HTTP/1.1 server), with a
+  development certificate made on the fly unless ``--cert``/``--key`` are given.
+* ``nodetls devcert NAME... [--dir DIR]`` -- a development CA kept in DIR and a certificate for the
+  names, like mkcert.
+* ``nodetls ticket-keys [--count N]`` -- fresh random 48-byte session-ticket keys, in hex.
+
+Human output is coloured when it goes to a terminal (with rich); errors are one line on stderr
+with Node's error code, and a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand (``nodetls --help``)."""
+    from . import _connect, _misc, _serve
+
+    parser = argparse.ArgumentParser(
+        prog="nodetls", description="Node.js's tls for Python asyncio, from the command line.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _connect.add_parser(sub)
+    _serve.add_parser(sub)
+    _misc.add_devcert_parser(sub)
+    _misc.add_ticket_keys_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one ``nodetls`` command; returns the process exit status."""
+    parser = build_parser()
+    args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
+    try:
+        status: int = args.run(args)
+    except KeyboardInterrupt:
+        return 130
+    return status
