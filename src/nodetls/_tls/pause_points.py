@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import _options
 from .._engine import ClientHello, Pause, TLSEngine
-from ..errors import node_error
+from ..errors import InvalidArgTypeError, node_error
 
 if TYPE_CHECKING:
     from .socket import TLSSocket
@@ -178,7 +178,7 @@ def request_ocsp(sock: TLSSocket) -> None:
     def done(response: Any = None, *_: Any) -> None:
         if response is not None:
             if not isinstance(response, (bytes, bytearray, memoryview)):
-                raise _options.InvalidArgTypeError(
+                raise InvalidArgTypeError(
                     "OCSP response must be bytes, got " + type(response).__name__
                 )
             eng2 = sock._engine

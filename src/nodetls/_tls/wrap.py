@@ -197,7 +197,8 @@ class TLSWrap:
                 self._flush()
                 return
             r = eng.do_handshake()
-            self._drain_events()
+            if eng.events:
+                self._drain_events()
             if r == PAUSED:
                 self._flush()
                 self.owner._tls_pause(eng.paused)
