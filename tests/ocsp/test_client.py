@@ -84,26 +84,26 @@ async def test_each_staple_under_require_and_if_present(opki, version):
             server.close()
 
 
-async def test_the_error_says_what_was_wrong(opki):
+async def failure(opki, case, **opts):
+    """The error a ``require`` client gets from a server stapling ``cases()[case]``."""
     leaf = opki.leaf("leaf")
-    staple, _ = cases(opki, leaf)["stale"]
+    staple, _ = cases(opki, leaf)[case]
     server, port = await stapling_server(leaf, staple)
     try:
-        err, _ = await attempt(port, leaf, "require")
-        assert err.reason == "stale" and "next_update" in str(err) and "has passed" in str(err)
+        err, _ = await attempt(port, leaf, "require", **opts)
+        return err
     finally:
         server.close()
+
+
+async def test_the_error_says_what_was_wrong(opki):
+    err = await failure(opki, "stale")
+    assert err.reason == "stale" and "next_update" in str(err) and "has passed" in str(err)
 
 
 async def test_check_applies_even_without_reject_unauthorized(opki):
-    leaf = opki.leaf("leaf")
-    staple, _ = cases(opki, leaf)["revoked"]
-    server, port = await stapling_server(leaf, staple)
-    try:
-        err, _ = await attempt(port, leaf, "require", reject_unauthorized=False, ca=None)
-        assert err.code == "ERR_TLS_OCSP_REVOKED"
-    finally:
-        server.close()
+    err = await failure(opki, "revoked", reject_unauthorized=False, ca=None)
+    assert err.code == "ERR_TLS_OCSP_REVOKED"
 
 
 async def test_bad_option_value():

@@ -40,6 +40,13 @@ async def stapling_server(leaf, stapler):
     return server, server.address()["port"]
 
 
+async def s_client_status(port, leaf):
+    """What `openssl s_client -status` prints about the connection (stdout and stderr)."""
+    _rc, out, err = await run_openssl_client(
+        ["-status", "-servername", "localhost", "-CAfile", leaf.ca_path], port=port, stdin=b"")
+    return out + err
+
+
 @pytest.mark.parametrize("revoked", [False, True])
 async def test_openssl_s_client_status(opki, revoked):
     leaf = opki.leaf("leaf")
@@ -49,10 +56,8 @@ async def test_openssl_s_client_status(opki, revoked):
         async with openssl_responder(opki, index):
             server, port = await stapling_server(leaf, st)
         try:
-            rc, out, err = await run_openssl_client(
-                ["-status", "-servername", "localhost", "-CAfile", leaf.ca_path], port=port,
-                stdin=b"")
-            assert "OCSP Response Status: successful" in out, out + err
+            out = await s_client_status(port, leaf)
+            assert "OCSP Response Status: successful" in out, out
             assert ("Cert Status: revoked" if revoked else "Cert Status: good") in out
             serial = f"{leaf.x509.serial_number:X}"
             serial = serial if len(serial) % 2 == 0 else "0" + serial  # as openssl prints it
@@ -70,10 +75,8 @@ async def test_openssl_s_client_sees_no_staple_when_the_responder_is_down(opki):
     try:
         server, port = await stapling_server(leaf, st)
         try:
-            rc, out, err = await run_openssl_client(
-                ["-status", "-servername", "localhost", "-CAfile", leaf.ca_path], port=port,
-                stdin=b"")
-            assert "OCSP response: no response sent" in out, out + err
+            out = await s_client_status(port, leaf)
+            assert "OCSP response: no response sent" in out, out
             assert st.status(leaf.x509)["error"].reason == "unreachable"
         finally:
             server.close()

@@ -341,6 +341,80 @@ async def test_certificate_without_ocsp_url(opki, stapler_factory):
         server.close()
 
 
+async def test_held_response_is_served_until_it_expires_then_dropped(opki, stapler_factory):
+    """Short-lived responses (valid 7 s): the first is good, then the responder answers garbage.
+    The good one stays stapled until its next_update, then nothing is stapled."""
+    leaf = opki.leaf("expiring")
+    answers = []
+
+    def answer(body):
+        if not answers:
+            t = now()
+            der = build_response(leaf, opki.ca, this_update=t - dt.timedelta(seconds=1),
+                                 next_update=t + dt.timedelta(seconds=6))
+            answers.append(der)
+            return 0, der
+        return 0, b"garbage"
+
+    async with CannedResponder(opki.port, answer):
+        st = stapler_factory(refresh=0.25)
+        server, port = await serve(leaf, st)
+        try:
+            good = answers[0]
+            assert await stapled(port, leaf.ca_pem) == good
+            err = (await asyncio.wait_for(next_event(st, "error"), TIMEOUT))[0]
+            assert err.reason == "malformed"
+            s = st.status(leaf.x509)
+            if s["status"] is not None:  # still within the response's life
+                assert s["status"] == "good" and s["error"] is err
+                assert await stapled(port, leaf.ca_pem) == good
+            expiry = s["next_update"] or now()
+
+            async def until_expired():
+                while st.status(leaf.x509)["status"] is not None:
+                    await next_event(st, "error")
+
+            await asyncio.wait_for(until_expired(), TIMEOUT)
+            assert now() >= expiry - dt.timedelta(seconds=1)
+            s = st.status(leaf.x509)
+            assert s["status"] is None and s["error"].reason == "malformed"
+            assert await stapled(port, leaf.ca_pem) is None
+        finally:
+            server.close()
+
+
+async def test_fleet_through_a_real_redis(opki, stapler_factory, tmp_path):
+    pytest.importorskip("redis")
+    from helpers.redis_server import RedisServer
+    from nodetls.sessions import RedisSessionStore
+
+    leaf = opki.leaf("redis-fleet")
+    async with RedisServer(tmp_path / "redis") as redis_server:
+        clients = [redis_server.client(), redis_server.client()]
+        try:
+            stores = [RedisSessionStore(c) for c in clients]
+            async with openssl_responder(opki, opki.index("i", good=[leaf])):
+                first = stapler_factory(store=stores[0])
+                server1, _ = await serve(leaf, first)
+            second = stapler_factory(store=stores[1])  # responder gone: only Redis has it
+            server2, port2 = await serve(leaf, second)
+            try:
+                s1, s2 = first.status(leaf.x509), second.status(leaf.x509)
+                assert s2["status"] == "good" and s2["error"] is None
+                assert s2["fetched_at"] == s1["fetched_at"]
+                assert status_of(await stapled(port2, leaf.ca_pem)) == "good"
+                keys = await clients[0].keys("nodetls:session:nodetls-ocsp:*")
+                assert len(keys) == 1
+                ttl = await clients[0].pttl(keys[0])
+                assert 0 < ttl <= 60_000  # expires with the response (openssl -nmin 1)
+            finally:
+                server1.close()
+                server2.close()
+        finally:
+            for c in clients:
+                await c.aclose()
+
+
 class DictStore:
     """A SessionStore-shaped object (async get/set/delete) kept in a dict."""
 
