@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import time
 from pathlib import Path
@@ -90,7 +91,9 @@ async def serve_main(args: argparse.Namespace, out: Output, key: bytes, cert: by
     """The server, inside the event loop (in each worker with --workers)."""
     import nodetls as tls
 
-    options: dict[str, Any] = {"key": key, "cert": cert}
+    # One session_id_context for every server of a fleet (the default depends on the command
+    # line, which may differ between servers).
+    options: dict[str, Any] = {"key": key, "cert": cert, "session_id_context": "nodetls serve"}
     alpn = args.alpn or ("http/1.1" if args.http else None)
     if alpn:
         options["alpn_protocols"] = [p for p in alpn.split(",") if p]
@@ -124,7 +127,9 @@ async def serve_main(args: argparse.Namespace, out: Output, key: bytes, cert: by
         from ..sessions import RedisSessionStore, RedisTicketKeys
 
         server.use_session_store(RedisSessionStore(args.redis))
-        server.use_ticket_keys(RedisTicketKeys(args.redis))
+        keys = RedisTicketKeys(args.redis)
+        await keys.refresh()  # the fleet's current keys before the first connection
+        server.use_ticket_keys(keys)
     await _staple(server, cert, out)
     await server.listen(args.port, args.host)
     address: Any = server.address()
@@ -155,8 +160,11 @@ async def _staple(server: Any, cert: bytes, out: Output) -> None:
         return
     stapler = Stapler()
     stapler.on("error", lambda err, *_: out.note(f"OCSP: {err}"))
-    server.use_ocsp_stapler(stapler)
-    out.note("stapling OCSP responses from the certificate's responder")
+    try:  # the first fetch before listening, so that the first connection is stapled
+        await asyncio.wait_for(server.use_ocsp_stapler(stapler), stapler.timeout + 1)
+    except TimeoutError:
+        out.note("OCSP: no response yet; stapling once the responder answers")
+    out.note(f"stapling OCSP responses: {stapler.status(leaf).get('status') or 'none yet'}")
 
 
 def run(args: argparse.Namespace) -> int:
