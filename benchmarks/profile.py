@@ -117,7 +117,8 @@ async def _profile_server(args: argparse.Namespace, files: dict[str, Path], bina
 
     loop = asyncio.get_running_loop()
     opts = argparse.Namespace(cert=files["ecdsa-cert"], key=files["ecdsa-key"],
-                              host="127.0.0.1", port=0)
+                              host="127.0.0.1", port=0, store=args.store, redis=args.redis,
+                              ticket_keys=args.ticket_keys)
     listening: asyncio.Future[None] = loop.create_future()
     server = make_server(opts, on_listening=lambda: listening.set_result(None))
     await asyncio.wait_for(listening, 30)
@@ -125,10 +126,12 @@ async def _profile_server(args: argparse.Namespace, files: dict[str, Path], bina
     jobs = {"hs": ("full handshake", ["-m", "hs", "-c", "4", "-n", str(args.handshakes),
                                       "-t", "120"], ["-m", "hs", "-c", "4", "-t", "0.5"]),
             "rr64": ("64 B round trip", ["-m", "pingpong", "-s", "64", "-n", str(args.round_trips),
-                                         "-t", "120"], ["-m", "pingpong", "-s", "64", "-t", "0.5"])}
+                                         "-t", "120"], ["-m", "pingpong", "-s", "64", "-t", "0.5"]),
+            "resume": ("resumed handshake", ["-m", "resume", "-c", "4", "-n", str(args.handshakes),
+                                             "-t", "120"], ["-m", "resume", "-c", "4", "-t", "0.5"])}
     out = []
     for name, (label, measured, warm) in jobs.items():
-        if args.only and name != args.only:
+        if name != args.only if args.only else name == "resume":
             continue
         await loop.run_in_executor(None, _tlsbench, binary, pin, port, *warm)
         prof = _profiler()
@@ -176,7 +179,12 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--side", choices=("server", "client"), default="server")
     ap.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
-    ap.add_argument("--only", choices=("hs", "rr64"), help="one workload only")
+    ap.add_argument("--only", choices=("hs", "rr64", "resume"),
+                    help="one workload only (resume: only when asked, with --store or --ticket-keys)")
+    ap.add_argument("--store", choices=("memory", "redis", "redis-py"),
+                    help="server side: resumption from a nodetls.sessions store (as bench.py's store-*)")
+    ap.add_argument("--redis", help="redis://host:port URL for --store redis/redis-py")
+    ap.add_argument("--ticket-keys", action="store_true", help="server side: rotating TicketKeys")
     ap.add_argument("--handshakes", type=int, default=2000, help="server side (default 2000)")
     ap.add_argument("--round-trips", type=int, default=20000, help="server side (default 20000)")
     ap.add_argument("--seconds", type=float, default=3.0, help="client side, per workload")

@@ -1,7 +1,7 @@
 """nodetls's Node-style TLS echo server (Node's ``tls.createServer`` docs server: ``pipe(socket)``).
 
     python servers/nodetls_echo.py --cert C --key K [--port 0] [--loop asyncio|uvloop]
-        [--store memory|redis --redis URL] [--ticket-keys] [--workers N]
+        [--store memory|redis|redis-py --redis URL] [--ticket-keys] [--workers N]
 
 ``--store`` serves resumption from a ``nodetls.sessions`` session store (TLS 1.3 stateful
 tickets: ``SSL_OP_NO_TICKET``), ``--ticket-keys`` from rotating ``nodetls.sessions.TicketKeys``, ``--workers N`` runs N worker processes sharing the port
@@ -28,6 +28,10 @@ def attach_resumption(server: Any, store: str | None, redis_url: str | None,
         server.use_session_store(sessions.MemorySessionStore())
     elif store == "redis":
         server.use_session_store(sessions.RedisSessionStore(redis_url))
+    elif store == "redis-py":  # the same store through a redis.asyncio.Redis client
+        import redis.asyncio as aioredis
+
+        server.use_session_store(sessions.RedisSessionStore(aioredis.from_url(redis_url)))
     if ticket_keys:
         server.use_ticket_keys(sessions.TicketKeys())
 
@@ -67,7 +71,7 @@ def main() -> None:
     import nodetls as tls
 
     ap = parser(__doc__.splitlines()[0])
-    ap.add_argument("--store", choices=("memory", "redis"))
+    ap.add_argument("--store", choices=("memory", "redis", "redis-py"))
     ap.add_argument("--redis", help="redis://host:port URL for --store redis")
     ap.add_argument("--ticket-keys", action="store_true")
     ap.add_argument("--workers", type=int, default=0)
