@@ -32,6 +32,9 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+Chunk = bytes | str
+"""A ``'data'`` chunk / ``async for`` item: ``bytes``, ``str`` after ``set_encoding()``."""
+
 from ._options import normalize
 from .errors import node_error
 from .events import EventEmitter, _invoke, _report
@@ -545,7 +548,7 @@ class Readable(Stream):
             return n
         return self._r_len if self._r_ended else 0
 
-    def read(self, size: int | None = None) -> bytes | str | None:
+    def read(self, size: int | None = None) -> Chunk | None:
         """Node ``readable.read([size])``: take data from the buffer (all of it without ``size``;
         in flowing mode one chunk), or ``None``. Also emits it as ``'data'``."""
         n_orig = size
@@ -815,13 +818,13 @@ class Readable(Stream):
 
     # -- async iteration ------------------------------------------------------------------------
 
-    def __aiter__(self) -> AsyncIterator[Any]:
+    def __aiter__(self) -> AsyncIterator[Chunk]:
         """``async for chunk in stream``: chunks until ``'end'``; raises the stream's error (or
         ``ERR_STREAM_PREMATURE_CLOSE`` if it closes before ``'end'``). Leaving the loop early
         (``break``, exception) destroys the stream, as Node's async iterator does."""
         return self._iterate()
 
-    async def _iterate(self) -> AsyncIterator[Any]:
+    async def _iterate(self) -> AsyncIterator[Chunk]:
         loop = _get_running_loop()
         waiter: asyncio.Future[None] | None = None
         error: Any = _UNSET  # _UNSET: running; None: ended cleanly; else the error

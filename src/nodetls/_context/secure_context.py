@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from .._openssl import constants as C
 from .._openssl import ffi, lib, macros
@@ -34,6 +34,9 @@ from .ciphers import CipherSplit
 from .config import config_secure_context
 from .node_codes import context_error, drain
 from .root_certs import add_roots_to, shared_root_store
+
+if TYPE_CHECKING:
+    from ..types import SecureContextOptions
 
 __all__ = ["SecureContext", "create_secure_context", "CONTEXT_OPTIONS", "SecurityWarning"]
 
@@ -107,7 +110,8 @@ class SecureContext:
 
     ctx: Any
 
-    def __init__(self, options: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
+    def __init__(self, options: Mapping[str, Any] | None = None,
+                 **kwargs: Unpack[SecureContextOptions]) -> None:
         self.ctx = None
         opts = normalize(options, kwargs, CONTEXT_OPTIONS, "options")
         self.options: dict[str, Any] = opts
@@ -449,6 +453,7 @@ class SecureContext:
         return f"<SecureContext {state} chains={len(self._chains_der)}>"
 
 
-def create_secure_context(options: Mapping[str, Any] | None = None, **kwargs: Any) -> SecureContext:
+def create_secure_context(options: Mapping[str, Any] | None = None,
+                          **kwargs: Unpack[SecureContextOptions]) -> SecureContext:
     """Node's ``tls.createSecureContext(options)``: a new :class:`SecureContext`."""
     return SecureContext(options, **kwargs)

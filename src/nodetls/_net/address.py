@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..types import AddressInfo
 
 __all__ = ["is_ip", "is_ipv4", "is_ipv6", "family_name", "address_info"]
 
@@ -52,7 +55,7 @@ def family_name(family: int) -> str | None:
     return None
 
 
-def address_info(sockaddr: Any) -> dict[str, Any]:
+def address_info(sockaddr: Any) -> AddressInfo:
     """A ``getsockname()``/``getpeername()`` tuple -> Node's ``{'address', 'family', 'port'}``
     (``{}`` for Unix sockets and unknown values)."""
     if isinstance(sockaddr, tuple) and len(sockaddr) >= 2:

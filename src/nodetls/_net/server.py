@@ -20,7 +20,7 @@ import os
 import socket
 import stat
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import _run, _worker_state
 from .._options import normalize
@@ -31,6 +31,9 @@ from .address import is_ip
 from .connect import normalize_listen_args, validate_port
 from .handle import TCPHandle
 from .socket import Socket, _Normalized
+
+if TYPE_CHECKING:
+    from ..types import AddressInfo
 
 __all__ = ["Server", "SERVER_OPTIONS", "LISTEN_OPTIONS"]
 
@@ -431,7 +434,7 @@ class Server(EventEmitter):
 
     # -- state ----------------------------------------------------------------------------------
 
-    def address(self) -> dict[str, Any] | str | None:
+    def address(self) -> AddressInfo | str | None:
         """Node ``server.address()``: ``{'address', 'family', 'port'}``, the path for a Unix
         socket, or ``None`` when not listening."""
         sock = self._sock

@@ -33,7 +33,7 @@ import socket as _socket
 import struct
 import time
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._options import normalize
 from ..errors import node_error, system_error
@@ -41,6 +41,9 @@ from ..events import EventEmitter
 from ..stream import _D_OPTIONS, Duplex, _soon
 from .connect import do_connect, normalize_connect_args, validate_port
 from .handle import NO_OWNER, DuplexHandle, TCPHandle
+
+if TYPE_CHECKING:
+    from ..types import AddressInfo
 
 __all__ = ["Socket", "SOCKET_OPTIONS", "CONNECT_OPTIONS"]
 
@@ -500,7 +503,7 @@ class Socket(Duplex):
     def _addr_handle(self) -> Any:
         return self._handle if self._handle is not None else self._closed_handle
 
-    def address(self) -> dict[str, Any]:
+    def address(self) -> AddressInfo:
         """Node ``socket.address()``: ``{'address', 'family', 'port'}`` (``{}`` if unknown/Unix)."""
         h = self._handle
         if h is None or self.connecting or h.local_address is None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Unpack
 
 from .. import _options
 from .._net.connect import normalize_connect_args
 from ..errors import InvalidArgValueError
+from ..types import ConnectOptions
 from .socket import CONTEXT_OPTIONS, SocketTemplate, TLSSocket
 
 CONNECT_OPTIONS = CONTEXT_OPTIONS | frozenset({
@@ -43,7 +44,7 @@ def _normalize_args(args: tuple[Any, ...]) -> tuple[dict[str, Any], Callable[...
     return merged, callback
 
 
-def connect(*args: Any, **kwargs: Any) -> TLSSocket:
+def connect(*args: Any, **kwargs: Unpack[ConnectOptions]) -> TLSSocket:
     """Node's ``tls.connect``; returns the TLSSocket (``await`` it for ``'secureConnect'``)."""
     raw_opts, callback = _normalize_args(args)
     opts = _options.normalize(raw_opts, kwargs, CONNECT_OPTIONS, "options")

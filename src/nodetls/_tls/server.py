@@ -10,12 +10,13 @@ import asyncio
 import hashlib
 import re
 import sys
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Unpack
 
 from .. import _options, _worker_state
 from ..errors import node_error
 from ..net import Server as NetServer
+from ..types import ServerOptions
 from .socket import CONTEXT_OPTIONS, SocketTemplate, TLSSocket, alpn_list
 
 SERVER_OPTIONS = CONTEXT_OPTIONS | frozenset({
@@ -45,9 +46,9 @@ class Server(NetServer):
     (``request_cert``, ``reject_unauthorized``, ``handshake_timeout``, ``session_timeout``,
     ``ticket_keys``, ``sni_callback``, ``alpn_protocols``/``alpn_callback``, ``psk_callback``...)."""
 
-    def __init__(self, options: dict[str, Any] | None = None,
+    def __init__(self, options: Mapping[str, Any] | Callable[..., Any] | None = None,
                  secure_connection_listener: Callable[..., Any] | None = None,
-                 **kwargs: Any) -> None:
+                 **kwargs: Unpack[ServerOptions]) -> None:
         if callable(options) and secure_connection_listener is None:
             options, secure_connection_listener = None, options
         opts = _options.normalize(options, kwargs, SERVER_OPTIONS, "options")
@@ -239,8 +240,8 @@ class Server(NetServer):
         binding.attach()
 
 
-def create_server(options: dict[str, Any] | Callable[..., Any] | None = None,
+def create_server(options: Mapping[str, Any] | Callable[..., Any] | None = None,
                   secure_connection_listener: Callable[..., Any] | None = None,
-                  **kwargs: Any) -> Server:
+                  **kwargs: Unpack[ServerOptions]) -> Server:
     """Node's ``tls.createServer``."""
     return Server(options, secure_connection_listener, **kwargs)

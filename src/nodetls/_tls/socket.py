@@ -14,8 +14,8 @@ import functools
 import os
 import sys
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 from cryptography import x509
 
@@ -28,6 +28,9 @@ from .._x509 import certificate_to_dict, format_subjectaltname, name_to_dict
 from ..errors import CertificateError, NodeError, node_error, system_error
 from ..net import Socket
 from . import pause_points
+
+if TYPE_CHECKING:
+    from ..types import DetailedPeerCertificate, PeerCertificate
 from .pause_points import once_callback
 from .wrap import TLSWrap
 
@@ -682,7 +685,14 @@ class TLSSocket(Socket):
             eng.peer_certificate_der() if peer else eng.own_certificate_der())
         return None if der is None else x509.load_der_x509_certificate(der)
 
-    def get_peer_certificate(self, detailed: bool = False) -> dict[str, Any] | None:
+    @overload
+    def get_peer_certificate(self, detailed: Literal[False] = ...) -> PeerCertificate | None: ...
+    @overload
+    def get_peer_certificate(self, detailed: Literal[True]) -> DetailedPeerCertificate | None: ...
+    @overload
+    def get_peer_certificate(self, detailed: bool) -> PeerCertificate | None: ...
+
+    def get_peer_certificate(self, detailed: bool = False) -> PeerCertificate | None:
         """Node's ``getPeerCertificate([detailed])``: ``{}`` when none, ``None`` after close."""
         eng = self._engine
         if eng is None:
@@ -691,17 +701,17 @@ class TLSSocket(Socket):
         if cert is None:
             return {}
         if not detailed:
-            return certificate_to_dict(cert)
+            return cast("PeerCertificate", certificate_to_dict(cert))
         chain = [x509.load_der_x509_certificate(d) for d in
                  (eng.verified_chain_der() or eng.peer_chain_der())]
-        return certificate_to_dict(cert, detailed=True, issuer_chain=chain)
+        return cast("PeerCertificate", certificate_to_dict(cert, detailed=True, issuer_chain=chain))
 
-    def get_certificate(self) -> dict[str, Any] | None:
+    def get_certificate(self) -> PeerCertificate | None:
         """Node's ``getCertificate()``: our own certificate, ``{}`` when none."""
         if self._engine is None:
             return None
         cert = self._x509(peer=False)
-        return {} if cert is None else certificate_to_dict(cert)
+        return {} if cert is None else cast("PeerCertificate", certificate_to_dict(cert))
 
     def get_peer_x509_certificate(self) -> x509.Certificate | None:
         return self._x509(peer=True)
@@ -855,7 +865,7 @@ class TLSSocket(Socket):
         elif not self.destroyed:
             self.end()
 
-    def __await__(self) -> Any:
+    def __await__(self) -> Generator[Any, None, TLSSocket]:
         """``await sock``: the socket once ``'secureConnect'`` (client) / ``'secure'`` fired."""
         return self._wait_secure().__await__()
 
