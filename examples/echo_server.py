@@ -71,6 +71,7 @@ def main(args: argparse.Namespace) -> None:
 
     def on_listening() -> None:
         address = server.address()
+        assert isinstance(address, dict)  # a TCP server: {'address', 'family', 'port'}
         print(f"server bound {address['address']}:{address['port']}")
 
     server.listen(args.port, args.host, callback=on_listening)

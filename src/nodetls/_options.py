@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .errors import InvalidArgTypeError
+from .errors import InvalidArgTypeError as InvalidArgTypeError  # re-exported (used as _options.X)
 
 # Node names whose snake_case form is not the mechanical conversion.
 _SPECIAL: dict[str, str] = {

@@ -99,7 +99,7 @@ def _loop_factory(loop: Any) -> Callable[[], asyncio.AbstractEventLoop] | None:
             if explicit:
                 raise
             return None
-        return uvloop.new_event_loop  # type: ignore[no-any-return]
+        return uvloop.new_event_loop
     raise ValueError(f"unknown loop {name!r}: expected 'asyncio' or 'uvloop'")
 
 

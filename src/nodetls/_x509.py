@@ -145,7 +145,7 @@ def _long_name(oid: x509.ObjectIdentifier) -> str:
 # -- names -------------------------------------------------------------------------------------
 
 
-def _attr_value(attr: x509.NameAttribute) -> str:
+def _attr_value(attr: x509.NameAttribute[Any]) -> str:
     value = attr.value
     if isinstance(value, bytes | bytearray):
         return bytes(value).decode("utf-8", "replace")
@@ -203,7 +203,7 @@ def _rfc2253(name: x509.Name) -> str:
     return ",".join(parts)
 
 
-def _der_string(attr: x509.NameAttribute) -> bytes:
+def _der_string(attr: x509.NameAttribute[Any]) -> bytes:
     asn1_type = getattr(attr, "_type", None)
     tag = getattr(asn1_type, "value", 0x0C) if asn1_type is not None else 0x0C
     body = _attr_value(attr).encode()
@@ -295,7 +295,8 @@ def _general_name(gn: x509.GeneralName) -> str:
     if isinstance(gn, x509.DirectoryName):
         return "DirName:" + _print_alt_name(_rfc2253(gn.value).encode(), True)
     if isinstance(gn, x509.IPAddress):
-        return "IP Address:" + _format_ip(gn.value.packed)
+        # A SAN iPAddress is an address (IPv4Network/IPv6Network only occur in name constraints).
+        return "IP Address:" + _format_ip(gn.value.packed)  # type: ignore[union-attr]
     if isinstance(gn, x509.RegisteredID):
         return "Registered ID:" + gn.value.dotted_string
     if isinstance(gn, x509.OtherName):
@@ -651,9 +652,9 @@ def certificate_to_dict(
     current, current_obj = leaf, result
     # AddIssuerChainToObject: repeatedly take an issuer of the current cert out of the chain.
     while True:
-        for i, ca in enumerate(pool):
-            if check_issued(ca, current):
-                obj = _x509_to_object(ca)
+        for i, cand in enumerate(pool):
+            if check_issued(cand, current):
+                obj = _x509_to_object(cand)
                 current_obj["issuerCertificate"] = obj
                 current_obj, current = obj, pool.pop(i)
                 break

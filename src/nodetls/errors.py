@@ -243,10 +243,6 @@ def from_oserror(exc: OSError) -> SystemNodeError:
 # -- codes raised by the events/stream/net layer ------------------------------------------------
 
 
-class NodeTypeError(NodeError, TypeError):
-    """A Node ``TypeError`` with a code (``ERR_STREAM_NULL_VALUES``, ``ERR_UNKNOWN_ENCODING``...)."""
-
-
 class NodeRangeError(NodeError, ValueError):
     """A Node ``RangeError`` with a code (``ERR_SOCKET_BAD_PORT``...)."""
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, overload
 
 import pyee
@@ -143,7 +143,7 @@ class EventEmitter(pyee.EventEmitter):
     def __getstate__(self) -> dict[str, Any]:
         return self.__dict__.copy()
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
         self.__dict__.update(state)
 
     # -- adding ---------------------------------------------------------------------------------
@@ -177,7 +177,7 @@ class EventEmitter(pyee.EventEmitter):
     def _listener_removed(self, event: str) -> None:
         """Hook for subclasses (Readable: ``'readable'`` listeners)."""
 
-    @overload
+    @overload  # type: ignore[override]  # Node: on(event, fn) returns the emitter
     def on(self, event: str) -> Callable[[F], F]: ...
     @overload
     def on(self, event: str, listener: Callable[..., Any]) -> EventEmitter: ...
@@ -201,9 +201,9 @@ class EventEmitter(pyee.EventEmitter):
         self._add(event, listener, listener, False)
         return self
 
-    def listens_to(self, event: str) -> Callable[[F], F]:  # type: ignore[override]
+    def listens_to(self, event: str) -> Callable[[F], F]:
         """pyee's decorator-only form of :meth:`on`."""
-        return self.on(event)  # type: ignore[no-any-return]
+        return self.on(event)
 
     def _add_event_handler(self, event: str, k: Callable[..., Any], v: Callable[..., Any]) -> None:
         # pyee internal entry point, kept working for pyee-style callers.
@@ -214,12 +214,12 @@ class EventEmitter(pyee.EventEmitter):
         self._add(event, listener, listener, True)
         return self
 
-    @overload
+    @overload  # type: ignore[override]  # Node: once(event, fn) returns the emitter
     def once(self, event: str) -> Callable[[F], F]: ...
     @overload
     def once(self, event: str, listener: Callable[..., Any]) -> EventEmitter: ...
 
-    def once(self, event: str, listener: Callable[..., Any] | None = None) -> Any:  # type: ignore[override]
+    def once(self, event: str, listener: Callable[..., Any] | None = None) -> Any:
         """Node ``emitter.once``: the listener is removed before its first call.
 
         Removable by the function passed. Without ``listener`` it is a decorator.
@@ -298,7 +298,7 @@ class EventEmitter(pyee.EventEmitter):
 
     # -- inspecting -----------------------------------------------------------------------------
 
-    def listeners(self, event: str) -> list[Callable[..., Any]]:  # type: ignore[override]
+    def listeners(self, event: str) -> list[Callable[..., Any]]:
         """Node ``emitter.listeners(event)``: copies, ``once`` wrappers unwrapped."""
         return [i.listener if type(i) is _Once else i for i in self._events.get(event, _EMPTY)]
 
@@ -331,7 +331,7 @@ class EventEmitter(pyee.EventEmitter):
 
     # -- emitting -------------------------------------------------------------------------------
 
-    def emit(self, event: str, *args: Any) -> bool:  # type: ignore[override]
+    def emit(self, event: str, *args: Any) -> bool:
         """Node ``emitter.emit(event, *args)``: call every listener in order; ``True`` if any.
 
         ``emit('error', err)`` with no ``'error'`` listener raises ``err``. An exception escaping

@@ -30,7 +30,7 @@ import base64
 import codecs
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, cast
 
 Chunk = bytes | str
 """A ``'data'`` chunk / ``async for`` item: ``bytes``, ``str`` after ``set_encoding()``."""
@@ -650,7 +650,8 @@ class Readable(Stream):
                 and self._r_len == 0):
             self._r_end_emitted = True
             self.emit("end")
-            if self._HAS_W and self.writable and getattr(self, "allow_half_open", True) is False:
+            if (self._HAS_W and cast("Writable", self).writable
+                    and getattr(self, "allow_half_open", True) is False):
                 _soon(self._end_writable_nt)
             elif self._auto_destroy:
                 if not self._HAS_W or self._w_finished or not self._w_writable:  # type: ignore[attr-defined]
@@ -1031,7 +1032,8 @@ class Writable(Stream):
         n = len(data)
         self._w_len += n
         if self._w_writing or self._w_corked or self._errored is not None:
-            self._w_buf.append((data if type(data) is bytes else bytes(data), callback))
+            self._w_buf.append((data if type(data) is bytes or isinstance(data, str) else bytes(data),
+                               callback))  # str stays str under decode_strings=False, as Node
         else:
             self._w_write_len = n
             self._w_cb = callback
@@ -1394,7 +1396,7 @@ class _DuplexSide(Duplex):
         other._write_cb = callback
         other.push(chunk if type(chunk) is bytes else bytes(chunk))
 
-    def _final(self, callback: Callable[..., Any]) -> None:  # type: ignore[override]
+    def _final(self, callback: Callable[..., Any]) -> None:
         other = self._other
         assert other is not None
         if other._r_end_emitted or other._destroyed:

@@ -245,9 +245,9 @@ def config_secure_context(context: SecureContext, opts: dict[str, Any],
     # Every certificate needs its key; checked once everything (cert, key, pfx) is loaded.
     context._check_certificates_have_keys()
 
-    keys = opts.get("ticket_keys")
-    if keys is not None:
-        context._ticket_keys = _tk.split_keys(_tk.validate_keys(keys, f"{name}.ticket_keys"))
+    tkeys = opts.get("ticket_keys")
+    if tkeys is not None:
+        context._ticket_keys = _tk.split_keys(_tk.validate_keys(tkeys, f"{name}.ticket_keys"))
 
     timeout = opts.get("session_timeout")
     if timeout is None:

@@ -185,7 +185,7 @@ def _set_hmac_key(hctx: Any, hmac_key: bytes) -> bool:
         if len(_HMAC_PARAMS) >= 8:
             _HMAC_PARAMS.clear()
         cached = _HMAC_PARAMS[hmac_key] = _hmac_params(hmac_key)
-    return lib.EVP_MAC_CTX_set_params(hctx, cached[1]) == 1  # type: ignore[no-any-return]
+    return lib.EVP_MAC_CTX_set_params(hctx, cached[1]) == 1
 
 
 def _hmac_params(hmac_key: bytes) -> tuple[Any, Any]:

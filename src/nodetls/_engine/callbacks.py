@@ -50,7 +50,7 @@ def _record(ssl: Any, exc: BaseException) -> None:
         if eng._exc is None:
             eng._exc = exc
     else:  # pragma: no cover - no owner to report to
-        sys.unraisablehook(types.SimpleNamespace(  # type: ignore[arg-type]
+        sys.unraisablehook(types.SimpleNamespace(
             exc_type=type(exc), exc_value=exc, exc_traceback=exc.__traceback__,
             err_msg="Exception in a nodetls OpenSSL callback", object=None))
 

@@ -72,7 +72,7 @@ def live_engines() -> int:
 def _scratch() -> tuple[Any, Any, memoryview]:
     """This thread's read buffer, its ``size_t *`` and a view of it (allocated once)."""
     try:
-        return _local.scratch  # type: ignore[no-any-return]
+        return _local.scratch
     except AttributeError:
         buf = ffi.new("unsigned char[]", _READ_CHUNK)
         scratch = _local.scratch = (buf, ffi.new("size_t *"), memoryview(ffi.buffer(buf)))
@@ -990,7 +990,7 @@ def _parse_client_hello(ssl: Any) -> ClientHello:
     ticket = _get_ext(ssl, C.TLSEXT_TYPE_session_ticket)
     ch.has_ticket_ext = bool(ticket)
     sv = _get_ext(ssl, C.TLSEXT_TYPE_supported_versions)
-    ch.tls13 = bool(sv) and b"\x03\x04" in sv[1:]
+    ch.tls13 = sv is not None and b"\x03\x04" in sv[1:]
     return ch
 
 

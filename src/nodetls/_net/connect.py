@@ -148,8 +148,8 @@ async def _resolve(sock: Socket, host: str, port: int, family: int) -> list[tupl
         sock.emit("lookup", err, None, None, host)
         raise err from None
     seen: list[tuple[int, str]] = []
-    for af, _t, _p, _c, sa in infos:
-        item = (af, sa[0])
+    for fam_i, _t, _p, _c, sa in infos:
+        item = (fam_i, str(sa[0]))
         if item not in seen:
             seen.append(item)
     if not seen:
@@ -203,7 +203,8 @@ async def do_connect(sock: Socket, handle: TCPHandle, options: Mapping[str, Any]
             local = (local_address or "", int(local_port or 0))
         kind = is_ip(host)
         if kind:
-            targets = [(socket.AF_INET6 if kind == 6 else socket.AF_INET, host)]
+            targets: list[tuple[int, str]] = [
+                (socket.AF_INET6 if kind == 6 else socket.AF_INET, host)]
         else:
             targets = await _resolve(sock, host, port, family)
         if local_address:

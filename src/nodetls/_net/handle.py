@@ -127,7 +127,7 @@ class TCPHandle(asyncio.BufferedProtocol):
 
     # -- asyncio protocol callbacks -------------------------------------------------------------
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         if self._state == _CLOSING:  # closed while connecting
             transport.abort()  # type: ignore[attr-defined]

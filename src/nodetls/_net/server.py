@@ -157,7 +157,7 @@ class Server(EventEmitter):
         self._refed = True
         self._registered = False
         self._max_connections: int | None = None
-        self._address_cache: Any = None
+        self._address_cache: AddressInfo | None = None
         if connection_listener is not None:
             self.on("connection", connection_listener)
 
@@ -235,7 +235,7 @@ class Server(EventEmitter):
             self._start_task = None
             self._fail_listen(err, soon=False)
             return
-        address = infos[0][4][0]
+        address = str(infos[0][4][0])
         self._start_task = None
         if not self._listen_pending:  # closed meanwhile
             return
@@ -449,7 +449,7 @@ class Server(EventEmitter):
                 "family": "IPv6" if sock.family == socket.AF_INET6 else "IPv4",
                 "port": name[1],
             }
-        return dict(self._address_cache)
+        return self._address_cache.copy()
 
     @property
     def listening(self) -> bool:

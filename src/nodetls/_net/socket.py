@@ -311,7 +311,7 @@ class Socket(Duplex):
         else:
             self._pending_write_cb = callback
 
-    def _writev(self, chunks: list[Any], callback: Callable[..., Any]) -> None:  # type: ignore[override]
+    def _writev(self, chunks: list[Any], callback: Callable[..., Any]) -> None:
         self._write(b"".join(chunks), callback)
 
     def _on_handle_drain(self) -> None:
@@ -321,7 +321,7 @@ class Socket(Duplex):
             self._pending_write_cb = None
             cb()
 
-    def _final(self, callback: Callable[..., Any]) -> None:  # type: ignore[override]
+    def _final(self, callback: Callable[..., Any]) -> None:
         """Writable hook (``end()``): shut down our side once pending writes are flushed."""
         if self.connecting:
             self._pending_final = callback

@@ -5,12 +5,10 @@ One ``lib``: libssl is dlopened and libcrypto's symbols resolve through its depe
 
 from __future__ import annotations
 
-from typing import Any
 
 from ._loader import OpenSSLLoadError, load
 
 ffi, lib, LIBSSL_PATH = load()
-lib: Any
 
 OPENSSL_VERSION: str = ffi.string(lib.OpenSSL_version(0)).decode()
 OPENSSL_VERSION_NUMBER: int = lib.OpenSSL_version_num()

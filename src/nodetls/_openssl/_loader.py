@@ -59,7 +59,7 @@ def load() -> tuple[FFI, Any, str]:
         try:
             if crypto_path:
                 # libcrypto first, globally, so libssl's own dependency resolves to it.
-                ffi.dlopen(crypto_path, ffi.RTLD_GLOBAL)  # type: ignore[attr-defined]
+                ffi.dlopen(crypto_path, ffi.RTLD_GLOBAL)
             lib = ffi.dlopen(ssl_path)
             version = lib.OpenSSL_version_num()
         except (OSError, AttributeError) as exc:

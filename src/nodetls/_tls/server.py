@@ -11,7 +11,7 @@ import hashlib
 import re
 import sys
 from collections.abc import Callable, Mapping
-from typing import Any, Unpack
+from typing import Any, Unpack, cast
 
 from .. import _options, _worker_state
 from ..errors import node_error
@@ -51,7 +51,8 @@ class Server(NetServer):
                  **kwargs: Unpack[ServerOptions]) -> None:
         if callable(options) and secure_connection_listener is None:
             options, secure_connection_listener = None, options
-        opts = _options.normalize(options, kwargs, SERVER_OPTIONS, "options")
+        opts = _options.normalize(cast("Mapping[str, Any] | None", options), kwargs,
+                                  SERVER_OPTIONS, "options")
         if opts.get("alpn_callback") is not None and opts.get("alpn_protocols") is not None:
             raise node_error("ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS")
         alpn_list(opts.get("alpn_protocols"))  # checked at creation, not per connection
@@ -202,7 +203,11 @@ class Server(NetServer):
             await self.close()
         elif self._connections:
             fut = asyncio.get_running_loop().create_future()
-            self.once("close", lambda *_: fut.done() or fut.set_result(None))
+            def closed(*_: Any) -> None:
+                if not fut.done():
+                    fut.set_result(None)
+
+            self.once("close", closed)
             await fut
 
     # ------------------------------------------------------------------ fleets (nodetls.sessions)

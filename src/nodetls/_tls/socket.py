@@ -121,6 +121,8 @@ class TLSSocket(Socket):
     """Node's ``tls.TLSSocket``.  Wraps a ``net.Socket``, any ``stream.Duplex``, or (``None``) a
     new unconnected ``net.Socket``."""
 
+    _accepted_directly: bool  # set (in __dict__) by tls.Server for sockets it made itself
+
     encrypted = True
 
     def __init__(self, socket: Any = None, options: dict[str, Any] | None = None,
@@ -621,12 +623,13 @@ class TLSSocket(Socket):
                 return None
             if choice not in protocols:
                 raise node_error("ERR_TLS_ALPN_CALLBACK_INVALID_RESULT", choice, protocols)
-            return choice.encode("latin-1")
+            picked: bytes = choice.encode("latin-1")
+            return picked
 
         return select
 
     def _tls_psk_server(self, identity: str) -> bytes | None:
-        fn = self._tls_opts.get("psk_callback")
+        fn: Any = self._tls_opts.get("psk_callback")
         key = fn(self, identity)
         if key is None:
             return None
@@ -635,7 +638,7 @@ class TLSSocket(Socket):
         return _options.as_bytes(key, "psk")
 
     def _tls_psk_client(self, hint: str | None) -> tuple[str, bytes] | None:
-        fn = self._tls_opts.get("psk_callback")
+        fn: Any = self._tls_opts.get("psk_callback")
         ans = fn(hint)
         if ans is None:
             return None

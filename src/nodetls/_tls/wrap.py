@@ -118,7 +118,8 @@ class TLSWrap:
         self.lower.close()
 
     def get_write_buffer_size(self) -> int:
-        return self.lower.get_write_buffer_size() + self._pending_size
+        size: int = self.lower.get_write_buffer_size() + self._pending_size
+        return size
 
     def __getattr__(self, name: str) -> Any:
         # address properties, set_no_delay, set_keep_alive, ref, unref...: the transport's
@@ -329,10 +330,12 @@ class TLSWrap:
         return bool(self.owner._tls_cert(servername))
 
     def psk_server(self, identity: str) -> bytes | None:
-        return self.owner._tls_psk_server(identity)
+        key: bytes | None = self.owner._tls_psk_server(identity)
+        return key
 
     def psk_client(self, hint: str | None) -> tuple[str, bytes] | None:
-        return self.owner._tls_psk_client(hint)
+        ans: tuple[str, bytes] | None = self.owner._tls_psk_client(hint)
+        return ans
 
     def on_handshake_start(self, count: int) -> None:
         self.owner._tls_handshake_start(count)
