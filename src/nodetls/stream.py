@@ -32,12 +32,12 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import Any, cast
 
-Chunk = bytes | str
-"""A ``'data'`` chunk / ``async for`` item: ``bytes``, ``str`` after ``set_encoding()``."""
-
 from ._options import normalize
 from .errors import node_error
 from .events import EventEmitter, _invoke, _report
+
+Chunk = bytes | str
+"""A ``'data'`` chunk / ``async for`` item: ``bytes``, ``str`` after ``set_encoding()``."""
 
 __all__ = ["Stream", "Readable", "Writable", "Duplex", "duplex_pair"]
 

@@ -5,7 +5,6 @@ One ``lib``: libssl is dlopened and libcrypto's symbols resolve through its depe
 
 from __future__ import annotations
 
-
 from ._loader import OpenSSLLoadError, load
 
 ffi, lib, LIBSSL_PATH = load()

@@ -14,8 +14,8 @@ import functools
 import os
 import sys
 import time
-from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any, Literal, cast, overload
+from collections.abc import Callable, Generator, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Unpack, cast, overload
 
 from cryptography import x509
 
@@ -30,7 +30,7 @@ from ..net import Socket
 from . import pause_points
 
 if TYPE_CHECKING:
-    from ..types import DetailedPeerCertificate, PeerCertificate
+    from ..types import DetailedPeerCertificate, PeerCertificate, TLSSocketOptions
 from .pause_points import once_callback
 from .wrap import TLSWrap
 
@@ -125,8 +125,8 @@ class TLSSocket(Socket):
 
     encrypted = True
 
-    def __init__(self, socket: Any = None, options: dict[str, Any] | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(self, socket: Any = None, options: Mapping[str, Any] | None = None,
+                 **kwargs: Unpack[TLSSocketOptions]) -> None:
         if type(options) is SocketTemplate and not kwargs:
             opts: dict[str, Any] = options  # a server's per-connection template (read-only)
         else:
