@@ -391,3 +391,22 @@ async def test_options_accept_node_names_and_reject_unknown() -> None:
     with pytest.raises(TypeError) as info:
         Duplex(high_watermark=3)
     assert "high_water_mark" in str(info.value)
+
+
+async def test_decode_strings_false_keeps_buffered_strings_as_str() -> None:
+    # Node: new Writable({decodeStrings: false, write}) gets 'ab' then 'cd' (the second buffered
+    # while the first is pending) as strings; bytes(str) used to raise on the buffered one.
+    got: list[Any] = []
+    done = asyncio.get_running_loop().create_future()
+
+    def write(chunk: Any, callback: Any) -> None:
+        got.append(chunk)
+        if len(got) == 2:
+            done.set_result(None)
+        asyncio.get_running_loop().call_soon(callback)
+
+    w = Writable(decode_strings=False, write=write)
+    w.write("ab")
+    w.write("cd")
+    await asyncio.wait_for(done, 5)
+    assert got == ["ab", "cd"]
