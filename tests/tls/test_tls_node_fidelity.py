@@ -554,3 +554,40 @@ async def test_node_allow_half_open_of_a_wrapping_socket(node_bin):
         tls.TLSSocket().allow_half_open,
     ]
     assert ours == node == [False, True, True, False, True, False]
+
+
+@pytest.mark.parametrize("secure_options", [0, C.SSL_OP_NO_TICKET], ids=["tickets", "stateful"])
+async def test_tls13_tickets_reach_the_client_only_once_stored(certs, secure_options):
+    """Node: under TLS 1.3 the server's output (its tickets) waits for the 'newSession'
+    callbacks, so a client never holds a ticket the session store does not have yet (a fleet's
+    other server could not resume it). What the server writes and its end() in
+    'secureConnection' meanwhile arrive after the release, in order (Node loses them)."""
+    loop = asyncio.get_running_loop()
+    stored: list[bytes] = []
+
+    def on_secure(sock: Any) -> None:
+        sock.end(b"bye")
+
+    server, port = await listen({**certs.server.options, "min_version": "TLSv1.3",
+                                 "secure_options": secure_options}, on_secure)
+
+    def new_session(sid: bytes, data: bytes, cb: Any) -> None:
+        def store() -> None:
+            stored.append(sid)
+            cb()
+        loop.call_later(0.05, store)
+
+    server.on("newSession", new_session)
+    try:
+        client = tls.connect(port, {"host": "127.0.0.1", "ca": certs.root.cert_pem,
+                                    "servername": "localhost"})
+        stored_when_seen: list[int] = []
+        client.on("session", lambda _s: stored_when_seen.append(len(stored)))
+        closed = event(client, "close")
+        got = await wait(read_until(client, 3))
+        await wait(closed)
+        assert got.endswith(b"bye")
+        assert stored_when_seen, "no ticket reached the client"
+        assert stored_when_seen[0] == 2, (stored_when_seen, stored)  # both tickets stored first
+    finally:
+        server.close()

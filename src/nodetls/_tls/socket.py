@@ -553,9 +553,14 @@ class TLSSocket(Socket):
         tls13 = eng is not None and eng.version == "TLSv1.3"
         if tls13 and not self._secure_established:
             # The tickets were made inside the handshake: 'secureConnection' goes first and
-            # never waits.  The tickets are not held back (Node holds them until the callback,
-            # and with them anything the server writes or its end(), which it then loses).
+            # never waits.  The tickets themselves (and whatever the server writes after them)
+            # stay held until every 'newSession' callback has been called, as in Node: a client
+            # must not be able to offer a ticket that the session store does not hold yet (it
+            # may resume on another server of a fleet at once).  Unlike Node, a write or end()
+            # meanwhile is sent after the release, not lost.
             self._deferred_new_sessions.append((session_id, der))
+            if self._wrap is not None:
+                self._wrap.hold()
             return
         self._new_session_pending += 1
         wrap = self._wrap
