@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import logging
 import os
 import select
 import signal
@@ -39,6 +40,8 @@ from typing import Any
 
 from . import _run, _worker_state
 from .sessions._keys import PipedTicketKeys, TicketKeys, pack_entries
+
+_log = logging.getLogger("nodetls.workers")
 
 __all__ = ["run_workers", "worker_index"]
 
@@ -174,11 +177,11 @@ class _Supervisor:
         slot.fast_deaths = slot.fast_deaths + 1 if now - slot.started < _FAST_DEATH else 0
         what = f"signal {-code}" if code < 0 else f"status {code}"
         if slot.fast_deaths >= _MAX_FAST_DEATHS:
-            print(f"nodetls: worker {slot.index} keeps dying ({what}); stopping", file=sys.stderr)
+            _log.error("nodetls: worker %d keeps dying (%s); stopping", slot.index, what)
             self.status = 1
             self._stop()
             return
-        print(f"nodetls: worker {slot.index} exited ({what}); restarting", file=sys.stderr)
+        _log.warning("nodetls: worker %d exited (%s); restarting", slot.index, what)
         slot.restart_at = now + (0.05 * 2 ** slot.fast_deaths if slot.fast_deaths else 0.0)
 
     def _tick(self) -> None:

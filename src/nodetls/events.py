@@ -30,6 +30,7 @@ Differences from Node, all deliberate:
 from __future__ import annotations
 
 import asyncio
+import logging
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, overload
@@ -60,6 +61,7 @@ _EMPTY: tuple[Any, ...] = ()
 _TASKS: set[asyncio.Task[Any]] = set()
 _iscoroutine = asyncio.iscoroutine
 _get_running_loop = asyncio._get_running_loop
+_log = logging.getLogger("nodetls")
 
 
 class MaxListenersExceededWarning(RuntimeWarning):
@@ -119,6 +121,16 @@ def _report(emitter: Any, exc: BaseException, message: str) -> None:
     loop = _get_running_loop()
     if loop is None:
         raise exc
+    if loop.get_exception_handler() is None and getattr(emitter, "_server", None) is not None \
+            and hasattr(emitter, "destroy"):
+        # A connection a server accepted, under plain asyncio (nodetls.run() installs its own
+        # handler, which does the same): one WARNING line, no traceback; the server keeps serving.
+        code = getattr(exc, "code", None)
+        host, port = getattr(emitter, "remote_address", None), getattr(emitter, "remote_port", None)
+        _log.warning("%s (%s%s): %s%s: %s", message, type(emitter).__name__,
+                     f" {host}:{port}" if host is not None else "", type(exc).__name__,
+                     f" [{code}]" if isinstance(code, str) else "", " ".join(str(exc).split()))
+        return
     loop.call_exception_handler({"message": message, "exception": exc, "emitter": emitter})
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import os
 import sys
 import time
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from ..types import DetailedPeerCertificate, PeerCertificate, TLSSocketOptions
 from .pause_points import once_callback
 from .wrap import TLSWrap
+
+_log = logging.getLogger("nodetls.tls")
 
 TLSSOCKET_OPTIONS = frozenset({
     "is_server", "server", "request_cert", "request_ocsp", "reject_unauthorized",
@@ -492,6 +495,9 @@ class TLSSocket(Socket):
         if self._tls_error_reported or self.destroyed:
             return
         self._tls_error_reported = True
+        if not self._secure_established:
+            _log.debug("TLS handshake failed (%s, %s): %s", "server" if self._is_server else "client",
+                       _peer(self), _one_line(exc))
         if self._handshake_timer is not None:
             self._handshake_timer.cancel()
             self._handshake_timer = None
@@ -905,3 +911,19 @@ class TLSSocket(Socket):
             self.remove_listener(event, ok)
             self.remove_listener("error", bad)
             self.remove_listener("close", closed)
+
+
+def _peer(sock: Any) -> str:
+    """``'host:port'`` of the peer, for a log line (never raises)."""
+    try:
+        host, port = sock.remote_address, sock.remote_port
+    except Exception:  # noqa: BLE001 - a log line must never fail
+        return "?"
+    return f"{host}:{port}" if host is not None else "?"
+
+
+def _one_line(exc: BaseException) -> str:
+    """``'TLSError [ERR_SSL_...]: message'``: an error as one log line, no traceback."""
+    code = getattr(exc, "code", None)
+    text = " ".join(str(exc).split())
+    return type(exc).__name__ + (f" [{code}]" if isinstance(code, str) else "") + f": {text}"
