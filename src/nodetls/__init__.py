@@ -54,3 +54,13 @@ def __getattr__(name: str) -> Any:
         globals()["root_certificates"] = value
         return value
     raise AttributeError(f"module 'nodetls' has no attribute {name!r}")
+
+
+def _document() -> None:
+    # help(tls.connect) and friends list their options (rendered from the option table).
+    from ._optdoc import document
+
+    document()
+
+
+_document()
