@@ -9,8 +9,6 @@ from collections import OrderedDict
 from collections.abc import Awaitable
 from typing import Any, Protocol, runtime_checkable
 
-from ._resp import RespConnection, resp_url
-
 __all__ = ["SessionStore", "MemorySessionStore", "RedisSessionStore", "redis_client"]
 
 
@@ -98,49 +96,34 @@ def redis_client(redis: Any, name: str) -> Any:
 class RedisSessionStore:
     """Sessions in Redis under ``prefix + session_id`` (binary keys), expiring with the ttl.
 
-    ``redis`` is a URL or a ``redis.asyncio.Redis`` (shared with the rest of the application).
-    Given a ``redis://`` or ``unix://`` URL (and hiredis, which the ``redis`` extra installs), the
-    store keeps one pipelined connection of its own (``_resp.py``): a lookup is one write and one
-    future, about a third of redis-py's CPU per command.  Other URLs and client objects go
-    through redis-py.
+    ``redis`` is a URL or a ``redis.asyncio.Redis`` (shared with the rest of the application):
+    redis-py's asyncio client, with the hiredis parser when installed (the ``redis`` extra
+    installs it).  ``get``/``set``/``delete`` hand redis-py's awaitable on without wrapping it in
+    a coroutine of their own.
     """
 
     def __init__(self, redis: Any, *, prefix: str = "nodetls:session:") -> None:
         if not isinstance(prefix, str):
             raise TypeError(f'The "prefix" argument must be a string. Received {prefix!r}')
-        settings = resp_url(redis) if isinstance(redis, str) else None
-        self._conn = RespConnection(settings) if settings is not None else None
-        self.redis = redis_client(redis, "redis") if self._conn is None else None
+        self.redis = redis_client(redis, "redis")
         self.prefix = prefix.encode()
 
     def get(self, session_id: bytes) -> Awaitable[bytes | None]:
-        key = self.prefix + _check_id(session_id)
-        if self._conn is not None:
-            return self._conn.execute(b"GET", key)
-        return self._redis_get(key)
+        return self._get(self.prefix + _check_id(session_id))
 
     def set(self, session_id: bytes, data: bytes, ttl: float) -> Awaitable[Any]:
         key = self.prefix + _check_id(session_id)
         if ttl <= 0:
             return self.delete(session_id)
-        px = max(1, int(ttl * 1000))
-        if self._conn is not None:
-            return self._conn.execute(b"SET", key, bytes(data), b"PX", b"%d" % px)
-        return self.redis.set(key, bytes(data), px=px)  # type: ignore[union-attr, no-any-return]
+        return self.redis.set(key, bytes(data), px=max(1, int(ttl * 1000)))  # type: ignore[no-any-return]
 
     def delete(self, session_id: bytes) -> Awaitable[Any]:
-        key = self.prefix + _check_id(session_id)
-        if self._conn is not None:
-            return self._conn.execute(b"DEL", key)
-        return self.redis.delete(key)  # type: ignore[union-attr, no-any-return]
+        return self.redis.delete(self.prefix + _check_id(session_id))  # type: ignore[no-any-return]
 
-    async def _redis_get(self, key: bytes) -> bytes | None:
-        value = await self.redis.get(key)  # type: ignore[union-attr]
+    async def _get(self, key: bytes) -> bytes | None:
+        value = await self.redis.get(key)
         return bytes(value) if value is not None else None
 
     async def aclose(self) -> None:
-        """Close the store's connection(s) (``redis.asyncio.Redis.aclose`` for a client)."""
-        if self._conn is not None:
-            self._conn.close()
-        else:
-            await self.redis.aclose()  # type: ignore[union-attr]
+        """Close the client's connections (``redis.asyncio.Redis.aclose``)."""
+        await self.redis.aclose()
