@@ -75,7 +75,7 @@ class MemorySessionStore:
 
 def redis_client(redis: Any, name: str) -> Any:
     """A ``redis.asyncio.Redis`` as given, or one made from a URL (``redis://``, ``rediss://``,
-    ``unix://``) with short timeouts and no retries: a slow Redis must cost a full handshake,
+    ``unix://``) with short timeouts, no retries and at most 64 connections: a slow Redis must cost a full handshake,
     not a stalled one."""
     if isinstance(redis, str):
         try:
@@ -84,8 +84,12 @@ def redis_client(redis: Any, name: str) -> Any:
             from redis.backoff import NoBackoff
         except ImportError as exc:  # pragma: no cover - redis is an optional dependency
             raise ImportError("a Redis URL needs redis-py: pip install 'nodetls[redis]'") from exc
-        return aioredis.from_url(redis, socket_timeout=1.0, socket_connect_timeout=1.0,
-                                 retry=Retry(NoBackoff(), 0))
+        # A bounded pool that waits for a free connection (redis-py's default pool raises
+        # MaxConnectionsError past 100 at once: a burst of handshakes would lose resumption).
+        pool = aioredis.BlockingConnectionPool.from_url(
+            redis, max_connections=64, timeout=1.0, socket_timeout=1.0,
+            socket_connect_timeout=1.0, retry=Retry(NoBackoff(), 0))
+        return aioredis.Redis.from_pool(pool)
     for method in ("get", "set", "delete"):
         if not callable(getattr(redis, method, None)):
             raise TypeError(f'The "{name}" argument must be a redis.asyncio.Redis or a URL. '
