@@ -1,8 +1,9 @@
-"""Option normalisation: Node names and snake_case names, one dict out.
+"""Option normalisation: Node names and snake_case names, one checked dict out.
 
 Every public entry point takes options as a dict and/or keywords, under the snake_case name or
-Node's camelCase name (``reject_unauthorized`` or ``rejectUnauthorized``).  :func:`normalize` merges them, maps Node names to
-snake_case and rejects unknown names with a ``TypeError`` that names the closest valid one.
+Node's camelCase name.  :func:`normalize` merges them, maps Node names to snake_case and rejects
+unknown names with a ``TypeError`` that names the closest valid one, and checks each value's
+type and range against the option table (:mod:`nodetls._option_table`), when the object is made.
 """
 
 from __future__ import annotations
@@ -12,54 +13,18 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from . import _option_table
 from .errors import InvalidArgTypeError as InvalidArgTypeError  # re-exported (used as _options.X)
-
-# Node names whose snake_case form is not the mechanical conversion.
-_SPECIAL: dict[str, str] = {
-    "ALPNProtocols": "alpn_protocols",
-    "ALPNCallback": "alpn_callback",
-    "SNICallback": "sni_callback",
-    "NPNProtocols": "npn_protocols",
-    "minDHSize": "min_dh_size",
-    "requestOCSP": "request_ocsp",
-    "ecdhCurve": "ecdh_curve",
-    "honorCipherOrder": "honor_cipher_order",
-    "sessionIdContext": "session_id_context",
-    "pskCallback": "psk_callback",
-    "pskIdentityHint": "psk_identity_hint",
-    "enableTrace": "enable_trace",
-    "isServer": "is_server",
-    "secureContext": "secure_context",
-    "secureOptions": "secure_options",
-    "secureProtocol": "secure_protocol",
-    "maxVersion": "max_version",
-    "minVersion": "min_version",
-    "ticketKeys": "ticket_keys",
-    "sessionTimeout": "session_timeout",
-    "handshakeTimeout": "handshake_timeout",
-    "rejectUnauthorized": "reject_unauthorized",
-    "requestCert": "request_cert",
-    "checkServerIdentity": "check_server_identity",
-    "allowHalfOpen": "allow_half_open",
-    "pauseOnConnect": "pause_on_connect",
-    "noDelay": "no_delay",
-    "keepAlive": "keep_alive",
-    "keepAliveInitialDelay": "keep_alive_initial_delay",
-    "localAddress": "local_address",
-    "localPort": "local_port",
-    "highWaterMark": "high_water_mark",
-    "allowClientRenegotiation": "allow_client_renegotiation",
-    "reusePort": "reuse_port",
-    "ipv6Only": "ipv6_only",
-}
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
 _SNAKE: dict[str, str] = {}  # to_snake's results
+_BY_NODE_NAME = _option_table.BY_NODE_NAME
+_OPTIONS = _option_table.OPTIONS
 
 
 def to_snake(name: str) -> str:
     """``'rejectUnauthorized'`` -> ``'reject_unauthorized'`` (Node name -> our name)."""
-    special = _SPECIAL.get(name)
+    special = _BY_NODE_NAME.get(name)
     if special is not None:
         return special
     snake = _SNAKE.get(name)
@@ -98,6 +63,10 @@ def normalize(
                 close = difflib.get_close_matches(name, sorted(allowed_set), n=1, cutoff=0.5)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 raise InvalidArgTypeError(f"{where}: unknown option {key!r}{hint}")
+            if value is not None:
+                opt = _OPTIONS.get(name)
+                if opt is not None:
+                    value = opt.kind.check(value, f"{where}.{key}")
             out[name] = value
     return out
 

@@ -32,6 +32,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import Any, cast
 
+from . import _option_table
 from ._options import normalize
 from .errors import node_error
 from .events import EventEmitter, _invoke, _report
@@ -304,14 +305,8 @@ async def _wait_for(stream: Stream, event: str, ready: Callable[[], bool]) -> No
 
 # -- Readable ----------------------------------------------------------------------------------
 
-_R_OPTIONS = frozenset({
-    "high_water_mark", "readable_high_water_mark", "encoding", "read", "destroy",
-    "auto_destroy", "emit_close", "readable",
-})
-_W_OPTIONS = frozenset({
-    "high_water_mark", "writable_high_water_mark", "decode_strings", "default_encoding",
-    "write", "writev", "final", "destroy", "auto_destroy", "emit_close", "writable",
-})
+_R_OPTIONS = _option_table.names("R")
+_W_OPTIONS = _option_table.names("W")
 _UNSET: Any = object()
 
 
@@ -1341,7 +1336,7 @@ class Writable(Stream):
 
 # -- Duplex ------------------------------------------------------------------------------------
 
-_D_OPTIONS = _R_OPTIONS | _W_OPTIONS | {"allow_half_open"}
+_D_OPTIONS = _option_table.names("RWD")
 
 
 class Duplex(Readable, Writable):

@@ -24,6 +24,7 @@ import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Unpack
 
+from .. import _option_table
 from .._openssl import constants as C
 from .._openssl import ffi, lib, macros
 from .._openssl.errors import consume_errors, tls_error
@@ -42,11 +43,7 @@ __all__ = ["SecureContext", "create_secure_context", "CONTEXT_OPTIONS", "Securit
 
 NULL = ffi.NULL
 
-CONTEXT_OPTIONS: frozenset[str] = frozenset({
-    "key", "cert", "ca", "passphrase", "pfx", "crl", "ciphers", "ecdh_curve", "dhparam",
-    "honor_cipher_order", "min_version", "max_version", "secure_options", "session_id_context",
-    "sigalgs", "ticket_keys", "session_timeout",
-})
+CONTEXT_OPTIONS: frozenset[str] = _option_table.names("C")
 """The option names ``SecureContext`` accepts (snake_case; Node's names are accepted too)."""
 
 # Options always set (Node: SSLv2/3 off).  SSL_OP_ALL's bug workarounds except

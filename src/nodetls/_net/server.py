@@ -22,7 +22,7 @@ import stat
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
-from .. import _run, _worker_state
+from .. import _option_table, _run, _worker_state
 from .._options import normalize
 from ..errors import node_error, system_error
 from ..events import EventEmitter, _invoke
@@ -38,15 +38,9 @@ if TYPE_CHECKING:
 __all__ = ["Server", "SERVER_OPTIONS", "LISTEN_OPTIONS"]
 
 #: ``Server(...)`` options (Node names accepted too).
-SERVER_OPTIONS = frozenset({
-    "allow_half_open", "pause_on_connect", "no_delay", "keep_alive", "keep_alive_initial_delay",
-    "high_water_mark",
-})
+SERVER_OPTIONS = _option_table.names("V")
 #: ``listen({...})`` options.
-LISTEN_OPTIONS = frozenset({
-    "port", "host", "path", "backlog", "exclusive", "ipv6_only", "reuse_port", "readable_all",
-    "writable_all", "signal",
-})
+LISTEN_OPTIONS = _option_table.names("L")
 
 
 def _listen_error(exc: OSError, address: Any, port: Any) -> Exception:

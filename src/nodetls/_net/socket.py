@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
+from .. import _option_table
 from .._options import normalize
 from ..errors import node_error, system_error
 from ..events import EventEmitter
@@ -50,18 +51,9 @@ __all__ = ["Socket", "SOCKET_OPTIONS", "CONNECT_OPTIONS"]
 _monotonic = time.monotonic
 
 #: ``Socket(...)`` options (Node names accepted too).
-SOCKET_OPTIONS = frozenset({
-    "allow_half_open", "pause_on_connect", "pause_on_create", "manual_start", "handle",
-    "readable", "writable", "no_delay", "keep_alive", "keep_alive_initial_delay",
-    "high_water_mark", "readable_high_water_mark", "writable_high_water_mark", "encoding",
-    "timeout",
-})
+SOCKET_OPTIONS = _option_table.names("N")
 #: ``connect(...)`` options (besides the Socket ones for ``net.connect``).
-CONNECT_OPTIONS = frozenset({
-    "port", "host", "path", "family", "local_address", "local_port", "timeout", "no_delay",
-    "keep_alive", "keep_alive_initial_delay", "hints", "lookup", "auto_select_family",
-    "auto_select_family_attempt_timeout",
-})
+CONNECT_OPTIONS = _option_table.names("J")
 _STREAM_KEYS = _D_OPTIONS & SOCKET_OPTIONS
 
 

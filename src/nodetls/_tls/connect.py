@@ -6,24 +6,13 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any, Unpack
 
-from .. import _options
+from .. import _option_table, _options
 from .._net.connect import normalize_connect_args
 from ..errors import InvalidArgValueError
 from ..types import ConnectOptions
-from .socket import CONTEXT_OPTIONS, SocketTemplate, TLSSocket
+from .socket import TLSSOCKET_OPTIONS, SocketTemplate, TLSSocket
 
-CONNECT_OPTIONS = CONTEXT_OPTIONS | frozenset({
-    "host", "port", "path", "socket", "allow_half_open", "reject_unauthorized", "psk_callback",
-    "alpn_protocols", "servername", "check_server_identity", "session", "min_dh_size",
-    "secure_context", "enable_trace", "request_ocsp", "timeout", "family", "local_address",
-    "local_port", "npn_protocols", "no_delay", "keep_alive", "keep_alive_initial_delay",
-    "high_water_mark", "hints", "lookup", "signal", "ocsp",
-})
-
-_SOCKET_KEYS = ("reject_unauthorized", "psk_callback", "alpn_protocols", "servername",
-                "check_server_identity", "session", "min_dh_size", "secure_context",
-                "enable_trace", "request_ocsp", "npn_protocols", "host", "port", "path",
-                "allow_half_open", "ocsp")
+CONNECT_OPTIONS = _option_table.names("T")
 
 
 def _normalize_args(args: tuple[Any, ...]) -> tuple[dict[str, Any], Callable[..., Any] | None]:
@@ -50,21 +39,14 @@ def connect(*args: Any, **kwargs: Unpack[ConnectOptions]) -> TLSSocket:
     opts = _options.normalize(raw_opts, kwargs, CONNECT_OPTIONS, "options")
     if "reject_unauthorized" not in opts:
         opts["reject_unauthorized"] = os.environ.get("NODE_TLS_REJECT_UNAUTHORIZED") != "0"
-    opts.setdefault("min_dh_size", 1024)
-    min_dh = opts["min_dh_size"]
-    if not isinstance(min_dh, int) or isinstance(min_dh, bool) or min_dh <= 0:
-        raise InvalidArgValueError("min_dh_size must be a positive int")
+    opts.setdefault("min_dh_size", _option_table.default("min_dh_size"))  # checked by normalize
     if opts.get("ocsp") is not None:  # beyond Node: check the staple (nodetls.ocsp)
-        if opts["ocsp"] not in ("require", "if-present"):
-            raise InvalidArgValueError(
-                f"ocsp must be 'require' or 'if-present', got {opts['ocsp']!r}")
         opts["request_ocsp"] = True
     if opts.get("path") is None:
         opts.setdefault("host", "localhost")
     if opts.get("no_delay") is None:
         opts["no_delay"] = True  # TCP_NODELAY by default on TLS sockets (see tls.Server)
-    sock_opts = SocketTemplate((k, opts[k]) for k in _SOCKET_KEYS if k in opts)  # normalised
-    sock_opts.update({k: v for k, v in opts.items() if k in CONTEXT_OPTIONS})
+    sock_opts = SocketTemplate((k, v) for k, v in opts.items() if k in TLSSOCKET_OPTIONS)
     given = opts.get("socket")
     tlssock = TLSSocket(given, sock_opts)
     tlssock._is_client_connect = True

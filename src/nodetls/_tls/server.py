@@ -13,26 +13,16 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Unpack, cast
 
-from .. import _options, _worker_state
+from .. import _option_table, _options, _worker_state
 from ..errors import node_error
 from ..net import Server as NetServer
 from ..types import ServerOptions
-from .socket import CONTEXT_OPTIONS, SocketTemplate, TLSSocket, alpn_list
+from .socket import CONTEXT_OPTIONS, TLSSOCKET_OPTIONS, SocketTemplate, TLSSocket
 
-SERVER_OPTIONS = CONTEXT_OPTIONS | frozenset({
-    "request_cert", "reject_unauthorized", "alpn_protocols", "alpn_callback", "sni_callback",
-    "handshake_timeout", "allow_client_renegotiation", "psk_callback", "psk_identity_hint",
-    "enable_trace", "npn_protocols", "allow_half_open", "pause_on_connect", "no_delay",
-    "keep_alive", "keep_alive_initial_delay", "high_water_mark",
-})
-
-_NET_OPTIONS = ("allow_half_open", "pause_on_connect", "no_delay", "keep_alive",
-                "keep_alive_initial_delay", "high_water_mark")
-
-_SOCKET_OPTIONS = ("request_cert", "reject_unauthorized", "alpn_protocols", "alpn_callback",
-                   "sni_callback", "handshake_timeout", "allow_client_renegotiation",
-                   "psk_callback", "psk_identity_hint", "enable_trace", "npn_protocols",
-                   "allow_half_open")
+SERVER_OPTIONS = _option_table.names("S")
+# What the server hands on: to net.Server, and to the TLSSocket of each connection.
+_NET_OPTIONS = SERVER_OPTIONS & _option_table.names("V")
+_SOCKET_OPTIONS = (SERVER_OPTIONS & TLSSOCKET_OPTIONS) - CONTEXT_OPTIONS - _NET_OPTIONS | {"allow_half_open"}
 
 
 def _default_session_id_context() -> bytes:
@@ -55,8 +45,6 @@ class Server(NetServer):
                                   SERVER_OPTIONS, "options")
         if opts.get("alpn_callback") is not None and opts.get("alpn_protocols") is not None:
             raise node_error("ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS")
-        alpn_list(opts.get("alpn_protocols"))  # checked at creation, not per connection
-        alpn_list(opts.get("npn_protocols"), "npn_protocols")
         net_opts = {k: opts[k] for k in _NET_OPTIONS if k in opts}
         # TCP_NODELAY by default (asyncio, Go, nginx): the session tickets sent after a TLS 1.3
         # handshake would otherwise hold the first response behind the peer's delayed ACK.

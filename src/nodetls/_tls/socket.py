@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, Unpack, cast, overload
 
 from cryptography import x509
 
-from .. import _options
+from .. import _option_table, _options
 from .._engine import ClientHello, Pause, TLSEngine
 from .._net.handle import TCPHandle
 from .._net.socket import _Normalized
@@ -37,24 +37,9 @@ from .wrap import TLSWrap
 
 _log = logging.getLogger("nodetls.tls")
 
-TLSSOCKET_OPTIONS = frozenset({
-    "is_server", "server", "request_cert", "request_ocsp", "reject_unauthorized",
-    "alpn_protocols", "alpn_callback", "sni_callback", "session", "secure_context",
-    "enable_trace", "psk_callback", "psk_identity_hint", "min_dh_size", "servername",
-    "check_server_identity", "handshake_timeout", "npn_protocols", "allow_half_open",
-    "pause_on_connect", "high_water_mark", "allow_client_renegotiation", "host", "port", "path",
-    "ocsp",
-    # SecureContext options (used when secure_context is absent)
-    "key", "cert", "ca", "passphrase", "pfx", "crl", "ciphers", "ecdh_curve", "dhparam",
-    "honor_cipher_order", "min_version", "max_version", "secure_options", "session_id_context",
-    "sigalgs", "ticket_keys", "session_timeout",
-})
-
-CONTEXT_OPTIONS = frozenset({
-    "key", "cert", "ca", "passphrase", "pfx", "crl", "ciphers", "ecdh_curve", "dhparam",
-    "honor_cipher_order", "min_version", "max_version", "secure_options", "session_id_context",
-    "sigalgs", "ticket_keys", "session_timeout",
-})
+#: Options of ``TLSSocket(...)`` and of ``SecureContext`` (from the one option table).
+TLSSOCKET_OPTIONS = _option_table.names("K")
+CONTEXT_OPTIONS = _option_table.names("C")
 
 CLIENT_RENEG_LIMIT = 3
 CLIENT_RENEG_WINDOW = 600.0
@@ -161,11 +146,6 @@ class TLSSocket(Socket):
         # Everything that can fail is checked before a handle exists (nothing left registered);
         # a server's template was checked once, when the server was created.
         self._secure_context = self._make_context()
-        if not getattr(opts, "checked", False):
-            alpn_list(opts.get("alpn_protocols"))
-            alpn_list(opts.get("npn_protocols"), "npn_protocols")
-            if opts.get("session") is not None:
-                _options.as_bytes(opts["session"], "session")
         net_opts = _Normalized()
         if socket is not None and type(socket) is not TCPHandle:
             # Node: allowHalfOpen = socket ? socket.allowHalfOpen : options.allowHalfOpen

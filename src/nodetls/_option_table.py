@@ -1,0 +1,395 @@
+"""The one table of options: names, Node names, types, ranges, defaults, and who takes them.
+
+Every option of every public constructor is one row of :data:`ROWS`. Everything else is derived:
+the Node-name mapping of :func:`nodetls._options.normalize`, the option sets each entry point
+accepts (:func:`names`), the type and range checks run when an object is created
+(:func:`check`), their error messages, and (the Python annotation column) typed option dicts.
+
+Row: ``(snake_name, node_name, kind, default, where)``. ``where`` lists the entry points, one
+letter each:
+
+====  ===========================================  ====  =================================
+``C`` ``SecureContext`` / ``create_secure_context``  ``N`` ``net.Socket(...)``
+``S`` ``tls.Server`` / ``tls.create_server``         ``J`` ``net.Socket.connect`` / ``net.connect``
+``K`` ``tls.TLSSocket(...)``                         ``V`` ``net.Server(...)``
+``T`` ``tls.connect``                                ``L`` ``server.listen({...})``
+``R`` ``stream.Readable``                            ``W`` ``stream.Writable``
+``D`` ``stream.Duplex`` (also takes R and W ones)
+====  ===========================================  ====  =================================
+
+A kind (:data:`KINDS`) is the accepted Python type as an annotation, the words an error uses for
+it, and a check that returns the value to use (``os.PathLike`` PEM inputs are read from the
+file) or raises ``TypeError`` (``ERR_INVALID_ARG_TYPE``) / ``ValueError``
+(``ERR_INVALID_ARG_VALUE``; ``ERR_OUT_OF_RANGE`` for a number out of its range, as Node) naming
+the option as the caller spelled it. ``None`` always means
+"not given". Checks that need OpenSSL (a PEM that does not parse, a cipher string that matches
+nothing, a protocol version name) stay where the context is built, also at creation.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import InvalidArgTypeError, InvalidArgValueError
+
+__all__ = ["Kind", "Option", "KINDS", "ROWS", "OPTIONS", "BY_NODE_NAME", "names", "check",
+           "default"]
+
+_BYTES = (bytes, bytearray, memoryview)
+
+
+def _received(value: Any) -> str:
+    text = repr(value)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return f"{type(value).__name__} ({text})"
+
+
+def type_error(label: str, expected: str, value: Any) -> InvalidArgTypeError:
+    """Node's ``ERR_INVALID_ARG_TYPE`` for an option."""
+    return InvalidArgTypeError(
+        f'The "{label}" property must be of type {expected}. Received {_received(value)}'
+    )
+
+
+def value_error(label: str, must: str, value: Any) -> InvalidArgValueError:
+    """Node's ``ERR_INVALID_ARG_VALUE`` for an option."""
+    return InvalidArgValueError(f"The property '{label}' {must}. Received {_received(value)}")
+
+
+# ---------------------------------------------------------------------------- kinds
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """How one kind of option value is checked."""
+
+    annotation: str  # the Python type, for typed option dicts
+    expected: str  # the words of an ERR_INVALID_ARG_TYPE message
+    check: Callable[[Any, str], Any]  # (value, label) -> value to use
+
+
+def _instance(types: tuple[type, ...], expected: str) -> Callable[[Any, str], Any]:
+    def check(value: Any, label: str) -> Any:
+        if isinstance(value, bool) and bool not in types:
+            raise type_error(label, expected, value)
+        if not isinstance(value, types):
+            raise type_error(label, expected, value)
+        return value
+
+    return check
+
+
+def _number(minimum: float, *, integer: bool = False, exclusive: bool = False) -> Callable[[Any, str], Any]:
+    types: tuple[type, ...] = (int,) if integer else (int, float)
+    expected = "int" if integer else "int or float"
+    base = _instance(types, expected)
+    relation = ">" if exclusive else ">="
+
+    def check(value: Any, label: str) -> Any:
+        base(value, label)
+        bad = value <= minimum if exclusive else value < minimum
+        if bad or (isinstance(value, float) and math.isnan(value)):
+            raise InvalidArgValueError(  # Node's validateNumber/validateInteger: a RangeError
+                f'The value of "{label}" is out of range. It must be {relation} {minimum:g}. '
+                f"Received {value!r}",
+                "ERR_OUT_OF_RANGE",
+            )
+        return value
+
+    return check
+
+
+def _callable(value: Any, label: str) -> Any:
+    if not callable(value):
+        raise type_error(label, "function", value)
+    return value
+
+
+def _family(value: Any, label: str) -> Any:
+    if isinstance(value, bool) or value not in (0, 4, 6):
+        raise value_error(label, "must be one of: 0, 4, 6", value)
+    return value
+
+
+def _alpn(value: Any, label: str) -> Any:
+    """A list of protocol names (str or bytes), or the wire-format bytes (Node's Buffer)."""
+    if isinstance(value, _BYTES):
+        return value
+    if not isinstance(value, (list, tuple)):
+        raise type_error(label, "list of str or bytes, or bytes", value)
+    for item in value:
+        if not isinstance(item, (str, *_BYTES)):
+            raise type_error(f"{label}[]", "str or bytes", item)
+        if not 0 < len(item) < 256:
+            raise value_error(label, "must hold names of 1 to 255 bytes", item)
+    return value
+
+
+def _secure_context(value: Any, label: str) -> Any:
+    # Duck-typed: this module sits below _context (layering).
+    if not (hasattr(value, "ctx") and hasattr(value, "options")):
+        raise type_error(label, "SecureContext", value)
+    return value
+
+
+def _duplex(value: Any, label: str) -> Any:
+    if not (callable(getattr(value, "write", None)) and callable(getattr(value, "on", None))):
+        raise type_error(label, "net.Socket or stream.Duplex", value)
+    return value
+
+
+def _one_of(*choices: str) -> Callable[[Any, str], Any]:
+    def check(value: Any, label: str) -> Any:
+        if value not in choices:
+            raise value_error(label, "must be one of: " + ", ".join(map(repr, choices)), value)
+        return value
+
+    return check
+
+
+def _any(value: Any, label: str) -> Any:
+    return value
+
+
+def _is_file_name(text: str) -> bool:
+    if "-----BEGIN" in text or "\n" in text or "\0" in text or len(text) > 4096:
+        return False
+    try:
+        return os.path.isfile(text)
+    except (OSError, ValueError):
+        return False
+
+
+def _read_file(value: os.PathLike[Any], label: str) -> bytes:
+    try:
+        with open(value, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        err = value_error(label, f"names a file that cannot be read ({exc.strerror})", value)
+        raise err from exc
+
+
+def _pem_item(value: Any, label: str, special: tuple[str, ...] = ()) -> Any:
+    """One PEM/DER input: str, bytes-like, or a path (read from the file)."""
+    if isinstance(value, os.PathLike):
+        return _read_file(value, label)
+    if isinstance(value, str):
+        if value not in special and _is_file_name(value):
+            raise value_error(
+                label,
+                f"is the name of a file, not its contents: pass the file's contents, or a "
+                f"pathlib.Path({value!r})",
+                value,
+            )
+        return value
+    if isinstance(value, _BYTES):
+        return value
+    raise type_error(label, "str, bytes or os.PathLike", value)
+
+
+def _pem_list(key: str | None) -> Callable[[Any, str], Any]:
+    """PEM inputs, or a list of them; with ``key``, items may be ``{key: pem, 'passphrase': ..}``."""
+    def item(value: Any, label: str) -> Any:
+        if key is not None and isinstance(value, dict):
+            if key not in value:
+                raise type_error(label, f"str, bytes, os.PathLike or {{'{key}': ...}}", value)
+            out = dict(value)
+            out[key] = _pem_item(value[key], f"{label}.{key}")
+            if out.get("passphrase") is not None:
+                _text(out["passphrase"], f"{label}.passphrase")
+            return out
+        return _pem_item(value, label)
+
+    def check(value: Any, label: str) -> Any:
+        if isinstance(value, (list, tuple)):
+            return [item(v, label) for v in value]
+        return item(value, label)
+
+    return check
+
+
+def _dhparam(value: Any, label: str) -> Any:
+    return _pem_item(value, label, special=("auto",))
+
+
+def _text(value: Any, label: str) -> Any:
+    if not isinstance(value, (str, *_BYTES)):
+        raise type_error(label, "str or bytes", value)
+    return value
+
+
+def _path(value: Any, label: str) -> Any:
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if not isinstance(value, str):
+        raise type_error(label, "str or os.PathLike", value)
+    return value
+
+
+def _port(value: Any, label: str) -> Any:
+    # The range is checked where the port is used (Node's ERR_SOCKET_BAD_PORT, a RangeError).
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise type_error(label, "int or str", value)
+    return value
+
+
+KINDS: dict[str, Kind] = {
+    "bool": Kind("bool", "bool", _instance((bool,), "bool")),
+    "str": Kind("str", "str", _instance((str,), "str")),
+    "int": Kind("int", "int", _instance((int,), "int")),
+    "int>=0": Kind("int", "int", _number(0, integer=True)),
+    "int>0": Kind("int", "int", _number(0, integer=True, exclusive=True)),
+    "seconds": Kind("float", "int or float", _number(0)),
+    "function": Kind("Callable[..., Any]", "function", _callable),
+    "bytes": Kind("bytes", "bytes", _instance(_BYTES, "bytes, bytearray or memoryview")),
+    "text": Kind("str | bytes", "str or bytes", _text),
+    "pem": Kind("PemInput | list[PemInput]", "str, bytes or os.PathLike", _pem_list(None)),
+    "pem_key": Kind("PemInput | KeyDict | list[PemInput | KeyDict]", "str, bytes or os.PathLike",
+                    _pem_list("pem")),
+    "pem_pfx": Kind("PemInput | PfxDict | list[PemInput | PfxDict]", "bytes or os.PathLike",
+                    _pem_list("buf")),
+    "dhparam": Kind("PemInput", "str, bytes or os.PathLike", _dhparam),
+    "alpn": Kind("list[str | bytes] | bytes", "list of str or bytes, or bytes", _alpn),
+    "version": Kind("str", "str", _any),  # checked by the context: ERR_TLS_INVALID_PROTOCOL_VERSION
+    "family": Kind("int", "int", _family),
+    "port": Kind("int | str", "int or str", _port),
+    "path": Kind("str | os.PathLike[str]", "str or os.PathLike", _path),
+    "ocsp": Kind("Literal['require', 'if-present']", "str", _one_of("require", "if-present")),
+    "secure_context": Kind("SecureContext", "SecureContext", _secure_context),
+    "duplex": Kind("stream.Duplex", "net.Socket or stream.Duplex", _duplex),
+    "any": Kind("Any", "any", _any),
+}
+
+# ---------------------------------------------------------------------------- the table
+
+
+#: (snake_case name, Node name, kind, default, where) — see the module docstring.
+ROWS: tuple[tuple[str, str, str, Any, str], ...] = (
+    # SecureContext options (also taken by tls.Server, TLSSocket and tls.connect)
+    ("key", "key", "pem_key", None, "CSKT"),
+    ("cert", "cert", "pem", None, "CSKT"),
+    ("ca", "ca", "pem", None, "CSKT"),  # None: the default root certificates
+    ("passphrase", "passphrase", "text", None, "CSKT"),
+    ("pfx", "pfx", "pem_pfx", None, "CSKT"),
+    ("crl", "crl", "pem", None, "CSKT"),
+    ("ciphers", "ciphers", "str", None, "CSKT"),  # None: nodetls.DEFAULT_CIPHERS
+    ("ecdh_curve", "ecdhCurve", "str", None, "CSKT"),  # None: nodetls.DEFAULT_ECDH_CURVE
+    ("dhparam", "dhparam", "dhparam", None, "CSKT"),
+    ("honor_cipher_order", "honorCipherOrder", "bool", False, "CSKT"),  # tls.Server: True
+    ("min_version", "minVersion", "version", None, "CSKT"),  # None: DEFAULT_MIN_VERSION
+    ("max_version", "maxVersion", "version", None, "CSKT"),  # None: DEFAULT_MAX_VERSION
+    ("secure_options", "secureOptions", "int>=0", 0, "CSKT"),
+    ("session_id_context", "sessionIdContext", "text", None, "CSKT"),
+    ("sigalgs", "sigalgs", "str", None, "CSKT"),
+    ("ticket_keys", "ticketKeys", "bytes", None, "CSKT"),  # None: a random key
+    ("session_timeout", "sessionTimeout", "int", 300, "CSKT"),
+    # TLS
+    ("request_cert", "requestCert", "bool", False, "SK"),
+    ("reject_unauthorized", "rejectUnauthorized", "bool", True, "SKT"),
+    ("alpn_protocols", "ALPNProtocols", "alpn", None, "SKT"),
+    ("alpn_callback", "ALPNCallback", "function", None, "SK"),
+    ("sni_callback", "SNICallback", "function", None, "SK"),
+    ("handshake_timeout", "handshakeTimeout", "seconds", 120.0, "SK"),
+    ("allow_client_renegotiation", "allowClientRenegotiation", "bool", False, "SK"),
+    ("psk_callback", "pskCallback", "function", None, "SKT"),
+    ("psk_identity_hint", "pskIdentityHint", "str", None, "SK"),
+    ("enable_trace", "enableTrace", "bool", False, "SKT"),
+    ("npn_protocols", "NPNProtocols", "alpn", None, "SKT"),
+    ("is_server", "isServer", "bool", False, "K"),
+    ("server", "server", "any", None, "K"),
+    ("request_ocsp", "requestOCSP", "bool", False, "KT"),
+    ("session", "session", "bytes", None, "KT"),
+    ("secure_context", "secureContext", "secure_context", None, "KT"),
+    ("min_dh_size", "minDHSize", "int>0", 1024, "KT"),
+    ("servername", "servername", "str", None, "KT"),
+    ("check_server_identity", "checkServerIdentity", "function", None, "KT"),
+    ("socket", "socket", "duplex", None, "T"),
+    ("ocsp", "ocsp", "ocsp", None, "KT"),  # beyond Node: check the stapled OCSP response
+    # net: sockets, servers, connecting, listening
+    ("allow_half_open", "allowHalfOpen", "bool", False, "SKTNVD"),
+    ("pause_on_connect", "pauseOnConnect", "bool", False, "SKNV"),
+    ("no_delay", "noDelay", "bool", None, "STNJV"),  # None: True for TLS, False for net
+    ("keep_alive", "keepAlive", "bool", False, "STNJV"),
+    ("keep_alive_initial_delay", "keepAliveInitialDelay", "seconds", 0, "STNJV"),
+    ("high_water_mark", "highWaterMark", "int>=0", None, "SKTNVRW"),  # None: 16 KiB
+    ("host", "host", "str", "localhost", "KTJL"),
+    ("port", "port", "port", None, "KTJL"),
+    ("path", "path", "path", None, "KTJL"),
+    ("timeout", "timeout", "seconds", None, "TNJ"),
+    ("family", "family", "family", 0, "TJ"),
+    ("local_address", "localAddress", "str", None, "TJ"),
+    ("local_port", "localPort", "port", None, "TJ"),
+    ("hints", "hints", "int", 0, "TJ"),
+    ("lookup", "lookup", "function", None, "TJ"),
+    ("signal", "signal", "any", None, "TL"),
+    ("auto_select_family", "autoSelectFamily", "bool", False, "J"),
+    ("auto_select_family_attempt_timeout", "autoSelectFamilyAttemptTimeout", "seconds", 0.25, "J"),
+    ("pause_on_create", "pauseOnCreate", "bool", False, "N"),
+    ("manual_start", "manualStart", "bool", False, "N"),
+    ("handle", "handle", "any", None, "N"),
+    ("readable", "readable", "bool", True, "NR"),
+    ("writable", "writable", "bool", True, "NW"),
+    ("readable_high_water_mark", "readableHighWaterMark", "int>=0", None, "NR"),
+    ("writable_high_water_mark", "writableHighWaterMark", "int>=0", None, "NW"),
+    ("encoding", "encoding", "str", None, "NR"),
+    ("backlog", "backlog", "int>=0", 511, "L"),
+    ("exclusive", "exclusive", "bool", False, "L"),
+    ("ipv6_only", "ipv6Only", "bool", False, "L"),
+    ("reuse_port", "reusePort", "bool", False, "L"),
+    ("readable_all", "readableAll", "bool", False, "L"),
+    ("writable_all", "writableAll", "bool", False, "L"),
+    # streams (the implementation hooks Node's stream constructors take)
+    ("read", "read", "function", None, "R"),
+    ("write", "write", "function", None, "W"),
+    ("writev", "writev", "function", None, "W"),
+    ("final", "final", "function", None, "W"),
+    ("destroy", "destroy", "function", None, "RW"),
+    ("auto_destroy", "autoDestroy", "bool", True, "RW"),
+    ("emit_close", "emitClose", "bool", True, "RW"),
+    ("decode_strings", "decodeStrings", "bool", True, "W"),
+    ("default_encoding", "defaultEncoding", "str", "utf8", "W"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One row of :data:`ROWS`, with its kind resolved."""
+
+    name: str
+    node: str
+    kind: Kind
+    default: Any
+    where: str
+
+
+OPTIONS: dict[str, Option] = {
+    row[0]: Option(row[0], row[1], KINDS[row[2]], row[3], row[4]) for row in ROWS
+}
+#: Node's camelCase name -> snake_case name (only where they differ).
+BY_NODE_NAME: dict[str, str] = {o.node: o.name for o in OPTIONS.values() if o.node != o.name}
+
+
+def names(where: str) -> frozenset[str]:
+    """The options taken by any of the entry points ``where`` (letters of the module docstring)."""
+    return frozenset(o.name for o in OPTIONS.values() if any(w in o.where for w in where))
+
+
+def default(name: str) -> Any:
+    """The table's default for ``name``."""
+    return OPTIONS[name].default
+
+
+def check(name: str, value: Any, label: str) -> Any:
+    """Check ``value`` for option ``name`` (``label`` as the caller spelled it, for messages);
+    return the value to use. ``None`` (not given) and options outside the table pass."""
+    if value is None:
+        return None
+    opt = OPTIONS.get(name)
+    if opt is None:
+        return value
+    return opt.kind.check(value, label)
