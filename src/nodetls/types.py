@@ -9,6 +9,7 @@ normaliser accepts.  Annotations only: nothing here runs on a hot path.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
@@ -23,7 +24,7 @@ __all__ = [
 
 BytesLike = bytes | bytearray | memoryview
 """What Node calls a Buffer, on input."""
-PemInput = str | BytesLike
+PemInput = str | BytesLike | os.PathLike[str]
 """A PEM (or DER) item: ``str`` or bytes-like."""
 Chunk = bytes | str
 """A ``'data'`` chunk: ``bytes``, or ``str`` after ``set_encoding()``."""

@@ -8,7 +8,6 @@ from typing import Any, Unpack
 
 from .. import _option_table, _options
 from .._net.connect import normalize_connect_args
-from ..errors import InvalidArgValueError
 from ..types import ConnectOptions
 from .socket import TLSSOCKET_OPTIONS, SocketTemplate, TLSSocket
 
