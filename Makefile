@@ -6,13 +6,20 @@ PY     := $(VENV)/bin/python
 # Stamp: the editable install is redone only when pyproject.toml changes (or the venv is new).
 STAMP  := $(VENV)/.nodetls-installed
 
-.PHONY: demo test lint venv clean
+.PHONY: demo test lint venv clean fuzz
 
 demo: $(STAMP)
 	$(PY) examples/demo.py
 
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider
+
+# Each fuzz harness for FUZZ_SECONDS under atheris (docs/fuzzing.md); `make test` runs the short form.
+FUZZ_SECONDS ?= 60
+fuzz: $(STAMP)
+	$(PY) -m pip install -q -e '.[fuzz]'
+	@for h in $$($(PY) -m fuzz.run --list); do \
+	  echo "== $$h"; $(PY) -m fuzz.run $$h --seconds $(FUZZ_SECONDS) || exit 1; done
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

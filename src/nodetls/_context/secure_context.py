@@ -42,6 +42,12 @@ if TYPE_CHECKING:
 __all__ = ["SecureContext", "create_secure_context", "CONTEXT_OPTIONS", "SecurityWarning"]
 
 NULL = ffi.NULL
+_live = 0  # SSL_CTX references held by SecureContext objects (leak checks, fuzz oracle)
+
+
+def live_contexts() -> int:
+    """How many ``SecureContext`` objects hold their ``SSL_CTX`` right now (leak checks)."""
+    return _live
 
 CONTEXT_OPTIONS: frozenset[str] = _option_table.names("C")
 """The option names ``SecureContext`` accepts (snake_case; Node's names are accepted too)."""
@@ -121,6 +127,8 @@ class SecureContext:
         if ctx == NULL:  # pragma: no cover - out of memory
             raise tls_error(consume_errors(ffi, lib), "SSL_CTX_new failed")
         self.ctx = ctx
+        global _live
+        _live += 1
         try:
             config_secure_context(self, opts)
         except BaseException:
@@ -137,6 +145,8 @@ class SecureContext:
         self.ctx = None
         ticket_keys.uninstall(ctx, self)
         lib.SSL_CTX_free(ctx)
+        global _live
+        _live -= 1
 
     def __del__(self) -> None:
         try:

@@ -214,7 +214,8 @@ class TLSEngine:
         self.state = State.FREED
         callbacks.ENGINES.pop(ssl, None)
         _unbind_ticket_keys(ssl, self.initial_context)
-        lib.SSL_free(ssl)
+        lib.SSL_free(ssl)  # frees both BIOs too: drop our pointers to them
+        self._rbio = self._wbio = NULL
         if self._trace_bio != NULL:
             lib.BIO_free(self._trace_bio)
             self._trace_bio = NULL
@@ -230,18 +231,21 @@ class TLSEngine:
 
     # ------------------------------------------------------------------ I/O
     def receive(self, data: bytes | bytearray | memoryview) -> None:
-        """Ciphertext from the peer."""
+        """Ciphertext from the peer (ignored once freed: the BIOs went with the ``SSL*``)."""
         n = len(data)
-        if n:
+        if n and self.ssl is not None:
             lib.BIO_write(self._rbio, ffi.from_buffer(data), n)
 
     def receive_eof(self) -> None:
         """The peer's byte stream ended: reads past the buffered data report EOF."""
         self._eof = True
-        macros.BIO_set_mem_eof_return(self._rbio, 0)
+        if self.ssl is not None:
+            macros.BIO_set_mem_eof_return(self._rbio, 0)
 
     def take_output(self) -> bytes:
-        """Ciphertext produced so far (possibly ``b''``)."""
+        """Ciphertext produced so far (possibly ``b''``; always ``b''`` once freed)."""
+        if self.ssl is None:
+            return b""
         wbio = self._wbio
         n = lib.BIO_ctrl_pending(wbio)
         if not n:
@@ -251,7 +255,7 @@ class TLSEngine:
         return ffi.buffer(buf, n)[:]
 
     def output_pending(self) -> int:
-        return lib.BIO_ctrl_pending(self._wbio)
+        return lib.BIO_ctrl_pending(self._wbio) if self.ssl is not None else 0
 
     def do_handshake(self) -> Step:
         """Advance the handshake: :data:`DONE`, :data:`NEED_DATA` or :data:`PAUSED`."""

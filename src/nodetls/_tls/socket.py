@@ -26,7 +26,7 @@ from .._net.handle import TCPHandle
 from .._net.socket import _Normalized
 from .._tls_identity import check_server_identity
 from .._x509 import certificate_to_dict, format_subjectaltname, name_to_dict
-from ..errors import CertificateError, NodeError, node_error, system_error
+from ..errors import CertificateError, InvalidArgValueError, NodeError, node_error, system_error
 from ..net import Socket
 from . import pause_points
 
@@ -67,7 +67,14 @@ def alpn_list(value: Any, name: str = "alpn_protocols") -> list[bytes]:
     if isinstance(value, (bytes, bytearray, memoryview)):
         from .._engine.engine import decode_alpn
 
-        return decode_alpn(bytes(value))
+        wire = bytes(value)
+        names = decode_alpn(wire)
+        if not all(names) or len(wire) != sum(1 + wire[i] for i in _prefix_offsets(wire)):
+            # Node v20 aborts the process here (an assertion on SSL_set_alpn_protos).
+            raise InvalidArgValueError(
+                f"{name} is not in the ALPN wire format (length-prefixed names of 1..255 "
+                f"bytes): {wire[:32]!r}")
+        return names
     if isinstance(value, (list, tuple)):
         out = []
         for item in value:
@@ -81,6 +88,15 @@ def alpn_list(value: Any, name: str = "alpn_protocols") -> list[bytes]:
                 )
         return out
     raise _options.InvalidArgTypeError(f"{name} must be a list or bytes, got {type(value).__name__}")
+
+
+def _prefix_offsets(wire: bytes) -> list[int]:
+    """The offsets of the length bytes of a length-prefixed list."""
+    out, i = [], 0
+    while i < len(wire):
+        out.append(i)
+        i += 1 + wire[i]
+    return out
 
 
 @functools.lru_cache(maxsize=64)
