@@ -594,6 +594,11 @@ class TLSSocket(Socket):
             self._secure_pending = False
             self._tls_error(exc)
             return
+        if self._is_server and not self._secure_established and self._server is not None:
+            # Node's onSocketTLSError: a server socket's transport error before the handshake
+            # finished (e.g. an RST before the ClientHello) is 'tlsClientError', not 'error'.
+            self._tls_error(exc)
+            return
         super()._on_handle_error(exc)
 
     def _on_handle_close(self) -> None:
