@@ -101,30 +101,15 @@ def _feed(eng: TLSEngine, chunk: bytes) -> None:
     peers.step(eng)
 
 
-def server_first_flight(data: bytes) -> None:
-    """The server engine fed arbitrary bytes as the client's first flight."""
-    flags, first, rest = _split(data)
-    eng = peers.new_server(bool(flags & 1))
-
-    def body() -> None:
-        _feed(eng, first)
-        _feed(eng, rest)
-        if flags & 2:
-            eng.receive_eof()
-            peers.step(eng)
-
-    _guarded(eng, None, body)
-
-
-def server_later_flight(data: bytes) -> None:
-    """A genuine recorded ClientHello, then arbitrary (mutated) later flights."""
+def _server(data: bytes, genuine_hello: bool) -> None:
     flags, first, rest = _split(data)
     tls12 = bool(flags & 1)
     eng = peers.new_server(tls12)
 
     def body() -> None:
-        _feed(eng, _client_hello(tls12))
-        eng.take_output()
+        if genuine_hello:
+            _feed(eng, _client_hello(tls12))
+            eng.take_output()
         _feed(eng, first)
         _feed(eng, rest)
         if flags & 2:
@@ -132,6 +117,16 @@ def server_later_flight(data: bytes) -> None:
             peers.step(eng)
 
     _guarded(eng, None, body)
+
+
+def server_first_flight(data: bytes) -> None:
+    """The server engine fed arbitrary bytes as the client's first flight."""
+    _server(data, genuine_hello=False)
+
+
+def server_later_flight(data: bytes) -> None:
+    """A genuine recorded ClientHello, then arbitrary (mutated) later flights."""
+    _server(data, genuine_hello=True)
 
 
 def _paused_server(data: bytes, hooks: Hooks, answer: Callable[[TLSEngine, bytes], None],

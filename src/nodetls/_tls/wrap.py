@@ -139,6 +139,11 @@ class TLSWrap:
         if eng is None:
             return
         eng.receive_eof()
+        if eng.paused is not None and not self.secure:
+            # The peer ended its stream while the handshake waits for a user callback: its
+            # Finished can never come (Node: onSocketClose -> 'tlsClientError' ECONNRESET).
+            self.owner._tls_closed_before_secure()
+            return
         self._cycle()
         if not self._eof_delivered and self.secure:
             self._deliver_eof()
