@@ -71,7 +71,9 @@ async def serve(every: float) -> None:
     server.on("tlsClientError",
               lambda e, s: errors.update([f"tlsClientError:{getattr(e, 'code', type(e).__name__)}"]))
     await server.listen(0, "127.0.0.1")
-    print("LISTENING", server.address()["port"], flush=True)
+    address = server.address()
+    assert isinstance(address, dict)
+    print("LISTENING", address["port"], flush=True)
     start = time.monotonic()
     while True:
         await asyncio.sleep(every)

@@ -38,7 +38,8 @@ def _psk_contexts() -> tuple[SecureContext, SecureContext]:
 
 
 def _client_hello(tls12: bool) -> bytes:
-    return _recorded(tls12)["flights"][0][1]
+    hello: bytes = _recorded(tls12)["flights"][0][1]
+    return hello
 
 
 @functools.cache
@@ -87,7 +88,8 @@ def _after_free(eng: TLSEngine) -> None:
     eng.receive_eof()
     if eng.take_output() != b"" or eng.read_view() is not None:
         raise OracleViolation("a freed engine produced output")
-    for op in (eng.do_handshake, lambda: eng.write(b"x")):
+    ops: list[Callable[[], object]] = [eng.do_handshake, lambda: eng.write(b"x")]
+    for op in ops:
         try:
             op()
         except ENGINE_ERRORS:

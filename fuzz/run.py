@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(harnesses()))
         return 0
     try:
-        import atheris
+        import atheris  # type: ignore[import-untyped]
     except ImportError:
         atheris = None
     if atheris is None or args.builtin:
