@@ -147,7 +147,7 @@ async def test_redis_killed_and_restarted_mid_load(certs, redis_server):
 def _gone_or_zombie(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # reaped between open() and read()
         return True
     return state == "Z"
 
