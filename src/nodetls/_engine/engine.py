@@ -337,6 +337,74 @@ class TLSEngine:
             self._read_more = True  # the buffer is full: more may be waiting
         return view[:total] if total else None
 
+    def read_hint(self) -> int:
+        """0 when no plaintext can be read now (no new ciphertext, no record held back, no end
+        of stream); otherwise a size hint for :meth:`read_into`'s buffer: the bytes that may
+        come (ciphertext waiting plus plaintext OpenSSL holds), at least 1."""
+        ssl = self.ssl
+        if ssl is None or self.received_close_notify:
+            return 0
+        hint: int = lib.BIO_ctrl_pending(self._rbio)
+        if self._read_more:
+            hint += lib.SSL_pending(ssl)
+        elif not hint and not self._eof:
+            return 0
+        return hint or 1
+
+    def read_into(self, buf: Any) -> int:
+        """Decrypt the plaintext available now straight into the writable buffer ``buf`` (as
+        many records as fit, no copy through our read buffer) and return how many bytes were
+        written (0: none now). When ``buf`` fills, the rest stays in OpenSSL or the read BIO
+        for the next call (a buffer smaller than a record is fine). The same signals as
+        :meth:`read_view`: :attr:`received_close_notify`, :attr:`paused`, errors raised."""
+        ssl = self.ssl
+        if ssl is None:
+            return 0
+        if self.error is not None:
+            raise self.error
+        rbio = self._rbio
+        if not (self._read_more or self._eof) and not lib.BIO_ctrl_pending(rbio):
+            return 0
+        cbuf = ffi.from_buffer(buf, require_writable=True)
+        room = len(cbuf)  # in bytes, whatever the buffer's item size
+        self._read_more = False
+        size = self._scratch[1]
+        total = 0
+        while True:
+            if lib.SSL_read_ex(ssl, cbuf + total, room - total, size):
+                total += size[0]
+                if total == room:
+                    self._read_more = True  # the buffer is full: OpenSSL may hold more
+                    break
+                # One call returns at most one record: a short read emptied it.
+                if self._eof or lib.BIO_ctrl_pending(rbio):
+                    continue
+                break
+            if self._read_stopped(lib.SSL_get_error(ssl, 0)):
+                break
+        return total
+
+    def _read_stopped(self, err: int) -> bool:
+        """After a failed ``SSL_read_ex``: True when reading simply stops here (no data, the
+        peer's close, a renegotiation pause); raises on a fatal error."""
+        if self._exc is not None:
+            self._raise_captured()
+        if err == C.SSL_ERROR_WANT_READ or err == C.SSL_ERROR_WANT_WRITE:
+            return True
+        if err == C.SSL_ERROR_ZERO_RETURN:
+            self.received_close_notify = True
+            return True
+        if err == C.SSL_ERROR_WANT_X509_LOOKUP:
+            self._pause(Pause.CERT)
+            return True
+        if err == C.SSL_ERROR_WANT_CLIENT_HELLO_CB:
+            self._pause(Pause.CLIENT_HELLO)
+            return True
+        if err == C.SSL_ERROR_SYSCALL and not lib.ERR_peek_error():
+            self.received_close_notify = True
+            return True
+        raise self._fatal(self._error(err, handshake=False))
+
     def read(self) -> bytes:
         """All plaintext available now (``b''`` if none), copied (see :meth:`read_view`)."""
         chunks = []

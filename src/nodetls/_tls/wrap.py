@@ -31,6 +31,12 @@ _HIGH_WATER = 64 * 1024
 class TLSWrap:
     """The TLS handle.  ``lower`` is the transport handle; ``owner`` the TLSSocket."""
 
+    #: None, or what takes the plaintext instead of ``owner._on_handle_read``, decrypted straight
+    #: into its own buffers: ``get_buffer(sizehint) -> writable buffer | None`` (None: take
+    #: nothing now), then ``buffered_reader.buffer_updated(nbytes)`` (``nodetls.aio``'s transport
+    #: for an ``asyncio.BufferedProtocol``; set and cleared by it).
+    buffered_reader: Any = None
+
     def __init__(self, lower: Any, engine: TLSEngine, owner: Any) -> None:
         self.lower = lower
         self.engine: TLSEngine | None = engine
@@ -220,7 +226,10 @@ class TLSWrap:
             if self.engine is None:
                 return
         # ClearOut: plaintext to the owner
-        if self._reading or eng.received_close_notify:
+        if self.buffered_reader is not None:
+            if not self._clear_out_into(eng):
+                return
+        elif self._reading or eng.received_close_notify:
             # Every record available now, one view of the engine's read buffer per batch: the
             # owner copies it once (the handle contract), nothing is copied here.
             while True:
@@ -248,6 +257,37 @@ class TLSWrap:
         self._flush()
         if eng.received_close_notify and not self._eof_delivered:
             self._deliver_eof()
+
+    def _clear_out_into(self, eng: TLSEngine) -> bool:
+        """ClearOut for a :attr:`buffered_reader`: each batch of records is decrypted straight
+        into a buffer the reader hands out (Node's listener ``OnStreamAlloc`` then
+        ``OnStreamRead``), and reading stops between buffers once the owner stops reading.
+        False when the engine is gone."""
+        reader = self.buffered_reader
+        while self._reading or eng.received_close_notify:
+            hint = eng.read_hint()
+            if not hint:
+                break
+            buf = reader.get_buffer(hint)
+            if buf is None:  # the reader is closing (or failed): leave the data
+                break
+            n = eng.read_into(buf)
+            if eng.events:
+                self._drain_events()
+                if self.engine is None:
+                    return False
+            if eng.paused is not None:  # a renegotiation paused (cert/client hello)
+                self._flush()
+                self.owner._tls_pause(eng.paused)
+            if not n:
+                break
+            reader.buffer_updated(n)
+            if self.engine is None:
+                return False
+        if self.renegotiating and not eng.renegotiate_pending():
+            self.renegotiating = False
+            self.owner._on_renegotiated()
+        return self.engine is not None
 
     def _write_pending(self) -> None:
         eng = self.engine

@@ -15,8 +15,12 @@ The data path therefore has no layer of its own: ``write()`` is ``TLSWrap.write(
 hand the ciphertext to the TCP transport), and a read is one call from the wrap's pump to
 ``protocol.data_received()`` with one ``bytes`` per batch of records (the one copy out of the
 engine's read buffer that the Node-style socket's ``'data'`` also makes; none when the wrap hands
-over a whole ``bytes``), or one copy into ``BufferedProtocol.get_buffer()`` instead. No task
-and no future is created per record.
+over a whole ``bytes``). A ``BufferedProtocol`` gets no copy at all: the transport sets itself
+as the wrap's ``buffered_reader`` (:class:`_BufferedReader`), and the wrap's pump has OpenSSL
+decrypt straight into the buffer ``get_buffer()`` returned (``TLSEngine.read_into``), then calls
+``buffer_updated(n)``; a buffer smaller than a record is filled again from what OpenSSL kept,
+and ``pause_reading()`` stops the pump between two buffers. No task and no future is created
+per record.
 
 Flow control is asyncio's, both ways: ``pause_reading()`` stops the wrap (and so the TCP
 socket: the kernel buffer fills and the peer slows down); ``protocol.pause_writing()`` is called
@@ -60,6 +64,44 @@ def _give_back_data_path(sock: TLSSocket) -> None:
     """Undo :func:`_take_data_path` (the socket is closed; this breaks the reference cycle)."""
     for name in ("_on_handle_read", "_on_handle_eof", "_on_handle_drain"):
         sock.__dict__.pop(name, None)
+    h = sock._handle
+    if h is not None and getattr(h, "buffered_reader", None) is not None:
+        h.buffered_reader = None
+
+
+class _BufferedReader:
+    """What the TLS wrap decrypts into for an ``asyncio.BufferedProtocol``
+    (``TLSWrap.buffered_reader``): the protocol's ``get_buffer()``/``buffer_updated()`` with
+    asyncio's error handling (a failing call is a fatal error of the transport)."""
+
+    __slots__ = ("transport", "protocol")
+
+    def __init__(self, transport: TLSTransport, protocol: asyncio.BufferedProtocol) -> None:
+        self.transport = transport
+        self.protocol = protocol
+
+    def get_buffer(self, sizehint: int) -> Any:
+        t = self.transport
+        if t._closing or t._lost:
+            return None
+        try:
+            buf: Any = self.protocol.get_buffer(sizehint)
+            if not len(buf):
+                raise RuntimeError("get_buffer() returned an empty buffer")
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - asyncio: fatal error, connection lost
+            t._fatal_error(exc, "Fatal error: protocol.get_buffer() call failed.")
+            return None
+        return buf
+
+    def buffer_updated(self, nbytes: int) -> None:
+        try:
+            self.protocol.buffer_updated(nbytes)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:  # noqa: BLE001
+            self.transport._fatal_error(exc, "Fatal error: protocol.buffer_updated() call failed.")
 
 
 class TLSTransport(asyncio.Transport):
@@ -104,6 +146,7 @@ class TLSTransport(asyncio.Transport):
         extra["sslcontext"] = eng.context if eng is not None else None
         extra["cipher"] = cipher_tuple(sock)  # cheap; kept for after the close, as asyncio
         _take_data_path(sock, self)
+        self._set_reader()
         try:
             self._protocol.connection_made(self)
         except (SystemExit, KeyboardInterrupt):
@@ -160,6 +203,16 @@ class TLSTransport(asyncio.Transport):
     def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
         self._protocol = protocol
         self._buffered = isinstance(protocol, asyncio.BufferedProtocol)
+        if self._started and not self._lost:
+            self._set_reader()
+
+    def _set_reader(self) -> None:
+        """A ``BufferedProtocol`` gets the plaintext decrypted straight into its buffers (the
+        wrap's ``buffered_reader``); a ``Protocol`` gets ``bytes`` through ``_on_read``."""
+        h = self._sock._handle
+        if h is not None and hasattr(h, "buffered_reader"):
+            h.buffered_reader = (_BufferedReader(self, self._protocol)  # type: ignore[arg-type]
+                                 if self._buffered else None)
 
     def get_protocol(self) -> asyncio.BaseProtocol:
         return self._protocol
