@@ -86,7 +86,7 @@ async def test_every_option_is_type_checked_at_creation(name: str, node: str, le
     ({"alpn_protocols": ["h2", ""]}, "ERR_INVALID_ARG_VALUE", ValueError),
     ({"alpn_protocols": ["h2", 5]}, "ERR_INVALID_ARG_TYPE", TypeError),
     ({"sni_callback": "cb"}, "ERR_INVALID_ARG_TYPE", TypeError),
-    ({"session_timeout": 1.5}, "ERR_INVALID_ARG_TYPE", TypeError),
+    ({"session_timeout": 1.5}, "ERR_OUT_OF_RANGE", ValueError),  # Node: "must be an integer"
     ({"high_water_mark": -1}, "ERR_OUT_OF_RANGE", ValueError),
 ])
 async def test_server_options_are_checked_at_creation(options: dict[str, Any], code: str,
@@ -233,3 +233,137 @@ def test_the_table_is_consistent() -> None:
     assert SERVER_OPTIONS == _option_table.names("S") >= CONTEXT_OPTIONS
     assert CONNECT_OPTIONS == _option_table.names("T") >= CONTEXT_OPTIONS
     assert _option_table.default("handshake_timeout") == 120.0
+
+
+# ---------------------------------------------------------------------------- Node's answers
+
+# One row per input: (id, entry point letter, the options in JavaScript, the same in Python,
+# what Node v20 does at creation (its error `code`, or "ok"), what nodetls does (its code, or
+# "ok")). Where the two differ, nodetls is stricter on purpose: Node takes any truthy value as a
+# bool (`rejectUnauthorized: 'no'` rejects, `0` accepts every certificate), ignores a str for
+# `ALPNProtocols`, sends an empty protocol name, and sets every option bit for `secureOptions: -1`;
+# `ticketKeys` of n*48 bytes are a documented extension (rotation).
+_S = "x" * 256
+NODE_TABLE: list[tuple[str, str, str, dict[str, Any], str, str]] = [
+    ("sessionTimeout 1.5", "C", "{sessionTimeout: 1.5}", {"sessionTimeout": 1.5},
+     "ERR_OUT_OF_RANGE", "ERR_OUT_OF_RANGE"),
+    ("sessionTimeout 1e3", "C", "{sessionTimeout: 1e3}", {"sessionTimeout": 1e3}, "ok", "ok"),
+    ("sessionTimeout -1", "S", "{sessionTimeout: -1}", {"sessionTimeout": -1},
+     "ERR_OUT_OF_RANGE", "ERR_OUT_OF_RANGE"),
+    ("sessionTimeout 2**31", "C", "{sessionTimeout: 2**31}", {"sessionTimeout": 2**31},
+     "ERR_OUT_OF_RANGE", "ERR_OUT_OF_RANGE"),
+    ("sessionTimeout str", "C", "{sessionTimeout: '5'}", {"sessionTimeout": "5"},
+     "ERR_INVALID_ARG_TYPE", "ERR_INVALID_ARG_TYPE"),
+    ("secureOptions 1.5", "C", "{secureOptions: 1.5}", {"secureOptions": 1.5},
+     "ERR_OUT_OF_RANGE", "ERR_OUT_OF_RANGE"),
+    ("secureOptions str", "C", "{secureOptions: '1'}", {"secureOptions": "1"},
+     "ERR_INVALID_ARG_TYPE", "ERR_INVALID_ARG_TYPE"),
+    ("secureOptions -1", "C", "{secureOptions: -1}", {"secureOptions": -1},
+     "ok", "ERR_OUT_OF_RANGE"),
+    ("ALPNProtocols 256-byte name", "S", f"{{ALPNProtocols: ['{_S}']}}",
+     {"ALPNProtocols": [_S]}, "ERR_OUT_OF_RANGE", "ERR_OUT_OF_RANGE"),
+    ("ALPNProtocols 256-byte name, client", "T", f"{{ALPNProtocols: ['{_S}']}}",
+     {"ALPNProtocols": [_S]}, "ERR_OUT_OF_RANGE", "ERR_OUT_OF_RANGE"),
+    ("ALPNProtocols [5]", "S", "{ALPNProtocols: [5]}", {"ALPNProtocols": [5]},
+     "ERR_INVALID_ARG_TYPE", "ERR_INVALID_ARG_TYPE"),
+    ("ALPNProtocols str", "S", "{ALPNProtocols: 'h2'}", {"ALPNProtocols": "h2"},
+     "ok", "ERR_INVALID_ARG_TYPE"),
+    ("ALPNProtocols empty name", "S", "{ALPNProtocols: ['']}", {"ALPNProtocols": [""]},
+     "ok", "ERR_INVALID_ARG_VALUE"),
+    ("ciphers 5", "T", "{ciphers: 5}", {"ciphers": 5},
+     "ERR_INVALID_ARG_TYPE", "ERR_INVALID_ARG_TYPE"),
+    ("ciphers ':'", "C", "{ciphers: ':'}", {"ciphers": ":"},
+     "ERR_INVALID_ARG_VALUE", "ERR_INVALID_ARG_VALUE"),
+    ("ciphers NOPE", "C", "{ciphers: 'NOPE'}", {"ciphers": "NOPE"},
+     "ERR_SSL_NO_CIPHER_MATCH", "ERR_SSL_NO_CIPHER_MATCH"),
+    ("minVersion TLSv9", "C", "{minVersion: 'TLSv9'}", {"minVersion": "TLSv9"},
+     "ERR_TLS_INVALID_PROTOCOL_VERSION", "ERR_TLS_INVALID_PROTOCOL_VERSION"),
+    ("minVersion 5", "C", "{minVersion: 5}", {"minVersion": 5},
+     "ERR_TLS_INVALID_PROTOCOL_VERSION", "ERR_TLS_INVALID_PROTOCOL_VERSION"),
+    ("maxVersion ''", "C", "{maxVersion: ''}", {"maxVersion": ""},
+     "ERR_TLS_INVALID_PROTOCOL_VERSION", "ERR_TLS_INVALID_PROTOCOL_VERSION"),
+    ("minVersion above maxVersion", "S", "{minVersion: 'TLSv1.3', maxVersion: 'TLSv1.2'}",
+     {"minVersion": "TLSv1.3", "maxVersion": "TLSv1.2"}, "ok", "ok"),
+    ("ecdhCurve 5", "C", "{ecdhCurve: 5}", {"ecdhCurve": 5},
+     "ERR_INVALID_ARG_TYPE", "ERR_INVALID_ARG_TYPE"),
+    ("ecdhCurve ''", "C", "{ecdhCurve: ''}", {"ecdhCurve": ""},
+     "ERR_CRYPTO_OPERATION_FAILED", "ERR_CRYPTO_OPERATION_FAILED"),
+    ("ticketKeys 47 bytes", "S", "{ticketKeys: Buffer.alloc(47)}", {"ticketKeys": bytes(47)},
+     "ERR_INVALID_ARG_VALUE", "ERR_INVALID_ARG_VALUE"),
+    ("ticketKeys 96 bytes", "S", "{ticketKeys: Buffer.alloc(96)}", {"ticketKeys": bytes(96)},
+     "ERR_INVALID_ARG_VALUE", "ok"),
+    ("ticketKeys str", "S", "{ticketKeys: 'x'.repeat(48)}", {"ticketKeys": "x" * 48},
+     "ERR_INVALID_ARG_TYPE", "ERR_INVALID_ARG_TYPE"),
+    ("pskIdentityHint 5", "S", "{pskIdentityHint: 5}", {"pskIdentityHint": 5},
+     "ERR_INVALID_ARG_TYPE", "ERR_INVALID_ARG_TYPE"),
+    ("pskIdentityHint bytes", "S", "{pskIdentityHint: Buffer.from('x')}",
+     {"pskIdentityHint": b"x"}, "ERR_INVALID_ARG_TYPE", "ERR_INVALID_ARG_TYPE"),
+    ("requestCert 'yes'", "S", "{requestCert: 'yes'}", {"requestCert": "yes"},
+     "ok", "ERR_INVALID_ARG_TYPE"),
+    ("rejectUnauthorized 'no'", "S", "{rejectUnauthorized: 'no'}", {"rejectUnauthorized": "no"},
+     "ok", "ERR_INVALID_ARG_TYPE"),
+    ("rejectUnauthorized 0", "T", "{rejectUnauthorized: 0}", {"rejectUnauthorized": 0},
+     "ok", "ERR_INVALID_ARG_TYPE"),
+    ("sigalgs ''", "C", "{sigalgs: ''}", {"sigalgs": ""},
+     "ERR_INVALID_ARG_VALUE", "ERR_INVALID_ARG_VALUE"),
+    ("sessionIdContext 5", "S", "{sessionIdContext: 5}", {"sessionIdContext": 5},
+     "ERR_INVALID_ARG_TYPE", "ERR_INVALID_ARG_TYPE"),
+    ("handshakeTimeout str", "S", "{handshakeTimeout: 'x'}", {"handshakeTimeout": "x"},
+     "ERR_INVALID_ARG_TYPE", "ERR_INVALID_ARG_TYPE"),
+    ("port 1.5", "T", "{port: 1.5}", {"port": 1.5}, "ERR_SOCKET_BAD_PORT", "ERR_SOCKET_BAD_PORT"),
+    ("port -1", "T", "{port: -1}", {"port": -1}, "ERR_SOCKET_BAD_PORT", "ERR_SOCKET_BAD_PORT"),
+    ("key empty Buffer", "S", "{key: Buffer.alloc(0)}", {"key": b""},
+     "ERR_OSSL_UNSUPPORTED", "ERR_OSSL_UNSUPPORTED"),
+    ("cert empty Buffer", "T", "{cert: Buffer.alloc(0)}", {"cert": b""},
+     "ERR_OSSL_PEM_NO_START_LINE", "ERR_OSSL_PEM_NO_START_LINE"),
+    ("key and cert ''", "S", "{key: '', cert: ''}", {"key": "", "cert": ""}, "ok", "ok"),
+    ("key and cert []", "C", "{key: [], cert: []}", {"key": [], "cert": []}, "ok", "ok"),
+]
+
+# Node's error classes by code; nodetls raises TypeError for a type and ValueError for a value
+# (Node's ERR_INVALID_ARG_VALUE is a TypeError; here it is a ValueError, as the API says).
+_OURS_CLASS = {"ERR_INVALID_ARG_TYPE": TypeError, "ERR_TLS_INVALID_PROTOCOL_VERSION": TypeError}
+
+
+def _make_node_style(letter: str, options: dict[str, Any]) -> Any:
+    if letter == "T":
+        sock = tls.connect({"port": 1, "host": "127.0.0.1", **options})
+        sock.on("error", lambda err: None)
+        sock.destroy()
+        return sock
+    return _make(letter, options)
+
+
+@pytest.mark.parametrize("row", NODE_TABLE, ids=[row[0] for row in NODE_TABLE])
+async def test_creation_answers_match_the_node_table(row: tuple[Any, ...]) -> None:
+    _id, letter, _js, options, _node, ours = row
+    if ours == "ok":
+        _make_node_style(letter, options)
+        return
+    with pytest.raises((TypeError, ValueError)) as info:
+        _make_node_style(letter, options)
+    assert getattr(info.value, "code", None) == ours, info.value
+    assert isinstance(info.value, _OURS_CLASS.get(ours, ValueError)), info.value
+
+
+async def test_the_node_table_is_what_node_does(node_bin: str, tmp_path: Path) -> None:
+    """Run every input of :data:`NODE_TABLE` through Node v20 and compare its answers."""
+    lines = [
+        "const tls = require('tls'); const out = {};",
+        "function make(w, o) {",
+        "  if (w === 'C') return tls.createSecureContext(o);",
+        "  if (w === 'S') return tls.createServer(o);",
+        "  const s = tls.connect({port: 1, host: '127.0.0.1', ...o});",
+        "  s.on('error', () => {}); s.destroy();",
+        "}",
+        *[f"try {{ make({json.dumps(letter)}, {js}); out[{json.dumps(name)}] = 'ok'; }} "
+          f"catch (e) {{ out[{json.dumps(name)}] = e.code === undefined ? null : e.code; }}"
+          for name, letter, js, _py, _node, _ours in NODE_TABLE],
+        "console.log(JSON.stringify(out)); process.exit(0);",
+    ]
+    script = tmp_path / "table.js"
+    script.write_text("\n".join(lines))
+    proc = await asyncio.create_subprocess_exec(node_bin, str(script), stdout=subprocess.PIPE)
+    out, _ = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+    got = json.loads(out)
+    assert got == {row[0]: row[4] for row in NODE_TABLE}

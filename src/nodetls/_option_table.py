@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import InvalidArgTypeError, InvalidArgValueError
+from .errors import InvalidArgTypeError, InvalidArgValueError, NodeRangeError
 
 __all__ = ["Kind", "Option", "KINDS", "ROWS", "OPTIONS", "BY_NODE_NAME", "names", "check",
            "default"]
@@ -84,21 +84,37 @@ def _instance(types: tuple[type, ...], expected: str) -> Callable[[Any, str], An
     return check
 
 
-def _number(minimum: float, *, integer: bool = False, exclusive: bool = False) -> Callable[[Any, str], Any]:
-    types: tuple[type, ...] = (int,) if integer else (int, float)
-    expected = "int" if integer else "int or float"
-    base = _instance(types, expected)
-    relation = ">" if exclusive else ">="
+def _out_of_range(label: str, must: str, value: Any) -> InvalidArgValueError:
+    """Node's ``ERR_OUT_OF_RANGE`` (a ``RangeError`` in Node, a ``ValueError`` here)."""
+    return InvalidArgValueError(
+        f'The value of "{label}" is out of range. It must be {must}. Received {value!r}',
+        "ERR_OUT_OF_RANGE",
+    )
+
+
+def _number(minimum: float, *, integer: bool = False, exclusive: bool = False,
+            maximum: float | None = None) -> Callable[[Any, str], Any]:
+    """Node's ``validateNumber``/``validateInteger``/``validateInt32``: a number in range.
+
+    With ``integer``, a float holding an integer (``1e3``, as Node, where every number is a
+    float) is accepted as that ``int``, and any other float is ``ERR_OUT_OF_RANGE`` ("It must be
+    an integer"), as Node says for ``sessionTimeout: 1.5``."""
+    base = _instance((int, float), "int" if integer else "int or float")
+    relation = (">" if exclusive else ">=") + f" {minimum:g}"
+    if maximum is not None:
+        relation += f" && <= {maximum:g}"
 
     def check(value: Any, label: str) -> Any:
         base(value, label)
+        if isinstance(value, float) and math.isnan(value):
+            raise _out_of_range(label, relation, value)
+        if integer and isinstance(value, float):
+            if not value.is_integer():
+                raise _out_of_range(label, "an integer", value)
+            value = int(value)
         bad = value <= minimum if exclusive else value < minimum
-        if bad or (isinstance(value, float) and math.isnan(value)):
-            raise InvalidArgValueError(  # Node's validateNumber/validateInteger: a RangeError
-                f'The value of "{label}" is out of range. It must be {relation} {minimum:g}. '
-                f"Received {value!r}",
-                "ERR_OUT_OF_RANGE",
-            )
+        if bad or (maximum is not None and value > maximum):
+            raise _out_of_range(label, relation, value)
         return value
 
     return check
@@ -122,10 +138,17 @@ def _alpn(value: Any, label: str) -> Any:
         return value
     if not isinstance(value, (list, tuple)):
         raise type_error(label, "list of str or bytes, or bytes", value)
-    for item in value:
+    for index, item in enumerate(value):
         if not isinstance(item, (str, *_BYTES)):
             raise type_error(f"{label}[]", "str or bytes", item)
-        if not 0 < len(item) < 256:
+        size = len(item.encode()) if isinstance(item, str) else memoryview(item).nbytes
+        if size > 255:  # Node's message and code (a RangeError in Node)
+            raise InvalidArgValueError(
+                f"The byte length of the protocol at index {index} exceeds the maximum length. "
+                f"It must be <= 255. Received {size}",
+                "ERR_OUT_OF_RANGE",
+            )
+        if size == 0:  # Node sends an empty name, which peers reject: refused here
             raise value_error(label, "must hold names of 1 to 255 bytes", item)
     return value
 
@@ -223,6 +246,39 @@ def _text(value: Any, label: str) -> Any:
     return value
 
 
+_SID_CTX_MAX = 32  # SSL_MAX_SID_CTX_LENGTH
+
+
+def _session_id_context(value: Any, label: str) -> Any:
+    """str or bytes of at most 32 bytes (Node leaves the length to OpenSSL: an error without a
+    code)."""
+    _text(value, label)
+    size = len(value.encode()) if isinstance(value, str) else memoryview(value).nbytes
+    if size > _SID_CTX_MAX:
+        raise InvalidArgValueError(
+            f"The property '{label}' must be at most {_SID_CTX_MAX} bytes. Received {size}",
+            "ERR_INVALID_ARG_VALUE",
+        )
+    return value
+
+
+TICKET_KEY_SIZE = 48
+
+
+def _ticket_keys(value: Any, label: str) -> Any:
+    """Node's 48-byte key, or (beyond Node) several: n*48 bytes, the first encrypting."""
+    if not isinstance(value, _BYTES):
+        raise type_error(label, "bytes, bytearray or memoryview", value)
+    size = memoryview(value).nbytes
+    if not size or size % TICKET_KEY_SIZE:
+        raise InvalidArgValueError(
+            f"The property '{label}' must be a multiple of {TICKET_KEY_SIZE} bytes "
+            f"(at least {TICKET_KEY_SIZE}). Received {size}",
+            "ERR_INVALID_ARG_VALUE",
+        )
+    return value
+
+
 def _path(value: Any, label: str) -> Any:
     if isinstance(value, os.PathLike):
         return os.fspath(value)
@@ -232,22 +288,32 @@ def _path(value: Any, label: str) -> Any:
 
 
 def _port(value: Any, label: str) -> Any:
-    # The range is checked where the port is used (Node's ERR_SOCKET_BAD_PORT, a RangeError).
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
+    # The range is checked where the port is used (Node's ERR_SOCKET_BAD_PORT, a RangeError),
+    # also for a float (1.5 is a bad port there, 443.0 is 443); a float that is not finite
+    # cannot be checked there, so it is refused here with the same code.
+    if isinstance(value, bool) or not isinstance(value, (int, str, float)):
         raise type_error(label, "int or str", value)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise NodeRangeError(
+            f"Port should be >= 0 and < 65536. Received {value!r}.", "ERR_SOCKET_BAD_PORT"
+        )
     return value
 
 
 KINDS: dict[str, Kind] = {
     "bool": Kind("bool", "bool", _instance((bool,), "bool")),
     "str": Kind("str", "str", _instance((str,), "str")),
-    "int": Kind("int", "int", _instance((int,), "int")),
+    "int": Kind("int", "int", _number(-math.inf, integer=True)),
+    "int32>=0": Kind("int", "int", _number(0, integer=True, maximum=2**31 - 1)),
+    "uint64": Kind("int", "int", _number(0, integer=True, maximum=2**64 - 1)),
     "int>=0": Kind("int", "int", _number(0, integer=True)),
     "int>0": Kind("int", "int", _number(0, integer=True, exclusive=True)),
     "seconds": Kind("float", "int or float", _number(0)),
     "function": Kind("Callable[..., Any]", "function", _callable),
     "bytes": Kind("bytes", "bytes", _instance(_BYTES, "bytes, bytearray or memoryview")),
     "text": Kind("str | bytes", "str or bytes", _text),
+    "sid_context": Kind("str | bytes", "str or bytes", _session_id_context),
+    "ticket_keys": Kind("bytes", "bytes, bytearray or memoryview", _ticket_keys),
     "pem": Kind("PemInput | list[PemInput]", "str, bytes or os.PathLike", _pem_list(None)),
     "pem_key": Kind("PemInput | KeyDict | list[PemInput | KeyDict]", "str, bytes or os.PathLike",
                     _pem_list("pem")),
@@ -283,11 +349,11 @@ ROWS: tuple[tuple[str, str, str, Any, str], ...] = (
     ("honor_cipher_order", "honorCipherOrder", "bool", False, "CSKT"),  # tls.Server: True
     ("min_version", "minVersion", "version", None, "CSKT"),  # None: DEFAULT_MIN_VERSION
     ("max_version", "maxVersion", "version", None, "CSKT"),  # None: DEFAULT_MAX_VERSION
-    ("secure_options", "secureOptions", "int>=0", 0, "CSKT"),
-    ("session_id_context", "sessionIdContext", "text", None, "CSKT"),
+    ("secure_options", "secureOptions", "uint64", 0, "CSKT"),
+    ("session_id_context", "sessionIdContext", "sid_context", None, "CSKT"),
     ("sigalgs", "sigalgs", "str", None, "CSKT"),
-    ("ticket_keys", "ticketKeys", "bytes", None, "CSKT"),  # None: a random key
-    ("session_timeout", "sessionTimeout", "int", 300, "CSKT"),
+    ("ticket_keys", "ticketKeys", "ticket_keys", None, "CSKT"),  # None: a random key
+    ("session_timeout", "sessionTimeout", "int32>=0", 300, "CSKT"),
     # TLS
     ("request_cert", "requestCert", "bool", False, "SK"),
     ("reject_unauthorized", "rejectUnauthorized", "bool", True, "SKT"),

@@ -66,6 +66,15 @@ def scenarios(pki) -> dict[str, tuple[dict, str, str | None]]:
         "pfx garbage": ({"pfx": b"garbage"}, "ERR_OSSL_ASN1_NOT_ENOUGH_DATA", None),
         "ca not PEM": ({"ca": "garbage"}, "ERR_OSSL_PEM_NO_START_LINE", None),
         "dhparam not PEM": ({"dhparam": "garbage"}, "ERR_OSSL_UNSUPPORTED", None),
+        # Empty bytes are Node's empty Buffer: present (truthy), and refused when loaded.
+        "cert and key empty bytes": ({"cert": b"", "key": b""}, "ERR_OSSL_PEM_NO_START_LINE",
+                                     "ERR_OSSL_PEM_NO_START_LINE"),
+        "key empty bytes": ({"cert": pki.rsa_chain, "key": b""}, "ERR_OSSL_UNSUPPORTED",
+                            "ERR_OSSL_UNSUPPORTED"),
+        "crl empty bytes": ({"crl": b""}, "ERR_CRYPTO_OPERATION_FAILED",
+                            "ERR_CRYPTO_OPERATION_FAILED"),
+        "pfx empty bytes": ({"pfx": b""}, "ERR_CRYPTO_OPERATION_FAILED", None),
+        "ca empty bytes": ({"ca": b""}, "ERR_OSSL_PEM_NO_START_LINE", None),  # Node: no roots
     }
 
 
@@ -80,6 +89,8 @@ def all_scenarios(ctx_pki):
     "wrong passphrase in a key object", "key does not match cert", "EC key for an RSA cert",
     "cipher string", "TLS 1.3 suite", "ECDH curve", "CRL not PEM", "pfx wrong passphrase",
     "pfx no passphrase", "pfx garbage", "ca not PEM", "dhparam not PEM",
+    "cert and key empty bytes", "key empty bytes", "crl empty bytes", "pfx empty bytes",
+    "ca empty bytes",
 ])
 def test_bad_material_fails_at_creation(all_scenarios, name):
     options, code, _node = all_scenarios[name]

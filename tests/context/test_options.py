@@ -6,6 +6,7 @@ import warnings
 
 import pytest
 
+import nodetls as tls
 from nodetls._context import (
     CONTEXT_OPTIONS,
     DEFAULT_CIPHERS,
@@ -127,7 +128,6 @@ def test_options_must_be_a_mapping():
         ({"ticket_keys": "x" * 48}, "options.ticket_keys"),
         ({"ticket_keys": [0] * 48}, "options.ticket_keys"),
         ({"session_timeout": "5"}, "options.session_timeout"),
-        ({"session_timeout": 1.5}, "options.session_timeout"),
     ],
 )
 def test_type_errors_name_the_option(options, name):
@@ -146,6 +146,11 @@ def test_type_errors_name_the_option(options, name):
         ({"ticket_keys": bytes(95)}, "options.ticket_keys", "ERR_INVALID_ARG_VALUE"),
         ({"session_timeout": -1}, "options.session_timeout", "ERR_OUT_OF_RANGE"),
         ({"session_timeout": 2**31}, "options.session_timeout", "ERR_OUT_OF_RANGE"),
+        ({"session_timeout": 1.5}, "options.session_timeout", "ERR_OUT_OF_RANGE"),  # as Node
+        ({"sessionTimeout": -1}, "options.sessionTimeout", "ERR_OUT_OF_RANGE"),
+        ({"secure_options": 2**64}, "options.secure_options", "ERR_OUT_OF_RANGE"),
+        ({"sessionIdContext": b"x" * 33}, "options.sessionIdContext", "ERR_INVALID_ARG_VALUE"),
+        ({"ticketKeys": bytes(47)}, "options.ticketKeys", "ERR_INVALID_ARG_VALUE"),
         ({"session_id_context": "x" * 33}, "options.session_id_context", "ERR_INVALID_ARG_VALUE"),
         ({"sigalgs": ""}, "options.sigalgs", "ERR_INVALID_ARG_VALUE"),
         ({"ciphers": ":"}, "options.ciphers", "ERR_INVALID_ARG_VALUE"),
@@ -314,9 +319,35 @@ def test_openssl_rejections_are_tls_errors_too():
 
 
 def test_falsy_material_is_absent(ctx_pki):
-    """Node treats '' and null ``ca``/``cert``/``key``/``pfx`` as not given."""
-    ctx = SecureContext(ca="", cert=None, key=b"", pfx=None, passphrase=None)
+    """Node treats '' and null ``ca``/``cert``/``key``/``pfx`` as not given, and an empty list as
+    a list of nothing."""
+    ctx = SecureContext(ca="", cert=None, key="", pfx=None, passphrase=None)
     assert ctx.cert_store_shared and not ctx.has_cert
+    ctx = SecureContext(cert=[], key=[], pfx=[])
+    assert not ctx.has_cert
+
+
+@pytest.mark.parametrize("empty", [b"", bytearray(), memoryview(b"")])
+def test_empty_bytes_material_is_present(ctx_pki, empty):
+    """An empty bytes value is Node's empty ``Buffer``, which is truthy: loaded, and refused at
+    creation with Node's code (before: taken as "not given", so ``create_server(key=b'',
+    cert=b'')`` made a server that failed every handshake)."""
+    cases = [
+        ({"cert": empty, "key": empty}, "options.cert", "ERR_OSSL_PEM_NO_START_LINE"),
+        ({"cert": ctx_pki.rsa_chain, "key": empty}, "options.key", "ERR_OSSL_UNSUPPORTED"),
+        ({"key": ctx_pki.rsa_key, "cert": empty}, "options.cert", "ERR_OSSL_PEM_NO_START_LINE"),
+        ({"cert": [empty]}, "options.cert", "ERR_OSSL_PEM_NO_START_LINE"),
+        ({"ca": empty}, "options.ca", "ERR_OSSL_PEM_NO_START_LINE"),  # Node: trusts nothing
+        ({"pfx": empty}, "options.pfx", None),  # Node: "not enough data", no code
+        ({"crl": empty}, "options.crl", "ERR_CRYPTO_OPERATION_FAILED"),
+    ]
+    for options, option, code in cases:
+        for make in (SecureContext, tls.create_server):
+            with pytest.raises(ContextOptionError) as info:
+                make(options)
+            assert info.value.option == option, options
+            if code is not None:
+                assert info.value.code == code, options
 
 
 def test_bad_value_in_later_option_frees_the_context(ctx_pki):

@@ -11,13 +11,17 @@ Mirrors ``createSecureContext`` (``lib/_tls_common.js``) and ``configSecureConte
    raises the minimum version to TLS 1.3), ``ecdh_curve``, ``dhparam``, ``crl``,
    ``session_id_context``, ``pfx``, ``ticket_keys``, ``session_timeout``.
 
-Each option is validated before use and every error names it (``options.ca``).  Type errors are
-``TypeError`` (``ERR_INVALID_ARG_TYPE``), bad values ``ValueError`` (``ERR_INVALID_ARG_VALUE``,
-``ERR_OUT_OF_RANGE``), OpenSSL rejections :class:`~nodetls.errors.ContextOptionError`.
+The options arrive checked: :func:`nodetls._options.normalize` ran every value through the option
+table (:mod:`nodetls._option_table`: types, ranges, lengths, ``TypeError``/``ValueError`` with
+Node's codes, naming the option as the caller spelled it), so this module only checks what needs
+the values together or OpenSSL: protocol version names (``ERR_TLS_INVALID_PROTOCOL_VERSION``), an
+empty ``sigalgs``, cipher strings, and whatever OpenSSL rejects
+(:class:`~nodetls.errors.ContextOptionError`, naming the option).
 
 Where nodetls differs: ``session_timeout`` defaults to 300 s and is always set (Node leaves
 OpenSSL's 7200 s); ``ticket_keys`` takes n*48 bytes; a ``ca``/``dhparam`` that holds no PEM, a key
-without its certificate and a certificate without its key raise (Node ignores them silently).
+without its certificate and a certificate without its key raise (Node ignores them silently, and
+a server so configured fails every handshake).
 
 Defaults (``DEFAULT_CIPHERS``, ``DEFAULT_ECDH_CURVE``, ``DEFAULT_MIN_VERSION``,
 ``DEFAULT_MAX_VERSION``) are read when a context is created, from the public ``nodetls`` module
@@ -32,7 +36,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from .._openssl import constants as C
-from ..errors import InvalidArgTypeError, InvalidArgValueError, InvalidProtocolVersionError
+from ..errors import InvalidArgValueError, InvalidProtocolVersionError
 from . import ciphers as _ciphers
 from . import ticket_keys as _tk
 
@@ -42,10 +46,6 @@ if TYPE_CHECKING:
 __all__ = ["config_secure_context", "DEFAULT_SESSION_TIMEOUT", "to_version"]
 
 DEFAULT_SESSION_TIMEOUT = 300
-_INT32_MAX = 2**31 - 1
-_SID_CTX_MAX = 32  # SSL_MAX_SID_CTX_LENGTH
-
-_PEM_TYPES = "str, bytes, bytearray or memoryview"
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -61,46 +61,27 @@ def _default(name: str) -> str:
 
 
 def _absent(value: Any) -> bool:
-    """Node's falsy test for ``ca``/``cert``/``key``/``pfx``: ``None``, ``False``, ``''``, ``b''``.
-    (An empty *list* is present: ``ca=[]`` trusts nothing, as in Node.)"""
-    if value is None or value is False:
-        return True
-    return isinstance(value, (str, bytes, bytearray, memoryview)) and len(value) == 0
+    """Node's falsy test for ``ca``/``cert``/``key``/``pfx``: ``None`` or ``''``.
+
+    An empty *bytes* value is present, as Node's empty ``Buffer`` is (an object, so truthy): it
+    fails to load (``key=b''`` is ``ERR_OSSL_UNSUPPORTED``, ``cert=b''``
+    ``ERR_OSSL_PEM_NO_START_LINE``). An empty *list* is present too: ``ca=[]`` trusts nothing,
+    ``key=[]`` loads nothing, as in Node. (``False``, falsy in Node too, never gets here: the
+    option table refuses a bool.)"""
+    return value is None or (isinstance(value, str) and not value)
 
 
-def _type_error(name: str, expected: str, value: Any) -> InvalidArgTypeError:
-    return InvalidArgTypeError(
-        f'The "{name}" property must be of type {expected}. Received {type(value).__name__}'
-    )
-
-
-def _pem_bytes(value: Any, name: str) -> bytes:
-    """A PEM/DER input (Node's ``validateKeyOrCertOption``): str (UTF-8) or bytes-like."""
-    if isinstance(value, str):
-        return value.encode()
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value)
-    raise _type_error(name, _PEM_TYPES, value)
+def _pem_bytes(value: str | bytes | bytearray | memoryview) -> bytes:
+    """A PEM/DER input, already type-checked by the option table: str (UTF-8) or bytes-like."""
+    return value.encode() if isinstance(value, str) else bytes(value)
 
 
 def _items(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def _passphrase(value: Any, name: str) -> bytes | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value.encode()
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value)
-    raise _type_error(name, "str or bytes", value)
-
-
-def _string(value: Any, name: str) -> str:
-    if not isinstance(value, str):
-        raise _type_error(name, "str", value)
-    return value
+def _passphrase(value: str | bytes | bytearray | memoryview | None) -> bytes | None:
+    return None if value is None else _pem_bytes(value)
 
 
 def to_version(which: str, value: Any, default: str) -> int:
@@ -123,17 +104,7 @@ def to_version(which: str, value: Any, default: str) -> int:
 
 
 def _secure_options(opts: dict[str, Any]) -> int:
-    value = opts.get("secure_options")
-    if value is None:
-        value = 0
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _type_error("options.secure_options", "int", value)
-    if not 0 <= value < 2**64:
-        raise InvalidArgValueError(
-            f'The value of "options.secure_options" is out of range. It must be >= 0 and '
-            f"< 2**64. Received {value}",
-            "ERR_OUT_OF_RANGE",
-        )
+    value: int = opts.get("secure_options") or 0
     if opts.get("honor_cipher_order"):
         value |= C.SSL_OP_CIPHER_SERVER_PREFERENCE
     return value
@@ -154,34 +125,31 @@ def config_secure_context(context: SecureContext, opts: dict[str, Any],
     if _absent(ca):
         context._add_root_certs()
     else:
-        for data in [_pem_bytes(item, f"{name}.ca") for item in _items(ca)]:
+        for data in [_pem_bytes(item) for item in _items(ca)]:
             context._add_ca_cert(data, f"{name}.ca")
 
     cert = opts.get("cert")
     if not _absent(cert):
-        for data in [_pem_bytes(item, f"{name}.cert") for item in _items(cert)]:
+        for data in [_pem_bytes(item) for item in _items(cert)]:
             context._set_cert(data, f"{name}.cert")
 
     # Set the key after the cert (OpenSSL drops a key that does not match a later cert).
-    passphrase = _passphrase(opts.get("passphrase"), f"{name}.passphrase")
+    passphrase = _passphrase(opts.get("passphrase"))
     key = opts.get("key")
     if not _absent(key):
         keys: list[tuple[bytes, bytes | None]] = []
         for item in _items(key):
             pem, pass_ = item, passphrase
-            if isinstance(item, dict):
-                if "pem" not in item:
-                    raise _type_error(f"{name}.key", _PEM_TYPES + " or {'pem': ...}", item)
+            if isinstance(item, dict):  # the table checked it has 'pem'
                 pem = item["pem"]
                 if item.get("passphrase") is not None:
-                    pass_ = _passphrase(item["passphrase"], f"{name}.passphrase")
-            keys.append((_pem_bytes(pem, f"{name}.key"), pass_))
+                    pass_ = _passphrase(item["passphrase"])
+            keys.append((_pem_bytes(pem), pass_))
         for data, pass_ in keys:
             context._set_key(data, pass_, f"{name}.key")
 
     sigalgs = opts.get("sigalgs")
     if sigalgs is not None:
-        _string(sigalgs, f"{name}.sigalgs")
         if sigalgs == "":
             raise InvalidArgValueError(
                 f"The property '{name}.sigalgs' is invalid. Received ''", "ERR_INVALID_ARG_VALUE"
@@ -189,8 +157,6 @@ def config_secure_context(context: SecureContext, opts: dict[str, Any],
         context._set_sigalgs(sigalgs, f"{name}.sigalgs")
 
     ciphers = opts.get("ciphers")
-    if ciphers is not None:
-        _string(ciphers, f"{name}.ciphers")
     split = _ciphers.process_ciphers(ciphers or _default("DEFAULT_CIPHERS"), f"{name}.ciphers")
     context._set_ciphers(split, f"{name}.ciphers")
     if not split.cipher_list and min_v < C.TLS1_3_VERSION and max_v > C.TLS1_2_VERSION:
@@ -198,47 +164,33 @@ def config_secure_context(context: SecureContext, opts: dict[str, Any],
 
     curve = opts.get("ecdh_curve")
     curve = _default("DEFAULT_ECDH_CURVE") if curve is None else curve
-    context._set_ecdh_curve(_string(curve, f"{name}.ecdh_curve"), f"{name}.ecdh_curve")
+    context._set_ecdh_curve(curve, f"{name}.ecdh_curve")
 
     dhparam = opts.get("dhparam")
     if dhparam is not None:
         if dhparam != "auto":
-            dhparam = _pem_bytes(dhparam, f"{name}.dhparam")
+            dhparam = _pem_bytes(dhparam)
         context._set_dh_param(dhparam, f"{name}.dhparam")
 
     crl = opts.get("crl")
     if crl is not None:
-        for data in [_pem_bytes(item, f"{name}.crl") for item in _items(crl)]:
+        for data in [_pem_bytes(item) for item in _items(crl)]:
             context._add_crl(data, f"{name}.crl")
 
     sid = opts.get("session_id_context")
-    if sid is not None:
-        if isinstance(sid, str):
-            sid_bytes = sid.encode()
-        elif isinstance(sid, (bytes, bytearray, memoryview)):
-            sid_bytes = bytes(sid)
-        else:
-            raise _type_error(f"{name}.session_id_context", "str or bytes", sid)
-        if len(sid_bytes) > _SID_CTX_MAX:
-            raise InvalidArgValueError(
-                f"The property '{name}.session_id_context' must be at most {_SID_CTX_MAX} bytes. "
-                f"Received {len(sid_bytes)}",
-                "ERR_INVALID_ARG_VALUE",
-            )
-        context._set_session_id_context(sid_bytes, f"{name}.session_id_context")
+    if sid is not None:  # the table checked its length (at most 32 bytes)
+        context._set_session_id_context(_pem_bytes(sid), f"{name}.session_id_context")
 
     pfx = opts.get("pfx")
     if not _absent(pfx):
         bundles: list[tuple[bytes, bytes | None]] = []
         for item in _items(pfx):
             raw, pass_ = item, passphrase
-            if isinstance(item, dict):
-                if "buf" not in item:
-                    raise _type_error(f"{name}.pfx", "bytes or {'buf': ...}", item)
+            if isinstance(item, dict):  # the table checked it has 'buf'
                 raw = item["buf"]
                 if item.get("passphrase"):
-                    pass_ = _passphrase(item["passphrase"], f"{name}.passphrase")
-            bundles.append((_pem_bytes(raw, f"{name}.pfx"), pass_))
+                    pass_ = _passphrase(item["passphrase"])
+            bundles.append((_pem_bytes(raw), pass_))
         for data, pass_ in bundles:
             context._load_pkcs12(data, pass_, f"{name}.pfx")
 
@@ -246,18 +198,8 @@ def config_secure_context(context: SecureContext, opts: dict[str, Any],
     context._check_certificates_have_keys()
 
     tkeys = opts.get("ticket_keys")
-    if tkeys is not None:
-        context._ticket_keys = _tk.split_keys(_tk.validate_keys(tkeys, f"{name}.ticket_keys"))
+    if tkeys is not None:  # the table checked the length (n*48 bytes)
+        context._ticket_keys = _tk.split_keys(bytes(tkeys))
 
-    timeout = opts.get("session_timeout")
-    if timeout is None:
-        timeout = DEFAULT_SESSION_TIMEOUT
-    if isinstance(timeout, bool) or not isinstance(timeout, int):
-        raise _type_error(f"{name}.session_timeout", "int", timeout)
-    if not 0 <= timeout <= _INT32_MAX:
-        raise InvalidArgValueError(
-            f'The value of "{name}.session_timeout" is out of range. It must be >= 0 && <= '
-            f"{_INT32_MAX}. Received {timeout}",
-            "ERR_OUT_OF_RANGE",
-        )
-    context._set_session_timeout(timeout)
+    timeout = opts.get("session_timeout")  # the table checked the range (0..2**31-1)
+    context._set_session_timeout(DEFAULT_SESSION_TIMEOUT if timeout is None else timeout)
