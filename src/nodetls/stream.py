@@ -155,8 +155,21 @@ class Stream(EventEmitter):
             self._destroy = destroy  # type: ignore[method-assign]
 
     # Exceptions escaping a listener destroy the stream (Node's captureRejections behaviour).
+    # Once it is destroyed (a 'close' listener, a write callback called with the destroy error)
+    # there is nothing left to destroy: the loop's exception handler gets it (Node: uncaught).
     def _on_listener_error(self, exc: Exception) -> None:
-        self.destroy(exc)
+        if self._destroyed:
+            _report(self, exc, f"listener of destroyed {type(self).__name__} raised")
+        else:
+            self.destroy(exc)
+
+    def _user_callback(self, cb: Callable[..., Any], err: BaseException | None) -> None:
+        """Call a ``write()``/``end()`` callback; one that raises is handled as a raising
+        listener (the stream's state stays consistent: the other callbacks still run)."""
+        try:
+            _invoke(cb, (err,))
+        except Exception as exc:  # noqa: BLE001
+            self._on_listener_error(exc)
 
     @property
     def destroyed(self) -> bool:
@@ -1086,7 +1099,7 @@ class Writable(Stream):
     def _onwrite_error(self, err: BaseException, cb: Any) -> None:
         self._w_pending_cb -= 1
         if cb is not None:
-            _invoke(cb, (err,))
+            self._user_callback(cb, err)
         self._error_buffer()
         self._error_or_destroy(err)
 
@@ -1105,7 +1118,7 @@ class Writable(Stream):
             count -= 1
             self._w_pending_cb -= 1
             if cb is not None:
-                _invoke(cb, (None,))
+                self._user_callback(cb, None)
         if self._destroyed:
             self._error_buffer()
         if self._w_ending:
@@ -1119,7 +1132,7 @@ class Writable(Stream):
             chunk, cb = buf.popleft()
             self._w_len -= len(chunk)
             if cb is not None:
-                _invoke(cb, (self._errored or node_error("ERR_STREAM_DESTROYED", "write"),))
+                self._user_callback(cb, self._errored or node_error("ERR_STREAM_DESTROYED", "write"))
         self._call_finished_callbacks(self._errored or node_error("ERR_STREAM_DESTROYED", "end"))
 
     def _clear_buffer(self) -> None:
@@ -1136,7 +1149,7 @@ class Writable(Stream):
             if cbs:
                 def callback(err: BaseException | None = None) -> None:
                     for c in cbs:
-                        _invoke(c, (err,))
+                        self._user_callback(c, err)
             self._do_write(True, self._w_len, [c for c, _ in items], callback)
         else:
             while buf and not self._w_writing:
@@ -1281,7 +1294,7 @@ class Writable(Stream):
         if cbs:
             self._w_on_finished = None
             for cb in cbs:
-                _invoke(cb, (err,))
+                self._user_callback(cb, err)
 
     async def drain(self) -> None:
         """Wait while ``write()`` has returned ``False`` (until ``'drain'``); returns at once

@@ -13,9 +13,9 @@ waits: ``loadSession`` (``'resumeSession'``), ``loadSNI`` (``SNICallback``) and 
   :func:`load_session`; ``Pause.CERT`` -> :func:`load_sni`, then :func:`request_ocsp`.  Each ends
   by resuming the handshake, or by destroying the socket.
 
-Every callback handed to a listener has Node's three guards (:func:`once_callback`): a second call
-raises ``ERR_MULTIPLE_CALLBACK``; a call after the socket is gone is ignored; an error argument
-destroys the connection through ``'tlsClientError'``.
+Every callback handed to a listener has Node's three guards (:class:`OnceCallback`): a second call
+destroys the socket with ``ERR_MULTIPLE_CALLBACK``; a call after the socket is gone is ignored; an
+error argument destroys the connection through ``'tlsClientError'``.
 """
 
 from __future__ import annotations
@@ -28,43 +28,88 @@ from typing import TYPE_CHECKING, Any
 from .. import _options
 from .._engine import ClientHello, Pause, TLSEngine
 from ..errors import InvalidArgTypeError, node_error
+from ..events import _TASKS
 
 if TYPE_CHECKING:
     from .socket import TLSSocket
 
-__all__ = ["once_callback", "wants_session", "wants_cert_pause", "run", "load_session",
+__all__ = ["OnceCallback", "once_callback", "wants_session", "wants_cert_pause", "run", "load_session",
            "load_sni", "request_ocsp"]
 
 
-def once_callback(sock: TLSSocket, name: str, done: Callable[..., None]) -> Callable[..., None]:
-    """Node's three guards for a callback handed to a listener: called once
-    (``ERR_MULTIPLE_CALLBACK``), ignored after the socket is gone, ``err`` destroys."""
-    called = False
+class OnceCallback:
+    """The callback handed to a ``'resumeSession'``/``'OCSPRequest'``/``'newSession'`` listener
+    or an ``SNICallback``, with Node's guards (``lib/_tls_wrap.js``):
 
-    def callback(err: BaseException | None = None, *args: Any) -> None:
-        nonlocal called
-        if called:
-            raise node_error("ERR_MULTIPLE_CALLBACK")
-        called = True
+    * a second call destroys the socket with ``ERR_MULTIPLE_CALLBACK`` and returns normally:
+      ``'tlsClientError'`` while the handshake is still running, the socket's ``'error'`` after,
+      nothing once the socket is gone (``'newSession'``'s second call is ignored, as Node's);
+    * a call after the socket is gone is ignored (Node: ``ERR_SOCKET_CLOSED`` on a destroyed
+      socket, which goes nowhere), so nothing touches a freed engine;
+    * an error argument, or an exception raised while applying the answer, fails the handshake
+      (``'tlsClientError'``).
+
+    :attr:`socket` is the connection it answers for: a listener that raises instead of calling
+    it has that connection destroyed (``tls.Server._listener_failed``).
+    """
+
+    __slots__ = ("socket", "_done", "_called", "_repeat_ignored", "__name__")
+
+    def __init__(self, sock: TLSSocket, name: str, done: Callable[..., None], *,
+                 repeat_ignored: bool = False) -> None:
+        self.socket = sock
+        self._done = done
+        self._called = False
+        self._repeat_ignored = repeat_ignored
+        self.__name__ = f"{name}_callback"
+
+    def __call__(self, err: BaseException | None = None, *args: Any) -> None:
+        sock = self.socket
+        if self._called:
+            if not self._repeat_ignored:
+                sock._tls_error(node_error("ERR_MULTIPLE_CALLBACK"))
+            return
+        self._called = True
         if sock.destroyed or sock._engine is None:
             return  # the socket is gone: ignored (Node: ERR_SOCKET_CLOSED, swallowed)
         if err is not None:
             sock._tls_error(err if isinstance(err, BaseException) else Exception(str(err)))
             return
         try:
-            done(*args)
+            self._done(*args)
         except BaseException as exc:  # noqa: BLE001
             sock._tls_error(exc)
 
-    callback.__name__ = f"{name}_callback"
-    return callback
+    def __repr__(self) -> str:
+        return f"<{self.__name__} of {self.socket!r}>"
 
 
-def _call_listener(fn: Callable[..., Any], *args: Any) -> None:
-    """Call a user callback; schedule it when it is a coroutine function."""
-    res = fn(*args)
+def once_callback(sock: TLSSocket, name: str, done: Callable[..., None], *,
+                  repeat_ignored: bool = False) -> OnceCallback:
+    """The guarded callback (:class:`OnceCallback`) ``done`` is called through."""
+    return OnceCallback(sock, name, done, repeat_ignored=repeat_ignored)
+
+
+def _call_listener(sock: TLSSocket, fn: Callable[..., Any], *args: Any) -> None:
+    """Call a user callback that answers the handshake (``SNICallback``).  Node: an exception it
+    raises fails the handshake (``'tlsClientError'``); a coroutine function runs as a task whose
+    exception does the same."""
+    try:
+        res = fn(*args)
+    except BaseException as exc:  # noqa: BLE001
+        sock._tls_error(exc)
+        return
     if inspect.isawaitable(res):
-        asyncio.ensure_future(res)
+        task = asyncio.ensure_future(res)
+        _TASKS.add(task)  # a strong reference (run() also waits for these)
+
+        def finished(t: asyncio.Task[Any]) -> None:
+            _TASKS.discard(t)
+            exc = None if t.cancelled() else t.exception()
+            if exc is not None:
+                sock._tls_error(exc)
+
+        task.add_done_callback(finished)
 
 
 def _resume(sock: TLSSocket) -> None:
@@ -149,11 +194,7 @@ def load_sni(sock: TLSSocket) -> None:
         request_ocsp(sock)
 
     if servername and sni_cb is not None:
-        cb = once_callback(sock, "SNICallback", after_sni)
-        try:
-            _call_listener(sni_cb, servername, cb)
-        except BaseException as exc:  # noqa: BLE001
-            sock.destroy(exc)
+        _call_listener(sock, sni_cb, servername, once_callback(sock, "SNICallback", after_sni))
         return
     request_ocsp(sock)
 

@@ -17,6 +17,7 @@ from .. import _option_table, _options, _worker_state
 from ..errors import node_error
 from ..net import Server as NetServer
 from ..types import ServerOptions
+from .pause_points import OnceCallback
 from .socket import CONTEXT_OPTIONS, TLSSOCKET_OPTIONS, SocketTemplate, TLSSocket
 
 SERVER_OPTIONS = _option_table.names("S")
@@ -107,12 +108,28 @@ class Server(NetServer):
         if type(raw) is TLSSocket and raw.__dict__.pop("_accepted_directly", False):
             return  # built by _make_socket already
         try:
-            TLSSocket(raw, self._template)
+            raw._tls_socket = TLSSocket(raw, self._template)  # see _listener_failed
         except BaseException as exc:  # noqa: BLE001 - one bad connection never stops the server
             self._tls_client_error(exc, None)
             destroy = getattr(raw, "destroy", None)
             if destroy is not None:
                 destroy()
+
+    def _listener_failed(self, event: str, exc: Exception, args: tuple[Any, ...] = ()) -> None:
+        """A listener raised: the connection the event was about is destroyed (the TLSSocket in
+        the arguments, over the raw socket of ``'connection'``, or behind the callback of
+        ``'newSession'``/``'resumeSession'``/``'OCSPRequest'``: a handshake waiting for a callback
+        that will never come would otherwise hold the connection until the handshake timeout);
+        the exception goes to the server's ``'error'`` (net.Server).  Node: an uncaught
+        exception."""
+        if event != "error":
+            for arg in args:
+                sock = arg if isinstance(arg, TLSSocket) else getattr(arg, "_tls_socket", None)
+                if sock is None and type(arg) is OnceCallback:
+                    sock = arg.socket
+                if sock is not None:
+                    sock.destroy()
+        super()._listener_failed(event, exc, args)
 
     def _tls_client_error(self, err: BaseException, sock: TLSSocket | None) -> None:
         """Node's ``onSocketTLSError``: errors before the handshake completed."""

@@ -523,10 +523,6 @@ class TLSSocket(Socket):
         # Deliberately differs from Node: the socket is destroyed, not left open.
         self._tls_error(node_error("ERR_TLS_HANDSHAKE_TIMEOUT"))
 
-    def _on_listener_error(self, exc: BaseException) -> None:
-        """An exception escaping a listener destroys this socket with it (as the README says)."""
-        self.destroy(exc)
-
     # ------------------------------------------------------------------ engine notifications
     def _tls_keylog(self, line: bytes) -> None:
         path = _keylog_env_path()
@@ -579,7 +575,7 @@ class TLSSocket(Socket):
             if self._wrap is not None:
                 self._wrap.release()
 
-        cb = once_callback(self, "newSession", done)
+        cb = once_callback(self, "newSession", done, repeat_ignored=True)  # Node: once
         srv.emit("newSession", session_id, der, cb)
 
     def _on_handle_eof(self) -> None:
@@ -605,6 +601,10 @@ class TLSSocket(Socket):
         if self._secure_pending:
             self._secure_pending = False
             self._tls_closed_before_secure()
+        timer = self._handshake_timer
+        if timer is not None:  # destroyed before the handshake completed (e.g. by a listener)
+            self._handshake_timer = None  # the timer would hold this socket until it fires
+            timer.cancel()
         super()._on_handle_close()
 
     # ------------------------------------------------------------------ pause points
