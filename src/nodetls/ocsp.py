@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as _dt
+import functools
 import hashlib
 import logging
 import random
@@ -87,7 +88,7 @@ class _Entry:
     cert: x509.Certificate
     issuer: x509.Certificate | None
     key: bytes                               # sha256 of the certificate's DER
-    url: str | None
+    urls: list[str]                          # the AIA OCSP responders, in the certificate's order
     held: Checked | None = None              # the last good (valid) response
     fetched_at: _dt.datetime | None = None
     error: OCSPError | None = None
@@ -128,6 +129,10 @@ def _expiry(held: Checked) -> _dt.datetime:
 class Stapler(EventEmitter):
     """Fetches, validates, caches and refreshes OCSP responses for a server's certificates.
 
+    A certificate's responders (its AIA OCSP URLs) are asked in order until one gives a valid
+    response; the server's own ``'OCSPRequest'`` listener, when it has one, answers instead of
+    the stapler (docs/ocsp.md).
+
     Beyond Node. Args (keywords only):
         store: ``None`` or an object with ``async get(key: bytes) -> bytes | None``,
             ``async set(key: bytes, data: bytes, ttl: float)`` and ``async delete(key: bytes)``
@@ -167,6 +172,8 @@ class Stapler(EventEmitter):
         self._entries: dict[bytes, _Entry] = {}
         self._session: Any = None
         self._servers: list[Any] = []
+        self._answerers: dict[int, Any] = {}  # id(server) -> this stapler's listener on it
+        self._warned: set[int] = set()  # id(server): the user-listener warning was logged
 
     # ------------------------------------------------------------------ public
     def status(self, cert: Any) -> dict[str, Any]:
@@ -216,12 +223,23 @@ class Stapler(EventEmitter):
     # ------------------------------------------------------------------ servers
     def _attach(self, server: Any) -> asyncio.Task[None]:
         """``server.use_ocsp_stapler(self)``: answer its ``'OCSPRequest'``, prefetch for each of
-        its certificates; the future resolves once each has had its first attempt."""
+        its certificates; the future resolves once each has had its first attempt.
+
+        One listener answers ``'OCSPRequest'`` (in Node a second answer destroys the socket with
+        ``ERR_MULTIPLE_CALLBACK``). The rule: while the server has an ``'OCSPRequest'`` listener
+        of the user's (added before or after this call), that listener answers and the stapler
+        stands aside for that server, still tracking and refreshing its certificates
+        (:meth:`status` stays current); a warning is logged once per server. Once the user's
+        listeners are removed, the stapler answers again."""
         loop = asyncio.get_running_loop()
         if server not in self._servers:
             self._servers.append(server)
-            server.on("OCSPRequest", self._on_ocsp_request)
+            answer = functools.partial(self._on_ocsp_request, server)
+            self._answerers[id(server)] = answer
+            server.on("OCSPRequest", answer)
             server.once("close", lambda *_: self._detach(server))
+            if self._user_listeners(server):
+                self._warn_user_listener(server)
         contexts = [server._context] + [ctx for _, ctx in server._sni_contexts]
         entries = [e for ctx in contexts for e in self._track_context(ctx)]
         firsts = [e.first for e in entries if e.first is not None and not e.first.done()]
@@ -230,9 +248,25 @@ class Stapler(EventEmitter):
     def _detach(self, server: Any) -> None:
         if server in self._servers:
             self._servers.remove(server)
-            server.remove_listener("OCSPRequest", self._on_ocsp_request)
+            self._warned.discard(id(server))
+            answer = self._answerers.pop(id(server), None)
+            if answer is not None:
+                server.remove_listener("OCSPRequest", answer)
         if not self._servers:
             asyncio.ensure_future(self.close())
+
+    def _user_listeners(self, server: Any) -> bool:
+        """Whether ``server`` has an ``'OCSPRequest'`` listener other than this stapler's."""
+        mine = self._answerers.get(id(server))
+        return any(fn is not mine for fn in server.listeners("OCSPRequest"))
+
+    def _warn_user_listener(self, server: Any) -> None:
+        if id(server) in self._warned:
+            return
+        self._warned.add(id(server))
+        log.warning("OCSP: the server has an 'OCSPRequest' listener besides its stapler's: that "
+                    "listener answers (one listener answers 'OCSPRequest'), and the stapler "
+                    "staples nothing on this server until it is removed")
 
     def _track_context(self, context: Any) -> list[_Entry]:
         """Start keeping responses for every certificate of a ``SecureContext`` (called for each
@@ -247,25 +281,31 @@ class Stapler(EventEmitter):
             out.append(self._track(leaf, find_issuer(leaf, pool)))
         return out
 
-    def _on_ocsp_request(self, cert: bytes, issuer: bytes | None, callback: Any) -> None:
+    def _on_ocsp_request(self, server: Any, cert: bytes, issuer: bytes | None,
+                         callback: Any) -> None:
         """The server's ``'OCSPRequest'``: answer from memory; a certificate never seen (an
-        ``sni_callback`` context) is tracked from now on and goes unstapled this once."""
+        ``sni_callback`` context) is tracked from now on and goes unstapled this once. A user's
+        ``'OCSPRequest'`` listener on the server answers instead (see :meth:`_attach`)."""
+        user = self._user_listeners(server)
+        if user:
+            self._warn_user_listener(server)
         try:
             key = hashlib.sha256(cert).digest()
             if key not in self._entries and cert:
                 leaf = x509.load_der_x509_certificate(cert)
                 iss = x509.load_der_x509_certificate(issuer) if issuer else None
                 self._track(leaf, iss if iss is not None and find_issuer(leaf, [iss]) else None)
-            callback(None, self._response_for(cert) if cert else None)
+            response = self._response_for(cert) if cert else None
         except ValueError:
-            callback(None, None)
+            response = None
+        if not user:
+            callback(None, response)
 
     def _track(self, cert: x509.Certificate, issuer: x509.Certificate | None) -> _Entry:
         key = hashlib.sha256(_der(cert)).digest()
         entry = self._entries.get(key)
         if entry is None:
-            urls = _ocsp_urls(cert)
-            entry = _Entry(cert, issuer, key, urls[0] if urls else None)
+            entry = _Entry(cert, issuer, key, _ocsp_urls(cert))
             self._entries[key] = entry
         elif entry.issuer is None and issuer is not None:
             entry.issuer = issuer
@@ -328,7 +368,7 @@ class Stapler(EventEmitter):
         if entry.issuer is None:
             raise OCSPError("unknown-issuer", "the certificate's issuer is not in the chain or ca "
                             "of the context: its OCSP request cannot be built")
-        if entry.url is None:
+        if not entry.urls:
             raise OCSPError("no-url", "the certificate has no OCSP responder URL (AIA)")
         now = _utcnow()
         stored = await self._store_get(entry)
@@ -337,8 +377,7 @@ class Stapler(EventEmitter):
         held = entry.valid(now)
         if held is not None and now < held.this_update + _window(held) * self.refresh:
             return  # what we (or the fleet, through the store) hold is not due for refresh
-        der = await self._fetch(entry.url, entry.cert, entry.issuer)
-        checked = check_response(der, entry.cert, entry.issuer)
+        checked = await self._ask_responders(entry.urls, entry.cert, entry.issuer)
         fetched_at = _utcnow()
         self._adopt(entry, checked, fetched_at)
         await self._store_set(entry, checked, fetched_at)
@@ -363,6 +402,31 @@ class Stapler(EventEmitter):
             self.emit("revoked", entry.cert, status)
 
     # ------------------------------------------------------------------ HTTP
+    async def _ask_responders(self, urls: list[str], cert: x509.Certificate,
+                              issuer: x509.Certificate) -> Checked:
+        """The first valid response from the certificate's responders, asked in the order its
+        AIA lists them: a responder that times out, refuses, answers an HTTP error or a response
+        that fails a check is passed over for the next. When all fail, the error is the last
+        one's reason with every responder's failure in its message."""
+        errors: list[OCSPError] = []
+        for url in urls:
+            if errors:
+                log.info("OCSP: %s; trying the next responder, %s", errors[-1], url)
+            try:
+                der = await self._fetch(url, cert, issuer)  # its errors name the URL
+            except OCSPError as err:
+                errors.append(err)
+                continue
+            try:
+                return check_response(der, cert, issuer)
+            except OCSPError as err:
+                errors.append(err if len(urls) == 1 else
+                              OCSPError(err.reason, f"the OCSP responder {url} answered: {err}"))
+        if len(errors) == 1:
+            raise errors[0]
+        raise OCSPError(errors[-1].reason, f"all {len(errors)} OCSP responders failed: "
+                        + "; ".join(str(e) for e in errors))
+
     async def _fetch(self, url: str, cert: x509.Certificate, issuer: x509.Certificate) -> bytes:
         aiohttp = self._aiohttp
         request = _ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, hashes.SHA1()).build()

@@ -110,11 +110,13 @@ Answer = Callable[[bytes], tuple[float, bytes]]
 
 
 class CannedResponder:
-    """A loopback HTTP server answering every POST with ``answer(body)`` -> (delay, bytes)."""
+    """A loopback HTTP server answering every POST with ``answer(body)`` -> (delay, bytes), with
+    HTTP status ``status``."""
 
-    def __init__(self, port: int, answer: Answer) -> None:
+    def __init__(self, port: int, answer: Answer, *, status: int = 200) -> None:
         self.port = port
         self.answer = answer
+        self.status = status
         self.requests: list[bytes] = []
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -146,8 +148,9 @@ class CannedResponder:
             delay, data = self.answer(body)
             if delay:
                 await asyncio.sleep(delay)  # the "slow responder" itself, not a synchronisation
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/ocsp-response\r\n"
-                         b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(data) + data)
+            writer.write(b"HTTP/1.1 %d Canned\r\nContent-Type: application/ocsp-response\r\n"
+                         b"Content-Length: %d\r\nConnection: close\r\n\r\n"
+                         % (self.status, len(data)) + data)
             await writer.drain()
         except (asyncio.CancelledError, ConnectionError, asyncio.IncompleteReadError,
                 TimeoutError):

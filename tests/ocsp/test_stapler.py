@@ -5,12 +5,14 @@ asking for the status) and what ``stapler.status()`` says."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 
 import pytest
 
 import nodetls as tls
+from helpers.peers import free_port
 from nodetls.ocsp import OCSPError, Stapler
 
 from .responder import (
@@ -341,6 +343,83 @@ async def test_certificate_without_ocsp_url(opki, stapler_factory):
         server.close()
 
 
+# ---------------------------------------------------------------- several responders (AIA order)
+
+# How the first of two responders fails: (delay, body) it answers, its HTTP status; None: nothing
+# listens on its port (connection refused).
+_FIRST_FAILS = {
+    "refused": None,
+    "timeout": (lambda leaf, other, ca: (5.0, build_response(leaf, ca)), 200),
+    "http-error": (lambda leaf, other, ca: (0, b"try later"), 503),
+    "malformed": (lambda leaf, other, ca: (0, b"<html>not OCSP</html>"), 200),
+    "invalid": (lambda leaf, other, ca: (0, build_response(other, ca)), 200),  # another cert's
+}
+
+
+@pytest.mark.parametrize("failure", list(_FIRST_FAILS))
+async def test_the_next_responder_answers_when_the_first_fails(opki, stapler_factory, failure):
+    """The certificate names two responders: the first fails, the second (a real ``openssl
+    ocsp``) answers, and its response is stapled. Before: only the first was ever asked."""
+    first_port = free_port()
+    first_url = f"http://127.0.0.1:{first_port}/ocsp"
+    leaf = opki.leaf("two", ocsp_url=[first_url, opki.url])
+    other = opki.leaf("other")
+    async with contextlib.AsyncExitStack() as stack:
+        first = None
+        if _FIRST_FAILS[failure] is not None:
+            answer, status = _FIRST_FAILS[failure]
+            first = await stack.enter_async_context(CannedResponder(
+                first_port, lambda body: answer(leaf, other, opki.ca), status=status))
+        await stack.enter_async_context(openssl_responder(opki, opki.index("i", good=[leaf])))
+        st = stapler_factory(timeout=2.0)
+        server, port = await serve(leaf, st)
+        try:
+            s = st.status(leaf.x509)
+            assert s["status"] == "good" and s["error"] is None, s
+            assert status_of(await stapled(port, leaf.ca_pem)) == "good"
+            if first is not None:
+                assert len(first.requests) == 1  # it was asked first, once
+        finally:
+            server.close()
+
+
+async def test_responders_are_asked_in_order_and_the_first_valid_answer_wins(
+        opki, stapler_factory):
+    p1, p2 = free_port(), free_port()
+    leaf = opki.leaf("order", ocsp_url=[f"http://127.0.0.1:{p1}/ocsp",
+                                        f"http://127.0.0.1:{p2}/ocsp"])
+    good = build_response(leaf, opki.ca)
+    revoked = build_response(leaf, opki.ca, status="revoked")
+    async with CannedResponder(p1, lambda body: (0, good)) as first, \
+            CannedResponder(p2, lambda body: (0, revoked)) as second:
+        st = stapler_factory()
+        server, port = await serve(leaf, st)
+        try:
+            assert st.status(leaf.x509)["status"] == "good"
+            assert await stapled(port, leaf.ca_pem) == good
+            assert len(first.requests) == 1 and second.requests == []
+        finally:
+            server.close()
+
+
+async def test_every_responder_failing_names_each(opki, stapler_factory):
+    first_url = f"http://127.0.0.1:{free_port()}/ocsp"
+    leaf = opki.leaf("allfail", ocsp_url=[first_url, opki.url])  # nothing listens on either
+    st = stapler_factory()
+    server, port = await serve(leaf, st)
+    try:
+        s = st.status(leaf.x509)
+        assert s["status"] is None
+        err = s["error"]
+        assert err.reason == "unreachable" and err.code == "ERR_OCSP_FETCH_FAILED"
+        assert str(err).startswith("all 2 OCSP responders failed: ")
+        assert first_url in str(err) and opki.url in str(err)
+        assert str(err).index(first_url) < str(err).index(opki.url)
+        assert await stapled(port, leaf.ca_pem) is None
+    finally:
+        server.close()
+
+
 async def test_held_response_is_served_until_it_expires_then_dropped(opki, stapler_factory):
     """Short-lived responses (valid 7 s): the first is good, then the responder answers garbage.
     The good one stays stapled until its next_update, then nothing is stapled."""
@@ -514,3 +593,58 @@ async def test_status_of_an_unknown_certificate(opki):
         "error": None}
     await st.close()
 
+
+
+# ---------------------------------------------------------------- a user's 'OCSPRequest' listener
+
+
+async def _staple_with_user_listener(opki, stapler_factory, caplog, *, before: bool):
+    """A stapler (its responder says good) and a user listener answering its own (revoked)
+    response, added before or after ``use_ocsp_stapler``: the user's answer is stapled, with no
+    error anywhere; once it is removed, the stapler's."""
+    leaf = opki.leaf("user")
+    mine = build_response(leaf, opki.ca, status="revoked")
+    calls = []
+
+    async def user_listener(cert, issuer, callback):  # answers later, from a task
+        calls.append(cert)
+        await asyncio.sleep(0)
+        callback(None, mine)
+
+    async with openssl_responder(opki, opki.index("i", good=[leaf])):
+        st = stapler_factory()
+        server = tls.create_server(leaf.options, lambda s: s.end(b"hi"))
+        errors = []
+        server.on("tlsClientError", lambda err, sock: errors.append(err))
+        server.on("error", errors.append)
+        with caplog.at_level(logging.WARNING, logger="nodetls.ocsp"):
+            if before:
+                server.on("OCSPRequest", user_listener)
+            await asyncio.wait_for(server.use_ocsp_stapler(st), TIMEOUT)
+            if not before:
+                server.on("OCSPRequest", user_listener)
+            server.listen(0, "127.0.0.1")
+            await asyncio.wait_for(server, TIMEOUT)
+            port = server.address()["port"]
+            try:
+                assert st.status(leaf.x509)["status"] == "good"  # the stapler still fetched
+                assert await stapled(port, leaf.ca_pem) == mine
+                assert await stapled(port, leaf.ca_pem) == mine
+                assert len(calls) == 2 and errors == []
+                warnings = [r for r in caplog.records if "besides its stapler's" in r.getMessage()]
+                assert len(warnings) == 1  # once per server
+                server.remove_listener("OCSPRequest", user_listener)
+                assert status_of(await stapled(port, leaf.ca_pem)) == "good"
+                assert errors == []
+            finally:
+                server.close()
+
+
+async def test_a_user_listener_added_after_the_stapler_answers(opki, stapler_factory, caplog):
+    """Before: both answered; the second answer raised ERR_MULTIPLE_CALLBACK into the user's
+    listener (and so to the server's 'error'), and the stapler's response was stapled."""
+    await _staple_with_user_listener(opki, stapler_factory, caplog, before=False)
+
+
+async def test_a_user_listener_added_before_the_stapler_answers(opki, stapler_factory, caplog):
+    await _staple_with_user_listener(opki, stapler_factory, caplog, before=True)

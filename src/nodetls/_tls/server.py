@@ -183,7 +183,10 @@ class Server(NetServer):
         """Beyond Node: answer ``'OCSPRequest'`` from a ``nodetls.ocsp.Stapler`` (from memory,
         never waiting on the network), prefetching for every certificate of this server and its
         ``add_context`` contexts. Returns an awaitable done once each certificate's first fetch
-        has been tried: ``await`` it before listening so that the first connection is stapled."""
+        has been tried: ``await`` it before listening so that the first connection is stapled.
+        An ``'OCSPRequest'`` listener of your own on this server (added before or after) answers
+        instead, as long as it is there: the stapler then staples nothing here (a warning is
+        logged) but keeps its responses current."""
         if not callable(getattr(stapler, "_attach", None)):  # (no import upwards into ocsp)
             raise _options.InvalidArgTypeError(
                 f"stapler must be a nodetls.ocsp.Stapler, got {type(stapler).__name__}")
