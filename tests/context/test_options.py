@@ -175,6 +175,7 @@ def test_value_errors_name_the_option(options, name, code):
         ({"min_version": "TLSv9"}, '"TLSv9" is not a valid minimum TLS protocol version'),
         ({"max_version": "SSLv3"}, '"SSLv3" is not a valid maximum TLS protocol version'),
         ({"minVersion": 5}, "5 is not a valid minimum TLS protocol version"),
+        ({"minVersion": b"TLSv1.2"}, "b'TLSv1.2' is not a valid minimum TLS protocol version"),
     ],
 )
 def test_invalid_protocol_versions(options, message):
