@@ -284,6 +284,9 @@ NODE_TABLE: list[tuple[str, str, str, dict[str, Any], str, str]] = [
      "ERR_TLS_INVALID_PROTOCOL_VERSION", "ERR_TLS_INVALID_PROTOCOL_VERSION"),
     ("minVersion above maxVersion", "S", "{minVersion: 'TLSv1.3', maxVersion: 'TLSv1.2'}",
      {"minVersion": "TLSv1.3", "maxVersion": "TLSv1.2"}, "ok", "ok"),
+    # Node's legacy secureProtocol is not among the API's option names: an unknown option here.
+    ("secureProtocol", "S", "{secureProtocol: 'TLSv1_2_method'}",
+     {"secureProtocol": "TLSv1_2_method"}, "ok", "ERR_INVALID_ARG_TYPE"),
     ("ecdhCurve 5", "C", "{ecdhCurve: 5}", {"ecdhCurve": 5},
      "ERR_INVALID_ARG_TYPE", "ERR_INVALID_ARG_TYPE"),
     ("ecdhCurve ''", "C", "{ecdhCurve: ''}", {"ecdhCurve": ""},
