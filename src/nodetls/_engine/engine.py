@@ -59,6 +59,14 @@ _UCHAR_PP = ffi.typeof("const unsigned char **")
 _UINT_P = ffi.typeof("unsigned int *")
 _READ_CHUNK = 256 * 1024  # the read buffer: up to 16 records of plaintext at once
 _RECORD = 16384  # the largest plaintext one TLS record carries
+# The output buffer: a whole read buffer's worth of records with their overhead, in one BIO_read.
+_OUT_CHUNK = _READ_CHUNK + 64 * 1024
+# The data path calls cffi's C entry points directly (ffi.from_buffer and ffi.unpack are Python
+# wrappers around them: one Python call less per record batch each).
+_from_buffer = ffi._backend.from_buffer
+_unpack = ffi._backend.unpack
+_CHAR_A = ffi.BCharA
+_new_unzeroed = ffi.new_allocator(should_clear_after_alloc=False)
 _local = threading.local()
 
 _live = 0
@@ -69,13 +77,16 @@ def live_engines() -> int:
     return _live
 
 
-def _scratch() -> tuple[Any, Any, memoryview]:
-    """This thread's read buffer, its ``size_t *`` and a view of it (allocated once)."""
+def _scratch() -> tuple[Any, Any, memoryview, Any]:
+    """This thread's buffers (allocated once, never cleared): the plaintext read buffer, a
+    ``size_t *``, a view of the read buffer, and the ciphertext output buffer (``char[]``, so
+    that one ``unpack`` makes the ``bytes``)."""
     try:
         return _local.scratch
     except AttributeError:
-        buf = ffi.new("unsigned char[]", _READ_CHUNK)
-        scratch = _local.scratch = (buf, ffi.new("size_t *"), memoryview(ffi.buffer(buf)))
+        buf = _new_unzeroed("unsigned char[]", _READ_CHUNK)
+        out = _new_unzeroed("char[]", _OUT_CHUNK)
+        scratch = _local.scratch = (buf, ffi.new("size_t *"), memoryview(ffi.buffer(buf)), out)
         return scratch
 
 
@@ -159,7 +170,9 @@ class TLSEngine:
         self.want_cert = False
         self.paused: Pause | None = None
         self._scratch = _scratch()  # this thread's buffers (an engine stays on its loop's thread)
-        self._read_more = False  # SSL may hold records the read BIO no longer shows
+        # Another read_view() may find plaintext (the read buffer filled up, or a paused
+        # renegotiation continues): SSL may hold records the read BIO no longer shows.
+        self.read_more = False
         self._eof = False
         self._prefetched_session: bytes | None = None
         self._pending_context: Any = None
@@ -234,7 +247,8 @@ class TLSEngine:
         """Ciphertext from the peer (ignored once freed: the BIOs went with the ``SSL*``)."""
         n = len(data)
         if n and self.ssl is not None:
-            lib.BIO_write(self._rbio, ffi.from_buffer(data), n)
+            lib.BIO_write(self._rbio, data if type(data) is bytes else _from_buffer(
+                _CHAR_A, data, False), n)
 
     def receive_eof(self) -> None:
         """The peer's byte stream ended: reads past the buffered data report EOF."""
@@ -246,13 +260,17 @@ class TLSEngine:
         """Ciphertext produced so far (possibly ``b''``; always ``b''`` once freed)."""
         if self.ssl is None:
             return b""
-        wbio = self._wbio
-        n = lib.BIO_ctrl_pending(wbio)
-        if not n:
+        # One BIO_read into the output buffer (an empty memory BIO answers -1), one copy out.
+        out = self._scratch[3]
+        n = lib.BIO_read(self._wbio, out, _OUT_CHUNK)
+        if n <= 0:
             return b""
-        buf = self._scratch[0] if n <= _READ_CHUNK else ffi.new("unsigned char[]", n)
-        lib.BIO_read(wbio, buf, n)
-        return ffi.buffer(buf, n)[:]
+        if n < _OUT_CHUNK:
+            return _unpack(out, n)
+        chunks = [_unpack(out, n)]
+        while (n := lib.BIO_read(self._wbio, out, _OUT_CHUNK)) > 0:
+            chunks.append(_unpack(out, n))
+        return b"".join(chunks)
 
     def output_pending(self) -> int:
         return lib.BIO_ctrl_pending(self._wbio) if self.ssl is not None else 0
@@ -289,10 +307,13 @@ class TLSEngine:
         self.paused = where
         self.state = State.PAUSED
 
-    def read_view(self) -> memoryview | None:
+    def read_view(self, data: bytes | bytearray | memoryview | None = None) -> memoryview | None:
         """The plaintext available now as a view of this thread's read buffer, valid until the
         next read on this thread (the caller copies what it keeps), or None when there is none.
-        Call again until None: one call returns at most :data:`_READ_CHUNK` bytes.  Sets
+        ``data``: ciphertext to :meth:`receive` first (the data path's one call per read).
+
+        One call returns at most :data:`_READ_CHUNK` bytes: while :attr:`read_more` is true
+        after it, call again (false: the read BIO is empty, so another call returns None).  Sets
         :attr:`received_close_notify` when the peer closed the TLS session (or its stream ended
         after the handshake); a renegotiation that pauses sets :attr:`paused`."""
         ssl = self.ssl
@@ -301,10 +322,13 @@ class TLSEngine:
         if self.error is not None:
             raise self.error
         rbio = self._rbio
-        if not (self._read_more or self._eof) and not lib.BIO_ctrl_pending(rbio):
+        if data:
+            lib.BIO_write(rbio, data if type(data) is bytes else _from_buffer(
+                _CHAR_A, data, False), len(data))
+        elif not (self.read_more or self._eof) and not lib.BIO_ctrl_pending(rbio):
             return None  # nothing new: skip the SSL_read_ex that would fail
-        self._read_more = False
-        buf, size, view = self._scratch
+        self.read_more = False
+        buf, size, view, _ = self._scratch
         total = 0
         while _READ_CHUNK - total >= _RECORD:
             # Room for a whole record, so OpenSSL never keeps plaintext behind: when the read BIO
@@ -334,7 +358,7 @@ class TLSEngine:
                 break
             raise self._fatal(self._error(err, handshake=False))
         else:
-            self._read_more = True  # the buffer is full: more may be waiting
+            self.read_more = True  # the buffer is full: more may be waiting
         return view[:total] if total else None
 
     def read_hint(self) -> int:
@@ -425,12 +449,20 @@ class TLSEngine:
         if not total:
             return 0
         size = self._scratch[1]
-        cbuf = ffi.from_buffer(data)
-        done = 0
-        while lib.SSL_write_ex(ssl, cbuf + done, total - done, size):
-            done += size[0]
+        # cffi passes bytes as a pointer as they are: no buffer object for the usual case.
+        cbuf = data if type(data) is bytes else _from_buffer(_CHAR_A, data, False)
+        if lib.SSL_write_ex(ssl, cbuf, total, size):
+            done = size[0]
             if done == total:  # at once, unless the context enabled partial writes
                 return total
+            if type(cbuf) is bytes:
+                cbuf = _from_buffer(_CHAR_A, data, False)
+            while lib.SSL_write_ex(ssl, cbuf + done, total - done, size):
+                done += size[0]
+                if done == total:
+                    return total
+        else:
+            done = 0
         err = lib.SSL_get_error(ssl, 0)
         if self._exc is not None:
             self._raise_captured()
@@ -645,7 +677,7 @@ class TLSEngine:
         self.paused = None
         if self.state is State.PAUSED:
             self.state = State.SECURE if self.handshake_complete else State.HANDSHAKING
-        self._read_more = True  # a paused renegotiation continues inside the next read
+        self.read_more = True  # a paused renegotiation continues inside the next read
 
     # ------------------------------------------------------------------ queries
     @property

@@ -55,6 +55,7 @@ class TLSWrap:
         self._again = False
         self._lower_eof = False
         self._shutdown_sent = False
+        self._flushed = False  # the data path: output taken since the last read (see write)
         self.renegotiating = False
         # Node's "awaiting new session": while set, ciphertext stays in the engine (see hold()).
         self.held = False
@@ -72,14 +73,19 @@ class TLSWrap:
             return self._pending_size < _HIGH_WATER
         try:
             n = eng.write(data)
+            if n < len(data):
+                rest = bytes(data[n:])
+                self._pending.append(rest)
+                self._pending_size += len(rest)
+            # One transport write for what this write produced (and anything before it).
+            self._flushed = True
+            if self.held:
+                return True
+            out = eng.take_output()
         except BaseException as exc:  # noqa: BLE001
             self._fail(exc)
             return False
-        if n < len(data):
-            rest = bytes(data[n:])
-            self._pending.append(rest)
-            self._pending_size += len(rest)
-        return self._flush()
+        return bool(self.lower.write(out)) if out else True
 
     def read_start(self) -> None:
         self._reading = True
@@ -136,8 +142,44 @@ class TLSWrap:
         eng = self.engine
         if eng is None:
             return
-        eng.receive(view)
-        self._cycle()
+        if not self.secure or self._in_cycle or not self._reading or self.renegotiating:
+            eng.receive(view)
+            self._cycle()
+            return
+        # The data path (Node's OnStreamRead -> ClearOut), the pump's read loop without its
+        # handshake and write steps: one engine call takes the ciphertext and returns the
+        # plaintext, handed on as a view (the owner copies it, once).  Whatever else is due
+        # afterwards (pending plaintext, close_notify, a nested cycle) is the full pump's.
+        self._in_cycle = 1
+        try:
+            self._flushed = False
+            plain = eng.read_view(view)
+            while True:
+                if eng.events:
+                    self._drain_events()
+                    if self.engine is None:
+                        return
+                if eng.paused is not None:  # a renegotiation paused (cert/client hello)
+                    self._flush()
+                    self.owner._tls_pause(eng.paused)
+                if plain is None:
+                    break
+                self.owner._on_handle_read(plain)
+                if self.engine is None:
+                    return
+                if not eng.read_more:  # the read BIO is empty: nothing more to read now
+                    break
+                self._flushed = False
+                plain = eng.read_view()
+            if not self._flushed:  # nothing was written since SSL_read, which may have output
+                self._flush()
+        except BaseException as exc:  # noqa: BLE001
+            self._fail(exc)
+            return
+        finally:
+            self._in_cycle = 0
+        if self._again or self._pending or eng.received_close_notify or self.renegotiating:
+            self._cycle()
 
     def _on_handle_eof(self) -> None:
         self._lower_eof = True
