@@ -369,7 +369,7 @@ class TLSEngine:
         if ssl is None or self.received_close_notify:
             return 0
         hint: int = lib.BIO_ctrl_pending(self._rbio)
-        if self._read_more:
+        if self.read_more:
             hint += lib.SSL_pending(ssl)
         elif not hint and not self._eof:
             return 0
@@ -387,18 +387,18 @@ class TLSEngine:
         if self.error is not None:
             raise self.error
         rbio = self._rbio
-        if not (self._read_more or self._eof) and not lib.BIO_ctrl_pending(rbio):
+        if not (self.read_more or self._eof) and not lib.BIO_ctrl_pending(rbio):
             return 0
         cbuf = ffi.from_buffer(buf, require_writable=True)
         room = len(cbuf)  # in bytes, whatever the buffer's item size
-        self._read_more = False
+        self.read_more = False
         size = self._scratch[1]
         total = 0
         while True:
             if lib.SSL_read_ex(ssl, cbuf + total, room - total, size):
                 total += size[0]
                 if total == room:
-                    self._read_more = True  # the buffer is full: OpenSSL may hold more
+                    self.read_more = True  # the buffer is full: OpenSSL may hold more
                     break
                 # One call returns at most one record: a short read emptied it.
                 if self._eof or lib.BIO_ctrl_pending(rbio):

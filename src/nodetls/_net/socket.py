@@ -251,10 +251,23 @@ class Socket(Duplex):
         self._bytes_read += len(view)
         if self._timeout:
             self._touch()
-        if not self.push(bytes(view)):
-            h = self._handle
-            if h is not None:
-                h.read_stop()
+        chunk = bytes(view)  # the one copy of the data (the view is the handle's buffer)
+        if (self._r_flowing and self._r_data_listening and not self._r_len and not self._r_sync
+                and self._r_decoder is None and not self._r_ended and not self._destroyed
+                and self._errored is None and chunk and not self._read_more):
+            # push()'s flowing case (Node's addChunk: straight to 'data'), without the call.
+            self._r_reading = False
+            self._r_data_emitted = True
+            self.emit("data", chunk)
+            if self._r_ended or (self._r_len >= self._r_hwm and self._r_len):
+                self._read_stop_handle()
+        elif not self.push(chunk):
+            self._read_stop_handle()
+
+    def _read_stop_handle(self) -> None:
+        h = self._handle
+        if h is not None:
+            h.read_stop()
 
     def _on_handle_eof(self) -> None:
         """The peer half-closed: end the readable side (``'end'`` once the buffer is read)."""
@@ -284,6 +297,50 @@ class Socket(Duplex):
         return False
 
     # -- handle seam: writing -------------------------------------------------------------------
+
+    def write(self, data: Any, encoding: Any = None,
+              callback: Callable[..., Any] | None = None) -> bool:
+        """Node ``socket.write(data[, encoding][, callback])`` (``Writable.write``).
+
+        The data path: ``bytes`` with nothing queued, no callback and no timer go straight to
+        the handle; when it takes them at once, the stream's state afterwards is what
+        ``Writable.write`` -> :meth:`_write` -> its callback leaves, without those calls."""
+        h = self._handle
+        if (type(data) is not bytes or callback is not None or encoding is not None or h is None
+                or self._w_writing or self._w_corked or self._w_ending or self._w_need_drain
+                or self._destroyed or self._errored is not None or self.connecting
+                or self._timeout or not data):
+            return Duplex.write(self, data, encoding, callback)
+        n = len(data)
+        self._bytes_dispatched += n
+        # As Writable.write: the chunk is being written while the handle has it.
+        self._w_pending_cb += 1
+        self._w_len += n
+        self._w_write_len = n
+        self._w_cb = None
+        self._w_writing = True
+        self._w_sync = True
+        taken = h.write(data)
+        self._w_sync = False
+        if taken and self._w_writing and not self._w_buf and not self._destroyed \
+                and self._errored is None and not self._w_ending:
+            # Writable's onwrite, synchronous, no callback, nothing buffered, no 'drain' due.
+            self._w_writing = False
+            self._w_len -= n
+            self._w_write_len = 0
+            self._w_pending_cb -= 1
+            return True
+        if taken:
+            if self._w_writing:
+                self._w_sync = True
+                self._onwrite()
+                self._w_sync = False
+        else:
+            self._pending_write_cb = self._onwrite
+        if self._w_len < self._w_hwm:
+            return not self._destroyed and self._errored is None
+        self._w_need_drain = True
+        return False
 
     def _write(self, chunk: Any, callback: Callable[..., Any]) -> None:
         """Writable hook: hand ``chunk`` to the handle; ``callback`` now, or at

@@ -142,7 +142,8 @@ class TLSWrap:
         eng = self.engine
         if eng is None:
             return
-        if not self.secure or self._in_cycle or not self._reading or self.renegotiating:
+        if (not self.secure or self._in_cycle or not self._reading or self.renegotiating
+                or self.buffered_reader is not None):
             eng.receive(view)
             self._cycle()
             return
@@ -171,8 +172,12 @@ class TLSWrap:
                     break
                 self._flushed = False
                 plain = eng.read_view()
-            if not self._flushed:  # nothing was written since SSL_read, which may have output
-                self._flush()
+            if not self._flushed and not self.held:
+                # Nothing was written since the last SSL_read, which may have produced output
+                # (a renegotiation's handshake messages): send it.
+                out = eng.take_output()
+                if out:
+                    self.lower.write(out)
         except BaseException as exc:  # noqa: BLE001
             self._fail(exc)
             return
