@@ -159,7 +159,7 @@ class TCPHandle(asyncio.BufferedProtocol):
             else:
                 self._hold(bytes(view[:nbytes]))  # type: ignore[index]
         finally:
-            if len(view) == RECV_BUFFER_SIZE and len(_BUFFERS) < 16:  # type: ignore[arg-type]
+            if self._bufsize == RECV_BUFFER_SIZE and len(_BUFFERS) < 16:
                 _BUFFERS.append(view)  # type: ignore[arg-type]
 
     def _give_back_buffer(self) -> None:
