@@ -4,10 +4,14 @@
     python benchmarks/profile.py --loop uvloop --top 30
     python benchmarks/profile.py --side client      # nodetls's client against Node's server
     python benchmarks/profile.py --only hs --sort own
+    python benchmarks/profile.py --server aio --loop uvloop   # the asyncio bridge (nodetls.aio)
 
-Server side: nodetls's echo server (servers/nodetls_echo.py) runs in this process under cProfile
+Server side: nodetls's echo server (servers/nodetls_echo.py; with ``--server aio``,
+``nodetls.aio.create_server`` serving servers/_common.py's EchoProtocol as servers/aio_echo.py
+does; ``--server asyncio-ssl``, asyncio's own TLS serving it, for comparison) runs in this process under cProfile
 while the C load client tlsbench (its own process, pinned to another CPU) does N full handshakes
-(connect, handshake, 16 B echo, close) and then N round trips of 64 B on one connection. Client
+(connect, handshake, 16 B echo, close), then N round trips of 64 B on one connection, then a bulk
+echo for a few seconds (per 16 KiB echoed). Client
 side: clients/nodetls_load.py runs here against Node's echo server. Each workload is warmed up
 unprofiled first. For each it prints the Python function calls and C calls (builtins, cffi) per
 operation, own time by module, and two top lists: by cumulative and by own CPU time (the profiled
@@ -113,20 +117,28 @@ def _tlsbench(binary: Path, pin: procs.Pinning, port: int, *args: str) -> dict[s
 
 async def _profile_server(args: argparse.Namespace, files: dict[str, Path], binary: Path,
                           pin: procs.Pinning) -> list[str]:
-    from nodetls_echo import make_server
-
     loop = asyncio.get_running_loop()
-    opts = argparse.Namespace(cert=files["ecdsa-cert"], key=files["ecdsa-key"],
-                              host="127.0.0.1", port=0, store=args.store, redis=args.redis,
-                              ticket_keys=args.ticket_keys)
-    listening: asyncio.Future[None] = loop.create_future()
-    server = make_server(opts, on_listening=lambda: listening.set_result(None))
-    await asyncio.wait_for(listening, 30)
-    port = server.address()["port"]
+    server: Any
+    if args.server == "node-style":
+        from nodetls_echo import make_server
+
+        opts = argparse.Namespace(cert=files["ecdsa-cert"], key=files["ecdsa-key"],
+                                  host="127.0.0.1", port=0, store=args.store, redis=args.redis,
+                                  ticket_keys=args.ticket_keys)
+        listening: asyncio.Future[None] = loop.create_future()
+        server = make_server(opts, on_listening=lambda: listening.set_result(None))
+        await asyncio.wait_for(listening, 30)
+        port = server.address()["port"]
+    else:
+        server = await _start_protocol_server(args.server, files)
+        port = server.sockets[0].getsockname()[1]
     jobs = {"hs": ("full handshake", ["-m", "hs", "-c", "4", "-n", str(args.handshakes),
                                       "-t", "120"], ["-m", "hs", "-c", "4", "-t", "0.5"]),
             "rr64": ("64 B round trip", ["-m", "pingpong", "-s", "64", "-n", str(args.round_trips),
                                          "-t", "120"], ["-m", "pingpong", "-s", "64", "-t", "0.5"]),
+            "bulk": ("16 KiB echoed (bulk)", ["-m", "bulk", "-c", "1", "-b", str(2**31),
+                                               "-t", str(args.bulk_seconds)],
+                     ["-m", "bulk", "-c", "1", "-b", str(2**28), "-t", "0.5"]),
             "resume": ("resumed handshake", ["-m", "resume", "-c", "4", "-n", str(args.handshakes),
                                              "-t", "120"], ["-m", "resume", "-c", "4", "-t", "0.5"])}
     out = []
@@ -138,10 +150,34 @@ async def _profile_server(args: argparse.Namespace, files: dict[str, Path], bina
         prof.enable()  # this thread only: the executor thread running tlsbench is not profiled
         res = await loop.run_in_executor(None, _tlsbench, binary, pin, port, *measured)
         prof.disable()
-        out.append(report(prof, int(res["ops"]), f"server, per {label} ({args.loop})",
+        if args.save:
+            prof.dump_stats(f"{args.save}-{args.server}-{args.loop}-{name}.pstats")
+        ops = int(res["bytes_recvd"]) // 16384 if name == "bulk" else int(res["ops"])
+        out.append(report(prof, ops, f"{args.server} server, per {label} ({args.loop})",
                           args.top, args.sort))
     server.close()
     return out
+
+
+async def _start_protocol_server(kind: str, files: dict[str, Path]) -> Any:
+    """``EchoProtocol`` (servers/_common.py) behind ``nodetls.aio`` (as servers/aio_echo.py) or
+    behind asyncio's own TLS (as servers/asyncio_echo.py), listening on 127.0.0.1."""
+    from _common import EchoProtocol
+
+    if kind == "aio":
+        from nodetls import aio
+
+        return await aio.create_server(EchoProtocol, "127.0.0.1", 0,
+                                       key=files["ecdsa-key"].read_bytes(),
+                                       cert=files["ecdsa-cert"].read_bytes(),
+                                       min_version="TLSv1.3", backlog=511)
+    import ssl
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ctx.load_cert_chain(files["ecdsa-cert"], files["ecdsa-key"])
+    return await asyncio.get_running_loop().create_server(EchoProtocol, "127.0.0.1", 0,
+                                                          ssl=ctx, backlog=511)
 
 
 # ------------------------------------------------------------------------------------ client side
@@ -178,8 +214,11 @@ def main(argv: list[str] | None = None) -> int:
                                  epilog=__doc__.split("\n\n", 2)[2],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--side", choices=("server", "client"), default="server")
+    ap.add_argument("--server", choices=("node-style", "aio", "asyncio-ssl"), default="node-style",
+                    help="server side: nodetls's Node-style echo server (default), nodetls.aio "
+                    "serving an asyncio.Protocol, or asyncio's own TLS serving the same protocol")
     ap.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
-    ap.add_argument("--only", choices=("hs", "rr64", "resume"),
+    ap.add_argument("--only", choices=("hs", "rr64", "bulk", "resume"),
                     help="one workload only (resume: only when asked, with --store or --ticket-keys)")
     ap.add_argument("--store", choices=("memory", "redis", "redis-py"),
                     help="server side: resumption from a nodetls.sessions store (as bench.py's store-*)")
@@ -187,8 +226,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ticket-keys", action="store_true", help="server side: rotating TicketKeys")
     ap.add_argument("--handshakes", type=int, default=2000, help="server side (default 2000)")
     ap.add_argument("--round-trips", type=int, default=20000, help="server side (default 20000)")
+    ap.add_argument("--bulk-seconds", type=float, default=3.0, help="server side (default 3)")
     ap.add_argument("--seconds", type=float, default=3.0, help="client side, per workload")
     ap.add_argument("--top", type=int, default=25)
+    ap.add_argument("--save", metavar="PREFIX",
+                    help="server side: also write each workload's pstats file (PREFIX-...)")
     ap.add_argument("--sort", choices=("cum", "own", "both"), default="both")
     args = ap.parse_args(argv)
 
@@ -212,7 +254,8 @@ def main(argv: list[str] | None = None) -> int:
         tls.run(run, loop=args.loop)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True, cwd=HERE.parent).stdout.strip()
-    print(f"nodetls {args.side} side, {args.loop} loop, commit {commit}, "
+    what = f"{args.server} server" if args.side == "server" else "client side"
+    print(f"nodetls {what}, {args.loop} loop, commit {commit}, "
           f"{pin.describe()}\n")
     print("\n\n".join(result))
     print(f"\n(took {time.monotonic() - started:.0f} s)")

@@ -60,13 +60,14 @@ def _take_data_path(sock: TLSSocket, transport: TLSTransport) -> None:
     sock._on_handle_drain = transport._on_drain  # type: ignore[method-assign]
 
 
-def _give_back_data_path(sock: TLSSocket) -> None:
-    """Undo :func:`_take_data_path` (the socket is closed; this breaks the reference cycle)."""
+def _give_back_data_path(sock: TLSSocket, wrap: Any) -> None:
+    """Undo :func:`_take_data_path` and the wrap's ``buffered_reader`` (the socket is closed, its
+    ``_handle`` already gone: ``wrap`` is the one the transport took; this breaks the reference
+    cycles through the transport)."""
     for name in ("_on_handle_read", "_on_handle_eof", "_on_handle_drain"):
         sock.__dict__.pop(name, None)
-    h = sock._handle
-    if h is not None and getattr(h, "buffered_reader", None) is not None:
-        h.buffered_reader = None
+    if wrap is not None and getattr(wrap, "buffered_reader", None) is not None:
+        wrap.buffered_reader = None
 
 
 class _BufferedReader:
@@ -109,16 +110,22 @@ class TLSTransport(asyncio.Transport):
     ``asyncio.BufferedProtocol``. ``write_eof()`` is TLS half-close (close_notify, then FIN),
     ``close()`` flushes pending data, sends close_notify and closes, ``abort()`` closes now."""
 
+    __slots__ = ("_loop", "_sock", "_protocol", "_buffered", "_data_received", "_on_lost",
+                 "_closing", "_eof_written", "_lost", "_conn_lost_writes", "_paused_reading",
+                 "_protocol_paused", "_high", "_low", "_error", "_error_listener", "_handle",
+                 "_started", "__weakref__")
+
     def __init__(self, loop: asyncio.AbstractEventLoop, sock: TLSSocket,
                  protocol: asyncio.BaseProtocol, *,
                  on_lost: Callable[[TLSTransport], None] | None = None) -> None:
         super().__init__()
         self._loop = loop
         self._sock = sock
-        self._protocol: asyncio.BaseProtocol = protocol
+        self._protocol: Any = protocol  # None once connection_lost() has returned (as asyncio)
         self._buffered = isinstance(protocol, asyncio.BufferedProtocol)
+        self._data_received: Any = getattr(protocol, "data_received", None)
         self._on_lost = on_lost
-        self._closing = False
+        self._closing = False  # also set once lost
         self._eof_written = False
         self._lost = False
         self._conn_lost_writes = 0
@@ -130,7 +137,9 @@ class TLSTransport(asyncio.Transport):
         self._extra: dict[str, Any] = {}
         self._handle: Any = None
         self._started = False
-        sock.on("error", self._on_error)
+        # One bound method object: remove_listener() finds a listener by identity.
+        self._error_listener: Any = self._on_error
+        sock.on("error", self._error_listener)
         sock.once("close", self._on_close)
 
     def _start(self) -> None:
@@ -144,7 +153,7 @@ class TLSTransport(asyncio.Transport):
         eng = sock._engine
         extra = self._extra
         extra["sslcontext"] = eng.context if eng is not None else None
-        extra["cipher"] = cipher_tuple(sock)  # cheap; kept for after the close, as asyncio
+        extra["cipher"] = cipher_tuple(sock)  # ~3 µs; kept for after the close, as asyncio
         _take_data_path(sock, self)
         self._set_reader()
         try:
@@ -203,6 +212,7 @@ class TLSTransport(asyncio.Transport):
     def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
         self._protocol = protocol
         self._buffered = isinstance(protocol, asyncio.BufferedProtocol)
+        self._data_received = getattr(protocol, "data_received", None)
         if self._started and not self._lost:
             self._set_reader()
 
@@ -211,11 +221,11 @@ class TLSTransport(asyncio.Transport):
         wrap's ``buffered_reader``); a ``Protocol`` gets ``bytes`` through ``_on_read``."""
         h = self._sock._handle
         if h is not None and hasattr(h, "buffered_reader"):
-            h.buffered_reader = (_BufferedReader(self, self._protocol)  # type: ignore[arg-type]
-                                 if self._buffered else None)
+            h.buffered_reader = _BufferedReader(self, self._protocol) if self._buffered else None
 
     def get_protocol(self) -> asyncio.BaseProtocol:
-        return self._protocol
+        protocol: asyncio.BaseProtocol = self._protocol
+        return protocol
 
     # ------------------------------------------------------------------ reading
     def is_reading(self) -> bool:
@@ -250,22 +260,22 @@ class TLSTransport(asyncio.Transport):
 
     def _on_read(self, view: memoryview) -> None:
         """Plaintext from the TLS wrap (the socket's ``_on_handle_read``)."""
-        if self._closing or self._lost or not view.nbytes:
+        if self._closing:
             return
         try:
             if self._buffered:
                 self._feed_buffered(view)
             else:
                 obj = view.obj
-                data = obj if type(obj) is bytes and len(obj) == view.nbytes else bytes(view)
-                self._protocol.data_received(data)  # type: ignore[attr-defined]
+                self._data_received(obj if type(obj) is bytes and len(obj) == view.nbytes
+                                    else bytes(view))
         except (SystemExit, KeyboardInterrupt):
             raise
         except BaseException as exc:  # noqa: BLE001 - asyncio: fatal error, connection lost
             self._fatal_error(exc, "Fatal error: protocol.data_received() call failed.")
 
     def _feed_buffered(self, view: memoryview) -> None:
-        proto: asyncio.BufferedProtocol = self._protocol  # type: ignore[assignment]
+        proto: asyncio.BufferedProtocol = self._protocol
         total = view.nbytes
         offset = 0
         while offset < total:
@@ -284,7 +294,7 @@ class TLSTransport(asyncio.Transport):
         if self._lost:
             return
         try:
-            keep_open = self._protocol.eof_received()  # type: ignore[attr-defined]
+            keep_open = self._protocol.eof_received()
         except (SystemExit, KeyboardInterrupt):
             raise
         except BaseException as exc:  # noqa: BLE001
@@ -297,7 +307,7 @@ class TLSTransport(asyncio.Transport):
     def write(self, data: bytes | bytearray | memoryview) -> None:
         """Encrypt and send ``data`` (asyncio semantics: ignored once closing, ``RuntimeError``
         after ``write_eof()``)."""
-        if not isinstance(data, (bytes, bytearray, memoryview)):
+        if type(data) is not bytes and not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data: expecting a bytes-like instance, got {type(data).__name__}")
         if self._eof_written:
             raise RuntimeError("Cannot call write() after write_eof()")
@@ -385,10 +395,10 @@ class TLSTransport(asyncio.Transport):
         self._closing = True
         sock = self._sock
         h = sock._handle
-        if h is not None:
-            h.read_stop()
-            if not self._eof_written:
-                h.shutdown()  # close_notify after pending plaintext; the TCP flush follows
+        # No read_stop(): data arriving from now on is dropped (_on_read), and the destroy below
+        # closes the TCP transport, which stops reading at once.
+        if h is not None and not self._eof_written:
+            h.shutdown()  # close_notify after pending plaintext; the TCP flush follows
         sock.destroy()
 
     def abort(self) -> None:
@@ -421,8 +431,9 @@ class TLSTransport(asyncio.Transport):
         self._lost = True
         self._closing = True
         sock = self._sock
-        sock.remove_listener("error", self._on_error)
-        _give_back_data_path(sock)
+        sock.remove_listener("error", self._error_listener)
+        self._error_listener = None  # a bound method of ours: a cycle through self
+        _give_back_data_path(sock, self._handle)
         if not self._started:  # the handshake never completed: no connection_made, no lost
             if self._on_lost is not None:
                 self._on_lost(self)
@@ -432,5 +443,8 @@ class TLSTransport(asyncio.Transport):
             self._protocol.connection_lost(err if isinstance(err, Exception) or err is None
                                            else ConnectionAbortedError(str(err)))
         finally:
+            # As asyncio's transports: drop the protocol (it usually holds the transport), so
+            # that reference counting frees the connection without the cycle collector.
+            self._protocol = self._data_received = None
             if self._on_lost is not None:
                 self._on_lost(self)

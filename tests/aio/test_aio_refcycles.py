@@ -1,0 +1,88 @@
+"""The bridge leaves no reference cycle behind a closed connection: its transport and the
+protocol are freed by reference counting alone (as asyncio's transports, which drop the protocol
+after ``connection_lost``), so a busy server does not feed the cycle collector per connection."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import weakref
+from typing import Any
+
+import pytest
+
+from nodetls import aio
+
+T = 10.0
+
+
+class Echo(asyncio.Protocol):
+    def __init__(self, seen: list[weakref.ref[Any]], lost: asyncio.Future[None]) -> None:
+        self.seen = seen
+        self.lost = lost
+        self.echoed: asyncio.Future[bytes] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport: Any = transport
+        self.seen.append(weakref.ref(transport))
+        self.seen.append(weakref.ref(self))
+
+    def data_received(self, data: bytes) -> None:
+        if self.echoed is None:
+            self.transport.write(data)
+        elif not self.echoed.done():
+            self.echoed.set_result(data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.lost.done():
+            self.lost.set_result(None)
+
+
+class BufferedEcho(Echo, asyncio.BufferedProtocol):
+    """The same, reading into its own buffer (the wrap's ``buffered_reader`` path)."""
+
+    buf = bytearray(100)
+
+    def get_buffer(self, sizehint: int) -> bytearray:
+        return self.buf
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.data_received(bytes(self.buf[:nbytes]))
+
+
+@pytest.mark.parametrize("client_protocol", [Echo, BufferedEcho])
+async def test_closed_connection_is_freed_without_the_cycle_collector(
+        certs: Any, client_protocol: type[Echo]) -> None:
+    loop = asyncio.get_running_loop()
+    server_seen: list[weakref.ref[Any]] = []
+    client_seen: list[weakref.ref[Any]] = []
+    server_lost: asyncio.Future[None] = loop.create_future()
+    client_lost: asyncio.Future[None] = loop.create_future()
+    server = await aio.create_server(lambda: Echo(server_seen, server_lost), "127.0.0.1", 0,
+                                     **certs.server.options)
+    port = server.sockets[0].getsockname()[1]
+    gc.collect()
+    gc.disable()
+    try:
+        t, p = await asyncio.wait_for(aio.create_connection(
+            lambda: client_protocol(client_seen, client_lost), "127.0.0.1", port, ca=certs.server.ca_pem,
+            servername="localhost"), T)
+        assert isinstance(p, Echo)
+        p.echoed = loop.create_future()
+        t.write(b"ping")
+        assert await asyncio.wait_for(p.echoed, T) == b"ping"
+        t.close()
+        del t, p
+        await asyncio.wait_for(asyncio.gather(server_lost, client_lost), T)
+        # connection_lost() has returned on both sides once the loop has run its callbacks.
+        for _ in range(20):
+            if not any(ref() is not None for ref in server_seen + client_seen):
+                break
+            await asyncio.sleep(0)
+        alive = [type(ref()).__name__ for ref in server_seen + client_seen if ref() is not None]
+        assert len(server_seen) == len(client_seen) == 2
+        assert alive == []
+    finally:
+        gc.enable()
+        server.close()
+        await asyncio.wait_for(server.wait_closed(), T)
