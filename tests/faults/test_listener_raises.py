@@ -181,21 +181,22 @@ def _server_event(name: str, *, async_: bool = False, **kw: Any) -> Case:
                 after_listen=after_listen, **kw)
 
 
-def _sock_event(name: str, side: str, **kw: Any) -> Case:
+def _sock_event(name: str, side: str, *, async_: bool = False, **kw: Any) -> Case:
     where = "server socket 'error'" if side == "server" else "client 'error'"
     if name == "error":
         where = "loop exception handler"
     kw.setdefault("where", where)
-    case = Case(f"{side} socket '{name}'", **kw)
+    case = Case(f"{side} socket '{name}'" + (" (async)" if async_ else ""), **kw)
 
     def add(env: Env, sock: Any) -> None:
         if name == "timeout":
             sock.set_timeout(0.05)
         if name == "drain":
             sock.write(b"x" * (4 << 20))  # past the high-water mark: 'drain' follows
-        if name == "error":
+        if name == "error":  # an error for it to handle: the socket is destroyed with one
             sock.remove_all_listeners("error")
-        sock.on(name, env.trap)
+            sock.once("data", lambda chunk: sock.destroy(RuntimeError("an induced error")))
+        sock.on(name, env.trap.async_call if async_ else env.trap)
 
     end = name != "timeout"  # an idle connection, for 'timeout'
     if side == "server":
@@ -205,7 +206,7 @@ def _sock_event(name: str, side: str, **kw: Any) -> Case:
                 return await drive_default(env, end_after_echo=False)
 
             case.drive = drive_idle
-    else:
+    elif "drive" not in kw:
         async def drive(env: Env) -> Any:
             return await drive_default(env, end_after_echo=end,
                                        prepare=lambda sock: add(env, sock))
@@ -276,8 +277,21 @@ def _client_event(name: str, **kw: Any) -> Case:
     return case
 
 
-def _listen_callback(env: Env, opts: dict[str, Any]) -> None:
-    pass
+async def drive_lookup(env: Env) -> Any:
+    """A client given a host name: 'lookup' comes first."""
+    env.client_opts = {"host": "localhost"}
+    try:
+        return await drive_default(env, prepare=lambda sock: sock.on("lookup", env.trap))
+    finally:
+        env.client_opts = {}
+
+
+async def drive_end_callback(env: Env) -> Any:
+    """The client ends with a callback (called at 'finish')."""
+    def prepare(sock: Any) -> None:
+        sock.once("data", lambda chunk: sock.end(env.trap))
+
+    return await drive_default(env, end_after_echo=False, prepare=prepare)
 
 
 CASES = [
@@ -303,7 +317,10 @@ CASES = [
     _sock_event("close", "server", echo=True, where="loop exception handler"),
     _sock_event("timeout", "server", echo=None),
     _sock_event("drain", "server", echo=None),
+    _sock_event("error", "server", echo=None),
+    _sock_event("data", "server", async_=True, echo=None),
     _write_cb("server"),
+    Case("listen callback", "server 'error'", echo=True),  # the server goes on listening
     # -- client side: the client's 'error', the client destroyed
     _client_event("connect"),
     _client_event("secureConnect"),
@@ -316,7 +333,10 @@ CASES = [
     _client_event("close", echo=True, where="loop exception handler"),
     _client_event("timeout", echo=None),
     _client_event("drain", echo=None),
+    _client_event("error", echo=True),
+    _client_event("lookup", drive=drive_lookup),
     _write_cb("client"),
+    Case("client end callback", "client 'error'", drive=drive_end_callback, echo=True),
     Case("check_server_identity", "client 'error'", install=_check_identity),
     Case("client psk_callback", "client 'error'", install=_psk_client),
 ]
@@ -383,7 +403,8 @@ async def _run(certs: Any, case: Case, loop_errors: list[BaseException]) -> None
     server.on("error", env.server_errors.append)
     server.on("tlsClientError", lambda err, sock: env.client_errors.append((err, sock)))
     case.after_listen(env)
-    await wait(server.listen(0, "127.0.0.1"))
+    listen_cb = env.trap if case.name == "listen callback" else None
+    await wait(server.listen(0, "127.0.0.1", callback=listen_cb))
     env.port = server.address()["port"]
     try:
         await case.drive(env)

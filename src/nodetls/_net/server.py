@@ -358,7 +358,10 @@ class Server(EventEmitter):
 
         def fail(err: BaseException) -> None:
             if not fut.done():
-                fut.set_exception(err)
+                if self.listening:  # not a listen error: e.g. a 'listening' listener raised
+                    fut.set_result(None)
+                else:
+                    fut.set_exception(err)
 
         def closed(*_: Any) -> None:
             if not fut.done():

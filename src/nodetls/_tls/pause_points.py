@@ -25,7 +25,6 @@ import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .. import _options
 from .._engine import ClientHello, Pause, TLSEngine
 from ..errors import InvalidArgTypeError, node_error
 from ..events import _TASKS
@@ -166,13 +165,26 @@ def load_session(sock: TLSSocket) -> None:
     sid = sock._pending_resume_id
 
     def done(data: Any = None, *_: Any) -> None:
-        if data is not None:
-            eng = sock._engine
-            if eng is not None:
-                eng.set_prefetched_session(_options.as_bytes(data, "session_data"))
+        session = _session_bytes(data)
+        eng = sock._engine
+        if session is not None and eng is not None:
+            eng.set_prefetched_session(session)
         _resume(sock)
 
     srv.emit("resumeSession", sid, once_callback(sock, "resumeSession", done))
+
+
+def _session_bytes(data: Any) -> bytes | None:
+    """The session a ``'resumeSession'`` callback answered, or None.  Node's ``LoadSession``
+    takes a Buffer and ignores anything else; here a ``str``, any other object or a buffer that
+    cannot be read (released) is likewise no session: a full handshake, not a failed connection.
+    Bytes OpenSSL cannot parse are the engine's to ignore (the same full handshake)."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        try:
+            return bytes(data)
+        except ValueError:  # a released memoryview
+            return None
+    return None
 
 
 def load_sni(sock: TLSSocket) -> None:

@@ -1,0 +1,155 @@
+"""Faults at the ``'resumeSession'`` pause (a TLS 1.2 client offers a session id; the server
+waits for its external cache): the peer vanishes while the server waits, and the callback
+answers late, twice, never, with garbage session bytes or with an object that is not bytes.
+
+What node v20 does, and nodetls now: the peer's RST or FIN while waiting is one
+``'tlsClientError'`` ``ECONNRESET``; a late or second answer is ignored; an answer that is not a
+usable session (garbage or truncated bytes, a session of another server, a ``str``, an object, a
+released buffer) means a full handshake -- never a failed connection or an exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import socket
+import struct
+from typing import Any
+
+import pytest
+
+import nodetls as tls
+from nodetls import constants as C
+from nodetls._engine import live_engines
+from nodetls._openssl import lib
+
+from ..tls.tlsutil import close_server, connect, echo_server, event, read_until, wait
+from .faultutil import ServerLog, engines_settle, still_serves
+
+TLS12_NO_TICKETS = {"max_version": "TLSv1.2", "secure_options": C.SSL_OP_NO_TICKET}
+
+
+async def _session(port: int, certs: Any) -> bytes:
+    """A session of this server (a full handshake first; no ticket: resumed by id)."""
+    sock = await connect(port, ca=certs.root.cert_pem, servername="localhost",
+                         max_version="TLSv1.2")
+    session = sock.get_session()
+    sock.end()
+    await wait(event(sock, "close"))
+    assert session
+    return session
+
+
+def _resuming_client(port: int, certs: Any, session: bytes) -> tls.TLSSocket:
+    sock = tls.connect(port, {"host": "127.0.0.1", "ca": certs.root.cert_pem,
+                              "servername": "localhost", "max_version": "TLSv1.2",
+                              "session": session})
+    sock.on("error", lambda e: None)
+    return sock
+
+
+@pytest.mark.parametrize("how", ["rst", "fin"])
+@pytest.mark.parametrize("answer", ["late", "twice", "never"])
+async def test_peer_vanishes_while_resume_session_waits(certs, answer, how):
+    gc.collect()
+    before = live_engines()
+    store: dict[bytes, bytes] = {}
+    waiting: asyncio.Queue[Any] = asyncio.Queue()
+    server, port = await echo_server({**certs.server.options, **TLS12_NO_TICKETS})
+    server.on("newSession", lambda sid, data, cb: (store.__setitem__(sid, data), cb()))
+    try:
+        session = await _session(port, certs)
+        server.on("resumeSession", lambda sid, cb: waiting.put_nowait(
+            lambda: cb(None, store.get(sid))))
+        log = ServerLog(server)
+        client = _resuming_client(port, certs, session)
+        respond = await wait(waiting.get())  # the server waits for the session cache
+        if how == "rst":
+            raw = client._handle.lower._tcp_socket()
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.destroy()
+        sock = await wait(log.closed)
+        [(err, errsock)] = log.client_errors
+        assert errsock is sock and err.code == "ECONNRESET"
+        if how == "fin":
+            assert str(err) == "socket hang up"
+        if answer != "never":
+            assert respond() is None  # after the socket is gone: ignored
+        if answer == "twice":
+            assert respond() is None  # and again: the socket is gone, nothing to destroy
+        assert log.client_errors == [(err, errsock)] and log.secure == []
+        assert lib.ERR_peek_error() == 0
+        server.remove_all_listeners("resumeSession")
+        await still_serves(port, certs.root.cert_pem)
+    finally:
+        closed = event(server, "close")
+        close_server(server)
+    await wait(closed)
+    engines_settle(before)
+
+
+class _NotBytes:
+    def __bytes__(self) -> bytes:
+        raise RuntimeError("a session store bug")
+
+
+def _released() -> memoryview:
+    view = memoryview(b"x" * 64)
+    view.release()
+    return view
+
+
+BAD_ANSWERS = {
+    "garbage": lambda good: b"garbage",
+    "random": lambda good: os.urandom(len(good)),
+    "truncated": lambda good: good[: len(good) // 2],
+    "other server": None,  # a genuine session of another server (another session id context)
+    "str": lambda good: "garbage",
+    "object": lambda good: _NotBytes(),
+    "int": lambda good: 42,
+    "released buffer": lambda good: _released(),
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_ANSWERS))
+async def test_resume_session_answered_with_a_bad_session(certs, kind):
+    gc.collect()
+    before = live_engines()
+    store: dict[bytes, bytes] = {}
+    server, port = await echo_server({**certs.server.options, **TLS12_NO_TICKETS})
+    server.on("newSession", lambda sid, data, cb: (store.__setitem__(sid, data), cb()))
+    log = ServerLog(server)
+    other = None
+    try:
+        session = await _session(port, certs)
+        [good] = store.values()
+        make = BAD_ANSWERS[kind]
+        if make is None:
+            other, other_port = await echo_server({**certs.server.options, **TLS12_NO_TICKETS,
+                                                   "session_id_context": b"another server"})
+            other_store: dict[bytes, bytes] = {}
+            other.on("newSession", lambda sid, data, cb: (other_store.__setitem__(sid, data),
+                                                           cb()))
+            await _session(other_port, certs)
+            [bad] = other_store.values()
+        else:
+            bad = make(good)
+        returned: list[Any] = []
+        server.on("resumeSession", lambda sid, cb: returned.append(cb(None, bad)))
+        sock = await connect(port, ca=certs.root.cert_pem, servername="localhost",
+                             max_version="TLSv1.2", session=session)
+        assert returned == [None]  # the callback neither raised nor failed the handshake
+        assert sock.is_session_reused() is False  # a full handshake instead, as node
+        sock.write(b"ping")
+        assert await read_until(sock, 4) == b"ping"
+        sock.destroy()
+        assert log.client_errors == []
+        assert lib.ERR_peek_error() == 0
+    finally:
+        closed = event(server, "close")
+        close_server(server)
+        if other is not None:
+            close_server(other)
+    await wait(closed)
+    engines_settle(before)
