@@ -12,7 +12,7 @@ const [key, cert, ca] = process.argv.slice(2).map((p) => fs.readFileSync(p));
 function scenario(point, mode) {
   return new Promise((resolve) => {
     const out = { point, mode, server: [], call: null, served: false };
-    const sopts = { key, cert, handshakeTimeout: 300, maxVersion: 'TLSv1.2',
+    const sopts = { key, cert, handshakeTimeout: 1000, maxVersion: 'TLSv1.2',
                     secureOptions: SSL_OP_NO_TICKET };
     const copts = { host: '127.0.0.1', ca, servername: 'localhost', maxVersion: 'TLSv1.2' };
     let armed = point !== 'resumeSession';
@@ -80,7 +80,7 @@ function scenario(point, mode) {
           }, 100);
         }, 100);
       });
-      if (mode === 'never') setTimeout(() => faulty.destroy(), 600);
+      if (mode === 'never') setTimeout(() => faulty.destroy(), 1600);
     });
   });
 }

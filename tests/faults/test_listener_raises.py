@@ -172,12 +172,14 @@ _ANSWER: dict[str, Callable[..., Any]] = {
 }
 
 
-def _server_event(name: str, *, async_: bool = False, **kw: Any) -> Case:
+def _server_event(name: str, *, async_: bool = False, prepend: bool = False, **kw: Any) -> Case:
     def after_listen(env: Env) -> None:
         env.trap.fallback = _ANSWER.get(name)
-        env.server.on(name, env.trap.async_call if async_ else env.trap)
+        add = env.server.prepend_listener if prepend else env.server.on
+        add(name, env.trap.async_call if async_ else env.trap)
 
-    return Case(f"server '{name}'" + (" (async)" if async_ else ""), "server 'error'",
+    return Case(f"server '{name}'" + (" (async)" if async_ else "")
+                + (" (before the TLS layer's)" if prepend else ""), "server 'error'",
                 after_listen=after_listen, **kw)
 
 
@@ -297,6 +299,7 @@ async def drive_end_callback(env: Env) -> Any:
 CASES = [
     # -- server events: the server's 'error', the connection destroyed
     _server_event("connection"),
+    _server_event("connection", prepend=True),
     _server_event("secureConnection"),
     _server_event("secureConnection", async_=True, echo=None),
     _server_event("tlsClientError", drive=drive_garbage),
@@ -422,6 +425,7 @@ async def _run(certs: Any, case: Case, loop_errors: list[BaseException]) -> None
         for sock in env.server_sockets:
             sock.destroy()
     await wait(closed)  # every connection is gone
+    assert server.connections == 0  # each connection counted once, and uncounted once
 
 
 async def _still_serves(env: Env) -> None:

@@ -153,3 +153,43 @@ async def test_resume_session_answered_with_a_bad_session(certs, kind):
             close_server(other)
     await wait(closed)
     engines_settle(before)
+
+
+class _Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("str() of the error fails")
+
+
+@pytest.mark.parametrize("err", ["an exception", "a string", "an unprintable object"])
+async def test_resume_session_answered_with_an_error(certs, err):
+    """``cb(err)``: Node's ``owner.destroy(err)``, whatever ``err`` is -> one
+    ``'tlsClientError'``; the call returns; the server keeps serving."""
+    gc.collect()
+    before = live_engines()
+    value = {"an exception": RuntimeError("store down"), "a string": "store down",
+             "an unprintable object": _Unprintable()}[err]
+    server, port = await echo_server({**certs.server.options, **TLS12_NO_TICKETS})
+    try:
+        session = await _session(port, certs)
+        log = ServerLog(server)
+        returned: list[Any] = []
+        server.on("resumeSession", lambda sid, cb: returned.append(cb(value)))
+        client = _resuming_client(port, certs, session)
+        closed = event(client, "close")
+        sock = await wait(log.closed)
+        await wait(closed)
+        assert returned == [None]
+        [(reported, errsock)] = log.client_errors
+        assert errsock is sock and log.secure == []
+        if err == "an exception":
+            assert reported is value
+        else:
+            assert "store down" in str(reported) or "str() of the error fails" in str(reported)
+        assert lib.ERR_peek_error() == 0
+        server.remove_all_listeners("resumeSession")
+        await still_serves(port, certs.root.cert_pem)
+    finally:
+        closed = event(server, "close")
+        close_server(server)
+    await wait(closed)
+    engines_settle(before)

@@ -71,12 +71,11 @@ class OnceCallback:
         self._called = True
         if sock.destroyed or sock._engine is None:
             return  # the socket is gone: ignored (Node: ERR_SOCKET_CLOSED, swallowed)
-        if err is not None:
-            sock._tls_error(err if isinstance(err, BaseException) else Exception(str(err)))
-            return
         try:
+            if err is not None:  # Node: owner.destroy(err), whatever err is
+                raise err if isinstance(err, BaseException) else Exception(str(err))
             self._done(*args)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:  # noqa: BLE001 - also an err whose str() raises
             sock._tls_error(exc)
 
     def __repr__(self) -> str:

@@ -107,8 +107,12 @@ class Server(NetServer):
     def _tls_connection_listener(self, raw: Any) -> None:
         if type(raw) is TLSSocket and raw.__dict__.pop("_accepted_directly", False):
             return  # built by _make_socket already
+        if getattr(raw, "destroyed", False):
+            return  # a 'connection' listener before this one raised: the connection is gone
         try:
             raw._tls_socket = TLSSocket(raw, self._template)  # see _listener_failed
+            if getattr(raw, "_server", None) is self:
+                raw._server = None  # a shell now: the TLSSocket counts the connection
         except BaseException as exc:  # noqa: BLE001 - one bad connection never stops the server
             self._tls_client_error(exc, None)
             destroy = getattr(raw, "destroy", None)
