@@ -1032,7 +1032,7 @@ class Writable(Stream):
             err = node_error("ERR_STREAM_WRITE_AFTER_END") if self._w_ending else node_error(
                 "ERR_STREAM_DESTROYED", "write")
             if callback is not None:
-                _soon(_invoke, callback, (err,))
+                _soon(self._user_callback, callback, err)
             self._error_or_destroy(err, True)
             return False
         self._w_pending_cb += 1
@@ -1218,7 +1218,7 @@ class Writable(Stream):
             err = node_error("ERR_STREAM_DESTROYED", "end")
         if callback is not None:
             if err is not None or self._errored is not None or self._w_finished:
-                _soon(_invoke, callback, (err or self._errored,))
+                _soon(self._user_callback, callback, err or self._errored)
             else:
                 if self._w_on_finished is None:
                     self._w_on_finished = []

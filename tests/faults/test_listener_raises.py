@@ -439,3 +439,29 @@ async def _still_serves(env: Env) -> None:
         assert await read_until(sock, 13) == b"still serving"
     finally:
         sock.destroy()
+
+
+async def test_a_raising_callback_of_a_write_after_end_reaches_the_loop():
+    """``write()`` after ``end()`` (and ``end()`` again): the callback gets the error on a later
+    iteration; one that raises goes the listener way -- the socket is destroyed by then, so the
+    loop's exception handler gets it, never asyncio's generic "Exception in callback"."""
+    from nodetls.stream import Writable
+
+    class Sink(Writable):
+        def _write(self, chunk: Any, callback: Callable[..., Any]) -> None:
+            callback()
+
+    loop = asyncio.get_running_loop()
+    reported: list[tuple[str, Any]] = []
+    loop.set_exception_handler(lambda lp, ctx: reported.append(
+        (str(ctx.get("exception")), ctx.get("emitter"))))
+    try:
+        stream = Sink()
+        stream.on("error", lambda e: None)
+        stream.end()
+        stream.write(b"late", Trap("write after end"))
+        stream.end(Trap("end after end"))
+        await wait(event(stream, "close"))
+    finally:
+        loop.set_exception_handler(None)
+    assert reported == [("write after end", stream), ("end after end", stream)]

@@ -292,7 +292,7 @@ class Socket(Duplex):
             callback = encoding
         err = system_error("EPIPE", "This socket has been ended by the other party")
         if callback is not None:
-            _soon(callback, err)
+            _soon(self._user_callback, callback, err)
         self.destroy(err)
         return False
 
