@@ -230,16 +230,18 @@ class Stapler(EventEmitter):
         of the user's (added before or after this call), that listener answers and the stapler
         stands aside for that server, still tracking and refreshing its certificates
         (:meth:`status` stays current); a warning is logged once per server. Once the user's
-        listeners are removed, the stapler answers again."""
+        listeners are removed, the stapler answers again. Called again (say after
+        ``remove_all_listeners('OCSPRequest')``), it puts its listener back."""
         loop = asyncio.get_running_loop()
         if server not in self._servers:
             self._servers.append(server)
-            answer = functools.partial(self._on_ocsp_request, server)
-            self._answerers[id(server)] = answer
-            server.on("OCSPRequest", answer)
+            self._answerers[id(server)] = functools.partial(self._on_ocsp_request, server)
             server.once("close", lambda *_: self._detach(server))
-            if self._user_listeners(server):
-                self._warn_user_listener(server)
+        answer = self._answerers[id(server)]
+        if not any(fn is answer for fn in server.listeners("OCSPRequest")):
+            server.on("OCSPRequest", answer)
+        if self._user_listeners(server):
+            self._warn_user_listener(server)
         contexts = [server._context] + [ctx for _, ctx in server._sni_contexts]
         entries = [e for ctx in contexts for e in self._track_context(ctx)]
         firsts = [e.first for e in entries if e.first is not None and not e.first.done()]

@@ -635,6 +635,12 @@ async def _staple_with_user_listener(opki, stapler_factory, caplog, *, before: b
                 assert len(warnings) == 1  # once per server
                 server.remove_listener("OCSPRequest", user_listener)
                 assert status_of(await stapled(port, leaf.ca_pem)) == "good"
+                # Every listener gone: nothing stapled, until the stapler is used again.
+                server.remove_all_listeners("OCSPRequest")
+                assert await stapled(port, leaf.ca_pem) is None
+                await asyncio.wait_for(server.use_ocsp_stapler(st), TIMEOUT)
+                assert server.listener_count("OCSPRequest") == 1
+                assert status_of(await stapled(port, leaf.ca_pem)) == "good"
                 assert errors == []
             finally:
                 server.close()
