@@ -87,7 +87,7 @@ async def test_every_option_is_type_checked_at_creation(name: str, node: str, le
     ({"alpn_protocols": ["h2", 5]}, "ERR_INVALID_ARG_TYPE", TypeError),
     ({"sni_callback": "cb"}, "ERR_INVALID_ARG_TYPE", TypeError),
     ({"session_timeout": 1.5}, "ERR_OUT_OF_RANGE", ValueError),  # Node: "must be an integer"
-    ({"high_water_mark": -1}, "ERR_OUT_OF_RANGE", ValueError),
+    ({"high_water_mark": -1}, "ERR_INVALID_ARG_VALUE", ValueError),  # as Node's streams
 ])
 async def test_server_options_are_checked_at_creation(options: dict[str, Any], code: str,
                                                       exc: type[Exception]) -> None:
@@ -315,6 +315,10 @@ NODE_TABLE: list[tuple[str, str, str, dict[str, Any], str, str]] = [
      "ERR_INVALID_ARG_TYPE", "ERR_INVALID_ARG_TYPE"),
     ("port 1.5", "T", "{port: 1.5}", {"port": 1.5}, "ERR_SOCKET_BAD_PORT", "ERR_SOCKET_BAD_PORT"),
     ("port -1", "T", "{port: -1}", {"port": -1}, "ERR_SOCKET_BAD_PORT", "ERR_SOCKET_BAD_PORT"),
+    ("highWaterMark -1", "T", "{highWaterMark: -1}", {"highWaterMark": -1},
+     "ERR_INVALID_ARG_VALUE", "ERR_INVALID_ARG_VALUE"),
+    ("highWaterMark 1.5", "T", "{highWaterMark: 1.5}", {"highWaterMark": 1.5},
+     "ERR_INVALID_ARG_VALUE", "ERR_INVALID_ARG_VALUE"),
     ("key empty Buffer", "S", "{key: Buffer.alloc(0)}", {"key": b""},
      "ERR_OSSL_UNSUPPORTED", "ERR_OSSL_UNSUPPORTED"),
     ("cert empty Buffer", "T", "{cert: Buffer.alloc(0)}", {"cert": b""},

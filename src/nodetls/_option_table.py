@@ -120,6 +120,17 @@ def _number(minimum: float, *, integer: bool = False, exclusive: bool = False,
     return check
 
 
+def _high_water_mark(value: Any, label: str) -> Any:
+    """Node's ``getHighWaterMark``: an integer >= 0 (a float holding one is taken), else
+    ``ERR_INVALID_ARG_VALUE`` ("The property 'options.highWaterMark' is invalid")."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise type_error(label, "int", value)
+    if value < 0 or (isinstance(value, float) and not value.is_integer()):
+        raise InvalidArgValueError(f"The property '{label}' is invalid. Received {value!r}",
+                                   "ERR_INVALID_ARG_VALUE")
+    return int(value)
+
+
 def _callable(value: Any, label: str) -> Any:
     if not callable(value):
         raise type_error(label, "function", value)
@@ -308,6 +319,7 @@ KINDS: dict[str, Kind] = {
     "uint64": Kind("int", "int", _number(0, integer=True, maximum=2**64 - 1)),
     "int>=0": Kind("int", "int", _number(0, integer=True)),
     "int>0": Kind("int", "int", _number(0, integer=True, exclusive=True)),
+    "hwm": Kind("int", "int", _high_water_mark),
     "seconds": Kind("float", "int or float", _number(0)),
     "function": Kind("Callable[..., Any]", "function", _callable),
     "bytes": Kind("bytes", "bytes", _instance(_BYTES, "bytes, bytearray or memoryview")),
@@ -382,7 +394,7 @@ ROWS: tuple[tuple[str, str, str, Any, str], ...] = (
     ("no_delay", "noDelay", "bool", None, "STNJV"),  # None: True for TLS, False for net
     ("keep_alive", "keepAlive", "bool", False, "STNJV"),
     ("keep_alive_initial_delay", "keepAliveInitialDelay", "seconds", 0, "STNJV"),
-    ("high_water_mark", "highWaterMark", "int>=0", None, "SKTNVRW"),  # None: 16 KiB
+    ("high_water_mark", "highWaterMark", "hwm", None, "SKTNVRW"),  # None: 16 KiB
     ("host", "host", "str", "localhost", "KTJL"),
     ("port", "port", "port", None, "KTJL"),
     ("path", "path", "path", None, "KTJL"),
@@ -400,8 +412,8 @@ ROWS: tuple[tuple[str, str, str, Any, str], ...] = (
     ("handle", "handle", "any", None, "N"),
     ("readable", "readable", "bool", True, "NR"),
     ("writable", "writable", "bool", True, "NW"),
-    ("readable_high_water_mark", "readableHighWaterMark", "int>=0", None, "NR"),
-    ("writable_high_water_mark", "writableHighWaterMark", "int>=0", None, "NW"),
+    ("readable_high_water_mark", "readableHighWaterMark", "hwm", None, "NR"),
+    ("writable_high_water_mark", "writableHighWaterMark", "hwm", None, "NW"),
     ("encoding", "encoding", "str", None, "NR"),
     ("backlog", "backlog", "int>=0", 511, "L"),
     ("exclusive", "exclusive", "bool", False, "L"),
