@@ -5,7 +5,10 @@ answers late, twice, never, with garbage session bytes or with an object that is
 What node v20 does, and nodetls now: the peer's RST or FIN while waiting is one
 ``'tlsClientError'`` ``ECONNRESET``; a late or second answer is ignored; an answer that is not a
 usable session (garbage or truncated bytes, a session of another server, a ``str``, an object, a
-released buffer) means a full handshake -- never a failed connection or an exception.
+released buffer) means a full handshake -- never a failed connection or an exception.  Beyond
+Node: a genuine session stored under another id (a store that mixed its keys up) is a miss too;
+Node (OpenSSL) would resume with keys the client does not have and the handshake would fail.
+TLS 1.3 here is stateful resumption (``SSL_OP_NO_TICKET``: the PSK identity is the session id).
 """
 
 from __future__ import annotations
@@ -27,43 +30,49 @@ from nodetls._openssl import lib
 from ..tls.tlsutil import close_server, connect, echo_server, event, read_until, wait
 from .faultutil import ServerLog, engines_settle, still_serves
 
-TLS12_NO_TICKETS = {"max_version": "TLSv1.2", "secure_options": C.SSL_OP_NO_TICKET}
+
+def _no_tickets(version: str) -> dict[str, Any]:
+    """Sessions resumed by id (TLS 1.2) or by stateful PSK identity (TLS 1.3): the server asks
+    its external cache, 'resumeSession'."""
+    return {"max_version": version, "secure_options": C.SSL_OP_NO_TICKET}
 
 
-async def _session(port: int, certs: Any) -> bytes:
-    """A session of this server (a full handshake first; no ticket: resumed by id)."""
-    sock = await connect(port, ca=certs.root.cert_pem, servername="localhost",
-                         max_version="TLSv1.2")
-    session = sock.get_session()
+async def _session(port: int, certs: Any, version: str) -> bytes:
+    """A session of this server, from a first full handshake."""
+    sock = tls.connect(port, {"host": "127.0.0.1", "ca": certs.root.cert_pem,
+                              "servername": "localhost", "max_version": version})
+    got = event(sock, "session")
+    await wait(sock)
+    session: bytes = await wait(got)
     sock.end()
     await wait(event(sock, "close"))
-    assert session
     return session
 
 
-def _resuming_client(port: int, certs: Any, session: bytes) -> tls.TLSSocket:
+def _resuming_client(port: int, certs: Any, session: bytes, version: str) -> tls.TLSSocket:
     sock = tls.connect(port, {"host": "127.0.0.1", "ca": certs.root.cert_pem,
-                              "servername": "localhost", "max_version": "TLSv1.2",
+                              "servername": "localhost", "max_version": version,
                               "session": session})
     sock.on("error", lambda e: None)
     return sock
 
 
+@pytest.mark.parametrize("version", ["TLSv1.2", "TLSv1.3"])
 @pytest.mark.parametrize("how", ["rst", "fin"])
 @pytest.mark.parametrize("answer", ["late", "twice", "never"])
-async def test_peer_vanishes_while_resume_session_waits(certs, answer, how):
+async def test_peer_vanishes_while_resume_session_waits(certs, answer, how, version):
     gc.collect()
     before = live_engines()
     store: dict[bytes, bytes] = {}
     waiting: asyncio.Queue[Any] = asyncio.Queue()
-    server, port = await echo_server({**certs.server.options, **TLS12_NO_TICKETS})
+    server, port = await echo_server({**certs.server.options, **_no_tickets(version)})
     server.on("newSession", lambda sid, data, cb: (store.__setitem__(sid, data), cb()))
     try:
-        session = await _session(port, certs)
+        session = await _session(port, certs, version)
         server.on("resumeSession", lambda sid, cb: waiting.put_nowait(
             lambda: cb(None, store.get(sid))))
         log = ServerLog(server)
-        client = _resuming_client(port, certs, session)
+        client = _resuming_client(port, certs, session, version)
         respond = await wait(waiting.get())  # the server waits for the session cache
         if how == "rst":
             raw = client._handle.lower._tcp_socket()
@@ -105,6 +114,7 @@ BAD_ANSWERS = {
     "random": lambda good: os.urandom(len(good)),
     "truncated": lambda good: good[: len(good) // 2],
     "other server": None,  # a genuine session of another server (another session id context)
+    "another session": None,  # a genuine session of this server, stored under another id
     "str": lambda good: "garbage",
     "object": lambda good: _NotBytes(),
     "int": lambda good: 42,
@@ -112,33 +122,37 @@ BAD_ANSWERS = {
 }
 
 
+@pytest.mark.parametrize("version", ["TLSv1.2", "TLSv1.3"])
 @pytest.mark.parametrize("kind", list(BAD_ANSWERS))
-async def test_resume_session_answered_with_a_bad_session(certs, kind):
+async def test_resume_session_answered_with_a_bad_session(certs, kind, version):
     gc.collect()
     before = live_engines()
     store: dict[bytes, bytes] = {}
-    server, port = await echo_server({**certs.server.options, **TLS12_NO_TICKETS})
+    server, port = await echo_server({**certs.server.options, **_no_tickets(version)})
     server.on("newSession", lambda sid, data, cb: (store.__setitem__(sid, data), cb()))
     log = ServerLog(server)
     other = None
     try:
-        session = await _session(port, certs)
-        [good] = store.values()
+        session = await _session(port, certs, version)
+        good = next(iter(store.values()))  # TLS 1.3: one per ticket (two)
         make = BAD_ANSWERS[kind]
-        if make is None:
-            other, other_port = await echo_server({**certs.server.options, **TLS12_NO_TICKETS,
+        if kind == "another session":  # a store that mixed its keys up
+            await _session(port, certs, version)
+            bad = next(v for v in store.values() if v != good)
+        elif make is None:
+            other, other_port = await echo_server({**certs.server.options, **_no_tickets(version),
                                                    "session_id_context": b"another server"})
             other_store: dict[bytes, bytes] = {}
             other.on("newSession", lambda sid, data, cb: (other_store.__setitem__(sid, data),
                                                            cb()))
-            await _session(other_port, certs)
-            [bad] = other_store.values()
+            await _session(other_port, certs, version)
+            bad = next(iter(other_store.values()))
         else:
             bad = make(good)
         returned: list[Any] = []
         server.on("resumeSession", lambda sid, cb: returned.append(cb(None, bad)))
         sock = await connect(port, ca=certs.root.cert_pem, servername="localhost",
-                             max_version="TLSv1.2", session=session)
+                             max_version=version, session=session)
         assert returned == [None]  # the callback neither raised nor failed the handshake
         assert sock.is_session_reused() is False  # a full handshake instead, as node
         sock.write(b"ping")
@@ -162,19 +176,20 @@ class _Unprintable:
 
 @pytest.mark.parametrize("err", ["an exception", "a string", "an unprintable object"])
 async def test_resume_session_answered_with_an_error(certs, err):
+    version = "TLSv1.2"
     """``cb(err)``: Node's ``owner.destroy(err)``, whatever ``err`` is -> one
     ``'tlsClientError'``; the call returns; the server keeps serving."""
     gc.collect()
     before = live_engines()
     value = {"an exception": RuntimeError("store down"), "a string": "store down",
              "an unprintable object": _Unprintable()}[err]
-    server, port = await echo_server({**certs.server.options, **TLS12_NO_TICKETS})
+    server, port = await echo_server({**certs.server.options, **_no_tickets(version)})
     try:
-        session = await _session(port, certs)
+        session = await _session(port, certs, version)
         log = ServerLog(server)
         returned: list[Any] = []
         server.on("resumeSession", lambda sid, cb: returned.append(cb(value)))
-        client = _resuming_client(port, certs, session)
+        client = _resuming_client(port, certs, session, version)
         closed = event(client, "close")
         sock = await wait(log.closed)
         await wait(closed)

@@ -1020,6 +1020,14 @@ class TLSEngine:
         sess = session_from_der(der)
         if sess == NULL:
             return NULL
+        ln = ffi.new("unsigned int *")
+        p = lib.SSL_SESSION_get_id(sess, ln)
+        if ffi.buffer(p, ln[0])[:] != sid:
+            # The cache answered with another session than the one asked for (a store bug, a
+            # session of another server): a miss, so a full handshake, where OpenSSL would try
+            # to resume with keys the client does not have (TLS 1.3: an illegal_parameter alert).
+            lib.SSL_SESSION_free(sess)
+            return NULL
         copy[0] = 0
         return sess
 
