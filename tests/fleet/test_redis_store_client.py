@@ -75,3 +75,36 @@ async def test_reconnects_after_the_connection_drops(redis_server, redis_client)
             pytest.fail("the store never reconnected")
     finally:
         await store.aclose()
+
+
+async def test_commands_beyond_the_connection_limit_wait_their_turn(redis_server, redis_client):
+    store = RedisSessionStore(redis_server.url)
+    limit = 64  # RedisConnections' default
+    try:
+        await store.set(b"k", b"v", 60)
+        await redis_client.execute_command("CLIENT", "PAUSE", 300)
+        # more commands than connections, all abandoned while Redis holds the replies: the ones
+        # waiting for a connection give up their place
+        gets = [asyncio.ensure_future(store.get(b"k")) for _ in range(limit + 20)]
+        done, pending = await asyncio.wait(gets, timeout=0.05)
+        for g in pending:
+            g.cancel()
+        await asyncio.gather(*gets, return_exceptions=True)
+        assert store.redis.connections == limit
+        got = await asyncio.wait_for(asyncio.gather(*(store.get(b"k") for _ in range(limit + 20))),
+                                     5)
+        assert got == [b"v"] * (limit + 20)
+        assert store.redis.connections == limit
+    finally:
+        await store.aclose()
+
+
+async def test_get_and_expire_is_one_getex(redis_server, redis_client):
+    store = RedisSessionStore(redis_server.url, prefix="x:")
+    try:
+        await store.set(b"id", b"data", 60)
+        assert await store.get_and_expire(b"id", 2) == b"data"
+        assert 0 < await redis_client.pttl(b"x:id") <= 2000
+        assert await store.get_and_expire(b"absent", 2) is None
+    finally:
+        await store.aclose()

@@ -157,3 +157,125 @@ async def test_redis_store_over_a_unix_socket(certs, tmp_path):
         finally:
             server.close()
             await store.aclose()
+
+
+# ---- a used TLS 1.3 stateful ticket is kept only StoreBinding.USED_TICKET_GRACE seconds more
+async def _ttls_ms(redis_client, prefix: bytes = b"nodetls:session:") -> list[int]:
+    return sorted([await redis_client.pttl(k) for k in await redis_client.keys(prefix + b"*")])
+
+
+async def test_redis_a_used_tls13_ticket_expires_within_the_grace(certs, redis_server,
+                                                                   redis_client):
+    from nodetls.sessions._wiring import StoreBinding
+
+    store = RedisSessionStore(redis_server.url)
+    server, port = await listen({**certs.server.options, **versions("TLSv1.3"), **STATEFUL,
+                                 "session_timeout": 120})
+    server.use_session_store(store)
+    try:
+        _, session = await handshake(port, certs.root.cert_pem)
+        ttls = await _ttls_ms(redis_client)
+        assert len(ttls) == 2 and ttls[0] > 100_000  # OpenSSL issues two tickets
+        reused, _ = await handshake(port, certs.root.cert_pem, session)
+        assert reused is True
+        ttls = await _ttls_ms(redis_client)
+        # one GETEX ... PX: the offered ticket now expires within the grace; the other ticket
+        # and the new one keep the session timeout
+        assert len(ttls) == 3
+        assert 0 < ttls[0] <= StoreBinding.USED_TICKET_GRACE * 1000
+        assert ttls[1] > 100_000 and ttls[2] > 100_000
+        # within the grace the ticket still resumes (a client's parallel connections)
+        reused, _ = await handshake(port, certs.root.cert_pem, session)
+        assert reused is True
+        assert server.session_store_stats["hits"] == 2
+    finally:
+        server.close()
+        await store.aclose()
+
+
+async def test_redis_a_tls12_session_id_keeps_its_ttl_when_used(certs, redis_server,
+                                                                 redis_client):
+    store = RedisSessionStore(redis_server.url)
+    server, port = await listen({**certs.server.options, **versions("TLSv1.2"), **STATEFUL,
+                                 "session_timeout": 120})
+    server.use_session_store(store)
+    try:
+        _, session = await handshake(port, certs.root.cert_pem)
+        for _ in range(3):
+            reused, _ = await handshake(port, certs.root.cert_pem, session)
+            assert reused is True
+        ttls = await _ttls_ms(redis_client)
+        assert len(ttls) == 1 and ttls[0] > 100_000
+    finally:
+        server.close()
+        await store.aclose()
+
+
+@pytest.mark.parametrize("kind", ["memory", "memory-subclass", "redis"])
+async def test_a_used_tls13_ticket_no_longer_resumes_after_the_grace(certs, kind, redis_server,
+                                                                     monkeypatch):
+    from nodetls.sessions._wiring import StoreBinding
+
+    class Subclass(MemorySessionStore):  # replaces get: used through the coroutines
+        async def get(self, session_id):
+            return await super().get(session_id)
+
+    monkeypatch.setattr(StoreBinding, "USED_TICKET_GRACE", 0.3)
+    store = {"memory": MemorySessionStore, "memory-subclass": Subclass,
+             "redis": lambda: RedisSessionStore(redis_server.url)}[kind]()
+    server, port = await listen({**certs.server.options, **versions("TLSv1.3"), **STATEFUL,
+                                 "session_timeout": 60})
+    server.use_session_store(store)
+    try:
+        _, session = await handshake(port, certs.root.cert_pem)
+        reused, fresh = await handshake(port, certs.root.cert_pem, session)
+        assert reused is True and fresh is not None
+        await asyncio.sleep(0.5)  # the grace runs out
+        reused, _ = await handshake(port, certs.root.cert_pem, session)
+        assert reused is False  # the used ticket is gone
+        reused, _ = await handshake(port, certs.root.cert_pem, fresh)
+        assert reused is True  # the ticket issued on resumption is not
+    finally:
+        server.close()
+        if kind == "redis":
+            await store.aclose()
+
+
+async def test_memory_store_get_and_expire_shortens_never_lengthens():
+    store = MemorySessionStore()
+    await store.set(b"a", b"A", 60)
+    await store.set(b"b", b"B", 0.1)
+    assert await store.get_and_expire(b"a", 0.1) == b"A"
+    assert await store.get_and_expire(b"b", 60) == b"B"
+    await asyncio.sleep(0.2)
+    assert await store.get(b"a") is None and await store.get(b"b") is None
+
+
+async def test_a_store_without_get_and_expire_is_read_with_get(certs, monkeypatch):
+    from nodetls.sessions._wiring import StoreBinding
+
+    class Plain:  # the SessionStore protocol only
+        def __init__(self):
+            self.items = {}
+
+        async def get(self, session_id):
+            return self.items.get(session_id)
+
+        async def set(self, session_id, data, ttl):
+            self.items[session_id] = data
+
+        async def delete(self, session_id):
+            self.items.pop(session_id, None)
+
+    monkeypatch.setattr(StoreBinding, "USED_TICKET_GRACE", 0.01)
+    store = Plain()
+    server, port = await listen({**certs.server.options, **versions("TLSv1.3"), **STATEFUL})
+    server.use_session_store(store)
+    try:
+        _, session = await handshake(port, certs.root.cert_pem)
+        for _ in range(2):
+            await asyncio.sleep(0.05)
+            reused, _ = await handshake(port, certs.root.cert_pem, session)
+            assert reused is True  # its own ttl rules
+    finally:
+        server.close()

@@ -121,19 +121,32 @@ def wants_session(sock: TLSSocket, eng: TLSEngine, ch: ClientHello) -> bytes | N
     """Inside the client-hello callback: the id to hand to ``'resumeSession'``, or None (no
     pause).  Only an id a server-side cache can resume counts: a legacy session id offered without
     a ticket when TLS 1.3 will not be negotiated, or, with tickets off (stateful TLS 1.3), the
-    PSK identity, which *is* the id ``'newSession'`` stored."""
+    PSK identity, which *is* the id ``'newSession'`` stored.
+
+    Beyond Node: when the only listener is ``use_session_store``'s and its store answers at once
+    (a ``MemorySessionStore``), the lookup is made here and the handshake does not pause."""
     srv = sock._server
     if srv is None or not srv.listener_count("resumeSession"):
         return None
-    if ch.psk_identity is not None:
+    psk = ch.psk_identity
+    if psk is not None:
         if eng.tickets_enabled():
             return None  # a stateless ticket: OpenSSL decrypts it itself
-        return ch.psk_identity
-    if ch.has_ticket_ext or not ch.session_id or (ch.tls13 and eng.allows_tls13()):
+        sid = psk
+    elif ch.has_ticket_ext or not ch.session_id or (ch.tls13 and eng.allows_tls13()):
         # A TLS 1.2 ticket resumes statelessly; when TLS 1.3 will be negotiated the legacy id is
         # random (or a TLS 1.2 session, which 1.3 cannot resume).
         return None
-    return ch.session_id
+    else:
+        sid = ch.session_id
+    binding = getattr(srv, "_store_binding", None)
+    if binding is not None and binding.answers_now and binding.serves_resumption_alone():
+        # Our own store code only (no user code runs inside the OpenSSL callback).
+        data = binding.lookup_now(sid, psk is not None)
+        if data is not None:
+            eng.set_prefetched_session(data)
+        return None
+    return sid
 
 
 def wants_cert_pause(sock: TLSSocket, eng: TLSEngine, servername: str | None) -> bool:
@@ -159,7 +172,9 @@ def run(sock: TLSSocket, where: Pause | None) -> None:
 
 
 def load_session(sock: TLSSocket) -> None:
-    """Node's ``loadSession``: ``'resumeSession'(id, callback(err, session_data))``."""
+    """Node's ``loadSession``: ``'resumeSession'(id, callback(err, session_data))``.  When the
+    only listener is ``use_session_store``'s, its lookup is called directly, told whether the id
+    is a TLS 1.3 ticket (kept only briefly after its use)."""
     srv = sock._server
     sid = sock._pending_resume_id
 
@@ -170,7 +185,15 @@ def load_session(sock: TLSSocket) -> None:
             eng.set_prefetched_session(session)
         _resume(sock)
 
-    srv.emit("resumeSession", sid, once_callback(sock, "resumeSession", done))
+    callback = once_callback(sock, "resumeSession", done)
+    binding = getattr(srv, "_store_binding", None)
+    if binding is not None and binding.serves_resumption_alone():
+        eng = sock._engine
+        ch = eng.client_hello if eng is not None else None
+        ticket = ch is not None and ch.psk_identity is not None
+        binding.lookup(sid, ticket, lambda data: callback(None, data))
+        return
+    srv.emit("resumeSession", sid, callback)
 
 
 def _session_bytes(data: Any) -> bytes | None:

@@ -1,12 +1,21 @@
 """Session stores: where ``'newSession'`` puts a TLS 1.2 session (or TLS 1.3 stateful ticket) and
 ``'resumeSession'`` finds it again.  :class:`MemorySessionStore` serves one process,
-:class:`RedisSessionStore` a fleet (redis-py's asyncio client; keys expire with the ttl)."""
+:class:`RedisSessionStore` a fleet (redis-py; keys expire with the ttl).
+
+Beyond the :class:`SessionStore` protocol, both stores have ``get_and_expire(session_id,
+within)``: get, and let the entry expire within ``within`` seconds (never later than it would
+have).  ``server.use_session_store`` uses it for TLS 1.3 stateful tickets: the client gets a new
+ticket on each resumption, so a used ticket only has to outlive the client's burst of parallel
+connections offering it (OpenSSL's own stateful cache keeps used tickets until they expire unless
+0-RTT is on; deleting them at once turned 68 % of a 16-connection client's resumptions into full
+handshakes).  A store without it is read with ``get``.
+"""
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = ["SessionStore", "MemorySessionStore", "RedisSessionStore", "redis_client"]
@@ -23,6 +32,8 @@ class SessionStore(Protocol):
 
     async def delete(self, session_id: bytes) -> None: ...
 
+    # Optional: ``async get_and_expire(session_id, within) -> bytes | None``.
+
 
 def _check_id(session_id: Any) -> bytes:
     if not isinstance(session_id, (bytes, bytearray, memoryview)):
@@ -34,7 +45,9 @@ class MemorySessionStore:
     """An in-process LRU of at most ``max_sessions`` sessions, each dropped after its ttl.
 
     Node keeps no server-side cache at all (``SSL_SESS_CACHE_NO_INTERNAL``); this is the cache its
-    documentation asks users to write for ``'newSession'``/``'resumeSession'``.
+    documentation asks users to write for ``'newSession'``/``'resumeSession'``.  Its answers are
+    immediate, so ``server.use_session_store`` reads and writes it without pausing the handshake
+    (unless a subclass replaces ``get``, ``get_and_expire`` or ``set``).
     """
 
     def __init__(self, max_sessions: int = 20_000) -> None:
@@ -49,34 +62,65 @@ class MemorySessionStore:
         return len(self._items)
 
     async def get(self, session_id: bytes) -> bytes | None:
-        key = _check_id(session_id)
-        item = self._items.get(key)
-        if item is None:
-            return None
-        if item[0] <= time.monotonic():
-            del self._items[key]
-            return None
-        self._items.move_to_end(key)
-        return item[1]
+        return self.lookup_now(_check_id(session_id))
+
+    async def get_and_expire(self, session_id: bytes, within: float) -> bytes | None:
+        """Get (through ``get``: a subclass that replaces it is obeyed), and let the entry expire
+        within ``within`` seconds (a used TLS 1.3 ticket)."""
+        data = await self.get(session_id)
+        if data is not None:
+            self.lookup_now(_check_id(session_id), within)
+        return data
 
     async def set(self, session_id: bytes, data: bytes, ttl: float) -> None:
-        key = _check_id(session_id)
-        if ttl <= 0:
-            self._items.pop(key, None)
-            return
-        self._items[key] = (time.monotonic() + ttl, bytes(data))
-        self._items.move_to_end(key)
-        while len(self._items) > self.max_sessions:
-            self._items.popitem(last=False)
+        self.store_now(_check_id(session_id), data, ttl)
 
     async def delete(self, session_id: bytes) -> None:
         self._items.pop(_check_id(session_id), None)
 
+    # -- synchronous forms (what the coroutines do; use_session_store calls them directly)
+    def lookup_now(self, key: bytes, within: float | None = None) -> bytes | None:
+        """The session stored under ``key`` (bytes), or None; with ``within``, it expires at
+        the latest ``within`` seconds from now."""
+        items = self._items
+        item = items.get(key)
+        if item is None:
+            return None
+        now = time.monotonic()
+        if item[0] <= now:
+            del items[key]
+            return None
+        if within is not None and item[0] > now + within:
+            items[key] = (now + within, item[1])
+        items.move_to_end(key)
+        return item[1]
+
+    def store_now(self, key: bytes, data: bytes, ttl: float) -> None:
+        """Store ``data`` under ``key`` (bytes) for ``ttl`` seconds (``ttl <= 0`` deletes)."""
+        items = self._items
+        if ttl <= 0:
+            items.pop(key, None)
+            return
+        items[key] = (time.monotonic() + ttl, bytes(data))
+        items.move_to_end(key)
+        while len(items) > self.max_sessions:
+            items.popitem(last=False)
+
+    def answers_now(self) -> bool:
+        """True when ``get``/``get_and_expire``/``set`` are this class's own, i.e. the
+        synchronous forms do what they do (a subclass that replaces one of them is used through
+        the coroutines)."""
+        cls = type(self)
+        return (cls.get is MemorySessionStore.get
+                and cls.get_and_expire is MemorySessionStore.get_and_expire
+                and cls.set is MemorySessionStore.set)
+
 
 def redis_client(redis: Any, name: str) -> Any:
     """A ``redis.asyncio.Redis`` as given, or one made from a URL (``redis://``, ``rediss://``,
-    ``unix://``) with short timeouts, no retries and at most 64 connections: a slow Redis must cost a full handshake,
-    not a stalled one."""
+    ``unix://``) with short timeouts, no retries and at most 64 connections: a slow Redis must cost
+    a full handshake, not a stalled one.  (The ticket-key sources use it; the session store drives
+    redis-py's connections itself, see ``_redis_conns``.)"""
     if isinstance(redis, str):
         try:
             import redis.asyncio as aioredis
@@ -90,7 +134,7 @@ def redis_client(redis: Any, name: str) -> Any:
             redis, max_connections=64, timeout=1.0, socket_timeout=1.0,
             socket_connect_timeout=1.0, retry=Retry(NoBackoff(), 0))
         return aioredis.Redis.from_pool(pool)
-    for method in ("get", "set", "delete"):
+    for method in ("get", "set", "delete", "execute_command"):
         if not callable(getattr(redis, method, None)):
             raise TypeError(f'The "{name}" argument must be a redis.asyncio.Redis or a URL. '
                             f"Received {type(redis).__name__}")
@@ -100,34 +144,46 @@ def redis_client(redis: Any, name: str) -> Any:
 class RedisSessionStore:
     """Sessions in Redis under ``prefix + session_id`` (binary keys), expiring with the ttl.
 
-    ``redis`` is a URL or a ``redis.asyncio.Redis`` (shared with the rest of the application):
-    redis-py's asyncio client, with the hiredis parser when installed (the ``redis`` extra
-    installs it).  ``get``/``set``/``delete`` hand redis-py's awaitable on without wrapping it in
-    a coroutine of their own.
+    ``redis`` is a URL or a ``redis.asyncio.Redis`` (shared with the rest of the application).
+    Given a URL, the store sends each command on one of its own redis-py connections (at most 64;
+    hiredis parses the replies when installed, as the ``redis`` extra does) without redis-py's
+    pool and client layers, whose bookkeeping costs more CPU than a lookup; a command then has no
+    socket timeout of its own: ``use_session_store`` bounds each call by ``store_timeout``, other
+    callers bound theirs (``asyncio.timeout``).  Given a client, every command goes through its
+    ``execute_command``, with its settings.  One command per call: ``GET``, ``GETEX ... PX``
+    (``get_and_expire``, Redis >= 6.2), ``SET ... PX`` or ``DEL``.
     """
 
     def __init__(self, redis: Any, *, prefix: str = "nodetls:session:") -> None:
         if not isinstance(prefix, str):
             raise TypeError(f'The "prefix" argument must be a string. Received {prefix!r}')
-        self.redis = redis_client(redis, "redis")
+        if isinstance(redis, str):
+            from ._redis_conns import RedisConnections
+
+            self.redis: Any = RedisConnections(redis)
+            self._call: Callable[..., Awaitable[Any]] = self.redis.call
+        else:
+            self.redis = redis_client(redis, "redis")
+            self._call = self.redis.execute_command
         self.prefix = prefix.encode()
 
     def get(self, session_id: bytes) -> Awaitable[bytes | None]:
-        return self._get(self.prefix + _check_id(session_id))
+        return self._call("GET", self.prefix + _check_id(session_id))
+
+    def get_and_expire(self, session_id: bytes, within: float) -> Awaitable[bytes | None]:
+        """``GETEX ... PX``: the session, expiring ``within`` seconds from now (Redis >= 6.2)."""
+        return self._call("GETEX", self.prefix + _check_id(session_id),
+                          "PX", max(1, int(within * 1000)))
 
     def set(self, session_id: bytes, data: bytes, ttl: float) -> Awaitable[Any]:
         key = self.prefix + _check_id(session_id)
         if ttl <= 0:
-            return self.delete(session_id)
-        return self.redis.set(key, bytes(data), px=max(1, int(ttl * 1000)))  # type: ignore[no-any-return]
+            return self._call("DEL", key)
+        return self._call("SET", key, bytes(data), "PX", max(1, int(ttl * 1000)))
 
     def delete(self, session_id: bytes) -> Awaitable[Any]:
-        return self.redis.delete(self.prefix + _check_id(session_id))  # type: ignore[no-any-return]
-
-    async def _get(self, key: bytes) -> bytes | None:
-        value = await self.redis.get(key)
-        return bytes(value) if value is not None else None
+        return self._call("DEL", self.prefix + _check_id(session_id))
 
     async def aclose(self) -> None:
-        """Close the client's connections (``redis.asyncio.Redis.aclose``)."""
+        """Close the connections (the given client's ``aclose``)."""
         await self.redis.aclose()

@@ -14,6 +14,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from ._stores import MemorySessionStore
+
 __all__ = ["StoreBinding", "KeysBinding"]
 
 log = logging.getLogger("nodetls.sessions")
@@ -34,7 +36,19 @@ def _require(obj: Any, methods: tuple[str, ...], message: str) -> None:
 
 
 class StoreBinding:
-    """The listeners one server uses to reach one store, and their counters."""
+    """The listeners one server uses to reach one store, and their counters.
+
+    The TLS layer (``_tls/pause_points.py``) skips the ``'resumeSession'`` event while this
+    binding's listener is the server's only one: it calls :meth:`lookup_now` inside the
+    client-hello callback (a :class:`MemorySessionStore` answers there, without pausing the
+    handshake), or pauses and calls :meth:`lookup`, saying whether the id is a TLS 1.3 ticket:
+    a used ticket is kept only :attr:`USED_TICKET_GRACE` seconds more (``get_and_expire``).
+    """
+
+    #: Seconds a TLS 1.3 stateful ticket stays valid after its first use: long enough for a
+    #: client's parallel connections offering the same ticket, short enough that used tickets do
+    #: not pile up in the store for the whole session timeout (nor stay replayable).
+    USED_TICKET_GRACE = 10.0
 
     def __init__(self, server: Any, store: Any, store_timeout: float) -> None:
         _require(store, ("get", "set", "delete"),
@@ -43,30 +57,63 @@ class StoreBinding:
         self.store = store
         self.timeout = _check_timeout(store_timeout)
         self.stats = {"hits": 0, "misses": 0, "errors": 0, "timeouts": 0}
+        # A store that answers at once is read and written synchronously.
+        self.answers_now = isinstance(store, MemorySessionStore) and store.answers_now()
+        expire = getattr(store, "get_and_expire", None)
+        self._get_and_expire = expire if callable(expire) else None
         self._tasks: set[asyncio.Future[Any]] = set()
         self._expired: set[asyncio.Future[Any]] = set()
         self._failing = False
+        # The listeners, as registered (a bound method is a new object at each access).
+        self._on_new = self.on_new_session
+        self._on_resume = self.on_resume_session
 
     def attach(self) -> None:
-        self.server.on("newSession", self.on_new_session)
-        self.server.on("resumeSession", self.on_resume_session)
+        self.server.on("newSession", self._on_new)
+        self.server.on("resumeSession", self._on_resume)
 
     def detach(self) -> None:
-        self.server.remove_listener("newSession", self.on_new_session)
-        self.server.remove_listener("resumeSession", self.on_resume_session)
+        self.server.remove_listener("newSession", self._on_new)
+        self.server.remove_listener("resumeSession", self._on_resume)
+
+    def serves_resumption_alone(self) -> bool:
+        """This binding's listener is the server's only ``'resumeSession'`` listener."""
+        return bool(self.server.raw_listeners("resumeSession") == [self._on_resume])
 
     # -- listeners (Node's signatures)
     def on_new_session(self, session_id: bytes, data: bytes, callback: Callable[..., Any]) -> None:
         ttl = float(self.server._context.session_timeout)
+        if self.answers_now:
+            self.store.store_now(bytes(session_id), data, ttl)
+            callback()
+            return
         self._spawn(self.store.set(session_id, data, ttl), lambda _result: callback())
 
     def on_resume_session(self, session_id: bytes, callback: Callable[..., Any]) -> None:
-        def answer(data: Any) -> None:
-            if data is not None:
-                self.stats["hits"] += 1
-            callback(None, data)
+        self.lookup(session_id, False, lambda data: callback(None, data))
 
-        self._spawn(self.store.get(session_id), answer, lookup=True)
+    # -- lookups
+    def lookup_now(self, session_id: bytes, ticket: bool) -> bytes | None:
+        """Only when :attr:`answers_now`: the stored session (``ticket``: a TLS 1.3 ticket)."""
+        data: bytes | None = self.store.lookup_now(
+            session_id, self.USED_TICKET_GRACE if ticket else None)
+        self.stats["misses" if data is None else "hits"] += 1
+        return data
+
+    def lookup(self, session_id: bytes, ticket: bool,
+               then: Callable[[bytes | None], None]) -> None:
+        """Look ``session_id`` up (``ticket``: a TLS 1.3 ticket, kept only
+        :attr:`USED_TICKET_GRACE` seconds more), then ``then(data or None)``; None also after an
+        error or ``store_timeout``."""
+        if self.answers_now:
+            then(self.lookup_now(session_id, ticket))
+            return
+        expire = self._get_and_expire
+        if ticket and expire is not None:
+            call = expire(session_id, self.USED_TICKET_GRACE)
+        else:
+            call = self.store.get(session_id)
+        self._spawn(call, then, lookup=True)
 
     # -- bounded calls
     def _spawn(self, call: Awaitable[Any], then: Callable[[Any], None], lookup: bool = False) -> None:
@@ -104,8 +151,8 @@ class StoreBinding:
             self._failing = False
             log.warning("session store is answering again")
         result = task.result()
-        if lookup and result is None:
-            self.stats["misses"] += 1
+        if lookup:
+            self.stats["misses" if result is None else "hits"] += 1
         return result
 
     def _trouble(self, what: str) -> None:
