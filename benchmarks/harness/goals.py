@@ -63,6 +63,8 @@ GOALS: tuple[Goal, ...] = (
        "within", 0.95, 1.05),
     _g(9, "workers=2: each worker's share of the work (CPU)", "hs", "workers-2", "shares",
        "within", 0.35, 0.65),
+    _g(9, "full handshake: workers=2 on the server's CPU vs one process", "hs",
+       "workers-2-pinned", _NT, "within", 0.95, 1.05),
 )
 
 

@@ -103,6 +103,13 @@ SERVERS: tuple[ServerSpec, ...] = (
               workloads=frozenset({"hs"}), group="sessions", compare_to=("nodetls-uvloop",),
               pin=False, fixed_port=True, ready_lines=2,
               note="not pinned: the two workers may use both CPUs; CPU summed over the workers"),
+    # the same two workers, both pinned to the single process's CPU: what workers cost per
+    # connection, without the client sharing a CPU with one of them
+    py_server("workers-2-pinned", "nodetls workers=2, one CPU", "nodetls_echo.py", "--loop",
+              "uvloop", "--workers", "2", requires=("nodetls:worker_index", "uvloop"),
+              workloads=frozenset({"hs"}), group="sessions", compare_to=("nodetls-uvloop",),
+              fixed_port=True, ready_lines=2,
+              note="both workers pinned to the server CPU; CPU summed over the workers"),
 )
 
 CLIENTS: tuple[ClientSpec, ...] = (

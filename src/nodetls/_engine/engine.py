@@ -57,6 +57,9 @@ NULL = ffi.NULL
 # Parsed once: ffi.new/ffi.cast with a C type object skip the per-call type lookup.
 _UCHAR_PP = ffi.typeof("const unsigned char **")
 _UINT_P = ffi.typeof("unsigned int *")
+_SIZE_P = ffi.typeof("size_t *")
+_UCHAR_ARRAY = ffi.typeof("unsigned char[]")
+_OUT_PP = ffi.typeof("unsigned char **")
 _READ_CHUNK = 256 * 1024  # the read buffer: up to 16 records of plaintext at once
 _RECORD = 16384  # the largest plaintext one TLS record carries
 # The output buffer: a whole read buffer's worth of records with their overhead, in one BIO_read.
@@ -90,6 +93,18 @@ def _scratch() -> tuple[Any, Any, memoryview, Any]:
         return scratch
 
 
+def _out_params() -> tuple[Any, Any, Any, Any]:
+    """This thread's out-parameters for the per-handshake callbacks (allocated once, not per
+    call): ``const unsigned char **``, ``size_t *``, ``unsigned int *``, ``unsigned char **``.
+    Each user reads what OpenSSL stored before making another call that could use them."""
+    try:
+        return _local.out_params
+    except AttributeError:
+        params = _local.out_params = (ffi.new(_UCHAR_PP), ffi.new(_SIZE_P), ffi.new(_UINT_P),
+                                      ffi.new(_OUT_PP))
+        return params
+
+
 def _ders_of_stack(sk: Any) -> list[bytes]:
     """The DER of every certificate of a ``STACK_OF(X509)`` (``[]`` for NULL)."""
     if sk == NULL:
@@ -111,18 +126,20 @@ def _session_der(sess: Any) -> bytes:
     n = lib.i2d_SSL_SESSION(sess, NULL)
     if n <= 0:
         return b""
-    buf = ffi.new("unsigned char[]", n)
-    p = ffi.new("unsigned char **", buf)
+    buf = ffi.new(_UCHAR_ARRAY, n)
+    p = _out_params()[3]
+    p[0] = buf
     lib.i2d_SSL_SESSION(sess, p)
-    return bytes(ffi.buffer(buf, n))
+    return ffi.buffer(buf, n)[:]
 
 
 def session_from_der(der: bytes) -> Any:
     """``d2i_SSL_SESSION``; returns a new reference or NULL for garbage."""
     if not der:
         return NULL
-    buf = ffi.from_buffer(der)
-    p = ffi.new("unsigned char **", ffi.cast("unsigned char *", buf))
+    buf = ffi.from_buffer(_UCHAR_ARRAY, der)
+    p = _out_params()[0]
+    p[0] = buf
     sess = lib.d2i_SSL_SESSION(NULL, p, len(der))
     if sess == NULL:
         lib.ERR_clear_error()
@@ -1007,9 +1024,10 @@ class TLSEngine:
         self.events.append(KeylogLine(line + b"\n"))
 
     def _cb_new_session(self, sess: Any) -> None:
-        ln = ffi.new("unsigned int *")
+        ln = _out_params()[2]
         p = lib.SSL_SESSION_get_id(sess, ln)
-        sid = bytes(ffi.buffer(p, ln[0])) if ln[0] else b""
+        n = ln[0]
+        sid = ffi.buffer(p, n)[:] if n else b""
         self.events.append(NewSession(sid, _session_der(sess)))
 
     def _cb_get_session(self, sid: bytes, copy: Any) -> Any:
@@ -1072,37 +1090,37 @@ def _find_alpn(wire: bytes, proto: bytes) -> int:
     return -1
 
 
-def _get_ext(ssl: Any, ext_type: int) -> bytes | None:
-    out = ffi.new("const unsigned char **")
-    outlen = ffi.new("size_t *")
-    if lib.SSL_client_hello_get0_ext(ssl, ext_type, out, outlen) != 1:
-        return None
-    return bytes(ffi.buffer(out[0], outlen[0]))
-
-
 def _parse_client_hello(ssl: Any) -> ClientHello:
-    """Read what the external cache, SNI and OCSP need from the ClientHello (OpenSSL has parsed
-    it; we only decode three extension bodies)."""
+    """Read what SNI, OCSP and an external session cache need from the ClientHello (OpenSSL has
+    parsed it; we only read extension bodies it hands us).  A PSK offer (TLS 1.3 resumption) is
+    all the cache needs when present: only its first identity is read, not the rest of the
+    extension nor the legacy session id, ticket and version extensions."""
     ch = ClientHello()
-    sn = _get_ext(ssl, C.TLSEXT_TYPE_server_name)
-    if sn and len(sn) >= 5 and sn[2] == 0:
-        n = int.from_bytes(sn[3:5], "big")
-        try:
-            ch.servername = sn[5 : 5 + n].decode("ascii")
-        except UnicodeDecodeError:
-            ch.servername = None
-    p = ffi.new("const unsigned char **")
-    n = lib.SSL_client_hello_get0_session_id(ssl, p)
-    ch.session_id = bytes(ffi.buffer(p[0], n)) if n else b""
-    psk = _get_ext(ssl, C.TLSEXT_TYPE_pre_shared_key)
-    if psk and len(psk) >= 4:
-        ilen = int.from_bytes(psk[2:4], "big")
-        ch.psk_identity = psk[4 : 4 + ilen]
-    ch.status_request = _get_ext(ssl, C.TLSEXT_TYPE_status_request) is not None
-    ticket = _get_ext(ssl, C.TLSEXT_TYPE_session_ticket)
-    ch.has_ticket_ext = bool(ticket)
-    sv = _get_ext(ssl, C.TLSEXT_TYPE_supported_versions)
-    ch.tls13 = sv is not None and b"\x03\x04" in sv[1:]
+    out, outlen, _, _ = _out_params()
+    get_ext = lib.SSL_client_hello_get0_ext
+    if get_ext(ssl, C.TLSEXT_TYPE_server_name, out, outlen) == 1 and outlen[0] >= 5:
+        sn = ffi.buffer(out[0], outlen[0])[:]  # list length(2), type(1) = host_name, length(2)
+        if sn[2] == 0:
+            try:
+                ch.servername = sn[5 : 5 + int.from_bytes(sn[3:5], "big")].decode("ascii")
+            except UnicodeDecodeError:
+                ch.servername = None
+    ch.status_request = get_ext(ssl, C.TLSEXT_TYPE_status_request, out, outlen) == 1
+    if get_ext(ssl, C.TLSEXT_TYPE_pre_shared_key, out, outlen) == 1:
+        # PreSharedKeyExtension: identities<7..2^16-1> = {identity<1..2^16-1>, age(4)}..., binders
+        n, p = outlen[0], out[0]
+        if n >= 4:
+            ilen = min((p[2] << 8) | p[3], n - 4)
+            ch.psk_identity = ffi.buffer(p + 4, ilen)[:]
+        ch.tls13 = True  # pre_shared_key is a TLS 1.3 extension
+        return ch
+    n = lib.SSL_client_hello_get0_session_id(ssl, out)
+    ch.session_id = ffi.buffer(out[0], n)[:] if n else b""
+    ch.has_ticket_ext = (get_ext(ssl, C.TLSEXT_TYPE_session_ticket, out, outlen) == 1
+                         and outlen[0] > 0)
+    if get_ext(ssl, C.TLSEXT_TYPE_supported_versions, out, outlen) == 1 and outlen[0] > 1:
+        sv = ffi.buffer(out[0], outlen[0])[:]  # length byte, then 2-byte versions
+        ch.tls13 = any(sv[i : i + 2] == b"\x03\x04" for i in range(1, len(sv) - 1, 2))
     return ch
 
 

@@ -162,27 +162,35 @@ class RedisSessionStore:
 
             self.redis: Any = RedisConnections(redis)
             self._call: Callable[..., Awaitable[Any]] = self.redis.call
+            # Bytes throughout: redis-py's command packing then does the least work per argument.
+            self._names: tuple[Any, ...] = (b"GET", b"GETEX", b"SET", b"DEL", b"PX")
+            self._number: Callable[[int], Any] = b"%d".__mod__
         else:
             self.redis = redis_client(redis, "redis")
             self._call = self.redis.execute_command
+            self._names = ("GET", "GETEX", "SET", "DEL", "PX")  # the client's response callbacks
+            self._number = int
         self.prefix = prefix.encode()
 
     def get(self, session_id: bytes) -> Awaitable[bytes | None]:
-        return self._call("GET", self.prefix + _check_id(session_id))
+        return self._call(self._names[0], self.prefix + _check_id(session_id))
 
     def get_and_expire(self, session_id: bytes, within: float) -> Awaitable[bytes | None]:
         """``GETEX ... PX``: the session, expiring ``within`` seconds from now (Redis >= 6.2)."""
-        return self._call("GETEX", self.prefix + _check_id(session_id),
-                          "PX", max(1, int(within * 1000)))
+        names = self._names
+        return self._call(names[1], self.prefix + _check_id(session_id), names[4],
+                          self._number(max(1, int(within * 1000))))
 
     def set(self, session_id: bytes, data: bytes, ttl: float) -> Awaitable[Any]:
         key = self.prefix + _check_id(session_id)
+        names = self._names
         if ttl <= 0:
-            return self._call("DEL", key)
-        return self._call("SET", key, bytes(data), "PX", max(1, int(ttl * 1000)))
+            return self._call(names[3], key)
+        return self._call(names[2], key, bytes(data), names[4],
+                          self._number(max(1, int(ttl * 1000))))
 
     def delete(self, session_id: bytes) -> Awaitable[Any]:
-        return self._call("DEL", self.prefix + _check_id(session_id))
+        return self._call(self._names[3], self.prefix + _check_id(session_id))
 
     async def aclose(self) -> None:
         """Close the connections (the given client's ``aclose``)."""
