@@ -99,12 +99,18 @@ async def test_commands_beyond_the_connection_limit_wait_their_turn(redis_server
         await store.aclose()
 
 
-async def test_get_and_expire_is_one_getex(redis_server, redis_client):
-    store = RedisSessionStore(redis_server.url, prefix="x:")
+@pytest.mark.parametrize("given", ["url", "client"])
+async def test_get_and_expire_is_one_getex(redis_server, redis_client, given):
+    store = RedisSessionStore(redis_server.url if given == "url" else redis_client, prefix="x:")
     try:
         await store.set(b"id", b"data", 60)
         assert await store.get_and_expire(b"id", 2) == b"data"
         assert 0 < await redis_client.pttl(b"x:id") <= 2000
         assert await store.get_and_expire(b"absent", 2) is None
+        await store.set(b"gone", b"data", 60)
+        assert await redis_client.exists(b"x:gone") == 1
+        await store.set(b"gone", b"data", 0)  # a ttl <= 0 deletes
+        assert await redis_client.exists(b"x:gone") == 0
     finally:
-        await store.aclose()
+        if given == "url":
+            await store.aclose()
