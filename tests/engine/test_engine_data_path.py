@@ -88,3 +88,25 @@ def test_close_notify_through_read_view(pair):
     assert bytes(view) == b"last words"
     assert client.received_close_notify  # read in the same call, right after the data
     assert client.read_more is False
+
+
+def test_seal_encrypts_and_takes_the_output_in_one_call(pair):
+    client, server = pair
+    out = server.seal(b"sealed" * 10)
+    assert out and server.take_output() == b""  # nothing left behind
+    assert bytes(client.read_view(out)) == b"sealed" * 10
+    big = bytes(range(256)) * 4096  # past the one-read output buffer
+    assert b"".join(read_all(server, client.seal(big))) == big
+    assert b"".join(read_all(client, server.seal(bytearray(b"any buffer")))) == b"any buffer"
+
+
+def test_seal_before_the_handshake_takes_nothing():
+    client = TLSEngine(RawContext(ca=CA), server=False)
+    try:
+        assert client.seal(b"too early") == 0  # nothing taken: OpenSSL wants the handshake first
+        assert client.take_output()[:1] == b"\x16"  # (which it started: a ClientHello)
+    finally:
+        client.free()
+    with pytest.raises(Exception) as info:
+        client.seal(b"after free")
+    assert getattr(info.value, "code", None) == "ERR_SOCKET_CLOSED"

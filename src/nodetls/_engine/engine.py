@@ -468,25 +468,54 @@ class TLSEngine:
         size = self._scratch[1]
         # cffi passes bytes as a pointer as they are: no buffer object for the usual case.
         cbuf = data if type(data) is bytes else _from_buffer(_CHAR_A, data, False)
-        if lib.SSL_write_ex(ssl, cbuf, total, size):
-            done = size[0]
-            if done == total:  # at once, unless the context enabled partial writes
+        if not lib.SSL_write_ex(ssl, cbuf, total, size):
+            return self._write_failed(0)
+        done = size[0]
+        return total if done == total else self._write_rest(data, done)
+
+    def _write_rest(self, data: bytes | bytearray | memoryview, done: int) -> int:
+        # Only if the context enabled partial writes (ours never do): write the rest.
+        ssl, size, total = self.ssl, self._scratch[1], len(data)
+        cbuf = _from_buffer(_CHAR_A, data, False)
+        while lib.SSL_write_ex(ssl, cbuf + done, total - done, size):
+            done += size[0]
+            if done == total:
                 return total
-            if type(cbuf) is bytes:
-                cbuf = _from_buffer(_CHAR_A, data, False)
-            while lib.SSL_write_ex(ssl, cbuf + done, total - done, size):
-                done += size[0]
-                if done == total:
-                    return total
-        else:
-            done = 0
-        err = lib.SSL_get_error(ssl, 0)
+        return self._write_failed(done)
+
+    def _write_failed(self, done: int) -> int:
+        """After a failed ``SSL_write_ex``: ``done`` when a (re)handshake must progress first;
+        raises on a fatal error."""
+        err = lib.SSL_get_error(self.ssl, 0)
         if self._exc is not None:
             self._raise_captured()
         if err in (C.SSL_ERROR_WANT_READ, C.SSL_ERROR_WANT_WRITE,
                    C.SSL_ERROR_WANT_X509_LOOKUP, C.SSL_ERROR_WANT_CLIENT_HELLO_CB):
             return done
         raise self._fatal(self._error(err, handshake=False))
+
+    def seal(self, data: bytes | bytearray | memoryview) -> bytes | int:
+        """:meth:`write` then :meth:`take_output`, in one call (the data path's write): the
+        ciphertext produced so far (``bytes``) once every byte of ``data`` is in; otherwise
+        how many bytes were taken (an ``int``, 0 while a (re)handshake must progress first;
+        nothing is taken out then).  Raises as :meth:`write`."""
+        ssl = self.ssl
+        if ssl is None or self.error is not None or type(data) is not bytes or not data:
+            n = self.write(data)
+            return self.take_output() if n == len(data) else n
+        size = self._scratch[1]
+        total = len(data)
+        if not lib.SSL_write_ex(ssl, data, total, size):
+            return self._write_failed(0)
+        if size[0] != total:  # a context with partial writes (ours have none)
+            n = self._write_rest(data, size[0])
+            if n < total:
+                return n
+        out = self._scratch[3]
+        n = lib.BIO_read(self._wbio, out, _OUT_CHUNK)
+        if 0 < n < _OUT_CHUNK:
+            return _unpack(out, n)
+        return (_unpack(out, n) if n > 0 else b"") + self.take_output()
 
     def shutdown(self) -> None:
         """Send close_notify (once)."""

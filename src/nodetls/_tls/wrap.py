@@ -72,20 +72,27 @@ class TLSWrap:
                 self._cycle()
             return self._pending_size < _HIGH_WATER
         try:
-            n = eng.write(data)
-            if n < len(data):
-                rest = bytes(data[n:])
-                self._pending.append(rest)
-                self._pending_size += len(rest)
-            # One transport write for what this write produced (and anything before it).
-            self._flushed = True
-            if self.held:
+            if self.held:  # the output stays in the engine until release()
+                n = eng.write(data)
+                if n < len(data):
+                    self._queue(data[n:])
                 return True
-            out = eng.take_output()
+            # One engine call encrypts and takes the output (this write's and anything before
+            # it), one transport write sends it.
+            out = eng.seal(data)
         except BaseException as exc:  # noqa: BLE001
             self._fail(exc)
             return False
+        self._flushed = True
+        if type(out) is int:  # not all taken (a (re)handshake first): the pump writes the rest
+            self._queue(data[out:])
+            return self._flush()
         return bool(self.lower.write(out)) if out else True
+
+    def _queue(self, data: bytes | memoryview) -> None:
+        rest = bytes(data)
+        self._pending.append(rest)
+        self._pending_size += len(rest)
 
     def read_start(self) -> None:
         self._reading = True
