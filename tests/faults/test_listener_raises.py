@@ -465,3 +465,40 @@ async def test_a_raising_callback_of_a_write_after_end_reaches_the_loop():
     finally:
         loop.set_exception_handler(None)
     assert reported == [("write after end", stream), ("end after end", stream)]
+
+
+async def test_a_connection_listener_destroying_the_raw_socket_ends_the_tls_connection(certs):
+    """The raw socket a ``'connection'`` listener gets is the TLS connection's transport: once
+    the TLS layer has taken it over, destroying it ends the connection -- as in node v20
+    (checked: ``'tlsClientError'`` ECONNRESET on the server, ECONNRESET on the client)."""
+    loop = asyncio.get_running_loop()
+    server = tls.create_server(certs.server.options, lambda sock: sock.on("data", sock.write))
+    client_errors: list[BaseException] = []
+    server.on("tlsClientError", lambda err, sock: client_errors.append(err))
+    raws: list[Any] = []
+
+    def on_connection(raw: Any) -> None:
+        raws.append(raw)
+        if len(raws) == 1:
+            loop.call_soon(raw.destroy)
+
+    server.on("connection", on_connection)
+    await wait(server.listen(0, "127.0.0.1"))
+    port = server.address()["port"]
+    try:
+        sock = tls.connect(port, {"host": "127.0.0.1", "ca": certs.root.cert_pem,
+                                  "servername": "localhost"})
+        errors: list[BaseException] = []
+        sock.on("error", errors.append)
+        await wait(event(sock, "close"))
+        assert [getattr(e, "code", None) for e in client_errors] == ["ECONNRESET"]
+        assert [getattr(e, "code", None) for e in errors] == ["ECONNRESET"]
+        again = await connect(port, ca=certs.root.cert_pem, servername="localhost")
+        again.write(b"again")
+        assert await read_until(again, 5) == b"again"
+        again.destroy()
+    finally:
+        closed = event(server, "close")
+        close_server(server)
+    await wait(closed)
+    assert server.connections == 0

@@ -16,6 +16,7 @@ from typing import Any, Unpack, cast
 from .. import _option_table, _options, _worker_state
 from ..errors import node_error
 from ..net import Server as NetServer
+from ..net import Socket as NetSocket
 from ..types import ServerOptions
 from .pause_points import OnceCallback
 from .socket import CONTEXT_OPTIONS, TLSSOCKET_OPTIONS, SocketTemplate, TLSSocket
@@ -110,9 +111,11 @@ class Server(NetServer):
         if getattr(raw, "destroyed", False):
             return  # a 'connection' listener before this one raised: the connection is gone
         try:
-            raw._tls_socket = TLSSocket(raw, self._template)  # see _listener_failed
+            sock = raw._tls_socket = TLSSocket(raw, self._template)  # see _listener_failed
             if getattr(raw, "_server", None) is self:
                 raw._server = None  # a shell now: the TLSSocket counts the connection
+            if isinstance(raw, NetSocket) and raw._handle is None:  # a shell (handle taken)
+                raw.once("close", lambda *_: _shell_closed(sock))
         except BaseException as exc:  # noqa: BLE001 - one bad connection never stops the server
             self._tls_client_error(exc, None)
             destroy = getattr(raw, "destroy", None)
@@ -255,6 +258,18 @@ class Server(NetServer):
             self._keys_binding.detach()
         self._keys_binding = binding
         binding.attach()
+
+
+def _shell_closed(sock: TLSSocket) -> None:
+    """The raw socket a server's TLSSocket took over was destroyed (by a ``'connection'``
+    listener): the connection goes with it, as in Node, where both share one handle --
+    ``'tlsClientError'`` ``ECONNRESET`` before the handshake completed."""
+    if sock.destroyed:
+        return
+    if sock._secure_established:
+        sock.destroy()
+    else:
+        sock._tls_closed_before_secure()
 
 
 def create_server(options: Mapping[str, Any] | Callable[..., Any] | None = None,
