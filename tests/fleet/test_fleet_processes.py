@@ -251,7 +251,8 @@ async def _connect_held(port, ca):
 async def _refused(port) -> bool:
     try:
         _, writer = await asyncio.open_connection("127.0.0.1", port)
-    except ConnectionRefusedError:
+    except (ConnectionRefusedError, ConnectionResetError):
+        # A listener closing while our SYN is in its accept queue answers with an RST.
         return True
     writer.close()
     return False
