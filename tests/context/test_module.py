@@ -73,14 +73,17 @@ def test_creating_client_contexts_is_cheap():
 def test_close_is_idempotent_and_del_closes():
     ctx = SecureContext()
     address = int(tk.ffi.cast("uintptr_t", ctx.ctx))
+    assert address not in tk._by_ctx  # OpenSSL's own ticket keys: nothing registered
+    ctx.get_ticket_keys()  # ours from now on: the ticket callback finds the context
     assert tk._by_ctx.get(address) is ctx
     ctx.close()
     ctx.close()
     assert ctx.ctx is None and ctx.closed and address not in tk._by_ctx
     with pytest.raises(ValueError):
         _ = ctx.session_timeout
-    ctx = SecureContext()
+    ctx = SecureContext(ticket_keys=bytes(48))
     address = int(tk.ffi.cast("uintptr_t", ctx.ctx))
+    assert tk._by_ctx.get(address) is ctx
     del ctx
     gc.collect()
     assert address not in tk._by_ctx

@@ -193,3 +193,24 @@ def test_callback_errors_without_a_hook_are_unraisable(ctx_pki, monkeypatch):
     with pytest.raises(HandshakeFailed):
         handshake(client(ctx_pki, "TLSv1.2"), server(ctx_pki, K1))
     assert seen and isinstance(seen[0], ZeroDivisionError)
+
+
+def test_default_keys_are_openssl_s_until_read(ctx_pki, version):
+    """A context never given keys lets OpenSSL's own keys make its tickets (no Python callback
+    per ticket); get_ticket_keys() switches it to a key of Node's layout, and the tickets made
+    before still resume (renewed under that key); set_ticket_keys() invalidates them, as Node's
+    setTicketKeys does."""
+    srv = server(ctx_pki)
+    assert not srv.binds_ssl
+    session = full_session(ctx_pki, srv, version)
+    assert ticket_of(session)[:16] == ticket_keys.openssl_keys(srv.ctx)[:16]
+    key = srv.get_ticket_keys()
+    assert srv.binds_ssl and len(key) == 48
+    c, s = handshake(client(ctx_pki, version), srv, session=session)
+    assert c.reused and s.reused
+    assert ticket_of(c.session())[:16] == name_of(key)
+    c, s = handshake(client(ctx_pki, version), srv, session=c.session())
+    assert c.reused and s.reused
+    srv.set_ticket_keys(key)
+    c, _ = handshake(client(ctx_pki, version), srv, session=session)
+    assert not c.reused

@@ -118,7 +118,11 @@ class SecureContext:
         self.ctx = None
         opts = normalize(options, kwargs, CONTEXT_OPTIONS, "options")
         self.options: dict[str, Any] = opts
-        self._ticket_keys: tuple[bytes, ...] = (ticket_keys.random_key(),)
+        # No ticket keys of ours until asked for: OpenSSL's own keys serve (see ticket_keys).
+        self._ticket_keys: tuple[bytes, ...] = ()
+        self._openssl_ticket_keys = b""
+        #: The ticket-key callback serves this context: each connection binds its SSL* to it.
+        self.binds_ssl = False
         self._chains_der: list[list[bytes]] = []
         self._ca_der: list[bytes] = []
         self._leaf_types: list[int] = []
@@ -212,8 +216,20 @@ class SecureContext:
         """The 48-byte ticket keys, the first one current (used by the ticket callback)."""
         return self._ticket_keys
 
+    @property
+    def openssl_ticket_keys(self) -> bytes:
+        """OpenSSL's own 80-byte keys, still accepted after :meth:`get_ticket_keys` switched
+        this context to ours (``b""``: none)."""
+        return self._openssl_ticket_keys
+
     def get_ticket_keys(self) -> bytes:
-        """All ticket keys, n*48 bytes in Node's layout (16 name | 16 HMAC | 16 AES each)."""
+        """All ticket keys, n*48 bytes in Node's layout (16 name | 16 HMAC | 16 AES each).
+
+        A context never given keys has used OpenSSL's own until now: it gets a random key of
+        Node's layout here (as Node creates one per context), and tickets issued before keep
+        resuming."""
+        if not self._ticket_keys:
+            self._use_ticket_keys((ticket_keys.random_key(),), keep_openssl=True)
         return b"".join(self._ticket_keys)
 
     def set_ticket_keys(self, keys: bytes | bytearray | memoryview) -> None:
@@ -225,7 +241,20 @@ class SecureContext:
             TypeError: ``keys`` is not bytes-like.
             ValueError: the length is not a positive multiple of 48.
         """
-        self._ticket_keys = ticket_keys.split_keys(ticket_keys.validate_keys(keys))
+        self._use_ticket_keys(ticket_keys.split_keys(ticket_keys.validate_keys(keys)))
+
+    def _use_ticket_keys(self, keys: tuple[bytes, ...], keep_openssl: bool = False) -> None:
+        """Serve tickets with ``keys`` (Node's layout) from now on, through the ticket callback;
+        ``keep_openssl``: still accept tickets OpenSSL's own keys made so far."""
+        ctx = self.ctx
+        if not self.binds_ssl and ctx is not None:
+            if keep_openssl:
+                self._openssl_ticket_keys = ticket_keys.openssl_keys(ctx)
+            ticket_keys.install(ctx, self)
+            self.binds_ssl = True
+        elif not keep_openssl:
+            self._openssl_ticket_keys = b""
+        self._ticket_keys = keys
 
     def bind_ssl(self, ssl: Any) -> None:
         """Serve ``ssl``'s session tickets with this context's keys (the engine calls this right
@@ -242,14 +271,13 @@ class SecureContext:
 
     def _init(self, min_version: int, max_version: int, secure_options: int) -> None:
         """Node's ``SecureContext::Init`` plus ``setOptions``: base options and modes, the
-        session-cache mode, protocol range and the ticket-key callback."""
+        session-cache mode and protocol range (the ticket-key callback only once keys are given)."""
         ctx = self.ctx
         lib.SSL_CTX_set_options(ctx, BASE_OPTIONS | secure_options)
         macros.SSL_CTX_set_mode(ctx, BASE_MODE)
         macros.SSL_CTX_set_session_cache_mode(ctx, SESSION_CACHE_MODE)
         macros.SSL_CTX_set_min_proto_version(ctx, min_version)
         macros.SSL_CTX_set_max_proto_version(ctx, max_version)
-        ticket_keys.install(ctx, self)
 
     def _add_root_certs(self) -> None:
         """Use the shared store of default roots (Node's ``addRootCerts``)."""

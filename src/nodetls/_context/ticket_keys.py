@@ -9,9 +9,19 @@ the first encrypts new tickets, every key decrypts, and a ticket under an older 
 renewed under the first one (return value 2), so keys can be rotated without a burst of full
 handshakes (a deliberate difference from Node, listed in the README).
 
+A context that was never given keys (no ``ticket_keys`` option, no ``set_ticket_keys``, no
+``get_ticket_keys``) needs no callback at all: OpenSSL's own per-context random keys encrypt its
+tickets (AES-256-CBC, HMAC-SHA256), with no Python code per ticket and no per-connection
+bookkeeping, and nothing can tell the difference, since nobody knows those keys.  The first
+``get_ticket_keys()`` or ``set_ticket_keys()`` switches the context to Node's layout below, served
+by the callback.  After ``get_ticket_keys()`` (Node: reading the keys changes nothing) tickets
+issued before the switch still resume: the callback recognises OpenSSL's key name and decrypts
+them with OpenSSL's keys (read with ``SSL_CTRL_GET_TLSEXT_TICKET_KEYS``), renewing the ticket;
+``set_ticket_keys()`` drops them, as Node's ``setTicketKeys`` invalidates outstanding tickets.
+
 One module-level callback (:data:`ticket_key_cb`, installed with
-``SSL_CTX_set_tlsext_ticket_key_evp_cb`` on every context) serves every context.  It must find the
-keys of the right context:
+``SSL_CTX_set_tlsext_ticket_key_evp_cb`` by :func:`install`) serves every such context.  It must
+find the keys of the right context:
 
 * OpenSSL calls it on the connection's *original* ``SSL_CTX`` (the session context), even after
   an SNI callback switched the connection to another context, while ``SSL_get_SSL_CTX`` returns the
@@ -46,6 +56,7 @@ from ..errors import InvalidArgTypeError, InvalidArgValueError
 
 __all__ = [
     "KEY_SIZE",
+    "openssl_keys",
     "validate_keys",
     "split_keys",
     "random_key",
@@ -58,6 +69,7 @@ __all__ = [
 ]
 
 KEY_SIZE = 48
+_OPENSSL_KEYS_SIZE = 80  # OpenSSL's own: name[16] | hmac_key[32] | aes_key[32] (AES-256-CBC)
 _NAME = slice(0, 16)
 _HMAC = slice(16, 32)
 _AES = slice(32, 48)
@@ -67,10 +79,14 @@ on_error: Callable[[Any, BaseException], None] | None = None
 
 
 class KeyHolder(Protocol):
-    """What the callback needs from a context: its keys, first one current."""
+    """What the callback needs from a context: its keys, first one current, and OpenSSL's own
+    80-byte keys whose tickets are still accepted (``b""``: none)."""
 
     @property
     def ticket_key_list(self) -> tuple[bytes, ...]: ...
+
+    @property
+    def openssl_ticket_keys(self) -> bytes: ...
 
 
 # ---------------------------------------------------------------------------- validation
@@ -101,6 +117,15 @@ def validate_keys(keys: Any, name: str = "ticket_keys") -> bytes:
 def split_keys(data: bytes) -> tuple[bytes, ...]:
     """n*48 validated bytes -> n keys."""
     return tuple(data[i : i + KEY_SIZE] for i in range(0, len(data), KEY_SIZE))
+
+
+def openssl_keys(ctx: Any) -> bytes:
+    """The 80 bytes of OpenSSL's own ticket keys of ``ctx`` (``name[16] | hmac[32] | aes[32]``)."""
+    buf = ffi.new("unsigned char[]", _OPENSSL_KEYS_SIZE)
+    if lib.SSL_CTX_ctrl(ctx, C.SSL_CTRL_GET_TLSEXT_TICKET_KEYS, _OPENSSL_KEYS_SIZE, buf) != 1:
+        lib.ERR_clear_error()  # pragma: no cover - the size is OpenSSL 3's
+        return b""
+    return bytes(buf)
 
 
 def random_key() -> bytes:
@@ -154,13 +179,19 @@ def unbind_ssl(ssl: Any) -> None:
     _by_ssl.pop(ssl, None)
 
 
-def _keys_for(ssl: Any) -> tuple[bytes, ...]:
+def _holder(ssl: Any) -> Any:
     holder = _by_ssl.get(ssl)
     if holder is None:
         holder = _by_ctx.get(_addr(lib.SSL_get_SSL_CTX(ssl)))
+    return holder
+
+
+def _keys_for(ssl: Any) -> tuple[bytes, ...]:
+    holder = _holder(ssl)
     if holder is None:
         return ()
-    return holder.ticket_key_list
+    keys: tuple[bytes, ...] = holder.ticket_key_list
+    return keys
 
 
 # ---------------------------------------------------------------------------- the callback
@@ -170,25 +201,30 @@ _P_DIGEST = ffi.new("char[]", b"digest")
 _P_SHA256 = ffi.new("char[]", b"SHA256")
 _UNMODIFIED = ffi.cast("size_t", -1)  # OSSL_PARAM_UNMODIFIED
 _AES_128_CBC = lib.EVP_aes_128_cbc()
+_AES_256_CBC = lib.EVP_aes_256_cbc()
 
 
-# HMAC key -> (its buffer, the OSSL_PARAM array pointing at it): built once per key, not per
-# ticket.  Bounded: keys are replaced rarely; the cache is cleared when it grows past a few.
-_HMAC_PARAMS: dict[bytes, tuple[Any, Any]] = {}
+# key -> (name, AES key, the OSSL_PARAM array setting its HMAC key, the buffer it points to):
+# built once per key, not per ticket (the buffers stay alive with the entry).  Bounded: keys are
+# replaced rarely; the cache is cleared when it grows past a few.
+_KEY_INFO: dict[bytes, tuple[bytes, bytes, Any, Any]] = {}
 
 
-def _set_hmac_key(hctx: Any, hmac_key: bytes) -> bool:
-    """``EVP_MAC_CTX_set_params(hctx, {key: hmac_key, digest: "SHA256"})``.  The parameter
-    array and the buffers it points to are kept in :data:`_HMAC_PARAMS` (alive past the call)."""
-    cached = _HMAC_PARAMS.get(hmac_key)
-    if cached is None:
-        if len(_HMAC_PARAMS) >= 8:
-            _HMAC_PARAMS.clear()
-        cached = _HMAC_PARAMS[hmac_key] = _hmac_params(hmac_key)
-    return lib.EVP_MAC_CTX_set_params(hctx, cached[1]) == 1
+def _info(key: bytes) -> tuple[bytes, bytes, Any, Any]:
+    """``key`` (Node's 48 bytes, or OpenSSL's 80) split, with its HMAC parameters."""
+    info = _KEY_INFO.get(key)
+    if info is None:
+        if len(_KEY_INFO) >= 16:
+            _KEY_INFO.clear()
+        hmac, aes = (key[_HMAC], key[_AES]) if len(key) == KEY_SIZE else (key[16:48], key[48:80])
+        key_buf, params = _hmac_params(hmac)
+        info = _KEY_INFO[key] = (key[_NAME], aes, params, key_buf)
+    return info
 
 
 def _hmac_params(hmac_key: bytes) -> tuple[Any, Any]:
+    """``{key: hmac_key, digest: "SHA256"}`` for ``EVP_MAC_CTX_set_params`` (and the key's buffer,
+    which must stay alive with the array)."""
     key_buf = ffi.new("unsigned char[]", hmac_key)
     params = ffi.new("OSSL_PARAM[3]")  # zeroed: params[2] is the terminator
     params[0].key = _P_KEY
@@ -208,29 +244,40 @@ def _encrypt(ssl: Any, key_name: Any, iv: Any, cctx: Any, hctx: Any) -> int:
     keys = _keys_for(ssl)
     if not keys:
         return 0  # no keys known for this connection: issue no ticket, handshake goes on
-    key = keys[0]
-    ffi.memmove(key_name, key[_NAME], 16)
+    name, aes, params, _ = _info(keys[0])
+    ffi.memmove(key_name, name, 16)
     if lib.RAND_bytes(iv, 16) != 1:
         return -1
-    if lib.EVP_EncryptInit_ex(cctx, _AES_128_CBC, ffi.NULL, key[_AES], iv) != 1:
+    if lib.EVP_EncryptInit_ex(cctx, _AES_128_CBC, ffi.NULL, aes, iv) != 1:
         return -1
-    if not _set_hmac_key(hctx, key[_HMAC]):
+    if lib.EVP_MAC_CTX_set_params(hctx, params) != 1:
         return -1
     return 1
 
 
 def _decrypt(ssl: Any, key_name: Any, iv: Any, cctx: Any, hctx: Any) -> int:
-    name = bytes(ffi.buffer(key_name, 16))
+    name = ffi.buffer(key_name, 16)[:]
     for index, key in enumerate(_keys_for(ssl)):
         if key[_NAME] != name:
             continue
-        if not _set_hmac_key(hctx, key[_HMAC]):
+        _, aes, params, _ = _info(key)
+        if lib.EVP_MAC_CTX_set_params(hctx, params) != 1:
             return -1
-        if lib.EVP_DecryptInit_ex(cctx, _AES_128_CBC, ffi.NULL, key[_AES], iv) != 1:
+        if lib.EVP_DecryptInit_ex(cctx, _AES_128_CBC, ffi.NULL, aes, iv) != 1:
             return -1
         if index == 0 and lib.SSL_version(ssl) != C.TLS1_3_VERSION:
             return 1  # current key: resume, the ticket stays valid
         return 2  # older key, or TLS 1.3: resume and issue a fresh ticket under the current key
+    holder = _holder(ssl)
+    legacy = holder.openssl_ticket_keys if holder is not None else b""
+    if legacy and legacy[_NAME] == name:
+        # A ticket OpenSSL's own keys made before the context switched to ours: resume, renew.
+        _, aes, params, _ = _info(legacy)
+        if lib.EVP_MAC_CTX_set_params(hctx, params) != 1:
+            return -1
+        if lib.EVP_DecryptInit_ex(cctx, _AES_256_CBC, ffi.NULL, aes, iv) != 1:
+            return -1
+        return 2
     return 0  # unknown key name: full handshake (not an error)
 
 

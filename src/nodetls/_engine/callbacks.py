@@ -32,16 +32,19 @@ from .._openssl import ffi, lib
 if TYPE_CHECKING:
     from .engine import TLSEngine
 
-# SSL address -> engine.  Weak, so a forgotten engine can still be collected (its __del__ frees).
+# SSL address -> weak reference to its engine.  Weak, so a forgotten engine can still be collected
+# (its __del__ frees, which removes the entry).  A plain dict of ``weakref.ref`` rather than a
+# WeakValueDictionary: adding and removing an entry per connection are then C calls only.
 # Keyed by the SSL* cdata itself: cffi pointers hash and compare by address, whatever their type,
 # so a callback's ``ssl`` argument finds its engine without a cast.
-ENGINES: weakref.WeakValueDictionary[Any, TLSEngine] = weakref.WeakValueDictionary()
+ENGINES: dict[Any, weakref.ReferenceType[TLSEngine]] = {}
 
 _STORE_CTX_SSL_IDX = lib.SSL_get_ex_data_X509_STORE_CTX_idx()
 
 
 def _engine(ssl: Any) -> TLSEngine | None:
-    return ENGINES.get(ssl)
+    ref = ENGINES.get(ssl)
+    return ref() if ref is not None else None
 
 
 def _record(ssl: Any, exc: BaseException) -> None:

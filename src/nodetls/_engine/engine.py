@@ -31,6 +31,7 @@ The engine never imports asyncio.
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Any
 
 from .._openssl import constants as C
@@ -71,6 +72,7 @@ _unpack = ffi._backend.unpack
 _CHAR_A = ffi.BCharA
 _new_unzeroed = ffi.new_allocator(should_clear_after_alloc=False)
 _local = threading.local()
+_weakref = weakref.ref
 
 _live = 0
 
@@ -170,6 +172,44 @@ class TLSEngine:
     """One TLS connection, sans-IO.  ``context`` is a ``SecureContext`` (its ``.ctx`` is the
     SSL_CTX); ``hooks`` receives synchronous questions (see the ``_cb_*`` methods)."""
 
+    # Defaults at class level: an engine stores only what differs (an idle connection's engine
+    # then keeps a small instance dict; every attribute below is replaced, never mutated).
+    error: BaseException | None = None  # set with State.ERROR, raised again after
+    events: list[KeylogLine | NewSession] | tuple[()] = ()  # a list once something is noted
+    _exc: BaseException | None = None
+    _ch_state = 0  # client hello: 0 not seen, 1 waiting for the owner, 2 done
+    _cert_state = 0  # cert callback: same
+    client_hello: ClientHello | None = None
+    want_client_hello = False
+    want_cert = False
+    paused: Pause | None = None
+    # Another read_view() may find plaintext (the read buffer filled up, or a paused
+    # renegotiation continues): SSL may hold records the read BIO no longer shows.
+    read_more = False
+    _eof = False
+    _prefetched_session: bytes | None = None
+    _pending_context: Any = None
+    _ocsp_response: bytes | None = None
+    _alpn_server_wire: bytes | None = None
+    _alpn_out: Any = None
+    alpn_callback: Any = None
+    _npn_wire: bytes = b""
+    _npn_buf: Any = None
+    npn_client_protocols: list[bytes] | None = None
+    npn_selected: bytes | None = None
+    reject_unauthorized = False
+    verify_error: int = 0
+    verify_depth: int = -1
+    identity_error: BaseException | None = None
+    check_identity: Any = None
+    _verify_store: Any = None  # the X509_STORE_CTX, only while check_identity runs
+    received_close_notify = False
+    handshake_complete = False
+    handshakes = 0
+    _trace_bio: Any = NULL
+    _pinned: tuple[Any, ...] = ()  # cdata OpenSSL points into (NPN selection)
+    _keys_bound = False  # bound to initial_context's ticket keys (SecureContext.binds_ssl)
+
     def __init__(self, context: Any, server: bool, hooks: Any = None) -> None:
         global _live
         self.context = context
@@ -177,41 +217,7 @@ class TLSEngine:
         self.server = server
         self.hooks = hooks
         self.state = State.HANDSHAKING
-        self.error: BaseException | None = None  # set with State.ERROR, raised again after
-        self.events: list[KeylogLine | NewSession] = []
-        self._exc: BaseException | None = None
-        self._ch_state = 0  # client hello: 0 not seen, 1 waiting for the owner, 2 done
-        self._cert_state = 0  # cert callback: same
-        self.client_hello: ClientHello | None = None
-        self.want_client_hello = False
-        self.want_cert = False
-        self.paused: Pause | None = None
         self._scratch = _scratch()  # this thread's buffers (an engine stays on its loop's thread)
-        # Another read_view() may find plaintext (the read buffer filled up, or a paused
-        # renegotiation continues): SSL may hold records the read BIO no longer shows.
-        self.read_more = False
-        self._eof = False
-        self._prefetched_session: bytes | None = None
-        self._pending_context: Any = None
-        self._ocsp_response: bytes | None = None
-        self._alpn_server_wire: bytes | None = None
-        self._alpn_out: Any = None
-        self.alpn_callback: Any = None
-        self._npn_wire: bytes = b""
-        self._npn_buf: Any = None
-        self.npn_client_protocols: list[bytes] | None = None
-        self.npn_selected: bytes | None = None
-        self.reject_unauthorized = False
-        self.verify_error: int = 0
-        self.verify_depth: int = -1
-        self.identity_error: BaseException | None = None
-        self.check_identity: Any = None
-        self._verify_store: Any = None  # the X509_STORE_CTX, only while check_identity runs
-        self.received_close_notify = False
-        self.handshake_complete = False
-        self.handshakes = 0
-        self._trace_bio: Any = NULL
-        self._pinned: list[Any] = []
 
         ssl = lib.SSL_new(context.ctx)
         if ssl == NULL:
@@ -222,9 +228,11 @@ class TLSEngine:
         self.ssl = ssl
         self._rbio = rbio
         self._wbio = wbio
-        callbacks.ENGINES[ssl] = self
+        callbacks.ENGINES[ssl] = _weakref(self)
         _live += 1
-        _bind_ticket_keys(ssl, context)
+        if getattr(context, "binds_ssl", False):  # ticket keys served by a Python callback
+            context.bind_ssl(ssl)
+            self._keys_bound = True
         # A TCP FIN without close_notify is an end of stream after the handshake (Node treats a
         # ragged EOF the same way); during the handshake it is still an error (see read()).
         lib.SSL_set_options(ssl, C.SSL_OP_IGNORE_UNEXPECTED_EOF)
@@ -243,7 +251,8 @@ class TLSEngine:
         self.ssl = None
         self.state = State.FREED
         callbacks.ENGINES.pop(ssl, None)
-        _unbind_ticket_keys(ssl, self.initial_context)
+        if self._keys_bound:
+            self.initial_context.unbind_ssl(ssl)
         lib.SSL_free(ssl)  # frees both BIOs too: drop our pointers to them
         self._rbio = self._wbio = NULL
         if self._trace_bio != NULL:
@@ -251,7 +260,7 @@ class TLSEngine:
             self._trace_bio = NULL
         _live -= 1
         self.hooks = None
-        self._pinned.clear()
+        self._pinned = ()
 
     def __del__(self) -> None:
         try:
@@ -1036,7 +1045,7 @@ class TLSEngine:
         if choice is None:
             return C.SSL_TLSEXT_ERR_NOACK
         buf = ffi.new("unsigned char[]", choice)
-        self._pinned.append(buf)
+        self._pinned = (*self._pinned, buf)
         out[0] = buf
         outlen[0] = len(choice)
         self.npn_selected = choice
@@ -1049,15 +1058,22 @@ class TLSEngine:
         macros.SSL_set_tlsext_status_ocsp_resp(self.ssl, resp)
         return C.SSL_TLSEXT_ERR_OK
 
+    def _note(self, event: KeylogLine | NewSession) -> None:
+        events = self.events
+        if type(events) is list:
+            events.append(event)
+        else:
+            self.events = [event]
+
     def _cb_keylog(self, line: bytes) -> None:
-        self.events.append(KeylogLine(line + b"\n"))
+        self._note(KeylogLine(line + b"\n"))
 
     def _cb_new_session(self, sess: Any) -> None:
         ln = _out_params()[2]
         p = lib.SSL_SESSION_get_id(sess, ln)
         n = ln[0]
         sid = ffi.buffer(p, n)[:] if n else b""
-        self.events.append(NewSession(sid, _session_der(sess)))
+        self._note(NewSession(sid, _session_der(sess)))
 
     def _cb_get_session(self, sid: bytes, copy: Any) -> Any:
         der = self._prefetched_session
@@ -1166,18 +1182,3 @@ def _sigalg_name(sign_nid: int, hash_nid: int) -> str:
     if sign == "RSA-PSS":
         return f"RSA-PSS+{hname}"
     return f"{sign}+{hname}"
-
-
-def _bind_ticket_keys(ssl: Any, context: Any) -> None:
-    """Tell the context's ticket-key machinery which context's keys serve this SSL (the ticket
-    callback runs on the *original* context even after an SNI switch).  Duck-typed so the engine
-    does not import the context layer."""
-    bind = getattr(context, "bind_ssl", None)
-    if bind is not None:
-        bind(ssl)
-
-
-def _unbind_ticket_keys(ssl: Any, context: Any) -> None:
-    unbind = getattr(context, "unbind_ssl", None)
-    if unbind is not None:
-        unbind(ssl)
