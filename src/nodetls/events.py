@@ -84,7 +84,11 @@ class _Once:
             return None
         self.fired = True
         self.emitter.remove_listener(self.event, self)
-        return _invoke(self.listener, args)
+        fn = self.listener
+        try:  # (_invoke, inlined: one call less per once listener)
+            return fn(*args)
+        except TypeError as exc:
+            return _invoke_retry(fn, args, exc)
 
     def __repr__(self) -> str:
         return f"<once {self.listener!r}>"

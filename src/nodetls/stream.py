@@ -35,7 +35,7 @@ from typing import Any, cast
 from . import _option_table
 from ._options import normalize
 from .errors import node_error
-from .events import EventEmitter, _invoke, _report
+from .events import EventEmitter, _invoke, _Once, _report
 
 Chunk = bytes | str
 """A ``'data'`` chunk / ``async for`` item: ``bytes``, ``str`` after ``set_encoding()``."""
@@ -46,6 +46,12 @@ DEFAULT_HIGH_WATER_MARK = 16 * 1024
 _MAX_HWM = 0x40000000
 
 _get_running_loop = asyncio.get_running_loop
+
+# The empty buffer every stream starts with: a stream gets its own deque on its first buffered
+# chunk (an idle connection holds none; a deque costs 624 bytes).  maxlen=0: never written to;
+# every append site replaces it first.
+_NO_BUF: deque[Any] = deque(maxlen=0)
+_NO_DRAIN: frozenset[Any] = frozenset()
 
 
 def _soon(cb: Callable[..., Any], *args: Any) -> None:
@@ -343,7 +349,7 @@ class Readable(Stream):
         self._init_readable(opts)
 
     def _init_readable(self, opts: dict[str, Any]) -> None:
-        self._r_buf: deque[Any] = deque()
+        self._r_buf: deque[Any] = _NO_BUF
         self._r_len = 0
         hwm = opts.get("readable_high_water_mark", opts.get("high_water_mark"))
         self._r_hwm = DEFAULT_HIGH_WATER_MARK if hwm is None else int(hwm)
@@ -363,7 +369,7 @@ class Readable(Stream):
         self._r_decoder: Any = None
         self._r_encoding: str | None = None
         self._r_pipes: list[Any] = []
-        self._r_await_drain: set[Any] = set()
+        self._r_await_drain: set[Any] | frozenset[Any] = _NO_DRAIN  # a set once a pipe waits
         self._r_readable = opts.get("readable", True) is not False
         read = opts.get("read")
         if read is not None:
@@ -455,7 +461,10 @@ class Readable(Stream):
             self.emit("data", chunk)
         else:
             self._r_len += len(chunk)
-            self._r_buf.append(chunk)
+            buf = self._r_buf
+            if buf is _NO_BUF:
+                buf = self._r_buf = deque()
+            buf.append(chunk)
             if self._r_need_readable:
                 self._emit_readable()
         if self._read_more:
@@ -491,6 +500,8 @@ class Readable(Stream):
         if self._r_decoder is not None and type(chunk) is bytes:
             chunk = self._r_decoder.decode(chunk)
         self._r_len += len(chunk)
+        if self._r_buf is _NO_BUF:
+            self._r_buf = deque()
         self._r_buf.appendleft(chunk)
         if self._r_need_readable:
             self._emit_readable()
@@ -503,6 +514,8 @@ class Readable(Stream):
         if dec is not None:
             rest = dec.decode(b"", True)
             if rest:
+                if self._r_buf is _NO_BUF:
+                    self._r_buf = deque()
                 self._r_buf.append(rest)
                 self._r_len += len(rest)
         self._r_ended = True
@@ -608,7 +621,7 @@ class Readable(Stream):
         else:
             self._r_len -= n
             if self._r_await_drain:
-                self._r_await_drain.clear()
+                self._r_await_drain.clear()  # type: ignore[union-attr]
         if self._r_len == 0:
             if not self._r_ended:
                 self._r_need_readable = True
@@ -711,7 +724,7 @@ class Readable(Stream):
         self._r_decoder = _make_decoder(enc)
         self._r_encoding = _norm_encoding(enc)
         content = "".join(self._r_decoder.decode(c) if type(c) is bytes else c for c in self._r_buf)
-        self._r_buf.clear()
+        self._r_buf = deque()
         if content:
             self._r_buf.append(content)
         self._r_len = len(content)
@@ -723,87 +736,29 @@ class Readable(Stream):
         """Node ``readable.pipe(dest, {end})``: write everything to ``dest`` with backpressure
         (pause while ``dest.write()`` returns ``False``, resume on ``'drain'``); ``dest.end()`` at
         ``'end'`` unless ``end=False``. Returns ``dest``."""
-        src = self
         self._r_pipes.append(dest)
-        state: dict[str, Any] = {"ondrain": None, "cleaned": False}
-
-        def onend() -> None:
-            dest.end()
-
-        def unpipe(*_: Any) -> None:
-            src.unpipe(dest)
-
-        end_fn = onend if end else unpipe
+        p = _Pipe(self, dest, end)
         if self._r_end_emitted:
-            _soon(end_fn)
+            _soon(p.end_fn)
         else:
-            src.once("end", end_fn)
-
-        def onunpipe(readable: Any, info: dict[str, Any] | None = None) -> None:
-            if readable is src and info is not None and info.get("has_unpiped") is False:
-                info["has_unpiped"] = True
-                cleanup()
-
-        def cleanup() -> None:
-            dest.remove_listener("close", onclose)
-            dest.remove_listener("finish", onfinish)
-            if state["ondrain"] is not None:
-                dest.remove_listener("drain", state["ondrain"])
-            dest.remove_listener("error", onerror)
-            dest.remove_listener("unpipe", onunpipe)
-            src.remove_listener("end", onend)
-            src.remove_listener("end", unpipe)
-            src.remove_listener("data", ondata)
-            state["cleaned"] = True
-            if state["ondrain"] is not None and src._r_await_drain and getattr(dest, "_w_need_drain", True):
-                state["ondrain"]()
-
-        def pause() -> None:
-            if not state["cleaned"] and dest in src._r_pipes:
-                src._r_await_drain.add(dest)
-                src.pause()
-            if state["ondrain"] is None:
-                def ondrain(*_: Any) -> None:
-                    src._r_await_drain.discard(dest)
-                    if not src._r_await_drain and src._r_data_listening:
-                        src.resume()
-
-                state["ondrain"] = ondrain
-                dest.on("drain", ondrain)
-
-        def ondata(chunk: Any) -> None:
-            if dest.write(chunk) is False:
-                pause()
-
-        src.on("data", ondata)
-
-        def onerror(err: BaseException) -> None:
-            unpipe()
-            dest.remove_listener("error", onerror)
-            if dest.listener_count("error") == 0:
-                if isinstance(dest, Stream) and not dest._error_emitted:
-                    dest._error_or_destroy(err)
-                else:
-                    dest.emit("error", err)
-
-        dest.prepend_listener("error", onerror)
-
-        def onclose(*_: Any) -> None:
-            dest.remove_listener("finish", onfinish)
-            unpipe()
-
-        def onfinish(*_: Any) -> None:
-            dest.remove_listener("close", onclose)
-            unpipe()
-
-        dest.once("close", onclose)
-        dest.once("finish", onfinish)
-        dest.on("unpipe", onunpipe)
-        dest.emit("pipe", src)
+            self._add("end", _Once(self, "end", p.end_fn), p.end_fn, False)
+        self._add("data", p.on_data, p.on_data, False)
+        if isinstance(dest, EventEmitter):  # (the listener wrappers of on/once, without the calls)
+            dest._add("error", p.on_error, p.on_error, True)
+            dest._add("close", _Once(dest, "close", p.on_close), p.on_close, False)
+            dest._add("finish", _Once(dest, "finish", p.on_finish), p.on_finish, False)
+            dest._add("unpipe", p.on_unpipe, p.on_unpipe, False)
+        else:
+            dest.prepend_listener("error", p.on_error)
+            dest.once("close", p.on_close)
+            dest.once("finish", p.on_finish)
+            dest.on("unpipe", p.on_unpipe)
+        if "pipe" in getattr(dest, "_events", "pipe"):  # (no emit nobody listens to)
+            dest.emit("pipe", self)
         if getattr(dest, "writable_need_drain", False) is True:
-            pause()
+            p.pause()
         elif not self._r_flowing:
-            src.resume()
+            self.resume()
         return dest
 
     def unpipe(self, dest: Any = None) -> Readable:
@@ -945,6 +900,105 @@ class Readable(Stream):
         return self._r_readable and (self._destroyed or self._errored is not None) and not self._r_end_emitted
 
 
+class _Pipe:
+    """One ``readable.pipe(dest)``: Node's ``pipe`` closures as one small object.  Its
+    listeners are bound methods made once (kept for their removal), so a pipe costs a few
+    hundred bytes per connection instead of a dozen closures and their cells; a listener that
+    already ran once is not removed a second time."""
+
+    __slots__ = ("src", "dest", "ondrain", "cleaned", "fired", "end_fn", "on_data", "on_error",
+                 "on_close", "on_finish", "on_unpipe")
+
+    def __init__(self, src: Readable, dest: Any, end: bool) -> None:
+        self.src = src
+        self.dest = dest
+        self.ondrain: Callable[..., Any] | None = None
+        self.cleaned = False
+        self.fired = 0  # _END | _CLOSE | _FINISH: once listeners already removed
+        self.end_fn = self.onend if end else self.unpipe
+        self.on_data = self.ondata
+        self.on_error = self.onerror
+        self.on_close = self.onclose
+        self.on_finish = self.onfinish
+        self.on_unpipe = self.onunpipe
+
+    def onend(self) -> None:
+        self.fired |= _END
+        self.dest.end()
+
+    def unpipe(self, *_: Any) -> None:
+        self.src.unpipe(self.dest)
+
+    def onunpipe(self, readable: Any, info: dict[str, Any] | None = None) -> None:
+        if readable is self.src and info is not None and info.get("has_unpiped") is False:
+            info["has_unpiped"] = True
+            self.cleanup()
+
+    def cleanup(self) -> None:
+        src, dest, fired = self.src, self.dest, self.fired
+        if not fired & _CLOSE:
+            dest.remove_listener("close", self.on_close)
+        if not fired & _FINISH:
+            dest.remove_listener("finish", self.on_finish)
+        if self.ondrain is not None:
+            dest.remove_listener("drain", self.ondrain)
+        dest.remove_listener("error", self.on_error)
+        dest.remove_listener("unpipe", self.on_unpipe)
+        if not fired & _END:
+            src.remove_listener("end", self.end_fn)
+        src.remove_listener("data", self.on_data)
+        self.cleaned = True
+        if self.ondrain is not None and src._r_await_drain and getattr(dest, "_w_need_drain", True):
+            self.ondrain()
+
+    def pause(self) -> None:
+        src, dest = self.src, self.dest
+        if not self.cleaned and dest in src._r_pipes:
+            if src._r_await_drain is _NO_DRAIN:
+                src._r_await_drain = set()
+            src._r_await_drain.add(dest)  # type: ignore[union-attr]
+            src.pause()
+        if self.ondrain is None:
+            self.ondrain = self.on_drain
+            dest.on("drain", self.ondrain)
+
+    def on_drain(self, *_: Any) -> None:
+        src = self.src
+        if src._r_await_drain:
+            src._r_await_drain.discard(self.dest)  # type: ignore[union-attr]
+        if not src._r_await_drain and src._r_data_listening:
+            src.resume()
+
+    def ondata(self, chunk: Any) -> None:
+        if self.dest.write(chunk) is False:
+            self.pause()
+
+    def onerror(self, err: BaseException) -> None:
+        dest = self.dest
+        self.unpipe()
+        dest.remove_listener("error", self.on_error)
+        if dest.listener_count("error") == 0:
+            if isinstance(dest, Stream) and not dest._error_emitted:
+                dest._error_or_destroy(err)
+            else:
+                dest.emit("error", err)
+
+    def onclose(self, *_: Any) -> None:
+        self.fired |= _CLOSE
+        if not self.fired & _FINISH:
+            self.dest.remove_listener("finish", self.on_finish)
+        self.unpipe()
+
+    def onfinish(self, *_: Any) -> None:
+        self.fired |= _FINISH
+        if not self.fired & _CLOSE:
+            self.dest.remove_listener("close", self.on_close)
+        self.unpipe()
+
+
+_END, _CLOSE, _FINISH = 1, 2, 4
+
+
 # -- Writable ----------------------------------------------------------------------------------
 
 
@@ -969,7 +1023,7 @@ class Writable(Stream):
     def _init_writable(self, opts: dict[str, Any]) -> None:
         hwm = opts.get("writable_high_water_mark", opts.get("high_water_mark"))
         self._w_hwm = DEFAULT_HIGH_WATER_MARK if hwm is None else int(hwm)
-        self._w_buf: deque[tuple[Any, Any]] = deque()
+        self._w_buf: deque[tuple[Any, Any]] = _NO_BUF
         self._w_len = 0
         self._w_writing = False
         self._w_sync = True
@@ -1040,6 +1094,8 @@ class Writable(Stream):
         n = len(data)
         self._w_len += n
         if self._w_writing or self._w_corked or self._errored is not None:
+            if self._w_buf is _NO_BUF:
+                self._w_buf = deque()
             self._w_buf.append((data if type(data) is bytes or isinstance(data, str) else bytes(data),
                                callback))  # str stays str under decode_strings=False, as Node
         else:

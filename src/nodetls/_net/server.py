@@ -67,18 +67,21 @@ def _reuse_port(opts: dict[str, Any]) -> bool:
 
 
 def _bind_tcp(host: str | None, port: int, backlog: int, reuse_port: bool,
-              ipv6_only: bool) -> socket.socket:
-    """Create, bind and listen; no host: ``::`` dual-stack where IPv6 works, else ``0.0.0.0``."""
+              ipv6_only: bool, no_delay: bool = False) -> socket.socket:
+    """Create, bind and listen; no host: ``::`` dual-stack where IPv6 works, else ``0.0.0.0``.
+
+    ``no_delay``: the socket is made with ``proto=IPPROTO_TCP``, which accepted sockets inherit
+    and which makes asyncio's transports set ``TCP_NODELAY`` themselves (uvloop's always do)."""
     if host is None:
         try:
-            return _bind_tcp("::", port, backlog, reuse_port, ipv6_only)
+            return _bind_tcp("::", port, backlog, reuse_port, ipv6_only, no_delay)
         except OSError as exc:
             if exc.errno not in (_errno.EAFNOSUPPORT, _errno.EADDRNOTAVAIL, _errno.EPROTONOSUPPORT,
                                  _errno.EINVAL):
                 raise
-            return _bind_tcp("0.0.0.0", port, backlog, reuse_port, False)
+            return _bind_tcp("0.0.0.0", port, backlog, reuse_port, False, no_delay)
     af = socket.AF_INET6 if is_ip(host) == 6 else socket.AF_INET
-    sock = socket.socket(af, socket.SOCK_STREAM)
+    sock = socket.socket(af, socket.SOCK_STREAM, socket.IPPROTO_TCP if no_delay else 0)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if reuse_port:
@@ -152,6 +155,7 @@ class Server(EventEmitter):
         self._registered = False
         self._max_connections: int | None = None
         self._address_cache: AddressInfo | None = None
+        self._loop_sets_no_delay = False
         if connection_listener is not None:
             self.on("connection", connection_listener)
 
@@ -210,7 +214,7 @@ class Server(EventEmitter):
         elif host is None or is_ip(host):
             try:
                 sock = _bind_tcp(host, port or 0, backlog, _reuse_port(opts),
-                                 bool(opts.get("ipv6_only")))
+                                 bool(opts.get("ipv6_only")), bool(self._no_delay))
             except OSError as exc:
                 self._fail_listen(_listen_error(exc, host or "::", port))
                 return self
@@ -235,7 +239,7 @@ class Server(EventEmitter):
             return
         try:
             sock = _bind_tcp(address, port, backlog, _reuse_port(opts),
-                             bool(opts.get("ipv6_only")))
+                             bool(opts.get("ipv6_only")), bool(self._no_delay))
         except OSError as exc:
             self._fail_listen(_listen_error(exc, address, port), soon=False)
             return
@@ -264,13 +268,18 @@ class Server(EventEmitter):
 
     def _start(self, sock: socket.socket, backlog: int) -> None:
         self._sock = sock
+        loop = asyncio.get_running_loop()
+        # The loop sets TCP_NODELAY on every accepted TCP socket by itself: uvloop always,
+        # asyncio for a socket made with IPPROTO_TCP (see _bind_tcp).
+        self._loop_sets_no_delay = sock.family in (socket.AF_INET, socket.AF_INET6) and (
+            sock.proto == socket.IPPROTO_TCP or type(loop).__module__.startswith("uvloop"))
         if _worker_state.index is not None:
             _worker_state.servers.add(self)  # closed when the worker is told to stop
         self._address_cache = None
         if self._refed and not self._registered:
             self._registered = True
             _run.ref_handle(self)
-        self._start_task = asyncio.get_running_loop().create_task(self._serve(sock, backlog))
+        self._start_task = loop.create_task(self._serve(sock, backlog))
 
     async def _serve(self, sock: socket.socket, backlog: int) -> None:
         loop = asyncio.get_running_loop()
@@ -320,6 +329,10 @@ class Server(EventEmitter):
         self._connections += 1
         sock.server = self
         sock._server = self
+        self._on_accepted(sock)
+
+    def _on_accepted(self, sock: Any) -> None:
+        """Announce an accepted connection (overridable: the TLS server's hook)."""
         self.emit("connection", sock)
 
     def _make_socket(self, handle: Any) -> Socket:
@@ -333,7 +346,10 @@ class Server(EventEmitter):
             opts["high_water_mark"] = self._high_water_mark
         sock = Socket(opts)
         if self._no_delay:
-            sock.set_no_delay(True)
+            if self._loop_sets_no_delay:
+                sock._no_delay = True  # (what set_no_delay would record)
+            else:
+                sock.set_no_delay(True)
         if self._keep_alive:
             sock.set_keep_alive(True, self._keep_alive_initial_delay)
         return sock

@@ -59,6 +59,7 @@ class Server(NetServer):
         self._template = self._socket_template()
         self._ocsp_stapler: Any = None
         self._tls_listener = self._tls_connection_listener
+        self._direct: TLSSocket | None = None  # the socket _make_socket just built itself
         self.on("connection", self._tls_listener)
         self._store_binding: Any = None
         self._keys_binding: Any = None
@@ -93,7 +94,7 @@ class Server(NetServer):
         if self._events.get("connection") != (self._tls_listener,) or self._pause_on_connect \
                 or self._high_water_mark is not None:
             return super()._make_socket(handle)
-        if self._no_delay:
+        if self._no_delay and not self._loop_sets_no_delay:
             handle.set_no_delay(True)
         if self._keep_alive:
             handle.set_keep_alive(True, self._keep_alive_initial_delay)
@@ -101,13 +102,20 @@ class Server(NetServer):
             sock = TLSSocket(handle, self._template)
         except BaseException:  # noqa: BLE001 - the 'connection' listener reports it
             return super()._make_socket(handle)
-        sock._no_delay = self._no_delay or None
-        sock._accepted_directly = True
+        if self._no_delay:
+            sock._no_delay = True
+        self._direct = sock
         return sock
 
+    def _on_accepted(self, sock: Any) -> None:
+        if sock is self._direct:
+            # Built by _make_socket, and nothing but _tls_connection_listener listens to
+            # 'connection' (which would return at once): no emit at all.
+            self._direct = None
+            return
+        self.emit("connection", sock)
+
     def _tls_connection_listener(self, raw: Any) -> None:
-        if type(raw) is TLSSocket and raw.__dict__.pop("_accepted_directly", False):
-            return  # built by _make_socket already
         if getattr(raw, "destroyed", False):
             return  # a 'connection' listener before this one raised: the connection is gone
         try:

@@ -47,7 +47,15 @@ CLIENT_RENEG_WINDOW = 600.0
 _keylog_file_lock: Any = None
 
 
+# os.environ's own dict (bytes keys on POSIX): one dict lookup per connection instead of
+# os.environ.get's four Python calls; it is what os.environ reads and writes.
+_ENV_DATA: Any = getattr(os.environ, "_data", None) if os.name == "posix" else None
+
+
 def _keylog_env_path() -> str | None:
+    if _ENV_DATA is not None:
+        raw = _ENV_DATA.get(b"SSLKEYLOGFILE")
+        return os.fsdecode(raw) if raw else None
     return os.environ.get("SSLKEYLOGFILE") or None
 
 
@@ -125,9 +133,29 @@ class TLSSocket(Socket):
     """Node's ``tls.TLSSocket``.  Wraps a ``net.Socket``, any ``stream.Duplex``, or (``None``) a
     new unconnected ``net.Socket``."""
 
-    _accepted_directly: bool  # set (in __dict__) by tls.Server for sockets it made itself
-
     encrypted = True
+
+    # Defaults at class level: a connection stores only what differs from them, which keeps an
+    # idle connection's instance dict small (a dict of more than 85 entries doubles to 3 KiB).
+    # Every one is replaced, never mutated in place.
+    authorized = False
+    authorization_error: str | None = None
+    alpn_protocol: str | bool = False
+    npn_protocol: str | bool = False
+    _servername: str | bool = False
+    _secure_established = False
+    _tls_error_reported = False
+    _is_client_connect = False  # set by tls.connect: emits 'secureConnect'
+    _pending_sessions: tuple[bytes, ...] = ()  # client: 'session's before 'secureConnect'
+    _new_session_pending = 0
+    _secure_pending = False
+    _deferred_new_sessions: tuple[tuple[bytes, bytes], ...] = ()  # TLS 1.3, server
+    _reneg_times: tuple[float, ...] = ()
+    _renegotiation_disabled = False
+    _reneg_callback: Callable[..., Any] | None = None
+    _handshake_timer: Any = None
+    _ocsp_response_seen = False
+    _ocsp_staple: bytes | None = None
 
     def __init__(self, socket: Any = None, options: Mapping[str, Any] | None = None,
                  **kwargs: Unpack[TLSSocketOptions]) -> None:
@@ -137,28 +165,9 @@ class TLSSocket(Socket):
             opts = _options.normalize(options, kwargs, TLSSOCKET_OPTIONS, "options")
         self._tls_opts = opts
         self._wrap: TLSWrap | None = None
-        self._secure_established = False
-        self._tls_error_reported = False
-        self._is_client_connect = False  # set by tls.connect: emits 'secureConnect'
-        self._pending_sessions: list[bytes] = []
-        self._new_session_pending = 0
-        self._secure_pending = False
-        self._deferred_new_sessions: list[tuple[bytes, bytes]] = []  # TLS 1.3, server
-        self._reneg_times: list[float] = []
-        self._renegotiation_disabled = False
-        self._reneg_callback: Callable[..., Any] | None = None
-        self._handshake_timer: Any = None
-        self._ocsp_response_seen = False
-        self._ocsp_staple: bytes | None = None
-        self.authorized = False
-        self.authorization_error: str | None = None
-        self.alpn_protocol: str | bool = False
-        self._servername: str | bool = False
-        self.npn_protocol: str | bool = False
         self._server = opts.get("server")
         self._is_server = bool(opts.get("is_server"))
         self.secure_connecting = True
-        self._wrapped_socket = socket
         # Everything that can fail is checked before a handle exists (nothing left registered);
         # a server's template was checked once, when the server was created.
         self._secure_context = self._make_context()
@@ -177,7 +186,7 @@ class TLSSocket(Socket):
         super().__init__(net_opts)
         if handle is not None:
             self._setup_wrap(handle)
-            if self._handle_is_open(handle):
+            if not getattr(handle, "closed", False):
                 self._start_tls()
         elif socket is not None:
             self._wait_for_connect(socket)
@@ -194,9 +203,6 @@ class TLSSocket(Socket):
             socket._handle = None  # Node's _wrapHandle: the raw socket becomes a shell
             return handle
         return DuplexHandle(socket)
-
-    def _handle_is_open(self, handle: Any) -> bool:
-        return not getattr(handle, "closed", False)
 
     def _wait_for_connect(self, socket: Any) -> None:
         """Node's ``_start`` on a socket not connected yet: this socket is ``connecting``
@@ -228,11 +234,11 @@ class TLSSocket(Socket):
         socket.once("close", on_close)
 
     def _make_context(self) -> Any:
-        from .._context import SecureContext
-
         ctx = self._tls_opts.get("secure_context")
         if ctx is not None:
             return ctx
+        from .._context import SecureContext
+
         ctx_opts = {k: v for k, v in self._tls_opts.items() if k in CONTEXT_OPTIONS}
         return SecureContext(ctx_opts)
 
@@ -364,13 +370,17 @@ class TLSSocket(Socket):
             self._handshake_timer = None
         self.secure_connecting = False
         alpn = eng.alpn_selected()
-        self.alpn_protocol = alpn.decode("latin-1") if alpn else False
+        if alpn:  # (the class defaults are False)
+            self.alpn_protocol = alpn.decode("latin-1")
         npn = eng.npn_negotiated()
-        self.npn_protocol = npn.decode("latin-1") if npn else False
+        if npn:
+            self.npn_protocol = npn.decode("latin-1")
         if self._is_server:
             sn = eng.servername()
-            self._servername = sn if sn else False
-            self._server_verify_result(eng)
+            if sn:
+                self._servername = sn
+            if self._tls_opts.get("request_cert"):
+                self._server_verify_result(eng)
             if self._new_session_pending:
                 # Node's _securePending (TLS 1.2): 'secureConnection' waits for the
                 # 'newSession' callback, and so does the client (our Finished is held).
@@ -378,7 +388,9 @@ class TLSSocket(Socket):
                 return
             self._emit_server_secure()
             # TLS 1.3: one 'newSession' per ticket, after 'secureConnection' (Node).
-            deferred, self._deferred_new_sessions = self._deferred_new_sessions, []
+            deferred = self._deferred_new_sessions
+            if deferred:
+                self._deferred_new_sessions = ()
             for session_id, der in deferred:
                 if self.destroyed:
                     break
@@ -411,25 +423,26 @@ class TLSSocket(Socket):
             self.emit("secure")
             if self.listener_count("secureConnection"):
                 self.emit("secureConnection", self)
-            for der in self._pending_sessions:
+            pending, self._pending_sessions = self._pending_sessions, ()
+            for der in pending:
                 self.emit("session", der)
-            self._pending_sessions.clear()
 
     def _emit_server_secure(self) -> None:
         self._secure_established = True
         if self._handshake_timer is not None:
             self._handshake_timer.cancel()
             self._handshake_timer = None
-        self.emit("secure")
-        if self.listener_count("secureConnection"):
+        events = self._events
+        if "secure" in events:  # (no emit call for an event nobody listens to)
+            self.emit("secure")
+        if "secureConnection" in events:
             self.emit("secureConnection", self)
         srv = self._server
-        if srv is not None and not self.destroyed:
+        if srv is not None and not self._destroyed:
             srv._on_secure_connection(self)
 
     def _server_verify_result(self, eng: TLSEngine) -> None:
-        if not self._tls_opts.get("request_cert"):
-            return
+        """``authorized``/``authorization_error`` of a server that asked for a certificate."""
         if eng.peer_certificate_der() is None:
             self.authorized = False
             self.authorization_error = "UNABLE_TO_GET_ISSUER_CERT"  # Node's value (sic)
@@ -542,7 +555,7 @@ class TLSSocket(Socket):
             if self._secure_established:
                 self.emit("session", der)
             else:
-                self._pending_sessions.append(der)
+                self._pending_sessions = (*self._pending_sessions, der)
             return
         srv = self._server
         if srv is None or not srv.listener_count("newSession"):
@@ -556,7 +569,7 @@ class TLSSocket(Socket):
             # must not be able to offer a ticket that the session store does not hold yet (it
             # may resume on another server of a fleet at once).  Unlike Node, a write or end()
             # meanwhile is sent after the release, not lost.
-            self._deferred_new_sessions.append((session_id, der))
+            self._deferred_new_sessions = (*self._deferred_new_sessions, (session_id, der))
             if self._wrap is not None:
                 self._wrap.hold()
             return
@@ -672,8 +685,7 @@ class TLSSocket(Socket):
         public = sys.modules.get("nodetls")
         limit = getattr(public, "CLIENT_RENEG_LIMIT", CLIENT_RENEG_LIMIT)
         window = getattr(public, "CLIENT_RENEG_WINDOW", CLIENT_RENEG_WINDOW)
-        self._reneg_times = [t for t in self._reneg_times if now - t < window]
-        self._reneg_times.append(now)
+        self._reneg_times = (*(t for t in self._reneg_times if now - t < window), now)
         if len(self._reneg_times) > limit:
             err = node_error("ERR_TLS_SESSION_ATTACK")
             asyncio.get_running_loop().call_soon(self.destroy, err)
