@@ -256,7 +256,8 @@ class Stream(EventEmitter):
     def _emit_close_nt(self) -> None:
         self._mark_close_emitted()
         if self._emit_close:
-            self.emit("close")
+            if "close" in self._events:  # (no emit nobody listens to)
+                self.emit("close")
 
     def _mark_close_emitted(self) -> None:
         self._close_emitted = True
@@ -534,7 +535,8 @@ class Readable(Stream):
 
     def _emit_readable_(self) -> None:
         if not self._destroyed and self._errored is None and (self._r_len or self._r_ended):
-            self.emit("readable")
+            if "readable" in self._events:  # (no emit nobody listens to)
+                self.emit("readable")
             self._r_emitted_readable = False
         self._r_need_readable = (
             not self._r_flowing and not self._r_ended and self._r_len <= self._r_hwm
@@ -700,7 +702,8 @@ class Readable(Stream):
         if not self._r_reading:
             self.read(0)
         self._r_resume_scheduled = False
-        self.emit("resume")
+        if "resume" in self._events:  # (no emit nobody listens to)
+            self.emit("resume")
         self._flow()
         if self._r_flowing and not self._r_reading:
             self.read(0)
@@ -709,7 +712,8 @@ class Readable(Stream):
         """Node ``readable.pause()``: stop ``'data'`` events; data accumulates in the buffer."""
         if self._r_flowing is not False:
             self._r_flowing = False
-            self.emit("pause")
+            if "pause" in self._events:  # (no emit nobody listens to)
+                self.emit("pause")
         self._r_paused = True
         return self
 
@@ -1319,7 +1323,8 @@ class Writable(Stream):
         else:
             self._w_final_called = True
             self._w_prefinished = True
-            self.emit("prefinish")
+            if "prefinish" in self._events:  # (no emit nobody listens to)
+                self.emit("prefinish")
 
     def _on_final_done(self, err: BaseException | None = None) -> None:
         if self._w_prefinished:
@@ -1331,7 +1336,8 @@ class Writable(Stream):
             self._error_or_destroy(err, self._w_sync)
         elif self._need_finish():
             self._w_prefinished = True
-            self.emit("prefinish")
+            if "prefinish" in self._events:  # (no emit nobody listens to)
+                self.emit("prefinish")
             self._w_pending_cb += 1
             _soon(self._finish)
 

@@ -42,6 +42,31 @@ def test_handshake_and_data_both_ways(version):
     assert client.cipher()["version"] in ("TLSv1.2", "TLSv1.3")
 
 
+def test_release_bios_after_the_handshake_keeps_the_connection_working(version):
+    """release_bios() swaps in empty memory BIOs once both are drained (the handshake's
+    flights no longer held for the connection's life); not while anything is pending."""
+    client, server = make_pair(version)
+    handshake(client, server)
+    old = server._rbio, server._wbio
+    assert server.write(b"pending") == 7
+    assert server.release_bios() is False  # unsent ciphertext: kept
+    pump(client, server)
+    assert client.read() == b"pending"
+    assert server.release_bios() is True and client.release_bios() is True
+    assert (server._rbio, server._wbio) != old
+    assert client.write(b"ping") == 4
+    pump(client, server)
+    assert server.read() == b"ping"
+    assert server.write(b"pong") == 4
+    pump(client, server)
+    assert client.read() == b"pong"
+    client.shutdown()
+    pump(client, server)
+    assert server.read() == b"" and server.received_close_notify
+    server.receive_eof()
+    assert server.release_bios() is False  # the read BIO carries the EOF
+
+
 def test_close_notify_both_ways(version):
     client, server = make_pair(version)
     handshake(client, server)

@@ -72,6 +72,7 @@ _unpack = ffi._backend.unpack
 _CHAR_A = ffi.BCharA
 _new_unzeroed = ffi.new_allocator(should_clear_after_alloc=False)
 _local = threading.local()
+_BIO_S_MEM = lib.BIO_s_mem()
 _weakref = weakref.ref
 
 _live = 0
@@ -222,8 +223,8 @@ class TLSEngine:
         ssl = lib.SSL_new(context.ctx)
         if ssl == NULL:
             raise tls_error(consume_errors(ffi, lib), "SSL_new failed")
-        rbio = lib.BIO_new(lib.BIO_s_mem())
-        wbio = lib.BIO_new(lib.BIO_s_mem())
+        rbio = lib.BIO_new(_BIO_S_MEM)
+        wbio = lib.BIO_new(_BIO_S_MEM)
         lib.SSL_set_bio(ssl, rbio, wbio)  # the SSL owns both BIOs from here on
         self.ssl = ssl
         self._rbio = rbio
@@ -297,6 +298,26 @@ class TLSEngine:
         while (n := lib.BIO_read(self._wbio, out, _OUT_CHUNK)) > 0:
             chunks.append(_unpack(out, n))
         return b"".join(chunks)
+
+    def release_bios(self) -> bool:
+        """Swap in fresh, empty memory BIOs when both are drained (after the handshake): a
+        memory BIO keeps the largest buffer it ever held, and the handshake's flights left a few
+        KiB in them that an idle connection would otherwise keep.  False when not drained (or
+        the peer's stream ended: the read BIO carries that)."""
+        ssl = self.ssl
+        if ssl is None or self._eof or lib.BIO_ctrl_pending(self._rbio) \
+                or lib.BIO_ctrl_pending(self._wbio):
+            return False
+        rbio = lib.BIO_new(_BIO_S_MEM)
+        wbio = lib.BIO_new(_BIO_S_MEM)
+        lib.SSL_set_bio(ssl, rbio, wbio)  # frees the old pair
+        self._rbio = rbio
+        self._wbio = wbio
+        return True
+
+    def input_pending(self) -> int:
+        """Ciphertext received and not consumed yet (0 once freed)."""
+        return lib.BIO_ctrl_pending(self._rbio) if self.ssl is not None else 0
 
     def output_pending(self) -> int:
         return lib.BIO_ctrl_pending(self._wbio) if self.ssl is not None else 0

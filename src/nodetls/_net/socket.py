@@ -443,7 +443,8 @@ class Socket(Duplex):
         if self._close_emitted:
             return
         self._mark_close_emitted()
-        self.emit("close", self._had_error)
+        if "close" in self._events:  # (no emit nobody listens to)
+            self.emit("close", self._had_error)
 
     def destroy_soon(self) -> None:
         """Node ``socket.destroySoon()``: ``end()``, then destroy once ``'finish'`` has fired."""

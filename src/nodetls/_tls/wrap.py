@@ -232,11 +232,14 @@ class TLSWrap:
 
     # ------------------------------------------------------------------ the pump
     def start(self) -> None:
-        """Begin the handshake (client: sends the ClientHello)."""
+        """Begin the handshake (client: sends the ClientHello).  A server with nothing received
+        yet has nothing to do until the ClientHello arrives (no handshake step, no flush)."""
         if self.started:
             return
         self.started = True
-        self._cycle()
+        eng = self.engine
+        if eng is not None and (not eng.server or self._lower_eof or eng.input_pending()):
+            self._cycle()
 
     def _cycle(self) -> None:
         if self._in_cycle:
@@ -258,6 +261,7 @@ class TLSWrap:
         eng = self.engine
         if eng is None or not self.started:
             return
+        just_secured = False
         if not self.secure:
             if eng.paused is not None:
                 self._flush()
@@ -274,7 +278,7 @@ class TLSWrap:
                 if self._lower_eof:
                     raise system_error("ECONNRESET", "socket hang up")
                 return
-            self.secure = True
+            self.secure = just_secured = True
             self._flush()
             self.owner._tls_secure()
             if self.engine is None:
@@ -311,6 +315,8 @@ class TLSWrap:
         self._flush()
         if eng.received_close_notify and not self._eof_delivered:
             self._deliver_eof()
+        if just_secured and self.engine is not None and not self.held:
+            eng.release_bios()  # the handshake's buffers, not kept for the connection's life
 
     def _clear_out_into(self, eng: TLSEngine) -> bool:
         """ClearOut for a :attr:`buffered_reader`: each batch of records is decrypted straight
