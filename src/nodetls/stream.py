@@ -663,12 +663,17 @@ class Readable(Stream):
                 n = 0
         return ("" if self._r_decoder is not None else b"").join(parts)
 
+    _r_end_scheduled = False  # an _end_readable_nt is pending: a second one would do nothing
+
     def _end_readable(self) -> None:
         if not self._r_end_emitted:
             self._r_ended = True
-            _soon(self._end_readable_nt)
+            if not self._r_end_scheduled:
+                self._r_end_scheduled = True
+                _soon(self._end_readable_nt)
 
     def _end_readable_nt(self) -> None:
+        self._r_end_scheduled = False
         if (self._errored is None and not self._close_emitted and not self._r_end_emitted
                 and self._r_len == 0):
             self._r_end_emitted = True

@@ -264,6 +264,8 @@ class TLSEngine:
         self._pinned = ()
 
     def __del__(self) -> None:
+        if self.ssl is None:
+            return  # freed already (the usual case)
         try:
             self.free()
         except Exception:  # pragma: no cover - interpreter shutdown

@@ -278,8 +278,10 @@ class TLSWrap:
                 if self._lower_eof:
                     raise system_error("ECONNRESET", "socket hang up")
                 return
+            # The handshake's last flight (TLS 1.3 server: the session tickets) is flushed at
+            # the end of this cycle, with whatever 'secure' listeners write: one transport
+            # write.  (A destroy meanwhile sends it with the close_notify: close() takes it.)
             self.secure = just_secured = True
-            self._flush()
             self.owner._tls_secure()
             if self.engine is None:
                 return
