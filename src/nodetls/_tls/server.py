@@ -19,7 +19,7 @@ from ..net import Server as NetServer
 from ..net import Socket as NetSocket
 from ..types import ServerOptions
 from .pause_points import OnceCallback
-from .socket import CONTEXT_OPTIONS, TLSSOCKET_OPTIONS, SocketTemplate, TLSSocket
+from .socket import _PER_CONNECTION, CONTEXT_OPTIONS, TLSSOCKET_OPTIONS, SocketTemplate, TLSSocket
 
 SERVER_OPTIONS = _option_table.names("S")
 # What the server hands on: to net.Server, and to the TLSSocket of each connection.
@@ -85,6 +85,7 @@ class Server(NetServer):
             (k, self._tls_opts[k]) for k in _SOCKET_OPTIONS if k in self._tls_opts)
         template.update(is_server=True, server=self, secure_context=self._context)
         template.checked = True  # the values were checked when the server was created
+        template.plain = not any(template.get(k) for k in _PER_CONNECTION)
         return template
 
     def _make_socket(self, handle: Any) -> Any:

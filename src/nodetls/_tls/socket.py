@@ -127,6 +127,14 @@ class SocketTemplate(dict):  # type: ignore[type-arg]
     ``checked`` once at its creation; ``tls.connect`` builds one from options it normalised."""
 
     checked = False
+    #: A server template asking nothing per connection beyond the context's defaults (no
+    #: client certificate, ALPN/NPN, PSK, SNI callback, renegotiation or trace): a connection's
+    #: engine then needs only the renegotiation refusal (see ``_configure_server_engine``).
+    plain = False
+
+#: Server options that make a connection's engine need more than the context's defaults.
+_PER_CONNECTION = ("request_cert", "alpn_callback", "alpn_protocols", "npn_protocols",
+                   "allow_client_renegotiation", "psk_callback", "sni_callback", "enable_trace")
 
 
 class TLSSocket(Socket):
@@ -256,7 +264,7 @@ class TLSSocket(Socket):
             self._configure_server_engine(engine, srv, opts)
         else:
             self._configure_client_engine(engine, opts)
-        if opts.get("enable_trace"):
+        if not getattr(opts, "plain", False) and opts.get("enable_trace"):
             engine.enable_trace()
         if "keylog" in self._events or (srv is not None and "keylog" in srv._events) \
                 or _keylog_env_path():
@@ -306,6 +314,27 @@ class TLSSocket(Socket):
                                  opts: dict[str, Any]) -> None:
         # Only what this connection needs is set up: each callback is switched on only when an
         # option or a listener asks for it (the context's defaults need no call at all).
+        if getattr(opts, "plain", False):
+            engine.disable_renegotiation()
+        else:
+            self._configure_server_options(engine, opts)
+        events = srv._events if srv is not None else {}
+        resume = "resumeSession" in events
+        ocsp = "OCSPRequest" in events
+        if resume or "newSession" in events:
+            engine.enable_session_callbacks()
+        if resume:
+            engine.enable_client_hello()
+        if ocsp or opts.get("sni_callback") is not None or (srv is not None and srv._sni_contexts):
+            engine.enable_cert_cb()
+        if ocsp:
+            engine.enable_ocsp_status()
+        timeout = opts.get("handshake_timeout", 120.0)
+        if timeout and timeout > 0:
+            loop = asyncio.get_running_loop()
+            self._handshake_timer = loop.call_later(timeout, self._on_handshake_timeout)
+
+    def _configure_server_options(self, engine: TLSEngine, opts: dict[str, Any]) -> None:
         if opts.get("request_cert"):
             reject = opts.get("reject_unauthorized", True) is not False
             engine.set_verify(request=True, reject=reject)
@@ -322,21 +351,6 @@ class TLSSocket(Socket):
             hint = opts.get("psk_identity_hint")
             if hint is not None and not engine.set_psk_identity_hint(str(hint)):
                 raise node_error("ERR_TLS_PSK_SET_IDENTIY_HINT_FAILED")
-        events = srv._events if srv is not None else {}
-        resume = "resumeSession" in events
-        ocsp = "OCSPRequest" in events
-        if resume or "newSession" in events:
-            engine.enable_session_callbacks()
-        if resume:
-            engine.enable_client_hello()
-        if ocsp or opts.get("sni_callback") is not None or (srv is not None and srv._sni_contexts):
-            engine.enable_cert_cb()
-        if ocsp:
-            engine.enable_ocsp_status()
-        timeout = opts.get("handshake_timeout", 120.0)
-        if timeout and timeout > 0:
-            loop = asyncio.get_running_loop()
-            self._handshake_timer = loop.call_later(timeout, self._on_handshake_timeout)
 
     def _start_tls(self) -> None:
         wrap = self._wrap
