@@ -93,6 +93,8 @@ def members(dotted: str) -> str:
         fn = value.fget if isinstance(value, property) else getattr(value, "__func__", value)
         doc = inspect.getdoc(fn) or ""
         first = doc.split("\n\n")[0] if doc else ""
+        if not callable(fn) and not isinstance(value, property) and not hasattr(value, "__get__"):
+            first = f"data attribute, initially `{value!r}`"  # (not its type's docstring)
         if callable(fn) and not isinstance(value, property):
             try:
                 params = list(inspect.signature(fn).parameters.values())[1:]  # no self
