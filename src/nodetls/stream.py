@@ -923,7 +923,7 @@ class _Pipe:
         self.dest = dest
         self.ondrain: Callable[..., Any] | None = None
         self.cleaned = False
-        self.fired = 0  # _END | _CLOSE | _FINISH: once listeners already removed
+        self.fired = 0  # _END | _CLOSE | _FINISH: those listeners are already removed
         self.end_fn = self.onend if end else self.unpipe
         self.on_data = self.ondata
         self.on_error = self.onerror
@@ -993,15 +993,15 @@ class _Pipe:
                 dest.emit("error", err)
 
     def onclose(self, *_: Any) -> None:
-        self.fired |= _CLOSE
         if not self.fired & _FINISH:
             self.dest.remove_listener("finish", self.on_finish)
+        self.fired |= _CLOSE | _FINISH  # both gone now
         self.unpipe()
 
     def onfinish(self, *_: Any) -> None:
-        self.fired |= _FINISH
         if not self.fired & _CLOSE:
             self.dest.remove_listener("close", self.on_close)
+        self.fired |= _CLOSE | _FINISH
         self.unpipe()
 
 
