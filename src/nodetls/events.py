@@ -176,14 +176,17 @@ class EventEmitter(pyee.EventEmitter):
         events[event] = (listener, *old) if prepend else (*old, listener)
         if event == error_monitor:
             self._has_error_monitor = True
-        limit = self._max_listeners if self._max_listeners is not None else default_max_listeners
-        if limit > 0 and len(old) + 1 > limit and len(old) <= limit:
-            warnings.warn(
-                f"Possible EventEmitter memory leak detected. {len(old) + 1} {event} listeners "
-                f"added to {type(self).__name__}. Use emitter.set_max_listeners() to increase limit",
-                MaxListenersExceededWarning,
-                stacklevel=4,
-            )
+        n = len(old)
+        if n:  # (a first listener never exceeds a limit: no lookups in the usual case)
+            limit = self._max_listeners if self._max_listeners is not None else default_max_listeners
+            if limit > 0 and n + 1 > limit and n <= limit:
+                warnings.warn(
+                    f"Possible EventEmitter memory leak detected. {n + 1} {event} listeners "
+                    f"added to {type(self).__name__}. Use emitter.set_max_listeners() to "
+                    "increase limit",
+                    MaxListenersExceededWarning,
+                    stacklevel=4,
+                )
         if event in self._HOOK_EVENTS:
             self._listener_added(event)
 

@@ -145,6 +145,9 @@ class Stream(EventEmitter):
 
     _HAS_R = False
     _HAS_W = False
+    #: ``_emit_close_nt`` does something (a socket's 'close' comes from its handle instead, and
+    #: its ``_emit_close_nt`` is empty: no tick is scheduled for it).
+    _CLOSE_NT = True
 
     def _init_common(self, opts: dict[str, Any]) -> None:
         self._destroyed = False
@@ -219,7 +222,7 @@ class Stream(EventEmitter):
             if e is not None:
                 self._error_pending = True
                 _soon(self._emit_error_close_nt, e)
-            else:
+            elif self._CLOSE_NT:
                 _soon(self._emit_close_nt)
 
         try:

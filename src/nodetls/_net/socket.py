@@ -424,6 +424,8 @@ class Socket(Duplex):
             server._connections -= 1
             server._emit_close_if_drained()
 
+    _CLOSE_NT = False  # (destroy() schedules no _emit_close_nt)
+
     def _emit_close_nt(self) -> None:
         pass  # 'close' comes from the handle (Node: emitClose false)
 
