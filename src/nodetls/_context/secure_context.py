@@ -131,6 +131,7 @@ class SecureContext:
         if ctx == NULL:  # pragma: no cover - out of memory
             raise tls_error(consume_errors(ffi, lib), "SSL_CTX_new failed")
         self.ctx = ctx
+        ticket_keys.no_renewal_on_resumption(ctx)
         global _live
         _live += 1
         try:

@@ -33,9 +33,9 @@ find the keys of the right context:
 
 Decryption results follow ``SSL_CTX_set_tlsext_ticket_key_evp_cb(3)``: 0 for an unknown key name
 (full handshake, no error), 1 for the current key, 2 for an older key (resume, then issue a new
-ticket).  On TLS 1.3 the current key also returns 2, because OpenSSL issues no new ticket on a
-resumed TLS 1.3 handshake otherwise (returning 1 makes the client reuse its old ticket), while
-OpenSSL's internal keys always renew on TLS 1.3 (``tls_decrypt_ticket`` sets ``renew_ticket``).
+ticket).  On TLS 1.3 a resumption under the current key therefore sends no new ticket, as Node's
+``TicketCompatibilityCallback`` (which returns 1) does: a Node server sends two tickets after a
+full handshake and none after a resumption, and the client keeps offering the ticket it has.
 
 No exception may unwind through C: the callback body runs under ``try/except BaseException``,
 reports the exception to :data:`on_error` (``on_error(ssl_ptr, exc)``; the engine sets it; the
@@ -159,7 +159,15 @@ def install(ctx: Any, context: KeyHolder) -> None:
     if lib.SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_key_cb) != 1:  # pragma: no cover
         lib.ERR_clear_error()
         raise RuntimeError("SSL_CTX_set_tlsext_ticket_key_evp_cb failed")
+    # ticket_key_cb decides renewal itself (older keys and OpenSSL's own renew).
+    lib.SSL_CTX_set_session_ticket_cb(ctx, ffi.NULL, ffi.NULL, ffi.NULL)
     _by_ctx[_addr(ctx)] = context
+
+
+def no_renewal_on_resumption(ctx: Any) -> None:
+    """Make ``ctx``, while OpenSSL's own ticket keys serve it, resume a ticket without issuing a
+    new one, as Node's ticket callback does (OpenSSL's own keys renew every TLS 1.3 ticket)."""
+    lib.SSL_CTX_set_session_ticket_cb(ctx, ffi.NULL, use_without_renewal_cb, ffi.NULL)
 
 
 def uninstall(ctx: Any, context: KeyHolder) -> None:
@@ -265,9 +273,9 @@ def _decrypt(ssl: Any, key_name: Any, iv: Any, cctx: Any, hctx: Any) -> int:
             return -1
         if lib.EVP_DecryptInit_ex(cctx, _AES_128_CBC, ffi.NULL, aes, iv) != 1:
             return -1
-        if index == 0 and lib.SSL_version(ssl) != C.TLS1_3_VERSION:
-            return 1  # current key: resume, the ticket stays valid
-        return 2  # older key, or TLS 1.3: resume and issue a fresh ticket under the current key
+        if index == 0:
+            return 1  # current key: resume, the ticket stays valid (no new ticket, as Node)
+        return 2  # older key: resume and issue a fresh ticket under the current key
     holder = _holder(ssl)
     legacy = holder.openssl_ticket_keys if holder is not None else b""
     if legacy and legacy[_NAME] == name:
@@ -338,3 +346,16 @@ def ticket_key_cb(ssl: Any, key_name: Any, iv: Any, cctx: Any, hctx: Any, enc: i
     except BaseException as exc:
         _report(ssl, exc)
         return -1
+
+
+@ffi.callback("int(SSL *, SSL_SESSION *, const unsigned char *, size_t, int, void *)",
+              error=C.SSL_TICKET_RETURN_IGNORE_RENEW)
+def use_without_renewal_cb(ssl: Any, sess: Any, name: Any, name_len: int, status: int,
+                           arg: Any) -> int:
+    """``SSL_CTX_set_session_ticket_cb`` decrypt callback of contexts on OpenSSL's own keys: a
+    ticket that decrypted is used as it is (``USE``, never ``USE_RENEW``); anything else keeps
+    OpenSSL's own answer (``IGNORE_RENEW``: a full handshake with a new ticket).  No Python
+    exception can arise here; ``error=`` covers a signal."""
+    if status == C.SSL_TICKET_SUCCESS or status == C.SSL_TICKET_SUCCESS_RENEW:
+        return C.SSL_TICKET_RETURN_USE
+    return C.SSL_TICKET_RETURN_IGNORE_RENEW

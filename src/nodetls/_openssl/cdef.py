@@ -177,6 +177,8 @@ void SSL_CTX_sess_set_new_cb(SSL_CTX *ctx, int (*new_session_cb)(SSL *, SSL_SESS
 void SSL_CTX_sess_set_get_cb(SSL_CTX *ctx,
     SSL_SESSION *(*get_session_cb)(SSL *, const unsigned char *, int, int *));
 void SSL_CTX_sess_set_remove_cb(SSL_CTX *ctx, void (*remove_session_cb)(SSL_CTX *, SSL_SESSION *));
+int SSL_CTX_set_session_ticket_cb(SSL_CTX *ctx, int (*gen_cb)(SSL *, void *),
+    int (*dec_cb)(SSL *, SSL_SESSION *, const unsigned char *, size_t, int, void *), void *arg);
 int SSL_CTX_set_tlsext_ticket_key_evp_cb(SSL_CTX *ctx,
     int (*fp)(SSL *, unsigned char *, unsigned char *, EVP_CIPHER_CTX *, EVP_MAC_CTX *, int));
 void SSL_CTX_set_psk_server_callback(SSL_CTX *ctx,
