@@ -267,8 +267,9 @@ class EventEmitter(pyee.EventEmitter):
             return self
         for i in range(len(current) - 1, -1, -1):
             item = current[i]
-            if item is listener or (type(item) is _Once and item.listener is listener):
-                break
+            if item is listener or item == listener or (
+                    type(item) is _Once and (item.listener is listener or item.listener == listener)):
+                break  # == as well: a bound method is a new object at each attribute access
         else:
             return self
         rest = current[:i] + current[i + 1 :]
@@ -331,7 +332,8 @@ class EventEmitter(pyee.EventEmitter):
         items = self._events.get(event, _EMPTY)
         if listener is None:
             return len(items)
-        return sum(1 for i in items if i is listener or getattr(i, "listener", None) is listener)
+        return sum(1 for i in items if i is listener or i == listener
+                   or getattr(i, "listener", None) == listener)
 
     def event_names(self) -> list[str]:  # type: ignore[override]
         """Node ``emitter.eventNames()``: names with at least one listener, in insertion order."""

@@ -316,3 +316,29 @@ async def test_events_once_helper_resolves_with_arguments_or_raises_error() -> N
     with pytest.raises(OSError):
         await asyncio.wait_for(once(em, "ready"), 5)
     assert em.listener_count("ready") == 0 and em.listener_count("error") == 0
+
+
+def test_a_bound_method_is_removed_by_the_same_method() -> None:
+    """Node removes a listener by identity; in Python ``obj.method`` is a new object at each
+    access, so ``off('x', obj.method)`` must find the ``obj.method`` added earlier (equality),
+    for ``on`` and ``once`` alike, and ``listener_count`` must count it."""
+
+    class Handler:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def on_x(self) -> None:
+            self.calls += 1
+
+    h, other = Handler(), Handler()
+    e = EventEmitter()
+    e.on("x", h.on_x)
+    e.once("y", h.on_x)
+    e.on("x", other.on_x)
+    assert e.listener_count("x", h.on_x) == 1 and e.listener_count("y", h.on_x) == 1
+    e.off("x", h.on_x)
+    e.off("y", h.on_x)
+    e.emit("x")
+    e.emit("y")
+    assert h.calls == 0 and other.calls == 1  # another instance's method is another listener
+    assert e.listener_count("x") == 1 and e.listener_count("y") == 0

@@ -137,7 +137,7 @@ class TLSTransport(asyncio.Transport):
         self._extra: dict[str, Any] = {}
         self._handle: Any = None
         self._started = False
-        # One bound method object: remove_listener() finds a listener by identity.
+        # One bound method object, kept to remove it at close.
         self._error_listener: Any = self._on_error
         sock.on("error", self._error_listener)
         sock.once("close", self._on_close)
