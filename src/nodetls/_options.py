@@ -35,6 +35,16 @@ def to_snake(name: str) -> str:
     return snake
 
 
+# Node options nodetls leaves out on purpose, with what to use instead (a typo hint would mislead).
+_NOT_SUPPORTED = {
+    "secure_protocol": "; nodetls has no legacy method names (secureProtocol):"
+    " use min_version/max_version, e.g. min_version='TLSv1.3'",
+    "client_cert_engine": "; OpenSSL engines are not supported (deprecated in OpenSSL 3)",
+    "private_key_engine": "; OpenSSL engines are not supported (deprecated in OpenSSL 3)",
+    "private_key_identifier": "; OpenSSL engines are not supported (deprecated in OpenSSL 3)",
+}
+
+
 def normalize(
     options: Mapping[str, Any] | None,
     kwargs: Mapping[str, Any] | None,
@@ -60,8 +70,10 @@ def normalize(
                 raise InvalidArgTypeError(f"{where}: option names must be str, got {key!r}")
             name = to_snake(key)
             if name not in allowed_set:
-                close = difflib.get_close_matches(name, sorted(allowed_set), n=1, cutoff=0.5)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
+                hint = _NOT_SUPPORTED.get(name)
+                if hint is None:
+                    close = difflib.get_close_matches(name, sorted(allowed_set), n=1, cutoff=0.5)
+                    hint = f"; did you mean {close[0]!r}?" if close else ""
                 raise InvalidArgTypeError(f"{where}: unknown option {key!r}{hint}")
             if value is not None:
                 opt = _OPTIONS.get(name)

@@ -109,6 +109,20 @@ def test_unknown_option_names_the_closest():
         SecureContext({"sesion_timeout": 5})
 
 
+@pytest.mark.parametrize("name, says", [
+    ("secureProtocol", "min_version/max_version"),
+    ("secure_protocol", "min_version/max_version"),
+    ("privateKeyEngine", "engines are not supported"),
+    ("clientCertEngine", "engines are not supported"),
+])
+def test_node_options_left_out_say_what_to_use(name, says):
+    # a typo hint ("did you mean 'secure_options'?") would send a Node user the wrong way
+    with pytest.raises(TypeError, match=says) as info:
+        SecureContext({name: "TLSv1_2_method"})
+    assert info.value.code == "ERR_INVALID_ARG_TYPE"
+    assert "did you mean" not in str(info.value)
+
+
 def test_options_must_be_a_mapping():
     with pytest.raises(TypeError):
         SecureContext(["ca"])  # type: ignore[arg-type]
