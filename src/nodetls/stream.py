@@ -750,16 +750,23 @@ class Readable(Stream):
         ``'end'`` unless ``end=False``. Returns ``dest``."""
         self._r_pipes.append(dest)
         p = _Pipe(self, dest, end)
+        fn: Any
         if self._r_end_emitted:
             _soon(p.end_fn)
         else:
-            self._add("end", _Once(self, "end", p.end_fn), p.end_fn, False)
-        self._add("data", p.on_data, p.on_data, False)
+            fn = p.end_fn
+            self._add("end", _Once(self, "end", fn), fn, False)
+        fn = p.on_data
+        self._add("data", fn, fn, False)
         if isinstance(dest, EventEmitter):  # (the listener wrappers of on/once, without the calls)
-            dest._add("error", p.on_error, p.on_error, True)
-            dest._add("close", _Once(dest, "close", p.on_close), p.on_close, False)
-            dest._add("finish", _Once(dest, "finish", p.on_finish), p.on_finish, False)
-            dest._add("unpipe", p.on_unpipe, p.on_unpipe, False)
+            fn = p.on_error
+            dest._add("error", fn, fn, True)
+            fn = p.on_close
+            dest._add("close", _Once(dest, "close", fn), fn, False)
+            fn = p.on_finish
+            dest._add("finish", _Once(dest, "finish", fn), fn, False)
+            fn = p.on_unpipe
+            dest._add("unpipe", fn, fn, False)
         else:
             dest.prepend_listener("error", p.on_error)
             dest.once("close", p.on_close)
@@ -913,35 +920,34 @@ class Readable(Stream):
 
 
 class _Pipe:
-    """One ``readable.pipe(dest)``: Node's ``pipe`` closures as one small object.  Its
-    listeners are bound methods made once (kept for their removal), so a pipe costs a few
-    hundred bytes per connection instead of a dozen closures and their cells; a listener that
-    already ran once is not removed a second time."""
+    """One ``readable.pipe(dest)``: Node's ``pipe`` closures as one small object, its listeners
+    bound methods (removed by equality: no bound method is stored on the object, which would make
+    it a reference cycle left to the cyclic garbage collector); a listener that already ran once
+    is not removed a second time."""
 
-    __slots__ = ("src", "dest", "ondrain", "cleaned", "fired", "end_fn", "on_data", "on_error",
-                 "on_close", "on_finish", "on_unpipe")
+    __slots__ = ("src", "dest", "end", "drain_listening", "cleaned", "fired")
 
     def __init__(self, src: Readable, dest: Any, end: bool) -> None:
         self.src = src
         self.dest = dest
-        self.ondrain: Callable[..., Any] | None = None
+        self.end = end
+        self.drain_listening = False
         self.cleaned = False
         self.fired = 0  # _END | _CLOSE | _FINISH: those listeners are already removed
-        self.end_fn = self.onend if end else self.unpipe
-        self.on_data = self.ondata
-        self.on_error = self.onerror
-        self.on_close = self.onclose
-        self.on_finish = self.onfinish
-        self.on_unpipe = self.onunpipe
 
-    def onend(self) -> None:
+    def end_fn(self, *_: Any) -> None:
+        """The source's ``'end'``: ``dest.end()`` (Node's ``onend``), or only unpipe
+        (``end=False``)."""
         self.fired |= _END
-        self.dest.end()
+        if self.end:
+            self.dest.end()
+        else:
+            self.src.unpipe(self.dest)
 
     def unpipe(self, *_: Any) -> None:
         self.src.unpipe(self.dest)
 
-    def onunpipe(self, readable: Any, info: dict[str, Any] | None = None) -> None:
+    def on_unpipe(self, readable: Any, info: dict[str, Any] | None = None) -> None:
         if readable is self.src and info is not None and info.get("has_unpiped") is False:
             info["has_unpiped"] = True
             self.cleanup()
@@ -952,16 +958,16 @@ class _Pipe:
             dest.remove_listener("close", self.on_close)
         if not fired & _FINISH:
             dest.remove_listener("finish", self.on_finish)
-        if self.ondrain is not None:
-            dest.remove_listener("drain", self.ondrain)
+        if self.drain_listening:
+            dest.remove_listener("drain", self.on_drain)
         dest.remove_listener("error", self.on_error)
         dest.remove_listener("unpipe", self.on_unpipe)
         if not fired & _END:
             src.remove_listener("end", self.end_fn)
         src.remove_listener("data", self.on_data)
         self.cleaned = True
-        if self.ondrain is not None and src._r_await_drain and getattr(dest, "_w_need_drain", True):
-            self.ondrain()
+        if self.drain_listening and src._r_await_drain and getattr(dest, "_w_need_drain", True):
+            self.on_drain()
 
     def pause(self) -> None:
         src, dest = self.src, self.dest
@@ -970,9 +976,9 @@ class _Pipe:
                 src._r_await_drain = set()
             src._r_await_drain.add(dest)  # type: ignore[union-attr]
             src.pause()
-        if self.ondrain is None:
-            self.ondrain = self.on_drain
-            dest.on("drain", self.ondrain)
+        if not self.drain_listening:
+            self.drain_listening = True
+            dest.on("drain", self.on_drain)
 
     def on_drain(self, *_: Any) -> None:
         src = self.src
@@ -981,11 +987,11 @@ class _Pipe:
         if not src._r_await_drain and src._r_data_listening:
             src.resume()
 
-    def ondata(self, chunk: Any) -> None:
+    def on_data(self, chunk: Any) -> None:
         if self.dest.write(chunk) is False:
             self.pause()
 
-    def onerror(self, err: BaseException) -> None:
+    def on_error(self, err: BaseException) -> None:
         dest = self.dest
         self.unpipe()
         dest.remove_listener("error", self.on_error)
@@ -995,13 +1001,13 @@ class _Pipe:
             else:
                 dest.emit("error", err)
 
-    def onclose(self, *_: Any) -> None:
+    def on_close(self, *_: Any) -> None:
         if not self.fired & _FINISH:
             self.dest.remove_listener("finish", self.on_finish)
         self.fired |= _CLOSE | _FINISH  # both gone now
         self.unpipe()
 
-    def onfinish(self, *_: Any) -> None:
+    def on_finish(self, *_: Any) -> None:
         if not self.fired & _CLOSE:
             self.dest.remove_listener("close", self.on_close)
         self.fired |= _CLOSE | _FINISH
@@ -1056,7 +1062,6 @@ class Writable(Stream):
         self._w_writable = opts.get("writable", True) is not False
         self._w_decode_strings = opts.get("decode_strings", True) is not False
         self._w_default_encoding = opts.get("default_encoding") or "utf8"
-        self._onwrite = self._on_write_done
         for name in ("write", "writev", "final"):
             fn = opts.get(name)
             if fn is not None:
@@ -1115,7 +1120,7 @@ class Writable(Stream):
             self._w_cb = callback
             self._w_writing = True
             self._w_sync = True
-            self._write(data, self._onwrite)
+            self._write(data, self._on_write_done)
             self._w_sync = False
         if self._w_len < self._w_hwm:
             return not self._destroyed and self._errored is None
@@ -1231,11 +1236,11 @@ class Writable(Stream):
         self._w_writing = True
         self._w_sync = True
         if self._destroyed:
-            self._onwrite(node_error("ERR_STREAM_DESTROYED", "write"))
+            self._on_write_done(node_error("ERR_STREAM_DESTROYED", "write"))
         elif writev:
-            self._writev(chunk, self._onwrite)  # type: ignore[misc]
+            self._writev(chunk, self._on_write_done)  # type: ignore[misc]
         else:
-            self._write(chunk, self._onwrite)
+            self._write(chunk, self._on_write_done)
         self._w_sync = False
 
     def cork(self) -> None:

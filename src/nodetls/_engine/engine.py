@@ -260,7 +260,19 @@ class TLSEngine:
             lib.BIO_free(self._trace_bio)
             self._trace_bio = NULL
         _live -= 1
+        # Drop the callbacks into the TLS layer (each holds its socket): an engine kept alive by
+        # an error's traceback then closes no reference cycle with the socket holding the error.
         self.hooks = None
+        if self.check_identity is not None:
+            self.check_identity = None
+        if self.alpn_callback is not None:
+            self.alpn_callback = None
+        # The terminal error's traceback holds this engine's frames: a freed engine (which only
+        # raises ERR_SOCKET_CLOSED) forgets it, so engine <-> error is no cycle either.
+        if self.error is not None:
+            self.error = None
+        if self._exc is not None:
+            self._exc = None
         self._pinned = ()
 
     def __del__(self) -> None:

@@ -16,7 +16,8 @@ The handle seam (``docs/DESIGN.md``)::
     owner._on_handle_eof()        # the peer half-closed
     owner._on_handle_drain()      # the transport buffer fell below its low-water mark
     owner._on_handle_error(exc)   # transport error, already Node-coded (errors.from_oserror)
-    owner._on_handle_close()      # the transport is gone (exactly once)
+    owner._on_handle_close()      # the transport is gone (exactly once; the handle then drops
+                                  # its owner: no reference cycle outlives a connection)
 
 :class:`TCPHandle` (TCP and Unix sockets) is an ``asyncio.BufferedProtocol`` reading into
 preallocated receive buffers (:data:`RECV_BUFFER_SIZE`), delivered as ``memoryview`` slices (no
@@ -240,9 +241,13 @@ class TCPHandle(asyncio.BufferedProtocol):
         self._give_back_buffer()
         if self._refed:
             _run.unref_handle(self)
+        self._on_open = None
         owner = self.owner
         if exc is not None:
             owner._on_handle_error(_wrap_error(exc))
+        # The owner's last call: forget it, so a closed connection (owner <-> handle) is freed by
+        # reference counting alone, not left to the cyclic garbage collector.
+        self.owner = NO_OWNER
         owner._on_handle_close()
 
     # -- the handle seam ------------------------------------------------------------------------
@@ -328,9 +333,11 @@ class TCPHandle(asyncio.BufferedProtocol):
         if self._state == _CLOSED or self.transport is not None:
             return  # connection_made came after all: connection_lost reports the close
         self._state = _CLOSED
+        self._on_open = None
         if self._refed:
             _run.unref_handle(self)
-        self.owner._on_handle_close()
+        owner, self.owner = self.owner, NO_OWNER  # (as connection_lost)
+        owner._on_handle_close()
 
     @property
     def closed(self) -> bool:

@@ -32,6 +32,7 @@ import asyncio
 import socket as _socket
 import struct
 import time
+import weakref
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +76,9 @@ class Socket(Duplex):
     """
 
     _read_more = False  # a push source: the handle reads until read_stop()
+    # 'end' came without allow_half_open: write() after our end() is Node's writeAfterFIN (Node
+    # replaces socket.write; a flag here, as a bound method stored on the socket is a cycle).
+    _fin_received = False
     _CONNECT_EVENT = "connect"
 
     def __init__(self, options: dict[str, Any] | None = None, **kwargs: Any) -> None:
@@ -112,7 +116,7 @@ class Socket(Duplex):
         ka = opts.get("keep_alive")
         self._keep_alive: tuple[bool, float] | None = (
             (bool(ka), float(opts.get("keep_alive_initial_delay") or 0)) if ka is not None else None)
-        self.on("end", self._on_readable_stream_end)
+        self.on("end", _OnReadableStreamEnd(self))
         handle = opts.get("handle")
         if handle is not None:
             self._handle = handle
@@ -148,8 +152,8 @@ class Socket(Duplex):
 
     def _connect(self, opts: dict[str, Any], callback: Callable[..., Any] | None = None) -> Socket:
         """Connect with already-normalised options (unknown keys ignored; for subclasses)."""
-        if "write" in self.__dict__:
-            del self.write  # undo write-after-FIN from a previous connection
+        if self._fin_received:
+            self._fin_received = False  # undo write-after-FIN from a previous connection
         if self.connecting:
             raise node_error("ERR_SOCKET_CONNECTION_IN_PROGRESS",
                              message="Socket is already connecting")
@@ -281,13 +285,9 @@ class Socket(Duplex):
         if h is not None and not self.connecting:
             h.read_start()
 
-    def _on_readable_stream_end(self) -> None:
-        if not self.allow_half_open:
-            self.write = self._write_after_fin  # type: ignore[method-assign]
-
     def _write_after_fin(self, data: Any, encoding: Any = None, callback: Any = None) -> bool:
-        if not self._w_ending:
-            return Duplex.write(self, data, encoding, callback)
+        """Node's ``writeAfterFIN`` (``write`` once the peer ended and we ended too, without
+        ``allow_half_open``): ``EPIPE``."""
         if callable(encoding):
             callback = encoding
         err = system_error("EPIPE", "This socket has been ended by the other party")
@@ -310,6 +310,8 @@ class Socket(Duplex):
                 or self._w_writing or self._w_corked or self._w_ending or self._w_need_drain
                 or self._destroyed or self._errored is not None or self.connecting
                 or self._timeout or not data):
+            if self._fin_received and self._w_ending:
+                return self._write_after_fin(data, encoding, callback)
             return Duplex.write(self, data, encoding, callback)
         n = len(data)
         self._bytes_dispatched += n
@@ -333,10 +335,10 @@ class Socket(Duplex):
         if taken:
             if self._w_writing:
                 self._w_sync = True
-                self._onwrite()
+                self._on_write_done()
                 self._w_sync = False
         else:
-            self._pending_write_cb = self._onwrite
+            self._pending_write_cb = self._on_write_done
         if self._w_len < self._w_hwm:
             return not self._destroyed and self._errored is None
         self._w_need_drain = True
@@ -670,6 +672,25 @@ class Socket(Duplex):
             self.remove_listener("error", fail)
             self.remove_listener("close", fail)
         return self
+
+
+class _OnReadableStreamEnd(weakref.ref):  # type: ignore[type-arg]
+    """Node's ``onReadableStreamEnd``, the socket's own first ``'end'`` listener. It holds its
+    socket weakly: a bound method would be a reference cycle (socket -> listeners -> socket)
+    left to the cyclic garbage collector after every connection."""
+
+    __slots__ = ()
+
+    def __call__(self, *_: Any) -> None:
+        sock = _deref(self)
+        if sock is not None and not sock.allow_half_open:
+            sock._fin_received = True
+
+    def __repr__(self) -> str:
+        return "<function onReadableStreamEnd>"
+
+
+_deref = weakref.ref.__call__
 
 
 def wrap_duplex(duplex: Any, **options: Any) -> Socket:

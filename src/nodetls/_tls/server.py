@@ -11,6 +11,7 @@ import hashlib
 import re
 import sys
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any, Unpack, cast
 
 from .. import _option_table, _options, _worker_state
@@ -124,7 +125,9 @@ class Server(NetServer):
             if getattr(raw, "_server", None) is self:
                 raw._server = None  # a shell now: the TLSSocket counts the connection
             if isinstance(raw, NetSocket) and raw._handle is None:  # a shell (handle taken)
-                raw.once("close", lambda *_: _shell_closed(sock))
+                listener = partial(_shell_closed, sock)
+                raw.once("close", listener)
+                sock._shell_listener = (raw, listener)
         except BaseException as exc:  # noqa: BLE001 - one bad connection never stops the server
             self._tls_client_error(exc, None)
             destroy = getattr(raw, "destroy", None)
@@ -269,10 +272,11 @@ class Server(NetServer):
         binding.attach()
 
 
-def _shell_closed(sock: TLSSocket) -> None:
+def _shell_closed(sock: TLSSocket, *_: Any) -> None:
     """The raw socket a server's TLSSocket took over was destroyed (by a ``'connection'``
     listener): the connection goes with it, as in Node, where both share one handle --
     ``'tlsClientError'`` ``ECONNRESET`` before the handshake completed."""
+    sock._shell_listener = None  # (fired: nothing to remove at the TLSSocket's close)
     if sock.destroyed:
         return
     if sock._secure_established:

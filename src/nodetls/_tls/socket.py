@@ -164,6 +164,9 @@ class TLSSocket(Socket):
     _handshake_timer: Any = None
     _ocsp_response_seen = False
     _ocsp_staple: bytes | None = None
+    # (raw socket, its 'close' listener) while a server's raw socket is a shell around us: the
+    # listener is removed at our close (an unfired once-listener is a cycle raw <-> listener).
+    _shell_listener: tuple[Any, Any] | None = None
 
     def __init__(self, socket: Any = None, options: Mapping[str, Any] | None = None,
                  **kwargs: Unpack[TLSSocketOptions]) -> None:
@@ -632,6 +635,10 @@ class TLSSocket(Socket):
         if timer is not None:  # destroyed before the handshake completed (e.g. by a listener)
             self._handshake_timer = None  # the timer would hold this socket until it fires
             timer.cancel()
+        shell = self._shell_listener
+        if shell is not None:
+            self._shell_listener = None
+            shell[0].remove_listener("close", shell[1])
         super()._on_handle_close()
 
     # ------------------------------------------------------------------ pause points

@@ -28,6 +28,22 @@ from ..errors import system_error
 _HIGH_WATER = 64 * 1024
 
 
+def _ignore(*_: Any) -> None:
+    return None
+
+
+class _Gone:
+    """The owner of a closed wrap: every ``_on_handle_*`` / ``_tls_*`` call does nothing."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        return _ignore
+
+
+_GONE: Any = _Gone()
+
+
 class TLSWrap:
     """The TLS handle.  ``lower`` is the transport handle; ``owner`` the TLSSocket."""
 
@@ -224,6 +240,9 @@ class TLSWrap:
             owner._tls_closed_before_secure()
         owner._on_handle_close()
         self.free()
+        # The last call up: forget the socket (it keeps this wrap for its addresses), so a closed
+        # connection is freed by reference counting, without the cyclic garbage collector.
+        self.owner = _GONE
 
     def free(self) -> None:
         eng, self.engine = self.engine, None
