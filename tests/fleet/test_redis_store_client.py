@@ -1,5 +1,5 @@
 """RedisSessionStore given a URL (redis-py's asyncio client) against a real redis-server:
-concurrent commands, abandoned commands (store_timeout), AUTH and the db number, reconnection."""
+pipelined commands, abandoned commands (store_timeout), AUTH and the db number, reconnection."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from nodetls.sessions import RedisSessionStore
+from nodetls.sessions import RedisSessionStore, _redis_conns
+from nodetls.sessions._redis_conns import StoreTimeout
 
 
 def _url(redis_server, auth: str = "", db: int = 0) -> str:
@@ -77,26 +78,87 @@ async def test_reconnects_after_the_connection_drops(redis_server, redis_client)
         await store.aclose()
 
 
-async def test_commands_beyond_the_connection_limit_wait_their_turn(redis_server, redis_client):
+async def test_commands_are_pipelined_on_one_connection(redis_server, redis_client):
+    """Many commands at once share one connection; abandoned ones (Redis holding every reply)
+    keep their place, so later commands still get their own replies."""
     store = RedisSessionStore(redis_server.url)
-    limit = 64  # RedisConnections' default
     try:
         await store.set(b"k", b"v", 60)
         await redis_client.execute_command("CLIENT", "PAUSE", 300)
-        # more commands than connections, all abandoned while Redis holds the replies: the ones
-        # waiting for a connection give up their place
-        gets = [asyncio.ensure_future(store.get(b"k")) for _ in range(limit + 20)]
+        gets = [asyncio.ensure_future(store.get(b"k")) for _ in range(300)]
         done, pending = await asyncio.wait(gets, timeout=0.05)
+        assert not done  # Redis is paused
         for g in pending:
             g.cancel()
         await asyncio.gather(*gets, return_exceptions=True)
-        assert store.redis.connections == limit
-        got = await asyncio.wait_for(asyncio.gather(*(store.get(b"k") for _ in range(limit + 20))),
-                                     5)
-        assert got == [b"v"] * (limit + 20)
-        assert store.redis.connections == limit
+        got = await asyncio.wait_for(asyncio.gather(*(store.get(b"%d" % i) for i in range(100)),
+                                                    store.get(b"k")), 5)
+        assert got == [None] * 100 + [b"v"]
+        assert store.redis.connections == 1 and store.redis.connects == 1
+        clients = await redis_client.client_list()
+        assert len(clients) == 2  # the store's connection and redis_client's
     finally:
         await store.aclose()
+
+
+async def test_callback_commands_time_out_and_later_replies_do_not_shift(redis_server,
+                                                                         redis_client):
+    """``lookup_then``/``store_then`` (use_session_store's path): past its timeout a command is
+    answered with StoreTimeout, at its deadline; its late reply is dropped."""
+    store = RedisSessionStore(redis_server.url)
+    loop = asyncio.get_running_loop()
+    try:
+        await store.set(b"a", b"A", 60)
+        await store.set(b"b", b"B", 60)
+        await redis_client.execute_command("CLIENT", "PAUSE", 400)
+        answers: list[tuple[object, float]] = []
+        start = loop.time()
+        store.lookup_then(b"a", None, 0.05, lambda r: answers.append((r, loop.time() - start)))
+        store.lookup_then(b"a", 2.0, 0.15, lambda r: answers.append((r, loop.time() - start)))
+        late = loop.create_future()
+        store.lookup_then(b"b", None, 5.0, late.set_result)
+        assert await asyncio.wait_for(late, 5) == b"B"  # not a's late reply
+        assert [type(r) for r, _ in answers] == [StoreTimeout, StoreTimeout]
+        assert 0.04 < answers[0][1] < 0.3 and 0.14 < answers[1][1] < 0.4
+        # a command answered by the timeout still ran when Redis came back
+        assert 0 < await redis_client.pttl(b"nodetls:session:a") <= 2000
+    finally:
+        await store.aclose()
+
+
+async def test_a_connection_with_too_many_unanswered_commands_is_dropped(
+        redis_server, redis_client, monkeypatch):
+    monkeypatch.setattr(_redis_conns, "MAX_WAITING", 20)
+    store = RedisSessionStore(redis_server.url)
+    try:
+        await store.set(b"k", b"v", 60)
+        await redis_client.execute_command("CLIENT", "PAUSE", 300)
+        replies: list[object] = []
+        for _ in range(21):
+            store.lookup_then(b"k", None, 10.0, replies.append)
+        assert len(replies) == 21 and all(isinstance(r, RedisConnectionError) for r in replies)
+        assert await asyncio.wait_for(store.get(b"k"), 5) == b"v"  # a new connection
+        assert store.redis.connects == 2
+    finally:
+        await store.aclose()
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 1000])
+def test_the_fallback_reply_parser_reads_what_hiredis_reads(chunk):
+    """Without hiredis, ``_Reader`` parses the replies the store gets, split anywhere."""
+    from redis.exceptions import ResponseError
+
+    stream = (b"$4\r\ndata\r\n$-1\r\n+OK\r\n:42\r\n-WRONGTYPE Operation\r\n"
+              b"*2\r\n$1\r\na\r\n$0\r\n\r\n*-1\r\n$2\r\n\r\n\r\n")
+    reader = _redis_conns._Reader(ResponseError)
+    got = []
+    for i in range(0, len(stream), chunk):
+        reader.feed(stream[i:i + chunk])
+        while (reply := reader.gets()) is not False:
+            got.append(reply)
+    assert got[:4] == [b"data", None, b"OK", 42]
+    assert isinstance(got[4], ResponseError) and "WRONGTYPE" in str(got[4])
+    assert got[5:] == [[b"a", b""], None, b"\r\n"]
 
 
 @pytest.mark.parametrize("given", ["url", "client"])

@@ -121,6 +121,47 @@ async def test_a_slow_store_is_abandoned_after_store_timeout(certs, tls_version)
         server.close()
 
 
+async def test_a_redis_error_reply_means_a_full_handshake(certs, redis_server, redis_client):
+    """An error reply (here: GETEX forbidden by an ACL) answers that lookup only: a full
+    handshake, counted as an error; the connection goes on serving."""
+    store = RedisSessionStore(redis_server.url)
+    server, port = await listen({**certs.server.options, **STATEFUL, **versions("TLSv1.3")})
+    server.use_session_store(store)
+    try:
+        _, session = await handshake(port, certs.root.cert_pem)
+        await redis_client.execute_command("ACL", "SETUSER", "default", "-getex")
+        reused, fresh = await handshake(port, certs.root.cert_pem, session)
+        assert reused is False and server.session_store_stats["errors"] == 1
+        await redis_client.execute_command("ACL", "SETUSER", "default", "+getex")
+        reused, _ = await handshake(port, certs.root.cert_pem, fresh)  # its SET went through
+        assert reused is True and server.session_store_stats["errors"] == 1
+        assert store.redis.connects == 1
+    finally:
+        server.close()
+        await store.aclose()
+
+
+async def test_a_paused_redis_is_abandoned_after_store_timeout(certs, tls_version, redis_server,
+                                                               redis_client):
+    store = RedisSessionStore(redis_server.url)
+    server, port = await listen({**certs.server.options, **versions(tls_version), **STATEFUL})
+    server.use_session_store(store, store_timeout=0.05)
+    try:
+        _, session = await handshake(port, certs.root.cert_pem)
+        await redis_client.execute_command("CLIENT", "PAUSE", 1500)
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        reused, _ = await handshake(port, certs.root.cert_pem, session)
+        assert reused is False
+        assert loop.time() - start < 1.2  # not Redis's 1.5 s
+        stats = server.session_store_stats
+        # the lookup, then the new session(s): TLS 1.3 sends two tickets
+        assert stats["timeouts"] == (2 if tls_version == "TLSv1.2" else 3) and stats["errors"] == 0
+    finally:
+        server.close()
+        await store.aclose()
+
+
 async def test_redis_down_then_back(certs, redis_server):
     store = RedisSessionStore(redis_server.url)
     server, port = await listen({**certs.server.options, **STATEFUL, **versions("TLSv1.2")})

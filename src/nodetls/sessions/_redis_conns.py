@@ -1,92 +1,310 @@
-"""The connections a :class:`~nodetls.sessions.RedisSessionStore` made from a URL talks through.
+"""The connection a :class:`~nodetls.sessions.RedisSessionStore` made from a URL talks through:
+one pipelined Redis connection, commands answered through callbacks.
 
-They are redis-py's own asyncio ``Connection`` objects (made by redis-py from the URL: TCP, TLS,
-Unix sockets, AUTH, the db number, hiredis as the parser when installed), each carrying one
-command at a time, taken from a free list.  What is left out is the machinery around them that a
-session lookup does not need and that costs more CPU than the lookup itself (measured: about
-265 Python calls per command through ``Redis.execute_command`` and a ``BlockingConnectionPool``,
-about 85 here): the pool's lock, condition and per-checkout health probe, the command-name
-dispatch, retries and the per-call observability hooks, and the per-read socket timeout (each
-wraps the read in an ``asyncio.timeout``).
+redis-py makes and sets up the connection (it parses the URL: TCP, TLS, Unix sockets, AUTH, the
+db number; it sends the setup commands and reads their replies).  The store then takes over the
+connected transport and pipelines every command on it: a command is written at once, its
+callback queued; Redis answers in order, so each reply goes to the oldest waiting callback, and a
+read carrying several replies answers them all.  Parsing is hiredis's (the ``redis`` extra
+installs it) or :class:`_Reader`'s.  Measured per resumed handshake (two commands), this costs
+about a quarter of the Python calls of redis-py's ``Connection.send_packed_command`` and
+``read_response`` (asyncio streams, one task per command; see ``benchmarks/README.md``).
 
-Instead:
-
-* **Timeouts** are the caller's: ``server.use_session_store`` cancels a call after
-  ``store_timeout``.  redis-py drops a connection whose command was interrupted (a reply may still
-  be on its way), so a cancelled command never shifts the replies of later ones.
-* **Errors** are redis-py's: a connection that failed is disconnected by redis-py and connects
-  again on its next command.  After Redis restarts, an idle connection that has not noticed yet
-  fails its next command once (a full handshake), then reconnects.
-* **At most** ``limit`` connections; a command that finds none free waits for one, first come
-  first served.
+* **Timeouts**: :meth:`RedisPipe.send` takes a ``timeout``; one timer per connection answers
+  every command past its deadline with :class:`StoreTimeout` (its reply, when it comes, is
+  dropped).  A caller that stops waiting (a cancelled :meth:`RedisPipe.call`) leaves its place
+  in the queue the same way: later replies never shift.
+* **Errors**: a connection that fails or closes answers all its waiting commands with
+  ``redis.exceptions.ConnectionError``; the next command connects again (commands sent while
+  connecting wait in the queue, each within its own timeout).  A connection with more than
+  :data:`MAX_WAITING` unanswered commands (a Redis that stopped answering) is dropped.
+  An error reply is ``redis.exceptions.ResponseError`` for that command only.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["RedisConnections"]
+__all__ = ["RedisPipe", "StoreTimeout", "pack"]
+
+#: Unanswered commands past which a connection is considered stuck and dropped.
+MAX_WAITING = 10_000
 
 
-class RedisConnections:
-    """redis-py connections to the Redis at ``url``, one command at a time each."""
+class StoreTimeout(TimeoutError):
+    """A command's timeout passed before Redis answered."""
 
-    def __init__(self, url: str, limit: int = 64) -> None:
+
+_TIMEOUT = StoreTimeout("Redis did not answer within the timeout")
+
+
+def pack(*args: bytes) -> bytes:
+    """One Redis command in RESP (an array of bulk strings)."""
+    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
+
+
+class _Reader:
+    """RESP2 replies from a byte stream, hiredis's ``Reader`` interface (``feed``, ``gets`` returning
+    ``False`` while incomplete; an error reply is returned as an exception): the fallback when
+    hiredis is not installed."""
+
+    def __init__(self, error: type[Exception]) -> None:
+        self._buf = bytearray()
+        self._error = error
+
+    def feed(self, data: bytes) -> None:
+        self._buf += data
+
+    def gets(self) -> Any:
+        buf = self._buf
+        parsed = self._parse(buf, 0)
+        if parsed is None:
+            return False
+        reply, end = parsed
+        del buf[:end]
+        return reply
+
+    def _parse(self, buf: bytearray, pos: int) -> tuple[Any, int] | None:
+        eol = buf.find(b"\r\n", pos)
+        if eol < 0:
+            return None
+        kind, line, pos = buf[pos:pos + 1], bytes(buf[pos + 1:eol]), eol + 2
+        if kind == b"$":
+            size = int(line)
+            if size < 0:
+                return None, pos
+            if len(buf) < pos + size + 2:
+                return None
+            return bytes(buf[pos:pos + size]), pos + size + 2
+        if kind == b"+":
+            return line, pos
+        if kind == b":":
+            return int(line), pos
+        if kind == b"-":
+            return self._error(line.decode("utf-8", "replace")), pos
+        if kind == b"*":
+            items = []
+            for _ in range(max(0, int(line))):
+                parsed = self._parse(buf, pos)
+                if parsed is None:
+                    return None
+                item, pos = parsed
+                items.append(item)
+            return (items if int(line) >= 0 else None), pos
+        raise ValueError(f"unexpected RESP reply type {kind!r}")
+
+
+def _new_reader(error: type[Exception]) -> Any:
+    try:
+        import hiredis
+    except ImportError:
+        return _Reader(error)
+    return hiredis.Reader(replyError=error)
+
+
+class _Conn(asyncio.Protocol):
+    """One connection: its transport (None while connecting), the callbacks of the commands
+    sent on it, oldest first (``[then, deadline]``; ``then`` is None once answered), its timer."""
+
+    def __init__(self, pipe: RedisPipe, loop: asyncio.AbstractEventLoop) -> None:
+        self.pipe = pipe
+        self.loop = loop
+        self.transport: Any = None
+        self.unsent: list[bytes] = []
+        self.waiting: deque[list[Any]] = deque()
+        self.reader = _new_reader(pipe.errors.ResponseError)
+        self.timer: asyncio.TimerHandle | None = None
+        self.timer_at = 0.0
+        self.closed = False
+        self.streams: tuple[Any, Any] | None = None  # redis-py's, kept alive with the transport
+
+    def send(self, packed: bytes, then: Callable[[Any], None], timeout: float | None) -> None:
+        waiting = self.waiting
+        if timeout is None:
+            waiting.append([then, None])
+        else:
+            deadline = self.loop.time() + timeout
+            waiting.append([then, deadline])
+            if self.timer is None or deadline < self.timer_at:
+                self._arm(deadline)
+        if self.transport is not None:
+            self.transport.write(packed)
+        else:
+            self.unsent.append(packed)
+        if len(waiting) > MAX_WAITING:
+            self.lose(self.pipe.errors.ConnectionError("Redis is not answering"))
+
+    # -- protocol
+    def data_received(self, data: bytes) -> None:
+        reader = self.reader
+        reader.feed(data)
+        waiting = self.waiting
+        while True:
+            reply = reader.gets()
+            if reply is False:
+                return
+            if not waiting:  # an unsolicited reply: the stream cannot be trusted
+                self.lose(self.pipe.errors.ConnectionError("unexpected reply from Redis"))
+                return
+            entry = waiting.popleft()
+            then = entry[0]
+            if then is not None:
+                entry[0] = None
+                _answer(self.loop, then, reply)
+
+    def eof_received(self) -> bool:
+        return False  # the transport closes; connection_lost answers what waits
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lose(self.pipe.errors.ConnectionError(
+            f"Connection to Redis lost{f': {exc}' if exc else ''}"))
+
+    # -- ending
+    def lose(self, exc: BaseException) -> None:
+        """Close this connection and answer every waiting command with ``exc``."""
+        if self.closed:
+            return
+        self.closed = True
+        if self.pipe._conn is self:
+            self.pipe._conn = None
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        if self.transport is not None:
+            self.transport.close()
+        waiting, self.waiting = self.waiting, deque()
+        for entry in waiting:
+            then = entry[0]
+            if then is not None:
+                entry[0] = None
+                _answer(self.loop, then, exc)
+
+    # -- deadlines
+    def _arm(self, deadline: float) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        self.timer_at = deadline
+        self.timer = self.loop.call_at(deadline, self._expire)
+
+    def _expire(self) -> None:
+        """Answer the commands past their deadline with :class:`StoreTimeout`; re-arm for the
+        soonest deadline left."""
+        self.timer = None
+        now = self.loop.time()
+        late: list[Callable[[Any], None]] = []
+        soonest: float | None = None
+        for entry in self.waiting:
+            then, deadline = entry
+            if then is None or deadline is None:
+                continue
+            if deadline <= now:
+                entry[0] = None
+                late.append(then)
+            elif soonest is None or deadline < soonest:
+                soonest = deadline
+        if soonest is not None:
+            self._arm(soonest)
+        for then in late:
+            _answer(self.loop, then, _TIMEOUT)
+
+
+def _answer(loop: asyncio.AbstractEventLoop, then: Callable[[Any], None], reply: Any) -> None:
+    try:
+        then(reply)
+    except Exception as exc:  # noqa: BLE001 - a callback's bug must not break the connection
+        loop.call_exception_handler({"message": "Redis reply callback failed", "exception": exc})
+
+
+class RedisPipe:
+    """One pipelined connection to the Redis at ``url`` (made and set up by redis-py)."""
+
+    def __init__(self, url: str) -> None:
         try:
             import redis.asyncio as aioredis
+            import redis.exceptions as errors
             from redis.asyncio.retry import Retry
             from redis.backoff import NoBackoff
         except ImportError as exc:  # pragma: no cover - redis is an optional dependency
             raise ImportError("a Redis URL needs redis-py: pip install 'nodetls[redis]'") from exc
+        self.errors = errors
         # redis-py parses the URL (its query options win over these) and makes the connections.
         factory = aioredis.ConnectionPool.from_url(
             url, socket_timeout=None, socket_connect_timeout=1.0, retry=Retry(NoBackoff(), 0))
         self._make: Any = factory.make_connection
-        self._limit = limit
-        self._all: list[Any] = []
-        self._free: list[Any] = []
-        self._waiters: deque[asyncio.Future[Any]] = deque()
+        self._conn: _Conn | None = None
+        self._connects: set[asyncio.Task[None]] = set()
+        self.connects = 0  # connections made (for tests and diagnostics)
 
-    async def call(self, *args: Any) -> Any:
-        """Send one command and return its reply (redis-py's parsing: bytes, int, None...)."""
-        conn = self._free.pop() if self._free else await self._acquire()
-        try:
-            await conn.send_packed_command(conn.pack_command(*args), False)
-            return await conn.read_response()
-        finally:
-            self._release(conn)
+    def send(self, packed: bytes, then: Callable[[Any], None],
+             timeout: float | None = None) -> None:
+        """Send one packed command (:func:`pack`); ``then(reply)`` is called exactly once: the
+        reply (bytes, int, None...), a ``redis.exceptions`` error, or :class:`StoreTimeout`
+        after ``timeout`` seconds."""
+        conn = self._conn
+        if conn is None:
+            conn = self._connect()
+        conn.send(packed, then, timeout)
 
-    async def _acquire(self) -> Any:
-        if len(self._all) < self._limit:
-            conn = self._make()
-            self._all.append(conn)
-            return conn
-        waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        try:
-            return await waiter
-        except BaseException:
-            if waiter.done() and not waiter.cancelled():  # handed over, then cancelled
-                self._release(waiter.result())
-            raise
+    def call(self, *args: bytes) -> asyncio.Future[Any]:
+        """Send one command (bytes arguments) and return a future of its reply (an error reply
+        or a lost connection raise); cancelling the future abandons the command."""
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
 
-    def _release(self, conn: Any) -> None:
-        waiters = self._waiters
-        while waiters:
-            waiter = waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(conn)
-                return
-        self._free.append(conn)
+        def then(reply: Any) -> None:
+            if not fut.done():
+                if isinstance(reply, BaseException):
+                    fut.set_exception(reply)
+                else:
+                    fut.set_result(reply)
+
+        self.send(pack(*args), then)
+        return fut
 
     @property
     def connections(self) -> int:
-        """How many connections exist (connected or not)."""
-        return len(self._all)
+        """1 while a connection is open or being made, else 0."""
+        return 0 if self._conn is None else 1
+
+    def _connect(self) -> _Conn:
+        loop = asyncio.get_running_loop()
+        conn = self._conn = _Conn(self, loop)
+        task = loop.create_task(self._open(conn))
+        self._connects.add(task)
+        task.add_done_callback(self._connects.discard)
+        return conn
+
+    async def _open(self, conn: _Conn) -> None:
+        rconn = self._make()
+        try:
+            await rconn.connect()  # TCP/TLS/Unix, AUTH, SELECT: redis-py's
+            # The transport is ours from here: redis-py's connection forgets it (its stream
+            # writer stays referenced: a collected StreamWriter closes its transport).
+            conn.streams = (rconn._reader, rconn._writer)
+            transport = rconn._writer.transport
+            rconn._reader = rconn._writer = None
+        except BaseException as exc:  # noqa: BLE001 - every waiting command gets the error
+            conn.lose(exc if isinstance(exc, Exception) else self.errors.ConnectionError(repr(exc)))
+            if not isinstance(exc, Exception):
+                raise
+            return
+        self.connects += 1
+        if conn.closed:  # dropped while connecting (aclose, or too many waiting)
+            transport.close()
+            return
+        transport.set_protocol(conn)
+        conn.transport = transport
+        if conn.unsent:
+            transport.write(b"".join(conn.unsent))
+            conn.unsent.clear()
 
     async def aclose(self) -> None:
-        """Disconnect every connection (a later command connects again)."""
-        for conn in self._all:
-            await conn.disconnect()
+        """Close the connection (commands still waiting get a ConnectionError; a later command
+        connects again)."""
+        conn = self._conn
+        if conn is not None:
+            conn.lose(self.errors.ConnectionError("the store was closed"))
+        for task in list(self._connects):
+            await asyncio.wait([task], timeout=2)

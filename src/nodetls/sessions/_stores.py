@@ -18,6 +18,8 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, runtime_checkable
 
+from ._redis_conns import RedisPipe, pack
+
 __all__ = ["SessionStore", "MemorySessionStore", "RedisSessionStore", "redis_client"]
 
 
@@ -120,7 +122,7 @@ def redis_client(redis: Any, name: str) -> Any:
     """A ``redis.asyncio.Redis`` as given, or one made from a URL (``redis://``, ``rediss://``,
     ``unix://``) with short timeouts, no retries and at most 64 connections: a slow Redis must cost
     a full handshake, not a stalled one.  (The ticket-key sources use it; the session store drives
-    redis-py's connections itself, see ``_redis_conns``.)"""
+    one pipelined connection itself, see ``_redis_conns``.)"""
     if isinstance(redis, str):
         try:
             import redis.asyncio as aioredis
@@ -145,24 +147,25 @@ class RedisSessionStore:
     """Sessions in Redis under ``prefix + session_id`` (binary keys), expiring with the ttl.
 
     ``redis`` is a URL or a ``redis.asyncio.Redis`` (shared with the rest of the application).
-    Given a URL, the store sends each command on one of its own redis-py connections (at most 64;
-    hiredis parses the replies when installed, as the ``redis`` extra does) without redis-py's
-    pool and client layers, whose bookkeeping costs more CPU than a lookup; a command then has no
-    socket timeout of its own: ``use_session_store`` bounds each call by ``store_timeout``, other
-    callers bound theirs (``asyncio.timeout``).  Given a client, every command goes through its
-    ``execute_command``, with its settings.  One command per call: ``GET``, ``GETEX ... PX``
-    (``get_and_expire``, Redis >= 6.2), ``SET ... PX`` or ``DEL``.
+    Given a URL, the store pipelines its commands on one connection redis-py made from the URL
+    (see ``_redis_conns``: replies parsed by hiredis when installed, as the ``redis`` extra
+    does), without redis-py's pool and client layers, whose bookkeeping costs more CPU than a
+    lookup; a command then has no timeout of its own: ``use_session_store`` bounds each call by
+    ``store_timeout``, other callers bound theirs (``asyncio.timeout``; a cancelled call gives up
+    its place).  Given a client, every command goes through its ``execute_command``, with its
+    settings.  One command per call: ``GET``, ``GETEX ... PX`` (``get_and_expire``, Redis >=
+    6.2), ``SET ... PX`` or ``DEL``.
     """
 
     def __init__(self, redis: Any, *, prefix: str = "nodetls:session:") -> None:
         if not isinstance(prefix, str):
             raise TypeError(f'The "prefix" argument must be a string. Received {prefix!r}')
+        self.pipe: Any = None
         if isinstance(redis, str):
-            from ._redis_conns import RedisConnections
-
-            self.redis: Any = RedisConnections(redis)
+            self.pipe = RedisPipe(redis)
+            self.redis: Any = self.pipe
             self._call: Callable[..., Awaitable[Any]] = self.redis.call
-            # Bytes throughout: redis-py's command packing then does the least work per argument.
+            # Bytes throughout: they are packed as they are.
             self._names: tuple[Any, ...] = (b"GET", b"GETEX", b"SET", b"DEL", b"PX")
             self._number: Callable[[int], Any] = b"%d".__mod__
         else:
@@ -192,6 +195,38 @@ class RedisSessionStore:
     def delete(self, session_id: bytes) -> Awaitable[Any]:
         return self._call(self._names[3], self.prefix + _check_id(session_id))
 
+    # -- callback forms (``use_session_store``'s lean path; see :meth:`answers_by_callback`)
+    def answers_by_callback(self) -> bool:
+        """True when made from a URL and ``get``/``get_and_expire``/``set`` are this class's
+        own: :meth:`lookup_then` and :meth:`store_then` then do what they do, without a task
+        per call (a subclass that replaces one of them is used through the coroutines)."""
+        cls = type(self)
+        return (self.pipe is not None and cls.get is RedisSessionStore.get
+                and cls.get_and_expire is RedisSessionStore.get_and_expire
+                and cls.set is RedisSessionStore.set)
+
+    def lookup_then(self, key: bytes, within: float | None, timeout: float,
+                    then: Callable[[Any], None]) -> None:
+        """``get`` (``within`` None) or ``get_and_expire`` of ``key`` (bytes), then
+        ``then(reply)``: the session or None, a ``redis.exceptions`` error, or a
+        ``StoreTimeout`` after ``timeout`` seconds."""
+        key = self.prefix + key
+        if within is None:
+            packed = pack(b"GET", key)
+        else:
+            packed = pack(b"GETEX", key, b"PX", b"%d" % max(1, int(within * 1000)))
+        self.pipe.send(packed, then, timeout)
+
+    def store_then(self, key: bytes, data: bytes, ttl: float, timeout: float,
+                   then: Callable[[Any], None]) -> None:
+        """``set`` of ``key`` (bytes), then ``then(reply)`` as :meth:`lookup_then`."""
+        key = self.prefix + key
+        if ttl <= 0:
+            packed = pack(b"DEL", key)
+        else:
+            packed = pack(b"SET", key, bytes(data), b"PX", b"%d" % max(1, int(ttl * 1000)))
+        self.pipe.send(packed, then, timeout)
+
     async def aclose(self) -> None:
-        """Close the connections (the given client's ``aclose``)."""
+        """Close the connection (the given client's ``aclose``)."""
         await self.redis.aclose()

@@ -14,11 +14,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ._stores import MemorySessionStore
+from ._redis_conns import StoreTimeout
+from ._stores import MemorySessionStore, RedisSessionStore
 
 __all__ = ["StoreBinding", "KeysBinding"]
 
 log = logging.getLogger("nodetls.sessions")
+
+_TIMED_OUT = StoreTimeout("the session store did not answer within store_timeout")
 
 
 def _check_timeout(value: Any) -> float:
@@ -57,8 +60,10 @@ class StoreBinding:
         self.store = store
         self.timeout = _check_timeout(store_timeout)
         self.stats = {"hits": 0, "misses": 0, "errors": 0, "timeouts": 0}
-        # A store that answers at once is read and written synchronously.
+        # A store that answers at once is read and written synchronously; a RedisSessionStore
+        # made from a URL answers through callbacks (no task, no timer per call).
         self.answers_now = isinstance(store, MemorySessionStore) and store.answers_now()
+        self._by_callback = isinstance(store, RedisSessionStore) and store.answers_by_callback()
         expire = getattr(store, "get_and_expire", None)
         self._get_and_expire = expire if callable(expire) else None
         self._tasks: set[asyncio.Future[Any]] = set()
@@ -87,6 +92,10 @@ class StoreBinding:
             self.store.store_now(bytes(session_id), data, ttl)
             callback()
             return
+        if self._by_callback:
+            self.store.store_then(bytes(session_id), data, ttl, self.timeout,
+                                  lambda reply: (self._reply(reply, False), callback()))
+            return
         self._spawn(self.store.set(session_id, data, ttl), lambda _result: callback())
 
     def on_resume_session(self, session_id: bytes, callback: Callable[..., Any]) -> None:
@@ -107,6 +116,10 @@ class StoreBinding:
         error or ``store_timeout``."""
         if self.answers_now:
             then(self.lookup_now(session_id, ticket))
+            return
+        if self._by_callback:
+            self.store.lookup_then(bytes(session_id), self.USED_TICKET_GRACE if ticket else None,
+                                   self.timeout, lambda reply: then(self._reply(reply, True)))
             return
         expire = self._get_and_expire
         if ticket and expire is not None:
@@ -139,21 +152,28 @@ class StoreBinding:
         if task.cancelled():
             if task in self._expired:
                 self._expired.discard(task)
-                self.stats["timeouts"] += 1
-                self._trouble("timed out")
+                return self._reply(_TIMED_OUT, lookup)
             return None
         exc = task.exception()
-        if exc is not None:  # a store error is a full handshake
-            self.stats["errors"] += 1
-            self._trouble(f"failed: {exc!r}")
+        return self._reply(task.result() if exc is None else exc, lookup)
+
+    def _reply(self, reply: Any, lookup: bool) -> Any:
+        """Count a store's answer (a result, or the exception it failed with); the result, or
+        None after an error or a timeout (a store error is a full handshake)."""
+        if isinstance(reply, BaseException):
+            if isinstance(reply, StoreTimeout):
+                self.stats["timeouts"] += 1
+                self._trouble("timed out")
+            else:
+                self.stats["errors"] += 1
+                self._trouble(f"failed: {reply!r}")
             return None
         if self._failing:
             self._failing = False
             log.warning("session store is answering again")
-        result = task.result()
         if lookup:
-            self.stats["misses" if result is None else "hits"] += 1
-        return result
+            self.stats["misses" if reply is None else "hits"] += 1
+        return reply
 
     def _trouble(self, what: str) -> None:
         if not self._failing:
