@@ -3,7 +3,8 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-# Stamp: the editable install is redone only when pyproject.toml changes (or the venv is new).
+# Stamp: the editable install is redone only when the packaging or the compiled binding's sources
+# change (or the venv is new); it rebuilds the binding (setup.py), skipped without a C compiler.
 STAMP  := $(VENV)/.nodetls-installed
 
 .PHONY: demo test lint venv clean fuzz
@@ -29,7 +30,7 @@ venv: $(STAMP)
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(PY)
+$(STAMP): pyproject.toml setup.py src/nodetls/_openssl/cdef.py src/nodetls/_openssl/_build.py | $(PY)
 	$(PY) -m pip install -q -e '.[test]'
 	@touch $@
 

@@ -145,7 +145,9 @@ def status_cb(ssl: Any, arg: Any) -> int:
 
 
 # ---- keylog: void (*)(const SSL *, const char *line) -------------------------------------------
-@ffi.callback("void(const SSL *, const char *)", onerror=_onerror)
+# "void(*)(const SSL *, ...)": the compiled ffi cannot parse a function type whose first
+# parameter starts with const (cffi API-mode parser); the pointer form parses in both modes.
+@ffi.callback("void(*)(const SSL *, const char *)", onerror=_onerror)
 def keylog_cb(ssl: Any, line: Any) -> None:
     eng = _engine(ssl)
     if eng is None:
@@ -216,7 +218,7 @@ def psk_client_cb(ssl: Any, hint: Any, identity: Any, max_id: int, psk: Any, max
 
 
 # ---- info: void (*)(const SSL *, int where, int ret) — renegotiation accounting -------------------
-@ffi.callback("void(const SSL *, int, int)", onerror=_onerror)
+@ffi.callback("void(*)(const SSL *, int, int)", onerror=_onerror)
 def info_cb(ssl: Any, where: int, ret: int) -> None:
     if not where & C.SSL_CB_HANDSHAKE_START:
         return

@@ -65,11 +65,13 @@ _READ_CHUNK = 256 * 1024  # the read buffer: up to 16 records of plaintext at on
 _RECORD = 16384  # the largest plaintext one TLS record carries
 # The output buffer: a whole read buffer's worth of records with their overhead, in one BIO_read.
 _OUT_CHUNK = _READ_CHUNK + 64 * 1024
-# The data path calls cffi's C entry points directly (ffi.from_buffer and ffi.unpack are Python
-# wrappers around them: one Python call less per record batch each).
-_from_buffer = ffi._backend.from_buffer
-_unpack = ffi._backend.unpack
-_CHAR_A = ffi.BCharA
+# The data path calls cffi's C entry points directly (in ABI mode ffi.from_buffer and ffi.unpack
+# are Python wrappers around them: one Python call less per record batch each; the compiled
+# binding's ffi methods are the C entry points already).
+_backend = getattr(ffi, "_backend", ffi)
+_from_buffer = _backend.from_buffer
+_unpack = _backend.unpack
+_CHAR_A = ffi.typeof("char[]")
 _new_unzeroed = ffi.new_allocator(should_clear_after_alloc=False)
 _local = threading.local()
 _BIO_S_MEM = lib.BIO_s_mem()

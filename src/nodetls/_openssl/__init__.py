@@ -1,13 +1,15 @@
-"""OpenSSL 3 bound with cffi in ABI mode: ``ffi``, ``lib`` and helpers.
+"""OpenSSL 3 bound with cffi: ``ffi``, ``lib`` and helpers.
 
-One ``lib``: libssl is dlopened and libcrypto's symbols resolve through its dependency.
+``BINDING`` says how: ``"api"``, the module compiled at install (:mod:`_build`), or ``"abi"``, libssl
+dlopened at import (libcrypto's symbols resolve through its dependency); see :mod:`_loader`.
+One ``ffi``/``lib`` pair per process: use these, never a ``cffi.FFI()`` of your own.
 """
 
 from __future__ import annotations
 
 from ._loader import OpenSSLLoadError, load
 
-ffi, lib, LIBSSL_PATH = load()
+ffi, lib, LIBSSL_PATH, BINDING = load()
 
 OPENSSL_VERSION: str = ffi.string(lib.OpenSSL_version(0)).decode()
 OPENSSL_VERSION_NUMBER: int = lib.OpenSSL_version_num()
@@ -17,7 +19,8 @@ OPENSSL_VERSION_NUMBER: int = lib.OpenSSL_version_num()
 def _resolve_all() -> None:
     """Resolve every declared function now.  cffi's ABI-mode ``lib`` resolves names lazily under
     an internal lock; a garbage-collected object whose ``__del__`` frees an OpenSSL object could
-    otherwise re-enter that lock while it is held (a deadlock we hit from ``SSL_CTX_free``)."""
+    otherwise re-enter that lock while it is held (a deadlock we hit from ``SSL_CTX_free``).
+    (The compiled module's functions are all bound at import.)"""
     import re
 
     from .cdef import FUNCTIONS
@@ -29,7 +32,8 @@ def _resolve_all() -> None:
             pass
 
 
-_resolve_all()
+if BINDING == "abi":
+    _resolve_all()
 
 # Start every thread of ours with a clean error queue (cryptography does the same at init).
 lib.ERR_clear_error()
@@ -44,5 +48,5 @@ def has(symbol: str) -> bool:
     return True
 
 
-__all__ = ["ffi", "lib", "has", "OpenSSLLoadError", "LIBSSL_PATH", "OPENSSL_VERSION",
+__all__ = ["ffi", "lib", "has", "OpenSSLLoadError", "LIBSSL_PATH", "BINDING", "OPENSSL_VERSION",
            "OPENSSL_VERSION_NUMBER"]

@@ -1,19 +1,25 @@
-"""Find and dlopen libssl (cffi ABI mode: no compiler at install).
+"""Load OpenSSL: the compiled binding (cffi API mode) when usable, else dlopen libssl (ABI mode).
 
-Order: ``NODETLS_LIBSSL`` / ``NODETLS_LIBCRYPTO`` when set; else the libssl that Python's own ``_ssl``
-module is linked against (so nodetls and ``ssl`` share one OpenSSL); else the system's
-``libssl.so.3``.  OpenSSL older than 3.0 is refused with an error naming what was tried.
+The compiled ``_binding`` (built at install when a compiler and headers exist, :mod:`_build`) is
+used unless ``NODETLS_PURE=1``, ``NODETLS_LIBSSL`` is set, it was built from other declarations than
+``cdef.py``'s, or it links another libssl than the one ABI mode would pick.  Either way there is one
+``ffi``/``lib`` pair per process: every ``ffi.new``/``cast``/``callback`` must use this ``ffi``.
+
+ABI mode's order: ``NODETLS_LIBSSL`` / ``NODETLS_LIBCRYPTO`` when set; else the libssl that
+Python's own ``_ssl`` module is linked against (so nodetls and ``ssl`` share one OpenSSL); else the
+system's ``libssl.so.3``.  OpenSSL older than 3.0 is refused with an error naming what was tried.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 from typing import Any
 
 from cffi import FFI
 
-from .cdef import CDEF
+from .cdef import CDEF, CDEF_HASH
 
 MIN_VERSION = 0x30000000
 
@@ -28,6 +34,11 @@ def _linked_by_python_ssl() -> list[str]:
         import _ssl  # noqa: F401  (loads the libraries into this process)
     except ImportError:
         return []
+    return _mapped_libssl()
+
+
+def _mapped_libssl() -> list[str]:
+    """Paths of every libssl mapped into this process (Linux; empty elsewhere)."""
     found: list[str] = []
     try:
         with open("/proc/self/maps") as f:
@@ -50,8 +61,37 @@ def _candidates() -> list[tuple[str | None, str]]:
     return out
 
 
-def load() -> tuple[FFI, Any, str]:
-    """Return ``(ffi, lib, path)`` for the first OpenSSL >= 3.0 found."""
+def _wants_compiled() -> bool:
+    return not os.environ.get("NODETLS_LIBSSL") and os.environ.get("NODETLS_PURE", "") in ("", "0")
+
+
+def _load_compiled() -> tuple[Any, Any, str] | None:
+    """``(ffi, lib, path)`` of the compiled binding, or ``None`` when it is absent or unusable."""
+    wanted = _linked_by_python_ssl()
+    try:
+        mod = importlib.import_module(f"{__package__}._binding")
+    except ImportError:
+        return None
+    ffi, lib = mod.ffi, mod.lib
+    if lib.NODETLS_CDEF_HASH != CDEF_HASH or lib.OpenSSL_version_num() < MIN_VERSION:
+        return None  # built from older declarations, or against an OpenSSL before 3.0
+    mapped = _mapped_libssl()
+    if wanted and set(mapped) - set(wanted):
+        return None  # linked against another libssl than Python's ssl uses
+    return ffi, lib, (mapped or ["libssl (linked at build)"])[0]
+
+
+def load() -> tuple[Any, Any, str, str]:
+    """Return ``(ffi, lib, path, binding)`` for the first OpenSSL >= 3.0 found; ``binding`` is
+    ``"api"`` (compiled) or ``"abi"`` (dlopened)."""
+    if _wants_compiled():
+        compiled = _load_compiled()
+        if compiled is not None:
+            return (*compiled, "api")
+    return (*_load_abi(), "abi")
+
+
+def _load_abi() -> tuple[FFI, Any, str]:
     ffi = FFI()
     ffi.cdef(CDEF)
     tried: list[str] = []

@@ -1,8 +1,13 @@
-"""C declarations for the OpenSSL 3 functions nodetls calls (cffi ABI mode).
+"""C declarations for the OpenSSL 3 functions nodetls calls: one source for both bindings.
 
+ABI mode (:mod:`_loader`) reads them at import; API mode (:mod:`_build`) compiles them against the
+headers, so each must also agree with ``openssl/*.h`` (``_build.SOURCE`` casts the typed stacks).
 Grouped by OpenSSL header, one prototype per line.  ABI mode reads no headers, so macro values live
 in :mod:`constants` and macro functions in :mod:`macros`.  Every symbol here exists in OpenSSL 3.0.
+No imports from nodetls: the build script loads this file by path.
 """
+
+import hashlib
 
 TYPES = """
 typedef struct ssl_ctx_st SSL_CTX;
@@ -330,3 +335,6 @@ const char *OBJ_nid2ln(int n);
 """
 
 CDEF = TYPES + FUNCTIONS
+
+# Ties a compiled binding to the declarations it was built from (the loader compares the two).
+CDEF_HASH = int(hashlib.sha256(CDEF.encode()).hexdigest()[:12], 16)

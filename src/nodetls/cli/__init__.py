@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 __all__ = ["main", "build_parser"]
 
@@ -29,12 +30,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="nodetls", description="Node.js's tls for Python asyncio, from the command line.")
+    parser.add_argument("--version", action=_Version,
+                        help="print the version, the OpenSSL in use and how it is bound; exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _connect.add_parser(sub)
     _serve.add_parser(sub)
     _misc.add_devcert_parser(sub)
     _misc.add_ticket_keys_parser(sub)
     return parser
+
+
+class _Version(argparse.Action):
+    """``nodetls --version``: ours, OpenSSL's (``process.versions.openssl`` in Node), and whether
+    the compiled binding (cffi API mode) or its fallback (ABI mode) calls it; one line, unwrapped."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kw: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, **kw)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        from .. import __version__, _openssl
+
+        print(f"nodetls {__version__} ({_openssl.OPENSSL_VERSION}, {_openssl.LIBSSL_PATH}, "
+              f"cffi {_openssl.BINDING.upper()} mode)")
+        parser.exit()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
