@@ -83,7 +83,7 @@ class _Once:
         if self.fired:
             return None
         self.fired = True
-        self.emitter.remove_listener(self.event, self)
+        self.emitter._remove_many((self.event, self))
         fn = self.listener
         try:  # (_invoke, inlined: one call less per once listener)
             return fn(*args)
@@ -190,6 +190,27 @@ class EventEmitter(pyee.EventEmitter):
         if event in self._HOOK_EVENTS:
             self._listener_added(event)
 
+    def _add_many(self, *items: tuple[str, Any, Any, bool]) -> None:
+        """Internal: :meth:`_add` of each ``(event, listener, original, prepend)`` in one call
+        (``pipe()``'s listeners). The same effects, in the same order: straight into the table
+        when nothing observes an addition (no ``'newListener'`` listener, no limit reached, not
+        :data:`error_monitor`), the subclass hook after its listener."""
+        events = self._events
+        if "newListener" in events:
+            for event, listener, original, prepend in items:
+                self._add(event, listener, original, prepend)
+            return
+        limit = self._max_listeners if self._max_listeners is not None else default_max_listeners
+        for event, listener, original, prepend in items:
+            old = events.get(event, _EMPTY)
+            if (event == error_monitor or (0 < limit <= len(old))  # (a monitor, a warning due,
+                    or not callable(original)):                    # a type error: _add)
+                self._add(event, listener, original, prepend)
+                continue
+            events[event] = (listener, *old) if prepend else (*old, listener)
+            if event in self._HOOK_EVENTS:
+                self._listener_added(event)
+
     def _listener_added(self, event: str) -> None:
         """Hook for subclasses (Readable: adding ``'data'`` starts flowing)."""
 
@@ -262,28 +283,36 @@ class EventEmitter(pyee.EventEmitter):
     def remove_listener(self, event: str, listener: Callable[..., Any]) -> EventEmitter:  # type: ignore[override]
         """Node ``emitter.removeListener``: remove the most recently added instance of ``listener``
         (a ``once`` listener by the function passed to ``once``); emits ``'removeListener'``."""
-        current = self._events.get(event)
-        if current is None:
-            return self
-        for i in range(len(current) - 1, -1, -1):
-            item = current[i]
-            if item is listener or item == listener or (
-                    type(item) is _Once and (item.listener is listener or item.listener == listener)):
-                break  # == as well: a bound method is a new object at each attribute access
-        else:
-            return self
-        rest = current[:i] + current[i + 1 :]
-        if rest:
-            self._events[event] = rest
-        else:
-            del self._events[event]
-            if event == error_monitor:
-                self._has_error_monitor = False
-        if event in self._HOOK_EVENTS:
-            self._listener_removed(event)
-        if "removeListener" in self._events:
-            self.emit("removeListener", event, item.listener if type(item) is _Once else item)
+        self._remove_many((event, listener))
         return self
+
+    def _remove_many(self, *items: tuple[str, Any]) -> None:
+        """:meth:`remove_listener` of each ``(event, listener)``, in order, in one call (the
+        library's own removals: ``pipe()``'s cleanup, a ``once`` wrapper that fires)."""
+        events = self._events
+        for event, listener in items:
+            current = events.get(event)
+            if current is None:
+                continue
+            for i in range(len(current) - 1, -1, -1):
+                item = current[i]
+                if item is listener or item == listener or (
+                        type(item) is _Once and (item.listener is listener
+                                                 or item.listener == listener)):
+                    break  # == as well: a bound method is a new object at each attribute access
+            else:
+                continue
+            rest = current[:i] + current[i + 1 :]
+            if rest:
+                events[event] = rest
+            else:
+                del events[event]
+                if event == error_monitor:
+                    self._has_error_monitor = False
+            if event in self._HOOK_EVENTS:
+                self._listener_removed(event)
+            if "removeListener" in events:
+                self.emit("removeListener", event, item.listener if type(item) is _Once else item)
 
     off = remove_listener
 

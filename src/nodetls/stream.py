@@ -30,7 +30,7 @@ import base64
 import codecs
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from typing import Any, cast
+from typing import Any
 
 from . import _option_table
 from ._options import normalize
@@ -596,7 +596,7 @@ class Readable(Stream):
             else:
                 self._emit_readable()
             return None
-        n = self._how_much_to_read(size)
+        n = 0 if size == 0 else self._how_much_to_read(size)  # (read(0): no call)
         if n == 0 and self._r_ended:
             if self._r_len == 0:
                 self._end_readable()
@@ -616,7 +616,7 @@ class Readable(Stream):
             except Exception as exc:  # noqa: BLE001 - Node: errorOrDestroy
                 self._error_or_destroy(exc)
             self._r_sync = False
-            if not self._r_reading:
+            if not self._r_reading and size != 0:
                 n = self._how_much_to_read(n_orig if n_orig is None else int(n_orig))
         ret = self._from_list(n) if n > 0 else None
         if ret is None:
@@ -681,8 +681,10 @@ class Readable(Stream):
                 and self._r_len == 0):
             self._r_end_emitted = True
             self.emit("end")
-            if (self._HAS_W and cast("Writable", self).writable
-                    and getattr(self, "allow_half_open", True) is False):
+            # (Writable.writable, inlined)
+            if (self._HAS_W and self._w_writable and self._errored is None  # type: ignore[attr-defined]
+                    and not self._w_ending and not self._w_ended  # type: ignore[attr-defined]
+                    and not self._destroyed and getattr(self, "allow_half_open", True) is False):
                 _soon(self._end_writable_nt)
             elif self._auto_destroy:
                 if not self._HAS_W or self._w_finished or not self._w_writable:  # type: ignore[attr-defined]
@@ -750,23 +752,21 @@ class Readable(Stream):
         ``'end'`` unless ``end=False``. Returns ``dest``."""
         self._r_pipes.append(dest)
         p = _Pipe(self, dest, end)
-        fn: Any
+        fn: Any = p.on_data
         if self._r_end_emitted:
             _soon(p.end_fn)
+            self._add("data", fn, fn, False)
         else:
-            fn = p.end_fn
-            self._add("end", _Once(self, "end", fn), fn, False)
-        fn = p.on_data
-        self._add("data", fn, fn, False)
+            end_fn = p.end_fn
+            self._add_many(("end", _Once(self, "end", end_fn), end_fn, False),
+                           ("data", fn, fn, False))
         if isinstance(dest, EventEmitter):  # (the listener wrappers of on/once, without the calls)
+            on_close, on_finish = p.on_close, p.on_finish
             fn = p.on_error
-            dest._add("error", fn, fn, True)
-            fn = p.on_close
-            dest._add("close", _Once(dest, "close", fn), fn, False)
-            fn = p.on_finish
-            dest._add("finish", _Once(dest, "finish", fn), fn, False)
-            fn = p.on_unpipe
-            dest._add("unpipe", fn, fn, False)
+            dest._add_many(("error", fn, fn, True),
+                           ("close", _Once(dest, "close", on_close), on_close, False),
+                           ("finish", _Once(dest, "finish", on_finish), on_finish, False),
+                           ("unpipe", p.on_unpipe, p.on_unpipe, False))
         else:
             dest.prepend_listener("error", p.on_error)
             dest.once("close", p.on_close)
@@ -774,7 +774,8 @@ class Readable(Stream):
             dest.on("unpipe", p.on_unpipe)
         if "pipe" in getattr(dest, "_events", "pipe"):  # (no emit nobody listens to)
             dest.emit("pipe", self)
-        if getattr(dest, "writable_need_drain", False) is True:
+        if (dest._w_need_drain and not dest._destroyed and not dest._w_ending  # (the property)
+                if isinstance(dest, Writable) else getattr(dest, "writable_need_drain", False) is True):
             p.pause()
         elif not self._r_flowing:
             self.resume()
@@ -860,10 +861,8 @@ class Readable(Stream):
                     await waiter
                     waiter = None
         finally:
-            self.remove_listener("readable", wake)
-            self.remove_listener("end", on_end)
-            self.remove_listener("error", on_error)
-            self.remove_listener("close", on_close)
+            self._remove_many(("readable", wake), ("end", on_end), ("error", on_error),
+                              ("close", on_close))
             if not done:
                 self.destroy()
 
@@ -954,17 +953,27 @@ class _Pipe:
 
     def cleanup(self) -> None:
         src, dest, fired = self.src, self.dest, self.fired
+        gone: list[tuple[str, Any]] = []  # dest's listeners, then src's: Node's order
         if not fired & _CLOSE:
-            dest.remove_listener("close", self.on_close)
+            gone.append(("close", self.on_close))
         if not fired & _FINISH:
-            dest.remove_listener("finish", self.on_finish)
+            gone.append(("finish", self.on_finish))
         if self.drain_listening:
-            dest.remove_listener("drain", self.on_drain)
-        dest.remove_listener("error", self.on_error)
-        dest.remove_listener("unpipe", self.on_unpipe)
+            gone.append(("drain", self.on_drain))
+        gone.append(("error", self.on_error))
+        gone.append(("unpipe", self.on_unpipe))
+        if isinstance(dest, EventEmitter):
+            if src is not dest:
+                dest._remove_many(*gone)
+                gone.clear()
+        else:
+            for event, fn in gone:
+                dest.remove_listener(event, fn)
+            gone.clear()
         if not fired & _END:
-            src.remove_listener("end", self.end_fn)
-        src.remove_listener("data", self.on_data)
+            gone.append(("end", self.end_fn))
+        gone.append(("data", self.on_data))
+        src._remove_many(*gone)  # (one call for both when piped to itself)
         self.cleaned = True
         if self.drain_listening and src._r_await_drain and getattr(dest, "_w_need_drain", True):
             self.on_drain()
@@ -994,7 +1003,7 @@ class _Pipe:
     def on_error(self, err: BaseException) -> None:
         dest = self.dest
         self.unpipe()
-        dest.remove_listener("error", self.on_error)
+        _remove(dest, "error", self.on_error)
         if dest.listener_count("error") == 0:
             if isinstance(dest, Stream) and not dest._error_emitted:
                 dest._error_or_destroy(err)
@@ -1003,18 +1012,26 @@ class _Pipe:
 
     def on_close(self, *_: Any) -> None:
         if not self.fired & _FINISH:
-            self.dest.remove_listener("finish", self.on_finish)
+            _remove(self.dest, "finish", self.on_finish)
         self.fired |= _CLOSE | _FINISH  # both gone now
         self.unpipe()
 
     def on_finish(self, *_: Any) -> None:
         if not self.fired & _CLOSE:
-            self.dest.remove_listener("close", self.on_close)
+            _remove(self.dest, "close", self.on_close)
         self.fired |= _CLOSE | _FINISH
         self.unpipe()
 
 
 _END, _CLOSE, _FINISH = 1, 2, 4
+
+
+def _remove(emitter: Any, event: str, fn: Any) -> None:
+    """``emitter.remove_listener(event, fn)`` (ours: its one-call core)."""
+    if isinstance(emitter, EventEmitter):
+        emitter._remove_many((event, fn))
+    else:
+        emitter.remove_listener(event, fn)
 
 
 # -- Writable ----------------------------------------------------------------------------------
@@ -1357,7 +1374,8 @@ class Writable(Stream):
     def _finish(self) -> None:
         self._w_pending_cb -= 1
         self._w_finished = True
-        self._call_finished_callbacks(None)
+        if self._w_on_finished:
+            self._call_finished_callbacks(None)
         self.emit("finish")
         if self._auto_destroy:
             if (not self._HAS_R or self._r_end_emitted  # type: ignore[attr-defined]

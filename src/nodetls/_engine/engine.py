@@ -220,7 +220,8 @@ class TLSEngine:
         self.server = server
         self.hooks = hooks
         self.state = State.HANDSHAKING
-        self._scratch = _scratch()  # this thread's buffers (an engine stays on its loop's thread)
+        # this thread's buffers (an engine stays on its loop's thread; made by the first one)
+        self._scratch = getattr(_local, "scratch", None) or _scratch()
 
         ssl = lib.SSL_new(context.ctx)
         if ssl == NULL:
@@ -848,6 +849,20 @@ class TLSEngine:
         if not n[0]:
             return None
         return bytes(ffi.buffer(data[0], n[0]))
+
+    def negotiated(self) -> tuple[bytes | None, bytes | None, str | None]:
+        """``(alpn_selected(), npn_negotiated(), servername())`` in one call (what a finished
+        handshake reports; each ``None`` when unset or not configured)."""
+        ssl = self.ssl
+        if ssl is None:
+            return None, None, None
+        alpn = npn = None
+        if not self.server or self._alpn_server_wire is not None or self.alpn_callback is not None:
+            alpn = self.alpn_selected()
+        if self._npn_wire or self.npn_client_protocols is not None:
+            npn = self.npn_negotiated()
+        p = lib.SSL_get_servername(ssl, C.TLSEXT_NAMETYPE_host_name)
+        return alpn, npn, ffi.string(p).decode() if p != NULL else None
 
     def servername(self) -> str | None:
         if self.ssl is None:

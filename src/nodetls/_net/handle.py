@@ -172,13 +172,15 @@ class TCPHandle(asyncio.BufferedProtocol):
                 _BUFFERS.append(view)
 
     def eof_received(self) -> bool:
-        self._give_back_buffer()
+        if self._view is not None:
+            self._give_back_buffer()
         self._eof = True
         if self._held is not None:
             self._held_eof = True  # after the held data
         else:
             self.owner._on_handle_eof()
-        self._check_ended()
+        if self._shut:
+            self._check_ended()
         return True  # keep the transport: half-open is the owner's decision
 
     # uvloop starts reading right after connection_made() even if the protocol paused reading
@@ -234,16 +236,20 @@ class TCPHandle(asyncio.BufferedProtocol):
             _run.unref_handle(self)
 
     def connection_lost(self, exc: BaseException | None) -> None:
-        if self._state == _CLOSED:
+        state = self._state
+        if state == _CLOSED:
             return
         self._state = _CLOSED
         self._shutdown_cb = None
-        self._give_back_buffer()
+        if self._view is not None:
+            self._give_back_buffer()
         if self._refed:
             _run.unref_handle(self)
         self._on_open = None
         owner = self.owner
-        if exc is not None:
+        if exc is not None and state != _CLOSING:
+            # (After close() the owner is destroyed and would drop the error: e.g. the peer's RST
+            # once we closed. Node's handle reports nothing after uv_close either.)
             owner._on_handle_error(_wrap_error(exc))
         # The owner's last call: forget it, so a closed connection (owner <-> handle) is freed by
         # reference counting alone, not left to the cyclic garbage collector.
@@ -302,7 +308,8 @@ class TCPHandle(asyncio.BufferedProtocol):
                 if callback is not None:
                     callback()
                 return
-        self._check_ended()
+        if self._eof:
+            self._check_ended()
         if callback is None:
             return
         if not t.get_write_buffer_size():

@@ -126,6 +126,10 @@ class Server(EventEmitter):
     ``await server`` waits for ``'listening'`` (raising the listen error).
     """
 
+    #: A socket :meth:`_make_socket` built for a server whose only ``'connection'`` listener is its
+    #: own (the TLS server's): :meth:`_accept` announces it with no ``'connection'`` emit at all.
+    _direct: Any = None
+
     def __init__(self, options: Any = None, connection_listener: Callable[..., Any] | None = None,
                  **kwargs: Any) -> None:
         if callable(options) and connection_listener is None:
@@ -329,7 +333,12 @@ class Server(EventEmitter):
         self._connections += 1
         sock.server = self
         sock._server = self
-        self._on_accepted(sock)
+        if sock is self._direct:
+            # Built by _make_socket for a server whose only 'connection' listener is its own
+            # (the TLS server's): that listener would return at once, so no emit at all.
+            self._direct = None
+        else:
+            self._on_accepted(sock)
 
     def _on_accepted(self, sock: Any) -> None:
         """Announce an accepted connection (overridable: the TLS server's hook)."""

@@ -87,7 +87,8 @@ class Socket(Duplex):
         else:
             opts = normalize(options, kwargs, SOCKET_OPTIONS, "options") if options or kwargs else {}
         EventEmitter.__init__(self)
-        stream_opts = {k: opts[k] for k in _STREAM_KEYS if k in opts}
+        keys = _STREAM_KEYS.intersection(opts)
+        stream_opts = {k: opts[k] for k in keys} if keys else {}
         stream_opts["allow_half_open"] = bool(opts.get("allow_half_open", False))
         stream_opts["emit_close"] = False  # 'close'(had_error) comes from the handle
         self._init_duplex(stream_opts)
@@ -116,7 +117,10 @@ class Socket(Duplex):
         ka = opts.get("keep_alive")
         self._keep_alive: tuple[bool, float] | None = (
             (bool(ka), float(opts.get("keep_alive_initial_delay") or 0)) if ka is not None else None)
-        self.on("end", _OnReadableStreamEnd(self))
+        # Node's onReadableStreamEnd, the socket's first 'end' listener (added straight into the
+        # new emitter's table: nothing can listen to 'newListener' yet, 'end' has no hook)
+        events = self._events
+        events["end"] = (*events.get("end", ()), _OnReadableStreamEnd(self))
         handle = opts.get("handle")
         if handle is not None:
             self._handle = handle
@@ -127,7 +131,8 @@ class Socket(Duplex):
                     self._r_flowing = False
                 elif not opts.get("manual_start"):
                     self.read(0)
-            self._apply_socket_options()
+            if self._no_delay is not None or self._keep_alive is not None:
+                self._apply_socket_options()
         if opts.get("timeout"):
             self.set_timeout(opts["timeout"])
 
@@ -424,7 +429,8 @@ class Socket(Duplex):
         server = self._server
         if server is not None:
             server._connections -= 1
-            server._emit_close_if_drained()
+            if server._sock is None:  # (not listening any more: 'close' once drained)
+                server._emit_close_if_drained()
 
     _CLOSE_NT = False  # (destroy() schedules no _emit_close_nt)
 
@@ -668,9 +674,7 @@ class Socket(Duplex):
         try:
             await fut
         finally:
-            self.remove_listener(event, ok)
-            self.remove_listener("error", fail)
-            self.remove_listener("close", fail)
+            self._remove_many((event, ok), ("error", fail), ("close", fail))
         return self
 
 

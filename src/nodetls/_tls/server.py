@@ -109,14 +109,6 @@ class Server(NetServer):
         self._direct = sock
         return sock
 
-    def _on_accepted(self, sock: Any) -> None:
-        if sock is self._direct:
-            # Built by _make_socket, and nothing but _tls_connection_listener listens to
-            # 'connection' (which would return at once): no emit at all.
-            self._direct = None
-            return
-        self.emit("connection", sock)
-
     def _tls_connection_listener(self, raw: Any) -> None:
         if getattr(raw, "destroyed", False):
             return  # a 'connection' listener before this one raised: the connection is gone
@@ -156,9 +148,6 @@ class Server(NetServer):
             self.emit("tlsClientError", err, sock)
         if self.listener_count("clientError"):
             self.emit("clientError", err, sock)
-
-    def _on_secure_connection(self, sock: TLSSocket) -> None:
-        self.emit("secureConnection", sock)
 
     # ------------------------------------------------------------------ SNI
     def add_context(self, hostname: str, context: Any) -> None:

@@ -181,7 +181,8 @@ class TLSSocket(Socket):
         self.secure_connecting = True
         # Everything that can fail is checked before a handle exists (nothing left registered);
         # a server's template was checked once, when the server was created.
-        self._secure_context = self._make_context()
+        ctx = opts.get("secure_context")  # (a server's template has it: no call)
+        self._secure_context = ctx if ctx is not None else self._make_context()
         net_opts = _Normalized()
         if socket is not None and type(socket) is not TCPHandle:
             # Node: allowHalfOpen = socket ? socket.allowHalfOpen : options.allowHalfOpen
@@ -198,7 +199,7 @@ class TLSSocket(Socket):
         if handle is not None:
             self._setup_wrap(handle)
             if not getattr(handle, "closed", False):
-                self._start_tls()
+                self._wrap.start()  # type: ignore[attr-defined]  # (_start_tls, inlined)
         elif socket is not None:
             self._wait_for_connect(socket)
 
@@ -269,8 +270,8 @@ class TLSSocket(Socket):
             self._configure_client_engine(engine, opts)
         if not getattr(opts, "plain", False) and opts.get("enable_trace"):
             engine.enable_trace()
-        if "keylog" in self._events or (srv is not None and "keylog" in srv._events) \
-                or _keylog_env_path():
+        if "keylog" in self._events or (srv is not None and "keylog" in srv._events) or (
+                _ENV_DATA.get(b"SSLKEYLOGFILE") if _ENV_DATA is not None else _keylog_env_path()):
             engine.enable_keylog()
 
     _HOOK_EVENTS = Socket._HOOK_EVENTS | {"keylog", "session"}
@@ -386,14 +387,12 @@ class TLSSocket(Socket):
             self._handshake_timer.cancel()
             self._handshake_timer = None
         self.secure_connecting = False
-        alpn = eng.alpn_selected()
+        alpn, npn, sn = eng.negotiated()
         if alpn:  # (the class defaults are False)
             self.alpn_protocol = alpn.decode("latin-1")
-        npn = eng.npn_negotiated()
         if npn:
             self.npn_protocol = npn.decode("latin-1")
         if self._is_server:
-            sn = eng.servername()
             if sn:
                 self._servername = sn
             if self._tls_opts.get("request_cert"):
@@ -456,7 +455,7 @@ class TLSSocket(Socket):
             self.emit("secureConnection", self)
         srv = self._server
         if srv is not None and not self._destroyed:
-            srv._on_secure_connection(self)
+            srv.emit("secureConnection", self)  # (the server's)
 
     def _server_verify_result(self, eng: TLSEngine) -> None:
         """``authorized``/``authorization_error`` of a server that asked for a certificate."""
@@ -942,9 +941,7 @@ class TLSSocket(Socket):
         try:
             return await fut
         finally:
-            self.remove_listener(event, ok)
-            self.remove_listener("error", bad)
-            self.remove_listener("close", closed)
+            self._remove_many((event, ok), ("error", bad), ("close", closed))
 
 
 def _peer(sock: Any) -> str:

@@ -52,6 +52,8 @@ class TLSWrap:
     #: nothing now), then ``buffered_reader.buffer_updated(nbytes)`` (``nodetls.aio``'s transport
     #: for an ``asyncio.BufferedProtocol``; set and cleared by it).
     buffered_reader: Any = None
+    #: Ciphertext came through the pump's receive path (before start(): a server has work).
+    _received = False
 
     def __init__(self, lower: Any, engine: TLSEngine, owner: Any) -> None:
         self.lower = lower
@@ -168,6 +170,7 @@ class TLSWrap:
         if (not self.secure or self._in_cycle or not self._reading or self.renegotiating
                 or self.buffered_reader is not None):
             eng.receive(view)
+            self._received = True
             self._cycle()
             return
         # The data path (Node's OnStreamRead -> ClearOut), the pump's read loop without its
@@ -257,7 +260,7 @@ class TLSWrap:
             return
         self.started = True
         eng = self.engine
-        if eng is not None and (not eng.server or self._lower_eof or eng.input_pending()):
+        if eng is not None and (not eng.server or self._lower_eof or self._received):
             self._cycle()
 
     def _cycle(self) -> None:
@@ -293,7 +296,10 @@ class TLSWrap:
                 self.owner._tls_pause(eng.paused)
                 return
             if r != DONE:
-                self._flush()
+                if not self.held:  # (_flush, inlined: the usual handshake step)
+                    out = eng.take_output()
+                    if out:
+                        self.lower.write(out)
                 if self._lower_eof:
                     raise system_error("ECONNRESET", "socket hang up")
                 return
@@ -333,7 +339,10 @@ class TLSWrap:
         # ClearIn: pending plaintext
         if self._pending and self.engine is not None:
             self._write_pending()
-        self._flush()
+        if not self.held and self.engine is not None:  # (_flush, inlined: once per pass)
+            out = eng.take_output()
+            if out:
+                self.lower.write(out)
         if eng.received_close_notify and not self._eof_delivered:
             self._deliver_eof()
         if just_secured and self.engine is not None and not self.held:
