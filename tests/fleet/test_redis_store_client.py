@@ -176,3 +176,28 @@ async def test_get_and_expire_is_one_getex(redis_server, redis_client, given):
     finally:
         if given == "url":
             await store.aclose()
+
+
+async def test_callback_commands_store_and_read_binary_sessions(redis_server, redis_client):
+    """``store_then``/``lookup_then`` (commands packed in one formatting each) against Redis:
+    binary keys and data, the ttl and the GETEX grace as ``set``/``get_and_expire`` give them."""
+    store = RedisSessionStore(redis_server.url, prefix="b:")
+    loop = asyncio.get_running_loop()
+    sid, data = b"\r\n$*\x00" * 8, bytes(range(256)) * 3
+
+    async def ask(fn, *args):
+        fut = loop.create_future()
+        fn(*args, 5.0, fut.set_result)
+        return await asyncio.wait_for(fut, 5)
+
+    try:
+        assert await ask(store.store_then, sid, data, 30.0) == b"OK"
+        assert 25_000 < await redis_client.pttl(b"b:" + sid) <= 30_000
+        assert await ask(store.lookup_then, sid, None) == data
+        assert await ask(store.lookup_then, sid, 2.5) == data
+        assert 0 < await redis_client.pttl(b"b:" + sid) <= 2500
+        assert await ask(store.store_then, sid, data, 0) == 1  # a ttl <= 0 deletes
+        assert await ask(store.lookup_then, sid, None) is None
+        assert await store.get(sid) is None
+    finally:
+        await store.aclose()

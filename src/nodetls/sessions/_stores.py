@@ -207,14 +207,17 @@ class RedisSessionStore:
 
     def lookup_then(self, key: bytes, within: float | None, timeout: float,
                     then: Callable[[Any], None]) -> None:
-        """``get`` (``within`` None) or ``get_and_expire`` of ``key`` (bytes), then
+        """``get`` (``within`` None) or ``get_and_expire`` of ``key`` (bytes; packed here as
+        :func:`~nodetls.sessions._redis_conns.pack` would, in one formatting), then
         ``then(reply)``: the session or None, a ``redis.exceptions`` error, or a
         ``StoreTimeout`` after ``timeout`` seconds."""
         key = self.prefix + key
         if within is None:
-            packed = pack(b"GET", key)
+            packed = b"*2\r\n$3\r\nGET\r\n$%d\r\n%b\r\n" % (len(key), key)
         else:
-            packed = pack(b"GETEX", key, b"PX", b"%d" % max(1, int(within * 1000)))
+            ms = b"%d" % max(1, int(within * 1000))
+            packed = (b"*4\r\n$5\r\nGETEX\r\n$%d\r\n%b\r\n$2\r\nPX\r\n$%d\r\n%b\r\n"
+                      % (len(key), key, len(ms), ms))
         self.pipe.send(packed, then, timeout)
 
     def store_then(self, key: bytes, data: bytes, ttl: float, timeout: float,
@@ -224,7 +227,9 @@ class RedisSessionStore:
         if ttl <= 0:
             packed = pack(b"DEL", key)
         else:
-            packed = pack(b"SET", key, bytes(data), b"PX", b"%d" % max(1, int(ttl * 1000)))
+            ms = b"%d" % max(1, int(ttl * 1000))
+            packed = (b"*5\r\n$3\r\nSET\r\n$%d\r\n%b\r\n$%d\r\n%b\r\n$2\r\nPX\r\n$%d\r\n%b\r\n"
+                      % (len(key), key, len(data), data, len(ms), ms))
         self.pipe.send(packed, then, timeout)
 
     async def aclose(self) -> None:
