@@ -195,7 +195,7 @@ def _holder(ssl: Any) -> Any:
 
 
 def _keys_for(ssl: Any) -> tuple[bytes, ...]:
-    holder = _holder(ssl)
+    holder = _by_ssl.get(ssl) or _holder(ssl)
     if holder is None:
         return ()
     keys: tuple[bytes, ...] = holder.ticket_key_list
@@ -249,11 +249,12 @@ def _hmac_params(hmac_key: bytes) -> tuple[Any, Any]:
 
 
 def _encrypt(ssl: Any, key_name: Any, iv: Any, cctx: Any, hctx: Any) -> int:
+    # Runs for every ticket issued (two per TLS 1.3 full handshake): few calls.
     keys = _keys_for(ssl)
     if not keys:
         return 0  # no keys known for this connection: issue no ticket, handshake goes on
-    name, aes, params, _ = _info(keys[0])
-    ffi.memmove(key_name, name, 16)
+    name, aes, params, _ = _KEY_INFO.get(keys[0]) or _info(keys[0])
+    key_name[0:16] = name
     if lib.RAND_bytes(iv, 16) != 1:
         return -1
     if lib.EVP_EncryptInit_ex(cctx, _AES_128_CBC, ffi.NULL, aes, iv) != 1:
