@@ -397,6 +397,75 @@ async def test_python_ssl_client_and_server_as_peers(certs):
         await writer.wait_closed()
 
 
+async def test_cipher_known_after_close_as_python_ssl_reports_it(certs):
+    """``get_extra_info('cipher')`` on a closed transport (asyncio's keeps it) is the tuple
+    Python's ssl reports on the other end, for a TLS 1.3 and a TLS 1.2 suite."""
+    for version, suite in (("TLSv1.3", None), ("TLSv1.2", "ECDHE-ECDSA-AES128-GCM-SHA256")):
+        made: list[Collect] = []
+
+        def factory(made: list[Collect] = made) -> Collect:
+            made.append(Collect())
+            return made[-1]
+
+        ctx = ssl.create_default_context(cafile=str(certs.server.ca_path))
+        ctx.maximum_version = ctx.minimum_version = getattr(ssl.TLSVersion, version.replace(".", "_"))
+        if suite:
+            ctx.set_ciphers(suite)
+        server = await aio.create_server(factory, "127.0.0.1", 0, **server_opts(certs))
+        async with server:
+            port = server.sockets[0].getsockname()[1]
+            reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=ctx,
+                                                           server_hostname="localhost")
+            want = writer.get_extra_info("cipher")
+            writer.close()
+            await writer.wait_closed()
+            proto = made[0]
+            assert await asyncio.wait_for(proto.lost, T) is None
+            assert proto.transport.is_closing()
+            assert proto.transport.get_extra_info("cipher") == want
+            assert want[1] == version
+            if suite:
+                assert want[0] == suite and want[2] == 128
+
+
+async def test_connection_lost_gets_the_error_the_socket_was_destroyed_with(certs):
+    """An error that ends the connection (here: the Node-style socket destroyed with one)
+    reaches ``connection_lost(exc)`` and only there: the loop's exception handler hears of no
+    unhandled ``'error'``; the server goes on serving."""
+    loop = asyncio.get_running_loop()
+    reports: list[dict] = []
+    loop.set_exception_handler(lambda _l, ctx: reports.append(ctx))
+    made: asyncio.Queue[Collect] = asyncio.Queue()
+
+    def factory() -> Collect:
+        proto = Collect()
+        made.put_nowait(proto)
+        return proto
+
+    try:
+        server = await aio.create_server(factory, "127.0.0.1", 0, **server_opts(certs))
+        port = server.sockets[0].getsockname()[1]
+        for _ in range(2):
+            reader, writer = await asyncio.wait_for(
+                aio.open_connection("127.0.0.1", port, **client_opts(certs)), T)
+            proto = await asyncio.wait_for(made.get(), T)
+            await asyncio.wait_for(proto.made, T)
+            sock = proto.transport.get_extra_info("tls_socket")
+            closed = loop.create_future()
+            sock.once("close", lambda *_, f=closed: f.set_result(None))  # after 'error'
+            boom = ValueError("boom")
+            sock.destroy(boom)
+            assert await asyncio.wait_for(proto.lost, T) is boom
+            assert await asyncio.wait_for(reader.read(), T) == b""
+            await asyncio.wait_for(closed, T)
+            writer.close()
+        server.close()
+        await asyncio.wait_for(server.wait_closed(), T)
+    finally:
+        loop.set_exception_handler(None)
+    assert reports == []
+
+
 async def test_unix_socket_path(certs, tmp_path):
     path = str(tmp_path / "s.sock")
     async with await aio.start_server(echo_cb, path=path, **server_opts(certs)) as server:

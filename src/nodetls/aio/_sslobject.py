@@ -16,10 +16,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
+from .._openssl import ffi, lib
+
 if TYPE_CHECKING:
     from .._tls import TLSSocket
 
-__all__ = ["SSLObjectView", "cipher_tuple"]
+__all__ = ["SSLObjectView", "cipher_tuple", "current_cipher", "cipher_of"]
 
 _BITS = re.compile(r"(?:AES|CAMELLIA|ARIA|SM4)_?(128|256)")
 
@@ -51,6 +53,37 @@ def cipher_tuple(sock: TLSSocket) -> tuple[str, str, int] | None:
     if not c:
         return None
     return (c["name"], c["version"], secret_bits(c.get("standardName", c["name"])))
+
+
+def current_cipher(sock: TLSSocket) -> Any:
+    """The connection's ``const SSL_CIPHER *`` (one C call; ``None`` without one). OpenSSL's
+    cipher descriptions are static tables of the library, valid for the life of the process:
+    :func:`cipher_of` turns one into ``ssl``'s tuple whenever asked, also after the ``SSL*`` is
+    freed, so a transport keeps the pointer and builds nothing per connection."""
+    eng = sock._engine
+    ssl = eng.ssl if eng is not None else None
+    if ssl is None:
+        return None
+    c = lib.SSL_get_current_cipher(ssl)
+    return c if c != ffi.NULL else None
+
+
+_CIPHERS: dict[Any, tuple[str, str, int]] = {}  # SSL_CIPHER pointer -> cipher() tuple
+
+
+def cipher_of(c: Any) -> tuple[str, str, int] | None:
+    """``(name, version, secret_bits)`` of a :func:`current_cipher` pointer (made once per
+    cipher suite)."""
+    if c is None:
+        return None
+    out = _CIPHERS.get(c)
+    if out is None:
+        std = lib.SSL_CIPHER_standard_name(c)
+        name = ffi.string(lib.SSL_CIPHER_get_name(c)).decode()
+        out = _CIPHERS[c] = (
+            name, ffi.string(lib.SSL_CIPHER_get_version(c)).decode(),
+            secret_bits(ffi.string(std).decode() if std != ffi.NULL else name))
+    return out
 
 
 def _name(name: x509.Name) -> tuple[tuple[tuple[str, str], ...], ...]:

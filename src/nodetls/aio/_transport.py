@@ -4,12 +4,14 @@ Theory of operation
 -------------------
 The TLS work (handshake, verification, SNI, sessions, tickets, OCSP, renegotiation, keylog) stays
 in the Node-style ``TLSSocket`` and its ``TLSWrap`` handle (``docs/DESIGN.md``, "The handle
-seam"). Once the handshake is done, :func:`_take_data_path` re-points the socket's three
-data-path methods of that seam to this transport: ``_on_handle_read`` (plaintext from the
-wrap), ``_on_handle_eof`` (the peer's close_notify or FIN) and ``_on_handle_drain`` (the
-wrap's and the TCP buffer drained). Nothing else of the socket changes: errors and the end of
-the connection still arrive as the socket's ``'error'`` and ``'close'`` events, and every
-Node-style event keeps firing on it (``get_extra_info('tls_socket')``).
+seam"). Once the handshake is done, :func:`_take_data_path` re-points four methods of that seam
+to this transport: ``_on_handle_read`` (plaintext from the wrap), ``_on_handle_eof`` (the peer's
+close_notify or FIN), ``_on_handle_drain`` (the wrap's and the TCP buffer drained) and
+``_on_handle_close`` (the connection is gone: the socket's own close runs first, then
+``connection_lost`` with the error the socket was destroyed with). Nothing else of the socket
+changes: every Node-style event keeps firing on it (``get_extra_info('tls_socket')``), and the
+transport adds no listener but a plain function on ``'error'`` (so that an error is not
+reported as unhandled: it goes to ``connection_lost``).
 
 The data path therefore has no layer of its own: ``write()`` is ``TLSWrap.write()`` (encrypt,
 hand the ciphertext to the TCP transport), and a read is one call from the wrap's pump to
@@ -36,7 +38,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ._sslobject import SSLObjectView, cipher_tuple
+from ._sslobject import SSLObjectView, cipher_of, current_cipher
 
 if TYPE_CHECKING:
     from .._tls import TLSSocket
@@ -53,21 +55,33 @@ _CONNLOST_WARN = 5
 
 def _take_data_path(sock: TLSSocket, transport: TLSTransport) -> None:
     """The one place that couples to the socket's handle seam: plaintext, EOF and drain go to
-    ``transport`` instead of the socket's Node stream (instance attributes shadow the class's
-    methods, so ``TLSWrap`` calling ``owner._on_handle_read(view)`` reaches the transport)."""
+    ``transport`` instead of the socket's Node stream, and the handle's close reaches it too
+    (instance attributes shadow the class's methods, so ``TLSWrap`` calling
+    ``owner._on_handle_read(view)`` reaches the transport)."""
     sock._on_handle_read = transport._on_read  # type: ignore[method-assign]
     sock._on_handle_eof = transport._on_eof  # type: ignore[method-assign]
     sock._on_handle_drain = transport._on_drain  # type: ignore[method-assign]
+    sock._on_handle_close = transport._on_handle_close  # type: ignore[method-assign]
+
+
+_SEAM = ("_on_handle_read", "_on_handle_eof", "_on_handle_drain", "_on_handle_close")
 
 
 def _give_back_data_path(sock: TLSSocket, wrap: Any) -> None:
-    """Undo :func:`_take_data_path` and the wrap's ``buffered_reader`` (the socket is closed, its
-    ``_handle`` already gone: ``wrap`` is the one the transport took; this breaks the reference
-    cycles through the transport)."""
-    for name in ("_on_handle_read", "_on_handle_eof", "_on_handle_drain"):
-        sock.__dict__.pop(name, None)
-    if wrap is not None and getattr(wrap, "buffered_reader", None) is not None:
+    """Undo :func:`_take_data_path` and the wrap's ``buffered_reader`` (the socket is closed:
+    ``wrap`` is the one the transport took; this breaks the reference cycles through the
+    transport)."""
+    d = sock.__dict__
+    for name in _SEAM:
+        d.pop(name, None)
+    if wrap is not None and wrap.buffered_reader is not None:
         wrap.buffered_reader = None
+
+
+def _error_seen(err: BaseException) -> None:
+    """The transport's ``'error'`` listener: the error reaches ``connection_lost()`` (from the
+    socket's ``errored``), as asyncio reports it; listening keeps the socket from reporting it
+    as unhandled. A plain function: no reference from the socket back to the transport."""
 
 
 class _BufferedReader:
@@ -112,13 +126,13 @@ class TLSTransport(asyncio.Transport):
 
     __slots__ = ("_loop", "_sock", "_protocol", "_buffered", "_data_received", "_on_lost",
                  "_closing", "_eof_written", "_lost", "_conn_lost_writes", "_paused_reading",
-                 "_protocol_paused", "_high", "_low", "_error", "_error_listener", "_handle",
-                 "_started", "__weakref__")
+                 "_protocol_paused", "_high", "_low", "_error", "_handle", "_started",
+                 "_cipher", "__weakref__")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, sock: TLSSocket,
                  protocol: asyncio.BaseProtocol, *,
                  on_lost: Callable[[TLSTransport], None] | None = None) -> None:
-        super().__init__()
+        self._extra: dict[str, Any] = {}  # (asyncio.BaseTransport.__init__, without the call)
         self._loop = loop
         self._sock = sock
         self._protocol: Any = protocol  # None once connection_lost() has returned (as asyncio)
@@ -133,29 +147,32 @@ class TLSTransport(asyncio.Transport):
         self._protocol_paused = False
         self._high = _HIGH
         self._low = _HIGH // 4
-        self._error: BaseException | None = None
-        self._extra: dict[str, Any] = {}
+        self._error: BaseException | None = None  # a protocol failure (_fatal_error)
         self._handle: Any = None
         self._started = False
-        # One bound method object, kept to remove it at close.
-        self._error_listener: Any = self._on_error
-        sock.on("error", self._error_listener)
-        sock.once("close", self._on_close)
+        self._cipher: Any = None  # the SSL_CIPHER (see current_cipher)
+        # Errors come from the socket's ``errored`` at close; the end of the connection through
+        # the handle seam (_take_data_path): a client whose handshake fails never starts.
+        sock.on("error", _error_seen)
 
     def _start(self) -> None:
         """Take the socket's data path and call ``connection_made`` (synchronously, from the
         socket's ``'secureConnect'``/``'secureConnection'``, before any plaintext is read)."""
         sock = self._sock
-        if sock.destroyed:
+        if sock._destroyed:  # no connection_made, no connection_lost
+            self._lost = self._closing = True
+            if self._on_lost is not None:
+                self._on_lost(self)
             return
         self._started = True
-        self._handle = sock._handle
-        eng = sock._engine
-        extra = self._extra
-        extra["sslcontext"] = eng.context if eng is not None else None
-        extra["cipher"] = cipher_tuple(sock)  # ~3 µs; kept for after the close, as asyncio
+        self._handle = h = sock._handle
+        eng = h.engine if h is not None else None
+        self._extra["sslcontext"] = eng.context if eng is not None else None
+        # The cipher is described on demand, also after the close, as asyncio's transport.
+        self._cipher = current_cipher(sock)
         _take_data_path(sock, self)
-        self._set_reader()
+        if self._buffered:
+            self._set_reader()
         try:
             self._protocol.connection_made(self)
         except (SystemExit, KeyboardInterrupt):
@@ -200,7 +217,7 @@ class TLSTransport(asyncio.Transport):
         if name == "peercert":
             return sock.get_peer_certificate()
         if name == "cipher":
-            return cipher_tuple(sock)
+            return cipher_of(self._cipher)
         if name == "alpn_protocol":
             return sock.alpn_protocol or None
         if name == "server_hostname":
@@ -313,8 +330,8 @@ class TLSTransport(asyncio.Transport):
             raise RuntimeError("Cannot call write() after write_eof()")
         if not data:
             return
-        h = self._sock._handle
-        if self._closing or self._lost or h is None:
+        h = self._handle  # the TLS wrap, from connection_made to connection_lost
+        if self._closing or h is None:
             self._conn_lost_writes += 1
             if self._conn_lost_writes >= _CONNLOST_WARN:
                 logger.warning("TLS connection is closed")
@@ -421,30 +438,24 @@ class TLSTransport(asyncio.Transport):
             "message": message, "exception": exc, "transport": self, "protocol": self._protocol,
         })
 
-    def _on_error(self, exc: BaseException) -> None:
-        if self._error is None:
-            self._error = exc
-
-    def _on_close(self, *_: Any) -> None:
-        if self._lost:
-            return
-        self._lost = True
-        self._closing = True
+    def _on_handle_close(self) -> None:
+        """The connection is gone (the socket's ``_on_handle_close``, through the seam): the
+        socket closes as ever (its ``'close'``, the server's count), then
+        ``connection_lost(exc)`` with the error the socket was destroyed with, if any."""
         sock = self._sock
-        sock.remove_listener("error", self._error_listener)
-        self._error_listener = None  # a bound method of ours: a cycle through self
-        _give_back_data_path(sock, self._handle)
-        if not self._started:  # the handshake never completed: no connection_made, no lost
-            if self._on_lost is not None:
-                self._on_lost(self)
-            return
         try:
-            err = self._error
-            self._protocol.connection_lost(err if isinstance(err, Exception) or err is None
-                                           else ConnectionAbortedError(str(err)))
+            type(sock)._on_handle_close(sock)
         finally:
-            # As asyncio's transports: drop the protocol (it usually holds the transport), so
-            # that reference counting frees the connection without the cycle collector.
-            self._protocol = self._data_received = None
-            if self._on_lost is not None:
-                self._on_lost(self)
+            self._lost = self._closing = True
+            _give_back_data_path(sock, self._handle)
+            self._handle = None
+            err = self._error if self._error is not None else sock._errored
+            try:
+                self._protocol.connection_lost(err if isinstance(err, Exception) or err is None
+                                               else ConnectionAbortedError(str(err)))
+            finally:
+                # As asyncio's transports: drop the protocol (it usually holds the transport),
+                # so that reference counting frees the connection without the cycle collector.
+                self._protocol = self._data_received = None
+                if self._on_lost is not None:
+                    self._on_lost(self)
