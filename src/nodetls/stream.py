@@ -673,7 +673,7 @@ class Readable(Stream):
             self._r_ended = True
             if not self._r_end_scheduled:
                 self._r_end_scheduled = True
-                _soon(self._end_readable_nt)
+                _get_running_loop().call_soon(self._end_readable_nt)  # (_soon, inlined)
 
     def _end_readable_nt(self) -> None:
         self._r_end_scheduled = False
@@ -704,7 +704,7 @@ class Readable(Stream):
             self._r_flowing = not self._r_readable_listening
             if not self._r_resume_scheduled:
                 self._r_resume_scheduled = True
-                _soon(self._resume_)
+                _get_running_loop().call_soon(self._resume_)  # (_soon, inlined)
         self._r_paused = False
         return self
 
@@ -1012,13 +1012,21 @@ class _Pipe:
 
     def on_close(self, *_: Any) -> None:
         if not self.fired & _FINISH:
-            _remove(self.dest, "finish", self.on_finish)
+            dest = self.dest
+            if isinstance(dest, EventEmitter):  # (_remove, inlined)
+                dest._remove_many(("finish", self.on_finish))
+            else:
+                dest.remove_listener("finish", self.on_finish)
         self.fired |= _CLOSE | _FINISH  # both gone now
         self.unpipe()
 
     def on_finish(self, *_: Any) -> None:
         if not self.fired & _CLOSE:
-            _remove(self.dest, "close", self.on_close)
+            dest = self.dest
+            if isinstance(dest, EventEmitter):  # (_remove, inlined)
+                dest._remove_many(("close", self.on_close))
+            else:
+                dest.remove_listener("close", self.on_close)
         self.fired |= _CLOSE | _FINISH
         self.unpipe()
 
@@ -1321,7 +1329,9 @@ class Writable(Stream):
                 and self._errored is None and not self._w_buf and self._w_len == 0)
 
     def _finish_maybe(self, sync: bool) -> None:
-        if self._need_finish():
+        if (self._w_ending and not self._destroyed and not self._w_finished  # (_need_finish)
+                and not self._w_writing and not self._error_emitted and not self._close_emitted
+                and self._errored is None and not self._w_buf and self._w_len == 0):
             self._prefinish()
             if self._w_pending_cb == 0:
                 if sync:
@@ -1369,7 +1379,7 @@ class Writable(Stream):
             if "prefinish" in self._events:  # (no emit nobody listens to)
                 self.emit("prefinish")
             self._w_pending_cb += 1
-            _soon(self._finish)
+            _get_running_loop().call_soon(self._finish)  # (_soon, inlined)
 
     def _finish(self) -> None:
         self._w_pending_cb -= 1

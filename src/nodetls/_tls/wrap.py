@@ -54,6 +54,7 @@ class TLSWrap:
     buffered_reader: Any = None
     #: Ciphertext came through the pump's receive path (before start(): a server has work).
     _received = False
+    _close_notify_sent = False  # shutdown() called SSL_shutdown: close() need not again
 
     def __init__(self, lower: Any, engine: TLSEngine, owner: Any) -> None:
         self.lower = lower
@@ -134,6 +135,7 @@ class TLSWrap:
         eng = self.engine
         if eng is not None and self.secure:
             eng.shutdown()
+            self._close_notify_sent = True
             self._flush()
         self.lower.shutdown()
 
@@ -142,9 +144,11 @@ class TLSWrap:
             return
         self._closed = True
         eng = self.engine
-        if eng is not None and self.secure and eng.alive and not self.held:
+        if eng is not None and self.secure and not self._close_notify_sent and eng.alive \
+                and not self.held:
             # A clean close_notify keeps sessions resumable: SSL_free without SSL_shutdown marks
             # the shared SSL_SESSION not resumable (OpenSSL calls SSL_CTX_remove_session).
+            # (Sent already by shutdown(): nothing more to do.)
             try:
                 eng.shutdown()
                 out = eng.take_output()
@@ -331,6 +335,8 @@ class TLSWrap:
                 self.owner._on_handle_read(view)
                 if self.engine is None:
                     return
+                if not eng.read_more:  # the read BIO is empty: another call returns None
+                    break
             if self.renegotiating and not eng.renegotiate_pending():
                 self.renegotiating = False
                 self.owner._on_renegotiated()
