@@ -201,3 +201,25 @@ async def test_callback_commands_store_and_read_binary_sessions(redis_server, re
         assert await store.get(sid) is None
     finally:
         await store.aclose()
+
+
+async def test_a_store_used_from_another_event_loop_connects_there(redis_server):
+    """A connection belongs to the loop that made it: a store used from another loop (here: a
+    thread's) connects again there instead of waiting on a connection no loop serves."""
+    store = RedisSessionStore(redis_server.url)
+    try:
+        await store.set(b"k", b"v", 60)
+
+        async def elsewhere() -> object:
+            loop = asyncio.get_running_loop()
+            fut = loop.create_future()
+            store.lookup_then(b"k", None, 2.0, fut.set_result)
+            got = await asyncio.wait_for(fut, 5)
+            await store.aclose()
+            return got
+
+        assert await asyncio.to_thread(asyncio.run, elsewhere()) == b"v"
+        assert await asyncio.wait_for(store.get(b"k"), 5) == b"v"  # and back here
+        assert store.redis.connects == 3
+    finally:
+        await store.aclose()

@@ -20,11 +20,14 @@ about a quarter of the Python calls of redis-py's ``Connection.send_packed_comma
   connecting wait in the queue, each within its own timeout).  A connection with more than
   :data:`MAX_WAITING` unanswered commands (a Redis that stopped answering) is dropped.
   An error reply is ``redis.exceptions.ResponseError`` for that command only.
+* **Event loops**: a connection serves the loop that made it; a command sent from another loop
+  makes a new connection there (the old one is closed by its own loop, if it still runs).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -142,8 +145,12 @@ class _Conn(asyncio.Protocol):
     def flush(self) -> None:
         unsent = self.unsent
         if unsent and self.transport is not None and not self.closed:
-            self.transport.write(unsent[0] if len(unsent) == 1 else b"".join(unsent))
+            data = unsent[0] if len(unsent) == 1 else b"".join(unsent)
             unsent.clear()
+            try:
+                self.transport.write(data)
+            except Exception as exc:  # noqa: BLE001 - a transport closing under us
+                self.lose(self.pipe.errors.ConnectionError(f"Redis write failed: {exc!r}"))
 
     # -- protocol
     def data_received(self, data: bytes) -> None:
@@ -252,7 +259,11 @@ class RedisPipe:
         reply (bytes, int, None...), a ``redis.exceptions`` error, or :class:`StoreTimeout`
         after ``timeout`` seconds."""
         conn = self._conn
-        if conn is None:
+        if conn is None or conn.loop is not asyncio.get_running_loop():
+            if conn is not None:  # made by another event loop: closed there, if it still runs
+                with contextlib.suppress(RuntimeError):  # that loop is closed
+                    conn.loop.call_soon_threadsafe(
+                        conn.lose, self.errors.ConnectionError("the store moved to another loop"))
             conn = self._connect()
         conn.send(packed, then, timeout)
 
