@@ -72,6 +72,10 @@ _backend = getattr(ffi, "_backend", ffi)
 _from_buffer = _backend.from_buffer
 _unpack = _backend.unpack
 _CHAR_A = ffi.typeof("char[]")
+# The compiled binding's data-path helpers (``_openssl/cdef.py`` HELPERS: read_view's loop and
+# seal's write-and-read in one C call each); None in ABI mode, where the Python loops run.
+_c_read = getattr(lib, "nodetls_read", None)
+_c_seal = getattr(lib, "nodetls_seal", None)
 _new_unzeroed = ffi.new_allocator(should_clear_after_alloc=False)
 _local = threading.local()
 _BIO_S_MEM = lib.BIO_s_mem()
@@ -386,13 +390,25 @@ class TLSEngine:
         if self.error is not None:
             raise self.error
         rbio = self._rbio
+        buf, size, view, _ = self._scratch
+        if _c_read is not None:  # the loop below, in C
+            n = len(data) if data else 0
+            st = _c_read(ssl, rbio, NULL if not n else data if type(data) is bytes
+                         else _from_buffer(_CHAR_A, data, False), n, self.read_more, self._eof,
+                         buf, _READ_CHUNK, size)
+            if st == -2:
+                return None
+            self.read_more = st == -1
+            total = size[0]
+            if st > 0:
+                self._read_stopped(st)
+            return view[:total] if total else None
         if data:
             lib.BIO_write(rbio, data if type(data) is bytes else _from_buffer(
                 _CHAR_A, data, False), len(data))
         elif not (self.read_more or self._eof) and not lib.BIO_ctrl_pending(rbio):
             return None  # nothing new: skip the SSL_read_ex that would fail
         self.read_more = False
-        buf, size, view, _ = self._scratch
         total = 0
         while _READ_CHUNK - total >= _RECORD:
             # Room for a whole record, so OpenSSL never keeps plaintext behind: when the read BIO
@@ -402,25 +418,8 @@ class TLSEngine:
                 if self._eof or lib.BIO_ctrl_pending(rbio):
                     continue
                 break
-            err = lib.SSL_get_error(ssl, 0)
-            if self._exc is not None:
-                self._raise_captured()
-            if err == C.SSL_ERROR_WANT_READ or err == C.SSL_ERROR_WANT_WRITE:
-                break
-            if err == C.SSL_ERROR_ZERO_RETURN:
-                self.received_close_notify = True
-                break
-            if err == C.SSL_ERROR_WANT_X509_LOOKUP:
-                self._pause(Pause.CERT)
-                break
-            if err == C.SSL_ERROR_WANT_CLIENT_HELLO_CB:
-                self._pause(Pause.CLIENT_HELLO)
-                break
-            if err == C.SSL_ERROR_SYSCALL and not lib.ERR_peek_error():
-                # EOF from the read BIO with IGNORE_UNEXPECTED_EOF off paths: an end of stream.
-                self.received_close_notify = True
-                break
-            raise self._fatal(self._error(err, handshake=False))
+            self._read_stopped(lib.SSL_get_error(ssl, 0))
+            break
         else:
             self.read_more = True  # the buffer is full: more may be waiting
         return view[:total] if total else None
@@ -552,6 +551,15 @@ class TLSEngine:
             return self.take_output() if n == len(data) else n
         size = self._scratch[1]
         total = len(data)
+        if _c_seal is not None:  # the steps below, in C
+            out = self._scratch[3]
+            n = _c_seal(ssl, self._wbio, data, total, out, _OUT_CHUNK, size)
+            if n >= 0:
+                return _unpack(out, n) if n < _OUT_CHUNK else _unpack(out, n) + self.take_output()
+            if n == -1:
+                return self._write_failed(0)
+            n = self._write_rest(data, size[0])
+            return n if n < total else self.take_output()
         if not lib.SSL_write_ex(ssl, data, total, size):
             return self._write_failed(0)
         if size[0] != total:  # a context with partial writes (ours have none)

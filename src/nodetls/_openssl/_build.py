@@ -60,9 +60,10 @@ def make_builder() -> FFI:
     to them (the loader refuses a module built from other declarations)."""
     cdef = _cdef_module()
     builder = FFI()
-    builder.cdef(cdef["CDEF"])
+    builder.cdef(cdef["CDEF"] + cdef["HELPERS"])
     builder.cdef("#define NODETLS_CDEF_HASH ...")
-    builder.set_source(MODULE, SOURCE % {"hash": cdef["CDEF_HASH"]}, libraries=["ssl", "crypto"])
+    builder.set_source(MODULE, SOURCE % {"hash": cdef["CDEF_HASH"]} + cdef["HELPERS_SOURCE"],
+                       libraries=["ssl", "crypto"])
     return builder
 
 

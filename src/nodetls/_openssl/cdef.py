@@ -336,5 +336,63 @@ const char *OBJ_nid2ln(int n);
 
 CDEF = TYPES + FUNCTIONS
 
-# Ties a compiled binding to the declarations it was built from (the loader compares the two).
-CDEF_HASH = int(hashlib.sha256(CDEF.encode()).hexdigest()[:12], 16)
+# The compiled binding only: the engine's two data-path loops as one C call each (a C call from
+# Python costs more than the C work of a round trip's loop).  ABI mode has no such functions: the
+# engine runs its Python loops instead (``getattr(lib, "nodetls_read", None)``), the same steps.
+HELPERS = """
+int nodetls_read(SSL *ssl, BIO *rbio, const char *data, int n, int more, int eof,
+                 unsigned char *buf, size_t cap, size_t *total);
+int nodetls_seal(SSL *ssl, BIO *wbio, const char *data, size_t n, char *out, int cap,
+                 size_t *written);
+"""
+
+HELPERS_SOURCE = r"""
+/* TLSEngine.read_view's loop: data[0:n] (ciphertext) into the read BIO, then SSL_read_ex into
+   buf while a whole record fits and the read BIO holds more (or the stream ended).  *total: the
+   plaintext bytes in buf.  Returns 0 (the read BIO is drained), -1 (buf is full: more may wait),
+   -2 (nothing new to read: no data, nothing pending, not more, not eof; no SSL call made), or
+   SSL_get_error() of the SSL_read_ex that failed (1 and up). */
+int nodetls_read(SSL *ssl, BIO *rbio, const char *data, int n, int more, int eof,
+                 unsigned char *buf, size_t cap, size_t *total)
+{
+    size_t got, done = 0;
+    if (n > 0)
+        BIO_write(rbio, data, n);
+    else if (!more && !eof && !BIO_ctrl_pending(rbio)) {
+        *total = 0;
+        return -2;
+    }
+    while (cap - done >= 16384) {
+        if (!SSL_read_ex(ssl, buf + done, cap - done, &got)) {
+            *total = done;
+            return SSL_get_error(ssl, 0);
+        }
+        done += got;
+        if (!eof && !BIO_ctrl_pending(rbio)) {
+            *total = done;
+            return 0;
+        }
+    }
+    *total = done;
+    return -1;
+}
+
+/* TLSEngine.seal's common case: SSL_write_ex of data[0:n], then one BIO_read of the ciphertext
+   into out.  Returns the ciphertext bytes in out (0..cap; cap: more may wait in the BIO), -1 when
+   SSL_write_ex failed (nothing read), or -2 after a partial write (*written bytes taken; nothing
+   read). */
+int nodetls_seal(SSL *ssl, BIO *wbio, const char *data, size_t n, char *out, int cap,
+                 size_t *written)
+{
+    int got;
+    if (!SSL_write_ex(ssl, data, n, written))
+        return -1;
+    if (*written != n)
+        return -2;
+    got = BIO_read(wbio, out, cap);
+    return got > 0 ? got : 0;
+}
+"""
+
+# Ties a compiled binding to the declarations and helpers it was built from (the loader compares).
+CDEF_HASH = int(hashlib.sha256((CDEF + HELPERS + HELPERS_SOURCE).encode()).hexdigest()[:12], 16)
