@@ -193,6 +193,9 @@ class TLSEngine:
     # Another read_view() may find plaintext (the read buffer filled up, or a paused
     # renegotiation continues): SSL may hold records the read BIO no longer shows.
     read_more = False
+    # read_view() left ciphertext to send (a KeyUpdate answer, a renegotiation's messages):
+    # take_output() has something (one C check per read instead of a Python call per read).
+    output_after_read = False
     _eof = False
     _prefetched_session: bytes | None = None
     _pending_context: Any = None
@@ -396,6 +399,7 @@ class TLSEngine:
             st = _c_read(ssl, rbio, NULL if not n else data if type(data) is bytes
                          else _from_buffer(_CHAR_A, data, False), n, self.read_more, self._eof,
                          buf, _READ_CHUNK, size)
+            self.output_after_read = lib.BIO_ctrl_pending(self._wbio) > 0
             if st == -2:
                 return None
             self.read_more = st == -1
@@ -407,6 +411,7 @@ class TLSEngine:
             lib.BIO_write(rbio, data if type(data) is bytes else _from_buffer(
                 _CHAR_A, data, False), len(data))
         elif not (self.read_more or self._eof) and not lib.BIO_ctrl_pending(rbio):
+            self.output_after_read = lib.BIO_ctrl_pending(self._wbio) > 0
             return None  # nothing new: skip the SSL_read_ex that would fail
         self.read_more = False
         total = 0
@@ -422,6 +427,7 @@ class TLSEngine:
             break
         else:
             self.read_more = True  # the buffer is full: more may be waiting
+        self.output_after_read = lib.BIO_ctrl_pending(self._wbio) > 0
         return view[:total] if total else None
 
     def read_hint(self) -> int:

@@ -99,6 +99,7 @@ class TCPHandle(asyncio.BufferedProtocol):
 
     #: ``shutdown(callback)`` reports completion (an extension of DESIGN.md's ``shutdown()``).
     SHUTDOWN_CALLBACK = True
+    _no_delay_off = False  # set_no_delay(False) was applied (uvloop's default is on)
 
     def __init__(self, owner: Any = None, *, reading: bool = True,
                  on_open: Callable[[TCPHandle], None] | None = None,
@@ -431,9 +432,15 @@ class TCPHandle(asyncio.BufferedProtocol):
     def set_no_delay(self, enable: bool = True) -> None:
         """``TCP_NODELAY``.  asyncio enables it only on sockets whose ``proto`` is
         ``IPPROTO_TCP``; ours are made with ``proto`` 0, so it stays off unless asked."""
+        t = self.transport
+        if enable and not self._no_delay_off and t is not None \
+                and type(t).__name__ == "TCPTransport" and type(t).__module__ == "uvloop.loop":
+            return  # uvloop sets TCP_NODELAY on every TCP transport it makes (and we never
+            # turned it off): no get_extra_info('socket'), no setsockopt per connection
         sock = self._tcp_socket()
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1 if enable else 0)
+            self._no_delay_off = not enable
 
     def set_keep_alive(self, enable: bool = False, delay: float = 0) -> None:
         """``SO_KEEPALIVE``, with ``TCP_KEEPIDLE`` = ``delay`` seconds when given."""

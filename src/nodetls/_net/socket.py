@@ -668,9 +668,8 @@ class Socket(Duplex):
                 fut.set_exception(self._errored or node_error("ERR_SOCKET_CLOSED_BEFORE_CONNECTION"))
 
         event = self._CONNECT_EVENT
-        self.on(event, ok)
-        self.on("error", fail)
-        self.on("close", fail)
+        self._add_many((event, ok, ok, False), ("error", fail, fail, False),
+                       ("close", fail, fail, False))
         try:
             await fut
         finally:

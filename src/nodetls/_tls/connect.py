@@ -9,9 +9,13 @@ from typing import Any, Unpack
 from .. import _option_table, _options
 from .._net.connect import normalize_connect_args
 from ..types import ConnectOptions
-from .socket import TLSSOCKET_OPTIONS, SocketTemplate, TLSSocket
+from .socket import _ENV_DATA, TLSSOCKET_OPTIONS, SocketTemplate, TLSSocket
 
 CONNECT_OPTIONS = _option_table.names("T")
+_MIN_DH_SIZE = _option_table.default("min_dh_size")
+# (net.Socket.connect's options: already normalised and checked here, as tls.connect's)
+_NET_KEYS = ("port", "host", "path", "family", "local_address", "local_port", "no_delay",
+             "keep_alive", "keep_alive_initial_delay", "hints", "lookup")
 
 
 def _normalize_args(args: tuple[Any, ...]) -> tuple[dict[str, Any], Callable[..., Any] | None]:
@@ -37,15 +41,20 @@ def connect(*args: Any, **kwargs: Unpack[ConnectOptions]) -> TLSSocket:
     raw_opts, callback = _normalize_args(args)
     opts = _options.normalize(raw_opts, kwargs, CONNECT_OPTIONS, "options")
     if "reject_unauthorized" not in opts:
-        opts["reject_unauthorized"] = os.environ.get("NODE_TLS_REJECT_UNAUTHORIZED") != "0"
-    opts.setdefault("min_dh_size", _option_table.default("min_dh_size"))  # checked by normalize
+        opts["reject_unauthorized"] = (  # (os.environ's own dict: no Python call)
+            _ENV_DATA.get(b"NODE_TLS_REJECT_UNAUTHORIZED") != b"0" if _ENV_DATA is not None
+            else os.environ.get("NODE_TLS_REJECT_UNAUTHORIZED") != "0")
+    if "min_dh_size" not in opts:  # (a given one was checked by normalize)
+        opts["min_dh_size"] = _MIN_DH_SIZE
     if opts.get("ocsp") is not None:  # beyond Node: check the staple (nodetls.ocsp)
         opts["request_ocsp"] = True
     if opts.get("path") is None:
         opts.setdefault("host", "localhost")
     if opts.get("no_delay") is None:
         opts["no_delay"] = True  # TCP_NODELAY by default on TLS sockets (see tls.Server)
-    sock_opts = SocketTemplate((k, v) for k, v in opts.items() if k in TLSSOCKET_OPTIONS)
+    sock_opts = SocketTemplate(opts)
+    for k in opts.keys() - TLSSOCKET_OPTIONS:  # (the socket's options: no generator to run)
+        del sock_opts[k]
     given = opts.get("socket")
     tlssock = TLSSocket(given, sock_opts)
     tlssock._is_client_connect = True
@@ -54,7 +63,5 @@ def connect(*args: Any, **kwargs: Unpack[ConnectOptions]) -> TLSSocket:
     if opts.get("timeout"):
         tlssock.set_timeout(opts["timeout"])
     if given is None:
-        net_keys = ("port", "host", "path", "family", "local_address", "local_port", "no_delay",
-                    "keep_alive", "keep_alive_initial_delay", "hints", "lookup")
-        tlssock.connect({k: opts[k] for k in net_keys if k in opts and opts[k] is not None})
+        tlssock._connect({k: opts[k] for k in _NET_KEYS if opts.get(k) is not None})
     return tlssock

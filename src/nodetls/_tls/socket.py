@@ -935,9 +935,9 @@ class TLSSocket(Socket):
             if not fut.done():
                 fut.set_exception(node_error("ERR_SOCKET_CLOSED"))
 
-        self.once(event, ok)
-        self.once("error", bad)
-        self.once("close", closed)
+        # (plain listeners, added and removed in one call each: they act once, on a future)
+        self._add_many((event, ok, ok, False), ("error", bad, bad, False),
+                       ("close", closed, closed, False))
         try:
             return await fut
         finally:

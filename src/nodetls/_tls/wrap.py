@@ -202,9 +202,9 @@ class TLSWrap:
                     break
                 self._flushed = False
                 plain = eng.read_view()
-            if not self._flushed and not self.held:
-                # Nothing was written since the last SSL_read, which may have produced output
-                # (a renegotiation's handshake messages): send it.
+            if not self._flushed and not self.held and eng.output_after_read:
+                # Nothing was written since the last SSL_read, which produced output (a
+                # renegotiation's handshake messages, a KeyUpdate answer): send it.
                 out = eng.take_output()
                 if out:
                     self.lower.write(out)
