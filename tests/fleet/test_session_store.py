@@ -148,12 +148,12 @@ async def test_a_paused_redis_is_abandoned_after_store_timeout(certs, tls_versio
     server.use_session_store(store, store_timeout=0.05)
     try:
         _, session = await handshake(port, certs.root.cert_pem)
-        await redis_client.execute_command("CLIENT", "PAUSE", 1500)
+        await redis_client.execute_command("CLIENT", "PAUSE", 3000)
         loop = asyncio.get_running_loop()
         start = loop.time()
         reused, _ = await handshake(port, certs.root.cert_pem, session)
         assert reused is False
-        assert loop.time() - start < 1.2  # not Redis's 1.5 s
+        assert loop.time() - start < 2.5  # not Redis's 3 s
         stats = server.session_store_stats
         # the lookup, then the new session(s): TLS 1.3 sends two tickets
         assert stats["timeouts"] == (2 if tls_version == "TLSv1.2" else 3) and stats["errors"] == 0
