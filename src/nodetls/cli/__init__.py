@@ -9,6 +9,7 @@
 * ``nodetls devcert NAME... [--dir DIR]`` -- a development CA kept in DIR and a certificate for the
   names, like mkcert.
 * ``nodetls ticket-keys [--count N]`` -- fresh random 48-byte session-ticket keys, in hex.
+* ``nodetls --version`` -- the version, the OpenSSL in use and how it is bound (cffi API or ABI mode).
 
 Human output is coloured when it goes to a terminal (with rich); errors are one line on stderr
 with Node's error code, and a non-zero exit status.
