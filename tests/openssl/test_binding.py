@@ -116,8 +116,19 @@ def test_nodetls_libssl_means_abi_mode():
 
 
 def test_a_binding_built_from_other_declarations_is_refused(monkeypatch):
+    linked = _loader._linked_by_python_ssl()
     monkeypatch.setattr(_loader, "CDEF_HASH", _loader.CDEF_HASH ^ 1)
-    assert _loader._load_compiled() is None
+    assert _loader._load_compiled(linked) is None
+
+
+@pytest.mark.skipif(_openssl.BINDING != "api", reason="the compiled binding is not in use")
+def test_a_binding_linking_another_libssl_than_pythons_ssl_is_refused():
+    linked = _loader._linked_by_python_ssl()
+    assert linked, "Python's ssl maps a libssl (Linux)"
+    ffi, lib, path = _loader._load_compiled(linked)
+    assert ffi is _openssl.ffi and path == linked[0]
+    # As if Python's ssl used another OpenSSL 3 (which ABI mode would pick): refused.
+    assert _loader._load_compiled(["/elsewhere/libssl.so.3"]) is None
 
 
 def test_one_ffi_per_process():

@@ -51,12 +51,12 @@ def _mapped_libssl() -> list[str]:
     return found
 
 
-def _candidates() -> list[tuple[str | None, str]]:
+def _candidates(linked: list[str]) -> list[tuple[str | None, str]]:
     env_ssl = os.environ.get("NODETLS_LIBSSL")
     env_crypto = os.environ.get("NODETLS_LIBCRYPTO")
     if env_ssl:
         return [(env_crypto, env_ssl)]
-    out: list[tuple[str | None, str]] = [(None, p) for p in _linked_by_python_ssl()]
+    out: list[tuple[str | None, str]] = [(None, p) for p in linked]
     out += [(None, "libssl.so.3"), (None, "libssl.3.dylib"), (None, "libssl-3-x64.dll")]
     return out
 
@@ -65,9 +65,17 @@ def _wants_compiled() -> bool:
     return not os.environ.get("NODETLS_LIBSSL") and os.environ.get("NODETLS_PURE", "") in ("", "0")
 
 
-def _load_compiled() -> tuple[Any, Any, str] | None:
-    """``(ffi, lib, path)`` of the compiled binding, or ``None`` when it is absent or unusable."""
-    wanted = _linked_by_python_ssl()
+def _python_ssl_version() -> int:
+    try:
+        import _ssl
+    except ImportError:
+        return 0
+    return int(_ssl.OPENSSL_VERSION_NUMBER)
+
+
+def _load_compiled(linked: list[str]) -> tuple[Any, Any, str] | None:
+    """``(ffi, lib, path)`` of the compiled binding, or ``None`` when it is absent or unusable.
+    ``linked``: the libssl Python's ``ssl`` uses, mapped before the compiled module loads."""
     try:
         mod = importlib.import_module(f"{__package__}._binding")
     except ImportError:
@@ -75,27 +83,28 @@ def _load_compiled() -> tuple[Any, Any, str] | None:
     ffi, lib = mod.ffi, mod.lib
     if lib.NODETLS_CDEF_HASH != CDEF_HASH or lib.OpenSSL_version_num() < MIN_VERSION:
         return None  # built from older declarations, or against an OpenSSL before 3.0
-    mapped = _mapped_libssl()
-    if wanted and set(mapped) - set(wanted):
-        return None  # linked against another libssl than Python's ssl uses
-    return ffi, lib, (mapped or ["libssl (linked at build)"])[0]
+    new = [p for p in _mapped_libssl() if p not in linked]
+    if new and linked and _python_ssl_version() >= MIN_VERSION:
+        return None  # ABI mode would use Python's libssl (OpenSSL 3); this module links another
+    return ffi, lib, (new or linked or ["libssl (linked at build)"])[0]
 
 
 def load() -> tuple[Any, Any, str, str]:
     """Return ``(ffi, lib, path, binding)`` for the first OpenSSL >= 3.0 found; ``binding`` is
     ``"api"`` (compiled) or ``"abi"`` (dlopened)."""
+    linked = [] if os.environ.get("NODETLS_LIBSSL") else _linked_by_python_ssl()
     if _wants_compiled():
-        compiled = _load_compiled()
+        compiled = _load_compiled(linked)
         if compiled is not None:
             return (*compiled, "api")
-    return (*_load_abi(), "abi")
+    return (*_load_abi(linked), "abi")
 
 
-def _load_abi() -> tuple[FFI, Any, str]:
+def _load_abi(linked: list[str]) -> tuple[FFI, Any, str]:
     ffi = FFI()
     ffi.cdef(CDEF)
     tried: list[str] = []
-    for crypto_path, ssl_path in _candidates():
+    for crypto_path, ssl_path in _candidates(linked):
         try:
             if crypto_path:
                 # libcrypto first, globally, so libssl's own dependency resolves to it.
