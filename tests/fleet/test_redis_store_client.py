@@ -160,6 +160,11 @@ def test_the_fallback_reply_parser_reads_what_hiredis_reads(chunk):
     assert got[:4] == [b"data", None, b"OK", 42]
     assert isinstance(got[4], ResponseError) and "WRONGTYPE" in str(got[4])
     assert got[5:] == [[b"a", b""], None, b"\r\n"]
+    reader.feed(b"_\r\n")  # RESP3's null
+    assert reader.gets() is None and reader.gets() is False
+    reader.feed(b"%1\r\n")  # a RESP3 map: not a reply the store asks for
+    with pytest.raises(ValueError):
+        reader.gets()
 
 
 @pytest.mark.parametrize("given", ["url", "client"])

@@ -87,6 +87,8 @@ class _Reader:
             return line, pos
         if kind == b":":
             return int(line), pos
+        if kind == b"_":  # RESP3 null (a URL with ?protocol=3)
+            return None, pos
         if kind == b"-":
             return self._error(line.decode("utf-8", "replace")), pos
         if kind == b"*":
@@ -155,10 +157,18 @@ class _Conn(asyncio.Protocol):
     # -- protocol
     def data_received(self, data: bytes) -> None:
         reader = self.reader
-        reader.feed(data)
         waiting = self.waiting
+        try:
+            reader.feed(data)
+        except Exception as exc:  # noqa: BLE001 - hiredis refusing the stream
+            self.lose(self.pipe.errors.ConnectionError(f"bad reply from Redis: {exc!r}"))
+            return
         while True:
-            reply = reader.gets()
+            try:
+                reply = reader.gets()
+            except Exception as exc:  # noqa: BLE001 - a reply neither parser understands
+                self.lose(self.pipe.errors.ConnectionError(f"bad reply from Redis: {exc!r}"))
+                return
             if reply is False:
                 return
             if not waiting:  # an unsolicited reply: the stream cannot be trusted
