@@ -10,6 +10,8 @@ import asyncio
 import hashlib
 import re
 import sys
+import time
+import weakref
 from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any, Unpack, cast
@@ -61,6 +63,11 @@ class Server(NetServer):
         self._ocsp_stapler: Any = None
         self._tls_listener = self._tls_connection_listener
         self._direct: TLSSocket | None = None  # the socket _make_socket just built itself
+        # Handshake deadlines (handshake_timeout): id(socket) -> (deadline, socket), in order of
+        # deadline (one timeout per template), swept by one timer instead of one per connection.
+        self._handshake_deadlines: dict[int, tuple[float, TLSSocket]] = {}
+        self._handshake_sweep: asyncio.TimerHandle | None = None
+        self._handshake_sweep_timeout = self._template.get("handshake_timeout", 120.0)
         self.on("connection", self._tls_listener)
         self._store_binding: Any = None
         self._keys_binding: Any = None
@@ -125,6 +132,29 @@ class Server(NetServer):
             destroy = getattr(raw, "destroy", None)
             if destroy is not None:
                 destroy()
+
+    def _arm_handshake_sweep(self, delay: float) -> None:
+        # (the timer holds the server weakly: a closed server is not kept until it fires)
+        self._handshake_sweep = asyncio.get_running_loop().call_later(
+            delay, _sweep_handshakes, weakref.ref(self))
+
+    def _sweep_handshakes(self) -> None:
+        """Node's per-connection handshake timer, for all of this server's connections: those
+        whose deadline passed get ``_on_handshake_timeout`` ('tlsClientError'
+        ``ERR_TLS_HANDSHAKE_TIMEOUT``); the timer is armed again for the next deadline, if any
+        (a connection that finished its handshake or closed took its deadline out)."""
+        self._handshake_sweep = None
+        deadlines = self._handshake_deadlines
+        now = time.monotonic()
+        while deadlines:
+            key = next(iter(deadlines))
+            deadline, sock = deadlines[key]
+            if deadline > now:
+                self._arm_handshake_sweep(deadline - now)
+                return
+            del deadlines[key]
+            sock._handshake_timer = None
+            sock._on_handshake_timeout()
 
     def _listener_failed(self, event: str, exc: Exception, args: tuple[Any, ...] = ()) -> None:
         """A listener raised: the connection the event was about is destroyed (the TLSSocket in
@@ -259,6 +289,12 @@ class Server(NetServer):
             self._keys_binding.detach()
         self._keys_binding = binding
         binding.attach()
+
+
+def _sweep_handshakes(ref: weakref.ReferenceType[Server]) -> None:
+    server = ref()
+    if server is not None:
+        server._sweep_handshakes()
 
 
 def _shell_closed(sock: TLSSocket, *_: Any) -> None:

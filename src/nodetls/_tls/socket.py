@@ -36,6 +36,10 @@ from .pause_points import once_callback
 from .wrap import TLSWrap
 
 _log = logging.getLogger("nodetls.tls")
+_monotonic = time.monotonic
+#: ``TLSSocket._handshake_timer`` of a server connection whose deadline its server's one sweep
+#: timer keeps (``tls.Server._handshake_deadlines``), instead of a timer of its own.
+IN_SWEEP: Any = object()
 
 #: Options of ``TLSSocket(...)`` and of ``SecureContext`` (from the one option table).
 TLSSOCKET_OPTIONS = _option_table.names("K")
@@ -335,8 +339,17 @@ class TLSSocket(Socket):
             engine.enable_ocsp_status()
         timeout = opts.get("handshake_timeout", 120.0)
         if timeout and timeout > 0:
-            loop = asyncio.get_running_loop()
-            self._handshake_timer = loop.call_later(timeout, self._on_handshake_timeout)
+            deadlines = getattr(srv, "_handshake_deadlines", None)
+            if deadlines is not None and timeout == srv._handshake_sweep_timeout:
+                # One timer per server, not one per connection (see tls.Server._sweep_handshakes):
+                # its deadlines come in order, a dict keeps them so, removal is a C call.
+                deadlines[id(self)] = (_monotonic() + timeout, self)
+                self._handshake_timer = IN_SWEEP
+                if srv._handshake_sweep is None:
+                    srv._arm_handshake_sweep(timeout)
+            else:
+                loop = asyncio.get_running_loop()
+                self._handshake_timer = loop.call_later(timeout, self._on_handshake_timeout)
 
     def _configure_server_options(self, engine: TLSEngine, opts: dict[str, Any]) -> None:
         if opts.get("request_cert"):
@@ -383,9 +396,13 @@ class TLSSocket(Socket):
         if self._secure_established:
             self._on_renegotiated()
             return
-        if not self._new_session_pending and self._handshake_timer is not None:
-            self._handshake_timer.cancel()
+        timer = self._handshake_timer
+        if not self._new_session_pending and timer is not None:
             self._handshake_timer = None
+            if timer is IN_SWEEP:  # (_stop_handshake_timer, inlined: every connection passes)
+                self._server._handshake_deadlines.pop(id(self), None)
+            else:
+                timer.cancel()
         self.secure_connecting = False
         alpn, npn, sn = eng.negotiated()
         if alpn:  # (the class defaults are False)
@@ -446,8 +463,7 @@ class TLSSocket(Socket):
     def _emit_server_secure(self) -> None:
         self._secure_established = True
         if self._handshake_timer is not None:
-            self._handshake_timer.cancel()
-            self._handshake_timer = None
+            self._stop_handshake_timer()
         events = self._events
         if "secure" in events:  # (no emit call for an event nobody listens to)
             self.emit("secure")
@@ -524,8 +540,7 @@ class TLSSocket(Socket):
             _log.debug("TLS handshake failed (%s, %s): %s", "server" if self._is_server else "client",
                        _peer(self), _one_line(exc))
         if self._handshake_timer is not None:
-            self._handshake_timer.cancel()
-            self._handshake_timer = None
+            self._stop_handshake_timer()
         if self._is_server and not self._secure_established and self._server is not None:
             self._server._tls_client_error(exc, self)
             self.destroy()
@@ -544,6 +559,13 @@ class TLSSocket(Socket):
                 "Client network socket disconnected before secure TLS connection was established",
                 host=opts.get("host"), port=opts.get("port"), path=opts.get("path"),
             ))
+
+    def _stop_handshake_timer(self) -> None:
+        timer, self._handshake_timer = self._handshake_timer, None
+        if timer is IN_SWEEP:
+            self._server._handshake_deadlines.pop(id(self), None)
+        elif timer is not None:
+            timer.cancel()
 
     def _on_handshake_timeout(self) -> None:
         self._handshake_timer = None
@@ -630,10 +652,8 @@ class TLSSocket(Socket):
         if self._secure_pending:
             self._secure_pending = False
             self._tls_closed_before_secure()
-        timer = self._handshake_timer
-        if timer is not None:  # destroyed before the handshake completed (e.g. by a listener)
-            self._handshake_timer = None  # the timer would hold this socket until it fires
-            timer.cancel()
+        if self._handshake_timer is not None:  # destroyed before the handshake completed
+            self._stop_handshake_timer()  # (the timer would hold this socket until it fires)
         shell = self._shell_listener
         if shell is not None:
             self._shell_listener = None
