@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from .socket import TLSSocket
 
 __all__ = ["OnceCallback", "once_callback", "wants_session", "wants_cert_pause", "run", "load_session",
-           "load_sni", "request_ocsp"]
+           "load_sni", "request_ocsp", "save_session"]
 
 
 class OnceCallback:
@@ -194,6 +194,40 @@ def load_session(sock: TLSSocket) -> None:
         binding.lookup(sid, ticket, lambda data: callback(None, data))
         return
     srv.emit("resumeSession", sid, callback)
+
+
+def save_session(sock: TLSSocket, srv: Any, session_id: bytes, der: bytes, tls13: bool) -> bool:
+    """Beyond Node: ``'newSession'`` served without the event when the server's only listener is
+    ``use_session_store``'s (no user code can observe the difference); False: emit it.
+
+    A store that answers at once (``MemorySessionStore``) is written here, inside the handshake
+    step that made the session: nothing is held, no callback.  Another store, for a TLS 1.3
+    ticket: the ticket (and whatever the server writes meanwhile) stays held until the store has
+    answered, as Node holds it for ``'newSession'``'s callback (a client must not offer a ticket
+    the store does not hold yet), but the store is asked at once, and ``'secureConnection'``
+    does not wait.  TLS 1.2 with such a store keeps the event's path (Node holds the server's
+    Finished and ``'secureConnection'``)."""
+    binding = getattr(srv, "_store_binding", None)
+    if binding is None or not binding.serves_new_sessions_alone():
+        return False
+    if binding.answers_now:
+        binding.save_now(session_id, der)
+        return True
+    wrap = sock._wrap
+    if not tls13 or wrap is None:
+        return False
+    sock._store_saves += 1
+    wrap.hold()
+
+    def saved() -> None:
+        sock._store_saves -= 1
+        if not sock._store_saves:
+            held = sock._wrap
+            if held is not None:
+                held.release()
+
+    binding.save(session_id, der, saved)
+    return True
 
 
 def _session_bytes(data: Any) -> bytes | None:

@@ -162,6 +162,7 @@ class TLSSocket(Socket):
     _new_session_pending = 0
     _secure_pending = False
     _deferred_new_sessions: tuple[tuple[bytes, bytes], ...] = ()  # TLS 1.3, server
+    _store_saves = 0  # TLS 1.3 tickets a session store is writing (pause_points.save_session)
     _reneg_times: tuple[float, ...] = ()
     _renegotiation_disabled = False
     _reneg_callback: Callable[..., Any] | None = None
@@ -600,6 +601,8 @@ class TLSSocket(Socket):
             return
         eng = self._engine
         tls13 = eng is not None and eng.version == "TLSv1.3"
+        if pause_points.save_session(self, srv, session_id, der, tls13):  # use_session_store
+            return
         if tls13 and not self._secure_established:
             # The tickets were made inside the handshake: 'secureConnection' goes first and
             # never waits.  The tickets themselves (and whatever the server writes after them)

@@ -83,23 +83,41 @@ class StoreBinding:
 
     def serves_resumption_alone(self) -> bool:
         """This binding's listener is the server's only ``'resumeSession'`` listener."""
-        return bool(self.server.raw_listeners("resumeSession") == [self._on_resume])
+        listeners = self.server._events.get("resumeSession")
+        return listeners is not None and len(listeners) == 1 and listeners[0] is self._on_resume
+
+    def serves_new_sessions_alone(self) -> bool:
+        """This binding's listener is the server's only ``'newSession'`` listener (the TLS layer
+        then calls :meth:`save_now` or :meth:`save` without the event, see
+        ``_tls/pause_points.save_session``)."""
+        listeners = self.server._events.get("newSession")
+        return listeners is not None and len(listeners) == 1 and listeners[0] is self._on_new
 
     # -- listeners (Node's signatures)
     def on_new_session(self, session_id: bytes, data: bytes, callback: Callable[..., Any]) -> None:
-        ttl = float(self.server._context.session_timeout)
         if self.answers_now:
-            self.store.store_now(bytes(session_id), data, ttl)
+            self.save_now(session_id, data)
             callback()
             return
-        if self._by_callback:
-            self.store.store_then(bytes(session_id), data, ttl, self.timeout,
-                                  lambda reply: (self._reply(reply, False), callback()))
-            return
-        self._spawn(self.store.set(session_id, data, ttl), lambda _result: callback())
+        self.save(session_id, data, callback)
 
     def on_resume_session(self, session_id: bytes, callback: Callable[..., Any]) -> None:
         self.lookup(session_id, False, lambda data: callback(None, data))
+
+    # -- saving
+    def save_now(self, session_id: bytes, data: bytes) -> None:
+        """Only when :attr:`answers_now`: store ``data`` for the server's session timeout."""
+        self.store.store_now(bytes(session_id), data, float(self.server._context.session_timeout))
+
+    def save(self, session_id: bytes, data: bytes, then: Callable[[], None]) -> None:
+        """Store ``data`` for the server's session timeout, then ``then()`` (also after an
+        error or ``store_timeout``: counted, and the handshake goes on)."""
+        ttl = float(self.server._context.session_timeout)
+        if self._by_callback:
+            self.store.store_then(bytes(session_id), data, ttl, self.timeout,
+                                  lambda reply: (self._reply(reply, False), then()))
+            return
+        self._spawn(self.store.set(session_id, data, ttl), lambda _result: then())
 
     # -- lookups
     def lookup_now(self, session_id: bytes, ticket: bool) -> bytes | None:
