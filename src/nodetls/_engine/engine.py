@@ -1149,7 +1149,7 @@ class TLSEngine:
         sess = session_from_der(der)
         if sess == NULL:
             return NULL
-        ln = ffi.new("unsigned int *")
+        ln = _out_params()[2]
         p = lib.SSL_SESSION_get_id(sess, ln)
         if ffi.buffer(p, ln[0])[:] != sid:
             # The cache answered with another session than the one asked for (a store bug, a
@@ -1204,11 +1204,20 @@ def _find_alpn(wire: bytes, proto: bytes) -> int:
 def _parse_client_hello(ssl: Any) -> ClientHello:
     """Read what SNI, OCSP and an external session cache need from the ClientHello (OpenSSL has
     parsed it; we only read extension bodies it hands us).  A PSK offer (TLS 1.3 resumption) is
-    all the cache needs when present: only its first identity is read, not the rest of the
-    extension nor the legacy session id, ticket and version extensions."""
+    all the cache needs when present: only its first identity is read (one extension lookup),
+    not the rest of the extension nor SNI, status request, legacy session id, ticket and
+    version extensions (nothing reads those from here when a PSK is offered)."""
     ch = ClientHello()
     out, outlen, _, _ = _out_params()
     get_ext = lib.SSL_client_hello_get0_ext
+    if get_ext(ssl, C.TLSEXT_TYPE_pre_shared_key, out, outlen) == 1:
+        # PreSharedKeyExtension: identities<7..2^16-1> = {identity<1..2^16-1>, age(4)}..., binders
+        n, p = outlen[0], out[0]
+        if n >= 4:
+            ilen = (p[2] << 8) | p[3]
+            ch.psk_identity = ffi.buffer(p + 4, ilen if ilen <= n - 4 else n - 4)[:]
+        ch.tls13 = True  # pre_shared_key is a TLS 1.3 extension
+        return ch
     if get_ext(ssl, C.TLSEXT_TYPE_server_name, out, outlen) == 1 and outlen[0] >= 5:
         sn = ffi.buffer(out[0], outlen[0])[:]  # list length(2), type(1) = host_name, length(2)
         if sn[2] == 0:
@@ -1217,14 +1226,6 @@ def _parse_client_hello(ssl: Any) -> ClientHello:
             except UnicodeDecodeError:
                 ch.servername = None
     ch.status_request = get_ext(ssl, C.TLSEXT_TYPE_status_request, out, outlen) == 1
-    if get_ext(ssl, C.TLSEXT_TYPE_pre_shared_key, out, outlen) == 1:
-        # PreSharedKeyExtension: identities<7..2^16-1> = {identity<1..2^16-1>, age(4)}..., binders
-        n, p = outlen[0], out[0]
-        if n >= 4:
-            ilen = min((p[2] << 8) | p[3], n - 4)
-            ch.psk_identity = ffi.buffer(p + 4, ilen)[:]
-        ch.tls13 = True  # pre_shared_key is a TLS 1.3 extension
-        return ch
     n = lib.SSL_client_hello_get0_session_id(ssl, out)
     ch.session_id = ffi.buffer(out[0], n)[:] if n else b""
     ch.has_ticket_ext = (get_ext(ssl, C.TLSEXT_TYPE_session_ticket, out, outlen) == 1

@@ -79,8 +79,9 @@ class NewSession:
 
 class ClientHello:
     """What the server learned from a ClientHello at the client-hello callback.  When a TLS 1.3
-    PSK is offered, ``psk_identity`` is its first identity and ``session_id``,
-    ``has_ticket_ext`` are not read (``tls13`` is True)."""
+    PSK is offered, ``psk_identity`` is its first identity and nothing else is read
+    (``tls13`` is True; ``servername``, ``status_request``, ``session_id``, ``has_ticket_ext``
+    keep their defaults)."""
 
     __slots__ = ("servername", "session_id", "psk_identity", "status_request", "has_ticket_ext",
                  "tls13")

@@ -196,7 +196,7 @@ def load_session(sock: TLSSocket) -> None:
     srv.emit("resumeSession", sid, callback)
 
 
-def save_session(sock: TLSSocket, srv: Any, session_id: bytes, der: bytes, tls13: bool) -> bool:
+def save_session(sock: TLSSocket, srv: Any, session_id: bytes, der: bytes) -> bool:
     """Beyond Node: ``'newSession'`` served without the event when the server's only listener is
     ``use_session_store``'s (no user code can observe the difference); False: emit it.
 
@@ -214,7 +214,8 @@ def save_session(sock: TLSSocket, srv: Any, session_id: bytes, der: bytes, tls13
         binding.save_now(session_id, der)
         return True
     wrap = sock._wrap
-    if not tls13 or wrap is None:
+    eng = sock._engine
+    if wrap is None or eng is None or eng.version != "TLSv1.3":
         return False
     sock._store_saves += 1
     wrap.hold()

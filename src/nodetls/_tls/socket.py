@@ -599,10 +599,10 @@ class TLSSocket(Socket):
         srv = self._server
         if srv is None or not srv.listener_count("newSession"):
             return
+        if pause_points.save_session(self, srv, session_id, der):  # use_session_store
+            return
         eng = self._engine
         tls13 = eng is not None and eng.version == "TLSv1.3"
-        if pause_points.save_session(self, srv, session_id, der, tls13):  # use_session_store
-            return
         if tls13 and not self._secure_established:
             # The tickets were made inside the handshake: 'secureConnection' goes first and
             # never waits.  The tickets themselves (and whatever the server writes after them)

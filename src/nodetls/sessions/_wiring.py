@@ -69,6 +69,9 @@ class StoreBinding:
         self._tasks: set[asyncio.Future[Any]] = set()
         self._expired: set[asyncio.Future[Any]] = set()
         self._failing = False
+        # The server's session timeout, read once per SecureContext (set when it is made).
+        self._ttl_context: Any = None
+        self._ttl = 0.0
         # The listeners, as registered (a bound method is a new object at each access).
         self._on_new = self.on_new_session
         self._on_resume = self.on_resume_session
@@ -105,19 +108,31 @@ class StoreBinding:
         self.lookup(session_id, False, lambda data: callback(None, data))
 
     # -- saving
+    def session_ttl(self) -> float:
+        """The server's ``session_timeout`` (its current SecureContext's), in seconds."""
+        context = self.server._context
+        if context is not self._ttl_context:
+            self._ttl = float(context.session_timeout)
+            self._ttl_context = context
+        return self._ttl
+
     def save_now(self, session_id: bytes, data: bytes) -> None:
         """Only when :attr:`answers_now`: store ``data`` for the server's session timeout."""
-        self.store.store_now(bytes(session_id), data, float(self.server._context.session_timeout))
+        self.store.store_now(bytes(session_id), data, self.session_ttl())
 
     def save(self, session_id: bytes, data: bytes, then: Callable[[], None]) -> None:
         """Store ``data`` for the server's session timeout, then ``then()`` (also after an
         error or ``store_timeout``: counted, and the handshake goes on)."""
-        ttl = float(self.server._context.session_timeout)
+        ttl = self.session_ttl()
         if self._by_callback:
             self.store.store_then(bytes(session_id), data, ttl, self.timeout,
-                                  lambda reply: (self._reply(reply, False), then()))
+                                  lambda reply: self._saved(reply, then))
             return
         self._spawn(self.store.set(session_id, data, ttl), lambda _result: then())
+
+    def _saved(self, reply: Any, then: Callable[[], None]) -> None:
+        self._reply(reply, False)
+        then()
 
     # -- lookups
     def lookup_now(self, session_id: bytes, ticket: bool) -> bytes | None:
