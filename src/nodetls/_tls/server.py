@@ -138,6 +138,14 @@ class Server(NetServer):
         self._handshake_sweep = asyncio.get_running_loop().call_later(
             delay, _sweep_handshakes, weakref.ref(self))
 
+    def _stop_handshake_sweep(self) -> None:
+        """No handshake pending: no timer left armed (a pending timer costs an idle asyncio
+        loop a clock read per iteration)."""
+        sweep = self._handshake_sweep
+        if sweep is not None:
+            self._handshake_sweep = None
+            sweep.cancel()
+
     def _sweep_handshakes(self) -> None:
         """Node's per-connection handshake timer, for all of this server's connections: those
         whose deadline passed get ``_on_handshake_timeout`` ('tlsClientError'

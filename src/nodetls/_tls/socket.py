@@ -401,7 +401,10 @@ class TLSSocket(Socket):
         if not self._new_session_pending and timer is not None:
             self._handshake_timer = None
             if timer is IN_SWEEP:  # (_stop_handshake_timer, inlined: every connection passes)
-                self._server._handshake_deadlines.pop(id(self), None)
+                deadlines = self._server._handshake_deadlines
+                deadlines.pop(id(self), None)
+                if not deadlines:
+                    self._server._stop_handshake_sweep()
             else:
                 timer.cancel()
         self.secure_connecting = False
@@ -564,7 +567,10 @@ class TLSSocket(Socket):
     def _stop_handshake_timer(self) -> None:
         timer, self._handshake_timer = self._handshake_timer, None
         if timer is IN_SWEEP:
-            self._server._handshake_deadlines.pop(id(self), None)
+            deadlines = self._server._handshake_deadlines
+            deadlines.pop(id(self), None)
+            if not deadlines:
+                self._server._stop_handshake_sweep()
         elif timer is not None:
             timer.cancel()
 
