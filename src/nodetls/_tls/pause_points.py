@@ -177,6 +177,13 @@ def load_session(sock: TLSSocket) -> None:
     is a TLS 1.3 ticket (kept only briefly after its use)."""
     srv = sock._server
     sid = sock._pending_resume_id
+    binding = getattr(srv, "_store_binding", None)
+    if binding is not None and binding.serves_resumption_alone():
+        eng = sock._engine
+        ch = eng.client_hello if eng is not None else None
+        ticket = ch is not None and ch.psk_identity is not None
+        binding.lookup(sid, ticket, lambda data: _store_answered(sock, data))
+        return
 
     def done(data: Any = None, *_: Any) -> None:
         session = _session_bytes(data)
@@ -185,15 +192,22 @@ def load_session(sock: TLSSocket) -> None:
             eng.set_prefetched_session(session)
         _resume(sock)
 
-    callback = once_callback(sock, "resumeSession", done)
-    binding = getattr(srv, "_store_binding", None)
-    if binding is not None and binding.serves_resumption_alone():
-        eng = sock._engine
-        ch = eng.client_hello if eng is not None else None
-        ticket = ch is not None and ch.psk_identity is not None
-        binding.lookup(sid, ticket, lambda data: callback(None, data))
+    srv.emit("resumeSession", sid, once_callback(sock, "resumeSession", done))
+
+
+def _store_answered(sock: TLSSocket, data: Any) -> None:
+    """``use_session_store``'s answer to :func:`load_session` (one per lookup: the session or
+    None): what the ``'resumeSession'`` callback does, with the guards that can apply to it
+    (the socket gone: ignored; an exception: ``'tlsClientError'``)."""
+    eng = sock._engine
+    if eng is None or sock.destroyed:
         return
-    srv.emit("resumeSession", sid, callback)
+    try:
+        if data is not None:
+            eng.set_prefetched_session(_session_bytes(data))
+        _resume(sock)
+    except BaseException as exc:  # noqa: BLE001
+        sock._tls_error(exc)
 
 
 def save_session(sock: TLSSocket, srv: Any, session_id: bytes, der: bytes) -> bool:
