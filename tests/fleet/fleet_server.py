@@ -49,8 +49,11 @@ async def main() -> None:
                                keep=cfg.get("keep", 2))
         await keys.refresh()
         server.use_ticket_keys(keys)
-    ready = f"LISTENING {cfg['port']} {tls.worker_index()} {os.getpid()}\n".encode()
-    server.listen(cfg["port"], "127.0.0.1", lambda: os.write(1, ready))  # one write per line
+    def ready() -> None:  # the bound port (port 0: the kernel's choice), one write per line
+        port = server.address()["port"]
+        os.write(1, f"LISTENING {port} {tls.worker_index()} {os.getpid()}\n".encode())
+
+    server.listen(cfg["port"], "127.0.0.1", ready)
 
 
 if cfg.get("workers"):

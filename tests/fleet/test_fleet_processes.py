@@ -33,7 +33,10 @@ MODES = {
 
 def server_process(certs, **cfg):
     cfg = {"cert": str(certs.server.chain_path), "key": str(certs.server.key_path), **cfg}
-    cfg.setdefault("port", free_port())
+    # Workers share one port (SO_REUSEPORT): it must be known before they start.  A single
+    # server takes port 0 and reports the kernel's choice (a port picked in advance could be
+    # taken by a concurrent test run before the server binds it: EADDRINUSE).
+    cfg.setdefault("port", free_port() if cfg.get("workers") else 0)
     return spawn_process([sys.executable, str(SERVER), json.dumps(cfg)],
                          ready=r"LISTENING (?P<port>\d+)", timeout=T)
 
