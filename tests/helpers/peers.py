@@ -258,6 +258,9 @@ class PeerProcess:
         self._cleanup = list(cleanup)
         self._out: _Stream | None = None
         self._err: _Stream | None = None
+        #: index in ``argv`` of a port the helper picked in advance: when the process exits at
+        #: start with "Address already in use" (a concurrent run took it), start() tries others
+        self.port_arg: int | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -274,6 +277,18 @@ class PeerProcess:
 
     async def start(self) -> None:
         """Start the process and wait (at most ``timeout`` s) for the ready pattern."""
+        for attempt in range(3):
+            try:
+                return await self._start_once()
+            except PeerTimeout as exc:
+                in_use = "already in use" in (exc.stdout + exc.stderr).lower()
+                if self.port_arg is None or not in_use or attempt == 2:
+                    raise
+                await self.stop()
+                self.port = free_port()
+                self.argv[self.port_arg] = str(self.port)
+
+    async def _start_once(self) -> None:
         self.proc = await asyncio.create_subprocess_exec(
             *self.argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE, env=_env(self.env))
@@ -283,6 +298,8 @@ class PeerProcess:
         if self.ready is None:
             return
         m = await self.wait_for_output(self.ready, stream=self.ready_on, timeout=self.timeout)
+        if "already in use" in m.group(0):  # a ready pattern that also matches a bind failure
+            raise PeerTimeout(f"{self.argv[0]}: {m.group(0)}", self.stdout, self.stderr)
         self.ready_match = m
         groups = m.groupdict()
         port = groups.get("port") or (m.group(1) if m.re.groups else None)
@@ -445,11 +462,16 @@ def spawn_gnutls_server(args: Sequence[str | os.PathLike[str]] = (), *, port: in
     ``gnutls-serv`` cannot bind to one address: it listens on all interfaces.
     """
     serv = require_peer("gnutls-serv")
+    repick = port is None  # our own pick can be taken by a concurrent run: start() retries
     port = port or free_port()
     # "...done" is printed once the socket listens (the first half of the line comes before).
-    return PeerProcess([serv, "--port", str(port), *args],
-                       ready=r"listening on IPv4 \S+ port (?P<port>\d+)\.\.\.done",
+    proc = PeerProcess([serv, "--port", str(port), *args],
+                       ready=r"listening on IPv4 \S+ port (?P<port>\d+)\.\.\."
+                             r"(?:done|bind\(\) failed: Address already in use)",
                        timeout=timeout, port=port)
+    if repick:
+        proc.port_arg = 2  # argv[2] is the port (gnutls-serv prints the port it was given)
+    return proc
 
 
 async def run_gnutls_client(args: Sequence[str | os.PathLike[str]] = (),

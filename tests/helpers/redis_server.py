@@ -46,6 +46,7 @@ class RedisServer:
         self.port = 0 if unix else free_port()
         self.socket_path = self.dir / "redis.sock"
         self.proc: asyncio.subprocess.Process | None = None
+        self._started = False
 
     @property
     def url(self) -> str:
@@ -59,14 +60,30 @@ class RedisServer:
         return aioredis.from_url(self.url, **kwargs)
 
     async def start(self) -> None:
-        args = ["--bind", LOOPBACK, "--port", str(self.port), "--save", "", "--appendonly", "no",
-                "--dir", str(self.dir), "--loglevel", "warning"]
-        if self.unix:
-            args += ["--unixsocket", str(self.socket_path), "--unixsocketperm", "700"]
-        self.proc = await asyncio.create_subprocess_exec(
-            self.binary, *args, stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL)
-        await asyncio.wait_for(self._until_ready(), TIMEOUT)
+        """Start (or restart, on the same port) and wait until it answers PING.
+
+        The first start on TCP retries on another free port when the server exits at once: the
+        port picked in advance can be taken by a concurrent test run before redis binds it.
+        """
+        attempts = 3 if self.proc is None and not self.unix and not self._started else 1
+        for attempt in range(attempts):
+            args = ["--bind", LOOPBACK, "--port", str(self.port), "--save", "", "--appendonly",
+                    "no", "--dir", str(self.dir), "--loglevel", "warning"]
+            if self.unix:
+                args += ["--unixsocket", str(self.socket_path), "--unixsocketperm", "700"]
+            self.proc = await asyncio.create_subprocess_exec(
+                self.binary, *args, stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL)
+            try:
+                await asyncio.wait_for(self._until_ready(), TIMEOUT)
+            except AssertionError:  # exited before answering (EADDRINUSE): another port
+                if attempt + 1 == attempts:
+                    raise
+                self.proc = None
+                self.port = free_port()
+                continue
+            self._started = True
+            return
 
     async def _until_ready(self) -> None:
         client = self.client(socket_connect_timeout=0.5)
