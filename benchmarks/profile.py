@@ -142,20 +142,22 @@ async def _profile_server(args: argparse.Namespace, files: dict[str, Path], bina
             "resume": ("resumed handshake", ["-m", "resume", "-c", "4", "-n", str(args.handshakes),
                                              "-t", "120"], ["-m", "resume", "-c", "4", "-t", "0.5"])}
     out = []
-    for name, (label, measured, warm) in jobs.items():
-        if name != args.only if args.only else name == "resume":
-            continue
-        await loop.run_in_executor(None, _tlsbench, binary, pin, port, *warm)
-        prof = _profiler()
-        prof.enable()  # this thread only: the executor thread running tlsbench is not profiled
-        res = await loop.run_in_executor(None, _tlsbench, binary, pin, port, *measured)
-        prof.disable()
-        if args.save:
-            prof.dump_stats(f"{args.save}-{args.server}-{args.loop}-{name}.pstats")
-        ops = int(res["bytes_recvd"]) // 16384 if name == "bulk" else int(res["ops"])
-        out.append(report(prof, ops, f"{args.server} server, per {label} ({args.loop})",
-                          args.top, args.sort))
-    server.close()
+    try:
+        for name, (label, measured, warm) in jobs.items():
+            if name != args.only if args.only else name == "resume":
+                continue
+            await loop.run_in_executor(None, _tlsbench, binary, pin, port, *warm)
+            prof = _profiler()
+            prof.enable()  # this thread only: the executor thread running tlsbench is not profiled
+            res = await loop.run_in_executor(None, _tlsbench, binary, pin, port, *measured)
+            prof.disable()
+            if args.save:
+                prof.dump_stats(f"{args.save}-{args.server}-{args.loop}-{name}.pstats")
+            ops = int(res["bytes_recvd"]) // 16384 if name == "bulk" else int(res["ops"])
+            out.append(report(prof, ops, f"{args.server} server, per {label} ({args.loop})",
+                              args.top, args.sort))
+    finally:  # a failed or timed-out run must not leave the server listening (run() would wait)
+        server.close()
     return out
 
 
