@@ -103,6 +103,12 @@ SERVERS: tuple[ServerSpec, ...] = (
               workloads=frozenset({"hs"}), group="sessions", compare_to=("nodetls-uvloop",),
               pin=False, fixed_port=True, ready_lines=2,
               note="not pinned: the two workers may use both CPUs; CPU summed over the workers"),
+    # one process placed like the workers (not pinned: the scheduler picks the CPU, and may share
+    # the load client's): the like-for-like reference of workers-2
+    py_server("nodetls-uvloop-free", "nodetls (uvloop), not pinned", "nodetls_echo.py", "--loop",
+              "uvloop", requires=("nodetls", "uvloop"), workloads=frozenset({"hs"}),
+              group="sessions", compare_to=("nodetls-uvloop",), pin=False,
+              note="one process, not pinned (as workers-2 is)"),
     # the same two workers, both pinned to the single process's CPU: what workers cost per
     # connection, without the client sharing a CPU with one of them
     py_server("workers-2-pinned", "nodetls workers=2, one CPU", "nodetls_echo.py", "--loop",
