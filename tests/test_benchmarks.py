@@ -98,5 +98,11 @@ def test_goals_are_checked_from_paired_ratios_and_worker_shares() -> None:
     assert check(goal("64 B round trip vs Node"), ms) == ("1.50×", False)
     assert check(goal("idle memory"), ms) == ("18.0", True)
     assert check(goal("workers=2: each worker"), ms) == ("30%–70%", False)
-    assert check(goal("full handshake: workers=2"), ms) == ("1.06×", False)
+    assert check(goal("full handshake: workers=2 not pinned vs one process pinned"), ms) == (
+        "1.06×", False)
+    # like for like: the reference is one process placed as the workers are (not pinned)
+    assert check(goal("full handshake: workers=2 vs one process, neither"), ms) == ("-", None)
+    ms.append(_m("hs", "nodetls-uvloop-free", 0, 93))
+    assert check(goal("full handshake: workers=2 vs one process, neither"), ms) == (
+        "1.02×", True)
     assert check(goal("resumed handshake vs Node"), ms) == ("-", None)  # not measured
