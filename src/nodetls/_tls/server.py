@@ -41,6 +41,11 @@ class Server(NetServer):
     (``request_cert``, ``reject_unauthorized``, ``handshake_timeout``, ``session_timeout``,
     ``ticket_keys``, ``sni_callback``, ``alpn_protocols``/``alpn_callback``, ``psk_callback``...)."""
 
+    #: The class :meth:`_make_socket` builds an accepted connection with (a ``TLSSocket``
+    #: subclass taking the same arguments: ``nodetls.aio`` sets its own, which builds no Node
+    #: stream state until something uses it).
+    _socket_class: type[TLSSocket] = TLSSocket
+
     def __init__(self, options: Mapping[str, Any] | Callable[..., Any] | None = None,
                  secure_connection_listener: Callable[..., Any] | None = None,
                  **kwargs: Unpack[ServerOptions]) -> None:
@@ -108,7 +113,7 @@ class Server(NetServer):
         if self._keep_alive:
             handle.set_keep_alive(True, self._keep_alive_initial_delay)
         try:
-            sock = TLSSocket(handle, self._template)
+            sock = self._socket_class(handle, self._template)
         except BaseException:  # noqa: BLE001 - the 'connection' listener reports it
             return super()._make_socket(handle)
         if self._no_delay:

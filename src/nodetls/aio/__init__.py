@@ -22,6 +22,7 @@ from .._net.socket import Socket as _NetSocket
 from .._tls import TLSSocket
 from .._tls import connect as _tls_connect
 from .._tls import create_server as _tls_create_server
+from ._lean import BridgeSocket
 from ._server import Server
 from ._sslobject import SSLObjectView
 from ._transport import TLSTransport
@@ -118,6 +119,7 @@ async def create_server(protocol_factory: ProtocolFactory, host: str | None = No
     tls_options.pop("reuse_port", None)
     start_serving = bool(tls_options.pop("start_serving", True))
     tls_server = _tls_create_server(tls_options)
+    tls_server._socket_class = BridgeSocket
     server = Server(asyncio.get_running_loop(), tls_server, protocol_factory, listen)
     if start_serving:
         try:

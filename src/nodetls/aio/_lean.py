@@ -1,0 +1,85 @@
+"""``BridgeSocket``: the ``TLSSocket`` an ``aio`` server builds for each accepted connection.
+
+It is a :class:`nodetls.TLSSocket` in every respect (the same engine, ``TLSWrap`` and handshake
+code, every Node-style event and method), except that it does not set up its Node stream state
+(Node's ``ReadableState``/``WritableState``: about fifty attributes per connection) when it is
+built: a :class:`~nodetls.aio.TLSTransport` takes the socket's data path at the handshake, so a
+bridge connection usually never uses that state. Its initial values are class attributes here,
+the same values ``Readable``/``Writable`` give a new ``net.Socket`` that has called ``read(0)``
+(computed from the stream classes at import, so they follow the core); a connection that does
+use its Node stream (``get_extra_info('tls_socket').write(...)``, a ``'data'`` listener, the
+peer leaving during the handshake) writes its own values over them as any socket does. The one
+mutable value, the list of pipe destinations, is made per connection on first use.
+
+``tls.Server._make_socket`` builds this class for the server ``aio.create_server`` makes (its
+``_socket_class``); a server with other ``'connection'`` listeners builds plain ``TLSSocket``s,
+which the transport serves the same way.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from .._tls import TLSSocket
+from ..stream import _NO_BUF, _NO_DRAIN, Duplex
+
+__all__ = ["BridgeSocket"]
+
+
+def _no_read(_size: int) -> None:
+    """The probe's ``_read``: a socket's starts the handle reading and returns."""
+
+
+def _stream_defaults() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The Node stream state of a new socket that has called ``read(0)`` (as ``net.Socket``
+    does over a connected handle): ``(shared, per_connection)``, the immutable values and the
+    mutable ones (copied for each connection that uses them)."""
+    probe = Duplex(read=_no_read, allow_half_open=False, emit_close=False)
+    probe.read(0)
+    shared: dict[str, Any] = {}
+    mutable: dict[str, Any] = {}
+    for name, value in vars(probe).items():
+        if not name.startswith(("_r_", "_w_")):
+            continue
+        if value is None or value is _NO_BUF or value is _NO_DRAIN or isinstance(
+                value, (bool, int, float, str, bytes, frozenset, tuple)):
+            shared[name] = value
+        else:
+            mutable[name] = value
+    return shared, mutable
+
+
+_SHARED, _MUTABLE = _stream_defaults()
+
+
+class BridgeSocket(TLSSocket):
+    """A server-side ``TLSSocket`` whose Node stream state is built on first use (see the
+    module's docstring)."""
+
+    def _init_duplex(self, opts: dict[str, Any]) -> None:
+        # Duplex._init_duplex without _init_readable/_init_writable (class attributes below).
+        self._init_common(opts)
+        self.allow_half_open = opts.get("allow_half_open", True) is not False
+
+    def _init_socket(self, opts: dict[str, Any]) -> None:
+        # net.Socket's, with its read(0) reduced to what it does on a new socket over a handle:
+        # the handle starts reading (the stream flags read(0) sets are the class attributes).
+        opts["manual_start"] = True  # (TLSSocket.__init__'s own dict, made for this socket)
+        super()._init_socket(opts)
+        h = self._handle
+        if h is not None:
+            h.read_start()
+
+    def __getattr__(self, name: str) -> Any:
+        """The mutable part of the Node stream state (the pipe list), made on first use."""
+        default = _MUTABLE.get(name)
+        if default is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        value = self.__dict__[name] = copy.copy(default)
+        return value
+
+
+for _name, _value in _SHARED.items():
+    setattr(BridgeSocket, _name, _value)
+del _name, _value

@@ -1,0 +1,136 @@
+"""The ``TLSSocket`` an ``aio`` server builds (``BridgeSocket``) sets up no Node stream state
+per connection, yet behaves as the Node-style server's socket: the same stream state when
+looked at, Node-style writes and events when used, the same ``'tlsClientError'`` when the peer
+leaves during the handshake."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import Any
+
+import nodetls as tls
+from nodetls import aio
+from nodetls.aio._lean import BridgeSocket
+
+T = 10.0
+
+
+def client_opts(certs: Any) -> dict[str, Any]:
+    return {"ca": certs.server.ca_pem, "servername": "localhost"}
+
+
+class Keep(asyncio.Protocol):
+    def __init__(self, made: asyncio.Future[Any]) -> None:
+        self.made = made
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        if not self.made.done():
+            self.made.set_result(transport)
+
+
+def _stream_state(sock: Any, names: list[str]) -> dict[str, Any]:
+    return {name: getattr(sock, name) for name in names}
+
+
+async def _secure_socket(server: Any, certs: Any) -> tuple[Any, asyncio.StreamWriter]:
+    """Connect to ``server`` (a ``tls.Server``); its socket at ``'secureConnection'``."""
+    loop = asyncio.get_running_loop()
+    got: asyncio.Future[Any] = loop.create_future()
+    server.once("secureConnection", lambda s: got.done() or got.set_result(s))
+    port = server.address()["port"]
+    _, writer = await asyncio.wait_for(
+        aio.open_connection("127.0.0.1", port, **client_opts(certs)), T)
+    return await asyncio.wait_for(got, T), writer
+
+
+async def test_bridge_socket_has_the_node_style_sockets_stream_state(certs: Any) -> None:
+    node_style = tls.create_server(certs.server.options)
+    node_style.listen(0, "127.0.0.1")
+    await node_style
+    server = await aio.create_server(lambda: asyncio.Protocol(), "127.0.0.1", 0,
+                                     **certs.server.options)
+    try:
+        plain, w1 = await _secure_socket(node_style, certs)
+        lean, w2 = await _secure_socket(server.tls_server, certs)
+        assert type(plain) is tls.TLSSocket
+        assert type(lean) is BridgeSocket
+        names = sorted(n for n in vars(plain) if n.startswith(("_r_", "_w_")))
+        assert len(names) > 30
+        # built on demand: nothing of it in the bridge socket's own dict
+        assert not [n for n in vars(lean) if n.startswith(("_r_", "_w_"))]
+        assert _stream_state(lean, names) == _stream_state(plain, names)
+        assert lean._r_pipes == [] and lean._r_pipes is not BridgeSocket.__dict__.get("_r_pipes")
+        assert lean.readable_length == 0 and lean.writable_length == 0
+        assert lean.readable and lean.writable and not lean.writable_ended
+        for w in (w1, w2):
+            w.close()
+    finally:
+        node_style.close()
+        server.close()
+        server.close_clients()
+        await asyncio.wait_for(server.wait_closed(), T)
+
+
+async def test_node_style_write_on_the_bridge_socket(certs: Any) -> None:
+    """``get_extra_info('tls_socket').write()``: a Node-style write on the connection (its
+    stream state is made then), its callback called, the data reaching the peer."""
+    loop = asyncio.get_running_loop()
+    made: asyncio.Future[Any] = loop.create_future()
+    server = await aio.create_server(lambda: Keep(made), "127.0.0.1", 0, **certs.server.options)
+    try:
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await asyncio.wait_for(
+            aio.open_connection("127.0.0.1", port, **client_opts(certs)), T)
+        transport = await asyncio.wait_for(made, T)
+        sock = transport.get_extra_info("tls_socket")
+        assert type(sock) is BridgeSocket
+        written: asyncio.Future[Any] = loop.create_future()
+        assert sock.write(b"node-style ", lambda err=None: written.set_result(err)) is True
+        assert await asyncio.wait_for(written, T) is None
+        transport.write(b"asyncio")
+        assert await asyncio.wait_for(reader.readexactly(18), T) == b"node-style asyncio"
+        writer.close()
+    finally:
+        server.close()
+        server.close_clients()
+        await asyncio.wait_for(server.wait_closed(), T)
+
+
+async def test_peer_leaving_during_the_handshake_is_a_tls_client_error(certs: Any) -> None:
+    """A TCP connection that closes before its handshake is done (here: after half a
+    ClientHello, and after nothing at all) is ``'tlsClientError'`` ``ECONNRESET`` on the
+    ``tls.Server``, as with the Node-style server; the protocol factory is never called and
+    the server goes on serving."""
+    loop = asyncio.get_running_loop()
+    made: asyncio.Future[Any] = loop.create_future()
+    calls: list[int] = []
+
+    def factory() -> Keep:
+        calls.append(1)
+        return Keep(made)
+
+    server = await aio.create_server(factory, "127.0.0.1", 0, **certs.server.options)
+    errors: asyncio.Queue[tuple[Any, Any]] = asyncio.Queue()
+    server.tls_server.on("tlsClientError", lambda err, s: errors.put_nowait((err, s)))
+    try:
+        port = server.sockets[0].getsockname()[1]
+        for payload in (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", b""):
+            raw = socket.create_connection(("127.0.0.1", port), timeout=T)
+            if payload:
+                raw.sendall(payload)
+            raw.close()
+            err, sock = await asyncio.wait_for(errors.get(), T)
+            assert err.code == "ECONNRESET"
+            assert type(sock) is BridgeSocket
+        assert calls == []
+        reader, writer = await asyncio.wait_for(
+            aio.open_connection("127.0.0.1", port, **client_opts(certs)), T)
+        await asyncio.wait_for(made, T)
+        assert calls == [1]
+        writer.close()
+    finally:
+        server.close()
+        server.close_clients()
+        await asyncio.wait_for(server.wait_closed(), T)
