@@ -29,6 +29,8 @@ class _Reader:
         self.got = 0
         self._want = 0
         self._waiter: asyncio.Future[None] | None = None
+        # (load.js's ``new Promise`` looks nothing up: the loop once, not per round trip)
+        self._loop = asyncio.get_running_loop()
         sock.on("data", self._on_data)
 
     def _on_data(self, chunk: bytes) -> None:
@@ -39,7 +41,7 @@ class _Reader:
                 waiter.set_result(None)
 
     def until(self, n: int) -> asyncio.Future[None]:
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[None] = self._loop.create_future()
         self._want = self.got + n
         if self.got >= self._want:
             fut.set_result(None)
@@ -50,36 +52,41 @@ class _Reader:
 
 async def timed(spec: dict[str, Any], loops: int,
                 step: Callable[[], Awaitable[Any]]) -> dict[str, Any]:
-    """Run ``step`` in ``loops`` parallel loops for warm-up + duration; what load.js reports."""
+    """Run ``step`` in ``loops`` parallel loops for warm-up + duration; what load.js reports
+    (its counters are closure variables, as here)."""
     t0 = time.monotonic()
     t_measure = t0 + spec["warmup"]
     t_end = t_measure + spec["duration"]
-    st: dict[str, Any] = {"ops": 0, "total": 0, "errors": 0, "cpu0": None, "cpu1": None, "t1": None}
+    ops = total = errors = 0
+    cpu0: float | None = None
+    cpu1 = t1 = 0.0
 
     async def worker() -> None:
+        nonlocal ops, total, errors, cpu0, cpu1, t1
         while True:
             t = time.monotonic()
-            if st["cpu0"] is None and t >= t_measure:
-                st["cpu0"] = time.process_time()
+            if cpu0 is None and t >= t_measure:
+                cpu0 = time.process_time()
             if t >= t_end:
-                if st["cpu1"] is None:
-                    st["cpu1"], st["t1"] = time.process_time(), t
+                if not t1:
+                    cpu1, t1 = time.process_time(), t
                 return
             try:
                 await step()
             except Exception:
-                st["errors"] += 1
-                if st["errors"] > 100:
+                errors += 1
+                if errors > 100:
                     raise
                 continue
-            st["total"] += 1
+            total += 1
             if t_measure <= time.monotonic() < t_end:
-                st["ops"] += 1
+                ops += 1
 
     await asyncio.gather(*(worker() for _ in range(loops)))
-    seconds = min(st["t1"], t_end) - t_measure
-    return {"ops": st["ops"], "seconds": seconds, "rate": st["ops"] / seconds,
-            "total_ops": st["total"], "cpu": st["cpu1"] - st["cpu0"], "errors": st["errors"]}
+    assert cpu0 is not None
+    seconds = min(t1, t_end) - t_measure
+    return {"ops": ops, "seconds": seconds, "rate": ops / seconds,
+            "total_ops": total, "cpu": cpu1 - cpu0, "errors": errors}
 
 
 async def load(spec: dict[str, Any]) -> dict[str, Any]:
@@ -114,12 +121,13 @@ async def load(spec: dict[str, Any]) -> dict[str, Any]:
         reader = _Reader(sock)
         msg = b"r" * spec.get("size", 64)
 
-        async def round_trip() -> None:
-            # As load.js: no timer per round trip (asyncio.wait_for's costs as much CPU as the
-            # round trip itself); the whole run is bounded below instead.
+        def round_trip() -> asyncio.Future[None]:
+            # As load.js's step, a plain function returning the promise: no coroutine of its
+            # own per round trip; and no timer per round trip (asyncio.wait_for's costs as much
+            # CPU as the round trip itself): the whole run is bounded below instead.
             fut = reader.until(len(msg))
             sock.write(msg)
-            await fut
+            return fut
 
         res = await asyncio.wait_for(timed(spec, 1, round_trip),
                                      spec["warmup"] + spec["duration"] + 30)
