@@ -121,8 +121,10 @@ class SecureContext:
         # No ticket keys of ours until asked for: OpenSSL's own keys serve (see ticket_keys).
         self._ticket_keys: tuple[bytes, ...] = ()
         self._openssl_ticket_keys = b""
-        #: The ticket-key callback serves this context: each connection binds its SSL* to it.
+        #: The Python ticket-key callback serves this context: each connection binds its SSL* to
+        #: it (the C one, with the compiled binding, finds its context itself).
         self.binds_ssl = False
+        self._keys_installed = False
         self._chains_der: list[list[bytes]] = []
         self._ca_der: list[bytes] = []
         self._leaf_types: list[int] = []
@@ -248,14 +250,16 @@ class SecureContext:
         """Serve tickets with ``keys`` (Node's layout) from now on, through the ticket callback;
         ``keep_openssl``: still accept tickets OpenSSL's own keys made so far."""
         ctx = self.ctx
-        if not self.binds_ssl and ctx is not None:
+        if not self._keys_installed and ctx is not None:
             if keep_openssl:
                 self._openssl_ticket_keys = ticket_keys.openssl_keys(ctx)
-            ticket_keys.install(ctx, self)
-            self.binds_ssl = True
+            self.binds_ssl = ticket_keys.install(ctx, self)
+            self._keys_installed = True
         elif not keep_openssl:
             self._openssl_ticket_keys = b""
         self._ticket_keys = keys
+        if ctx is not None:
+            ticket_keys.publish(ctx, keys, self._openssl_ticket_keys)
 
     def bind_ssl(self, ssl: Any) -> None:
         """Serve ``ssl``'s session tickets with this context's keys (the engine calls this right

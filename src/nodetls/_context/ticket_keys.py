@@ -19,9 +19,13 @@ issued before the switch still resume: the callback recognises OpenSSL's key nam
 them with OpenSSL's keys (read with ``SSL_CTRL_GET_TLSEXT_TICKET_KEYS``), renewing the ticket;
 ``set_ticket_keys()`` drops them, as Node's ``setTicketKeys`` invalidates outstanding tickets.
 
-One module-level callback (:data:`ticket_key_cb`, installed with
-``SSL_CTX_set_tlsext_ticket_key_evp_cb`` by :func:`install`) serves every such context.  It must
-find the keys of the right context:
+One callback serves every such context, installed with ``SSL_CTX_set_tlsext_ticket_key_evp_cb``
+by :func:`install`.  With the compiled binding (``BINDING == "api"``; :data:`NATIVE`) it is C,
+``nodetls_tk_cb`` in ``cdef.py``'s helpers, the same steps as Node's ``TicketCompatibilityCallback``
+in C++: no Python runs per ticket, and a server of ``nodetls.run(main, workers=N)`` (whose workers
+share the parent's keys) pays per ticket what OpenSSL's own keys cost.  In ABI mode
+(``NODETLS_PURE=1``, or no compiler) the Python :data:`ticket_key_cb` below does it; both give the
+same answers.  Either must find the keys of the right context:
 
 * OpenSSL calls it on the connection's *original* ``SSL_CTX`` (the session context), even after
   an SNI callback switched the connection to another context, while ``SSL_get_SSL_CTX`` returns the
@@ -31,15 +35,26 @@ find the keys of the right context:
   ``SSL_free``.
 * An unbound ``SSL*`` falls back to the context registered for ``SSL_get_SSL_CTX(ssl)``.
 
+In C the binding needs no Python call: every ``SSL*`` created after this module's import holds, in
+its ex_data, a counted reference to the ``SSL_CTX`` it was created on (its session context),
+dropped when it is freed; the keys are a table in that ``SSL_CTX``'s ex_data, freed with it.
+:func:`publish` copies a context's keys into a new table after each change (the old table is
+swapped out under a lock the callback holds while reading, then wiped with ``OPENSSL_cleanse`` and
+freed), so a rotation never frees memory a handshake in another thread may be reading, and a
+connection whose context was closed keeps its keys.  The engine therefore binds only for the
+Python callback (``SecureContext.binds_ssl``); :func:`bind_ssl` binds for both.
+
 Decryption results follow ``SSL_CTX_set_tlsext_ticket_key_evp_cb(3)``: 0 for an unknown key name
 (full handshake, no error), 1 for the current key, 2 for an older key (resume, then issue a new
 ticket).  On TLS 1.3 a resumption under the current key therefore sends no new ticket, as Node's
 ``TicketCompatibilityCallback`` (which returns 1) does: a Node server sends two tickets after a
 full handshake and none after a resumption, and the client keeps offering the ticket it has.
 
-No exception may unwind through C: the callback body runs under ``try/except BaseException``,
-reports the exception to :data:`on_error` (``on_error(ssl_ptr, exc)``; the engine sets it; the
-default hands it to ``sys.unraisablehook``) and returns -1, which fails the handshake.
+No exception may unwind through C: the Python callback body runs under ``try/except
+BaseException``, reports the exception to :data:`on_error` (``on_error(ssl_ptr, exc)``; the engine
+sets it; the default hands it to ``sys.unraisablehook``) and returns -1, which fails the handshake.
+The C callback raises nothing: it returns -1 when OpenSSL fails (``RAND_bytes``, a cipher or MAC
+init), whose error queue then says why the handshake failed; :data:`on_error` is not called.
 """
 
 from __future__ import annotations
@@ -49,8 +64,8 @@ import weakref
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from .._openssl import BINDING, ffi, lib
 from .._openssl import constants as C
-from .._openssl import ffi, lib
 from .._options import as_bytes
 from ..errors import InvalidArgTypeError, InvalidArgValueError
 
@@ -61,11 +76,13 @@ __all__ = [
     "split_keys",
     "random_key",
     "install",
+    "publish",
     "uninstall",
     "bind_ssl",
     "unbind_ssl",
     "ticket_key_cb",
     "on_error",
+    "NATIVE",
 ]
 
 KEY_SIZE = 48
@@ -76,6 +93,18 @@ _AES = slice(32, 48)
 
 # Called as on_error(ssl_ptr, exc) when the callback fails; None -> sys.unraisablehook.
 on_error: Callable[[Any, BaseException], None] | None = None
+
+
+def _native_setup() -> bool:
+    """Whether the C callback is available: the compiled binding, its ex_data indexes obtained
+    (once per process, here at import, so that every later ``SSL_new`` records its context)."""
+    if BINDING != "api" or not hasattr(lib, "nodetls_tk_setup"):
+        return False
+    return bool(lib.nodetls_tk_setup() == 1)
+
+
+#: The C callback serves contexts installed from now on (``False``: the Python one; tests set it).
+NATIVE: bool = _native_setup()
 
 
 class KeyHolder(Protocol):
@@ -154,14 +183,33 @@ _by_ctx: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
 _by_ssl: dict[Any, Any] = {}
 
 
-def install(ctx: Any, context: KeyHolder) -> None:
-    """Install :data:`ticket_key_cb` on ``ctx`` and register ``context`` as its key holder."""
-    if lib.SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_key_cb) != 1:  # pragma: no cover
+def install(ctx: Any, context: KeyHolder) -> bool:
+    """Install the ticket-key callback on ``ctx`` (the C one when :data:`NATIVE`) and register
+    ``context`` as its key holder; :func:`publish` gives the C callback the keys.  Returns whether
+    each connection must be bound (:func:`bind_ssl`): only the Python callback needs that."""
+    if NATIVE:
+        ok = lib.nodetls_tk_install(ctx) == 1
+    else:
+        ok = lib.SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_key_cb) == 1
+    if not ok:  # pragma: no cover - out of memory
         lib.ERR_clear_error()
         raise RuntimeError("SSL_CTX_set_tlsext_ticket_key_evp_cb failed")
-    # ticket_key_cb decides renewal itself (older keys and OpenSSL's own renew).
+    # The callback decides renewal itself (older keys and OpenSSL's own renew).
     lib.SSL_CTX_set_session_ticket_cb(ctx, ffi.NULL, ffi.NULL, ffi.NULL)
     _by_ctx[_addr(ctx)] = context
+    return not NATIVE
+
+
+def publish(ctx: Any, keys: tuple[bytes, ...], legacy: bytes) -> None:
+    """Hand ``ctx``'s C callback its keys (Node's 48-byte keys, the first current, and OpenSSL's own
+    80-byte key or ``b""``), replacing the ones it had; nothing when the Python callback serves
+    ``ctx`` (it reads the context's attributes).  Call after every change of keys."""
+    if not hasattr(lib, "nodetls_tk_set"):
+        return
+    data = b"".join(keys)
+    if lib.nodetls_tk_set(ctx, data, len(keys), legacy or ffi.NULL, len(legacy)) < 0:
+        lib.ERR_clear_error()  # pragma: no cover - out of memory
+        raise MemoryError("nodetls_tk_set failed")
 
 
 def no_renewal_on_resumption(ctx: Any) -> None:
@@ -178,13 +226,20 @@ def uninstall(ctx: Any, context: KeyHolder) -> None:
 
 
 def bind_ssl(ssl: Any, context: KeyHolder) -> None:
-    """Serve ``ssl``'s tickets with ``context``'s keys (call right after ``SSL_new``)."""
+    """Serve ``ssl``'s tickets with ``context``'s keys (call right after ``SSL_new``).  The C
+    callback needs this only when ``context`` is not the one ``ssl`` was created on."""
     _by_ssl[ssl] = context
+    ctx = getattr(context, "ctx", None)
+    if ctx is not None and hasattr(lib, "nodetls_tk_bind"):
+        lib.nodetls_tk_bind(ssl, ctx)
 
 
 def unbind_ssl(ssl: Any) -> None:
-    """Forget ``ssl`` (call before ``SSL_free``).  Unknown pointers are ignored."""
+    """Forget ``ssl`` (call before ``SSL_free``), for both callbacks: from now on the keys of
+    ``SSL_get_SSL_CTX(ssl)`` serve it.  Unknown pointers are ignored."""
     _by_ssl.pop(ssl, None)
+    if hasattr(lib, "nodetls_tk_bind"):
+        lib.nodetls_tk_bind(ssl, ffi.NULL)
 
 
 def _holder(ssl: Any) -> Any:

@@ -344,6 +344,11 @@ int nodetls_read(SSL *ssl, BIO *rbio, const char *data, int n, int more, int eof
                  unsigned char *buf, size_t cap, size_t *total);
 int nodetls_seal(SSL *ssl, BIO *wbio, const char *data, size_t n, char *out, int cap,
                  size_t *written);
+int nodetls_tk_setup(void);
+int nodetls_tk_install(SSL_CTX *ctx);
+int nodetls_tk_set(SSL_CTX *ctx, const unsigned char *keys, size_t nkeys,
+                   const unsigned char *legacy, size_t legacy_len);
+int nodetls_tk_bind(SSL *ssl, SSL_CTX *ctx);
 """
 
 HELPERS_SOURCE = r"""
@@ -391,6 +396,257 @@ int nodetls_seal(SSL *ssl, BIO *wbio, const char *data, size_t n, char *out, int
         return -2;
     got = BIO_read(wbio, out, cap);
     return got > 0 ? got : 0;
+}
+
+/* ---------------------------------------------------------------- session-ticket keys in C
+   The compiled twin of ticket_keys.ticket_key_cb (read that module's docstring): Node's 48-byte
+   keys name[16] | hmac[16] | aes[16], AES-128-CBC + HMAC-SHA256; the first key encrypts, every key
+   decrypts (1: current key, 2: older key, resume and renew), OpenSSL's own 80-byte key
+   name[16] | hmac[32] | aes[32] (AES-256-CBC) decrypts and renews, an unknown name is 0.
+
+   Ownership.  Each SSL_CTX served here owns one slot (SSL_CTX ex_data, freed with the SSL_CTX):
+   a lock and the current key table.  Each SSL holds, in SSL ex_data, a counted reference to the
+   SSL_CTX whose keys serve it: its session context, recorded when SSL_new creates it (the
+   ex_data new callback; SSL_set_SSL_CTX after SNI changes SSL_get_SSL_CTX, not this), or the
+   one nodetls_tk_bind names; the reference is dropped when the SSL is freed.  So a slot outlives
+   every SSL that may read it.  A table is immutable: nodetls_tk_set swaps in a new one under the
+   write lock, then wipes (OPENSSL_cleanse) and frees the old one; the callback holds the read
+   lock while it reads a table, and the key bytes it hands OpenSSL are copied into the cipher and
+   MAC contexts before it returns. */
+
+#include <stddef.h>
+#include <string.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
+
+#define NODETLS_TK_KEY 48
+#define NODETLS_TK_LEGACY 80
+
+typedef struct {
+    size_t n;                                /* Node keys in keys[] */
+    size_t legacy;                           /* 0, or NODETLS_TK_LEGACY */
+    unsigned char legacy_key[NODETLS_TK_LEGACY];
+    unsigned char keys[1];                   /* n * NODETLS_TK_KEY (allocated past the end) */
+} nodetls_tk_table;
+
+typedef struct {
+    CRYPTO_RWLOCK *lock;
+    nodetls_tk_table *table;                 /* NULL: no keys (issue no ticket) */
+} nodetls_tk_slot;
+
+static CRYPTO_ONCE nodetls_tk_once = CRYPTO_ONCE_STATIC_INIT;
+static int nodetls_tk_ctx_idx = -1;
+static int nodetls_tk_ssl_idx = -1;
+
+static size_t nodetls_tk_table_size(size_t n)
+{
+    return offsetof(nodetls_tk_table, keys) + (n ? n : 1) * NODETLS_TK_KEY;
+}
+
+static void nodetls_tk_table_free(nodetls_tk_table *t)
+{
+    if (t != NULL) {
+        size_t size = nodetls_tk_table_size(t->n);
+        OPENSSL_cleanse(t, size);
+        OPENSSL_free(t);
+    }
+}
+
+static void nodetls_tk_ctx_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+                                long argl, void *argp)
+{
+    nodetls_tk_slot *slot = ptr;
+    (void)parent; (void)ad; (void)idx; (void)argl; (void)argp;
+    if (slot == NULL)
+        return;
+    nodetls_tk_table_free(slot->table);
+    CRYPTO_THREAD_lock_free(slot->lock);
+    OPENSSL_free(slot);
+}
+
+static void nodetls_tk_ssl_new(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+                               long argl, void *argp)
+{
+    /* SSL_new runs this once its ctx (= its session context) is set. */
+    SSL_CTX *ctx = SSL_get_SSL_CTX((SSL *)parent);
+    (void)ptr; (void)argl; (void)argp;
+    if (ctx != NULL && SSL_CTX_up_ref(ctx)) {
+        if (!CRYPTO_set_ex_data(ad, idx, ctx))
+            SSL_CTX_free(ctx);
+    }
+}
+
+static int nodetls_tk_ssl_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **from_d,
+                              int idx, long argl, void *argp)
+{
+    /* SSL_dup: the copy serves with the original's keys; it already holds a reference (new). */
+    SSL_CTX *mine = CRYPTO_get_ex_data(to, idx);
+    SSL_CTX *theirs = *from_d;
+    (void)from; (void)argl; (void)argp;
+    if (theirs != NULL && !SSL_CTX_up_ref(theirs))
+        return 0;
+    SSL_CTX_free(mine);
+    return 1;
+}
+
+static void nodetls_tk_ssl_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+                                long argl, void *argp)
+{
+    (void)parent; (void)ad; (void)idx; (void)argl; (void)argp;
+    SSL_CTX_free((SSL_CTX *)ptr);  /* NULL-safe */
+}
+
+static void nodetls_tk_init(void)
+{
+    nodetls_tk_ctx_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, nodetls_tk_ctx_free);
+    if (nodetls_tk_ctx_idx >= 0)
+        nodetls_tk_ssl_idx = SSL_get_ex_new_index(0, NULL, nodetls_tk_ssl_new,
+                                                  nodetls_tk_ssl_dup, nodetls_tk_ssl_free);
+}
+
+/* Obtain the two ex_data indexes (once per process).  1: ready; 0: not usable. */
+int nodetls_tk_setup(void)
+{
+    return CRYPTO_THREAD_run_once(&nodetls_tk_once, nodetls_tk_init)
+           && nodetls_tk_ctx_idx >= 0 && nodetls_tk_ssl_idx >= 0;
+}
+
+static int nodetls_tk_hmac(EVP_MAC_CTX *hctx, const unsigned char *key, size_t len)
+{
+    OSSL_PARAM params[3];
+    params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, (void *)key, len);
+    params[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+    params[2] = OSSL_PARAM_construct_end();
+    return EVP_MAC_CTX_set_params(hctx, params) == 1;
+}
+
+static int nodetls_tk_cb(SSL *ssl, unsigned char *key_name, unsigned char *iv,
+                         EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+{
+    SSL_CTX *ctx = SSL_get_ex_data(ssl, nodetls_tk_ssl_idx);
+    nodetls_tk_slot *slot;
+    const nodetls_tk_table *t;
+    const unsigned char *k;
+    size_t i;
+    int ret = 0;
+
+    if (ctx == NULL)
+        ctx = SSL_get_SSL_CTX(ssl);
+    slot = SSL_CTX_get_ex_data(ctx, nodetls_tk_ctx_idx);
+    if (slot == NULL)
+        return 0;  /* no keys known for this connection: no ticket / full handshake */
+    if (!CRYPTO_THREAD_read_lock(slot->lock))
+        return -1;
+    t = slot->table;
+    if (t == NULL) {
+        ret = 0;
+    } else if (enc) {
+        k = t->keys;
+        memcpy(key_name, k, 16);
+        if (RAND_bytes(iv, 16) != 1
+            || EVP_EncryptInit_ex(cctx, EVP_aes_128_cbc(), NULL, k + 32, iv) != 1
+            || !nodetls_tk_hmac(hctx, k + 16, 16))
+            ret = -1;
+        else
+            ret = 1;
+    } else {
+        for (i = 0; i < t->n; i++) {
+            k = t->keys + i * NODETLS_TK_KEY;
+            if (memcmp(k, key_name, 16) != 0)
+                continue;
+            if (!nodetls_tk_hmac(hctx, k + 16, 16)
+                || EVP_DecryptInit_ex(cctx, EVP_aes_128_cbc(), NULL, k + 32, iv) != 1)
+                ret = -1;
+            else
+                ret = i == 0 ? 1 : 2;  /* current key: no new ticket (Node); older: renew */
+            goto done;
+        }
+        k = t->legacy_key;
+        if (t->legacy && memcmp(k, key_name, 16) == 0) {
+            /* A ticket OpenSSL's own keys made before the context switched to ours: renew. */
+            if (!nodetls_tk_hmac(hctx, k + 16, 32)
+                || EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k + 48, iv) != 1)
+                ret = -1;
+            else
+                ret = 2;
+        }
+    }
+done:
+    CRYPTO_THREAD_unlock(slot->lock);
+    return ret;
+}
+
+/* Serve ctx's tickets with nodetls_tk_cb, from a slot with no keys yet (nodetls_tk_set gives
+   them).  1: done; 0: failed (nodetls_tk_setup not done, out of memory). */
+int nodetls_tk_install(SSL_CTX *ctx)
+{
+    nodetls_tk_slot *slot;
+    if (!nodetls_tk_setup())
+        return 0;
+    slot = SSL_CTX_get_ex_data(ctx, nodetls_tk_ctx_idx);
+    if (slot == NULL) {
+        slot = OPENSSL_zalloc(sizeof(*slot));
+        if (slot == NULL)
+            return 0;
+        slot->lock = CRYPTO_THREAD_lock_new();
+        if (slot->lock == NULL || !SSL_CTX_set_ex_data(ctx, nodetls_tk_ctx_idx, slot)) {
+            CRYPTO_THREAD_lock_free(slot->lock);
+            OPENSSL_free(slot);
+            return 0;
+        }
+    }
+    return SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, nodetls_tk_cb) == 1;
+}
+
+/* Replace ctx's keys: nkeys Node keys (nkeys * 48 bytes, the first current) and OpenSSL's own
+   80-byte key (legacy_len 80) or none (0).  1: done; 0: ctx is not served by nodetls_tk_cb
+   (nothing changed); -1: out of memory (the old keys stay). */
+int nodetls_tk_set(SSL_CTX *ctx, const unsigned char *keys, size_t nkeys,
+                   const unsigned char *legacy, size_t legacy_len)
+{
+    nodetls_tk_slot *slot;
+    nodetls_tk_table *t, *old;
+    if (nodetls_tk_ctx_idx < 0
+        || (slot = SSL_CTX_get_ex_data(ctx, nodetls_tk_ctx_idx)) == NULL)
+        return 0;
+    if (legacy_len != 0 && legacy_len != NODETLS_TK_LEGACY)
+        return -1;
+    t = OPENSSL_zalloc(nodetls_tk_table_size(nkeys));
+    if (t == NULL)
+        return -1;
+    t->n = nkeys;
+    if (nkeys)
+        memcpy(t->keys, keys, nkeys * NODETLS_TK_KEY);
+    t->legacy = legacy_len;
+    if (legacy_len)
+        memcpy(t->legacy_key, legacy, legacy_len);
+    if (!CRYPTO_THREAD_write_lock(slot->lock)) {
+        nodetls_tk_table_free(t);
+        return -1;
+    }
+    old = slot->table;
+    slot->table = t;
+    CRYPTO_THREAD_unlock(slot->lock);
+    nodetls_tk_table_free(old);  /* no callback reads it: they hold the read lock */
+    return 1;
+}
+
+/* Serve ssl's tickets with ctx's keys (NULL: SSL_get_SSL_CTX's from now on).  Only needed when
+   that is not the context ssl was created on.  1: done; 0: failed (nothing changed). */
+int nodetls_tk_bind(SSL *ssl, SSL_CTX *ctx)
+{
+    SSL_CTX *old;
+    if (!nodetls_tk_setup())
+        return 0;
+    if (ctx != NULL && !SSL_CTX_up_ref(ctx))
+        return 0;
+    old = SSL_get_ex_data(ssl, nodetls_tk_ssl_idx);
+    if (!SSL_set_ex_data(ssl, nodetls_tk_ssl_idx, ctx)) {
+        SSL_CTX_free(ctx);
+        return 0;
+    }
+    SSL_CTX_free(old);
+    return 1;
 }
 """
 
