@@ -31,7 +31,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["run", "ref_handle", "unref_handle", "SHUTDOWN_GRACE"]
+__all__ = ["run", "ref_handle", "unref_handle", "current_registry", "SHUTDOWN_GRACE"]
 
 _get_running_loop = asyncio._get_running_loop
 _log = logging.getLogger("nodetls")
@@ -61,8 +61,24 @@ class _Registry:
         if w is not None and not w.done():
             w.set_result(None)
 
+    def unref(self, obj: Any) -> None:
+        """:func:`unref_handle` with the registry already known."""
+        refs = self.refs
+        refs.discard(obj)
+        if not refs:
+            self.wake()
+
 
 _REGISTRIES: dict[asyncio.AbstractEventLoop, _Registry] = {}
+
+
+def current_registry() -> _Registry | None:
+    """The running loop's registry (``None`` outside :func:`run`). A handle that keeps it
+    registers and unregisters itself without looking the loop up each time (a handle never
+    changes loops): ``registry.refs.add(obj)`` / ``registry.unref(obj)``."""
+    if _REGISTRIES:
+        return _REGISTRIES.get(_get_running_loop())  # type: ignore[arg-type]
+    return None
 
 
 def ref_handle(obj: Any) -> None:

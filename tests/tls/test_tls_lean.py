@@ -8,6 +8,8 @@ from tlsutil import close_server, connect, event, listen, read_until, wait
 
 import nodetls as tls
 from nodetls import net
+from nodetls._net.handle import TCPHandle
+from nodetls._net.socket import Socket as NetSocket
 
 
 def _count_net_sockets(created: list) -> None:
@@ -43,8 +45,9 @@ async def test_accepted_connection_builds_no_raw_socket_unless_connection_is_lis
     try:
         sock = await _one_round_trip(certs, server, port)
         accepted = await wait(server_side)
-        # Only the two TLSSockets (client and accepted): no throw-away net.Socket.
-        assert created.count(net.Socket) == 0 and created.count(tls.TLSSocket) == 2
+        # No throw-away net.Socket (the accepted TLSSocket is built from its server's prototype
+        # state: net.Socket.__init__ ran once for that prototype, not per connection).
+        assert created.count(net.Socket) == 0 and type(accepted) is tls.TLSSocket
         assert accepted.server is server and server.connections == 1
         assert accepted.remote_address == "127.0.0.1" and accepted.get_protocol() == "TLSv1.3"
         sock.destroy()
@@ -113,5 +116,65 @@ async def test_identity_check_remembers_a_passing_pair_and_still_rejects_others(
             await connect(port, ca=certs.root.cert_pem, servername="bad.example")
         assert err.value.code == "ERR_TLS_CERT_ALTNAME_INVALID"
         assert "bad.example" in str(err.value) and "DNS:localhost" in str(err.value)
+    finally:
+        close_server(server)
+
+
+def _accepted_socket(server: tls.Server, prototype: bool) -> tls.TLSSocket:
+    template = server._socket_template()
+    if not prototype:
+        template.accepted_state = {}  # "cannot be used": the constructor's own path
+    sock = tls.TLSSocket(TCPHandle(None, reading=True, registry=None), template)
+    assert (template.accepted_state != {}) is prototype
+    return sock
+
+
+def _discard(sock: tls.TLSSocket) -> None:
+    sock._stop_handshake_timer()
+    sock._wrap.free()
+
+
+async def test_accepted_socket_from_the_prototype_has_the_constructors_state(certs):
+    server, _ = await listen({**certs.server.options, "allow_half_open": True})
+    try:
+        built = _accepted_socket(server, prototype=False)
+        fast = _accepted_socket(server, prototype=True)
+        fast2 = _accepted_socket(server, prototype=True)
+        a, b = vars(built), vars(fast)
+        assert sorted(a) == sorted(b)
+        per_socket = {"_events", "_r_pipes", "_handle", "_wrap"}
+        assert {k: v for k, v in a.items() if k not in per_socket} == \
+            {k: v for k, v in b.items() if k not in per_socket}
+        assert fast.allow_half_open is True and fast._r_reading and fast._r_need_readable
+        # Per-socket objects are the socket's own: its 'end' listener, pipes, handle and wrap.
+        for sock in (built, fast, fast2):
+            (on_end,) = sock._events["end"]
+            assert on_end() is None and sock._fin_received is False  # (allow_half_open)
+            assert type(sock._handle).__name__ == "TLSWrap" and sock._handle.owner is sock
+            assert sock._r_pipes == []
+        assert fast._r_pipes is not fast2._r_pipes and fast._events is not fast2._events
+        assert fast._events["end"][0] is not fast2._events["end"][0]
+        for sock in (built, fast, fast2):
+            _discard(sock)
+    finally:
+        close_server(server)
+
+
+async def test_a_prototype_holding_a_mutable_value_is_not_used(certs, monkeypatch):
+    original = NetSocket._init_socket
+
+    def with_list(self, opts):
+        original(self, opts)
+        self._shared_by_mistake = []
+
+    monkeypatch.setattr(NetSocket, "_init_socket", with_list)
+    assert NetSocket._accepted_state({}) is None
+    server, _ = await listen(certs.server.options)
+    try:
+        template = server._socket_template()
+        sock = tls.TLSSocket(TCPHandle(None, reading=True, registry=None), template)
+        assert template.accepted_state == {}  # refused: every socket runs the constructor
+        assert sock._shared_by_mistake == [] and sock.readable
+        _discard(sock)
     finally:
         close_server(server)

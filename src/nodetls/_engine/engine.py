@@ -79,6 +79,8 @@ _c_seal = getattr(lib, "nodetls_seal", None)
 _new_unzeroed = ffi.new_allocator(should_clear_after_alloc=False)
 _local = threading.local()
 _BIO_S_MEM = lib.BIO_s_mem()
+_OPTS = C.SSL_OP_IGNORE_UNEXPECTED_EOF  # every SSL's own options (see TLSEngine.__init__)
+_OPTS_NO_RENEG = _OPTS | C.SSL_OP_NO_RENEGOTIATION
 _weakref = weakref.ref
 
 _live = 0
@@ -220,7 +222,8 @@ class TLSEngine:
     _pinned: tuple[Any, ...] = ()  # cdata OpenSSL points into (NPN selection)
     _keys_bound = False  # bound to initial_context's ticket keys (SecureContext.binds_ssl)
 
-    def __init__(self, context: Any, server: bool, hooks: Any = None) -> None:
+    def __init__(self, context: Any, server: bool, hooks: Any = None, *,
+                 no_renegotiation: bool = False) -> None:
         global _live
         self.context = context
         self.initial_context = context
@@ -246,7 +249,8 @@ class TLSEngine:
             self._keys_bound = True
         # A TCP FIN without close_notify is an end of stream after the handshake (Node treats a
         # ragged EOF the same way); during the handshake it is still an error (see read()).
-        lib.SSL_set_options(ssl, C.SSL_OP_IGNORE_UNEXPECTED_EOF)
+        # no_renegotiation: disable_renegotiation() in the same call.
+        lib.SSL_set_options(ssl, _OPTS_NO_RENEG if no_renegotiation else _OPTS)
         if server:
             lib.SSL_set_accept_state(ssl)
         else:
@@ -305,7 +309,7 @@ class TLSEngine:
         """The peer's byte stream ended: reads past the buffered data report EOF."""
         self._eof = True
         if self.ssl is not None:
-            macros.BIO_set_mem_eof_return(self._rbio, 0)
+            lib.BIO_ctrl(self._rbio, C.BIO_C_SET_BUF_MEM_EOF_RETURN, 0, NULL)  # (the macro)
 
     def take_output(self) -> bytes:
         """Ciphertext produced so far (possibly ``b''``; always ``b''`` once freed)."""

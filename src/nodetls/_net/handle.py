@@ -58,6 +58,7 @@ WRITE_HIGH_WATER = 64 * 1024
 WRITE_LOW_WATER = 16 * 1024
 
 _NEW, _OPEN, _CLOSING, _CLOSED = 0, 1, 2, 3
+_LOOKUP: Any = object()  # TCPHandle(registry=...) not given: the running loop's
 
 
 class _NoOwner:
@@ -95,6 +96,8 @@ class TCPHandle(asyncio.BufferedProtocol):
         owner: the object receiving ``_on_handle_*`` calls (reassignable as ``handle.owner``).
         reading: deliver reads as soon as connected (``False``: only after :meth:`read_start`).
         on_open: called with the handle from ``connection_made`` (the server's accept hook).
+        registry: the running loop's :func:`nodetls._run.current_registry` when the caller
+            knows it already (a server, once per listen): no lookup per connection.
     """
 
     #: ``shutdown(callback)`` reports completion (an extension of DESIGN.md's ``shutdown()``).
@@ -103,7 +106,7 @@ class TCPHandle(asyncio.BufferedProtocol):
 
     def __init__(self, owner: Any = None, *, reading: bool = True,
                  on_open: Callable[[TCPHandle], None] | None = None,
-                 bufsize: int = RECV_BUFFER_SIZE) -> None:
+                 bufsize: int = RECV_BUFFER_SIZE, registry: Any = _LOOKUP) -> None:
         self.owner: Any = owner if owner is not None else NO_OWNER
         self.transport: asyncio.Transport | None = None
         self._view: memoryview | None = None
@@ -121,7 +124,11 @@ class TCPHandle(asyncio.BufferedProtocol):
         self._held: deque[bytes] | None = None  # data read while stopped (uvloop, see below)
         self._held_eof = False
         self._ended = False  # both directions ended: no longer keeps run() alive
-        _run.ref_handle(self)
+        # The run() registry this handle keeps alive while referenced (None outside run()):
+        # a handle never changes loops, so it is looked up once, not at every ref/unref.
+        reg = self._reg = _run.current_registry() if registry is _LOOKUP else registry
+        if reg is not None:
+            reg.refs.add(self)
 
     def __repr__(self) -> str:
         state = ("new", "open", "closing", "closed")[self._state]
@@ -233,8 +240,8 @@ class TCPHandle(asyncio.BufferedProtocol):
             t.set_write_buffer_limits(high=0, low=0)  # resume_writing() once flushed: again
             return
         self._ended = True
-        if self._refed:
-            _run.unref_handle(self)
+        if self._refed and self._reg is not None:
+            self._reg.unref(self)
 
     def connection_lost(self, exc: BaseException | None) -> None:
         state = self._state
@@ -244,8 +251,8 @@ class TCPHandle(asyncio.BufferedProtocol):
         self._shutdown_cb = None
         if self._view is not None:
             self._give_back_buffer()
-        if self._refed:
-            _run.unref_handle(self)
+        if self._refed and self._reg is not None:
+            self._reg.unref(self)
         self._on_open = None
         owner = self.owner
         if exc is not None and state != _CLOSING:
@@ -329,8 +336,8 @@ class TCPHandle(asyncio.BufferedProtocol):
         self._state = _CLOSING
         t = self.transport
         if t is None:
-            if self._refed:
-                _run.unref_handle(self)  # at once: a failed connect() leaves nothing registered
+            if self._refed and self._reg is not None:
+                self._reg.unref(self)  # at once: a failed connect() leaves nothing registered
             asyncio.get_running_loop().call_soon(self._closed_unconnected)
         elif t.get_write_buffer_size() and (not self._shut or self._shutdown_cb is not None):
             t.abort()  # never shut down, or closed before the shutdown completed (Node cancels)
@@ -342,8 +349,8 @@ class TCPHandle(asyncio.BufferedProtocol):
             return  # connection_made came after all: connection_lost reports the close
         self._state = _CLOSED
         self._on_open = None
-        if self._refed:
-            _run.unref_handle(self)
+        if self._refed and self._reg is not None:
+            self._reg.unref(self)
         owner, self.owner = self.owner, NO_OWNER  # (as connection_lost)
         owner._on_handle_close()
 
@@ -455,14 +462,15 @@ class TCPHandle(asyncio.BufferedProtocol):
         """Keep :func:`nodetls.run` alive while open (the default)."""
         if not self._refed:
             self._refed = True
-            if self._state != _CLOSED and not self._ended:
-                _run.ref_handle(self)
+            if self._state != _CLOSED and not self._ended and self._reg is not None:
+                self._reg.refs.add(self)
 
     def unref(self) -> None:
         """Let :func:`nodetls.run` return while this handle is open."""
         if self._refed:
             self._refed = False
-            _run.unref_handle(self)
+            if self._reg is not None:
+                self._reg.unref(self)
 
 
 class DuplexHandle:

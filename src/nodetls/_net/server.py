@@ -160,6 +160,7 @@ class Server(EventEmitter):
         self._max_connections: int | None = None
         self._address_cache: AddressInfo | None = None
         self._loop_sets_no_delay = False
+        self._handle_registry: Any = None  # run()'s registry, handed to each accepted handle
         if connection_listener is not None:
             self.on("connection", connection_listener)
 
@@ -280,6 +281,7 @@ class Server(EventEmitter):
         if _worker_state.index is not None:
             _worker_state.servers.add(self)  # closed when the worker is told to stop
         self._address_cache = None
+        self._handle_registry = _run.current_registry()
         if self._refed and not self._registered:
             self._registered = True
             _run.ref_handle(self)
@@ -307,7 +309,7 @@ class Server(EventEmitter):
 
     def _new_handle(self) -> TCPHandle:
         # asyncio protocol factory: one handle per accepted connection.
-        return TCPHandle(None, reading=True, on_open=self._accept)
+        return TCPHandle(None, reading=True, on_open=self._accept, registry=self._handle_registry)
 
     def _accept(self, handle: TCPHandle) -> None:
         """A connection was accepted (Node's ``onconnection``)."""

@@ -40,7 +40,7 @@ from .. import _option_table
 from .._options import normalize
 from ..errors import node_error, system_error
 from ..events import EventEmitter
-from ..stream import _D_OPTIONS, Duplex, _soon
+from ..stream import _D_OPTIONS, _NO_BUF, _NO_DRAIN, Duplex, _get_running_loop, _soon
 from .connect import do_connect, normalize_connect_args, validate_port
 from .handle import NO_OWNER, DuplexHandle, TCPHandle
 
@@ -60,6 +60,25 @@ _STREAM_KEYS = _D_OPTIONS & SOCKET_OPTIONS
 
 class _Normalized(dict):  # type: ignore[type-arg]
     """Options already in snake_case and valid (internal fast path, e.g. accepted sockets)."""
+
+
+class _ProtoHandle:
+    """The handle of a prototype socket (:meth:`Socket._accepted_state`): already reading."""
+
+    owner: Any = None
+    reading = True
+
+    def read_start(self) -> None:
+        pass
+
+    def read_stop(self) -> None:
+        pass
+
+
+_PROTO_HANDLE = _ProtoHandle()
+# What a prototype's state may share with every socket built from it: values never mutated in
+# place (the shared empty buffers are replaced before their first use).
+_SHAREABLE_TYPES = frozenset({bool, int, float, str, bytes, type(None), tuple, frozenset})
 
 
 class Socket(Duplex):
@@ -135,6 +154,40 @@ class Socket(Duplex):
                 self._apply_socket_options()
         if opts.get("timeout"):
             self.set_timeout(opts["timeout"])
+
+    # -- accepted sockets, built from a prototype -------------------------------------------------
+
+    @classmethod
+    def _accepted_state(cls, opts: dict[str, Any]) -> dict[str, Any] | None:
+        """The instance state ``cls(_Normalized(opts, handle=h))`` has for a handle ``h`` that is
+        already reading, as a dict to copy into each new socket (:meth:`_init_accepted`): one
+        ``dict.update`` instead of the ~75 attribute stores, option lookups and calls of
+        ``__init__``, per accepted connection. Built by running that very ``__init__`` once on
+        a prototype, so it cannot drift from it; ``None`` (use ``__init__``) if the prototype
+        holds anything that could not be shared: a value of a mutable type, or listeners other
+        than the socket's own ``'end'`` listener."""
+        proto = cls.__new__(cls)
+        Socket.__init__(proto, _Normalized(opts, handle=_PROTO_HANDLE))
+        _PROTO_HANDLE.owner = None
+        state = dict(proto.__dict__)
+        events = state.pop("_events", None)
+        if (state.pop("_handle", None) is not _PROTO_HANDLE or state.pop("_r_pipes", None) != []
+                or type(events) is not dict or list(events) != ["end"] or len(events["end"]) != 1
+                or type(events["end"][0]) is not _OnReadableStreamEnd):
+            return None
+        for value in state.values():
+            if type(value) not in _SHAREABLE_TYPES and value is not _NO_BUF \
+                    and value is not _NO_DRAIN:
+                return None
+        return state
+
+    def _init_accepted(self, handle: Any, state: dict[str, Any]) -> None:
+        """``Socket.__init__`` for ``handle`` (already reading) from :meth:`_accepted_state`."""
+        self.__dict__.update(state)
+        self._events = {"end": (_OnReadableStreamEnd(self),)}
+        self._r_pipes = []
+        self._handle = handle
+        handle.owner = self
 
     def __repr__(self) -> str:
         if self._handle is None:
@@ -280,9 +333,22 @@ class Socket(Duplex):
 
     def _on_handle_eof(self) -> None:
         """The peer half-closed: end the readable side (``'end'`` once the buffer is read)."""
-        if not self._r_end_emitted:
-            self.push(None)
-            self.read(0)
+        if self._r_end_emitted:
+            return
+        if (self._r_flowing and not self._r_len and not self._r_sync and not self._r_ended
+                and self._r_decoder is None and not self._destroyed and self._errored is None
+                and not self._r_end_scheduled and "readable" not in self._events):
+            # Flowing with nothing buffered (the usual end): the state push(None) then read(0)
+            # leave -- onEofChunk, emitReadable_, flow, read, endReadable -- without the calls.
+            self._r_reading = False
+            self._r_ended = True
+            self._r_need_readable = False
+            self._r_emitted_readable = False
+            self._r_end_scheduled = True
+            _get_running_loop().call_soon(self._end_readable_nt)
+            return
+        self.push(None)
+        self.read(0)
 
     def _read(self, size: int) -> None:
         """Readable hook: the consumer wants data; resume the handle (Node's ``tryReadStart``)."""

@@ -131,6 +131,9 @@ class SocketTemplate(dict):  # type: ignore[type-arg]
     ``checked`` once at its creation; ``tls.connect`` builds one from options it normalised."""
 
     checked = False
+    #: The state of a socket accepted with this template (``net.Socket._accepted_state``):
+    #: ``None`` until the first connection, ``{}`` when it cannot be used.
+    accepted_state: dict[str, Any] | None = None
     #: A server template asking nothing per connection beyond the context's defaults (no
     #: client certificate, ALPN/NPN, PSK, SNI callback, renegotiation or trace): a connection's
     #: engine then needs only the renegotiation refusal (see ``_configure_server_engine``).
@@ -175,6 +178,17 @@ class TLSSocket(Socket):
 
     def __init__(self, socket: Any = None, options: Mapping[str, Any] | None = None,
                  **kwargs: Unpack[TLSSocketOptions]) -> None:
+        if type(socket) is TCPHandle and type(options) is SocketTemplate and not kwargs \
+                and socket._reading and options.get("is_server"):
+            # A server's accepted connection: the stream state comes from a prototype.
+            state = options.accepted_state
+            if state is None:
+                state = options.accepted_state = self._accepted_state(
+                    {"allow_half_open": options["allow_half_open"]}
+                    if "allow_half_open" in options else {}) or {}
+            if state:
+                self._init_server_connection(socket, options, state)
+                return
         if type(options) is SocketTemplate and not kwargs:
             opts: dict[str, Any] = options  # a server's per-connection template (read-only)
         else:
@@ -207,6 +221,22 @@ class TLSSocket(Socket):
                 self._wrap.start()  # type: ignore[attr-defined]  # (_start_tls, inlined)
         elif socket is not None:
             self._wait_for_connect(socket)
+
+    def _init_server_connection(self, handle: TCPHandle, opts: SocketTemplate,
+                                state: dict[str, Any]) -> None:
+        """``__init__`` for a server's accepted handle and template: the same state, the
+        ``net.Socket`` part copied from ``state`` (see ``net.Socket._accepted_state``)."""
+        self._init_accepted(handle, state)
+        self._tls_opts = opts
+        self._wrap = None
+        self._server = opts.get("server")
+        self._is_server = True
+        self.secure_connecting = True
+        ctx = opts.get("secure_context")
+        self._secure_context = ctx if ctx is not None else self._make_context()
+        self._setup_wrap(handle)
+        if not handle.closed:
+            self._wrap.start()  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------------ wiring
     def _take_handle(self, socket: Any) -> Any:
@@ -265,7 +295,8 @@ class TLSSocket(Socket):
         opts = self._tls_opts
         context = self._secure_context
         server = self._is_server
-        engine = TLSEngine(context, server=server)
+        plain = server and getattr(opts, "plain", False)
+        engine = TLSEngine(context, server=server, no_renegotiation=plain)
         self._wrap = wrap = TLSWrap(lower, engine, self)
         self._handle = wrap
         srv = self._server
@@ -323,9 +354,7 @@ class TLSSocket(Socket):
                                  opts: dict[str, Any]) -> None:
         # Only what this connection needs is set up: each callback is switched on only when an
         # option or a listener asks for it (the context's defaults need no call at all).
-        if getattr(opts, "plain", False):
-            engine.disable_renegotiation()
-        else:
+        if not getattr(opts, "plain", False):  # (plain: renegotiation refused at creation)
             self._configure_server_options(engine, opts)
         events = srv._events if srv is not None else {}
         resume = "resumeSession" in events

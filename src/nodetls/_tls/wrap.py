@@ -208,12 +208,18 @@ class TLSWrap:
                 out = eng.take_output()
                 if out:
                     self.lower.write(out)
+            if eng.received_close_notify and not self._eof_delivered and not (
+                    self._again or self._pending or self.renegotiating):
+                # The peer's close_notify, nothing else due: the end of stream, as the pump
+                # would deliver it after finding no plaintext and no output.
+                self._deliver_eof()
         except BaseException as exc:  # noqa: BLE001
             self._fail(exc)
             return
         finally:
             self._in_cycle = 0
-        if self._again or self._pending or eng.received_close_notify or self.renegotiating:
+        if self._again or self._pending or self.renegotiating or (
+                eng.received_close_notify and not self._eof_delivered):
             self._cycle()
 
     def _on_handle_eof(self) -> None:
@@ -227,6 +233,8 @@ class TLSWrap:
             # Finished can never come (Node: onSocketClose -> 'tlsClientError' ECONNRESET).
             self.owner._tls_closed_before_secure()
             return
+        if self._eof_delivered and not self._pending and not self.renegotiating:
+            return  # the TCP FIN after the close_notify: no plaintext or output can come now
         self._cycle()
         if not self._eof_delivered and self.secure:
             self._deliver_eof()
