@@ -55,12 +55,11 @@ def cipher_tuple(sock: TLSSocket) -> tuple[str, str, int] | None:
     return (c["name"], c["version"], secret_bits(c.get("standardName", c["name"])))
 
 
-def current_cipher(sock: TLSSocket) -> Any:
-    """The connection's ``const SSL_CIPHER *`` (one C call; ``None`` without one). OpenSSL's
-    cipher descriptions are static tables of the library, valid for the life of the process:
-    :func:`cipher_of` turns one into ``ssl``'s tuple whenever asked, also after the ``SSL*`` is
-    freed, so a transport keeps the pointer and builds nothing per connection."""
-    eng = sock._engine
+def current_cipher(eng: Any) -> Any:
+    """The ``const SSL_CIPHER *`` of a connection's engine (one C call; ``None`` without one).
+    OpenSSL's cipher descriptions are static tables of the library, valid for the life of the
+    process: :func:`cipher_of` turns one into ``ssl``'s tuple whenever asked, also after the
+    ``SSL*`` is freed, so a transport keeps the pointer and builds nothing per connection."""
     ssl = eng.ssl if eng is not None else None
     if ssl is None:
         return None

@@ -153,7 +153,11 @@ class TLSTransport(asyncio.Transport):
         self._cipher: Any = None  # the SSL_CIPHER (see current_cipher)
         # Errors come from the socket's ``errored`` at close; the end of the connection through
         # the handle seam (_take_data_path): a client whose handshake fails never starts.
-        sock.on("error", _error_seen)
+        events = sock._events
+        if "error" in events or "newListener" in events:
+            sock.on("error", _error_seen)
+        else:  # (the first 'error' listener, nobody watching additions: straight into the table)
+            events["error"] = (_error_seen,)
 
     def _start(self) -> None:
         """Take the socket's data path and call ``connection_made`` (synchronously, from the
@@ -169,7 +173,7 @@ class TLSTransport(asyncio.Transport):
         eng = h.engine if h is not None else None
         self._extra["sslcontext"] = eng.context if eng is not None else None
         # The cipher is described on demand, also after the close, as asyncio's transport.
-        self._cipher = current_cipher(sock)
+        self._cipher = current_cipher(eng)
         _take_data_path(sock, self)
         if self._buffered:
             self._set_reader()
@@ -182,7 +186,7 @@ class TLSTransport(asyncio.Transport):
             return
         # Plaintext the Node stream buffered before we took over (none in practice: the secure
         # events fire before the pump reads application data) goes first.
-        if sock.readable_length:
+        if sock._r_len:  # (readable_length)
             data = sock.read()
             if data:
                 self._on_read(memoryview(data if isinstance(data, bytes) else data.encode()))
