@@ -56,6 +56,36 @@ async def test_bench_smoke_measures_every_workload(node_bin: str, tmp_path: Path
         assert stem.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.interop
+@pytest.mark.slow
+@pytest.mark.parametrize("client", ["node", "nodetls-uvloop", "nodetls-asyncio"])
+async def test_clients_round_trips_in_callbacks(node_bin: str, tmp_path: Path, client: str) -> None:
+    """The clients' ``rrcb`` mode (round trips written from the 'data' listener) measures."""
+    from harness.pki import write_pki
+    from harness.procs import ServerProc
+
+    if client == "nodetls-uvloop" and importlib.util.find_spec("uvloop") is None:
+        pytest.skip("uvloop not installed")
+    pki = write_pki(tmp_path)
+    srv = ServerProc("node", [node_bin, str(BENCH / "node" / "echo_server.js"),
+                              str(pki["ecdsa-cert"]), str(pki["ecdsa-key"]), "0", "127.0.0.1"])
+    try:
+        spec = json.dumps({"mode": "rrcb", "port": srv.port, "ca": str(pki["ca"]),
+                           "duration": 0.3, "warmup": 0.05, "size": 64})
+        argv: list[str | Path] = ([node_bin, BENCH / "node" / "load.js", spec]
+                                  if client == "node" else
+                                  [sys.executable, BENCH / "clients" / "nodetls_load.py", "--loop",
+                                   client.split("-")[1], spec])
+        res = await run_process(argv, timeout=60.0, cwd=ROOT)
+    finally:
+        srv.stop()
+    assert res.rc == 0, f"{res.stdout}\n{res.stderr}"
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    assert out["mode"] == "rrcb" and out["errors"] == 0
+    assert out["ops"] > 0 and out["cpu"] > 0 and out["total_ops"] >= out["ops"]
+    assert 0.25 < out["seconds"] <= 0.3 + 1e-9
+
+
 def test_interleaving_rotates_and_reverses() -> None:
     from harness.runner import interleaved
 

@@ -5,6 +5,7 @@
 Modes (options in the JSON, times in seconds), as load.js:
   hs  full handshakes: ``concurrency`` loops of connect -> 'secureConnect' -> end() -> 'close'
   rr  one connection: write ``size`` bytes, wait for them to come back, repeat
+  rrcb  as rr, the next write from the ``'data'`` listener (no promise/future per round trip)
 Each runs ``warmup`` s unmeasured, then ``duration`` s measured, and prints one JSON line:
 ``ops`` and ``seconds`` of the measured window, ``rate``, ``total_ops``, ``cpu`` (this process's
 CPU seconds in the measured window) and ``errors``. One SecureContext serves every connection.
@@ -134,7 +135,54 @@ async def load(spec: dict[str, Any]) -> dict[str, Any]:
         sock.end()
         await closed(sock)
         return res
-    raise ValueError(f"unknown mode {spec['mode']!r} (hs, rr)")
+    if spec["mode"] == "rrcb":
+        return await _round_trips_in_callbacks(spec, connect())
+    raise ValueError(f"unknown mode {spec['mode']!r} (hs, rr, rrcb)")
+
+
+async def _round_trips_in_callbacks(spec: dict[str, Any], sock: Any) -> dict[str, Any]:
+    """``rrcb``, as load.js's: the next write from the ``'data'`` listener (no future, no
+    task wake-up per round trip), so only the library's path and the event loop's are measured.
+    The window as :func:`timed`'s: CPU from the first round trip done after the warm-up to the
+    first done after the end; the round trips done in between counted."""
+    await asyncio.wait_for(sock, 30)
+    loop = asyncio.get_running_loop()
+    msg = b"r" * spec.get("size", 64)
+    size = len(msg)
+    t_measure = time.monotonic() + spec["warmup"]
+    t_end = t_measure + spec["duration"]
+    got = ops = total = 0
+    cpu0: float | None = None
+    done: asyncio.Future[dict[str, Any]] = loop.create_future()
+
+    def on_data(chunk: bytes) -> None:
+        nonlocal got, ops, total, cpu0
+        got += len(chunk)
+        if got < size:
+            return
+        got -= size
+        total += 1
+        t = time.monotonic()
+        if cpu0 is None:
+            if t >= t_measure:
+                cpu0 = time.process_time()
+        elif t < t_end:
+            ops += 1
+        else:
+            if not done.done():
+                seconds = min(t, t_end) - t_measure
+                done.set_result({"ops": ops, "seconds": seconds, "rate": ops / seconds,
+                                 "total_ops": total, "cpu": time.process_time() - cpu0,
+                                 "errors": 0})
+            return
+        sock.write(msg)
+
+    sock.on("data", on_data)
+    sock.write(msg)
+    res = await asyncio.wait_for(done, spec["warmup"] + spec["duration"] + 30)
+    sock.end()
+    await asyncio.wait_for(sock.wait_closed(), 30)
+    return res
 
 
 def main() -> None:
