@@ -9,7 +9,12 @@ the same values ``Readable``/``Writable`` give a new ``net.Socket`` that has cal
 (computed from the stream classes at import, so they follow the core); a connection that does
 use its Node stream (``get_extra_info('tls_socket').write(...)``, a ``'data'`` listener, the
 peer leaving during the handshake) writes its own values over them as any socket does. The one
-mutable value, the list of pipe destinations, is made per connection on first use.
+mutable value, the list of pipe destinations, is made per connection.
+
+A server copies the state ``net.Socket.__init__`` gives an accepted socket from a prototype
+(``net.Socket._accepted_state``, built by running that ``__init__`` once): built with this
+class's ``_init_duplex``, the prototype holds 28 values instead of 70, so each connection
+copies that many.
 
 ``tls.Server._make_socket`` builds this class for the server ``aio.create_server`` makes (its
 ``_socket_class``); a server with other ``'connection'`` listeners builds plain ``TLSSocket``s,
@@ -34,7 +39,7 @@ def _no_read(_size: int) -> None:
 def _stream_defaults() -> tuple[dict[str, Any], dict[str, Any]]:
     """The Node stream state of a new socket that has called ``read(0)`` (as ``net.Socket``
     does over a connected handle): ``(shared, per_connection)``, the immutable values and the
-    mutable ones (copied for each connection that uses them)."""
+    mutable ones (copied for each connection)."""
     probe = Duplex(read=_no_read, allow_half_open=False, emit_close=False)
     probe.read(0)
     shared: dict[str, Any] = {}
@@ -58,9 +63,13 @@ class BridgeSocket(TLSSocket):
     module's docstring)."""
 
     def _init_duplex(self, opts: dict[str, Any]) -> None:
-        # Duplex._init_duplex without _init_readable/_init_writable (class attributes below).
+        # Duplex._init_duplex without _init_readable/_init_writable (class attributes below),
+        # but for the mutable values (the pipe list): so net.Socket._accepted_state, the state
+        # a server copies into each accepted socket, is this class's, and usable.
         self._init_common(opts)
         self.allow_half_open = opts.get("allow_half_open", True) is not False
+        for name, default in _MUTABLE.items():
+            setattr(self, name, copy.copy(default))
 
     def _init_socket(self, opts: dict[str, Any]) -> None:
         # net.Socket's, with its read(0) reduced to what it does on a new socket over a handle:
@@ -70,14 +79,6 @@ class BridgeSocket(TLSSocket):
         h = self._handle
         if h is not None:
             h.read_start()
-
-    def __getattr__(self, name: str) -> Any:
-        """The mutable part of the Node stream state (the pipe list), made on first use."""
-        default = _MUTABLE.get(name)
-        if default is None:
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        value = self.__dict__[name] = copy.copy(default)
-        return value
 
 
 for _name, _value in _SHARED.items():
