@@ -714,7 +714,14 @@ class Readable(Stream):
         self._r_resume_scheduled = False
         if "resume" in self._events:  # (no emit nobody listens to)
             self.emit("resume")
-        self._flow()
+        if (self._r_flowing and self._r_reading and not self._r_len and not self._r_ended
+                and not self._destroyed and self._errored is None):
+            # flow(): its read() finds nothing buffered and a _read already in progress; what
+            # it leaves, without the calls (resume() on a socket waiting for data).
+            self._r_emitted_readable = False
+            self._r_need_readable = True
+        else:
+            self._flow()
         if self._r_flowing and not self._r_reading:
             self.read(0)
 
@@ -1291,9 +1298,9 @@ class Writable(Stream):
         """Node ``writable.end([chunk][, encoding][, callback])``: write ``chunk``, then finish:
         ``_final``, ``'prefinish'``, ``'finish'``; ``callback(err)`` at ``'finish'`` or error.
         Returns the stream."""
-        if callable(data):
+        if data is not None and callable(data):
             callback, data, encoding = data, None, None
-        elif callable(encoding):
+        elif encoding is not None and callable(encoding):
             callback, encoding = encoding, None
         err: BaseException | None = None
         if data is not None:
@@ -1374,7 +1381,9 @@ class Writable(Stream):
         if err is not None:
             self._call_finished_callbacks(err)
             self._error_or_destroy(err, self._w_sync)
-        elif self._need_finish():
+        elif (self._w_ending and not self._destroyed and not self._w_finished  # (_need_finish)
+                and not self._w_writing and not self._error_emitted and not self._close_emitted
+                and self._errored is None and not self._w_buf and self._w_len == 0):
             self._w_prefinished = True
             if "prefinish" in self._events:  # (no emit nobody listens to)
                 self.emit("prefinish")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nodetls._engine import TLSEngine, live_engines
+from nodetls._engine import DONE, NEED_DATA, TLSEngine, live_engines
 from nodetls._openssl import constants as C
 from nodetls.errors import CertificateError, TLSError
 
@@ -40,6 +40,19 @@ def test_handshake_and_data_both_ways(version):
     pump(client, server)
     assert client.read() == big
     assert client.cipher()["version"] in ("TLSv1.2", "TLSv1.3")
+
+
+def test_do_handshake_receives_the_data_it_is_given(version):
+    # do_handshake(data): receive() then do_handshake() in one call (a handshake step per read);
+    # bytes and views alike.
+    client, server = make_pair(version)
+    assert client.do_handshake() == NEED_DATA
+    assert server.do_handshake(memoryview(client.take_output())) == NEED_DATA
+    assert client.do_handshake(server.take_output()) in (DONE, NEED_DATA)
+    handshake(client, server)
+    assert client.write(b"ping") == 4
+    pump(client, server)
+    assert server.read() == b"ping"
 
 
 def test_release_bios_after_the_handshake_keeps_the_connection_working(version):

@@ -350,11 +350,15 @@ class TLSEngine:
     def output_pending(self) -> int:
         return lib.BIO_ctrl_pending(self._wbio) if self.ssl is not None else 0
 
-    def do_handshake(self) -> Step:
-        """Advance the handshake: :data:`DONE`, :data:`NEED_DATA` or :data:`PAUSED`."""
+    def do_handshake(self, data: bytes | bytearray | memoryview | None = None) -> Step:
+        """Advance the handshake: :data:`DONE`, :data:`NEED_DATA` or :data:`PAUSED`.
+        ``data``: ciphertext to :meth:`receive` first (a handshake step's one call per read)."""
         ssl = self.ssl
         if ssl is None:
             raise node_error("ERR_SOCKET_CLOSED")
+        if data:
+            lib.BIO_write(self._rbio, data if type(data) is bytes else _from_buffer(
+                _CHAR_A, data, False), len(data))
         if self.error is not None:
             raise self.error
         r = lib.SSL_do_handshake(ssl)

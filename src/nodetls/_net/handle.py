@@ -240,8 +240,12 @@ class TCPHandle(asyncio.BufferedProtocol):
             t.set_write_buffer_limits(high=0, low=0)  # resume_writing() once flushed: again
             return
         self._ended = True
-        if self._refed and self._reg is not None:
-            self._reg.unref(self)
+        reg = self._reg
+        if self._refed and reg is not None:
+            refs = reg.refs  # (reg.unref(self), inlined: every connection passes here)
+            refs.discard(self)
+            if not refs:
+                reg.wake()
 
     def connection_lost(self, exc: BaseException | None) -> None:
         state = self._state
@@ -251,8 +255,8 @@ class TCPHandle(asyncio.BufferedProtocol):
         self._shutdown_cb = None
         if self._view is not None:
             self._give_back_buffer()
-        if self._refed and self._reg is not None:
-            self._reg.unref(self)
+        if self._refed and not self._ended and self._reg is not None:
+            self._reg.unref(self)  # (an ended handle was unregistered by _check_ended)
         self._on_open = None
         owner = self.owner
         if exc is not None and state != _CLOSING:

@@ -173,8 +173,11 @@ class TLSWrap:
             return
         if (not self.secure or self._in_cycle or not self._reading or self.renegotiating
                 or self.buffered_reader is not None):
-            eng.receive(view)
             self._received = True
+            if not self.secure and not self._in_cycle and self.started and eng.paused is None:
+                self._cycle(view)  # a handshake step: the engine receives it in that call
+                return
+            eng.receive(view)
             self._cycle()
             return
         # The data path (Node's OnStreamRead -> ClearOut), the pump's read loop without its
@@ -275,7 +278,9 @@ class TLSWrap:
         if eng is not None and (not eng.server or self._lower_eof or self._received):
             self._cycle()
 
-    def _cycle(self) -> None:
+    def _cycle(self, data: memoryview | None = None) -> None:
+        """The pump.  ``data``: ciphertext just read, given only when the first pass takes the
+        handshake step (not in a cycle, started, not secure, not paused): that step receives it."""
         if self._in_cycle:
             self._again = True
             return
@@ -283,7 +288,8 @@ class TLSWrap:
         try:
             while True:
                 self._again = False
-                self._cycle_once()
+                self._cycle_once(data)
+                data = None
                 if not self._again or self.engine is None:
                     break
         except BaseException as exc:  # noqa: BLE001
@@ -291,7 +297,7 @@ class TLSWrap:
         finally:
             self._in_cycle -= 1
 
-    def _cycle_once(self) -> None:
+    def _cycle_once(self, data: memoryview | None = None) -> None:
         eng = self.engine
         if eng is None or not self.started:
             return
@@ -300,7 +306,7 @@ class TLSWrap:
             if eng.paused is not None:
                 self._flush()
                 return
-            r = eng.do_handshake()
+            r = eng.do_handshake(data)
             if eng.events:
                 self._drain_events()
             if r == PAUSED:
