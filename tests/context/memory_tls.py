@@ -100,6 +100,17 @@ def handshake(client_ctx: Any, server_ctx: Any, *, session: Any = None, verify: 
     return client, server
 
 
+def copy_session(session: Any) -> Any:
+    """A new SSL_SESSION with ``session``'s content: an OpenSSL client marks a TLS 1.3 session
+    not resumable once it resumed (single-use tickets), so a session offered twice is copied."""
+    n = lib.i2d_SSL_SESSION(session, NULL)
+    out = ffi.new("unsigned char[]", n)
+    assert lib.i2d_SSL_SESSION(session, ffi.new("unsigned char **", out)) == n
+    fresh = lib.d2i_SSL_SESSION(NULL, ffi.new("const unsigned char **", out), n)
+    assert fresh != NULL
+    return ffi.gc(fresh, lib.SSL_SESSION_free)
+
+
 def ticket_of(session: Any) -> bytes:
     """The ticket a client session carries (b'' without one)."""
     data, size = ffi.new("const unsigned char **"), ffi.new("size_t *")

@@ -13,7 +13,7 @@ import pytest
 from nodetls._context import SecureContext, ticket_keys
 from nodetls._openssl import lib
 
-from .memory_tls import End, HandshakeFailed, handshake, ticket_of
+from .memory_tls import End, HandshakeFailed, copy_session, handshake, ticket_of
 
 K1, K2, K3 = os.urandom(48), os.urandom(48), os.urandom(48)
 
@@ -232,5 +232,5 @@ def test_default_keys_are_openssl_s_until_read(ctx_pki, version, callback):
     c, s = handshake(client(ctx_pki, version), srv, session=c.session())
     assert c.reused and s.reused
     srv.set_ticket_keys(key)
-    c, _ = handshake(client(ctx_pki, version), srv, session=session)
+    c, _ = handshake(client(ctx_pki, version), srv, session=copy_session(session))
     assert not c.reused

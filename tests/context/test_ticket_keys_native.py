@@ -17,7 +17,7 @@ import pytest
 from nodetls._context import SecureContext, ticket_keys
 from nodetls._openssl import BINDING, ffi, lib
 
-from .memory_tls import End, handshake, ticket_of
+from .memory_tls import End, copy_session, handshake, ticket_of
 
 K1, K2, K3 = os.urandom(48), os.urandom(48), os.urandom(48)
 NATIVE_AVAILABLE = ticket_keys.NATIVE
@@ -100,22 +100,24 @@ def test_rotation_renews_older_tickets(ctx_pki, version, callback):
     srv = server(ctx_pki, K1)
     session = session_from(ctx_pki, srv, version)
     srv.set_ticket_keys(K2 + K1)
-    c, s = handshake(client(ctx_pki, version), srv, session=session)
+    c, s = handshake(client(ctx_pki, version), srv, session=copy_session(session))
     assert c.reused and s.reused
     renewed = c.session()
     assert ticket_of(renewed)[:16] == K2[:16]
     srv.set_ticket_keys(K3 + K2)
-    c, s = handshake(client(ctx_pki, version), srv, session=renewed)
+    c, s = handshake(client(ctx_pki, version), srv, session=copy_session(renewed))
     assert c.reused and s.reused
     again = c.session()
     assert ticket_of(again)[:16] == K3[:16]
-    c, s = handshake(client(ctx_pki, version), srv, session=again)
+    c, s = handshake(client(ctx_pki, version), srv, session=copy_session(again))
     assert c.reused and s.reused
     if version == "TLSv1.3":
         assert ticket_of(c.session()) == ticket_of(again)
-    # K1 is gone: its ticket is a full handshake now.
-    c, s = handshake(client(ctx_pki, version), srv, session=session)
+    # K1 is gone: its ticket is a full handshake now (the K2 one still resumes).
+    c, s = handshake(client(ctx_pki, version), srv, session=copy_session(session))
     assert not c.reused and not s.reused
+    c, s = handshake(client(ctx_pki, version), srv, session=copy_session(renewed))
+    assert c.reused and s.reused
 
 
 def test_unknown_or_forged_key_is_a_full_handshake(ctx_pki, version, callback):
@@ -124,9 +126,12 @@ def test_unknown_or_forged_key_is_a_full_handshake(ctx_pki, version, callback):
     session = session_from(ctx_pki, server(ctx_pki, K1), version)
     for keys in (K3, K1[:16] + K3[16:], K3 + K1[:16] + K2[16:]):
         srv = server(ctx_pki, keys)
-        c, s = handshake(client(ctx_pki, version), srv, session=session)
+        c, s = handshake(client(ctx_pki, version), srv, session=copy_session(session))
         assert not c.reused and not s.reused
         assert ticket_of(c.session())[:16] == keys[:16]
+    # ... while the key itself resumes it (the copies were offered intact).
+    c, s = handshake(client(ctx_pki, version), server(ctx_pki, K3 + K1), session=copy_session(session))
+    assert c.reused and s.reused
 
 
 def test_sni_switch_keeps_the_session_context_keys(ctx_pki, version, callback):
@@ -142,11 +147,11 @@ def test_sni_switch_keeps_the_session_context_keys(ctx_pki, version, callback):
     # Resumes on the original context, switched again...
     c, s = End(client(ctx_pki, version), False), Unbound(original)
     assert lib.SSL_set_SSL_CTX(s.ssl, other.ctx) == other.ctx
-    assert lib.SSL_set_session(c.ssl, session) == 1
+    assert lib.SSL_set_session(c.ssl, copy_session(session)) == 1
     run(c, s)
     assert c.reused and s.reused
     # ... but not on the other context, whose keys never issued it.
-    c, s = handshake(client(ctx_pki, version), other, session=session)
+    c, s = handshake(client(ctx_pki, version), other, session=copy_session(session))
     assert not c.reused
 
 
@@ -166,6 +171,11 @@ def test_keys_replaced_during_live_handshakes(ctx_pki, version, callback):
         assert ticket_of(c.session())[:16] == K2[:16]
         c2, s2 = handshake(client(ctx_pki, version), srv, session=c.session())
         assert c2.reused and s2.reused
+    # A K1 ticket still resumes (and is renewed under K2).
+    c, s = handshake(client(ctx_pki, version), server(ctx_pki, K1))
+    srv_session = c.session()
+    c, s = handshake(client(ctx_pki, version), srv, session=srv_session)
+    assert c.reused and s.reused and ticket_of(c.session())[:16] == K2[:16]
 
 
 def test_context_closed_during_a_handshake(ctx_pki, version, callback):
@@ -243,3 +253,17 @@ def test_bound_to_a_context_that_closes(ctx_pki, version, callback):
     ticket_keys.unbind_ssl(s.ssl)
     run(c, s)
     assert ticket_of(c.session())[:16] == K2[:16]
+
+
+def test_openssl_s_own_keys_resume_without_renewal(ctx_pki, version, callback):
+    """A context on OpenSSL's own keys (never given any) resumes a ticket without issuing a new
+    one on TLS 1.3 either, as Node (OpenSSL alone would renew it); a ticket it cannot decrypt is
+    a full handshake with a new ticket."""
+    srv = SecureContext(cert=ctx_pki.ec_chain, key=ctx_pki.ec_key)
+    session = session_from(ctx_pki, srv, version)
+    c, s = handshake(client(ctx_pki, version), srv, session=copy_session(session))
+    assert c.reused and s.reused
+    assert ticket_of(c.session()) == ticket_of(session)
+    other = SecureContext(cert=ctx_pki.ec_chain, key=ctx_pki.ec_key)
+    c, s = handshake(client(ctx_pki, version), other, session=copy_session(session))
+    assert not c.reused and ticket_of(c.session()) not in (b"", ticket_of(session))

@@ -214,8 +214,12 @@ def publish(ctx: Any, keys: tuple[bytes, ...], legacy: bytes) -> None:
 
 def no_renewal_on_resumption(ctx: Any) -> None:
     """Make ``ctx``, while OpenSSL's own ticket keys serve it, resume a ticket without issuing a
-    new one, as Node's ticket callback does (OpenSSL's own keys renew every TLS 1.3 ticket)."""
-    lib.SSL_CTX_set_session_ticket_cb(ctx, ffi.NULL, use_without_renewal_cb, ffi.NULL)
+    new one, as Node's ticket callback does (OpenSSL's own keys renew every TLS 1.3 ticket).
+    In C when :data:`NATIVE` (no Python per resumption), else :data:`use_without_renewal_cb`."""
+    if NATIVE:
+        lib.nodetls_no_renewal_on_resumption(ctx)
+    else:
+        lib.SSL_CTX_set_session_ticket_cb(ctx, ffi.NULL, use_without_renewal_cb, ffi.NULL)
 
 
 def uninstall(ctx: Any, context: KeyHolder) -> None:
@@ -408,8 +412,8 @@ def ticket_key_cb(ssl: Any, key_name: Any, iv: Any, cctx: Any, hctx: Any, enc: i
               error=C.SSL_TICKET_RETURN_IGNORE_RENEW)
 def use_without_renewal_cb(ssl: Any, sess: Any, name: Any, name_len: int, status: int,
                            arg: Any) -> int:
-    """``SSL_CTX_set_session_ticket_cb`` decrypt callback of contexts on OpenSSL's own keys: a
-    ticket that decrypted is used as it is (``USE``, never ``USE_RENEW``); anything else keeps
+    """``SSL_CTX_set_session_ticket_cb`` decrypt callback of contexts on OpenSSL's own keys
+    (ABI mode's; C's ``nodetls_use_without_renewal`` does the same): a ticket that decrypted is used as it is (``USE``, never ``USE_RENEW``); anything else keeps
     OpenSSL's own answer (``IGNORE_RENEW``: a full handshake with a new ticket).  No Python
     exception can arise here; ``error=`` covers a signal."""
     if status == C.SSL_TICKET_SUCCESS or status == C.SSL_TICKET_SUCCESS_RENEW:

@@ -349,6 +349,7 @@ int nodetls_tk_install(SSL_CTX *ctx);
 int nodetls_tk_set(SSL_CTX *ctx, const unsigned char *keys, size_t nkeys,
                    const unsigned char *legacy, size_t legacy_len);
 int nodetls_tk_bind(SSL *ssl, SSL_CTX *ctx);
+int nodetls_no_renewal_on_resumption(SSL_CTX *ctx);
 """
 
 HELPERS_SOURCE = r"""
@@ -647,6 +648,24 @@ int nodetls_tk_bind(SSL *ssl, SSL_CTX *ctx)
     }
     SSL_CTX_free(old);
     return 1;
+}
+
+/* ticket_keys.use_without_renewal_cb in C: while OpenSSL's own keys serve ctx, a ticket that
+   decrypted is used as it is (no new ticket after a TLS 1.3 resumption, as Node); anything else
+   keeps OpenSSL's answer (a full handshake with a new ticket). */
+static SSL_TICKET_RETURN nodetls_use_without_renewal(SSL *ssl, SSL_SESSION *sess,
+                                                     const unsigned char *name, size_t name_len,
+                                                     SSL_TICKET_STATUS status, void *arg)
+{
+    (void)ssl; (void)sess; (void)name; (void)name_len; (void)arg;
+    if (status == SSL_TICKET_SUCCESS || status == SSL_TICKET_SUCCESS_RENEW)
+        return SSL_TICKET_RETURN_USE;
+    return SSL_TICKET_RETURN_IGNORE_RENEW;
+}
+
+int nodetls_no_renewal_on_resumption(SSL_CTX *ctx)
+{
+    return SSL_CTX_set_session_ticket_cb(ctx, NULL, nodetls_use_without_renewal, NULL);
 }
 """
 
