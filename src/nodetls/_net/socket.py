@@ -518,7 +518,10 @@ class Socket(Duplex):
             return
         if self._close_emitted:
             return
-        self._mark_close_emitted()
+        if self._close_waiters:
+            self._mark_close_emitted()
+        else:
+            self._close_emitted = True  # (what _mark_close_emitted does without waiters)
         if "close" in self._events:  # (no emit nobody listens to)
             self.emit("close", self._had_error)
 

@@ -236,7 +236,8 @@ class TLSSocket(Socket):
         self._secure_context = ctx if ctx is not None else self._make_context()
         self._setup_wrap(handle)
         if not handle.closed:
-            self._wrap.start()  # type: ignore[attr-defined]
+            # (wrap.start(), inlined: a server's new wrap has received nothing, no cycle to run)
+            self._wrap.started = True  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------------ wiring
     def _take_handle(self, socket: Any) -> Any:
