@@ -715,9 +715,11 @@ class Readable(Stream):
         if "resume" in self._events:  # (no emit nobody listens to)
             self.emit("resume")
         if (self._r_flowing and self._r_reading and not self._r_len and not self._r_ended
-                and not self._destroyed and self._errored is None):
+                and not self._destroyed and self._errored is None
+                and type(self).read is Readable.read):
             # flow(): its read() finds nothing buffered and a _read already in progress; what
-            # it leaves, without the calls (resume() on a socket waiting for data).
+            # it leaves, without the calls (resume() on a socket waiting for data; a subclass
+            # overriding read() gets its call, as Node's flow() makes it).
             self._r_emitted_readable = False
             self._r_need_readable = True
         else:

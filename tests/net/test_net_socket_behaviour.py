@@ -621,3 +621,38 @@ async def test_destroy_during_a_pending_shutdown_does_not_wait_for_the_peer() ->
     await asyncio.wait_for(sock.wait_closed(), TIMEOUT)  # never, if it waited for the peer
     client.destroy()
     await close_server(server)
+
+
+async def test_a_socket_subclass_overriding_read_and_push_gets_their_calls():
+    # The end-of-stream and resume() shortcuts are taken only without overrides: a subclass
+    # sees push(None) and read(0) at the peer's end, and flow()'s read() after resume(), as
+    # Node's onStreamRead and flow() call them.
+
+    calls: list = []
+
+    class Counting(net.Socket):
+        def read(self, size=None):
+            calls.append(("read", size))
+            return super().read(size)
+
+        def push(self, chunk, encoding=None):
+            calls.append(("push", chunk))
+            return super().push(chunk, encoding)
+
+    a, b = duplex_pair()
+    sock = Counting(handle=DuplexHandle(a), allow_half_open=True)
+    got: list = []
+    loop = asyncio.get_running_loop()
+    resumed, ended = loop.create_future(), loop.create_future()
+    sock.on("resume", lambda: resumed.done() or resumed.set_result(None))
+    sock.on("end", lambda: ended.set_result(None))
+    sock.on("data", got.append)  # resume(): on a later iteration 'resume', then flow()
+    await asyncio.wait_for(resumed, TIMEOUT)
+    assert ("read", None) in calls  # flow()'s read()
+    calls.clear()
+    b.write(b"hi")
+    b.end()
+    await asyncio.wait_for(ended, TIMEOUT)
+    assert got == [b"hi"]
+    assert ("push", None) in calls and ("read", 0) in calls
+    sock.destroy()

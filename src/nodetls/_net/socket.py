@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 __all__ = ["Socket", "SOCKET_OPTIONS", "CONNECT_OPTIONS"]
 
 _monotonic = time.monotonic
+_PUSH = Duplex.push
+_READ = Duplex.read
 
 #: ``Socket(...)`` options (Node names accepted too).
 SOCKET_OPTIONS = _option_table.names("N")
@@ -335,11 +337,14 @@ class Socket(Duplex):
         """The peer half-closed: end the readable side (``'end'`` once the buffer is read)."""
         if self._r_end_emitted:
             return
+        cls = type(self)
         if (self._r_flowing and not self._r_len and not self._r_sync and not self._r_ended
                 and self._r_decoder is None and not self._destroyed and self._errored is None
-                and not self._r_end_scheduled and "readable" not in self._events):
+                and not self._r_end_scheduled and "readable" not in self._events
+                and cls.push is _PUSH and cls.read is _READ):
             # Flowing with nothing buffered (the usual end): the state push(None) then read(0)
-            # leave -- onEofChunk, emitReadable_, flow, read, endReadable -- without the calls.
+            # leave -- onEofChunk, emitReadable_, flow, read, endReadable -- without the calls
+            # (a subclass overriding push() or read() gets its calls, as Node makes them).
             self._r_reading = False
             self._r_ended = True
             self._r_need_readable = False
