@@ -1,9 +1,9 @@
 """Build ``nodetls._openssl._binding``: the same declarations as ABI mode, compiled (cffi API mode).
 
 API mode calls each OpenSSL function from generated C instead of through libffi: about half the
-overhead per call (``benchmarks/README.md``); it also carries cdef.py's data-path HELPERS.  It
-needs a C compiler and OpenSSL 3's headers; when either is missing the build is skipped and
-:mod:`nodetls._openssl` falls back to ABI mode.
+overhead per call (``benchmarks/README.md``); it also carries cdef.py's HELPERS (the data path's
+loops, the session-ticket callbacks).  It needs a C compiler and OpenSSL 3's headers; when either
+is missing the build is skipped and :mod:`nodetls._openssl` falls back to ABI mode.
 
 This file runs outside the package (setup.py loads it by path, before nodetls is importable), so it
 imports nothing from nodetls: ``cdef.py`` is read by path too.  ``ffibuilder`` is what setup.py's

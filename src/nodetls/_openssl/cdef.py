@@ -339,6 +339,8 @@ CDEF = TYPES + FUNCTIONS
 # The compiled binding only: the engine's two data-path loops as one C call each (a C call from
 # Python costs more than the C work of a round trip's loop).  ABI mode has no such functions: the
 # engine runs its Python loops instead (``getattr(lib, "nodetls_read", None)``), the same steps.
+# Also the session-ticket callbacks in C (``nodetls_tk_*``, ``nodetls_no_renewal_on_resumption``):
+# ``_context/ticket_keys.py`` uses them when present and its Python callbacks otherwise.
 HELPERS = """
 int nodetls_read(SSL *ssl, BIO *rbio, const char *data, int n, int more, int eof,
                  unsigned char *buf, size_t cap, size_t *total);
