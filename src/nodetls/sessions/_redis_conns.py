@@ -20,6 +20,10 @@ about a quarter of the Python calls of redis-py's ``Connection.send_packed_comma
   connecting wait in the queue, each within its own timeout).  A connection with more than
   :data:`MAX_WAITING` unanswered commands (a Redis that stopped answering) is dropped.
   An error reply is ``redis.exceptions.ResponseError`` for that command only.
+* **redis-py versions**: taking the transport over reads redis-py's private ``_reader`` /
+  ``_writer`` (the same in redis-py 5 to 8; ``pyproject.toml`` allows ``redis<9`` until a new
+  major version is checked).  Should they be missing, connecting fails like an unreachable Redis:
+  every resumption is a full handshake, never a failed connection.
 * **Event loops**: a connection serves the loop that made it; a command sent from another loop
   makes a new connection there (the old one is closed by its own loop, if it still runs).
 """
