@@ -294,23 +294,15 @@ class EventEmitter(pyee.EventEmitter):
             current = events.get(event)
             if current is None:
                 continue
-            if len(current) == 1:  # (the usual case: no range, no slices)
-                item = current[0]
-                if not (item is listener or item == listener or (
+            for i in range(len(current) - 1, -1, -1):
+                item = current[i]
+                if item is listener or item == listener or (
                         type(item) is _Once and (item.listener is listener
-                                                 or item.listener == listener))):
-                    continue
-                rest = _EMPTY
+                                                 or item.listener == listener)):
+                    break  # == as well: a bound method is a new object at each attribute access
             else:
-                for i in range(len(current) - 1, -1, -1):
-                    item = current[i]
-                    if item is listener or item == listener or (
-                            type(item) is _Once and (item.listener is listener
-                                                     or item.listener == listener)):
-                        break  # == as well: a bound method is a new object at each access
-                else:
-                    continue
-                rest = current[:i] + current[i + 1 :]
+                continue
+            rest = current[:i] + current[i + 1 :] if len(current) > 1 else _EMPTY
             if rest:
                 events[event] = rest
             else:

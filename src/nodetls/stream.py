@@ -1383,9 +1383,7 @@ class Writable(Stream):
         if err is not None:
             self._call_finished_callbacks(err)
             self._error_or_destroy(err, self._w_sync)
-        elif (self._w_ending and not self._destroyed and not self._w_finished  # (_need_finish)
-                and not self._w_writing and not self._error_emitted and not self._close_emitted
-                and self._errored is None and not self._w_buf and self._w_len == 0):
+        elif self._need_finish():
             self._w_prefinished = True
             if "prefinish" in self._events:  # (no emit nobody listens to)
                 self.emit("prefinish")

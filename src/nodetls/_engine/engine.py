@@ -357,8 +357,7 @@ class TLSEngine:
         if ssl is None:
             raise node_error("ERR_SOCKET_CLOSED")
         if data:
-            lib.BIO_write(self._rbio, data if type(data) is bytes else _from_buffer(
-                _CHAR_A, data, False), len(data))
+            self.receive(data)
         if self.error is not None:
             raise self.error
         r = lib.SSL_do_handshake(ssl)

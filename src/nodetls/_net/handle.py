@@ -240,12 +240,8 @@ class TCPHandle(asyncio.BufferedProtocol):
             t.set_write_buffer_limits(high=0, low=0)  # resume_writing() once flushed: again
             return
         self._ended = True
-        reg = self._reg
-        if self._refed and reg is not None:
-            refs = reg.refs  # (reg.unref(self), inlined: every connection passes here)
-            refs.discard(self)
-            if not refs:
-                reg.wake()
+        if self._refed and self._reg is not None:
+            self._reg.unref(self)
 
     def connection_lost(self, exc: BaseException | None) -> None:
         state = self._state

@@ -136,9 +136,7 @@ class TLSWrap:
         if eng is not None and self.secure:
             eng.shutdown()
             self._close_notify_sent = True
-            out = eng.take_output()  # (_flush, inlined: not held, see above)
-            if out:
-                self.lower.write(out)
+            self._flush()
         self.lower.shutdown()
 
     def close(self) -> None:
@@ -259,9 +257,7 @@ class TLSWrap:
         if not self.secure and self.started:
             owner._tls_closed_before_secure()
         owner._on_handle_close()
-        eng, self.engine = self.engine, None  # (free(), inlined: every connection ends here)
-        if eng is not None:
-            eng.free()
+        self.free()
         # The last call up: forget the socket (it keeps this wrap for its addresses), so a closed
         # connection is freed by reference counting, without the cyclic garbage collector.
         self.owner = _GONE
