@@ -50,3 +50,30 @@ async def test_redis_server_moves_off_a_taken_port(tmp_path, monkeypatch):
                 assert await client.ping()
             finally:
                 await client.aclose()
+
+
+def test_free_port_is_outside_the_ephemeral_range_and_free_everywhere():
+    """Picked ports lie below the kernel's ephemeral range (no connect() or bind(0) of another
+    process is handed one before the test's peer binds it) and bind on loopback and on every
+    interface (``openssl ocsp`` has no bind address)."""
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    ports = {peers.free_port() for _ in range(20)}
+    assert len(ports) > 1  # random, not one fixed port for everybody
+    for port in ports:
+        assert port < low
+        for host in ("0.0.0.0", "127.0.0.1"):
+            with socket.socket() as s:
+                s.bind((host, port))
+
+
+def test_free_port_skips_a_port_bound_on_another_address(monkeypatch):
+    """A port some process holds on the wildcard address is not offered for loopback."""
+    held = socket.socket()
+    held.bind(("0.0.0.0", 0))
+    held.listen()
+    with held:
+        taken = held.getsockname()[1]
+        seq = iter([taken, taken])
+        real = peers._rng.randint
+        monkeypatch.setattr(peers._rng, "randint", lambda a, b: next(seq, None) or real(a, b))
+        assert peers.free_port() != taken

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import re
 import shutil
 import signal
@@ -82,9 +83,33 @@ def require_peer(name: str) -> str:
     return path
 
 
+# Ports handed out by free_port(): below Linux's ephemeral range (32768-60999 by default), so the
+# kernel never gives one of them to another process's connect() or bind(port 0) between the moment
+# a test picks it and the moment its peer binds it (a port baked into a certificate's AIA, a server
+# started by a separate process).  Only another explicit pick of the same random port can collide.
+_PICK_RANGE = (20000, 32767)
+_rng = random.Random()
+
+
+def _bindable(family: socket.AddressFamily, host: str, port: int) -> bool:
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
 def free_port(host: str = LOOPBACK) -> int:
-    """A TCP port free on ``host`` right now (bind to port 0, read it back, close)."""
+    """A TCP port free on ``host`` and on every interface right now (peers such as ``openssl
+    ocsp`` cannot bind one address), picked at random below the kernel's ephemeral range; the
+    kernel's own choice (bind to port 0) if none of 200 random picks is free."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    wildcard = "::" if family == socket.AF_INET6 else "0.0.0.0"
+    for _ in range(200):
+        port = _rng.randint(*_PICK_RANGE)
+        if _bindable(family, wildcard, port) and _bindable(family, host, port):
+            return port
     with socket.socket(family, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
