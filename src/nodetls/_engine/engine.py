@@ -91,16 +91,18 @@ def live_engines() -> int:
     return _live
 
 
-def _scratch() -> tuple[Any, Any, memoryview, Any]:
+def _scratch() -> tuple[Any, Any, memoryview, Any, Any]:
     """This thread's buffers (allocated once, never cleared): the plaintext read buffer, a
-    ``size_t *``, a view of the read buffer, and the ciphertext output buffer (``char[]``, so
-    that one ``unpack`` makes the ``bytes``)."""
+    ``size_t *``, a view of the read buffer, the ciphertext output buffer (``char[]``, so
+    that one ``unpack`` makes the ``bytes``), and the read buffer as a ``char *`` (the same,
+    for :meth:`TLSEngine.read_plain`)."""
     try:
         return _local.scratch
     except AttributeError:
         buf = _new_unzeroed("unsigned char[]", _READ_CHUNK)
         out = _new_unzeroed("char[]", _OUT_CHUNK)
-        scratch = _local.scratch = (buf, ffi.new("size_t *"), memoryview(ffi.buffer(buf)), out)
+        scratch = _local.scratch = (buf, ffi.new("size_t *"), memoryview(ffi.buffer(buf)), out,
+                                    ffi.cast("char *", buf))
         return scratch
 
 
@@ -400,7 +402,7 @@ class TLSEngine:
         if self.error is not None:
             raise self.error
         rbio = self._rbio
-        buf, size, view, _ = self._scratch
+        buf, size, view, _, _ = self._scratch
         if _c_read is not None:  # the loop below, in C
             n = len(data) if data else 0
             st = _c_read(ssl, rbio, NULL if not n else data if type(data) is bytes
@@ -436,6 +438,36 @@ class TLSEngine:
             self.read_more = True  # the buffer is full: more may be waiting
         self.output_after_read = lib.BIO_ctrl_pending(self._wbio) > 0
         return view[:total] if total else None
+
+    def read_plain(self, data: Any, n: int) -> bytes | memoryview | None:
+        """:meth:`read_view` of ``data[:n]`` (``n`` > 0) for a data path that only delivers
+        plaintext (``nodetls.aio``'s direct route): the usual outcome, plaintext and nothing
+        else to see to (no :attr:`read_more`, no :attr:`output_after_read`, no event, no pause,
+        no close_notify), comes as ``bytes`` made straight from the read buffer (no view, no
+        second copy); any other outcome is what :meth:`read_view` returns, with the same flags
+        set (the caller goes on as after ``read_view``)."""
+        ssl = self.ssl
+        if _c_read is None or ssl is None or self.error is not None:
+            plain = self.read_view(memoryview(data)[:n])
+            if plain is None or self.read_more or self.output_after_read or self.events \
+                    or self.paused is not None or self.received_close_notify:
+                return plain
+            return bytes(plain)
+        buf, size, view, _, chars = self._scratch
+        st = _c_read(ssl, self._rbio, _from_buffer(_CHAR_A, data, False), n, self.read_more,
+                     self._eof, buf, _READ_CHUNK, size)
+        self.output_after_read = out = lib.BIO_ctrl_pending(self._wbio) > 0
+        self.read_more = st == -1
+        total = size[0]
+        if st > 0:
+            self._read_stopped(st)  # raises, or sets the pause or the close_notify
+            if self.paused is not None or self.received_close_notify:
+                return view[:total] if total else None
+        if not total:
+            return None
+        if st < 0 or out or self.events:
+            return view[:total]
+        return _unpack(chars, total)
 
     def read_hint(self) -> int:
         """0 when no plaintext can be read now (no new ciphertext, no record held back, no end

@@ -42,6 +42,7 @@ class _Gone:
 
 
 _GONE: Any = _Gone()
+_UNREAD: Any = object()  # _on_handle_read(view): the data path reads the view itself
 
 
 class TLSWrap:
@@ -167,7 +168,10 @@ class TLSWrap:
         return getattr(self.lower, name)
 
     # ------------------------------------------------------------------ owner interface (down)
-    def _on_handle_read(self, view: memoryview) -> None:
+    def _on_handle_read(self, view: memoryview, plain: Any = _UNREAD) -> None:
+        """Ciphertext from the transport handle.  ``plain``: what the engine's ``read_view(view)``
+        returned already, on the data path (``nodetls.aio``'s direct route hands over a read that
+        needs more than delivering its plaintext: the rest of this data path runs as ever)."""
         eng = self.engine
         if eng is None:
             return
@@ -187,7 +191,8 @@ class TLSWrap:
         self._in_cycle = 1
         try:
             self._flushed = False
-            plain = eng.read_view(view)
+            if plain is _UNREAD:
+                plain = eng.read_view(view)
             while True:
                 if eng.events:
                     self._drain_events()

@@ -38,6 +38,8 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .._net.handle import _BUFFERS, RECV_BUFFER_SIZE, TCPHandle
+from .._tls.wrap import TLSWrap
 from ._sslobject import SSLObjectView, cipher_of, current_cipher
 
 if TYPE_CHECKING:
@@ -65,17 +67,107 @@ def _take_data_path(sock: TLSSocket, transport: TLSTransport) -> None:
 
 
 _SEAM = ("_on_handle_read", "_on_handle_eof", "_on_handle_drain", "_on_handle_close")
+_FATAL_READ = "Fatal error: protocol.data_received() call failed."
 
 
-def _give_back_data_path(sock: TLSSocket, wrap: Any) -> None:
+def _direct_route(transport: TLSTransport, wrap: TLSWrap, handle: TCPHandle) -> Callable[[int], None]:
+    """The steady-state read of a ``Protocol`` over TCP, as the TCP handle's ``buffer_updated``
+    (installed by :func:`_take_direct_route`): the event loop's read goes straight to the
+    engine (``read_plain``: ciphertext in, plaintext ``bytes`` out) and on to ``protocol.data_received``,
+    one Python call where the layered path makes three (``TCPHandle.buffer_updated`` ->
+    ``TLSWrap._on_handle_read`` -> ``TLSTransport._on_read``).
+
+    It is exactly that path's usual case: plaintext read, nothing else due (no keylog/session
+    event, no pause, no output to send, no close_notify, no more to read than one call takes).
+    Any read that is not (the handshake's, a paused or closing transport's, a held handle's,
+    a renegotiation's, with plaintext pending to write, for a ``BufferedProtocol``) goes the
+    layered path from the start; one that turns out not to be once read (a KeyUpdate, a
+    close_notify, a session ticket, a record split across reads) goes on in
+    ``TLSWrap._on_handle_read`` with the plaintext read."""
+    eng = wrap.engine
+    assert eng is not None
+    read_plain = eng.read_plain
+    layered = TCPHandle.buffer_updated
+    pool = _BUFFERS
+    # TLSWrap has a __getattr__ (its handle's attributes show through), which makes every
+    # attribute read on it a slow lookup: the route reads the wrap's own state (all set in its
+    # __init__) from its __dict__.
+    wd = vars(wrap)
+
+    def buffer_updated(nbytes: int) -> None:
+        if (transport._closing or wd["_in_cycle"] or not wd["_reading"] or wd["renegotiating"]
+                or wd["_pending"] or wd["engine"] is None or transport._buffered
+                or not handle._reading or handle._held is not None):
+            layered(handle, nbytes)
+            return
+        view: Any = handle._view
+        handle._view = None
+        wd["_in_cycle"] = 1
+        try:
+            wd["_flushed"] = False
+            plain = read_plain(view, nbytes)
+            if type(plain) is not bytes:  # anything but plaintext alone: the wrap goes on
+                wd["_in_cycle"] = 0
+                wrap._on_handle_read(view, plain)
+                return
+            try:
+                transport._data_received(plain)
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:  # noqa: BLE001 - asyncio: fatal error, connection lost
+                transport._fatal_error(exc, _FATAL_READ)
+        except BaseException as exc:  # noqa: BLE001 - as the wrap's data path
+            wrap._fail(exc)
+            return
+        finally:
+            wd["_in_cycle"] = 0
+            if len(pool) < 16:
+                pool.append(view)
+        if wd["_again"] or wd["_pending"] or wd["renegotiating"]:
+            wrap._cycle()
+
+    return buffer_updated
+
+
+def _take_direct_route(transport: TLSTransport, wrap: Any) -> None:
+    """Install :func:`_direct_route` on the TLS wrap's TCP handle (an instance attribute
+    shadowing ``TCPHandle.buffer_updated``; the TCP transport is given its protocol again,
+    since uvloop keeps the bound method it took at the connection's start)."""
+    if type(wrap) is not TLSWrap or wrap.engine is None:
+        return
+    handle = wrap.lower
+    if type(handle) is not TCPHandle or handle._bufsize != RECV_BUFFER_SIZE:
+        return  # (the route gives buffers back to the shared pool)
+    tcp = handle.transport
+    if tcp is None or tcp.get_protocol() is not handle:
+        return
+    handle.buffer_updated = _direct_route(  # type: ignore[method-assign,assignment]
+        transport, wrap, handle)
+    tcp.set_protocol(handle)
+    transport._seal = wrap.engine.seal
+    transport._tcp = handle
+    transport._wrapd = vars(wrap)
+
+
+def _leave_direct_route(transport: TLSTransport, wrap: Any) -> None:
+    """Undo :func:`_take_direct_route` (the closure holds the handle: a reference cycle)."""
+    transport._seal = transport._tcp = transport._wrapd = None
+    handle = getattr(wrap, "lower", None)
+    if handle is not None:
+        vars(handle).pop("buffer_updated", None)
+
+
+def _give_back_data_path(sock: TLSSocket, transport: TLSTransport, wrap: Any) -> None:
     """Undo :func:`_take_data_path` and the wrap's ``buffered_reader`` (the socket is closed:
     ``wrap`` is the one the transport took; this breaks the reference cycles through the
     transport)."""
     d = sock.__dict__
     for name in _SEAM:
         d.pop(name, None)
-    if wrap is not None and wrap.buffered_reader is not None:
-        wrap.buffered_reader = None
+    if wrap is not None:
+        _leave_direct_route(transport, wrap)
+        if wrap.buffered_reader is not None:
+            wrap.buffered_reader = None
 
 
 def _error_seen(err: BaseException) -> None:
@@ -127,7 +219,7 @@ class TLSTransport(asyncio.Transport):
     __slots__ = ("_loop", "_sock", "_protocol", "_buffered", "_data_received", "_on_lost",
                  "_closing", "_eof_written", "_lost", "_conn_lost_writes", "_paused_reading",
                  "_protocol_paused", "_high", "_low", "_error", "_handle", "_started",
-                 "_cipher", "__weakref__")
+                 "_cipher", "_seal", "_tcp", "_wrapd", "__weakref__")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, sock: TLSSocket,
                  protocol: asyncio.BaseProtocol, *,
@@ -151,6 +243,10 @@ class TLSTransport(asyncio.Transport):
         self._handle: Any = None
         self._started = False
         self._cipher: Any = None  # the SSL_CIPHER (see current_cipher)
+        # The direct route's write (_take_direct_route): the engine's seal and the TCP handle.
+        self._seal: Any = None
+        self._tcp: Any = None
+        self._wrapd: Any = None  # the wrap's __dict__ (see _direct_route)
         # Errors come from the socket's ``errored`` at close; the end of the connection through
         # the handle seam (_take_data_path): a client whose handshake fails never starts.
         events = sock._events
@@ -177,6 +273,8 @@ class TLSTransport(asyncio.Transport):
         _take_data_path(sock, self)
         if self._buffered:
             self._set_reader()
+        else:
+            _take_direct_route(self, h)
         try:
             self._protocol.connection_made(self)
         except (SystemExit, KeyboardInterrupt):
@@ -340,6 +438,30 @@ class TLSTransport(asyncio.Transport):
             if self._conn_lost_writes >= _CONNLOST_WARN:
                 logger.warning("TLS connection is closed")
             return
+        seal = self._seal
+        wd = self._wrapd
+        if seal is not None and not wd["_pending"] and not wd["held"] and not wd["_closed"] \
+                and wd["engine"] is not None:
+            # The direct route: TLSWrap.write's usual case (all of data sealed, the ciphertext
+            # handed to the TCP transport) and TCPHandle.write, without the two calls.
+            try:
+                out = seal(data)
+            except BaseException as exc:  # noqa: BLE001 - as TLSWrap.write
+                h._fail(exc)
+                self._maybe_pause_protocol()
+                return
+            wd["_flushed"] = True
+            if type(out) is int:  # a (re)handshake first: the wrap's pump writes the rest
+                h._queue(data[out:])
+                if not h._flush():
+                    self._maybe_pause_protocol()
+                return
+            if out:
+                tcp = self._tcp
+                tcp.transport.write(out)
+                if tcp._write_paused:
+                    self._maybe_pause_protocol()
+            return
         if not h.write(data):  # the wrap or the TCP buffer is above its high-water mark
             self._maybe_pause_protocol()
 
@@ -451,7 +573,7 @@ class TLSTransport(asyncio.Transport):
             type(sock)._on_handle_close(sock)
         finally:
             self._lost = self._closing = True
-            _give_back_data_path(sock, self._handle)
+            _give_back_data_path(sock, self, self._handle)
             self._handle = None
             err = self._error if self._error is not None else sock._errored
             try:
