@@ -91,19 +91,34 @@ def live_engines() -> int:
     return _live
 
 
-def _scratch() -> tuple[Any, Any, memoryview, Any, Any]:
+def _scratch() -> tuple[Any, Any, memoryview, Any, Any, Any]:
     """This thread's buffers (allocated once, never cleared): the plaintext read buffer, a
     ``size_t *``, a view of the read buffer, the ciphertext output buffer (``char[]``, so
-    that one ``unpack`` makes the ``bytes``), and the read buffer as a ``char *`` (the same,
-    for :meth:`TLSEngine.read_plain`)."""
+    that one ``unpack`` makes the ``bytes``), and ``ffi.buffer`` objects of the read and the
+    output buffer (slicing one makes the ``bytes``, with no argument parsing: the data path's
+    :meth:`TLSEngine.read_plain` and :meth:`TLSEngine.seal`)."""
     try:
         return _local.scratch
     except AttributeError:
         buf = _new_unzeroed("unsigned char[]", _READ_CHUNK)
         out = _new_unzeroed("char[]", _OUT_CHUNK)
         scratch = _local.scratch = (buf, ffi.new("size_t *"), memoryview(ffi.buffer(buf)), out,
-                                    ffi.cast("char *", buf))
+                                    ffi.buffer(buf), ffi.buffer(out))
         return scratch
+
+
+def receive_buffer() -> tuple[memoryview, Any]:
+    """This thread's receive buffer for a data path that reads ciphertext straight into the
+    engine (``nodetls.aio``'s direct route): a writable view for the event loop to read into,
+    and the same memory as a ``char[]`` for :meth:`TLSEngine.read_plain` (no ``from_buffer``
+    per read).  One per thread, made on first use; each read is decrypted out of it before the
+    thread's next read (an event loop reads one socket at a time)."""
+    try:
+        return _local.receive  # type: ignore[no-any-return]
+    except AttributeError:
+        cbuf = _new_unzeroed("char[]", _READ_CHUNK)
+        pair = _local.receive = (memoryview(ffi.buffer(cbuf)), cbuf)
+        return pair
 
 
 def _out_params() -> tuple[Any, Any, Any, Any]:
@@ -402,7 +417,7 @@ class TLSEngine:
         if self.error is not None:
             raise self.error
         rbio = self._rbio
-        buf, size, view, _, _ = self._scratch
+        buf, size, view, _, _, _ = self._scratch
         if _c_read is not None:  # the loop below, in C
             n = len(data) if data else 0
             st = _c_read(ssl, rbio, NULL if not n else data if type(data) is bytes
@@ -440,22 +455,22 @@ class TLSEngine:
         return view[:total] if total else None
 
     def read_plain(self, data: Any, n: int) -> bytes | memoryview | None:
-        """:meth:`read_view` of ``data[:n]`` (``n`` > 0) for a data path that only delivers
-        plaintext (``nodetls.aio``'s direct route): the usual outcome, plaintext and nothing
-        else to see to (no :attr:`read_more`, no :attr:`output_after_read`, no event, no pause,
-        no close_notify), comes as ``bytes`` made straight from the read buffer (no view, no
-        second copy); any other outcome is what :meth:`read_view` returns, with the same flags
-        set (the caller goes on as after ``read_view``)."""
+        """:meth:`read_view` of the ``n`` (> 0) bytes of ciphertext at ``data`` (a ``char[]``:
+        :func:`receive_buffer`'s) for a data path that only delivers plaintext
+        (``nodetls.aio``'s direct route): the usual outcome, plaintext and nothing else to see
+        to (no :attr:`read_more`, no :attr:`output_after_read`, no event, no pause, no
+        close_notify), comes as ``bytes`` made straight from the read buffer (no view, no second
+        copy); any other outcome is what :meth:`read_view` returns, with the same flags set (the
+        caller goes on as after ``read_view``)."""
         ssl = self.ssl
         if _c_read is None or ssl is None or self.error is not None:
-            plain = self.read_view(memoryview(data)[:n])
+            plain = self.read_view(ffi.buffer(data, n))
             if plain is None or self.read_more or self.output_after_read or self.events \
                     or self.paused is not None or self.received_close_notify:
                 return plain
             return bytes(plain)
-        buf, size, view, _, chars = self._scratch
-        st = _c_read(ssl, self._rbio, _from_buffer(_CHAR_A, data, False), n, self.read_more,
-                     self._eof, buf, _READ_CHUNK, size)
+        buf, size, view, _, chars, _ = self._scratch
+        st = _c_read(ssl, self._rbio, data, n, self.read_more, self._eof, buf, _READ_CHUNK, size)
         self.output_after_read = out = lib.BIO_ctrl_pending(self._wbio) > 0
         self.read_more = st == -1
         total = size[0]
@@ -467,7 +482,7 @@ class TLSEngine:
             return None
         if st < 0 or out or self.events:
             return view[:total]
-        return _unpack(chars, total)
+        return chars[:total]  # type: ignore[no-any-return]
 
     def read_hint(self) -> int:
         """0 when no plaintext can be read now (no new ciphertext, no record held back, no end
@@ -597,10 +612,11 @@ class TLSEngine:
         size = self._scratch[1]
         total = len(data)
         if _c_seal is not None:  # the steps below, in C
-            out = self._scratch[3]
+            scratch = self._scratch
+            out = scratch[3]
             n = _c_seal(ssl, self._wbio, data, total, out, _OUT_CHUNK, size)
             if n >= 0:
-                return _unpack(out, n) if n < _OUT_CHUNK else _unpack(out, n) + self.take_output()
+                return scratch[5][:n] if n < _OUT_CHUNK else _unpack(out, n) + self.take_output()
             if n == -1:
                 return self._write_failed(0)
             n = self._write_rest(data, size[0])

@@ -34,11 +34,14 @@ set on the TCP transport so that its drain notification comes at the same point.
 from __future__ import annotations
 
 import asyncio
+import functools
+import itertools
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .._net.handle import _BUFFERS, RECV_BUFFER_SIZE, TCPHandle
+from .._engine.engine import receive_buffer
+from .._net.handle import RECV_BUFFER_SIZE, TCPHandle
 from .._tls.wrap import TLSWrap
 from ._sslobject import SSLObjectView, cipher_of, current_cipher
 
@@ -87,8 +90,7 @@ def _direct_route(transport: TLSTransport, wrap: TLSWrap, handle: TCPHandle) -> 
     eng = wrap.engine
     assert eng is not None
     read_plain = eng.read_plain
-    layered = TCPHandle.buffer_updated
-    pool = _BUFFERS
+    view, cbuf = receive_buffer()  # this thread's: the event loop reads into it
     # TLSWrap has a __getattr__ (its handle's attributes show through), which makes every
     # attribute read on it a slow lookup: the route reads the wrap's own state (all set in its
     # __init__) from its __dict__.
@@ -98,14 +100,16 @@ def _direct_route(transport: TLSTransport, wrap: TLSWrap, handle: TCPHandle) -> 
         if (transport._closing or wd["_in_cycle"] or not wd["_reading"] or wd["renegotiating"]
                 or wd["_pending"] or wd["engine"] is None or transport._buffered
                 or not handle._reading or handle._held is not None):
-            layered(handle, nbytes)
+            # The layered path (TCPHandle.buffer_updated's, but for the buffer it owns)
+            if handle._reading and handle._held is None:
+                handle.owner._on_handle_read(view[:nbytes])
+            else:
+                handle._hold(bytes(view[:nbytes]))
             return
-        view: Any = handle._view
-        handle._view = None
         wd["_in_cycle"] = 1
         try:
             wd["_flushed"] = False
-            plain = read_plain(view, nbytes)
+            plain = read_plain(cbuf, nbytes)
             if type(plain) is not bytes:  # anything but plaintext alone: the wrap goes on
                 wd["_in_cycle"] = 0
                 wrap._on_handle_read(view, plain)
@@ -121,8 +125,6 @@ def _direct_route(transport: TLSTransport, wrap: TLSWrap, handle: TCPHandle) -> 
             return
         finally:
             wd["_in_cycle"] = 0
-            if len(pool) < 16:
-                pool.append(view)
         if wd["_again"] or wd["_pending"] or wd["renegotiating"]:
             wrap._cycle()
 
@@ -136,11 +138,16 @@ def _take_direct_route(transport: TLSTransport, wrap: Any) -> None:
     if type(wrap) is not TLSWrap or wrap.engine is None:
         return
     handle = wrap.lower
-    if type(handle) is not TCPHandle or handle._bufsize != RECV_BUFFER_SIZE:
-        return  # (the route gives buffers back to the shared pool)
+    if type(handle) is not TCPHandle or handle._bufsize != RECV_BUFFER_SIZE or \
+            handle._view is not None:
+        return  # (a handle given its own buffer size keeps it; _view: in the middle of a read)
     tcp = handle.transport
     if tcp is None or tcp.get_protocol() is not handle:
         return
+    # The event loop reads into this thread's receive buffer (get_buffer: next() of an endless
+    # repeat of it, all in C) rather than one from the handle's pool.
+    handle.get_buffer = functools.partial(  # type: ignore[method-assign]
+        next, itertools.repeat(receive_buffer()[0]))
     handle.buffer_updated = _direct_route(  # type: ignore[method-assign,assignment]
         transport, wrap, handle)
     tcp.set_protocol(handle)
@@ -154,7 +161,9 @@ def _leave_direct_route(transport: TLSTransport, wrap: Any) -> None:
     transport._seal = transport._tcp = transport._wrapd = None
     handle = getattr(wrap, "lower", None)
     if handle is not None:
-        vars(handle).pop("buffer_updated", None)
+        d = vars(handle)
+        d.pop("buffer_updated", None)
+        d.pop("get_buffer", None)
 
 
 def _give_back_data_path(sock: TLSSocket, transport: TLSTransport, wrap: Any) -> None:
