@@ -114,7 +114,7 @@ def receive_buffer() -> tuple[memoryview, Any]:
     per read).  One per thread, made on first use; each read is decrypted out of it before the
     thread's next read (an event loop reads one socket at a time)."""
     try:
-        return _local.receive  # type: ignore[no-any-return]
+        return _local.receive
     except AttributeError:
         cbuf = _new_unzeroed("char[]", _READ_CHUNK)
         pair = _local.receive = (memoryview(ffi.buffer(cbuf)), cbuf)
@@ -482,7 +482,7 @@ class TLSEngine:
             return None
         if st < 0 or out or self.events:
             return view[:total]
-        return chars[:total]  # type: ignore[no-any-return]
+        return chars[:total]
 
     def read_hint(self) -> int:
         """0 when no plaintext can be read now (no new ciphertext, no record held back, no end
