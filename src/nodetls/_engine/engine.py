@@ -93,7 +93,7 @@ def live_engines() -> int:
 
 def _scratch() -> tuple[Any, Any, memoryview, Any, Any, Any]:
     """This thread's buffers (allocated once, never cleared): the plaintext read buffer, a
-    ``size_t *``, a view of the read buffer, the ciphertext output buffer (``char[]``, so
+    ``size_t[2]`` (out-parameters: ``nodetls_read`` fills both), a view of the read buffer, the ciphertext output buffer (``char[]``, so
     that one ``unpack`` makes the ``bytes``), and ``ffi.buffer`` objects of the read and the
     output buffer (slicing one makes the ``bytes``, with no argument parsing: the data path's
     :meth:`TLSEngine.read_plain` and :meth:`TLSEngine.seal`)."""
@@ -102,7 +102,7 @@ def _scratch() -> tuple[Any, Any, memoryview, Any, Any, Any]:
     except AttributeError:
         buf = _new_unzeroed("unsigned char[]", _READ_CHUNK)
         out = _new_unzeroed("char[]", _OUT_CHUNK)
-        scratch = _local.scratch = (buf, ffi.new("size_t *"), memoryview(ffi.buffer(buf)), out,
+        scratch = _local.scratch = (buf, ffi.new("size_t[2]"), memoryview(ffi.buffer(buf)), out,
                                     ffi.buffer(buf), ffi.buffer(out))
         return scratch
 
@@ -420,10 +420,10 @@ class TLSEngine:
         buf, size, view, _, _, _ = self._scratch
         if _c_read is not None:  # the loop below, in C
             n = len(data) if data else 0
-            st = _c_read(ssl, rbio, NULL if not n else data if type(data) is bytes
+            st = _c_read(ssl, rbio, self._wbio, NULL if not n else data if type(data) is bytes
                          else _from_buffer(_CHAR_A, data, False), n, self.read_more, self._eof,
                          buf, _READ_CHUNK, size)
-            self.output_after_read = lib.BIO_ctrl_pending(self._wbio) > 0
+            self.output_after_read = size[1] > 0
             if st == -2:
                 return None
             self.read_more = st == -1
@@ -470,8 +470,9 @@ class TLSEngine:
                 return plain
             return bytes(plain)
         buf, size, view, _, chars, _ = self._scratch
-        st = _c_read(ssl, self._rbio, data, n, self.read_more, self._eof, buf, _READ_CHUNK, size)
-        self.output_after_read = out = lib.BIO_ctrl_pending(self._wbio) > 0
+        st = _c_read(ssl, self._rbio, self._wbio, data, n, self.read_more, self._eof, buf,
+                     _READ_CHUNK, size)
+        self.output_after_read = out = size[1] > 0
         self.read_more = st == -1
         total = size[0]
         if st > 0:

@@ -342,7 +342,7 @@ CDEF = TYPES + FUNCTIONS
 # Also the session-ticket callbacks in C (``nodetls_tk_*``, ``nodetls_no_renewal_on_resumption``):
 # ``_context/ticket_keys.py`` uses them when present and its Python callbacks otherwise.
 HELPERS = """
-int nodetls_read(SSL *ssl, BIO *rbio, const char *data, int n, int more, int eof,
+int nodetls_read(SSL *ssl, BIO *rbio, BIO *wbio, const char *data, int n, int more, int eof,
                  unsigned char *buf, size_t cap, size_t *total);
 int nodetls_seal(SSL *ssl, BIO *wbio, const char *data, size_t n, char *out, int cap,
                  size_t *written);
@@ -356,33 +356,38 @@ int nodetls_no_renewal_on_resumption(SSL_CTX *ctx);
 
 HELPERS_SOURCE = r"""
 /* TLSEngine.read_view's loop: data[0:n] (ciphertext) into the read BIO, then SSL_read_ex into
-   buf while a whole record fits and the read BIO holds more (or the stream ended).  *total: the
-   plaintext bytes in buf.  Returns 0 (the read BIO is drained), -1 (buf is full: more may wait),
-   -2 (nothing new to read: no data, nothing pending, not more, not eof; no SSL call made), or
-   SSL_get_error() of the SSL_read_ex that failed (1 and up). */
-int nodetls_read(SSL *ssl, BIO *rbio, const char *data, int n, int more, int eof,
+   buf while a whole record fits and the read BIO holds more (or the stream ended).  total[0]: the
+   plaintext bytes in buf; total[1]: the ciphertext waiting in the write BIO afterwards (a
+   KeyUpdate answer, a renegotiation's messages: the engine's output_after_read, without a
+   BIO_ctrl_pending call of its own).  Returns 0 (the read BIO is drained), -1 (buf is full: more
+   may wait), -2 (nothing new to read: no data, nothing pending, not more, not eof; no SSL call
+   made), or SSL_get_error() of the SSL_read_ex that failed (1 and up). */
+int nodetls_read(SSL *ssl, BIO *rbio, BIO *wbio, const char *data, int n, int more, int eof,
                  unsigned char *buf, size_t cap, size_t *total)
 {
     size_t got, done = 0;
+    int st = -1;
     if (n > 0)
         BIO_write(rbio, data, n);
     else if (!more && !eof && !BIO_ctrl_pending(rbio)) {
-        *total = 0;
+        total[0] = 0;
+        total[1] = BIO_ctrl_pending(wbio);
         return -2;
     }
     while (cap - done >= 16384) {
         if (!SSL_read_ex(ssl, buf + done, cap - done, &got)) {
-            *total = done;
-            return SSL_get_error(ssl, 0);
+            st = SSL_get_error(ssl, 0);
+            break;
         }
         done += got;
         if (!eof && !BIO_ctrl_pending(rbio)) {
-            *total = done;
-            return 0;
+            st = 0;
+            break;
         }
     }
-    *total = done;
-    return -1;
+    total[0] = done;
+    total[1] = BIO_ctrl_pending(wbio);
+    return st;
 }
 
 /* TLSEngine.seal's common case: SSL_write_ex of data[0:n], then one BIO_read of the ciphertext
