@@ -17,7 +17,10 @@ The data path therefore has no layer of its own: ``write()`` is ``TLSWrap.write(
 hand the ciphertext to the TCP transport), and a read is one call from the wrap's pump to
 ``protocol.data_received()`` with one ``bytes`` per batch of records (the one copy out of the
 engine's read buffer that the Node-style socket's ``'data'`` also makes; none when the wrap hands
-over a whole ``bytes``). A ``BufferedProtocol`` gets no copy at all: the transport sets itself
+over a whole ``bytes``). Over TCP, once the handshake is done, a ``Protocol`` gets the *direct
+route* (:func:`_direct_route`): the TCP handle's read goes straight to the engine and to
+``data_received``, and ``write()`` seals and hands the ciphertext to the TCP transport itself,
+each the layered path's usual case without its calls; anything else goes the layered way. A ``BufferedProtocol`` gets no copy at all: the transport sets itself
 as the wrap's ``buffered_reader`` (:class:`_BufferedReader`), and the wrap's pump has OpenSSL
 decrypt straight into the buffer ``get_buffer()`` returned (``TLSEngine.read_into``), then calls
 ``buffer_updated(n)``; a buffer smaller than a record is filled again from what OpenSSL kept,
