@@ -29,6 +29,7 @@ from ..events import EventEmitter, _invoke
 from ..stream import Stream
 from .address import is_ip
 from .connect import normalize_listen_args, validate_port
+from .direct import Acceptor, is_selector_loop
 from .handle import TCPHandle
 from .socket import Socket, _Normalized
 
@@ -129,6 +130,8 @@ class Server(EventEmitter):
     #: A socket :meth:`_make_socket` built for a server whose only ``'connection'`` listener is its
     #: own (the TLS server's): :meth:`_accept` announces it with no ``'connection'`` emit at all.
     _direct: Any = None
+    #: ``'close'`` is scheduled (:meth:`_emit_close_if_drained`) and not emitted yet.
+    _close_scheduled = False
 
     def __init__(self, options: Any = None, connection_listener: Callable[..., Any] | None = None,
                  **kwargs: Any) -> None:
@@ -148,7 +151,7 @@ class Server(EventEmitter):
         self._high_water_mark = opts.get("high_water_mark")
         self._connections = 0
         self._sock: socket.socket | None = None  # Node's _handle
-        self._aserver: asyncio.AbstractServer | None = None
+        self._aserver: Any = None  # asyncio.AbstractServer, or direct.Acceptor (asyncio's loop)
         self._start_task: asyncio.Task[None] | None = None
         self._pipe_name: str | None = None
         self._listen_pending = False  # listen() called, 'listening' not emitted yet
@@ -289,8 +292,17 @@ class Server(EventEmitter):
 
     async def _serve(self, sock: socket.socket, backlog: int) -> None:
         loop = asyncio.get_running_loop()
+        srv: Any
         try:
-            srv = await loop.create_server(self._new_handle, sock=sock, backlog=backlog)
+            if is_selector_loop(loop):
+                # asyncio's own loop: accept and carry connections ourselves (_net/direct.py),
+                # one step later as loop.create_server's own start (sleep(0)) would be.
+                await asyncio.sleep(0)
+                if self._sock is not sock:
+                    return
+                srv = Acceptor(loop, sock, self._new_handle, backlog)
+            else:
+                srv = await loop.create_server(self._new_handle, sock=sock, backlog=backlog)
         except asyncio.CancelledError:
             raise
         except OSError as exc:  # pragma: no cover - the socket is already listening
@@ -454,7 +466,14 @@ class Server(EventEmitter):
     def _emit_close_if_drained(self) -> None:
         if self._sock is not None or self._listen_pending or self._connections:
             return
-        asyncio.get_running_loop().call_soon(self.emit, "close")
+        # Node's emitCloseNT (a nextTick): before the 'close' of the connection that drained
+        # the server, which waits for it (Socket._on_handle_close).
+        self._close_scheduled = True
+        asyncio.get_running_loop().call_soon(self._emit_close)
+
+    def _emit_close(self) -> None:
+        self._close_scheduled = False
+        self.emit("close")
 
     # -- state ----------------------------------------------------------------------------------
 

@@ -509,10 +509,13 @@ class Socket(Duplex):
         pass  # 'close' comes from the handle (Node: emitClose false)
 
     def _on_handle_close(self) -> None:
-        """The handle is gone: ``'close'(had_error)``, after any pending ``'error'``."""
+        """The handle is gone: ``'close'(had_error)``, after any pending ``'error'`` and after
+        the server's ``'close'`` when this connection's end drained it (Node: both are
+        nextTicks of ``_destroy``, the socket's ``'close'`` waits for the handle's close)."""
         if not self._destroyed:
             self.destroy()
-        if self._error_pending:
+        server = self._server
+        if self._error_pending or (server is not None and getattr(server, "_close_scheduled", False)):
             _soon(self._emit_socket_close)
         else:
             self._emit_socket_close()
