@@ -163,9 +163,65 @@ class TLSWrap:
         size: int = self.lower.get_write_buffer_size() + self._pending_size
         return size
 
-    def __getattr__(self, name: str) -> Any:
-        # address properties, set_no_delay, set_keep_alive, ref, unref...: the transport's
-        return getattr(self.lower, name)
+    # The rest of the handle interface is the transport's, forwarded by name (explicitly: a
+    # class with __getattr__ makes CPython take its slow path for every attribute read on the
+    # wrap, including the pump's own).  An attribute the transport lacks (a DuplexHandle has no
+    # addresses) raises AttributeError, as the transport's own would.
+    @property
+    def remote_address(self) -> Any:
+        return self.lower.remote_address
+
+    @property
+    def remote_port(self) -> Any:
+        return self.lower.remote_port
+
+    @property
+    def remote_family(self) -> Any:
+        return self.lower.remote_family
+
+    @property
+    def local_address(self) -> Any:
+        return self.lower.local_address
+
+    @property
+    def local_port(self) -> Any:
+        return self.lower.local_port
+
+    @property
+    def local_family(self) -> Any:
+        return self.lower.local_family
+
+    @property
+    def closed(self) -> Any:
+        return self.lower.closed
+
+    @property
+    def reading(self) -> Any:
+        return self.lower.reading
+
+    @property
+    def set_no_delay(self) -> Any:
+        return self.lower.set_no_delay
+
+    @property
+    def set_keep_alive(self) -> Any:
+        return self.lower.set_keep_alive
+
+    @property
+    def ref(self) -> Any:
+        return self.lower.ref
+
+    @property
+    def unref(self) -> Any:
+        return self.lower.unref
+
+    @property
+    def get_extra_info(self) -> Any:
+        return self.lower.get_extra_info
+
+    @property
+    def set_write_buffer_limits(self) -> Any:
+        return self.lower.set_write_buffer_limits
 
     # ------------------------------------------------------------------ owner interface (down)
     def _on_handle_read(self, view: memoryview, plain: Any = _UNREAD) -> None:
