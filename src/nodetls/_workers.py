@@ -6,6 +6,9 @@
   inherits the key set at fork and receives every new set on its own pipe
   (:class:`~nodetls.sessions._keys.PipedTicketKeys`); each ``tls.Server`` of a worker uses it unless
   it was given ``ticket_keys``.  A ticket from one worker resumes on any other.  No Redis needed.
+  Key memory: each packed set is wiped once written to the pipes (``os.writev``, no joined copy); a
+  worker wipes the copy of the parent's ``TicketKeys`` it inherited at fork (it is never rotated
+  there) once it has its own.
 * **Stopping**: SIGINT/SIGTERM to the parent sends SIGTERM to every worker, which does what Ctrl-C
   does to a single-process ``run()``: ``main`` is cancelled, the listening servers close, open
   connections get ``_run.SHUTDOWN_GRACE`` seconds to finish, the rest are closed.  Workers still
@@ -39,6 +42,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _run, _worker_state
+from ._context.ticket_keys import wipe
 from .sessions._keys import PipedTicketKeys, TicketKeys, pack_entries
 
 _log = logging.getLogger("nodetls.workers")
@@ -201,15 +205,18 @@ class _Supervisor:
         """Apply the key schedule; a changed set goes to every running worker."""
         if self.keys.rotate():
             message = pack_entries(self.keys.entries())
-            for slot in self.slots:
-                self._send(slot, message)
+            try:
+                for slot in self.slots:
+                    self._send(slot, message)
+            finally:
+                wipe(message)  # the keys' only other copy here is the TicketKeys' own
 
     # -- worker processes
-    def _send(self, slot: _Slot, message: bytes) -> None:
+    def _send(self, slot: _Slot, message: bytearray) -> None:
         if slot.pipe is None:
             return
-        try:
-            os.write(slot.pipe, struct.pack(">I", len(message)) + message)
+        try:  # writev: the length and the keys, without joining them into a bytes copy
+            os.writev(slot.pipe, [struct.pack(">I", len(message)), message])
         except OSError:  # the worker is gone or not reading; it gets the set at its restart
             pass
 
@@ -247,6 +254,9 @@ class _Supervisor:
             _worker_state.index = index
             _worker_state.ticket_keys = PipedTicketKeys(read_fd, self.keys.entries(),
                                                         self.keys.interval, self.keys.keep)
+            # The parent's TicketKeys came along with fork(): the worker has its own copy now,
+            # and this one would never be rotated (nor its retired keys wiped) here.
+            self.keys._wipe_all()
             _run.run(lambda: _worker_main(self.main), **self.run_options)
             code = 0
         except KeyboardInterrupt:  # stopped by SIGTERM/SIGINT, gracefully

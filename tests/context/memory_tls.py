@@ -76,6 +76,19 @@ class End:
         lib.ERR_clear_error()
 
 
+def drive(client: End, server: End, rounds: int = 10) -> None:
+    """Move bytes until both handshakes finish, then let the client read its tickets."""
+    for _ in range(rounds):
+        client.step()
+        client.send_to(server)
+        server.step()
+        server.send_to(client)
+        if client.done and server.done:
+            break
+    assert client.done and server.done
+    client.read_pending()
+
+
 def handshake(client_ctx: Any, server_ctx: Any, *, session: Any = None, verify: bool = True,
               hostname: bytes = b"localhost", server_bind_to: Any = None) -> tuple[End, End]:
     client, server = End(client_ctx, False), End(server_ctx, True, server_bind_to)

@@ -215,16 +215,22 @@ async def test_a_killed_worker_is_restarted_and_the_others_keep_serving(certs):
         assert rc == 0
 
 
+async def run_script(script: Path) -> tuple[int | None, bytes, bytes]:
+    """Run ``script`` with this Python; its status, stdout and stderr (bounded: 30 s)."""
+    proc = await asyncio.create_subprocess_exec(sys.executable, str(script),
+                                                stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), 30)
+    return proc.returncode, out, err
+
+
 async def test_a_worker_that_keeps_crashing_makes_the_parent_fail(tmp_path):
     script = tmp_path / "crash.py"
     script.write_text("import nodetls\n"
                       "def main():\n    raise RuntimeError('broken main')\n"
                       "nodetls.run(main, workers=2)\n")
-    proc = await asyncio.create_subprocess_exec(sys.executable, str(script),
-                                                stdout=asyncio.subprocess.PIPE,
-                                                stderr=asyncio.subprocess.PIPE)
-    out, err = await asyncio.wait_for(proc.communicate(), 30)
-    assert proc.returncode == 1
+    rc, out, err = await run_script(script)
+    assert rc == 1, (out, err)
     assert b"broken main" in err and b"keeps dying" in err
 
 
@@ -309,3 +315,25 @@ async def test_workers_rotate_one_key_set_without_a_failed_resumption(certs):
         # The first ticket's key has been retired by the rotations the workers received.
         reused, _, _ = await exchange(fleet.port, certs.root.cert_pem, first)
         assert reused is False
+
+
+async def test_a_worker_wipes_the_parents_keys_it_inherited(tmp_path):
+    """fork() copies the parent's TicketKeys into each worker, where nothing would ever rotate or
+    wipe it: the worker zeroes that copy once it has its own (PipedTicketKeys).  The parent's own
+    object is untouched."""
+    script = tmp_path / "inherit.py"
+    script.write_text(
+        "import nodetls\n"
+        "from nodetls import _worker_state\n"
+        "from nodetls.sessions import TicketKeys\n"
+        "keys = TicketKeys(interval=3600, keep=1)\n"
+        "held = [k for _, k in keys.entries()]\n"
+        "want = keys.ticket_keys()\n"
+        "def main():\n"
+        "    print('worker', keys.entries() == [], all(k == bytearray(48) for k in held),\n"
+        "          _worker_state.ticket_keys.ticket_keys() == want, flush=True)\n"
+        "nodetls.run(main, workers=1, ticket_keys=keys)\n"
+        "print('parent', keys.ticket_keys() == want, flush=True)\n")
+    rc, out, err = await run_script(script)
+    assert rc == 0, err
+    assert out.decode().split("\n")[:2] == ["worker True True True", "parent True"]

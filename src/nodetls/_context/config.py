@@ -199,7 +199,7 @@ def config_secure_context(context: SecureContext, opts: dict[str, Any],
 
     tkeys = opts.get("ticket_keys")
     if tkeys is not None:  # the table checked the length (n*48 bytes)
-        context._use_ticket_keys(_tk.split_keys(bytes(tkeys)))
+        context._use_ticket_keys(_tk.KeySet.copy_of(tkeys))  # no bytes copy (see ticket_keys)
 
     timeout = opts.get("session_timeout")  # the table checked the range (0..2**31-1)
     context._set_session_timeout(DEFAULT_SESSION_TIMEOUT if timeout is None else timeout)

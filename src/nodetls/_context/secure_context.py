@@ -21,6 +21,7 @@ therefore return the shared store: never modify it (see :attr:`SecureContext.cer
 from __future__ import annotations
 
 import warnings
+import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Unpack
 
@@ -119,8 +120,9 @@ class SecureContext:
         opts = normalize(options, kwargs, CONTEXT_OPTIONS, "options")
         self.options: dict[str, Any] = opts
         # No ticket keys of ours until asked for: OpenSSL's own keys serve (see ticket_keys).
-        self._ticket_keys: tuple[bytes, ...] = ()
-        self._openssl_ticket_keys = b""
+        # Once given, their memory (wiped when replaced, or closed) and its wipe at collection.
+        self._tk: ticket_keys.ContextKeys | None = None
+        self._tk_finalizer: weakref.finalize[Any, Any] | None = None
         #: The Python ticket-key callback serves this context: each connection binds its SSL* to
         #: it (the C one, with the compiled binding, finds its context itself).
         self.binds_ssl = False
@@ -152,6 +154,11 @@ class SecureContext:
         self.ctx = None
         ticket_keys.uninstall(ctx, self)
         lib.SSL_CTX_free(ctx)
+        # The C tables went (or go with the last connection) with the SSL_CTX; ours are wiped now
+        # unless a connection's Python callback may still read them (then at collection).
+        if self._tk_finalizer is not None and not ticket_keys.in_use(self):
+            self._tk_finalizer()
+            self._tk = None
         global _live
         _live -= 1
 
@@ -215,51 +222,60 @@ class SecureContext:
 
     # ------------------------------------------------------------------ ticket keys
     @property
-    def ticket_key_list(self) -> tuple[bytes, ...]:
-        """The 48-byte ticket keys, the first one current (used by the ticket callback)."""
-        return self._ticket_keys
+    def ticket_key_list(self) -> tuple[ticket_keys.Entry, ...]:
+        """The ticket keys, the first one current, as the Python ticket callback uses them."""
+        tk = self._tk
+        return tk.keys.entries if tk is not None else ()
 
     @property
-    def openssl_ticket_keys(self) -> bytes:
-        """OpenSSL's own 80-byte keys, still accepted after :meth:`get_ticket_keys` switched
-        this context to ours (``b""``: none)."""
-        return self._openssl_ticket_keys
+    def openssl_ticket_keys(self) -> tuple[ticket_keys.Entry, ...]:
+        """OpenSSL's own keys (one entry), still accepted after :meth:`get_ticket_keys` switched
+        this context to ours (``()``: none)."""
+        tk = self._tk
+        return tk.legacy.entries if tk is not None and tk.legacy is not None else ()
 
     def get_ticket_keys(self) -> bytes:
-        """All ticket keys, n*48 bytes in Node's layout (16 name | 16 HMAC | 16 AES each).
+        """All ticket keys, n*48 bytes in Node's layout (16 name | 16 HMAC | 16 AES each): a new
+        ``bytes``, the caller's (as Node's ``getTicketKeys`` returns a new Buffer).
 
         A context never given keys has used OpenSSL's own until now: it gets a random key of
         Node's layout here (as Node creates one per context), and tickets issued before keep
-        resuming."""
-        if not self._ticket_keys:
-            self._use_ticket_keys((ticket_keys.random_key(),), keep_openssl=True)
-        return b"".join(self._ticket_keys)
+        resuming.  (A closed context has wiped its keys: it answers a fresh random key.)"""
+        if self._tk is None:
+            self._use_ticket_keys(ticket_keys.KeySet.random(), keep_openssl=True)
+        assert self._tk is not None
+        return bytes(self._tk.keys)
 
     def set_ticket_keys(self, keys: bytes | bytearray | memoryview) -> None:
         """Replace the ticket keys with ``keys`` (n*48 bytes, n >= 1): the first encrypts new
         tickets, all decrypt, and a ticket under a later key is renewed.  Node takes exactly 48
         bytes; ``setTicketKeys(new)`` invalidates every outstanding ticket, as here with n = 1.
+        ``keys`` is copied (without an intermediate ``bytes``) into memory this context wipes
+        when the keys are replaced or the context is closed; ``keys`` itself stays the caller's.
 
         Raises:
             TypeError: ``keys`` is not bytes-like.
             ValueError: the length is not a positive multiple of 48.
         """
-        self._use_ticket_keys(ticket_keys.split_keys(ticket_keys.validate_keys(keys)))
+        self._use_ticket_keys(ticket_keys.KeySet.copy_of(ticket_keys.validate_keys(keys)))
 
-    def _use_ticket_keys(self, keys: tuple[bytes, ...], keep_openssl: bool = False) -> None:
-        """Serve tickets with ``keys`` (Node's layout) from now on, through the ticket callback;
-        ``keep_openssl``: still accept tickets OpenSSL's own keys made so far."""
+    def _use_ticket_keys(self, keys: ticket_keys.KeySet, keep_openssl: bool = False) -> None:
+        """Serve tickets with ``keys`` (Node's layout; this context owns them from now on)
+        through the ticket callback, wiping the keys they replace; ``keep_openssl``: still accept
+        tickets OpenSSL's own keys made so far (else their copy is wiped)."""
         ctx = self.ctx
+        tk = self._tk
+        if tk is None:
+            legacy = ticket_keys.openssl_keys(ctx) if keep_openssl and ctx is not None else None
+            tk = self._tk = ticket_keys.ContextKeys(keys, legacy)
+            self._tk_finalizer = weakref.finalize(self, tk.wipe)
+        else:
+            tk.replace(keys, keep_openssl)
         if not self._keys_installed and ctx is not None:
-            if keep_openssl:
-                self._openssl_ticket_keys = ticket_keys.openssl_keys(ctx)
             self.binds_ssl = ticket_keys.install(ctx, self)
             self._keys_installed = True
-        elif not keep_openssl:
-            self._openssl_ticket_keys = b""
-        self._ticket_keys = keys
         if ctx is not None:
-            ticket_keys.publish(ctx, keys, self._openssl_ticket_keys)
+            ticket_keys.publish(ctx, tk.keys, tk.legacy)
 
     def bind_ssl(self, ssl: Any) -> None:
         """Serve ``ssl``'s session tickets with this context's keys (the engine calls this right

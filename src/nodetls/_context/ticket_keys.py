@@ -46,6 +46,26 @@ freed), so a rotation never frees memory a handshake in another thread may be re
 connection whose context was closed keeps its keys.  The engine therefore binds only for the
 Python callback (``SecureContext.binds_ssl``); :func:`bind_ssl` binds for both.
 
+Key memory: every copy nodetls keeps is wiped when it is retired
+-----------------------------------------------------------------
+A context's keys live in one :class:`KeySet`: cffi memory it owns (Node's n*48 bytes, or
+OpenSSL's own 80), copied in from the caller's buffer without an intermediate ``bytes``, with what
+the Python callback needs per key (the 16-byte name, which every ticket carries in clear, pointers
+to the HMAC and AES keys inside that memory and the ``OSSL_PARAM`` array naming the HMAC key).  No
+other copy exists in Python: :func:`publish` hands the C callback that memory itself, and the
+callback keeps no cache of its own.  :meth:`KeySet.wipe` zeroes the memory and forgets the entries
+(the Python callback then issues no ticket and accepts none, never one under a zero key); the
+context calls it when the keys are replaced (``set_ticket_keys``, a rotation), when OpenSSL's own
+keys stop being accepted, and when it is closed with no connection bound to it, else when it is
+collected (``weakref.finalize``, which also runs at interpreter exit).  The C tables are wiped with
+``OPENSSL_cleanse`` when swapped out or when their ``SSL_CTX`` is freed.  What the user handed in
+(``ticket_keys``, ``set_ticket_keys``'s argument) and what ``get_ticket_keys()`` returns (a new
+``bytes``, as Node's ``getTicketKeys`` returns a new Buffer) are the user's.  (The C callback
+reads under its table's lock, so keys may change from any thread.  The Python one reads a
+context's entries under the GIL, which cffi releases while OpenSSL copies the key: ABI mode
+expects a context's keys to change on a thread that does not run its handshakes concurrently,
+as the event loop does.)
+
 Decryption results follow ``SSL_CTX_set_tlsext_ticket_key_evp_cb(3)``: 0 for an unknown key name
 (full handshake, no error), 1 for the current key, 2 for an older key (resume, then issue a new
 ticket).  On TLS 1.3 a resumption under the current key therefore sends no new ticket, as Node's
@@ -68,18 +88,20 @@ from typing import Any, Protocol
 
 from .._openssl import BINDING, ffi, lib
 from .._openssl import constants as C
-from .._options import as_bytes
 from ..errors import InvalidArgTypeError, InvalidArgValueError
 
 __all__ = [
     "KEY_SIZE",
+    "KeySet",
+    "ContextKeys",
+    "wipe",
     "openssl_keys",
     "validate_keys",
-    "split_keys",
     "random_key",
     "install",
     "publish",
     "uninstall",
+    "in_use",
     "bind_ssl",
     "unbind_ssl",
     "ticket_key_cb",
@@ -89,9 +111,6 @@ __all__ = [
 
 KEY_SIZE = 48
 _OPENSSL_KEYS_SIZE = 80  # OpenSSL's own: name[16] | hmac_key[32] | aes_key[32] (AES-256-CBC)
-_NAME = slice(0, 16)
-_HMAC = slice(16, 32)
-_AES = slice(32, 48)
 
 # Called as on_error(ssl_ptr, exc) when the callback fails; None -> sys.unraisablehook.
 on_error: Callable[[Any, BaseException], None] | None = None
@@ -108,23 +127,148 @@ def _native_setup() -> bool:
 #: The C callback serves contexts installed from now on (``False``: the Python one; tests set it).
 NATIVE: bool = _native_setup()
 
+# One key as the Python callback uses it: (name, AES key, OSSL_PARAM array with the HMAC key,
+# cipher); the pointers point into the memory of the KeySet that made it.
+Entry = tuple[bytes, Any, Any, Any]
+
 
 class KeyHolder(Protocol):
     """What the callback needs from a context: its keys, first one current, and OpenSSL's own
-    80-byte keys whose tickets are still accepted (``b""``: none)."""
+    80-byte keys whose tickets are still accepted (``()``: none), as :attr:`KeySet.entries`."""
 
     @property
-    def ticket_key_list(self) -> tuple[bytes, ...]: ...
+    def ticket_key_list(self) -> tuple[Entry, ...]: ...
 
     @property
-    def openssl_ticket_keys(self) -> bytes: ...
+    def openssl_ticket_keys(self) -> tuple[Entry, ...]: ...
+
+
+# ---------------------------------------------------------------------------- key memory
+
+_P_KEY = ffi.new("char[]", b"key")
+_P_DIGEST = ffi.new("char[]", b"digest")
+_P_SHA256 = ffi.new("char[]", b"SHA256")
+_UNMODIFIED = ffi.cast("size_t", -1)  # OSSL_PARAM_UNMODIFIED
+_AES_128_CBC = lib.EVP_aes_128_cbc()
+_AES_256_CBC = lib.EVP_aes_256_cbc()
+
+
+def wipe(buf: Any) -> None:
+    """Zero ``buf`` in place: a ``bytearray`` (or writable memoryview) or cffi memory."""
+    if isinstance(buf, (bytearray, memoryview)):
+        buf[:] = bytes(len(buf))
+    else:
+        size = ffi.sizeof(buf)
+        ffi.memmove(buf, bytes(size), size)
+
+
+class KeySet:
+    """Ticket keys in cffi memory this object owns, zeroed by :meth:`wipe` (see "Key memory").
+
+    ``buf`` holds the keys in their layout: Node's (n*48 bytes: name, HMAC key, AES key of 16
+    each; AES-128-CBC) or OpenSSL's own (80 bytes: name 16, HMAC key 32, AES key 32;
+    AES-256-CBC).  :attr:`entries` holds one :data:`Entry` per key, the first one current.
+    """
+
+    __slots__ = ("buf", "size", "count", "entries", "_params")
+
+    def __init__(self, buf: Any, openssl_layout: bool = False) -> None:
+        self.buf = buf
+        self.size = ffi.sizeof(buf)
+        if openssl_layout:
+            layout = [(0, 32, _AES_256_CBC)]
+        else:
+            layout = [(i, 16, _AES_128_CBC) for i in range(0, self.size, KEY_SIZE)]
+        self.count = len(layout)
+        self._params = ffi.new("OSSL_PARAM[]", 3 * self.count)  # zeroed: every third ends one
+        entries = []
+        for n, (off, secret, cipher) in enumerate(layout):
+            params = self._params + 3 * n
+            params[0].key = _P_KEY
+            params[0].data_type = C.OSSL_PARAM_OCTET_STRING
+            params[0].data = buf + off + 16
+            params[0].data_size = secret
+            params[0].return_size = _UNMODIFIED
+            params[1].key = _P_DIGEST
+            params[1].data_type = C.OSSL_PARAM_UTF8_STRING
+            params[1].data = _P_SHA256
+            params[1].data_size = 6
+            params[1].return_size = _UNMODIFIED
+            name = bytes(ffi.buffer(buf + off, 16))  # public: every ticket carries it in clear
+            entries.append((name, buf + off + 16 + secret, params, cipher))
+        self.entries: tuple[Entry, ...] = tuple(entries)
+
+    @classmethod
+    def copy_of(cls, keys: Any) -> KeySet:
+        """A KeySet of Node's layout holding a copy of ``keys`` (a validated n*48-byte buffer),
+        made without an intermediate ``bytes``."""
+        view = memoryview(keys)
+        if not view.c_contiguous:
+            flat = bytearray(view)  # pragma: no cover - a strided memoryview
+            try:
+                return cls.copy_of(flat)
+            finally:
+                wipe(flat)
+        size = view.nbytes
+        buf = ffi.new("unsigned char[]", size)
+        ffi.memmove(buf, view.cast("B") if view.format != "B" else view, size)
+        return cls(buf)
+
+    @classmethod
+    def random(cls) -> KeySet:
+        """One fresh random key of Node's layout (``RAND_bytes``), as Node creates one per
+        context."""
+        buf = ffi.new("unsigned char[]", KEY_SIZE)
+        _rand_into(buf, KEY_SIZE)
+        return cls(buf)
+
+    def __bytes__(self) -> bytes:
+        """A copy for the caller (``get_ticket_keys``): the caller's to keep."""
+        return bytes(ffi.buffer(self.buf, self.size))
+
+    def wipe(self) -> None:
+        """Zero the keys and forget the entries (the Python callback then knows no key)."""
+        self.entries = ()
+        wipe(self.buf)
+
+
+class ContextKeys:
+    """One context's key memory: its keys (``keys``, Node's layout) and OpenSSL's own keys whose
+    tickets it still accepts (``legacy``).  Whatever is replaced or dropped is wiped at once;
+    :meth:`wipe` wipes the rest (the context's close, or a ``weakref.finalize`` of it)."""
+
+    __slots__ = ("keys", "legacy")
+
+    def __init__(self, keys: KeySet, legacy: KeySet | None) -> None:
+        self.keys = keys
+        self.legacy = legacy
+
+    def replace(self, keys: KeySet, keep_legacy: bool) -> None:
+        """Use ``keys`` from now on (wiping the previous ones, and OpenSSL's unless kept)."""
+        old, self.keys = self.keys, keys
+        if old is not keys:
+            old.wipe()
+        if not keep_legacy and self.legacy is not None:
+            legacy, self.legacy = self.legacy, None
+            legacy.wipe()
+
+    def wipe(self) -> None:
+        self.keys.wipe()
+        if self.legacy is not None:
+            self.legacy.wipe()
+
+
+def _rand_into(buf: Any, size: int) -> None:
+    if lib.RAND_bytes(buf, size) != 1:  # pragma: no cover - RNG failure
+        lib.ERR_clear_error()
+        raise RuntimeError("RAND_bytes failed")
 
 
 # ---------------------------------------------------------------------------- validation
 
 
-def validate_keys(keys: Any, name: str = "ticket_keys") -> bytes:
-    """Check ``keys`` is bytes-like of n*48 bytes (n >= 1) and return it as bytes.
+def validate_keys(keys: Any, name: str = "ticket_keys") -> memoryview:
+    """Check ``keys`` is bytes-like of n*48 bytes (n >= 1) and return a view of it (no copy).
 
     Raises ``TypeError`` (``ERR_INVALID_ARG_TYPE``) for other types and ``ValueError``
     (``ERR_INVALID_ARG_VALUE``) for a wrong length; both name the option.  Node accepts exactly
@@ -135,37 +279,31 @@ def validate_keys(keys: Any, name: str = "ticket_keys") -> bytes:
             f'The "{name}" property must be an instance of bytes, bytearray or memoryview. '
             f"Received {type(keys).__name__}"
         )
-    data = as_bytes(keys, name)
-    if not data or len(data) % KEY_SIZE:
+    view = memoryview(keys)
+    if not view.nbytes or view.nbytes % KEY_SIZE:
         raise InvalidArgValueError(
             f"The property '{name}' must be a multiple of {KEY_SIZE} bytes (at least {KEY_SIZE}). "
-            f"Received {len(data)}",
+            f"Received {view.nbytes}",
             "ERR_INVALID_ARG_VALUE",
         )
-    return data
+    return view
 
 
-def split_keys(data: bytes) -> tuple[bytes, ...]:
-    """n*48 validated bytes -> n keys."""
-    return tuple(data[i : i + KEY_SIZE] for i in range(0, len(data), KEY_SIZE))
-
-
-def openssl_keys(ctx: Any) -> bytes:
-    """The 80 bytes of OpenSSL's own ticket keys of ``ctx`` (``name[16] | hmac[32] | aes[32]``)."""
+def openssl_keys(ctx: Any) -> KeySet | None:
+    """OpenSSL's own ticket keys of ``ctx`` (``name[16] | hmac[32] | aes[32]``), read straight
+    into a KeySet's memory; ``None`` if OpenSSL will not tell."""
     buf = ffi.new("unsigned char[]", _OPENSSL_KEYS_SIZE)
     if lib.SSL_CTX_ctrl(ctx, C.SSL_CTRL_GET_TLSEXT_TICKET_KEYS, _OPENSSL_KEYS_SIZE, buf) != 1:
         lib.ERR_clear_error()  # pragma: no cover - the size is OpenSSL 3's
-        return b""
-    return bytes(buf)
+        return None
+    return KeySet(buf, openssl_layout=True)
 
 
-def random_key() -> bytes:
-    """A fresh random 48-byte key (``RAND_bytes``), as Node creates one per context."""
-    buf = ffi.new("unsigned char[]", KEY_SIZE)
-    if lib.RAND_bytes(buf, KEY_SIZE) != 1:  # pragma: no cover - RNG failure
-        lib.ERR_clear_error()
-        raise RuntimeError("RAND_bytes failed")
-    return bytes(buf)
+def random_key() -> bytearray:
+    """A fresh random 48-byte key (``RAND_bytes``) in a ``bytearray`` the caller wipes."""
+    key = bytearray(KEY_SIZE)
+    _rand_into(ffi.from_buffer("unsigned char[]", key), KEY_SIZE)
+    return key
 
 
 # ---------------------------------------------------------------------------- registries
@@ -202,14 +340,15 @@ def install(ctx: Any, context: KeyHolder) -> bool:
     return not NATIVE
 
 
-def publish(ctx: Any, keys: tuple[bytes, ...], legacy: bytes) -> None:
+def publish(ctx: Any, keys: KeySet, legacy: KeySet | None) -> None:
     """Hand ``ctx``'s C callback its keys (Node's 48-byte keys, the first current, and OpenSSL's own
-    80-byte key or ``b""``), replacing the ones it had; nothing when the Python callback serves
-    ``ctx`` (it reads the context's attributes).  Call after every change of keys."""
+    80-byte key or ``None``), replacing the ones it had (the C side copies them and wipes the
+    table it drops); nothing when the Python callback serves ``ctx`` (it reads the context's
+    attributes).  Call after every change of keys."""
     if not hasattr(lib, "nodetls_tk_set"):
         return
-    data = b"".join(keys)
-    if lib.nodetls_tk_set(ctx, data, len(keys), legacy or ffi.NULL, len(legacy)) < 0:
+    extra, extra_size = (legacy.buf, legacy.size) if legacy is not None else (ffi.NULL, 0)
+    if lib.nodetls_tk_set(ctx, keys.buf, keys.count, extra, extra_size) < 0:
         lib.ERR_clear_error()  # pragma: no cover - out of memory
         raise MemoryError("nodetls_tk_set failed")
 
@@ -248,6 +387,12 @@ def unbind_ssl(ssl: Any) -> None:
         lib.nodetls_tk_bind(ssl, ffi.NULL)
 
 
+def in_use(context: KeyHolder) -> bool:
+    """Whether a connection is bound to ``context`` (so the Python callback may still read its
+    keys): its owner then leaves the keys to be wiped when it is collected."""
+    return any(holder is context for holder in _by_ssl.values())
+
+
 def _holder(ssl: Any) -> Any:
     holder = _by_ssl.get(ssl)
     if holder is None:
@@ -255,70 +400,26 @@ def _holder(ssl: Any) -> Any:
     return holder
 
 
-def _keys_for(ssl: Any) -> tuple[bytes, ...]:
+def _keys_for(ssl: Any) -> tuple[Entry, ...]:
     holder = _by_ssl.get(ssl) or _holder(ssl)
     if holder is None:
         return ()
-    keys: tuple[bytes, ...] = holder.ticket_key_list
+    keys: tuple[Entry, ...] = holder.ticket_key_list
     return keys
 
 
 # ---------------------------------------------------------------------------- the callback
-
-_P_KEY = ffi.new("char[]", b"key")
-_P_DIGEST = ffi.new("char[]", b"digest")
-_P_SHA256 = ffi.new("char[]", b"SHA256")
-_UNMODIFIED = ffi.cast("size_t", -1)  # OSSL_PARAM_UNMODIFIED
-_AES_128_CBC = lib.EVP_aes_128_cbc()
-_AES_256_CBC = lib.EVP_aes_256_cbc()
-
-
-# key -> (name, AES key, the OSSL_PARAM array setting its HMAC key, the buffer it points to):
-# built once per key, not per ticket (the buffers stay alive with the entry).  Bounded: keys are
-# replaced rarely; the cache is cleared when it grows past a few.
-_KEY_INFO: dict[bytes, tuple[bytes, bytes, Any, Any]] = {}
-
-
-def _info(key: bytes) -> tuple[bytes, bytes, Any, Any]:
-    """``key`` (Node's 48 bytes, or OpenSSL's 80) split, with its HMAC parameters."""
-    info = _KEY_INFO.get(key)
-    if info is None:
-        if len(_KEY_INFO) >= 16:
-            _KEY_INFO.clear()
-        hmac, aes = (key[_HMAC], key[_AES]) if len(key) == KEY_SIZE else (key[16:48], key[48:80])
-        key_buf, params = _hmac_params(hmac)
-        info = _KEY_INFO[key] = (key[_NAME], aes, params, key_buf)
-    return info
-
-
-def _hmac_params(hmac_key: bytes) -> tuple[Any, Any]:
-    """``{key: hmac_key, digest: "SHA256"}`` for ``EVP_MAC_CTX_set_params`` (and the key's buffer,
-    which must stay alive with the array)."""
-    key_buf = ffi.new("unsigned char[]", hmac_key)
-    params = ffi.new("OSSL_PARAM[3]")  # zeroed: params[2] is the terminator
-    params[0].key = _P_KEY
-    params[0].data_type = C.OSSL_PARAM_OCTET_STRING
-    params[0].data = key_buf
-    params[0].data_size = len(hmac_key)
-    params[0].return_size = _UNMODIFIED
-    params[1].key = _P_DIGEST
-    params[1].data_type = C.OSSL_PARAM_UTF8_STRING
-    params[1].data = _P_SHA256
-    params[1].data_size = 6
-    params[1].return_size = _UNMODIFIED
-    return key_buf, params
-
 
 def _encrypt(ssl: Any, key_name: Any, iv: Any, cctx: Any, hctx: Any) -> int:
     # Runs for every ticket issued (two per TLS 1.3 full handshake): few calls.
     keys = _keys_for(ssl)
     if not keys:
         return 0  # no keys known for this connection: issue no ticket, handshake goes on
-    name, aes, params, _ = _KEY_INFO.get(keys[0]) or _info(keys[0])
+    name, aes, params, cipher = keys[0]
     key_name[0:16] = name
     if lib.RAND_bytes(iv, 16) != 1:
         return -1
-    if lib.EVP_EncryptInit_ex(cctx, _AES_128_CBC, ffi.NULL, aes, iv) != 1:
+    if lib.EVP_EncryptInit_ex(cctx, cipher, ffi.NULL, aes, iv) != 1:
         return -1
     if lib.EVP_MAC_CTX_set_params(hctx, params) != 1:
         return -1
@@ -327,25 +428,24 @@ def _encrypt(ssl: Any, key_name: Any, iv: Any, cctx: Any, hctx: Any) -> int:
 
 def _decrypt(ssl: Any, key_name: Any, iv: Any, cctx: Any, hctx: Any) -> int:
     name = ffi.buffer(key_name, 16)[:]
-    for index, key in enumerate(_keys_for(ssl)):
-        if key[_NAME] != name:
+    for index, (key, aes, params, cipher) in enumerate(_keys_for(ssl)):
+        if key != name:
             continue
-        _, aes, params, _ = _info(key)
         if lib.EVP_MAC_CTX_set_params(hctx, params) != 1:
             return -1
-        if lib.EVP_DecryptInit_ex(cctx, _AES_128_CBC, ffi.NULL, aes, iv) != 1:
+        if lib.EVP_DecryptInit_ex(cctx, cipher, ffi.NULL, aes, iv) != 1:
             return -1
         if index == 0:
             return 1  # current key: resume, the ticket stays valid (no new ticket, as Node)
         return 2  # older key: resume and issue a fresh ticket under the current key
     holder = _holder(ssl)
-    legacy = holder.openssl_ticket_keys if holder is not None else b""
-    if legacy and legacy[_NAME] == name:
+    legacy = holder.openssl_ticket_keys if holder is not None else ()
+    if legacy and legacy[0][0] == name:
         # A ticket OpenSSL's own keys made before the context switched to ours: resume, renew.
-        _, aes, params, _ = _info(legacy)
+        _, aes, params, cipher = legacy[0]
         if lib.EVP_MAC_CTX_set_params(hctx, params) != 1:
             return -1
-        if lib.EVP_DecryptInit_ex(cctx, _AES_256_CBC, ffi.NULL, aes, iv) != 1:
+        if lib.EVP_DecryptInit_ex(cctx, cipher, ffi.NULL, aes, iv) != 1:
             return -1
         return 2
     return 0  # unknown key name: full handshake (not an error)

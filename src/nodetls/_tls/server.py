@@ -225,7 +225,7 @@ class Server(NetServer):
         self._context = self._build_context(opts)
         self._template = self._socket_template()
         if self._keys_binding is not None:
-            self._keys_binding.apply(self._keys_binding.source.ticket_keys())
+            self._keys_binding.reapply()
         if self._ocsp_stapler is not None:
             self._ocsp_stapler._track_context(self._context)
 

@@ -17,6 +17,21 @@ never derived from a long-lived secret, so a retired key cannot be recomputed.
 
 Holders are refreshed by a single task per source (started by the first subscriber, stopped with
 the last); subscribers receive the new key material whenever it changes.
+
+Key memory
+----------
+Every copy of a key this module keeps is a ``bytearray`` zeroed (:func:`wipe`) when it is retired
+or replaced: the entries (a retired key, and every local key a newer set from Redis or the parent
+replaces), the material handed to subscribers (the ``bytearray`` given to listeners is wiped when
+the next material replaces it: a listener copies what it keeps, as ``set_ticket_keys`` does), the
+packed set written to Redis or to a worker's pipe (wiped once written), a worker's pipe buffer
+(read into with ``os.readv``, consumed bytes zeroed).  Nothing goes through an intermediate
+``bytes``: slices are memoryviews.  Two things are outside our control: the ``bytes`` redis-py
+returns for ``GET`` (its parsers build immutable ``bytes``; there is no API to read a reply into a
+caller's buffer: the object is dropped at once, unzeroed) and whatever redis-py or the event loop's
+transport copy while sending a ``SET`` (hiredis's packer and ``StreamWriter.writelines`` on
+Python 3.11 join the command into one ``bytes``).  The public ``ticket_keys()`` and ``refresh()``
+return a new ``bytes`` that is the caller's, as ``get_ticket_keys()`` is.
 """
 
 from __future__ import annotations
@@ -30,7 +45,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .._context.ticket_keys import KEY_SIZE, random_key
+from .._context.ticket_keys import KEY_SIZE, random_key, wipe
 
 __all__ = ["TicketKeys", "RedisTicketKeys", "PipedTicketKeys", "pack_entries", "unpack_entries"]
 
@@ -41,31 +56,41 @@ _ENTRY_SIZE = _ENTRY.size + KEY_SIZE
 _VERSION = b"\x01"
 
 Entry = tuple[float, bytearray]  # (not_before, key)
-Listener = Callable[[bytes], None]
+Listener = Callable[[bytearray], None]  # gets material wiped once replaced
 
 
-def pack_entries(entries: list[Entry]) -> bytes:
-    """Serialise a key set: a version byte, then ``not_before`` (ms, big-endian) + key each."""
-    out = bytearray(_VERSION)
-    for not_before, key in entries:
-        out += _ENTRY.pack(int(not_before * 1000)) + key
-    return bytes(out)
+def pack_entries(entries: list[Entry]) -> bytearray:
+    """Serialise a key set: a version byte, then ``not_before`` (ms, big-endian) + key each.
+    Returns a ``bytearray`` (sized once, so never reallocated) the caller wipes once written."""
+    out = bytearray(1 + _ENTRY_SIZE * len(entries))
+    out[0:1] = _VERSION
+    for n, (not_before, key) in enumerate(entries):
+        at = 1 + n * _ENTRY_SIZE
+        _ENTRY.pack_into(out, at, int(not_before * 1000))
+        out[at + _ENTRY.size : at + _ENTRY_SIZE] = key
+    return out
 
 
-def unpack_entries(data: bytes | None) -> list[Entry]:
-    """The inverse of :func:`pack_entries`; anything malformed is an empty set."""
-    if not data or data[:1] != _VERSION or (len(data) - 1) % _ENTRY_SIZE:
+def unpack_entries(data: bytes | bytearray | memoryview | None) -> list[Entry]:
+    """The inverse of :func:`pack_entries` (each key copied into its own ``bytearray``, through
+    a ``memoryview``: no ``bytes`` copy); anything malformed is an empty set."""
+    if data is None:
+        return []
+    view = memoryview(data)
+    if not view.nbytes or view[0] != _VERSION[0] or (view.nbytes - 1) % _ENTRY_SIZE:
         return []
     entries = []
-    for i in range(1, len(data), _ENTRY_SIZE):
-        (ms,) = _ENTRY.unpack_from(data, i)
-        entries.append((ms / 1000.0, bytearray(data[i + _ENTRY.size : i + _ENTRY_SIZE])))
+    for i in range(1, view.nbytes, _ENTRY_SIZE):
+        (ms,) = _ENTRY.unpack_from(view, i)
+        entries.append((ms / 1000.0, bytearray(view[i + _ENTRY.size : i + _ENTRY_SIZE])))
     entries.sort(key=lambda e: e[0])
     return entries
 
 
-def _wipe(key: bytearray) -> None:
-    key[:] = bytes(len(key))
+def wipe_entries(entries: list[Entry]) -> None:
+    """Zero every key of ``entries`` (a set that is dropped)."""
+    for _, key in entries:
+        wipe(key)
 
 
 def _check_interval_keep(interval: Any, keep: Any) -> tuple[float, int]:
@@ -80,15 +105,19 @@ def _check_interval_keep(interval: Any, keep: Any) -> tuple[float, int]:
     return float(interval), keep
 
 
-def material(entries: list[Entry], now: float) -> bytes:
+def material(entries: list[Entry], now: float) -> bytearray:
     """The keys for ``set_ticket_keys`` at ``now``: current, pending, then old ones (newest
-    first).  Before the first key's time (clock skew), the earliest key encrypts."""
+    first).  Before the first key's time (clock skew), the earliest key encrypts.  A new
+    ``bytearray`` (sized once) the caller wipes."""
     past = [e for e in entries if e[0] <= now]
     future = [e for e in entries if e[0] > now]
     if not past:
         past, future = future[:1], future[1:]
     ordered = [past[-1]] + future + past[-2::-1]
-    return b"".join(bytes(k) for _, k in ordered)
+    out = bytearray(KEY_SIZE * len(ordered))
+    for n, (_, key) in enumerate(ordered):
+        out[n * KEY_SIZE : (n + 1) * KEY_SIZE] = key
+    return out
 
 
 def rotated(entries: list[Entry], now: float, interval: float, keep: int) -> list[Entry]:
@@ -96,16 +125,15 @@ def rotated(entries: list[Entry], now: float, interval: float, keep: int) -> lis
     ``keep`` old ones remain (the retired ones are wiped).  Returns a new list."""
     entries = sorted(entries, key=lambda e: e[0])
     if not entries:
-        entries.append((now, bytearray(random_key())))
+        entries.append((now, random_key()))
     last = entries[-1][0]
     if last <= now:
         # The newest key already encrypts: publish its successor one interval ahead (from now
         # when this holder was asleep for longer than an interval).
-        entries.append((max(last + interval, now + interval), bytearray(random_key())))
+        entries.append((max(last + interval, now + interval), random_key()))
     current = max(i for i, e in enumerate(entries) if e[0] <= now) if entries[0][0] <= now else 0
     first_kept = max(0, current - keep)
-    for _, key in entries[:first_kept]:
-        _wipe(key)
+    wipe_entries(entries[:first_kept])
     return entries[first_kept:]
 
 
@@ -123,13 +151,22 @@ class _KeySource:
         self._entries: list[Entry] = []
         self._listeners: list[Listener] = []
         self._task: asyncio.Task[None] | None = None
-        self._last: bytes | None = None
+        self._last: bytearray | None = None  # the material listeners got last (wiped when replaced)
 
     # -- what holders use
     def ticket_keys(self, now: float | None = None) -> bytes:
-        """The key material to give ``set_ticket_keys`` now (empty before the first load)."""
+        """The key material to give ``set_ticket_keys`` now (empty before the first load): a new
+        ``bytes``, the caller's."""
+        keys = self._material(now)
+        try:
+            return bytes(keys)
+        finally:
+            wipe(keys)
+
+    def _material(self, now: float | None = None) -> bytearray:
+        """:meth:`ticket_keys` in a ``bytearray`` the caller wipes (what nodetls uses)."""
         if not self._entries:
-            return b""
+            return bytearray()
         return material(self._entries, time.time() if now is None else now)
 
     def subscribe(self, listener: Listener) -> None:
@@ -155,11 +192,22 @@ class _KeySource:
         if task is not None and not task.done():
             task.cancel()
 
+    def _wipe_all(self) -> None:
+        """Zero and forget every key this source holds (its owner is done with it)."""
+        wipe_entries(self._entries)
+        self._entries = []
+        if self._last is not None:
+            wipe(self._last)
+            self._last = None
+
     # -- internals
     def _notify(self) -> None:
-        keys = self.ticket_keys()
-        if keys == self._last or not keys:
+        keys = self._material()
+        if not keys or keys == self._last:
+            wipe(keys)
             return
+        if self._last is not None:
+            wipe(self._last)
         self._last = keys
         for listener in list(self._listeners):
             try:
@@ -168,11 +216,10 @@ class _KeySource:
                 log.exception("ticket key listener failed")
 
     def _replace(self, entries: list[Entry]) -> None:
-        """Adopt ``entries``; wipe the local keys that are no longer in the set."""
-        kept = {bytes(k) for _, k in entries}
-        for _, key in self._entries:
-            if bytes(key) not in kept:
-                _wipe(key)
+        """Adopt ``entries``; wipe every local key object that is not one of them (a key that is
+        still in the set lives on in the new set's own copy)."""
+        kept = {id(k) for _, k in entries}
+        wipe_entries([e for e in self._entries if id(e[1]) not in kept])
         self._entries = entries
 
     def _next_switch(self, now: float) -> float:
@@ -181,7 +228,11 @@ class _KeySource:
         return max(0.0, min(future) - now) if future else self.interval
 
     async def refresh(self) -> bytes:
-        """Bring the key set up to date now; returns the current material."""
+        """Bring the key set up to date now; returns the current material (a new ``bytes``)."""
+        await self._refresh()
+        return self.ticket_keys()
+
+    async def _refresh(self) -> None:
         raise NotImplementedError
 
     def _poll_delay(self, now: float) -> float:
@@ -190,7 +241,7 @@ class _KeySource:
     async def _run(self) -> None:
         while True:
             try:
-                await self.refresh()
+                await self._refresh()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - keep the keys we have, retry later
@@ -226,9 +277,8 @@ class TicketKeys(_KeySource):
         """The key set with each key's ``not_before`` (for handing on to worker processes)."""
         return list(self._entries)
 
-    async def refresh(self) -> bytes:
+    async def _refresh(self) -> None:
         self.rotate()
-        return self.ticket_keys()
 
 
 class RedisTicketKeys(_KeySource):
@@ -260,21 +310,29 @@ class RedisTicketKeys(_KeySource):
         # Often enough that a key published by another server is known long before it encrypts.
         return min(self.interval / 4, 60.0) if self._ok else min(self.interval / 4, 1.0)
 
-    async def refresh(self) -> bytes:
+    async def _load(self) -> list[Entry]:
+        """The set in Redis, copied into bytearrays at once.  The ``bytes`` redis-py returns
+        is beyond our reach (see "Key memory"): only this frame refers to it, briefly."""
+        return unpack_entries(await self.redis.get(self.name))
+
+    async def _refresh(self) -> None:
+        entries: list[Entry] = []
         try:
-            entries = unpack_entries(await self.redis.get(self.name))
+            entries = await self._load()
             now = time.time()
             if needs_rotation(entries, now):
                 entries = await self._generate(entries, now)
         except Exception:
             self._ok = False
+            wipe_entries(entries)
             raise
         self._ok = True
         if entries:
             self._replace(entries)
-        return self.ticket_keys()
 
     async def _generate(self, entries: list[Entry], now: float) -> list[Entry]:
+        """The set after rotating it if this server wins the lock (``entries`` is consumed:
+        what is not returned is wiped)."""
         token = secrets.token_hex(16)
         if not await self.redis.set(self.lock_name, token, nx=True, px=self._lock_ms):
             # Another server is rotating: its result is read on the next poll, or, when there is
@@ -282,15 +340,25 @@ class RedisTicketKeys(_KeySource):
             deadline = time.monotonic() + self._lock_ms / 1000
             while not entries and time.monotonic() < deadline:
                 await asyncio.sleep(0.01)
-                entries = unpack_entries(await self.redis.get(self.name))
+                entries = await self._load()
             return entries
+        wipe_entries(entries)  # re-read under the lock: this copy is superseded
+        entries = []
         try:
-            entries = unpack_entries(await self.redis.get(self.name))  # re-read under the lock
+            entries = await self._load()
             if needs_rotation(entries, now):
                 entries = rotated(entries, now, self.interval, self.keep)
-                await self.redis.set(self.name, pack_entries(entries), px=self._ttl_ms)
+                packed = pack_entries(entries)
+                try:
+                    # A memoryview: redis-py's Python packer sends it as it is (no copy of ours).
+                    await self.redis.set(self.name, memoryview(packed), px=self._ttl_ms)
+                finally:
+                    wipe(packed)
                 log.info("ticket keys: published a new pending key in %s", self.name)
             return entries
+        except BaseException:
+            wipe_entries(entries)
+            raise
         finally:
             await self.redis.eval(_UNLOCK, 1, self.lock_name, token)
 
@@ -307,7 +375,10 @@ class PipedTicketKeys(_KeySource):
         super().__init__(interval, keep)
         self._fd = fd
         self._entries = [(nb, bytearray(k)) for nb, k in entries]
-        self._buf = bytearray()
+        # What the pipe brought, read in place (os.readv): never resized (a longer message gets
+        # a new buffer, the old one wiped), consumed bytes zeroed.
+        self._buf = bytearray(4096)
+        self._fill = 0
         self._reading = False
 
     def subscribe(self, listener: Listener) -> None:
@@ -323,22 +394,40 @@ class PipedTicketKeys(_KeySource):
 
     def _on_readable(self) -> None:
         try:
-            chunk = os.read(self._fd, 65536)
+            with memoryview(self._buf) as free:
+                got = os.readv(self._fd, [free[self._fill :]])
         except BlockingIOError:
             return
-        if not chunk:  # the parent is gone
+        if not got:  # the parent is gone
             asyncio.get_running_loop().remove_reader(self._fd)
             return
-        self._buf += chunk
-        while len(self._buf) >= 4:
-            (size,) = struct.unpack_from(">I", self._buf)
-            if len(self._buf) < 4 + size:
-                break
-            entries = unpack_entries(bytes(self._buf[4 : 4 + size]))
-            del self._buf[: 4 + size]
-            if entries:
-                self._replace(entries)
+        self._fill += got
+        start = 0
+        need = 0
+        with memoryview(self._buf) as view:
+            while self._fill - start >= 4:
+                (size,) = struct.unpack_from(">I", view, start)
+                end = start + 4 + size
+                if end > self._fill:
+                    need = 4 + size
+                    break
+                entries = unpack_entries(view[start + 4 : end])
+                start = end
+                if entries:
+                    self._replace(entries)
+        self._keep_rest(start, max(need, len(self._buf)))
         self._notify()
 
-    async def refresh(self) -> bytes:
-        return self.ticket_keys()
+    def _keep_rest(self, start: int, capacity: int) -> None:
+        """Move the unconsumed bytes from ``start`` to the front of a buffer of ``capacity``
+        bytes (a new one when it must grow) and zero everything consumed."""
+        rest = self._fill - start
+        if capacity > len(self._buf) or start:
+            moved = bytearray(capacity if capacity > len(self._buf) else len(self._buf))
+            moved[:rest] = memoryview(self._buf)[start : self._fill]
+            wipe(self._buf)
+            self._buf = moved
+        self._fill = rest
+
+    async def _refresh(self) -> None:
+        return

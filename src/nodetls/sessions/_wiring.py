@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from .._context.ticket_keys import wipe
 from ._redis_conns import StoreTimeout
 from ._stores import MemorySessionStore, RedisSessionStore
 
@@ -215,7 +216,9 @@ class StoreBinding:
 
 
 class KeysBinding:
-    """Keeps one server's ticket keys equal to a key source's current material."""
+    """Keeps one server's ticket keys equal to a key source's current material.  The material
+    a source of ours hands over is a ``bytearray`` it wipes later (see ``_keys``): the server's
+    context copies it (``set_ticket_keys``), and what :meth:`reapply` asks for is wiped here."""
 
     def __init__(self, server: Any, source: Any) -> None:
         _require(source, ("ticket_keys", "subscribe", "unsubscribe"),
@@ -224,9 +227,7 @@ class KeysBinding:
         self.source = source
 
     def attach(self) -> None:
-        keys = self.source.ticket_keys()
-        if keys:
-            self.apply(keys)
+        self.reapply()
         try:
             asyncio.get_running_loop()
         except RuntimeError:  # made before the loop runs: follow the source once listening
@@ -238,5 +239,17 @@ class KeysBinding:
     def detach(self, *_: Any) -> None:
         self.source.unsubscribe(self.apply)
 
-    def apply(self, keys: bytes) -> None:
+    def reapply(self) -> None:
+        """Give the server the source's current material (at attach, after
+        ``set_secure_context``); nothing before the source has keys."""
+        own = getattr(self.source, "_material", None)  # ours: a bytearray to wipe after use
+        keys = own() if own is not None else self.source.ticket_keys()
+        try:
+            if keys:
+                self.apply(keys)
+        finally:
+            if own is not None:
+                wipe(keys)
+
+    def apply(self, keys: bytes | bytearray | memoryview) -> None:
         self.server._context.set_ticket_keys(keys)
