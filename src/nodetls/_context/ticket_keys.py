@@ -60,11 +60,10 @@ keys stop being accepted, and when it is closed with no connection bound to it, 
 collected (``weakref.finalize``, which also runs at interpreter exit).  The C tables are wiped with
 ``OPENSSL_cleanse`` when swapped out or when their ``SSL_CTX`` is freed.  What the user handed in
 (``ticket_keys``, ``set_ticket_keys``'s argument) and what ``get_ticket_keys()`` returns (a new
-``bytes``, as Node's ``getTicketKeys`` returns a new Buffer) are the user's.  (The C callback
-reads under its table's lock, so keys may change from any thread.  The Python one reads a
-context's entries under the GIL, which cffi releases while OpenSSL copies the key: ABI mode
-expects a context's keys to change on a thread that does not run its handshakes concurrently,
-as the event loop does.)
+``bytes``, as Node's ``getTicketKeys`` returns a new Buffer) are the user's.  Keys may change
+from any thread: the C callback reads its table under the table's lock; the Python one reads a
+context's entries and hands them to OpenSSL (which copies them) under ``_LOCK``, which
+:meth:`KeySet.wipe` takes too, so no handshake reads keys being zeroed or memory freed after.
 
 Decryption results follow ``SSL_CTX_set_tlsext_ticket_key_evp_cb(3)``: 0 for an unknown key name
 (full handshake, no error), 1 for the current key, 2 for an older key (resume, then issue a new
@@ -82,6 +81,7 @@ init), whose error queue then says why the handshake failed; :data:`on_error` is
 from __future__ import annotations
 
 import sys
+import threading
 import weakref
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -151,6 +151,14 @@ _P_SHA256 = ffi.new("char[]", b"SHA256")
 _UNMODIFIED = ffi.cast("size_t", -1)  # OSSL_PARAM_UNMODIFIED
 _AES_128_CBC = lib.EVP_aes_128_cbc()
 _AES_256_CBC = lib.EVP_aes_256_cbc()
+
+
+# Held by the Python callback while it reads a context's keys and hands them to OpenSSL (which
+# copies them into the cipher and MAC contexts), and by KeySet.wipe: a handshake in another thread
+# (cffi releases the GIL in every OpenSSL call) never reads keys being zeroed, nor memory freed
+# after.  Re-entrant: a finalizer run by the garbage collector inside the callback may wipe
+# another context's keys.
+_LOCK = threading.RLock()
 
 
 def wipe(buf: Any) -> None:
@@ -227,9 +235,11 @@ class KeySet:
         return bytes(ffi.buffer(self.buf, self.size))
 
     def wipe(self) -> None:
-        """Zero the keys and forget the entries (the Python callback then knows no key)."""
-        self.entries = ()
-        wipe(self.buf)
+        """Zero the keys and forget the entries (the Python callback then knows no key); waits
+        for a Python callback that is using them in another thread."""
+        with _LOCK:
+            self.entries = ()
+            wipe(self.buf)
 
 
 class ContextKeys:
@@ -390,7 +400,7 @@ def unbind_ssl(ssl: Any) -> None:
 def in_use(context: KeyHolder) -> bool:
     """Whether a connection is bound to ``context`` (so the Python callback may still read its
     keys): its owner then leaves the keys to be wiped when it is collected."""
-    return any(holder is context for holder in _by_ssl.values())
+    return any(holder is context for holder in list(_by_ssl.values()))  # (a snapshot: threads)
 
 
 def _holder(ssl: Any) -> Any:
@@ -502,9 +512,10 @@ def ticket_key_cb(ssl: Any, key_name: Any, iv: Any, cctx: Any, hctx: Any, enc: i
     1 = ok, 2 = ok and renew, -1 = failure.  Failures come with ``on_error`` reporting why.
     """
     try:
-        if enc:
-            return _encrypt(ssl, key_name, iv, cctx, hctx)
-        return _decrypt(ssl, key_name, iv, cctx, hctx)
+        with _LOCK:  # the keys cannot be wiped while OpenSSL copies them (see _LOCK)
+            if enc:
+                return _encrypt(ssl, key_name, iv, cctx, hctx)
+            return _decrypt(ssl, key_name, iv, cctx, hctx)
     except BaseException as exc:
         _report(ssl, exc)
         return -1
