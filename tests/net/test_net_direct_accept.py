@@ -148,9 +148,9 @@ def test_unix_socket_server(loop: str, tmp_path: Path) -> None:
 
         server = net.create_server({"allow_half_open": True}, on_connection)
         await asyncio.wait_for(server.listen(path), TIMEOUT)
-        conn_ended = event(server, "connection")
+        accepted = event(server, "connection")
         reader, writer = await asyncio.open_unix_connection(path)
-        (sock,) = await conn_ended
+        (sock,) = await accepted
         assert await asyncio.wait_for(reader.readexactly(5), TIMEOUT) == b"hello"
         end = event(sock, "end")
         writer.write(b"world")
@@ -196,6 +196,42 @@ def test_connection_comes_before_data_already_queued_and_close_in_it_keeps_servi
         finally:
             client.close()
         assert order == ["connection", "data", "server close", "socket close"]
+
+    _run(loop, main)
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_destroy_with_error_after_server_close_orders_error_server_close_socket_close(loop: str) -> None:
+    """Node (checked with node v20): destroy(err) of the last connection of a closed server
+    gives the socket's 'error', then the server's 'close', then the socket's 'close'(True)."""
+
+    async def main() -> None:
+        order: list[str] = []
+        done = asyncio.get_running_loop().create_future()
+        server: net.Server
+
+        def on_connection(sock: net.Socket) -> None:
+            order.append("connection")
+            server.close(lambda *_: order.append("server close"))
+
+            def on_data(_: bytes) -> None:
+                order.append("data")
+                sock.destroy(RuntimeError("boom"))
+                order.append("destroyed")
+
+            sock.on("data", on_data)
+            sock.on("error", lambda err: order.append(f"error {err}"))
+            sock.on("close", lambda had_error: (order.append(f"socket close {had_error}"),
+                                                done.set_result(None)))
+
+        server = net.create_server(on_connection)
+        port = await _listen(server)
+        _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"early")
+        await asyncio.wait_for(done, TIMEOUT)
+        writer.close()
+        assert order == ["connection", "data", "destroyed", "error boom", "server close",
+                         "socket close True"]
 
     _run(loop, main)
 
