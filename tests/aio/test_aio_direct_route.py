@@ -287,3 +287,41 @@ def test_renegotiation_mid_stream_tls12(certs, run):
             await asyncio.wait_for(protos[0].lost, T)
 
     run(main())
+
+
+@pytest.mark.parametrize("size", [5, 4 << 20])
+def test_close_right_after_a_write_sends_it_all_then_close_notify(certs, run, size):
+    """``close()`` right after ``write()`` on the direct route: the peer gets every byte, then
+    the close_notify, then the end of the TCP stream, whether the TCP buffer took the write at
+    once (5 B: no TCP half-close is needed) or still held most of it (4 MiB: flushed first)."""
+    async def main() -> None:
+        class Closing(Recorder):
+            def data_received(self, data: bytes) -> None:
+                if data != b"go":
+                    super().data_received(data)
+                    return
+                self.t.write(b"x" * size)
+                self.t.close()
+                assert self.t.is_closing()
+
+        server, protos = await _serve(certs, Closing)
+        async with server:
+            c = await _client(certs, server)
+            await c.send_raw(c.seal(b"warm"))
+            assert await c.read_until(4) == b"warm"
+            assert _route_taken(protos[0])
+            await c.send_raw(c.seal(b"go"))
+            assert await c.read_until(size) == b"x" * size
+            while True:  # then the close_notify (ssl's read: b""), and nothing after it
+                try:
+                    extra = c.obj.read(65536)
+                except ssl.SSLWantReadError:
+                    await c._exchange()
+                    continue
+                assert extra == b"", "data after the response"
+                break
+            assert await asyncio.wait_for(c.reader.read(), T) == b""  # the FIN
+            assert await asyncio.wait_for(protos[0].lost, T) is None
+            c.close()
+
+    run(main())

@@ -28,6 +28,7 @@ from typing import Any
 
 from .._tls import TLSSocket
 from ..stream import _NO_BUF, _NO_DRAIN, Duplex
+from ._server import Server
 
 __all__ = ["BridgeSocket"]
 
@@ -80,6 +81,28 @@ class BridgeSocket(TLSSocket):
         if h is not None:
             h.read_start()
 
+    def _emit_server_secure(self) -> None:
+        # TLSSocket's, with the server's 'secureConnection' emit reduced to the call it makes
+        # when the aio.Server's own listener is the only one and nothing listens on the socket
+        # (the usual bridge connection): the listener is called directly, and an exception it
+        # raises goes where emit() sends it (the server's _listener_failed).
+        srv = self._server
+        listeners = srv._events.get("secureConnection") if srv is not None else None
+        if listeners is None or len(listeners) != 1 or self._handshake_timer is not None or \
+                getattr(listeners[0], "__func__", None) is not _ON_SECURE or \
+                "secure" in self._events or "secureConnection" in self._events:
+            super()._emit_server_secure()
+            return
+        self._secure_established = True
+        if self._destroyed:
+            return
+        try:
+            listeners[0](self)
+        except Exception as exc:  # noqa: BLE001 - as EventEmitter.emit
+            srv._listener_failed("secureConnection", exc, (self,))
+
+
+_ON_SECURE = Server._on_secure
 
 for _name, _value in _SHARED.items():
     setattr(BridgeSocket, _name, _value)

@@ -21,7 +21,7 @@ from .._openssl import ffi, lib
 if TYPE_CHECKING:
     from .._tls import TLSSocket
 
-__all__ = ["SSLObjectView", "cipher_tuple", "current_cipher", "cipher_of"]
+__all__ = ["SSLObjectView", "cipher_tuple", "cipher_of"]
 
 _BITS = re.compile(r"(?:AES|CAMELLIA|ARIA|SM4)_?(128|256)")
 
@@ -55,24 +55,15 @@ def cipher_tuple(sock: TLSSocket) -> tuple[str, str, int] | None:
     return (c["name"], c["version"], secret_bits(c.get("standardName", c["name"])))
 
 
-def current_cipher(eng: Any) -> Any:
-    """The ``const SSL_CIPHER *`` of a connection's engine (one C call; ``None`` without one).
-    OpenSSL's cipher descriptions are static tables of the library, valid for the life of the
-    process: :func:`cipher_of` turns one into ``ssl``'s tuple whenever asked, also after the
-    ``SSL*`` is freed, so a transport keeps the pointer and builds nothing per connection."""
-    ssl = eng.ssl if eng is not None else None
-    if ssl is None:
-        return None
-    c = lib.SSL_get_current_cipher(ssl)
-    return c if c != ffi.NULL else None
-
-
 _CIPHERS: dict[Any, tuple[str, str, int]] = {}  # SSL_CIPHER pointer -> cipher() tuple
 
 
 def cipher_of(c: Any) -> tuple[str, str, int] | None:
-    """``(name, version, secret_bits)`` of a :func:`current_cipher` pointer (made once per
-    cipher suite)."""
+    """``(name, version, secret_bits)`` of a connection's ``const SSL_CIPHER *`` (``None``:
+    none), made once per cipher suite. OpenSSL's cipher descriptions are static tables of the
+    library, valid for the life of the process: a transport keeps the pointer it read at the
+    handshake and builds nothing per connection, and this answers also after the ``SSL*`` is
+    freed."""
     if c is None:
         return None
     out = _CIPHERS.get(c)

@@ -4,8 +4,8 @@ Theory of operation
 -------------------
 The TLS work (handshake, verification, SNI, sessions, tickets, OCSP, renegotiation, keylog) stays
 in the Node-style ``TLSSocket`` and its ``TLSWrap`` handle (``docs/DESIGN.md``, "The handle
-seam"). Once the handshake is done, :func:`_take_data_path` re-points four methods of that seam
-to this transport: ``_on_handle_read`` (plaintext from the wrap), ``_on_handle_eof`` (the peer's
+seam"). Once the handshake is done, ``TLSTransport._start`` re-points four methods of that seam
+to this transport (the one place that couples to it): ``_on_handle_read`` (plaintext from the wrap), ``_on_handle_eof`` (the peer's
 close_notify or FIN), ``_on_handle_drain`` (the wrap's and the TCP buffer drained) and
 ``_on_handle_close`` (the connection is gone: the socket's own close runs first, then
 ``connection_lost`` with the error the socket was destroyed with). Nothing else of the socket
@@ -45,10 +45,12 @@ from typing import TYPE_CHECKING, Any
 
 from .._engine.engine import receive_buffer
 from .._net.handle import RECV_BUFFER_SIZE, TCPHandle
+from .._openssl import ffi, lib
 from .._tls.wrap import TLSWrap
-from ._sslobject import SSLObjectView, cipher_of, current_cipher
+from ._sslobject import SSLObjectView, cipher_of
 
 if TYPE_CHECKING:
+    from .._engine.engine import TLSEngine
     from .._tls import TLSSocket
 
 __all__ = ["TLSTransport"]
@@ -61,24 +63,15 @@ _HIGH = 64 * 1024
 _CONNLOST_WARN = 5
 
 
-def _take_data_path(sock: TLSSocket, transport: TLSTransport) -> None:
-    """The one place that couples to the socket's handle seam: plaintext, EOF and drain go to
-    ``transport`` instead of the socket's Node stream, and the handle's close reaches it too
-    (instance attributes shadow the class's methods, so ``TLSWrap`` calling
-    ``owner._on_handle_read(view)`` reaches the transport)."""
-    sock._on_handle_read = transport._on_read  # type: ignore[method-assign]
-    sock._on_handle_eof = transport._on_eof  # type: ignore[method-assign]
-    sock._on_handle_drain = transport._on_drain  # type: ignore[method-assign]
-    sock._on_handle_close = transport._on_handle_close  # type: ignore[method-assign]
-
-
+_NULL = ffi.NULL
 _SEAM = ("_on_handle_read", "_on_handle_eof", "_on_handle_drain", "_on_handle_close")
 _FATAL_READ = "Fatal error: protocol.data_received() call failed."
 
 
-def _direct_route(transport: TLSTransport, wrap: TLSWrap, handle: TCPHandle) -> Callable[[int], None]:
+def _direct_route(transport: TLSTransport, wrap: TLSWrap, handle: TCPHandle, eng: TLSEngine,
+                  view: memoryview, cbuf: Any) -> Callable[[int], None]:
     """The steady-state read of a ``Protocol`` over TCP, as the TCP handle's ``buffer_updated``
-    (installed by :func:`_take_direct_route`): the event loop's read goes straight to the
+    (installed by ``TLSTransport._start``; ``view``/``cbuf``: :func:`receive_buffer`'s pair): the event loop's read goes straight to the
     engine (``read_plain``: ciphertext in, plaintext ``bytes`` out) and on to ``protocol.data_received``,
     one Python call where the layered path makes three (``TCPHandle.buffer_updated`` ->
     ``TLSWrap._on_handle_read`` -> ``TLSTransport._on_read``).
@@ -90,10 +83,7 @@ def _direct_route(transport: TLSTransport, wrap: TLSWrap, handle: TCPHandle) -> 
     layered path from the start; one that turns out not to be once read (a KeyUpdate, a
     close_notify, a session ticket, a record split across reads) goes on in
     ``TLSWrap._on_handle_read`` with the plaintext read."""
-    eng = wrap.engine
-    assert eng is not None
     read_plain = eng.read_plain
-    view, cbuf = receive_buffer()  # this thread's: the event loop reads into it
     # TLSWrap has a __getattr__ (its handle's attributes show through), which makes every
     # attribute read on it a slow lookup: the route reads the wrap's own state (all set in its
     # __init__) from its __dict__.
@@ -132,54 +122,6 @@ def _direct_route(transport: TLSTransport, wrap: TLSWrap, handle: TCPHandle) -> 
             wrap._cycle()
 
     return buffer_updated
-
-
-def _take_direct_route(transport: TLSTransport, wrap: Any) -> None:
-    """Install :func:`_direct_route` on the TLS wrap's TCP handle (an instance attribute
-    shadowing ``TCPHandle.buffer_updated``; the TCP transport is given its protocol again,
-    since uvloop keeps the bound method it took at the connection's start)."""
-    if type(wrap) is not TLSWrap or wrap.engine is None:
-        return
-    handle = wrap.lower
-    if type(handle) is not TCPHandle or handle._bufsize != RECV_BUFFER_SIZE or \
-            handle._view is not None:
-        return  # (a handle given its own buffer size keeps it; _view: in the middle of a read)
-    tcp = handle.transport
-    if tcp is None or tcp.get_protocol() is not handle:
-        return
-    # The event loop reads into this thread's receive buffer (get_buffer: next() of an endless
-    # repeat of it, all in C) rather than one from the handle's pool.
-    handle.get_buffer = functools.partial(  # type: ignore[method-assign]
-        next, itertools.repeat(receive_buffer()[0]))
-    handle.buffer_updated = _direct_route(  # type: ignore[method-assign,assignment]
-        transport, wrap, handle)
-    tcp.set_protocol(handle)
-    transport._seal = wrap.engine.seal
-    transport._tcp = handle
-    transport._wrapd = vars(wrap)
-
-
-def _leave_direct_route(transport: TLSTransport, wrap: Any) -> None:
-    """Undo :func:`_take_direct_route` (the closure holds the handle: a reference cycle)."""
-    transport._seal = transport._tcp = transport._wrapd = None
-    handle = getattr(wrap, "lower", None)
-    if handle is not None:
-        d = vars(handle)
-        d.pop("buffer_updated", None)
-        d.pop("get_buffer", None)
-
-
-def _give_back_data_path(sock: TLSSocket, transport: TLSTransport, wrap: Any) -> None:
-    """Undo :func:`_take_data_path` and the wrap's ``buffered_reader`` (the socket is closed:
-    ``wrap`` is the one the transport took; this breaks the reference cycles through the
-    transport)."""
-    d = sock.__dict__
-    for name in _SEAM:
-        d.pop(name, None)
-    if wrap is not None:
-        _leave_direct_route(transport, wrap)
-        if wrap.buffered_reader is not None:
-            wrap.buffered_reader = None
 
 
 def _error_seen(err: BaseException) -> None:
@@ -254,13 +196,13 @@ class TLSTransport(asyncio.Transport):
         self._error: BaseException | None = None  # a protocol failure (_fatal_error)
         self._handle: Any = None
         self._started = False
-        self._cipher: Any = None  # the SSL_CIPHER (see current_cipher)
-        # The direct route's write (_take_direct_route): the engine's seal and the TCP handle.
+        self._cipher: Any = None  # the SSL_CIPHER (see _sslobject.cipher_of)
+        # The direct route's write (_start): the engine's seal and the TCP handle.
         self._seal: Any = None
         self._tcp: Any = None
         self._wrapd: Any = None  # the wrap's __dict__ (see _direct_route)
         # Errors come from the socket's ``errored`` at close; the end of the connection through
-        # the handle seam (_take_data_path): a client whose handshake fails never starts.
+        # the handle seam (_start): a client whose handshake fails never starts.
         events = sock._events
         if "error" in events or "newListener" in events:
             sock.on("error", _error_seen)
@@ -279,14 +221,42 @@ class TLSTransport(asyncio.Transport):
         self._started = True
         self._handle = h = sock._handle
         eng = h.engine if h is not None else None
+        ssl = eng.ssl if eng is not None else None
         self._extra["sslcontext"] = eng.context if eng is not None else None
-        # The cipher is described on demand, also after the close, as asyncio's transport.
-        self._cipher = current_cipher(eng)
-        _take_data_path(sock, self)
+        if ssl is not None:
+            # The cipher is described on demand, also after the close, as asyncio's transport
+            # (see _sslobject.cipher_of: the pointer stays valid).
+            c = lib.SSL_get_current_cipher(ssl)
+            self._cipher = c if c != _NULL else None
+        # Take the socket's data path: the one place that couples to its handle seam.
+        # Plaintext, EOF and drain go to this transport instead of the socket's Node stream,
+        # and the handle's close reaches it too (instance attributes shadow the class's
+        # methods, so TLSWrap calling owner._on_handle_read(view) reaches _on_read).
+        d = sock.__dict__
+        d["_on_handle_read"] = self._on_read
+        d["_on_handle_eof"] = self._on_eof
+        d["_on_handle_drain"] = self._on_drain
+        d["_on_handle_close"] = self._on_handle_close
         if self._buffered:
             self._set_reader()
-        else:
-            _take_direct_route(self, h)
+        elif type(h) is TLSWrap and eng is not None:
+            # The direct route (see _direct_route) for a Protocol over TCP: the wrap's TCP
+            # handle's buffer_updated becomes the route (an instance attribute shadowing the
+            # class's; the TCP transport is given its protocol again, since uvloop keeps the
+            # bound method it took at the connection's start). A handle given its own buffer
+            # size keeps it; _view: in the middle of a read.
+            handle: Any = h.lower
+            tcp = handle.transport if type(handle) is TCPHandle else None
+            if tcp is not None and handle._bufsize == RECV_BUFFER_SIZE and \
+                    handle._view is None and tcp.get_protocol() is h.lower:
+                view, cbuf = receive_buffer()  # this thread's: the event loop reads into it
+                # get_buffer: next() of an endless repeat of that buffer, all in C.
+                handle.get_buffer = functools.partial(next, itertools.repeat(view))
+                handle.buffer_updated = _direct_route(self, h, handle, eng, view, cbuf)
+                tcp.set_protocol(handle)
+                self._seal = eng.seal
+                self._tcp = handle
+                self._wrapd = vars(h)
         try:
             self._protocol.connection_made(self)
         except (SystemExit, KeyboardInterrupt):
@@ -553,7 +523,24 @@ class TLSTransport(asyncio.Transport):
         # No read_stop(): data arriving from now on is dropped (_on_read), and the destroy below
         # closes the TCP transport, which stops reading at once.
         if h is not None and not self._eof_written:
-            h.shutdown()  # close_notify after pending plaintext; the TCP flush follows
+            wd = self._wrapd
+            if wd is not None and h is self._handle and wd["secure"] and not wd["_pending"] \
+                    and not wd["held"] and not wd["_shutdown_sent"] and not wd["_closed"] \
+                    and wd["engine"] is not None:
+                # The direct route's close: TLSWrap.shutdown's usual case (close_notify now,
+                # nothing pending) without the TCP half-close, which the close below makes
+                # redundant (one system call less, as asyncio's SSL transport closes).
+                eng = wd["engine"]
+                eng.shutdown()
+                out = eng.take_output()
+                wd["_shutdown_wanted"] = wd["_shutdown_sent"] = wd["_close_notify_sent"] = True
+                tcp = self._tcp
+                if out:
+                    tcp.transport.write(out)
+                if tcp.transport.get_write_buffer_size():
+                    tcp.shutdown()  # data still queued: flushed, then the transport closes
+            else:
+                h.shutdown()  # close_notify after pending plaintext; the TCP flush follows
         sock.destroy()
 
     def abort(self) -> None:
@@ -585,8 +572,22 @@ class TLSTransport(asyncio.Transport):
             type(sock)._on_handle_close(sock)
         finally:
             self._lost = self._closing = True
-            _give_back_data_path(sock, self, self._handle)
-            self._handle = None
+            # Give the data path back (the seam's shadowing attributes, the direct route, the
+            # wrap's buffered_reader): this breaks the reference cycles through the transport.
+            d = sock.__dict__
+            for name in _SEAM:
+                d.pop(name, None)
+            tcp = self._tcp
+            if tcp is not None:  # (the route's closure holds the handle: a cycle)
+                self._seal = self._tcp = self._wrapd = None
+                d = tcp.__dict__
+                d.pop("buffer_updated", None)
+                d.pop("get_buffer", None)
+            wrap = self._handle
+            if wrap is not None:
+                self._handle = None
+                if wrap.buffered_reader is not None:
+                    wrap.buffered_reader = None
             err = self._error if self._error is not None else sock._errored
             try:
                 self._protocol.connection_lost(err if isinstance(err, Exception) or err is None
