@@ -166,72 +166,50 @@ def test_unix_socket_server(loop: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("loop", LOOPS)
-def test_connection_comes_before_data_already_queued_and_close_in_it_keeps_serving(loop: str) -> None:
+@pytest.mark.parametrize("how", ["end", "destroy_with_error"])
+def test_closed_servers_last_connection_order_of_events(loop: str, how: str) -> None:
     """Node (checked with node v20): a client that connects and writes at once gives the server
     'connection' first, then 'data'; server.close() inside the 'connection' listener stops
-    accepting but the connection is served; once it is destroyed the server's 'close' comes
-    first, then the connection's (both nextTicks of its _destroy, the socket's after its
-    handle's close)."""
+    accepting but the connection is served. When it ends, the server's 'close' comes before
+    the connection's (both are nextTicks of its _destroy, the socket's waits for its handle's
+    close); destroyed with an error: the socket's 'error', the server's 'close', then the
+    socket's 'close'(True)."""
 
     async def main() -> None:
         order: list[str] = []
         done = asyncio.get_running_loop().create_future()
         server: net.Server
 
-        def on_connection(sock: net.Socket) -> None:
-            order.append("connection")
-            server.close(lambda *_: (order.append("server close"), done.set_result(None)))
-            sock.on("data", lambda d: (order.append("data"), sock.end(d)))
-            sock.on("close", lambda *_: order.append("socket close"))
-
-        server = net.create_server(on_connection)
-        port = await _listen(server)
-        client = socket.create_connection(("127.0.0.1", port))
-        try:
-            client.sendall(b"early")
-            client.shutdown(socket.SHUT_WR)
-            await asyncio.wait_for(done, TIMEOUT)
-            client.settimeout(TIMEOUT)
-            assert client.recv(100) == b"early"
-        finally:
-            client.close()
-        assert order == ["connection", "data", "server close", "socket close"]
-
-    _run(loop, main)
-
-
-@pytest.mark.parametrize("loop", LOOPS)
-def test_destroy_with_error_after_server_close_orders_error_server_close_socket_close(loop: str) -> None:
-    """Node (checked with node v20): destroy(err) of the last connection of a closed server
-    gives the socket's 'error', then the server's 'close', then the socket's 'close'(True)."""
-
-    async def main() -> None:
-        order: list[str] = []
-        done = asyncio.get_running_loop().create_future()
-        server: net.Server
+        def on_data(sock: net.Socket, data: bytes) -> None:
+            order.append("data")
+            if how == "end":
+                sock.end(data)
+            else:
+                sock.destroy(RuntimeError("boom"))
+                order.append("destroyed")
 
         def on_connection(sock: net.Socket) -> None:
             order.append("connection")
             server.close(lambda *_: order.append("server close"))
-
-            def on_data(_: bytes) -> None:
-                order.append("data")
-                sock.destroy(RuntimeError("boom"))
-                order.append("destroyed")
-
-            sock.on("data", on_data)
+            sock.on("data", lambda data: on_data(sock, data))
             sock.on("error", lambda err: order.append(f"error {err}"))
             sock.on("close", lambda had_error: (order.append(f"socket close {had_error}"),
                                                 done.set_result(None)))
 
         server = net.create_server(on_connection)
         port = await _listen(server)
-        _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(b"early")
+        if how == "end":
+            writer.write_eof()
+            assert await asyncio.wait_for(reader.read(-1), TIMEOUT) == b"early"
         await asyncio.wait_for(done, TIMEOUT)
         writer.close()
-        assert order == ["connection", "data", "destroyed", "error boom", "server close",
-                         "socket close True"]
+        if how == "end":
+            assert order == ["connection", "data", "server close", "socket close False"]
+        else:
+            assert order == ["connection", "data", "destroyed", "error boom", "server close",
+                             "socket close True"]
 
     _run(loop, main)
 
