@@ -128,7 +128,7 @@ async def serve_main(args: argparse.Namespace, out: Output, key: bytes, cert: by
 
         server.use_session_store(RedisSessionStore(args.redis))
         keys = RedisTicketKeys(args.redis)
-        await keys.refresh()  # the fleet's current keys before the first connection
+        await keys._refresh()  # the fleet's current keys before the first connection (no copy)
         server.use_ticket_keys(keys)
     await _staple(server, cert, out)
     await server.listen(args.port, args.host)
