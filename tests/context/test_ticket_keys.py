@@ -6,6 +6,7 @@ chooses which one a context installs."""
 
 from __future__ import annotations
 
+import array
 import gc
 import os
 
@@ -84,6 +85,16 @@ def test_option_and_round_trip():
     ctx.set_ticket_keys(memoryview(K1 + K2 + K3))
     assert ctx.get_ticket_keys() == K1 + K2 + K3
     assert SecureContext(ticketKeys=K1 + K2).get_ticket_keys() == K1 + K2
+
+
+
+def test_any_buffer_is_copied_as_bytes():
+    """Bytes-like of any format or stride (Node: any ArrayBufferView) gives its bytes."""
+    ctx = SecureContext()
+    ctx.set_ticket_keys(memoryview(array.array("Q", K1 + K2)))  # 8-byte items
+    assert ctx.get_ticket_keys() == K1 + K2
+    ctx.set_ticket_keys(memoryview(bytes(x for b in K3 for x in (b, 0)))[::2])  # strided
+    assert ctx.get_ticket_keys() == K3
 
 
 @pytest.mark.parametrize("size", [0, 1, 47, 49, 95, 97])

@@ -212,7 +212,7 @@ class KeySet:
         made without an intermediate ``bytes``."""
         view = memoryview(keys)
         if not view.c_contiguous:
-            flat = bytearray(view)  # pragma: no cover - a strided memoryview
+            flat = bytearray(view)  # a strided memoryview: made contiguous, then wiped
             try:
                 return cls.copy_of(flat)
             finally:
