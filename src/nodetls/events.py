@@ -83,7 +83,18 @@ class _Once:
         if self.fired:
             return None
         self.fired = True
-        self.emitter._remove_many((self.event, self))
+        emitter, event = self.emitter, self.event
+        events = emitter._events
+        current = events.get(event)
+        if current is not None and current[-1] is self and "removeListener" not in events \
+                and event not in emitter._HOOK_EVENTS and event != error_monitor:
+            # (_remove_many's usual case, inlined: this wrapper is the last one added)
+            if len(current) == 1:
+                del events[event]
+            else:
+                events[event] = current[:-1]
+        else:
+            emitter._remove_many((event, self))
         fn = self.listener
         try:  # (_invoke, inlined: one call less per once listener)
             return fn(*args)
@@ -201,14 +212,16 @@ class EventEmitter(pyee.EventEmitter):
                 self._add(event, listener, original, prepend)
             return
         limit = self._max_listeners if self._max_listeners is not None else default_max_listeners
+        hooks = self._HOOK_EVENTS
         for event, listener, original, prepend in items:
-            old = events.get(event, _EMPTY)
-            if (event == error_monitor or (0 < limit <= len(old))  # (a monitor, a warning due,
-                    or not callable(original)):                    # a type error: _add)
+            old = events.get(event)
+            if (event == error_monitor or not callable(original)  # (a monitor, a type error,
+                    or (old is not None and 0 < limit <= len(old))):  # a warning due: _add)
                 self._add(event, listener, original, prepend)
                 continue
-            events[event] = (listener, *old) if prepend else (*old, listener)
-            if event in self._HOOK_EVENTS:
+            events[event] = (listener,) if old is None else (
+                (listener, *old) if prepend else (*old, listener))
+            if event in hooks:
                 self._listener_added(event)
 
     def _listener_added(self, event: str) -> None:
@@ -294,21 +307,29 @@ class EventEmitter(pyee.EventEmitter):
             current = events.get(event)
             if current is None:
                 continue
-            for i in range(len(current) - 1, -1, -1):
-                item = current[i]
-                if item is listener or item == listener or (
-                        type(item) is _Once and (item.listener is listener
-                                                 or item.listener == listener)):
-                    break  # == as well: a bound method is a new object at each attribute access
+            # The last one added matches (search from the end, as Node) -- the usual case, the
+            # only one for a single listener -- without the search loop.  == as well as `is`: a
+            # bound method is a new object at each attribute access.
+            item = current[-1]
+            if item is listener or item == listener or (
+                    type(item) is _Once and (item.listener is listener
+                                             or item.listener == listener)):
+                if len(current) == 1:
+                    del events[event]
+                    if event == error_monitor:
+                        self._has_error_monitor = False
+                else:
+                    events[event] = current[:-1]
             else:
-                continue
-            rest = current[:i] + current[i + 1 :] if len(current) > 1 else _EMPTY
-            if rest:
-                events[event] = rest
-            else:
-                del events[event]
-                if event == error_monitor:
-                    self._has_error_monitor = False
+                for i in range(len(current) - 2, -1, -1):
+                    item = current[i]
+                    if item is listener or item == listener or (
+                            type(item) is _Once and (item.listener is listener
+                                                     or item.listener == listener)):
+                        break
+                else:
+                    continue
+                events[event] = current[:i] + current[i + 1 :]  # (two or more: never empty)
             if event in self._HOOK_EVENTS:
                 self._listener_removed(event)
             if "removeListener" in events:

@@ -30,6 +30,7 @@ import base64
 import codecs
 from collections import deque
 from collections.abc import AsyncIterator, Callable
+from types import MethodType as _MethodType
 from typing import Any
 
 from . import _option_table
@@ -806,7 +807,16 @@ class Readable(Stream):
         self._r_pipes.remove(dest)
         if not self._r_pipes:
             self.pause()
-        dest.emit("unpipe", self, {"has_unpiped": False})
+        pipe = _own_unpipe_listener(self, dest)
+        if pipe is not None:
+            # The only 'unpipe' listener is this pipe's own: what its emit would do (the event's
+            # info object is seen by nobody else), without the emit.
+            try:
+                pipe.cleanup()
+            except Exception as exc:  # noqa: BLE001 - as emit: the listener failed
+                dest._listener_failed("unpipe", exc, (self,))
+        else:
+            dest.emit("unpipe", self, {"has_unpiped": False})
         return self
 
     # -- async iteration ------------------------------------------------------------------------
@@ -1041,6 +1051,19 @@ class _Pipe:
 
 
 _END, _CLOSE, _FINISH = 1, 2, 4
+_ON_UNPIPE = _Pipe.on_unpipe
+
+
+def _own_unpipe_listener(src: Readable, dest: Any) -> _Pipe | None:
+    """The pipe ``src`` -> ``dest`` when its ``'unpipe'`` listener is ``dest``'s only one."""
+    ls = dest._events.get("unpipe") if isinstance(dest, EventEmitter) else None
+    if ls is not None and len(ls) == 1:
+        fn = ls[0]
+        if type(fn) is _MethodType and fn.__func__ is _ON_UNPIPE:
+            pipe: _Pipe = fn.__self__  # type: ignore[assignment]
+            if pipe.src is src:
+                return pipe
+    return None
 
 
 def _remove(emitter: Any, event: str, fn: Any) -> None:

@@ -359,6 +359,71 @@ async def test_pipe_end_false_and_unpipe() -> None:
     assert src.is_paused()
 
 
+_PIPE_EVENTS = ("data", "end", "error", "close", "finish", "unpipe", "drain")
+
+
+def _counts(em: Any) -> dict[str, int]:
+    return {ev: em.listener_count(ev) for ev in _PIPE_EVENTS}
+
+
+def _echo_duplex() -> tuple[Duplex, list[bytes]]:
+    chunks: list[bytes] = []
+    d = Duplex(read=lambda *_: None, write=lambda c, *a: (chunks.append(c), a[-1]()),
+               final=lambda *a: a[-1]())
+    return d, chunks
+
+
+async def test_pipe_to_itself_listener_bookkeeping_as_node() -> None:
+    # Node v20 (Duplex piped to itself, as the tls docs' echo server): the listeners pipe()
+    # adds, and what is left once the pipe is cleaned up at 'finish' (the fast path: the pipe's
+    # own 'unpipe' listener is the only one, so no 'unpipe' emit is made).
+    d, chunks = _echo_duplex()
+    d.on("error", lambda _err: None)
+    assert _counts(d) == {"data": 0, "end": 0, "error": 1, "close": 0, "finish": 0, "unpipe": 0,
+                          "drain": 0}
+    d.pipe(d)
+    assert _counts(d) == {"data": 1, "end": 1, "error": 2, "close": 1, "finish": 1, "unpipe": 1,
+                          "drain": 0}
+    finished = asyncio.get_running_loop().create_future()
+    d.on("finish", lambda: finished.set_result(None))
+    d.push(b"x")
+    d.push(None)
+    await asyncio.wait_for(finished, 5)
+    await ticks()
+    assert chunks == [b"x"]
+    assert _counts(d) == {"data": 0, "end": 0, "error": 1, "close": 0, "finish": 1, "unpipe": 0,
+                          "drain": 0}
+
+
+async def test_unpipe_event_reaches_a_user_listener_and_cleans_up_as_node() -> None:
+    # Node v20: a user's 'unpipe' listener sees the event (src === the stream) and the pipe's
+    # listeners are removed all the same; a -> b unpiped by hand leaves no listener on either.
+    d, _ = _echo_duplex()
+    seen: list[bool] = []
+    d.on("unpipe", lambda src, *_: seen.append(src is d))
+    d.pipe(d)
+    finished = asyncio.get_running_loop().create_future()
+    d.on("finish", lambda: finished.set_result(None))
+    d.push(b"y")
+    d.push(None)
+    await asyncio.wait_for(finished, 5)
+    await ticks()
+    assert seen == [True]
+    assert _counts(d) == {"data": 0, "end": 0, "error": 0, "close": 0, "finish": 1, "unpipe": 1,
+                          "drain": 0}
+    a, _ = _echo_duplex()
+    b, _ = _echo_duplex()
+    a.pipe(b)
+    assert _counts(a) == {"data": 1, "end": 1, "error": 0, "close": 0, "finish": 0, "unpipe": 0,
+                          "drain": 0}
+    assert _counts(b) == {"data": 0, "end": 0, "error": 1, "close": 1, "finish": 1, "unpipe": 1,
+                          "drain": 0}
+    a.unpipe(b)
+    assert _counts(a) == dict.fromkeys(_PIPE_EVENTS, 0)
+    assert _counts(b) == dict.fromkeys(_PIPE_EVENTS, 0)
+    assert a.readable_flowing is False
+
+
 # -- Duplex ------------------------------------------------------------------------------------
 
 
