@@ -136,6 +136,16 @@ async def _client(certs: Any, server: Any) -> MemClient:
     return c
 
 
+async def _warm_client(certs: Any, server: Any, protos: list[Any]) -> MemClient:
+    """A client that has had ``b"warm"`` echoed by the server's first protocol, on the direct
+    route."""
+    c = await _client(certs, server)
+    await c.send_raw(c.seal(b"warm"))
+    assert await c.read_until(4) == b"warm"
+    assert _route_taken(protos[0])
+    return c
+
+
 def _route_taken(proto: Recorder) -> bool:
     handle = proto.t.get_extra_info("tls_socket")._handle.lower
     return "buffer_updated" in vars(handle)
@@ -176,10 +186,7 @@ def test_close_notify_in_the_same_read_as_data(certs, run):
     async def main() -> None:
         server, protos = await _serve(certs)
         async with server:
-            c = await _client(certs, server)
-            await c.send_raw(c.seal(b"warm"))
-            assert await c.read_until(4) == b"warm"
-            assert _route_taken(protos[0])
+            c = await _warm_client(certs, server, protos)
             data = c.seal(b"last words")
             try:
                 c.obj.unwrap()
@@ -306,10 +313,7 @@ def test_close_right_after_a_write_sends_it_all_then_close_notify(certs, run, si
 
         server, protos = await _serve(certs, Closing)
         async with server:
-            c = await _client(certs, server)
-            await c.send_raw(c.seal(b"warm"))
-            assert await c.read_until(4) == b"warm"
-            assert _route_taken(protos[0])
+            c = await _warm_client(certs, server, protos)
             await c.send_raw(c.seal(b"go"))
             assert await c.read_until(size) == b"x" * size
             while True:  # then the close_notify (ssl's read: b""), and nothing after it
@@ -322,6 +326,34 @@ def test_close_right_after_a_write_sends_it_all_then_close_notify(certs, run, si
                 break
             assert await asyncio.wait_for(c.reader.read(), T) == b""  # the FIN
             assert await asyncio.wait_for(protos[0].lost, T) is None
+            c.close()
+
+    run(main())
+
+
+def test_close_notify_alone_then_half_open(certs, run):
+    """The peer's close_notify in a read of its own: ``eof_received()`` once; returning True
+    keeps the transport open for writing (TLS half-close), and data written then reaches the
+    peer before the transport's own close_notify."""
+    async def main() -> None:
+        class HalfOpen(Recorder):
+            def eof_received(self) -> bool:
+                self.events.append("eof")
+                self.t.write(b"after eof")
+                self.t.close()
+                return True
+
+        server, protos = await _serve(certs, HalfOpen)
+        async with server:
+            c = await _warm_client(certs, server, protos)
+            try:
+                c.obj.unwrap()
+            except ssl.SSLWantReadError:
+                pass
+            await c.send_raw(c.out.read())
+            assert await c.read_until(9) == b"after eof"
+            assert await asyncio.wait_for(protos[0].lost, T) is None
+            assert protos[0].events == [b"warm", "eof", ("lost", None)]
             c.close()
 
     run(main())

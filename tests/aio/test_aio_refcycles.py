@@ -50,16 +50,17 @@ class BufferedEcho(Echo, asyncio.BufferedProtocol):
         self.data_received(bytes(self.buf[:nbytes]))
 
 
+@pytest.mark.parametrize("server_protocol", [Echo, BufferedEcho])
 @pytest.mark.parametrize("client_protocol", [Echo, BufferedEcho])
 async def test_closed_connection_is_freed_without_the_cycle_collector(
-        certs: Any, client_protocol: type[Echo]) -> None:
+        certs: Any, client_protocol: type[Echo], server_protocol: type[Echo]) -> None:
     loop = asyncio.get_running_loop()
     server_seen: list[weakref.ref[Any]] = []
     client_seen: list[weakref.ref[Any]] = []
     server_lost: asyncio.Future[None] = loop.create_future()
     client_lost: asyncio.Future[None] = loop.create_future()
-    server = await aio.create_server(lambda: Echo(server_seen, server_lost), "127.0.0.1", 0,
-                                     **certs.server.options)
+    server = await aio.create_server(lambda: server_protocol(server_seen, server_lost),
+                                     "127.0.0.1", 0, **certs.server.options)
     port = server.sockets[0].getsockname()[1]
     gc.collect()
     gc.disable()
@@ -82,6 +83,34 @@ async def test_closed_connection_is_freed_without_the_cycle_collector(
         alive = [type(ref()).__name__ for ref in server_seen + client_seen if ref() is not None]
         assert len(server_seen) == len(client_seen) == 2
         assert alive == []
+    finally:
+        gc.enable()
+        server.close()
+        await asyncio.wait_for(server.wait_closed(), T)
+
+
+async def test_failed_handshake_is_freed_without_the_cycle_collector(certs: Any) -> None:
+    """A connection whose handshake fails never gets a transport: its socket (and the direct
+    route its TCP handle carried from the accept) is freed by reference counting too."""
+    loop = asyncio.get_running_loop()
+    failed: asyncio.Future[Any] = loop.create_future()
+    server = await aio.create_server(asyncio.Protocol, "127.0.0.1", 0, **certs.server.options)
+    server.tls_server.on("tlsClientError", lambda err, sock: failed.done() or failed.set_result(
+        (weakref.ref(sock), weakref.ref(sock._wrap), weakref.ref(sock._wrap.lower))))
+    port = server.sockets[0].getsockname()[1]
+    gc.collect()
+    gc.disable()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET / HTTP/1.1\r\n\r\n")  # not a ClientHello
+        refs = await asyncio.wait_for(failed, T)  # the socket, its TLS wrap, its TCP handle
+        assert await asyncio.wait_for(reader.read(), T) is not None  # the server closed it
+        writer.close()
+        for _ in range(20):
+            if all(ref() is None for ref in refs):
+                break
+            await asyncio.sleep(0)
+        assert [type(ref()).__name__ for ref in refs if ref() is not None] == []
     finally:
         gc.enable()
         server.close()

@@ -26,9 +26,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from .._net.handle import TCPHandle
 from .._tls import TLSSocket
+from .._tls.wrap import TLSWrap
 from ..stream import _NO_BUF, _NO_DRAIN, Duplex
 from ._server import Server
+from ._transport import _direct_route
 
 __all__ = ["BridgeSocket"]
 
@@ -62,6 +65,34 @@ _SHARED, _MUTABLE = _stream_defaults()
 class BridgeSocket(TLSSocket):
     """A server-side ``TLSSocket`` whose Node stream state is built on first use (see the
     module's docstring)."""
+
+    #: ``[transport or None, TCP handle]`` while the direct route is installed on the handle
+    #: (``aio/_transport.py``, ``_direct_route``): from the accept to the close.
+    _route_box: list[Any] | None = None
+
+    def _init_server_connection(self, handle: TCPHandle, opts: Any,
+                                state: dict[str, Any]) -> None:
+        # TLSSocket's, then the direct route goes on the TCP handle now, while the transport
+        # has not started reading (uvloop keeps the protocol's methods it takes then: no
+        # restart of its reading later). Until a TLSTransport serving a Protocol arms it at
+        # the handshake's end, its reads are the layered path's.
+        super()._init_server_connection(handle, opts, state)
+        wrap = self._wrap
+        eng = wrap.engine if type(wrap) is TLSWrap else None
+        if eng is not None:
+            box: list[Any] = [None]
+            if _direct_route(box, wrap, eng):  # type: ignore[arg-type]
+                self._route_box = box
+
+    def _on_handle_close(self) -> None:
+        box = self._route_box
+        if box is not None:  # the route leaves (it holds the handle: a reference cycle)
+            self._route_box = None
+            box[0] = None
+            d = box[1].__dict__
+            d.pop("buffer_updated", None)
+            d.pop("get_buffer", None)
+        super()._on_handle_close()
 
     def _init_duplex(self, opts: dict[str, Any]) -> None:
         # Duplex._init_duplex without _init_readable/_init_writable (class attributes below),

@@ -68,29 +68,45 @@ _SEAM = ("_on_handle_read", "_on_handle_eof", "_on_handle_drain", "_on_handle_cl
 _FATAL_READ = "Fatal error: protocol.data_received() call failed."
 
 
-def _direct_route(transport: TLSTransport, wrap: TLSWrap, handle: TCPHandle, eng: TLSEngine,
-                  view: memoryview, cbuf: Any) -> Callable[[int], None]:
-    """The steady-state read of a ``Protocol`` over TCP, as the TCP handle's ``buffer_updated``
-    (installed by ``TLSTransport._start``; ``view``/``cbuf``: :func:`receive_buffer`'s pair): the event loop's read goes straight to the
-    engine (``read_plain``: ciphertext in, plaintext ``bytes`` out) and on to ``protocol.data_received``,
-    one Python call where the layered path makes three (``TCPHandle.buffer_updated`` ->
-    ``TLSWrap._on_handle_read`` -> ``TLSTransport._on_read``).
+def _direct_route(box: list[Any], wrap: TLSWrap, eng: TLSEngine) -> bool:
+    """Install the direct route on the wrap's TCP handle, if it is one the route can read for:
+    the steady-state read of a ``Protocol`` over TCP, as the TCP handle's ``buffer_updated``
+    (an instance attribute shadowing the class's; ``get_buffer`` becomes ``next()`` of an
+    endless repeat of this thread's receive buffer, all in C). The TCP transport is given its
+    protocol again, since uvloop keeps the bound methods it took: done while the connection is
+    accepted (``BridgeSocket``, before the transport starts reading), that costs nothing; later
+    (``TLSTransport._start`` for any other socket), uvloop stops and restarts reading (an epoll
+    change, a system call). ``box``: ``[transport, handle]``; the route serves the transport in
+    ``box[0]`` (None: not yet, or no more: every read takes the layered path).
 
+    The route's read goes straight to the engine (``read_plain``: ciphertext in, plaintext
+    ``bytes`` out) and on to ``protocol.data_received``, one Python call where the layered path
+    makes three (``TCPHandle.buffer_updated`` -> ``TLSWrap._on_handle_read`` ->
+    ``TLSTransport._on_read``).
     It is exactly that path's usual case: plaintext read, nothing else due (no keylog/session
-    event, no pause, no output to send, no close_notify, no more to read than one call takes).
+    event, no pause, no output to send, no close_notify, no more to read than one call takes),
+    or the peer's close_notify alone (``eof_received`` follows, as from the wrap).
     Any read that is not (the handshake's, a paused or closing transport's, a held handle's,
     a renegotiation's, with plaintext pending to write, for a ``BufferedProtocol``) goes the
     layered path from the start; one that turns out not to be once read (a KeyUpdate, a
     close_notify, a session ticket, a record split across reads) goes on in
-    ``TLSWrap._on_handle_read`` with the plaintext read."""
+    ``TLSWrap._on_handle_read`` with the plaintext read. A handle given its own buffer size
+    keeps it (and the class's reads); ``_view``: in the middle of a read."""
+    handle: Any = wrap.lower
+    tcp = handle.transport if type(handle) is TCPHandle else None
+    if tcp is None or handle._bufsize != RECV_BUFFER_SIZE or handle._view is not None or \
+            tcp.get_protocol() is not wrap.lower:
+        return False
+    box.append(handle)
+    view, cbuf = receive_buffer()  # this thread's: the event loop reads into it
     read_plain = eng.read_plain
-    # TLSWrap has a __getattr__ (its handle's attributes show through), which makes every
-    # attribute read on it a slow lookup: the route reads the wrap's own state (all set in its
-    # __init__) from its __dict__.
+    # The route reads the wrap's own state (all set in its __init__) from its __dict__: a dict
+    # subscript, no attribute lookup through the class and its properties.
     wd = vars(wrap)
 
     def buffer_updated(nbytes: int) -> None:
-        if (transport._closing or wd["_in_cycle"] or not wd["_reading"] or wd["renegotiating"]
+        transport = box[0]
+        if (transport is None or transport._closing or wd["_in_cycle"] or not wd["_reading"] or wd["renegotiating"]
                 or wd["_pending"] or wd["engine"] is None or transport._buffered
                 or not handle._reading or handle._held is not None):
             # The layered path (TCPHandle.buffer_updated's, but for the buffer it owns)
@@ -103,16 +119,24 @@ def _direct_route(transport: TLSTransport, wrap: TLSWrap, handle: TCPHandle, eng
         try:
             wd["_flushed"] = False
             plain = read_plain(cbuf, nbytes)
-            if type(plain) is not bytes:  # anything but plaintext alone: the wrap goes on
+            if type(plain) is bytes:
+                try:
+                    transport._data_received(plain)
+                except (SystemExit, KeyboardInterrupt):
+                    raise
+                except BaseException as exc:  # noqa: BLE001 - asyncio: fatal error, lost
+                    transport._fatal_error(exc, _FATAL_READ)
+            elif plain is None and eng.received_close_notify and not eng.events and \
+                    eng.paused is None and not eng.output_after_read and \
+                    not wd["_eof_delivered"] and not wd["_again"] and not wd["_pending"]:
+                # The peer's close_notify and nothing else: the end of stream, as the wrap's
+                # data path delivers it (TLSWrap._deliver_eof -> the seam's _on_handle_eof).
+                wd["_eof_delivered"] = True
+                transport._on_eof()
+            else:  # anything else: the wrap goes on
                 wd["_in_cycle"] = 0
                 wrap._on_handle_read(view, plain)
                 return
-            try:
-                transport._data_received(plain)
-            except (SystemExit, KeyboardInterrupt):
-                raise
-            except BaseException as exc:  # noqa: BLE001 - asyncio: fatal error, connection lost
-                transport._fatal_error(exc, _FATAL_READ)
         except BaseException as exc:  # noqa: BLE001 - as the wrap's data path
             wrap._fail(exc)
             return
@@ -121,7 +145,18 @@ def _direct_route(transport: TLSTransport, wrap: TLSWrap, handle: TCPHandle, eng
         if wd["_again"] or wd["_pending"] or wd["renegotiating"]:
             wrap._cycle()
 
-    return buffer_updated
+    handle.get_buffer = functools.partial(next, itertools.repeat(view))
+    handle.buffer_updated = buffer_updated
+    tcp.set_protocol(handle)
+    return True
+
+
+def _leave_route(box: list[Any]) -> None:
+    """Undo :func:`_direct_route` (the route holds the handle: a reference cycle)."""
+    box[0] = None
+    d = box[1].__dict__
+    d.pop("buffer_updated", None)
+    d.pop("get_buffer", None)
 
 
 def _error_seen(err: BaseException) -> None:
@@ -240,22 +275,20 @@ class TLSTransport(asyncio.Transport):
         if self._buffered:
             self._set_reader()
         elif type(h) is TLSWrap and eng is not None:
-            # The direct route (see _direct_route) for a Protocol over TCP: the wrap's TCP
-            # handle's buffer_updated becomes the route (an instance attribute shadowing the
-            # class's; the TCP transport is given its protocol again, since uvloop keeps the
-            # bound method it took at the connection's start). A handle given its own buffer
-            # size keeps it; _view: in the middle of a read.
-            handle: Any = h.lower
-            tcp = handle.transport if type(handle) is TCPHandle else None
-            if tcp is not None and handle._bufsize == RECV_BUFFER_SIZE and \
-                    handle._view is None and tcp.get_protocol() is h.lower:
-                view, cbuf = receive_buffer()  # this thread's: the event loop reads into it
-                # get_buffer: next() of an endless repeat of that buffer, all in C.
-                handle.get_buffer = functools.partial(next, itertools.repeat(view))
-                handle.buffer_updated = _direct_route(self, h, handle, eng, view, cbuf)
-                tcp.set_protocol(handle)
+            # The direct route (see _direct_route) for a Protocol over TCP: a BridgeSocket's
+            # was installed at the accept, the others' is installed now.
+            box = d.get("_route_box")
+            if box is None:
+                box = [self]
+                if _direct_route(box, h, eng):
+                    d["_route_box"] = box
+                else:
+                    box = None
+            else:
+                box[0] = self
+            if box is not None:
                 self._seal = eng.seal
-                self._tcp = handle
+                self._tcp = box[1]
                 self._wrapd = vars(h)
         try:
             self._protocol.connection_made(self)
@@ -577,12 +610,10 @@ class TLSTransport(asyncio.Transport):
             d = sock.__dict__
             for name in _SEAM:
                 d.pop(name, None)
-            tcp = self._tcp
-            if tcp is not None:  # (the route's closure holds the handle: a cycle)
-                self._seal = self._tcp = self._wrapd = None
-                d = tcp.__dict__
-                d.pop("buffer_updated", None)
-                d.pop("get_buffer", None)
+            box = d.pop("_route_box", None)
+            if box is not None:  # (a BridgeSocket's route left in its _on_handle_close)
+                _leave_route(box)
+            self._seal = self._tcp = self._wrapd = None
             wrap = self._handle
             if wrap is not None:
                 self._handle = None
