@@ -373,6 +373,17 @@ def _echo_duplex() -> tuple[Duplex, list[bytes]]:
     return d, chunks
 
 
+async def _echo_one_chunk_until_finish(d: Duplex, chunk: bytes) -> None:
+    """Push ``chunk`` and the end into ``d`` (piped to itself); wait for its 'finish', then a
+    few ticks (the pipe's cleanup)."""
+    finished = asyncio.get_running_loop().create_future()
+    d.on("finish", lambda: finished.set_result(None))
+    d.push(chunk)
+    d.push(None)
+    await asyncio.wait_for(finished, 5)
+    await ticks()
+
+
 async def test_pipe_to_itself_listener_bookkeeping_as_node() -> None:
     # Node v20 (Duplex piped to itself, as the tls docs' echo server): the listeners pipe()
     # adds, and what is left once the pipe is cleaned up at 'finish' (the fast path: the pipe's
@@ -384,12 +395,7 @@ async def test_pipe_to_itself_listener_bookkeeping_as_node() -> None:
     d.pipe(d)
     assert _counts(d) == {"data": 1, "end": 1, "error": 2, "close": 1, "finish": 1, "unpipe": 1,
                           "drain": 0}
-    finished = asyncio.get_running_loop().create_future()
-    d.on("finish", lambda: finished.set_result(None))
-    d.push(b"x")
-    d.push(None)
-    await asyncio.wait_for(finished, 5)
-    await ticks()
+    await _echo_one_chunk_until_finish(d, b"x")
     assert chunks == [b"x"]
     assert _counts(d) == {"data": 0, "end": 0, "error": 1, "close": 0, "finish": 1, "unpipe": 0,
                           "drain": 0}
@@ -402,12 +408,7 @@ async def test_unpipe_event_reaches_a_user_listener_and_cleans_up_as_node() -> N
     seen: list[bool] = []
     d.on("unpipe", lambda src, *_: seen.append(src is d))
     d.pipe(d)
-    finished = asyncio.get_running_loop().create_future()
-    d.on("finish", lambda: finished.set_result(None))
-    d.push(b"y")
-    d.push(None)
-    await asyncio.wait_for(finished, 5)
-    await ticks()
+    await _echo_one_chunk_until_finish(d, b"y")
     assert seen == [True]
     assert _counts(d) == {"data": 0, "end": 0, "error": 0, "close": 0, "finish": 1, "unpipe": 1,
                           "drain": 0}
