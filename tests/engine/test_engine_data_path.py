@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from nodetls._engine import TLSEngine
+from nodetls._engine import DONE, NEED_DATA, TLSEngine
 from nodetls._engine import engine as engine_module
 from nodetls._openssl import constants as C
 
@@ -110,3 +110,37 @@ def test_seal_before_the_handshake_takes_nothing():
     with pytest.raises(Exception) as info:
         client.seal(b"after free")
     assert getattr(info.value, "code", None) == "ERR_SOCKET_CLOSED"
+
+
+@pytest.mark.parametrize("helper", [True, False], ids=["c-helper", "python-steps"])
+@pytest.mark.parametrize("version", [C.TLS1_2_VERSION, C.TLS1_3_VERSION], ids=["tls12", "tls13"])
+def test_handshake_step_returns_the_flight_when_it_waits_for_the_peer(monkeypatch, helper,
+                                                                      version):
+    # The compiled binding's nodetls_handshake and ABI mode's Python steps: a step that waits for
+    # the peer hands back the flight it produced (nothing left behind); a step that completes
+    # hands back nothing and leaves its output (TLS 1.3: the client's Finished, the server's
+    # tickets) for take_output, as do_handshake does.
+    if not helper:
+        monkeypatch.setattr(engine_module, "_c_handshake", None)
+    elif engine_module._c_handshake is None:
+        pytest.skip("ABI mode: no compiled helper")
+    server = TLSEngine(RawContext(CERT, KEY, max_version=version), server=True)
+    client = TLSEngine(RawContext(ca=CA, max_version=version), server=False)
+    try:
+        eng, other, incoming, done = client, server, b"", 0
+        while done < 2:
+            r, out = eng.handshake_step(memoryview(incoming) if incoming else None)
+            if r is NEED_DATA:
+                assert out[:1] == b"\x16" and eng.take_output() == b""
+            else:
+                assert r is DONE and out == b""
+                out = eng.take_output()
+                done += 1
+            eng, other, incoming = other, eng, out
+        assert other.handshake_complete and eng.handshake_complete
+        if incoming:  # the last flight (tickets, or TLS 1.2's Finished): nothing to read from it
+            assert read_all(eng, incoming) == []
+        assert b"".join(read_all(client, server.seal(b"after the steps"))) == b"after the steps"
+    finally:
+        client.free()
+        server.free()

@@ -76,6 +76,9 @@ _CHAR_A = ffi.typeof("char[]")
 # seal's write-and-read in one C call each); None in ABI mode, where the Python loops run.
 _c_read = getattr(lib, "nodetls_read", None)
 _c_seal = getattr(lib, "nodetls_seal", None)
+_c_handshake = getattr(lib, "nodetls_handshake", None)
+_DONE_STEP: tuple[Step, bytes] = (DONE, b"")  # handshake_step's answers with no output
+_PAUSED_STEP: tuple[Step, bytes] = (PAUSED, b"")
 _new_unzeroed = ffi.new_allocator(should_clear_after_alloc=False)
 _local = threading.local()
 _BIO_S_MEM = lib.BIO_s_mem()
@@ -396,6 +399,47 @@ class TLSEngine:
         if err == C.SSL_ERROR_WANT_X509_LOOKUP:
             self._pause(Pause.CERT)
             return PAUSED
+        raise self._fatal(self._error(err, handshake=True))
+
+    def handshake_step(self, data: bytes | bytearray | memoryview | None = None
+                       ) -> tuple[Step, bytes]:
+        """:meth:`do_handshake`, and when it returns :data:`NEED_DATA` :meth:`take_output` too,
+        in one call (the TLS layer's handshake step: the flight to send comes back with it).
+        After :data:`DONE` or :data:`PAUSED` the output stays for :meth:`take_output` (a TLS 1.3
+        server's tickets go out with what the ``'secure'`` listeners write).  Raises as
+        :meth:`do_handshake` (the output then stays too: the caller flushes the alert)."""
+        ssl = self.ssl
+        if _c_handshake is None or ssl is None or self.error is not None:
+            r = self.do_handshake(data)
+            return (r, self.take_output()) if r is NEED_DATA else (r, b"")
+        n = len(data) if data else 0
+        scratch = self._scratch
+        size = scratch[1]
+        err = _c_handshake(ssl, self._rbio, self._wbio, NULL if not n else data
+                           if type(data) is bytes else _from_buffer(_CHAR_A, data, False), n,
+                           scratch[3], _OUT_CHUNK, size)
+        if err == 0:
+            if self._exc is not None:
+                self._raise_captured()
+            self.paused = None
+            self.state = State.SECURE
+            self.handshake_complete = True
+            return _DONE_STEP
+        got = size[0]
+        if self._exc is not None:
+            if got:  # back into the (empty) write BIO: the caller's flush sends it, as before
+                lib.BIO_write(self._wbio, scratch[3], got)
+            self._raise_captured()
+        if err == C.SSL_ERROR_WANT_READ or err == C.SSL_ERROR_WANT_WRITE:
+            if got < _OUT_CHUNK:
+                return NEED_DATA, scratch[5][:got]
+            return NEED_DATA, _unpack(scratch[3], got) + self.take_output()
+        if err == C.SSL_ERROR_WANT_CLIENT_HELLO_CB:
+            self._pause(Pause.CLIENT_HELLO)
+            return _PAUSED_STEP
+        if err == C.SSL_ERROR_WANT_X509_LOOKUP:
+            self._pause(Pause.CERT)
+            return _PAUSED_STEP
         raise self._fatal(self._error(err, handshake=True))
 
     def _pause(self, where: Pause) -> None:

@@ -336,9 +336,10 @@ const char *OBJ_nid2ln(int n);
 
 CDEF = TYPES + FUNCTIONS
 
-# The compiled binding only: the engine's two data-path loops as one C call each (a C call from
-# Python costs more than the C work of a round trip's loop).  ABI mode has no such functions: the
-# engine runs its Python loops instead (``getattr(lib, "nodetls_read", None)``), the same steps.
+# The compiled binding only: the engine's two data-path loops and its handshake step as one C
+# call each (a C call from Python costs more than the C work of a round trip's loop).  ABI mode
+# has no such functions: the engine runs its Python steps instead (``getattr(lib,
+# "nodetls_read", None)``), the same steps.
 # Also the session-ticket callbacks in C (``nodetls_tk_*``, ``nodetls_no_renewal_on_resumption``):
 # ``_context/ticket_keys.py`` uses them when present and its Python callbacks otherwise.
 HELPERS = """
@@ -346,6 +347,8 @@ int nodetls_read(SSL *ssl, BIO *rbio, BIO *wbio, const char *data, int n, int mo
                  unsigned char *buf, size_t cap, size_t *total);
 int nodetls_seal(SSL *ssl, BIO *wbio, const char *data, size_t n, char *out, int cap,
                  size_t *written);
+int nodetls_handshake(SSL *ssl, BIO *rbio, BIO *wbio, const char *data, int n, char *out,
+                      int cap, size_t *got);
 int nodetls_tk_setup(void);
 int nodetls_tk_install(SSL_CTX *ctx);
 int nodetls_tk_set(SSL_CTX *ctx, const unsigned char *keys, size_t nkeys,
@@ -404,6 +407,30 @@ int nodetls_seal(SSL *ssl, BIO *wbio, const char *data, size_t n, char *out, int
         return -2;
     got = BIO_read(wbio, out, cap);
     return got > 0 ? got : 0;
+}
+
+/* TLSEngine.handshake_step: data[0:n] (ciphertext) into the read BIO, SSL_do_handshake, and when
+   the handshake waits for the peer (SSL_ERROR_WANT_READ/WRITE) the flight it produced: one
+   BIO_read of the write BIO into out (*got bytes, 0..cap; cap: more may wait).  Returns 0 (the
+   handshake completed: nothing read, the output stays in the BIO) or SSL_get_error() of the
+   SSL_do_handshake that did not complete (1 and up; *got is 0 unless WANT_READ/WRITE). */
+int nodetls_handshake(SSL *ssl, BIO *rbio, BIO *wbio, const char *data, int n, char *out,
+                      int cap, size_t *got)
+{
+    int r, err;
+    got[0] = 0;
+    if (n > 0)
+        BIO_write(rbio, data, n);
+    r = SSL_do_handshake(ssl);
+    if (r == 1)
+        return 0;
+    err = SSL_get_error(ssl, r);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+        r = BIO_read(wbio, out, cap);
+        if (r > 0)
+            got[0] = (size_t)r;
+    }
+    return err;
 }
 
 /* ---------------------------------------------------------------- session-ticket keys in C

@@ -367,7 +367,10 @@ class TLSWrap:
             if eng.paused is not None:
                 self._flush()
                 return
-            r = eng.do_handshake(data)
+            if self.held:  # the output stays in the engine until release()
+                r, out = eng.do_handshake(data), b""
+            else:  # one engine call: the step, and the flight to send when it waits for the peer
+                r, out = eng.handshake_step(data)
             if eng.events:
                 self._drain_events()
             if r == PAUSED:
@@ -375,10 +378,8 @@ class TLSWrap:
                 self.owner._tls_pause(eng.paused)
                 return
             if r != DONE:
-                if not self.held:  # (_flush, inlined: the usual handshake step)
-                    out = eng.take_output()
-                    if out:
-                        self.lower.write(out)
+                if out and self.engine is not None:
+                    self.lower.write(out)
                 if self._lower_eof:
                     raise system_error("ECONNRESET", "socket hang up")
                 return
