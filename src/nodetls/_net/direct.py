@@ -33,6 +33,8 @@ from asyncio.trsock import TransportSocket
 from collections.abc import Callable
 from typing import Any
 
+from .handle import _BUFFERS, RECV_BUFFER_SIZE, TCPHandle
+
 __all__ = ["Acceptor", "SocketTransport", "is_selector_loop"]
 
 #: How long accepting pauses after running out of descriptors (asyncio's ACCEPT_RETRY_DELAY).
@@ -47,13 +49,29 @@ def is_selector_loop(loop: asyncio.AbstractEventLoop) -> bool:
     return isinstance(loop, asyncio.SelectorEventLoop) and hasattr(loop, "_add_reader")
 
 
+def _plain_handle(protocol: Any) -> bool:
+    """``protocol`` is a :class:`TCPHandle` reading with its class's ``get_buffer()`` and
+    ``buffer_updated()`` into the shared pool's buffers (``nodetls.aio``'s direct route
+    replaces both on the instance, then calls ``set_protocol()`` again)."""
+    if type(protocol) is not TCPHandle or protocol._bufsize != RECV_BUFFER_SIZE:
+        return False
+    # (Not by looking in the instance's __dict__: asking CPython for it gives the object a real
+    # dict, and every attribute access of the handle is slower from then on.)
+    return getattr(protocol.get_buffer, "__func__", None) is _GET_BUFFER and \
+        getattr(protocol.buffer_updated, "__func__", None) is _BUFFER_UPDATED
+
+
+_GET_BUFFER = TCPHandle.get_buffer
+_BUFFER_UPDATED = TCPHandle.buffer_updated
+
+
 class SocketTransport(asyncio.Transport):
     """An accepted stream socket on asyncio's selector loop (module docstring); a
     ``BufferedProtocol`` only."""
 
     __slots__ = ("_loop", "_sock", "_fd", "_protocol", "_buffer", "_closing", "_conn_lost",
                  "_eof", "_paused", "_reader_on", "_read_eof", "_writer_on", "_high", "_low",
-                 "_protocol_paused", "_peername", "_sockname", "_tsock")
+                 "_protocol_paused", "_peername", "_sockname", "_tsock", "_plain")
 
     def __init__(self, loop: Any, sock: socket.socket, protocol: Any, peername: Any) -> None:
         self._extra: dict[str, Any] = {}  # (asyncio.BaseTransport.__init__, without the call)
@@ -61,6 +79,7 @@ class SocketTransport(asyncio.Transport):
         self._sock: socket.socket | None = sock
         self._fd = sock.fileno()
         self._protocol = protocol
+        self._plain = _plain_handle(protocol)
         self._buffer = bytearray()
         self._closing = False
         self._conn_lost = 0
@@ -96,45 +115,60 @@ class SocketTransport(asyncio.Transport):
         if self._conn_lost:
             return
         proto = self._protocol
-        try:
-            buf = proto.get_buffer(-1)
-        except (SystemExit, KeyboardInterrupt):
-            raise
-        except BaseException as exc:  # noqa: BLE001 - asyncio: a fatal error of the transport
-            self._fatal_error(exc, "Fatal error: protocol.get_buffer() call failed.")
-            return
+        plain = self._plain
+        if plain:
+            # A TCPHandle using its class's get_buffer() and buffer_updated(): their steps
+            # without the two calls (a pooled receive buffer; the owner's _on_handle_read on a
+            # slice of it, or the handle's hold while reading is stopped; the buffer back).
+            buf = _BUFFERS.pop() if _BUFFERS else memoryview(bytearray(RECV_BUFFER_SIZE))
+        else:
+            try:
+                buf = proto.get_buffer(-1)
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:  # noqa: BLE001 - asyncio: a fatal error of the transport
+                self._fatal_error(exc, "Fatal error: protocol.get_buffer() call failed.")
+                return
         try:
             nbytes = self._sock.recv_into(buf)  # type: ignore[union-attr]
         except (BlockingIOError, InterruptedError):
-            return
+            nbytes = -1
         except (SystemExit, KeyboardInterrupt):
             raise
         except BaseException as exc:  # noqa: BLE001
             self._fatal_error(exc, "Fatal read error on socket transport")
-            return
-        if nbytes:
+            nbytes = -1
+        if nbytes > 0:
             try:
-                proto.buffer_updated(nbytes)
+                if not plain:
+                    proto.buffer_updated(nbytes)
+                elif proto._reading and proto._held is None:
+                    proto.owner._on_handle_read(buf[:nbytes])
+                else:
+                    proto._hold(bytes(buf[:nbytes]))
             except (SystemExit, KeyboardInterrupt):
                 raise
             except BaseException as exc:  # noqa: BLE001
                 self._fatal_error(exc, "Fatal error: protocol.buffer_updated() call failed.")
-            return
+        if plain and len(_BUFFERS) < 16:
+            _BUFFERS.append(buf)
+        if not nbytes:
+            self._on_eof(proto)
+
+    def _on_eof(self, proto: Any) -> None:
+        """The peer's EOF: stop reading; ``eof_received()`` (an exception is a fatal error of
+        the transport, asyncio's rule); close unless it returns true."""
         self._read_eof = True
         self._stop_reading()
-        if not self._call(proto.eof_received, "Fatal error: protocol.eof_received() call failed."):
-            self.close()
-
-    def _call(self, method: Callable[[], Any], message: str) -> Any:
-        """``method()``; an exception is a fatal error of the transport (asyncio's rule), and
-        the result then ``True``."""
         try:
-            return method()
+            keep_open = proto.eof_received()
         except (SystemExit, KeyboardInterrupt):
             raise
         except BaseException as exc:  # noqa: BLE001
-            self._fatal_error(exc, message)
-            return True
+            self._fatal_error(exc, "Fatal error: protocol.eof_received() call failed.")
+            return
+        if not keep_open:
+            self.close()
 
     def is_reading(self) -> bool:
         return not self._closing and not self._paused
@@ -308,6 +342,7 @@ class SocketTransport(asyncio.Transport):
 
     def set_protocol(self, protocol: Any) -> None:
         self._protocol = protocol
+        self._plain = _plain_handle(protocol)
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         if name == "peername":
