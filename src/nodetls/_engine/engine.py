@@ -77,8 +77,6 @@ _CHAR_A = ffi.typeof("char[]")
 _c_read = getattr(lib, "nodetls_read", None)
 _c_seal = getattr(lib, "nodetls_seal", None)
 _c_handshake = getattr(lib, "nodetls_handshake", None)
-_DONE_STEP: tuple[Step, bytes] = (DONE, b"")  # handshake_step's answers with no output
-_PAUSED_STEP: tuple[Step, bytes] = (PAUSED, b"")
 _new_unzeroed = ffi.new_allocator(should_clear_after_alloc=False)
 _local = threading.local()
 _BIO_S_MEM = lib.BIO_s_mem()
@@ -381,16 +379,18 @@ class TLSEngine:
         if self.error is not None:
             raise self.error
         r = lib.SSL_do_handshake(ssl)
-        if r == 1:
-            if self._exc is not None:
-                self._raise_captured()
+        return self._outcome(0 if r == 1 else lib.SSL_get_error(ssl, r))
+
+    def _outcome(self, err: int) -> Step:
+        """What a handshake step achieved, from ``SSL_get_error()`` of its ``SSL_do_handshake``
+        (0: it completed); raises what a callback stored, or the fatal error."""
+        if self._exc is not None:
+            self._raise_captured()
+        if err == 0:
             self.paused = None
             self.state = State.SECURE
             self.handshake_complete = True
             return DONE
-        err = lib.SSL_get_error(ssl, r)
-        if self._exc is not None:
-            self._raise_captured()
         if err == C.SSL_ERROR_WANT_READ or err == C.SSL_ERROR_WANT_WRITE:
             return NEED_DATA
         if err == C.SSL_ERROR_WANT_CLIENT_HELLO_CB:
@@ -418,29 +418,16 @@ class TLSEngine:
         err = _c_handshake(ssl, self._rbio, self._wbio, NULL if not n else data
                            if type(data) is bytes else _from_buffer(_CHAR_A, data, False), n,
                            scratch[3], _OUT_CHUNK, size)
-        if err == 0:
-            if self._exc is not None:
-                self._raise_captured()
-            self.paused = None
-            self.state = State.SECURE
-            self.handshake_complete = True
-            return _DONE_STEP
         got = size[0]
-        if self._exc is not None:
-            if got:  # back into the (empty) write BIO: the caller's flush sends it, as before
-                lib.BIO_write(self._wbio, scratch[3], got)
+        if not got:  # completed, paused, failed, or waiting with nothing to send
+            return self._outcome(err), b""
+        if self._exc is not None:  # back into the (empty) write BIO: the failure's flush sends it
+            lib.BIO_write(self._wbio, scratch[3], got)
             self._raise_captured()
-        if err == C.SSL_ERROR_WANT_READ or err == C.SSL_ERROR_WANT_WRITE:
-            if got < _OUT_CHUNK:
-                return NEED_DATA, scratch[5][:got]
-            return NEED_DATA, _unpack(scratch[3], got) + self.take_output()
-        if err == C.SSL_ERROR_WANT_CLIENT_HELLO_CB:
-            self._pause(Pause.CLIENT_HELLO)
-            return _PAUSED_STEP
-        if err == C.SSL_ERROR_WANT_X509_LOOKUP:
-            self._pause(Pause.CERT)
-            return _PAUSED_STEP
-        raise self._fatal(self._error(err, handshake=True))
+        # (SSL_ERROR_WANT_READ/WRITE: the only outcome with a flight taken)
+        if got < _OUT_CHUNK:
+            return NEED_DATA, scratch[5][:got]
+        return NEED_DATA, _unpack(scratch[3], got) + self.take_output()
 
     def _pause(self, where: Pause) -> None:
         self.paused = where
