@@ -208,7 +208,7 @@ class TLSTransport(asyncio.Transport):
     __slots__ = ("_loop", "_sock", "_protocol", "_buffered", "_data_received", "_on_lost",
                  "_closing", "_eof_written", "_lost", "_conn_lost_writes", "_paused_reading",
                  "_protocol_paused", "_high", "_low", "_error", "_handle", "_started",
-                 "_cipher", "_seal", "_tcp", "_wrapd", "__weakref__")
+                 "_cipher", "_seal", "_tcp", "_wrapd", "_send", "__weakref__")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, sock: TLSSocket,
                  protocol: asyncio.BaseProtocol, *,
@@ -236,6 +236,7 @@ class TLSTransport(asyncio.Transport):
         self._seal: Any = None
         self._tcp: Any = None
         self._wrapd: Any = None  # the wrap's __dict__ (see _direct_route)
+        self._send: Any = None  # the TCP transport's write
         # Errors come from the socket's ``errored`` at close; the end of the connection through
         # the handle seam (_start): a client whose handshake fails never starts.
         events = sock._events
@@ -288,7 +289,8 @@ class TLSTransport(asyncio.Transport):
                 box[0] = self
             if box is not None:
                 self._seal = eng.seal
-                self._tcp = box[1]
+                self._tcp = tcp = box[1]
+                self._send = tcp.transport.write
                 self._wrapd = vars(h)
         try:
             self._protocol.connection_made(self)
@@ -441,44 +443,44 @@ class TLSTransport(asyncio.Transport):
     def write(self, data: bytes | bytearray | memoryview) -> None:
         """Encrypt and send ``data`` (asyncio semantics: ignored once closing, ``RuntimeError``
         after ``write_eof()``)."""
-        if type(data) is not bytes and not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError(f"data: expecting a bytes-like instance, got {type(data).__name__}")
-        if self._eof_written:
-            raise RuntimeError("Cannot call write() after write_eof()")
-        if not data:
-            return
-        h = self._handle  # the TLS wrap, from connection_made to connection_lost
-        if self._closing or h is None:
-            self._conn_lost_writes += 1
-            if self._conn_lost_writes >= _CONNLOST_WARN:
-                logger.warning("TLS connection is closed")
-            return
-        seal = self._seal
+        seal = self._seal  # (set only while the direct route serves an open transport)
+        if seal is None or type(data) is not bytes or not data:
+            if type(data) is not bytes and not isinstance(data, (bytes, bytearray, memoryview)):
+                raise TypeError(
+                    f"data: expecting a bytes-like instance, got {type(data).__name__}")
+            if self._eof_written:
+                raise RuntimeError("Cannot call write() after write_eof()")
+            if not data:
+                return
+            if self._closing or self._handle is None:
+                self._conn_lost_writes += 1
+                if self._conn_lost_writes >= _CONNLOST_WARN:
+                    logger.warning("TLS connection is closed")
+                return
         wd = self._wrapd
-        if seal is not None and not wd["_pending"] and not wd["held"] and not wd["_closed"] \
-                and wd["engine"] is not None:
-            # The direct route: TLSWrap.write's usual case (all of data sealed, the ciphertext
-            # handed to the TCP transport) and TCPHandle.write, without the two calls.
-            try:
-                out = seal(data)
-            except BaseException as exc:  # noqa: BLE001 - as TLSWrap.write
-                h._fail(exc)
+        h = self._handle  # the TLS wrap, from connection_made to connection_lost
+        if seal is None or wd["_pending"] or wd["held"] or wd["_closed"] or wd["engine"] is None:
+            if not h.write(data):  # the wrap or the TCP buffer is above its high-water mark
                 self._maybe_pause_protocol()
-                return
-            wd["_flushed"] = True
-            if type(out) is int:  # a (re)handshake first: the wrap's pump writes the rest
-                h._queue(data[out:])
-                if not h._flush():
-                    self._maybe_pause_protocol()
-                return
-            if out:
-                tcp = self._tcp
-                tcp.transport.write(out)
-                if tcp._write_paused:
-                    self._maybe_pause_protocol()
             return
-        if not h.write(data):  # the wrap or the TCP buffer is above its high-water mark
+        # The direct route: TLSWrap.write's usual case (all of data sealed, the ciphertext
+        # handed to the TCP transport) and TCPHandle.write, without the two calls.
+        try:
+            out = seal(data)
+        except BaseException as exc:  # noqa: BLE001 - as TLSWrap.write
+            h._fail(exc)
             self._maybe_pause_protocol()
+            return
+        wd["_flushed"] = True
+        if type(out) is int:  # a (re)handshake first: the wrap's pump writes the rest
+            h._queue(data[out:])
+            if not h._flush():
+                self._maybe_pause_protocol()
+            return
+        if out:
+            self._send(out)
+            if self._tcp._write_paused:
+                self._maybe_pause_protocol()
 
     def writelines(self, list_of_data: Any) -> None:
         self.write(b"".join(list_of_data))
@@ -492,6 +494,7 @@ class TLSTransport(asyncio.Transport):
         if self._closing or self._eof_written or self._lost:
             return
         self._eof_written = True
+        self._seal = None  # (write() raises from now on)
         h = self._sock._handle
         if h is not None:
             h.shutdown()
@@ -551,6 +554,7 @@ class TLSTransport(asyncio.Transport):
         if self._closing or self._lost:
             return
         self._closing = True
+        self._seal = None  # (write() is ignored from now on)
         sock = self._sock
         h = sock._handle
         # No read_stop(): data arriving from now on is dropped (_on_read), and the destroy below
@@ -581,6 +585,7 @@ class TLSTransport(asyncio.Transport):
         if self._lost:
             return
         self._closing = True
+        self._seal = None
         # The socket's destroy: a close_notify if the TCP buffer takes it at once, the rest of
         # the buffer dropped (the TCP handle aborts when data is still queued).
         self._sock.destroy()
@@ -613,7 +618,7 @@ class TLSTransport(asyncio.Transport):
             box = d.pop("_route_box", None)
             if box is not None:  # (a BridgeSocket's route left in its _on_handle_close)
                 _leave_route(box)
-            self._seal = self._tcp = self._wrapd = None
+            self._seal = self._tcp = self._wrapd = self._send = None
             wrap = self._handle
             if wrap is not None:
                 self._handle = None
