@@ -78,6 +78,43 @@ def test_large_write_with_backpressure_then_end_arrives_whole(loop: str) -> None
 
 
 @pytest.mark.parametrize("loop", LOOPS)
+def test_pause_and_resume_while_writes_are_queued(loop: str) -> None:
+    """Reading paused and resumed while the transport still holds unsent data (the socket is
+    registered for writing too): every byte goes out, and what the client sends afterwards is
+    read."""
+    chunk = b"z" * 65536
+
+    async def main() -> None:
+        got = asyncio.get_running_loop().create_future()
+
+        def on_connection(sock: net.Socket) -> None:
+            while sock.write(chunk):
+                pass
+            sock.write(chunk)
+            sock.pause()  # (stops reading with the writer registered)
+            assert sock._handle.get_write_buffer_size()  # still queued in the transport
+            sock.resume()  # (starts reading again, the writer still registered)
+            sock.on("data", lambda d: got.done() or got.set_result((d, sock.bytes_written)))
+
+        server = net.create_server(on_connection)
+        port = await _listen(server)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        total = 0
+        while total < 16 * 65536:  # the server wrote at least its high-water mark's worth
+            total += len(await asyncio.wait_for(reader.read(1 << 20), TIMEOUT))
+        writer.write(b"after")
+        data, written = await asyncio.wait_for(got, TIMEOUT)
+        assert data == b"after"
+        while total < written:
+            total += len(await asyncio.wait_for(reader.read(1 << 20), TIMEOUT))
+        assert total == written
+        writer.close()
+        await close_server(server)
+
+    _run(loop, main)
+
+
+@pytest.mark.parametrize("loop", LOOPS)
 def test_destroy_with_unsent_data_closes_at_once(loop: str) -> None:
     """destroy() with megabytes queued drops them (Node's uv_close cancels pending writes):
     'close' follows without waiting for a client that never reads."""

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import selectors
 import socket
 from asyncio.trsock import TransportSocket
 from collections.abc import Callable
@@ -99,15 +100,32 @@ class SocketTransport(asyncio.Transport):
         state = "closed" if self._sock is None else "closing" if self._closing else "open"
         return f"<SocketTransport {state} fd={self._fd}>"
 
+    # The socket's selector registration. With no writer registered either, the fd is not in
+    # the selector at all: register it (and unregister it) the way loop._add_reader (and
+    # _remove_reader) would, without their lookup of a key that is not there (two KeyErrors
+    # raised and formatted); with a writer, theirs.
+
     def _start_reading(self) -> None:
         if not self._reader_on and not self._paused and not self._closing and not self._read_eof:
             self._reader_on = True
-            self._loop._add_reader(self._fd, self._read_ready)
+            loop = self._loop
+            if self._writer_on:
+                loop._add_reader(self._fd, self._read_ready)
+            else:
+                loop._check_closed()
+                loop._selector.register(self._fd, selectors.EVENT_READ,
+                                        (asyncio.Handle(self._read_ready, (), loop, None), None))
 
     def _stop_reading(self) -> None:
         if self._reader_on:
             self._reader_on = False
-            self._loop._remove_reader(self._fd)
+            loop = self._loop
+            if self._writer_on:
+                loop._remove_reader(self._fd)
+            elif loop._selector is not None:  # (None: the loop is closed)
+                reader = loop._selector.unregister(self._fd).data[0]
+                if reader is not None:
+                    reader.cancel()
 
     # -- reading --------------------------------------------------------------------------------
 
