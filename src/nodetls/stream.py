@@ -578,6 +578,19 @@ class Readable(Stream):
     def read(self, size: int | None = None) -> Chunk | None:
         """Node ``readable.read([size])``: take data from the buffer (all of it without ``size``;
         in flowing mode one chunk), or ``None``. Also emits it as ``'data'``."""
+        if size == 0 and not self._r_len and not (
+                self._r_reading or self._r_ended or self._destroyed or self._errored is not None):
+            # read(0) with nothing buffered (resume()'s kick: start the source reading): the
+            # path below without its checks -- _read(), then wait for data ('readable' due).
+            self._r_reading = self._r_sync = self._r_need_readable = True
+            try:
+                self._read(self._r_hwm)
+            except Exception as exc:  # noqa: BLE001 - Node: errorOrDestroy
+                self._error_or_destroy(exc)
+            self._r_sync = False
+            if self._r_len <= self._r_hwm:
+                self._r_need_readable = True
+            return None
         n_orig = size
         if size is not None:
             size = int(size)
@@ -1406,7 +1419,9 @@ class Writable(Stream):
         if err is not None:
             self._call_finished_callbacks(err)
             self._error_or_destroy(err, self._w_sync)
-        elif self._need_finish():
+        elif (self._w_ending and not self._destroyed and not self._w_finished  # (_need_finish)
+                and not self._w_writing and not self._error_emitted and not self._close_emitted
+                and self._errored is None and not self._w_buf and self._w_len == 0):
             self._w_prefinished = True
             if "prefinish" in self._events:  # (no emit nobody listens to)
                 self.emit("prefinish")
