@@ -24,6 +24,7 @@ which the transport serves the same way.
 from __future__ import annotations
 
 import copy
+from types import MethodType
 from typing import Any
 
 from .._net.handle import TCPHandle
@@ -89,9 +90,8 @@ class BridgeSocket(TLSSocket):
         if box is not None:  # the route leaves (it holds the handle: a reference cycle)
             self._route_box = None
             box[0] = None
-            d = box[1].__dict__
-            d.pop("buffer_updated", None)
-            d.pop("get_buffer", None)
+            d = box[1].__dict__  # (both set by _direct_route, removed only here)
+            del d["buffer_updated"], d["get_buffer"]
         super()._on_handle_close()
 
     def _init_duplex(self, opts: dict[str, Any]) -> None:
@@ -118,9 +118,11 @@ class BridgeSocket(TLSSocket):
         # (the usual bridge connection): the listener is called directly, and an exception it
         # raises goes where emit() sends it (the server's _listener_failed).
         srv = self._server
-        listeners = srv._events.get("secureConnection") if srv is not None else None
-        if listeners is None or len(listeners) != 1 or self._handshake_timer is not None or \
-                getattr(listeners[0], "__func__", None) is not _ON_SECURE or \
+        events = srv._events if srv is not None else _NO_EVENTS
+        listeners: Any = events["secureConnection"] if "secureConnection" in events else ()
+        fn = listeners[0] if len(listeners) == 1 else None
+        if type(fn) is not MethodType or fn.__func__ is not _ON_SECURE or \
+                self._handshake_timer is not None or \
                 "secure" in self._events or "secureConnection" in self._events:
             super()._emit_server_secure()
             return
@@ -128,12 +130,13 @@ class BridgeSocket(TLSSocket):
         if self._destroyed:
             return
         try:
-            listeners[0](self)
+            fn(self)
         except Exception as exc:  # noqa: BLE001 - as EventEmitter.emit
             srv._listener_failed("secureConnection", exc, (self,))
 
 
 _ON_SECURE = Server._on_secure
+_NO_EVENTS: dict[str, Any] = {}
 
 for _name, _value in _SHARED.items():
     setattr(BridgeSocket, _name, _value)

@@ -64,7 +64,6 @@ _CONNLOST_WARN = 5
 
 
 _NULL = ffi.NULL
-_SEAM = ("_on_handle_read", "_on_handle_eof", "_on_handle_drain", "_on_handle_close")
 _FATAL_READ = "Fatal error: protocol.data_received() call failed."
 
 
@@ -97,12 +96,12 @@ def _direct_route(box: list[Any], wrap: TLSWrap, eng: TLSEngine) -> bool:
     if tcp is None or handle._bufsize != RECV_BUFFER_SIZE or handle._view is not None or \
             tcp.get_protocol() is not wrap.lower:
         return False
-    box.append(handle)
+    box[1:] = (handle,)
     view, cbuf = receive_buffer()  # this thread's: the event loop reads into it
     read_plain = eng.read_plain
     # The route reads the wrap's own state (all set in its __init__) from its __dict__: a dict
     # subscript, no attribute lookup through the class and its properties.
-    wd = vars(wrap)
+    wd = wrap.__dict__
 
     def buffer_updated(nbytes: int) -> None:
         transport = box[0]
@@ -154,9 +153,8 @@ def _direct_route(box: list[Any], wrap: TLSWrap, eng: TLSEngine) -> bool:
 def _leave_route(box: list[Any]) -> None:
     """Undo :func:`_direct_route` (the route holds the handle: a reference cycle)."""
     box[0] = None
-    d = box[1].__dict__
-    d.pop("buffer_updated", None)
-    d.pop("get_buffer", None)
+    d = box[1].__dict__  # (both set by _direct_route, removed only here)
+    del d["buffer_updated"], d["get_buffer"]
 
 
 def _error_seen(err: BaseException) -> None:
@@ -278,7 +276,7 @@ class TLSTransport(asyncio.Transport):
         elif type(h) is TLSWrap and eng is not None:
             # The direct route (see _direct_route) for a Protocol over TCP: a BridgeSocket's
             # was installed at the accept, the others' is installed now.
-            box = d.get("_route_box")
+            box = d["_route_box"] if "_route_box" in d else None
             if box is None:
                 box = [self]
                 if _direct_route(box, h, eng):
@@ -291,7 +289,7 @@ class TLSTransport(asyncio.Transport):
                 self._seal = eng.seal
                 self._tcp = tcp = box[1]
                 self._send = tcp.transport.write
-                self._wrapd = vars(h)
+                self._wrapd = h.__dict__
         try:
             self._protocol.connection_made(self)
         except (SystemExit, KeyboardInterrupt):
@@ -612,12 +610,14 @@ class TLSTransport(asyncio.Transport):
             self._lost = self._closing = True
             # Give the data path back (the seam's shadowing attributes, the direct route, the
             # wrap's buffered_reader): this breaks the reference cycles through the transport.
-            d = sock.__dict__
-            for name in _SEAM:
-                d.pop(name, None)
-            box = d.pop("_route_box", None)
-            if box is not None:  # (a BridgeSocket's route left in its _on_handle_close)
-                _leave_route(box)
+            d = sock.__dict__  # (the seam's names: set by _start, removed only here)
+            del d["_on_handle_read"], d["_on_handle_eof"], d["_on_handle_drain"], \
+                d["_on_handle_close"]
+            if "_route_box" in d:
+                box = d["_route_box"]
+                del d["_route_box"]
+                if box is not None:  # (a BridgeSocket's route left in its _on_handle_close)
+                    _leave_route(box)
             self._seal = self._tcp = self._wrapd = self._send = None
             wrap = self._handle
             if wrap is not None:
@@ -626,7 +626,7 @@ class TLSTransport(asyncio.Transport):
                     wrap.buffered_reader = None
             err = self._error if self._error is not None else sock._errored
             try:
-                self._protocol.connection_lost(err if isinstance(err, Exception) or err is None
+                self._protocol.connection_lost(err if err is None or isinstance(err, Exception)
                                                else ConnectionAbortedError(str(err)))
             finally:
                 # As asyncio's transports: drop the protocol (it usually holds the transport),
