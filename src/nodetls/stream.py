@@ -30,7 +30,6 @@ import base64
 import codecs
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from types import MethodType as _MethodType
 from typing import Any
 
 from . import _option_table
@@ -820,12 +819,13 @@ class Readable(Stream):
         self._r_pipes.remove(dest)
         if not self._r_pipes:
             self.pause()
-        pipe = _own_unpipe_listener(self, dest)
-        if pipe is not None:
+        ls = dest._events.get("unpipe") if isinstance(dest, EventEmitter) else None
+        fn: Any = ls[0] if ls is not None and len(ls) == 1 else None
+        if getattr(fn, "__func__", None) is _ON_UNPIPE and fn.__self__.src is self:
             # The only 'unpipe' listener is this pipe's own: what its emit would do (the event's
             # info object is seen by nobody else), without the emit.
             try:
-                pipe.cleanup()
+                fn.__self__.cleanup()
             except Exception as exc:  # noqa: BLE001 - as emit: the listener failed
                 dest._listener_failed("unpipe", exc, (self,))
         else:
@@ -1050,7 +1050,7 @@ class _Pipe:
             else:
                 dest.remove_listener("finish", self.on_finish)
         self.fired |= _CLOSE | _FINISH  # both gone now
-        self.unpipe()
+        self.src.unpipe(self.dest)  # (unpipe, inlined)
 
     def on_finish(self, *_: Any) -> None:
         if not self.fired & _CLOSE:
@@ -1060,23 +1060,11 @@ class _Pipe:
             else:
                 dest.remove_listener("close", self.on_close)
         self.fired |= _CLOSE | _FINISH
-        self.unpipe()
+        self.src.unpipe(self.dest)  # (unpipe, inlined)
 
 
 _END, _CLOSE, _FINISH = 1, 2, 4
 _ON_UNPIPE = _Pipe.on_unpipe
-
-
-def _own_unpipe_listener(src: Readable, dest: Any) -> _Pipe | None:
-    """The pipe ``src`` -> ``dest`` when its ``'unpipe'`` listener is ``dest``'s only one."""
-    ls = dest._events.get("unpipe") if isinstance(dest, EventEmitter) else None
-    if ls is not None and len(ls) == 1:
-        fn = ls[0]
-        if type(fn) is _MethodType and fn.__func__ is _ON_UNPIPE:
-            pipe: _Pipe = fn.__self__  # type: ignore[assignment]
-            if pipe.src is src:
-                return pipe
-    return None
 
 
 def _remove(emitter: Any, event: str, fn: Any) -> None:
