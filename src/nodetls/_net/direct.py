@@ -421,10 +421,10 @@ class Acceptor:
         lsock = self._sock
         loop = self._loop
         for _ in range(self._backlog):
-            if lsock is not self._sock:
-                return  # closed by a callback of the previous connection
+            if lsock is None or lsock is not self._sock:
+                return  # closed (by a callback of the previous connection)
             try:
-                fd, addr = lsock._accept()  # type: ignore[union-attr]
+                fd, addr = lsock._accept()  # type: ignore[attr-defined]
             except (BlockingIOError, InterruptedError, ConnectionAbortedError):
                 return
             except OSError as exc:
@@ -432,7 +432,7 @@ class Acceptor:
                     raise
                 loop.call_exception_handler({
                     "message": "socket.accept() out of system resource", "exception": exc,
-                    "socket": TransportSocket(lsock)})  # type: ignore[arg-type]
+                    "socket": TransportSocket(lsock)})
                 loop._remove_reader(self._fd)
                 self._retry = loop.call_later(ACCEPT_RETRY_DELAY, self._resume)
                 return
