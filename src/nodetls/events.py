@@ -2,8 +2,11 @@
 
 Mirrors Node v20's ``lib/events.js``:
 
-* ``'newListener'`` is emitted *before* a listener is added, ``'removeListener'`` *after* one is
-  removed, both with the event name and the listener the user passed (never a ``once`` wrapper).
+* ``'newListener'`` is emitted *before* a listener is added (with the listener the user passed,
+  never a ``once`` wrapper), ``'removeListener'`` *after* one is removed: with the listener passed
+  to the removal (so a ``once`` wrapper that fires among other listeners reports itself), or, for
+  an event's only listener, the original function -- and not at all on a stream (Node's
+  ``kShapeMode``: an event's only listener goes silently).
 * A listener added with :meth:`EventEmitter.once` is removed before it runs and can be removed
   with the function the user passed; :meth:`EventEmitter.raw_listeners` shows the wrappers.
 * The same function may be added twice and is then called twice (pyee keys listeners by function,
@@ -86,9 +89,11 @@ class _Once:
         emitter, event = self.emitter, self.event
         events = emitter._events
         current = events.get(event)
-        if current is not None and current[-1] is self and "removeListener" not in events \
-                and event not in emitter._HOOK_EVENTS and event != error_monitor:
-            # (_remove_many's usual case, inlined: this wrapper is the last one added)
+        if current is not None and current[-1] is self and event not in emitter._HOOK_EVENTS \
+                and event != error_monitor and (
+                    "removeListener" not in events or len(current) == 1 and emitter._SHAPE_MODE):
+            # (_remove_many's usual case, inlined: this wrapper is the last one added, and no
+            # 'removeListener' is due)
             if len(current) == 1:
                 del events[event]
             else:
@@ -103,6 +108,11 @@ class _Once:
 
     def __repr__(self) -> str:
         return f"<once {self.listener!r}>"
+
+
+#: The ``once`` wrapper types (:class:`_Once` and the specialised ones of ``stream.pipe()``, which
+#: override ``__call__``): what ``listeners()`` unwraps and removal by the original matches.
+_ONCE_TYPES: set[type] = {_Once}
 
 
 def _max_positional(fn: Any) -> int | None:
@@ -163,6 +173,9 @@ class EventEmitter(pyee.EventEmitter):
     #: overrides them names its events here, and adding or removing any other listener makes no
     #: hook call at all (a plain ``pipe()`` adds and removes seven).
     _HOOK_EVENTS: frozenset[str] = frozenset()
+    #: Node's ``kShapeMode`` (streams preset their ``_events``): removing an event's only
+    #: listener then emits no ``'removeListener'``. Readable and Writable set it.
+    _SHAPE_MODE = False
 
     def __init__(self) -> None:  # noqa: D107 - pyee's __init__ is skipped on purpose (its Lock)
         self._events: dict[str, tuple[Any, ...]] = {}  # type: ignore[assignment]
@@ -203,9 +216,10 @@ class EventEmitter(pyee.EventEmitter):
 
     def _add_many(self, *items: tuple[str, Any, Any, bool]) -> None:
         """Internal: :meth:`_add` of each ``(event, listener, original, prepend)`` in one call
-        (``pipe()``'s listeners). The same effects, in the same order: straight into the table
-        when nothing observes an addition (no ``'newListener'`` listener, no limit reached, not
-        :data:`error_monitor`), the subclass hook after its listener."""
+        (``pipe()``'s listeners; every ``original`` callable). The same effects, in the same
+        order: straight into the table when nothing observes an addition (no ``'newListener'``
+        listener, no limit reached, not :data:`error_monitor`), the subclass hook after its
+        listener."""
         events = self._events
         if "newListener" in events:
             for event, listener, original, prepend in items:
@@ -215,8 +229,8 @@ class EventEmitter(pyee.EventEmitter):
         hooks = self._HOOK_EVENTS
         for event, listener, original, prepend in items:
             old = events.get(event)
-            if (event == error_monitor or not callable(original)  # (a monitor, a type error,
-                    or (old is not None and 0 < limit <= len(old))):  # a warning due: _add)
+            if event == error_monitor or (old is not None and 0 < limit <= len(old)):
+                # (a monitor, a warning due: _add)
                 self._add(event, listener, original, prepend)
                 continue
             events[event] = (listener,) if old is None else (
@@ -312,28 +326,35 @@ class EventEmitter(pyee.EventEmitter):
             # bound method is a new object at each attribute access.
             item = current[-1]
             if item is listener or item == listener or (
-                    type(item) is _Once and (item.listener is listener
-                                             or item.listener == listener)):
+                    type(item) in _ONCE_TYPES and (item.listener is listener
+                                                   or item.listener == listener)):
                 if len(current) == 1:
                     del events[event]
                     if event == error_monitor:
                         self._has_error_monitor = False
-                else:
-                    events[event] = current[:-1]
+                    if event in self._HOOK_EVENTS:
+                        self._listener_removed(event)
+                    # Node: an event's only listener goes without a 'removeListener' on a
+                    # stream (kShapeMode); otherwise it reports the once wrapper's listener.
+                    if "removeListener" in events and not self._SHAPE_MODE:
+                        self.emit("removeListener", event,
+                                  item.listener if type(item) in _ONCE_TYPES else listener)
+                    continue
+                events[event] = current[:-1]
             else:
                 for i in range(len(current) - 2, -1, -1):
                     item = current[i]
                     if item is listener or item == listener or (
-                            type(item) is _Once and (item.listener is listener
-                                                     or item.listener == listener)):
+                            type(item) in _ONCE_TYPES and (item.listener is listener
+                                                           or item.listener == listener)):
                         break
                 else:
                     continue
                 events[event] = current[:i] + current[i + 1 :]  # (two or more: never empty)
             if event in self._HOOK_EVENTS:
                 self._listener_removed(event)
-            if "removeListener" in events:
-                self.emit("removeListener", event, item.listener if type(item) is _Once else item)
+            if "removeListener" in events:  # (Node: the listener as passed, a wrapper included)
+                self.emit("removeListener", event, listener)
 
     off = remove_listener
 
@@ -370,7 +391,7 @@ class EventEmitter(pyee.EventEmitter):
 
     def listeners(self, event: str) -> list[Callable[..., Any]]:
         """Node ``emitter.listeners(event)``: copies, ``once`` wrappers unwrapped."""
-        return [i.listener if type(i) is _Once else i for i in self._events.get(event, _EMPTY)]
+        return [i.listener if type(i) in _ONCE_TYPES else i for i in self._events.get(event, _EMPTY)]
 
     def raw_listeners(self, event: str) -> list[Callable[..., Any]]:
         """Node ``emitter.rawListeners(event)``: ``once`` wrappers included (callable; their

@@ -35,7 +35,7 @@ from typing import Any
 from . import _option_table
 from ._options import normalize
 from .errors import node_error
-from .events import EventEmitter, _invoke, _Once, _report
+from .events import _ONCE_TYPES, EventEmitter, _invoke, _Once, _report
 
 Chunk = bytes | str
 """A ``'data'`` chunk / ``async for`` item: ``bytes``, ``str`` after ``set_encoding()``."""
@@ -341,6 +341,7 @@ class Readable(Stream):
     """
 
     _HAS_R = True
+    _SHAPE_MODE = True  # Node: Readable presets its _events (kShapeMode)
     #: Node's ``maybeReadMore``: after a push, call ``_read`` again until the buffer reaches the
     #: high-water mark. Pull sources need it; push sources (sockets, whose handle keeps reading
     #: until ``read_stop``) set it to False and save a loop callback per chunk.
@@ -771,29 +772,51 @@ class Readable(Stream):
     def pipe(self, dest: Any, end: bool = True) -> Any:
         """Node ``readable.pipe(dest, {end})``: write everything to ``dest`` with backpressure
         (pause while ``dest.write()`` returns ``False``, resume on ``'drain'``); ``dest.end()`` at
-        ``'end'`` unless ``end=False``. Returns ``dest``."""
+        ``'end'`` unless ``end=False``. Returns ``dest``.
+
+        The listeners are Node's, added in Node's order (``'newListener'`` sees it): the source's
+        ``'end'`` (once), the destination's ``'unpipe'``, the source's ``'data'``, then the
+        destination's ``'error'`` (prepended), ``'close'`` and ``'finish'`` (once)."""
         self._r_pipes.append(dest)
         p = _Pipe(self, dest, end)
-        fn: Any = p.on_data
+        end_fn, on_data = p.end_fn, p.on_data
         if self._r_end_emitted:
-            _soon(p.end_fn)
-            self._add("data", fn, fn, False)
+            _soon(end_fn)
+            head: tuple[Any, ...] = ()
         else:
-            end_fn = p.end_fn
-            self._add_many(("end", _Once(self, "end", end_fn), end_fn, False),
-                           ("data", fn, fn, False))
-        if isinstance(dest, EventEmitter):  # (the listener wrappers of on/once, without the calls)
-            on_close, on_finish = p.on_close, p.on_finish
-            fn = p.on_error
-            dest._add_many(("error", fn, fn, True),
-                           ("close", _Once(dest, "close", on_close), on_close, False),
-                           ("finish", _Once(dest, "finish", on_finish), on_finish, False),
-                           ("unpipe", p.on_unpipe, p.on_unpipe, False))
+            w = _new_once(_PipeOnce)  # (the once wrappers, without an __init__ call each)
+            w.event, w.listener = "end", end_fn
+            head = (("end", w, end_fn, False),)
+        data = ("data", on_data, on_data, False)
+        if isinstance(dest, EventEmitter):
+            on_unpipe, on_error, on_close, on_finish = p.on_unpipe, p.on_error, p.on_close, p.on_finish
+            wc = _new_once(_PipeOnce)
+            wc.event, wc.listener = "close", on_close
+            wf = _new_once(_PipeOnce)
+            wf.event, wf.listener = "finish", on_finish
+            unpipe = ("unpipe", on_unpipe, on_unpipe, False)
+            error = ("error", on_error, on_error, True)
+            close = ("close", wc, on_close, False)
+            finish = ("finish", wf, on_finish, False)
+            if dest is self:  # (socket.pipe(socket): one call)
+                self._add_many(*head, unpipe, data, error, close, finish)
+            elif "newListener" in self._events or "newListener" in dest._events:
+                if head:
+                    self._add_many(*head)
+                dest._add_many(unpipe)
+                self._add_many(data)
+                dest._add_many(error, close, finish)
+            else:  # (no one sees the order across the two emitters)
+                self._add_many(*head, data)
+                dest._add_many(unpipe, error, close, finish)
         else:
+            if head:
+                self._add_many(*head)
+            dest.on("unpipe", p.on_unpipe)
+            self._add_many(data)
             dest.prepend_listener("error", p.on_error)
             dest.once("close", p.on_close)
             dest.once("finish", p.on_finish)
-            dest.on("unpipe", p.on_unpipe)
         if "pipe" in getattr(dest, "_events", "pipe"):  # (no emit nobody listens to)
             dest.emit("pipe", self)
         if (dest._w_need_drain and not dest._destroyed and not dest._w_ending  # (the property)
@@ -983,9 +1006,12 @@ class _Pipe:
             info["has_unpiped"] = True
             self.cleanup()
 
-    def cleanup(self) -> None:
+    def cleanup(self, first: tuple[str, Any] | None = None) -> None:
+        """Node's ``cleanup``; ``first``: a once wrapper of the destination's that fired and
+        is removed with the rest, first (``_PipeOnce``)."""
         src, dest, fired = self.src, self.dest, self.fired
-        gone: list[tuple[str, Any]] = []  # dest's listeners, then src's: Node's order
+        # dest's listeners, then src's: Node's order
+        gone: list[tuple[str, Any]] = [] if first is None else [first]
         if not fired & _CLOSE:
             gone.append(("close", self.on_close))
         if not fired & _FINISH:
@@ -1042,29 +1068,86 @@ class _Pipe:
             else:
                 dest.emit("error", err)
 
+    # on_close / on_finish: the listeners of a destination that is not one of our emitters
+    # (ours get _PipeOnce wrappers, which do the same themselves).
     def on_close(self, *_: Any) -> None:
         if not self.fired & _FINISH:
-            dest = self.dest
-            if isinstance(dest, EventEmitter):  # (_remove, inlined)
-                dest._remove_many(("finish", self.on_finish))
-            else:
-                dest.remove_listener("finish", self.on_finish)
+            self.dest.remove_listener("finish", self.on_finish)
         self.fired |= _CLOSE | _FINISH  # both gone now
         self.src.unpipe(self.dest)  # (unpipe, inlined)
 
     def on_finish(self, *_: Any) -> None:
         if not self.fired & _CLOSE:
-            dest = self.dest
-            if isinstance(dest, EventEmitter):  # (_remove, inlined)
-                dest._remove_many(("close", self.on_close))
-            else:
-                dest.remove_listener("close", self.on_close)
+            self.dest.remove_listener("close", self.on_close)
         self.fired |= _CLOSE | _FINISH
         self.src.unpipe(self.dest)  # (unpipe, inlined)
 
 
 _END, _CLOSE, _FINISH = 1, 2, 4
 _ON_UNPIPE = _Pipe.on_unpipe
+_READABLE_PAUSE = Readable.pause
+_new_once = object.__new__
+
+
+class _PipeOnce(_Once):
+    """``pipe()``'s once listeners (the source's ``'end'``, the destination's ``'close'`` and
+    ``'finish'``): a ``once`` wrapper (``raw_listeners`` shows it, its ``listener`` is the
+    ``_Pipe``'s bound method, removable by it) whose call is the listener's body, Node's
+    ``onend`` / ``onclose`` / ``onfinish``: one call per event instead of two.
+
+    Made by ``object.__new__`` with ``event`` and ``listener`` set (``emitter`` and ``fired`` of
+    :class:`~nodetls.events._Once` are unused: the ``_Pipe``'s ``fired`` bits say which ran)."""
+
+    __slots__ = ()
+
+    def __call__(self, *_: Any) -> None:
+        p: _Pipe = self.listener.__self__  # type: ignore[attr-defined]
+        event, fired, src, dest = self.event, p.fired, p.src, p.dest
+        if event == "end":  # onend: dest.end(), or only unpipe (end=False)
+            if not fired & _END:
+                p.fired = fired | _END
+                src._remove_many(("end", self))  # (Node's onceWrapper: the wrapper goes first)
+                if p.end:
+                    dest.end()
+                else:
+                    src.unpipe(dest)
+            return
+        # onclose / onfinish (each removes the other's listener, then unpipes: one of the two
+        # ever runs)
+        mine, other = (_CLOSE, _FINISH) if event == "close" else (_FINISH, _CLOSE)
+        if fired & mine:
+            return
+        p.fired = fired | mine
+        events = dest._events
+        pipes = src._r_pipes
+        ls = events.get("unpipe")
+        if ("removeListener" not in events and ls is not None and len(ls) == 1
+                and ls[0] == p.on_unpipe and dest in pipes
+                and (len(pipes) > 1 or "pause" not in src._events)):
+            # The wrapper's removal, the other's, and what src.unpipe(dest) then does, in one
+            # go: nobody sees the listeners in between (no 'removeListener' or 'pause'
+            # listener; the pipe's own 'unpipe' listener is the only one), so the cleanup
+            # removes all of them.
+            pipes.remove(dest)
+            if not pipes:
+                if type(src).pause is _READABLE_PAUSE:  # (pause(), inlined: no 'pause' emit)
+                    src._r_flowing = False
+                    src._r_paused = True
+                else:
+                    src.pause()
+            p.cleanup((event, self))
+            p.fired |= other
+            return
+        if fired & other:
+            dest._remove_many((event, self))
+        else:
+            dest._remove_many((event, self), ("finish", p.on_finish) if other == _FINISH
+                              else ("close", p.on_close))
+        p.fired |= other
+        src.unpipe(dest)
+
+
+_ONCE_TYPES.add(_PipeOnce)
 
 
 def _remove(emitter: Any, event: str, fn: Any) -> None:
@@ -1087,6 +1170,7 @@ class Writable(Stream):
     """
 
     _HAS_W = True
+    _SHAPE_MODE = True  # Node: Writable presets its _events (kShapeMode)
     _writev: Callable[[list[Any], Callable[..., Any]], None] | None = None
     _final: Callable[[Callable[..., Any]], None] | None = None
 

@@ -342,3 +342,39 @@ def test_a_bound_method_is_removed_by_the_same_method() -> None:
     e.emit("y")
     assert h.calls == 0 and other.calls == 1  # another instance's method is another listener
     assert e.listener_count("x") == 1 and e.listener_count("y") == 0
+
+
+def _remove_listener_probe(em: EventEmitter) -> list[tuple[str, str]]:
+    """The 'removeListener' events of Node's lib/events.js scenario below (checked in node v20):
+    which removals report, and with what (the original, or a once wrapper)."""
+    seen: list[tuple[str, str]] = []
+
+    def f(*_: object) -> None:
+        pass
+
+    def g(*_: object) -> None:
+        pass
+
+    def name(fn: object) -> str:
+        if fn is f or fn is g:
+            return fn.__name__  # type: ignore[attr-defined]
+        return "wrap(f)" if getattr(fn, "listener", None) is f else repr(fn)
+
+    em.on("removeListener", lambda ev, fn: seen.append((ev, name(fn))))
+    em.on("x", f).remove_listener("x", f)  # an event's only listener
+    em.on("y", f).on("y", g).remove_listener("y", g).remove_listener("y", f)  # two, then one
+    em.once("z", f).emit("z")  # a once listener, the only one, fires
+    em.on("w", g).once("w", f).emit("w")  # a once listener among two fires: reports its wrapper
+    em.on("v", g).once("v", f)
+    em.remove_listener("v", em.raw_listeners("v")[1])  # removed by its wrapper, among two
+    em.once("u", f)
+    em.remove_listener("u", em.raw_listeners("u")[0])  # by its wrapper, alone: the original
+    em.on("a", f).on("a", g).remove_all_listeners("a")  # last added first
+    return seen
+
+
+def test_remove_listener_reports_what_node_reports() -> None:
+    # node v20: new EventEmitter(), the same steps -> exactly these 'removeListener' events.
+    assert _remove_listener_probe(EventEmitter()) == [
+        ("x", "f"), ("y", "g"), ("y", "f"), ("z", "f"), ("w", "wrap(f)"), ("v", "wrap(f)"),
+        ("u", "f"), ("a", "g"), ("a", "f")]

@@ -476,3 +476,166 @@ async def test_decode_strings_false_keeps_buffered_strings_as_str() -> None:
     w.write("cd")
     await asyncio.wait_for(done, 5)
     assert got == ["ab", "cd"]
+
+
+# -- 'removeListener' on streams, pipe()'s listeners in Node's order --------------------------
+
+
+async def test_a_stream_removes_an_events_only_listener_without_remove_listener() -> None:
+    # node v20 (streams preset their _events: kShapeMode): removing an event's only listener
+    # emits no 'removeListener'; removing one of several does (a once wrapper reports itself).
+    from tests.events.test_event_emitter import _remove_listener_probe
+
+    expected = [("y", "g"), ("w", "wrap(f)"), ("v", "wrap(f)"), ("a", "g")]
+    for stream in (Readable(), Writable(write=lambda c, cb: cb()), Duplex(write=lambda c, cb: cb())):
+        assert _remove_listener_probe(stream) == expected, type(stream).__name__
+
+
+def _listener_name(fn: Any) -> str:
+    inner = getattr(fn, "listener", None)
+    name = getattr(inner or fn, "__name__", "?")
+    name = {"end_fn": "onend"}.get(name, name.replace("on_", "on"))
+    return ("once:" if inner is not None else "") + name
+
+
+def _raw(em: Any) -> dict[str, list[str]]:
+    got = {ev: [_listener_name(fn) for fn in em.raw_listeners(ev)]
+           for ev in ("end", "data", "unpipe", "error", "close", "finish")}
+    return {ev: names for ev, names in got.items() if names}
+
+
+def _record(event: str, **emitters: Any) -> list[str]:
+    """``'tag:event:listener'`` for each ``event`` ('newListener' / 'removeListener') of each
+    ``tag=emitter``."""
+    log: list[str] = []
+    for tag, em in emitters.items():
+        em.on(event, lambda ev, fn, _tag=tag: log.append(f"{_tag}:{ev}:{_listener_name(fn)}"))
+    return log
+
+
+async def test_pipe_adds_and_removes_its_listeners_in_nodes_order() -> None:
+    # node v20, a Readable piped into a Writable that both had a listener for each event:
+    # 'newListener' order, rawListeners, and unpipe's 'removeListener' order.
+    def user_a(*_: Any) -> None:
+        pass
+
+    src, dest = Readable(), Writable(write=lambda c, cb: cb())
+    for ev in ("end", "data", "unpipe", "error", "close", "finish"):
+        src.on(ev, user_a)
+        dest.on(ev, user_a)
+    added = _record("newListener", src=src, dest=dest)
+    src.pipe(dest)
+    assert added == ["src:end:onend", "dest:unpipe:onunpipe", "src:data:ondata",
+                     "dest:error:onerror", "dest:close:onclose", "dest:finish:onfinish"]
+    assert _raw(src) == {"end": ["user_a", "once:onend"], "data": ["user_a", "ondata"],
+                         "unpipe": ["user_a"], "error": ["user_a"], "close": ["user_a"],
+                         "finish": ["user_a"]}
+    assert _raw(dest) == {"end": ["user_a"], "data": ["user_a"],
+                          "unpipe": ["user_a", "onunpipe"], "error": ["onerror", "user_a"],
+                          "close": ["user_a", "once:onclose"],
+                          "finish": ["user_a", "once:onfinish"]}
+    removed = _record("removeListener", src=src, dest=dest)
+    src.unpipe(dest)
+    assert removed == ["dest:close:onclose", "dest:finish:onfinish", "dest:error:onerror",
+                       "dest:unpipe:onunpipe", "src:end:onend", "src:data:ondata"]
+    # Piped to itself: the same order; each listener is its event's only one, so its removal
+    # emits no 'removeListener'.
+    d, _ = _echo_duplex()
+    added = _record("newListener", d=d)
+    d.pipe(d)
+    assert added == ["d:end:onend", "d:unpipe:onunpipe", "d:data:ondata", "d:error:onerror",
+                     "d:close:onclose", "d:finish:onfinish"]
+    removed = _record("removeListener", d=d)
+    d.unpipe(d)
+    assert removed == [] and _raw(d) == {}
+
+
+def _observed_duplex(tag: str, log: list[str]) -> Duplex:
+    def write(chunk: bytes, callback: Any) -> None:
+        log.append(f"{tag}:write:{chunk.decode()}")
+        callback()
+
+    d = Duplex(read=lambda *_: None, write=write, final=lambda cb: cb())
+    d.on("removeListener", lambda ev, fn: log.append(f"{tag}:rm:{ev}:{_listener_name(fn)}"))
+    return d
+
+
+async def test_pipe_end_finish_and_close_chains_as_node() -> None:
+    # node v20, the same scenarios: what 'finish' / 'close' on the destination remove and in
+    # which order, around the user's listeners, 'pause' and 'unpipe' events.
+    def noop(*_: Any) -> None:
+        pass
+
+    async def destroy(stream: Duplex) -> None:
+        """``stream.destroy()``, then wait for its 'close' (without a listener: counts matter)."""
+        done = asyncio.get_running_loop().create_future()
+        stream.destroy(None, lambda *_: done.set_result(None))
+        await asyncio.wait_for(done, 5)
+        await ticks(10)
+
+    async def settle(em: Any, event: str) -> None:
+        """Wait for ``em``'s ``event`` (listened to last), then a few ticks."""
+        done = asyncio.get_running_loop().create_future()
+        em.on(event, lambda *_: done.done() or done.set_result(None))
+        await asyncio.wait_for(done, 5)
+        await ticks(10)
+
+    log: list[str] = []
+    d = _observed_duplex("d", log)
+    d.on("close", noop).on("error", noop).on("finish", lambda: log.append("finish"))
+    d.on("pause", lambda: log.append("pause")).on("unpipe", lambda *_: log.append("unpipe-event"))
+    d.pipe(d)
+    d.push(b"x")
+    d.push(None)
+    await settle(d, "close")
+    assert log == ["d:write:x", "finish", "d:rm:finish:once:onfinish", "d:rm:close:onclose",
+                   "pause", "unpipe-event", "d:rm:error:onerror", "d:rm:unpipe:onunpipe"]
+
+    log.clear()
+    d = _observed_duplex("d", log)
+    finished = asyncio.get_running_loop().create_future()
+
+    def on_finish() -> None:
+        log.append(f"finish:{d.listener_count('close')}{d.listener_count('data')}")
+        finished.set_result(None)
+
+    d.on("close", noop).on("error", noop).on("finish", on_finish)
+    d.pipe(d)
+    d.push(b"x")
+    d.push(None)
+    await asyncio.wait_for(finished, 5)
+    await ticks(10)
+    assert log == ["d:write:x", "finish:21", "d:rm:finish:once:onfinish", "d:rm:close:onclose",
+                   "d:rm:error:onerror"]
+
+    log.clear()
+    a, b = _observed_duplex("a", log), _observed_duplex("b", log)
+    b.on("close", lambda: log.append(f"close:{b.listener_count('finish')}"
+                                     f"{a.listener_count('data')} {a.readable_flowing}"))
+    b.on("finish", noop)
+    a.pipe(b)
+    a.push(b"x")
+    await ticks(10)
+    await destroy(b)
+    assert log == ["b:write:x", "close:21 True", "b:rm:close:once:onclose", "b:rm:finish:onfinish"]
+    assert a.readable_flowing is False and _raw(a) == {}
+    assert _raw(b) == {"close": ["<lambda>"], "finish": ["noop"]}
+
+    log.clear()
+    a, b = _observed_duplex("a", log), _observed_duplex("b", log)
+    a.on("pause", lambda: log.append(f"pause:{b.listener_count('close')}"
+                                     f"{b.listener_count('finish')}"))
+    a.pipe(b)
+    a.push(b"x")
+    await ticks(10)
+    await destroy(b)
+    assert log == ["b:write:x", "pause:00"]
+
+    log.clear()
+    d = _observed_duplex("d", log)
+    d.pipe(d, end=False)
+    d.push(b"x")
+    d.push(None)
+    await ticks(10)
+    assert d.readable_ended
+    assert log == ["d:write:x"] and not d.writable_ended and _raw(d) == {}
