@@ -83,6 +83,7 @@ _BIO_S_MEM = lib.BIO_s_mem()
 _OPTS = C.SSL_OP_IGNORE_UNEXPECTED_EOF  # every SSL's own options (see TLSEngine.__init__)
 _OPTS_NO_RENEG = _OPTS | C.SSL_OP_NO_RENEGOTIATION
 _weakref = weakref.ref
+_ENGINES = callbacks.ENGINES
 
 _live = 0
 
@@ -92,19 +93,21 @@ def live_engines() -> int:
     return _live
 
 
-def _scratch() -> tuple[Any, Any, memoryview, Any, Any, Any]:
+def _scratch() -> tuple[Any, Any, memoryview, Any, Any, Any, Any]:
     """This thread's buffers (allocated once, never cleared): the plaintext read buffer, a
-    ``size_t[2]`` (out-parameters: ``nodetls_read`` fills both), a view of the read buffer, the ciphertext output buffer (``char[]``, so
-    that one ``unpack`` makes the ``bytes``), and ``ffi.buffer`` objects of the read and the
-    output buffer (slicing one makes the ``bytes``, with no argument parsing: the data path's
-    :meth:`TLSEngine.read_plain` and :meth:`TLSEngine.seal`)."""
+    ``size_t[2]`` (out-parameters: ``nodetls_read`` fills both), a view of the read buffer, the
+    ciphertext output buffer (``char[]``, so that one ``unpack`` makes the ``bytes``),
+    ``ffi.buffer`` objects of the read and the output buffer (slicing one makes the ``bytes``,
+    with no argument parsing: the data path's :meth:`TLSEngine.read_plain` and
+    :meth:`TLSEngine.seal`), and a ``BIO *[2]`` (out-parameters: the memory BIOs a new engine and
+    :meth:`TLSEngine.release_bios` get)."""
     try:
         return _local.scratch
     except AttributeError:
         buf = _new_unzeroed("unsigned char[]", _READ_CHUNK)
         out = _new_unzeroed("char[]", _OUT_CHUNK)
         scratch = _local.scratch = (buf, ffi.new("size_t[2]"), memoryview(ffi.buffer(buf)), out,
-                                    ffi.buffer(buf), ffi.buffer(out))
+                                    ffi.buffer(buf), ffi.buffer(out), ffi.new("BIO *[2]"))
         return scratch
 
 
@@ -132,6 +135,64 @@ def _out_params() -> tuple[Any, Any, Any, Any]:
         params = _local.out_params = (ffi.new(_UCHAR_PP), ffi.new(_SIZE_P), ffi.new(_UINT_P),
                                       ffi.new(_OUT_PP))
         return params
+
+
+def _py_mem_bios(bios: Any) -> bool:
+    """Two fresh memory BIOs in ``bios[0]`` (read) and ``bios[1]`` (write), or neither."""
+    bios[0] = lib.BIO_new(_BIO_S_MEM)
+    bios[1] = lib.BIO_new(_BIO_S_MEM)
+    if bios[0] != NULL and bios[1] != NULL:
+        return True
+    lib.BIO_free(bios[0])  # (NULL-safe)
+    lib.BIO_free(bios[1])
+    return False
+
+
+def _py_new(ctx: Any, options: int, server: bool, bios: Any) -> Any:
+    """``nodetls_new`` (``_openssl/cdef.py``) for ABI mode: ``SSL_new(ctx)`` over two fresh
+    memory BIOs (the SSL owns them: ``bios[0]`` read, ``bios[1]`` write), with ``options`` and
+    the accept or connect state; NULL with nothing left allocated."""
+    ssl = lib.SSL_new(ctx)
+    if ssl == NULL:
+        return NULL
+    if not _py_mem_bios(bios):
+        lib.SSL_free(ssl)
+        return NULL
+    lib.SSL_set_bio(ssl, bios[0], bios[1])  # the SSL owns both from here on
+    lib.SSL_set_options(ssl, options)
+    if server:
+        lib.SSL_set_accept_state(ssl)
+    else:
+        lib.SSL_set_connect_state(ssl)
+    return ssl
+
+
+def _py_release_bios(ssl: Any, bios: Any) -> int:
+    """``nodetls_release_bios`` for ABI mode: fresh memory BIOs in ``bios`` when both of
+    ``ssl``'s are drained (1), 0 when not, -1 when out of memory (nothing changed)."""
+    if lib.BIO_ctrl_pending(lib.SSL_get_rbio(ssl)) or lib.BIO_ctrl_pending(lib.SSL_get_wbio(ssl)):
+        return 0
+    if not _py_mem_bios(bios):
+        lib.ERR_clear_error()
+        return -1
+    lib.SSL_set_bio(ssl, bios[0], bios[1])  # frees the old pair
+    return 1
+
+
+def _py_shutdown(ssl: Any) -> int:
+    """``nodetls_shutdown`` for ABI mode: close_notify once, after a complete handshake."""
+    if lib.SSL_get_shutdown(ssl) & C.SSL_SENT_SHUTDOWN or not lib.SSL_is_init_finished(ssl):
+        return 0
+    lib.SSL_shutdown(ssl)
+    lib.ERR_clear_error()
+    return 1
+
+
+# An engine's creation, BIO swap and close_notify: one C call each with the compiled binding
+# (``_openssl/cdef.py`` HELPERS), the same steps in Python in ABI mode.
+_new_ssl = getattr(lib, "nodetls_new", None) or _py_new
+_release_bios = getattr(lib, "nodetls_release_bios", None) or _py_release_bios
+_shutdown = getattr(lib, "nodetls_shutdown", None) or _py_shutdown
 
 
 def _ders_of_stack(sk: Any) -> list[bytes]:
@@ -201,6 +262,7 @@ class TLSEngine:
 
     # Defaults at class level: an engine stores only what differs (an idle connection's engine
     # then keeps a small instance dict; every attribute below is replaced, never mutated).
+    ssl: Any = None  # the SSL* (None before SSL_new succeeded and once freed)
     error: BaseException | None = None  # set with State.ERROR, raised again after
     events: list[KeylogLine | NewSession] | tuple[()] = ()  # a list once something is noted
     _exc: BaseException | None = None
@@ -249,30 +311,31 @@ class TLSEngine:
         self.hooks = hooks
         self.state = State.HANDSHAKING
         # this thread's buffers (an engine stays on its loop's thread; made by the first one)
-        self._scratch = getattr(_local, "scratch", None) or _scratch()
-
-        ssl = lib.SSL_new(context.ctx)
-        if ssl == NULL:
-            raise tls_error(consume_errors(ffi, lib), "SSL_new failed")
-        rbio = lib.BIO_new(_BIO_S_MEM)
-        wbio = lib.BIO_new(_BIO_S_MEM)
-        lib.SSL_set_bio(ssl, rbio, wbio)  # the SSL owns both BIOs from here on
-        self.ssl = ssl
-        self._rbio = rbio
-        self._wbio = wbio
-        callbacks.ENGINES[ssl] = _weakref(self)
-        _live += 1
-        if getattr(context, "binds_ssl", False):  # ticket keys served by a Python callback
-            context.bind_ssl(ssl)
-            self._keys_bound = True
+        try:
+            scratch = _local.scratch
+        except AttributeError:
+            scratch = _scratch()
+        self._scratch = scratch
+        # The SSL, its two memory BIOs (it owns them), its options and its side, in one call.
         # A TCP FIN without close_notify is an end of stream after the handshake (Node treats a
         # ragged EOF the same way); during the handshake it is still an error (see read()).
         # no_renegotiation: disable_renegotiation() in the same call.
-        lib.SSL_set_options(ssl, _OPTS_NO_RENEG if no_renegotiation else _OPTS)
-        if server:
-            lib.SSL_set_accept_state(ssl)
-        else:
-            lib.SSL_set_connect_state(ssl)
+        bios = scratch[6]
+        ssl = _new_ssl(context.ctx, _OPTS_NO_RENEG if no_renegotiation else _OPTS, server, bios)
+        if ssl == NULL:
+            raise tls_error(consume_errors(ffi, lib), "SSL_new failed")
+        self.ssl = ssl
+        self._rbio = bios[0]
+        self._wbio = bios[1]
+        _ENGINES[ssl] = _weakref(self)
+        _live += 1
+        try:
+            binds = context.binds_ssl  # ticket keys served by a Python callback
+        except AttributeError:
+            binds = False
+        if binds:
+            context.bind_ssl(ssl)
+            self._keys_bound = True
 
     # ------------------------------------------------------------------ lifetime
     def free(self) -> None:
@@ -283,7 +346,7 @@ class TLSEngine:
             return
         self.ssl = None
         self.state = State.FREED
-        callbacks.ENGINES.pop(ssl, None)
+        del _ENGINES[ssl]  # (registered with the SSL: exactly once)
         if self._keys_bound:
             self.initial_context.unbind_ssl(ssl)
         lib.SSL_free(ssl)  # frees both BIOs too: drop our pointers to them
@@ -351,14 +414,13 @@ class TLSEngine:
         KiB in them that an idle connection would otherwise keep.  False when not drained (or
         the peer's stream ended: the read BIO carries that)."""
         ssl = self.ssl
-        if ssl is None or self._eof or lib.BIO_ctrl_pending(self._rbio) \
-                or lib.BIO_ctrl_pending(self._wbio):
+        if ssl is None or self._eof:
             return False
-        rbio = lib.BIO_new(_BIO_S_MEM)
-        wbio = lib.BIO_new(_BIO_S_MEM)
-        lib.SSL_set_bio(ssl, rbio, wbio)  # frees the old pair
-        self._rbio = rbio
-        self._wbio = wbio
+        bios = self._scratch[6]
+        if _release_bios(ssl, bios) != 1:  # (one C call: both checks, both BIOs, the swap)
+            return False
+        self._rbio = bios[0]
+        self._wbio = bios[1]
         return True
 
     def input_pending(self) -> int:
@@ -448,7 +510,7 @@ class TLSEngine:
         if self.error is not None:
             raise self.error
         rbio = self._rbio
-        buf, size, view, _, _, _ = self._scratch
+        buf, size, view, _, _, _, _ = self._scratch
         if _c_read is not None:  # the loop below, in C
             n = len(data) if data else 0
             st = _c_read(ssl, rbio, self._wbio, NULL if not n else data if type(data) is bytes
@@ -500,7 +562,7 @@ class TLSEngine:
                     or self.paused is not None or self.received_close_notify:
                 return plain
             return bytes(plain)
-        buf, size, view, _, chars, _ = self._scratch
+        buf, size, view, _, chars, _, _ = self._scratch
         st = _c_read(ssl, self._rbio, self._wbio, data, n, self.read_more, self._eof, buf,
                      _READ_CHUNK, size)
         self.output_after_read = out = size[1] > 0
@@ -670,12 +732,7 @@ class TLSEngine:
         ssl = self.ssl
         if ssl is None or self.error is not None:
             return  # after a fatal error, the alert was the last word
-        if lib.SSL_get_shutdown(ssl) & C.SSL_SENT_SHUTDOWN:
-            return
-        if not lib.SSL_is_init_finished(ssl):
-            return
-        lib.SSL_shutdown(ssl)
-        lib.ERR_clear_error()
+        _shutdown(ssl)  # (one C call: not sent yet, the handshake complete, SSL_shutdown)
 
     # ------------------------------------------------------------------ errors
     def _raise_captured(self) -> None:

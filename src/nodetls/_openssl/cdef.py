@@ -207,6 +207,8 @@ OPENSSL_STACK *SSL_CTX_get_client_CA_list(const SSL_CTX *s);
 SSL *SSL_new(SSL_CTX *ctx);
 void SSL_free(SSL *ssl);
 void SSL_set_bio(SSL *s, BIO *rbio, BIO *wbio);
+BIO *SSL_get_rbio(const SSL *s);
+BIO *SSL_get_wbio(const SSL *s);
 void SSL_set_accept_state(SSL *s);
 void SSL_set_connect_state(SSL *s);
 int SSL_is_server(const SSL *s);
@@ -349,6 +351,9 @@ int nodetls_seal(SSL *ssl, BIO *wbio, const char *data, size_t n, char *out, int
                  size_t *written);
 int nodetls_handshake(SSL *ssl, BIO *rbio, BIO *wbio, const char *data, int n, char *out,
                       int cap, size_t *got);
+SSL *nodetls_new(SSL_CTX *ctx, uint64_t options, int server, BIO **bios);
+int nodetls_release_bios(SSL *ssl, BIO **bios);
+int nodetls_shutdown(SSL *ssl);
 int nodetls_tk_setup(void);
 int nodetls_tk_install(SSL_CTX *ctx);
 int nodetls_tk_set(SSL_CTX *ctx, const unsigned char *keys, size_t nkeys,
@@ -431,6 +436,66 @@ int nodetls_handshake(SSL *ssl, BIO *rbio, BIO *wbio, const char *data, int n, c
             got[0] = (size_t)r;
     }
     return err;
+}
+
+/* Two fresh memory BIOs in bios[0] (read) and bios[1] (write): 1, or 0 with neither made. */
+static int nodetls_mem_bios(BIO **bios)
+{
+    bios[0] = BIO_new(BIO_s_mem());
+    bios[1] = BIO_new(BIO_s_mem());
+    if (bios[0] != NULL && bios[1] != NULL)
+        return 1;
+    BIO_free(bios[0]);  /* NULL-safe */
+    BIO_free(bios[1]);
+    return 0;
+}
+
+/* TLSEngine.__init__: SSL_new(ctx) over two fresh memory BIOs (the SSL owns them; bios[0] the
+   read BIO, bios[1] the write BIO), with SSL_set_options(options) and the accept (server) or
+   connect state.  Returns the SSL, or NULL with nothing left allocated (the error queue says
+   why). */
+SSL *nodetls_new(SSL_CTX *ctx, uint64_t options, int server, BIO **bios)
+{
+    SSL *ssl = SSL_new(ctx);
+    if (ssl == NULL)
+        return NULL;
+    if (!nodetls_mem_bios(bios)) {
+        SSL_free(ssl);
+        return NULL;
+    }
+    SSL_set_bio(ssl, bios[0], bios[1]);
+    SSL_set_options(ssl, options);
+    if (server)
+        SSL_set_accept_state(ssl);
+    else
+        SSL_set_connect_state(ssl);
+    return ssl;
+}
+
+/* TLSEngine.release_bios: when both memory BIOs are drained, fresh empty ones replace them
+   (bios[0] read, bios[1] write; SSL_set_bio frees the old pair).  1: replaced; 0: not drained;
+   -1: out of memory (nothing changed in either case). */
+int nodetls_release_bios(SSL *ssl, BIO **bios)
+{
+    if (BIO_ctrl_pending(SSL_get_rbio(ssl)) || BIO_ctrl_pending(SSL_get_wbio(ssl)))
+        return 0;
+    if (!nodetls_mem_bios(bios)) {
+        ERR_clear_error();
+        return -1;
+    }
+    SSL_set_bio(ssl, bios[0], bios[1]);
+    return 1;
+}
+
+/* TLSEngine.shutdown: close_notify into the write BIO, once, and only once the handshake is
+   complete; the error queue is left clean.  1: SSL_shutdown was called; 0: nothing to do. */
+int nodetls_shutdown(SSL *ssl)
+{
+    if ((SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN) || !SSL_is_init_finished(ssl))
+        return 0;
+    SSL_shutdown(ssl);
+    ERR_clear_error();
+    return 1;
 }
 
 /* ---------------------------------------------------------------- session-ticket keys in C
