@@ -178,3 +178,37 @@ async def test_a_prototype_holding_a_mutable_value_is_not_used(certs, monkeypatc
         _discard(sock)
     finally:
         close_server(server)
+
+
+async def test_close_notify_now_is_shutdowns_usual_case_for_an_owner_that_closes(certs):
+    """``TLSWrap.close_notify_now()`` (``nodetls.aio``'s close on its direct route): only when
+    ``shutdown()`` would send close_notify at once; then the peer reads the end of the stream
+    from what it returns, and ``shutdown()``/``close()`` send nothing more."""
+    accepted: asyncio.Future = asyncio.get_running_loop().create_future()
+    server, port = await listen({**certs.server.options, "allow_half_open": True},
+                                accepted.set_result)
+    try:
+        client = tls.connect(port, {"host": "127.0.0.1", "ca": certs.root.cert_pem,
+                                    "servername": "localhost"})
+        assert client._handle.close_notify_now() is None  # not secure yet
+        await wait(client)
+        sock = await wait(accepted)
+        wrap = sock._handle
+        wrap.hold()
+        assert wrap.close_notify_now() is None  # output held (a pending 'newSession')
+        wrap.release()
+        sock.write(b"queued")  # sent before the close_notify
+        ended = event(client, "end")
+        got = read_until(client, 6)
+        out = wrap.close_notify_now()
+        assert type(out) is bytes and 0 < len(out) < 64  # one alert record
+        assert wrap.close_notify_now() is None  # once
+        wrap.lower.write(out)
+        assert await got == b"queued"
+        await wait(ended)  # the client read close_notify: the end of the stream
+        assert wrap.close_notify_now() is None
+        closed = event(client, "close")
+        sock.destroy()
+        await wait(closed)
+    finally:
+        close_server(server)

@@ -16,6 +16,15 @@ that destroys the socket, only marks work for the outer loop.
 
 Notifications the engine collected (keylog lines, sessions) and the handshake's completion go to
 the owner's ``_tls_*`` methods, never from inside an OpenSSL call.
+
+What ``nodetls.aio``'s direct route (``aio/_transport.py``) may use, and nothing else: it
+closes with :meth:`close_notify_now` (or :meth:`shutdown`); a read that is more than plaintext
+(the peer's close_notify included) goes on in ``_on_handle_read(view, plain)``, and a failure in
+``_fail``; its write queues with ``_queue``/``_flush``. It reads, from the wrap's ``__dict__``
+(every name set in ``__init__``, never deleted), ``engine``, ``held``,
+``renegotiating``, ``_pending``, ``_closed``, ``_reading``, ``_in_cycle`` and ``_again``, and
+writes only ``_in_cycle`` (around its own engine read, as the data path does) and ``_flushed``
+(it took the engine's output); no shutdown state and no engine flag.
 """
 
 from __future__ import annotations
@@ -139,6 +148,23 @@ class TLSWrap:
             self._close_notify_sent = True
             self._flush()
         self.lower.shutdown()
+
+    def close_notify_now(self) -> bytes | None:
+        """:meth:`shutdown`'s usual case, done at once for an owner that closes the transport
+        itself right after (``nodetls.aio``'s ``TLSTransport.close()`` on its direct route):
+        when the connection is secure, no plaintext is pending, the output is not held and no
+        shutdown was made before, close_notify is made now and the wrap is shut down as after
+        :meth:`shutdown` (:meth:`close` sends nothing more); its ciphertext is returned for the
+        caller to write to the transport, whose half-close (Node's ``end()`` makes one after
+        the close_notify) is the caller's to make or not. ``None``: not that case, nothing
+        done (call :meth:`shutdown`)."""
+        eng = self.engine
+        if eng is None or not self.secure or self._pending or self.held or self._shutdown_sent \
+                or self._closed:
+            return None
+        eng.shutdown()
+        self._shutdown_wanted = self._shutdown_sent = self._close_notify_sent = True
+        return eng.take_output()
 
     def close(self) -> None:
         if self._closed:
@@ -275,8 +301,10 @@ class TLSWrap:
             if eng.received_close_notify and not self._eof_delivered and not (
                     self._again or self._pending or self.renegotiating):
                 # The peer's close_notify, nothing else due: the end of stream, as the pump
-                # would deliver it after finding no plaintext and no output.
-                self._deliver_eof()
+                # would deliver it after finding no plaintext and no output (_deliver_eof's
+                # steps: the usual end of a connection on the data path, one call less).
+                self._eof_delivered = True
+                self.owner._on_handle_eof()
         except BaseException as exc:  # noqa: BLE001
             self._fail(exc)
             return

@@ -32,7 +32,7 @@ from .._tls import TLSSocket
 from .._tls.wrap import TLSWrap
 from ..stream import _NO_BUF, _NO_DRAIN, Duplex
 from ._server import Server
-from ._transport import _direct_route
+from ._transport import _direct_route, _leave_route
 
 __all__ = ["BridgeSocket"]
 
@@ -84,15 +84,22 @@ class BridgeSocket(TLSSocket):
             box: list[Any] = [None]
             if _direct_route(box, wrap, eng):  # type: ignore[arg-type]
                 self._route_box = box
+                # Until a transport takes the handle seam (TLSTransport._start shadows this
+                # again, and gives the route back itself), the handle's close takes the route
+                # out first: an instance attribute, so a connection the transport serves closes
+                # with no call of this class's.
+                self.__dict__["_on_handle_close"] = self._close_route
 
-    def _on_handle_close(self) -> None:
+    def _close_route(self) -> None:
+        """The handle's close while no transport serves the socket (a failed handshake, a
+        protocol factory that raised): the route leaves (it holds the handle, and this bound
+        method the socket: reference cycles), then the socket closes as ever."""
+        del self.__dict__["_on_handle_close"]
         box = self._route_box
-        if box is not None:  # the route leaves (it holds the handle: a reference cycle)
+        if box is not None:
             self._route_box = None
-            box[0] = None
-            d = box[1].__dict__  # (both set by _direct_route, removed only here)
-            del d["buffer_updated"], d["get_buffer"]
-        super()._on_handle_close()
+            _leave_route(box)
+        self._on_handle_close()
 
     def _init_duplex(self, opts: dict[str, Any]) -> None:
         # Duplex._init_duplex without _init_readable/_init_writable (class attributes below),

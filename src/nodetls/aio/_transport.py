@@ -40,6 +40,7 @@ import asyncio
 import functools
 import itertools
 import logging
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +65,8 @@ _CONNLOST_WARN = 5
 
 
 _NULL = ffi.NULL
+#: Per thread: ``receive``, the engine's ``receive_buffer()`` (kept: no call per connection).
+_thread = threading.local()
 _FATAL_READ = "Fatal error: protocol.data_received() call failed."
 
 
@@ -83,21 +86,25 @@ def _direct_route(box: list[Any], wrap: TLSWrap, eng: TLSEngine) -> bool:
     makes three (``TCPHandle.buffer_updated`` -> ``TLSWrap._on_handle_read`` ->
     ``TLSTransport._on_read``).
     It is exactly that path's usual case: plaintext read, nothing else due (no keylog/session
-    event, no pause, no output to send, no close_notify, no more to read than one call takes),
-    or the peer's close_notify alone (``eof_received`` follows, as from the wrap).
+    event, no pause, no output to send, no close_notify, no more to read than one call takes).
     Any read that is not (the handshake's, a paused or closing transport's, a held handle's,
     a renegotiation's, with plaintext pending to write, for a ``BufferedProtocol``) goes the
     layered path from the start; one that turns out not to be once read (a KeyUpdate, a
     close_notify, a session ticket, a record split across reads) goes on in
-    ``TLSWrap._on_handle_read`` with the plaintext read. A handle given its own buffer size
-    keeps it (and the class's reads); ``_view``: in the middle of a read."""
+    ``TLSWrap._on_handle_read`` with the plaintext read (the peer's close_notify alone: the
+    wrap's data path delivers the end of stream, ``eof_received``). What of the wrap the route
+    uses is listed in ``_tls/wrap.py``'s docstring; it reads no engine flag. A handle given its
+    own buffer size keeps it (and the class's reads); ``_view``: in the middle of a read."""
     handle: Any = wrap.lower
     tcp = handle.transport if type(handle) is TCPHandle else None
     if tcp is None or handle._bufsize != RECV_BUFFER_SIZE or handle._view is not None or \
             tcp.get_protocol() is not wrap.lower:
         return False
     box[1:] = (handle,)
-    view, cbuf = receive_buffer()  # this thread's: the event loop reads into it
+    try:  # this thread's receive buffer: the event loop reads into it
+        view, cbuf = _thread.receive
+    except AttributeError:
+        view, cbuf = _thread.receive = receive_buffer()
     read_plain = eng.read_plain
     # The route reads the wrap's own state (all set in its __init__) from its __dict__: a dict
     # subscript, no attribute lookup through the class and its properties.
@@ -125,14 +132,7 @@ def _direct_route(box: list[Any], wrap: TLSWrap, eng: TLSEngine) -> bool:
                     raise
                 except BaseException as exc:  # noqa: BLE001 - asyncio: fatal error, lost
                     transport._fatal_error(exc, _FATAL_READ)
-            elif plain is None and eng.received_close_notify and not eng.events and \
-                    eng.paused is None and not eng.output_after_read and \
-                    not wd["_eof_delivered"] and not wd["_again"] and not wd["_pending"]:
-                # The peer's close_notify and nothing else: the end of stream, as the wrap's
-                # data path delivers it (TLSWrap._deliver_eof -> the seam's _on_handle_eof).
-                wd["_eof_delivered"] = True
-                transport._on_eof()
-            else:  # anything else: the wrap goes on
+            else:  # anything else (the peer's close_notify too): the wrap goes on
                 wd["_in_cycle"] = 0
                 wrap._on_handle_read(view, plain)
                 return
@@ -558,24 +558,19 @@ class TLSTransport(asyncio.Transport):
         # No read_stop(): data arriving from now on is dropped (_on_read), and the destroy below
         # closes the TCP transport, which stops reading at once.
         if h is not None and not self._eof_written:
-            wd = self._wrapd
-            if wd is not None and h is self._handle and wd["secure"] and not wd["_pending"] \
-                    and not wd["held"] and not wd["_shutdown_sent"] and not wd["_closed"] \
-                    and wd["engine"] is not None:
-                # The direct route's close: TLSWrap.shutdown's usual case (close_notify now,
-                # nothing pending) without the TCP half-close, which the close below makes
-                # redundant (one system call less, as asyncio's SSL transport closes).
-                eng = wd["engine"]
-                eng.shutdown()
-                out = eng.take_output()
-                wd["_shutdown_wanted"] = wd["_shutdown_sent"] = wd["_close_notify_sent"] = True
-                tcp = self._tcp
-                if out:
-                    tcp.transport.write(out)
-                if tcp.transport.get_write_buffer_size():
-                    tcp.shutdown()  # data still queued: flushed, then the transport closes
-            else:
+            # The direct route's close: TLSWrap.shutdown's usual case (close_notify now,
+            # nothing pending) without the TCP half-close, which the close below makes
+            # redundant (one system call less, as asyncio's SSL transport closes).
+            tcp = self._tcp
+            out = h.close_notify_now() if tcp is not None and h is self._handle else None
+            if out is None:
                 h.shutdown()  # close_notify after pending plaintext; the TCP flush follows
+            else:
+                t = tcp.transport
+                if out:
+                    t.write(out)
+                if t.get_write_buffer_size():
+                    tcp.shutdown()  # data still queued: flushed, then the transport closes
         sock.destroy()
 
     def abort(self) -> None:
@@ -613,11 +608,13 @@ class TLSTransport(asyncio.Transport):
             d = sock.__dict__  # (the seam's names: set by _start, removed only here)
             del d["_on_handle_read"], d["_on_handle_eof"], d["_on_handle_drain"], \
                 d["_on_handle_close"]
-            if "_route_box" in d:
+            if "_route_box" in d:  # the route leaves (_leave_route's steps, inline)
                 box = d["_route_box"]
                 del d["_route_box"]
-                if box is not None:  # (a BridgeSocket's route left in its _on_handle_close)
-                    _leave_route(box)
+                if box is not None:
+                    box[0] = None
+                    hd = box[1].__dict__  # (both set by _direct_route, removed only here)
+                    del hd["buffer_updated"], hd["get_buffer"]
             self._seal = self._tcp = self._wrapd = self._send = None
             wrap = self._handle
             if wrap is not None:
