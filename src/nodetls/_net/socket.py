@@ -310,8 +310,10 @@ class Socket(Duplex):
 
     # -- handle seam: reading -------------------------------------------------------------------
 
-    def _on_handle_read(self, view: memoryview) -> None:
-        """Bytes from the handle (Node's ``onStreamRead``): push, ``read_stop`` on backpressure."""
+    def _on_handle_read(self, view: memoryview | bytes) -> None:
+        """Bytes from the handle (Node's ``onStreamRead``): push, ``read_stop`` on backpressure.
+        ``view``: the handle's buffer, or ``bytes`` kept as they are (a TLS client's data path,
+        ``TLSWrap._on_transport_read``)."""
         self._bytes_read += len(view)
         if self._timeout:
             self._touch()

@@ -414,6 +414,8 @@ class TLSSocket(Socket):
         """Called by net.Socket.connect() with the new transport handle: wrap it in TLS."""
         if self._wrap is None:
             self._setup_wrap(handle)
+            wrap: Any = self._wrap
+            wrap.route_reads()  # a client's reads: TLSWrap._on_transport_read
         else:  # pragma: no cover
             self._handle = self._wrap
 

@@ -29,9 +29,16 @@ writes only ``_in_cycle`` (around its own engine read, as the data path does) an
 
 from __future__ import annotations
 
+import functools
+import itertools
+import threading
 from typing import Any
 
 from .._engine import DONE, PAUSED, KeylogLine, NewSession, TLSEngine
+from .._engine.engine import receive_buffer
+from .._net.handle import _OPEN as _TCP_OPEN
+from .._net.handle import RECV_BUFFER_SIZE, TCPHandle
+from .._net.socket import Socket
 from ..errors import system_error
 
 _HIGH_WATER = 64 * 1024
@@ -52,6 +59,9 @@ class _Gone:
 
 _GONE: Any = _Gone()
 _UNREAD: Any = object()  # _on_handle_read(view): the data path reads the view itself
+# This thread's (get_buffer, (view, char[])) for routed reads (TLSWrap.route_reads).
+_route = threading.local()
+_SOCKET_READ = Socket._on_handle_read  # takes plaintext as bytes too (route_reads)
 
 
 class TLSWrap:
@@ -65,6 +75,9 @@ class TLSWrap:
     #: Ciphertext came through the pump's receive path (before start(): a server has work).
     _received = False
     _close_notify_sent = False  # shutdown() called SSL_shutdown: close() need not again
+    #: While reads are routed (:meth:`route_reads`): this thread's receive buffer, as a view
+    #: and as a ``char[]``.
+    _recv: tuple[memoryview, Any] | None = None
 
     def __init__(self, lower: Any, engine: TLSEngine, owner: Any) -> None:
         self.lower = lower
@@ -116,7 +129,16 @@ class TLSWrap:
         if type(out) is int:  # not all taken (a (re)handshake first): the pump writes the rest
             self._queue(data[out:])
             return self._flush()
-        return bool(self.lower.write(out)) if out else True
+        if not out:
+            return True
+        lower = self.lower
+        if type(lower) is TCPHandle:  # TCPHandle.write, without the call
+            t = lower.transport
+            if t is None or lower._state != _TCP_OPEN:
+                return False
+            t.write(out)  # type: ignore[arg-type]  # (bytes: an int returned above)
+            return not lower._write_paused
+        return bool(lower.write(out))
 
     def _queue(self, data: bytes | memoryview) -> None:
         rest = bytes(data)
@@ -314,6 +336,78 @@ class TLSWrap:
                 eng.received_close_notify and not self._eof_delivered):
             self._cycle()
 
+    def route_reads(self) -> bool:
+        """Have the TCP handle below (default buffers, not connected yet: a client's) read into
+        this thread's receive buffer and hand each read to :meth:`_on_transport_read`, in
+        place of its own ``get_buffer`` (a pool of buffers, a Python call per read) and
+        ``buffer_updated`` (which calls :meth:`_on_handle_read`). Both become instance
+        attributes of the handle, taken by the transport when it is made; :meth:`_on_handle_close`
+        removes them (a bound method of the wrap on its handle is a reference cycle).
+        ``nodetls.aio``'s direct route may replace them later, and removes its own.  Only for
+        an owner reading with ``net.Socket._on_handle_read`` (plaintext comes as ``bytes``).
+        False: left as it is."""
+        lower = self.lower
+        if type(lower) is not TCPHandle or lower.transport is not None or \
+                lower._bufsize != RECV_BUFFER_SIZE or lower._view is not None or \
+                type(self.owner)._on_handle_read is not _SOCKET_READ:
+            return False
+        try:
+            get_buffer, recv = _route.pair
+        except AttributeError:
+            recv = receive_buffer()
+            # get_buffer(sizehint) is next(repeat(view), sizehint): the view, without Python
+            get_buffer = functools.partial(next, itertools.repeat(recv[0]))
+            _route.pair = get_buffer, recv
+        self._recv = recv
+        self.buffered_reader = None  # (read per read below: an instance attribute is quicker)
+        lower.get_buffer = get_buffer  # type: ignore[method-assign]
+        lower.buffer_updated = self._on_transport_read  # type: ignore[method-assign]
+        return True
+
+    def _unroute_reads(self) -> None:
+        lower: Any = self.lower
+        self._recv = None
+        if getattr(getattr(lower, "buffer_updated", None), "__self__", None) is self:
+            del lower.buffer_updated, lower.get_buffer
+
+    def _on_transport_read(self, nbytes: int) -> None:
+        """The TCP handle's ``buffer_updated`` while :meth:`route_reads` holds: ``nbytes`` of
+        ciphertext in this thread's receive buffer.  The data path of :meth:`_on_handle_read`
+        (Node's OnStreamRead -> ClearOut) in one Python call: the engine takes the ciphertext
+        and returns the plaintext as ``bytes`` (``read_plain``: no view, no ``from_buffer``,
+        the one copy), handed to the owner as they are (``net.Socket._on_handle_read`` keeps
+        ``bytes`` without a copy, ``bytes(b) is b``; ``nodetls.aio``'s takes them too).  Every
+        other read, and every outcome but plaintext alone, goes on as
+        ``TCPHandle.buffer_updated`` -> :meth:`_on_handle_read` would."""
+        lower = self.lower
+        view, cbuf = self._recv  # type: ignore[misc]
+        if not lower._reading or lower._held is not None:
+            lower._hold(bytes(view[:nbytes]))  # (TCPHandle.buffer_updated's)
+            return
+        eng = self.engine
+        if (eng is None or not self.secure or self._in_cycle or not self._reading
+                or self.renegotiating or self.buffered_reader is not None
+                or eng.paused is not None):
+            self._on_handle_read(view[:nbytes])
+            return
+        self._in_cycle = 1
+        try:
+            self._flushed = False
+            plain = eng.read_plain(cbuf, nbytes)
+            if type(plain) is not bytes:  # nothing, or not plaintext alone: the data path's
+                self._in_cycle = 0
+                self._on_handle_read(view, plain)
+                return
+            # (plaintext alone: no output, close_notify, event, pause or more to read)
+            self.owner._on_handle_read(plain)  # (bytes: the owner keeps them, no copy)
+        except BaseException as exc:  # noqa: BLE001
+            self._fail(exc)
+            return
+        finally:
+            self._in_cycle = 0
+        if self.engine is not None and (self._again or self._pending or self.renegotiating):
+            self._cycle()
+
     def _on_handle_eof(self) -> None:
         self._lower_eof = True
         eng = self.engine
@@ -342,6 +436,8 @@ class TLSWrap:
 
     def _on_handle_close(self) -> None:
         self._closed = True
+        if self._recv is not None:
+            self._unroute_reads()
         owner = self.owner
         if not self.secure and self.started:
             owner._tls_closed_before_secure()

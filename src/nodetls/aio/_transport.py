@@ -392,13 +392,15 @@ class TLSTransport(asyncio.Transport):
         if h is not None and not self._paused_reading and not self._lost:
             h._on_handle_read(memoryview(b""))
 
-    def _on_read(self, view: memoryview) -> None:
+    def _on_read(self, view: memoryview | bytes) -> None:
         """Plaintext from the TLS wrap (the socket's ``_on_handle_read``)."""
         if self._closing:
             return
         try:
-            if self._buffered:
-                self._feed_buffered(view)
+            if self._buffered:  # (a view: a buffered reader's reads take the wrap's pump)
+                self._feed_buffered(view)  # type: ignore[arg-type]
+            elif isinstance(view, bytes):  # (a client's routed read: TLSWrap._on_transport_read)
+                self._data_received(view)
             else:
                 obj = view.obj
                 self._data_received(obj if type(obj) is bytes and len(obj) == view.nbytes
