@@ -229,12 +229,16 @@ class EventEmitter(pyee.EventEmitter):
         hooks = self._HOOK_EVENTS
         for event, listener, original, prepend in items:
             old = events.get(event)
-            if event == error_monitor or (old is not None and 0 < limit <= len(old)):
-                # (a monitor, a warning due: _add)
+            if old is None:
+                if event == error_monitor:  # (its flag: _add)
+                    self._add(event, listener, original, prepend)
+                    continue
+                events[event] = (listener,)
+            elif 0 < limit <= len(old):  # (a warning due: _add)
                 self._add(event, listener, original, prepend)
                 continue
-            events[event] = (listener,) if old is None else (
-                (listener, *old) if prepend else (*old, listener))
+            else:
+                events[event] = (listener, *old) if prepend else (*old, listener)
             if event in hooks:
                 self._listener_added(event)
 
@@ -317,6 +321,7 @@ class EventEmitter(pyee.EventEmitter):
         """:meth:`remove_listener` of each ``(event, listener)``, in order, in one call (the
         library's own removals: ``pipe()``'s cleanup, a ``once`` wrapper that fires)."""
         events = self._events
+        hooks = self._HOOK_EVENTS
         for event, listener in items:
             current = events.get(event)
             if current is None:
@@ -330,10 +335,10 @@ class EventEmitter(pyee.EventEmitter):
                                                    or item.listener == listener)):
                 if len(current) == 1:
                     del events[event]
-                    if event == error_monitor:
-                        self._has_error_monitor = False
-                    if event in self._HOOK_EVENTS:
+                    if event in hooks:
                         self._listener_removed(event)
+                    elif event == error_monitor:
+                        self._has_error_monitor = False
                     # Node: an event's only listener goes without a 'removeListener' on a
                     # stream (kShapeMode); otherwise it reports the once wrapper's listener.
                     if "removeListener" in events and not self._SHAPE_MODE:
@@ -351,7 +356,7 @@ class EventEmitter(pyee.EventEmitter):
                 else:
                     continue
                 events[event] = current[:i] + current[i + 1 :]  # (two or more: never empty)
-            if event in self._HOOK_EVENTS:
+            if event in hooks:
                 self._listener_removed(event)
             if "removeListener" in events:  # (Node: the listener as passed, a wrapper included)
                 self.emit("removeListener", event, listener)

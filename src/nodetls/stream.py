@@ -778,21 +778,22 @@ class Readable(Stream):
         ``'end'`` (once), the destination's ``'unpipe'``, the source's ``'data'``, then the
         destination's ``'error'`` (prepended), ``'close'`` and ``'finish'`` (once)."""
         self._r_pipes.append(dest)
-        p = _Pipe(self, dest, end)
+        p = _new(_Pipe)  # (no __init__ call)
+        p.src, p.dest, p.end, p.fired = self, dest, end, 0
         end_fn, on_data = p.end_fn, p.on_data
         if self._r_end_emitted:
             _soon(end_fn)
             head: tuple[Any, ...] = ()
         else:
-            w = _new_once(_PipeOnce)  # (the once wrappers, without an __init__ call each)
+            w = _new(_PipeOnce)  # (the once wrappers, without an __init__ call each)
             w.event, w.listener = "end", end_fn
             head = (("end", w, end_fn, False),)
         data = ("data", on_data, on_data, False)
         if isinstance(dest, EventEmitter):
             on_unpipe, on_error, on_close, on_finish = p.on_unpipe, p.on_error, p.on_close, p.on_finish
-            wc = _new_once(_PipeOnce)
+            wc = _new(_PipeOnce)
             wc.event, wc.listener = "close", on_close
-            wf = _new_once(_PipeOnce)
+            wf = _new(_PipeOnce)
             wf.event, wf.listener = "finish", on_finish
             unpipe = ("unpipe", on_unpipe, on_unpipe, False)
             error = ("error", on_error, on_error, True)
@@ -977,17 +978,18 @@ class _Pipe:
     """One ``readable.pipe(dest)``: Node's ``pipe`` closures as one small object, its listeners
     bound methods (removed by equality: no bound method is stored on the object, which would make
     it a reference cycle left to the cyclic garbage collector); a listener that already ran once
-    is not removed a second time."""
+    is not removed a second time.
 
-    __slots__ = ("src", "dest", "end", "drain_listening", "cleaned", "fired")
+    Made by ``pipe()`` with ``object.__new__`` and its four slots set: ``fired`` holds bits,
+    ``_END | _CLOSE | _FINISH`` (those listeners are already removed), ``_DRAIN`` (a ``'drain'``
+    listener was added) and ``_CLEANED`` (Node's ``cleanedUp``)."""
 
-    def __init__(self, src: Readable, dest: Any, end: bool) -> None:
-        self.src = src
-        self.dest = dest
-        self.end = end
-        self.drain_listening = False
-        self.cleaned = False
-        self.fired = 0  # _END | _CLOSE | _FINISH: those listeners are already removed
+    __slots__ = ("src", "dest", "end", "fired")
+
+    src: Readable
+    dest: Any
+    end: bool
+    fired: int
 
     def end_fn(self, *_: Any) -> None:
         """The source's ``'end'``: ``dest.end()`` (Node's ``onend``), or only unpipe
@@ -1016,7 +1018,7 @@ class _Pipe:
             gone.append(("close", self.on_close))
         if not fired & _FINISH:
             gone.append(("finish", self.on_finish))
-        if self.drain_listening:
+        if fired & _DRAIN:
             gone.append(("drain", self.on_drain))
         gone.append(("error", self.on_error))
         gone.append(("unpipe", self.on_unpipe))
@@ -1032,19 +1034,19 @@ class _Pipe:
             gone.append(("end", self.end_fn))
         gone.append(("data", self.on_data))
         src._remove_many(*gone)  # (one call for both when piped to itself)
-        self.cleaned = True
-        if self.drain_listening and src._r_await_drain and getattr(dest, "_w_need_drain", True):
+        self.fired |= _CLEANED
+        if self.fired & _DRAIN and src._r_await_drain and getattr(dest, "_w_need_drain", True):
             self.on_drain()
 
     def pause(self) -> None:
         src, dest = self.src, self.dest
-        if not self.cleaned and dest in src._r_pipes:
+        if not self.fired & _CLEANED and dest in src._r_pipes:
             if src._r_await_drain is _NO_DRAIN:
                 src._r_await_drain = set()
             src._r_await_drain.add(dest)  # type: ignore[union-attr]
             src.pause()
-        if not self.drain_listening:
-            self.drain_listening = True
+        if not self.fired & _DRAIN:
+            self.fired |= _DRAIN
             dest.on("drain", self.on_drain)
 
     def on_drain(self, *_: Any) -> None:
@@ -1083,10 +1085,10 @@ class _Pipe:
         self.src.unpipe(self.dest)  # (unpipe, inlined)
 
 
-_END, _CLOSE, _FINISH = 1, 2, 4
+_END, _CLOSE, _FINISH, _DRAIN, _CLEANED = 1, 2, 4, 8, 16
 _ON_UNPIPE = _Pipe.on_unpipe
 _READABLE_PAUSE = Readable.pause
-_new_once = object.__new__
+_new = object.__new__
 
 
 class _PipeOnce(_Once):
