@@ -99,8 +99,7 @@ def _scratch() -> tuple[Any, Any, memoryview, Any, Any, Any, Any]:
     ciphertext output buffer (``char[]``, so that one ``unpack`` makes the ``bytes``),
     ``ffi.buffer`` objects of the read and the output buffer (slicing one makes the ``bytes``,
     with no argument parsing: the data path's :meth:`TLSEngine.read_plain` and
-    :meth:`TLSEngine.seal`), and a ``BIO *[2]`` (out-parameters: the memory BIOs a new engine and
-    :meth:`TLSEngine.release_bios` get)."""
+    :meth:`TLSEngine.seal`), and a ``BIO *[2]`` (out-parameters: a new engine's memory BIOs)."""
     try:
         return _local.scratch
     except AttributeError:
@@ -167,15 +166,23 @@ def _py_new(ctx: Any, options: int, server: bool, bios: Any) -> Any:
     return ssl
 
 
-def _py_release_bios(ssl: Any, bios: Any) -> int:
-    """``nodetls_release_bios`` for ABI mode: fresh memory BIOs in ``bios`` when both of
-    ``ssl``'s are drained (1), 0 when not, -1 when out of memory (nothing changed)."""
-    if lib.BIO_ctrl_pending(lib.SSL_get_rbio(ssl)) or lib.BIO_ctrl_pending(lib.SSL_get_wbio(ssl)):
+def _py_release_bios(ssl: Any) -> int:
+    """``nodetls_release_bios`` for ABI mode: when both of ``ssl``'s memory BIOs are drained,
+    a fresh, empty buffer for each (``BIO_set_mem_buf`` frees the old one) and 1; 0 when not
+    drained, -1 when out of memory (nothing changed)."""
+    rbio = lib.SSL_get_rbio(ssl)
+    wbio = lib.SSL_get_wbio(ssl)
+    if lib.BIO_ctrl_pending(rbio) or lib.BIO_ctrl_pending(wbio):
         return 0
-    if not _py_mem_bios(bios):
+    rbuf = lib.BUF_MEM_new()
+    wbuf = lib.BUF_MEM_new()
+    if rbuf == NULL or wbuf == NULL:
+        lib.BUF_MEM_free(rbuf)  # (NULL-safe)
+        lib.BUF_MEM_free(wbuf)
         lib.ERR_clear_error()
         return -1
-    lib.SSL_set_bio(ssl, bios[0], bios[1])  # frees the old pair
+    lib.BIO_ctrl(rbio, C.BIO_C_SET_BUF_MEM, C.BIO_CLOSE, rbuf)
+    lib.BIO_ctrl(wbio, C.BIO_C_SET_BUF_MEM, C.BIO_CLOSE, wbuf)
     return 1
 
 
@@ -409,19 +416,14 @@ class TLSEngine:
         return b"".join(chunks)
 
     def release_bios(self) -> bool:
-        """Swap in fresh, empty memory BIOs when both are drained (after the handshake): a
-        memory BIO keeps the largest buffer it ever held, and the handshake's flights left a few
-        KiB in them that an idle connection would otherwise keep.  False when not drained (or
-        the peer's stream ended: the read BIO carries that)."""
+        """Give both memory BIOs fresh, empty buffers when both are drained (after the
+        handshake): a memory BIO keeps the largest buffer it ever held, and the handshake's
+        flights left a few KiB in them that an idle connection would otherwise keep.  False when
+        not drained (or the peer's stream ended: the read BIO carries that)."""
         ssl = self.ssl
         if ssl is None or self._eof:
             return False
-        bios = self._scratch[6]
-        if _release_bios(ssl, bios) != 1:  # (one C call: both checks, both BIOs, the swap)
-            return False
-        self._rbio = bios[0]
-        self._wbio = bios[1]
-        return True
+        return _release_bios(ssl) == 1  # (one C call: both checks, both buffers)
 
     def input_pending(self) -> int:
         """Ciphertext received and not consumed yet (0 once freed)."""

@@ -39,6 +39,12 @@ typedef struct ossl_param_st {
     size_t return_size;
 } OSSL_PARAM;
 typedef int pem_password_cb(char *buf, int size, int rwflag, void *userdata);
+typedef struct buf_mem_st {  /* openssl/buffer.h (public): a memory BIO's buffer */
+    size_t length;
+    char *data;
+    size_t max;
+    unsigned long flags;
+} BUF_MEM;
 """
 
 FUNCTIONS = """
@@ -73,6 +79,10 @@ int BIO_write_ex(BIO *b, const void *data, size_t dlen, size_t *written);
 long BIO_ctrl(BIO *bp, int cmd, long larg, void *parg);
 size_t BIO_ctrl_pending(BIO *b);
 size_t BIO_ctrl_wpending(BIO *b);
+
+/* buffer.h */
+BUF_MEM *BUF_MEM_new(void);
+void BUF_MEM_free(BUF_MEM *a);
 BIO *BIO_new_fp(void *stream, int close_flag);
 BIO *BIO_new_fd(int fd, int close_flag);
 
@@ -352,7 +362,7 @@ int nodetls_seal(SSL *ssl, BIO *wbio, const char *data, size_t n, char *out, int
 int nodetls_handshake(SSL *ssl, BIO *rbio, BIO *wbio, const char *data, int n, char *out,
                       int cap, size_t *got);
 SSL *nodetls_new(SSL_CTX *ctx, uint64_t options, int server, BIO **bios);
-int nodetls_release_bios(SSL *ssl, BIO **bios);
+int nodetls_release_bios(SSL *ssl);
 int nodetls_shutdown(SSL *ssl);
 int nodetls_tk_setup(void);
 int nodetls_tk_install(SSL_CTX *ctx);
@@ -472,18 +482,26 @@ SSL *nodetls_new(SSL_CTX *ctx, uint64_t options, int server, BIO **bios)
     return ssl;
 }
 
-/* TLSEngine.release_bios: when both memory BIOs are drained, fresh empty ones replace them
-   (bios[0] read, bios[1] write; SSL_set_bio frees the old pair).  1: replaced; 0: not drained;
-   -1: out of memory (nothing changed in either case). */
-int nodetls_release_bios(SSL *ssl, BIO **bios)
+/* TLSEngine.release_bios: when both memory BIOs are drained, each gets a fresh, empty buffer
+   (a memory BIO keeps the largest buffer it ever held; BIO_set_mem_buf frees the old one, the
+   BIOs themselves stay).  1: done; 0: not drained; -1: out of memory (nothing changed in either
+   case). */
+int nodetls_release_bios(SSL *ssl)
 {
-    if (BIO_ctrl_pending(SSL_get_rbio(ssl)) || BIO_ctrl_pending(SSL_get_wbio(ssl)))
+    BIO *rbio = SSL_get_rbio(ssl), *wbio = SSL_get_wbio(ssl);
+    BUF_MEM *rbuf, *wbuf;
+    if (BIO_ctrl_pending(rbio) || BIO_ctrl_pending(wbio))
         return 0;
-    if (!nodetls_mem_bios(bios)) {
+    rbuf = BUF_MEM_new();
+    wbuf = BUF_MEM_new();
+    if (rbuf == NULL || wbuf == NULL) {
+        BUF_MEM_free(rbuf);  /* NULL-safe */
+        BUF_MEM_free(wbuf);
         ERR_clear_error();
         return -1;
     }
-    SSL_set_bio(ssl, bios[0], bios[1]);
+    BIO_set_mem_buf(rbio, rbuf, BIO_CLOSE);
+    BIO_set_mem_buf(wbio, wbuf, BIO_CLOSE);
     return 1;
 }
 
