@@ -183,9 +183,12 @@ async def _attempt(af: int, ip: str, port: int, local: tuple[str, int] | None,
     return s
 
 
-async def do_connect(sock: Socket, handle: TCPHandle, options: Mapping[str, Any]) -> None:
-    """Connect ``handle`` as ``options`` say; on failure ``sock.destroy(err)`` (Node-coded)."""
-    loop = asyncio.get_running_loop()
+async def do_connect(sock: Socket, handle: TCPHandle, options: Mapping[str, Any],
+                     loop: asyncio.AbstractEventLoop | None = None) -> None:
+    """Connect ``handle`` as ``options`` say; on failure ``sock.destroy(err)`` (Node-coded).
+    ``loop``: the running loop, when the caller has it."""
+    if loop is None:
+        loop = asyncio.get_running_loop()
     path = options.get("path")
     address: Any = path
     port: Any = None
@@ -210,6 +213,12 @@ async def do_connect(sock: Socket, handle: TCPHandle, options: Mapping[str, Any]
         if local_address:
             want = socket.AF_INET6 if is_ip(local_address) == 6 else socket.AF_INET
             targets = [t for t in targets if t[0] == want] or targets
+        if local is None and len(targets) == 1:
+            # One address, nothing to bind: the loop connects on its own (uvloop: in C, no
+            # Python socket object, no writer registered for the connect, no fd handed over).
+            af, address = targets[0]
+            await loop.create_connection(lambda: handle, address, port, family=af)
+            return
         first_error: BaseException | None = None
         for i, (af, ip) in enumerate(targets):
             address = ip

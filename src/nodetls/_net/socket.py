@@ -243,7 +243,8 @@ class Socket(Duplex):
             handle.owner = NO_OWNER
             handle.close()
             raise
-        self._connect_task = asyncio.get_running_loop().create_task(do_connect(self, handle, opts))
+        loop = asyncio.get_running_loop()
+        self._connect_task = loop.create_task(do_connect(self, handle, opts, loop))
         return self
 
     def _attach_handle(self, handle: Any) -> None:
