@@ -105,6 +105,25 @@ def test_close_notify_both_ways(version):
     assert client.received_close_notify
 
 
+def test_shutdown_sends_one_close_notify_and_none_before_the_handshake_completes(version):
+    """shutdown() (Node's close_notify at end()) writes nothing while the handshake is not
+    complete, and the alert once however often it is called."""
+    client, server = make_pair(version)
+    client.do_handshake()
+    hello = client.take_output()
+    client.shutdown()
+    assert client.take_output() == b""  # no close_notify before the handshake completed
+    server.receive(hello)
+    handshake(client, server)
+    client.shutdown()
+    alert = client.take_output()
+    assert alert  # one close_notify record
+    client.shutdown()
+    assert client.take_output() == b""  # not a second one
+    server.receive(alert)
+    assert server.read() == b"" and server.received_close_notify
+
+
 def test_eof_during_handshake_is_reset():
     client, server = make_pair(C.TLS1_3_VERSION)
     client.do_handshake()
