@@ -96,7 +96,9 @@ class Socket(Duplex):
     ``'connect'`` and returns the socket (or raises the error).
     """
 
-    _read_more = False  # a push source: the handle reads until read_stop()
+    # A push source: the handle reads until read_stop(). (Fixed for sockets: _on_handle_read's
+    # flowing case does not read it, a class attribute lookup per read.)
+    _read_more = False
     # 'end' came without allow_half_open: write() after our end() is Node's writeAfterFIN (Node
     # replaces socket.write; a flag here, as a bound method stored on the socket is a cycle).
     _fin_received = False
@@ -321,8 +323,9 @@ class Socket(Duplex):
         chunk = bytes(view)  # the one copy of the data (the view is the handle's buffer)
         if (self._r_flowing and self._r_data_listening and not self._r_len and not self._r_sync
                 and self._r_decoder is None and not self._r_ended and not self._destroyed
-                and self._errored is None and chunk and not self._read_more):
-            # push()'s flowing case (Node's addChunk: straight to 'data'), without the call.
+                and self._errored is None and chunk):
+            # push()'s flowing case (Node's addChunk: straight to 'data'), without the call (a
+            # socket is a push source: no maybeReadMore, see _read_more).
             self._r_reading = False
             self._r_data_emitted = True
             self.emit("data", chunk)
