@@ -77,6 +77,21 @@ def test_io_layers_import_no_openssl_engine_or_context(module):
     assert not any(m == "cffi" or m.startswith("cffi.") for m in mods)
 
 
+STREAM_MODULES = {"nodetls.stream._base", "nodetls.stream._readable", "nodetls.stream._pipe",
+                  "nodetls.stream._writable", "nodetls.stream._duplex"}
+
+
+@pytest.mark.parametrize("module", ["nodetls.stream", *sorted(STREAM_MODULES)])
+def test_stream_package_is_one_layer_over_events(module):
+    # The stream package's modules are one layer (layers() names them all nodetls.stream): any
+    # of them, imported alone, loads the whole package (the cycle Readable.pipe <-> _pipe
+    # resolves whichever is first) and nothing under it but events, errors and the options.
+    mods = imported_by(module)
+    assert STREAM_MODULES <= mods
+    assert layers(mods) <= {"nodetls.stream", "nodetls.events", "nodetls.errors",
+                            "nodetls._options", "nodetls._option_table"}
+
+
 def test_context_does_not_import_asyncio():
     mods = imported_by("nodetls._context")
     assert "nodetls._context.secure_context" in mods

@@ -1,0 +1,99 @@
+"""Node's ``stream.Duplex`` (``lib/internal/streams/duplex.js``) and :func:`duplex_pair`
+(Node v22's ``stream.duplexPair``). Part of :mod:`nodetls.stream`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .. import _option_table
+from .._options import normalize
+from ..events import EventEmitter
+from ._base import _soon
+from ._readable import Readable
+from ._writable import Writable
+
+_D_OPTIONS = _option_table.names("RWD")
+
+
+class Duplex(Readable, Writable):
+    """Node's ``stream.Duplex``: a Readable and a Writable in one object.
+
+    Options: those of both sides (``readable_high_water_mark``/``writable_high_water_mark``
+    override ``high_water_mark`` per side; ``readable=False``/``writable=False`` disable one),
+    plus ``allow_half_open`` (default ``True``): when ``False``, the end of the readable side
+    ends the writable side (Node's ``allowHalfOpen``).
+    """
+
+    allow_half_open: bool
+
+    def __init__(self, options: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        opts = normalize(options, kwargs, _D_OPTIONS, "options") if options or kwargs else {}
+        EventEmitter.__init__(self)
+        self._init_duplex(opts)
+
+    def _init_duplex(self, opts: dict[str, Any]) -> None:
+        self._init_common(opts)
+        self._init_readable(opts)
+        self._init_writable(opts)
+        self.allow_half_open = opts.get("allow_half_open", True) is not False
+
+    pipe = Readable.pipe
+
+
+# -- duplex_pair -------------------------------------------------------------------------------
+
+
+class _DuplexSide(Duplex):
+    """One end of :func:`duplex_pair` (Node v22's ``stream.duplexPair`` side)."""
+
+    def __init__(self, options: dict[str, Any] | None) -> None:
+        super().__init__(options)
+        self._other: _DuplexSide | None = None
+        self._write_cb: Callable[..., Any] | None = None
+
+    def _read(self, size: int) -> None:
+        # The consumer wants more: complete the other end's pending write (backpressure).
+        cb = self._write_cb
+        if cb is not None:
+            self._write_cb = None
+            cb()
+
+    def _write(self, chunk: Any, callback: Callable[..., Any]) -> None:
+        other = self._other
+        assert other is not None
+        if not chunk:
+            _soon(callback)
+            return
+        other._write_cb = callback
+        other.push(chunk if type(chunk) is bytes else bytes(chunk))
+
+    def _final(self, callback: Callable[..., Any]) -> None:
+        other = self._other
+        assert other is not None
+        if other._r_end_emitted or other._destroyed:
+            callback()
+            return
+        other.once("end", callback)
+        other.push(None)
+
+    def _destroy(self, err: BaseException | None, callback: Callable[..., Any]) -> None:
+        other = self._other
+        if other is not None and not other._destroyed:
+            _soon(other.destroy)
+        callback(err)
+
+
+def duplex_pair(options: dict[str, Any] | None = None, **kwargs: Any) -> tuple[Duplex, Duplex]:
+    """Two connected in-memory :class:`Duplex` ends (Node v22's ``stream.duplexPair()``).
+
+    What one end writes the other reads; a write completes when the other end's consumer wants
+    more (backpressure); ``end()`` on one end is ``'end'`` on the other; destroying one end
+    destroys the other (it emits ``'close'``). ``options`` apply to both ends.
+    """
+    opts = normalize(options, kwargs, _D_OPTIONS, "options") if options or kwargs else None
+    a = _DuplexSide(opts)
+    b = _DuplexSide(opts)
+    a._other = b
+    b._other = a
+    return a, b

@@ -1,0 +1,678 @@
+"""Node's ``stream.Readable`` (``lib/internal/streams/readable.js``). Part of
+:mod:`nodetls.stream`; ``pipe()``'s machinery is in :mod:`nodetls.stream._pipe`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import Any
+
+from .. import _option_table
+from .._options import normalize
+from ..errors import node_error
+from ..events import EventEmitter
+from ._base import (
+    _MAX_HWM,
+    _NO_BUF,
+    _NO_DRAIN,
+    DEFAULT_HIGH_WATER_MARK,
+    Chunk,
+    Stream,
+    _encode,
+    _get_running_loop,
+    _make_decoder,
+    _norm_encoding,
+    _soon,
+)
+from ._writable import Writable
+
+_R_OPTIONS = _option_table.names("R")
+_UNSET: Any = object()
+
+
+class Readable(Stream):
+    """Node's ``stream.Readable`` (bytes, or ``str`` after :meth:`set_encoding`).
+
+    Options (Node names accepted too): ``high_water_mark`` (16 KiB), ``encoding``,
+    ``read(size)``, ``destroy(err, callback)``, ``auto_destroy`` (True), ``emit_close`` (True).
+    """
+
+    _HAS_R = True
+    _SHAPE_MODE = True  # Node: Readable presets its _events (kShapeMode)
+    #: Node's ``maybeReadMore``: after a push, call ``_read`` again until the buffer reaches the
+    #: high-water mark. Pull sources need it; push sources (sockets, whose handle keeps reading
+    #: until ``read_stop``) set it to False and save a loop callback per chunk.
+    _read_more = True
+
+    def __init__(self, options: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        opts = normalize(options, kwargs, _R_OPTIONS, "options") if options or kwargs else {}
+        EventEmitter.__init__(self)
+        self._init_common(opts)
+        self._init_readable(opts)
+
+    def _init_readable(self, opts: dict[str, Any]) -> None:
+        self._r_buf: deque[Any] = _NO_BUF
+        self._r_len = 0
+        hwm = opts.get("readable_high_water_mark", opts.get("high_water_mark"))
+        self._r_hwm = DEFAULT_HIGH_WATER_MARK if hwm is None else int(hwm)
+        self._r_flowing: bool | None = None
+        self._r_paused: bool | None = None
+        self._r_ended = False
+        self._r_end_emitted = False
+        self._r_reading = False
+        self._r_sync = True
+        self._r_need_readable = False
+        self._r_emitted_readable = False
+        self._r_readable_listening = False
+        self._r_resume_scheduled = False
+        self._r_reading_more = False
+        self._r_data_listening = False
+        self._r_data_emitted = False
+        self._r_decoder: Any = None
+        self._r_encoding: str | None = None
+        self._r_pipes: list[Any] = []
+        self._r_await_drain: set[Any] | frozenset[Any] = _NO_DRAIN  # a set once a pipe waits
+        self._r_readable = opts.get("readable", True) is not False
+        read = opts.get("read")
+        if read is not None:
+            self._read = read  # type: ignore[method-assign]
+        if not self._r_readable:
+            self._r_ended = self._r_end_emitted = True
+        enc = opts.get("encoding")
+        if enc:
+            self.set_encoding(enc)
+
+    # -- hooks ----------------------------------------------------------------------------------
+
+    def _read(self, size: int) -> None:
+        """Hook: the consumer wants up to ``size`` more units; ``push()`` them (now or later).
+
+        The default does nothing (a push source)."""
+
+    _HOOK_EVENTS = frozenset({"data", "readable"})
+
+    def _listener_added(self, event: str) -> None:
+        # Node's Readable.prototype.on
+        if event == "data":
+            self._r_data_listening = True
+            if "readable" in self._events:
+                self._r_readable_listening = True
+            if self._r_flowing is not False:
+                self.resume()
+        elif event == "readable":
+            if not self._r_end_emitted and not self._r_readable_listening:
+                self._r_readable_listening = self._r_need_readable = True
+                self._r_flowing = False
+                self._r_emitted_readable = False
+                if self._r_len:
+                    self._emit_readable()
+                elif not self._r_reading:
+                    _soon(self.read, 0)
+
+    def _listener_removed(self, event: str) -> None:
+        if event == "readable":
+            _soon(self._update_readable_listening)
+        elif event == "data" and "data" not in self._events:
+            self._r_data_listening = False
+
+    def _update_readable_listening(self) -> None:
+        self._r_readable_listening = "readable" in self._events
+        if self._r_resume_scheduled and self._r_paused is False:
+            self._r_flowing = True
+        elif "data" in self._events:
+            self.resume()
+        elif not self._r_readable_listening:
+            self._r_flowing = None
+
+    # -- producing ------------------------------------------------------------------------------
+
+    def push(self, chunk: bytes | bytearray | memoryview | str | None, encoding: str | None = None) -> bool:
+        """Node ``readable.push(chunk)``: add data (``None`` = end of stream).
+
+        Returns ``False`` once the buffer has reached the high-water mark: stop pushing until
+        ``_read`` is called again."""
+        if chunk is None:
+            self._r_reading = False
+            self._on_eof_chunk()
+            return False
+        if type(chunk) is not bytes:
+            chunk = self._coerce_chunk(chunk, encoding)
+            if chunk is None:
+                return False
+        if not chunk:
+            self._r_reading = False
+            if self._read_more:
+                self._maybe_read_more()
+            return not self._r_ended and (self._r_len < self._r_hwm or self._r_len == 0)
+        if self._r_ended:
+            self._error_or_destroy(node_error("ERR_STREAM_PUSH_AFTER_EOF"))
+            return False
+        if self._destroyed or self._errored is not None:
+            return False
+        self._r_reading = False
+        dec = self._r_decoder
+        if dec is not None and type(chunk) is bytes:
+            chunk = dec.decode(chunk)
+            if not chunk:
+                if self._read_more:
+                    self._maybe_read_more()
+                return self._r_len < self._r_hwm or self._r_len == 0
+        # Node's addChunk
+        if self._r_flowing and not self._r_len and not self._r_sync and self._r_data_listening:
+            self._r_data_emitted = True
+            self.emit("data", chunk)
+        else:
+            self._r_len += len(chunk)
+            buf = self._r_buf
+            if buf is _NO_BUF:
+                buf = self._r_buf = deque()
+            buf.append(chunk)
+            if self._r_need_readable:
+                self._emit_readable()
+        if self._read_more:
+            self._maybe_read_more()
+        return not self._r_ended and (self._r_len < self._r_hwm or self._r_len == 0)
+
+    def _coerce_chunk(self, chunk: Any, encoding: str | None) -> Any:
+        if isinstance(chunk, str):
+            if self._r_decoder is not None and (encoding is None or _norm_encoding(encoding) == self._r_encoding):
+                return chunk  # already in the stream's encoding
+            return _encode(chunk, encoding)
+        if isinstance(chunk, (bytearray, memoryview)):
+            return bytes(chunk)
+        self._error_or_destroy(node_error(
+            "ERR_INVALID_ARG_TYPE", '"chunk"', "bytes, bytearray, memoryview or str",
+            type(chunk).__name__))
+        return None
+
+    def unshift(self, chunk: bytes | str) -> None:
+        """Node ``readable.unshift(chunk)``: put data back at the front of the buffer."""
+        if chunk is None:
+            self.push(None)
+            return
+        if type(chunk) is not bytes:
+            chunk = self._coerce_chunk(chunk, None)
+            if chunk is None:
+                return
+        if self._r_end_emitted:
+            self._error_or_destroy(node_error("ERR_STREAM_UNSHIFT_AFTER_END_EVENT"))
+            return
+        if self._destroyed or self._errored is not None or not chunk:
+            return
+        if self._r_decoder is not None and type(chunk) is bytes:
+            chunk = self._r_decoder.decode(chunk)
+        self._r_len += len(chunk)
+        if self._r_buf is _NO_BUF:
+            self._r_buf = deque()
+        self._r_buf.appendleft(chunk)
+        if self._r_need_readable:
+            self._emit_readable()
+        self._maybe_read_more()
+
+    def _on_eof_chunk(self) -> None:
+        if self._r_ended:
+            return
+        dec = self._r_decoder
+        if dec is not None:
+            rest = dec.decode(b"", True)
+            if rest:
+                if self._r_buf is _NO_BUF:
+                    self._r_buf = deque()
+                self._r_buf.append(rest)
+                self._r_len += len(rest)
+        self._r_ended = True
+        if self._r_sync:
+            self._emit_readable()
+        else:
+            self._r_need_readable = False
+            self._r_emitted_readable = True
+            self._emit_readable_()
+
+    def _emit_readable(self) -> None:
+        self._r_need_readable = False
+        if not self._r_emitted_readable:
+            self._r_emitted_readable = True
+            _soon(self._emit_readable_)
+
+    def _emit_readable_(self) -> None:
+        if not self._destroyed and self._errored is None and (self._r_len or self._r_ended):
+            if "readable" in self._events:  # (no emit nobody listens to)
+                self.emit("readable")
+            self._r_emitted_readable = False
+        self._r_need_readable = (
+            not self._r_flowing and not self._r_ended and self._r_len <= self._r_hwm
+        )
+        self._flow()
+
+    def _maybe_read_more(self) -> None:
+        if not self._r_reading_more:
+            self._r_reading_more = True
+            _soon(self._maybe_read_more_)
+
+    def _maybe_read_more_(self) -> None:
+        while not self._r_reading and not self._r_ended and (
+            self._r_len < self._r_hwm or (self._r_flowing and self._r_len == 0)
+        ):
+            n = self._r_len
+            self.read(0)
+            if n == self._r_len:
+                break
+        self._r_reading_more = False
+
+    # -- consuming ------------------------------------------------------------------------------
+
+    def _how_much_to_read(self, n: int | None) -> int:
+        if (n is not None and n <= 0) or (self._r_len == 0 and self._r_ended):
+            return 0
+        if n is None:
+            if self._r_flowing and self._r_len:
+                return len(self._r_buf[0])
+            return self._r_len
+        if n <= self._r_len:
+            return n
+        return self._r_len if self._r_ended else 0
+
+    def read(self, size: int | None = None) -> Chunk | None:
+        """Node ``readable.read([size])``: take data from the buffer (all of it without ``size``;
+        in flowing mode one chunk), or ``None``. Also emits it as ``'data'``."""
+        if size == 0 and not self._r_len and not (
+                self._r_reading or self._r_ended or self._destroyed or self._errored is not None):
+            # read(0) with nothing buffered (resume()'s kick: start the source reading): the
+            # path below without its checks -- _read(), then wait for data ('readable' due).
+            self._r_reading = self._r_sync = self._r_need_readable = True
+            try:
+                self._read(self._r_hwm)
+            except Exception as exc:  # noqa: BLE001 - Node: errorOrDestroy
+                self._error_or_destroy(exc)
+            self._r_sync = False
+            if self._r_len <= self._r_hwm:
+                self._r_need_readable = True
+            return None
+        n_orig = size
+        if size is not None:
+            size = int(size)
+            if size > self._r_hwm:
+                if size > _MAX_HWM:
+                    raise node_error("ERR_OUT_OF_RANGE", "size", "<= 1GiB", size)
+                self._r_hwm = 1 << (size - 1).bit_length()
+            if size != 0:
+                self._r_emitted_readable = False
+        else:
+            self._r_emitted_readable = False
+        if size == 0 and self._r_need_readable and (
+            (self._r_len >= self._r_hwm if self._r_hwm else self._r_len > 0) or self._r_ended
+        ):
+            if self._r_len == 0 and self._r_ended:
+                self._end_readable()
+            else:
+                self._emit_readable()
+            return None
+        n = 0 if size == 0 else self._how_much_to_read(size)  # (read(0): no call)
+        if n == 0 and self._r_ended:
+            if self._r_len == 0:
+                self._end_readable()
+            return None
+        do_read = self._r_need_readable
+        if self._r_len == 0 or self._r_len - n < self._r_hwm:
+            do_read = True
+        if self._r_reading or self._r_ended or self._destroyed or self._errored is not None:
+            do_read = False
+        elif do_read:
+            self._r_reading = True
+            self._r_sync = True
+            if self._r_len == 0:
+                self._r_need_readable = True
+            try:
+                self._read(self._r_hwm)
+            except Exception as exc:  # noqa: BLE001 - Node: errorOrDestroy
+                self._error_or_destroy(exc)
+            self._r_sync = False
+            if not self._r_reading and size != 0:
+                n = self._how_much_to_read(n_orig if n_orig is None else int(n_orig))
+        ret = self._from_list(n) if n > 0 else None
+        if ret is None:
+            if self._r_len <= self._r_hwm:
+                self._r_need_readable = True
+            n = 0
+        else:
+            self._r_len -= n
+            if self._r_await_drain:
+                self._r_await_drain.clear()  # type: ignore[union-attr]
+        if self._r_len == 0:
+            if not self._r_ended:
+                self._r_need_readable = True
+            if n_orig != n and self._r_ended:
+                self._end_readable()
+        if ret is not None and not self._error_emitted and not self._close_emitted:
+            self._r_data_emitted = True
+            self.emit("data", ret)
+        return ret
+
+    def _from_list(self, n: int) -> Any:
+        buf = self._r_buf
+        if not buf:
+            return None
+        first = buf[0]
+        if n >= self._r_len:
+            if len(buf) == 1:
+                return buf.popleft()
+            joiner: Any = "" if self._r_decoder is not None else b""
+            ret = joiner.join(buf)
+            buf.clear()
+            return ret
+        if n < len(first):
+            buf[0] = first[n:]
+            return first[:n]
+        if n == len(first):
+            return buf.popleft()
+        parts = []
+        while n > 0:
+            c = buf[0]
+            if len(c) <= n:
+                parts.append(buf.popleft())
+                n -= len(c)
+            else:
+                parts.append(c[:n])
+                buf[0] = c[n:]
+                n = 0
+        return ("" if self._r_decoder is not None else b"").join(parts)
+
+    _r_end_scheduled = False  # an _end_readable_nt is pending: a second one would do nothing
+
+    def _end_readable(self) -> None:
+        if not self._r_end_emitted:
+            self._r_ended = True
+            if not self._r_end_scheduled:
+                self._r_end_scheduled = True
+                _get_running_loop().call_soon(self._end_readable_nt)  # (_soon, inlined)
+
+    def _end_readable_nt(self) -> None:
+        self._r_end_scheduled = False
+        if (self._errored is None and not self._close_emitted and not self._r_end_emitted
+                and self._r_len == 0):
+            self._r_end_emitted = True
+            self.emit("end")
+            # (Writable.writable, inlined)
+            if (self._HAS_W and self._w_writable and self._errored is None  # type: ignore[attr-defined]
+                    and not self._w_ending and not self._w_ended  # type: ignore[attr-defined]
+                    and not self._destroyed and getattr(self, "allow_half_open", True) is False):
+                _soon(self._end_writable_nt)
+            elif self._auto_destroy:
+                if not self._HAS_W or self._w_finished or not self._w_writable:  # type: ignore[attr-defined]
+                    self.destroy()
+
+    def _end_writable_nt(self) -> None:
+        if self.writable and not self._w_ending and not self._destroyed:  # type: ignore[attr-defined]
+            self.end()  # type: ignore[attr-defined]
+
+    def _flow(self) -> None:
+        while self._r_flowing and self.read() is not None:
+            pass
+
+    def resume(self) -> Readable:
+        """Node ``readable.resume()``: switch to flowing mode (``'data'`` events)."""
+        if not self._r_flowing:
+            self._r_flowing = not self._r_readable_listening
+            if not self._r_resume_scheduled:
+                self._r_resume_scheduled = True
+                _get_running_loop().call_soon(self._resume_)  # (_soon, inlined)
+        self._r_paused = False
+        return self
+
+    def _resume_(self) -> None:
+        if not self._r_reading:
+            self.read(0)
+        self._r_resume_scheduled = False
+        if "resume" in self._events:  # (no emit nobody listens to)
+            self.emit("resume")
+        if (self._r_flowing and self._r_reading and not self._r_len and not self._r_ended
+                and not self._destroyed and self._errored is None
+                and type(self).read is Readable.read):
+            # flow(): its read() finds nothing buffered and a _read already in progress; what
+            # it leaves, without the calls (resume() on a socket waiting for data; a subclass
+            # overriding read() gets its call, as Node's flow() makes it).
+            self._r_emitted_readable = False
+            self._r_need_readable = True
+        else:
+            self._flow()
+        if self._r_flowing and not self._r_reading:
+            self.read(0)
+
+    def pause(self) -> Readable:
+        """Node ``readable.pause()``: stop ``'data'`` events; data accumulates in the buffer."""
+        if self._r_flowing is not False:
+            self._r_flowing = False
+            if "pause" in self._events:  # (no emit nobody listens to)
+                self.emit("pause")
+        self._r_paused = True
+        return self
+
+    def is_paused(self) -> bool:
+        """Node ``readable.isPaused()``."""
+        return self._r_paused is True or self._r_flowing is False
+
+    def set_encoding(self, encoding: str | None) -> Readable:
+        """Node ``readable.setEncoding(enc)``: ``'data'`` carries ``str`` decoded incrementally
+        (a multi-byte character split across chunks is decoded whole)."""
+        enc = encoding or "utf8"
+        self._r_decoder = _make_decoder(enc)
+        self._r_encoding = _norm_encoding(enc)
+        content = "".join(self._r_decoder.decode(c) if type(c) is bytes else c for c in self._r_buf)
+        self._r_buf = deque()
+        if content:
+            self._r_buf.append(content)
+        self._r_len = len(content)
+        return self
+
+    # -- piping ---------------------------------------------------------------------------------
+
+    def pipe(self, dest: Any, end: bool = True) -> Any:
+        """Node ``readable.pipe(dest, {end})``: write everything to ``dest`` with backpressure
+        (pause while ``dest.write()`` returns ``False``, resume on ``'drain'``); ``dest.end()`` at
+        ``'end'`` unless ``end=False``. Returns ``dest``.
+
+        The listeners are Node's, added in Node's order (``'newListener'`` sees it): the source's
+        ``'end'`` (once), the destination's ``'unpipe'``, the source's ``'data'``, then the
+        destination's ``'error'`` (prepended), ``'close'`` and ``'finish'`` (once)."""
+        self._r_pipes.append(dest)
+        p = _new(_Pipe)  # (no __init__ call)
+        p.src, p.dest, p.end, p.fired = self, dest, end, 0
+        end_fn, on_data = p.end_fn, p.on_data
+        if self._r_end_emitted:
+            _soon(end_fn)
+            head: tuple[Any, ...] = ()
+        else:
+            w = _new(_PipeOnce)  # (the once wrappers, without an __init__ call each)
+            w.event, w.listener = "end", end_fn
+            head = (("end", w, end_fn, False),)
+        data = ("data", on_data, on_data, False)
+        if isinstance(dest, EventEmitter):
+            on_unpipe, on_error, on_close, on_finish = p.on_unpipe, p.on_error, p.on_close, p.on_finish
+            wc = _new(_PipeOnce)
+            wc.event, wc.listener = "close", on_close
+            wf = _new(_PipeOnce)
+            wf.event, wf.listener = "finish", on_finish
+            unpipe = ("unpipe", on_unpipe, on_unpipe, False)
+            error = ("error", on_error, on_error, True)
+            close = ("close", wc, on_close, False)
+            finish = ("finish", wf, on_finish, False)
+            if dest is self:  # (socket.pipe(socket): one call)
+                self._add_many(*head, unpipe, data, error, close, finish)
+            elif "newListener" in self._events or "newListener" in dest._events:
+                if head:
+                    self._add_many(*head)
+                dest._add_many(unpipe)
+                self._add_many(data)
+                dest._add_many(error, close, finish)
+            else:  # (no one sees the order across the two emitters)
+                self._add_many(*head, data)
+                dest._add_many(unpipe, error, close, finish)
+        else:
+            if head:
+                self._add_many(*head)
+            dest.on("unpipe", p.on_unpipe)
+            self._add_many(data)
+            dest.prepend_listener("error", p.on_error)
+            dest.once("close", p.on_close)
+            dest.once("finish", p.on_finish)
+        if "pipe" in getattr(dest, "_events", "pipe"):  # (no emit nobody listens to)
+            dest.emit("pipe", self)
+        if (dest._w_need_drain and not dest._destroyed and not dest._w_ending  # (the property)
+                if isinstance(dest, Writable) else getattr(dest, "writable_need_drain", False) is True):
+            p.pause()
+        elif not self._r_flowing:
+            self.resume()
+        return dest
+
+    def unpipe(self, dest: Any = None) -> Readable:
+        """Node ``readable.unpipe([dest])``."""
+        if not self._r_pipes:
+            return self
+        if dest is None:
+            dests = self._r_pipes
+            self._r_pipes = []
+            self.pause()
+            for d in dests:
+                d.emit("unpipe", self, {"has_unpiped": False})
+            return self
+        if dest not in self._r_pipes:
+            return self
+        self._r_pipes.remove(dest)
+        if not self._r_pipes:
+            self.pause()
+        ls = dest._events.get("unpipe") if isinstance(dest, EventEmitter) else None
+        fn: Any = ls[0] if ls is not None and len(ls) == 1 else None
+        if getattr(fn, "__func__", None) is _ON_UNPIPE and fn.__self__.src is self:
+            # The only 'unpipe' listener is this pipe's own: what its emit would do (the event's
+            # info object is seen by nobody else), without the emit.
+            try:
+                fn.__self__.cleanup()
+            except Exception as exc:  # noqa: BLE001 - as emit: the listener failed
+                dest._listener_failed("unpipe", exc, (self,))
+        else:
+            dest.emit("unpipe", self, {"has_unpiped": False})
+        return self
+
+    # -- async iteration ------------------------------------------------------------------------
+
+    def __aiter__(self) -> AsyncIterator[Chunk]:
+        """``async for chunk in stream``: chunks until ``'end'``; raises the stream's error (or
+        ``ERR_STREAM_PREMATURE_CLOSE`` if it closes before ``'end'``). Leaving the loop early
+        (``break``, exception) destroys the stream, as Node's async iterator does."""
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[Chunk]:
+        loop = _get_running_loop()
+        waiter: asyncio.Future[None] | None = None
+        error: Any = _UNSET  # _UNSET: running; None: ended cleanly; else the error
+
+        def wake(*_: Any) -> None:
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+
+        def on_end(*_: Any) -> None:
+            nonlocal error
+            if error is _UNSET:
+                error = None
+            wake()
+
+        def on_error(err: BaseException) -> None:
+            nonlocal error
+            if error is _UNSET or error is None:
+                error = err
+            wake()
+
+        def on_close(*_: Any) -> None:
+            nonlocal error
+            if error is _UNSET:
+                error = None if self._r_end_emitted else (
+                    self._errored or node_error("ERR_STREAM_PREMATURE_CLOSE"))
+            wake()
+
+        self.on("readable", wake)
+        self.on("end", on_end)
+        self.on("error", on_error)
+        self.on("close", on_close)
+        if self._r_end_emitted:
+            error = None
+        elif self._close_emitted or (self._destroyed and self._errored is not None):
+            error = self._errored or node_error("ERR_STREAM_PREMATURE_CLOSE")
+        done = False
+        try:
+            while True:
+                chunk = None if self._destroyed else self.read()
+                if chunk is not None:
+                    yield chunk
+                elif error is not _UNSET and error is not None:
+                    done = True
+                    raise error
+                elif error is None:
+                    done = True
+                    return
+                else:
+                    waiter = loop.create_future()
+                    await waiter
+                    waiter = None
+        finally:
+            self._remove_many(("readable", wake), ("end", on_end), ("error", on_error),
+                              ("close", on_close))
+            if not done:
+                self.destroy()
+
+    # -- properties -----------------------------------------------------------------------------
+
+    @property
+    def readable(self) -> bool:
+        """Node ``readable.readable``: safe to read (not destroyed, errored or ended)."""
+        return (self._r_readable and not self._destroyed and not self._error_emitted
+                and not self._r_end_emitted)
+
+    @readable.setter
+    def readable(self, value: bool) -> None:
+        self._r_readable = bool(value)
+
+    @property
+    def readable_ended(self) -> bool:
+        """Node ``readable.readableEnded``: ``'end'`` was emitted."""
+        return self._r_end_emitted
+
+    @property
+    def readable_flowing(self) -> bool | None:
+        """Node ``readable.readableFlowing``: ``None``, ``True`` or ``False``."""
+        return self._r_flowing
+
+    @readable_flowing.setter
+    def readable_flowing(self, value: bool | None) -> None:
+        self._r_flowing = value
+
+    @property
+    def readable_length(self) -> int:
+        """Node ``readable.readableLength``: bytes (characters with an encoding) buffered."""
+        return self._r_len
+
+    @property
+    def readable_high_water_mark(self) -> int:
+        """Node ``readable.readableHighWaterMark``."""
+        return self._r_hwm
+
+    @property
+    def readable_encoding(self) -> str | None:
+        """Node ``readable.readableEncoding``."""
+        return self._r_encoding
+
+    @property
+    def readable_did_read(self) -> bool:
+        """Node ``readable.readableDidRead``."""
+        return self._r_data_emitted
+
+    @property
+    def readable_aborted(self) -> bool:
+        """Node ``readable.readableAborted``: destroyed or errored before ``'end'``."""
+        return self._r_readable and (self._destroyed or self._errored is not None) and not self._r_end_emitted
+
+
+
+# Last: _pipe needs Readable (defined above) at import; Readable.pipe()/unpipe() use these names
+# only when called (module globals, as before the split: no import per call).
+from ._pipe import _ON_UNPIPE, _new, _Pipe, _PipeOnce  # noqa: E402
