@@ -434,7 +434,7 @@ class EventEmitter(pyee.EventEmitter):
         ``emit('error', err)`` with no ``'error'`` listener raises ``err``. An exception escaping
         a listener goes to :meth:`_on_listener_error` instead of out of ``emit``.
         """
-        if self._has_error_monitor and event == "error":
+        if event == "error" and self._has_error_monitor:  # the event first: no class-attribute read per emit
             self.emit(error_monitor, *args)
         handlers = self._events.get(event)
         if handlers is None:
