@@ -40,6 +40,18 @@ from .._openssl.errors import consume_errors, tls_error
 from .._openssl.verify_codes import VERIFY_ERROR_NAMES
 from ..errors import NodeError, node_error, system_error
 from . import callbacks
+from ._abi import _py_new, _py_release_bios, _py_shutdown
+from ._queries import _EngineQueries
+from ._wire import (
+    _der_of_x509,
+    _find_alpn,
+    _out_params,
+    _parse_client_hello,
+    _session_der,
+    decode_alpn,
+    encode_alpn,
+    session_from_der,
+)
 from .protocol import (
     DONE,
     NEED_DATA,
@@ -52,15 +64,11 @@ from .protocol import (
     Step,
 )
 
-__all__ = ["TLSEngine", "DONE", "NEED_DATA", "PAUSED", "live_engines"]
+# (decode_alpn, encode_alpn and session_from_der live in ._wire; re-exported from here.)
+__all__ = ["TLSEngine", "DONE", "NEED_DATA", "PAUSED", "live_engines", "decode_alpn",
+           "encode_alpn", "session_from_der"]
 
 NULL = ffi.NULL
-# Parsed once: ffi.new/ffi.cast with a C type object skip the per-call type lookup.
-_UCHAR_PP = ffi.typeof("const unsigned char **")
-_UINT_P = ffi.typeof("unsigned int *")
-_SIZE_P = ffi.typeof("size_t *")
-_UCHAR_ARRAY = ffi.typeof("unsigned char[]")
-_OUT_PP = ffi.typeof("unsigned char **")
 _READ_CHUNK = 256 * 1024  # the read buffer: up to 16 records of plaintext at once
 _RECORD = 16384  # the largest plaintext one TLS record carries
 # The output buffer: a whole read buffer's worth of records with their overhead, in one BIO_read.
@@ -79,7 +87,6 @@ _c_seal = getattr(lib, "nodetls_seal", None)
 _c_handshake = getattr(lib, "nodetls_handshake", None)
 _new_unzeroed = ffi.new_allocator(should_clear_after_alloc=False)
 _local = threading.local()
-_BIO_S_MEM = lib.BIO_s_mem()
 _OPTS = C.SSL_OP_IGNORE_UNEXPECTED_EOF  # every SSL's own options (see TLSEngine.__init__)
 _OPTS_NO_RENEG = _OPTS | C.SSL_OP_NO_RENEGOTIATION
 _weakref = weakref.ref
@@ -124,77 +131,6 @@ def receive_buffer() -> tuple[memoryview, Any]:
         return pair
 
 
-def _out_params() -> tuple[Any, Any, Any, Any]:
-    """This thread's out-parameters for the per-handshake callbacks (allocated once, not per
-    call): ``const unsigned char **``, ``size_t *``, ``unsigned int *``, ``unsigned char **``.
-    Each user reads what OpenSSL stored before making another call that could use them."""
-    try:
-        return _local.out_params
-    except AttributeError:
-        params = _local.out_params = (ffi.new(_UCHAR_PP), ffi.new(_SIZE_P), ffi.new(_UINT_P),
-                                      ffi.new(_OUT_PP))
-        return params
-
-
-def _py_mem_bios(bios: Any) -> bool:
-    """Two fresh memory BIOs in ``bios[0]`` (read) and ``bios[1]`` (write), or neither."""
-    bios[0] = lib.BIO_new(_BIO_S_MEM)
-    bios[1] = lib.BIO_new(_BIO_S_MEM)
-    if bios[0] != NULL and bios[1] != NULL:
-        return True
-    lib.BIO_free(bios[0])  # (NULL-safe)
-    lib.BIO_free(bios[1])
-    return False
-
-
-def _py_new(ctx: Any, options: int, server: bool, bios: Any) -> Any:
-    """``nodetls_new`` (``_openssl/cdef.py``) for ABI mode: ``SSL_new(ctx)`` over two fresh
-    memory BIOs (the SSL owns them: ``bios[0]`` read, ``bios[1]`` write), with ``options`` and
-    the accept or connect state; NULL with nothing left allocated."""
-    ssl = lib.SSL_new(ctx)
-    if ssl == NULL:
-        return NULL
-    if not _py_mem_bios(bios):
-        lib.SSL_free(ssl)
-        return NULL
-    lib.SSL_set_bio(ssl, bios[0], bios[1])  # the SSL owns both from here on
-    lib.SSL_set_options(ssl, options)
-    if server:
-        lib.SSL_set_accept_state(ssl)
-    else:
-        lib.SSL_set_connect_state(ssl)
-    return ssl
-
-
-def _py_release_bios(ssl: Any) -> int:
-    """``nodetls_release_bios`` for ABI mode: when both of ``ssl``'s memory BIOs are drained,
-    a fresh, empty buffer for each (``BIO_set_mem_buf`` frees the old one) and 1; 0 when not
-    drained, -1 when out of memory (nothing changed)."""
-    rbio = lib.SSL_get_rbio(ssl)
-    wbio = lib.SSL_get_wbio(ssl)
-    if lib.BIO_ctrl_pending(rbio) or lib.BIO_ctrl_pending(wbio):
-        return 0
-    rbuf = lib.BUF_MEM_new()
-    wbuf = lib.BUF_MEM_new()
-    if rbuf == NULL or wbuf == NULL:
-        lib.BUF_MEM_free(rbuf)  # (NULL-safe)
-        lib.BUF_MEM_free(wbuf)
-        lib.ERR_clear_error()
-        return -1
-    lib.BIO_ctrl(rbio, C.BIO_C_SET_BUF_MEM, C.BIO_CLOSE, rbuf)
-    lib.BIO_ctrl(wbio, C.BIO_C_SET_BUF_MEM, C.BIO_CLOSE, wbuf)
-    return 1
-
-
-def _py_shutdown(ssl: Any) -> int:
-    """``nodetls_shutdown`` for ABI mode: close_notify once, after a complete handshake."""
-    if lib.SSL_get_shutdown(ssl) & C.SSL_SENT_SHUTDOWN or not lib.SSL_is_init_finished(ssl):
-        return 0
-    lib.SSL_shutdown(ssl)
-    lib.ERR_clear_error()
-    return 1
-
-
 # An engine's creation, BIO swap and close_notify: one C call each with the compiled binding
 # (``_openssl/cdef.py`` HELPERS), the same steps in Python in ABI mode.
 _new_ssl = getattr(lib, "nodetls_new", None) or _py_new
@@ -202,68 +138,7 @@ _release_bios = getattr(lib, "nodetls_release_bios", None) or _py_release_bios
 _shutdown = getattr(lib, "nodetls_shutdown", None) or _py_shutdown
 
 
-def _ders_of_stack(sk: Any) -> list[bytes]:
-    """The DER of every certificate of a ``STACK_OF(X509)`` (``[]`` for NULL)."""
-    if sk == NULL:
-        return []
-    return [_der_of_x509(lib.OPENSSL_sk_value(sk, i)) for i in range(lib.OPENSSL_sk_num(sk))]
-
-
-def _der_of_x509(x509: Any) -> bytes:
-    n = lib.i2d_X509(x509, NULL)
-    if n <= 0:
-        return b""
-    buf = ffi.new("unsigned char[]", n)
-    p = ffi.new("unsigned char **", buf)
-    lib.i2d_X509(x509, p)
-    return bytes(ffi.buffer(buf, n))
-
-
-def _session_der(sess: Any) -> bytes:
-    n = lib.i2d_SSL_SESSION(sess, NULL)
-    if n <= 0:
-        return b""
-    buf = ffi.new(_UCHAR_ARRAY, n)
-    p = _out_params()[3]
-    p[0] = buf
-    lib.i2d_SSL_SESSION(sess, p)
-    return ffi.buffer(buf, n)[:]
-
-
-def session_from_der(der: bytes) -> Any:
-    """``d2i_SSL_SESSION``; returns a new reference or NULL for garbage."""
-    if not der:
-        return NULL
-    buf = ffi.from_buffer(_UCHAR_ARRAY, der)
-    p = _out_params()[0]
-    p[0] = buf
-    sess = lib.d2i_SSL_SESSION(NULL, p, len(der))
-    if sess == NULL:
-        lib.ERR_clear_error()
-    return sess
-
-
-def encode_alpn(protocols: list[bytes]) -> bytes:
-    """ALPN/NPN wire format: each name prefixed by its length."""
-    out = bytearray()
-    for p in protocols:
-        if not 0 < len(p) < 256:
-            raise ValueError(f"ALPN protocol name must be 1..255 bytes, got {p!r}")
-        out.append(len(p))
-        out += p
-    return bytes(out)
-
-
-def decode_alpn(wire: bytes) -> list[bytes]:
-    out, i = [], 0
-    while i < len(wire):
-        n = wire[i]
-        out.append(wire[i + 1 : i + 1 + n])
-        i += 1 + n
-    return out
-
-
-class TLSEngine:
+class TLSEngine(_EngineQueries):
     """One TLS connection, sans-IO.  ``context`` is a ``SecureContext`` (its ``.ctx`` is the
     SSL_CTX); ``hooks`` receives synchronous questions (see the ``_cb_*`` methods)."""
 
@@ -932,216 +807,6 @@ class TLSEngine:
             self.state = State.SECURE if self.handshake_complete else State.HANDSHAKING
         self.read_more = True  # a paused renegotiation continues inside the next read
 
-    # ------------------------------------------------------------------ queries
-    @property
-    def alive(self) -> bool:
-        """The ``SSL*`` exists (not freed)."""
-        return self.ssl is not None
-
-    def ocsp_requested(self) -> bool:
-        """Server: the client asked for a stapled OCSP response (status_request)."""
-        return self.ssl is not None and macros.SSL_get_tlsext_status_type(self.ssl) == \
-            C.TLSEXT_STATUSTYPE_ocsp
-
-    def stapled_ocsp_response(self) -> bytes | None:
-        """Client: the OCSP response the server stapled, or None."""
-        if self.ssl is None:
-            return None
-        return macros.SSL_get_tlsext_status_ocsp_resp(self.ssl)
-
-    def tickets_enabled(self) -> bool:
-        """Stateless session tickets are on (no ``SSL_OP_NO_TICKET``): a TLS 1.3 PSK identity
-        is then a ticket OpenSSL decrypts itself, not an id for an external cache."""
-        return self.ssl is not None and not lib.SSL_get_options(self.ssl) & C.SSL_OP_NO_TICKET
-
-    def allows_tls13(self) -> bool:
-        """TLS 1.3 can be negotiated on this connection (max version and options)."""
-        ssl = self.ssl
-        if ssl is None:
-            return False
-        top = lib.SSL_ctrl(ssl, C.SSL_CTRL_GET_MAX_PROTO_VERSION, 0, NULL)
-        return (top == 0 or top >= C.TLS1_3_VERSION) and \
-            not lib.SSL_get_options(ssl) & C.SSL_OP_NO_TLSv1_3
-
-    @property
-    def sni_target(self) -> Any:
-        """The SecureContext the handshake will use: the one SNI chose (``use_context``, applied
-        inside the next callback) or the current one."""
-        pending = self._pending_context
-        return pending if pending is not None else self.context
-
-    @property
-    def version(self) -> str | None:
-        if self.ssl is None:
-            return None
-        return ffi.string(lib.SSL_get_version(self.ssl)).decode()
-
-    def protocol_number(self) -> int:
-        return lib.SSL_version(self.ssl)
-
-    def cipher(self) -> dict[str, str] | None:
-        c = lib.SSL_get_current_cipher(self.ssl) if self.ssl is not None else NULL
-        if c == NULL:
-            return None
-        return {
-            "name": ffi.string(lib.SSL_CIPHER_get_name(c)).decode(),
-            "standardName": ffi.string(lib.SSL_CIPHER_standard_name(c)).decode(),
-            "version": ffi.string(lib.SSL_CIPHER_get_version(c)).decode(),
-        }
-
-    def alpn_selected(self) -> bytes | None:
-        if self.ssl is None or (self.server and self._alpn_server_wire is None
-                                and self.alpn_callback is None):
-            return None  # a server that offers no ALPN never selects one
-        data = ffi.new(_UCHAR_PP)
-        n = ffi.new(_UINT_P)
-        lib.SSL_get0_alpn_selected(self.ssl, data, n)
-        if not n[0]:
-            return None
-        return bytes(ffi.buffer(data[0], n[0]))
-
-    def npn_negotiated(self) -> bytes | None:
-        if self.ssl is None or (not self._npn_wire and self.npn_client_protocols is None):
-            return None  # NPN was not configured on this side
-        data = ffi.new(_UCHAR_PP)
-        n = ffi.new(_UINT_P)
-        lib.SSL_get0_next_proto_negotiated(self.ssl, data, n)
-        if not n[0]:
-            return None
-        return bytes(ffi.buffer(data[0], n[0]))
-
-    def negotiated(self) -> tuple[bytes | None, bytes | None, str | None]:
-        """``(alpn_selected(), npn_negotiated(), servername())`` in one call (what a finished
-        handshake reports; each ``None`` when unset or not configured)."""
-        ssl = self.ssl
-        if ssl is None:
-            return None, None, None
-        alpn = npn = None
-        if not self.server or self._alpn_server_wire is not None or self.alpn_callback is not None:
-            alpn = self.alpn_selected()
-        if self._npn_wire or self.npn_client_protocols is not None:
-            npn = self.npn_negotiated()
-        p = lib.SSL_get_servername(ssl, C.TLSEXT_NAMETYPE_host_name)
-        return alpn, npn, ffi.string(p).decode() if p != NULL else None
-
-    def servername(self) -> str | None:
-        if self.ssl is None:
-            return None
-        p = lib.SSL_get_servername(self.ssl, C.TLSEXT_NAMETYPE_host_name)
-        return ffi.string(p).decode() if p != NULL else None
-
-    def peer_certificate_der(self) -> bytes | None:
-        if self.ssl is None:
-            return None
-        x = lib.SSL_get0_peer_certificate(self.ssl)
-        return _der_of_x509(x) if x != NULL else None
-
-    def own_certificate_der(self) -> bytes | None:
-        if self.ssl is None:
-            return None
-        x = lib.SSL_get_certificate(self.ssl)
-        return _der_of_x509(x) if x != NULL else None
-
-    def peer_chain_der(self) -> list[bytes]:
-        """The chain the peer sent (leaf first on clients; servers' stack excludes the leaf)."""
-        if self.ssl is None:
-            return []
-        sk = lib.SSL_get_peer_cert_chain(self.ssl)
-        return _ders_of_stack(sk)
-
-    def verified_chain_der(self) -> list[bytes]:
-        if self.ssl is None:
-            return []
-        sk = lib.SSL_get0_verified_chain(self.ssl)
-        return _ders_of_stack(sk)
-
-    def verifying_chain_der(self) -> list[bytes]:
-        """Only from ``check_identity``: the chain just verified, leaf first, up to the trust
-        anchor (``SSL_get0_verified_chain`` is not set yet at that point)."""
-        store = self._verify_store
-        if store is None:
-            return []
-        sk = lib.X509_STORE_CTX_get0_chain(store)
-        return _ders_of_stack(sk)
-
-    def verify_result(self) -> int:
-        return lib.SSL_get_verify_result(self.ssl)
-
-    def finished(self, peer: bool = False) -> bytes | None:
-        buf = ffi.new("unsigned char[]", 128)
-        fn = lib.SSL_get_peer_finished if peer else lib.SSL_get_finished
-        n = fn(self.ssl, buf, 128)
-        return bytes(ffi.buffer(buf, n)) if n else None
-
-    def export_keying_material(self, length: int, label: bytes, context: bytes | None) -> bytes:
-        out = ffi.new("unsigned char[]", length)
-        ctx = context if context is not None else b""
-        ok = lib.SSL_export_keying_material(
-            self.ssl, out, length, label, len(label), ctx, len(ctx), 1 if context is not None else 0
-        )
-        if ok != 1:
-            raise tls_error(consume_errors(ffi, lib), "export_keying_material failed")
-        return bytes(ffi.buffer(out, length))
-
-    def ephemeral_key_info(self) -> dict[str, Any]:
-        """Node's ``getEphemeralKeyInfo()``: ``{'type','name','size'}`` or ``{}``."""
-        pkey = macros.SSL_get_peer_tmp_key(self.ssl)
-        if pkey == NULL:
-            return {}
-        try:
-            kind = lib.EVP_PKEY_get_id(pkey)
-            bits = lib.EVP_PKEY_get_bits(pkey)
-            if kind == C.EVP_PKEY_DH:
-                return {"type": "DH", "size": bits}
-            if kind == C.EVP_PKEY_X25519:
-                return {"type": "ECDH", "name": "X25519", "size": 253}
-            if kind == C.EVP_PKEY_X448:
-                return {"type": "ECDH", "name": "X448", "size": 448}
-            if kind == C.EVP_PKEY_EC:
-                name = ffi.new("char[]", 80)
-                ln = ffi.new("size_t *")
-                lib.EVP_PKEY_get_group_name(pkey, name, 80, ln)
-                sn = ffi.string(name).decode()
-                nid = lib.OBJ_sn2nid(sn.encode())
-                if nid:
-                    sn = ffi.string(lib.OBJ_nid2sn(nid)).decode()
-                return {"type": "ECDH", "name": sn, "size": bits}
-            return {}
-        finally:
-            lib.EVP_PKEY_free(pkey)
-
-    def shared_sigalgs(self) -> list[str]:
-        out: list[str] = []
-        sign = ffi.new("int *")
-        hsh = ffi.new("int *")
-        n = lib.SSL_get_shared_sigalgs(self.ssl, 0, sign, hsh, NULL, NULL, NULL)
-        for i in range(n):
-            lib.SSL_get_shared_sigalgs(self.ssl, i, sign, hsh, NULL, NULL, NULL)
-            out.append(_sigalg_name(sign[0], hsh[0]))
-        return out
-
-    def session_der(self) -> bytes | None:
-        if self.ssl is None:
-            return None
-        sess = lib.SSL_get_session(self.ssl)
-        if sess == NULL:
-            return None
-        return _session_der(sess)
-
-    def session_reused(self) -> bool:
-        return bool(self.ssl is not None and lib.SSL_session_reused(self.ssl))
-
-    def tls_ticket(self) -> bytes | None:
-        if self.ssl is None:
-            return None
-        sess = lib.SSL_get_session(self.ssl)
-        if sess == NULL or not lib.SSL_SESSION_has_ticket(sess):
-            return None
-        p = ffi.new("const unsigned char **")
-        n = ffi.new("size_t *")
-        lib.SSL_SESSION_get0_ticket(sess, p, n)
-        return bytes(ffi.buffer(p[0], n[0]))
-
     def set_max_send_fragment(self, size: int) -> bool:
         return bool(macros.SSL_set_max_send_fragment(self.ssl, size))
 
@@ -1158,13 +823,6 @@ class TLSEngine:
                 self._raise_captured()
             if err not in (C.SSL_ERROR_WANT_READ, C.SSL_ERROR_WANT_WRITE):
                 raise self._error(err, handshake=False)
-
-    def renegotiate_pending(self) -> bool:
-        return bool(self.ssl is not None and lib.SSL_renegotiate_pending(self.ssl))
-
-    def peer_psk_identity(self) -> str | None:
-        p = lib.SSL_get_psk_identity(self.ssl)
-        return ffi.string(p).decode() if p != NULL else None
 
     # ------------------------------------------------------------------ callback bodies
     def _cb_verify(self, ok: int, store: Any) -> int:
@@ -1335,63 +993,3 @@ class TLSEngine:
         self.handshakes += 1
         if self.hooks is not None:
             self.hooks.on_handshake_start(self.handshakes)
-
-
-def _find_alpn(wire: bytes, proto: bytes) -> int:
-    i = 0
-    while i < len(wire):
-        n = wire[i]
-        if wire[i + 1 : i + 1 + n] == proto:
-            return i
-        i += 1 + n
-    return -1
-
-
-def _parse_client_hello(ssl: Any) -> ClientHello:
-    """Read what SNI, OCSP and an external session cache need from the ClientHello (OpenSSL has
-    parsed it; we only read extension bodies it hands us).  A PSK offer (TLS 1.3 resumption) is
-    all the cache needs when present: only its first identity is read (one extension lookup),
-    not the rest of the extension nor SNI, status request, legacy session id, ticket and
-    version extensions (nothing reads those from here when a PSK is offered)."""
-    ch = ClientHello()
-    out, outlen, _, _ = _out_params()
-    get_ext = lib.SSL_client_hello_get0_ext
-    if get_ext(ssl, C.TLSEXT_TYPE_pre_shared_key, out, outlen) == 1:
-        # PreSharedKeyExtension: identities<7..2^16-1> = {identity<1..2^16-1>, age(4)}..., binders
-        n, p = outlen[0], out[0]
-        if n >= 4:
-            ilen = (p[2] << 8) | p[3]
-            ch.psk_identity = ffi.buffer(p + 4, ilen if ilen <= n - 4 else n - 4)[:]
-        ch.tls13 = True  # pre_shared_key is a TLS 1.3 extension
-        return ch
-    if get_ext(ssl, C.TLSEXT_TYPE_server_name, out, outlen) == 1 and outlen[0] >= 5:
-        sn = ffi.buffer(out[0], outlen[0])[:]  # list length(2), type(1) = host_name, length(2)
-        if sn[2] == 0:
-            try:
-                ch.servername = sn[5 : 5 + int.from_bytes(sn[3:5], "big")].decode("ascii")
-            except UnicodeDecodeError:
-                ch.servername = None
-    ch.status_request = get_ext(ssl, C.TLSEXT_TYPE_status_request, out, outlen) == 1
-    n = lib.SSL_client_hello_get0_session_id(ssl, out)
-    ch.session_id = ffi.buffer(out[0], n)[:] if n else b""
-    ch.has_ticket_ext = (get_ext(ssl, C.TLSEXT_TYPE_session_ticket, out, outlen) == 1
-                         and outlen[0] > 0)
-    if get_ext(ssl, C.TLSEXT_TYPE_supported_versions, out, outlen) == 1 and outlen[0] > 1:
-        sv = ffi.buffer(out[0], outlen[0])[:]  # length byte, then 2-byte versions
-        ch.tls13 = any(sv[i : i + 2] == b"\x03\x04" for i in range(1, len(sv) - 1, 2))
-    return ch
-
-
-_SIG_NAMES = {6: "RSA", 408: "ECDSA", 912: "RSA-PSS", 1087: "Ed25519", 1088: "Ed448"}
-
-
-def _sigalg_name(sign_nid: int, hash_nid: int) -> str:
-    sign = _SIG_NAMES.get(sign_nid)
-    if sign is None:
-        sign = ffi.string(lib.OBJ_nid2sn(sign_nid)).decode() if sign_nid else "UNDEF"
-    if sign in ("Ed25519", "Ed448"):
-        return sign
-    hname = ffi.string(lib.OBJ_nid2sn(hash_nid)).decode().upper() if hash_nid else "UNDEF"
-    if sign == "RSA-PSS":
-        return f"RSA-PSS+{hname}"
-    return f"{sign}+{hname}"

@@ -1,0 +1,155 @@
+"""The engine's helpers for OpenSSL's encodings: DER of certificates and sessions, the ALPN/NPN
+wire format, the parts of a ClientHello the engine reads, signature-algorithm names (as Node's
+``getSharedSigalgs()`` prints them), and the per-thread out-parameters the callbacks use.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from .._openssl import constants as C
+from .._openssl import ffi, lib
+from .protocol import ClientHello
+
+NULL = ffi.NULL
+# Parsed once: ffi.new/ffi.cast with a C type object skip the per-call type lookup.
+_UCHAR_PP = ffi.typeof("const unsigned char **")
+_UINT_P = ffi.typeof("unsigned int *")
+_SIZE_P = ffi.typeof("size_t *")
+_UCHAR_ARRAY = ffi.typeof("unsigned char[]")
+_OUT_PP = ffi.typeof("unsigned char **")
+_local = threading.local()
+
+
+def _out_params() -> tuple[Any, Any, Any, Any]:
+    """This thread's out-parameters for the per-handshake callbacks (allocated once, not per
+    call): ``const unsigned char **``, ``size_t *``, ``unsigned int *``, ``unsigned char **``.
+    Each user reads what OpenSSL stored before making another call that could use them."""
+    try:
+        return _local.out_params
+    except AttributeError:
+        params = _local.out_params = (ffi.new(_UCHAR_PP), ffi.new(_SIZE_P), ffi.new(_UINT_P),
+                                      ffi.new(_OUT_PP))
+        return params
+
+
+def _ders_of_stack(sk: Any) -> list[bytes]:
+    """The DER of every certificate of a ``STACK_OF(X509)`` (``[]`` for NULL)."""
+    if sk == NULL:
+        return []
+    return [_der_of_x509(lib.OPENSSL_sk_value(sk, i)) for i in range(lib.OPENSSL_sk_num(sk))]
+
+
+def _der_of_x509(x509: Any) -> bytes:
+    n = lib.i2d_X509(x509, NULL)
+    if n <= 0:
+        return b""
+    buf = ffi.new("unsigned char[]", n)
+    p = ffi.new("unsigned char **", buf)
+    lib.i2d_X509(x509, p)
+    return bytes(ffi.buffer(buf, n))
+
+
+def _session_der(sess: Any) -> bytes:
+    n = lib.i2d_SSL_SESSION(sess, NULL)
+    if n <= 0:
+        return b""
+    buf = ffi.new(_UCHAR_ARRAY, n)
+    p = _out_params()[3]
+    p[0] = buf
+    lib.i2d_SSL_SESSION(sess, p)
+    return ffi.buffer(buf, n)[:]
+
+
+def session_from_der(der: bytes) -> Any:
+    """``d2i_SSL_SESSION``; returns a new reference or NULL for garbage."""
+    if not der:
+        return NULL
+    buf = ffi.from_buffer(_UCHAR_ARRAY, der)
+    p = _out_params()[0]
+    p[0] = buf
+    sess = lib.d2i_SSL_SESSION(NULL, p, len(der))
+    if sess == NULL:
+        lib.ERR_clear_error()
+    return sess
+
+
+def encode_alpn(protocols: list[bytes]) -> bytes:
+    """ALPN/NPN wire format: each name prefixed by its length."""
+    out = bytearray()
+    for p in protocols:
+        if not 0 < len(p) < 256:
+            raise ValueError(f"ALPN protocol name must be 1..255 bytes, got {p!r}")
+        out.append(len(p))
+        out += p
+    return bytes(out)
+
+
+def decode_alpn(wire: bytes) -> list[bytes]:
+    out, i = [], 0
+    while i < len(wire):
+        n = wire[i]
+        out.append(wire[i + 1 : i + 1 + n])
+        i += 1 + n
+    return out
+
+
+def _find_alpn(wire: bytes, proto: bytes) -> int:
+    i = 0
+    while i < len(wire):
+        n = wire[i]
+        if wire[i + 1 : i + 1 + n] == proto:
+            return i
+        i += 1 + n
+    return -1
+
+
+def _parse_client_hello(ssl: Any) -> ClientHello:
+    """Read what SNI, OCSP and an external session cache need from the ClientHello (OpenSSL has
+    parsed it; we only read extension bodies it hands us).  A PSK offer (TLS 1.3 resumption) is
+    all the cache needs when present: only its first identity is read (one extension lookup),
+    not the rest of the extension nor SNI, status request, legacy session id, ticket and
+    version extensions (nothing reads those from here when a PSK is offered)."""
+    ch = ClientHello()
+    out, outlen, _, _ = _out_params()
+    get_ext = lib.SSL_client_hello_get0_ext
+    if get_ext(ssl, C.TLSEXT_TYPE_pre_shared_key, out, outlen) == 1:
+        # PreSharedKeyExtension: identities<7..2^16-1> = {identity<1..2^16-1>, age(4)}..., binders
+        n, p = outlen[0], out[0]
+        if n >= 4:
+            ilen = (p[2] << 8) | p[3]
+            ch.psk_identity = ffi.buffer(p + 4, ilen if ilen <= n - 4 else n - 4)[:]
+        ch.tls13 = True  # pre_shared_key is a TLS 1.3 extension
+        return ch
+    if get_ext(ssl, C.TLSEXT_TYPE_server_name, out, outlen) == 1 and outlen[0] >= 5:
+        sn = ffi.buffer(out[0], outlen[0])[:]  # list length(2), type(1) = host_name, length(2)
+        if sn[2] == 0:
+            try:
+                ch.servername = sn[5 : 5 + int.from_bytes(sn[3:5], "big")].decode("ascii")
+            except UnicodeDecodeError:
+                ch.servername = None
+    ch.status_request = get_ext(ssl, C.TLSEXT_TYPE_status_request, out, outlen) == 1
+    n = lib.SSL_client_hello_get0_session_id(ssl, out)
+    ch.session_id = ffi.buffer(out[0], n)[:] if n else b""
+    ch.has_ticket_ext = (get_ext(ssl, C.TLSEXT_TYPE_session_ticket, out, outlen) == 1
+                         and outlen[0] > 0)
+    if get_ext(ssl, C.TLSEXT_TYPE_supported_versions, out, outlen) == 1 and outlen[0] > 1:
+        sv = ffi.buffer(out[0], outlen[0])[:]  # length byte, then 2-byte versions
+        ch.tls13 = any(sv[i : i + 2] == b"\x03\x04" for i in range(1, len(sv) - 1, 2))
+    return ch
+
+
+_SIG_NAMES = {6: "RSA", 408: "ECDSA", 912: "RSA-PSS", 1087: "Ed25519", 1088: "Ed448"}
+
+
+def _sigalg_name(sign_nid: int, hash_nid: int) -> str:
+    sign = _SIG_NAMES.get(sign_nid)
+    if sign is None:
+        sign = ffi.string(lib.OBJ_nid2sn(sign_nid)).decode() if sign_nid else "UNDEF"
+    if sign in ("Ed25519", "Ed448"):
+        return sign
+    hname = ffi.string(lib.OBJ_nid2sn(hash_nid)).decode().upper() if hash_nid else "UNDEF"
+    if sign == "RSA-PSS":
+        return f"RSA-PSS+{hname}"
+    return f"{sign}+{hname}"
