@@ -192,6 +192,13 @@ class TLSEngine(_EngineQueries):
         self.server = server
         self.hooks = hooks
         self.state = State.HANDSHAKING
+        # Read on every record: instance attributes, not the class defaults (Python 3.11 does
+        # not specialise an instance's read of a class attribute: ~500 instructions each).
+        self.error = None
+        self.events = ()
+        self.paused = None
+        self.received_close_notify = False
+        self._eof = False
         # this thread's buffers (an engine stays on its loop's thread; made by the first one)
         try:
             scratch = _local.scratch
