@@ -101,6 +101,9 @@ class TLSWrap:
         self.renegotiating = False
         # Node's "awaiting new session": while set, ciphertext stays in the engine (see hold()).
         self.held = False
+        # On the instance, not only the class default: read per record (_on_handle_read), and
+        # Python 3.11 does not specialise an instance's read of a class attribute.
+        self.buffered_reader = None
 
     # ------------------------------------------------------------------ handle interface (up)
     def write(self, data: bytes | memoryview) -> bool:

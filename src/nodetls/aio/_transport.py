@@ -127,7 +127,10 @@ def _direct_route(box: list[Any], wrap: TLSWrap, eng: TLSEngine) -> bool:
             plain = read_plain(cbuf, nbytes)
             if type(plain) is bytes:
                 try:
-                    transport._data_received(plain)
+                    # (read, then called: a slot's bound method is no method to
+                    # Python 3.11's LOAD_METHOD, which never specialises on it)
+                    data_received = transport._data_received
+                    data_received(plain)
                 except (SystemExit, KeyboardInterrupt):
                     raise
                 except BaseException as exc:  # noqa: BLE001 - asyncio: fatal error, lost
@@ -399,12 +402,14 @@ class TLSTransport(asyncio.Transport):
         try:
             if self._buffered:  # (a view: a buffered reader's reads take the wrap's pump)
                 self._feed_buffered(view)  # type: ignore[arg-type]
-            elif isinstance(view, bytes):  # (a client's routed read: TLSWrap._on_transport_read)
-                self._data_received(view)
             else:
-                obj = view.obj
-                self._data_received(obj if type(obj) is bytes and len(obj) == view.nbytes
-                                    else bytes(view))
+                data_received = self._data_received  # (read, then called: as buffer_updated)
+                if isinstance(view, bytes):  # (a client's routed read: TLSWrap._on_transport_read)
+                    data_received(view)
+                else:
+                    obj = view.obj
+                    data_received(obj if type(obj) is bytes and len(obj) == view.nbytes
+                                  else bytes(view))
         except (SystemExit, KeyboardInterrupt):
             raise
         except BaseException as exc:  # noqa: BLE001 - asyncio: fatal error, connection lost
@@ -478,7 +483,8 @@ class TLSTransport(asyncio.Transport):
                 self._maybe_pause_protocol()
             return
         if out:
-            self._send(out)
+            send = self._send  # (read, then called: as buffer_updated's data_received)
+            send(out)
             if self._tcp._write_paused:
                 self._maybe_pause_protocol()
 
