@@ -138,7 +138,10 @@ class SocketTransport(asyncio.Transport):
             # A TCPHandle using its class's get_buffer() and buffer_updated(): their steps
             # without the two calls (a pooled receive buffer; the owner's _on_handle_read on a
             # slice of it, or the handle's hold while reading is stopped; the buffer back).
-            buf = _BUFFERS.pop() if _BUFFERS else memoryview(bytearray(RECV_BUFFER_SIZE))
+            # (a local: Python 3.11 makes no method call of an imported name's method, so
+            # _BUFFERS.pop() would be an unspecialised attribute read and bound method per read)
+            buffers = _BUFFERS
+            buf = buffers.pop() if buffers else memoryview(bytearray(RECV_BUFFER_SIZE))
         else:
             try:
                 buf = proto.get_buffer(-1)
@@ -168,8 +171,8 @@ class SocketTransport(asyncio.Transport):
                 raise
             except BaseException as exc:  # noqa: BLE001
                 self._fatal_error(exc, "Fatal error: protocol.buffer_updated() call failed.")
-        if plain and len(_BUFFERS) < 16:
-            _BUFFERS.append(buf)
+        if plain and len(buffers := _BUFFERS) < 16:
+            buffers.append(buf)
         if not nbytes:
             self._on_eof(proto)
 
