@@ -89,6 +89,11 @@ _new_unzeroed = ffi.new_allocator(should_clear_after_alloc=False)
 _local = threading.local()
 _OPTS = C.SSL_OP_IGNORE_UNEXPECTED_EOF  # every SSL's own options (see TLSEngine.__init__)
 _OPTS_NO_RENEG = _OPTS | C.SSL_OP_NO_RENEGOTIATION
+# The states every connection passes through, as globals (Python 3.11 specialises a global's
+# read, not an attribute read on the enum class: ~300 instructions each).
+_HANDSHAKING = State.HANDSHAKING
+_SECURE = State.SECURE
+_FREED = State.FREED
 _weakref = weakref.ref
 _ENGINES = callbacks.ENGINES
 
@@ -191,7 +196,7 @@ class TLSEngine(_EngineQueries):
         self.initial_context = context
         self.server = server
         self.hooks = hooks
-        self.state = State.HANDSHAKING
+        self.state = _HANDSHAKING
         # Read on every record: instance attributes, not the class defaults (Python 3.11 does
         # not specialise an instance's read of a class attribute: ~500 instructions each).
         self.error = None
@@ -199,6 +204,12 @@ class TLSEngine(_EngineQueries):
         self.paused = None
         self.received_close_notify = False
         self._eof = False
+        # Read once or more per connection (each handshake step, free()): instance attributes too.
+        self._exc = None
+        self._keys_bound = False
+        self._trace_bio = NULL
+        self.check_identity = None
+        self.alpn_callback = None
         # this thread's buffers (an engine stays on its loop's thread; made by the first one)
         try:
             scratch = _local.scratch
@@ -234,7 +245,7 @@ class TLSEngine(_EngineQueries):
         if ssl is None:
             return
         self.ssl = None
-        self.state = State.FREED
+        self.state = _FREED
         del _ENGINES[ssl]  # (registered with the SSL: exactly once)
         if self._keys_bound:
             self.initial_context.unbind_ssl(ssl)
@@ -334,7 +345,7 @@ class TLSEngine(_EngineQueries):
             self._raise_captured()
         if err == 0:
             self.paused = None
-            self.state = State.SECURE
+            self.state = _SECURE
             self.handshake_complete = True
             return DONE
         if err == C.SSL_ERROR_WANT_READ or err == C.SSL_ERROR_WANT_WRITE:
