@@ -183,7 +183,10 @@ class Socket(Duplex):
             if type(value) not in _SHAREABLE_TYPES and value is not _NO_BUF \
                     and value is not _NO_DRAIN:
                 return None
-        return state
+        # A compact copy (no entries left deleted by the pops above): CPython's dict.update
+        # into a new instance's empty __dict__ then clones the table in one go instead of
+        # inserting key by key (callgrind: ~20k -> ~2k instructions per accepted socket).
+        return dict(state)
 
     def _init_accepted(self, handle: Any, state: dict[str, Any]) -> None:
         """``Socket.__init__`` for ``handle`` (already reading) from :meth:`_accepted_state`."""
