@@ -37,9 +37,10 @@ class _Reader:
     def _on_data(self, chunk: bytes) -> None:
         self.got += len(chunk)
         if self._waiter is not None and self.got >= self._want:
+            # As load.js's w(): no done() check (only a cancelled run's wait_for could have
+            # cancelled the future, and that run has failed already)
             waiter, self._waiter = self._waiter, None
-            if not waiter.done():
-                waiter.set_result(None)
+            waiter.set_result(None)
 
     def until(self, n: int) -> asyncio.Future[None]:
         fut: asyncio.Future[None] = self._loop.create_future()

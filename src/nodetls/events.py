@@ -180,6 +180,13 @@ class EventEmitter(pyee.EventEmitter):
     def __init__(self) -> None:  # noqa: D107 - pyee's __init__ is skipped on purpose (its Lock)
         self._events: dict[str, tuple[Any, ...]] = {}  # type: ignore[assignment]
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "emit" in cls.__dict__ and "_emit1" not in cls.__dict__:
+            # A class that overrides emit() sees every event through it, as in Node (where the
+            # streams call this.emit): its _emit1 is its emit.
+            cls._emit1 = _emit1_through_emit  # type: ignore[method-assign]
+
     def __getstate__(self) -> dict[str, Any]:
         return self.__dict__.copy()
 
@@ -447,18 +454,41 @@ class EventEmitter(pyee.EventEmitter):
         for fn in handlers:
             try:
                 r = fn(*args)
-            except TypeError as exc:  # maybe a listener that ignores trailing arguments
-                try:
-                    r = _invoke_retry(fn, args, exc)
-                except Exception as exc2:
-                    self._listener_failed(event, exc2, args)
-                    continue
             except Exception as exc:
-                self._listener_failed(event, exc, args)
-                continue
+                r = self._listener_raised(event, fn, args, exc)
             if r is not None and _iscoroutine(r):
                 self._schedule(event, r, args)
         return True
+
+    def _emit1(self, event: str, arg: Any) -> bool:
+        """``emit(event, arg)`` for an event other than ``'error'`` with one argument (a
+        socket's ``'data'``), without ``emit``'s ``*args``: the call to it and its call of each
+        listener are calls CPython 3.11 specialises. A class overriding :meth:`emit` gets its
+        ``emit`` here (``__init_subclass__``)."""
+        handlers = self._events.get(event)
+        if handlers is None:
+            return False
+        for fn in handlers:
+            try:
+                r = fn(arg)
+            except Exception as exc:
+                r = self._listener_raised(event, fn, (arg,), exc)
+            if r is not None and _iscoroutine(r):
+                self._schedule(event, r, (arg,))
+        return True
+
+    def _listener_raised(self, event: str, fn: Callable[..., Any], args: tuple[Any, ...],
+                         exc: Exception) -> Any:
+        """``fn(*args)`` raised ``exc`` (called in the ``except`` block): a ``TypeError`` may be
+        a listener that takes fewer arguments (called again with those); what it returns, or
+        ``None`` once the failure went to :meth:`_listener_failed`."""
+        if isinstance(exc, TypeError):
+            try:
+                return _invoke_retry(fn, args, exc)
+            except Exception as exc2:
+                exc = exc2
+        self._listener_failed(event, exc, args)
+        return None
 
     def _schedule(self, event: str, coro: Any, args: tuple[Any, ...] = ()) -> None:
         loop = _get_running_loop()
@@ -504,6 +534,10 @@ class EventEmitter(pyee.EventEmitter):
 
     def _call_handlers(self, event: str, args: Any, kwargs: Any) -> bool:
         return self.emit(event, *args)
+
+
+def _emit1_through_emit(self: EventEmitter, event: str, arg: Any) -> bool:
+    return self.emit(event, arg)
 
 
 def _invoke_retry(fn: Callable[..., Any], args: tuple[Any, ...], exc: TypeError) -> Any:

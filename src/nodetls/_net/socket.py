@@ -323,15 +323,17 @@ class Socket(Duplex):
         self._bytes_read += len(view)
         if self._timeout:
             self._touch()
-        chunk = bytes(view)  # the one copy of the data (the view is the handle's buffer)
+        # The one copy of the data (the view is the handle's buffer); ``bytes`` are kept as they
+        # are without calling bytes() (a type call, ~700 instructions, that returns its argument).
+        chunk = view if type(view) is bytes else bytes(view)
         if (self._r_flowing and self._r_data_listening and not self._r_len and not self._r_sync
                 and self._r_decoder is None and not self._r_ended and not self._destroyed
                 and self._errored is None and chunk):
             # push()'s flowing case (Node's addChunk: straight to 'data'), without the call (a
-            # socket is a push source: no maybeReadMore, see _read_more).
+            # socket is a push source: no maybeReadMore, see _read_more); emit() without *args.
             self._r_reading = False
             self._r_data_emitted = True
-            self.emit("data", chunk)
+            self._emit1("data", chunk)
             if self._r_ended or (self._r_len >= self._r_hwm and self._r_len):
                 self._read_stop_handle()
         elif not self.push(chunk):
