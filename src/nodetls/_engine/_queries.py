@@ -13,11 +13,12 @@ from .._openssl import constants as C
 from .._openssl import ffi, lib, macros
 from .._openssl.errors import consume_errors, tls_error
 from ._wire import _UCHAR_PP, _UINT_P, _der_of_x509, _ders_of_stack, _session_der, _sigalg_name
+from .protocol import Referable
 
 NULL = ffi.NULL
 
 
-class _EngineQueries:
+class _EngineQueries(Referable):
     """The named queries the TLS layer asks instead of reading OpenSSL (docs/DESIGN.md, "The
     typed protocol"); the state they read is :class:`~nodetls._engine.engine.TLSEngine`'s."""
 

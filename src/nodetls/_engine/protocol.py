@@ -32,6 +32,12 @@ __all__ = ["State", "Step", "Pause", "KeylogLine", "NewSession", "ClientHello", 
            "NEED_DATA", "PAUSED"]
 
 
+class Referable:
+    """A base taking weak references: ``TLSEngine``'s (``callbacks.ENGINES`` refers to engines
+    weakly) and ``TLSWrap``'s. Compiled with mypyc, a native class takes none, unless a base is
+    an ordinary Python class: this one (``protocol`` is never compiled)."""
+
+
 class State(enum.Enum):
     """Where the engine is (see the module docstring)."""
 

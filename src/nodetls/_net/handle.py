@@ -483,8 +483,12 @@ class DuplexHandle:
     socket options do nothing. Attaching puts the duplex in flowing mode.
     """
 
-    local_address = local_port = local_family = None
-    remote_address = remote_port = remote_family = None
+    local_address: Any = None
+    local_port: Any = None
+    local_family: Any = None
+    remote_address: Any = None
+    remote_port: Any = None
+    remote_family: Any = None
     SHUTDOWN_CALLBACK = True
 
     def __init__(self, duplex: Any, owner: Any = None) -> None:

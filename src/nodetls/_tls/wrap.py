@@ -20,7 +20,7 @@ the owner's ``_tls_*`` methods, never from inside an OpenSSL call.
 What ``nodetls.aio``'s direct route (``aio/_transport.py``) may use, and nothing else: it
 closes with :meth:`close_notify_now` (or :meth:`shutdown`); a read that is more than plaintext
 (the peer's close_notify included) goes on in ``_on_handle_read(view, plain)``, and a failure in
-``_fail``; its write queues with ``_queue``/``_flush``. It reads, from the wrap's ``__dict__``
+``_fail``; its write queues with ``_queue``/``_flush``. It reads, as attributes
 (every name set in ``__init__``, never deleted), ``engine``, ``held``,
 ``renegotiating``, ``_pending``, ``_closed``, ``_reading``, ``_in_cycle`` and ``_again``, and
 writes only ``_in_cycle`` (around its own engine read, as the data path does) and ``_flushed``
@@ -491,7 +491,10 @@ class TLSWrap:
             return
         just_secured = False
         if not self.secure:
-            if eng.paused is not None:
+            # (tested through a local: mypy would narrow eng.paused to None for the rest of the
+            # method, and compiled with mypyc that type is checked when it is read after the step)
+            paused = eng.paused
+            if paused is not None:
                 self._flush()
                 return
             if self.held:  # the output stays in the engine until release()

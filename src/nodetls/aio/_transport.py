@@ -106,14 +106,13 @@ def _direct_route(box: list[Any], wrap: TLSWrap, eng: TLSEngine) -> bool:
     except AttributeError:
         view, cbuf = _thread.receive = receive_buffer()
     read_plain = eng.read_plain
-    # The route reads the wrap's own state (all set in its __init__) from its __dict__: a dict
-    # subscript, no attribute lookup through the class and its properties.
-    wd = wrap.__dict__
+    # The route reads the wrap's own state (all set in its __init__) as plain attributes: the
+    # wrap may be a compiled (mypyc) class, which has no __dict__.
 
     def buffer_updated(nbytes: int) -> None:
         transport = box[0]
-        if (transport is None or transport._closing or wd["_in_cycle"] or not wd["_reading"] or wd["renegotiating"]
-                or wd["_pending"] or wd["engine"] is None or transport._buffered
+        if (transport is None or transport._closing or wrap._in_cycle or not wrap._reading or wrap.renegotiating
+                or wrap._pending or wrap.engine is None or transport._buffered
                 or not handle._reading or handle._held is not None):
             # The layered path (TCPHandle.buffer_updated's, but for the buffer it owns)
             if handle._reading and handle._held is None:
@@ -121,9 +120,9 @@ def _direct_route(box: list[Any], wrap: TLSWrap, eng: TLSEngine) -> bool:
             else:
                 handle._hold(bytes(view[:nbytes]))
             return
-        wd["_in_cycle"] = 1
+        wrap._in_cycle = 1
         try:
-            wd["_flushed"] = False
+            wrap._flushed = False
             plain = read_plain(cbuf, nbytes)
             if type(plain) is bytes:
                 try:
@@ -136,15 +135,15 @@ def _direct_route(box: list[Any], wrap: TLSWrap, eng: TLSEngine) -> bool:
                 except BaseException as exc:  # noqa: BLE001 - asyncio: fatal error, lost
                     transport._fatal_error(exc, _FATAL_READ)
             else:  # anything else (the peer's close_notify too): the wrap goes on
-                wd["_in_cycle"] = 0
+                wrap._in_cycle = 0
                 wrap._on_handle_read(view, plain)
                 return
         except BaseException as exc:  # noqa: BLE001 - as the wrap's data path
             wrap._fail(exc)
             return
         finally:
-            wd["_in_cycle"] = 0
-        if wd["_again"] or wd["_pending"] or wd["renegotiating"]:
+            wrap._in_cycle = 0
+        if wrap._again or wrap._pending or wrap.renegotiating:
             wrap._cycle()
 
     handle.get_buffer = functools.partial(next, itertools.repeat(view))
@@ -209,7 +208,7 @@ class TLSTransport(asyncio.Transport):
     __slots__ = ("_loop", "_sock", "_protocol", "_buffered", "_data_received", "_on_lost",
                  "_closing", "_eof_written", "_lost", "_conn_lost_writes", "_paused_reading",
                  "_protocol_paused", "_high", "_low", "_error", "_handle", "_started",
-                 "_cipher", "_seal", "_tcp", "_wrapd", "_send", "__weakref__")
+                 "_cipher", "_seal", "_tcp", "_send", "__weakref__")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, sock: TLSSocket,
                  protocol: asyncio.BaseProtocol, *,
@@ -236,7 +235,6 @@ class TLSTransport(asyncio.Transport):
         # The direct route's write (_start): the engine's seal and the TCP handle.
         self._seal: Any = None
         self._tcp: Any = None
-        self._wrapd: Any = None  # the wrap's __dict__ (see _direct_route)
         self._send: Any = None  # the TCP transport's write
         # Errors come from the socket's ``errored`` at close; the end of the connection through
         # the handle seam (_start): a client whose handshake fails never starts.
@@ -292,7 +290,6 @@ class TLSTransport(asyncio.Transport):
                 self._seal = eng.seal
                 self._tcp = tcp = box[1]
                 self._send = tcp.transport.write
-                self._wrapd = h.__dict__
         try:
             self._protocol.connection_made(self)
         except (SystemExit, KeyboardInterrupt):
@@ -462,9 +459,8 @@ class TLSTransport(asyncio.Transport):
                 if self._conn_lost_writes >= _CONNLOST_WARN:
                     logger.warning("TLS connection is closed")
                 return
-        wd = self._wrapd
         h = self._handle  # the TLS wrap, from connection_made to connection_lost
-        if seal is None or wd["_pending"] or wd["held"] or wd["_closed"] or wd["engine"] is None:
+        if seal is None or h._pending or h.held or h._closed or h.engine is None:
             if not h.write(data):  # the wrap or the TCP buffer is above its high-water mark
                 self._maybe_pause_protocol()
             return
@@ -476,7 +472,7 @@ class TLSTransport(asyncio.Transport):
             h._fail(exc)
             self._maybe_pause_protocol()
             return
-        wd["_flushed"] = True
+        h._flushed = True
         if type(out) is int:  # a (re)handshake first: the wrap's pump writes the rest
             h._queue(data[out:])
             if not h._flush():
@@ -623,7 +619,7 @@ class TLSTransport(asyncio.Transport):
                     box[0] = None
                     hd = box[1].__dict__  # (both set by _direct_route, removed only here)
                     del hd["buffer_updated"], hd["get_buffer"]
-            self._seal = self._tcp = self._wrapd = self._send = None
+            self._seal = self._tcp = self._send = None
             wrap = self._handle
             if wrap is not None:
                 self._handle = None
