@@ -144,6 +144,13 @@ _PER_CONNECTION = ("request_cert", "alpn_callback", "alpn_protocols", "npn_proto
                    "allow_client_renegotiation", "psk_callback", "sni_callback", "enable_trace")
 
 
+#: What an accepted TLSSocket sets beyond ``net.Socket``'s prototype state (see
+#: ``TLSSocket._accepted_state``); with it the dict holds 83 entries, of the 85 its table has.
+_ACCEPTED_KEYS = ("_tls_opts", "_wrap", "_is_server", "secure_connecting", "_secure_context",
+                  "_handshake_timer", "_secure_established", "_servername", "_r_end_scheduled",
+                  "_fin_received")
+
+
 class TLSSocket(Socket):
     """Node's ``tls.TLSSocket``.  Wraps a ``net.Socket``, any ``stream.Duplex``, or (``None``) a
     new unconnected ``net.Socket``."""
@@ -221,6 +228,18 @@ class TLSSocket(Socket):
                 self._wrap.start()  # type: ignore[attr-defined]  # (_start_tls, inlined)
         elif socket is not None:
             self._wait_for_connect(socket)
+
+    @classmethod
+    def _accepted_state(cls, opts: dict[str, Any]) -> dict[str, Any] | None:
+        """``net.Socket``'s, with placeholders (the class defaults) for what every accepted
+        connection sets (:meth:`_init_server_connection`, its handshake and its end): setting
+        them then replaces an entry of the copied dict instead of inserting one."""
+        state = super()._accepted_state(opts)
+        if state:
+            for name in _ACCEPTED_KEYS:
+                if name[:3] != "_r_" or "_r_flowing" in state:  # (a stream state kept there)
+                    state[name] = getattr(cls, name, None)
+        return state
 
     def _init_server_connection(self, handle: TCPHandle, opts: SocketTemplate,
                                 state: dict[str, Any]) -> None:
