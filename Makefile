@@ -30,7 +30,8 @@ venv: $(STAMP)
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml setup.py src/nodetls/_openssl/cdef.py src/nodetls/_openssl/_build.py | $(PY)
+$(STAMP): pyproject.toml setup.py src/nodetls/_openssl/cdef.py src/nodetls/_openssl/_build.py \
+		src/nodetls/_openssl/_bytesio.c | $(PY)
 	$(PY) -m pip install -q -e '.[test]'
 	@touch $@
 

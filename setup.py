@@ -31,5 +31,8 @@ class OptionalBuildExt(build_ext):
 
 setup(
     cffi_modules=["src/nodetls/_openssl/_build.py:ffibuilder"],
+    # Optional too: OpenSSL writes the data path's large bytes objects itself (no copy through a
+    # buffer of ours); it links against nothing but CPython (see the file).
+    ext_modules=[Extension("nodetls._openssl._bytesio", ["src/nodetls/_openssl/_bytesio.c"])],
     cmdclass={"build_ext": OptionalBuildExt},
 )

@@ -10,20 +10,8 @@ from nodetls._engine import DONE, NEED_DATA, TLSEngine
 from nodetls._engine import engine as engine_module
 from nodetls._openssl import constants as C
 
-from .pair import handshake
-from .rawctx import RawContext, make_ca_and_leaf
-
-CA, CERT, KEY = make_ca_and_leaf("localhost")
-
-
-@pytest.fixture(params=[C.TLS1_2_VERSION, C.TLS1_3_VERSION], ids=["tls12", "tls13"])
-def pair(request):
-    server = TLSEngine(RawContext(CERT, KEY, max_version=request.param), server=True)
-    client = TLSEngine(RawContext(ca=CA, max_version=request.param), server=False)
-    handshake(client, server)
-    yield client, server
-    client.free()
-    server.free()
+from .conftest import CA, CERT, KEY
+from .rawctx import RawContext
 
 
 def read_all(eng: TLSEngine, ciphertext: bytes) -> list[bytes]:

@@ -8,23 +8,10 @@ import array
 import pytest
 
 from nodetls._engine import TLSEngine
-from nodetls._openssl import constants as C
 
-from .pair import handshake, pump
-from .rawctx import RawContext, make_ca_and_leaf
+from .pair import pump
 
-CA, CERT, KEY = make_ca_and_leaf("localhost")
 DATA = bytes(range(251)) * 400  # 100,400 bytes: 7 records
-
-
-@pytest.fixture(params=[C.TLS1_2_VERSION, C.TLS1_3_VERSION], ids=["tls12", "tls13"])
-def pair(request):
-    server = TLSEngine(RawContext(CERT, KEY, max_version=request.param), server=True)
-    client = TLSEngine(RawContext(ca=CA, max_version=request.param), server=False)
-    handshake(client, server)
-    yield client, server
-    client.free()
-    server.free()
 
 
 def drain(eng: TLSEngine, size: int) -> list[bytes]:

@@ -39,7 +39,7 @@ from .._openssl import ffi, lib, macros
 from .._openssl.errors import consume_errors, tls_error
 from .._openssl.verify_codes import VERIFY_ERROR_NAMES
 from ..errors import NodeError, node_error, system_error
-from . import callbacks
+from . import _bytesio, callbacks
 from ._abi import _py_new, _py_release_bios, _py_shutdown
 from ._queries import _EngineQueries
 from ._wire import (
@@ -85,6 +85,12 @@ _CHAR_A = ffi.typeof("char[]")
 _c_read = getattr(lib, "nodetls_read", None)
 _c_seal = getattr(lib, "nodetls_seal", None)
 _c_handshake = getattr(lib, "nodetls_handshake", None)
+# Reads and writes of _BX_MIN bytes and more: into bytes OpenSSL writes itself (_bytesio.py).
+_bx_read = _bytesio.read
+_bx_seal = _bytesio.seal
+_bx_out = _bytesio.out_slots
+_addr = _bytesio.addr
+_BX_MIN = _bytesio.MIN_BYTES if _bytesio.read is not None else 1 << 62  # (one compare per call)
 _new_unzeroed = ffi.new_allocator(should_clear_after_alloc=False)
 _local = threading.local()
 _OPTS = C.SSL_OP_IGNORE_UNEXPECTED_EOF  # every SSL's own options (see TLSEngine.__init__)
@@ -457,6 +463,8 @@ class TLSEngine(_EngineQueries):
                     or self.paused is not None or self.received_close_notify:
                 return plain
             return bytes(plain)
+        if n >= _BX_MIN:
+            return self._read_plain_bytes(ssl, data, n)
         buf, size, view, _, chars, _, _ = self._scratch
         st = _c_read(ssl, self._rbio, self._wbio, data, n, self.read_more, self._eof, buf,
                      _READ_CHUNK, size)
@@ -472,6 +480,26 @@ class TLSEngine(_EngineQueries):
         if st < 0 or out or self.events:
             return view[:total]
         return chars[:total]
+
+    def _read_plain_bytes(self, ssl: Any, data: Any, n: int) -> bytes | memoryview | None:
+        """:meth:`read_plain`'s compiled path for a large read: the plaintext goes straight into
+        a new ``bytes`` (``_bytesio.read``), the same outcomes (any but plaintext alone as a
+        view of those bytes)."""
+        out, out_addr = _bx_out()
+        plain = _bx_read(_addr(ssl), _addr(self._rbio), _addr(self._wbio), _addr(data), n,
+                         self.read_more, self._eof, min(_READ_CHUNK, n + 2 * _RECORD), out_addr)
+        st = out[2]
+        self.output_after_read = more_out = out[1] > 0
+        self.read_more = st == -1
+        if st > 0:
+            self._read_stopped(st)  # raises, or sets the pause or the close_notify
+            if self.paused is not None or self.received_close_notify:
+                return None if plain is None else memoryview(plain)
+        if plain is None:
+            return None
+        if st < 0 or more_out or self.events:
+            return memoryview(plain)
+        return plain
 
     def read_hint(self) -> int:
         """0 when no plaintext can be read now (no new ciphertext, no record held back, no end
@@ -601,6 +629,15 @@ class TLSEngine(_EngineQueries):
         size = self._scratch[1]
         total = len(data)
         if _c_seal is not None:  # the steps below, in C
+            if total >= _BX_MIN:  # into bytes OpenSSL writes itself
+                out_slots, out_addr = _bx_out()
+                sealed = _bx_seal(_addr(ssl), _addr(self._wbio), data, out_addr)
+                if type(sealed) is bytes:
+                    return sealed
+                if sealed == -1:
+                    return self._write_failed(0)
+                n = self._write_rest(data, out_slots[0])
+                return n if n < total else self.take_output()
             scratch = self._scratch
             out = scratch[3]
             n = _c_seal(ssl, self._wbio, data, total, out, _OUT_CHUNK, size)
