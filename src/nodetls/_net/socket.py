@@ -405,11 +405,11 @@ class Socket(Duplex):
             return Duplex.write(self, data, encoding, callback)
         n = len(data)
         self._bytes_dispatched += n
-        # As Writable.write: the chunk is being written while the handle has it.
-        self._w_pending_cb += 1
+        # As Writable.write: the chunk is being written while the handle has it (what a
+        # listener the handle reaches meanwhile can see: the length, writing, sync; the pending
+        # count and the write's own length and callback are read only once writing is over,
+        # by _on_write_done and _finish_maybe: set below, when the write does not end here).
         self._w_len += n
-        self._w_write_len = n
-        self._w_cb = None
         self._w_writing = True
         self._w_sync = True
         taken = h.write(data)
@@ -419,9 +419,10 @@ class Socket(Duplex):
             # Writable's onwrite, synchronous, no callback, nothing buffered, no 'drain' due.
             self._w_writing = False
             self._w_len -= n
-            self._w_write_len = 0
-            self._w_pending_cb -= 1
             return True
+        # (_w_cb is None: no write is in progress when this one starts)
+        self._w_pending_cb += 1
+        self._w_write_len = n
         if taken:
             if self._w_writing:
                 self._w_sync = True
