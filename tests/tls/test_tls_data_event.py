@@ -177,3 +177,46 @@ def test_a_data_listener_that_raises_destroys_the_socket_with_its_error(
         assert errors == [boom] and after == [b"y"] and sock.destroyed
 
     _run(loop, main)
+
+
+class _SpyServer(tls.Server):
+    seen: _Seen
+
+    def emit(self, event: str, *args: Any) -> bool:
+        self.seen.events.append((event, args[0] if args else None))
+        return super().emit(event, *args)
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_a_server_emit_override_sees_secure_connection(certs: Any, loop: str) -> None:
+    """The server's ``'secureConnection'`` (emitted without ``*args`` on the accept path) goes
+    through a subclass's ``emit``, with the socket, before its listener runs."""
+
+    async def main() -> None:
+        seen = _Seen()
+        _SpyServer.seen = seen
+        order: list[str] = []
+        got = asyncio.get_running_loop().create_future()
+
+        def on_secure(sock: tls.TLSSocket) -> None:
+            order.append("listener")
+            sock.end()
+            if not got.done():
+                got.set_result(sock)
+
+        server = _SpyServer(certs.server.options, on_secure)
+        server.listen(0, "127.0.0.1")
+        await asyncio.wait_for(server, TIMEOUT)
+        client = tls.connect(server.address()["port"], {"host": "127.0.0.1",
+                                                        "ca": certs.root.cert_pem,
+                                                        "servername": "localhost"})
+        client.on("error", lambda err: None)
+        try:
+            accepted = await _until(got)
+        finally:
+            client.destroy()
+            server.close()
+        secure = [arg for ev, arg in seen.events if ev == "secureConnection"]
+        assert secure == [accepted] and order == ["listener"]
+
+    _run(loop, main)

@@ -248,15 +248,26 @@ class TLSSocket(Socket):
         self._init_accepted(handle, state)
         self._tls_opts = opts
         self._wrap = None
-        self._server = opts.get("server")
+        self._server = srv = opts.get("server")
         self._is_server = True
         self.secure_connecting = True
         ctx = opts.get("secure_context")
-        self._secure_context = ctx if ctx is not None else self._make_context()
-        self._setup_wrap(handle)
+        if ctx is None:
+            ctx = self._make_context()
+        self._secure_context = ctx
+        # (_setup_wrap, for a server's template: no lookups of what the template has)
+        plain = opts.plain
+        engine = TLSEngine(ctx, server=True, no_renegotiation=plain)
+        self._handle = self._wrap = wrap = TLSWrap(handle, engine, self)
+        self._configure_server_engine(engine, srv, opts, plain)
+        if not plain and opts.get("enable_trace"):
+            engine.enable_trace()
+        if "keylog" in self._events or (srv is not None and "keylog" in srv._events) or (
+                _ENV_DATA.get(b"SSLKEYLOGFILE") if _ENV_DATA is not None else _keylog_env_path()):
+            engine.enable_keylog()
         if not handle.closed:
             # (wrap.start(), inlined: a server's new wrap has received nothing, no cycle to run)
-            self._wrap.started = True  # type: ignore[attr-defined]
+            wrap.started = True
 
     # ------------------------------------------------------------------ wiring
     def _take_handle(self, socket: Any) -> Any:
@@ -321,7 +332,7 @@ class TLSSocket(Socket):
         self._handle = wrap
         srv = self._server
         if server:
-            self._configure_server_engine(engine, srv, opts)
+            self._configure_server_engine(engine, srv, opts, plain)
         else:
             self._configure_client_engine(engine, opts)
         if not getattr(opts, "plain", False) and opts.get("enable_trace"):
@@ -371,10 +382,10 @@ class TLSSocket(Socket):
             engine.enable_psk()
 
     def _configure_server_engine(self, engine: TLSEngine, srv: Any,
-                                 opts: dict[str, Any]) -> None:
+                                 opts: dict[str, Any], plain: bool) -> None:
         # Only what this connection needs is set up: each callback is switched on only when an
         # option or a listener asks for it (the context's defaults need no call at all).
-        if not getattr(opts, "plain", False):  # (plain: renegotiation refused at creation)
+        if not plain:  # (a server template's plain: renegotiation refused at creation)
             self._configure_server_options(engine, opts)
         events = srv._events if srv is not None else {}
         resume = "resumeSession" in events
@@ -526,7 +537,7 @@ class TLSSocket(Socket):
             self.emit("secureConnection", self)
         srv = self._server
         if srv is not None and not self._destroyed:
-            srv.emit("secureConnection", self)  # (the server's)
+            srv._emit1("secureConnection", self)  # (the server's; emit(), without *args)
 
     def _server_verify_result(self, eng: TLSEngine) -> None:
         """``authorized``/``authorization_error`` of a server that asked for a certificate."""
