@@ -136,3 +136,31 @@ def test_goals_are_checked_from_paired_ratios_and_worker_shares() -> None:
     assert check(goal("full handshake: workers=2 vs one process, neither"), ms) == (
         "1.02×", True)
     assert check(goal("resumed handshake vs Node"), ms) == ("-", None)  # not measured
+
+
+def _strace_works() -> bool:
+    import subprocess
+
+    if shutil.which("strace") is None:
+        return False
+    return subprocess.run(["strace", "-f", "-c", "-o", "/dev/null", "true"],
+                          capture_output=True, timeout=30).returncode == 0
+
+
+@pytest.mark.slow
+async def test_workers_cost_counts_the_same_accepts_per_handshake(tmp_path: Path) -> None:
+    if not _strace_works():
+        pytest.skip("strace missing or not allowed to trace here")
+    if find_tlsbench_source(ROOT) is None and not (BENCH / "build").exists():
+        pytest.skip("tlsbench source not found (set TLSBENCH_SRC)")
+    if importlib.util.find_spec("uvloop") is None:
+        pytest.skip("uvloop not installed")
+    res = await run_process([sys.executable, BENCH / "workers_cost.py", "--handshakes", "300"],
+                            timeout=150.0, cwd=ROOT)
+    assert res.rc == 0, f"{res.stdout}\n{res.stderr}"
+    rows = {line.split()[0]: [float(v) for v in line.split()[1:]]
+            for line in res.stdout.splitlines()[2:] if line.startswith("  ")}
+    # one accept and one close per connection, in one process and summed over two workers
+    for call in ("accept4", "close"):
+        assert all(0.9 <= v <= 1.2 for v in rows[call]), (call, res.stdout)
+    assert len(rows["all"]) == 2 and all(v > 5 for v in rows["all"]), res.stdout
