@@ -346,7 +346,7 @@ class TLSSocket(Socket):
     def _listener_added(self, event: str) -> None:
         # Node's newListener trick without a listener: OpenSSL's keylog and (client) new-session
         # callbacks are switched on by the first 'keylog' / 'session' listener.
-        super()._listener_added(event)
+        Socket._listener_added(self, event)  # (not super(): its object and MRO walk per call)
         if event == "keylog" or event == "session":
             wrap = self._wrap
             eng = wrap.engine if wrap is not None else None
@@ -460,7 +460,8 @@ class TLSSocket(Socket):
             self._on_renegotiated()
             return
         timer = self._handshake_timer
-        if not self._new_session_pending and timer is not None:
+        new_session_pending = self._new_session_pending  # (a class default: one read)
+        if not new_session_pending and timer is not None:
             self._handshake_timer = None
             if timer is IN_SWEEP:  # (_stop_handshake_timer, inlined: every connection passes)
                 deadlines = self._server._handshake_deadlines
@@ -480,7 +481,7 @@ class TLSSocket(Socket):
                 self._servername = sn
             if self._tls_opts.get("request_cert"):
                 self._server_verify_result(eng)
-            if self._new_session_pending:
+            if new_session_pending:
                 # Node's _securePending (TLS 1.2): 'secureConnection' waits for the
                 # 'newSession' callback, and so does the client (our Finished is held).
                 self._secure_pending = True
@@ -705,7 +706,7 @@ class TLSSocket(Socket):
             self._secure_pending = False
             self._tls_closed_before_secure()
             return
-        super()._on_handle_eof()
+        Socket._on_handle_eof(self)  # (not super(): its object and MRO walk per call)
 
     def _on_handle_error(self, exc: BaseException) -> None:
         if self._secure_pending:  # e.g. ECONNRESET while our Finished was held: a client error
@@ -729,7 +730,7 @@ class TLSSocket(Socket):
         if shell is not None:
             self._shell_listener = None
             shell[0].remove_listener("close", shell[1])
-        super()._on_handle_close()
+        Socket._on_handle_close(self)  # (not super(): its object and MRO walk per call)
 
     # ------------------------------------------------------------------ pause points
     def _tls_client_hello(self, ch: ClientHello) -> bool:
