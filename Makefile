@@ -3,9 +3,11 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-# Stamp: the editable install is redone only when the packaging or the compiled binding's sources
-# change (or the venv is new); it rebuilds the binding (setup.py), skipped without a C compiler.
+# Stamp: the editable install is redone only when the packaging, the compiled binding's sources or
+# the compiled core's (src/nodetls/_compiled.py's MODULES) change (or the venv is new); it rebuilds
+# both (setup.py), each skipped without a C compiler (and the core without mypy).
 STAMP  := $(VENV)/.nodetls-installed
+COMPILED := src/nodetls/_engine/_wire.py src/nodetls/_engine/_queries.py src/nodetls/_engine/engine.py src/nodetls/_tls/wrap.py
 
 .PHONY: demo test lint venv clean fuzz
 
@@ -31,7 +33,7 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml setup.py src/nodetls/_openssl/cdef.py src/nodetls/_openssl/_build.py \
-		src/nodetls/_openssl/_bytesio.c | $(PY)
+		src/nodetls/_openssl/_bytesio.c src/nodetls/_compiled.py $(COMPILED) | $(PY)
 	$(PY) -m pip install -q -e '.[test]'
 	@touch $@
 

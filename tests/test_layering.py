@@ -40,8 +40,10 @@ def imported_by(module: str) -> set[str]:
 
 def layers(modules: set[str]) -> set[str]:
     """The nodetls modules among ``modules``, as their layer (``nodetls._openssl.cdef`` ->
-    ``nodetls._openssl``)."""
-    return {".".join(m.split(".")[:2]) for m in modules if m.startswith("nodetls.")}
+    ``nodetls._openssl``). The compiled core's shared library (``nodetls._core__mypyc``, which the
+    compiled modules import: ``_compiled.py``) is no layer: the modules compiled into it are."""
+    return {".".join(m.split(".")[:2]) for m in modules
+            if m.startswith("nodetls.") and m != "nodetls._core__mypyc"}
 
 
 def test_the_probe_sees_asyncio_and_every_layer_from_the_package():

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import constants, errors, net, sessions, stream
+# _compiled first (its import decides, before they are imported, whether the compiled modules run)
+from . import _compiled, constants, errors, net, sessions, stream  # noqa: F401
 from ._context import (
     DEFAULT_CIPHERS,
     DEFAULT_ECDH_CURVE,

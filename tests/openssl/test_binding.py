@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import nodetls
+from helpers.echo_script import ECHO_SCRIPT
 from nodetls import _openssl
 from nodetls._openssl import _loader
 
@@ -22,39 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 120
 
 # A TLS 1.3 handshake and a 64-byte echo over loopback in a fresh interpreter; prints the binding.
-_ECHO = textwrap.dedent("""
-    import asyncio, json, sys
-    if sys.argv[1] == "absent":
-        sys.modules["nodetls._openssl._binding"] = None  # the module was never built
-    import nodetls as tls
-    from nodetls import _openssl
-    from nodetls.devcert import make_self_signed
-
-    async def main():
-        pair = make_self_signed("localhost")
-        server = tls.create_server({"key": pair.key_pem, "cert": pair.cert_pem},
-                                   lambda s: (s.on("data", s.write), s.on("end", s.end)))
-        server.listen(0, "127.0.0.1")
-        await asyncio.wait_for(server, 10)
-        sock = await asyncio.wait_for(tls.connect(server.address()["port"], {
-            "host": "127.0.0.1", "servername": "localhost", "ca": pair.cert_pem}), 10)
-        got = bytearray()
-        done = asyncio.get_running_loop().create_future()
-        def on_data(chunk):
-            got.extend(chunk)
-            if len(got) >= 64 and not done.done():
-                done.set_result(None)
-        sock.on("data", on_data)
-        sock.write(bytes(range(64)))
-        await asyncio.wait_for(done, 10)
-        out = {"binding": _openssl.BINDING, "authorized": sock.authorized,
-               "protocol": sock.get_protocol(), "echo": bytes(got) == bytes(range(64))}
-        sock.destroy()
-        server.close()
-        return out
-
-    print(json.dumps(asyncio.run(main())))
-""")
+_ECHO = ECHO_SCRIPT
 
 
 def _env(**extra: str) -> dict[str, str]:

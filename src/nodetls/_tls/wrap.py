@@ -20,11 +20,10 @@ the owner's ``_tls_*`` methods, never from inside an OpenSSL call.
 What ``nodetls.aio``'s direct route (``aio/_transport.py``) may use, and nothing else: it
 closes with :meth:`close_notify_now` (or :meth:`shutdown`); a read that is more than plaintext
 (the peer's close_notify included) goes on in ``_on_handle_read(view, plain)``, and a failure in
-``_fail``; its write queues with ``_queue``/``_flush``. It reads, as attributes
-(every name set in ``__init__``, never deleted), ``engine``, ``held``,
-``renegotiating``, ``_pending``, ``_closed``, ``_reading``, ``_in_cycle`` and ``_again``, and
-writes only ``_in_cycle`` (around its own engine read, as the data path does) and ``_flushed``
-(it took the engine's output); no shutdown state and no engine flag.
+``_fail``; its write queues with ``_queue``/``_flush``. Its read asks :meth:`route_read_begin`
+(which sets ``_in_cycle`` around its own engine read, as the data path does) and ends with
+:meth:`route_read_end`; its write asks :meth:`route_write_ok` and writes ``_flushed`` (it took the
+engine's output); no shutdown state and no engine flag.
 """
 
 from __future__ import annotations
@@ -372,6 +371,33 @@ class TLSWrap:
         self._recv = None
         if getattr(getattr(lower, "buffer_updated", None), "__self__", None) is self:
             del lower.buffer_updated, lower.get_buffer
+
+    # ------------------------------------------------------------------ nodetls.aio's direct route
+    def route_read_begin(self) -> bool:
+        """The direct route's read may go ahead (nothing of the wrap's in the way: not in a
+        cycle, reading, no renegotiation, no plaintext pending, an engine): it is then in a
+        cycle (``_in_cycle``) with no output taken yet (``_flushed``) until
+        :meth:`route_read_end`. False: nothing changed, the read takes the layered path. (One
+        call where the route read six attributes: compiled, the wrap's attributes are slow to
+        reach from Python code, its methods are not.)"""
+        if self._in_cycle or not self._reading or self.renegotiating or self._pending \
+                or self.engine is None:
+            return False
+        self._in_cycle = 1
+        self._flushed = False
+        return True
+
+    def route_read_end(self, delivered: bool) -> None:
+        """The direct route's read is over (also when it failed); ``delivered``: its plaintext
+        went to the protocol, and what was marked for the pump meanwhile runs now."""
+        self._in_cycle = 0
+        if delivered and (self._again or self._pending or self.renegotiating):
+            self._cycle()
+
+    def route_write_ok(self) -> bool:
+        """The direct route's write may seal and send at once (no plaintext queued, not held
+        for a new session, open, an engine)."""
+        return not (self._pending or self.held or self._closed or self.engine is None)
 
     def _on_transport_read(self, nbytes: int) -> None:
         """The TCP handle's ``buffer_updated`` while :meth:`route_reads` holds: ``nbytes`` of

@@ -106,23 +106,23 @@ def _direct_route(box: list[Any], wrap: TLSWrap, eng: TLSEngine) -> bool:
     except AttributeError:
         view, cbuf = _thread.receive = receive_buffer()
     read_plain = eng.read_plain
-    # The route reads the wrap's own state (all set in its __init__) as plain attributes: the
-    # wrap may be a compiled (mypyc) class, which has no __dict__.
+    # The wrap's state is asked through its route_* methods (one call each; the wrap may be
+    # compiled, whose attributes are slow to reach from here: docs/DESIGN.md, "The compiled core").
+    begin = wrap.route_read_begin
+    end = wrap.route_read_end
 
     def buffer_updated(nbytes: int) -> None:
         transport = box[0]
-        if (transport is None or transport._closing or wrap._in_cycle or not wrap._reading or wrap.renegotiating
-                or wrap._pending or wrap.engine is None or transport._buffered
-                or not handle._reading or handle._held is not None):
+        if (transport is None or transport._closing or transport._buffered
+                or not handle._reading or handle._held is not None or not begin()):
             # The layered path (TCPHandle.buffer_updated's, but for the buffer it owns)
             if handle._reading and handle._held is None:
                 handle.owner._on_handle_read(view[:nbytes])
             else:
                 handle._hold(bytes(view[:nbytes]))
             return
-        wrap._in_cycle = 1
+        delivered = False
         try:
-            wrap._flushed = False
             plain = read_plain(cbuf, nbytes)
             if type(plain) is bytes:
                 try:
@@ -134,17 +134,14 @@ def _direct_route(box: list[Any], wrap: TLSWrap, eng: TLSEngine) -> bool:
                     raise
                 except BaseException as exc:  # noqa: BLE001 - asyncio: fatal error, lost
                     transport._fatal_error(exc, _FATAL_READ)
+                delivered = True
             else:  # anything else (the peer's close_notify too): the wrap goes on
-                wrap._in_cycle = 0
+                end(False)
                 wrap._on_handle_read(view, plain)
-                return
         except BaseException as exc:  # noqa: BLE001 - as the wrap's data path
             wrap._fail(exc)
-            return
         finally:
-            wrap._in_cycle = 0
-        if wrap._again or wrap._pending or wrap.renegotiating:
-            wrap._cycle()
+            end(delivered)
 
     handle.get_buffer = functools.partial(next, itertools.repeat(view))
     handle.buffer_updated = buffer_updated
@@ -460,7 +457,7 @@ class TLSTransport(asyncio.Transport):
                     logger.warning("TLS connection is closed")
                 return
         h = self._handle  # the TLS wrap, from connection_made to connection_lost
-        if seal is None or h._pending or h.held or h._closed or h.engine is None:
+        if seal is None or not h.route_write_ok():
             if not h.write(data):  # the wrap or the TCP buffer is above its high-water mark
                 self._maybe_pause_protocol()
             return

@@ -9,7 +9,8 @@
 * ``nodetls devcert NAME... [--dir DIR]`` -- a development CA kept in DIR and a certificate for the
   names, like mkcert.
 * ``nodetls ticket-keys [--count N]`` -- fresh random 48-byte session-ticket keys, in hex.
-* ``nodetls --version`` -- the version, the OpenSSL in use and how it is bound (cffi API or ABI mode).
+* ``nodetls --version`` -- the version, the OpenSSL in use and how it is bound (cffi API or ABI mode),
+  and whether the compiled core (mypyc) is in use.
 
 Human output is coloured when it goes to a terminal (with rich); errors are one line on stderr
 with Node's error code, and a non-zero exit status.
@@ -32,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nodetls", description="Node.js's tls for Python asyncio, from the command line.")
     parser.add_argument("--version", action=_Version,
-                        help="print the version, the OpenSSL in use and how it is bound; exit")
+                        help="print the version, the OpenSSL in use, how it is bound and "
+                             "whether the compiled core is used; exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _connect.add_parser(sub)
     _serve.add_parser(sub)
@@ -43,16 +45,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 class _Version(argparse.Action):
     """``nodetls --version``: ours, OpenSSL's (``process.versions.openssl`` in Node), and whether
-    the compiled binding (cffi API mode) or its fallback (ABI mode) calls it; one line, unwrapped."""
+    the compiled binding (cffi API mode) or its fallback (ABI mode) calls it, and whether the
+    compiled core (``_compiled.py``) or the pure-Python modules run; one line, unwrapped."""
 
     def __init__(self, option_strings: Sequence[str], dest: str, **kw: Any) -> None:
         super().__init__(option_strings, dest, nargs=0, **kw)
 
     def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
-        from .. import __version__, _openssl
+        from .. import __version__, _compiled, _openssl
 
         print(f"nodetls {__version__} ({_openssl.OPENSSL_VERSION}, {_openssl.LIBSSL_PATH}, "
-              f"cffi {_openssl.BINDING.upper()} mode)")
+              f"cffi {_openssl.BINDING.upper()} mode, {_compiled.describe()})")
         parser.exit()
 
 
