@@ -401,6 +401,26 @@ async def test_pipe_to_itself_listener_bookkeeping_as_node() -> None:
                           "drain": 0}
 
 
+async def test_pipe_to_itself_closed_after_end_before_finish_as_node() -> None:
+    # Node v20: a Duplex piped to itself, destroyed after its 'end' while its _final has not
+    # called back: the pipe's 'close' listener cleans up (the fast path: nobody sees the
+    # removals); what is left is the user's.
+    d = Duplex(read=lambda *_: None, write=lambda c, *a: a[-1](), final=lambda *a: None)
+    d.on("error", lambda _err: None)
+    d.pipe(d)
+    loop = asyncio.get_running_loop()
+    before = loop.create_future()
+    closed = loop.create_future()
+    d.on("end", lambda: loop.call_soon(lambda: (before.set_result(_counts(d)), d.destroy())))
+    d.on("close", lambda *_: loop.call_soon(lambda: closed.set_result(_counts(d))))
+    d.push(b"x")
+    d.push(None)
+    assert await asyncio.wait_for(before, 5) == {
+        "data": 1, "end": 1, "error": 2, "close": 2, "finish": 1, "unpipe": 1, "drain": 0}
+    assert await asyncio.wait_for(closed, 5) == {
+        "data": 0, "end": 1, "error": 1, "close": 1, "finish": 0, "unpipe": 0, "drain": 0}
+
+
 async def test_unpipe_event_reaches_a_user_listener_and_cleans_up_as_node() -> None:
     # Node v20: a user's 'unpipe' listener sees the event (src === the stream) and the pipe's
     # listeners are removed all the same; a -> b unpiped by hand leaves no listener on either.

@@ -186,6 +186,14 @@ class _PipeOnce(_Once):
                     src._r_paused = True
                 else:
                     src.pause()
+            if src is dest and fired & (_END | _DRAIN) == _END:
+                # (cleanup(), inlined for socket.pipe(socket) after its 'end': the same
+                # removals in the same order, no 'drain' listener to remove or call)
+                src._remove_many((event, self), ("finish", p.on_finish) if other == _FINISH
+                                 else ("close", p.on_close), ("error", p.on_error),
+                                 ("unpipe", p.on_unpipe), ("data", p.on_data))
+                p.fired |= other | _CLEANED
+                return
             p.cleanup((event, self))
             p.fired |= other
             return
