@@ -31,7 +31,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -47,7 +47,7 @@ __all__ = [
     "short_name",
 ]
 
-CertLike = x509.Certificate | bytes | bytearray | memoryview
+CertLike: TypeAlias = "x509.Certificate | bytes | bytearray | memoryview"
 
 # -- OpenSSL object names ----------------------------------------------------------------------
 

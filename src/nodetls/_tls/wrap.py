@@ -48,9 +48,63 @@ def _ignore(*_: Any) -> None:
 
 
 class _Gone:
-    """The owner of a closed wrap: every ``_on_handle_*`` / ``_tls_*`` call does nothing."""
+    """The owner of a closed wrap: every ``_on_handle_*`` / ``_tls_*`` call does nothing.
+
+    The names the wrap calls are methods (a lookup that finds nothing builds and drops an
+    ``AttributeError`` before ``__getattr__`` answers: ~1.9k instructions per connection)."""
 
     __slots__ = ()
+
+    def _on_handle_read(self, *_: Any) -> None:
+        return None
+
+    def _on_handle_eof(self, *_: Any) -> None:
+        return None
+
+    def _on_handle_drain(self, *_: Any) -> None:
+        return None
+
+    def _on_handle_error(self, *_: Any) -> None:
+        return None
+
+    def _on_handle_close(self, *_: Any) -> None:
+        return None
+
+    def _on_renegotiated(self, *_: Any) -> None:
+        return None
+
+    def _tls_cert(self, *_: Any) -> None:
+        return None
+
+    def _tls_client_hello(self, *_: Any) -> None:
+        return None
+
+    def _tls_closed_before_secure(self, *_: Any) -> None:
+        return None
+
+    def _tls_error(self, *_: Any) -> None:
+        return None
+
+    def _tls_handshake_start(self, *_: Any) -> None:
+        return None
+
+    def _tls_keylog(self, *_: Any) -> None:
+        return None
+
+    def _tls_pause(self, *_: Any) -> None:
+        return None
+
+    def _tls_psk_client(self, *_: Any) -> None:
+        return None
+
+    def _tls_psk_server(self, *_: Any) -> None:
+        return None
+
+    def _tls_secure(self, *_: Any) -> None:
+        return None
+
+    def _tls_session(self, *_: Any) -> None:
+        return None
 
     def __getattr__(self, name: str) -> Any:
         return _ignore

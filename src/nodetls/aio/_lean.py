@@ -77,7 +77,8 @@ class BridgeSocket(TLSSocket):
         # has not started reading (uvloop keeps the protocol's methods it takes then: no
         # restart of its reading later). Until a TLSTransport serving a Protocol arms it at
         # the handshake's end, its reads are the layered path's.
-        super()._init_server_connection(handle, opts, state)
+        # (TLSSocket's, called directly: super() builds a super object per connection)
+        TLSSocket._init_server_connection(self, handle, opts, state)
         wrap = self._wrap
         eng = wrap.engine if type(wrap) is TLSWrap else None
         if eng is not None:
