@@ -122,3 +122,19 @@ def test_the_makefile_rebuilds_when_a_compiled_source_changes():
     assert sorted(compiled) == sorted(Path(_compiled.source_path(m)).relative_to(ROOT).as_posix()
                                       for m in _compiled.MODULES)
     assert "$(COMPILED)" in next(line for line in lines if line.startswith("$(STAMP):"))
+
+
+@pytest.mark.skipif(PURE, reason="NODETLS_PURE runs the .py files")
+def test_ci_builds_every_compiled_part_it_can() -> None:
+    # The fallbacks are silent by design (a warning at install): in CI, a compiled part that
+    # could have been built and was not is a failure, so a broken build cannot pass unnoticed.
+    from helpers.peers import in_ci
+
+    if not in_ci() or shutil.which("cc") is None:
+        pytest.skip("outside CI, or no C compiler: the pure-Python fallbacks are allowed")
+    assert _compiled.in_use(), _compiled.describe()
+    from nodetls import _openssl
+    from nodetls._engine import _bytesio
+
+    if _openssl.BINDING == "api":  # (OpenSSL's headers were there): the data-path extension too
+        assert _bytesio.read is not None and _bytesio.seal is not None
