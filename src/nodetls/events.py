@@ -86,25 +86,28 @@ class _Once:
         if self.fired:
             return None
         self.fired = True
-        emitter, event = self.emitter, self.event
+        self._unlink(self.emitter, self.event)
+        fn = self.listener
+        try:  # (_invoke, inlined: one call less per once listener)
+            return fn(*args)
+        except TypeError as exc:
+            return _invoke_retry(fn, args, exc)
+
+    def _unlink(self, emitter: EventEmitter, event: str) -> None:
+        """Remove this wrapper from ``emitter``'s ``event`` listeners (Node's onceWrapper: the
+        wrapper goes first): :meth:`EventEmitter._remove_many`, with its usual case inlined
+        (this wrapper is the last one added, and no ``'removeListener'`` is due)."""
         events = emitter._events
         current = events.get(event)
         if current is not None and current[-1] is self and event not in emitter._HOOK_EVENTS \
                 and event != error_monitor and (
                     "removeListener" not in events or len(current) == 1 and emitter._SHAPE_MODE):
-            # (_remove_many's usual case, inlined: this wrapper is the last one added, and no
-            # 'removeListener' is due)
             if len(current) == 1:
                 del events[event]
             else:
                 events[event] = current[:-1]
         else:
             emitter._remove_many((event, self))
-        fn = self.listener
-        try:  # (_invoke, inlined: one call less per once listener)
-            return fn(*args)
-        except TypeError as exc:
-            return _invoke_retry(fn, args, exc)
 
     def __repr__(self) -> str:
         return f"<once {self.listener!r}>"

@@ -146,18 +146,7 @@ class _PipeOnce(_Once):
         if event == "end":  # onend: dest.end(), or only unpipe (end=False)
             if not fired & _END:
                 p.fired = fired | _END
-                # (Node's onceWrapper: the wrapper goes first; _Once's inlined removal when it
-                # is the last 'end' listener and nothing observes removals)
-                events = src._events
-                current = events.get("end")
-                if current is not None and current[-1] is self and "removeListener" not in events \
-                        and "end" not in src._HOOK_EVENTS:
-                    if len(current) == 1:
-                        del events["end"]
-                    else:
-                        events["end"] = current[:-1]
-                else:
-                    src._remove_many(("end", self))
+                self._unlink(src, "end")  # (Node's onceWrapper: the wrapper goes first)
                 if p.end:
                     dest.end()
                 else:
