@@ -1,26 +1,37 @@
-"""Large reads and writes into ``bytes`` objects that OpenSSL writes itself.
+"""The engine's data path as direct CPython entries (``nodetls._openssl._bytesio``).
 
-cffi cannot hand a Python object back from C: the compiled binding's data-path loops
-(``nodetls_read``, ``nodetls_seal``) fill this thread's buffers and the engine then copies them
-into ``bytes``, one extra pass over every byte each way.  The optional extension
-``nodetls._openssl._bytesio`` (``_bytesio.c``, built by setup.py beside the binding) allocates the
-``bytes`` first and has OpenSSL write into it, as CPython's ``ssl`` module does.  The engine uses
-it for reads and writes of at least :data:`MIN_BYTES`, where the copy outweighs the few pointer
-conversions per call; smaller ones keep the buffers.  Without the compiled binding or without the
-extension, :data:`read` and :data:`seal` are None and nothing changes.
+The compiled binding's data-path helpers (``nodetls_read``, ``nodetls_seal``) are cffi functions:
+each call converts about ten pointer and integer arguments, releases and retakes the GIL, and
+returns through out-parameters Python reads one by one; cffi cannot return a Python object
+either, so Python copies the bytes out of a buffer of its own.  The optional extension
+(``_openssl/_bytesio.c``, built by setup.py beside the binding) takes the SSL as one integer
+address and the data as a buffer object, keeps the GIL for small records (microseconds of work),
+and answers with one object:
+
+* :data:`read_into` -- ``nodetls_read`` into the caller's buffer; the outcome packed in one int
+  (:func:`unpack_total`, :func:`unpack_status`, :func:`unpack_out`);
+* :data:`read_bytes` -- the same, but plaintext alone comes back as new ``bytes``;
+* :data:`read` -- large reads straight into new ``bytes`` (no copy at all), with the packed
+  outcome;
+* :data:`seal` -- ``SSL_write_ex`` then the write BIO's ciphertext into new ``bytes``.
+
+Without the compiled binding (ABI mode, ``NODETLS_PURE=1``) or without the extension, all four
+are None and the engine runs its cffi helpers or its Python steps, as before.
 """
 
 from __future__ import annotations
 
-import threading
-from typing import Any
+from typing import Any, Final
 
 from .._openssl import ffi, lib
 
-__all__ = ["MIN_BYTES", "addr", "out_slots", "read", "seal"]
+__all__ = ["MIN_BYTES", "PACK_SHIFT", "addr", "read", "read_bytes", "read_into", "seal"]
 
-MIN_BYTES = 8192
-_local = threading.local()
+#: Reads of this much ciphertext and more go into ``bytes`` OpenSSL writes itself (:data:`read`):
+#: there the copy out of the read buffer outweighs the new object's reallocation.
+MIN_BYTES: Final = 8192
+#: The packed outcome of :data:`read_into`: ``(total << PACK_SHIFT) | ((status + 2) << 1) | out``.
+PACK_SHIFT: Final = 9
 
 
 def addr(ptr: Any) -> int:
@@ -35,21 +46,30 @@ def _load() -> Any:
         from .._openssl import _bytesio  # type: ignore[attr-defined]
     except ImportError:
         return None
-    _bytesio.init(*(addr(ffi.addressof(lib, name)) for name in
-                    ("nodetls_read", "SSL_write_ex", "BIO_ctrl_pending", "BIO_read")))
+    _bytesio.init(*(addr(ffi.addressof(lib, name)) for name in (
+        "nodetls_read", "SSL_write_ex", "BIO_ctrl_pending", "BIO_read", "SSL_get_rbio",
+        "SSL_get_wbio")))
     return _bytesio
 
 
 _module = _load()
 read: Any = _module.read if _module is not None else None
+read_into: Any = _module.read_into if _module is not None else None
+read_bytes: Any = _module.read_bytes if _module is not None else None
 seal: Any = _module.seal if _module is not None else None
 
 
-def out_slots() -> tuple[Any, int]:
-    """This thread's ``intptr_t[3]`` the extension reports into, and its address."""
-    try:
-        return _local.out
-    except AttributeError:
-        out = ffi.new("intptr_t[3]")
-        pair = _local.out = (out, addr(out))
-        return pair
+def unpack_total(code: int) -> int:
+    """The plaintext bytes a packed outcome reports."""
+    return code >> PACK_SHIFT
+
+
+def unpack_status(code: int) -> int:
+    """``nodetls_read``'s status in a packed outcome: -2 nothing new, -1 the buffer is full, 0
+    the read BIO is drained, 1 and up ``SSL_get_error()`` of the read that stopped."""
+    return ((code >> 1) & 255) - 2
+
+
+def unpack_out(code: int) -> bool:
+    """A packed outcome's flag: ciphertext waits in the write BIO."""
+    return bool(code & 1)

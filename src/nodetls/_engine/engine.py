@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from typing import Any
+from typing import Any, Final
 
 from .._openssl import constants as C
 from .._openssl import ffi, lib, macros
@@ -69,7 +69,7 @@ __all__ = ["TLSEngine", "DONE", "NEED_DATA", "PAUSED", "live_engines", "decode_a
            "encode_alpn", "session_from_der"]
 
 NULL = ffi.NULL
-_READ_CHUNK = 256 * 1024  # the read buffer: up to 16 records of plaintext at once
+_READ_CHUNK: Final = 256 * 1024  # the read buffer: up to 16 records of plaintext at once
 _RECORD = 16384  # the largest plaintext one TLS record carries
 # The output buffer: a whole read buffer's worth of records with their overhead, in one BIO_read.
 _OUT_CHUNK = _READ_CHUNK + 64 * 1024
@@ -85,12 +85,18 @@ _CHAR_A = ffi.typeof("char[]")
 _c_read = getattr(lib, "nodetls_read", None)
 _c_seal = getattr(lib, "nodetls_seal", None)
 _c_handshake = getattr(lib, "nodetls_handshake", None)
-# Reads and writes of _BX_MIN bytes and more: into bytes OpenSSL writes itself (_bytesio.py).
-_bx_read = _bytesio.read
-_bx_seal = _bytesio.seal
-_bx_out = _bytesio.out_slots
-_addr = _bytesio.addr
-_BX_MIN = _bytesio.MIN_BYTES if _bytesio.read is not None else 1 << 62  # (one compare per call)
+# With the compiled binding and the extension, the data path's direct C entries (_bytesio.py):
+# one call per read or write, the SSL as an integer address (TLSEngine._a), the outcome as one
+# object; reads of _BX_MIN bytes and more into bytes OpenSSL writes itself.  None: the cffi
+# helpers above (or ABI mode's Python steps) run.  (Final: static C variables when compiled,
+# not a dictionary lookup per use.)
+_bx_read: Final[Any] = _bytesio.read
+_bx_read_into: Final[Any] = _bytesio.read_into
+_bx_read_bytes: Final[Any] = _bytesio.read_bytes
+_bx_seal: Final[Any] = _bytesio.seal
+_addr: Final = _bytesio.addr
+_BX_MIN: Final = _bytesio.MIN_BYTES
+_SHIFT: Final = _bytesio.PACK_SHIFT
 _new_unzeroed = ffi.new_allocator(should_clear_after_alloc=False)
 _local = threading.local()
 _OPTS = C.SSL_OP_IGNORE_UNEXPECTED_EOF  # every SSL's own options (see TLSEngine.__init__)
@@ -111,20 +117,22 @@ def live_engines() -> int:
     return _live
 
 
-def _scratch() -> tuple[Any, Any, memoryview, Any, Any, Any, Any]:
+def _scratch() -> tuple[Any, Any, memoryview, Any, Any, Any, Any, int]:
     """This thread's buffers (allocated once, never cleared): the plaintext read buffer, a
     ``size_t[2]`` (out-parameters: ``nodetls_read`` fills both), a view of the read buffer, the
     ciphertext output buffer (``char[]``, so that one ``unpack`` makes the ``bytes``),
     ``ffi.buffer`` objects of the read and the output buffer (slicing one makes the ``bytes``,
     with no argument parsing: the data path's :meth:`TLSEngine.read_plain` and
-    :meth:`TLSEngine.seal`), and a ``BIO *[2]`` (out-parameters: a new engine's memory BIOs)."""
+    :meth:`TLSEngine.seal`), a ``BIO *[2]`` (out-parameters: a new engine's memory BIOs), and
+    the read buffer's address (the direct C entries' ``buf``, ``_bytesio.read_into``)."""
     try:
         return _local.scratch
     except AttributeError:
         buf = _new_unzeroed("unsigned char[]", _READ_CHUNK)
         out = _new_unzeroed("char[]", _OUT_CHUNK)
         scratch = _local.scratch = (buf, ffi.new("size_t[2]"), memoryview(ffi.buffer(buf)), out,
-                                    ffi.buffer(buf), ffi.buffer(out), ffi.new("BIO *[2]"))
+                                    ffi.buffer(buf), ffi.buffer(out), ffi.new("BIO *[2]"),
+                                    _addr(buf))
         return scratch
 
 
@@ -194,6 +202,11 @@ class TLSEngine(_EngineQueries):
     _trace_bio: Any = NULL
     _pinned: tuple[Any, ...] = ()  # cdata OpenSSL points into (NPN selection)
     _keys_bound = False  # bound to initial_context's ticket keys (SecureContext.binds_ssl)
+    # The direct C entries' arguments (_bytesio): the SSL's address (0 until the first use),
+    # and the last receive buffer read_plain was given with its address.
+    _a = 0
+    _rx: Any = None
+    _rx_a = 0
 
     def __init__(self, context: Any, server: bool, hooks: Any = None, *,
                  no_renegotiation: bool = False) -> None:
@@ -251,6 +264,7 @@ class TLSEngine(_EngineQueries):
         if ssl is None:
             return
         self.ssl = None
+        self._a = 0
         self.state = _FREED
         del _ENGINES[ssl]  # (registered with the SSL: exactly once)
         if self._keys_bound:
@@ -392,6 +406,12 @@ class TLSEngine(_EngineQueries):
             return NEED_DATA, scratch[5][:got]
         return NEED_DATA, _unpack(scratch[3], got) + self.take_output()
 
+    def _address(self) -> int:
+        """The SSL's address for the direct C entries (made once, on the first use)."""
+        a: int = _addr(self.ssl)
+        self._a = a
+        return a
+
     def _pause(self, where: Pause) -> None:
         self.paused = where
         self.state = State.PAUSED
@@ -411,7 +431,22 @@ class TLSEngine(_EngineQueries):
         if self.error is not None:
             raise self.error
         rbio = self._rbio
-        buf, size, view, _, _, _, _ = self._scratch
+        if _bx_read_into is not None:  # the direct C entry
+            a = self._a or self._address()
+            scratch = self._scratch
+            code: int = _bx_read_into(a, data, len(data) if data is not None else 0,
+                                      self.read_more, self._eof, scratch[7], _READ_CHUNK)
+            # (the packed outcome: total << _SHIFT | (status + 2) << 1 | output waiting)
+            self.output_after_read = (code & 1) == 1
+            st = ((code >> 1) & 255) - 2
+            if st == -2:
+                return None
+            self.read_more = st == -1
+            total = code >> _SHIFT
+            if st > 0:
+                self._read_stopped(st)
+            return scratch[2][:total] if total else None
+        buf, size, view, _, _, _, _, _ = self._scratch
         if _c_read is not None:  # the loop below, in C
             n = len(data) if data else 0
             st = _c_read(ssl, rbio, self._wbio, NULL if not n else data if type(data) is bytes
@@ -463,9 +498,9 @@ class TLSEngine(_EngineQueries):
                     or self.paused is not None or self.received_close_notify:
                 return plain
             return bytes(plain)
-        if n >= _BX_MIN:
-            return self._read_plain_bytes(ssl, data, n)
-        buf, size, view, _, chars, _, _ = self._scratch
+        if _bx_read_into is not None:
+            return self._read_plain_direct(data, n)
+        buf, size, view, _, chars, _, _, _ = self._scratch
         st = _c_read(ssl, self._rbio, self._wbio, data, n, self.read_more, self._eof, buf,
                      _READ_CHUNK, size)
         self.output_after_read = out = size[1] > 0
@@ -481,25 +516,43 @@ class TLSEngine(_EngineQueries):
             return view[:total]
         return chars[:total]
 
-    def _read_plain_bytes(self, ssl: Any, data: Any, n: int) -> bytes | memoryview | None:
-        """:meth:`read_plain`'s compiled path for a large read: the plaintext goes straight into
-        a new ``bytes`` (``_bytesio.read``), the same outcomes (any but plaintext alone as a
-        view of those bytes)."""
-        out, out_addr = _bx_out()
-        plain = _bx_read(_addr(ssl), _addr(self._rbio), _addr(self._wbio), _addr(data), n,
-                         self.read_more, self._eof, min(_READ_CHUNK, n + 2 * _RECORD), out_addr)
-        st = out[2]
-        self.output_after_read = more_out = out[1] > 0
+    def _read_plain_direct(self, data: Any, n: int) -> bytes | memoryview | None:
+        """:meth:`read_plain` through the direct C entries (``_bytesio``): a small read into
+        the read buffer (``read_bytes``: plaintext alone comes back as ``bytes``), a large one
+        (:data:`_BX_MIN` bytes of ciphertext and more) straight into a new ``bytes``
+        (``read``); the same outcomes and flags as the buffered path."""
+        a = self._a or self._address()
+        if data is not self._rx:  # the receive buffer's address, once per engine
+            self._rx_a = _addr(data)
+            self._rx = data
+        code: int
+        large = n >= _BX_MIN
+        if large:
+            plain, code = _bx_read(a, self._rx_a, n, self.read_more, self._eof,
+                                   min(_READ_CHUNK, n + 2 * _RECORD))
+        else:
+            plain = _bx_read_bytes(a, self._rx_a, n, self.read_more, self._eof,
+                                   self._scratch[7], _READ_CHUNK)
+            if type(plain) is bytes:  # plaintext alone: the read BIO drained, nothing to send
+                self.output_after_read = False
+                self.read_more = False
+                return memoryview(plain) if self.events else plain
+            code = plain
+        self.output_after_read = out = (code & 1) == 1
+        st = ((code >> 1) & 255) - 2
         self.read_more = st == -1
+        total = code >> _SHIFT
         if st > 0:
             self._read_stopped(st)  # raises, or sets the pause or the close_notify
             if self.paused is not None or self.received_close_notify:
-                return None if plain is None else memoryview(plain)
-        if plain is None:
+                st = -1  # (a view, below)
+        if not total:
             return None
-        if st < 0 or more_out or self.events:
-            return memoryview(plain)
-        return plain
+        if large:
+            return memoryview(plain) if st < 0 or out or self.events else plain
+        if st < 0 or out or self.events:
+            return self._scratch[2][:total]
+        return self._scratch[4][:total]  # (bytes: the read buffer's)
 
     def read_hint(self) -> int:
         """0 when no plaintext can be read now (no new ciphertext, no record held back, no end
@@ -626,18 +679,17 @@ class TLSEngine(_EngineQueries):
         if ssl is None or self.error is not None or type(data) is not bytes or not data:
             n = self.write(data)
             return self.take_output() if n == len(data) else n
+        if _bx_seal is not None:  # the direct C entry: into bytes OpenSSL writes itself
+            sealed = _bx_seal(self._a or self._address(), data)
+            if type(sealed) is bytes:
+                return sealed
+            if sealed == -1:
+                return self._write_failed(0)
+            n = self._write_rest(data, sealed)  # (a partial write: sealed bytes taken)
+            return n if n < len(data) else self.take_output()
         size = self._scratch[1]
         total = len(data)
         if _c_seal is not None:  # the steps below, in C
-            if total >= _BX_MIN:  # into bytes OpenSSL writes itself
-                out_slots, out_addr = _bx_out()
-                sealed = _bx_seal(_addr(ssl), _addr(self._wbio), data, out_addr)
-                if type(sealed) is bytes:
-                    return sealed
-                if sealed == -1:
-                    return self._write_failed(0)
-                n = self._write_rest(data, out_slots[0])
-                return n if n < total else self.take_output()
             scratch = self._scratch
             out = scratch[3]
             n = _c_seal(ssl, self._wbio, data, total, out, _OUT_CHUNK, size)
