@@ -188,7 +188,9 @@ def test_the_extension_checks_its_arguments():
         with pytest.raises(ValueError):
             fn(1, None, 0, False, False, b, 100)  # smaller than a record
         with pytest.raises(ValueError):
-            fn(1, b"abc", -1, False, False, b, 16384)  # negative length
+            fn(1, b"abc", -2, False, False, b, 16384)  # negative length (-1: all of it)
+        with pytest.raises(ValueError):
+            fn(1, b, -1, False, False, b, 16384)  # an address needs its length
         with pytest.raises(ValueError):
             fn(1, b"abc", 4, False, False, b, 16384)  # past the buffer's end
         with pytest.raises(ValueError):

@@ -202,11 +202,12 @@ class TLSEngine(_EngineQueries):
     _trace_bio: Any = NULL
     _pinned: tuple[Any, ...] = ()  # cdata OpenSSL points into (NPN selection)
     _keys_bound = False  # bound to initial_context's ticket keys (SecureContext.binds_ssl)
-    # The direct C entries' arguments (_bytesio): the SSL's address (0 until the first use),
-    # and the last receive buffer read_plain was given with its address.
-    _a = 0
+    # The direct C entries' arguments (_bytesio): the SSL's address (None until the first use),
+    # and the last receive buffer read_plain was given with its address.  (Python ints, made
+    # once: typed int, the compiled core would make a new int object of each per call.)
+    _a: Any = None
     _rx: Any = None
-    _rx_a = 0
+    _rx_a: Any = None
 
     def __init__(self, context: Any, server: bool, hooks: Any = None, *,
                  no_renegotiation: bool = False) -> None:
@@ -264,7 +265,7 @@ class TLSEngine(_EngineQueries):
         if ssl is None:
             return
         self.ssl = None
-        self._a = 0
+        self._a = None
         self.state = _FREED
         del _ENGINES[ssl]  # (registered with the SSL: exactly once)
         if self._keys_bound:
@@ -406,10 +407,9 @@ class TLSEngine(_EngineQueries):
             return NEED_DATA, scratch[5][:got]
         return NEED_DATA, _unpack(scratch[3], got) + self.take_output()
 
-    def _address(self) -> int:
+    def _address(self) -> Any:
         """The SSL's address for the direct C entries (made once, on the first use)."""
-        a: int = _addr(self.ssl)
-        self._a = a
+        a = self._a = _addr(self.ssl)
         return a
 
     def _pause(self, where: Pause) -> None:
@@ -432,10 +432,12 @@ class TLSEngine(_EngineQueries):
             raise self.error
         rbio = self._rbio
         if _bx_read_into is not None:  # the direct C entry
-            a = self._a or self._address()
+            a = self._a
+            if a is None:
+                a = self._address()
             scratch = self._scratch
-            code: int = _bx_read_into(a, data, len(data) if data is not None else 0,
-                                      self.read_more, self._eof, scratch[7], _READ_CHUNK)
+            code: int = _bx_read_into(a, data, -1, self.read_more, self._eof, scratch[7],
+                                      _READ_CHUNK)  # (-1: all of data, a buffer or None)
             # (the packed outcome: total << _SHIFT | (status + 2) << 1 | output waiting)
             self.output_after_read = (code & 1) == 1
             st = ((code >> 1) & 255) - 2
@@ -492,14 +494,14 @@ class TLSEngine(_EngineQueries):
         copy); any other outcome is what :meth:`read_view` returns, with the same flags set (the
         caller goes on as after ``read_view``)."""
         ssl = self.ssl
+        if _bx_read_into is not None and ssl is not None and self.error is None:
+            return self._read_plain_direct(data, n)
         if _c_read is None or ssl is None or self.error is not None:
             plain = self.read_view(ffi.buffer(data, n))
             if plain is None or self.read_more or self.output_after_read or self.events \
                     or self.paused is not None or self.received_close_notify:
                 return plain
             return bytes(plain)
-        if _bx_read_into is not None:
-            return self._read_plain_direct(data, n)
         buf, size, view, _, chars, _, _, _ = self._scratch
         st = _c_read(ssl, self._rbio, self._wbio, data, n, self.read_more, self._eof, buf,
                      _READ_CHUNK, size)
@@ -521,7 +523,9 @@ class TLSEngine(_EngineQueries):
         the read buffer (``read_bytes``: plaintext alone comes back as ``bytes``), a large one
         (:data:`_BX_MIN` bytes of ciphertext and more) straight into a new ``bytes``
         (``read``); the same outcomes and flags as the buffered path."""
-        a = self._a or self._address()
+        a = self._a
+        if a is None:
+            a = self._address()
         if data is not self._rx:  # the receive buffer's address, once per engine
             self._rx_a = _addr(data)
             self._rx = data
@@ -680,7 +684,8 @@ class TLSEngine(_EngineQueries):
             n = self.write(data)
             return self.take_output() if n == len(data) else n
         if _bx_seal is not None:  # the direct C entry: into bytes OpenSSL writes itself
-            sealed = _bx_seal(self._a or self._address(), data)
+            a = self._a
+            sealed = _bx_seal(self._address() if a is None else a, data)
             if type(sealed) is bytes:
                 return sealed
             if sealed == -1:

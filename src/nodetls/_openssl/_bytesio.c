@@ -88,8 +88,9 @@ bx_init(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 }
 
 /* The ciphertext argument of the reads: None (nothing new), an int (the address of n bytes:
-   the caller vouches for them) or an object with the buffer protocol (its first n bytes; n may
-   not exceed its length).  view->obj is set only when a buffer was taken (release it). */
+   the caller vouches for them) or an object with the buffer protocol (its first n bytes, or all
+   of it for n -1; n may not exceed its length).  view->obj is set only when a buffer was taken
+   (release it). */
 static int
 get_data(PyObject *data, PyObject *nobj, Py_buffer *view, const char **p, long *n)
 {
@@ -97,7 +98,7 @@ get_data(PyObject *data, PyObject *nobj, Py_buffer *view, const char **p, long *
     *n = PyLong_AsLong(nobj);
     if (*n == -1 && PyErr_Occurred())
         return -1;
-    if (*n < 0 || *n > INT_MAX) {
+    if (*n < -1 || *n > INT_MAX) {
         PyErr_SetString(PyExc_ValueError, "read: bad length");
         return -1;
     }
@@ -109,15 +110,17 @@ get_data(PyObject *data, PyObject *nobj, Py_buffer *view, const char **p, long *
     if (PyLong_Check(data)) {
         if (as_ptr(data, (void **)p) < 0)
             return -1;
-        if (*p == NULL && *n) {
-            PyErr_SetString(PyExc_ValueError, "read: NULL data");
+        if (*n < 0 || (*p == NULL && *n)) {
+            PyErr_SetString(PyExc_ValueError, "read: NULL data or no length");
             return -1;
         }
         return 0;
     }
     if (PyObject_GetBuffer(data, view, PyBUF_SIMPLE) < 0)
         return -1;
-    if (*n > view->len) {
+    if (*n == -1)
+        *n = view->len;
+    if (*n > view->len || *n > INT_MAX) {
         PyBuffer_Release(view);
         view->obj = NULL;
         PyErr_SetString(PyExc_ValueError, "read: length past the buffer");
@@ -190,7 +193,7 @@ parse_read(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t want, const char 
 
 /* read_into(ssl, data, n, more, eof, buf, cap) / read_bytes(same) -> int | bytes
 
-   nodetls_read (data: see get_data) into buf (an address: cap >= 16384 bytes the caller owns).
+   nodetls_read (data and n: see get_data) into buf (an address: cap >= 16384 bytes the caller owns).
    The outcome as one int, (total << 9) | ((st + 2) << 1) | out: total the plaintext bytes in
    buf, st nodetls_read's status (-2 .. 253), out 1 when ciphertext waits in the write BIO.
    read_bytes answers with a new bytes object of the plaintext instead when it is all there is
