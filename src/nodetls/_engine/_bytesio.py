@@ -15,8 +15,9 @@ and answers with one object:
   outcome;
 * :data:`seal` -- ``SSL_write_ex`` then the write BIO's ciphertext into new ``bytes``.
 
-Without the compiled binding (ABI mode, ``NODETLS_PURE=1``) or without the extension, all four
-are None and the engine runs its cffi helpers or its Python steps, as before.
+Without the compiled binding (ABI mode, ``NODETLS_PURE=1``) or without the extension (or with
+one built from other sources: :data:`API`), all four are None and the engine runs its cffi
+helpers or its Python steps, as before.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any, Final
 
 from .._openssl import ffi, lib
 
-__all__ = ["MIN_BYTES", "PACK_SHIFT", "addr", "read", "read_bytes", "read_into", "seal"]
+__all__ = ["API", "MIN_BYTES", "PACK_SHIFT", "addr", "read", "read_bytes", "read_into", "seal"]
 
 #: Reads of this much ciphertext and more go into ``bytes`` OpenSSL writes itself (:data:`read`):
 #: there the copy out of the read buffer outweighs the new object's reallocation.
@@ -39,12 +40,19 @@ def addr(ptr: Any) -> int:
     return int(ffi.cast("uintptr_t", ptr))
 
 
+#: The extension's API this module calls (``API`` in ``_bytesio.c``): an extension built from
+#: older sources (an editable install not rebuilt yet) is not used, as if it were not built.
+API: Final = 2
+
+
 def _load() -> Any:
     if getattr(lib, "nodetls_read", None) is None:  # ABI mode: no nodetls_read to call
         return None
     try:
         from .._openssl import _bytesio  # type: ignore[attr-defined]
     except ImportError:
+        return None
+    if getattr(_bytesio, "API", None) != API:
         return None
     _bytesio.init(*(addr(ffi.addressof(lib, name)) for name in (
         "nodetls_read", "SSL_write_ex", "BIO_ctrl_pending", "BIO_read", "SSL_get_rbio",

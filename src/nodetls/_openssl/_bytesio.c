@@ -52,6 +52,9 @@ static get_bio_fn c_get_wbio;
 #define PACK_ST_MAX 255
 
 #define NARGS 6
+/* The module's API version (API): 2 = init with 6 addresses, read_into/read_bytes, read with
+   the packed outcome, seal(ssl, data). */
+#define BYTESIO_API 2
 
 static int
 as_ptr(PyObject *o, void **p)
@@ -359,5 +362,12 @@ static struct PyModuleDef bx_module = {
 PyMODINIT_FUNC
 PyInit__bytesio(void)
 {
-    return PyModule_Create(&bx_module);
+    PyObject *m = PyModule_Create(&bx_module);
+    /* The entries' version: _engine/_bytesio.py uses only the one it was written for (a build
+       older than the sources, an editable install not rebuilt yet, is left alone). */
+    if (m != NULL && PyModule_AddIntConstant(m, "API", BYTESIO_API) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }
