@@ -27,6 +27,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, replace
@@ -38,7 +39,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from harness import procs, report  # noqa: E402
-from harness.goals import goals_table  # noqa: E402
+from harness.goals import goals_json, goals_table  # noqa: E402
 from harness.pki import write_pki  # noqa: E402
 from harness.registry import (  # noqa: E402
     BASELINE,
@@ -71,7 +72,9 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
                     help="output stem (default: benchmarks/results/<UTC time>-<profile>)")
     ap.add_argument("--list", action="store_true", help="list what can run, then exit")
     ap.add_argument("--from-json", type=Path, metavar="FILE",
-                    help="redraw the tables and the chart of an earlier run's JSON, then exit")
+                    help="redraw the tables, goals and chart of an earlier run's JSON without "
+                         "measuring, then exit (writes FILE's .md and .png, or with --out "
+                         "STEM: STEM.md, .png and .json with the summary and goals recomputed)")
     return ap.parse_args(argv)
 
 
@@ -197,7 +200,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.list:
         return _list()
     if args.from_json:
-        render(json.loads(args.from_json.read_text()), args.from_json.with_suffix(""))
+        data = json.loads(args.from_json.read_text())
+        render(data, args.out or args.from_json.with_suffix(""))
+        if args.out:  # never rewrite the stored JSON itself
+            args.out.with_suffix(".json").write_text(json.dumps(data, indent=1, default=str)
+                                                     + "\n")
         return 0
     profile = PROFILES["smoke" if args.smoke else "quick" if args.quick else "full"]
     if args.reps:
@@ -264,15 +271,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1 if failures else 0
 
 
+GOALS_NOTE = ("met: yes / NO when the whole interval (the order statistics of the per-repetition "
+              "ratios that enclose their true median with the coverage shown) meets / misses the "
+              "goal, undecided when it straddles the bound or fewer than 3 repetitions give none; "
+              "median meets: the median alone, as earlier runs' tables had it.")
+
+
 def render(data: dict[str, Any], stem: Path) -> Path | None:
-    """Print the tables of a run (``data`` as in the JSON file), store its summary in ``data``,
-    and write ``stem.md`` and the chart ``stem.png`` (returned; ``None`` without matplotlib)."""
+    """Print the tables of a run (``data`` as in the JSON file), store its summary and its goals
+    (``data["goals"]``: per goal the median, the confidence interval and the verdicts) in
+    ``data``, and write ``stem.md`` and the chart ``stem.png`` (returned; ``None`` without
+    matplotlib)."""
     meta, profile = data["meta"], data["meta"]["profile"]
     measurements = [Measurement(**m) for m in data["measurements"]]
     workloads = [workload_named(w["name"]) for w in data["workloads"]]
     servers, clients = data["servers"], data["clients"]
     references = {s["name"]: s.get("compare_to") or () for s in servers}
     summary = data["summary"] = report.summarize(measurements, references)
+    data["goals"] = goals_json(measurements)
     main_targets = [(s["name"], s["label"]) for s in servers if s["group"] == "main"]
     variants = [(s["name"], s["label"], s.get("compare_to") or ()) for s in servers
                 if s["group"] != "main"]
@@ -291,7 +307,7 @@ def render(data: dict[str, Any], stem: Path) -> Path | None:
             out += ["", v]
         g = goals_table(measurements, markdown)
         if g:
-            out += ["", g]
+            out += ["", g, "", GOALS_NOTE if markdown else textwrap.fill(GOALS_NOTE, 100)]
     load = meta["machine"]
     footer = [f"{meta['date']}, nodetls src at {meta.get('src_commit', '?')} (checkout "
               f"{meta['commit']}), profile {profile['name']} ({profile['reps']} repetitions), "

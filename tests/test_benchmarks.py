@@ -3,7 +3,9 @@
 The benchmark is not a timed test: this only keeps the harness from rotting. It starts three of
 its servers (Node, asyncio+ssl, nodetls), builds and runs the C load client (tlsbench) against
 them and runs two clients against Node's server, then checks that every workload produced a
-measurement for every target and that the JSON, Markdown and chart files were written.
+measurement for every target and that the JSON, Markdown and chart files were written. The
+rest checks the harness's arithmetic on synthetic measurements (no timing): ratios, the median's
+confidence interval, the goals' verdicts, and redrawing a stored run (``--from-json``).
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ async def test_bench_smoke_measures_every_workload(node_bin: str, tmp_path: Path
         assert m["value"] > 0, m
     # ratios to Node are computed for the others
     assert data["summary"]["hs"]["nodetls-asyncio"]["ratio"] > 0
+    # the goals, with their interval: one repetition decides none
+    assert data["goals"] and all(g["verdict"] == "undecided" and g["low"] is None
+                                 and g["median"] > 0 for g in data["goals"]), data["goals"]
     assert "full TLS 1.3 handshake" in res.stdout
     assert "| workload |" in stem.with_suffix(".md").read_text()
     if importlib.util.find_spec("matplotlib") is not None:
@@ -114,28 +119,200 @@ def test_ratios_are_medians_of_same_repetition_pairs() -> None:
     assert s["hs"]["x"]["ratio:node"] == pytest.approx(1.5)
 
 
-def test_goals_are_checked_from_paired_ratios_and_worker_shares() -> None:
-    from harness.goals import GOALS, check
+def _goal(text: str) -> object:
+    from harness.goals import GOALS
 
-    def goal(text: str) -> object:
-        return next(g for g in GOALS if g.text.startswith(text))
+    return next(g for g in GOALS if g.text.startswith(text))
+
+
+def _check(text: str, ms: list[object]) -> tuple[str, str | None, bool | None]:
+    from harness.goals import check
+
+    r = check(_goal(text), ms)  # type: ignore[arg-type]
+    return r.text, r.verdict, r.median_meets
+
+
+def test_goals_are_checked_from_paired_ratios_and_worker_shares() -> None:
+    from harness.goals import check
 
     ms = [_m("hs", "node", 0, 100), _m("hs", "nodetls-uvloop", 0, 90),
           _m("rr64", "node", 0, 20), _m("rr64", "nodetls-uvloop", 0, 30),
           _m("idle", "nodetls-uvloop", 0, 18.0),
           _m("hs", "workers-2", 0, 95, worker_cpu_shares=[0.3, 0.7])]
-    assert check(goal("full handshake ECDSA, nodetls (uvloop) vs Node"), ms) == ("0.90×", True)
-    assert check(goal("64 B round trip vs Node"), ms) == ("1.50×", False)
-    assert check(goal("idle memory"), ms) == ("18.0", True)
-    assert check(goal("workers=2: each worker"), ms) == ("30%–70%", False)
-    assert check(goal("full handshake: workers=2 not pinned vs one process pinned"), ms) == (
-        "1.06×", False)
+    # one repetition: the median's verdict as before, no interval, so nothing is decided
+    hs_node = "full handshake ECDSA, nodetls (uvloop) vs Node"
+    assert _check(hs_node, ms) == ("0.90× (n=1)", "undecided", True)
+    assert _check("64 B round trip vs Node", ms) == ("1.50× (n=1)", "undecided", False)
+    assert _check("idle memory", ms) == ("18.0 (n=1)", "undecided", True)
+    # the workers' shares keep their min-max logic: yes or NO over every repetition
+    assert _check("workers=2: each worker", ms) == ("30%–70%", "NO", False)
+    assert _check("full handshake: workers=2 not pinned vs one process pinned", ms) == (
+        "1.06× (n=1)", "undecided", False)
     # like for like: the reference is one process placed as the workers are (not pinned)
-    assert check(goal("full handshake: workers=2 vs one process, neither"), ms) == ("-", None)
+    neither = "full handshake: workers=2 vs one process, neither"
+    assert check(_goal(neither), ms).verdict is None  # type: ignore[arg-type]
     ms.append(_m("hs", "nodetls-uvloop-free", 0, 93))
-    assert check(goal("full handshake: workers=2 vs one process, neither"), ms) == (
-        "1.02×", True)
-    assert check(goal("resumed handshake vs Node"), ms) == ("-", None)  # not measured
+    assert _check(neither, ms) == ("1.02× (n=1)", "undecided", True)
+    assert check(_goal("resumed handshake vs Node"), ms).text == "-"  # type: ignore[arg-type]
+
+
+def _pairs(workload: str, target: str, ref: str, ratios: list[float]) -> list[object]:
+    ms = []
+    for rep, r in enumerate(ratios):
+        ms += [_m(workload, ref, rep, 100.0), _m(workload, target, rep, 100.0 * r)]
+    return ms
+
+
+def test_median_interval_is_the_binomial_order_statistics_pair() -> None:
+    from harness.report import median_interval
+
+    # coverage of [x(k), x(n+1-k)]: 1 - 2 * sum(C(n, i) for i < k) / 2**n, by hand
+    assert median_interval([1.0, 2.0]) is None  # n < 3: no interval
+    assert median_interval([5.0, 1.0, 3.0]) == (1.0, 5.0, 1 - 2 / 8, 1, 3)  # 75 %, below 90
+    assert median_interval([4.0, 1.0, 3.0, 2.0]) == (1.0, 4.0, 1 - 2 / 16, 1, 4)  # 87.5 %
+    ci = median_interval([0.9, 1.3, 1.0, 1.1, 1.2])
+    assert ci is not None and (ci.low, ci.high, ci.coverage) == (0.9, 1.3, 0.9375)  # 93.75 %
+    ci = median_interval([float(x) for x in range(7, 0, -1)])
+    assert ci is not None and (ci.low, ci.high, ci.coverage) == (1.0, 7.0, 1 - 2 / 128)
+    # n = 8: k = 2 covers 1 - 2 * (1 + 8) / 256 = 92.97 %, k = 3 only 71 %
+    ci = median_interval([float(x) for x in range(1, 9)])
+    assert ci is not None and (ci.low, ci.high, ci.k) == (2.0, 7.0, 2)
+    assert ci.coverage == pytest.approx(238 / 256)
+    # n = 10: k = 2 covers 97.85 %, k = 3 89.06 % (< 90 %)
+    ci = median_interval([float(x) for x in range(1, 11)])
+    assert ci is not None and (ci.low, ci.high, ci.coverage) == (2.0, 9.0, 1 - 22 / 1024)
+    # n = 20: k = 6 covers 1 - 2 * 21700 / 2**20 = 95.86 %, k = 7 88.47 %
+    ci = median_interval([float(x) for x in range(1, 21)])
+    assert ci is not None and (ci.low, ci.high, ci.k) == (6.0, 15.0, 6)
+    assert ci.coverage == pytest.approx(1 - 43400 / 2**20)
+    ci = median_interval([float(x) for x in range(1, 21)], level=0.80)
+    assert ci is not None and ci.k == 7 and ci.coverage == pytest.approx(1 - 120920 / 2**20)
+    # NaN (a failed repetition) is left out
+    ci = median_interval([1.0, float("nan"), 2.0, 3.0])
+    assert ci is not None and (ci.low, ci.high, ci.n) == (1.0, 3.0, 3)
+
+
+def test_goal_verdicts_are_on_the_interval_of_the_median() -> None:
+    hs_node = "full handshake ECDSA, nodetls (uvloop) vs Node"  # <= 1.00
+    # the whole interval [min, max] of 5 repetitions (93.75 %) below the bound
+    ms = _pairs("hs", "nodetls-uvloop", "node", [0.90, 0.93, 0.95, 0.97, 0.99])
+    assert _check(hs_node, ms) == ("0.95× [0.90–0.99]", "yes", True)
+    # all of it above
+    ms = _pairs("hs", "nodetls-uvloop", "node", [1.02, 1.05, 1.10, 1.20, 1.30])
+    assert _check(hs_node, ms) == ("1.10× [1.02–1.30]", "NO", False)
+    # straddling: the median meets the goal, the noise leaves it open
+    ms = _pairs("hs", "nodetls-uvloop", "node", [0.83, 0.86, 0.97, 1.45, 1.53])
+    assert _check(hs_node, ms) == ("0.97× [0.83–1.53]", "undecided", True)
+    # a bound next to a figure shows the third digit
+    ms = _pairs("hs", "nodetls-uvloop", "node", [0.95, 0.97, 0.998, 1.02, 1.03])
+    assert _check(hs_node, ms) == ("0.998× [0.950–1.030]", "undecided", True)
+    # higher is better (bulk >= 1.25)
+    bulk = "bulk MB per CPU-second vs Node"
+    ms = _pairs("bulk", "nodetls-uvloop", "node", [1.3, 1.4, 1.5, 1.6, 1.7])
+    assert _check(bulk, ms)[1:] == ("yes", True)
+    ms = _pairs("bulk", "nodetls-uvloop", "node", [1.1, 1.2, 1.3, 1.4, 1.5])
+    assert _check(bulk, ms)[1:] == ("undecided", True)
+    ms = _pairs("bulk", "nodetls-uvloop", "node", [1.0, 1.1, 1.15, 1.2, 1.24])
+    assert _check(bulk, ms)[1:] == ("NO", False)
+    # strict bounds: an interval ending on the bound does not meet '<' and misses nothing
+    strict = "hs: nodetls.aio (uvloop) vs uvloop+ssl"  # < 1.00
+    ms = _pairs("hs", "aio-uvloop", "uvloop-ssl", [0.9, 0.95, 0.97, 0.99, 1.0])
+    assert _check(strict, ms)[1:] == ("undecided", True)
+    ms = _pairs("hs", "aio-uvloop", "uvloop-ssl", [1.0, 1.02, 1.03, 1.04, 1.05])
+    assert _check(strict, ms)[1:] == ("NO", False)
+    # 'within' 0.95-1.05: inside, outside on either side, across one edge or both
+    within = "full handshake: workers=2 on the server's CPU vs one process"
+    cases = {(0.96, 0.98, 1.0, 1.02, 1.04): ("yes", True),
+             (1.06, 1.1, 1.2, 1.3, 1.4): ("NO", False),
+             (0.8, 0.85, 0.9, 0.92, 0.94): ("NO", False),
+             (0.9, 0.97, 1.0, 1.03, 1.06): ("undecided", True),
+             (1.0, 1.03, 1.04, 1.06, 1.2): ("undecided", True)}
+    for ratios, want in cases.items():
+        ms = _pairs("hs", "workers-2-pinned", "nodetls-uvloop", list(ratios))
+        assert _check(within, ms)[1:] == want, ratios
+    # a figure (idle KiB, no reference): the interval of the values themselves
+    idle = [_m("idle", "nodetls-uvloop", rep, v) for rep, v in enumerate([19.0, 19.2, 19.5])]
+    assert _check("idle memory", idle) == ("19.2 [19.0–19.5]", "yes", True)  # 75 % coverage
+    idle.append(_m("idle", "nodetls-uvloop", 3, 20.5))
+    assert _check("idle memory", idle) == ("19.4 [19.0–20.5]", "undecided", True)
+
+
+def test_goals_table_and_json_show_median_interval_and_both_verdicts() -> None:
+    from harness.goals import goals_json, goals_table
+
+    ms = (_pairs("hs", "nodetls-uvloop", "node", [0.90, 0.93, 0.95, 0.97, 0.99])
+          + _pairs("rr64", "nodetls-uvloop", "node", [0.83, 0.86, 0.97, 1.45, 1.53])
+          + _pairs("resume", "nodetls-uvloop", "node", [1.02, 1.05, 1.10, 1.20, 1.30]))
+    md = goals_table(ms, markdown=True)  # type: ignore[arg-type]
+    lines = md.splitlines()
+    assert lines[0] == ("| issue | goal | target | measured [interval] | coverage | met | "
+                        "median meets |")
+    row = {line.split(" | ")[1]: line.split(" | ")[3:] for line in lines[2:]}
+    assert row["full handshake ECDSA, nodetls (uvloop) vs Node"] == [
+        "0.95× [0.90–0.99]", "93.75% (n=5)", "yes", "yes |"]
+    assert row["64 B round trip vs Node"] == [
+        "0.97× [0.83–1.53]", "93.75% (n=5)", "undecided", "yes |"]
+    assert row["resumed handshake vs Node"] == [
+        "1.10× [1.02–1.30]", "93.75% (n=5)", "NO", "NO |"]
+    assert len(lines) == 2 + 3  # goals not measured are left out
+    text = goals_table(ms, markdown=False)  # type: ignore[arg-type]
+    assert "undecided" in text and "median meets" in text.splitlines()[0]
+    goals = {g["goal"]: g for g in goals_json(ms)}  # type: ignore[arg-type]
+    hs = goals["full handshake ECDSA, nodetls (uvloop) vs Node"]
+    assert hs == {"issue": 7, "goal": "full handshake ECDSA, nodetls (uvloop) vs Node",
+                  "workload": "hs", "target": "nodetls-uvloop", "ref": "node", "op": "<=",
+                  "bound": 1.0, "measured": "0.95× [0.90–0.99]",
+                  "median": pytest.approx(0.95), "low": pytest.approx(0.90),
+                  "high": pytest.approx(0.99), "coverage": 0.9375, "reps": 5,
+                  "verdict": "yes", "median_meets": True}
+    assert goals["64 B round trip vs Node"]["verdict"] == "undecided"
+    assert goals["resumed handshake vs Node"]["verdict"] == "NO"
+
+
+def _stored_run(ms: list[object]) -> dict[str, object]:
+    """A results JSON as bench.py writes it, holding ``ms``."""
+    from dataclasses import asdict
+
+    def server(name: str, group: str = "main") -> dict[str, object]:
+        return {"name": name, "label": name, "group": group, "compare_to": [], "workloads": []}
+
+    return {"meta": {"date": "2026-12-03T08:53:30+00:00", "commit": "0000000",
+                     "src_commit": "0000000", "pinning": "test",
+                     "machine": {"loadavg_start": [0.5, 0.5, 0.5],
+                                 "loadavg_end": [0.6, 0.6, 0.6]},
+                     "profile": {"name": "full", "reps": 5, "idle_conns": 4000}},
+            "notes": [], "warnings": [],
+            "workloads": [{"name": "hs", "side": "server"}, {"name": "rr64", "side": "server"}],
+            "servers": [server("node"), server("nodetls-uvloop")], "clients": [],
+            "measurements": [asdict(m) for m in ms]}  # type: ignore[call-overload]
+
+
+@pytest.mark.slow
+async def test_from_json_redraws_tables_and_goals_without_measuring(tmp_path: Path) -> None:
+    ms = (_pairs("hs", "nodetls-uvloop", "node", [0.90, 0.93, 0.95, 0.97, 0.99])
+          + _pairs("rr64", "nodetls-uvloop", "node", [0.83, 0.86, 0.97, 1.45, 1.53]))
+    stored = tmp_path / "stored.json"
+    stored.write_text(json.dumps(_stored_run(ms)))
+    before = stored.read_text()
+    stem = tmp_path / "redrawn"
+    res = await run_process([sys.executable, BENCH / "bench.py", "--from-json", stored,
+                             "--out", stem], timeout=60.0, cwd=ROOT)
+    assert res.rc == 0, f"{res.stdout}\n{res.stderr}"
+    assert "0.97× [0.83–1.53]" in res.stdout and "undecided" in res.stdout
+    md = stem.with_suffix(".md").read_text()
+    assert "| 0.95× [0.90–0.99] | 93.75% (n=5) | yes | yes |" in md
+    data = json.loads(stem.with_suffix(".json").read_text())
+    assert data["measurements"] == json.loads(before)["measurements"]  # nothing measured
+    assert stored.read_text() == before  # the stored run is left as it was
+    verdicts = {g["goal"]: g["verdict"] for g in data["goals"]}
+    assert verdicts == {"full handshake ECDSA, nodetls (uvloop) vs Node": "yes",
+                        "64 B round trip vs Node": "undecided"}
+    for g in data["goals"]:
+        assert {"median", "low", "high", "coverage", "verdict", "median_meets"} <= set(g)
+    hs = data["summary"]["hs"]["nodetls-uvloop"]
+    assert (hs["ratio_lo"], hs["ratio_hi"], hs["ratio_coverage"]) == pytest.approx(
+        (0.90, 0.99, 0.9375))
+    assert hs["ratio"] == pytest.approx(0.95)  # existing keys kept
 
 
 def _strace_works() -> bool:

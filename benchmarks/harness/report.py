@@ -6,13 +6,14 @@ import math
 import statistics
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .registry import BASELINE
 from .runner import Measurement
 from .workloads import Workload
 
-__all__ = ["Summary", "summarize", "table", "variants_table", "render_rows", "chart"]
+__all__ = ["Summary", "Interval", "median_interval", "summarize", "table", "variants_table",
+           "render_rows", "chart"]
 
 Summary = dict[str, dict[str, dict[str, float]]]  # workload -> target -> {median, ratio, ...}
 
@@ -22,11 +23,49 @@ def _median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+class Interval(NamedTuple):
+    """A confidence interval for a median: the order statistics ``x(k)`` and ``x(n+1-k)`` of ``n``
+    values (1-based, sorted) and the probability that they enclose the true median."""
+
+    low: float
+    high: float
+    coverage: float
+    k: int
+    n: int
+
+
+def _coverage(n: int, k: int) -> float:
+    """P(x(k) <= median <= x(n+1-k)) for ``n`` independent draws of a continuous distribution:
+    the number of draws below the median is binomial(n, 1/2), and the pair encloses the median
+    unless fewer than ``k`` fall on one side (``1 - 2 * P(B <= k-1)``)."""
+    tail = sum(math.comb(n, i) for i in range(k))
+    return 1 - 2 * tail / 2**n
+
+
+def median_interval(values: Sequence[float], level: float = 0.90) -> Interval | None:
+    """The distribution-free confidence interval for the median of ``values`` (NaN dropped):
+    the narrowest symmetric pair of order statistics whose coverage is at least ``level``.
+    When even the widest pair (min, max) covers less (3 or 4 values: 75 % and 87.5 %), that
+    pair with its actual coverage; ``None`` for fewer than 3 values (min and max of 2 cover
+    50 %: no interval worth the name). Assumes nothing about the distribution but that the
+    repetitions are independent draws of it; ties (equal values) make it conservative."""
+    xs = sorted(v for v in values if v == v)
+    n = len(xs)
+    if n < 3:
+        return None
+    k = 1
+    while k + 1 < n + 1 - (k + 1) and _coverage(n, k + 1) >= level:
+        k += 1
+    return Interval(xs[k - 1], xs[n - k], _coverage(n, k), k, n)
+
+
 def summarize(measurements: Sequence[Measurement],
               references: dict[str, Sequence[str]] | None = None) -> Summary:
     """Per workload and target: the median value, the median of the per-repetition ratios to
     the baseline (``ratio``; same repetition: measured side by side) and, for variants, to each
-    of their references (``ratio:<name>``, ``references[target]``)."""
+    of their references (``ratio:<name>``, ``references[target]``). With 3 or more paired
+    repetitions, ``ratio_lo``/``ratio_hi``/``ratio_coverage``: the distribution-free confidence
+    interval of the ratio to the baseline (:func:`median_interval`)."""
     by: dict[tuple[str, str], dict[int, float]] = {}
     for m in measurements:
         by.setdefault((m.workload, m.target), {})[m.rep] = m.value
@@ -43,6 +82,10 @@ def summarize(measurements: Sequence[Measurement],
             entry[key] = _median(ratios)
             if key == "ratio" and ratios:  # the spread over repetitions
                 entry["ratio_min"], entry["ratio_max"] = min(ratios), max(ratios)
+                ci = median_interval(ratios)
+                if ci is not None:
+                    entry["ratio_lo"], entry["ratio_hi"] = ci.low, ci.high
+                    entry["ratio_coverage"] = ci.coverage
         out.setdefault(workload, {})[target] = entry
     return out
 
