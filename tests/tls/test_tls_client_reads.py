@@ -8,23 +8,10 @@ import asyncio
 from typing import Any
 
 import pytest
-from tlsutil import TIMEOUT
+from tlsutil import LOOPS, SIZES, TIMEOUT, run_on
+from tlsutil import pattern as _pattern
 
 import nodetls as tls
-
-LOOPS = ["asyncio", "uvloop"]
-# One write each: a byte, less and more than a record, more than one read's buffer (256 KiB).
-SIZES = [1, 63, 64, 1000, 16384, 16385, 100_000, 300_000, 7]
-
-
-def _pattern(n: int, seed: int) -> bytes:
-    return bytes((seed + i * 7) & 0xFF for i in range(n))
-
-
-def _run(loop: str, main: Any) -> Any:
-    if loop == "uvloop":
-        pytest.importorskip("uvloop")
-    return tls.run(main, loop=loop)
 
 
 async def _server(certs: Any, on_secure: Any) -> tuple[tls.Server, int]:
@@ -68,7 +55,7 @@ def test_client_reads_every_byte_in_order_then_end_and_close(certs: Any, loop: s
         assert order[0] == "secureConnect" and order[-1] == "end" and "session" in order
         assert sock.bytes_read == len(got)
 
-    _run(loop, main)
+    run_on(loop, main)
 
 
 @pytest.mark.parametrize("loop", LOOPS)
@@ -100,7 +87,7 @@ def test_paused_client_gets_everything_once_resumed(certs: Any, loop: str) -> No
             server.close()
         assert got_while_paused == 0 and bytes(got) == data
 
-    _run(loop, main)
+    run_on(loop, main)
 
 
 @pytest.mark.parametrize("loop", LOOPS)
@@ -140,4 +127,4 @@ def test_data_listener_that_writes_then_destroys(certs: Any, loop: str) -> None:
         # what reached the server of the writes made before the destroy came in order
         assert b"".join(b"<" + c[:1] + b">" for c in seen).startswith(bytes(server_got))
 
-    _run(loop, main)
+    run_on(loop, main)

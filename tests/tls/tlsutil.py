@@ -5,9 +5,28 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 import nodetls as tls
 
 TIMEOUT = 10.0
+#: The event loops a data-path test runs on.
+LOOPS = ["asyncio", "uvloop"]
+#: Write sizes of the data-path tests, one write each: a byte, less and more than a record,
+#: more than one read's buffer (256 KiB).
+SIZES = [1, 63, 64, 1000, 16384, 16385, 100_000, 300_000, 7]
+
+
+def pattern(n: int, seed: int) -> bytes:
+    """``n`` bytes that differ from one ``seed`` to the next (a misplaced chunk shows)."""
+    return bytes((seed + i * 7) & 0xFF for i in range(n))
+
+
+def run_on(loop: str, main: Any) -> Any:
+    """``tls.run(main)`` on ``loop`` (``"asyncio"`` or ``"uvloop"``; skipped without uvloop)."""
+    if loop == "uvloop":
+        pytest.importorskip("uvloop")
+    return tls.run(main, loop=loop)
 
 
 async def listen(options: dict[str, Any], listener: Any = None, **kw: Any) -> tuple[tls.Server, int]:

@@ -182,6 +182,10 @@ class TLSSocket(Socket):
     # (raw socket, its 'close' listener) while a server's raw socket is a shell around us: the
     # listener is removed at our close (an unfired once-listener is a cycle raw <-> listener).
     _shell_listener: tuple[Any, Any] | None = None
+    #: A server's accepted connection reads through :meth:`TLSWrap.route_reads` (plaintext as
+    #: ``bytes`` from the engine's direct read, no handle call per read); ``nodetls.aio``'s
+    #: ``BridgeSocket`` routes its reads itself.
+    _ROUTE_SERVER_READS = True
 
     def __init__(self, socket: Any = None, options: Mapping[str, Any] | None = None,
                  **kwargs: Unpack[TLSSocketOptions]) -> None:
@@ -268,6 +272,8 @@ class TLSSocket(Socket):
         if not handle.closed:
             # (wrap.start(), inlined: a server's new wrap has received nothing, no cycle to run)
             wrap.started = True
+            if self._ROUTE_SERVER_READS:
+                wrap.route_reads()  # the reads: TLSWrap._on_transport_read, as a client's
 
     # ------------------------------------------------------------------ wiring
     def _take_handle(self, socket: Any) -> Any:

@@ -393,19 +393,23 @@ class TLSWrap:
             self._cycle()
 
     def route_reads(self) -> bool:
-        """Have the TCP handle below (default buffers, not connected yet: a client's) read into
-        this thread's receive buffer and hand each read to :meth:`_on_transport_read`, in
-        place of its own ``get_buffer`` (a pool of buffers, a Python call per read) and
-        ``buffer_updated`` (which calls :meth:`_on_handle_read`). Both become instance
-        attributes of the handle, taken by the transport when it is made; :meth:`_on_handle_close`
+        """Have the TCP handle below (default buffers: a client's, not connected yet, or a
+        server's just accepted) read into this thread's receive buffer and hand each read to
+        :meth:`_on_transport_read`, in place of its own ``get_buffer`` (a pool of buffers, a
+        Python call per read) and ``buffer_updated`` (which calls :meth:`_on_handle_read`).
+        Both become instance attributes of the handle, taken by the transport when it is made
+        (or by ``set_protocol()``, for a transport already there); :meth:`_on_handle_close`
         removes them (a bound method of the wrap on its handle is a reference cycle).
         ``nodetls.aio``'s direct route may replace them later, and removes its own.  Only for
         an owner reading with ``net.Socket._on_handle_read`` (plaintext comes as ``bytes``).
         False: left as it is."""
         lower = self.lower
-        if type(lower) is not TCPHandle or lower.transport is not None or \
-                lower._bufsize != RECV_BUFFER_SIZE or lower._view is not None or \
-                type(self.owner)._on_handle_read is not _SOCKET_READ:
+        if type(lower) is not TCPHandle or lower._bufsize != RECV_BUFFER_SIZE or \
+                lower._view is not None or type(self.owner)._on_handle_read is not _SOCKET_READ:
+            return False
+        transport = lower.transport
+        if transport is not None and (transport.is_closing()
+                                      or transport.get_protocol() is not lower):
             return False
         try:
             get_buffer, recv = _route.pair
@@ -418,6 +422,11 @@ class TLSWrap:
         self.buffered_reader = None  # (read per read below: an instance attribute is quicker)
         lower.get_buffer = get_buffer  # type: ignore[method-assign]
         lower.buffer_updated = self._on_transport_read  # type: ignore[method-assign]
+        if transport is not None:
+            # A server's accepted handle: its transport took the class's methods when it
+            # was made; set_protocol() makes it take the instance's (uvloop's and asyncio's
+            # transports, _net/direct.py's, look the two up there).
+            transport.set_protocol(lower)
         return True
 
     def _unroute_reads(self) -> None:

@@ -70,6 +70,7 @@ class BridgeSocket(TLSSocket):
     #: ``[transport or None, TCP handle]`` while the direct route is installed on the handle
     #: (``aio/_transport.py``, ``_direct_route``): from the accept to the close.
     _route_box: list[Any] | None = None
+    _ROUTE_SERVER_READS = False  # (its own route below: aio/_transport.py's _direct_route)
 
     def _init_server_connection(self, handle: TCPHandle, opts: Any,
                                 state: dict[str, Any]) -> None:
