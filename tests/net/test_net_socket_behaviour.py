@@ -656,3 +656,17 @@ async def test_a_socket_subclass_overriding_read_and_push_gets_their_calls():
     assert got == [b"hi"]
     assert ("push", None) in calls and ("read", 0) in calls
     sock.destroy()
+
+
+def test_handle_data_received_goes_through_its_buffered_read_in_order() -> None:
+    # TCPHandle is an asyncio.BufferedProtocol that also answers a Protocol's data_received
+    # (uvloop looks it up at each set_protocol(): no AttributeError raised and discarded per
+    # accept): the bytes take get_buffer/buffer_updated, in pieces the buffer can hold.
+    handle = TCPHandle(reading=True, bufsize=4, registry=None)
+    owner = RecordingOwner(handle)
+    handle.data_received(b"0123456789")
+    handle.data_received(b"ab")
+    assert bytes(owner.data) == b"0123456789ab"
+    handle._reading = False  # stopped: held for read_start(), as a buffered read would be
+    handle.data_received(b"held")
+    assert bytes(owner.data) == b"0123456789ab" and list(handle._held or ()) == [b"held"]

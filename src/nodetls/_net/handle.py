@@ -171,6 +171,20 @@ class TCPHandle(asyncio.BufferedProtocol):
             if self._bufsize == RECV_BUFFER_SIZE and len(_BUFFERS) < 16:
                 _BUFFERS.append(view)  # type: ignore[arg-type]
 
+    def data_received(self, data: bytes) -> None:
+        """``asyncio.Protocol``'s entry, for a transport that takes no buffered protocol: the
+        bytes go through ``get_buffer`` / ``buffer_updated`` (the instance's, when a routed read
+        replaced them), in pieces the buffer can take.  uvloop's and asyncio's transports never
+        call it here; uvloop looks it up at every ``set_protocol()`` (an accept, a routed read):
+        defined, that look-up no longer raises and discards an ``AttributeError``."""
+        view = memoryview(data)
+        while view:
+            buf = self.get_buffer(len(view))
+            n = min(len(buf), len(view))
+            buf[:n] = view[:n]
+            self.buffer_updated(n)
+            view = view[n:]
+
     def _give_back_buffer(self) -> None:
         # get_buffer() was called but no data came (EOF, error): the buffer is free again.
         view = self._view
