@@ -24,14 +24,12 @@ which the transport serves the same way.
 from __future__ import annotations
 
 import copy
-from types import MethodType
 from typing import Any
 
 from .._net.handle import TCPHandle
 from .._tls import TLSSocket
 from .._tls.wrap import TLSWrap
 from ..stream import _NO_BUF, _NO_DRAIN, Duplex
-from ._server import Server
 from ._transport import _direct_route, _leave_route
 
 __all__ = ["BridgeSocket"]
@@ -127,15 +125,16 @@ class BridgeSocket(TLSSocket):
         # when the aio.Server's own listener is the only one and nothing listens on the socket
         # (the usual bridge connection): the listener is called directly, and an exception it
         # raises goes where emit() sends it (the server's _listener_failed).
+        # (The aio.Server keeps the listener table its own listener made, ``_bridge_alone``:
+        # the same tuple is still there only while no listener was added or removed since.)
         srv = self._server
-        events = srv._events if srv is not None else _NO_EVENTS
-        listeners: Any = events["secureConnection"] if "secureConnection" in events else ()
-        fn = listeners[0] if len(listeners) == 1 else None
-        if type(fn) is not MethodType or fn.__func__ is not _ON_SECURE or \
+        listeners: Any = srv._events.get("secureConnection") if srv is not None else None
+        if listeners is None or listeners is not srv._bridge_alone or \
                 self._handshake_timer is not None or \
                 "secure" in self._events or "secureConnection" in self._events:
-            super()._emit_server_secure()
+            TLSSocket._emit_server_secure(self)
             return
+        fn = listeners[0]
         self._secure_established = True
         if self._destroyed:
             return
@@ -144,9 +143,6 @@ class BridgeSocket(TLSSocket):
         except Exception as exc:  # noqa: BLE001 - as EventEmitter.emit
             srv._listener_failed("secureConnection", exc, (self,))
 
-
-_ON_SECURE = Server._on_secure
-_NO_EVENTS: dict[str, Any] = {}
 
 for _name, _value in _SHARED.items():
     setattr(BridgeSocket, _name, _value)

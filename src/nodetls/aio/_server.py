@@ -38,10 +38,15 @@ class Server(asyncio.AbstractServer):
         self._factory = protocol_factory
         self._listen_options = listen_options
         self._transports: set[TLSTransport] = set()
+        self._discard = self._transports.discard  # (each transport's on_lost)
         self._closing = False
         self._closed: asyncio.Future[None] = loop.create_future()
         self._serving_forever: asyncio.Future[None] | None = None
         tls_server.on("secureConnection", self._on_secure)
+        # The table of 'secureConnection' listeners while this server's is the only one (an
+        # addition or a removal replaces the tuple): a BridgeSocket then calls it directly.
+        listeners = tls_server._events.get("secureConnection", ())
+        tls_server._bridge_alone = listeners if len(listeners) == 1 else None  # type: ignore[attr-defined]
         tls_server.on("close", self._on_tls_close)
 
     def __repr__(self) -> str:
@@ -60,7 +65,8 @@ class Server(asyncio.AbstractServer):
             })
             sock.destroy()
             return
-        transport = TLSTransport(self._loop, sock, protocol, on_lost=self._transports.discard)
+        # (on_lost given by position: a keyword argument makes a dict per call)
+        transport = TLSTransport(self._loop, sock, protocol, self._discard)
         self._transports.add(transport)
         transport._start()
 

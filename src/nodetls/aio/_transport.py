@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._engine.engine import receive_buffer
 from .._net.handle import RECV_BUFFER_SIZE, TCPHandle
-from .._openssl import ffi, lib
+from .._openssl import lib
 from .._tls.wrap import TLSWrap
 from ._sslobject import SSLObjectView, cipher_of
 
@@ -64,8 +64,9 @@ _HIGH = 64 * 1024
 _CONNLOST_WARN = 5
 
 
-_NULL = ffi.NULL
-#: Per thread: ``receive``, the engine's ``receive_buffer()`` (kept: no call per connection).
+_current_cipher = lib.SSL_get_current_cipher
+#: Per thread: ``receive``, the engine's ``receive_buffer()`` and the route's ``get_buffer`` over
+#: it (kept: no call per connection).
 _thread = threading.local()
 _FATAL_READ = "Fatal error: protocol.data_received() call failed."
 
@@ -101,10 +102,12 @@ def _direct_route(box: list[Any], wrap: TLSWrap, eng: TLSEngine) -> bool:
             tcp.get_protocol() is not wrap.lower:
         return False
     box[1:] = (handle,)
-    try:  # this thread's receive buffer: the event loop reads into it
-        view, cbuf = _thread.receive
+    try:  # this thread's receive buffer (the event loop reads into it) and its get_buffer
+        view, cbuf, get_buffer = _thread.receive
     except AttributeError:
-        view, cbuf = _thread.receive = receive_buffer()
+        view, cbuf = receive_buffer()
+        get_buffer = functools.partial(next, itertools.repeat(view))
+        _thread.receive = view, cbuf, get_buffer
     read_plain = eng.read_plain
     # The wrap's state is asked through its route_* methods (one call each; the wrap may be
     # compiled, whose attributes are slow to reach from here: docs/DESIGN.md, "The compiled core").
@@ -121,29 +124,29 @@ def _direct_route(box: list[Any], wrap: TLSWrap, eng: TLSEngine) -> bool:
             else:
                 handle._hold(bytes(view[:nbytes]))
             return
-        delivered = False
+        # (The read ends with exactly one end() but on a failure: no flag, no finally.)
         try:
             plain = read_plain(cbuf, nbytes)
-            if type(plain) is bytes:
-                try:
-                    # (read, then called: a slot's bound method is no method to
-                    # Python 3.11's LOAD_METHOD, which never specialises on it)
-                    data_received = transport._data_received
-                    data_received(plain)
-                except (SystemExit, KeyboardInterrupt):
-                    raise
-                except BaseException as exc:  # noqa: BLE001 - asyncio: fatal error, lost
-                    transport._fatal_error(exc, _FATAL_READ)
-                delivered = True
-            else:  # anything else (the peer's close_notify too): the wrap goes on
-                end(False)
+            if type(plain) is not bytes:  # anything else (the peer's close_notify too):
+                end(False)  # the wrap goes on
                 wrap._on_handle_read(view, plain)
+                return
+            try:
+                # (read, then called: a slot's bound method is no method to
+                # Python 3.11's LOAD_METHOD, which never specialises on it)
+                data_received = transport._data_received
+                data_received(plain)
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:  # noqa: BLE001 - asyncio: fatal error, lost
+                transport._fatal_error(exc, _FATAL_READ)
         except BaseException as exc:  # noqa: BLE001 - as the wrap's data path
             wrap._fail(exc)
-        finally:
-            end(delivered)
+            end(False)
+            return
+        end(True)
 
-    handle.get_buffer = functools.partial(next, itertools.repeat(view))
+    handle.get_buffer = get_buffer
     handle.buffer_updated = buffer_updated
     tcp.set_protocol(handle)
     return True
@@ -205,10 +208,10 @@ class TLSTransport(asyncio.Transport):
     __slots__ = ("_loop", "_sock", "_protocol", "_buffered", "_data_received", "_on_lost",
                  "_closing", "_eof_written", "_lost", "_conn_lost_writes", "_paused_reading",
                  "_protocol_paused", "_high", "_low", "_error", "_handle", "_started",
-                 "_cipher", "_seal", "_tcp", "_send", "__weakref__")
+                 "_cipher", "_eng", "_seal", "_tcp", "_send", "__weakref__")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, sock: TLSSocket,
-                 protocol: asyncio.BaseProtocol, *,
+                 protocol: asyncio.BaseProtocol,
                  on_lost: Callable[[TLSTransport], None] | None = None) -> None:
         self._extra: dict[str, Any] = {}  # (asyncio.BaseTransport.__init__, without the call)
         self._loop = loop
@@ -229,6 +232,7 @@ class TLSTransport(asyncio.Transport):
         self._handle: Any = None
         self._started = False
         self._cipher: Any = None  # the SSL_CIPHER (see _sslobject.cipher_of)
+        self._eng: Any = None  # the engine, from the handshake on ('sslcontext': its context)
         # The direct route's write (_start): the engine's seal and the TCP handle.
         self._seal: Any = None
         self._tcp: Any = None
@@ -253,13 +257,14 @@ class TLSTransport(asyncio.Transport):
         self._started = True
         self._handle = h = sock._handle
         eng = h.engine if h is not None else None
-        ssl = eng.ssl if eng is not None else None
-        self._extra["sslcontext"] = eng.context if eng is not None else None
-        if ssl is not None:
-            # The cipher is described on demand, also after the close, as asyncio's transport
-            # (see _sslobject.cipher_of: the pointer stays valid).
-            c = lib.SSL_get_current_cipher(ssl)
-            self._cipher = c if c != _NULL else None
+        if eng is not None:
+            self._eng = eng  # ('sslcontext', on demand: the engine's context is kept after its free)
+            ssl = eng.ssl
+            if ssl is not None:
+                # The cipher is described on demand, also after the close, as asyncio's
+                # transport (see _sslobject.cipher_of: the pointer stays valid).
+                c = _current_cipher(ssl)
+                self._cipher = c if c else None  # (a NULL pointer is false)
         # Take the socket's data path: the one place that couples to its handle seam.
         # Plaintext, EOF and drain go to this transport instead of the socket's Node stream,
         # and the handle's close reaches it too (instance attributes shadow the class's
@@ -311,8 +316,9 @@ class TLSTransport(asyncio.Transport):
         ``'tls_socket'``, ``'peercert'`` (Node's certificate dict), ``'cipher'``
         (``(name, version, secret_bits)``), ``'alpn_protocol'``, ``'server_hostname'``,
         ``'sslcontext'`` (the ``SecureContext``), ``'ssl_object'`` (an ``ssl.SSLObject``-like
-        view). ``'sslcontext'`` and ``'cipher'`` are taken at the handshake, the others on first use
-        (and then kept: ask for ``'peercert'`` while the connection is open)."""
+        view). ``'cipher'`` is taken at the handshake, ``'sslcontext'`` is the context it ended
+        with, the others are taken on first use (and then kept: ask for ``'peercert'`` while the
+        connection is open)."""
         extra = self._extra
         if name in extra:
             value = extra[name]
@@ -324,6 +330,9 @@ class TLSTransport(asyncio.Transport):
 
     def _compute_extra(self, name: str) -> Any:
         sock = self._sock
+        if name == "sslcontext":  # (the context the handshake ended with)
+            eng = self._eng
+            return eng.context if eng is not None else None
         if name == "tls_socket":
             return sock
         if name == "ssl_object":
@@ -620,7 +629,8 @@ class TLSTransport(asyncio.Transport):
             wrap = self._handle
             if wrap is not None:
                 self._handle = None
-                if wrap.buffered_reader is not None:
+                # (_set_reader's: set only for a BufferedProtocol, cleared when it is replaced)
+                if self._buffered and wrap.buffered_reader is not None:
                     wrap.buffered_reader = None
             err = self._error if self._error is not None else sock._errored
             try:
