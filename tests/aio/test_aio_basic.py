@@ -423,6 +423,9 @@ async def test_cipher_known_after_close_as_python_ssl_reports_it(certs):
             assert await asyncio.wait_for(proto.lost, T) is None
             assert proto.transport.is_closing()
             assert proto.transport.get_extra_info("cipher") == want
+            # 'sslcontext' too: the server's context, also asked first after the close
+            assert proto.transport.get_extra_info("sslcontext") is \
+                server.tls_server._template["secure_context"]
             assert want[1] == version
             if suite:
                 assert want[0] == suite and want[2] == 128
@@ -546,3 +549,35 @@ async def test_client_certificate_seen_through_ssl_object(certs, tls_version):
         assert der == certs.client.der
         await asyncio.wait_for(reader.read(), T)
         writer.close()
+
+
+async def test_secure_connection_listeners_added_and_removed_on_the_tls_server(certs):
+    """The aio server's own ``'secureConnection'`` listener alone is called directly (a
+    ``BridgeSocket``'s fast path); with another listener added, both run in order (Node's
+    ``emit``), and once that one is removed again the connection is served as before."""
+    server = await aio.create_server(Echo, "127.0.0.1", 0, **server_opts(certs))
+    async with server:
+        port = server.sockets[0].getsockname()[1]
+        seen: list[object] = []
+
+        def extra(sock: object) -> None:
+            seen.append(sock)
+
+        async def round_trip() -> None:
+            reader, writer = await asyncio.wait_for(
+                aio.open_connection("127.0.0.1", port, **client_opts(certs)), T)
+            writer.write(b"ping")
+            assert await asyncio.wait_for(reader.readexactly(4), T) == b"ping"
+            writer.close()
+            await writer.wait_closed()
+
+        await round_trip()
+        assert seen == [] and len(server._transports) <= 1
+        server.tls_server.on("secureConnection", extra)
+        await round_trip()
+        assert len(seen) == 1 and isinstance(seen[0], tls.TLSSocket)
+        server.tls_server.remove_listener("secureConnection", extra)
+        # (the table holds the aio server's listener alone again, in a new tuple)
+        assert server.tls_server.listeners("secureConnection") == [server._on_secure]
+        await round_trip()
+        assert len(seen) == 1
