@@ -421,6 +421,53 @@ async def test_pipe_to_itself_closed_after_end_before_finish_as_node() -> None:
         "data": 0, "end": 1, "error": 1, "close": 1, "finish": 0, "unpipe": 0, "drain": 0}
 
 
+class _HookedDuplex(Duplex):
+    """Records the listener-removal hook's calls (what Readable's 'data' hook does stays)."""
+
+    hooked: list[str]
+
+    def _listener_removed(self, event: str) -> None:
+        self.hooked.append(f"{event}:{self.listener_count(event)}")
+        super()._listener_removed(event)
+
+
+async def test_pipe_to_itself_cleanup_of_an_echo_connection_as_node() -> None:
+    # Node v20, the tls docs' echo server's connection: only an 'error' listener of the user's
+    # before pipe(itself); at 'finish' (and, destroyed after 'end' before 'finish', at
+    # 'close') the pipe removes all of its listeners, the user's 'error' listener stays, no
+    # 'data' listener is left (the stream no longer counts one: the hook saw the removal last).
+    loop = asyncio.get_running_loop()
+    for close_first in (False, True):
+        done = loop.create_future()
+
+        def final(cb: Any, _done: Any = done, _close_first: bool = close_first) -> None:
+            if not _close_first:
+                cb()
+            loop.call_soon(_done.set_result, None)
+
+        d = _HookedDuplex(read=lambda *_: None, write=lambda c, *a: a[-1](), final=final)
+        d.hooked = []
+
+        def on_error(_err: Any) -> None:
+            pass
+
+        d.on("error", on_error)
+        d.pipe(d)
+        d.push(b"x")
+        d.push(None)
+        await asyncio.wait_for(done, 5)
+        if close_first:
+            d.destroy()
+        for _ in range(50):
+            if not d.listener_count("data"):
+                break
+            await ticks(1)
+        assert _counts(d) == {"data": 0, "end": 0, "error": 1, "close": 0, "finish": 0,
+                              "unpipe": 0, "drain": 0}
+        assert d.listeners("error") == [on_error]
+        assert d.hooked == ["data:0"] and not d._r_data_listening
+
+
 async def test_unpipe_event_reaches_a_user_listener_and_cleans_up_as_node() -> None:
     # Node v20: a user's 'unpipe' listener sees the event (src === the stream) and the pipe's
     # listeners are removed all the same; a -> b unpiped by hand leaves no listener on either.

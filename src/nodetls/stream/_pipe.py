@@ -178,6 +178,23 @@ class _PipeOnce(_Once):
             if src is dest and fired & (_END | _DRAIN) == _END:
                 # (cleanup(), inlined for socket.pipe(socket) after its 'end': the same
                 # removals in the same order, no 'drain' listener to remove or call)
+                oname = "close" if other == _CLOSE else "finish"
+                others, errs, hooks = events.get(oname), events.get("error"), src._HOOK_EVENTS
+                if (events.get(event) == (self,) and others is not None and len(others) == 1
+                        and type(o := others[0]) is _PipeOnce and o.listener.__self__ is p  # type: ignore[attr-defined]
+                        and errs is not None and len(errs) == 2
+                        and errs[0] == (on_error := p.on_error) and errs[1] != on_error
+                        and events.get("data") == (p.on_data,) and hooks.isdisjoint(_SELF_PIPE)):
+                    # (_remove_many's work for what the echo server's connection has: each
+                    # event's only listener, the pipe's 'error' listener first of two; no
+                    # 'removeListener' listener, no hook but 'data''s, removed last)
+                    del events[event], events[oname]
+                    events["error"] = errs[1:]
+                    del events["unpipe"], events["data"]
+                    if "data" in hooks:
+                        src._listener_removed("data")
+                    p.fired |= other | _CLEANED
+                    return
                 src._remove_many((event, self), ("finish", p.on_finish) if other == _FINISH
                                  else ("close", p.on_close), ("error", p.on_error),
                                  ("unpipe", p.on_unpipe), ("data", p.on_data))
@@ -196,6 +213,8 @@ class _PipeOnce(_Once):
 
 
 _ONCE_TYPES.add(_PipeOnce)
+#: The events of a self-pipe's cleanup before its 'data' (_PipeOnce.__call__'s removals).
+_SELF_PIPE = frozenset({"close", "finish", "error", "unpipe"})
 
 
 def _remove(emitter: Any, event: str, fn: Any) -> None:
