@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from nodetls.errors import NodeError
+from nodetls.events import MaxListenersExceededWarning
 from nodetls.stream import Duplex, Readable, Writable
 
 
@@ -615,6 +616,29 @@ async def test_pipe_adds_and_removes_its_listeners_in_nodes_order() -> None:
     removed = _record("removeListener", d=d)
     d.unpipe(d)
     assert removed == [] and _raw(d) == {}
+
+
+async def test_pipe_to_itself_among_other_listeners_as_node() -> None:
+    # node v20: a Duplex with a listener for each event piped to itself (nobody listening to
+    # 'newListener'): the pipe's are added after them, its 'error' listener before; an eleventh
+    # 'error' listener is warned about (MaxListenersExceededWarning, "11 error listeners").
+    def user_a(*_: Any) -> None:
+        pass
+
+    d, _ = _echo_duplex()
+    for ev in ("end", "data", "unpipe", "error", "close", "finish"):
+        d.on(ev, user_a)
+    d.pipe(d)
+    assert _raw(d) == {"end": ["user_a", "once:onend"], "data": ["user_a", "ondata"],
+                       "unpipe": ["user_a", "onunpipe"], "error": ["onerror", "user_a"],
+                       "close": ["user_a", "once:onclose"], "finish": ["user_a", "once:onfinish"]}
+    assert not d.is_paused()
+    e, _ = _echo_duplex()
+    for _i in range(10):
+        e.on("error", user_a)
+    with pytest.warns(MaxListenersExceededWarning, match="11 error listeners"):
+        e.pipe(e)
+    assert _raw(e)["error"] == ["onerror"] + ["user_a"] * 10
 
 
 def _observed_duplex(tag: str, log: list[str]) -> Duplex:

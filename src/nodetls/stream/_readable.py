@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from .. import _option_table
+from .. import events as _events_mod
 from .._options import normalize
 from ..errors import node_error
 from ..events import EventEmitter
@@ -486,33 +487,86 @@ class Readable(Stream):
             w = _new(_PipeOnce)  # (the once wrappers, without an __init__ call each)
             w.event, w.listener = "end", end_fn
             head = (("end", w, end_fn, False),)
-        data = ("data", on_data, on_data, False)
         if isinstance(dest, EventEmitter):
             on_unpipe, on_error, on_close, on_finish = p.on_unpipe, p.on_error, p.on_close, p.on_finish
             wc = _new(_PipeOnce)
             wc.event, wc.listener = "close", on_close
             wf = _new(_PipeOnce)
             wf.event, wf.listener = "finish", on_finish
-            unpipe = ("unpipe", on_unpipe, on_unpipe, False)
-            error = ("error", on_error, on_error, True)
-            close = ("close", wc, on_close, False)
-            finish = ("finish", wf, on_finish, False)
-            if dest is self:  # (socket.pipe(socket): one call)
-                self._add_many(*head, unpipe, data, error, close, finish)
-            elif "newListener" in self._events or "newListener" in dest._events:
+            events = self._events
+            if dest is self and "newListener" not in events and self._max_listeners is None \
+                    and _PIPE_EVENTS.isdisjoint(self._HOOK_EVENTS):
+                # (socket.pipe(socket): _add_many's work, unrolled -- the same additions in the
+                # same order, the 'data' hook after its listener; nobody sees them otherwise
+                # (no 'newListener' listener, no other hook); _add where a warning is due)
+                limit = _events_mod.default_max_listeners
                 if head:
-                    self._add_many(*head)
-                dest._add_many(unpipe)
-                self._add_many(data)
-                dest._add_many(error, close, finish)
-            else:  # (no one sees the order across the two emitters)
-                self._add_many(*head, data)
-                dest._add_many(unpipe, error, close, finish)
+                    old = events.get("end")
+                    if old is None:
+                        events["end"] = (w,)
+                    elif 0 < limit <= len(old):
+                        self._add("end", w, end_fn, False)
+                    else:
+                        events["end"] = (*old, w)
+                old = events.get("unpipe")
+                if old is None:
+                    events["unpipe"] = (on_unpipe,)
+                elif 0 < limit <= len(old):
+                    self._add("unpipe", on_unpipe, on_unpipe, False)
+                else:
+                    events["unpipe"] = (*old, on_unpipe)
+                old = events.get("data")
+                if old is None:
+                    events["data"] = (on_data,)
+                elif 0 < limit <= len(old):
+                    self._add("data", on_data, on_data, False)
+                else:
+                    events["data"] = (*old, on_data)
+                if "data" in self._HOOK_EVENTS:
+                    self._listener_added("data")
+                old = events.get("error")
+                if old is None:
+                    events["error"] = (on_error,)
+                elif 0 < limit <= len(old):
+                    self._add("error", on_error, on_error, True)
+                else:
+                    events["error"] = (on_error, *old)
+                old = events.get("close")
+                if old is None:
+                    events["close"] = (wc,)
+                elif 0 < limit <= len(old):
+                    self._add("close", wc, on_close, False)
+                else:
+                    events["close"] = (*old, wc)
+                old = events.get("finish")
+                if old is None:
+                    events["finish"] = (wf,)
+                elif 0 < limit <= len(old):
+                    self._add("finish", wf, on_finish, False)
+                else:
+                    events["finish"] = (*old, wf)
+            else:
+                data = ("data", on_data, on_data, False)
+                unpipe = ("unpipe", on_unpipe, on_unpipe, False)
+                error = ("error", on_error, on_error, True)
+                close = ("close", wc, on_close, False)
+                finish = ("finish", wf, on_finish, False)
+                if dest is self:  # (socket.pipe(socket) observed: one call)
+                    self._add_many(*head, unpipe, data, error, close, finish)
+                elif "newListener" in events or "newListener" in dest._events:
+                    if head:
+                        self._add_many(*head)
+                    dest._add_many(unpipe)
+                    self._add_many(data)
+                    dest._add_many(error, close, finish)
+                else:  # (no one sees the order across the two emitters)
+                    self._add_many(*head, data)
+                    dest._add_many(unpipe, error, close, finish)
         else:
             if head:
                 self._add_many(*head)
             dest.on("unpipe", p.on_unpipe)
-            self._add_many(data)
+            self._add_many(("data", on_data, on_data, False))
             dest.prepend_listener("error", p.on_error)
             dest.once("close", p.on_close)
             dest.once("finish", p.on_finish)
@@ -676,3 +730,6 @@ class Readable(Stream):
 # Last: _pipe needs Readable (defined above) at import; Readable.pipe()/unpipe() use these names
 # only when called (module globals, as before the split: no import per call).
 from ._pipe import _ON_UNPIPE, _new, _Pipe, _PipeOnce  # noqa: E402
+
+#: The events pipe() adds listeners to (its self-pipe fast path: none of them hooked).
+_PIPE_EVENTS = frozenset({"end", "unpipe", "error", "close", "finish"})
