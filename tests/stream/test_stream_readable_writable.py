@@ -639,6 +639,12 @@ async def test_pipe_to_itself_among_other_listeners_as_node() -> None:
     with pytest.warns(MaxListenersExceededWarning, match="11 error listeners"):
         e.pipe(e)
     assert _raw(e)["error"] == ["onerror"] + ["user_a"] * 10
+    f, _ = _echo_duplex()
+    for _i in range(10):
+        f.on("data", user_a)
+    with pytest.warns(MaxListenersExceededWarning, match="11 data listeners"):
+        f.pipe(f)
+    assert _raw(f)["data"] == ["user_a"] * 10 + ["ondata"] and _raw(f)["error"] == ["onerror"]
 
 
 def _observed_duplex(tag: str, log: list[str]) -> Duplex:

@@ -494,57 +494,29 @@ class Readable(Stream):
             wf = _new(_PipeOnce)
             wf.event, wf.listener = "finish", on_finish
             events = self._events
+            get = events.get
+            limit = _events_mod.default_max_listeners
             if dest is self and "newListener" not in events and self._max_listeners is None \
-                    and _PIPE_EVENTS.isdisjoint(self._HOOK_EVENTS):
-                # (socket.pipe(socket): _add_many's work, unrolled -- the same additions in the
-                # same order, the 'data' hook after its listener; nobody sees them otherwise
-                # (no 'newListener' listener, no other hook); _add where a warning is due)
-                limit = _events_mod.default_max_listeners
+                    and _PIPE_EVENTS.isdisjoint(self._HOOK_EVENTS) and (limit <= 0 or (
+                        len(get("end", ())) < limit and len(get("unpipe", ())) < limit
+                        and len(get("data", ())) < limit)):
+                # (socket.pipe(socket): _add_many's work in place -- the same additions in the
+                # same order, the 'data' hook after its listener; nobody sees them otherwise:
+                # no 'newListener' listener, no other hook, no warning due)
                 if head:
-                    old = events.get("end")
-                    if old is None:
-                        events["end"] = (w,)
-                    elif 0 < limit <= len(old):
-                        self._add("end", w, end_fn, False)
-                    else:
-                        events["end"] = (*old, w)
-                old = events.get("unpipe")
-                if old is None:
-                    events["unpipe"] = (on_unpipe,)
-                elif 0 < limit <= len(old):
-                    self._add("unpipe", on_unpipe, on_unpipe, False)
-                else:
-                    events["unpipe"] = (*old, on_unpipe)
-                old = events.get("data")
-                if old is None:
-                    events["data"] = (on_data,)
-                elif 0 < limit <= len(old):
-                    self._add("data", on_data, on_data, False)
-                else:
-                    events["data"] = (*old, on_data)
+                    events["end"] = get("end", ()) + (w,)
+                events["unpipe"] = get("unpipe", ()) + (on_unpipe,)
+                events["data"] = get("data", ()) + (on_data,)
                 if "data" in self._HOOK_EVENTS:
                     self._listener_added("data")
-                old = events.get("error")
-                if old is None:
-                    events["error"] = (on_error,)
-                elif 0 < limit <= len(old):
-                    self._add("error", on_error, on_error, True)
+                errs, closes, fins = get("error", ()), get("close", ()), get("finish", ())
+                if 0 < limit and (len(errs) >= limit or len(closes) >= limit or len(fins) >= limit):
+                    self._add_many(("error", on_error, on_error, True),
+                                   ("close", wc, on_close, False), ("finish", wf, on_finish, False))
                 else:
-                    events["error"] = (on_error, *old)
-                old = events.get("close")
-                if old is None:
-                    events["close"] = (wc,)
-                elif 0 < limit <= len(old):
-                    self._add("close", wc, on_close, False)
-                else:
-                    events["close"] = (*old, wc)
-                old = events.get("finish")
-                if old is None:
-                    events["finish"] = (wf,)
-                elif 0 < limit <= len(old):
-                    self._add("finish", wf, on_finish, False)
-                else:
-                    events["finish"] = (*old, wf)
+                    events["error"] = (on_error,) + errs
+                    events["close"] = closes + (wc,)
+                    events["finish"] = fins + (wf,)
             else:
                 data = ("data", on_data, on_data, False)
                 unpipe = ("unpipe", on_unpipe, on_unpipe, False)
