@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import Any
 
 import pytest
@@ -433,12 +434,13 @@ class _HookedDuplex(Duplex):
 
 
 async def test_pipe_to_itself_cleanup_of_an_echo_connection_as_node() -> None:
-    # Node v20, the tls docs' echo server's connection: only an 'error' listener of the user's
-    # before pipe(itself); at 'finish' (and, destroyed after 'end' before 'finish', at
-    # 'close') the pipe removes all of its listeners, the user's 'error' listener stays, no
-    # 'data' listener is left (the stream no longer counts one: the hook saw the removal last).
+    # Node v20, the tls docs' echo server's connection: only 'error' listeners of the user's
+    # (none, one, two) before pipe(itself); at 'finish' (and, destroyed after 'end' before
+    # 'finish', at 'close') the pipe removes all of its listeners, the user's 'error' listeners
+    # stay, no 'data' listener is left (the stream no longer counts one: the hook saw the
+    # removal last).
     loop = asyncio.get_running_loop()
-    for close_first in (False, True):
+    for close_first, n_user in itertools.product((False, True), (0, 1, 2)):
         done = loop.create_future()
 
         def final(cb: Any, _done: Any = done, _close_first: bool = close_first) -> None:
@@ -449,10 +451,9 @@ async def test_pipe_to_itself_cleanup_of_an_echo_connection_as_node() -> None:
         d = _HookedDuplex(read=lambda *_: None, write=lambda c, *a: a[-1](), final=final)
         d.hooked = []
 
-        def on_error(_err: Any) -> None:
-            pass
-
-        d.on("error", on_error)
+        user = [lambda _err: None for _ in range(n_user)]
+        for fn in user:
+            d.on("error", fn)
         d.pipe(d)
         d.push(b"x")
         d.push(None)
@@ -463,9 +464,9 @@ async def test_pipe_to_itself_cleanup_of_an_echo_connection_as_node() -> None:
             if not d.listener_count("data"):
                 break
             await ticks(1)
-        assert _counts(d) == {"data": 0, "end": 0, "error": 1, "close": 0, "finish": 0,
+        assert _counts(d) == {"data": 0, "end": 0, "error": n_user, "close": 0, "finish": 0,
                               "unpipe": 0, "drain": 0}
-        assert d.listeners("error") == [on_error]
+        assert d.listeners("error") == user
         assert d.hooked == ["data:0"] and not d._r_data_listening
 
 

@@ -182,14 +182,17 @@ class _PipeOnce(_Once):
                 others, errs, hooks = events.get(oname), events.get("error"), src._HOOK_EVENTS
                 if (events.get(event) == (self,) and others is not None and len(others) == 1
                         and type(o := others[0]) is _PipeOnce and o.listener.__self__ is p  # type: ignore[attr-defined]
-                        and errs is not None and len(errs) == 2
-                        and errs[0] == (on_error := p.on_error) and errs[1] != on_error
+                        and errs is not None and errs[0] == (on_error := p.on_error)
+                        and on_error not in errs[1:]
                         and events.get("data") == (p.on_data,) and hooks.isdisjoint(_SELF_PIPE)):
-                    # (_remove_many's work for what the echo server's connection has: each
-                    # event's only listener, the pipe's 'error' listener first of two; no
-                    # 'removeListener' listener, no hook but 'data''s, removed last)
+                    # (_remove_many's work for what an echo connection has: each event's only
+                    # listener but 'error''s, where the pipe's, prepended, is first and once;
+                    # no 'removeListener' listener, no hook but 'data''s, removed last)
                     del events[event], events[oname]
-                    events["error"] = errs[1:]
+                    if len(errs) > 1:
+                        events["error"] = errs[1:]
+                    else:
+                        del events["error"]
                     del events["unpipe"], events["data"]
                     if "data" in hooks:
                         src._listener_removed("data")
