@@ -97,6 +97,7 @@ _bx_seal: Final[Any] = _bytesio.seal
 _addr: Final = _bytesio.addr
 _BX_MIN: Final = _bytesio.MIN_BYTES
 _SHIFT: Final = _bytesio.PACK_SHIFT
+_ST_MASK: Final = 255  # the packed outcome's status bits (above the output flag)
 _new_unzeroed = ffi.new_allocator(should_clear_after_alloc=False)
 _local = threading.local()
 _OPTS = C.SSL_OP_IGNORE_UNEXPECTED_EOF  # every SSL's own options (see TLSEngine.__init__)
@@ -438,15 +439,9 @@ class TLSEngine(_EngineQueries):
             scratch = self._scratch
             code: int = _bx_read_into(a, data, -1, self.read_more, self._eof, scratch[7],
                                       _READ_CHUNK)  # (-1: all of data, a buffer or None)
-            # (the packed outcome: total << _SHIFT | (status + 2) << 1 | output waiting)
-            self.output_after_read = (code & 1) == 1
-            st = ((code >> 1) & 255) - 2
-            if st == -2:
+            if self._read_outcome(code) == -2:
                 return None
-            self.read_more = st == -1
             total = code >> _SHIFT
-            if st > 0:
-                self._read_stopped(st)
             return scratch[2][:total] if total else None
         buf, size, view, _, _, _, _, _ = self._scratch
         if _c_read is not None:  # the loop below, in C
@@ -518,6 +513,19 @@ class TLSEngine(_EngineQueries):
             return view[:total]
         return chars[:total]
 
+    def _read_outcome(self, code: int) -> int:
+        """The flags of a direct C read's packed outcome (``total << _SHIFT | (status + 2) << 1
+        | output waiting``): ``output_after_read``, and unless the status is -2 (nothing new)
+        ``read_more`` and :meth:`_read_stopped` (which raises, or sets the pause or the
+        close_notify); returns ``nodetls_read``'s status."""
+        self.output_after_read = (code & 1) == 1
+        st = ((code >> 1) & _ST_MASK) - 2
+        if st != -2:
+            self.read_more = st == -1
+            if st > 0:
+                self._read_stopped(st)
+        return st
+
     def _read_plain_direct(self, data: Any, n: int) -> bytes | memoryview | None:
         """:meth:`read_plain` through the direct C entries (``_bytesio``): a small read into
         the read buffer (``read_bytes``: plaintext alone comes back as ``bytes``), a large one
@@ -542,14 +550,11 @@ class TLSEngine(_EngineQueries):
                 self.read_more = False
                 return memoryview(plain) if self.events else plain
             code = plain
-        self.output_after_read = out = (code & 1) == 1
-        st = ((code >> 1) & 255) - 2
-        self.read_more = st == -1
+        st = self._read_outcome(code)  # (never -2 here: there is new ciphertext)
+        out = self.output_after_read
         total = code >> _SHIFT
-        if st > 0:
-            self._read_stopped(st)  # raises, or sets the pause or the close_notify
-            if self.paused is not None or self.received_close_notify:
-                st = -1  # (a view, below)
+        if st > 0 and (self.paused is not None or self.received_close_notify):
+            st = -1  # (a view, below)
         if not total:
             return None
         if large:
