@@ -364,9 +364,11 @@ server.listen(0, '127.0.0.1', () => {
 
 
 def _refused(port: int) -> bool:
+    """Nothing accepts on ``port``: refused, or reset (the probe's connection was in the
+    listening socket's queue when the server closed it)."""
     try:
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
-    except ConnectionRefusedError:
+    except (ConnectionRefusedError, ConnectionResetError):
         return True
     return False
 
