@@ -201,7 +201,7 @@ class TCPHandle(asyncio.BufferedProtocol):
             self._held_eof = True  # after the held data
         else:
             self.owner._on_handle_eof()
-        if self._shut:
+        if self._shut and self._reg is not None:  # (outside run() there is nothing to end)
             self._check_ended()
         return True  # keep the transport: half-open is the owner's decision
 
@@ -247,14 +247,15 @@ class TCPHandle(asyncio.BufferedProtocol):
         """The peer's EOF was read and our shutdown is flushed: like a libuv stream that neither
         reads nor writes, the handle stays open but no longer keeps :func:`nodetls.run` alive
         (a client that ends without reading lets the program finish, as in Node)."""
-        if not (self._eof and self._shut) or self._ended or self._state != _OPEN:
-            return
+        if self._reg is None or not (self._eof and self._shut) or self._ended \
+                or self._state != _OPEN:
+            return  # (no registry: outside run(), nothing to end)
         t = self.transport
         if t is not None and t.get_write_buffer_size():
             t.set_write_buffer_limits(high=0, low=0)  # resume_writing() once flushed: again
             return
         self._ended = True
-        if self._refed and self._reg is not None:
+        if self._refed:
             self._reg.unref(self)
 
     def connection_lost(self, exc: BaseException | None) -> None:
@@ -265,7 +266,7 @@ class TCPHandle(asyncio.BufferedProtocol):
         self._shutdown_cb = None
         if self._view is not None:
             self._give_back_buffer()
-        if self._refed and not self._ended and self._reg is not None:
+        if self._reg is not None and self._refed and not self._ended:
             self._reg.unref(self)  # (an ended handle was unregistered by _check_ended)
         self._on_open = None
         owner = self.owner
@@ -283,10 +284,9 @@ class TCPHandle(asyncio.BufferedProtocol):
     def write(self, data: bytes | bytearray | memoryview) -> bool:
         """Queue ``data`` (not to be mutated afterwards); ``False`` when the transport buffer is
         above :data:`WRITE_HIGH_WATER` (``_on_handle_drain`` follows)."""
-        t = self.transport
-        if t is None or self._state != _OPEN:
+        if self._state != _OPEN:  # (open: the transport is there)
             return False
-        t.write(data)
+        self.transport.write(data)  # type: ignore[union-attr]
         return not self._write_paused
 
     def read_start(self) -> None:
@@ -330,7 +330,7 @@ class TCPHandle(asyncio.BufferedProtocol):
                 if callback is not None:
                     callback()
                 return
-        if self._eof:
+        if self._eof and self._reg is not None:
             self._check_ended()
         if callback is None:
             return

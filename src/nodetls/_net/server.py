@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno as _errno
+import functools
 import os
 import socket
 import stat
@@ -300,9 +301,9 @@ class Server(EventEmitter):
                 await asyncio.sleep(0)
                 if self._sock is not sock:
                     return
-                srv = Acceptor(loop, sock, self._new_handle, backlog)
+                srv = Acceptor(loop, sock, self._handle_factory(), backlog)
             else:
-                srv = await loop.create_server(self._new_handle, sock=sock, backlog=backlog)
+                srv = await loop.create_server(self._handle_factory(), sock=sock, backlog=backlog)
         except asyncio.CancelledError:
             raise
         except OSError as exc:  # pragma: no cover - the socket is already listening
@@ -319,9 +320,11 @@ class Server(EventEmitter):
         self._listening_emitted = True
         self.emit("listening")
 
-    def _new_handle(self) -> TCPHandle:
-        # asyncio protocol factory: one handle per accepted connection.
-        return TCPHandle(None, reading=True, on_open=self._accept, registry=self._handle_registry)
+    def _handle_factory(self) -> Callable[[], TCPHandle]:
+        """The asyncio protocol factory: one handle per accepted connection, reporting to
+        :meth:`_accept` (a partial of the class: no Python call of ours per accept)."""
+        return functools.partial(TCPHandle, None, reading=True, on_open=self._accept,
+                                 registry=self._handle_registry)
 
     def _accept(self, handle: TCPHandle) -> None:
         """A connection was accepted (Node's ``onconnection``)."""

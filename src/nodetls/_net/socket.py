@@ -498,11 +498,13 @@ class Socket(Duplex):
             self._timer = None
         # Writes the handle never completed fail, as libuv cancels them (Node: ECANCELED, or
         # ERR_SOCKET_CLOSED_BEFORE_CONNECTION for data written while connecting).
-        write_cb, self._pending_write_cb = self._pending_write_cb, None
+        write_cb = self._pending_write_cb
         if write_cb is not None:
+            self._pending_write_cb = None
             _soon(write_cb, node_error("ERR_STREAM_DESTROYED", "write"))
-        pending, self._pending_write = self._pending_write, None
+        pending = self._pending_write
         if pending is not None:
+            self._pending_write = None
             _soon(pending[1], node_error("ERR_SOCKET_CLOSED_BEFORE_CONNECTION"))
         self._pending_final = None
         self._had_error = err is not None

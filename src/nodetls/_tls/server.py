@@ -30,6 +30,9 @@ _NET_OPTIONS = SERVER_OPTIONS & _option_table.names("V")
 _SOCKET_OPTIONS = (SERVER_OPTIONS & TLSSOCKET_OPTIONS) - CONTEXT_OPTIONS - _NET_OPTIONS | {"allow_half_open"}
 
 
+_TLS_INIT = TLSSocket.__init__
+
+
 def _default_session_id_context() -> bytes:
     # Node: the first 32 hex digits of sha1(process.argv.join(' ')), so identical server
     # processes share resumption by default.
@@ -45,6 +48,7 @@ class Server(NetServer):
     #: subclass taking the same arguments: ``nodetls.aio`` sets its own, which builds no Node
     #: stream state until something uses it).
     _socket_class: type[TLSSocket] = TLSSocket
+    _handshake_sweep_loop: Any = None  # the loop _handshake_sweep was armed on
 
     def __init__(self, options: Mapping[str, Any] | Callable[..., Any] | None = None,
                  secure_connection_listener: Callable[..., Any] | None = None,
@@ -99,6 +103,9 @@ class Server(NetServer):
         template.update(is_server=True, server=self, secure_context=self._context)
         template.checked = True  # the values were checked when the server was created
         template.plain = not any(template.get(k) for k in _PER_CONNECTION)
+        timeout = template.get("handshake_timeout", 120.0)
+        if timeout and timeout > 0:  # (what _handshake_sweep_timeout is)
+            template.sweep_timeout = timeout
         return template
 
     def _make_socket(self, handle: Any) -> Any:
@@ -112,8 +119,17 @@ class Server(NetServer):
             handle.set_no_delay(True)
         if self._keep_alive:
             handle.set_keep_alive(True, self._keep_alive_initial_delay)
+        cls = self._socket_class
+        template = self._template
+        state = template.accepted_state
         try:
-            sock = self._socket_class(handle, self._template)
+            if state and cls.__init__ is _TLS_INIT:
+                # What TLSSocket.__init__ does for this handle and template (a server's
+                # accepted TCPHandle, reading) once the template's state exists: no checks.
+                sock = cls.__new__(cls)
+                sock._init_server_connection(handle, template, state)
+            else:
+                sock = cls(handle, template)
         except BaseException:  # noqa: BLE001 - the 'connection' listener reports it
             return super()._make_socket(handle)
         if self._no_delay:
@@ -140,22 +156,26 @@ class Server(NetServer):
 
     def _arm_handshake_sweep(self, delay: float) -> None:
         # (the timer holds the server weakly: a closed server is not kept until it fires)
-        self._handshake_sweep = asyncio.get_running_loop().call_later(
-            delay, _sweep_handshakes, weakref.ref(self))
+        loop = asyncio.get_running_loop()
+        self._handshake_sweep = loop.call_later(delay, _sweep_handshakes, weakref.ref(self))
+        self._handshake_sweep_loop = loop
 
-    def _stop_handshake_sweep(self) -> None:
-        """No handshake pending: no timer left armed (a pending timer costs an idle asyncio
-        loop a clock read per iteration)."""
-        sweep = self._handshake_sweep
-        if sweep is not None:
+    def _start(self, sock: Any, backlog: int) -> None:
+        # A sweep armed on an earlier event loop (an earlier asyncio.run()) never fires: the
+        # next connection arms one on this loop.
+        if self._handshake_sweep is not None and \
+                self._handshake_sweep_loop is not asyncio.get_running_loop():
             self._handshake_sweep = None
-            sweep.cancel()
+        super()._start(sock, backlog)
 
     def _sweep_handshakes(self) -> None:
         """Node's per-connection handshake timer, for all of this server's connections: those
         whose deadline passed get ``_on_handshake_timeout`` ('tlsClientError'
         ``ERR_TLS_HANDSHAKE_TIMEOUT``); the timer is armed again for the next deadline, if any
-        (a connection that finished its handshake or closed took its deadline out)."""
+        (a connection that finished its handshake or closed took its deadline out).  A deadline
+        taken out leaves the timer armed: under load it fires once per timeout, not armed and
+        cancelled for every handshake (a uvloop timer each time); with nothing pending when it
+        fires, it is not armed again."""
         self._handshake_sweep = None
         deadlines = self._handshake_deadlines
         now = time.monotonic()

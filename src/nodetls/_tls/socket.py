@@ -22,7 +22,7 @@ from cryptography import x509
 
 from .. import _option_table, _options
 from .._engine import ClientHello, Pause, TLSEngine
-from .._net.handle import TCPHandle
+from .._net.handle import _OPEN, TCPHandle
 from .._net.socket import _Normalized
 from .._tls_identity import check_server_identity
 from .._x509 import certificate_to_dict, format_subjectaltname, name_to_dict
@@ -138,6 +138,12 @@ class SocketTemplate(dict):  # type: ignore[type-arg]
     #: client certificate, ALPN/NPN, PSK, SNI callback, renegotiation or trace): a connection's
     #: engine then needs only the renegotiation refusal (see ``_configure_server_engine``).
     plain = False
+    #: A server template's ``handshake_timeout`` (> 0) when its server's one sweep timer keeps
+    #: the deadlines (``tls.Server._handshake_deadlines``); 0: see ``_configure_server_engine``.
+    sweep_timeout = 0.0
+
+#: Server listeners that make a connection's engine need more than the context's defaults.
+_ENGINE_EVENTS = frozenset({"resumeSession", "newSession", "OCSPRequest", "keylog"})
 
 #: Server options that make a connection's engine need more than the context's defaults.
 _PER_CONNECTION = ("request_cert", "alpn_callback", "alpn_protocols", "npn_protocols",
@@ -251,11 +257,11 @@ class TLSSocket(Socket):
         ``net.Socket`` part copied from ``state`` (see ``net.Socket._accepted_state``)."""
         self._init_accepted(handle, state)
         self._tls_opts = opts
-        self._wrap = None
-        self._server = srv = opts.get("server")
+        # (_wrap: None in the state until set below; a server's template has both keys)
+        self._server = srv = opts["server"]
         self._is_server = True
         self.secure_connecting = True
-        ctx = opts.get("secure_context")
+        ctx = opts["secure_context"]
         if ctx is None:
             ctx = self._make_context()
         self._secure_context = ctx
@@ -263,13 +269,22 @@ class TLSSocket(Socket):
         plain = opts.plain
         engine = TLSEngine(ctx, server=True, no_renegotiation=plain)
         self._handle = self._wrap = wrap = TLSWrap(handle, engine, self)
-        self._configure_server_engine(engine, srv, opts, plain)
-        if not plain and opts.get("enable_trace"):
-            engine.enable_trace()
-        if "keylog" in self._events or (srv is not None and "keylog" in srv._events) or (
-                _ENV_DATA.get(b"SSLKEYLOGFILE") if _ENV_DATA is not None else _keylog_env_path()):
-            engine.enable_keylog()
-        if not handle.closed:
+        timeout = opts.sweep_timeout
+        if plain and timeout and srv is not None and not srv._sni_contexts \
+                and _ENGINE_EVENTS.isdisjoint(srv._events):
+            # The usual server: the engine needs nothing beyond the context's defaults (no
+            # option, no server listener asks for more; this new socket has no listener yet),
+            # its deadline goes to the server's sweep (_configure_server_engine, reduced).
+            srv._handshake_deadlines[id(self)] = (_monotonic() + timeout, self)
+            self._handshake_timer = IN_SWEEP
+            if srv._handshake_sweep is None:
+                srv._arm_handshake_sweep(timeout)
+            if _ENV_DATA.get(b"SSLKEYLOGFILE") if _ENV_DATA is not None else _keylog_env_path():
+                engine.enable_keylog()
+        else:
+            self._configure_server_engine(engine, srv, opts, plain)
+            self._configure_trace_keylog(engine, opts, srv)
+        if handle._state == _OPEN:  # (not handle.closed: a property call)
             # (wrap.start(), inlined: a server's new wrap has received nothing, no cycle to run)
             wrap.started = True
             if self._ROUTE_SERVER_READS:
@@ -341,6 +356,9 @@ class TLSSocket(Socket):
             self._configure_server_engine(engine, srv, opts, plain)
         else:
             self._configure_client_engine(engine, opts)
+        self._configure_trace_keylog(engine, opts, srv)
+
+    def _configure_trace_keylog(self, engine: TLSEngine, opts: dict[str, Any], srv: Any) -> None:
         if not getattr(opts, "plain", False) and opts.get("enable_trace"):
             engine.enable_trace()
         if "keylog" in self._events or (srv is not None and "keylog" in srv._events) or (
@@ -470,10 +488,7 @@ class TLSSocket(Socket):
         if not new_session_pending and timer is not None:
             self._handshake_timer = None
             if timer is IN_SWEEP:  # (_stop_handshake_timer, inlined: every connection passes)
-                deadlines = self._server._handshake_deadlines
-                deadlines.pop(id(self), None)
-                if not deadlines:
-                    self._server._stop_handshake_sweep()
+                self._server._handshake_deadlines.pop(id(self), None)  # (the sweep stays armed)
             else:
                 timer.cancel()
         self.secure_connecting = False
@@ -497,10 +512,10 @@ class TLSSocket(Socket):
             deferred = self._deferred_new_sessions
             if deferred:
                 self._deferred_new_sessions = ()
-            for session_id, der in deferred:
-                if self.destroyed:
-                    break
-                self._tls_session(session_id, der)
+                for session_id, der in deferred:
+                    if self.destroyed:
+                        break
+                    self._tls_session(session_id, der)
         else:
             self._client_verify_result(eng)
             if self.destroyed:
@@ -636,10 +651,7 @@ class TLSSocket(Socket):
     def _stop_handshake_timer(self) -> None:
         timer, self._handshake_timer = self._handshake_timer, None
         if timer is IN_SWEEP:
-            deadlines = self._server._handshake_deadlines
-            deadlines.pop(id(self), None)
-            if not deadlines:
-                self._server._stop_handshake_sweep()
+            self._server._handshake_deadlines.pop(id(self), None)  # (the sweep stays armed)
         elif timer is not None:
             timer.cancel()
 
