@@ -13,6 +13,15 @@ from nodetls.sessions import RedisSessionStore, _redis_conns
 from nodetls.sessions._redis_conns import StoreTimeout
 
 
+def settle(fut: asyncio.Future[object], reply: object) -> None:
+    """A callback form's ``then(arg, reply)``: the reply into the future ``arg``."""
+    fut.set_result(reply)
+
+
+def append(replies: list[object], reply: object) -> None:
+    replies.append(reply)
+
+
 def _url(redis_server, auth: str = "", db: int = 0) -> str:
     parts = urlsplit(redis_server.url)
     return f"redis://{auth}{parts.hostname}:{parts.port}/{db}"
@@ -113,10 +122,12 @@ async def test_callback_commands_time_out_and_later_replies_do_not_shift(redis_s
         await redis_client.execute_command("CLIENT", "PAUSE", 2000)
         answers: list[tuple[object, float]] = []
         start = loop.time()
-        store.lookup_then(b"a", None, 0.05, lambda r: answers.append((r, loop.time() - start)))
-        store.lookup_then(b"a", 2.0, 0.15, lambda r: answers.append((r, loop.time() - start)))
+        store.lookup_then(b"a", None, 0.05, lambda _, r: answers.append((r, loop.time() - start)),
+                          None)
+        store.lookup_then(b"a", 2.0, 0.15, lambda _, r: answers.append((r, loop.time() - start)),
+                          None)
         late = loop.create_future()
-        store.lookup_then(b"b", None, 5.0, late.set_result)
+        store.lookup_then(b"b", None, 5.0, settle, late)
         assert await asyncio.wait_for(late, 5) == b"B"  # not a's late reply
         assert [type(r) for r, _ in answers] == [StoreTimeout, StoreTimeout]
         # at their deadlines, not when Redis answers (2 s)
@@ -136,7 +147,7 @@ async def test_a_connection_with_too_many_unanswered_commands_is_dropped(
         await redis_client.execute_command("CLIENT", "PAUSE", 300)
         replies: list[object] = []
         for _ in range(21):
-            store.lookup_then(b"k", None, 10.0, replies.append)
+            store.lookup_then(b"k", None, 10.0, append, replies)
         assert len(replies) == 21 and all(isinstance(r, RedisConnectionError) for r in replies)
         assert await asyncio.wait_for(store.get(b"k"), 5) == b"v"  # a new connection
         assert store.redis.connects == 2
@@ -193,7 +204,7 @@ async def test_callback_commands_store_and_read_binary_sessions(redis_server, re
 
     async def ask(fn, *args):
         fut = loop.create_future()
-        fn(*args, 5.0, fut.set_result)
+        fn(*args, 5.0, settle, fut)
         return await asyncio.wait_for(fut, 5)
 
     try:
@@ -219,13 +230,34 @@ async def test_a_store_used_from_another_event_loop_connects_there(redis_server)
         async def elsewhere() -> object:
             loop = asyncio.get_running_loop()
             fut = loop.create_future()
-            store.lookup_then(b"k", None, 2.0, fut.set_result)
+            store.lookup_then(b"k", None, 2.0, settle, fut)
             got = await asyncio.wait_for(fut, 5)
             await store.aclose()
             return got
 
         assert await asyncio.to_thread(asyncio.run, elsewhere()) == b"v"
         assert await asyncio.wait_for(store.get(b"k"), 5) == b"v"  # and back here
+        assert store.redis.connects == 3
+    finally:
+        await store.aclose()
+
+
+async def test_a_store_used_by_a_later_loop_of_the_same_thread_connects_again(redis_server):
+    """A connection whose loop has finished (another ``asyncio.run`` in the same thread) is not
+    reused: the next command connects from the loop running now."""
+    store = RedisSessionStore(redis_server.url)
+
+    async def once() -> object:
+        fut = asyncio.get_running_loop().create_future()
+        store.lookup_then(b"k", None, 2.0, settle, fut)
+        return await asyncio.wait_for(fut, 5)
+
+    def twice() -> list[object]:
+        return [asyncio.run(once()), asyncio.run(once())]
+
+    try:
+        await store.set(b"k", b"v", 60)
+        assert await asyncio.to_thread(twice) == [b"v", b"v"]
         assert store.redis.connects == 3
     finally:
         await store.aclose()

@@ -60,14 +60,14 @@ class TimedStore(RedisSessionStore):
 
     answered: list[float]
 
-    def store_then(self, key, data, ttl, timeout, then):
+    def store_then(self, key, data, ttl, timeout, then, arg):
         loop = asyncio.get_running_loop()
 
-        def noted(reply):
+        def noted(arg, reply):
             self.answered.append(loop.time())
-            then(reply)
+            then(arg, reply)
 
-        super().store_then(key, data, ttl, timeout, noted)
+        super().store_then(key, data, ttl, timeout, noted, arg)
 
 
 async def test_redis_tickets_reach_the_client_only_once_stored(certs, redis_server,

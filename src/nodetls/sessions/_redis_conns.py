@@ -34,6 +34,7 @@ import asyncio
 import contextlib
 from collections import deque
 from collections.abc import Callable
+from threading import get_ident
 from typing import Any
 
 __all__ = ["RedisPipe", "StoreTimeout", "pack"]
@@ -117,7 +118,8 @@ def _new_reader(error: type[Exception]) -> Any:
 
 class _Conn(asyncio.Protocol):
     """One connection: its transport (None while connecting), the callbacks of the commands
-    sent on it, oldest first (``[then, deadline]``; ``then`` is None once answered), its timer."""
+    sent on it, oldest first (``[then, arg, deadline]``; ``then`` is None once answered), its
+    timer."""
 
     def __init__(self, pipe: RedisPipe, loop: asyncio.AbstractEventLoop) -> None:
         self.pipe = pipe
@@ -129,24 +131,14 @@ class _Conn(asyncio.Protocol):
         self.timer: asyncio.TimerHandle | None = None
         self.timer_at = 0.0
         self.closed = False
+        # Whether a command comes from this connection's loop: its thread, and the loop running
+        # (one loop runs per thread at a time).  asyncio.get_running_loop() would tell too, but
+        # costs a getpid() system call per command on Python 3.11.
+        self.thread = get_ident()
+        self.running: Callable[[], bool] = loop.is_running
+        self.time: Callable[[], float] = loop.time
+        self.call_soon: Callable[..., Any] = loop.call_soon
         self.streams: tuple[Any, Any] | None = None  # redis-py's, kept alive with the transport
-
-    def send(self, packed: bytes, then: Callable[[Any], None], timeout: float | None) -> None:
-        waiting = self.waiting
-        if timeout is None:
-            waiting.append([then, None])
-        else:
-            deadline = self.loop.time() + timeout
-            waiting.append([then, deadline])
-            if self.timer is None or deadline < self.timer_at:
-                self._arm(deadline)
-        unsent = self.unsent
-        unsent.append(packed)
-        if len(unsent) == 1 and self.transport is not None:
-            # Commands sent in the same loop iteration go out in one write (auto-pipelining).
-            self.loop.call_soon(self.flush)
-        if len(waiting) > MAX_WAITING:
-            self.lose(self.pipe.errors.ConnectionError("Redis is not answering"))
 
     def flush(self) -> None:
         unsent = self.unsent
@@ -178,11 +170,12 @@ class _Conn(asyncio.Protocol):
             if not waiting:  # an unsolicited reply: the stream cannot be trusted
                 self.lose(self.pipe.errors.ConnectionError("unexpected reply from Redis"))
                 return
-            entry = waiting.popleft()
-            then = entry[0]
+            then, arg, _ = waiting.popleft()
             if then is not None:
-                entry[0] = None
-                _answer(self.loop, then, reply)
+                try:
+                    then(arg, reply)
+                except Exception as exc:  # noqa: BLE001 - a callback's bug must not break us
+                    _failed(self.loop, exc)
 
     def eof_received(self) -> bool:
         return False  # the transport closes; connection_lost answers what waits
@@ -203,13 +196,14 @@ class _Conn(asyncio.Protocol):
             self.timer.cancel()
             self.timer = None
         if self.transport is not None:
-            self.transport.close()
+            with contextlib.suppress(RuntimeError):  # its loop is closed (left by asyncio.run)
+                self.transport.close()
         waiting, self.waiting = self.waiting, deque()
         for entry in waiting:
             then = entry[0]
             if then is not None:
                 entry[0] = None
-                _answer(self.loop, then, exc)
+                _answer(self.loop, then, entry[1], exc)
 
     # -- deadlines
     def _arm(self, deadline: float) -> None:
@@ -223,28 +217,42 @@ class _Conn(asyncio.Protocol):
         soonest deadline left."""
         self.timer = None
         now = self.loop.time()
-        late: list[Callable[[Any], None]] = []
+        late: list[tuple[Callable[[Any, Any], None], Any]] = []
         soonest: float | None = None
         for entry in self.waiting:
-            then, deadline = entry
+            then, arg, deadline = entry
             if then is None or deadline is None:
                 continue
             if deadline <= now:
                 entry[0] = None
-                late.append(then)
+                late.append((then, arg))
             elif soonest is None or deadline < soonest:
                 soonest = deadline
         if soonest is not None:
             self._arm(soonest)
-        for then in late:
-            _answer(self.loop, then, _TIMEOUT)
+        for then, arg in late:
+            _answer(self.loop, then, arg, _TIMEOUT)
 
 
-def _answer(loop: asyncio.AbstractEventLoop, then: Callable[[Any], None], reply: Any) -> None:
+def _answer(loop: asyncio.AbstractEventLoop, then: Callable[[Any, Any], None], arg: Any,
+            reply: Any) -> None:
     try:
-        then(reply)
+        then(arg, reply)
     except Exception as exc:  # noqa: BLE001 - a callback's bug must not break the connection
-        loop.call_exception_handler({"message": "Redis reply callback failed", "exception": exc})
+        _failed(loop, exc)
+
+
+def _failed(loop: asyncio.AbstractEventLoop, exc: Exception) -> None:
+    loop.call_exception_handler({"message": "Redis reply callback failed", "exception": exc})
+
+
+def _settle(fut: asyncio.Future[Any], reply: Any) -> None:
+    """:meth:`RedisPipe.call`'s callback: the reply into its future (unless cancelled)."""
+    if not fut.done():
+        if isinstance(reply, BaseException):
+            fut.set_exception(reply)
+        else:
+            fut.set_result(reply)
 
 
 class RedisPipe:
@@ -267,33 +275,36 @@ class RedisPipe:
         self._connects: set[asyncio.Task[None]] = set()
         self.connects = 0  # connections made (for tests and diagnostics)
 
-    def send(self, packed: bytes, then: Callable[[Any], None],
+    def send(self, packed: bytes, then: Callable[[Any, Any], None], arg: Any,
              timeout: float | None = None) -> None:
-        """Send one packed command (:func:`pack`); ``then(reply)`` is called exactly once: the
-        reply (bytes, int, None...), a ``redis.exceptions`` error, or :class:`StoreTimeout`
-        after ``timeout`` seconds."""
+        """Send one packed command (:func:`pack`); ``then(arg, reply)`` is called exactly once:
+        the reply (bytes, int, None...), a ``redis.exceptions`` error, or :class:`StoreTimeout`
+        after ``timeout`` seconds.  (``arg``: the caller's, passed through, so that a bound
+        method made once serves every command, with no closure per command.)"""
         conn = self._conn
-        if conn is None or conn.loop is not asyncio.get_running_loop():
-            if conn is not None:  # made by another event loop: closed there, if it still runs
-                with contextlib.suppress(RuntimeError):  # that loop is closed
-                    conn.loop.call_soon_threadsafe(
-                        conn.lose, self.errors.ConnectionError("the store moved to another loop"))
+        if conn is None or conn.thread != get_ident() or not conn.running():
             conn = self._connect()
-        conn.send(packed, then, timeout)
+        waiting = conn.waiting
+        if timeout is None:
+            waiting.append([then, arg, None])
+        else:
+            deadline = conn.time() + timeout
+            waiting.append([then, arg, deadline])
+            if conn.timer is None or deadline < conn.timer_at:
+                conn._arm(deadline)
+        unsent = conn.unsent
+        unsent.append(packed)
+        if len(unsent) == 1 and conn.transport is not None:
+            # Commands sent in the same loop iteration go out in one write (auto-pipelining).
+            conn.call_soon(conn.flush)
+        if len(waiting) > MAX_WAITING:
+            conn.lose(self.errors.ConnectionError("Redis is not answering"))
 
     def call(self, *args: bytes) -> asyncio.Future[Any]:
         """Send one command (bytes arguments) and return a future of its reply (an error reply
         or a lost connection raise); cancelling the future abandons the command."""
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-
-        def then(reply: Any) -> None:
-            if not fut.done():
-                if isinstance(reply, BaseException):
-                    fut.set_exception(reply)
-                else:
-                    fut.set_result(reply)
-
-        self.send(pack(*args), then)
+        self.send(pack(*args), _settle, fut)
         return fut
 
     @property
@@ -302,7 +313,14 @@ class RedisPipe:
         return 0 if self._conn is None else 1
 
     def _connect(self) -> _Conn:
+        """A new connection for the running loop (the first command, one after a lost
+        connection, or one from another loop than the current connection's)."""
         loop = asyncio.get_running_loop()
+        old = self._conn
+        if old is not None:  # made by another event loop: closed there, if it still runs
+            with contextlib.suppress(RuntimeError):  # that loop is closed
+                old.loop.call_soon_threadsafe(
+                    old.lose, self.errors.ConnectionError("the store moved to another loop"))
         conn = self._conn = _Conn(self, loop)
         task = loop.create_task(self._open(conn))
         self._connects.add(task)

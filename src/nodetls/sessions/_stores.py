@@ -174,6 +174,7 @@ class RedisSessionStore:
             self._names = ("GET", "GETEX", "SET", "DEL", "PX")  # the client's response callbacks
             self._number = int
         self.prefix = prefix.encode()
+        self._px: dict[float, bytes] = {}  # see _px_arg
 
     def get(self, session_id: bytes) -> Awaitable[bytes | None]:
         return self._call(self._names[0], self.prefix + _check_id(session_id))
@@ -206,31 +207,41 @@ class RedisSessionStore:
                 and cls.set is RedisSessionStore.set)
 
     def lookup_then(self, key: bytes, within: float | None, timeout: float,
-                    then: Callable[[Any], None]) -> None:
+                    then: Callable[[Any, Any], None], arg: Any) -> None:
         """``get`` (``within`` None) or ``get_and_expire`` of ``key`` (bytes; packed here as
         :func:`~nodetls.sessions._redis_conns.pack` would, in one formatting), then
-        ``then(reply)``: the session or None, a ``redis.exceptions`` error, or a
+        ``then(arg, reply)``: the session or None, a ``redis.exceptions`` error, or a
         ``StoreTimeout`` after ``timeout`` seconds."""
-        key = self.prefix + key
+        prefix = self.prefix
         if within is None:
-            packed = b"*2\r\n$3\r\nGET\r\n$%d\r\n%b\r\n" % (len(key), key)
+            packed = b"*2\r\n$3\r\nGET\r\n$%d\r\n%b%b\r\n" % (
+                len(prefix) + len(key), prefix, key)
         else:
-            ms = b"%d" % max(1, int(within * 1000))
-            packed = (b"*4\r\n$5\r\nGETEX\r\n$%d\r\n%b\r\n$2\r\nPX\r\n$%d\r\n%b\r\n"
-                      % (len(key), key, len(ms), ms))
-        self.pipe.send(packed, then, timeout)
+            packed = b"*4\r\n$5\r\nGETEX\r\n$%d\r\n%b%b\r\n%b" % (
+                len(prefix) + len(key), prefix, key, self._px.get(within) or self._px_arg(within))
+        self.pipe.send(packed, then, arg, timeout)
 
     def store_then(self, key: bytes, data: bytes, ttl: float, timeout: float,
-                   then: Callable[[Any], None]) -> None:
-        """``set`` of ``key`` (bytes), then ``then(reply)`` as :meth:`lookup_then`."""
-        key = self.prefix + key
+                   then: Callable[[Any, Any], None], arg: Any) -> None:
+        """``set`` of ``key`` (bytes), then ``then(arg, reply)`` as :meth:`lookup_then`."""
+        prefix = self.prefix
         if ttl <= 0:
-            packed = pack(b"DEL", key)
+            packed = pack(b"DEL", prefix + key)
         else:
-            ms = b"%d" % max(1, int(ttl * 1000))
-            packed = (b"*5\r\n$3\r\nSET\r\n$%d\r\n%b\r\n$%d\r\n%b\r\n$2\r\nPX\r\n$%d\r\n%b\r\n"
-                      % (len(key), key, len(data), data, len(ms), ms))
-        self.pipe.send(packed, then, timeout)
+            packed = b"*5\r\n$3\r\nSET\r\n$%d\r\n%b%b\r\n$%d\r\n%b\r\n%b" % (
+                len(prefix) + len(key), prefix, key, len(data), data,
+                self._px.get(ttl) or self._px_arg(ttl))
+        self.pipe.send(packed, then, arg, timeout)
+
+    def _px_arg(self, seconds: float) -> bytes:
+        """``PX <ms>`` (at least 1 ms), packed: the tail of a ``SET`` or ``GETEX``; the last few
+        are kept (the ttl and the grace seldom change)."""
+        ms = b"%d" % max(1, int(seconds * 1000))
+        tail = b"$2\r\nPX\r\n$%d\r\n%b\r\n" % (len(ms), ms)
+        if len(self._px) >= 8:
+            self._px.clear()
+        self._px[seconds] = tail
+        return tail
 
     async def aclose(self) -> None:
         """Close the connection (the given client's ``aclose``)."""

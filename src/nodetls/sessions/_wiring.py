@@ -73,9 +73,16 @@ class StoreBinding:
         # The server's session timeout, read once per SecureContext (set when it is made).
         self._ttl_context: Any = None
         self._ttl = 0.0
-        # The listeners, as registered (a bound method is a new object at each access).
+        # The listeners, as registered (a bound method is a new object at each access), and
+        # the listener tables in which they are alone.
         self._on_new = self.on_new_session
         self._on_resume = self.on_resume_session
+        self._new_alone = (self._on_new,)
+        self._resume_alone = (self._on_resume,)
+        # The callbacks of the callback forms, made once (the caller's ``then`` rides along as
+        # the command's argument: no closure per call).
+        self._looked_up_cb = self._looked_up
+        self._stored_cb = self._stored
 
     def attach(self) -> None:
         self.server.on("newSession", self._on_new)
@@ -87,15 +94,15 @@ class StoreBinding:
 
     def serves_resumption_alone(self) -> bool:
         """This binding's listener is the server's only ``'resumeSession'`` listener."""
-        listeners = self.server._events.get("resumeSession")
-        return listeners is not None and len(listeners) == 1 and listeners[0] is self._on_resume
+        alone: bool = self.server._events.get("resumeSession") == self._resume_alone
+        return alone
 
     def serves_new_sessions_alone(self) -> bool:
         """This binding's listener is the server's only ``'newSession'`` listener (the TLS layer
         then calls :meth:`save_now` or :meth:`save` without the event, see
         ``_tls/pause_points.save_session``)."""
-        listeners = self.server._events.get("newSession")
-        return listeners is not None and len(listeners) == 1 and listeners[0] is self._on_new
+        alone: bool = self.server._events.get("newSession") == self._new_alone
+        return alone
 
     # -- listeners (Node's signatures)
     def on_new_session(self, session_id: bytes, data: bytes, callback: Callable[..., Any]) -> None:
@@ -124,15 +131,20 @@ class StoreBinding:
     def save(self, session_id: bytes, data: bytes, then: Callable[[], None]) -> None:
         """Store ``data`` for the server's session timeout, then ``then()`` (also after an
         error or ``store_timeout``: counted, and the handshake goes on)."""
-        ttl = self.session_ttl()
         if self._by_callback:
-            self.store.store_then(bytes(session_id), data, ttl, self.timeout,
-                                  lambda reply: self._saved(reply, then))
+            self.store.store_then(
+                session_id if session_id.__class__ is bytes else bytes(session_id), data,
+                self._ttl if self.server._context is self._ttl_context else self.session_ttl(),
+                self.timeout, self._stored_cb, then)
             return
-        self._spawn(self.store.set(session_id, data, ttl), lambda _result: then())
+        self._spawn(self.store.set(session_id, data, self.session_ttl()), lambda _result: then())
 
-    def _saved(self, reply: Any, then: Callable[[], None]) -> None:
-        self._reply(reply, False)
+    def _stored(self, then: Callable[[], None], reply: Any) -> None:
+        """A ``SET``'s (or ``DEL``'s) answer to :meth:`save`: counted, then ``then()``."""
+        if reply.__class__ is not bytes:  # not OK: an error, a timeout (or a DEL's count)
+            self._reply(reply, False)
+        elif self._failing:
+            self._answering()
         then()
 
     # -- lookups
@@ -148,12 +160,13 @@ class StoreBinding:
         """Look ``session_id`` up (``ticket``: a TLS 1.3 ticket, kept only
         :attr:`USED_TICKET_GRACE` seconds more), then ``then(data or None)``; None also after an
         error or ``store_timeout``."""
+        if self._by_callback:
+            self.store.lookup_then(
+                session_id if session_id.__class__ is bytes else bytes(session_id),
+                self.USED_TICKET_GRACE if ticket else None, self.timeout, self._looked_up_cb, then)
+            return
         if self.answers_now:
             then(self.lookup_now(session_id, ticket))
-            return
-        if self._by_callback:
-            self.store.lookup_then(bytes(session_id), self.USED_TICKET_GRACE if ticket else None,
-                                   self.timeout, lambda reply: then(self._reply(reply, True)))
             return
         expire = self._get_and_expire
         if ticket and expire is not None:
@@ -161,6 +174,17 @@ class StoreBinding:
         else:
             call = self.store.get(session_id)
         self._spawn(call, then, lookup=True)
+
+    def _looked_up(self, then: Callable[[bytes | None], None], reply: Any) -> None:
+        """A ``GET``'s (or ``GETEX``'s) answer to :meth:`lookup`: counted, then ``then(data or
+        None)`` (what :meth:`_reply` does, a session or none handled here)."""
+        if reply is None or reply.__class__ is bytes:
+            if self._failing:
+                self._answering()
+            self.stats["misses" if reply is None else "hits"] += 1
+            then(reply)
+            return
+        then(self._reply(reply, True))
 
     # -- bounded calls
     def _spawn(self, call: Awaitable[Any], then: Callable[[Any], None], lookup: bool = False) -> None:
@@ -203,11 +227,14 @@ class StoreBinding:
                 self._trouble(f"failed: {reply!r}")
             return None
         if self._failing:
-            self._failing = False
-            log.warning("session store is answering again")
+            self._answering()
         if lookup:
             self.stats["misses" if reply is None else "hits"] += 1
         return reply
+
+    def _answering(self) -> None:
+        self._failing = False
+        log.warning("session store is answering again")
 
     def _trouble(self, what: str) -> None:
         if not self._failing:
