@@ -20,6 +20,7 @@ import importlib
 import inspect
 import re
 import sys
+import types
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
@@ -88,8 +89,8 @@ def members(dotted: str) -> str:
     cls = getattr(importlib.import_module(module), name)
     out = ["| member | what |", "|---|---|"]
     for attr, value in cls.__dict__.items():
-        if attr.startswith("_"):
-            continue
+        if attr.startswith("_") or isinstance(value, types.MemberDescriptorType):
+            continue  # (a slot: an instance attribute, as those set in __init__)
         fn = value.fget if isinstance(value, property) else getattr(value, "__func__", value)
         doc = inspect.getdoc(fn) or ""
         first = doc.split("\n\n")[0] if doc else ""

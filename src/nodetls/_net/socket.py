@@ -83,6 +83,53 @@ _PROTO_HANDLE = _ProtoHandle()
 _SHAREABLE_TYPES = frozenset({bool, int, float, str, bytes, type(None), tuple, frozenset})
 
 
+def instance_state(obj: Any) -> dict[str, Any]:
+    """``obj``'s attributes: the values of its slots that are set (base classes' first), then
+    its ``__dict__``."""
+    state: dict[str, Any] = {}
+    cls = type(obj)
+    for klass in reversed(cls.__mro__):
+        slots = klass.__dict__.get("__slots__", ())
+        for name in (slots,) if type(slots) is str else slots:
+            descr = klass.__dict__.get(name)
+            if name in ("__dict__", "__weakref__") or descr is None:
+                continue
+            try:
+                state[name] = descr.__get__(obj, cls)
+            except AttributeError:
+                pass
+    state.update(getattr(obj, "__dict__", ()))
+    return state
+
+
+_LITERAL_TYPES = (bool, int, str, type(None))
+
+
+class AcceptedState(dict):  # type: ignore[type-arg]
+    """The state an accepted socket starts with (:meth:`Socket._accepted_state`), name -> value,
+    and :attr:`fill`, which stores it on a socket: a function of one attribute store per entry
+    (a slot's, mostly), compiled for this state (storing them in a loop, ``setattr`` per
+    entry, costs ~7x as many instructions)."""
+
+    __slots__ = ("fill",)
+
+    def __init__(self, state: dict[str, Any]) -> None:
+        super().__init__(state)
+        values: dict[str, Any] = {}
+        lines = []
+        for i, (name, value) in enumerate(state.items()):
+            if not name.isidentifier() or name.startswith("__"):
+                raise ValueError(f"not an attribute name: {name!r}")
+            if type(value) in _LITERAL_TYPES:
+                lines.append(f"    self.{name} = {value!r}")
+            else:
+                values[f"_v{i}"] = value
+                lines.append(f"    self.{name} = _v{i}")
+        source = "def fill(self):\n" + ("\n".join(lines) or "    pass") + "\n"
+        exec(compile(source, f"<accepted state of {len(state)}>", "exec"), values)
+        self.fill: Callable[[Any], None] = values["fill"]
+
+
 class Socket(Duplex):
     """Node's ``net.Socket``: a TCP or Unix stream connection, or any handle.
 
@@ -96,13 +143,23 @@ class Socket(Duplex):
     ``'connect'`` and returns the socket (or raises the error).
     """
 
+    # The socket's own state, in slots as the stream's (Duplex), all set by _init_socket.
+    # ('_fin_received': 'end' came without allow_half_open; write() after our end() is then
+    # Node's writeAfterFIN (Node replaces socket.write; a flag here, as a bound method stored on
+    # the socket is a cycle).)
+    __slots__ = ("connecting", "_handle", "_closed_handle", "_bytes_read", "_bytes_dispatched",
+                 "_pending_write", "_pending_write_cb", "_pending_final", "_connect_task",
+                 "_timeout", "_timer", "_last_active", "_refed", "_had_error",
+                 "_pause_on_connect", "_no_delay", "_keep_alive", "_fin_received")
+
     # A push source: the handle reads until read_stop(). (Fixed for sockets: _on_handle_read's
     # flowing case does not read it, a class attribute lookup per read.)
     _read_more = False
-    # 'end' came without allow_half_open: write() after our end() is Node's writeAfterFIN (Node
-    # replaces socket.write; a flag here, as a bound method stored on the socket is a cycle).
-    _fin_received = False
     _CONNECT_EVENT = "connect"
+    # Not slots: a subclass may set them before calling Socket.__init__ (TLSSocket's _server),
+    # a net.Server sets them on its connections.
+    server: Any = None
+    _server: Any = None
 
     def __init__(self, options: dict[str, Any] | None = None, **kwargs: Any) -> None:
         if type(options) is _Normalized and not kwargs:
@@ -119,9 +176,7 @@ class Socket(Duplex):
 
     def _init_socket(self, opts: dict[str, Any]) -> None:
         self.connecting = False
-        # (a subclass may have set these before calling Socket.__init__: keep them)
-        self.server: Any = self.__dict__.get("server")
-        self._server: Any = self.__dict__.get("_server")
+        self._fin_received = False
         self._handle: Any = None
         self._closed_handle: Any = None
         self._bytes_read = 0
@@ -162,38 +217,34 @@ class Socket(Duplex):
     # -- accepted sockets, built from a prototype -------------------------------------------------
 
     @classmethod
-    def _accepted_state(cls, opts: dict[str, Any]) -> dict[str, Any] | None:
+    def _accepted_state(cls, opts: dict[str, Any]) -> AcceptedState | None:
         """The instance state ``cls(_Normalized(opts, handle=h))`` has for a handle ``h`` that is
-        already reading, as a dict to copy into each new socket (:meth:`_init_accepted`): one
-        ``dict.update`` instead of the ~75 attribute stores, option lookups and calls of
-        ``__init__``, per accepted connection. Built by running that very ``__init__`` once on
-        a prototype, so it cannot drift from it; ``None`` (use ``__init__``) if the prototype
-        holds anything that could not be shared: a value of a mutable type, or listeners other
-        than the socket's own ``'end'`` listener."""
+        already reading, to give each new socket (:meth:`_init_accepted`): one call of
+        straight-line slot stores instead of the option lookups and calls of ``__init__``, per
+        accepted connection. Built by running that very ``__init__`` once on a prototype, so it
+        cannot drift from it; ``None`` (use ``__init__``) if the prototype holds anything that
+        could not be shared: a value of a mutable type, or listeners other than the socket's own
+        ``'end'`` listener."""
         proto = cls.__new__(cls)
         Socket.__init__(proto, _Normalized(opts, handle=_PROTO_HANDLE))
         _PROTO_HANDLE.owner = None
-        state = dict(proto.__dict__)
-        events = state.get("_events")
-        if (state.get("_handle") is not _PROTO_HANDLE or state.get("_r_pipes") != []
+        state = instance_state(proto)
+        events = state.pop("_events", None)
+        if (state.pop("_handle", None) is not _PROTO_HANDLE or state.pop("_r_pipes", None) != []
                 or type(events) is not dict or list(events) != ["end"] or len(events["end"]) != 1
                 or type(events["end"][0]) is not _OnReadableStreamEnd):
             return None
-        # Each socket's own (set by _init_accepted): placeholders here, so that setting them
-        # replaces an entry instead of inserting one.
-        state["_events"] = state["_r_pipes"] = state["_handle"] = None
+        # (Each socket's own, set by _init_accepted: _events, _r_pipes, _handle.)
         for value in state.values():
             if type(value) not in _SHAREABLE_TYPES and value is not _NO_BUF \
                     and value is not _NO_DRAIN:
                 return None
-        # (No entry is ever deleted from it: CPython's dict.update into a new instance's empty
-        # __dict__ then clones the table in one go instead of inserting key by key; callgrind:
-        # ~20k -> ~2k instructions per accepted socket.)
-        return state
+        return AcceptedState(state)
 
-    def _init_accepted(self, handle: Any, state: dict[str, Any]) -> None:
+    def _init_accepted(self, handle: Any, state: AcceptedState) -> None:
         """``Socket.__init__`` for ``handle`` (already reading) from :meth:`_accepted_state`."""
-        self.__dict__.update(state)  # (placeholders for the three below)
+        fill = state.fill  # (a slot: LOAD_ATTR_SLOT, where a LOAD_METHOD would not specialise)
+        fill(self)
         self._events = {"end": (_OnReadableStreamEnd(self),)}
         self._r_pipes = []
         self._handle = handle

@@ -23,7 +23,7 @@ from cryptography import x509
 from .. import _option_table, _options
 from .._engine import ClientHello, Pause, TLSEngine
 from .._net.handle import _OPEN, TCPHandle
-from .._net.socket import _Normalized
+from .._net.socket import AcceptedState, _Normalized
 from .._tls_identity import check_server_identity
 from .._x509 import certificate_to_dict, format_subjectaltname, name_to_dict
 from ..errors import CertificateError, InvalidArgValueError, NodeError, node_error, system_error
@@ -132,8 +132,8 @@ class SocketTemplate(dict):  # type: ignore[type-arg]
 
     checked = False
     #: The state of a socket accepted with this template (``net.Socket._accepted_state``):
-    #: ``None`` until the first connection, ``{}`` when it cannot be used.
-    accepted_state: dict[str, Any] | None = None
+    #: ``None`` until the first connection, empty (false) when it cannot be used.
+    accepted_state: AcceptedState | None = None
     #: A server template asking nothing per connection beyond the context's defaults (no
     #: client certificate, ALPN/NPN, PSK, SNI callback, renegotiation or trace): a connection's
     #: engine then needs only the renegotiation refusal (see ``_configure_server_engine``).
@@ -150,16 +150,13 @@ _PER_CONNECTION = ("request_cert", "alpn_callback", "alpn_protocols", "npn_proto
                    "allow_client_renegotiation", "psk_callback", "sni_callback", "enable_trace")
 
 
-#: What an accepted TLSSocket sets beyond ``net.Socket``'s prototype state (see
-#: ``TLSSocket._accepted_state``); with it the dict holds 83 entries, of the 85 its table has.
-_ACCEPTED_KEYS = ("_tls_opts", "_wrap", "_is_server", "secure_connecting", "_secure_context",
-                  "_handshake_timer", "_secure_established", "_servername", "_r_end_scheduled",
-                  "_fin_received")
-
-
 class TLSSocket(Socket):
     """Node's ``tls.TLSSocket``.  Wraps a ``net.Socket``, any ``stream.Duplex``, or (``None``) a
     new unconnected ``net.Socket``."""
+
+    # The state every connection sets, in slots as net.Socket's (set by both constructors).
+    __slots__ = ("_tls_opts", "_wrap", "_is_server", "secure_connecting", "_secure_context",
+                 "_handshake_timer", "_secure_established", "_servername")
 
     encrypted = True
 
@@ -170,8 +167,6 @@ class TLSSocket(Socket):
     authorization_error: str | None = None
     alpn_protocol: str | bool = False
     npn_protocol: str | bool = False
-    _servername: str | bool = False
-    _secure_established = False
     _tls_error_reported = False
     _is_client_connect = False  # set by tls.connect: emits 'secureConnect'
     _pending_sessions: tuple[bytes, ...] = ()  # client: 'session's before 'secureConnect'
@@ -182,7 +177,6 @@ class TLSSocket(Socket):
     _reneg_times: tuple[float, ...] = ()
     _renegotiation_disabled = False
     _reneg_callback: Callable[..., Any] | None = None
-    _handshake_timer: Any = None
     _ocsp_response_seen = False
     _ocsp_staple: bytes | None = None
     # (raw socket, its 'close' listener) while a server's raw socket is a shell around us: the
@@ -202,8 +196,8 @@ class TLSSocket(Socket):
             if state is None:
                 state = options.accepted_state = self._accepted_state(
                     {"allow_half_open": options["allow_half_open"]}
-                    if "allow_half_open" in options else {}) or {}
-            if state:
+                    if "allow_half_open" in options else {}) or AcceptedState({})
+            if state:  # (empty: cannot be used)
                 self._init_server_connection(socket, options, state)
                 return
         if type(options) is SocketTemplate and not kwargs:
@@ -212,6 +206,9 @@ class TLSSocket(Socket):
             opts = _options.normalize(options, kwargs, TLSSOCKET_OPTIONS, "options")
         self._tls_opts = opts
         self._wrap: TLSWrap | None = None
+        self._servername: str | bool = False
+        self._secure_established = False
+        self._handshake_timer: Any = None
         self._server = opts.get("server")
         self._is_server = bool(opts.get("is_server"))
         self.secure_connecting = True
@@ -239,25 +236,16 @@ class TLSSocket(Socket):
         elif socket is not None:
             self._wait_for_connect(socket)
 
-    @classmethod
-    def _accepted_state(cls, opts: dict[str, Any]) -> dict[str, Any] | None:
-        """``net.Socket``'s, with placeholders (the class defaults) for what every accepted
-        connection sets (:meth:`_init_server_connection`, its handshake and its end): setting
-        them then replaces an entry of the copied dict instead of inserting one."""
-        state = super()._accepted_state(opts)
-        if state:
-            for name in _ACCEPTED_KEYS:
-                if name[:3] != "_r_" or "_r_flowing" in state:  # (a stream state kept there)
-                    state[name] = getattr(cls, name, None)
-        return state
-
     def _init_server_connection(self, handle: TCPHandle, opts: SocketTemplate,
-                                state: dict[str, Any]) -> None:
+                                state: AcceptedState) -> None:
         """``__init__`` for a server's accepted handle and template: the same state, the
         ``net.Socket`` part copied from ``state`` (see ``net.Socket._accepted_state``)."""
         self._init_accepted(handle, state)
         self._tls_opts = opts
-        # (_wrap: None in the state until set below; a server's template has both keys)
+        # (_wrap: set below, before anything reads it; a server's template has both keys)
+        self._servername = False
+        self._secure_established = False
+        self._handshake_timer = None
         self._server = srv = opts["server"]
         self._is_server = True
         self.secure_connecting = True

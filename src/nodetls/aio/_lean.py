@@ -13,7 +13,7 @@ mutable value, the list of pipe destinations, is made per connection.
 
 A server copies the state ``net.Socket.__init__`` gives an accepted socket from a prototype
 (``net.Socket._accepted_state``, built by running that ``__init__`` once): built with this
-class's ``_init_duplex``, the prototype holds 28 values instead of 70, so each connection
+class's ``_init_duplex``, the prototype holds 27 values instead of 70, so each connection
 copies that many.
 
 ``tls.Server._make_socket`` builds this class for the server ``aio.create_server`` makes (its
@@ -27,6 +27,7 @@ import copy
 from typing import Any
 
 from .._net.handle import TCPHandle
+from .._net.socket import AcceptedState, instance_state
 from .._tls import TLSSocket
 from .._tls.wrap import TLSWrap
 from ..stream import _NO_BUF, _NO_DRAIN, Duplex
@@ -47,7 +48,7 @@ def _stream_defaults() -> tuple[dict[str, Any], dict[str, Any]]:
     probe.read(0)
     shared: dict[str, Any] = {}
     mutable: dict[str, Any] = {}
-    for name, value in vars(probe).items():
+    for name, value in instance_state(probe).items():
         if not name.startswith(("_r_", "_w_")):
             continue
         if value is None or value is _NO_BUF or value is _NO_DRAIN or isinstance(
@@ -71,7 +72,7 @@ class BridgeSocket(TLSSocket):
     _ROUTE_SERVER_READS = False  # (its own route below: aio/_transport.py's _direct_route)
 
     def _init_server_connection(self, handle: TCPHandle, opts: Any,
-                                state: dict[str, Any]) -> None:
+                                state: AcceptedState) -> None:
         # TLSSocket's, then the direct route goes on the TCP handle now, while the transport
         # has not started reading (uvloop keeps the protocol's methods it takes then: no
         # restart of its reading later). Until a TLSTransport serving a Protocol arms it at

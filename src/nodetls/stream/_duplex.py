@@ -25,6 +25,27 @@ class Duplex(Readable, Writable):
     ends the writable side (Node's ``allowHalfOpen``).
     """
 
+    # Per-stream state in slots (read and written by Stream/Readable/Writable's methods, which
+    # find these descriptors for every Duplex): see DESIGN.md, "An idle connection keeps
+    # little". The instance keeps a __dict__ (EventEmitter's) for its users' own attributes.
+    # Every slot is set by _init_duplex (a slot has no class-level default).
+    __slots__ = ("_events", "allow_half_open",
+                 # Stream._init_common
+                 "_destroyed", "_errored", "_error_emitted", "_error_pending", "_close_emitted",
+                 "_closed", "_close_waiters", "_auto_destroy", "_emit_close",
+                 # Readable._init_readable
+                 "_r_buf", "_r_len", "_r_hwm", "_r_flowing", "_r_paused", "_r_ended",
+                 "_r_end_emitted", "_r_reading", "_r_sync", "_r_need_readable",
+                 "_r_emitted_readable", "_r_readable_listening", "_r_resume_scheduled",
+                 "_r_reading_more", "_r_data_listening", "_r_data_emitted", "_r_decoder",
+                 "_r_encoding", "_r_pipes", "_r_await_drain", "_r_readable", "_r_end_scheduled",
+                 # Writable._init_writable
+                 "_w_hwm", "_w_buf", "_w_len", "_w_writing", "_w_sync", "_w_write_len", "_w_cb",
+                 "_w_need_drain", "_w_ending", "_w_ended", "_w_finished", "_w_final_called",
+                 "_w_prefinished", "_w_pending_cb", "_w_corked", "_w_buffer_processing",
+                 "_w_after_write_pending", "_w_aw_info", "_w_on_finished", "_w_writable",
+                 "_w_decode_strings", "_w_default_encoding")
+
     allow_half_open: bool
 
     def __init__(self, options: dict[str, Any] | None = None, **kwargs: Any) -> None:

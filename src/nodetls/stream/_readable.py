@@ -75,6 +75,7 @@ class Readable(Stream):
         self._r_pipes: list[Any] = []
         self._r_await_drain: set[Any] | frozenset[Any] = _NO_DRAIN  # a set once a pipe waits
         self._r_readable = opts.get("readable", True) is not False
+        self._r_end_scheduled = False
         read = opts.get("read")
         if read is not None:
             self._read = read  # type: ignore[method-assign]
