@@ -133,6 +133,9 @@ class Server(EventEmitter):
     _direct: Any = None
     #: ``'close'`` is scheduled (:meth:`_emit_close_if_drained`) and not emitted yet.
     _close_scheduled = False
+    #: The event loop the server accepts connections on while listening (``_start`` to
+    #: ``_close_listener``): the loop of each connection it accepts (``Socket._running_loop``).
+    _accept_loop: asyncio.AbstractEventLoop | None = None
 
     def __init__(self, options: Any = None, connection_listener: Callable[..., Any] | None = None,
                  **kwargs: Any) -> None:
@@ -277,7 +280,7 @@ class Server(EventEmitter):
 
     def _start(self, sock: socket.socket, backlog: int) -> None:
         self._sock = sock
-        loop = asyncio.get_running_loop()
+        self._accept_loop = loop = asyncio.get_running_loop()
         # The loop sets TCP_NODELAY on every accepted TCP socket by itself: uvloop always,
         # asyncio for a socket made with IPPROTO_TCP (see _bind_tcp).
         self._loop_sets_no_delay = sock.family in (socket.AF_INET, socket.AF_INET6) and (
@@ -447,6 +450,7 @@ class Server(EventEmitter):
 
     def _close_listener(self) -> None:
         self._listen_pending = False
+        self._accept_loop = None  # (its connections ask the running loop from now on)
         task = self._start_task
         if task is not None:
             self._start_task = None

@@ -415,10 +415,20 @@ class Socket(Duplex):
             self._r_need_readable = False
             self._r_emitted_readable = False
             self._r_end_scheduled = True
-            _get_running_loop().call_soon(self._end_readable_nt)
+            srv = self._server  # (_running_loop, inlined)
+            (srv is not None and srv._accept_loop or _get_running_loop()).call_soon(
+                self._end_readable_nt)
             return
         self.push(None)
         self.read(0)
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        """Stream hook: the loop this socket runs on, for its ticks.  An accepted socket's is the
+        loop its server accepts on (``net.Server._accept_loop``, while listening), without
+        ``asyncio.get_running_loop()`` (a ``getpid()`` system call each on CPython 3.11);
+        otherwise the running loop."""
+        srv = self._server  # (a net.Server: _destroy counts its connections)
+        return srv is not None and srv._accept_loop or _get_running_loop()
 
     def _read(self, size: int) -> None:
         """Readable hook: the consumer wants data; resume the handle (Node's ``tryReadStart``)."""

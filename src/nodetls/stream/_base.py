@@ -123,6 +123,10 @@ class Stream(EventEmitter):
     #: ``_emit_close_nt`` does something (a socket's 'close' comes from its handle instead, and
     #: its ``_emit_close_nt`` is empty: no tick is scheduled for it).
     _CLOSE_NT = True
+    #: The running event loop, for the stream's own ticks (Node's ``process.nextTick``):
+    #: ``asyncio.get_running_loop`` (on CPython 3.11 a ``getpid()`` system call each); a socket
+    #: answers from what it knows (``net.Socket._running_loop``).
+    _running_loop = staticmethod(_get_running_loop)
 
     def _init_common(self, opts: dict[str, Any]) -> None:
         self._destroyed = False

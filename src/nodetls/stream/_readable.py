@@ -387,7 +387,7 @@ class Readable(Stream):
             self._r_ended = True
             if not self._r_end_scheduled:
                 self._r_end_scheduled = True
-                _get_running_loop().call_soon(self._end_readable_nt)  # (_soon, inlined)
+                self._running_loop().call_soon(self._end_readable_nt)  # (_soon, inlined)
 
     def _end_readable_nt(self) -> None:
         self._r_end_scheduled = False
@@ -418,7 +418,7 @@ class Readable(Stream):
             self._r_flowing = not self._r_readable_listening
             if not self._r_resume_scheduled:
                 self._r_resume_scheduled = True
-                _get_running_loop().call_soon(self._resume_)  # (_soon, inlined)
+                self._running_loop().call_soon(self._resume_)  # (_soon, inlined)
         self._r_paused = False
         return self
 

@@ -16,7 +16,6 @@ from ._base import (
     DEFAULT_HIGH_WATER_MARK,
     Stream,
     _encode,
-    _get_running_loop,
     _norm_encoding,
     _soon,
     _wait_for,
@@ -362,7 +361,7 @@ class Writable(Stream):
             if "prefinish" in self._events:  # (no emit nobody listens to)
                 self.emit("prefinish")
             self._w_pending_cb += 1
-            _get_running_loop().call_soon(self._finish)  # (_soon, inlined)
+            self._running_loop().call_soon(self._finish)  # (_soon, inlined)
 
     def _finish(self) -> None:
         self._w_pending_cb -= 1
