@@ -155,8 +155,8 @@ def _direct_route(box: list[Any], wrap: TLSWrap, eng: TLSEngine) -> bool:
 def _leave_route(box: list[Any]) -> None:
     """Undo :func:`_direct_route` (the route holds the handle: a reference cycle)."""
     box[0] = None
-    d = box[1].__dict__  # (both set by _direct_route, removed only here)
-    del d["buffer_updated"], d["get_buffer"]
+    tcp = box[1]  # (both set by _direct_route, removed only here)
+    del tcp.buffer_updated, tcp.get_buffer
 
 
 def _error_seen(err: BaseException) -> None:
@@ -269,21 +269,23 @@ class TLSTransport(asyncio.Transport):
         # Plaintext, EOF and drain go to this transport instead of the socket's Node stream,
         # and the handle's close reaches it too (instance attributes shadow the class's
         # methods, so TLSWrap calling owner._on_handle_read(view) reaches _on_read).
-        d = sock.__dict__
-        d["_on_handle_read"] = self._on_read
-        d["_on_handle_eof"] = self._on_eof
-        d["_on_handle_drain"] = self._on_drain
-        d["_on_handle_close"] = self._on_handle_close
+        # (Attribute stores, not through sock.__dict__: asking for it would give the socket a
+        # real dict, after which CPython 3.11 no longer specialises its method calls.)
+        seam: Any = sock  # (its methods, shadowed)
+        seam._on_handle_read = self._on_read
+        seam._on_handle_eof = self._on_eof
+        seam._on_handle_drain = self._on_drain
+        seam._on_handle_close = self._on_handle_close
         if self._buffered:
             self._set_reader()
         elif type(h) is TLSWrap and eng is not None:
             # The direct route (see _direct_route) for a Protocol over TCP: a BridgeSocket's
             # was installed at the accept, the others' is installed now.
-            box = d["_route_box"] if "_route_box" in d else None
+            box = getattr(sock, "_route_box", None)
             if box is None:
                 box = [self]
                 if _direct_route(box, h, eng):
-                    d["_route_box"] = box
+                    seam._route_box = box
                 else:
                     box = None
             else:
@@ -615,16 +617,16 @@ class TLSTransport(asyncio.Transport):
             self._lost = self._closing = True
             # Give the data path back (the seam's shadowing attributes, the direct route, the
             # wrap's buffered_reader): this breaks the reference cycles through the transport.
-            d = sock.__dict__  # (the seam's names: set by _start, removed only here)
-            del d["_on_handle_read"], d["_on_handle_eof"], d["_on_handle_drain"], \
-                d["_on_handle_close"]
-            if "_route_box" in d:  # the route leaves (_leave_route's steps, inline)
-                box = d["_route_box"]
-                del d["_route_box"]
-                if box is not None:
-                    box[0] = None
-                    hd = box[1].__dict__  # (both set by _direct_route, removed only here)
-                    del hd["buffer_updated"], hd["get_buffer"]
+            # (the seam's names: set by _start, removed only here; not through sock.__dict__)
+            seam: Any = sock
+            del seam._on_handle_read, seam._on_handle_eof, seam._on_handle_drain, \
+                seam._on_handle_close
+            box = getattr(sock, "_route_box", None)
+            if box is not None:  # the route leaves (_leave_route's steps, inline)
+                seam._route_box = None
+                box[0] = None
+                tcp = box[1]  # (both set by _direct_route, removed only here)
+                del tcp.buffer_updated, tcp.get_buffer
             self._seal = self._tcp = self._send = None
             wrap = self._handle
             if wrap is not None:
