@@ -261,3 +261,43 @@ async def test_a_store_used_by_a_later_loop_of_the_same_thread_connects_again(re
         assert store.redis.connects == 3
     finally:
         await store.aclose()
+
+
+async def test_commands_sent_while_others_wait_go_out_together_once_those_are_answered(
+        redis_server, redis_client):
+    """One batch in flight: while Redis has not answered the written commands, later ones are
+    queued (their timeouts still counted from when they were sent) and written in one write
+    once those replies came; every reply reaches its own command."""
+    store = RedisSessionStore(redis_server.url)
+    loop = asyncio.get_running_loop()
+    try:
+        for k in (b"a", b"b", b"c"):
+            await store.set(k, k.upper(), 60)
+        transport = store.pipe._conn.transport
+        writes: list[bytes] = []
+        write = transport.write
+
+        def spy(data: bytes) -> None:  # our own writes, counted
+            writes.append(bytes(data))
+            write(data)
+
+        transport.write = spy
+        await redis_client.execute_command("CLIENT", "PAUSE", 300)
+        first = loop.create_future()
+        store.lookup_then(b"a", None, 5.0, settle, first)
+        await asyncio.sleep(0)  # the first command's write
+        assert len(writes) == 1
+        held = [loop.create_future() for _ in range(3)]
+        store.lookup_then(b"b", None, 5.0, settle, held[0])
+        timed_out = loop.create_future()
+        store.lookup_then(b"a", None, 0.05, settle, timed_out)
+        await asyncio.sleep(0.01)
+        store.lookup_then(b"c", None, 5.0, settle, held[1])
+        store.lookup_then(b"absent", None, 5.0, settle, held[2])
+        assert isinstance(await asyncio.wait_for(timed_out, 5), StoreTimeout)
+        assert len(writes) == 1  # still held: Redis has not answered the first
+        assert await asyncio.wait_for(first, 5) == b"A"
+        assert await asyncio.wait_for(asyncio.gather(*held), 5) == [b"B", b"C", None]
+        assert len(writes) == 2 and writes[1].count(b"GET") == 4
+    finally:
+        await store.aclose()
