@@ -314,11 +314,11 @@ class TCPHandle(asyncio.BufferedProtocol):
     def shutdown(self, callback: Callable[[], None] | None = None) -> None:
         """Half-close our side (``write_eof``) once pending writes are sent; ``callback()`` then
         (Node's ShutdownWrap ``oncomplete``)."""
-        t = self.transport
-        if t is None or self._state != _OPEN or self._shut:
+        if self._state != _OPEN or self._shut:  # (open: the transport is there)
             if callback is not None:
                 callback()
             return
+        t: Any = self.transport
         self._shut = True
         if t.can_write_eof():
             try:

@@ -595,7 +595,7 @@ class Socket(Duplex):
         if not self._destroyed:
             self.destroy()
         server = self._server
-        if self._error_pending or (server is not None and getattr(server, "_close_scheduled", False)):
+        if self._error_pending or (server is not None and server._close_scheduled):
             _soon(self._emit_socket_close)
         else:
             self._emit_socket_close()
