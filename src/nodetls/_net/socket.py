@@ -388,7 +388,7 @@ class Socket(Duplex):
             self._r_reading = False
             self._r_data_emitted = True
             self._emit1("data", chunk)
-            if self._r_ended or (self._r_len >= self._r_hwm and self._r_len):
+            if self._r_ended or (self._r_len and self._r_len >= self._r_hwm):
                 self._read_stop_handle()
         elif not self.push(chunk):
             self._read_stop_handle()
