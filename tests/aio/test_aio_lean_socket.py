@@ -139,3 +139,81 @@ async def test_peer_leaving_during_the_handshake_is_a_tls_client_error(certs: An
         server.close()
         server.close_clients()
         await asyncio.wait_for(server.wait_closed(), T)
+
+
+class Watch(asyncio.Protocol):
+    """Records the order of the socket's ``'close'`` and ``connection_lost``."""
+
+    def __init__(self, log: list[Any], made: asyncio.Queue[Any], listen: bool) -> None:
+        self.log, self.made, self.listen = log, made, listen
+        self.lost: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: Any) -> None:
+        self.sock = transport.get_extra_info("tls_socket")
+        if self.listen:
+            self.sock.on("close", lambda had_error: self.log.append(("close", had_error)))
+        self.made.put_nowait(self)
+
+    def connection_lost(self, exc: Any) -> None:
+        self.log.append(("lost", exc, self.sock.destroyed, self.sock.closed))
+        self.lost.set_result(None)
+
+
+async def test_bridge_sockets_close_is_the_node_style_sockets(certs: Any) -> None:
+    """A bridge connection's end, seen from its Node-style socket: ``'close'(False)`` (when
+    listened to) before ``connection_lost(None)``, the socket destroyed and closed, the server's
+    count of connections down; a ``tls.Server`` that stopped listening emits ``'close'`` once
+    its last connection is gone (the peer closing, the transport closing, the transport
+    aborting, with and without a listener on the socket's ``'close'``)."""
+    log: list[Any] = []
+    made: asyncio.Queue[Any] = asyncio.Queue()
+    listen = [True]
+    server = await aio.create_server(lambda: Watch(log, made, listen[0]), "127.0.0.1", 0,
+                                     **certs.server.options)
+    srv = server.tls_server
+    closed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    srv.on("close", lambda: log.append(("server close",)) or closed.set_result(None))
+    port = server.sockets[0].getsockname()[1]
+    try:
+        for how in ("peer", "close", "abort", "peer", "close", "abort"):
+            reader, writer = await asyncio.wait_for(
+                aio.open_connection("127.0.0.1", port, **client_opts(certs)), T)
+            proto = await asyncio.wait_for(made.get(), T)
+            assert srv.connections == 1
+            if how == "peer":
+                writer.close()
+            elif how == "close":
+                server.close_clients()
+            else:
+                server.abort_clients()
+            await asyncio.wait_for(proto.lost, T)
+            expect = [("close", False)] if listen[0] else []
+            assert log == [*expect, ("lost", None, True, True)], how
+            assert srv.connections == 0
+            assert await asyncio.wait_for(reader.read(), T) == b""
+            writer.close()
+            log.clear()
+            if how == "abort":
+                listen[0] = False
+        # The server stops listening with a connection open: its 'close' once that one is gone
+        for listen[0] in (True, False):
+            closed = asyncio.get_running_loop().create_future()
+            srv.listen(0, "127.0.0.1") if not srv.listening else None
+            await srv
+            port = srv.address()["port"]
+            reader, writer = await asyncio.wait_for(
+                aio.open_connection("127.0.0.1", port, **client_opts(certs)), T)
+            proto = await asyncio.wait_for(made.get(), T)
+            srv.close()
+            writer.close()
+            await asyncio.wait_for(closed, T)
+            await asyncio.wait_for(proto.lost, T)
+            expect = [("close", False)] if listen[0] else []
+            # (the socket's 'close' waits for the server's, as Node's: connection_lost first)
+            assert log == [("lost", None, True, True), ("server close",), *expect]
+            assert srv.connections == 0
+            log.clear()
+    finally:
+        server.close()
+        server.close_clients()
+        await asyncio.wait_for(server.wait_closed(), T)

@@ -24,6 +24,7 @@ which the transport serves the same way.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from .._net.handle import TCPHandle
@@ -102,6 +103,47 @@ class BridgeSocket(TLSSocket):
             self._route_box = None
             _leave_route(box)
         self._on_handle_close()
+
+    def destroy(self, err: BaseException | None = None,
+                callback: Callable[..., Any] | None = None) -> Any:
+        # The usual bridge close (the transport's close()/abort(), no error, no callback; nothing
+        # written through the Node stream still pending, no timeout timer, a handle to close):
+        # Duplex.destroy's and net.Socket._destroy's steps for it, in one call (no closure, no
+        # hook). Anything else: TLSSocket's destroy.
+        h = self._handle
+        if (err is not None or callback is not None or self._destroyed or h is None
+                or self._timer is not None or self._w_buf or self._w_on_finished
+                or self._pending_write_cb is not None or self._pending_write is not None
+                or self._connect_task is not None):
+            return TLSSocket.destroy(self, err, callback)
+        self._destroyed = True
+        self.connecting = False
+        self._pending_final = None
+        self._had_error = False
+        self._handle = None
+        self._closed_handle = h
+        h.close()
+        self._closed = True
+        server = self._server
+        if server is not None:
+            server._connections -= 1
+            if server._sock is None:  # (not listening any more: 'close' once drained)
+                server._emit_close_if_drained()
+        return self
+
+    def _on_handle_close(self) -> None:
+        # The handle is gone after the usual bridge close (destroyed, handshake done, nothing
+        # pending, nobody listening to the socket's 'close' or waiting for it, the server not
+        # closing): TLSSocket's and net.Socket's steps for it are marking 'close' as emitted.
+        # Anything else: TLSSocket's.
+        server = self._server
+        if (not self._destroyed or self._secure_pending or self._handshake_timer is not None
+                or self._shell_listener is not None or self._error_pending
+                or self._close_emitted or self._close_waiters or "close" in self._events
+                or (server is not None and server._close_scheduled)):
+            TLSSocket._on_handle_close(self)
+            return
+        self._close_emitted = True
 
     def _init_duplex(self, opts: dict[str, Any]) -> None:
         # Duplex._init_duplex without _init_readable/_init_writable (class attributes below),
