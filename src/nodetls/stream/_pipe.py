@@ -1,11 +1,12 @@
 """``readable.pipe(dest)``'s machinery (Node's ``pipe`` closures in
-``lib/internal/streams/readable.js``): :class:`_Pipe` and its once listeners :class:`_PipeOnce`.
-Part of :mod:`nodetls.stream`; imported by :mod:`nodetls.stream._readable` once ``Readable``
-is defined."""
+``lib/internal/streams/readable.js``): :class:`_Pipe` and its once listeners (:class:`_PipeEnd`,
+:class:`_PipeFinish`; the ``_Pipe`` itself is the ``'close'`` one). Part of
+:mod:`nodetls.stream`; imported by :mod:`nodetls.stream._readable` once ``Readable`` is
+defined."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from ..events import _ONCE_TYPES, EventEmitter, _Once
 from ._base import _NO_DRAIN, Stream
@@ -16,11 +17,17 @@ class _Pipe:
     """One ``readable.pipe(dest)``: Node's ``pipe`` closures as one small object, its listeners
     bound methods (removed by equality: no bound method is stored on the object, which would make
     it a reference cycle left to the cyclic garbage collector); a listener that already ran once
-    is not removed a second time.
+    is not removed a second time. On a destination of ours the object itself is the
+    ``'close'`` once wrapper (its ``listener`` is its ``on_close``; its call, Node's
+    ``onclose``, is :meth:`__call__`): one object fewer per pipe, and the cleanup finds it by
+    identity.
 
     Made by ``pipe()`` with ``object.__new__`` and its four slots set: ``fired`` holds bits,
-    ``_END | _CLOSE | _FINISH`` (those listeners are already removed), ``_DRAIN`` (a ``'drain'``
-    listener was added) and ``_CLEANED`` (Node's ``cleanedUp``)."""
+    ``_END | _CLOSE | _FINISH`` (those once listeners ran, or were removed by the other one),
+    ``_DRAIN`` (a ``'drain'`` listener was added), ``_CLEANED`` (Node's ``cleanedUp``), and
+    what ``pipe()`` found once: ``_QUIET`` (the destination is one of our emitters and neither
+    emitter hooks the pipe's events but the source's ``'data'``: ``_HOOK_EVENTS`` is a class's
+    declaration, fixed) and ``_DATA_HOOK`` (the source hooks ``'data'``)."""
 
     __slots__ = ("src", "dest", "end", "fired")
 
@@ -28,6 +35,53 @@ class _Pipe:
     dest: Any
     end: bool
     fired: int
+
+    @property
+    def listener(self) -> Any:
+        """As the destination's ``'close'`` once wrapper: the listener it wraps."""
+        return self.on_close
+
+    def __call__(self, *_: Any) -> None:
+        """The destination's ``'close'`` / ``'finish'`` once wrapper's call (``self``: the
+        ``_Pipe``, or its :class:`_PipeFinish`, whose ``__call__`` this is too): Node's
+        ``onclose`` / ``onfinish`` -- the wrapper removes itself, then the other one, then
+        ``src.unpipe(dest)``. One of the two ever runs.
+
+        When nobody sees the listeners in between (``_QUIET``, no ``'removeListener'`` listener,
+        no ``'pause'`` one to see the source pause, the pipe's own ``'unpipe'`` listener the
+        only one: no ``'unpipe'`` emit), all of it at once: the unpipe's state change, then every
+        removal (:meth:`_drop_all`)."""
+        w: Any = self
+        if type(w) is _Pipe:
+            p, mine, other, event, oevent = w, _CLOSE, _FINISH, "close", "finish"
+        else:
+            p, mine, other, event, oevent = w.pipe, _FINISH, _CLOSE, "finish", "close"
+        fired = p.fired
+        if fired & mine:
+            return
+        p.fired = fired | mine
+        src, dest = p.src, p.dest
+        de, se = dest._events, src._events
+        pipes = src._r_pipes
+        if (fired & _QUIET and "removeListener" not in de and (se is de or "removeListener" not in se)
+                and dest in pipes and (len(pipes) > 1 or "pause" not in se)
+                and de.get("unpipe") == (p.on_unpipe,)):
+            del de["unpipe"]
+            pipes.remove(dest)
+            if not pipes:
+                if type(src).pause is _READABLE_PAUSE:  # (pause(), inlined: no 'pause' emit)
+                    src._r_flowing = False
+                    src._r_paused = True
+                else:
+                    src.pause()
+            p._drop_all(de, se, fired, w, other | _CLEANED)
+            return
+        if fired & other:
+            dest._remove_many((event, w))
+        else:
+            dest._remove_many((event, w), (oevent, p.on_finish if other == _FINISH else p.on_close))
+        p.fired |= other
+        src.unpipe(dest)
 
     def end_fn(self, *_: Any) -> None:
         """The source's ``'end'``: ``dest.end()`` (Node's ``onend``), or only unpipe
@@ -46,34 +100,125 @@ class _Pipe:
             info["has_unpiped"] = True
             self.cleanup()
 
-    def cleanup(self, first: tuple[str, Any] | None = None) -> None:
-        """Node's ``cleanup``; ``first``: a once wrapper of the destination's that fired and
-        is removed with the rest, first (``_PipeOnce``)."""
+    def cleanup(self) -> None:
+        """Node's ``cleanup``: the pipe's listeners removed (the destination's, then the
+        source's), then ``'drain'``'s wait ended."""
         src, dest, fired = self.src, self.dest, self.fired
-        # dest's listeners, then src's: Node's order
-        gone: list[tuple[str, Any]] = [] if first is None else [first]
-        if not fired & _CLOSE:
-            gone.append(("close", self.on_close))
-        if not fired & _FINISH:
-            gone.append(("finish", self.on_finish))
-        if fired & _DRAIN:
-            gone.append(("drain", self.on_drain))
-        gone.append(("error", self.on_error))
-        gone.append(("unpipe", self.on_unpipe))
+        if fired & _QUIET and "removeListener" not in (de := dest._events) and (
+                (se := src._events) is de or "removeListener" not in se):
+            self._drop_all(de, se, fired, None, _CLEANED)
+            return
         if isinstance(dest, EventEmitter):
+            # one by one, in Node's order (each removal seen)
+            gone: list[tuple[str, Any]] = []
+            if not fired & _CLOSE:
+                gone.append(("close", self.on_close))
+            if not fired & _FINISH:
+                gone.append(("finish", self.on_finish))
+            if fired & _DRAIN:
+                gone.append(("drain", self.on_drain))
+            gone.append(("error", self.on_error))
+            gone.append(("unpipe", self.on_unpipe))
             if src is not dest:
                 dest._remove_many(*gone)
                 gone.clear()
+            if not fired & _END:
+                gone.append(("end", self.end_fn))
+            gone.append(("data", self.on_data))
+            src._remove_many(*gone)  # (one call for both when piped to itself)
         else:
-            for event, fn in gone:
-                dest.remove_listener(event, fn)
-            gone.clear()
-        if not fired & _END:
-            gone.append(("end", self.end_fn))
-        gone.append(("data", self.on_data))
-        src._remove_many(*gone)  # (one call for both when piped to itself)
+            if not fired & _CLOSE:
+                dest.remove_listener("close", self.on_close)
+            if not fired & _FINISH:
+                dest.remove_listener("finish", self.on_finish)
+            if fired & _DRAIN:
+                dest.remove_listener("drain", self.on_drain)
+            dest.remove_listener("error", self.on_error)
+            dest.remove_listener("unpipe", self.on_unpipe)
+            src._remove_many(("end", self.end_fn), ("data", self.on_data))
         self.fired |= _CLEANED
-        if self.fired & _DRAIN and src._r_await_drain and getattr(dest, "_w_need_drain", True):
+        if fired & _DRAIN:
+            self._drained()
+
+    def _drop_all(self, de: dict[str, Any], se: dict[str, Any], fired: int, first: Any,
+                  done: int) -> None:
+        """:meth:`cleanup` where nobody sees the removals one by one (``_QUIET``, no
+        ``'removeListener'`` listener on either emitter: ``de`` / ``se``, the destination's and
+        the source's tables), the same table at the end in any order: each listener in place
+        where it is its event's only one (the prepended ``'error'`` one: first, with no other
+        match after it), else by ``_remove_many``, once per emitter; the source's ``'data'``
+        hook last, as Node removes ``'data'`` last. ``first``: the once wrapper that fired (this
+        object, or the ``'finish'`` one), removed as itself, after its caller removed the
+        ``'unpipe'`` listener, its event's only one; ``fired``: the bits before it fired;
+        ``done``: the bits set at the end."""
+        slow: list[tuple[str, Any]] = []
+        if not fired & _CLOSE:
+            if de.get("close") == (self,):
+                del de["close"]
+            else:
+                slow.append(("close", self if first is self else self.on_close))
+        if not fired & _FINISH:
+            if first is None or first is self:
+                if (t := de.get("finish")) is not None and len(t) == 1 \
+                        and type(x := t[0]) is _PipeFinish and x.pipe is self:
+                    del de["finish"]
+                else:
+                    slow.append(("finish", self.on_finish))
+            elif de.get("finish") == (first,):  # (the 'finish' wrapper fired)
+                del de["finish"]
+            else:
+                slow.append(("finish", first))
+        if fired & _DRAIN:
+            if de.get("drain") == (fn := self.on_drain,):
+                del de["drain"]
+            else:
+                slow.append(("drain", fn))
+        fn = self.on_error
+        if (t := de.get("error")) is not None and t[0] == fn:
+            rest = t[1:]
+            for x in rest:  # (a later match is the one Node removes)
+                if x == fn or type(x) in _ONCE_TYPES and x.listener == fn:
+                    slow.append(("error", fn))
+                    break
+            else:
+                if rest:
+                    de["error"] = rest
+                else:
+                    del de["error"]
+        else:
+            slow.append(("error", fn))
+        if first is None:
+            if de.get("unpipe") == (fn := self.on_unpipe,):
+                del de["unpipe"]
+            else:
+                slow.append(("unpipe", fn))
+        if slow and se is not de:
+            self.dest._remove_many(*slow)
+            slow.clear()
+        if not fired & _END:
+            if (t := se.get("end")) is not None and type(x := t[-1]) is _PipeEnd \
+                    and x.pipe is self:
+                if len(t) == 1:
+                    del se["end"]
+                else:
+                    se["end"] = t[:-1]
+            else:
+                slow.append(("end", self.end_fn))
+        if in_place := se.get("data") == (fn := self.on_data,):
+            del se["data"]
+        else:
+            slow.append(("data", fn))
+        if slow:
+            self.src._remove_many(*slow)
+        if in_place and fired & _DATA_HOOK:
+            self.src._listener_removed("data")
+        self.fired |= done
+        if fired & _DRAIN:
+            self._drained()
+
+    def _drained(self) -> None:
+        """The end of Node's ``cleanup``: a ``'drain'`` wait ended (``cleanedUp`` set)."""
+        if self.src._r_await_drain and getattr(self.dest, "_w_need_drain", True):
             self.on_drain()
 
     def pause(self) -> None:
@@ -109,7 +254,7 @@ class _Pipe:
                 dest.emit("error", err)
 
     # on_close / on_finish: the listeners of a destination that is not one of our emitters
-    # (ours get _PipeOnce wrappers, which do the same themselves).
+    # (on ours, the _Pipe itself and a _PipeFinish are the once wrappers: _Pipe.__call__).
     def on_close(self, *_: Any) -> None:
         if not self.fired & _FINISH:
             self.dest.remove_listener("finish", self.on_finish)
@@ -123,101 +268,75 @@ class _Pipe:
         self.src.unpipe(self.dest)  # (unpipe, inlined)
 
 
-_END, _CLOSE, _FINISH, _DRAIN, _CLEANED = 1, 2, 4, 8, 16
+_END, _CLOSE, _FINISH, _DRAIN, _CLEANED, _QUIET, _DATA_HOOK = 1, 2, 4, 8, 16, 32, 64
 _ON_UNPIPE = _Pipe.on_unpipe
 _READABLE_PAUSE = Readable.pause
 _new = object.__new__
 
 
-class _PipeOnce(_Once):
-    """``pipe()``'s once listeners (the source's ``'end'``, the destination's ``'close'`` and
-    ``'finish'``): a ``once`` wrapper (``raw_listeners`` shows it, its ``listener`` is the
-    ``_Pipe``'s bound method, removable by it) whose call is the listener's body, Node's
-    ``onend`` / ``onclose`` / ``onfinish``: one call per event instead of two.
+_ONCE_TYPES.add(_Pipe)
 
-    Made by ``object.__new__`` with ``event`` and ``listener`` set (``emitter`` and ``fired`` of
-    :class:`~nodetls.events._Once` are unused: the ``_Pipe``'s ``fired`` bits say which ran)."""
+
+class _PipeOnce(_Once):
+    """``pipe()``'s other once listeners on our emitters (the source's ``'end'``, the
+    destination's ``'finish'``): a ``once`` wrapper (``raw_listeners`` shows it, its
+    ``listener`` is the ``_Pipe``'s bound method, removable by it) whose call is the listener's
+    body, Node's ``onend`` / ``onfinish``: one call per event instead of two.
+
+    One slot, ``pipe`` (the :class:`_Pipe`), set after ``object.__new__`` (``emitter``,
+    ``event``, ``listener`` and ``fired`` of :class:`~nodetls.events._Once` are unused: the
+    ``_Pipe``'s ``fired`` bits say which ran)."""
+
+    __slots__ = ("pipe",)
+
+    pipe: _Pipe
+    #: The ``_Pipe`` method this wrapper stands for (its ``listener``).
+    _name: ClassVar[str]
+
+    @property
+    def listener(self) -> Any:  # type: ignore[override]  # (over _Once's slot: derived)
+        return getattr(self.pipe, self._name)
+
+
+class _PipeEnd(_PipeOnce):
+    """The source's ``'end'`` (Node's ``onend``): ``dest.end()``, or only unpipe
+    (``end=False``)."""
 
     __slots__ = ()
+    _name = "end_fn"
 
     def __call__(self, *_: Any) -> None:
-        p: _Pipe = self.listener.__self__  # type: ignore[attr-defined]
-        event, fired, src, dest = self.event, p.fired, p.src, p.dest
-        if event == "end":  # onend: dest.end(), or only unpipe (end=False)
-            if not fired & _END:
-                p.fired = fired | _END
-                self._unlink(src, "end")  # (Node's onceWrapper: the wrapper goes first)
-                if p.end:
-                    dest.end()
+        p = self.pipe
+        fired = p.fired
+        if not fired & _END:
+            p.fired = fired | _END
+            src = p.src
+            se = src._events
+            # (Node's onceWrapper: the wrapper goes first; in place when it is the last one,
+            # nobody sees it go and no hook is due (_QUIET); else _Once's removal)
+            if fired & _QUIET and (t := se.get("end")) is not None and t[-1] is self \
+                    and "removeListener" not in se:
+                if len(t) == 1:
+                    del se["end"]
                 else:
-                    src.unpipe(dest)
-            return
-        # onclose / onfinish (each removes the other's listener, then unpipes: one of the two
-        # ever runs)
-        mine, other = (_CLOSE, _FINISH) if event == "close" else (_FINISH, _CLOSE)
-        if fired & mine:
-            return
-        p.fired = fired | mine
-        events = dest._events
-        pipes = src._r_pipes
-        ls = events.get("unpipe")
-        if ("removeListener" not in events and ls is not None and len(ls) == 1
-                and ls[0] == p.on_unpipe and dest in pipes
-                and (len(pipes) > 1 or "pause" not in src._events)):
-            # The wrapper's removal, the other's, and what src.unpipe(dest) then does, in one
-            # go: nobody sees the listeners in between (no 'removeListener' or 'pause'
-            # listener; the pipe's own 'unpipe' listener is the only one), so the cleanup
-            # removes all of them.
-            pipes.remove(dest)
-            if not pipes:
-                if type(src).pause is _READABLE_PAUSE:  # (pause(), inlined: no 'pause' emit)
-                    src._r_flowing = False
-                    src._r_paused = True
-                else:
-                    src.pause()
-            if src is dest and fired & (_END | _DRAIN) == _END:
-                # (cleanup(), inlined for socket.pipe(socket) after its 'end': the same
-                # removals in the same order, no 'drain' listener to remove or call)
-                oname = "close" if other == _CLOSE else "finish"
-                others, errs, hooks = events.get(oname), events.get("error"), src._HOOK_EVENTS
-                if (events.get(event) == (self,) and others is not None and len(others) == 1
-                        and type(o := others[0]) is _PipeOnce and o.listener.__self__ is p  # type: ignore[attr-defined]
-                        and errs is not None and errs[0] == (on_error := p.on_error)
-                        and on_error not in errs[1:]
-                        and events.get("data") == (p.on_data,) and hooks.isdisjoint(_SELF_PIPE)):
-                    # (_remove_many's work for what an echo connection has: each event's only
-                    # listener but 'error''s, where the pipe's, prepended, is first and once;
-                    # no 'removeListener' listener, no hook but 'data''s, removed last)
-                    del events[event], events[oname]
-                    if len(errs) > 1:
-                        events["error"] = errs[1:]
-                    else:
-                        del events["error"]
-                    del events["unpipe"], events["data"]
-                    if "data" in hooks:
-                        src._listener_removed("data")
-                    p.fired |= other | _CLEANED
-                    return
-                src._remove_many((event, self), ("finish", p.on_finish) if other == _FINISH
-                                 else ("close", p.on_close), ("error", p.on_error),
-                                 ("unpipe", p.on_unpipe), ("data", p.on_data))
-                p.fired |= other | _CLEANED
-                return
-            p.cleanup((event, self))
-            p.fired |= other
-            return
-        if fired & other:
-            dest._remove_many((event, self))
-        else:
-            dest._remove_many((event, self), ("finish", p.on_finish) if other == _FINISH
-                              else ("close", p.on_close))
-        p.fired |= other
-        src.unpipe(dest)
+                    se["end"] = t[:-1]
+            else:
+                self._unlink(src, "end")
+            if p.end:
+                p.dest.end()
+            else:
+                src.unpipe(p.dest)
 
 
-_ONCE_TYPES.add(_PipeOnce)
-#: The events of a self-pipe's cleanup before its 'data' (_PipeOnce.__call__'s removals).
-_SELF_PIPE = frozenset({"close", "finish", "error", "unpipe"})
+class _PipeFinish(_PipeOnce):
+    """The destination's ``'finish'`` (Node's ``onfinish``): :meth:`_Pipe.__call__`."""
+
+    __slots__ = ()
+    _name = "on_finish"
+    __call__ = _Pipe.__call__
+
+
+_ONCE_TYPES.update((_PipeEnd, _PipeFinish))
 
 
 def _remove(emitter: Any, event: str, fn: Any) -> None:
@@ -226,4 +345,3 @@ def _remove(emitter: Any, event: str, fn: Any) -> None:
         emitter._remove_many((event, fn))
     else:
         emitter.remove_listener(event, fn)
-

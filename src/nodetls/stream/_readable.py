@@ -479,65 +479,62 @@ class Readable(Stream):
         destination's ``'error'`` (prepended), ``'close'`` and ``'finish'`` (once)."""
         self._r_pipes.append(dest)
         p = _new(_Pipe)  # (no __init__ call)
-        p.src, p.dest, p.end, p.fired = self, dest, end, 0
-        end_fn, on_data = p.end_fn, p.on_data
+        p.src, p.dest, p.end = self, dest, end
+        on_data = p.on_data
         if self._r_end_emitted:
-            _soon(end_fn)
-            head: tuple[Any, ...] = ()
+            _soon(p.end_fn)
+            we = None
         else:
-            w = _new(_PipeOnce)  # (the once wrappers, without an __init__ call each)
-            w.event, w.listener = "end", end_fn
-            head = (("end", w, end_fn, False),)
+            we = _new(_PipeEnd)  # (the once wrappers: one slot each, no __init__ call)
+            we.pipe = p
         if isinstance(dest, EventEmitter):
-            on_unpipe, on_error, on_close, on_finish = p.on_unpipe, p.on_error, p.on_close, p.on_finish
-            wc = _new(_PipeOnce)
-            wc.event, wc.listener = "close", on_close
-            wf = _new(_PipeOnce)
-            wf.event, wf.listener = "finish", on_finish
-            events = self._events
-            get = events.get
-            limit = _events_mod.default_max_listeners
-            if dest is self and "newListener" not in events and self._max_listeners is None \
-                    and _PIPE_EVENTS.isdisjoint(self._HOOK_EVENTS) and (limit <= 0 or (
-                        len(get("end", ())) < limit and len(get("unpipe", ())) < limit
-                        and len(get("data", ())) < limit)):
-                # (socket.pipe(socket): _add_many's work in place -- the same additions in the
-                # same order, the 'data' hook after its listener; nobody sees them otherwise:
-                # no 'newListener' listener, no other hook, no warning due)
-                if head:
-                    events["end"] = get("end", ()) + (w,)
-                events["unpipe"] = get("unpipe", ()) + (on_unpipe,)
-                events["data"] = get("data", ()) + (on_data,)
-                if "data" in self._HOOK_EVENTS:
-                    self._listener_added("data")
-                errs, closes, fins = get("error", ()), get("close", ()), get("finish", ())
-                if 0 < limit and (len(errs) >= limit or len(closes) >= limit or len(fins) >= limit):
-                    self._add_many(("error", on_error, on_error, True),
-                                   ("close", wc, on_close, False), ("finish", wf, on_finish, False))
-                else:
-                    events["error"] = (on_error,) + errs
-                    events["close"] = closes + (wc,)
-                    events["finish"] = fins + (wf,)
+            # (the _Pipe is the 'close' once wrapper: _Pipe.__call__)
+            wf = _new(_PipeFinish)
+            wf.pipe = p
+            on_unpipe, on_error = p.on_unpipe, p.on_error
+            se, de, sh = self._events, dest._events, self._HOOK_EVENTS
+            if _PIPE_EVENTS.isdisjoint(sh) and (
+                    dest is self or _PIPE_EVENTS.isdisjoint(dest._HOOK_EVENTS)):
+                p.fired = bits = _QUIET | _DATA_HOOK if "data" in sh else _QUIET
             else:
-                data = ("data", on_data, on_data, False)
-                unpipe = ("unpipe", on_unpipe, on_unpipe, False)
-                error = ("error", on_error, on_error, True)
-                close = ("close", wc, on_close, False)
-                finish = ("finish", wf, on_finish, False)
-                if dest is self:  # (socket.pipe(socket) observed: one call)
-                    self._add_many(*head, unpipe, data, error, close, finish)
-                elif "newListener" in events or "newListener" in dest._events:
-                    if head:
-                        self._add_many(*head)
-                    dest._add_many(unpipe)
-                    self._add_many(data)
-                    dest._add_many(error, close, finish)
-                else:  # (no one sees the order across the two emitters)
-                    self._add_many(*head, data)
-                    dest._add_many(unpipe, error, close, finish)
+                p.fired = bits = 0
+            in_place = False
+            if bits and "newListener" not in se and "newListener" not in de:
+                limit = _events_mod.default_max_listeners
+                n = self._max_listeners
+                lim = (limit if n is None else n) or _NO_LIMIT
+                if dest is not self:  # (the lower limit of the two: at worst, _add_many's way)
+                    n = dest._max_listeners
+                    lim = min(lim, (limit if n is None else n) or _NO_LIMIT)
+                ends, datas = se.get("end", ()), se.get("data", ())
+                unpipes, errors = de.get("unpipe", ()), de.get("error", ())
+                closes, finishes = de.get("close", ()), de.get("finish", ())
+                if (len(ends) < lim and len(datas) < lim and len(unpipes) < lim
+                        and len(errors) < lim and len(closes) < lim and len(finishes) < lim):
+                    # _add_many's work in place, in Node's order ('data''s hook after its
+                    # listener): nobody sees the additions (no 'newListener' listener, no
+                    # other hook, no listener limit reached: no warning due)
+                    if we is not None:
+                        se["end"] = ends + (we,)
+                    de["unpipe"] = unpipes + (on_unpipe,)
+                    se["data"] = datas + (on_data,)
+                    if bits & _DATA_HOOK:
+                        self._listener_added("data")
+                    de["error"] = (on_error,) + errors
+                    de["close"] = closes + (p,)
+                    de["finish"] = finishes + (wf,)
+                    in_place = True
+            if not in_place:  # one at a time, in Node's order (each seen, or warned about)
+                if we is not None:
+                    self._add_many(("end", we, p.end_fn, False))
+                dest._add_many(("unpipe", on_unpipe, on_unpipe, False))
+                self._add_many(("data", on_data, on_data, False))
+                dest._add_many(("error", on_error, on_error, True),
+                               ("close", p, p.on_close, False), ("finish", wf, p.on_finish, False))
         else:
-            if head:
-                self._add_many(*head)
+            p.fired = 0
+            if we is not None:
+                self._add_many(("end", we, p.end_fn, False))
             dest.on("unpipe", p.on_unpipe)
             self._add_many(("data", on_data, on_data, False))
             dest.prepend_listener("error", p.on_error)
@@ -702,7 +699,10 @@ class Readable(Stream):
 
 # Last: _pipe needs Readable (defined above) at import; Readable.pipe()/unpipe() use these names
 # only when called (module globals, as before the split: no import per call).
-from ._pipe import _ON_UNPIPE, _new, _Pipe, _PipeOnce  # noqa: E402
+from ._pipe import _DATA_HOOK, _ON_UNPIPE, _QUIET, _new, _Pipe, _PipeEnd, _PipeFinish  # noqa: E402
 
-#: The events pipe() adds listeners to (its self-pipe fast path: none of them hooked).
-_PIPE_EVENTS = frozenset({"end", "unpipe", "error", "close", "finish"})
+#: The events pipe() and its cleanup add and remove listeners of but 'data' (_QUIET: none of
+#: them hooked).
+_PIPE_EVENTS = frozenset({"end", "unpipe", "error", "close", "finish", "drain"})
+#: A listener limit of 0 (none): larger than any listener count.
+_NO_LIMIT = 1 << 62
