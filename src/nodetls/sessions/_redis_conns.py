@@ -7,8 +7,9 @@ connected transport and pipelines every command on it: its callback is queued an
 commands sent in one loop iteration go out in one write; while written commands wait for their
 replies, the next ones are queued and go out together once those are answered (one batch in
 flight, auto-pipelining: Redis answers in order, so a held command's reply comes at most about
-one round trip later; under the benchmark's load, 0.55 writes and 0.55 reads per resumed
-handshake's two commands, where a write per loop iteration made 1.03 and 0.73).  Each reply
+one round trip later; under the benchmark's load, 0.55-0.7 writes per resumed handshake's two
+commands, where a write per loop iteration made 1.03; reads barely change, 0.55-0.7 against
+0.73-0.76; the server's CPU per handshake did not change measurably on a busy host).  Each reply
 goes to the oldest waiting callback, and a read carrying several replies answers them all.  Parsing is hiredis's (the ``redis`` extra
 installs it) or :class:`_Reader`'s.  Measured per resumed handshake (two commands), this costs
 about a quarter of the Python calls of redis-py's ``Connection.send_packed_command`` and
