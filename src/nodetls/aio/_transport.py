@@ -101,7 +101,7 @@ def _direct_route(box: list[Any], wrap: TLSWrap, eng: TLSEngine) -> bool:
     if tcp is None or handle._bufsize != RECV_BUFFER_SIZE or handle._view is not None or \
             tcp.get_protocol() is not wrap.lower:
         return False
-    box[1:] = (handle,)
+    box.append(handle)  # (box: [transport or None])
     try:  # this thread's receive buffer (the event loop reads into it) and its get_buffer
         view, cbuf, get_buffer = _thread.receive
     except AttributeError:
@@ -165,6 +165,11 @@ def _error_seen(err: BaseException) -> None:
     as unhandled. A plain function: no reference from the socket back to the transport."""
 
 
+#: A socket's table of ``'error'`` listeners when the transport's is the only one (a table is
+#: replaced, never changed in place: one for every connection).
+_ERROR_SEEN = (_error_seen,)
+
+
 class _BufferedReader:
     """What the TLS wrap decrypts into for an ``asyncio.BufferedProtocol``
     (``TLSWrap.buffered_reader``): the protocol's ``get_buffer()``/``buffer_updated()`` with
@@ -209,6 +214,17 @@ class TLSTransport(asyncio.Transport):
                  "_closing", "_eof_written", "_lost", "_conn_lost_writes", "_paused_reading",
                  "_protocol_paused", "_high", "_low", "_error", "_handle", "_started",
                  "_cipher", "_eng", "_seal", "_tcp", "_send", "__weakref__")
+    # Set by _start, once (nothing reads them before: the protocol gets the transport in
+    # connection_made; a transport that never starts is never used): the TLS wrap, from
+    # connection_made to connection_lost; the SSL_CIPHER (see _sslobject.cipher_of); the engine,
+    # from the handshake on ('sslcontext': its context); the direct route's write: the engine's
+    # seal, the TCP handle and the TCP transport's write (None: no direct route).
+    _handle: Any
+    _cipher: Any
+    _eng: Any
+    _seal: Any
+    _tcp: Any
+    _send: Any
 
     def __init__(self, loop: asyncio.AbstractEventLoop, sock: TLSSocket,
                  protocol: asyncio.BaseProtocol,
@@ -229,42 +245,39 @@ class TLSTransport(asyncio.Transport):
         self._high = _HIGH
         self._low = _HIGH // 4
         self._error: BaseException | None = None  # a protocol failure (_fatal_error)
-        self._handle: Any = None
         self._started = False
-        self._cipher: Any = None  # the SSL_CIPHER (see _sslobject.cipher_of)
-        self._eng: Any = None  # the engine, from the handshake on ('sslcontext': its context)
-        # The direct route's write (_start): the engine's seal and the TCP handle.
-        self._seal: Any = None
-        self._tcp: Any = None
-        self._send: Any = None  # the TCP transport's write
+        # (_handle, _cipher, _eng, _seal, _tcp, _send: set by _start, below)
         # Errors come from the socket's ``errored`` at close; the end of the connection through
         # the handle seam (_start): a client whose handshake fails never starts.
         events = sock._events
         if "error" in events or "newListener" in events:
             sock.on("error", _error_seen)
         else:  # (the first 'error' listener, nobody watching additions: straight into the table)
-            events["error"] = (_error_seen,)
+            events["error"] = _ERROR_SEEN
 
     def _start(self) -> None:
         """Take the socket's data path and call ``connection_made`` (synchronously, from the
         socket's ``'secureConnect'``/``'secureConnection'``, before any plaintext is read)."""
         sock = self._sock
         if sock._destroyed:  # no connection_made, no connection_lost
+            self._handle = self._cipher = self._eng = self._seal = self._tcp = self._send = None
             self._lost = self._closing = True
             if self._on_lost is not None:
                 self._on_lost(self)
             return
         self._started = True
         self._handle = h = sock._handle
-        eng = h.engine if h is not None else None
+        eng: Any = h.engine if h is not None else None  # (not None when the route is: box)
+        # ('sslcontext', on demand: the engine's context is kept after its free)
+        self._eng = eng
+        c = None
         if eng is not None:
-            self._eng = eng  # ('sslcontext', on demand: the engine's context is kept after its free)
             ssl = eng.ssl
             if ssl is not None:
                 # The cipher is described on demand, also after the close, as asyncio's
                 # transport (see _sslobject.cipher_of: the pointer stays valid).
-                c = _current_cipher(ssl)
-                self._cipher = c if c else None  # (a NULL pointer is false)
+                c = _current_cipher(ssl) or None  # (a NULL pointer is false)
+        self._cipher = c
         # Take the socket's data path: the one place that couples to its handle seam.
         # Plaintext, EOF and drain go to this transport instead of the socket's Node stream,
         # and the handle's close reaches it too (instance attributes shadow the class's
@@ -276,6 +289,7 @@ class TLSTransport(asyncio.Transport):
         seam._on_handle_eof = self._on_eof
         seam._on_handle_drain = self._on_drain
         seam._on_handle_close = self._on_handle_close
+        box = None
         if self._buffered:
             self._set_reader()
         elif type(h) is TLSWrap and eng is not None:
@@ -290,10 +304,12 @@ class TLSTransport(asyncio.Transport):
                     box = None
             else:
                 box[0] = self
-            if box is not None:
-                self._seal = eng.seal
-                self._tcp = tcp = box[1]
-                self._send = tcp.transport.write
+        if box is not None:
+            self._seal = eng.seal
+            self._tcp = tcp = box[1]
+            self._send = tcp.transport.write
+        else:
+            self._seal = self._tcp = self._send = None
         try:
             self._protocol.connection_made(self)
         except (SystemExit, KeyboardInterrupt):
@@ -642,5 +658,6 @@ class TLSTransport(asyncio.Transport):
                 # As asyncio's transports: drop the protocol (it usually holds the transport),
                 # so that reference counting frees the connection without the cycle collector.
                 self._protocol = self._data_received = None
-                if self._on_lost is not None:
-                    self._on_lost(self)
+                on_lost = self._on_lost  # (read, then called: as buffer_updated's data_received)
+                if on_lost is not None:
+                    on_lost(self)
