@@ -22,19 +22,28 @@ class _Pipe:
     ``onclose``, is :meth:`__call__`): one object fewer per pipe, and the cleanup finds it by
     identity.
 
-    Made by ``pipe()`` with ``object.__new__`` and its four slots set: ``fired`` holds bits,
-    ``_END | _CLOSE | _FINISH`` (those once listeners ran, or were removed by the other one),
-    ``_DRAIN`` (a ``'drain'`` listener was added), ``_CLEANED`` (Node's ``cleanedUp``), and
-    what ``pipe()`` found once: ``_QUIET`` (the destination is one of our emitters and neither
-    emitter hooks the pipe's events but the source's ``'data'``: ``_HOOK_EVENTS`` is a class's
-    declaration, fixed) and ``_DATA_HOOK`` (the source hooks ``'data'``)."""
+    Made by ``pipe()`` with ``object.__new__`` and its slots set. Its state is booleans (a
+    slot's load and test is what CPython 3.11 runs fastest; bit masks were a generic ``&`` and
+    truth test each): ``ended`` / ``closed`` / ``finished`` (those once listeners ran, or were
+    removed by the other one), ``drain`` (a ``'drain'`` listener was added), ``cleaned`` (Node's
+    ``cleanedUp``), and what ``pipe()`` found once: ``quiet`` (the destination is one of our
+    emitters and neither emitter hooks the pipe's events but the source's ``'data'``:
+    ``_HOOK_EVENTS`` is a class's declaration, fixed) and ``data_hook`` (the source hooks
+    ``'data'``)."""
 
-    __slots__ = ("src", "dest", "end", "fired")
+    __slots__ = ("src", "dest", "end", "ended", "closed", "finished", "drain", "cleaned",
+                 "quiet", "data_hook")
 
     src: Readable
     dest: Any
     end: bool
-    fired: int
+    ended: bool
+    closed: bool
+    finished: bool
+    drain: bool
+    cleaned: bool
+    quiet: bool
+    data_hook: bool
 
     @property
     def listener(self) -> Any:
@@ -47,23 +56,27 @@ class _Pipe:
         ``onclose`` / ``onfinish`` -- the wrapper removes itself, then the other one, then
         ``src.unpipe(dest)``. One of the two ever runs.
 
-        When nobody sees the listeners in between (``_QUIET``, no ``'removeListener'`` listener,
+        When nobody sees the listeners in between (``quiet``, no ``'removeListener'`` listener,
         no ``'pause'`` one to see the source pause, the pipe's own ``'unpipe'`` listener the
         only one: no ``'unpipe'`` emit), all of it at once: the unpipe's state change, then every
         removal (:meth:`_drop_all`)."""
         w: Any = self
         if type(w) is _Pipe:
-            p, mine, other, event, oevent = w, _CLOSE, _FINISH, "close", "finish"
+            p, event, oevent = w, "close", "finish"
+            if p.closed:
+                return
+            p.closed = True
+            other_gone = p.finished
         else:
-            p, mine, other, event, oevent = w.pipe, _FINISH, _CLOSE, "finish", "close"
-        fired = p.fired
-        if fired & mine:
-            return
-        p.fired = fired | mine
+            p, event, oevent = w.pipe, "finish", "close"
+            if p.finished:
+                return
+            p.finished = True
+            other_gone = p.closed
         src, dest = p.src, p.dest
         de, se = dest._events, src._events
         pipes = src._r_pipes
-        if (fired & _QUIET and "removeListener" not in de and (se is de or "removeListener" not in se)
+        if (p.quiet and "removeListener" not in de and (se is de or "removeListener" not in se)
                 and dest in pipes and (len(pipes) > 1 or "pause" not in se)
                 and de.get("unpipe") == (p.on_unpipe,)):
             del de["unpipe"]
@@ -74,19 +87,23 @@ class _Pipe:
                     src._r_paused = True
                 else:
                     src.pause()
-            p._drop_all(de, se, fired, w, other | _CLEANED)
+            p.closed = p.finished = True
+            if w is p:
+                p._drop_all(de, se, w, True, not other_gone)
+            else:
+                p._drop_all(de, se, w, not other_gone, True)
             return
-        if fired & other:
+        if other_gone:
             dest._remove_many((event, w))
         else:
-            dest._remove_many((event, w), (oevent, p.on_finish if other == _FINISH else p.on_close))
-        p.fired |= other
+            dest._remove_many((event, w), (oevent, p.on_finish if event == "close" else p.on_close))
+        p.closed = p.finished = True
         src.unpipe(dest)
 
     def end_fn(self, *_: Any) -> None:
         """The source's ``'end'``: ``dest.end()`` (Node's ``onend``), or only unpipe
         (``end=False``)."""
-        self.fired |= _END
+        self.ended = True
         if self.end:
             self.dest.end()
         else:
@@ -103,61 +120,61 @@ class _Pipe:
     def cleanup(self) -> None:
         """Node's ``cleanup``: the pipe's listeners removed (the destination's, then the
         source's), then ``'drain'``'s wait ended."""
-        src, dest, fired = self.src, self.dest, self.fired
-        if fired & _QUIET and "removeListener" not in (de := dest._events) and (
+        src, dest = self.src, self.dest
+        if self.quiet and "removeListener" not in (de := dest._events) and (
                 (se := src._events) is de or "removeListener" not in se):
-            self._drop_all(de, se, fired, None, _CLEANED)
+            self._drop_all(de, se, None, not self.closed, not self.finished)
             return
         if isinstance(dest, EventEmitter):
             # one by one, in Node's order (each removal seen)
             gone: list[tuple[str, Any]] = []
-            if not fired & _CLOSE:
+            if not self.closed:
                 gone.append(("close", self.on_close))
-            if not fired & _FINISH:
+            if not self.finished:
                 gone.append(("finish", self.on_finish))
-            if fired & _DRAIN:
+            if self.drain:
                 gone.append(("drain", self.on_drain))
             gone.append(("error", self.on_error))
             gone.append(("unpipe", self.on_unpipe))
             if src is not dest:
                 dest._remove_many(*gone)
                 gone.clear()
-            if not fired & _END:
+            if not self.ended:
                 gone.append(("end", self.end_fn))
             gone.append(("data", self.on_data))
             src._remove_many(*gone)  # (one call for both when piped to itself)
         else:
-            if not fired & _CLOSE:
+            if not self.closed:
                 dest.remove_listener("close", self.on_close)
-            if not fired & _FINISH:
+            if not self.finished:
                 dest.remove_listener("finish", self.on_finish)
-            if fired & _DRAIN:
+            if self.drain:
                 dest.remove_listener("drain", self.on_drain)
             dest.remove_listener("error", self.on_error)
             dest.remove_listener("unpipe", self.on_unpipe)
             src._remove_many(("end", self.end_fn), ("data", self.on_data))
-        self.fired |= _CLEANED
-        if fired & _DRAIN:
+        self.cleaned = True
+        if self.drain:
             self._drained()
 
-    def _drop_all(self, de: dict[str, Any], se: dict[str, Any], fired: int, first: Any,
-                  done: int) -> None:
-        """:meth:`cleanup` where nobody sees the removals one by one (``_QUIET``, no
+    def _drop_all(self, de: dict[str, Any], se: dict[str, Any], first: Any, rm_close: bool,
+                  rm_finish: bool) -> None:
+        """:meth:`cleanup` where nobody sees the removals one by one (``quiet``, no
         ``'removeListener'`` listener on either emitter: ``de`` / ``se``, the destination's and
         the source's tables), the same table at the end in any order: each listener in place
         where it is its event's only one (the prepended ``'error'`` one: first, with no other
         match after it), else by ``_remove_many``, once per emitter; the source's ``'data'``
         hook last, as Node removes ``'data'`` last. ``first``: the once wrapper that fired (this
         object, or the ``'finish'`` one), removed as itself, after its caller removed the
-        ``'unpipe'`` listener, its event's only one; ``fired``: the bits before it fired;
-        ``done``: the bits set at the end."""
+        ``'unpipe'`` listener, its event's only one; ``rm_close`` / ``rm_finish``: those
+        wrappers are still to be removed."""
         slow: list[tuple[str, Any]] = []
-        if not fired & _CLOSE:
+        if rm_close:
             if de.get("close") == (self,):
                 del de["close"]
             else:
                 slow.append(("close", self if first is self else self.on_close))
-        if not fired & _FINISH:
+        if rm_finish:
             if first is None or first is self:
                 if (t := de.get("finish")) is not None and len(t) == 1 \
                         and type(x := t[0]) is _PipeFinish and x.pipe is self:
@@ -168,7 +185,7 @@ class _Pipe:
                 del de["finish"]
             else:
                 slow.append(("finish", first))
-        if fired & _DRAIN:
+        if self.drain:
             if de.get("drain") == (fn := self.on_drain,):
                 del de["drain"]
             else:
@@ -195,7 +212,7 @@ class _Pipe:
         if slow and se is not de:
             self.dest._remove_many(*slow)
             slow.clear()
-        if not fired & _END:
+        if not self.ended:
             if (t := se.get("end")) is not None and type(x := t[-1]) is _PipeEnd \
                     and x.pipe is self:
                 if len(t) == 1:
@@ -210,10 +227,10 @@ class _Pipe:
             slow.append(("data", fn))
         if slow:
             self.src._remove_many(*slow)
-        if in_place and fired & _DATA_HOOK:
+        if in_place and self.data_hook:
             self.src._listener_removed("data")
-        self.fired |= done
-        if fired & _DRAIN:
+        self.cleaned = True
+        if self.drain:
             self._drained()
 
     def _drained(self) -> None:
@@ -223,13 +240,13 @@ class _Pipe:
 
     def pause(self) -> None:
         src, dest = self.src, self.dest
-        if not self.fired & _CLEANED and dest in src._r_pipes:
+        if not self.cleaned and dest in src._r_pipes:
             if src._r_await_drain is _NO_DRAIN:
                 src._r_await_drain = set()
             src._r_await_drain.add(dest)  # type: ignore[union-attr]
             src.pause()
-        if not self.fired & _DRAIN:
-            self.fired |= _DRAIN
+        if not self.drain:
+            self.drain = True
             dest.on("drain", self.on_drain)
 
     def on_drain(self, *_: Any) -> None:
@@ -256,19 +273,18 @@ class _Pipe:
     # on_close / on_finish: the listeners of a destination that is not one of our emitters
     # (on ours, the _Pipe itself and a _PipeFinish are the once wrappers: _Pipe.__call__).
     def on_close(self, *_: Any) -> None:
-        if not self.fired & _FINISH:
+        if not self.finished:
             self.dest.remove_listener("finish", self.on_finish)
-        self.fired |= _CLOSE | _FINISH  # both gone now
+        self.closed = self.finished = True  # both gone now
         self.src.unpipe(self.dest)  # (unpipe, inlined)
 
     def on_finish(self, *_: Any) -> None:
-        if not self.fired & _CLOSE:
+        if not self.closed:
             self.dest.remove_listener("close", self.on_close)
-        self.fired |= _CLOSE | _FINISH
+        self.closed = self.finished = True
         self.src.unpipe(self.dest)  # (unpipe, inlined)
 
 
-_END, _CLOSE, _FINISH, _DRAIN, _CLEANED, _QUIET, _DATA_HOOK = 1, 2, 4, 8, 16, 32, 64
 _ON_UNPIPE = _Pipe.on_unpipe
 _READABLE_PAUSE = Readable.pause
 _new = object.__new__
@@ -285,7 +301,7 @@ class _PipeOnce(_Once):
 
     One slot, ``pipe`` (the :class:`_Pipe`), set after ``object.__new__`` (``emitter``,
     ``event``, ``listener`` and ``fired`` of :class:`~nodetls.events._Once` are unused: the
-    ``_Pipe``'s ``fired`` bits say which ran)."""
+    ``_Pipe``'s flags say which ran)."""
 
     __slots__ = ("pipe",)
 
@@ -307,14 +323,13 @@ class _PipeEnd(_PipeOnce):
 
     def __call__(self, *_: Any) -> None:
         p = self.pipe
-        fired = p.fired
-        if not fired & _END:
-            p.fired = fired | _END
+        if not p.ended:
+            p.ended = True
             src = p.src
             se = src._events
             # (Node's onceWrapper: the wrapper goes first; in place when it is the last one,
-            # nobody sees it go and no hook is due (_QUIET); else _Once's removal)
-            if fired & _QUIET and (t := se.get("end")) is not None and t[-1] is self \
+            # nobody sees it go and no hook is due (quiet); else _Once's removal)
+            if p.quiet and (t := se.get("end")) is not None and t[-1] is self \
                     and "removeListener" not in se:
                 if len(t) == 1:
                     del se["end"]

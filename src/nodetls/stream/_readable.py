@@ -480,6 +480,7 @@ class Readable(Stream):
         self._r_pipes.append(dest)
         p = _new(_Pipe)  # (no __init__ call)
         p.src, p.dest, p.end = self, dest, end
+        p.ended = p.closed = p.finished = p.drain = p.cleaned = False
         on_data = p.on_data
         if self._r_end_emitted:
             _soon(p.end_fn)
@@ -495,11 +496,12 @@ class Readable(Stream):
             se, de, sh = self._events, dest._events, self._HOOK_EVENTS
             if _PIPE_EVENTS.isdisjoint(sh) and (
                     dest is self or _PIPE_EVENTS.isdisjoint(dest._HOOK_EVENTS)):
-                p.fired = bits = _QUIET | _DATA_HOOK if "data" in sh else _QUIET
+                hook = "data" in sh
+                p.quiet, p.data_hook = True, hook
             else:
-                p.fired = bits = 0
+                p.quiet = p.data_hook = hook = False
             in_place = False
-            if bits and "newListener" not in se and "newListener" not in de:
+            if p.quiet and "newListener" not in se and "newListener" not in de:
                 limit = _events_mod.default_max_listeners
                 n = self._max_listeners
                 lim = (limit if n is None else n) or _NO_LIMIT
@@ -518,7 +520,7 @@ class Readable(Stream):
                         se["end"] = ends + (we,)
                     de["unpipe"] = unpipes + (on_unpipe,)
                     se["data"] = datas + (on_data,)
-                    if bits & _DATA_HOOK:
+                    if hook:
                         self._listener_added("data")
                     de["error"] = (on_error,) + errors
                     de["close"] = closes + (p,)
@@ -532,7 +534,7 @@ class Readable(Stream):
                 dest._add_many(("error", on_error, on_error, True),
                                ("close", p, p.on_close, False), ("finish", wf, p.on_finish, False))
         else:
-            p.fired = 0
+            p.quiet = p.data_hook = False
             if we is not None:
                 self._add_many(("end", we, p.end_fn, False))
             dest.on("unpipe", p.on_unpipe)
@@ -699,9 +701,9 @@ class Readable(Stream):
 
 # Last: _pipe needs Readable (defined above) at import; Readable.pipe()/unpipe() use these names
 # only when called (module globals, as before the split: no import per call).
-from ._pipe import _DATA_HOOK, _ON_UNPIPE, _QUIET, _new, _Pipe, _PipeEnd, _PipeFinish  # noqa: E402
+from ._pipe import _ON_UNPIPE, _new, _Pipe, _PipeEnd, _PipeFinish  # noqa: E402
 
-#: The events pipe() and its cleanup add and remove listeners of but 'data' (_QUIET: none of
+#: The events pipe() and its cleanup add and remove listeners of but 'data' (quiet: none of
 #: them hooked).
 _PIPE_EVENTS = frozenset({"end", "unpipe", "error", "close", "finish", "drain"})
 #: A listener limit of 0 (none): larger than any listener count.
