@@ -4,13 +4,9 @@ one pipelined Redis connection, commands answered through callbacks.
 redis-py makes and sets up the connection (it parses the URL: TCP, TLS, Unix sockets, AUTH, the
 db number; it sends the setup commands and reads their replies).  The store then takes over the
 connected transport and pipelines every command on it: its callback is queued and the
-commands sent in one loop iteration go out in one write; while written commands wait for their
-replies, the next ones are queued and go out together once those are answered (one batch in
-flight, auto-pipelining: Redis answers in order, so a held command's reply comes at most about
-one round trip later; under the benchmark's load, 0.55-0.7 writes per resumed handshake's two
-commands, where a write per loop iteration made 1.03; reads barely change, 0.55-0.7 against
-0.73-0.76; the server's CPU per handshake did not change measurably on a busy host).  Each reply
-goes to the oldest waiting callback, and a read carrying several replies answers them all.  Parsing is hiredis's (the ``redis`` extra
+commands sent in one loop iteration go out in one write (auto-pipelining: 1.03 writes per
+resumed handshake's two commands under the benchmark's load); Redis answers in order, so each reply goes to the oldest waiting callback, and a
+read carrying several replies answers them all.  Parsing is hiredis's (the ``redis`` extra
 installs it) or :class:`_Reader`'s.  Measured per resumed handshake (two commands), this costs
 about a quarter of the Python calls of redis-py's ``Connection.send_packed_command`` and
 ``read_response`` (asyncio streams, one task per command; see ``benchmarks/README.md``).
@@ -36,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 from collections import deque
 from collections.abc import Callable
 from threading import get_ident
@@ -123,17 +118,15 @@ def _new_reader(error: type[Exception]) -> Any:
 
 class _Conn(asyncio.Protocol):
     """One connection: its transport (None while connecting), the callbacks of the commands
-    written to it, oldest first (``[then, arg, deadline]``; ``then`` is None once answered),
-    those of the commands not written yet (and their packed bytes), its timer."""
+    sent on it, oldest first (``[then, arg, deadline]``; ``then`` is None once answered), its
+    timer."""
 
     def __init__(self, pipe: RedisPipe, loop: asyncio.AbstractEventLoop) -> None:
         self.pipe = pipe
         self.loop = loop
         self.transport: Any = None
         self.unsent: list[bytes] = []
-        self.queued: list[list[Any]] = []  # the callbacks of ``unsent``
-        self.waiting: deque[list[Any]] = deque()  # written, not answered by Redis yet
-        self.scheduled = False  # a flush is scheduled
+        self.waiting: deque[list[Any]] = deque()
         self.reader = _new_reader(pipe.errors.ResponseError)
         self.timer: asyncio.TimerHandle | None = None
         self.timer_at = 0.0
@@ -148,14 +141,10 @@ class _Conn(asyncio.Protocol):
         self.streams: tuple[Any, Any] | None = None  # redis-py's, kept alive with the transport
 
     def flush(self) -> None:
-        """Write the queued commands, in one write."""
-        self.scheduled = False
         unsent = self.unsent
         if unsent and self.transport is not None and not self.closed:
             data = unsent[0] if len(unsent) == 1 else b"".join(unsent)
             unsent.clear()
-            self.waiting.extend(self.queued)
-            self.queued.clear()
             try:
                 self.transport.write(data)
             except Exception as exc:  # noqa: BLE001 - a transport closing under us
@@ -177,11 +166,6 @@ class _Conn(asyncio.Protocol):
                 self.lose(self.pipe.errors.ConnectionError(f"bad reply from Redis: {exc!r}"))
                 return
             if reply is False:
-                if not waiting and self.unsent and not self.scheduled:
-                    # The written commands are all answered: the ones queued meanwhile go out
-                    # (after this loop iteration's other events, which may add more).
-                    self.scheduled = True
-                    self.call_soon(self.flush)
                 return
             if not waiting:  # an unsolicited reply: the stream cannot be trusted
                 self.lose(self.pipe.errors.ConnectionError("unexpected reply from Redis"))
@@ -215,9 +199,6 @@ class _Conn(asyncio.Protocol):
             with contextlib.suppress(RuntimeError):  # its loop is closed (left by asyncio.run)
                 self.transport.close()
         waiting, self.waiting = self.waiting, deque()
-        waiting.extend(self.queued)
-        self.queued = []
-        self.unsent = []
         for entry in waiting:
             then = entry[0]
             if then is not None:
@@ -238,7 +219,7 @@ class _Conn(asyncio.Protocol):
         now = self.loop.time()
         late: list[tuple[Callable[[Any, Any], None], Any]] = []
         soonest: float | None = None
-        for entry in itertools.chain(self.waiting, self.queued):
+        for entry in self.waiting:
             then, arg, deadline = entry
             if then is None or deadline is None:
                 continue
@@ -303,23 +284,20 @@ class RedisPipe:
         conn = self._conn
         if conn is None or conn.thread != get_ident() or not conn.running():
             conn = self._connect()
-        queued = conn.queued
+        waiting = conn.waiting
         if timeout is None:
-            queued.append([then, arg, None])
+            waiting.append([then, arg, None])
         else:
             deadline = conn.time() + timeout
-            queued.append([then, arg, deadline])
+            waiting.append([then, arg, deadline])
             if conn.timer is None or deadline < conn.timer_at:
                 conn._arm(deadline)
-        conn.unsent.append(packed)
-        if not conn.waiting and not conn.scheduled and conn.transport is not None:
-            # Written at the end of this loop iteration, with the commands sent meanwhile;
-            # while written commands wait for their replies, the next ones are queued and go out
-            # together once those are answered (auto-pipelining: Redis answers in order, so
-            # holding them back delays no reply by more than the write itself).
-            conn.scheduled = True
+        unsent = conn.unsent
+        unsent.append(packed)
+        if len(unsent) == 1 and conn.transport is not None:
+            # Commands sent in the same loop iteration go out in one write (auto-pipelining).
             conn.call_soon(conn.flush)
-        if len(queued) + len(conn.waiting) > MAX_WAITING:
+        if len(waiting) > MAX_WAITING:
             conn.lose(self.errors.ConnectionError("Redis is not answering"))
 
     def call(self, *args: bytes) -> asyncio.Future[Any]:
