@@ -125,7 +125,7 @@ def wants_session(sock: TLSSocket, eng: TLSEngine, ch: ClientHello) -> bytes | N
 
     Beyond Node: when the only listener is ``use_session_store``'s and its store answers at once
     (a ``MemorySessionStore``), the lookup is made here and the handshake does not pause."""
-    srv = sock._server
+    srv = sock._tls_server
     if srv is None or not srv.listener_count("resumeSession"):
         return None
     psk = ch.psk_identity
@@ -152,7 +152,7 @@ def wants_session(sock: TLSSocket, eng: TLSEngine, ch: ClientHello) -> bytes | N
 def wants_cert_pause(sock: TLSSocket, eng: TLSEngine, servername: str | None) -> bool:
     """Inside the cert callback: pause for ``SNICallback`` and/or ``'OCSPRequest'``?  A context
     from ``add_context`` needs no pause: it is chosen here, synchronously."""
-    srv = sock._server
+    srv = sock._tls_server
     if servername and sock._tls_opts.get("sni_callback") is not None:
         return True
     if servername and srv is not None and srv._sni_contexts:
@@ -175,7 +175,7 @@ def load_session(sock: TLSSocket) -> None:
     """Node's ``loadSession``: ``'resumeSession'(id, callback(err, session_data))``.  When the
     only listener is ``use_session_store``'s, its lookup is called directly, told whether the id
     is a TLS 1.3 ticket (kept only briefly after its use)."""
-    srv = sock._server
+    srv = sock._tls_server
     sid = sock._pending_resume_id
     binding = getattr(srv, "_store_binding", None)
     if binding is not None and binding.serves_resumption_alone():
@@ -286,7 +286,7 @@ def request_ocsp(sock: TLSSocket) -> None:
     """Node's ``requestOCSP``: ``'OCSPRequest'(cert, issuer, callback(err, response))`` when the
     client asked for a status and someone listens; the certificate is the one of the context SNI
     chose."""
-    srv = sock._server
+    srv = sock._tls_server
     eng = sock._engine
     if eng is None:
         return

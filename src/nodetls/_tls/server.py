@@ -142,9 +142,13 @@ class Server(NetServer):
             return  # a 'connection' listener before this one raised: the connection is gone
         try:
             sock = raw._tls_socket = TLSSocket(raw, self._template)  # see _listener_failed
-            if getattr(raw, "_server", None) is self:
-                raw._server = None  # a shell now: the TLSSocket counts the connection
             if isinstance(raw, NetSocket) and raw._handle is None:  # a shell (handle taken)
+                # The TLSSocket counts the connection in the server that accepted the raw
+                # socket, this one or another (none for a Duplex): as in Node, where the raw
+                # socket counts itself out of its server when the TLSSocket's destroy()
+                # destroys it; the TLSSocket's close destroys the shell (_on_handle_close).
+                sock._server = raw._server
+                raw._server = None
                 listener = partial(_shell_closed, sock)
                 raw.once("close", listener)
                 sock._shell_listener = (raw, listener)

@@ -156,7 +156,9 @@ class TLSSocket(Socket):
 
     # The state every connection sets, in slots as net.Socket's (set by both constructors).
     __slots__ = ("_tls_opts", "_wrap", "_is_server", "secure_connecting", "_secure_context",
-                 "_handshake_timer", "_secure_established", "_servername")
+                 "_handshake_timer", "_secure_established", "_servername", "_tls_server")
+    #: The ``tls.Server`` this socket serves for (``None`` for a client).
+    _tls_server: Any
 
     encrypted = True
 
@@ -209,7 +211,11 @@ class TLSSocket(Socket):
         self._servername: str | bool = False
         self._secure_established = False
         self._handshake_timer: Any = None
-        self._server = opts.get("server")
+        # The tls.Server this socket serves for (its hooks and events); net.Socket's ``_server``,
+        # the server that counts the connection, is set by whoever counts it: net.Server._accept,
+        # or tls.Server._tls_connection_listener, the server that accepted the raw socket (Node:
+        # a TLSSocket over a socket emitted as 'connection' is not counted by the tls.Server).
+        self._tls_server = opts.get("server")
         self._is_server = bool(opts.get("is_server"))
         self.secure_connecting = True
         # Everything that can fail is checked before a handle exists (nothing left registered);
@@ -246,7 +252,7 @@ class TLSSocket(Socket):
         self._servername = False
         self._secure_established = False
         self._handshake_timer = None
-        self._server = srv = opts["server"]
+        self._tls_server = srv = opts["server"]  # (_server: net.Server._accept sets it)
         self._is_server = True
         self.secure_connecting = True
         ctx = opts["secure_context"]
@@ -339,7 +345,7 @@ class TLSSocket(Socket):
         engine = TLSEngine(context, server=server, no_renegotiation=plain)
         self._wrap = wrap = TLSWrap(lower, engine, self)
         self._handle = wrap
-        srv = self._server
+        srv = self._tls_server
         if server:
             self._configure_server_engine(engine, srv, opts, plain)
         else:
@@ -476,7 +482,7 @@ class TLSSocket(Socket):
         if not new_session_pending and timer is not None:
             self._handshake_timer = None
             if timer is IN_SWEEP:  # (_stop_handshake_timer, inlined: every connection passes)
-                self._server._handshake_deadlines.pop(id(self), None)  # (the sweep stays armed)
+                self._tls_server._handshake_deadlines.pop(id(self), None)  # (the sweep stays armed)
             else:
                 timer.cancel()
         self.secure_connecting = False
@@ -545,7 +551,7 @@ class TLSSocket(Socket):
             self.emit("secure")
         if "secureConnection" in events:
             self.emit("secureConnection", self)
-        srv = self._server
+        srv = self._tls_server
         if srv is not None and not self._destroyed:
             srv._emit1("secureConnection", self)  # (the server's; emit(), without *args)
 
@@ -617,8 +623,8 @@ class TLSSocket(Socket):
                        _peer(self), _one_line(exc))
         if self._handshake_timer is not None:
             self._stop_handshake_timer()
-        if self._is_server and not self._secure_established and self._server is not None:
-            self._server._tls_client_error(exc, self)
+        if self._is_server and not self._secure_established and self._tls_server is not None:
+            self._tls_server._tls_client_error(exc, self)
             self.destroy()
             return
         self.destroy(exc)
@@ -639,7 +645,7 @@ class TLSSocket(Socket):
     def _stop_handshake_timer(self) -> None:
         timer, self._handshake_timer = self._handshake_timer, None
         if timer is IN_SWEEP:
-            self._server._handshake_deadlines.pop(id(self), None)  # (the sweep stays armed)
+            self._tls_server._handshake_deadlines.pop(id(self), None)  # (the sweep stays armed)
         elif timer is not None:
             timer.cancel()
 
@@ -660,7 +666,7 @@ class TLSSocket(Socket):
                 pass
         if self.listener_count("keylog"):
             self.emit("keylog", line)
-        srv = self._server
+        srv = self._tls_server
         if srv is not None and srv.listener_count("keylog"):
             srv.emit("keylog", line, self)
 
@@ -671,7 +677,7 @@ class TLSSocket(Socket):
             else:
                 self._pending_sessions = (*self._pending_sessions, der)
             return
-        srv = self._server
+        srv = self._tls_server
         if srv is None or not srv.listener_count("newSession"):
             return
         if pause_points.save_session(self, srv, session_id, der):  # use_session_store
@@ -719,7 +725,7 @@ class TLSSocket(Socket):
             self._secure_pending = False
             self._tls_error(exc)
             return
-        if self._is_server and not self._secure_established and self._server is not None:
+        if self._is_server and not self._secure_established and self._tls_server is not None:
             # Node's onSocketTLSError: a server socket's transport error before the handshake
             # finished (e.g. an RST before the ClientHello) is 'tlsClientError', not 'error'.
             self._tls_error(exc)
@@ -735,7 +741,16 @@ class TLSSocket(Socket):
         shell = self._shell_listener
         if shell is not None:
             self._shell_listener = None
-            shell[0].remove_listener("close", shell[1])
+            raw = shell[0]
+            raw.remove_listener("close", shell[1])
+            if not raw._destroyed:
+                # Node's TLSWrap.close destroys the socket it took the handle of: the server
+                # that accepted that socket counts it out ('close' once drained, before ours).
+                raw.destroy()
+                if not self._destroyed:
+                    self.destroy()
+                asyncio.get_running_loop().call_soon(self._emit_socket_close)
+                return
         Socket._on_handle_close(self)  # (not super(): its object and MRO walk per call)
 
     # ------------------------------------------------------------------ pause points

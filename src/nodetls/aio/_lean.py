@@ -170,7 +170,7 @@ class BridgeSocket(TLSSocket):
         # raises goes where emit() sends it (the server's _listener_failed).
         # (The aio.Server keeps the listener table its own listener made, ``_bridge_alone``:
         # the same tuple is still there only while no listener was added or removed since.)
-        srv = self._server
+        srv = self._tls_server
         listeners: Any = srv._events.get("secureConnection") if srv is not None else None
         if listeners is None or listeners is not srv._bridge_alone or \
                 self._handshake_timer is not None or \
