@@ -99,7 +99,8 @@ class _Once:
         (this wrapper is the last one added, and no ``'removeListener'`` is due)."""
         events = emitter._events
         current = events.get(event)
-        if current is not None and current[-1] is self and event not in emitter._HOOK_EVENTS \
+        if current is not None and current[-1] is self and (
+                event not in _ALL_HOOK_EVENTS or event not in emitter._HOOK_EVENTS) \
                 and event != error_monitor and (
                     "removeListener" not in events or len(current) == 1 and emitter._SHAPE_MODE):
             if len(current) == 1:
@@ -162,6 +163,14 @@ def _report(emitter: Any, exc: BaseException, message: str) -> None:
     loop.call_exception_handler({"message": message, "exception": exc, "emitter": emitter})
 
 
+#: Every event name any class's :attr:`EventEmitter._HOOK_EVENTS` names (each class's, as its body
+#: declares it: ``__init_subclass__``). A module global is read in a few instructions, where
+#: CPython 3.11 does not specialise an instance's read of a class attribute (~200 instructions):
+#: an event named by no class (``'close'``, ``'error'``, ``'end'``...) needs no look at the
+#: instance's own set.
+_ALL_HOOK_EVENTS: set[str] = set()
+
+
 class EventEmitter(pyee.EventEmitter):
     """Node's ``EventEmitter`` (``lib/events.js``) with async listeners.
 
@@ -185,6 +194,7 @@ class EventEmitter(pyee.EventEmitter):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        _ALL_HOOK_EVENTS.update(cls._HOOK_EVENTS)
         if "emit" in cls.__dict__ and "_emit1" not in cls.__dict__:
             # A class that overrides emit() sees every event through it, as in Node (where the
             # streams call this.emit): its _emit1 is its emit.
@@ -221,7 +231,7 @@ class EventEmitter(pyee.EventEmitter):
                     MaxListenersExceededWarning,
                     stacklevel=4,
                 )
-        if event in self._HOOK_EVENTS:
+        if event in _ALL_HOOK_EVENTS and event in self._HOOK_EVENTS:
             self._listener_added(event)
 
     def _add_many(self, *items: tuple[str, Any, Any, bool]) -> None:
@@ -331,7 +341,6 @@ class EventEmitter(pyee.EventEmitter):
         """:meth:`remove_listener` of each ``(event, listener)``, in order, in one call (the
         library's own removals: ``pipe()``'s cleanup, a ``once`` wrapper that fires)."""
         events = self._events
-        hooks = self._HOOK_EVENTS
         for event, listener in items:
             current = events.get(event)
             if current is None:
@@ -345,7 +354,7 @@ class EventEmitter(pyee.EventEmitter):
                                                    or item.listener == listener)):
                 if len(current) == 1:
                     del events[event]
-                    if event in hooks:
+                    if event in _ALL_HOOK_EVENTS and event in self._HOOK_EVENTS:
                         self._listener_removed(event)
                     elif event == error_monitor:
                         self._has_error_monitor = False
@@ -366,7 +375,7 @@ class EventEmitter(pyee.EventEmitter):
                 else:
                     continue
                 events[event] = current[:i] + current[i + 1 :]  # (two or more: never empty)
-            if event in hooks:
+            if event in _ALL_HOOK_EVENTS and event in self._HOOK_EVENTS:
                 self._listener_removed(event)
             if "removeListener" in events:  # (Node: the listener as passed, a wrapper included)
                 self.emit("removeListener", event, listener)

@@ -378,3 +378,37 @@ def test_remove_listener_reports_what_node_reports() -> None:
     assert _remove_listener_probe(EventEmitter()) == [
         ("x", "f"), ("y", "g"), ("y", "f"), ("z", "f"), ("w", "wrap(f)"), ("v", "wrap(f)"),
         ("u", "f"), ("a", "g"), ("a", "f")]
+
+
+def test_a_subclass_hook_events_see_their_listeners_added_and_removed():
+    """A subclass that names its own events in ``_HOOK_EVENTS`` (an event no library class
+    names) has its ``_listener_added``/``_listener_removed`` called for them: by ``on``,
+    ``once`` (added, then removed when it fires), ``off`` and ``remove_all_listeners``; other
+    events make no hook call."""
+    seen: list[tuple[str, str]] = []
+
+    class Hooked(EventEmitter):
+        _HOOK_EVENTS = frozenset({"hooked-only-here"})
+
+        def _listener_added(self, event: str) -> None:
+            seen.append(("added", event))
+
+        def _listener_removed(self, event: str) -> None:
+            seen.append(("removed", event))
+
+    e = Hooked()
+    f = lambda *a: None  # noqa: E731
+    e.on("hooked-only-here", f)
+    e.on("other", f)
+    e.off("hooked-only-here", f)
+    e.once("hooked-only-here", f)
+    e.emit("hooked-only-here")
+    e.on("hooked-only-here", f)
+    e.on("hooked-only-here", f)
+    e.off("hooked-only-here", f)
+    e.remove_all_listeners("hooked-only-here")
+    e.off("other", f)
+    assert seen == [("added", "hooked-only-here"), ("removed", "hooked-only-here"),
+                    ("added", "hooked-only-here"), ("removed", "hooked-only-here"),
+                    ("added", "hooked-only-here"), ("added", "hooked-only-here"),
+                    ("removed", "hooked-only-here"), ("removed", "hooked-only-here")]

@@ -395,13 +395,15 @@ class Readable(Stream):
                 and self._r_len == 0):
             self._r_end_emitted = True
             self.emit("end")
-            # (Writable.writable, inlined)
-            if (self._HAS_W and self._w_writable and self._errored is None  # type: ignore[attr-defined]
+            # (Writable.writable, inlined; _HAS_W, a class attribute, read once: CPython 3.11
+            # does not specialise an instance's read of one)
+            has_w = self._HAS_W
+            if (has_w and self._w_writable and self._errored is None  # type: ignore[attr-defined]
                     and not self._w_ending and not self._w_ended  # type: ignore[attr-defined]
                     and not self._destroyed and getattr(self, "allow_half_open", True) is False):
                 _soon(self._end_writable_nt)
             elif self._auto_destroy:
-                if not self._HAS_W or self._w_finished or not self._w_writable:  # type: ignore[attr-defined]
+                if not has_w or self._w_finished or not self._w_writable:  # type: ignore[attr-defined]
                     self.destroy()
 
     def _end_writable_nt(self) -> None:
