@@ -114,12 +114,19 @@ def store_server_listeners(server, store, calls):
     server.on("resumeSession", on_resume)
 
 
-@pytest.mark.parametrize("ver", ["TLSv1.2", "TLSv1.3"])
-async def test_external_session_cache_without_tickets(certs, ver):
+async def store_server(certs, ver):
+    """A server without tickets (``ver`` only) with :func:`store_server_listeners`:
+    (server, port, store, calls)."""
     store, calls = {}, []
     server, port = await listen({**certs.server.options, **versions(ver),
                                  "secure_options": C.SSL_OP_NO_TICKET})
     store_server_listeners(server, store, calls)
+    return server, port, store, calls
+
+
+@pytest.mark.parametrize("ver", ["TLSv1.2", "TLSv1.3"])
+async def test_external_session_cache_without_tickets(certs, ver):
+    server, port, store, calls = await store_server(certs, ver)
     try:
         n = 1 if ver == "TLSv1.2" else 2
         sock, sessions = await sessions_of(port, certs.root.cert_pem, n)
@@ -136,6 +143,39 @@ async def test_external_session_cache_without_tickets(certs, ver):
         assert sock2.is_session_reused() is True
         assert calls[0][0] == "resume" and calls[0][1] in store
         sock2.destroy()
+    finally:
+        close_server(server)
+
+
+@pytest.mark.parametrize("ver", ["TLSv1.2", "TLSv1.3"])
+async def test_session_listeners_added_and_removed_between_connections(certs, ver):
+    # Node reads the server's 'newSession'/'resumeSession' listeners at each handshake: one
+    # removed or added after a connection applies to the next connection.
+    server, port, store, calls = await store_server(certs, ver)
+    ca = certs.root.cert_pem
+    try:
+        sock, sessions = await sessions_of(port, ca, 1 if ver == "TLSv1.2" else 2)
+        sock.destroy()
+        assert sessions and any(c[0] == "new" for c in calls)
+        resume = server.listeners("resumeSession")[0]
+        server.remove_listener("resumeSession", resume)
+        calls.clear()
+        sock = await connect(port, ca=ca, servername="localhost", session=sessions[-1])
+        assert sock.is_session_reused() is False  # no lookup: a full handshake
+        sock.destroy()
+        assert [c[0] for c in calls if c[0] == "resume"] == []
+        assert any(c[0] == "new" for c in calls)  # 'newSession' still listened to
+        new = server.listeners("newSession")[0]
+        server.remove_listener("newSession", new)
+        calls.clear()
+        sock, _ = await sessions_of(port, ca, 0)
+        sock.destroy()
+        assert calls == []
+        server.on("resumeSession", resume)
+        sock = await connect(port, ca=ca, servername="localhost", session=sessions[-1])
+        assert sock.is_session_reused() is True  # the store still holds it
+        assert [c[0] for c in calls] == ["resume"] * len(calls) and calls
+        sock.destroy()
     finally:
         close_server(server)
 

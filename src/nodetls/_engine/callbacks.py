@@ -24,6 +24,7 @@ from __future__ import annotations
 import sys
 import types
 import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .._openssl import constants as C
@@ -42,13 +43,14 @@ ENGINES: dict[Any, weakref.ReferenceType[TLSEngine]] = {}
 _STORE_CTX_SSL_IDX = lib.SSL_get_ex_data_X509_STORE_CTX_idx()
 
 
-def _engine(ssl: Any) -> TLSEngine | None:
-    ref = ENGINES.get(ssl)
-    return ref() if ref is not None else None
+#: What :data:`ENGINES` answers for an SSL it does not hold: called like the weak reference, it
+#: gives None.  A trampoline finds its engine as ``ENGINES.get(ssl, _NO_ENGINE)()``: two C calls,
+#: no Python frame (the callbacks of a resumed handshake with a session store run four times).
+_NO_ENGINE: Callable[[], None] = type(None)
 
 
 def _record(ssl: Any, exc: BaseException) -> None:
-    eng = _engine(ssl)
+    eng = ENGINES.get(ssl, _NO_ENGINE)()
     if eng is not None:
         if eng._exc is None:
             eng._exc = exc
@@ -74,7 +76,7 @@ def _onerror(exc_type: Any, exc: BaseException, tb: Any) -> None:
 @ffi.callback("int(int, X509_STORE_CTX *)", error=0, onerror=_onerror)
 def verify_cb(preverify_ok: int, store: Any) -> int:
     ssl = lib.X509_STORE_CTX_get_ex_data(store, _STORE_CTX_SSL_IDX)
-    eng = _engine(ssl)
+    eng = ENGINES.get(ssl, _NO_ENGINE)()
     if eng is None:
         return preverify_ok
     try:
@@ -88,7 +90,7 @@ def verify_cb(preverify_ok: int, store: Any) -> int:
 # 1 = continue, -1 = RETRY (pause: SSL_ERROR_WANT_CLIENT_HELLO_CB), 0 = fail with alert *al.
 @ffi.callback("int(SSL *, int *, void *)", error=0, onerror=_onerror)
 def client_hello_cb(ssl: Any, al: Any, arg: Any) -> int:
-    eng = _engine(ssl)
+    eng = ENGINES.get(ssl, _NO_ENGINE)()
     if eng is None:
         return C.SSL_CLIENT_HELLO_SUCCESS
     try:
@@ -103,7 +105,7 @@ def client_hello_cb(ssl: Any, al: Any, arg: Any) -> int:
 # 1 = continue, -1 = pause (SSL_ERROR_WANT_X509_LOOKUP), 0 = fail (internal_error alert).
 @ffi.callback("int(SSL *, void *)", error=0, onerror=_onerror)
 def cert_cb(ssl: Any, arg: Any) -> int:
-    eng = _engine(ssl)
+    eng = ENGINES.get(ssl, _NO_ENGINE)()
     if eng is None:
         return 1
     try:
@@ -120,7 +122,7 @@ def cert_cb(ssl: Any, arg: Any) -> int:
     error=C.SSL_TLSEXT_ERR_ALERT_FATAL, onerror=_onerror,
 )
 def alpn_select_cb(ssl: Any, out: Any, outlen: Any, inp: Any, inlen: int, arg: Any) -> int:
-    eng = _engine(ssl)
+    eng = ENGINES.get(ssl, _NO_ENGINE)()
     if eng is None:
         return C.SSL_TLSEXT_ERR_NOACK
     try:
@@ -134,7 +136,7 @@ def alpn_select_cb(ssl: Any, out: Any, outlen: Any, inp: Any, inlen: int, arg: A
 # 0 (OK) = a response was set, 3 (NOACK) = staple nothing, 2 (ALERT_FATAL) = fail.
 @ffi.callback("int(SSL *, void *)", error=C.SSL_TLSEXT_ERR_ALERT_FATAL, onerror=_onerror)
 def status_cb(ssl: Any, arg: Any) -> int:
-    eng = _engine(ssl)
+    eng = ENGINES.get(ssl, _NO_ENGINE)()
     if eng is None:
         return C.SSL_TLSEXT_ERR_NOACK
     try:
@@ -149,7 +151,7 @@ def status_cb(ssl: Any, arg: Any) -> int:
 # parameter starts with const (cffi API-mode parser); the pointer form parses in both modes.
 @ffi.callback("void(*)(const SSL *, const char *)", onerror=_onerror)
 def keylog_cb(ssl: Any, line: Any) -> None:
-    eng = _engine(ssl)
+    eng = ENGINES.get(ssl, _NO_ENGINE)()
     if eng is None:
         return
     try:
@@ -162,7 +164,7 @@ def keylog_cb(ssl: Any, line: Any) -> None:
 # Return 0: we never keep OpenSSL's reference (the session is serialised to DER at once).
 @ffi.callback("int(SSL *, SSL_SESSION *)", error=0, onerror=_onerror)
 def new_session_cb(ssl: Any, sess: Any) -> int:
-    eng = _engine(ssl)
+    eng = ENGINES.get(ssl, _NO_ENGINE)()
     if eng is None:
         return 0
     try:
@@ -177,7 +179,7 @@ def new_session_cb(ssl: Any, sess: Any) -> int:
 @ffi.callback("SSL_SESSION *(SSL *, const unsigned char *, int, int *)", error=ffi.NULL,
               onerror=_onerror)
 def get_session_cb(ssl: Any, sid: Any, sidlen: int, copy: Any) -> Any:
-    eng = _engine(ssl)
+    eng = ENGINES.get(ssl, _NO_ENGINE)()
     if eng is None:
         return ffi.NULL
     try:
@@ -192,7 +194,7 @@ def get_session_cb(ssl: Any, sid: Any, sidlen: int, copy: Any) -> Any:
 @ffi.callback("unsigned int(SSL *, const char *, unsigned char *, unsigned int)", error=0,
               onerror=_onerror)
 def psk_server_cb(ssl: Any, identity: Any, psk: Any, max_psk_len: int) -> int:
-    eng = _engine(ssl)
+    eng = ENGINES.get(ssl, _NO_ENGINE)()
     if eng is None:
         return 0
     try:
@@ -207,7 +209,7 @@ def psk_server_cb(ssl: Any, identity: Any, psk: Any, max_psk_len: int) -> int:
     error=0, onerror=_onerror,
 )
 def psk_client_cb(ssl: Any, hint: Any, identity: Any, max_id: int, psk: Any, max_psk: int) -> int:
-    eng = _engine(ssl)
+    eng = ENGINES.get(ssl, _NO_ENGINE)()
     if eng is None:
         return 0
     try:
@@ -222,7 +224,7 @@ def psk_client_cb(ssl: Any, hint: Any, identity: Any, max_id: int, psk: Any, max
 def info_cb(ssl: Any, where: int, ret: int) -> None:
     if not where & C.SSL_CB_HANDSHAKE_START:
         return
-    eng = _engine(ssl)
+    eng = ENGINES.get(ssl, _NO_ENGINE)()
     if eng is None:
         return
     try:
@@ -235,7 +237,7 @@ def info_cb(ssl: Any, where: int, ret: int) -> None:
 @ffi.callback("int(SSL *, const unsigned char **, unsigned int *, void *)",
               error=C.SSL_TLSEXT_ERR_NOACK, onerror=_onerror)
 def npn_advertise_cb(ssl: Any, out: Any, outlen: Any, arg: Any) -> int:
-    eng = _engine(ssl)
+    eng = ENGINES.get(ssl, _NO_ENGINE)()
     if eng is None or not eng._npn_wire:
         return C.SSL_TLSEXT_ERR_NOACK
     out[0] = eng._npn_buf
@@ -248,7 +250,7 @@ def npn_advertise_cb(ssl: Any, out: Any, outlen: Any, arg: Any) -> int:
     error=C.SSL_TLSEXT_ERR_NOACK, onerror=_onerror,
 )
 def npn_select_cb(ssl: Any, out: Any, outlen: Any, inp: Any, inlen: int, arg: Any) -> int:
-    eng = _engine(ssl)
+    eng = ENGINES.get(ssl, _NO_ENGINE)()
     if eng is None:
         return C.SSL_TLSEXT_ERR_NOACK
     try:
@@ -268,6 +270,8 @@ def enable(context: Any, kind: str) -> None:
     reused address can never be mistaken for an installed one.
     """
     installed: set[str] | None = getattr(context, "_nodetls_callbacks", None)
+    if installed is not None and kind in installed:
+        return  # (the usual call: every connection of a server asks again)
     if installed is None:
         installed = set()
         context._nodetls_callbacks = installed

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .._engine import ClientHello, Pause, TLSEngine
@@ -126,7 +127,7 @@ def wants_session(sock: TLSSocket, eng: TLSEngine, ch: ClientHello) -> bytes | N
     Beyond Node: when the only listener is ``use_session_store``'s and its store answers at once
     (a ``MemorySessionStore``), the lookup is made here and the handshake does not pause."""
     srv = sock._tls_server
-    if srv is None or not srv.listener_count("resumeSession"):
+    if srv is None or "resumeSession" not in srv._events:  # (listener_count, without its call)
         return None
     psk = ch.psk_identity
     if psk is not None:
@@ -179,10 +180,11 @@ def load_session(sock: TLSSocket) -> None:
     sid = sock._pending_resume_id
     binding = getattr(srv, "_store_binding", None)
     if binding is not None and binding.serves_resumption_alone():
-        eng = sock._engine
+        wrap = sock._wrap
+        eng = wrap.engine if wrap is not None else None  # (sock._engine, without its call)
         ch = eng.client_hello if eng is not None else None
         ticket = ch is not None and ch.psk_identity is not None
-        binding.lookup(sid, ticket, lambda data: _store_answered(sock, data))
+        binding.lookup(sid, ticket, partial(_store_answered, sock))
         return
 
     def done(data: Any = None, *_: Any) -> None:
@@ -233,16 +235,18 @@ def save_session(sock: TLSSocket, srv: Any, session_id: bytes, der: bytes) -> bo
         return False
     sock._store_saves += 1
     wrap.hold()
-
-    def saved() -> None:
-        sock._store_saves -= 1
-        if not sock._store_saves:
-            held = sock._wrap
-            if held is not None:
-                held.release()
-
-    binding.save(session_id, der, saved)
+    binding.save(session_id, der, partial(_store_saved, sock))
     return True
+
+
+def _store_saved(sock: TLSSocket) -> None:
+    """A TLS 1.3 ticket :func:`save_session` handed to the store is written: once the last one
+    is, what the server held since is released."""
+    sock._store_saves -= 1
+    if not sock._store_saves:
+        held = sock._wrap
+        if held is not None:
+            held.release()
 
 
 def _session_bytes(data: Any) -> bytes | None:

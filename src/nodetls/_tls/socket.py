@@ -144,10 +144,28 @@ class SocketTemplate(dict):  # type: ignore[type-arg]
 
 #: Server listeners that make a connection's engine need more than the context's defaults.
 _ENGINE_EVENTS = frozenset({"resumeSession", "newSession", "OCSPRequest", "keylog"})
+#: Those of them that need only the session callbacks (a session store's, usually).
+_SESSION_EVENTS = frozenset({"resumeSession", "newSession"})
+#: The others (``_init_server_connection`` leaves them to ``_configure_server_engine``).
+_OTHER_ENGINE_EVENTS = _ENGINE_EVENTS - _SESSION_EVENTS
 
 #: Server options that make a connection's engine need more than the context's defaults.
 _PER_CONNECTION = ("request_cert", "alpn_callback", "alpn_protocols", "npn_protocols",
                    "allow_client_renegotiation", "psk_callback", "sni_callback", "enable_trace")
+
+
+def _session_engine(engine: TLSEngine, events: dict[str, Any]) -> bool:
+    """A plain server's connection whose server listens for ``'resumeSession'`` and/or
+    ``'newSession'`` (a session store) and for no other engine event: the session callbacks
+    are switched on as ``_configure_server_engine`` does, for the listeners the server has
+    now (added or removed between connections, they apply to the next one, as in Node).
+    False: another event needs ``_configure_server_engine``."""
+    if not _OTHER_ENGINE_EVENTS.isdisjoint(events):
+        return False
+    engine.enable_session_callbacks()
+    if "resumeSession" in events:
+        engine.enable_client_hello()
+    return True
 
 
 class TLSSocket(Socket):
@@ -264,11 +282,12 @@ class TLSSocket(Socket):
         engine = TLSEngine(ctx, server=True, no_renegotiation=plain)
         self._handle = self._wrap = wrap = TLSWrap(handle, engine, self)
         timeout = opts.sweep_timeout
-        if plain and timeout and srv is not None and not srv._sni_contexts \
-                and _ENGINE_EVENTS.isdisjoint(srv._events):
+        if plain and timeout and srv is not None and not srv._sni_contexts and (
+                _ENGINE_EVENTS.isdisjoint(srv._events) or _session_engine(engine, srv._events)):
             # The usual server: the engine needs nothing beyond the context's defaults (no
             # option, no server listener asks for more; this new socket has no listener yet),
-            # its deadline goes to the server's sweep (_configure_server_engine, reduced).
+            # or only the session callbacks (a session store's listeners); its deadline goes to
+            # the server's sweep (_configure_server_engine, reduced).
             srv._handshake_deadlines[id(self)] = (_monotonic() + timeout, self)
             self._handshake_timer = IN_SWEEP
             if srv._handshake_sweep is None:
@@ -678,7 +697,7 @@ class TLSSocket(Socket):
                 self._pending_sessions = (*self._pending_sessions, der)
             return
         srv = self._tls_server
-        if srv is None or not srv.listener_count("newSession"):
+        if srv is None or "newSession" not in srv._events:  # (listener_count, without its call)
             return
         if pause_points.save_session(self, srv, session_id, der):  # use_session_store
             return
