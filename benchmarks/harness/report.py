@@ -39,7 +39,7 @@ def _coverage(n: int, k: int) -> float:
     the number of draws below the median is binomial(n, 1/2), and the pair encloses the median
     unless fewer than ``k`` fall on one side (``1 - 2 * P(B <= k-1)``)."""
     tail = sum(math.comb(n, i) for i in range(k))
-    return 1 - 2 * tail / 2**n
+    return 1 - 2 * tail / (1 << n)
 
 
 def median_interval(values: Sequence[float], level: float = 0.90) -> Interval | None:
