@@ -302,6 +302,12 @@ class TLSSocket(Socket):
             wrap.started = True
             if self._ROUTE_SERVER_READS:
                 wrap.route_reads()  # the reads: TLSWrap._on_transport_read, as a client's
+            else:  # a subclass's own route for them (aio's BridgeSocket: its direct route)
+                self._own_route(wrap, engine)
+
+    def _own_route(self, wrap: TLSWrap, engine: TLSEngine) -> None:
+        """A subclass whose ``_ROUTE_SERVER_READS`` is false routes an accepted connection's
+        reads itself, here (``aio``'s ``BridgeSocket``)."""
 
     # ------------------------------------------------------------------ wiring
     def _take_handle(self, socket: Any) -> Any:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import socket as _socket
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from .._net.handle import TCPHandle
@@ -25,7 +26,7 @@ from .._tls import create_server as _tls_create_server
 from ._lean import BridgeSocket
 from ._server import Server
 from ._sslobject import SSLObjectView
-from ._transport import TLSTransport
+from ._transport import TLSTransport, _error_seen, _open
 
 __all__ = ["open_connection", "start_server", "create_connection", "create_server", "Server",
            "TLSTransport", "SSLObjectView"]
@@ -93,14 +94,17 @@ async def create_connection(protocol_factory: ProtocolFactory, host: str | None 
     options.update(target)
     tls_sock: TLSSocket = _tls_connect(options)
     protocol = protocol_factory()
-    transport = TLSTransport(loop, tls_sock, protocol)
-    tls_sock.once("secureConnect", transport._start)
+    # (its 'error' goes to connection_lost once the transport is made: listened to from now)
+    tls_sock.on("error", _error_seen)
+    made: set[TLSTransport] = set()
+    tls_sock.once("secureConnect", partial(_open, loop, lambda: protocol, made, None, tls_sock))
     try:
         await tls_sock
     except BaseException:
         tls_sock.destroy()
         raise
-    if not transport._started:  # connection_made failed and closed the connection
+    transport = made.pop() if made else None
+    if transport is None or not transport._started:  # the connection closed before
         raise ConnectionResetError("the connection closed before it was established")
     return transport, protocol
 

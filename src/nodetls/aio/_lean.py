@@ -24,17 +24,28 @@ which the transport serves the same way.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
-from typing import Any
+import functools
+import itertools
+import threading
+from types import MethodType
+from typing import TYPE_CHECKING, Any
 
-from .._net.handle import TCPHandle
-from .._net.socket import AcceptedState, instance_state
+from .._engine.engine import receive_buffer
+from .._net.handle import RECV_BUFFER_SIZE, TCPHandle
+from .._net.socket import instance_state
 from .._tls import TLSSocket
-from .._tls.wrap import TLSWrap
 from ..stream import _NO_BUF, _NO_DRAIN, Duplex
-from ._transport import _direct_route, _leave_route
+
+if TYPE_CHECKING:
+    from .._engine.engine import TLSEngine
+    from .._tls.wrap import TLSWrap
 
 __all__ = ["BridgeSocket"]
+
+#: Per thread: ``receive``, the engine's ``receive_buffer()`` and the route's ``get_buffer`` over
+#: it (kept: no call per connection).
+_thread = threading.local()
+_FATAL_READ = "Fatal error: protocol.data_received() call failed."
 
 
 def _no_read(_size: int) -> None:
@@ -63,6 +74,104 @@ def _stream_defaults() -> tuple[dict[str, Any], dict[str, Any]]:
 _SHARED, _MUTABLE = _stream_defaults()
 
 
+def _direct_route(sock: TLSSocket, wrap: TLSWrap, eng: TLSEngine) -> list[Any] | None:
+    """Install the direct route on the wrap's TCP handle, if it is one the route can read for:
+    the steady-state read of a ``Protocol`` over TCP, as the TCP handle's ``buffer_updated``
+    (an instance attribute shadowing the class's; ``get_buffer`` becomes ``next()`` of an
+    endless repeat of this thread's receive buffer, all in C). The TCP transport is given its
+    protocol again, since uvloop keeps the bound methods it took: done while the connection is
+    accepted (``BridgeSocket``, before the transport starts reading), that costs nothing; later
+    (``_transport._open`` for any other socket), uvloop stops and restarts reading (an epoll
+    change, a system call). ``box``: ``[transport, handle]``; the route serves the transport in
+    ``box[0]`` (None: not yet, or no more: every read takes the layered path).
+
+    The route's read goes straight to the engine (``read_plain``: ciphertext in, plaintext
+    ``bytes`` out) and on to ``protocol.data_received``, one Python call where the layered path
+    makes three (``TCPHandle.buffer_updated`` -> ``TLSWrap._on_handle_read`` ->
+    ``TLSTransport._on_read``).
+    It is exactly that path's usual case: plaintext read, nothing else due (no keylog/session
+    event, no pause, no output to send, no close_notify, no more to read than one call takes).
+    Any read that is not (the handshake's, a paused or closing transport's, a held handle's,
+    a renegotiation's, with plaintext pending to write, for a ``BufferedProtocol``) goes the
+    layered path from the start; one that turns out not to be once read (a KeyUpdate, a
+    close_notify, a session ticket, a record split across reads) goes on in
+    ``TLSWrap._on_handle_read`` with the plaintext read (the peer's close_notify alone: the
+    wrap's data path delivers the end of stream, ``eof_received``). What of the wrap the route
+    uses is listed in ``_tls/wrap.py``'s docstring; it reads no engine flag. A handle given its
+    own buffer size keeps it (and the class's reads); ``_view``: in the middle of a read."""
+    handle: Any = wrap.lower
+    tcp = handle.transport if type(handle) is TCPHandle else None
+    if tcp is None or handle._bufsize != RECV_BUFFER_SIZE or handle._view is not None or \
+            tcp.get_protocol() is not wrap.lower:
+        return None
+    box: list[Any] = [None, handle]
+    try:  # this thread's receive buffer (the event loop reads into it) and its get_buffer
+        view, cbuf, get_buffer = _thread.receive
+    except AttributeError:
+        view, cbuf = receive_buffer()
+        get_buffer = functools.partial(next, itertools.repeat(view))
+        _thread.receive = view, cbuf, get_buffer
+    read_plain = eng.read_plain
+    # The wrap's state is asked through its route_* methods (one call each; the wrap may be
+    # compiled, whose attributes are slow to reach from here: docs/DESIGN.md, "The compiled core").
+    begin = wrap.route_read_begin
+    end = wrap.route_read_end
+
+    def buffer_updated(nbytes: int) -> None:
+        transport = box[0]
+        if (transport is None or transport._closing or transport._buffered
+                or not handle._reading or handle._held is not None or not begin()):
+            # The layered path (TCPHandle.buffer_updated's, but for the buffer it owns)
+            if handle._reading and handle._held is None:
+                handle.owner._on_handle_read(view[:nbytes])
+            else:
+                handle._hold(bytes(view[:nbytes]))
+            return
+        # (The read ends with exactly one end() but on a failure: no flag, no finally.)
+        try:
+            plain = read_plain(cbuf, nbytes)
+            if type(plain) is not bytes:  # anything else (the peer's close_notify too):
+                end(False)  # the wrap goes on
+                wrap._on_handle_read(view, plain)
+                return
+            try:
+                # (read, then called: a slot's bound method is no method to
+                # Python 3.11's LOAD_METHOD, which never specialises on it)
+                data_received = transport._data_received
+                data_received(plain)
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:  # noqa: BLE001 - asyncio: fatal error, lost
+                transport._fatal_error(exc, _FATAL_READ)
+        except BaseException as exc:  # noqa: BLE001 - as the wrap's data path
+            wrap._fail(exc)
+            end(False)
+            return
+        end(True)
+
+    handle.get_buffer = get_buffer
+    handle.buffer_updated = buffer_updated
+    tcp.set_protocol(handle)
+    seam: Any = sock  # (attribute stores: asking for the socket's __dict__ costs 2.7k
+    seam._route_box = box  # instructions per handshake)
+    seam._on_handle_close = MethodType(_close_route, sock)
+    return box
+
+
+def _close_route(sock: Any) -> None:
+    """The handle's close while no transport serves the socket (a failed handshake, a
+    protocol factory that raised): the route leaves (it holds the handle, and this bound
+    method the socket: reference cycles), then the socket closes as ever."""
+    del sock._on_handle_close
+    box = sock._route_box
+    if box is not None:
+        sock._route_box = None
+        box[0] = None
+        tcp = box[1]  # (both set by _direct_route, removed only here)
+        del tcp.buffer_updated, tcp.get_buffer
+    sock._on_handle_close()
+
+
 class BridgeSocket(TLSSocket):
     """A server-side ``TLSSocket`` whose Node stream state is built on first use (see the
     module's docstring)."""
@@ -70,80 +179,13 @@ class BridgeSocket(TLSSocket):
     #: ``[transport or None, TCP handle]`` while the direct route is installed on the handle
     #: (``aio/_transport.py``, ``_direct_route``): from the accept to the close.
     _route_box: list[Any] | None = None
-    _ROUTE_SERVER_READS = False  # (its own route below: aio/_transport.py's _direct_route)
-
-    def _init_server_connection(self, handle: TCPHandle, opts: Any,
-                                state: AcceptedState) -> None:
-        # TLSSocket's, then the direct route goes on the TCP handle now, while the transport
-        # has not started reading (uvloop keeps the protocol's methods it takes then: no
-        # restart of its reading later). Until a TLSTransport serving a Protocol arms it at
-        # the handshake's end, its reads are the layered path's.
-        # (TLSSocket's, called directly: super() builds a super object per connection)
-        TLSSocket._init_server_connection(self, handle, opts, state)
-        wrap = self._wrap
-        eng = wrap.engine if type(wrap) is TLSWrap else None
-        if eng is not None:
-            box: list[Any] = [None]
-            if _direct_route(box, wrap, eng):  # type: ignore[arg-type]
-                self._route_box = box
-                # Until a transport takes the handle seam (TLSTransport._start shadows this
-                # again, and gives the route back itself), the handle's close takes the route
-                # out first: an instance attribute, so a connection the transport serves closes
-                # with no call of this class's. (An attribute store: asking for the __dict__ here
-                # cost 2.7k instructions per handshake.)
-                self._on_handle_close = self._close_route  # type: ignore[method-assign]
-
-    def _close_route(self) -> None:
-        """The handle's close while no transport serves the socket (a failed handshake, a
-        protocol factory that raised): the route leaves (it holds the handle, and this bound
-        method the socket: reference cycles), then the socket closes as ever."""
-        del self._on_handle_close
-        box = self._route_box
-        if box is not None:
-            self._route_box = None
-            _leave_route(box)
-        self._on_handle_close()
-
-    def destroy(self, err: BaseException | None = None,
-                callback: Callable[..., Any] | None = None) -> Any:
-        # The usual bridge close (the transport's close()/abort(), no error, no callback; nothing
-        # written through the Node stream still pending, no timeout timer, a handle to close):
-        # Duplex.destroy's and net.Socket._destroy's steps for it, in one call (no closure, no
-        # hook). Anything else: TLSSocket's destroy.
-        h = self._handle
-        if (err is not None or callback is not None or self._destroyed or h is None
-                or self._timer is not None or self._w_buf or self._w_on_finished
-                or self._pending_write_cb is not None or self._pending_write is not None
-                or self._connect_task is not None):
-            return TLSSocket.destroy(self, err, callback)
-        self._destroyed = True
-        self.connecting = False
-        self._pending_final = None
-        self._had_error = False
-        self._handle = None
-        self._closed_handle = h
-        h.close()
-        self._closed = True
-        server = self._server
-        if server is not None:
-            server._connections -= 1
-            if server._sock is None:  # (not listening any more: 'close' once drained)
-                server._emit_close_if_drained()
-        return self
-
-    def _on_handle_close(self) -> None:
-        # The handle is gone after the usual bridge close (destroyed, handshake done, nothing
-        # pending, nobody listening to the socket's 'close' or waiting for it, the server not
-        # closing): TLSSocket's and net.Socket's steps for it are marking 'close' as emitted.
-        # Anything else: TLSSocket's.
-        server = self._server
-        if (not self._destroyed or self._secure_pending or self._handshake_timer is not None
-                or self._shell_listener is not None or self._error_pending
-                or self._close_emitted or self._close_waiters or "close" in self._events
-                or (server is not None and server._close_scheduled)):
-            TLSSocket._on_handle_close(self)
-            return
-        self._close_emitted = True
+    _ROUTE_SERVER_READS = False
+    #: Its own route, installed while the connection is accepted (TLSSocket's
+    #: ``_init_server_connection``), while the transport has not started reading: uvloop keeps
+    #: the protocol's methods it takes then (no restart of its reading later). Until a
+    #: TLSTransport serving a Protocol arms it at the handshake's end, its reads are the layered
+    #: path's.
+    _own_route = _direct_route  # type: ignore[assignment]
 
     def _init_duplex(self, opts: dict[str, Any]) -> None:
         # Duplex._init_duplex without _init_readable/_init_writable (class attributes below),

@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 from asyncio.trsock import TransportSocket
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from ._transport import TLSTransport
+from ._transport import TLSTransport, _open
 
 if TYPE_CHECKING:
     from .._tls import Server as TLSServer
-    from .._tls import TLSSocket
 
 __all__ = ["Server"]
 
@@ -38,10 +38,13 @@ class Server(asyncio.AbstractServer):
         self._factory = protocol_factory
         self._listen_options = listen_options
         self._transports: set[TLSTransport] = set()
-        self._discard = self._transports.discard  # (each transport's on_lost)
         self._closing = False
         self._closed: asyncio.Future[None] = loop.create_future()
         self._serving_forever: asyncio.Future[None] | None = None
+        #: The ``'secureConnection'`` listener: a new protocol and transport for the socket,
+        #: in one call (``_transport._open``; each transport's on_lost takes it out of the set).
+        self._on_secure = partial(_open, loop, protocol_factory, self._transports,
+                                  self._transports.discard)
         tls_server.on("secureConnection", self._on_secure)
         # The table of 'secureConnection' listeners while this server's is the only one (an
         # addition or a removal replaces the tuple): a BridgeSocket then calls it directly.
@@ -53,23 +56,6 @@ class Server(asyncio.AbstractServer):
         return f"<{type(self).__name__} sockets={self.sockets!r}>"
 
     # ------------------------------------------------------------------ connections
-    def _on_secure(self, sock: TLSSocket) -> None:
-        try:
-            protocol = self._factory()
-        except (SystemExit, KeyboardInterrupt):
-            raise
-        except BaseException as exc:  # noqa: BLE001 - as asyncio: log, drop this connection
-            self._loop.call_exception_handler({
-                "message": "Error on transport creation for incoming connection",
-                "exception": exc,
-            })
-            sock.destroy()
-            return
-        # (on_lost given by position: a keyword argument makes a dict per call)
-        transport = TLSTransport(self._loop, sock, protocol, self._discard)
-        self._transports.add(transport)
-        transport._start()
-
     def _on_tls_close(self, *_: Any) -> None:
         if not self._closed.done():
             self._closed.set_result(None)

@@ -4,7 +4,7 @@ Theory of operation
 -------------------
 The TLS work (handshake, verification, SNI, sessions, tickets, OCSP, renegotiation, keylog) stays
 in the Node-style ``TLSSocket`` and its ``TLSWrap`` handle (``docs/DESIGN.md``, "The handle
-seam"). Once the handshake is done, ``TLSTransport._start`` re-points four methods of that seam
+seam"). Once the handshake is done, ``_open`` (the transport's making) re-points four methods of that seam
 to this transport (the one place that couples to it): ``_on_handle_read`` (plaintext from the wrap), ``_on_handle_eof`` (the peer's
 close_notify or FIN), ``_on_handle_drain`` (the wrap's and the TCP buffer drained) and
 ``_on_handle_close`` (the connection is gone: the socket's own close runs first, then
@@ -37,21 +37,17 @@ set on the TCP transport so that its drain notification comes at the same point.
 from __future__ import annotations
 
 import asyncio
-import functools
-import itertools
 import logging
-import threading
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from .._engine.engine import receive_buffer
-from .._net.handle import RECV_BUFFER_SIZE, TCPHandle
 from .._openssl import lib
 from .._tls.wrap import TLSWrap
+from ._lean import BridgeSocket, _direct_route
 from ._sslobject import SSLObjectView, cipher_of
 
 if TYPE_CHECKING:
-    from .._engine.engine import TLSEngine
     from .._tls import TLSSocket
 
 __all__ = ["TLSTransport"]
@@ -60,103 +56,13 @@ logger = logging.getLogger("nodetls.aio")
 
 #: asyncio's defaults (``FlowControlMixin``): pause above 64 KiB, resume at 16 KiB.
 _HIGH = 64 * 1024
+_LOW = _HIGH // 4
 #: asyncio logs after this many writes to a closed transport (``LOG_THRESHOLD_FOR_CONNLOST_WRITES``).
 _CONNLOST_WARN = 5
 
 
 _current_cipher = lib.SSL_get_current_cipher
-#: Per thread: ``receive``, the engine's ``receive_buffer()`` and the route's ``get_buffer`` over
-#: it (kept: no call per connection).
-_thread = threading.local()
-_FATAL_READ = "Fatal error: protocol.data_received() call failed."
-
-
-def _direct_route(box: list[Any], wrap: TLSWrap, eng: TLSEngine) -> bool:
-    """Install the direct route on the wrap's TCP handle, if it is one the route can read for:
-    the steady-state read of a ``Protocol`` over TCP, as the TCP handle's ``buffer_updated``
-    (an instance attribute shadowing the class's; ``get_buffer`` becomes ``next()`` of an
-    endless repeat of this thread's receive buffer, all in C). The TCP transport is given its
-    protocol again, since uvloop keeps the bound methods it took: done while the connection is
-    accepted (``BridgeSocket``, before the transport starts reading), that costs nothing; later
-    (``TLSTransport._start`` for any other socket), uvloop stops and restarts reading (an epoll
-    change, a system call). ``box``: ``[transport, handle]``; the route serves the transport in
-    ``box[0]`` (None: not yet, or no more: every read takes the layered path).
-
-    The route's read goes straight to the engine (``read_plain``: ciphertext in, plaintext
-    ``bytes`` out) and on to ``protocol.data_received``, one Python call where the layered path
-    makes three (``TCPHandle.buffer_updated`` -> ``TLSWrap._on_handle_read`` ->
-    ``TLSTransport._on_read``).
-    It is exactly that path's usual case: plaintext read, nothing else due (no keylog/session
-    event, no pause, no output to send, no close_notify, no more to read than one call takes).
-    Any read that is not (the handshake's, a paused or closing transport's, a held handle's,
-    a renegotiation's, with plaintext pending to write, for a ``BufferedProtocol``) goes the
-    layered path from the start; one that turns out not to be once read (a KeyUpdate, a
-    close_notify, a session ticket, a record split across reads) goes on in
-    ``TLSWrap._on_handle_read`` with the plaintext read (the peer's close_notify alone: the
-    wrap's data path delivers the end of stream, ``eof_received``). What of the wrap the route
-    uses is listed in ``_tls/wrap.py``'s docstring; it reads no engine flag. A handle given its
-    own buffer size keeps it (and the class's reads); ``_view``: in the middle of a read."""
-    handle: Any = wrap.lower
-    tcp = handle.transport if type(handle) is TCPHandle else None
-    if tcp is None or handle._bufsize != RECV_BUFFER_SIZE or handle._view is not None or \
-            tcp.get_protocol() is not wrap.lower:
-        return False
-    box.append(handle)  # (box: [transport or None])
-    try:  # this thread's receive buffer (the event loop reads into it) and its get_buffer
-        view, cbuf, get_buffer = _thread.receive
-    except AttributeError:
-        view, cbuf = receive_buffer()
-        get_buffer = functools.partial(next, itertools.repeat(view))
-        _thread.receive = view, cbuf, get_buffer
-    read_plain = eng.read_plain
-    # The wrap's state is asked through its route_* methods (one call each; the wrap may be
-    # compiled, whose attributes are slow to reach from here: docs/DESIGN.md, "The compiled core").
-    begin = wrap.route_read_begin
-    end = wrap.route_read_end
-
-    def buffer_updated(nbytes: int) -> None:
-        transport = box[0]
-        if (transport is None or transport._closing or transport._buffered
-                or not handle._reading or handle._held is not None or not begin()):
-            # The layered path (TCPHandle.buffer_updated's, but for the buffer it owns)
-            if handle._reading and handle._held is None:
-                handle.owner._on_handle_read(view[:nbytes])
-            else:
-                handle._hold(bytes(view[:nbytes]))
-            return
-        # (The read ends with exactly one end() but on a failure: no flag, no finally.)
-        try:
-            plain = read_plain(cbuf, nbytes)
-            if type(plain) is not bytes:  # anything else (the peer's close_notify too):
-                end(False)  # the wrap goes on
-                wrap._on_handle_read(view, plain)
-                return
-            try:
-                # (read, then called: a slot's bound method is no method to
-                # Python 3.11's LOAD_METHOD, which never specialises on it)
-                data_received = transport._data_received
-                data_received(plain)
-            except (SystemExit, KeyboardInterrupt):
-                raise
-            except BaseException as exc:  # noqa: BLE001 - asyncio: fatal error, lost
-                transport._fatal_error(exc, _FATAL_READ)
-        except BaseException as exc:  # noqa: BLE001 - as the wrap's data path
-            wrap._fail(exc)
-            end(False)
-            return
-        end(True)
-
-    handle.get_buffer = get_buffer
-    handle.buffer_updated = buffer_updated
-    tcp.set_protocol(handle)
-    return True
-
-
-def _leave_route(box: list[Any]) -> None:
-    """Undo :func:`_direct_route` (the route holds the handle: a reference cycle)."""
-    box[0] = None
-    tcp = box[1]  # (both set by _direct_route, removed only here)
-    del tcp.buffer_updated, tcp.get_buffer
+_new = object.__new__
 
 
 def _error_seen(err: BaseException) -> None:
@@ -214,115 +120,35 @@ class TLSTransport(asyncio.Transport):
                  "_closing", "_eof_written", "_lost", "_conn_lost_writes", "_paused_reading",
                  "_protocol_paused", "_high", "_low", "_error", "_handle", "_started",
                  "_cipher", "_eng", "_seal", "_tcp", "_send", "__weakref__")
-    # Set by _start, once (nothing reads them before: the protocol gets the transport in
-    # connection_made; a transport that never starts is never used): the TLS wrap, from
-    # connection_made to connection_lost; the SSL_CIPHER (see _sslobject.cipher_of); the engine,
-    # from the handshake on ('sslcontext': its context); the direct route's write: the engine's
-    # seal, the TCP handle and the TCP transport's write (None: no direct route).
+    # All set by _open (a transport is made there only), but _conn_lost_writes (on the first
+    # write after the close). The protocol (None once connection_lost() has returned, as
+    # asyncio) and its data_received; the TLS wrap, from connection_made to connection_lost;
+    # the SSL_CIPHER (see _sslobject.cipher_of); the engine, from the handshake on
+    # ('sslcontext': its context); the direct route's write: the engine's seal, the TCP handle
+    # and the TCP transport's write (None: no direct route).
+    _extra: dict[str, Any] | None
+    _loop: asyncio.AbstractEventLoop
+    _sock: TLSSocket
+    _protocol: Any
+    _buffered: bool
+    _data_received: Any
+    _on_lost: Callable[[TLSTransport], None] | None
+    _closing: bool  # also set once lost
+    _eof_written: bool
+    _lost: bool
+    _conn_lost_writes: int
+    _paused_reading: bool
+    _protocol_paused: bool
+    _high: int
+    _low: int
+    _error: BaseException | None  # a protocol failure (_fatal_error)
+    _started: bool
     _handle: Any
     _cipher: Any
     _eng: Any
     _seal: Any
     _tcp: Any
     _send: Any
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, sock: TLSSocket,
-                 protocol: asyncio.BaseProtocol,
-                 on_lost: Callable[[TLSTransport], None] | None = None) -> None:
-        self._extra: dict[str, Any] = {}  # (asyncio.BaseTransport.__init__, without the call)
-        self._loop = loop
-        self._sock = sock
-        self._protocol: Any = protocol  # None once connection_lost() has returned (as asyncio)
-        self._buffered = isinstance(protocol, asyncio.BufferedProtocol)
-        self._data_received: Any = getattr(protocol, "data_received", None)
-        self._on_lost = on_lost
-        self._closing = False  # also set once lost
-        self._eof_written = False
-        self._lost = False
-        self._conn_lost_writes = 0
-        self._paused_reading = False
-        self._protocol_paused = False
-        self._high = _HIGH
-        self._low = _HIGH // 4
-        self._error: BaseException | None = None  # a protocol failure (_fatal_error)
-        self._started = False
-        # (_handle, _cipher, _eng, _seal, _tcp, _send: set by _start, below)
-        # Errors come from the socket's ``errored`` at close; the end of the connection through
-        # the handle seam (_start): a client whose handshake fails never starts.
-        events = sock._events
-        if "error" in events or "newListener" in events:
-            sock.on("error", _error_seen)
-        else:  # (the first 'error' listener, nobody watching additions: straight into the table)
-            events["error"] = _ERROR_SEEN
-
-    def _start(self) -> None:
-        """Take the socket's data path and call ``connection_made`` (synchronously, from the
-        socket's ``'secureConnect'``/``'secureConnection'``, before any plaintext is read)."""
-        sock = self._sock
-        if sock._destroyed:  # no connection_made, no connection_lost
-            self._handle = self._cipher = self._eng = self._seal = self._tcp = self._send = None
-            self._lost = self._closing = True
-            if self._on_lost is not None:
-                self._on_lost(self)
-            return
-        self._started = True
-        self._handle = h = sock._handle
-        eng: Any = h.engine if h is not None else None  # (not None when the route is: box)
-        # ('sslcontext', on demand: the engine's context is kept after its free)
-        self._eng = eng
-        c = None
-        if eng is not None:
-            ssl = eng.ssl
-            if ssl is not None:
-                # The cipher is described on demand, also after the close, as asyncio's
-                # transport (see _sslobject.cipher_of: the pointer stays valid).
-                c = _current_cipher(ssl) or None  # (a NULL pointer is false)
-        self._cipher = c
-        # Take the socket's data path: the one place that couples to its handle seam.
-        # Plaintext, EOF and drain go to this transport instead of the socket's Node stream,
-        # and the handle's close reaches it too (instance attributes shadow the class's
-        # methods, so TLSWrap calling owner._on_handle_read(view) reaches _on_read).
-        # (Attribute stores, not through sock.__dict__: asking for it would give the socket a
-        # real dict, after which CPython 3.11 no longer specialises its method calls.)
-        seam: Any = sock  # (its methods, shadowed)
-        seam._on_handle_read = self._on_read
-        seam._on_handle_eof = self._on_eof
-        seam._on_handle_drain = self._on_drain
-        seam._on_handle_close = self._on_handle_close
-        box = None
-        if self._buffered:
-            self._set_reader()
-        elif type(h) is TLSWrap and eng is not None:
-            # The direct route (see _direct_route) for a Protocol over TCP: a BridgeSocket's
-            # was installed at the accept, the others' is installed now.
-            box = getattr(sock, "_route_box", None)
-            if box is None:
-                box = [self]
-                if _direct_route(box, h, eng):
-                    seam._route_box = box
-                else:
-                    box = None
-            else:
-                box[0] = self
-        if box is not None:
-            self._seal = eng.seal
-            self._tcp = tcp = box[1]
-            self._send = tcp.transport.write
-        else:
-            self._seal = self._tcp = self._send = None
-        try:
-            self._protocol.connection_made(self)
-        except (SystemExit, KeyboardInterrupt):
-            raise
-        except BaseException as exc:  # noqa: BLE001
-            self._fatal_error(exc, "Fatal error: protocol.connection_made() call failed.")
-            return
-        # Plaintext the Node stream buffered before we took over (none in practice: the secure
-        # events fire before the pump reads application data) goes first.
-        if sock._r_len:  # (readable_length)
-            data = sock.read()
-            if data:
-                self._on_read(memoryview(data if isinstance(data, bytes) else data.encode()))
 
     def __repr__(self) -> str:
         state = "closed" if self._lost else "closing" if self._closing else "open"
@@ -338,11 +164,13 @@ class TLSTransport(asyncio.Transport):
         with, the others are taken on first use (and then kept: ask for ``'peercert'`` while the
         connection is open)."""
         extra = self._extra
-        if name in extra:
+        if extra is not None and name in extra:
             value = extra[name]
         else:
             value = self._compute_extra(name)
             if value is not None:
+                if extra is None:
+                    self._extra = extra = {}
                 extra[name] = value
         return default if value is None else value
 
@@ -451,20 +279,6 @@ class TLSTransport(asyncio.Transport):
             if self._closing or self._lost:
                 return
 
-    def _on_eof(self) -> None:
-        """The peer sent close_notify or closed its side (the socket's ``_on_handle_eof``)."""
-        if self._lost:
-            return
-        try:
-            keep_open = self._protocol.eof_received()
-        except (SystemExit, KeyboardInterrupt):
-            raise
-        except BaseException as exc:  # noqa: BLE001
-            self._fatal_error(exc, "Fatal error: protocol.eof_received() call failed.")
-            return
-        if not keep_open:
-            self.close()
-
     # ------------------------------------------------------------------ writing
     def write(self, data: bytes | bytearray | memoryview) -> None:
         """Encrypt and send ``data`` (asyncio semantics: ignored once closing, ``RuntimeError``
@@ -479,8 +293,8 @@ class TLSTransport(asyncio.Transport):
             if not data:
                 return
             if self._closing or self._handle is None:
-                self._conn_lost_writes += 1
-                if self._conn_lost_writes >= _CONNLOST_WARN:
+                n = self._conn_lost_writes = getattr(self, "_conn_lost_writes", 0) + 1
+                if n >= _CONNLOST_WARN:
                     logger.warning("TLS connection is closed")
                 return
         h = self._handle  # the TLS wrap, from connection_made to connection_lost
@@ -574,9 +388,23 @@ class TLSTransport(asyncio.Transport):
     def is_closing(self) -> bool:
         return self._closing or self._lost
 
-    def close(self) -> None:
+    def close(self, _eof: bool = False) -> None:
         """Stop reading; send the data written so far, close_notify, and close the connection
-        (``connection_lost(None)`` follows)."""
+        (``connection_lost(None)`` follows). ``_eof``: the peer sent close_notify or closed its
+        side (the socket's ``_on_handle_eof``, through the seam: ``partial(close, transport,
+        True)``, one call): ``protocol.eof_received()`` first, and no close if it returns true."""
+        if _eof:
+            if self._lost:
+                return
+            try:
+                keep_open = self._protocol.eof_received()
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:  # noqa: BLE001
+                self._fatal_error(exc, "Fatal error: protocol.eof_received() call failed.")
+                return
+            if keep_open:
+                return
         if self._closing or self._lost:
             return
         self._closing = True
@@ -599,7 +427,30 @@ class TLSTransport(asyncio.Transport):
                     t.write(out)
                 if t.get_write_buffer_size():
                     tcp.shutdown()  # data still queued: flushed, then the transport closes
-        sock.destroy()
+        # sock.destroy(): a BridgeSocket's usual one (no error, no callback; nothing written
+        # through the Node stream still pending, no timeout timer, a handle to close) is
+        # Duplex.destroy's and net.Socket._destroy's steps for it, here (no call, no closure, no
+        # hook). Anything else: the socket's destroy.
+        h = sock._handle
+        if (type(sock) is not BridgeSocket or h is None or sock._destroyed
+                or sock._timer is not None or sock._w_buf or sock._w_on_finished
+                or sock._pending_write_cb is not None or sock._pending_write is not None
+                or sock._connect_task is not None):
+            sock.destroy()
+            return
+        sock._destroyed = True
+        sock.connecting = False
+        sock._pending_final = None
+        sock._had_error = False
+        sock._handle = None
+        sock._closed_handle = h
+        h.close()
+        sock._closed = True
+        server = sock._server
+        if server is not None:
+            server._connections -= 1
+            if server._sock is None:  # (not listening any more: 'close' once drained)
+                server._emit_close_if_drained()
 
     def abort(self) -> None:
         """Close at once; buffered data is lost (``connection_lost(None)`` follows)."""
@@ -628,17 +479,30 @@ class TLSTransport(asyncio.Transport):
         ``connection_lost(exc)`` with the error the socket was destroyed with, if any."""
         sock = self._sock
         try:
-            type(sock)._on_handle_close(sock)
+            # After a BridgeSocket's usual close (destroyed, handshake done, nothing pending,
+            # nobody listening to the socket's 'close' or waiting for it, the server not
+            # closing), TLSSocket's and net.Socket's steps are marking 'close' as emitted.
+            # Anything else: the socket's own.
+            server = sock._server
+            if (type(sock) is not BridgeSocket or not sock._destroyed or sock._secure_pending
+                    or sock._handshake_timer is not None or sock._shell_listener is not None
+                    or sock._error_pending or sock._close_emitted or sock._close_waiters
+                    or "close" in sock._events
+                    or (server is not None and server._close_scheduled)):
+                type(sock)._on_handle_close(sock)
+            else:
+                sock._close_emitted = True
         finally:
             self._lost = self._closing = True
             # Give the data path back (the seam's shadowing attributes, the direct route, the
             # wrap's buffered_reader): this breaks the reference cycles through the transport.
-            # (the seam's names: set by _start, removed only here; not through sock.__dict__)
+            # (the seam's names: set by _open, removed only here; not through sock.__dict__)
             seam: Any = sock
             del seam._on_handle_read, seam._on_handle_eof, seam._on_handle_drain, \
                 seam._on_handle_close
-            box = getattr(sock, "_route_box", None)
-            if box is not None:  # the route leaves (_leave_route's steps, inline)
+            box = sock._route_box if type(sock) is BridgeSocket else \
+                getattr(sock, "_route_box", None)
+            if box is not None:  # the route leaves (_close_route's steps, inline)
                 seam._route_box = None
                 box[0] = None
                 tcp = box[1]  # (both set by _direct_route, removed only here)
@@ -661,3 +525,113 @@ class TLSTransport(asyncio.Transport):
                 on_lost = self._on_lost  # (read, then called: as buffer_updated's data_received)
                 if on_lost is not None:
                     on_lost(self)
+
+
+def _open(loop: asyncio.AbstractEventLoop, factory: Callable[[], asyncio.BaseProtocol],
+          transports: set[TLSTransport], on_lost: Callable[[TLSTransport], None] | None,
+          sock: TLSSocket) -> None:
+    """A transport for a secure socket, in one call (no ``__init__``, no start of its own):
+    the protocol from ``factory()``, the transport (into ``transports``) taking the socket's
+    data path, then ``connection_made``; synchronously, from the socket's
+    ``'secureConnection'`` (the ``aio.Server``'s listener, ``partial(_open, loop, factory,
+    transports, on_lost)``) or ``'secureConnect'`` (``aio.create_connection``), before any
+    plaintext is read. A factory that raises is reported as asyncio does (the connection is
+    dropped); a socket already destroyed gets no ``connection_made`` and no
+    ``connection_lost``."""
+    try:
+        protocol: Any = factory()
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - as asyncio: log, drop this connection
+        loop.call_exception_handler({
+            "message": "Error on transport creation for incoming connection",
+            "exception": exc,
+        })
+        sock.destroy()
+        return
+    t: Any = _new(TLSTransport)
+    transports.add(t)
+    t._extra = None  # (asyncio.BaseTransport's dict: made on first use, get_extra_info)
+    t._loop = loop
+    t._sock = sock
+    t._protocol = protocol  # None once connection_lost() has returned (as asyncio)
+    t._on_lost = on_lost
+    t._error = None  # a protocol failure (_fatal_error)
+    t._eof_written = t._paused_reading = t._protocol_paused = False
+    t._high = _HIGH
+    t._low = _LOW
+    # Errors come from the socket's ``errored`` at close; the end of the connection through
+    # the handle seam (below). (The first 'error' listener, nobody watching additions:
+    # straight into the table; a client's was added before its handshake.)
+    events = sock._events
+    listeners = events.get("error")
+    if listeners is None and "newListener" not in events:
+        events["error"] = _ERROR_SEEN
+    elif listeners is None or _error_seen not in listeners:
+        sock.on("error", _error_seen)
+    if sock._destroyed:  # no connection_made, no connection_lost
+        t._handle = t._cipher = t._eng = t._seal = t._tcp = t._send = t._data_received = None
+        t._buffered = t._started = False
+        t._lost = t._closing = True
+        if on_lost is not None:
+            on_lost(t)
+        return
+    t._lost = t._closing = False  # (_closing: also set once lost)
+    t._started = True
+    t._handle = h = sock._handle  # the TLS wrap, from connection_made to connection_lost
+    eng: Any = h.engine if h is not None else None  # (not None when the route is: box)
+    t._eng = eng  # ('sslcontext', on demand: the engine's context is kept after its free)
+    c = None
+    if eng is not None:
+        ssl = eng.ssl
+        if ssl is not None:
+            # The cipher is described on demand, also after the close, as asyncio's
+            # transport (see _sslobject.cipher_of: the pointer stays valid).
+            c = _current_cipher(ssl) or None  # (a NULL pointer is false)
+    t._cipher = c
+    buffered = t._buffered = isinstance(protocol, asyncio.BufferedProtocol)
+    t._data_received = getattr(protocol, "data_received", None)
+    box = None
+    if buffered:
+        t._set_reader()
+    elif type(h) is TLSWrap and eng is not None:
+        # The direct route (see _direct_route) for a Protocol over TCP: a BridgeSocket's
+        # was installed at the accept, the others' is installed now.
+        box = sock._route_box if type(sock) is BridgeSocket else \
+            getattr(sock, "_route_box", None)
+        if box is None:
+            box = _direct_route(sock, h, eng)
+    if box is not None:
+        box[0] = t
+        t._seal = eng.seal
+        t._tcp = tcp = box[1]
+        t._send = tcp.transport.write
+    else:
+        t._seal = t._tcp = t._send = None
+    # Take the socket's data path: the one place that couples to its handle seam.
+    # Plaintext, EOF and drain go to this transport instead of the socket's Node stream,
+    # and the handle's close reaches it too (instance attributes shadow the class's
+    # methods, so TLSWrap calling owner._on_handle_read(view) reaches _on_read).
+    # (Attribute stores, not through sock.__dict__: asking for it would give the socket a
+    # real dict, after which CPython 3.11 no longer specialises its method calls.)
+    seam: Any = sock  # (its methods, shadowed)
+    seam._on_handle_read = t._on_read
+    seam._on_handle_eof = partial(_close, t, True)
+    seam._on_handle_drain = t._on_drain
+    seam._on_handle_close = t._on_handle_close
+    try:
+        protocol.connection_made(t)
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except BaseException as exc:  # noqa: BLE001
+        t._fatal_error(exc, "Fatal error: protocol.connection_made() call failed.")
+        return
+    # Plaintext the Node stream buffered before we took over (none in practice: the secure
+    # events fire before the pump reads application data) goes first.
+    if sock._r_len:  # (readable_length)
+        data = sock.read()
+        if data:
+            t._on_read(memoryview(data if isinstance(data, bytes) else data.encode()))
+
+
+_close = TLSTransport.close
