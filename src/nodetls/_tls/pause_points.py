@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Callable
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .._engine import ClientHello, Pause, TLSEngine
@@ -140,13 +139,15 @@ def wants_session(sock: TLSSocket, eng: TLSEngine, ch: ClientHello) -> bytes | N
         return None
     else:
         sid = ch.session_id
-    binding = getattr(srv, "_store_binding", None)
+    binding = srv._store_binding
     if binding is not None and binding.answers_now and binding.serves_resumption_alone():
         # Our own store code only (no user code runs inside the OpenSSL callback).
         data = binding.lookup_now(sid, psk is not None)
         if data is not None:
             eng.set_prefetched_session(data)
         return None
+    if psk is not None:
+        sock._pending_resume_ticket = True  # (load_session: a TLS 1.3 ticket)
     return sid
 
 
@@ -164,27 +165,30 @@ def wants_cert_pause(sock: TLSSocket, eng: TLSEngine, servername: str | None) ->
 
 
 # ---------------------------------------------------------------------------- running (after C)
+_TLS1_3 = 0x0304  # what TLSEngine.protocol_number() says of TLS 1.3 (OpenSSL's TLS1_3_VERSION)
+_CLIENT_HELLO = Pause.CLIENT_HELLO
+_CERT = Pause.CERT
+
+
 def run(sock: TLSSocket, where: Pause | None) -> None:
-    """The engine paused at ``where``: run Node's user callbacks for it."""
-    if where is Pause.CLIENT_HELLO:
+    """The engine paused at ``where``: run Node's user callbacks for it (``TLSSocket._tls_pause``
+    is this function)."""
+    if where is _CLIENT_HELLO:
         load_session(sock)
-    elif where is Pause.CERT:
+    elif where is _CERT:
         load_sni(sock)
 
 
 def load_session(sock: TLSSocket) -> None:
     """Node's ``loadSession``: ``'resumeSession'(id, callback(err, session_data))``.  When the
     only listener is ``use_session_store``'s, its lookup is called directly, told whether the id
-    is a TLS 1.3 ticket (kept only briefly after its use)."""
+    is a TLS 1.3 ticket (kept only briefly after its use), and answers :func:`_store_answered`."""
     srv = sock._tls_server
     sid = sock._pending_resume_id
-    binding = getattr(srv, "_store_binding", None)
-    if binding is not None and binding.serves_resumption_alone():
-        wrap = sock._wrap
-        eng = wrap.engine if wrap is not None else None  # (sock._engine, without its call)
-        ch = eng.client_hello if eng is not None else None
-        ticket = ch is not None and ch.psk_identity is not None
-        binding.lookup(sid, ticket, partial(_store_answered, sock))
+    binding = srv._store_binding
+    if binding is not None and srv._events.get("resumeSession") == binding._resume_alone:
+        # (binding.serves_resumption_alone(), without its call)
+        binding.lookup(sid, sock._pending_resume_ticket, _store_answered, sock)
         return
 
     def done(data: Any = None, *_: Any) -> None:
@@ -201,13 +205,16 @@ def _store_answered(sock: TLSSocket, data: Any) -> None:
     """``use_session_store``'s answer to :func:`load_session` (one per lookup: the session or
     None): what the ``'resumeSession'`` callback does, with the guards that can apply to it
     (the socket gone: ignored; an exception: ``'tlsClientError'``)."""
-    eng = sock._engine
-    if eng is None or sock.destroyed:
+    wrap = sock._wrap
+    if wrap is None or sock._destroyed:
+        return
+    eng = wrap.engine
+    if eng is None:
         return
     try:
         if data is not None:
-            eng.set_prefetched_session(_session_bytes(data))
-        _resume(sock)
+            eng.set_prefetched_session(data if data.__class__ is bytes else _session_bytes(data))
+        wrap.resume()
     except BaseException as exc:  # noqa: BLE001
         sock._tls_error(exc)
 
@@ -223,19 +230,21 @@ def save_session(sock: TLSSocket, srv: Any, session_id: bytes, der: bytes) -> bo
     the store does not hold yet), but the store is asked at once, and ``'secureConnection'``
     does not wait.  TLS 1.2 with such a store keeps the event's path (Node holds the server's
     Finished and ``'secureConnection'``)."""
-    binding = getattr(srv, "_store_binding", None)
-    if binding is None or not binding.serves_new_sessions_alone():
-        return False
+    binding = srv._store_binding
+    if binding is None or srv._events.get("newSession") != binding._new_alone:
+        return False  # (not binding.serves_new_sessions_alone(), without its call)
     if binding.answers_now:
         binding.save_now(session_id, der)
         return True
     wrap = sock._wrap
-    eng = sock._engine
-    if wrap is None or eng is None or eng.version != "TLSv1.3":
+    if wrap is None:
+        return False
+    eng = wrap.engine
+    if eng is None or eng.protocol_number() != _TLS1_3:
         return False
     sock._store_saves += 1
     wrap.hold()
-    binding.save(session_id, der, partial(_store_saved, sock))
+    binding.save(session_id, der, _store_saved, sock)
     return True
 
 

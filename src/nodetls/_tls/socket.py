@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, Unpack, cast, overload
 from cryptography import x509
 
 from .. import _option_table, _options
-from .._engine import ClientHello, Pause, TLSEngine
+from .._engine import ClientHello, TLSEngine
 from .._net.handle import _OPEN, TCPHandle
 from .._net.socket import AcceptedState, _Normalized
 from .._tls_identity import check_server_identity
@@ -194,6 +194,7 @@ class TLSSocket(Socket):
     _secure_pending = False
     _deferred_new_sessions: tuple[tuple[bytes, bytes], ...] = ()  # TLS 1.3, server
     _store_saves = 0  # TLS 1.3 tickets a session store is writing (pause_points.save_session)
+    _pending_resume_ticket = False  # the id 'resumeSession' looks up is a TLS 1.3 ticket
     _reneg_times: tuple[float, ...] = ()
     _renegotiation_disabled = False
     _reneg_callback: Callable[..., Any] | None = None
@@ -796,9 +797,8 @@ class TLSSocket(Socket):
         eng = self._engine
         return eng is not None and pause_points.wants_cert_pause(self, eng, servername)
 
-    def _tls_pause(self, where: Pause | None) -> None:
-        """The engine paused: run the user callbacks (outside any OpenSSL call)."""
-        pause_points.run(self, where)
+    #: The engine paused: run the user callbacks (outside any OpenSSL call).
+    _tls_pause = pause_points.run
 
     # ------------------------------------------------------------------ sync hooks
     def _alpn_callback_adapter(self, fn: Callable[..., Any]) -> Callable[[list[bytes]], Any]:

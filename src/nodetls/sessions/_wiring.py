@@ -33,6 +33,17 @@ def _check_timeout(value: Any) -> float:
     return float(value)
 
 
+def _call(callback: Callable[[], Any]) -> None:
+    """``then(arg)`` of a ``'newSession'`` listener's save: its callback, called."""
+    callback()
+
+
+def _answer_resume(callback: Callable[..., Any], data: bytes | None) -> None:
+    """``then(arg, data)`` of a ``'resumeSession'`` listener's lookup: Node's
+    ``callback(err, sessionData)``."""
+    callback(None, data)
+
+
 def _require(obj: Any, methods: tuple[str, ...], message: str) -> None:
     """``TypeError(message + type)`` unless ``obj`` has every one of ``methods``, callable."""
     if not all(callable(getattr(obj, m, None)) for m in methods):
@@ -110,10 +121,10 @@ class StoreBinding:
             self.save_now(session_id, data)
             callback()
             return
-        self.save(session_id, data, callback)
+        self.save(session_id, data, _call, callback)
 
     def on_resume_session(self, session_id: bytes, callback: Callable[..., Any]) -> None:
-        self.lookup(session_id, False, lambda data: callback(None, data))
+        self.lookup(session_id, False, _answer_resume, callback)
 
     # -- saving
     def session_ttl(self) -> float:
@@ -128,24 +139,25 @@ class StoreBinding:
         """Only when :attr:`answers_now`: store ``data`` for the server's session timeout."""
         self.store.store_now(bytes(session_id), data, self.session_ttl())
 
-    def save(self, session_id: bytes, data: bytes, then: Callable[[], None]) -> None:
-        """Store ``data`` for the server's session timeout, then ``then()`` (also after an
-        error or ``store_timeout``: counted, and the handshake goes on)."""
+    def save(self, session_id: bytes, data: bytes, then: Callable[[Any], None], arg: Any) -> None:
+        """Store ``data`` for the server's session timeout, then ``then(arg)`` (also after an
+        error or ``store_timeout``: counted, and the handshake goes on).  (``then`` and ``arg``
+        rather than a closure: the TLS layer passes one function and its socket.)"""
         if self._by_callback:
             self.store.store_then(
                 session_id if session_id.__class__ is bytes else bytes(session_id), data,
                 self._ttl if self.server._context is self._ttl_context else self.session_ttl(),
-                self.timeout, self._stored_cb, then)
+                self.timeout, self._stored_cb, (then, arg))
             return
-        self._spawn(self.store.set(session_id, data, self.session_ttl()), lambda _result: then())
+        self._spawn(self.store.set(session_id, data, self.session_ttl()), then, arg, False)
 
-    def _stored(self, then: Callable[[], None], reply: Any) -> None:
-        """A ``SET``'s (or ``DEL``'s) answer to :meth:`save`: counted, then ``then()``."""
+    def _stored(self, then_arg: tuple[Callable[[Any], None], Any], reply: Any) -> None:
+        """A ``SET``'s (or ``DEL``'s) answer to :meth:`save`: counted, then ``then(arg)``."""
         if reply.__class__ is not bytes:  # not OK: an error, a timeout (or a DEL's count)
             self._reply(reply, False)
         elif self._failing:
             self._answering()
-        then()
+        then_arg[0](then_arg[1])
 
     # -- lookups
     def lookup_now(self, session_id: bytes, ticket: bool) -> bytes | None:
@@ -156,40 +168,44 @@ class StoreBinding:
         return data
 
     def lookup(self, session_id: bytes, ticket: bool,
-               then: Callable[[bytes | None], None]) -> None:
+               then: Callable[[Any, bytes | None], None], arg: Any) -> None:
         """Look ``session_id`` up (``ticket``: a TLS 1.3 ticket, kept only
-        :attr:`USED_TICKET_GRACE` seconds more), then ``then(data or None)``; None also after an
-        error or ``store_timeout``."""
+        :attr:`USED_TICKET_GRACE` seconds more), then ``then(arg, data or None)``; None also
+        after an error or ``store_timeout``."""
         if self._by_callback:
             self.store.lookup_then(
                 session_id if session_id.__class__ is bytes else bytes(session_id),
-                self.USED_TICKET_GRACE if ticket else None, self.timeout, self._looked_up_cb, then)
+                self.USED_TICKET_GRACE if ticket else None, self.timeout, self._looked_up_cb,
+                (then, arg))
             return
         if self.answers_now:
-            then(self.lookup_now(session_id, ticket))
+            then(arg, self.lookup_now(session_id, ticket))
             return
         expire = self._get_and_expire
         if ticket and expire is not None:
             call = expire(session_id, self.USED_TICKET_GRACE)
         else:
             call = self.store.get(session_id)
-        self._spawn(call, then, lookup=True)
+        self._spawn(call, then, arg, True)
 
-    def _looked_up(self, then: Callable[[bytes | None], None], reply: Any) -> None:
-        """A ``GET``'s (or ``GETEX``'s) answer to :meth:`lookup`: counted, then ``then(data or
-        None)`` (what :meth:`_reply` does, a session or none handled here)."""
+    def _looked_up(self, then_arg: tuple[Callable[[Any, bytes | None], None], Any],
+                   reply: Any) -> None:
+        """A ``GET``'s (or ``GETEX``'s) answer to :meth:`lookup`: counted, then
+        ``then(arg, data or None)`` (what :meth:`_reply` does, a session or none handled here)."""
         if reply is None or reply.__class__ is bytes:
             if self._failing:
                 self._answering()
             self.stats["misses" if reply is None else "hits"] += 1
-            then(reply)
+            then_arg[0](then_arg[1], reply)
             return
-        then(self._reply(reply, True))
+        then_arg[0](then_arg[1], self._reply(reply, True))
 
     # -- bounded calls
-    def _spawn(self, call: Awaitable[Any], then: Callable[[Any], None], lookup: bool = False) -> None:
+    def _spawn(self, call: Awaitable[Any], then: Callable[..., None], arg: Any,
+               lookup: bool) -> None:
         """Run ``call`` as one task, cancelled by a timer after ``store_timeout`` (cheaper than
-        ``asyncio.wait_for``, which adds a second task per call), then ``then(result or None)``."""
+        ``asyncio.wait_for``, which adds a second task per call), then ``then(arg, result or
+        None)`` (a lookup) or ``then(arg)``."""
         loop = asyncio.get_running_loop()
         task = asyncio.ensure_future(call)
         timer = loop.call_later(self.timeout, self._expire, task)
@@ -198,7 +214,11 @@ class StoreBinding:
         def done(t: asyncio.Future[Any]) -> None:
             timer.cancel()
             self._tasks.discard(t)
-            then(self._outcome(t, lookup))
+            result = self._outcome(t, lookup)
+            if lookup:
+                then(arg, result)
+            else:
+                then(arg)
 
         task.add_done_callback(done)
 
