@@ -24,26 +24,24 @@ class _Pipe:
 
     Made by ``pipe()`` with ``object.__new__`` and its slots set. Its state is booleans (a
     slot's load and test is what CPython 3.11 runs fastest; bit masks were a generic ``&`` and
-    truth test each): ``ended`` / ``closed`` / ``finished`` (those once listeners ran, or were
-    removed by the other one), ``drain`` (a ``'drain'`` listener was added), ``cleaned`` (Node's
-    ``cleanedUp``), and what ``pipe()`` found once: ``quiet`` (the destination is one of our
-    emitters and neither emitter hooks the pipe's events but the source's ``'data'``:
-    ``_HOOK_EVENTS`` is a class's declaration, fixed) and ``data_hook`` (the source hooks
-    ``'data'``)."""
+    truth test each): ``ended`` (the ``'end'`` once listener ran, or was removed), ``done``
+    (the ``'close'`` or ``'finish'`` one ran: the other one goes with it, so one flag says both
+    are gone), ``drain`` (a ``'drain'`` listener was added), ``cleaned`` (Node's
+    ``cleanedUp``), and what ``pipe()`` found once, ``quiet``: 0, or (the destination is one of
+    our emitters and neither emitter hooks the pipe's events but the source's ``'data'``:
+    ``_HOOK_EVENTS`` is a class's declaration, fixed) :data:`QUIET`, or :data:`QUIET_HOOK`
+    (quiet, and the source hooks ``'data'``)."""
 
-    __slots__ = ("src", "dest", "end", "ended", "closed", "finished", "drain", "cleaned",
-                 "quiet", "data_hook")
+    __slots__ = ("src", "dest", "end", "ended", "done", "drain", "cleaned", "quiet")
 
     src: Readable
     dest: Any
     end: bool
     ended: bool
-    closed: bool
-    finished: bool
+    done: bool
     drain: bool
     cleaned: bool
-    quiet: bool
-    data_hook: bool
+    quiet: int
 
     @property
     def listener(self) -> Any:
@@ -52,7 +50,7 @@ class _Pipe:
 
     def __call__(self, *_: Any) -> None:
         """The destination's ``'close'`` / ``'finish'`` once wrapper's call (``self``: the
-        ``_Pipe``, or its :class:`_PipeFinish`, whose ``__call__`` this is too): Node's
+        ``_Pipe``, or its :class:`_PipeFinish`, whose usual case is its own): Node's
         ``onclose`` / ``onfinish`` -- the wrapper removes itself, then the other one, then
         ``src.unpipe(dest)``. One of the two ever runs.
 
@@ -61,18 +59,10 @@ class _Pipe:
         only one: no ``'unpipe'`` emit), all of it at once: the unpipe's state change, then every
         removal (:meth:`_drop_all`)."""
         w: Any = self
-        if type(w) is _Pipe:
-            p, event, oevent = w, "close", "finish"
-            if p.closed:
-                return
-            p.closed = True
-            other_gone = p.finished
-        else:
-            p, event, oevent = w.pipe, "finish", "close"
-            if p.finished:
-                return
-            p.finished = True
-            other_gone = p.closed
+        p: _Pipe = w if type(w) is _Pipe else w.pipe
+        if p.done:
+            return
+        p.done = True
         src, dest = p.src, p.dest
         de, se = dest._events, src._events
         pipes = src._r_pipes
@@ -87,17 +77,12 @@ class _Pipe:
                     src._r_paused = True
                 else:
                     src.pause()
-            p.closed = p.finished = True
-            if w is p:
-                p._drop_all(de, se, w, True, not other_gone)
-            else:
-                p._drop_all(de, se, w, not other_gone, True)
+            p._drop_all(de, se, w)
             return
-        if other_gone:
-            dest._remove_many((event, w))
+        if w is p:
+            dest._remove_many(("close", w), ("finish", p.on_finish))
         else:
-            dest._remove_many((event, w), (oevent, p.on_finish if event == "close" else p.on_close))
-        p.closed = p.finished = True
+            dest._remove_many(("finish", w), ("close", p.on_close))
         src.unpipe(dest)
 
     def end_fn(self, *_: Any) -> None:
@@ -123,14 +108,13 @@ class _Pipe:
         src, dest = self.src, self.dest
         if self.quiet and "removeListener" not in (de := dest._events) and (
                 (se := src._events) is de or "removeListener" not in se):
-            self._drop_all(de, se, None, not self.closed, not self.finished)
+            self._drop_all(de, se, None)
             return
         if isinstance(dest, EventEmitter):
             # one by one, in Node's order (each removal seen)
             gone: list[tuple[str, Any]] = []
-            if not self.closed:
+            if not self.done:
                 gone.append(("close", self.on_close))
-            if not self.finished:
                 gone.append(("finish", self.on_finish))
             if self.drain:
                 gone.append(("drain", self.on_drain))
@@ -144,9 +128,8 @@ class _Pipe:
             gone.append(("data", self.on_data))
             src._remove_many(*gone)  # (one call for both when piped to itself)
         else:
-            if not self.closed:
+            if not self.done:
                 dest.remove_listener("close", self.on_close)
-            if not self.finished:
                 dest.remove_listener("finish", self.on_finish)
             if self.drain:
                 dest.remove_listener("drain", self.on_drain)
@@ -157,24 +140,22 @@ class _Pipe:
         if self.drain:
             self._drained()
 
-    def _drop_all(self, de: dict[str, Any], se: dict[str, Any], first: Any, rm_close: bool,
-                  rm_finish: bool) -> None:
+    def _drop_all(self, de: dict[str, Any], se: dict[str, Any], first: Any) -> None:
         """:meth:`cleanup` where nobody sees the removals one by one (``quiet``, no
         ``'removeListener'`` listener on either emitter: ``de`` / ``se``, the destination's and
         the source's tables), the same table at the end in any order: each listener in place
         where it is its event's only one (the prepended ``'error'`` one: first, with no other
         match after it), else by ``_remove_many``, once per emitter; the source's ``'data'``
         hook last, as Node removes ``'data'`` last. ``first``: the once wrapper that fired (this
-        object, or the ``'finish'`` one), removed as itself, after its caller removed the
-        ``'unpipe'`` listener, its event's only one; ``rm_close`` / ``rm_finish``: those
-        wrappers are still to be removed."""
+        object, or the ``'finish'`` one), removed as itself with the other one, after its
+        caller removed the ``'unpipe'`` listener, its event's only one; ``None``: an unpipe's
+        cleanup (the two wrappers go unless one of them ran: ``done``)."""
         slow: list[tuple[str, Any]] = []
-        if rm_close:
+        if first is not None or not self.done:
             if de.get("close") == (self,):
                 del de["close"]
             else:
                 slow.append(("close", self if first is self else self.on_close))
-        if rm_finish:
             if first is None or first is self:
                 if (t := de.get("finish")) is not None and len(t) == 1 \
                         and type(x := t[0]) is _PipeFinish and x.pipe is self:
@@ -227,7 +208,7 @@ class _Pipe:
             slow.append(("data", fn))
         if slow:
             self.src._remove_many(*slow)
-        if in_place and self.data_hook:
+        if in_place and self.quiet == QUIET_HOOK:
             self.src._listener_removed("data")
         self.cleaned = True
         if self.drain:
@@ -273,21 +254,53 @@ class _Pipe:
     # on_close / on_finish: the listeners of a destination that is not one of our emitters
     # (on ours, the _Pipe itself and a _PipeFinish are the once wrappers: _Pipe.__call__).
     def on_close(self, *_: Any) -> None:
-        if not self.finished:
+        if not self.done:
+            self.done = True  # both gone now
             self.dest.remove_listener("finish", self.on_finish)
-        self.closed = self.finished = True  # both gone now
         self.src.unpipe(self.dest)  # (unpipe, inlined)
 
     def on_finish(self, *_: Any) -> None:
-        if not self.closed:
+        if not self.done:
+            self.done = True
             self.dest.remove_listener("close", self.on_close)
-        self.closed = self.finished = True
         self.src.unpipe(self.dest)  # (unpipe, inlined)
 
 
 _ON_UNPIPE = _Pipe.on_unpipe
+#: The ``'close'`` / ``'finish'`` wrappers' general case (:meth:`_PipeFinish.__call__`'s too).
+_PIPE_CALL: Any = _Pipe.__call__
 _READABLE_PAUSE = Readable.pause
+_READABLE_REMOVED = Readable._listener_removed
 _new = object.__new__
+#: An ``'end'`` / ``'error'`` table's stand-in when it has none (its one item matches nothing).
+_NO_END: tuple[Any, ...] = (None,)
+
+#: ``_Pipe.quiet``: neither emitter hooks the pipe's events (the source's ``'data'`` aside).
+QUIET = 1
+#: ``_Pipe.quiet``: quiet, and the source hooks ``'data'`` (its ``_listener_added`` /
+#: ``_listener_removed`` are due when ``'data'``'s listener comes and goes).
+QUIET_HOOK = 2
+#: The events pipe() and its cleanup add and remove listeners of but 'data'.
+_PIPE_EVENTS = frozenset({"end", "unpipe", "error", "close", "finish", "drain"})
+#: ``_quiet_of``'s answers, by the class's ``_HOOK_EVENTS`` (a declaration: few distinct sets).
+_QUIET: dict[frozenset[str], int] = {}
+
+
+def _quiet_of(hooks: frozenset[str]) -> int:
+    """What ``pipe()`` keeps in ``_Pipe.quiet`` for a source whose ``_HOOK_EVENTS`` is
+    ``hooks`` (for a destination: 0 or not), remembered by the set."""
+    q = _QUIET[hooks] = 0 if not _PIPE_EVENTS.isdisjoint(hooks) else (
+        QUIET_HOOK if "data" in hooks else QUIET)
+    return q
+
+
+def _room(se: dict[str, Any], de: dict[str, Any], lim: int) -> bool:
+    """No listener limit of ``lim`` reached by the pipe's additions (each event's listeners
+    before it, one by one: ``pipe()``'s exact check when its sum of all listeners does not
+    tell)."""
+    return (len(se.get("end", ())) < lim and len(se.get("data", ())) < lim
+            and len(de.get("unpipe", ())) < lim and len(de.get("error", ())) < lim
+            and len(de.get("close", ())) < lim and len(de.get("finish", ())) < lim)
 
 
 _ONCE_TYPES.add(_Pipe)
@@ -323,32 +336,74 @@ class _PipeEnd(_PipeOnce):
 
     def __call__(self, *_: Any) -> None:
         p = self.pipe
-        if not p.ended:
-            p.ended = True
-            src = p.src
-            se = src._events
-            # (Node's onceWrapper: the wrapper goes first; in place when it is the last one,
-            # nobody sees it go and no hook is due (quiet); else _Once's removal)
-            if p.quiet and (t := se.get("end")) is not None and t[-1] is self \
-                    and "removeListener" not in se:
-                if len(t) == 1:
-                    del se["end"]
-                else:
-                    se["end"] = t[:-1]
+        if p.ended:
+            return
+        p.ended = True
+        src = p.src
+        se = src._events
+        # (Node's onceWrapper: the wrapper goes first; in place when it is the last one,
+        # nobody sees it go and no hook is due (quiet); else _Once's removal)
+        if p.quiet and (t := se.get("end", _NO_END))[-1] is self and "removeListener" not in se:
+            if len(t) == 1:
+                del se["end"]
             else:
-                self._unlink(src, "end")
-            if p.end:
-                p.dest.end()
-            else:
-                src.unpipe(p.dest)
+                se["end"] = t[:-1]
+        else:
+            self._unlink(src, "end")
+        if p.end:
+            p.dest.end()
+        else:
+            src.unpipe(p.dest)
 
 
 class _PipeFinish(_PipeOnce):
-    """The destination's ``'finish'`` (Node's ``onfinish``): :meth:`_Pipe.__call__`."""
+    """The destination's ``'finish'`` (Node's ``onfinish``): :meth:`_Pipe.__call__`, its usual
+    case here whole."""
 
     __slots__ = ()
     _name = "on_finish"
-    __call__ = _Pipe.__call__
+
+    def __call__(self, *_: Any) -> None:
+        """Node's ``onfinish`` once the source's ``'end'`` ran (an echo's ``dest.end()``): when
+        the pipe's listeners are the only ones of their events (its ``'error'`` one first, no
+        other match of it after it), nobody sees an addition or removal (``quiet``, no
+        ``'removeListener'`` listener), the source is piped to this destination alone and
+        nobody listens to ``'pause'``, all of it at once, in place: this wrapper and the
+        ``'close'`` one go, the source pauses (its ``pause()``, unless it is Readable's: no
+        ``'pause'`` emit due), then the cleanup (no ``'unpipe'`` emit: its only listener is
+        the pipe's). Anything else: :meth:`_Pipe.__call__`."""
+        p = self.pipe
+        if p.quiet and p.ended and not p.done and not p.drain:
+            src, dest = p.src, p.dest
+            se, de = src._events, dest._events
+            pipes = src._r_pipes
+            if ("removeListener" not in de and "removeListener" not in se and "pause" not in se
+                    and pipes == [dest] and de.get("finish") == (self,)
+                    and de.get("close") == (p,) and de.get("unpipe") == (p.on_unpipe,)
+                    and se.get("data") == (p.on_data,)
+                    and (t := de.get("error", _NO_END))[0] == (fn := p.on_error)
+                    and fn not in (rest := t[1:]) and _ONCE_TYPES.isdisjoint(map(type, rest))):
+                p.done = p.cleaned = True
+                del de["finish"], de["close"]
+                pipes.clear()
+                if type(src).pause is _READABLE_PAUSE:  # (pause(), inlined)
+                    src._r_flowing = False
+                    src._r_paused = True
+                else:
+                    src.pause()
+                del de["unpipe"]
+                if rest:
+                    de["error"] = rest
+                else:
+                    del de["error"]
+                del se["data"]
+                if p.quiet == QUIET_HOOK:
+                    if type(src)._listener_removed is _READABLE_REMOVED:  # (inlined)
+                        src._r_data_listening = False
+                    else:
+                        src._listener_removed("data")
+                return
+        _PIPE_CALL(self)
 
 
 _ONCE_TYPES.update((_PipeEnd, _PipeFinish))

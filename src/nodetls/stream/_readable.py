@@ -482,7 +482,7 @@ class Readable(Stream):
         self._r_pipes.append(dest)
         p = _new(_Pipe)  # (no __init__ call)
         p.src, p.dest, p.end = self, dest, end
-        p.ended = p.closed = p.finished = p.drain = p.cleaned = False
+        p.ended = p.done = p.drain = p.cleaned = False
         on_data = p.on_data
         if self._r_end_emitted:
             _soon(p.end_fn)
@@ -495,48 +495,52 @@ class Readable(Stream):
             wf = _new(_PipeFinish)
             wf.pipe = p
             on_unpipe, on_error = p.on_unpipe, p.on_error
-            se, de, sh = self._events, dest._events, self._HOOK_EVENTS
-            if _PIPE_EVENTS.isdisjoint(sh) and (
-                    dest is self or _PIPE_EVENTS.isdisjoint(dest._HOOK_EVENTS)):
-                hook = "data" in sh
-                p.quiet, p.data_hook = True, hook
-            else:
-                p.quiet = p.data_hook = hook = False
-            in_place = False
-            if p.quiet and "newListener" not in se and "newListener" not in de:
+            se, de = self._events, dest._events
+            q = _QUIET.get(sh := self._HOOK_EVENTS)
+            if q is None:
+                q = _quiet_of(sh)
+            if q and dest is not self:
+                dq = _QUIET.get(dh := dest._HOOK_EVENTS)
+                if not (_quiet_of(dh) if dq is None else dq):
+                    q = 0
+            p.quiet = q
+            if q and "newListener" not in se and "newListener" not in de:
                 limit = _events_mod.default_max_listeners
                 n = self._max_listeners
                 lim = (limit if n is None else n) or _NO_LIMIT
-                if dest is not self:  # (the lower limit of the two: at worst, _add_many's way)
+                if dest is self:  # (no event above the limit when all of them are not)
+                    room = sum(map(len, se.values())) < lim or _room(se, de, lim)
+                else:  # (the lower limit of the two: at worst, _add_many's way)
                     n = dest._max_listeners
                     lim = min(lim, (limit if n is None else n) or _NO_LIMIT)
-                ends, datas = se.get("end", ()), se.get("data", ())
-                unpipes, errors = de.get("unpipe", ()), de.get("error", ())
-                closes, finishes = de.get("close", ()), de.get("finish", ())
-                if (len(ends) < lim and len(datas) < lim and len(unpipes) < lim
-                        and len(errors) < lim and len(closes) < lim and len(finishes) < lim):
-                    # _add_many's work in place, in Node's order ('data''s hook after its
-                    # listener): nobody sees the additions (no 'newListener' listener, no
-                    # other hook, no listener limit reached: no warning due)
-                    if we is not None:
-                        se["end"] = ends + (we,)
-                    de["unpipe"] = unpipes + (on_unpipe,)
-                    se["data"] = datas + (on_data,)
-                    if hook:
-                        self._listener_added("data")
-                    de["error"] = (on_error,) + errors
-                    de["close"] = closes + (p,)
-                    de["finish"] = finishes + (wf,)
-                    in_place = True
-            if not in_place:  # one at a time, in Node's order (each seen, or warned about)
+                    room = (sum(map(len, se.values())) < lim and sum(map(len, de.values())) < lim
+                            ) or _room(se, de, lim)
+            else:
+                room = False
+            if room:
+                # _add_many's work in place, in Node's order ('data''s hook after its
+                # listener): nobody sees the additions (no 'newListener' listener, no
+                # other hook, no listener limit reached: no warning due)
+                if we is not None:
+                    se["end"] = se.get("end", ()) + (we,)
+                de["unpipe"] = de.get("unpipe", ()) + (on_unpipe,)
+                se["data"] = se.get("data", ()) + (on_data,)
+                if q == QUIET_HOOK:
+                    self._listener_added("data")
+                de["error"] = (on_error,) + de.get("error", ())
+                de["close"] = de.get("close", ()) + (p,)
+                de["finish"] = de.get("finish", ()) + (wf,)
+            else:  # one at a time, in Node's order (each seen, or warned about)
                 if we is not None:
                     self._add_many(("end", we, p.end_fn, False))
                 dest._add_many(("unpipe", on_unpipe, on_unpipe, False))
                 self._add_many(("data", on_data, on_data, False))
                 dest._add_many(("error", on_error, on_error, True),
                                ("close", p, p.on_close, False), ("finish", wf, p.on_finish, False))
+            if "pipe" in de:  # (no emit nobody listens to)
+                dest.emit("pipe", self)
         else:
-            p.quiet = p.data_hook = False
+            p.quiet = 0
             if we is not None:
                 self._add_many(("end", we, p.end_fn, False))
             dest.on("unpipe", p.on_unpipe)
@@ -544,7 +548,6 @@ class Readable(Stream):
             dest.prepend_listener("error", p.on_error)
             dest.once("close", p.on_close)
             dest.once("finish", p.on_finish)
-        if "pipe" in getattr(dest, "_events", "pipe"):  # (no emit nobody listens to)
             dest.emit("pipe", self)
         if (dest._w_need_drain and not dest._destroyed and not dest._w_ending  # (the property)
                 if isinstance(dest, Writable) else getattr(dest, "writable_need_drain", False) is True):
@@ -703,10 +706,17 @@ class Readable(Stream):
 
 # Last: _pipe needs Readable (defined above) at import; Readable.pipe()/unpipe() use these names
 # only when called (module globals, as before the split: no import per call).
-from ._pipe import _ON_UNPIPE, _new, _Pipe, _PipeEnd, _PipeFinish  # noqa: E402
+from ._pipe import (  # noqa: E402
+    _ON_UNPIPE,
+    _QUIET,
+    QUIET_HOOK,
+    _new,
+    _Pipe,
+    _PipeEnd,
+    _PipeFinish,
+    _quiet_of,
+    _room,
+)
 
-#: The events pipe() and its cleanup add and remove listeners of but 'data' (quiet: none of
-#: them hooked).
-_PIPE_EVENTS = frozenset({"end", "unpipe", "error", "close", "finish", "drain"})
 #: A listener limit of 0 (none): larger than any listener count.
 _NO_LIMIT = 1 << 62
