@@ -213,3 +213,116 @@ async def test_close_notify_now_is_shutdowns_usual_case_for_an_owner_that_closes
         await wait(closed)
     finally:
         close_server(server)
+
+
+async def test_connections_after_the_first_follow_every_change_a_node_server_sees(
+        certs, monkeypatch):
+    """After its first connection a server builds the next ones from a plan
+    (``tls.Server._accept``): the state the constructor gives (the first connection's), and
+    each change is seen at the next connection, as in Node: a ``'connection'`` listener added
+    (it gets the raw ``net.Socket``) or removed, ``max_connections``, a socket that failed to
+    build (served through ``'connection'``)."""
+    created: list = []
+    original, counting = _count_net_sockets(created)
+    monkeypatch.setattr(net.Socket, "__init__", counting)
+    states: list[dict] = []
+    accepted: list[tls.TLSSocket] = []
+
+    def on_secure(s):
+        states.append(instance_state(s))
+        accepted.append(s)
+        s.pipe(s)
+
+    server, port = await listen(certs.server.options, on_secure)
+    clients: list[tls.TLSSocket] = []
+
+    async def served() -> tls.TLSSocket:
+        clients.append(await _one_round_trip(certs, server, port))
+        return accepted[-1]
+
+    try:
+        first, second = await served(), await served()
+        per_socket = {"_events", "_r_pipes", "_handle", "_wrap"}
+        assert sorted(states[0]) == sorted(states[1])
+        assert {k: v for k, v in states[0].items() if k not in per_socket} == \
+            {k: v for k, v in states[1].items() if k not in per_socket}
+        for s in (first, second):
+            assert s.server is server and s._server is server and s._tls_server is server
+            assert s._no_delay is True and s._handle.owner is s
+        assert created.count(net.Socket) == 0 and server.connections == 2
+
+        raws: list = []
+        server.on("connection", raws.append)
+        third = await served()
+        assert [type(r) for r in raws] == [net.Socket] and created.count(net.Socket) == 1
+        assert third.server is server and server.connections == 3
+        server.off("connection", raws.append)
+        await served()
+        assert len(raws) == 1 and created.count(net.Socket) == 1 and server.connections == 4
+
+        drops: list = []
+        server.on("drop", drops.append)
+        server.max_connections = 4
+        late = tls.connect(port, {"host": "127.0.0.1", "ca": certs.root.cert_pem,
+                                  "servername": "localhost"})
+        late.on("error", lambda err: None)
+        await wait(event(late, "close"))
+        assert len(drops) == 1 and server.connections == 4
+        server.max_connections = None
+        await served()
+        assert server.connections == 5
+
+        failures: list = []
+        build = tls.TLSSocket._init_server_connection
+
+        def fails_once(self, *args):
+            if not failures:
+                failures.append(self)
+                raise MemoryError("no engine")
+            build(self, *args)
+
+        monkeypatch.setattr(tls.TLSSocket, "_init_server_connection", fails_once)
+        sixth = await served()  # built through 'connection', over a raw net.Socket
+        assert failures and sixth is not failures[0] and sixth.server is server
+        assert created.count(net.Socket) == 2 and server.connections == 6
+        await served()
+        assert created.count(net.Socket) == 2 and server.connections == 7
+    finally:
+        for c in clients:
+            c.destroy()
+        close_server(server)
+
+
+async def test_secure_connection_reaches_an_emit_override_and_an_async_listener(certs):
+    """The server's ``'secureConnection'`` (dispatched without ``emit`` for a server whose class
+    does not override it): a subclass's ``emit`` sees it, an ``async`` listener runs."""
+    seen: list[str] = []
+
+    class Spy(tls.Server):
+        def emit(self, event_name, *args):
+            seen.append(event_name)
+            return super().emit(event_name, *args)
+
+    ran: asyncio.Future = asyncio.get_running_loop().create_future()
+
+    async def on_secure(s):
+        await asyncio.sleep(0)
+        s.pipe(s)
+        ran.set_result(s)
+
+    for cls in (Spy, tls.Server):
+        server = cls(certs.server.options)
+        server.on("secureConnection", on_secure)
+        server.listen(0, "127.0.0.1")
+        await wait(server)
+        port = server.address()["port"]
+        try:
+            for _ in range(2):  # the first connection, and one built from the plan
+                sock = await _one_round_trip(certs, server, port)
+                assert (await wait(ran)).server is server
+                ran = asyncio.get_running_loop().create_future()
+                sock.destroy()
+            assert seen.count("secureConnection") == (2 if cls is Spy else 0)
+            seen.clear()
+        finally:
+            close_server(server)

@@ -102,30 +102,27 @@ def instance_state(obj: Any) -> dict[str, Any]:
     return state
 
 
-_LITERAL_TYPES = (bool, int, str, type(None))
-
-
 class AcceptedState(dict):  # type: ignore[type-arg]
     """The state an accepted socket starts with (:meth:`Socket._accepted_state`), name -> value,
-    and :attr:`fill`, which stores it on a socket: a function of one attribute store per entry
-    (a slot's, mostly), compiled for this state (storing them in a loop, ``setattr`` per
-    entry, costs ~7x as many instructions)."""
+    and :attr:`fill`, which gives it to a new socket: a function compiled for this state that
+    stores every entry (a slot's, mostly) from one tuple, then the socket's own ``'end'``
+    listener (``_events``) and pipe list (``_r_pipes``). ``self.a, self.b, ... = values``: two
+    bytecodes per entry (``LOAD_FAST``, ``STORE_ATTR``), where ``self.a = value`` takes three;
+    storing them in a loop, ``setattr`` per entry, costs ~7x as many instructions."""
 
     __slots__ = ("fill",)
 
     def __init__(self, state: dict[str, Any]) -> None:
         super().__init__(state)
-        values: dict[str, Any] = {}
-        lines = []
-        for i, (name, value) in enumerate(state.items()):
-            if not name.isidentifier() or name.startswith("__"):
+        for name in state:
+            if not name.isidentifier() or name.startswith("__") or name in ("_events", "_r_pipes"):
                 raise ValueError(f"not an attribute name: {name!r}")
-            if type(value) in _LITERAL_TYPES:
-                lines.append(f"    self.{name} = {value!r}")
-            else:
-                values[f"_v{i}"] = value
-                lines.append(f"    self.{name} = _v{i}")
-        source = "def fill(self):\n" + ("\n".join(lines) or "    pass") + "\n"
+        stores = "".join(f"self.{name}, " for name in state)
+        source = ("def fill(self):\n"
+                  + (f"    {stores}= _VALUES\n" if state else "")
+                  + '    self._events = {"end": (_END(self),)}\n'
+                  + "    self._r_pipes = []\n")
+        values: dict[str, Any] = {"_VALUES": tuple(state.values()), "_END": _OnReadableStreamEnd}
         exec(compile(source, f"<accepted state of {len(state)}>", "exec"), values)
         self.fill: Callable[[Any], None] = values["fill"]
 
@@ -217,14 +214,16 @@ class Socket(Duplex):
     # -- accepted sockets, built from a prototype -------------------------------------------------
 
     @classmethod
-    def _accepted_state(cls, opts: dict[str, Any]) -> AcceptedState | None:
+    def _accepted_state(cls, opts: dict[str, Any],
+                        extra: dict[str, Any] | None = None) -> AcceptedState | None:
         """The instance state ``cls(_Normalized(opts, handle=h))`` has for a handle ``h`` that is
         already reading, to give each new socket (:meth:`_init_accepted`): one call of
         straight-line slot stores instead of the option lookups and calls of ``__init__``, per
         accepted connection. Built by running that very ``__init__`` once on a prototype, so it
         cannot drift from it; ``None`` (use ``__init__``) if the prototype holds anything that
         could not be shared: a value of a mutable type, or listeners other than the socket's own
-        ``'end'`` listener."""
+        ``'end'`` listener. ``extra``: more attributes to give each socket, after these (a
+        subclass's own state; shared as they are, whatever their type)."""
         proto = cls.__new__(cls)
         Socket.__init__(proto, _Normalized(opts, handle=_PROTO_HANDLE))
         _PROTO_HANDLE.owner = None
@@ -234,19 +233,19 @@ class Socket(Duplex):
                 or type(events) is not dict or list(events) != ["end"] or len(events["end"]) != 1
                 or type(events["end"][0]) is not _OnReadableStreamEnd):
             return None
-        # (Each socket's own, set by _init_accepted: _events, _r_pipes, _handle.)
+        # (Each socket's own: _events and _r_pipes, made by fill; _handle.)
         for value in state.values():
             if type(value) not in _SHAREABLE_TYPES and value is not _NO_BUF \
                     and value is not _NO_DRAIN:
                 return None
+        if extra:
+            state.update(extra)
         return AcceptedState(state)
 
     def _init_accepted(self, handle: Any, state: AcceptedState) -> None:
         """``Socket.__init__`` for ``handle`` (already reading) from :meth:`_accepted_state`."""
         fill = state.fill  # (a slot: LOAD_ATTR_SLOT, where a LOAD_METHOD would not specialise)
         fill(self)
-        self._events = {"end": (_OnReadableStreamEnd(self),)}
-        self._r_pipes = []
         self._handle = handle
         handle.owner = self
 

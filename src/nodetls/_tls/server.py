@@ -17,7 +17,9 @@ from functools import partial
 from typing import Any, Unpack, cast
 
 from .. import _option_table, _options, _worker_state
+from .._net.socket import AcceptedState
 from ..errors import node_error
+from ..events import EventEmitter
 from ..net import Server as NetServer
 from ..net import Socket as NetSocket
 from ..types import ServerOptions
@@ -31,6 +33,9 @@ _SOCKET_OPTIONS = (SERVER_OPTIONS & TLSSOCKET_OPTIONS) - CONTEXT_OPTIONS - _NET_
 
 
 _TLS_INIT = TLSSocket.__init__
+_EMIT1 = EventEmitter._emit1
+#: ``Server._accept_plan`` when there is none: a ``'connection'`` listener table no server has.
+_NO_PLAN: tuple[Any, ...] = (object(), None, None, None, None)
 
 
 def _default_session_id_context() -> bytes:
@@ -72,6 +77,11 @@ class Server(NetServer):
         self._ocsp_stapler: Any = None
         self._tls_listener = self._tls_connection_listener
         self._direct: TLSSocket | None = None  # the socket _make_socket just built itself
+        # What _accept builds each connection from, once _make_socket found it can (see there).
+        self._accept_plan = _NO_PLAN
+        # The server's emit() is EventEmitter's: its 'secureConnection' needs no _emit1 call
+        # (TLSSocket._emit_server_secure).
+        self._plain_emit = type(self)._emit1 is _EMIT1
         # Handshake deadlines (handshake_timeout): id(socket) -> (deadline, socket), in order of
         # deadline (one timeout per template), swept by one timer instead of one per connection.
         self._handshake_deadlines: dict[int, tuple[float, TLSSocket]] = {}
@@ -108,17 +118,47 @@ class Server(NetServer):
             template.sweep_timeout = timeout
         return template
 
+    def _accept(self, handle: Any) -> None:
+        """A connection was accepted: ``net.Server._accept`` in one call for the usual server
+        (nothing but itself listening to ``'connection'``, no ``max_connections``) once
+        :meth:`_make_socket` has left its plan (``_accept_plan``): the TLSSocket built on the
+        handle from the template's state, with the server's own attributes (``server``,
+        ``_server``, ``_no_delay``) in it, counted, and not announced (see :meth:`_make_socket`)."""
+        listeners, new, cls, template, state = self._accept_plan
+        if self._events.get("connection") is not listeners or self._sock is None \
+                or self._max_connections is not None:
+            NetServer._accept(self, handle)
+            return
+        try:
+            sock = new(cls)
+            sock._init_server_connection(handle, template, state)
+        except BaseException:  # noqa: BLE001 - as _make_socket's: 'connection' reports it
+            self._accept_plan = _NO_PLAN
+            sock = NetServer._make_socket(self, handle)
+            self._connections += 1
+            sock.server = sock._server = self
+            self._on_accepted(sock)
+            return
+        self._connections += 1
+
     def _make_socket(self, handle: Any) -> Any:
         """An accepted connection.  When nothing but this server listens to ``'connection'``,
         the TLSSocket is built on the transport handle directly: no throw-away ``net.Socket``
-        (Node's ``tlsConnectionListener`` would only take its handle over)."""
-        if self._events.get("connection") != (self._tls_listener,) or self._pause_on_connect \
+        (Node's ``tlsConnectionListener`` would only take its handle over).  Once its class's
+        state exists (the template's, after the first connection) and the handle needs nothing
+        of the server, the next ones are built by :meth:`_accept` from a plan, while that
+        listener table stays as it is now (a listener added or removed replaces it)."""
+        listeners = self._events.get("connection")
+        if listeners != (self._tls_listener,) or self._pause_on_connect \
                 or self._high_water_mark is not None:
             return super()._make_socket(handle)
+        setup = False
         if self._no_delay and not self._loop_sets_no_delay:
             handle.set_no_delay(True)
+            setup = True
         if self._keep_alive:
             handle.set_keep_alive(True, self._keep_alive_initial_delay)
+            setup = True
         cls = self._socket_class
         template = self._template
         state = template.accepted_state
@@ -135,6 +175,12 @@ class Server(NetServer):
         if self._no_delay:
             sock._no_delay = True
         self._direct = sock
+        state = template.accepted_state
+        if state and not setup and cls.__init__ is _TLS_INIT:
+            own: dict[str, Any] = {"_no_delay": True} if self._no_delay else {}
+            own["server"] = own["_server"] = self  # (what _accept sets, as dict attributes)
+            self._accept_plan = (listeners, cls.__new__, cls, template,
+                                 AcceptedState({**state, **own}))
         return sock
 
     def _tls_connection_listener(self, raw: Any) -> None:
@@ -142,6 +188,7 @@ class Server(NetServer):
             return  # a 'connection' listener before this one raised: the connection is gone
         try:
             sock = raw._tls_socket = TLSSocket(raw, self._template)  # see _listener_failed
+            sock.server = self  # (Node: the TLSSocket's server is this one, whoever counts it)
             if isinstance(raw, NetSocket) and raw._handle is None:  # a shell (handle taken)
                 # The TLSSocket counts the connection in the server that accepted the raw
                 # socket, this one or another (none for a Duplex): as in Node, where the raw
@@ -170,6 +217,7 @@ class Server(NetServer):
         if self._handshake_sweep is not None and \
                 self._handshake_sweep_loop is not asyncio.get_running_loop():
             self._handshake_sweep = None
+        self._accept_plan = _NO_PLAN  # (made again for this socket and loop: _make_socket)
         super()._start(sock, backlog)
 
     def _sweep_handshakes(self) -> None:
@@ -248,6 +296,7 @@ class Server(NetServer):
         self._tls_opts = opts
         self._context = self._build_context(opts)
         self._template = self._socket_template()
+        self._accept_plan = _NO_PLAN
         if self._keys_binding is not None:
             self._keys_binding.reapply()
         if self._ocsp_stapler is not None:

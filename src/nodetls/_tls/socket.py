@@ -36,6 +36,7 @@ from .pause_points import once_callback
 from .wrap import TLSWrap
 
 _log = logging.getLogger("nodetls.tls")
+_iscoroutine = asyncio.iscoroutine
 _monotonic = time.monotonic
 #: ``TLSSocket._handshake_timer`` of a server connection whose deadline its server's one sweep
 #: timer keeps (``tls.Server._handshake_deadlines``), instead of a timer of its own.
@@ -215,9 +216,7 @@ class TLSSocket(Socket):
             # A server's accepted connection: the stream state comes from a prototype.
             state = options.accepted_state
             if state is None:
-                state = options.accepted_state = self._accepted_state(
-                    {"allow_half_open": options["allow_half_open"]}
-                    if "allow_half_open" in options else {}) or AcceptedState({})
+                state = options.accepted_state = self._server_accepted_state(options)
             if state:  # (empty: cannot be used)
                 self._init_server_connection(socket, options, state)
                 return
@@ -261,26 +260,32 @@ class TLSSocket(Socket):
         elif socket is not None:
             self._wait_for_connect(socket)
 
+    @classmethod
+    def _server_accepted_state(cls, template: SocketTemplate) -> AcceptedState:
+        """The state a server's accepted connection starts with, for ``template``: the
+        ``net.Socket`` part (``net.Socket._accepted_state``) and this class's, which is the
+        template's (its options, server and context: the values ``__init__`` stores).  Empty
+        (not used: ``__init__`` runs) when the net part cannot be shared or the template has no
+        context."""
+        ctx = template.get("secure_context")
+        state = None if ctx is None else cls._accepted_state(
+            {"allow_half_open": template["allow_half_open"]}
+            if "allow_half_open" in template else {},
+            {"_tls_opts": template, "_servername": False, "_secure_established": False,
+             "_handshake_timer": None, "_tls_server": template.get("server"), "_is_server": True,
+             "secure_connecting": True, "_secure_context": ctx})
+        return state if state is not None else AcceptedState({})
+
     def _init_server_connection(self, handle: TCPHandle, opts: SocketTemplate,
                                 state: AcceptedState) -> None:
-        """``__init__`` for a server's accepted handle and template: the same state, the
-        ``net.Socket`` part copied from ``state`` (see ``net.Socket._accepted_state``)."""
-        self._init_accepted(handle, state)
-        self._tls_opts = opts
-        # (_wrap: set below, before anything reads it; a server's template has both keys)
-        self._servername = False
-        self._secure_established = False
-        self._handshake_timer = None
-        self._tls_server = srv = opts["server"]  # (_server: net.Server._accept sets it)
-        self._is_server = True
-        self.secure_connecting = True
-        ctx = opts["secure_context"]
-        if ctx is None:
-            ctx = self._make_context()
-        self._secure_context = ctx
+        """``__init__`` for a server's accepted handle and template: the same state, copied from
+        ``state`` (see :meth:`_server_accepted_state`), then the engine and its TLS handle."""
+        fill = state.fill  # (a slot: LOAD_ATTR_SLOT, where a LOAD_METHOD would not specialise)
+        fill(self)
+        srv = self._tls_server  # (_server: net.Server._accept sets it)
         # (_setup_wrap, for a server's template: no lookups of what the template has)
         plain = opts.plain
-        engine = TLSEngine(ctx, server=True, no_renegotiation=plain)
+        engine = TLSEngine(self._secure_context, server=True, no_renegotiation=plain)
         self._handle = self._wrap = wrap = TLSWrap(handle, engine, self)
         timeout = opts.sweep_timeout
         if plain and timeout and srv is not None and not srv._sni_contexts and (
@@ -579,7 +584,21 @@ class TLSSocket(Socket):
             self.emit("secureConnection", self)
         srv = self._tls_server
         if srv is not None and not self._destroyed:
-            srv._emit1("secureConnection", self)  # (the server's; emit(), without *args)
+            # The server's (emit(), without *args): EventEmitter._emit1's steps here, for a
+            # server whose class does not override emit() (no call, the listener called
+            # directly); otherwise through _emit1.
+            if not srv._plain_emit:
+                srv._emit1("secureConnection", self)
+                return
+            handlers = srv._events.get("secureConnection")
+            if handlers is not None:
+                for fn in handlers:
+                    try:
+                        r = fn(self)
+                    except Exception as exc:
+                        r = srv._listener_raised("secureConnection", fn, (self,), exc)
+                    if r is not None and _iscoroutine(r):
+                        srv._schedule("secureConnection", r, (self,))
 
     def _server_verify_result(self, eng: TLSEngine) -> None:
         """``authorized``/``authorization_error`` of a server that asked for a certificate."""
