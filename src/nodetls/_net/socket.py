@@ -523,6 +523,48 @@ class Socket(Duplex):
             self._pending_write_cb = None
             cb()
 
+    def end(self, data: Any = None, encoding: Any = None,
+            callback: Callable[..., Any] | None = None) -> Any:
+        """Node ``socket.end([data][, encoding][, callback])``: write ``data``, then half-close
+        once pending writes are flushed (``'finish'``; ``callback`` then). Returns the socket.
+
+        The usual end (no data, no callback, nothing queued, corked or in flight, not ended,
+        destroyed or errored, this class's :meth:`_final` over a handle whose ``shutdown()``
+        is done when it returns, e.g. a TLS wrap): the state ``Writable.end`` -> finishMaybe ->
+        prefinish -> callFinal -> :meth:`_final` -> onFinish leave, without those calls: the
+        handle shuts down, ``'prefinish'``, ``'finish'`` on the next tick (Node)."""
+        h = self._handle
+        if (data is not None or encoding is not None or callback is not None or h is None
+                or self._w_ending or self._w_writing or self._w_corked or self._w_len
+                or self._w_buf or self._destroyed or self._errored is not None
+                or self._error_emitted or self._close_emitted or self.connecting
+                or type(self)._final is not _FINAL
+                or getattr(h, "SHUTDOWN_CALLBACK", False)):
+            return Duplex.end(self, data, encoding, callback)
+        self._w_ending = True
+        self._w_final_called = True
+        # (callFinal: pendingcb counts the _final call, then, done, the 'finish' tick)
+        self._w_pending_cb += 1
+        self._w_sync = True
+        try:
+            h.shutdown()
+        except Exception as exc:  # noqa: BLE001 - Node: a throwing _final is a final error
+            self._on_final_done(exc)
+            self._w_sync = False
+            self._w_ended = True
+            return self
+        self._w_sync = False
+        if self._destroyed or self._errored is not None:  # (by the shutdown: no 'finish')
+            self._w_pending_cb -= 1
+        else:
+            self._w_prefinished = True
+            if "prefinish" in self._events:  # (no emit nobody listens to)
+                self.emit("prefinish")
+            srv = self._server  # (_running_loop, inlined)
+            (srv is not None and srv._accept_loop or _get_running_loop()).call_soon(self._finish)
+        self._w_ended = True
+        return self
+
     def _final(self, callback: Callable[..., Any]) -> None:
         """Writable hook (``end()``): shut down our side once pending writes are flushed."""
         if self.connecting:
@@ -545,6 +587,36 @@ class Socket(Duplex):
     def _on_handle_error(self, exc: BaseException) -> None:
         """Transport error (Node-coded): ``destroy(exc)``."""
         self.destroy(exc)
+
+    def destroy(self, err: BaseException | None = None,
+                callback: Callable[..., Any] | None = None) -> Any:
+        """Node ``socket.destroy([error])``: close the handle now; ``'error'`` (with ``error``),
+        then ``'close'(had_error)`` once the handle is closed. Returns the socket.
+
+        The usual close (no error, no callback, nothing written still pending, no connect task,
+        no timer, a handle to close, this class's :meth:`_destroy`): the steps of
+        ``Stream.destroy`` -> :meth:`_destroy` -> its callback, in one call (no closure);
+        ``'close'`` follows from the handle's close (``_on_handle_close``)."""
+        h = self._handle
+        if (err is not None or callback is not None or h is None or self._destroyed
+                or self._w_buf or self._w_on_finished or self._timer is not None
+                or self._pending_write_cb is not None or self._pending_write is not None
+                or self._connect_task is not None or type(self)._destroy is not _DESTROY):
+            return Duplex.destroy(self, err, callback)
+        self._destroyed = True
+        self.connecting = False
+        self._pending_final = None
+        self._had_error = False
+        self._handle = None
+        self._closed_handle = h
+        h.close()
+        self._closed = True  # (the callback's, without error: no tick, 'close' is the handle's)
+        server = self._server
+        if server is not None:
+            server._connections -= 1
+            if server._sock is None:  # (not listening any more: 'close' once drained)
+                server._emit_close_if_drained()
+        return self
 
     def _destroy(self, err: BaseException | None, callback: Callable[..., Any]) -> None:
         """Stream hook: close the handle (``'close'`` follows from ``_on_handle_close``)."""
@@ -831,6 +903,10 @@ class Socket(Duplex):
         finally:
             self._remove_many((event, ok), ("error", fail), ("close", fail))
         return self
+
+
+_FINAL = Socket._final
+_DESTROY = Socket._destroy
 
 
 class _OnReadableStreamEnd(weakref.ref):  # type: ignore[type-arg]

@@ -783,6 +783,20 @@ class TLSSocket(Socket):
         super()._on_handle_error(exc)
 
     def _on_handle_close(self) -> None:
+        server = self._server
+        if (self._destroyed and self._secure_established and self._handshake_timer is None
+                and self._shell_listener is None and not self._error_pending
+                and (server is None or not server._close_scheduled)):
+            # The usual close (destroyed after the handshake, no 'error' to come first, the
+            # server not closing): net.Socket._on_handle_close's steps for it, in this call.
+            if not self._close_emitted:
+                if self._close_waiters:
+                    self._mark_close_emitted()
+                else:
+                    self._close_emitted = True
+                if "close" in self._events:  # (no emit nobody listens to)
+                    self.emit("close", self._had_error)
+            return
         if not self._secure_established and self._secure_pending:  # (see _on_handle_eof)
             self._secure_pending = False
             self._tls_closed_before_secure()
