@@ -7,7 +7,7 @@ is on the per-record data path, which stays in :mod:`.engine`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from .._openssl import constants as C
 from .._openssl import ffi, lib, macros
@@ -15,7 +15,11 @@ from .._openssl.errors import consume_errors, tls_error
 from ._wire import _UCHAR_PP, _UINT_P, _der_of_x509, _ders_of_stack, _session_der, _sigalg_name
 from .protocol import Referable
 
-NULL = ffi.NULL
+NULL: Final = ffi.NULL  # (Final: a static C variable when compiled, not a dictionary lookup)
+# What every finished handshake's negotiated() calls.
+_SSL_get_servername: Final = lib.SSL_get_servername
+_HOST_NAME: Final = C.TLSEXT_NAMETYPE_host_name
+_string: Final = ffi.string
 
 
 class _EngineQueries(Referable):
@@ -120,14 +124,14 @@ class _EngineQueries(Referable):
             alpn = self.alpn_selected()
         if self._npn_wire or self.npn_client_protocols is not None:
             npn = self.npn_negotiated()
-        p = lib.SSL_get_servername(ssl, C.TLSEXT_NAMETYPE_host_name)
-        return alpn, npn, ffi.string(p).decode() if p != NULL else None
+        p = _SSL_get_servername(ssl, _HOST_NAME)
+        return alpn, npn, _string(p).decode() if p != NULL else None
 
     def servername(self) -> str | None:
         if self.ssl is None:
             return None
-        p = lib.SSL_get_servername(self.ssl, C.TLSEXT_NAMETYPE_host_name)
-        return ffi.string(p).decode() if p != NULL else None
+        p = _SSL_get_servername(self.ssl, _HOST_NAME)
+        return _string(p).decode() if p != NULL else None
 
     def peer_certificate_der(self) -> bytes | None:
         if self.ssl is None:

@@ -6,20 +6,21 @@ wire format, the parts of a ClientHello the engine reads, signature-algorithm na
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Final
 
 from .._openssl import constants as C
 from .._openssl import ffi, lib
 from .protocol import ClientHello
 
-NULL = ffi.NULL
+# (Final: static C variables when compiled, not a dictionary lookup per read.)
+NULL: Final = ffi.NULL
 # Parsed once: ffi.new/ffi.cast with a C type object skip the per-call type lookup.
-_UCHAR_PP = ffi.typeof("const unsigned char **")
-_UINT_P = ffi.typeof("unsigned int *")
-_SIZE_P = ffi.typeof("size_t *")
-_UCHAR_ARRAY = ffi.typeof("unsigned char[]")
-_OUT_PP = ffi.typeof("unsigned char **")
-_local = threading.local()
+_UCHAR_PP: Final = ffi.typeof("const unsigned char **")
+_UINT_P: Final = ffi.typeof("unsigned int *")
+_SIZE_P: Final = ffi.typeof("size_t *")
+_UCHAR_ARRAY: Final = ffi.typeof("unsigned char[]")
+_OUT_PP: Final = ffi.typeof("unsigned char **")
+_local: Final = threading.local()
 
 
 def _out_params() -> tuple[Any, Any, Any, Any]:
@@ -140,7 +141,7 @@ def _parse_client_hello(ssl: Any) -> ClientHello:
     return ch
 
 
-_SIG_NAMES = {6: "RSA", 408: "ECDSA", 912: "RSA-PSS", 1087: "Ed25519", 1088: "Ed448"}
+_SIG_NAMES: Final = {6: "RSA", 408: "ECDSA", 912: "RSA-PSS", 1087: "Ed25519", 1088: "Ed448"}
 
 
 def _sigalg_name(sign_nid: int, hash_nid: int) -> str:

@@ -68,28 +68,51 @@ from .protocol import (
 __all__ = ["TLSEngine", "DONE", "NEED_DATA", "PAUSED", "live_engines", "decode_alpn",
            "encode_alpn", "session_from_der"]
 
-NULL = ffi.NULL
+# Every module-level name the methods read is Final: compiled with mypyc, a Final is a static C
+# variable, any other global a dictionary lookup per read (~130 instructions each).
+NULL: Final = ffi.NULL
 _READ_CHUNK: Final = 256 * 1024  # the read buffer: up to 16 records of plaintext at once
-_RECORD = 16384  # the largest plaintext one TLS record carries
+_RECORD: Final = 16384  # the largest plaintext one TLS record carries
 # The output buffer: a whole read buffer's worth of records with their overhead, in one BIO_read.
-_OUT_CHUNK = _READ_CHUNK + 64 * 1024
+_OUT_CHUNK: Final = _READ_CHUNK + 64 * 1024
 # The data path calls cffi's C entry points directly (in ABI mode ffi.from_buffer and ffi.unpack
 # are Python wrappers around them: one Python call less per record batch each; the compiled
 # binding's ffi methods are the C entry points already).
 _backend = getattr(ffi, "_backend", ffi)
-_from_buffer = _backend.from_buffer
-_unpack = _backend.unpack
-_CHAR_A = ffi.typeof("char[]")
+_from_buffer: Final = _backend.from_buffer
+_unpack: Final = _backend.unpack
+_CHAR_A: Final = ffi.typeof("char[]")
+# The OpenSSL functions called per connection or per record, bound once (``lib.X`` is a
+# dictionary lookup and an attribute read on cffi's ``lib`` per call).
+_BIO_ctrl: Final = lib.BIO_ctrl
+_BIO_ctrl_pending: Final = lib.BIO_ctrl_pending
+_BIO_free: Final = lib.BIO_free
+_BIO_read: Final = lib.BIO_read
+_BIO_write: Final = lib.BIO_write
+_ERR_peek_error: Final = lib.ERR_peek_error
+_SSL_do_handshake: Final = lib.SSL_do_handshake
+_SSL_free: Final = lib.SSL_free
+_SSL_get_error: Final = lib.SSL_get_error
+_SSL_pending: Final = lib.SSL_pending
+_SSL_read_ex: Final = lib.SSL_read_ex
+_SSL_write_ex: Final = lib.SSL_write_ex
+# The SSL_get_error() codes (and a macro's command) the data path and the handshake compare with.
+_WANT_READ: Final = C.SSL_ERROR_WANT_READ
+_WANT_WRITE: Final = C.SSL_ERROR_WANT_WRITE
+_WANT_X509_LOOKUP: Final = C.SSL_ERROR_WANT_X509_LOOKUP
+_WANT_CLIENT_HELLO_CB: Final = C.SSL_ERROR_WANT_CLIENT_HELLO_CB
+_ZERO_RETURN: Final = C.SSL_ERROR_ZERO_RETURN
+_SYSCALL: Final = C.SSL_ERROR_SYSCALL
+_SET_EOF_RETURN: Final = C.BIO_C_SET_BUF_MEM_EOF_RETURN
 # The compiled binding's data-path helpers (``_openssl/cdef.py`` HELPERS: read_view's loop and
 # seal's write-and-read in one C call each); None in ABI mode, where the Python loops run.
-_c_read = getattr(lib, "nodetls_read", None)
-_c_seal = getattr(lib, "nodetls_seal", None)
-_c_handshake = getattr(lib, "nodetls_handshake", None)
+_c_read: Final = getattr(lib, "nodetls_read", None)
+_c_seal: Final = getattr(lib, "nodetls_seal", None)
+_c_handshake: Final = getattr(lib, "nodetls_handshake", None)
 # With the compiled binding and the extension, the data path's direct C entries (_bytesio.py):
 # one call per read or write, the SSL as an integer address (TLSEngine._a), the outcome as one
 # object; reads of _BX_MIN bytes and more into bytes OpenSSL writes itself.  None: the cffi
-# helpers above (or ABI mode's Python steps) run.  (Final: static C variables when compiled,
-# not a dictionary lookup per use.)
+# helpers above (or ABI mode's Python steps) run.
 _bx_read: Final[Any] = _bytesio.read
 _bx_read_into: Final[Any] = _bytesio.read_into
 _bx_read_bytes: Final[Any] = _bytesio.read_bytes
@@ -98,24 +121,40 @@ _addr: Final = _bytesio.addr
 _BX_MIN: Final = _bytesio.MIN_BYTES
 _SHIFT: Final = _bytesio.PACK_SHIFT
 _ST_MASK: Final = 255  # the packed outcome's status bits (above the output flag)
-_new_unzeroed = ffi.new_allocator(should_clear_after_alloc=False)
-_local = threading.local()
-_OPTS = C.SSL_OP_IGNORE_UNEXPECTED_EOF  # every SSL's own options (see TLSEngine.__init__)
-_OPTS_NO_RENEG = _OPTS | C.SSL_OP_NO_RENEGOTIATION
-# The states every connection passes through, as globals (Python 3.11 specialises a global's
-# read, not an attribute read on the enum class: ~300 instructions each).
-_HANDSHAKING = State.HANDSHAKING
-_SECURE = State.SECURE
-_FREED = State.FREED
-_weakref = weakref.ref
-_ENGINES = callbacks.ENGINES
+_new_unzeroed: Final = ffi.new_allocator(should_clear_after_alloc=False)
+_local: Final = threading.local()
+_OPTS: Final = C.SSL_OP_IGNORE_UNEXPECTED_EOF  # every SSL's own options (see TLSEngine.__init__)
+_OPTS_NO_RENEG: Final = _OPTS | C.SSL_OP_NO_RENEGOTIATION
+# The states, steps and pauses every connection passes through, as globals (Python 3.11
+# specialises a global's read, not an attribute read on the enum class: ~300 instructions each).
+_HANDSHAKING: Final = State.HANDSHAKING
+_SECURE: Final = State.SECURE
+_PAUSED_STATE: Final = State.PAUSED
+_ERROR: Final = State.ERROR
+_FREED: Final = State.FREED
+_DONE: Final = DONE
+_NEED_DATA: Final = NEED_DATA
+_PAUSED: Final = PAUSED
+_CLIENT_HELLO: Final = Pause.CLIENT_HELLO
+_CERT: Final = Pause.CERT
+_weakref: Final = weakref.ref
+_ENGINES: Final = callbacks.ENGINES
 
-_live = 0
 
+class _Count:
+    """A counter updated in place (a global's ``+=`` is a dictionary read and a store)."""
+
+    __slots__ = ("n",)
+
+    def __init__(self) -> None:
+        self.n = 0
+
+
+_LIVE: Final = _Count()  # engines holding an SSL*
 
 def live_engines() -> int:
     """How many engines hold an ``SSL*`` right now (leak tests)."""
-    return _live
+    return _LIVE.n
 
 
 def _scratch() -> tuple[Any, Any, memoryview, Any, Any, Any, Any, int]:
@@ -153,9 +192,9 @@ def receive_buffer() -> tuple[memoryview, Any]:
 
 # An engine's creation, BIO swap and close_notify: one C call each with the compiled binding
 # (``_openssl/cdef.py`` HELPERS), the same steps in Python in ABI mode.
-_new_ssl = getattr(lib, "nodetls_new", None) or _py_new
-_release_bios = getattr(lib, "nodetls_release_bios", None) or _py_release_bios
-_shutdown = getattr(lib, "nodetls_shutdown", None) or _py_shutdown
+_new_ssl: Final = getattr(lib, "nodetls_new", None) or _py_new
+_release_bios: Final = getattr(lib, "nodetls_release_bios", None) or _py_release_bios
+_shutdown: Final = getattr(lib, "nodetls_shutdown", None) or _py_shutdown
 
 
 class TLSEngine(_EngineQueries):
@@ -212,7 +251,6 @@ class TLSEngine(_EngineQueries):
 
     def __init__(self, context: Any, server: bool, hooks: Any = None, *,
                  no_renegotiation: bool = False) -> None:
-        global _live
         self.context = context
         self.initial_context = context
         self.server = server
@@ -249,7 +287,7 @@ class TLSEngine(_EngineQueries):
         self._rbio = bios[0]
         self._wbio = bios[1]
         _ENGINES[ssl] = _weakref(self)
-        _live += 1
+        _LIVE.n += 1
         try:
             binds = context.binds_ssl  # ticket keys served by a Python callback
         except AttributeError:
@@ -261,7 +299,6 @@ class TLSEngine(_EngineQueries):
     # ------------------------------------------------------------------ lifetime
     def free(self) -> None:
         """Free the SSL (and its BIOs) exactly once.  Safe to call again."""
-        global _live
         ssl = self.ssl
         if ssl is None:
             return
@@ -271,12 +308,12 @@ class TLSEngine(_EngineQueries):
         del _ENGINES[ssl]  # (registered with the SSL: exactly once)
         if self._keys_bound:
             self.initial_context.unbind_ssl(ssl)
-        lib.SSL_free(ssl)  # frees both BIOs too: drop our pointers to them
+        _SSL_free(ssl)  # frees both BIOs too: drop our pointers to them
         self._rbio = self._wbio = NULL
         if self._trace_bio != NULL:
-            lib.BIO_free(self._trace_bio)
+            _BIO_free(self._trace_bio)
             self._trace_bio = NULL
-        _live -= 1
+        _LIVE.n -= 1
         # Drop the callbacks into the TLS layer (each holds its socket): an engine kept alive by
         # an error's traceback then closes no reference cycle with the socket holding the error.
         self.hooks = None
@@ -305,14 +342,14 @@ class TLSEngine(_EngineQueries):
         """Ciphertext from the peer (ignored once freed: the BIOs went with the ``SSL*``)."""
         n = len(data)
         if n and self.ssl is not None:
-            lib.BIO_write(self._rbio, data if type(data) is bytes else _from_buffer(
+            _BIO_write(self._rbio, data if type(data) is bytes else _from_buffer(
                 _CHAR_A, data, False), n)
 
     def receive_eof(self) -> None:
         """The peer's byte stream ended: reads past the buffered data report EOF."""
         self._eof = True
         if self.ssl is not None:
-            lib.BIO_ctrl(self._rbio, C.BIO_C_SET_BUF_MEM_EOF_RETURN, 0, NULL)  # (the macro)
+            _BIO_ctrl(self._rbio, _SET_EOF_RETURN, 0, NULL)  # (the macro)
 
     def take_output(self) -> bytes:
         """Ciphertext produced so far (possibly ``b''``; always ``b''`` once freed)."""
@@ -320,13 +357,13 @@ class TLSEngine(_EngineQueries):
             return b""
         # One BIO_read into the output buffer (an empty memory BIO answers -1), one copy out.
         out = self._scratch[3]
-        n = lib.BIO_read(self._wbio, out, _OUT_CHUNK)
+        n = _BIO_read(self._wbio, out, _OUT_CHUNK)
         if n <= 0:
             return b""
         if n < _OUT_CHUNK:
             return _unpack(out, n)
         chunks = [_unpack(out, n)]
-        while (n := lib.BIO_read(self._wbio, out, _OUT_CHUNK)) > 0:
+        while (n := _BIO_read(self._wbio, out, _OUT_CHUNK)) > 0:
             chunks.append(_unpack(out, n))
         return b"".join(chunks)
 
@@ -342,10 +379,10 @@ class TLSEngine(_EngineQueries):
 
     def input_pending(self) -> int:
         """Ciphertext received and not consumed yet (0 once freed)."""
-        return lib.BIO_ctrl_pending(self._rbio) if self.ssl is not None else 0
+        return _BIO_ctrl_pending(self._rbio) if self.ssl is not None else 0
 
     def output_pending(self) -> int:
-        return lib.BIO_ctrl_pending(self._wbio) if self.ssl is not None else 0
+        return _BIO_ctrl_pending(self._wbio) if self.ssl is not None else 0
 
     def do_handshake(self, data: bytes | bytearray | memoryview | None = None) -> Step:
         """Advance the handshake: :data:`DONE`, :data:`NEED_DATA` or :data:`PAUSED`.
@@ -357,8 +394,8 @@ class TLSEngine(_EngineQueries):
             self.receive(data)
         if self.error is not None:
             raise self.error
-        r = lib.SSL_do_handshake(ssl)
-        return self._outcome(0 if r == 1 else lib.SSL_get_error(ssl, r))
+        r = _SSL_do_handshake(ssl)
+        return self._outcome(0 if r == 1 else _SSL_get_error(ssl, r))
 
     def _outcome(self, err: int) -> Step:
         """What a handshake step achieved, from ``SSL_get_error()`` of its ``SSL_do_handshake``
@@ -369,15 +406,15 @@ class TLSEngine(_EngineQueries):
             self.paused = None
             self.state = _SECURE
             self.handshake_complete = True
-            return DONE
-        if err == C.SSL_ERROR_WANT_READ or err == C.SSL_ERROR_WANT_WRITE:
-            return NEED_DATA
-        if err == C.SSL_ERROR_WANT_CLIENT_HELLO_CB:
-            self._pause(Pause.CLIENT_HELLO)
-            return PAUSED
-        if err == C.SSL_ERROR_WANT_X509_LOOKUP:
-            self._pause(Pause.CERT)
-            return PAUSED
+            return _DONE
+        if err == _WANT_READ or err == _WANT_WRITE:
+            return _NEED_DATA
+        if err == _WANT_CLIENT_HELLO_CB:
+            self._pause(_CLIENT_HELLO)
+            return _PAUSED
+        if err == _WANT_X509_LOOKUP:
+            self._pause(_CERT)
+            return _PAUSED
         raise self._fatal(self._error(err, handshake=True))
 
     def handshake_step(self, data: bytes | bytearray | memoryview | None = None
@@ -390,7 +427,7 @@ class TLSEngine(_EngineQueries):
         ssl = self.ssl
         if _c_handshake is None or ssl is None or self.error is not None:
             r = self.do_handshake(data)
-            return (r, self.take_output()) if r is NEED_DATA else (r, b"")
+            return (r, self.take_output()) if r is _NEED_DATA else (r, b"")
         n = len(data) if data else 0
         scratch = self._scratch
         size = scratch[1]
@@ -401,12 +438,12 @@ class TLSEngine(_EngineQueries):
         if not got:  # completed, paused, failed, or waiting with nothing to send
             return self._outcome(err), b""
         if self._exc is not None:  # back into the (empty) write BIO: the failure's flush sends it
-            lib.BIO_write(self._wbio, scratch[3], got)
+            _BIO_write(self._wbio, scratch[3], got)
             self._raise_captured()
         # (SSL_ERROR_WANT_READ/WRITE: the only outcome with a flight taken)
         if got < _OUT_CHUNK:
-            return NEED_DATA, scratch[5][:got]
-        return NEED_DATA, _unpack(scratch[3], got) + self.take_output()
+            return _NEED_DATA, scratch[5][:got]
+        return _NEED_DATA, _unpack(scratch[3], got) + self.take_output()
 
     def _address(self) -> Any:
         """The SSL's address for the direct C entries (made once, on the first use)."""
@@ -415,7 +452,7 @@ class TLSEngine(_EngineQueries):
 
     def _pause(self, where: Pause) -> None:
         self.paused = where
-        self.state = State.PAUSED
+        self.state = _PAUSED_STATE
 
     def read_view(self, data: bytes | bytearray | memoryview | None = None) -> memoryview | None:
         """The plaintext available now as a view of this thread's read buffer, valid until the
@@ -458,26 +495,26 @@ class TLSEngine(_EngineQueries):
                 self._read_stopped(st)
             return view[:total] if total else None
         if data:
-            lib.BIO_write(rbio, data if type(data) is bytes else _from_buffer(
+            _BIO_write(rbio, data if type(data) is bytes else _from_buffer(
                 _CHAR_A, data, False), len(data))
-        elif not (self.read_more or self._eof) and not lib.BIO_ctrl_pending(rbio):
-            self.output_after_read = lib.BIO_ctrl_pending(self._wbio) > 0
+        elif not (self.read_more or self._eof) and not _BIO_ctrl_pending(rbio):
+            self.output_after_read = _BIO_ctrl_pending(self._wbio) > 0
             return None  # nothing new: skip the SSL_read_ex that would fail
         self.read_more = False
         total = 0
         while _READ_CHUNK - total >= _RECORD:
             # Room for a whole record, so OpenSSL never keeps plaintext behind: when the read BIO
             # is empty (and not at EOF) there is nothing more to read, and no failing call is made.
-            if lib.SSL_read_ex(ssl, buf + total, _READ_CHUNK - total, size):
+            if _SSL_read_ex(ssl, buf + total, _READ_CHUNK - total, size):
                 total += size[0]
-                if self._eof or lib.BIO_ctrl_pending(rbio):
+                if self._eof or _BIO_ctrl_pending(rbio):
                     continue
                 break
-            self._read_stopped(lib.SSL_get_error(ssl, 0))
+            self._read_stopped(_SSL_get_error(ssl, 0))
             break
         else:
             self.read_more = True  # the buffer is full: more may be waiting
-        self.output_after_read = lib.BIO_ctrl_pending(self._wbio) > 0
+        self.output_after_read = _BIO_ctrl_pending(self._wbio) > 0
         return view[:total] if total else None
 
     def read_plain(self, data: Any, n: int) -> bytes | memoryview | None:
@@ -570,9 +607,9 @@ class TLSEngine(_EngineQueries):
         ssl = self.ssl
         if ssl is None or self.received_close_notify:
             return 0
-        hint: int = lib.BIO_ctrl_pending(self._rbio)
+        hint: int = _BIO_ctrl_pending(self._rbio)
         if self.read_more:
-            hint += lib.SSL_pending(ssl)
+            hint += _SSL_pending(ssl)
         elif not hint and not self._eof:
             return 0
         return hint or 1
@@ -589,7 +626,7 @@ class TLSEngine(_EngineQueries):
         if self.error is not None:
             raise self.error
         rbio = self._rbio
-        if not (self.read_more or self._eof) and not lib.BIO_ctrl_pending(rbio):
+        if not (self.read_more or self._eof) and not _BIO_ctrl_pending(rbio):
             return 0
         cbuf = ffi.from_buffer(buf, require_writable=True)
         room = len(cbuf)  # in bytes, whatever the buffer's item size
@@ -597,16 +634,16 @@ class TLSEngine(_EngineQueries):
         size = self._scratch[1]
         total = 0
         while True:
-            if lib.SSL_read_ex(ssl, cbuf + total, room - total, size):
+            if _SSL_read_ex(ssl, cbuf + total, room - total, size):
                 total += size[0]
                 if total == room:
                     self.read_more = True  # the buffer is full: OpenSSL may hold more
                     break
                 # One call returns at most one record: a short read emptied it.
-                if self._eof or lib.BIO_ctrl_pending(rbio):
+                if self._eof or _BIO_ctrl_pending(rbio):
                     continue
                 break
-            if self._read_stopped(lib.SSL_get_error(ssl, 0)):
+            if self._read_stopped(_SSL_get_error(ssl, 0)):
                 break
         return total
 
@@ -615,18 +652,18 @@ class TLSEngine(_EngineQueries):
         peer's close, a renegotiation pause); raises on a fatal error."""
         if self._exc is not None:
             self._raise_captured()
-        if err == C.SSL_ERROR_WANT_READ or err == C.SSL_ERROR_WANT_WRITE:
+        if err == _WANT_READ or err == _WANT_WRITE:
             return True
-        if err == C.SSL_ERROR_ZERO_RETURN:
+        if err == _ZERO_RETURN:
             self.received_close_notify = True
             return True
-        if err == C.SSL_ERROR_WANT_X509_LOOKUP:
-            self._pause(Pause.CERT)
+        if err == _WANT_X509_LOOKUP:
+            self._pause(_CERT)
             return True
-        if err == C.SSL_ERROR_WANT_CLIENT_HELLO_CB:
-            self._pause(Pause.CLIENT_HELLO)
+        if err == _WANT_CLIENT_HELLO_CB:
+            self._pause(_CLIENT_HELLO)
             return True
-        if err == C.SSL_ERROR_SYSCALL and not lib.ERR_peek_error():
+        if err == _SYSCALL and not _ERR_peek_error():
             self.received_close_notify = True
             return True
         raise self._fatal(self._error(err, handshake=False))
@@ -653,7 +690,7 @@ class TLSEngine(_EngineQueries):
         size = self._scratch[1]
         # cffi passes bytes as a pointer as they are: no buffer object for the usual case.
         cbuf = data if type(data) is bytes else _from_buffer(_CHAR_A, data, False)
-        if not lib.SSL_write_ex(ssl, cbuf, total, size):
+        if not _SSL_write_ex(ssl, cbuf, total, size):
             return self._write_failed(0)
         done = size[0]
         return total if done == total else self._write_rest(data, done)
@@ -662,7 +699,7 @@ class TLSEngine(_EngineQueries):
         # Only if the context enabled partial writes (ours never do): write the rest.
         ssl, size, total = self.ssl, self._scratch[1], len(data)
         cbuf = _from_buffer(_CHAR_A, data, False)
-        while lib.SSL_write_ex(ssl, cbuf + done, total - done, size):
+        while _SSL_write_ex(ssl, cbuf + done, total - done, size):
             done += size[0]
             if done == total:
                 return total
@@ -671,11 +708,10 @@ class TLSEngine(_EngineQueries):
     def _write_failed(self, done: int) -> int:
         """After a failed ``SSL_write_ex``: ``done`` when a (re)handshake must progress first;
         raises on a fatal error."""
-        err = lib.SSL_get_error(self.ssl, 0)
+        err = _SSL_get_error(self.ssl, 0)
         if self._exc is not None:
             self._raise_captured()
-        if err in (C.SSL_ERROR_WANT_READ, C.SSL_ERROR_WANT_WRITE,
-                   C.SSL_ERROR_WANT_X509_LOOKUP, C.SSL_ERROR_WANT_CLIENT_HELLO_CB):
+        if err in (_WANT_READ, _WANT_WRITE, _WANT_X509_LOOKUP, _WANT_CLIENT_HELLO_CB):
             return done
         raise self._fatal(self._error(err, handshake=False))
 
@@ -709,14 +745,14 @@ class TLSEngine(_EngineQueries):
                 return self._write_failed(0)
             n = self._write_rest(data, size[0])
             return n if n < total else self.take_output()
-        if not lib.SSL_write_ex(ssl, data, total, size):
+        if not _SSL_write_ex(ssl, data, total, size):
             return self._write_failed(0)
         if size[0] != total:  # a context with partial writes (ours have none)
             n = self._write_rest(data, size[0])
             if n < total:
                 return n
         out = self._scratch[3]
-        n = lib.BIO_read(self._wbio, out, _OUT_CHUNK)
+        n = _BIO_read(self._wbio, out, _OUT_CHUNK)
         if 0 < n < _OUT_CHUNK:
             return _unpack(out, n)
         return (_unpack(out, n) if n > 0 else b"") + self.take_output()
@@ -742,12 +778,12 @@ class TLSEngine(_EngineQueries):
         """Enter the terminal :attr:`State.ERROR` with ``exc`` (returned, for ``raise``)."""
         if self.error is None:
             self.error = exc
-            self.state = State.ERROR
+            self.state = _ERROR
         return exc
 
     def _error(self, err: int, handshake: bool) -> BaseException:
         records = consume_errors(ffi, lib)
-        if err == C.SSL_ERROR_ZERO_RETURN or (err == C.SSL_ERROR_SYSCALL and not records) or (
+        if err == _ZERO_RETURN or (err == _SYSCALL and not records) or (
             records and records[-1].reason == "unexpected eof while reading"
         ):
             return system_error("ECONNRESET", "socket hang up")
@@ -915,13 +951,13 @@ class TLSEngine(_EngineQueries):
 
     def resume(self) -> None:
         """The owner has answered; the next :meth:`do_handshake` continues."""
-        if self.paused is Pause.CLIENT_HELLO:
+        if self.paused is _CLIENT_HELLO:
             self._ch_state = 2
-        elif self.paused is Pause.CERT:
+        elif self.paused is _CERT:
             self._cert_state = 2
         self.paused = None
-        if self.state is State.PAUSED:
-            self.state = State.SECURE if self.handshake_complete else State.HANDSHAKING
+        if self.state is _PAUSED_STATE:
+            self.state = _SECURE if self.handshake_complete else _HANDSHAKING
         self.read_more = True  # a paused renegotiation continues inside the next read
 
     def set_max_send_fragment(self, size: int) -> bool:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import functools
 import itertools
 import threading
-from typing import Any
+from typing import Any, Final
 
 from .._engine import DONE, PAUSED, KeylogLine, NewSession, TLSEngine
 from .._engine.engine import receive_buffer
@@ -40,7 +40,17 @@ from .._net.handle import RECV_BUFFER_SIZE, TCPHandle
 from .._net.socket import Socket
 from ..errors import system_error
 
-_HIGH_WATER = 64 * 1024
+# Module-level names the methods read are Final: compiled with mypyc, a Final is a static C
+# variable, any other global a dictionary lookup per read (~130 instructions each).
+_HIGH_WATER: Final = 64 * 1024
+_DONE: Final = DONE  # the engine's handshake steps and events
+_PAUSED: Final = PAUSED
+_KeylogLine: Final = KeylogLine
+_NewSession: Final = NewSession
+# The TCP handle the write and read paths reach into (its class, open state, default buffer size).
+_TCPHandle: Final = TCPHandle
+_OPEN: Final = _TCP_OPEN
+_RECV_BUFFER_SIZE: Final = RECV_BUFFER_SIZE
 
 
 def _ignore(*_: Any) -> None:
@@ -110,11 +120,11 @@ class _Gone:
         return _ignore
 
 
-_GONE: Any = _Gone()
-_UNREAD: Any = object()  # _on_handle_read(view): the data path reads the view itself
+_GONE: Final[Any] = _Gone()
+_UNREAD: Final[Any] = object()  # _on_handle_read(view): the data path reads the view itself
 # This thread's (get_buffer, (view, char[])) for routed reads (TLSWrap.route_reads).
-_route = threading.local()
-_SOCKET_READ = Socket._on_handle_read  # takes plaintext as bytes too (route_reads)
+_route: Final = threading.local()
+_SOCKET_READ: Final = Socket._on_handle_read  # takes plaintext as bytes too (route_reads)
 
 
 class TLSWrap:
@@ -188,9 +198,9 @@ class TLSWrap:
         if not out:
             return True
         lower = self.lower
-        if type(lower) is TCPHandle:  # TCPHandle.write, without the call
+        if type(lower) is _TCPHandle:  # TCPHandle.write, without the call
             t = lower.transport
-            if t is None or lower._state != _TCP_OPEN:
+            if t is None or lower._state != _OPEN:
                 return False
             t.write(out)  # type: ignore[arg-type]  # (bytes: an int returned above)
             return not lower._write_paused
@@ -404,7 +414,7 @@ class TLSWrap:
         an owner reading with ``net.Socket._on_handle_read`` (plaintext comes as ``bytes``).
         False: left as it is."""
         lower = self.lower
-        if type(lower) is not TCPHandle or lower._bufsize != RECV_BUFFER_SIZE or \
+        if type(lower) is not _TCPHandle or lower._bufsize != _RECV_BUFFER_SIZE or \
                 lower._view is not None or type(self.owner)._on_handle_read is not _SOCKET_READ:
             return False
         transport = lower.transport
@@ -592,11 +602,11 @@ class TLSWrap:
                 r, out = eng.handshake_step(data)
             if eng.events:
                 self._drain_events()
-            if r == PAUSED:
+            if r is _PAUSED:
                 self._flush()
                 self.owner._tls_pause(eng.paused)
                 return
-            if r != DONE:
+            if r is not _DONE:
                 if out and self.engine is not None:
                     self.lower.write(out)
                 if self._lower_eof:
@@ -714,9 +724,9 @@ class TLSWrap:
         events, eng.events = eng.events, []
         owner = self.owner
         for event in events:
-            if type(event) is KeylogLine:
+            if type(event) is _KeylogLine:
                 owner._tls_keylog(event.line)
-            elif type(event) is NewSession:
+            elif type(event) is _NewSession:
                 owner._tls_session(event.session_id, event.der)
 
     def _deliver_eof(self) -> None:
