@@ -117,7 +117,11 @@ def _direct_route(sock: TLSSocket, wrap: TLSWrap, eng: TLSEngine) -> list[Any] |
     begin = wrap.route_read_begin
     end = wrap.route_read_end
 
-    def buffer_updated(nbytes: int) -> None:
+    # (What it reads is bound as defaults, not as a closure: no cell per name, and a local's
+    # read per use; uvloop passes nbytes alone.)
+    def buffer_updated(nbytes: int, box: list[Any] = box, handle: Any = handle,
+                       view: Any = view, cbuf: Any = cbuf, read_plain: Any = read_plain,
+                       begin: Any = begin, end: Any = end, wrap: Any = wrap) -> None:
         transport = box[0]
         if (transport is None or transport._closing or transport._buffered
                 or not handle._reading or handle._held is not None or not begin()):

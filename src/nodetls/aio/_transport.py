@@ -284,6 +284,7 @@ class TLSTransport(asyncio.Transport):
         """Encrypt and send ``data`` (asyncio semantics: ignored once closing, ``RuntimeError``
         after ``write_eof()``)."""
         seal = self._seal  # (set only while the direct route serves an open transport)
+        h = self._handle  # the TLS wrap, from connection_made to connection_lost
         if seal is None or type(data) is not bytes or not data:
             if type(data) is not bytes and not isinstance(data, (bytes, bytearray, memoryview)):
                 raise TypeError(
@@ -292,13 +293,15 @@ class TLSTransport(asyncio.Transport):
                 raise RuntimeError("Cannot call write() after write_eof()")
             if not data:
                 return
-            if self._closing or self._handle is None:
+            if self._closing or h is None:
                 n = self._conn_lost_writes = getattr(self, "_conn_lost_writes", 0) + 1
                 if n >= _CONNLOST_WARN:
                     logger.warning("TLS connection is closed")
                 return
-        h = self._handle  # the TLS wrap, from connection_made to connection_lost
-        if seal is None or not h.route_write_ok():
+            if not h.write(data):  # the wrap or the TCP buffer is above its high-water mark
+                self._maybe_pause_protocol()
+            return
+        if not h.route_write_ok():
             if not h.write(data):  # the wrap or the TCP buffer is above its high-water mark
                 self._maybe_pause_protocol()
             return
@@ -428,14 +431,14 @@ class TLSTransport(asyncio.Transport):
                 if t.get_write_buffer_size():
                     tcp.shutdown()  # data still queued: flushed, then the transport closes
         # sock.destroy(): a BridgeSocket's usual one (no error, no callback; nothing written
-        # through the Node stream still pending, no timeout timer, a handle to close) is
-        # Duplex.destroy's and net.Socket._destroy's steps for it, here (no call, no closure, no
-        # hook). Anything else: the socket's destroy.
+        # through the Node stream still pending, no timeout timer, a handle to close; an
+        # accepted socket, never connecting: no connect task, no write held for the connect)
+        # is Duplex.destroy's and net.Socket._destroy's steps for it, here (no call, no
+        # closure, no hook). Anything else: the socket's destroy.
         h = sock._handle
         if (type(sock) is not BridgeSocket or h is None or sock._destroyed
                 or sock._timer is not None or sock._w_buf or sock._w_on_finished
-                or sock._pending_write_cb is not None or sock._pending_write is not None
-                or sock._connect_task is not None):
+                or sock._pending_write_cb is not None):
             sock.destroy()
             return
         sock._destroyed = True
@@ -479,13 +482,14 @@ class TLSTransport(asyncio.Transport):
         ``connection_lost(exc)`` with the error the socket was destroyed with, if any."""
         sock = self._sock
         try:
-            # After a BridgeSocket's usual close (destroyed, handshake done, nothing pending,
-            # nobody listening to the socket's 'close' or waiting for it, the server not
-            # closing), TLSSocket's and net.Socket's steps are marking 'close' as emitted.
-            # Anything else: the socket's own.
+            # After a BridgeSocket's usual close (destroyed, no error to emit, nobody listening
+            # to the socket's 'close' or waiting for it, the server not closing),
+            # TLSSocket's and net.Socket's steps are marking 'close' as emitted. (A transport
+            # serves a socket whose handshake is done: no handshake timer, no 'secure'
+            # pending; a BridgeSocket is never a raw socket's shell.) Anything else: the
+            # socket's own.
             server = sock._server
-            if (type(sock) is not BridgeSocket or not sock._destroyed or sock._secure_pending
-                    or sock._handshake_timer is not None or sock._shell_listener is not None
+            if (type(sock) is not BridgeSocket or not sock._destroyed
                     or sock._error_pending or sock._close_emitted or sock._close_waiters
                     or "close" in sock._events
                     or (server is not None and server._close_scheduled)):
