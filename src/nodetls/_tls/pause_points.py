@@ -6,7 +6,7 @@ waits: ``loadSession`` (``'resumeSession'``), ``loadSNI`` (``SNICallback``) and 
 :class:`~nodetls._engine.Pause`); everything the TLS layer does there is in this module:
 
 * **Deciding** runs *inside* the OpenSSL callback and must not call user code:
-  :func:`wants_session` (client hello: is there an id an external cache can resume?) and
+  :func:`client_hello` (is there an id an external cache can resume?) and
   :func:`wants_cert_pause` (cert callback: an ``SNICallback`` with a servername, or an
   ``'OCSPRequest'`` listener with a status request; an ``add_context`` match is applied at once).
 * **Running** happens after the OpenSSL call returned (:func:`run`): ``Pause.CLIENT_HELLO`` ->
@@ -32,7 +32,7 @@ from ..events import _TASKS
 if TYPE_CHECKING:
     from .socket import TLSSocket
 
-__all__ = ["OnceCallback", "once_callback", "wants_session", "wants_cert_pause", "run", "load_session",
+__all__ = ["OnceCallback", "once_callback", "client_hello", "wants_cert_pause", "run", "load_session",
            "load_sni", "request_ocsp", "save_session"]
 
 
@@ -117,26 +117,31 @@ def _resume(sock: TLSSocket) -> None:
 
 
 # ---------------------------------------------------------------------------- deciding (in C)
-def wants_session(sock: TLSSocket, eng: TLSEngine, ch: ClientHello) -> bytes | None:
-    """Inside the client-hello callback: the id to hand to ``'resumeSession'``, or None (no
-    pause).  Only an id a server-side cache can resume counts: a legacy session id offered without
-    a ticket when TLS 1.3 will not be negotiated, or, with tickets off (stateful TLS 1.3), the
-    PSK identity, which *is* the id ``'newSession'`` stored.
+def client_hello(sock: TLSSocket, ch: ClientHello) -> bool:
+    """``TLSSocket._tls_client_hello``: inside the client-hello callback, pause for
+    ``'resumeSession'``?  Pauses (recording the id in ``_pending_resume_id``) only for an id a
+    server-side cache can resume: a legacy session id offered without a ticket when TLS 1.3 will
+    not be negotiated, or, with tickets off (stateful TLS 1.3), the PSK identity, which *is* the
+    id ``'newSession'`` stored.
 
     Beyond Node: when the only listener is ``use_session_store``'s and its store answers at once
     (a ``MemorySessionStore``), the lookup is made here and the handshake does not pause."""
     srv = sock._tls_server
     if srv is None or "resumeSession" not in srv._events:  # (listener_count, without its call)
-        return None
+        return False
+    wrap = sock._wrap
+    eng = wrap.engine if wrap is not None else None  # (sock._engine, without its call)
+    if eng is None:
+        return False
     psk = ch.psk_identity
     if psk is not None:
         if eng.tickets_enabled():
-            return None  # a stateless ticket: OpenSSL decrypts it itself
+            return False  # a stateless ticket: OpenSSL decrypts it itself
         sid = psk
     elif ch.has_ticket_ext or not ch.session_id or (ch.tls13 and eng.allows_tls13()):
         # A TLS 1.2 ticket resumes statelessly; when TLS 1.3 will be negotiated the legacy id is
         # random (or a TLS 1.2 session, which 1.3 cannot resume).
-        return None
+        return False
     else:
         sid = ch.session_id
     binding = srv._store_binding
@@ -145,10 +150,11 @@ def wants_session(sock: TLSSocket, eng: TLSEngine, ch: ClientHello) -> bytes | N
         data = binding.lookup_now(sid, psk is not None)
         if data is not None:
             eng.set_prefetched_session(data)
-        return None
+        return False
+    sock._pending_resume_id = sid
     if psk is not None:
         sock._pending_resume_ticket = True  # (load_session: a TLS 1.3 ticket)
-    return sid
+    return True
 
 
 def wants_cert_pause(sock: TLSSocket, eng: TLSEngine, servername: str | None) -> bool:
@@ -174,6 +180,13 @@ def run(sock: TLSSocket, where: Pause | None) -> None:
     """The engine paused at ``where``: run Node's user callbacks for it (``TLSSocket._tls_pause``
     is this function)."""
     if where is _CLIENT_HELLO:
+        srv = sock._tls_server
+        binding = srv._store_binding
+        if binding is not None and srv._events.get("resumeSession") == binding._resume_alone:
+            # (load_session's store lookup, without its call)
+            binding.lookup(sock._pending_resume_id, sock._pending_resume_ticket,
+                           _store_answered, sock)
+            return
         load_session(sock)
     elif where is _CERT:
         load_sni(sock)

@@ -89,6 +89,7 @@ class Server(NetServer):
         self._handshake_sweep_timeout = self._template.get("handshake_timeout", 120.0)
         self.on("connection", self._tls_listener)
         self._store_binding: Any = None
+        self._session_callbacks_on: Any = None  # see _tls/socket._session_engine
         self._keys_binding: Any = None
         if secure_connection_listener is not None:
             self.on("secureConnection", secure_connection_listener)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, Unpack, cast, overload
 from cryptography import x509
 
 from .. import _option_table, _options
-from .._engine import ClientHello, TLSEngine
+from .._engine import TLSEngine
 from .._net.handle import _OPEN, TCPHandle
 from .._net.socket import AcceptedState, _Normalized
 from .._tls_identity import check_server_identity
@@ -155,17 +155,27 @@ _PER_CONNECTION = ("request_cert", "alpn_callback", "alpn_protocols", "npn_proto
                    "allow_client_renegotiation", "psk_callback", "sni_callback", "enable_trace")
 
 
-def _session_engine(engine: TLSEngine, events: dict[str, Any]) -> bool:
+def _session_engine(engine: TLSEngine, srv: Any) -> bool:
     """A plain server's connection whose server listens for ``'resumeSession'`` and/or
     ``'newSession'`` (a session store) and for no other engine event: the session callbacks
     are switched on as ``_configure_server_engine`` does, for the listeners the server has
     now (added or removed between connections, they apply to the next one, as in Node).
-    False: another event needs ``_configure_server_engine``."""
+    False: another event needs ``_configure_server_engine``.  (Once both callbacks are on the
+    server's context, ``srv._session_callbacks_on`` is that context: a connection then only
+    asks for the client hello, without the installation's calls.)"""
+    events = srv._events
     if not _OTHER_ENGINE_EVENTS.isdisjoint(events):
         return False
-    engine.enable_session_callbacks()
     if "resumeSession" in events:
+        context = engine.context
+        if context is srv._session_callbacks_on:
+            engine.want_client_hello = True  # (enable_client_hello, installed already)
+            return True
+        engine.enable_session_callbacks()
         engine.enable_client_hello()
+        srv._session_callbacks_on = context
+        return True
+    engine.enable_session_callbacks()
     return True
 
 
@@ -195,7 +205,8 @@ class TLSSocket(Socket):
     _secure_pending = False
     _deferred_new_sessions: tuple[tuple[bytes, bytes], ...] = ()  # TLS 1.3, server
     _store_saves = 0  # TLS 1.3 tickets a session store is writing (pause_points.save_session)
-    _pending_resume_ticket = False  # the id 'resumeSession' looks up is a TLS 1.3 ticket
+    _pending_resume_id = b""  # the id 'resumeSession' looks up (pause_points.client_hello)
+    _pending_resume_ticket = False  # ... and whether it is a TLS 1.3 ticket
     _reneg_times: tuple[float, ...] = ()
     _renegotiation_disabled = False
     _reneg_callback: Callable[..., Any] | None = None
@@ -289,7 +300,7 @@ class TLSSocket(Socket):
         self._handle = self._wrap = wrap = TLSWrap(handle, engine, self)
         timeout = opts.sweep_timeout
         if plain and timeout and srv is not None and not srv._sni_contexts and (
-                _ENGINE_EVENTS.isdisjoint(srv._events) or _session_engine(engine, srv._events)):
+                _ENGINE_EVENTS.isdisjoint(srv._events) or _session_engine(engine, srv)):
             # The usual server: the engine needs nothing beyond the context's defaults (no
             # option, no server listener asks for more; this new socket has no listener yet),
             # or only the session callbacks (a session store's listeners); its deadline goes to
@@ -818,12 +829,8 @@ class TLSSocket(Socket):
         Socket._on_handle_close(self)  # (not super(): its object and MRO walk per call)
 
     # ------------------------------------------------------------------ pause points
-    def _tls_client_hello(self, ch: ClientHello) -> bool:
-        """Inside the client-hello callback: pause for ``'resumeSession'``?"""
-        eng = self._engine
-        sid = None if eng is None else pause_points.wants_session(self, eng, ch)
-        self._pending_resume_id = sid
-        return sid is not None
+    #: Inside the client-hello callback: pause for ``'resumeSession'``?
+    _tls_client_hello = pause_points.client_hello
 
     def _tls_cert(self, servername: str | None) -> bool:
         """Inside the cert callback: pause for ``SNICallback``/``'OCSPRequest'``?"""

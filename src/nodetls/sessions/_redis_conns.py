@@ -41,6 +41,7 @@ __all__ = ["RedisPipe", "StoreTimeout", "pack"]
 
 #: Unanswered commands past which a connection is considered stuck and dropped.
 MAX_WAITING = 10_000
+_NEVER = float("inf")
 
 
 class StoreTimeout(TimeoutError):
@@ -129,7 +130,7 @@ class _Conn(asyncio.Protocol):
         self.waiting: deque[list[Any]] = deque()
         self.reader = _new_reader(pipe.errors.ResponseError)
         self.timer: asyncio.TimerHandle | None = None
-        self.timer_at = 0.0
+        self.timer_at = _NEVER  # the timer's deadline (_NEVER while none is armed)
         self.closed = False
         # Whether a command comes from this connection's loop: its thread, and the loop running
         # (one loop runs per thread at a time).  asyncio.get_running_loop() would tell too, but
@@ -195,6 +196,7 @@ class _Conn(asyncio.Protocol):
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
+            self.timer_at = _NEVER
         if self.transport is not None:
             with contextlib.suppress(RuntimeError):  # its loop is closed (left by asyncio.run)
                 self.transport.close()
@@ -216,6 +218,7 @@ class _Conn(asyncio.Protocol):
         """Answer the commands past their deadline with :class:`StoreTimeout`; re-arm for the
         soonest deadline left."""
         self.timer = None
+        self.timer_at = _NEVER
         now = self.loop.time()
         late: list[tuple[Callable[[Any, Any], None], Any]] = []
         soonest: float | None = None
@@ -284,19 +287,19 @@ class RedisPipe:
         conn = self._conn
         if conn is None or conn.thread != get_ident() or not conn.running():
             conn = self._connect()
-        waiting = conn.waiting
         if timeout is None:
-            waiting.append([then, arg, None])
+            deadline = None
         else:
             deadline = conn.time() + timeout
-            waiting.append([then, arg, deadline])
-            if conn.timer is None or deadline < conn.timer_at:
+            if deadline < conn.timer_at:  # (inf while no timer is armed)
                 conn._arm(deadline)
+        waiting = conn.waiting
+        waiting.append([then, arg, deadline])
         unsent = conn.unsent
-        unsent.append(packed)
-        if len(unsent) == 1 and conn.transport is not None:
+        if not unsent and conn.transport is not None:
             # Commands sent in the same loop iteration go out in one write (auto-pipelining).
             conn.call_soon(conn.flush)
+        unsent.append(packed)
         if len(waiting) > MAX_WAITING:
             conn.lose(self.errors.ConnectionError("Redis is not answering"))
 

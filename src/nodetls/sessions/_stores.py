@@ -174,7 +174,9 @@ class RedisSessionStore:
             self._names = ("GET", "GETEX", "SET", "DEL", "PX")  # the client's response callbacks
             self._number = int
         self.prefix = prefix.encode()
-        self._px: dict[float, bytes] = {}  # see _px_arg
+        #: ``len(prefix)``: a packed command's key length is this plus the session id's.
+        self.key_offset = len(self.prefix)
+        self._formats: dict[tuple[bytes, float | None], bytes] = {}  # see command_format
 
     def get(self, session_id: bytes) -> Awaitable[bytes | None]:
         return self._call(self._names[0], self.prefix + _check_id(session_id))
@@ -212,36 +214,38 @@ class RedisSessionStore:
         :func:`~nodetls.sessions._redis_conns.pack` would, in one formatting), then
         ``then(arg, reply)``: the session or None, a ``redis.exceptions`` error, or a
         ``StoreTimeout`` after ``timeout`` seconds."""
-        prefix = self.prefix
-        if within is None:
-            packed = b"*2\r\n$3\r\nGET\r\n$%d\r\n%b%b\r\n" % (
-                len(prefix) + len(key), prefix, key)
-        else:
-            packed = b"*4\r\n$5\r\nGETEX\r\n$%d\r\n%b%b\r\n%b" % (
-                len(prefix) + len(key), prefix, key, self._px.get(within) or self._px_arg(within))
-        self.pipe.send(packed, then, arg, timeout)
+        fmt = self._formats.get((b"GETEX", within)) or self.command_format(b"GETEX", within)
+        self.pipe.send(fmt % (self.key_offset + len(key), key), then, arg, timeout)
 
     def store_then(self, key: bytes, data: bytes, ttl: float, timeout: float,
                    then: Callable[[Any, Any], None], arg: Any) -> None:
         """``set`` of ``key`` (bytes), then ``then(arg, reply)`` as :meth:`lookup_then`."""
-        prefix = self.prefix
         if ttl <= 0:
-            packed = pack(b"DEL", prefix + key)
+            packed = pack(b"DEL", self.prefix + key)
         else:
-            packed = b"*5\r\n$3\r\nSET\r\n$%d\r\n%b%b\r\n$%d\r\n%b\r\n%b" % (
-                len(prefix) + len(key), prefix, key, len(data), data,
-                self._px.get(ttl) or self._px_arg(ttl))
+            fmt = self._formats.get((b"SET", ttl)) or self.command_format(b"SET", ttl)
+            packed = fmt % (self.key_offset + len(key), key, len(data), data)
         self.pipe.send(packed, then, arg, timeout)
 
-    def _px_arg(self, seconds: float) -> bytes:
-        """``PX <ms>`` (at least 1 ms), packed: the tail of a ``SET`` or ``GETEX``; the last few
-        are kept (the ttl and the grace seldom change)."""
-        ms = b"%d" % max(1, int(seconds * 1000))
-        tail = b"$2\r\nPX\r\n$%d\r\n%b\r\n" % (len(ms), ms)
-        if len(self._px) >= 8:
-            self._px.clear()
-        self._px[seconds] = tail
-        return tail
+    def command_format(self, name: bytes, seconds: float | None) -> bytes:
+        """A command packed (RESP) as a ``%`` format: ``GETEX`` (``seconds`` None: ``GET``) of
+        ``(key_offset + len(key), key)``, or ``SET ... PX`` of ``(key_offset + len(key), key,
+        len(data), data)``; ``PX <ms>`` is ``seconds`` (at least 1 ms).  The last few are kept
+        (the ttl and the grace seldom change)."""
+        head = b"$%d\r\n" + self.prefix.replace(b"%", b"%%") + b"%b\r\n"
+        if seconds is None:
+            fmt = b"*2\r\n$3\r\nGET\r\n" + head
+        else:
+            ms = b"%d" % max(1, int(seconds * 1000))
+            tail = b"$2\r\nPX\r\n$%d\r\n%b\r\n" % (len(ms), ms)
+            if name == b"SET":
+                fmt = b"*5\r\n$3\r\nSET\r\n" + head + b"$%d\r\n%b\r\n" + tail
+            else:
+                fmt = b"*4\r\n$5\r\nGETEX\r\n" + head + tail
+        if len(self._formats) >= 8:
+            self._formats.clear()
+        self._formats[(name, seconds)] = fmt
+        return fmt
 
     async def aclose(self) -> None:
         """Close the connection (the given client's ``aclose``)."""
