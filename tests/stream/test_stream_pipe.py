@@ -9,7 +9,7 @@ import warnings
 from typing import Any
 
 from nodetls.events import MaxListenersExceededWarning
-from nodetls.stream import Readable, Writable
+from nodetls.stream import Duplex, Readable, Writable
 from tests.stream.test_stream_readable_writable import _raw, _record, ticks
 
 _EVENTS = ("end", "data", "unpipe", "error", "close", "finish")
@@ -128,3 +128,34 @@ async def test_unpipe_while_waiting_for_drain_as_node() -> None:
     a.unpipe(b)
     assert _raw(a) == {} and _raw(b) == {} and b.listener_count("drain") == 0
     assert a.readable_flowing is False and a.readable_length == 8
+
+
+async def test_pipe_to_itself_finish_seen_by_a_pause_listener_and_a_later_match_as_node() -> None:
+    # node v20: a Duplex piped to itself, the user's 'error' listener, the pipe's own 'error'
+    # listener added again through once (a later match) and a 'pause' listener: at 'finish' the
+    # 'pause' listener sees the pipe's 'finish' and 'close' listeners gone, its 'unpipe' and
+    # 'data' ones still there; the cleanup removes the later match of 'error' (the once one).
+    evs = ("data", "end", "error", "close", "finish", "unpipe", "drain", "pause")
+
+    def counts(d: Duplex) -> dict[str, int]:
+        return {e: d.listener_count(e) for e in evs}
+
+    loop = asyncio.get_running_loop()
+    d = Duplex(read=lambda *_: None, write=lambda c, *a: a[-1](), final=lambda cb: cb())
+    d.on("error", user_a)
+    d.pipe(d)
+    pipe_error = d.listeners("error")[0]
+    d.once("error", pipe_error)
+    seen: list[Any] = []
+    done = loop.create_future()
+    d.on("pause", lambda: seen.append(("pause", counts(d))))
+    d.on("finish", lambda: loop.call_soon(done.set_result, None))
+    d.push(b"x")
+    d.push(None)
+    await asyncio.wait_for(done, 5)
+    assert seen == [("pause", {"data": 1, "end": 0, "error": 3, "close": 0, "finish": 1,
+                               "unpipe": 1, "drain": 0, "pause": 1})]
+    assert counts(d) == {"data": 0, "end": 0, "error": 2, "close": 0, "finish": 1, "unpipe": 0,
+                         "drain": 0, "pause": 1}
+    assert d.listeners("error") == [pipe_error, user_a]
+    assert d.readable_flowing is False

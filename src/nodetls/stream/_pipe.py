@@ -6,6 +6,7 @@ defined."""
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any, ClassVar
 
 from ..events import _ONCE_TYPES, EventEmitter, _Once
@@ -274,6 +275,8 @@ _READABLE_REMOVED = Readable._listener_removed
 _new = object.__new__
 #: An ``'end'`` / ``'error'`` table's stand-in when it has none (its one item matches nothing).
 _NO_END: tuple[Any, ...] = (None,)
+#: A self-pipe's own events' listeners, at once (:meth:`_PipeFinish.__call__`).
+_PIPE_ENTRIES = itemgetter("finish", "close", "unpipe", "data", "error")
 
 #: ``_Pipe.quiet``: neither emitter hooks the pipe's events (the source's ``'data'`` aside).
 QUIET = 1
@@ -344,10 +347,10 @@ class _PipeEnd(_PipeOnce):
         # (Node's onceWrapper: the wrapper goes first; in place when it is the last one,
         # nobody sees it go and no hook is due (quiet); else _Once's removal)
         if p.quiet and (t := se.get("end", _NO_END))[-1] is self and "removeListener" not in se:
-            if len(t) == 1:
-                del se["end"]
+            if rest := t[:-1]:
+                se["end"] = rest
             else:
-                se["end"] = t[:-1]
+                del se["end"]
         else:
             self._unlink(src, "end")
         if p.end:
@@ -364,39 +367,42 @@ class _PipeFinish(_PipeOnce):
     _name = "on_finish"
 
     def __call__(self, *_: Any) -> None:
-        """Node's ``onfinish`` once the source's ``'end'`` ran (an echo's ``dest.end()``): when
-        the pipe's listeners are the only ones of their events (its ``'error'`` one first, no
-        other match of it after it), nobody sees an addition or removal (``quiet``, no
-        ``'removeListener'`` listener), the source is piped to this destination alone and
-        nobody listens to ``'pause'``, all of it at once, in place: this wrapper and the
-        ``'close'`` one go, the source pauses (its ``pause()``, unless it is Readable's: no
-        ``'pause'`` emit due), then the cleanup (no ``'unpipe'`` emit: its only listener is
-        the pipe's). Anything else: :meth:`_Pipe.__call__`."""
+        """Node's ``onfinish`` of a stream piped to itself once its ``'end'`` ran (the echo's
+        ``dest.end()``): when the pipe's listeners are the only ones of their events (its
+        ``'error'`` one first, no other match of it after it), nobody sees an addition or
+        removal (``quiet``, no ``'removeListener'`` listener), the stream is piped to itself
+        alone and nobody listens to ``'pause'``, all of it at once, in place: this wrapper and
+        the ``'close'`` one go, the stream pauses (its ``pause()``, unless it is Readable's: no
+        ``'pause'`` emit due), then the cleanup (no ``'unpipe'`` emit: its only listener is the
+        pipe's). Anything else: :meth:`_Pipe.__call__`."""
         p = self.pipe
-        if p.quiet and p.ended and not p.done and not p.drain:
-            src, dest = p.src, p.dest
-            se, de = src._events, dest._events
+        src = p.src
+        if p.quiet and p.ended and not p.done and not p.drain and src is p.dest:
+            ev = src._events  # (piped to itself: one table)
+            try:
+                f, c, u, d, t = _PIPE_ENTRIES(ev)
+            except KeyError:  # (one of them has no listener: not the usual case)
+                _PIPE_CALL(self)
+                return
             pipes = src._r_pipes
-            if ("removeListener" not in de and "removeListener" not in se and "pause" not in se
-                    and pipes == [dest] and de.get("finish") == (self,)
-                    and de.get("close") == (p,) and de.get("unpipe") == (p.on_unpipe,)
-                    and se.get("data") == (p.on_data,)
-                    and (t := de.get("error", _NO_END))[0] == (fn := p.on_error)
-                    and fn not in (rest := t[1:]) and _ONCE_TYPES.isdisjoint(map(type, rest))):
+            if ("removeListener" not in ev and "pause" not in ev and pipes == [src]
+                    and (f, c, u, d) == ((self,), (p,), (p.on_unpipe,), (p.on_data,))
+                    and t[0] == (fn := p.on_error) and fn not in (rest := t[1:])
+                    and _ONCE_TYPES.isdisjoint(map(type, rest))):
                 p.done = p.cleaned = True
-                del de["finish"], de["close"]
+                del ev["finish"], ev["close"]
                 pipes.clear()
                 if type(src).pause is _READABLE_PAUSE:  # (pause(), inlined)
                     src._r_flowing = False
                     src._r_paused = True
                 else:
                     src.pause()
-                del de["unpipe"]
+                del ev["unpipe"]
                 if rest:
-                    de["error"] = rest
+                    ev["error"] = rest
                 else:
-                    del de["error"]
-                del se["data"]
+                    del ev["error"]
+                del ev["data"]
                 if p.quiet == QUIET_HOOK:
                     if type(src)._listener_removed is _READABLE_REMOVED:  # (inlined)
                         src._r_data_listening = False

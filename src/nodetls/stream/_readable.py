@@ -430,16 +430,18 @@ class Readable(Stream):
         self._r_resume_scheduled = False
         if "resume" in self._events:  # (no emit nobody listens to)
             self.emit("resume")
-        if (self._r_flowing and self._r_reading and not self._r_len and not self._r_ended
-                and not self._destroyed and self._errored is None
-                and type(self).read is Readable.read):
+        if not self._r_flowing:  # (flow() and its last read(0): nothing while not flowing)
+            return
+        if (self._r_reading and not self._r_len and not self._r_ended and not self._destroyed
+                and self._errored is None and type(self).read is _READABLE_READ):
             # flow(): its read() finds nothing buffered and a _read already in progress; what
             # it leaves, without the calls (resume() on a socket waiting for data; a subclass
-            # overriding read() gets its call, as Node's flow() makes it).
+            # overriding read() gets its call, as Node's flow() makes it). Still reading: no
+            # read(0) due.
             self._r_emitted_readable = False
             self._r_need_readable = True
-        else:
-            self._flow()
+            return
+        self._flow()
         if self._r_flowing and not self._r_reading:
             self.read(0)
 
@@ -481,7 +483,9 @@ class Readable(Stream):
         destination's ``'error'`` (prepended), ``'close'`` and ``'finish'`` (once)."""
         self._r_pipes.append(dest)
         p = _new(_Pipe)  # (no __init__ call)
-        p.src, p.dest, p.end = self, dest, end
+        p.src = self
+        p.dest = dest
+        p.end = end
         p.ended = p.done = p.drain = p.cleaned = False
         on_data = p.on_data
         if self._r_end_emitted:
@@ -495,28 +499,30 @@ class Readable(Stream):
             wf = _new(_PipeFinish)
             wf.pipe = p
             on_unpipe, on_error = p.on_unpipe, p.on_error
-            se, de = self._events, dest._events
+            se = self._events
             q = _QUIET.get(sh := self._HOOK_EVENTS)
             if q is None:
                 q = _quiet_of(sh)
-            if q and dest is not self:
-                dq = _QUIET.get(dh := dest._HOOK_EVENTS)
-                if not (_quiet_of(dh) if dq is None else dq):
-                    q = 0
-            p.quiet = q
-            if q and "newListener" not in se and "newListener" not in de:
-                limit = _events_mod.default_max_listeners
-                n = self._max_listeners
-                lim = (limit if n is None else n) or _NO_LIMIT
-                if dest is self:  # (no event above the limit when all of them are not)
-                    room = sum(map(len, se.values())) < lim or _room(se, de, lim)
-                else:  # (the lower limit of the two: at worst, _add_many's way)
-                    n = dest._max_listeners
-                    lim = min(lim, (limit if n is None else n) or _NO_LIMIT)
-                    room = (sum(map(len, se.values())) < lim and sum(map(len, de.values())) < lim
-                            ) or _room(se, de, lim)
+            n = self._max_listeners
+            lim = (_events_mod.default_max_listeners if n is None else n) or _NO_LIMIT
+            if dest is self:  # (one table: no event above the limit when all of them are not)
+                de = se
+                room = q and "newListener" not in se and (
+                    sum(map(len, se.values())) < lim or _room(se, se, lim))
             else:
-                room = False
+                de = dest._events
+                if q:
+                    dq = _QUIET.get(dh := dest._HOOK_EVENTS)
+                    if not (_quiet_of(dh) if dq is None else dq):
+                        q = 0
+                # (the lower limit of the two: at worst, _add_many's way)
+                n = dest._max_listeners
+                lim = min(lim, (_events_mod.default_max_listeners if n is None else n)
+                          or _NO_LIMIT)
+                room = q and "newListener" not in se and "newListener" not in de and (
+                    sum(map(len, se.values())) < lim and sum(map(len, de.values())) < lim
+                    or _room(se, de, lim))
+            p.quiet = q
             if room:
                 # _add_many's work in place, in Node's order ('data''s hook after its
                 # listener): nobody sees the additions (no 'newListener' listener, no
@@ -718,5 +724,6 @@ from ._pipe import (  # noqa: E402
     _room,
 )
 
+_READABLE_READ = Readable.read
 #: A listener limit of 0 (none): larger than any listener count.
 _NO_LIMIT = 1 << 62
