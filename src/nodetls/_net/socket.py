@@ -399,16 +399,14 @@ class Socket(Duplex):
 
     def _on_handle_eof(self) -> None:
         """The peer half-closed: end the readable side (``'end'`` once the buffer is read)."""
-        if self._r_end_emitted:
-            return
         cls = type(self)
         if (self._r_flowing and not self._r_len and not self._r_sync and not self._r_ended
                 and self._r_decoder is None and not self._destroyed and self._errored is None
-                and not self._r_end_scheduled and "readable" not in self._events
-                and cls.push is _PUSH and cls.read is _READ):
+                and "readable" not in self._events and cls.push is _PUSH and cls.read is _READ):
             # Flowing with nothing buffered (the usual end): the state push(None) then read(0)
             # leave -- onEofChunk, emitReadable_, flow, read, endReadable -- without the calls
             # (a subclass overriding push() or read() gets its calls, as Node makes them).
+            # (Not ended: so not 'end' emitted nor an _end_readable_nt pending either.)
             self._r_reading = False
             self._r_ended = True
             self._r_need_readable = False
@@ -417,6 +415,8 @@ class Socket(Duplex):
             srv = self._server  # (_running_loop, inlined)
             (srv is not None and srv._accept_loop or _get_running_loop()).call_soon(
                 self._end_readable_nt)
+            return
+        if self._r_end_emitted:
             return
         self.push(None)
         self.read(0)
@@ -529,26 +529,26 @@ class Socket(Duplex):
         once pending writes are flushed (``'finish'``; ``callback`` then). Returns the socket.
 
         The usual end (no data, no callback, nothing queued, corked or in flight, not ended,
-        destroyed or errored, this class's :meth:`_final` over a handle whose ``shutdown()``
+        destroyed or errored (an emitted 'error' or 'close' comes with one of those), this class's :meth:`_final` over a handle whose ``shutdown()``
         is done when it returns, e.g. a TLS wrap): the state ``Writable.end`` -> finishMaybe ->
         prefinish -> callFinal -> :meth:`_final` -> onFinish leave, without those calls: the
         handle shuts down, ``'prefinish'``, ``'finish'`` on the next tick (Node)."""
         h = self._handle
         if (data is not None or encoding is not None or callback is not None or h is None
                 or self._w_ending or self._w_writing or self._w_corked or self._w_len
-                or self._w_buf or self._destroyed or self._errored is not None
-                or self._error_emitted or self._close_emitted or self.connecting
+                or self._w_buf or self._destroyed or self._errored is not None or self.connecting
                 or type(self)._final is not _FINAL
                 or getattr(h, "SHUTDOWN_CALLBACK", False)):
             return Duplex.end(self, data, encoding, callback)
         self._w_ending = True
         self._w_final_called = True
-        # (callFinal: pendingcb counts the _final call, then, done, the 'finish' tick)
+        # (callFinal: pendingcb counts the _final call, then, done, the 'finish' tick; its
+        # sync flag is read by nothing but onFinish's error case)
         self._w_pending_cb += 1
-        self._w_sync = True
         try:
             h.shutdown()
         except Exception as exc:  # noqa: BLE001 - Node: a throwing _final is a final error
+            self._w_sync = True
             self._on_final_done(exc)
             self._w_sync = False
             self._w_ended = True

@@ -397,9 +397,10 @@ class Readable(Stream):
             self.emit("end")
             # (Writable.writable, inlined; _HAS_W, a class attribute, read once: CPython 3.11
             # does not specialise an instance's read of one)
+            # (_w_ending first: a listener of 'end' usually ended the writable side)
             has_w = self._HAS_W
-            if (has_w and self._w_writable and self._errored is None  # type: ignore[attr-defined]
-                    and not self._w_ending and not self._w_ended  # type: ignore[attr-defined]
+            if (has_w and not self._w_ending and self._w_writable  # type: ignore[attr-defined]
+                    and self._errored is None and not self._w_ended  # type: ignore[attr-defined]
                     and not self._destroyed and getattr(self, "allow_half_open", True) is False):
                 _soon(self._end_writable_nt)
             elif self._auto_destroy:
