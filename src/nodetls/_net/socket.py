@@ -214,16 +214,20 @@ class Socket(Duplex):
     # -- accepted sockets, built from a prototype -------------------------------------------------
 
     @classmethod
-    def _accepted_state(cls, opts: dict[str, Any],
-                        extra: dict[str, Any] | None = None) -> AcceptedState | None:
+    def _accepted_state(cls, opts: dict[str, Any]) -> AcceptedState | None:
         """The instance state ``cls(_Normalized(opts, handle=h))`` has for a handle ``h`` that is
         already reading, to give each new socket (:meth:`_init_accepted`): one call of
         straight-line slot stores instead of the option lookups and calls of ``__init__``, per
-        accepted connection. Built by running that very ``__init__`` once on a prototype, so it
-        cannot drift from it; ``None`` (use ``__init__``) if the prototype holds anything that
-        could not be shared: a value of a mutable type, or listeners other than the socket's own
-        ``'end'`` listener. ``extra``: more attributes to give each socket, after these (a
-        subclass's own state; shared as they are, whatever their type)."""
+        accepted connection. ``None`` (use ``__init__``): see :meth:`_accepted_values`."""
+        state = cls._accepted_values(opts)
+        return AcceptedState(state) if state is not None else None
+
+    @classmethod
+    def _accepted_values(cls, opts: dict[str, Any]) -> dict[str, Any] | None:
+        """:meth:`_accepted_state`'s values, name -> value. Built by running that very
+        ``__init__`` once on a prototype, so they cannot drift from it; ``None`` if the
+        prototype holds anything that could not be shared: a value of a mutable type, or
+        listeners other than the socket's own ``'end'`` listener."""
         proto = cls.__new__(cls)
         Socket.__init__(proto, _Normalized(opts, handle=_PROTO_HANDLE))
         _PROTO_HANDLE.owner = None
@@ -238,9 +242,7 @@ class Socket(Duplex):
             if type(value) not in _SHAREABLE_TYPES and value is not _NO_BUF \
                     and value is not _NO_DRAIN:
                 return None
-        if extra:
-            state.update(extra)
-        return AcceptedState(state)
+        return state
 
     def _init_accepted(self, handle: Any, state: AcceptedState) -> None:
         """``Socket.__init__`` for ``handle`` (already reading) from :meth:`_accepted_state`."""

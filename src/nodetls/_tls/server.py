@@ -17,14 +17,20 @@ from functools import partial
 from typing import Any, Unpack, cast
 
 from .. import _option_table, _options, _worker_state
-from .._net.socket import AcceptedState
 from ..errors import node_error
 from ..events import EventEmitter
 from ..net import Server as NetServer
 from ..net import Socket as NetSocket
 from ..types import ServerOptions
 from .pause_points import OnceCallback
-from .socket import _PER_CONNECTION, CONTEXT_OPTIONS, TLSSOCKET_OPTIONS, SocketTemplate, TLSSocket
+from .socket import (
+    _PER_CONNECTION,
+    CONTEXT_OPTIONS,
+    TLSSOCKET_OPTIONS,
+    ServerState,
+    SocketTemplate,
+    TLSSocket,
+)
 
 SERVER_OPTIONS = _option_table.names("S")
 # What the server hands on: to net.Server, and to the TLSSocket of each connection.
@@ -181,7 +187,7 @@ class Server(NetServer):
             own: dict[str, Any] = {"_no_delay": True} if self._no_delay else {}
             own["server"] = own["_server"] = self  # (what _accept sets, as dict attributes)
             self._accept_plan = (listeners, cls.__new__, cls, template,
-                                 AcceptedState({**state, **own}))
+                                 ServerState({**state, **own}, state.route_reads))
         return sock
 
     def _tls_connection_listener(self, raw: Any) -> None:

@@ -134,7 +134,7 @@ class SocketTemplate(dict):  # type: ignore[type-arg]
     checked = False
     #: The state of a socket accepted with this template (``net.Socket._accepted_state``):
     #: ``None`` until the first connection, empty (false) when it cannot be used.
-    accepted_state: AcceptedState | None = None
+    accepted_state: ServerState | None = None
     #: A server template asking nothing per connection beyond the context's defaults (no
     #: client certificate, ALPN/NPN, PSK, SNI callback, renegotiation or trace): a connection's
     #: engine then needs only the renegotiation refusal (see ``_configure_server_engine``).
@@ -179,13 +179,29 @@ def _session_engine(engine: TLSEngine, srv: Any) -> bool:
     return True
 
 
+class ServerState(AcceptedState):
+    """The ``AcceptedState`` of a server's connection (``TLSSocket._server_accepted_state``) and
+    its class's ``_ROUTE_SERVER_READS``: read once here, not through each new socket (an
+    instance's read of a class attribute is not specialised by CPython 3.11)."""
+
+    __slots__ = ("route_reads",)
+
+    def __init__(self, state: dict[str, Any], route_reads: bool) -> None:
+        super().__init__(state)
+        self.route_reads = route_reads
+
+
 class TLSSocket(Socket):
     """Node's ``tls.TLSSocket``.  Wraps a ``net.Socket``, any ``stream.Duplex``, or (``None``) a
     new unconnected ``net.Socket``."""
 
     # The state every connection sets, in slots as net.Socket's (set by both constructors).
+    # ('_new_session_pending', '_deferred_new_sessions': read at every handshake's end.)
     __slots__ = ("_tls_opts", "_wrap", "_is_server", "secure_connecting", "_secure_context",
-                 "_handshake_timer", "_secure_established", "_servername", "_tls_server")
+                 "_handshake_timer", "_secure_established", "_servername", "_tls_server",
+                 "_new_session_pending", "_deferred_new_sessions")
+    _new_session_pending: int  # 'newSession' callbacks not answered yet (TLS 1.2, server)
+    _deferred_new_sessions: tuple[tuple[bytes, bytes], ...]  # TLS 1.3, server: see _tls_secure
     #: The ``tls.Server`` this socket serves for (``None`` for a client).
     _tls_server: Any
 
@@ -201,9 +217,7 @@ class TLSSocket(Socket):
     _tls_error_reported = False
     _is_client_connect = False  # set by tls.connect: emits 'secureConnect'
     _pending_sessions: tuple[bytes, ...] = ()  # client: 'session's before 'secureConnect'
-    _new_session_pending = 0
     _secure_pending = False
-    _deferred_new_sessions: tuple[tuple[bytes, bytes], ...] = ()  # TLS 1.3, server
     _store_saves = 0  # TLS 1.3 tickets a session store is writing (pause_points.save_session)
     _pending_resume_id = b""  # the id 'resumeSession' looks up (pause_points.client_hello)
     _pending_resume_ticket = False  # ... and whether it is a TLS 1.3 ticket
@@ -240,6 +254,8 @@ class TLSSocket(Socket):
         self._servername: str | bool = False
         self._secure_established = False
         self._handshake_timer: Any = None
+        self._new_session_pending = 0
+        self._deferred_new_sessions = ()
         # The tls.Server this socket serves for (its hooks and events); net.Socket's ``_server``,
         # the server that counts the connection, is set by whoever counts it: net.Server._accept,
         # or tls.Server._tls_connection_listener, the server that accepted the raw socket (Node:
@@ -272,23 +288,26 @@ class TLSSocket(Socket):
             self._wait_for_connect(socket)
 
     @classmethod
-    def _server_accepted_state(cls, template: SocketTemplate) -> AcceptedState:
+    def _server_accepted_state(cls, template: SocketTemplate) -> ServerState:
         """The state a server's accepted connection starts with, for ``template``: the
-        ``net.Socket`` part (``net.Socket._accepted_state``) and this class's, which is the
+        ``net.Socket`` part (``net.Socket._accepted_values``) and this class's, which is the
         template's (its options, server and context: the values ``__init__`` stores).  Empty
         (not used: ``__init__`` runs) when the net part cannot be shared or the template has no
         context."""
         ctx = template.get("secure_context")
-        state = None if ctx is None else cls._accepted_state(
+        state = None if ctx is None else cls._accepted_values(
             {"allow_half_open": template["allow_half_open"]}
-            if "allow_half_open" in template else {},
-            {"_tls_opts": template, "_servername": False, "_secure_established": False,
-             "_handshake_timer": None, "_tls_server": template.get("server"), "_is_server": True,
-             "secure_connecting": True, "_secure_context": ctx})
-        return state if state is not None else AcceptedState({})
+            if "allow_half_open" in template else {})
+        if state is None:
+            return ServerState({}, True)
+        state.update(_tls_opts=template, _servername=False, _secure_established=False,
+                     _handshake_timer=None, _new_session_pending=0, _deferred_new_sessions=(),
+                     _tls_server=template.get("server"), _is_server=True, secure_connecting=True,
+                     _secure_context=ctx)
+        return ServerState(state, cls._ROUTE_SERVER_READS)
 
     def _init_server_connection(self, handle: TCPHandle, opts: SocketTemplate,
-                                state: AcceptedState) -> None:
+                                state: ServerState) -> None:
         """``__init__`` for a server's accepted handle and template: the same state, copied from
         ``state`` (see :meth:`_server_accepted_state`), then the engine and its TLS handle."""
         fill = state.fill  # (a slot: LOAD_ATTR_SLOT, where a LOAD_METHOD would not specialise)
@@ -317,7 +336,7 @@ class TLSSocket(Socket):
         if handle._state == _OPEN:  # (not handle.closed: a property call)
             # (wrap.start(), inlined: a server's new wrap has received nothing, no cycle to run)
             wrap.started = True
-            if self._ROUTE_SERVER_READS:
+            if state.route_reads:  # (the class's _ROUTE_SERVER_READS)
                 wrap.route_reads()  # the reads: TLSWrap._on_transport_read, as a client's
             else:  # a subclass's own route for them (aio's BridgeSocket: its direct route)
                 self._own_route(wrap, engine)
@@ -520,7 +539,7 @@ class TLSSocket(Socket):
             self._on_renegotiated()
             return
         timer = self._handshake_timer
-        new_session_pending = self._new_session_pending  # (a class default: one read)
+        new_session_pending = self._new_session_pending
         if not new_session_pending and timer is not None:
             self._handshake_timer = None
             if timer is IN_SWEEP:  # (_stop_handshake_timer, inlined: every connection passes)
