@@ -216,19 +216,21 @@ class BridgeSocket(TLSSocket):
         # raises goes where emit() sends it (the server's _listener_failed).
         # (The aio.Server keeps the listener table its own listener made, ``_bridge_alone``:
         # the same tuple is still there only while no listener was added or removed since.)
-        srv = self._tls_server
-        listeners: Any = srv._events.get("secureConnection") if srv is not None else None
-        if listeners is None or listeners is not srv._bridge_alone or \
+        # (A BridgeSocket's server is the aio.Server's tls.Server; its _bridge_alone is a tuple
+        # of the aio.Server's own when the table had more than one listener: never a table.)
+        srv: Any = self._tls_server
+        alone = srv._bridge_alone
+        events = self._events
+        if srv._events.get("secureConnection") is not alone or \
                 self._handshake_timer is not None or \
-                "secure" in self._events or "secureConnection" in self._events:
+                "secure" in events or "secureConnection" in events:
             TLSSocket._emit_server_secure(self)
             return
-        fn = listeners[0]
         self._secure_established = True
         if self._destroyed:
             return
         try:
-            fn(self)
+            alone[0](self)
         except Exception as exc:  # noqa: BLE001 - as EventEmitter.emit
             srv._listener_failed("secureConnection", exc, (self,))
 

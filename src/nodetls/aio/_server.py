@@ -48,8 +48,9 @@ class Server(asyncio.AbstractServer):
         tls_server.on("secureConnection", self._on_secure)
         # The table of 'secureConnection' listeners while this server's is the only one (an
         # addition or a removal replaces the tuple): a BridgeSocket then calls it directly.
+        # (Otherwise a tuple of our own, which no table ever is.)
         listeners = tls_server._events.get("secureConnection", ())
-        tls_server._bridge_alone = listeners if len(listeners) == 1 else None  # type: ignore[attr-defined]
+        tls_server._bridge_alone = listeners if len(listeners) == 1 else (None,)  # type: ignore[attr-defined]
         tls_server.on("close", self._on_tls_close)
 
     def __repr__(self) -> str:

@@ -63,6 +63,7 @@ _CONNLOST_WARN = 5
 
 _current_cipher = lib.SSL_get_current_cipher
 _new = object.__new__
+_BufferedProtocol = asyncio.BufferedProtocol
 
 
 def _error_seen(err: BaseException) -> None:
@@ -504,24 +505,26 @@ class TLSTransport(asyncio.Transport):
             seam: Any = sock
             del seam._on_handle_read, seam._on_handle_eof, seam._on_handle_drain, \
                 seam._on_handle_close
-            box = sock._route_box if type(sock) is BridgeSocket else \
-                getattr(sock, "_route_box", None)
+            box = getattr(sock, "_route_box", None)
             if box is not None:  # the route leaves (_close_route's steps, inline)
                 seam._route_box = None
                 box[0] = None
                 tcp = box[1]  # (both set by _direct_route, removed only here)
                 del tcp.buffer_updated, tcp.get_buffer
-            self._seal = self._tcp = self._send = None
+            self._seal = None  # (write() finds the transport closed; _tcp and _send stay)
             wrap = self._handle
             if wrap is not None:
                 self._handle = None
                 # (_set_reader's: set only for a BufferedProtocol, cleared when it is replaced)
                 if self._buffered and wrap.buffered_reader is not None:
                     wrap.buffered_reader = None
-            err = self._error if self._error is not None else sock._errored
+            err = self._error
+            if err is None:
+                err = sock._errored
+            if err is not None and not isinstance(err, Exception):
+                err = ConnectionAbortedError(str(err))
             try:
-                self._protocol.connection_lost(err if err is None or isinstance(err, Exception)
-                                               else ConnectionAbortedError(str(err)))
+                self._protocol.connection_lost(err)
             finally:
                 # As asyncio's transports: drop the protocol (it usually holds the transport),
                 # so that reference counting frees the connection without the cycle collector.
@@ -593,7 +596,7 @@ def _open(loop: asyncio.AbstractEventLoop, factory: Callable[[], asyncio.BasePro
             # transport (see _sslobject.cipher_of: the pointer stays valid).
             c = _current_cipher(ssl) or None  # (a NULL pointer is false)
     t._cipher = c
-    buffered = t._buffered = isinstance(protocol, asyncio.BufferedProtocol)
+    buffered = t._buffered = isinstance(protocol, _BufferedProtocol)
     t._data_received = getattr(protocol, "data_received", None)
     box = None
     if buffered:
@@ -601,8 +604,7 @@ def _open(loop: asyncio.AbstractEventLoop, factory: Callable[[], asyncio.BasePro
     elif type(h) is TLSWrap and eng is not None:
         # The direct route (see _direct_route) for a Protocol over TCP: a BridgeSocket's
         # was installed at the accept, the others' is installed now.
-        box = sock._route_box if type(sock) is BridgeSocket else \
-            getattr(sock, "_route_box", None)
+        box = getattr(sock, "_route_box", None)
         if box is None:
             box = _direct_route(sock, h, eng)
     if box is not None:
