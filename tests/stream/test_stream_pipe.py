@@ -159,3 +159,28 @@ async def test_pipe_to_itself_finish_seen_by_a_pause_listener_and_a_later_match_
                          "drain": 0, "pause": 1}
     assert d.listeners("error") == [pipe_error, user_a]
     assert d.readable_flowing is False
+
+
+class _ResumeSeen(Duplex):
+    """Records its resume() and 'data' hook calls (pipe() makes them as Node's on('data'))."""
+
+    seen: list[str]
+
+    def resume(self) -> Any:
+        self.seen.append(f"resume:{self.readable_flowing}")
+        return super().resume()
+
+    def _listener_added(self, event: str) -> None:
+        self.seen.append(f"added:{event}")
+        super()._listener_added(event)
+
+
+async def test_pipe_to_itself_calls_an_overridden_resume_and_hook_as_node() -> None:
+    # node v20: a Duplex subclass overriding resume(), piped to itself: on('data') calls it
+    # once (flowing null), pipe() then finds the stream flowing; the 'data' hook of a subclass
+    # (this project's own) is called too.
+    d = _ResumeSeen(read=lambda *_: None, write=lambda c, *a: a[-1]())
+    d.seen = []
+    d.pipe(d)
+    d.seen.append(f"after:{d.readable_flowing}")
+    assert d.seen == ["added:data", "resume:None", "after:True"]

@@ -28,6 +28,7 @@ from .._tls_identity import check_server_identity
 from .._x509 import certificate_to_dict, format_subjectaltname, name_to_dict
 from ..errors import CertificateError, InvalidArgValueError, NodeError, node_error, system_error
 from ..net import Socket
+from ..stream._readable import DATA_HOOKS_AS_READABLE
 from . import pause_points
 
 if TYPE_CHECKING:
@@ -1160,3 +1161,7 @@ def _one_line(exc: BaseException) -> str:
     code = getattr(exc, "code", None)
     text = " ".join(str(exc).split())
     return type(exc).__name__ + (f" [{code}]" if isinstance(code, str) else "") + f": {text}"
+
+
+# Its 'data' case is Readable's alone: pipe() runs that case inline (stream._readable).
+DATA_HOOKS_AS_READABLE.add(TLSSocket._listener_added)

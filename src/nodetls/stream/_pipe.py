@@ -285,16 +285,20 @@ QUIET = 1
 QUIET_HOOK = 2
 #: The events pipe() and its cleanup add and remove listeners of but 'data'.
 _PIPE_EVENTS = frozenset({"end", "unpipe", "error", "close", "finish", "drain"})
-#: ``_quiet_of``'s answers, by the class's ``_HOOK_EVENTS`` (a declaration: few distinct sets).
-_QUIET: dict[frozenset[str], int] = {}
 
 
-def _quiet_of(hooks: frozenset[str]) -> int:
-    """What ``pipe()`` keeps in ``_Pipe.quiet`` for a source whose ``_HOOK_EVENTS`` is
-    ``hooks`` (for a destination: 0 or not), remembered by the set."""
-    q = _QUIET[hooks] = 0 if not _PIPE_EVENTS.isdisjoint(hooks) else (
-        QUIET_HOOK if "data" in hooks else QUIET)
-    return q
+class _QuietOf(dict[frozenset[str], int]):
+    """What ``pipe()`` keeps in ``_Pipe.quiet`` for a source whose ``_HOOK_EVENTS`` is the key
+    (for a destination: 0 or not), found at the first look-up and remembered by the set (a
+    class's declaration: few distinct sets)."""
+
+    def __missing__(self, hooks: frozenset[str]) -> int:
+        q = self[hooks] = 0 if not _PIPE_EVENTS.isdisjoint(hooks) else (
+            QUIET_HOOK if "data" in hooks else QUIET)
+        return q
+
+
+_QUIET = _QuietOf()
 
 
 def _room(se: dict[str, Any], de: dict[str, Any], lim: int) -> bool:

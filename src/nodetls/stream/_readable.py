@@ -499,11 +499,8 @@ class Readable(Stream):
             # (the _Pipe is the 'close' once wrapper: _Pipe.__call__)
             wf = _new(_PipeFinish)
             wf.pipe = p
-            on_unpipe, on_error = p.on_unpipe, p.on_error
             se = self._events
-            q = _QUIET.get(sh := self._HOOK_EVENTS)
-            if q is None:
-                q = _quiet_of(sh)
+            q = _QUIET[self._HOOK_EVENTS]
             n = self._max_listeners
             lim = (_events_mod.default_max_listeners if n is None else n) or _NO_LIMIT
             if dest is self:  # (one table: no event above the limit when all of them are not)
@@ -512,10 +509,8 @@ class Readable(Stream):
                     sum(map(len, se.values())) < lim or _room(se, se, lim))
             else:
                 de = dest._events
-                if q:
-                    dq = _QUIET.get(dh := dest._HOOK_EVENTS)
-                    if not (_quiet_of(dh) if dq is None else dq):
-                        q = 0
+                if q and not _QUIET[dest._HOOK_EVENTS]:
+                    q = 0
                 # (the lower limit of the two: at worst, _add_many's way)
                 n = dest._max_listeners
                 lim = min(lim, (_events_mod.default_max_listeners if n is None else n)
@@ -530,16 +525,32 @@ class Readable(Stream):
                 # other hook, no listener limit reached: no warning due)
                 if we is not None:
                     se["end"] = se.get("end", ()) + (we,)
-                de["unpipe"] = de.get("unpipe", ()) + (on_unpipe,)
+                de["unpipe"] = de.get("unpipe", ()) + (p.on_unpipe,)
                 se["data"] = se.get("data", ()) + (on_data,)
                 if q == QUIET_HOOK:
-                    self._listener_added("data")
-                de["error"] = (on_error,) + de.get("error", ())
+                    cls = type(self)
+                    if cls._listener_added in DATA_HOOKS_AS_READABLE and cls.resume is _RESUME:
+                        # Readable's 'data' hook (Node's on('data')) and its resume(), inlined
+                        self._r_data_listening = True
+                        if "readable" in se:
+                            self._r_readable_listening = True
+                        if (flowing := self._r_flowing) is None:
+                            self._r_flowing = not self._r_readable_listening
+                            if not self._r_resume_scheduled:
+                                self._r_resume_scheduled = True
+                                self._running_loop().call_soon(self._resume_)
+                            self._r_paused = False
+                        elif flowing:
+                            self._r_paused = False
+                    else:
+                        self._listener_added("data")
+                de["error"] = (p.on_error,) + de.get("error", ())
                 de["close"] = de.get("close", ()) + (p,)
                 de["finish"] = de.get("finish", ()) + (wf,)
             else:  # one at a time, in Node's order (each seen, or warned about)
                 if we is not None:
                     self._add_many(("end", we, p.end_fn, False))
+                on_unpipe, on_error = p.on_unpipe, p.on_error
                 dest._add_many(("unpipe", on_unpipe, on_unpipe, False))
                 self._add_many(("data", on_data, on_data, False))
                 dest._add_many(("error", on_error, on_error, True),
@@ -721,9 +732,14 @@ from ._pipe import (  # noqa: E402
     _Pipe,
     _PipeEnd,
     _PipeFinish,
-    _quiet_of,
     _room,
 )
+
+#: The ``_listener_added`` hooks whose ``'data'`` case is Readable's alone (``pipe()`` runs that
+#: case inline): Readable's, and a subclass's that adds cases for other events only (its module
+#: adds it here: ``tls.TLSSocket``'s).
+DATA_HOOKS_AS_READABLE: set[Any] = {Readable._listener_added}
+_RESUME = Readable.resume
 
 _READABLE_READ = Readable.read
 #: A listener limit of 0 (none): larger than any listener count.
