@@ -157,7 +157,13 @@ def live_engines() -> int:
     return _LIVE.n
 
 
-def _scratch() -> tuple[Any, Any, memoryview, Any, Any, Any, Any, int]:
+# This thread's buffers (_scratch()); a typed tuple, so that the compiled core keeps an engine's
+# items unboxed (a read of one is no PyObject_GetItem).  The address stays a Python int (Any):
+# typed int, each use would make a new int object.
+_Scratch = tuple[Any, Any, memoryview, Any, Any, Any, Any, Any]
+
+
+def _scratch() -> _Scratch:
     """This thread's buffers (allocated once, never cleared): the plaintext read buffer, a
     ``size_t[2]`` (out-parameters: ``nodetls_read`` fills both), a view of the read buffer, the
     ciphertext output buffer (``char[]``, so that one ``unpack`` makes the ``bytes``),
@@ -248,8 +254,9 @@ class TLSEngine(_EngineQueries):
     _a: Any = None
     _rx: Any = None
     _rx_a: Any = None
+    _scratch: _Scratch  # this thread's buffers (set by __init__)
 
-    def __init__(self, context: Any, server: bool, hooks: Any = None, *,
+    def __init__(self, context: Any, server: bool, hooks: Any = None,
                  no_renegotiation: bool = False) -> None:
         self.context = context
         self.initial_context = context

@@ -316,7 +316,8 @@ class TLSSocket(Socket):
         srv = self._tls_server  # (_server: net.Server._accept sets it)
         # (_setup_wrap, for a server's template: no lookups of what the template has)
         plain = opts.plain
-        engine = TLSEngine(self._secure_context, server=True, no_renegotiation=plain)
+        # (positional: compiled, keywords cost the engine's argument parsing ~2k instructions)
+        engine = TLSEngine(self._secure_context, True, None, plain)
         self._handle = self._wrap = wrap = TLSWrap(handle, engine, self)
         timeout = opts.sweep_timeout
         if plain and timeout and srv is not None and not srv._sni_contexts and (
@@ -404,7 +405,7 @@ class TLSSocket(Socket):
         context = self._secure_context
         server = self._is_server
         plain = server and getattr(opts, "plain", False)
-        engine = TLSEngine(context, server=server, no_renegotiation=plain)
+        engine = TLSEngine(context, server, None, plain)  # (positional: see above)
         self._wrap = wrap = TLSWrap(lower, engine, self)
         self._handle = wrap
         srv = self._tls_server

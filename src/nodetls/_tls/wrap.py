@@ -482,7 +482,9 @@ class TLSWrap:
         other read, and every outcome but plaintext alone, goes on as
         ``TCPHandle.buffer_updated`` -> :meth:`_on_handle_read` would."""
         lower = self.lower
-        view, cbuf = self._recv  # type: ignore[misc]
+        recv = self._recv
+        assert recv is not None  # (routed: set; typed, the compiled unpacking is no iteration)
+        view, cbuf = recv
         if not lower._reading or lower._held is not None:
             lower._hold(bytes(view[:nbytes]))  # (TCPHandle.buffer_updated's)
             return
