@@ -52,6 +52,20 @@ __all__ = ["Socket", "SOCKET_OPTIONS", "CONNECT_OPTIONS"]
 _monotonic = time.monotonic
 _PUSH = Duplex.push
 _READ = Duplex.read
+_EMIT1 = EventEmitter._emit1
+_iscoroutine = asyncio.iscoroutine
+#: Classes whose ``_emit1`` is EventEmitter's (neither emit() nor _emit1() overridden): their
+#: data path emits 'data' inline (:meth:`Socket._on_handle_read`).
+_EMIT1_INLINE: set[type] = set()
+
+
+def _emit1_inline(cls: type) -> bool:
+    """``cls`` emits with EventEmitter's ``_emit1`` (remembered in :data:`_EMIT1_INLINE`)."""
+    if getattr(cls, "_emit1", None) is _EMIT1:
+        _EMIT1_INLINE.add(cls)
+        return True
+    return False
+
 
 #: ``Socket(...)`` options (Node names accepted too).
 SOCKET_OPTIONS = _option_table.names("N")
@@ -388,7 +402,19 @@ class Socket(Duplex):
             # socket is a push source: no maybeReadMore, see _read_more); emit() without *args.
             self._r_reading = False
             self._r_data_emitted = True
-            self._emit1("data", chunk)
+            cls = type(self)
+            if cls in _EMIT1_INLINE or _emit1_inline(cls):
+                # EventEmitter._emit1("data", chunk), without the call (a Python call per
+                # chunk): each listener in order; one that raises goes to _listener_raised.
+                for fn in self._events.get("data", ()):
+                    try:
+                        r = fn(chunk)
+                    except Exception as exc:  # noqa: BLE001 - as emit: the listener's error
+                        r = self._listener_raised("data", fn, (chunk,), exc)
+                    if r is not None and _iscoroutine(r):
+                        self._schedule("data", r, (chunk,))
+            else:  # (a class overriding emit() or _emit1(): its own)
+                self._emit1("data", chunk)
             if self._r_ended or (self._r_len and self._r_len >= self._r_hwm):
                 self._read_stop_handle()
         elif not self.push(chunk):
