@@ -395,29 +395,32 @@ class Socket(Duplex):
         # The one copy of the data (the view is the handle's buffer); ``bytes`` are kept as they
         # are without calling bytes() (a type call, ~700 instructions, that returns its argument).
         chunk = view if type(view) is bytes else bytes(view)
-        if (self._r_flowing and self._r_data_listening and not self._r_len and not self._r_sync
-                and self._r_decoder is None and not self._r_ended and not self._destroyed
-                and self._errored is None and chunk):
-            # push()'s flowing case (Node's addChunk: straight to 'data'), without the call (a
-            # socket is a push source: no maybeReadMore, see _read_more); emit() without *args.
-            self._r_reading = False
-            self._r_data_emitted = True
-            cls = type(self)
-            if cls in _EMIT1_INLINE or _emit1_inline(cls):
-                # EventEmitter._emit1("data", chunk), without the call (a Python call per
-                # chunk): each listener in order; one that raises goes to _listener_raised.
-                for fn in self._events.get("data", ()):
-                    try:
-                        r = fn(chunk)
-                    except Exception as exc:  # noqa: BLE001 - as emit: the listener's error
-                        r = self._listener_raised("data", fn, (chunk,), exc)
-                    if r is not None and _iscoroutine(r):
-                        self._schedule("data", r, (chunk,))
-            else:  # (a class overriding emit() or _emit1(): its own)
-                self._emit1("data", chunk)
-            if self._r_ended or (self._r_len and self._r_len >= self._r_hwm):
+        # (The general case first: its tests jump a few bytes, not over the whole data path,
+        # so that none needs an EXTENDED_ARG prefix.)
+        if not (self._r_flowing and self._r_data_listening and not self._r_len
+                and not self._r_sync and self._r_decoder is None and not self._r_ended
+                and not self._destroyed and self._errored is None and chunk):
+            if not self.push(chunk):
                 self._read_stop_handle()
-        elif not self.push(chunk):
+            return
+        # push()'s flowing case (Node's addChunk: straight to 'data'), without the call (a
+        # socket is a push source: no maybeReadMore, see _read_more); emit() without *args.
+        self._r_reading = False
+        self._r_data_emitted = True
+        cls = type(self)
+        if cls in _EMIT1_INLINE or _emit1_inline(cls):
+            # EventEmitter._emit1("data", chunk), without the call (a Python call per chunk):
+            # each listener in order; one that raises goes to _listener_raised.
+            for fn in self._events.get("data", ()):
+                try:
+                    r = fn(chunk)
+                except Exception as exc:  # noqa: BLE001 - as emit: the listener's error
+                    r = self._listener_raised("data", fn, (chunk,), exc)
+                if r is not None and _iscoroutine(r):
+                    self._schedule("data", r, (chunk,))
+        else:  # (a class overriding emit() or _emit1(): its own)
+            self._emit1("data", chunk)
+        if self._r_ended or (self._r_len and self._r_len >= self._r_hwm):
             self._read_stop_handle()
 
     def _read_stop_handle(self) -> None:
@@ -486,8 +489,8 @@ class Socket(Duplex):
         h = self._handle
         if (type(data) is not bytes or callback is not None or encoding is not None or h is None
                 or self._w_writing or self._w_corked or self._w_ending or self._w_need_drain
-                or self._destroyed or self._errored is not None or self.connecting
-                or self._timeout or not data):
+                or self._w_len or self._destroyed or self._errored is not None
+                or self.connecting or self._timeout or not data):
             if self._fin_received and self._w_ending:
                 return self._write_after_fin(data, encoding, callback)
             return Duplex.write(self, data, encoding, callback)
@@ -497,7 +500,7 @@ class Socket(Duplex):
         # listener the handle reaches meanwhile can see: the length, writing, sync; the pending
         # count and the write's own length and callback are read only once writing is over,
         # by _on_write_done and _finish_maybe: set below, when the write does not end here).
-        self._w_len += n
+        self._w_len = n  # (it was 0: nothing queued or in flight)
         self._w_writing = True
         self._w_sync = True
         taken = h.write(data)
@@ -506,7 +509,7 @@ class Socket(Duplex):
                 and self._errored is None and not self._w_ending:
             # Writable's onwrite, synchronous, no callback, nothing buffered, no 'drain' due.
             self._w_writing = False
-            self._w_len -= n
+            self._w_len = 0  # (this write's alone: nothing was buffered meanwhile)
             return True
         # (_w_cb is None: no write is in progress when this one starts)
         self._w_pending_cb += 1

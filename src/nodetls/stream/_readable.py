@@ -288,7 +288,8 @@ class Readable(Stream):
             except Exception as exc:  # noqa: BLE001 - Node: errorOrDestroy
                 self._error_or_destroy(exc)
             self._r_sync = False
-            if self._r_len <= self._r_hwm:
+            # (usually still set: a push() during _read() may have cleared it)
+            if not self._r_need_readable and self._r_len <= self._r_hwm:
                 self._r_need_readable = True
             return None
         n_orig = size
