@@ -103,6 +103,7 @@ class TCPHandle(asyncio.BufferedProtocol):
     #: ``shutdown(callback)`` reports completion (an extension of DESIGN.md's ``shutdown()``).
     SHUTDOWN_CALLBACK = True
     _no_delay_off = False  # set_no_delay(False) was applied (uvloop's default is on)
+    _lost = False  # the transport is gone after a shutdown, the owner not told (close() does)
 
     def __init__(self, owner: Any = None, *, reading: bool = True,
                  on_open: Callable[[TCPHandle], None] | None = None,
@@ -262,6 +263,25 @@ class TCPHandle(asyncio.BufferedProtocol):
         state = self._state
         if state == _CLOSED:
             return
+        if exc is not None and state == _OPEN and self._shut and (
+                (code := getattr(exc, "errno", None)) == errno.ENOTCONN
+                or code == errno.EPIPE and self._shutdown_cb is None):
+            # The shutdown failed: the peer reset the connection before our FIN (uvloop's
+            # uv_shutdown: ENOTCONN) or before what was written with it, all flushed (a TLS
+            # close_notify: EPIPE), and the transport is closed. Node's _final/afterShutdown
+            # ignore that status and its handle stays open until closed: so this one neither
+            # reads nor writes any more, and reports its close (no error) once the owner
+            # closes it (close()).
+            self._state = _CLOSING
+            self._lost = True
+            if self._eof and self._reg is not None and self._refed and not self._ended:
+                self._ended = True  # (both directions ended: as _check_ended)
+                self._reg.unref(self)
+            cb = self._shutdown_cb
+            if cb is not None:
+                self._shutdown_cb = None
+                cb()
+            return
         self._state = _CLOSED
         self._shutdown_cb = None
         if self._view is not None:
@@ -346,6 +366,9 @@ class TCPHandle(asyncio.BufferedProtocol):
         buffer is dropped (Node: ``uv_close`` cancels pending writes and shutdowns), except after
         a ``shutdown()`` without callback: then it is flushed before the transport closes."""
         if self._state >= _CLOSING:
+            if self._lost:  # (lost after a shutdown, connection_lost: reported now)
+                self._lost = False
+                asyncio.get_running_loop().call_soon(self.connection_lost, None)
             return
         self._state = _CLOSING
         t = self.transport

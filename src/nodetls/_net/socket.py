@@ -562,8 +562,9 @@ class Socket(Duplex):
         The usual end (no data, no callback, nothing queued, corked or in flight, not ended,
         destroyed or errored (an emitted 'error' or 'close' comes with one of those), this class's :meth:`_final` over a handle whose ``shutdown()``
         is done when it returns, e.g. a TLS wrap): the state ``Writable.end`` -> finishMaybe ->
-        prefinish -> callFinal -> :meth:`_final` -> onFinish leave, without those calls: the
-        handle shuts down, ``'prefinish'``, ``'finish'`` on the next tick (Node)."""
+        prefinish -> callFinal -> :meth:`_final` leave, without those calls: the handle shuts
+        down; onFinish (``'prefinish'``, ``'finish'``) follows the ticks queued after ``end()``,
+        as Node's asynchronous shutdown completion (:meth:`_end_done`)."""
         h = self._handle
         if (data is not None or encoding is not None or callback is not None or h is None
                 or self._w_ending or self._w_writing or self._w_corked or self._w_len
@@ -585,16 +586,39 @@ class Socket(Duplex):
             self._w_ended = True
             return self
         self._w_sync = False
-        if self._destroyed or self._errored is not None:  # (by the shutdown: no 'finish')
-            self._w_pending_cb -= 1
-        else:
-            self._w_prefinished = True
-            if "prefinish" in self._events:  # (no emit nobody listens to)
-                self.emit("prefinish")
-            srv = self._server  # (_running_loop, inlined)
-            (srv is not None and srv._accept_loop or _get_running_loop()).call_soon(self._finish)
+        # (the shutdown completes after the ticks queued by end()'s caller: _end_nt)
+        srv = self._server  # (_running_loop, inlined)
+        loop = srv is not None and srv._accept_loop or _get_running_loop()
+        loop.call_soon(self._end_nt, loop)
         self._w_ended = True
         return self
+
+    def _end_nt(self, loop: asyncio.AbstractEventLoop) -> None:
+        """:meth:`end`'s shutdown, done when ``handle.shutdown()`` returned, completes a tick
+        later still (:meth:`_end_done`): Node's ShutdownWrap completes from libuv, after the
+        ticks queued by the code that called ``end()`` (and by those ticks, one level)."""
+        loop.call_soon(self._end_done)
+
+    def _end_done(self) -> None:
+        """:meth:`end`'s shutdown completed: Node's callFinal callback (onFinish, no error):
+        ``'prefinish'``, then ``'finish'`` on a tick, or at once when no ``'prefinish'``
+        listener could have queued a tick before it (the same order). Since ``end()``,
+        ``write()`` fails (an error sets ``errored``) and an emitted 'error' or 'close' comes
+        with ``errored`` or ``destroyed``: needFinish is those two."""
+        if self._destroyed or self._errored is not None:
+            self._w_pending_cb -= 1  # (the _final call's; no 'finish')
+            return
+        self._w_prefinished = True  # (pendingcb: the _final call's count is the 'finish''s)
+        if "prefinish" in self._events:  # (no emit nobody listens to)
+            self.emit("prefinish")
+            self._running_loop().call_soon(self._finish)
+        else:
+            self._finish()
+
+    def _shutdown_nt(self, callback: Callable[..., Any]) -> None:
+        """:meth:`_final`'s shutdown, done when ``handle.shutdown()`` returned: ``callback``
+        (onFinish) a tick later still, as :meth:`_end_nt`."""
+        self._running_loop().call_soon(callback)
 
     def _final(self, callback: Callable[..., Any]) -> None:
         """Writable hook (``end()``): shut down our side once pending writes are flushed."""
@@ -608,10 +632,21 @@ class Socket(Duplex):
         # (read on the handle: a type's missing attribute makes getattr() build and drop an
         # AttributeError, ~2k instructions; an instance's does not)
         if getattr(h, "SHUTDOWN_CALLBACK", False):
-            h.shutdown(callback)  # 'finish' once pending writes are flushed, as Node
+            # 'finish' once pending writes are flushed, as Node; a shutdown done at once
+            # completes after the ticks of end()'s caller (_shutdown_nt)
+            returned = False
+
+            def on_shutdown() -> None:
+                if returned:
+                    callback()
+                else:  # (done within handle.shutdown(): Node's never is)
+                    self._running_loop().call_soon(self._shutdown_nt, callback)
+
+            h.shutdown(on_shutdown)
+            returned = True
         else:  # a handle with the plain DESIGN.md shutdown() (e.g. a TLS wrap)
             h.shutdown()
-            callback()
+            self._running_loop().call_soon(self._shutdown_nt, callback)
 
     # -- handle seam: errors and closing --------------------------------------------------------
 
