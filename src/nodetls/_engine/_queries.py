@@ -125,7 +125,10 @@ class _EngineQueries(Referable):
         if self._npn_wire or self.npn_client_protocols is not None:
             npn = self.npn_negotiated()
         p = _SSL_get_servername(ssl, _HOST_NAME)
-        return alpn, npn, _string(p).decode() if p != NULL else None
+        if p == NULL:
+            return alpn, npn, None
+        name: bytes = _string(p)  # (typed: the compiled decode is bytes', no method lookup)
+        return alpn, npn, name.decode()
 
     def servername(self) -> str | None:
         if self.ssl is None:
