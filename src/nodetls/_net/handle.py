@@ -89,6 +89,14 @@ def _wrap_error(exc: BaseException, syscall: str | None = None) -> BaseException
     return exc
 
 
+#: A new TCPHandle's state (``__init__``): ``transport``, ``_view``, ``_state``,
+#: ``_write_paused``, ``_eof``, ``_shut``, ``_shutdown_cb``, ``_peer``, ``_sockname``, ``_refed``,
+#: ``_held`` (data read while stopped: uvloop, see ``_hold``), ``_held_eof``, ``_ended`` (both
+#: directions ended: no longer keeps ``run()`` alive).
+_FRESH: tuple[Any, ...] = (None, None, _NEW, False, False, False, None, None, None, True, None,
+                           False, False)
+
+
 class TCPHandle(asyncio.BufferedProtocol):
     """A TCP or Unix stream connection behind the handle seam (module docstring).
 
@@ -104,27 +112,31 @@ class TCPHandle(asyncio.BufferedProtocol):
     SHUTDOWN_CALLBACK = True
     _no_delay_off = False  # set_no_delay(False) was applied (uvloop's default is on)
     _lost = False  # the transport is gone after a shutdown, the owner not told (close() does)
+    transport: asyncio.Transport | None
+    _view: memoryview | None
+    _state: int
+    _write_paused: bool
+    _eof: bool
+    _shut: bool
+    _shutdown_cb: Callable[[], None] | None
+    _peer: Any
+    _sockname: Any
+    _refed: bool
+    _held: deque[bytes] | None
+    _held_eof: bool
+    _ended: bool
 
-    def __init__(self, owner: Any = None, *, reading: bool = True,
+    def __init__(self, owner: Any = None, reading: bool = True,
                  on_open: Callable[[TCPHandle], None] | None = None,
                  bufsize: int = RECV_BUFFER_SIZE, registry: Any = _LOOKUP) -> None:
         self.owner: Any = owner if owner is not None else NO_OWNER
-        self.transport: asyncio.Transport | None = None
-        self._view: memoryview | None = None
         self._bufsize = bufsize
         self._reading = reading
-        self._state = _NEW
-        self._write_paused = False
-        self._eof = False
-        self._shut = False
-        self._shutdown_cb: Callable[[], None] | None = None
         self._on_open = on_open
-        self._peer: Any = None
-        self._sockname: Any = None
-        self._refed = True
-        self._held: deque[bytes] | None = None  # data read while stopped (uvloop, see below)
-        self._held_eof = False
-        self._ended = False  # both directions ended: no longer keeps run() alive
+        # The rest from one tuple (_FRESH): two bytecodes per attribute, not three.
+        (self.transport, self._view, self._state, self._write_paused, self._eof, self._shut,
+         self._shutdown_cb, self._peer, self._sockname, self._refed, self._held, self._held_eof,
+         self._ended) = _FRESH
         # The run() registry this handle keeps alive while referenced (None outside run()):
         # a handle never changes loops, so it is looked up once, not at every ref/unref.
         reg = self._reg = _run.current_registry() if registry is _LOOKUP else registry

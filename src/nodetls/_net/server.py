@@ -31,7 +31,7 @@ from ..stream import Stream
 from .address import is_ip
 from .connect import normalize_listen_args, validate_port
 from .direct import Acceptor, is_selector_loop
-from .handle import TCPHandle
+from .handle import RECV_BUFFER_SIZE, TCPHandle
 from .socket import Socket, _Normalized
 
 if TYPE_CHECKING:
@@ -325,9 +325,10 @@ class Server(EventEmitter):
 
     def _handle_factory(self) -> Callable[[], TCPHandle]:
         """The asyncio protocol factory: one handle per accepted connection, reporting to
-        :meth:`_accept` (a partial of the class: no Python call of ours per accept)."""
-        return functools.partial(TCPHandle, None, reading=True, on_open=self._accept,
-                                 registry=self._handle_registry)
+        :meth:`_accept` (a partial of the class: no Python call of ours per accept; its
+        arguments positional: keyword arguments take the call ~2x as long)."""
+        return functools.partial(TCPHandle, None, True, self._accept, RECV_BUFFER_SIZE,
+                                 self._handle_registry)
 
     def _accept(self, handle: TCPHandle) -> None:
         """A connection was accepted (Node's ``onconnection``)."""
@@ -532,6 +533,10 @@ class Server(EventEmitter):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
             raise node_error("ERR_OUT_OF_RANGE", "max_connections", ">= 0 or None", value)
         self._max_connections = value
+        self._max_connections_set()
+
+    def _max_connections_set(self) -> None:
+        """Hook: ``max_connections`` was set (``tls.Server`` drops its plan for accepts)."""
 
     def ref(self) -> Server:
         """Node ``server.ref()``: keep :func:`nodetls.run` alive while listening (default)."""

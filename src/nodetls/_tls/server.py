@@ -119,21 +119,21 @@ class Server(NetServer):
             (k, self._tls_opts[k]) for k in _SOCKET_OPTIONS if k in self._tls_opts)
         template.update(is_server=True, server=self, secure_context=self._context)
         template.checked = True  # the values were checked when the server was created
-        template.plain = not any(template.get(k) for k in _PER_CONNECTION)
+        template.plain = plain = not any(template.get(k) for k in _PER_CONNECTION)
         timeout = template.get("handshake_timeout", 120.0)
-        if timeout and timeout > 0:  # (what _handshake_sweep_timeout is)
+        if plain and timeout and timeout > 0:  # (what _handshake_sweep_timeout is)
             template.sweep_timeout = timeout
         return template
 
     def _accept(self, handle: Any) -> None:
         """A connection was accepted: ``net.Server._accept`` in one call for the usual server
-        (nothing but itself listening to ``'connection'``, no ``max_connections``) once
-        :meth:`_make_socket` has left its plan (``_accept_plan``): the TLSSocket built on the
-        handle from the template's state, with the server's own attributes (``server``,
-        ``_server``, ``_no_delay``) in it, counted, and not announced (see :meth:`_make_socket`)."""
+        (nothing but itself listening to ``'connection'``, no ``max_connections``, listening)
+        once :meth:`_make_socket` has left its plan (``_accept_plan``; dropped when the limit is
+        set, the listener closes or the template changes): the TLSSocket built on the handle
+        from the template's state, with the server's own attributes (``server``, ``_server``,
+        ``_no_delay``) in it, counted, and not announced (see :meth:`_make_socket`)."""
         listeners, new, cls, template, state = self._accept_plan
-        if self._events.get("connection") is not listeners or self._sock is None \
-                or self._max_connections is not None:
+        if self._events.get("connection") is not listeners:  # (no plan: another table)
             NetServer._accept(self, handle)
             return
         try:
@@ -183,12 +183,19 @@ class Server(NetServer):
             sock._no_delay = True
         self._direct = sock
         state = template.accepted_state
-        if state and not setup and cls.__init__ is _TLS_INIT:
+        if state and not setup and cls.__init__ is _TLS_INIT and self._max_connections is None:
             own: dict[str, Any] = {"_no_delay": True} if self._no_delay else {}
             own["server"] = own["_server"] = self  # (what _accept sets, as dict attributes)
             self._accept_plan = (listeners, cls.__new__, cls, template,
                                  ServerState({**state, **own}, state.route_reads))
         return sock
+
+    def _max_connections_set(self) -> None:
+        self._accept_plan = _NO_PLAN  # (a plan is made only without a limit)
+
+    def _close_listener(self) -> None:
+        self._accept_plan = _NO_PLAN  # (what is still accepted goes net.Server._accept's way)
+        super()._close_listener()
 
     def _tls_connection_listener(self, raw: Any) -> None:
         if getattr(raw, "destroyed", False):

@@ -65,6 +65,13 @@ def _keylog_env_path() -> str | None:
     return os.environ.get("SSLKEYLOGFILE") or None
 
 
+#: Whether ``SSLKEYLOGFILE`` is set (truthy), asked per connection: on POSIX one C call
+#: (``os.environ._data.get``, bound to the key).
+_keylog_env_set: Callable[[], Any] = (
+    functools.partial(_ENV_DATA.get, b"SSLKEYLOGFILE") if _ENV_DATA is not None
+    else _keylog_env_path)
+
+
 def _append_keylog_file(path: str, line: bytes) -> None:
     """Append a line to ``SSLKEYLOGFILE`` (as curl and Python's ssl do; 0600 when created)."""
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -140,8 +147,9 @@ class SocketTemplate(dict):  # type: ignore[type-arg]
     #: client certificate, ALPN/NPN, PSK, SNI callback, renegotiation or trace): a connection's
     #: engine then needs only the renegotiation refusal (see ``_configure_server_engine``).
     plain = False
-    #: A server template's ``handshake_timeout`` (> 0) when its server's one sweep timer keeps
-    #: the deadlines (``tls.Server._handshake_deadlines``); 0: see ``_configure_server_engine``.
+    #: A plain server template's ``handshake_timeout`` (> 0) when its server's one sweep timer
+    #: keeps the deadlines (``tls.Server._handshake_deadlines``); 0 (any other template): see
+    #: ``_configure_server_engine``.
     sweep_timeout = 0.0
 
 #: Server listeners that make a connection's engine need more than the context's defaults.
@@ -315,12 +323,11 @@ class TLSSocket(Socket):
         fill(self)
         srv = self._tls_server  # (_server: net.Server._accept sets it)
         # (_setup_wrap, for a server's template: no lookups of what the template has)
-        plain = opts.plain
         # (positional: compiled, keywords cost the engine's argument parsing ~2k instructions)
-        engine = TLSEngine(self._secure_context, True, None, plain)
+        engine = TLSEngine(self._secure_context, True, None, opts.plain)
         self._handle = self._wrap = wrap = TLSWrap(handle, engine, self)
-        timeout = opts.sweep_timeout
-        if plain and timeout and srv is not None and not srv._sni_contexts and (
+        timeout = opts.sweep_timeout  # (a plain template's, whose server is srv)
+        if timeout and not srv._sni_contexts and (
                 _ENGINE_EVENTS.isdisjoint(srv._events) or _session_engine(engine, srv)):
             # The usual server: the engine needs nothing beyond the context's defaults (no
             # option, no server listener asks for more; this new socket has no listener yet),
@@ -330,10 +337,10 @@ class TLSSocket(Socket):
             self._handshake_timer = IN_SWEEP
             if srv._handshake_sweep is None:
                 srv._arm_handshake_sweep(timeout)
-            if _ENV_DATA.get(b"SSLKEYLOGFILE") if _ENV_DATA is not None else _keylog_env_path():
+            if _keylog_env_set():
                 engine.enable_keylog()
         else:
-            self._configure_server_engine(engine, srv, opts, plain)
+            self._configure_server_engine(engine, srv, opts, opts.plain)
             self._configure_trace_keylog(engine, opts, srv)
         if handle._state == _OPEN:  # (not handle.closed: a property call)
             # (wrap.start(), inlined: a server's new wrap has received nothing, no cycle to run)
@@ -419,7 +426,7 @@ class TLSSocket(Socket):
         if not getattr(opts, "plain", False) and opts.get("enable_trace"):
             engine.enable_trace()
         if "keylog" in self._events or (srv is not None and "keylog" in srv._events) or (
-                _ENV_DATA.get(b"SSLKEYLOGFILE") if _ENV_DATA is not None else _keylog_env_path()):
+                _keylog_env_set()):
             engine.enable_keylog()
 
     _HOOK_EVENTS = Socket._HOOK_EVENTS | {"keylog", "session"}
