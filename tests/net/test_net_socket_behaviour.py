@@ -4,12 +4,13 @@ handle seam."""
 from __future__ import annotations
 
 import asyncio
+import errno
 from typing import Any
 
 import pytest
 
 from nodetls import net
-from nodetls._net.handle import DuplexHandle, TCPHandle
+from nodetls._net.handle import _OPEN, DuplexHandle, TCPHandle
 from nodetls.stream import duplex_pair
 
 from .netutil import TIMEOUT, close_server, event, read_all
@@ -670,3 +671,46 @@ def test_handle_data_received_goes_through_its_buffered_read_in_order() -> None:
     handle._reading = False  # stopped: held for read_start(), as a buffered read would be
     handle.data_received(b"held")
     assert bytes(owner.data) == b"0123456789ab" and list(handle._held or ()) == [b"held"]
+
+
+# -- a shutdown the peer's reset makes fail ------------------------------------------------------
+
+
+@pytest.mark.parametrize("peer_ended_first", [True, False])
+async def test_a_failed_shutdown_closes_the_socket_whoever_ended_first(
+        peer_ended_first: bool) -> None:
+    """uvloop reports a shutdown the peer's reset made fail (ENOTCONN) through the transport's
+    connection_lost. After the peer's EOF, Node ignores that status (no 'error'; 'close' once
+    the socket is done); when we ended first, the readable side would wait for an 'end' that
+    cannot come, so the socket must still be told (here: 'error', then 'close'(true)), never
+    left open."""
+    server, client, sock = await server_and_client()
+    try:
+        errors: list[BaseException] = []
+        sock.on("error", errors.append)
+        closed: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        sock.on("close", lambda had_error: closed.done() or closed.set_result(had_error))
+        if peer_ended_first:
+            ended = event(sock, "end")
+            client.end()
+            await ended
+        sock.end()  # (allow_half_open off: after the peer's end this is Node's own end())
+        handle = sock._handle
+        if handle is not None and handle._state == _OPEN:
+            # What uvloop does when the shutdown fails: it closes the transport, then reports
+            # the error to the protocol once (here the transport reports to nobody else).
+            transport = handle.transport
+            assert transport is not None
+            transport.set_protocol(asyncio.BaseProtocol())
+            transport.close()
+            handle.connection_lost(OSError(errno.ENOTCONN, "Socket is not connected"))
+        had_error = await asyncio.wait_for(closed, TIMEOUT)
+        assert sock.destroyed
+        if peer_ended_first:
+            assert errors == [] and had_error is False
+        else:
+            assert len(errors) == 1 and getattr(errors[0], "errno", None) == errno.ENOTCONN
+            assert had_error is True
+    finally:
+        client.destroy()
+        await close_server(server)

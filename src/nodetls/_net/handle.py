@@ -275,7 +275,7 @@ class TCPHandle(asyncio.BufferedProtocol):
         state = self._state
         if state == _CLOSED:
             return
-        if exc is not None and state == _OPEN and self._shut and (
+        if exc is not None and state == _OPEN and self._shut and self._eof and (
                 (code := getattr(exc, "errno", None)) == errno.ENOTCONN
                 or code == errno.EPIPE and self._shutdown_cb is None):
             # The shutdown failed: the peer reset the connection before our FIN (uvloop's
@@ -283,10 +283,13 @@ class TCPHandle(asyncio.BufferedProtocol):
             # close_notify: EPIPE), and the transport is closed. Node's _final/afterShutdown
             # ignore that status and its handle stays open until closed: so this one neither
             # reads nor writes any more, and reports its close (no error) once the owner
-            # closes it (close()).
+            # closes it (close()). Only once the peer's EOF was read: the owner's readable side
+            # has ended, so its end() completes and closes it; before that (we ended first), it
+            # would wait for an 'end' that cannot come, and the error is reported instead (as
+            # Node's read reports the reset).
             self._state = _CLOSING
             self._lost = True
-            if self._eof and self._reg is not None and self._refed and not self._ended:
+            if self._reg is not None and self._refed and not self._ended:
                 self._ended = True  # (both directions ended: as _check_ended)
                 self._reg.unref(self)
             cb = self._shutdown_cb
