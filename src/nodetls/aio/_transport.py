@@ -431,30 +431,8 @@ class TLSTransport(asyncio.Transport):
                     t.write(out)
                 if t.get_write_buffer_size():
                     tcp.shutdown()  # data still queued: flushed, then the transport closes
-        # sock.destroy(): a BridgeSocket's usual one (no error, no callback; nothing written
-        # through the Node stream still pending, no timeout timer, a handle to close; an
-        # accepted socket, never connecting: no connect task, no write held for the connect)
-        # is Duplex.destroy's and net.Socket._destroy's steps for it, here (no call, no
-        # closure, no hook). Anything else: the socket's destroy.
-        h = sock._handle
-        if (type(sock) is not BridgeSocket or h is None or sock._destroyed
-                or sock._timer is not None or sock._w_buf or sock._w_on_finished
-                or sock._pending_write_cb is not None):
-            sock.destroy()
-            return
-        sock._destroyed = True
-        sock.connecting = False
-        sock._pending_final = None
-        sock._had_error = False
-        sock._handle = None
-        sock._closed_handle = h
-        h.close()
-        sock._closed = True
-        server = sock._server
-        if server is not None:
-            server._connections -= 1
-            if server._sock is None:  # (not listening any more: 'close' once drained)
-                server._emit_close_if_drained()
+        # (net.Socket.destroy: its usual close, for a BridgeSocket too, in one call)
+        sock.destroy()
 
     def abort(self) -> None:
         """Close at once; buffered data is lost (``connection_lost(None)`` follows)."""
