@@ -47,9 +47,12 @@ _INTERNAL_DIRS = (os.path.dirname(__file__) + os.sep, os.path.dirname(asyncio.__
 class _Registry:
     """One ``run()``: its referenced handles and how it ends."""
 
-    __slots__ = ("refs", "waiter", "fatal", "interrupts", "main_task")
+    __slots__ = ("refs", "waiter", "fatal", "interrupts", "main_task", "loop")
 
-    def __init__(self) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        #: The loop of this ``run()``: a handle that keeps the registry schedules on it without
+        #: ``asyncio.get_running_loop()`` (a ``getpid()`` system call each on CPython 3.11).
+        self.loop = loop
         self.refs: set[Any] = set()
         self.waiter: asyncio.Future[None] | None = None
         self.fatal: BaseException | None = None
@@ -252,7 +255,7 @@ async def _lifetime(main: Callable[[], Any]) -> tuple[str, Any]:
     from .events import _TASKS
 
     loop = asyncio.get_running_loop()
-    reg = _REGISTRIES[loop] = _Registry()
+    reg = _REGISTRIES[loop] = _Registry(loop)
     loop.set_exception_handler(_exception_handler(reg))
     sigint = threading.current_thread() is threading.main_thread()
     if sigint:

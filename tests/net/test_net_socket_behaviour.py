@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from nodetls import net
+from nodetls import run as tls_run
 from nodetls._net.handle import _OPEN, DuplexHandle, TCPHandle
 from nodetls.stream import duplex_pair
 
@@ -714,3 +715,45 @@ async def test_a_failed_shutdown_closes_the_socket_whoever_ended_first(
     finally:
         client.destroy()
         await close_server(server)
+
+
+def test_a_transport_lost_after_the_shutdown_keeps_run_alive_no_longer() -> None:
+    """A transport lost after our shutdown and the peer's EOF (uvloop: the shutdown failed,
+    ENOTCONN) has ended both ways: ``ref()`` before the socket is closed registers nothing (a
+    libuv handle that neither reads nor writes keeps no loop alive); under ``run()`` the socket
+    closes ('close'(false), no 'error') a loop step after ``destroy()``, as libuv's uv_close
+    callback, and ``run()`` returns."""
+
+    async def main() -> list[Any]:
+        from nodetls import _run
+
+        reg = _run.current_registry()
+        assert reg is not None
+        server, client, sock = await server_and_client()
+        try:
+            got: list[Any] = []
+            sock.on("close", got.append)
+            sock.on("error", got.append)
+            ended = event(sock, "end")
+            client.end()
+            await ended
+            handle = sock._handle
+            assert handle is not None and handle._state == _OPEN
+            sock.unref()
+            transport = handle.transport
+            assert transport is not None
+            transport.set_protocol(asyncio.BaseProtocol())
+            transport.close()
+            handle.connection_lost(OSError(errno.ENOTCONN, "Socket is not connected"))
+            sock.ref()
+            assert handle not in reg.refs
+            sock.destroy()
+            assert got == []  # ('close' comes a loop step later, as libuv's uv_close callback)
+            await asyncio.wait_for(event(sock, "close"), TIMEOUT)
+            assert got == [False] and handle not in reg.refs
+            return got
+        finally:
+            client.destroy()
+            await close_server(server)
+
+    assert tls_run(main) == [False]

@@ -289,9 +289,12 @@ class TCPHandle(asyncio.BufferedProtocol):
             # Node's read reports the reset).
             self._state = _CLOSING
             self._lost = True
-            if self._reg is not None and self._refed and not self._ended:
-                self._ended = True  # (both directions ended: as _check_ended)
-                self._reg.unref(self)
+            if self._view is not None:  # (no read can come any more)
+                self._give_back_buffer()
+            if not self._ended:  # (both directions ended, as _check_ended: a later ref()
+                self._ended = True  # registers nothing either)
+                if self._refed and self._reg is not None:
+                    self._reg.unref(self)
             cb = self._shutdown_cb
             if cb is not None:
                 self._shutdown_cb = None
@@ -383,7 +386,12 @@ class TCPHandle(asyncio.BufferedProtocol):
         if self._state >= _CLOSING:
             if self._lost:  # (lost after a shutdown, connection_lost: reported now)
                 self._lost = False
-                asyncio.get_running_loop().call_soon(self.connection_lost, None)
+                self._state = _CLOSED
+                # A loop step later, as libuv's uv_close callback; on run()'s loop without
+                # asyncio.get_running_loop() (a getpid() system call on CPython 3.11).
+                reg = self._reg
+                (reg.loop if reg is not None else asyncio.get_running_loop()).call_soon(
+                    self._report_close)
             return
         self._state = _CLOSING
         t = self.transport
@@ -395,6 +403,13 @@ class TCPHandle(asyncio.BufferedProtocol):
             t.abort()  # never shut down, or closed before the shutdown completed (Node cancels)
         else:
             t.close()  # after a plain shutdown() the queued data is committed: flush, then close
+
+    def _report_close(self) -> None:
+        """The close of a transport lost after a shutdown (``connection_lost``'s first case),
+        reported once the owner closed it: what ``connection_lost`` would do now (the rest was
+        done when it was lost)."""
+        owner, self.owner = self.owner, NO_OWNER  # (as connection_lost)
+        owner._on_handle_close()
 
     def _closed_unconnected(self) -> None:
         if self._state == _CLOSED or self.transport is not None:
