@@ -195,10 +195,13 @@ class EventEmitter(pyee.EventEmitter):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         _ALL_HOOK_EVENTS.update(cls._HOOK_EVENTS)
-        if "emit" in cls.__dict__ and "_emit1" not in cls.__dict__:
+        if "emit" in cls.__dict__:
             # A class that overrides emit() sees every event through it, as in Node (where the
-            # streams call this.emit): its _emit1 is its emit.
-            cls._emit1 = _emit1_through_emit  # type: ignore[method-assign]
+            # streams call this.emit): its _emit0 / _emit1 are its emit.
+            if "_emit0" not in cls.__dict__:
+                cls._emit0 = _emit0_through_emit  # type: ignore[method-assign]
+            if "_emit1" not in cls.__dict__:
+                cls._emit1 = _emit1_through_emit  # type: ignore[method-assign]
 
     def __getstate__(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -284,6 +287,13 @@ class EventEmitter(pyee.EventEmitter):
                 return fn
 
             return decorator
+        events = self._events
+        if (event not in events and "newListener" not in events and event not in _ALL_HOOK_EVENTS
+                and event != error_monitor and callable(listener)):
+            # _add's case of an event's first listener, nobody told of it (no 'newListener'
+            # listener, no hook, no limit to reach), without the call
+            events[event] = (listener,)
+            return self
         self._add(event, listener, listener, False)
         return self
 
@@ -472,6 +482,22 @@ class EventEmitter(pyee.EventEmitter):
                 self._schedule(event, r, args)
         return True
 
+    def _emit0(self, event: str) -> bool:
+        """``emit(event)`` for an event other than ``'error'`` with no argument (a stream's
+        ``'end'``, ``'finish'``), without ``emit``'s ``*args`` (as :meth:`_emit1`). A class
+        overriding :meth:`emit` gets its ``emit`` here (``__init_subclass__``)."""
+        handlers = self._events.get(event)
+        if handlers is None:
+            return False
+        for fn in handlers:
+            try:
+                r = fn()
+            except Exception as exc:
+                r = self._listener_raised(event, fn, (), exc)
+            if r is not None and _iscoroutine(r):
+                self._schedule(event, r)
+        return True
+
     def _emit1(self, event: str, arg: Any) -> bool:
         """``emit(event, arg)`` for an event other than ``'error'`` with one argument (a
         socket's ``'data'``), without ``emit``'s ``*args``: the call to it and its call of each
@@ -546,6 +572,10 @@ class EventEmitter(pyee.EventEmitter):
 
     def _call_handlers(self, event: str, args: Any, kwargs: Any) -> bool:
         return self.emit(event, *args)
+
+
+def _emit0_through_emit(self: EventEmitter, event: str) -> bool:
+    return self.emit(event)
 
 
 def _emit1_through_emit(self: EventEmitter, event: str, arg: Any) -> bool:

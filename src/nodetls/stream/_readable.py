@@ -278,20 +278,6 @@ class Readable(Stream):
     def read(self, size: int | None = None) -> Chunk | None:
         """Node ``readable.read([size])``: take data from the buffer (all of it without ``size``;
         in flowing mode one chunk), or ``None``. Also emits it as ``'data'``."""
-        if size == 0 and not self._r_len and not (
-                self._r_reading or self._r_ended or self._destroyed or self._errored is not None):
-            # read(0) with nothing buffered (resume()'s kick: start the source reading): the
-            # path below without its checks -- _read(), then wait for data ('readable' due).
-            self._r_reading = self._r_sync = self._r_need_readable = True
-            try:
-                self._read(self._r_hwm)
-            except Exception as exc:  # noqa: BLE001 - Node: errorOrDestroy
-                self._error_or_destroy(exc)
-            self._r_sync = False
-            # (usually still set: a push() during _read() may have cleared it)
-            if not self._r_need_readable and self._r_len <= self._r_hwm:
-                self._r_need_readable = True
-            return None
         n_orig = size
         if size is not None:
             size = int(size)
@@ -395,7 +381,7 @@ class Readable(Stream):
         if (self._errored is None and not self._close_emitted and not self._r_end_emitted
                 and self._r_len == 0):
             self._r_end_emitted = True
-            self.emit("end")
+            self._emit0("end")
             # (Writable.writable, inlined; _HAS_W, a class attribute, read once: CPython 3.11
             # does not specialise an instance's read of one)
             # (_w_ending first: a listener of 'end' usually ended the writable side)
@@ -427,15 +413,31 @@ class Readable(Stream):
         return self
 
     def _resume_(self) -> None:
+        plain_read = type(self).read is _READABLE_READ
         if not self._r_reading:
-            self.read(0)
+            if (plain_read and not self._r_len and not self._r_ended
+                    and not self._destroyed and self._errored is None):
+                # read(0) with nothing buffered (start the source reading): what read()'s
+                # path leaves, without the call and its checks -- _read(), then wait for data
+                # ('readable' due). A class overriding read() gets its call, as Node makes it.
+                self._r_reading = self._r_sync = self._r_need_readable = True
+                try:
+                    self._read(self._r_hwm)
+                except Exception as exc:  # noqa: BLE001 - Node: errorOrDestroy
+                    self._error_or_destroy(exc)
+                self._r_sync = False
+                # (usually still set: a push() during _read() may have cleared it)
+                if not self._r_need_readable and self._r_len <= self._r_hwm:
+                    self._r_need_readable = True
+            else:
+                self.read(0)
         self._r_resume_scheduled = False
         if "resume" in self._events:  # (no emit nobody listens to)
             self.emit("resume")
         if not self._r_flowing:  # (flow() and its last read(0): nothing while not flowing)
             return
         if (self._r_reading and not self._r_len and not self._r_ended and not self._destroyed
-                and self._errored is None and type(self).read is _READABLE_READ):
+                and self._errored is None and plain_read):
             # flow(): its read() finds nothing buffered and a _read already in progress; what
             # it leaves, without the calls (resume() on a socket waiting for data; a subclass
             # overriding read() gets its call, as Node's flow() makes it). Still reading: no

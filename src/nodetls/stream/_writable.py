@@ -368,7 +368,7 @@ class Writable(Stream):
         self._w_finished = True
         if self._w_on_finished:
             self._call_finished_callbacks(None)
-        self.emit("finish")
+        self._emit0("finish")
         if self._auto_destroy:
             if (not self._HAS_R or self._r_end_emitted  # type: ignore[attr-defined]
                     or not self._r_readable):  # type: ignore[attr-defined]

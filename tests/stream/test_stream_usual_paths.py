@@ -1,0 +1,171 @@
+"""The streams' one-call usual paths (``'end'`` / ``'finish'`` emitted without ``emit()``'s call,
+``resume()``'s ``read(0)`` kick, ``on()``'s first listener) keep what an observer sees: a class
+overriding ``emit()`` or ``read()`` gets its calls (Node's streams call ``this.emit`` and
+``stream.read(0)``), async and raising listeners behave as through ``emit()``. Each scenario's
+Node part was run in node v20."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from nodetls.errors import NodeError
+from nodetls.events import EventEmitter
+from nodetls.stream import Duplex, Readable
+
+TIMEOUT = 5
+
+
+async def ticks(n: int = 8) -> None:
+    for _ in range(n):
+        await asyncio.sleep(0)
+
+
+def _duplex(cls: type[Duplex] = Duplex) -> Duplex:
+    return cls(read=lambda *_: None, write=lambda c, cb: cb())
+
+
+async def _closed(d: Duplex) -> None:
+    fut = asyncio.get_running_loop().create_future()
+    d.on("close", lambda *_: fut.done() or fut.set_result(None))
+    await asyncio.wait_for(fut, TIMEOUT)
+
+
+async def test_end_and_finish_reach_an_emit_override_of_a_self_piped_duplex() -> None:
+    # node v20: class Spy extends Duplex { emit(ev, ...a) {...} }; d.pipe(d); push('x');
+    # push(null): the override sees 'end', then 'finish'; at 'close' the pipe's listeners are
+    # gone, the user's two 'end' listeners stay.
+    seen: list[str] = []
+
+    class Spy(Duplex):
+        def emit(self, event: str, *args: Any) -> bool:
+            if event in ("end", "finish"):
+                seen.append(event)
+            return super().emit(event, *args)
+
+    order: list[str] = []
+    for cls in (Spy, Duplex):
+        seen.clear()
+        order.clear()
+        d = _duplex(cls)
+        d.on("end", lambda: order.append("end1"))
+        d.on("finish", lambda: order.append("finish"))
+        d.on("end", lambda: order.append("end2"))
+        d.pipe(d)
+        d.push(b"x")
+        d.push(None)
+        await _closed(d)
+        assert seen == (["end", "finish"] if cls is Spy else [])
+        assert order == ["end1", "end2", "finish"]
+        assert d.listener_count("data") == 0 and d.listener_count("end") == 2
+
+
+async def test_async_end_and_finish_listeners_run_as_tasks() -> None:
+    ran: list[str] = []
+
+    async def on_end() -> None:
+        await asyncio.sleep(0)
+        ran.append("end")
+
+    async def on_finish() -> None:
+        ran.append("finish")
+
+    d = _duplex()
+    d.on("end", on_end)
+    d.on("finish", on_finish)
+    d.pipe(d)
+    d.push(None)
+    await _closed(d)
+    await ticks()
+    assert sorted(ran) == ["end", "finish"]
+
+
+@pytest.mark.parametrize("event", ["end", "finish"])
+async def test_a_raising_end_or_finish_listener_destroys_the_stream_with_its_error(
+        event: str) -> None:
+    # As through emit(): a listener's exception goes to the stream's _on_listener_error
+    # (destroy(err): 'error', then 'close'); the listeners after it still run.
+    boom = ValueError("boom")
+    after: list[str] = []
+    errors: list[BaseException] = []
+
+    def raise_(*_: Any) -> None:
+        raise boom
+
+    d = _duplex()
+    d.on(event, raise_)
+    d.on(event, lambda: after.append(event))
+    d.on("error", errors.append)
+    d.pipe(d)
+    d.push(None)
+    await _closed(d)
+    assert after == [event]
+    assert errors == [boom]
+
+
+async def test_end_listener_taking_an_argument_is_told_it_was_not_given_one() -> None:
+    # A listener that needs an argument 'end' does not carry fails as through emit(): its
+    # TypeError (raised by the call, not inside it) is the stream's error.
+    errors: list[BaseException] = []
+    d = _duplex()
+    d.on("end", lambda needed: None)
+    d.on("error", errors.append)
+    d.resume()
+    d.push(None)
+    await _closed(d)
+    assert len(errors) == 1 and isinstance(errors[0], TypeError)
+
+
+async def test_resume_kicks_a_read_override_with_read0_then_flows() -> None:
+    # node v20: class R extends Readable { read(n) { calls.push(n); ... } }; r.on('data'):
+    # resume_'s read(0), then flow()'s read() -- [0, undefined].
+    calls: list[Any] = []
+
+    class R(Readable):
+        def read(self, size: int | None = None) -> Any:
+            calls.append(size)
+            return super().read(size)
+
+    r = R(read=lambda *_: None)
+    r.on("data", lambda *_: None)
+    await ticks()
+    assert calls == [0, None]
+    # Readable's own: the same state, started reading once
+    reads: list[int] = []
+    r2 = Readable(read=reads.append)
+    r2.on("data", lambda *_: None)
+    await ticks()
+    assert reads == [r2.readable_high_water_mark]
+    assert r2.readable_flowing is True and r2.is_paused() is False
+
+
+async def test_resume_kick_whose_read_raises_destroys_the_stream() -> None:
+    def bad_read(*_: Any) -> None:
+        raise ValueError("read failed")
+
+    errors: list[BaseException] = []
+    r = Readable(read=bad_read)
+    r.on("error", errors.append)
+    r.on("data", lambda *_: None)
+    await ticks()
+    assert [str(e) for e in errors] == ["read failed"]
+    assert r.destroyed
+
+
+def test_on_first_listener_is_seen_by_new_listener_hooks_and_checked() -> None:
+    em = EventEmitter()
+    seen: list[tuple[str, Any]] = []
+    em.on("newListener", lambda ev, fn: seen.append((ev, fn)))
+
+    def fn() -> None:
+        pass
+
+    em.on("x", fn)
+    assert seen == [("x", fn)] and em.listeners("x") == [fn]
+    with pytest.raises(NodeError) as info:
+        EventEmitter().on("x", 42)  # type: ignore[arg-type]
+    assert info.value.code == "ERR_INVALID_ARG_TYPE"
+    em2 = EventEmitter()
+    assert em2.on("y", fn) is em2 and em2.listeners("y") == [fn] and em2.event_names() == ["y"]
