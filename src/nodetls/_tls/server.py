@@ -88,9 +88,9 @@ class Server(NetServer):
         # The server's emit() is EventEmitter's: its 'secureConnection' needs no _emit1 call
         # (TLSSocket._emit_server_secure).
         self._plain_emit = type(self)._emit1 is _EMIT1
-        # Handshake deadlines (handshake_timeout): id(socket) -> (deadline, socket), in order of
-        # deadline (one timeout per template), swept by one timer instead of one per connection.
-        self._handshake_deadlines: dict[int, tuple[float, TLSSocket]] = {}
+        # Handshake deadlines (handshake_timeout): socket -> deadline, in order of deadline (one
+        # timeout per template), swept by one timer instead of one per connection.
+        self._handshake_deadlines: dict[TLSSocket, float] = {}
         self._handshake_sweep: asyncio.TimerHandle | None = None
         self._handshake_sweep_timeout = self._template.get("handshake_timeout", 120.0)
         self.on("connection", self._tls_listener)
@@ -246,12 +246,12 @@ class Server(NetServer):
         deadlines = self._handshake_deadlines
         now = time.monotonic()
         while deadlines:
-            key = next(iter(deadlines))
-            deadline, sock = deadlines[key]
+            sock = next(iter(deadlines))
+            deadline = deadlines[sock]
             if deadline > now:
                 self._arm_handshake_sweep(deadline - now)
                 return
-            del deadlines[key]
+            del deadlines[sock]
             sock._handshake_timer = None
             sock._on_handshake_timeout()
 

@@ -309,8 +309,11 @@ class TLSSocket(Socket):
             if "allow_half_open" in template else {})
         if state is None:
             return ServerState({}, True)
+        # (_handshake_timer: a template whose server's sweep keeps the deadlines has one in
+        # it at once, whichever way _init_server_connection configures the engine)
         state.update(_tls_opts=template, _servername=False, _secure_established=False,
-                     _handshake_timer=None, _new_session_pending=0, _deferred_new_sessions=(),
+                     _handshake_timer=IN_SWEEP if template.sweep_timeout else None,
+                     _new_session_pending=0, _deferred_new_sessions=(),
                      _tls_server=template.get("server"), _is_server=True, secure_connecting=True,
                      _secure_context=ctx)
         return ServerState(state, cls._ROUTE_SERVER_READS)
@@ -333,8 +336,8 @@ class TLSSocket(Socket):
             # option, no server listener asks for more; this new socket has no listener yet),
             # or only the session callbacks (a session store's listeners); its deadline goes to
             # the server's sweep (_configure_server_engine, reduced).
-            srv._handshake_deadlines[id(self)] = (_monotonic() + timeout, self)
-            self._handshake_timer = IN_SWEEP
+            # (_handshake_timer: IN_SWEEP already, from the state)
+            srv._handshake_deadlines[self] = _monotonic() + timeout
             if srv._handshake_sweep is None:
                 srv._arm_handshake_sweep(timeout)
             if _keylog_env_set():
@@ -492,7 +495,7 @@ class TLSSocket(Socket):
             if deadlines is not None and timeout == srv._handshake_sweep_timeout:
                 # One timer per server, not one per connection (see tls.Server._sweep_handshakes):
                 # its deadlines come in order, a dict keeps them so, removal is a C call.
-                deadlines[id(self)] = (_monotonic() + timeout, self)
+                deadlines[self] = _monotonic() + timeout
                 self._handshake_timer = IN_SWEEP
                 if srv._handshake_sweep is None:
                     srv._arm_handshake_sweep(timeout)
@@ -552,7 +555,7 @@ class TLSSocket(Socket):
         if not new_session_pending and timer is not None:
             self._handshake_timer = None
             if timer is IN_SWEEP:  # (_stop_handshake_timer, inlined: every connection passes)
-                self._tls_server._handshake_deadlines.pop(id(self), None)  # (the sweep stays armed)
+                self._tls_server._handshake_deadlines.pop(self, None)  # (the sweep stays armed)
             else:
                 timer.cancel()
         self.secure_connecting = False
@@ -729,7 +732,7 @@ class TLSSocket(Socket):
     def _stop_handshake_timer(self) -> None:
         timer, self._handshake_timer = self._handshake_timer, None
         if timer is IN_SWEEP:
-            self._tls_server._handshake_deadlines.pop(id(self), None)  # (the sweep stays armed)
+            self._tls_server._handshake_deadlines.pop(self, None)  # (the sweep stays armed)
         elif timer is not None:
             timer.cancel()
 
