@@ -104,7 +104,7 @@ async def create_connection(protocol_factory: ProtocolFactory, host: str | None 
         tls_sock.destroy()
         raise
     transport = made.pop() if made else None
-    if transport is None or not transport._started:  # the connection closed before
+    if transport is None:  # the connection closed before (_open added no transport)
         raise ConnectionResetError("the connection closed before it was established")
     return transport, protocol
 

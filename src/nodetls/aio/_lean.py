@@ -27,7 +27,6 @@ import copy
 import functools
 import itertools
 import threading
-from types import MethodType
 from typing import TYPE_CHECKING, Any
 
 from .._engine.engine import receive_buffer
@@ -88,7 +87,7 @@ def _direct_route(sock: TLSSocket, wrap: TLSWrap, eng: TLSEngine) -> list[Any] |
     The route's read goes straight to the engine (``read_plain``: ciphertext in, plaintext
     ``bytes`` out) and on to ``protocol.data_received``, one Python call where the layered path
     makes three (``TCPHandle.buffer_updated`` -> ``TLSWrap._on_handle_read`` ->
-    ``TLSTransport._on_read``).
+    ``_seam_read``).
     It is exactly that path's usual case: plaintext read, nothing else due (no keylog/session
     event, no pause, no output to send, no close_notify, no more to read than one call takes).
     Any read that is not (the handshake's, a paused or closing transport's, a held handle's,
@@ -102,7 +101,7 @@ def _direct_route(sock: TLSSocket, wrap: TLSWrap, eng: TLSEngine) -> list[Any] |
     handle: Any = wrap.lower
     tcp = handle.transport if type(handle) is TCPHandle else None
     if tcp is None or handle._bufsize != RECV_BUFFER_SIZE or handle._view is not None or \
-            tcp.get_protocol() is not wrap.lower:
+            handle is not tcp.get_protocol():
         return None
     box: list[Any] = [None, handle]
     try:  # this thread's receive buffer (the event loop reads into it) and its get_buffer
@@ -153,27 +152,143 @@ def _direct_route(sock: TLSSocket, wrap: TLSWrap, eng: TLSEngine) -> list[Any] |
             return
         end(True)
 
-    handle.get_buffer = get_buffer
-    handle.buffer_updated = buffer_updated
+    lower: Any = handle  # (narrowed by the test above)
+    lower.get_buffer = get_buffer
+    lower.buffer_updated = buffer_updated
     tcp.set_protocol(handle)
-    seam: Any = sock  # (attribute stores: asking for the socket's __dict__ costs 2.7k
+    seam: Any = sock  # (an attribute store: asking for the socket's __dict__ costs 2.7k
     seam._route_box = box  # instructions per handshake)
-    seam._on_handle_close = MethodType(_close_route, sock)
     return box
 
 
-def _close_route(sock: Any) -> None:
-    """The handle's close while no transport serves the socket (a failed handshake, a
-    protocol factory that raised): the route leaves (it holds the handle, and this bound
-    method the socket: reference cycles), then the socket closes as ever."""
-    del sock._on_handle_close
-    box = sock._route_box
-    if box is not None:
-        sock._route_box = None
-        box[0] = None
-        tcp = box[1]  # (both set by _direct_route, removed only here)
-        del tcp.buffer_updated, tcp.get_buffer
-    sock._on_handle_close()
+# The transport's side of the handle seam (docs/DESIGN.md, "The handle seam"): what the TLS wrap
+# calls on its owner goes to the TLSTransport serving the socket (``sock._aio``, set by
+# ``_transport._open``, None again once the connection is gone). A BridgeSocket has them as its
+# class's methods (one attribute store per connection); any other socket a transport serves gets
+# them as instance attributes (bound to the socket) from ``_open`` to the close.
+
+def _seam_read(sock: Any, view: memoryview | bytes) -> None:
+    """Plaintext from the TLS wrap: to ``protocol.data_received()`` (one ``bytes``, none copied
+    when the wrap hands over a whole ``bytes``), or into a ``BufferedProtocol``'s buffers;
+    dropped once the transport is closing."""
+    t = sock._aio
+    if t is None:
+        TLSSocket._on_handle_read(sock, view)
+        return
+    if t._closing:
+        return
+    try:
+        if t._buffered:  # (a view: a buffered reader's reads take the wrap's pump)
+            t._feed_buffered(view)
+        else:
+            data_received = t._data_received  # (read, then called: as buffer_updated)
+            if type(view) is bytes:  # (a client's routed read: TLSWrap._on_transport_read)
+                data_received(view)
+            else:
+                obj = view.obj  # type: ignore[union-attr]
+                data_received(obj if type(obj) is bytes and len(obj) == view.nbytes  # type: ignore[union-attr]
+                              else bytes(view))
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - asyncio: fatal error, connection lost
+        t._fatal_error(exc, _FATAL_READ)
+
+
+def _seam_eof(sock: Any) -> None:
+    """The peer sent close_notify or closed its side: ``protocol.eof_received()``, then the
+    transport's ``close()`` unless it returned true (asyncio)."""
+    t = sock._aio
+    if t is None:
+        TLSSocket._on_handle_eof(sock)
+        return
+    if t._lost:
+        return
+    try:
+        keep_open = t._protocol.eof_received()
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except BaseException as exc:  # noqa: BLE001
+        t._fatal_error(exc, "Fatal error: protocol.eof_received() call failed.")
+        return
+    if not keep_open:
+        t.close()
+
+
+def _seam_drain(sock: Any) -> None:
+    """The wrap's queue and the TCP buffer drained: the transport's flow control."""
+    t = sock._aio
+    if t is None:
+        TLSSocket._on_handle_drain(sock)
+        return
+    t._on_drain()
+
+
+def _seam_close(sock: Any) -> None:
+    """The connection is gone: the socket closes as ever (its ``'close'``, the server's count),
+    the data path is given back (the seam, the direct route, the wrap's ``buffered_reader``:
+    this breaks the reference cycles through the transport), then ``connection_lost(exc)`` with
+    the error the socket was destroyed with, if any. With no transport (a BridgeSocket whose
+    handshake failed, whose protocol factory raised): the route leaves (it holds the handle:
+    a reference cycle), then the socket's own close."""
+    t = sock._aio
+    if t is None:
+        box = sock._route_box
+        if box is not None:
+            sock._route_box = None
+            box[0] = None
+            tcp = box[1]  # (both set by _direct_route, removed only here)
+            del tcp.buffer_updated, tcp.get_buffer
+        TLSSocket._on_handle_close(sock)
+        return
+    own = type(sock) is BridgeSocket  # (the seam is its class's: no instance attributes)
+    try:
+        # After a BridgeSocket's usual close (destroyed, no error to emit, nobody listening
+        # to the socket's 'close' or waiting for it, the server not closing),
+        # TLSSocket's and net.Socket's steps are marking 'close' as emitted. (A transport
+        # serves a socket whose handshake is done: no handshake timer, no 'secure'
+        # pending; a BridgeSocket is never a raw socket's shell.) Anything else: the
+        # socket's own.
+        server = sock._server
+        if (not own or not sock._destroyed or sock._error_pending or sock._close_emitted
+                or sock._close_waiters or "close" in sock._events
+                or (server is not None and server._close_scheduled)):
+            close = type(sock)._on_handle_close
+            (TLSSocket._on_handle_close if close is _seam_close else close)(sock)
+        else:
+            sock._close_emitted = True
+    finally:
+        t._lost = t._closing = True
+        sock._aio = None
+        if not own:  # (the seam's names: set by _open, removed only here)
+            del sock._on_handle_read, sock._on_handle_eof, sock._on_handle_drain, \
+                sock._on_handle_close
+        box = sock._route_box
+        if box is not None:  # the route leaves
+            sock._route_box = None
+            box[0] = None
+            tcp = box[1]  # (both set by _direct_route, removed only here)
+            del tcp.buffer_updated, tcp.get_buffer
+        t._seal = None  # (write() finds the transport closed; _tcp and _send stay)
+        wrap = t._handle
+        if wrap is not None:
+            t._handle = None
+            # (_set_reader's: set only for a BufferedProtocol, cleared when it is replaced)
+            if t._buffered and wrap.buffered_reader is not None:
+                wrap.buffered_reader = None
+        err = t._error
+        if err is None:
+            err = sock._errored
+        if err is not None and not isinstance(err, Exception):
+            err = ConnectionAbortedError(str(err))
+        try:
+            t._protocol.connection_lost(err)
+        finally:
+            # As asyncio's transports: drop the protocol (it usually holds the transport),
+            # so that reference counting frees the connection without the cycle collector.
+            t._protocol = t._data_received = None
+            on_lost = t._on_lost  # (read, then called: as buffer_updated's data_received)
+            if on_lost is not None:
+                on_lost(t)
 
 
 class BridgeSocket(TLSSocket):
@@ -183,6 +298,8 @@ class BridgeSocket(TLSSocket):
     #: ``[transport or None, TCP handle]`` while the direct route is installed on the handle
     #: (``aio/_transport.py``, ``_direct_route``): from the accept to the close.
     _route_box: list[Any] | None = None
+    #: The TLSTransport serving this socket (``_transport._open``), None before and after.
+    _aio: Any = None
     _ROUTE_SERVER_READS = False
     #: Its own route, installed while the connection is accepted (TLSSocket's
     #: ``_init_server_connection``), while the transport has not started reading: uvloop keeps
@@ -199,6 +316,17 @@ class BridgeSocket(TLSSocket):
         self.allow_half_open = opts.get("allow_half_open", True) is not False
         for name, default in _MUTABLE.items():
             setattr(self, name, copy.copy(default))
+        # Instance attributes from the start (so in the state a server copies into each
+        # accepted socket): Python 3.11 does not specialise an instance's read of a class
+        # attribute.
+        self._route_box = None
+        self._aio = None
+
+    # The handle seam, the transport's (see _seam_close): the wrap calls these on its owner.
+    _on_handle_read = _seam_read
+    _on_handle_eof = _seam_eof
+    _on_handle_drain = _seam_drain
+    _on_handle_close = _seam_close
 
     def _init_socket(self, opts: dict[str, Any]) -> None:
         # net.Socket's, with its read(0) reduced to what it does on a new socket over a handle:

@@ -4,8 +4,10 @@ Theory of operation
 -------------------
 The TLS work (handshake, verification, SNI, sessions, tickets, OCSP, renegotiation, keylog) stays
 in the Node-style ``TLSSocket`` and its ``TLSWrap`` handle (``docs/DESIGN.md``, "The handle
-seam"). Once the handshake is done, ``_open`` (the transport's making) re-points four methods of that seam
-to this transport (the one place that couples to it): ``_on_handle_read`` (plaintext from the wrap), ``_on_handle_eof`` (the peer's
+seam"). Once the handshake is done, ``_open`` (the transport's making) points four methods of that seam
+to this transport (the one place that couples to it; ``_lean.py``'s ``_seam_*``, which a
+``BridgeSocket`` has as its class's methods and any other socket gets as instance attributes,
+with ``sock._aio`` the transport): ``_on_handle_read`` (plaintext from the wrap), ``_on_handle_eof`` (the peer's
 close_notify or FIN), ``_on_handle_drain`` (the wrap's and the TCP buffer drained) and
 ``_on_handle_close`` (the connection is gone: the socket's own close runs first, then
 ``connection_lost`` with the error the socket was destroyed with). Nothing else of the socket
@@ -39,12 +41,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from functools import partial
+from types import MethodType
 from typing import TYPE_CHECKING, Any
 
 from .._openssl import lib
 from .._tls.wrap import TLSWrap
-from ._lean import BridgeSocket, _direct_route
+from ._lean import BridgeSocket, _direct_route, _seam_close, _seam_drain, _seam_eof, _seam_read
 from ._sslobject import SSLObjectView, cipher_of
 
 if TYPE_CHECKING:
@@ -119,7 +121,7 @@ class TLSTransport(asyncio.Transport):
 
     __slots__ = ("_loop", "_sock", "_protocol", "_buffered", "_data_received", "_on_lost",
                  "_closing", "_eof_written", "_lost", "_conn_lost_writes", "_paused_reading",
-                 "_protocol_paused", "_high", "_low", "_error", "_handle", "_started",
+                 "_protocol_paused", "_high", "_low", "_error", "_handle",
                  "_cipher", "_eng", "_seal", "_tcp", "_send", "__weakref__")
     # All set by _open (a transport is made there only), but _conn_lost_writes (on the first
     # write after the close). The protocol (None once connection_lost() has returned, as
@@ -143,7 +145,6 @@ class TLSTransport(asyncio.Transport):
     _high: int
     _low: int
     _error: BaseException | None  # a protocol failure (_fatal_error)
-    _started: bool
     _handle: Any
     _cipher: Any
     _eng: Any
@@ -200,12 +201,12 @@ class TLSTransport(asyncio.Transport):
         self._protocol = protocol
         self._buffered = isinstance(protocol, asyncio.BufferedProtocol)
         self._data_received = getattr(protocol, "data_received", None)
-        if self._started and not self._lost:
+        if not self._lost:  # (a transport is given out open)
             self._set_reader()
 
     def _set_reader(self) -> None:
         """A ``BufferedProtocol`` gets the plaintext decrypted straight into its buffers (the
-        wrap's ``buffered_reader``); a ``Protocol`` gets ``bytes`` through ``_on_read``."""
+        wrap's ``buffered_reader``); a ``Protocol`` gets ``bytes`` through ``_seam_read``."""
         h = self._sock._handle
         if h is not None and hasattr(h, "buffered_reader"):
             h.buffered_reader = _BufferedReader(self, self._protocol) if self._buffered else None
@@ -244,26 +245,6 @@ class TLSTransport(asyncio.Transport):
         h = self._sock._handle
         if h is not None and not self._paused_reading and not self._lost:
             h._on_handle_read(memoryview(b""))
-
-    def _on_read(self, view: memoryview | bytes) -> None:
-        """Plaintext from the TLS wrap (the socket's ``_on_handle_read``)."""
-        if self._closing:
-            return
-        try:
-            if self._buffered:  # (a view: a buffered reader's reads take the wrap's pump)
-                self._feed_buffered(view)  # type: ignore[arg-type]
-            else:
-                data_received = self._data_received  # (read, then called: as buffer_updated)
-                if isinstance(view, bytes):  # (a client's routed read: TLSWrap._on_transport_read)
-                    data_received(view)
-                else:
-                    obj = view.obj
-                    data_received(obj if type(obj) is bytes and len(obj) == view.nbytes
-                                  else bytes(view))
-        except (SystemExit, KeyboardInterrupt):
-            raise
-        except BaseException as exc:  # noqa: BLE001 - asyncio: fatal error, connection lost
-            self._fatal_error(exc, "Fatal error: protocol.data_received() call failed.")
 
     def _feed_buffered(self, view: memoryview) -> None:
         proto: asyncio.BufferedProtocol = self._protocol
@@ -392,30 +373,16 @@ class TLSTransport(asyncio.Transport):
     def is_closing(self) -> bool:
         return self._closing or self._lost
 
-    def close(self, _eof: bool = False) -> None:
+    def close(self) -> None:
         """Stop reading; send the data written so far, close_notify, and close the connection
-        (``connection_lost(None)`` follows). ``_eof``: the peer sent close_notify or closed its
-        side (the socket's ``_on_handle_eof``, through the seam: ``partial(close, transport,
-        True)``, one call): ``protocol.eof_received()`` first, and no close if it returns true."""
-        if _eof:
-            if self._lost:
-                return
-            try:
-                keep_open = self._protocol.eof_received()
-            except (SystemExit, KeyboardInterrupt):
-                raise
-            except BaseException as exc:  # noqa: BLE001
-                self._fatal_error(exc, "Fatal error: protocol.eof_received() call failed.")
-                return
-            if keep_open:
-                return
+        (``connection_lost(None)`` follows)."""
         if self._closing or self._lost:
             return
         self._closing = True
         self._seal = None  # (write() is ignored from now on)
         sock = self._sock
         h = sock._handle
-        # No read_stop(): data arriving from now on is dropped (_on_read), and the destroy below
+        # No read_stop(): data arriving from now on is dropped (_seam_read), and the destroy below
         # closes the TCP transport, which stops reading at once.
         if h is not None and not self._eof_written:
             # The direct route's close: TLSWrap.shutdown's usual case (close_notify now,
@@ -455,62 +422,6 @@ class TLSTransport(asyncio.Transport):
             "message": message, "exception": exc, "transport": self, "protocol": self._protocol,
         })
 
-    def _on_handle_close(self) -> None:
-        """The connection is gone (the socket's ``_on_handle_close``, through the seam): the
-        socket closes as ever (its ``'close'``, the server's count), then
-        ``connection_lost(exc)`` with the error the socket was destroyed with, if any."""
-        sock = self._sock
-        try:
-            # After a BridgeSocket's usual close (destroyed, no error to emit, nobody listening
-            # to the socket's 'close' or waiting for it, the server not closing),
-            # TLSSocket's and net.Socket's steps are marking 'close' as emitted. (A transport
-            # serves a socket whose handshake is done: no handshake timer, no 'secure'
-            # pending; a BridgeSocket is never a raw socket's shell.) Anything else: the
-            # socket's own.
-            server = sock._server
-            if (type(sock) is not BridgeSocket or not sock._destroyed
-                    or sock._error_pending or sock._close_emitted or sock._close_waiters
-                    or "close" in sock._events
-                    or (server is not None and server._close_scheduled)):
-                type(sock)._on_handle_close(sock)
-            else:
-                sock._close_emitted = True
-        finally:
-            self._lost = self._closing = True
-            # Give the data path back (the seam's shadowing attributes, the direct route, the
-            # wrap's buffered_reader): this breaks the reference cycles through the transport.
-            # (the seam's names: set by _open, removed only here; not through sock.__dict__)
-            seam: Any = sock
-            del seam._on_handle_read, seam._on_handle_eof, seam._on_handle_drain, \
-                seam._on_handle_close
-            box = getattr(sock, "_route_box", None)
-            if box is not None:  # the route leaves (_close_route's steps, inline)
-                seam._route_box = None
-                box[0] = None
-                tcp = box[1]  # (both set by _direct_route, removed only here)
-                del tcp.buffer_updated, tcp.get_buffer
-            self._seal = None  # (write() finds the transport closed; _tcp and _send stay)
-            wrap = self._handle
-            if wrap is not None:
-                self._handle = None
-                # (_set_reader's: set only for a BufferedProtocol, cleared when it is replaced)
-                if self._buffered and wrap.buffered_reader is not None:
-                    wrap.buffered_reader = None
-            err = self._error
-            if err is None:
-                err = sock._errored
-            if err is not None and not isinstance(err, Exception):
-                err = ConnectionAbortedError(str(err))
-            try:
-                self._protocol.connection_lost(err)
-            finally:
-                # As asyncio's transports: drop the protocol (it usually holds the transport),
-                # so that reference counting frees the connection without the cycle collector.
-                self._protocol = self._data_received = None
-                on_lost = self._on_lost  # (read, then called: as buffer_updated's data_received)
-                if on_lost is not None:
-                    on_lost(self)
-
 
 def _open(loop: asyncio.AbstractEventLoop, factory: Callable[[], asyncio.BaseProtocol],
           transports: set[TLSTransport], on_lost: Callable[[TLSTransport], None] | None,
@@ -535,7 +446,6 @@ def _open(loop: asyncio.AbstractEventLoop, factory: Callable[[], asyncio.BasePro
         sock.destroy()
         return
     t: Any = _new(TLSTransport)
-    transports.add(t)
     t._extra = None  # (asyncio.BaseTransport's dict: made on first use, get_extra_info)
     t._loop = loop
     t._sock = sock
@@ -554,15 +464,13 @@ def _open(loop: asyncio.AbstractEventLoop, factory: Callable[[], asyncio.BasePro
         events["error"] = _ERROR_SEEN
     elif listeners is None or _error_seen not in listeners:
         sock.on("error", _error_seen)
-    if sock._destroyed:  # no connection_made, no connection_lost
+    if sock._destroyed:  # no connection_made, no connection_lost (not in ``transports``)
         t._handle = t._cipher = t._eng = t._seal = t._tcp = t._send = t._data_received = None
-        t._buffered = t._started = False
+        t._buffered = False
         t._lost = t._closing = True
-        if on_lost is not None:
-            on_lost(t)
         return
+    transports.add(t)
     t._lost = t._closing = False  # (_closing: also set once lost)
-    t._started = True
     t._handle = h = sock._handle  # the TLS wrap, from connection_made to connection_lost
     eng: Any = h.engine if h is not None else None  # (not None when the route is: box)
     t._eng = eng  # ('sslcontext', on demand: the engine's context is kept after its free)
@@ -576,15 +484,15 @@ def _open(loop: asyncio.AbstractEventLoop, factory: Callable[[], asyncio.BasePro
     t._cipher = c
     buffered = t._buffered = isinstance(protocol, _BufferedProtocol)
     t._data_received = getattr(protocol, "data_received", None)
+    own = type(sock) is BridgeSocket  # (its own seam and route: _lean.py)
     box = None
     if buffered:
         t._set_reader()
     elif type(h) is TLSWrap and eng is not None:
         # The direct route (see _direct_route) for a Protocol over TCP: a BridgeSocket's
         # was installed at the accept, the others' is installed now.
-        box = getattr(sock, "_route_box", None)
-        if box is None:
-            box = _direct_route(sock, h, eng)
+        box = sock._route_box if own else (  # type: ignore[attr-defined]
+            getattr(sock, "_route_box", None) or _direct_route(sock, h, eng))
     if box is not None:
         box[0] = t
         t._seal = eng.seal
@@ -593,16 +501,21 @@ def _open(loop: asyncio.AbstractEventLoop, factory: Callable[[], asyncio.BasePro
     else:
         t._seal = t._tcp = t._send = None
     # Take the socket's data path: the one place that couples to its handle seam.
-    # Plaintext, EOF and drain go to this transport instead of the socket's Node stream,
-    # and the handle's close reaches it too (instance attributes shadow the class's
-    # methods, so TLSWrap calling owner._on_handle_read(view) reaches _on_read).
+    # Plaintext, EOF, drain and the handle's close go to this transport (_lean.py's _seam_*)
+    # instead of the socket's Node stream: a BridgeSocket's class has them, any other
+    # socket gets them as instance attributes shadowing its class's methods (so TLSWrap
+    # calling owner._on_handle_read(view) reaches _seam_read).
     # (Attribute stores, not through sock.__dict__: asking for it would give the socket a
     # real dict, after which CPython 3.11 no longer specialises its method calls.)
-    seam: Any = sock  # (its methods, shadowed)
-    seam._on_handle_read = t._on_read
-    seam._on_handle_eof = partial(_close, t, True)
-    seam._on_handle_drain = t._on_drain
-    seam._on_handle_close = t._on_handle_close
+    seam: Any = sock
+    if not own:
+        if box is None:
+            seam._route_box = None
+        seam._on_handle_read = MethodType(_seam_read, sock)
+        seam._on_handle_eof = MethodType(_seam_eof, sock)
+        seam._on_handle_drain = MethodType(_seam_drain, sock)
+        seam._on_handle_close = MethodType(_seam_close, sock)
+    seam._aio = t
     try:
         protocol.connection_made(t)
     except (SystemExit, KeyboardInterrupt):
@@ -615,7 +528,4 @@ def _open(loop: asyncio.AbstractEventLoop, factory: Callable[[], asyncio.BasePro
     if sock._r_len:  # (readable_length)
         data = sock.read()
         if data:
-            t._on_read(memoryview(data if isinstance(data, bytes) else data.encode()))
-
-
-_close = TLSTransport.close
+            _seam_read(sock, memoryview(data if isinstance(data, bytes) else data.encode()))
