@@ -161,6 +161,13 @@ class TLSWrap:
         self._lower_eof = False
         self._shutdown_sent = False
         self._flushed = False  # the data path: output taken since the last read (see write)
+        # The data path's view of the TCP handle below, kept on the wrap (compiled, an attribute
+        # of the handle costs a generic look-up, ~190 instructions, where one of the wrap's is a
+        # field): ``_t`` its transport while it is open and not shut down (write), and
+        # ``_lower_ok`` that it was seen reading with nothing held and the wrap has neither
+        # stopped it nor held a read since (:meth:`_on_transport_read`).
+        self._t: Any = None
+        self._lower_ok = False
         self.renegotiating = False
         # Node's "awaiting new session": while set, ciphertext stays in the engine (see hold()).
         self.held = False
@@ -198,10 +205,16 @@ class TLSWrap:
         if not out:
             return True
         lower = self.lower
+        t = self._t
+        if t is not None:  # (TCPHandle.write, without the call, nor the look-ups below)
+            t.write(out)
+            return not lower._write_paused
         if type(lower) is _TCPHandle:  # TCPHandle.write, without the call
             t = lower.transport
             if t is None or lower._state != _OPEN:
                 return False
+            if not self._shutdown_sent:
+                self._t = t  # (open: until the wrap shuts it down or closes, see _t)
             t.write(out)  # type: ignore[arg-type]  # (bytes: an int returned above)
             return not lower._write_paused
         return bool(lower.write(out))
@@ -216,7 +229,7 @@ class TLSWrap:
         self.lower.read_start()
 
     def read_stop(self) -> None:
-        self._reading = False
+        self._reading = self._lower_ok = False
         self.lower.read_stop()
 
     def shutdown(self) -> None:
@@ -230,6 +243,7 @@ class TLSWrap:
         if self.held or self._shutdown_sent:
             return  # after release(), behind the held output
         self._shutdown_sent = True
+        self._t = None  # (write() goes through the handle's state again)
         eng = self.engine
         if eng is not None and self.secure:
             eng.shutdown()
@@ -252,12 +266,14 @@ class TLSWrap:
             return None
         eng.shutdown()
         self._shutdown_wanted = self._shutdown_sent = self._close_notify_sent = True
+        self._t = None
         return eng.take_output()
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        self._t = None
         eng = self.engine
         if eng is not None and self.secure and not self._close_notify_sent and eng.alive \
                 and not self.held:
@@ -485,9 +501,11 @@ class TLSWrap:
         recv = self._recv
         assert recv is not None  # (routed: set; typed, the compiled unpacking is no iteration)
         view, cbuf = recv
-        if not lower._reading or lower._held is not None:
-            lower._hold(bytes(view[:nbytes]))  # (TCPHandle.buffer_updated's)
-            return
+        if not self._lower_ok:  # (checked again: see _lower_ok)
+            if not lower._reading or lower._held is not None:
+                lower._hold(bytes(view[:nbytes]))  # (TCPHandle.buffer_updated's)
+                return
+            self._lower_ok = True
         eng = self.engine
         if (eng is None or not self.secure or self._in_cycle or not self._reading
                 or self.renegotiating or self.buffered_reader is not None
@@ -536,10 +554,12 @@ class TLSWrap:
             self.owner._on_handle_drain()
 
     def _on_handle_error(self, exc: BaseException) -> None:
+        self._t = None
         self.owner._on_handle_error(exc)
 
     def _on_handle_close(self) -> None:
         self._closed = True
+        self._t = None
         if self._recv is not None:
             self._unroute_reads()
         owner = self.owner
