@@ -16,6 +16,7 @@ import pytest
 
 from nodetls._context import SecureContext, ticket_keys
 from nodetls._openssl import BINDING, ffi, lib
+from nodetls._openssl import constants as C
 
 from .memory_tls import End, copy_session, handshake, ticket_of
 from .memory_tls import drive as run
@@ -79,6 +80,67 @@ def test_the_compiled_binding_serves_tickets_in_c(ctx_pki, monkeypatch):
     assert ticket_of(session)[:16] == K1[:16]
     c, s = handshake(client(ctx_pki, "TLSv1.3"), srv, session=session)
     assert c.reused and s.reused
+
+
+def openssl_s_own(pki, keys: bytes | None = None) -> SecureContext:
+    """A server context on OpenSSL's own keys whose tickets OpenSSL's built-in code makes and
+    reads (no nodetls callback: created as in ABI mode), with ``keys`` (80 bytes) if given."""
+    saved = ticket_keys.NATIVE
+    ticket_keys.NATIVE = False
+    try:
+        ctx = SecureContext(cert=pki.ec_chain, key=pki.ec_key)
+    finally:
+        ticket_keys.NATIVE = saved
+    if keys is not None:
+        assert lib.SSL_CTX_ctrl(ctx.ctx, C.SSL_CTRL_SET_TLSEXT_TICKET_KEYS, 80, keys) == 1
+    return ctx
+
+
+def own_keys(ctx: SecureContext) -> bytes:
+    buf = ffi.new("unsigned char[]", 80)
+    assert lib.SSL_CTX_ctrl(ctx.ctx, C.SSL_CTRL_GET_TLSEXT_TICKET_KEYS, 80, buf) == 1
+    return bytes(buf)
+
+
+def test_openssl_s_own_keys_served_in_c_make_openssl_s_tickets(ctx_pki, version):
+    """A context never given keys serves OpenSSL's own keys through a C callback (with the
+    compiled binding; the algorithms are fetched once, not per ticket): its tickets are exactly
+    OpenSSL's (named after OpenSSL's key, AES-256-CBC + HMAC-SHA256 under its keys), so OpenSSL's
+    built-in code with the same keys resumes them and the other way round; a resumption under
+    the current key keeps its ticket (no new ticket, as Node); another context's keys do not
+    resume them."""
+    if BINDING != "api":
+        pytest.skip("ABI mode: OpenSSL's built-in code serves these keys")
+    srv = SecureContext(cert=ctx_pki.ec_chain, key=ctx_pki.ec_key)
+    keys = own_keys(srv)
+    builtin = openssl_s_own(ctx_pki, keys)
+    ours = session_from(ctx_pki, srv, version)
+    theirs = session_from(ctx_pki, builtin, version)
+    assert ticket_of(ours)[:16] == ticket_of(theirs)[:16] == keys[:16]
+    assert len(ticket_of(ours)) == len(ticket_of(theirs))
+    for session, by in ((ours, builtin), (theirs, srv), (ours, srv)):
+        c, s = handshake(client(ctx_pki, version), by, session=copy_session(session))
+        assert c.reused and s.reused
+        if version == "TLSv1.3":
+            assert ticket_of(c.session()) == ticket_of(session)
+    c, s = handshake(client(ctx_pki, version), openssl_s_own(ctx_pki), session=copy_session(ours))
+    assert not c.reused and not s.reused
+    c, s = handshake(client(ctx_pki, version), SecureContext(cert=ctx_pki.ec_chain,
+                     key=ctx_pki.ec_key), session=copy_session(theirs))
+    assert not c.reused and not s.reused
+
+
+def test_openssl_s_own_keys_with_a_forged_secret_are_a_full_handshake(ctx_pki, version):
+    """A ticket named after the context's key but made under other secrets fails its HMAC in
+    the C callback's path too: a full handshake with a new ticket, never an error."""
+    srv = SecureContext(cert=ctx_pki.ec_chain, key=ctx_pki.ec_key)
+    keys = own_keys(srv)
+    forged = openssl_s_own(ctx_pki, keys[:16] + os.urandom(64))
+    session = session_from(ctx_pki, forged, version)
+    assert ticket_of(session)[:16] == keys[:16]
+    c, s = handshake(client(ctx_pki, version), srv, session=copy_session(session))
+    assert not c.reused and not s.reused
+    assert ticket_of(c.session())[:16] == keys[:16]
 
 
 def test_rotation_renews_older_tickets(ctx_pki, version, callback):

@@ -370,6 +370,7 @@ int nodetls_tk_set(SSL_CTX *ctx, const unsigned char *keys, size_t nkeys,
                    const unsigned char *legacy, size_t legacy_len);
 int nodetls_tk_bind(SSL *ssl, SSL_CTX *ctx);
 int nodetls_no_renewal_on_resumption(SSL_CTX *ctx);
+int nodetls_tk_own(SSL_CTX *ctx);
 """
 
 HELPERS_SOURCE = r"""
@@ -713,6 +714,8 @@ int nodetls_tk_install(SSL_CTX *ctx)
             return 0;
         }
     }
+    /* The EVP callback takes precedence over nodetls_tk_own's; drop that one all the same. */
+    SSL_CTX_callback_ctrl(ctx, SSL_CTRL_SET_TLSEXT_TICKET_KEY_CB, NULL);
     return SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, nodetls_tk_cb) == 1;
 }
 
@@ -784,6 +787,68 @@ int nodetls_no_renewal_on_resumption(SSL_CTX *ctx)
 {
     return SSL_CTX_set_session_ticket_cb(ctx, NULL, nodetls_use_without_renewal, NULL);
 }
+
+/* ---------------------------------------------------------------- OpenSSL's own keys, in C
+   A context never given keys encrypts its tickets with OpenSSL's own per-context keys
+   (name[16] | hmac[32] | aes[32], AES-256-CBC + HMAC-SHA256).  Left to itself, OpenSSL 3.0 fetches
+   AES-256-CBC, the HMAC MAC and SHA256 by name for every ticket it issues or decrypts; this
+   callback (the legacy HMAC_CTX form, as Node's TicketCompatibilityCallback) does the same steps
+   with the keys OpenSSL would use (read with SSL_CTRL_GET_TLSEXT_TICKET_KEYS from the session
+   context) and the algorithms fetched once per process.  Its tickets are the ones OpenSSL's
+   built-in code makes: same key name, keys, algorithms and layout, so either decrypts the
+   other's.  A ticket under the current key resumes without a new ticket (1), as Node's.
+   nodetls_tk_install replaces it (the EVP callback takes precedence and clears this one). */
+
+#include <openssl/hmac.h>
+
+static CRYPTO_ONCE nodetls_own_once = CRYPTO_ONCE_STATIC_INIT;
+static EVP_CIPHER *nodetls_own_cipher;
+static EVP_MD *nodetls_own_md;
+
+static void nodetls_own_init(void)
+{
+    nodetls_own_cipher = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+    nodetls_own_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+static int nodetls_own_cb(SSL *ssl, unsigned char *key_name, unsigned char *iv,
+                          EVP_CIPHER_CTX *cctx, HMAC_CTX *hctx, int enc)
+{
+    SSL_CTX *ctx = SSL_get_ex_data(ssl, nodetls_tk_ssl_idx);
+    unsigned char k[NODETLS_TK_LEGACY];  /* name[16] | hmac[32] | aes[32] */
+    int ret;
+
+    if (ctx == NULL)
+        ctx = SSL_get_SSL_CTX(ssl);
+    if (SSL_CTX_ctrl(ctx, SSL_CTRL_GET_TLSEXT_TICKET_KEYS, sizeof(k), k) != 1)
+        return -1;
+    if (enc) {
+        memcpy(key_name, k, 16);
+        ret = RAND_bytes(iv, 16) == 1
+              && EVP_EncryptInit_ex(cctx, nodetls_own_cipher, NULL, k + 48, iv) == 1
+              && HMAC_Init_ex(hctx, k + 16, 32, nodetls_own_md, NULL) == 1 ? 1 : -1;
+    } else if (memcmp(key_name, k, 16) != 0) {
+        ret = 0;  /* not our key: a full handshake */
+    } else {
+        ret = HMAC_Init_ex(hctx, k + 16, 32, nodetls_own_md, NULL) == 1
+              && EVP_DecryptInit_ex(cctx, nodetls_own_cipher, NULL, k + 48, iv) == 1 ? 1 : -1;
+    }
+    OPENSSL_cleanse(k, sizeof(k));
+    return ret;
+}
+
+/* Serve ctx's tickets with OpenSSL's own keys through nodetls_own_cb.  1: done; 0: not available
+   (OpenSSL's built-in code keeps serving them). */
+int nodetls_tk_own(SSL_CTX *ctx)
+{
+    if (!nodetls_tk_setup() || !CRYPTO_THREAD_run_once(&nodetls_own_once, nodetls_own_init)
+            || nodetls_own_cipher == NULL || nodetls_own_md == NULL)
+        return 0;
+    return SSL_CTX_set_tlsext_ticket_key_cb(ctx, nodetls_own_cb) == 1;
+}
+#pragma GCC diagnostic pop
 """
 
 # Ties a compiled binding to the declarations and helpers it was built from (the loader compares).
