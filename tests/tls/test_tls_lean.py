@@ -293,6 +293,52 @@ async def test_connections_after_the_first_follow_every_change_a_node_server_see
         close_server(server)
 
 
+async def test_plan_keeps_max_connections(certs, monkeypatch):
+    """A server with ``max_connections`` builds its connections from the plan too (only the
+    first goes through ``_make_socket``), and the limit still holds as Node's: the connection
+    beyond it is dropped (``'drop'``, closed, not counted); one closing makes room again."""
+    made: list = []
+    make = tls.Server._make_socket
+
+    def counting(self, handle):
+        made.append(handle)
+        return make(self, handle)
+
+    monkeypatch.setattr(tls.Server, "_make_socket", counting)
+    accepted: list[tls.TLSSocket] = []
+
+    def on_secure(s):
+        accepted.append(s)
+        s.pipe(s)
+
+    server, port = await listen(certs.server.options, on_secure)
+    server.max_connections = 3
+    drops: list = []
+    server.on("drop", drops.append)
+    clients: list[tls.TLSSocket] = []
+    try:
+        for _ in range(3):
+            clients.append(await _one_round_trip(certs, server, port))
+        assert len(made) == 1 and server.connections == 3 and len(accepted) == 3
+        assert all(s.server is server and s._server is server for s in accepted)
+        late = tls.connect(port, {"host": "127.0.0.1", "ca": certs.root.cert_pem,
+                                  "servername": "localhost"})
+        late.on("error", lambda err: None)
+        await wait(event(late, "close"))
+        assert len(drops) == 1 and drops[0]["remotePort"] == drops[0]["remote_port"]
+        assert server.connections == 3 and len(accepted) == 3 and len(made) == 1
+        closed = event(accepted[0], "close")
+        clients.pop(0).destroy()
+        await wait(closed)
+        assert server.connections == 2
+        clients.append(await _one_round_trip(certs, server, port))
+        assert server.connections == 3 and len(accepted) == 4 and len(made) == 1
+    finally:
+        for c in clients:
+            c.destroy()
+        close_server(server)
+
+
 async def test_secure_connection_reaches_an_emit_override_and_an_async_listener(certs):
     """The server's ``'secureConnection'`` (dispatched without ``emit`` for a server whose class
     does not override it): a subclass's ``emit`` sees it, an ``async`` listener runs."""

@@ -41,7 +41,7 @@ _SOCKET_OPTIONS = (SERVER_OPTIONS & TLSSOCKET_OPTIONS) - CONTEXT_OPTIONS - _NET_
 _TLS_INIT = TLSSocket.__init__
 _EMIT1 = EventEmitter._emit1
 #: ``Server._accept_plan`` when there is none: a ``'connection'`` listener table no server has.
-_NO_PLAN: tuple[Any, ...] = (object(), None, None, None, None)
+_NO_PLAN: tuple[Any, ...] = (object(), None, None, None, None, None)
 
 
 def _default_session_id_context() -> bytes:
@@ -127,13 +127,16 @@ class Server(NetServer):
 
     def _accept(self, handle: Any) -> None:
         """A connection was accepted: ``net.Server._accept`` in one call for the usual server
-        (nothing but itself listening to ``'connection'``, no ``max_connections``, listening)
-        once :meth:`_make_socket` has left its plan (``_accept_plan``; dropped when the limit is
-        set, the listener closes or the template changes): the TLSSocket built on the handle
-        from the template's state, with the server's own attributes (``server``, ``_server``,
-        ``_no_delay``) in it, counted, and not announced (see :meth:`_make_socket`)."""
-        listeners, new, cls, template, state = self._accept_plan
-        if self._events.get("connection") is not listeners:  # (no plan: another table)
+        (nothing but itself listening to ``'connection'``, listening, below its
+        ``max_connections``) once :meth:`_make_socket` has left its plan (``_accept_plan``, with
+        the limit it was made under; dropped when the limit is set, the listener closes or the
+        template changes): the TLSSocket built on the handle from the template's state, with
+        the server's own attributes (``server``, ``_server``, ``_no_delay``) in it, counted, and
+        not announced (see :meth:`_make_socket`).  At the limit, ``net.Server._accept`` drops
+        the connection (``'drop'``), as Node's ``onconnection``."""
+        listeners, new, cls, template, state, limit = self._accept_plan
+        if self._events.get("connection") is not listeners or (
+                limit is not None and self._connections >= limit):  # (no plan, or the limit)
             NetServer._accept(self, handle)
             return
         try:
@@ -183,15 +186,16 @@ class Server(NetServer):
             sock._no_delay = True
         self._direct = sock
         state = template.accepted_state
-        if state and not setup and cls.__init__ is _TLS_INIT and self._max_connections is None:
+        if state and not setup and cls.__init__ is _TLS_INIT:
             own: dict[str, Any] = {"_no_delay": True} if self._no_delay else {}
             own["server"] = own["_server"] = self  # (what _accept sets, as dict attributes)
             self._accept_plan = (listeners, cls.__new__, cls, template,
-                                 ServerState({**state, **own}, state.route_reads))
+                                 ServerState({**state, **own}, state.route_reads),
+                                 self._max_connections)
         return sock
 
     def _max_connections_set(self) -> None:
-        self._accept_plan = _NO_PLAN  # (a plan is made only without a limit)
+        self._accept_plan = _NO_PLAN  # (made again, with the new limit: _make_socket)
 
     def _close_listener(self) -> None:
         self._accept_plan = _NO_PLAN  # (what is still accepted goes net.Server._accept's way)
