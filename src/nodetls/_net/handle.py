@@ -58,6 +58,7 @@ WRITE_HIGH_WATER = 64 * 1024
 WRITE_LOW_WATER = 16 * 1024
 
 _NEW, _OPEN, _CLOSING, _CLOSED = 0, 1, 2, 3
+_ENOTCONN, _EPIPE = errno.ENOTCONN, errno.EPIPE
 _LOOKUP: Any = object()  # TCPHandle(registry=...) not given: the running loop's
 
 
@@ -276,8 +277,8 @@ class TCPHandle(asyncio.BufferedProtocol):
         if state == _CLOSED:
             return
         if exc is not None and state == _OPEN and self._shut and self._eof and (
-                (code := getattr(exc, "errno", None)) == errno.ENOTCONN
-                or code == errno.EPIPE and self._shutdown_cb is None):
+                (code := getattr(exc, "errno", None)) == _ENOTCONN
+                or code == _EPIPE and self._shutdown_cb is None):
             # The shutdown failed: the peer reset the connection before our FIN (uvloop's
             # uv_shutdown: ENOTCONN) or before what was written with it, all flushed (a TLS
             # close_notify: EPIPE), and the transport is closed. Node's _final/afterShutdown
@@ -387,11 +388,14 @@ class TCPHandle(asyncio.BufferedProtocol):
             if self._lost:  # (lost after a shutdown, connection_lost: reported now)
                 self._lost = False
                 self._state = _CLOSED
-                # A loop step later, as libuv's uv_close callback; on run()'s loop without
+                # What connection_lost has left to do (the rest was done when the transport
+                # was lost), a loop step later, as libuv's uv_close callback: the owner's last
+                # call, and the handle forgets it (as connection_lost); on run()'s loop without
                 # asyncio.get_running_loop() (a getpid() system call on CPython 3.11).
+                owner, self.owner = self.owner, NO_OWNER
                 reg = self._reg
                 (reg.loop if reg is not None else asyncio.get_running_loop()).call_soon(
-                    self._report_close)
+                    owner._on_handle_close)
             return
         self._state = _CLOSING
         t = self.transport
@@ -403,13 +407,6 @@ class TCPHandle(asyncio.BufferedProtocol):
             t.abort()  # never shut down, or closed before the shutdown completed (Node cancels)
         else:
             t.close()  # after a plain shutdown() the queued data is committed: flush, then close
-
-    def _report_close(self) -> None:
-        """The close of a transport lost after a shutdown (``connection_lost``'s first case),
-        reported once the owner closed it: what ``connection_lost`` would do now (the rest was
-        done when it was lost)."""
-        owner, self.owner = self.owner, NO_OWNER  # (as connection_lost)
-        owner._on_handle_close()
 
     def _closed_unconnected(self) -> None:
         if self._state == _CLOSED or self.transport is not None:

@@ -586,21 +586,19 @@ class Socket(Duplex):
             self._w_ended = True
             return self
         self._w_sync = False
-        # (the shutdown completes after the ticks queued by end()'s caller: _end_nt)
+        # The shutdown, done when handle.shutdown() returned, completes two loop steps later
+        # (_end_done): Node's ShutdownWrap completes from libuv, after the ticks queued by the
+        # code that called end() (and by those ticks, one level). The first step is the loop's
+        # own call_soon (no Python call of ours).
         srv = self._server  # (_running_loop, inlined)
-        loop = srv is not None and srv._accept_loop or _get_running_loop()
-        loop.call_soon(self._end_nt, loop)
+        call_soon = (srv is not None and srv._accept_loop or _get_running_loop()).call_soon
+        call_soon(call_soon, self._end_done)
         self._w_ended = True
         return self
 
-    def _end_nt(self, loop: asyncio.AbstractEventLoop) -> None:
-        """:meth:`end`'s shutdown, done when ``handle.shutdown()`` returned, completes a tick
-        later still (:meth:`_end_done`): Node's ShutdownWrap completes from libuv, after the
-        ticks queued by the code that called ``end()`` (and by those ticks, one level)."""
-        loop.call_soon(self._end_done)
-
     def _end_done(self) -> None:
-        """:meth:`end`'s shutdown completed: Node's callFinal callback (onFinish, no error):
+        """:meth:`end`'s shutdown completed (two loop steps after ``end()``, see there): Node's
+        callFinal callback (onFinish, no error):
         ``'prefinish'``, then ``'finish'`` on a tick, or at once when no ``'prefinish'``
         listener could have queued a tick before it (the same order). Since ``end()``,
         ``write()`` fails (an error sets ``errored``) and an emitted 'error' or 'close' comes
@@ -617,7 +615,7 @@ class Socket(Duplex):
 
     def _shutdown_nt(self, callback: Callable[..., Any]) -> None:
         """:meth:`_final`'s shutdown, done when ``handle.shutdown()`` returned: ``callback``
-        (onFinish) a tick later still, as :meth:`_end_nt`."""
+        (onFinish) a tick later still, as :meth:`end`'s."""
         self._running_loop().call_soon(callback)
 
     def _final(self, callback: Callable[..., Any]) -> None:
@@ -672,7 +670,7 @@ class Socket(Duplex):
         self._destroyed = True
         self.connecting = False
         self._pending_final = None
-        self._had_error = False
+        # (_had_error: False already, as it is until a _destroy() with an error)
         self._handle = None
         self._closed_handle = h
         h.close()

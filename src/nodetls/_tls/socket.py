@@ -152,6 +152,9 @@ class SocketTemplate(dict):  # type: ignore[type-arg]
     #: ``_configure_server_engine``.
     sweep_timeout = 0.0
 
+#: ``net.Socket``'s ``_on_handle_eof``, called by :meth:`TLSSocket._on_handle_eof` (a global read
+#: is specialised; an attribute of a class is not on CPython 3.11).
+_SOCKET_ON_EOF = Socket._on_handle_eof
 #: Server listeners that make a connection's engine need more than the context's defaults.
 _ENGINE_EVENTS = frozenset({"resumeSession", "newSession", "OCSPRequest", "keylog"})
 #: Those of them that need only the session callbacks (a session store's, usually).
@@ -809,7 +812,8 @@ class TLSSocket(Socket):
             self._secure_pending = False
             self._tls_closed_before_secure()
             return
-        Socket._on_handle_eof(self)  # (not super(): its object and MRO walk per call)
+        _SOCKET_ON_EOF(self)  # (not super(): its object and MRO walk per call; a global, not
+        # Socket._on_handle_eof: CPython 3.11 does not specialise an attribute read on a class)
 
     def _on_handle_error(self, exc: BaseException) -> None:
         if not self._secure_established and self._secure_pending:
