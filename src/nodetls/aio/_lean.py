@@ -121,12 +121,13 @@ def _direct_route(sock: TLSSocket, wrap: TLSWrap, eng: TLSEngine) -> list[Any] |
     def buffer_updated(nbytes: int, box: list[Any] = box, handle: Any = handle,
                        view: Any = view, cbuf: Any = cbuf, read_plain: Any = read_plain,
                        begin: Any = begin, end: Any = end, wrap: Any = wrap) -> None:
-        transport = box[0]
-        if (transport is None or transport._closing or transport._buffered
-                or not handle._reading or handle._held is not None or not begin()):
-            # The layered path (TCPHandle.buffer_updated's, but for the buffer it owns)
+        transport = box[0]  # (None unless open, serving a Protocol)
+        if (transport is None or not handle._reading or handle._held is not None
+                or not begin()):
+            # The layered path (TCPHandle.buffer_updated's, but for the buffer it owns; its
+            # owner is the wrap while the route is there)
             if handle._reading and handle._held is None:
-                handle.owner._on_handle_read(view[:nbytes])
+                wrap._on_handle_read(view[:nbytes])
             else:
                 handle._hold(bytes(view[:nbytes]))
             return
@@ -268,7 +269,7 @@ def _seam_close(sock: Any) -> None:
             box[0] = None
             tcp = box[1]  # (both set by _direct_route, removed only here)
             del tcp.buffer_updated, tcp.get_buffer
-        t._seal = None  # (write() finds the transport closed; _tcp and _send stay)
+        t._write = None  # (write() finds the transport closed; _box stays)
         wrap = t._handle
         if wrap is not None:
             t._handle = None
@@ -357,8 +358,9 @@ class BridgeSocket(TLSSocket):
         self._secure_established = True
         if self._destroyed:
             return
-        try:
-            alone[0](self)
+        try:  # (the listener, partial(_open, ...), called as the function: no C hop)
+            open_, loop, factory, transports, on_lost = srv._bridge_open
+            open_(loop, factory, transports, on_lost, self)
         except Exception as exc:  # noqa: BLE001 - as EventEmitter.emit
             srv._listener_failed("secureConnection", exc, (self,))
 

@@ -51,6 +51,9 @@ class Server(asyncio.AbstractServer):
         # (Otherwise a tuple of our own, which no table ever is.)
         listeners = tls_server._events.get("secureConnection", ())
         tls_server._bridge_alone = listeners if len(listeners) == 1 else (None,)  # type: ignore[attr-defined]
+        # (what that listener calls: _open and its arguments, for the BridgeSocket to call)
+        tls_server._bridge_open = (  # type: ignore[attr-defined]
+            _open, loop, protocol_factory, self._transports, self._transports.discard)
         tls_server.on("close", self._on_tls_close)
 
     def __repr__(self) -> str:

@@ -122,7 +122,7 @@ class TLSTransport(asyncio.Transport):
     __slots__ = ("_loop", "_sock", "_protocol", "_buffered", "_data_received", "_on_lost",
                  "_closing", "_eof_written", "_lost", "_conn_lost_writes", "_paused_reading",
                  "_protocol_paused", "_high", "_low", "_error", "_handle",
-                 "_cipher", "_eng", "_seal", "_tcp", "_send", "__weakref__")
+                 "_cipher", "_eng", "_write", "_box", "__weakref__")
     # All set by _open (a transport is made there only), but _conn_lost_writes (on the first
     # write after the close). The protocol (None once connection_lost() has returned, as
     # asyncio) and its data_received; the TLS wrap, from connection_made to connection_lost;
@@ -148,9 +148,8 @@ class TLSTransport(asyncio.Transport):
     _handle: Any
     _cipher: Any
     _eng: Any
-    _seal: Any
-    _tcp: Any
-    _send: Any
+    _write: Any
+    _box: list[Any] | None
 
     def __repr__(self) -> str:
         state = "closed" if self._lost else "closing" if self._closing else "open"
@@ -199,10 +198,13 @@ class TLSTransport(asyncio.Transport):
     # ------------------------------------------------------------------ protocol
     def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
         self._protocol = protocol
-        self._buffered = isinstance(protocol, asyncio.BufferedProtocol)
+        self._buffered = buffered = isinstance(protocol, asyncio.BufferedProtocol)
         self._data_received = getattr(protocol, "data_received", None)
         if not self._lost:  # (a transport is given out open)
             self._set_reader()
+            box = self._box
+            if box is not None and not self._closing:  # the route serves a Protocol only
+                box[0] = None if buffered else self
 
     def _set_reader(self) -> None:
         """A ``BufferedProtocol`` gets the plaintext decrypted straight into its buffers (the
@@ -265,9 +267,8 @@ class TLSTransport(asyncio.Transport):
     def write(self, data: bytes | bytearray | memoryview) -> None:
         """Encrypt and send ``data`` (asyncio semantics: ignored once closing, ``RuntimeError``
         after ``write_eof()``)."""
-        seal = self._seal  # (set only while the direct route serves an open transport)
-        h = self._handle  # the TLS wrap, from connection_made to connection_lost
-        if seal is None or type(data) is not bytes or not data:
+        write = self._write  # the wrap's write(), while writes go out (None: closing, lost,
+        if write is None or type(data) is not bytes or not data:  # after write_eof())
             if type(data) is not bytes and not isinstance(data, (bytes, bytearray, memoryview)):
                 raise TypeError(
                     f"data: expecting a bytes-like instance, got {type(data).__name__}")
@@ -275,37 +276,17 @@ class TLSTransport(asyncio.Transport):
                 raise RuntimeError("Cannot call write() after write_eof()")
             if not data:
                 return
+            h = self._handle  # the TLS wrap, from connection_made to connection_lost
             if self._closing or h is None:
                 n = self._conn_lost_writes = getattr(self, "_conn_lost_writes", 0) + 1
                 if n >= _CONNLOST_WARN:
                     logger.warning("TLS connection is closed")
                 return
-            if not h.write(data):  # the wrap or the TCP buffer is above its high-water mark
-                self._maybe_pause_protocol()
-            return
-        if not h.route_write_ok():
-            if not h.write(data):  # the wrap or the TCP buffer is above its high-water mark
-                self._maybe_pause_protocol()
-            return
-        # The direct route: TLSWrap.write's usual case (all of data sealed, the ciphertext
-        # handed to the TCP transport) and TCPHandle.write, without the two calls.
-        try:
-            out = seal(data)
-        except BaseException as exc:  # noqa: BLE001 - as TLSWrap.write
-            h._fail(exc)
+            write = h.write
+        # TLSWrap.write: sealed by the engine and handed to the TCP transport in one call (the
+        # compiled wrap; queued behind a (re)handshake or a held output).
+        if not write(data):  # the wrap or the TCP buffer is above its high-water mark
             self._maybe_pause_protocol()
-            return
-        h._flushed = True
-        if type(out) is int:  # a (re)handshake first: the wrap's pump writes the rest
-            h._queue(data[out:])
-            if not h._flush():
-                self._maybe_pause_protocol()
-            return
-        if out:
-            send = self._send  # (read, then called: as buffer_updated's data_received)
-            send(out)
-            if self._tcp._write_paused:
-                self._maybe_pause_protocol()
 
     def writelines(self, list_of_data: Any) -> None:
         self.write(b"".join(list_of_data))
@@ -319,7 +300,7 @@ class TLSTransport(asyncio.Transport):
         if self._closing or self._eof_written or self._lost:
             return
         self._eof_written = True
-        self._seal = None  # (write() raises from now on)
+        self._write = None  # (write() raises from now on)
         h = self._sock._handle
         if h is not None:
             h.shutdown()
@@ -379,7 +360,10 @@ class TLSTransport(asyncio.Transport):
         if self._closing or self._lost:
             return
         self._closing = True
-        self._seal = None  # (write() is ignored from now on)
+        self._write = None  # (write() is ignored from now on)
+        box = self._box
+        if box is not None:
+            box[0] = None  # (the route's reads take the layered path: dropped, _seam_read)
         sock = self._sock
         h = sock._handle
         # No read_stop(): data arriving from now on is dropped (_seam_read), and the destroy below
@@ -388,11 +372,11 @@ class TLSTransport(asyncio.Transport):
             # The direct route's close: TLSWrap.shutdown's usual case (close_notify now,
             # nothing pending) without the TCP half-close, which the close below makes
             # redundant (one system call less, as asyncio's SSL transport closes).
-            tcp = self._tcp
-            out = h.close_notify_now() if tcp is not None and h is self._handle else None
+            out = h.close_notify_now() if box is not None and h is self._handle else None
             if out is None:
                 h.shutdown()  # close_notify after pending plaintext; the TCP flush follows
             else:
+                tcp = box[1]  # type: ignore[index]
                 t = tcp.transport
                 if out:
                     t.write(out)
@@ -406,7 +390,10 @@ class TLSTransport(asyncio.Transport):
         if self._lost:
             return
         self._closing = True
-        self._seal = None
+        self._write = None
+        box = self._box
+        if box is not None:
+            box[0] = None
         # The socket's destroy: a close_notify if the TCP buffer takes it at once, the rest of
         # the buffer dropped (the TCP handle aborts when data is still queued).
         self._sock.destroy()
@@ -465,7 +452,7 @@ def _open(loop: asyncio.AbstractEventLoop, factory: Callable[[], asyncio.BasePro
     elif listeners is None or _error_seen not in listeners:
         sock.on("error", _error_seen)
     if sock._destroyed:  # no connection_made, no connection_lost (not in ``transports``)
-        t._handle = t._cipher = t._eng = t._seal = t._tcp = t._send = t._data_received = None
+        t._handle = t._cipher = t._eng = t._write = t._box = t._data_received = None
         t._buffered = False
         t._lost = t._closing = True
         return
@@ -494,12 +481,9 @@ def _open(loop: asyncio.AbstractEventLoop, factory: Callable[[], asyncio.BasePro
         box = sock._route_box if own else (  # type: ignore[attr-defined]
             getattr(sock, "_route_box", None) or _direct_route(sock, h, eng))
     if box is not None:
-        box[0] = t
-        t._seal = eng.seal
-        t._tcp = tcp = box[1]
-        t._send = tcp.transport.write
-    else:
-        t._seal = t._tcp = t._send = None
+        box[0] = t  # (the route serves an open transport of a Protocol: see _direct_route)
+    t._box = box
+    t._write = h.write if h is not None else None
     # Take the socket's data path: the one place that couples to its handle seam.
     # Plaintext, EOF, drain and the handle's close go to this transport (_lean.py's _seam_*)
     # instead of the socket's Node stream: a BridgeSocket's class has them, any other
