@@ -169,3 +169,77 @@ def test_on_first_listener_is_seen_by_new_listener_hooks_and_checked() -> None:
     assert info.value.code == "ERR_INVALID_ARG_TYPE"
     em2 = EventEmitter()
     assert em2.on("y", fn) is em2 and em2.listeners("y") == [fn] and em2.event_names() == ["y"]
+
+
+def _names(d: Duplex) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for ev in ("end", "data", "unpipe", "error", "close", "finish"):
+        names = [getattr(fn, "__name__", "?") for fn in d.listeners(ev)]
+        if names:
+            out[ev] = names
+    return out
+
+
+@pytest.mark.parametrize("mode", ["notfinish", "readd", "alone", "prepended", "after"])
+async def test_self_pipe_cleanup_at_finish_keeps_the_users_listeners_as_node(mode: str) -> None:
+    # node v20 (a Duplex piped to itself; the tables read in a 'close' listener added first):
+    # notfinish -- the user's listeners on 'end'/'data'/'unpipe'/'error' before pipe() (the
+    # pipe's 'close'/'unpipe'/'data' ones not alone): they stay; readd -- the user's 'error'
+    # listener removed and added again after pipe() (an equal 'error' table): it stays; alone:
+    # only the 'close' observer is left. prepended / after (ours, same rule): a user's 'error'
+    # listener prepended, or 'data' listener added, after pipe().
+    def user_a(*_: Any) -> None:
+        pass
+
+    seen: asyncio.Future[tuple[dict[str, list[str]], Any, int]] = \
+        asyncio.get_running_loop().create_future()
+    d = _duplex()
+
+    def onclose(*_: Any) -> None:
+        seen.set_result((_names(d), d.readable_flowing, d.listener_count("data")))
+
+    d.on("close", onclose)
+    if mode == "notfinish":
+        for ev in ("end", "data", "unpipe", "error"):
+            d.on(ev, user_a)
+    if mode == "readd":
+        d.on("error", user_a)
+    d.pipe(d)
+    if mode == "readd":
+        d.remove_listener("error", user_a)
+        d.on("error", user_a)
+    elif mode == "prepended":
+        d.prepend_listener("error", user_a)
+    elif mode == "after":
+        d.on("data", user_a)
+    d.push(b"x")
+    d.push(None)
+    names, flowing, n_data = await asyncio.wait_for(seen, TIMEOUT)
+    expected = {
+        "notfinish": ({"end": ["user_a"], "data": ["user_a"], "unpipe": ["user_a"],
+                       "error": ["user_a"], "close": ["onclose"]}, 1),
+        "readd": ({"error": ["user_a"], "close": ["onclose"]}, 0),
+        "alone": ({"close": ["onclose"]}, 0),
+        "prepended": ({"error": ["user_a"], "close": ["onclose"]}, 0),
+        "after": ({"data": ["user_a"], "close": ["onclose"]}, 1),
+    }[mode]
+    assert (names, n_data) == expected
+    assert flowing is False
+
+
+async def test_self_pipe_cleanup_at_finish_keeps_the_users_data_and_unpipe_listeners() -> None:
+    # node v20: the user's 'data' and 'unpipe' listeners added before pipe() (the pipe's 'close'
+    # and 'finish' ones alone): once closed, the user's stay (eventNames ['data', 'unpipe']),
+    # readableFlowing false (the pipe's cleanup paused it).
+    def user_a(*_: Any) -> None:
+        pass
+
+    d = _duplex()
+    d.on("data", user_a)
+    d.on("unpipe", user_a)
+    d.pipe(d)
+    d.push(b"x")
+    d.push(None)
+    await asyncio.wait_for(d.wait_closed(), TIMEOUT)
+    assert _names(d) == {"data": ["user_a"], "unpipe": ["user_a"]}
+    assert d.readable_flowing is False

@@ -365,10 +365,19 @@ class _PipeEnd(_PipeOnce):
 
 class _PipeFinish(_PipeOnce):
     """The destination's ``'finish'`` (Node's ``onfinish``): :meth:`_Pipe.__call__`, its usual
-    case here whole."""
+    case here whole.
 
-    __slots__ = ()
+    ``tables``: when ``pipe()`` added its listeners in place (else ``None``), its
+    ``'close'``, ``'unpipe'`` and ``'data'`` listeners each as a one-item tuple (the event's
+    table, when the pipe's is its only listener) and the ``'error'`` table it left: tables are
+    replaced, never mutated, so while the tables are these tuples (or equal ones) the pipe's
+    listeners are where ``pipe()`` put them, alone or (``'error'``) first among the ones there
+    before (none of them a match of it). Not the ``'finish'`` one, which holds this object (a
+    reference cycle)."""
+
+    __slots__ = ("tables",)
     _name = "on_finish"
+    tables: tuple[Any, ...] | None
 
     def __call__(self, *_: Any) -> None:
         """Node's ``onfinish`` of a stream piped to itself once its ``'end'`` ran (the echo's
@@ -381,7 +390,8 @@ class _PipeFinish(_PipeOnce):
         pipe's). Anything else: :meth:`_Pipe.__call__`."""
         p = self.pipe
         src = p.src
-        if p.quiet and p.ended and not p.done and not p.drain and src is p.dest:
+        if p.ended and not p.done and not p.drain and (tables := self.tables) is not None \
+                and src is p.dest:  # (tables: quiet, listeners added in place)
             ev = src._events  # (piped to itself: one table)
             try:
                 f, c, u, d, t = _PIPE_ENTRIES(ev)
@@ -389,10 +399,12 @@ class _PipeFinish(_PipeOnce):
                 _PIPE_CALL(self)
                 return
             pipes = src._r_pipes
+            # The tables as pipe() left them: the pipe's 'close', 'unpipe' and 'data' listeners
+            # the only ones, its 'error' one first among those there before pipe() (so no match
+            # of it after it: Node removes the last match).
             if ("removeListener" not in ev and "pause" not in ev and pipes == [src]
-                    and (f, c, u, d) == ((self,), (p,), (p.on_unpipe,), (p.on_data,))
-                    and t[0] == (fn := p.on_error) and fn not in (rest := t[1:])
-                    and _ONCE_TYPES.isdisjoint(map(type, rest))):
+                    and f == (self,) and (c, u, d, t) == tables):
+                rest = t[1:]
                 p.done = p.cleaned = True
                 del ev["finish"], ev["close"]
                 pipes.clear()

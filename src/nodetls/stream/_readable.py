@@ -528,8 +528,8 @@ class Readable(Stream):
                 # other hook, no listener limit reached: no warning due)
                 if we is not None:
                     se["end"] = se.get("end", ()) + (we,)
-                de["unpipe"] = de.get("unpipe", ()) + (p.on_unpipe,)
-                se["data"] = se.get("data", ()) + (on_data,)
+                de["unpipe"] = de.get("unpipe", ()) + (tu := (p.on_unpipe,))
+                se["data"] = se.get("data", ()) + (td := (on_data,))
                 if q == QUIET_HOOK:
                     cls = type(self)
                     if cls._listener_added in DATA_HOOKS_AS_READABLE and cls.resume is _RESUME:
@@ -547,10 +547,12 @@ class Readable(Stream):
                             self._r_paused = False
                     else:
                         self._listener_added("data")
-                de["error"] = (p.on_error,) + de.get("error", ())
-                de["close"] = de.get("close", ()) + (p,)
+                de["error"] = te = (p.on_error,) + de.get("error", ())
+                de["close"] = de.get("close", ()) + (tc := (p,))
                 de["finish"] = de.get("finish", ()) + (wf,)
+                wf.tables = (tc, tu, td, te)
             else:  # one at a time, in Node's order (each seen, or warned about)
+                wf.tables = None
                 if we is not None:
                     self._add_many(("end", we, p.end_fn, False))
                 on_unpipe, on_error = p.on_unpipe, p.on_error
