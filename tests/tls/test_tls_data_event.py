@@ -220,3 +220,54 @@ def test_a_server_emit_override_sees_secure_connection(certs: Any, loop: str) ->
         assert secure == [accepted] and order == ["listener"]
 
     _run(loop, main)
+
+
+@pytest.mark.parametrize("shape", ["no_arg", "async", "raises"])
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("loop", LOOPS)
+def test_a_sole_data_listener_behaves_as_with_emit(certs: Any, loop: str, kind: str,
+                                                   shape: str) -> None:
+    """The usual case, one ``'data'`` listener: called with the chunk, or without an argument
+    when it takes none; an ``async`` one is scheduled; one that raises destroys the socket with
+    its error."""
+    async def main() -> None:
+        server, sock = await _open(certs, kind)
+        aloop = asyncio.get_running_loop()
+        done: asyncio.Future[Any] = aloop.create_future()
+        calls: list[Any] = []
+        errors: list[BaseException] = []
+        boom = ValueError("raised by the sole listener")
+
+        def no_arg() -> None:
+            calls.append("called")
+            if not done.done():
+                done.set_result(None)
+
+        async def later(chunk: bytes) -> None:
+            await asyncio.sleep(0)
+            calls.append(chunk)
+            if not done.done():
+                done.set_result(None)
+
+        def raises(chunk: bytes) -> None:
+            calls.append(chunk)
+            raise boom
+
+        sock.on("data", {"no_arg": no_arg, "async": later, "raises": raises}[shape])
+        sock.on("error", errors.append)
+        if shape == "raises":
+            sock.on("close", lambda had_error: done.done() or done.set_result(had_error))
+        sock.write(b"z")
+        try:
+            result = await _until(done)
+        finally:
+            sock.destroy()
+            server.close()
+        if shape == "no_arg":
+            assert calls == ["called"] and errors == []
+        elif shape == "async":
+            assert calls == [b"z"] and errors == []
+        else:
+            assert result is True and calls == [b"z"] and errors == [boom]
+
+    _run(loop, main)

@@ -394,32 +394,33 @@ class Socket(Duplex):
             self._touch()
         # The one copy of the data (the view is the handle's buffer); ``bytes`` are kept as they
         # are without calling bytes() (a type call, ~700 instructions, that returns its argument).
-        chunk = view if type(view) is bytes else bytes(view)
+        # From here on ``view`` is the chunk (bytes).
+        if type(view) is not bytes:
+            view = bytes(view)
         # (The general case first: its tests jump a few bytes, not over the whole data path,
         # so that none needs an EXTENDED_ARG prefix.)
         if not (self._r_flowing and self._r_data_listening and not self._r_len
                 and not self._r_sync and self._r_decoder is None and not self._r_ended
-                and not self._destroyed and self._errored is None and chunk):
-            if not self.push(chunk):
+                and not self._destroyed and self._errored is None and view):
+            if not self.push(view):
                 self._read_stop_handle()
             return
         # push()'s flowing case (Node's addChunk: straight to 'data'), without the call (a
         # socket is a push source: no maybeReadMore, see _read_more); emit() without *args.
         self._r_reading = False
         self._r_data_emitted = True
-        cls = type(self)
-        if cls in _EMIT1_INLINE or _emit1_inline(cls):
-            # EventEmitter._emit1("data", chunk), without the call (a Python call per chunk):
+        if type(self) in _EMIT1_INLINE or _emit1_inline(type(self)):
+            # EventEmitter._emit1("data", view), without the call (a Python call per chunk):
             # each listener in order; one that raises goes to _listener_raised.
             for fn in self._events.get("data", ()):
                 try:
-                    r = fn(chunk)
+                    r = fn(view)
                 except Exception as exc:  # noqa: BLE001 - as emit: the listener's error
-                    r = self._listener_raised("data", fn, (chunk,), exc)
+                    r = self._listener_raised("data", fn, (view,), exc)
                 if r is not None and _iscoroutine(r):
-                    self._schedule("data", r, (chunk,))
+                    self._schedule("data", r, (view,))
         else:  # (a class overriding emit() or _emit1(): its own)
-            self._emit1("data", chunk)
+            self._emit1("data", view)
         if self._r_ended or (self._r_len and self._r_len >= self._r_hwm):
             self._read_stop_handle()
 
@@ -497,16 +498,17 @@ class Socket(Duplex):
         n = len(data)
         self._bytes_dispatched += n
         # As Writable.write: the chunk is being written while the handle has it (what a
-        # listener the handle reaches meanwhile can see: the length, writing, sync; the pending
-        # count and the write's own length and callback are read only once writing is over,
-        # by _on_write_done and _finish_maybe: set below, when the write does not end here).
+        # listener the handle reaches meanwhile can see: the length, writing; the pending count
+        # and the write's own length and callback are read only once writing is over, by
+        # _on_write_done and _finish_maybe: set below, when the write does not end here; and
+        # sync only by the callbacks of a write or a final, none of them in flight now (not
+        # writing nor ending), nor given out meanwhile: set below too).
         self._w_len = n  # (it was 0: nothing queued or in flight)
         self._w_writing = True
-        self._w_sync = True
         taken = h.write(data)
-        self._w_sync = False
-        if taken and self._w_writing and not self._w_buf and not self._destroyed \
-                and self._errored is None and not self._w_ending:
+        # (Still writing: only this write's callback, not given out yet, ends it.)
+        if taken and not self._w_buf and not self._destroyed and self._errored is None \
+                and not self._w_ending:
             # Writable's onwrite, synchronous, no callback, nothing buffered, no 'drain' due.
             self._w_writing = False
             self._w_len = 0  # (this write's alone: nothing was buffered meanwhile)
@@ -520,6 +522,7 @@ class Socket(Duplex):
                 self._on_write_done()
                 self._w_sync = False
         else:
+            self._w_sync = False  # (its callback comes from the handle's drain, later)
             self._pending_write_cb = self._on_write_done
         if self._w_len < self._w_hwm:
             return not self._destroyed and self._errored is None
