@@ -57,7 +57,9 @@ _BUFFERS: list[memoryview] = []
 WRITE_HIGH_WATER = 64 * 1024
 WRITE_LOW_WATER = 16 * 1024
 
-_NEW, _OPEN, _CLOSING, _CLOSED = 0, 1, 2, 3
+#: A handle's states. ``_LOST``: the transport is gone after a shutdown (connection_lost's
+#: first case), the owner not told yet (``close()`` does).
+_NEW, _OPEN, _CLOSING, _LOST, _CLOSED = 0, 1, 2, 3, 4
 _ENOTCONN, _EPIPE = errno.ENOTCONN, errno.EPIPE
 _LOOKUP: Any = object()  # TCPHandle(registry=...) not given: the running loop's
 
@@ -112,7 +114,6 @@ class TCPHandle(asyncio.BufferedProtocol):
     #: ``shutdown(callback)`` reports completion (an extension of DESIGN.md's ``shutdown()``).
     SHUTDOWN_CALLBACK = True
     _no_delay_off = False  # set_no_delay(False) was applied (uvloop's default is on)
-    _lost = False  # the transport is gone after a shutdown, the owner not told (close() does)
     transport: asyncio.Transport | None
     _view: memoryview | None
     _state: int
@@ -145,7 +146,7 @@ class TCPHandle(asyncio.BufferedProtocol):
             reg.refs.add(self)
 
     def __repr__(self) -> str:
-        state = ("new", "open", "closing", "closed")[self._state]
+        state = ("new", "open", "closing", "lost", "closed")[self._state]
         return f"<TCPHandle {state} {self._sockname_tuple()!r}->{self._peer_tuple()!r}>"
 
     # -- asyncio protocol callbacks -------------------------------------------------------------
@@ -288,8 +289,7 @@ class TCPHandle(asyncio.BufferedProtocol):
             # has ended, so its end() completes and closes it; before that (we ended first), it
             # would wait for an 'end' that cannot come, and the error is reported instead (as
             # Node's read reports the reset).
-            self._state = _CLOSING
-            self._lost = True
+            self._state = _LOST
             if self._view is not None:  # (no read can come any more)
                 self._give_back_buffer()
             if not self._ended:  # (both directions ended, as _check_ended: a later ref()
@@ -309,7 +309,7 @@ class TCPHandle(asyncio.BufferedProtocol):
             self._reg.unref(self)  # (an ended handle was unregistered by _check_ended)
         self._on_open = None
         owner = self.owner
-        if exc is not None and state != _CLOSING:
+        if exc is not None and state < _CLOSING:
             # (After close() the owner is destroyed and would drop the error: e.g. the peer's RST
             # once we closed. Node's handle reports nothing after uv_close either.)
             owner._on_handle_error(_wrap_error(exc))
@@ -384,9 +384,9 @@ class TCPHandle(asyncio.BufferedProtocol):
         """Close now; ``owner._on_handle_close()`` follows once. Data still in the transport
         buffer is dropped (Node: ``uv_close`` cancels pending writes and shutdowns), except after
         a ``shutdown()`` without callback: then it is flushed before the transport closes."""
-        if self._state >= _CLOSING:
-            if self._lost:  # (lost after a shutdown, connection_lost: reported now)
-                self._lost = False
+        state = self._state
+        if state >= _CLOSING:
+            if state == _LOST:  # (lost after a shutdown, connection_lost: reported now)
                 self._state = _CLOSED
                 # What connection_lost has left to do (the rest was done when the transport
                 # was lost), a loop step later, as libuv's uv_close callback: the owner's last
