@@ -78,6 +78,20 @@ _X509_V_FLAG_CRL_CHECKS = C.X509_V_FLAG_CRL_CHECK | C.X509_V_FLAG_CRL_CHECK_ALL
 _KEY_TYPES = {6: "RSA", 912: "RSA-PSS", 116: "DSA", 408: "EC", 1087: "Ed25519", 1088: "Ed448"}
 
 
+@ffi.callback("int(SSL *, void *)", error=1)
+def _cert_cb_noop(ssl: Any, arg: Any) -> int:
+    """ABI mode's certificate callback of every context (``nodetls_cert_cb_install`` in C)."""
+    return 1
+
+
+def _install_cert_cb(ctx: Any) -> None:
+    install = getattr(lib, "nodetls_cert_cb_install", None)
+    if install is not None:
+        install(ctx)
+    else:
+        lib.SSL_CTX_set_cert_cb(ctx, _cert_cb_noop, NULL)
+
+
 class SecurityWarning(UserWarning):
     """Node's ``'SecurityWarning'`` process warnings (e.g. DH parameters under 2048 bits)."""
 
@@ -292,13 +306,22 @@ class SecureContext:
 
     def _init(self, min_version: int, max_version: int, secure_options: int) -> None:
         """Node's ``SecureContext::Init`` plus ``setOptions``: base options and modes, the
-        session-cache mode and protocol range (the ticket-key callback only once keys are given)."""
+        session-cache mode and protocol range (the ticket-key callback only once keys are given),
+        and a certificate callback that returns 1: Node's TLSWrap gives every SSL one
+        (``SSLCertCallback``, which returns 1 when nothing waits for it), and OpenSSL 3.0 lets a
+        server with any certificate callback choose TLS 1.3 without checking its certificates
+        first (``is_tls13_capable``).  So a server whose EC certificate no TLS 1.3 signature
+        algorithm can sign for (secp256k1) fails a TLS 1.3 client's handshake with Node's
+        ``ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM``, and an ECDSA server skips that check (~4k
+        instructions per handshake).  A connection's own callback (``SNICallback``,
+        ``'OCSPRequest'``) replaces it."""
         ctx = self.ctx
         lib.SSL_CTX_set_options(ctx, BASE_OPTIONS | secure_options)
         macros.SSL_CTX_set_mode(ctx, BASE_MODE)
         macros.SSL_CTX_set_session_cache_mode(ctx, SESSION_CACHE_MODE)
         macros.SSL_CTX_set_min_proto_version(ctx, min_version)
         macros.SSL_CTX_set_max_proto_version(ctx, max_version)
+        _install_cert_cb(ctx)
 
     def _add_root_certs(self) -> None:
         """Use the shared store of default roots (Node's ``addRootCerts``)."""

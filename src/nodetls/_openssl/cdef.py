@@ -371,6 +371,7 @@ int nodetls_tk_set(SSL_CTX *ctx, const unsigned char *keys, size_t nkeys,
 int nodetls_tk_bind(SSL *ssl, SSL_CTX *ctx);
 int nodetls_no_renewal_on_resumption(SSL_CTX *ctx);
 int nodetls_tk_own(SSL_CTX *ctx);
+void nodetls_cert_cb_install(SSL_CTX *ctx);
 """
 
 HELPERS_SOURCE = r"""
@@ -786,6 +787,24 @@ static SSL_TICKET_RETURN nodetls_use_without_renewal(SSL *ssl, SSL_SESSION *sess
 int nodetls_no_renewal_on_resumption(SSL_CTX *ctx)
 {
     return SSL_CTX_set_session_ticket_cb(ctx, NULL, nodetls_use_without_renewal, NULL);
+}
+
+/* SecureContext._init: the certificate callback every context has (its ABI-mode twin is
+   secure_context._cert_cb_noop), as Node's TLSWrap gives every SSL its SSLCertCallback, which
+   returns 1 at once when nothing waits for it.  Having one matters before it runs: OpenSSL 3.0's
+   is_tls13_capable() (the server's version choice) takes any certificate callback as "TLS 1.3 can
+   work", where without one it checks each certificate (an EC one's curve against the TLS 1.3
+   signature algorithms: ~4k instructions per handshake, and a different outcome for an EC
+   certificate no TLS 1.3 algorithm can sign with). */
+static int nodetls_cert_cb_noop(SSL *ssl, void *arg)
+{
+    (void)ssl; (void)arg;
+    return 1;
+}
+
+void nodetls_cert_cb_install(SSL_CTX *ctx)
+{
+    SSL_CTX_set_cert_cb(ctx, nodetls_cert_cb_noop, NULL);
 }
 
 /* ---------------------------------------------------------------- OpenSSL's own keys, in C
