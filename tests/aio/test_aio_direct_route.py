@@ -1,6 +1,6 @@
-"""nodetls.aio's direct route (a ``Protocol`` over TCP once the handshake is done: the TCP
-handle's read goes straight to the engine and to ``data_received``, the transport's write straight
-to the engine and the TCP transport): the same observable behaviour as the layered path, on
+"""nodetls.aio over TCP's routed reads (``TLSWrap.route_reads``: once the handshake is done, the
+TCP handle's read goes straight to the engine and, as ``bytes``, to ``data_received``; the
+transport's write is the wrap's): the same observable behaviour as the layered path, on
 asyncio's loop and on uvloop. The peer is Python's ``ssl`` over a memory BIO, so that the test
 chooses where records and TCP writes begin and end."""
 
@@ -137,8 +137,8 @@ async def _client(certs: Any, server: Any) -> MemClient:
 
 
 async def _warm_client(certs: Any, server: Any, protos: list[Any]) -> MemClient:
-    """A client that has had ``b"warm"`` echoed by the server's first protocol, on the direct
-    route."""
+    """A client that has had ``b"warm"`` echoed by the server's first protocol, on the routed
+    reads."""
     c = await _client(certs, server)
     await c.send_raw(c.seal(b"warm"))
     assert await c.read_until(4) == b"warm"
@@ -147,8 +147,9 @@ async def _warm_client(certs: Any, server: Any, protos: list[Any]) -> MemClient:
 
 
 def _route_taken(proto: Recorder) -> bool:
-    handle = proto.t.get_extra_info("tls_socket")._handle.lower
-    return "buffer_updated" in vars(handle)
+    """The TCP handle's reads go to the TLS wrap's routed read (``TLSWrap.route_reads``)."""
+    wrap = proto.t.get_extra_info("tls_socket")._handle
+    return bool(vars(wrap.lower).get("buffer_updated") == wrap._on_transport_read)
 
 
 def test_many_records_in_one_read_and_records_split_across_reads(certs, run):
@@ -298,7 +299,7 @@ def test_renegotiation_mid_stream_tls12(certs, run):
 
 @pytest.mark.parametrize("size", [5, 4 << 20])
 def test_close_right_after_a_write_sends_it_all_then_close_notify(certs, run, size):
-    """``close()`` right after ``write()`` on the direct route: the peer gets every byte, then
+    """``close()`` right after ``write()`` on the routed reads: the peer gets every byte, then
     the close_notify, then the end of the TCP stream, whether the TCP buffer took the write at
     once (5 B: no TCP half-close is needed) or still held most of it (4 MiB: flushed first)."""
     async def main() -> None:
@@ -355,5 +356,29 @@ def test_close_notify_alone_then_half_open(certs, run):
             assert await asyncio.wait_for(protos[0].lost, T) is None
             assert protos[0].events == [b"warm", "eof", ("lost", None)]
             c.close()
+
+    run(main())
+
+
+def test_a_client_keeps_the_wraps_routed_reads(certs, run):
+    """``aio.create_connection``: the client's reads stay the TLS wrap's routed reads after the
+    handshake (the transport installs nothing on the TCP handle), and an echo round trip then
+    the client's close go as on the server side."""
+    async def main() -> None:
+        server, protos = await _serve(certs)
+        async with server:
+            port = server.sockets[0].getsockname()[1]
+            mine = Recorder()
+            mine.echo = False
+            got = asyncio.get_running_loop().create_future()
+            mine.data_received = lambda data: got.done() or got.set_result(data)  # type: ignore[method-assign]
+            t, _ = await aio.create_connection(lambda: mine, "127.0.0.1", port,
+                                               ca=certs.root.cert_pem, servername="localhost")
+            assert _route_taken(mine)
+            t.write(b"ping")
+            assert await asyncio.wait_for(got, T) == b"ping"
+            t.close()
+            assert await asyncio.wait_for(mine.lost, T) is None
+            assert await asyncio.wait_for(protos[0].lost, T) is None
 
     run(main())

@@ -17,13 +17,11 @@ that destroys the socket, only marks work for the outer loop.
 Notifications the engine collected (keylog lines, sessions) and the handshake's completion go to
 the owner's ``_tls_*`` methods, never from inside an OpenSSL call.
 
-What ``nodetls.aio``'s direct route (``aio/_transport.py``) may use, and nothing else: it
-closes with :meth:`close_notify_now` (or :meth:`shutdown`); a read that is more than plaintext
-(the peer's close_notify included) goes on in ``_on_handle_read(view, plain)``, and a failure in
-``_fail``; its write queues with ``_queue``/``_flush``. Its read asks :meth:`route_read_begin`
-(which sets ``_in_cycle`` around its own engine read, as the data path does) and ends with
-:meth:`route_read_end`; its write asks :meth:`route_write_ok` and writes ``_flushed`` (it took the
-engine's output); no shutdown state and no engine flag.
+What ``nodetls.aio`` (``aio/_transport.py``) uses beyond the handle interface: its close
+writes the close_notify from :meth:`close_notify_now` to the TCP transport itself (or calls
+:meth:`shutdown`); its reads are :meth:`route_reads`' (an owner class with a true
+``_READS_BYTES`` takes plaintext as ``bytes`` in its ``_on_handle_read``, as
+``net.Socket._on_handle_read`` does); no shutdown state and no engine flag.
 """
 
 from __future__ import annotations
@@ -253,7 +251,7 @@ class TLSWrap:
 
     def close_notify_now(self) -> bytes | None:
         """:meth:`shutdown`'s usual case, done at once for an owner that closes the transport
-        itself right after (``nodetls.aio``'s ``TLSTransport.close()`` on its direct route):
+        itself right after (``nodetls.aio``'s ``TLSTransport.close()`` over a TCP handle):
         when the connection is secure, no plaintext is pending, the output is not held and no
         shutdown was made before, close_notify is made now and the wrap is shut down as after
         :meth:`shutdown` (:meth:`close` sends nothing more); its ciphertext is returned for the
@@ -356,7 +354,7 @@ class TLSWrap:
     # ------------------------------------------------------------------ owner interface (down)
     def _on_handle_read(self, view: memoryview, plain: Any = _UNREAD) -> None:
         """Ciphertext from the transport handle.  ``plain``: what the engine's ``read_view(view)``
-        returned already, on the data path (``nodetls.aio``'s direct route hands over a read that
+        returned already, on the data path (:meth:`_on_transport_read` hands over a read that
         needs more than delivering its plaintext: the rest of this data path runs as ever)."""
         eng = self.engine
         if eng is None:
@@ -426,12 +424,13 @@ class TLSWrap:
         Both become instance attributes of the handle, taken by the transport when it is made
         (or by ``set_protocol()``, for a transport already there); :meth:`_on_handle_close`
         removes them (a bound method of the wrap on its handle is a reference cycle).
-        ``nodetls.aio``'s direct route may replace them later, and removes its own.  Only for
-        an owner reading with ``net.Socket._on_handle_read`` (plaintext comes as ``bytes``).
-        False: left as it is."""
+        Only for an owner reading with ``net.Socket._on_handle_read`` or whose class says it
+        takes ``bytes`` there too (``_READS_BYTES``: ``nodetls.aio``'s ``BridgeSocket``): the
+        plaintext comes as ``bytes``. False: left as it is."""
         lower = self.lower
         if type(lower) is not _TCPHandle or lower._bufsize != _RECV_BUFFER_SIZE or \
-                lower._view is not None or type(self.owner)._on_handle_read is not _SOCKET_READ:
+                lower._view is not None or (type(self.owner)._on_handle_read is not _SOCKET_READ
+                                            and not getattr(self.owner, "_READS_BYTES", False)):
             return False
         transport = lower.transport
         if transport is not None and (transport.is_closing()
@@ -460,33 +459,6 @@ class TLSWrap:
         self._recv = None
         if getattr(getattr(lower, "buffer_updated", None), "__self__", None) is self:
             del lower.buffer_updated, lower.get_buffer
-
-    # ------------------------------------------------------------------ nodetls.aio's direct route
-    def route_read_begin(self) -> bool:
-        """The direct route's read may go ahead (nothing of the wrap's in the way: not in a
-        cycle, reading, no renegotiation, no plaintext pending, an engine): it is then in a
-        cycle (``_in_cycle``) with no output taken yet (``_flushed``) until
-        :meth:`route_read_end`. False: nothing changed, the read takes the layered path. (One
-        call where the route read six attributes: compiled, the wrap's attributes are slow to
-        reach from Python code, its methods are not.)"""
-        if self._in_cycle or not self._reading or self.renegotiating or self._pending \
-                or self.engine is None:
-            return False
-        self._in_cycle = 1
-        self._flushed = False
-        return True
-
-    def route_read_end(self, delivered: bool) -> None:
-        """The direct route's read is over (also when it failed); ``delivered``: its plaintext
-        went to the protocol, and what was marked for the pump meanwhile runs now."""
-        self._in_cycle = 0
-        if delivered and (self._again or self._pending or self.renegotiating):
-            self._cycle()
-
-    def route_write_ok(self) -> bool:
-        """The direct route's write may seal and send at once (no plaintext queued, not held
-        for a new session, open, an engine)."""
-        return not (self._pending or self.held or self._closed or self.engine is None)
 
     def _on_transport_read(self, nbytes: int) -> None:
         """The TCP handle's ``buffer_updated`` while :meth:`route_reads` holds: ``nbytes`` of

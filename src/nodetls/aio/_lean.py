@@ -24,26 +24,17 @@ which the transport serves the same way.
 from __future__ import annotations
 
 import copy
-import functools
-import itertools
-import threading
 from typing import TYPE_CHECKING, Any
 
-from .._engine.engine import receive_buffer
-from .._net.handle import RECV_BUFFER_SIZE, TCPHandle
 from .._net.socket import instance_state
 from .._tls import TLSSocket
 from ..stream import _NO_BUF, _NO_DRAIN, Duplex
 
 if TYPE_CHECKING:
-    from .._engine.engine import TLSEngine
-    from .._tls.wrap import TLSWrap
+    pass
 
 __all__ = ["BridgeSocket"]
 
-#: Per thread: ``receive``, the engine's ``receive_buffer()`` and the route's ``get_buffer`` over
-#: it (kept: no call per connection).
-_thread = threading.local()
 _FATAL_READ = "Fatal error: protocol.data_received() call failed."
 
 
@@ -71,95 +62,6 @@ def _stream_defaults() -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 _SHARED, _MUTABLE = _stream_defaults()
-
-
-def _direct_route(sock: TLSSocket, wrap: TLSWrap, eng: TLSEngine) -> list[Any] | None:
-    """Install the direct route on the wrap's TCP handle, if it is one the route can read for:
-    the steady-state read of a ``Protocol`` over TCP, as the TCP handle's ``buffer_updated``
-    (an instance attribute shadowing the class's; ``get_buffer`` becomes ``next()`` of an
-    endless repeat of this thread's receive buffer, all in C). The TCP transport is given its
-    protocol again, since uvloop keeps the bound methods it took: done while the connection is
-    accepted (``BridgeSocket``, before the transport starts reading), that costs nothing; later
-    (``_transport._open`` for any other socket), uvloop stops and restarts reading (an epoll
-    change, a system call). ``box``: ``[transport, handle]``; the route serves the transport in
-    ``box[0]`` (None: not yet, or no more: every read takes the layered path).
-
-    The route's read goes straight to the engine (``read_plain``: ciphertext in, plaintext
-    ``bytes`` out) and on to ``protocol.data_received``, one Python call where the layered path
-    makes three (``TCPHandle.buffer_updated`` -> ``TLSWrap._on_handle_read`` ->
-    ``_seam_read``).
-    It is exactly that path's usual case: plaintext read, nothing else due (no keylog/session
-    event, no pause, no output to send, no close_notify, no more to read than one call takes).
-    Any read that is not (the handshake's, a paused or closing transport's, a held handle's,
-    a renegotiation's, with plaintext pending to write, for a ``BufferedProtocol``) goes the
-    layered path from the start; one that turns out not to be once read (a KeyUpdate, a
-    close_notify, a session ticket, a record split across reads) goes on in
-    ``TLSWrap._on_handle_read`` with the plaintext read (the peer's close_notify alone: the
-    wrap's data path delivers the end of stream, ``eof_received``). What of the wrap the route
-    uses is listed in ``_tls/wrap.py``'s docstring; it reads no engine flag. A handle given its
-    own buffer size keeps it (and the class's reads); ``_view``: in the middle of a read."""
-    handle: Any = wrap.lower
-    tcp = handle.transport if type(handle) is TCPHandle else None
-    if tcp is None or handle._bufsize != RECV_BUFFER_SIZE or handle._view is not None or \
-            handle is not tcp.get_protocol():
-        return None
-    box: list[Any] = [None, handle]
-    try:  # this thread's receive buffer (the event loop reads into it) and its get_buffer
-        view, cbuf, get_buffer = _thread.receive
-    except AttributeError:
-        view, cbuf = receive_buffer()
-        get_buffer = functools.partial(next, itertools.repeat(view))
-        _thread.receive = view, cbuf, get_buffer
-    read_plain = eng.read_plain
-    # The wrap's state is asked through its route_* methods (one call each; the wrap may be
-    # compiled, whose attributes are slow to reach from here: docs/DESIGN.md, "The compiled core").
-    begin = wrap.route_read_begin
-    end = wrap.route_read_end
-
-    # (What it reads is bound as defaults, not as a closure: no cell per name, and a local's
-    # read per use; uvloop passes nbytes alone.)
-    def buffer_updated(nbytes: int, box: list[Any] = box, handle: Any = handle,
-                       view: Any = view, cbuf: Any = cbuf, read_plain: Any = read_plain,
-                       begin: Any = begin, end: Any = end, wrap: Any = wrap) -> None:
-        transport = box[0]  # (None unless open, serving a Protocol)
-        if (transport is None or not handle._reading or handle._held is not None
-                or not begin()):
-            # The layered path (TCPHandle.buffer_updated's, but for the buffer it owns; its
-            # owner is the wrap while the route is there)
-            if handle._reading and handle._held is None:
-                wrap._on_handle_read(view[:nbytes])
-            else:
-                handle._hold(bytes(view[:nbytes]))
-            return
-        # (The read ends with exactly one end() but on a failure: no flag, no finally.)
-        try:
-            plain = read_plain(cbuf, nbytes)
-            if type(plain) is not bytes:  # anything else (the peer's close_notify too):
-                end(False)  # the wrap goes on
-                wrap._on_handle_read(view, plain)
-                return
-            try:
-                # (read, then called: a slot's bound method is no method to
-                # Python 3.11's LOAD_METHOD, which never specialises on it)
-                data_received = transport._data_received
-                data_received(plain)
-            except (SystemExit, KeyboardInterrupt):
-                raise
-            except BaseException as exc:  # noqa: BLE001 - asyncio: fatal error, lost
-                transport._fatal_error(exc, _FATAL_READ)
-        except BaseException as exc:  # noqa: BLE001 - as the wrap's data path
-            wrap._fail(exc)
-            end(False)
-            return
-        end(True)
-
-    lower: Any = handle  # (narrowed by the test above)
-    lower.get_buffer = get_buffer
-    lower.buffer_updated = buffer_updated
-    tcp.set_protocol(handle)
-    seam: Any = sock  # (an attribute store: asking for the socket's __dict__ costs 2.7k
-    seam._route_box = box  # instructions per handshake)
-    return box
 
 
 # The transport's side of the handle seam (docs/DESIGN.md, "The handle seam"): what the TLS wrap
@@ -226,19 +128,12 @@ def _seam_drain(sock: Any) -> None:
 
 def _seam_close(sock: Any) -> None:
     """The connection is gone: the socket closes as ever (its ``'close'``, the server's count),
-    the data path is given back (the seam, the direct route, the wrap's ``buffered_reader``:
+    the data path is given back (the seam and the wrap's ``buffered_reader``:
     this breaks the reference cycles through the transport), then ``connection_lost(exc)`` with
     the error the socket was destroyed with, if any. With no transport (a BridgeSocket whose
-    handshake failed, whose protocol factory raised): the route leaves (it holds the handle:
-    a reference cycle), then the socket's own close."""
+    handshake failed, whose protocol factory raised): the socket's own close."""
     t = sock._aio
     if t is None:
-        box = sock._route_box
-        if box is not None:
-            sock._route_box = None
-            box[0] = None
-            tcp = box[1]  # (both set by _direct_route, removed only here)
-            del tcp.buffer_updated, tcp.get_buffer
         TLSSocket._on_handle_close(sock)
         return
     own = type(sock) is BridgeSocket  # (the seam is its class's: no instance attributes)
@@ -263,13 +158,7 @@ def _seam_close(sock: Any) -> None:
         if not own:  # (the seam's names: set by _open, removed only here)
             del sock._on_handle_read, sock._on_handle_eof, sock._on_handle_drain, \
                 sock._on_handle_close
-        box = sock._route_box
-        if box is not None:  # the route leaves
-            sock._route_box = None
-            box[0] = None
-            tcp = box[1]  # (both set by _direct_route, removed only here)
-            del tcp.buffer_updated, tcp.get_buffer
-        t._write = None  # (write() finds the transport closed; _box stays)
+        t._write = None  # (write() finds the transport closed; _tcp stays)
         wrap = t._handle
         if wrap is not None:
             t._handle = None
@@ -296,18 +185,11 @@ class BridgeSocket(TLSSocket):
     """A server-side ``TLSSocket`` whose Node stream state is built on first use (see the
     module's docstring)."""
 
-    #: ``[transport or None, TCP handle]`` while the direct route is installed on the handle
-    #: (``aio/_transport.py``, ``_direct_route``): from the accept to the close.
-    _route_box: list[Any] | None = None
     #: The TLSTransport serving this socket (``_transport._open``), None before and after.
     _aio: Any = None
-    _ROUTE_SERVER_READS = False
-    #: Its own route, installed while the connection is accepted (TLSSocket's
-    #: ``_init_server_connection``), while the transport has not started reading: uvloop keeps
-    #: the protocol's methods it takes then (no restart of its reading later). Until a
-    #: TLSTransport serving a Protocol arms it at the handshake's end, its reads are the layered
-    #: path's.
-    _own_route = _direct_route  # type: ignore[assignment]
+    #: Its reads go through the wrap's route (TLSWrap.route_reads): plaintext comes as
+    #: ``bytes``, which the seam's read (and the Node stream's, before the transport) takes.
+    _READS_BYTES = True
 
     def _init_duplex(self, opts: dict[str, Any]) -> None:
         # Duplex._init_duplex without _init_readable/_init_writable (class attributes below),
@@ -320,7 +202,6 @@ class BridgeSocket(TLSSocket):
         # Instance attributes from the start (so in the state a server copies into each
         # accepted socket): Python 3.11 does not specialise an instance's read of a class
         # attribute.
-        self._route_box = None
         self._aio = None
 
     # The handle seam, the transport's (see _seam_close): the wrap calls these on its owner.

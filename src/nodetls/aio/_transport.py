@@ -19,10 +19,11 @@ The data path therefore has no layer of its own: ``write()`` is ``TLSWrap.write(
 hand the ciphertext to the TCP transport), and a read is one call from the wrap's pump to
 ``protocol.data_received()`` with one ``bytes`` per batch of records (the one copy out of the
 engine's read buffer that the Node-style socket's ``'data'`` also makes; none when the wrap hands
-over a whole ``bytes``). Over TCP, once the handshake is done, a ``Protocol`` gets the *direct
-route* (:func:`_direct_route`): the TCP handle's read goes straight to the engine and to
-``data_received``, and ``write()`` seals and hands the ciphertext to the TCP transport itself,
-each the layered path's usual case without its calls; anything else goes the layered way. A ``BufferedProtocol`` gets no copy at all: the transport sets itself
+over a whole ``bytes``). Over TCP the reads are the wrap's route (``TLSWrap.route_reads``, a
+client's and every accepted connection's): the TCP handle's read goes to the compiled wrap, whose
+engine decrypts it and hands the plaintext as ``bytes`` to ``data_received`` (through the seam's
+read), anything that is not plaintext alone going the layered way. ``write()`` is one call of
+the compiled ``TLSWrap.write``. A ``BufferedProtocol`` gets no copy at all: the transport sets itself
 as the wrap's ``buffered_reader`` (:class:`_BufferedReader`), and the wrap's pump has OpenSSL
 decrypt straight into the buffer ``get_buffer()`` returned (``TLSEngine.read_into``), then calls
 ``buffer_updated(n)``; a buffer smaller than a record is filled again from what OpenSSL kept,
@@ -44,9 +45,9 @@ from collections.abc import Callable
 from types import MethodType
 from typing import TYPE_CHECKING, Any
 
+from .._net.handle import TCPHandle
 from .._openssl import lib
-from .._tls.wrap import TLSWrap
-from ._lean import BridgeSocket, _direct_route, _seam_close, _seam_drain, _seam_eof, _seam_read
+from ._lean import BridgeSocket, _seam_close, _seam_drain, _seam_eof, _seam_read
 from ._sslobject import SSLObjectView, cipher_of
 
 if TYPE_CHECKING:
@@ -122,13 +123,13 @@ class TLSTransport(asyncio.Transport):
     __slots__ = ("_loop", "_sock", "_protocol", "_buffered", "_data_received", "_on_lost",
                  "_closing", "_eof_written", "_lost", "_conn_lost_writes", "_paused_reading",
                  "_protocol_paused", "_high", "_low", "_error", "_handle",
-                 "_cipher", "_eng", "_write", "_box", "__weakref__")
+                 "_cipher", "_eng", "_write", "__weakref__")
     # All set by _open (a transport is made there only), but _conn_lost_writes (on the first
     # write after the close). The protocol (None once connection_lost() has returned, as
     # asyncio) and its data_received; the TLS wrap, from connection_made to connection_lost;
     # the SSL_CIPHER (see _sslobject.cipher_of); the engine, from the handshake on
-    # ('sslcontext': its context); the direct route's write: the engine's seal, the TCP handle
-    # and the TCP transport's write (None: no direct route).
+    # ('sslcontext': its context); the wrap's write while writes go out (None: closing,
+    # lost, after write_eof()).
     _extra: dict[str, Any] | None
     _loop: asyncio.AbstractEventLoop
     _sock: TLSSocket
@@ -149,7 +150,6 @@ class TLSTransport(asyncio.Transport):
     _cipher: Any
     _eng: Any
     _write: Any
-    _box: list[Any] | None
 
     def __repr__(self) -> str:
         state = "closed" if self._lost else "closing" if self._closing else "open"
@@ -198,13 +198,10 @@ class TLSTransport(asyncio.Transport):
     # ------------------------------------------------------------------ protocol
     def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
         self._protocol = protocol
-        self._buffered = buffered = isinstance(protocol, asyncio.BufferedProtocol)
+        self._buffered = isinstance(protocol, asyncio.BufferedProtocol)
         self._data_received = getattr(protocol, "data_received", None)
         if not self._lost:  # (a transport is given out open)
             self._set_reader()
-            box = self._box
-            if box is not None and not self._closing:  # the route serves a Protocol only
-                box[0] = None if buffered else self
 
     def _set_reader(self) -> None:
         """A ``BufferedProtocol`` gets the plaintext decrypted straight into its buffers (the
@@ -361,22 +358,20 @@ class TLSTransport(asyncio.Transport):
             return
         self._closing = True
         self._write = None  # (write() is ignored from now on)
-        box = self._box
-        if box is not None:
-            box[0] = None  # (the route's reads take the layered path: dropped, _seam_read)
         sock = self._sock
         h = sock._handle
         # No read_stop(): data arriving from now on is dropped (_seam_read), and the destroy below
         # closes the TCP transport, which stops reading at once.
         if h is not None and not self._eof_written:
-            # The direct route's close: TLSWrap.shutdown's usual case (close_notify now,
-            # nothing pending) without the TCP half-close, which the close below makes
-            # redundant (one system call less, as asyncio's SSL transport closes).
-            out = h.close_notify_now() if box is not None and h is self._handle else None
+            # Over TCP: TLSWrap.shutdown's usual case (close_notify now, nothing pending)
+            # without the TCP half-close, which the close below makes redundant (one system
+            # call less, as asyncio's SSL transport closes).
+            tcp: Any = h.lower if h is self._handle else None  # (the wrap's)
+            out = h.close_notify_now() if type(tcp) is TCPHandle and \
+                tcp.transport is not None else None
             if out is None:
                 h.shutdown()  # close_notify after pending plaintext; the TCP flush follows
             else:
-                tcp = box[1]  # type: ignore[index]
                 t = tcp.transport
                 if out:
                     t.write(out)
@@ -391,9 +386,6 @@ class TLSTransport(asyncio.Transport):
             return
         self._closing = True
         self._write = None
-        box = self._box
-        if box is not None:
-            box[0] = None
         # The socket's destroy: a close_notify if the TCP buffer takes it at once, the rest of
         # the buffer dropped (the TCP handle aborts when data is still queued).
         self._sock.destroy()
@@ -452,14 +444,14 @@ def _open(loop: asyncio.AbstractEventLoop, factory: Callable[[], asyncio.BasePro
     elif listeners is None or _error_seen not in listeners:
         sock.on("error", _error_seen)
     if sock._destroyed:  # no connection_made, no connection_lost (not in ``transports``)
-        t._handle = t._cipher = t._eng = t._write = t._box = t._data_received = None
+        t._handle = t._cipher = t._eng = t._write = t._data_received = None
         t._buffered = False
         t._lost = t._closing = True
         return
     transports.add(t)
     t._lost = t._closing = False  # (_closing: also set once lost)
     t._handle = h = sock._handle  # the TLS wrap, from connection_made to connection_lost
-    eng: Any = h.engine if h is not None else None  # (not None when the route is: box)
+    eng: Any = h.engine if h is not None else None
     t._eng = eng  # ('sslcontext', on demand: the engine's context is kept after its free)
     c = None
     if eng is not None:
@@ -471,18 +463,8 @@ def _open(loop: asyncio.AbstractEventLoop, factory: Callable[[], asyncio.BasePro
     t._cipher = c
     buffered = t._buffered = isinstance(protocol, _BufferedProtocol)
     t._data_received = getattr(protocol, "data_received", None)
-    own = type(sock) is BridgeSocket  # (its own seam and route: _lean.py)
-    box = None
     if buffered:
         t._set_reader()
-    elif type(h) is TLSWrap and eng is not None:
-        # The direct route (see _direct_route) for a Protocol over TCP: a BridgeSocket's
-        # was installed at the accept, the others' is installed now.
-        box = sock._route_box if own else (  # type: ignore[attr-defined]
-            getattr(sock, "_route_box", None) or _direct_route(sock, h, eng))
-    if box is not None:
-        box[0] = t  # (the route serves an open transport of a Protocol: see _direct_route)
-    t._box = box
     t._write = h.write if h is not None else None
     # Take the socket's data path: the one place that couples to its handle seam.
     # Plaintext, EOF, drain and the handle's close go to this transport (_lean.py's _seam_*)
@@ -492,9 +474,7 @@ def _open(loop: asyncio.AbstractEventLoop, factory: Callable[[], asyncio.BasePro
     # (Attribute stores, not through sock.__dict__: asking for it would give the socket a
     # real dict, after which CPython 3.11 no longer specialises its method calls.)
     seam: Any = sock
-    if not own:
-        if box is None:
-            seam._route_box = None
+    if type(sock) is not BridgeSocket:  # (a BridgeSocket's class has the seam)
         seam._on_handle_read = MethodType(_seam_read, sock)
         seam._on_handle_eof = MethodType(_seam_eof, sock)
         seam._on_handle_drain = MethodType(_seam_drain, sock)
