@@ -341,3 +341,18 @@ async def test_workers_cost_counts_the_same_accepts_per_handshake(tmp_path: Path
     for call in ("accept4", "close"):
         assert all(0.9 <= v <= 1.2 for v in rows[call]), (call, res.stdout)
     assert len(rows["all"]) == 2 and all(v > 5 for v in rows["all"]), res.stdout
+
+
+@pytest.mark.interop
+@pytest.mark.slow
+async def test_openssl_build_comparison_runs(node_bin: str) -> None:
+    """``benchmarks/openssl_build/run.sh`` (the same handshakes under the system's OpenSSL and
+    Node's) builds, resumes every resumed handshake under both, and prints both figures."""
+    if shutil.which("gcc") is None or not Path("/usr/include/openssl/ssl.h").exists():
+        pytest.skip("no gcc or OpenSSL headers")
+    res = await run_process(["bash", BENCH / "openssl_build" / "run.sh", "1", "20"],
+                            timeout=120.0, cwd=ROOT)
+    assert res.rc == 0, f"{res.stdout}\n{res.stderr}"
+    lines = res.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["full", "resumed"], res.stdout
+    assert all(" system " in line and " node " in line and "ratio" in line for line in lines)
