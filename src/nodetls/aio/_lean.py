@@ -81,16 +81,15 @@ def _seam_read(sock: Any, view: memoryview | bytes) -> None:
     if t._closing:
         return
     try:
-        if t._buffered:  # (a view: a buffered reader's reads take the wrap's pump)
+        if type(view) is bytes:  # the wrap's routed read (TLSWrap._on_transport_read): never
+            data_received = t._data_received  # a BufferedProtocol's (its reads take the pump)
+            data_received(view)  # (read, then called: a slot's bound method, LOAD_METHOD)
+        elif t._buffered:
             t._feed_buffered(view)
         else:
-            data_received = t._data_received  # (read, then called: as buffer_updated)
-            if type(view) is bytes:  # (a client's routed read: TLSWrap._on_transport_read)
-                data_received(view)
-            else:
-                obj = view.obj  # type: ignore[union-attr]
-                data_received(obj if type(obj) is bytes and len(obj) == view.nbytes  # type: ignore[union-attr]
-                              else bytes(view))
+            obj = view.obj  # type: ignore[union-attr]
+            t._data_received(obj if type(obj) is bytes and len(obj) == view.nbytes  # type: ignore[union-attr]
+                             else bytes(view))
     except (SystemExit, KeyboardInterrupt):
         raise
     except BaseException as exc:  # noqa: BLE001 - asyncio: fatal error, connection lost

@@ -367,12 +367,11 @@ class TLSTransport(asyncio.Transport):
             # without the TCP half-close, which the close below makes redundant (one system
             # call less, as asyncio's SSL transport closes).
             tcp: Any = h.lower if h is self._handle else None  # (the wrap's)
-            out = h.close_notify_now() if type(tcp) is TCPHandle and \
-                tcp.transport is not None else None
+            t: Any = tcp.transport if type(tcp) is TCPHandle else None
+            out = h.close_notify_now() if t is not None else None
             if out is None:
                 h.shutdown()  # close_notify after pending plaintext; the TCP flush follows
             else:
-                t = tcp.transport
                 if out:
                     t.write(out)
                 if t.get_write_buffer_size():
