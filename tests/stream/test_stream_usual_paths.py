@@ -243,3 +243,44 @@ async def test_self_pipe_cleanup_at_finish_keeps_the_users_data_and_unpipe_liste
     await asyncio.wait_for(d.wait_closed(), TIMEOUT)
     assert _names(d) == {"data": ["user_a"], "unpipe": ["user_a"]}
     assert d.readable_flowing is False
+
+
+async def test_self_pipe_warns_at_the_error_listeners_limit_as_node() -> None:
+    # node v20: setMaxListeners(1); on('error', userErr); d.pipe(d): one warning, '2 error
+    # listeners'; the pipe's 'error' listener first.
+    import warnings
+
+    from nodetls.events import MaxListenersExceededWarning
+
+    def user_err(*_: Any) -> None:
+        pass
+
+    d = _duplex()
+    d.set_max_listeners(1)
+    d.on("error", user_err)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        d.pipe(d)
+    msgs = [str(w.message) for w in caught if w.category is MaxListenersExceededWarning]
+    assert len(msgs) == 1 and "2 error listeners" in msgs[0]
+    assert [getattr(fn, "__name__", "?") for fn in d.listeners("error")] == ["on_error", "user_err"]
+    d.destroy()
+
+
+async def test_self_pipe_keeps_the_listeners_a_data_hook_adds_as_node() -> None:
+    # node v20: a Duplex subclass whose on('data') also adds an 'error' listener: pipe()'s
+    # 'error' listener is prepended to it (['onerror', 'hookErr']), one 'close' listener.
+    def hook_err(*_: Any) -> None:
+        pass
+
+    class Hooked(Duplex):
+        def _listener_added(self, event: str) -> None:
+            super()._listener_added(event)
+            if event == "data":
+                self.on("error", hook_err)
+
+    d = _duplex(Hooked)
+    d.pipe(d)
+    assert [getattr(fn, "__name__", "?") for fn in d.listeners("error")] == ["on_error", "hook_err"]
+    assert d.listener_count("close") == 1 and d.listener_count("data") == 1
+    d.destroy()

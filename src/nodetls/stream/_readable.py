@@ -508,9 +508,17 @@ class Readable(Stream):
             lim = (_events_mod.default_max_listeners if n is None else n) or _NO_LIMIT
             if dest is self:  # (one table: no event above the limit when all of them are not)
                 de = se
-                room = q and "newListener" not in se and (
+                tend = se.get("end", ())
+                terr = se.get("error", ())
+                # (the usual case: none of 'unpipe', 'data', 'close', 'finish' listened to yet,
+                # so only 'end' and 'error' could be at the limit, and those four are new)
+                fresh = (q and "newListener" not in se and "unpipe" not in se
+                         and "data" not in se and "close" not in se and "finish" not in se
+                         and len(tend) < lim and len(terr) < lim)
+                room = fresh or q and "newListener" not in se and (
                     sum(map(len, se.values())) < lim or _room(se, se, lim))
             else:
+                fresh = False
                 de = dest._events
                 if q and not _QUIET[dest._HOOK_EVENTS]:
                     q = 0
@@ -526,10 +534,16 @@ class Readable(Stream):
                 # _add_many's work in place, in Node's order ('data''s hook after its
                 # listener): nobody sees the additions (no 'newListener' listener, no
                 # other hook, no listener limit reached: no warning due)
-                if we is not None:
-                    se["end"] = se.get("end", ()) + (we,)
-                de["unpipe"] = de.get("unpipe", ()) + (tu := (p.on_unpipe,))
-                se["data"] = se.get("data", ()) + (td := (on_data,))
+                if fresh:  # (the same, with the tables read once and four new events)
+                    if we is not None:
+                        se["end"] = tend + (we,)
+                    se["unpipe"] = tu = (p.on_unpipe,)
+                    se["data"] = td = (on_data,)
+                else:
+                    if we is not None:
+                        se["end"] = se.get("end", ()) + (we,)
+                    de["unpipe"] = de.get("unpipe", ()) + (tu := (p.on_unpipe,))
+                    se["data"] = se.get("data", ()) + (td := (on_data,))
                 if q == QUIET_HOOK:
                     cls = type(self)
                     if cls._listener_added in DATA_HOOKS_AS_READABLE and cls.resume is _RESUME:
@@ -547,9 +561,15 @@ class Readable(Stream):
                             self._r_paused = False
                     else:
                         self._listener_added("data")
-                de["error"] = te = (p.on_error,) + de.get("error", ())
-                de["close"] = de.get("close", ()) + (tc := (p,))
-                de["finish"] = de.get("finish", ()) + (wf,)
+                        fresh = False  # (a hook of a subclass's may have added listeners)
+                if fresh:
+                    se["error"] = te = (p.on_error,) + terr
+                    se["close"] = tc = (p,)
+                    se["finish"] = (wf,)
+                else:
+                    de["error"] = te = (p.on_error,) + de.get("error", ())
+                    de["close"] = de.get("close", ()) + (tc := (p,))
+                    de["finish"] = de.get("finish", ()) + (wf,)
                 wf.tables = (tc, tu, td, te)
             else:  # one at a time, in Node's order (each seen, or warned about)
                 wf.tables = None
