@@ -191,10 +191,10 @@ def _scratch() -> _Scratch:
 
 def receive_buffer() -> tuple[memoryview, Any]:
     """This thread's receive buffer for a data path that reads ciphertext straight into the
-    engine (``nodetls.aio``'s direct route): a writable view for the event loop to read into,
-    and the same memory as a ``char[]`` for :meth:`TLSEngine.read_plain` (no ``from_buffer``
-    per read).  One per thread, made on first use; each read is decrypted out of it before the
-    thread's next read (an event loop reads one socket at a time)."""
+    engine (the TLS wrap's routed reads, ``TLSWrap.route_reads``): a writable view for the
+    event loop to read into, and the same memory as a ``char[]`` for
+    :meth:`TLSEngine.read_plain` (no ``from_buffer`` per read).  One per thread, made on first
+    use; each read is decrypted out of it before the thread's next read (an event loop reads one socket at a time)."""
     try:
         return _local.receive
     except AttributeError:
@@ -534,7 +534,7 @@ class TLSEngine(_EngineQueries):
     def read_plain(self, data: Any, n: int) -> bytes | memoryview | None:
         """:meth:`read_view` of the ``n`` (> 0) bytes of ciphertext at ``data`` (a ``char[]``:
         :func:`receive_buffer`'s) for a data path that only delivers plaintext
-        (``nodetls.aio``'s direct route): the usual outcome, plaintext and nothing else to see
+        (the TLS wrap's routed reads): the usual outcome, plaintext and nothing else to see
         to (no :attr:`read_more`, no :attr:`output_after_read`, no event, no pause, no
         close_notify), comes as ``bytes`` made straight from the read buffer (no view, no second
         copy); any other outcome is what :meth:`read_view` returns, with the same flags set (the

@@ -52,8 +52,8 @@ def is_selector_loop(loop: asyncio.AbstractEventLoop) -> bool:
 
 def _plain_handle(protocol: Any) -> bool:
     """``protocol`` is a :class:`TCPHandle` reading with its class's ``get_buffer()`` and
-    ``buffer_updated()`` into the shared pool's buffers (``nodetls.aio``'s direct route
-    replaces both on the instance, then calls ``set_protocol()`` again)."""
+    ``buffer_updated()`` into the shared pool's buffers (the TLS wrap's routed reads
+    replace both on the instance, then calls ``set_protocol()`` again)."""
     if type(protocol) is not TCPHandle or protocol._bufsize != RECV_BUFFER_SIZE:
         return False
     # (Not by looking in the instance's __dict__: asking CPython for it gives the object a real

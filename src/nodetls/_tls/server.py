@@ -190,7 +190,7 @@ class Server(NetServer):
             own: dict[str, Any] = {"_no_delay": True} if self._no_delay else {}
             own["server"] = own["_server"] = self  # (what _accept sets, as dict attributes)
             self._accept_plan = (listeners, cls.__new__, cls, template,
-                                 ServerState({**state, **own}, state.route_reads),
+                                 ServerState({**state, **own}),
                                  self._max_connections)
         return sock
 

@@ -192,15 +192,9 @@ def _session_engine(engine: TLSEngine, srv: Any) -> bool:
 
 
 class ServerState(AcceptedState):
-    """The ``AcceptedState`` of a server's connection (``TLSSocket._server_accepted_state``) and
-    its class's ``_ROUTE_SERVER_READS``: read once here, not through each new socket (an
-    instance's read of a class attribute is not specialised by CPython 3.11)."""
+    """The ``AcceptedState`` of a server's connection (``TLSSocket._server_accepted_state``)."""
 
-    __slots__ = ("route_reads",)
-
-    def __init__(self, state: dict[str, Any], route_reads: bool) -> None:
-        super().__init__(state)
-        self.route_reads = route_reads
+    __slots__ = ()
 
 
 class TLSSocket(Socket):
@@ -241,10 +235,6 @@ class TLSSocket(Socket):
     # (raw socket, its 'close' listener) while a server's raw socket is a shell around us: the
     # listener is removed at our close (an unfired once-listener is a cycle raw <-> listener).
     _shell_listener: tuple[Any, Any] | None = None
-    #: A server's accepted connection reads through :meth:`TLSWrap.route_reads` (plaintext as
-    #: ``bytes`` from the engine's direct read, no handle call per read); ``nodetls.aio``'s
-    #: ``BridgeSocket`` routes its reads itself.
-    _ROUTE_SERVER_READS = True
 
     def __init__(self, socket: Any = None, options: Mapping[str, Any] | None = None,
                  **kwargs: Unpack[TLSSocketOptions]) -> None:
@@ -311,7 +301,7 @@ class TLSSocket(Socket):
             {"allow_half_open": template["allow_half_open"]}
             if "allow_half_open" in template else {})
         if state is None:
-            return ServerState({}, True)
+            return ServerState({})
         # (_handshake_timer: a template whose server's sweep keeps the deadlines has one in
         # it at once, whichever way _init_server_connection configures the engine)
         state.update(_tls_opts=template, _servername=False, _secure_established=False,
@@ -319,7 +309,7 @@ class TLSSocket(Socket):
                      _new_session_pending=0, _deferred_new_sessions=(),
                      _tls_server=template.get("server"), _is_server=True, secure_connecting=True,
                      _secure_context=ctx)
-        return ServerState(state, cls._ROUTE_SERVER_READS)
+        return ServerState(state)
 
     def _init_server_connection(self, handle: TCPHandle, opts: SocketTemplate,
                                 state: ServerState) -> None:
@@ -351,14 +341,7 @@ class TLSSocket(Socket):
         if handle._state == _OPEN:  # (not handle.closed: a property call)
             # (wrap.start(), inlined: a server's new wrap has received nothing, no cycle to run)
             wrap.started = True
-            if state.route_reads:  # (the class's _ROUTE_SERVER_READS)
-                wrap.route_reads()  # the reads: TLSWrap._on_transport_read, as a client's
-            else:  # a subclass's own route for them (aio's BridgeSocket: its direct route)
-                self._own_route(wrap, engine)
-
-    def _own_route(self, wrap: TLSWrap, engine: TLSEngine) -> None:
-        """A subclass whose ``_ROUTE_SERVER_READS`` is false routes an accepted connection's
-        reads itself, here (``aio``'s ``BridgeSocket``)."""
+            wrap.route_reads()  # the reads: TLSWrap._on_transport_read, as a client's
 
     # ------------------------------------------------------------------ wiring
     def _take_handle(self, socket: Any) -> Any:
