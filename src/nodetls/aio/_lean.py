@@ -24,14 +24,11 @@ which the transport serves the same way.
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .._net.socket import instance_state
 from .._tls import TLSSocket
 from ..stream import _NO_BUF, _NO_DRAIN, Duplex
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["BridgeSocket"]
 
@@ -157,7 +154,7 @@ def _seam_close(sock: Any) -> None:
         if not own:  # (the seam's names: set by _open, removed only here)
             del sock._on_handle_read, sock._on_handle_eof, sock._on_handle_drain, \
                 sock._on_handle_close
-        t._write = None  # (write() finds the transport closed; _tcp stays)
+        t._write = None  # (write() finds the transport closed)
         wrap = t._handle
         if wrap is not None:
             t._handle = None
