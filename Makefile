@@ -9,7 +9,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.nodetls-installed
 COMPILED := src/nodetls/_engine/_wire.py src/nodetls/_engine/_queries.py src/nodetls/_engine/engine.py src/nodetls/_tls/wrap.py
 
-.PHONY: demo test lint venv clean fuzz
+.PHONY: demo test lint venv clean fuzz FORCE
 
 demo: $(STAMP)
 	$(PY) examples/demo.py
@@ -32,7 +32,15 @@ venv: $(STAMP)
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml setup.py src/nodetls/_openssl/cdef.py src/nodetls/_openssl/_build.py \
+# NODETLS_OPENSSL (shared, static or an OpenSSL build directory: src/nodetls/_openssl/_build.py)
+# is recorded so that changing it rebuilds the binding.
+export NODETLS_OPENSSL
+OPENSSL_MODE := $(VENV)/.nodetls-openssl
+$(OPENSSL_MODE): FORCE | $(PY)
+	@echo '$(NODETLS_OPENSSL)' | cmp -s - $@ || echo '$(NODETLS_OPENSSL)' > $@
+FORCE:
+
+$(STAMP): $(OPENSSL_MODE) pyproject.toml setup.py src/nodetls/_openssl/cdef.py src/nodetls/_openssl/_build.py \
 		src/nodetls/_openssl/_bytesio.c src/nodetls/_compiled.py $(COMPILED) | $(PY)
 	$(PY) -m pip install -q -e '.[test]'
 	@touch $@

@@ -10,6 +10,10 @@ from __future__ import annotations
 from ._loader import OpenSSLLoadError, load
 
 ffi, lib, LIBSSL_PATH, BINDING = load()
+#: The compiled binding carries its own copy of OpenSSL (built with ``NODETLS_OPENSSL=static`` or
+#: an OpenSSL build directory, :mod:`_build`); ``LIBSSL_PATH`` is then the shared library ABI mode
+#: would load, not the one in use.
+STATIC: bool = BINDING == "api" and bool(lib.NODETLS_STATIC)
 
 OPENSSL_VERSION: str = ffi.string(lib.OpenSSL_version(0)).decode()
 OPENSSL_VERSION_NUMBER: int = lib.OpenSSL_version_num()
@@ -48,5 +52,5 @@ def has(symbol: str) -> bool:
     return True
 
 
-__all__ = ["ffi", "lib", "has", "OpenSSLLoadError", "LIBSSL_PATH", "BINDING", "OPENSSL_VERSION",
-           "OPENSSL_VERSION_NUMBER"]
+__all__ = ["ffi", "lib", "has", "OpenSSLLoadError", "LIBSSL_PATH", "STATIC", "BINDING",
+           "OPENSSL_VERSION", "OPENSSL_VERSION_NUMBER"]

@@ -5,6 +5,19 @@ overhead per call (``benchmarks/README.md``); it also carries cdef.py's HELPERS 
 loops, the session-ticket callbacks).  It needs a C compiler and OpenSSL 3's headers; when either
 is missing the build is skipped and :mod:`nodetls._openssl` falls back to ABI mode.
 
+How it links OpenSSL is chosen by ``NODETLS_OPENSSL`` at build time (:func:`link_options`):
+
+* unset or ``shared`` (the default): the system's shared ``libssl``/``libcrypto``, so the
+  distribution's security updates reach nodetls with no rebuild;
+* ``static``: the system's static archives (``libssl.a``/``libcrypto.a``, Debian's
+  ``libssl-dev``) linked into the module, their symbols hidden;
+* a directory: an OpenSSL source tree configured and built as static libraries (``DIR/libssl.a``,
+  ``DIR/libcrypto.a``, ``DIR/include``), linked the same way: Node's way (its own build inside its
+  binary).  ``docs/DESIGN.md``, "Which OpenSSL", gives the build line and the measured difference.
+
+A static link keeps that copy of OpenSSL until nodetls is rebuilt: its security updates are then
+the installer's to apply.
+
 This file runs outside the package (setup.py loads it by path, before nodetls is importable), so it
 imports nothing from nodetls: ``cdef.py`` is read by path too.  ``ffibuilder`` is what setup.py's
 ``cffi_modules`` uses; :func:`build` compiles under a directory and never raises.
@@ -39,6 +52,7 @@ SOURCE = """
 #include <openssl/ssl.h>
 
 #define NODETLS_CDEF_HASH %(hash)dLL
+#define NODETLS_STATIC %(static)d
 
 #define X509_STORE_CTX_get0_chain(c) ((OPENSSL_STACK *)(X509_STORE_CTX_get0_chain)(c))
 #define SSL_get_peer_cert_chain(s) ((OPENSSL_STACK *)(SSL_get_peer_cert_chain)(s))
@@ -56,6 +70,47 @@ def _cdef_module() -> dict[str, Any]:
     return runpy.run_path(os.path.join(_HERE, "cdef.py"))
 
 
+def _archive(name: str) -> str | None:
+    """The system's static ``name`` (e.g. ``libssl.a``) as the C compiler finds it, or None."""
+    import shutil
+    import subprocess
+
+    cc = os.environ.get("CC", "cc").split()[0]
+    if shutil.which(cc) is None:
+        return None
+    try:
+        out = subprocess.run([cc, f"-print-file-name={name}"], capture_output=True, text=True,
+                             timeout=30, check=False).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out if os.path.isabs(out) and os.path.isfile(out) else None
+
+
+def link_options(mode: str | None = None) -> tuple[dict[str, Any], bool]:
+    """``(set_source keyword arguments, static)`` for ``NODETLS_OPENSSL`` (or ``mode``); a
+    ``ValueError`` naming ``NODETLS_OPENSSL`` when the static libraries it asks for are missing."""
+    mode = os.environ.get("NODETLS_OPENSSL", "") if mode is None else mode
+    if mode in ("", "shared"):
+        return {"libraries": ["ssl", "crypto"]}, False
+    if mode == "static":
+        archives = [_archive("libssl.a"), _archive("libcrypto.a")]
+        include: list[str] = []
+        where = "the C compiler's library path"
+    else:
+        archives = [os.path.join(mode, "libssl.a"), os.path.join(mode, "libcrypto.a")]
+        include = [os.path.join(mode, "include")]
+        where = repr(mode)
+    missing = [a or "?" for a in archives if not a or not os.path.isfile(a)]
+    if missing or (include and not os.path.isfile(os.path.join(include[0], "openssl", "ssl.h"))):
+        raise ValueError(f"NODETLS_OPENSSL={mode!r}: no static libssl.a/libcrypto.a (and headers)"
+                         f" in {where}; missing {missing or include}")
+    # --exclude-libs: OpenSSL's symbols stay inside the module, so they neither clash with nor
+    # replace the shared libssl that Python's ssl module loads into the same process.
+    return {"include_dirs": include, "extra_objects": archives,
+            "extra_link_args": ["-Wl,--exclude-libs,ALL"],
+            "libraries": ["pthread", "dl"]}, True
+
+
 def make_builder() -> FFI:
     """An ``FFI`` ready to compile: cdef.py's declarations plus the hash that ties the built module
     to them (the loader refuses a module built from other declarations)."""
@@ -63,8 +118,10 @@ def make_builder() -> FFI:
     builder = FFI()
     builder.cdef(cdef["CDEF"] + cdef["HELPERS"])
     builder.cdef("#define NODETLS_CDEF_HASH ...")
-    builder.set_source(MODULE, SOURCE % {"hash": cdef["CDEF_HASH"]} + cdef["HELPERS_SOURCE"],
-                       libraries=["ssl", "crypto"])
+    builder.cdef("#define NODETLS_STATIC ...")
+    link, static = link_options()
+    builder.set_source(MODULE, SOURCE % {"hash": cdef["CDEF_HASH"], "static": int(static)}
+                       + cdef["HELPERS_SOURCE"], **link)
     return builder
 
 

@@ -2,7 +2,8 @@
 
 The compiled ``_binding`` (built at install when a compiler and headers exist, :mod:`_build`) is
 used unless ``NODETLS_PURE=1``, ``NODETLS_LIBSSL`` is set, it was built from other declarations than
-``cdef.py``'s, or it links another libssl than the one ABI mode would pick.  Either way there is one
+``cdef.py``'s, or it links another shared libssl than the one ABI mode would pick (a binding with
+OpenSSL linked in statically, ``NODETLS_OPENSSL`` at build, is its own copy and always used).  Either way there is one
 ``ffi``/``lib`` pair per process: every ``ffi.new``/``cast``/``callback`` must use this ``ffi``.
 
 ABI mode's order: ``NODETLS_LIBSSL`` / ``NODETLS_LIBCRYPTO`` when set; else the libssl that
@@ -83,6 +84,8 @@ def _load_compiled(linked: list[str]) -> tuple[Any, Any, str] | None:
     ffi, lib = mod.ffi, mod.lib
     if lib.NODETLS_CDEF_HASH != CDEF_HASH or lib.OpenSSL_version_num() < MIN_VERSION:
         return None  # built from older declarations, or against an OpenSSL before 3.0
+    if lib.NODETLS_STATIC:  # (NODETLS_OPENSSL=static or a directory at build: _build.py)
+        return ffi, lib, (linked or ["libssl.so.3"])[0]  # (the one ABI mode would pick)
     new = [p for p in _mapped_libssl() if p not in linked]
     if new and linked and _python_ssl_version() >= MIN_VERSION:
         return None  # ABI mode would use Python's libssl (OpenSSL 3); this module links another

@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 class _Version(argparse.Action):
     """``nodetls --version``: ours, OpenSSL's (``process.versions.openssl`` in Node), and whether
-    the compiled binding (cffi API mode) or its fallback (ABI mode) calls it, and whether the
+    the compiled binding (cffi API mode) or its fallback (ABI mode) calls it (and which
+    library: the shared one's path, or "statically linked"), and whether the
     compiled core (``_compiled.py``) or the pure-Python modules run; one line, unwrapped."""
 
     def __init__(self, option_strings: Sequence[str], dest: str, **kw: Any) -> None:
@@ -54,7 +55,8 @@ class _Version(argparse.Action):
     def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
         from .. import __version__, _compiled, _openssl
 
-        print(f"nodetls {__version__} ({_openssl.OPENSSL_VERSION}, {_openssl.LIBSSL_PATH}, "
+        where = "statically linked" if _openssl.STATIC else _openssl.LIBSSL_PATH
+        print(f"nodetls {__version__} ({_openssl.OPENSSL_VERSION}, {where}, "
               f"cffi {_openssl.BINDING.upper()} mode, {_compiled.describe()})")
         parser.exit()
 
