@@ -13,7 +13,8 @@ How it links OpenSSL is chosen by ``NODETLS_OPENSSL`` at build time (:func:`link
   ``libssl-dev``) linked into the module, their symbols hidden;
 * a directory: an OpenSSL source tree configured and built as static libraries (``DIR/libssl.a``,
   ``DIR/libcrypto.a``, ``DIR/include``), linked the same way: Node's way (its own build inside its
-  binary).  ``docs/DESIGN.md``, "Which OpenSSL", gives the build line and the measured difference.
+  binary).  ``docs/DESIGN.md``, "The OpenSSL binding", gives the build line and the measured
+  difference.
 
 A static link keeps that copy of OpenSSL until nodetls is rebuilt: its security updates are then
 the installer's to apply.
