@@ -3,8 +3,9 @@
 The compiled ``_binding`` (built at install when a compiler and headers exist, :mod:`_build`) is
 used unless ``NODETLS_PURE=1``, ``NODETLS_LIBSSL`` is set, it was built from other declarations than
 ``cdef.py``'s, or it links another shared libssl than the one ABI mode would pick (a binding with
-OpenSSL linked in statically, ``NODETLS_OPENSSL`` at build, is its own copy and always used).  Either way there is one
-``ffi``/``lib`` pair per process: every ``ffi.new``/``cast``/``callback`` must use this ``ffi``.
+OpenSSL linked in statically, ``NODETLS_OPENSSL`` at build, is its own copy and always used).
+Either way there is one ``ffi``/``lib`` pair per process: every ``ffi.new``/``cast``/``callback``
+must use this ``ffi``.
 
 ABI mode's order: ``NODETLS_LIBSSL`` / ``NODETLS_LIBCRYPTO`` when set; else the libssl that
 Python's own ``_ssl`` module is linked against (so nodetls and ``ssl`` share one OpenSSL); else the
