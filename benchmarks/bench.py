@@ -106,6 +106,11 @@ def _meta(profile: Any, pin: procs.Pinning) -> dict[str, Any]:
             from importlib.metadata import version
 
             versions[mod] = version(mod)
+    # How the servers' nodetls is built: which OpenSSL it links and how (the shared library or
+    # statically linked, e.g. NODETLS_OPENSSL=<tree>), which binding and core run; and the
+    # interpreter's build (figures differ between builds of either)
+    versions["nodetls_build"] = _cmd([sys.executable, "-m", "nodetls", "--version"])
+    versions["python_build"] = " ".join(platform.python_build())
     dirty = bool(_cmd(["git", "status", "--porcelain", "--", "src"]))
     return {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "commit": _cmd(["git", "rev-parse", "--short", "HEAD"]),
@@ -313,6 +318,8 @@ def render(data: dict[str, Any], stem: Path) -> Path | None:
               f"{meta['commit']}), profile {profile['name']} ({profile['reps']} repetitions), "
               f"{meta['pinning']}, load average {load['loadavg_start'][0]:.2f} -> "
               f"{load.get('loadavg_end', [math.nan])[0]:.2f}",
+              *([f"build: {meta['versions']['nodetls_build']}"]
+                if meta.get("versions", {}).get("nodetls_build") else []),
               *[f"note: {n}" for n in data["notes"]],
               *[f"warning: {w}" for w in data["warnings"]]]
     print("\n".join(text + [""] + footer))

@@ -5,6 +5,7 @@
     python benchmarks/profile.py --side client      # nodetls's client against Node's server
     python benchmarks/profile.py --only hs --sort own
     python benchmarks/profile.py --server aio --loop uvloop   # the asyncio bridge (nodetls.aio)
+    python benchmarks/profile.py --loop uvloop --bytecodes --only hs   # bytecodes, not time
 
 Server side: nodetls's echo server (servers/nodetls_echo.py; with ``--server aio``,
 ``nodetls.aio.create_server`` serving servers/_common.py's EchoProtocol as servers/aio_echo.py
@@ -20,6 +21,13 @@ cProfile inflates the times (a CPU-clock read per call: 3-5x); the call counts a
 ranking is what to read. Calls into OpenSSL through cffi (ABI mode) are invisible to cProfile:
 their time is the own time of the Python function making them (so ``nodetls/_engine``'s own time
 holds the crypto). On uvloop the event loop itself is compiled code, invisible to cProfile too.
+
+``--bytecodes`` counts instead of timing: the Python bytecodes each Python function executes per
+operation (``sys.settrace`` opcode events; exact, unlike the profiler's times), their total, and
+the Python calls. Compiled code (the mypyc core, cffi, OpenSSL, uvloop) executes none, so this is
+the interpreter's share of the work and where it goes: on CPython 3.11 each bytecode costs some
+tens of machine instructions, against the ~3M per full handshake OpenSSL and the kernel's loopback
+take.
 """
 
 # ruff: noqa: E402  (imports follow the sys.path fix below)
@@ -104,6 +112,60 @@ def report(prof: cProfile.Profile, ops: int, what: str, top: int, sort: str) -> 
     return "\n".join(lines)
 
 
+class BytecodeCounter:
+    """``enable()``/``disable()`` as a profiler's: counts the bytecodes and calls of each Python
+    function run by this thread in between (``sys.settrace`` with opcode events)."""
+
+    def __init__(self) -> None:
+        self.ops: dict[Key, int] = {}
+        self.calls: dict[Key, int] = {}
+        self._keys: dict[Any, Key] = {}  # code object -> key
+
+    def _key(self, code: Any) -> Key:
+        key = self._keys.get(code)
+        if key is None:
+            key = self._keys[code] = (code.co_filename, code.co_firstlineno, code.co_qualname)
+        return key
+
+    def _trace(self, frame: Any, event: str, arg: Any) -> Any:
+        if event == "opcode":
+            key = self._key(frame.f_code)
+            self.ops[key] = self.ops.get(key, 0) + 1
+        elif event == "call":
+            frame.f_trace_opcodes = True
+            key = self._key(frame.f_code)
+            self.calls[key] = self.calls.get(key, 0) + 1
+        return self._trace
+
+    def enable(self) -> None:
+        sys.settrace(self._trace)
+
+    def disable(self) -> None:
+        sys.settrace(None)
+
+
+def report_bytecodes(counter: BytecodeCounter, ops: int, what: str, top: int) -> str:
+    """Bytecodes and Python calls per operation, in total, by module and by function."""
+    total = sum(counter.ops.values())
+    lines = [f"== {what}: {ops:,} operations traced",
+             f"   {total / ops:,.0f} Python bytecodes and {sum(counter.calls.values()) / ops:,.1f} "
+             "Python function calls per operation (compiled code executes none)"]
+    by_module: dict[str, int] = {}
+    for key, n in counter.ops.items():
+        where = _where(key).split(":")[0]
+        if where.startswith("nodetls/_"):
+            where = "/".join(where.split("/")[:2])
+        by_module[where] = by_module.get(where, 0) + n
+    lines += ["", "   by module:", f"   {'bytecodes/op':>12} {'share':>6}  module"]
+    for where, n in sorted(by_module.items(), key=lambda kv: -kv[1])[:12]:
+        lines.append(f"   {n / ops:12.1f} {n / max(total, 1):6.0%}  {where}")
+    lines += ["", f"   top {top} functions by bytecodes:",
+              f"   {'bytecodes/op':>12} {'calls/op':>9}  function"]
+    for key, n in sorted(counter.ops.items(), key=lambda kv: -kv[1])[:top]:
+        lines.append(f"   {n / ops:12.1f} {counter.calls.get(key, 0) / ops:9.2f}  {_where(key)}")
+    return "\n".join(lines)
+
+
 def _profiler() -> cProfile.Profile:
     """A profiler timing with this thread's CPU clock: time blocked in epoll is not counted."""
     return cProfile.Profile(time.thread_time_ns, 1e-9)
@@ -147,15 +209,16 @@ async def _profile_server(args: argparse.Namespace, files: dict[str, Path], bina
             if name != args.only if args.only else name == "resume":
                 continue
             await loop.run_in_executor(None, _tlsbench, binary, pin, port, *warm)
-            prof = _profiler()
+            prof: Any = BytecodeCounter() if args.bytecodes else _profiler()
             prof.enable()  # this thread only: the executor thread running tlsbench is not profiled
             res = await loop.run_in_executor(None, _tlsbench, binary, pin, port, *measured)
             prof.disable()
-            if args.save:
+            if args.save and not args.bytecodes:
                 prof.dump_stats(f"{args.save}-{args.server}-{args.loop}-{name}.pstats")
             ops = int(res["bytes_recvd"]) // 16384 if name == "bulk" else int(res["ops"])
-            out.append(report(prof, ops, f"{args.server} server, per {label} ({args.loop})",
-                              args.top, args.sort))
+            what = f"{args.server} server, per {label} ({args.loop})"
+            out.append(report_bytecodes(prof, ops, what, args.top) if args.bytecodes
+                       else report(prof, ops, what, args.top, args.sort))
     finally:  # a failed or timed-out run must not leave the server listening (run() would wait)
         server.close()
     return out
@@ -198,12 +261,14 @@ async def _profile_client(args: argparse.Namespace, files: dict[str, Path],
             spec = {"mode": name, "port": node.port, "ca": str(files["ca"]), "concurrency": 8,
                     "size": 64, "warmup": 0.0}
             await load({**spec, "duration": 0.5})
-            prof = _profiler()
+            prof: Any = BytecodeCounter() if args.bytecodes else _profiler()
             prof.enable()
             res = await load({**spec, "duration": args.seconds})
             prof.disable()
-            out.append(report(prof, int(res["total_ops"]), f"client, per {label} ({args.loop})",
-                              args.top, args.sort))
+            what = f"client, per {label} ({args.loop})"
+            out.append(report_bytecodes(prof, int(res["total_ops"]), what, args.top)
+                       if args.bytecodes else report(prof, int(res["total_ops"]), what, args.top,
+                                                     args.sort))
     finally:
         node.stop()
     return out
@@ -234,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--save", metavar="PREFIX",
                     help="server side: also write each workload's pstats file (PREFIX-...)")
     ap.add_argument("--sort", choices=("cum", "own", "both"), default="both")
+    ap.add_argument("--bytecodes", action="store_true",
+                    help="count each Python function's bytecodes per operation instead of timing")
     args = ap.parse_args(argv)
 
     procs.raise_fd_limit()

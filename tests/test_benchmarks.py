@@ -56,6 +56,10 @@ async def test_bench_smoke_measures_every_workload(node_bin: str, tmp_path: Path
     assert data["goals"] and all(g["verdict"] == "undecided" and g["low"] is None
                                  and g["median"] > 0 for g in data["goals"]), data["goals"]
     assert "full TLS 1.3 handshake" in res.stdout
+    # which build of nodetls (and of its OpenSSL) served: `nodetls --version`, in both outputs
+    build = data["meta"]["versions"]["nodetls_build"]
+    assert build.startswith("nodetls ") and "OpenSSL" in build, build
+    assert f"build: {build}" in stem.with_suffix(".md").read_text()
     assert "| workload |" in stem.with_suffix(".md").read_text()
     if importlib.util.find_spec("matplotlib") is not None:
         assert stem.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
@@ -356,3 +360,27 @@ async def test_openssl_build_comparison_runs(node_bin: str) -> None:
     lines = res.stdout.splitlines()
     assert [line.split(":")[0] for line in lines] == ["full", "resumed"], res.stdout
     assert all(" system " in line and " node " in line and "ratio" in line for line in lines)
+
+
+@pytest.mark.interop
+@pytest.mark.slow
+@pytest.mark.parametrize("server", ["node-style", "aio"])
+async def test_profile_counts_bytecodes_per_function(server: str) -> None:
+    """``benchmarks/profile.py --bytecodes`` traces the server's Python while tlsbench does full
+    handshakes and reports the bytecodes and calls per handshake, by module and by function
+    (asyncio's loop: its own Python is counted too); the Node-style echo server's ``pipe()``
+    runs once per connection."""
+    if find_tlsbench_source(ROOT) is None and not (BENCH / "build").exists():
+        pytest.skip("tlsbench source not found (set TLSBENCH_SRC)")
+    res = await run_process([sys.executable, BENCH / "profile.py", "--server", server,
+                             "--bytecodes", "--only", "hs", "--handshakes", "60", "--top", "40"],
+                            timeout=150.0, cwd=ROOT)
+    assert res.rc == 0, f"{res.stdout}\n{res.stderr}"
+    head = next(line for line in res.stdout.splitlines() if "Python bytecodes and" in line)
+    per_hs = float(head.split()[0].replace(",", ""))
+    assert "60 operations traced" in res.stdout
+    assert 200 < per_hs < 20_000, head
+    if server == "node-style":
+        pipe = next(line for line in res.stdout.splitlines() if "Readable.pipe" in line)
+        assert float(pipe.split()[1]) == pytest.approx(1.0, abs=0.05), pipe  # calls per hs
+    assert "by module:" in res.stdout and "top 40 functions by bytecodes:" in res.stdout
