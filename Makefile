@@ -32,7 +32,8 @@ venv: $(STAMP)
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-# NODETLS_OPENSSL (shared, static or an OpenSSL build directory: src/nodetls/_openssl/_build.py)
+# NODETLS_OPENSSL (shared, static, bundled or an OpenSSL build directory:
+# src/nodetls/_openssl/_build.py)
 # is recorded so that changing it rebuilds the binding.
 export NODETLS_OPENSSL
 OPENSSL_MODE := $(VENV)/.nodetls-openssl
@@ -40,7 +41,7 @@ $(OPENSSL_MODE): FORCE | $(PY)
 	@echo '$(NODETLS_OPENSSL)' | cmp -s - $@ || echo '$(NODETLS_OPENSSL)' > $@
 FORCE:
 
-$(STAMP): $(OPENSSL_MODE) pyproject.toml setup.py src/nodetls/_openssl/cdef.py src/nodetls/_openssl/_build.py \
+$(STAMP): $(OPENSSL_MODE) pyproject.toml setup.py src/nodetls/_openssl/cdef.py src/nodetls/_openssl/_build.py src/nodetls/_openssl/_bundle.py \
 		src/nodetls/_openssl/_bytesio.c src/nodetls/_compiled.py $(COMPILED) | $(PY)
 	$(PY) -m pip install -q -e '.[test]'
 	@touch $@

@@ -14,7 +14,9 @@ How it links OpenSSL is chosen by ``NODETLS_OPENSSL`` at build time (:func:`link
 * a directory: an OpenSSL source tree configured and built as static libraries (``DIR/libssl.a``,
   ``DIR/libcrypto.a``, ``DIR/include``), linked the same way: Node's way (its own build inside its
   binary).  ``docs/DESIGN.md``, "The OpenSSL binding", gives the build line and the measured
-  difference.
+  difference;
+* ``bundled``: such a directory made by ``_bundle.py`` (the pinned, verified OpenSSL release,
+  fetched and built once, then reused).
 
 A static link keeps that copy of OpenSSL until nodetls is rebuilt: its security updates are then
 the installer's to apply.
@@ -89,10 +91,14 @@ def _archive(name: str) -> str | None:
 
 def link_options(mode: str | None = None) -> tuple[dict[str, Any], bool]:
     """``(set_source keyword arguments, static)`` for ``NODETLS_OPENSSL`` (or ``mode``); a
-    ``ValueError`` naming ``NODETLS_OPENSSL`` when the static libraries it asks for are missing."""
+    ``ValueError`` naming ``NODETLS_OPENSSL`` when the static libraries it asks for are missing
+    (``bundled``: an error naming it when the pinned source cannot be fetched, is not the pinned
+    one, or does not build)."""
     mode = os.environ.get("NODETLS_OPENSSL", "") if mode is None else mode
     if mode in ("", "shared"):
         return {"libraries": ["ssl", "crypto"]}, False
+    if mode == "bundled":
+        mode = runpy.run_path(os.path.join(_HERE, "_bundle.py"))["ensure"]()
     if mode == "static":
         archives = [_archive("libssl.a"), _archive("libcrypto.a")]
         include: list[str] = []

@@ -1,0 +1,179 @@
+"""``NODETLS_OPENSSL=bundled``: OpenSSL built from its released source, as Node builds its own.
+
+Node links its own build of OpenSSL into its binary; measured here, the same handshakes cost
+1.13-1.19x as much CPU under the distribution's shared library as under Node's build, and 1.02x
+under this build (``docs/DESIGN.md``, "The OpenSSL binding").  This module gets that build for
+the binding (:func:`ensure`):
+
+1. **Fetch** the release tarball pinned by :data:`VERSION` and :data:`SHA256`: the file named by
+   ``NODETLS_OPENSSL_TARBALL`` (offline builds), else one already fetched into the build
+   directory, else the first of :data:`URLS` that answers.  Whatever its origin, a tarball whose
+   SHA-256 differs is refused: nothing unverified is ever built.  (The pinned hash is that of
+   OpenSSL's own signed ``openssl-3.0.20.tar.gz``; Debian's ``.orig.tar.gz`` is the same file.)
+2. **Extract** it, refusing members that would land outside the build directory.
+3. **Build** the static libraries only: ``./config`` with :data:`CONFIGURE` (no shared
+   libraries, no tests, no kernel TLS or compression: Node's choices), then ``make build_libs``.
+   A stamp records the configuration; a build with the same stamp is reused.
+
+The result is a directory :func:`nodetls._openssl._build.link_options` links as any other
+OpenSSL build directory.  The build directory is ``NODETLS_OPENSSL_DIR``, by default ``build/openssl``
+under the source tree.  A bundled OpenSSL gets security fixes only when nodetls is rebuilt with a
+newer pin: the trade-off Node and ``cryptography``'s wheels make.
+
+Like ``_build.py``, this file runs before nodetls is importable (loaded by path) and imports
+nothing from it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import urllib.request
+from collections.abc import Sequence
+
+#: The OpenSSL release built (the 3.0 long-term-support series, as the system's and Node v20's).
+VERSION = "3.0.20"
+#: SHA-256 of ``openssl-3.0.20.tar.gz`` (15,292,815 bytes).
+SHA256 = "c80a01dfc70ece4dc21168932c37739042d404d46ccc81a5986dd75314ecda6f"
+TARBALL = f"openssl-{VERSION}.tar.gz"
+#: Where the tarball is fetched from, in order: OpenSSL's site, its GitHub release, Debian's mirror.
+URLS = (f"https://www.openssl.org/source/{TARBALL}",
+        f"https://github.com/openssl/openssl/releases/download/openssl-{VERSION}/{TARBALL}",
+        f"https://deb.debian.org/debian/pool/main/o/openssl/openssl_{VERSION}.orig.tar.gz")
+#: ``./config`` options: static libraries only, position-independent (linked into a shared module).
+CONFIGURE = ("no-shared", "no-tests", "no-ktls", "no-comp", "-O3", "-fPIC")
+STAMP = ".nodetls-built"
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__)))))  # src/nodetls/_openssl/_bundle.py -> the source tree
+
+
+def default_dir() -> str:
+    """``NODETLS_OPENSSL_DIR``, or ``build/openssl`` under the source tree."""
+    return os.environ.get("NODETLS_OPENSSL_DIR") or os.path.join(_ROOT, "build", "openssl")
+
+
+def sha256_of(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check(path: str, sha256: str, origin: str) -> None:
+    got = sha256_of(path)
+    if got != sha256:
+        raise ValueError(f"NODETLS_OPENSSL=bundled: {origin} has SHA-256 {got}, not the pinned "
+                         f"{sha256} of {TARBALL}; refusing to build it")
+
+
+def fetch(dest: str, urls: Sequence[str] = URLS, sha256: str = SHA256,
+          name: str = TARBALL, timeout: float = 60.0) -> str:
+    """The verified tarball's path under ``dest`` (see the module's docstring, step 1); a
+    ``ValueError`` for a tarball with another hash, an ``OSError`` when none could be fetched."""
+    os.makedirs(dest, exist_ok=True)
+    target = os.path.join(dest, name)
+    given = os.environ.get("NODETLS_OPENSSL_TARBALL")
+    if given:
+        _check(given, sha256, f"NODETLS_OPENSSL_TARBALL={given!r}")
+        if os.path.abspath(given) != os.path.abspath(target):
+            shutil.copyfile(given, target)
+        return target
+    if os.path.isfile(target) and sha256_of(target) == sha256:
+        return target
+    errors = []
+    for url in urls:
+        fd, part = tempfile.mkstemp(dir=dest, suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as r:
+                shutil.copyfileobj(r, out)
+            _check(part, sha256, url)  # a wrong file from one source is an error, not a retry
+            os.replace(part, target)
+            return target
+        except OSError as exc:  # (urllib's errors are OSErrors) unreachable: try the next one
+            errors.append(f"{url}: {exc}")
+        finally:
+            if os.path.exists(part):
+                os.unlink(part)
+    raise OSError(f"NODETLS_OPENSSL=bundled: could not fetch {name} (set NODETLS_OPENSSL_TARBALL "
+                  "to a downloaded copy): " + "; ".join(errors))
+
+
+def extract(tarball: str, dest: str) -> str:
+    """Unpack ``tarball`` into ``dest``; the top directory's path.  A member that is absolute,
+    climbs out with ``..``, or is a link pointing outside is refused (``ValueError``)."""
+    root = os.path.realpath(dest)
+    with tarfile.open(tarball) as tar:
+        members = tar.getmembers()
+        for m in members:
+            path = os.path.realpath(os.path.join(root, m.name))
+            link = (os.path.realpath(os.path.join(os.path.dirname(path), m.linkname))
+                    if m.issym() or m.islnk() else path)
+            if os.path.commonpath([root, path]) != root or os.path.commonpath([root, link]) != root \
+                    or not (m.isfile() or m.isdir() or m.issym() or m.islnk()):
+                raise ValueError(f"NODETLS_OPENSSL=bundled: {tarball} has an unsafe member "
+                                 f"{m.name!r}")
+        tops = {m.name.split("/", 1)[0] for m in members}
+        if len(tops) != 1:
+            raise ValueError(f"NODETLS_OPENSSL=bundled: {tarball} is not one source tree")
+        # (every member checked above; where tarfile has extraction filters, its own "data"
+        # filter checks again)
+        extra = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+        tar.extractall(root, members, **extra)  # type: ignore[arg-type]  # noqa: S202
+    return os.path.join(root, tops.pop())
+
+
+def _stamp_text() -> str:
+    return " ".join((VERSION, SHA256, *CONFIGURE)) + "\n"
+
+
+def is_built(tree: str) -> bool:
+    """``tree`` holds a finished build made with this module's pin and configuration."""
+    try:
+        with open(os.path.join(tree, STAMP)) as f:
+            stamp = f.read()
+    except OSError:
+        return False
+    return stamp == _stamp_text() and all(
+        os.path.isfile(os.path.join(tree, p))
+        for p in ("libssl.a", "libcrypto.a", os.path.join("include", "openssl", "ssl.h")))
+
+
+def build(tree: str, jobs: int | None = None) -> None:
+    """Configure and build ``tree``'s static libraries; its log goes to ``tree/nodetls-build.log``
+    (its tail is in the ``RuntimeError`` when a step fails)."""
+    log_path = os.path.join(tree, "nodetls-build.log")
+    steps = (["./config", *CONFIGURE], ["make", f"-j{jobs or os.cpu_count() or 1}", "build_libs"])
+    with open(log_path, "w") as log:
+        for argv in steps:
+            res = subprocess.run(argv, cwd=tree, stdout=log, stderr=subprocess.STDOUT, check=False)
+            if res.returncode:
+                log.flush()
+                with open(log_path, errors="replace") as f:
+                    tail = "".join(f.readlines()[-15:])
+                raise RuntimeError(f"NODETLS_OPENSSL=bundled: {' '.join(argv)} failed "
+                                   f"(exit {res.returncode}) in {tree}:\n{tail}")
+    with open(os.path.join(tree, STAMP), "w") as f:
+        f.write(_stamp_text())
+
+
+def ensure(dest: str | None = None) -> str:
+    """The directory of a bundled OpenSSL build under ``dest`` (:func:`default_dir`): reused when
+    already built with this pin and configuration, else fetched, verified, extracted and built
+    (a few minutes)."""
+    dest = dest or default_dir()
+    tree = os.path.join(dest, f"openssl-{VERSION}")
+    if is_built(tree):
+        return tree
+    tarball = fetch(dest)
+    if os.path.isdir(tree):
+        shutil.rmtree(tree)  # an unfinished or differently configured build: start again
+    if extract(tarball, dest) != tree:
+        raise ValueError(f"NODETLS_OPENSSL=bundled: {tarball} does not unpack to {tree}")
+    build(tree)
+    return tree

@@ -1,0 +1,199 @@
+"""``NODETLS_OPENSSL=bundled`` (``_openssl/_bundle.py``): the pinned OpenSSL release is fetched,
+verified, unpacked and built once, then linked like any OpenSSL build directory.
+
+Fetching and verifying run for real on small tarballs made here, served from ``file://`` URLs
+(the machine has no route to openssl.org): the order of sources, a source that fails, a file
+whose SHA-256 is not the pinned one (refused, whichever source it came from), and
+``NODETLS_OPENSSL_TARBALL``.  Unpacking refuses members that would land outside the build
+directory.  The real build (a few minutes) runs when the pinned tarball is at hand
+(``NODETLS_OPENSSL_TARBALL``, or fetched before into the build directory), and a binding is then
+compiled against it and handshakes in a child process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from nodetls._openssl import _build, _bundle
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="ELF and GNU ld options")
+
+
+def _tarball(path: Path, members: dict[str, bytes], top: str = "openssl-9.9.9") -> str:
+    """A gzipped tarball at ``path`` with ``members`` (names relative to ``top``); its SHA-256."""
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(f"{top}/{name}" if top else name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def no_tarball_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NODETLS_OPENSSL_TARBALL", raising=False)
+
+
+def test_the_pin_is_a_3_0_release_with_a_sha256() -> None:
+    assert _bundle.VERSION.startswith("3.0.")
+    assert len(_bundle.SHA256) == 64 and int(_bundle.SHA256, 16) >= 0
+    assert all(_bundle.VERSION in url and url.startswith("https://") for url in _bundle.URLS)
+    assert "no-shared" in _bundle.CONFIGURE and "-fPIC" in _bundle.CONFIGURE
+
+
+def test_fetch_takes_the_first_source_that_answers(tmp_path: Path, no_tarball_env: None) -> None:
+    src = tmp_path / "src.tar.gz"
+    digest = _tarball(src, {"README": b"hello"})
+    dest = tmp_path / "dest"
+    got = _bundle.fetch(str(dest), urls=[(tmp_path / "missing.tar.gz").as_uri(), src.as_uri()],
+                        sha256=digest, name="x.tar.gz")
+    assert got == str(dest / "x.tar.gz")
+    assert Path(got).read_bytes() == src.read_bytes()
+    assert [p.name for p in dest.iterdir()] == ["x.tar.gz"]  # no partial download left
+    # fetched once: reused without asking any source again
+    assert _bundle.fetch(str(dest), urls=[], sha256=digest, name="x.tar.gz") == got
+
+
+def test_a_tarball_with_another_hash_is_refused(tmp_path: Path, no_tarball_env: None) -> None:
+    src = tmp_path / "src.tar.gz"
+    _tarball(src, {"README": b"tampered"})
+    dest = tmp_path / "dest"
+    good = tmp_path / "good.tar.gz"
+    digest = _tarball(good, {"README": b"hello"})
+    # the first source serves the wrong file: an error, not a fall back to the next source
+    with pytest.raises(ValueError, match="SHA-256 .* not the pinned") as info:
+        _bundle.fetch(str(dest), urls=[src.as_uri(), good.as_uri()], sha256=digest,
+                      name="x.tar.gz")
+    assert src.as_uri() in str(info.value)
+    assert not (dest / "x.tar.gz").exists() and not list(dest.iterdir())
+
+
+def test_no_source_answering_is_an_oserror_naming_each(tmp_path: Path, no_tarball_env: None) -> None:
+    urls = [(tmp_path / "a.tar.gz").as_uri(), (tmp_path / "b.tar.gz").as_uri()]
+    with pytest.raises(OSError, match="NODETLS_OPENSSL_TARBALL") as info:
+        _bundle.fetch(str(tmp_path / "dest"), urls=urls, sha256="0" * 64)
+    assert all(u in str(info.value) for u in urls)
+
+
+def test_the_tarball_variable_is_verified_and_used(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    given = tmp_path / "given.tar.gz"
+    digest = _tarball(given, {"README": b"offline"})
+    monkeypatch.setenv("NODETLS_OPENSSL_TARBALL", str(given))
+    got = _bundle.fetch(str(tmp_path / "dest"), urls=[], sha256=digest, name="x.tar.gz")
+    assert Path(got).read_bytes() == given.read_bytes()
+    with pytest.raises(ValueError, match="NODETLS_OPENSSL_TARBALL="):
+        _bundle.fetch(str(tmp_path / "dest2"), urls=[], sha256="0" * 64)
+
+
+@pytest.mark.parametrize("name", ["../evil", "/tmp/evil", "openssl-9.9.9/../../evil"])
+def test_extract_refuses_members_outside_the_directory(tmp_path: Path, name: str) -> None:
+    bad = tmp_path / "bad.tar.gz"
+    _tarball(bad, {name: b"x"}, top="")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    with pytest.raises(ValueError, match="unsafe member"):
+        _bundle.extract(str(bad), str(dest))
+    assert not list(dest.iterdir()) and not (tmp_path / "evil").exists()
+
+
+def test_extract_refuses_a_link_pointing_outside(tmp_path: Path) -> None:
+    bad = tmp_path / "link.tar.gz"
+    with tarfile.open(bad, "w:gz") as tar:
+        info = tarfile.TarInfo("openssl-9.9.9/escape")
+        info.type = tarfile.SYMTYPE
+        info.linkname = "../../etc"
+        tar.addfile(info)
+    with pytest.raises(ValueError, match="unsafe member"):
+        _bundle.extract(str(bad), str(tmp_path))
+
+
+def test_extract_unpacks_one_tree(tmp_path: Path) -> None:
+    good = tmp_path / "good.tar.gz"
+    _tarball(good, {"README": b"hello", "include/openssl/ssl.h": b""})
+    tree = _bundle.extract(str(good), str(tmp_path))
+    assert tree == str(tmp_path / "openssl-9.9.9")
+    assert (Path(tree) / "README").read_bytes() == b"hello"
+
+
+def _fake_build(tree: Path, stamp: str) -> None:
+    (tree / "include" / "openssl").mkdir(parents=True)
+    (tree / "include" / "openssl" / "ssl.h").write_text("")
+    for name in ("libssl.a", "libcrypto.a"):
+        (tree / name).write_bytes(b"!<arch>\n")
+    (tree / _bundle.STAMP).write_text(stamp)
+
+
+def test_bundled_links_a_finished_build_without_fetching(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build stamped with the pin and configuration is reused: ``link_options('bundled')``
+    links it (no source is asked: the fetch would fail here)."""
+    tree = tmp_path / f"openssl-{_bundle.VERSION}"
+    _fake_build(tree, _bundle._stamp_text())
+    monkeypatch.setenv("NODETLS_OPENSSL_DIR", str(tmp_path))
+    link, static = _build.link_options("bundled")
+    assert static is True
+    assert link["extra_objects"] == [str(tree / "libssl.a"), str(tree / "libcrypto.a")]
+    assert "-Wl,--exclude-libs,ALL" in link["extra_link_args"]
+
+
+def test_a_build_stamped_otherwise_is_not_reused(tmp_path: Path) -> None:
+    tree = tmp_path / f"openssl-{_bundle.VERSION}"
+    _fake_build(tree, "3.0.0 0000 no-shared\n")
+    assert not _bundle.is_built(str(tree))
+
+
+def _pinned_tarball() -> str | None:
+    given = os.environ.get("NODETLS_OPENSSL_TARBALL")
+    fetched = os.path.join(_bundle.default_dir(), _bundle.TARBALL)
+    for path in (given, fetched):
+        if path and os.path.isfile(path) and _bundle.sha256_of(path) == _bundle.SHA256:
+            return path
+    return None
+
+
+_CHILD = textwrap.dedent("""
+    import importlib.util, json, sys
+    spec = importlib.util.spec_from_file_location("nodetls._openssl._binding", sys.argv[1])
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    print(json.dumps({"static": mod.lib.NODETLS_STATIC,
+                      "version": mod.ffi.string(mod.lib.OpenSSL_version(0)).decode()}))
+""")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)  # the first build: ~2 minutes on 2 cores, longer on a shared machine
+def test_the_pinned_release_builds_and_a_binding_links_it(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real thing, when the pinned tarball is here: built once into the build directory
+    (minutes; reused afterwards), then a binding compiled against it reports the pinned version
+    and needs no shared libssl."""
+    tarball = _pinned_tarball()
+    if tarball is None:
+        pytest.skip(f"{_bundle.TARBALL} (SHA-256 {_bundle.SHA256[:12]}...) not at hand: set "
+                    "NODETLS_OPENSSL_TARBALL")
+    if shutil.which("cc") is None or shutil.which("make") is None or shutil.which("perl") is None:
+        pytest.skip("no C toolchain")
+    monkeypatch.setenv("NODETLS_OPENSSL_TARBALL", tarball)
+    monkeypatch.setenv("NODETLS_OPENSSL", "bundled")
+    tree = _bundle.ensure()
+    assert _bundle.is_built(tree)
+    built = _build.build(str(tmp_path))
+    assert built is not None
+    needed = subprocess.run(["readelf", "-d", built], capture_output=True, text=True).stdout
+    assert "libssl" not in needed and "libcrypto" not in needed, needed
+    out = subprocess.run([sys.executable, "-c", _CHILD, built], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert f'"version": "OpenSSL {_bundle.VERSION} ' in out.stdout and '"static": 1' in out.stdout
