@@ -154,7 +154,10 @@ def read_pkcs12(data: bytes, passphrase: bytes | None, option: str) -> tuple[Any
     with _Bio(data) as bio:
         p12 = lib.d2i_PKCS12_bio(bio, NULL)
     if p12 == NULL:
-        raise context_error(option, "cannot read the PKCS#12 data")
+        # (Empty data: OpenSSL 3.0, Node v20's, queues no error, so Node's code is its generic
+        # one; OpenSSL 3.2 and later queue 'not enough data'.)
+        records = drain()
+        raise context_error(option, "cannot read the PKCS#12 data", records if data else [])
     pkey = ffi.new("EVP_PKEY **")
     cert = ffi.new("X509 **")
     extra = ffi.new("OPENSSL_STACK **")

@@ -208,6 +208,9 @@ def receive_buffer() -> tuple[memoryview, Any]:
 _new_ssl: Final = getattr(lib, "nodetls_new", None) or _py_new
 _release_bios: Final = getattr(lib, "nodetls_release_bios", None) or _py_release_bios
 _shutdown: Final = getattr(lib, "nodetls_shutdown", None) or _py_shutdown
+#: SNI's context switch (``nodetls_switch_ctx``: the ticket keys stay the session context's; the
+#: Python ticket callback needs no such care: ``ticket_keys.bind_ssl``).
+_switch_ctx: Final = getattr(lib, "nodetls_switch_ctx", None) or lib.SSL_set_SSL_CTX
 
 
 class TLSEngine(_EngineQueries):
@@ -954,7 +957,7 @@ class TLSEngine(_EngineQueries):
         context = self._pending_context
         if context is not None:
             self._pending_context = None
-            lib.SSL_set_SSL_CTX(self.ssl, context.ctx)
+            _switch_ctx(self.ssl, context.ctx)
             self.context = context
 
     def set_prefetched_session(self, der: bytes | None) -> None:

@@ -369,6 +369,7 @@ int nodetls_tk_install(SSL_CTX *ctx);
 int nodetls_tk_set(SSL_CTX *ctx, const unsigned char *keys, size_t nkeys,
                    const unsigned char *legacy, size_t legacy_len);
 int nodetls_tk_bind(SSL *ssl, SSL_CTX *ctx);
+int nodetls_switch_ctx(SSL *ssl, SSL_CTX *ctx);
 int nodetls_no_renewal_on_resumption(SSL_CTX *ctx);
 int nodetls_tk_own(SSL_CTX *ctx);
 void nodetls_cert_cb_install(SSL_CTX *ctx);
@@ -527,8 +528,8 @@ int nodetls_shutdown(SSL *ssl)
    Ownership.  Each SSL_CTX served here owns one slot (SSL_CTX ex_data, freed with the SSL_CTX):
    a lock and the current key table.  Each SSL holds, in SSL ex_data, a counted reference to the
    SSL_CTX whose keys serve it: its session context, recorded when SSL_new creates it (the
-   ex_data new callback; SSL_set_SSL_CTX after SNI changes SSL_get_SSL_CTX, not this), or the
-   one nodetls_tk_bind names; the reference is dropped when the SSL is freed.  So a slot outlives
+   ex_data new callback, OpenSSL 3.0) or when SNI switches the context (nodetls_switch_ctx: the
+   switch changes SSL_get_SSL_CTX, not this), or the one nodetls_tk_bind names; the reference is dropped when the SSL is freed.  So a slot outlives
    every SSL that may read it.  A table is immutable: nodetls_tk_set swaps in a new one under the
    write lock, then wipes (OPENSSL_cleanse) and frees the old one; the callback holds the read
    lock while it reads a table, and the key bytes it hands OpenSSL are copied into the cipher and
@@ -769,6 +770,18 @@ int nodetls_tk_bind(SSL *ssl, SSL_CTX *ctx)
     }
     SSL_CTX_free(old);
     return 1;
+}
+
+/* SSL_set_SSL_CTX for SNI, ssl's tickets staying under the keys of the context it was created
+   on (its session context, whose ticket callback OpenSSL calls): that context is recorded now,
+   unless it already is.  OpenSSL 3.0 records it in SSL_new (the ex_data new callback); from 3.2
+   on, SSL_new runs that callback before it sets the context, so none is recorded there.
+   1: switched; 0: not. */
+int nodetls_switch_ctx(SSL *ssl, SSL_CTX *ctx)
+{
+    if (nodetls_tk_setup() && SSL_get_ex_data(ssl, nodetls_tk_ssl_idx) == NULL)
+        nodetls_tk_bind(ssl, SSL_get_SSL_CTX(ssl));
+    return SSL_set_SSL_CTX(ssl, ctx) == ctx;
 }
 
 /* ticket_keys.use_without_renewal_cb in C: while OpenSSL's own keys serve ctx, a ticket that

@@ -3,6 +3,12 @@
 ``consume_errors()`` drains the thread's queue into :class:`OpenSSLErrorRecord` tuples (as
 cryptography's ``_consume_errors``); ``tls_error()`` turns them into :class:`~nodetls.errors.TLSError`
 with Node's code: ``'ERR_SSL_' + reason.upper().replace(' ', '_')`` (Node's ``crypto_util.cc``).
+
+The records read as under OpenSSL 3.0, the series Node v20 links, whichever OpenSSL 3 is linked
+(:func:`node_v20_reason`): OpenSSL 3.2 renamed a few reason strings (``'sslv3 alert bad
+certificate'`` became ``'ssl/tls alert bad certificate'``, so Node's code would have become
+``ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE``), and its record layer adds a ``'record layer failure'``
+after the error that says what failed.
 """
 
 from __future__ import annotations
@@ -26,8 +32,33 @@ class OpenSSLErrorRecord(NamedTuple):
         return f"error:{self.code:08X}:{self.library}:{self.function}:{self.reason}{extra}"
 
 
+#: ``SSL_R_RECORD_LAYER_FAILURE`` (OpenSSL 3.2 and later): pushed after the record layer's own
+#: error (``'decryption failed or bad record mac'``...), which is the one Node v20 reports.
+RECORD_LAYER_FAILURE = (20 << 23) | 313
+
+
+def node_v20_reason(reason: str) -> str:
+    """``reason`` as OpenSSL 3.0 words it: OpenSSL 3.2 renamed the SSLv3 alerts' reasons
+    (``'ssl/tls alert ...'`` for ``'sslv3 alert ...'``) and two ``'cant ...'`` as ``"can't ..."``.
+    The reason *numbers* did not change."""
+    if reason.startswith("ssl/tls alert "):
+        return "sslv3 alert " + reason[14:]
+    if reason.startswith("can't "):
+        return "cant " + reason[6:]
+    return reason
+
+
+def node_v20_records(records: list[OpenSSLErrorRecord]) -> list[OpenSSLErrorRecord]:
+    """``records`` without a last ``'record layer failure'`` that follows another error (OpenSSL
+    3.2 and later add it; the error before it is what Node v20 reports)."""
+    if len(records) > 1 and records[-1].code == RECORD_LAYER_FAILURE:
+        del records[-1]
+    return records
+
+
 def consume_errors(ffi: Any, lib: Any) -> list[OpenSSLErrorRecord]:
-    """Drain the OpenSSL error queue into records (oldest first)."""
+    """Drain the OpenSSL error queue into records (oldest first), worded as OpenSSL 3.0's (the
+    module's docstring)."""
     records: list[OpenSSLErrorRecord] = []
     func = ffi.new("const char **")
     data = ffi.new("const char **")
@@ -35,7 +66,7 @@ def consume_errors(ffi: Any, lib: Any) -> list[OpenSSLErrorRecord]:
     while True:
         code = lib.ERR_get_error_all(ffi.NULL, ffi.NULL, func, data, flags)
         if code == 0:
-            return records
+            return node_v20_records(records)
         libname = lib.ERR_lib_error_string(code)
         reason = lib.ERR_reason_error_string(code)
         records.append(
@@ -43,7 +74,8 @@ def consume_errors(ffi: Any, lib: Any) -> list[OpenSSLErrorRecord]:
                 code,
                 ffi.string(libname).decode() if libname else "",
                 ffi.string(func[0]).decode() if func[0] else "",
-                ffi.string(reason).decode() if reason else f"reason({code & 0x7FFFFF})",
+                node_v20_reason(ffi.string(reason).decode()) if reason
+                else f"reason({code & 0x7FFFFF})",
                 ffi.string(data[0]).decode("utf-8", "replace") if data[0] and flags[0] & 2 else "",
             )
         )
