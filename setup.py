@@ -145,7 +145,7 @@ class OptionalBuildExt(build_ext):
 
 
 setup(
-    cffi_modules=["src/nodetls/_openssl/_build.py:ffibuilder"],
+    cffi_modules=["src/nodetls/_openssl/_build.py:make_builder"],
     # Optional too: OpenSSL writes the data path's large bytes objects itself (no copy through a
     # buffer of ours); it links against nothing but CPython (see the file).
     ext_modules=[Extension("nodetls._openssl._bytesio", ["src/nodetls/_openssl/_bytesio.c"])],

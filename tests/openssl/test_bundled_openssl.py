@@ -44,8 +44,8 @@ def no_tarball_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NODETLS_OPENSSL_TARBALL", raising=False)
 
 
-def test_the_pin_is_a_3_0_release_with_a_sha256() -> None:
-    assert _bundle.VERSION.startswith("3.0.")
+def test_the_pin_is_a_3_5_release_with_a_sha256() -> None:
+    assert _bundle.VERSION.startswith("3.5.")  # the LTS series after 3.0 (supported to 2030)
     assert len(_bundle.SHA256) == 64 and int(_bundle.SHA256, 16) >= 0
     assert all(_bundle.VERSION in url and url.startswith("https://") for url in _bundle.URLS)
     assert "no-shared" in _bundle.CONFIGURE and "-fPIC" in _bundle.CONFIGURE
@@ -145,6 +145,45 @@ def test_bundled_links_a_finished_build_without_fetching(tmp_path: Path,
     assert static is True
     assert link["extra_objects"] == [str(tree / "libssl.a"), str(tree / "libcrypto.a")]
     assert "-Wl,--exclude-libs,ALL" in link["extra_link_args"]
+
+
+def test_the_default_links_a_finished_bundled_build(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """``NODETLS_OPENSSL`` unset: the bundled build, as ``bundled`` links it."""
+    tree = tmp_path / f"openssl-{_bundle.VERSION}"
+    _fake_build(tree, _bundle._stamp_text())
+    monkeypatch.setenv("NODETLS_OPENSSL_DIR", str(tmp_path))
+    monkeypatch.delenv("NODETLS_OPENSSL", raising=False)
+    assert _build.link_options() == _build.link_options("bundled")
+    assert _build.link_options()[1] is True
+
+
+def test_the_default_links_the_shared_libraries_when_no_bundle_can_be_had(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unset, and the pinned tarball is not to be had (here: a given file that is not it): the
+    system's shared libraries, with a warning saying why and how to choose them outright;
+    ``bundled`` itself fails instead."""
+    bad = tmp_path / "not-openssl.tar.gz"
+    _tarball(bad, {"README": b"not OpenSSL"})
+    monkeypatch.setenv("NODETLS_OPENSSL_DIR", str(tmp_path / "build"))
+    monkeypatch.setenv("NODETLS_OPENSSL_TARBALL", str(bad))
+    monkeypatch.delenv("NODETLS_OPENSSL", raising=False)
+    with pytest.warns(UserWarning, match="bundled OpenSSL was not built.*SHA-256.*"
+                                         "NODETLS_OPENSSL=shared"):
+        assert _build.link_options() == ({"libraries": ["ssl", "crypto"]}, False)
+    with pytest.raises(ValueError, match="SHA-256"):
+        _build.link_options("bundled")
+
+
+def test_the_default_does_not_fetch_without_a_toolchain(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """No C compiler to build OpenSSL with: the shared libraries at once, nothing fetched."""
+    monkeypatch.setenv("NODETLS_OPENSSL_DIR", str(tmp_path))
+    monkeypatch.setenv("CC", str(tmp_path / "no-such-cc"))
+    monkeypatch.delenv("NODETLS_OPENSSL", raising=False)
+    with pytest.warns(UserWarning, match="no .*no-such-cc to build it with"):
+        assert _build.link_options() == ({"libraries": ["ssl", "crypto"]}, False)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_build_stamped_otherwise_is_not_reused(tmp_path: Path) -> None:

@@ -7,8 +7,10 @@ is missing the build is skipped and :mod:`nodetls._openssl` falls back to ABI mo
 
 How it links OpenSSL is chosen by ``NODETLS_OPENSSL`` at build time (:func:`link_options`):
 
-* unset or ``shared`` (the default): the system's shared ``libssl``/``libcrypto``, so the
-  distribution's security updates reach nodetls with no rebuild;
+* unset (the default): ``bundled`` when it can be had, else ``shared`` (with a warning saying
+  why): OpenSSL linked into the binding as Node links it into its binary;
+* ``shared``: the system's shared ``libssl``/``libcrypto``, so the distribution's security
+  updates reach nodetls with no rebuild;
 * ``static``: the system's static archives (``libssl.a``/``libcrypto.a``, Debian's
   ``libssl-dev``) linked into the module, their symbols hidden;
 * a directory: an OpenSSL source tree configured and built as static libraries (``DIR/libssl.a``,
@@ -16,14 +18,15 @@ How it links OpenSSL is chosen by ``NODETLS_OPENSSL`` at build time (:func:`link
   binary).  ``docs/DESIGN.md``, "The OpenSSL binding", gives the build line and the measured
   difference;
 * ``bundled``: such a directory made by ``_bundle.py`` (the pinned, verified OpenSSL release,
-  fetched and built once, then reused).
+  fetched and built once, then reused); an error when that fails.
 
 A static link keeps that copy of OpenSSL until nodetls is rebuilt: its security updates are then
 the installer's to apply.
 
 This file runs outside the package (setup.py loads it by path, before nodetls is importable), so it
-imports nothing from nodetls: ``cdef.py`` is read by path too.  ``ffibuilder`` is what setup.py's
-``cffi_modules`` uses; :func:`build` compiles under a directory and never raises.
+imports nothing from nodetls: ``cdef.py`` is read by path too.  :func:`make_builder` is what
+setup.py's ``cffi_modules`` calls (importing this module links nothing: the default may fetch and
+build OpenSSL); :func:`build` compiles under a directory and never raises.
 """
 
 from __future__ import annotations
@@ -89,15 +92,45 @@ def _archive(name: str) -> str | None:
     return out if os.path.isabs(out) and os.path.isfile(out) else None
 
 
+#: ``set_source`` keyword arguments linking the system's shared libraries.
+SHARED: dict[str, Any] = {"libraries": ["ssl", "crypto"]}
+
+
+def _default_bundle() -> str | None:
+    """The default's bundled build directory (``_bundle.ensure``), or None with a warning saying
+    why the shared libraries are linked instead: no C toolchain to build OpenSSL with (checked
+    before anything is fetched), or the fetch, the check or the build failed."""
+    import shutil
+    import warnings
+
+    tools = [os.environ.get("CC", "cc").split()[0], "make", "perl"]
+    missing = [t for t in tools if shutil.which(t) is None]
+    try:
+        if missing:
+            raise RuntimeError(f"no {', '.join(missing)} to build it with")
+        tree: str = runpy.run_path(os.path.join(_HERE, "_bundle.py"))["ensure"]()
+        return tree
+    except Exception as exc:  # noqa: BLE001 - offline, no toolchain, a failed build: all alike
+        warnings.warn(f"nodetls: the bundled OpenSSL was not built ({exc}); linking the system's "
+                      "shared libssl instead (NODETLS_OPENSSL=shared chooses it without trying)",
+                      stacklevel=2)
+        return None
+
+
 def link_options(mode: str | None = None) -> tuple[dict[str, Any], bool]:
     """``(set_source keyword arguments, static)`` for ``NODETLS_OPENSSL`` (or ``mode``); a
     ``ValueError`` naming ``NODETLS_OPENSSL`` when the static libraries it asks for are missing
     (``bundled``: an error naming it when the pinned source cannot be fetched, is not the pinned
-    one, or does not build)."""
+    one, or does not build; unset: the shared libraries then, with a warning)."""
     mode = os.environ.get("NODETLS_OPENSSL", "") if mode is None else mode
-    if mode in ("", "shared"):
-        return {"libraries": ["ssl", "crypto"]}, False
-    if mode == "bundled":
+    if mode == "shared":
+        return dict(SHARED), False
+    if mode == "":
+        tree = _default_bundle()
+        if tree is None:
+            return dict(SHARED), False
+        mode = tree
+    elif mode == "bundled":
         mode = runpy.run_path(os.path.join(_HERE, "_bundle.py"))["ensure"]()
     if mode == "static":
         archives = [_archive("libssl.a"), _archive("libcrypto.a")]
@@ -144,5 +177,3 @@ def build(tmpdir: str, verbose: bool = False) -> str | None:
                       stacklevel=2)
         return None
 
-
-ffibuilder = make_builder()
