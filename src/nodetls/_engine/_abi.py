@@ -48,7 +48,8 @@ def _py_new(ctx: Any, options: int, server: bool, bios: Any) -> Any:
 
 def _py_release_bios(ssl: Any) -> int:
     """``nodetls_release_bios`` for ABI mode: when both of ``ssl``'s memory BIOs are drained,
-    a fresh, empty buffer for each (``BIO_set_mem_buf`` frees the old one) and 1; 0 when not
+    a fresh, empty buffer for each (``BIO_set_mem_buf`` frees the old one), the record layers'
+    buffers freed if empty (``SSL_free_buffers``), and 1; 0 when not
     drained, -1 when out of memory (nothing changed)."""
     rbio = lib.SSL_get_rbio(ssl)
     wbio = lib.SSL_get_wbio(ssl)
@@ -63,6 +64,8 @@ def _py_release_bios(ssl: Any) -> int:
         return -1
     lib.BIO_ctrl(rbio, C.BIO_C_SET_BUF_MEM, C.BIO_CLOSE, rbuf)
     lib.BIO_ctrl(wbio, C.BIO_C_SET_BUF_MEM, C.BIO_CLOSE, wbuf)
+    if not lib.SSL_free_buffers(ssl):  # (a record layer still holds data: its buffers stay)
+        lib.ERR_clear_error()
     return 1
 
 

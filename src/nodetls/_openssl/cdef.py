@@ -279,6 +279,7 @@ int SSL_key_update(SSL *s, int updatetype);
 int SSL_verify_client_post_handshake(SSL *s);
 void SSL_set_post_handshake_auth(SSL *s, int val);
 int SSL_new_session_ticket(SSL *s);
+int SSL_free_buffers(SSL *ssl);
 int SSL_set_num_tickets(SSL *s, size_t num_tickets);
 void SSL_set_cert_cb(SSL *s, int (*cb)(SSL *, void *), void *arg);
 int SSL_use_certificate(SSL *ssl, X509 *x);
@@ -487,8 +488,10 @@ SSL *nodetls_new(SSL_CTX *ctx, uint64_t options, int server, BIO **bios)
 
 /* TLSEngine.release_bios: when both memory BIOs are drained, each gets a fresh, empty buffer
    (a memory BIO keeps the largest buffer it ever held; BIO_set_mem_buf frees the old one, the
-   BIOs themselves stay).  1: done; 0: not drained; -1: out of memory (nothing changed in either
-   case). */
+   BIOs themselves stay), and the record layers' buffers are freed if empty (SSL_free_buffers:
+   under OpenSSL 3.5, an engine whose last act was writing its session tickets kept the write
+   record layer's 16 KiB buffer despite SSL_MODE_RELEASE_BUFFERS).  1: done; 0: not drained; -1: out of memory
+   (nothing changed in either case). */
 int nodetls_release_bios(SSL *ssl)
 {
     BIO *rbio = SSL_get_rbio(ssl), *wbio = SSL_get_wbio(ssl);
@@ -505,6 +508,8 @@ int nodetls_release_bios(SSL *ssl)
     }
     BIO_set_mem_buf(rbio, rbuf, BIO_CLOSE);
     BIO_set_mem_buf(wbio, wbuf, BIO_CLOSE);
+    if (!SSL_free_buffers(ssl))  /* 0: a record layer still holds data: keep its buffers */
+        ERR_clear_error();
     return 1;
 }
 
