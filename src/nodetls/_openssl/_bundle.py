@@ -13,8 +13,9 @@ binding").  This module gets that build for the binding (:func:`ensure`):
    directory, else the first of :data:`URLS` that answers.  Whatever its origin, a tarball whose
    SHA-256 differs is refused: nothing unverified is ever built.  (The pinned hash is that of
    Debian's ``openssl_3.5.7.orig.tar.gz``, OpenSSL's release tarball, fetched over HTTPS from
-   deb.debian.org; its detached signature, ``.orig.tar.gz.asc``, is by OpenSSL's release key
-   BA54 73A2 B058 7B07 FB27  CF2D 2160 94DF D0CB 81EF.)
+   deb.debian.org; its detached signature, ``.orig.tar.gz.asc``, names the issuer
+   BA54 73A2 B058 7B07 FB27  CF2D 2160 94DF D0CB 81EF, OpenSSL's release key, but was not
+   verified when the pin was taken: the key was not at hand.)
 2. **Extract** it, refusing members that would land outside the build directory.
 3. **Build** the static libraries only: ``./config`` with :data:`CONFIGURE` (no shared
    libraries, no tests, no kernel TLS or compression: Node's choices), then ``make build_libs``.
