@@ -209,6 +209,7 @@ async def _profile_server(args: argparse.Namespace, files: dict[str, Path], bina
             if name != args.only if args.only else name == "resume":
                 continue
             await loop.run_in_executor(None, _tlsbench, binary, pin, port, *warm)
+            await _settled(server)
             prof: Any = BytecodeCounter() if args.bytecodes else _profiler()
             prof.enable()  # this thread only: the executor thread running tlsbench is not profiled
             res = await loop.run_in_executor(None, _tlsbench, binary, pin, port, *measured)
@@ -222,6 +223,18 @@ async def _profile_server(args: argparse.Namespace, files: dict[str, Path], bina
     finally:  # a failed or timed-out run must not leave the server listening (run() would wait)
         server.close()
     return out
+
+
+async def _settled(server: Any, limit: float = 10.0) -> None:
+    """Wait (at most ``limit`` seconds) until the Node-style ``server`` holds no connection: the
+    warm-up's last connections, still being served when its tlsbench returns on a loaded machine,
+    are not counted in the profiled operations."""
+    connections = getattr(server, "connections", None)
+    if not isinstance(connections, int):
+        return
+    deadline = asyncio.get_running_loop().time() + limit
+    while server.connections and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.01)
 
 
 async def _start_protocol_server(kind: str, files: dict[str, Path]) -> Any:
