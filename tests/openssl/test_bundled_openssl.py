@@ -192,6 +192,40 @@ def test_a_build_stamped_otherwise_is_not_reused(tmp_path: Path) -> None:
     assert not _bundle.is_built(str(tree))
 
 
+def test_the_edit_caps_record_pipelining_in_the_released_header() -> None:
+    (rel, old, new), = _bundle.EDITS
+    assert rel == "include/openssl/ssl.h.in"
+    assert "SSL_MAX_PIPELINES 32" in old and "SSL_MAX_PIPELINES 1 " in new
+
+
+def test_edit_replaces_the_released_text_once(tmp_path: Path) -> None:
+    header = tmp_path / "include" / "openssl" / "ssl.h.in"
+    header.parent.mkdir(parents=True)
+    header.write_text("/* pipelines */\n#define SSL_MAX_PIPELINES 32\n\n#define NEXT 1\n")
+    _bundle.edit(str(tmp_path))
+    text = header.read_text()
+    assert "#define SSL_MAX_PIPELINES 1 /* nodetls: 32 as released */\n" in text
+    assert "SSL_MAX_PIPELINES 32" not in text.replace("32 as released", "")
+    assert text.endswith("#define NEXT 1\n")
+
+
+@pytest.mark.parametrize("body", ["#define SSL_MAX_PIPELINES 64\n",  # a release that changed it
+                                  "\n#define SSL_MAX_PIPELINES 32\n" * 2])  # or holds it twice
+def test_edit_stops_when_the_text_is_not_there_exactly_once(tmp_path: Path, body: str) -> None:
+    header = tmp_path / "include" / "openssl" / "ssl.h.in"
+    header.parent.mkdir(parents=True)
+    header.write_text(body)
+    with pytest.raises(RuntimeError, match="exactly once; the edit needs checking"):
+        _bundle.edit(str(tmp_path))
+    assert header.read_text() == body  # nothing half-edited
+
+
+def test_the_stamp_names_the_edits(monkeypatch: pytest.MonkeyPatch) -> None:
+    stamp = _bundle._stamp_text()
+    monkeypatch.setattr(_bundle, "EDITS", ())
+    assert _bundle._stamp_text() != stamp  # a build made with other edits is built again
+
+
 def _pinned_tarball() -> str | None:
     given = os.environ.get("NODETLS_OPENSSL_TARBALL")
     fetched = os.path.join(_bundle.default_dir(), _bundle.TARBALL)
@@ -206,7 +240,10 @@ _CHILD = textwrap.dedent("""
     spec = importlib.util.spec_from_file_location("nodetls._openssl._binding", sys.argv[1])
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    print(json.dumps({"static": mod.lib.NODETLS_STATIC,
+    ctx = mod.lib.SSL_CTX_new(mod.lib.TLS_method())
+    pipelines = [mod.lib.SSL_CTX_ctrl(ctx, 126, n, mod.ffi.NULL) for n in (1, 2)]  # SET_MAX_PIPELINES
+    mod.lib.SSL_CTX_free(ctx)
+    print(json.dumps({"static": mod.lib.NODETLS_STATIC, "pipelines": pipelines,
                       "version": mod.ffi.string(mod.lib.OpenSSL_version(0)).decode()}))
 """)
 
@@ -236,3 +273,4 @@ def test_the_pinned_release_builds_and_a_binding_links_it(tmp_path: Path,
                          timeout=60)
     assert out.returncode == 0, out.stderr
     assert f'"version": "OpenSSL {_bundle.VERSION} ' in out.stdout and '"static": 1' in out.stdout
+    assert '"pipelines": [1, 0]' in out.stdout  # the edit: one record at a time, at most

@@ -17,9 +17,22 @@ binding").  This module gets that build for the binding (:func:`ensure`):
    BA54 73A2 B058 7B07 FB27  CF2D 2160 94DF D0CB 81EF, OpenSSL's release key, but was not
    verified when the pin was taken: the key was not at hand.)
 2. **Extract** it, refusing members that would land outside the build directory.
-3. **Build** the static libraries only: ``./config`` with :data:`CONFIGURE` (no shared
+3. **Edit** the source as :data:`EDITS` says (one edit: record pipelining capped at one record,
+   see below); an edit whose text is not found exactly once stops the build.
+4. **Build** the static libraries only: ``./config`` with :data:`CONFIGURE` (no shared
    libraries, no tests, no kernel TLS or compression: Node's choices), then ``make build_libs``.
-   A stamp records the configuration; a build with the same stamp is reused.
+   A stamp records the configuration and the edits; a build with the same stamp is reused.
+
+**Why one edit.** OpenSSL sizes its record-layer arrays for ``SSL_MAX_PIPELINES`` (32)
+records at once: since 3.2 each connection holds two record layers (read and write) with 32
+record slots and 33 buffer slots each, and 32 record templates in the connection itself,
+about 10 KiB per connection, whatever the connection does.  Pipelining (several records
+encrypted in one call, ``SSL_CTX_set_max_pipelines``) serves TLS 1.2 CBC ciphers on engines that
+implement it; OpenSSL never uses it unless asked, and nodetls never asks (it exposes no such
+option).  With the cap at 1 the arrays hold one slot: an idle TLS 1.3 connection costs about
+10 KiB less (``benchmarks/README.md``), and nothing else changes: every path OpenSSL takes with
+pipelining off (its default) is the same code.  ``SSL_CTX_set_max_pipelines`` above 1 fails, as
+it does for a value above 32 in OpenSSL's own build.
 
 The result is a directory :func:`nodetls._openssl._build.link_options` links as any other
 OpenSSL build directory.  The build directory is ``NODETLS_OPENSSL_DIR``, by default ``build/openssl``
@@ -50,6 +63,10 @@ TARBALL = f"openssl-{VERSION}.tar.gz"
 URLS = (f"https://www.openssl.org/source/{TARBALL}",
         f"https://github.com/openssl/openssl/releases/download/openssl-{VERSION}/{TARBALL}",
         f"https://deb.debian.org/debian/pool/main/o/openssl/openssl_{VERSION}.orig.tar.gz")
+#: Edits to the source before it is configured: (file, the text as released, its replacement).
+#: Record pipelining capped at one record (see the module's docstring).
+EDITS = (("include/openssl/ssl.h.in", "\n#define SSL_MAX_PIPELINES 32\n",
+          "\n#define SSL_MAX_PIPELINES 1 /* nodetls: 32 as released */\n"),)
 #: ``./config`` options: static libraries only, position-independent (linked into a shared module).
 CONFIGURE = ("no-shared", "no-tests", "no-ktls", "no-comp", "-O3", "-fPIC")
 STAMP = ".nodetls-built"
@@ -135,7 +152,24 @@ def extract(tarball: str, dest: str) -> str:
 
 
 def _stamp_text() -> str:
-    return " ".join((VERSION, SHA256, *CONFIGURE)) + "\n"
+    edits = hashlib.sha256(repr(EDITS).encode()).hexdigest()[:16]
+    return " ".join((VERSION, SHA256, *CONFIGURE, f"edits={edits}")) + "\n"
+
+
+def edit(tree: str, edits: Sequence[tuple[str, str, str]] = EDITS) -> None:
+    """Apply ``edits`` to the source under ``tree`` (the module's docstring, step 3); a
+    ``RuntimeError`` when an edit's text is not in its file exactly once (a new release that
+    changed it: the edit needs checking again, not guessing)."""
+    for rel, old, new in edits:
+        path = os.path.join(tree, rel)
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        if text.count(old) != 1:
+            raise RuntimeError(f"NODETLS_OPENSSL=bundled: {rel} in {tree} does not hold "
+                               f"{old.strip()!r} exactly once; the edit needs checking against "
+                               f"OpenSSL {VERSION}")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text.replace(old, new))
 
 
 def is_built(tree: str) -> bool:
@@ -181,5 +215,6 @@ def ensure(dest: str | None = None) -> str:
         shutil.rmtree(tree)  # an unfinished or differently configured build: start again
     if extract(tarball, dest) != tree:
         raise ValueError(f"NODETLS_OPENSSL=bundled: {tarball} does not unpack to {tree}")
+    edit(tree)
     build(tree)
     return tree
