@@ -192,32 +192,53 @@ def test_a_build_stamped_otherwise_is_not_reused(tmp_path: Path) -> None:
     assert not _bundle.is_built(str(tree))
 
 
-def test_the_edit_caps_record_pipelining_in_the_released_header() -> None:
-    (rel, old, new), = _bundle.EDITS
+def test_the_edits_cap_record_pipelining_and_free_the_client_key_share() -> None:
+    (rel, old, new), (rel2, old2, new2) = _bundle.EDITS
     assert rel == "include/openssl/ssl.h.in"
     assert "SSL_MAX_PIPELINES 32" in old and "SSL_MAX_PIPELINES 1 " in new
+    assert rel2 == "ssl/statem/extensions_srvr.c"
+    assert new2.endswith(old2.lstrip("\n"))  # what was there stays, after the free
+    assert "EVP_PKEY_free(s->s3.peer_tmp);\n    s->s3.peer_tmp = NULL;\n" in new2
+
+
+_HEADER = "/* pipelines */\n#define SSL_MAX_PIPELINES 32\n\n#define NEXT 1\n"
+_KEY_SHARE = "        }\n    }\n    s->s3.did_kex = 1;\n    return EXT_RETURN_SENT;\n"
+
+
+def _fake_tree(root: Path, header: str = _HEADER, key_share: str = _KEY_SHARE) -> tuple[Path, Path]:
+    files = (root / "include" / "openssl" / "ssl.h.in",
+             root / "ssl" / "statem" / "extensions_srvr.c")
+    for path, body in zip(files, (header, key_share), strict=True):
+        path.parent.mkdir(parents=True)
+        path.write_text(body)
+    return files
 
 
 def test_edit_replaces_the_released_text_once(tmp_path: Path) -> None:
-    header = tmp_path / "include" / "openssl" / "ssl.h.in"
-    header.parent.mkdir(parents=True)
-    header.write_text("/* pipelines */\n#define SSL_MAX_PIPELINES 32\n\n#define NEXT 1\n")
+    header, key_share = _fake_tree(tmp_path)
     _bundle.edit(str(tmp_path))
     text = header.read_text()
     assert "#define SSL_MAX_PIPELINES 1 /* nodetls: 32 as released */\n" in text
     assert "SSL_MAX_PIPELINES 32" not in text.replace("32 as released", "")
     assert text.endswith("#define NEXT 1\n")
+    assert key_share.read_text() == (
+        "        }\n    }\n    /* nodetls: the client's key share is not read again */\n"
+        "    EVP_PKEY_free(s->s3.peer_tmp);\n    s->s3.peer_tmp = NULL;\n"
+        "    s->s3.did_kex = 1;\n    return EXT_RETURN_SENT;\n")
 
 
-@pytest.mark.parametrize("body", ["#define SSL_MAX_PIPELINES 64\n",  # a release that changed it
-                                  "\n#define SSL_MAX_PIPELINES 32\n" * 2])  # or holds it twice
-def test_edit_stops_when_the_text_is_not_there_exactly_once(tmp_path: Path, body: str) -> None:
-    header = tmp_path / "include" / "openssl" / "ssl.h.in"
-    header.parent.mkdir(parents=True)
-    header.write_text(body)
+@pytest.mark.parametrize("header, key_share", [
+    ("#define SSL_MAX_PIPELINES 64\n", _KEY_SHARE),  # a release that changed it
+    ("\n#define SSL_MAX_PIPELINES 32\n" * 2, _KEY_SHARE),  # or holds it twice
+    (_HEADER, "    s->s3.did_kex = 1;\n"),  # the second edit's text missing (no newline before)
+    (_HEADER, _KEY_SHARE * 2)])
+def test_edit_stops_when_the_text_is_not_there_exactly_once(tmp_path: Path, header: str,
+                                                            key_share: str) -> None:
+    files = _fake_tree(tmp_path, header, key_share)
     with pytest.raises(RuntimeError, match="exactly once; the edit needs checking"):
         _bundle.edit(str(tmp_path))
-    assert header.read_text() == body  # nothing half-edited
+    # nothing half-edited: not even the file whose edit would have applied
+    assert [f.read_text() for f in files] == [header, key_share]
 
 
 def test_the_stamp_names_the_edits(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,13 +17,16 @@ binding").  This module gets that build for the binding (:func:`ensure`):
    BA54 73A2 B058 7B07 FB27  CF2D 2160 94DF D0CB 81EF, OpenSSL's release key, but was not
    verified when the pin was taken: the key was not at hand.)
 2. **Extract** it, refusing members that would land outside the build directory.
-3. **Edit** the source as :data:`EDITS` says (one edit: record pipelining capped at one record,
-   see below); an edit whose text is not found exactly once stops the build.
+3. **Edit** the source as :data:`EDITS` says (two edits, below: record pipelining capped at one
+   record; the client's key share freed once used); an edit whose text is not found exactly once
+   stops the build, before any file is changed.
 4. **Build** the static libraries only: ``./config`` with :data:`CONFIGURE` (no shared
    libraries, no tests, no kernel TLS or compression: Node's choices), then ``make build_libs``.
    A stamp records the configuration and the edits; a build with the same stamp is reused.
 
-**Why one edit.** OpenSSL sizes its record-layer arrays for ``SSL_MAX_PIPELINES`` (32)
+**Why two edits.** Both make an idle connection smaller; neither changes what goes on the wire.
+
+*Pipelining.* OpenSSL sizes its record-layer arrays for ``SSL_MAX_PIPELINES`` (32)
 records at once: since 3.2 each connection holds two record layers (read and write) with 32
 record slots and 33 buffer slots each, and 32 record templates in the connection itself,
 about 10 KiB per connection, whatever the connection does.  Pipelining (several records
@@ -33,6 +36,17 @@ option).  With the cap at 1 the arrays hold one slot: an idle TLS 1.3 connection
 10 KiB less (``benchmarks/README.md``), and nothing else changes: every path OpenSSL takes with
 pipelining off (its default) is the same code.  ``SSL_CTX_set_max_pipelines`` above 1 fails, as
 it does for a value above 32 in OpenSSL's own build.
+
+*The client's key share.* A TLS 1.3 server keeps the key share it chose from the ClientHello
+(``s->s3.peer_tmp``) until the connection is freed, though it is last read when the server makes
+its own share (``tls_construct_stoc_key_share``: the ECDHE derivation, or the encapsulation of a
+KEM).  For X25519 that is a few hundred bytes; for X25519MLKEM768, which OpenSSL 3.5 clients and
+current browsers offer first and OpenSSL 3.5 servers choose first, it is the parsed ML-KEM-768
+public key, about 6 KiB per connection for the connection's life.  The edit frees it right
+there (and clears the pointer, so ``SSL_free`` frees nothing twice).  The one public reader,
+``SSL_get_peer_tmp_key``, then answers NULL on a server after its ServerHello; nodetls reads it
+only on clients (``getEphemeralKeyInfo()`` is None on a server, as Node's is).  A
+HelloRetryRequest is sent before this point, with no key share kept.
 
 The result is a directory :func:`nodetls._openssl._build.link_options` links as any other
 OpenSSL build directory.  The build directory is ``NODETLS_OPENSSL_DIR``, by default ``build/openssl``
@@ -64,9 +78,15 @@ URLS = (f"https://www.openssl.org/source/{TARBALL}",
         f"https://github.com/openssl/openssl/releases/download/openssl-{VERSION}/{TARBALL}",
         f"https://deb.debian.org/debian/pool/main/o/openssl/openssl_{VERSION}.orig.tar.gz")
 #: Edits to the source before it is configured: (file, the text as released, its replacement).
-#: Record pipelining capped at one record (see the module's docstring).
+#: Record pipelining capped at one record; a TLS 1.3 server lets go of the client's key share
+#: once its own is made (see the module's docstring).
 EDITS = (("include/openssl/ssl.h.in", "\n#define SSL_MAX_PIPELINES 32\n",
-          "\n#define SSL_MAX_PIPELINES 1 /* nodetls: 32 as released */\n"),)
+          "\n#define SSL_MAX_PIPELINES 1 /* nodetls: 32 as released */\n"),
+         ("ssl/statem/extensions_srvr.c", "\n    s->s3.did_kex = 1;\n",
+          "\n    /* nodetls: the client's key share is not read again */\n"
+          "    EVP_PKEY_free(s->s3.peer_tmp);\n"
+          "    s->s3.peer_tmp = NULL;\n"
+          "    s->s3.did_kex = 1;\n"))
 #: ``./config`` options: static libraries only, position-independent (linked into a shared module).
 CONFIGURE = ("no-shared", "no-tests", "no-ktls", "no-comp", "-O3", "-fPIC")
 STAMP = ".nodetls-built"
@@ -159,17 +179,21 @@ def _stamp_text() -> str:
 def edit(tree: str, edits: Sequence[tuple[str, str, str]] = EDITS) -> None:
     """Apply ``edits`` to the source under ``tree`` (the module's docstring, step 3); a
     ``RuntimeError`` when an edit's text is not in its file exactly once (a new release that
-    changed it: the edit needs checking again, not guessing)."""
-    for rel, old, new in edits:
+    changed it: the edit needs checking again, not guessing), and then no file is changed."""
+    edited: dict[str, str] = {}
+    for rel, old, new in edits:  # every edit checked before any file is written
         path = os.path.join(tree, rel)
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-        if text.count(old) != 1:
+        if path not in edited:
+            with open(path, encoding="utf-8") as f:
+                edited[path] = f.read()
+        if edited[path].count(old) != 1:
             raise RuntimeError(f"NODETLS_OPENSSL=bundled: {rel} in {tree} does not hold "
                                f"{old.strip()!r} exactly once; the edit needs checking against "
                                f"OpenSSL {VERSION}")
+        edited[path] = edited[path].replace(old, new)
+    for path, text in edited.items():
         with open(path, "w", encoding="utf-8") as f:
-            f.write(text.replace(old, new))
+            f.write(text)
 
 
 def is_built(tree: str) -> bool:
