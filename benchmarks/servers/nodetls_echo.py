@@ -2,10 +2,13 @@
 
     python servers/nodetls_echo.py --cert C --key K [--port 0] [--loop asyncio|uvloop]
         [--store memory|redis|redis-py --redis URL] [--ticket-keys] [--workers N]
+        [--ecdh-curve GROUPS]
 
 ``--store`` serves resumption from a ``nodetls.sessions`` session store (TLS 1.3 stateful
 tickets: ``SSL_OP_NO_TICKET``), ``--ticket-keys`` from rotating ``nodetls.sessions.TicketKeys``, ``--workers N`` runs N worker processes sharing the port
-(``nodetls.run(main, workers=N)``; give a fixed ``--port``).
+(``nodetls.run(main, workers=N)``; give a fixed ``--port``).  ``--ecdh-curve`` is the server's
+``ecdh_curve`` (e.g. ``X25519MLKEM768:X25519`` for a post-quantum hybrid client; default
+``nodetls.DEFAULT_ECDH_CURVE``).
 """
 
 from __future__ import annotations
@@ -54,6 +57,8 @@ def make_server(args: Any, on_listening: Any = None) -> Any:
 
     options: dict[str, Any] = {"key": Path(args.key).read_bytes(),
                                "cert": Path(args.cert).read_bytes(), "min_version": "TLSv1.3"}
+    if getattr(args, "ecdh_curve", None):
+        options["ecdh_curve"] = args.ecdh_curve
     if getattr(args, "store", None):
         from nodetls import constants
 
@@ -75,6 +80,7 @@ def main() -> None:
     ap.add_argument("--redis", help="redis://host:port URL for --store redis")
     ap.add_argument("--ticket-keys", action="store_true")
     ap.add_argument("--workers", type=int, default=0)
+    ap.add_argument("--ecdh-curve", help="the server's ecdh_curve (default: nodetls's)")
     args = ap.parse_args()
     raise_fd_limit()
     kwargs: dict[str, Any] = {"loop": args.loop}
