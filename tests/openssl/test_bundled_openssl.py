@@ -199,6 +199,7 @@ def test_the_edits_cap_record_pipelining_and_free_the_client_key_share() -> None
     assert rel2 == "ssl/statem/extensions_srvr.c"
     assert new2.endswith(old2.lstrip("\n"))  # what was there stays, after the free
     assert "EVP_PKEY_free(s->s3.peer_tmp);\n    s->s3.peer_tmp = NULL;\n" in new2
+    assert "EVP_PKEY_free(s->s3.tmp.pkey);\n    s->s3.tmp.pkey = NULL;\n" in new2
 
 
 _HEADER = "/* pipelines */\n#define SSL_MAX_PIPELINES 32\n\n#define NEXT 1\n"
@@ -222,8 +223,9 @@ def test_edit_replaces_the_released_text_once(tmp_path: Path) -> None:
     assert "SSL_MAX_PIPELINES 32" not in text.replace("32 as released", "")
     assert text.endswith("#define NEXT 1\n")
     assert key_share.read_text() == (
-        "        }\n    }\n    /* nodetls: the client's key share is not read again */\n"
+        "        }\n    }\n    /* nodetls: neither key share is read again */\n"
         "    EVP_PKEY_free(s->s3.peer_tmp);\n    s->s3.peer_tmp = NULL;\n"
+        "    EVP_PKEY_free(s->s3.tmp.pkey);\n    s->s3.tmp.pkey = NULL;\n"
         "    s->s3.did_kex = 1;\n    return EXT_RETURN_SENT;\n")
 
 

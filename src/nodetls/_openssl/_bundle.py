@@ -18,7 +18,7 @@ binding").  This module gets that build for the binding (:func:`ensure`):
    verified when the pin was taken: the key was not at hand.)
 2. **Extract** it, refusing members that would land outside the build directory.
 3. **Edit** the source as :data:`EDITS` says (two edits, below: record pipelining capped at one
-   record; the client's key share freed once used); an edit whose text is not found exactly once
+   record; the key shares freed once used); an edit whose text is not found exactly once
    stops the build, before any file is changed.
 4. **Build** the static libraries only: ``./config`` with :data:`CONFIGURE` (no shared
    libraries, no tests, no kernel TLS or compression: Node's choices), then ``make build_libs``.
@@ -37,16 +37,19 @@ option).  With the cap at 1 the arrays hold one slot: an idle TLS 1.3 connection
 pipelining off (its default) is the same code.  ``SSL_CTX_set_max_pipelines`` above 1 fails, as
 it does for a value above 32 in OpenSSL's own build.
 
-*The client's key share.* A TLS 1.3 server keeps the key share it chose from the ClientHello
-(``s->s3.peer_tmp``) until the connection is freed, though it is last read when the server makes
-its own share (``tls_construct_stoc_key_share``: the ECDHE derivation, or the encapsulation of a
-KEM).  For X25519 that is a few hundred bytes; for X25519MLKEM768, which OpenSSL 3.5 clients and
-current browsers offer first and OpenSSL 3.5 servers choose first, it is the parsed ML-KEM-768
-public key, about 6 KiB per connection for the connection's life.  The edit frees it right
-there (and clears the pointer, so ``SSL_free`` frees nothing twice).  The one public reader,
-``SSL_get_peer_tmp_key``, then answers NULL on a server after its ServerHello; nodetls reads it
-only on clients (``getEphemeralKeyInfo()`` is None on a server, as Node's is).  A
-HelloRetryRequest is sent before this point, with no key share kept.
+*The key shares.* A TLS 1.3 server keeps the key share it chose from the ClientHello
+(``s->s3.peer_tmp``) and, for (EC)DHE, its own key pair (``s->s3.tmp.pkey``) until the
+connection is freed, though both are last read when the server makes its share
+(``tls_construct_stoc_key_share``: the ECDHE derivation, or the encapsulation to a KEM key).  For
+X25519 they are a few hundred bytes each; for X25519MLKEM768, which OpenSSL 3.5 clients and
+current browsers offer first, the client's share is the parsed ML-KEM-768 public key, about
+6 KiB per connection for the connection's life (a server takes that group only when its
+``ecdh_curve`` names it).  The edit frees both right there and clears the pointers (so
+``SSL_free`` frees nothing twice).  Their public readers, ``SSL_get_peer_tmp_key`` and
+``SSL_get_tmp_key``, then answer NULL on a server after its ServerHello; nodetls reads the first
+only on clients (``getEphemeralKeyInfo()`` is None on a server, as Node's is) and never the
+second.  A HelloRetryRequest returns before this point, with no key share kept; TLS 1.2 frees its
+key pair once the ClientKeyExchange is read, as released.
 
 The result is a directory :func:`nodetls._openssl._build.link_options` links as any other
 OpenSSL build directory.  The build directory is ``NODETLS_OPENSSL_DIR``, by default ``build/openssl``
@@ -78,14 +81,16 @@ URLS = (f"https://www.openssl.org/source/{TARBALL}",
         f"https://github.com/openssl/openssl/releases/download/openssl-{VERSION}/{TARBALL}",
         f"https://deb.debian.org/debian/pool/main/o/openssl/openssl_{VERSION}.orig.tar.gz")
 #: Edits to the source before it is configured: (file, the text as released, its replacement).
-#: Record pipelining capped at one record; a TLS 1.3 server lets go of the client's key share
-#: once its own is made (see the module's docstring).
+#: Record pipelining capped at one record; a TLS 1.3 server lets go of the key shares once its
+#: own is made (see the module's docstring).
 EDITS = (("include/openssl/ssl.h.in", "\n#define SSL_MAX_PIPELINES 32\n",
           "\n#define SSL_MAX_PIPELINES 1 /* nodetls: 32 as released */\n"),
          ("ssl/statem/extensions_srvr.c", "\n    s->s3.did_kex = 1;\n",
-          "\n    /* nodetls: the client's key share is not read again */\n"
+          "\n    /* nodetls: neither key share is read again */\n"
           "    EVP_PKEY_free(s->s3.peer_tmp);\n"
           "    s->s3.peer_tmp = NULL;\n"
+          "    EVP_PKEY_free(s->s3.tmp.pkey);\n"
+          "    s->s3.tmp.pkey = NULL;\n"
           "    s->s3.did_kex = 1;\n"))
 #: ``./config`` options: static libraries only, position-independent (linked into a shared module).
 CONFIGURE = ("no-shared", "no-tests", "no-ktls", "no-comp", "-O3", "-fPIC")
