@@ -145,7 +145,7 @@ def _key_share_kept(eng: TLSEngine, peer: bool = True) -> bool:
     # ML-KEM share
     (b"X25519MLKEM768", b"X25519:X25519MLKEM768", True),
 ])
-def test_the_server_lets_go_of_the_client_key_share(server_groups: bytes, client_groups: bytes,
+def test_the_server_lets_go_of_the_key_shares(server_groups: bytes, client_groups: bytes,
                                                     hrr: bool) -> None:
     """Bundled build (``_bundle.EDITS``): once a TLS 1.3 server has made its own key share it
     keeps neither the client's key share nor its own key pair (a client's side is OpenSSL's as
