@@ -146,7 +146,7 @@ def _key_share_kept(eng: TLSEngine, peer: bool = True) -> bool:
     (b"X25519MLKEM768", b"X25519:X25519MLKEM768", True),
 ])
 def test_the_server_lets_go_of_the_key_shares(server_groups: bytes, client_groups: bytes,
-                                                    hrr: bool) -> None:
+                                              hrr: bool) -> None:
     """Bundled build (``_bundle.EDITS``): once a TLS 1.3 server has made its own key share it
     keeps neither the client's key share nor its own key pair (a client's side is OpenSSL's as
     released).  Handshake, HelloRetryRequest, data both ways and a resumption with a fresh
