@@ -192,7 +192,7 @@ def test_a_build_stamped_otherwise_is_not_reused(tmp_path: Path) -> None:
     assert not _bundle.is_built(str(tree))
 
 
-def test_the_edits_cap_record_pipelining_and_free_the_client_key_share() -> None:
+def test_the_edits_cap_record_pipelining_and_free_the_key_shares() -> None:
     (rel, old, new), (rel2, old2, new2) = _bundle.EDITS
     assert rel == "include/openssl/ssl.h.in"
     assert "SSL_MAX_PIPELINES 32" in old and "SSL_MAX_PIPELINES 1 " in new

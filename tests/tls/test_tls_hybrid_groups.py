@@ -2,8 +2,8 @@
 nodetls runs knows the group (the bundled 3.5 build; not the system's 3.0).
 
 Not a default: ``DEFAULT_ECDH_CURVE`` is ``'X25519:P-256:P-384'``; a user opts in with
-``ecdh_curve``.  On the bundled build a server lets go of the client's key share (the ML-KEM
-public key, ~6 KiB) once it has made its own (``_openssl/_bundle.py``, ``EDITS``): the
+``ecdh_curve``.  On the bundled build a server lets go of the key shares (the client's is the
+ML-KEM public key, ~6 KiB) once it has made its own (``_openssl/_bundle.py``, ``EDITS``): the
 connection must go on as before, through a HelloRetryRequest, data both ways and a resumption.
 """
 
