@@ -53,14 +53,18 @@ def _der_of_x509(x509: Any) -> bytes:
 
 
 def _session_der(sess: Any) -> bytes:
-    n = lib.i2d_SSL_SESSION(sess, NULL)
-    if n <= 0:
-        return b""
-    buf = ffi.new(_UCHAR_ARRAY, n)
+    """``i2d_SSL_SESSION`` in one call (OpenSSL allocates the encoding: one pass of its ASN.1
+    encoder instead of a length pass and a second encoding); the buffer, which holds the
+    session's secret, is wiped as it is freed."""
     p = _out_params()[3]
-    p[0] = buf
-    lib.i2d_SSL_SESSION(sess, p)
-    return ffi.buffer(buf, n)[:]
+    p[0] = NULL
+    n = lib.i2d_SSL_SESSION(sess, p)
+    buf = p[0]
+    if buf == NULL:
+        return b""
+    der = ffi.buffer(buf, n)[:] if n > 0 else b""
+    lib.CRYPTO_clear_free(buf, n if n > 0 else 0, NULL, 0)
+    return der
 
 
 def session_from_der(der: bytes) -> Any:

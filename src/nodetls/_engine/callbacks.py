@@ -260,6 +260,15 @@ def npn_select_cb(ssl: Any, out: Any, outlen: Any, inp: Any, inlen: int, arg: An
         return C.SSL_TLSEXT_ERR_NOACK
 
 
+# ---- the session path in C (compiled binding) ---------------------------------------------------
+# The compiled binding answers the client-hello and get-session callbacks of a connection that
+# asked for it (TLSEngine.enable_session_path) in C, and hands every other connection's calls to
+# the trampolines above: with it, those two kinds are installed as its C dispatchers.  False in
+# ABI mode (no such helpers), where the trampolines are installed themselves.
+_sp_setup = getattr(lib, "nodetls_sp_setup", None)
+SESSION_PATH: bool = bool(_sp_setup is not None and _sp_setup(client_hello_cb, get_session_cb))
+
+
 # ---- installation on contexts -----------------------------------------------------------------------
 
 def enable(context: Any, kind: str) -> None:
@@ -279,7 +288,10 @@ def enable(context: Any, kind: str) -> None:
         return
     ctx = context.ctx
     if kind == "client_hello":
-        lib.SSL_CTX_set_client_hello_cb(ctx, client_hello_cb, ffi.NULL)
+        if SESSION_PATH:
+            lib.nodetls_sp_install(ctx, 1)
+        else:
+            lib.SSL_CTX_set_client_hello_cb(ctx, client_hello_cb, ffi.NULL)
     elif kind == "cert":
         lib.SSL_CTX_set_cert_cb(ctx, cert_cb, ffi.NULL)
     elif kind == "alpn":
@@ -291,7 +303,10 @@ def enable(context: Any, kind: str) -> None:
         lib.SSL_CTX_set_keylog_callback(ctx, keylog_cb)
     elif kind == "session":
         lib.SSL_CTX_sess_set_new_cb(ctx, new_session_cb)
-        lib.SSL_CTX_sess_set_get_cb(ctx, get_session_cb)
+        if SESSION_PATH:
+            lib.nodetls_sp_install(ctx, 2)
+        else:
+            lib.SSL_CTX_sess_set_get_cb(ctx, get_session_cb)
     elif kind == "npn":
         lib.SSL_CTX_set_next_protos_advertised_cb(ctx, npn_advertise_cb, ffi.NULL)
         lib.SSL_CTX_set_next_proto_select_cb(ctx, npn_select_cb, ffi.NULL)

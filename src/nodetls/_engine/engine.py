@@ -211,6 +211,18 @@ _shutdown: Final = getattr(lib, "nodetls_shutdown", None) or _py_shutdown
 #: SNI's context switch (``nodetls_switch_ctx``: the ticket keys stay the session context's; the
 #: Python ticket callback needs no such care: ``ticket_keys.bind_ssl``).
 _switch_ctx: Final = getattr(lib, "nodetls_switch_ctx", None) or lib.SSL_set_SSL_CTX
+#: The session lookup in C (``nodetls_sp_*``, see :meth:`TLSEngine.enable_session_path`): None
+#: in ABI mode, or when the compiled binding could not set it up.
+_sp_enable: Final = lib.nodetls_sp_enable if callbacks.SESSION_PATH else None
+
+
+def _sp_out() -> tuple[Any, Any]:
+    """This thread's out-parameters of ``nodetls_sp_pending`` (an id, its kind)."""
+    try:
+        return _local.sp_out
+    except AttributeError:
+        pair = _local.sp_out = (ffi.new("unsigned char[]", 32), ffi.new("int *"))
+        return pair
 
 
 class TLSEngine(_EngineQueries):
@@ -237,6 +249,8 @@ class TLSEngine(_EngineQueries):
     output_after_read = False
     _eof = False
     _prefetched_session: bytes | None = None
+    # The session lookup is decided and answered in C (enable_session_path).
+    session_path = False
     _pending_context: Any = None
     _ocsp_response: bytes | None = None
     _alpn_server_wire: bytes | None = None
@@ -886,6 +900,34 @@ class TLSEngine(_EngineQueries):
         """Server: external cache (``'newSession'``/``'resumeSession'``); client: ``'session'``."""
         callbacks.enable(self.initial_context, "session")
 
+    def enable_session_path(self) -> bool:
+        """Server, before the handshake, with :meth:`enable_session_callbacks` and
+        :meth:`enable_client_hello` done on its contexts: let the compiled binding decide in its
+        client-hello callback whether an external cache can resume this connection, pause for
+        it (:data:`Pause.CLIENT_HELLO`, the id in :meth:`pending_lookup`, no
+        :class:`ClientHello` and no ``hooks.on_client_hello``), and answer the get-session
+        callback with what :meth:`set_prefetched_session` gave, all without a Python callback.
+        The decision is ``pause_points.client_hello``'s for the ids OpenSSL looks up (a TLS 1.3
+        PSK identity only when it is 32 bytes: the only length OpenSSL's stateful lookup takes).
+        False when the binding has no such path (ABI mode): nothing changed."""
+        if _sp_enable is None or self.ssl is None:
+            return False
+        if not _sp_enable(self.ssl):
+            raise MemoryError("no memory for the session lookup")
+        self.session_path = True
+        return True
+
+    def pending_lookup(self) -> tuple[bytes, bool] | None:
+        """With :meth:`enable_session_path`, while paused for the client hello: the id to look
+        up and whether it is a TLS 1.3 ticket; None otherwise."""
+        if not self.session_path or self.ssl is None:
+            return None
+        out = _sp_out()
+        n = lib.nodetls_sp_pending(self.ssl, out[0], out[1])
+        if n < 0:
+            return None
+        return ffi.buffer(out[0], n)[:], bool(out[1][0])
+
     def enable_ocsp_status(self) -> None:
         callbacks.enable(self.context, "status")
 
@@ -961,6 +1003,10 @@ class TLSEngine(_EngineQueries):
             self.context = context
 
     def set_prefetched_session(self, der: bytes | None) -> None:
+        if self.session_path:
+            if der and self.ssl is not None:
+                lib.nodetls_sp_found(self.ssl, der, len(der))
+            return
         self._prefetched_session = der
 
     def set_ocsp_response(self, der: bytes | None) -> None:
@@ -970,6 +1016,8 @@ class TLSEngine(_EngineQueries):
         """The owner has answered; the next :meth:`do_handshake` continues."""
         if self.paused is _CLIENT_HELLO:
             self._ch_state = 2
+            if self.session_path and self.ssl is not None:
+                lib.nodetls_sp_resume(self.ssl)
         elif self.paused is _CERT:
             self._cert_state = 2
         self.paused = None

@@ -53,6 +53,7 @@ unsigned long OpenSSL_version_num(void);
 const char *OpenSSL_version(int type);
 void *CRYPTO_malloc(size_t num, const char *file, int line);
 void CRYPTO_free(void *ptr, const char *file, int line);
+void CRYPTO_clear_free(void *ptr, size_t num, const char *file, int line);
 int CRYPTO_memcmp(const void *a, const void *b, size_t len);
 
 /* err.h */
@@ -374,6 +375,13 @@ int nodetls_switch_ctx(SSL *ssl, SSL_CTX *ctx);
 int nodetls_no_renewal_on_resumption(SSL_CTX *ctx);
 int nodetls_tk_own(SSL_CTX *ctx);
 void nodetls_cert_cb_install(SSL_CTX *ctx);
+int nodetls_sp_setup(int (*ch)(SSL *, int *, void *),
+                     SSL_SESSION *(*get)(SSL *, const unsigned char *, int, int *));
+void nodetls_sp_install(SSL_CTX *ctx, int kinds);
+int nodetls_sp_enable(SSL *ssl);
+int nodetls_sp_pending(SSL *ssl, unsigned char *out, int *ticket);
+int nodetls_sp_found(SSL *ssl, const unsigned char *der, size_t len);
+void nodetls_sp_resume(SSL *ssl);
 """
 
 HELPERS_SOURCE = r"""
@@ -540,6 +548,7 @@ int nodetls_shutdown(SSL *ssl)
    lock while it reads a table, and the key bytes it hands OpenSSL are copied into the cipher and
    MAC contexts before it returns. */
 
+#include <limits.h>
 #include <stddef.h>
 #include <string.h>
 #include <openssl/core_names.h>
@@ -884,6 +893,224 @@ int nodetls_tk_own(SSL_CTX *ctx)
             || nodetls_own_cipher == NULL || nodetls_own_md == NULL)
         return 0;
     return SSL_CTX_set_tlsext_ticket_key_cb(ctx, nodetls_own_cb) == 1;
+}
+
+/* ---------------------------------------------------------------- the session lookup, in C
+   A server connection whose only session listeners are use_session_store's (TLSEngine.
+   enable_session_path) has its client-hello and get-session callbacks answered here, without a
+   Python callback: the client-hello callback decides whether an external cache can resume the
+   connection (pause_points.client_hello's rules, for the ids that reach OpenSSL's get-session
+   callback) and pauses the handshake with the id kept here (nodetls_sp_pending); the owner
+   hands the session it found over as DER (nodetls_sp_found, parsed at once) and resumes
+   (nodetls_sp_resume); the get-session callback returns it when its id is the one asked for.
+   Every other SSL (no nodetls_sp in its ex_data) goes to the Python callbacks given to
+   nodetls_sp_setup, as before.  (OpenSSL has no pending-session answer for the get-session
+   callback itself: the client-hello callback is the only place a lookup can pause.) */
+typedef struct {
+    int state;                               /* 0: hello not seen, 1: paused, 2: decided */
+    int ticket;                              /* the id is a TLS 1.3 PSK identity */
+    size_t idlen;
+    unsigned char id[SSL_MAX_SSL_SESSION_ID_LENGTH];
+    SSL_SESSION *found;                      /* the owner's answer, until OpenSSL asks */
+} nodetls_sp;
+
+static CRYPTO_ONCE nodetls_sp_once = CRYPTO_ONCE_STATIC_INIT;
+static int nodetls_sp_idx = -1;
+static int (*nodetls_sp_py_ch)(SSL *, int *, void *);
+static SSL_SESSION *(*nodetls_sp_py_get)(SSL *, const unsigned char *, int, int *);
+
+static void nodetls_sp_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+                            long argl, void *argp)
+{
+    nodetls_sp *sp = ptr;
+    (void)parent; (void)ad; (void)idx; (void)argl; (void)argp;
+    if (sp != NULL) {
+        SSL_SESSION_free(sp->found);  /* NULL-safe */
+        OPENSSL_free(sp);
+    }
+}
+
+static int nodetls_sp_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **from_d,
+                          int idx, long argl, void *argp)
+{
+    /* SSL_dup: the copy has no session path of its own (nodetls never dups a connection). */
+    (void)to; (void)from; (void)idx; (void)argl; (void)argp;
+    *from_d = NULL;
+    return 1;
+}
+
+static void nodetls_sp_init(void)
+{
+    nodetls_sp_idx = SSL_get_ex_new_index(0, NULL, NULL, nodetls_sp_dup, nodetls_sp_free);
+}
+
+/* The Python callbacks other SSLs are given to (module-level ffi.callbacks, alive for the
+   process).  1: ready; 0: the session path cannot be used. */
+int nodetls_sp_setup(int (*ch)(SSL *, int *, void *),
+                     SSL_SESSION *(*get)(SSL *, const unsigned char *, int, int *))
+{
+    if (!CRYPTO_THREAD_run_once(&nodetls_sp_once, nodetls_sp_init) || nodetls_sp_idx < 0)
+        return 0;
+    nodetls_sp_py_ch = ch;
+    nodetls_sp_py_get = get;
+    return 1;
+}
+
+/* The PSK identity offered first is 32 bytes (a stateful ticket: what tls_get_stateful_ticket
+   looks up; other identities it ignores), or 0. */
+static size_t nodetls_sp_psk_id(const unsigned char *p, size_t n, const unsigned char **id)
+{
+    size_t len;
+    if (n < 4)
+        return 0;
+    len = ((size_t)p[2] << 8) | p[3];
+    if (len != SSL_MAX_SSL_SESSION_ID_LENGTH || len > n - 4)
+        return 0;
+    *id = p + 4;
+    return len;
+}
+
+static int nodetls_sp_offers_tls13(SSL *ssl)
+{
+    const unsigned char *p;
+    size_t n, i;
+    if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_supported_versions, &p, &n) != 1 || n < 3)
+        return 0;
+    for (i = 1; i + 1 < n; i += 2)
+        if (p[i] == 0x03 && p[i + 1] == 0x04)
+            return 1;
+    return 0;
+}
+
+static int nodetls_sp_allows_tls13(SSL *ssl)
+{
+    long top = SSL_ctrl(ssl, SSL_CTRL_GET_MAX_PROTO_VERSION, 0, NULL);
+    return (top == 0 || top >= TLS1_3_VERSION) && !(SSL_get_options(ssl) & SSL_OP_NO_TLSv1_3);
+}
+
+static int nodetls_sp_ch_cb(SSL *ssl, int *al, void *arg)
+{
+    nodetls_sp *sp = SSL_get_ex_data(ssl, nodetls_sp_idx);
+    const unsigned char *p, *id = NULL;
+    size_t n, idlen;
+    int ticket = 0;
+    if (sp == NULL)
+        return nodetls_sp_py_ch(ssl, al, arg);
+    if (sp->state == 1)
+        return SSL_CLIENT_HELLO_RETRY;
+    if (sp->state == 2)
+        return SSL_CLIENT_HELLO_SUCCESS;
+    sp->state = 2;
+    if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_psk, &p, &n) == 1) {
+        if (!(SSL_get_options(ssl) & SSL_OP_NO_TICKET))
+            return SSL_CLIENT_HELLO_SUCCESS;  /* a stateless ticket: OpenSSL decrypts it */
+        idlen = nodetls_sp_psk_id(p, n, &id);
+        ticket = 1;
+    } else {
+        /* A TLS 1.2 ticket resumes statelessly; when TLS 1.3 will be negotiated the legacy id
+           is random (or a TLS 1.2 session, which 1.3 cannot resume). */
+        if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_session_ticket, &p, &n) == 1 && n > 0)
+            return SSL_CLIENT_HELLO_SUCCESS;
+        idlen = SSL_client_hello_get0_session_id(ssl, &id);
+        if (idlen && nodetls_sp_offers_tls13(ssl) && nodetls_sp_allows_tls13(ssl))
+            return SSL_CLIENT_HELLO_SUCCESS;
+    }
+    if (idlen == 0 || idlen > sizeof(sp->id))
+        return SSL_CLIENT_HELLO_SUCCESS;
+    memcpy(sp->id, id, idlen);
+    sp->idlen = idlen;
+    sp->ticket = ticket;
+    sp->state = 1;
+    return SSL_CLIENT_HELLO_RETRY;
+}
+
+static SSL_SESSION *nodetls_sp_get_cb(SSL *ssl, const unsigned char *sid, int len, int *copy)
+{
+    nodetls_sp *sp = SSL_get_ex_data(ssl, nodetls_sp_idx);
+    SSL_SESSION *sess;
+    const unsigned char *own;
+    unsigned int n;
+    if (sp == NULL)
+        return nodetls_sp_py_get(ssl, sid, len, copy);
+    sess = sp->found;
+    sp->found = NULL;
+    if (sess == NULL)
+        return NULL;
+    own = SSL_SESSION_get_id(sess, &n);
+    if (len < 0 || n != (unsigned int)len || memcmp(own, sid, n) != 0) {
+        /* Another session than the one asked for (a store bug, another server's session): a
+           miss, where OpenSSL would try to resume with keys the client does not have. */
+        SSL_SESSION_free(sess);
+        return NULL;
+    }
+    *copy = 0;  /* OpenSSL takes our reference */
+    return sess;
+}
+
+/* Install the dispatching callbacks on ctx: kinds 1, the client-hello callback; 2, the
+   get-session callback. */
+void nodetls_sp_install(SSL_CTX *ctx, int kinds)
+{
+    if (kinds & 1)
+        SSL_CTX_set_client_hello_cb(ctx, nodetls_sp_ch_cb, NULL);
+    if (kinds & 2)
+        SSL_CTX_sess_set_get_cb(ctx, nodetls_sp_get_cb);
+}
+
+/* Give ssl the session path (a server connection, before its handshake).  1: done (or done
+   already); 0: out of memory. */
+int nodetls_sp_enable(SSL *ssl)
+{
+    nodetls_sp *sp;
+    if (SSL_get_ex_data(ssl, nodetls_sp_idx) != NULL)
+        return 1;
+    sp = OPENSSL_zalloc(sizeof(*sp));
+    if (sp == NULL)
+        return 0;
+    if (!SSL_set_ex_data(ssl, nodetls_sp_idx, sp)) {
+        OPENSSL_free(sp);
+        return 0;
+    }
+    return 1;
+}
+
+/* The id the handshake is paused for into out (32 bytes at least) and *ticket (a TLS 1.3
+   ticket): its length, or -1 when not paused for a lookup. */
+int nodetls_sp_pending(SSL *ssl, unsigned char *out, int *ticket)
+{
+    nodetls_sp *sp = SSL_get_ex_data(ssl, nodetls_sp_idx);
+    if (sp == NULL || sp->state != 1)
+        return -1;
+    memcpy(out, sp->id, sp->idlen);
+    *ticket = sp->ticket;
+    return (int)sp->idlen;
+}
+
+/* The owner's answer: the session (DER) to resume, parsed now.  1: kept; 0: not a session (a
+   full handshake follows) or no session path. */
+int nodetls_sp_found(SSL *ssl, const unsigned char *der, size_t len)
+{
+    nodetls_sp *sp = SSL_get_ex_data(ssl, nodetls_sp_idx);
+    const unsigned char *p = der;
+    SSL_SESSION *sess;
+    if (sp == NULL || der == NULL || len == 0 || len > LONG_MAX)
+        return 0;
+    sess = d2i_SSL_SESSION(NULL, &p, (long)len);
+    if (sess == NULL) {
+        ERR_clear_error();
+        return 0;
+    }
+    SSL_SESSION_free(sp->found);
+    sp->found = sess;
+    return 1;
+}
+
+/* The owner has answered: the re-invoked client-hello callback lets the handshake go on. */
+void nodetls_sp_resume(SSL *ssl)
+{
+    nodetls_sp *sp = SSL_get_ex_data(ssl, nodetls_sp_idx);
+    if (sp != NULL && sp->state == 1)
+        sp->state = 2;
 }
 #pragma GCC diagnostic pop
 """

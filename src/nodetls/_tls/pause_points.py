@@ -9,6 +9,10 @@ waits: ``loadSession`` (``'resumeSession'``), ``loadSNI`` (``SNICallback``) and 
   :func:`client_hello` (is there an id an external cache can resume?) and
   :func:`wants_cert_pause` (cert callback: an ``SNICallback`` with a servername, or an
   ``'OCSPRequest'`` listener with a status request; an ``add_context`` match is applied at once).
+  With the compiled binding, a connection whose only ``'resumeSession'`` listener is
+  ``use_session_store``'s has that decision made in C instead (``TLSEngine.enable_session_path``:
+  the same rules, no Python callback, no :class:`ClientHello`); :func:`run` reads the id from the
+  engine.
 * **Running** happens after the OpenSSL call returned (:func:`run`): ``Pause.CLIENT_HELLO`` ->
   :func:`load_session`; ``Pause.CERT`` -> :func:`load_sni`, then :func:`request_ocsp`.  Each ends
   by resuming the handshake, or by destroying the socket.
@@ -181,6 +185,12 @@ def run(sock: TLSSocket, where: Pause | None) -> None:
     is this function)."""
     if where is _CLIENT_HELLO:
         srv = sock._tls_server
+        wrap = sock._wrap
+        if wrap is not None and wrap.engine is not None and wrap.engine.session_path:
+            # Decided in C (TLSEngine.enable_session_path): the id comes from the engine.
+            pending = wrap.engine.pending_lookup()
+            if pending is not None:
+                sock._pending_resume_id, sock._pending_resume_ticket = pending
         binding = srv._store_binding
         if binding is not None and srv._events.get("resumeSession") == binding._resume_alone:
             # (load_session's store lookup, without its call)

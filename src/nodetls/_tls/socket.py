@@ -174,18 +174,24 @@ def _session_engine(engine: TLSEngine, srv: Any) -> bool:
     now (added or removed between connections, they apply to the next one, as in Node).
     False: another event needs ``_configure_server_engine``.  (Once both callbacks are on the
     server's context, ``srv._session_callbacks_on`` is that context: a connection then only
-    asks for the client hello, without the installation's calls.)"""
+    asks for the client hello, without the installation's calls.)  When ``use_session_store``'s
+    listener is the only ``'resumeSession'`` one, the compiled binding decides and answers the
+    lookup in C (``TLSEngine.enable_session_path``); ``pause_points.run`` reads the id there."""
     events = srv._events
     if not _OTHER_ENGINE_EVENTS.isdisjoint(events):
         return False
     if "resumeSession" in events:
         context = engine.context
-        if context is srv._session_callbacks_on:
+        if context is not srv._session_callbacks_on:
+            engine.enable_session_callbacks()
+            engine.enable_client_hello()
+            srv._session_callbacks_on = context
+        binding = srv._store_binding
+        if binding is None or events.get("resumeSession") != binding._resume_alone \
+                or not engine.enable_session_path():
+            # (a listener of the user's sees the pause_points.client_hello decision; an
+            # ABI-mode binding has no session path)
             engine.want_client_hello = True  # (enable_client_hello, installed already)
-            return True
-        engine.enable_session_callbacks()
-        engine.enable_client_hello()
-        srv._session_callbacks_on = context
         return True
     engine.enable_session_callbacks()
     return True
