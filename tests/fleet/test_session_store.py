@@ -77,6 +77,37 @@ async def test_store_resumes_tls12_ids_and_tls13_stateful_tickets(certs, tls_ver
             await store.aclose()
 
 
+async def test_the_stores_lookup_and_a_users_listener_beside_it(certs, tls_version):
+    """The store's listener alone: the compiled binding decides and answers the lookup in C
+    (no ``'resumeSession'`` event, the session path on the connection's engine).  A listener of
+    the user's beside it: the event is emitted with the id again (the Python decision), and the
+    store still answers it."""
+    from nodetls._engine import callbacks
+
+    server, port = await listen({**certs.server.options, **versions(tls_version), **STATEFUL})
+    server.use_session_store(MemorySessionStore())
+    paths: list[bool] = []
+    server.on("secureConnection", lambda s: paths.append(s._engine.session_path))
+    try:
+        _, session = await handshake(port, certs.root.cert_pem)
+        reused, _ = await handshake(port, certs.root.cert_pem, session)
+        assert reused is True
+        assert paths == [callbacks.SESSION_PATH] * 2
+
+        seen: list[bytes] = []
+        server.on("resumeSession", lambda sid, callback: seen.append(sid))
+        _, session = await handshake(port, certs.root.cert_pem)
+        reused, _ = await handshake(port, certs.root.cert_pem, session)
+        assert reused is True
+        # (TLS 1.2 only: the fresh connection's random legacy id is looked up too, a miss)
+        assert len(seen) == (1 if tls_version == "TLSv1.3" else 2)
+        assert all(len(sid) == 32 for sid in seen)
+        assert paths[2:] == [False, False]
+        assert server.session_store_stats["hits"] == 2
+    finally:
+        server.close()
+
+
 class BrokenStore:
     async def get(self, session_id):
         raise ConnectionError("store down")
