@@ -48,8 +48,10 @@ class MemorySessionStore:
 
     Node keeps no server-side cache at all (``SSL_SESS_CACHE_NO_INTERNAL``); this is the cache its
     documentation asks users to write for ``'newSession'``/``'resumeSession'``.  Its answers are
-    immediate, so ``server.use_session_store`` reads and writes it without pausing the handshake
-    (unless a subclass replaces ``get``, ``get_and_expire`` or ``set``).
+    immediate, so ``server.use_session_store`` reads and writes it synchronously, with no task
+    (unless a subclass replaces ``get``, ``get_and_expire`` or ``set``): the handshake pauses
+    only to ask it (not even that without the compiled binding, where it is read inside the
+    client-hello callback).
     """
 
     def __init__(self, max_sessions: int = 20_000) -> None:

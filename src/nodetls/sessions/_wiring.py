@@ -54,10 +54,11 @@ class StoreBinding:
     """The listeners one server uses to reach one store, and their counters.
 
     The TLS layer (``_tls/pause_points.py``) skips the ``'resumeSession'`` event while this
-    binding's listener is the server's only one: it calls :meth:`lookup_now` inside the
-    client-hello callback (a :class:`MemorySessionStore` answers there, without pausing the
-    handshake), or pauses and calls :meth:`lookup`, saying whether the id is a TLS 1.3 ticket:
-    a used ticket is kept only :attr:`USED_TICKET_GRACE` seconds more (``get_and_expire``).
+    binding's listener is the server's only one: it pauses and calls :meth:`lookup`, saying
+    whether the id is a TLS 1.3 ticket: a used ticket is kept only :attr:`USED_TICKET_GRACE`
+    seconds more (``get_and_expire``).  (With the compiled binding the pause is decided in C,
+    ``TLSEngine.enable_session_path``; without it, a :class:`MemorySessionStore` is read with
+    :meth:`lookup_now` inside the client-hello callback, without pausing.)
     """
 
     #: Seconds a TLS 1.3 stateful ticket stays valid after its first use: long enough for a
