@@ -108,6 +108,35 @@ async def test_the_stores_lookup_and_a_users_listener_beside_it(certs, tls_versi
         server.close()
 
 
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+async def test_openssl_resumes_after_a_hello_retry_request(certs, kind, redis_server, tmp_path):
+    """``openssl s_client``'s resuming ClientHello carries an X25519 key share; the server takes
+    P-256 only: a HelloRetryRequest, and OpenSSL looks the second ClientHello's ticket up again.
+    The store's one answer serves both lookups: the session resumes."""
+    from helpers.peers import run_openssl_client
+
+    store = MemorySessionStore() if kind == "memory" else RedisSessionStore(redis_server.url)
+    server, port = await listen({**certs.server.options, **versions("TLSv1.3"), **STATEFUL,
+                                 "ecdh_curve": "P-256"})
+    server.use_session_store(store)
+    sess = tmp_path / "sess.pem"
+    args = ["-CAfile", str(certs.root.cert_path), "-servername", "localhost", "-tls1_3",
+            "-ign_eof"]
+    try:
+        first = await run_openssl_client([*args, "-groups", "P-256", "-sess_out", sess],
+                                         stdin=b"", port=port, timeout=20)
+        assert "New, TLSv1.3" in first.stdout and sess.exists()
+        second = await run_openssl_client([*args, "-groups", "X25519:P-256", "-sess_in", sess,
+                                           "-msg"], stdin=b"", port=port, timeout=20)
+        assert "Reused, TLSv1.3" in second.stdout, second.stdout
+        assert second.stdout.count("ClientHello") == 2  # the retry happened
+        assert server.session_store_stats["hits"] == 1
+    finally:
+        server.close()
+        if kind == "redis":
+            await store.aclose()
+
+
 class BrokenStore:
     async def get(self, session_id):
         raise ConnectionError("store down")

@@ -437,6 +437,10 @@ class TLSEngine(_EngineQueries):
             self.paused = None
             self.state = _SECURE
             self.handshake_complete = True
+            if self.session_path:  # the store's answer, kept for a second ClientHello
+                lib.nodetls_sp_done(self.ssl)
+            elif self._prefetched_session is not None:
+                self._prefetched_session = None
             return _DONE
         if err == _WANT_READ or err == _WANT_WRITE:
             return _NEED_DATA
@@ -1164,8 +1168,9 @@ class TLSEngine(_EngineQueries):
         self._note(NewSession(sid, _session_der(sess)))
 
     def _cb_get_session(self, sid: bytes, copy: Any) -> Any:
+        # (kept until the handshake is done: after a HelloRetryRequest, OpenSSL looks the
+        # second ClientHello's PSK up again)
         der = self._prefetched_session
-        self._prefetched_session = None
         if not der:
             return NULL
         sess = session_from_der(der)

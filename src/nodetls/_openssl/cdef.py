@@ -382,6 +382,7 @@ int nodetls_sp_enable(SSL *ssl);
 int nodetls_sp_pending(SSL *ssl, unsigned char *out, int *ticket);
 int nodetls_sp_found(SSL *ssl, const unsigned char *der, size_t len);
 void nodetls_sp_resume(SSL *ssl);
+void nodetls_sp_done(SSL *ssl);
 """
 
 HELPERS_SOURCE = r"""
@@ -1033,7 +1034,6 @@ static SSL_SESSION *nodetls_sp_get_cb(SSL *ssl, const unsigned char *sid, int le
     if (sp == NULL)
         return nodetls_sp_py_get(ssl, sid, len, copy);
     sess = sp->found;
-    sp->found = NULL;
     if (sess == NULL)
         return NULL;
     own = SSL_SESSION_get_id(sess, &n);
@@ -1041,9 +1041,13 @@ static SSL_SESSION *nodetls_sp_get_cb(SSL *ssl, const unsigned char *sid, int le
         /* Another session than the one asked for (a store bug, another server's session): a
            miss, where OpenSSL would try to resume with keys the client does not have. */
         SSL_SESSION_free(sess);
+        sp->found = NULL;
         return NULL;
     }
-    *copy = 0;  /* OpenSSL takes our reference */
+    /* OpenSSL takes a reference of its own; ours stays until the handshake is done
+       (nodetls_sp_done): after a HelloRetryRequest the second ClientHello's PSK is looked up
+       again, as OpenSSL's own cache would answer it twice. */
+    *copy = 1;
     return sess;
 }
 
@@ -1103,6 +1107,16 @@ int nodetls_sp_found(SSL *ssl, const unsigned char *der, size_t len)
     SSL_SESSION_free(sp->found);
     sp->found = sess;
     return 1;
+}
+
+/* The handshake is done: the answer is no longer needed (an idle connection keeps none). */
+void nodetls_sp_done(SSL *ssl)
+{
+    nodetls_sp *sp = SSL_get_ex_data(ssl, nodetls_sp_idx);
+    if (sp != NULL && sp->found != NULL) {
+        SSL_SESSION_free(sp->found);
+        sp->found = NULL;
+    }
 }
 
 /* The owner has answered: the re-invoked client-hello callback lets the handshake go on. */
