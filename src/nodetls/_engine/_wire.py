@@ -53,9 +53,8 @@ def _der_of_x509(x509: Any) -> bytes:
 
 
 def _session_der(sess: Any) -> bytes:
-    """``i2d_SSL_SESSION`` in one call (OpenSSL allocates the encoding: one pass of its ASN.1
-    encoder instead of a length pass and a second encoding); the buffer, which holds the
-    session's secret, is wiped as it is freed."""
+    """``i2d_SSL_SESSION`` in one call (OpenSSL sizes and allocates the encoding itself); the
+    buffer, which holds the session's secret, is wiped as it is freed."""
     p = _out_params()[3]
     p[0] = NULL
     n = lib.i2d_SSL_SESSION(sess, p)
