@@ -897,13 +897,14 @@ int nodetls_tk_own(SSL_CTX *ctx)
 }
 
 /* ---------------------------------------------------------------- the session lookup, in C
-   A server connection whose only session listeners are use_session_store's (TLSEngine.
+   A server connection whose only 'resumeSession' listener is use_session_store's (TLSEngine.
    enable_session_path) has its client-hello and get-session callbacks answered here, without a
    Python callback: the client-hello callback decides whether an external cache can resume the
    connection (pause_points.client_hello's rules, for the ids that reach OpenSSL's get-session
    callback) and pauses the handshake with the id kept here (nodetls_sp_pending); the owner
    hands the session it found over as DER (nodetls_sp_found, parsed at once) and resumes
-   (nodetls_sp_resume); the get-session callback returns it when its id is the one asked for.
+   (nodetls_sp_resume); the get-session callback returns it when its id is the one asked for
+   (each time it is asked: twice after a HelloRetryRequest), until nodetls_sp_done.
    Every other SSL (no nodetls_sp in its ex_data) goes to the Python callbacks given to
    nodetls_sp_setup, as before.  (OpenSSL has no pending-session answer for the get-session
    callback itself: the client-hello callback is the only place a lookup can pause.) */
@@ -912,7 +913,7 @@ typedef struct {
     int ticket;                              /* the id is a TLS 1.3 PSK identity */
     size_t idlen;
     unsigned char id[SSL_MAX_SSL_SESSION_ID_LENGTH];
-    SSL_SESSION *found;                      /* the owner's answer, until OpenSSL asks */
+    SSL_SESSION *found;                      /* the owner's answer, until the handshake ends */
 } nodetls_sp;
 
 static CRYPTO_ONCE nodetls_sp_once = CRYPTO_ONCE_STATIC_INIT;
