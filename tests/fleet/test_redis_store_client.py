@@ -261,3 +261,92 @@ async def test_a_store_used_by_a_later_loop_of_the_same_thread_connects_again(re
         assert store.redis.connects == 3
     finally:
         await store.aclose()
+
+
+async def test_commands_of_consecutive_busy_iterations_go_out_in_one_write(redis_server):
+    """Auto-pipelining across loop iterations: while each iteration adds commands (a busy
+    server), they wait for one another, and one write carries them all."""
+    store = RedisSessionStore(redis_server.url)
+    pipe = store.pipe
+    loop = asyncio.get_running_loop()
+    try:
+        await asyncio.wait_for(store.set(b"k", b"v", 60), 5)  # connected
+        writes = pipe.writes
+        replies: list[object] = []
+        get = _redis_conns.pack(b"GET", b"nodetls:session:k")
+
+        def busy(left: int) -> None:
+            pipe.send(get, append, replies, 5.0)
+            if left:
+                loop.call_soon(busy, left - 1)
+
+        loop.call_soon(busy, _redis_conns.COLLECT_ITERATIONS - 2)
+        for _ in range(200):
+            if len(replies) == _redis_conns.COLLECT_ITERATIONS - 1:
+                break
+            await asyncio.sleep(0.005)
+        assert replies == [b"v"] * (_redis_conns.COLLECT_ITERATIONS - 1)
+        assert pipe.writes == writes + 1
+    finally:
+        await store.aclose()
+
+
+async def test_a_lone_command_is_written_one_iteration_later(redis_server):
+    """An idle server's command waits one loop iteration (none adds another), no more."""
+    store = RedisSessionStore(redis_server.url)
+    pipe = store.pipe
+    loop = asyncio.get_running_loop()
+    try:
+        await asyncio.wait_for(store.set(b"k", b"v", 60), 5)  # connected
+        writes = pipe.writes
+        replies: list[object] = []
+        seen: list[int] = []  # pipe.writes at each loop iteration after the send
+
+        def look(left: int) -> None:
+            seen.append(pipe.writes - writes)
+            if left:
+                loop.call_soon(look, left - 1)
+
+        pipe.send(_redis_conns.pack(b"GET", b"nodetls:session:k"), append, replies, 5.0)
+        loop.call_soon(look, 3)  # (after the pipe's own look in each iteration)
+        for _ in range(200):
+            if replies:
+                break
+            await asyncio.sleep(0.005)
+        assert replies == [b"v"]
+        assert seen == [0, 1, 1, 1]
+    finally:
+        await store.aclose()
+
+
+async def test_commands_wait_at_most_collect_iterations(redis_server):
+    """A command every loop iteration, without end: a write still goes out every
+    COLLECT_ITERATIONS + 1 iterations (a busy server's lookups are not held back for good)."""
+    store = RedisSessionStore(redis_server.url)
+    pipe = store.pipe
+    loop = asyncio.get_running_loop()
+    try:
+        await asyncio.wait_for(store.set(b"k", b"v", 60), 5)  # connected
+        writes = pipe.writes
+        replies: list[object] = []
+        get = _redis_conns.pack(b"GET", b"nodetls:session:k")
+        rounds = 4 * (_redis_conns.COLLECT_ITERATIONS + 1)
+        done = loop.create_future()
+
+        def busy(left: int) -> None:
+            pipe.send(get, append, replies, 5.0)
+            if left:
+                loop.call_soon(busy, left - 1)
+            else:
+                done.set_result(pipe.writes)
+
+        loop.call_soon(busy, rounds - 1)
+        written_while_busy = await asyncio.wait_for(done, 5)
+        assert written_while_busy - writes >= 3
+        for _ in range(200):
+            if len(replies) == rounds:
+                break
+            await asyncio.sleep(0.005)
+        assert replies == [b"v"] * rounds
+    finally:
+        await store.aclose()

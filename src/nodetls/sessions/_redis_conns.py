@@ -4,11 +4,15 @@ one pipelined Redis connection, commands answered through callbacks.
 redis-py makes and sets up the connection (it parses the URL: TCP, TLS, Unix sockets, AUTH, the
 db number; it sends the setup commands and reads their replies).  The store then takes over the
 connected transport and pipelines every command on it: its callback is queued and the
-commands sent in one loop iteration go out in one write (auto-pipelining: 1.03 writes per
-resumed handshake's two commands under the benchmark's load); Redis answers in order, so each reply goes to the oldest waiting callback, and a
-read carrying several replies answers them all.  Parsing is hiredis's (the ``redis`` extra
-installs it) or :class:`_Reader`'s.  Measured per resumed handshake (two commands), this costs
-about a quarter of the Python calls of redis-py's ``Connection.send_packed_command`` and
+command waits for others (auto-pipelining, see :meth:`_Conn.flush_when_quiet`): the commands
+sent in one loop iteration go out in one write, and while each iteration keeps adding commands
+(a busy server) they keep collecting, for at most :data:`COLLECT_ITERATIONS` iterations.  Redis
+answers in order, so each reply goes to the oldest waiting callback, and a read carrying several
+replies answers them all.  Each write to Redis costs a system call, usually a wake-up of Redis and
+a read of its replies: collecting over iterations cut the server's CPU per resumed handshake by
+9 % in a paired run under the benchmark's load (``benchmarks/README.md``); an idle server's
+command waits one loop iteration.  Parsing is hiredis's (the ``redis`` extra installs it) or
+:class:`_Reader`'s.  Measured per resumed handshake (two commands), this costs about a quarter of the Python calls of redis-py's ``Connection.send_packed_command`` and
 ``read_response`` (asyncio streams, one task per command; see ``benchmarks/README.md``).
 
 * **Timeouts**: :meth:`RedisPipe.send` takes a ``timeout``; one timer per connection answers
@@ -41,6 +45,9 @@ __all__ = ["RedisPipe", "StoreTimeout", "pack"]
 
 #: Unanswered commands past which a connection is considered stuck and dropped.
 MAX_WAITING = 10_000
+#: Loop iterations a command waits at most for others to go out in the same write, while every
+#: iteration adds some (:meth:`_Conn.flush_when_quiet`).
+COLLECT_ITERATIONS = 4
 _NEVER = float("inf")
 
 
@@ -140,12 +147,28 @@ class _Conn(asyncio.Protocol):
         self.time: Callable[[], float] = loop.time
         self.call_soon: Callable[..., Any] = loop.call_soon
         self.streams: tuple[Any, Any] | None = None  # redis-py's, kept alive with the transport
+        self.flush_soon = self.flush_when_quiet  # (the bound method, made once)
+
+    def flush_when_quiet(self, seen: int, iterations: int) -> None:
+        """Write the unsent commands once a loop iteration has added none to the ``seen`` there
+        were at the last look, or after ``iterations`` more looks (a call soon each: one per
+        loop iteration).  :meth:`RedisPipe.send` schedules the first look (``seen`` 0: it
+        always waits) when a command finds none unsent: the write goes out one to
+        :data:`COLLECT_ITERATIONS` iterations after the iteration that sent it."""
+        n = len(self.unsent)
+        if not n:
+            return  # written meanwhile (by _open, once connected) or dropped
+        if iterations and n != seen:
+            self.call_soon(self.flush_soon, n, iterations - 1)
+        else:
+            self.flush()
 
     def flush(self) -> None:
         unsent = self.unsent
         if unsent and self.transport is not None and not self.closed:
             data = unsent[0] if len(unsent) == 1 else b"".join(unsent)
             unsent.clear()
+            self.pipe.writes += 1
             try:
                 self.transport.write(data)
             except Exception as exc:  # noqa: BLE001 - a transport closing under us
@@ -277,6 +300,7 @@ class RedisPipe:
         self._conn: _Conn | None = None
         self._connects: set[asyncio.Task[None]] = set()
         self.connects = 0  # connections made (for tests and diagnostics)
+        self.writes = 0  # writes to Redis (for tests and diagnostics: commands per write)
 
     def send(self, packed: bytes, then: Callable[[Any, Any], None], arg: Any,
              timeout: float | None = None) -> None:
@@ -297,8 +321,9 @@ class RedisPipe:
         waiting.append([then, arg, deadline])
         unsent = conn.unsent
         if not unsent and conn.transport is not None:
-            # Commands sent in the same loop iteration go out in one write (auto-pipelining).
-            conn.call_soon(conn.flush)
+            # Auto-pipelining: this command and those that follow go out in one write, after
+            # the first loop iteration that adds none (at most COLLECT_ITERATIONS later).
+            conn.call_soon(conn.flush_soon, 0, COLLECT_ITERATIONS)
         unsent.append(packed)
         if len(waiting) > MAX_WAITING:
             conn.lose(self.errors.ConnectionError("Redis is not answering"))
