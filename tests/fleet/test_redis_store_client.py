@@ -263,9 +263,11 @@ async def test_a_store_used_by_a_later_loop_of_the_same_thread_connects_again(re
         await store.aclose()
 
 
-async def test_commands_of_consecutive_busy_iterations_go_out_in_one_write(redis_server):
+async def test_commands_of_consecutive_busy_iterations_go_out_in_one_write(redis_server,
+                                                                          monkeypatch):
     """Auto-pipelining across loop iterations: while each iteration adds commands (a busy
     server), they wait for one another, and one write carries them all."""
+    monkeypatch.setattr(_redis_conns, "COLLECT_SECONDS", 60.0)  # (a stalled test machine)
     store = RedisSessionStore(redis_server.url)
     pipe = store.pipe
     loop = asyncio.get_running_loop()
@@ -291,8 +293,9 @@ async def test_commands_of_consecutive_busy_iterations_go_out_in_one_write(redis
         await store.aclose()
 
 
-async def test_a_lone_command_is_written_one_iteration_later(redis_server):
+async def test_a_lone_command_is_written_one_iteration_later(redis_server, monkeypatch):
     """An idle server's command waits one loop iteration (none adds another), no more."""
+    monkeypatch.setattr(_redis_conns, "COLLECT_SECONDS", 60.0)  # (a stalled test machine)
     store = RedisSessionStore(redis_server.url)
     pipe = store.pipe
     loop = asyncio.get_running_loop()
@@ -348,5 +351,43 @@ async def test_commands_wait_at_most_collect_iterations(redis_server):
                 break
             await asyncio.sleep(0.005)
         assert replies == [b"v"] * rounds
+    finally:
+        await store.aclose()
+
+
+@pytest.mark.parametrize("bound", ["seconds", "commands"])
+async def test_collecting_stops_at_its_time_and_size_bounds(redis_server, monkeypatch, bound):
+    """A command every loop iteration: with no time left (a server whose iterations are long),
+    or once COLLECT_COMMANDS are unsent, the commands go out at the next look."""
+    if bound == "seconds":
+        monkeypatch.setattr(_redis_conns, "COLLECT_SECONDS", 0.0)
+    else:
+        monkeypatch.setattr(_redis_conns, "COLLECT_SECONDS", 60.0)
+        monkeypatch.setattr(_redis_conns, "COLLECT_COMMANDS", 2)
+    store = RedisSessionStore(redis_server.url)
+    pipe = store.pipe
+    loop = asyncio.get_running_loop()
+    try:
+        await asyncio.wait_for(store.set(b"k", b"v", 60), 5)  # connected
+        writes = pipe.writes
+        replies: list[object] = []
+        seen: list[int] = []  # pipe.writes after each iteration's command
+        get = _redis_conns.pack(b"GET", b"nodetls:session:k")
+
+        def busy(left: int) -> None:
+            pipe.send(get, append, replies, 5.0)
+            seen.append(pipe.writes - writes)
+            if left:
+                loop.call_soon(busy, left - 1)
+
+        loop.call_soon(busy, 3)
+        for _ in range(200):
+            if len(replies) == 4:
+                break
+            await asyncio.sleep(0.005)
+        assert replies == [b"v"] * 4
+        # seconds: each command is written at the first look, one iteration later;
+        # commands: the second command makes two unsent, written at the next look.
+        assert seen == ([0, 1, 2, 3] if bound == "seconds" else [0, 0, 1, 1])
     finally:
         await store.aclose()

@@ -6,7 +6,8 @@ db number; it sends the setup commands and reads their replies).  The store then
 connected transport and pipelines every command on it: its callback is queued and the
 command waits for others (auto-pipelining, see :meth:`_Conn.flush_when_quiet`): the commands
 sent in one loop iteration go out in one write, and while each iteration keeps adding commands
-(a busy server) they keep collecting, for at most :data:`COLLECT_ITERATIONS` iterations.  Redis
+(a busy server) they keep collecting, for at most :data:`COLLECT_ITERATIONS` iterations,
+:data:`COLLECT_SECONDS` and :data:`COLLECT_COMMANDS` commands.  Redis
 answers in order, so each reply goes to the oldest waiting callback, and a read carrying several
 replies answers them all.  Each write to Redis costs a system call, usually a wake-up of Redis and
 a read of its replies: collecting over iterations cut the server's CPU per resumed handshake by
@@ -39,15 +40,20 @@ import contextlib
 from collections import deque
 from collections.abc import Callable
 from threading import get_ident
+from time import monotonic
 from typing import Any
 
 __all__ = ["RedisPipe", "StoreTimeout", "pack"]
 
 #: Unanswered commands past which a connection is considered stuck and dropped.
 MAX_WAITING = 10_000
-#: Loop iterations a command waits at most for others to go out in the same write, while every
-#: iteration adds some (:meth:`_Conn.flush_when_quiet`).
+#: How long the first of the unsent commands waits at most for others to go out in the same
+#: write, while every loop iteration adds some (:meth:`_Conn.flush_when_quiet`): loop iterations,
+#: seconds (long iterations: a server busy with full handshakes), and commands (a batch that
+#: large gains little more from waiting).
 COLLECT_ITERATIONS = 4
+COLLECT_SECONDS = 0.002
+COLLECT_COMMANDS = 32
 _NEVER = float("inf")
 
 
@@ -149,17 +155,18 @@ class _Conn(asyncio.Protocol):
         self.streams: tuple[Any, Any] | None = None  # redis-py's, kept alive with the transport
         self.flush_soon = self.flush_when_quiet  # (the bound method, made once)
 
-    def flush_when_quiet(self, seen: int, iterations: int) -> None:
+    def flush_when_quiet(self, seen: int, iterations: int, deadline: float) -> None:
         """Write the unsent commands once a loop iteration has added none to the ``seen`` there
-        were at the last look, or after ``iterations`` more looks (a call soon each: one per
-        loop iteration).  :meth:`RedisPipe.send` schedules the first look (``seen`` 0: it
-        always waits) when a command finds none unsent: the write goes out one to
-        :data:`COLLECT_ITERATIONS` iterations after the iteration that sent it."""
+        were at the last look, after ``iterations`` more looks (a call soon each: one per loop
+        iteration), once ``deadline`` (``time.monotonic``) has passed, or once there are
+        :data:`COLLECT_COMMANDS`; until then, look again one iteration later.
+        :meth:`RedisPipe.send` schedules the first look (``seen`` 0: it always waits) when a
+        command finds none unsent."""
         n = len(self.unsent)
         if not n:
             return  # written meanwhile (by _open, once connected) or dropped
-        if iterations and n != seen:
-            self.call_soon(self.flush_soon, n, iterations - 1)
+        if iterations and n != seen and n < COLLECT_COMMANDS and monotonic() < deadline:
+            self.call_soon(self.flush_soon, n, iterations - 1, deadline)
         else:
             self.flush()
 
@@ -322,8 +329,8 @@ class RedisPipe:
         unsent = conn.unsent
         if not unsent and conn.transport is not None:
             # Auto-pipelining: this command and those that follow go out in one write, after
-            # the first loop iteration that adds none (at most COLLECT_ITERATIONS later).
-            conn.call_soon(conn.flush_soon, 0, COLLECT_ITERATIONS)
+            # the first loop iteration that adds none (within the COLLECT_ bounds).
+            conn.call_soon(conn.flush_soon, 0, COLLECT_ITERATIONS, monotonic() + COLLECT_SECONDS)
         unsent.append(packed)
         if len(waiting) > MAX_WAITING:
             conn.lose(self.errors.ConnectionError("Redis is not answering"))
