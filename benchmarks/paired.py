@@ -1,0 +1,127 @@
+"""Paired A/B of two nodetls echo servers: both run at once on the server CPU, each under its own
+``tlsbench`` on the client CPU, so both see the same machine (a busy neighbour slows both).
+
+    python benchmarks/paired.py --mode resume --a="--store redis" --b=--ticket-keys
+    python benchmarks/paired.py --mode resume --a="--store redis" --a-src ../other/src \\
+        --b="--store redis"          # the same server, two source trees (each built in place)
+
+Each server is ``servers/nodetls_echo.py --loop uvloop`` with the extra arguments given
+(``--store redis`` gets a throw-away ``redis-server``, started here); ``--a-src``/``--b-src`` put
+another tree's ``src`` first on the server's ``PYTHONPATH``.  Each round runs both clients for
+``--seconds`` and reads each server's CPU (schedstat) per operation; the median and range of the
+per-round ratios A/B are printed.  Interleaved single-server runs (``bench.py``) drift with the
+machine's load between measurements; paired rounds do not, so a few rounds decide differences of
+1-2 %.  Both servers sharing one CPU changes what each costs (the other's time slices count as
+waiting for anything timed), so confirm a decision with ``bench.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from harness import procs  # noqa: E402
+from harness.pki import write_pki  # noqa: E402
+
+
+@contextlib.contextmanager
+def _redis(cpu: int | None) -> Iterator[str]:
+    port = procs.free_port()
+    with tempfile.TemporaryDirectory(prefix="nodetls-paired-redis-") as tmp:
+        argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--dir", tmp]
+        proc = subprocess.Popen(procs.Pinning(cpu, None).argv(argv, cpu),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 20
+            while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True,
+                                 text=True).stdout.strip() != "PONG":
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("redis-server did not start")
+                time.sleep(0.1)
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
+def _server(args: list[str], src: str | None, pki: dict[str, Path],
+            pin: procs.Pinning) -> tuple[subprocess.Popen[bytes], int]:
+    env = procs.clean_env({"PYTHONPATH": str(Path(src).resolve())} if src else None)
+    argv = [sys.executable, str(HERE / "servers" / "nodetls_echo.py"), "--cert",
+            str(pki["ecdsa-cert"]), "--key", str(pki["ecdsa-key"]), "--port", "0", "--loop",
+            "uvloop", *args]
+    proc = subprocess.Popen(pin.argv(argv, pin.server), stdout=subprocess.PIPE, env=env)
+    line = procs.read_line(proc, 30, "server")
+    return proc, int(line.split()[1])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--mode", choices=("hs", "resume", "pingpong"), default="resume")
+    ap.add_argument("--a", default="", help="server A's extra arguments, one string: --a=\"--store redis\"")
+    ap.add_argument("--b", default="", help="server B's extra arguments (one string)")
+    ap.add_argument("--a-src", help="a source tree's src folder for server A")
+    ap.add_argument("--b-src", help="a source tree's src folder for server B")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seconds", type=float, default=3.0)
+    opts = ap.parse_args()
+
+    procs.raise_fd_limit()
+    pin = procs.pinning()
+    tlsbench = procs.build_tlsbench(HERE.parent, HERE / "build")
+    specs = [shlex.split(opts.a), shlex.split(opts.b)]
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nodetls-paired-")))
+        pki = write_pki(tmp)
+        if any("redis" in s for spec in specs for s in spec):
+            url = stack.enter_context(_redis(pin.client))
+            specs = [[*s, "--redis", url] if "redis" in s else s for s in specs]
+        servers = [_server(spec, src, pki, pin) for spec, src in zip(
+            specs, (opts.a_src, opts.b_src), strict=True)]
+        for proc, _ in servers:
+            stack.callback(proc.wait, 10)
+            stack.callback(proc.terminate)
+
+        def client(port: int, seconds: float) -> list[str]:
+            if opts.mode == "pingpong":
+                args = ["-m", "pingpong", "-s", "64"]
+            else:
+                args = ["-m", opts.mode, "-c", "16", "-S", "32"]
+            return pin.argv([str(tlsbench), "-p", str(port), *args, "-t", str(seconds)],
+                            pin.client)
+
+        for _, port in servers:  # warm-up
+            subprocess.run(client(port, 1), capture_output=True, timeout=60)
+        ratios = []
+        for r in range(opts.rounds):
+            before = [procs.cpu_ns(p.pid) for p, _ in servers]
+            runs = [subprocess.Popen(client(port, opts.seconds), stdout=subprocess.PIPE,
+                                     text=True) for _, port in servers]
+            outs = [json.loads(run.communicate(timeout=opts.seconds + 60)[0].strip()
+                               .splitlines()[-1]) for run in runs]
+            after = [procs.cpu_ns(p.pid) for p, _ in servers]
+            per = [(a - b) / 1e3 / max(1, int(o["ops"]))
+                   for a, b, o in zip(after, before, outs, strict=True)]
+            ratios.append(per[0] / per[1])
+            print(f"round {r + 1}: A {per[0]:.1f} µs/op  B {per[1]:.1f} µs/op  "
+                  f"A/B {ratios[-1]:.3f}", flush=True)
+    print(f"A/B median {statistics.median(ratios):.3f} "
+          f"(range {min(ratios):.3f}-{max(ratios):.3f}, {len(ratios)} rounds)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
