@@ -123,24 +123,12 @@ def _meta(profile: Any, pin: procs.Pinning) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def _redis(needed: bool, tmp: Path, pin: procs.Pinning) -> Iterator[str | None]:
-    """A throw-away redis-server on a free loopback port (for the Redis session-store variant)."""
+    """A throw-away redis-server on the client's CPU, when a variant needs one."""
     if not needed:
         yield None
         return
-    port = procs.free_port()
-    argv = pin.argv(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                     "--appendonly", "no", "--dir", str(tmp)], pin.client)
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 20
-        while _cmd(["redis-cli", "-p", str(port), "ping"]) != "PONG":
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("redis-server did not start")
-            time.sleep(0.1)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with procs.redis_server(tmp, pin.client) as url:
+        yield url
 
 
 def _select(args: argparse.Namespace) -> tuple[list[Workload], list[ServerSpec],

@@ -25,8 +25,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -34,27 +32,6 @@ sys.path.insert(0, str(HERE))
 
 from harness import procs  # noqa: E402
 from harness.pki import write_pki  # noqa: E402
-
-
-@contextlib.contextmanager
-def _redis(cpu: int | None) -> Iterator[str]:
-    port = procs.free_port()
-    with tempfile.TemporaryDirectory(prefix="nodetls-paired-redis-") as tmp:
-        argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--dir", tmp]
-        proc = subprocess.Popen(procs.Pinning(cpu, None).argv(argv, cpu),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 20
-            while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True,
-                                 text=True).stdout.strip() != "PONG":
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("redis-server did not start")
-                time.sleep(0.1)
-            yield f"redis://127.0.0.1:{port}/0"
-        finally:
-            proc.terminate()
-            proc.wait(10)
 
 
 def _server(args: list[str], src: str | None, pki: dict[str, Path],
@@ -87,7 +64,7 @@ def main() -> int:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nodetls-paired-")))
         pki = write_pki(tmp)
         if any("redis" in s for spec in specs for s in spec):
-            url = stack.enter_context(_redis(pin.client))
+            url = stack.enter_context(procs.redis_server(tmp, pin.client))
             specs = [[*s, "--redis", url] if "redis" in s else s for s in specs]
         servers = [_server(spec, src, pki, pin) for spec, src in zip(
             specs, (opts.a_src, opts.b_src), strict=True)]

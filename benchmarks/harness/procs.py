@@ -18,7 +18,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -263,3 +263,25 @@ def run_json(argv: Sequence[str], timeout: float, what: str) -> dict[str, Any]:
         raise RuntimeError(f"{what}: failed (rc={res.returncode}): {lines[-1]}\n"
                            f"{res.stderr.decode(errors='replace')[-3000:]}")
     return out
+
+
+@contextlib.contextmanager
+def redis_server(tmp: Path, cpu: int | None) -> Iterator[str]:
+    """A throw-away ``redis-server`` on a free loopback port, pinned to ``cpu`` (no snapshots,
+    its files in ``tmp``); its URL.  (The Redis session-store variant's, ``bench.py`` and
+    ``paired.py``.)"""
+    port = free_port()
+    argv = Pinning(cpu, None).argv(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                                    "--save", "", "--appendonly", "no", "--dir", str(tmp)], cpu)
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True,
+                             text=True).stdout.strip() != "PONG":
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.1)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -4,6 +4,8 @@ pipelined commands, abandoned commands (store_timeout), AUTH and the db number, 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -263,96 +265,75 @@ async def test_a_store_used_by_a_later_loop_of_the_same_thread_connects_again(re
         await store.aclose()
 
 
+@contextlib.asynccontextmanager
+async def connected_pipe(redis_server) -> AsyncIterator[_redis_conns.RedisPipe]:
+    """A URL store's pipe, connected, with ``nodetls:session:k`` = ``v`` stored."""
+    store = RedisSessionStore(redis_server.url)
+    try:
+        await asyncio.wait_for(store.set(b"k", b"v", 60), 5)
+        yield store.pipe
+    finally:
+        await store.aclose()
+
+
+GET_K = _redis_conns.pack(b"GET", b"nodetls:session:k")
+
+
+async def replies_of(pipe: _redis_conns.RedisPipe, sends: list[int]) -> tuple[list[object],
+                                                                              list[int]]:
+    """Send ``GET_K`` in consecutive loop iterations (``sends[i]`` commands in the i-th, from a
+    call soon); the replies, and the pipe's writes counted after each iteration's commands."""
+    loop = asyncio.get_running_loop()
+    writes = pipe.writes
+    replies: list[object] = []
+    seen: list[int] = []
+
+    def busy(i: int) -> None:
+        for _ in range(sends[i]):
+            pipe.send(GET_K, append, replies, 5.0)
+        seen.append(pipe.writes - writes)
+        if i + 1 < len(sends):
+            loop.call_soon(busy, i + 1)
+
+    loop.call_soon(busy, 0)
+    for _ in range(400):
+        if len(replies) == sum(sends):
+            break
+        await asyncio.sleep(0.005)
+    return replies, seen
+
+
 async def test_commands_of_consecutive_busy_iterations_go_out_in_one_write(redis_server,
                                                                           monkeypatch):
     """Auto-pipelining across loop iterations: while each iteration adds commands (a busy
     server), they wait for one another, and one write carries them all."""
     monkeypatch.setattr(_redis_conns, "COLLECT_SECONDS", 60.0)  # (a stalled test machine)
-    store = RedisSessionStore(redis_server.url)
-    pipe = store.pipe
-    loop = asyncio.get_running_loop()
-    try:
-        await asyncio.wait_for(store.set(b"k", b"v", 60), 5)  # connected
+    async with connected_pipe(redis_server) as pipe:
         writes = pipe.writes
-        replies: list[object] = []
-        get = _redis_conns.pack(b"GET", b"nodetls:session:k")
-
-        def busy(left: int) -> None:
-            pipe.send(get, append, replies, 5.0)
-            if left:
-                loop.call_soon(busy, left - 1)
-
-        loop.call_soon(busy, _redis_conns.COLLECT_ITERATIONS - 2)
-        for _ in range(200):
-            if len(replies) == _redis_conns.COLLECT_ITERATIONS - 1:
-                break
-            await asyncio.sleep(0.005)
-        assert replies == [b"v"] * (_redis_conns.COLLECT_ITERATIONS - 1)
-        assert pipe.writes == writes + 1
-    finally:
-        await store.aclose()
+        n = _redis_conns.COLLECT_ITERATIONS - 1
+        replies, seen = await replies_of(pipe, [1] * n)
+        assert replies == [b"v"] * n
+        assert seen == [0] * n and pipe.writes == writes + 1
 
 
 async def test_a_lone_command_is_written_one_iteration_later(redis_server, monkeypatch):
     """An idle server's command waits one loop iteration (none adds another), no more."""
     monkeypatch.setattr(_redis_conns, "COLLECT_SECONDS", 60.0)  # (a stalled test machine)
-    store = RedisSessionStore(redis_server.url)
-    pipe = store.pipe
-    loop = asyncio.get_running_loop()
-    try:
-        await asyncio.wait_for(store.set(b"k", b"v", 60), 5)  # connected
-        writes = pipe.writes
-        replies: list[object] = []
-        seen: list[int] = []  # pipe.writes at each loop iteration after the send
-
-        def look(left: int) -> None:
-            seen.append(pipe.writes - writes)
-            if left:
-                loop.call_soon(look, left - 1)
-
-        pipe.send(_redis_conns.pack(b"GET", b"nodetls:session:k"), append, replies, 5.0)
-        loop.call_soon(look, 3)  # (after the pipe's own look in each iteration)
-        for _ in range(200):
-            if replies:
-                break
-            await asyncio.sleep(0.005)
+    async with connected_pipe(redis_server) as pipe:
+        replies, seen = await replies_of(pipe, [1, 0, 0, 0])
         assert replies == [b"v"]
-        assert seen == [0, 1, 1, 1]
-    finally:
-        await store.aclose()
+        assert seen == [0, 0, 1, 1]  # (the pipe's look runs before each iteration's send)
 
 
-async def test_commands_wait_at_most_collect_iterations(redis_server):
+async def test_commands_wait_at_most_collect_iterations(redis_server, monkeypatch):
     """A command every loop iteration, without end: a write still goes out every
     COLLECT_ITERATIONS + 1 iterations (a busy server's lookups are not held back for good)."""
-    store = RedisSessionStore(redis_server.url)
-    pipe = store.pipe
-    loop = asyncio.get_running_loop()
-    try:
-        await asyncio.wait_for(store.set(b"k", b"v", 60), 5)  # connected
-        writes = pipe.writes
-        replies: list[object] = []
-        get = _redis_conns.pack(b"GET", b"nodetls:session:k")
+    monkeypatch.setattr(_redis_conns, "COLLECT_SECONDS", 60.0)  # (a stalled test machine)
+    async with connected_pipe(redis_server) as pipe:
         rounds = 4 * (_redis_conns.COLLECT_ITERATIONS + 1)
-        done = loop.create_future()
-
-        def busy(left: int) -> None:
-            pipe.send(get, append, replies, 5.0)
-            if left:
-                loop.call_soon(busy, left - 1)
-            else:
-                done.set_result(pipe.writes)
-
-        loop.call_soon(busy, rounds - 1)
-        written_while_busy = await asyncio.wait_for(done, 5)
-        assert written_while_busy - writes >= 3
-        for _ in range(200):
-            if len(replies) == rounds:
-                break
-            await asyncio.sleep(0.005)
+        replies, seen = await replies_of(pipe, [1] * rounds)
         assert replies == [b"v"] * rounds
-    finally:
-        await store.aclose()
+        assert seen[-1] >= 3
 
 
 @pytest.mark.parametrize("bound", ["seconds", "commands"])
@@ -364,30 +345,9 @@ async def test_collecting_stops_at_its_time_and_size_bounds(redis_server, monkey
     else:
         monkeypatch.setattr(_redis_conns, "COLLECT_SECONDS", 60.0)
         monkeypatch.setattr(_redis_conns, "COLLECT_COMMANDS", 2)
-    store = RedisSessionStore(redis_server.url)
-    pipe = store.pipe
-    loop = asyncio.get_running_loop()
-    try:
-        await asyncio.wait_for(store.set(b"k", b"v", 60), 5)  # connected
-        writes = pipe.writes
-        replies: list[object] = []
-        seen: list[int] = []  # pipe.writes after each iteration's command
-        get = _redis_conns.pack(b"GET", b"nodetls:session:k")
-
-        def busy(left: int) -> None:
-            pipe.send(get, append, replies, 5.0)
-            seen.append(pipe.writes - writes)
-            if left:
-                loop.call_soon(busy, left - 1)
-
-        loop.call_soon(busy, 3)
-        for _ in range(200):
-            if len(replies) == 4:
-                break
-            await asyncio.sleep(0.005)
+    async with connected_pipe(redis_server) as pipe:
+        replies, seen = await replies_of(pipe, [1, 1, 1, 1])
         assert replies == [b"v"] * 4
         # seconds: each command is written at the first look, one iteration later;
         # commands: the second command makes two unsent, written at the next look.
         assert seen == ([0, 1, 2, 3] if bound == "seconds" else [0, 0, 1, 1])
-    finally:
-        await store.aclose()
