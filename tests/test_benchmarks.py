@@ -382,5 +382,8 @@ async def test_profile_counts_bytecodes_per_function(server: str) -> None:
     assert 200 < per_hs < 20_000, head
     if server == "node-style":
         pipe = next(line for line in res.stdout.splitlines() if "Readable.pipe" in line)
-        assert float(pipe.split()[1]) == pytest.approx(1.0, abs=0.05), pipe  # calls per hs
+        # Calls per handshake: once per connection, plus the few connections tlsbench (-c 4)
+        # has started when its 60th handshake completes, whose pipe() may run before tracing
+        # stops (more of them on a loaded machine): at most 3 of the traced run's, with margin.
+        assert 0.95 <= float(pipe.split()[1]) <= 1 + 6 / 60, pipe
     assert "by module:" in res.stdout and "top 40 functions by bytecodes:" in res.stdout
