@@ -7,14 +7,15 @@ connected transport and pipelines every command on it: its callback is queued an
 command waits for others (auto-pipelining, see :meth:`_Conn.flush_when_quiet`): the commands
 sent in one loop iteration go out in one write, and while each iteration keeps adding commands
 (a busy server) they keep collecting, for at most :data:`COLLECT_ITERATIONS` iterations,
-:data:`COLLECT_SECONDS` and :data:`COLLECT_COMMANDS` commands.  Redis
-answers in order, so each reply goes to the oldest waiting callback, and a read carrying several
-replies answers them all.  Each write to Redis costs a system call, usually a wake-up of Redis and
-a read of its replies: collecting over iterations cut the server's CPU per resumed handshake by
-9 % in a paired run under the benchmark's load (``benchmarks/README.md``); an idle server's
-command waits one loop iteration.  Parsing is hiredis's (the ``redis`` extra installs it) or
-:class:`_Reader`'s.  Measured per resumed handshake (two commands), this costs about a quarter of the Python calls of redis-py's ``Connection.send_packed_command`` and
-``read_response`` (asyncio streams, one task per command; see ``benchmarks/README.md``).
+:data:`COLLECT_SECONDS` and :data:`COLLECT_COMMANDS` commands.  Redis answers in order, so each
+reply goes to the oldest waiting callback, and a read carrying several replies answers them all.
+Each write to Redis costs a system call, usually a wake-up of Redis and a read of its replies:
+collecting over iterations cut the server's CPU per resumed handshake by 9 % in a paired run
+under the benchmark's load (``benchmarks/README.md``); an idle server's command waits one loop
+iteration.  Parsing is hiredis's (the ``redis`` extra installs it) or :class:`_Reader`'s.
+Measured per resumed handshake (two commands), this costs about a quarter of the Python calls of
+redis-py's ``Connection.send_packed_command`` and ``read_response`` (asyncio streams, one task
+per command; see ``benchmarks/README.md``).
 
 * **Timeouts**: :meth:`RedisPipe.send` takes a ``timeout``; one timer per connection answers
   every command past its deadline with :class:`StoreTimeout` (its reply, when it comes, is
