@@ -351,3 +351,21 @@ async def test_collecting_stops_at_its_time_and_size_bounds(redis_server, monkey
         # seconds: each command is written at the first look, one iteration later;
         # commands: the second command makes two unsent, written at the next look.
         assert seen == ([0, 1, 2, 3] if bound == "seconds" else [0, 0, 1, 1])
+
+
+async def test_collecting_behaves_the_same_on_uvloop(redis_server, monkeypatch):
+    """nodetls.run() picks uvloop where installed: the same looks, one per loop iteration (a
+    lone command written after one quiet iteration, busy iterations batched into one write)."""
+    uvloop = pytest.importorskip("uvloop")
+    monkeypatch.setattr(_redis_conns, "COLLECT_SECONDS", 60.0)  # (a stalled test machine)
+
+    async def on_uvloop() -> tuple[object, ...]:
+        async with connected_pipe(redis_server) as pipe:
+            lone = await replies_of(pipe, [1, 0, 0, 0])
+            writes = pipe.writes
+            busy = await replies_of(pipe, [1, 1, 1])
+            return lone, busy, pipe.writes - writes
+
+    lone, busy, writes = await asyncio.wait_for(asyncio.to_thread(uvloop.run, on_uvloop()), 30)
+    assert lone == ([b"v"], [0, 0, 1, 1])
+    assert busy == ([b"v"] * 3, [0, 0, 0]) and writes == 1
