@@ -34,22 +34,20 @@ from harness import procs  # noqa: E402
 from harness.pki import write_pki  # noqa: E402
 
 
-def _server(args: list[str], src: str | None, pki: dict[str, Path],
-            pin: procs.Pinning) -> tuple[subprocess.Popen[bytes], int]:
-    env = procs.clean_env({"PYTHONPATH": str(Path(src).resolve())} if src else None)
+def _server(name: str, args: list[str], src: str | None, pki: dict[str, Path],
+            pin: procs.Pinning) -> procs.ServerProc:
     argv = [sys.executable, str(HERE / "servers" / "nodetls_echo.py"), "--cert",
             str(pki["ecdsa-cert"]), "--key", str(pki["ecdsa-key"]), "--port", "0", "--loop",
             "uvloop", *args]
-    proc = subprocess.Popen(pin.argv(argv, pin.server), stdout=subprocess.PIPE, env=env)
-    line = procs.read_line(proc, 30, "server")
-    return proc, int(line.split()[1])
+    return procs.ServerProc(name, pin.argv(argv, pin.server),
+                            env={"PYTHONPATH": str(Path(src).resolve())} if src else None)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--mode", choices=("hs", "resume", "pingpong"), default="resume")
-    ap.add_argument("--a", default="", help="server A's extra arguments, one string: --a=\"--store redis\"")
-    ap.add_argument("--b", default="", help="server B's extra arguments (one string)")
+    ap.add_argument("--a", default="", help='server A\'s extra arguments: --a="--store redis"')
+    ap.add_argument("--b", default="", help="server B's extra arguments: --b=--ticket-keys")
     ap.add_argument("--a-src", help="a source tree's src folder for server A")
     ap.add_argument("--b-src", help="a source tree's src folder for server B")
     ap.add_argument("--rounds", type=int, default=5)
@@ -66,11 +64,10 @@ def main() -> int:
         if any("redis" in s for spec in specs for s in spec):
             url = stack.enter_context(procs.redis_server(tmp, pin.client))
             specs = [[*s, "--redis", url] if "redis" in s else s for s in specs]
-        servers = [_server(spec, src, pki, pin) for spec, src in zip(
-            specs, (opts.a_src, opts.b_src), strict=True)]
-        for proc, _ in servers:
-            stack.callback(proc.wait, 10)
-            stack.callback(proc.terminate)
+        servers = []
+        for name, spec, src in zip("AB", specs, (opts.a_src, opts.b_src), strict=True):
+            servers.append(_server(name, spec, src, pki, pin))
+            stack.callback(servers[-1].stop)
 
         def client(port: int, seconds: float) -> list[str]:
             if opts.mode == "pingpong":
@@ -80,16 +77,16 @@ def main() -> int:
             return pin.argv([str(tlsbench), "-p", str(port), *args, "-t", str(seconds)],
                             pin.client)
 
-        for _, port in servers:  # warm-up
-            subprocess.run(client(port, 1), capture_output=True, timeout=60)
+        for srv in servers:  # warm-up
+            subprocess.run(client(srv.port, 1), capture_output=True, timeout=60)
         ratios = []
         for r in range(opts.rounds):
-            before = [procs.cpu_ns(p.pid) for p, _ in servers]
-            runs = [subprocess.Popen(client(port, opts.seconds), stdout=subprocess.PIPE,
-                                     text=True) for _, port in servers]
+            before = [srv.cpu_ns() for srv in servers]
+            runs = [subprocess.Popen(client(srv.port, opts.seconds), stdout=subprocess.PIPE,
+                                     text=True) for srv in servers]
             outs = [json.loads(run.communicate(timeout=opts.seconds + 60)[0].strip()
                                .splitlines()[-1]) for run in runs]
-            after = [procs.cpu_ns(p.pid) for p, _ in servers]
+            after = [srv.cpu_ns() for srv in servers]
             per = [(a - b) / 1e3 / max(1, int(o["ops"]))
                    for a, b, o in zip(after, before, outs, strict=True)]
             ratios.append(per[0] / per[1])

@@ -158,12 +158,13 @@ class ServerProc:
     """A server process (in its own process group) that printed ``LISTENING <port>``."""
 
     def __init__(self, name: str, argv: Sequence[str], *, ready_lines: int = 1,
-                 timeout: float = 60.0) -> None:
+                 timeout: float = 60.0, env: dict[str, str] | None = None) -> None:
+        """``env``: variables added to :func:`clean_env`'s environment."""
         self.name = name
         self.argv = list(argv)
         self._stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=self._stderr, env=clean_env(),
+                                     stderr=self._stderr, env=clean_env(env),
                                      start_new_session=True)
         try:
             for _ in range(ready_lines):
