@@ -14,6 +14,7 @@ import importlib.util
 import json
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,50 @@ async def test_clients_round_trips_in_callbacks(node_bin: str, tmp_path: Path, c
     assert out["mode"] == "rrcb" and out["errors"] == 0
     assert out["ops"] > 0 and out["cpu"] > 0 and out["total_ops"] >= out["ops"]
     assert 0.25 < out["seconds"] <= 0.3 + 1e-9
+
+
+@pytest.mark.parametrize("policy", ["rr", "none"])
+def test_node_cluster_reference_serves_and_stops(node_bin: str, tmp_path: Path,
+                                                 policy: str) -> None:
+    """``node/echo_server.js`` with two workers (Node's cluster, the reference for
+    ``workers-2``): a primary and two workers, every worker says it listens on the one port,
+    echoes over TLS 1.3 there, and stopping the server leaves no process behind."""
+    import socket
+    import ssl
+
+    from harness.pki import write_pki
+    from harness.procs import ServerProc, free_port, tree_pids
+
+    pki = write_pki(tmp_path)
+    port = free_port()
+    srv = ServerProc("node-cluster", [node_bin, str(BENCH / "node" / "echo_server.js"),
+                                      str(pki["ecdsa-cert"]), str(pki["ecdsa-key"]), str(port),
+                                      "127.0.0.1", "2", policy], ready_lines=2)
+    try:
+        pids = tree_pids(srv.pid)
+        assert srv.port == port and len(pids) == 3
+        ctx = ssl.create_default_context(cafile=str(pki["ca"]))
+        for i in range(4):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as raw, \
+                    ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+                assert tls.version() == "TLSv1.3"
+                tls.sendall(b"ping %d" % i)
+                assert tls.recv(64) == b"ping %d" % i
+    finally:
+        srv.stop()
+    deadline = time.monotonic() + 10  # the workers exit with their primary (SIGTERM to all)
+    while (running := [pid for pid in pids if _runs(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not running, f"still running after the stop: {running}"
+
+
+def _runs(pid: int) -> bool:
+    """``pid`` is a live process (a zombie awaiting its reaping is not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def test_interleaving_rotates_and_reverses() -> None:

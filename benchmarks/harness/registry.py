@@ -70,9 +70,10 @@ def py_server(name: str, label: str, script: str, *args: str, **kw: object) -> S
 _AIO_WORKLOADS = frozenset({"hs", "rr64", "bulk"})
 _RESUME = frozenset({"resume"})
 
+_NODE_ARGV = ("{node}", "{here}/node/echo_server.js", "{cert}", "{key}", "{port}", "{host}")
+
 SERVERS: tuple[ServerSpec, ...] = (
-    ServerSpec("node", "Node v20", ("{node}", "{here}/node/echo_server.js", "{cert}", "{key}",
-                                    "{port}", "{host}"), requires=("node",)),
+    ServerSpec("node", "Node v20", _NODE_ARGV, requires=("node",)),
     py_server("asyncio-ssl", "asyncio+ssl", "asyncio_echo.py", "--loop", "asyncio"),
     py_server("uvloop-ssl", "uvloop+ssl", "asyncio_echo.py", "--loop", "uvloop",
               requires=("uvloop",)),
@@ -116,6 +117,22 @@ SERVERS: tuple[ServerSpec, ...] = (
               workloads=frozenset({"hs"}), group="sessions", compare_to=("nodetls-uvloop",),
               fixed_port=True, ready_lines=2,
               note="both workers pinned to the server CPU; CPU summed over the workers"),
+    # Node's own workers, the reference for workers-2: what two processes cost Node per
+    # connection on this machine (cluster; CPU summed over the primary and the workers)
+    ServerSpec("node-free", "Node v20, not pinned", _NODE_ARGV, requires=("node",),
+               workloads=frozenset({"hs"}), group="sessions", pin=False,
+               note="one Node process, not pinned (as node-cluster-2 is)"),
+    ServerSpec("node-cluster-2", "Node cluster, 2 workers", (*_NODE_ARGV, "2", "rr"),
+               requires=("node",), workloads=frozenset({"hs"}), group="sessions",
+               compare_to=("node-free",), pin=False, fixed_port=True, ready_lines=2,
+               note="node:cluster, round-robin (Node's default: the primary accepts and hands "
+                    "connections to the workers); not pinned; CPU summed over all three"),
+    ServerSpec("node-cluster-2-shared", "Node cluster, 2 workers, shared socket",
+               (*_NODE_ARGV, "2", "none"), requires=("node",), workloads=frozenset({"hs"}),
+               group="sessions", compare_to=("node-free",), pin=False, fixed_port=True,
+               ready_lines=2,
+               note="node:cluster, SCHED_NONE (the workers accept on the one shared socket); "
+                    "not pinned; CPU summed over all three"),
 )
 
 CLIENTS: tuple[ClientSpec, ...] = (
