@@ -171,6 +171,10 @@ class Socket(Duplex):
     # a net.Server sets them on its connections.
     server: Any = None
     _server: Any = None
+    # The TLSSocket that took this socket's handle (tls.connect({'socket': ...}), a server's
+    # 'connection' socket): this one is a shell, whose addresses, options and RST still reach
+    # the connection through _closed_handle, as Node's raw socket keeps the shared handle.
+    _shell_of: Any = None
 
     def __init__(self, options: dict[str, Any] | None = None, **kwargs: Any) -> None:
         if type(options) is _Normalized and not kwargs:
@@ -762,14 +766,20 @@ class Socket(Duplex):
 
     def reset_and_destroy(self) -> Socket:
         """Node ``socket.resetAndDestroy()``: close with a TCP RST (``SO_LINGER`` 0)."""
-        h = self._handle
+        h = self._handle if self._shell_of is None else self._shell_handle()
         sock = h.get_extra_info("socket") if h is not None else None
         if sock is not None:
             try:
                 sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_LINGER, struct.pack("ii", 1, 0))
             except OSError:
                 pass
+        shell_of = self._shell_of
+        (shell_of if shell_of is not None else self)._before_reset()
         return self.destroy()  # type: ignore[no-any-return]
+
+    def _before_reset(self) -> None:
+        """Hook: :meth:`reset_and_destroy` is about to destroy this socket (or the shell of a
+        TLSSocket, that TLSSocket) with an RST; a TLSSocket sends no close_notify first."""
 
     def _release_handle(self) -> Any:
         """Detach and return the handle (``TLSSocket`` taking this socket over, Node's
@@ -828,16 +838,26 @@ class Socket(Duplex):
         """Node ``socket.setNoDelay([noDelay])`` (``TCP_NODELAY``: off by default on a net socket,
         as in Node; on by default on TLS sockets)."""
         self._no_delay = bool(no_delay)
-        if self._handle is not None and not self.connecting:
-            self._handle.set_no_delay(self._no_delay)
+        h = self._handle if self._shell_of is None else self._shell_handle()
+        if h is not None and not self.connecting:
+            h.set_no_delay(self._no_delay)
         return self
 
     def set_keep_alive(self, enable: bool = False, initial_delay: float = 0) -> Socket:
         """Node ``socket.setKeepAlive([enable][, initialDelay])``, delay in seconds."""
         self._keep_alive = (bool(enable), float(initial_delay or 0))
-        if self._handle is not None and not self.connecting:
-            self._handle.set_keep_alive(*self._keep_alive)
+        h = self._handle if self._shell_of is None else self._shell_handle()
+        if h is not None and not self.connecting:
+            h.set_keep_alive(*self._keep_alive)
         return self
+
+    def _shell_handle(self) -> Any:
+        """A shell's connection (see ``_shell_of``): the handle its TLSSocket took, while
+        neither has been destroyed."""
+        tls = self._shell_of
+        if self._destroyed or tls is None or tls._destroyed:
+            return None
+        return self._closed_handle
 
     def ref(self) -> Socket:
         """Node ``socket.ref()``: keep :func:`nodetls.run` alive while open (the default)."""
@@ -860,7 +880,7 @@ class Socket(Duplex):
 
     def address(self) -> AddressInfo:
         """Node ``socket.address()``: ``{'address', 'family', 'port'}`` (``{}`` if unknown/Unix)."""
-        h = self._handle
+        h = self._handle if self._shell_of is None else self._shell_handle()
         if h is None or self.connecting or h.local_address is None:
             return {}
         return {"address": h.local_address, "family": h.local_family, "port": h.local_port}

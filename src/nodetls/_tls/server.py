@@ -13,7 +13,6 @@ import sys
 import time
 import weakref
 from collections.abc import Callable, Mapping
-from functools import partial
 from typing import Any, Unpack, cast
 
 from .. import _option_table, _options, _worker_state
@@ -207,16 +206,13 @@ class Server(NetServer):
         try:
             sock = raw._tls_socket = TLSSocket(raw, self._template)  # see _listener_failed
             sock.server = self  # (Node: the TLSSocket's server is this one, whoever counts it)
-            if isinstance(raw, NetSocket) and raw._handle is None:  # a shell (handle taken)
+            if isinstance(raw, NetSocket) and raw._shell_of is sock:  # a shell (handle taken)
                 # The TLSSocket counts the connection in the server that accepted the raw
                 # socket, this one or another (none for a Duplex): as in Node, where the raw
                 # socket counts itself out of its server when the TLSSocket's destroy()
                 # destroys it; the TLSSocket's close destroys the shell (_on_handle_close).
                 sock._server = raw._server
                 raw._server = None
-                listener = partial(_shell_closed, sock)
-                raw.once("close", listener)
-                sock._shell_listener = (raw, listener)
         except BaseException as exc:  # noqa: BLE001 - one bad connection never stops the server
             self._tls_client_error(exc, None)
             destroy = getattr(raw, "destroy", None)
@@ -399,19 +395,6 @@ def _sweep_handshakes(ref: weakref.ReferenceType[Server]) -> None:
     server = ref()
     if server is not None:
         server._sweep_handshakes()
-
-
-def _shell_closed(sock: TLSSocket, *_: Any) -> None:
-    """The raw socket a server's TLSSocket took over was destroyed (by a ``'connection'``
-    listener): the connection goes with it, as in Node, where both share one handle --
-    ``'tlsClientError'`` ``ECONNRESET`` before the handshake completed."""
-    sock._shell_listener = None  # (fired: nothing to remove at the TLSSocket's close)
-    if sock.destroyed:
-        return
-    if sock._secure_established:
-        sock.destroy()
-    else:
-        sock._tls_closed_before_secure()
 
 
 def create_server(options: Mapping[str, Any] | Callable[..., Any] | None = None,

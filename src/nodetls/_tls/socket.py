@@ -238,9 +238,10 @@ class TLSSocket(Socket):
     _reneg_callback: Callable[..., Any] | None = None
     _ocsp_response_seen = False
     _ocsp_staple: bytes | None = None
-    # (raw socket, its 'close' listener) while a server's raw socket is a shell around us: the
-    # listener is removed at our close (an unfired once-listener is a cycle raw <-> listener).
-    _shell_listener: tuple[Any, Any] | None = None
+    # (raw socket, its 'close' listener, its 'error' listener) while the net.Socket whose handle
+    # we took is a shell around us (_adopt_shell): removed at our close (an unfired listener is
+    # a cycle raw <-> listener).
+    _shell_listener: tuple[Any, Any, Any] | None = None
 
     def __init__(self, socket: Any = None, options: Mapping[str, Any] | None = None,
                  **kwargs: Unpack[TLSSocketOptions]) -> None:
@@ -358,9 +359,34 @@ class TLSSocket(Socket):
             if socket._handle is None or socket.connecting:
                 return None  # not connected yet: see _wait_for_connect
             handle = socket._handle
-            socket._handle = None  # Node's _wrapHandle: the raw socket becomes a shell
+            self._adopt_shell(socket, handle)
             return handle
         return DuplexHandle(socket)
+
+    def _before_reset(self) -> None:
+        """``reset_and_destroy()`` (this socket's, or its shell's): the close sends no
+        close_notify, so the peer sees the RST alone (Node's ``resetAndDestroy()``)."""
+        wrap = self._wrap
+        if wrap is not None:
+            wrap.abortive = True
+
+    def _adopt_shell(self, raw: Any, handle: Any) -> None:
+        """Node's ``_wrapHandle`` over a connected ``net.Socket``: the TLS socket and the raw
+        one share the connection.  Here the raw socket becomes a shell: its handle is this
+        socket's, and what Node's raw socket still does through the shared handle, the shell
+        does through ``_closed_handle`` (its addresses, ``set_no_delay``/``set_keep_alive``,
+        ``reset_and_destroy``'s RST).  Their ends are tied both ways, as Node's: the shell's
+        ``'close'`` destroys this socket (its ``destroy()`` closes the connection), this
+        socket's close destroys the shell (:meth:`_on_handle_close`), and the shell's
+        ``'error'`` is this socket's (Node's ``_emitTLSError``)."""
+        raw._handle = None
+        raw._closed_handle = handle
+        raw._shell_of = self
+        on_close = functools.partial(_shell_closed, self)
+        on_error = functools.partial(_shell_error, self)
+        raw.once("close", on_close)
+        raw.on("error", on_error)
+        self._shell_listener = (raw, on_close, on_error)
 
     def _wait_for_connect(self, socket: Any) -> None:
         """Node's ``_start`` on a socket not connected yet: this socket is ``connecting``
@@ -371,25 +397,37 @@ class TLSSocket(Socket):
         def on_connect() -> None:
             socket.remove_listener("error", on_error)
             socket.remove_listener("close", on_close)
-            handle, socket._handle = socket._handle, None
-            if self.destroyed or handle is None:
+            self.remove_listener("close", on_own_close)
+            handle = socket._handle
+            if handle is None:
                 return
+            if self.destroyed:  # (destroyed while connecting: the connection goes too, as
+                socket.destroy()  # Node's TLS close destroys the socket it wraps)
+                return
+            self._adopt_shell(socket, handle)
             self._setup_wrap(handle)
             self._on_handle_connect()  # net.Socket's: options, 'connect', start TLS, reading
 
         def on_error(err: BaseException) -> None:
             socket.remove_listener("connect", on_connect)
+            self.remove_listener("close", on_own_close)
             self.connecting = False
             self.destroy(err)
 
         def on_close(*_: Any) -> None:
             socket.remove_listener("connect", on_connect)
+            self.remove_listener("close", on_own_close)
             self.connecting = False
             self.destroy()
+
+        def on_own_close(*_: Any) -> None:  # (destroyed first: the wrapped socket goes too,
+            socket.remove_listener("connect", on_connect)  # its connection attempt with it, as
+            socket.destroy()  # Node's TLS close destroys the socket it wraps)
 
         socket.once("connect", on_connect)
         socket.once("error", on_error)
         socket.once("close", on_close)
+        self.once("close", on_own_close)
 
     def _make_context(self) -> Any:
         ctx = self._tls_opts.get("secure_context")
@@ -842,6 +880,8 @@ class TLSSocket(Socket):
             self._shell_listener = None
             raw = shell[0]
             raw.remove_listener("close", shell[1])
+            raw.remove_listener("error", shell[2])
+            raw._shell_of = None  # (a raw socket kept by the user does not keep this one)
             if not raw._destroyed:
                 # Node's TLSWrap.close destroys the socket it took the handle of: the server
                 # that accepted that socket counts it out ('close' once drained, before ours).
@@ -1169,3 +1209,35 @@ def _one_line(exc: BaseException) -> str:
 
 # Its 'data' case is Readable's alone: pipe() runs that case inline (stream._readable).
 DATA_HOOKS_AS_READABLE.add(TLSSocket._listener_added)
+
+
+def _shell_closed(sock: TLSSocket, *_: Any) -> None:
+    """The raw socket ``sock`` took over (:meth:`TLSSocket._adopt_shell`) was destroyed: the
+    connection goes with it, as in Node, where both share one handle.  A server's socket before
+    its handshake completed: ``'tlsClientError'`` ``ECONNRESET`` (Node's ``onSocketClose``);
+    otherwise ``sock`` is destroyed without an error (Node: ``wrap.on('close', () =>
+    this.destroy())``)."""
+    shell = sock._shell_listener
+    if shell is not None:
+        sock._shell_listener = None  # (fired: only the 'error' listener is left to remove)
+        shell[0].remove_listener("error", shell[2])
+        shell[0]._shell_of = None
+    if sock.destroyed:
+        return
+    if sock._is_server and not sock._secure_established:
+        sock._tls_closed_before_secure()
+    else:
+        sock.destroy()
+
+
+def _shell_error(sock: TLSSocket, err: BaseException) -> None:
+    """The shell's ``'error'`` (``raw.destroy(err)``): Node's ``_emitTLSError`` -- a server's
+    socket before its handshake completed reports it as ``'tlsClientError'``, any other emits it
+    as its own ``'error'``; the shell's ``'close'`` that follows destroys it
+    (:func:`_shell_closed`)."""
+    if sock.destroyed:
+        return
+    if sock._is_server and not sock._secure_established:
+        sock._tls_error(err)
+    else:
+        sock.emit("error", err)

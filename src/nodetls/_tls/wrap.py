@@ -136,6 +136,9 @@ class TLSWrap:
     #: Ciphertext came through the pump's receive path (before start(): a server has work).
     _received = False
     _close_notify_sent = False  # shutdown() called SSL_shutdown: close() need not again
+    #: ``reset_and_destroy()``: :meth:`close` sends no close_notify (an abortive close: the
+    #: peer sees the TCP RST alone, as from Node's ``resetAndDestroy()``).
+    abortive = False
     #: While reads are routed (:meth:`route_reads`): this thread's receive buffer, as a view
     #: and as a ``char[]``.
     _recv: tuple[memoryview, Any] | None = None
@@ -274,7 +277,7 @@ class TLSWrap:
         self._t = None
         eng = self.engine
         if eng is not None and self.secure and not self._close_notify_sent and eng.alive \
-                and not self.held:
+                and not self.held and not self.abortive:
             # A clean close_notify keeps sessions resumable: SSL_free without SSL_shutdown marks
             # the shared SSL_SESSION not resumable (OpenSSL calls SSL_CTX_remove_session).
             # (Sent already by shutdown(): nothing more to do.)
