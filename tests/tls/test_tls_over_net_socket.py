@@ -16,7 +16,8 @@ socket, once the client's handshake completed:
   TLS socket closes without an error, the server reports ``'tlsClientError'`` ``ECONNRESET``.
 
 Before, the raw socket was a shell without effect: its ``destroy()`` left the TLS connection
-open for good, its ``resetAndDestroy()`` sent no RST, and its addresses were ``None``.
+open for good, its ``resetAndDestroy()`` sent no RST, its ``unref()`` did not let the program
+end, and its addresses were ``None``.
 """
 
 from __future__ import annotations
@@ -251,3 +252,26 @@ async def test_same_events_as_node(certs, how):
     res = await run_node(NODE_SCENARIO, how, certs.server.key_pem, certs.server.cert_pem)
     assert res.rc == 0, res.stderr
     assert json.loads(res.stdout.strip().splitlines()[-1]) == NODE[how]
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_raw_socket_unref_lets_run_return(certs, loop):
+    """Node: ``raw.unref()`` unrefs the handle the TLSSocket shares, so the program ends with
+    the TLS connection still open (here ``nodetls.run`` returns; before, it waited for good)."""
+    secured: list[str] = []
+
+    def main() -> None:
+        server = tls.create_server(certs.server.options, lambda s: s.unref())
+        server.listen(0, "127.0.0.1").unref()
+        raw = net.connect(server.address()["port"], "127.0.0.1")
+
+        def connected() -> None:
+            sock = tls.connect({"socket": raw, "ca": certs.root.cert_pem,
+                                "servername": "localhost"})
+            sock.on("secureConnect", lambda: (secured.append("secure"), raw.unref()))
+
+        raw.on("connect", connected)
+
+    run_on(loop, main)
+    assert secured == ["secure"]

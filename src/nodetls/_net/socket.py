@@ -864,6 +864,8 @@ class Socket(Duplex):
         self._refed = True
         if self._handle is not None:
             self._handle.ref()
+        elif self._shell_of is not None:  # (a shell: the connection is its TLSSocket's)
+            self._shell_of.ref()
         return self
 
     def unref(self) -> Socket:
@@ -871,6 +873,8 @@ class Socket(Duplex):
         self._refed = False
         if self._handle is not None:
             self._handle.unref()
+        elif self._shell_of is not None:  # (Node: the shared handle; the TLSSocket's unref())
+            self._shell_of.unref()
         return self
 
     # -- addresses and state --------------------------------------------------------------------
