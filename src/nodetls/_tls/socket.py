@@ -375,10 +375,11 @@ class TLSSocket(Socket):
         one share the connection.  Here the raw socket becomes a shell: its handle is this
         socket's, and what Node's raw socket still does through the shared handle, the shell
         does through ``_closed_handle`` (its addresses, ``set_no_delay``/``set_keep_alive``,
-        ``reset_and_destroy``'s RST) and through this socket (``ref``/``unref``).  Their ends are tied both ways, as Node's: the shell's
-        ``'close'`` destroys this socket (its ``destroy()`` closes the connection), this
-        socket's close destroys the shell (:meth:`_on_handle_close`), and the shell's
-        ``'error'`` is this socket's (Node's ``_emitTLSError``)."""
+        ``reset_and_destroy``'s RST) and through this socket (``ref``/``unref``).  Their ends
+        are tied both ways, as Node's: the shell's ``'close'`` destroys this socket (its
+        ``destroy()`` closes the connection), this socket's close destroys the shell
+        (:meth:`_on_handle_close`), and the shell's ``'error'`` is this socket's (Node's
+        ``_emitTLSError``)."""
         raw._handle = None
         raw._closed_handle = handle
         raw._shell_of = self
