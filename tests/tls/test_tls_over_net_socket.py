@@ -275,3 +275,29 @@ def test_raw_socket_unref_lets_run_return(certs, loop):
 
     run_on(loop, main)
     assert secured == ["secure"]
+
+
+async def test_tls_socket_reset_sends_no_close_notify(certs):
+    """``TLSSocket.reset_and_destroy()`` itself: the peer reads the RST alone (``ECONNRESET``,
+    no ``'end'``), as from Node's raw ``resetAndDestroy()`` -- the close_notify our
+    ``destroy()`` otherwise sends first would end the peer's stream cleanly before it."""
+    seen: list[str] = []
+    done = asyncio.get_running_loop().create_future()
+
+    def on_secure(s: tls.TLSSocket) -> None:
+        s.on("end", lambda: seen.append("end"))
+        s.on("error", lambda e: seen.append(f"error {e.code}"))
+        s.on("close", lambda h: done.set_result(h))
+        s.write(b"x")
+
+    server = tls.create_server(certs.server.options, on_secure)
+    await server.listen(0, "127.0.0.1")
+    try:
+        client = tls.connect({"port": server.address()["port"], "host": "127.0.0.1",
+                              "ca": certs.root.cert_pem, "servername": "localhost"})
+        await wait(event(client, "data"))
+        client.reset_and_destroy()
+        assert await wait(done) is True
+        assert seen == ["error ECONNRESET"]
+    finally:
+        server.close()
