@@ -301,3 +301,50 @@ async def test_tls_socket_reset_sends_no_close_notify(certs):
         assert seen == ["error ECONNRESET"]
     finally:
         server.close()
+
+
+async def test_given_sockets_in_every_state(certs):
+    """Node's test-tls-connect-given-socket, in our words: TLS over a socket destroyed at once,
+    over one whose TLSSocket is destroyed in the socket's own 'connect' (before TLS starts on
+    it), over a connected one and over a connecting one. The last two get the server's
+    'Hello' and its end; the first two reach no secure connection and leave nothing open:
+    the server's close completes."""
+    loop = asyncio.get_running_loop()
+    secured: list[str] = []
+    server = tls.create_server(certs.server.options, lambda s: (secured.append("s"),
+                                                                s.end(b"Hello")))
+    server.on("tlsClientError", lambda e, s: None)
+    await server.listen(0, "127.0.0.1")
+    port = server.address()["port"]
+    got: list[bytes] = []
+    ended = loop.create_future()
+
+    def establish(raw: net.Socket) -> tls.TLSSocket:
+        client = tls.connect({"socket": raw, "ca": certs.root.cert_pem,
+                              "servername": "localhost"})
+        chunks: list[bytes] = []
+        client.on("data", lambda d: chunks.append(bytes(d)))
+
+        def on_end() -> None:
+            got.append(b"".join(chunks))
+            if len(got) == 2:
+                ended.set_result(None)
+
+        client.on("end", on_end)
+        assert client.readable and client.writable
+        return client
+
+    dead = net.connect(port, "127.0.0.1")
+    establish(dead).destroy()
+    outliving_tcp = net.connect(port, "127.0.0.1")
+    outliving_tcp.on("connect", lambda: outliving_tls.destroy())
+    outliving_tls = establish(outliving_tcp)
+    await wait(event(outliving_tcp, "close"))
+    connected = net.connect(port, "127.0.0.1", lambda: establish(connected))
+    establish(net.connect(port, "127.0.0.1"))
+    await wait(ended)
+    assert got == [b"Hello", b"Hello"] and secured == ["s", "s"]
+    assert dead.destroyed and outliving_tcp.destroyed
+    closed = event(server, "close")
+    server.close()
+    await wait(closed)  # (nothing left open: a leftover connection would hold it)
