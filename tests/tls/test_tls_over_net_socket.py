@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from functools import partial
 from typing import Any
 
 import pytest
@@ -348,3 +349,89 @@ async def test_given_sockets_in_every_state(certs):
     closed = event(server, "close")
     server.close()
     await wait(closed)  # (nothing left open: a leftover connection would hold it)
+
+
+HANDSHAKE_EOF_NODE = r"""
+const net = require('net'); const tls = require('tls');
+const server = net.createServer((c) => c.end()).listen(0, '127.0.0.1', async () => {
+  const port = server.address().port;
+  const out = {};
+  for (const mode of ['plain', 'given-later', 'given-connected']) {
+    out[mode] = await new Promise((resolve) => {
+      const report = (e) => resolve([e.code, e.message, e.path ?? null, e.host ?? null,
+                                     e.port === port ? 'port' : (e.port ?? null),
+                                     e.localAddress ?? null]);
+      if (mode === 'plain') {
+        tls.connect({ port, host: '127.0.0.1' }).once('error', report);
+      } else if (mode === 'given-later') {
+        const s = new net.Socket();
+        tls.connect({ socket: s }).once('error', report);
+        s.connect(port, '127.0.0.1');
+      } else {
+        const s = net.connect(port, '127.0.0.1', () => tls.connect({ socket: s }).once('error', report));
+      }
+    });
+  }
+  console.log(JSON.stringify(out));
+  server.close();
+});
+"""
+
+
+async def handshake_eof_errors() -> dict[str, list[Any]]:
+    """What a TLS client reports when the server ends the TCP connection during the handshake,
+    connected by tls.connect itself and over a given socket (connected later / already)."""
+    server = net.create_server(lambda c: c.end())
+    await server.listen(0, "127.0.0.1")
+    port = server.address()["port"]
+    out: dict[str, list[Any]] = {}
+
+    def wrap_reporting(raw: net.Socket, failed: asyncio.Future[Any]) -> None:
+        tls.connect({"socket": raw}).once("error", failed.set_result)
+
+    try:
+        for mode in ("plain", "given-later", "given-connected"):
+            failed = asyncio.get_running_loop().create_future()
+            if mode == "plain":
+                tls.connect({"port": port, "host": "127.0.0.1"}).once("error", failed.set_result)
+            elif mode == "given-later":
+                raw = net.Socket()
+                tls.connect({"socket": raw}).once("error", failed.set_result)
+                raw.connect(port, "127.0.0.1")
+            else:  # (wrapped in the 'connect' listener, before the server's FIN is read: a
+                # socket that read it first stays waiting for the handshake, in Node too)
+                connected = net.Socket()
+                connected.connect(port, "127.0.0.1", partial(wrap_reporting, connected, failed))
+            e = await wait(failed)
+            out[mode] = [e.code, str(e), e.path, e.host, "port" if e.port == port else e.port,
+                         e.local_address]
+    finally:
+        server.close()
+    return out
+
+
+async def test_client_reports_the_server_ending_the_handshake_as_node():
+    """Node's onConnectEnd (test-tls-wrap-econnreset-socket): ``ECONNRESET`` "Client network
+    socket disconnected before secure TLS connection was established", with the connect
+    options' ``path``, ``host``, ``port`` and ``localAddress`` as given (none over a given
+    socket). Before: "socket hang up" without those fields."""
+    assert await handshake_eof_errors() == HANDSHAKE_EOF_ERRORS
+
+
+def test_client_reports_the_server_ending_the_handshake_on_uvloop():
+    assert run_on("uvloop", handshake_eof_errors) == HANDSHAKE_EOF_ERRORS
+
+
+_MSG = "Client network socket disconnected before secure TLS connection was established"
+HANDSHAKE_EOF_ERRORS = {
+    "plain": ["ECONNRESET", _MSG, None, "127.0.0.1", "port", None],
+    "given-later": ["ECONNRESET", _MSG, None, None, None, None],
+    "given-connected": ["ECONNRESET", _MSG, None, None, None, None],
+}
+
+
+@pytest.mark.interop
+async def test_client_handshake_eof_error_same_as_node():
+    res = await run_node(HANDSHAKE_EOF_NODE)
+    assert res.rc == 0, res.stderr
+    assert json.loads(res.stdout.strip().splitlines()[-1]) == await handshake_eof_errors()

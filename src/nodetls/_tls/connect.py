@@ -48,6 +48,8 @@ def connect(*args: Any, **kwargs: Unpack[ConnectOptions]) -> TLSSocket:
         opts["min_dh_size"] = _MIN_DH_SIZE
     if opts.get("ocsp") is not None:  # beyond Node: check the staple (nodetls.ocsp)
         opts["request_ocsp"] = True
+    # (Node's onConnectEnd error reports the options as given: no host given, none reported)
+    as_given = {k: opts.get(k) for k in ("path", "host", "port", "local_address")}
     if opts.get("path") is None:
         opts.setdefault("host", "localhost")
     if opts.get("no_delay") is None:
@@ -58,6 +60,7 @@ def connect(*args: Any, **kwargs: Unpack[ConnectOptions]) -> TLSSocket:
     given = opts.get("socket")
     tlssock = TLSSocket(given, sock_opts)
     tlssock._is_client_connect = True
+    tlssock._connect_fields = as_given
     if callback is not None:
         tlssock.once("secureConnect", callback)
     if opts.get("timeout"):

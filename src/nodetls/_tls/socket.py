@@ -228,6 +228,8 @@ class TLSSocket(Socket):
     npn_protocol: str | bool = False
     _tls_error_reported = False
     _is_client_connect = False  # set by tls.connect: emits 'secureConnect'
+    # tls.connect's path, host, port and local_address as given (Node's onConnectEnd error)
+    _connect_fields: dict[str, Any] | None = None
     _pending_sessions: tuple[bytes, ...] = ()  # client: 'session's before 'secureConnect'
     _secure_pending = False
     _store_saves = 0  # TLS 1.3 tickets a session store is writing (pause_points.save_session)
@@ -735,6 +737,12 @@ class TLSSocket(Socket):
         """A TLS failure (handshake or record layer)."""
         if self._tls_error_reported or self.destroyed:
             return
+        if self._is_client_connect and not self._secure_established and \
+                getattr(exc, "code", None) == "ECONNRESET" and exc.args == ("socket hang up",):
+            # The server ended the connection during the handshake (the engine's or the wrap's
+            # EOF error): Node's onConnectEnd error, with its message and the connect options.
+            self._tls_closed_before_secure()
+            return
         self._tls_error_reported = True
         if not self._secure_established:
             _log.debug("TLS handshake failed (%s, %s): %s", "server" if self._is_server else "client",
@@ -753,12 +761,15 @@ class TLSSocket(Socket):
         if self._is_server:
             self._tls_error(system_error("ECONNRESET", "socket hang up"))
         else:
-            opts = self._tls_opts
+            fields = self._connect_fields
+            if fields is None:
+                opts = self._tls_opts
+                fields = {"path": opts.get("path"), "host": opts.get("host"),
+                          "port": opts.get("port"), "local_address": None}
             self._tls_error(system_error(
                 "ECONNRESET",
                 "Client network socket disconnected before secure TLS connection was established",
-                host=opts.get("host"), port=opts.get("port"), path=opts.get("path"),
-            ))
+                **fields))
 
     def _stop_handshake_timer(self) -> None:
         timer, self._handshake_timer = self._handshake_timer, None
