@@ -435,3 +435,33 @@ async def test_client_handshake_eof_error_same_as_node():
     res = await run_node(HANDSHAKE_EOF_NODE)
     assert res.rc == 0, res.stderr
     assert json.loads(res.stdout.strip().splitlines()[-1]) == await handshake_eof_errors()
+
+
+async def test_raw_socket_timeout_counts_the_tls_traffic(certs):
+    """Node: a timeout set on the raw socket (a STARTTLS server's idle timer, say) is refreshed
+    by the TLSSocket's reads and writes (``_unrefTimer`` walks the parents), so it fires once
+    the TLS traffic stops, not in the middle of it. Here: writes every 0.1 s for 2 s under a
+    1 s timeout on the raw socket; before, it fired 1 s after being set."""
+    loop = asyncio.get_running_loop()
+    server = tls.create_server(certs.server.options, lambda s: s.on("data", s.write))
+    await server.listen(0, "127.0.0.1")
+    try:
+        raw = net.connect(server.address()["port"], "127.0.0.1")
+        await wait(event(raw, "connect"))
+        sock = tls.connect({"socket": raw, "ca": certs.root.cert_pem, "servername": "localhost"})
+        await wait(sock)
+        log: list[str] = []
+        raw.set_timeout(1.0, lambda: log.append("raw timeout"))
+        sock.on("timeout", lambda: log.append("tls timeout"))
+        for _ in range(20):
+            sock.write(b"x")
+            await asyncio.sleep(0.1)  # (the traffic itself: no synchronisation depends on it)
+        log.append("traffic stopped")
+        fired = event(raw, "timeout")
+        started = loop.time()
+        await wait(fired)
+        assert log == ["traffic stopped", "raw timeout"]
+        assert loop.time() - started < 1.0 + 0.125 + 1.5  # (one timeout, one look, slack)
+        sock.destroy()
+    finally:
+        server.close()

@@ -826,11 +826,30 @@ class Socket(Duplex):
         self._timer = None
         if self._destroyed or not self._timeout:
             return
+        tls = self._shell_of
+        if tls is not None:
+            self._shell_activity(tls)
         idle = _monotonic() - self._last_active
         if idle < self._timeout:
-            self._timer = asyncio.get_running_loop().call_later(self._timeout - idle, self._on_timer)
+            delay = self._timeout - idle
+            if tls is not None:  # (looks at its TLSSocket's traffic 8 times per timeout)
+                delay = min(delay, self._timeout / 8)
+            self._timer = asyncio.get_running_loop().call_later(delay, self._on_timer)
             return
         self.emit("timeout")
+
+    _shell_seen = (0, 0)  # a shell's look at its TLSSocket's byte counts (_shell_activity)
+
+    def _shell_activity(self, tls: Any) -> None:
+        """A shell's timeout counts its TLSSocket's reads and writes as its own activity, as
+        Node's ``_unrefTimer`` refreshes the timers of a socket's parents: the TLSSocket's
+        byte counts moved since the last look (at most an eighth of the timeout ago) make
+        that look the last activity, so ``'timeout'`` comes between one and one and an eighth
+        timeouts after the TLS traffic stopped, and nothing is added to the TLSSocket's path."""
+        seen = (tls._bytes_read, tls._bytes_dispatched)
+        if seen != self._shell_seen:
+            self._shell_seen = seen
+            self._last_active = _monotonic()
 
     # -- options --------------------------------------------------------------------------------
 
