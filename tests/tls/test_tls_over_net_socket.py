@@ -102,6 +102,15 @@ async def scenario(certs: Any, how: str) -> dict[str, list[str]]:
     return log
 
 
+async def secure_over_raw(certs: Any, port: int) -> tuple[net.Socket, tls.TLSSocket]:
+    """A net socket connected to ``port`` and a TLS client over it, once secure."""
+    raw = net.connect(port, "127.0.0.1")
+    await wait(event(raw, "connect"))
+    sock = tls.connect({"socket": raw, "ca": certs.root.cert_pem, "servername": "localhost"})
+    await wait(sock)
+    return raw, sock
+
+
 @pytest.mark.parametrize("how", HOWS)
 async def test_raw_socket_acts_on_the_connection(certs, how):
     assert await scenario(certs, how) == NODE[how]
@@ -122,10 +131,7 @@ async def test_raw_socket_close_comes_before_the_tls_sockets(certs):
     server = tls.create_server(certs.server.options, lambda s: None)
     await server.listen(0, "127.0.0.1")
     try:
-        raw = net.connect(server.address()["port"], "127.0.0.1")
-        await wait(event(raw, "connect"))
-        sock = tls.connect({"socket": raw, "ca": certs.root.cert_pem, "servername": "localhost"})
-        await wait(sock)
+        raw, sock = await secure_over_raw(certs, server.address()["port"])
         order: list[str] = []
         raw.on("close", lambda h: order.append("raw"))
         closed = event(sock, "close")
@@ -144,10 +150,7 @@ async def test_raw_socket_addresses_and_options_reach_the_connection(certs):
     await server.listen(0, "127.0.0.1")
     port = server.address()["port"]
     try:
-        raw = net.connect(port, "127.0.0.1")
-        await wait(event(raw, "connect"))
-        sock = tls.connect({"socket": raw, "ca": certs.root.cert_pem, "servername": "localhost"})
-        await wait(sock)
+        raw, sock = await secure_over_raw(certs, port)
         assert (raw.remote_address, raw.remote_port, raw.remote_family) == \
             ("127.0.0.1", port, "IPv4")
         assert raw.local_port == sock.local_port and raw.address() == sock.address()
@@ -446,10 +449,7 @@ async def test_raw_socket_timeout_counts_the_tls_traffic(certs):
     server = tls.create_server(certs.server.options, lambda s: s.on("data", s.write))
     await server.listen(0, "127.0.0.1")
     try:
-        raw = net.connect(server.address()["port"], "127.0.0.1")
-        await wait(event(raw, "connect"))
-        sock = tls.connect({"socket": raw, "ca": certs.root.cert_pem, "servername": "localhost"})
-        await wait(sock)
+        raw, sock = await secure_over_raw(certs, server.address()["port"])
         log: list[str] = []
         raw.set_timeout(1.0, lambda: log.append("raw timeout"))
         sock.on("timeout", lambda: log.append("tls timeout"))
