@@ -22,7 +22,8 @@ Methods a TLS layer overrides or calls (Node's stream_base_commons seam):
 * ``_final(cb)`` - ``handle.shutdown(cb)`` (``cb`` once flushed; for a handle whose type lacks
   ``SHUTDOWN_CALLBACK``: ``shutdown()`` then ``cb()``); ``_destroy(err, cb)`` - ``handle.close()``.
 * ``_read(size)`` - ``handle.read_start()``.
-* ``_release_handle()`` - detach and return the handle (for ``TLSSocket(socket)``).
+* ``_release_handle()`` - detach and return the handle, for a new owner (``TLSSocket(socket)``
+  keeps it on the socket instead: ``TLSSocket._adopt_shell``).
 * ``_CONNECT_EVENT`` / ``_connected_for_await()`` - what ``await sock`` waits for.
 """
 
@@ -766,7 +767,7 @@ class Socket(Duplex):
 
     def reset_and_destroy(self) -> Socket:
         """Node ``socket.resetAndDestroy()``: close with a TCP RST (``SO_LINGER`` 0)."""
-        h = self._handle if self._shell_of is None else self._shell_handle()
+        h = self._conn_handle()
         sock = h.get_extra_info("socket") if h is not None else None
         if sock is not None:
             try:
@@ -857,7 +858,7 @@ class Socket(Duplex):
         """Node ``socket.setNoDelay([noDelay])`` (``TCP_NODELAY``: off by default on a net socket,
         as in Node; on by default on TLS sockets)."""
         self._no_delay = bool(no_delay)
-        h = self._handle if self._shell_of is None else self._shell_handle()
+        h = self._conn_handle()
         if h is not None and not self.connecting:
             h.set_no_delay(self._no_delay)
         return self
@@ -865,16 +866,18 @@ class Socket(Duplex):
     def set_keep_alive(self, enable: bool = False, initial_delay: float = 0) -> Socket:
         """Node ``socket.setKeepAlive([enable][, initialDelay])``, delay in seconds."""
         self._keep_alive = (bool(enable), float(initial_delay or 0))
-        h = self._handle if self._shell_of is None else self._shell_handle()
+        h = self._conn_handle()
         if h is not None and not self.connecting:
             h.set_keep_alive(*self._keep_alive)
         return self
 
-    def _shell_handle(self) -> Any:
-        """A shell's connection (see ``_shell_of``): the handle its TLSSocket took, while
-        neither has been destroyed."""
+    def _conn_handle(self) -> Any:
+        """The handle carrying this socket's connection: its own; for a shell (``_shell_of``),
+        the handle its TLSSocket took, while neither has been destroyed."""
         tls = self._shell_of
-        if self._destroyed or tls is None or tls._destroyed:
+        if tls is None:
+            return self._handle
+        if self._destroyed or tls._destroyed:
             return None
         return self._closed_handle
 
@@ -903,7 +906,7 @@ class Socket(Duplex):
 
     def address(self) -> AddressInfo:
         """Node ``socket.address()``: ``{'address', 'family', 'port'}`` (``{}`` if unknown/Unix)."""
-        h = self._handle if self._shell_of is None else self._shell_handle()
+        h = self._conn_handle()
         if h is None or self.connecting or h.local_address is None:
             return {}
         return {"address": h.local_address, "family": h.local_family, "port": h.local_port}

@@ -48,6 +48,7 @@ TLSSOCKET_OPTIONS = _option_table.names("K")
 CONTEXT_OPTIONS = _option_table.names("C")
 
 CLIENT_RENEG_LIMIT = 3
+_CONNECT_END = "Client network socket disconnected before secure TLS connection was established"
 CLIENT_RENEG_WINDOW = 600.0
 
 _keylog_file_lock: Any = None
@@ -737,12 +738,13 @@ class TLSSocket(Socket):
         """A TLS failure (handshake or record layer)."""
         if self._tls_error_reported or self.destroyed:
             return
-        if self._is_client_connect and not self._secure_established and \
-                getattr(exc, "code", None) == "ECONNRESET" and exc.args == ("socket hang up",):
+        wrap = self._wrap
+        if self._is_client_connect and not self._secure_established and wrap is not None \
+                and wrap._lower_eof and getattr(exc, "code", None) == "ECONNRESET" \
+                and exc.args != (_CONNECT_END,):
             # The server ended the connection during the handshake (the engine's or the wrap's
             # EOF error): Node's onConnectEnd error, with its message and the connect options.
-            self._tls_closed_before_secure()
-            return
+            exc = self._connect_end_error()
         self._tls_error_reported = True
         if not self._secure_established:
             _log.debug("TLS handshake failed (%s, %s): %s", "server" if self._is_server else "client",
@@ -761,15 +763,17 @@ class TLSSocket(Socket):
         if self._is_server:
             self._tls_error(system_error("ECONNRESET", "socket hang up"))
         else:
-            fields = self._connect_fields
-            if fields is None:
-                opts = self._tls_opts
-                fields = {"path": opts.get("path"), "host": opts.get("host"),
-                          "port": opts.get("port"), "local_address": None}
-            self._tls_error(system_error(
-                "ECONNRESET",
-                "Client network socket disconnected before secure TLS connection was established",
-                **fields))
+            self._tls_error(self._connect_end_error())
+
+    def _connect_end_error(self) -> BaseException:
+        """Node's ``onConnectEnd`` error: a client's connection ended before the handshake
+        completed; ``path``, ``host``, ``port``, ``local_address`` as ``tls.connect`` got them."""
+        fields = self._connect_fields
+        if fields is None:
+            opts = self._tls_opts
+            fields = {"path": opts.get("path"), "host": opts.get("host"),
+                      "port": opts.get("port"), "local_address": None}
+        return system_error("ECONNRESET", _CONNECT_END, **fields)
 
     def _stop_handshake_timer(self) -> None:
         timer, self._handshake_timer = self._handshake_timer, None
