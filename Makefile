@@ -42,7 +42,7 @@ $(OPENSSL_MODE): FORCE | $(PY)
 FORCE:
 
 $(STAMP): $(OPENSSL_MODE) pyproject.toml setup.py src/nodetls/_openssl/cdef.py src/nodetls/_openssl/_build.py src/nodetls/_openssl/_bundle.py \
-		src/nodetls/_openssl/_bytesio.c src/nodetls/_compiled.py $(COMPILED) | $(PY)
+		src/nodetls/_openssl/_bytesio.c src/nodetls/_net/_fastpath.c src/nodetls/_compiled.py $(COMPILED) | $(PY)
 	$(PY) -m pip install -q -e '.[test]'
 	@touch $@
 

@@ -64,6 +64,10 @@ class OptionalBuildExt(build_ext):
         try:
             super().build_extension(ext)
         except Exception as exc:  # noqa: BLE001
+            if ext.name == "nodetls._net._fastpath":  # (independent of the compiled core)
+                self.warn(f"nodetls: net.Socket's C data path not built ({exc}); "
+                          "nodetls will run the Python methods (same behaviour, slower)")
+                return
             self._failed.append(ext.name)
             if ext in self._mypyc:
                 self.warn(f"nodetls: compiled core not built ({ext.name}: {exc}); "
@@ -148,6 +152,8 @@ setup(
     cffi_modules=["src/nodetls/_openssl/_build.py:make_builder"],
     # Optional too: OpenSSL writes the data path's large bytes objects itself (no copy through a
     # buffer of ours); it links against nothing but CPython (see the file).
-    ext_modules=[Extension("nodetls._openssl._bytesio", ["src/nodetls/_openssl/_bytesio.c"])],
+    ext_modules=[Extension("nodetls._openssl._bytesio", ["src/nodetls/_openssl/_bytesio.c"]),
+                 # net.Socket's per-message methods (src/nodetls/_net/fastpath.py): optional
+                 Extension("nodetls._net._fastpath", ["src/nodetls/_net/_fastpath.c"])],
     cmdclass={"build_ext": OptionalBuildExt},
 )

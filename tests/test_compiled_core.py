@@ -112,7 +112,11 @@ def test_version_says_which_core_runs():
     res = subprocess.run([sys.executable, "-m", "nodetls", "--version"], capture_output=True,
                          text=True, timeout=TIMEOUT)  # this process's environment: the same core
     assert res.returncode == 0, res.stderr
-    assert res.stdout.strip().endswith(f", {_compiled.describe()})")
+    line = res.stdout.strip()
+    assert f", {_compiled.describe()}, " in line
+    from nodetls._net import fastpath  # (net.Socket's data path in C: _net/fastpath.py)
+    assert line.endswith(", C socket data path)" if fastpath.reason is None else
+                         f", Python socket data path ({fastpath.reason}))")
 
 
 def test_the_makefile_rebuilds_when_a_compiled_source_changes():

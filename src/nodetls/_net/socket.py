@@ -43,6 +43,7 @@ from ..errors import node_error, system_error
 from ..events import EventEmitter
 from ..stream import _D_OPTIONS, _NO_BUF, _NO_DRAIN, Duplex, _get_running_loop, _soon
 from .connect import do_connect, normalize_connect_args, validate_port
+from .fastpath import install as _fastpath_install
 from .handle import NO_OWNER, DuplexHandle, TCPHandle
 
 if TYPE_CHECKING:
@@ -518,6 +519,11 @@ class Socket(Duplex):
             self._w_writing = False
             self._w_len = 0  # (this write's alone: nothing was buffered meanwhile)
             return True
+        return self._write_tail(n, taken)
+
+    def _write_tail(self, n: int, taken: bool) -> bool:
+        """The rest of :meth:`write`'s data path, once the handle has the chunk of ``n`` bytes
+        (``taken``: at once) and the write did not end there (``_fastpath.c``'s too)."""
         # (_w_cb is None: no write is in progress when this one starts)
         self._w_pending_cb += 1
         self._w_write_len = n
@@ -1044,3 +1050,7 @@ _deref = weakref.ref.__call__
 def wrap_duplex(duplex: Any, **options: Any) -> Socket:
     """A :class:`Socket` over any Duplex (through :class:`DuplexHandle`)."""
     return Socket(handle=DuplexHandle(duplex), **options)
+
+
+# Last: the data path's two methods in C where the optional extension is built (fastpath.py).
+_fastpath_install(Socket, _EMIT1)

@@ -10,7 +10,7 @@
   names, like mkcert.
 * ``nodetls ticket-keys [--count N]`` -- fresh random 48-byte session-ticket keys, in hex.
 * ``nodetls --version`` -- the version, the OpenSSL in use and how it is bound (cffi API or ABI mode),
-  and whether the compiled core (mypyc) is in use.
+  whether the compiled core (mypyc) is in use, and whether net.Socket's data path runs in C.
 
 Human output is coloured when it goes to a terminal (with rich); errors are one line on stderr
 with Node's error code, and a non-zero exit status.
@@ -47,17 +47,21 @@ class _Version(argparse.Action):
     """``nodetls --version``: ours, OpenSSL's (``process.versions.openssl`` in Node), and whether
     the compiled binding (cffi API mode) or its fallback (ABI mode) calls it (and which
     library: the shared one's path, or "statically linked"), and whether the
-    compiled core (``_compiled.py``) or the pure-Python modules run; one line, unwrapped."""
+    compiled core (``_compiled.py``) or the pure-Python modules run, and whether net.Socket's two
+    per-message methods run in C (``_net/fastpath.py``); one line, unwrapped."""
 
     def __init__(self, option_strings: Sequence[str], dest: str, **kw: Any) -> None:
         super().__init__(option_strings, dest, nargs=0, **kw)
 
     def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
         from .. import __version__, _compiled, _openssl
+        from .._net import fastpath
 
         where = "statically linked" if _openssl.STATIC else _openssl.LIBSSL_PATH
+        socket_path = "C socket data path" if fastpath.reason is None else \
+            f"Python socket data path ({fastpath.reason})"
         print(f"nodetls {__version__} ({_openssl.OPENSSL_VERSION}, {where}, "
-              f"cffi {_openssl.BINDING.upper()} mode, {_compiled.describe()})")
+              f"cffi {_openssl.BINDING.upper()} mode, {_compiled.describe()}, {socket_path})")
         parser.exit()
 
 
