@@ -412,3 +412,109 @@ async def test_a_listener_that_ends_the_stream_stops_the_handle_reading(
     assert client._handle._reading is True
     client._on_handle_read(b"last")
     assert client._handle._reading is False
+
+
+# -- differential: random sequences of operations, C methods against Python's ---------------
+
+# (operation, weight): mostly data both ways; what destroys or ends the socket, rarely
+_OPS = {"read": 12, "read_view": 3, "write": 10, "write_cb": 2, "write_str": 2, "pause": 3,
+        "resume": 4, "timeout_on": 1, "timeout_off": 2, "listener": 3, "listener_no_arg": 1,
+        "listener_async": 1, "listener_raises": 0.3, "remove_listener": 2, "cork": 1,
+        "uncork": 2, "encoding": 0.3, "end": 0.3, "tick": 4}
+
+
+async def _run_script(ops: list[tuple[str, int]]) -> list[Any]:
+    """Run ``ops`` on a fresh loopback connection's client side; a trace of what is seen."""
+    trace: list[Any] = []
+    accepted: list[net.Socket] = []
+    server = net.create_server(accepted.append)
+    await asyncio.wait_for(server.listen(0, "127.0.0.1"), TIMEOUT)
+    client = net.connect(server.address()["port"], "127.0.0.1")
+    await event(client, "connect")
+    listeners: list[Any] = []
+    client.on("error", lambda err: trace.append(("error", type(err).__name__,
+                                                  getattr(err, "code", None))))
+    client.on("drain", lambda: trace.append("drain"))
+    try:
+        for op, n in ops:
+            try:
+                if op == "read":
+                    client._on_handle_read(bytes([97 + n % 26]) * n)
+                elif op == "read_view":
+                    client._on_handle_read(memoryview(b"<" + b"v" * n + b">")[1:-1])
+                elif op == "write":
+                    trace.append(("w", client.write(b"w" * n)))
+                elif op == "write_cb":
+                    trace.append(("wcb", client.write(b"c" * n, callback=lambda err=None: trace.append(
+                        ("cb", type(err).__name__ if err else None)))))
+                elif op == "write_str":
+                    trace.append(("ws", client.write("s" * n, "utf-8")))
+                elif op == "pause":
+                    client.pause()
+                elif op == "resume":
+                    client.resume()
+                elif op == "timeout_on":
+                    client.set_timeout(3600)
+                elif op == "timeout_off":
+                    client.set_timeout(0)
+                elif op.startswith("listener"):
+                    k = len(listeners)
+                    if op == "listener":
+                        def fn(chunk: Any, k: int = k) -> None:
+                            trace.append(("data", k, chunk))
+                    elif op == "listener_no_arg":
+                        def fn(k: int = k) -> None:  # type: ignore[misc]
+                            trace.append(("data-no-arg", k))
+                    elif op == "listener_async":
+                        async def fn(chunk: Any, k: int = k) -> None:  # type: ignore[misc]
+                            trace.append(("data-async", k, chunk))
+                    else:
+                        def fn(chunk: Any, k: int = k) -> None:
+                            trace.append(("data-raises", k, chunk))
+                            raise ValueError(k)
+                    listeners.append(fn)
+                    client.on("data", fn)
+                elif op == "remove_listener" and listeners:
+                    client.remove_listener("data", listeners.pop(n % len(listeners)))
+                elif op == "cork":
+                    client.cork()
+                elif op == "uncork":
+                    client.uncork()
+                elif op == "encoding":
+                    client.set_encoding("utf-8")
+                elif op == "end":
+                    client.end()
+                elif op == "tick":
+                    await asyncio.sleep(0)
+            except Exception as exc:  # noqa: BLE001 - part of the trace
+                trace.append(("raised", op, type(exc).__name__))
+            trace.append((op, client.bytes_read, client.bytes_written, client.readable_length,
+                          client.writable_length, client.readable_flowing, client.destroyed,
+                          client.writable_need_drain))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        trace.append(("end", client.bytes_read, client.readable_length, client.destroyed))
+    finally:
+        client.destroy()
+        for s in accepted:
+            s.destroy()
+        await close_server(server)
+    return trace
+
+
+@pytest.mark.parametrize("seed", range(60))
+async def test_random_sequences_come_out_the_same(seed: int,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    if not C_METHODS:
+        pytest.skip(f"C methods not in use: {fastpath.reason}")
+    import random
+
+    rnd = random.Random(seed)
+    names, weights = list(_OPS), list(_OPS.values())
+    ops = [(rnd.choices(names, weights)[0], rnd.choice((1, 5, 64, 1000, 20000)))
+           for _ in range(40)]
+    with_c = await _run_script(ops)
+    monkeypatch.setattr(Socket, "_on_handle_read", fastpath.py_read)
+    monkeypatch.setattr(Socket, "write", fastpath.py_write)
+    with_python = await _run_script(ops)
+    assert with_c == with_python
