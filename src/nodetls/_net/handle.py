@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import os
 import socket
 from collections import deque
 from collections.abc import Callable
@@ -312,6 +313,11 @@ class TCPHandle(asyncio.BufferedProtocol):
         if exc is not None and state < _CLOSING:
             # (After close() the owner is destroyed and would drop the error: e.g. the peer's RST
             # once we closed. Node's handle reports nothing after uv_close either.)
+            if self._shut and getattr(exc, "errno", None) == _ENOTCONN:
+                # Our shutdown failed because the peer reset the connection, before its EOF
+                # (the case above needs that EOF): Node's afterShutdown ignores the status and
+                # its read reports the reset, so the owner gets that error (read ECONNRESET).
+                exc = ConnectionResetError(errno.ECONNRESET, os.strerror(errno.ECONNRESET))
             owner._on_handle_error(_wrap_error(exc))
         # The owner's last call: forget it, so a closed connection (owner <-> handle) is freed by
         # reference counting alone, not left to the cyclic garbage collector.
