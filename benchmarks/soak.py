@@ -161,7 +161,7 @@ class Load:
             return
         sock = await self._connect(induced="abrupt")
         sock.write(b"z" * 4096)
-        sock.destroy()  # no close_notify, no FIN wait: the server sees the stream cut
+        sock.destroy()  # close_notify, then closed at once: the echo meets a closed socket (RST)
 
     async def worker(self, deadline: float) -> None:
         kinds = [("full", self.full, 3), ("resumed", self.resumed_handshake, 3),
