@@ -6,19 +6,19 @@
    of those steps as a bytecode of about 40 machine instructions: counted with callgrind, the
    two functions are ~3,100 and ~2,400 instructions per call, a sixth of a TLS client's whole
    round trip.  Here the same steps read the stream's slots directly (their offsets come from
-   the classes' own member descriptors, given by socket.py at import).
+   the classes' own member descriptors, given by fastpath.py's install() at import).
 
    Each method takes its data path only when every condition of the Python method's data path
    holds, read without side effects from the slots (values of the exact kinds the stream
    stores: True/False, None, ints, floats); in every other case, before changing anything, it
-   calls the Python method itself (socket.py keeps it as the reference and the fallback; it is
+   calls the Python method itself (socket.py defines it, as the reference and the fallback; it is
    also what runs without this module, or with NODETLS_PURE=1).  On the data path the steps
    and their order are the Python method's, including what a listener may change meanwhile:
    the state is read again after every call out.
 
    A class is served only while its attribute lookups resolve every slot used here to the
    descriptor of Duplex/Socket (and, for reads, _emit1 to EventEmitter's): decided by
-   socket.py's eligibility function once per class and remembered with the class's version
+   fastpath.py's eligible() once per class and remembered with the class's version
    tag, which CPython changes whenever the class or one of its bases is modified. */
 
 #define PY_SSIZE_T_CLEAN
