@@ -518,3 +518,30 @@ async def test_random_sequences_come_out_the_same(seed: int,
     monkeypatch.setattr(Socket, "write", fastpath.py_write)
     with_python = await _run_script(ops)
     assert with_c == with_python
+
+
+async def test_an_end_the_handle_reenters_finishes_after_the_write(
+        pair: tuple[net.Socket, net.Socket]) -> None:
+    """end() called while the handle has the chunk: the write completes through Writable's
+    onwrite, then 'finish' (not the data path's quick return, which would leave end() waiting)."""
+    client, _ = pair
+    real = client._handle
+    seen: list[bytes] = []
+
+    class Ending:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def write(self, data: bytes) -> bool:
+            seen.append(bytes(data))
+            client.end()
+            return real.write(data)
+
+    finished = event(client, "finish")
+    client._handle = Ending()
+    try:
+        assert client.write(b"last") is True
+    finally:
+        client._handle = real
+    await finished
+    assert seen == [b"last"] and client.writable_finished and client.writable_length == 0

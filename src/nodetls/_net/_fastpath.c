@@ -146,6 +146,30 @@ reread(PyObject *self, int i, const char *name)
     return PyObject_GetAttrString(self, name);
 }
 
+/* Python's `not self.<slot>` after a call out: 1, 0, or -1 (an error). */
+static int
+reread_false(PyObject *self, int i, const char *name)
+{
+    PyObject *v = reread(self, i, name);
+    if (v == NULL)
+        return -1;
+    int t = PyObject_IsTrue(v);
+    Py_DECREF(v);
+    return t < 0 ? -1 : !t;
+}
+
+/* Python's `self.<slot> is None` after a call out: 1, 0, or -1 (an error). */
+static int
+reread_none(PyObject *self, int i, const char *name)
+{
+    PyObject *v = reread(self, i, name);
+    if (v == NULL)
+        return -1;
+    int none = v == Py_None;
+    Py_DECREF(v);
+    return none;
+}
+
 /* The Python method itself, with the call's own arguments. */
 static PyObject *
 fallback(PyObject *fn, PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
@@ -322,11 +346,10 @@ sock_read(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwname
     Py_DECREF(chunk);
 
     /* if self._r_ended or (self._r_len and self._r_len >= self._r_hwm): stop reading */
-    PyObject *v = reread(self, S_R_ENDED, "_r_ended");
-    if (v == NULL)
+    int not_ended = reread_false(self, S_R_ENDED, "_r_ended");
+    if (not_ended < 0)
         return NULL;
-    int stop = PyObject_IsTrue(v);
-    Py_DECREF(v);
+    int stop = !not_ended;
     if (stop == 0) {
         PyObject *len = reread(self, S_R_LEN, "_r_len");
         if (len == NULL)
@@ -406,28 +429,13 @@ sock_write(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnam
     if (taken) {
         /* taken and not self._w_buf and not self._destroyed and self._errored is None and
            not self._w_ending: Writable's onwrite, synchronous, nothing buffered, no 'drain' */
-        int quick = 1;
-        static const int tests[] = {S_W_BUF, S_DESTROYED, S_W_ENDING};
-        static const char *names[] = {"_w_buf", "_destroyed", "_w_ending"};
-        for (int i = 0; i < 3 && quick == 1; i++) {
-            PyObject *v = reread(self, tests[i], names[i]);
-            if (v == NULL) {
-                quick = -1;
-                break;
-            }
-            int t = PyObject_IsTrue(v);
-            Py_DECREF(v);
-            quick = t < 0 ? -1 : !t;
-            if (quick == 1 && i == 1) {
-                PyObject *e = reread(self, S_ERRORED, "_errored");
-                if (e == NULL) {
-                    quick = -1;
-                    break;
-                }
-                quick = e == Py_None;
-                Py_DECREF(e);
-            }
-        }
+        int quick = reread_false(self, S_W_BUF, "_w_buf");
+        if (quick == 1)
+            quick = reread_false(self, S_DESTROYED, "_destroyed");
+        if (quick == 1)
+            quick = reread_none(self, S_ERRORED, "_errored");
+        if (quick == 1)
+            quick = reread_false(self, S_W_ENDING, "_w_ending");
         if (quick < 0) {
             Py_DECREF(count);
             return NULL;
@@ -435,7 +443,7 @@ sock_write(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnam
         if (quick) {
             Py_DECREF(count);
             set_slot(self, S_W_WRITING, Py_NewRef(Py_False));
-            set_slot(self, S_W_LEN, PyLong_FromLong(0));
+            set_slot(self, S_W_LEN, Py_NewRef(zero));
             Py_RETURN_TRUE;
         }
     }
@@ -538,10 +546,5 @@ PyInit__fastpath(void)
     if (!str_data || !str_write || !str_listener_raised || !str_schedule
         || !str_read_stop_handle || !str_write_tail || !docs || !zero)
         return NULL;
-    PyObject *m = PyModule_Create(&module);
-    if (m != NULL && PyModule_AddIntConstant(m, "N_SLOTS", N_SLOTS) < 0) {
-        Py_DECREF(m);
-        return NULL;
-    }
-    return m;
+    return PyModule_Create(&module);
 }
