@@ -20,7 +20,7 @@ import functools
 import os
 import socket
 import stat
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import _option_table, _run, _worker_state
@@ -29,7 +29,7 @@ from ..errors import node_error, system_error
 from ..events import EventEmitter, _invoke
 from ..stream import Stream
 from .address import is_ip
-from .connect import normalize_listen_args, validate_port
+from .connect import listen_target, lookup_listen_host, normalize_listen_args
 from .direct import Acceptor, is_selector_loop
 from .handle import RECV_BUFFER_SIZE, TCPHandle
 from .socket import Socket, _Normalized
@@ -197,14 +197,14 @@ class Server(EventEmitter):
         for ``'listening'`` or raises the error (``EADDRINUSE``...) also emitted as ``'error'``.
         """
         options, cb = normalize_listen_args(args, kwargs)
-        opts = normalize(options, None, LISTEN_OPTIONS, "options")
         if self._sock is not None or self._listen_pending:
             raise node_error("ERR_SERVER_ALREADY_LISTEN")
+        opts = normalize({k: v for k, v in options.items() if k not in ("port", "path")}, None,
+                         LISTEN_OPTIONS, "options")
+        # Node's rules: a port (checked first), else a path, else ERR_INVALID_ARG_VALUE; a
+        # dict must name one of them (the other forms default to port 0).
+        port, path = listen_target(options, bool(args) and isinstance(args[0], Mapping))
         backlog = int(opts.get("backlog") or 511)
-        path = opts.get("path")
-        port: int | None = None
-        if not path:
-            port = validate_port(opts.get("port") or 0, "options.port")
         if cb is not None:
             self.once("listening", cb)
         self._listen_error = None
@@ -236,12 +236,9 @@ class Server(EventEmitter):
         return self
 
     async def _lookup_and_listen(self, host: str, port: int, backlog: int, opts: dict[str, Any]) -> None:
-        loop = asyncio.get_running_loop()
         try:
-            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except socket.gaierror as exc:
-            err = system_error("ENOTFOUND", f"getaddrinfo ENOTFOUND {host}", errno=exc.errno,
-                               syscall="getaddrinfo", hostname=host)
+            infos = await lookup_listen_host(host, port)
+        except OSError as err:  # (Node's getaddrinfo ENOTFOUND / EINVAL)
             self._start_task = None
             self._fail_listen(err, soon=False)
             return
