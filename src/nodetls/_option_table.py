@@ -50,9 +50,11 @@ def _received(value: Any) -> str:
 
 
 def type_error(label: str, expected: str, value: Any) -> InvalidArgTypeError:
-    """Node's ``ERR_INVALID_ARG_TYPE`` for an option."""
+    """Node's ``ERR_INVALID_ARG_TYPE`` for an option (``"options.port" property``) or, for a
+    name without a dot, an argument (``"size" argument``), as Node words it."""
+    what = "property" if "." in label else "argument"
     return InvalidArgTypeError(
-        f'The "{label}" property must be of type {expected}. Received {_received(value)}'
+        f'The "{label}" {what} must be of type {expected}. Received {_received(value)}'
     )
 
 
@@ -92,7 +94,12 @@ def _out_of_range(label: str, must: str, value: Any) -> InvalidArgValueError:
     )
 
 
-def _number(minimum: float, *, integer: bool = False, exclusive: bool = False,
+def _num(x: float) -> str:
+    """A bound as Node writes it (``2147483647``, not ``2.14748e+09``)."""
+    return str(int(x)) if math.isfinite(x) and x == int(x) else f"{x:g}"
+
+
+def number(minimum: float, *, integer: bool = False, exclusive: bool = False,
             maximum: float | None = None) -> Callable[[Any, str], Any]:
     """Node's ``validateNumber``/``validateInteger``/``validateInt32``: a number in range.
 
@@ -100,9 +107,9 @@ def _number(minimum: float, *, integer: bool = False, exclusive: bool = False,
     float) is accepted as that ``int``, and any other float is ``ERR_OUT_OF_RANGE`` ("It must be
     an integer"), as Node says for ``sessionTimeout: 1.5``."""
     base = _instance((int, float), "int" if integer else "int or float")
-    relation = (">" if exclusive else ">=") + f" {minimum:g}"
+    relation = (">" if exclusive else ">=") + f" {_num(minimum)}"
     if maximum is not None:
-        relation += f" && <= {maximum:g}"
+        relation += f" && <= {_num(maximum)}"
 
     def check(value: Any, label: str) -> Any:
         base(value, label)
@@ -138,6 +145,9 @@ def _callable(value: Any, label: str) -> Any:
 
 
 def _family(value: Any, label: str) -> Any:
+    """0, 4 or 6; Node's ``'IPv4'``/``'IPv6'`` (``server.address()['family']``) are 4 and 6."""
+    if isinstance(value, str) and value in ("IPv4", "IPv6"):
+        return 4 if value == "IPv4" else 6
     if isinstance(value, bool) or value not in (0, 4, 6):
         raise value_error(label, "must be one of: 0, 4, 6", value)
     return value
@@ -171,8 +181,10 @@ def _secure_context(value: Any, label: str) -> Any:
     return value
 
 
-def _duplex(value: Any, label: str) -> Any:
-    if not (callable(getattr(value, "write", None)) and callable(getattr(value, "on", None))):
+def duplex(value: Any, label: str) -> Any:
+    """A stream TLS can run over: ``write``, ``end``, ``destroy`` and ``on`` (Node's
+    JSStreamSocket fails at once on an object without a stream's methods)."""
+    if not all(callable(getattr(value, name, None)) for name in ("write", "end", "destroy", "on")):
         raise type_error(label, "net.Socket or stream.Duplex", value)
     return value
 
@@ -240,6 +252,8 @@ def _pem_list(key: str | None) -> Callable[[Any, str], Any]:
         return _pem_item(value, label)
 
     def check(value: Any, label: str) -> Any:
+        if value is False or (type(value) is int and value == 0):
+            return None  # Node's `if (options.key)`: a falsy value is not given
         if isinstance(value, (list, tuple)):
             return [item(v, label) for v in value]
         return item(value, label)
@@ -314,13 +328,13 @@ def _port(value: Any, label: str) -> Any:
 KINDS: dict[str, Kind] = {
     "bool": Kind("bool", "bool", _instance((bool,), "bool")),
     "str": Kind("str", "str", _instance((str,), "str")),
-    "int": Kind("int", "int", _number(-math.inf, integer=True)),
-    "int32>=0": Kind("int", "int", _number(0, integer=True, maximum=2**31 - 1)),
-    "uint64": Kind("int", "int", _number(0, integer=True, maximum=2**64 - 1)),
-    "int>=0": Kind("int", "int", _number(0, integer=True)),
-    "int>0": Kind("int", "int", _number(0, integer=True, exclusive=True)),
+    "int": Kind("int", "int", number(-math.inf, integer=True)),
+    "int32>=0": Kind("int", "int", number(0, integer=True, maximum=2**31 - 1)),
+    "uint64": Kind("int", "int", number(0, integer=True, maximum=2**64 - 1)),
+    "int>=0": Kind("int", "int", number(0, integer=True)),
+    "int>0": Kind("int", "int", number(0, integer=True, exclusive=True)),
     "hwm": Kind("int", "int", _high_water_mark),
-    "seconds": Kind("float", "int or float", _number(0)),
+    "seconds": Kind("float", "int or float", number(0)),
     "function": Kind("Callable[..., Any]", "function", _callable),
     "bytes": Kind("bytes", "bytes", _instance(_BYTES, "bytes, bytearray or memoryview")),
     "text": Kind("str | bytes", "str or bytes", _text),
@@ -339,7 +353,7 @@ KINDS: dict[str, Kind] = {
     "path": Kind("str | os.PathLike[str]", "str or os.PathLike", _path),
     "ocsp": Kind("Literal['require', 'if-present']", "str", _one_of("require", "if-present")),
     "secure_context": Kind("SecureContext", "SecureContext", _secure_context),
-    "duplex": Kind("stream.Duplex", "net.Socket or stream.Duplex", _duplex),
+    "duplex": Kind("stream.Duplex", "net.Socket or stream.Duplex", duplex),
     "any": Kind("Any", "any", _any),
 }
 

@@ -32,6 +32,7 @@ when it is loaded (so assigning ``nodetls.DEFAULT_CIPHERS`` works as assigning
 from __future__ import annotations
 
 import json
+import re
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -113,12 +114,31 @@ def _secure_options(opts: dict[str, Any]) -> int:
 # ---------------------------------------------------------------------------- the orchestrator
 
 
+#: OpenSSL's security level unless the cipher string names one: 2 (keys of 2048 bits or more
+#: for RSA and DH, 224 for ECC, no SHA-1 signatures, no 64-bit-tag suites such as
+#: TLS_AES_128_CCM_8_SHA256). OpenSSL 3.5's default, set whatever OpenSSL is linked; Node v20
+#: (OpenSSL 3.0) runs at 1.
+DEFAULT_SECURITY_LEVEL = 2
+_SECLEVEL = re.compile(r"@SECLEVEL=([0-5])(?![0-9])")
+
+
+def security_level(cipher_string: str) -> int:
+    """The level a cipher string's last ``@SECLEVEL=n`` asks for, else
+    :data:`DEFAULT_SECURITY_LEVEL`."""
+    found = _SECLEVEL.findall(cipher_string)
+    return int(found[-1]) if found else DEFAULT_SECURITY_LEVEL
+
+
 def config_secure_context(context: SecureContext, opts: dict[str, Any],
                           name: str = "options") -> None:
     """Apply the normalised options ``opts`` to ``context`` in Node's order (module docstring)."""
     min_v = to_version("minimum", opts.get("min_version"), _default("DEFAULT_MIN_VERSION"))
     max_v = to_version("maximum", opts.get("max_version"), _default("DEFAULT_MAX_VERSION"))
     context._init(min_v, max_v, _secure_options(opts))
+    # The security level before any certificate or key is loaded (OpenSSL checks their sizes
+    # against it then): the cipher string's @SECLEVEL, else ours (see security_level).
+    ciphers = opts.get("ciphers")
+    context._set_security_level(security_level(ciphers or _default("DEFAULT_CIPHERS")))
 
     # Add CA before the cert (Node: "to be able to load cert's issuer").
     ca = opts.get("ca")
@@ -156,7 +176,6 @@ def config_secure_context(context: SecureContext, opts: dict[str, Any],
             )
         context._set_sigalgs(sigalgs, f"{name}.sigalgs")
 
-    ciphers = opts.get("ciphers")
     split = _ciphers.process_ciphers(ciphers or _default("DEFAULT_CIPHERS"), f"{name}.ciphers")
     context._set_ciphers(split, f"{name}.ciphers")
     if not split.cipher_list and min_v < C.TLS1_3_VERSION and max_v > C.TLS1_2_VERSION:

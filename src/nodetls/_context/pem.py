@@ -179,12 +179,14 @@ def read_pkcs12(data: bytes, passphrase: bytes | None, option: str) -> tuple[Any
             extras.append(ffi.cast("X509 *", lib.OPENSSL_sk_value(stack, i)))
         lib.OPENSSL_sk_free(stack)  # the certificates now belong to ``extras``
     if cert[0] == NULL or pkey[0] == NULL:
+        # Node's words: "Unable to load private key from PFX data" (or "... certificate ...")
+        missing = "private key" if pkey[0] == NULL else "certificate"
         free_x509s(extras)
         if cert[0] != NULL:
             lib.X509_free(cert[0])
         if pkey[0] != NULL:
             lib.EVP_PKEY_free(pkey[0])
-        raise context_error(option, "the PKCS#12 data holds no certificate and key", [],
+        raise context_error(option, f"unable to load the {missing} from the PKCS#12 data", [],
                             code="ERR_CRYPTO_OPERATION_FAILED")
     return pkey[0], cert[0], extras
 

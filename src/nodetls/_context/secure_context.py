@@ -323,6 +323,9 @@ class SecureContext:
         macros.SSL_CTX_set_max_proto_version(ctx, max_version)
         _install_cert_cb(ctx)
 
+    def _set_security_level(self, level: int) -> None:
+        lib.SSL_CTX_set_security_level(self.ctx, level)
+
     def _add_root_certs(self) -> None:
         """Use the shared store of default roots (Node's ``addRootCerts``)."""
         store = shared_root_store()

@@ -42,7 +42,7 @@ from .._options import normalize
 from ..errors import node_error, system_error
 from ..events import EventEmitter
 from ..stream import _D_OPTIONS, _NO_BUF, _NO_DRAIN, Duplex, _get_running_loop, _soon
-from .connect import do_connect, normalize_connect_args, validate_port
+from .connect import check_connect_options, do_connect, normalize_connect_args
 from .fastpath import install as _fastpath_install
 from .handle import NO_OWNER, DuplexHandle, TCPHandle
 
@@ -297,10 +297,7 @@ class Socket(Duplex):
         if self.connecting:
             raise node_error("ERR_SOCKET_CONNECTION_IN_PROGRESS",
                              message="Socket is already connecting")
-        if not opts.get("path"):
-            validate_port(opts.get("port", 0), "Port")
-            if opts.get("local_port") is not None:
-                validate_port(opts["local_port"], "options.localPort")
+        check_connect_options(opts)  # (Node's argument errors, raised here)
         if self._destroyed:
             self._undestroy()
         if callback is not None:
@@ -334,15 +331,23 @@ class Socket(Duplex):
         self._handle = handle
 
     def _undestroy(self) -> None:
-        # Node: connect() on a destroyed socket starts over.
+        """Node: ``connect()`` on a destroyed socket starts over (``destroyImpl.undestroy``):
+        the end/close/error state is cleared, the consumer's is kept (flowing or paused, its
+        ``'data'``/``'readable'`` listening, pipes, encoding), and the byte counts are the new
+        connection's (Node's come from the new handle)."""
         self._init_common({"auto_destroy": True, "emit_close": False})
+        kept = (self._r_flowing, self._r_paused, self._r_readable_listening,
+                self._r_data_listening, self._r_pipes, self._r_await_drain)
         hwm_r, hwm_w, enc = self._r_hwm, self._w_hwm, self._r_encoding
         self._init_readable({"readable_high_water_mark": hwm_r})
         self._init_writable({"writable_high_water_mark": hwm_w})
+        (self._r_flowing, self._r_paused, self._r_readable_listening,
+         self._r_data_listening, self._r_pipes, self._r_await_drain) = kept
         if enc:
             self.set_encoding(enc)
         self._closed_handle = None
         self._had_error = False
+        self._bytes_read = self._bytes_dispatched = 0
 
     def _on_connect_error(self, err: BaseException) -> None:
         self._connect_task = None
@@ -804,8 +809,15 @@ class Socket(Duplex):
         """Node ``socket.setTimeout(msecs)`` in seconds: emit ``'timeout'`` after ``timeout``
         seconds without reads or writes (the socket is not destroyed). ``0`` disables it;
         ``callback`` is a ``'timeout'`` listener (once)."""
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
-            raise node_error("ERR_OUT_OF_RANGE", "timeout", ">= 0", timeout)
+        if self._destroyed:
+            return self  # (Node: nothing, not even the checks)
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+            raise _option_table.type_error("timeout", "int or float", timeout)
+        if not 0 <= timeout < float("inf"):  # (NaN too)
+            raise node_error("ERR_OUT_OF_RANGE", "timeout", "a non-negative finite number",
+                             timeout)
+        if callback is not None and not callable(callback):
+            raise _option_table.type_error("callback", "function", callback)
         self._timeout = float(timeout)
         if callback is not None:
             if timeout == 0:

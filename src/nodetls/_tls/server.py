@@ -206,6 +206,10 @@ class Server(NetServer):
         try:
             sock = raw._tls_socket = TLSSocket(raw, self._template)  # see _listener_failed
             sock.server = self  # (Node: the TLSSocket's server is this one, whoever counts it)
+            if self._pause_on_connect:
+                # Node's TLSSocket gets pauseOnCreate: paused for its user (no 'data' until
+                # resume()), while the handshake reads on underneath.
+                sock.pause()
             if isinstance(raw, NetSocket) and raw._shell_of is sock:  # a shell (handle taken)
                 # The TLSSocket counts the connection in the server that accepted the raw
                 # socket, this one or another (none for a Duplex): as in Node, where the raw

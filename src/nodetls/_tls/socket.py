@@ -48,6 +48,8 @@ TLSSOCKET_OPTIONS = _option_table.names("K")
 CONTEXT_OPTIONS = _option_table.names("C")
 
 CLIENT_RENEG_LIMIT = 3
+#: Node's ``validateInt32``.
+_INT32 = _option_table.number(-2**31, integer=True, maximum=2**31 - 1)
 _CONNECT_END = "Client network socket disconnected before secure TLS connection was established"
 CLIENT_RENEG_WINDOW = 600.0
 
@@ -257,6 +259,8 @@ class TLSSocket(Socket):
             if state:  # (empty: cannot be used)
                 self._init_server_connection(socket, options, state)
                 return
+        if socket is not None and type(socket) is not TCPHandle:
+            _option_table.duplex(socket, "socket")
         if type(options) is SocketTemplate and not kwargs:
             opts: dict[str, Any] = options  # a server's per-connection template (read-only)
         else:
@@ -272,7 +276,10 @@ class TLSSocket(Socket):
         # the server that counts the connection, is set by whoever counts it: net.Server._accept,
         # or tls.Server._tls_connection_listener, the server that accepted the raw socket (Node:
         # a TLSSocket over a socket emitted as 'connection' is not counted by the tls.Server).
-        self._tls_server = opts.get("server")
+        # Node accepts any net.Server here (a STARTTLS server passes its own): only a
+        # tls.Server has the hooks used through it (SNI contexts, 'tlsClientError', sessions).
+        srv = opts.get("server")
+        self._tls_server = srv if hasattr(srv, "_tls_client_error") else None
         self._is_server = bool(opts.get("is_server"))
         self.secure_connecting = True
         # Everything that can fail is checked before a handle exists (nothing left registered);
@@ -286,6 +293,8 @@ class TLSSocket(Socket):
             net_opts["allow_half_open"] = getattr(socket, "allow_half_open", False) is True
         elif "allow_half_open" in opts:
             net_opts["allow_half_open"] = opts["allow_half_open"]
+        if opts.get("high_water_mark") is not None:  # (Node: both sides' highWaterMark)
+            net_opts["high_water_mark"] = opts["high_water_mark"]
         handle = None
         if socket is not None:
             handle = socket if type(socket) is TCPHandle else self._take_handle(socket)
@@ -296,8 +305,22 @@ class TLSSocket(Socket):
             self._setup_wrap(handle)
             if not getattr(handle, "closed", False):
                 self._wrap.start()  # type: ignore[attr-defined]  # (_start_tls, inlined)
+                if type(socket) is not TCPHandle and getattr(socket, "_shell_of", None) is self \
+                        and socket.readable_length:
+                    self._receive_buffered(socket)
         elif socket is not None:
             self._wait_for_connect(socket)
+
+    def _receive_buffered(self, raw: Any) -> None:
+        """Node's ``_init``: what the wrapped socket read before TLS took its connection (a
+        ClientHello behind a plaintext STARTTLS line, or a socket wrapped late) is received as
+        if it had just arrived."""
+        while (chunk := raw.read()) is not None:
+            data = chunk.encode() if isinstance(chunk, str) else bytes(chunk)
+            wrap = self._wrap
+            if wrap is None or self._destroyed:
+                return
+            wrap._on_handle_read(memoryview(data))
 
     @classmethod
     def _server_accepted_state(cls, template: SocketTemplate) -> ServerState:
@@ -358,12 +381,15 @@ class TLSSocket(Socket):
         from .._net.handle import DuplexHandle
         from ..net import Socket as NetSocket
 
-        if isinstance(socket, NetSocket):
+        if isinstance(socket, NetSocket) and not isinstance(socket, TLSSocket):
             if socket._handle is None or socket.connecting:
                 return None  # not connected yet: see _wait_for_connect
             handle = socket._handle
             self._adopt_shell(socket, handle)
             return handle
+        # Anything else, a TLS socket too (TLS inside TLS, Node's test-tls-inception): a
+        # stream read through its events, as Node's JSStreamSocket.  (A TLS socket's handle is
+        # its TLS wrap, whose callbacks must still reach that socket: it cannot be shared.)
         return DuplexHandle(socket)
 
     def _before_reset(self) -> None:
@@ -986,8 +1012,10 @@ class TLSSocket(Socket):
 
     @property
     def _engine(self) -> TLSEngine | None:
+        # None from destroy() on: Node's getters answer null once ``_handle`` is gone, which
+        # destroy() does at once (before 'close').
         wrap = self._wrap
-        return wrap.engine if wrap is not None else None
+        return wrap.engine if wrap is not None and not self._destroyed else None
 
     def _x509(self, peer: bool) -> x509.Certificate | None:
         eng = self._engine
@@ -1090,7 +1118,10 @@ class TLSSocket(Socket):
         return eng.export_keying_material(length, lab, ctx)
 
     def set_max_send_fragment(self, size: int) -> bool:
-        """Node: ``True`` for 512..16384, ``False`` otherwise."""
+        """Node's ``setMaxSendFragment(size)``: ``size`` must be a 32-bit integer
+        (``ERR_INVALID_ARG_TYPE`` / ``ERR_OUT_OF_RANGE``, as Node's ``validateInt32``); then
+        ``True`` for 512..16384, ``False`` otherwise."""
+        size = _INT32(size, "size")
         eng = self._engine
         if eng is None or not 512 <= size <= 16384:
             return False
