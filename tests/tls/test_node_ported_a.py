@@ -515,8 +515,6 @@ async def test_connect_to_port_zero_fails():
     assert isinstance(err, ConnectionRefusedError)
 
 
-@pytest.mark.xfail(strict=True, reason="divergence: ECONNREFUSED message names port 0 "
-                                       "('127.0.0.1:0'); Node omits a port of 0")
 async def test_connect_to_port_zero_message():
     _, err = await _connect_port_zero()
     assert str(err) == "connect ECONNREFUSED 127.0.0.1"
@@ -763,9 +761,6 @@ async def test_reject_unauthorized_default_none_false_and_ca(certs, version):
 
 
 # ---------------------------------------------------------------- test-tls-client-renegotiation-13
-@pytest.mark.xfail(strict=True, reason="divergence: renegotiate() under TLS 1.3 reports "
-                                       "ERR_SSL_WRONG_SSL_VERSION without OpenSSL's message, "
-                                       "library, reason")
 async def test_tls13_renegotiate_error_is_an_openssl_error(certs):
     server, port = await listen(certs.server.options)
     try:

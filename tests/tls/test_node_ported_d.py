@@ -123,8 +123,6 @@ async def test_junk_bytes_are_a_wrong_version_tls_client_error():
         close_server(server)
 
 
-@pytest.mark.xfail(strict=True, reason="divergence: 'tlsClientError' runs before the socket is "
-                   "destroyed (Node destroys it first: socket.destroyed is true in the listener)")
 async def test_tls_client_error_socket_is_already_destroyed():
     # Node: test-tls-server-failed-handshake-emits-clienterror (Node's onSocketTLSError is the
     # socket's 'error' listener: destroy(err) came first).
@@ -240,8 +238,6 @@ async def test_async_sni_callback_context_and_client_certificate(certs):
     assert seen["server"][0]["authorized"] is True
 
 
-@pytest.mark.xfail(strict=True, reason="divergence: SNICallback answering (None, {}) uses the "
-                   "default context; Node fails the handshake with 'Invalid SNI context'")
 async def test_sni_callback_empty_object_is_invalid_sni_context(certs):
     # Node: test-tls-sni-option ('c.another.com', emptyRegression) and test-tls-sni-servername:
     # callback(null, {}) -> 'tlsClientError' "Invalid SNI context", the client ECONNRESET.
@@ -269,8 +265,6 @@ async def test_sni_callback_error_reaches_both_sides(certs):
     assert str(seen["client"][0]) == DISCONNECTED
 
 
-@pytest.mark.xfail(strict=True, reason="divergence: the socket of 'tlsClientError' has "
-                   "servername False after an SNICallback error; Node: the name the client sent")
 async def test_servername_known_in_tls_client_error(certs):
     # Node: test-tls-sni-servername ("We could get the tlsSocket.servername even if the event
     # of 'tlsClientError' is emitted").
@@ -604,8 +598,6 @@ async def test_set_encoding_decodes_strings(certs, encoding, expected):
     assert state == "closed"
 
 
-@pytest.mark.xfail(strict=True, reason="divergence: set_encoding('ascii') decodes with Python's "
-                   "codec (U+FFFD); Node's 'ascii' keeps the low 7 bits of each byte")
 async def test_set_encoding_ascii_strips_the_high_bit(certs):
     # Node: test-tls-set-encoding ('x\u221aab c' read as 'ascii' is 'xb\b\x1aab c').
     chunks, state = await encoded(certs, "ascii")
@@ -847,9 +839,6 @@ async def test_ciphers_option_invalid_values(value, error, code):
     assert info.value.code == code
 
 
-@pytest.mark.xfail(strict=True, reason="divergence: a '!TLS_...' entry goes to the TLS 1.2 "
-                   "cipher list (ERR_SSL_NO_CIPHER_MATCH); Node counts it among the TLS 1.3 "
-                   "suites")
 async def test_ciphers_option_negated_tls13_suite(certs):
     # Node: test-tls-set-ciphers ('TLS_AES_256_GCM_SHA384:!TLS_CHACHA20_POLY1305_SHA256').
     ciphers = "TLS_AES_256_GCM_SHA384:!TLS_CHACHA20_POLY1305_SHA256"
@@ -980,9 +969,6 @@ async def test_psk_wrong_key_alert_as_node():
 
 # --------------------------------------------------------------------------------- psk-errors
 
-@pytest.mark.xfail(strict=True, reason="divergence: an identity hint too long emits "
-                   "'tlsClientError' twice (ERR_TLS_PSK_SET_IDENTIY_HINT_FAILED, then "
-                   "ECONNRESET); Node once")
 async def test_psk_identity_hint_too_long():
     # Node: test-tls-psk-errors (512-byte hint: 'tlsClientError' with Node's misspelt code,
     # the client ECONNRESET).

@@ -9,6 +9,7 @@ three TLS 1.3 suites in Node's order, then forward-secret AEAD TLS 1.2 suites on
 from __future__ import annotations
 
 import functools
+import math
 from typing import NamedTuple
 
 from .._openssl import ffi, lib
@@ -64,18 +65,49 @@ class CipherSplit(NamedTuple):
     cipher_suites: str  # TLS 1.3 (SSL_CTX_set_ciphersuites)
 
 
-def process_ciphers(ciphers: str, name: str = "options.ciphers") -> CipherSplit:
-    """Split ``ciphers`` into the TLS 1.2 list and the TLS 1.3 suites (names starting ``TLS_``).
+def _is_tls13_entry(entry: str) -> bool:
+    # Node v20: a TLS 1.3 suite name, or one negated with '!'.  ('-TLS_...' and '+TLS_...' are
+    # left in the TLS 1.2 list, where OpenSSL finds nothing to match them.)
+    return entry.startswith("TLS_") or entry.startswith("!TLS_")
 
-    Mirrors Node's ``processCiphers`` (lib/internal/tls/secure-context.js): empty entries are
-    dropped, and a string with no entry at all (``':'``) is ``ERR_INVALID_ARG_VALUE``.
+
+def _inspect_empty_entries(n: int) -> str:
+    """Node's ``util.inspect`` of an array of ``n`` empty strings (at most 100 shown; more than
+    six grouped in columns), cut to 128 characters as ERR_INVALID_ARG_VALUE does."""
+    shown = min(n, 100)
+    entries = ["''"] * shown
+    if n > shown:
+        more = n - shown
+        entries.append(f"... {more} more item{'s' if more > 1 else ''}")
+    if len(entries) <= 6:
+        text = "[ " + ", ".join(entries) + " ]"
+    else:
+        # groupArrayElements: entries 2 wide plus ', ' -> min(round(sqrt(2.5 * shown)), 12)
+        # columns (the 12 is 4 * the default compact=3).
+        cols = min(int(math.floor(math.sqrt(2.5 * shown) + 0.5)), 12)
+        rows = [", ".join(entries[i:min(i + cols, shown)]) for i in range(0, shown, cols)]
+        rows += entries[shown:]
+        text = "[\n  " + ",\n  ".join(rows) + "\n]"
+    return text if len(text) <= 128 else text[:128] + "..."
+
+
+def process_ciphers(ciphers: str, name: str = "options.ciphers") -> CipherSplit:
+    """Split ``ciphers`` into the TLS 1.2 list and the TLS 1.3 suites, as Node v20's
+    ``processCiphers`` (lib/internal/tls/secure-context.js) does: an entry naming a TLS 1.3
+    suite (starting ``TLS_``) or negating one (starting ``!TLS_``) goes to the suites, every
+    other non-empty entry to the TLS 1.2 list, each in the order given.  OpenSSL skips the names
+    it does not know in a suites list, the negated ones included; so a negation there removes
+    nothing, and a suites list of negations only matches no suite (ERR_SSL_NO_CIPHER_MATCH when
+    the context is made).  A string with no entry at all (``':'``) is ``ERR_INVALID_ARG_VALUE``,
+    its message showing the split entries as Node does (``[ '', '' ]``).
     """
-    parts = [p for p in ciphers.split(":") if p]
-    suites = ":".join(p for p in parts if p.startswith("TLS_"))
-    cipher_list = ":".join(p for p in parts if not p.startswith("TLS_"))
+    entries = ciphers.split(":")
+    suites = ":".join(e for e in entries if e and _is_tls13_entry(e))
+    cipher_list = ":".join(e for e in entries if e and not _is_tls13_entry(e))
     if not suites and not cipher_list:
         raise InvalidArgValueError(
-            f"The property '{name}' is invalid. Received {ciphers!r}", "ERR_INVALID_ARG_VALUE"
+            f"The property '{name}' is invalid. Received {_inspect_empty_entries(len(entries))}",
+            "ERR_INVALID_ARG_VALUE",
         )
     return CipherSplit(cipher_list, suites)
 

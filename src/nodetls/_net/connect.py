@@ -291,7 +291,8 @@ def connect_error(exc: OSError, syscall: str, address: Any, port: Any) -> System
     else:
         num = exc.errno or 0
         code = _errno.errorcode.get(num, "EIO")
-    where = f"{address}:{port}" if port is not None else f"{address}"
+    # (Node's exceptionWithHostPort names the port only when it is > 0)
+    where = f"{address}:{port}" if isinstance(port, int) and port > 0 else f"{address}"
     fields: dict[str, Any] = {"syscall": syscall, "address": address}
     if port is not None:
         fields["port"] = port

@@ -873,8 +873,9 @@ class Socket(Duplex):
     # -- options --------------------------------------------------------------------------------
 
     def set_no_delay(self, no_delay: bool = True) -> Socket:
-        """Node ``socket.setNoDelay([noDelay])`` (``TCP_NODELAY``: off by default on a net socket,
-        as in Node; on by default on TLS sockets)."""
+        """Node ``socket.setNoDelay([noDelay])``. By default a TLS socket has ``TCP_NODELAY``
+        on; a net socket has what its event loop sets (uvloop: on for every TCP socket;
+        asyncio: on for client sockets, off for accepted ones), where Node leaves it off."""
         self._no_delay = bool(no_delay)
         h = self._conn_handle()
         if h is not None and not self.connecting:

@@ -27,9 +27,11 @@ class OpenSSLErrorRecord(NamedTuple):
 
     @property
     def text(self) -> str:
-        """OpenSSL's one-line form: ``error:0A00010B:SSL routines:func:reason``."""
+        """OpenSSL's one-line form as ``ERR_error_string_n`` writes it, and so Node's
+        ``message``: ``error:0A00010B:SSL routines::reason`` (OpenSSL 3 leaves the function out
+        there; it stays in ``function``)."""
         extra = f":{self.data}" if self.data else ""
-        return f"error:{self.code:08X}:{self.library}:{self.function}:{self.reason}{extra}"
+        return f"error:{self.code:08X}:{self.library}::{self.reason}{extra}"
 
 
 #: ``SSL_R_RECORD_LAYER_FAILURE`` (OpenSSL 3.2 and later): pushed after the record layer's own

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .._engine import ClientHello, Pause, TLSEngine
-from ..errors import InvalidArgTypeError, node_error
+from ..errors import InvalidArgTypeError, NodeError, node_error
 from ..events import _TASKS
 
 if TYPE_CHECKING:
@@ -302,11 +302,15 @@ def load_sni(sock: TLSSocket) -> None:
     servername = eng.servername() if eng is not None else None
 
     def after_sni(ctx: Any = None, *_: Any) -> None:
-        if ctx:
-            if isinstance(ctx, dict):
-                from .._context import SecureContext
+        if ctx is not None and ctx is not False:  # (None, False: the default context)
+            from .._context import SecureContext
 
-                ctx = SecureContext(ctx)
+            if isinstance(ctx, dict) and ctx:
+                ctx = SecureContext(ctx)  # (its options: ours; Node takes SecureContexts)
+            if not isinstance(ctx, SecureContext):
+                # Node's words ({} included: an object, but no context)
+                sock._tls_error(NodeError("Invalid SNI context", "ERR_TLS_INVALID_CONTEXT"))
+                return
             eng2 = sock._engine
             if eng2 is not None:
                 eng2.use_context(ctx)

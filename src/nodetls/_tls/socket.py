@@ -50,6 +50,7 @@ CONTEXT_OPTIONS = _option_table.names("C")
 CLIENT_RENEG_LIMIT = 3
 #: Node's ``validateInt32``.
 _INT32 = _option_table.number(-2**31, integer=True, maximum=2**31 - 1)
+_UINT32_NOT_ZERO = _option_table.number(0, integer=True, exclusive=True, maximum=2**32 - 1)
 _CONNECT_END = "Client network socket disconnected before secure TLS connection was established"
 CLIENT_RENEG_WINDOW = 600.0
 
@@ -479,10 +480,17 @@ class TLSSocket(Socket):
         self._wrap = wrap = TLSWrap(lower, engine, self)
         self._handle = wrap
         srv = self._tls_server
-        if server:
-            self._configure_server_engine(engine, srv, opts, plain)
-        else:
-            self._configure_client_engine(engine, opts)
+        try:
+            if server:
+                self._configure_server_engine(engine, srv, opts, plain)
+            else:
+                self._configure_client_engine(engine, opts)
+        except BaseException:
+            # (e.g. psk_identity_hint refused: the caller reports it, once; this half-made
+            # socket closes the connection without reporting it again)
+            self._tls_error_reported = True
+            self.destroy()
+            raise
         self._configure_trace_keylog(engine, opts, srv)
 
     def _configure_trace_keylog(self, engine: TLSEngine, opts: dict[str, Any], srv: Any) -> None:
@@ -778,8 +786,9 @@ class TLSSocket(Socket):
         if self._handshake_timer is not None:
             self._stop_handshake_timer()
         if self._is_server and not self._secure_established and self._tls_server is not None:
-            self._tls_server._tls_client_error(exc, self)
+            # Node destroys the socket first: 'tlsClientError' listeners see it destroyed.
             self.destroy()
+            self._tls_server._tls_client_error(exc, self)
             return
         self.destroy(exc)
 
@@ -939,7 +948,10 @@ class TLSSocket(Socket):
     _tls_client_hello = pause_points.client_hello
 
     def _tls_cert(self, servername: str | None) -> bool:
-        """Inside the cert callback: pause for ``SNICallback``/``'OCSPRequest'``?"""
+        """Inside the cert callback: pause for ``SNICallback``/``'OCSPRequest'``?  The name is
+        the socket's ``servername`` from here on (Node's ``oncertcb``), a failed handshake's too."""
+        if servername:
+            self._servername = servername
         eng = self._engine
         return eng is not None and pause_points.wants_cert_pause(self, eng, servername)
 
@@ -1108,8 +1120,7 @@ class TLSSocket(Socket):
                                context: bytes | None = None) -> bytes:
         """RFC 5705 (Node's ``exportKeyingMaterial``); before the handshake:
         ``ERR_TLS_INVALID_STATE``."""
-        if not isinstance(length, int) or isinstance(length, bool):
-            raise _options.InvalidArgTypeError("length must be an int")
+        length = _UINT32_NOT_ZERO(length, "length")  # Node's validateUint32(length, .., true)
         eng = self._engine
         if eng is None or not self._secure_established:
             raise node_error("ERR_TLS_INVALID_STATE")
@@ -1149,8 +1160,13 @@ class TLSSocket(Socket):
 
     def renegotiate(self, options: dict[str, Any] | None = None,
                     callback: Callable[..., Any] | None = None) -> bool:
-        """Node's ``renegotiate()``: TLS 1.2 only (TLS 1.3: ``False`` and
-        ``ERR_SSL_WRONG_SSL_VERSION``)."""
+        """Node's ``renegotiate(options, callback)``: TLS 1.2 only (TLS 1.3: ``False`` and
+        ``ERR_SSL_WRONG_SSL_VERSION``). ``options`` must be a dict and ``callback`` a function
+        (``None``: none), else ``ERR_INVALID_ARG_TYPE`` at the call, as Node's."""
+        if not isinstance(options, Mapping):
+            raise _option_table.type_error("options", "dict", options)
+        if callback is not None and not callable(callback):
+            raise _option_table.type_error("callback", "function", callback)
         eng = self._engine
         loop = asyncio.get_running_loop()
         if self._renegotiation_disabled:
@@ -1160,8 +1176,14 @@ class TLSSocket(Socket):
         if eng is None or eng.version == "TLSv1.3":
             from ..errors import TLSError
 
+            err: BaseException = TLSError("wrong ssl version", "ERR_SSL_WRONG_SSL_VERSION")
+            if eng is not None:
+                try:  # OpenSSL refuses it: its error, as Node reports it (library, reason)
+                    eng.renegotiate()
+                except BaseException as exc:  # noqa: BLE001
+                    err = exc
             if callback is not None:
-                loop.call_soon(callback, TLSError("wrong ssl version", "ERR_SSL_WRONG_SSL_VERSION"))
+                loop.call_soon(callback, err)
             return False
         if options:
             opts = _options.normalize(options, None, {"reject_unauthorized", "request_cert"},

@@ -75,8 +75,129 @@ def _encode(s: str, encoding: str | None) -> bytes:
     return s.encode(enc, "replace")
 
 
+# -- string decoders (Node's StringDecoder, src/string_decoder.cc) -------------------------------
+
+# Node's encoding names by lower-cased alias (``normalizeEncoding`` in lib/internal/util.js):
+# what ``setEncoding`` and ``new StringDecoder`` accept, and the name ``readableEncoding`` gives.
+_NODE_ENCODINGS = {
+    "utf8": "utf8", "utf-8": "utf8", "latin1": "latin1", "binary": "latin1", "ascii": "ascii",
+    "ucs2": "utf16le", "ucs-2": "utf16le", "utf16le": "utf16le", "utf-16le": "utf16le",
+    "hex": "hex", "base64": "base64", "base64url": "base64url",
+}
+
+
+def _node_encoding(enc: Any) -> str:
+    """Node's StringDecoder ``normalizeEncoding``: ``None``/``''`` is 'utf8'; a name Node does
+    not know raises ERR_UNKNOWN_ENCODING (a TypeError), Python-only codec names included."""
+    if enc is None or enc == "":
+        return "utf8"
+    name = _NODE_ENCODINGS.get(enc.lower()) if isinstance(enc, str) else None
+    if name is None:
+        raise node_error("ERR_UNKNOWN_ENCODING", enc)
+    return name
+
+
+class _Utf8Decoder:
+    """Node's StringDecoder for 'utf8', chunk for chunk: a chunk ending inside a character keeps
+    that character's bytes (as many as its lead byte announces, judged by the lead byte alone)
+    for the next chunk; a byte there that is no continuation byte ends the kept character early.
+    Invalid sequences become U+FFFD, one per maximal subpart (V8's decoder and Python's agree)."""
+
+    __slots__ = ("_buf", "_missing")
+
+    def __init__(self) -> None:
+        self._buf = b""
+        self._missing = 0
+
+    def decode(self, data: bytes, final: bool = False) -> str:
+        if self._buf or final or data[-1:] >= b"\x80":
+            return self._decode(data, final)
+        return data.decode("utf-8", "replace")  # the common case: nothing kept, none to keep
+
+    def _decode(self, data: bytes, final: bool) -> str:
+        prepend = ""
+        buf = self._buf
+        if buf:
+            missing = self._missing
+            n = min(len(data), missing)
+            i = 0
+            while i < n:
+                if data[i] & 0xC0 != 0x80:  # a new character starts: the kept one ends here
+                    missing = i
+                    break
+                i += 1
+            buf += data[:i]
+            data = data[i:]
+            missing -= i
+            if missing:
+                self._buf, self._missing = buf, missing
+            else:
+                prepend = buf.decode("utf-8", "replace")
+                self._buf = b""
+                self._missing = 0
+        if data and data[-1] & 0x80:
+            # Where does the character of the last byte start, and how long should it be?
+            kept = need = 0
+            i = len(data) - 1
+            while True:
+                kept += 1
+                b = data[i]
+                if b & 0xC0 == 0x80:  # a continuation byte
+                    if kept >= 4 or i == 0:
+                        kept = 0
+                        break
+                    i -= 1
+                    continue
+                need = 2 if b & 0xE0 == 0xC0 else 3 if b & 0xF0 == 0xE0 else 4 if b & 0xF8 == 0xF0 else 0
+                if kept >= need:  # complete (or invalid anyway, or no lead byte at all)
+                    kept = 0
+                break
+            if kept:
+                self._buf, self._missing = data[-kept:], need - kept
+                data = data[:-kept]
+        out = prepend + data.decode("utf-8", "replace") if data else prepend
+        if final and self._buf:  # Node's end(): what is kept, as it is
+            out += self._buf.decode("utf-8", "replace")
+            self._buf = b""
+            self._missing = 0
+        return out
+
+
+class _Utf16Decoder:
+    """Node's StringDecoder for 'utf16le': an odd byte, or a high surrogate at the end, waits for
+    the next chunk; lone surrogates decode as themselves (JavaScript strings hold them); at the
+    end an odd byte is dropped and a waiting high surrogate comes out alone.
+
+    One deviation, in the timing only: Node, when a chunk splits a code unit, emits a high
+    surrogate completed by the next chunk's first byte at once, its low surrogate with the next
+    chunk (two JavaScript strings that concatenate to the pair); a Python ``str`` cannot be split
+    inside a character, so the high surrogate waits for the low one here too."""
+
+    __slots__ = ("_rest",)
+
+    def __init__(self) -> None:
+        self._rest = b""
+
+    def decode(self, data: bytes, final: bool = False) -> str:
+        if self._rest:
+            data = self._rest + data
+        n = len(data)
+        cut = n & ~1
+        if final:
+            self._rest = b""
+        elif cut and data[cut - 1] & 0xFC == 0xD8:
+            cut -= 2
+            self._rest = data[cut:]
+        else:
+            self._rest = data[cut:]
+        return data[:cut].decode("utf-16-le", "surrogatepass")
+
+
 class _B64Decoder:
-    """Incremental Buffer -> base64 string (Node's StringDecoder for 'base64')."""
+    """Node's StringDecoder for 'base64'/'base64url': whole 3-byte groups; the 1 or 2 bytes left
+    wait for the next chunk, and at the end come out padded ('base64') or not ('base64url')."""
+
+    __slots__ = ("_rest", "_url")
 
     def __init__(self, url: bool = False) -> None:
         self._rest = b""
@@ -98,17 +219,41 @@ class _B64Decoder:
 
 
 class _HexDecoder:
+    __slots__ = ()
+
     def decode(self, data: bytes, final: bool = False) -> str:
         return data.hex()
 
 
-def _make_decoder(enc: str) -> Any:
-    name = _norm_encoding(enc)
-    if name == "hex":
-        return _HexDecoder()
-    if name in ("base64", "base64url"):
-        return _B64Decoder(name == "base64url")
-    return codecs.getincrementaldecoder(name)("replace")
+class _Latin1Decoder:
+    __slots__ = ()
+
+    def decode(self, data: bytes, final: bool = False) -> str:
+        return data.decode("latin-1")
+
+
+# Node's 'ascii' keeps the low 7 bits of every byte (b'\xe2' -> 'b'), no replacement characters.
+_LOW7 = bytes(b & 0x7F for b in range(256))
+
+
+class _AsciiDecoder:
+    __slots__ = ()
+
+    def decode(self, data: bytes, final: bool = False) -> str:
+        return data.translate(_LOW7).decode("ascii")
+
+
+_DECODERS: dict[str, Callable[[], Any]] = {
+    "utf8": _Utf8Decoder, "utf16le": _Utf16Decoder, "latin1": _Latin1Decoder,
+    "ascii": _AsciiDecoder, "hex": _HexDecoder, "base64": _B64Decoder,
+    "base64url": lambda: _B64Decoder(True),
+}
+
+
+def _make_decoder(enc: Any) -> Any:
+    """Node ``new StringDecoder(enc)`` for a Node encoding name (see :func:`_node_encoding`):
+    an object whose ``decode(data, final=False)`` is ``write(data)`` (``end()`` with ``final``)."""
+    return _DECODERS[_node_encoding(enc)]()
 
 
 # -- Stream: what both sides share (Node's destroy.js) ------------------------------------------

@@ -23,7 +23,7 @@ from ._base import (
     _encode,
     _get_running_loop,
     _make_decoder,
-    _norm_encoding,
+    _node_encoding,
     _soon,
 )
 from ._writable import Writable
@@ -178,8 +178,10 @@ class Readable(Stream):
 
     def _coerce_chunk(self, chunk: Any, encoding: str | None) -> Any:
         if isinstance(chunk, str):
-            if self._r_decoder is not None and (encoding is None or _norm_encoding(encoding) == self._r_encoding):
-                return chunk  # already in the stream's encoding
+            # Node: a string in the stream's encoding (default 'utf8') is kept as it is; any
+            # other becomes bytes (then decoded like any chunk)
+            if self._r_decoder is not None and _node_encoding(encoding) == self._r_encoding:
+                return chunk
             return _encode(chunk, encoding)
         if isinstance(chunk, (bytearray, memoryview)):
             return bytes(chunk)
@@ -465,9 +467,11 @@ class Readable(Stream):
     def set_encoding(self, encoding: str | None) -> Readable:
         """Node ``readable.setEncoding(enc)``: ``'data'`` carries ``str`` decoded incrementally
         (a multi-byte character split across chunks is decoded whole)."""
-        enc = encoding or "utf8"
+        # Node's StringDecoder: 'utf8' (None), 'utf16le'/'ucs2', 'latin1'/'binary', 'ascii' (the
+        # low 7 bits of each byte), 'hex', 'base64', 'base64url'; any other name raises
+        # ERR_UNKNOWN_ENCODING.  readable_encoding is Node's name ('utf8', 'latin1', ...).
+        self._r_encoding = enc = _node_encoding(encoding)
         self._r_decoder = _make_decoder(enc)
-        self._r_encoding = _norm_encoding(enc)
         content = "".join(self._r_decoder.decode(c) if type(c) is bytes else c for c in self._r_buf)
         self._r_buf = deque()
         if content:
