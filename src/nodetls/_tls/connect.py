@@ -26,14 +26,9 @@ def _normalize_args(args: tuple[Any, ...]) -> tuple[dict[str, Any], Callable[...
     extra: Mapping[str, Any] | None = None
     if len(rest) >= 2 and (rest[-1] is None or isinstance(rest[-1], Mapping)):
         extra = rest.pop()
-    if rest and (isinstance(rest[0], bool) or not isinstance(rest[0], (Mapping, int, str))):
-        raise _options.InvalidArgTypeError(
-            f"connect() takes options, a port or a path first, got {type(rest[0]).__name__}"
-        )
     options, _ = normalize_connect_args(tuple(rest), {})
-    merged = dict(extra or {})
-    merged.update(options)
-    return merged, callback
+    options.update(extra or {})  # (Node: "options.host overrides a host arg")
+    return options, callback
 
 
 def connect(*args: Any, **kwargs: Unpack[ConnectOptions]) -> TLSSocket:
