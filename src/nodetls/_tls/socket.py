@@ -1043,7 +1043,8 @@ class TLSSocket(Socket):
     def get_peer_certificate(self, detailed: bool) -> PeerCertificate | None: ...
 
     def get_peer_certificate(self, detailed: bool = False) -> PeerCertificate | None:
-        """Node's ``getPeerCertificate([detailed])``: ``{}`` when none, ``None`` after close."""
+        """Node's ``getPeerCertificate([detailed])``: ``{}`` when none, ``None`` once destroyed (as
+        every getter of the connection: Node's answer null once destroy() dropped the handle)."""
         eng = self._engine
         if eng is None:
             return None
