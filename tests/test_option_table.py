@@ -23,7 +23,7 @@ from nodetls._context import SecureContext
 
 TIMEOUT = 10.0
 
-# Skipped: options that take anything (``server``, ``handle``, ``signal``) and protocol
+# Skipped: options that take anything (``server``, ``handle``) and protocol
 # versions, whose names the context checks (ERR_TLS_INVALID_PROTOCOL_VERSION, tested there).
 _UNCHECKED = {"any", "version"}
 

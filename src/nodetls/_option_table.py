@@ -418,7 +418,6 @@ ROWS: tuple[tuple[str, str, str, Any, str], ...] = (
     ("local_port", "localPort", "port", None, "TJ"),
     ("hints", "hints", "int", 0, "TJ"),
     ("lookup", "lookup", "function", None, "TJ"),
-    ("signal", "signal", "any", None, "TL"),
     ("auto_select_family", "autoSelectFamily", "bool", False, "J"),
     ("auto_select_family_attempt_timeout", "autoSelectFamilyAttemptTimeout", "seconds", 0.25, "J"),
     ("pause_on_create", "pauseOnCreate", "bool", False, "N"),

@@ -42,6 +42,8 @@ _NOT_SUPPORTED = {
     "client_cert_engine": "; OpenSSL engines are not supported (deprecated in OpenSSL 3)",
     "private_key_engine": "; OpenSSL engines are not supported (deprecated in OpenSSL 3)",
     "private_key_identifier": "; OpenSSL engines are not supported (deprecated in OpenSSL 3)",
+    "signal": "; an AbortSignal has no Python counterpart: cancel a connect with"
+    " sock.destroy(), a listen with server.close()",
 }
 
 

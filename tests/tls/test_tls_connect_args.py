@@ -51,3 +51,14 @@ async def test_a_path_object_is_a_unix_socket_path(tmp_path):
     sock.on("error", failed.set_result)
     err = await asyncio.wait_for(failed, TIMEOUT)
     assert err.code == "ENOENT" and err.address == str(missing)
+
+
+async def test_signal_is_refused_with_what_to_use_instead():
+    # Node's AbortSignal option has no Python counterpart: refused (not accepted and ignored),
+    # saying how to cancel instead.
+    with pytest.raises(TypeError, match="sock.destroy") as info:
+        tls.connect(443, "127.0.0.1", {"signal": object()})
+    assert info.value.code == "ERR_INVALID_ARG_TYPE"
+    server = tls.create_server()
+    with pytest.raises(TypeError, match="server.close"):
+        server.listen({"port": 0, "host": "127.0.0.1", "signal": object()})
