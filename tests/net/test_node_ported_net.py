@@ -30,6 +30,10 @@ from nodetls._run import run
 
 from .netutil import TIMEOUT, close_server, event, read_all
 
+#: Seconds an absence check gives an event that must not come (a late extra) to show up, once
+#: every event that should come has come.
+ABSENCE_WINDOW = 0.1
+
 
 async def listening_server(handler: Any = None, options: dict[str, Any] | None = None,
                            host: str = "127.0.0.1") -> tuple[net.Server, int]:
@@ -297,7 +301,9 @@ async def test_pause_and_resume_before_connect() -> None:
         clients.append(client)
     for i in (0, 1, 3):
         await closed(clients[i])
-    await asyncio.sleep(0.05)  # the paused ones have had the data in time to deliver it: none
+    # Absence window: the paused ones have had the data (sent as the others' was, and those
+    # have closed) in time to deliver it, and must not. No event says it arrived: a delay.
+    await asyncio.sleep(ABSENCE_WINDOW)
     assert sorted(data) == [0, 1, 3]
     for i in (2, 4):
         assert clients[i].is_paused() and not clients[i].destroyed
@@ -344,7 +350,9 @@ async def test_destroy_right_after_connect_gives_no_connect_and_no_error() -> No
     await close_server(server)
     client.destroy()
     await closed(client)
-    await asyncio.sleep(0.05)
+    # Absence window: nothing may follow 'close' (no late 'connect' or 'error' from the
+    # connect that destroy() cut short).
+    await asyncio.sleep(ABSENCE_WINDOW)
     assert log == [("close", False)]
 
 
@@ -357,7 +365,8 @@ async def test_destroy_inside_the_error_listener_closes_once() -> None:
     client.on("error", lambda err: (log.append(("error", err.code)), client.destroy()))
     client.on("close", lambda had_error: log.append(("close", had_error)))
     await closed(client)
-    await asyncio.sleep(0.05)
+    # Absence window: no second 'error' or 'close' after the first 'close'.
+    await asyncio.sleep(ABSENCE_WINDOW)
     assert log == [("error", "ECONNREFUSED"), ("close", True)]
 
 
@@ -378,7 +387,9 @@ async def test_write_rejects_none_and_non_bytes() -> None:
             net.Socket({"highWaterMark": 0}).write(value)
         assert info.value.code == "ERR_INVALID_ARG_TYPE"  # type: ignore[attr-defined]
         assert str(info.value).startswith('The "chunk" argument must be of type')
-    await asyncio.sleep(0)
+    # Absence window: the rejected writes raised; no 'error' may follow (Node emits none),
+    # and there is no later event to wait for.
+    await asyncio.sleep(ABSENCE_WINDOW)
     assert errors == []
 
 
@@ -392,8 +403,9 @@ async def test_write_callback_fails_when_destroyed_before_connect() -> None:
     assert client.connecting
     client.write("foo", lambda err=None: log.append(("cb", getattr(err, "code", err))))
     client.destroy()
-    await closed(client)
-    await asyncio.sleep(0.05)
+    await closed(client)  # (Node calls the write callback at 'close')
+    # Absence window: no late 'connect' (nor a second callback) after 'close'.
+    await asyncio.sleep(ABSENCE_WINDOW)
     assert log == [("cb", "ERR_SOCKET_CLOSED_BEFORE_CONNECTION")]
     await close_server(server)
 
@@ -566,13 +578,13 @@ async def test_a_closed_socket_tolerates_calls_and_keeps_its_peer() -> None:
 
 # Node: test-net-error-twice
 async def test_writing_to_a_destroyed_peer_errors_once() -> None:
-    accepted: list[net.Socket] = []
-    server, port = await listening_server(accepted.append)
+    server = net.create_server()
+    accepted = event(server, "connection")
+    await asyncio.wait_for(server.listen(0, "127.0.0.1"), TIMEOUT)
+    port = server.address()["port"]
     client = net.connect(port, "127.0.0.1")
     await asyncio.wait_for(client, TIMEOUT)
-    while not accepted:
-        await asyncio.sleep(0.005)
-    sock = accepted[0]
+    (sock,) = await accepted
     errors: list[Any] = []
     sock.on("error", errors.append)
     closing = asyncio.get_running_loop().create_future()
@@ -596,9 +608,17 @@ async def test_set_timeout_zero_right_after_disables_it() -> None:
     assert client.set_timeout(0.1, lambda: fired.append(True)) is client
     client.set_timeout(0)
     await asyncio.wait_for(event(client, "data"), TIMEOUT)
-    await asyncio.sleep(0.25)
+    # A control socket's 0.1 s timeout, set later (and pushed back by its data): once it has
+    # fired, the disabled one would have fired too.
+    control = net.connect(port, "localhost")
+    control_fired = event(control, "timeout")
+    control.set_timeout(0.1)
+    await control_fired
+    # Absence window: a late extra still shows.
+    await asyncio.sleep(ABSENCE_WINDOW)
     assert fired == [] and client.timeout is None
     client.destroy()
+    control.destroy()
     await close_server(server)
 
 
@@ -667,8 +687,16 @@ async def test_set_timeout_on_a_destroyed_socket_never_fires() -> None:
 
     assert client.set_timeout(0.001, on_timeout) is client
     assert await asyncio.wait_for(result, TIMEOUT) is client
-    await asyncio.sleep(0.1)
+    # A control: the same 1 ms timeout, set later on a live socket, fires; the destroyed
+    # socket's would have fired before it.
+    control = net.connect(port, "127.0.0.1")
+    control_fired = event(control, "timeout")
+    control.set_timeout(0.001)
+    await control_fired
+    # Absence window: a late extra still shows.
+    await asyncio.sleep(ABSENCE_WINDOW)
     assert late == []
+    control.destroy()
     await close_server(server)
 
 
@@ -816,7 +844,8 @@ async def test_close_right_after_listen_never_listens() -> None:
     server.on("listening", lambda: log.append("listening"))
     server.listen(0, "127.0.0.1", lambda: log.append("callback"))
     await asyncio.wait_for(server.close(), TIMEOUT)
-    await asyncio.sleep(0.05)
+    # Absence window: no late 'listening' (or listen callback, or 'error') after the close.
+    await asyncio.sleep(ABSENCE_WINDOW)
     assert log == [] and server.listening is False
 
 

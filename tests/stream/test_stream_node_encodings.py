@@ -15,21 +15,26 @@ from nodetls import net
 from nodetls.stream import Readable
 
 
-async def ticks(n: int = 5) -> None:
-    for _ in range(n):
-        await asyncio.sleep(0)
+def next_event(emitter: Any, name: str) -> asyncio.Future[None]:
+    fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    emitter.once(name, lambda *a: fut.done() or fut.set_result(None))
+    return fut
 
 
 async def data_events(enc: str, chunks: list[bytes]) -> tuple[list[str], Any]:
     r = Readable()
     r.set_encoding(enc)
     got: list[str] = []
+    flowing = next_event(r, "resume")
     r.on("data", got.append)
-    await ticks()
+    # (the 'data' listener resumes the stream on a later tick: push once it flows, as Node's
+    # script did, so that each chunk is pushed on its own)
+    await asyncio.wait_for(flowing, 10)
+    ended = next_event(r, "end")
     for c in chunks:
         r.push(c)
     r.push(None)
-    await ticks()
+    await asyncio.wait_for(ended, 10)  # (after every 'data')
     return got, r.readable_encoding
 
 
