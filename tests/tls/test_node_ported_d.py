@@ -901,17 +901,15 @@ async def test_ciphers_option_ccm8_needs_both_sides(certs):
     assert seen["server"][0]["cipher"] == "TLS_AES_128_CCM_8_SHA256"
 
 
-@pytest.mark.xfail(strict=True, reason="divergence (bundled OpenSSL 3.5 vs Node's 3.0): "
-                   "TLS_AES_128_CCM_8_SHA256 on both sides fails (ERR_SSL_NO_CIPHERS_AVAILABLE) "
-                   "at the default security level; Node negotiates it")
-async def test_ciphers_option_ccm8_on_both_sides(certs):
-    # Node: test-tls-set-ciphers (CCM_8 "not enabled by default, but works").
+async def test_ciphers_option_ccm8_on_both_sides_needs_a_lower_security_level(certs):
+    # Node: test-tls-set-ciphers (CCM_8 "not enabled by default, but works"): Node v20 negotiates
+    # it at its security level 1. A deliberate difference (README): at our default level 2 a
+    # 64-bit-tag suite is refused, whatever both sides ask; @SECLEVEL=0 gives it (test above).
     seen = await outcome({**certs.server_rsa.options, "ciphers": "TLS_AES_128_CCM_8_SHA256"},
                          {"ca": certs.root.cert_pem, "servername": "localhost",
                           "ciphers": "TLS_AES_128_CCM_8_SHA256"})
-    first = seen["client"][0]
-    assert isinstance(first, dict), code_of(first)
-    assert first["cipher"] == "TLS_AES_128_CCM_8_SHA256"
+    assert code_of(seen["client"][0]) == "ERR_SSL_NO_CIPHERS_AVAILABLE"
+    assert seen["server"] == []
 
 
 # ------------------------------------------------------------------------------- set-sigalgs
