@@ -68,7 +68,12 @@ _log = logging.getLogger("nodetls")
 
 
 class MaxListenersExceededWarning(RuntimeWarning):
-    """Node's ``MaxListenersExceededWarning``: probably a listener leak."""
+    """Node's ``MaxListenersExceededWarning``: probably a listener leak. As Node's, it carries
+    ``emitter``, ``type`` (the event) and ``count`` (its listeners)."""
+
+    emitter: Any = None
+    type: Any = None
+    count: int = 0
 
 
 class _Once:
@@ -181,6 +186,8 @@ class EventEmitter(pyee.EventEmitter):
     # pyee's lock is not needed on one event loop; its other state is replaced below.
     _max_listeners: int | None = None
     _has_error_monitor = False
+    #: The events whose listener count was reported over the limit (each warns once).
+    _warned_events: frozenset[Any] = frozenset()
     #: The events :meth:`_listener_added` / :meth:`_listener_removed` care about: a subclass that
     #: overrides them names its events here, and adding or removing any other listener makes no
     #: hook call at all (a plain ``pipe()`` adds and removes seven).
@@ -226,14 +233,16 @@ class EventEmitter(pyee.EventEmitter):
         n = len(old)
         if n:  # (a first listener never exceeds a limit: no lookups in the usual case)
             limit = self._max_listeners if self._max_listeners is not None else default_max_listeners
-            if limit > 0 and n + 1 > limit and n <= limit:
-                warnings.warn(
+            if 0 < limit <= n and event not in self._warned_events:
+                # Node's _addListener: once per event, whenever the count is over the limit
+                # (also after the limit was lowered below what was there)
+                self._warned_events = self._warned_events | {event}
+                warning = MaxListenersExceededWarning(
                     f"Possible EventEmitter memory leak detected. {n + 1} {event} listeners "
-                    f"added to {type(self).__name__}. Use emitter.set_max_listeners() to "
-                    "increase limit",
-                    MaxListenersExceededWarning,
-                    stacklevel=4,
-                )
+                    f"added to [{type(self).__name__}]. MaxListeners is {limit}. Use "
+                    "emitter.set_max_listeners() to increase limit")
+                warning.emitter, warning.type, warning.count = self, event, n + 1
+                warnings.warn(warning, stacklevel=4)
         if event in _ALL_HOOK_EVENTS and event in self._HOOK_EVENTS:
             self._listener_added(event)
 
@@ -445,8 +454,11 @@ class EventEmitter(pyee.EventEmitter):
         return list(self._events)
 
     def set_max_listeners(self, n: int) -> EventEmitter:
-        """Node ``emitter.setMaxListeners(n)`` (0 = unlimited); beyond it a warning is issued."""
-        if n < 0:
+        """Node ``emitter.setMaxListeners(n)`` (0 = unlimited, ``math.inf`` too); beyond it a
+        warning is issued. ``n`` is checked as Node's ``validateNumber(n, .., 0)``."""
+        if isinstance(n, bool) or not isinstance(n, (int, float)):
+            raise node_error("ERR_INVALID_ARG_TYPE", '"n"', "number", type(n).__name__)
+        if n != n or n < 0:  # (NaN too)
             raise node_error("ERR_OUT_OF_RANGE", "n", "a non-negative number", n)
         self._max_listeners = n
         return self

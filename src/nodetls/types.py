@@ -159,7 +159,6 @@ class ConnectOptions(SecureContextOptions, total=False):
     high_water_mark: int
     hints: int
     lookup: _Callback
-    signal: Any
     ocsp: Literal["require", "if-present"] | None
 
 

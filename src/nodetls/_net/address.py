@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from typing import TYPE_CHECKING, Any
 
@@ -22,12 +23,16 @@ def is_ipv4(value: Any) -> bool:
     return True
 
 
+_ZONE = re.compile(r"[0-9a-zA-Z.:-]+")
+
+
 def is_ipv6(value: Any) -> bool:
-    """Node ``net.isIPv6(input)`` (a ``%zone`` suffix is allowed)."""
+    """Node ``net.isIPv6(input)`` (a ``%zone`` suffix of ``[0-9a-zA-Z.:-]`` is allowed, as
+    Node's pattern)."""
     if not isinstance(value, str) or ":" not in value:
         return False
     addr, _, zone = value.partition("%")
-    if "%" in value and not zone:
+    if "%" in value and not _ZONE.fullmatch(zone):
         return False
     try:
         socket.inet_pton(socket.AF_INET6, addr)

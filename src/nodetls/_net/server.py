@@ -219,6 +219,8 @@ class Server(EventEmitter):
                 sock = _bind_unix(path, backlog, bool(opts.get("readable_all")),
                                   bool(opts.get("writable_all")))
             except OSError as exc:
+                if exc.errno == _errno.ENOENT:  # (libuv's uv_pipe_bind says EACCES for a
+                    exc = OSError(_errno.EACCES, os.strerror(_errno.EACCES))  # missing dir)
                 self._fail_listen(_listen_error(exc, path, None))
                 return self
             self._pipe_name = path
@@ -427,6 +429,8 @@ class Server(EventEmitter):
         """Node ``server.close([callback])``: stop accepting; ``'close'`` once every connection
         has closed. Returns an awaitable done at ``'close'`` (raising ``ERR_SERVER_NOT_RUNNING``
         if the server was not listening, which ``callback(err)`` also receives)."""
+        if not callable(callback):
+            callback = None  # (Node ignores a callback that is not a function)
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         running = self._sock is not None or self._listen_pending
         err = None if running else node_error("ERR_SERVER_NOT_RUNNING")

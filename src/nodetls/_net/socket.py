@@ -74,6 +74,13 @@ SOCKET_OPTIONS = _option_table.names("N")
 #: ``connect(...)`` options (besides the Socket ones for ``net.connect``).
 CONNECT_OPTIONS = _option_table.names("J")
 _STREAM_KEYS = _D_OPTIONS & SOCKET_OPTIONS
+#: What Socket() and connect() accept: one options dict serves both (Node's
+#: ``new net.Socket(options).connect(options)``), each ignoring what is the other's.
+_EITHER = SOCKET_OPTIONS | CONNECT_OPTIONS
+
+
+def _own(opts: dict[str, Any], names: frozenset[str] | set[str]) -> dict[str, Any]:
+    return {k: v for k, v in opts.items() if k in names}
 
 
 class _Normalized(dict):  # type: ignore[type-arg]
@@ -182,7 +189,8 @@ class Socket(Duplex):
         if type(options) is _Normalized and not kwargs:
             opts: dict[str, Any] = options
         else:
-            opts = normalize(options, kwargs, SOCKET_OPTIONS, "options") if options or kwargs else {}
+            opts = _own(normalize(options, kwargs, _EITHER, "options"), SOCKET_OPTIONS) \
+                if options or kwargs else {}
         EventEmitter.__init__(self)
         keys = _STREAM_KEYS.intersection(opts)
         stream_opts = {k: opts[k] for k in keys} if keys else {}
@@ -287,7 +295,7 @@ class Socket(Duplex):
         ``no_delay``, ``keep_alive``, ``keep_alive_initial_delay``. ``callback`` is a
         ``'connect'`` listener. Returns the socket (awaitable)."""
         options, cb = normalize_connect_args(args, kwargs)
-        opts = normalize(options, None, CONNECT_OPTIONS, "options")
+        opts = _own(normalize(options, None, _EITHER, "options"), CONNECT_OPTIONS)
         return self._connect(opts, cb)
 
     def _connect(self, opts: dict[str, Any], callback: Callable[..., Any] | None = None) -> Socket:
