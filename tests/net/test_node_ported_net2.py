@@ -45,13 +45,23 @@ async def closed(sock: net.Socket) -> None:
     await asyncio.wait_for(sock.wait_closed(), TIMEOUT)
 
 
-async def until(predicate: Any, timeout: float = TIMEOUT) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.005)
+#: Seconds an absence check gives an event that must not come (a late extra) to show up, once
+#: every event that should come has come.
+ABSENCE_WINDOW = 0.1
+
+#: Seconds between two looks of ``poll_until()``.
+POLL_INTERVAL = 0.01
+
+
+async def poll_until(predicate: Any, timeout: float = TIMEOUT) -> None:
+    """A bounded wait for a state that no event marks (bytes entering a paused socket's buffer:
+    a 'readable' listener would switch the stream's mode); every other wait is on its event."""
+
+    async def poll() -> None:
+        while not predicate():
+            await asyncio.sleep(POLL_INTERVAL)
+
+    await asyncio.wait_for(poll(), timeout)
 
 
 def future() -> asyncio.Future[Any]:
@@ -80,11 +90,14 @@ async def test_close_inside_connection_then_destroying_both_sockets() -> None:
     accepted: list[net.Socket] = []
     server = net.create_server()
 
+    called_back = future()
+
     def on_connection(sock: net.Socket) -> None:
         sock.on("close", lambda had_error: log.append(("socket close", had_error)))
         accepted.append(sock)
         if len(accepted) == 2:
-            server.close(lambda err=None: log.append(("close callback", err)))
+            server.close(lambda err=None: (log.append(("close callback", err)),
+                                           resolve(called_back)))
             log.append(("listening", server.listening))
             for s in accepted:
                 s.destroy()
@@ -98,9 +111,11 @@ async def test_close_inside_connection_then_destroying_both_sockets() -> None:
     for c in clients:
         c.resume()
     await server_closed
+    await asyncio.wait_for(called_back, TIMEOUT)
+    for sock in accepted:
+        await closed(sock)
     for c in clients:
         await closed(c)
-    await until(lambda: len(log) == 5)
     # Node: the server's 'close' (and its callback) come before the last sockets' 'close'.
     assert log == [("listening", False), "server close", ("close callback", None),
                    ("socket close", False), ("socket close", False)]
@@ -134,7 +149,9 @@ async def test_close_with_a_callback_that_is_not_callable_is_ignored() -> None:
         server.listen(0, "127.0.0.1", lambda: listening.append(True))
         server.close("bad argument")  # type: ignore[arg-type]
         await server_closed
-        await asyncio.sleep(0.02)
+        # Absence window: no late 'listening' (or listen callback, or 'error'), and nothing
+        # reported to the loop for the ignored callback, after 'close'.
+        await asyncio.sleep(ABSENCE_WINDOW)
         assert listening == [] and not server.listening
         assert errors == [] and reported == []
     finally:
@@ -198,15 +215,21 @@ async def test_server_address_in_each_state_and_family(short_dir: Path) -> None:
 # Node: test-net-pingpong (getConnections inside 'connection'), net docs for getConnections
 async def test_get_connections_counts_open_connections_and_calls_back_later() -> None:
     accepted: list[net.Socket] = []
-    server, port = await listening_server(accepted.append)
+    both = future()
+
+    def on_connection(sock: net.Socket) -> None:
+        accepted.append(sock)
+        if len(accepted) == 2:
+            resolve(both)
+
+    server, port = await listening_server(on_connection)
     clients = [net.connect(port, "127.0.0.1"), net.connect(port, "127.0.0.1")]
-    await until(lambda: len(accepted) == 2)
-    log: list[Any] = []
+    await asyncio.wait_for(both, TIMEOUT)
+    called = future()
     called_inline = [True]
-    server.get_connections(lambda err, n: log.append((err, n, called_inline[0])))
+    server.get_connections(lambda err, n: resolve(called, (err, n, called_inline[0])))
     called_inline[0] = False
-    await until(lambda: len(log) == 1)
-    assert log == [(None, 2, False)]  # asynchronous, as Node's
+    assert await asyncio.wait_for(called, TIMEOUT) == (None, 2, False)  # asynchronous, as Node's
 
     clients[0].destroy()
     await closed(accepted[0])
@@ -214,10 +237,9 @@ async def test_get_connections_counts_open_connections_and_calls_back_later() ->
     clients[1].destroy()
     await closed(accepted[1])
     await close_server(server)
-    counts: list[Any] = []
-    server.get_connections(lambda err, n: counts.append((err, n)))
-    await until(lambda: len(counts) == 1)
-    assert counts == [(None, 0)]
+    counted = future()
+    server.get_connections(lambda err, n: resolve(counted, (err, n)))
+    assert await asyncio.wait_for(counted, TIMEOUT) == (None, 0)
 
 
 # -- listening on a Unix socket path ----------------------------------------------------------
@@ -479,8 +501,8 @@ async def test_socket_constructor_takes_the_connect_options_too() -> None:
 
 # Node: net docs for socket.pending / socket.readyState; socket.address() after close
 async def test_pending_and_ready_state_through_a_half_open_life() -> None:
-    accepted: list[net.Socket] = []
-    server, port = await listening_server(accepted.append, {"allowHalfOpen": True})
+    got = future()
+    server, port = await listening_server(lambda s: resolve(got, s), {"allowHalfOpen": True})
     client = net.Socket({"allowHalfOpen": True})
     # Node: a fresh socket is 'open' (readable and writable, not connecting), yet pending
     assert (client.pending, client.ready_state, client.connecting) == (True, "open", False)
@@ -493,11 +515,11 @@ async def test_pending_and_ready_state_through_a_half_open_life() -> None:
     assert before["port"] == client.local_port
     client.end()
     assert client.ready_state == "readOnly"
-    await until(lambda: len(accepted) == 1)
-    peer = accepted[0]
+    peer = await asyncio.wait_for(got, TIMEOUT)
+    peer_ended = event(peer, "end")  # (paused until resume(): the 'end' cannot have come yet)
     peer.resume()
-    await until(lambda: peer.ready_state == "writeOnly")
-    assert peer.pending is False
+    await peer_ended
+    assert peer.ready_state == "writeOnly" and peer.pending is False
     client.resume()
     peer.end()
     await closed(client)
@@ -559,7 +581,8 @@ async def test_keep_alive_and_no_delay_on_an_accepted_socket() -> None:
     assert raw.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
     sock.set_keep_alive(False)
     assert raw.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 0
-    await asyncio.sleep(0.05)
+    # Absence window: setting the options must close neither end (no event would say so).
+    await asyncio.sleep(ABSENCE_WINDOW)
     assert sock.ready_state == "open" and client.ready_state == "open"  # nothing closed them
     client.end()
     sock.end()
@@ -603,7 +626,8 @@ async def test_write_after_destroy_fails_its_callback_without_an_error_event() -
     assert err.code == "ERR_STREAM_DESTROYED"
     assert str(err) == "Cannot call write after a stream was destroyed"
     await closed(client)
-    await asyncio.sleep(0.01)
+    # Absence window: no 'error' after 'close' either.
+    await asyncio.sleep(ABSENCE_WINDOW)
     assert errors == []
     await close_server(server)
 
@@ -634,11 +658,12 @@ async def test_write_after_destroy_calls_back_before_close() -> None:
     client = net.connect(port, "127.0.0.1")
     await asyncio.wait_for(client, TIMEOUT)
     log: list[Any] = []
+    called_back = future()
     client.on("close", lambda had_error: log.append("close"))
     client.destroy()
-    client.write(b"kaboom", None, lambda err=None: log.append(err.code))
+    client.write(b"kaboom", None, lambda err=None: (log.append(err.code), resolve(called_back)))
     await closed(client)
-    await asyncio.sleep(0.02)
+    await asyncio.wait_for(called_back, TIMEOUT)
     assert log == ["ERR_STREAM_DESTROYED", "close"]
     await close_server(server)
 
@@ -788,6 +813,7 @@ async def test_writes_past_the_high_water_mark_all_arrive_at_a_pausing_reader() 
     client.set_encoding("ascii")
     received = [0]
     pauses = [0]
+    while_paused: list[int] = []
     loop = asyncio.get_running_loop()
 
     def on_data(text: str) -> None:
@@ -798,16 +824,17 @@ async def test_writes_past_the_high_water_mark_all_arrive_at_a_pausing_reader() 
             seen = received[0]
 
             def resume() -> None:
-                assert received[0] == seen  # nothing arrives while paused
+                while_paused.append(received[0] - seen)  # nothing arrives while paused
                 client.resume()
 
+            # Node: setTimeout(resume, 100), a slow reader; no outcome depends on the delay.
             loop.call_later(0.01, resume)
 
     client.on("data", on_data)
     ended = event(client, "end", 20)
     await ended
     assert received[0] == await asyncio.wait_for(written, TIMEOUT)
-    assert pauses[0] > 1
+    assert pauses[0] > 1 and set(while_paused) <= {0}
     await closed(client)
     await close_server(server)
 
@@ -839,6 +866,7 @@ async def test_write_callbacks_all_run_for_a_slow_reader() -> None:
     def on_data(data: bytes) -> None:
         received[0] += len(data)
         client.pause()
+        # Node: setTimeout(resume, 20), a slow reader; no outcome depends on the delay.
         loop.call_later(0.002, client.resume)
 
     client.on("data", on_data)
@@ -853,12 +881,18 @@ async def test_write_callbacks_all_run_for_a_slow_reader() -> None:
 async def test_peer_destroying_while_we_write_is_one_error_then_close() -> None:
     log: list[Any] = []
     callbacks: list[Any] = []
+    all_called = future()
     server_sock = future()
+
+    def called_back(i: int, err: Any) -> None:
+        callbacks.append((i, err))
+        if len(callbacks) == 10:
+            resolve(all_called)
 
     def on_connection(sock: net.Socket) -> None:
         chunk = b"a" * 2_000_000
         for i in range(10):
-            sock.write(chunk, None, lambda err=None, i=i: callbacks.append((i, err)))
+            sock.write(chunk, None, lambda err=None, i=i: called_back(i, err))
         sock.end()
         sock.on("error", lambda err: log.append(("error", err.code)))
         sock.on("close", lambda had_error: log.append(("close", had_error)))
@@ -870,12 +904,15 @@ async def test_peer_destroying_while_we_write_is_one_error_then_close() -> None:
 
     def on_first_data(_: bytes) -> None:
         client.pause()
+        # Node: setTimeout(() => conn.destroy(), 20). The server cannot have written its 20 MB
+        # by then whatever the delay (the paused client reads nothing, the kernel buffers far
+        # less), so the destroy always resets a connection it still writes to.
         loop.call_later(0.02, client.destroy)
 
     client.once("data", on_first_data)
     sock = await asyncio.wait_for(server_sock, TIMEOUT)
     await closed(sock)
-    await until(lambda: len(callbacks) == 10)
+    await asyncio.wait_for(all_called, TIMEOUT)
     assert len(log) == 2 and log[0][0] == "error" and log[1] == ("close", True)
     assert log[0][1] in ("ECONNRESET", "EPIPE")
     assert sorted(i for i, _ in callbacks) == list(range(10))  # each exactly once
@@ -891,13 +928,18 @@ async def test_peer_destroying_while_we_write_is_one_error_then_close() -> None:
                    "'error' first, in-flight callback gets null")
 async def test_peer_reset_while_writing_write_callbacks_follow_the_error() -> None:
     log: list[Any] = []
+    all_called = future()
     server_sock = future()
+
+    def called_back(i: int, err: Any) -> None:
+        log.append(("write", i, err and err.code))
+        if sum(e[0] == "write" for e in log) == 10:
+            resolve(all_called)
 
     def on_connection(sock: net.Socket) -> None:
         chunk = b"a" * 2_000_000
         for i in range(10):
-            sock.write(chunk, None,
-                       lambda err=None, i=i: log.append(("write", i, err and err.code)))
+            sock.write(chunk, None, lambda err=None, i=i: called_back(i, err))
         sock.end()
         sock.on("error", lambda err: log.append(("error", err.code)))
         sock.on("close", lambda had_error: log.append(("close", had_error)))
@@ -909,12 +951,15 @@ async def test_peer_reset_while_writing_write_callbacks_follow_the_error() -> No
 
     def on_first_data(_: bytes) -> None:
         client.pause()
+        # Node: setTimeout(() => conn.destroy(), 20). The server cannot have written its 20 MB
+        # by then whatever the delay (the paused client reads nothing, the kernel buffers far
+        # less), so the destroy always resets a connection it still writes to.
         loop.call_later(0.02, client.destroy)
 
     client.once("data", on_first_data)
     sock = await asyncio.wait_for(server_sock, TIMEOUT)
     await closed(sock)
-    await asyncio.sleep(0.02)
+    await asyncio.wait_for(all_called, TIMEOUT)
     error_at = next(i for i, e in enumerate(log) if e[0] == "error")
     code = log[error_at][1]
     failed = [e for e in log if e[0] == "write" and e[2] is not None]
@@ -970,6 +1015,8 @@ async def test_utf8_text_split_across_chunks_decodes_whole() -> None:
     await asyncio.wait_for(client, TIMEOUT)
     for start in range(0, len(data), 1001):  # 1001: never on a character boundary
         client.write(data[start:start + 1001])
+        # A loop turn between writes (Node: setImmediate), so each is read on its own and
+        # characters are split across reads; it waits for nothing.
         await asyncio.sleep(0)
     client.end()
     client.resume()
@@ -1000,9 +1047,22 @@ async def test_set_encoding_hex_delivers_hex_text() -> None:
 async def test_pipe_unpipe_and_pipe_again_between_sockets() -> None:
     upstream_data: list[bytes] = []
     upstream_end = future()
+    waiting: list[tuple[bytes, asyncio.Future[Any]]] = []
+
+    def upstream_has(total: bytes) -> asyncio.Future[Any]:
+        """A future for the moment the upstream side has received ``total``."""
+        fut = future()
+        waiting.append((total, fut))
+        return fut
+
+    def on_upstream_data(chunk: bytes) -> None:
+        upstream_data.append(chunk)
+        for total, fut in waiting:
+            if b"".join(upstream_data) == total:
+                resolve(fut)
 
     def on_upstream(sock: net.Socket) -> None:
-        sock.on("data", upstream_data.append)
+        sock.on("data", on_upstream_data)
         sock.on("end", lambda: resolve(upstream_end, True))
 
     upstream, up_port = await listening_server(on_upstream)
@@ -1017,15 +1077,17 @@ async def test_pipe_unpipe_and_pipe_again_between_sockets() -> None:
     dest.on("unpipe", lambda s: log.append(("unpipe", s is src)))
 
     assert src.pipe(dest) is dest
+    got_one = upstream_has(b"one")
     client.write(b"one")
-    await until(lambda: b"".join(upstream_data) == b"one")
+    await asyncio.wait_for(got_one, TIMEOUT)
     assert src.unpipe(dest) is src
     assert src.readable_flowing is False and src.is_paused()
     client.write(b"two")
-    await until(lambda: src.readable_length == 3)  # read, held back
+    await poll_until(lambda: src.readable_length == 3)  # read, held back
     assert b"".join(upstream_data) == b"one"
+    got_two = upstream_has(b"onetwo")
     src.pipe(dest)
-    await until(lambda: b"".join(upstream_data) == b"onetwo")
+    await asyncio.wait_for(got_two, TIMEOUT)
     client.end()  # the source's end ends the destination (end=True)
     assert await asyncio.wait_for(upstream_end, TIMEOUT) is True
     assert dest.writable_ended
@@ -1048,7 +1110,8 @@ async def test_destroy_while_looking_up_a_host_name_gives_only_close() -> None:
     client.on("close", lambda had_error: log.append(f"close {had_error}"))
     client.destroy()
     await closed(client)
-    await asyncio.sleep(0.05)
+    # Absence window: no late 'lookup', 'connect' or 'error' after 'close'.
+    await asyncio.sleep(ABSENCE_WINDOW)
     assert log == ["close False"]
 
 

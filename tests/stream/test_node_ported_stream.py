@@ -25,10 +25,52 @@ from nodetls.stream import Duplex, Readable, Writable
 
 TIMEOUT = 5
 
+#: Loop turns an absence check gives an event that must not come (a late extra) to show up, once
+#: every event that should come has come. Turns, not seconds (as ABSENCE_WINDOW is in the net
+#: tests): these streams are in memory, no I/O and no timers, so all they can still do is what
+#: they have queued with loop.call_soon, which runs in these turns whatever the machine's load.
+ABSENCE_TICKS = 10
+
 
 async def ticks(n: int = 10) -> None:
+    """Let ``n`` turns of the event loop run: Node's process.nextTick queue (nodetls.stream
+    defers with loop.call_soon). For the scenario's own nextTick/setTimeout steps only; nothing
+    here waits for an event by counting turns."""
     for _ in range(n):
         await asyncio.sleep(0)
+
+
+async def absence_window() -> None:
+    """Give a late extra its chance to show (see ABSENCE_TICKS)."""
+    await ticks(ABSENCE_TICKS)
+
+
+class Log(list[Any]):
+    """A list of what happened; ``await log.reach(entry, n)`` waits (bounded) until ``entry`` has
+    been appended ``n`` times."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._waiting: list[tuple[Any, int, asyncio.Future[None]]] = []
+
+    def append(self, entry: Any) -> None:
+        super().append(entry)
+        for want, n, fut in self._waiting:
+            if want == entry and self.count(want) >= n and not fut.done():
+                fut.set_result(None)
+
+    async def reach(self, entry: Any, n: int = 1) -> None:
+        if self.count(entry) < n:
+            fut = asyncio.get_running_loop().create_future()
+            self._waiting.append((entry, n, fut))
+            await asyncio.wait_for(fut, TIMEOUT)
+
+
+def when(em: Any, event: str) -> asyncio.Future[Any]:
+    """A bounded future for ``em``'s next ``event`` (listener added now)."""
+    fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    em.once(event, lambda *a: fut.done() or fut.set_result(a))
+    return asyncio.ensure_future(asyncio.wait_for(fut, TIMEOUT))
 
 
 def _desc(args: tuple[Any, ...]) -> str:
@@ -45,12 +87,13 @@ def rec(em: Any, log: list[str], *events: str, tag: str = "") -> None:
 
 
 async def closed(stream: Any) -> None:
-    """Wait (bounded) for the stream's ``'close'``, then let pending callbacks run."""
+    """Wait (bounded) for the stream's ``'close'``, then an absence window: nothing may follow
+    it but what a test waits for by itself (a callback Node calls after 'close')."""
     if not stream.closed or not stream.destroyed:
         fut = asyncio.get_running_loop().create_future()
         stream.on("close", lambda *_: fut.done() or fut.set_result(None))
         await asyncio.wait_for(fut, TIMEOUT)
-    await ticks()
+    await absence_window()
 
 
 def noread(*_: Any) -> None:
@@ -93,7 +136,7 @@ async def test_writable_destroy_without_error_closes_without_finish() -> None:
 async def test_destroy_with_error_inside_write_fails_end_callback() -> None:
     # test-stream-writable-destroy: this.destroy(err) inside _write, then cb(): 'error', 'close',
     # then end()'s callback gets ERR_STREAM_DESTROYED ("Cannot call end after ..."), no 'finish'
-    log: list[str] = []
+    log = Log()
 
     def write(_chunk: Any, cb: Any) -> None:
         w.destroy(Exception("asd"))
@@ -104,6 +147,7 @@ async def test_destroy_with_error_inside_write_fails_end_callback() -> None:
     w.end("asd", lambda err: log.append(f"endcb:{err.code}:{err}"))
     assert w.destroyed
     await closed(w)
+    await log.reach("endcb:ERR_STREAM_DESTROYED:Cannot call end after a stream was destroyed")
     assert log == ["error:asd", "close",
                    "endcb:ERR_STREAM_DESTROYED:Cannot call end after a stream was destroyed"]
 
@@ -170,13 +214,14 @@ async def test_duplex_destroy_hook_that_ends_both_sides_later_emits_neither() ->
 async def test_write_after_destroy_fails_its_callback_without_error_event() -> None:
     # test-stream-writable-destroy / test-stream-duplex-destroy: a write after destroy() (or a
     # corked one pending at destroy()) gets ERR_STREAM_DESTROYED in its callback; no 'error'
-    log: list[str] = []
+    log = Log()
     w = Writable(write=okwrite)
     w.destroy()
     rec(w, log, "error", "close")
     ret = w.write("asd", lambda err: log.append(f"cb:{err.code}:{err}"))
     assert ret is False
     await closed(w)
+    await log.reach("cb:ERR_STREAM_DESTROYED:Cannot call write after a stream was destroyed")
     assert log == ["close", "cb:ERR_STREAM_DESTROYED:Cannot call write after a stream was destroyed"]
 
     log.clear()
@@ -192,7 +237,7 @@ async def test_write_after_destroy_fails_its_callback_without_error_event() -> N
 async def test_end_callback_after_finish_or_error_then_destroy() -> None:
     # test-stream-writable-destroy: end(cb) after 'finish' + destroy() -> ERR_STREAM_ALREADY_FINISHED;
     # after 'error' + destroy() -> ERR_STREAM_DESTROYED; both called back asynchronously
-    log: list[str] = []
+    log = Log()
     w = Writable(write=okwrite)
 
     def on_finish() -> None:
@@ -216,6 +261,8 @@ async def test_end_callback_after_finish_or_error_then_destroy() -> None:
     w2.write("asd")
     await closed(w)
     await closed(w2)
+    await log.reach("endcb:ERR_STREAM_ALREADY_FINISHED:True")
+    await log.reach("endcb2:ERR_STREAM_DESTROYED:True")
     assert log == ["endcb:ERR_STREAM_ALREADY_FINISHED:True", "error:asd",
                    "endcb2:ERR_STREAM_DESTROYED:True"]
 
@@ -243,7 +290,8 @@ async def test_destroy_again_calls_its_callback_at_once_and_emits_nothing() -> N
     w.destroy(Exception("ignored"), lambda err: log.append(f"cb:{err}"))
     log.append("after")
     w.on("error", lambda e: log.append("error"))
-    await ticks()
+    # Absence window: the callback was called at once; no 'error' (nor a second call) follows.
+    await absence_window()
     assert log == ["cb:None", "after"]
 
 
@@ -255,8 +303,11 @@ async def test_write_callback_called_twice_is_err_multiple_callback() -> None:
     log: list[str] = []
     w = Writable(auto_destroy=False, write=lambda c, cb: (cb(), cb()))
     w.on("error", lambda e: log.append(f"error:{e.code}:{e}:{w.errored is e}"))
+    errored = when(w, "error")
     w.write("asd")
-    await ticks()
+    await errored
+    # Absence window: one 'error', and no destroy (autoDestroy: false).
+    await absence_window()
     assert log == ["error:ERR_MULTIPLE_CALLBACK:Callback called multiple times:True"]
     assert not w.destroyed
 
@@ -289,26 +340,29 @@ async def test_write_callback_error_sync_and_async() -> None:
 async def test_errored_writable_without_auto_destroy_buffers_and_fails_end() -> None:
     # test-stream-writable-write-cb-error / -end-cb-error (autoDestroy: false): after the error
     # a write returns False and stays buffered (no callback), end()'s callback gets the error
-    log: list[str] = []
+    log = Log()
     w = Writable(auto_destroy=False, write=lambda c, cb: cb(Exception("bad")))
     rec(w, log, "error", "close")
     w.write("a", lambda e: log.append("cb a" + _desc((e,))))
-    await ticks()
+    await log.reach("error:bad")
     log.append(f"ret:{w.write('b', lambda e: log.append('cb b' + _desc((e,))))}")
     log.append(f"len:{w.writable_length}:{w.writable}")
     w.end(lambda e: log.append("end cb" + _desc((e,))))
-    await ticks()
+    await log.reach("end cb:bad")
+    # Absence window: no callback for the buffered write, no 'close' (autoDestroy: false).
+    await absence_window()
     assert log == ["cb a:bad", "error:bad", "ret:False", "len:1:False", "end cb:bad"]
     assert not w.destroyed
 
 
 async def test_final_error_fails_end_and_skips_finish() -> None:
     # test-stream-writable-final-async / -end-cb-error: _final calls back with an error
-    log: list[str] = []
+    log = Log()
     w = Writable(write=okwrite, final=lambda cb: cb(Exception("final failed")))
     rec(w, log, "error", "close", "finish", "prefinish")
     w.end("x", lambda e: log.append(f"endcb:{e}"))
     await closed(w)
+    await log.reach("endcb:final failed")
     assert log == ["error:final failed", "close", "endcb:final failed"]
     assert w.writable_finished is False and str(w.errored) == "final failed"
 
@@ -316,7 +370,7 @@ async def test_final_error_fails_end_and_skips_finish() -> None:
 async def test_end_twice_both_callbacks_at_finish_and_end_with_data_after_end() -> None:
     # test-stream-writable-end-cb-error / test-stream2-writable: a second end() before 'finish'
     # waits for it; end(chunk) after end() is a write after end
-    log: list[str] = []
+    log = Log()
     w = Writable(write=later_write)
     rec(w, log, "finish", "close", "error")
     w.write("a")
@@ -333,13 +387,14 @@ async def test_end_twice_both_callbacks_at_finish_and_end_with_data_after_end() 
     w.end("more", lambda e: log.append(f"end2:{e.code}"))
     log.append("sync")
     await closed(w)
+    await log.reach("end2:ERR_STREAM_WRITE_AFTER_END")
     assert log == ["sync", "error:ERR_STREAM_WRITE_AFTER_END", "close",
                    "end2:ERR_STREAM_WRITE_AFTER_END"]
 
 
 async def test_write_after_end_errors_once_but_fails_every_callback() -> None:
     # test-stream-error-once: two writes after end(), two pushes after push(None): one 'error' each
-    log: list[str] = []
+    log = Log()
     w = Writable()
     rec(w, log, "error", "close", tag="w:")
     w.end()
@@ -352,6 +407,7 @@ async def test_write_after_end_errors_once_but_fails_every_callback() -> None:
     log.append(f"p2:{r.push('h')}")
     await closed(w)
     await closed(r)
+    await log.reach("cb2:ERR_STREAM_WRITE_AFTER_END")
     assert log == ["p1:False", "p2:False", "cb1:ERR_STREAM_WRITE_AFTER_END",
                    "w:error:ERR_STREAM_WRITE_AFTER_END", "w:close", "cb2:ERR_STREAM_WRITE_AFTER_END",
                    "r:error:ERR_STREAM_PUSH_AFTER_EOF", "r:close"]
@@ -405,9 +461,12 @@ async def test_drain_only_after_write_returned_false() -> None:
     log: list[str] = []
     w = Writable(high_water_mark=10, write=later_write)
     w.on("drain", lambda: log.append("drain"))
-    log.append(f"r:{w.write('12345')}")
-    await ticks()
-    assert log == ["r:True"]  # below the mark: no 'drain', ever
+    written: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    log.append(f"r:{w.write('12345', lambda *_: written.set_result(None))}")
+    await asyncio.wait_for(written, TIMEOUT)
+    # Absence window: below the mark: no 'drain', ever.
+    await absence_window()
+    assert log == ["r:True"]
     log.append(f"r:{w.write('1234567890')}")
     assert w.writable_need_drain
     await asyncio.wait_for(w.drain(), TIMEOUT)
@@ -428,7 +487,7 @@ async def test_writable_finished_and_ended_state() -> None:
 async def test_auto_destroy_false_and_emit_close_false() -> None:
     # test-stream-auto-destroy: autoDestroy closes after 'finish' / 'end' only when on;
     # emitClose: false destroys without 'close'
-    log: list[str] = []
+    log = Log()
     w = Writable(auto_destroy=False, write=okwrite)
     rec(w, log, "finish", "close", tag="w:")
     w.end("x")
@@ -437,7 +496,10 @@ async def test_auto_destroy_false_and_emit_close_false() -> None:
     r.resume()
     r.push("x")
     r.push(None)
-    await ticks(20)
+    await log.reach("w:finish")
+    await log.reach("r:end")
+    # Absence window: no destroy, no 'close', after 'finish' / 'end' (autoDestroy: false).
+    await absence_window()
     assert log == ["w:finish", "r:end"] and not w.destroyed and not r.destroyed
 
     log.clear()
@@ -448,7 +510,10 @@ async def test_auto_destroy_false_and_emit_close_false() -> None:
     rec(r, log, "end", "close", tag="r:")
     r.resume()
     r.push(None)
-    await ticks(20)
+    await log.reach("w:error:e")
+    await log.reach("r:end")
+    # Absence window: destroyed, but no 'close' (emitClose: false).
+    await absence_window()
     assert log == ["w:error:e", "r:end"] and w.destroyed and r.destroyed
 
 
@@ -528,7 +593,7 @@ async def test_paused_empty_stream_ends_when_resumed() -> None:
     r = Readable(read=read)
     r.on("data", lambda *_: log.append("data"))
     r.pause()
-    await ticks()
+    await ticks()  # Node: setTimeout(..., 1), the scenario's "later"; it waits for nothing
     log.append("later")
     r.on("end", lambda: log.append("end"))
     r.resume()
@@ -538,7 +603,7 @@ async def test_paused_empty_stream_ends_when_resumed() -> None:
 
 async def test_unshift_puts_data_in_front_as_bytes_or_in_the_stream_encoding() -> None:
     # test-stream-readable-unshift
-    got: list[Any] = []
+    got = Log()
     r = Readable(read=noread)
     r.on("data", lambda c: got.append((type(c).__name__, c)))
     r.push("back")
@@ -548,7 +613,8 @@ async def test_unshift_puts_data_in_front_as_bytes_or_in_the_stream_encoding() -
     r2.on("data", lambda c: got.append(("b64", c)))
     r2.push("abc")
     r2.unshift("abc")
-    await ticks()
+    await got.reach(("bytes", b"back"))
+    await got.reach(("b64", "YWJj"), 2)
     assert got == [("bytes", b"abc"), ("bytes", b"front"), ("bytes", b"back"),
                    ("b64", "YWJj"), ("b64", "YWJj")]
 
@@ -559,32 +625,32 @@ async def test_unshift_after_end_event_is_an_error() -> None:
     loop = asyncio.get_running_loop()
     r = Readable(auto_destroy=False, read=noread)
     r.on("error", lambda e: log.append(f"error:{e.code}:{e}"))
+    errored = when(r, "error")
     r.on("end", lambda: (log.append("end"), loop.call_soon(r.unshift, "late")))
     r.resume()
     r.push(None)
-    for _ in range(50):
-        if len(log) == 2:
-            break
-        await ticks(1)
+    await errored
     assert log == ["end", "error:ERR_STREAM_UNSHIFT_AFTER_END_EVENT:stream.unshift() after end event"]
 
 
 async def test_readable_listener_added_late_still_gets_readable() -> None:
     # test-stream-readable-event: the first 'readable' was missed; a listener added later gets
     # one without a _read (buffer above the mark), and one with the data and 'end' at EOF
-    log: list[str] = []
+    log = Log()
     r = Readable(high_water_mark=3, read=lambda *_: log.append("_read"))
     r.push(b"blerg")
-    await ticks()
+    await ticks()  # Node: setTimeout(..., 1), so the first 'readable' is missed; waits for nothing
     r.on("readable", lambda: log.append(f"readable:{r.readable_length}"))
-    await ticks()
+    await log.reach("readable:5")
+    # Absence window: no _read (the buffer is above the mark), no second 'readable'.
+    await absence_window()
     assert log == ["readable:5"]
 
     log.clear()
     r = Readable(high_water_mark=30, read=lambda *_: log.append("_read"))
     r.push(b"blerg")
     r.push(None)
-    await ticks()
+    await ticks()  # Node: setTimeout(..., 1), as above
     r.on("readable", lambda: log.append(f"readable:{r.read()!r}"))
     r.on("end", lambda: log.append("end"))
     await closed(r)
@@ -670,7 +736,7 @@ async def test_readable_ended_and_readable_flags() -> None:
 async def test_readable_listener_takes_precedence_over_data() -> None:
     # test-stream-readable-readable-then-resume (readable-event family): with a 'readable' listener the
     # stream does not flow; 'data' fires from read() inside it
-    log: list[str] = []
+    log = Log()
     r = Readable(read=noread)
 
     def on_readable() -> None:
@@ -683,7 +749,9 @@ async def test_readable_listener_takes_precedence_over_data() -> None:
     log.append(f"flowing:{r.readable_flowing}")
     r.push("x")
     r.push("y")
-    await ticks()
+    await log.reach("read:xy")
+    # Absence window: the stream does not start flowing by itself (no 'data' but from read()).
+    await absence_window()
     log.append(f"flowing:{r.readable_flowing}")
     assert log == ["flowing:False", "readable", "data:xy", "read:xy", "flowing:False"]
 
@@ -691,7 +759,7 @@ async def test_readable_listener_takes_precedence_over_data() -> None:
 async def test_removing_the_readable_listener_lets_data_flow() -> None:
     # test-stream-readable-readable-then-resume family: removing the last 'readable' listener
     # resumes a stream that has 'data' listeners (on a later tick)
-    log: list[str] = []
+    log = Log()
     r = Readable(read=noread)
 
     def on_readable() -> None:
@@ -700,19 +768,19 @@ async def test_removing_the_readable_listener_lets_data_flow() -> None:
     r.on("readable", on_readable)
     r.on("data", lambda c: log.append(f"data:{c.decode()}"))
     r.push("x")
-    await ticks()
+    await log.reach("readable")
     r.remove_listener("readable", on_readable)
     log.append(f"flowing-after-remove:{r.readable_flowing}")
-    await ticks()
+    await log.reach("data:x")
     log.append(f"flowing:{r.readable_flowing}")
     r.push("y")
-    await ticks()
+    await log.reach("data:y")
     assert log == ["readable", "flowing-after-remove:False", "data:x", "flowing:True", "data:y"]
 
 
 async def test_pause_resume_events_is_paused_and_did_read() -> None:
     # test-stream-readable-pause-and-resume / test-stream-ispaused / test-stream-readable-didRead
-    log: list[str] = []
+    log = Log()
     r = Readable(read=noread)
     rec(r, log, "pause", "resume")
     log.append(f"paused:{r.is_paused()}:{r.readable_flowing}:{r.readable_did_read}")
@@ -722,13 +790,13 @@ async def test_pause_resume_events_is_paused_and_did_read() -> None:
     log.append(f"paused:{r.is_paused()}:{r.readable_flowing}")
     r.on("data", lambda c: log.append(f"data:{c.decode()}"))
     r.push("z")
-    await ticks()
+    await log.reach("data:z")
     log.append(f"didRead:{r.readable_did_read}")
     r.pause()
     r.pause()  # already paused: no second 'pause'
     r.resume()
     assert log[-1] == "pause"  # 'resume' comes on a later tick, as Node's resume_()
-    await ticks()
+    await log.reach("resume", 2)
     assert log == ["paused:False:None:False", "pause", "paused:True:False", "paused:False:True",
                    "resume", "data:z", "didRead:True", "pause", "resume"]
 
@@ -746,11 +814,13 @@ async def test_set_encoding_none_means_utf8() -> None:
 
 async def test_duplex_allow_half_open_false_writable_end_first_waits_for_readable_end() -> None:
     # test-stream-duplex-end: ending the writable side does not end the readable side
-    log: list[str] = []
+    log = Log()
     d = Duplex(allow_half_open=False, read=noread, write=okwrite)
     rec(d, log, "end", "finish", "close")
     d.end()
-    await ticks()
+    await log.reach("finish")
+    # Absence window: the readable side does not end, the duplex is not destroyed.
+    await absence_window()
     assert log == ["finish"] and (d.readable, d.writable, d.destroyed) == (True, False, False)
     d.resume()
     d.push(None)
@@ -792,7 +862,7 @@ async def test_unpipe_one_destination_at_a_time_or_all() -> None:
 
 async def test_pipe_to_the_same_destination_twice() -> None:
     # test-stream-pipe-same-destination-twice: two pipes write twice; one unpipe removes one
-    got: list[bytes] = []
+    got = Log()
     src = Readable(read=noread)
     dest = Writable(write=lambda c, cb: (got.append(c), cb()))
     src.pipe(dest)
@@ -801,7 +871,9 @@ async def test_pipe_to_the_same_destination_twice() -> None:
     src.unpipe(dest)
     assert src.listener_count("data") == 1
     src.push("foobar")
-    await ticks()
+    await got.reach(b"foobar")
+    # Absence window: the pipe left writes once only.
+    await absence_window()
     assert got == [b"foobar"]
 
     got.clear()
@@ -810,7 +882,7 @@ async def test_pipe_to_the_same_destination_twice() -> None:
     src.pipe(dest)
     src.pipe(dest)
     src.push("foobar")
-    await ticks()
+    await got.reach(b"foobar", 2)
     assert got == [b"foobar", b"foobar"]
 
 
@@ -890,7 +962,7 @@ async def test_dest_error_without_a_user_listener_destroys_dest() -> None:
 
 async def test_pipe_into_a_dest_that_needs_drain_pauses_at_once() -> None:
     # test-stream-pipe-needDrain
-    log: list[str] = []
+    log = Log()
     loop = asyncio.get_running_loop()
     w = Writable(high_water_mark=2,
                  write=lambda c, cb: (log.append(f"w:{c.decode()}"), loop.call_soon(cb)))
@@ -901,11 +973,7 @@ async def test_pipe_into_a_dest_that_needs_drain_pauses_at_once() -> None:
     r.pipe(w)
     log.append(f"flowing:{r.readable_flowing}")
     r.push("y")
-    for _ in range(50):
-        if r.readable_flowing:
-            break
-        await ticks(1)
-    await ticks()
+    await log.reach("w:y")  # after 'drain' the pipe resumes the source, which writes "y"
     log.append(f"flowing:{r.readable_flowing}")
     assert log == ["w:xxx", "ret:False", "needDrain:True", "pause", "flowing:False", "w:y",
                    "flowing:True"]
@@ -916,9 +984,10 @@ async def test_pipe_after_the_source_ended_ends_the_destination() -> None:
     log: list[str] = []
     r = Readable(read=noread)
     r.on("end", lambda: log.append("end"))
+    source_closed = when(r, "close")
     r.resume()
     r.push(None)
-    await ticks()
+    await source_closed  # (Node pipes from a setTimeout: the source has ended and closed)
     w = Writable(write=okwrite)
     w.on("finish", lambda: log.append("finish"))
     w.on("pipe", lambda *_: log.append("pipe"))
@@ -948,7 +1017,7 @@ async def test_pipe_into_destroyed_or_finished_destination() -> None:
     # test-stream-pipe-cleanup-pause / test-stream-write-destroy: a destroyed dest: its write
     # fails silently, the source pauses (and, 'close' having passed, keeps its data listener
     # only until the pipe sees 'close')
-    log: list[str] = []
+    log = Log()
     dest = Writable(write=lambda c, cb: (log.append("write"), cb()))
     dest.destroy()
     rec(dest, log, "error", "close", "unpipe", tag="dest:")
@@ -956,7 +1025,9 @@ async def test_pipe_into_destroyed_or_finished_destination() -> None:
     rec(src, log, "pause", "error", tag="src:")
     src.pipe(dest)
     src.push("x")
-    await ticks()
+    await log.reach("dest:unpipe")
+    # Absence window: no write, no 'error', no flowing again.
+    await absence_window()
     log.append(f"flowing:{src.readable_flowing}:{src.listener_count('data')}")
     assert log == ["dest:close", "src:pause", "dest:unpipe", "flowing:False:0"]
 
@@ -969,7 +1040,9 @@ async def test_pipe_into_destroyed_or_finished_destination() -> None:
     rec(src, log, "pause", "error", tag="src:")
     src.pipe(dest)
     src.push("x")
-    await ticks()
+    await log.reach("src:pause")
+    # Absence window: no write, no 'error', no 'unpipe', no flowing again.
+    await absence_window()
     log.append(f"flowing:{src.readable_flowing}:{src.listener_count('data')}")
     assert log == ["dest:finish", "dest:close", "src:pause", "flowing:False:1"]
 
@@ -978,13 +1051,14 @@ async def test_source_destroyed_while_piping_leaves_dest_open() -> None:
     # test-stream-pipe-error-handling / test-stream-readable-destroy: pipe() does not end or
     # destroy the destination when the source fails
     log: list[str] = []
-    dest = Writable(write=okwrite)
+    written: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    dest = Writable(write=lambda c, cb: (written.done() or written.set_result(c), cb()))
     rec(dest, log, "error", "close", "unpipe", "finish", tag="dest:")
     src = Readable(read=noread)
     rec(src, log, "error", "close", "end", tag="src:")
     src.pipe(dest)
     src.push("x")
-    await ticks()
+    assert await asyncio.wait_for(written, TIMEOUT) == b"x"  # piping, then the source fails
     src.destroy(Exception("src broke"))
     await closed(src)
     assert log == ["src:error:src broke", "src:close"]
