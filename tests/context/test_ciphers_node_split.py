@@ -15,19 +15,7 @@ from nodetls._openssl import ffi, lib
 from nodetls.errors import ContextOptionError, InvalidArgValueError
 
 from .memory_tls import HandshakeFailed, handshake
-
-
-def cipher_names(ctx: SecureContext) -> list[str]:
-    ssl = lib.SSL_new(ctx.ctx)
-    try:
-        stack = lib.SSL_get_ciphers(ssl)
-        return [
-            ffi.string(lib.SSL_CIPHER_get_name(
-                ffi.cast("SSL_CIPHER *", lib.OPENSSL_sk_value(stack, i)))).decode()
-            for i in range(lib.OPENSSL_sk_num(stack))
-        ]
-    finally:
-        lib.SSL_free(ssl)
+from .test_options import cipher_names
 
 
 def negotiated(end) -> str:

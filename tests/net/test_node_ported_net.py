@@ -46,6 +46,29 @@ async def closed(sock: net.Socket) -> None:
     await asyncio.wait_for(sock.wait_closed(), TIMEOUT)
 
 
+def errors_of(exc_type: type[BaseException], *calls: Any) -> list[BaseException]:
+    """Calls each of ``calls``, each of which must raise ``exc_type`` at once: their errors."""
+    errors = []
+    for call in calls:
+        with pytest.raises(exc_type) as info:
+            call()
+        errors.append(info.value)
+    return errors
+
+
+async def listen_error(exc_type: type[BaseException], *args: Any) -> tuple[BaseException, bool]:
+    """``listen(*args, callback)`` on a new server, which must raise ``exc_type`` at once: the
+    error, and whether the server listens all the same (if so, it is closed again)."""
+    server = net.create_server()
+    try:
+        with pytest.raises(exc_type) as info:
+            server.listen(*args, lambda: None)
+        return info.value, server.listening
+    finally:
+        if server.listening:
+            await close_server(server)
+
+
 def sockopts(sock: net.Socket) -> tuple[int, int, int]:
     """(TCP_NODELAY, SO_KEEPALIVE, TCP_KEEPIDLE) of a connected socket."""
     raw = sock._handle.get_extra_info("socket")
@@ -59,13 +82,13 @@ def sockopts(sock: net.Socket) -> tuple[int, int, int]:
 
 # Node: test-net-connect-no-arg
 async def test_connect_without_port_or_path_is_err_missing_args() -> None:
-    for make in (lambda: net.connect(), lambda: net.connect({}), lambda: net.Socket().connect(),
-                 lambda: net.Socket().connect({}), lambda: net.connect({"port": None}),
-                 lambda: net.connect(None, "localhost"), lambda: net.connect(host="localhost")):
-        with pytest.raises(TypeError) as info:
-            make()
-        assert info.value.code == "ERR_MISSING_ARGS"  # type: ignore[attr-defined]
-        assert str(info.value) == 'The "options" or "port" or "path" argument must be specified'
+    for err in errors_of(TypeError, lambda: net.connect(), lambda: net.connect({}),
+                         lambda: net.Socket().connect(), lambda: net.Socket().connect({}),
+                         lambda: net.connect({"port": None}),
+                         lambda: net.connect(None, "localhost"),
+                         lambda: net.connect(host="localhost")):
+        assert err.code == "ERR_MISSING_ARGS"  # type: ignore[attr-defined]
+        assert str(err) == 'The "options" or "port" or "path" argument must be specified'
 
 
 # Node: test-net-connect-options-invalid (Node: ERR_INVALID_ARG_VALUE; API.md: a TypeError naming
@@ -80,23 +103,19 @@ async def test_connect_rejects_object_mode_options(name: str) -> None:
 # Node: test-net-connect-options-port (wrong types)
 @pytest.mark.parametrize("port", [True, False, [], {}])
 async def test_connect_port_of_wrong_type_is_err_invalid_arg_type(port: Any) -> None:
-    for make in (lambda: net.connect({"port": port, "family": 4}),
-                 lambda: net.create_connection({"port": port, "host": "localhost"}),
-                 lambda: net.Socket().connect({"port": port, "host": "localhost"})):
-        with pytest.raises(TypeError) as info:
-            make()
-        assert info.value.code == "ERR_INVALID_ARG_TYPE"  # type: ignore[attr-defined]
+    for err in errors_of(TypeError, lambda: net.connect({"port": port, "family": 4}),
+                         lambda: net.create_connection({"port": port, "host": "localhost"}),
+                         lambda: net.Socket().connect({"port": port, "host": "localhost"})):
+        assert err.code == "ERR_INVALID_ARG_TYPE"  # type: ignore[attr-defined]
 
 
 # Node: test-net-connect-options-port (out of range)
 @pytest.mark.parametrize("port", ["", " ", "0x", "-0x1", math.nan, math.inf, -1, 65536, 1.5])
 async def test_connect_port_out_of_range_is_err_socket_bad_port(port: Any) -> None:
-    for make in (lambda: net.connect({"port": port, "family": 4}),
-                 lambda: net.connect({"port": port, "host": "localhost"}),
-                 lambda: net.Socket().connect({"port": port, "host": "localhost"})):
-        with pytest.raises(ValueError) as info:
-            make()
-        assert info.value.code == "ERR_SOCKET_BAD_PORT"  # type: ignore[attr-defined]
+    for err in errors_of(ValueError, lambda: net.connect({"port": port, "family": 4}),
+                         lambda: net.connect({"port": port, "host": "localhost"}),
+                         lambda: net.Socket().connect({"port": port, "host": "localhost"})):
+        assert err.code == "ERR_SOCKET_BAD_PORT"  # type: ignore[attr-defined]
     if not isinstance(port, str):
         with pytest.raises(ValueError) as info:
             net.connect(port, "localhost")
@@ -864,11 +883,9 @@ async def test_listen_on_an_address_not_ours_is_an_error_event() -> None:
 @pytest.mark.parametrize("port", [2**32 - 1, -1, math.nan, 123.456, 65536, math.inf, -math.inf])
 async def test_listen_rejects_bad_ports_in_every_form(port: Any) -> None:
     for args in [({"port": port},), (port,), (port, "0.0.0.0")]:
-        server = net.create_server()
-        with pytest.raises(ValueError) as info:
-            server.listen(*args, lambda: None)
-        assert info.value.code == "ERR_SOCKET_BAD_PORT"  # type: ignore[attr-defined]
-        assert not server.listening
+        err, listening = await listen_error(ValueError, *args)
+        assert err.code == "ERR_SOCKET_BAD_PORT"  # type: ignore[attr-defined]
+        assert not listening
 
 
 # Node: test-net-server-listen-options (ports that mean "any free port")
@@ -889,43 +906,29 @@ async def test_listen_on_any_free_port(args: tuple[Any, ...]) -> None:
 @pytest.mark.parametrize("options", [True, {"port": True}, {"port": False}, {"path": -1}],
                          ids=repr)
 async def test_listen_rejects_option_values_of_the_wrong_type(options: Any) -> None:
-    server = net.create_server()
-    with pytest.raises(TypeError) as info:
-        server.listen(options, lambda: None)
-    assert isinstance(info.value, ValueError)
-    assert info.value.code == "ERR_INVALID_ARG_VALUE"  # type: ignore[attr-defined]
+    err, listening = await listen_error(TypeError, options)
+    assert isinstance(err, ValueError)
+    assert err.code == "ERR_INVALID_ARG_VALUE"  # type: ignore[attr-defined]
     given = options if isinstance(options, dict) else {"port": options}
-    assert str(info.value).startswith("The argument 'options' is invalid")
-    assert str(info.value).endswith(f". Received {given!r}")
-    assert not server.listening
+    assert str(err).startswith("The argument 'options' is invalid")
+    assert str(err).endswith(f". Received {given!r}")
+    assert not listening
 
 
 # Node: test-net-server-listen-options (neither port nor path)
 @pytest.mark.parametrize("options", [{}, {"host": "localhost"}, {"exclusive": True}], ids=repr)
 async def test_listen_options_without_port_or_path_are_invalid(options: dict[str, Any]) -> None:
-    server = net.create_server()
-    try:
-        with pytest.raises(TypeError) as info:
-            server.listen(options, lambda: None)
-        assert info.value.code == "ERR_INVALID_ARG_VALUE"  # type: ignore[attr-defined]
-        assert str(info.value) == ("The argument 'options' must have the property \"port\" or "
-                                   f"\"path\". Received {options!r}")
-    finally:
-        if server.listening:
-            await close_server(server)
+    err, _ = await listen_error(TypeError, options)
+    assert err.code == "ERR_INVALID_ARG_VALUE"  # type: ignore[attr-defined]
+    assert str(err) == ("The argument 'options' must have the property \"port\" or "
+                        f"\"path\". Received {options!r}")
 
 
 # Node: test-net-server-listen-options (the port is checked before the path)
 async def test_listen_checks_the_port_before_the_path(tmp_path: Any) -> None:
-    server = net.create_server()
-    try:
-        with pytest.raises(ValueError) as info:
-            server.listen({"port": -1, "path": str(tmp_path / "s.sock")}, lambda: None)
-        assert info.value.code == "ERR_SOCKET_BAD_PORT"  # type: ignore[attr-defined]
-        assert str(info.value) == "options.port should be >= 0 and < 65536. Received -1."
-    finally:
-        if server.listening:
-            await close_server(server)
+    err, _ = await listen_error(ValueError, {"port": -1, "path": str(tmp_path / "s.sock")})
+    assert err.code == "ERR_SOCKET_BAD_PORT"  # type: ignore[attr-defined]
+    assert str(err) == "options.port should be >= 0 and < 65536. Received -1."
 
 
 # Node: test-net-server-call-listen-multiple-times
@@ -953,13 +956,11 @@ async def test_listen_again_after_an_error_and_after_close() -> None:
 
 # Node: test-net-server-drop-connections
 async def test_max_connections_zero_drops_every_connection() -> None:
-    server = net.create_server()
-    server.max_connections = 0
     accepted: list[net.Socket] = []
-    server.on("connection", accepted.append)
+    server, port = await listening_server(accepted.append)
+    server.max_connections = 0
     dropped = event(server, "drop")
-    await asyncio.wait_for(server.listen(0, "127.0.0.1"), TIMEOUT)
-    client = net.connect(server.address()["port"], "127.0.0.1")
+    client = net.connect(port, "127.0.0.1")
     assert await read_all(client) == b""
     (info,) = await dropped
     for key in ("localAddress", "localPort", "remoteAddress", "remotePort", "remoteFamily"):

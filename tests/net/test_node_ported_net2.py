@@ -73,6 +73,17 @@ def resolve(fut: asyncio.Future[Any], value: Any = None) -> None:
         fut.set_result(value)
 
 
+async def accepted_pair(options: dict[str, Any] | None = None
+                        ) -> tuple[net.Server, net.Socket, net.Socket]:
+    """A listening server (with ``options``) and a client connected to it: (server, client, the
+    server's accepted socket), once both ends are connected."""
+    got = future()
+    server, port = await listening_server(lambda s: resolve(got, s), options)
+    client = net.connect(port, "127.0.0.1")
+    await asyncio.wait_for(client, TIMEOUT)
+    return server, client, await asyncio.wait_for(got, TIMEOUT)
+
+
 @pytest.fixture
 def short_dir() -> Iterator[Path]:
     """A directory with a short path (Unix socket paths are limited to ~107 bytes)."""
@@ -531,11 +542,7 @@ async def test_pending_and_ready_state_through_a_half_open_life() -> None:
 
 # Node: test-net-local-address-port
 async def test_accepted_socket_local_address_is_the_servers() -> None:
-    got = future()
-    server, port = await listening_server(lambda s: resolve(got, s))
-    client = net.connect(port, "127.0.0.1")
-    await asyncio.wait_for(client, TIMEOUT)
-    sock = await asyncio.wait_for(got, TIMEOUT)
+    server, client, sock = await accepted_pair()
     info = server.address()
     assert (sock.local_address, sock.local_port, sock.local_family) == (
         info["address"], info["port"], info["family"])
@@ -566,11 +573,7 @@ async def test_timeout_fires_on_a_socket_that_never_connected() -> None:
 
 # Node: test-net-keepalive, test-net-persistent-nodelay (on an accepted socket)
 async def test_keep_alive_and_no_delay_on_an_accepted_socket() -> None:
-    got = future()
-    server, port = await listening_server(lambda s: resolve(got, s))
-    client = net.connect(port, "127.0.0.1")
-    await asyncio.wait_for(client, TIMEOUT)
-    sock = await asyncio.wait_for(got, TIMEOUT)
+    server, client, sock = await accepted_pair()
     raw = sock._handle.get_extra_info("socket")
     assert sock.set_keep_alive(True, 2) is sock
     assert raw.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
@@ -594,12 +597,8 @@ async def test_keep_alive_and_no_delay_on_an_accepted_socket() -> None:
 # Node: test-net-server-keepalive, test-net-server-nodelay (the server's options reach every
 # accepted socket; keepAliveInitialDelay in seconds here)
 async def test_server_keep_alive_and_no_delay_options_reach_accepted_sockets() -> None:
-    got = future()
-    server, port = await listening_server(
-        lambda s: resolve(got, s),
+    server, client, sock = await accepted_pair(
         {"keepAlive": True, "keep_alive_initial_delay": 3, "noDelay": True})
-    client = net.connect(port, "127.0.0.1")
-    sock = await asyncio.wait_for(got, TIMEOUT)
     raw = sock._handle.get_extra_info("socket")
     assert raw.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
     assert raw.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 3
@@ -877,62 +876,17 @@ async def test_write_callbacks_all_run_for_a_slow_reader() -> None:
     await close_server(server)
 
 
-# Node: test-net-stream (the peer goes away while we still have megabytes to write)
-async def test_peer_destroying_while_we_write_is_one_error_then_close() -> None:
-    log: list[Any] = []
-    callbacks: list[Any] = []
-    all_called = future()
-    server_sock = future()
-
-    def called_back(i: int, err: Any) -> None:
-        callbacks.append((i, err))
-        if len(callbacks) == 10:
-            resolve(all_called)
-
-    def on_connection(sock: net.Socket) -> None:
-        chunk = b"a" * 2_000_000
-        for i in range(10):
-            sock.write(chunk, None, lambda err=None, i=i: called_back(i, err))
-        sock.end()
-        sock.on("error", lambda err: log.append(("error", err.code)))
-        sock.on("close", lambda had_error: log.append(("close", had_error)))
-        resolve(server_sock, sock)
-
-    server, port = await listening_server(on_connection)
-    client = net.connect(port, "127.0.0.1")
-    loop = asyncio.get_running_loop()
-
-    def on_first_data(_: bytes) -> None:
-        client.pause()
-        # Node: setTimeout(() => conn.destroy(), 20). The server cannot have written its 20 MB
-        # by then whatever the delay (the paused client reads nothing, the kernel buffers far
-        # less), so the destroy always resets a connection it still writes to.
-        loop.call_later(0.02, client.destroy)
-
-    client.once("data", on_first_data)
-    sock = await asyncio.wait_for(server_sock, TIMEOUT)
-    await closed(sock)
-    await asyncio.wait_for(all_called, TIMEOUT)
-    assert len(log) == 2 and log[0][0] == "error" and log[1] == ("close", True)
-    assert log[0][1] in ("ECONNRESET", "EPIPE")
-    assert sorted(i for i, _ in callbacks) == list(range(10))  # each exactly once
-    assert any(err is not None for _, err in callbacks)
-    await close_server(server)
-
-
-# Node: test-net-stream, seen through the write callbacks (Node: the write in flight when the
-# handle closes calls back with no error, as a destroyed stream's do; the queued ones get the
-# socket's error, after 'error' was emitted)
-@pytest.mark.xfail(strict=True, reason="divergence: on a peer reset the queued write callbacks "
-                   "run before 'error', the in-flight one gets ERR_STREAM_DESTROYED; Node: "
-                   "'error' first, in-flight callback gets null")
-async def test_peer_reset_while_writing_write_callbacks_follow_the_error() -> None:
+async def peer_resets_while_we_write() -> list[Any]:
+    """Node's test-net-stream scenario: the server writes ten 2 MB chunks and ends; the client
+    reads its first chunk, pauses, and destroys the connection 20 ms later, while the server
+    still writes. Returns what the server's socket saw, in order: ``("write", i, err)`` for
+    each write callback, ``("error", code)``, ``("close", had_error)``."""
     log: list[Any] = []
     all_called = future()
     server_sock = future()
 
     def called_back(i: int, err: Any) -> None:
-        log.append(("write", i, err and err.code))
+        log.append(("write", i, err))
         if sum(e[0] == "write" for e in log) == 10:
             resolve(all_called)
 
@@ -960,12 +914,35 @@ async def test_peer_reset_while_writing_write_callbacks_follow_the_error() -> No
     sock = await asyncio.wait_for(server_sock, TIMEOUT)
     await closed(sock)
     await asyncio.wait_for(all_called, TIMEOUT)
+    await close_server(server)
+    return log
+
+
+# Node: test-net-stream (the peer goes away while we still have megabytes to write)
+async def test_peer_destroying_while_we_write_is_one_error_then_close() -> None:
+    events = await peer_resets_while_we_write()
+    log = [e for e in events if e[0] != "write"]
+    callbacks = [(e[1], e[2]) for e in events if e[0] == "write"]
+    assert len(log) == 2 and log[0][0] == "error" and log[1] == ("close", True)
+    assert log[0][1] in ("ECONNRESET", "EPIPE")
+    assert sorted(i for i, _ in callbacks) == list(range(10))  # each exactly once
+    assert any(err is not None for _, err in callbacks)
+
+
+# Node: test-net-stream, seen through the write callbacks (Node: the write in flight when the
+# handle closes calls back with no error, as a destroyed stream's do; the queued ones get the
+# socket's error, after 'error' was emitted)
+@pytest.mark.xfail(strict=True, reason="divergence: on a peer reset the queued write callbacks "
+                   "run before 'error', the in-flight one gets ERR_STREAM_DESTROYED; Node: "
+                   "'error' first, in-flight callback gets null")
+async def test_peer_reset_while_writing_write_callbacks_follow_the_error() -> None:
+    log = [("write", e[1], e[2] and e[2].code) if e[0] == "write" else e
+           for e in await peer_resets_while_we_write()]
     error_at = next(i for i, e in enumerate(log) if e[0] == "error")
     code = log[error_at][1]
     failed = [e for e in log if e[0] == "write" and e[2] is not None]
     assert failed and all(e[2] == code for e in failed)  # never ERR_STREAM_DESTROYED
     assert all(log.index(e) > error_at for e in failed)  # after 'error', as Node
-    await close_server(server)
 
 
 # -- encodings -----------------------------------------------------------------------------------

@@ -1013,6 +1013,19 @@ async def test_pipe_end_to_finish_unpipe_and_close_order() -> None:
                    "dest:close"]
 
 
+async def pipe_x_into(dest: Writable, log: Log, until: str) -> None:
+    """Pipes a new source (its 'pause' and 'error' logged, tagged ``src:``) into ``dest`` and
+    pushes "x"; once ``log`` has ``until`` and an absence window has passed, logs the source's
+    ``flowing:<readable_flowing>:<'data' listener count>``."""
+    src = Readable(read=noread)
+    rec(src, log, "pause", "error", tag="src:")
+    src.pipe(dest)
+    src.push("x")
+    await log.reach(until)
+    await absence_window()
+    log.append(f"flowing:{src.readable_flowing}:{src.listener_count('data')}")
+
+
 async def test_pipe_into_destroyed_or_finished_destination() -> None:
     # test-stream-pipe-cleanup-pause / test-stream-write-destroy: a destroyed dest: its write
     # fails silently, the source pauses (and, 'close' having passed, keeps its data listener
@@ -1021,14 +1034,8 @@ async def test_pipe_into_destroyed_or_finished_destination() -> None:
     dest = Writable(write=lambda c, cb: (log.append("write"), cb()))
     dest.destroy()
     rec(dest, log, "error", "close", "unpipe", tag="dest:")
-    src = Readable(read=noread)
-    rec(src, log, "pause", "error", tag="src:")
-    src.pipe(dest)
-    src.push("x")
-    await log.reach("dest:unpipe")
-    # Absence window: no write, no 'error', no flowing again.
-    await absence_window()
-    log.append(f"flowing:{src.readable_flowing}:{src.listener_count('data')}")
+    # Absence window, after the 'unpipe': no write, no 'error', no flowing again.
+    await pipe_x_into(dest, log, until="dest:unpipe")
     assert log == ["dest:close", "src:pause", "dest:unpipe", "flowing:False:0"]
 
     log.clear()
@@ -1036,14 +1043,8 @@ async def test_pipe_into_destroyed_or_finished_destination() -> None:
     dest.end()
     rec(dest, log, "error", "close", "unpipe", "finish", tag="dest:")
     await closed(dest)
-    src = Readable(read=noread)
-    rec(src, log, "pause", "error", tag="src:")
-    src.pipe(dest)
-    src.push("x")
-    await log.reach("src:pause")
-    # Absence window: no write, no 'error', no 'unpipe', no flowing again.
-    await absence_window()
-    log.append(f"flowing:{src.readable_flowing}:{src.listener_count('data')}")
+    # Absence window, after the 'pause': no write, no 'error', no 'unpipe', no flowing again.
+    await pipe_x_into(dest, log, until="src:pause")
     assert log == ["dest:finish", "dest:close", "src:pause", "flowing:False:1"]
 
 

@@ -120,6 +120,22 @@ async def raw_tls_echo(reader: Any, writer: Any, obj: ssl.SSLObject, incoming: A
     return got
 
 
+async def connect_counting(port: int, ca: Any, end_at: int | None = None
+                           ) -> tuple[tls.TLSSocket, list[int]]:
+    """A client (verifying 'localhost' with ``ca``) that counts the bytes it reads, in ``[0]`` of
+    the list returned; once they reach ``end_at``, it ends."""
+    sock = await connect(port, ca=ca, servername="localhost")
+    n = [0]
+
+    def on_data(d: bytes) -> None:
+        n[0] += len(d)
+        if n[0] == end_at:
+            sock.end()
+
+    sock.on("data", on_data)
+    return sock, n
+
+
 async def read_to_eof(reader: Any) -> bytes:
     out = b""
     while True:
@@ -711,16 +727,9 @@ async def test_end_then_destroy_soon_delivers_everything(certs):
 
     server, port = await listen(certs.server.options, on_secure)
     try:
-        sock = await connect(port, ca=certs.root.cert_pem, servername="localhost")
-        n = 0
-
-        def on_data(d):
-            nonlocal n
-            n += len(d)
-
-        sock.on("data", on_data)
+        sock, n = await connect_counting(port, certs.root.cert_pem)
         await wait(event(sock, "end"))
-        assert n == len(big)
+        assert n[0] == len(big)
     finally:
         close_server(server)
 
@@ -956,18 +965,9 @@ async def test_server_socket_closes_after_writing_a_megabyte(certs):
 
     server, port = await listen(certs.server.options, on_secure)
     try:
-        sock = await connect(port, ca=certs.root.cert_pem, servername="localhost")
-        n = 0
-
-        def on_data(d):
-            nonlocal n
-            n += len(d)
-            if n == size:
-                sock.end()
-
-        sock.on("data", on_data)
+        _, n = await connect_counting(port, certs.root.cert_pem, end_at=size)
         assert await wait(server_closed) is False
-        assert n == size
+        assert n[0] == size
     finally:
         close_server(server)
 

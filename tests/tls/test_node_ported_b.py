@@ -14,8 +14,10 @@ Tests marked ``xfail(strict=True)`` are where nodetls differs from Node v20.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -820,10 +822,11 @@ async def test_set_servername_errors(certs):
 
 # ------------------------------------------------------------------ exportkeyingmaterial
 
-async def ekm_server_socket(certs: Any, version: str = "TLSv1.3"
-                            ) -> tuple[tls.TLSSocket, tls.TLSSocket, Any]:
-    """A net server wrapping its connection in a server TLSSocket; (server side, client, net
-    server) once both are secure."""
+@contextlib.asynccontextmanager
+async def ekm_sockets(certs: Any, version: str = "TLSv1.3"
+                      ) -> AsyncIterator[tuple[tls.TLSSocket, tls.TLSSocket]]:
+    """A net server wrapping its connection in a server TLSSocket; (server side, client) once
+    both are secure, all destroyed and closed on exit."""
     loop = asyncio.get_running_loop()
     got = loop.create_future()
     before: list[Any] = []
@@ -842,18 +845,24 @@ async def ekm_server_socket(certs: Any, version: str = "TLSv1.3"
     client = tls.connect(server.address()["port"], {"host": "127.0.0.1",
                                                     "reject_unauthorized": False,
                                                     "max_version": version})
-    await wait(client)
-    srv = await wait(got)
-    [err] = before
-    assert err.code == "ERR_TLS_INVALID_STATE"
-    assert str(err) == "TLS socket connection must be securely established"
-    return srv, client, server
+    srv = None
+    try:
+        await wait(client)
+        srv = await wait(got)
+        [err] = before
+        assert err.code == "ERR_TLS_INVALID_STATE"
+        assert str(err) == "TLS socket connection must be securely established"
+        yield srv, client
+    finally:
+        client.destroy()
+        if srv is not None:
+            srv.destroy()
+        server.close()
 
 
 async def test_export_keying_material_values_and_type_errors(certs):
     # Node: test-tls-exportkeyingmaterial
-    srv, client, server = await ekm_server_socket(certs)
-    try:
+    async with ekm_sockets(certs) as (srv, client):
         label = "client finished"
         plain = srv.export_keying_material(128, label)
         with_ctx = srv.export_keying_material(128, label, bytes([0, 1, 2, 3]))
@@ -866,10 +875,6 @@ async def test_export_keying_material_values_and_type_errors(certs):
             with pytest.raises(TypeError) as info:
                 srv.export_keying_material(*args)
             assert info.value.code == "ERR_INVALID_ARG_TYPE", args
-    finally:
-        client.destroy()
-        srv.destroy()
-        server.close()
 
 
 async def test_server_tlssocket_given_a_net_server(certs):
@@ -908,15 +913,10 @@ async def test_server_tlssocket_given_a_net_server(certs):
 async def test_export_keying_material_length_out_of_range(certs, length):
     # Node: test-tls-exportkeyingmaterial (length must be an integer >= 1 && <= 4294967295;
     # RangeError ERR_OUT_OF_RANGE)
-    srv, client, server = await ekm_server_socket(certs)
-    try:
+    async with ekm_sockets(certs) as (srv, _):
         with pytest.raises(ValueError) as info:
             srv.export_keying_material(length, "a")
         assert getattr(info.value, "code", None) == "ERR_OUT_OF_RANGE"
-    finally:
-        client.destroy()
-        srv.destroy()
-        server.close()
 
 
 # ------------------------------------------------------------------ fast-writing
