@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.serialization import (
     NoEncryption,
     pkcs12,
 )
-from tlsutil import TIMEOUT, close_server, event, listen, wait
+from tlsutil import OPENSSL_3_2, TIMEOUT, close_server, event, listen, wait
 
 import nodetls as tls
 from nodetls import net, stream
@@ -167,7 +167,8 @@ async def test_get_cipher_tls13_ccm8_needs_a_lower_security_level(certs):
         refused = local(port, ciphers=ccm8, max_version="TLSv1.3", reject_unauthorized=False)
         got = await outcome(refused)
         refused.destroy()
-        assert getattr(got, "code", None) == "ERR_SSL_NO_CIPHERS_AVAILABLE", got
+        if OPENSSL_3_2:  # (OpenSSL 3.0 counts no 64-bit tag: it negotiates at level 2 too)
+            assert getattr(got, "code", None) == "ERR_SSL_NO_CIPHERS_AVAILABLE", got
         client = local(port, ciphers=f"{ccm8}:DEFAULT@SECLEVEL=0", max_version="TLSv1.3",
                        reject_unauthorized=False)
         got = await outcome(client)

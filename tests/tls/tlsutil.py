@@ -8,8 +8,12 @@ from typing import Any
 import pytest
 
 import nodetls as tls
+from nodetls import _openssl
 
 TIMEOUT = 10.0
+#: The linked OpenSSL is 3.2 or later (the bundled build): its alert wording and security levels
+#: differ from OpenSSL 3.0's, which Node v20 links and the system library may be (NODETLS_PURE).
+OPENSSL_3_2 = _openssl.OPENSSL_VERSION_NUMBER >= 0x30200000
 #: The event loops a data-path test runs on.
 LOOPS = ["asyncio", "uvloop"]
 #: Write sizes of the data-path tests, one write each: a byte, less and more than a record,

@@ -115,9 +115,9 @@ def _secure_options(opts: dict[str, Any]) -> int:
 
 
 #: OpenSSL's security level unless the cipher string names one: 2 (keys of 2048 bits or more
-#: for RSA and DH, 224 for ECC, no SHA-1 signatures, no 64-bit-tag suites such as
-#: TLS_AES_128_CCM_8_SHA256). OpenSSL 3.5's default, set whatever OpenSSL is linked; Node v20
-#: (OpenSSL 3.0) runs at 1.
+#: for RSA and DH, 224 for ECC, no SHA-1 signatures; from OpenSSL 3.2 on, no 64-bit-tag suites
+#: such as TLS_AES_128_CCM_8_SHA256). OpenSSL 3.5's default, set whatever OpenSSL is linked;
+#: Node v20 (OpenSSL 3.0) runs at 1.
 DEFAULT_SECURITY_LEVEL = 2
 _SECLEVEL = re.compile(r"@SECLEVEL=([0-5])(?![0-9])")
 
