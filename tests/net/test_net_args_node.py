@@ -21,7 +21,7 @@ import pytest
 
 import nodetls as tls
 from nodetls import net
-from nodetls._net.connect import is_pipe_name, js_number
+from nodetls._net.args import is_pipe_name, js_number
 
 from .netutil import TIMEOUT, close_server, event, read_all
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from .._options import normalize
 from .address import is_ip, is_ipv4, is_ipv6
-from .connect import normalize_connect_args
+from .args import normalize_connect_args
 from .handle import DuplexHandle, TCPHandle
 from .server import Server
 from .socket import CONNECT_OPTIONS, SOCKET_OPTIONS, Socket

@@ -29,7 +29,8 @@ from ..errors import node_error, system_error
 from ..events import EventEmitter, _invoke
 from ..stream import Stream
 from .address import is_ip
-from .connect import listen_target, lookup_listen_host, normalize_listen_args
+from .args import listen_target, normalize_listen_args
+from .connect import lookup_listen_host
 from .direct import Acceptor, is_selector_loop
 from .handle import RECV_BUFFER_SIZE, TCPHandle
 from .socket import Socket, _Normalized

@@ -42,7 +42,8 @@ from .._options import normalize
 from ..errors import node_error, system_error
 from ..events import EventEmitter
 from ..stream import _D_OPTIONS, _NO_BUF, _NO_DRAIN, Duplex, _get_running_loop, _soon
-from .connect import check_connect_options, do_connect, normalize_connect_args
+from .args import check_connect_options, normalize_connect_args
+from .connect import do_connect
 from .fastpath import install as _fastpath_install
 from .handle import NO_OWNER, DuplexHandle, TCPHandle
 

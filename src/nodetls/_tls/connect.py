@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Unpack
 
 from .. import _option_table, _options
-from .._net.connect import normalize_connect_args
+from .._net.args import normalize_connect_args
 from ..types import ConnectOptions
 from .socket import _ENV_DATA, TLSSOCKET_OPTIONS, SocketTemplate, TLSSocket
 
