@@ -74,6 +74,18 @@ def validate_port(port: Any, name: str = "Port", allow_zero: bool = True) -> int
     return int(value)
 
 
+def _split_callback(args: tuple[Any, ...], kwargs: Mapping[str, Any]
+                    ) -> tuple[tuple[Any, ...], dict[str, Any], Callable[..., Any] | None]:
+    """Node's ``normalizeArgs`` tail: a last positional function (else ``callback=``) is the
+    callback; the rest, and the keywords without it."""
+    kw = dict(kwargs)
+    cb = kw.pop("callback", None)
+    if args and callable(args[-1]):
+        cb = args[-1]
+        args = args[:-1]
+    return args, kw, cb
+
+
 def normalize_connect_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]
                            ) -> tuple[dict[str, Any], Callable[..., Any] | None]:
     """Node's ``normalizeArgs`` for ``connect``: ``(options[, cb])``, ``(path[, cb])``,
@@ -81,11 +93,7 @@ def normalize_connect_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]
     when it is not a number >= 0 for JavaScript's ``Number()`` (Node's ``isPipeName``: ``'80'``
     and ``'0x50'`` are ports, ``''`` too, a bad one). ``None`` is JavaScript's ``undefined``:
     no port."""
-    kw = dict(kwargs)
-    cb = kw.pop("callback", None)
-    if args and callable(args[-1]):
-        cb = args[-1]
-        args = args[:-1]
+    args, kw, cb = _split_callback(args, kwargs)
     options: dict[str, Any] = {}
     if args:
         first = args[0]
@@ -184,11 +192,7 @@ def normalize_listen_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]
     """``listen()`` forms: ``(port[, host][, backlog][, cb])``, ``(path[, backlog][, cb])``,
     ``(options[, cb])``; keywords merge over them. A string is a path as for ``connect()``
     (Node's ``isPipeName``); :func:`listen_target` then applies Node's rules."""
-    kw = dict(kwargs)
-    cb = kw.pop("callback", None)
-    if args and callable(args[-1]):
-        cb = args[-1]
-        args = args[:-1]
+    args, kw, cb = _split_callback(args, kwargs)
     options: dict[str, Any] = {}
     if args:
         first, rest = args[0], list(args[1:])
