@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from nodetls import net
 from nodetls.stream import Duplex, Readable, Writable
 
 TIMEOUT = 5
@@ -717,6 +718,18 @@ async def test_read_above_the_high_water_mark_raises_it() -> None:
     assert r.readable_high_water_mark == 16384
     assert r.read(20000) is None
     assert r.readable_high_water_mark == 32768
+
+
+def test_duplex_high_water_mark_wins_over_each_sides_own() -> None:
+    # test-stream-duplex-readable-writable / lib's highWaterMarkFrom (run in node v20):
+    # new Duplex({highWaterMark: 100, readableHighWaterMark: 5, writableHighWaterMark: 7})
+    # -> 100 / 100; without highWaterMark each side's own -> 5 / 7; net.Socket alike
+    both = Duplex(high_water_mark=100, readable_high_water_mark=5, writable_high_water_mark=7)
+    assert (both.readable_high_water_mark, both.writable_high_water_mark) == (100, 100)
+    sides = Duplex(readable_high_water_mark=5, writable_high_water_mark=7)
+    assert (sides.readable_high_water_mark, sides.writable_high_water_mark) == (5, 7)
+    sock = net.Socket({"high_water_mark": 100, "readable_high_water_mark": 5})
+    assert (sock.readable_high_water_mark, sock.writable_high_water_mark) == (100, 100)
 
 
 async def test_readable_ended_and_readable_flags() -> None:

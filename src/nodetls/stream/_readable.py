@@ -55,7 +55,10 @@ class Readable(Stream):
     def _init_readable(self, opts: dict[str, Any]) -> None:
         self._r_buf: deque[Any] = _NO_BUF
         self._r_len = 0
-        hwm = opts.get("readable_high_water_mark", opts.get("high_water_mark"))
+        # (Node's highWaterMarkFrom: high_water_mark wins over the side's own option)
+        hwm = opts.get("high_water_mark")
+        if hwm is None:
+            hwm = opts.get("readable_high_water_mark")
         self._r_hwm = DEFAULT_HIGH_WATER_MARK if hwm is None else int(hwm)
         self._r_flowing: bool | None = None
         self._r_paused: bool | None = None

@@ -44,7 +44,10 @@ class Writable(Stream):
         self._init_writable(opts)
 
     def _init_writable(self, opts: dict[str, Any]) -> None:
-        hwm = opts.get("writable_high_water_mark", opts.get("high_water_mark"))
+        # (Node's highWaterMarkFrom: high_water_mark wins over the side's own option)
+        hwm = opts.get("high_water_mark")
+        if hwm is None:
+            hwm = opts.get("writable_high_water_mark")
         self._w_hwm = DEFAULT_HIGH_WATER_MARK if hwm is None else int(hwm)
         self._w_buf: deque[tuple[Any, Any]] = _NO_BUF
         self._w_len = 0
