@@ -47,6 +47,12 @@ __all__ = [
     "MaxListenersExceededWarning",
     "error_monitor",
     "once",
+    "on",
+    "get_event_listeners",
+    "get_max_listeners",
+    "set_max_listeners",
+    "listener_count",
+    "EventIterator",
     "default_max_listeners",
 ]
 
@@ -604,28 +610,14 @@ def _invoke_retry(fn: Callable[..., Any], args: tuple[Any, ...], exc: TypeError)
     raise exc
 
 
-async def once(emitter: EventEmitter, event: str) -> tuple[Any, ...]:
-    """Node ``events.once(emitter, name)``: wait for ``event`` and return its arguments as a tuple.
-
-    Raises the error if ``'error'`` is emitted first (unless waiting for ``'error'`` itself).
-    """
-    loop = asyncio.get_running_loop()
-    fut: asyncio.Future[tuple[Any, ...]] = loop.create_future()
-
-    def on_event(*args: Any) -> None:
-        if not fut.done():
-            fut.set_result(args)
-
-    def on_error(err: BaseException) -> None:
-        if not fut.done():
-            fut.set_exception(err)
-
-    emitter.on(event, on_event)
-    if event != "error":
-        emitter.on("error", on_error)
-    try:
-        return await fut
-    finally:
-        emitter.remove_listener(event, on_event)
-        if event != "error":
-            emitter.remove_listener("error", on_error)
+# Node's module functions (events.on, once, getEventListeners...), kept in their own module; at
+# the end: they read this module's default_max_listeners.
+from ._events_util import (  # noqa: E402
+    EventIterator,
+    get_event_listeners,
+    get_max_listeners,
+    listener_count,
+    on,
+    once,
+    set_max_listeners,
+)
