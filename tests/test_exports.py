@@ -213,7 +213,7 @@ TLSSOCKET_METHODS = [
     "get_tls_ticket", "is_session_reused", "get_ephemeral_key_info", "get_finished",
     "get_peer_finished", "get_shared_sigalgs", "export_keying_material",
     "set_max_send_fragment", "set_servername", "renegotiate", "disable_renegotiation",
-    "enable_trace",
+    "enable_trace", "set_key_cert",
 ]
 TLSSOCKET_ATTRS = ["authorized", "authorization_error", "alpn_protocol", "npn_protocol",
                    "servername", "encrypted"]

@@ -34,6 +34,9 @@ _NONE_MEANS: dict[str, str] = {
     "max_version": "nodetls.DEFAULT_MAX_VERSION",
     "ticket_keys": "a random key",
     "no_delay": "True for TLS, False for net",
+    "auto_select_family": "net.get_default_auto_select_family() (True)",
+    "auto_select_family_attempt_timeout":
+        "net.get_default_auto_select_family_attempt_timeout() (0.25)",
     "high_water_mark": "16384",
     "session_id_context": "derived from the command line (as Node)",
     "host": "'localhost'",

@@ -138,6 +138,16 @@ def _high_water_mark(value: Any, label: str) -> Any:
     return int(value)
 
 
+def _attempt_timeout(value: Any, label: str) -> Any:
+    """Node's ``validateInt32(value, label, 1)`` on milliseconds, in seconds: a number from
+    0.001 to 2147483.647, else ``ERR_INVALID_ARG_TYPE`` / ``ERR_OUT_OF_RANGE``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise type_error(label, "int or float", value)
+    if not 0.001 <= value <= (2**31 - 1) / 1000:  # (NaN included)
+        raise _out_of_range(label, ">= 0.001 && <= 2147483.647", value)
+    return value
+
+
 def _callable(value: Any, label: str) -> Any:
     if not callable(value):
         raise type_error(label, "function", value)
@@ -335,6 +345,7 @@ KINDS: dict[str, Kind] = {
     "int>0": Kind("int", "int", number(0, integer=True, exclusive=True)),
     "hwm": Kind("int", "int", _high_water_mark),
     "seconds": Kind("float", "int or float", number(0)),
+    "attempt_seconds": Kind("float", "int or float", _attempt_timeout),
     "function": Kind("Callable[..., Any]", "function", _callable),
     "bytes": Kind("bytes", "bytes", _instance(_BYTES, "bytes, bytearray or memoryview")),
     "text": Kind("str | bytes", "str or bytes", _text),
@@ -418,8 +429,10 @@ ROWS: tuple[tuple[str, str, str, Any, str], ...] = (
     ("local_port", "localPort", "port", None, "TJ"),
     ("hints", "hints", "int", 0, "TJ"),
     ("lookup", "lookup", "function", None, "TJ"),
-    ("auto_select_family", "autoSelectFamily", "bool", False, "J"),
-    ("auto_select_family_attempt_timeout", "autoSelectFamilyAttemptTimeout", "seconds", 0.25, "J"),
+    # (None: net.get_default_auto_select_family[_attempt_timeout](), True and 0.25 as Node's)
+    ("auto_select_family", "autoSelectFamily", "bool", None, "TJ"),
+    ("auto_select_family_attempt_timeout", "autoSelectFamilyAttemptTimeout", "attempt_seconds",
+     None, "TJ"),
     ("pause_on_create", "pauseOnCreate", "bool", False, "N"),
     ("manual_start", "manualStart", "bool", False, "N"),
     ("handle", "handle", "any", None, "N"),

@@ -25,6 +25,7 @@ __all__ = [
     "MESSAGES",
     "ContextOptionError",
     "InvalidProtocolVersionError",
+    "AggregateNodeError",
 ]
 
 
@@ -89,6 +90,34 @@ class SystemNodeError(NodeError, OSError):
             setattr(self, k, v)
         if errno is not None:
             self.errno = errno
+
+
+class AggregateNodeError(ExceptionGroup, NodeError):
+    """Node's ``AggregateError`` as ``net.connect`` raises it when every address of a host name
+    failed (``auto_select_family``): ``errors`` (also ``exceptions``, as an ``ExceptionGroup``,
+    so ``except* ConnectionRefusedError`` matches) holds each attempt's error in order, ``code``
+    is the first one's, the message is empty (Node's)."""
+
+    def __new__(cls, errors: list[Exception], message: str = "") -> AggregateNodeError:
+        return super().__new__(cls, message, list(errors))
+
+    def __init__(self, errors: list[Exception], message: str = "") -> None:
+        ExceptionGroup.__init__(self, message, list(errors))
+        self.code = str(getattr(errors[0], "code", "ERR_UNKNOWN"))
+
+    @property
+    def errors(self) -> list[Exception]:
+        """Node's ``aggregateError.errors``: every attempt's error, in order."""
+        return list(self.exceptions)
+
+    def derive(self, excs: Any) -> AggregateNodeError:  # type: ignore[override]
+        return AggregateNodeError(list(excs), self.message)
+
+    def __str__(self) -> str:
+        return ExceptionGroup.__str__(self)
+
+    def __repr__(self) -> str:
+        return f"AggregateNodeError({self.errors!r}, code={self.code!r})"
 
 
 class ConnectionResetNodeError(SystemNodeError, ConnectionResetError):
@@ -260,6 +289,7 @@ MESSAGES.update({
     "ERR_MISSING_ARGS": 'The "{0}" argument must be specified',
     "ERR_INVALID_IP_ADDRESS": "Invalid IP address: {0}",
     "ERR_SOCKET_CONNECTION_TIMEOUT": "Socket connection timeout",
+    "ERR_INVALID_ADDRESS": "Invalid socket address",
 })
 _CLASSES.update({
     "ERR_UNHANDLED_ERROR": NodeError,
@@ -268,5 +298,6 @@ _CLASSES.update({
     "ERR_MISSING_ARGS": NodeTypeError,
     "ERR_INVALID_IP_ADDRESS": NodeTypeError,
     "ERR_SOCKET_BAD_PORT": NodeRangeError,
+    "ERR_INVALID_ADDRESS": InvalidArgValueError,
 })
 MESSAGES.setdefault("ERR_METHOD_NOT_IMPLEMENTED", "The {0} method is not implemented")

@@ -1,20 +1,28 @@
 """Node's ``net`` module: TCP and Unix stream servers and sockets on asyncio.
 
 ``Server``, ``Socket``, ``create_server``, ``connect`` / ``create_connection``, ``is_ip``,
-``is_ipv4``, ``is_ipv6``, as Node v20's ``net`` (snake_case names, durations in seconds).
+``is_ipv4``, ``is_ipv6``, ``get_default_auto_select_family`` / ``set_...`` and the
+``..._attempt_timeout`` pair, ``BlockList`` and ``SocketAddress``, as Node v20's ``net``
+(snake_case names, durations in seconds).
 """
 
 from __future__ import annotations
 
 from . import _net
 from ._net import (
+    BlockList,
     Server,
     Socket,
+    SocketAddress,
     create_connection,
     create_server,
+    get_default_auto_select_family,
+    get_default_auto_select_family_attempt_timeout,
     is_ip,
     is_ipv4,
     is_ipv6,
+    set_default_auto_select_family,
+    set_default_auto_select_family_attempt_timeout,
 )
 
 # Bound by attribute, not ``from ._net import connect``: for a type checker that name is the
@@ -30,4 +38,10 @@ __all__ = [
     "is_ip",
     "is_ipv4",
     "is_ipv6",
+    "get_default_auto_select_family",
+    "set_default_auto_select_family",
+    "get_default_auto_select_family_attempt_timeout",
+    "set_default_auto_select_family_attempt_timeout",
+    "BlockList",
+    "SocketAddress",
 ]

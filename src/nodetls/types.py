@@ -159,6 +159,8 @@ class ConnectOptions(SecureContextOptions, total=False):
     high_water_mark: int
     hints: int
     lookup: _Callback
+    auto_select_family: bool
+    auto_select_family_attempt_timeout: float
     ocsp: Literal["require", "if-present"] | None
 
 

@@ -659,9 +659,6 @@ async def test_disable_renegotiation_in_data_listener_stops_the_next_record(cert
     assert out["second_cb"] == []
 
 
-@pytest.mark.xfail(strict=True, reason="divergence: after a renegotiation the client emits "
-                   "'secure' but not 'secureConnect' again, after the callback; the server "
-                   "socket emits no 'secure'")
 async def test_renegotiation_emits_secure_events_again(certs):
     # Node: test-tls-disable-renegotiation (client.on('secureConnect'/'secure') after the first
     # handshake are each called once more). Node, per renegotiation: server socket 'secure';

@@ -3,9 +3,11 @@
 from .engine import TLSEngine, live_engines
 from .protocol import (
     DONE,
+    HANDSHAKE_DONE,
     NEED_DATA,
     PAUSED,
     ClientHello,
+    HandshakeDone,
     KeylogLine,
     NewSession,
     Pause,
@@ -14,4 +16,4 @@ from .protocol import (
 )
 
 __all__ = ["TLSEngine", "ClientHello", "DONE", "NEED_DATA", "PAUSED", "live_engines", "State",
-           "Step", "Pause", "KeylogLine", "NewSession"]
+           "Step", "Pause", "KeylogLine", "NewSession", "HandshakeDone", "HANDSHAKE_DONE"]

@@ -220,15 +220,21 @@ def psk_client_cb(ssl: Any, hint: Any, identity: Any, max_id: int, psk: Any, max
 
 
 # ---- info: void (*)(const SSL *, int where, int ret) — renegotiation accounting -------------------
+_HANDSHAKE_WHERE = C.SSL_CB_HANDSHAKE_START | C.SSL_CB_HANDSHAKE_DONE
+
+
 @ffi.callback("void(*)(const SSL *, int, int)", onerror=_onerror)
 def info_cb(ssl: Any, where: int, ret: int) -> None:
-    if not where & C.SSL_CB_HANDSHAKE_START:
+    if not where & _HANDSHAKE_WHERE:
         return
     eng = ENGINES.get(ssl, _NO_ENGINE)()
     if eng is None:
         return
     try:
-        eng._cb_handshake_start()
+        if where & C.SSL_CB_HANDSHAKE_START:
+            eng._cb_handshake_start()
+        else:
+            eng._cb_handshake_done()
     except BaseException as exc:  # noqa: BLE001
         eng._exc = eng._exc or exc
 

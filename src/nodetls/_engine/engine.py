@@ -39,7 +39,7 @@ from .._openssl import ffi, lib, macros
 from .._openssl.errors import consume_errors, tls_error
 from .._openssl.verify_codes import VERIFY_ERROR_NAMES
 from ..errors import NodeError, node_error, system_error
-from . import _bytesio, callbacks
+from . import _bytesio, _keycert, callbacks
 from ._abi import _py_new, _py_release_bios, _py_shutdown
 from ._queries import _EngineQueries
 from ._wire import (
@@ -54,9 +54,11 @@ from ._wire import (
 )
 from .protocol import (
     DONE,
+    HANDSHAKE_DONE,
     NEED_DATA,
     PAUSED,
     ClientHello,
+    HandshakeDone,
     KeylogLine,
     NewSession,
     Pause,
@@ -233,7 +235,7 @@ class TLSEngine(_EngineQueries):
     # then keeps a small instance dict; every attribute below is replaced, never mutated).
     ssl: Any = None  # the SSL* (None before SSL_new succeeded and once freed)
     error: BaseException | None = None  # set with State.ERROR, raised again after
-    events: list[KeylogLine | NewSession] | tuple[()] = ()  # a list once something is noted
+    events: list[KeylogLine | NewSession | HandshakeDone] | tuple[()] = ()  # a list once noted
     _exc: BaseException | None = None
     _ch_state = 0  # client hello: 0 not seen, 1 waiting for the owner, 2 done
     _cert_state = 0  # cert callback: same
@@ -948,7 +950,11 @@ class TLSEngine(_EngineQueries):
         return bool(lib.SSL_use_psk_identity_hint(self.ssl, hint.encode()))
 
     def enable_handshake_counting(self) -> None:
-        lib.SSL_set_info_callback(self.ssl, callbacks.info_cb)
+        """Watch handshakes through OpenSSL's info callback: each start is counted and reported
+        (``hooks.on_handshake_start``: the server's renegotiation limits) and each later
+        handshake's end is noted as :data:`HANDSHAKE_DONE` (Node's ``onhandshakedone``)."""
+        if self.ssl is not None:
+            lib.SSL_set_info_callback(self.ssl, callbacks.info_cb)
 
     def enable_trace(self) -> None:
         """OpenSSL's protocol trace (``SSL_trace``) to stderr, as Node's ``enableTrace()``."""
@@ -999,6 +1005,19 @@ class TLSEngine(_EngineQueries):
                 callbacks.enable(context, kind)
         self._pending_context = context
 
+    def use_key_cert(self, context: Any) -> None:
+        """Serve this connection with ``context``'s key, certificate and chain, and verify the
+        peer's certificate with its store (Node's ``TLSWrap::SetKeyCert``; see
+        :mod:`._keycert`).  Raises ``TLSError`` with OpenSSL's error."""
+        if self.ssl is not None:
+            _keycert.use_key_cert(self.ssl, context.ctx)
+
+    @staticmethod
+    def check_key_cert(context: Any) -> None:
+        """Raise what :meth:`use_key_cert` would raise for ``context``, before any connection
+        exists (``_keycert.check_key_cert``)."""
+        _keycert.check_key_cert(context.ctx)
+
     def _apply_pending_context(self) -> None:
         context = self._pending_context
         if context is not None:
@@ -1035,7 +1054,9 @@ class TLSEngine(_EngineQueries):
     def renegotiate(self) -> None:
         """Start a TLS 1.2 renegotiation: the ClientHello/HelloRequest goes out now; the rest
         of the handshake is driven by :meth:`read`, which (unlike SSL_do_handshake) accepts
-        application data interleaved with it."""
+        application data interleaved with it.  Its end is noted as :data:`HANDSHAKE_DONE`
+        (the info callback is installed here, if it was not)."""
+        self.enable_handshake_counting()
         if lib.SSL_renegotiate(self.ssl) != 1:
             raise tls_error(consume_errors(ffi, lib), "renegotiation failed")
         r = lib.SSL_do_handshake(self.ssl)
@@ -1150,7 +1171,7 @@ class TLSEngine(_EngineQueries):
         macros.SSL_set_tlsext_status_ocsp_resp(self.ssl, resp)
         return C.SSL_TLSEXT_ERR_OK
 
-    def _note(self, event: KeylogLine | NewSession) -> None:
+    def _note(self, event: KeylogLine | NewSession | HandshakeDone) -> None:
         events = self.events
         if type(events) is list:
             events.append(event)
@@ -1216,3 +1237,11 @@ class TLSEngine(_EngineQueries):
         self.handshakes += 1
         if self.hooks is not None:
             self.hooks.on_handshake_start(self.handshakes)
+
+    def _cb_handshake_done(self) -> None:
+        # The first handshake's end is do_handshake()'s DONE; a later one (a renegotiation,
+        # inside SSL_read) is an event.  A server's HelloRequest is reported as a handshake of
+        # its own, while the renegotiation it asks for is still pending: not an end (Node's
+        # check too).  (OpenSSL 3 reports no end for TLS 1.3's post-handshake messages.)
+        if self.handshake_complete and not lib.SSL_renegotiate_pending(self.ssl):
+            self._note(HANDSHAKE_DONE)

@@ -19,8 +19,8 @@ several of Node's user callbacks: :attr:`Pause.CLIENT_HELLO` is Node's ``loadSes
 ``requestOCSP`` (``'OCSPRequest'``).  The TLS layer's ``_tls/pause_points.py`` runs them.
 
 Events are things OpenSSL told us from inside a callback that the owner must hear *after* the
-OpenSSL call returned (so that user code never runs inside OpenSSL): :class:`KeylogLine` and
-:class:`NewSession`.  They are queued in ``engine.events`` in order.
+OpenSSL call returned (so that user code never runs inside OpenSSL): :class:`KeylogLine`,
+:class:`NewSession` and :data:`HANDSHAKE_DONE`.  They are queued in ``engine.events`` in order.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-__all__ = ["State", "Step", "Pause", "KeylogLine", "NewSession", "ClientHello", "DONE",
-           "NEED_DATA", "PAUSED"]
+__all__ = ["State", "Step", "Pause", "KeylogLine", "NewSession", "HandshakeDone",
+           "HANDSHAKE_DONE", "ClientHello", "DONE", "NEED_DATA", "PAUSED"]
 
 
 class Referable:
@@ -81,6 +81,17 @@ class NewSession:
 
     session_id: bytes
     der: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class HandshakeDone:
+    """A handshake after the first one finished (a TLS 1.2 renegotiation, either side's):
+    OpenSSL's ``SSL_CB_HANDSHAKE_DONE``, which Node answers with ``onhandshakedone`` (``'secure'``
+    again).  Noted only while the engine watches handshakes (``watch_handshakes``)."""
+
+
+#: The one :class:`HandshakeDone` event.
+HANDSHAKE_DONE = HandshakeDone()
 
 
 class ClientHello:

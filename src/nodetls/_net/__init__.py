@@ -2,7 +2,8 @@
 
 ``handle`` (the handle seam: :class:`TCPHandle`, :class:`DuplexHandle`), ``socket``
 (:class:`Socket`), ``server`` (:class:`Server`), ``connect`` (argument forms and the connect
-procedure), ``address`` (``is_ip``...). The public facade is :mod:`nodetls.net`.
+procedure), ``address`` (``is_ip``...), ``blocklist`` (:class:`BlockList`,
+:class:`SocketAddress`). The public facade is :mod:`nodetls.net`.
 """
 
 from __future__ import annotations
@@ -12,13 +13,22 @@ from typing import Any
 from .._options import normalize
 from .address import is_ip, is_ipv4, is_ipv6
 from .args import normalize_connect_args
+from .autoselect import (
+    get_default_auto_select_family,
+    get_default_auto_select_family_attempt_timeout,
+    set_default_auto_select_family,
+    set_default_auto_select_family_attempt_timeout,
+)
+from .blocklist import BlockList, SocketAddress
 from .handle import DuplexHandle, TCPHandle
 from .server import Server
 from .socket import CONNECT_OPTIONS, SOCKET_OPTIONS, Socket
 
 __all__ = [
     "Server", "Socket", "TCPHandle", "DuplexHandle", "create_server", "connect",
-    "create_connection", "is_ip", "is_ipv4", "is_ipv6",
+    "create_connection", "is_ip", "is_ipv4", "is_ipv6", "get_default_auto_select_family",
+    "set_default_auto_select_family", "get_default_auto_select_family_attempt_timeout",
+    "set_default_auto_select_family_attempt_timeout", "BlockList", "SocketAddress",
 ]
 
 

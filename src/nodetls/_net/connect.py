@@ -1,8 +1,8 @@
 """The client connect procedure (the argument rules are in :mod:`.args`).
 
 ``connect`` follows Node v20's ``lookupAndConnect``: resolve (``'lookup'`` event, skipped for IP
-literals), then try each address in order, giving all but the last
-``AUTO_SELECT_FAMILY_ATTEMPT_TIMEOUT`` seconds (Node's ``autoSelectFamily`` default), binding
+literals), then connect to the one address (``internalConnect``: ``'connectionAttempt'``, and
+``'connectionAttemptFailed'`` when it fails) or try several in turn (:mod:`.autoselect`), binding
 ``local_address``/``local_port`` first when given. Errors carry Node's fields
 (``connect ECONNREFUSED 127.0.0.1:1``, ``code``, ``errno``, ``syscall``, ``address``, ``port``).
 """
@@ -24,8 +24,10 @@ from ..errors import (
     node_error,
     system_error,
 )
+from . import autoselect
 from .address import is_ip
 from .args import dns_family, validate_port
+from .autoselect import bound_socket, connect_error, connect_socket, family_number, local_for
 
 if TYPE_CHECKING:
     from .handle import TCPHandle
@@ -33,8 +35,6 @@ if TYPE_CHECKING:
 
 __all__ = ["do_connect", "connect_error", "lookup_listen_host"]
 
-#: Node v20 ``net.getDefaultAutoSelectFamilyAttemptTimeout()`` (250 ms).
-AUTO_SELECT_FAMILY_ATTEMPT_TIMEOUT = 0.25
 
 def _gai_error(exc: socket.gaierror, host: str) -> SystemNodeError:
     code = {
@@ -87,25 +87,6 @@ async def lookup_listen_host(host: str, port: int) -> list[Any]:
         return await asyncio.get_running_loop().getaddrinfo(name, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise _gai_error(exc, host) from None
-
-
-def connect_error(exc: OSError, syscall: str, address: Any, port: Any) -> SystemNodeError:
-    """Node's ``exceptionWithHostPort``: ``'<syscall> <CODE> <address>:<port>'`` with fields."""
-    if isinstance(exc, SystemNodeError):
-        return exc
-    if isinstance(exc, TimeoutError) and not exc.errno:
-        code, num = "ETIMEDOUT", _errno.ETIMEDOUT
-    else:
-        num = exc.errno or 0
-        code = _errno.errorcode.get(num, "EIO")
-    # (Node's exceptionWithHostPort names the port only when it is > 0)
-    where = f"{address}:{port}" if isinstance(port, int) and port > 0 else f"{address}"
-    fields: dict[str, Any] = {"syscall": syscall, "address": address}
-    if port is not None:
-        fields["port"] = port
-    err = system_error(code, f"{syscall} {code} {where}", errno=num, **fields)
-    err.__cause__ = exc
-    return err
 
 
 _AF: dict[Any, int] = {4: socket.AF_INET, 6: socket.AF_INET6}
@@ -253,27 +234,6 @@ async def _custom_lookup(sock: Socket, lookup: Callable[..., Any], host: str,
     return _interleave(valid)
 
 
-async def _attempt(af: int, ip: str, port: int, local: tuple[str, int] | None,
-                   timeout: float | None) -> socket.socket:
-    loop = asyncio.get_running_loop()
-    s = socket.socket(af, socket.SOCK_STREAM)
-    try:
-        s.setblocking(False)
-        if local is not None:
-            try:
-                s.bind((local[0] or ("::" if af == socket.AF_INET6 else "0.0.0.0"), local[1]))
-            except OSError as exc:
-                raise connect_error(exc, "bind", local[0], local[1]) from None
-        if timeout is None:
-            await loop.sock_connect(s, (ip, port))
-        else:
-            await asyncio.wait_for(loop.sock_connect(s, (ip, port)), timeout)
-    except BaseException:
-        s.close()
-        raise
-    return s
-
-
 async def do_connect(sock: Socket, handle: TCPHandle, options: Mapping[str, Any],
                      loop: asyncio.AbstractEventLoop | None = None) -> None:
     """Connect ``handle`` as ``options`` say; on failure ``sock.destroy(err)`` (Node-coded).
@@ -281,11 +241,9 @@ async def do_connect(sock: Socket, handle: TCPHandle, options: Mapping[str, Any]
     if loop is None:
         loop = asyncio.get_running_loop()
     path = options.get("path")
-    address: Any = path
-    port: Any = None
     try:
         if path:
-            await loop.create_unix_connection(lambda: handle, path)
+            await _connect_path(sock, handle, path, loop)
             return
         host = options.get("host") or "localhost"
         port = validate_port(options.get("port") or 0)
@@ -306,8 +264,10 @@ async def do_connect(sock: Socket, handle: TCPHandle, options: Mapping[str, Any]
             hints = options.get("hints") or 0
             if family not in (4, 6) and not hints:
                 hints = socket.AI_ADDRCONFIG
-            multi = (family not in (4, 6) and not local_address
-                     and options.get("auto_select_family") is not False)
+            auto = options.get("auto_select_family")
+            if auto is None:
+                auto = autoselect.get_default_auto_select_family()
+            multi = family not in (4, 6) and not local_address and auto
             lookup = options.get("lookup")
             found: list[tuple[int, str]] | None
             if lookup is not None:
@@ -323,33 +283,59 @@ async def do_connect(sock: Socket, handle: TCPHandle, options: Mapping[str, Any]
         if local_address:
             want = socket.AF_INET6 if is_ip(local_address) == 6 else socket.AF_INET
             targets = [t for t in targets if t[0] == want] or targets
-        if local is None and len(targets) == 1:
-            # One address, nothing to bind: the loop connects on its own (uvloop: in C, no
-            # Python socket object, no writer registered for the connect, no fd handed over).
-            af, address = targets[0]
-            await loop.create_connection(lambda: handle, address, port, family=af)
+        if len(targets) == 1:
+            af, ip = targets[0]
+            await _connect_one(sock, handle, af, ip, port, local_for(af, local), loop)
             return
-        first_error: BaseException | None = None
-        for i, (af, ip) in enumerate(targets):
-            address = ip
-            last = i == len(targets) - 1
-            try:
-                s = await _attempt(af, ip, port, local,
-                                   None if last else AUTO_SELECT_FAMILY_ATTEMPT_TIMEOUT)
-            except (TimeoutError, OSError) as exc:
-                if first_error is None:
-                    first_error = exc if isinstance(exc, SystemNodeError) else connect_error(
-                        exc, "connect", ip, port)
-                continue
+        timeout = options.get("auto_select_family_attempt_timeout")
+        s = await autoselect.connect_multiple(
+            sock, targets, port, local,
+            autoselect.get_default_auto_select_family_attempt_timeout() if timeout is None
+            else autoselect.attempt_timeout(timeout, "options.autoSelectFamilyAttemptTimeout"))
+        if s is not None:
             await loop.create_connection(lambda: handle, sock=s)
-            return
-        assert first_error is not None
-        raise first_error
     except asyncio.CancelledError:
         raise
-    except SystemNodeError as err:
-        sock._on_connect_error(err)
-    except OSError as exc:
-        sock._on_connect_error(connect_error(exc, "connect", address, port))
     except Exception as exc:  # noqa: BLE001 - bad options etc. reach the socket as errors
         sock._on_connect_error(exc)
+
+
+async def _connect_path(sock: Socket, handle: TCPHandle, path: str,
+                        loop: asyncio.AbstractEventLoop) -> None:
+    """Node's ``internalConnect`` for a pipe: ``'connectionAttempt'(path, None, None)``, then
+    ``'connectionAttemptFailed'(path, None, None, err)`` and the error if it fails."""
+    sock.emit("connectionAttempt", path, None, None)
+    if not sock.connecting:
+        return
+    try:
+        await loop.create_unix_connection(lambda: handle, path)
+    except OSError as exc:
+        err = connect_error(exc, "connect", path, None)
+        sock.emit("connectionAttemptFailed", path, None, None, err)
+        raise err from None
+
+
+async def _connect_one(sock: Socket, handle: TCPHandle, af: int, ip: str, port: int,
+                       local: tuple[str, int] | None, loop: asyncio.AbstractEventLoop) -> None:
+    """Node's ``internalConnect`` for one address: bind ``local`` first when given (a failure
+    is the ``bind`` error), ``'connectionAttempt'(ip, port, family)``, connect; a failure emits
+    ``'connectionAttemptFailed'(ip, port, family, err)`` and raises ``err``."""
+    family = family_number(af)
+    s = bound_socket(af, local) if local is not None else None
+    sock.emit("connectionAttempt", ip, port, family)
+    if not sock.connecting:
+        if s is not None:
+            s.close()
+        return
+    try:
+        if s is None:
+            # Nothing to bind: the loop connects on its own (uvloop: in C, no Python socket
+            # object, no writer registered for the connect, no fd handed over).
+            await loop.create_connection(lambda: handle, ip, port, family=af)
+            return
+        await connect_socket(s, ip, port, None)
+    except OSError as exc:
+        err = connect_error(exc, "connect", ip, port, local)
+        sock.emit("connectionAttemptFailed", ip, port, family, err)
+        raise err from None
+    await loop.create_connection(lambda: handle, sock=s)

@@ -27,7 +27,7 @@ from .. import _option_table, _run, _worker_state
 from .._options import normalize
 from ..errors import node_error, system_error
 from ..events import EventEmitter, _invoke
-from ..stream import Stream
+from ..stream import Stream, get_default_high_water_mark
 from .address import is_ip
 from .args import listen_target, normalize_listen_args
 from .connect import lookup_listen_host
@@ -539,6 +539,77 @@ class Server(EventEmitter):
 
     def _max_connections_set(self) -> None:
         """Hook: ``max_connections`` was set (``tls.Server`` drops its plan for accepts)."""
+
+    # Node's server.allowHalfOpen, .pauseOnConnect, .noDelay, .keepAlive,
+    # .keepAliveInitialDelay, .highWaterMark: the options as given, which each connection
+    # accepted from then on follows (Node's onconnection reads them per connection).
+    @property
+    def allow_half_open(self) -> bool:
+        """Node ``server.allowHalfOpen``: accepted sockets stay writable after the peer's end."""
+        return self._allow_half_open
+
+    @allow_half_open.setter
+    def allow_half_open(self, value: bool) -> None:
+        self._allow_half_open = bool(value)
+        self._connection_options_set()
+
+    @property
+    def pause_on_connect(self) -> bool:
+        """Node ``server.pauseOnConnect``: accepted sockets start paused."""
+        return self._pause_on_connect
+
+    @pause_on_connect.setter
+    def pause_on_connect(self, value: bool) -> None:
+        self._pause_on_connect = bool(value)
+        self._connection_options_set()
+
+    @property
+    def no_delay(self) -> bool:
+        """Node ``server.noDelay``: ``TCP_NODELAY`` on accepted sockets (a TLS server's default
+        is ``True``)."""
+        return self._no_delay
+
+    @no_delay.setter
+    def no_delay(self, value: bool) -> None:
+        self._no_delay = bool(value)
+        self._connection_options_set()
+
+    @property
+    def keep_alive(self) -> bool:
+        """Node ``server.keepAlive``: TCP keep-alive on accepted sockets."""
+        return self._keep_alive
+
+    @keep_alive.setter
+    def keep_alive(self, value: bool) -> None:
+        self._keep_alive = bool(value)
+        self._connection_options_set()
+
+    @property
+    def keep_alive_initial_delay(self) -> float:
+        """Node ``server.keepAliveInitialDelay``, in seconds."""
+        return self._keep_alive_initial_delay
+
+    @keep_alive_initial_delay.setter
+    def keep_alive_initial_delay(self, value: float) -> None:
+        self._keep_alive_initial_delay = float(
+            _option_table.check("keep_alive_initial_delay", value, "keep_alive_initial_delay"))
+        self._connection_options_set()
+
+    @property
+    def high_water_mark(self) -> int:
+        """Node ``server.highWaterMark``: accepted sockets' high-water mark (unless given,
+        ``stream.get_default_high_water_mark(False)``: 16384)."""
+        hwm = self._high_water_mark
+        return get_default_high_water_mark(False) if hwm is None else int(hwm)
+
+    @high_water_mark.setter
+    def high_water_mark(self, value: int) -> None:
+        self._high_water_mark = _option_table.check("high_water_mark", value, "high_water_mark")
+        self._connection_options_set()
+
+    def _connection_options_set(self) -> None:
+        """Hook: one of the accepted sockets' options was set (``tls.Server`` rebuilds its
+        per-connection template)."""
 
     def ref(self) -> Server:
         """Node ``server.ref()``: keep :func:`nodetls.run` alive while listening (default)."""

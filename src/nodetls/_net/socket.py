@@ -159,8 +159,9 @@ class Socket(Duplex):
     ``handle`` (internal: an existing handle, e.g. from a server), ``readable``/``writable``,
     ``no_delay``, ``keep_alive``, ``keep_alive_initial_delay``, ``high_water_mark``, ``timeout``.
 
-    Events: ``'lookup'``, ``'connect'``, ``'ready'``, ``'data'``, ``'end'``, ``'drain'``,
-    ``'timeout'``, ``'error'``, ``'close'(had_error)``. Awaitable: ``await sock`` waits for
+    Events: ``'lookup'``, ``'connectionAttempt'``, ``'connectionAttemptFailed'``,
+    ``'connectionAttemptTimeout'``, ``'connect'``, ``'ready'``, ``'data'``, ``'end'``,
+    ``'drain'``, ``'timeout'``, ``'error'``, ``'close'(had_error)``. Awaitable: ``await sock`` waits for
     ``'connect'`` and returns the socket (or raises the error).
     """
 
@@ -185,6 +186,9 @@ class Socket(Duplex):
     # 'connection' socket): this one is a shell, whose addresses, options and RST still reach
     # the connection through _closed_handle, as Node's raw socket keeps the shared handle.
     _shell_of: Any = None
+    #: Node's ``autoSelectFamilyAttemptedAddresses``: ``'<ip>:<port>'`` of each address tried
+    #: when a host name's several addresses were tried in turn (``None`` otherwise).
+    auto_select_family_attempted_addresses: list[str] | None = None
 
     def __init__(self, options: dict[str, Any] | None = None, **kwargs: Any) -> None:
         if type(options) is _Normalized and not kwargs:

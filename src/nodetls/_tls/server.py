@@ -196,6 +196,13 @@ class Server(NetServer):
     def _max_connections_set(self) -> None:
         self._accept_plan = _NO_PLAN  # (made again, with the new limit: _make_socket)
 
+    def _connection_options_set(self) -> None:
+        # (allow_half_open is the template's; the others are read by _make_socket, which
+        # makes the plan again)
+        self._tls_opts["allow_half_open"] = self._allow_half_open
+        self._template = self._socket_template()
+        self._accept_plan = _NO_PLAN
+
     def _close_listener(self) -> None:
         self._accept_plan = _NO_PLAN  # (what is still accepted goes net.Server._accept's way)
         super()._close_listener()

@@ -27,6 +27,7 @@ from .._net.socket import AcceptedState, _Normalized
 from .._tls_identity import check_server_identity
 from .._x509 import certificate_to_dict, format_subjectaltname, name_to_dict
 from ..errors import CertificateError, InvalidArgValueError, NodeError, node_error, system_error
+from ..events import _max_positional
 from ..net import Socket
 from ..stream._readable import DATA_HOOKS_AS_READABLE
 from . import pause_points
@@ -241,7 +242,8 @@ class TLSSocket(Socket):
     _pending_resume_ticket = False  # ... and whether it is a TLS 1.3 ticket
     _reneg_times: tuple[float, ...] = ()
     _renegotiation_disabled = False
-    _reneg_callback: Callable[..., Any] | None = None
+    _renegotiations = 0  # renegotiations finished ('secure' emitted again)
+    _key_cert: Any = None  # set_key_cert()'s context, before the engine exists
     _ocsp_response_seen = False
     _ocsp_staple: bytes | None = None
     # (raw socket, its 'close' listener, its 'error' listener) while the net.Socket whose handle
@@ -483,6 +485,9 @@ class TLSSocket(Socket):
         try:
             if server:
                 self._configure_server_engine(engine, srv, opts, plain)
+                if self._key_cert is not None:
+                    engine.use_key_cert(self._key_cert)
+                    self._key_cert = None
             else:
                 self._configure_client_engine(engine, opts)
         except BaseException:
@@ -616,7 +621,7 @@ class TLSSocket(Socket):
         if eng is None:
             return
         if self._secure_established:
-            self._on_renegotiated()
+            self._tls_renegotiated()
             return
         timer = self._handshake_timer
         new_session_pending = self._new_session_pending
@@ -874,7 +879,10 @@ class TLSSocket(Socket):
                 return
             if self._secure_pending:
                 self._secure_pending = False
-                self._emit_server_secure()
+                if self._secure_established:  # a renegotiation's end waited for it
+                    self._emit_secure_again()
+                else:
+                    self._emit_server_secure()
             if self._wrap is not None:
                 self._wrap.release()
 
@@ -960,11 +968,17 @@ class TLSSocket(Socket):
 
     # ------------------------------------------------------------------ sync hooks
     def _alpn_callback_adapter(self, fn: Callable[..., Any]) -> Callable[[list[bytes]], Any]:
+        # Node calls it on the socket (its `this`): here the socket is a second argument, for
+        # a function that names two parameters (one taking *args gets the dict alone, as ever)
+        takes = _max_positional(fn)
+        with_socket = takes is not None and takes >= 2
+
         def select(offered: list[bytes]) -> bytes | None:
             protocols = [p.decode("latin-1") for p in offered]
             eng = self._wrap.engine if self._wrap is not None else None
             sn = eng.servername() if eng is not None else None
-            choice = fn({"servername": sn or False, "protocols": protocols})
+            info = {"servername": sn or False, "protocols": protocols}
+            choice = fn(info, self) if with_socket else fn(info)
             if choice is None:
                 return None
             if choice not in protocols:
@@ -1011,11 +1025,42 @@ class TLSSocket(Socket):
             err = node_error("ERR_TLS_SESSION_ATTACK")
             asyncio.get_running_loop().call_soon(self.destroy, err)
 
-    def _on_renegotiated(self) -> None:
-        cb, self._reneg_callback = self._reneg_callback, None
-        if cb is not None:
-            cb(None)
+    def _tls_renegotiated(self) -> None:
+        """A later handshake (a TLS 1.2 renegotiation, whichever side asked) finished: Node's
+        ``onhandshakedone`` -> ``_finishInit`` again, which emits ``'secure'`` again (a server
+        socket's once its ``'newSession'`` callbacks are answered, as the first time)."""
+        if self._engine is None:
+            return
+        if self._is_server and self._new_session_pending:
+            self._secure_pending = True  # (done() in _tls_session emits it)
+            return
+        self._emit_secure_again()
+
+    def _emit_secure_again(self) -> None:
+        """``'secure'`` after a renegotiation, with what Node's ``'secure'`` listeners do first:
+        a client of ``tls.connect`` verifies the server again (``onConnectSecure``: destroyed
+        when now unauthorized and ``reject_unauthorized``) and emits ``'secureConnect'``; a
+        server's socket that asks for a certificate verifies it again (``onServerSocketSecure``;
+        ``'secureConnection'`` is not emitted twice).  ``renegotiate()``'s callback is a
+        ``'secure'`` listener added when it was called, so it runs after those before it."""
+        eng = self._engine
+        if eng is None:
+            return
+        self._renegotiations += 1
+        alpn = eng.alpn_selected()
+        self.alpn_protocol = alpn.decode("latin-1") if alpn else False
+        if self._is_server:
+            if self._tls_opts.get("request_cert"):
+                self._server_verify_result(eng)
+        else:
+            self._client_verify_result(eng)
+            if self.destroyed:
+                return
+            if self._is_client_connect:
+                self.emit("secureConnect")
         self.emit("secure")
+        if self.listener_count("secureConnection"):  # (the socket's alias of 'secure')
+            self.emit("secureConnection", self)
 
     # ------------------------------------------------------------------ public API
     @property
@@ -1094,6 +1139,30 @@ class TLSSocket(Socket):
         if eng is None or self._is_server:
             return None
         return eng.tls_ticket()
+
+    def set_key_cert(self, context: Any) -> None:
+        """Node's ``setKeyCert(context)`` (v20.17): serve this connection with another key and
+        certificate.  ``context`` is a :class:`~nodetls.SecureContext` or the options of
+        :func:`~nodetls.create_secure_context` (a bad one raises as that does, on either side).
+        A server's socket takes the context's key, certificate and chain, and verifies a
+        client's certificate against its CA store (OpenSSL's error, e.g.
+        ``ERR_SSL_PASSED_A_NULL_PARAMETER`` for a context without a certificate); called before
+        the certificate is sent (before the handshake, or from a TLS 1.3 handshake's
+        ``alpn_callback``, whose second argument is the socket), it is the one the client sees.  A client's socket ignores it, and a
+        destroyed socket ignores everything."""
+        if self._destroyed:
+            return
+        from .._context import SecureContext, create_secure_context
+
+        ctx = context if isinstance(context, SecureContext) else create_secure_context(context)
+        if not self._is_server:
+            return
+        eng = self._engine
+        if eng is not None:
+            eng.use_key_cert(ctx)
+        else:  # (over a socket still connecting: applied when the engine is made)
+            TLSEngine.check_key_cert(ctx)
+            self._key_cert = ctx
 
     def is_session_reused(self) -> bool:
         eng = self._engine
@@ -1204,7 +1273,10 @@ class TLSSocket(Socket):
             if callback is not None:
                 loop.call_soon(callback, exc)
             return False
-        self._reneg_callback = callback
+        if callback is not None:
+            # Node: this.once('secure', () => callback(null)): after the 'secure' listeners
+            # already there (a client's 'secureConnect' is emitted before any of them).
+            _RenegotiatedCallback(self, callback)
         wrap = self._wrap
         assert wrap is not None
         wrap.renegotiating = True
@@ -1311,3 +1383,25 @@ def _shell_error(sock: TLSSocket, err: BaseException) -> None:
         sock._tls_error(err)
     else:
         sock.emit("error", err)
+
+
+class _RenegotiatedCallback:
+    """``renegotiate()``'s callback as the once-``'secure'`` listener Node makes of it:
+    ``callback(None)`` at the end of a renegotiation.  A ``'secure'`` that is not one (the first
+    handshake's: ``renegotiate()`` called from a ``'secureConnect'`` listener, which runs before
+    ``'secure'`` is emitted here, unlike in Node) leaves it in place."""
+
+    __slots__ = ("sock", "callback", "seen")
+
+    def __init__(self, sock: TLSSocket, callback: Callable[..., Any]) -> None:
+        self.sock = sock
+        self.callback = callback
+        self.seen = sock._renegotiations
+        sock.on("secure", self)
+
+    def __call__(self, *_: Any) -> Any:
+        sock = self.sock
+        if sock._renegotiations == self.seen:
+            return None
+        sock.remove_listener("secure", self)
+        return self.callback(None)

@@ -31,7 +31,7 @@ import itertools
 import threading
 from typing import Any, Final
 
-from .._engine import DONE, PAUSED, KeylogLine, NewSession, TLSEngine
+from .._engine import DONE, PAUSED, HandshakeDone, KeylogLine, NewSession, TLSEngine
 from .._engine.engine import receive_buffer
 from .._net.handle import _OPEN as _TCP_OPEN
 from .._net.handle import RECV_BUFFER_SIZE, TCPHandle
@@ -45,6 +45,7 @@ _DONE: Final = DONE  # the engine's handshake steps and events
 _PAUSED: Final = PAUSED
 _KeylogLine: Final = KeylogLine
 _NewSession: Final = NewSession
+_HandshakeDone: Final = HandshakeDone
 # The TCP handle the write and read paths reach into (its class, open state, default buffer size).
 _TCPHandle: Final = TCPHandle
 _OPEN: Final = _TCP_OPEN
@@ -78,7 +79,7 @@ class _Gone:
     def _on_handle_close(self, *_: Any) -> None:
         return None
 
-    def _on_renegotiated(self, *_: Any) -> None:
+    def _tls_renegotiated(self, *_: Any) -> None:
         return None
 
     def _tls_cert(self, *_: Any) -> None:
@@ -397,6 +398,8 @@ class TLSWrap:
                     break
                 self._flushed = False
                 plain = eng.read_view()
+            if eng.output_after_read and not self.renegotiating and not eng.server:
+                self._watch_renegotiation(eng)
             if not self._flushed and not self.held and eng.output_after_read:
                 # Nothing was written since the last SSL_read, which produced output (a
                 # renegotiation's handshake messages, a KeyUpdate answer): send it.
@@ -640,10 +643,9 @@ class TLSWrap:
                 if not eng.read_more:  # the read BIO is empty: another call returns None
                     break
             if self.renegotiating and not eng.renegotiate_pending():
-                self.renegotiating = False
-                self.owner._on_renegotiated()
-                if self.engine is None:
-                    return
+                self.renegotiating = False  # (its end was a HANDSHAKE_DONE event)
+            elif eng.output_after_read and not self.renegotiating and not eng.server:
+                self._watch_renegotiation(eng)
         # ClearIn: pending plaintext
         if self._pending and self.engine is not None:
             self._write_pending()
@@ -683,9 +685,18 @@ class TLSWrap:
             if self.engine is None:
                 return False
         if self.renegotiating and not eng.renegotiate_pending():
-            self.renegotiating = False
-            self.owner._on_renegotiated()
+            self.renegotiating = False  # (its end was a HANDSHAKE_DONE event)
+        elif eng.output_after_read and not self.renegotiating and not eng.server:
+            self._watch_renegotiation(eng)
         return self.engine is not None
+
+    def _watch_renegotiation(self, eng: TLSEngine) -> None:
+        """A client's read produced output: when it is the answer to the server's HelloRequest
+        (OpenSSL began a renegotiation inside SSL_read), the pump follows it as one this side
+        asked for, and the engine notes its end (``'secure'`` again, as Node's client emits)."""
+        if eng.renegotiate_pending():
+            eng.enable_handshake_counting()
+            self.renegotiating = True
 
     def _write_pending(self) -> None:
         eng = self.engine
@@ -725,6 +736,11 @@ class TLSWrap:
                 owner._tls_keylog(event.line)
             elif type(event) is _NewSession:
                 owner._tls_session(event.session_id, event.der)
+            elif type(event) is _HandshakeDone:
+                # A renegotiation finished (Node's onhandshakedone: 'secure' again)
+                owner._tls_renegotiated()
+                if self.engine is None:
+                    return
 
     def _deliver_eof(self) -> None:
         self._eof_delivered = True

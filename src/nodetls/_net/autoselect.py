@@ -1,0 +1,192 @@
+"""Node's ``autoSelectFamily``: the process-wide defaults and the procedure that tries a host
+name's addresses one after another (Node v20's ``internalConnectMultiple``).
+
+A host name that resolves to more than one address (``localhost`` -> ``::1`` and
+``127.0.0.1``) is connected by trying each address in turn, families alternating, the first
+address's family first. Every attempt but the last gets ``auto_select_family_attempt_timeout``
+seconds. The socket emits ``'connectionAttempt'(ip, port, family)`` before each attempt,
+``'connectionAttemptFailed'(ip, port, family, err)`` after a failed one and
+``'connectionAttemptTimeout'(ip, port, family)`` after one that ran out of time; it records
+``'<ip>:<port>'`` of each in ``auto_select_family_attempted_addresses``. When every attempt
+failed, the socket is destroyed with :class:`~nodetls.errors.AggregateNodeError` (Node's
+``AggregateError``: every attempt's error, ``code`` the first one's).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno as _errno
+import socket
+from typing import TYPE_CHECKING, Any
+
+from .._option_table import check as check_option
+from .._option_table import type_error
+from ..errors import AggregateNodeError, SystemNodeError, system_error
+
+if TYPE_CHECKING:
+    from .socket import Socket
+
+__all__ = [
+    "get_default_auto_select_family",
+    "set_default_auto_select_family",
+    "get_default_auto_select_family_attempt_timeout",
+    "set_default_auto_select_family_attempt_timeout",
+    "attempt_timeout",
+    "family_number",
+    "connect_error",
+    "local_for",
+    "bound_socket",
+    "connect_socket",
+    "connect_multiple",
+]
+
+#: Below 10 ms Node uses 10 ms.
+_FLOOR_TIMEOUT = 0.01
+
+
+class _Defaults:
+    """Node's ``autoSelectFamilyDefault`` and ``autoSelectFamilyAttemptTimeoutDefault``."""
+
+    family = True
+    timeout = 0.25
+
+
+def get_default_auto_select_family() -> bool:
+    """Node's ``net.getDefaultAutoSelectFamily()``: the ``auto_select_family`` a connect uses
+    when it does not say (``True`` as in Node v20)."""
+    return _Defaults.family
+
+
+def set_default_auto_select_family(value: bool) -> None:
+    """Node's ``net.setDefaultAutoSelectFamily(value)``; ``value`` must be a ``bool``
+    (``ERR_INVALID_ARG_TYPE``)."""
+    if not isinstance(value, bool):
+        raise type_error("value", "bool", value)
+    _Defaults.family = value
+
+
+def attempt_timeout(value: Any, label: str) -> float:
+    """Node's check of an attempt timeout (``validateInt32(value, label, 1)`` on milliseconds):
+    a number of seconds from 0.001 to 2147483.647, else ``ERR_INVALID_ARG_TYPE`` /
+    ``ERR_OUT_OF_RANGE``; below 0.01 it is 0.01, as Node raises anything under 10 ms to 10."""
+    return max(float(check_option("auto_select_family_attempt_timeout", value, label)),
+               _FLOOR_TIMEOUT)
+
+
+def get_default_auto_select_family_attempt_timeout() -> float:
+    """Node's ``net.getDefaultAutoSelectFamilyAttemptTimeout()``, in seconds (0.25 as Node's
+    250 ms)."""
+    return _Defaults.timeout
+
+
+def set_default_auto_select_family_attempt_timeout(value: float) -> None:
+    """Node's ``net.setDefaultAutoSelectFamilyAttemptTimeout(value)``, in seconds: checked as
+    the ``auto_select_family_attempt_timeout`` option (below 0.01 it is 0.01)."""
+    _Defaults.timeout = attempt_timeout(value, "value")
+
+
+def family_number(af: int) -> int:
+    """The family as Node's connection-attempt events give it: 4 or 6."""
+    return 6 if af == socket.AF_INET6 else 4
+
+
+def connect_error(exc: OSError, syscall: str, address: Any, port: Any,
+                  local: tuple[str, int] | None = None) -> SystemNodeError:
+    """Node's ``exceptionWithHostPort``: ``'<syscall> <CODE> <address>:<port>'`` with ``code``,
+    ``errno``, ``syscall``, ``address``, ``port``; after a bind to a local port, also
+    ``' - Local (<address>:<port>)'`` and ``local_address``/``local_port`` (Node's
+    ``localAddress``/``localPort``)."""
+    if isinstance(exc, SystemNodeError):
+        return exc
+    if isinstance(exc, TimeoutError) and not exc.errno:
+        code, num = "ETIMEDOUT", _errno.ETIMEDOUT
+    else:
+        num = exc.errno or 0
+        code = _errno.errorcode.get(num, "EIO")
+    # (Node's exceptionWithHostPort names the port only when it is > 0)
+    where = f"{address}:{port}" if isinstance(port, int) and port > 0 else f"{address}"
+    fields: dict[str, Any] = {"syscall": syscall, "address": address}
+    if port is not None:
+        fields["port"] = port
+    if local is not None and local[1]:
+        where += f" - Local ({local[0]}:{local[1]})"
+        fields["local_address"], fields["local_port"] = local
+    err = system_error(code, f"{syscall} {code} {where}", errno=num, **fields)
+    err.__cause__ = exc
+    return err
+
+
+def local_for(af: int, local: tuple[str, int] | None) -> tuple[str, int] | None:
+    """The address to bind before connecting: Node's defaults (``0.0.0.0``/``::``) for the
+    family when only a local port is given."""
+    if local is None:
+        return None
+    return (local[0] or ("::" if af == socket.AF_INET6 else "0.0.0.0"), local[1])
+
+
+def bound_socket(af: int, local: tuple[str, int] | None) -> socket.socket:
+    """A non-blocking stream socket of family ``af``, bound to ``local`` (see
+    :func:`local_for`) when given; a bind failure is Node's ``bind`` error (raised)."""
+    s = socket.socket(af, socket.SOCK_STREAM)
+    s.setblocking(False)
+    if local is not None:
+        try:
+            s.bind(local)
+        except OSError as exc:
+            s.close()
+            raise connect_error(exc, "bind", local[0], local[1]) from None
+    return s
+
+
+async def connect_socket(s: socket.socket, ip: str, port: int, timeout: float | None) -> None:
+    """Connect ``s`` (closed when that fails or times out)."""
+    loop = asyncio.get_running_loop()
+    try:
+        if timeout is None:
+            await loop.sock_connect(s, (ip, port))
+        else:
+            await asyncio.wait_for(loop.sock_connect(s, (ip, port)), timeout)
+    except BaseException:
+        s.close()
+        raise
+
+
+async def connect_multiple(sock: Socket, targets: list[tuple[int, str]], port: int,
+                           local: tuple[str, int] | None,
+                           timeout: float) -> socket.socket | None:
+    """Node's ``internalConnectMultiple``: try ``targets`` in order, binding ``local`` first
+    when given; the connected socket, or ``None`` when ``sock`` stopped connecting meanwhile (a
+    listener destroyed it). Raises :class:`AggregateNodeError` when every attempt failed."""
+    attempted: list[str] = []
+    sock.auto_select_family_attempted_addresses = attempted
+    errors: list[Exception] = []
+    last = len(targets) - 1
+    for i, (af, ip) in enumerate(targets):
+        family = family_number(af)
+        bind_to = local_for(af, local)
+        try:
+            s = bound_socket(af, bind_to)
+        except SystemNodeError as bind_error:  # (Node: collected, no attempt event)
+            errors.append(bind_error)
+            continue
+        sock.emit("connectionAttempt", ip, port, family)
+        if not sock.connecting:
+            s.close()
+            return None
+        attempted.append(f"{ip}:{port}")
+        try:
+            await connect_socket(s, ip, port, None if i == last else timeout)
+            return s
+        except OSError as exc:
+            if isinstance(exc, TimeoutError) and not exc.errno:  # (this attempt's time is up)
+                errors.append(connect_error(exc, "connect", ip, port, bind_to))
+                sock.emit("connectionAttemptTimeout", ip, port, family)
+                if not sock.connecting:
+                    return None
+                continue
+            failed = connect_error(exc, "connect", ip, port, bind_to)
+            errors.append(failed)
+            sock.emit("connectionAttemptFailed", ip, port, family, failed)
+        if not sock.connecting:
+            return None
+    raise AggregateNodeError(errors)
