@@ -650,8 +650,6 @@ async def test_end_after_destroy_fails_its_callback_and_returns_the_socket() -> 
 
 
 # Node: the write callback is a nextTick, 'close' waits for the handle to close
-@pytest.mark.xfail(strict=True, reason="divergence: write() after destroy(): 'close' comes "
-                   "before the write callback's ERR_STREAM_DESTROYED; Node: the callback first")
 async def test_write_after_destroy_calls_back_before_close() -> None:
     server, port = await listening_server()
     client = net.connect(port, "127.0.0.1")
@@ -686,8 +684,6 @@ async def test_write_and_end_callbacks_in_order_when_written_while_connecting() 
 
 # Node: lib/net.js _writeGeneric (a write while connecting is sent from a 'connect' listener
 # added then, so its callback runs before 'connect' listeners added later)
-@pytest.mark.xfail(strict=True, reason="divergence: a write queued while connecting calls "
-                   "back after all 'connect' listeners; Node: before those added after write()")
 async def test_first_write_callback_precedes_a_later_connect_listener() -> None:
     server, port = await listening_server(lambda s: s.resume())
     client = net.connect(port, "127.0.0.1")

@@ -484,8 +484,6 @@ async def test_destroy_whilst_a_write_is_pending():
     assert log == ["pending", "done"]
 
 
-@pytest.mark.xfail(strict=True, reason="divergence: destroying a TLSSocket over a generic "
-                   "Duplex emits the TLSSocket's 'close' before the Duplex's (Node: after)")
 async def test_destroy_over_a_duplex_closes_the_duplex_first():
     # Node: test-tls-destroy-whilst-write, the order of the two 'close' events.
     log: list[str] = []

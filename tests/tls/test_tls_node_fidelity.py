@@ -591,3 +591,29 @@ async def test_tls13_tickets_reach_the_client_only_once_stored(certs, secure_opt
         assert stored_when_seen[0] == 2, (stored_when_seen, stored)  # both tickets stored first
     finally:
         server.close()
+
+
+@pytest.mark.parametrize("listen_close", [True, False], ids=["close-listener", "close-awaited"])
+async def test_write_after_destroy_calls_back_before_close_tls(certs, listen_close):
+    # Node (run in v20): destroy() then write() on a secure client: the write callback's
+    # ERR_STREAM_DESTROYED (a nextTick) comes before 'close' (the handle's close callback)
+    server, port = await listen(certs.server.options, lambda s: s.resume())
+    try:
+        client = tls.connect(port, "127.0.0.1", {"ca": certs.root.cert_pem,
+                                                 "servername": "localhost"})
+        await wait(client)
+        log: list[Any] = []
+        if listen_close:
+            client.on("close", lambda had_error: log.append("close"))
+        closed = asyncio.ensure_future(client.wait_closed())
+        closed.add_done_callback(lambda f: log.append("closed"))
+        client.destroy()
+        called = asyncio.get_running_loop().create_future()
+        client.write(b"kaboom", None, lambda err=None: (log.append(err.code),
+                                                       called.set_result(None)))
+        await wait(closed)
+        await wait(called)
+        assert log[0] == "ERR_STREAM_DESTROYED"
+        assert log[1:] == (["close", "closed"] if listen_close else ["closed"])
+    finally:
+        server.close()

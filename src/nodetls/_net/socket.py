@@ -380,10 +380,8 @@ class Socket(Duplex):
         if self._destroyed:
             return
         self.emit("connect")
-        pending = self._pending_write
-        if pending is not None:
-            self._pending_write = None
-            self._write(*pending)
+        if self._pending_write is not None:  # (its 'connect' listener was removed)
+            self._write_pending()
         self.emit("ready")
         if self._pending_final is not None:
             cb, self._pending_final = self._pending_final, None
@@ -558,13 +556,23 @@ class Socket(Duplex):
         self._w_need_drain = True
         return False
 
+    def _write_pending(self) -> None:
+        """The write made while connecting, now that the socket is connected."""
+        pending = self._pending_write
+        if pending is not None and not self._destroyed:
+            self._pending_write = None
+            self._write(*pending)
+
     def _write(self, chunk: Any, callback: Callable[..., Any]) -> None:
         """Writable hook: hand ``chunk`` to the handle; ``callback`` now, or at
         ``_on_handle_drain`` when the handle reports backpressure."""
         h = self._handle
         if h is None or self.connecting:
             if self.connecting:
+                # Node's _writeGeneric: written from a 'connect' listener added now, so its
+                # callback runs before the 'connect' listeners added after this write
                 self._pending_write = (chunk, callback)
+                self.once("connect", self._write_pending)
             else:
                 callback(node_error("ERR_SOCKET_CLOSED"))
             return
@@ -756,16 +764,14 @@ class Socket(Duplex):
         pass  # 'close' comes from the handle (Node: emitClose false)
 
     def _on_handle_close(self) -> None:
-        """The handle is gone: ``'close'(had_error)``, after any pending ``'error'`` and after
-        the server's ``'close'`` when this connection's end drained it (Node: both are
-        nextTicks of ``_destroy``, the socket's ``'close'`` waits for the handle's close)."""
+        """The handle is gone: ``'close'(had_error)`` on a later loop turn, after any pending
+        ``'error'``, after the server's ``'close'`` when this connection's end drained it, and
+        after what was deferred meanwhile (a write callback's ``ERR_STREAM_DESTROYED``): Node's
+        ``'close'`` comes from the handle's close callback, which libuv runs after every
+        nextTick of the turn that closed it."""
         if not self._destroyed:
             self.destroy()
-        server = self._server
-        if self._error_pending or (server is not None and server._close_scheduled):
-            _soon(self._emit_socket_close)
-        else:
-            self._emit_socket_close()
+        _soon(self._emit_socket_close)
 
     def _emit_socket_close(self) -> None:
         if self._error_pending:

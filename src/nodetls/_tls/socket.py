@@ -29,6 +29,7 @@ from .._x509 import certificate_to_dict, format_subjectaltname, name_to_dict
 from ..errors import CertificateError, InvalidArgValueError, NodeError, node_error, system_error
 from ..events import _max_positional
 from ..net import Socket
+from ..stream._base import _soon
 from ..stream._readable import DATA_HOOKS_AS_READABLE
 from . import pause_points
 
@@ -920,14 +921,14 @@ class TLSSocket(Socket):
                 and self._shell_listener is None and not self._error_pending
                 and (server is None or not server._close_scheduled)):
             # The usual close (destroyed after the handshake, no 'error' to come first, the
-            # server not closing): net.Socket._on_handle_close's steps for it, in this call.
+            # server not closing): net.Socket._on_handle_close's steps for it, the 'close'
+            # event on a later loop turn (after what this one deferred, as Node's), in this
+            # call when nobody listens or waits for it.
             if not self._close_emitted:
-                if self._close_waiters:
-                    self._mark_close_emitted()
+                if self._close_waiters or "close" in self._events:
+                    _soon(self._emit_socket_close)
                 else:
                     self._close_emitted = True
-                if "close" in self._events:  # (no emit nobody listens to)
-                    self.emit("close", self._had_error)
             return
         if not self._secure_established and self._secure_pending:  # (see _on_handle_eof)
             self._secure_pending = False

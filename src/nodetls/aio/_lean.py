@@ -146,6 +146,12 @@ def _seam_close(sock: Any) -> None:
                 or (server is not None and server._close_scheduled)):
             close = type(sock)._on_handle_close
             (TLSSocket._on_handle_close if close is _seam_close else close)(sock)
+            if sock._destroyed and not sock._error_pending and (
+                    server is None or not server._close_scheduled):
+                # A bridge's 'close' comes in this call, before connection_lost (the socket's
+                # own would come on the next loop turn, as Node's: a no-op then), unless it
+                # waits for its server's 'close'
+                sock._emit_socket_close()
         else:
             sock._close_emitted = True
     finally:
