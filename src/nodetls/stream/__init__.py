@@ -27,17 +27,21 @@ done: ended/finished, errored, or ``ERR_STREAM_PREMATURE_CLOSE``), :func:`pipeli
 iterables and (async) generator functions, every stage destroyed when one fails),
 :mod:`nodetls.stream.promises` (awaitable ``pipeline``/``finished``), the predicates
 :func:`is_readable`, :func:`is_writable`, :func:`is_errored`, :func:`is_destroyed`,
-:func:`is_disturbed`, and :func:`get_default_high_water_mark` /
-:func:`set_default_high_water_mark` (the default of the streams and sockets made afterwards).
+:func:`is_disturbed`, :func:`get_default_high_water_mark` /
+:func:`set_default_high_water_mark` (the default of the streams and sockets made afterwards),
+:meth:`Readable.from_` (Node's ``Readable.from``: a stream of an iterable's items) and
+:meth:`Readable.iterator` (the async iterator, Node's ``destroyOnReturn`` option).
 
 Differences from Node: a :class:`Readable` without ``_read`` is a push source (the default
 ``_read`` does nothing, Node throws); ``async for`` over a stream that ended normally does not
-destroy it (Node destroys a half-open duplex there), only ``break``/an exception does.
+destroy it (Node destroys a half-open duplex there), only ``break``/an exception does (with an
+``AbortError``, as Node's); ``stream.iterator()`` has Node's ending.
 
 Modules: ``_base`` (helpers, :class:`Stream`), ``_readable``, ``_pipe`` (``pipe()``),
 ``_writable``, ``_duplex`` (:class:`Duplex`, :func:`duplex_pair`), ``_transform``
 (:class:`Transform`, :class:`PassThrough`), ``_utils`` (the predicates, the default high-water
-mark), ``_finished`` (:func:`finished`), ``_pipeline`` (:func:`pipeline`), ``promises``.
+mark), ``_finished`` (:func:`finished`), ``_pipeline`` (:func:`pipeline`), ``_from``
+(``Readable.from_``, the async iterator), ``promises``.
 """
 
 from __future__ import annotations

@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from .. import _option_table
 from .. import events as _events_mod
@@ -21,15 +20,16 @@ from ._base import (
     Chunk,
     Stream,
     _encode,
-    _get_running_loop,
     _make_decoder,
     _node_encoding,
     _soon,
 )
 from ._writable import Writable
 
+if TYPE_CHECKING:
+    from ._from import ReadableIterator
+
 _R_OPTIONS = _option_table.names("R")
-_UNSET: Any = object()
 
 
 class Readable(Stream):
@@ -48,6 +48,7 @@ class Readable(Stream):
 
     def __init__(self, options: dict[str, Any] | None = None, **kwargs: Any) -> None:
         opts = normalize(options, kwargs, _R_OPTIONS, "options") if options or kwargs else {}
+        opts.pop("readable_high_water_mark", None)  # Node: only a Duplex reads the side's own
         EventEmitter.__init__(self)
         self._init_common(opts)
         self._init_readable(opts)
@@ -635,71 +636,47 @@ class Readable(Stream):
             dest.emit("unpipe", self, {"has_unpiped": False})
         return self
 
-    # -- async iteration ------------------------------------------------------------------------
+    # -- async iteration, Readable.from --------------------------------------------------------
 
-    def __aiter__(self) -> AsyncIterator[Chunk]:
+    def __aiter__(self) -> ReadableIterator:
         """``async for chunk in stream``: chunks until ``'end'``; raises the stream's error (or
         ``ERR_STREAM_PREMATURE_CLOSE`` if it closes before ``'end'``). Leaving the loop early
-        (``break``, exception) destroys the stream, as Node's async iterator does."""
-        return self._iterate()
+        (``break``, exception) destroys the stream (an ``AbortError`` unless it had finished), as
+        Node's async iterator does; unlike Node's, ending normally does not destroy it (a
+        half-open socket stays writable): see :meth:`iterator`."""
+        from ._from import ReadableIterator  # (not at the top: _from needs this module)
 
-    async def _iterate(self) -> AsyncIterator[Chunk]:
-        loop = _get_running_loop()
-        waiter: asyncio.Future[None] | None = None
-        error: Any = _UNSET  # _UNSET: running; None: ended cleanly; else the error
+        return ReadableIterator(self, True, True)
 
-        def wake(*_: Any) -> None:
-            if waiter is not None and not waiter.done():
-                waiter.set_result(None)
+    def iterator(self, options: Mapping[str, Any] | None = None, *,
+                 destroy_on_return: bool = True) -> ReadableIterator:
+        """Node ``readable.iterator({destroyOnReturn})``: the async iterator ``async for``
+        uses, with Node's ending: the stream is destroyed when the iteration ends -- normally
+        too (with ``auto_destroy``), an ``AbortError`` if it was not finished -- unless
+        ``destroy_on_return=False`` and the iteration stopped early (``break``, ``aclose()``):
+        then the stream is left as it is, and a later iterator goes on reading it."""
+        from ._from import ReadableIterator, check_iterator_options
 
-        def on_end(*_: Any) -> None:
-            nonlocal error
-            if error is _UNSET:
-                error = None
-            wake()
+        return ReadableIterator(self, check_iterator_options(options, destroy_on_return))
 
-        def on_error(err: BaseException) -> None:
-            nonlocal error
-            if error is _UNSET or error is None:
-                error = err
-            wake()
+    @classmethod
+    def from_(cls, iterable: Any, options: Mapping[str, Any] | None = None,
+              **kwargs: Any) -> Readable:
+        """Node ``Readable.from(iterable[, options])`` (``from`` is a Python keyword): a
+        :class:`Readable` of the items of an iterable or async iterable (an async generator's,
+        say); ``str``, ``bytes``-like: one chunk. Each item is pushed as it is (``bytes``-like;
+        a ``str`` is encoded with ``default_encoding``, 'utf8'); an awaitable item is awaited
+        first. Node's default object mode does not exist here: any other item fails the stream
+        with ``ERR_INVALID_ARG_TYPE``, ``None`` with ``ERR_STREAM_NULL_VALUES``, as Node's
+        ``{objectMode: false}``. An error raised by the iterator destroys the stream with it;
+        destroying the stream closes the iterator (``throw(err)`` then ``close()``; an async
+        one's ``athrow``/``aclose`` once its pending ``__anext__`` has settled) before
+        ``'close'``. ``options``: the Readable ones (``high_water_mark`` defaults to 1: one item
+        read ahead, as Node's), ``default_encoding``, ``object_mode=False``. Raises
+        ERR_INVALID_ARG_TYPE for what is not iterable."""
+        from ._from import readable_from
 
-        def on_close(*_: Any) -> None:
-            nonlocal error
-            if error is _UNSET:
-                error = None if self._r_end_emitted else (
-                    self._errored or node_error("ERR_STREAM_PREMATURE_CLOSE"))
-            wake()
-
-        self.on("readable", wake)
-        self.on("end", on_end)
-        self.on("error", on_error)
-        self.on("close", on_close)
-        if self._r_end_emitted:
-            error = None
-        elif self._close_emitted or (self._destroyed and self._errored is not None):
-            error = self._errored or node_error("ERR_STREAM_PREMATURE_CLOSE")
-        done = False
-        try:
-            while True:
-                chunk = None if self._destroyed else self.read()
-                if chunk is not None:
-                    yield chunk
-                elif error is not _UNSET and error is not None:
-                    done = True
-                    raise error
-                elif error is None:
-                    done = True
-                    return
-                else:
-                    waiter = loop.create_future()
-                    await waiter
-                    waiter = None
-        finally:
-            self._remove_many(("readable", wake), ("end", on_end), ("error", on_error),
-                              ("close", on_close))
-            if not done:
-                self.destroy()
+        return readable_from(iterable, options, **kwargs)
 
     # -- properties -----------------------------------------------------------------------------
 
@@ -746,6 +723,17 @@ class Readable(Stream):
     def readable_did_read(self) -> bool:
         """Node ``readable.readableDidRead``."""
         return self._r_data_emitted
+
+    @property
+    def readable_object_mode(self) -> bool:
+        """Node ``readable.readableObjectMode``: always ``False`` (no object mode)."""
+        return False
+
+    @property
+    def readable_buffer(self) -> list[Chunk]:
+        """Node ``readable.readableBuffer``: the buffered chunks (a copy: ``bytes``, ``str``
+        after :meth:`set_encoding`)."""
+        return list(self._r_buf)
 
     @property
     def readable_aborted(self) -> bool:

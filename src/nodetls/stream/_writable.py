@@ -39,6 +39,7 @@ class Writable(Stream):
 
     def __init__(self, options: dict[str, Any] | None = None, **kwargs: Any) -> None:
         opts = normalize(options, kwargs, _W_OPTIONS, "options") if options or kwargs else {}
+        opts.pop("writable_high_water_mark", None)  # Node: only a Duplex reads the side's own
         EventEmitter.__init__(self)
         self._init_common(opts)
         self._init_writable(opts)
@@ -430,6 +431,18 @@ class Writable(Stream):
     def writable_corked(self) -> int:
         """Node ``writable.writableCorked``."""
         return self._w_corked
+
+    @property
+    def writable_object_mode(self) -> bool:
+        """Node ``writable.writableObjectMode``: always ``False`` (no object mode)."""
+        return False
+
+    @property
+    def writable_buffer(self) -> list[Any]:
+        """Node ``writable.writableBuffer``: the chunks waiting behind the write in flight (a
+        copy: ``bytes``; a ``str`` under ``decode_strings=False``). Node's items are
+        ``{chunk, encoding, callback}``: here the chunks alone."""
+        return [chunk for chunk, _ in self._w_buf]
 
     def pipe(self, *args: Any, **kwargs: Any) -> Any:  # Node: Writable.prototype.pipe
         self._error_or_destroy(node_error("ERR_STREAM_CANNOT_PIPE"))
