@@ -475,15 +475,16 @@ async def test_a_one_address_lookup_answer_that_is_not_an_address(
     assert log[2:] == [("close", True)]
 
 
-async def test_a_lookup_that_raises_is_the_error() -> None:
-    # (Node calls lookup inside connect(), which then throws; here the connect task calls it.)
+async def test_a_lookup_that_raises_is_raised_by_connect() -> None:
+    # Node calls lookup inside connect(), which then throws what lookup threw (no event)
     boom = RuntimeError("boom")
 
     def lookup(host: str, options: dict[str, Any], callback: Any) -> None:
         raise boom
 
-    log = await failed_connect(net.connect({"port": 1, "host": "x.test", "lookup": lookup}))
-    assert log == [("error", boom), ("close", True)]
+    with pytest.raises(RuntimeError) as info:
+        net.connect({"port": 1, "host": "x.test", "lookup": lookup})
+    assert info.value is boom
 
 
 async def test_destroyed_from_the_lookup_event_goes_no_further() -> None:

@@ -14,7 +14,7 @@ import errno as _errno
 import inspect
 import re
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import (
@@ -28,6 +28,7 @@ from . import autoselect
 from .address import is_ip
 from .args import dns_family, validate_port
 from .autoselect import bound_socket, connect_error, connect_socket, family_number, local_for
+from .handle import NO_OWNER
 
 if TYPE_CHECKING:
     from .handle import TCPHandle
@@ -144,18 +145,14 @@ def _lookup_error(err: Any) -> BaseException:
     return err if isinstance(err, BaseException) else NodeError(str(err))
 
 
-async def _custom_lookup(sock: Socket, lookup: Callable[..., Any], host: str,
-                         options: Mapping[str, Any], dnsopts: dict[str, Any]
-                         ) -> list[tuple[int, str]] | None:
-    """Node's ``lookupAndConnect`` with ``options.lookup``: ``lookup(host, dnsopts, callback)``,
-    ``callback(err, address, family)``, or with ``dnsopts['all']``
-    ``callback(err, [{'address': ..., 'family': ...}, ...])``; ``'lookup'`` events as Node emits
-    them; an error given to the callback or raised by ``lookup`` destroys the socket with it as it
-    is; an address that is not an IP is ``ERR_INVALID_IP_ADDRESS``, a family other than 4 and
-    6 ``ERR_INVALID_ADDRESS_FAMILY`` (both raised). The callback may be called later, from
-    another task or thread; ``lookup`` may be an ``async def``. ``None`` when the socket is not
-    connecting any more (destroyed meanwhile, or by the error)."""
-    loop = asyncio.get_running_loop()
+def _start_lookup(lookup: Callable[..., Any], host: str, dnsopts: dict[str, Any],
+                  loop: asyncio.AbstractEventLoop
+                  ) -> tuple[asyncio.Future[tuple[Any, Any, Any]], asyncio.Future[Any] | None]:
+    """Call ``options.lookup(host, dnsopts, callback)`` now, as Node's ``lookupAndConnect``
+    does inside ``connect()``: an exception it raises is raised to the caller. Returns the
+    future of the callback's ``(err, address, family)`` (the callback may be called later,
+    from another task or thread) and the task running ``lookup`` when it is an ``async def``
+    (its exception, if it has one, becomes the future's)."""
     answer: asyncio.Future[tuple[Any, Any, Any]] = loop.create_future()
 
     def settle(result: tuple[Any, Any, Any]) -> None:
@@ -176,18 +173,36 @@ async def _custom_lookup(sock: Socket, lookup: Callable[..., Any], host: str,
         if not task.cancelled() and task.exception() is not None and not answer.done():
             answer.set_exception(task.exception())  # type: ignore[arg-type]
 
+    # (marked retrieved: a socket destroyed before its connect task ran never awaits it)
+    answer.add_done_callback(lambda f: f.cancelled() or f.exception())
+    started = lookup(host, dnsopts, callback)
     task: asyncio.Future[Any] | None = None
+    if inspect.isawaitable(started):
+        task = asyncio.ensure_future(started)
+        task.add_done_callback(failed)
+    return answer, task
+
+
+async def _custom_lookup(sock: Socket, host: str, options: Mapping[str, Any],
+                         dnsopts: dict[str, Any],
+                         pending: tuple[asyncio.Future[tuple[Any, Any, Any]],
+                                        asyncio.Future[Any] | None]
+                         ) -> list[tuple[int, str]] | None:
+    """The rest of Node's ``lookupAndConnect`` with ``options.lookup`` (called already, see
+    :func:`_start_lookup`): ``callback(err, address, family)``, or with ``dnsopts['all']``
+    ``callback(err, [{'address': ..., 'family': ...}, ...])``; ``'lookup'`` events as Node emits
+    them; an error given to the callback, or raised by an ``async def`` lookup, destroys the
+    socket with it as it is; an address that is not an IP is ``ERR_INVALID_IP_ADDRESS``, a
+    family other than 4 and 6 ``ERR_INVALID_ADDRESS_FAMILY`` (both raised). ``None`` when the
+    socket is not connecting any more (destroyed meanwhile, or by the error)."""
+    answer, task = pending
     try:
-        started = lookup(host, dnsopts, callback)
-        if inspect.isawaitable(started):
-            task = asyncio.ensure_future(started)
-            task.add_done_callback(failed)
         err, address, family = await answer
     except asyncio.CancelledError:
         if task is not None:
             task.cancel()
         raise
-    except Exception as exc:  # noqa: BLE001 - raised by the lookup function: the error as it is
+    except Exception as exc:  # noqa: BLE001 - raised by an async lookup: the error as it is
         sock._on_connect_error(exc)
         return None
 
@@ -234,12 +249,56 @@ async def _custom_lookup(sock: Socket, lookup: Callable[..., Any], host: str,
     return _interleave(valid)
 
 
-async def do_connect(sock: Socket, handle: TCPHandle, options: Mapping[str, Any],
-                     loop: asyncio.AbstractEventLoop | None = None) -> None:
-    """Connect ``handle`` as ``options`` say; on failure ``sock.destroy(err)`` (Node-coded).
-    ``loop``: the running loop, when the caller has it."""
+def _dns_plan(options: Mapping[str, Any]) -> tuple[Any, int, bool]:
+    """Node's ``lookupAndConnect`` choices for a host name: ``(family, hints, multi)`` as
+    ``dns.lookup`` (or ``options.lookup``) gets them; ``multi``: ask for every address
+    (``all: True``) unless a family or a local address is given, or ``auto_select_family`` is
+    ``False`` (its process-wide default when not given)."""
+    family = dns_family(options.get("family"))
+    hints = options.get("hints") or 0
+    if family not in (4, 6) and not hints:
+        hints = socket.AI_ADDRCONFIG
+    auto = options.get("auto_select_family")
+    if auto is None:
+        auto = autoselect.get_default_auto_select_family()
+    multi = bool(family not in (4, 6) and not options.get("local_address") and auto)
+    return family, hints, multi
+
+
+def do_connect(sock: Socket, handle: TCPHandle, options: Mapping[str, Any],
+               loop: asyncio.AbstractEventLoop | None = None) -> Coroutine[Any, Any, None]:
+    """Node's ``lookupAndConnect``: the coroutine that connects ``handle`` as ``options`` say
+    (on failure ``sock.destroy(err)``, Node-coded). An ``options.lookup`` function is called
+    here and now, as Node calls it inside ``connect()`` for a host that is not an IP: what it
+    raises is raised to the caller of ``connect()`` (the handle is then closed and the socket
+    not connecting). ``loop``: the running loop, when the caller has it."""
     if loop is None:
         loop = asyncio.get_running_loop()
+    lookup = options.get("lookup")
+    host = options.get("host") or "localhost"
+    pending = None
+    if lookup is not None and not options.get("path") and not is_ip(host):
+        _family, hints, multi = _dns_plan(options)
+        dnsopts: dict[str, Any] = {"family": _family, "hints": hints}
+        if multi:
+            dnsopts["all"] = True
+        try:
+            pending = (dnsopts, _start_lookup(lookup, host, dnsopts, loop))
+        except BaseException:
+            sock.connecting = False
+            handle.owner = NO_OWNER
+            handle.close()
+            raise
+    return _do_connect(sock, handle, options, loop, pending)
+
+
+async def _do_connect(sock: Socket, handle: TCPHandle, options: Mapping[str, Any],
+                      loop: asyncio.AbstractEventLoop,
+                      pending: tuple[dict[str, Any], tuple[asyncio.Future[Any],
+                                                           asyncio.Future[Any] | None]] | None
+                      ) -> None:
+    """:func:`do_connect`'s coroutine; ``pending``: the lookup options and the answer of an
+    ``options.lookup`` called already."""
     path = options.get("path")
     try:
         if path:
@@ -247,7 +306,6 @@ async def do_connect(sock: Socket, handle: TCPHandle, options: Mapping[str, Any]
             return
         host = options.get("host") or "localhost"
         port = validate_port(options.get("port") or 0)
-        family = dns_family(options.get("family"))
         local_address = options.get("local_address")
         local_port = options.get("local_port")
         local = None
@@ -258,24 +316,11 @@ async def do_connect(sock: Socket, handle: TCPHandle, options: Mapping[str, Any]
             targets: list[tuple[int, str]] = [
                 (socket.AF_INET6 if kind == 6 else socket.AF_INET, host)]
         else:
-            # Node: dns.lookup(host, {family, hints[, all]}) or options.lookup, the same way;
-            # every address (all: True) unless a family or a local address is given, or
-            # auto_select_family is False.
-            hints = options.get("hints") or 0
-            if family not in (4, 6) and not hints:
-                hints = socket.AI_ADDRCONFIG
-            auto = options.get("auto_select_family")
-            if auto is None:
-                auto = autoselect.get_default_auto_select_family()
-            multi = family not in (4, 6) and not local_address and auto
-            lookup = options.get("lookup")
             found: list[tuple[int, str]] | None
-            if lookup is not None:
-                dnsopts: dict[str, Any] = {"family": family, "hints": hints}
-                if multi:
-                    dnsopts["all"] = True
-                found = await _custom_lookup(sock, lookup, host, options, dnsopts)
+            if pending is not None:
+                found = await _custom_lookup(sock, host, options, *pending)
             else:
+                family, hints, multi = _dns_plan(options)
                 found = await _resolve(sock, host, port, family, hints, multi)
             if found is None:  # no longer connecting ('lookup' listener destroyed it)
                 return

@@ -433,8 +433,9 @@ class Server(EventEmitter):
         if not callable(callback):
             callback = None  # (Node ignores a callback that is not a function)
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        running = self._sock is not None or self._listen_pending
-        err = None if running else node_error("ERR_SERVER_NOT_RUNNING")
+        # (Node: no handle yet -> ERR_SERVER_NOT_RUNNING, also while a host name is being
+        # looked up for listen(); the lookup is abandoned and 'close' still comes)
+        err = None if self._sock is not None else node_error("ERR_SERVER_NOT_RUNNING")
 
         def on_close(*_: Any) -> None:
             if not fut.done():

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, Unpack
 
@@ -13,9 +15,14 @@ from .socket import _ENV_DATA, TLSSOCKET_OPTIONS, SocketTemplate, TLSSocket
 
 CONNECT_OPTIONS = _option_table.names("T")
 _MIN_DH_SIZE = _option_table.default("min_dh_size")
+#: Node's DEP0123 (``tls.connect``): an IP address as ``servername``, warned once per process.
+IP_SERVERNAME_WARNING = ("Setting the TLS ServerName to an IP address is not permitted by RFC 6066."
+                         " This will be ignored in a future version.")
+_ip_servername_warned = False
 # (net.Socket.connect's options: already normalised and checked here, as tls.connect's)
 _NET_KEYS = ("port", "host", "path", "family", "local_address", "local_port", "no_delay",
-             "keep_alive", "keep_alive_initial_delay", "hints", "lookup")
+             "keep_alive", "keep_alive_initial_delay", "hints", "lookup", "auto_select_family",
+             "auto_select_family_attempt_timeout")
 
 
 def _normalize_args(args: tuple[Any, ...]) -> tuple[dict[str, Any], Callable[..., Any] | None]:
@@ -29,6 +36,25 @@ def _normalize_args(args: tuple[Any, ...]) -> tuple[dict[str, Any], Callable[...
     options, _ = normalize_connect_args(tuple(rest), {})
     options.update(extra or {})  # (Node: "options.host overrides a host arg")
     return options, callback
+
+
+def _is_ip(name: Any) -> bool:
+    """Node's ``net.isIP(name) !== 0`` for a ``servername``."""
+    if not isinstance(name, str):
+        return False
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def _warn_ip_servername() -> None:
+    """Node's DEP0123 ``DeprecationWarning`` (``tls.connect``), once per process as Node's."""
+    global _ip_servername_warned
+    _ip_servername_warned = True
+    # (stacklevel 3: the caller of tls.connect)
+    warnings.warn(IP_SERVERNAME_WARNING, DeprecationWarning, stacklevel=3)
 
 
 def connect(*args: Any, **kwargs: Unpack[ConnectOptions]) -> TLSSocket:
@@ -47,6 +73,9 @@ def connect(*args: Any, **kwargs: Unpack[ConnectOptions]) -> TLSSocket:
     as_given = {k: opts.get(k) for k in ("path", "host", "port", "local_address")}
     if opts.get("path") is None:
         opts.setdefault("host", "localhost")
+    servername = opts.get("servername")
+    if servername and not _ip_servername_warned and _is_ip(servername):
+        _warn_ip_servername()
     if opts.get("no_delay") is None:
         opts["no_delay"] = True  # TCP_NODELAY by default on TLS sockets (see tls.Server)
     sock_opts = SocketTemplate(opts)
