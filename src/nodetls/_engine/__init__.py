@@ -1,5 +1,6 @@
 """Layer 2: the sans-IO TLS engine (never imports asyncio)."""
 
+from ._wire import session_ticket
 from .engine import TLSEngine, live_engines
 from .protocol import (
     DONE,
@@ -16,4 +17,5 @@ from .protocol import (
 )
 
 __all__ = ["TLSEngine", "ClientHello", "DONE", "NEED_DATA", "PAUSED", "live_engines", "State",
-           "Step", "Pause", "KeylogLine", "NewSession", "HandshakeDone", "HANDSHAKE_DONE"]
+           "Step", "Pause", "KeylogLine", "NewSession", "HandshakeDone", "HANDSHAKE_DONE",
+           "session_ticket"]

@@ -12,7 +12,15 @@ from typing import Any, Final
 from .._openssl import constants as C
 from .._openssl import ffi, lib, macros
 from .._openssl.errors import consume_errors, tls_error
-from ._wire import _UCHAR_PP, _UINT_P, _der_of_x509, _ders_of_stack, _session_der, _sigalg_name
+from ._wire import (
+    _UCHAR_PP,
+    _UINT_P,
+    _der_of_x509,
+    _ders_of_stack,
+    _session_der,
+    _sigalg_name,
+    ticket_of,
+)
 from .protocol import Referable
 
 NULL: Final = ffi.NULL  # (Final: a static C variable when compiled, not a dictionary lookup)
@@ -240,13 +248,7 @@ class _EngineQueries(Referable):
     def tls_ticket(self) -> bytes | None:
         if self.ssl is None:
             return None
-        sess = lib.SSL_get_session(self.ssl)
-        if sess == NULL or not lib.SSL_SESSION_has_ticket(sess):
-            return None
-        p = ffi.new("const unsigned char **")
-        n = ffi.new("size_t *")
-        lib.SSL_SESSION_get0_ticket(sess, p, n)
-        return bytes(ffi.buffer(p[0], n[0]))
+        return ticket_of(lib.SSL_get_session(self.ssl))
 
     def renegotiate_pending(self) -> bool:
         return bool(self.ssl is not None and lib.SSL_renegotiate_pending(self.ssl))

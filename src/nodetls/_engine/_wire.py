@@ -66,6 +66,27 @@ def _session_der(sess: Any) -> bytes:
     return der
 
 
+def ticket_of(sess: Any) -> bytes | None:
+    """The session ticket an ``SSL_SESSION`` holds (``SSL_SESSION_get0_ticket``), or None."""
+    if sess == NULL or not lib.SSL_SESSION_has_ticket(sess):
+        return None
+    p = ffi.new("const unsigned char **")
+    n = ffi.new("size_t *")
+    lib.SSL_SESSION_get0_ticket(sess, p, n)
+    return bytes(ffi.buffer(p[0], n[0]))
+
+
+def session_ticket(der: bytes) -> bytes | None:
+    """The ticket of a serialized session (``i2d_SSL_SESSION``'s bytes), or None."""
+    sess = session_from_der(der)
+    if sess == NULL:
+        return None
+    try:
+        return ticket_of(sess)
+    finally:
+        lib.SSL_SESSION_free(sess)
+
+
 def session_from_der(der: bytes) -> Any:
     """``d2i_SSL_SESSION``; returns a new reference or NULL for garbage."""
     if not der:

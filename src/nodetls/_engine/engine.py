@@ -271,6 +271,7 @@ class TLSEngine(_EngineQueries):
     received_close_notify = False
     handshake_complete = False
     handshakes = 0
+    _renegotiation_refused = False  # disable_renegotiation() was called (the owner's choice)
     _trace_bio: Any = NULL
     _pinned: tuple[Any, ...] = ()  # cdata OpenSSL points into (NPN selection)
     _keys_bound = False  # bound to initial_context's ticket keys (SecureContext.binds_ssl)
@@ -311,7 +312,7 @@ class TLSEngine(_EngineQueries):
         # The SSL, its two memory BIOs (it owns them), its options and its side, in one call.
         # A TCP FIN without close_notify is an end of stream after the handshake (Node treats a
         # ragged EOF the same way); during the handshake it is still an error (see read()).
-        # no_renegotiation: disable_renegotiation() in the same call.
+        # no_renegotiation: set_renegotiation(False) in the same call.
         bios = scratch[6]
         ssl = _new_ssl(context.ctx, _OPTS_NO_RENEG if no_renegotiation else _OPTS, server, bios)
         if ssl == NULL:
@@ -970,15 +971,19 @@ class TLSEngine(_EngineQueries):
 
     def set_renegotiation(self, allow_client: bool) -> None:
         """Server: allow client-initiated TLS 1.2 renegotiation (counted through the info
-        callback, Node's ``CLIENT_RENEG_LIMIT``), or refuse any renegotiation."""
+        callback, Node's ``CLIENT_RENEG_LIMIT``), or refuse the peer's renegotiations
+        (``SSL_OP_NO_RENEGOTIATION``, which :meth:`renegotiate` lifts for one this side asks
+        for, as Node's server may renegotiate; OpenSSL 3 refuses a client's without
+        ``SSL_OP_ALLOW_CLIENT_RENEGOTIATION`` anyway)."""
         if allow_client:
             lib.SSL_set_options(self.ssl, C.SSL_OP_ALLOW_CLIENT_RENEGOTIATION)
             self.enable_handshake_counting()
-        else:
-            self.disable_renegotiation()
+        elif self.ssl is not None:
+            lib.SSL_set_options(self.ssl, C.SSL_OP_NO_RENEGOTIATION)
 
     def disable_renegotiation(self) -> None:
-        """Refuse any later renegotiation (``SSL_OP_NO_RENEGOTIATION``)."""
+        """Refuse any later renegotiation, either side's (``SSL_OP_NO_RENEGOTIATION``, kept)."""
+        self._renegotiation_refused = True
         if self.ssl is not None:
             lib.SSL_set_options(self.ssl, C.SSL_OP_NO_RENEGOTIATION)
 
@@ -1057,6 +1062,8 @@ class TLSEngine(_EngineQueries):
         application data interleaved with it.  Its end is noted as :data:`HANDSHAKE_DONE`
         (the info callback is installed here, if it was not)."""
         self.enable_handshake_counting()
+        if self.server and not self._renegotiation_refused:
+            lib.SSL_clear_options(self.ssl, C.SSL_OP_NO_RENEGOTIATION)
         if lib.SSL_renegotiate(self.ssl) != 1:
             raise tls_error(consume_errors(ffi, lib), "renegotiation failed")
         r = lib.SSL_do_handshake(self.ssl)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, Unpack, cast, overload
 from cryptography import x509
 
 from .. import _option_table, _options
-from .._engine import TLSEngine
+from .._engine import TLSEngine, session_ticket
 from .._net.handle import _OPEN, TCPHandle
 from .._net.socket import AcceptedState, _Normalized
 from .._tls_identity import check_server_identity
@@ -237,6 +237,7 @@ class TLSSocket(Socket):
     # tls.connect's path, host, port and local_address as given (Node's onConnectEnd error)
     _connect_fields: dict[str, Any] | None = None
     _pending_sessions: tuple[bytes, ...] = ()  # client: 'session's before 'secureConnect'
+    _session_in_event: bytes | None = None  # client: the session a 'session' event is about
     _secure_pending = False
     _store_saves = 0  # TLS 1.3 tickets a session store is writing (pause_points.save_session)
     _pending_resume_id = b""  # the id 'resumeSession' looks up (pause_points.client_hello)
@@ -687,7 +688,7 @@ class TLSSocket(Socket):
                 self.emit("secureConnection", self)
             pending, self._pending_sessions = self._pending_sessions, ()
             for der in pending:
-                self.emit("session", der)
+                self._emit_session(der)
 
     def _emit_server_secure(self) -> None:
         self._secure_established = True
@@ -844,10 +845,20 @@ class TLSSocket(Socket):
         if srv is not None and srv.listener_count("keylog"):
             srv.emit("keylog", line, self)
 
+    def _emit_session(self, der: bytes) -> None:
+        """A client's ``'session'``: while its listeners run, :meth:`get_tls_ticket` gives that
+        session's ticket, as in Node, whose event comes from OpenSSL's new-session callback
+        (ours come once the record layer is done: a later ticket may already be in)."""
+        before, self._session_in_event = self._session_in_event, der
+        try:
+            self.emit("session", der)
+        finally:
+            self._session_in_event = before
+
     def _tls_session(self, session_id: bytes, der: bytes) -> None:
         if not self._is_server:
             if self._secure_established:
-                self.emit("session", der)
+                self._emit_session(der)
             else:
                 self._pending_sessions = (*self._pending_sessions, der)
             return
@@ -1136,9 +1147,13 @@ class TLSSocket(Socket):
             eng.set_session(_options.as_bytes(session, "session"))
 
     def get_tls_ticket(self) -> bytes | None:
+        """Node's ``getTLSTicket()``: a client's session ticket (``None`` on a server, before
+        a ticket, once destroyed)."""
         eng = self._engine
         if eng is None or self._is_server:
             return None
+        if self._session_in_event is not None:  # (inside a 'session' listener)
+            return session_ticket(self._session_in_event)
         return eng.tls_ticket()
 
     def set_key_cert(self, context: Any) -> None:

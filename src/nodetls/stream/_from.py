@@ -13,7 +13,7 @@ from .. import _option_table
 from .._option_table import _received, type_error
 from .._options import normalize, to_snake
 from ..errors import AggregateNodeError, InvalidArgTypeError, InvalidArgValueError, node_error
-from ._base import _encode, _get_running_loop, _soon
+from ._base import Chunk, _encode, _get_running_loop, _soon
 from ._finished import _eos
 from ._pipeline import _abort_error, _destroy_stream
 from ._readable import Readable
@@ -337,7 +337,7 @@ class ReadableIterator:
     def __aiter__(self) -> ReadableIterator:
         return self
 
-    async def __anext__(self) -> Any:
+    async def __anext__(self) -> Chunk:
         st = self._st
         if not st.started:
             if st.finished:
