@@ -115,6 +115,12 @@ class TCPHandle(asyncio.BufferedProtocol):
     #: ``shutdown(callback)`` reports completion (an extension of DESIGN.md's ``shutdown()``).
     SHUTDOWN_CALLBACK = True
     _no_delay_off = False  # set_no_delay(False) was applied (uvloop's default is on)
+    #: Under :func:`nodetls.run`: open, not reading, not shut down -- inactive in libuv terms
+    #: (:meth:`_go_idle`). The transport's write limits are then 0/0, so a write it cannot
+    #: send at once pauses writing (the handle counts again) until all is sent.
+    _idle = False
+    #: The write limits to restore when reading starts again (:meth:`set_write_buffer_limits`).
+    _limits: tuple[int | None, int | None] = (WRITE_HIGH_WATER, WRITE_LOW_WATER)
     transport: asyncio.Transport | None
     _view: memoryview | None
     _state: int
@@ -164,6 +170,8 @@ class TCPHandle(asyncio.BufferedProtocol):
             cb(self)
         if not self._reading and self._state == _OPEN:
             transport.pause_reading()  # type: ignore[attr-defined]
+            if self._reg is not None:
+                self._go_idle()  # (Node: a connected handle not reading keeps nothing alive)
 
     def get_buffer(self, sizehint: int) -> memoryview:
         view = self._view
@@ -249,6 +257,8 @@ class TCPHandle(asyncio.BufferedProtocol):
 
     def pause_writing(self) -> None:
         self._write_paused = True
+        if self._idle and self._refed and not self._ended:  # writes pending: active again
+            self._reg.refs.add(self)  # type: ignore[union-attr]  # (idle: under run())
 
     def resume_writing(self) -> None:
         self._write_paused = False
@@ -258,6 +268,8 @@ class TCPHandle(asyncio.BufferedProtocol):
             cb()
         self.owner._on_handle_drain()
         self._check_ended()
+        if self._idle and not self._write_paused and self._refed:
+            self._reg.unref(self)  # type: ignore[union-attr]  # all sent (limits 0/0): idle
 
     def _check_ended(self) -> None:
         """The peer's EOF was read and our shutdown is flushed: like a libuv stream that neither
@@ -304,6 +316,7 @@ class TCPHandle(asyncio.BufferedProtocol):
             return
         self._state = _CLOSED
         self._shutdown_cb = None
+        self._idle = False
         if self._view is not None:
             self._give_back_buffer()
         if self._reg is not None and self._refed and not self._ended:
@@ -338,6 +351,8 @@ class TCPHandle(asyncio.BufferedProtocol):
         """Resume delivering reads (``transport.resume_reading()``)."""
         if not self._reading:
             self._reading = True
+            if self._idle:
+                self._wake()
             if self._held is not None:
                 asyncio.get_running_loop().call_soon(self._deliver_held)
             elif self._state == _OPEN and self.transport is not None:
@@ -350,6 +365,35 @@ class TCPHandle(asyncio.BufferedProtocol):
             self._reading = False
             if self._state == _OPEN and self.transport is not None:
                 self.transport.pause_reading()
+                if self._reg is not None:
+                    self._go_idle()
+
+    def _go_idle(self) -> None:
+        """Open and not reading, under :func:`nodetls.run`: like a libuv stream that neither
+        reads, connects nor writes (Node's loop does not wait for it), the handle no longer
+        keeps ``run()`` alive -- once what is queued is sent. The write limits become 0/0: a
+        write the transport cannot send at once pauses writing, which counts the handle again
+        until ``resume_writing()`` (all sent); as a libuv write request, pending until written.
+        Not after a shutdown (its own flushing, see :meth:`_check_ended`)."""
+        t = self.transport
+        if self._shut or self._idle or t is None:
+            return
+        self._idle = True
+        t.set_write_buffer_limits(high=0, low=0)  # (pause_writing() now if anything is queued)
+        if not self._write_paused and self._refed:
+            self._reg.unref(self)  # type: ignore[union-attr]  # (_reg: checked by the caller)
+
+    def _wake(self) -> None:
+        """Reading again (:meth:`read_start`) after :meth:`_go_idle`: counts again, with the
+        write limits it had."""
+        self._idle = False
+        t = self.transport
+        if t is None or self._state != _OPEN:
+            return
+        if not self._shut:
+            t.set_write_buffer_limits(high=self._limits[0], low=self._limits[1])
+        if self._refed and not self._ended and self._reg is not None:
+            self._reg.refs.add(self)
 
     @property
     def reading(self) -> bool:
@@ -391,6 +435,10 @@ class TCPHandle(asyncio.BufferedProtocol):
         buffer is dropped (Node: ``uv_close`` cancels pending writes and shutdowns), except after
         a ``shutdown()`` without callback: then it is flushed before the transport closes."""
         state = self._state
+        if self._idle:  # closing is active again (Node's loop waits for a closing handle)
+            self._idle = False
+            if self._refed and not self._ended and self._reg is not None:
+                self._reg.refs.add(self)
         if state >= _CLOSING:
             if state == _LOST:  # (lost after a shutdown, connection_lost: reported now)
                 self._state = _CLOSED
@@ -445,7 +493,9 @@ class TCPHandle(asyncio.BufferedProtocol):
         :data:`WRITE_LOW_WATER`."""
         t = self.transport
         if t is not None and not self._shut:
-            t.set_write_buffer_limits(high=high, low=low)
+            self._limits = (high, low)
+            if not self._idle:  # (idle: applied when reading starts again, see _wake)
+                t.set_write_buffer_limits(high=high, low=low)
 
     # -- addresses ------------------------------------------------------------------------------
 
@@ -532,7 +582,8 @@ class TCPHandle(asyncio.BufferedProtocol):
         """Keep :func:`nodetls.run` alive while open (the default)."""
         if not self._refed:
             self._refed = True
-            if self._state != _CLOSED and not self._ended and self._reg is not None:
+            if self._state != _CLOSED and not self._ended and self._reg is not None and (
+                    not self._idle or self._write_paused):
                 self._reg.refs.add(self)
 
     def unref(self) -> None:

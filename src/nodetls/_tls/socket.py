@@ -315,6 +315,18 @@ class TLSSocket(Socket):
                     self._receive_buffered(socket)
         elif socket is not None:
             self._wait_for_connect(socket)
+        if handle is None:
+            # Node's initRead (a tick later): read(0), paused or not, so the handshake is read
+            # once connected (net.Socket's _read waits for the connection); a socket built on a
+            # handle read(0) in net.Socket.__init__ already.
+            loop = asyncio._get_running_loop()
+            if loop is not None:
+                loop.call_soon(self._init_read)
+
+    def _init_read(self) -> None:
+        """Node's ``initRead``: start the reading (a ``read(0)``) even if the user paused."""
+        if not self._destroyed:
+            self.read(0)
 
     def _receive_buffered(self, raw: Any) -> None:
         """Node's ``_init``: what the wrapped socket read before TLS took its connection (a
