@@ -345,6 +345,24 @@ def format_subjectaltname(cert: x509.Certificate) -> str | None:
     return ", ".join(_general_name(gn) for gn in san)
 
 
+def _subjectaltname_field(cert: x509.Certificate) -> tuple[bool, str | None]:
+    """Node's ``GetSubjectAltNameString``: ``(present, value)``; not present without the
+    extension (Node: undefined), ``None`` (Node: null) when it is there but cannot be decoded,
+    else its string."""
+    try:
+        san: x509.SubjectAlternativeName = cert.extensions.get_extension_for_oid(
+            ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value  # type: ignore[assignment]
+    except x509.ExtensionNotFound:
+        return False, None
+    except ValueError as exc:
+        # cryptography decodes all the extensions at once; its error's location names the one
+        # that failed (when another one did, the subjectAltName cannot be read: left out).
+        return "subject_alternative_name" in str(exc), None
+    except x509.DuplicateExtension:
+        return False, None
+    return True, ", ".join(_general_name(gn) for gn in san)
+
+
 def _info_access(cert: x509.Certificate) -> dict[str, list[str]] | None:
     aia = _extension(cert, ExtensionOID.AUTHORITY_INFORMATION_ACCESS)
     if aia is None:
@@ -491,8 +509,8 @@ def _x509_to_object(cert: x509.Certificate) -> dict[str, Any]:
         "subject": name_to_dict(cert.subject),
         "issuer": name_to_dict(cert.issuer),
     }
-    san = format_subjectaltname(cert)
-    if san is not None:
+    has_san, san = _subjectaltname_field(cert)
+    if has_san:
         info["subjectaltname"] = san
     aia = _info_access(cert)
     if aia is not None:

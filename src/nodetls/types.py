@@ -47,7 +47,7 @@ class PeerCertificate(TypedDict, total=False):
 
     subject: dict[str, str | list[str]]
     issuer: dict[str, str | list[str]]
-    subjectaltname: str
+    subjectaltname: str | None  # (None: the extension is there but cannot be decoded)
     infoAccess: dict[str, list[str]]
     ca: bool
     modulus: str

@@ -464,6 +464,9 @@ async def test_ip_address_servername_warns_once(certs, monkeypatch):
             first = tls.connect(port, client_opts(certs, servername="127.0.0.1"))
             second = tls.connect(port, client_opts(certs, servername="::1"))
             named = tls.connect(port, client_opts(certs))
+        # (only DeprecationWarnings: a ResourceWarning of another test's socket collected in
+        # this window is not this test's business)
+        caught = [w for w in caught if issubclass(w.category, DeprecationWarning)]
         assert [(w.category, str(w.message)) for w in caught] == [
             (DeprecationWarning, "Setting the TLS ServerName to an IP address is not permitted "
              "by RFC 6066. This will be ignored in a future version.")]
@@ -638,8 +641,6 @@ async def test_undecodable_subjectaltname_does_not_break_the_peer_certificate(od
     assert tls.check_server_identity("other.host", peer).code == "ERR_TLS_CERT_ALTNAME_INVALID"
 
 
-@pytest.mark.xfail(strict=True, reason="divergence: an undecodable subjectAltName is left out "
-                   "of get_peer_certificate() where Node gives subjectaltname null")
 async def test_undecodable_subjectaltname_is_none(odd_san_pem):
     # Node v20 (same certificate): the key is there, its value null.
     peer = await peer_certificate_of(odd_san_pem)

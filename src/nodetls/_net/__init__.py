@@ -22,7 +22,7 @@ from .autoselect import (
 from .blocklist import BlockList, SocketAddress
 from .handle import DuplexHandle, TCPHandle
 from .server import Server
-from .socket import CONNECT_OPTIONS, SOCKET_OPTIONS, Socket
+from .socket import CONNECT_OPTIONS, SOCKET_OPTIONS, Socket, _Normalized
 
 __all__ = [
     "Server", "Socket", "TCPHandle", "DuplexHandle", "create_server", "connect",
@@ -48,8 +48,10 @@ def connect(*args: Any, **kwargs: Any) -> Socket:
     options, cb = normalize_connect_args(args, kwargs)
     opts = normalize(options, None, CONNECT_OPTIONS | SOCKET_OPTIONS, "options")
     sock_opts = {k: v for k, v in opts.items() if k in SOCKET_OPTIONS and k not in ("timeout",)}
-    sock = Socket(sock_opts)
-    return sock._connect(opts, cb)
+    sock = Socket(_Normalized(sock_opts)) if sock_opts else Socket()
+    # (through Socket.connect, as Node's net.connect: a patched one is called; the options
+    # marked as normalised are not normalised again)
+    return sock.connect(_Normalized(opts), cb)
 
 
 create_connection = connect

@@ -338,7 +338,7 @@ async def _do_connect(sock: Socket, handle: TCPHandle, options: Mapping[str, Any
             autoselect.get_default_auto_select_family_attempt_timeout() if timeout is None
             else autoselect.attempt_timeout(timeout, "options.autoSelectFamilyAttemptTimeout"))
         if s is not None:
-            await loop.create_connection(lambda: handle, sock=s)
+            await _adopt(loop, handle, s)
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # noqa: BLE001 - bad options etc. reach the socket as errors
@@ -383,4 +383,14 @@ async def _connect_one(sock: Socket, handle: TCPHandle, af: int, ip: str, port: 
         err = connect_error(exc, "connect", ip, port, local)
         sock.emit("connectionAttemptFailed", ip, port, family, err)
         raise err from None
-    await loop.create_connection(lambda: handle, sock=s)
+    await _adopt(loop, handle, s)
+
+
+async def _adopt(loop: asyncio.AbstractEventLoop, handle: TCPHandle, s: socket.socket) -> None:
+    """The loop's transport over the connected socket ``s`` (closed if that fails or the
+    connect is cancelled meanwhile: a destroy() while connecting)."""
+    try:
+        await loop.create_connection(lambda: handle, sock=s)
+    except BaseException:
+        s.close()
+        raise

@@ -298,7 +298,12 @@ class Socket(Duplex):
         ``connect(path, callback)`` (Unix), ``connect(options, callback)``; options ``port``,
         ``host``, ``path``, ``family`` (4/6), ``local_address``, ``local_port``, ``timeout``,
         ``no_delay``, ``keep_alive``, ``keep_alive_initial_delay``. ``callback`` is a
-        ``'connect'`` listener. Returns the socket (awaitable)."""
+        ``'connect'`` listener. Returns the socket (awaitable).
+
+        ``connect(_Normalized(opts)[, callback])`` (``net.connect``, ``tls.connect``): options
+        already normalised and checked, not normalised again (Node's ``normalizedArgsSymbol``)."""
+        if args and type(args[0]) is _Normalized and not kwargs:
+            return self._connect(*args)
         options, cb = normalize_connect_args(args, kwargs)
         opts = _own(normalize(options, None, _EITHER, "options"), CONNECT_OPTIONS)
         return self._connect(opts, cb)
@@ -796,7 +801,19 @@ class Socket(Duplex):
             self.once("finish", self.destroy)
 
     def reset_and_destroy(self) -> Socket:
-        """Node ``socket.resetAndDestroy()``: close with a TCP RST (``SO_LINGER`` 0)."""
+        """Node ``socket.resetAndDestroy()``: close with a TCP RST (``SO_LINGER`` 0). Without a
+        connection handle (never connected, or destroyed): ``destroy(ERR_SOCKET_CLOSED)``;
+        while connecting: the reset happens on ``'connect'``. Returns the socket."""
+        h = self._conn_handle()
+        if h is None:
+            return self.destroy(node_error("ERR_SOCKET_CLOSED"))  # type: ignore[no-any-return]
+        if self.connecting:
+            self.once("connect", self._reset)
+            return self
+        return self._reset()
+
+    def _reset(self) -> Socket:
+        """Node's ``Socket.prototype._reset``: the RST (``SO_LINGER`` 0), then ``destroy()``."""
         h = self._conn_handle()
         sock = h.get_extra_info("socket") if h is not None else None
         if sock is not None:

@@ -10,6 +10,7 @@ from typing import Any, Unpack
 
 from .. import _option_table, _options
 from .._net.args import normalize_connect_args
+from .._net.socket import _Normalized
 from ..types import ConnectOptions
 from .socket import _ENV_DATA, TLSSOCKET_OPTIONS, SocketTemplate, TLSSocket
 
@@ -90,5 +91,12 @@ def connect(*args: Any, **kwargs: Unpack[ConnectOptions]) -> TLSSocket:
     if opts.get("timeout"):
         tlssock.set_timeout(opts["timeout"])
     if given is None:
-        tlssock._connect({k: opts[k] for k in _NET_KEYS if opts.get(k) is not None})
+        # (through Socket.connect, as Node's tlssock.connect(connectOpt): a patched one is
+        # called; the options, marked as normalised, are not normalised again)
+        net_opts = _Normalized()
+        for k in _NET_KEYS:
+            v = opts.get(k)
+            if v is not None:
+                net_opts[k] = v
+        tlssock.connect(net_opts)
     return tlssock
