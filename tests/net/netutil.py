@@ -58,3 +58,16 @@ async def read_all(sock: Any, timeout: float = TIMEOUT) -> bytes:
 async def close_server(server: net.Server) -> None:
     if server.listening:
         await asyncio.wait_for(server.close(), TIMEOUT)
+
+
+def mocked_lookup(*ips: str) -> Any:
+    """A ``lookup`` option answering ``ips`` in that order (Node's ``common/dns``
+    ``createMockedLookup``): the ``all: true`` form when asked for it, family by the address's
+    form."""
+    def lookup(host: str, opts: dict[str, Any], cb: Any) -> None:
+        entries = [{"address": ip, "family": 6 if ":" in ip else 4} for ip in ips]
+        if opts.get("all"):
+            cb(None, entries)
+        else:
+            cb(None, entries[0]["address"], entries[0]["family"])
+    return lookup

@@ -23,7 +23,7 @@ import nodetls as tls
 from nodetls import net
 from nodetls.errors import AggregateNodeError, NodeError
 
-from .netutil import TIMEOUT, close_server, event
+from .netutil import TIMEOUT, close_server, event, mocked_lookup
 
 ATTEMPT_EVENTS = ("connectionAttempt", "connectionAttemptFailed", "connectionAttemptTimeout")
 
@@ -39,17 +39,6 @@ def record(sock: Any) -> list[tuple[Any, ...]]:
             log.append(tuple(shown))
         sock.on(name, on)
     return log
-
-
-def lookup_of(*ips: str) -> Any:
-    """A ``lookup`` option answering ``ips`` (Node's ``all: true`` form when asked for it)."""
-    def lookup(host: str, opts: dict[str, Any], cb: Any) -> None:
-        entries = [{"address": ip, "family": 6 if ":" in ip else 4} for ip in ips]
-        if opts.get("all"):
-            cb(None, entries)
-        else:
-            cb(None, entries[0]["address"], entries[0]["family"])
-    return lookup
 
 
 def closed_port(host: str = "127.0.0.1") -> int:
@@ -200,7 +189,7 @@ async def test_a_name_with_one_address_is_a_single_attempt() -> None:
     # Node: lookupAndConnectMultiple with one address goes back to internalConnect: no
     # autoSelectFamilyAttemptedAddresses, the error as it is
     port = closed_port()
-    sock = net.connect({"port": port, "host": "x.test", "lookup": lookup_of("127.0.0.1")})
+    sock = net.connect({"port": port, "host": "x.test", "lookup": mocked_lookup("127.0.0.1")})
     log = record(sock)
     err = await outcome(sock)
     assert isinstance(err, ConnectionRefusedError) and not isinstance(err, AggregateNodeError)
@@ -216,7 +205,7 @@ async def test_every_address_refused_is_an_aggregate_error(connect: Any) -> None
     # code ECONNREFUSED, every error in order, an empty message; 'close'(true)
     port = closed_port()
     sock = connect({"port": port, "host": "x.test",
-                    "lookup": lookup_of("127.0.0.1", "127.0.0.2")})
+                    "lookup": mocked_lookup("127.0.0.1", "127.0.0.2")})
     log = record(sock)
     closes: list[Any] = []
     sock.on("close", closes.append)
@@ -243,7 +232,7 @@ async def test_the_aggregate_is_an_exception_group() -> None:
     # Beyond Node: Python's except* sees each attempt's error
     port = closed_port()
     sock = net.connect({"port": port, "host": "x.test",
-                        "lookup": lookup_of("127.0.0.1", "127.0.0.2")})
+                        "lookup": mocked_lookup("127.0.0.1", "127.0.0.2")})
     caught: list[BaseException] = []
     try:
         await asyncio.wait_for(sock, TIMEOUT)
@@ -260,7 +249,7 @@ async def test_a_bound_local_port_is_named_in_each_attempt() -> None:
         s.bind(("0.0.0.0", 0))
         local_port = s.getsockname()[1]
     sock = net.connect({"port": port, "host": "x.test", "local_port": local_port,
-                        "lookup": lookup_of("127.0.0.1", "127.0.0.2")})
+                        "lookup": mocked_lookup("127.0.0.1", "127.0.0.2")})
     err = await outcome(sock)
     assert [str(e) for e in err.errors] == [
         f"connect ECONNREFUSED 127.0.0.{i}:{port} - Local (0.0.0.0:{local_port})"
@@ -273,7 +262,7 @@ async def test_the_first_address_refused_the_next_one_connects() -> None:
     port = server.address()["port"]
     try:
         sock = net.connect({"port": port, "host": "x.test",
-                            "lookup": lookup_of("127.0.0.2", "127.0.0.1")})
+                            "lookup": mocked_lookup("127.0.0.2", "127.0.0.1")})
         log = record(sock)
         data = event(sock, "data")
         assert await outcome(sock) == "connected"
@@ -304,7 +293,7 @@ async def test_an_address_that_does_not_answer_times_out_and_the_next_connects()
         filler.connect(("127.0.0.2", port))  # (the one connection the queue holds)
         sock = net.connect({"port": port, "host": "x.test",
                             "auto_select_family_attempt_timeout": 0.1,
-                            "lookup": lookup_of("127.0.0.2", "127.0.0.1")})
+                            "lookup": mocked_lookup("127.0.0.2", "127.0.0.1")})
         log = record(sock)
         assert await outcome(sock) == "connected"
         assert log == [("connectionAttempt", "127.0.0.2", port, 4),
@@ -322,7 +311,7 @@ async def test_auto_select_family_false_asks_for_one_address(defaults: None) -> 
     # the process-wide default decides when the option is not given
     port = closed_port()
     asked: list[dict[str, Any]] = []
-    inner = lookup_of("127.0.0.1", "127.0.0.2")
+    inner = mocked_lookup("127.0.0.1", "127.0.0.2")
 
     def lookup(host: str, opts: dict[str, Any], cb: Any) -> None:
         asked.append(dict(opts))
@@ -345,7 +334,7 @@ async def test_destroy_in_an_attempt_listener_stops_quietly() -> None:
     # nodetls stops connecting: 'close'(false), no 'connect', no 'error', no further attempt
     port = closed_port()
     sock = net.connect({"port": port, "host": "x.test",
-                        "lookup": lookup_of("127.0.0.1", "127.0.0.2")})
+                        "lookup": mocked_lookup("127.0.0.1", "127.0.0.2")})
     log = record(sock)
     sock.on("connectionAttempt", lambda *a: sock.destroy())
     errors: list[BaseException] = []

@@ -28,23 +28,11 @@ import pytest
 import nodetls as tls
 from nodetls import net
 
-from .netutil import TIMEOUT, close_server, event, has_ipv6
+from .netutil import TIMEOUT, close_server, event, has_ipv6, mocked_lookup
 
 needs_ipv6 = pytest.mark.skipif(not has_ipv6(), reason="no IPv6 loopback")
 
 ATTEMPT_EVENTS = ("connectionAttempt", "connectionAttemptFailed", "connectionAttemptTimeout")
-
-
-def mocked_lookup(*ips: str) -> Any:
-    """Node's ``common/dns`` ``createMockedLookup``: answers ``ips`` in that order (the
-    ``all: true`` form when asked for it), family by the address's form."""
-    def lookup(host: str, opts: dict[str, Any], cb: Any) -> None:
-        entries = [{"address": ip, "family": 6 if ":" in ip else 4} for ip in ips]
-        if opts.get("all"):
-            cb(None, entries)
-        else:
-            cb(None, entries[0]["address"], entries[0]["family"])
-    return lookup
 
 
 async def request_server(tag: str, host: str = "127.0.0.1", port: int = 0) -> net.Server:

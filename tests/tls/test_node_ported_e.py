@@ -482,9 +482,9 @@ async def test_ip_address_servername_warns_once(certs, monkeypatch):
 
 
 def test_ip_servername_warning_is_for_ip_literals_only():
-    assert connect_module._is_ip("127.0.0.1") and connect_module._is_ip("::ffff:1.2.3.4")
-    assert not connect_module._is_ip("localhost") and not connect_module._is_ip("1")
-    assert not connect_module._is_ip(5)
+    assert connect_module.is_ip("127.0.0.1") and connect_module.is_ip("::ffff:1.2.3.4")
+    assert not connect_module.is_ip("localhost") and not connect_module.is_ip("1")
+    assert not connect_module.is_ip(5)
 
 
 # --------------------------------------------------------- buffersize, streamwrap-buffersize

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, Unpack
 
 from .. import _option_table, _options
+from .._net.address import is_ip
 from .._net.args import normalize_connect_args
 from .._net.socket import _Normalized
 from ..types import ConnectOptions
@@ -39,17 +39,6 @@ def _normalize_args(args: tuple[Any, ...]) -> tuple[dict[str, Any], Callable[...
     return options, callback
 
 
-def _is_ip(name: Any) -> bool:
-    """Node's ``net.isIP(name) !== 0`` for a ``servername``."""
-    if not isinstance(name, str):
-        return False
-    try:
-        ipaddress.ip_address(name)
-    except ValueError:
-        return False
-    return True
-
-
 def _warn_ip_servername() -> None:
     """Node's DEP0123 ``DeprecationWarning`` (``tls.connect``), once per process as Node's."""
     global _ip_servername_warned
@@ -75,7 +64,7 @@ def connect(*args: Any, **kwargs: Unpack[ConnectOptions]) -> TLSSocket:
     if opts.get("path") is None:
         opts.setdefault("host", "localhost")
     servername = opts.get("servername")
-    if servername and not _ip_servername_warned and _is_ip(servername):
+    if servername and not _ip_servername_warned and is_ip(servername):
         _warn_ip_servername()
     if opts.get("no_delay") is None:
         opts["no_delay"] = True  # TCP_NODELAY by default on TLS sockets (see tls.Server)
