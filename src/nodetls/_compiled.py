@@ -29,6 +29,8 @@ from typing import Any
 MODULES = (
     "nodetls._engine._wire",
     "nodetls._engine._queries",
+    "nodetls._engine._callback_bodies",
+    "nodetls._engine._setup",
     "nodetls._engine.engine",
     "nodetls._tls.wrap",
 )
@@ -60,6 +62,8 @@ def _why_pure() -> str | None:
     except (OSError, ValueError):
         return "not built"
     for module in MODULES:
+        if module not in built:  # (a module added to the core after this build)
+            return f"stale: {module} added since the build"
         base = os.path.join(_ROOT, *module.split(".")[1:])
         if not any(os.path.exists(base + suffix)
                    for suffix in importlib.machinery.EXTENSION_SUFFIXES):

@@ -1,8 +1,9 @@
 """The engine's read-only queries: what the handshake negotiated, certificates and chains,
 the session and its ticket, OCSP, keying material (what Node's ``TLSSocket`` getters report).
 
-:class:`_EngineQueries` is a mixin of :class:`~nodetls._engine.engine.TLSEngine`; none of these
-is on the per-record data path, which stays in :mod:`.engine`.
+:class:`_EngineQueries` is the root of :class:`~nodetls._engine.engine.TLSEngine`'s compiled base
+classes (``TLSEngine -> _EngineSetup -> _EngineCallbacks -> _EngineQueries``); none of these is
+on the per-record data path, which stays in :mod:`.engine`.
 """
 
 from __future__ import annotations

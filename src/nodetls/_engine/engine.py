@@ -25,6 +25,14 @@ PSK, certificate verification) go to the *hooks* object; notifications (keylog l
 sessions) are appended to :attr:`TLSEngine.events` and the caller drains them after the operation
 returns.  An exception raised inside a callback is stored and re-raised by the operation.
 
+:class:`TLSEngine` keeps here what every connection runs per handshake step and per record
+(construction and :meth:`~TLSEngine.free`, the four operations, shutdown, errors); its base
+classes, each compiled with it, hold the rest: :mod:`._setup` (``_EngineSetup``: the setters,
+``enable_*``, :meth:`~TLSEngine.resume`, :meth:`~TLSEngine.renegotiate`), :mod:`._callback_bodies`
+(``_EngineCallbacks``: the ``_cb_*`` methods :mod:`.callbacks`' trampolines call) and
+:mod:`._queries` (``_EngineQueries``: what the handshake negotiated).  Every attribute's default
+is declared on :class:`TLSEngine`; the bases declare the attributes they use.
+
 The engine never imports asyncio.
 """
 
@@ -35,26 +43,16 @@ import weakref
 from typing import Any, Final
 
 from .._openssl import constants as C
-from .._openssl import ffi, lib, macros
+from .._openssl import ffi, lib
 from .._openssl.errors import consume_errors, tls_error
 from .._openssl.verify_codes import VERIFY_ERROR_NAMES
 from ..errors import NodeError, node_error, system_error
-from . import _bytesio, _keycert, callbacks
+from . import _bytesio, callbacks
 from ._abi import _py_new, _py_release_bios, _py_shutdown
-from ._queries import _EngineQueries
-from ._wire import (
-    _der_of_x509,
-    _find_alpn,
-    _out_params,
-    _parse_client_hello,
-    _session_der,
-    decode_alpn,
-    encode_alpn,
-    session_from_der,
-)
+from ._setup import _EngineSetup
+from ._wire import decode_alpn, encode_alpn, session_from_der
 from .protocol import (
     DONE,
-    HANDSHAKE_DONE,
     NEED_DATA,
     PAUSED,
     ClientHello,
@@ -210,26 +208,12 @@ def receive_buffer() -> tuple[memoryview, Any]:
 _new_ssl: Final = getattr(lib, "nodetls_new", None) or _py_new
 _release_bios: Final = getattr(lib, "nodetls_release_bios", None) or _py_release_bios
 _shutdown: Final = getattr(lib, "nodetls_shutdown", None) or _py_shutdown
-#: SNI's context switch (``nodetls_switch_ctx``: the ticket keys stay the session context's; the
-#: Python ticket callback needs no such care: ``ticket_keys.bind_ssl``).
-_switch_ctx: Final = getattr(lib, "nodetls_switch_ctx", None) or lib.SSL_set_SSL_CTX
-#: The session lookup in C (``nodetls_sp_*``, see :meth:`TLSEngine.enable_session_path`): None
-#: in ABI mode, or when the compiled binding could not set it up.
-_sp_enable: Final = lib.nodetls_sp_enable if callbacks.SESSION_PATH else None
 
 
-def _sp_out() -> tuple[Any, Any]:
-    """This thread's out-parameters of ``nodetls_sp_pending`` (an id, its kind)."""
-    try:
-        return _local.sp_out
-    except AttributeError:
-        pair = _local.sp_out = (ffi.new("unsigned char[]", 32), ffi.new("int *"))
-        return pair
-
-
-class TLSEngine(_EngineQueries):
+class TLSEngine(_EngineSetup):
     """One TLS connection, sans-IO.  ``context`` is a ``SecureContext`` (its ``.ctx`` is the
-    SSL_CTX); ``hooks`` receives synchronous questions (see the ``_cb_*`` methods)."""
+    SSL_CTX); ``hooks`` receives synchronous questions (see the ``_cb_*`` methods,
+    :mod:`._callback_bodies`)."""
 
     # Defaults at class level: an engine stores only what differs (an idle connection's engine
     # then keeps a small instance dict; every attribute below is replaced, never mutated).
@@ -848,407 +832,3 @@ class TLSEngine(_EngineQueries):
         if code == 21:  # Node's wording for UNABLE_TO_VERIFY_LEAF_SIGNATURE
             msg = "unable to verify the first certificate"
         return CertificateError(msg, name)
-
-    # ------------------------------------------------------------------ configuration
-    def set_servername(self, name: str) -> None:
-        macros.SSL_set_tlsext_host_name(self.ssl, name.encode("idna") if name else NULL)
-
-    def set_alpn_protocols(self, protocols: list[bytes]) -> None:
-        """Client: offer ``protocols``; server: choose from them (first of ours the client
-        offers, Node's order)."""
-        wire = encode_alpn(protocols)
-        if self.server:
-            self._alpn_server_wire = wire
-            callbacks.enable(self.context, "alpn")
-        else:
-            lib.SSL_set_alpn_protos(self.ssl, wire, len(wire))
-
-    def set_alpn_callback(self, fn: Any) -> None:
-        """Server: ``fn(offered: list[bytes]) -> bytes | None`` chooses (sync)."""
-        self.alpn_callback = fn
-        callbacks.enable(self.context, "alpn")
-
-    def set_npn_protocols(self, protocols: list[bytes]) -> None:
-        wire = encode_alpn(protocols)
-        if self.server:
-            self._npn_wire = wire
-            self._npn_buf = ffi.new("unsigned char[]", wire)
-        else:
-            self.npn_client_protocols = protocols
-        callbacks.enable(self.context, "npn")
-
-    def set_verify(self, request: bool, reject: bool, check_identity: Any = None) -> None:
-        """Peer verification.  ``request``: ask for / check the peer certificate; ``reject``:
-        fail the handshake (with the matching alert) on a verification or identity error;
-        ``check_identity(leaf_der) -> Exception | None`` runs on the client at the leaf."""
-        self.reject_unauthorized = reject
-        self.check_identity = check_identity
-        mode = C.SSL_VERIFY_NONE
-        if request:
-            mode = C.SSL_VERIFY_PEER
-            if self.server and reject:
-                mode |= C.SSL_VERIFY_FAIL_IF_NO_PEER_CERT
-        lib.SSL_set_verify(self.ssl, mode, callbacks.verify_cb if request else NULL)
-
-    def enable_client_hello(self) -> None:
-        self.want_client_hello = True
-        callbacks.enable(self.context, "client_hello")
-
-    def enable_cert_cb(self) -> None:
-        # The cert callback lives in the SSL's own CERT (copied from the context at SSL_new),
-        # so it is set on the SSL, not on the context.
-        self.want_cert = True
-        lib.SSL_set_cert_cb(self.ssl, callbacks.cert_cb, NULL)
-
-    def enable_keylog(self) -> None:
-        callbacks.enable(self.context, "keylog")
-
-    def enable_session_callbacks(self) -> None:
-        """Server: external cache (``'newSession'``/``'resumeSession'``); client: ``'session'``."""
-        callbacks.enable(self.initial_context, "session")
-
-    def enable_session_path(self) -> bool:
-        """Server, before the handshake, with :meth:`enable_session_callbacks` and
-        :meth:`enable_client_hello` done on its contexts: let the compiled binding decide in its
-        client-hello callback whether an external cache can resume this connection, pause for
-        it (:data:`Pause.CLIENT_HELLO`, the id in :meth:`pending_lookup`, no
-        :class:`ClientHello` and no ``hooks.on_client_hello``), and answer the get-session
-        callback with what :meth:`set_prefetched_session` gave, all without a Python callback.
-        The decision is ``pause_points.client_hello``'s for the ids OpenSSL looks up (a TLS 1.3
-        PSK identity only when it is 32 bytes: the only length OpenSSL's stateful lookup takes).
-        False when the binding has no such path (ABI mode): nothing changed."""
-        if _sp_enable is None or self.ssl is None:
-            return False
-        if not _sp_enable(self.ssl):
-            raise MemoryError("no memory for the session lookup")
-        self.session_path = True
-        return True
-
-    def pending_lookup(self) -> tuple[bytes, bool] | None:
-        """With :meth:`enable_session_path`, while paused for the client hello: the id to look
-        up and whether it is a TLS 1.3 ticket; None otherwise."""
-        if not self.session_path or self.ssl is None:
-            return None
-        out = _sp_out()
-        n = lib.nodetls_sp_pending(self.ssl, out[0], out[1])
-        if n < 0:
-            return None
-        return ffi.buffer(out[0], n)[:], bool(out[1][0])
-
-    def enable_ocsp_status(self) -> None:
-        callbacks.enable(self.context, "status")
-
-    def request_ocsp(self) -> None:
-        macros.SSL_set_tlsext_status_type(self.ssl, C.TLSEXT_STATUSTYPE_ocsp)
-
-    def enable_psk(self) -> None:
-        if self.server:
-            lib.SSL_set_psk_server_callback(self.ssl, callbacks.psk_server_cb)
-        else:
-            lib.SSL_set_psk_client_callback(self.ssl, callbacks.psk_client_cb)
-
-    def set_psk_identity_hint(self, hint: str) -> bool:
-        return bool(lib.SSL_use_psk_identity_hint(self.ssl, hint.encode()))
-
-    def enable_handshake_counting(self) -> None:
-        """Watch handshakes through OpenSSL's info callback: each start is counted and reported
-        (``hooks.on_handshake_start``: the server's renegotiation limits) and each later
-        handshake's end is noted as :data:`HANDSHAKE_DONE` (Node's ``onhandshakedone``)."""
-        if self.ssl is not None:
-            lib.SSL_set_info_callback(self.ssl, callbacks.info_cb)
-
-    def enable_trace(self) -> None:
-        """OpenSSL's protocol trace (``SSL_trace``) to stderr, as Node's ``enableTrace()``."""
-        if self._trace_bio != NULL or self.ssl is None:
-            return
-        bio = lib.BIO_new_fd(2, 0)
-        self._trace_bio = bio
-        lib.SSL_set_msg_callback(self.ssl, lib.SSL_trace)
-        macros.SSL_set_msg_callback_arg(self.ssl, bio)
-
-    def set_options(self, options: int) -> None:
-        lib.SSL_set_options(self.ssl, options)
-
-    def set_renegotiation(self, allow_client: bool) -> None:
-        """Server: allow client-initiated TLS 1.2 renegotiation (counted through the info
-        callback, Node's ``CLIENT_RENEG_LIMIT``), or refuse the peer's renegotiations
-        (``SSL_OP_NO_RENEGOTIATION``, which :meth:`renegotiate` lifts for one this side asks
-        for, as Node's server may renegotiate; OpenSSL 3 refuses a client's without
-        ``SSL_OP_ALLOW_CLIENT_RENEGOTIATION`` anyway)."""
-        if allow_client:
-            lib.SSL_set_options(self.ssl, C.SSL_OP_ALLOW_CLIENT_RENEGOTIATION)
-            self.enable_handshake_counting()
-        elif self.ssl is not None:
-            lib.SSL_set_options(self.ssl, C.SSL_OP_NO_RENEGOTIATION)
-
-    def disable_renegotiation(self) -> None:
-        """Refuse any later renegotiation, either side's (``SSL_OP_NO_RENEGOTIATION``, kept)."""
-        self._renegotiation_refused = True
-        if self.ssl is not None:
-            lib.SSL_set_options(self.ssl, C.SSL_OP_NO_RENEGOTIATION)
-
-    def set_session(self, der: bytes) -> bool:
-        """Offer a saved session (client).  False when ``der`` is not a session."""
-        sess = session_from_der(der)
-        if sess == NULL:
-            return False
-        try:
-            return bool(lib.SSL_set_session(self.ssl, sess))
-        finally:
-            lib.SSL_SESSION_free(sess)
-
-    # ---- resuming a paused handshake
-    def use_context(self, context: Any) -> None:
-        """Switch to another SecureContext (SNI) while paused.  The switch is applied inside the
-        re-invoked callback: OpenSSL only picks up the new certificate when SSL_set_SSL_CTX runs
-        from within the client-hello or cert callback (measured: outside it, the old certificate
-        is still sent)."""
-        if context is self.context:
-            return
-        for kind in getattr(self.context, "_nodetls_callbacks", ()):
-            if kind != "session":
-                callbacks.enable(context, kind)
-        self._pending_context = context
-
-    def use_key_cert(self, context: Any) -> None:
-        """Serve this connection with ``context``'s key, certificate and chain, and verify the
-        peer's certificate with its store (Node's ``TLSWrap::SetKeyCert``; see
-        :mod:`._keycert`).  Raises ``TLSError`` with OpenSSL's error."""
-        if self.ssl is not None:
-            _keycert.use_key_cert(self.ssl, context.ctx)
-
-    @staticmethod
-    def check_key_cert(context: Any) -> None:
-        """Raise what :meth:`use_key_cert` would raise for ``context``, before any connection
-        exists (``_keycert.check_key_cert``)."""
-        _keycert.check_key_cert(context.ctx)
-
-    def _apply_pending_context(self) -> None:
-        context = self._pending_context
-        if context is not None:
-            self._pending_context = None
-            _switch_ctx(self.ssl, context.ctx)
-            self.context = context
-
-    def set_prefetched_session(self, der: bytes | None) -> None:
-        if self.session_path:
-            if der and self.ssl is not None:
-                lib.nodetls_sp_found(self.ssl, der, len(der))
-            return
-        self._prefetched_session = der
-
-    def set_ocsp_response(self, der: bytes | None) -> None:
-        self._ocsp_response = der
-
-    def resume(self) -> None:
-        """The owner has answered; the next :meth:`do_handshake` continues."""
-        if self.paused is _CLIENT_HELLO:
-            self._ch_state = 2
-            if self.session_path and self.ssl is not None:
-                lib.nodetls_sp_resume(self.ssl)
-        elif self.paused is _CERT:
-            self._cert_state = 2
-        self.paused = None
-        if self.state is _PAUSED_STATE:
-            self.state = _SECURE if self.handshake_complete else _HANDSHAKING
-        self.read_more = True  # a paused renegotiation continues inside the next read
-
-    def set_max_send_fragment(self, size: int) -> bool:
-        return bool(macros.SSL_set_max_send_fragment(self.ssl, size))
-
-    def renegotiate(self) -> None:
-        """Start a TLS 1.2 renegotiation: the ClientHello/HelloRequest goes out now; the rest
-        of the handshake is driven by :meth:`read`, which (unlike SSL_do_handshake) accepts
-        application data interleaved with it.  Its end is noted as :data:`HANDSHAKE_DONE`
-        (the info callback is installed here, if it was not)."""
-        self.enable_handshake_counting()
-        if self.server and not self._renegotiation_refused:
-            lib.SSL_clear_options(self.ssl, C.SSL_OP_NO_RENEGOTIATION)
-        if lib.SSL_renegotiate(self.ssl) != 1:
-            raise tls_error(consume_errors(ffi, lib), "renegotiation failed")
-        r = lib.SSL_do_handshake(self.ssl)
-        if r != 1:
-            err = lib.SSL_get_error(self.ssl, r)
-            if self._exc is not None:
-                self._raise_captured()
-            if err not in (C.SSL_ERROR_WANT_READ, C.SSL_ERROR_WANT_WRITE):
-                raise self._error(err, handshake=False)
-
-    # ------------------------------------------------------------------ callback bodies
-    def _cb_verify(self, ok: int, store: Any) -> int:
-        # Node accepts everything in its C++ verify callback and reads SSL_get_verify_result()
-        # afterwards, i.e. the *last* error OpenSSL reported.  We do the same bookkeeping, but
-        # when rejecting we fail at the leaf's final callback (the last call OpenSSL makes), with
-        # the store's error set to that last error, so OpenSSL sends the matching alert.
-        if not ok:
-            self.verify_error = lib.X509_STORE_CTX_get_error(store)
-            self.verify_depth = lib.X509_STORE_CTX_get_error_depth(store)
-            return 1
-        if lib.X509_STORE_CTX_get_error_depth(store) != 0:
-            return 1
-        if self.verify_error:
-            if self.reject_unauthorized:
-                lib.X509_STORE_CTX_set_error(store, self.verify_error)
-                return 0
-            return 1
-        if self.check_identity is not None and not self.server:
-            leaf = lib.X509_STORE_CTX_get_current_cert(store)
-            self._verify_store = store
-            try:
-                err_obj = self.check_identity(_der_of_x509(leaf))
-            finally:
-                self._verify_store = None
-            if err_obj is not None:
-                self.identity_error = err_obj
-                if self.reject_unauthorized:
-                    lib.X509_STORE_CTX_set_error(store, 62)  # HOSTNAME_MISMATCH -> bad_certificate
-                    return 0
-        return 1
-
-    def _cb_client_hello(self, al: Any) -> int:
-        state = self._ch_state
-        if state == 2 or not self.want_client_hello:
-            self._apply_pending_context()
-            return C.SSL_CLIENT_HELLO_SUCCESS
-        if state == 1:
-            return C.SSL_CLIENT_HELLO_RETRY
-        self.client_hello = ch = _parse_client_hello(self.ssl)
-        if self.hooks is not None and self.hooks.on_client_hello(ch):
-            self._ch_state = 1
-            return C.SSL_CLIENT_HELLO_RETRY
-        self._ch_state = 2
-        self._apply_pending_context()
-        return C.SSL_CLIENT_HELLO_SUCCESS
-
-    def _cb_cert(self) -> int:
-        state = self._cert_state
-        if state == 2 or not self.want_cert:
-            self._apply_pending_context()
-            return 1
-        if state == 1:
-            return -1
-        if self.hooks is not None and self.hooks.on_cert(self.servername()):
-            self._cert_state = 1
-            return -1
-        self._cert_state = 2
-        self._apply_pending_context()
-        return 1
-
-    def _cb_alpn_select(self, out: Any, outlen: Any, inp: Any, inlen: int) -> int:
-        offered = bytes(ffi.buffer(inp, inlen))
-        if self.alpn_callback is not None:
-            choice = self.alpn_callback(decode_alpn(offered))
-            if choice is None:
-                return C.SSL_TLSEXT_ERR_ALERT_FATAL
-            idx = _find_alpn(offered, choice)
-            if idx < 0:
-                return C.SSL_TLSEXT_ERR_ALERT_FATAL
-            out[0] = inp + idx + 1
-            outlen[0] = len(choice)
-            return C.SSL_TLSEXT_ERR_OK
-        wire = self._alpn_server_wire
-        if wire is None:
-            return C.SSL_TLSEXT_ERR_NOACK
-        # Server preference order (Node uses SSL_select_next_proto with the server list first).
-        for proto in decode_alpn(wire):
-            idx = _find_alpn(offered, proto)
-            if idx >= 0:
-                out[0] = inp + idx + 1
-                outlen[0] = len(proto)
-                return C.SSL_TLSEXT_ERR_OK
-        return C.SSL_TLSEXT_ERR_ALERT_FATAL
-
-    def _cb_npn_select(self, out: Any, outlen: Any, inp: Any, inlen: int) -> int:
-        offered = decode_alpn(bytes(ffi.buffer(inp, inlen)))
-        ours = self.npn_client_protocols or []
-        choice = next((p for p in ours if p in offered), ours[0] if ours else None)
-        if choice is None:
-            return C.SSL_TLSEXT_ERR_NOACK
-        buf = ffi.new("unsigned char[]", choice)
-        self._pinned = (*self._pinned, buf)
-        out[0] = buf
-        outlen[0] = len(choice)
-        self.npn_selected = choice
-        return C.SSL_TLSEXT_ERR_OK
-
-    def _cb_status(self) -> int:
-        resp = self._ocsp_response
-        if resp is None:
-            return C.SSL_TLSEXT_ERR_NOACK
-        macros.SSL_set_tlsext_status_ocsp_resp(self.ssl, resp)
-        return C.SSL_TLSEXT_ERR_OK
-
-    def _note(self, event: KeylogLine | NewSession | HandshakeDone) -> None:
-        events = self.events
-        if type(events) is list:
-            events.append(event)
-        else:
-            self.events = [event]
-
-    def _cb_keylog(self, line: bytes) -> None:
-        self._note(KeylogLine(line + b"\n"))
-
-    def _cb_new_session(self, sess: Any) -> None:
-        ln = _out_params()[2]
-        p = lib.SSL_SESSION_get_id(sess, ln)
-        n = ln[0]
-        sid = ffi.buffer(p, n)[:] if n else b""
-        self._note(NewSession(sid, _session_der(sess)))
-
-    def _cb_get_session(self, sid: bytes, copy: Any) -> Any:
-        # (kept until the handshake is done: after a HelloRetryRequest, OpenSSL looks the
-        # second ClientHello's PSK up again)
-        der = self._prefetched_session
-        if not der:
-            return NULL
-        sess = session_from_der(der)
-        if sess == NULL:
-            return NULL
-        ln = _out_params()[2]
-        p = lib.SSL_SESSION_get_id(sess, ln)
-        if ffi.buffer(p, ln[0])[:] != sid:
-            # The cache answered with another session than the one asked for (a store bug, a
-            # session of another server): a miss, so a full handshake, where OpenSSL would try
-            # to resume with keys the client does not have (TLS 1.3: an illegal_parameter alert).
-            lib.SSL_SESSION_free(sess)
-            return NULL
-        copy[0] = 0
-        return sess
-
-    def _cb_psk_server(self, identity: Any, psk: Any, max_len: int) -> int:
-        ident = ffi.string(identity).decode("utf-8", "replace") if identity != NULL else ""
-        key = self.hooks.psk_server(ident) if self.hooks is not None else None
-        if not key:
-            return 0
-        if len(key) > max_len:
-            raise ValueError(f"PSK is longer than {max_len} bytes")
-        ffi.memmove(psk, key, len(key))
-        return len(key)
-
-    def _cb_psk_client(self, hint: Any, identity: Any, max_id: int, psk: Any, max_psk: int) -> int:
-        h = ffi.string(hint).decode("utf-8", "replace") if hint != NULL else None
-        answer = self.hooks.psk_client(h) if self.hooks is not None else None
-        if answer is None:
-            return 0
-        ident, key = answer
-        ident_b = ident.encode() if isinstance(ident, str) else bytes(ident)
-        if len(ident_b) + 1 > max_id:
-            raise ValueError(f"PSK identity is longer than {max_id - 1} bytes")
-        if len(key) > max_psk:
-            raise ValueError(f"PSK is longer than {max_psk} bytes")
-        ffi.memmove(identity, ident_b + b"\0", len(ident_b) + 1)
-        ffi.memmove(psk, key, len(key))
-        return len(key)
-
-    def _cb_handshake_start(self) -> None:
-        self.handshakes += 1
-        if self.hooks is not None:
-            self.hooks.on_handshake_start(self.handshakes)
-
-    def _cb_handshake_done(self) -> None:
-        # The first handshake's end is do_handshake()'s DONE; a later one (a renegotiation,
-        # inside SSL_read) is an event.  A server's HelloRequest is reported as a handshake of
-        # its own, while the renegotiation it asks for is still pending: not an end (Node's
-        # check too).  (OpenSSL 3 reports no end for TLS 1.3's post-handshake messages.)
-        if self.handshake_complete and not lib.SSL_renegotiate_pending(self.ssl):
-            self._note(HANDSHAKE_DONE)
