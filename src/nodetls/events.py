@@ -66,6 +66,16 @@ error_monitor = "errorMonitor"
 default_max_listeners = 10
 
 _EMPTY: tuple[Any, ...] = ()
+class _NoListener:
+    """``on(event)``/``once(event)`` called without a listener: the decorator form."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:  # shown in signatures and the generated docs
+        return "..."
+
+
+_NO_LISTENER: Any = _NoListener()
 # Strong references to tasks running async listeners (the loop only keeps weak ones).
 _TASKS: set[asyncio.Task[Any]] = set()
 _iscoroutine = asyncio.iscoroutine
@@ -291,12 +301,13 @@ class EventEmitter(pyee.EventEmitter):
     @overload
     def on(self, event: str, listener: Callable[..., Any]) -> EventEmitter: ...
 
-    def on(self, event: str, listener: Callable[..., Any] | None = None) -> Any:
+    def on(self, event: str, listener: Any = _NO_LISTENER) -> Any:
         """Node ``emitter.on(event, listener)``: add a listener; returns the emitter (chainable).
 
-        Without ``listener`` it is a decorator (``@em.on('data')``) that returns the function.
+        Without ``listener`` it is a decorator (``@em.on('data')``) that returns the function;
+        a listener that is not callable (``None`` too) raises ERR_INVALID_ARG_TYPE, as Node.
         """
-        if listener is None:
+        if listener is _NO_LISTENER:
             def decorator(fn: F) -> F:
                 self._add(event, fn, fn, False)
                 return fn
@@ -335,12 +346,13 @@ class EventEmitter(pyee.EventEmitter):
     @overload
     def once(self, event: str, listener: Callable[..., Any]) -> EventEmitter: ...
 
-    def once(self, event: str, listener: Callable[..., Any] | None = None) -> Any:
+    def once(self, event: str, listener: Any = _NO_LISTENER) -> Any:
         """Node ``emitter.once``: the listener is removed before its first call.
 
-        Removable by the function passed. Without ``listener`` it is a decorator.
+        Removable by the function passed. Without ``listener`` it is a decorator; a listener
+        that is not callable (``None`` too) raises ERR_INVALID_ARG_TYPE, as Node.
         """
-        if listener is None:
+        if listener is _NO_LISTENER:
             def decorator(fn: F) -> F:
                 self._add(event, _Once(self, event, fn), fn, False)
                 return fn
@@ -358,7 +370,12 @@ class EventEmitter(pyee.EventEmitter):
 
     def remove_listener(self, event: str, listener: Callable[..., Any]) -> EventEmitter:  # type: ignore[override]
         """Node ``emitter.removeListener``: remove the most recently added instance of ``listener``
-        (a ``once`` listener by the function passed to ``once``); emits ``'removeListener'``."""
+        (a ``once`` listener by the function passed to ``once``); emits ``'removeListener'``.
+        A ``listener`` that is not callable raises ERR_INVALID_ARG_TYPE (Node's checkListener)."""
+        if not callable(listener):
+            raise node_error(
+                "ERR_INVALID_ARG_TYPE", '"listener"', "function", type(listener).__name__
+            )
         self._remove_many((event, listener))
         return self
 

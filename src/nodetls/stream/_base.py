@@ -86,6 +86,11 @@ _NODE_ENCODINGS = {
 }
 
 
+def _is_encoding(enc: Any) -> bool:
+    """Node ``Buffer.isEncoding(enc)``: one of Node's encoding names, in any case."""
+    return type(enc) is str and enc.lower() in _NODE_ENCODINGS
+
+
 def _node_encoding(enc: Any) -> str:
     """Node's StringDecoder ``normalizeEncoding``: ``None``/``''`` is 'utf8'; a name Node does
     not know raises ERR_UNKNOWN_ENCODING (a TypeError), Python-only codec names included."""

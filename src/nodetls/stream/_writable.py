@@ -16,7 +16,7 @@ from ._base import (
     DEFAULT_HIGH_WATER_MARK,
     Stream,
     _encode,
-    _norm_encoding,
+    _is_encoding,
     _soon,
     _wait_for,
 )
@@ -97,8 +97,12 @@ class Writable(Stream):
         ``'drain'`` (or ``await stream.drain()``). ``callback(err)`` runs once the chunk is
         handled. After ``end()``: ``ERR_STREAM_WRITE_AFTER_END`` via ``callback`` and ``'error'``.
         """
-        if encoding is not None and callable(encoding):
-            callback, encoding = encoding, None
+        if encoding is not None:
+            if callable(encoding):
+                callback, encoding = encoding, None
+            elif encoding != "buffer" and not _is_encoding(encoding):
+                # Node: an encoding Buffer does not know throws, whatever the chunk
+                raise node_error("ERR_UNKNOWN_ENCODING", encoding)
         if type(data) is not bytes:
             if isinstance(data, str):
                 if self._w_decode_strings:
@@ -264,9 +268,11 @@ class Writable(Stream):
                 self._clear_buffer()
 
     def set_default_encoding(self, encoding: str) -> Writable:
-        """Node ``writable.setDefaultEncoding(enc)``."""
-        _norm_encoding(encoding)
-        self._w_default_encoding = encoding
+        """Node ``writable.setDefaultEncoding(enc)``: any case of a Node encoding name; any other
+        value raises ERR_UNKNOWN_ENCODING (a TypeError)."""
+        if not _is_encoding(encoding):
+            raise node_error("ERR_UNKNOWN_ENCODING", encoding)
+        self._w_default_encoding = encoding.lower()
         return self
 
     # -- ending ---------------------------------------------------------------------------------
@@ -421,6 +427,12 @@ class Writable(Stream):
     def writable_high_water_mark(self) -> int:
         """Node ``writable.writableHighWaterMark``."""
         return self._w_hwm
+
+    @property
+    def writable_aborted(self) -> bool:
+        """Node ``writable.writableAborted``: destroyed or errored before ``'finish'``."""
+        return self._w_writable and (self._destroyed or self._errored is not None) \
+            and not self._w_finished
 
     @property
     def writable_need_drain(self) -> bool:
