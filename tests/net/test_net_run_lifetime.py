@@ -92,9 +92,12 @@ def test_run_returns_while_an_unrefd_socket_is_open() -> None:
     def main() -> None:
         # As in Node, the accepted socket is referenced too: unref() it as well.
         server = net.create_server(lambda sock: sock.unref())
-        server.listen(0, "127.0.0.1").unref()
-        client = net.connect(server.address()["port"], "127.0.0.1")
-        client.unref()
+
+        def on_listening() -> None:
+            client = net.connect(server.address()["port"], "127.0.0.1")
+            client.unref()
+
+        server.listen(0, "127.0.0.1", on_listening).unref()
 
     start = time.monotonic()
     run(main)

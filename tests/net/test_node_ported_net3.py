@@ -413,8 +413,6 @@ async def test_close_while_listen_looks_the_host_up_never_listens() -> None:
     assert not server.listening and server.address() is None
 
 
-@pytest.mark.xfail(strict=True, reason="divergence: nodetls binds listen(port, ip) at once; "
-                   "Node looks every given host up first (dns.lookup), so nothing listens yet")
 async def test_close_right_after_listen_on_an_ip_is_not_running_either() -> None:
     # Node: listen(0, '127.0.0.1') is not listening before a later tick either; close() at
     # once -> 'close', then the callback with ERR_SERVER_NOT_RUNNING

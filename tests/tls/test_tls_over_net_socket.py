@@ -267,15 +267,18 @@ def test_raw_socket_unref_lets_run_return(certs, loop):
 
     def main() -> None:
         server = tls.create_server(certs.server.options, lambda s: s.unref())
-        server.listen(0, "127.0.0.1").unref()
-        raw = net.connect(server.address()["port"], "127.0.0.1")
 
-        def connected() -> None:
-            sock = tls.connect({"socket": raw, "ca": certs.root.cert_pem,
-                                "servername": "localhost"})
-            sock.on("secureConnect", lambda: (secured.append("secure"), raw.unref()))
+        def listening() -> None:  # (a host is looked up first: bound on a later step)
+            raw = net.connect(server.address()["port"], "127.0.0.1")
 
-        raw.on("connect", connected)
+            def connected() -> None:
+                sock = tls.connect({"socket": raw, "ca": certs.root.cert_pem,
+                                    "servername": "localhost"})
+                sock.on("secureConnect", lambda: (secured.append("secure"), raw.unref()))
+
+            raw.on("connect", connected)
+
+        server.listen(0, "127.0.0.1", listening).unref()
 
     run_on(loop, main)
     assert secured == ["secure"]

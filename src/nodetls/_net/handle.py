@@ -172,6 +172,8 @@ class TCPHandle(asyncio.BufferedProtocol):
             transport.pause_reading()  # type: ignore[attr-defined]
             if self._reg is not None:
                 self._go_idle()  # (Node: a connected handle not reading keeps nothing alive)
+        if not self._refed and self._reg is not None and self._state == _OPEN:
+            self._quiet_unref()  # (connected: its connect request no longer keeps run() alive)
 
     def get_buffer(self, sizehint: int) -> memoryview:
         view = self._view
@@ -257,8 +259,8 @@ class TCPHandle(asyncio.BufferedProtocol):
 
     def pause_writing(self) -> None:
         self._write_paused = True
-        if self._idle and self._refed and not self._ended:  # writes pending: active again
-            self._reg.refs.add(self)  # type: ignore[union-attr]  # (idle: under run())
+        if (self._idle or not self._refed) and not self._ended and self._reg is not None:
+            self._reg.refs.add(self)  # writes pending: active again (Node's write request)
 
     def resume_writing(self) -> None:
         self._write_paused = False
@@ -268,8 +270,8 @@ class TCPHandle(asyncio.BufferedProtocol):
             cb()
         self.owner._on_handle_drain()
         self._check_ended()
-        if self._idle and not self._write_paused and self._refed:
-            self._reg.unref(self)  # type: ignore[union-attr]  # all sent (limits 0/0): idle
+        if (self._idle or not self._refed) and not self._write_paused and self._reg is not None:
+            self._reg.unref(self)  # all sent (limits 0/0): idle, or unreferenced
 
     def _check_ended(self) -> None:
         """The peer's EOF was read and our shutdown is flushed: like a libuv stream that neither
@@ -283,8 +285,7 @@ class TCPHandle(asyncio.BufferedProtocol):
             t.set_write_buffer_limits(high=0, low=0)  # resume_writing() once flushed: again
             return
         self._ended = True
-        if self._refed:
-            self._reg.unref(self)
+        self._reg.unref(self)  # (an unreferenced one may count: a write was pending)
 
     def connection_lost(self, exc: BaseException | None) -> None:
         state = self._state
@@ -307,7 +308,7 @@ class TCPHandle(asyncio.BufferedProtocol):
                 self._give_back_buffer()
             if not self._ended:  # (both directions ended, as _check_ended: a later ref()
                 self._ended = True  # registers nothing either)
-                if self._refed and self._reg is not None:
+                if self._reg is not None:
                     self._reg.unref(self)
             cb = self._shutdown_cb
             if cb is not None:
@@ -319,7 +320,7 @@ class TCPHandle(asyncio.BufferedProtocol):
         self._idle = False
         if self._view is not None:
             self._give_back_buffer()
-        if self._reg is not None and self._refed and not self._ended:
+        if self._reg is not None and (not self._ended or not self._refed):
             self._reg.unref(self)  # (an ended handle was unregistered by _check_ended)
         self._on_open = None
         owner = self.owner
@@ -390,7 +391,7 @@ class TCPHandle(asyncio.BufferedProtocol):
         t = self.transport
         if t is None or self._state != _OPEN:
             return
-        if not self._shut:
+        if not self._shut and self._refed:  # (unreferenced: 0/0 stay, see _quiet_unref)
             t.set_write_buffer_limits(high=self._limits[0], low=self._limits[1])
         if self._refed and not self._ended and self._reg is not None:
             self._reg.refs.add(self)
@@ -454,7 +455,7 @@ class TCPHandle(asyncio.BufferedProtocol):
         self._state = _CLOSING
         t = self.transport
         if t is None:
-            if self._refed and self._reg is not None:
+            if self._reg is not None:
                 self._reg.unref(self)  # at once: a failed connect() leaves nothing registered
             asyncio.get_running_loop().call_soon(self._closed_unconnected)
         elif t.get_write_buffer_size() and (not self._shut or self._shutdown_cb is not None):
@@ -467,7 +468,7 @@ class TCPHandle(asyncio.BufferedProtocol):
             return  # connection_made came after all: connection_lost reports the close
         self._state = _CLOSED
         self._on_open = None
-        if self._refed and self._reg is not None:
+        if self._reg is not None:
             self._reg.unref(self)
         owner, self.owner = self.owner, NO_OWNER  # (as connection_lost)
         owner._on_handle_close()
@@ -494,7 +495,9 @@ class TCPHandle(asyncio.BufferedProtocol):
         t = self.transport
         if t is not None and not self._shut:
             self._limits = (high, low)
-            if not self._idle:  # (idle: applied when reading starts again, see _wake)
+            # (idle or unreferenced under run(): applied when reading starts again, see
+            # _wake, or at ref())
+            if not self._idle and (self._refed or self._reg is None):
                 t.set_write_buffer_limits(high=high, low=low)
 
     # -- addresses ------------------------------------------------------------------------------
@@ -585,13 +588,31 @@ class TCPHandle(asyncio.BufferedProtocol):
             if self._state != _CLOSED and not self._ended and self._reg is not None and (
                     not self._idle or self._write_paused):
                 self._reg.refs.add(self)
+            t = self.transport
+            if self._reg is not None and self._state == _OPEN and t is not None \
+                    and not self._idle and not self._shut:
+                t.set_write_buffer_limits(high=self._limits[0], low=self._limits[1])
 
     def unref(self) -> None:
-        """Let :func:`nodetls.run` return while this handle is open."""
+        """Let :func:`nodetls.run` return while this handle is open. As a libuv handle's
+        requests do, a connection being made (``connect()``, its host looked up) and data
+        still to send keep ``run()`` alive until done, unreferenced or not (Node: an active
+        connect or write request keeps the loop alive whatever ``unref()`` said)."""
         if self._refed:
             self._refed = False
-            if self._reg is not None:
-                self._reg.unref(self)
+            if self._reg is not None and self._state != _NEW:
+                self._quiet_unref()
+
+    def _quiet_unref(self) -> None:
+        """Unreferenced under :func:`nodetls.run` and connected: the write limits become 0/0,
+        so that anything the transport cannot send at once pauses writing, which counts the
+        handle again until all is sent (:meth:`pause_writing`, :meth:`resume_writing`), as an
+        idle handle's (:meth:`_go_idle`); the handle counts now only while that is so."""
+        t = self.transport
+        if self._state == _OPEN and t is not None and not self._idle and not self._shut:
+            t.set_write_buffer_limits(high=0, low=0)  # (pause_writing() now if data is queued)
+        if not self._write_paused:
+            self._reg.unref(self)  # type: ignore[union-attr]  # (the caller checked it)
 
 
 class DuplexHandle:

@@ -1,9 +1,13 @@
 """``net.Server`` (Node's ``lib/net.js`` Server) on asyncio.
 
-The listening socket is created, bound and put in listening state synchronously in
-:meth:`Server.listen` (so ``address()`` works right away and a connection attempt made at once is
-queued by the kernel), then handed to ``loop.create_server(sock=...)``; ``'listening'`` follows
-on a later loop iteration, as Node emits it on the next tick. Bind errors (``EADDRINUSE``...) are
+With no host (and for a Unix path) the listening socket is created, bound and put in listening
+state synchronously in :meth:`Server.listen` (so ``address()`` works right away and a connection
+attempt made at once is queued by the kernel), then handed to ``loop.create_server(sock=...)``;
+``'listening'`` follows on a later loop iteration, as Node emits it on the next tick. With a host,
+an IP address too, Node looks the host up first (``dns.lookup``, whose answer for an IP comes on the
+next tick): the socket is bound one step later (a name: once looked up), so right after
+``listen(port, '127.0.0.1')`` the server is not ``listening`` yet and ``close()`` then gets
+``ERR_SERVER_NOT_RUNNING``; ``run()`` stays alive meanwhile. Bind errors (``EADDRINUSE``...) are
 emitted as ``'error'`` (Node's message, ``code``, ``errno``, ``syscall``, ``address``, ``port``)
 and raised by ``await server``.
 
@@ -158,6 +162,8 @@ class Server(EventEmitter):
         self._sock: socket.socket | None = None  # Node's _handle
         self._aserver: Any = None  # asyncio.AbstractServer, or direct.Acceptor (asyncio's loop)
         self._start_task: asyncio.Task[None] | None = None
+        self._bind_call: asyncio.Handle | None = None  # the bind after an IP's "lookup"
+        self._listen_held = False  # registered with run() from listen() to 'listening'
         self._pipe_name: str | None = None
         self._listen_pending = False  # listen() called, 'listening' not emitted yet
         self._listening_emitted = False
@@ -193,7 +199,9 @@ class Server(EventEmitter):
         ``listen({'port':..., 'host':..., 'path':..., 'backlog':..., 'ipv6_only':...,
         'reuse_port':..., 'readable_all':..., 'writable_all':...}, callback)``.
 
-        No host: ``::`` (dual-stack) where IPv6 works, else ``0.0.0.0``. Port 0: a free port.
+        No host: ``::`` (dual-stack) where IPv6 works, else ``0.0.0.0``, bound in the call; a
+        host (an IP too) is looked up first, as Node's, and bound on a later step. Port 0: a free
+        port.
         ``callback`` is a ``'listening'`` listener. Returns the server; ``await server`` waits
         for ``'listening'`` or raises the error (``EADDRINUSE``...) also emitted as ``'error'``.
         """
@@ -212,6 +220,7 @@ class Server(EventEmitter):
         self._listen_error_seen = False
         self._listen_pending = True
         self._listening_emitted = False
+        self._hold_until_listening()
         host = opts.get("host") or None
         loop = asyncio.get_running_loop()
         if path:
@@ -226,17 +235,39 @@ class Server(EventEmitter):
                 return self
             self._pipe_name = path
             self._start(sock, backlog)
-        elif host is None or is_ip(host):
+        elif host is None:
             try:
-                sock = _bind_tcp(host, port or 0, backlog, _reuse_port(opts),
+                sock = _bind_tcp(None, port or 0, backlog, _reuse_port(opts),
                                  bool(opts.get("ipv6_only")), bool(self._no_delay))
             except OSError as exc:
-                self._fail_listen(_listen_error(exc, host or "::", port))
+                self._fail_listen(_listen_error(exc, "::", port))
                 return self
             self._start(sock, backlog)
         else:
-            self._start_task = loop.create_task(self._lookup_and_listen(host, port or 0, backlog, opts))
+            # Node's lookupAndListen: a given host is looked up first, an IP too (dns.lookup
+            # answers an IP on the next tick), so nothing is bound before a later step.
+            if is_ip(host):
+                self._bind_call = loop.call_soon(self._bind_looked_up, host, port or 0, backlog,
+                                                 opts, True)
+            else:
+                self._start_task = loop.create_task(
+                    self._lookup_and_listen(host, port or 0, backlog, opts))
         return self
+
+    def _hold_until_listening(self) -> None:
+        """Keep :func:`nodetls.run` alive until ``'listening'`` (or the listen error), whatever
+        ``server.unref()`` says: Node's host lookup request is referenced, and its
+        ``'listening'`` is a nextTick, which always runs."""
+        if not self._listen_held:
+            self._listen_held = True
+            if not self._registered:
+                _run.ref_handle(self)
+
+    def _release_listen_hold(self) -> None:
+        if self._listen_held:
+            self._listen_held = False
+            if not self._registered:
+                _run.unref_handle(self)
 
     async def _lookup_and_listen(self, host: str, port: int, backlog: int, opts: dict[str, Any]) -> None:
         try:
@@ -245,20 +276,27 @@ class Server(EventEmitter):
             self._start_task = None
             self._fail_listen(err, soon=False)
             return
-        address = str(infos[0][4][0])
         self._start_task = None
+        self._bind_looked_up(str(infos[0][4][0]), port, backlog, opts, False)
+
+    def _bind_looked_up(self, address: str, port: int, backlog: int, opts: dict[str, Any],
+                        error_soon: bool) -> None:
+        """Bind and listen on the looked-up ``address`` (Node's ``listenInCluster`` from the
+        lookup's callback); a bind error is emitted on a later step with ``error_soon``."""
+        self._bind_call = None
         if not self._listen_pending:  # closed meanwhile
             return
         try:
             sock = _bind_tcp(address, port, backlog, _reuse_port(opts),
                              bool(opts.get("ipv6_only")), bool(self._no_delay))
         except OSError as exc:
-            self._fail_listen(_listen_error(exc, address, port), soon=False)
+            self._fail_listen(_listen_error(exc, address, port), soon=error_soon)
             return
         self._start(sock, backlog)
 
     def _fail_listen(self, err: BaseException, soon: bool = True) -> None:
         self._listen_pending = False
+        self._release_listen_hold()
         self._listen_error = err
         if soon:
             asyncio.get_running_loop().call_soon(self._emit_listen_error, err)
@@ -321,6 +359,7 @@ class Server(EventEmitter):
         self._aserver = srv
         self._listen_pending = False
         self._listening_emitted = True
+        self._release_listen_hold()
         self.emit("listening")
 
     def _handle_factory(self) -> Callable[[], TCPHandle]:
@@ -459,6 +498,10 @@ class Server(EventEmitter):
         if task is not None:
             self._start_task = None
             task.cancel()
+        call = self._bind_call
+        if call is not None:
+            self._bind_call = None
+            call.cancel()
         srv, self._aserver = self._aserver, None
         sock, self._sock = self._sock, None
         if srv is not None:
@@ -473,6 +516,7 @@ class Server(EventEmitter):
         if self._registered:
             self._registered = False
             _run.unref_handle(self)
+        self._release_listen_hold()
 
     def _emit_close_if_drained(self) -> None:
         if self._sock is not None or self._listen_pending or self._connections:
@@ -625,5 +669,6 @@ class Server(EventEmitter):
         self._refed = False
         if self._registered:
             self._registered = False
-            _run.unref_handle(self)
+            if not self._listen_held:
+                _run.unref_handle(self)
         return self

@@ -46,6 +46,10 @@ from .args import check_connect_options, normalize_connect_args
 from .connect import do_connect
 from .fastpath import install as _fastpath_install
 from .handle import NO_OWNER, DuplexHandle, TCPHandle
+from .onread import OnRead
+from .onread import install as _onread_install
+from .onread import parse as _onread_parse
+from .onread import uninstall as _onread_uninstall
 
 if TYPE_CHECKING:
     from ..types import AddressInfo
@@ -157,12 +161,15 @@ class Socket(Duplex):
     ``Socket(options=None, **options)``; options: ``allow_half_open`` (default ``False``: the
     peer's end ends our side), ``pause_on_connect`` (do not read until :meth:`resume`),
     ``handle`` (internal: an existing handle, e.g. from a server), ``readable``/``writable``,
-    ``no_delay``, ``keep_alive``, ``keep_alive_initial_delay``, ``high_water_mark``, ``timeout``.
+    ``no_delay``, ``keep_alive``, ``keep_alive_initial_delay``, ``high_water_mark``, ``timeout``,
+    ``onread`` (``{'buffer': bytearray_or_function, 'callback': fn}``: reads are copied into the
+    buffer and ``fn(nread, buffer)`` is called instead of ``'data'``; see ``_net/onread.py``).
 
     Events: ``'lookup'``, ``'connectionAttempt'``, ``'connectionAttemptFailed'``,
     ``'connectionAttemptTimeout'``, ``'connect'``, ``'ready'``, ``'data'``, ``'end'``,
-    ``'drain'``, ``'timeout'``, ``'error'``, ``'close'(had_error)``. Awaitable: ``await sock`` waits for
-    ``'connect'`` and returns the socket (or raises the error).
+    ``'drain'``, ``'timeout'``, ``'error'``, ``'close'(had_error)`` (``had_error`` ``None`` for a
+    socket that never had a handle: Node emits no argument then). Awaitable: ``await sock``
+    waits for ``'connect'`` and returns the socket (or raises the error).
     """
 
     # The socket's own state, in slots as the stream's (Duplex), all set by _init_socket.
@@ -186,6 +193,8 @@ class Socket(Duplex):
     # 'connection' socket): this one is a shell, whose addresses, options and RST still reach
     # the connection through _closed_handle, as Node's raw socket keeps the shared handle.
     _shell_of: Any = None
+    #: The ``onread`` option (``_net/onread.py``), when given in Node's shape.
+    _onread: OnRead | None = None
     #: Node's ``autoSelectFamilyAttemptedAddresses``: ``'<ip>:<port>'`` of each address tried
     #: when a host name's several addresses were tried in turn (``None`` otherwise).
     auto_select_family_attempted_addresses: list[str] | None = None
@@ -219,7 +228,7 @@ class Socket(Duplex):
         self._timer: asyncio.TimerHandle | None = None
         self._last_active = 0.0
         self._refed = True
-        self._had_error = False
+        self._had_error: bool | None = False  # 'close''s argument (None: no handle ever)
         self._pause_on_connect = bool(opts.get("pause_on_connect") or opts.get("pause_on_create"))
         self._no_delay: bool | None = opts.get("no_delay")
         ka = opts.get("keep_alive")
@@ -229,10 +238,15 @@ class Socket(Duplex):
         # new emitter's table: nothing can listen to 'newListener' yet, 'end' has no hook)
         events = self._events
         events["end"] = (*events.get("end", ()), _OnReadableStreamEnd(self))
+        onread = opts.get("onread")
+        if onread is not None:
+            self._onread = _onread_parse(onread)
         handle = opts.get("handle")
         if handle is not None:
             self._handle = handle
             handle.owner = self
+            if self._onread is not None:
+                _onread_install(self)
             if opts.get("readable", True) is not False:
                 if self._pause_on_connect:
                     handle.read_stop()
@@ -338,6 +352,8 @@ class Socket(Duplex):
             handle.owner = NO_OWNER
             handle.close()
             raise
+        if self._onread is not None:
+            _onread_install(self)  # (Node's initSocketHandle, in connect())
         loop = asyncio.get_running_loop()
         self._connect_task = loop.create_task(do_connect(self, handle, opts, loop))
         return self
@@ -737,26 +753,41 @@ class Socket(Duplex):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        # Writes the handle never completed fail, as libuv cancels them (Node: ECANCELED, or
-        # ERR_SOCKET_CLOSED_BEFORE_CONNECTION for data written while connecting).
+        # The write the handle has in flight completes with no error two steps later, after the
+        # 'error' this destroy queues and before 'close': Node's uv_close cancels the write
+        # request and onWriteComplete, the stream destroyed, calls back with null; Writable's
+        # afterWrite then fails the writes buffered behind it with the socket's error (else
+        # ERR_STREAM_DESTROYED). Data written while connecting fails with
+        # ERR_SOCKET_CLOSED_BEFORE_CONNECTION.
         write_cb = self._pending_write_cb
         if write_cb is not None:
             self._pending_write_cb = None
-            _soon(write_cb, node_error("ERR_STREAM_DESTROYED", "write"))
+            self._cancelled_write_cb = write_cb
+            _soon(_soon, self._complete_cancelled_write)
         pending = self._pending_write
         if pending is not None:
             self._pending_write = None
             _soon(pending[1], node_error("ERR_SOCKET_CLOSED_BEFORE_CONNECTION"))
         self._pending_final = None
         self._had_error = err is not None
+        if self._onread is not None:
+            _onread_uninstall(self)
         h = self._handle
         if h is not None:
             self._handle = None
             self._closed_handle = h
             h.close()
+            callback(err)
         else:
+            # Node's _destroy without a handle: cb(exception), then 'close' on a tick (after
+            # the 'error' the callback queued), emitted with no argument by a socket that never
+            # had a handle (None here, JavaScript's undefined; a shell's handle is its
+            # TLSSocket's, and a TLSSocket always has one in Node).
+            if self._closed_handle is None and self._shell_of is None \
+                    and not getattr(type(self), "encrypted", False):
+                self._had_error = None
+            callback(err)
             _soon(self._emit_socket_close)
-        callback(err)
         server = self._server
         if server is not None:
             server._connections -= 1
@@ -778,10 +809,22 @@ class Socket(Duplex):
             self.destroy()
         _soon(self._emit_socket_close)
 
+    #: The write the handle had in flight when the socket was destroyed (:meth:`_destroy`): its
+    #: completion, due before ``'close'``.
+    _cancelled_write_cb: Callable[..., Any] | None = None
+
+    def _complete_cancelled_write(self) -> None:
+        cb = self._cancelled_write_cb
+        if cb is not None:
+            self._cancelled_write_cb = None
+            cb()
+
     def _emit_socket_close(self) -> None:
         if self._error_pending:
             _soon(self._emit_socket_close)
             return
+        if self._cancelled_write_cb is not None:  # (the handle closed within the destroy)
+            self._complete_cancelled_write()
         if self._close_emitted:
             return
         if self._close_waiters:
@@ -946,7 +989,9 @@ class Socket(Duplex):
         return self
 
     def unref(self) -> Socket:
-        """Node ``socket.unref()``: let :func:`nodetls.run` return while this socket is open."""
+        """Node ``socket.unref()``: let :func:`nodetls.run` return while this socket is open;
+        as Node's requests, a connection being made and data still to send keep it alive
+        until done."""
         self._refed = False
         if self._handle is not None:
             self._handle.unref()
