@@ -88,7 +88,11 @@ def members(dotted: str) -> str:
     module, _, name = dotted.rpartition(".")
     cls = getattr(importlib.import_module(module), name)
     out = ["| member | what |", "|---|---|"]
-    for attr, value in cls.__dict__.items():
+    members = dict(cls.__dict__)
+    for base in cls.__mro__[1:]:  # a mixin whose members are the class's own (TLSSocket's API)
+        if base.__dict__.get("_MEMBERS_OF_SUBCLASS"):
+            members.update((k, v) for k, v in base.__dict__.items() if k not in members)
+    for attr, value in members.items():
         if attr.startswith("_") or isinstance(value, types.MemberDescriptorType):
             continue  # (a slot: an instance attribute, as those set in __init__)
         fn = value.fget if isinstance(value, property) else getattr(value, "__func__", value)

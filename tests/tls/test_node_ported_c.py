@@ -853,7 +853,11 @@ async def test_half_open_net_socket_connected_after_wrapping(certs):
         assert await wait(closed) is False
         assert client_events == ["secureConnect", ("data", b"hello"), "end"]
         await wait(server_closed)
-        assert server_events == [("data", b"hello"), "write cb", "end", "close"]
+        # (Node, run in v20: the write's callback comes from the TLS handle's completion on an
+        # immediate, 'end' on a tick once the close_notify is read: "write cb" before "end" when
+        # the close_notify comes in a later read than the data, after it when both come in one)
+        assert server_events in ([("data", b"hello"), "write cb", "end", "close"],
+                                 [("data", b"hello"), "end", "write cb", "close"])
     finally:
         close_server(server)
 

@@ -531,8 +531,6 @@ async def writable_lengths(certs: Any, over_duplex: bool) -> tuple[list[int], in
     return lengths, at_finish[0] if at_finish else -1, text
 
 
-@pytest.mark.xfail(strict=True, reason="divergence: a TLS write completes at once, so "
-                   "writable_length does not count cleartext written but not yet sent")
 @pytest.mark.parametrize("over_duplex", [False, True], ids=["tcp", "duplex"])
 async def test_writable_length_counts_pending_tls_writes(certs, over_duplex):
     # Node: test-tls-buffersize and test-tls-streamwrap-buffersize (bufferSize, which is
@@ -555,8 +553,6 @@ async def test_writes_from_secure_connect_arrive_and_finish_empties(certs, over_
 
 # ------------------------------------------------------------------------- writewrap-leak
 
-@pytest.mark.xfail(strict=True, reason="divergence: a write made before the handshake has its "
-                   "callback called as soon as the TCP connection is up, not once sent")
 async def test_write_callback_before_the_handshake_waits_for_it(certs):
     # Node (next to test-tls-writewrap-leak): a write made right after tls.connect() has its
     # callback called after 'secureConnect' (once encrypted and sent), with no error.
@@ -576,8 +572,6 @@ async def test_write_callback_before_the_handshake_waits_for_it(certs):
         close_server(server)
 
 
-@pytest.mark.xfail(strict=True, reason="divergence: a write made before the handshake has its "
-                   "callback called as soon as the TCP connection is up, not once sent")
 async def test_write_callback_of_a_connection_that_fails_comes_after_error():
     # Node: test-tls-writewrap-leak (without its internal _undestroy()): the server ends the
     # connection before the handshake: 'error' ECONNRESET, then the write callback with no

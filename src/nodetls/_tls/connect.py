@@ -12,7 +12,9 @@ from .._net.address import is_ip
 from .._net.args import normalize_connect_args
 from .._net.socket import _Normalized
 from ..types import ConnectOptions
-from .socket import _ENV_DATA, TLSSOCKET_OPTIONS, SocketTemplate, TLSSocket
+from ._socket_setup import _ENV_DATA
+from .socket import TLSSOCKET_OPTIONS, TLSSocket
+from .template import SocketTemplate
 
 CONNECT_OPTIONS = _option_table.names("T")
 _MIN_DH_SIZE = _option_table.default("min_dh_size")
@@ -74,6 +76,8 @@ def connect(*args: Any, **kwargs: Unpack[ConnectOptions]) -> TLSSocket:
     given = opts.get("socket")
     tlssock = TLSSocket(given, sock_opts)
     tlssock._is_client_connect = True
+    if given is not None:
+        tlssock._start_tls()  # Node's tlssock._start() (a TLSSocket made by hand waits)
     tlssock._connect_fields = as_given
     if callback is not None:
         tlssock.once("secureConnect", callback)

@@ -21,15 +21,10 @@ from ..events import EventEmitter
 from ..net import Server as NetServer
 from ..net import Socket as NetSocket
 from ..types import ServerOptions
+from ._socket_setup import CONTEXT_OPTIONS
 from .pause_points import OnceCallback
-from .socket import (
-    _PER_CONNECTION,
-    CONTEXT_OPTIONS,
-    TLSSOCKET_OPTIONS,
-    ServerState,
-    SocketTemplate,
-    TLSSocket,
-)
+from .socket import TLSSOCKET_OPTIONS, TLSSocket
+from .template import _PER_CONNECTION, ServerState, SocketTemplate
 
 SERVER_OPTIONS = _option_table.names("S")
 # What the server hands on: to net.Server, and to the TLSSocket of each connection.
@@ -94,7 +89,7 @@ class Server(NetServer):
         self._handshake_sweep_timeout = self._template.get("handshake_timeout", 120.0)
         self.on("connection", self._tls_listener)
         self._store_binding: Any = None
-        self._session_callbacks_on: Any = None  # see _tls/socket._session_engine
+        self._session_callbacks_on: Any = None  # see _tls/template._session_engine
         self._keys_binding: Any = None
         if secure_connection_listener is not None:
             self.on("secureConnection", secure_connection_listener)

@@ -1,215 +1,68 @@
 """TLSSocket: a ``net.Socket`` whose handle encrypts (Node's ``lib/internal/tls/wrap.js``).
 
 The socket's byte-stream behaviour (backpressure, pause/resume, half-close, timeouts, events) is
-``net.Socket``'s, unchanged; this module adds what is TLS: the engine's configuration from the
-options, the handshake's outcome (verification, ``'secureConnect'``/``'secure'``), the user
-callbacks that pause the handshake (SNI, ``'resumeSession'``, ``'OCSPRequest'``) with Node's three
-guards, sessions, keylog, PSK, renegotiation limits and the ``get_*`` accessors.
+``net.Socket``'s, unchanged; this module adds what is TLS: the construction (a server's accepted
+connection from its template, ``template.py``), the wiring, the handshake's
+outcome (verification, ``'secureConnect'``/``'secure'``), the engine's notifications (keylog,
+sessions, renegotiation limits), the user callbacks that pause the handshake (SNI,
+``'resumeSession'``, ``'OCSPRequest'``: ``pause_points.py``) with Node's three guards, and PSK.
+Three stateless mixins hold the rest: the engine's configuration from the options
+(``_socket_setup.py``), the public ``get_*``/``set_*``/``renegotiate`` calls (``_socket_api.py``)
+and the raw socket whose connection this one took (``_shell.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
-import os
 import sys
 import time
-from collections.abc import Callable, Generator, Mapping
-from typing import TYPE_CHECKING, Any, Literal, Unpack, cast, overload
-
-from cryptography import x509
+from collections.abc import Generator, Mapping
+from typing import TYPE_CHECKING, Any, Unpack
 
 from .. import _option_table, _options
-from .._engine import TLSEngine, session_ticket
+from .._engine import TLSEngine
 from .._net.handle import _OPEN, TCPHandle
-from .._net.socket import AcceptedState, _Normalized
-from .._tls_identity import check_server_identity
-from .._x509 import certificate_to_dict, format_subjectaltname, name_to_dict
-from ..errors import CertificateError, InvalidArgValueError, NodeError, node_error, system_error
-from ..events import _max_positional
+from .._net.socket import _Normalized
+from ..errors import NodeError, node_error, system_error
 from ..net import Socket
 from ..stream._base import _soon
 from ..stream._readable import DATA_HOOKS_AS_READABLE
-from . import pause_points
+from . import pause_points, write_completion
+from . import template as _template
+from ._shell import _TLSSocketShell
+from ._socket_api import _TLSSocketAPI
+from ._socket_setup import _append_keylog_file, _keylog_env_path, _keylog_env_set, _TLSSocketSetup
+from ._socket_setup import _default_identity_ok as _default_identity_ok  # (re-exported: tests
+from ._socket_setup import alpn_list as alpn_list  # import them from here)
+from .pause_points import once_callback
+from .template import IN_SWEEP, ServerState, SocketTemplate, _session_engine
+from .wrap import TLSWrap
 
 if TYPE_CHECKING:
-    from ..types import DetailedPeerCertificate, PeerCertificate, TLSSocketOptions
-from .pause_points import once_callback
-from .wrap import TLSWrap
+    from ..types import TLSSocketOptions
 
 _log = logging.getLogger("nodetls.tls")
 _iscoroutine = asyncio.iscoroutine
 _monotonic = time.monotonic
-#: ``TLSSocket._handshake_timer`` of a server connection whose deadline its server's one sweep
-#: timer keeps (``tls.Server._handshake_deadlines``), instead of a timer of its own.
-IN_SWEEP: Any = object()
 
-#: Options of ``TLSSocket(...)`` and of ``SecureContext`` (from the one option table).
+#: Options of ``TLSSocket(...)`` (from the one option table).
 TLSSOCKET_OPTIONS = _option_table.names("K")
-CONTEXT_OPTIONS = _option_table.names("C")
 
 CLIENT_RENEG_LIMIT = 3
-#: Node's ``validateInt32``.
-_INT32 = _option_table.number(-2**31, integer=True, maximum=2**31 - 1)
-_UINT32_NOT_ZERO = _option_table.number(0, integer=True, exclusive=True, maximum=2**32 - 1)
 _CONNECT_END = "Client network socket disconnected before secure TLS connection was established"
 CLIENT_RENEG_WINDOW = 600.0
 
-_keylog_file_lock: Any = None
-
-
-# os.environ's own dict (bytes keys on POSIX): one dict lookup per connection instead of
-# os.environ.get's four Python calls; it is what os.environ reads and writes.
-_ENV_DATA: Any = getattr(os.environ, "_data", None) if os.name == "posix" else None
-
-
-def _keylog_env_path() -> str | None:
-    if _ENV_DATA is not None:
-        raw = _ENV_DATA.get(b"SSLKEYLOGFILE")
-        return os.fsdecode(raw) if raw else None
-    return os.environ.get("SSLKEYLOGFILE") or None
-
-
-#: Whether ``SSLKEYLOGFILE`` is set (truthy), asked per connection: on POSIX one C call
-#: (``os.environ._data.get``, bound to the key).
-_keylog_env_set: Callable[[], Any] = (
-    functools.partial(_ENV_DATA.get, b"SSLKEYLOGFILE") if _ENV_DATA is not None
-    else _keylog_env_path)
-
-
-def _append_keylog_file(path: str, line: bytes) -> None:
-    """Append a line to ``SSLKEYLOGFILE`` (as curl and Python's ssl do; 0600 when created)."""
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        os.write(fd, line)
-    finally:
-        os.close(fd)
-
-
-def alpn_list(value: Any, name: str = "alpn_protocols") -> list[bytes]:
-    """Node accepts an array of strings/Buffers or a wire-format Buffer."""
-    if value is None:
-        return []
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        from .._engine.engine import decode_alpn
-
-        wire = bytes(value)
-        names = decode_alpn(wire)
-        if not all(names) or len(wire) != sum(1 + wire[i] for i in _prefix_offsets(wire)):
-            # Node v20 aborts the process here (an assertion on SSL_set_alpn_protos).
-            raise InvalidArgValueError(
-                f"{name} is not in the ALPN wire format (length-prefixed names of 1..255 "
-                f"bytes): {wire[:32]!r}")
-        return names
-    if isinstance(value, (list, tuple)):
-        out = []
-        for item in value:
-            if isinstance(item, str):
-                out.append(item.encode())
-            elif isinstance(item, (bytes, bytearray, memoryview)):
-                out.append(bytes(item))
-            else:
-                raise _options.InvalidArgTypeError(
-                    f"{name} items must be str or bytes, got {type(item).__name__}"
-                )
-        return out
-    raise _options.InvalidArgTypeError(f"{name} must be a list or bytes, got {type(value).__name__}")
-
-
-def _prefix_offsets(wire: bytes) -> list[int]:
-    """The offsets of the length bytes of a length-prefixed list."""
-    out, i = [], 0
-    while i < len(wire):
-        out.append(i)
-        i += 1 + wire[i]
-    return out
-
-
-@functools.lru_cache(maxsize=64)
-def _default_identity_ok(host: str, leaf_der: bytes) -> bool:
-    """Node's default ``checkServerIdentity`` passes for ``host`` and this leaf.  It reads only
-    the subject and subjectaltname, so only those are built (the full Node object costs
-    ~0.4 ms), and a pair that passed is remembered: a client reconnecting to the same server
-    parses nothing.  (On failure the caller builds the full object for the error.)"""
-    leaf = x509.load_der_x509_certificate(leaf_der)
-    slim: dict[str, Any] = {"subject": name_to_dict(leaf.subject)}
-    san = format_subjectaltname(leaf)
-    if san is not None:
-        slim["subjectaltname"] = san
-    return check_server_identity(host, slim) is None
-
-
-class SocketTemplate(dict):  # type: ignore[type-arg]
-    """TLSSocket options already in snake_case and known (never mutated by a socket): the fast
-    path of :class:`TLSSocket`'s constructor.  A server builds one per server, its values
-    ``checked`` once at its creation; ``tls.connect`` builds one from options it normalised."""
-
-    checked = False
-    #: The state of a socket accepted with this template (``net.Socket._accepted_state``):
-    #: ``None`` until the first connection, empty (false) when it cannot be used.
-    accepted_state: ServerState | None = None
-    #: A server template asking nothing per connection beyond the context's defaults (no
-    #: client certificate, ALPN/NPN, PSK, SNI callback, renegotiation or trace): a connection's
-    #: engine then needs only the renegotiation refusal (see ``_configure_server_engine``).
-    plain = False
-    #: A plain server template's ``handshake_timeout`` (> 0) when its server's one sweep timer
-    #: keeps the deadlines (``tls.Server._handshake_deadlines``); 0 (any other template): see
-    #: ``_configure_server_engine``.
-    sweep_timeout = 0.0
-
+#: Server listeners that make a connection's engine need more than the context's defaults
+#: (``template``'s; assigned, not imported: CPython 3.11 compiles ``name.method()`` on an
+#: imported name as an attribute read and a call, which does not specialise, not as LOAD_METHOD).
+_ENGINE_EVENTS = _template._ENGINE_EVENTS
 #: ``net.Socket``'s ``_on_handle_eof``, called by :meth:`TLSSocket._on_handle_eof` (a global read
 #: is specialised; an attribute of a class is not on CPython 3.11).
 _SOCKET_ON_EOF = Socket._on_handle_eof
-#: Server listeners that make a connection's engine need more than the context's defaults.
-_ENGINE_EVENTS = frozenset({"resumeSession", "newSession", "OCSPRequest", "keylog"})
-#: Those of them that need only the session callbacks (a session store's, usually).
-_SESSION_EVENTS = frozenset({"resumeSession", "newSession"})
-#: The others (``_init_server_connection`` leaves them to ``_configure_server_engine``).
-_OTHER_ENGINE_EVENTS = _ENGINE_EVENTS - _SESSION_EVENTS
-
-#: Server options that make a connection's engine need more than the context's defaults.
-_PER_CONNECTION = ("request_cert", "alpn_callback", "alpn_protocols", "npn_protocols",
-                   "allow_client_renegotiation", "psk_callback", "sni_callback", "enable_trace")
 
 
-def _session_engine(engine: TLSEngine, srv: Any) -> bool:
-    """A plain server's connection whose server listens for ``'resumeSession'`` and/or
-    ``'newSession'`` (a session store) and for no other engine event: the session callbacks
-    are switched on as ``_configure_server_engine`` does, for the listeners the server has
-    now (added or removed between connections, they apply to the next one, as in Node).
-    False: another event needs ``_configure_server_engine``.  (Once both callbacks are on the
-    server's context, ``srv._session_callbacks_on`` is that context: a connection then only
-    asks for the client hello, without the installation's calls.)  When ``use_session_store``'s
-    listener is the only ``'resumeSession'`` one, the compiled binding decides and answers the
-    lookup in C (``TLSEngine.enable_session_path``); ``pause_points.run`` reads the id there."""
-    events = srv._events
-    if not _OTHER_ENGINE_EVENTS.isdisjoint(events):
-        return False
-    if "resumeSession" in events:
-        context = engine.context
-        if context is not srv._session_callbacks_on:
-            engine.enable_session_callbacks()
-            engine.enable_client_hello()
-            srv._session_callbacks_on = context
-        binding = srv._store_binding
-        if binding is None or events.get("resumeSession") != binding._resume_alone \
-                or not engine.enable_session_path():
-            # (a listener of the user's sees the pause_points.client_hello decision; an
-            # ABI-mode binding has no session path)
-            engine.want_client_hello = True  # (enable_client_hello, installed already)
-        return True
-    engine.enable_session_callbacks()
-    return True
-
-
-class ServerState(AcceptedState):
-    """The ``AcceptedState`` of a server's connection (``TLSSocket._server_accepted_state``)."""
-
-    __slots__ = ()
-
-
-class TLSSocket(Socket):
+class TLSSocket(_TLSSocketAPI, _TLSSocketSetup, _TLSSocketShell, Socket):
     """Node's ``tls.TLSSocket``.  Wraps a ``net.Socket``, any ``stream.Duplex``, or (``None``) a
     new unconnected ``net.Socket``."""
 
@@ -309,7 +162,8 @@ class TLSSocket(Socket):
         if handle is not None:
             self._setup_wrap(handle)
             if not getattr(handle, "closed", False):
-                self._wrap.start()  # type: ignore[attr-defined]  # (_start_tls, inlined)
+                if self._is_server:  # (a client: tls.connect starts it, else its first write)
+                    self._wrap.start()  # type: ignore[attr-defined]  # (_start_tls, inlined)
                 if type(socket) is not TCPHandle and getattr(socket, "_shell_of", None) is self \
                         and socket.readable_length:
                     self._receive_buffered(socket)
@@ -327,17 +181,6 @@ class TLSSocket(Socket):
         """Node's ``initRead``: start the reading (a ``read(0)``) even if the user paused."""
         if not self._destroyed:
             self.read(0)
-
-    def _receive_buffered(self, raw: Any) -> None:
-        """Node's ``_init``: what the wrapped socket read before TLS took its connection (a
-        ClientHello behind a plaintext STARTTLS line, or a socket wrapped late) is received as
-        if it had just arrived."""
-        while (chunk := raw.read()) is not None:
-            data = chunk.encode() if isinstance(chunk, str) else bytes(chunk)
-            wrap = self._wrap
-            if wrap is None or self._destroyed:
-                return
-            wrap._on_handle_read(memoryview(data))
 
     @classmethod
     def _server_accepted_state(cls, template: SocketTemplate) -> ServerState:
@@ -416,109 +259,6 @@ class TLSSocket(Socket):
         if wrap is not None:
             wrap.abortive = True
 
-    def _adopt_shell(self, raw: Any, handle: Any) -> None:
-        """Node's ``_wrapHandle`` over a connected ``net.Socket``: the TLS socket and the raw
-        one share the connection.  Here the raw socket becomes a shell: its handle is this
-        socket's, and what Node's raw socket still does through the shared handle, the shell
-        does through ``_closed_handle`` (its addresses, ``set_no_delay``/``set_keep_alive``,
-        ``reset_and_destroy``'s RST) and through this socket (``ref``/``unref``).  Their ends
-        are tied both ways, as Node's: the shell's ``'close'`` destroys this socket (its
-        ``destroy()`` closes the connection), this socket's close destroys the shell
-        (:meth:`_on_handle_close`), and the shell's ``'error'`` is this socket's (Node's
-        ``_emitTLSError``)."""
-        raw._handle = None
-        raw._closed_handle = handle
-        raw._shell_of = self
-        on_close = functools.partial(_shell_closed, self)
-        on_error = functools.partial(_shell_error, self)
-        raw.once("close", on_close)
-        raw.on("error", on_error)
-        self._shell_listener = (raw, on_close, on_error)
-
-    def _wait_for_connect(self, socket: Any) -> None:
-        """Node's ``_start`` on a socket not connected yet: this socket is ``connecting``
-        (writes queue) until the wrapped one's ``'connect'``; then its handle is taken and the
-        handshake starts.  Its error before that is this socket's error."""
-        self.connecting = True
-
-        def on_connect() -> None:
-            socket.remove_listener("error", on_error)
-            socket.remove_listener("close", on_close)
-            self.remove_listener("close", on_own_close)
-            handle = socket._handle
-            if handle is None:
-                return
-            if self.destroyed:  # (destroyed while connecting: the connection goes too, as
-                socket.destroy()  # Node's TLS close destroys the socket it wraps)
-                return
-            self._adopt_shell(socket, handle)
-            self._setup_wrap(handle)
-            self._on_handle_connect()  # net.Socket's: options, 'connect', start TLS, reading
-
-        def on_error(err: BaseException) -> None:
-            socket.remove_listener("connect", on_connect)
-            self.remove_listener("close", on_own_close)
-            self.connecting = False
-            self.destroy(err)
-
-        def on_close(*_: Any) -> None:
-            socket.remove_listener("connect", on_connect)
-            self.remove_listener("close", on_own_close)
-            self.connecting = False
-            self.destroy()
-
-        def on_own_close(*_: Any) -> None:  # (destroyed first: the wrapped socket goes too,
-            socket.remove_listener("connect", on_connect)  # its connection attempt with it, as
-            socket.destroy()  # Node's TLS close destroys the socket it wraps)
-
-        socket.once("connect", on_connect)
-        socket.once("error", on_error)
-        socket.once("close", on_close)
-        self.once("close", on_own_close)
-
-    def _make_context(self) -> Any:
-        ctx = self._tls_opts.get("secure_context")
-        if ctx is not None:
-            return ctx
-        from .._context import SecureContext
-
-        ctx_opts = {k: v for k, v in self._tls_opts.items() if k in CONTEXT_OPTIONS}
-        return SecureContext(ctx_opts)
-
-    def _setup_wrap(self, lower: Any) -> None:
-        """Create the engine and the TLS handle over ``lower`` and configure it from the
-        options (Node's ``_init``)."""
-        opts = self._tls_opts
-        context = self._secure_context
-        server = self._is_server
-        plain = server and getattr(opts, "plain", False)
-        engine = TLSEngine(context, server, None, plain)  # (positional: see above)
-        self._wrap = wrap = TLSWrap(lower, engine, self)
-        self._handle = wrap
-        srv = self._tls_server
-        try:
-            if server:
-                self._configure_server_engine(engine, srv, opts, plain)
-                if self._key_cert is not None:
-                    engine.use_key_cert(self._key_cert)
-                    self._key_cert = None
-            else:
-                self._configure_client_engine(engine, opts)
-        except BaseException:
-            # (e.g. psk_identity_hint refused: the caller reports it, once; this half-made
-            # socket closes the connection without reporting it again)
-            self._tls_error_reported = True
-            self.destroy()
-            raise
-        self._configure_trace_keylog(engine, opts, srv)
-
-    def _configure_trace_keylog(self, engine: TLSEngine, opts: dict[str, Any], srv: Any) -> None:
-        if not getattr(opts, "plain", False) and opts.get("enable_trace"):
-            engine.enable_trace()
-        if "keylog" in self._events or (srv is not None and "keylog" in srv._events) or (
-                _keylog_env_set()):
-            engine.enable_keylog()
-
     _HOOK_EVENTS = Socket._HOOK_EVENTS | {"keylog", "session"}
 
     def _listener_added(self, event: str) -> None:
@@ -534,89 +274,18 @@ class TLSSocket(Socket):
                 elif not self._is_server:
                     eng.enable_session_callbacks()
 
-    def _configure_client_engine(self, engine: TLSEngine, opts: dict[str, Any]) -> None:
-        servername = opts.get("servername")
-        if servername:
-            engine.set_servername(servername)
-            self._servername = servername
-        alpn = alpn_list(opts.get("alpn_protocols"))
-        if alpn:
-            engine.set_alpn_protocols(alpn)
-        npn = alpn_list(opts.get("npn_protocols"), "npn_protocols")
-        if npn:
-            engine.set_npn_protocols(npn)
-        reject = opts.get("reject_unauthorized", True) is not False
-        engine.set_verify(request=True, reject=reject, check_identity=self._check_identity_der)
-        if opts.get("request_ocsp"):
-            engine.request_ocsp()
-        # 'session' events: OpenSSL's new-session callback only once someone listens (Node's
-        # newListener trick, see _listener_added); get_session() works without it.
-        if "session" in self._events:
-            engine.enable_session_callbacks()
-        session = opts.get("session")
-        if session is not None:
-            engine.set_session(_options.as_bytes(session, "session"))
-        if opts.get("psk_callback") is not None:
-            engine.enable_psk()
-
-    def _configure_server_engine(self, engine: TLSEngine, srv: Any,
-                                 opts: dict[str, Any], plain: bool) -> None:
-        # Only what this connection needs is set up: each callback is switched on only when an
-        # option or a listener asks for it (the context's defaults need no call at all).
-        if not plain:  # (a server template's plain: renegotiation refused at creation)
-            self._configure_server_options(engine, opts)
-        events = srv._events if srv is not None else {}
-        resume = "resumeSession" in events
-        ocsp = "OCSPRequest" in events
-        if resume or "newSession" in events:
-            engine.enable_session_callbacks()
-        if resume:
-            engine.enable_client_hello()
-        if ocsp or opts.get("sni_callback") is not None or (srv is not None and srv._sni_contexts):
-            engine.enable_cert_cb()
-        if ocsp:
-            engine.enable_ocsp_status()
-        timeout = opts.get("handshake_timeout", 120.0)
-        if timeout and timeout > 0:
-            deadlines = getattr(srv, "_handshake_deadlines", None)
-            if deadlines is not None and timeout == srv._handshake_sweep_timeout:
-                # One timer per server, not one per connection (see tls.Server._sweep_handshakes):
-                # its deadlines come in order, a dict keeps them so, removal is a C call.
-                deadlines[self] = _monotonic() + timeout
-                self._handshake_timer = IN_SWEEP
-                if srv._handshake_sweep is None:
-                    srv._arm_handshake_sweep(timeout)
-            else:
-                loop = asyncio.get_running_loop()
-                self._handshake_timer = loop.call_later(timeout, self._on_handshake_timeout)
-
-    def _configure_server_options(self, engine: TLSEngine, opts: dict[str, Any]) -> None:
-        if opts.get("request_cert"):
-            reject = opts.get("reject_unauthorized", True) is not False
-            engine.set_verify(request=True, reject=reject)
-        alpn_cb = opts.get("alpn_callback")
-        if alpn_cb is not None:
-            engine.set_alpn_callback(self._alpn_callback_adapter(alpn_cb))
-        elif opts.get("alpn_protocols"):
-            engine.set_alpn_protocols(alpn_list(opts["alpn_protocols"]))
-        if opts.get("npn_protocols"):
-            engine.set_npn_protocols(alpn_list(opts["npn_protocols"], "npn_protocols"))
-        engine.set_renegotiation(allow_client=bool(opts.get("allow_client_renegotiation")))
-        if opts.get("psk_callback") is not None:
-            engine.enable_psk()
-            hint = opts.get("psk_identity_hint")
-            if hint is not None and not engine.set_psk_identity_hint(str(hint)):
-                raise node_error("ERR_TLS_PSK_SET_IDENTIY_HINT_FAILED")
-
     def _start_tls(self) -> None:
         wrap = self._wrap
         if wrap is not None:
             wrap.start()
 
     def _on_connected(self) -> None:
-        """net.Socket hook: the TCP connection is up."""
+        """net.Socket hook: the TCP connection is up.  The handshake starts here for a server
+        side and for ``tls.connect``'s socket (Node's ``_start``); a client ``TLSSocket`` made by
+        hand sends its ClientHello with its first write, as Node's (its ``SSL_write``)."""
         super()._on_connected()
-        self._start_tls()
+        if self._is_server or self._is_client_connect:
+            self._start_tls()
 
     def _attach_handle(self, handle: Any) -> None:
         """Called by net.Socket.connect() with the new transport handle: wrap it in TLS."""
@@ -762,30 +431,6 @@ class TLSSocket(Socket):
         info = eng.ephemeral_key_info()
         if info.get("type") == "DH" and info.get("size", 0) < min_dh:
             self.destroy(node_error("ERR_TLS_DH_PARAM_SIZE", info.get("size"), min_dh))
-
-    def _check_identity_der(self, leaf_der: bytes) -> BaseException | None:
-        """Runs inside OpenSSL's verify callback at the leaf (client)."""
-        eng = self._engine
-        if eng is not None and eng.session_reused():
-            return None
-        opts = self._tls_opts
-        check = opts.get("check_server_identity")
-        host = opts.get("servername") or opts.get("host") or "localhost"
-
-        def detailed() -> dict[str, Any]:
-            # Node passes getPeerCertificate(true): the issuerCertificate chain, to the root.
-            chain = eng.verifying_chain_der() if eng is not None else []
-            leaf = x509.load_der_x509_certificate(leaf_der)
-            return certificate_to_dict(leaf, detailed=True, issuer_chain=chain)
-
-        if check is None or check is check_server_identity:
-            result = None if _default_identity_ok(host, leaf_der) else check_server_identity(
-                host, detailed())
-        else:
-            result = check(host, detailed())
-        if result is not None and not isinstance(result, BaseException):
-            result = CertificateError(str(result), "ERR_TLS_CERT_ALTNAME_INVALID")
-        return result
 
     def _tls_error(self, exc: BaseException) -> None:
         """A TLS failure (handshake or record layer)."""
@@ -975,6 +620,14 @@ class TLSSocket(Socket):
                 return
         Socket._on_handle_close(self)  # (not super(): its object and MRO walk per call)
 
+    # ------------------------------------------------------------------ write completion
+    #: The TLS handle completed the write in flight (Node's TLSWrap write request: once its
+    #: ciphertext went to the transport, see ``write_completion``), or the transport drained.
+    _tls_write_done = write_completion.write_done
+    _on_handle_drain = write_completion.write_done
+    #: A pass of the TLS handle's pump returned after this socket's write went out.
+    _tls_write_settle = write_completion.write_settle
+
     # ------------------------------------------------------------------ pause points
     #: Inside the client-hello callback: pause for ``'resumeSession'``?
     _tls_client_hello = pause_points.client_hello
@@ -991,27 +644,6 @@ class TLSSocket(Socket):
     _tls_pause = pause_points.run
 
     # ------------------------------------------------------------------ sync hooks
-    def _alpn_callback_adapter(self, fn: Callable[..., Any]) -> Callable[[list[bytes]], Any]:
-        # Node calls it on the socket (its `this`): here the socket is a second argument, for
-        # a function that names two parameters (one taking *args gets the dict alone, as ever)
-        takes = _max_positional(fn)
-        with_socket = takes is not None and takes >= 2
-
-        def select(offered: list[bytes]) -> bytes | None:
-            protocols = [p.decode("latin-1") for p in offered]
-            eng = self._wrap.engine if self._wrap is not None else None
-            sn = eng.servername() if eng is not None else None
-            info = {"servername": sn or False, "protocols": protocols}
-            choice = fn(info, self) if with_socket else fn(info)
-            if choice is None:
-                return None
-            if choice not in protocols:
-                raise node_error("ERR_TLS_ALPN_CALLBACK_INVALID_RESULT", choice, protocols)
-            picked: bytes = choice.encode("latin-1")
-            return picked
-
-        return select
-
     def _tls_psk_server(self, identity: str) -> bytes | None:
         fn: Any = self._tls_opts.get("psk_callback")
         key = fn(self, identity)
@@ -1086,235 +718,13 @@ class TLSSocket(Socket):
         if self.listener_count("secureConnection"):  # (the socket's alias of 'secure')
             self.emit("secureConnection", self)
 
-    # ------------------------------------------------------------------ public API
-    @property
-    def servername(self) -> str | bool:
-        return self._servername
-
+    # ------------------------------------------------------------------ the engine
     @property
     def _engine(self) -> TLSEngine | None:
         # None from destroy() on: Node's getters answer null once ``_handle`` is gone, which
         # destroy() does at once (before 'close').
         wrap = self._wrap
         return wrap.engine if wrap is not None and not self._destroyed else None
-
-    def _x509(self, peer: bool) -> x509.Certificate | None:
-        eng = self._engine
-        der = None if eng is None else (
-            eng.peer_certificate_der() if peer else eng.own_certificate_der())
-        return None if der is None else x509.load_der_x509_certificate(der)
-
-    @overload
-    def get_peer_certificate(self, detailed: Literal[False] = ...) -> PeerCertificate | None: ...
-    @overload
-    def get_peer_certificate(self, detailed: Literal[True]) -> DetailedPeerCertificate | None: ...
-    @overload
-    def get_peer_certificate(self, detailed: bool) -> PeerCertificate | None: ...
-
-    def get_peer_certificate(self, detailed: bool = False) -> PeerCertificate | None:
-        """Node's ``getPeerCertificate([detailed])``: ``{}`` when none, ``None`` once destroyed (as
-        every getter of the connection: Node's answer null once destroy() dropped the handle)."""
-        eng = self._engine
-        if eng is None:
-            return None
-        cert = self._x509(peer=True)
-        if cert is None:
-            return {}
-        if not detailed:
-            return cast("PeerCertificate", certificate_to_dict(cert))
-        chain = [x509.load_der_x509_certificate(d) for d in
-                 (eng.verified_chain_der() or eng.peer_chain_der())]
-        return cast("PeerCertificate", certificate_to_dict(cert, detailed=True, issuer_chain=chain))
-
-    def get_certificate(self) -> PeerCertificate | None:
-        """Node's ``getCertificate()``: our own certificate, ``{}`` when none."""
-        if self._engine is None:
-            return None
-        cert = self._x509(peer=False)
-        return {} if cert is None else cast("PeerCertificate", certificate_to_dict(cert))
-
-    def get_peer_x509_certificate(self) -> x509.Certificate | None:
-        return self._x509(peer=True)
-
-    def get_x509_certificate(self) -> x509.Certificate | None:
-        return self._x509(peer=False)
-
-    def get_cipher(self) -> dict[str, str] | None:
-        eng = self._engine
-        return eng.cipher() if eng is not None else None
-
-    def get_protocol(self) -> str | None:
-        eng = self._engine
-        if eng is None or not self._secure_established:
-            return None
-        return eng.version
-
-    def get_session(self) -> bytes | None:
-        eng = self._engine
-        return eng.session_der() if eng is not None else None
-
-    def set_session(self, session: bytes) -> None:
-        eng = self._engine
-        if eng is not None:
-            eng.set_session(_options.as_bytes(session, "session"))
-
-    def get_tls_ticket(self) -> bytes | None:
-        """Node's ``getTLSTicket()``: a client's session ticket (``None`` on a server, before
-        a ticket, once destroyed)."""
-        eng = self._engine
-        if eng is None or self._is_server:
-            return None
-        if self._session_in_event is not None:  # (inside a 'session' listener)
-            return session_ticket(self._session_in_event)
-        return eng.tls_ticket()
-
-    def set_key_cert(self, context: Any) -> None:
-        """Node's ``setKeyCert(context)`` (v20.17): serve this connection with another key and
-        certificate.  ``context`` is a :class:`~nodetls.SecureContext` or the options of
-        :func:`~nodetls.create_secure_context` (a bad one raises as that does, on either side).
-        A server's socket takes the context's key, certificate and chain, and verifies a
-        client's certificate against its CA store (OpenSSL's error, e.g.
-        ``ERR_SSL_PASSED_A_NULL_PARAMETER`` for a context without a certificate); called before
-        the certificate is sent (before the handshake, or from a TLS 1.3 handshake's
-        ``alpn_callback``, whose second argument is the socket), it is the one the client sees.  A client's socket ignores it, and a
-        destroyed socket ignores everything."""
-        if self._destroyed:
-            return
-        from .._context import SecureContext, create_secure_context
-
-        ctx = context if isinstance(context, SecureContext) else create_secure_context(context)
-        if not self._is_server:
-            return
-        eng = self._engine
-        if eng is not None:
-            eng.use_key_cert(ctx)
-        else:  # (over a socket still connecting: applied when the engine is made)
-            TLSEngine.check_key_cert(ctx)
-            self._key_cert = ctx
-
-    def is_session_reused(self) -> bool:
-        eng = self._engine
-        return bool(eng is not None and eng.session_reused())
-
-    def get_finished(self) -> bytes | None:
-        eng = self._engine
-        return eng.finished() if eng is not None else None
-
-    def get_peer_finished(self) -> bytes | None:
-        eng = self._engine
-        return eng.finished(peer=True) if eng is not None else None
-
-    def get_ephemeral_key_info(self) -> dict[str, Any] | None:
-        eng = self._engine
-        if eng is None or self._is_server:
-            return None
-        return eng.ephemeral_key_info()
-
-    def get_shared_sigalgs(self) -> list[str]:
-        eng = self._engine
-        return eng.shared_sigalgs() if eng is not None else []
-
-    def export_keying_material(self, length: int, label: str | bytes,
-                               context: bytes | None = None) -> bytes:
-        """RFC 5705 (Node's ``exportKeyingMaterial``); before the handshake:
-        ``ERR_TLS_INVALID_STATE``."""
-        length = _UINT32_NOT_ZERO(length, "length")  # Node's validateUint32(length, .., true)
-        eng = self._engine
-        if eng is None or not self._secure_established:
-            raise node_error("ERR_TLS_INVALID_STATE")
-        lab = label.encode() if isinstance(label, str) else _options.as_bytes(label, "label")
-        ctx = None if context is None else _options.as_bytes(context, "context")
-        return eng.export_keying_material(length, lab, ctx)
-
-    def set_max_send_fragment(self, size: int) -> bool:
-        """Node's ``setMaxSendFragment(size)``: ``size`` must be a 32-bit integer
-        (``ERR_INVALID_ARG_TYPE`` / ``ERR_OUT_OF_RANGE``, as Node's ``validateInt32``); then
-        ``True`` for 512..16384, ``False`` otherwise."""
-        size = _INT32(size, "size")
-        eng = self._engine
-        if eng is None or not 512 <= size <= 16384:
-            return False
-        return eng.set_max_send_fragment(size)
-
-    def set_servername(self, name: str) -> None:
-        if not isinstance(name, str):
-            raise _options.InvalidArgTypeError("name must be a str")
-        if self._is_server:
-            raise node_error("ERR_TLS_SNI_FROM_SERVER")
-        eng = self._engine
-        if eng is not None:
-            eng.set_servername(name)
-        self._servername = name
-
-    def disable_renegotiation(self) -> None:
-        """Node's ``disableRenegotiation()``: later attempts fail with
-        ``ERR_TLS_RENEGOTIATION_DISABLED`` (on a server that allows client renegotiation, the
-        attempt is seen and the socket errors; otherwise OpenSSL refuses it outright)."""
-        self._renegotiation_disabled = True
-        eng = self._engine
-        if eng is not None and not (self._is_server
-                                    and self._tls_opts.get("allow_client_renegotiation")):
-            eng.disable_renegotiation()
-
-    def renegotiate(self, options: dict[str, Any] | None = None,
-                    callback: Callable[..., Any] | None = None) -> bool:
-        """Node's ``renegotiate(options, callback)``: TLS 1.2 only (TLS 1.3: ``False`` and
-        ``ERR_SSL_WRONG_SSL_VERSION``). ``options`` must be a dict and ``callback`` a function
-        (``None``: none), else ``ERR_INVALID_ARG_TYPE`` at the call, as Node's."""
-        if not isinstance(options, Mapping):
-            raise _option_table.type_error("options", "dict", options)
-        if callback is not None and not callable(callback):
-            raise _option_table.type_error("callback", "function", callback)
-        eng = self._engine
-        loop = asyncio.get_running_loop()
-        if self._renegotiation_disabled:
-            if callback is not None:
-                loop.call_soon(callback, node_error("ERR_TLS_RENEGOTIATION_DISABLED"))
-            return False
-        if eng is None or eng.version == "TLSv1.3":
-            from ..errors import TLSError
-
-            err: BaseException = TLSError("wrong ssl version", "ERR_SSL_WRONG_SSL_VERSION")
-            if eng is not None:
-                try:  # OpenSSL refuses it: its error, as Node reports it (library, reason)
-                    eng.renegotiate()
-                except BaseException as exc:  # noqa: BLE001
-                    err = exc
-            if callback is not None:
-                loop.call_soon(callback, err)
-            return False
-        if options:
-            opts = _options.normalize(options, None, {"reject_unauthorized", "request_cert"},
-                                      "options")
-            if opts:
-                request = bool(opts.get("request_cert", self._tls_opts.get("request_cert")))
-                reject = opts.get("reject_unauthorized",
-                                  self._tls_opts.get("reject_unauthorized", True)) is not False
-                self._tls_opts = {**self._tls_opts, **opts}  # may be a shared template
-                eng.set_verify(request=request or not self._is_server,
-                               reject=reject and (request or not self._is_server),
-                               check_identity=None if self._is_server
-                               else self._check_identity_der)
-        try:
-            eng.renegotiate()
-        except BaseException as exc:  # noqa: BLE001
-            if callback is not None:
-                loop.call_soon(callback, exc)
-            return False
-        if callback is not None:
-            # Node: this.once('secure', () => callback(null)): after the 'secure' listeners
-            # already there (a client's 'secureConnect' is emitted before any of them).
-            _RenegotiatedCallback(self, callback)
-        wrap = self._wrap
-        assert wrap is not None
-        wrap.renegotiating = True
-        wrap._cycle()
-        return True
-
-    def enable_trace(self) -> None:
-        eng = self._engine
-        if eng is not None:
-            eng.enable_trace()
 
     async def __aenter__(self) -> TLSSocket:
         """``async with await tls.connect(...) as sock``; ``async with tls.connect(...)`` also
@@ -1379,57 +789,3 @@ def _one_line(exc: BaseException) -> str:
 
 # Its 'data' case is Readable's alone: pipe() runs that case inline (stream._readable).
 DATA_HOOKS_AS_READABLE.add(TLSSocket._listener_added)
-
-
-def _shell_closed(sock: TLSSocket, *_: Any) -> None:
-    """The raw socket ``sock`` took over (:meth:`TLSSocket._adopt_shell`) was destroyed: the
-    connection goes with it, as in Node, where both share one handle.  A server's socket before
-    its handshake completed: ``'tlsClientError'`` ``ECONNRESET`` (Node's ``onSocketClose``);
-    otherwise ``sock`` is destroyed without an error (Node: ``wrap.on('close', () =>
-    this.destroy())``)."""
-    shell = sock._shell_listener
-    if shell is not None:
-        sock._shell_listener = None  # (fired: only the 'error' listener is left to remove)
-        shell[0].remove_listener("error", shell[2])
-        shell[0]._shell_of = None
-    if sock.destroyed:
-        return
-    if sock._is_server and not sock._secure_established:
-        sock._tls_closed_before_secure()
-    else:
-        sock.destroy()
-
-
-def _shell_error(sock: TLSSocket, err: BaseException) -> None:
-    """The shell's ``'error'`` (``raw.destroy(err)``): Node's ``_emitTLSError`` -- a server's
-    socket before its handshake completed reports it as ``'tlsClientError'``, any other emits it
-    as its own ``'error'``; the shell's ``'close'`` that follows destroys it
-    (:func:`_shell_closed`)."""
-    if sock.destroyed:
-        return
-    if sock._is_server and not sock._secure_established:
-        sock._tls_error(err)
-    else:
-        sock.emit("error", err)
-
-
-class _RenegotiatedCallback:
-    """``renegotiate()``'s callback as the once-``'secure'`` listener Node makes of it:
-    ``callback(None)`` at the end of a renegotiation.  A ``'secure'`` that is not one (the first
-    handshake's: ``renegotiate()`` called from a ``'secureConnect'`` listener, which runs before
-    ``'secure'`` is emitted here, unlike in Node) leaves it in place."""
-
-    __slots__ = ("sock", "callback", "seen")
-
-    def __init__(self, sock: TLSSocket, callback: Callable[..., Any]) -> None:
-        self.sock = sock
-        self.callback = callback
-        self.seen = sock._renegotiations
-        sock.on("secure", self)
-
-    def __call__(self, *_: Any) -> Any:
-        sock = self.sock
-        if sock._renegotiations == self.seen:
-            return None
-        sock.remove_listener("secure", self)
-        return self.callback(None)

@@ -26,6 +26,8 @@ writes the close_notify from :meth:`close_notify_now` to the TCP transport itsel
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import functools
 import itertools
 import threading
@@ -85,6 +87,12 @@ class _Gone:
     def _tls_cert(self, *_: Any) -> None:
         return None
 
+    def _tls_write_done(self, *_: Any) -> None:
+        return None
+
+    def _tls_write_settle(self, *_: Any) -> bool:
+        return True
+
     def _tls_client_hello(self, *_: Any) -> None:
         return None
 
@@ -143,6 +151,18 @@ class TLSWrap:
     #: While reads are routed (:meth:`route_reads`): this thread's receive buffer, as a view
     #: and as a ``char[]``.
     _recv: tuple[memoryview, Any] | None = None
+    #: The owner's write in flight waits for this wrap: its plaintext is pending or held, its
+    #: completion is due once the ciphertext went to the transport (see :meth:`write`).
+    _owed = False
+    #: The owner wrote inside a pass of the pump (``_in_cycle``) and its write went out: when
+    #: the pass returns, ``owner._tls_write_settle()`` completes it or this wrap schedules
+    #: the completion (see :meth:`write`).
+    _done_due = False
+    #: Completing the owner's write on the next loop step (:meth:`_done_soon`): asyncio's own
+    #: loop's ready queue and the handle appended to it (made once, calling the owner's
+    #: ``_tls_write_done``); None on another loop (``call_soon`` each time) and once closed.
+    _ready: Any = None
+    _done: Any = None
 
     def __init__(self, lower: Any, engine: TLSEngine, owner: Any) -> None:
         self.lower = lower
@@ -182,9 +202,27 @@ class TLSWrap:
         eng = self.engine
         if eng is None or self._closed:
             return False
+        # A write of the owner's Node stream (net.Socket.write sets ``_w_writing`` before it
+        # calls the handle; a nodetls.aio transport's writes do not) completes as Node's
+        # TLSWrap's does (DoWrite, EncOut, then OnStreamAfterWrite on an immediate): False is
+        # returned, and ``owner._tls_write_done()`` completes it on the next loop step once its
+        # ciphertext went to the transport (:meth:`_done_soon`), when the transport drains if
+        # it is above its high-water mark (``owner._on_handle_drain()``), or after the
+        # handshake (or release()) for plaintext that has to wait (_owed: the pump's flush).
+        # A write made inside a pass of the pump (a 'data' or 'secure' listener: an echo) is
+        # settled when the pass returns (_done_due): ``owner._tls_write_settle()`` completes
+        # the usual one there (no callback, nothing buffered behind it, not ending: only its
+        # state, which the listener itself saw in flight), any other on the next loop step.
         if not self.secure or self._pending:
+            if not self.started:  # a client TLSSocket made by hand: its first write starts
+                self.start()  # the handshake (Node: SSL_write sends the ClientHello)
             self._pending.append(bytes(data))
             self._pending_size += len(data)
+            if self.owner._w_writing:
+                self._owed = True
+                if self.secure:
+                    self._cycle()
+                return False
             if self.secure:
                 self._cycle()
             return self._pending_size < _HIGH_WATER
@@ -193,6 +231,9 @@ class TLSWrap:
                 n = eng.write(data)
                 if n < len(data):
                     self._queue(data[n:])
+                if self.owner._w_writing:
+                    self._owed = True  # (completed by release()'s flush)
+                    return False
                 return True
             # One engine call encrypts and takes the output (this write's and anything before
             # it), one transport write sends it.
@@ -203,6 +244,10 @@ class TLSWrap:
         self._flushed = True
         if type(out) is int:  # not all taken (a (re)handshake first): the pump writes the rest
             self._queue(data[out:])
+            if self.owner._w_writing:
+                self._owed = True  # (completed once the pump has written the rest)
+                self._flush()
+                return False
             return self._flush()
         if not out:
             return True
@@ -210,16 +255,64 @@ class TLSWrap:
         t = self._t
         if t is not None:  # (TCPHandle.write, without the call, nor the look-ups below)
             t.write(out)
-            return not lower._write_paused
-        if type(lower) is _TCPHandle:  # TCPHandle.write, without the call
+        elif type(lower) is _TCPHandle:  # TCPHandle.write, without the call
             t = lower.transport
             if t is None or lower._state != _OPEN:
                 return False
             if not self._shutdown_sent:
                 self._t = t  # (open: until the wrap shuts it down or closes, see _t)
             t.write(out)  # type: ignore[arg-type]  # (bytes: an int returned above)
-            return not lower._write_paused
-        return bool(lower.write(out))
+        else:
+            sent = bool(lower.write(out))
+            if self.owner._w_writing:
+                if sent:
+                    self._complete_soon()
+                return False
+            return sent
+        if self.owner._w_writing:
+            if not lower._write_paused:  # (paused: the transport's drain completes it)
+                if self._in_cycle:
+                    self._done_due = True
+                else:
+                    ready = self._ready
+                    if ready is not None:  # (_done_soon, without the call)
+                        ready.append(self._done)
+                    else:
+                        self._done_soon()
+            return False
+        return not lower._write_paused
+
+    def _complete_soon(self) -> None:
+        """The owner's write in flight went out: settled when the pump's pass returns (inside
+        one), else completed on the next loop step."""
+        if self._in_cycle:
+            self._done_due = True
+        else:
+            self._done_soon()
+
+    def _settle(self) -> None:
+        """A pass of the pump returned after the owner's write went out (``_done_due``)."""
+        self._done_due = False
+        if not self.owner._tls_write_settle():
+            self._done_soon()
+
+    def _done_soon(self) -> None:
+        """Complete the owner's write in flight on the next loop step: its ciphertext went to
+        the transport (Node's TLSWrap: ``OnStreamAfterWrite`` on an immediate after a
+        synchronous transport write, then ``InvokeQueued``).  On asyncio's own loop a handle
+        made once is appended to the loop's ready queue (what ``call_soon`` does, without its
+        calls); on another loop, ``call_soon``."""
+        if self._closed:
+            return
+        loop = asyncio.get_running_loop()
+        ready = getattr(loop, "_ready", None)
+        if type(ready) is collections.deque and isinstance(loop, asyncio.BaseEventLoop):
+            done = asyncio.Handle(self.owner._tls_write_done, (), loop, None)
+            self._done = done
+            self._ready = ready
+            ready.append(done)
+        else:
+            loop.call_soon(self.owner._tls_write_done)
 
     def _queue(self, data: bytes | memoryview) -> None:
         rest = bytes(data)
@@ -276,6 +369,7 @@ class TLSWrap:
             return
         self._closed = True
         self._t = None
+        self._ready = self._done = None
         eng = self.engine
         if eng is not None and self.secure and not self._close_notify_sent and eng.alive \
                 and not self.held and not self.abortive:
@@ -415,12 +509,16 @@ class TLSWrap:
                 self.owner._on_handle_eof()
         except BaseException as exc:  # noqa: BLE001
             self._fail(exc)
+            if self._done_due:
+                self._settle()
             return
         finally:
             self._in_cycle = 0
         if self._again or self._pending or self.renegotiating or (
                 eng.received_close_notify and not self._eof_delivered):
             self._cycle()
+        if self._done_due:
+            self._settle()
 
     def route_reads(self) -> bool:
         """Have the TCP handle below (default buffers: a client's, not connected yet, or a
@@ -502,11 +600,17 @@ class TLSWrap:
             self.owner._on_handle_read(plain)  # (bytes: the owner keeps them, no copy)
         except BaseException as exc:  # noqa: BLE001
             self._fail(exc)
+            if self._done_due:
+                self._settle()
             return
         finally:
             self._in_cycle = 0
         if self.engine is not None and (self._again or self._pending or self.renegotiating):
             self._cycle()
+        if self._done_due:  # (the echo's write: _settle, inlined)
+            self._done_due = False
+            if not self.owner._tls_write_settle():
+                self._done_soon()
 
     def _on_handle_eof(self) -> None:
         self._lower_eof = True
@@ -529,6 +633,7 @@ class TLSWrap:
         if self._pending and self.secure:
             self._cycle()
         if not self._pending:
+            self._owed = False
             self.owner._on_handle_drain()
 
     def _on_handle_error(self, exc: BaseException) -> None:
@@ -538,6 +643,7 @@ class TLSWrap:
     def _on_handle_close(self) -> None:
         self._closed = True
         self._t = None
+        self._ready = self._done = None  # (the handle holds the owner: no cycle kept)
         if self._recv is not None:
             self._unroute_reads()
         owner = self.owner
@@ -583,6 +689,10 @@ class TLSWrap:
             self._fail(exc)
         finally:
             self._in_cycle -= 1
+        if self._done_due and not self._in_cycle:  # (_settle, inlined)
+            self._done_due = False
+            if not self.owner._tls_write_settle():
+                self._done_soon()
 
     def _cycle_once(self, data: memoryview | None = None) -> None:
         eng = self.engine
@@ -651,8 +761,15 @@ class TLSWrap:
             self._write_pending()
         if not self.held and self.engine is not None:  # (_flush, inlined: once per pass)
             out = eng.take_output()
+            sent = True
             if out:
-                self.lower.write(out)
+                sent = self.lower.write(out)
+            if self._owed and not self._pending:
+                # The owner's write that waited (before the handshake, behind a held output or
+                # a renegotiation) is sent: completed once this pass returns, or by the drain.
+                self._owed = False
+                if sent:
+                    self._done_due = True
         if eng.received_close_notify and not self._eof_delivered:
             self._deliver_eof()
         if just_secured and self.engine is not None and not self.held:

@@ -1,0 +1,285 @@
+"""``TLSSocket``'s public accessors and per-connection calls (Node's ``tls.TLSSocket`` methods:
+``getPeerCertificate()`` ... ``exportKeyingMaterial()``, ``setMaxSendFragment()``,
+``setServername()``, ``disableRenegotiation()``, ``renegotiate()``, ``enableTrace()``).
+
+:class:`_TLSSocketAPI` is a mixin of ``TLSSocket`` (``socket.py``), without state of its own
+(``__slots__ = ()``). Every getter answers ``None`` (or its empty value) once the socket is
+destroyed, as Node's do once ``destroy()`` dropped the handle (``TLSSocket._engine``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
+
+from cryptography import x509
+
+from .. import _option_table, _options
+from .._engine import TLSEngine, session_ticket
+from .._x509 import certificate_to_dict
+from ..errors import node_error
+
+if TYPE_CHECKING:
+    from ..types import DetailedPeerCertificate, PeerCertificate
+    from ._socket_setup import _TLSSocketFields
+
+    _Base = _TLSSocketFields
+else:
+    _Base = object
+
+#: Node's ``validateInt32``.
+_INT32 = _option_table.number(-2**31, integer=True, maximum=2**31 - 1)
+_UINT32_NOT_ZERO = _option_table.number(0, integer=True, exclusive=True, maximum=2**32 - 1)
+
+
+class _TLSSocketAPI(_Base):
+    """``TLSSocket``'s public getters and calls (a mixin: no state)."""
+
+    __slots__ = ()
+    #: ``docs/gen_reference.py`` lists this class's members as ``TLSSocket``'s own.
+    _MEMBERS_OF_SUBCLASS = True
+
+    @property
+    def servername(self) -> str | bool:
+        return self._servername
+
+    def _x509(self, peer: bool) -> x509.Certificate | None:
+        eng = self._engine
+        der = None if eng is None else (
+            eng.peer_certificate_der() if peer else eng.own_certificate_der())
+        return None if der is None else x509.load_der_x509_certificate(der)
+
+    @overload
+    def get_peer_certificate(self, detailed: Literal[False] = ...) -> PeerCertificate | None: ...
+    @overload
+    def get_peer_certificate(self, detailed: Literal[True]) -> DetailedPeerCertificate | None: ...
+    @overload
+    def get_peer_certificate(self, detailed: bool) -> PeerCertificate | None: ...
+
+    def get_peer_certificate(self, detailed: bool = False) -> PeerCertificate | None:
+        """Node's ``getPeerCertificate([detailed])``: ``{}`` when none, ``None`` once destroyed (as
+        every getter of the connection: Node's answer null once destroy() dropped the handle)."""
+        eng = self._engine
+        if eng is None:
+            return None
+        cert = self._x509(peer=True)
+        if cert is None:
+            return {}
+        if not detailed:
+            return cast("PeerCertificate", certificate_to_dict(cert))
+        chain = [x509.load_der_x509_certificate(d) for d in
+                 (eng.verified_chain_der() or eng.peer_chain_der())]
+        return cast("PeerCertificate", certificate_to_dict(cert, detailed=True, issuer_chain=chain))
+
+    def get_certificate(self) -> PeerCertificate | None:
+        """Node's ``getCertificate()``: our own certificate, ``{}`` when none."""
+        if self._engine is None:
+            return None
+        cert = self._x509(peer=False)
+        return {} if cert is None else cast("PeerCertificate", certificate_to_dict(cert))
+
+    def get_peer_x509_certificate(self) -> x509.Certificate | None:
+        return self._x509(peer=True)
+
+    def get_x509_certificate(self) -> x509.Certificate | None:
+        return self._x509(peer=False)
+
+    def get_cipher(self) -> dict[str, str] | None:
+        eng = self._engine
+        return eng.cipher() if eng is not None else None
+
+    def get_protocol(self) -> str | None:
+        eng = self._engine
+        if eng is None or not self._secure_established:
+            return None
+        return eng.version
+
+    def get_session(self) -> bytes | None:
+        eng = self._engine
+        return eng.session_der() if eng is not None else None
+
+    def set_session(self, session: bytes) -> None:
+        eng = self._engine
+        if eng is not None:
+            eng.set_session(_options.as_bytes(session, "session"))
+
+    def get_tls_ticket(self) -> bytes | None:
+        """Node's ``getTLSTicket()``: a client's session ticket (``None`` on a server, before
+        a ticket, once destroyed)."""
+        eng = self._engine
+        if eng is None or self._is_server:
+            return None
+        if self._session_in_event is not None:  # (inside a 'session' listener)
+            return session_ticket(self._session_in_event)
+        return eng.tls_ticket()
+
+    def set_key_cert(self, context: Any) -> None:
+        """Node's ``setKeyCert(context)`` (v20.17): serve this connection with another key and
+        certificate.  ``context`` is a :class:`~nodetls.SecureContext` or the options of
+        :func:`~nodetls.create_secure_context` (a bad one raises as that does, on either side).
+        A server's socket takes the context's key, certificate and chain, and verifies a
+        client's certificate against its CA store (OpenSSL's error, e.g.
+        ``ERR_SSL_PASSED_A_NULL_PARAMETER`` for a context without a certificate); called before
+        the certificate is sent (before the handshake, or from a TLS 1.3 handshake's
+        ``alpn_callback``, whose second argument is the socket), it is the one the client sees.  A client's socket ignores it, and a
+        destroyed socket ignores everything."""
+        if self._destroyed:
+            return
+        from .._context import SecureContext, create_secure_context
+
+        ctx = context if isinstance(context, SecureContext) else create_secure_context(context)
+        if not self._is_server:
+            return
+        eng = self._engine
+        if eng is not None:
+            eng.use_key_cert(ctx)
+        else:  # (over a socket still connecting: applied when the engine is made)
+            TLSEngine.check_key_cert(ctx)
+            self._key_cert = ctx
+
+    def is_session_reused(self) -> bool:
+        eng = self._engine
+        return bool(eng is not None and eng.session_reused())
+
+    def get_finished(self) -> bytes | None:
+        eng = self._engine
+        return eng.finished() if eng is not None else None
+
+    def get_peer_finished(self) -> bytes | None:
+        eng = self._engine
+        return eng.finished(peer=True) if eng is not None else None
+
+    def get_ephemeral_key_info(self) -> dict[str, Any] | None:
+        eng = self._engine
+        if eng is None or self._is_server:
+            return None
+        return eng.ephemeral_key_info()
+
+    def get_shared_sigalgs(self) -> list[str]:
+        eng = self._engine
+        return eng.shared_sigalgs() if eng is not None else []
+
+    def export_keying_material(self, length: int, label: str | bytes,
+                               context: bytes | None = None) -> bytes:
+        """RFC 5705 (Node's ``exportKeyingMaterial``); before the handshake:
+        ``ERR_TLS_INVALID_STATE``."""
+        length = _UINT32_NOT_ZERO(length, "length")  # Node's validateUint32(length, .., true)
+        eng = self._engine
+        if eng is None or not self._secure_established:
+            raise node_error("ERR_TLS_INVALID_STATE")
+        lab = label.encode() if isinstance(label, str) else _options.as_bytes(label, "label")
+        ctx = None if context is None else _options.as_bytes(context, "context")
+        return eng.export_keying_material(length, lab, ctx)
+
+    def set_max_send_fragment(self, size: int) -> bool:
+        """Node's ``setMaxSendFragment(size)``: ``size`` must be a 32-bit integer
+        (``ERR_INVALID_ARG_TYPE`` / ``ERR_OUT_OF_RANGE``, as Node's ``validateInt32``); then
+        ``True`` for 512..16384, ``False`` otherwise."""
+        size = _INT32(size, "size")
+        eng = self._engine
+        if eng is None or not 512 <= size <= 16384:
+            return False
+        return eng.set_max_send_fragment(size)
+
+    def set_servername(self, name: str) -> None:
+        if not isinstance(name, str):
+            raise _options.InvalidArgTypeError("name must be a str")
+        if self._is_server:
+            raise node_error("ERR_TLS_SNI_FROM_SERVER")
+        eng = self._engine
+        if eng is not None:
+            eng.set_servername(name)
+        self._servername = name
+
+    def disable_renegotiation(self) -> None:
+        """Node's ``disableRenegotiation()``: later attempts fail with
+        ``ERR_TLS_RENEGOTIATION_DISABLED`` (on a server that allows client renegotiation, the
+        attempt is seen and the socket errors; otherwise OpenSSL refuses it outright)."""
+        self._renegotiation_disabled = True
+        eng = self._engine
+        if eng is not None and not (self._is_server
+                                    and self._tls_opts.get("allow_client_renegotiation")):
+            eng.disable_renegotiation()
+
+    def renegotiate(self, options: dict[str, Any] | None = None,
+                    callback: Callable[..., Any] | None = None) -> bool:
+        """Node's ``renegotiate(options, callback)``: TLS 1.2 only (TLS 1.3: ``False`` and
+        ``ERR_SSL_WRONG_SSL_VERSION``). ``options`` must be a dict and ``callback`` a function
+        (``None``: none), else ``ERR_INVALID_ARG_TYPE`` at the call, as Node's."""
+        if not isinstance(options, Mapping):
+            raise _option_table.type_error("options", "dict", options)
+        if callback is not None and not callable(callback):
+            raise _option_table.type_error("callback", "function", callback)
+        eng = self._engine
+        loop = asyncio.get_running_loop()
+        if self._renegotiation_disabled:
+            if callback is not None:
+                loop.call_soon(callback, node_error("ERR_TLS_RENEGOTIATION_DISABLED"))
+            return False
+        if eng is None or eng.version == "TLSv1.3":
+            from ..errors import TLSError
+
+            err: BaseException = TLSError("wrong ssl version", "ERR_SSL_WRONG_SSL_VERSION")
+            if eng is not None:
+                try:  # OpenSSL refuses it: its error, as Node reports it (library, reason)
+                    eng.renegotiate()
+                except BaseException as exc:  # noqa: BLE001
+                    err = exc
+            if callback is not None:
+                loop.call_soon(callback, err)
+            return False
+        if options:
+            opts = _options.normalize(options, None, {"reject_unauthorized", "request_cert"},
+                                      "options")
+            if opts:
+                request = bool(opts.get("request_cert", self._tls_opts.get("request_cert")))
+                reject = opts.get("reject_unauthorized",
+                                  self._tls_opts.get("reject_unauthorized", True)) is not False
+                self._tls_opts = {**self._tls_opts, **opts}  # may be a shared template
+                eng.set_verify(request=request or not self._is_server,
+                               reject=reject and (request or not self._is_server),
+                               check_identity=None if self._is_server
+                               else self._check_identity_der)
+        try:
+            eng.renegotiate()
+        except BaseException as exc:  # noqa: BLE001
+            if callback is not None:
+                loop.call_soon(callback, exc)
+            return False
+        if callback is not None:
+            # Node: this.once('secure', () => callback(null)): after the 'secure' listeners
+            # already there (a client's 'secureConnect' is emitted before any of them).
+            _RenegotiatedCallback(self, callback)
+        wrap = self._wrap
+        assert wrap is not None
+        wrap.renegotiating = True
+        wrap._cycle()
+        return True
+
+    def enable_trace(self) -> None:
+        eng = self._engine
+        if eng is not None:
+            eng.enable_trace()
+
+
+class _RenegotiatedCallback:
+    """``renegotiate()``'s callback as the once-``'secure'`` listener Node makes of it:
+    ``callback(None)`` at the end of a renegotiation.  A ``'secure'`` that is not one (the first
+    handshake's: ``renegotiate()`` called from a ``'secureConnect'`` listener, which runs before
+    ``'secure'`` is emitted here, unlike in Node) leaves it in place."""
+
+    __slots__ = ("sock", "callback", "seen")
+
+    def __init__(self, sock: _TLSSocketAPI, callback: Callable[..., Any]) -> None:
+        self.sock = sock
+        self.callback = callback
+        self.seen = sock._renegotiations
+        sock.on("secure", self)
+
+    def __call__(self, *_: Any) -> Any:
+        sock = self.sock
+        if sock._renegotiations == self.seen:
+            return None
+        sock.remove_listener("secure", self)
+        return self.callback(None)
