@@ -163,6 +163,9 @@ class TLSWrap:
     #: ``_tls_write_done``); None on another loop (``call_soon`` each time) and once closed.
     _ready: Any = None
     _done: Any = None
+    #: On another loop (uvloop): its ``call_soon``, and ``_done`` the owner's bound
+    #: ``_tls_write_done``, both looked up once.
+    _soon: Any = None
 
     def __init__(self, lower: Any, engine: TLSEngine, owner: Any) -> None:
         self.lower = lower
@@ -277,6 +280,8 @@ class TLSWrap:
                     ready = self._ready
                     if ready is not None:  # (_done_soon, without the call)
                         ready.append(self._done)
+                    elif self._soon is not None:
+                        self._soon(self._done)
                     else:
                         self._done_soon()
             return False
@@ -304,6 +309,13 @@ class TLSWrap:
         calls); on another loop, ``call_soon``."""
         if self._closed:
             return
+        ready = self._ready
+        if ready is not None:
+            ready.append(self._done)
+            return
+        if self._soon is not None:
+            self._soon(self._done)
+            return
         loop = asyncio.get_running_loop()
         ready = getattr(loop, "_ready", None)
         if type(ready) is collections.deque and isinstance(loop, asyncio.BaseEventLoop):
@@ -312,7 +324,9 @@ class TLSWrap:
             self._ready = ready
             ready.append(done)
         else:
-            loop.call_soon(self.owner._tls_write_done)
+            self._done = self.owner._tls_write_done
+            self._soon = loop.call_soon
+            self._soon(self._done)
 
     def _queue(self, data: bytes | memoryview) -> None:
         rest = bytes(data)
@@ -369,7 +383,7 @@ class TLSWrap:
             return
         self._closed = True
         self._t = None
-        self._ready = self._done = None
+        self._ready = self._done = self._soon = None
         eng = self.engine
         if eng is not None and self.secure and not self._close_notify_sent and eng.alive \
                 and not self.held and not self.abortive:
@@ -643,7 +657,7 @@ class TLSWrap:
     def _on_handle_close(self) -> None:
         self._closed = True
         self._t = None
-        self._ready = self._done = None  # (the handle holds the owner: no cycle kept)
+        self._ready = self._done = self._soon = None  # (they hold the owner: no cycle kept)
         if self._recv is not None:
             self._unroute_reads()
         owner = self.owner
