@@ -170,12 +170,23 @@ class TLSSocket(_TLSSocketAPI, _TLSSocketSetup, _TLSSocketShell, Socket):
         elif socket is not None:
             self._wait_for_connect(socket)
         if handle is None:
+            if socket is None:
+                # Node: "Assume tls.connect()": a TLSSocket made without a socket is connecting
+                # (pending, 'opening'; what is written waits for connect())
+                self.connecting = True
             # Node's initRead (a tick later): read(0), paused or not, so the handshake is read
             # once connected (net.Socket's _read waits for the connection); a socket built on a
             # handle read(0) in net.Socket.__init__ already.
             loop = asyncio._get_running_loop()
             if loop is not None:
                 loop.call_soon(self._init_read)
+
+    def _connect(self, opts: dict[str, Any], callback: Any = None) -> Any:
+        """``net.Socket``'s connect; a TLSSocket made without a socket is ``connecting`` from
+        the start (Node's "Assume tls.connect()") and connects from that state."""
+        if self._handle is None and self.connecting:
+            self.connecting = False
+        return super()._connect(opts, callback)
 
     def _init_read(self) -> None:
         """Node's ``initRead``: start the reading (a ``read(0)``) even if the user paused."""
