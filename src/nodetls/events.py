@@ -211,6 +211,9 @@ class EventEmitter(pyee.EventEmitter):
     #: Node's ``kShapeMode`` (streams preset their ``_events``): removing an event's only
     #: listener then emits no ``'removeListener'``. Readable and Writable set it.
     _SHAPE_MODE = False
+    #: The events whose keys Node's constructor presets in ``_events`` (kShapeMode), in its
+    #: order: :meth:`event_names` lists them first, in that order, as Node's does.
+    _SHAPE_EVENTS: tuple[str, ...] = ()
 
     def __init__(self) -> None:  # noqa: D107 - pyee's __init__ is skipped on purpose (its Lock)
         self._events: dict[str, tuple[Any, ...]] = {}  # type: ignore[assignment]
@@ -473,8 +476,14 @@ class EventEmitter(pyee.EventEmitter):
                    or getattr(i, "listener", None) == listener)
 
     def event_names(self) -> list[str]:  # type: ignore[override]
-        """Node ``emitter.eventNames()``: names with at least one listener, in insertion order."""
-        return list(self._events)
+        """Node ``emitter.eventNames()``: names with at least one listener, in insertion order
+        (a stream's: the events Node's constructor presets first, in its order)."""
+        names = list(self._events)
+        shape = self._SHAPE_EVENTS
+        if shape and len(names) > 1:
+            events = self._events
+            names = [e for e in shape if e in events] + [e for e in names if e not in shape]
+        return names
 
     def set_max_listeners(self, n: int) -> EventEmitter:
         """Node ``emitter.setMaxListeners(n)`` (0 = unlimited, ``math.inf`` too); beyond it a

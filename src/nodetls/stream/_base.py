@@ -75,6 +75,22 @@ def _encode(s: str, encoding: str | None) -> bytes:
     return s.encode(enc, "replace")
 
 
+def _byte_chunk(data: Any) -> Any:
+    """Node's ``_uint8ArrayToBuffer`` for a written chunk that is neither ``bytes``,
+    ``bytearray`` nor ``str`` (Node takes any ArrayBufferView): a contiguous memoryview of
+    single bytes as it is; any other object of the buffer protocol (a memoryview of wider items
+    or with strides, ``array.array``, a ``bytes`` subclass, ...) as its ``bytes``; ``None`` when
+    it is no buffer at all."""
+    if type(data) is memoryview:
+        if data.itemsize == 1 and data.ndim == 1 and data.c_contiguous:
+            return data
+        return data.tobytes()
+    try:
+        return memoryview(data).tobytes()
+    except TypeError:
+        return None
+
+
 # -- string decoders (Node's StringDecoder, src/string_decoder.cc) -------------------------------
 
 # Node's encoding names by lower-cased alias (``normalizeEncoding`` in lib/internal/util.js):

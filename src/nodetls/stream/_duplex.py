@@ -47,6 +47,9 @@ class Duplex(Readable, Writable):
                  "_w_decode_strings", "_w_default_encoding")
 
     allow_half_open: bool
+    #: Node's Duplex presets its _events: the Writable's, then the Readable's own.
+    _SHAPE_EVENTS: tuple[str, ...] = ("close", "error", "prefinish", "finish", "drain", "data",
+                                      "end", "readable")
 
     def __init__(self, options: dict[str, Any] | None = None, **kwargs: Any) -> None:
         opts = normalize(options, kwargs, _D_OPTIONS, "options") if options or kwargs else {}

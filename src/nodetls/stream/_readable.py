@@ -41,6 +41,7 @@ class Readable(Stream):
 
     _HAS_R = True
     _SHAPE_MODE = True  # Node: Readable presets its _events (kShapeMode)
+    _SHAPE_EVENTS: tuple[str, ...] = ("close", "error", "data", "end", "readable")
     #: Node's ``maybeReadMore``: after a push, call ``_read`` again until the buffer reaches the
     #: high-water mark. Pull sources need it; push sources (sockets, whose handle keeps reading
     #: until ``read_stop``) set it to False and save a loop callback per chunk.
@@ -134,7 +135,8 @@ class Readable(Stream):
     # -- producing ------------------------------------------------------------------------------
 
     def push(self, chunk: bytes | bytearray | memoryview | str | None, encoding: str | None = None) -> bool:
-        """Node ``readable.push(chunk)``: add data (``None`` = end of stream).
+        """Node ``readable.push(chunk)``: add data (``None`` = end of stream): ``bytes``, ``str``
+        or any other object of the buffer protocol (buffered as its ``bytes``).
 
         Returns ``False`` once the buffer has reached the high-water mark: stop pushing until
         ``_read`` is called again."""
@@ -189,6 +191,10 @@ class Readable(Stream):
             return _encode(chunk, encoding)
         if isinstance(chunk, (bytearray, memoryview)):
             return bytes(chunk)
+        try:  # any other object of the buffer protocol (Node: any ArrayBufferView)
+            return memoryview(chunk).tobytes()
+        except TypeError:
+            pass
         self._error_or_destroy(node_error(
             "ERR_INVALID_ARG_TYPE", '"chunk"', "bytes, bytearray, memoryview or str",
             type(chunk).__name__))

@@ -15,6 +15,7 @@ from ._base import (
     _NO_BUF,
     DEFAULT_HIGH_WATER_MARK,
     Stream,
+    _byte_chunk,
     _encode,
     _is_encoding,
     _soon,
@@ -34,6 +35,7 @@ class Writable(Stream):
 
     _HAS_W = True
     _SHAPE_MODE = True  # Node: Writable presets its _events (kShapeMode)
+    _SHAPE_EVENTS: tuple[str, ...] = ("close", "error", "prefinish", "finish", "drain")
     _writev: Callable[[list[Any], Callable[..., Any]], None] | None = None
     _final: Callable[[Callable[..., Any]], None] | None = None
 
@@ -70,7 +72,12 @@ class Writable(Stream):
         self._w_on_finished: list[Any] | None = None
         self._w_writable = opts.get("writable", True) is not False
         self._w_decode_strings = opts.get("decode_strings", True) is not False
-        self._w_default_encoding = opts.get("default_encoding") or "utf8"
+        enc = opts.get("default_encoding")
+        if enc is None:
+            enc = "utf8"
+        elif not _is_encoding(enc):  # Node: the constructor throws ('' and 'buffer' too)
+            raise node_error("ERR_UNKNOWN_ENCODING", enc)
+        self._w_default_encoding = enc.lower()
         for name in ("write", "writev", "final"):
             fn = opts.get(name)
             if fn is not None:
@@ -93,7 +100,10 @@ class Writable(Stream):
               callback: Callable[..., Any] | None = None) -> bool:
         """Node ``writable.write(chunk[, encoding][, callback])``.
 
-        Returns ``False`` when the buffered length has reached the high-water mark; wait for
+        ``data``: ``bytes``, ``str``, or any other object of the buffer protocol (Node takes any
+        TypedArray or DataView): a ``bytearray`` or a memoryview of single bytes is handed on as
+        it is, any other (``array.array``, a memoryview of wider items) as its bytes; lengths
+        count bytes. Returns ``False`` when the buffered length has reached the high-water mark; wait for
         ``'drain'`` (or ``await stream.drain()``). ``callback(err)`` runs once the chunk is
         handled. After ``end()``: ``ERR_STREAM_WRITE_AFTER_END`` via ``callback`` and ``'error'``.
         """
@@ -109,9 +119,12 @@ class Writable(Stream):
                     data = _encode(data, encoding or self._w_default_encoding)
             elif data is None:
                 raise node_error("ERR_STREAM_NULL_VALUES")
-            elif not isinstance(data, (bytearray, memoryview)):
-                raise node_error("ERR_INVALID_ARG_TYPE", '"chunk"',
-                                 "bytes, bytearray, memoryview or str", type(data).__name__)
+            elif type(data) is not bytearray:
+                chunk = _byte_chunk(data)  # (a memoryview of bytes as it is)
+                if chunk is None:
+                    raise node_error("ERR_INVALID_ARG_TYPE", '"chunk"',
+                                     "bytes, bytearray, memoryview or str", type(data).__name__)
+                data = chunk
         if self._w_ending or self._destroyed:
             err = node_error("ERR_STREAM_WRITE_AFTER_END") if self._w_ending else node_error(
                 "ERR_STREAM_DESTROYED", "write")
