@@ -15,6 +15,14 @@ Under ``run()`` the program also ends as a Node process does:
   :data:`SHUTDOWN_GRACE` seconds to end (a second Ctrl-C skips the wait), closes what is left so
   each server emits ``'close'``, and raises ``KeyboardInterrupt``.
 
+Whichever way ``run()`` ends, what its loop still has open (an unreferenced server still
+listening, an unreferenced or idle connection, or anything when an error ends it) is then closed
+silently, as the OS does when a Node process exits: the sockets are closed (a peer sees the
+connection end, a port is free again) and no Node event (``'end'``, ``'error'``, ``'close'``)
+reaches user code after the program's end. A handle that stops keeping ``run()`` alive while
+still open records itself in the registry's ``open_unrefd`` (:meth:`_Registry.release`), and
+every listening server does; an entry leaves it once really closed.
+
 The raised exception carries a note naming the object, and its traceback holds no frame of
 nodetls or asyncio: only the caller's ``run(main)`` line and the user's own code.
 """
@@ -47,13 +55,17 @@ _INTERNAL_DIRS = (os.path.dirname(__file__) + os.sep, os.path.dirname(asyncio.__
 class _Registry:
     """One ``run()``: its referenced handles and how it ends."""
 
-    __slots__ = ("refs", "waiter", "fatal", "interrupts", "main_task", "loop")
+    __slots__ = ("refs", "open_unrefd", "waiter", "fatal", "interrupts", "main_task", "loop")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         #: The loop of this ``run()``: a handle that keeps the registry schedules on it without
         #: ``asyncio.get_running_loop()`` (a ``getpid()`` system call each on CPython 3.11).
         self.loop = loop
         self.refs: set[Any] = set()
+        #: Handles and servers that may be open without being in ``refs`` (an unreferenced or
+        #: idle handle, a listening server): closed silently when ``run()`` returns
+        #: (:func:`_release_all`). Each entry discards itself once really closed.
+        self.open_unrefd: set[Any] = set()
         self.waiter: asyncio.Future[None] | None = None
         self.fatal: BaseException | None = None
         self.interrupts = 0
@@ -66,6 +78,16 @@ class _Registry:
 
     def unref(self, obj: Any) -> None:
         """:func:`unref_handle` with the registry already known."""
+        refs = self.refs
+        refs.discard(obj)
+        if not refs:
+            self.wake()
+
+    def release(self, obj: Any) -> None:
+        """:meth:`unref` for a handle that stays open (unreferenced, idle, both directions
+        ended): it is recorded in ``open_unrefd``, so that ``run()`` closes it when it returns
+        (Node: the process exits and the OS closes it)."""
+        self.open_unrefd.add(obj)
         refs = self.refs
         refs.discard(obj)
         if not refs:
@@ -264,11 +286,34 @@ async def _lifetime(main: Callable[[], Any]) -> tuple[str, Any]:
         except (NotImplementedError, RuntimeError, ValueError):  # pragma: no cover
             sigint = False
     try:
-        return await _main_and_handles(main, reg, _TASKS)
+        try:
+            outcome = await _main_and_handles(main, reg, _TASKS)
+        except BaseException:
+            _release_all(reg)  # (the loop runs again in asyncio.Runner.close: they finish there)
+            raise
+        _release_all(reg)
+        for _ in range(3):  # transports finish closing before the loop closes (uvloop: a
+            await asyncio.sleep(0)  # uv_close callback; asyncio: connection_lost, call_soon)
+        return outcome
     finally:
         if sigint:
             loop.remove_signal_handler(signal.SIGINT)
         del _REGISTRIES[loop]
+
+
+def _release_all(reg: _Registry) -> None:
+    """``run()`` returns: close what its loop still has open as a process exit would, without
+    a Node event (each handle's and server's ``_release_at_exit``)."""
+    objs = reg.open_unrefd | reg.refs
+    reg.open_unrefd.clear()
+    for obj in objs:
+        release = getattr(obj, "_release_at_exit", None)
+        if release is None:
+            continue
+        try:
+            release()
+        except Exception:  # noqa: BLE001 - closing on the way out must not stop the others
+            _log.debug("releasing %r failed", obj, exc_info=True)
 
 
 async def _main_and_handles(main: Callable[[], Any], reg: _Registry,
@@ -296,8 +341,7 @@ async def _main_and_handles(main: Callable[[], Any], reg: _Registry,
         reg.main_task = None
     while True:
         if reg.fatal is not None:
-            _close_all(reg, servers_only=False)
-            return ("error", reg.fatal)
+            return ("error", reg.fatal)  # (Node: the process exits; _lifetime releases the rest)
         if reg.interrupts:
             await _shutdown(reg)
             return ("interrupt", None)
@@ -331,7 +375,9 @@ def run(main: Callable[[], Any], *, loop: Any = None, debug: bool | None = None,
 
     Returns ``main``'s result once ``main`` has returned and no referenced server or socket is
     left open (and no ``async`` listener is still running): Node's process lifetime. ``unref()``
-    a server or socket to let ``run`` return while it is open.
+    a server or socket to let ``run`` return while it is open: it is then closed, silently, as
+    the OS closes a Node process's sockets when it exits (the port is free, the peer sees the
+    connection end; no ``'end'``, ``'error'`` or ``'close'`` event after the program's end).
 
     Raises what ``main`` raised, or the first ``'error'`` event nobody listened to (Node: an
     uncaught exception, exit status 1), with a note naming the object and the error's code.

@@ -270,8 +270,9 @@ class TCPHandle(asyncio.BufferedProtocol):
             cb()
         self.owner._on_handle_drain()
         self._check_ended()
-        if (self._idle or not self._refed) and not self._write_paused and self._reg is not None:
-            self._reg.unref(self)  # all sent (limits 0/0): idle, or unreferenced
+        if (self._idle or not self._refed) and not self._write_paused and self._reg is not None \
+                and self._state < _LOST:
+            self._reg.release(self)  # all sent (limits 0/0): idle, or unreferenced
 
     def _check_ended(self) -> None:
         """The peer's EOF was read and our shutdown is flushed: like a libuv stream that neither
@@ -285,7 +286,7 @@ class TCPHandle(asyncio.BufferedProtocol):
             t.set_write_buffer_limits(high=0, low=0)  # resume_writing() once flushed: again
             return
         self._ended = True
-        self._reg.unref(self)  # (an unreferenced one may count: a write was pending)
+        self._reg.release(self)  # (an unreferenced one may count: a write was pending)
 
     def connection_lost(self, exc: BaseException | None) -> None:
         state = self._state
@@ -306,6 +307,8 @@ class TCPHandle(asyncio.BufferedProtocol):
             self._state = _LOST
             if self._view is not None:  # (no read can come any more)
                 self._give_back_buffer()
+            if self._reg is not None:  # (the transport is gone: nothing for run() to close)
+                self._reg.open_unrefd.discard(self)
             if not self._ended:  # (both directions ended, as _check_ended: a later ref()
                 self._ended = True  # registers nothing either)
                 if self._reg is not None:
@@ -320,8 +323,10 @@ class TCPHandle(asyncio.BufferedProtocol):
         self._idle = False
         if self._view is not None:
             self._give_back_buffer()
-        if self._reg is not None and (not self._ended or not self._refed):
-            self._reg.unref(self)  # (an ended handle was unregistered by _check_ended)
+        reg = self._reg
+        if reg is not None:
+            reg.open_unrefd.discard(self)  # (really closed: nothing for run() to close)
+            reg.unref(self)  # (an ended or unreferenced one too: close() counts it again)
         self._on_open = None
         owner = self.owner
         if exc is not None and state < _CLOSING:
@@ -382,7 +387,7 @@ class TCPHandle(asyncio.BufferedProtocol):
         self._idle = True
         t.set_write_buffer_limits(high=0, low=0)  # (pause_writing() now if anything is queued)
         if not self._write_paused and self._refed:
-            self._reg.unref(self)  # type: ignore[union-attr]  # (_reg: checked by the caller)
+            self._reg.release(self)  # type: ignore[union-attr]  # (_reg: checked by the caller)
 
     def _wake(self) -> None:
         """Reading again (:meth:`read_start`) after :meth:`_go_idle`: counts again, with the
@@ -458,10 +463,35 @@ class TCPHandle(asyncio.BufferedProtocol):
             if self._reg is not None:
                 self._reg.unref(self)  # at once: a failed connect() leaves nothing registered
             asyncio.get_running_loop().call_soon(self._closed_unconnected)
-        elif t.get_write_buffer_size() and (not self._shut or self._shutdown_cb is not None):
+            return
+        if (self._ended or not self._refed) and self._reg is not None:
+            # Closing counts, referenced or not, until the transport is gone (connection_lost):
+            # libuv's loop waits for a closing handle's close callback, so Node's 'close' comes
+            # before the process exits (else run() would close it silently: _release_at_exit).
+            self._reg.refs.add(self)
+        if t.get_write_buffer_size() and (not self._shut or self._shutdown_cb is not None):
             t.abort()  # never shut down, or closed before the shutdown completed (Node cancels)
         else:
             t.close()  # after a plain shutdown() the queued data is committed: flush, then close
+
+    def _release_at_exit(self) -> None:
+        """:func:`nodetls.run` returns with this handle open (unreferenced, idle, or an error
+        ended the program): close it as the OS closes a Node process's sockets when it exits
+        -- the transport aborted (data not yet handed to the kernel is dropped; the peer sees
+        the connection end) and the owner told nothing: no ``'end'``, ``'error'`` or
+        ``'close'`` reaches the program after its end."""
+        self.owner = NO_OWNER
+        self._on_open = None
+        self._shutdown_cb = None
+        self._held = None
+        state = self._state
+        if state >= _LOST:  # (the transport is gone already)
+            self._state = _CLOSED
+            return
+        self._state = _CLOSING  # (connecting: connection_made aborts the transport)
+        t = self.transport
+        if t is not None:
+            t.abort()
 
     def _closed_unconnected(self) -> None:
         if self._state == _CLOSED or self.transport is not None:
@@ -469,6 +499,7 @@ class TCPHandle(asyncio.BufferedProtocol):
         self._state = _CLOSED
         self._on_open = None
         if self._reg is not None:
+            self._reg.open_unrefd.discard(self)
             self._reg.unref(self)
         owner, self.owner = self.owner, NO_OWNER  # (as connection_lost)
         owner._on_handle_close()
@@ -612,7 +643,11 @@ class TCPHandle(asyncio.BufferedProtocol):
         if self._state == _OPEN and t is not None and not self._idle and not self._shut:
             t.set_write_buffer_limits(high=0, low=0)  # (pause_writing() now if data is queued)
         if not self._write_paused:
-            self._reg.unref(self)  # type: ignore[union-attr]  # (the caller checked it)
+            reg: Any = self._reg  # (the caller checked it)
+            if self._state < _LOST:
+                reg.release(self)  # open: closed by run() when it returns
+            else:
+                reg.unref(self)
 
 
 class DuplexHandle:

@@ -326,7 +326,9 @@ class Server(EventEmitter):
         if _worker_state.index is not None:
             _worker_state.servers.add(self)  # closed when the worker is told to stop
         self._address_cache = None
-        self._handle_registry = _run.current_registry()
+        reg = self._handle_registry = _run.current_registry()
+        if reg is not None:
+            reg.open_unrefd.add(self)  # (listening: closed by run() when it returns)
         if self._refed and not self._registered:
             self._registered = True
             _run.ref_handle(self)
@@ -513,10 +515,19 @@ class Server(EventEmitter):
             if not path.startswith("\0"):
                 with contextlib.suppress(OSError):
                     os.unlink(path)
+        reg = self._handle_registry
+        if reg is not None:
+            reg.open_unrefd.discard(self)
         if self._registered:
             self._registered = False
             _run.unref_handle(self)
         self._release_listen_hold()
+
+    def _release_at_exit(self) -> None:
+        """:func:`nodetls.run` returns while this server listens (unreferenced, or an error
+        ended the program): the listening socket is closed as a Node process's is when it
+        exits -- the port is free again -- and no ``'close'`` is emitted (nor any later)."""
+        self._close_listener()
 
     def _emit_close_if_drained(self) -> None:
         if self._sock is not None or self._listen_pending or self._connections:
