@@ -435,7 +435,7 @@ ROWS: tuple[tuple[str, str, str, Any, str], ...] = (
      None, "TJ"),
     ("pause_on_create", "pauseOnCreate", "bool", False, "N"),
     ("manual_start", "manualStart", "bool", False, "N"),
-    ("onread", "onread", "any", None, "N"),  # (Node ignores one of another shape)
+    ("onread", "onread", "any", None, "NKT"),  # (Node ignores one of another shape)
     ("handle", "handle", "any", None, "N"),
     ("readable", "readable", "bool", True, "NR"),
     ("writable", "writable", "bool", True, "NW"),

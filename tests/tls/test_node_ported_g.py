@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import pytest
 from tlsutil import close_server, event, listen, wait
 
 import nodetls as tls
@@ -186,9 +185,6 @@ async def test_socketless_tls_socket_connect_callback_then_end(certs):
 
 # -------------------------------------------------------------------- onread-static-buffer
 
-@pytest.mark.xfail(strict=True, reason="divergence: tls.connect refuses the onread option "
-                   "(ERR_INVALID_ARG_TYPE, unknown option); Node passes it to the socket and "
-                   "delivers the cleartext into the user's buffer instead of 'data'")
 async def test_tls_connect_onread_static_buffer(certs):
     # Node: test-tls-onread-static-buffer (first case): an 8-byte buffer gets 'hello world' as
     # callback(8, buf) then callback(3, buf), the same buffer each time; no 'data'; then 'end'
@@ -209,3 +205,26 @@ async def test_tls_connect_onread_static_buffer(certs):
             client.destroy()
         close_server(server)
     assert calls == [(8, True, b"hello wo"), (3, True, b"rld")] and data == []
+
+
+async def test_tls_connect_onread_is_ignored_over_a_given_socket(certs):
+    # Node v20 (/tmp/port29b/t1b.js): tls.connect({socket, onread}) delivers 'data' as usual;
+    # the buffer function is never called
+    server, port = await listen(certs.server.options, lambda s: s.end(b"hello world, again"))
+    gen_calls: list[int] = []
+    data: list[bytes] = []
+    raw = net.connect(port, "127.0.0.1")
+    client = None
+    try:
+        await wait(event(raw, "connect"), 2.0)
+        client = tls.connect({"socket": raw, "reject_unauthorized": False, "onread": {
+            "buffer": lambda: gen_calls.append(1) or bytearray(5),
+            "callback": lambda n, b: None}})
+        client.on("data", data.append)
+        await wait(event(client, "end"), 2.0)
+    finally:
+        if client is not None:
+            client.destroy()
+        raw.destroy()
+        close_server(server)
+    assert b"".join(data) == b"hello world, again" and gen_calls == []

@@ -153,6 +153,9 @@ class TLSSocket(_TLSSocketAPI, _TLSSocketSetup, _TLSSocketShell, Socket):
             net_opts["allow_half_open"] = opts["allow_half_open"]
         if opts.get("high_water_mark") is not None:  # (Node: both sides' highWaterMark)
             net_opts["high_water_mark"] = opts["high_water_mark"]
+        if socket is None and opts.get("onread") is not None:
+            # Node: net.Socket's, reading the cleartext; ignored over a given socket (Node's too)
+            net_opts["onread"] = opts["onread"]
         handle = None
         if socket is not None:
             handle = socket if type(socket) is TCPHandle else self._take_handle(socket)
