@@ -162,6 +162,7 @@ class ConnectOptions(SecureContextOptions, total=False):
     auto_select_family: bool
     auto_select_family_attempt_timeout: float
     ocsp: Literal["require", "if-present"] | None
+    onread: dict[str, Any]
 
 
 class TLSSocketOptions(SecureContextOptions, total=False):
@@ -193,3 +194,4 @@ class TLSSocketOptions(SecureContextOptions, total=False):
     port: int | str
     path: str
     ocsp: Literal["require", "if-present"] | None
+    onread: dict[str, Any]
