@@ -88,10 +88,7 @@ class _Registry:
         ended): it is recorded in ``open_unrefd``, so that ``run()`` closes it when it returns
         (Node: the process exits and the OS closes it)."""
         self.open_unrefd.add(obj)
-        refs = self.refs
-        refs.discard(obj)
-        if not refs:
-            self.wake()
+        self.unref(obj)
 
 
 _REGISTRIES: dict[asyncio.AbstractEventLoop, _Registry] = {}

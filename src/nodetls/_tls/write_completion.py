@@ -30,28 +30,20 @@ _ONWRITE = Writable._on_write_done
 def write_done(sock: Any) -> None:
     """The TLS handle completed the write in flight (``TLSSocket._tls_write_done`` and
     ``_on_handle_drain``): Node's ``onWriteComplete`` -> Writable's ``onwrite`` ->
-    ``afterWrite``. The usual case -- no callback, nothing buffered meanwhile, no ``'drain'``
-    due, not ending nor destroyed -- is their state changes alone (no call); any other goes
-    through them."""
+    ``afterWrite``. The usual case (:func:`write_settle`'s: no callback, nothing buffered
+    meanwhile, no ``'drain'`` due, not ending nor destroyed) is their state changes alone; any
+    other goes through them."""
     cb = sock._pending_write_cb
-    if cb is None:
-        return
-    sock._pending_write_cb = None
-    if (type(cb) is MethodType and cb.__func__ is _ONWRITE and sock._w_writing
-            and sock._w_cb is None and not sock._w_buf and not sock._w_need_drain
-            and not sock._w_ending and not sock._destroyed and not sock._w_after_write_pending):
-        sock._w_writing = False
-        sock._w_len -= sock._w_write_len
-        sock._w_write_len = 0
-        sock._w_pending_cb -= 1
-        return
-    cb()
+    if cb is not None and not write_settle(sock):
+        sock._pending_write_cb = None
+        cb()
 
 
 def write_settle(sock: Any) -> bool:
     """``TLSSocket._tls_write_settle``: a pass of the TLS handle's pump in which the socket
     wrote (a ``'data'`` listener's echo) returned, the write's ciphertext sent. The usual case
-    (:func:`write_done`'s) completes now -- what differs from Node's completion on the next
+    (Writable's ``onwrite`` with no callback, nothing buffered meanwhile, no ``'drain'`` due,
+    not ending nor destroyed) completes now, by its state changes alone -- what differs from Node's completion on the next
     loop step can be seen only by a tick queued in that listener, or another connection's I/O
     in the same loop step (this write's length no longer counted): True. False: the handle
     completes it on the next loop step (a callback, writes buffered behind it, ``end()``...,
