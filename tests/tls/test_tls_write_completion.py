@@ -18,8 +18,25 @@ from tlsutil import close_server, event, listen, run_on, wait
 
 import nodetls as tls
 from nodetls import net, stream
+from nodetls._net import fastpath
+from nodetls._net.socket import Socket
+from nodetls._tls import write_completion
 
 VERSIONS = ["TLSv1.2", "TLSv1.3"]
+
+
+@pytest.fixture(autouse=True, params=["c", "python"])
+def impl(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each scenario twice: with the C write path and write completion (``_net/_fastpath.c``,
+    skipped where not built) and with the Python functions they mirror."""
+    if request.param == "c":
+        if fastpath.reason is not None:
+            pytest.skip(f"C methods not in use: {fastpath.reason}")
+    else:
+        monkeypatch.setattr(Socket, "write", fastpath.py_write)
+        monkeypatch.setattr(tls.TLSSocket, "_tls_write_done", write_completion.write_done)
+        monkeypatch.setattr(tls.TLSSocket, "_tls_write_settle", write_completion.write_settle)
+    return str(request.param)
 
 
 async def _client(certs: Any, port: int, version: str, over_duplex: bool,

@@ -6,6 +6,10 @@ C compiler or with ``NODETLS_PURE=1``. :func:`install` replaces the two class at
 method descriptors of ``_fastpath.c``, which take the Python methods' data paths reading the
 stream's slots directly and call the Python methods for everything else (see the C file). Called
 once, at the end of ``socket.py``'s import; the C methods carry the Python methods' docstrings.
+:func:`install_completion` does the same for a TLS socket's write completion
+(``_tls/write_completion.py``'s two functions, ``TLSSocket._tls_write_done`` and
+``_tls_write_settle``): the one step of every message a TLS socket sends that is not in the
+handle's compiled code.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from typing import Any
 SLOTS = ("_bytes_read", "_timeout", "_r_flowing", "_r_data_listening", "_r_len", "_r_sync",
          "_r_decoder", "_r_ended", "_destroyed", "_errored", "_r_reading", "_r_data_emitted",
          "_events", "_r_hwm", "_handle", "_bytes_dispatched", "_w_writing", "_w_corked",
-         "_w_ending", "_w_need_drain", "_w_len", "connecting", "_w_buf")
+         "_w_ending", "_w_need_drain", "_w_len", "connecting", "_w_buf", "_w_pending_cb",
+         "_w_write_len", "_w_sync", "_pending_write_cb", "_w_hwm", "_w_cb",
+         "_w_after_write_pending")
 _READ, _WRITE = 1, 2
 
 #: Why the C methods are not in use (None: they are), decided by :func:`install`.
@@ -74,3 +80,21 @@ def install(socket_cls: type, emit1: Any) -> None:
     for name, fn in (("_on_handle_read", py_read), ("write", py_write)):
         setattr(socket_cls, name, _fastpath.method(socket_cls, name, _doc(name, fn)))
     reason = None
+
+
+def install_completion(cls: type, write_done: Any, write_settle: Any, onwrite: Any) -> None:
+    """Put the C twins of ``write_done`` and ``write_settle`` (``_tls/write_completion.py``: a
+    TLS socket's write completion, every message a TLS socket sends outside a pass of its
+    handle's pump) on ``cls`` (``TLSSocket``) as ``_tls_write_done`` and ``_tls_write_settle``,
+    when the C methods of :func:`install` are in use. ``onwrite``: Writable's
+    ``_on_write_done``, the completion whose usual case they settle. Like the methods of
+    :func:`install`, they serve a class only while :func:`install`'s ``eligible`` does, and
+    call the Python function otherwise."""
+    if reason is not None:
+        return
+    from . import _fastpath  # type: ignore[attr-defined]
+
+    _fastpath.setup_completion(write_done, write_settle, onwrite)
+    for name, fn in (("_tls_write_done", write_done), ("_tls_write_settle", write_settle)):
+        doc = _doc(name, fn).replace("(sock", "($self", 1)  # (a function of the socket)
+        setattr(cls, name, _fastpath.method(cls, name, doc))

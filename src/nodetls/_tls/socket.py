@@ -22,12 +22,14 @@ from typing import TYPE_CHECKING, Any, Unpack
 
 from .. import _option_table, _options
 from .._engine import TLSEngine
+from .._net.fastpath import install_completion
 from .._net.handle import _OPEN, TCPHandle
 from .._net.socket import _Normalized
 from ..errors import NodeError, node_error, system_error
 from ..net import Socket
 from ..stream._base import _soon
 from ..stream._readable import DATA_HOOKS_AS_READABLE
+from ..stream._writable import Writable
 from . import pause_points, write_completion
 from . import template as _template
 from ._shell import _TLSSocketShell
@@ -803,3 +805,6 @@ def _one_line(exc: BaseException) -> str:
 
 # Its 'data' case is Readable's alone: pipe() runs that case inline (stream._readable).
 DATA_HOOKS_AS_READABLE.add(TLSSocket._listener_added)
+# Last: the write completion's two methods in C where the optional extension is built.
+install_completion(TLSSocket, write_completion.write_done, write_completion.write_settle,
+                   Writable._on_write_done)
