@@ -89,7 +89,8 @@ def members(dotted: str) -> str:
     cls = getattr(importlib.import_module(module), name)
     out = ["| member | what |", "|---|---|"]
     members = dict(cls.__dict__)
-    for base in cls.__mro__[1:]:  # a mixin whose members are the class's own (TLSSocket's API)
+    for base in cls.__bases__:  # a mixin whose members are the class's own (TLSSocket's API;
+        # a direct base: TLSSocket's members are not net.Socket's mixins')
         if base.__dict__.get("_MEMBERS_OF_SUBCLASS"):
             members.update((k, v) for k, v in base.__dict__.items() if k not in members)
     for attr, value in members.items():

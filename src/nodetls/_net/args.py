@@ -1,6 +1,7 @@
 """Node's argument rules for ``connect()`` and ``listen()``: ``normalizeArgs``, the port and
 pipe-name rules (through JavaScript's ``Number()``), and the checks ``Socket.prototype.connect``
-and ``Server.prototype.listen`` make before anything happens, with Node's error codes."""
+and ``Server.prototype.listen`` make before anything happens, with Node's error codes; and the
+option names ``Socket()`` and ``connect()`` take (``SOCKET_OPTIONS``, ``CONNECT_OPTIONS``)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._option_table import check as check_option
+from .._option_table import names as option_names
 from .._option_table import type_error
 from ..errors import InvalidArgValueError, node_error
 from .address import is_ip
 
 __all__ = ["normalize_connect_args", "normalize_listen_args", "validate_port",
            "check_connect_options", "listen_target", "js_number", "is_pipe_name", "dns_family",
-           "ListenOptionsError"]
+           "ListenOptionsError", "SOCKET_OPTIONS", "CONNECT_OPTIONS"]
 
 # -- JavaScript's Number(string), for Node's port and pipe-name rules --------------------------
 
@@ -72,6 +74,25 @@ def validate_port(port: Any, name: str = "Port", allow_zero: bool = True) -> int
             not allow_zero and port == 0 and not isinstance(port, str)):
         raise node_error("ERR_SOCKET_BAD_PORT", name, repr(port))
     return int(value)
+
+
+# -- the options Socket() and connect() take -----------------------------------------------------
+
+#: ``Socket(...)`` options (Node names accepted too).
+SOCKET_OPTIONS = option_names("N")
+#: ``connect(...)`` options (besides the Socket ones for ``net.connect``).
+CONNECT_OPTIONS = option_names("J")
+#: What Socket() and connect() accept: one options dict serves both (Node's
+#: ``new net.Socket(options).connect(options)``), each ignoring what is the other's.
+_EITHER = SOCKET_OPTIONS | CONNECT_OPTIONS
+
+
+def _own(opts: dict[str, Any], names: frozenset[str] | set[str]) -> dict[str, Any]:
+    return {k: v for k, v in opts.items() if k in names}
+
+
+class _Normalized(dict):  # type: ignore[type-arg]
+    """Options already in snake_case and valid (internal fast path, e.g. accepted sockets)."""
 
 
 def _split_callback(args: tuple[Any, ...], kwargs: Mapping[str, Any]

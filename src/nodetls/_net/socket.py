@@ -25,38 +25,40 @@ Methods a TLS layer overrides or calls (Node's stream_base_commons seam):
 * ``_release_handle()`` - detach and return the handle, for a new owner (``TLSSocket(socket)``
   keeps it on the socket instead: ``TLSSocket._adopt_shell``).
 * ``_CONNECT_EVENT`` / ``_connected_for_await()`` - what ``await sock`` waits for.
+
+``Socket``'s methods live in three modules: here its state, construction and the handle seam's
+data path, ending and closing; ``_socket_connect.py`` (mixin ``_SocketConnect``): ``connect()``'s
+work and ``await sock``; ``_socket_api.py`` (mixin ``_SocketAPI``): timeouts, socket options,
+``ref``/``unref``, ``destroy_soon``/``reset_and_destroy`` and the address and state getters.
+``accepted.py``: the state accepted sockets start with; ``args.py``: the option names.
 """
 
 from __future__ import annotations
 
 import asyncio
-import socket as _socket
-import struct
-import time
-import weakref
-from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
-from .. import _option_table
 from .._options import normalize
 from ..errors import node_error, system_error
 from ..events import EventEmitter
 from ..stream import _D_OPTIONS, _NO_BUF, _NO_DRAIN, Duplex, _get_running_loop, _soon
-from .args import check_connect_options, normalize_connect_args
-from .connect import do_connect
+from ._socket_api import _SocketAPI
+from ._socket_connect import _SocketConnect
+from .accepted import _PROTO_HANDLE, _SHAREABLE_TYPES, _OnReadableStreamEnd
+from .accepted import AcceptedState as AcceptedState  # (re-exported: imported from here)
+from .accepted import instance_state as instance_state  # (re-exported)
+from .args import _EITHER, CONNECT_OPTIONS, SOCKET_OPTIONS, _own, normalize_connect_args
+from .args import _Normalized as _Normalized  # (re-exported)
 from .fastpath import install as _fastpath_install
-from .handle import NO_OWNER, DuplexHandle, TCPHandle
+from .handle import DuplexHandle
 from .onread import OnRead
 from .onread import install as _onread_install
 from .onread import parse as _onread_parse
 from .onread import uninstall as _onread_uninstall
 
-if TYPE_CHECKING:
-    from ..types import AddressInfo
-
 __all__ = ["Socket", "SOCKET_OPTIONS", "CONNECT_OPTIONS"]
 
-_monotonic = time.monotonic
 _PUSH = Duplex.push
 _READ = Duplex.read
 _EMIT1 = EventEmitter._emit1
@@ -74,88 +76,10 @@ def _emit1_inline(cls: type) -> bool:
     return False
 
 
-#: ``Socket(...)`` options (Node names accepted too).
-SOCKET_OPTIONS = _option_table.names("N")
-#: ``connect(...)`` options (besides the Socket ones for ``net.connect``).
-CONNECT_OPTIONS = _option_table.names("J")
 _STREAM_KEYS = _D_OPTIONS & SOCKET_OPTIONS
-#: What Socket() and connect() accept: one options dict serves both (Node's
-#: ``new net.Socket(options).connect(options)``), each ignoring what is the other's.
-_EITHER = SOCKET_OPTIONS | CONNECT_OPTIONS
 
 
-def _own(opts: dict[str, Any], names: frozenset[str] | set[str]) -> dict[str, Any]:
-    return {k: v for k, v in opts.items() if k in names}
-
-
-class _Normalized(dict):  # type: ignore[type-arg]
-    """Options already in snake_case and valid (internal fast path, e.g. accepted sockets)."""
-
-
-class _ProtoHandle:
-    """The handle of a prototype socket (:meth:`Socket._accepted_state`): already reading."""
-
-    owner: Any = None
-    reading = True
-
-    def read_start(self) -> None:
-        pass
-
-    def read_stop(self) -> None:
-        pass
-
-
-_PROTO_HANDLE = _ProtoHandle()
-# What a prototype's state may share with every socket built from it: values never mutated in
-# place (the shared empty buffers are replaced before their first use).
-_SHAREABLE_TYPES = frozenset({bool, int, float, str, bytes, type(None), tuple, frozenset})
-
-
-def instance_state(obj: Any) -> dict[str, Any]:
-    """``obj``'s attributes: the values of its slots that are set (base classes' first), then
-    its ``__dict__``."""
-    state: dict[str, Any] = {}
-    cls = type(obj)
-    for klass in reversed(cls.__mro__):
-        slots = klass.__dict__.get("__slots__", ())
-        for name in (slots,) if type(slots) is str else slots:
-            descr = klass.__dict__.get(name)
-            if name in ("__dict__", "__weakref__") or descr is None:
-                continue
-            try:
-                state[name] = descr.__get__(obj, cls)
-            except AttributeError:
-                pass
-    state.update(getattr(obj, "__dict__", ()))
-    return state
-
-
-class AcceptedState(dict):  # type: ignore[type-arg]
-    """The state an accepted socket starts with (:meth:`Socket._accepted_state`), name -> value,
-    and :attr:`fill`, which gives it to a new socket: a function compiled for this state that
-    stores every entry (a slot's, mostly) from one tuple, then the socket's own ``'end'``
-    listener (``_events``) and pipe list (``_r_pipes``). ``self.a, self.b, ... = values``: two
-    bytecodes per entry (``LOAD_FAST``, ``STORE_ATTR``), where ``self.a = value`` takes three;
-    storing them in a loop, ``setattr`` per entry, costs ~7x as many instructions."""
-
-    __slots__ = ("fill",)
-
-    def __init__(self, state: dict[str, Any]) -> None:
-        super().__init__(state)
-        for name in state:
-            if not name.isidentifier() or name.startswith("__") or name in ("_events", "_r_pipes"):
-                raise ValueError(f"not an attribute name: {name!r}")
-        stores = "".join(f"self.{name}, " for name in state)
-        source = ("def fill(self):\n"
-                  + (f"    {stores}= _VALUES\n" if state else "")
-                  + '    self._events = {"end": (_END(self),)}\n'
-                  + "    self._r_pipes = []\n")
-        values: dict[str, Any] = {"_VALUES": tuple(state.values()), "_END": _OnReadableStreamEnd}
-        exec(compile(source, f"<accepted state of {len(state)}>", "exec"), values)
-        self.fill: Callable[[Any], None] = values["fill"]
-
-
-class Socket(Duplex):
+class Socket(_SocketAPI, _SocketConnect, Duplex):
     """Node's ``net.Socket``: a TCP or Unix stream connection, or any handle.
 
     ``Socket(options=None, **options)``; options: ``allow_half_open`` (default ``False``: the
@@ -305,7 +229,7 @@ class Socket(Duplex):
         return (f"<{type(self).__name__} {self.local_address}:{self.local_port} -> "
                 f"{self.remote_address}:{self.remote_port} {self.ready_state}>")
 
-    # -- connecting -----------------------------------------------------------------------------
+    # -- connecting (the rest: _socket_connect.py) ----------------------------------------------
 
     def connect(self, *args: Any, **kwargs: Any) -> Socket:
         """Node ``socket.connect()``: ``connect(port, host='localhost', callback)``,
@@ -321,110 +245,6 @@ class Socket(Duplex):
         options, cb = normalize_connect_args(args, kwargs)
         opts = _own(normalize(options, None, _EITHER, "options"), CONNECT_OPTIONS)
         return self._connect(opts, cb)
-
-    def _connect(self, opts: dict[str, Any], callback: Callable[..., Any] | None = None) -> Socket:
-        """Connect with already-normalised options (unknown keys ignored; for subclasses)."""
-        if self._fin_received:
-            self._fin_received = False  # undo write-after-FIN from a previous connection
-        if self.connecting:
-            raise node_error("ERR_SOCKET_CONNECTION_IN_PROGRESS",
-                             message="Socket is already connecting")
-        check_connect_options(opts)  # (Node's argument errors, raised here)
-        if self._destroyed:
-            self._undestroy()
-        if callback is not None:
-            self.once("connect", callback)
-        if opts.get("no_delay") is not None:
-            self._no_delay = bool(opts["no_delay"])
-        if opts.get("keep_alive") is not None:
-            self._keep_alive = (bool(opts["keep_alive"]), float(opts.get("keep_alive_initial_delay") or 0))
-        if opts.get("timeout"):
-            self.set_timeout(opts["timeout"])
-        self.connecting = True
-        handle = TCPHandle(self, reading=False, on_open=lambda _h: self._on_handle_connect())
-        if not self._refed:
-            handle.unref()
-        try:
-            self._attach_handle(handle)
-        except BaseException:
-            # A failed setup (TLS options) leaves nothing behind that keeps run() alive.
-            self.connecting = False
-            handle.owner = NO_OWNER
-            handle.close()
-            raise
-        if self._onread is not None:
-            _onread_install(self)  # (Node's initSocketHandle, in connect())
-        loop = asyncio.get_running_loop()
-        self._connect_task = loop.create_task(do_connect(self, handle, opts, loop))
-        return self
-
-    def _attach_handle(self, handle: Any) -> None:
-        """Hook: ``connect()`` made a new transport handle (not connected yet). The default
-        adopts it as ``self._handle``; TLS wraps it. Connection completion is reported to this
-        socket's :meth:`_on_handle_connect` whoever owns the handle by then."""
-        self._handle = handle
-
-    def _undestroy(self) -> None:
-        """Node: ``connect()`` on a destroyed socket starts over (``destroyImpl.undestroy``):
-        the end/close/error state is cleared, the consumer's is kept (flowing or paused, its
-        ``'data'``/``'readable'`` listening, pipes, encoding), and the byte counts are the new
-        connection's (Node's come from the new handle)."""
-        self._init_common({"auto_destroy": True, "emit_close": False})
-        kept = (self._r_flowing, self._r_paused, self._r_readable_listening,
-                self._r_data_listening, self._r_pipes, self._r_await_drain)
-        hwm_r, hwm_w, enc = self._r_hwm, self._w_hwm, self._r_encoding
-        self._init_readable({"readable_high_water_mark": hwm_r})
-        self._init_writable({"writable_high_water_mark": hwm_w})
-        (self._r_flowing, self._r_paused, self._r_readable_listening,
-         self._r_data_listening, self._r_pipes, self._r_await_drain) = kept
-        if enc:
-            self.set_encoding(enc)
-        self._closed_handle = None
-        self._had_error = False
-        self._bytes_read = self._bytes_dispatched = 0
-
-    def _on_connect_error(self, err: BaseException) -> None:
-        self._connect_task = None
-        if not self._destroyed:
-            self.destroy(err)
-
-    def _on_handle_connect(self) -> None:
-        """The client handle is connected (Node's ``afterConnect``)."""
-        self._connect_task = None
-        if self._destroyed or not self.connecting:
-            return
-        self.connecting = False
-        self._apply_socket_options()
-        if self._timeout:
-            self._touch()
-        self._on_connected()
-        if self._destroyed:
-            return
-        self.emit("connect")
-        if self._pending_write is not None:  # (its 'connect' listener was removed)
-            self._write_pending()
-        self.emit("ready")
-        if self._pending_final is not None:
-            cb, self._pending_final = self._pending_final, None
-            self._final(cb)
-        if self.readable and not self._pause_on_connect:
-            if self._r_reading:  # _read() was called while connecting (Node: once('connect'))
-                self._read(self._r_hwm)
-            if not self.is_paused():
-                self.read(0)
-
-    def _on_connected(self) -> None:
-        """Hook: the transport is connected, before ``'connect'`` is emitted (TLS starts its
-        handshake here). Not called for sockets created from an accepted handle."""
-
-    def _apply_socket_options(self) -> None:
-        h = self._handle
-        if h is None:
-            return
-        if self._no_delay is not None:
-            h.set_no_delay(self._no_delay)
-        if self._keep_alive is not None:
-            h.set_keep_alive(*self._keep_alive)
 
     # -- handle seam: reading -------------------------------------------------------------------
 
@@ -834,44 +654,6 @@ class Socket(Duplex):
         if "close" in self._events:  # (no emit nobody listens to)
             self.emit("close", self._had_error)
 
-    def destroy_soon(self) -> None:
-        """Node ``socket.destroySoon()``: ``end()``, then destroy once ``'finish'`` has fired."""
-        if self.writable:
-            self.end()
-        if self._w_finished:
-            self.destroy()
-        else:
-            self.once("finish", self.destroy)
-
-    def reset_and_destroy(self) -> Socket:
-        """Node ``socket.resetAndDestroy()``: close with a TCP RST (``SO_LINGER`` 0). Without a
-        connection handle (never connected, or destroyed): ``destroy(ERR_SOCKET_CLOSED)``;
-        while connecting: the reset happens on ``'connect'``. Returns the socket."""
-        h = self._conn_handle()
-        if h is None:
-            return self.destroy(node_error("ERR_SOCKET_CLOSED"))  # type: ignore[no-any-return]
-        if self.connecting:
-            self.once("connect", self._reset)
-            return self
-        return self._reset()
-
-    def _reset(self) -> Socket:
-        """Node's ``Socket.prototype._reset``: the RST (``SO_LINGER`` 0), then ``destroy()``."""
-        h = self._conn_handle()
-        sock = h.get_extra_info("socket") if h is not None else None
-        if sock is not None:
-            try:
-                sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_LINGER, struct.pack("ii", 1, 0))
-            except OSError:
-                pass
-        shell_of = self._shell_of
-        (shell_of if shell_of is not None else self)._before_reset()
-        return self.destroy()  # type: ignore[no-any-return]
-
-    def _before_reset(self) -> None:
-        """Hook: :meth:`reset_and_destroy` is about to destroy this socket (or the shell of a
-        TLSSocket, that TLSSocket) with an RST; a TLSSocket sends no close_notify first."""
-
     def _release_handle(self) -> Any:
         """Detach and return the handle (``TLSSocket`` taking this socket over, Node's
         ``_wrapHandle``); this socket forgets it, its timer stops."""
@@ -882,263 +664,9 @@ class Socket(Duplex):
             self._timer = None
         return h
 
-    # -- timeouts -------------------------------------------------------------------------------
-
-    def set_timeout(self, timeout: float, callback: Callable[..., Any] | None = None) -> Socket:
-        """Node ``socket.setTimeout(msecs)`` in seconds: emit ``'timeout'`` after ``timeout``
-        seconds without reads or writes (the socket is not destroyed). ``0`` disables it;
-        ``callback`` is a ``'timeout'`` listener (once)."""
-        if self._destroyed:
-            return self  # (Node: nothing, not even the checks)
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-            raise _option_table.type_error("timeout", "int or float", timeout)
-        if not 0 <= timeout < float("inf"):  # (NaN too)
-            raise node_error("ERR_OUT_OF_RANGE", "timeout", "a non-negative finite number",
-                             timeout)
-        if callback is not None and not callable(callback):
-            raise _option_table.type_error("callback", "function", callback)
-        self._timeout = float(timeout)
-        if callback is not None:
-            if timeout == 0:
-                self.remove_listener("timeout", callback)
-            else:
-                self.once("timeout", callback)
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if self._timeout and not self._destroyed:
-            self._touch()
-        return self
-
-    @property
-    def timeout(self) -> float | None:
-        """The idle timeout in seconds (Node ``socket.timeout``), ``None`` when unset."""
-        return self._timeout or None
-
-    def _touch(self) -> None:
-        self._last_active = _monotonic()
-        if self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(self._timeout, self._on_timer)
-
-    def _on_timer(self) -> None:
-        self._timer = None
-        if self._destroyed or not self._timeout:
-            return
-        tls = self._shell_of
-        if tls is not None:
-            self._shell_activity(tls)
-        idle = _monotonic() - self._last_active
-        if idle < self._timeout:
-            delay = self._timeout - idle
-            if tls is not None:  # (looks at its TLSSocket's traffic 8 times per timeout)
-                delay = min(delay, self._timeout / 8)
-            self._timer = asyncio.get_running_loop().call_later(delay, self._on_timer)
-            return
-        self.emit("timeout")
-
-    _shell_seen = (0, 0)  # a shell's look at its TLSSocket's byte counts (_shell_activity)
-
-    def _shell_activity(self, tls: Any) -> None:
-        """A shell's timeout counts its TLSSocket's reads and writes as its own activity, as
-        Node's ``_unrefTimer`` refreshes the timers of a socket's parents: the TLSSocket's
-        byte counts moved since the last look (at most an eighth of the timeout ago) make
-        that look the last activity, so ``'timeout'`` comes between one and one and an eighth
-        timeouts after the TLS traffic stopped, and nothing is added to the TLSSocket's path."""
-        seen = (tls._bytes_read, tls._bytes_dispatched)
-        if seen != self._shell_seen:
-            self._shell_seen = seen
-            self._last_active = _monotonic()
-
-    # -- options --------------------------------------------------------------------------------
-
-    def set_no_delay(self, no_delay: bool = True) -> Socket:
-        """Node ``socket.setNoDelay([noDelay])``. By default a TLS socket has ``TCP_NODELAY``
-        on; a net socket has what its event loop sets (uvloop: on for every TCP socket;
-        asyncio: on for client sockets, off for accepted ones), where Node leaves it off."""
-        self._no_delay = bool(no_delay)
-        h = self._conn_handle()
-        if h is not None and not self.connecting:
-            h.set_no_delay(self._no_delay)
-        return self
-
-    def set_keep_alive(self, enable: bool = False, initial_delay: float = 0) -> Socket:
-        """Node ``socket.setKeepAlive([enable][, initialDelay])``, delay in seconds."""
-        self._keep_alive = (bool(enable), float(initial_delay or 0))
-        h = self._conn_handle()
-        if h is not None and not self.connecting:
-            h.set_keep_alive(*self._keep_alive)
-        return self
-
-    def _conn_handle(self) -> Any:
-        """The handle carrying this socket's connection: its own; for a shell (``_shell_of``),
-        the handle its TLSSocket took, while neither has been destroyed."""
-        tls = self._shell_of
-        if tls is None:
-            return self._handle
-        if self._destroyed or tls._destroyed:
-            return None
-        return self._closed_handle
-
-    def ref(self) -> Socket:
-        """Node ``socket.ref()``: keep :func:`nodetls.run` alive while open (the default)."""
-        self._refed = True
-        if self._handle is not None:
-            self._handle.ref()
-        elif self._shell_of is not None:  # (a shell: the connection is its TLSSocket's)
-            self._shell_of.ref()
-        return self
-
-    def unref(self) -> Socket:
-        """Node ``socket.unref()``: let :func:`nodetls.run` return while this socket is open;
-        as Node's requests, a connection being made and data still to send keep it alive
-        until done."""
-        self._refed = False
-        if self._handle is not None:
-            self._handle.unref()
-        elif self._shell_of is not None:  # (Node: the shared handle; the TLSSocket's unref())
-            self._shell_of.unref()
-        return self
-
-    # -- addresses and state --------------------------------------------------------------------
-
-    def _addr_handle(self) -> Any:
-        return self._handle if self._handle is not None else self._closed_handle
-
-    def address(self) -> AddressInfo:
-        """Node ``socket.address()``: ``{'address', 'family', 'port'}`` (``{}`` if unknown/Unix)."""
-        h = self._conn_handle()
-        if h is None or self.connecting or h.local_address is None:
-            return {}
-        return {"address": h.local_address, "family": h.local_family, "port": h.local_port}
-
-    @property
-    def remote_address(self) -> str | None:
-        """Node ``socket.remoteAddress``."""
-        h = self._addr_handle()
-        return h.remote_address if h is not None else None
-
-    @property
-    def remote_port(self) -> int | None:
-        """Node ``socket.remotePort``."""
-        h = self._addr_handle()
-        return h.remote_port if h is not None else None
-
-    @property
-    def remote_family(self) -> str | None:
-        """Node ``socket.remoteFamily``: ``'IPv4'`` / ``'IPv6'``."""
-        h = self._addr_handle()
-        return h.remote_family if h is not None else None
-
-    @property
-    def local_address(self) -> str | None:
-        """Node ``socket.localAddress``."""
-        h = self._addr_handle()
-        return h.local_address if h is not None else None
-
-    @property
-    def local_port(self) -> int | None:
-        """Node ``socket.localPort``."""
-        h = self._addr_handle()
-        return h.local_port if h is not None else None
-
-    @property
-    def local_family(self) -> str | None:
-        """Node ``socket.localFamily``."""
-        h = self._addr_handle()
-        return h.local_family if h is not None else None
-
-    @property
-    def bytes_read(self) -> int:
-        """Node ``socket.bytesRead``: bytes received."""
-        return self._bytes_read
-
-    @property
-    def bytes_written(self) -> int:
-        """Node ``socket.bytesWritten``: bytes handed to the handle plus those still queued."""
-        n = self._bytes_dispatched + sum(len(c) for c, _ in self._w_buf)
-        if self._pending_write is not None:
-            n += len(self._pending_write[0])
-        return n
-
-    @property
-    def pending(self) -> bool:
-        """Node ``socket.pending``: not connected yet (no handle, or connecting)."""
-        return self._handle is None or self.connecting
-
-    @property
-    def ready_state(self) -> str:
-        """Node ``socket.readyState``: ``'opening'``, ``'open'``, ``'readOnly'``,
-        ``'writeOnly'`` or ``'closed'``."""
-        if self.connecting:
-            return "opening"
-        r, w = self.readable, self.writable
-        if r and w:
-            return "open"
-        if r:
-            return "readOnly"
-        if w:
-            return "writeOnly"
-        return "closed"
-
-    # -- awaiting -------------------------------------------------------------------------------
-
-    def _connected_for_await(self) -> bool:
-        """``await sock`` returns at once when this is true (TLS: the handshake is done)."""
-        return self._handle is not None and not self.connecting and not self._destroyed
-
-    def __await__(self) -> Generator[Any, None, Socket]:
-        """``await sock``: wait for ``'connect'`` (``_CONNECT_EVENT``) and return the socket, or
-        raise the error ``'error'`` carries."""
-        return self._wait_connected().__await__()
-
-    async def _wait_connected(self) -> Socket:
-        if self._errored is not None:
-            raise self._errored
-        if self._connected_for_await():
-            return self
-        if self._destroyed:
-            raise node_error("ERR_SOCKET_CLOSED_BEFORE_CONNECTION")
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-        def ok(*_: Any) -> None:
-            if not fut.done():
-                fut.set_result(None)
-
-        def fail(*_: Any) -> None:
-            if not fut.done():
-                fut.set_exception(self._errored or node_error("ERR_SOCKET_CLOSED_BEFORE_CONNECTION"))
-
-        event = self._CONNECT_EVENT
-        self._add_many((event, ok, ok, False), ("error", fail, fail, False),
-                       ("close", fail, fail, False))
-        try:
-            await fut
-        finally:
-            self._remove_many((event, ok), ("error", fail), ("close", fail))
-        return self
-
 
 _FINAL = Socket._final
 _DESTROY = Socket._destroy
-
-
-class _OnReadableStreamEnd(weakref.ref):  # type: ignore[type-arg]
-    """Node's ``onReadableStreamEnd``, the socket's own first ``'end'`` listener. It holds its
-    socket weakly: a bound method would be a reference cycle (socket -> listeners -> socket)
-    left to the cyclic garbage collector after every connection."""
-
-    __slots__ = ()
-
-    def __call__(self, *_: Any) -> None:
-        sock = _deref(self)
-        if sock is not None and not sock.allow_half_open:
-            sock._fin_received = True
-
-    def __repr__(self) -> str:
-        return "<function onReadableStreamEnd>"
-
-
-_deref = weakref.ref.__call__
 
 
 def wrap_duplex(duplex: Any, **options: Any) -> Socket:

@@ -1,0 +1,180 @@
+"""``net.Socket``'s connecting: the work of ``connect()`` once its arguments are normalised
+(Node's ``Socket.prototype.connect`` after ``normalizeArgs``, and ``afterConnect``), and
+``await sock``.
+
+:class:`_SocketConnect` is a mixin of ``Socket`` (``socket.py``, where ``connect()`` itself
+normalises the arguments), without state of its own (``__slots__ = ()``). The lookup and the
+connection attempts are ``connect.py``'s (``do_connect``, run as the socket's connect task).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any, Self
+
+from ..errors import node_error
+from .args import check_connect_options
+from .connect import do_connect
+from .handle import NO_OWNER, TCPHandle
+from .onread import install as _onread_install
+
+if TYPE_CHECKING:
+    from ._socket_api import _SocketFields
+
+    _Base = _SocketFields
+else:
+    _Base = object
+
+
+class _SocketConnect(_Base):
+    """``Socket``'s connecting and awaiting (a mixin: no state)."""
+
+    __slots__ = ()
+    #: ``docs/gen_reference.py`` lists this class's members as ``Socket``'s own.
+    _MEMBERS_OF_SUBCLASS = True
+
+    # -- connecting -----------------------------------------------------------------------------
+
+    def _connect(self, opts: dict[str, Any], callback: Callable[..., Any] | None = None) -> Self:
+        """Connect with already-normalised options (unknown keys ignored; for subclasses)."""
+        if self._fin_received:
+            self._fin_received = False  # undo write-after-FIN from a previous connection
+        if self.connecting:
+            raise node_error("ERR_SOCKET_CONNECTION_IN_PROGRESS",
+                             message="Socket is already connecting")
+        check_connect_options(opts)  # (Node's argument errors, raised here)
+        if self._destroyed:
+            self._undestroy()
+        if callback is not None:
+            self.once("connect", callback)
+        if opts.get("no_delay") is not None:
+            self._no_delay = bool(opts["no_delay"])
+        if opts.get("keep_alive") is not None:
+            self._keep_alive = (bool(opts["keep_alive"]), float(opts.get("keep_alive_initial_delay") or 0))
+        if opts.get("timeout"):
+            self.set_timeout(opts["timeout"])
+        self.connecting = True
+        handle = TCPHandle(self, reading=False, on_open=lambda _h: self._on_handle_connect())
+        if not self._refed:
+            handle.unref()
+        try:
+            self._attach_handle(handle)
+        except BaseException:
+            # A failed setup (TLS options) leaves nothing behind that keeps run() alive.
+            self.connecting = False
+            handle.owner = NO_OWNER
+            handle.close()
+            raise
+        if self._onread is not None:
+            _onread_install(self)  # (Node's initSocketHandle, in connect())
+        loop = asyncio.get_running_loop()
+        # (self is a Socket: _SocketConnect is its mixin)
+        self._connect_task = loop.create_task(
+            do_connect(self, handle, opts, loop))  # type: ignore[arg-type]
+        return self
+
+    def _attach_handle(self, handle: Any) -> None:
+        """Hook: ``connect()`` made a new transport handle (not connected yet). The default
+        adopts it as ``self._handle``; TLS wraps it. Connection completion is reported to this
+        socket's :meth:`_on_handle_connect` whoever owns the handle by then."""
+        self._handle = handle
+
+    def _undestroy(self) -> None:
+        """Node: ``connect()`` on a destroyed socket starts over (``destroyImpl.undestroy``):
+        the end/close/error state is cleared, the consumer's is kept (flowing or paused, its
+        ``'data'``/``'readable'`` listening, pipes, encoding), and the byte counts are the new
+        connection's (Node's come from the new handle)."""
+        self._init_common({"auto_destroy": True, "emit_close": False})
+        kept = (self._r_flowing, self._r_paused, self._r_readable_listening,
+                self._r_data_listening, self._r_pipes, self._r_await_drain)
+        hwm_r, hwm_w, enc = self._r_hwm, self._w_hwm, self._r_encoding
+        self._init_readable({"readable_high_water_mark": hwm_r})
+        self._init_writable({"writable_high_water_mark": hwm_w})
+        (self._r_flowing, self._r_paused, self._r_readable_listening,
+         self._r_data_listening, self._r_pipes, self._r_await_drain) = kept
+        if enc:
+            self.set_encoding(enc)
+        self._closed_handle = None
+        self._had_error = False
+        self._bytes_read = self._bytes_dispatched = 0
+
+    def _on_connect_error(self, err: BaseException) -> None:
+        self._connect_task = None
+        if not self._destroyed:
+            self.destroy(err)
+
+    def _on_handle_connect(self) -> None:
+        """The client handle is connected (Node's ``afterConnect``)."""
+        self._connect_task = None
+        if self._destroyed or not self.connecting:
+            return
+        self.connecting = False
+        self._apply_socket_options()
+        if self._timeout:
+            self._touch()
+        self._on_connected()
+        if self._destroyed:
+            return
+        self.emit("connect")
+        if self._pending_write is not None:  # (its 'connect' listener was removed)
+            self._write_pending()
+        self.emit("ready")
+        if self._pending_final is not None:
+            cb, self._pending_final = self._pending_final, None
+            self._final(cb)
+        if self.readable and not self._pause_on_connect:
+            if self._r_reading:  # _read() was called while connecting (Node: once('connect'))
+                self._read(self._r_hwm)
+            if not self.is_paused():
+                self.read(0)
+
+    def _on_connected(self) -> None:
+        """Hook: the transport is connected, before ``'connect'`` is emitted (TLS starts its
+        handshake here). Not called for sockets created from an accepted handle."""
+
+    def _apply_socket_options(self) -> None:
+        h = self._handle
+        if h is None:
+            return
+        if self._no_delay is not None:
+            h.set_no_delay(self._no_delay)
+        if self._keep_alive is not None:
+            h.set_keep_alive(*self._keep_alive)
+
+    # -- awaiting -------------------------------------------------------------------------------
+
+    def _connected_for_await(self) -> bool:
+        """``await sock`` returns at once when this is true (TLS: the handshake is done)."""
+        return self._handle is not None and not self.connecting and not self._destroyed
+
+    def __await__(self) -> Generator[Any, None, Self]:
+        """``await sock``: wait for ``'connect'`` (``_CONNECT_EVENT``) and return the socket, or
+        raise the error ``'error'`` carries."""
+        return self._wait_connected().__await__()
+
+    async def _wait_connected(self) -> Self:
+        if self._errored is not None:
+            raise self._errored
+        if self._connected_for_await():
+            return self
+        if self._destroyed:
+            raise node_error("ERR_SOCKET_CLOSED_BEFORE_CONNECTION")
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def ok(*_: Any) -> None:
+            if not fut.done():
+                fut.set_result(None)
+
+        def fail(*_: Any) -> None:
+            if not fut.done():
+                fut.set_exception(self._errored or node_error("ERR_SOCKET_CLOSED_BEFORE_CONNECTION"))
+
+        event = self._CONNECT_EVENT
+        self._add_many((event, ok, ok, False), ("error", fail, fail, False),
+                       ("close", fail, fail, False))
+        try:
+            await fut
+        finally:
+            self._remove_many((event, ok), ("error", fail), ("close", fail))
+        return self
