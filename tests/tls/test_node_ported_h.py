@@ -3,8 +3,8 @@
 Ports (``test/parallel/test-tls-<name>.js``): dhe (DHE off unless ``dhparam``; ``'auto'`` and
 PEM parameters; under 1024 bits refused), js-stream (TLS over a hand-made pull Duplex around a
 net socket, to the end), psk-server (a PSK-only server and ``openssl s_client -psk``),
-reuse-host-from-socket (``tls.connect({socket})`` with no host; the identity check against the
-socket's host name is a divergence), server-capture-rejection (an ``async`` 'secureConnection'
+reuse-host-from-socket (``tls.connect({socket})`` with no host: the identity is checked against
+the host name the socket connected to), server-capture-rejection (an ``async`` 'secureConnection'
 listener that raises), use-after-free-regression (pipelined requests, the client destroys at the
 first answer).
 
@@ -259,9 +259,6 @@ async def test_connect_over_a_connected_net_socket_without_host(certs):
         close_server(server)
 
 
-@pytest.mark.xfail(strict=True, reason="divergence: tls.connect({socket}) without host or "
-                   "servername checks the identity against 'localhost', not the host name the "
-                   "net socket connected to (Node: options.socket._host; net.Socket keeps none)")
 async def test_identity_is_checked_against_the_sockets_host_name(certs):
     # Node: test-tls-reuse-host-from-socket, made observable: the net socket connects to the
     # name 'example.test' (a custom lookup answers 127.0.0.1); tls.connect({socket, ca}) with

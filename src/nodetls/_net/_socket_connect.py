@@ -33,6 +33,9 @@ class _SocketConnect(_Base):
     __slots__ = ()
     #: ``docs/gen_reference.py`` lists this class's members as ``Socket``'s own.
     _MEMBERS_OF_SUBCLASS = True
+    #: The host name ``connect()`` was given, ``'localhost'`` by default (Node's ``_host``: what
+    #: ``tls.connect({socket})`` checks the certificate against when given no host).
+    _host: str | None = None
 
     # -- connecting -----------------------------------------------------------------------------
 
@@ -44,6 +47,8 @@ class _SocketConnect(_Base):
             raise node_error("ERR_SOCKET_CONNECTION_IN_PROGRESS",
                              message="Socket is already connecting")
         check_connect_options(opts)  # (Node's argument errors, raised here)
+        if not opts.get("path"):
+            self._host = opts.get("host") or "localhost"  # (Node's lookupAndConnect)
         if self._destroyed:
             self._undestroy()
         if callback is not None:

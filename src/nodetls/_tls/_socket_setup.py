@@ -135,6 +135,7 @@ if TYPE_CHECKING:
         _renegotiation_disabled: bool
         _renegotiations: int
         _shell_listener: tuple[Any, Any, Any] | None
+        _host_socket: Any
 
         @property
         def _engine(self) -> TLSEngine | None: ...
@@ -299,7 +300,8 @@ class _TLSSocketSetup(_Base):
             return None
         opts = self._tls_opts
         check = opts.get("check_server_identity")
-        host = opts.get("servername") or opts.get("host") or "localhost"
+        host = opts.get("servername") or opts.get("host") \
+            or getattr(self._host_socket, "_host", None) or "localhost"
 
         def detailed() -> dict[str, Any]:
             # Node passes getPeerCertificate(true): the issuerCertificate chain, to the root.

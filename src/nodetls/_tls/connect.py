@@ -63,7 +63,8 @@ def connect(*args: Any, **kwargs: Unpack[ConnectOptions]) -> TLSSocket:
         opts["request_ocsp"] = True
     # (Node's onConnectEnd error reports the options as given: no host given, none reported)
     as_given = {k: opts.get(k) for k in ("path", "host", "port", "local_address")}
-    if opts.get("path") is None:
+    given = opts.get("socket")
+    if opts.get("path") is None and given is None:
         opts.setdefault("host", "localhost")
     servername = opts.get("servername")
     if servername and not _ip_servername_warned and is_ip(servername):
@@ -73,9 +74,12 @@ def connect(*args: Any, **kwargs: Unpack[ConnectOptions]) -> TLSSocket:
     sock_opts = SocketTemplate(opts)
     for k in opts.keys() - TLSSOCKET_OPTIONS:  # (the socket's options: no generator to run)
         del sock_opts[k]
-    given = opts.get("socket")
     tlssock = TLSSocket(given, sock_opts)
     tlssock._is_client_connect = True
+    if given is not None and not opts.get("host"):
+        # Node: the identity is checked against the host name the given socket connects to
+        # (options.socket._host), read when the certificate is
+        tlssock._host_socket = given
     if given is not None:
         tlssock._start_tls()  # Node's tlssock._start() (a TLSSocket made by hand waits)
     tlssock._connect_fields = as_given

@@ -91,6 +91,8 @@ class TLSSocket(_TLSSocketAPI, _TLSSocketSetup, _TLSSocketShell, Socket):
     _is_client_connect = False  # set by tls.connect: emits 'secureConnect'
     # tls.connect's path, host, port and local_address as given (Node's onConnectEnd error)
     _connect_fields: dict[str, Any] | None = None
+    # tls.connect({socket}) with no host: that socket (its _host names the server to check)
+    _host_socket: Any = None
     _pending_sessions: tuple[bytes, ...] = ()  # client: 'session's before 'secureConnect'
     _session_in_event: bytes | None = None  # client: the session a 'session' event is about
     _secure_pending = False
