@@ -18,12 +18,17 @@ Peers (see ``tests/helpers/peers.py``): ``node_bin``, ``openssl_bin``, ``gnutls_
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # make `helpers` importable from any test dir
+
+# The default trusted roots are the bundled ones alone in every test, whatever the machine sets
+# (tests/tls/test_env_extra_ca.py sets NODE_EXTRA_CA_CERTS for its own child processes).
+os.environ.pop("NODE_EXTRA_CA_CERTS", None)
 
 from helpers.certs import PKI, CertSet, build_cert_set  # noqa: E402
 from helpers.peers import require_peer  # noqa: E402

@@ -1,9 +1,9 @@
 """Node's ``net`` module: TCP and Unix stream servers and sockets on asyncio.
 
-``Server``, ``Socket``, ``create_server``, ``connect`` / ``create_connection``, ``is_ip``,
-``is_ipv4``, ``is_ipv6``, ``get_default_auto_select_family`` / ``set_...`` and the
-``..._attempt_timeout`` pair, ``BlockList`` and ``SocketAddress``, as Node v20's ``net``
-(snake_case names, durations in seconds).
+``Server``, ``Socket`` (and its legacy alias ``Stream``), ``create_server``, ``connect`` /
+``create_connection``, ``is_ip``, ``is_ipv4``, ``is_ipv6``, ``get_default_auto_select_family`` /
+``set_...`` and the ``..._attempt_timeout`` pair, ``BlockList`` and ``SocketAddress``, as Node
+v20's ``net`` (snake_case names, durations in seconds).
 """
 
 from __future__ import annotations
@@ -29,9 +29,13 @@ from ._net import (
 # submodule ``_net/connect.py``, which would shadow the function.
 connect = _net.connect
 
+#: Node's ``net.Stream``: the legacy name of ``net.Socket`` (the same class, ``lib/net.js``).
+Stream = Socket
+
 __all__ = [
     "Server",
     "Socket",
+    "Stream",
     "create_server",
     "connect",
     "create_connection",

@@ -6,6 +6,10 @@ context that must change its store (``crl``, or CA certificates from a ``pfx``) 
 private copy (``NewRootCertStore``).  nodetls does the same, so creating a client context costs no
 certificate parsing.  Nobody may modify the shared store: :func:`shared_root_store` is for
 ``SSL_CTX_set_cert_store`` only, and :func:`new_root_store` makes a private copy.
+
+The shared store also holds the certificates of ``NODE_EXTRA_CA_CERTS`` (:mod:`.extra_ca`),
+read when it is built; private copies hold the bundled roots only, as Node v20's
+``NewRootCertStore``.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 import certifi
 
 from .._openssl import ffi, lib
+from .extra_ca import add_extra_ca_certs
 
 __all__ = ["root_certificates", "shared_root_store", "new_root_store", "add_roots_to"]
 
@@ -65,7 +70,8 @@ def add_roots_to(store: Any) -> None:
 
 
 def shared_root_store() -> Any:
-    """The process-wide store of default roots, built on first use.  The caller must
+    """The process-wide store of default roots plus ``NODE_EXTRA_CA_CERTS``' certificates (Node's
+    ``root_cert_store``), built on first use.  The caller must
     ``X509_STORE_up_ref`` it before handing it to ``SSL_CTX_set_cert_store``, and must never
     modify it."""
     global _shared_store
@@ -80,12 +86,14 @@ def shared_root_store() -> Any:
             for x509 in _load_root_x509():
                 lib.X509_STORE_add_cert(new, x509)
             lib.ERR_clear_error()
+            add_extra_ca_certs(new)  # after the bundled roots, as Node's UseExtraCaCerts
             _shared_store = new
         return _shared_store
 
 
 def new_root_store() -> Any:
-    """A new store (one reference, owned by the caller) holding the default roots."""
+    """A new store (one reference, owned by the caller) holding the bundled roots (not the
+    ``NODE_EXTRA_CA_CERTS`` ones: Node v20's ``NewRootCertStore``)."""
     store = lib.X509_STORE_new()
     if store == ffi.NULL:  # pragma: no cover - out of memory
         raise MemoryError("X509_STORE_new failed")
