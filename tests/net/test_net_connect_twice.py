@@ -63,3 +63,30 @@ async def test_second_connect_while_connecting_fails_with_ealready() -> None:
                         str(err))
     assert sock.destroyed
     assert server_saw == ["connection", "end"]
+
+
+async def test_second_connect_while_connecting_raises_and_the_first_goes_on() -> None:
+    """nodetls's deliberate difference: the second ``connect()`` raises
+    ``ERR_SOCKET_CONNECTION_IN_PROGRESS`` at the call, and the first connection goes on and
+    connects (its callback runs, the second's never)."""
+    accepted: list[net.Socket] = []
+    server = net.create_server(accepted.append)
+    await asyncio.wait_for(server.listen(0, "127.0.0.1"), TIMEOUT)
+    port = server.address()["port"]
+    sock = net.Socket()
+    log: list[str] = []
+    connected = asyncio.get_running_loop().create_future()
+    sock.on("error", lambda e: log.append(f"error {e.code}"))
+    try:
+        sock.connect(port, "127.0.0.1", lambda: (log.append("cb1"), connected.set_result(None)))
+        with pytest.raises(Exception) as info:
+            sock.connect(port, "127.0.0.1", lambda: log.append("cb2"))
+        assert getattr(info.value, "code", None) == "ERR_SOCKET_CONNECTION_IN_PROGRESS"
+        assert sock.connecting and not sock.destroyed
+        await asyncio.wait_for(connected, TIMEOUT)
+        assert log == ["cb1"] and not sock.connecting and sock.remote_port == port
+    finally:
+        sock.destroy()
+        for s in accepted:
+            s.destroy()
+        server.close()
