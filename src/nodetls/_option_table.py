@@ -36,8 +36,8 @@ from typing import Any
 
 from .errors import InvalidArgTypeError, InvalidArgValueError, NodeRangeError
 
-__all__ = ["Kind", "Option", "KINDS", "ROWS", "OPTIONS", "BY_NODE_NAME", "names", "check",
-           "default"]
+__all__ = ["Kind", "Option", "KINDS", "ROWS", "OPTIONS", "BY_NODE_NAME", "SERVER_KINDS", "names",
+           "check", "default"]
 
 _BYTES = (bytes, bytearray, memoryview)
 
@@ -128,14 +128,23 @@ def number(minimum: float, *, integer: bool = False, exclusive: bool = False,
 
 
 def _high_water_mark(value: Any, label: str) -> Any:
-    """Node's ``getHighWaterMark``: an integer >= 0 (a float holding one is taken), else
-    ``ERR_INVALID_ARG_VALUE`` ("The property 'options.highWaterMark' is invalid")."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise type_error(label, "int", value)
-    if value < 0 or (isinstance(value, float) and not value.is_integer()):
+    """Node's ``getHighWaterMark`` (streams, sockets): an integer >= 0 (a float holding one is
+    taken), else ``ERR_INVALID_ARG_VALUE`` ("The property 'options.highWaterMark' is invalid"),
+    whatever the value's type."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 \
+            or (isinstance(value, float) and not value.is_integer()):
         raise InvalidArgValueError(f"The property '{label}' is invalid. Received {value!r}",
                                    "ERR_INVALID_ARG_VALUE")
     return int(value)
+
+
+def _server_high_water_mark(value: Any, label: str) -> Any:
+    """A server's ``highWaterMark`` (Node's ``validateNumber`` in ``net.Server``): not a number
+    is ``ERR_INVALID_ARG_TYPE``; then as a socket's (:func:`_high_water_mark`), which Node checks
+    only when a connection's socket is made."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise type_error(label, "int", value)
+    return _high_water_mark(value, label)
 
 
 def _attempt_timeout(value: Any, label: str) -> Any:
@@ -344,6 +353,7 @@ KINDS: dict[str, Kind] = {
     "int>=0": Kind("int", "int", number(0, integer=True)),
     "int>0": Kind("int", "int", number(0, integer=True, exclusive=True)),
     "hwm": Kind("int", "int", _high_water_mark),
+    "hwm_server": Kind("int", "int", _server_high_water_mark),
     "seconds": Kind("float", "int or float", number(0)),
     "attempt_seconds": Kind("float", "int or float", _attempt_timeout),
     "function": Kind("Callable[..., Any]", "function", _callable),
@@ -477,6 +487,10 @@ OPTIONS: dict[str, Option] = {
 }
 #: Node's camelCase name -> snake_case name (only where they differ).
 BY_NODE_NAME: dict[str, str] = {o.node: o.name for o in OPTIONS.values() if o.node != o.name}
+
+
+#: Where a server's own check differs from the row's (``normalize(..., kinds=SERVER_KINDS)``).
+SERVER_KINDS: dict[str, Kind] = {"high_water_mark": KINDS["hwm_server"]}
 
 
 def names(where: str) -> frozenset[str]:

@@ -52,11 +52,13 @@ def normalize(
     kwargs: Mapping[str, Any] | None,
     allowed: Iterable[str],
     where: str = "options",
+    kinds: Mapping[str, _option_table.Kind] | None = None,
 ) -> dict[str, Any]:
     """Merge ``options`` and ``kwargs`` (keywords win), convert names, reject unknown ones.
 
     Raises ``TypeError`` (code ``ERR_INVALID_ARG_TYPE``) naming the unknown option and the closest
-    valid name; ``options`` that is not a mapping is a ``TypeError`` too.
+    valid name; ``options`` that is not a mapping is a ``TypeError`` too. ``kinds``: checks that
+    replace the table's for some names (a server's, ``_option_table.SERVER_KINDS``).
     """
     allowed_set = allowed if isinstance(allowed, (set, frozenset)) else frozenset(allowed)
     out: dict[str, Any] = {}
@@ -80,7 +82,8 @@ def normalize(
             if value is not None:
                 opt = _OPTIONS.get(name)
                 if opt is not None:
-                    value = opt.kind.check(value, f"{where}.{key}")
+                    kind = opt.kind if kinds is None else kinds.get(name, opt.kind)
+                    value = kind.check(value, f"{where}.{key}")
             out[name] = value
     return out
 

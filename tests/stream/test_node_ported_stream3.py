@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from nodetls import net
 from nodetls.errors import NodeError
 from nodetls.stream import (
     Duplex,
@@ -1351,16 +1352,28 @@ async def test_high_water_mark_limits_and_zero() -> None:
     assert reads == [0]
 
 
-@pytest.mark.xfail(strict=True, reason="divergence: a non-number high_water_mark is "
-                   "ERR_INVALID_ARG_TYPE here (option table), ERR_INVALID_ARG_VALUE in Node")
 def test_high_water_mark_of_another_type_is_an_invalid_value() -> None:
     # test-streams-highwatermark.js: true, false, '5', {} -> ERR_INVALID_ARG_VALUE, "The property
-    # 'options.highWaterMark' is invalid. Received ..." (node v20)
+    # 'options.highWaterMark' is invalid. Received ..." (node v20; a net.Socket's too, a
+    # server's is ERR_INVALID_ARG_TYPE: tests/net/test_net_server_attributes.py)
     for bad in (True, False, "5", {}):
-        for cls in (Readable, Writable):
+        for cls in (Readable, Writable, net.Socket):
             with pytest.raises(NodeError) as info:
                 cls(high_water_mark=bad)
             assert info.value.code == "ERR_INVALID_ARG_VALUE"
+            assert "The property 'options.high_water_mark' is invalid. Received" in str(info.value)
+
+
+def test_a_servers_high_water_mark_of_another_type_is_an_invalid_type() -> None:
+    # Node v20: net.createServer / tls.createServer({highWaterMark: true or '5'}) ->
+    # ERR_INVALID_ARG_TYPE ('The "options.highWaterMark" property must be of type number')
+    import nodetls as tls
+
+    for bad in (True, "5"):
+        for make in (net.create_server, tls.create_server):
+            with pytest.raises(NodeError) as info:
+                make({"high_water_mark": bad})
+            assert info.value.code == "ERR_INVALID_ARG_TYPE"
 
 
 async def test_push_order_of_pairs_pushed_in_read() -> None:

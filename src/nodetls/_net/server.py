@@ -146,7 +146,7 @@ class Server(EventEmitter):
                  **kwargs: Any) -> None:
         if callable(options) and connection_listener is None:
             options, connection_listener = None, options
-        opts = normalize(options, kwargs, SERVER_OPTIONS, "options")
+        opts = normalize(options, kwargs, SERVER_OPTIONS, "options", _option_table.SERVER_KINDS)
         EventEmitter.__init__(self)
         self._init_server(opts, connection_listener)
 
@@ -660,7 +660,8 @@ class Server(EventEmitter):
 
     @high_water_mark.setter
     def high_water_mark(self, value: int) -> None:
-        self._high_water_mark = _option_table.check("high_water_mark", value, "high_water_mark")
+        self._high_water_mark = _option_table.SERVER_KINDS["high_water_mark"].check(
+            value, "high_water_mark")
         self._connection_options_set()
 
     def _connection_options_set(self) -> None:

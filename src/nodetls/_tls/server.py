@@ -61,7 +61,7 @@ class Server(NetServer):
         if callable(options) and secure_connection_listener is None:
             options, secure_connection_listener = None, options
         opts = _options.normalize(cast("Mapping[str, Any] | None", options), kwargs,
-                                  SERVER_OPTIONS, "options")
+                                  SERVER_OPTIONS, "options", _option_table.SERVER_KINDS)
         if opts.get("alpn_callback") is not None and opts.get("alpn_protocols") is not None:
             raise node_error("ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS")
         net_opts = {k: opts[k] for k in _NET_OPTIONS if k in opts}
@@ -312,7 +312,8 @@ class Server(NetServer):
     def set_secure_context(self, options: dict[str, Any]) -> None:
         """Replace the default context for new connections (Node's ``setSecureContext``)."""
         opts = dict(self._tls_opts)
-        opts.update(_options.normalize(options, None, SERVER_OPTIONS, "options"))
+        opts.update(_options.normalize(options, None, SERVER_OPTIONS, "options",
+                                       _option_table.SERVER_KINDS))
         self._tls_opts = opts
         self._context = self._build_context(opts)
         self._template = self._socket_template()
