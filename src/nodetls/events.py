@@ -6,7 +6,8 @@ Mirrors Node v20's ``lib/events.js``:
   never a ``once`` wrapper), ``'removeListener'`` *after* one is removed: with the listener passed
   to the removal (so a ``once`` wrapper that fires among other listeners reports itself), or, for
   an event's only listener, the original function -- and not at all on a stream (Node's
-  ``kShapeMode``: an event's only listener goes silently).
+  ``kShapeMode``: an event's only listener goes silently, its event keeping its place in
+  :meth:`EventEmitter.event_names`; until ``remove_all_listeners``).
 * A listener added with :meth:`EventEmitter.once` is removed before it runs and can be removed
   with the function the user passed; :meth:`EventEmitter.raw_listeners` shows the wrappers.
 * The same function may be added twice and is then called twice (pyee keys listeners by function,
@@ -122,9 +123,12 @@ class _Once:
         current = events.get(event)
         if current is not None and current[-1] is self and (
                 event not in _ALL_HOOK_EVENTS or event not in emitter._HOOK_EVENTS) \
-                and event != error_monitor and (
-                    "removeListener" not in events or len(current) == 1 and emitter._SHAPE_MODE):
+                and event != error_monitor and ("removeListener" not in events or len(current) == 1
+                                                and type(emitter._shape) is _ShapeKeys):
             if len(current) == 1:
+                keys = emitter._shape  # (the check of _remove_many)
+                if keys is not None and (type(keys) is not _ShapeKeys or event not in keys):
+                    emitter._key_gone(event)
                 del events[event]
             else:
                 events[event] = current[:-1]
@@ -133,6 +137,13 @@ class _Once:
 
     def __repr__(self) -> str:
         return f"<once {self.listener!r}>"
+
+
+class _ShapeKeys(dict[Any, None]):
+    """:attr:`EventEmitter._shape` in Node's ``kShapeMode`` (keys only, in order; a dict for
+    the look-up of each removal): its type tells the mode."""
+
+    __slots__ = ()
 
 
 #: The ``once`` wrapper types (:class:`_Once` and the specialised ones of ``stream.pipe()``, which
@@ -208,12 +219,26 @@ class EventEmitter(pyee.EventEmitter):
     #: overrides them names its events here, and adding or removing any other listener makes no
     #: hook call at all (a plain ``pipe()`` adds and removes seven).
     _HOOK_EVENTS: frozenset[str] = frozenset()
-    #: Node's ``kShapeMode`` (streams preset their ``_events``): removing an event's only
-    #: listener then emits no ``'removeListener'``. Readable and Writable set it.
-    _SHAPE_MODE = False
-    #: The events whose keys Node's constructor presets in ``_events`` (kShapeMode), in its
-    #: order: :meth:`event_names` lists them first, in that order, as Node's does.
+    #: The events whose keys Node's constructor presets in ``_events`` (a stream's, in its
+    #: order; Node's ``kShapeMode``): the start of :attr:`_shape`.
     _SHAPE_EVENTS: tuple[str, ...] = ()
+    #: What Node's ``_events`` holds that ``self._events`` does not: the keys left there
+    #: without a listener, which keep their place among the names (:meth:`event_names`) and
+    #: which a new listener takes again (Node's ``_addListener`` reuses the key).
+    #:
+    #: * ``None``: nothing (a plain emitter: Node deletes an event's key with its last
+    #:   listener, as here).
+    #: * a :class:`_ShapeKeys`: Node's ``kShapeMode`` (a stream; the class's holds its
+    #:   :attr:`_SHAPE_EVENTS`): an event's last listener leaves its key in place (Node sets it
+    #:   to ``undefined``) and goes without a ``'removeListener'``; its keys are, in Node's
+    #:   order, every key Node keeps that may have no listener (the presets, then each key
+    #:   whose last listener went, with the keys added before it: :meth:`_key_gone`).
+    #: * a plain dict (keys only, in order): ``kShapeMode`` ended (``remove_all_listeners``)
+    #:   with keys left in Node's table: removals delete keys again.
+    #:
+    #: ``self._events``'s other keys come after these, in its order. Only removals read it
+    #: (never ``emit`` nor adding a listener).
+    _shape: dict[Any, None] | None = None
 
     def __init__(self) -> None:  # noqa: D107 - pyee's __init__ is skipped on purpose (its Lock)
         self._events: dict[str, tuple[Any, ...]] = {}  # type: ignore[assignment]
@@ -221,6 +246,8 @@ class EventEmitter(pyee.EventEmitter):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         _ALL_HOOK_EVENTS.update(cls._HOOK_EVENTS)
+        if "_SHAPE_EVENTS" in cls.__dict__:
+            cls._shape = _ShapeKeys.fromkeys(cls._SHAPE_EVENTS)
         if "emit" in cls.__dict__:
             # A class that overrides emit() sees every event through it, as in Node (where the
             # streams call this.emit): its _emit0 / _emit1 are its emit.
@@ -398,6 +425,9 @@ class EventEmitter(pyee.EventEmitter):
                     type(item) in _ONCE_TYPES and (item.listener is listener
                                                    or item.listener == listener)):
                 if len(current) == 1:
+                    keys = self._shape  # (no call for a plain emitter, nor a stream's preset)
+                    if keys is not None and (type(keys) is not _ShapeKeys or event not in keys):
+                        self._key_gone(event)
                     del events[event]
                     if event in _ALL_HOOK_EVENTS and event in self._HOOK_EVENTS:
                         self._listener_removed(event)
@@ -405,7 +435,7 @@ class EventEmitter(pyee.EventEmitter):
                         self._has_error_monitor = False
                     # Node: an event's only listener goes without a 'removeListener' on a
                     # stream (kShapeMode); otherwise it reports the once wrapper's listener.
-                    if "removeListener" in events and not self._SHAPE_MODE:
+                    if "removeListener" in events and type(self._shape) is not _ShapeKeys:
                         self.emit("removeListener", event,
                                   item.listener if type(item) in _ONCE_TYPES else listener)
                     continue
@@ -432,29 +462,66 @@ class EventEmitter(pyee.EventEmitter):
 
     def remove_all_listeners(self, event: str | None = None) -> EventEmitter:  # type: ignore[override]
         """Node ``emitter.removeAllListeners([event])``; emits ``'removeListener'`` for each one
-        removed when something listens to it (last added first, as Node)."""
+        removed when something listens to it (last added first, as Node; all events: in
+        :meth:`event_names`'s order, ``'removeListener'`` last).
+
+        A stream leaves Node's ``kShapeMode`` here: from then on an event's last listener goes
+        with its key (a new one is listed last) and with a ``'removeListener'``, as on a plain
+        emitter. Without ``event``, or without a ``'removeListener'`` listener, the keys go at
+        once (with one, ``remove_all_listeners(event)`` removes as :meth:`remove_listener`)."""
         events = self._events
         if "removeListener" not in events:
             if event is None:
                 events.clear()
+                self._shape = None
                 self._has_error_monitor = False
                 if "readable" in self._HOOK_EVENTS:
                     self._listener_removed("readable")
-            elif event in events:
-                del events[event]
-                if event == error_monitor:
-                    self._has_error_monitor = False
-                if event in self._HOOK_EVENTS:
-                    self._listener_removed(event)
+            else:
+                keys = self._shape
+                if event in events:
+                    if len(events) == 1:  # Node: its last listener gone, a new, empty table
+                        keys = None
+                    elif keys is not None and event in keys:
+                        keys = {k: None for k in keys if k != event}
+                    del events[event]
+                    if event == error_monitor:
+                        self._has_error_monitor = False
+                    if event in self._HOOK_EVENTS:
+                        self._listener_removed(event)
+                # Node: kShapeMode ends (the keys without a listener stay in its table)
+                self._shape = dict(keys) if type(keys) is _ShapeKeys else keys or None
             return self
         if event is None:
-            for name in [n for n in events if n != "removeListener"]:
-                self.remove_all_listeners(name)
+            for name in self.event_names():
+                if name != "removeListener":
+                    self.remove_all_listeners(name)
             self.remove_all_listeners("removeListener")
+            events.clear()  # (a listener added meanwhile: Node's new, empty table)
+            self._shape = None
+            self._has_error_monitor = False
             return self
         for item in reversed(events.get(event, _EMPTY)):
             self.remove_listener(event, item)
         return self
+
+    def _key_gone(self, event: Any) -> None:
+        """``event``'s last listener goes by a removal (called before its key leaves
+        ``self._events``; only when :attr:`_shape` has a part in it): Node's table kept in
+        :attr:`_shape`. A stream (``kShapeMode``) keeps the key in place: recorded, with every
+        key added before it; otherwise Node deletes it (and its last key gone, starts a new,
+        empty table)."""
+        keys = self._shape
+        events = self._events
+        if type(keys) is _ShapeKeys:
+            keys = _ShapeKeys(keys)  # (a new one: the class's is shared)
+            keys.update(dict.fromkeys(events))
+            self._shape = keys
+        elif isinstance(keys, dict):
+            if len(events) == 1:
+                self._shape = None
+            else:
+                keys.pop(event, None)
 
     # -- inspecting -----------------------------------------------------------------------------
 
@@ -476,13 +543,22 @@ class EventEmitter(pyee.EventEmitter):
                    or getattr(i, "listener", None) == listener)
 
     def event_names(self) -> list[str]:  # type: ignore[override]
-        """Node ``emitter.eventNames()``: names with at least one listener, in insertion order
-        (a stream's: the events Node's constructor presets first, in its order)."""
-        names = list(self._events)
-        shape = self._SHAPE_EVENTS
-        if shape and len(names) > 1:
-            events = self._events
-            names = [e for e in shape if e in events] + [e for e in names if e not in shape]
+        """Node ``emitter.eventNames()``: names with at least one listener, in the order of
+        Node's table (``Reflect.ownKeys(this._events)``): insertion order, where a stream's
+        table starts with the events its constructor presets and a stream keeps an event's
+        place when its last listener goes (Node's ``kShapeMode``, until
+        :meth:`remove_all_listeners`); as JavaScript orders an object's keys, names that are
+        array indices (``'0'``, ``'1'``...) first, by value, and the names that are not
+        strings (Node's symbols: :data:`error_monitor` too) last."""
+        events = self._events
+        names = list(events)
+        if len(names) > 1:
+            keys = self._shape
+            if keys:
+                names = [e for e in keys if e in events] + [e for e in names if e not in keys]
+            for e in names:
+                if type(e) is not str or e == error_monitor or e[:1].isdigit():
+                    return _js_key_order(names)
         return names
 
     def set_max_listeners(self, n: int) -> EventEmitter:
@@ -616,6 +692,21 @@ class EventEmitter(pyee.EventEmitter):
 
     def _call_handlers(self, event: str, args: Any, kwargs: Any) -> bool:
         return self.emit(event, *args)
+
+
+def _js_key_order(names: list[Any]) -> list[Any]:
+    """``names`` in the order JavaScript lists an object's own keys (``Reflect.ownKeys``):
+    array indices (canonical integers below 2**32 - 1) by value, the other strings, then
+    symbols (here: names that are not strings, and :data:`error_monitor`), each as given."""
+    def rank(name: Any) -> tuple[int, int]:
+        if type(name) is not str or name == error_monitor:
+            return (2, 0)
+        if name.isdigit() and name.isascii() and (name == "0" or name[0] != "0") \
+                and int(name) < 2**32 - 1:
+            return (0, int(name))
+        return (1, 0)
+
+    return sorted(names, key=rank)
 
 
 def _emit0_through_emit(self: EventEmitter, event: str) -> bool:

@@ -108,12 +108,19 @@ async def test_tls_pause_on_connect_set_later(certs: Any) -> None:
     server, port = await listen(certs.server.options,
                                 lambda s: got.set_result((s.is_paused(), s)))
     server.pause_on_connect = True
+    sockets: list[Any] = []
     try:
         client = tls.connect(port, "127.0.0.1", client_opts(certs))
+        sockets.append(client)
         await wait(client)
         paused, sock = await wait(got)
+        sockets.append(sock)
         assert paused is True
-        client.destroy()
     finally:
+        # (the server's socket too: paused, it never reads the client's close -- as Node's,
+        # whose paused handle does not read -- and would stay open past the test)
+        for s in sockets:
+            s.destroy()
+        await wait(asyncio.gather(*(s.wait_closed() for s in sockets)))
         close_server(server)
 

@@ -577,8 +577,7 @@ class Socket(_SocketAPI, _SocketConnect, Duplex):
         # 'error' this destroy queues and before 'close': Node's uv_close cancels the write
         # request and onWriteComplete, the stream destroyed, calls back with null; Writable's
         # afterWrite then fails the writes buffered behind it with the socket's error (else
-        # ERR_STREAM_DESTROYED). Data written while connecting fails with
-        # ERR_SOCKET_CLOSED_BEFORE_CONNECTION.
+        # ERR_STREAM_DESTROYED).
         write_cb = self._pending_write_cb
         if write_cb is not None:
             self._pending_write_cb = None
@@ -586,8 +585,13 @@ class Socket(_SocketAPI, _SocketConnect, Duplex):
             _soon(_soon, self._complete_cancelled_write)
         pending = self._pending_write
         if pending is not None:
+            # Data written while connecting fails with ERR_SOCKET_CLOSED_BEFORE_CONNECTION from
+            # a 'close' listener (Node's _writeGeneric adds it, onClose, with the write): in
+            # the 'close' emit, after the listeners added before (those added between the
+            # write and this destroy run before it here); never, as Node's, if 'close' is not
+            # emitted or its listeners are removed.
             self._pending_write = None
-            _soon(pending[1], node_error("ERR_SOCKET_CLOSED_BEFORE_CONNECTION"))
+            self.once("close", _ClosedBeforeConnection(pending[1]))
         self._pending_final = None
         self._had_error = err is not None
         if self._onread is not None:
@@ -663,6 +667,19 @@ class Socket(_SocketAPI, _SocketConnect, Duplex):
             self._timer.cancel()
             self._timer = None
         return h
+
+
+class _ClosedBeforeConnection:
+    """Node's ``onClose`` of ``_writeGeneric``: a write made while connecting, failed by
+    ``'close'``."""
+
+    __slots__ = ("callback",)
+
+    def __init__(self, callback: Callable[..., Any]) -> None:
+        self.callback = callback
+
+    def __call__(self, *_: Any) -> None:
+        self.callback(node_error("ERR_SOCKET_CLOSED_BEFORE_CONNECTION"))
 
 
 _FINAL = Socket._final

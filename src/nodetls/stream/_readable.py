@@ -40,7 +40,7 @@ class Readable(Stream):
     """
 
     _HAS_R = True
-    _SHAPE_MODE = True  # Node: Readable presets its _events (kShapeMode)
+    #: Node: Readable presets its _events (kShapeMode)
     _SHAPE_EVENTS: tuple[str, ...] = ("close", "error", "data", "end", "readable")
     #: Node's ``maybeReadMore``: after a push, call ``_read`` again until the buffer reaches the
     #: high-water mark. Pull sources need it; push sources (sockets, whose handle keeps reading

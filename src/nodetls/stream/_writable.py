@@ -34,7 +34,7 @@ class Writable(Stream):
     """
 
     _HAS_W = True
-    _SHAPE_MODE = True  # Node: Writable presets its _events (kShapeMode)
+    #: Node: Writable presets its _events (kShapeMode)
     _SHAPE_EVENTS: tuple[str, ...] = ("close", "error", "prefinish", "finish", "drain")
     _writev: Callable[[list[Any], Callable[..., Any]], None] | None = None
     _final: Callable[[Callable[..., Any]], None] | None = None
