@@ -694,6 +694,15 @@ class EventEmitter(pyee.EventEmitter):
         return self.emit(event, *args)
 
 
+def key_gone(emitter: Any, event: Any) -> None:
+    """For code that deletes ``emitter._events[event]`` (its last listener) itself, as
+    ``stream.pipe()``'s teardown does: first what :meth:`EventEmitter.remove_listener` does
+    then for Node's table (:attr:`EventEmitter._shape`)."""
+    keys = getattr(emitter, "_shape", None)
+    if keys is not None and (type(keys) is not _ShapeKeys or event not in keys):
+        emitter._key_gone(event)
+
+
 def _js_key_order(names: list[Any]) -> list[Any]:
     """``names`` in the order JavaScript lists an object's own keys (``Reflect.ownKeys``):
     array indices (canonical integers below 2**32 - 1) by value, the other strings, then

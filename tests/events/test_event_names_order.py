@@ -297,3 +297,24 @@ async def test_socket_once_listener_keeps_its_event_place() -> None:
         assert s.event_names() == ["data", "end", "x", "connect", "y"]
     finally:
         s.destroy()
+
+
+async def test_unpipe_keeps_the_destinations_unpipe_key_in_place() -> None:
+    # Node v20: dest.on('x'); src.pipe(dest); dest.on('y') -> [close, error, prefinish, finish,
+    # x, unpipe, y]; src.unpipe(dest) -> [prefinish, x, y]; dest.on('unpipe') takes its old
+    # place: [prefinish, x, unpipe, y] (pipe()'s teardown deletes the keys itself: key_gone)
+    from nodetls.stream import PassThrough
+
+    src, dest = PassThrough(), PassThrough()
+
+    def f(*_: object) -> None:
+        return None
+
+    dest.on("x", f)
+    src.pipe(dest)
+    dest.on("y", f)
+    assert dest.event_names() == ["close", "error", "prefinish", "finish", "x", "unpipe", "y"]
+    src.unpipe(dest)
+    assert dest.event_names() == ["prefinish", "x", "y"]
+    dest.on("unpipe", f)
+    assert dest.event_names() == ["prefinish", "x", "unpipe", "y"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from operator import itemgetter
 from typing import Any, ClassVar
 
-from ..events import _ONCE_TYPES, EventEmitter, _Once
+from ..events import _ONCE_TYPES, EventEmitter, _Once, key_gone
 from ._base import _NO_DRAIN, Stream
 from ._readable import Readable
 
@@ -70,6 +70,7 @@ class _Pipe:
         if (p.quiet and "removeListener" not in de and (se is de or "removeListener" not in se)
                 and dest in pipes and (len(pipes) > 1 or "pause" not in se)
                 and de.get("unpipe") == (p.on_unpipe,)):
+            key_gone(dest, "unpipe")
             del de["unpipe"]
             pipes.remove(dest)
             if not pipes:
@@ -154,21 +155,25 @@ class _Pipe:
         slow: list[tuple[str, Any]] = []
         if first is not None or not self.done:
             if de.get("close") == (self,):
+                key_gone(self.dest, "close")
                 del de["close"]
             else:
                 slow.append(("close", self if first is self else self.on_close))
             if first is None or first is self:
                 if (t := de.get("finish")) is not None and len(t) == 1 \
                         and type(x := t[0]) is _PipeFinish and x.pipe is self:
+                    key_gone(self.dest, "finish")
                     del de["finish"]
                 else:
                     slow.append(("finish", self.on_finish))
             elif de.get("finish") == (first,):  # (the 'finish' wrapper fired)
+                key_gone(self.dest, "finish")
                 del de["finish"]
             else:
                 slow.append(("finish", first))
         if self.drain:
             if de.get("drain") == (fn := self.on_drain,):
+                key_gone(self.dest, "drain")
                 del de["drain"]
             else:
                 slow.append(("drain", fn))
@@ -183,11 +188,13 @@ class _Pipe:
                 if rest:
                     de["error"] = rest
                 else:
+                    key_gone(self.dest, "error")
                     del de["error"]
         else:
             slow.append(("error", fn))
         if first is None:
             if de.get("unpipe") == (fn := self.on_unpipe,):
+                key_gone(self.dest, "unpipe")
                 del de["unpipe"]
             else:
                 slow.append(("unpipe", fn))
