@@ -63,11 +63,14 @@ async def close_server(server: net.Server) -> None:
 def mocked_lookup(*ips: str) -> Any:
     """A ``lookup`` option answering ``ips`` in that order (Node's ``common/dns``
     ``createMockedLookup``): the ``all: true`` form when asked for it, family by the address's
-    form."""
+    form; on the next loop turn, as Node's answers on ``process.nextTick`` (an answer given
+    before ``lookup`` returns is handled inside ``connect()``, before any listener added
+    after it)."""
     def lookup(host: str, opts: dict[str, Any], cb: Any) -> None:
         entries = [{"address": ip, "family": 6 if ":" in ip else 4} for ip in ips]
+        loop = asyncio.get_running_loop()
         if opts.get("all"):
-            cb(None, entries)
+            loop.call_soon(cb, None, entries)
         else:
-            cb(None, entries[0]["address"], entries[0]["family"])
+            loop.call_soon(cb, None, entries[0]["address"], entries[0]["family"])
     return lookup

@@ -326,6 +326,14 @@ def node_answer(options: dict[str, Any], callback: Any) -> None:
         callback(None, "127.0.0.1", 4)
 
 
+def node_answer_soon(options: dict[str, Any], callback: Any) -> None:
+    """:func:`node_answer` on the next loop turn (Node's test lookups answer on
+    ``process.nextTick``): its ``'lookup'`` event comes after ``connect()`` returned, where a
+    listener added then sees it (an answer given at once is handled inside ``connect()``:
+    test_net_lookup_sync.py)."""
+    asyncio.get_running_loop().call_soon(node_answer, options, callback)
+
+
 async def test_lookup_resolves_the_host(certs: Any) -> None:
     server, port = await listening(lambda s: s.end(b"ok"))
     secure, secure_port = await tls_listening(certs, lambda s: s.end(b"ok"))
@@ -353,7 +361,7 @@ async def test_lookup_resolves_the_host(certs: Any) -> None:
         ]
         for make, dnsopts in cases:
             calls: list[Any] = []
-            client = make(recorder(node_answer, calls))
+            client = make(recorder(node_answer_soon, calls))
             lookups: list[Any] = []
             client.on("lookup", lambda *a, seen=lookups: seen.append(a))
             assert await read_all(client) == b"ok"
@@ -384,7 +392,8 @@ async def test_lookup_with_several_addresses_emits_each_and_tries_them() -> None
               {"address": "127.0.0.1", "family": 4}, {"address": "127.0.0.1", "family": 4}]
     try:
         client = net.connect({"port": port, "host": "x.test",
-                              "lookup": lambda h, o, cb: cb(None, answer)})
+                              "lookup": lambda h, o, cb: asyncio.get_running_loop().call_soon(
+                                  cb, None, answer)})
         lookups: list[Any] = []
         client.on("lookup", lambda *a: lookups.append(a))
         assert await read_all(client) == b"ok"
@@ -417,13 +426,22 @@ async def test_lookup_called_back_later_from_a_task_a_thread_or_an_async_def() -
         await close_server(server)
 
 
-async def failed_connect(client: Any) -> list[Any]:
-    """The events of a connect that fails: ('lookup', ...), ('error', err), ('close', flag)."""
+def record(client: Any) -> list[Any]:
+    """A log of ``client``'s ('lookup', ...), 'connect', ('error', err), ('close', flag) from
+    now on."""
     log: list[Any] = []
     client.on("lookup", lambda *a: log.append(("lookup", *a)))
     client.on("connect", lambda: log.append("connect"))
     client.on("error", lambda err: log.append(("error", err)))
     client.on("close", lambda had_error: log.append(("close", had_error)))
+    return log
+
+
+async def failed_connect(client: Any, log: list[Any] | None = None) -> list[Any]:
+    """The events of a connect that fails: ('lookup', ...), ('error', err), ('close', flag);
+    recorded from now on unless ``log`` is :func:`record`'s, started before."""
+    if log is None:
+        log = record(client)
     await closed(client)
     # Absence window: nothing may follow 'close' (no late 'connect', second 'error' or 'close').
     await asyncio.sleep(ABSENCE_WINDOW)
@@ -431,14 +449,32 @@ async def failed_connect(client: Any) -> list[Any]:
 
 
 @pytest.mark.parametrize("family", [None, 4])
-async def test_a_lookup_error_is_the_lookup_event_then_the_error(family: Any) -> None:
+async def test_a_lookup_error_is_the_error_and_its_lookup_event_comes_before(family: Any) -> None:
+    # Node: the lookup's error destroys the socket as it is ('error', 'close'(true)); its
+    # 'lookup'(err) comes first, in the callback: inside connect() when the lookup calls back at
+    # once (a listener added after connect() returned never sees it), later when it calls back
+    # later (node: /tmp/lookup30/tlslate.js, sc.js).
     boom = OSError("boom")
+
+    def soon(h: str, o: Any, cb: Any) -> None:
+        asyncio.get_running_loop().call_soon(cb, boom)
+
     for make in (lambda lk: net.connect({"port": 1, "host": "x.test", "lookup": lk,
                                          "family": family}),
                  lambda lk: tls.connect({"port": 1, "host": "x.test", "lookup": lk,
                                          "family": family})):
         log = await failed_connect(make(lambda h, o, cb: cb(boom)))
+        assert log == [("error", boom), ("close", True)]
+        log = await failed_connect(make(soon))
         assert log == [("lookup", boom, None, None, "x.test"), ("error", boom), ("close", True)]
+    sock = net.Socket()
+    log = record(sock)
+    sock.connect({"port": 1, "host": "x.test", "lookup": lambda h, o, cb: cb(boom),
+                  "family": family})
+    assert log == [("lookup", boom, None, None, "x.test")]  # (inside connect())
+    assert sock.connecting and not sock.destroyed  # (destroyed on the next turn, as Node's tick)
+    assert await failed_connect(sock, log) == [("lookup", boom, None, None, "x.test"),
+                                               ("error", boom), ("close", True)]
 
 
 @pytest.mark.parametrize(("answer", "code", "exc", "message"), [
@@ -454,10 +490,12 @@ async def test_a_lookup_answer_that_is_not_an_address(answer: Any, code: str,
                                                       exc: type[Exception], message: str) -> None:
     for make in (lambda lk: net.connect({"port": 1, "host": "x.test", "lookup": lk}),
                  lambda lk: tls.connect(1, "x.test", {"lookup": lk})):
+        # (the answer comes at once: its 'lookup' events are inside connect(), unseen here)
         log = await failed_connect(make(lambda h, o, cb: answer(o, cb)))
-        (_, err), close = log[-2:]
+        assert len(log) == 2 and log[1] == ("close", True)
+        err = log[0][1]
+        assert log[0] == ("error", err)
         assert isinstance(err, exc) and err.code == code and str(err) == message
-        assert close == ("close", True) and "connect" not in log
 
 
 @pytest.mark.parametrize(("address", "family", "code", "message"), [
@@ -467,9 +505,11 @@ async def test_a_lookup_answer_that_is_not_an_address(answer: Any, code: str,
 ])
 async def test_a_one_address_lookup_answer_that_is_not_an_address(
         address: Any, family: Any, code: str, message: str) -> None:
-    client = net.connect({"port": 1, "host": "x.test", "family": 4,
-                          "lookup": lambda h, o, cb: cb(None, address, family)})
-    log = await failed_connect(client)
+    client = net.Socket()
+    log = record(client)
+    client.connect({"port": 1, "host": "x.test", "family": 4,
+                    "lookup": lambda h, o, cb: cb(None, address, family)})
+    log = await failed_connect(client, log)
     assert log[0] == ("lookup", None, address, family, "x.test")
     assert log[1][1].code == code and str(log[1][1]) == message
     assert log[2:] == [("close", True)]
@@ -491,11 +531,14 @@ async def test_destroyed_from_the_lookup_event_goes_no_further() -> None:
     server, port = await listening(lambda s: s.end(b"ok"))
     try:
         for family in (None, 4):
-            client = net.connect({"port": port, "host": "x.test", "family": family,
-                                  "lookup": lambda h, o, cb: node_answer(o, cb)})
-            client.on("lookup", lambda *a, client=client: client.destroy())
-            log = await failed_connect(client)
-            assert log == [("lookup", None, "127.0.0.1", 4, "x.test"), ("close", False)]
+            for answer in (node_answer, node_answer_soon):
+                client = net.Socket()
+                client.on("lookup", lambda *a, client=client: client.destroy())
+                log = record(client)
+                client.connect({"port": port, "host": "x.test", "family": family,
+                                "lookup": lambda h, o, cb, answer=answer: answer(o, cb)})
+                log = await failed_connect(client, log)
+                assert log == [("lookup", None, "127.0.0.1", 4, "x.test"), ("close", False)]
     finally:
         await close_server(server)
 

@@ -1,9 +1,10 @@
 """A sixth batch of Node's own net tests (test/parallel/test-net-*.js), rewritten for nodetls.net.
 
 Ports, by Node test name: server-capture-rejection (an ``async`` 'connection' listener that
-raises), better-error-messages-port-hostname (a lookup error reaches 'error' as it is), and, as
-divergences: listen-fd0 and server-listen-handle (``listen({'fd': n})``), dns-custom-lookup's
-timing (a lookup that answers at once: 'lookup' inside ``connect()``).
+raises), better-error-messages-port-hostname (a lookup error reaches 'error' as it is),
+dns-custom-lookup's timing (a lookup that answers at once: 'lookup' inside ``connect()``; more
+in test_net_lookup_sync.py), and, as divergences: listen-fd0 and server-listen-handle
+(``listen({'fd': n})``).
 
 Examined and not ported here, one line each:
 test-net-connect-buffer2 is test-net-connect-buffer again: test_node_ported_net.py::
@@ -125,9 +126,6 @@ async def test_a_lookup_error_is_the_error_as_it_is() -> None:
 # Node: test-net-dns-custom-lookup (its lookup answers in the same call: process.nextTick there
 # is before connect() returns to the event loop, not before it returns to the caller; here at
 # once, where node's timing shows)
-@pytest.mark.xfail(strict=True, reason="divergence: a custom lookup that calls back at once "
-                   "gets its 'lookup' event later (the connect task), not inside connect() "
-                   "as Node's lookupAndConnect emits it")
 async def test_a_lookup_that_answers_at_once_is_the_lookup_event_inside_connect() -> None:
     # new net.Socket(), a 'lookup' listener, then connect({host: 'x.test', lookup}) whose
     # lookup calls back before returning: Node emits 'lookup' inside connect(), before it

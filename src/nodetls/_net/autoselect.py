@@ -38,6 +38,7 @@ __all__ = [
     "bound_socket",
     "connect_socket",
     "connect_multiple",
+    "MultipleConnect",
 ]
 
 #: Below 10 ms Node uses 10 ms.
@@ -151,42 +152,98 @@ async def connect_socket(s: socket.socket, ip: str, port: int, timeout: float | 
         raise
 
 
+class MultipleConnect:
+    """Node's ``internalConnectMultiple``: try ``targets`` in order, binding ``local`` first
+    when given. :meth:`begin` starts the next attempt (its bind and ``'connectionAttempt'``, at
+    once: Node's run inside ``connect()`` when the lookup answered there), :meth:`finish`
+    awaits it and the following ones."""
+
+    __slots__ = ("sock", "targets", "port", "local", "timeout", "attempted", "errors", "next",
+                 "current")
+
+    def __init__(self, sock: Socket, targets: list[tuple[int, str]], port: int,
+                 local: tuple[str, int] | None, timeout: float) -> None:
+        self.sock = sock
+        self.targets = targets
+        self.port = port
+        self.local = local
+        self.timeout = timeout
+        self.attempted: list[str] = []
+        sock.auto_select_family_attempted_addresses = self.attempted
+        self.errors: list[Exception] = []
+        self.next = 0
+        #: The attempt begun: (index, family, ip, bound to, the socket).
+        self.current: tuple[int, int, str, tuple[str, int] | None, socket.socket] | None = None
+
+    def begin(self) -> MultipleConnect | BaseException | None:
+        """Start the next attempt up to its connect call: bind (a failure is collected and the
+        next address tried), ``'connectionAttempt'(ip, port, family)``. Returns ``self``, or
+        the :class:`AggregateNodeError` of every attempt when none is left, or ``None`` when
+        the socket stopped connecting (a listener destroyed it)."""
+        sock = self.sock
+        while self.next < len(self.targets):
+            i = self.next
+            self.next += 1
+            af, ip = self.targets[i]
+            bind_to = local_for(af, self.local)
+            try:
+                s = bound_socket(af, bind_to)
+            except SystemNodeError as bind_error:  # (Node: collected, no attempt event)
+                self.errors.append(bind_error)
+                continue
+            sock.emit("connectionAttempt", ip, self.port, family_number(af))
+            if not sock.connecting:
+                s.close()
+                return None
+            self.attempted.append(f"{ip}:{self.port}")
+            self.current = (i, af, ip, bind_to, s)
+            return self
+        return AggregateNodeError(self.errors)
+
+    def abandon(self) -> None:
+        """Close the socket of the attempt begun, if any (connect() raised meanwhile)."""
+        if self.current is not None:
+            self.current[4].close()
+            self.current = None
+
+    async def finish(self) -> socket.socket | None:
+        """Await the attempt begun, and begin and await the next ones while they fail: the
+        connected socket, or ``None`` when the socket stopped connecting meanwhile. Raises
+        :class:`AggregateNodeError` when every attempt failed."""
+        sock = self.sock
+        last = len(self.targets) - 1
+        while True:
+            if self.current is None:
+                begun = self.begin()
+                if begun is None:
+                    return None
+                if isinstance(begun, BaseException):
+                    raise begun
+            assert self.current is not None
+            i, af, ip, bind_to, s = self.current
+            self.current = None
+            family = family_number(af)
+            try:
+                await connect_socket(s, ip, self.port, None if i == last else self.timeout)
+                return s
+            except OSError as exc:
+                if isinstance(exc, TimeoutError) and not exc.errno:  # (this attempt's time is up)
+                    self.errors.append(connect_error(exc, "connect", ip, self.port, bind_to))
+                    sock.emit("connectionAttemptTimeout", ip, self.port, family)
+                    if not sock.connecting:
+                        return None
+                    continue
+                failed = connect_error(exc, "connect", ip, self.port, bind_to)
+                self.errors.append(failed)
+                sock.emit("connectionAttemptFailed", ip, self.port, family, failed)
+            if not sock.connecting:
+                return None
+
+
 async def connect_multiple(sock: Socket, targets: list[tuple[int, str]], port: int,
                            local: tuple[str, int] | None,
                            timeout: float) -> socket.socket | None:
-    """Node's ``internalConnectMultiple``: try ``targets`` in order, binding ``local`` first
-    when given; the connected socket, or ``None`` when ``sock`` stopped connecting meanwhile (a
-    listener destroyed it). Raises :class:`AggregateNodeError` when every attempt failed."""
-    attempted: list[str] = []
-    sock.auto_select_family_attempted_addresses = attempted
-    errors: list[Exception] = []
-    last = len(targets) - 1
-    for i, (af, ip) in enumerate(targets):
-        family = family_number(af)
-        bind_to = local_for(af, local)
-        try:
-            s = bound_socket(af, bind_to)
-        except SystemNodeError as bind_error:  # (Node: collected, no attempt event)
-            errors.append(bind_error)
-            continue
-        sock.emit("connectionAttempt", ip, port, family)
-        if not sock.connecting:
-            s.close()
-            return None
-        attempted.append(f"{ip}:{port}")
-        try:
-            await connect_socket(s, ip, port, None if i == last else timeout)
-            return s
-        except OSError as exc:
-            if isinstance(exc, TimeoutError) and not exc.errno:  # (this attempt's time is up)
-                errors.append(connect_error(exc, "connect", ip, port, bind_to))
-                sock.emit("connectionAttemptTimeout", ip, port, family)
-                if not sock.connecting:
-                    return None
-                continue
-            failed = connect_error(exc, "connect", ip, port, bind_to)
-            errors.append(failed)
-            sock.emit("connectionAttemptFailed", ip, port, family, failed)
-        if not sock.connecting:
-            return None
-    raise AggregateNodeError(errors)
+    """Node's ``internalConnectMultiple`` from the start (see :class:`MultipleConnect`): the
+    connected socket, or ``None`` when ``sock`` stopped connecting meanwhile (a listener
+    destroyed it). Raises :class:`AggregateNodeError` when every attempt failed."""
+    return await MultipleConnect(sock, targets, port, local, timeout).finish()

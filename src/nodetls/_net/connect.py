@@ -5,6 +5,9 @@ literals), then connect to the one address (``internalConnect``: ``'connectionAt
 ``'connectionAttemptFailed'`` when it fails) or try several in turn (:mod:`.autoselect`), binding
 ``local_address``/``local_port`` first when given. Errors carry Node's fields
 (``connect ECONNREFUSED 127.0.0.1:1``, ``code``, ``errno``, ``syscall``, ``address``, ``port``).
+An ``options.lookup`` function is called inside ``connect()``; when it calls back before it
+returns, its ``'lookup'`` events and the first attempt's bind and ``'connectionAttempt'`` happen
+there too, as in Node (:class:`_LookupCall`); the rest is the socket's connect task.
 """
 
 from __future__ import annotations
@@ -145,93 +148,49 @@ def _lookup_error(err: Any) -> BaseException:
     return err if isinstance(err, BaseException) else NodeError(str(err))
 
 
-def _start_lookup(lookup: Callable[..., Any], host: str, dnsopts: dict[str, Any],
-                  loop: asyncio.AbstractEventLoop
-                  ) -> tuple[asyncio.Future[tuple[Any, Any, Any]], asyncio.Future[Any] | None]:
-    """Call ``options.lookup(host, dnsopts, callback)`` now, as Node's ``lookupAndConnect``
-    does inside ``connect()``: an exception it raises is raised to the caller. Returns the
-    future of the callback's ``(err, address, family)`` (the callback may be called later,
-    from another task or thread) and the task running ``lookup`` when it is an ``async def``
-    (its exception, if it has one, becomes the future's)."""
-    answer: asyncio.Future[tuple[Any, Any, Any]] = loop.create_future()
-
-    def settle(result: tuple[Any, Any, Any]) -> None:
-        if not answer.done():
-            answer.set_result(result)
-
-    def callback(err: Any = None, address: Any = None, family: Any = None) -> None:
-        try:
-            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            settle((err, address, family))
-        else:
-            loop.call_soon_threadsafe(settle, (err, address, family))
-
-    def failed(task: asyncio.Future[Any]) -> None:
-        if not task.cancelled() and task.exception() is not None and not answer.done():
-            answer.set_exception(task.exception())  # type: ignore[arg-type]
-
-    # (marked retrieved: a socket destroyed before its connect task ran never awaits it)
-    answer.add_done_callback(lambda f: f.cancelled() or f.exception())
-    started = lookup(host, dnsopts, callback)
-    task: asyncio.Future[Any] | None = None
-    if inspect.isawaitable(started):
-        task = asyncio.ensure_future(started)
-        task.add_done_callback(failed)
-    return answer, task
+def _bad_family(options: Mapping[str, Any], family: Any) -> BaseException:
+    return NodeRangeError(
+        f"Invalid address family: {family} {options.get('host')}:{options.get('port')}",
+        "ERR_INVALID_ADDRESS_FAMILY", host=options.get("host"), port=options.get("port"))
 
 
-async def _custom_lookup(sock: Socket, host: str, options: Mapping[str, Any],
-                         dnsopts: dict[str, Any],
-                         pending: tuple[asyncio.Future[tuple[Any, Any, Any]],
-                                        asyncio.Future[Any] | None]
-                         ) -> list[tuple[int, str]] | None:
-    """The rest of Node's ``lookupAndConnect`` with ``options.lookup`` (called already, see
-    :func:`_start_lookup`): ``callback(err, address, family)``, or with ``dnsopts['all']``
-    ``callback(err, [{'address': ..., 'family': ...}, ...])``; ``'lookup'`` events as Node emits
-    them; an error given to the callback, or raised by an ``async def`` lookup, destroys the
-    socket with it as it is; an address that is not an IP is ``ERR_INVALID_IP_ADDRESS``, a
-    family other than 4 and 6 ``ERR_INVALID_ADDRESS_FAMILY`` (both raised). ``None`` when the
-    socket is not connecting any more (destroyed meanwhile, or by the error)."""
-    answer, task = pending
-    try:
-        err, address, family = await answer
-    except asyncio.CancelledError:
-        if task is not None:
-            task.cancel()
-        raise
-    except Exception as exc:  # noqa: BLE001 - raised by an async lookup: the error as it is
-        sock._on_connect_error(exc)
-        return None
+_Targets = list[tuple[int, str]]
 
-    def bad_family(family: Any) -> BaseException:
-        return NodeRangeError(
-            f"Invalid address family: {family} {options.get('host')}:{options.get('port')}",
-            "ERR_INVALID_ADDRESS_FAMILY", host=options.get("host"), port=options.get("port"))
 
+def _take_answer(sock: Socket, host: str, options: Mapping[str, Any], dnsopts: Mapping[str, Any],
+                 err: Any, address: Any, family: Any) -> _Targets | BaseException | None:
+    """Node's ``emitLookup`` (``lookupAndConnect``, ``lookupAndConnectMultiple``) for the
+    answer of ``options.lookup``: ``callback(err, address, family)``, or with ``dnsopts['all']``
+    ``callback(err, [{'address': ..., 'family': ...}, ...])``. Emits the ``'lookup'`` events
+    and returns the addresses to try, or the error to destroy the socket with (the lookup's as
+    it is; an address that is not an IP: ``ERR_INVALID_IP_ADDRESS``; a family other than 4 and
+    6: ``ERR_INVALID_ADDRESS_FAMILY``), or ``None`` when the socket is not connecting (any
+    more: a ``'lookup'`` listener destroyed it)."""
     if not dnsopts.get("all"):
         sock.emit("lookup", err, address, family, host)
         if not sock.connecting:
             return None
         if err:
-            sock._on_connect_error(_lookup_error(err))  # (as it is: no connect_error wrapping)
-            return None
+            return _lookup_error(err)  # (as it is: no connect_error wrapping)
         kind = is_ip(address)
         if not kind:
-            raise node_error("ERR_INVALID_IP_ADDRESS", address)
+            return node_error("ERR_INVALID_IP_ADDRESS", address)
         if family not in (4, 6) or isinstance(family, bool):
-            raise bad_family(family)
+            return _bad_family(options, family)
         return [(_AF[kind], address)]
+    if not sock.connecting:
+        return None
     if err:
         sock.emit("lookup", err, None, None, host)
-        if sock.connecting:
-            sock._on_connect_error(_lookup_error(err))
-        return None
-    entries = [e if isinstance(e, Mapping) else {} for e in address] if isinstance(
-        address, (list, tuple)) else [{}]
-    valid: list[tuple[int, str]] = []
+        return _lookup_error(err) if sock.connecting else None
+    entries: list[Mapping[str, Any]]
+    if isinstance(address, str):  # (Node reads a string's characters: no address, no family)
+        entries = [{}] * len(address)
+    elif isinstance(address, (list, tuple)):
+        entries = [e if isinstance(e, Mapping) else {} for e in address]
+    else:
+        entries = [{}]
+    valid: _Targets = []
     for entry in entries:
         ip: Any = entry.get("address")
         fam = entry.get("family")
@@ -244,9 +203,204 @@ async def _custom_lookup(sock: Socket, host: str, options: Mapping[str, Any],
     if not valid:
         first = entries[0] if entries else {}
         if not is_ip(first.get("address")):
-            raise node_error("ERR_INVALID_IP_ADDRESS", first.get("address"))
-        raise bad_family(first.get("family"))
+            return node_error("ERR_INVALID_IP_ADDRESS", first.get("address"))
+        return _bad_family(options, first.get("family"))
     return _interleave(valid)
+
+
+class _One:
+    """Node's ``internalConnect`` for one address: :meth:`begin` binds ``local`` first when
+    given and emits ``'connectionAttempt'(ip, port, family)``; :meth:`finish` connects (a
+    failure emits ``'connectionAttemptFailed'(ip, port, family, err)`` and raises ``err``)."""
+
+    __slots__ = ("af", "ip", "port", "local", "s")
+
+    def __init__(self, af: int, ip: str, port: int, local: tuple[str, int] | None) -> None:
+        self.af, self.ip, self.port, self.local = af, ip, port, local
+        self.s: socket.socket | None = None
+
+    def begin(self, sock: Socket) -> _One | BaseException | None:
+        """The bind and ``'connectionAttempt'``: ``self``, or the ``bind`` error, or ``None``
+        when a listener stopped the connecting."""
+        if self.local is not None:
+            try:
+                self.s = bound_socket(self.af, self.local)
+            except SystemNodeError as exc:
+                return exc
+        sock.emit("connectionAttempt", self.ip, self.port, family_number(self.af))
+        if not sock.connecting:
+            self.abandon()
+            return None
+        return self
+
+    def abandon(self) -> None:
+        """Close the bound socket, if any (the connect goes no further)."""
+        if self.s is not None:
+            self.s.close()
+            self.s = None
+
+    async def finish(self, sock: Socket, handle: TCPHandle,
+                     loop: asyncio.AbstractEventLoop) -> None:
+        s, self.s = self.s, None
+        try:
+            if s is None:
+                # Nothing to bind: the loop connects on its own (uvloop: in C, no Python socket
+                # object, no writer registered for the connect, no fd handed over).
+                await loop.create_connection(lambda: handle, self.ip, self.port, family=self.af)
+                return
+            await connect_socket(s, self.ip, self.port, None)
+        except OSError as exc:
+            err = connect_error(exc, "connect", self.ip, self.port, self.local)
+            sock.emit("connectionAttemptFailed", self.ip, self.port, family_number(self.af), err)
+            raise err from None
+        await _adopt(loop, handle, s)
+
+
+_Begun = _One | autoselect.MultipleConnect
+
+
+def _endpoint(options: Mapping[str, Any]) -> tuple[int, tuple[str, int] | None]:
+    """The port to connect to and the local ``(address, port)`` to bind, if any."""
+    port = validate_port(options.get("port") or 0)
+    local_address = options.get("local_address")
+    local_port = options.get("local_port")
+    local = (local_address or "", int(local_port or 0)) if local_address or local_port else None
+    return port, local
+
+
+def _begin(sock: Socket, options: Mapping[str, Any], targets: _Targets, port: int,
+           local: tuple[str, int] | None) -> _Begun | BaseException | None:
+    """Node's ``internalConnect`` (one address) or ``internalConnectMultiple`` (several) up to
+    the connect call (the bind, ``'connectionAttempt'``): what :meth:`finish` completes, or the
+    error to destroy the socket with, or ``None`` when a listener stopped the connecting."""
+    local_address = options.get("local_address")
+    if local_address:
+        want = socket.AF_INET6 if is_ip(local_address) == 6 else socket.AF_INET
+        targets = [t for t in targets if t[0] == want] or targets
+    if len(targets) == 1:
+        af, ip = targets[0]
+        return _One(af, ip, port, local_for(af, local)).begin(sock)
+    timeout = options.get("auto_select_family_attempt_timeout")
+    return autoselect.MultipleConnect(
+        sock, targets, port, local,
+        autoselect.get_default_auto_select_family_attempt_timeout() if timeout is None
+        else autoselect.attempt_timeout(timeout, "options.autoSelectFamilyAttemptTimeout")
+    ).begin()
+
+
+class _LookupCall:
+    """One call of ``options.lookup(host, dnsopts, callback)``, made by :func:`do_connect`
+    inside ``connect()`` as Node's ``lookupAndConnect`` makes it.
+
+    A callback called before ``lookup`` returns (on the loop's thread) is Node's ``emitLookup``
+    right then: the ``'lookup'`` events inside ``connect()``, then the bind and
+    ``'connectionAttempt'`` (a ``bind`` error destroys the socket there and then), or, for an
+    error answer, the error kept for the connect task (Node: ``process.nextTick``). A callback
+    called later (another task, a thread, an ``async def`` lookup) settles :attr:`answer`, and
+    the connect task does all that when it gets it."""
+
+    __slots__ = ("sock", "host", "options", "dnsopts", "port", "local", "loop", "answer",
+                 "task", "calling", "answered", "taken", "outcome")
+
+    def __init__(self, sock: Socket, host: str, options: Mapping[str, Any],
+                 dnsopts: dict[str, Any], loop: asyncio.AbstractEventLoop) -> None:
+        self.sock, self.host, self.options, self.dnsopts, self.loop = (
+            sock, host, options, dnsopts, loop)
+        self.port, self.local = _endpoint(options)
+        self.answer: asyncio.Future[tuple[Any, Any, Any]] = loop.create_future()
+        # (marked retrieved: a socket destroyed before its connect task ran never awaits it)
+        self.answer.add_done_callback(lambda f: f.cancelled() or f.exception())
+        self.task: asyncio.Future[Any] | None = None
+        self.calling = False  # (inside lookup(): a callback now is answered at once)
+        self.answered = False  # (answered at once: outcome is set)
+        self.taken = False  # (the connect task has started)
+        self.outcome: _Begun | BaseException | None = None
+
+    def start(self, lookup: Callable[..., Any]) -> None:
+        """Call ``lookup``; what it raises (or a listener called meanwhile) is raised. An
+        ``async def`` lookup runs as a task: its exception, if it has one, becomes the
+        answer's."""
+        self.calling = True
+        try:
+            started = lookup(self.host, self.dnsopts, self._callback)
+        finally:
+            self.calling = False
+        if inspect.isawaitable(started):
+            self.task = task = asyncio.ensure_future(started)
+            task.add_done_callback(self._failed)
+
+    def _failed(self, task: asyncio.Future[Any]) -> None:
+        if not task.cancelled() and task.exception() is not None and not self.answer.done():
+            self.answer.set_exception(task.exception())  # type: ignore[arg-type]
+
+    def _settle(self, result: tuple[Any, Any, Any]) -> None:
+        if not self.answered and not self.answer.done():
+            self.answer.set_result(result)
+
+    def _callback(self, err: Any = None, address: Any = None, family: Any = None) -> None:
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is not self.loop:
+            self.loop.call_soon_threadsafe(self._settle, (err, address, family))
+        elif self.calling and not self.answered and not self.answer.done():
+            self.answered = True
+            self._answer_now(err, address, family)
+        else:
+            self._settle((err, address, family))
+
+    def _answer_now(self, err: Any, address: Any, family: Any) -> None:
+        found = _take_answer(self.sock, self.host, self.options, self.dnsopts, err, address,
+                             family)
+        if found is None or isinstance(found, BaseException):
+            self.outcome = found
+            return
+        begun = _begin(self.sock, self.options, found, self.port, self.local)
+        if isinstance(begun, BaseException):
+            self.sock._on_connect_error(begun)  # (Node's internalConnect: destroy at once)
+            return
+        self.outcome = begun
+        if begun is not None:
+            # A socket destroyed before its connect task started never runs it: the socket
+            # bound meanwhile is closed a loop turn after the task's first step was due.
+            self.loop.call_soon(self.loop.call_soon, self._reap)
+
+    def _reap(self) -> None:
+        if not self.taken and self.outcome is not None \
+                and not isinstance(self.outcome, BaseException):
+            self.outcome.abandon()
+
+    def abandon(self) -> None:
+        """``connect()`` raised: close what an answer given at once began."""
+        if self.outcome is not None and not isinstance(self.outcome, BaseException):
+            self.outcome.abandon()
+        self.outcome = None
+
+    async def begun(self) -> _Begun | None:
+        """The connect task's part: the attempt begun (at once, or now from the answer the
+        callback gave later), or ``None`` when there is none (the socket was destroyed, by a
+        listener or the error)."""
+        self.taken = True
+        outcome: _Begun | BaseException | None
+        if self.answered:
+            outcome, self.outcome = self.outcome, None
+        else:
+            try:
+                err, address, family = await self.answer
+            except asyncio.CancelledError:
+                if self.task is not None:
+                    self.task.cancel()
+                raise
+            self.answered = True
+            found = _take_answer(self.sock, self.host, self.options, self.dnsopts, err,
+                                 address, family)
+            outcome = found if found is None or isinstance(found, BaseException) else _begin(
+                self.sock, self.options, found, self.port, self.local)
+        if isinstance(outcome, BaseException):
+            self.sock._on_connect_error(outcome)
+            return None
+        return outcome
 
 
 def _dns_plan(options: Mapping[str, Any]) -> tuple[Any, int, bool]:
@@ -271,74 +425,66 @@ def do_connect(sock: Socket, handle: TCPHandle, options: Mapping[str, Any],
     (on failure ``sock.destroy(err)``, Node-coded). An ``options.lookup`` function is called
     here and now, as Node calls it inside ``connect()`` for a host that is not an IP: what it
     raises is raised to the caller of ``connect()`` (the handle is then closed and the socket
-    not connecting). ``loop``: the running loop, when the caller has it."""
+    not connecting); when it calls back before returning, the ``'lookup'`` events, and the
+    bind and ``'connectionAttempt'`` of the first attempt, happen here too, as in Node (see
+    :class:`_LookupCall`). ``loop``: the running loop, when the caller has it."""
     if loop is None:
         loop = asyncio.get_running_loop()
     lookup = options.get("lookup")
     host = options.get("host") or "localhost"
-    pending = None
+    call = None
     if lookup is not None and not options.get("path") and not is_ip(host):
         _family, hints, multi = _dns_plan(options)
         dnsopts: dict[str, Any] = {"family": _family, "hints": hints}
         if multi:
             dnsopts["all"] = True
+        call = _LookupCall(sock, host, options, dnsopts, loop)
         try:
-            pending = (dnsopts, _start_lookup(lookup, host, dnsopts, loop))
+            call.start(lookup)
         except BaseException:
+            call.abandon()
             sock.connecting = False
             handle.owner = NO_OWNER
             handle.close()
             raise
-    return _do_connect(sock, handle, options, loop, pending)
+    return _do_connect(sock, handle, options, loop, call)
 
 
 async def _do_connect(sock: Socket, handle: TCPHandle, options: Mapping[str, Any],
-                      loop: asyncio.AbstractEventLoop,
-                      pending: tuple[dict[str, Any], tuple[asyncio.Future[Any],
-                                                           asyncio.Future[Any] | None]] | None
-                      ) -> None:
-    """:func:`do_connect`'s coroutine; ``pending``: the lookup options and the answer of an
+                      loop: asyncio.AbstractEventLoop, call: _LookupCall | None) -> None:
+    """:func:`do_connect`'s coroutine (the socket's connect task); ``call``: the
     ``options.lookup`` called already."""
     path = options.get("path")
     try:
         if path:
             await _connect_path(sock, handle, path, loop)
             return
-        host = options.get("host") or "localhost"
-        port = validate_port(options.get("port") or 0)
-        local_address = options.get("local_address")
-        local_port = options.get("local_port")
-        local = None
-        if local_address or local_port:
-            local = (local_address or "", int(local_port or 0))
-        kind = is_ip(host)
-        if kind:
-            targets: list[tuple[int, str]] = [
-                (socket.AF_INET6 if kind == 6 else socket.AF_INET, host)]
+        begun: _Begun | BaseException | None
+        if call is not None:
+            begun = await call.begun()
+            if begun is None and sock._connect_task is asyncio.current_task():
+                sock._connect_task = None  # (destroyed before this task started)
         else:
-            found: list[tuple[int, str]] | None
-            if pending is not None:
-                found = await _custom_lookup(sock, host, options, *pending)
+            port, local = _endpoint(options)
+            host = options.get("host") or "localhost"
+            kind = is_ip(host)
+            if kind:
+                targets: _Targets = [(socket.AF_INET6 if kind == 6 else socket.AF_INET, host)]
             else:
                 family, hints, multi = _dns_plan(options)
                 found = await _resolve(sock, host, port, family, hints, multi)
-            if found is None:  # no longer connecting ('lookup' listener destroyed it)
-                return
-            targets = found
-        if local_address:
-            want = socket.AF_INET6 if is_ip(local_address) == 6 else socket.AF_INET
-            targets = [t for t in targets if t[0] == want] or targets
-        if len(targets) == 1:
-            af, ip = targets[0]
-            await _connect_one(sock, handle, af, ip, port, local_for(af, local), loop)
-            return
-        timeout = options.get("auto_select_family_attempt_timeout")
-        s = await autoselect.connect_multiple(
-            sock, targets, port, local,
-            autoselect.get_default_auto_select_family_attempt_timeout() if timeout is None
-            else autoselect.attempt_timeout(timeout, "options.autoSelectFamilyAttemptTimeout"))
-        if s is not None:
-            await _adopt(loop, handle, s)
+                if found is None:  # no longer connecting ('lookup' listener destroyed it)
+                    return
+                targets = found
+            begun = _begin(sock, options, targets, port, local)
+            if isinstance(begun, BaseException):
+                raise begun
+        if isinstance(begun, _One):
+            await begun.finish(sock, handle, loop)
+        elif begun is not None:
+            s = await begun.finish()
+            if s is not None:
+                await _adopt(loop, handle, s)
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # noqa: BLE001 - bad options etc. reach the socket as errors
@@ -358,32 +504,6 @@ async def _connect_path(sock: Socket, handle: TCPHandle, path: str,
         err = connect_error(exc, "connect", path, None)
         sock.emit("connectionAttemptFailed", path, None, None, err)
         raise err from None
-
-
-async def _connect_one(sock: Socket, handle: TCPHandle, af: int, ip: str, port: int,
-                       local: tuple[str, int] | None, loop: asyncio.AbstractEventLoop) -> None:
-    """Node's ``internalConnect`` for one address: bind ``local`` first when given (a failure
-    is the ``bind`` error), ``'connectionAttempt'(ip, port, family)``, connect; a failure emits
-    ``'connectionAttemptFailed'(ip, port, family, err)`` and raises ``err``."""
-    family = family_number(af)
-    s = bound_socket(af, local) if local is not None else None
-    sock.emit("connectionAttempt", ip, port, family)
-    if not sock.connecting:
-        if s is not None:
-            s.close()
-        return
-    try:
-        if s is None:
-            # Nothing to bind: the loop connects on its own (uvloop: in C, no Python socket
-            # object, no writer registered for the connect, no fd handed over).
-            await loop.create_connection(lambda: handle, ip, port, family=af)
-            return
-        await connect_socket(s, ip, port, None)
-    except OSError as exc:
-        err = connect_error(exc, "connect", ip, port, local)
-        sock.emit("connectionAttemptFailed", ip, port, family, err)
-        raise err from None
-    await _adopt(loop, handle, s)
 
 
 async def _adopt(loop: asyncio.AbstractEventLoop, handle: TCPHandle, s: socket.socket) -> None:
