@@ -247,6 +247,19 @@ def system_error(code: str, message: str | None = None, errno: int | None = None
     return cls(message or code, code, errno=errno, **fields)
 
 
+def oserror_number(exc: OSError) -> int:
+    """``exc.errno``; for the error Python's ``socket`` raises itself on a Unix socket path longer
+    than ``sun_path`` (no errno), ``ENAMETOOLONG``, as libuv reports it since 1.46 (Node v20's
+    libuv truncated such a path instead); 0 when there is none."""
+    if exc.errno:
+        return exc.errno
+    if exc.args == ("AF_UNIX path too long",):
+        import errno as _errno
+
+        return _errno.ENAMETOOLONG
+    return 0
+
+
 def from_oserror(exc: OSError) -> SystemNodeError:
     """Wrap an ``OSError`` from asyncio/socket with Node's code (``errno`` name)."""
     import errno as _errno

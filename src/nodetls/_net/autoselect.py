@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._option_table import check as check_option
 from .._option_table import type_error
-from ..errors import AggregateNodeError, SystemNodeError, system_error
+from ..errors import AggregateNodeError, SystemNodeError, oserror_number, system_error
 
 if TYPE_CHECKING:
     from .socket import Socket
@@ -102,7 +102,7 @@ def connect_error(exc: OSError, syscall: str, address: Any, port: Any,
     if isinstance(exc, TimeoutError) and not exc.errno:
         code, num = "ETIMEDOUT", _errno.ETIMEDOUT
     else:
-        num = exc.errno or 0
+        num = oserror_number(exc)
         code = _errno.errorcode.get(num, "EIO")
     # (Node's exceptionWithHostPort names the port only when it is > 0)
     where = f"{address}:{port}" if isinstance(port, int) and port > 0 else f"{address}"

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import _option_table, _run, _worker_state
 from .._options import normalize
-from ..errors import node_error, system_error
+from ..errors import node_error, oserror_number, system_error
 from ..events import EventEmitter, _invoke
 from ..stream import Stream, get_default_high_water_mark
 from .address import is_ip
@@ -51,7 +51,7 @@ LISTEN_OPTIONS = _option_table.names("L")
 
 
 def _listen_error(exc: OSError, address: Any, port: Any) -> Exception:
-    num = exc.errno or 0
+    num = oserror_number(exc)
     code = _errno.errorcode.get(num, "EIO")
     desc = {
         "EADDRINUSE": "address already in use",
