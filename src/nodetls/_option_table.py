@@ -446,7 +446,8 @@ ROWS: tuple[tuple[str, str, str, Any, str], ...] = (
     ("pause_on_create", "pauseOnCreate", "bool", False, "N"),
     ("manual_start", "manualStart", "bool", False, "N"),
     ("onread", "onread", "any", None, "NKT"),  # (Node ignores one of another shape)
-    ("handle", "handle", "any", None, "N"),
+    ("handle", "handle", "any", None, "NL"),  # listen(): a socket, descriptor or server
+    ("fd", "fd", "any", None, "NL"),  # an open descriptor (checked where used: _net/fd.py)
     ("readable", "readable", "bool", True, "NR"),
     ("writable", "writable", "bool", True, "NW"),
     ("readable_high_water_mark", "readableHighWaterMark", "hwm", None, "NR"),

@@ -322,9 +322,6 @@ async def test_socket_is_readable_and_writable_from_the_start() -> None:
     assert states == {k: (True, True) for k in ("fresh", "connecting", "connected", "accepted")}
 
 
-@pytest.mark.xfail(strict=True, reason="divergence: net.Socket has no `fd` option (refused as "
-                   "an unknown option, ERR_INVALID_ARG_TYPE); Node validates it (ERR_OUT_OF_RANGE "
-                   "for -1) and wraps an open descriptor")
 def test_socket_fd_option_is_validated() -> None:
     # Node: test-net-socket-constructor: new net.Socket({fd: -1}) throws ERR_OUT_OF_RANGE and
     # {fd: 'foo'} ERR_INVALID_ARG_TYPE (message 'The "fd" argument must be of type number').
@@ -356,9 +353,6 @@ async def test_connect_without_callback_with_the_servers_address_fields() -> Non
         await close_server(server)
 
 
-@pytest.mark.xfail(strict=True, reason="divergence: connect(server.address()) raises "
-                   "InvalidArgTypeError for the 'address' key (the API refuses unknown options); "
-                   "Node ignores it and connects")
 async def test_connect_to_the_dict_of_server_address() -> None:
     # Node: test-net-socket-connect-without-cb passes server.address() itself ({address,
     # family: 'IPv4', port}) to connect(); node connects to localhost:port (repro:

@@ -147,8 +147,6 @@ async def test_a_lookup_that_answers_at_once_is_the_lookup_event_inside_connect(
 
 
 # Node: test-net-listen-fd0
-@pytest.mark.xfail(strict=True, reason="divergence: listen({'fd': n}) is refused as an "
-                   "unknown option (ERR_INVALID_ARG_TYPE); Node listens on the descriptor")
 async def test_listen_on_fd_0_is_an_error_event() -> None:
     # listen({fd: 0}) where fd 0 is not a socket: no throw, no 'listening', an 'error'
     # EINVAL (a file; ENOTSOCK for a pipe) "listen EINVAL: invalid argument" (node:
@@ -166,24 +164,23 @@ async def test_listen_on_fd_0_is_an_error_event() -> None:
 
 
 # Node: test-net-server-listen-handle
-@pytest.mark.xfail(strict=True, reason="divergence: listen({'fd': n}) is refused as an "
-                   "unknown option (ERR_INVALID_ARG_TYPE); Node listens on the descriptor")
 async def test_listen_on_the_fd_of_a_bound_socket() -> None:
     # listen({fd}) with a TCP socket bound by someone else (here Python's socket module): the
     # server listens on it, address() is that socket's, and a client connects (node, the fd
-    # passed to a child: /tmp/port30/lfd_run.py).
+    # passed to a child: /tmp/port30/lfd_run.py). The descriptor is the server's from then on
+    # (node closes it with the server), so the Python object lets go of it (detach()).
     bound = socket.socket()
     bound.bind(("127.0.0.1", 0))
     port = bound.getsockname()[1]
-    try:
-        server = net.create_server(lambda s: s.destroy())
-        listening = event(server, "listening")
-        server.listen({"fd": bound.fileno()})
-        await listening
-        assert server.address() == {"address": "127.0.0.1", "family": "IPv4", "port": port}
-        client = net.connect(port, "127.0.0.1")
-        await asyncio.wait_for(client, TIMEOUT)
-        client.destroy()
-        await close_server(server)
-    finally:
-        bound.close()
+    fd = bound.detach()
+    server = net.create_server(lambda s: s.destroy())
+    listening = event(server, "listening")
+    server.listen({"fd": fd})
+    await listening
+    assert server.address() == {"address": "127.0.0.1", "family": "IPv4", "port": port}
+    client = net.connect(port, "127.0.0.1")
+    await asyncio.wait_for(client, TIMEOUT)
+    client.destroy()
+    await close_server(server)
+    with pytest.raises(OSError):
+        os.fstat(fd)  # closed with the server

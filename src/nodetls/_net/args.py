@@ -120,6 +120,9 @@ def normalize_connect_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]
         first = args[0]
         if isinstance(first, Mapping):
             options = dict(first)
+            # Node ignores what it does not know: connect(server.address()) connects to its
+            # port ('address' is server.address()'s key; other unknown keys stay refused).
+            options.pop("address", None)
         elif is_pipe_name(first):
             options = {"path": first}
         elif first is not None:
@@ -208,19 +211,28 @@ def listen_target(options: Mapping[str, Any], given: bool) -> tuple[int | None, 
     return target
 
 
+def _is_handle(value: Any) -> bool:
+    """A handle ``listen()`` takes as its first argument: a ``socket.socket`` or another object
+    with ``fileno()``, an object with an ``fd``, a ``net.Server`` or ``net.Socket``."""
+    return not isinstance(value, (str, int, float, Mapping, os.PathLike)) and value is not None \
+        and any(hasattr(value, name) for name in ("fileno", "fd", "_handle", "listen"))
+
+
 def normalize_listen_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]
                           ) -> tuple[dict[str, Any], Callable[..., Any] | None]:
     """``listen()`` forms: ``(port[, host][, backlog][, cb])``, ``(path[, backlog][, cb])``,
-    ``(options[, cb])``; keywords merge over them. A string is a path as for ``connect()``
-    (Node's ``isPipeName``); :func:`listen_target` then applies Node's rules."""
+    ``(handle[, backlog][, cb])`` (as ``{'handle': handle}``), ``(options[, cb])``; keywords
+    merge over them. A string is a path as for ``connect()`` (Node's ``isPipeName``);
+    :func:`listen_target` then applies Node's rules."""
     args, kw, cb = _split_callback(args, kwargs)
     options: dict[str, Any] = {}
     if args:
         first, rest = args[0], list(args[1:])
         if isinstance(first, Mapping):
             options = dict(first)
-        elif is_pipe_name(first):
-            options = {"path": first}
+        elif is_pipe_name(first) or _is_handle(first):
+            # (a handle: Node's listen(handle[, backlog][, cb]), see _net/fd.py)
+            options = {"path" if is_pipe_name(first) else "handle": first}
             if rest and isinstance(rest[0], int):
                 options["backlog"] = rest[0]
         else:  # (None: Node's null/undefined port, any free port)

@@ -36,6 +36,7 @@ from .address import is_ip
 from .args import listen_target, normalize_listen_args
 from .connect import lookup_listen_host
 from .direct import Acceptor, is_selector_loop
+from .fd import listen_descriptor, listen_fd_error, listen_on_fd
 from .handle import RECV_BUFFER_SIZE, TCPHandle
 from .socket import Socket, _Normalized
 
@@ -197,7 +198,11 @@ class Server(EventEmitter):
         """Node ``server.listen()``: ``listen(port=0, host=None, backlog=511, callback=None, *,
         path=None, reuse_port=False, ipv6_only=False)``, ``listen(path, backlog, callback)``,
         ``listen({'port':..., 'host':..., 'path':..., 'backlog':..., 'ipv6_only':...,
-        'reuse_port':..., 'readable_all':..., 'writable_all':...}, callback)``.
+        'reuse_port':..., 'readable_all':..., 'writable_all':...}, callback)``;
+        ``listen({'fd': n})``, ``listen(handle[, backlog][, callback])`` and
+        ``listen({'handle': handle})`` listen on an existing socket (``_net/fd.py``: a
+        descriptor, a ``socket.socket``, a listening ``Server``), whose failure is an
+        ``'error'`` (``listen EINVAL: invalid argument`` for a file or a UDP socket).
 
         No host: ``::`` (dual-stack) where IPv6 works, else ``0.0.0.0``, bound in the call; a
         host (an IP too) is looked up first, as Node's, and bound on a later step. Port 0: a free
@@ -210,9 +215,12 @@ class Server(EventEmitter):
             raise node_error("ERR_SERVER_ALREADY_LISTEN")
         opts = normalize({k: v for k, v in options.items() if k not in ("port", "path")}, None,
                          LISTEN_OPTIONS, "options")
-        # Node's rules: a port (checked first), else a path, else ERR_INVALID_ARG_VALUE; a
-        # dict must name one of them (the other forms default to port 0).
-        port, path = listen_target(options, bool(args) and isinstance(args[0], Mapping))
+        # Node's rules: a handle or a descriptor (fd.py), else a port (checked first), else a
+        # path, else ERR_INVALID_ARG_VALUE; a dict must name one of them (the other forms
+        # default to port 0).
+        descriptor = listen_descriptor(options)
+        port, path = (None, None) if descriptor is not None else listen_target(
+            options, bool(args) and isinstance(args[0], Mapping) or "handle" in options)
         backlog = int(opts.get("backlog") or 511)
         if cb is not None:
             self.once("listening", cb)
@@ -223,7 +231,14 @@ class Server(EventEmitter):
         self._hold_until_listening()
         host = opts.get("host") or None
         loop = asyncio.get_running_loop()
-        if path:
+        if descriptor is not None:
+            try:
+                sock = listen_on_fd(descriptor, backlog, bool(self._no_delay))
+            except OSError as exc:
+                self._fail_listen(listen_fd_error(exc))
+                return self
+            self._start(sock, backlog)
+        elif path:
             path = os.fspath(path)
             try:
                 sock = _bind_unix(path, backlog, bool(opts.get("readable_all")),
@@ -549,8 +564,8 @@ class Server(EventEmitter):
         sock = self._sock
         if sock is None:
             return None
-        if self._pipe_name is not None:
-            return self._pipe_name
+        if self._pipe_name is not None or sock.family == socket.AF_UNIX:
+            return self._pipe_name  # (a Unix socket's descriptor: None, as Node's null)
         if self._address_cache is None:
             name = sock.getsockname()
             self._address_cache = {

@@ -51,6 +51,7 @@ from .accepted import instance_state as instance_state  # (re-exported)
 from .args import _EITHER, CONNECT_OPTIONS, SOCKET_OPTIONS, _own, normalize_connect_args
 from .args import _Normalized as _Normalized  # (re-exported)
 from .fastpath import install as _fastpath_install
+from .fd import open_fd_handle
 from .handle import DuplexHandle
 from .onread import OnRead
 from .onread import install as _onread_install
@@ -84,7 +85,9 @@ class Socket(_SocketAPI, _SocketConnect, Duplex):
 
     ``Socket(options=None, **options)``; options: ``allow_half_open`` (default ``False``: the
     peer's end ends our side), ``pause_on_connect`` (do not read until :meth:`resume`),
-    ``handle`` (internal: an existing handle, e.g. from a server), ``readable``/``writable``,
+    ``handle`` (internal: an existing handle, e.g. from a server), ``fd`` (a connected TCP or
+    Unix stream socket's descriptor, the socket's from then on: Node's ``{fd}``; also
+    ``Socket(fd)``), ``readable``/``writable`` (for ``fd``: ``False`` ends that side),
     ``no_delay``, ``keep_alive``, ``keep_alive_initial_delay``, ``high_water_mark``, ``timeout``,
     ``onread`` (``{'buffer': bytearray_or_function, 'callback': fn}``: reads are copied into the
     buffer and ``fn(nread, buffer)`` is called instead of ``'data'``; see ``_net/onread.py``).
@@ -123,7 +126,9 @@ class Socket(_SocketAPI, _SocketConnect, Duplex):
     #: when a host name's several addresses were tried in turn (``None`` otherwise).
     auto_select_family_attempted_addresses: list[str] | None = None
 
-    def __init__(self, options: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    def __init__(self, options: dict[str, Any] | int | None = None, **kwargs: Any) -> None:
+        if isinstance(options, int):
+            options = {"fd": options}  # (Node's legacy Socket(fd))
         if type(options) is _Normalized and not kwargs:
             opts: dict[str, Any] = options
         else:
@@ -166,6 +171,8 @@ class Socket(_SocketAPI, _SocketConnect, Duplex):
         if onread is not None:
             self._onread = _onread_parse(onread)
         handle = opts.get("handle")
+        if handle is None and opts.get("fd") is not None:
+            handle = open_fd_handle(opts["fd"])  # (Node's createHandle(fd): _net/fd.py)
         if handle is not None:
             self._handle = handle
             handle.owner = self
