@@ -11,7 +11,8 @@ store, the one a context created without ``ca`` shares (``addRootCerts``).  So:
   private copy of the *bundled* roots only (``NewRootCertStore``), without the extra ones: a Node
   v20 quirk (nodejs/node#32010), kept here;
 * a file that cannot be opened, or a malformed PEM block, prints one line on stderr (a plain
-  ``fprintf``, not ``process.emitWarning``)::
+  ``fprintf``, not ``process.emitWarning``; here a WARNING of the ``nodetls`` logger, which
+  Python writes to stderr as that line when logging is not configured)::
 
       Warning: Ignoring extra certs from `<file>`, load failed: <OpenSSL error string>
 
@@ -29,8 +30,8 @@ counts.  Later changes have no effect, as in Node.
 
 from __future__ import annotations
 
+import logging
 import os
-import sys
 from typing import Any
 
 from .._openssl import ffi, lib
@@ -39,6 +40,7 @@ from .pem import _read_blocks, free_x509s
 __all__ = ["ENV_NAME", "add_extra_ca_certs", "extra_ca_certs_loaded"]
 
 ENV_NAME = "NODE_EXTRA_CA_CERTS"
+_log = logging.getLogger("nodetls")
 
 _ERR_SYSTEM_FLAG = 0x80000000  # OpenSSL 3: a system error's code is this flag | errno
 _loaded = False
@@ -67,21 +69,11 @@ def _error_string(code: int) -> bytes:
 
 
 def _warn(file: str, code: int) -> None:
-    """Node's one line on stderr, byte for byte (a ``fprintf``: no ``(node:pid)`` prefix, the
-    file name as the environment holds it)."""
-    line = (b"Warning: Ignoring extra certs from `" + os.fsencode(file) + b"`, load failed: "
-            + _error_string(code) + b"\n")
-    try:
-        sys.stderr.flush()
-        buffer = getattr(sys.stderr, "buffer", None)
-        if buffer is not None:
-            buffer.write(line)
-            buffer.flush()
-        else:  # a text-only stderr (replaced by the application)
-            sys.stderr.write(line.decode("utf-8", "replace"))
-            sys.stderr.flush()
-    except (OSError, ValueError, AttributeError):  # no usable stderr: Node's fprintf fails too
-        pass
+    """Node's one line (a ``fprintf`` to stderr there), as a WARNING of the ``nodetls`` logger:
+    with logging not configured, Python's last-resort handler writes exactly that line to
+    stderr; an application that configures logging decides where it goes."""
+    _log.warning("Warning: Ignoring extra certs from `%s`, load failed: %s", file,
+                 _error_string(code).decode("ascii", "replace"))
 
 
 def _read_file(file: str) -> tuple[bytes, int]:
