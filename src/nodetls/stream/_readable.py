@@ -12,6 +12,7 @@ from .. import events as _events_mod
 from .._options import normalize
 from ..errors import node_error
 from ..events import EventEmitter
+from . import _readable_listening
 from ._base import (
     _MAX_HWM,
     _NO_BUF,
@@ -124,13 +125,21 @@ class Readable(Stream):
             self._r_data_listening = False
 
     def _update_readable_listening(self) -> None:
+        # Node's updateReadableListening (its 'data' test: the kDataListening flag, which
+        # removeAllListeners() leaves set)
         self._r_readable_listening = "readable" in self._events
         if self._r_resume_scheduled and self._r_paused is False:
             self._r_flowing = True
-        elif "data" in self._events:
+        elif self._r_data_listening:
             self.resume()
         elif not self._r_readable_listening:
             self._r_flowing = None
+
+    # Node's Readable.prototype.removeListener / off / removeAllListeners ('readable''s check
+    # due on every call naming it; see _readable_listening)
+    remove_listener = _readable_listening.remove_listener  # type: ignore[assignment]
+    off = _readable_listening.remove_listener
+    remove_all_listeners = _readable_listening.remove_all_listeners  # type: ignore[assignment]
 
     # -- producing ------------------------------------------------------------------------------
 
