@@ -9,7 +9,9 @@ seconds. The socket emits ``'connectionAttempt'(ip, port, family)`` before each 
 ``'connectionAttemptTimeout'(ip, port, family)`` after one that ran out of time; it records
 ``'<ip>:<port>'`` of each in ``auto_select_family_attempted_addresses``. When every attempt
 failed, the socket is destroyed with :class:`~nodetls.errors.AggregateNodeError` (Node's
-``AggregateError``: every attempt's error, ``code`` the first one's).
+``AggregateError``: every attempt's error, ``code`` the first one's). A ``destroy()`` while an
+attempt is under way emits its ``'connectionAttemptFailed'`` with a ``connect ECANCELED`` error
+(Node's cancelled connect request), after the destroy's ``'error'`` and before ``'close'``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ __all__ = [
     "local_for",
     "bound_socket",
     "connect_socket",
+    "cancel_error",
     "connect_multiple",
     "MultipleConnect",
 ]
@@ -140,26 +143,47 @@ def bound_socket(af: int, local: tuple[str, int] | None) -> socket.socket:
 
 
 async def connect_socket(s: socket.socket, ip: str, port: int, timeout: float | None) -> None:
-    """Connect ``s`` (closed when that fails or times out)."""
+    """Connect ``s`` (closed when that fails, times out or is cancelled). The connect is
+    awaited in the calling task itself (``asyncio.timeout``, not ``wait_for``'s second task):
+    a cancel reaches the caller on the next loop step, as :meth:`MultipleConnect.cancelled`
+    needs."""
     loop = asyncio.get_running_loop()
     try:
         if timeout is None:
             await loop.sock_connect(s, (ip, port))
         else:
-            await asyncio.wait_for(loop.sock_connect(s, (ip, port)), timeout)
+            async with asyncio.timeout(timeout):
+                await loop.sock_connect(s, (ip, port))
     except BaseException:
         s.close()
         raise
+
+
+def cancel_error(ip: str, port: int, local: tuple[str, int] | None) -> SystemNodeError:
+    """The error of an attempt cut short by ``destroy()``: libuv's ``UV_ECANCELED`` through
+    Node's ``createConnectionError`` (``'connect ECANCELED <ip>:<port>'``, ``errno``,
+    ``syscall``, ``address``, ``port``; after a bind to a local port also its
+    ``' - Local (...)'`` and ``local_address``/``local_port``)."""
+    return connect_error(OSError(_errno.ECANCELED, "Operation canceled"), "connect", ip, port,
+                         local)
 
 
 class MultipleConnect:
     """Node's ``internalConnectMultiple``: try ``targets`` in order, binding ``local`` first
     when given. :meth:`begin` starts the next attempt (its bind and ``'connectionAttempt'``, at
     once: Node's run inside ``connect()`` when the lookup answered there), :meth:`finish`
-    awaits it and the following ones."""
+    awaits it and the following ones.
+
+    A ``destroy()`` while an attempt is under way (begun, not yet failed nor handed over as
+    ``'connect'``) is Node's ``uv_close`` cancelling its connect request:
+    ``afterConnectMultiple`` gets ``UV_ECANCELED`` and emits
+    ``'connectionAttemptFailed'(ip, port, family, err)``, ``err`` a ``connect ECANCELED``
+    error (:func:`cancel_error`), after the destroy's ``'error'`` and before ``'close'``; no
+    ``'connectionAttemptTimeout'`` and no further attempt (:meth:`cancelled`). Node's
+    ``internalConnect`` (one address) ignores the cancelled request: nothing is emitted."""
 
     __slots__ = ("sock", "targets", "port", "local", "timeout", "attempted", "errors", "next",
-                 "current")
+                 "current", "flight")
 
     def __init__(self, sock: Socket, targets: list[tuple[int, str]], port: int,
                  local: tuple[str, int] | None, timeout: float) -> None:
@@ -174,6 +198,8 @@ class MultipleConnect:
         self.next = 0
         #: The attempt begun: (index, family, ip, bound to, the socket).
         self.current: tuple[int, int, str, tuple[str, int] | None, socket.socket] | None = None
+        #: The attempt under way, which a destroy cancels: (family, ip, bound to).
+        self.flight: tuple[int, str, tuple[str, int] | None] | None = None
 
     def begin(self) -> MultipleConnect | BaseException | None:
         """Start the next attempt up to its connect call: bind (a failure is collected and the
@@ -197,19 +223,48 @@ class MultipleConnect:
                 return None
             self.attempted.append(f"{ip}:{self.port}")
             self.current = (i, af, ip, bind_to, s)
+            self.flight = (af, ip, bind_to)
             return self
         return AggregateNodeError(self.errors)
 
     def abandon(self) -> None:
         """Close the socket of the attempt begun, if any (connect() raised meanwhile)."""
+        self.flight = None
         if self.current is not None:
             self.current[4].close()
             self.current = None
 
+    def cancelled(self) -> None:
+        """Node's ``afterConnectMultiple`` with ``UV_ECANCELED``: when the socket was destroyed
+        with an attempt under way, that attempt's error (:func:`cancel_error`) is collected and
+        ``'connectionAttemptFailed'(ip, port, family, err)`` emitted; nothing else follows.
+        Called by the connect task when the destroy cancelled it (one loop step after the
+        destroy, so ``'error'`` queued by the destroy comes first, and ``'close'`` after), or
+        for an attempt begun inside ``connect()`` whose task never started."""
+        flight, self.flight = self.flight, None
+        if flight is None or not self.sock.destroyed:
+            return
+        af, ip, bind_to = flight
+        err = cancel_error(ip, self.port, bind_to)
+        self.errors.append(err)
+        self.sock.emit("connectionAttemptFailed", ip, self.port, family_number(af), err)
+
+    def cancelled_soon(self) -> None:
+        """:meth:`cancelled` on the next loop step: from the connect task's ``CancelledError``
+        (it runs one step after the destroy, before the ``'error'`` the destroy queued)."""
+        if self.flight is not None:
+            asyncio.get_running_loop().call_soon(self.cancelled)
+
+    def adopted(self) -> None:
+        """The connected socket was handed over (``'connect'`` follows): nothing to cancel."""
+        self.flight = None
+
     async def finish(self) -> socket.socket | None:
         """Await the attempt begun, and begin and await the next ones while they fail: the
         connected socket, or ``None`` when the socket stopped connecting meanwhile. Raises
-        :class:`AggregateNodeError` when every attempt failed."""
+        :class:`AggregateNodeError` when every attempt failed. A cancel (the socket's
+        ``destroy()``) schedules :meth:`cancelled`; the attempt that connected stays under way
+        until :meth:`adopted`."""
         sock = self.sock
         last = len(self.targets) - 1
         while True:
@@ -226,7 +281,11 @@ class MultipleConnect:
             try:
                 await connect_socket(s, ip, self.port, None if i == last else self.timeout)
                 return s
+            except asyncio.CancelledError:
+                self.cancelled_soon()
+                raise
             except OSError as exc:
+                self.flight = None
                 if isinstance(exc, TimeoutError) and not exc.errno:  # (this attempt's time is up)
                     self.errors.append(connect_error(exc, "connect", ip, self.port, bind_to))
                     sock.emit("connectionAttemptTimeout", ip, self.port, family)

@@ -7,7 +7,9 @@ literals), then connect to the one address (``internalConnect``: ``'connectionAt
 (``connect ECONNREFUSED 127.0.0.1:1``, ``code``, ``errno``, ``syscall``, ``address``, ``port``).
 An ``options.lookup`` function is called inside ``connect()``; when it calls back before it
 returns, its ``'lookup'`` events and the first attempt's bind and ``'connectionAttempt'`` happen
-there too, as in Node (:class:`_LookupCall`); the rest is the socket's connect task.
+there too, as in Node (:class:`_LookupCall`); the rest is the socket's connect task. A
+``destroy()`` while one of several addresses is being tried emits that attempt's
+``'connectionAttemptFailed'`` with Node's ``ECANCELED`` error (see :mod:`.autoselect`).
 """
 
 from __future__ import annotations
@@ -211,7 +213,10 @@ def _take_answer(sock: Socket, host: str, options: Mapping[str, Any], dnsopts: M
 class _One:
     """Node's ``internalConnect`` for one address: :meth:`begin` binds ``local`` first when
     given and emits ``'connectionAttempt'(ip, port, family)``; :meth:`finish` connects (a
-    failure emits ``'connectionAttemptFailed'(ip, port, family, err)`` and raises ``err``)."""
+    failure emits ``'connectionAttemptFailed'(ip, port, family, err)`` and raises ``err``). A
+    ``destroy()`` meanwhile emits nothing for the attempt, as Node's ``afterConnect`` returns at
+    once for a destroyed socket (unlike several addresses': see
+    :class:`~.autoselect.MultipleConnect`)."""
 
     __slots__ = ("af", "ip", "port", "local", "s")
 
@@ -367,9 +372,15 @@ class _LookupCall:
             self.loop.call_soon(self.loop.call_soon, self._reap)
 
     def _reap(self) -> None:
-        if not self.taken and self.outcome is not None \
-                and not isinstance(self.outcome, BaseException):
-            self.outcome.abandon()
+        outcome = self.outcome
+        if not self.taken and outcome is not None and not isinstance(outcome, BaseException):
+            if isinstance(outcome, autoselect.MultipleConnect):
+                # Node's uv_close cancelling the attempt begun inside connect():
+                # 'connectionAttemptFailed' with ECANCELED, after the destroy's 'error' and
+                # before 'close' (this runs two loop steps after connect(): after the 'error'
+                # of a destroy made before the task's first step, before its 'close')
+                outcome.cancelled()
+            outcome.abandon()
 
     def abandon(self) -> None:
         """``connect()`` raised: close what an answer given at once began."""
@@ -484,7 +495,12 @@ async def _do_connect(sock: Socket, handle: TCPHandle, options: Mapping[str, Any
         elif begun is not None:
             s = await begun.finish()
             if s is not None:
-                await _adopt(loop, handle, s)
+                try:
+                    await _adopt(loop, handle, s)
+                except asyncio.CancelledError:
+                    begun.cancelled_soon()  # (destroyed before 'connect': Node's ECANCELED)
+                    raise
+                begun.adopted()
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # noqa: BLE001 - bad options etc. reach the socket as errors
