@@ -429,21 +429,17 @@ class EventEmitter(pyee.EventEmitter):
                     if keys is not None and (type(keys) is not _ShapeKeys or event not in keys):
                         self._key_gone(event)
                     del events[event]
-                    # Node: an event's only listener goes without a 'removeListener' on a
-                    # stream (kShapeMode); otherwise it reports the once wrapper's listener.
-                    # The hook after it (Node's Readable.removeListener does its part after
-                    # EventEmitter's, 'removeListener' emitted).
-                    if event in _ALL_HOOK_EVENTS and event in self._HOOK_EVENTS:
-                        if "removeListener" in events and type(self._shape) is not _ShapeKeys:
-                            self.emit("removeListener", event,
-                                      item.listener if type(item) in _ONCE_TYPES else listener)
-                        self._listener_removed(event)
-                        continue
                     if event == error_monitor:
                         self._has_error_monitor = False
+                    # Node: an event's only listener goes without a 'removeListener' on a
+                    # stream (kShapeMode); otherwise it reports the once wrapper's listener.
                     if "removeListener" in events and type(self._shape) is not _ShapeKeys:
                         self.emit("removeListener", event,
                                   item.listener if type(item) in _ONCE_TYPES else listener)
+                    # The hook after it (Node's Readable.removeListener does its part after
+                    # EventEmitter's, 'removeListener' emitted).
+                    if event in _ALL_HOOK_EVENTS and event in self._HOOK_EVENTS:
+                        self._listener_removed(event)
                     continue
                 events[event] = current[:-1]
             else:
