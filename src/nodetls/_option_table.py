@@ -468,7 +468,7 @@ ROWS: tuple[tuple[str, str, str, Any, str], ...] = (
     ("auto_destroy", "autoDestroy", "bool", True, "RW"),
     ("emit_close", "emitClose", "bool", True, "RW"),
     ("decode_strings", "decodeStrings", "bool", True, "W"),
-    ("default_encoding", "defaultEncoding", "str", "utf8", "W"),
+    ("default_encoding", "defaultEncoding", "str", "utf8", "RW"),
 )
 
 

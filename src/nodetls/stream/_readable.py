@@ -21,6 +21,7 @@ from ._base import (
     Chunk,
     Stream,
     _encode,
+    _is_encoding,
     _make_decoder,
     _node_encoding,
     _soon,
@@ -37,6 +38,7 @@ class Readable(Stream):
     """Node's ``stream.Readable`` (bytes, or ``str`` after :meth:`set_encoding`).
 
     Options (Node names accepted too): ``high_water_mark`` (16 KiB), ``encoding``,
+    ``default_encoding`` (of a ``str`` pushed without one, 'utf8'),
     ``read(size)``, ``destroy(err, callback)``, ``auto_destroy`` (True), ``emit_close`` (True).
     """
 
@@ -87,6 +89,11 @@ class Readable(Stream):
             self._read = read  # type: ignore[method-assign]
         if not self._r_readable:
             self._r_ended = self._r_end_emitted = True
+        # Node's ReadableState.defaultEncoding: the encoding of a pushed/unshifted str given none
+        denc = opts.get("default_encoding")
+        if denc is not None and not _is_encoding(denc):  # Node throws ('' and 'buffer' too)
+            raise node_error("ERR_UNKNOWN_ENCODING", denc)
+        self._r_default_encoding: str | None = denc
         enc = opts.get("encoding")
         if enc:
             self.set_encoding(enc)
@@ -193,6 +200,8 @@ class Readable(Stream):
 
     def _coerce_chunk(self, chunk: Any, encoding: str | None) -> Any:
         if isinstance(chunk, str):
+            if not encoding:
+                encoding = self._r_default_encoding
             # Node: a string in the stream's encoding (default 'utf8') is kept as it is; any
             # other becomes bytes (then decoded like any chunk)
             if self._r_decoder is not None and _node_encoding(encoding) == self._r_encoding:
