@@ -146,3 +146,20 @@ async def test_writable_async_drain_listener_rejection_destroys() -> None:
     await ticks()
     assert seen == [(err, True)]
     assert drains == [1, 1]
+
+
+async def test_unshift_takes_an_encoding() -> None:
+    # Node v20: unshift('6869', 'hex'), unshift('aGk=', 'base64'), unshift('x') -> read() is
+    # <Buffer 78 68 69 68 69> ('xhihi'); with encoding 'utf8' unshift('6869', 'hex') reads 'hi';
+    # an unknown encoding throws ERR_UNKNOWN_ENCODING
+    r = Readable(read=lambda n: None)
+    r.unshift("6869", "hex")
+    r.unshift("aGk=", "base64")
+    r.unshift("x")
+    assert r.read() == b"xhihi"
+    r2 = Readable(read=lambda n: None, encoding="utf8")
+    r2.unshift("6869", "hex")
+    assert r2.read() == "hi"
+    with pytest.raises(NodeError) as info:
+        Readable(read=lambda n: None).unshift("a", "nope")
+    assert info.value.code == "ERR_UNKNOWN_ENCODING"

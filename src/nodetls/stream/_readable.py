@@ -218,13 +218,14 @@ class Readable(Stream):
             type(chunk).__name__))
         return None
 
-    def unshift(self, chunk: bytes | str) -> None:
-        """Node ``readable.unshift(chunk)``: put data back at the front of the buffer."""
+    def unshift(self, chunk: bytes | str, encoding: str | None = None) -> None:
+        """Node ``readable.unshift(chunk[, encoding])``: put data back at the front of the
+        buffer (a ``str`` in ``encoding``, else the stream's ``default_encoding``)."""
         if chunk is None:
             self.push(None)
             return
         if type(chunk) is not bytes:
-            chunk = self._coerce_chunk(chunk, None)
+            chunk = self._coerce_chunk(chunk, encoding)
             if chunk is None:
                 return
         if self._r_end_emitted:
