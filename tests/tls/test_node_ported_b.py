@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from tlsutil import TIMEOUT, close_server, connect, event, listen, read_until, wait
+from tlsutil import TIMEOUT, close_server, connect, event, listen, pull_duplex, read_until, wait
 
 import nodetls as tls
 from nodetls import net, stream
@@ -275,21 +275,7 @@ async def test_connect_over_a_pull_duplex_around_a_net_socket(certs):
     server, port = await listen({**certs.server_rsa.options, "ciphers": "AES256-GCM-SHA384"},
                                 on_secure)
     raw = net.connect(port, "127.0.0.1")
-    pending = {"want": False}
-
-    def read(_size: Any) -> None:
-        pending["want"] = False
-        chunk = raw.read()
-        if chunk:
-            p.push(chunk)
-        else:
-            pending["want"] = True
-
-    def write(chunk: bytes, callback: Any) -> None:
-        raw.write(chunk, None, callback)
-
-    p = stream.Duplex({"read": read, "write": write})
-    raw.on("readable", lambda: p._read(None) if pending["want"] else None)
+    p = pull_duplex(raw)
     sent = bytearray()
 
     def on_connect() -> None:

@@ -50,11 +50,11 @@ import asyncio
 from typing import Any
 
 import pytest
-from tlsutil import close_server, event, listen, read_until, wait
+from tlsutil import close_server, event, listen, pull_duplex, read_until, wait
 
 import nodetls as tls
 from helpers.peers import spawn_openssl_client
-from nodetls import net, stream
+from nodetls import net
 
 
 def future() -> asyncio.Future[Any]:
@@ -152,21 +152,7 @@ async def test_tls_over_a_pull_duplex_to_the_end(certs):
     server, port = await listen(certs.server.options, on_secure)
     try:
         raw = net.connect(port, "127.0.0.1")
-        pending = {"want": False}
-
-        def read(_size: Any) -> None:
-            pending["want"] = False
-            chunk = raw.read()
-            if chunk:
-                p.push(chunk)
-            else:
-                pending["want"] = True
-
-        def write(chunk: bytes, callback: Any) -> None:
-            raw.write(chunk, None, callback)
-
-        p = stream.Duplex({"read": read, "write": write})
-        raw.on("readable", lambda: p._read(None) if pending["want"] else None)
+        p = pull_duplex(raw)
         raw.on("end", lambda: (log.append("raw end"), p.push(None)))
 
         def on_connect() -> None:

@@ -90,3 +90,27 @@ async def read_until(sock: Any, n: int) -> bytes:
 def close_server(server: tls.Server) -> None:
     """Stop listening (connections still open are the test's to destroy)."""
     server.close()
+
+
+def pull_duplex(raw: Any) -> Any:
+    """A ``stream.Duplex`` that pulls from the net socket ``raw`` (``read()`` on demand, more
+    when ``'readable'`` says so) and writes to it: Node's tests' hand-made JS stream
+    (test-tls-js-stream, test-tls-cipher-list's custom Duplex)."""
+    from nodetls import stream
+
+    pending = {"want": False}
+
+    def read(_size: Any) -> None:
+        pending["want"] = False
+        chunk = raw.read()
+        if chunk:
+            p.push(chunk)
+        else:
+            pending["want"] = True
+
+    def write(chunk: bytes, callback: Any) -> None:
+        raw.write(chunk, None, callback)
+
+    p = stream.Duplex({"read": read, "write": write})
+    raw.on("readable", lambda: p._read(None) if pending["want"] else None)
+    return p
