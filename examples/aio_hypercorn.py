@@ -3,9 +3,8 @@
 Why hypercorn: its connection handler, ``hypercorn.asyncio.tcp_server.TCPServer``, takes an
 ``asyncio.StreamReader``/``StreamWriter`` pair, which is exactly what ``aio.start_server`` hands
 out, and it reads the negotiated protocol from ``writer.get_extra_info('ssl_object')
-.selected_alpn_protocol()``, so ALPN ``h2`` gives HTTP/2. (uvicorn builds its protocol objects
-inside ``uvicorn.Server.startup`` and only takes an ``ssl.SSLContext``: there is no custom-server
-hook without its internals.)
+.selected_alpn_protocol()``, so ALPN ``h2`` gives HTTP/2. (uvicorn, HTTP/1.1 only:
+``examples/aio_uvicorn.py``.)
 
 Usage::
 
