@@ -27,7 +27,8 @@ done: ended/finished, errored, or ``ERR_STREAM_PREMATURE_CLOSE``), :func:`pipeli
 iterables and (async) generator functions, every stage destroyed when one fails),
 :mod:`nodetls.stream.promises` (awaitable ``pipeline``/``finished``), the predicates
 :func:`is_readable`, :func:`is_writable`, :func:`is_errored`, :func:`is_destroyed`,
-:func:`is_disturbed`, :func:`get_default_high_water_mark` /
+:func:`is_disturbed`, :func:`destroy` (Node's ``stream.destroy(stream, err)``),
+:func:`get_default_high_water_mark` /
 :func:`set_default_high_water_mark` (the default of the streams and sockets made afterwards),
 :meth:`Readable.from_` (Node's ``Readable.from``: a stream of an iterable's items) and
 :meth:`Readable.iterator` (the async iterator, Node's ``destroyOnReturn`` option).
@@ -57,7 +58,7 @@ from ._base import _soon as _soon
 from ._duplex import _D_OPTIONS as _D_OPTIONS
 from ._duplex import Duplex, duplex_pair
 from ._finished import finished
-from ._pipeline import pipeline
+from ._pipeline import destroy, pipeline
 from ._readable import Readable
 from ._transform import PassThrough, Transform
 from ._utils import (
@@ -74,4 +75,4 @@ from ._writable import Writable
 __all__ = ["Stream", "Readable", "Writable", "Duplex", "Transform", "PassThrough", "duplex_pair",
            "pipeline", "finished", "promises", "is_readable", "is_writable", "is_errored",
            "is_destroyed", "is_disturbed", "get_default_high_water_mark",
-           "set_default_high_water_mark"]
+           "set_default_high_water_mark", "destroy"]

@@ -29,6 +29,7 @@ from ._utils import (
     _is_readable_node_stream,
     is_destroyed,
     is_readable,
+    is_writable,
 )
 
 _PREMATURE = "ERR_STREAM_PREMATURE_CLOSE"
@@ -75,6 +76,27 @@ def _destroy_stream(stream: Any, err: BaseException) -> None:
 
 def _abort_error() -> BaseException:
     return node_error("ABORT_ERR", message="The operation was aborted")
+
+
+def destroy(stream: Any, err: BaseException | None = None) -> None:
+    """Node ``stream.destroy(stream, err)`` (``destroyImpl.destroyer``): destroy ``stream``
+    (with ``err``; without one, an ``AbortError`` (``ABORT_ERR``) unless it had finished:
+    neither readable nor writable any more). Nothing for ``None`` or a destroyed stream. An
+    object without ``destroy()`` is closed (``close()``), or gets ``'error'`` (if any) and
+    ``'close'`` on later loop iterations (a legacy stream)."""
+    if stream is None or is_destroyed(stream):
+        return
+    if err is None and (not _is_node_stream(stream) or is_readable(stream)
+                        or is_writable(stream)):
+        err = _abort_error()
+    if err is not None:
+        _destroy_stream(stream, err)
+    elif callable(getattr(stream, "destroy", None)):
+        stream.destroy()
+    elif callable(getattr(stream, "close", None)):
+        stream.close()
+    else:  # a finished legacy stream
+        _soon(stream.emit, "close")
 
 
 def _return_error(expected: str, name: str, value: Any) -> NodeTypeError:
