@@ -882,9 +882,6 @@ async def test_renegotiation_limit_is_read_at_run_time(certs, monkeypatch, limit
     await _renegotiation_flood(certs, monkeypatch, limit, client_side_clean=False)
 
 
-@pytest.mark.xfail(strict=True, reason="divergence: nodetls client vs nodetls server, past the "
-                                       "renegotiation limit: client 'error' ECONNRESET + "
-                                       "'close'(True); Node: 'close'(False) only")
 async def test_renegotiation_limit_client_just_closes(certs, monkeypatch):
     await _renegotiation_flood(certs, monkeypatch, 1, client_side_clean=True)
 

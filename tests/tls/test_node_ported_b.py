@@ -627,9 +627,6 @@ async def test_disable_renegotiation_after_one_renegotiation(certs):
     assert out["second_cb"] == []
 
 
-@pytest.mark.xfail(strict=True, reason="divergence: a renegotiation ClientHello read together "
-                   "with the application data before it is handled before that data's 'data' "
-                   "listener runs, so disable_renegotiation() there does not stop it")
 async def test_disable_renegotiation_in_data_listener_stops_the_next_record(certs):
     # Node: test-tls-disable-renegotiation as written: the second renegotiation starts as soon
     # as the client's write completed, so it may reach the server in the same read as b'data'

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import time
 from collections.abc import Generator, Mapping
 from typing import TYPE_CHECKING, Any, Unpack
@@ -31,6 +30,7 @@ from ..stream._base import _soon
 from ..stream._readable import DATA_HOOKS_AS_READABLE
 from ..stream._writable import Writable
 from . import pause_points, write_completion
+from . import renegotiation as _renegotiation
 from . import template as _template
 from ._shell import _TLSSocketShell
 from ._socket_api import _TLSSocketAPI
@@ -99,7 +99,8 @@ class TLSSocket(_TLSSocketAPI, _TLSSocketSetup, _TLSSocketShell, Socket):
     _store_saves = 0  # TLS 1.3 tickets a session store is writing (pause_points.save_session)
     _pending_resume_id = b""  # the id 'resumeSession' looks up (pause_points.client_hello)
     _pending_resume_ticket = False  # ... and whether it is a TLS 1.3 ticket
-    _reneg_times: tuple[float, ...] = ()
+    _last_handshake_time = 0.0  # server: the last handshake's start (Node's lastHandshakeTime)
+    _reneg_count = 0  # server: renegotiations counted in the window (Node's handshakes)
     _renegotiation_disabled = False
     _renegotiations = 0  # renegotiations finished ('secure' emitted again)
     _key_cert: Any = None  # set_key_cert()'s context, before the engine exists
@@ -683,21 +684,10 @@ class TLSSocket(_TLSSocketAPI, _TLSSocketSetup, _TLSSocketShell, Socket):
         return ans["identity"], _options.as_bytes(ans["psk"], "psk")
 
     def _tls_handshake_start(self, count: int) -> None:
-        if not self._is_server or count <= 1:
-            return
-        if self._renegotiation_disabled:
-            err = node_error("ERR_TLS_RENEGOTIATION_DISABLED")
-            asyncio.get_running_loop().call_soon(self.destroy, err)
-            return
-        now = time.monotonic()
-        # Node reads tls.CLIENT_RENEG_LIMIT/WINDOW at each check, so programs may change them.
-        public = sys.modules.get("nodetls")
-        limit = getattr(public, "CLIENT_RENEG_LIMIT", CLIENT_RENEG_LIMIT)
-        window = getattr(public, "CLIENT_RENEG_WINDOW", CLIENT_RENEG_WINDOW)
-        self._reneg_times = (*(t for t in self._reneg_times if now - t < window), now)
-        if len(self._reneg_times) > limit:
-            err = node_error("ERR_TLS_SESSION_ATTACK")
-            asyncio.get_running_loop().call_soon(self.destroy, err)
+        """A handshake started (inside OpenSSL): a server's renegotiation checks
+        (``renegotiation.py``, Node's ``onhandshakestart``)."""
+        if self._is_server:
+            _renegotiation.handshake_start(self, count, CLIENT_RENEG_LIMIT, CLIENT_RENEG_WINDOW)
 
     def _tls_renegotiated(self) -> None:
         """A later handshake (a TLS 1.2 renegotiation, whichever side asked) finished: Node's
