@@ -465,6 +465,7 @@ ROWS: tuple[tuple[str, str, str, Any, str], ...] = (
     ("writev", "writev", "function", None, "W"),
     ("final", "final", "function", None, "W"),
     ("destroy", "destroy", "function", None, "RW"),
+    ("construct", "construct", "function", None, "RW"),
     ("auto_destroy", "autoDestroy", "bool", True, "RW"),
     ("emit_close", "emitClose", "bool", True, "RW"),
     ("decode_strings", "decodeStrings", "bool", True, "W"),

@@ -19,8 +19,9 @@ Subclass hooks, as Node's: ``_read(size)``, ``_write(chunk, callback)`` (``callb
 one write in flight at a time), ``_writev(chunks, callback)`` (optional), ``_final(callback)``,
 ``_destroy(err, callback)``; a :class:`Transform`'s ``_transform(chunk, callback)`` and
 ``_flush(callback)`` (``callback(err=None, data=None)``; like ``_write``, no ``encoding``
-argument). The same hooks may be passed as options (``read=``, ``write=``, ``writev=``,
-``final=``, ``destroy=``, ``transform=``, ``flush=``); unlike Node's, these receive no ``this``.
+argument); ``_construct(callback)``. The same hooks may be passed as options (``read=``,
+``write=``, ``writev=``, ``final=``, ``destroy=``, ``construct=``, ``transform=``,
+``flush=``); unlike Node's, these receive no ``this``.
 
 Around them, as Node's ``stream`` module: :func:`finished` (``callback(err)`` once a stream is
 done: ended/finished, errored, or ``ERR_STREAM_PREMATURE_CLOSE``), :func:`pipeline` (streams,
@@ -31,7 +32,12 @@ iterables and (async) generator functions, every stage destroyed when one fails)
 :func:`get_default_high_water_mark` /
 :func:`set_default_high_water_mark` (the default of the streams and sockets made afterwards),
 :meth:`Readable.from_` (Node's ``Readable.from``: a stream of an iterable's items) and
-:meth:`Readable.iterator` (the async iterator, Node's ``destroyOnReturn`` option).
+:meth:`Readable.iterator` (the async iterator, Node's ``destroyOnReturn`` option),
+:meth:`Duplex.from_` (Node's ``Duplex.from``: a Duplex of a stream, a ``{readable, writable}``
+pair, an iterable, an (async generator) function or an awaitable), :mod:`consumers` (Node's
+``stream/consumers``: ``text``, ``json``, ``buffer``, ``array_buffer``), and Node's
+``construct`` option / ``_construct(callback)`` hook (construction that holds the stream's
+reads, writes and destruction back until its callback).
 
 Differences from Node: a :class:`Readable` without ``_read`` is a push source (the default
 ``_read`` does nothing, Node throws); ``async for`` over a stream that ended normally does not
@@ -42,12 +48,13 @@ Modules: ``_base`` (helpers, :class:`Stream`), ``_readable``, ``_pipe`` (``pipe(
 ``_writable``, ``_duplex`` (:class:`Duplex`, :func:`duplex_pair`), ``_transform``
 (:class:`Transform`, :class:`PassThrough`), ``_utils`` (the predicates, the default high-water
 mark), ``_finished`` (:func:`finished`), ``_pipeline`` (:func:`pipeline`), ``_from``
-(``Readable.from_``, the async iterator), ``promises``.
+(``Readable.from_``, the async iterator), ``_construct`` (the ``construct`` hook),
+``_duplex_from`` (``Duplex.from_``), ``promises``, ``consumers``.
 """
 
 from __future__ import annotations
 
-from . import promises
+from . import consumers, promises
 from ._base import _NO_BUF as _NO_BUF
 from ._base import _NO_DRAIN as _NO_DRAIN
 from ._base import DEFAULT_HIGH_WATER_MARK as DEFAULT_HIGH_WATER_MARK
@@ -73,6 +80,6 @@ from ._utils import (
 from ._writable import Writable
 
 __all__ = ["Stream", "Readable", "Writable", "Duplex", "Transform", "PassThrough", "duplex_pair",
-           "pipeline", "finished", "promises", "is_readable", "is_writable", "is_errored",
+           "pipeline", "finished", "promises", "consumers", "is_readable", "is_writable", "is_errored",
            "is_destroyed", "is_disturbed", "get_default_high_water_mark",
            "set_default_high_water_mark", "destroy"]

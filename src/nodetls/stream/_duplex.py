@@ -10,6 +10,7 @@ from .. import _option_table
 from .._options import normalize
 from ..events import EventEmitter
 from ._base import _soon
+from ._construct import construct
 from ._readable import Readable
 from ._writable import Writable
 
@@ -56,6 +57,8 @@ class Duplex(Readable, Writable):
         opts = normalize(options, kwargs, _D_OPTIONS, "options") if options or kwargs else {}
         EventEmitter.__init__(self)
         self._init_duplex(opts)
+        if self._construct is not None or opts.get("construct") is not None:
+            construct(self, opts.get("construct"))
 
     def _init_duplex(self, opts: dict[str, Any]) -> None:
         self._init_common(opts)
@@ -64,6 +67,18 @@ class Duplex(Readable, Writable):
         self.allow_half_open = opts.get("allow_half_open", True) is not False
 
     pipe = Readable.pipe
+
+    @classmethod
+    def from_(cls, body: Any) -> Duplex:  # type: ignore[override]
+        """Node ``Duplex.from(body)`` (``from`` is a Python keyword): a Duplex made of ``body``:
+        a Duplex (returned as is), a Readable or Writable (wrapped), a ``{'readable': r,
+        'writable': w}`` mapping, ``str``/``bytes``, an (async) iterable (readable only), an
+        async generator function ``fn(source)`` (writes go in as ``source``, its items come
+        out), an ``async def fn(source)`` (writable only), an awaitable (its result, readable
+        only). Raises ``ERR_INVALID_ARG_TYPE`` naming ``"body"`` for anything else."""
+        from ._duplex_from import duplex_from  # (not at the top: it needs this module)
+
+        return duplex_from(body)
 
 
 # -- duplex_pair -------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import _option_table
@@ -26,6 +26,7 @@ from ._base import (
     _node_encoding,
     _soon,
 )
+from ._construct import construct
 from ._writable import Writable
 
 if TYPE_CHECKING:
@@ -39,7 +40,8 @@ class Readable(Stream):
 
     Options (Node names accepted too): ``high_water_mark`` (16 KiB), ``encoding``,
     ``default_encoding`` (of a ``str`` pushed without one, 'utf8'),
-    ``read(size)``, ``destroy(err, callback)``, ``auto_destroy`` (True), ``emit_close`` (True).
+    ``read(size)``, ``destroy(err, callback)``, ``construct(callback)`` (Node's: see
+    :mod:`nodetls.stream._construct`), ``auto_destroy`` (True), ``emit_close`` (True).
     """
 
     _HAS_R = True
@@ -49,6 +51,8 @@ class Readable(Stream):
     #: high-water mark. Pull sources need it; push sources (sockets, whose handle keeps reading
     #: until ``read_stop``) set it to False and save a loop callback per chunk.
     _read_more = True
+    #: Node's ``_construct(callback)`` hook (or the ``construct`` option): see ``_construct``.
+    _construct: Callable[[Callable[..., None]], None] | None = None
 
     def __init__(self, options: dict[str, Any] | None = None, **kwargs: Any) -> None:
         opts = normalize(options, kwargs, _R_OPTIONS, "options") if options or kwargs else {}
@@ -56,6 +60,8 @@ class Readable(Stream):
         EventEmitter.__init__(self)
         self._init_common(opts)
         self._init_readable(opts)
+        if self._construct is not None or opts.get("construct") is not None:
+            construct(self, opts.get("construct"))
 
     def _init_readable(self, opts: dict[str, Any]) -> None:
         self._r_buf: deque[Any] = _NO_BUF

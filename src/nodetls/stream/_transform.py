@@ -12,6 +12,7 @@ from .._options import normalize
 from ..errors import node_error
 from ..events import EventEmitter
 from ._base import _soon
+from ._construct import construct
 from ._duplex import Duplex
 
 _D_OPTIONS = _option_table.names("RWD")
@@ -84,6 +85,8 @@ class Transform(Duplex):
             self._flush = hooks["flush"]
         # Node: the flush also runs from 'prefinish' when a subclass/option replaced _final
         self.on("prefinish", self._on_prefinish)
+        if self._construct is not None or opts.get("construct") is not None:
+            construct(self, opts.get("construct"))
 
     # -- hooks ----------------------------------------------------------------------------------
 

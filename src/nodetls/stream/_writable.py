@@ -21,6 +21,7 @@ from ._base import (
     _soon,
     _wait_for,
 )
+from ._construct import construct
 
 _W_OPTIONS = _option_table.names("W")
 
@@ -30,7 +31,8 @@ class Writable(Stream):
 
     Options (Node names accepted too): ``high_water_mark`` (16 KiB), ``decode_strings`` (True),
     ``default_encoding`` ('utf8'), ``write(chunk, callback)``, ``writev(chunks, callback)``,
-    ``final(callback)``, ``destroy(err, callback)``, ``auto_destroy``, ``emit_close``.
+    ``final(callback)``, ``destroy(err, callback)``, ``construct(callback)`` (Node's: see
+    :mod:`nodetls.stream._construct`), ``auto_destroy``, ``emit_close``.
     """
 
     _HAS_W = True
@@ -38,6 +40,8 @@ class Writable(Stream):
     _SHAPE_EVENTS: tuple[str, ...] = ("close", "error", "prefinish", "finish", "drain")
     _writev: Callable[[list[Any], Callable[..., Any]], None] | None = None
     _final: Callable[[Callable[..., Any]], None] | None = None
+    #: Node's ``_construct(callback)`` hook (or the ``construct`` option): see ``_construct``.
+    _construct: Callable[[Callable[..., None]], None] | None = None
 
     def __init__(self, options: dict[str, Any] | None = None, **kwargs: Any) -> None:
         opts = normalize(options, kwargs, _W_OPTIONS, "options") if options or kwargs else {}
@@ -45,6 +49,8 @@ class Writable(Stream):
         EventEmitter.__init__(self)
         self._init_common(opts)
         self._init_writable(opts)
+        if self._construct is not None or opts.get("construct") is not None:
+            construct(self, opts.get("construct"))
 
     def _init_writable(self, opts: dict[str, Any]) -> None:
         # (Node's highWaterMarkFrom: high_water_mark wins over the side's own option)
