@@ -154,3 +154,58 @@ async def test_example_runs_and_stops_on_ctrl_c(tmp_path):
         proc.proc.send_signal(signal.SIGINT)
         done = await proc.wait(T)
         assert done.rc == 0, done.stderr
+
+
+_WORKERS_SCRIPT = """
+import asyncio, json, os, sys
+sys.path.insert(0, {examples!r})
+import aio_uvicorn
+import nodetls
+
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    body = json.dumps({{"worker": nodetls.worker_index(), "scheme": scope["scheme"]}}).encode()
+    await send({{"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", b"%d" % len(body))]}})
+    await send({{"type": "http.response.body", "body": body}})
+
+async def main():
+    server = aio_uvicorn.make_server(app, "127.0.0.1", {port}, key=open({key!r}, "rb").read(),
+                                     cert=open({cert!r}, "rb").read())
+    async def announce():
+        await server.listening.wait()
+        os.write(1, b"LISTENING %d\\n" % nodetls.worker_index())  # (one write: two workers)
+    task = asyncio.ensure_future(announce())
+    await server.serve()
+
+nodetls.run(main, workers=2)
+"""
+
+
+async def test_uvicorn_in_two_workers_shares_the_port_and_stops_on_sigterm(certs, tmp_path):
+    """``nodetls.run(main, workers=2)`` with uvicorn in each worker: both serve one port
+    (``SO_REUSEPORT``), and SIGTERM to the parent stops every uvicorn gracefully: exit status 0."""
+    from helpers.peers import free_port
+
+    port = free_port()
+    script = tmp_path / "uvicorn_workers.py"
+    chain = tmp_path / "chain.pem"
+    chain.write_bytes(certs.server.chain_pem)
+    script.write_text(_WORKERS_SCRIPT.format(examples=str(EXAMPLES), port=port,
+                                             key=str(certs.server.key_path), cert=str(chain)))
+    async with spawn_process([sys.executable, str(script)], ready=r"LISTENING \d",
+                             timeout=T) as proc:
+        await proc.wait_for_output(r"LISTENING \d[\s\S]*LISTENING \d", timeout=T)
+        seen: set[int] = set()
+        for _ in range(40):
+            got = await curl(certs, port)
+            assert got["scheme"] == "https"
+            seen.add(got["worker"])
+            if seen == {0, 1}:
+                break
+        assert seen == {0, 1}
+        assert proc.proc is not None
+        proc.proc.send_signal(signal.SIGTERM)
+        done = await proc.wait(T)
+        assert done.rc == 0, done.stderr
