@@ -114,7 +114,10 @@ class AggregateNodeError(ExceptionGroup, NodeError):
         return AggregateNodeError(list(excs), self.message)
 
     def __str__(self) -> str:
-        return ExceptionGroup.__str__(self)
+        """Node's ``aggregateError.message``: ``''`` (an ``ExceptionGroup``'s own ``str()`` adds
+        ``' (N sub-exceptions)'``, which Node's message has not; the traceback still lists
+        each attempt's error)."""
+        return self.message
 
     def __repr__(self) -> str:
         return f"AggregateNodeError({self.errors!r}, code={self.code!r})"

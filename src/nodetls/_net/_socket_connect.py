@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from ..errors import node_error
 from .args import check_connect_options
-from .connect import do_connect
+from .connect import ANSWERING, do_connect
 from .handle import NO_OWNER, TCPHandle
 from .onread import install as _onread_install
 
@@ -103,6 +103,14 @@ class _SocketConnect(_Base):
         self._closed_handle = None
         self._had_error = False
         self._bytes_read = self._bytes_dispatched = 0
+
+    def _on_listener_error(self, exc: Exception) -> None:
+        """A listener raised: while ``options.lookup`` answers inside ``connect()`` the
+        exception is raised out of ``connect()`` (Node's ``emit`` throws through
+        ``emitLookup``: :data:`~.connect.ANSWERING`), else the stream's rule (``destroy(exc)``)."""
+        if id(self) in ANSWERING:
+            raise exc
+        super()._on_listener_error(exc)
 
     def _on_connect_error(self, err: BaseException) -> None:
         self._connect_task = None

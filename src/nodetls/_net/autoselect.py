@@ -217,19 +217,24 @@ class MultipleConnect:
             except SystemNodeError as bind_error:  # (Node: collected, no attempt event)
                 self.errors.append(bind_error)
                 continue
-            sock.emit("connectionAttempt", ip, self.port, family_number(af))
+            try:
+                sock.emit("connectionAttempt", ip, self.port, family_number(af))
+            except BaseException:  # (a listener's, raised out of connect(): see connect.py)
+                s.close()
+                raise
             if not sock.connecting:
                 s.close()
                 return None
             self.attempted.append(f"{ip}:{self.port}")
             self.current = (i, af, ip, bind_to, s)
             self.flight = (af, ip, bind_to)
+            sock._attempt = self  # (a destroy now holds 'close' for the ECANCELED event)
             return self
         return AggregateNodeError(self.errors)
 
     def abandon(self) -> None:
         """Close the socket of the attempt begun, if any (connect() raised meanwhile)."""
-        self.flight = None
+        self._landed()
         if self.current is not None:
             self.current[4].close()
             self.current = None
@@ -242,12 +247,15 @@ class MultipleConnect:
         destroy, so ``'error'`` queued by the destroy comes first, and ``'close'`` after), or
         for an attempt begun inside ``connect()`` whose task never started."""
         flight, self.flight = self.flight, None
-        if flight is None or not self.sock.destroyed:
-            return
-        af, ip, bind_to = flight
-        err = cancel_error(ip, self.port, bind_to)
-        self.errors.append(err)
-        self.sock.emit("connectionAttemptFailed", ip, self.port, family_number(af), err)
+        try:
+            if flight is None or not self.sock.destroyed:
+                return
+            af, ip, bind_to = flight
+            err = cancel_error(ip, self.port, bind_to)
+            self.errors.append(err)
+            self.sock.emit("connectionAttemptFailed", ip, self.port, family_number(af), err)
+        finally:
+            self._landed()
 
     def cancelled_soon(self) -> None:
         """:meth:`cancelled` on the next loop step: from the connect task's ``CancelledError``
@@ -256,8 +264,24 @@ class MultipleConnect:
             asyncio.get_running_loop().call_soon(self.cancelled)
 
     def adopted(self) -> None:
-        """The connected socket was handed over (``'connect'`` follows): nothing to cancel."""
+        """The connected socket was handed over (``'connect'`` follows), or its hand-over
+        failed (that error destroys the socket): nothing to cancel."""
+        self._landed()
+
+    def _landed(self) -> None:
+        """No attempt is under way any more: a ``'close'`` the socket held for it (a
+        ``destroy()`` meanwhile, :meth:`Socket._emit_socket_close`) is emitted a loop step
+        later, after what the ``'connectionAttemptFailed'`` listeners queued (Node: that event
+        comes from the cancelled connect request, before the handle's close callback)."""
         self.flight = None
+        sock = self.sock
+        if sock._attempt is self:
+            sock._attempt = None
+            if sock._close_held:  # ('close' was due: now, behind what the listeners queued)
+                sock._close_held = False
+                asyncio.get_running_loop().call_soon(sock._emit_socket_close)
+            elif sock.destroyed:  # ('close' queued already, or to come: a step later)
+                sock._close_held = True
 
     async def finish(self) -> socket.socket | None:
         """Await the attempt begun, and begin and await the next ones while they fail: the
@@ -285,7 +309,7 @@ class MultipleConnect:
                 self.cancelled_soon()
                 raise
             except OSError as exc:
-                self.flight = None
+                self._landed()
                 if isinstance(exc, TimeoutError) and not exc.errno:  # (this attempt's time is up)
                     self.errors.append(connect_error(exc, "connect", ip, self.port, bind_to))
                     sock.emit("connectionAttemptTimeout", ip, self.port, family)

@@ -232,7 +232,11 @@ class _One:
                 self.s = bound_socket(self.af, self.local)
             except SystemNodeError as exc:
                 return exc
-        sock.emit("connectionAttempt", self.ip, self.port, family_number(self.af))
+        try:
+            sock.emit("connectionAttempt", self.ip, self.port, family_number(self.af))
+        except BaseException:  # (a listener's, raised out of connect(): see _LookupCall)
+            self.abandon()
+            raise
         if not sock.connecting:
             self.abandon()
             return None
@@ -291,6 +295,13 @@ def _begin(sock: Socket, options: Mapping[str, Any], targets: _Targets, port: in
         autoselect.get_default_auto_select_family_attempt_timeout() if timeout is None
         else autoselect.attempt_timeout(timeout, "options.autoSelectFamilyAttemptTimeout")
     ).begin()
+
+
+#: The sockets (``id``) whose ``options.lookup`` is answering inside ``connect()`` right now:
+#: an exception escaping one of their listeners then (``'lookup'``, ``'connectionAttempt'``) is
+#: raised there (``Socket._on_listener_error``), out of the callback, the lookup function and
+#: ``connect()``, as Node's ``emit`` throws through ``emitLookup`` and ``lookupAndConnect``.
+ANSWERING: set[int] = set()
 
 
 class _LookupCall:
@@ -356,12 +367,19 @@ class _LookupCall:
             self._settle((err, address, family))
 
     def _answer_now(self, err: Any, address: Any, family: Any) -> None:
-        found = _take_answer(self.sock, self.host, self.options, self.dnsopts, err, address,
-                             family)
-        if found is None or isinstance(found, BaseException):
-            self.outcome = found
-            return
-        begun = _begin(self.sock, self.options, found, self.port, self.local)
+        """The answer given inside ``connect()``: a listener's exception is raised (see
+        :data:`ANSWERING`), the attempt it interrupted closed."""
+        key = id(self.sock)
+        ANSWERING.add(key)
+        try:
+            found = _take_answer(self.sock, self.host, self.options, self.dnsopts, err, address,
+                                 family)
+            if found is None or isinstance(found, BaseException):
+                self.outcome = found
+                return
+            begun = _begin(self.sock, self.options, found, self.port, self.local)
+        finally:
+            ANSWERING.discard(key)
         if isinstance(begun, BaseException):
             self.sock._on_connect_error(begun)  # (Node's internalConnect: destroy at once)
             return
@@ -457,6 +475,8 @@ def do_connect(sock: Socket, handle: TCPHandle, options: Mapping[str, Any],
             sock.connecting = False
             handle.owner = NO_OWNER
             handle.close()
+            if sock._handle is handle:  # (a destroy() now: 'close'(false), as Node's)
+                sock._handle, sock._closed_handle = None, handle
             raise
     return _do_connect(sock, handle, options, loop, call)
 
@@ -499,6 +519,9 @@ async def _do_connect(sock: Socket, handle: TCPHandle, options: Mapping[str, Any
                     await _adopt(loop, handle, s)
                 except asyncio.CancelledError:
                     begun.cancelled_soon()  # (destroyed before 'connect': Node's ECANCELED)
+                    raise
+                except BaseException:
+                    begun.adopted()  # (the error destroys the socket: nothing to cancel)
                     raise
                 begun.adopted()
     except asyncio.CancelledError:

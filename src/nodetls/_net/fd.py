@@ -11,10 +11,10 @@ Ownership, as Node's: a descriptor given as a number (``{'fd': n}``, an object w
 ``n``) is the socket's or server's from then on, closed when it closes (and when ``listen()``
 fails after taking it: a connected socket, a pipe). A Python object with ``fileno()`` (a
 ``socket.socket``) keeps its own descriptor: the server listens on a duplicate, so either side
-may close its copy whenever it likes; likewise for a listening ``net.Server`` or a connected
-``net.Socket`` given as the handle (Node shares the very handle: the first server then stops
-receiving connections and is broken once the second closes it; here both accept on the same
-listening socket, each closing only its own descriptor).
+may close its copy whenever it likes; likewise for a connected ``net.Socket`` given as the
+handle. A listening ``net.Server`` given as the handle is listened on through a duplicate too,
+but as Node shares the very handle, the first server's connections go to the second from then
+on and closing either closes both (``_net/shared.py``).
 """
 
 from __future__ import annotations

@@ -38,6 +38,9 @@ from .connect import lookup_listen_host
 from .direct import Acceptor, is_selector_loop
 from .fd import listen_descriptor, listen_fd_error, listen_on_fd
 from .handle import RECV_BUFFER_SIZE, TCPHandle
+from .shared import address_error, is_closed
+from .shared import join as _join_group
+from .shared import leave as _leave_group
 from .socket import Socket, _Normalized
 
 if TYPE_CHECKING:
@@ -142,6 +145,8 @@ class Server(EventEmitter):
     #: The event loop the server accepts connections on while listening (``_start`` to
     #: ``_close_listener``): the loop of each connection it accepts (``Socket._running_loop``).
     _accept_loop: asyncio.AbstractEventLoop | None = None
+    #: The servers listening on this one's socket (``listen(server)``: ``_net/shared.py``).
+    _group: Any = None
 
     def __init__(self, options: Any = None, connection_listener: Callable[..., Any] | None = None,
                  **kwargs: Any) -> None:
@@ -238,6 +243,9 @@ class Server(EventEmitter):
                 self._fail_listen(listen_fd_error(exc))
                 return self
             self._start(sock, backlog)
+            other = options.get("handle", options)
+            if isinstance(other, Server) and other._sock is not None:
+                _join_group(self, other)  # (Node: this server owns the very handle now)
         elif path:
             path = os.fspath(path)
             try:
@@ -388,6 +396,9 @@ class Server(EventEmitter):
 
     def _accept(self, handle: TCPHandle) -> None:
         """A connection was accepted (Node's ``onconnection``)."""
+        if self._group is not None and self._group.owner is not self:
+            self._group.owner._accept(handle)  # (listen(server): the handle's new owner's)
+            return
         if self._sock is None:
             handle.close()
             return
@@ -509,6 +520,8 @@ class Server(EventEmitter):
         return fut
 
     def _close_listener(self) -> None:
+        if self._group is not None:
+            _leave_group(self)  # (listen(server): the socket closes for both)
         self._listen_pending = False
         self._accept_loop = None  # (its connections ask the running loop from now on)
         task = self._start_task
@@ -567,6 +580,8 @@ class Server(EventEmitter):
         if self._pipe_name is not None or sock.family == socket.AF_UNIX:
             return self._pipe_name  # (a Unix socket's descriptor: None, as Node's null)
         if self._address_cache is None:
+            if is_closed(sock):
+                raise address_error()  # (its socket shared and closed: _net/shared.py)
             name = sock.getsockname()
             self._address_cache = {
                 "address": name[0],
@@ -686,7 +701,7 @@ class Server(EventEmitter):
     def ref(self) -> Server:
         """Node ``server.ref()``: keep :func:`nodetls.run` alive while listening (default)."""
         self._refed = True
-        if self._sock is not None and not self._registered:
+        if self._sock is not None and not self._registered and not is_closed(self._sock):
             self._registered = True
             _run.ref_handle(self)
         return self

@@ -125,6 +125,13 @@ class Socket(_SocketAPI, _SocketConnect, Duplex):
     #: Node's ``autoSelectFamilyAttemptedAddresses``: ``'<ip>:<port>'`` of each address tried
     #: when a host name's several addresses were tried in turn (``None`` otherwise).
     auto_select_family_attempted_addresses: list[str] | None = None
+    #: The ``auto_select_family`` attempt under way (``autoselect.MultipleConnect``): a
+    #: ``destroy()`` meanwhile holds ``'close'`` (``_close_held``) until that attempt's
+    #: ``ECANCELED`` ``'connectionAttemptFailed'`` was emitted, and one loop step more when it
+    #: was emitted after ``'close'`` was queued (Node's order: what its listeners queue with
+    #: ``call_soon`` runs before ``'close'``).
+    _attempt: Any = None
+    _close_held = False
 
     def __init__(self, options: dict[str, Any] | int | None = None, **kwargs: Any) -> None:
         if isinstance(options, int):
@@ -657,6 +664,13 @@ class Socket(_SocketAPI, _SocketConnect, Duplex):
         if self._cancelled_write_cb is not None:  # (the handle closed within the destroy)
             self._complete_cancelled_write()
         if self._close_emitted:
+            return
+        if self._attempt is not None:  # (its 'connectionAttemptFailed' first: autoselect.py)
+            self._close_held = True
+            return
+        if self._close_held:  # (that attempt ended this step: after what its listeners queued)
+            self._close_held = False
+            _soon(self._emit_socket_close)
             return
         if self._close_waiters:
             self._mark_close_emitted()
