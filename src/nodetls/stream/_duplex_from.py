@@ -283,11 +283,11 @@ class _Pair(Duplex):
         self._p_onreadable: Callable[..., Any] | None = None
         self._p_onclose: Any = _UNSET  # Node's `onclose`: undefined, then null or a callback
         if writable:
-            _eos(w, None, None, True, self._p_w_done)
+            _eos(w, None, None, True, self._p_side_done)
             w.on("drain", self._p_drain)
             w.on("finish", self._p_finish)
         if readable:
-            _eos(r, None, None, True, self._p_r_done)
+            _eos(r, None, None, True, self._p_side_done)
             r.on("readable", self._p_readable)
             r.on("end", self._p_end)
 
@@ -301,12 +301,8 @@ class _Pair(Duplex):
         elif err is not None:
             self.destroy(err)
 
-    def _p_w_done(self, err: BaseException | None = None) -> None:
-        if err is not None:
-            _destroyer(self._p_r, err)
-        self._p_finished(err)
-
-    def _p_r_done(self, err: BaseException | None = None) -> None:
+    def _p_side_done(self, err: BaseException | None = None) -> None:
+        # either side finished (Node's fromPair: an error destroys the readable side either way)
         if err is not None:
             _destroyer(self._p_r, err)
         self._p_finished(err)
