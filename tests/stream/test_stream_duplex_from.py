@@ -261,3 +261,34 @@ async def test_destroying_a_generator_duplex_waiting_on_source() -> None:
     d.destroy()
     await ticks(40)
     assert log == ["gen-finally", "close"]
+
+
+async def test_generator_function_without_a_source_argument() -> None:
+    # node: Duplex.from(async function* () { yield 'a'; yield 'b' }) reads "a", "b" (JavaScript
+    # drops the source argument the function does not take; nodetls does the same)
+    async def gen() -> Any:
+        yield b"a"
+        yield b"b"
+
+    got = [chunk async for chunk in Duplex.from_(gen)]
+    assert b"".join(got) == b"ab"
+
+
+async def test_pair_with_an_old_style_readable_is_wrapped() -> None:
+    # node: Duplex.from({readable: legacy}) for a Stream with no read() wraps it
+    # (Readable.wrap): data x, end, then the legacy stream's 'close' (its destroyer: a bare
+    # Stream has no destroy(), so 'close' is emitted on it), then the Duplex's 'close'
+    from nodetls.stream import Stream
+
+    legacy = Stream()
+    legacy.pause = lambda: None  # type: ignore[attr-defined]
+    legacy.resume = lambda: None  # type: ignore[attr-defined]
+    log: list[str] = []
+    d = Duplex.from_({"readable": legacy})
+    _watch(d, log, "data", "end", "close", "error")
+    legacy.on("close", lambda: log.append("legacy close"))
+    await ticks(5)
+    legacy.emit("data", b"x")
+    legacy.emit("end")
+    await ticks(40)
+    assert log == ["data:b'x'", "end", "legacy close", "close"]

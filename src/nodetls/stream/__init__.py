@@ -62,6 +62,7 @@ from ._base import Chunk as Chunk
 from ._base import Stream
 from ._base import _get_running_loop as _get_running_loop
 from ._base import _soon as _soon
+from ._compose import compose
 from ._duplex import _D_OPTIONS as _D_OPTIONS
 from ._duplex import Duplex, duplex_pair
 from ._finished import finished
@@ -82,4 +83,4 @@ from ._writable import Writable
 __all__ = ["Stream", "Readable", "Writable", "Duplex", "Transform", "PassThrough", "duplex_pair",
            "pipeline", "finished", "promises", "consumers", "is_readable", "is_writable", "is_errored",
            "is_destroyed", "is_disturbed", "get_default_high_water_mark",
-           "set_default_high_water_mark", "destroy"]
+           "set_default_high_water_mark", "destroy", "compose"]

@@ -325,6 +325,19 @@ class Stream(EventEmitter):
         except Exception as exc:  # noqa: BLE001
             self._on_listener_error(exc)
 
+    def pipe(self, dest: Any, end: Any = True) -> Any:
+        """Node's ``Stream.prototype.pipe(dest[, options])`` (an old-style stream's: a
+        :class:`Stream` subclass that emits ``'data'``/``'end'``/``'close'`` itself): each
+        ``'data'`` chunk is written to ``dest`` (while ``dest.writable``), ``pause()`` when
+        ``write()`` returns ``False``, ``resume()`` on ``dest``'s ``'drain'`` (while
+        ``self.readable``); ``dest.end()`` at ``'end'``, ``dest.destroy()`` at a ``'close'``
+        before it (not with ``end=False``, or Node's ``{'end': False}``); an ``'error'`` on either side
+        removes the pipe's listeners (re-emitted where nobody else listens: unhandled).
+        Returns ``dest``. :class:`Readable` and :class:`Writable` have their own."""
+        from ._legacy import legacy_pipe  # (not at the top: _legacy is imported later)
+
+        return legacy_pipe(self, dest, end)
+
     @property
     def destroyed(self) -> bool:
         """Node ``stream.destroyed``."""

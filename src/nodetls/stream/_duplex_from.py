@@ -29,7 +29,7 @@ Differences from Node: no object mode (items are ``bytes``/``str`` chunks, as
 ``Readable.from_``'s; ``source`` yields ``bytes``); ``fn`` gets ``source`` alone (Node passes
 ``{signal}`` too); Blob and web streams are not ported; a destroyed generator Duplex whose
 function waits on ``source`` gets an ``AbortError`` there (Node's waits forever and never
-emits ``'close'``); a legacy stream without ``read()`` is not wrapped (Node's ``Readable.wrap``).
+emits ``'close'``).
 """
 
 from __future__ import annotations
@@ -40,13 +40,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._option_table import type_error
-from ..errors import node_error
+from ..events import _invoke
 from ._base import Stream, _get_running_loop, _soon
 from ._duplex import Duplex
 from ._finished import _eos
 from ._from import _IterableReadable
 from ._pipeline import _abort_error, _return_error
 from ._pipeline import destroy as _destroyer
+from ._readable import Readable
 from ._utils import (
     _is_iterable,
     _is_node_stream,
@@ -212,7 +213,7 @@ class _Source:
 
 def _from_function(fn: Callable[..., Any], name: str) -> Duplex:
     source = _Source()
-    value = fn(source.iterate())
+    value = _invoke(fn, (source.iterate(),))  # (as JavaScript: fn may take no argument)
     if _is_duplex_node_stream(value):  # (a constructor function, say)
         return value  # type: ignore[no-any-return]
     if isinstance(value, _WHOLE) or _is_iterable(value):
@@ -270,9 +271,7 @@ class _Pair(Duplex):
 
     def __init__(self, r: Any, w: Any) -> None:
         if r is not None and not callable(getattr(r, "read", None)):
-            raise node_error("ERR_INVALID_ARG_TYPE", '"body.readable"',
-                             "a stream with read() (Readable.wrap is not ported)",
-                             type(r).__name__)
+            r = Readable.wrap(r)  # Node's: an old-style stream (no read()) is wrapped
         readable = r is not None and bool(is_readable(r))
         writable = w is not None and bool(is_writable(w))
         super().__init__(readable=readable, writable=writable)

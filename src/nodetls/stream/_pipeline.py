@@ -60,12 +60,22 @@ def pipeline(*streams: Any) -> Any:
     return _pipeline(list(streams[:-1]), streams[-1], True)
 
 
+def _destroy_method(stream: Any) -> Any:
+    """``stream.destroy`` if it has one that works: a bare :class:`Stream` is Node's old-style
+    ``Stream``, which has none (ours inherits the Readable/Writable one, which needs their
+    state)."""
+    if isinstance(stream, Stream) and not (stream._HAS_R or stream._HAS_W):
+        return None
+    destroy = getattr(stream, "destroy", None)
+    return destroy if callable(destroy) else None
+
+
 def _destroy_stream(stream: Any, err: BaseException) -> None:
     """Node's ``destroyImpl.destroyer`` (for a stream that is not destroyed yet)."""
     if stream is None or is_destroyed(stream):
         return
-    destroy = getattr(stream, "destroy", None)
-    if callable(destroy):
+    destroy = _destroy_method(stream)
+    if destroy is not None:
         destroy(err)
     elif callable(getattr(stream, "close", None)):
         stream.close()
@@ -91,8 +101,8 @@ def destroy(stream: Any, err: BaseException | None = None) -> None:
         err = _abort_error()
     if err is not None:
         _destroy_stream(stream, err)
-    elif callable(getattr(stream, "destroy", None)):
-        stream.destroy()
+    elif (destroy := _destroy_method(stream)) is not None:
+        destroy()
     elif callable(getattr(stream, "close", None)):
         stream.close()
     else:  # a finished legacy stream
@@ -195,7 +205,7 @@ class _Pipeline:
 
         dst.on("close", on_dst_close)
         if isinstance(src, Stream):
-            src.pipe(dst, end=False)  # type: ignore[attr-defined]
+            src.pipe(dst, end=False)
         else:
             src.pipe(dst, {"end": False})
         if end:

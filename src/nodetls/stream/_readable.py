@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import _option_table
@@ -12,7 +12,7 @@ from .. import events as _events_mod
 from .._options import normalize
 from ..errors import node_error
 from ..events import EventEmitter
-from . import _readable_listening
+from . import _legacy, _operators, _readable_listening
 from ._base import (
     _MAX_HWM,
     _NO_BUF,
@@ -708,6 +708,85 @@ class Readable(Stream):
         from ._from import readable_from
 
         return readable_from(iterable, options, **kwargs)
+
+    # -- Node's iterator helpers (in _operators), wrap() (in _legacy) ----------------------------
+
+    wrap = _legacy.WrapMethod()
+
+    def map(self, fn: Callable[[Any], Any], options: Mapping[str, Any] | None = None,
+            **kwargs: Any) -> Readable:
+        """Node ``readable.map(fn[, options])``: a Readable of ``fn(chunk)`` for each chunk
+        (``fn`` sync or ``async def``; its results must be chunks: see
+        :mod:`nodetls.stream._operators`). ``options``: ``concurrency`` (calls running at once,
+        1), ``high_water_mark`` (results kept ready beyond those, ``concurrency - 1``); the
+        results come in the source's order."""
+        return _operators.map_(self, fn, options, kwargs)
+
+    def filter(self, fn: Callable[[Any], Any], options: Mapping[str, Any] | None = None,
+               **kwargs: Any) -> Readable:
+        """Node ``readable.filter(fn[, options])``: a Readable of the chunks for which
+        ``fn(chunk)`` (awaited if awaitable) is true; options as :meth:`map`'s."""
+        return _operators.filter_(self, fn, options, kwargs)
+
+    def flat_map(self, fn: Callable[[Any], Any], options: Mapping[str, Any] | None = None,
+                 **kwargs: Any) -> Readable:
+        """Node ``readable.flatMap(fn[, options])``: a Readable of the items of each
+        ``fn(chunk)`` (a stream, an (async) iterable of chunks); options as :meth:`map`'s."""
+        return _operators.flat_map(self, fn, options, kwargs)
+
+    def drop(self, limit: float, options: Mapping[str, Any] | None = None,
+             **kwargs: Any) -> Readable:
+        """Node ``readable.drop(limit)``: a Readable of the chunks after the first ``limit``
+        (a number >= 0, ERR_OUT_OF_RANGE below)."""
+        return _operators.drop(self, limit, options, kwargs)
+
+    def take(self, limit: float, options: Mapping[str, Any] | None = None,
+             **kwargs: Any) -> Readable:
+        """Node ``readable.take(limit)``: a Readable of the first ``limit`` chunks (then the
+        source is destroyed, as Node's: an ``AbortError`` if it had not ended)."""
+        return _operators.take(self, limit, options, kwargs)
+
+    def compose(self, stream: Any, options: Mapping[str, Any] | None = None,
+                **kwargs: Any) -> Readable:
+        """Node ``readable.compose(stream)``: a Readable of what ``stream`` (a writable stream,
+        an async generator function...) makes of this one (:func:`nodetls.stream.compose`)."""
+        return _operators.compose(self, stream, options, kwargs)
+
+    def to_array(self, options: Mapping[str, Any] | None = None,
+                 **kwargs: Any) -> Coroutine[Any, Any, list[Chunk]]:
+        """Node ``readable.toArray()``: awaitable, the list of the chunks read to the end."""
+        return _operators.to_array(self, options, kwargs)
+
+    def for_each(self, fn: Callable[[Any], Any], options: Mapping[str, Any] | None = None,
+                 **kwargs: Any) -> Coroutine[Any, Any, None]:
+        """Node ``readable.forEach(fn[, options])``: awaitable, ``fn(chunk)`` (awaited) for each
+        chunk; options as :meth:`map`'s."""
+        return _operators.for_each(self, fn, options, kwargs)
+
+    def some(self, fn: Callable[[Any], Any], options: Mapping[str, Any] | None = None,
+             **kwargs: Any) -> Coroutine[Any, Any, bool]:
+        """Node ``readable.some(fn[, options])``: awaitable, whether ``fn`` is true for a chunk
+        (the source is destroyed at the first one)."""
+        return _operators.some(self, fn, options, kwargs)
+
+    def every(self, fn: Callable[[Any], Any], options: Mapping[str, Any] | None = None,
+              **kwargs: Any) -> Coroutine[Any, Any, bool]:
+        """Node ``readable.every(fn[, options])``: awaitable, whether ``fn`` is true for every
+        chunk (the source is destroyed at the first false one)."""
+        return _operators.every(self, fn, options, kwargs)
+
+    def find(self, fn: Callable[[Any], Any], options: Mapping[str, Any] | None = None,
+             **kwargs: Any) -> Coroutine[Any, Any, Chunk | None]:
+        """Node ``readable.find(fn[, options])``: awaitable, the first chunk for which ``fn`` is
+        true, or ``None``."""
+        return _operators.find(self, fn, options, kwargs)
+
+    def reduce(self, fn: Callable[[Any, Any], Any], initial: Any = _operators._UNSET,
+               options: Mapping[str, Any] | None = None, **kwargs: Any) -> Coroutine[Any, Any, Any]:
+        """Node ``readable.reduce(fn[, initial[, options]])``: awaitable, ``fn(acc, chunk)``
+        (awaited) over the chunks from ``initial`` (none: the first chunk; an empty stream then
+        raises ERR_MISSING_ARGS)."""
+        return _operators.reduce(self, fn, initial, options, kwargs)
 
     # -- properties -----------------------------------------------------------------------------
 

@@ -28,7 +28,9 @@ def _is_node_stream(obj: Any) -> bool:
 def _is_readable_node_stream(obj: Any, strict: bool = False) -> bool:
     if isinstance(obj, Stream):
         if not obj._HAS_R:
-            return False  # a Writable has pipe() (it fails), no readable state
+            # a Writable has pipe() (it fails), no readable state; a bare Stream is Node's
+            # old-style stream (Stream.pipe, no states): readable, as Node's check says
+            return not obj._HAS_W
         return not obj._HAS_W or obj._r_readable is not False  # type: ignore[attr-defined]
     if not (callable(getattr(obj, "pipe", None)) and callable(getattr(obj, "on", None))):
         return False
