@@ -363,7 +363,10 @@ class Stream(EventEmitter):
         if err is not None and self._errored is None:
             self._errored = err
         self._destroyed = True
-        if self._HAS_W and (self._w_buf or self._w_on_finished):  # type: ignore[attr-defined]
+        # (Node's kBuffered: still set while the buffer is being written out, the chunk of
+        # this write already taken from it)
+        if self._HAS_W and (self._w_buf or self._w_on_finished  # type: ignore[attr-defined]
+                            or self._w_buffer_processing):  # type: ignore[attr-defined]
             _soon(self._error_buffer)  # type: ignore[attr-defined]
         called = False
 

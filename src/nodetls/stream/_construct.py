@@ -34,8 +34,8 @@ _MISSING: Any = object()
 
 #: The attributes shadowed while a stream is constructed, by side: what each stands for in
 #: Node's ``kConstructed`` checks (``_destroy``: Node's deferred ``_destroy``; ``push``: Node's
-#: ``kSync`` stays as it was, only a real ``_read`` clears it).
-_GATES_R = ("_read", "_maybe_read_more", "push")
+#: ``kSync`` stays as it was, only a real ``_read`` clears it; ``unshift``: likewise).
+_GATES_R = ("_read", "_maybe_read_more", "push", "unshift")
 _GATES_W = ("write", "_clear_buffer", "_finish_maybe")
 
 
@@ -58,7 +58,8 @@ class _Construction:
     """One stream's construction: the shadowing attributes, what they shadow, and a
     ``destroy()`` waiting for the end of the construction."""
 
-    __slots__ = ("stream", "saved", "real_write", "real_push", "sync", "destroy_args", "called")
+    __slots__ = ("stream", "saved", "real_write", "real_push", "real_unshift", "sync", "destroy_args",
+                 "called")
 
     def __init__(self, stream: Stream) -> None:
         self.stream = stream
@@ -75,12 +76,14 @@ class _Construction:
             self.saved[name] = d.get(name, _MISSING)
         self.real_write = getattr(stream, "write", None)
         self.real_push = getattr(stream, "push", None)
+        self.real_unshift = getattr(stream, "unshift", None)
         self.sync = getattr(stream, "_r_sync", True)
         d["_destroy"] = self.destroy
         if stream._HAS_R:
             d["_read"] = self.read
             d["_maybe_read_more"] = self.nothing
             d["push"] = self.push
+            d["unshift"] = self.unshift
         if stream._HAS_W:
             d["write"] = self.write
             d["_clear_buffer"] = self.nothing
@@ -99,6 +102,11 @@ class _Construction:
         # Node's kSync: set from the constructor until a real _read clears it (never here).
         self.stream._r_sync = self.sync  # type: ignore[attr-defined]
         return bool(self.real_push(chunk, encoding))  # type: ignore[misc]
+
+    def unshift(self, chunk: Any, encoding: str | None = None) -> None:
+        # (as push: a read() while constructing cleared the flag around the gated _read)
+        self.stream._r_sync = self.sync  # type: ignore[attr-defined]
+        self.real_unshift(chunk, encoding)  # type: ignore[misc]
 
     def write(self, data: Any, encoding: Any = None, callback: Any = None) -> bool:
         # Node's writeOrBuffer: buffered while not constructed (as while a write is in flight)
@@ -140,6 +148,10 @@ class _Construction:
                 d.pop(name, None)
             else:
                 d[name] = value
+        if s._HAS_R:
+            # Node's kSync: no read() made a real _read call while constructing (a read() here
+            # cleared the flag around the gate's): as it was, for a push(None) after a failure
+            s._r_sync = self.sync
         if s._destroyed:
             pending = self.destroy_args
             if pending is not None:

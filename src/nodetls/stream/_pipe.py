@@ -224,12 +224,15 @@ class _Pipe:
 
     def _drained(self) -> None:
         """The end of Node's ``cleanup``: a ``'drain'`` wait ended (``cleanedUp`` set)."""
-        if self.src._r_await_drain and getattr(self.dest, "_w_need_drain", True):
+        src = self.src
+        if (src._r_await_drain or src._r_multi_drain) and getattr(self.dest, "_w_need_drain", True):
             self.on_drain()
 
     def pause(self) -> None:
         src, dest = self.src, self.dest
         if not self.cleaned and dest in src._r_pipes:
+            if len(src._r_pipes) == 1:
+                src._r_multi_drain = False  # (Node: awaitDrainWriters = dest)
             if src._r_await_drain is _NO_DRAIN:
                 src._r_await_drain = set()
             src._r_await_drain.add(dest)  # type: ignore[union-attr]

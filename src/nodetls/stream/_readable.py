@@ -226,27 +226,50 @@ class Readable(Stream):
 
     def unshift(self, chunk: bytes | str, encoding: str | None = None) -> None:
         """Node ``readable.unshift(chunk[, encoding])``: put data back at the front of the
-        buffer (a ``str`` in ``encoding``, else the stream's ``default_encoding``)."""
+        buffer (a ``str`` in ``encoding``, else the stream's ``default_encoding``). As Node's
+        ``addChunk``, a flowing stream with a ``'data'`` listener and nothing buffered emits it
+        as ``'data'`` at once (outside ``_read``).
+
+        Difference from Node: ``bytes`` unshifted into a stream with an encoding are decoded
+        with its decoder (Node buffers the ``Buffer`` as it is among the strings)."""
         if chunk is None:
             self.push(None)
             return
         if type(chunk) is not bytes:
-            chunk = self._coerce_chunk(chunk, encoding)
-            if chunk is None:
-                return
+            if isinstance(chunk, str) and self._r_decoder is not None:
+                # Node: a string in another encoding is converted to the stream's at once
+                # (Buffer.from(chunk, encoding).toString(state.encoding)), not decoded in turn
+                enc = _node_encoding(encoding or self._r_default_encoding or "utf8")
+                if enc != self._r_encoding:
+                    chunk = _make_decoder(self._r_encoding).decode(_encode(chunk, enc), True)
+            else:
+                chunk = self._coerce_chunk(chunk, encoding)
+                if chunk is None:
+                    return
+        if not chunk:  # (Node: an empty chunk is checked first: no error after 'end')
+            return
         if self._r_end_emitted:
             self._error_or_destroy(node_error("ERR_STREAM_UNSHIFT_AFTER_END_EVENT"))
             return
-        if self._destroyed or self._errored is not None or not chunk:
+        if self._destroyed or self._errored is not None:
             return
         if self._r_decoder is not None and type(chunk) is bytes:
             chunk = self._r_decoder.decode(chunk)
-        self._r_len += len(chunk)
-        if self._r_buf is _NO_BUF:
-            self._r_buf = deque()
-        self._r_buf.appendleft(chunk)
-        if self._r_need_readable:
-            self._emit_readable()
+            if not chunk:
+                return
+        # Node's addChunk(addToFront=true)
+        if self._r_flowing and not self._r_len and not self._r_sync and self._r_data_listening:
+            if self._r_await_drain:
+                self._r_await_drain.clear()  # type: ignore[union-attr]
+            self._r_data_emitted = True
+            self.emit("data", chunk)
+        else:
+            self._r_len += len(chunk)
+            if self._r_buf is _NO_BUF:
+                self._r_buf = deque()
+            self._r_buf.appendleft(chunk)
+            if self._r_need_readable:
+                self._emit_readable()
         self._maybe_read_more()
 
     def _on_eof_chunk(self) -> None:
@@ -279,9 +302,9 @@ class Readable(Stream):
             if "readable" in self._events:  # (no emit nobody listens to)
                 self.emit("readable")
             self._r_emitted_readable = False
-        self._r_need_readable = (
-            not self._r_flowing and not self._r_ended and self._r_len <= self._r_hwm
-        )
+        # (Node v20: the flag is only ever set here (`|=`), a listener's read() may have set it)
+        if not self._r_flowing and not self._r_ended and self._r_len <= self._r_hwm:
+            self._r_need_readable = True
         self._flow()
 
     def _maybe_read_more(self) -> None:
@@ -405,6 +428,10 @@ class Readable(Stream):
         return ("" if self._r_decoder is not None else b"").join(parts)
 
     _r_end_scheduled = False  # an _end_readable_nt is pending: a second one would do nothing
+    #: Node's kMultiAwaitDrain: set by a second pipe, cleared by a pipe's pause() while it is the
+    #: only one. Node's awaitDrainWriters is then a Set, "true" even when empty: a pipe's
+    #: cleanup then calls its ondrain (_pipe._Pipe._drained).
+    _r_multi_drain = False
 
     def _end_readable(self) -> None:
         if not self._r_end_emitted:
@@ -524,6 +551,8 @@ class Readable(Stream):
         The listeners are Node's, added in Node's order (``'newListener'`` sees it): the source's
         ``'end'`` (once), the destination's ``'unpipe'``, the source's ``'data'``, then the
         destination's ``'error'`` (prepended), ``'close'`` and ``'finish'`` (once)."""
+        if len(self._r_pipes) == 1:
+            self._r_multi_drain = True
         self._r_pipes.append(dest)
         p = _new(_Pipe)  # (no __init__ call)
         p.src = self

@@ -154,7 +154,8 @@ class Writable(Stream):
             self._w_sync = True
             self._write(data, self._on_write_done)
             self._w_sync = False
-        if self._w_len < self._w_hwm:
+        # (Node v20's writeOrBuffer: an empty buffer is below any mark, 0 included)
+        if self._w_len < self._w_hwm or not self._w_len:
             return not self._destroyed and self._errored is None
         self._w_need_drain = True
         return False
@@ -181,7 +182,10 @@ class Writable(Stream):
         if self._w_buf:
             self._clear_buffer()
         if sync:
-            need_tick = (self._w_need_drain and self._w_len == 0) or self._destroyed
+            # Node v20's needTick: `needDrain || (state[kState] & kDestroyed !== 0) || cb !==
+            # nop`, whose middle term tests the object-mode bit (precedence), not destroyed: a
+            # callback-less write completing at once on a destroyed stream schedules nothing
+            need_tick = self._w_need_drain and self._w_len == 0
             if cb is None:
                 if not self._w_after_write_pending and need_tick:
                     self._w_after_write_pending = True
@@ -335,12 +339,14 @@ class Writable(Stream):
     def _need_finish(self) -> bool:
         return (self._w_ending and not self._destroyed and not self._w_finished
                 and not self._w_writing and not self._error_emitted and not self._close_emitted
-                and self._errored is None and not self._w_buf and self._w_len == 0)
+                and self._errored is None and not self._w_buf and self._w_len == 0
+                and not self._w_buffer_processing)  # (Node's kBuffered, see _base.destroy)
 
     def _finish_maybe(self, sync: bool) -> None:
         if (self._w_ending and not self._destroyed and not self._w_finished  # (_need_finish)
                 and not self._w_writing and not self._error_emitted and not self._close_emitted
-                and self._errored is None and not self._w_buf and self._w_len == 0):
+                and self._errored is None and not self._w_buf and self._w_len == 0
+                and not self._w_buffer_processing):
             self._prefinish()
             if self._w_pending_cb == 0:
                 if sync:
@@ -385,7 +391,8 @@ class Writable(Stream):
             self._error_or_destroy(err, self._w_sync)
         elif (self._w_ending and not self._destroyed and not self._w_finished  # (_need_finish)
                 and not self._w_writing and not self._error_emitted and not self._close_emitted
-                and self._errored is None and not self._w_buf and self._w_len == 0):
+                and self._errored is None and not self._w_buf and self._w_len == 0
+                and not self._w_buffer_processing):
             self._w_prefinished = True
             if "prefinish" in self._events:  # (no emit nobody listens to)
                 self.emit("prefinish")

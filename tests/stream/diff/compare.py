@@ -1,0 +1,52 @@
+"""Comparison of a nodetls result with Node's (``runner.py`` / ``runner.js``): a result is
+``{"log": [...], "state": [...]}``. Scripts doing something whose difference from Node is
+accepted on purpose are left out of the comparison (:func:`accepted` says why)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def accepted(script: dict[str, Any], node: dict[str, Any] | None = None) -> str | None:
+    """Why ``script`` (whose Node result is ``node``, if known) is not compared with Node (an
+    accepted difference), or None."""
+    if node is not None and "node-bug read-overrun" in node["log"]:
+        # a string stream's read(n) that Node's fromList overran (see runner.js): nodetls
+        # returns n characters and keeps its readable_length right
+        return "Node's read(n) overrun on a string stream"
+    if "f09f" in json.dumps(script) and any(op[0] == "enc" and op[2] == "utf8"
+                                            for op in script["ops"]):
+        # a character outside the BMP (F0 9F 98 80) in a UTF-8 string stream: Python's str
+        # counts it as 1 (readable_length, read(n)), a JavaScript string as 2 (UTF-16 units)
+        return "a non-BMP character in a string stream (str length: code points)"
+    encoded: set[int] = set()
+    for op in script["ops"]:
+        if op[0] == "enc":
+            encoded.add(op[1])
+        elif op[0] == "unshift" and op[1] in encoded and isinstance(op[2], str):
+            # bytes unshifted into a stream with an encoding: nodetls decodes them with the
+            # stream's decoder; Node keeps the Buffer as it is among the buffered strings (a
+            # 'data' of a Buffer on a string stream, or its UTF-8 text once joined to others,
+            # its byte length counted as characters): an accident of Node's, not relied upon.
+            return "unshift(bytes) on a stream with an encoding"
+    return None
+
+
+def diverges(node: dict[str, Any], ours: dict[str, Any]) -> bool:
+    return node != ours
+
+
+def first_difference(node: dict[str, Any], ours: dict[str, Any]) -> str:
+    """A short description of where the two results part."""
+    for i, (x, y) in enumerate(zip(node["log"], ours["log"], strict=False)):
+        if x != y:
+            return f"log[{i}]: node {x!r} / ours {y!r}"
+    if len(node["log"]) != len(ours["log"]):
+        i = min(len(node["log"]), len(ours["log"]))
+        return f"log[{i}]: node {node['log'][i:i + 1]} / ours {ours['log'][i:i + 1]}"
+    for j, (x, y) in enumerate(zip(node["state"], ours["state"], strict=True)):
+        d = {k: (x[k], y.get(k)) for k in x if x[k] != y.get(k)}
+        if d:
+            return f"state[{j}]: {d}"
+    return "same"
