@@ -11,7 +11,8 @@ import pytest
 
 from nodetls import net
 from nodetls import run as tls_run
-from nodetls._net.handle import _OPEN, DuplexHandle, TCPHandle
+from nodetls._net.duplex_handle import DuplexHandle
+from nodetls._net.handle import _OPEN, TCPHandle
 from nodetls.stream import duplex_pair
 
 from .netutil import TIMEOUT, close_server, event, read_all

@@ -1,9 +1,10 @@
 """nodetls' ``net`` layer: asyncio transports behind Node-like handles.
 
-``handle`` (the handle seam: :class:`TCPHandle`, :class:`DuplexHandle`), ``socket``
-(:class:`Socket`), ``server`` (:class:`Server`), ``connect`` (argument forms and the connect
-procedure), ``address`` (``is_ip``...), ``blocklist`` (:class:`BlockList`,
-:class:`SocketAddress`). The public facade is :mod:`nodetls.net`.
+``handle`` (the handle seam: :class:`TCPHandle`), ``duplex_handle`` (:class:`DuplexHandle`),
+``pipe_handle`` (``PipeHandle``: a pipe or FIFO descriptor), ``socket`` (:class:`Socket`),
+``server`` (:class:`Server`), ``connect`` (argument forms and the connect procedure),
+``address`` (``is_ip``...), ``blocklist`` (:class:`BlockList`, :class:`SocketAddress`). The
+public facade is :mod:`nodetls.net`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from .autoselect import (
     set_default_auto_select_family_attempt_timeout,
 )
 from .blocklist import BlockList, SocketAddress
-from .handle import DuplexHandle, TCPHandle
+from .duplex_handle import DuplexHandle
+from .handle import TCPHandle
 from .server import Server
 from .socket import CONNECT_OPTIONS, SOCKET_OPTIONS, Socket, _Normalized
 

@@ -5,7 +5,9 @@ branch of ``createServerHandle``, ``lib/net.js``).
 What a descriptor is, as libuv's ``uv_guess_handle`` says (:func:`guess_handle_type`):
 ``'TCP'`` (an IPv4/IPv6 stream socket), ``'PIPE'`` (a Unix stream socket, or a FIFO/pipe),
 ``'UDP'``, ``'TTY'``, ``'FILE'`` (a regular file or a character device) or ``'UNKNOWN'`` (a
-closed descriptor, another kind of socket).
+closed descriptor, another kind of socket). ``Socket({'fd': n})`` takes a ``'TCP'`` or
+``'PIPE'`` one: a socket through the loop's transport (:class:`FdHandle`), a pipe or FIFO
+through ``pipe_handle.py``'s ``PipeHandle``.
 
 Ownership, as Node's: a descriptor given as a number (``{'fd': n}``, an object whose ``fd`` is
 ``n``) is the socket's or server's from then on, closed when it closes (and when ``listen()``
@@ -31,6 +33,7 @@ from typing import Any
 from .._option_table import number, type_error
 from ..errors import NodeTypeError, system_error
 from .handle import _NEW, _OPEN, TCPHandle, _wrap_error
+from .pipe_handle import PipeHandle
 
 __all__ = ["guess_handle_type", "validate_fd", "open_fd_handle", "listen_descriptor",
            "listen_on_fd", "listen_fd_error"]
@@ -164,14 +167,18 @@ async def _adopt(handle: FdHandle, sock: socket.socket) -> None:
         raise
 
 
-def open_fd_handle(value: Any) -> FdHandle:
-    """``Socket({'fd': n})``'s handle (Node's ``createHandle(fd, false)`` and ``open(fd)``): a
-    TCP or Unix stream socket, which the socket owns from now on. Anything else is Node's
-    ``ERR_INVALID_FD_TYPE`` ("Unsupported fd type: FILE"), a FIFO or pipe included (Node reads
-    and writes one through a Pipe handle; not supported here: ``'PIPE'`` names it)."""
+def open_fd_handle(value: Any) -> FdHandle | PipeHandle:
+    """``Socket({'fd': n})``'s handle (Node's ``createHandle(fd, false)`` and ``open(fd)``), the
+    socket's from now on: a TCP or Unix stream socket (:class:`FdHandle`), or a pipe or FIFO
+    (:class:`~nodetls._net.pipe_handle.PipeHandle`, Node's Pipe handle). Anything else is
+    Node's ``ERR_INVALID_FD_TYPE`` ("Unsupported fd type: FILE")."""
     fd = validate_fd(value)
     kind = guess_handle_type(fd)
-    if kind != "TCP" and (kind != "PIPE" or not stat.S_ISSOCK(os.fstat(fd).st_mode)):
+    if kind == "PIPE" and not stat.S_ISSOCK(os.fstat(fd).st_mode):
+        if os.name != "posix":
+            raise _fd_type_error(kind)  # (Unix only: a Windows pipe is not one for a selector)
+        return PipeHandle(fd)
+    if kind != "TCP" and kind != "PIPE":
         raise _fd_type_error(kind)
     loop = asyncio.get_running_loop()  # (first: a socket object made would own the fd)
     sock = socket.socket(fileno=fd)

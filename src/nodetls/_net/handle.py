@@ -24,8 +24,9 @@ preallocated receive buffers (:data:`RECV_BUFFER_SIZE`), delivered as ``memoryvi
 copy, no allocation per read).
 A client handle reports its connection through ``on_open`` (``net.Socket.connect`` passes the
 connecting socket's ``_on_handle_connect``), before any read is delivered.
-:class:`DuplexHandle` gives any :class:`nodetls.stream.Duplex` the same interface (Node's
-JSStreamSocket).
+``duplex_handle.py``'s :class:`~nodetls._net.duplex_handle.DuplexHandle` gives any
+:class:`nodetls.stream.Duplex` the same interface (Node's JSStreamSocket), ``pipe_handle.py``'s
+:class:`~nodetls._net.pipe_handle.PipeHandle` a pipe or FIFO descriptor (Node's Pipe handle).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from .. import _run
 from ..errors import NodeError, from_oserror, system_error
 from .address import family_name
 
-__all__ = ["TCPHandle", "DuplexHandle", "RECV_BUFFER_SIZE", "WRITE_HIGH_WATER", "WRITE_LOW_WATER"]
+__all__ = ["TCPHandle", "RECV_BUFFER_SIZE", "WRITE_HIGH_WATER", "WRITE_LOW_WATER"]
 
 #: Size of a receive buffer: one read takes up to this much (libuv reads 64 KiB at a time;
 #: more per read means fewer Python calls per byte, which matters most under TLS).
@@ -648,120 +649,3 @@ class TCPHandle(asyncio.BufferedProtocol):
                 reg.release(self)  # open: closed by run() when it returns
             else:
                 reg.unref(self)
-
-
-class DuplexHandle:
-    """The handle seam over any :class:`nodetls.stream.Duplex` (Node's JSStreamSocket).
-
-    ``'data'`` -> ``_on_handle_read(memoryview)``, ``'end'`` -> ``_on_handle_eof``, ``'drain'``
-    -> ``_on_handle_drain``, ``'error'`` -> ``_on_handle_error``, ``'close'`` ->
-    ``_on_handle_close``; ``write`` -> ``duplex.write``, ``shutdown`` -> ``duplex.end()``,
-    ``close`` -> ``duplex.destroy()``. Address properties are ``None``; ``ref``/``unref`` and
-    socket options do nothing. Attaching puts the duplex in flowing mode.
-    """
-
-    local_address: Any = None
-    local_port: Any = None
-    local_family: Any = None
-    remote_address: Any = None
-    remote_port: Any = None
-    remote_family: Any = None
-    SHUTDOWN_CALLBACK = True
-
-    def __init__(self, duplex: Any, owner: Any = None) -> None:
-        self.owner: Any = owner if owner is not None else NO_OWNER
-        self.duplex = duplex
-        self._reading = True
-        self._closing = False
-        self._close_notified = False
-        duplex.on("end", self._on_end)
-        duplex.on("drain", self._on_drain)
-        duplex.on("error", self._on_error)
-        duplex.on("close", self._on_close)
-        duplex.on("data", self._on_data)
-
-    def __repr__(self) -> str:
-        return f"<DuplexHandle {self.duplex!r}>"
-
-    def _on_data(self, chunk: Any) -> None:
-        if self._closing:
-            return
-        if isinstance(chunk, str):
-            chunk = chunk.encode()
-        self.owner._on_handle_read(memoryview(chunk))
-
-    def _on_end(self) -> None:
-        if not self._closing:
-            self.owner._on_handle_eof()
-
-    def _on_drain(self) -> None:
-        self.owner._on_handle_drain()
-
-    def _on_error(self, err: BaseException) -> None:
-        self.owner._on_handle_error(err)
-
-    def _on_close(self, *_: Any) -> None:
-        if not self._close_notified:
-            self._close_notified = True
-            self.owner._on_handle_close()
-
-    def write(self, data: bytes | bytearray | memoryview) -> bool:
-        if self._closing:
-            return False
-        return bool(self.duplex.write(data if type(data) is bytes else bytes(data)))
-
-    def read_start(self) -> None:
-        if not self._reading:
-            self._reading = True
-            self.duplex.resume()
-
-    def read_stop(self) -> None:
-        if self._reading:
-            self._reading = False
-            self.duplex.pause()
-
-    @property
-    def reading(self) -> bool:
-        return self._reading
-
-    def shutdown(self, callback: Callable[[], None] | None = None) -> None:
-        if self._closing:
-            if callback is not None:
-                callback()
-            return
-        if callback is None:
-            self.duplex.end()
-        else:
-            self.duplex.end(lambda err=None: callback())
-
-    def close(self) -> None:
-        if self._closing:
-            return
-        self._closing = True
-        d = self.duplex
-        if getattr(d, "_close_emitted", False) or (getattr(d, "destroyed", False) and not hasattr(d, "_close_emitted")):
-            asyncio.get_running_loop().call_soon(self._on_close)
-        else:
-            d.destroy()
-
-    @property
-    def closed(self) -> bool:
-        return self._closing or self._close_notified
-
-    def get_write_buffer_size(self) -> int:
-        return int(getattr(self.duplex, "writable_length", 0) or 0)
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return default
-
-    def set_no_delay(self, enable: bool = True) -> None:
-        pass
-
-    def set_keep_alive(self, enable: bool = False, delay: float = 0) -> None:
-        pass
-
-    def ref(self) -> None:
-        pass
-
-    def unref(self) -> None:
-        pass

@@ -50,9 +50,9 @@ from .accepted import AcceptedState as AcceptedState  # (re-exported: imported f
 from .accepted import instance_state as instance_state  # (re-exported)
 from .args import _EITHER, CONNECT_OPTIONS, SOCKET_OPTIONS, _own, normalize_connect_args
 from .args import _Normalized as _Normalized  # (re-exported)
+from .duplex_handle import DuplexHandle
 from .fastpath import install as _fastpath_install
 from .fd import open_fd_handle
-from .handle import DuplexHandle
 from .onread import OnRead
 from .onread import install as _onread_install
 from .onread import parse as _onread_parse
@@ -86,8 +86,8 @@ class Socket(_SocketAPI, _SocketConnect, Duplex):
     ``Socket(options=None, **options)``; options: ``allow_half_open`` (default ``False``: the
     peer's end ends our side), ``pause_on_connect`` (do not read until :meth:`resume`),
     ``handle`` (internal: an existing handle, e.g. from a server), ``fd`` (a connected TCP or
-    Unix stream socket's descriptor, the socket's from then on: Node's ``{fd}``; also
-    ``Socket(fd)``), ``readable``/``writable`` (for ``fd``: ``False`` ends that side),
+    Unix stream socket's descriptor, or a pipe's or FIFO's, the socket's from then on: Node's
+    ``{fd}``; also ``Socket(fd)``), ``readable``/``writable`` (for ``fd``: ``False`` ends that side),
     ``no_delay``, ``keep_alive``, ``keep_alive_initial_delay``, ``high_water_mark``, ``timeout``,
     ``onread`` (``{'buffer': bytearray_or_function, 'callback': fn}``: reads are copied into the
     buffer and ``fn(nread, buffer)`` is called instead of ``'data'``; see ``_net/onread.py``).
@@ -428,6 +428,16 @@ class Socket(_SocketAPI, _SocketConnect, Duplex):
                 # callback runs before the 'connect' listeners added after this write
                 self._pending_write = (chunk, callback)
                 self.once("connect", self._write_pending)
+                return
+            shared = self._closed_handle if self._shell_of is not None else None
+            if shared is not None and not shared.closed:
+                # A shell (TLSSocket._adopt_shell): as Node's raw socket, which still writes to
+                # the handle it shares with the TLS socket, the bytes go on the connection
+                # below TLS. Done once the transport took them (the handle's drain is the TLS
+                # socket's: a raw write never waits for it).
+                self._bytes_dispatched += len(chunk)
+                shared.write(chunk)
+                callback()
             else:
                 callback(node_error("ERR_SOCKET_CLOSED"))
             return

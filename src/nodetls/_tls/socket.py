@@ -257,7 +257,7 @@ class TLSSocket(_TLSSocketAPI, _TLSSocketSetup, _TLSSocketShell, Socket):
 
     # ------------------------------------------------------------------ wiring
     def _take_handle(self, socket: Any) -> Any:
-        from .._net.handle import DuplexHandle
+        from .._net.duplex_handle import DuplexHandle
         from ..net import Socket as NetSocket
 
         if isinstance(socket, NetSocket) and not isinstance(socket, TLSSocket):
