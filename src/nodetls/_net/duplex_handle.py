@@ -8,12 +8,12 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from .handle import NO_OWNER
+from .handle import NO_OWNER, AddresslessHandle
 
 __all__ = ["DuplexHandle"]
 
 
-class DuplexHandle:
+class DuplexHandle(AddresslessHandle):
     """The handle seam over any :class:`nodetls.stream.Duplex` (Node's JSStreamSocket).
 
     ``'data'`` -> ``_on_handle_read(memoryview)``, ``'end'`` -> ``_on_handle_eof``, ``'drain'``
@@ -22,14 +22,6 @@ class DuplexHandle:
     ``close`` -> ``duplex.destroy()``. Address properties are ``None``; ``ref``/``unref`` and
     socket options do nothing. Attaching puts the duplex in flowing mode.
     """
-
-    local_address: Any = None
-    local_port: Any = None
-    local_family: Any = None
-    remote_address: Any = None
-    remote_port: Any = None
-    remote_family: Any = None
-    SHUTDOWN_CALLBACK = True
 
     def __init__(self, duplex: Any, owner: Any = None) -> None:
         self.owner: Any = owner if owner is not None else NO_OWNER

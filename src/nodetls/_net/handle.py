@@ -80,6 +80,19 @@ class _NoOwner:
 NO_OWNER: Any = _NoOwner()
 
 
+class AddresslessHandle:
+    """What a handle with no socket addresses shares (``DuplexHandle``, ``PipeHandle``): the
+    address properties are ``None``, and ``shutdown(callback)`` reports its completion."""
+
+    local_address: Any = None
+    local_port: Any = None
+    local_family: Any = None
+    remote_address: Any = None
+    remote_port: Any = None
+    remote_family: Any = None
+    SHUTDOWN_CALLBACK = True
+
+
 def _wrap_error(exc: BaseException, syscall: str | None = None) -> BaseException:
     """A transport error as Node reports it: ``read ECONNRESET`` (``code``, ``errno``,
     ``syscall``); ``EPIPE`` comes from a write."""

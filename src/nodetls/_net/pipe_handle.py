@@ -35,7 +35,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import _run
-from .handle import _CLOSED, _CLOSING, _OPEN, NO_OWNER, _wrap_error
+from .handle import _CLOSED, _CLOSING, _OPEN, NO_OWNER, AddresslessHandle, _wrap_error
 
 __all__ = ["PipeHandle", "PIPE_READ_SIZE"]
 
@@ -49,18 +49,9 @@ def _oserror(code: int) -> OSError:
     return OSError(code, os.strerror(code))
 
 
-class PipeHandle:
+class PipeHandle(AddresslessHandle):
     """A pipe or FIFO descriptor behind the handle seam (module docstring); the handle owns
     the descriptor from now on and makes it non-blocking (as ``uv_pipe_open``)."""
-
-    local_address: Any = None
-    local_port: Any = None
-    local_family: Any = None
-    remote_address: Any = None
-    remote_port: Any = None
-    remote_family: Any = None
-    #: ``shutdown(callback)`` reports completion.
-    SHUTDOWN_CALLBACK = True
 
     def __init__(self, fd: int, owner: Any = None) -> None:
         import fcntl  # (Unix only: fd.py makes one only there)
