@@ -132,6 +132,9 @@ class _Once:
                 del events[event]
             else:
                 events[event] = current[:-1]
+                if len(current) == 2 and (emitter._warned_events
+                                          or emitter._rmall_watch is not None):
+                    emitter._collapsed(event, current[:-1])
         else:
             emitter._remove_many((event, self))
 
@@ -215,6 +218,13 @@ class EventEmitter(pyee.EventEmitter):
     _has_error_monitor = False
     #: The events whose listener count was reported over the limit (each warns once).
     _warned_events: frozenset[Any] = frozenset()
+    #: ``[event, array or None]`` while :meth:`remove_all_listeners` walks ``event``'s
+    #: listeners with a ``'removeListener'`` listener (Node's array, once detached).
+    _rmall_watch: list[Any] | None = None
+    #: ``[table or None]`` while ``emit('error')`` calls the :data:`error_monitor` listeners:
+    #: where a removal that makes Node replace its listener table (``this._events = {}``)
+    #: leaves a copy of the old one, which Node's ``emit`` goes on reading.
+    _monitor_table: list[Any] | None = None
     #: The events :meth:`_listener_added` / :meth:`_listener_removed` care about: a subclass that
     #: overrides them names its events here, and adding or removing any other listener makes no
     #: hook call at all (a plain ``pipe()`` adds and removes seven).
@@ -425,6 +435,9 @@ class EventEmitter(pyee.EventEmitter):
                     type(item) in _ONCE_TYPES and (item.listener is listener
                                                    or item.listener == listener)):
                 if len(current) == 1:
+                    if self._monitor_table is not None and len(events) == 1 \
+                            and type(self._shape) is not _ShapeKeys:
+                        self._table_replaced()
                     keys = self._shape  # (no call for a plain emitter, nor a stream's preset)
                     if keys is not None and (type(keys) is not _ShapeKeys or event not in keys):
                         self._key_gone(event)
@@ -441,7 +454,9 @@ class EventEmitter(pyee.EventEmitter):
                     if event in _ALL_HOOK_EVENTS and event in self._HOOK_EVENTS:
                         self._listener_removed(event)
                     continue
-                events[event] = current[:-1]
+                events[event] = rest = current[:-1]
+                if len(current) == 2 and (self._warned_events or self._rmall_watch is not None):
+                    self._collapsed(event, rest)
             else:
                 for i in range(len(current) - 2, -1, -1):
                     item = current[i]
@@ -451,7 +466,9 @@ class EventEmitter(pyee.EventEmitter):
                         break
                 else:
                     continue
-                events[event] = current[:i] + current[i + 1 :]  # (two or more: never empty)
+                events[event] = rest = current[:i] + current[i + 1 :]  # (never empty)
+                if len(current) == 2 and (self._warned_events or self._rmall_watch is not None):
+                    self._collapsed(event, rest)
             if "removeListener" in events:  # (Node: the listener as passed, a wrapper included)
                 self.emit("removeListener", event, listener)
             if event in _ALL_HOOK_EVENTS and event in self._HOOK_EVENTS:
@@ -474,9 +491,12 @@ class EventEmitter(pyee.EventEmitter):
         events = self._events
         if "removeListener" not in events:
             if event is None:
+                if self._monitor_table is not None:
+                    self._table_replaced()
                 events.clear()
                 self._shape = None
                 self._has_error_monitor = False
+                self._warned_events = frozenset()
                 if "readable" in self._HOOK_EVENTS:
                     self._listener_removed("readable")
             else:
@@ -484,9 +504,13 @@ class EventEmitter(pyee.EventEmitter):
                 if event in events:
                     if len(events) == 1:  # Node: its last listener gone, a new, empty table
                         keys = None
+                        if self._monitor_table is not None:
+                            self._table_replaced()
                     elif keys is not None and event in keys:
                         keys = {k: None for k in keys if k != event}
                     del events[event]
+                    if event in self._warned_events:
+                        self._warned_events = self._warned_events - {event}
                     if event == error_monitor:
                         self._has_error_monitor = False
                     if event in self._HOOK_EVENTS:
@@ -499,13 +523,76 @@ class EventEmitter(pyee.EventEmitter):
                 if name != "removeListener":
                     self.remove_all_listeners(name)
             self.remove_all_listeners("removeListener")
+            if self._monitor_table is not None and events:
+                self._table_replaced()
             events.clear()  # (a listener added meanwhile: Node's new, empty table)
             self._shape = None
             self._has_error_monitor = False
+            self._warned_events = frozenset()
             return self
-        for item in reversed(events.get(event, _EMPTY)):
-            self.remove_listener(event, item)
+        current = events.get(event)
+        if current is None:
+            return self
+        if len(current) == 1:
+            self.remove_listener(event, current[0])
+            return self
+        # Node walks its listener array by index, last first, while each removeListener (and
+        # what 'removeListener' listeners add or remove) changes that same array in place, as
+        # long as the event keeps two listeners or more; when it has one left, Node's table
+        # holds that function alone and the array, detached, is read as it was then
+        # (_collapsed). An index past its end: removeListener(type, undefined) throws.
+        watch: list[Any] = [event, None]
+        outer, self._rmall_watch = self._rmall_watch, watch
+        try:
+            arr = list(current)
+            i = len(arr) - 1
+            while i >= 0:
+                self.remove_listener(event, arr[i] if i < len(arr) else None)  # type: ignore[arg-type]
+                if watch[1] is not None:
+                    arr = watch[1]
+                else:
+                    now = events.get(event, _EMPTY)
+                    if len(now) >= 2:
+                        arr = list(now)
+                i -= 1
+        finally:
+            self._rmall_watch = outer
+            if outer is not None and outer[0] == event and outer[1] is None \
+                    and watch[1] is not None:  # (a nested walk of the same array)
+                outer[1] = watch[1]
         return self
+
+    def _table_replaced(self) -> None:
+        """Node replaces its listener table now, while ``emit('error')`` calls the
+        :data:`error_monitor` listeners: keep the old one for that ``emit`` (the first time)."""
+        box = self._monitor_table
+        if box is not None and box[0] is None:
+            box[0] = dict(self._events)
+
+    def _emit_error_monitor(self, args: tuple[Any, ...]) -> dict[str, Any] | None:
+        """``emit('error', *args)``'s call of the :data:`error_monitor` listeners. Node's
+        ``emit`` reads the table it held before that call: if a monitor listener made Node
+        replace it (``remove_all_listeners()``, an emitter's last listener removed), the old
+        table, whose ``'error'`` listeners are still called; else None."""
+        box: list[Any] = [None]
+        outer, self._monitor_table = self._monitor_table, box
+        try:
+            self.emit(error_monitor, *args)
+        finally:
+            self._monitor_table = outer
+        if outer is not None and outer[0] is None:
+            outer[0] = box[0]
+        return box[0]  # type: ignore[no-any-return]
+
+    def _collapsed(self, event: Any, rest: tuple[Any, ...]) -> None:
+        """``event`` went from two listeners to one (``rest``): Node's listener array is
+        replaced by the function alone. Its ``warned`` flag goes with it (a new array warns
+        again), and a :meth:`remove_all_listeners` walking it reads it as it is now."""
+        if event in self._warned_events:
+            self._warned_events = self._warned_events - {event}
+        watch = self._rmall_watch
+        if watch is not None and watch[0] == event and watch[1] is None:
+            watch[1] = list(rest)
 
     def _key_gone(self, event: Any) -> None:
         """``event``'s last listener goes by a removal (called before its key leaves
@@ -586,8 +673,10 @@ class EventEmitter(pyee.EventEmitter):
         a listener goes to :meth:`_on_listener_error` instead of out of ``emit``.
         """
         if event == "error" and self._has_error_monitor:  # the event first: no class-attribute read per emit
-            self.emit(error_monitor, *args)
-        handlers = self._events.get(event)
+            old = self._emit_error_monitor(args)
+            handlers = self._events.get(event) if old is None else old.get(event)
+        else:
+            handlers = self._events.get(event)
         if handlers is None:
             if event == "error":
                 err = args[0] if args else None

@@ -432,7 +432,7 @@ async def test_set_timeout_emits_timeout_without_destroying_and_activity_resets_
     assert len(fired) == n  # once per idle period, not again without activity
     assert not client.destroyed  # Node: 'timeout' only
     client.set_timeout(0)
-    assert client.timeout is None
+    assert client.timeout == 0  # (Node: 0 after setTimeout(0))
     client.destroy()
     sock.destroy()
     await close_server(server)

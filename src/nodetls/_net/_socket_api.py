@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         _pending_final: Callable[..., Any] | None
         _connect_task: asyncio.Task[None] | None
         _timeout: float
+        _timeout_set: bool
         _timer: asyncio.TimerHandle | None
         _last_active: float
         _refed: bool
@@ -130,6 +131,7 @@ class _SocketAPI(_Base):
         if callback is not None and not callable(callback):
             raise _option_table.type_error("callback", "function", callback)
         self._timeout = float(timeout)
+        self._timeout_set = True
         if callback is not None:
             if timeout == 0:
                 self.remove_listener("timeout", callback)
@@ -144,8 +146,9 @@ class _SocketAPI(_Base):
 
     @property
     def timeout(self) -> float | None:
-        """The idle timeout in seconds (Node ``socket.timeout``), ``None`` when unset."""
-        return self._timeout or None
+        """The idle timeout in seconds (Node ``socket.timeout``): ``None`` until
+        :meth:`set_timeout` was called (``0`` after ``set_timeout(0)``)."""
+        return self._timeout if self._timeout_set else None
 
     def _touch(self) -> None:
         self._last_active = _monotonic()

@@ -132,6 +132,9 @@ class Socket(_SocketAPI, _SocketConnect, Duplex):
     #: ``call_soon`` runs before ``'close'``).
     _attempt: Any = None
     _close_held = False
+    #: ``set_timeout()`` was called (Node's ``socket.timeout`` is ``undefined`` until then, ``0``
+    #: after ``setTimeout(0)``).
+    _timeout_set = False
 
     def __init__(self, options: dict[str, Any] | int | None = None, **kwargs: Any) -> None:
         if isinstance(options, int):

@@ -1,0 +1,94 @@
+"""Record ``expected.json``: Node v20's results for the fixed seeds and for the named cases
+(each a minimised divergence found by ``batch.py`` and fixed in nodetls), with ``runner.js``.
+``python -m tests.events.diff.record`` (needs ``node``); ``test_events_differential.py``
+compares nodetls's results with these records.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from typing import Any
+
+from .batch import run_node
+from .compare import accepted
+from .gen import generate
+
+EXPECTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "expected.json")
+SEEDS = range(500)
+
+#: name -> (what Node does, the minimal script)
+NAMED: dict[str, tuple[str, dict[str, Any]]] = {
+    "remove_all_walks_live_array": (
+        "removeAllListeners(type) with a 'removeListener' listener walks the listener array "
+        "by index, last first, while removeListener splices it and a 'removeListener' "
+        "listener's prependListener unshifts into it (the same array)",
+        {"kind": "plain", "fns": [["log"], ["prepend", "a", 0], ["log"], ["log"], ["log"]],
+         "ops": [["on", "a", 2], ["on", "a", 3], ["on", "a", 2], ["on", "removeListener", 1],
+                 ["rmall", None]]}),
+    "remove_all_detached_array_throws": (
+        "removeAllListeners(type): once the event is down to one listener (the table holds "
+        "the function, the array is detached), an index past the array's end is "
+        "removeListener(type, undefined): ERR_INVALID_ARG_TYPE",
+        {"kind": "plain", "fns": [["log"], ["log"], ["rmall", None]],
+         "ops": [["on", "a", 0], ["on", "a", 1], ["on", "a", 2], ["prepend", "removeListener", 2],
+                 ["rmall", "a"]]}),
+    "remove_all_nested_same_event": (
+        "a removeAllListeners(type) inside another's walk of the same array detaches it for "
+        "both (the outer then throws ERR_INVALID_ARG_TYPE)",
+        {"kind": "plain", "fns": [["log"], ["log"], ["log"], ["rmall", "a"]],
+         "ops": [["on", "a", 1], ["on", "a", 0], ["on", "a", 1], ["on", "removeListener", 3],
+                 ["rmall", "a"]]}),
+    "max_listeners_warns_per_array": (
+        "_addListener's `existing.warned` is the listener array's: once the event is down to "
+        "one listener (the array gone), growing past the limit again warns again",
+        {"kind": "plain", "fns": [["off", "a", 0], ["log"], ["log"]],
+         "ops": [["max", 1], ["on", "a", 0], ["on", "a", 0], ["emit", "a", 2],
+                 ["prepend", "a", 1]]}),
+    "error_monitor_remove_all": (
+        "emit('error') reads the table it held before calling the errorMonitor listeners: "
+        "one calling removeAllListeners() (a new table) leaves the old 'error' listeners "
+        "called, no ERR_UNHANDLED_ERROR",
+        {"kind": "plain", "fns": [["rmall", None], ["log"], ["log"], ["log"], ["log"]],
+         "ops": [["on", "monitor", 0], ["once", "error", 4], ["emit", "error", 2]]}),
+    "error_monitor_remove_all_listener": (
+        "the same with an Error (no throw) and an 'error' listener that is a once listener",
+        {"kind": "plain", "fns": [["emit", "a"], ["rmall", None]],
+         "ops": [["prepend", "monitor", 0], ["on", "a", 1], ["prepend_once", "error", 1],
+                 ["emit", "error", 1]]}),
+}
+
+
+def cases() -> list[dict[str, Any]]:
+    """The scripts to record: the fixed seeds (those not left out as accepted differences),
+    then the named cases."""
+    out: list[dict[str, Any]] = []
+    for seed in SEEDS:
+        sc = generate(seed)
+        if accepted(sc) is None:
+            out.append({"name": f"seed{seed}", "script": sc})
+    for name, (doc, sc) in NAMED.items():
+        out.append({"name": name, "doc": doc, "script": sc})
+    return out
+
+
+def main() -> None:
+    todo = cases()
+    results = run_node([c["script"] for c in todo])
+    version = subprocess.run(["node", "--version"], capture_output=True, text=True,
+                             check=True).stdout.strip()
+    kept = []
+    for c, r in zip(todo, results, strict=True):
+        if accepted(c["script"], r) is None:
+            kept.append({**c, "node": r})
+    with open(EXPECTED, "w") as f:
+        # (one case a line: a re-recording shows as a readable diff)
+        f.write('{"node": ' + json.dumps(version) + ', "cases": [\n')
+        f.write(",\n".join(json.dumps(c, ensure_ascii=False) for c in kept))
+        f.write("\n]}\n")
+    print(f"{len(kept)} cases recorded with node {version}")
+
+
+if __name__ == "__main__":
+    main()
