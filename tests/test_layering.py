@@ -95,7 +95,8 @@ def test_stream_package_is_one_layer_over_events(module):
     assert STREAM_MODULES <= mods
     assert layers(mods) <= {"nodetls.stream", "nodetls.events", "nodetls.errors",
                             "nodetls._options", "nodetls._option_table",
-                            "nodetls._events_util"}  # (events' module functions)
+                            "nodetls._events_util",  # (events' module functions)
+                            "nodetls._events_remove"}  # (EventEmitter's removals)
 
 
 def test_context_does_not_import_asyncio():
