@@ -15,30 +15,19 @@ nodetls's net is changed (``_FIXED`` lists the ones that were).
 
 from __future__ import annotations
 
-import json
-import os
 from typing import Any
 
 import pytest
 
-from .diff.compare import first_difference
-from .diff.runner import run_scripts
+from ..helpers.difftest import load_cases
+from .diff.batch import HARNESS
 
-_EXPECTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "diff", "expected.json")
-
-with open(_EXPECTED, encoding="utf-8") as _f:
-    _RECORDS = json.load(_f)
-
-_CASES: list[dict[str, Any]] = _RECORDS["cases"]
-_SEEDED = [c for c in _CASES if "doc" not in c]
-_NAMED = [c for c in _CASES if "doc" in c]
+_CASES, _SEEDED, _NAMED = load_cases(HARNESS.expected)
 
 
 async def test_seeded_scripts_match_node() -> None:
     """The fixed seeds: each socket's log and final state equal Node's."""
-    results = await run_scripts([c["script"] for c in _SEEDED])
-    bad = [f"{c['name']}: {first_difference(c['node'], r)}"
-           for c, r in zip(_SEEDED, results, strict=True) if r != c["node"]]
+    bad = await HARNESS.mismatches(_SEEDED)
     assert not bad, "\n".join(bad)
     assert len(_SEEDED) == 60
 
@@ -54,5 +43,5 @@ _XFAIL = pytest.mark.xfail(strict=True, reason="a known divergence of nodetls's 
     for c in _NAMED])
 async def test_known_divergence(case: dict[str, Any]) -> None:
     """A divergence the differential runs found (minimised): see its doc."""
-    (result,) = await run_scripts([case["script"]])
-    assert result == case["node"], f"{case['doc']}\n{first_difference(case['node'], result)}"
+    bad = await HARNESS.mismatches([case])
+    assert not bad, f"{case['doc']}\n{bad[0]}"

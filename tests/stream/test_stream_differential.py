@@ -15,31 +15,19 @@ Cases: 300 fixed seeds, plus each divergence found and fixed, minimised, as its 
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 from typing import Any
 
 import pytest
 
-from .diff.compare import first_difference
-from .diff.runner import run_scripts
+from ..helpers.difftest import load_cases, needs_node, node_v20
+from .diff.batch import HARNESS
 
-_EXPECTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "diff", "expected.json")
-
-with open(_EXPECTED, encoding="utf-8") as _f:
-    _RECORDS = json.load(_f)
-
-_CASES: list[dict[str, Any]] = _RECORDS["cases"]
-_SEEDED = [c for c in _CASES if "doc" not in c]
-_NAMED = [c for c in _CASES if "doc" in c]
+_CASES, _SEEDED, _NAMED = load_cases(HARNESS.expected)
 
 
 async def test_seeded_scripts_match_node() -> None:
     """The fixed seeds (random scripts): nodetls's log and final state equal Node's."""
-    results = await run_scripts([c["script"] for c in _SEEDED])
-    bad = [f"{c['name']}: {first_difference(c['node'], r)}"
-           for c, r in zip(_SEEDED, results, strict=True) if r != c["node"]]
+    bad = await HARNESS.mismatches(_SEEDED)
     assert not bad, "\n".join(bad)
     assert len(_SEEDED) >= 290  # (the 300 seeds less those left out as accepted differences)
 
@@ -47,18 +35,13 @@ async def test_seeded_scripts_match_node() -> None:
 @pytest.mark.parametrize("case", _NAMED, ids=[c["name"] for c in _NAMED])
 async def test_fixed_divergence(case: dict[str, Any]) -> None:
     """A divergence the differential runs found (minimised) and nodetls fixed: see its doc."""
-    (result,) = await run_scripts([case["script"]])
-    assert result == case["node"], f"{case['doc']}\n{first_difference(case['node'], result)}"
+    bad = await HARNESS.mismatches([case])
+    assert not bad, f"{case['doc']}\n{bad[0]}"
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+@needs_node
 def test_records_are_nodes() -> None:
     """The stored results are what this machine's Node v20 gives (else re-record them)."""
-    from .diff.batch import run_node
-
-    version = os.popen("node --version").read().strip()
-    if not version.startswith("v20."):
-        pytest.skip(f"the records are Node v20's (node here: {version})")
-    fresh = run_node([c["script"] for c in _CASES])
-    stale = [c["name"] for c, r in zip(_CASES, fresh, strict=True) if r != c["node"]]
+    version = node_v20()
+    stale = HARNESS.stale_records(_CASES)
     assert not stale, f"expected.json differs from node {version} for {stale}"

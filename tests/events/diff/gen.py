@@ -32,10 +32,10 @@ function ``fI``, a once wrapper ``w(fI)``, an error ``E:CODE``, ``monitor``, or 
 
 from __future__ import annotations
 
-import json
 import random
-import sys
 from typing import Any
+
+from ...helpers.difftest import gen_main
 
 _ADD = ("on", "once", "prepend", "prepend_once")
 _PLAIN_EVENTS = ("a", "a", "a", "b", "b", "error", "newListener", "removeListener", "monitor")
@@ -99,8 +99,7 @@ def generate(seed: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    first, count = int(sys.argv[1]), int(sys.argv[2])
-    json.dump([generate(s) for s in range(first, first + count)], sys.stdout)
+    gen_main(generate)
 
 
 if __name__ == "__main__":

@@ -1,21 +1,17 @@
 """Record ``expected.json``: Node v20's results for the fixed seeds and for the named cases
 (each a minimised divergence found by ``batch.py`` and fixed in nodetls), with ``runner.js``.
-``python -m tests.events.diff.record`` (needs ``node``); ``test_events_differential.py``
-compares nodetls's results with these records.
+``python -m tests.events.diff.record [PATH]`` (needs ``node``; PATH: somewhere else than
+``expected.json``); ``test_events_differential.py`` compares nodetls's results with these
+records.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
+import sys
 from typing import Any
 
-from .batch import run_node
-from .compare import accepted
-from .gen import generate
+from .batch import HARNESS
 
-EXPECTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "expected.json")
 SEEDS = range(500)
 
 #: name -> (what Node does, the minimal script)
@@ -60,34 +56,8 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-def cases() -> list[dict[str, Any]]:
-    """The scripts to record: the fixed seeds (those not left out as accepted differences),
-    then the named cases."""
-    out: list[dict[str, Any]] = []
-    for seed in SEEDS:
-        sc = generate(seed)
-        if accepted(sc) is None:
-            out.append({"name": f"seed{seed}", "script": sc})
-    for name, (doc, sc) in NAMED.items():
-        out.append({"name": name, "doc": doc, "script": sc})
-    return out
-
-
 def main() -> None:
-    todo = cases()
-    results = run_node([c["script"] for c in todo])
-    version = subprocess.run(["node", "--version"], capture_output=True, text=True,
-                             check=True).stdout.strip()
-    kept = []
-    for c, r in zip(todo, results, strict=True):
-        if accepted(c["script"], r) is None:
-            kept.append({**c, "node": r})
-    with open(EXPECTED, "w") as f:
-        # (one case a line: a re-recording shows as a readable diff)
-        f.write('{"node": ' + json.dumps(version) + ', "cases": [\n')
-        f.write(",\n".join(json.dumps(c, ensure_ascii=False) for c in kept))
-        f.write("\n]}\n")
-    print(f"{len(kept)} cases recorded with node {version}")
+    HARNESS.record(SEEDS, NAMED, sys.argv[1:])
 
 
 if __name__ == "__main__":

@@ -6,18 +6,7 @@
 // exactly the same strings for the same observable behaviour.
 const events = require('events');
 const stream = require('stream');
-const fs = require('fs');
-
-function codeOf(e) {
-  if (e === null || e === undefined) return 'null';
-  return e.code || ('<' + (e.name || typeof e) + '>');
-}
-
-function boom(code) {
-  const e = new Error('boom ' + code);
-  e.code = code;
-  return e;
-}
+const { codeOf, boom, runAll } = require('../../helpers/difftest');
 
 const EV = (name) => (name === 'monitor' ? events.errorMonitor : name);
 
@@ -130,15 +119,10 @@ function runScript(script) {
   return { log, state };
 }
 
-async function main() {
-  const scripts = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-  const out = [];
-  for (const sc of scripts) {
-    const r = runScript(sc);
-    await new Promise((res) => setImmediate(res));  // (the warnings come on a later tick)
-    r.warnings = warnings;
-    out.push(r);
-  }
-  process.stdout.write(JSON.stringify(out));
-}
-main();
+// the warnings come on a later tick
+runAll(async (sc) => {
+  const r = runScript(sc);
+  await new Promise((res) => setImmediate(res));
+  r.warnings = warnings;
+  return r;
+});

@@ -10,29 +10,15 @@ collected from ``process.on('warning')``) is recorded with :func:`warnings.catch
 from __future__ import annotations
 
 import asyncio
-import json
-import sys
 import warnings
 from typing import Any
 
 from nodetls.events import EventEmitter, MaxListenersExceededWarning, error_monitor
 from nodetls.stream import Readable
 
+from ...helpers.difftest import BoomError, code_of, runner_main
+
 _COUNTED = ("a", "b", "error", "newListener", "removeListener", "monitor", "close")
-
-
-class BoomError(Exception):
-    """The scripts' own errors (Node: ``new Error()`` with a ``code``)."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__("boom " + code)
-        self.code = code
-
-
-def code_of(e: Any) -> str:
-    if e is None:
-        return "null"
-    return getattr(e, "code", None) or f"<{type(e).__name__}>"
 
 
 def ev(name: str) -> str:
@@ -177,9 +163,7 @@ async def run_scripts(scripts: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    with open(sys.argv[1]) as f:
-        scripts = json.load(f)
-    sys.stdout.write(json.dumps(asyncio.run(run_scripts(scripts))))
+    runner_main(run_scripts)
 
 
 if __name__ == "__main__":

@@ -26,10 +26,10 @@ run synchronously, one after the other. The final state of each socket closes th
 
 from __future__ import annotations
 
-import json
 import random
-import sys
 from typing import Any
+
+from ...helpers.difftest import gen_main
 
 _ENCODINGS = ("utf8", "hex", "latin1", "base64")
 
@@ -92,8 +92,7 @@ def generate(seed: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    first, count = int(sys.argv[1]), int(sys.argv[2])
-    json.dump([generate(s) for s in range(first, first + count)], sys.stdout)
+    gen_main(generate)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Record ``expected.json``: Node v20's results for the fixed seeds and for the named cases
 (each a minimised divergence found by ``batch.py``), with ``runner.js``.
-``python -m tests.net.diff.record`` (needs ``node``); ``test_net_differential.py`` compares
-nodetls's results with these records.
+``python -m tests.net.diff.record [PATH]`` (needs ``node``; PATH: somewhere else than
+``expected.json``); ``test_net_differential.py`` compares nodetls's results with these
+records.
 
 The fixed seeds are the first :data:`N_SEEDS` of ``range(1000)`` whose scripts nodetls ran
 like Node twice when recorded (the others diverge: their classes are the named cases), so
@@ -10,16 +11,11 @@ they guard what already matches against regressions.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
+import sys
 from typing import Any
 
-from .batch import run_both
-from .compare import accepted
-from .gen import generate
+from .batch import HARNESS
 
-EXPECTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "expected.json")
 N_SEEDS = 60
 
 _OPTS = {"server": {"allowHalfOpen": False, "pauseOnConnect": False},
@@ -58,28 +54,7 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
 
 
 def main() -> None:
-    seeds = [s for s in range(1000) if accepted(generate(s)) is None]
-    kept: list[dict[str, Any]] = []
-    for i in range(0, len(seeds), 50):
-        if len(kept) >= N_SEEDS:
-            break
-        batch = [generate(s) for s in seeds[i:i + 50]]
-        node, ours = run_both(batch)
-        node2, ours2 = run_both(batch)
-        for s, sc, a, b, a2, b2 in zip(seeds[i:i + 50], batch, node, ours, node2, ours2,
-                                       strict=True):
-            if a == b == a2 == b2 and len(kept) < N_SEEDS:
-                kept.append({"name": f"seed{s}", "script": sc, "node": a})
-    named = [{"name": n, "doc": doc, "script": sc} for n, (doc, sc) in NAMED.items()]
-    node, _ = run_both([c["script"] for c in named])
-    kept += [{**c, "node": r} for c, r in zip(named, node, strict=True)]
-    version = subprocess.run(["node", "--version"], capture_output=True, text=True,
-                             check=True).stdout.strip()
-    with open(EXPECTED, "w") as f:
-        f.write('{"node": ' + json.dumps(version) + ', "cases": [\n')
-        f.write(",\n".join(json.dumps(c, ensure_ascii=False) for c in kept))
-        f.write("\n]}\n")
-    print(f"{len(kept)} cases recorded with node {version}")
+    HARNESS.record(range(1000), NAMED, sys.argv[1:], n_seeds=N_SEEDS)
 
 
 if __name__ == "__main__":

@@ -5,23 +5,12 @@
 // The script language is described in gen.py; runner.py is the nodetls side. Both must log
 // exactly the same strings for the same observable behaviour.
 const net = require('net');
-const fs = require('fs');
 const crypto = require('crypto');
+const { codeOf, boom, hex, runAll } = require('../../helpers/difftest');
 
 const QUIET = 30;
 const SETTLE_MAX = 1000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function codeOf(e) {
-  if (e === null || e === undefined) return 'null';
-  return e.code || ('<' + (e.name || typeof e) + '>');
-}
-
-function boom(code) {
-  const e = new Error('boom ' + code);
-  e.code = code;
-  return e;
-}
 
 function arg(a) {
   if (a === null || a === undefined) return null;
@@ -30,7 +19,7 @@ function arg(a) {
 }
 
 function dataStr(kind, buf) {
-  if (buf.length <= 48) return `data ${kind}:${buf.toString('hex')}`;
+  if (buf.length <= 48) return `data ${kind}:${hex(buf)}`;
   const sha = crypto.createHash('sha256').update(buf).digest('hex').slice(0, 16);
   return `data ${kind}:len=${buf.length},sha=${sha}`;
 }
@@ -154,10 +143,4 @@ async function runScript(script) {
   return result;
 }
 
-async function main() {
-  const scripts = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-  const out = [];
-  for (const sc of scripts) out.push(await runScript(sc));
-  process.stdout.write(JSON.stringify(out));
-}
-main();
+runAll(runScript);

@@ -11,29 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
-import sys
 import time
 from typing import Any
 
 from nodetls import net
 
+from ...helpers.difftest import BoomError, code_of, runner_main
+
 QUIET = 0.030
 SETTLE_MAX = 1.0
-
-
-class BoomError(Exception):
-    """The scripts' own errors (Node: ``new Error()`` with a ``code``)."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__("boom " + code)
-        self.code = code
-
-
-def code_of(e: Any) -> str:
-    if e is None:
-        return "null"
-    return getattr(e, "code", None) or f"<{type(e).__name__}>"
 
 
 def arg(a: Any) -> bytes | None:
@@ -204,9 +190,7 @@ async def run_scripts(scripts: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    with open(sys.argv[1]) as f:
-        scripts = json.load(f)
-    sys.stdout.write(json.dumps(asyncio.run(run_scripts(scripts))))
+    runner_main(run_scripts)
 
 
 if __name__ == "__main__":

@@ -4,105 +4,47 @@
 for all the scripts, nodetls in this process; prints each divergent seed with its first
 difference (minimised: ops dropped while the script still diverges). ``... batch show
 SCRIPT_JSON`` prints one script's two logs side by side. Needs ``node``.
+:data:`HARNESS` is the stream harness (:class:`tests.helpers.difftest.Harness`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import itertools
-import json
 import os
-import subprocess
 import sys
-import tempfile
 from typing import Any
 
-from .compare import accepted, diverges, first_difference
+from ...helpers.difftest import Harness
+from .compare import accepted
 from .gen import generate
 from .runner import run_scripts
 
-RUNNER_JS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runner.js")
+_HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def run_node(scripts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump(scripts, f)
-    try:
-        out = subprocess.run(["node", RUNNER_JS, f.name], capture_output=True, text=True,
-                             check=True, timeout=600).stdout
-    finally:
-        os.unlink(f.name)
-    return json.loads(out)  # type: ignore[no-any-return]
+def candidates(script: dict[str, Any]) -> list[dict[str, Any]]:
+    """The script with one op dropped, one src chunk dropped, or one stream option unset."""
+    ops = script["ops"]
+    cands = [{**script, "ops": ops[:i] + ops[i + 1:]} for i in range(len(ops))]
+    for si, spec in enumerate(script["streams"]):
+        for i in range(len(spec.get("src") or [])):
+            streams = [dict(s) for s in script["streams"]]
+            streams[si]["src"] = spec["src"][:i] + spec["src"][i + 1:]
+            cands.append({**script, "streams": streams})
+        for key in ("construct", "final", "hwm", "autoDestroy", "allowHalfOpen"):
+            if spec.get(key) is not None:
+                streams = [dict(s) for s in script["streams"]]
+                streams[si][key] = None
+                cands.append({**script, "streams": streams})
+    return cands
 
 
-def run_ours(scripts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return asyncio.run(run_scripts(scripts))
-
-
-def minimise(script: dict[str, Any]) -> dict[str, Any]:
-    """Drop ops (then src chunks) one at a time while the script still diverges; each round
-    runs all the candidates in one batch."""
-    while True:
-        cands = []
-        ops = script["ops"]
-        for i in range(len(ops)):
-            cands.append({**script, "ops": ops[:i] + ops[i + 1:]})
-        for si, spec in enumerate(script["streams"]):
-            for key in ("src",):
-                for i in range(len(spec.get(key) or [])):
-                    streams = [dict(s) for s in script["streams"]]
-                    streams[si][key] = spec[key][:i] + spec[key][i + 1:]
-                    cands.append({**script, "streams": streams})
-            for key, simple in (("construct", None), ("final", None), ("hwm", None),
-                                ("autoDestroy", None), ("allowHalfOpen", None)):
-                if spec.get(key) is not None:
-                    streams = [dict(s) for s in script["streams"]]
-                    streams[si][key] = simple
-                    cands.append({**script, "streams": streams})
-        if not cands:
-            return script
-        node, ours = run_node(cands), run_ours(cands)
-        for c, a, b in zip(cands, node, ours, strict=True):
-            if diverges(a, b) and accepted(c, a) is None:
-                script = c
-                break
-        else:
-            return script
-
-
-def show(script: dict[str, Any]) -> None:
-    """Print both logs side by side (``!!`` marks the lines that differ) and the state
-    differences."""
-    a, b = run_node([script])[0], run_ours([script])[0]
-    for x, y in itertools.zip_longest(a["log"], b["log"]):
-        print(("   " if x == y else "!! ") + f"{x!s:44} {y!s}")
-    for x, y in zip(a["state"], b["state"], strict=True):
-        print({k: (x[k], y.get(k)) for k in x if x[k] != y.get(k)})
+HARNESS = Harness(runner_js=os.path.join(_HERE, "runner.js"),
+                  expected=os.path.join(_HERE, "expected.json"), run_scripts=run_scripts,
+                  generate=generate, candidates=candidates, accepted=accepted)
 
 
 def main() -> None:
-    if sys.argv[1] == "show":
-        show(json.loads(sys.argv[2]))
-        return
-    first, count = int(sys.argv[1]), int(sys.argv[2])
-    do_min = "--minimise" in sys.argv
-    seeds = list(range(first, first + count))
-    scripts = [generate(s) for s in seeds]
-    skipped = [s for s, sc in zip(seeds, scripts, strict=True) if accepted(sc) is not None]
-    seeds = [s for s, sc in zip(seeds, scripts, strict=True) if accepted(sc) is None]
-    scripts = [sc for sc in scripts if accepted(sc) is None]
-    print(f"{len(skipped)} seeds skipped (accepted differences)", file=sys.stderr)
-    node, ours = run_node(scripts), run_ours(scripts)
-    bad = [(s, sc, a, b) for s, sc, a, b in zip(seeds, scripts, node, ours, strict=True)
-           if diverges(a, b) and accepted(sc, a) is None]
-    print(f"{sum(accepted(sc, a) is not None for sc, a in zip(scripts, node, strict=True))} more skipped"
-          " (Node's own bugs)", file=sys.stderr)
-    print(f"{len(bad)} of {count} seeds diverge", file=sys.stderr)
-    for s, sc, a, b in bad:
-        if do_min:
-            sc = minimise(sc)
-            a, b = run_node([sc])[0], run_ours([sc])[0]
-        print(json.dumps({"seed": s, "diff": first_difference(a, b), "script": sc}))
+    HARNESS.batch(sys.argv[1:])
 
 
 if __name__ == "__main__":

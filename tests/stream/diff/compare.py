@@ -1,6 +1,5 @@
-"""Comparison of a nodetls result with Node's (``runner.py`` / ``runner.js``): a result is
-``{"log": [...], "state": [...]}``. Scripts doing something whose difference from Node is
-accepted on purpose are left out of the comparison (:func:`accepted` says why)."""
+"""The stream scripts whose difference from Node is accepted on purpose: left out of the
+comparison (:func:`accepted` says why). Comparing results: :class:`tests.helpers.difftest.Harness`."""
 
 from __future__ import annotations
 
@@ -32,21 +31,3 @@ def accepted(script: dict[str, Any], node: dict[str, Any] | None = None) -> str 
             return "unshift(bytes) on a stream with an encoding"
     return None
 
-
-def diverges(node: dict[str, Any], ours: dict[str, Any]) -> bool:
-    return node != ours
-
-
-def first_difference(node: dict[str, Any], ours: dict[str, Any]) -> str:
-    """A short description of where the two results part."""
-    for i, (x, y) in enumerate(zip(node["log"], ours["log"], strict=False)):
-        if x != y:
-            return f"log[{i}]: node {x!r} / ours {y!r}"
-    if len(node["log"]) != len(ours["log"]):
-        i = min(len(node["log"]), len(ours["log"]))
-        return f"log[{i}]: node {node['log'][i:i + 1]} / ours {ours['log'][i:i + 1]}"
-    for j, (x, y) in enumerate(zip(node["state"], ours["state"], strict=True)):
-        d = {k: (x[k], y.get(k)) for k in x if x[k] != y.get(k)}
-        if d:
-            return f"state[{j}]: {d}"
-    return "same"

@@ -38,10 +38,10 @@ Every stream always has passive listeners for 'error', 'close', 'end' and 'finis
 
 from __future__ import annotations
 
-import json
 import random
-import sys
 from typing import Any
+
+from ...helpers.difftest import gen_main
 
 _R_KINDS = ("readable", "duplex", "transform", "passthrough")
 _W_KINDS = ("writable", "duplex", "transform", "passthrough")
@@ -162,8 +162,7 @@ def generate(seed: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    first, count = int(sys.argv[1]), int(sys.argv[2])
-    json.dump([generate(s) for s in range(first, first + count)], sys.stdout)
+    gen_main(generate)
 
 
 if __name__ == "__main__":

@@ -5,25 +5,14 @@
 // The script language is described in gen.py; runner.py is the nodetls side. Both must log
 // exactly the same strings for the same observable behaviour.
 const stream = require('stream');
-const fs = require('fs');
+const { codeOf, boom, hex, newLog, currentLog, runAll } = require('../../helpers/difftest');
 
 function chunkStr(c) {
   if (c === null) return 'null';
   if (c === undefined) return 'undef';
-  if (typeof c === 'string') return 's:' + Buffer.from(c, 'utf8').toString('hex');
-  if (Buffer.isBuffer(c)) return c.toString('hex');
+  if (typeof c === 'string') return 's:' + hex(c);
+  if (Buffer.isBuffer(c)) return hex(c);
   return '?' + typeof c;
-}
-
-function codeOf(e) {
-  if (e === null || e === undefined) return 'null';
-  return e.code || ('<' + (e.name || typeof e) + '>');
-}
-
-function boom(code) {
-  const e = new Error('boom ' + code);
-  e.code = code;
-  return e;
 }
 
 function arg(a) {
@@ -38,14 +27,13 @@ function arg(a) {
 // length: it may return more than n characters (and its readableLength goes wrong). Marked, so
 // that compare.py leaves the script out (nodetls returns n characters).
 function overrun(c, n) {
-  if (typeof c === 'string' && n > 0 && c.length > n) current.push('node-bug read-overrun');
+  if (typeof c === 'string' && n > 0 && c.length > n) currentLog().push('node-bug read-overrun');
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
 
 async function runScript(script) {
-  const log = [];
-  current = log;
+  const log = newLog();
   const L = (s) => log.push(s);
   const streams = [];
   const pendingW = [];
@@ -283,15 +271,4 @@ async function runScript(script) {
   return { log, state: streams.map(state) };
 }
 
-async function main() {
-  const scripts = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-  const out = [];
-  process.on('uncaughtException', (e) => { if (current) current.push('uncaught ' + codeOf(e)); });
-  for (const sc of scripts) {
-    const r = await runScript(sc);
-    out.push(r);
-  }
-  process.stdout.write(JSON.stringify(out));
-}
-let current = null;
-main();
+runAll(runScript, { logUncaught: true });

@@ -13,19 +13,11 @@ run until no callback is ready".
 from __future__ import annotations
 
 import asyncio
-import json
-import sys
 from typing import Any
 
 from nodetls.stream import Duplex, PassThrough, Readable, Transform, Writable
 
-
-class BoomError(Exception):
-    """The scripts' own errors (Node: ``new Error()`` with a ``code``)."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__("boom " + code)
-        self.code = code
+from ...helpers.difftest import BoomError, code_of, runner_main
 
 
 def chunk_str(c: Any) -> str:
@@ -36,12 +28,6 @@ def chunk_str(c: Any) -> str:
     if isinstance(c, (bytes, bytearray, memoryview)):
         return bytes(c).hex()
     return "?" + type(c).__name__
-
-
-def code_of(e: Any) -> str:
-    if e is None:
-        return "null"
-    return getattr(e, "code", None) or f"<{type(e).__name__}>"
 
 
 def arg(a: Any) -> Any:
@@ -368,10 +354,7 @@ async def run_scripts(scripts: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    with open(sys.argv[1]) as f:
-        scripts = json.load(f)
-    out = asyncio.run(run_scripts(scripts))
-    sys.stdout.write(json.dumps(out))
+    runner_main(run_scripts)
 
 
 if __name__ == "__main__":
