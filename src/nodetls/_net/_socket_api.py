@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from .. import _option_table
 from ..errors import node_error
+from .handle import TCPHandle
 
 if TYPE_CHECKING:
     from ..stream import Duplex
@@ -107,6 +108,13 @@ class _SocketAPI(_Base):
                 sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_LINGER, struct.pack("ii", 1, 0))
             except OSError:
                 pass
+            else:
+                lower = h
+                for _ in range(4):  # (a TLS wrap's transport handle, or one under two wraps)
+                    if isinstance(lower, TCPHandle):
+                        lower.resetting = True  # (its close then sends no FIN first)
+                        break
+                    lower = getattr(lower, "lower", None)
         shell_of = self._shell_of
         (shell_of if shell_of is not None else self)._before_reset()
         return self.destroy()  # type: ignore[no-any-return]

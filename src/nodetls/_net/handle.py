@@ -42,6 +42,7 @@ from typing import Any
 from .. import _run
 from ..errors import NodeError, from_oserror, system_error
 from .address import family_name
+from .close_fin import fin_now
 
 __all__ = ["TCPHandle", "RECV_BUFFER_SIZE", "WRITE_HIGH_WATER", "WRITE_LOW_WATER"]
 
@@ -135,6 +136,11 @@ class TCPHandle(asyncio.BufferedProtocol):
     _idle = False
     #: The write limits to restore when reading starts again (:meth:`set_write_buffer_limits`).
     _limits: tuple[int | None, int | None] = (WRITE_HIGH_WATER, WRITE_LOW_WATER)
+    #: ``SO_LINGER`` 0 was set (``net.Socket.reset_and_destroy``): the close resets, no FIN
+    #: goes out first (:meth:`_close_effect_now`).
+    resetting = False
+    #: ``shutdown(callback)`` was called; its half-close waits for the next loop step.
+    _shut_queued = False
     transport: asyncio.Transport | None
     _view: memoryview | None
     _state: int
@@ -306,8 +312,8 @@ class TCPHandle(asyncio.BufferedProtocol):
         state = self._state
         if state == _CLOSED:
             return
-        if exc is not None and state == _OPEN and self._shut and self._eof and (
-                (code := getattr(exc, "errno", None)) == _ENOTCONN
+        if exc is not None and state == _OPEN and (self._shut or self._shut_queued) \
+                and self._eof and ((code := getattr(exc, "errno", None)) == _ENOTCONN
                 or code == _EPIPE and self._shutdown_cb is None):
             # The shutdown failed: the peer reset the connection before our FIN (uvloop's
             # uv_shutdown: ENOTCONN) or before what was written with it, all flushed (a TLS
@@ -346,7 +352,7 @@ class TCPHandle(asyncio.BufferedProtocol):
         if exc is not None and state < _CLOSING:
             # (After close() the owner is destroyed and would drop the error: e.g. the peer's RST
             # once we closed. Node's handle reports nothing after uv_close either.)
-            if self._shut and getattr(exc, "errno", None) == _ENOTCONN:
+            if (self._shut or self._shut_queued) and getattr(exc, "errno", None) == _ENOTCONN:
                 # Our shutdown failed because the peer reset the connection, before its EOF
                 # (the case above needs that EOF): Node's afterShutdown ignores the status and
                 # its read reports the reset, so the owner gets that error (read ECONNRESET).
@@ -422,11 +428,38 @@ class TCPHandle(asyncio.BufferedProtocol):
 
     def shutdown(self, callback: Callable[[], None] | None = None) -> None:
         """Half-close our side (``write_eof``) once pending writes are sent; ``callback()`` then
-        (Node's ShutdownWrap ``oncomplete``)."""
-        if self._state != _OPEN or self._shut:  # (open: the transport is there)
+        (Node's ShutdownWrap ``oncomplete``).
+
+        With a callback (``net.Socket``'s ``_final``), as libuv's ``uv_shutdown``: the FIN is
+        sent on the next loop step (:meth:`_shutdown_step`), not within the call, so a
+        ``close()`` in the meantime cancels it (Node: a ``destroy()`` right after ``end()``
+        closes the connection without FIN -- a RST when unread data is there); ``callback()``
+        a step after that (:meth:`_shutdown_done`), or once what is queued is sent. Without
+        one (a TLS wrap's close_notify, then FIN), at once."""
+        if self._state != _OPEN or self._shut or self._shut_queued:  # (open: a transport)
             if callback is not None:
                 callback()
             return
+        if callback is not None:
+            self._shut_queued = True
+            reg = self._reg
+            (reg.loop if reg is not None else asyncio.get_running_loop()).call_soon(
+                self._shutdown_step, callback)
+            return
+        self._shutdown_now(None)
+
+    def _shutdown_step(self, callback: Callable[[], None]) -> None:
+        """:meth:`shutdown`'s queued half-close (libuv's shutdown request, run from the loop
+        after the ticks of the step that asked for it): done now, unless the handle was closed
+        meanwhile (Node's ``uv_close`` cancels it: no FIN; ``afterShutdown`` ignores the status,
+        so ``callback()`` all the same, which finds its socket destroyed)."""
+        self._shut_queued = False
+        if self._state != _OPEN or self._shut:
+            callback()
+            return
+        self._shutdown_now(callback)
+
+    def _shutdown_now(self, callback: Callable[[], None] | None) -> None:
         t: Any = self.transport
         self._shut = True
         if t.can_write_eof():
@@ -437,18 +470,43 @@ class TCPHandle(asyncio.BufferedProtocol):
                 if exc.errno != errno.ENOTCONN:
                     self.owner._on_handle_error(_wrap_error(exc, "shutdown"))
                 if callback is not None:
-                    callback()
+                    self._shutdown_done(callback)  # (libuv's failed shutdown: the same turn)
                 return
         if self._eof and self._reg is not None:
             self._check_ended()
         if callback is None:
             return
         if not t.get_write_buffer_size():
-            callback()
+            self._shutdown_done(callback)
         else:
             # resume_writing() fires when the buffer is empty: that is our completion signal.
             self._shutdown_cb = callback
             t.set_write_buffer_limits(high=0, low=0)
+
+    def _shutdown_done(self, callback: Callable[[], None]) -> None:
+        """The queued shutdown is done in its loop step, before that step's reads: Node's
+        completes in libuv's pending phase, after the ticks queued by the code that called
+        ``end()`` and before the poll that reads what the peer sent meanwhile; ``'finish'``
+        comes before that data. Here the completion (``callback()``) follows a step later,
+        after those ticks; what this step reads is held until then (``_hold``; delivered by
+        :meth:`_shutdown_complete`, after the callback's own tick)."""
+        if self._held is None:
+            self._held = deque()
+        reg = self._reg
+        (reg.loop if reg is not None else asyncio.get_running_loop()).call_soon(
+            self._shutdown_complete, callback)
+
+    def _shutdown_complete(self, callback: Callable[[], None]) -> None:
+        callback()
+        held = self._held
+        if held is None:
+            return
+        if held or self._held_eof:  # (after the tick of the callback's 'finish')
+            reg = self._reg
+            (reg.loop if reg is not None else asyncio.get_running_loop()).call_soon(
+                self._deliver_held)
+        else:
+            self._held = None  # (nothing came meanwhile; reading was never paused for it)
 
     def close(self) -> None:
         """Close now; ``owner._on_handle_close()`` follows once. Data still in the transport
@@ -483,10 +541,27 @@ class TCPHandle(asyncio.BufferedProtocol):
             # libuv's loop waits for a closing handle's close callback, so Node's 'close' comes
             # before the process exits (else run() would close it silently: _release_at_exit).
             self._reg.refs.add(self)
-        if t.get_write_buffer_size() and (not self._shut or self._shutdown_cb is not None):
-            t.abort()  # never shut down, or closed before the shutdown completed (Node cancels)
-        else:
-            t.close()  # after a plain shutdown() the queued data is committed: flush, then close
+        if t.get_write_buffer_size():
+            if not self._shut or self._shutdown_cb is not None:
+                t.abort()  # never shut down, or closed before the shutdown completed (Node
+                return  # cancels)
+        elif not self._shut and not self.resetting:
+            self._close_effect_now()
+        t.close()  # after a plain shutdown() the queued data is committed: flush, then close
+
+    def _close_effect_now(self) -> None:
+        """:meth:`close` with nothing queued, not shut down: our FIN now, as Node's ``uv_close``
+        (:func:`~nodetls._net.close_fin.fin_now`), unless data is unread (the close resets).
+
+        An approximation: closed with data unread while an ``end()``'s shutdown waited for its
+        loop step, by a socket that has written data, the FIN goes out before the reset. Node
+        sends the reset alone; but a Node peer with data of ours unread when the reset comes
+        reads that data, then EOF (libuv: a short read and POLLHUP in one poll), and data
+        written in the same tick is unread. Knowing whether the peer read it all would take
+        work on every read or write; the FIN makes a peer read the same (data, then EOF)."""
+        sock = self._extra("socket")
+        if sock is not None:
+            fin_now(sock, self._shut_queued and getattr(self.owner, "_bytes_dispatched", 0) > 0)
 
     def _release_at_exit(self) -> None:
         """:func:`nodetls.run` returns with this handle open (unreferenced, idle, or an error
