@@ -10,13 +10,11 @@ from .._option_table import _received
 from ..errors import InvalidArgValueError, node_error
 from ..events import _invoke
 from ._duplex import Duplex
-from ._duplex_from import duplex_from
+from ._duplex_from import _Bridge, duplex_from
 from ._finished import _eos
 from ._pipeline import _abort_error, _pipeline
 from ._pipeline import destroy as _destroyer
 from ._utils import _is_node_stream, is_readable, is_writable
-
-_UNSET: Any = object()
 
 
 def compose(*streams: Any) -> Duplex:
@@ -67,91 +65,40 @@ def _lenient(fn: Callable[..., Any]) -> Callable[[Any], Any]:
     return call
 
 
-class _Composed(Duplex):
+class _Composed(_Bridge):
     """The Duplex :func:`compose` returns: writes go to ``head`` (with its backpressure: a
     write completes on ``head``'s ``'drain'``), ``end()`` ends ``head`` and finishes once
     ``tail`` is done; reads take what ``tail`` has."""
 
     def __init__(self, stages: list[Any]) -> None:
         head = stages[0]
-        self._c_head = head
-        self._c_ondrain: Callable[..., Any] | None = None
-        self._c_onfinish: Callable[..., Any] | None = None
-        self._c_onreadable: Callable[..., Any] | None = None
-        self._c_onclose: Any = _UNSET  # Node's `onclose`: undefined, then null or a callback
+        self._bridge(None, head)  # (before the pipeline: it may call _c_finished)
         tail = _pipeline(stages, self._c_finished, True)
-        self._c_tail = tail
+        self._b_r = tail
         writable = bool(is_writable(head))
         readable = bool(is_readable(tail))
         self._c_writable = writable
         self._c_readable = readable
         super().__init__(writable=writable, readable=readable)
         if writable:
-            head.on("drain", self._c_drain)
-            _eos(tail, None, None, True, self._c_tail_done)
+            head.on("drain", self._b_drain)
+            _eos(tail, None, None, True, self._b_finish)
         if readable:
-            tail.on("readable", self._c_tail_readable)
-            tail.on("end", self._c_tail_end)
-
-    # -- the pipeline's and the stages' events --------------------------------------------------
+            tail.on("readable", self._b_readable)
+            tail.on("end", self._b_end)
 
     def _c_finished(self, err: BaseException | None = None, _value: Any = None) -> None:
-        cb = self._c_onclose
-        self._c_onclose = None
-        if cb is not None and cb is not _UNSET:
-            cb(err)
-        elif err is not None:
-            self.destroy(err)
-        elif not self._c_readable and not self._c_writable:
+        """The pipeline of the stages ended (Node's compose ``onfinished``)."""
+        if not self._b_closed(err) and not self._c_readable and not self._c_writable:
             self.destroy()
 
-    def _c_drain(self, *_: Any) -> None:
-        cb, self._c_ondrain = self._c_ondrain, None
-        if cb is not None:
-            cb()
-
-    def _c_tail_done(self, *_: Any) -> None:
-        cb, self._c_onfinish = self._c_onfinish, None
-        if cb is not None:
-            cb()
-
-    def _c_tail_readable(self, *_: Any) -> None:
-        cb, self._c_onreadable = self._c_onreadable, None
-        if cb is not None:
-            cb()
-
-    def _c_tail_end(self, *_: Any) -> None:
-        self.push(None)
-
-    # -- the Duplex's hooks ---------------------------------------------------------------------
-
-    def _write(self, chunk: Any, callback: Callable[..., Any]) -> None:
-        if self._c_head.write(chunk):
-            callback()
-        else:
-            self._c_ondrain = callback
-
-    def _final(self, callback: Callable[..., Any]) -> None:
-        self._c_head.end()
-        self._c_onfinish = callback
-
-    def _read(self, size: int = 0) -> None:
-        tail = self._c_tail
-        while True:
-            buf = tail.read()
-            if buf is None:
-                self._c_onreadable = self._read
-                return
-            if not self.push(buf):
-                return
-
     def _destroy(self, err: BaseException | None, callback: Callable[..., Any]) -> None:
-        if err is None and self._c_onclose is not None:
+        if err is None and self._b_onclose is not None:
             err = _abort_error()
-        self._c_onreadable = self._c_ondrain = self._c_onfinish = None
-        if _is_node_stream(self._c_tail):
-            _destroyer(self._c_tail, err)
-        if self._c_onclose is None:
+        self._b_onreadable = self._b_ondrain = self._b_onfinish = None
+        if _is_node_stream(self._b_r):
+            _destroyer(self._b_r, err)
+        if self._b_onclose is None:
             callback(err)
         else:
-            self._c_onclose = callback
+            self._b_onclose = callback

@@ -265,7 +265,76 @@ def _writable_function(source: _Source, value: Any, name: str) -> Duplex:
 # -- wrapping a Readable and/or a Writable (Node's _duplexify) -----------------------------------
 
 
-class _Pair(Duplex):
+class _Bridge(Duplex):
+    """A Duplex that writes into one stream (``_b_w``, with its backpressure: a write completes
+    on its ``'drain'``; ``end()`` ends it and finishes on ``_b_finish``) and reads what another
+    has (``_b_r``, on its ``'readable'``; its ``'end'`` ends this one): the shape Node's
+    duplexify (``fromPair``) and ``compose`` share. ``_b_onclose`` is Node's ``onclose``
+    (undefined, then null or the ``_destroy`` callback)."""
+
+    def _bridge(self, r: Any, w: Any) -> None:
+        self._b_r = r
+        self._b_w = w
+        self._b_ondrain: Callable[..., Any] | None = None
+        self._b_onfinish: Callable[..., Any] | None = None
+        self._b_onreadable: Callable[..., Any] | None = None
+        self._b_onclose: Any = _UNSET
+
+    def _b_drain(self, *_: Any) -> None:
+        cb, self._b_ondrain = self._b_ondrain, None
+        if cb is not None:
+            cb()
+
+    def _b_finish(self, *_: Any) -> None:
+        cb, self._b_onfinish = self._b_onfinish, None
+        if cb is not None:
+            cb()
+
+    def _b_readable(self, *_: Any) -> None:
+        cb, self._b_onreadable = self._b_onreadable, None
+        if cb is not None:
+            cb()
+
+    def _b_end(self, *_: Any) -> None:
+        self.push(None)
+
+    def _b_closed(self, err: BaseException | None) -> bool:
+        """Node's ``onfinished``'s first part: the waiting ``_destroy`` callback gets ``err``
+        (True), or an error destroys this Duplex (True); False: nothing was done."""
+        cb = self._b_onclose
+        self._b_onclose = None
+        if cb is not None and cb is not _UNSET:
+            cb(err)
+            return True
+        if err is not None:
+            self.destroy(err)
+            return True
+        return False
+
+    # -- the Duplex's hooks ---------------------------------------------------------------------
+
+    def _write(self, chunk: Any, callback: Callable[..., Any]) -> None:
+        if self._b_w.write(chunk):
+            callback()
+        else:
+            self._b_ondrain = callback
+
+    def _final(self, callback: Callable[..., Any]) -> None:
+        self._b_w.end()
+        self._b_onfinish = callback
+
+    def _read(self, size: int = 0) -> None:
+        r = self._b_r
+        while True:
+            buf = r.read()
+            if buf is None:
+                self._b_onreadable = self._read
+                return
+            if not self.push(buf):
+                return
+
+
+class _Pair(_Bridge):
     """Node's ``_duplexify({readable, writable})``: a Duplex reading from ``r`` and writing to
     ``w`` (either may be ``None``: that side disabled)."""
 
@@ -275,87 +344,29 @@ class _Pair(Duplex):
         readable = r is not None and bool(is_readable(r))
         writable = w is not None and bool(is_writable(w))
         super().__init__(readable=readable, writable=writable)
-        self._p_r = r
-        self._p_w = w
-        self._p_ondrain: Callable[..., Any] | None = None
-        self._p_onfinish: Callable[..., Any] | None = None
-        self._p_onreadable: Callable[..., Any] | None = None
-        self._p_onclose: Any = _UNSET  # Node's `onclose`: undefined, then null or a callback
+        self._bridge(r, w)
         if writable:
             _eos(w, None, None, True, self._p_side_done)
-            w.on("drain", self._p_drain)
-            w.on("finish", self._p_finish)
+            w.on("drain", self._b_drain)
+            w.on("finish", self._b_finish)
         if readable:
             _eos(r, None, None, True, self._p_side_done)
-            r.on("readable", self._p_readable)
-            r.on("end", self._p_end)
-
-    # -- the wrapped streams' events ----------------------------------------------------------
-
-    def _p_finished(self, err: BaseException | None) -> None:
-        cb = self._p_onclose
-        self._p_onclose = None
-        if cb is not None and cb is not _UNSET:
-            cb(err)
-        elif err is not None:
-            self.destroy(err)
+            r.on("readable", self._b_readable)
+            r.on("end", self._b_end)
 
     def _p_side_done(self, err: BaseException | None = None) -> None:
         # either side finished (Node's fromPair: an error destroys the readable side either way)
         if err is not None:
-            _destroyer(self._p_r, err)
-        self._p_finished(err)
-
-    def _p_drain(self, *_: Any) -> None:
-        cb = self._p_ondrain
-        if cb is not None:
-            self._p_ondrain = None
-            cb()
-
-    def _p_finish(self, *_: Any) -> None:
-        cb = self._p_onfinish
-        if cb is not None:
-            self._p_onfinish = None
-            cb()
-
-    def _p_readable(self, *_: Any) -> None:
-        cb = self._p_onreadable
-        if cb is not None:
-            self._p_onreadable = None
-            cb()
-
-    def _p_end(self, *_: Any) -> None:
-        self.push(None)
-
-    # -- the Duplex's hooks ---------------------------------------------------------------------
-
-    def _write(self, chunk: Any, callback: Callable[..., Any]) -> None:
-        if self._p_w.write(chunk):
-            callback()
-        else:
-            self._p_ondrain = callback
-
-    def _final(self, callback: Callable[..., Any]) -> None:
-        self._p_w.end()
-        self._p_onfinish = callback
-
-    def _read(self, size: int = 0) -> None:
-        r = self._p_r
-        while True:
-            buf = r.read()
-            if buf is None:
-                self._p_onreadable = self._read
-                return
-            if not self.push(buf):
-                return
+            _destroyer(self._b_r, err)
+        self._b_closed(err)
 
     def _destroy(self, err: BaseException | None, callback: Callable[..., Any]) -> None:
-        if err is None and self._p_onclose is not None:
+        if err is None and self._b_onclose is not None:
             err = _abort_error()
-        self._p_onreadable = self._p_ondrain = self._p_onfinish = None
-        if self._p_onclose is None:
+        self._b_onreadable = self._b_ondrain = self._b_onfinish = None
+        if self._b_onclose is None:
             callback(err)
         else:
-            self._p_onclose = callback
-            _destroyer(self._p_w, err)
-            _destroyer(self._p_r, err)
+            self._b_onclose = callback
+            _destroyer(self._b_w, err)
+            _destroyer(self._b_r, err)
