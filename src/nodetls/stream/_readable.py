@@ -4,15 +4,15 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Coroutine, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from .. import _option_table
 from .. import events as _events_mod
 from .._options import normalize
 from ..errors import node_error
 from ..events import EventEmitter
-from . import _legacy, _operators, _readable_listening
+from . import _readable_listening
 from ._base import (
     _MAX_HWM,
     _NO_BUF,
@@ -27,15 +27,13 @@ from ._base import (
     _soon,
 )
 from ._construct import construct
+from ._readable_iter import ReadableIteration
 from ._writable import Writable
-
-if TYPE_CHECKING:
-    from ._from import ReadableIterator
 
 _R_OPTIONS = _option_table.names("R")
 
 
-class Readable(Stream):
+class Readable(Stream, ReadableIteration):
     """Node's ``stream.Readable`` (bytes, or ``str`` after :meth:`set_encoding`).
 
     Options (Node names accepted too): ``high_water_mark`` (16 KiB), ``encoding``,
@@ -695,127 +693,6 @@ class Readable(Stream):
         else:
             dest.emit("unpipe", self, {"has_unpiped": False})
         return self
-
-    # -- async iteration, Readable.from --------------------------------------------------------
-
-    def __aiter__(self) -> ReadableIterator:
-        """``async for chunk in stream``: chunks until ``'end'``; raises the stream's error (or
-        ``ERR_STREAM_PREMATURE_CLOSE`` if it closes before ``'end'``). Leaving the loop early
-        (``break``, exception) destroys the stream (an ``AbortError`` unless it had finished), as
-        Node's async iterator does; unlike Node's, ending normally does not destroy it (a
-        half-open socket stays writable): see :meth:`iterator`."""
-        from ._from import ReadableIterator  # (not at the top: _from needs this module)
-
-        return ReadableIterator(self, True, True)
-
-    def iterator(self, options: Mapping[str, Any] | None = None, *,
-                 destroy_on_return: bool = True) -> ReadableIterator:
-        """Node ``readable.iterator({destroyOnReturn})``: the async iterator ``async for``
-        uses, with Node's ending: the stream is destroyed when the iteration ends -- normally
-        too (with ``auto_destroy``), an ``AbortError`` if it was not finished -- unless
-        ``destroy_on_return=False`` and the iteration stopped early (``break``, ``aclose()``):
-        then the stream is left as it is, and a later iterator goes on reading it."""
-        from ._from import ReadableIterator, check_iterator_options
-
-        return ReadableIterator(self, check_iterator_options(options, destroy_on_return))
-
-    @classmethod
-    def from_(cls, iterable: Any, options: Mapping[str, Any] | None = None,
-              **kwargs: Any) -> Readable:
-        """Node ``Readable.from(iterable[, options])`` (``from`` is a Python keyword): a
-        :class:`Readable` of the items of an iterable or async iterable (an async generator's,
-        say); ``str``, ``bytes``-like: one chunk. Each item is pushed as it is (``bytes``-like;
-        a ``str`` is encoded with ``default_encoding``, 'utf8'); an awaitable item is awaited
-        first. Node's default object mode does not exist here: any other item fails the stream
-        with ``ERR_INVALID_ARG_TYPE``, ``None`` with ``ERR_STREAM_NULL_VALUES``, as Node's
-        ``{objectMode: false}``. An error raised by the iterator destroys the stream with it;
-        destroying the stream closes the iterator (``throw(err)`` then ``close()``; an async
-        one's ``athrow``/``aclose`` once its pending ``__anext__`` has settled) before
-        ``'close'``. ``options``: the Readable ones (``high_water_mark`` defaults to 1: one item
-        read ahead, as Node's), ``default_encoding``, ``object_mode=False``. Raises
-        ERR_INVALID_ARG_TYPE for what is not iterable."""
-        from ._from import readable_from
-
-        return readable_from(iterable, options, **kwargs)
-
-    # -- Node's iterator helpers (in _operators), wrap() (in _legacy) ----------------------------
-
-    wrap = _legacy.WrapMethod()
-
-    def map(self, fn: Callable[[Any], Any], options: Mapping[str, Any] | None = None,
-            **kwargs: Any) -> Readable:
-        """Node ``readable.map(fn[, options])``: a Readable of ``fn(chunk)`` for each chunk
-        (``fn`` sync or ``async def``; its results must be chunks: see
-        :mod:`nodetls.stream._operators`). ``options``: ``concurrency`` (calls running at once,
-        1), ``high_water_mark`` (results kept ready beyond those, ``concurrency - 1``); the
-        results come in the source's order."""
-        return _operators.map_(self, fn, options, kwargs)
-
-    def filter(self, fn: Callable[[Any], Any], options: Mapping[str, Any] | None = None,
-               **kwargs: Any) -> Readable:
-        """Node ``readable.filter(fn[, options])``: a Readable of the chunks for which
-        ``fn(chunk)`` (awaited if awaitable) is true; options as :meth:`map`'s."""
-        return _operators.filter_(self, fn, options, kwargs)
-
-    def flat_map(self, fn: Callable[[Any], Any], options: Mapping[str, Any] | None = None,
-                 **kwargs: Any) -> Readable:
-        """Node ``readable.flatMap(fn[, options])``: a Readable of the items of each
-        ``fn(chunk)`` (a stream, an (async) iterable of chunks); options as :meth:`map`'s."""
-        return _operators.flat_map(self, fn, options, kwargs)
-
-    def drop(self, limit: float, options: Mapping[str, Any] | None = None,
-             **kwargs: Any) -> Readable:
-        """Node ``readable.drop(limit)``: a Readable of the chunks after the first ``limit``
-        (a number >= 0, ERR_OUT_OF_RANGE below)."""
-        return _operators.drop(self, limit, options, kwargs)
-
-    def take(self, limit: float, options: Mapping[str, Any] | None = None,
-             **kwargs: Any) -> Readable:
-        """Node ``readable.take(limit)``: a Readable of the first ``limit`` chunks (then the
-        source is destroyed, as Node's: an ``AbortError`` if it had not ended)."""
-        return _operators.take(self, limit, options, kwargs)
-
-    def compose(self, stream: Any, options: Mapping[str, Any] | None = None,
-                **kwargs: Any) -> Readable:
-        """Node ``readable.compose(stream)``: a Readable of what ``stream`` (a writable stream,
-        an async generator function...) makes of this one (:func:`nodetls.stream.compose`)."""
-        return _operators.compose(self, stream, options, kwargs)
-
-    def to_array(self, options: Mapping[str, Any] | None = None,
-                 **kwargs: Any) -> Coroutine[Any, Any, list[Chunk]]:
-        """Node ``readable.toArray()``: awaitable, the list of the chunks read to the end."""
-        return _operators.to_array(self, options, kwargs)
-
-    def for_each(self, fn: Callable[[Any], Any], options: Mapping[str, Any] | None = None,
-                 **kwargs: Any) -> Coroutine[Any, Any, None]:
-        """Node ``readable.forEach(fn[, options])``: awaitable, ``fn(chunk)`` (awaited) for each
-        chunk; options as :meth:`map`'s."""
-        return _operators.for_each(self, fn, options, kwargs)
-
-    def some(self, fn: Callable[[Any], Any], options: Mapping[str, Any] | None = None,
-             **kwargs: Any) -> Coroutine[Any, Any, bool]:
-        """Node ``readable.some(fn[, options])``: awaitable, whether ``fn`` is true for a chunk
-        (the source is destroyed at the first one)."""
-        return _operators.some(self, fn, options, kwargs)
-
-    def every(self, fn: Callable[[Any], Any], options: Mapping[str, Any] | None = None,
-              **kwargs: Any) -> Coroutine[Any, Any, bool]:
-        """Node ``readable.every(fn[, options])``: awaitable, whether ``fn`` is true for every
-        chunk (the source is destroyed at the first false one)."""
-        return _operators.every(self, fn, options, kwargs)
-
-    def find(self, fn: Callable[[Any], Any], options: Mapping[str, Any] | None = None,
-             **kwargs: Any) -> Coroutine[Any, Any, Chunk | None]:
-        """Node ``readable.find(fn[, options])``: awaitable, the first chunk for which ``fn`` is
-        true, or ``None``."""
-        return _operators.find(self, fn, options, kwargs)
-
-    def reduce(self, fn: Callable[[Any, Any], Any], initial: Any = _operators._UNSET,
-               options: Mapping[str, Any] | None = None, **kwargs: Any) -> Coroutine[Any, Any, Any]:
-        """Node ``readable.reduce(fn[, initial[, options]])``: awaitable, ``fn(acc, chunk)``
-        (awaited) over the chunks from ``initial`` (none: the first chunk; an empty stream then
-        raises ERR_MISSING_ARGS)."""
-        return _operators.reduce(self, fn, initial, options, kwargs)
 
     # -- properties -----------------------------------------------------------------------------
 
