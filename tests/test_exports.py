@@ -251,8 +251,9 @@ async def test_tlssocket_attributes_on_an_instance():
             assert hasattr(sock, name), name
         assert sock.encrypted is True
         assert sock.authorized is False and sock.authorization_error is None
-        assert sock.alpn_protocol is False and sock.npn_protocol is False
-        assert sock.servername is False
+        # (Node's null until the handshake is done)
+        assert sock.alpn_protocol is None and sock.npn_protocol is False
+        assert sock.servername is None
         assert sock.get_protocol() is None
     finally:
         sock.destroy()

@@ -41,7 +41,12 @@ class _TLSSocketAPI(_Base):
     _MEMBERS_OF_SUBCLASS = True
 
     @property
-    def servername(self) -> str | bool:
+    def servername(self) -> str | bool | None:
+        """Node's ``servername``: the SNI name sent (client) or received (server), ``False``
+        when none; on a client ``None`` until its handshake is done (Node's ``null`` before
+        ``_finishInit``)."""
+        if not self._is_server and not self._secure_established:
+            return None
         return self._servername
 
     def _x509(self, peer: bool) -> x509.Certificate | None:
@@ -203,14 +208,17 @@ class _TLSSocketAPI(_Base):
             eng.disable_renegotiation()
 
     def renegotiate(self, options: dict[str, Any] | None = None,
-                    callback: Callable[..., Any] | None = None) -> bool:
+                    callback: Callable[..., Any] | None = None) -> bool | None:
         """Node's ``renegotiate(options, callback)``: TLS 1.2 only (TLS 1.3: ``False`` and
         ``ERR_SSL_WRONG_SSL_VERSION``). ``options`` must be a dict and ``callback`` a function
-        (``None``: none), else ``ERR_INVALID_ARG_TYPE`` at the call, as Node's."""
+        (``None``: none), else ``ERR_INVALID_ARG_TYPE`` at the call, as Node's. On a destroyed
+        socket: ``None``, and the callback is never called (Node's ``undefined``)."""
         if not isinstance(options, Mapping):
             raise _option_table.type_error("options", "dict", options)
         if callback is not None and not callable(callback):
             raise _option_table.type_error("callback", "function", callback)
+        if self.destroyed:
+            return None  # (Node: returns undefined, the callback is never called)
         eng = self._engine
         loop = asyncio.get_running_loop()
         if self._renegotiation_disabled:

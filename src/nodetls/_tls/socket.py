@@ -85,7 +85,8 @@ class TLSSocket(_TLSSocketAPI, _TLSSocketSetup, _TLSSocketShell, Socket):
     # Every one is replaced, never mutated in place.
     authorized = False
     authorization_error: str | None = None
-    alpn_protocol: str | bool = False
+    # Node's TLSSocket: null until the handshake is done, then the protocol or false
+    alpn_protocol: str | bool | None = None
     npn_protocol: str | bool = False
     _tls_error_reported = False
     _is_client_connect = False  # set by tls.connect: emits 'secureConnect'
@@ -333,10 +334,10 @@ class TLSSocket(_TLSSocketAPI, _TLSSocketSetup, _TLSSocketShell, Socket):
                 self._tls_server._handshake_deadlines.pop(self, None)  # (the sweep stays armed)
             else:
                 timer.cancel()
+            self._handshake_timeout_off()
         self.secure_connecting = False
         alpn, npn, sn = eng.negotiated()
-        if alpn:  # (the class defaults are False)
-            self.alpn_protocol = alpn.decode("latin-1")
+        self.alpn_protocol = alpn.decode("latin-1") if alpn else False
         if npn:
             self.npn_protocol = npn.decode("latin-1")
         if self._is_server:
@@ -394,6 +395,7 @@ class TLSSocket(_TLSSocketAPI, _TLSSocketSetup, _TLSSocketShell, Socket):
         self._secure_established = True
         if self._handshake_timer is not None:
             self._stop_handshake_timer()
+            self._handshake_timeout_off()
         events = self._events
         if "secure" in events:  # (no emit call for an event nobody listens to)
             self.emit("secure")
@@ -498,6 +500,20 @@ class TLSSocket(_TLSSocketAPI, _TLSSocketSetup, _TLSSocketShell, Socket):
         if timer is IN_SWEEP:
             self._tls_server._handshake_deadlines.pop(self, None)  # (the sweep stays armed)
         elif timer is not None:
+            timer.cancel()
+
+    def _handshake_timeout_off(self) -> None:
+        """The handshake of a socket with a handshake timeout finished: Node's ``_finishInit``
+        calls ``setTimeout(0)`` (its handshake timeout is the socket's idle timeout), so the
+        socket's ``timeout`` is ``0`` from then on."""
+        if self._destroyed:
+            return
+        # (set_timeout(0)'s work without its argument checks: this is every server handshake)
+        self._timeout = 0.0
+        self._timeout_set = True
+        timer = self._timer
+        if timer is not None:
+            self._timer = None
             timer.cancel()
 
     def _on_handshake_timeout(self) -> None:

@@ -1,0 +1,83 @@
+"""Run many seeds through both TLS runners, list the divergent ones, minimise them.
+
+``python -m tests.tls.diff.batch FIRST COUNT [--minimise]``: one ``node`` process for all the
+scripts (running while nodetls runs them in this process); a divergent seed is run again in
+both, and reported only if it diverges again (else counted as flaky: timing); prints each with
+its first difference (minimised: ops dropped and options set back to their defaults while it
+still diverges the same way). ``... batch show SCRIPT_JSON`` prints one script's logs side by
+side. Needs ``node``. :data:`HARNESS` is the TLS harness (:class:`tests.helpers.difftest.Harness`,
+with ``timing``; the differences accepted on purpose: :func:`accepted`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from ...helpers.difftest import Harness
+from .gen import generate
+from .runner import cert_dir, run_scripts
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+#: each option's default (the value minimising sets it back to)
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "server": {"allowHalfOpen": False, "pauseOnConnect": False, "requestCert": False,
+               "rejectUnauthorized": True, "ALPNProtocols": None, "minVersion": None,
+               "maxVersion": None, "handshakeTimeout": None, "tickets": True},
+    "client": {"allowHalfOpen": False, "servername": None, "ALPNProtocols": None,
+               "rejectUnauthorized": True, "ca": True, "cert": None, "minVersion": None,
+               "maxVersion": None},
+}
+
+
+def candidates(script: dict[str, Any]) -> list[dict[str, Any]]:
+    """The script with one op dropped, one server or client option set back to its default,
+    or one big chunk made one byte."""
+    cands = []
+    for key in ("pre", "ops"):
+        ops = script[key]
+        cands += [{**script, key: ops[:i] + ops[i + 1:]} for i in range(len(ops))]
+    for side, defaults in DEFAULTS.items():
+        for key, default in defaults.items():
+            if script[side][key] != default:
+                cands.append({**script, side: {**script[side], key: default}})
+    for key in ("pre", "ops"):
+        ops = script[key]
+        for i, op in enumerate(ops):
+            if op[0] != "settle" and op[1] in ("write", "end") and isinstance(op[2], list):
+                cands.append({**script, key: ops[:i] + [[*op[:2], "61"]] + ops[i + 1:]})
+    return cands
+
+
+def accepted(script: dict[str, Any], node: dict[str, Any] | None = None) -> str | None:
+    """Why ``script`` is not compared (a difference from Node accepted on purpose, see
+    docs/tls.md), or None."""
+    c, s = script["client"], script["server"]
+    if c["rejectUnauthorized"] and (not c["ca"] or c["servername"] == "bad.example"):
+        return ("the client rejects the server's certificate: nodetls fails the handshake with "
+                "the matching alert; Node completes it, emits 'secure', then destroys the socket "
+                "(the server sees ECONNRESET)")
+    if s["requestCert"] and s["rejectUnauthorized"] and c["cert"] == "self":
+        return ("the server rejects the client's certificate: nodetls fails the handshake with "
+                "the matching alert; Node completes it, then destroys the socket")
+    if node is not None and "tlsClientError ERR_TLS_HANDSHAKE_TIMEOUT" in node["s"]:
+        return ("the handshake timed out: nodetls destroys the socket, Node leaves the "
+                "connection open")
+    return None
+
+
+cert_dir()  # before any node process starts: runner.js reads the certificates' directory
+HARNESS = Harness(runner_js=os.path.join(_HERE, "runner.js"),
+                  expected=os.path.join(_HERE, "expected.json"), run_scripts=run_scripts,
+                  generate=generate, candidates=candidates, accepted=accepted,
+                  logs=("c", "s"), timeout=3600, timing=True)
+
+
+def main() -> None:
+    HARNESS.batch(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""Record ``expected.json``: Node v20's results for the fixed seeds and for the named cases
+(each a minimised divergence found by ``batch.py``), with ``runner.js``.
+``python -m tests.tls.diff.record [PATH]`` (needs ``node``; PATH: somewhere else than
+``expected.json``); ``test_tls_differential.py`` compares nodetls's results with these
+records.
+
+The fixed seeds are the first :data:`N_SEEDS` of ``range(1000)`` whose scripts nodetls ran
+like Node twice when recorded (the others diverge: their classes are the named cases, or are
+accepted differences, :func:`batch.accepted`), so they guard what already matches against
+regressions.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from .batch import DEFAULTS, HARNESS
+
+N_SEEDS = 60
+
+
+def _script(ops: list[list[Any]], pre: list[list[Any]] | None = None,
+            server: dict[str, Any] | None = None,
+            client: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"server": {**DEFAULTS["server"], **(server or {})},
+            "client": {**DEFAULTS["client"], **(client or {})}, "pre": pre or [], "ops": ops}
+
+
+#: name -> (what Node does, what nodetls did, the minimal script); see
+#: ``test_tls_differential.py`` for which ones are fixed.
+NAMED: dict[str, tuple[str, dict[str, Any]]] = {
+    "server_socket_timeout_zero_after_handshake": (
+        "the server's socket had the handshake timeout as its idle timeout; _finishInit's "
+        "setTimeout(0) leaves socket.timeout at 0; nodetls's timeout was None",
+        _script([["s", "info"]])),
+    "renegotiate_destroyed_returns_undefined": (
+        "renegotiate() on a destroyed socket returns undefined and never calls back; nodetls "
+        "returned False and called back with ERR_SSL_WRONG_SSL_VERSION",
+        _script([["c", "destroy", False], ["c", "reneg", False]])),
+    "alpn_protocol_null_before_handshake": (
+        "alpnProtocol is null until the handshake is done (false then when none was "
+        "negotiated): a client that failed its handshake keeps null; nodetls had False",
+        _script([], client={"ALPNProtocols": ["x"]}, server={"ALPNProtocols": ["h2"]})),
+    "servername_null_before_handshake": (
+        "a client's servername is null until its handshake is done (Node's _finishInit sets "
+        "it), so one destroyed before has null; nodetls had the SNI it was given",
+        _script([], client={"servername": "localhost", "ALPNProtocols": ["x"]},
+                server={"ALPNProtocols": ["h2"]})),
+    "is_session_reused_after_destroy": (
+        "once destroyed, isSessionReused() is null (the handle is gone); nodetls returns False "
+        "(the fix, None once destroyed, needs aio's SSLObjectView.session_reused to keep a "
+        "bool, and tests that add it up, e.g. test_node_ported_d's session cache counts)",
+        _script([["c", "destroy", False], ["c", "info"]])),
+    "end_before_handshake": (
+        "end() right after tls.connect(): the ClientHello goes out, then the FIN; 'finish' "
+        "comes before 'secureConnect', then 'end', 'close false'; nodetls's wrap writes "
+        "handshake records after the transport's write side was shut (asyncio's RuntimeError "
+        "'Cannot call write() after write_eof()' becomes the socket's error)",
+        _script([], pre=[["c", "end", None]])),
+    "renegotiate_after_end": (
+        "renegotiate() after end(): its write('') fails (ERR_STREAM_WRITE_AFTER_END destroys "
+        "the socket), so it returns false; nodetls returns True and its wrap writes the "
+        "ClientHello after the FIN (the RuntimeError of end_before_handshake)",
+        _script([["c", "end", None], ["c", "reneg", False]], server={"maxVersion": "TLSv1.2"})),
+    "get_protocol_before_handshake": (
+        "getProtocol() of a client before its handshake is OpenSSL's SSL_get_version(), "
+        "'TLSv1.3'; nodetls returns None until the handshake is done",
+        _script([], pre=[["c", "info"]])),
+}
+
+
+def main() -> None:
+    HARNESS.record(range(1000), NAMED, sys.argv[1:], n_seeds=N_SEEDS)
+
+
+if __name__ == "__main__":
+    main()
