@@ -49,6 +49,8 @@ def _make(letter: str, options: dict[str, Any]) -> Any:
         return net.Socket(options)
     if letter == "J":
         return net.Socket().connect({"port": 1, **options})
+    if letter == "net.connect":
+        return net.connect({"port": 1, **options})
     if letter == "V":
         return net.Server(options)
     if letter == "L":
@@ -69,6 +71,9 @@ _CASES = [(o.name, o.node, letter) for o in _option_table.OPTIONS.values()
 @pytest.mark.parametrize(("name", "node", "letter"), _CASES,
                          ids=[f"{letter}-{name}" for name, _, letter in _CASES])
 async def test_every_option_is_type_checked_at_creation(name: str, node: str, letter: str) -> None:
+    if name == "timeout" and letter in "NJ":
+        # Node's Socket() and socket.connect() ignore it unchecked; net.connect() checks it
+        letter = "net.connect"
     for spelled in {name, node}:
         with pytest.raises((TypeError, ValueError)) as info:
             _make(letter, {spelled: _Bad()})

@@ -27,3 +27,13 @@ async def echo_server() -> AsyncIterator[net.Server]:
     for s in sockets:
         s.destroy()
     await close_server(server)
+
+
+@pytest.fixture
+async def port() -> AsyncIterator[int]:
+    """The port of a TCP server on 127.0.0.1 that answers each connection with ``ok`` and
+    ends it (a module may define its own ``port``, which wins)."""
+    server = net.create_server(lambda c: (c.on("error", lambda e: None), c.end(b"ok")))
+    await asyncio.wait_for(server.listen(0, "127.0.0.1"), TIMEOUT)
+    yield server.address()["port"]
+    await close_server(server)

@@ -43,14 +43,6 @@ def raising(message: str) -> Any:
     return listener
 
 
-@pytest.fixture
-async def port() -> Any:
-    server = net.create_server(lambda c: (c.on("error", lambda e: None), c.end(b"ok")))
-    await asyncio.wait_for(server.listen(0, "127.0.0.1"), TIMEOUT)
-    yield server.address()["port"]
-    await close_server(server)
-
-
 async def steps(n: int = 5) -> None:
     for _ in range(n):
         await asyncio.sleep(0)

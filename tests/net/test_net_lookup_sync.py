@@ -67,14 +67,6 @@ async def outcome(sock: Any, log: list[Any]) -> list[Any]:
     return log
 
 
-@pytest.fixture
-async def port() -> Any:
-    server = net.create_server(lambda c: (c.on("error", lambda e: None), c.end(b"ok")))
-    await asyncio.wait_for(server.listen(0, "127.0.0.1"), TIMEOUT)
-    yield server.address()["port"]
-    await close_server(server)
-
-
 def returned(sock: Any, log: list[Any]) -> None:
     log.append(("returned", sock.connecting, sock.destroyed))
 

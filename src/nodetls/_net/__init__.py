@@ -44,13 +44,17 @@ def connect(*args: Any, **kwargs: Any) -> Socket:
 
     Forms: ``connect(options, callback=None)``, ``connect(port, host='localhost', callback=None)``,
     ``connect(path, callback=None)`` (Unix); options as :meth:`Socket.connect` plus the
-    :class:`Socket` options (``allow_half_open``...). ``callback`` is a ``'connect'`` listener.
+    :class:`Socket` options (``allow_half_open``...) and ``timeout`` (seconds: ``set_timeout``
+    before connecting, as Node's; ``Socket()`` and ``socket.connect()`` ignore it, as Node's).
+    ``callback`` is a ``'connect'`` listener.
     ``await net.connect(...)`` waits for ``'connect'``.
     """
     options, cb = normalize_connect_args(args, kwargs)
     opts = normalize(options, None, CONNECT_OPTIONS | SOCKET_OPTIONS, "options")
     sock_opts = {k: v for k, v in opts.items() if k in SOCKET_OPTIONS and k not in ("timeout",)}
     sock = Socket(_Normalized(sock_opts)) if sock_opts else Socket()
+    if opts.get("timeout"):  # (Node's createConnection: the socket's constructor ignores it)
+        sock.set_timeout(opts["timeout"])
     # (through Socket.connect, as Node's net.connect: a patched one is called; the options
     # marked as normalised are not normalised again)
     return sock.connect(_Normalized(opts), cb)

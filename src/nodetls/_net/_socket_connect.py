@@ -57,8 +57,6 @@ class _SocketConnect(_Base):
             self._no_delay = bool(opts["no_delay"])
         if opts.get("keep_alive") is not None:
             self._keep_alive = (bool(opts["keep_alive"]), float(opts.get("keep_alive_initial_delay") or 0))
-        if opts.get("timeout"):
-            self.set_timeout(opts["timeout"])
         self.connecting = True
         handle = TCPHandle(self, reading=False, on_open=lambda _h: self._on_handle_connect())
         if not self._refed:

@@ -1,45 +1,61 @@
-"""What the peer sees of Node's ``uv_close`` at once, under a transport that closes its socket
-a loop step later (:meth:`nodetls._net.handle.TCPHandle.close`).
+"""Node's ``uv_close`` under a transport that closes its socket a loop step later
+(:meth:`nodetls._net.handle.TCPHandle.close`).
 
-libuv closes the descriptor within ``uv_close``: the kernel sends the FIN then, or a RST when
-data is unread, and resets what the peer sends afterwards. asyncio's and uvloop's transports
-close the socket on the next loop step, so data the peer sends in between would be unread at
-that close and turn its FIN into a RST. :func:`fin_now` sends the FIN within the call instead,
-when nothing is unread (``shutdown(SHUT_WR)``; the socket's real close then resets what came
-after it, as Node's closed socket).
+libuv closes the descriptor within ``uv_close``: the kernel sends the FIN then (a RST when data
+is unread, or with ``SO_LINGER`` 0), and resets what the peer sends afterwards, so a peer
+writing in the same tick has its next write fail (``EPIPE``, ``ECONNRESET``). asyncio's and
+uvloop's transports close the socket on the next loop step. :func:`close_now` closes the
+connection within the call instead: ``dup2()`` puts a new, unconnected socket on the
+descriptor's number, which releases the connection's socket at once (as a ``close()`` would),
+while the number stays taken until the transport closes it, so no other file can get that
+number in between (the transport's selector has already dropped it: ``close()``/``abort()``
+come first; a registration of the old socket goes with it).
 """
 
 from __future__ import annotations
 
-import fcntl
+import os
 import socket
-import termios
+import struct
 from asyncio.trsock import TransportSocket
 from typing import Any
 
-__all__ = ["fin_now"]
+__all__ = ["close_now"]
 
-_FIONREAD = termios.FIONREAD
-_NONE_UNREAD = bytes(4)  # FIONREAD's answer (an int) when nothing is unread
+_LINGER_0 = struct.pack("ii", 1, 0)
 
 
-def fin_now(sock: Any, even_if_unread: bool = False) -> None:
-    """Send our FIN on the transport socket ``sock`` now, unless data is unread in it (then
-    the close resets the connection, as Node's) and not ``even_if_unread``. Errors (not
-    connected any more) are ignored: there is nothing to send."""
+def close_now(sock: Any, fin_first: bool = False, reset: bool = False) -> None:
+    """Close the connection of the transport socket ``sock`` now (module docstring), after a
+    ``shutdown(SHUT_WR)`` with ``fin_first`` (our FIN goes out even with data unread, before
+    the reset); with ``reset``, a RST as if data were unread (``SO_LINGER`` 0: data read into
+    the handle but not delivered, which Node would have left in the kernel). Errors (the
+    descriptor is gone already) are ignored: nothing to close."""
     try:
         fd = sock.fileno()
-        if fd < 0:
-            return
-        if not even_if_unread and fcntl.ioctl(fd, _FIONREAD, _NONE_UNREAD) != _NONE_UNREAD:
-            return
-        if type(sock) is TransportSocket:
-            sock.shutdown(socket.SHUT_WR)
-        else:  # (uvloop's pseudo-socket has no shutdown(): a socket object on its descriptor)
-            raw = socket.socket(sock.family, sock.type, sock.proto, fd)
-            try:
-                raw.shutdown(socket.SHUT_WR)
-            finally:
-                raw.detach()
+    except OSError:
+        return
+    if fd < 0:
+        return
+    if fin_first:
+        try:
+            if type(sock) is TransportSocket:
+                sock.shutdown(socket.SHUT_WR)
+            else:  # (uvloop's pseudo-socket has no shutdown(): a socket object on its fd)
+                raw = socket.socket(sock.family, sock.type, sock.proto, fd)
+                try:
+                    raw.shutdown(socket.SHUT_WR)
+                finally:
+                    raw.detach()
+        except OSError:
+            pass  # (not connected any more: no FIN to send)
+    try:
+        if reset:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_0)
+        placeholder = socket.socket(sock.family, socket.SOCK_STREAM)
+        try:
+            os.dup2(placeholder.fileno(), fd, inheritable=False)
+        finally:
+            placeholder.close()
     except OSError:
         pass

@@ -72,7 +72,7 @@ class SocketTransport(asyncio.Transport):
 
     __slots__ = ("_loop", "_sock", "_fd", "_protocol", "_buffer", "_closing", "_conn_lost",
                  "_eof", "_paused", "_reader_on", "_read_eof", "_writer_on", "_high", "_low",
-                 "_protocol_paused", "_peername", "_sockname", "_tsock", "_plain")
+                 "_protocol_paused", "_peername", "_sockname", "_tsock", "_plain", "send_error")
 
     def __init__(self, loop: Any, sock: socket.socket, protocol: Any, peername: Any) -> None:
         self._extra: dict[str, Any] = {}  # (asyncio.BaseTransport.__init__, without the call)
@@ -95,6 +95,9 @@ class SocketTransport(asyncio.Transport):
         self._peername = peername
         self._sockname: Any = None
         self._tsock: TransportSocket | None = None
+        #: The error of a send that failed within :meth:`write` (``handle.py``'s
+        #: ``TCPHandle._write_failed`` reads it: Node's write fails with it in the call).
+        self.send_error: BaseException | None = None
 
     def __repr__(self) -> str:
         state = "closed" if self._sock is None else "closing" if self._closing else "open"
@@ -225,6 +228,7 @@ class SocketTransport(asyncio.Transport):
             except (SystemExit, KeyboardInterrupt):
                 raise
             except BaseException as exc:  # noqa: BLE001
+                self.send_error = exc
                 self._fatal_error(exc, "Fatal write error on socket transport")
                 return
             if n == len(data):

@@ -32,7 +32,8 @@ from typing import Any
 
 from .._option_table import number, type_error
 from ..errors import NodeTypeError, system_error
-from .handle import _NEW, _OPEN, TCPHandle, _wrap_error
+from .handle import _NEW, _OPEN, TCPHandle
+from .handle_parts import _wrap_error
 from .pipe_handle import PipeHandle
 
 __all__ = ["guess_handle_type", "validate_fd", "open_fd_handle", "listen_descriptor",

@@ -16,6 +16,8 @@ The handle seam (``docs/DESIGN.md``)::
     owner._on_handle_eof()        # the peer half-closed
     owner._on_handle_drain()      # the transport buffer fell below its low-water mark
     owner._on_handle_error(exc)   # transport error, already Node-coded (errors.from_oserror)
+    owner._on_handle_write_failed(err)  # optional: a write failed within handle.write()
+    owner._on_handle_write_error(err)   # optional: that write's error, a loop step later
     owner._on_handle_close()      # the transport is gone (exactly once; the handle then drops
                                   # its owner: no reference cycle outlives a connection)
 
@@ -27,6 +29,8 @@ connecting socket's ``_on_handle_connect``), before any read is delivered.
 ``duplex_handle.py``'s :class:`~nodetls._net.duplex_handle.DuplexHandle` gives any
 :class:`nodetls.stream.Duplex` the same interface (Node's JSStreamSocket), ``pipe_handle.py``'s
 :class:`~nodetls._net.pipe_handle.PipeHandle` a pipe or FIFO descriptor (Node's Pipe handle).
+``handle_parts.py`` holds two mixins of :class:`TCPHandle`: its ``shutdown()`` and its
+addresses and socket options.
 """
 
 from __future__ import annotations
@@ -34,15 +38,15 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
-import socket
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from .. import _run
-from ..errors import NodeError, from_oserror, system_error
-from .address import family_name
-from .close_fin import fin_now
+from ..errors import system_error
+from .close_fin import close_now
+from .handle_parts import _AddressMixin, _ShutdownMixin, _wrap_error
+from .send_error import send_error
 
 __all__ = ["TCPHandle", "RECV_BUFFER_SIZE", "WRITE_HIGH_WATER", "WRITE_LOW_WATER"]
 
@@ -94,20 +98,6 @@ class AddresslessHandle:
     SHUTDOWN_CALLBACK = True
 
 
-def _wrap_error(exc: BaseException, syscall: str | None = None) -> BaseException:
-    """A transport error as Node reports it: ``read ECONNRESET`` (``code``, ``errno``,
-    ``syscall``); ``EPIPE`` comes from a write."""
-    if isinstance(exc, NodeError):
-        return exc
-    if isinstance(exc, OSError):
-        err = from_oserror(exc)
-        syscall = syscall or ("write" if err.code == "EPIPE" else "read")
-        node = system_error(err.code, f"{syscall} {err.code}", errno=err.errno, syscall=syscall)
-        node.__cause__ = exc
-        return node
-    return exc
-
-
 #: A new TCPHandle's state (``__init__``): ``transport``, ``_view``, ``_state``,
 #: ``_write_paused``, ``_eof``, ``_shut``, ``_shutdown_cb``, ``_peer``, ``_sockname``, ``_refed``,
 #: ``_held`` (data read while stopped: uvloop, see ``_hold``), ``_held_eof``, ``_ended`` (both
@@ -116,7 +106,7 @@ _FRESH: tuple[Any, ...] = (None, None, _NEW, False, False, False, None, None, No
                            False, False)
 
 
-class TCPHandle(asyncio.BufferedProtocol):
+class TCPHandle(_ShutdownMixin, _AddressMixin, asyncio.BufferedProtocol):
     """A TCP or Unix stream connection behind the handle seam (module docstring).
 
     Args:
@@ -137,7 +127,7 @@ class TCPHandle(asyncio.BufferedProtocol):
     #: The write limits to restore when reading starts again (:meth:`set_write_buffer_limits`).
     _limits: tuple[int | None, int | None] = (WRITE_HIGH_WATER, WRITE_LOW_WATER)
     #: ``SO_LINGER`` 0 was set (``net.Socket.reset_and_destroy``): the close resets, no FIN
-    #: goes out first (:meth:`_close_effect_now`).
+    #: goes out first (the kernel resets at :meth:`_close_now`).
     resetting = False
     #: ``shutdown(callback)`` was called; its half-close waits for the next loop step.
     _shut_queued = False
@@ -243,8 +233,11 @@ class TCPHandle(asyncio.BufferedProtocol):
         if self._view is not None:
             self._give_back_buffer()
         self._eof = True
-        if self._held is not None:
-            self._held_eof = True  # after the held data
+        if self._held is not None or not self._reading:
+            # (after the held data; or held, reading stopped: uvloop reads on, see _hold)
+            if self._held is None:
+                self._held = deque()
+            self._held_eof = True
         else:
             self.owner._on_handle_eof()
         if self._shut and self._reg is not None:  # (outside run() there is nothing to end)
@@ -313,7 +306,8 @@ class TCPHandle(asyncio.BufferedProtocol):
         if state == _CLOSED:
             return
         if exc is not None and state == _OPEN and (self._shut or self._shut_queued) \
-                and self._eof and ((code := getattr(exc, "errno", None)) == _ENOTCONN
+                and self._eof and self._write_error is None \
+                and ((code := getattr(exc, "errno", None)) == _ENOTCONN
                 or code == _EPIPE and self._shutdown_cb is None):
             # The shutdown failed: the peer reset the connection before our FIN (uvloop's
             # uv_shutdown: ENOTCONN) or before what was written with it, all flushed (a TLS
@@ -349,7 +343,14 @@ class TCPHandle(asyncio.BufferedProtocol):
             reg.unref(self)  # (an ended or unreferenced one too: close() counts it again)
         self._on_open = None
         owner = self.owner
-        if exc is not None and state < _CLOSING:
+        if self._write_error is not None:  # (a write failed at once: _write_failed)
+            err = _wrap_error(exc, "write") if exc is not None else self._write_error
+            report = getattr(owner, "_on_handle_write_error", None)
+            if report is not None:
+                report(err)  # (closed meanwhile or not: the write's callback has its error)
+            elif state < _CLOSING:
+                owner._on_handle_error(err)
+        elif exc is not None and state < _CLOSING:
             # (After close() the owner is destroyed and would drop the error: e.g. the peer's RST
             # once we closed. Node's handle reports nothing after uv_close either.)
             if (self._shut or self._shut_queued) and getattr(exc, "errno", None) == _ENOTCONN:
@@ -370,8 +371,37 @@ class TCPHandle(asyncio.BufferedProtocol):
         above :data:`WRITE_HIGH_WATER` (``_on_handle_drain`` follows)."""
         if self._state != _OPEN:  # (open: the transport is there)
             return False
-        self.transport.write(data)  # type: ignore[union-attr]
+        t: Any = self.transport
+        t.write(data)
+        if t.is_closing():  # (the transport's send failed at once: it closes)
+            self._write_failed()
         return not self._write_paused
+
+    #: The error of a write that failed within :meth:`write` (the peer has gone), as reported
+    #: to the owner at once; the transport's own follows with ``connection_lost``.
+    _write_error: BaseException | None = None
+
+    def _write_failed(self) -> None:
+        """The transport's send failed within :meth:`write` (the peer reset the connection, or
+        closed it and our earlier write drew a reset): as Node's write failing in the call
+        (``afterWriteDispatched``), the owner is told at once, with the send's error
+        (``_on_handle_write_failed``; ``write EPIPE`` where the transport keeps it to itself,
+        ``send_error.py``), then with the transport's error once ``connection_lost`` has it
+        (``_on_handle_write_error``: the loop step Node's ``onwriteError`` tick runs in). An
+        owner without the first hears of the failure from the second alone; one without either
+        (a ``TLSWrap``) from the transport's ``connection_lost``, as any transport error."""
+        if self._write_error is not None:
+            return
+        failed = getattr(self.owner, "_on_handle_write_failed", None)
+        if failed is None and not hasattr(self.owner, "_on_handle_write_error"):
+            return  # (a TLSWrap: the transport's connection_lost reports it, as before)
+        reg = self._reg
+        exc = send_error(self.transport, reg.loop if reg is not None
+                         else asyncio.get_running_loop())
+        err = self._write_error = _wrap_error(exc, "write") if isinstance(exc, OSError) \
+            else system_error("EPIPE", "write EPIPE", errno=errno.EPIPE, syscall="write")
+        if failed is not None:
+            failed(err)
 
     def read_start(self) -> None:
         """Resume delivering reads (``transport.resume_reading()``)."""
@@ -407,7 +437,7 @@ class TCPHandle(asyncio.BufferedProtocol):
         self._idle = True
         t.set_write_buffer_limits(high=0, low=0)  # (pause_writing() now if anything is queued)
         if not self._write_paused and self._refed:
-            self._reg.release(self)  # type: ignore[union-attr]  # (_reg: checked by the caller)
+            self._reg.release(self)  # (_reg: checked by the caller)
 
     def _wake(self) -> None:
         """Reading again (:meth:`read_start`) after :meth:`_go_idle`: counts again, with the
@@ -425,88 +455,6 @@ class TCPHandle(asyncio.BufferedProtocol):
     def reading(self) -> bool:
         """Reads are being delivered (Node's ``handle.reading``)."""
         return self._reading
-
-    def shutdown(self, callback: Callable[[], None] | None = None) -> None:
-        """Half-close our side (``write_eof``) once pending writes are sent; ``callback()`` then
-        (Node's ShutdownWrap ``oncomplete``).
-
-        With a callback (``net.Socket``'s ``_final``), as libuv's ``uv_shutdown``: the FIN is
-        sent on the next loop step (:meth:`_shutdown_step`), not within the call, so a
-        ``close()`` in the meantime cancels it (Node: a ``destroy()`` right after ``end()``
-        closes the connection without FIN -- a RST when unread data is there); ``callback()``
-        a step after that (:meth:`_shutdown_done`), or once what is queued is sent. Without
-        one (a TLS wrap's close_notify, then FIN), at once."""
-        if self._state != _OPEN or self._shut or self._shut_queued:  # (open: a transport)
-            if callback is not None:
-                callback()
-            return
-        if callback is not None:
-            self._shut_queued = True
-            reg = self._reg
-            (reg.loop if reg is not None else asyncio.get_running_loop()).call_soon(
-                self._shutdown_step, callback)
-            return
-        self._shutdown_now(None)
-
-    def _shutdown_step(self, callback: Callable[[], None]) -> None:
-        """:meth:`shutdown`'s queued half-close (libuv's shutdown request, run from the loop
-        after the ticks of the step that asked for it): done now, unless the handle was closed
-        meanwhile (Node's ``uv_close`` cancels it: no FIN; ``afterShutdown`` ignores the status,
-        so ``callback()`` all the same, which finds its socket destroyed)."""
-        self._shut_queued = False
-        if self._state != _OPEN or self._shut:
-            callback()
-            return
-        self._shutdown_now(callback)
-
-    def _shutdown_now(self, callback: Callable[[], None] | None) -> None:
-        t: Any = self.transport
-        self._shut = True
-        if t.can_write_eof():
-            try:
-                t.write_eof()
-            except OSError as exc:
-                # Node's _final: ENOTCONN (the peer is already gone) counts as done.
-                if exc.errno != errno.ENOTCONN:
-                    self.owner._on_handle_error(_wrap_error(exc, "shutdown"))
-                if callback is not None:
-                    self._shutdown_done(callback)  # (libuv's failed shutdown: the same turn)
-                return
-        if self._eof and self._reg is not None:
-            self._check_ended()
-        if callback is None:
-            return
-        if not t.get_write_buffer_size():
-            self._shutdown_done(callback)
-        else:
-            # resume_writing() fires when the buffer is empty: that is our completion signal.
-            self._shutdown_cb = callback
-            t.set_write_buffer_limits(high=0, low=0)
-
-    def _shutdown_done(self, callback: Callable[[], None]) -> None:
-        """The queued shutdown is done in its loop step, before that step's reads: Node's
-        completes in libuv's pending phase, after the ticks queued by the code that called
-        ``end()`` and before the poll that reads what the peer sent meanwhile; ``'finish'``
-        comes before that data. Here the completion (``callback()``) follows a step later,
-        after those ticks; what this step reads is held until then (``_hold``; delivered by
-        :meth:`_shutdown_complete`, after the callback's own tick)."""
-        if self._held is None:
-            self._held = deque()
-        reg = self._reg
-        (reg.loop if reg is not None else asyncio.get_running_loop()).call_soon(
-            self._shutdown_complete, callback)
-
-    def _shutdown_complete(self, callback: Callable[[], None]) -> None:
-        callback()
-        held = self._held
-        if held is None:
-            return
-        if held or self._held_eof:  # (after the tick of the callback's 'finish')
-            reg = self._reg
-            (reg.loop if reg is not None else asyncio.get_running_loop()).call_soon(
-                self._deliver_held)
-        else:
-            self._held = None  # (nothing came meanwhile; reading was never paused for it)
 
     def close(self) -> None:
         """Close now; ``owner._on_handle_close()`` follows once. Data still in the transport
@@ -542,26 +490,34 @@ class TCPHandle(asyncio.BufferedProtocol):
             # before the process exits (else run() would close it silently: _release_at_exit).
             self._reg.refs.add(self)
         if t.get_write_buffer_size():
-            if not self._shut or self._shutdown_cb is not None:
-                t.abort()  # never shut down, or closed before the shutdown completed (Node
-                return  # cancels)
-        elif not self._shut and not self.resetting:
-            self._close_effect_now()
-        t.close()  # after a plain shutdown() the queued data is committed: flush, then close
+            if self._shut and self._shutdown_cb is None:
+                t.close()  # after a plain shutdown() the queued data is committed: flush, then
+                return  # close
+            t.abort()  # never shut down, or closed before the shutdown completed (Node cancels)
+        else:
+            t.close()
+        self._close_now()
 
-    def _close_effect_now(self) -> None:
-        """:meth:`close` with nothing queued, not shut down: our FIN now, as Node's ``uv_close``
-        (:func:`~nodetls._net.close_fin.fin_now`), unless data is unread (the close resets).
+    def _close_now(self) -> None:
+        """:meth:`close`'s effect on the connection now, as Node's ``uv_close`` (the transport
+        closes its socket a loop step later): the kernel sends our FIN, or a RST when data is
+        unread (or after ``reset_and_destroy()``; data held, read but not delivered, counts
+        as unread: Node's would be in the kernel), and resets what the peer sends from now on
+        (:func:`~nodetls._net.close_fin.close_now`). The addresses are read first: a socket's
+        ``remote_address`` and the rest still answer once it is closed.
 
         An approximation: closed with data unread while an ``end()``'s shutdown waited for its
         loop step, by a socket that has written data, the FIN goes out before the reset. Node
         sends the reset alone; but a Node peer with data of ours unread when the reset comes
         reads that data, then EOF (libuv: a short read and POLLHUP in one poll), and data
-        written in the same tick is unread. Knowing whether the peer read it all would take
-        work on every read or write; the FIN makes a peer read the same (data, then EOF)."""
+        written in the same tick is unread. The FIN makes a peer read the same (data, then
+        EOF); its next write then fails with EPIPE, where Node's says ECONNRESET."""
         sock = self._extra("socket")
         if sock is not None:
-            fin_now(sock, self._shut_queued and getattr(self.owner, "_bytes_dispatched", 0) > 0)
+            self._peer_tuple()
+            self._sockname_tuple()
+            close_now(sock, self._shut_queued and not self._shut and not self.resetting
+                      and getattr(self.owner, "_bytes_dispatched", 0) > 0, bool(self._held))
 
     def _release_at_exit(self) -> None:
         """:func:`nodetls.run` returns with this handle open (unreferenced, idle, or an error
@@ -619,87 +575,6 @@ class TCPHandle(asyncio.BufferedProtocol):
             # _wake, or at ref())
             if not self._idle and (self._refed or self._reg is None):
                 t.set_write_buffer_limits(high=high, low=low)
-
-    # -- addresses ------------------------------------------------------------------------------
-
-    def _extra(self, name: str) -> Any:
-        t = self.transport
-        if t is None:
-            return None
-        try:
-            return t.get_extra_info(name)
-        except (AttributeError, OSError):  # uvloop, once the socket is closed
-            return None
-
-    def _peer_tuple(self) -> Any:
-        if self._peer is None:
-            self._peer = self._extra("peername")
-        return self._peer
-
-    def _sockname_tuple(self) -> Any:
-        if self._sockname is None:
-            self._sockname = self._extra("sockname")
-        return self._sockname
-
-    @property
-    def remote_address(self) -> str | None:
-        p = self._peer_tuple()
-        return p[0] if isinstance(p, tuple) else None
-
-    @property
-    def remote_port(self) -> int | None:
-        p = self._peer_tuple()
-        return p[1] if isinstance(p, tuple) else None
-
-    @property
-    def remote_family(self) -> str | None:
-        p = self._peer_tuple()
-        return ("IPv6" if len(p) == 4 else "IPv4") if isinstance(p, tuple) else None
-
-    @property
-    def local_address(self) -> str | None:
-        p = self._sockname_tuple()
-        return p[0] if isinstance(p, tuple) else None
-
-    @property
-    def local_port(self) -> int | None:
-        p = self._sockname_tuple()
-        return p[1] if isinstance(p, tuple) else None
-
-    @property
-    def local_family(self) -> str | None:
-        p = self._sockname_tuple()
-        return ("IPv6" if len(p) == 4 else "IPv4") if isinstance(p, tuple) else None
-
-    # -- options --------------------------------------------------------------------------------
-
-    def _tcp_socket(self) -> Any:
-        sock = self._extra("socket")
-        if sock is None or family_name(sock.family) is None:
-            return None
-        return sock
-
-    def set_no_delay(self, enable: bool = True) -> None:
-        """``TCP_NODELAY``.  asyncio enables it only on sockets whose ``proto`` is
-        ``IPPROTO_TCP``; ours are made with ``proto`` 0, so it stays off unless asked."""
-        t = self.transport
-        if enable and not self._no_delay_off and t is not None \
-                and type(t).__name__ == "TCPTransport" and type(t).__module__ == "uvloop.loop":
-            return  # uvloop sets TCP_NODELAY on every TCP transport it makes (and we never
-            # turned it off): no get_extra_info('socket'), no setsockopt per connection
-        sock = self._tcp_socket()
-        if sock is not None:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1 if enable else 0)
-            self._no_delay_off = not enable
-
-    def set_keep_alive(self, enable: bool = False, delay: float = 0) -> None:
-        """``SO_KEEPALIVE``, with ``TCP_KEEPIDLE`` = ``delay`` seconds when given."""
-        sock = self._tcp_socket()
-        if sock is None:
-            return
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1 if enable else 0)
-        if enable and delay and hasattr(socket, "TCP_KEEPIDLE"):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, max(1, int(delay)))
 
     def ref(self) -> None:
         """Keep :func:`nodetls.run` alive while open (the default)."""

@@ -10,10 +10,11 @@ measured against Node v20:
 * The directions are the descriptor's access mode (``fcntl(F_GETFL)``). Reading from a
   write-only one fails at once, when reading starts (Node's ``tryReadStart``, from the
   constructor: ``'error'`` ``read ENOTCONN``, then ``'close'(true)``); writing to a read-only
-  one, or to a pipe whose reader has gone, fails with ``write EPIPE``. As Node's write request
-  completing with an error, that error goes to the write's callback (the socket's
-  ``_pending_write_cb``: the write callback gets it, then ``'error'`` and ``'close'(true)``);
-  an owner without one (a TLS wrap) gets ``_on_handle_error``.
+  one, or to a pipe whose reader has gone, fails with ``write EPIPE``: in the call as Node's
+  (``_on_handle_write_failed``: the socket is errored at once, ``write()`` returns ``False``),
+  the write's callback, ``'error'`` and ``'close'(true)`` following (``_on_handle_write_error``,
+  a loop step later); a queued write that fails later completes with the error (the socket's
+  ``_pending_write_cb``); an owner without these (a TLS wrap) gets ``_on_handle_error``.
 * ``write()`` returns ``True`` only when all was written at once (Node's write callback comes
   once the request is written): the rest is queued and ``_on_handle_drain`` follows when the
   queue is empty.
@@ -35,7 +36,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import _run
-from .handle import _CLOSED, _CLOSING, _OPEN, NO_OWNER, AddresslessHandle, _wrap_error
+from .handle import _CLOSED, _CLOSING, _OPEN, NO_OWNER, AddresslessHandle
+from .handle_parts import _wrap_error
 
 __all__ = ["PipeHandle", "PIPE_READ_SIZE"]
 
@@ -138,8 +140,7 @@ class PipeHandle(AddresslessHandle):
         if self._state != _OPEN:
             return False
         if not self.writable_fd:
-            self._loop.call_soon(self._write_failed, _oserror(errno.EPIPE))
-            return False
+            return self._failed_at_once(_oserror(errno.EPIPE))
         if self._wbuf:
             self._wbuf += data
             return False
@@ -148,8 +149,7 @@ class PipeHandle(AddresslessHandle):
         except _RETRY:
             n = 0
         except OSError as exc:
-            self._loop.call_soon(self._write_failed, exc)
-            return False
+            return self._failed_at_once(exc)
         if n == len(data):
             return True
         self._wbuf += memoryview(data)[n:]
@@ -176,6 +176,30 @@ class PipeHandle(AddresslessHandle):
             self._shutdown_cb = None
             cb()
         self.owner._on_handle_drain()
+
+    def _failed_at_once(self, exc: OSError) -> bool:
+        """A write failed in the call (Node's ``uv_try_write``, ``afterWriteDispatched``): the
+        owner is errored at once (``_on_handle_write_failed``: ``write()`` returns ``False``),
+        and gets the error for the write's callback and its destroy a loop step later
+        (``_on_handle_write_error``, Node's ``onwriteError`` tick). ``True``: the write is over
+        (failed). An owner without the first gets the error a step later as a failed write
+        request's (:meth:`_write_failed`)."""
+        failed = getattr(self.owner, "_on_handle_write_failed", None)
+        if failed is None:
+            self._loop.call_soon(self._write_failed, exc)
+            return False
+        err = _wrap_error(exc, "write")
+        failed(err)
+        self._loop.call_soon(self._report_write_error, err)
+        return True
+
+    def _report_write_error(self, err: BaseException) -> None:
+        owner = self.owner
+        report = getattr(owner, "_on_handle_write_error", None)
+        if report is not None:
+            report(err)
+        elif self._state == _OPEN:
+            owner._on_handle_error(err)
 
     def _write_failed(self, exc: OSError) -> None:
         """A write failed (Node's ``onWriteComplete`` with an error status): the socket's write

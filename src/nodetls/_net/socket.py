@@ -80,6 +80,16 @@ def _emit1_inline(cls: type) -> bool:
 _STREAM_KEYS = _D_OPTIONS & SOCKET_OPTIONS
 
 
+def _no_timeout(options: Any) -> Any:
+    """``options`` (a mapping, or ``None``) without its ``timeout``: Node's ``Socket()`` and
+    ``socket.connect()`` neither check nor use one (only ``net.connect()`` does, its
+    ``createConnection``)."""
+    if options and "timeout" in options:
+        options = dict(options)
+        del options["timeout"]
+    return options
+
+
 class Socket(_SocketAPI, _SocketConnect, Duplex):
     """Node's ``net.Socket``: a TCP or Unix stream connection, or any handle.
 
@@ -88,7 +98,7 @@ class Socket(_SocketAPI, _SocketConnect, Duplex):
     ``handle`` (internal: an existing handle, e.g. from a server), ``fd`` (a connected TCP or
     Unix stream socket's descriptor, or a pipe's or FIFO's, the socket's from then on: Node's
     ``{fd}``; also ``Socket(fd)``), ``readable``/``writable`` (for ``fd``: ``False`` ends that side),
-    ``no_delay``, ``keep_alive``, ``keep_alive_initial_delay``, ``high_water_mark``, ``timeout``,
+    ``no_delay``, ``keep_alive``, ``keep_alive_initial_delay``, ``high_water_mark``,
     ``onread`` (``{'buffer': bytearray_or_function, 'callback': fn}``: reads are copied into the
     buffer and ``fn(nread, buffer)`` is called instead of ``'data'``; see ``_net/onread.py``).
 
@@ -142,8 +152,9 @@ class Socket(_SocketAPI, _SocketConnect, Duplex):
         if type(options) is _Normalized and not kwargs:
             opts: dict[str, Any] = options
         else:
-            opts = _own(normalize(options, kwargs, _EITHER, "options"), SOCKET_OPTIONS) \
-                if options or kwargs else {}
+            # (``timeout`` is ignored unchecked, as by Node's constructor: net.connect's)
+            opts = _own(normalize(_no_timeout(options), _no_timeout(kwargs), _EITHER, "options"),
+                        SOCKET_OPTIONS) if options or kwargs else {}
         EventEmitter.__init__(self)
         keys = _STREAM_KEYS.intersection(opts)
         stream_opts = {k: opts[k] for k in keys} if keys else {}
@@ -196,8 +207,6 @@ class Socket(_SocketAPI, _SocketConnect, Duplex):
                     self.read(0)
             if self._no_delay is not None or self._keep_alive is not None:
                 self._apply_socket_options()
-        if opts.get("timeout"):
-            self.set_timeout(opts["timeout"])
 
     # -- accepted sockets, built from a prototype -------------------------------------------------
 
@@ -251,16 +260,17 @@ class Socket(_SocketAPI, _SocketConnect, Duplex):
     def connect(self, *args: Any, **kwargs: Any) -> Socket:
         """Node ``socket.connect()``: ``connect(port, host='localhost', callback)``,
         ``connect(path, callback)`` (Unix), ``connect(options, callback)``; options ``port``,
-        ``host``, ``path``, ``family`` (4/6), ``local_address``, ``local_port``, ``timeout``,
-        ``no_delay``, ``keep_alive``, ``keep_alive_initial_delay``. ``callback`` is a
-        ``'connect'`` listener. Returns the socket (awaitable).
+        ``host``, ``path``, ``family`` (4/6), ``local_address``, ``local_port``, ``no_delay``,
+        ``keep_alive``, ``keep_alive_initial_delay``. ``callback`` is a ``'connect'`` listener.
+        Returns the socket (awaitable). A ``timeout`` option is ignored, unchecked, as Node's
+        ``socket.connect()`` ignores it (``net.connect()``'s sets the idle timeout).
 
         ``connect(_Normalized(opts)[, callback])`` (``net.connect``, ``tls.connect``): options
         already normalised and checked, not normalised again (Node's ``normalizedArgsSymbol``)."""
         if args and type(args[0]) is _Normalized and not kwargs:
             return self._connect(*args)
         options, cb = normalize_connect_args(args, kwargs)
-        opts = _own(normalize(options, None, _EITHER, "options"), CONNECT_OPTIONS)
+        opts = _own(normalize(_no_timeout(options), None, _EITHER, "options"), CONNECT_OPTIONS)
         return self._connect(opts, cb)
 
     # -- handle seam: reading -------------------------------------------------------------------
@@ -447,7 +457,12 @@ class Socket(_SocketAPI, _SocketConnect, Duplex):
         if self._timeout:
             self._touch()
         self._bytes_dispatched += len(chunk)
-        if h.write(chunk):
+        taken = h.write(chunk)
+        if self._errored is not None and self._failed_write is not None:
+            # (failed within handle.write(): the callback waits for the error,
+            # _on_handle_write_error)
+            self._failed_write = (self._failed_write[0], callback)
+        elif taken:
             callback()
         else:
             self._pending_write_cb = callback
@@ -559,6 +574,41 @@ class Socket(_SocketAPI, _SocketConnect, Duplex):
     def _on_handle_error(self, exc: BaseException) -> None:
         """Transport error (Node-coded): ``destroy(exc)``."""
         self.destroy(exc)
+
+    #: The write the handle failed within ``handle.write()`` (:meth:`_on_handle_write_failed`):
+    #: the error the socket was given then, and the write's callback (``None``: the write was
+    #: completed, :meth:`write`'s data path), until :meth:`_on_handle_write_error`.
+    _failed_write: tuple[BaseException, Any] | None = None
+
+    def _on_handle_write_failed(self, err: BaseException) -> None:
+        """The handle's write failed within ``handle.write()`` (a pipe without a reader; a
+        connection the peer has gone from): Node's ``onwrite`` with the error of the write
+        call (``afterWriteDispatched``): the socket is errored at once, so ``write()`` returns
+        ``False`` and later writes wait in the buffer; not destroyed yet. The handle then
+        reports the error (:meth:`_on_handle_write_error`) on the loop step Node's
+        ``onwriteError`` tick runs in."""
+        if self._errored is None:
+            self._errored = err
+        self._failed_write = (err, None)
+
+    def _on_handle_write_error(self, err: BaseException) -> None:
+        """The error of the write that failed within ``handle.write()`` (``err`` replaces the
+        one given then, which a TCP handle cannot know yet): Node's ``onwriteError``: the
+        write's callback, the buffered writes' and ``end()``'s callbacks get it, then
+        ``destroy(err)`` (nothing if the socket was destroyed meanwhile)."""
+        failed = self._failed_write
+        if failed is None:  # (not told at once: as any transport error)
+            self._on_handle_error(err)
+            return
+        self._failed_write = None
+        if self._errored is failed[0]:
+            self._errored = err
+        cb = failed[1]
+        if cb is not None and self._w_writing:
+            cb(err)  # (Writable's onwrite, not sync: onwriteError now)
+            return
+        self._error_buffer()
+        self._error_or_destroy(err)
 
     def destroy(self, err: BaseException | None = None,
                 callback: Callable[..., Any] | None = None) -> Any:

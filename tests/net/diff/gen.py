@@ -69,11 +69,12 @@ def _op(r: random.Random) -> list[list[Any]]:
     if x < 0.96:
         return [[t, r.choice(("ref", "unref"))]]
     # edges: write after end, end then destroy, pause with data in flight
-    return r.choice((
+    edges: tuple[list[list[Any]], ...] = (
         [[t, "end", None], [t, "write", "61"]],
         [[t, "end", _chunk(r)], [t, "destroy", False]],
         [[t, "pause"], ["cs".replace(t, ""), "write", _chunk(r)], ["settle"], [t, "resume"]],
-    ))
+    )
+    return r.choice(edges)
 
 
 def generate(seed: int) -> dict[str, Any]:

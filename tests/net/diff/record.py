@@ -33,9 +33,10 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         "the same tick; nodetls emits 'data' first",
         {**_OPTS, "ops": [["c", "end", None], ["s", "write", "61"]]}),
     "write_error_sync_returns_false": (
-        "write() failing at once in the kernel (the peer closed: EPIPE/ECONNRESET) destroys "
-        "the socket synchronously (afterWriteDispatched -> onwrite -> errorOrDestroy), so "
-        "write() returns false; nodetls returns true",
+        "the peer closed (its uv_close closes the descriptor at once) and the first write drew "
+        "a reset: the second write fails in the call (EPIPE; afterWriteDispatched -> onwrite: "
+        "errored at once, onwriteError on the next tick: the callback, then destroy), so "
+        "write() returns false; nodetls returned true",
         {**_OPTS, "ops": [["s", "destroy", False], ["c", "write", "61"], ["c", "write", "626261"]]}),
     "paused_read_ahead": (
         "a paused socket stops reading after one 64 KiB read past the high-water mark "
@@ -50,6 +51,31 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         "the peer closed (FIN), then write() draws a RST: Node's next read still returns "
         "the EOF ('end', 'finish', 'close false'); nodetls reports ECONNRESET",
         {**_OPTS, "ops": [["c", "destroy", True], ["s", "write", "646563"]]}),
+    "destroy_soon_before_peer_fin": (
+        "end() on one side and destroySoon() on the other in the same tick: both shutdowns "
+        "complete in the next iteration's pending phase, before its poll, so the destroySoon "
+        "side closes at 'finish' without reading the peer's FIN (no 'end'); nodetls read the "
+        "FIN in the completion's loop step, before 'finish'",
+        {**_OPTS, "ops": [["c", "end", None], ["s", "destroy_soon"]]}),
+    "write_to_reset_peer_econnreset": (
+        "the peer closed with our data unread (a reset): end(data)'s write fails in the call "
+        "with ECONNRESET, which end()'s callback and 'error' get; nodetls's write succeeded "
+        "(the peer's close came a loop step later), then EPIPE",
+        {**_OPTS, "ops": [["c", "write", "6262646463"], ["s", "destroy_soon"],
+                          ["s", "write", "6565"], ["c", "end", "61"]]}),
+    "close_with_data_unread_resets": (
+        "destroySoon() closes at 'finish' with the peer's data unread in the kernel: a reset, "
+        "so the peer's later end(data) fails with EPIPE (end()'s callback); nodetls had read "
+        "that data into its handle (held until after 'finish') and closed with a FIN",
+        {"server": {"allowHalfOpen": True, "pauseOnConnect": False},
+         "client": {"allowHalfOpen": False},
+         "ops": [["s", "write", "6166646264656266"], ["c", "destroy_soon"], ["settle"],
+                 ["s", "end", "6163616463"], ["s", "destroy", False]]}),
+    "short_read_hup_is_eof": (
+        "the peer's data and its reset arrive in one poll: libuv reads the data (a short "
+        "read), sees POLLHUP and reports EOF ('end', 'finish', 'close false'); nodetls reads "
+        "again and gets the reset (ECONNRESET, 'close true')",
+        {**_OPTS, "ops": [["s", "write", "62"], ["c", "write", "65"], ["s", "destroy", True]]}),
 }
 
 

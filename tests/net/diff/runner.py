@@ -26,8 +26,8 @@ def arg(a: Any) -> bytes | None:
     if a is None:
         return None
     if isinstance(a, list):
-        return bytes([a[1]]) * a[0]
-    return bytes.fromhex(a)
+        return bytes([a[1]]) * int(a[0])
+    return bytes.fromhex(str(a))
 
 
 def data_str(kind: str, buf: bytes) -> str:
@@ -146,11 +146,12 @@ async def run_script(script: dict[str, Any]) -> dict[str, Any]:
 
     server.on("connection", on_connection)
     await asyncio.wait_for(server.listen(0, "127.0.0.1"), 5)
-    client = net.connect({"port": server.address()["port"], "host": "127.0.0.1",
+    address: Any = server.address()
+    client = net.connect({"port": address["port"], "host": "127.0.0.1",
                           "allow_half_open": script["client"]["allowHalfOpen"]})
     watch(client, logs["c"])
     connected: asyncio.Future[Any] = loop.create_future()
-    client.once("connect", lambda: connected.done() or connected.set_result(None))
+    client.once("connect", lambda: None if connected.done() else connected.set_result(None))
     try:
         await asyncio.wait_for(asyncio.gather(got_conn, connected), 3)
     except TimeoutError:

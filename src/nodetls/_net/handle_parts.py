@@ -1,0 +1,226 @@
+""":class:`~nodetls._net.handle.TCPHandle`'s half-close (libuv's ``uv_shutdown`` timing) and
+its addresses and socket options, as two mixins (``handle.py`` keeps the rest: reading,
+writing, closing, the ``run()`` lifetime). Stateless: the state is the handle's
+(``TCPHandle.__init__``)."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import socket
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import NodeError, from_oserror, system_error
+from .address import family_name
+
+__all__ = ["_ShutdownMixin", "_AddressMixin", "_wrap_error"]
+
+_OPEN = 1  # (handle.py's state of an open handle)
+
+
+def _wrap_error(exc: BaseException, syscall: str | None = None) -> BaseException:
+    """A transport error as Node reports it: ``read ECONNRESET`` (``code``, ``errno``,
+    ``syscall``); ``EPIPE`` comes from a write."""
+    if isinstance(exc, NodeError):
+        return exc
+    if isinstance(exc, OSError):
+        err = from_oserror(exc)
+        syscall = syscall or ("write" if err.code == "EPIPE" else "read")
+        node = system_error(err.code, f"{syscall} {err.code}", errno=err.errno, syscall=syscall)
+        node.__cause__ = exc
+        return node
+    return exc
+
+
+class _ShutdownMixin:
+    """``shutdown(callback)`` and its steps (the module docstring)."""
+
+    # (TCPHandle's state and methods these use)
+    transport: asyncio.Transport | None
+    owner: Any
+    _reg: Any
+    _state: int
+    _eof: bool
+    _shut: bool
+    _shut_queued: bool
+    _shutdown_cb: Callable[[], None] | None
+    _held: deque[bytes] | None
+    _held_eof: bool
+
+    def _check_ended(self) -> None: ...
+    def _deliver_held(self) -> None: ...
+
+    def shutdown(self, callback: Callable[[], None] | None = None) -> None:
+        """Half-close our side (``write_eof``) once pending writes are sent; ``callback()`` then
+        (Node's ShutdownWrap ``oncomplete``).
+
+        With a callback (``net.Socket``'s ``_final``), as libuv's ``uv_shutdown``: the FIN is
+        sent on the next loop step (:meth:`_shutdown_step`), not within the call, so a
+        ``close()`` in the meantime cancels it (Node: a ``destroy()`` right after ``end()``
+        closes the connection without FIN -- a RST when unread data is there); ``callback()``
+        a step after that (:meth:`_shutdown_done`), or once what is queued is sent. Without
+        one (a TLS wrap's close_notify, then FIN), at once."""
+        if self._state != _OPEN or self._shut or self._shut_queued:  # (open: a transport)
+            if callback is not None:
+                callback()
+            return
+        if callback is not None:
+            self._shut_queued = True
+            reg = self._reg
+            (reg.loop if reg is not None else asyncio.get_running_loop()).call_soon(
+                self._shutdown_step, callback)
+            return
+        self._shutdown_now(None)
+
+    def _shutdown_step(self, callback: Callable[[], None]) -> None:
+        """:meth:`shutdown`'s queued half-close (libuv's shutdown request, run from the loop
+        after the ticks of the step that asked for it): done now, unless the handle was closed
+        meanwhile (Node's ``uv_close`` cancels it: no FIN; ``afterShutdown`` ignores the status,
+        so ``callback()`` all the same, which finds its socket destroyed)."""
+        self._shut_queued = False
+        if self._state != _OPEN or self._shut:
+            callback()
+            return
+        self._shutdown_now(callback)
+
+    def _shutdown_now(self, callback: Callable[[], None] | None) -> None:
+        t: Any = self.transport
+        self._shut = True
+        if t.can_write_eof():
+            try:
+                t.write_eof()
+            except OSError as exc:
+                # Node's _final: ENOTCONN (the peer is already gone) counts as done.
+                if exc.errno != errno.ENOTCONN:
+                    self.owner._on_handle_error(_wrap_error(exc, "shutdown"))
+                if callback is not None:
+                    self._shutdown_done(callback)  # (libuv's failed shutdown: the same turn)
+                return
+        if self._eof and self._reg is not None:
+            self._check_ended()
+        if callback is None:
+            return
+        if not t.get_write_buffer_size():
+            self._shutdown_done(callback)
+        else:
+            # resume_writing() fires when the buffer is empty: that is our completion signal.
+            self._shutdown_cb = callback
+            t.set_write_buffer_limits(high=0, low=0)
+
+    def _shutdown_done(self, callback: Callable[[], None]) -> None:
+        """The queued shutdown is done in its loop step, before that step's reads: Node's
+        completes in libuv's pending phase, after the ticks queued by the code that called
+        ``end()`` and before the poll that reads what the peer sent meanwhile; ``'finish'``
+        comes before that data. Here the completion (``callback()``) follows a step later,
+        after those ticks; what this step reads is held until then (``_hold``; delivered by
+        :meth:`_shutdown_complete`, after the callback's own tick)."""
+        if self._held is None:
+            self._held = deque()
+        reg = self._reg
+        (reg.loop if reg is not None else asyncio.get_running_loop()).call_soon(
+            self._shutdown_complete, callback)
+
+    def _shutdown_complete(self, callback: Callable[[], None]) -> None:
+        callback()
+        if self._held is None:
+            return
+        # Delivered after the tick of the callback's 'finish', even if nothing came yet: what
+        # this loop step reads after this call comes after 'finish' too (Node's completion
+        # runs in libuv's pending phase, before the poll of that iteration: a destroy() on
+        # 'finish' -- destroySoon() -- closes the handle before it reads anything).
+        reg = self._reg
+        (reg.loop if reg is not None else asyncio.get_running_loop()).call_soon(
+            self._deliver_held)
+
+
+class _AddressMixin:
+    """The addresses (from the transport's extra information, looked up once) and the socket
+    options (module docstring)."""
+
+    transport: asyncio.Transport | None
+    _peer: Any
+    _sockname: Any
+    _no_delay_off: bool
+
+    # -- addresses ------------------------------------------------------------------------------
+
+    def _extra(self, name: str) -> Any:
+        t = self.transport
+        if t is None:
+            return None
+        try:
+            return t.get_extra_info(name)
+        except (AttributeError, OSError):  # uvloop, once the socket is closed
+            return None
+
+    def _peer_tuple(self) -> Any:
+        if self._peer is None:
+            self._peer = self._extra("peername")
+        return self._peer
+
+    def _sockname_tuple(self) -> Any:
+        if self._sockname is None:
+            self._sockname = self._extra("sockname")
+        return self._sockname
+
+    @property
+    def remote_address(self) -> str | None:
+        p = self._peer_tuple()
+        return p[0] if isinstance(p, tuple) else None
+
+    @property
+    def remote_port(self) -> int | None:
+        p = self._peer_tuple()
+        return p[1] if isinstance(p, tuple) else None
+
+    @property
+    def remote_family(self) -> str | None:
+        p = self._peer_tuple()
+        return ("IPv6" if len(p) == 4 else "IPv4") if isinstance(p, tuple) else None
+
+    @property
+    def local_address(self) -> str | None:
+        p = self._sockname_tuple()
+        return p[0] if isinstance(p, tuple) else None
+
+    @property
+    def local_port(self) -> int | None:
+        p = self._sockname_tuple()
+        return p[1] if isinstance(p, tuple) else None
+
+    @property
+    def local_family(self) -> str | None:
+        p = self._sockname_tuple()
+        return ("IPv6" if len(p) == 4 else "IPv4") if isinstance(p, tuple) else None
+
+    # -- options --------------------------------------------------------------------------------
+
+    def _tcp_socket(self) -> Any:
+        sock = self._extra("socket")
+        if sock is None or family_name(sock.family) is None:
+            return None
+        return sock
+
+    def set_no_delay(self, enable: bool = True) -> None:
+        """``TCP_NODELAY``.  asyncio enables it only on sockets whose ``proto`` is
+        ``IPPROTO_TCP``; ours are made with ``proto`` 0, so it stays off unless asked."""
+        t = self.transport
+        if enable and not self._no_delay_off and t is not None \
+                and type(t).__name__ == "TCPTransport" and type(t).__module__ == "uvloop.loop":
+            return  # uvloop sets TCP_NODELAY on every TCP transport it makes (and we never
+            # turned it off): no get_extra_info('socket'), no setsockopt per connection
+        sock = self._tcp_socket()
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1 if enable else 0)
+            self._no_delay_off = not enable
+
+    def set_keep_alive(self, enable: bool = False, delay: float = 0) -> None:
+        """``SO_KEEPALIVE``, with ``TCP_KEEPIDLE`` = ``delay`` seconds when given."""
+        sock = self._tcp_socket()
+        if sock is None:
+            return
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1 if enable else 0)
+        if enable and delay and hasattr(socket, "TCP_KEEPIDLE"):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, max(1, int(delay)))
