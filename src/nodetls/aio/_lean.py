@@ -91,6 +91,11 @@ def _seam_read(sock: Any, view: memoryview | bytes) -> None:
         raise
     except BaseException as exc:  # noqa: BLE001 - asyncio: fatal error, connection lost
         t._fatal_error(exc, _FATAL_READ)
+        return
+    # (asyncio's SSL transport checks its write flow control after each read: it can change
+    # only while paused or with a high-water mark of 0)
+    if (t._protocol_paused or not t._high) and not t._closing:
+        t._control_writing()
 
 
 def _seam_eof(sock: Any) -> None:

@@ -57,8 +57,9 @@ __all__ = ["TLSTransport"]
 
 logger = logging.getLogger("nodetls.aio")
 
-#: asyncio's defaults (``FlowControlMixin``): pause above 64 KiB, resume at 16 KiB.
-_HIGH = 64 * 1024
+#: asyncio's SSL transport's defaults (``constants.FLOW_CONTROL_HIGH_WATER_SSL_WRITE``, uvloop's
+#: too): pause at 512 KiB, resume at 128 KiB.
+_HIGH = 512 * 1024
 _LOW = _HIGH // 4
 #: asyncio logs after this many writes to a closed transport (``LOG_THRESHOLD_FOR_CONNLOST_WRITES``).
 _CONNLOST_WARN = 5
@@ -216,25 +217,28 @@ class TLSTransport(asyncio.Transport):
 
     # ------------------------------------------------------------------ reading
     def is_reading(self) -> bool:
-        return not self._paused_reading and not self._closing and not self._lost
+        """Not paused by ``pause_reading()``: asyncio's and uvloop's SSL transports answer this
+        flag alone, also once closing or closed."""
+        return not self._paused_reading
 
     def pause_reading(self) -> None:
-        """Stop delivering data (the TLS wrap and the TCP socket stop reading)."""
-        if self._paused_reading or self._closing or self._lost:
+        """Stop delivering data (the TLS wrap and the TCP socket stop reading). Once closing,
+        only the flag ``is_reading()`` answers changes (as asyncio's SSL transport)."""
+        if self._paused_reading:
             return
         self._paused_reading = True
         h = self._sock._handle
-        if h is not None:
+        if h is not None and not self._closing and not self._lost:
             h.read_stop()
 
     def resume_reading(self) -> None:
         """Deliver data again; plaintext the engine already holds follows on the next loop
         iteration (as asyncio's SSL transport)."""
-        if not self._paused_reading or self._closing or self._lost:
+        if not self._paused_reading:
             return
         self._paused_reading = False
         h = self._sock._handle
-        if h is not None:
+        if h is not None and not self._closing and not self._lost:
             h.read_start()
             self._loop.call_soon(self._pump)
 
@@ -282,11 +286,20 @@ class TLSTransport(asyncio.Transport):
             write = h.write
         # TLSWrap.write: sealed by the engine and handed to the TCP transport in one call (the
         # compiled wrap; queued behind a (re)handshake or a held output).
-        if not write(data):  # the wrap or the TCP buffer is above its high-water mark
-            self._maybe_pause_protocol()
+        # (asyncio checks its flow control after every write: needed here when the wrap or the
+        # TCP buffer is above its high-water mark, while paused, or with a high-water mark of
+        # 0, at which asyncio pauses even an empty buffer)
+        if not write(data) or self._protocol_paused or not self._high:
+            self._control_writing()
 
     def writelines(self, list_of_data: Any) -> None:
-        self.write(b"".join(list_of_data))
+        """``write()`` of the joined data; an empty list still checks the write flow control
+        (asyncio's SSL transport: its flow-control step runs after every write call)."""
+        data = b"".join(list_of_data)
+        if data or self._eof_written:
+            self.write(data)
+        elif (self._protocol_paused or not self._high) and not self._closing:
+            self._control_writing()
 
     def can_write_eof(self) -> bool:
         return True
@@ -322,30 +335,37 @@ class TLSTransport(asyncio.Transport):
             setter = getattr(h, "set_write_buffer_limits", None)
             if setter is not None:
                 setter(high=high, low=low)
-        self._maybe_pause_protocol()
+        self._control_writing()
 
-    def _maybe_pause_protocol(self) -> None:
-        if self._protocol_paused or self.get_write_buffer_size() <= self._high:
+    def _control_writing(self) -> None:
+        """asyncio's SSL transport's write flow control (``_control_app_writing``, uvloop's
+        too): ``pause_writing()`` when the buffer is at or above the high-water mark (so at
+        once with a mark of 0), ``resume_writing()`` when paused and at or below the low one.
+        Checked at each write, at ``set_write_buffer_limits()``, at a drain and, while paused
+        or with a high-water mark of 0, at each read (as asyncio's)."""
+        if self._lost:
             return
-        self._protocol_paused = True
-        try:
-            self._protocol.pause_writing()
-        except (SystemExit, KeyboardInterrupt):
-            raise
-        except BaseException as exc:  # noqa: BLE001
-            self._report(exc, "protocol.pause_writing() failed")
+        size = self.get_write_buffer_size()
+        if size >= self._high and not self._protocol_paused:
+            self._protocol_paused = True
+            try:
+                self._protocol.pause_writing()
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:  # noqa: BLE001
+                self._report(exc, "protocol.pause_writing() failed")
+        elif size <= self._low and self._protocol_paused:
+            self._protocol_paused = False
+            try:
+                self._protocol.resume_writing()
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:  # noqa: BLE001
+                self._report(exc, "protocol.resume_writing() failed")
 
     def _on_drain(self) -> None:
         """The wrap's queue and the TCP buffer drained (the socket's ``_on_handle_drain``)."""
-        if not self._protocol_paused or self.get_write_buffer_size() > self._low:
-            return
-        self._protocol_paused = False
-        try:
-            self._protocol.resume_writing()
-        except (SystemExit, KeyboardInterrupt):
-            raise
-        except BaseException as exc:  # noqa: BLE001
-            self._report(exc, "protocol.resume_writing() failed")
+        self._control_writing()
 
     # ------------------------------------------------------------------ closing
     def is_closing(self) -> bool:
@@ -385,9 +405,18 @@ class TLSTransport(asyncio.Transport):
             return
         self._closing = True
         self._write = None
-        # The socket's destroy: a close_notify if the TCP buffer takes it at once, the rest of
-        # the buffer dropped (the TCP handle aborts when data is still queued).
-        self._sock.destroy()
+        # The socket's destroy with no close_notify (the wrap's abortive close), as asyncio's
+        # and uvloop's SSL transports abort: the TCP connection alone is closed, buffered
+        # data dropped (a RST when data is queued or unread). Reading stops now, the socket
+        # is closed on the next loop iteration (as asyncio's _force_close: what the peer sent
+        # meanwhile is unread, so the close is a RST, not a FIN).
+        h = self._handle
+        if h is None or self._sock._destroyed:
+            self._sock.destroy()
+            return
+        h.abortive = True
+        h.read_stop()
+        self._loop.call_soon(self._sock.destroy)
 
     def _fatal_error(self, exc: BaseException, message: str) -> None:
         if not isinstance(exc, OSError):

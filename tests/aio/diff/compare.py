@@ -1,0 +1,129 @@
+"""The verdict over the runs of one script: nodetls.aio (on each loop) against asyncio's SSL
+transport and uvloop's.
+
+* nodetls on a loop equal to either reference: fine (``follows`` says which: when the two
+  references disagree, that is an accepted difference between them, logged);
+* differing from both: a divergence (a bug of nodetls.aio, unless :func:`accepted` says it is
+  one of the deliberate differences, docs/aio.md "Differences from asyncio's SSL transport").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Result = dict[str, Any]
+REFS = {"asyncio": ("asyncio-ssl", "asyncio"), "uvloop": ("asyncio-ssl", "uvloop")}
+
+
+def normalise(result: Result) -> Result:
+    """What is compared: ``can_write_eof()``'s answer is the deliberate difference (nodetls:
+    ``True``, both references ``False``), so it is left out."""
+    out = dict(result)
+    for t in ("c", "s"):
+        log = list(result[t])
+        for i in range(1, len(log)):
+            if log[i - 1] == "> can_write_eof" and log[i] in ("= True", "= False"):
+                log[i] = "= (deliberate)"
+        out[t] = log
+    return out
+
+
+#: A known divergence left open (a strict xfail named case, "close_waits_for_peer_close_notify"):
+#: asyncio's and uvloop's ``close()`` wait for the peer's close_notify (up to
+#: ``ssl_shutdown_timeout``, 30 s) before closing TCP, and call ``eof_received()`` when it
+#: comes; nodetls's ``close()`` sends close_notify and closes at once. A script with a
+#: ``close`` op is compared up to the settle before its first ``close``.
+CLOSE_WAITS = "close() waits for the peer's close_notify (known divergence, compared up to it)"
+
+
+def before_close(script: dict[str, Any], result: Result) -> Result | None:
+    """``result`` cut after the settle that precedes the script's first ``close`` op (None:
+    the script has none)."""
+    settles = 0
+    for op in script["ops"]:
+        if op[0] == "settle":
+            settles += 1
+        elif op[1] == "close":
+            break
+    else:
+        return None
+    out: Result = {}
+    for t in ("c", "s"):
+        log, n = [], 0
+        for line in result[t]:
+            if n == settles:
+                break
+            log.append(line)
+            n += line == "~"
+        out[t] = log
+    out["handled"], out["final"] = [], {}
+    return out
+
+
+def accepted(script: dict[str, Any], ours: Result,
+             refs: tuple[Result, ...] = ()) -> str | None:
+    """Why ``script`` is not compared, or None: the deliberate differences (and the known one
+    left open, :data:`CLOSE_WAITS`, seen in a reference's logs)."""
+    if any(op[0] != "settle" and op[1] == "write_eof" for op in script["ops"]):
+        return "write_eof: TLS half-close (asyncio's SSL transports raise NotImplementedError)"
+    if any("eof -> True" in ours[t] for t in ("c", "s")):
+        return "eof_received() returned True: the write side stays open (asyncio closes)"
+    if any("! AttributeError" in r[t] for r in refs for t in ("c", "s")):
+        return ("asyncio's transport raises AttributeError after a second close()/abort() "
+                "(its _ssl_protocol is None): an asyncio bug, not compared")
+    return None
+
+
+def first_difference(a: Result, b: Result) -> str | None:
+    """Where reference ``a`` and ours ``b`` first differ."""
+    for key in ("c", "s"):
+        x, y = a[key], b[key]
+        for i, (u, v) in enumerate(zip(x, y, strict=False)):
+            if u != v:
+                return f"{key}[{i}]: ref {u!r} / ours {v!r}"
+        if len(x) != len(y):
+            i = min(len(x), len(y))
+            return f"{key}[{i}]: ref {x[i:i + 1]} / ours {y[i:i + 1]}"
+    for key in ("handled", "final"):
+        if a[key] != b[key]:
+            return f"{key}: ref {a[key]!r} / ours {b[key]!r}"
+    return None
+
+
+def verdict(script: dict[str, Any], runs: dict[tuple[str, str], Result],
+            loops: tuple[str, ...] = ("asyncio", "uvloop")) -> dict[str, Any]:
+    """``runs``: ``{(impl, loop): result}`` holding both references and nodetls on ``loops``.
+    Returns ``{"accepted": reason|None, "refs_agree": bool, "loops": {loop: {"follows":
+    [ref loops equal], "diff": first difference from asyncio's (None when it follows one)}}}``."""
+    refs = {name: normalise(runs[key]) for name, key in REFS.items()}
+    out: dict[str, Any] = {"accepted": None,
+                           "refs_agree": refs["asyncio"] == refs["uvloop"], "loops": {}}
+    for loop in loops:
+        ours = normalise(runs[("nodetls-aio", loop)])
+        follows = [name for name, ref in refs.items() if ref == ours]
+        diff = None if follows else (first_difference(refs[loop], ours) or "?")
+        out["accepted"] = out["accepted"] or accepted(script, ours, tuple(refs.values()))
+        cut = before_close(script, ours)
+        if diff and cut is not None:
+            prefixes = {name: before_close(script, ref) for name, ref in refs.items()}
+            if cut in prefixes.values():
+                out["accepted"] = out["accepted"] or CLOSE_WAITS
+            else:
+                diff = first_difference(prefixes[loop] or {}, cut) or "?"
+        out["loops"][loop] = {"follows": follows, "diff": diff}
+    return out
+
+
+def divergent(v: dict[str, Any]) -> bool:
+    """A divergence to report: nodetls differs from both references on some loop, and the
+    script is not one of the accepted differences."""
+    return v["accepted"] is None and any(x["diff"] for x in v["loops"].values())
+
+
+def signature(v: dict[str, Any]) -> str:
+    """A divergence's class (kept while minimising): the first difference without its index."""
+    diffs = [x["diff"] for x in v["loops"].values() if x["diff"]]
+    if not diffs:
+        return ""
+    d = diffs[0]
+    return d.split(":", 1)[0][:1] + d.split(":", 1)[1] if ":" in d else d
