@@ -47,7 +47,8 @@ destroy it (Node destroys a half-open duplex there), only ``break``/an exception
 Modules: ``_base`` (helpers, :class:`Stream`), ``_readable``, ``_pipe`` (``pipe()``),
 ``_writable``, ``_duplex`` (:class:`Duplex`, :func:`duplex_pair`), ``_transform``
 (:class:`Transform`, :class:`PassThrough`), ``_utils`` (the predicates, the default high-water
-mark), ``_finished`` (:func:`finished`), ``_pipeline`` (:func:`pipeline`), ``_from``
+mark), ``_finished`` (:func:`finished`), ``_pipeline`` (:func:`pipeline`; ``_eager`` starts its
+async helpers at once, as JavaScript starts an ``async`` function), ``_from``
 (``Readable.from_``, the async iterator), ``_construct`` (the ``construct`` hook),
 ``_duplex_from`` (``Duplex.from_``), ``promises``, ``consumers``.
 """

@@ -288,7 +288,7 @@ class _IterState:
         ended = error is None
         failed = not ended and error is not _UNSET
         if (failed or self.destroy_on_return) and (error is _UNSET or stream._auto_destroy) \
-                and not (ended and self.keep_on_end):
+                and not (ended and self.keep_on_end and not stream._destroyed):
             _destroyer(stream)
         else:
             stream.remove_listener("readable", self.wake)

@@ -20,6 +20,7 @@ from .._option_table import _received, type_error
 from ..errors import AggregateNodeError, NodeTypeError, node_error
 from ..events import _invoke
 from ._base import Stream, _get_running_loop, _soon
+from ._eager import start_eagerly
 from ._finished import _eos
 from ._transform import PassThrough
 from ._utils import (
@@ -162,8 +163,11 @@ class _Pipeline:
             _invoke(cb, (err, value))
 
     def start(self, coro: Any) -> None:
+        """Run one of Node's async helpers: at once, as Node calls them (:mod:`._eager`)."""
         self.count += 1
-        self.tasks.append(_get_running_loop().create_task(coro))
+        task = start_eagerly(_get_running_loop(), coro)
+        if task is not None:
+            self.tasks.append(task)
 
     # -- a stream's end and errors --------------------------------------------------------------
 

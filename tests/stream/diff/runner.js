@@ -33,11 +33,18 @@ function overrun(c, n) {
 const tick = () => new Promise((r) => setImmediate(r));
 
 async function runScript(script) {
+  // gen2.py's scripts start as every later script of a file does (in a promise reaction,
+  // where the reactions the ops queue run before their nextTicks), the first one too
+  if (script.v === 2) await tick();
   const log = newLog();
   const L = (s) => log.push(s);
+  // gen2.py's scripts ("v": 2): what runs on promises logs here (see gen2.py)
+  const alog = [];
+  const A = (s) => alog.push(s);
   const streams = [];
   const pendingW = [];
   const pendingC = [];
+  const ac = new AbortController();
 
   function make(i, spec) {
     const opts = {};
@@ -97,7 +104,12 @@ async function runScript(script) {
         else pendingC.push({ i, cb });
       };
     }
-    if (kind === 'readable') {
+    if (kind === 'from') {
+      opts.objectMode = false;
+      const items = src.map(arg);
+      const it = spec.async ? (async function* () { for (const c of items) yield c; })() : items;
+      s = stream.Readable.from(it, opts);
+    } else if (kind === 'readable') {
       opts.read = readHook;
       s = new stream.Readable(opts);
     } else if (kind === 'writable') {
@@ -124,7 +136,7 @@ async function runScript(script) {
     s.on('error', (e) => L(`${i} error ${codeOf(e)}`));
     s.on('close', () => L(`${i} close`));
     if (kind !== 'writable') s.on('end', () => L(`${i} end`));
-    if (kind !== 'readable') {
+    if (kind !== 'readable' && kind !== 'from') {
       s.on('finish', () => L(`${i} finish`));
       s.on('drain', () => L(`${i} drain`));
     }
@@ -146,6 +158,33 @@ async function runScript(script) {
       o[k] = s[k] === undefined ? null : s[k];
     }
     return o;
+  }
+
+  function valStr(v) {
+    return v === undefined ? 'undef' : String(v);
+  }
+
+  // a pipeline stage: a stream, or a function of gen2.py's
+  function stage(st, n) {
+    if (typeof st === 'number') return streams[st];
+    if (Array.isArray(st)) {  // ['gen', chunks]: a source
+      const items = st[1].map(arg);
+      return async function* () {
+        for (const c of items) { A(`g@${n} yield ${chunkStr(c)}`); yield c; }
+      };
+    }
+    if (st === 'agen') {
+      return async function* (source) {
+        for await (const c of source) { A(`a@${n} ${chunkStr(c)}`); yield c; }
+      };
+    }
+    if (st === 'adest') {
+      return async function(source) {
+        for await (const c of source) A(`d@${n} ${chunkStr(c)}`);
+        return 'v';
+      };
+    }
+    throw new Error('bad stage ' + st);
   }
 
   const ops = script.ops;
@@ -258,6 +297,49 @@ async function runScript(script) {
           break;
         }
         case 'pipe': s.pipe(streams[op[2]], { end: op[3] }); break;
+        case 'pipeline': {
+          const n = k;
+          const stages = op[2].map((st) => stage(st, n));
+          if (op[3] === 'cb') {
+            stream.pipeline(...stages, (e, v) => L(`pl@${n} ${codeOf(e)} ${valStr(v)}`));
+          } else {
+            stream.promises.pipeline(...stages, { end: op[4] }).then(
+              (v) => A(`pl@${n} resolve ${valStr(v)}`), (e) => A(`pl@${n} reject ${codeOf(e)}`));
+          }
+          break;
+        }
+        case 'finished': {
+          const n = k;
+          const o = op[2] === null ? undefined : op[2];
+          if (op[3] === 'cb') {
+            const cb = (e) => L(`fin@${n} ${codeOf(e)}`);
+            if (o === undefined) stream.finished(s, cb); else stream.finished(s, o, cb);
+          } else {
+            stream.promises.finished(s, o).then(
+              () => A(`fin@${n} ok`), (e) => A(`fin@${n} reject ${codeOf(e)}`));
+          }
+          break;
+        }
+        case 'iter': {
+          const n = k;
+          const lim = op[2];
+          const it = op[3] === null ? s : s.iterator({ destroyOnReturn: op[3] });
+          (async () => {
+            let got = 0;
+            try {
+              for await (const c of it) {
+                A(`it@${n} ${chunkStr(c)}`);
+                if (lim !== null && ++got >= lim) { A(`it@${n} break`); break; }
+              }
+              A(`it@${n} done`);
+            } catch (e) {
+              A(`it@${n} error ${codeOf(e)}`);
+            }
+          })();
+          break;
+        }
+        case 'signal': stream.addAbortSignal(ac.signal, s); break;
+        case 'abort': ac.abort(); break;
         case 'unpipe': s.unpipe(streams[op[2]]); break;
         default: throw new Error('bad op ' + name);
       }
@@ -268,6 +350,13 @@ async function runScript(script) {
   }
   L('tick');
   for (let j = 0; j < 3; j++) await tick();
+  if (script.v === 2) {
+    // compared consumer by consumer (runner2.py's alog_key): a stable sort by the line's tag
+    const key = (line) => line.split(' ')[0];
+    const sorted = alog.map((l, j) => [key(l), j, l])
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1])).map((x) => x[2]);
+    return { log, alog: sorted, state: streams.map(state) };
+  }
   return { log, state: streams.map(state) };
 }
 

@@ -13,11 +13,13 @@ run until no callback is ready".
 from __future__ import annotations
 
 import asyncio
+import gc
 from typing import Any
 
 from nodetls.stream import Duplex, PassThrough, Readable, Transform, Writable
 
 from ...helpers.difftest import BoomError, code_of, runner_main
+from .runner2 import IN_OPS, V2, from_stream
 
 
 def chunk_str(c: Any) -> str:
@@ -79,6 +81,8 @@ def state(s: Any) -> dict[str, Any]:
 class _Run:
     def __init__(self, script: dict[str, Any]) -> None:
         self.log: list[str] = []
+        self.v2 = V2(self) if script.get("v") == 2 else None  # gen2.py's ops
+        self.script_streams = script["streams"]
         self.pending_w: list[tuple[int, Any, Any]] = []
         self.pending_c: list[tuple[int, Any]] = []
         self.listeners: list[dict[str, list[Any]]] = []
@@ -170,7 +174,9 @@ class _Run:
             opts["construct"] = construct_hook
 
         s: Any
-        if kind == "readable":
+        if kind == "from":
+            s = from_stream(spec, opts)
+        elif kind == "readable":
             s = Readable(opts, read=read_hook)
         elif kind == "writable":
             if spec.get("writev"):
@@ -197,7 +203,7 @@ class _Run:
         s.on("close", lambda: L(f"{i} close"))
         if kind != "writable":
             s.on("end", lambda: L(f"{i} end"))
-        if kind != "readable":
+        if kind not in ("readable", "from"):
             s.on("finish", lambda: L(f"{i} finish"))
             s.on("drain", lambda: L(f"{i} drain"))
         self.listeners.append({})
@@ -309,6 +315,8 @@ class _Run:
             s.pipe(self.streams[op[2]], end=op[3])
         elif name == "unpipe":
             s.unpipe(self.streams[op[2]])
+        elif self.v2 is not None:
+            return self.v2.op(k, op)
         else:
             raise ValueError(name)
         return None
@@ -321,13 +329,18 @@ class _Run:
                 await tick()
                 continue
             L(f"> {op[1]} {op[0]}")
+            IN_OPS[0] = True
             try:
                 ret = self.op(k, op)
             except Exception as e:  # noqa: BLE001 - logged, as the Node runner logs a throw
                 ret = "throw " + code_of(e)
+            finally:
+                IN_OPS[0] = False
             L("= " + ("" if ret is None else ret))
         L("tick")
         await tick()
+        if self.v2 is not None:
+            return await self.v2.result()
         return {"log": self.log, "state": [state(s) for s in self.streams]}
 
 
@@ -343,12 +356,20 @@ async def run_scripts(scripts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     old = loop.get_exception_handler()
     loop.set_exception_handler(handler)
     out = []
+    # the runs are kept until the end: a pipeline left pending (as Node's promises may be)
+    # is not garbage collected in the middle of a later script
+    runs: list[_Run] = []
     try:
         for sc in scripts:
             r = _Run(sc)
+            runs.append(r)
             current[0] = r.log
             out.append(await r.run())
     finally:
+        current[0] = []
+        runs.clear()
+        gc.collect()
+        await tick()
         loop.set_exception_handler(old)
     return out
 

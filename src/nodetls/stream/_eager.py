@@ -1,0 +1,63 @@
+"""Starting a coroutine the way JavaScript starts an ``async`` function: at once, up to its
+first ``await`` that has to wait (Python 3.12's eager tasks, for 3.11). Part of
+:mod:`nodetls.stream`.
+
+Node's ``pipeline`` calls its ``async`` helpers (``pumpToNode``, a destination function)
+synchronously: their first steps -- a ``for await`` that starts an async generator stage, which
+starts reading the stream before it -- run inside the ``pipeline()`` call. A task created with
+``loop.create_task`` would take them one loop iteration later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine, Generator
+from typing import Any
+
+
+def start_eagerly(loop: asyncio.AbstractEventLoop,
+                  coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
+    """Run ``coro`` now until it waits; then go on in a task (returned; ``None`` if ``coro``
+    finished at once). The task forwards a ``cancel()`` into ``coro``. A task that is garbage
+    collected while pending (its pipeline was abandoned, stuck) is dropped silently, as Node
+    forgets a promise that never settles."""
+    try:
+        first = coro.send(None)
+    except StopIteration:
+        return None
+    task = loop.create_task(_Resume(coro, first).run())
+    task._log_destroy_pending = False  # type: ignore[attr-defined]
+    return task
+
+
+class _Resume:
+    """An awaitable going on with a started coroutine: what it waits for, the task waits for."""
+
+    __slots__ = ("coro", "first")
+
+    def __init__(self, coro: Coroutine[Any, Any, None], first: Any) -> None:
+        self.coro = coro
+        self.first = first
+
+    async def run(self) -> None:
+        await self
+
+    def __await__(self) -> Generator[Any, None, None]:
+        coro, yielded = self.coro, self.first
+        self.first = None
+        while True:
+            try:
+                yield yielded
+            except GeneratorExit:  # closed (garbage collected): coro too, if it is not yet
+                coro.close()
+                raise
+            except BaseException as exc:  # noqa: BLE001 - the task's cancel(): into coro
+                try:
+                    yielded = coro.throw(exc)
+                except StopIteration:
+                    return
+                continue
+            try:
+                yielded = coro.send(None)
+            except StopIteration:
+                return
