@@ -1070,10 +1070,14 @@ async def session_cache_run(certs: Any, tickets: bool, invalid: bool) -> dict[st
                                      **versions("TLSv1.2"), **certs.client.options})
             got = event(cli, "session")
             closed = event(cli, "close")
+            # (read at 'secureConnect': once the socket is destroyed it is None, Node's null)
+            reused: list[bool] = []
+            cli.once("secureConnect",
+                     lambda cli=cli, reused=reused: reused.append(cli.is_session_reused()))
             await wait(cli)
             if session is None:
                 session = await wait(got)
-            counts["reused"] += cli.is_session_reused()
+            counts["reused"] += reused[0]
             await wait(closed)
     finally:
         close_server(server)

@@ -38,7 +38,10 @@ async def test_seeded_scripts_match_node() -> None:
 
 #: Named cases fixed since they were found (each passes); the others are strict xfails.
 _FIXED = {"server_socket_timeout_zero_after_handshake", "renegotiate_destroyed_returns_undefined",
-          "alpn_protocol_null_before_handshake", "servername_null_before_handshake"}
+          "alpn_protocol_null_before_handshake", "servername_null_before_handshake",
+          "is_session_reused_after_destroy", "get_protocol_before_handshake",
+          "renegotiate_after_end", "handshake_failure_fails_pending_write",
+          "client_renegotiates_after_disable_renegotiation"}
 _XFAIL = pytest.mark.xfail(strict=True, reason="a known divergence of nodetls's tls from Node "
                            "(see the case's doc)")
 

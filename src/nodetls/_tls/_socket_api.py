@@ -95,10 +95,11 @@ class _TLSSocketAPI(_Base):
         return eng.cipher() if eng is not None else None
 
     def get_protocol(self) -> str | None:
+        """Node's ``getProtocol()``: OpenSSL's ``SSL_get_version()`` of the connection, also
+        before its handshake is done (``'TLSv1.3'`` on a new client, whatever its versions);
+        ``None`` once destroyed."""
         eng = self._engine
-        if eng is None or not self._secure_established:
-            return None
-        return eng.version
+        return eng.version if eng is not None else None
 
     def get_session(self) -> bytes | None:
         eng = self._engine
@@ -143,9 +144,13 @@ class _TLSSocketAPI(_Base):
             TLSEngine.check_key_cert(ctx)
             self._key_cert = ctx
 
-    def is_session_reused(self) -> bool:
+    def is_session_reused(self) -> bool | None:
+        """Node's ``isSessionReused()``: whether the handshake resumed a session; ``None`` once
+        destroyed (Node's ``null``: the handle is gone)."""
         eng = self._engine
-        return bool(eng is not None and eng.session_reused())
+        if eng is None:
+            return None if self._destroyed else False
+        return eng.session_reused()
 
     def get_finished(self) -> bytes | None:
         eng = self._engine
@@ -198,13 +203,16 @@ class _TLSSocketAPI(_Base):
         self._servername = name
 
     def disable_renegotiation(self) -> None:
-        """Node's ``disableRenegotiation()``: later attempts fail with
+        """Node's ``disableRenegotiation()``: a server's socket fails later renegotiations with
         ``ERR_TLS_RENEGOTIATION_DISABLED`` (on a server that allows client renegotiation, the
-        attempt is seen and the socket errors; otherwise OpenSSL refuses it outright)."""
+        attempt is seen and the socket errors; otherwise OpenSSL refuses it outright). A
+        client's is only marked, as Node's (whose check is a server's ``onhandshakestart``):
+        its own ``renegotiate()`` and the server's still renegotiate."""
         self._renegotiation_disabled = True
+        if not self._is_server:
+            return
         eng = self._engine
-        if eng is not None and not (self._is_server
-                                    and self._tls_opts.get("allow_client_renegotiation")):
+        if eng is not None and not self._tls_opts.get("allow_client_renegotiation"):
             eng.disable_renegotiation()
 
     def renegotiate(self, options: dict[str, Any] | None = None,
@@ -212,32 +220,24 @@ class _TLSSocketAPI(_Base):
         """Node's ``renegotiate(options, callback)``: TLS 1.2 only (TLS 1.3: ``False`` and
         ``ERR_SSL_WRONG_SSL_VERSION``). ``options`` must be a dict and ``callback`` a function
         (``None``: none), else ``ERR_INVALID_ARG_TYPE`` at the call, as Node's. On a destroyed
-        socket: ``None``, and the callback is never called (Node's ``undefined``)."""
+        socket: ``None``, and the callback is never called (Node's ``undefined``). As Node's,
+        it writes an empty chunk before and after starting the handshake (``write('')``: a
+        write like any other, whose failure -- after ``end()`` -- destroys the socket, which
+        then fails the renegotiation: ``False``, the callback gets a ``TypeError`` as Node's
+        from its null handle)."""
         if not isinstance(options, Mapping):
             raise _option_table.type_error("options", "dict", options)
         if callback is not None and not callable(callback):
             raise _option_table.type_error("callback", "function", callback)
         if self.destroyed:
             return None  # (Node: returns undefined, the callback is never called)
-        eng = self._engine
         loop = asyncio.get_running_loop()
-        if self._renegotiation_disabled:
+        if self._renegotiation_disabled and self._is_server:
             if callback is not None:
                 loop.call_soon(callback, node_error("ERR_TLS_RENEGOTIATION_DISABLED"))
             return False
-        if eng is None or eng.version == "TLSv1.3":
-            from ..errors import TLSError
-
-            err: BaseException = TLSError("wrong ssl version", "ERR_SSL_WRONG_SSL_VERSION")
-            if eng is not None:
-                try:  # OpenSSL refuses it: its error, as Node reports it (library, reason)
-                    eng.renegotiate()
-                except BaseException as exc:  # noqa: BLE001
-                    err = exc
-            if callback is not None:
-                loop.call_soon(callback, err)
-            return False
-        if options:
+        eng = self._engine
+        if options and eng is not None and eng.version != "TLSv1.3":
             opts = _options.normalize(options, None, {"reject_unauthorized", "request_cert"},
                                       "options")
             if opts:
@@ -249,7 +249,20 @@ class _TLSSocketAPI(_Base):
                                reject=reject and (request or not self._is_server),
                                check_identity=None if self._is_server
                                else self._check_identity_der)
+        self.write(b"")  # (Node: "cycle through internal openssl's state")
+        eng = self._engine
         try:
+            if eng is None:  # destroyed by that write: Node's this._handle.renegotiate() throws
+                raise TypeError("Cannot read properties of null (reading 'renegotiate')")
+            if eng.version == "TLSv1.3":
+                from ..errors import TLSError
+
+                err: BaseException = TLSError("wrong ssl version", "ERR_SSL_WRONG_SSL_VERSION")
+                try:  # OpenSSL refuses it: its error, as Node reports it (library, reason)
+                    eng.renegotiate()
+                except BaseException as exc:  # noqa: BLE001
+                    err = exc
+                raise err
             eng.renegotiate()
         except BaseException as exc:  # noqa: BLE001
             if callback is not None:
@@ -263,6 +276,7 @@ class _TLSSocketAPI(_Base):
         assert wrap is not None
         wrap.renegotiating = True
         wrap._cycle()
+        self.write(b"")
         return True
 
     def enable_trace(self) -> None:

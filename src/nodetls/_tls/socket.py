@@ -14,6 +14,7 @@ and the raw socket whose connection this one took (``_shell.py``).
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import time
 from collections.abc import Generator, Mapping
@@ -24,7 +25,7 @@ from .._engine import TLSEngine
 from .._net.fastpath import install_completion
 from .._net.handle import _OPEN, TCPHandle
 from .._net.socket import _Normalized
-from ..errors import NodeError, node_error, system_error
+from ..errors import NodeError, TLSError, node_error, system_error
 from ..net import Socket
 from ..stream._base import _soon
 from ..stream._readable import DATA_HOOKS_AS_READABLE
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from ..types import TLSSocketOptions
 
 _log = logging.getLogger("nodetls.tls")
+_EPROTO = errno.EPROTO
 _iscoroutine = asyncio.iscoroutine
 _monotonic = time.monotonic
 
@@ -470,6 +472,16 @@ class TLSSocket(_TLSSocketAPI, _TLSSocketSetup, _TLSSocketShell, Socket):
                        _peer(self), _one_line(exc))
         if self._handshake_timer is not None:
             self._stop_handshake_timer()
+        if not self._secure_established and not self._is_server and wrap is not None \
+                and wrap._owed and wrap._pending and isinstance(exc, TLSError) \
+                and self._pending_write_cb is not None:
+            # A client's handshake failed with a write made before it waiting (Node's Cycle:
+            # ClearIn's SSL_write meets the failure first): that write fails with EPROTO
+            # (``write EPROTO <OpenSSL's error>``), which destroys the socket with it.
+            cb, self._pending_write_cb = self._pending_write_cb, None
+            wrap._owed = False
+            cb(system_error("EPROTO", f"write EPROTO {exc}", errno=_EPROTO, syscall="write"))
+            return
         if self._is_server and not self._secure_established and self._tls_server is not None:
             # Node destroys the socket first: 'tlsClientError' listeners see it destroyed.
             self.destroy()

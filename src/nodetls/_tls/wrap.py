@@ -185,6 +185,10 @@ class TLSWrap:
         self._again = False
         self._lower_eof = False
         self._shutdown_sent = False
+        # The transport's write side is shut (_do_shutdown): ciphertext made afterwards (the
+        # rest of a handshake a client ended before it was done) is dropped, as Node's TLSWrap
+        # ignores the write errors after its shutdown ("Ignoring error after shutdown").
+        self._lower_shut = False
         self._flushed = False  # the data path: output taken since the last read (see write)
         # The data path's view of the TCP handle below, kept on the wrap (compiled, an attribute
         # of the handle costs a generic look-up, ~190 instructions, where one of the wrap's is a
@@ -252,7 +256,10 @@ class TLSWrap:
                 self._flush()
                 return False
             return self._flush()
-        if not out:
+        if not out:  # an empty write (renegotiate()'s write(''): Node's TLSWrap completes it
+            if self.owner._w_writing:  # on an immediate too, as any write)
+                self._complete_soon()
+                return False
             return True
         lower = self.lower
         t = self._t
@@ -359,6 +366,7 @@ class TLSWrap:
             self._close_notify_sent = True
             self._flush()
         self.lower.shutdown()
+        self._lower_shut = True
 
     def close_notify_now(self) -> bytes | None:
         """:meth:`shutdown`'s usual case, done at once for an owner that closes the transport
@@ -731,7 +739,7 @@ class TLSWrap:
                 self.owner._tls_pause(eng.paused)
                 return
             if r is not _DONE:
-                if out and self.engine is not None:
+                if out and self.engine is not None and not self._lower_shut:
                     self.lower.write(out)
                 if self._lower_eof:
                     raise system_error("ECONNRESET", "socket hang up")
@@ -776,7 +784,7 @@ class TLSWrap:
         if not self.held and self.engine is not None:  # (_flush, inlined: once per pass)
             out = eng.take_output()
             sent = True
-            if out:
+            if out and not self._lower_shut:
                 sent = self.lower.write(out)
             if self._owed and not self._pending:
                 # The owner's write that waited (before the handshake, behind a held output or
@@ -852,7 +860,7 @@ class TLSWrap:
         if self.held:
             return True
         out = eng.take_output()
-        if out:
+        if out and not self._lower_shut:
             return bool(self.lower.write(out))
         return True
 

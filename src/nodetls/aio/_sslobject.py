@@ -140,7 +140,7 @@ class SSLObjectView:
 
     @property
     def session_reused(self) -> bool:
-        return self._sock.is_session_reused()
+        return bool(self._sock.is_session_reused())  # (None once destroyed: False here)
 
     def version(self) -> str | None:
         """``'TLSv1.3'``, ``'TLSv1.2'``... (``None`` before the handshake or after close)."""

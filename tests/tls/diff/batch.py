@@ -62,6 +62,13 @@ def accepted(script: dict[str, Any], node: dict[str, Any] | None = None) -> str 
     if s["requestCert"] and s["rejectUnauthorized"] and c["cert"] == "self":
         return ("the server rejects the client's certificate: nodetls fails the handshake with "
                 "the matching alert; Node completes it, then destroys the socket")
+    if s["requestCert"] and s["rejectUnauthorized"] and c["cert"] is None \
+            and "TLSv1.2" not in (s["maxVersion"], c["maxVersion"]):
+        return ("TLS 1.3, the server requires a client certificate and gets none: the client's "
+                "'certificate_required' alert comes after 'secureConnect'; nodetls destroys the "
+                "socket with it ('close' true), Node emits 'error' and leaves the connection to "
+                "end ('end', 'close' false; README: a TLS error after the handshake destroys "
+                "the socket)")
     if node is not None and "tlsClientError ERR_TLS_HANDSHAKE_TIMEOUT" in node["s"]:
         return ("the handshake timed out: nodetls destroys the socket, Node leaves the "
                 "connection open")

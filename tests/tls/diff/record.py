@@ -54,15 +54,32 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         _script([["c", "destroy", False], ["c", "info"]])),
     "end_before_handshake": (
         "end() right after tls.connect(): the ClientHello goes out, then the FIN; 'finish' "
-        "comes before 'secureConnect', then 'end', 'close false'; nodetls's wrap writes "
-        "handshake records after the transport's write side was shut (asyncio's RuntimeError "
-        "'Cannot call write() after write_eof()' becomes the socket's error)",
+        "comes before 'secureConnect' (the shutdown completes in the loop iteration of "
+        "'connect'), then 'end', 'close false'. nodetls wrote the rest of the handshake after "
+        "the transport's write side was shut (asyncio's RuntimeError 'Cannot call write() "
+        "after write_eof()' became the socket's error): fixed, dropped as Node's TLSWrap "
+        "ignores write errors after its shutdown; left: net.Socket's shutdown of a TLS handle "
+        "completes two loop steps after 'connect', by when the server (same loop) answered, so "
+        "'secureConnect' comes before 'finish'",
         _script([], pre=[["c", "end", None]])),
     "renegotiate_after_end": (
         "renegotiate() after end(): its write('') fails (ERR_STREAM_WRITE_AFTER_END destroys "
         "the socket), so it returns false; nodetls returns True and its wrap writes the "
         "ClientHello after the FIN (the RuntimeError of end_before_handshake)",
         _script([["c", "end", None], ["c", "reneg", False]], server={"maxVersion": "TLSv1.2"})),
+    "handshake_failure_fails_pending_write": (
+        "a client's handshake fails (no common ALPN protocol) with a write made before it "
+        "waiting: Node's TLSWrap meets the failure in that write's SSL_write, so the write's "
+        "callback gets EPROTO and the socket is destroyed with it ('error EPROTO'); nodetls "
+        "emitted the alert's error and completed the write without one",
+        _script([], pre=[["c", "write", "6162"]], client={"ALPNProtocols": ["x"]},
+                server={"ALPNProtocols": ["h2"]})),
+    "client_renegotiates_after_disable_renegotiation": (
+        "disableRenegotiation() only guards a server (its onhandshakestart): a client's own "
+        "renegotiate() still renegotiates ('secure' again, callback null); nodetls's client "
+        "returned false with ERR_TLS_RENEGOTIATION_DISABLED",
+        _script([["c", "noreneg"], ["c", "reneg", False], ["settle"], ["c", "info"]],
+                server={"maxVersion": "TLSv1.2"})),
     "get_protocol_before_handshake": (
         "getProtocol() of a client before its handshake is OpenSSL's SSL_get_version(), "
         "'TLSv1.3'; nodetls returns None until the handshake is done",
