@@ -16,6 +16,9 @@ compared, or None), and a :class:`Harness` in ``batch.py`` (``HARNESS``) tying t
   (:func:`load_cases`, :meth:`Harness.mismatches`), and, where ``node`` v20 is installed,
   the records with Node's (:meth:`Harness.stale_records`).
 
+The socket harnesses (net, tls) share their runners' script language and logging too
+(``difftest_sockets.py`` / ``difftest_sockets.js``).
+
 A result is a dict: its logs (lists of strings, :attr:`Harness.logs`), then anything else
 (final states, warnings), compared as a whole.
 

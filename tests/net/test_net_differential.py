@@ -15,36 +15,17 @@ nodetls's net is changed (``_FIXED`` lists the ones that were).
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
-
 from ..helpers.difftest import load_cases
+from ..helpers.difftest_sockets import known_divergence_test, seeded_test
 from .diff.batch import HARNESS
 
 _CASES, _SEEDED, _NAMED = load_cases(HARNESS.expected)
-
-
-async def test_seeded_scripts_match_node() -> None:
-    """The fixed seeds: each socket's log and final state equal Node's."""
-    bad = await HARNESS.mismatches(_SEEDED)
-    assert not bad, "\n".join(bad)
-    assert len(_SEEDED) == 60
-
 
 #: Named cases fixed since they were found (each passes); the others are strict xfails.
 _FIXED = {"set_timeout_zero_property", "end_then_destroy_same_tick_no_fin",
           "finish_before_peer_data", "peer_closed_then_write_reads_eof",
           "write_error_sync_returns_false", "destroy_soon_before_peer_fin",
           "write_to_reset_peer_econnreset", "close_with_data_unread_resets"}
-_XFAIL = pytest.mark.xfail(strict=True, reason="a known divergence of nodetls's net from Node "
-                           "(see the case's doc)")
 
-
-@pytest.mark.parametrize("case", [
-    pytest.param(c, id=c["name"], marks=() if c["name"] in _FIXED else (_XFAIL,))
-    for c in _NAMED])
-async def test_known_divergence(case: dict[str, Any]) -> None:
-    """A divergence the differential runs found (minimised): see its doc."""
-    bad = await HARNESS.mismatches([case])
-    assert not bad, f"{case['doc']}\n{bad[0]}"
+test_seeded_scripts_match_node = seeded_test(HARNESS, _SEEDED, 60)
+test_known_divergence = known_divergence_test(HARNESS, _NAMED, _FIXED, "net")

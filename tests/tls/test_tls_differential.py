@@ -20,44 +20,20 @@ nodetls is changed (``_FIXED`` lists the ones that were). The differences accept
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
-from tests.helpers.difftest import load_cases, needs_node, node_v20
+from tests.helpers.difftest import load_cases
+from tests.helpers.difftest_sockets import known_divergence_test, records_test, seeded_test
 from tests.tls.diff.batch import HARNESS
 
 _CASES, _SEEDED, _NAMED = load_cases(HARNESS.expected)
-
-
-async def test_seeded_scripts_match_node() -> None:
-    """The fixed seeds: each socket's log, final state and counts equal Node's."""
-    bad = await HARNESS.mismatches(_SEEDED)
-    assert not bad, "\n".join(bad)
-    assert len(_SEEDED) == 60
-
 
 #: Named cases fixed since they were found (each passes); the others are strict xfails.
 _FIXED = {"server_socket_timeout_zero_after_handshake", "renegotiate_destroyed_returns_undefined",
           "alpn_protocol_null_before_handshake", "servername_null_before_handshake",
           "is_session_reused_after_destroy", "get_protocol_before_handshake",
           "renegotiate_after_end", "handshake_failure_fails_pending_write",
-          "client_renegotiates_after_disable_renegotiation"}
-_XFAIL = pytest.mark.xfail(strict=True, reason="a known divergence of nodetls's tls from Node "
-                           "(see the case's doc)")
+          "client_renegotiates_after_disable_renegotiation",
+          "client_renegotiate_keeps_connect_verification", "write_to_reset_peer_fails_in_call"}
 
-
-@pytest.mark.parametrize("case", [
-    pytest.param(c, id=c["name"], marks=() if c["name"] in _FIXED else (_XFAIL,))
-    for c in _NAMED])
-async def test_known_divergence(case: dict[str, Any]) -> None:
-    """A divergence the differential runs found (minimised): see its doc."""
-    bad = await HARNESS.mismatches([case])
-    assert not bad, f"{case['doc']}\n{bad[0]}"
-
-
-@needs_node
-def test_named_records_are_node_v20s() -> None:
-    """The named cases' records are what this machine's Node v20 gives (they need no timing
-    luck: each is deterministic)."""
-    node_v20()
-    assert HARNESS.stale_records(_NAMED) == []
+test_seeded_scripts_match_node = seeded_test(HARNESS, _SEEDED, 60)
+test_known_divergence = known_divergence_test(HARNESS, _NAMED, _FIXED, "tls")
+test_named_records_are_node_v20s = records_test(HARNESS, _NAMED)

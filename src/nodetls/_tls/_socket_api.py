@@ -240,15 +240,14 @@ class _TLSSocketAPI(_Base):
         if options and eng is not None and eng.version != "TLSv1.3":
             opts = _options.normalize(options, None, {"reject_unauthorized", "request_cert"},
                                       "options")
-            if opts:
+            # (a client's: Node's setVerifyMode() leaves a client's SSL_VERIFY_NONE, and its
+            # check after each handshake, onConnectSecure, uses tls.connect()'s options)
+            if opts and self._is_server:
                 request = bool(opts.get("request_cert", self._tls_opts.get("request_cert")))
                 reject = opts.get("reject_unauthorized",
                                   self._tls_opts.get("reject_unauthorized", True)) is not False
                 self._tls_opts = {**self._tls_opts, **opts}  # may be a shared template
-                eng.set_verify(request=request or not self._is_server,
-                               reject=reject and (request or not self._is_server),
-                               check_identity=None if self._is_server
-                               else self._check_identity_der)
+                eng.set_verify(request=request, reject=reject and request)
         self.write(b"")  # (Node: "cycle through internal openssl's state")
         eng = self._engine
         try:

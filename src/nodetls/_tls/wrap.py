@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import errno
 import functools
 import itertools
 import threading
@@ -37,6 +38,8 @@ from .._engine import DONE, PAUSED, HandshakeDone, KeylogLine, NewSession, TLSEn
 from .._engine.engine import receive_buffer
 from .._net.handle import _OPEN as _TCP_OPEN
 from .._net.handle import RECV_BUFFER_SIZE, TCPHandle
+from .._net.handle_parts import _wrap_error
+from .._net.send_error import send_error
 from .._net.socket import Socket
 from ..errors import system_error
 
@@ -279,6 +282,10 @@ class TLSWrap:
                     self._complete_soon()
                 return False
             return sent
+        if t.is_closing() and not self._shutdown_sent:  # the send failed at once (the peer
+            self._send_failed(t)  # has gone): TCPHandle.write's check, as Node's EncOut
+            if self.owner._w_writing:
+                return False  # (completed by the error: _on_handle_error)
         if self.owner._w_writing:
             if not lower._write_paused:  # (paused: the transport's drain completes it)
                 if self._in_cycle:
@@ -660,7 +667,42 @@ class TLSWrap:
 
     def _on_handle_error(self, exc: BaseException) -> None:
         self._t = None
-        self.owner._on_handle_error(exc)
+        if not self._report_write_error(exc):
+            self.owner._on_handle_error(exc)
+
+    #: The error of an owner's write whose send failed within :meth:`write`
+    #: (:meth:`_send_failed`), until the transport's own error (or its close) reports it.
+    _write_err: BaseException | None = None
+
+    def _send_failed(self, t: Any) -> None:
+        """The transport's send failed within :meth:`write` (the peer reset the connection, or
+        closed it and an earlier write drew a reset): as Node's TLSWrap, whose ``EncOut``
+        fails the write in the call, the owner's socket is errored at once
+        (``net.Socket._on_handle_write_failed``: the write returns False), and the write's
+        callback and ``'error'`` come with the transport's error (:meth:`_on_handle_error`),
+        as ``TCPHandle._write_failed`` does for a net socket. (Not after the wrap's shutdown:
+        Node's TLSWrap ignores write errors then, see :meth:`_do_shutdown`.)"""
+        if self._write_err is not None:
+            return
+        exc = send_error(t, asyncio.get_running_loop())
+        err = self._write_err = _wrap_error(exc, "write") if isinstance(exc, OSError) \
+            else system_error("EPIPE", "write EPIPE", errno=errno.EPIPE, syscall="write")
+        failed = getattr(self.owner, "_on_handle_write_failed", None)
+        if failed is not None:
+            failed(err)
+
+    def _report_write_error(self, err: BaseException) -> bool:
+        """Report the failed write's error (:meth:`_send_failed`) to the owner with ``err``:
+        True if there was one."""
+        if self._write_err is None:
+            return False
+        self._write_err = None
+        report = getattr(self.owner, "_on_handle_write_error", None)
+        if report is None:
+            self.owner._on_handle_error(err)
+        else:
+            report(err)
+        return True
 
     def _on_handle_close(self) -> None:
         self._closed = True
@@ -668,6 +710,8 @@ class TLSWrap:
         self._ready = self._done = self._soon = None  # (they hold the owner: no cycle kept)
         if self._recv is not None:
             self._unroute_reads()
+        if self._write_err is not None:  # (closed without an error of its own)
+            self._report_write_error(self._write_err)
         owner = self.owner
         if not self.secure and self.started:
             owner._tls_closed_before_secure()

@@ -10,118 +10,18 @@ final state's ``timeout`` is logged in milliseconds.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import time
 from typing import Any
 
 from nodetls import net
 
-from ...helpers.difftest import BoomError, code_of, runner_main
+from ...helpers.difftest import runner_main
+from ...helpers.difftest_sockets import Log, new_logs, run_ops, state, watch
 
-QUIET = 0.030
-SETTLE_MAX = 1.0
-
-
-def arg(a: Any) -> bytes | None:
-    if a is None:
-        return None
-    if isinstance(a, list):
-        return bytes([a[1]]) * int(a[0])
-    return bytes.fromhex(str(a))
+EVENTS = ("connect", "ready", "end", "finish", "drain", "timeout")
 
 
-def data_str(kind: str, buf: bytes) -> str:
-    if len(buf) <= 48:
-        return f"data {kind}:{buf.hex()}"
-    return f"data {kind}:len={len(buf)},sha={hashlib.sha256(buf).hexdigest()[:16]}"
-
-
-def js(v: Any) -> str:
-    return "true" if v is True else "false" if v is False else "" if v is None else str(v)
-
-
-class _Clock:
-    last = 0.0
-
-
-class Log:
-    def __init__(self, clock: _Clock) -> None:
-        self.items: list[Any] = []
-        self.clock = clock
-
-    def add(self, s: str) -> None:
-        self.items.append(s)
-        self.clock.last = time.monotonic()
-
-    def data(self, chunk: Any) -> None:
-        kind = "s" if isinstance(chunk, str) else "b"
-        buf = chunk.encode("utf-8", "surrogatepass") if isinstance(chunk, str) else bytes(chunk)
-        last = self.items[-1] if self.items else None
-        if isinstance(last, list) and last[0] == kind:
-            last[1].append(buf)
-        else:
-            self.items.append([kind, [buf]])
-        self.clock.last = time.monotonic()
-
-    def render(self) -> list[str]:
-        return [x if isinstance(x, str) else data_str(x[0], b"".join(x[1])) for x in self.items]
-
-
-def watch(sock: Any, log: Log) -> None:
-    for ev in ("connect", "ready", "end", "finish", "drain", "timeout"):
-        sock.on(ev, lambda *_, ev=ev: log.add(ev))
-    sock.on("data", log.data)
-    sock.on("error", lambda e: log.add(f"error {code_of(e)}"))
-    sock.on("close", lambda h=False: log.add(f"close {js(h)}"))
-
-
-_STATE = (("bytes_read", "bytesRead"), ("bytes_written", "bytesWritten"),
-          ("ready_state", "readyState"), ("destroyed", "destroyed"), ("pending", "pending"),
-          ("connecting", "connecting"), ("allow_half_open", "allowHalfOpen"),
-          ("readable", "readable"), ("writable", "writable"),
-          ("readable_length", "readableLength"), ("readable_ended", "readableEnded"),
-          ("readable_flowing", "readableFlowing"), ("writable_length", "writableLength"),
-          ("writable_ended", "writableEnded"), ("writable_finished", "writableFinished"),
-          ("writable_need_drain", "writableNeedDrain"))
-
-
-def state(s: Any) -> dict[str, Any]:
-    o: dict[str, Any] = {js_name: getattr(s, py, None) for py, js_name in _STATE}
-    t = s.timeout
-    o["timeout"] = None if t is None else round(t * 1000)
-    o["errored"] = code_of(s.errored) if s.errored is not None else None
-    return o
-
-
-async def settle(clock: _Clock) -> None:
-    start = time.monotonic()
-    clock.last = max(clock.last, start)
-    while True:
-        await asyncio.sleep(0.005)
-        now = time.monotonic()
-        if now - clock.last >= QUIET or now - start > SETTLE_MAX:
-            return
-
-
-def _op(name: str, s: Any, op: list[Any], k: int, log: Log) -> Any:
-    if name == "write":
-        return s.write(arg(op[2]), callback=lambda e=None: log.add(f"wcb@{k} {code_of(e)}"))
-    if name == "end":
-        def cb(e: Any = None) -> None:
-            log.add(f"endcb@{k} {code_of(e)}")
-        return s.end(arg(op[2]), callback=cb)
-    if name == "destroy":
-        return s.destroy(BoomError("EBOOM") if op[2] else None)
-    if name == "destroy_soon":
-        return s.destroy_soon()
-    if name == "pause":
-        return s.pause()
-    if name == "resume":
-        return s.resume()
-    if name == "enc":
-        return s.set_encoding(op[2])
-    if name == "timeout":
-        return s.set_timeout(op[2] / 1000)
+def _own(name: str, s: Any, op: list[Any], k: int, log: Log, socks: dict[str, Any]) -> Any:
+    """The ops only net's scripts have."""
     if name == "nodelay":
         return s.set_no_delay(True)
     if name == "ref":
@@ -132,15 +32,14 @@ def _op(name: str, s: Any, op: list[Any], k: int, log: Log) -> Any:
 
 
 async def run_script(script: dict[str, Any]) -> dict[str, Any]:
-    clock = _Clock()
-    logs = {"c": Log(clock), "s": Log(clock)}
+    clock, logs = new_logs()
     server = net.create_server({"allow_half_open": script["server"]["allowHalfOpen"],
                                 "pause_on_connect": script["server"]["pauseOnConnect"]})
     loop = asyncio.get_running_loop()
     got_conn: asyncio.Future[Any] = loop.create_future()
 
     def on_connection(sock: Any) -> None:
-        watch(sock, logs["s"])
+        watch(sock, logs["s"], EVENTS)
         if not got_conn.done():
             got_conn.set_result(sock)
 
@@ -149,7 +48,7 @@ async def run_script(script: dict[str, Any]) -> dict[str, Any]:
     address: Any = server.address()
     client = net.connect({"port": address["port"], "host": "127.0.0.1",
                           "allow_half_open": script["client"]["allowHalfOpen"]})
-    watch(client, logs["c"])
+    watch(client, logs["c"], EVENTS)
     connected: asyncio.Future[Any] = loop.create_future()
     client.once("connect", lambda: None if connected.done() else connected.set_result(None))
     try:
@@ -157,25 +56,7 @@ async def run_script(script: dict[str, Any]) -> dict[str, Any]:
     except TimeoutError:
         pass
     accepted = got_conn.result() if got_conn.done() else None
-    socks = {"c": client, "s": accepted}
-    for k, op in enumerate(script["ops"]):
-        if op[0] == "settle":
-            logs["c"].add("~")
-            logs["s"].add("~")
-            await settle(clock)
-            continue
-        t, name = op[0], op[1]
-        s, log = socks[t], logs[t]
-        log.add(f"> {name}")
-        try:
-            r = _op(name, s, op, k, log)
-            ret = "this" if r is s else js(r)
-        except Exception as e:  # noqa: BLE001 - logged, as the Node runner logs a throw
-            ret = "throw " + code_of(e)
-        log.add(f"= {ret}")
-    logs["c"].add("~")
-    logs["s"].add("~")
-    await settle(clock)
+    await run_ops(script["ops"], 0, {"c": client, "s": accepted}, logs, clock, _own)
     result = {"c": logs["c"].render(), "s": logs["s"].render(),
               "state": {"c": state(client), "s": state(accepted) if accepted else None}}
     client.destroy()

@@ -20,7 +20,11 @@ of the client CA or a self-signed one), in the same process. ``tickets`` false i
 ``secureOptions: SSL_OP_NO_TICKET``. The ``pre`` ops (client only) run right after
 ``connect()`` returns, before the handshake; then the runner waits (at most 1 s) until the
 client saw 'secureConnect' or 'close' and the server 'secureConnection' or 'tlsClientError',
-then runs ``ops``.
+then runs ``ops``: Node's in the microtasks right after the event that completed the pair
+(before its TLSWrap goes on: the server's session tickets, a TLS 1.2 client's writes made
+before the handshake), nodetls's ops up to the first settle in that event's listener. Both
+sides' sockets have TCP_NODELAY (nodetls's TLS default, a deliberate difference: Node's
+runner sets it).
 
 Logs: ``c`` (the client) and ``s`` (the server's socket, from 'secureConnection' on; the
 server's own ``secureConnection`` and ``tlsClientError CODE`` are logged there too). Each

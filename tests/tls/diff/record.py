@@ -84,6 +84,33 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         "getProtocol() of a client before its handshake is OpenSSL's SSL_get_version(), "
         "'TLSv1.3'; nodetls returns None until the handshake is done",
         _script([], pre=[["c", "info"]])),
+    "client_renegotiate_keeps_connect_verification": (
+        "a client's renegotiate({rejectUnauthorized: true}) does not make it reject the "
+        "server's certificate: Node's setVerifyMode() leaves a client's SSL_VERIFY_NONE and "
+        "onConnectSecure checks each handshake with tls.connect()'s options (here "
+        "rejectUnauthorized false: 'secureConnect' again, the callback gets null); nodetls's "
+        "client verified the renegotiation with the option and failed it "
+        "(UNABLE_TO_GET_ISSUER_CERT_LOCALLY)",
+        _script([["c", "reneg", True]], server={"maxVersion": "TLSv1.2"},
+                client={"ca": False, "rejectUnauthorized": False})),
+    "renegotiate_then_ekm_keeps_old_keys": (
+        "exportKeyingMaterial() right after a client's renegotiate() still gives the keys "
+        "both sides share: Node's SSL_renegotiate() only marks the renegotiation, the "
+        "ClientHello (a new client random, which the client's keying material uses from then "
+        "on) is made when the TLSWrap next cycles, at the empty write's completion (an "
+        "immediate); nodetls's engine.renegotiate() runs SSL_do_handshake at once, so the "
+        "client's keys differ from the server's within the call (left: the fix is in "
+        "_engine/_setup.py, split SSL_renegotiate from the handshake step)",
+        _script([["c", "reneg", False], ["c", "ekm"]], server={"maxVersion": "TLSv1.2"})),
+    "write_to_reset_peer_fails_in_call": (
+        "the peer has gone (its close drew a reset from our earlier write): the next write "
+        "fails within the call, as net's (write_error_sync_returns_false in tests/net): "
+        "write() returns false, each write's callback gets EPIPE, then 'error EPIPE'; "
+        "nodetls's TLS socket did not see the failed send (TLSWrap.write's bare transport "
+        "write): true, 'error EPIPE' first, the callback null",
+        _script([["s", "destroy", False], ["c", "write", "6162"], ["settle"],
+                 ["c", "write", "6162"], ["c", "write", "6162"]],
+                client={"allowHalfOpen": True})),
 }
 
 

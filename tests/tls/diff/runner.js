@@ -5,17 +5,22 @@
 // Usage: NODETLS_TLSDIFF_CERTS=DIR node runner.js scripts.json > results.json
 // (DIR: the certificates runner.py's cert_dir() writes). The script language is described in
 // gen.py; runner.py is the nodetls side. Both must log exactly the same strings for the same
-// observable behaviour.
+// observable behaviour. Node's sockets get setNoDelay(true) (the client, the server's
+// accepted ones): nodetls's TLS sockets have TCP_NODELAY by default (a deliberate difference,
+// docs/DESIGN.md); without it Nagle holds a small write behind an unacknowledged one until the
+// peer's delayed ACK (40 ms), longer than a settle waits.
 const tls = require('tls');
 const fs = require('fs');
 const path = require('path');
 const crypto = require('crypto');
-const { codeOf, boom, hex, runAll } = require('../../helpers/difftest');
+const { codeOf, runAll } = require('../../helpers/difftest');
+const { Log, watch, state, runOp, runOps } = require('../../helpers/difftest_sockets');
 
-const QUIET = 30;
-const SETTLE_MAX = 1000;
 const SECURE_MAX = 1000;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const EVENTS = ['connect', 'ready', 'secure', 'secureConnect', 'end', 'finish', 'drain',
+  'timeout'];
+const EXTRA_STATE = ['authorized', 'authorizationError', 'alpnProtocol', 'servername',
+  'encrypted'];
 
 const DIR = process.env.NODETLS_TLSDIFF_CERTS;
 const pem = (name) => fs.readFileSync(path.join(DIR, name));
@@ -25,59 +30,6 @@ const CERTS = {
   clientCert: pem('client-cert.pem'), selfKey: pem('client-self-key.pem'),
   selfCert: pem('client-self-cert.pem'),
 };
-
-function arg(a) {
-  if (a === null || a === undefined) return null;
-  if (Array.isArray(a)) return Buffer.alloc(a[0], a[1]);
-  return Buffer.from(a, 'hex');
-}
-
-function dataStr(kind, buf) {
-  if (buf.length <= 48) return `data ${kind}:${hex(buf)}`;
-  const sha = crypto.createHash('sha256').update(buf).digest('hex').slice(0, 16);
-  return `data ${kind}:len=${buf.length},sha=${sha}`;
-}
-
-let lastEvent = 0;
-
-class Log {
-  constructor() { this.items = []; }
-  add(s) { this.items.push(s); lastEvent = Date.now(); }
-  data(chunk) {
-    const kind = typeof chunk === 'string' ? 's' : 'b';
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-    const last = this.items[this.items.length - 1];
-    if (last && typeof last === 'object' && last.kind === kind) last.bufs.push(buf);
-    else this.items.push({ kind, bufs: [buf] });
-    lastEvent = Date.now();
-  }
-  render() {
-    return this.items.map((x) => (typeof x === 'string' ? x : dataStr(x.kind, Buffer.concat(x.bufs))));
-  }
-}
-
-function watch(sock, log) {
-  for (const ev of ['connect', 'ready', 'secure', 'secureConnect', 'end', 'finish', 'drain',
-    'timeout']) {
-    sock.on(ev, () => log.add(ev));
-  }
-  sock.on('data', (c) => log.data(c));
-  sock.on('error', (e) => log.add(`error ${codeOf(e)}`));
-  sock.on('close', (h) => log.add(`close ${h}`));
-}
-
-function state(s) {
-  const o = {};
-  for (const k of ['bytesRead', 'bytesWritten', 'readyState', 'destroyed', 'pending',
-    'connecting', 'allowHalfOpen', 'readable', 'writable', 'readableLength', 'readableEnded',
-    'readableFlowing', 'writableLength', 'writableEnded', 'writableFinished', 'writableNeedDrain',
-    'authorized', 'authorizationError', 'alpnProtocol', 'servername', 'encrypted']) {
-    o[k] = s[k] === undefined ? null : s[k];
-  }
-  o.timeout = s.timeout === undefined ? null : s.timeout;
-  o.errored = s.errored ? codeOf(s.errored) : null;
-  return o;
-}
 
 // a query's value as the logs show it: null/undefined 'null', a throw '!CODE'
 function q(f) {
@@ -112,16 +64,6 @@ function ekm(a, b) {
   return x === y ? 'same' : 'differ';
 }
 
-async function settle() {
-  const start = Date.now();
-  lastEvent = Math.max(lastEvent, start);
-  for (;;) {
-    await sleep(5);
-    const now = Date.now();
-    if (now - lastEvent >= QUIET || now - start > SETTLE_MAX) return;
-  }
-}
-
 function versions(o, side) {
   if (side.minVersion) o.minVersion = side.minVersion;
   if (side.maxVersion) o.maxVersion = side.maxVersion;
@@ -148,44 +90,17 @@ function clientOptions(cc, port) {
   return o;
 }
 
-function runOp(op, k, socks, logs) {
-  const [t, name] = op;
-  const s = socks[t];
-  const L = logs[t];
-  L.add(`> ${name}`);
-  if (!s) {
-    L.add('= nosock');
-    return;
+// the ops only TLS scripts have
+function own(name, s, op, k, L, socks) {
+  switch (name) {
+    case 'maxfrag': return s.destroyed ? 'gone' : s.setMaxSendFragment(op[2]);
+    case 'noreneg': return s.disableRenegotiation();
+    case 'reneg':
+      return s.renegotiate({ rejectUnauthorized: op[2] }, (e) => L.add(`renegcb@${k} ${codeOf(e)}`));
+    case 'info': return info(s);
+    case 'ekm': return ekm(s, socks.s);
+    default: throw new Error('bad op ' + name);
   }
-  let ret;
-  try {
-    switch (name) {
-      case 'write': ret = s.write(arg(op[2]), (e) => L.add(`wcb@${k} ${codeOf(e)}`)); break;
-      case 'end': {
-        const cb = (e) => L.add(`endcb@${k} ${codeOf(e)}`);
-        ret = op[2] === null ? s.end(cb) : s.end(arg(op[2]), cb);
-        break;
-      }
-      case 'destroy': ret = s.destroy(op[2] ? boom('EBOOM') : undefined); break;
-      case 'destroy_soon': ret = s.destroySoon(); break;
-      case 'pause': ret = s.pause(); break;
-      case 'resume': ret = s.resume(); break;
-      case 'enc': ret = s.setEncoding(op[2]); break;
-      case 'timeout': ret = s.setTimeout(op[2]); break;
-      case 'maxfrag': ret = s.destroyed ? 'gone' : s.setMaxSendFragment(op[2]); break;
-      case 'noreneg': ret = s.disableRenegotiation(); break;
-      case 'reneg':
-        ret = s.renegotiate({ rejectUnauthorized: op[2] }, (e) => L.add(`renegcb@${k} ${codeOf(e)}`));
-        break;
-      case 'info': ret = info(s); break;
-      case 'ekm': ret = ekm(s, socks.s); break;
-      default: throw new Error('bad op ' + name);
-    }
-    ret = ret === s ? 'this' : ret === undefined ? '' : String(ret);
-  } catch (e) {
-    ret = 'throw ' + codeOf(e);
-  }
-  L.add(`= ${ret}`);
 }
 
 async function runScript(script) {
@@ -199,7 +114,7 @@ async function runScript(script) {
     logs.s.add('secureConnection');
     if (!socks.s) {
       socks.s = s;
-      watch(s, logs.s);
+      watch(s, logs.s, EVENTS);
     }
     serverDone();
   });
@@ -209,11 +124,12 @@ async function runScript(script) {
   });
   server.on('keylog', () => { counts.keylogS++; });
   const raws = [];
-  server.on('connection', (raw) => raws.push(raw));
+  server.on('connection', (raw) => { raw.setNoDelay(true); raws.push(raw); });
   await new Promise((res) => server.listen(0, '127.0.0.1', res));
   const client = tls.connect(clientOptions(script.client, server.address().port));
+  client.setNoDelay(true);
   socks.c = client;
-  watch(client, logs.c);
+  watch(client, logs.c, EVENTS);
   client.on('session', () => { counts.session++; });
   let protocol = null;
   client.once('secureConnect', () => { protocol = client.getProtocol(); });
@@ -222,27 +138,14 @@ async function runScript(script) {
     client.once('secureConnect', res);
     client.once('close', res);
   });
-  script.pre.forEach((op, k) => runOp(op, k, socks, logs));
+  script.pre.forEach((op, k) => runOp(op, k, socks, logs, own));
   let timer;
   await Promise.race([Promise.all([serverSettled, clientSettled]),
     new Promise((res) => { timer = setTimeout(res, SECURE_MAX); })]);
   clearTimeout(timer);
-  const ops = script.ops;
-  for (let k = 0; k < ops.length; k++) {
-    const op = ops[k];
-    if (op[0] === 'settle') {
-      logs.c.add('~');
-      logs.s.add('~');
-      await settle();
-      continue;
-    }
-    runOp(op, script.pre.length + k, socks, logs);
-  }
-  logs.c.add('~');
-  logs.s.add('~');
-  await settle();
+  await runOps(script.ops, script.pre.length, socks, logs, own);
   const result = { c: logs.c.render(), s: logs.s.render(),
-    state: { c: state(client), s: socks.s ? state(socks.s) : null },
+    state: { c: state(client, EXTRA_STATE), s: socks.s ? state(socks.s, EXTRA_STATE) : null },
     counts: { keylog: { c: counts.keylogC, s: counts.keylogS }, session: protocol === 'TLSv1.2' ? counts.session : null } };
   client.destroy();
   if (socks.s) socks.s.destroy();

@@ -24,12 +24,16 @@ import nodetls as tls
 from nodetls import constants
 
 from ...helpers.certs import PKI
-from ...helpers.difftest import BoomError, code_of, runner_main
-from ...net.diff.runner import Log, _Clock, arg, js, settle
-from ...net.diff.runner import state as net_state
+from ...helpers.difftest import code_of, runner_main
+from ...helpers.difftest_sockets import Log, js, new_logs, run_op, run_ops, state, watch
 
 ENV = "NODETLS_TLSDIFF_CERTS"
 SECURE_MAX = 1.0
+EVENTS = ("connect", "ready", "secure", "secureConnect", "end", "finish", "drain", "timeout")
+#: the final state's properties beyond net.Socket's
+EXTRA_STATE = (("authorized", "authorized"), ("authorization_error", "authorizationError"),
+               ("alpn_protocol", "alpnProtocol"), ("servername", "servername"),
+               ("encrypted", "encrypted"))
 _FILES = ("server-key.pem", "server-chain.pem", "root.pem", "client-ca.pem", "client-key.pem",
           "client-cert.pem", "client-self-key.pem", "client-self-cert.pem")
 
@@ -58,29 +62,6 @@ def cert_dir() -> str:
 def _pem(name: str) -> bytes:
     with open(os.path.join(cert_dir(), name), "rb") as f:
         return f.read()
-
-
-def watch(sock: Any, log: Log) -> None:
-    for ev in ("connect", "ready", "secure", "secureConnect", "end", "finish", "drain",
-               "timeout"):
-        sock.on(ev, lambda *_, ev=ev: log.add(ev))
-    sock.on("data", log.data)
-    sock.on("error", lambda e: log.add(f"error {code_of(e)}"))
-    sock.on("close", lambda h=False: log.add(f"close {js(h)}"))
-
-
-def state(s: Any) -> dict[str, Any]:
-    o = net_state(s)
-    o.pop("timeout")
-    errored = o.pop("errored")
-    for py, name in (("authorized", "authorized"), ("authorization_error", "authorizationError"),
-                     ("alpn_protocol", "alpnProtocol"), ("servername", "servername"),
-                     ("encrypted", "encrypted")):
-        o[name] = getattr(s, py, None)
-    t = s.timeout
-    o["timeout"] = None if t is None else round(t * 1000)
-    o["errored"] = errored
-    return o
 
 
 def q(f: Any) -> str:
@@ -164,25 +145,8 @@ def _versions(o: dict[str, Any], side: dict[str, Any]) -> None:
         o["alpn_protocols"] = side["ALPNProtocols"]
 
 
-def _call(name: str, s: Any, op: list[Any], k: int, log: Log, socks: dict[str, Any]) -> Any:
-    if name == "write":
-        return s.write(arg(op[2]), callback=lambda e=None: log.add(f"wcb@{k} {code_of(e)}"))
-    if name == "end":
-        def cb(e: Any = None) -> None:
-            log.add(f"endcb@{k} {code_of(e)}")
-        return s.end(arg(op[2]), callback=cb)
-    if name == "destroy":
-        return s.destroy(BoomError("EBOOM") if op[2] else None)
-    if name == "destroy_soon":
-        return s.destroy_soon()
-    if name == "pause":
-        return s.pause()
-    if name == "resume":
-        return s.resume()
-    if name == "enc":
-        return s.set_encoding(op[2])
-    if name == "timeout":
-        return s.set_timeout(op[2] / 1000)
+def _own(name: str, s: Any, op: list[Any], k: int, log: Log, socks: dict[str, Any]) -> Any:
+    """The ops only TLS scripts have."""
     if name == "maxfrag":  # (Node's throws a TypeError once destroyed: its null handle)
         return "gone" if s.destroyed else s.set_max_send_fragment(op[2])
     if name == "noreneg":
@@ -197,29 +161,27 @@ def _call(name: str, s: Any, op: list[Any], k: int, log: Log, socks: dict[str, A
     raise ValueError(name)
 
 
-def run_op(op: list[Any], k: int, socks: dict[str, Any], logs: dict[str, Log]) -> None:
-    t, name = op[0], op[1]
-    s, log = socks[t], logs[t]
-    log.add(f"> {name}")
-    if s is None:
-        log.add("= nosock")
-        return
-    try:
-        r = _call(name, s, op, k, log, socks)
-        ret = "this" if r is s else js(r)
-    except Exception as e:  # noqa: BLE001 - logged, as the Node runner logs a throw
-        ret = "throw " + code_of(e)
-    log.add(f"= {ret}")
-
-
 async def run_script(script: dict[str, Any]) -> dict[str, Any]:
-    clock = _Clock()
-    logs = {"c": Log(clock), "s": Log(clock)}
+    clock, logs = new_logs()
     counts = {"keylogC": 0, "keylogS": 0, "session": 0}
     socks: dict[str, Any] = {"c": None, "s": None}
     loop = asyncio.get_running_loop()
-    server_done: asyncio.Future[None] = loop.create_future()
-    client_done: asyncio.Future[None] = loop.create_future()
+    # the ops start once both sides are settled (or after SECURE_MAX): Node's runner runs them
+    # in the microtasks right after the event that completes the pair, before its TLSWrap
+    # goes on (the server's session tickets, a TLS 1.2 client's writes made before the
+    # handshake go out after them); here the ops up to the first settle run in that event's
+    # listener (the last one), the rest once the future it sets wakes the script up
+    waiting = {"c", "s"}
+    secure: asyncio.Future[None] = loop.create_future()
+    ops = script["ops"]
+    head = next((i for i, op in enumerate(ops) if op[0] == "settle"), len(ops))
+
+    def done(side: str) -> None:
+        waiting.discard(side)
+        if not waiting and not secure.done():
+            secure.set_result(None)
+            for k, op in enumerate(ops[:head]):
+                run_op(op, len(script["pre"]) + k, socks, logs, _own)
     server = tls.create_server(server_options(script["server"]))
     raws: list[Any] = []
 
@@ -227,14 +189,12 @@ async def run_script(script: dict[str, Any]) -> dict[str, Any]:
         logs["s"].add("secureConnection")
         if socks["s"] is None:
             socks["s"] = s
-            watch(s, logs["s"])
-        if not server_done.done():
-            server_done.set_result(None)
+            watch(s, logs["s"], EVENTS)
+        done("s")
 
     def on_client_error(e: Any, _s: Any = None) -> None:
         logs["s"].add(f"tlsClientError {code_of(e)}")
-        if not server_done.done():
-            server_done.set_result(None)
+        done("s")
 
     def on_keylog(*_: Any) -> None:
         counts["keylogS"] += 1
@@ -247,7 +207,7 @@ async def run_script(script: dict[str, Any]) -> dict[str, Any]:
     await asyncio.wait_for(server, 5)
     client = tls.connect(client_options(script["client"], server.address()["port"]))
     socks["c"] = client
-    watch(client, logs["c"])
+    watch(client, logs["c"], EVENTS)
 
     def count(key: str) -> Any:
         def f(*_: Any) -> None:
@@ -258,31 +218,21 @@ async def run_script(script: dict[str, Any]) -> dict[str, Any]:
     client.on("keylog", count("keylogC"))
 
     def settled(*_: Any) -> None:
-        if not client_done.done():
-            client_done.set_result(None)
+        done("c")
 
     protocol: list[str | None] = [None]
     client.once("secureConnect", lambda: protocol.__setitem__(0, client.get_protocol()))
-    client.once("secureConnect", settled)
+    client.once("secure", settled)  # (after secureConnect: onConnectSecure is its first listener)
     client.once("close", settled)
     for k, op in enumerate(script["pre"]):
-        run_op(op, k, socks, logs)
-    try:
-        await asyncio.wait_for(asyncio.gather(server_done, client_done), SECURE_MAX)
-    except TimeoutError:
-        pass
-    for k, op in enumerate(script["ops"]):
-        if op[0] == "settle":
-            logs["c"].add("~")
-            logs["s"].add("~")
-            await settle(clock)
-            continue
-        run_op(op, len(script["pre"]) + k, socks, logs)
-    logs["c"].add("~")
-    logs["s"].add("~")
-    await settle(clock)
+        run_op(op, k, socks, logs, _own)
+    timer = loop.call_later(SECURE_MAX, lambda: waiting.clear() or done(""))
+    await secure
+    timer.cancel()
+    await run_ops(ops[head:], len(script["pre"]) + head, socks, logs, clock, _own)
     result = {"c": logs["c"].render(), "s": logs["s"].render(),
-              "state": {"c": state(client), "s": state(socks["s"]) if socks["s"] else None},
+              "state": {"c": state(client, EXTRA_STATE),
+                        "s": state(socks["s"], EXTRA_STATE) if socks["s"] else None},
               "counts": {"keylog": {"c": counts["keylogC"], "s": counts["keylogS"]},
                          "session": counts["session"] if protocol[0] == "TLSv1.2" else None}}
     client.destroy()
