@@ -7,7 +7,10 @@ write_eof, close, abort, pause/resume_reading, flow control, get_extra_info, set
 script runs four times (asyncio's SSL transport and nodetls.aio, each on both loops); nodetls
 on a loop must log exactly what one of the two references logs (``diff/compare.py``; the
 deliberate differences and the one left open are listed there and in docs/aio.md).
-``python -m tests.aio.diff.batch FIRST COUNT`` runs new seeds.
+``python -m tests.aio.diff.batch FIRST COUNT`` runs new seeds. The stream forms
+(``asyncio.open_connection``/``start_server`` with ``ssl=`` against ``aio.open_connection``/
+``start_server``: reader and writer ops, ``diff/streams.py``) are compared the same way
+(``... batch FIRST COUNT --streams``).
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from .diff.cases import NAMED
 from .diff.compare import REFS, divergent, first_difference, normalise, verdict
 from .diff.gen import generate
 from .diff.runner import LOOPS, run_many
+from .diff.streams import generate_stream
 
 SEEDS = range(1000, 1060)  # ran alike (or within an accepted difference) when chosen
+STREAM_SEEDS = range(2100, 2125)  # (likewise)
 
 
 def test_seeded_scripts_follow_asyncio_or_uvloop(certs: Any) -> None:
@@ -36,6 +41,19 @@ def test_seeded_scripts_follow_asyncio_or_uvloop(certs: Any) -> None:
             bad.append(f"seed {seed}: {v['loops']}")
     assert not bad, "\n".join(bad)
     assert compared >= 25  # most seeds are compared whole
+
+
+def test_seeded_stream_scripts_follow_asyncio_or_uvloop(certs: Any) -> None:
+    scripts = [generate_stream(s) for s in STREAM_SEEDS]
+    runs = {key: run_many(scripts, *key, certs.server) for key in configs(LOOPS)}
+    bad, compared = [], 0
+    for i, (seed, script) in enumerate(zip(STREAM_SEEDS, scripts, strict=True)):
+        v = verdict(script, {key: rs[i] for key, rs in runs.items()})
+        compared += v["accepted"] is None
+        if divergent(v):
+            bad.append(f"seed {seed}: {v['loops']}")
+    assert not bad, "\n".join(bad)
+    assert compared >= 15
 
 
 def _upto_settle(result: dict[str, Any]) -> dict[str, Any]:

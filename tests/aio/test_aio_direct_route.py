@@ -300,8 +300,9 @@ def test_renegotiation_mid_stream_tls12(certs, run):
 @pytest.mark.parametrize("size", [5, 4 << 20])
 def test_close_right_after_a_write_sends_it_all_then_close_notify(certs, run, size):
     """``close()`` right after ``write()`` on the routed reads: the peer gets every byte, then
-    the close_notify, then the end of the TCP stream, whether the TCP buffer took the write at
-    once (5 B: no TCP half-close is needed) or still held most of it (4 MiB: flushed first)."""
+    the close_notify, whether the TCP buffer took the write at once (5 B) or still held most of
+    it (4 MiB: flushed first); the transport then waits for the peer's close_notify (as
+    asyncio's), and only then closes TCP (the FIN)."""
     async def main() -> None:
         class Closing(Recorder):
             def data_received(self, data: bytes) -> None:
@@ -325,8 +326,12 @@ def test_close_right_after_a_write_sends_it_all_then_close_notify(certs, run, si
                     continue
                 assert extra == b"", "data after the response"
                 break
+            assert not protos[0].lost.done()  # waiting for the client's close_notify
+            c.obj.unwrap()  # (the server's came: done at once)
+            await c.send_raw(c.out.read())
             assert await asyncio.wait_for(c.reader.read(), T) == b""  # the FIN
             assert await asyncio.wait_for(protos[0].lost, T) is None
+            assert protos[0].events[-2:] == ["eof", ("lost", None)]
             c.close()
 
     run(main())

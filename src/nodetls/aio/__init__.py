@@ -26,7 +26,7 @@ from .._tls import create_server as _tls_create_server
 from ._lean import BridgeSocket
 from ._server import Server
 from ._sslobject import SSLObjectView
-from ._transport import TLSTransport, _error_seen, _open
+from ._transport import SHUTDOWN_TIMEOUT, TLSTransport, _error_seen, _open
 
 __all__ = ["open_connection", "start_server", "create_connection", "create_server", "Server",
            "TLSTransport", "SSLObjectView"]
@@ -41,6 +41,18 @@ ClientConnectedCallback = Callable[[asyncio.StreamReader, asyncio.StreamWriter],
 def _check_factory(factory: Any, name: str) -> None:
     if not callable(factory):
         raise TypeError(f"{name} must be callable, got {type(factory).__name__}")
+
+
+def _shutdown_timeout(value: Any) -> float:
+    """``ssl_shutdown_timeout`` as asyncio checks it: ``None`` is the default (30 s), else a
+    positive number of seconds (how long ``close()`` waits for the peer's close_notify)."""
+    if value is None:
+        return SHUTDOWN_TIMEOUT
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"ssl_shutdown_timeout must be a number, got {type(value).__name__}")
+    if not value > 0:
+        raise ValueError(f"ssl_shutdown_timeout should be a positive number, got {value}")
+    return float(value)
 
 
 def _address(host: Any, port: Any, path: Any) -> dict[str, Any]:
@@ -69,14 +81,18 @@ async def _adopt_socket(sock: _socket.socket) -> _NetSocket:
 
 async def create_connection(protocol_factory: ProtocolFactory, host: str | None = None,
                             port: int | None = None, *, path: str | None = None,
-                            sock: Any = None, **tls_options: Any,
+                            sock: Any = None, ssl_shutdown_timeout: float | None = None,
+                            **tls_options: Any,
                             ) -> tuple[TLSTransport, asyncio.BaseProtocol]:
     """``loop.create_connection(protocol_factory, host, port, ssl=...)`` over nodetls: connect
     (TCP ``host``/``port``, Unix ``path``, or over ``sock``: a connected ``socket.socket``,
     ``net.Socket`` or any ``stream.Duplex``), complete the TLS handshake with ``tls.connect(**tls_options)``, then
     ``connection_made``. Returns ``(transport, protocol)``; a failed handshake raises the
-    ``tls.connect`` error (``CertificateError``, ``TLSError``...) and closes the connection."""
+    ``tls.connect`` error (``CertificateError``, ``TLSError``...) and closes the connection.
+    ``ssl_shutdown_timeout`` (asyncio's, default 30 s): how long ``transport.close()`` waits
+    for the peer's close_notify."""
     _check_factory(protocol_factory, "protocol_factory")
+    shutdown_timeout = _shutdown_timeout(ssl_shutdown_timeout)
     if sock is not None:
         if host is not None or port is not None or path is not None:
             raise ValueError("host/port/path and sock can not be specified at the same time")
@@ -97,7 +113,8 @@ async def create_connection(protocol_factory: ProtocolFactory, host: str | None 
     # (its 'error' goes to connection_lost once the transport is made: listened to from now)
     tls_sock.on("error", _error_seen)
     made: set[TLSTransport] = set()
-    tls_sock.once("secureConnect", partial(_open, loop, lambda: protocol, made, None, tls_sock))
+    tls_sock.once("secureConnect", partial(_open, loop, lambda: protocol, made, None,
+                                           shutdown_timeout, tls_sock))
     try:
         await tls_sock
     except BaseException:
@@ -111,11 +128,15 @@ async def create_connection(protocol_factory: ProtocolFactory, host: str | None 
 
 async def create_server(protocol_factory: ProtocolFactory, host: str | None = None,
                         port: int | None = None, *, path: str | None = None,
+                        ssl_shutdown_timeout: float | None = None,
                         **tls_options: Any) -> Server:
     """``loop.create_server(protocol_factory, host, port, ssl=...)`` over a ``tls.Server`` made
-    from ``tls_options`` (plus asyncio's ``backlog``, ``reuse_port``, ``start_serving``).
-    ``host=None``: every interface (dual-stack). ``port=None``/``0``: a free port."""
+    from ``tls_options`` (plus asyncio's ``backlog``, ``reuse_port``, ``start_serving``,
+    ``ssl_shutdown_timeout``: how long a connection's ``close()`` waits for the peer's
+    close_notify, default 30 s). ``host=None``: every interface (dual-stack).
+    ``port=None``/``0``: a free port."""
     _check_factory(protocol_factory, "protocol_factory")
+    shutdown_timeout = _shutdown_timeout(ssl_shutdown_timeout)
     listen: dict[str, Any] = _address(host, port, path)
     listen["backlog"] = tls_options.pop("backlog", 100)
     if tls_options.get("reuse_port") is not None:
@@ -124,7 +145,8 @@ async def create_server(protocol_factory: ProtocolFactory, host: str | None = No
     start_serving = bool(tls_options.pop("start_serving", True))
     tls_server = _tls_create_server(tls_options)
     tls_server._socket_class = BridgeSocket
-    server = Server(asyncio.get_running_loop(), tls_server, protocol_factory, listen)
+    server = Server(asyncio.get_running_loop(), tls_server, protocol_factory, listen,
+                    shutdown_timeout)
     if start_serving:
         try:
             await server.start_serving()

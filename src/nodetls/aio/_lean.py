@@ -100,19 +100,25 @@ def _seam_read(sock: Any, view: memoryview | bytes) -> None:
 
 def _seam_eof(sock: Any) -> None:
     """The peer sent close_notify or closed its side: ``protocol.eof_received()``, then the
-    transport's ``close()`` unless it returned true (asyncio)."""
+    transport's ``close()`` unless it returned true (asyncio); while ``close()`` waits for it,
+    the end of that wait (``TLSTransport._peer_closed``)."""
     t = sock._aio
     if t is None:
         TLSSocket._on_handle_eof(sock)
         return
     if t._lost:
         return
+    if t._closing:  # close() waits for this (its end), or abort() is under way (nothing)
+        if t._shutdown_timer is not None:
+            t._peer_closed()
+        return
+    t._eof_seen = True
     try:
         keep_open = t._protocol.eof_received()
     except (SystemExit, KeyboardInterrupt):
         raise
     except BaseException as exc:  # noqa: BLE001
-        t._fatal_error(exc, "Fatal error: protocol.eof_received() call failed.")
+        t._fatal_error(exc, "Error calling eof_received()")  # (asyncio's SSL transport's)
         return
     if not keep_open:
         t.close()
@@ -162,6 +168,10 @@ def _seam_close(sock: Any) -> None:
     finally:
         t._lost = t._closing = True
         sock._aio = None
+        timer = t._shutdown_timer  # (close() waited for the peer's close_notify: over)
+        if timer is not None:
+            t._shutdown_timer = None
+            timer.cancel()
         if not own:  # (the seam's names: set by _open, removed only here)
             del sock._on_handle_read, sock._on_handle_eof, sock._on_handle_drain, \
                 sock._on_handle_close
@@ -247,8 +257,8 @@ class BridgeSocket(TLSSocket):
         if self._destroyed:
             return
         try:  # (the listener, partial(_open, ...), called as the function: no C hop)
-            open_, loop, factory, transports, on_lost = srv._bridge_open
-            open_(loop, factory, transports, on_lost, self)
+            open_, loop, factory, transports, on_lost, timeout = srv._bridge_open
+            open_(loop, factory, transports, on_lost, timeout, self)
         except Exception as exc:  # noqa: BLE001 - as EventEmitter.emit
             srv._listener_failed("secureConnection", exc, (self,))
 

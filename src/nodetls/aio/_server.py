@@ -31,7 +31,7 @@ class Server(asyncio.AbstractServer):
 
     def __init__(self, loop: asyncio.AbstractEventLoop, tls_server: TLSServer,
                  protocol_factory: Callable[[], asyncio.BaseProtocol],
-                 listen_options: dict[str, Any]) -> None:
+                 listen_options: dict[str, Any], shutdown_timeout: float) -> None:
         self._loop = loop
         #: The Node-style ``tls.Server``: attach events, session stores, staplers, ticket keys.
         self.tls_server = tls_server
@@ -44,7 +44,7 @@ class Server(asyncio.AbstractServer):
         #: The ``'secureConnection'`` listener: a new protocol and transport for the socket,
         #: in one call (``_transport._open``; each transport's on_lost takes it out of the set).
         self._on_secure = partial(_open, loop, protocol_factory, self._transports,
-                                  self._transports.discard)
+                                  self._transports.discard, shutdown_timeout)
         tls_server.on("secureConnection", self._on_secure)
         # The table of 'secureConnection' listeners while this server's is the only one (an
         # addition or a removal replaces the tuple): a BridgeSocket then calls it directly.
@@ -53,7 +53,8 @@ class Server(asyncio.AbstractServer):
         tls_server._bridge_alone = listeners if len(listeners) == 1 else (None,)  # type: ignore[attr-defined]
         # (what that listener calls: _open and its arguments, for the BridgeSocket to call)
         tls_server._bridge_open = (  # type: ignore[attr-defined]
-            _open, loop, protocol_factory, self._transports, self._transports.discard)
+            _open, loop, protocol_factory, self._transports, self._transports.discard,
+            shutdown_timeout)
         tls_server.on("close", self._on_tls_close)
 
     def __repr__(self) -> str:
@@ -120,7 +121,8 @@ class Server(asyncio.AbstractServer):
             fut.cancel()
 
     def close_clients(self) -> None:
-        """``transport.close()`` every open connection."""
+        """``transport.close()`` every open connection (each waits for its peer's
+        close_notify, at most ``ssl_shutdown_timeout``)."""
         for t in list(self._transports):
             t.close()
 

@@ -63,8 +63,15 @@ _HIGH = 512 * 1024
 _LOW = _HIGH // 4
 #: asyncio logs after this many writes to a closed transport (``LOG_THRESHOLD_FOR_CONNLOST_WRITES``).
 _CONNLOST_WARN = 5
+#: How long ``close()`` waits for the peer's close_notify (asyncio's ``ssl_shutdown_timeout``
+#: default, ``constants.SSL_SHUTDOWN_TIMEOUT``; uvloop's too).
+SHUTDOWN_TIMEOUT = 30.0
 
 
+#: The ``get_extra_info`` keys kept once computed (asyncio's SSL transport keeps them after
+#: the close); the others are the TCP connection's, asked each time (None once it is gone).
+_TLS_KEYS = frozenset({"sslcontext", "tls_socket", "ssl_object", "peercert", "cipher",
+                       "alpn_protocol", "server_hostname"})
 _current_cipher = lib.SSL_get_current_cipher
 _new = object.__new__
 _BufferedProtocol = asyncio.BufferedProtocol
@@ -124,7 +131,8 @@ class TLSTransport(asyncio.Transport):
     __slots__ = ("_loop", "_sock", "_protocol", "_buffered", "_data_received", "_on_lost",
                  "_closing", "_eof_written", "_lost", "_conn_lost_writes", "_paused_reading",
                  "_protocol_paused", "_high", "_low", "_error", "_handle",
-                 "_cipher", "_eng", "_write", "__weakref__")
+                 "_cipher", "_eng", "_write", "_eof_seen", "_shutdown_timeout",
+                 "_shutdown_timer", "__weakref__")
     # All set by _open (a transport is made there only), but _conn_lost_writes (on the first
     # write after the close). The protocol (None once connection_lost() has returned, as
     # asyncio) and its data_received; the TLS wrap, from connection_made to connection_lost;
@@ -151,6 +159,10 @@ class TLSTransport(asyncio.Transport):
     _cipher: Any
     _eng: Any
     _write: Any
+    _eof_seen: bool  # the peer's EOF (close_notify or FIN) reached the protocol
+    _shutdown_timeout: float  # ssl_shutdown_timeout
+    #: While ``close()`` waits for the peer's close_notify: the timer that ends the wait.
+    _shutdown_timer: asyncio.TimerHandle | None
 
     def __repr__(self) -> str:
         state = "closed" if self._lost else "closing" if self._closing else "open"
@@ -159,18 +171,20 @@ class TLSTransport(asyncio.Transport):
     # ------------------------------------------------------------------ extra info
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         """asyncio's keys plus the TLS ones: ``'peername'``, ``'sockname'``, ``'socket'``,
-        ``'tls_socket'``, ``'peercert'`` (Node's certificate dict), ``'cipher'``
-        (``(name, version, secret_bits)``), ``'alpn_protocol'``, ``'server_hostname'``,
+        ``'tls_socket'``, ``'peercert'`` (Node's certificate dict, ``None`` when the peer sent
+        none), ``'cipher'`` (``(name, version, secret_bits)``), ``'alpn_protocol'``,
+        ``'server_hostname'``,
         ``'sslcontext'`` (the ``SecureContext``), ``'ssl_object'`` (an ``ssl.SSLObject``-like
         view). ``'cipher'`` is taken at the handshake, ``'sslcontext'`` is the context it ended
         with, the others are taken on first use (and then kept: ask for ``'peercert'`` while the
-        connection is open)."""
+        connection is open). The TCP connection's keys (``'peername'``, ``'sockname'``,
+        ``'socket'``...) are ``None`` once the connection is lost, as asyncio's."""
         extra = self._extra
         if extra is not None and name in extra:
             value = extra[name]
         else:
             value = self._compute_extra(name)
-            if value is not None:
+            if value is not None and name in _TLS_KEYS:
                 if extra is None:
                     self._extra = extra = {}
                 extra[name] = value
@@ -185,8 +199,8 @@ class TLSTransport(asyncio.Transport):
             return sock
         if name == "ssl_object":
             return SSLObjectView(sock)
-        if name == "peercert":
-            return sock.get_peer_certificate()
+        if name == "peercert":  # (None when the peer sent none, as asyncio's; Node's {})
+            return sock.get_peer_certificate() or None
         if name == "cipher":
             return cipher_of(self._cipher)
         if name == "alpn_protocol":
@@ -242,11 +256,12 @@ class TLSTransport(asyncio.Transport):
             h.read_start()
             self._loop.call_soon(self._pump)
 
-    def _pump(self) -> None:
+    def _pump(self, closing: bool = False) -> None:
         # Feed the wrap nothing: it runs its cycle and delivers plaintext it already decrypted
-        # or still holds as ciphertext (data that came while reading was paused).
+        # or still holds as ciphertext (data that came while reading was paused; ``closing``:
+        # close() waits for the peer's close_notify, which may be among it).
         h = self._sock._handle
-        if h is not None and not self._paused_reading and not self._lost:
+        if h is not None and (closing or not self._paused_reading) and not self._lost:
             h._on_handle_read(memoryview(b""))
 
     def _feed_buffered(self, view: memoryview) -> None:
@@ -372,20 +387,27 @@ class TLSTransport(asyncio.Transport):
         return self._closing or self._lost
 
     def close(self) -> None:
-        """Stop reading; send the data written so far, close_notify, and close the connection
-        (``connection_lost(None)`` follows)."""
+        """Stop delivering data; send the data written so far and close_notify, then wait for
+        the peer's close_notify (or its FIN) before closing the connection, as asyncio's and
+        uvloop's SSL transports: the peer's EOF calls ``eof_received()`` (its return value has
+        no effect then), then ``connection_lost(None)``. The wait lasts at most
+        ``ssl_shutdown_timeout`` (30 s): then ``connection_lost(TimeoutError)``. The peer's
+        reset ends it with ``connection_lost(ConnectionResetError)``, ``abort()`` at once.
+        What the peer sends meanwhile is dropped (as uvloop's). When the peer's EOF came
+        already, the connection closes at once."""
         if self._closing or self._lost:
             return
         self._closing = True
         self._write = None  # (write() is ignored from now on)
         sock = self._sock
         h = sock._handle
-        # No read_stop(): data arriving from now on is dropped (_seam_read), and the destroy below
-        # closes the TCP transport, which stops reading at once.
+        wait = h is not None and not self._eof_seen and not sock._destroyed
+        # No read_stop(): data arriving from now on is dropped (_seam_read); when closing at
+        # once, the destroy below closes the TCP transport, which stops reading at once.
         if h is not None and not self._eof_written:
             # Over TCP: TLSWrap.shutdown's usual case (close_notify now, nothing pending)
-            # without the TCP half-close, which the close below makes redundant (one system
-            # call less, as asyncio's SSL transport closes).
+            # without the TCP half-close (asyncio's SSL transport sends none: the TCP
+            # connection closes at the end of the wait, or just below).
             tcp: Any = h.lower if h is self._handle else None  # (the wrap's)
             t: Any = tcp.transport if type(tcp) is TCPHandle else None
             out = h.close_notify_now() if t is not None else None
@@ -394,10 +416,52 @@ class TLSTransport(asyncio.Transport):
             else:
                 if out:
                     t.write(out)
-                if t.get_write_buffer_size():
+                if t.get_write_buffer_size() and not wait:
                     tcp.shutdown()  # data still queued: flushed, then the transport closes
-        # (net.Socket.destroy: its usual close, for a BridgeSocket too, in one call)
-        sock.destroy()
+        if not wait:
+            # (net.Socket.destroy: its usual close, for a BridgeSocket too, in one call)
+            sock.destroy()
+            return
+        # Reading goes on until the peer's close_notify (dropping the plaintext: a
+        # BufferedProtocol's too, through _seam_read), also when paused by pause_reading().
+        if self._buffered and h.buffered_reader is not None:
+            h.buffered_reader = None
+        if self._paused_reading:
+            h.read_start()
+            self._loop.call_soon(self._pump, True)
+        self._shutdown_timer = self._loop.call_later(self._shutdown_timeout,
+                                                     self._shutdown_timed_out)
+
+    def _peer_closed(self) -> None:
+        """The peer's close_notify (or FIN) while ``close()`` waits for it (the seam's EOF):
+        ``eof_received()`` once (asyncio's ``_call_eof_received``: an exception is a fatal
+        error, ``'Error calling eof_received()'``), then the connection closes."""
+        timer = self._shutdown_timer
+        if timer is not None:
+            self._shutdown_timer = None
+            timer.cancel()
+        if not self._eof_seen:
+            self._eof_seen = True
+            try:
+                self._protocol.eof_received()
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:  # noqa: BLE001
+                self._fatal_error(exc, "Error calling eof_received()")
+                return
+        self._sock.destroy()
+
+    def _shutdown_timed_out(self) -> None:
+        """``ssl_shutdown_timeout`` passed without the peer's close_notify: the connection is
+        closed, ``connection_lost(TimeoutError('SSL shutdown timed out'))`` (asyncio's)."""
+        self._shutdown_timer = None
+        if self._lost:
+            return
+        self._error = TimeoutError("SSL shutdown timed out")
+        h = self._handle
+        if h is not None:
+            h.abortive = True
+        self._sock.destroy()
 
     def abort(self) -> None:
         """Close at once; buffered data is lost (``connection_lost(None)`` follows)."""
@@ -405,6 +469,10 @@ class TLSTransport(asyncio.Transport):
             return
         self._closing = True
         self._write = None
+        timer = self._shutdown_timer
+        if timer is not None:  # (close() was waiting for the peer's close_notify)
+            self._shutdown_timer = None
+            timer.cancel()
         # The socket's destroy with no close_notify (the wrap's abortive close), as asyncio's
         # and uvloop's SSL transports abort: the TCP connection alone is closed, buffered
         # data dropped (a RST when data is queued or unread). Reading stops now, the socket
@@ -432,13 +500,13 @@ class TLSTransport(asyncio.Transport):
 
 def _open(loop: asyncio.AbstractEventLoop, factory: Callable[[], asyncio.BaseProtocol],
           transports: set[TLSTransport], on_lost: Callable[[TLSTransport], None] | None,
-          sock: TLSSocket) -> None:
+          shutdown_timeout: float, sock: TLSSocket) -> None:
     """A transport for a secure socket, in one call (no ``__init__``, no start of its own):
     the protocol from ``factory()``, the transport (into ``transports``) taking the socket's
     data path, then ``connection_made``; synchronously, from the socket's
     ``'secureConnection'`` (the ``aio.Server``'s listener, ``partial(_open, loop, factory,
-    transports, on_lost)``) or ``'secureConnect'`` (``aio.create_connection``), before any
-    plaintext is read. A factory that raises is reported as asyncio does (the connection is
+    transports, on_lost, shutdown_timeout)``) or ``'secureConnect'``
+    (``aio.create_connection``), before any plaintext is read. A factory that raises is reported as asyncio does (the connection is
     dropped); a socket already destroyed gets no ``connection_made`` and no
     ``connection_lost``."""
     try:
@@ -459,7 +527,9 @@ def _open(loop: asyncio.AbstractEventLoop, factory: Callable[[], asyncio.BasePro
     t._protocol = protocol  # None once connection_lost() has returned (as asyncio)
     t._on_lost = on_lost
     t._error = None  # a protocol failure (_fatal_error)
-    t._eof_written = t._paused_reading = t._protocol_paused = False
+    t._eof_written = t._paused_reading = t._protocol_paused = t._eof_seen = False
+    t._shutdown_timeout = shutdown_timeout  # (close()'s wait for the peer's close_notify)
+    t._shutdown_timer = None
     t._high = _HIGH
     t._low = _LOW
     # Errors come from the socket's ``errored`` at close; the end of the connection through

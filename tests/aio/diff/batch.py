@@ -1,8 +1,8 @@
 """Run many seeds through the four runs (asyncio's SSL transport and nodetls.aio, each on the
 asyncio loop and on uvloop), print the divergent seeds, minimised.
 
-``python -m tests.aio.diff.batch FIRST COUNT [--loop asyncio|uvloop]``: nodetls on that loop
-only (default both); a seed whose nodetls run differs from both references is run again, and
+``python -m tests.aio.diff.batch FIRST COUNT [--loop asyncio|uvloop] [--streams]``: nodetls on
+that loop only (default both); ``--streams``: the stream scripts (``streams.py``); a seed whose nodetls run differs from both references is run again, and
 printed (a JSON line: seed, first difference, minimised script) only if it diverges the same way
 again (else counted as flaky). Also counts the seeds where asyncio and uvloop disagree (and
 which one nodetls followed) and the accepted ones. ``... batch show SCRIPT_JSON`` prints one
@@ -21,6 +21,7 @@ from ...helpers.certs import LOCALHOST_SANS, PKI
 from .compare import REFS, divergent, signature, verdict
 from .gen import generate
 from .runner import LOOPS, run, run_many
+from .streams import generate_stream
 
 Runs = dict[tuple[str, str], dict[str, Any]]
 
@@ -49,7 +50,7 @@ def candidates(script: dict[str, Any]) -> list[dict[str, Any]]:
     chunk made one byte."""
     ops = script["ops"]
     cands = [{**script, "ops": ops[:i] + ops[i + 1:]} for i in range(len(ops))]
-    for t in ("c", "s"):
+    for t in ("c", "s") if "proto" in script else ():
         if script["proto"][t] != "plain":
             cands.append({**script, "proto": {**script["proto"], t: "plain"}})
         if script["eof"][t] is not None:
@@ -76,11 +77,12 @@ def minimise(script: dict[str, Any], sig: str, bundle: Any,
     return script
 
 
-def batch(first: int, count: int, loops: tuple[str, ...], out: Any = sys.stdout) -> int:
+def batch(first: int, count: int, loops: tuple[str, ...], out: Any = sys.stdout,
+          streams: bool = False) -> int:
     """Run seeds ``first``..; print the divergent ones; return how many."""
     bundle = server_bundle()
     seeds = list(range(first, first + count))
-    scripts = [generate(s) for s in seeds]
+    scripts = [(generate_stream if streams else generate)(s) for s in seeds]
     all_runs = {key: run_many(scripts, *key, bundle) for key in configs(loops)}
     stats: collections.Counter[str] = collections.Counter()
     found = 0
@@ -124,7 +126,10 @@ def main(argv: list[str] | None = None) -> None:
         i = args.index("--loop")
         loops = (args[i + 1],)
         del args[i:i + 2]
-    batch(int(args[0]), int(args[1]), loops)
+    streams = "--streams" in args
+    if streams:
+        args.remove("--streams")
+    batch(int(args[0]), int(args[1]), loops, streams=streams)
 
 
 if __name__ == "__main__":

@@ -9,8 +9,10 @@ The script language (JSON)::
 One server on 127.0.0.1 (port 0) and one client connecting to it, in the same process and both
 of the implementation under test. PROTO is ``"plain"`` (``asyncio.Protocol``) or
 ``"buffered"`` (``asyncio.BufferedProtocol``, 4 KiB buffers); RET is what that side's
-``eof_received()`` returns (``null``, ``false`` or ``true``). The ops start once both sides
-had ``connection_made``. Each side logs its protocol's callbacks (``made``, ``data HEX`` or
+``eof_received()`` returns (``null``, ``false`` or ``true``; ``"raise"``: it raises
+``ValueError``, named cases only). Optional keys (named cases): ``"shutdown_timeout"``, both
+sides' ``ssl_shutdown_timeout``; ``"mode": "stream"``, the stream forms (``streams.py``).
+The ops start once both sides had ``connection_made``. Each side logs its protocol's callbacks (``made``, ``data HEX`` or
 ``data len=N,sha=...`` for consecutive data joined: chunking is the kernel's, ``eof -> RET``,
 ``pause_writing``, ``resume_writing``, ``lost EXC``) and the ops run on it.
 

@@ -88,6 +88,8 @@ class _Base:
 
     def eof_received(self) -> Any:
         self.log.add(f"eof -> {self.eof_ret}")
+        if self.eof_ret == "raise":
+            raise ValueError("eof_received")
         return self.eof_ret
 
     def pause_writing(self) -> None:
@@ -171,9 +173,64 @@ async def _settle(clock: list[float]) -> None:
             return
 
 
+async def connect_pair(script: dict[str, Any], impl: str, m: _Material, server_side: Any,
+                       client_side: Any, stream: bool = False) -> tuple[Any, Any]:
+    """A server and one client connected to it with ``impl``: ``(server, client)``.
+    Protocol forms (``server_side``/``client_side`` protocol factories; client: ``(transport,
+    protocol)``) or, with ``stream``, the stream forms (``server_side`` the
+    ``client_connected_cb``, ``client_side`` unused; client: ``(reader, writer)``). The
+    script's optional ``shutdown_timeout`` is both sides' ``ssl_shutdown_timeout``, its
+    ``limit`` the streams' buffer limit."""
+    loop = asyncio.get_running_loop()
+    version = script["tls"]
+    kw: dict[str, Any] = {}
+    if script.get("shutdown_timeout") is not None:
+        kw["ssl_shutdown_timeout"] = script["shutdown_timeout"]
+    if stream:
+        kw["limit"] = script.get("limit", 2 ** 16)
+    server: Any
+    if impl == "asyncio-ssl":
+        tv = ssl.TLSVersion.TLSv1_3 if version == "TLSv1.3" else ssl.TLSVersion.TLSv1_2
+        sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        sctx.load_cert_chain(m.chain_path, m.key_path)
+        cctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        cctx.load_verify_locations(cadata=m.ca_pem.decode())
+        for ctx in (sctx, cctx):
+            ctx.minimum_version = ctx.maximum_version = tv
+        if stream:
+            server = await asyncio.start_server(server_side, "127.0.0.1", 0, ssl=sctx, **kw)
+            connect: Any = asyncio.open_connection(
+                "127.0.0.1", server.sockets[0].getsockname()[1], ssl=cctx,
+                server_hostname="localhost", **kw)
+        else:
+            server = await loop.create_server(server_side, "127.0.0.1", 0, ssl=sctx, **kw)
+            connect = loop.create_connection(
+                client_side, "127.0.0.1", server.sockets[0].getsockname()[1], ssl=cctx,
+                server_hostname="localhost", **kw)
+    else:
+        from nodetls import aio
+        opts = {"min_version": version, "max_version": version, **kw}
+        if stream:
+            server = await aio.start_server(server_side, "127.0.0.1", 0, key=m.key_pem,
+                                            cert=m.chain_pem, **opts)
+            connect = aio.open_connection(
+                "127.0.0.1", server.sockets[0].getsockname()[1], ca=m.ca_pem,
+                servername="localhost", **opts)
+        else:
+            server = await aio.create_server(server_side, "127.0.0.1", 0, key=m.key_pem,
+                                             cert=m.chain_pem, **opts)
+            connect = aio.create_connection(
+                client_side, "127.0.0.1", server.sockets[0].getsockname()[1], ca=m.ca_pem,
+                servername="localhost", **opts)
+    return server, await asyncio.wait_for(connect, T)
+
+
 async def run_script(script: dict[str, Any], impl: str, bundle: Any) -> dict[str, Any]:
     """Run ``script`` on the running loop with ``impl``; the result: both logs, the loop's
     exception-handler messages, and each side's final ``is_closing()``."""
+    if script.get("mode") == "stream":
+        from .streams import run_stream_script
+        return await run_stream_script(script, impl, _Material(bundle))
     m = _Material(bundle)
     loop = asyncio.get_running_loop()
     clock = [time.monotonic()]
@@ -184,7 +241,6 @@ async def run_script(script: dict[str, Any], impl: str, bundle: Any) -> dict[str
             f"{ctx.get('message')} {exc_name(ctx.get('exception'))}"))
     made = {t: loop.create_future() for t in "cs"}
     protos: dict[str, Any] = {}
-    version = script["tls"]
 
     def factory(t: str) -> Any:
         def make() -> Any:
@@ -193,27 +249,7 @@ async def run_script(script: dict[str, Any], impl: str, bundle: Any) -> dict[str
             return p
         return make
 
-    if impl == "asyncio-ssl":
-        tv = ssl.TLSVersion.TLSv1_3 if version == "TLSv1.3" else ssl.TLSVersion.TLSv1_2
-        sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        sctx.load_cert_chain(m.chain_path, m.key_path)
-        cctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        cctx.load_verify_locations(cadata=m.ca_pem.decode())
-        for ctx in (sctx, cctx):
-            ctx.minimum_version = ctx.maximum_version = tv
-        server: Any = await loop.create_server(factory("s"), "127.0.0.1", 0, ssl=sctx)
-        port = server.sockets[0].getsockname()[1]
-        await asyncio.wait_for(loop.create_connection(
-            factory("c"), "127.0.0.1", port, ssl=cctx, server_hostname="localhost"), T)
-    else:
-        from nodetls import aio
-        server = await aio.create_server(factory("s"), "127.0.0.1", 0, key=m.key_pem,
-                                         cert=m.chain_pem, min_version=version,
-                                         max_version=version)
-        port = server.sockets[0].getsockname()[1]
-        await asyncio.wait_for(aio.create_connection(
-            factory("c"), "127.0.0.1", port, ca=m.ca_pem, servername="localhost",
-            min_version=version, max_version=version), T)
+    server, _ = await connect_pair(script, impl, m, factory("s"), factory("c"))
     try:
         tr = {t: await asyncio.wait_for(made[t], T) for t in "cs"}
         addrs = {t: tuple(tr[t].get_extra_info("sockname")[:2]) for t in "cs"}
