@@ -32,7 +32,9 @@ _FIXED = {"server_socket_timeout_zero_after_handshake", "renegotiate_destroyed_r
           "is_session_reused_after_destroy", "get_protocol_before_handshake",
           "renegotiate_after_end", "handshake_failure_fails_pending_write",
           "client_renegotiates_after_disable_renegotiation",
-          "client_renegotiate_keeps_connect_verification", "write_to_reset_peer_fails_in_call"}
+          "client_renegotiate_keeps_connect_verification", "write_to_reset_peer_fails_in_call",
+          "renegotiate_then_ekm_keeps_old_keys", "reneg_write_then_peer_close_notify_and_fin",
+          "client_end_before_handshake_then_server_reset", "destroy_in_secure_keeps_bytes_read"}
 
 test_seeded_scripts_match_node = seeded_test(HARNESS, _SEEDED, 60)
 test_known_divergence = known_divergence_test(HARNESS, _NAMED, _FIXED, "tls")

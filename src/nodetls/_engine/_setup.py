@@ -256,26 +256,16 @@ class _EngineSetup(_EngineCallbacks):
         return bool(macros.SSL_set_max_send_fragment(self.ssl, size))
 
     def renegotiate(self) -> None:
-        """Start a TLS 1.2 renegotiation: the ClientHello/HelloRequest goes out now; the rest
-        of the handshake is driven by :meth:`read`, which (unlike SSL_do_handshake) accepts
-        application data interleaved with it.  Its end is noted as :data:`HANDSHAKE_DONE`
-        (the info callback is installed here, if it was not)."""
+        """Mark a TLS 1.2 renegotiation (``SSL_renegotiate``, as Node's ``TLSWrap::Renegotiate``):
+        nothing is sent yet, and the keying material stays the old one.  The ClientHello (a
+        server's HelloRequest) is made by the next :meth:`read` (``read_more`` is set so that it
+        calls ``SSL_read`` even with nothing received: Node's empty write's ``ClearOut``) or
+        :meth:`write`; the rest of the handshake is driven by :meth:`read`, which (unlike
+        SSL_do_handshake) accepts application data interleaved with it.  Its end is noted as
+        :data:`HANDSHAKE_DONE` (the info callback is installed here, if it was not)."""
         self.enable_handshake_counting()
         if self.server and not self._renegotiation_refused:
             lib.SSL_clear_options(self.ssl, C.SSL_OP_NO_RENEGOTIATION)
         if lib.SSL_renegotiate(self.ssl) != 1:
             raise tls_error(consume_errors(ffi, lib), "renegotiation failed")
-        r = lib.SSL_do_handshake(self.ssl)
-        if r != 1:
-            err = lib.SSL_get_error(self.ssl, r)
-            if self._exc is not None:
-                self._raise_captured()
-            if err not in (C.SSL_ERROR_WANT_READ, C.SSL_ERROR_WANT_WRITE):
-                raise self._error(err, handshake=False)
-
-    # TLSEngine's error handling (engine.py), which renegotiate() needs.
-    def _raise_captured(self) -> None:  # pragma: no cover - TLSEngine's runs
-        raise NotImplementedError
-
-    def _error(self, err: int, handshake: bool) -> BaseException:  # pragma: no cover
-        raise NotImplementedError
+        self.read_more = True

@@ -221,10 +221,12 @@ class _TLSSocketAPI(_Base):
         ``ERR_SSL_WRONG_SSL_VERSION``). ``options`` must be a dict and ``callback`` a function
         (``None``: none), else ``ERR_INVALID_ARG_TYPE`` at the call, as Node's. On a destroyed
         socket: ``None``, and the callback is never called (Node's ``undefined``). As Node's,
-        it writes an empty chunk before and after starting the handshake (``write('')``: a
-        write like any other, whose failure -- after ``end()`` -- destroys the socket, which
-        then fails the renegotiation: ``False``, the callback gets a ``TypeError`` as Node's
-        from its null handle)."""
+        it only marks the renegotiation, between two empty writes (``write('')``: writes like
+        any other, whose failure -- after ``end()`` -- destroys the socket, which then fails
+        the renegotiation: ``False``, the callback gets a ``TypeError`` as Node's from its null
+        handle): the handshake starts when the second one reaches the TLS layer (once the
+        first has completed, on the next loop step) or when data comes first, so the keying
+        material stays the old one until then."""
         if not isinstance(options, Mapping):
             raise _option_table.type_error("options", "dict", options)
         if callback is not None and not callable(callback):
@@ -273,8 +275,10 @@ class _TLSSocketAPI(_Base):
             _RenegotiatedCallback(self, callback)
         wrap = self._wrap
         assert wrap is not None
+        # (only marked, as Node's SSL_renegotiate(): the handshake starts when this write
+        # reaches the wrap -- once the one above has completed, on the next loop step -- or
+        # when a read or another write meets it first; until then the keys are the old ones)
         wrap.renegotiating = True
-        wrap._cycle()
         self.write(b"")
         return True
 

@@ -464,8 +464,15 @@ class TLSSocket(_TLSSocketAPI, _TLSSocketSetup, _TLSSocketShell, Socket):
                 and wrap._lower_eof and getattr(exc, "code", None) == "ECONNRESET" \
                 and exc.args != (_CONNECT_END,):
             # The server ended the connection during the handshake (the engine's or the wrap's
-            # EOF error): Node's onConnectEnd error, with its message and the connect options.
+            # EOF error): Node's onConnectEnd error, with its message and the connect options,
+            # which comes after 'end' (Node's TLSWrap passes the EOF on as any other; the
+            # 'end' listener tls.connect() adds destroys the socket with it).
             exc = self._connect_end_error()
+            if not self._r_end_emitted and not self._r_ended:
+                self._tls_error_reported = True
+                self.prepend_once_listener("end", lambda: self._connect_ended(exc))
+                _SOCKET_ON_EOF(self)
+                return
         self._tls_error_reported = True
         if not self._secure_established:
             _log.debug("TLS handshake failed (%s, %s): %s", "server" if self._is_server else "client",
@@ -488,6 +495,13 @@ class TLSSocket(_TLSSocketAPI, _TLSSocketSetup, _TLSSocketShell, Socket):
             self._tls_server._tls_client_error(exc, self)
             return
         self.destroy(exc)
+
+    def _connect_ended(self, exc: BaseException) -> None:
+        """Node's ``onConnectEnd``: the first ``'end'`` listener of a client whose connection
+        ended during the handshake destroys it with ``exc`` (``'error'``, then ``'close'``)."""
+        if not self.destroyed:
+            self._tls_error_reported = False
+            self._tls_error(exc)
 
     def _tls_closed_before_secure(self) -> None:
         if self._tls_error_reported:

@@ -260,7 +260,9 @@ class TLSWrap:
                 return False
             return self._flush()
         if not out:  # an empty write (renegotiate()'s write(''): Node's TLSWrap completes it
-            if self.owner._w_writing:  # on an immediate too, as any write)
+            if self.renegotiating:  # on an immediate too, as any write; its ClearOut, an
+                self._cycle()  # SSL_read, makes the ClientHello of a renegotiation marked)
+            if self.owner._w_writing:
                 self._complete_soon()
                 return False
             return True
@@ -515,7 +517,7 @@ class TLSWrap:
                 if plain is None:
                     break
                 self.owner._on_handle_read(plain)
-                if self.engine is None:
+                if self._closed:  # (destroyed by a 'data' listener: no more, as Node's)
                     return
                 if not eng.read_more:  # the read BIO is empty: nothing more to read now
                     break
@@ -652,8 +654,11 @@ class TLSWrap:
             # Finished can never come (Node: onSocketClose -> 'tlsClientError' ECONNRESET).
             self.owner._tls_closed_before_secure()
             return
-        if self._eof_delivered and not self._pending and not self.renegotiating:
-            return  # the TCP FIN after the close_notify: no plaintext or output can come now
+        if self._eof_delivered:
+            # The TCP FIN after the close_notify: ignored, as Node's TLSWrap ignores everything
+            # read after it (its eof_) -- also with writes waiting for a renegotiation, which
+            # stay waiting (no 'error': the handshake can never finish, and is not failed).
+            return
         self._cycle()
         if not self._eof_delivered and self.secure:
             self._deliver_eof()
@@ -793,8 +798,8 @@ class TLSWrap:
             # write.  (A destroy meanwhile sends it with the close_notify: close() takes it.)
             self.secure = just_secured = True
             self.owner._tls_secure()
-            if self.engine is None:
-                return
+            if self._closed:  # destroyed by a 'secure' listener: nothing more is read (Node's
+                return  # bytesRead stays what it was at the destroy)
         # ClearOut: plaintext to the owner
         if self.buffered_reader is not None:
             if not self._clear_out_into(eng):
@@ -814,7 +819,7 @@ class TLSWrap:
                 if view is None:
                     break
                 self.owner._on_handle_read(view)
-                if self.engine is None:
+                if self._closed:  # (destroyed by a 'data' listener: no more, as Node's)
                     return
                 if not eng.read_more:  # the read BIO is empty: another call returns None
                     break

@@ -15,7 +15,7 @@ from typing import Any
 from nodetls import net
 
 from ...helpers.difftest import runner_main
-from ...helpers.difftest_sockets import Log, new_logs, run_ops, state, watch
+from ...helpers.difftest_sockets import Log, new_logs, run_op, run_ops, state, watch
 
 EVENTS = ("connect", "ready", "end", "finish", "drain", "timeout")
 
@@ -36,27 +36,42 @@ async def run_script(script: dict[str, Any]) -> dict[str, Any]:
     server = net.create_server({"allow_half_open": script["server"]["allowHalfOpen"],
                                 "pause_on_connect": script["server"]["pauseOnConnect"]})
     loop = asyncio.get_running_loop()
-    got_conn: asyncio.Future[Any] = loop.create_future()
+    socks: dict[str, Any] = {"c": None, "s": None}
+    # The ops start once both sides are connected (or after 3 s): Node's runner runs them in
+    # the microtasks right after the event that completes the pair ('connection' or
+    # 'connect', then 'ready'); here the ops up to the first settle run in that event's listener (the
+    # last one), the rest once the future it sets wakes the script up (as the TLS runner).
+    waiting = {"c", "s"}
+    both: asyncio.Future[None] = loop.create_future()
+    ops = script["ops"]
+    head = next((i for i, op in enumerate(ops) if op[0] == "settle"), len(ops))
+
+    def done(side: str) -> None:
+        waiting.discard(side)
+        if not waiting and not both.done():
+            both.set_result(None)
+            for k, op in enumerate(ops[:head]):
+                run_op(op, k, socks, logs, _own)
 
     def on_connection(sock: Any) -> None:
         watch(sock, logs["s"], EVENTS)
-        if not got_conn.done():
-            got_conn.set_result(sock)
+        if socks["s"] is None:
+            socks["s"] = sock
+            done("s")
 
     server.on("connection", on_connection)
     await asyncio.wait_for(server.listen(0, "127.0.0.1"), 5)
     address: Any = server.address()
     client = net.connect({"port": address["port"], "host": "127.0.0.1",
                           "allow_half_open": script["client"]["allowHalfOpen"]})
+    socks["c"] = client
     watch(client, logs["c"], EVENTS)
-    connected: asyncio.Future[Any] = loop.create_future()
-    client.once("connect", lambda: None if connected.done() else connected.set_result(None))
-    try:
-        await asyncio.wait_for(asyncio.gather(got_conn, connected), 3)
-    except TimeoutError:
-        pass
-    accepted = got_conn.result() if got_conn.done() else None
-    await run_ops(script["ops"], 0, {"c": client, "s": accepted}, logs, clock, _own)
+    client.once("ready", lambda: done("c"))  # (Node emits it right after 'connect')
+    timer = loop.call_later(3, lambda: waiting.clear() or done(""))
+    await both
+    timer.cancel()
+    accepted = socks["s"]
+    await run_ops(ops[head:], head, socks, logs, clock, _own)
     result = {"c": logs["c"].render(), "s": logs["s"].render(),
               "state": {"c": state(client), "s": state(accepted) if accepted else None}}
     client.destroy()

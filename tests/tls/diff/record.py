@@ -98,9 +98,8 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         "both sides share: Node's SSL_renegotiate() only marks the renegotiation, the "
         "ClientHello (a new client random, which the client's keying material uses from then "
         "on) is made when the TLSWrap next cycles, at the empty write's completion (an "
-        "immediate); nodetls's engine.renegotiate() runs SSL_do_handshake at once, so the "
-        "client's keys differ from the server's within the call (left: the fix is in "
-        "_engine/_setup.py, split SSL_renegotiate from the handshake step)",
+        "immediate); nodetls's engine.renegotiate() ran SSL_do_handshake at once, so the "
+        "client's keys differed from the server's within the call",
         _script([["c", "reneg", False], ["c", "ekm"]], server={"maxVersion": "TLSv1.2"})),
     "write_to_reset_peer_fails_in_call": (
         "the peer has gone (its close drew a reset from our earlier write): the next write "
@@ -111,6 +110,27 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         _script([["s", "destroy", False], ["c", "write", "6162"], ["settle"],
                  ["c", "write", "6162"], ["c", "write", "6162"]],
                 client={"allowHalfOpen": True})),
+    "reneg_write_then_peer_close_notify_and_fin": (
+        "the server ends (close_notify, FIN) while a client's write waits for the "
+        "renegotiation it started: the close_notify is the client's 'end'; the FIN after it is "
+        "ignored, as everything Node's TLSWrap reads after a close_notify (its eof_), so the "
+        "write stays waiting, the socket open, the server 'readOnly'; nodetls's client went on "
+        "with the renegotiation at the FIN and failed it ('error ECONNRESET', the write's "
+        "callback null, 'close true'), so the server saw 'end' and closed",
+        _script([["s", "end", None], ["c", "reneg", False], ["c", "write", "6162"],
+                 ["settle"], ["c", "info"]], server={"maxVersion": "TLSv1.2"})),
+    "client_end_before_handshake_then_server_reset": (
+        "the server ends the connection during a client's handshake: Node's TLSWrap passes the "
+        "EOF on ('end'), and tls.connect()'s 'end' listener (onConnectEnd) destroys the socket "
+        "with ECONNRESET ('error', then 'close true'); nodetls's client emitted the error "
+        "without 'end' (readableEnded false)",
+        _script([], pre=[["c", "end", None]], client={"maxVersion": "TLSv1.2"})),
+    "destroy_in_secure_keeps_bytes_read": (
+        "a TLS 1.3 client's write made before the handshake arrives with its Finished; the "
+        "server's socket is destroyed in the microtask after 'secureConnection' (inside the "
+        "read, before its plaintext is taken): bytesRead stays 0 (Node keeps the handle's count "
+        "at the destroy); nodetls went on reading after the destroy and counted it (2)",
+        _script([["s", "destroy", False]], pre=[["c", "write", "6465"]])),
 }
 
 
