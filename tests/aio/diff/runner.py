@@ -225,6 +225,18 @@ async def connect_pair(script: dict[str, Any], impl: str, m: _Material, server_s
     return server, await asyncio.wait_for(connect, T)
 
 
+def start_logs(loop: asyncio.AbstractEventLoop) -> tuple[list[float], dict[str, Log], list[str]]:
+    """A script's clock, its two sides' logs, and the messages the loop's exception handler
+    gets from now on (installed here)."""
+    clock = [time.monotonic()]
+    logs = {"c": Log(clock), "s": Log(clock)}
+    handled: list[str] = []
+    loop.set_exception_handler(
+        lambda _loop, ctx: handled.append(
+            f"{ctx.get('message')} {exc_name(ctx.get('exception'))}"))
+    return clock, logs, handled
+
+
 async def run_script(script: dict[str, Any], impl: str, bundle: Any) -> dict[str, Any]:
     """Run ``script`` on the running loop with ``impl``; the result: both logs, the loop's
     exception-handler messages, and each side's final ``is_closing()``."""
@@ -233,12 +245,7 @@ async def run_script(script: dict[str, Any], impl: str, bundle: Any) -> dict[str
         return await run_stream_script(script, impl, _Material(bundle))
     m = _Material(bundle)
     loop = asyncio.get_running_loop()
-    clock = [time.monotonic()]
-    logs = {"c": Log(clock), "s": Log(clock)}
-    handled: list[str] = []
-    loop.set_exception_handler(
-        lambda _loop, ctx: handled.append(
-            f"{ctx.get('message')} {exc_name(ctx.get('exception'))}"))
+    clock, logs, handled = start_logs(loop)
     made = {t: loop.create_future() for t in "cs"}
     protos: dict[str, Any] = {}
 

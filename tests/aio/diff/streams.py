@@ -26,7 +26,6 @@ import asyncio
 import json
 import random
 import sys
-import time
 from typing import Any
 
 from .runner import (
@@ -40,6 +39,7 @@ from .runner import (
     connect_pair,
     data_str,
     exc_name,
+    start_logs,
 )
 
 _AWAITED = ("read", "readexactly", "readuntil", "readline", "drain", "wait_closed")
@@ -104,12 +104,7 @@ def _sync(name: str, args: list[Any], reader: asyncio.StreamReader,
 async def run_stream_script(script: dict[str, Any], impl: str, m: _Material) -> dict[str, Any]:
     """Run the stream ``script`` on the running loop with ``impl`` (see the module)."""
     loop = asyncio.get_running_loop()
-    clock = [time.monotonic()]
-    logs = {"c": Log(clock), "s": Log(clock)}
-    handled: list[str] = []
-    loop.set_exception_handler(
-        lambda _loop, ctx: handled.append(
-            f"{ctx.get('message')} {exc_name(ctx.get('exception'))}"))
+    clock, logs, handled = start_logs(loop)
     accepted: asyncio.Future[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = \
         loop.create_future()
 
