@@ -53,6 +53,9 @@ if TYPE_CHECKING:
         _CONNECT_EVENT: str
         _shell_of: Any
         _onread: OnRead | None
+        _server: Any
+        _attempt: Any
+        _dropped_pending: int
 
         def destroy(self, err: BaseException | None = None,
                     callback: Callable[..., Any] | None = None) -> Any: ...
@@ -295,13 +298,20 @@ class _SocketAPI(_Base):
         """Node ``socket.bytesRead``: bytes received."""
         return self._bytes_read
 
+    #: The length of the write made while connecting that a destroy dropped: Node's
+    #: ``_pendingData``, which ``bytesWritten`` still counts after ``destroy()`` and
+    #: ``'close'`` (it is cleared only by the next ``_writeGeneric``: :meth:`Socket._write`;
+    #: here also by a new ``connect()``).
+    _dropped_pending: int = 0
+
     @property
     def bytes_written(self) -> int:
-        """Node ``socket.bytesWritten``: bytes handed to the handle plus those still queued."""
+        """Node ``socket.bytesWritten``: bytes handed to the handle plus those still queued,
+        the write made while connecting included (also once a ``destroy()`` dropped it)."""
         n = self._bytes_dispatched + sum(len(c) for c, _ in self._w_buf)
         if self._pending_write is not None:
             n += len(self._pending_write[0])
-        return n
+        return n + self._dropped_pending
 
     @property
     def pending(self) -> bool:

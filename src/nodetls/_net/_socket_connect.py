@@ -10,6 +10,7 @@ connection attempts are ``connect.py``'s (``do_connect``, run as the socket's co
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any, Self
 
@@ -44,8 +45,8 @@ class _SocketConnect(_Base):
         if self._fin_received:
             self._fin_received = False  # undo write-after-FIN from a previous connection
         if self.connecting:
-            raise node_error("ERR_SOCKET_CONNECTION_IN_PROGRESS",
-                             message="Socket is already connecting")
+            self._connect_again(opts, callback)
+            return self
         check_connect_options(opts)  # (Node's argument errors, raised here)
         if not opts.get("path"):
             self._host = opts.get("host") or "localhost"  # (Node's lookupAndConnect)
@@ -77,6 +78,30 @@ class _SocketConnect(_Base):
             do_connect(self, handle, opts, loop))  # type: ignore[arg-type]
         return self
 
+    #: A second ``connect()`` came while connecting: the first attempt connects a socket of
+    #: its own (:attr:`_connecting_socket`, not the loop's), whose local address the second
+    #: one's ``EALREADY`` error names (``connect_again.py``).
+    _show_connecting_socket = False
+    #: The socket of the attempt under way, while :attr:`_show_connecting_socket` or a local
+    #: address made it ours.
+    _connecting_socket: socket.socket | None = None
+
+    def _connect_again(self, opts: dict[str, Any], callback: Callable[..., Any] | None) -> None:
+        """``connect()`` while connecting, as Node's: ``callback`` becomes a ``'connect'``
+        listener (before the argument checks, which raise), then a second lookup and connect
+        on the connection in progress, which fails and destroys the socket
+        (``connect_again.py``). The first attempt goes on meanwhile."""
+        if callback is not None:
+            self.once("connect", callback)
+        check_connect_options(opts)
+        if not opts.get("path"):
+            self._host = opts.get("host") or "localhost"
+        self._show_connecting_socket = True
+        if opts.get("auto_select_family") is not False:
+            opts = {**opts, "auto_select_family": False}  # (one address: connect_again.py)
+        loop = asyncio.get_running_loop()
+        loop.create_task(do_connect(self, None, opts, loop))  # type: ignore[arg-type]
+
     def _attach_handle(self, handle: Any) -> None:
         """Hook: ``connect()`` made a new transport handle (not connected yet). The default
         adopts it as ``self._handle``; TLS wraps it. Connection completion is reported to this
@@ -100,7 +125,7 @@ class _SocketConnect(_Base):
             self.set_encoding(enc)
         self._closed_handle = None
         self._had_error = False
-        self._bytes_read = self._bytes_dispatched = 0
+        self._bytes_read = self._bytes_dispatched = self._dropped_pending = 0
 
     def _on_listener_error(self, exc: Exception) -> None:
         """A listener raised: while ``options.lookup`` answers inside ``connect()`` the
@@ -111,7 +136,8 @@ class _SocketConnect(_Base):
         super()._on_listener_error(exc)
 
     def _on_connect_error(self, err: BaseException) -> None:
-        self._connect_task = None
+        if self._connect_task is asyncio.current_task():  # (not a second connect()'s task)
+            self._connect_task = None
         if not self._destroyed:
             self.destroy(err)
 

@@ -29,7 +29,7 @@ from ..errors import (
     node_error,
     system_error,
 )
-from . import autoselect
+from . import autoselect, connect_again
 from .address import is_ip
 from .args import dns_family, validate_port
 from .autoselect import bound_socket, connect_error, connect_socket, family_number, local_for
@@ -252,17 +252,32 @@ class _One:
                      loop: asyncio.AbstractEventLoop) -> None:
         s, self.s = self.s, None
         try:
-            if s is None:
-                # Nothing to bind: the loop connects on its own (uvloop: in C, no Python socket
-                # object, no writer registered for the connect, no fd handed over).
-                await loop.create_connection(lambda: handle, self.ip, self.port, family=self.af)
+            if sock._show_connecting_socket:  # (a second connect() wants its local address)
+                if s is None:
+                    s = bound_socket(self.af, None)
+                sock._connecting_socket = s
+                if connect_again.connect_at_once(s, self.ip, self.port):
+                    await connect_socket(s, self.ip, self.port, None)
+            elif s is None:
+                # Nothing to bind: the loop connects on its own (uvloop: in C, no Python
+                # socket object, no writer registered for the connect, no fd handed over).
+                await loop.create_connection(lambda: handle, self.ip, self.port,
+                                             family=self.af)
                 return
-            await connect_socket(s, self.ip, self.port, None)
+            else:
+                await connect_socket(s, self.ip, self.port, None)
         except OSError as exc:
+            sock._connecting_socket = None
             err = connect_error(exc, "connect", self.ip, self.port, self.local)
             sock.emit("connectionAttemptFailed", self.ip, self.port, family_number(self.af), err)
             raise err from None
-        await _adopt(loop, handle, s)
+        except BaseException:
+            sock._connecting_socket = None
+            raise
+        try:
+            await _adopt(loop, handle, s)
+        finally:
+            sock._connecting_socket = None
 
 
 _Begun = _One | autoselect.MultipleConnect
@@ -448,7 +463,7 @@ def _dns_plan(options: Mapping[str, Any]) -> tuple[Any, int, bool]:
     return family, hints, multi
 
 
-def do_connect(sock: Socket, handle: TCPHandle, options: Mapping[str, Any],
+def do_connect(sock: Socket, handle: TCPHandle | None, options: Mapping[str, Any],
                loop: asyncio.AbstractEventLoop | None = None) -> Coroutine[Any, Any, None]:
     """Node's ``lookupAndConnect``: the coroutine that connects ``handle`` as ``options`` say
     (on failure ``sock.destroy(err)``, Node-coded). An ``options.lookup`` function is called
@@ -456,7 +471,11 @@ def do_connect(sock: Socket, handle: TCPHandle, options: Mapping[str, Any],
     raises is raised to the caller of ``connect()`` (the handle is then closed and the socket
     not connecting); when it calls back before returning, the ``'lookup'`` events, and the
     bind and ``'connectionAttempt'`` of the first attempt, happen here too, as in Node (see
-    :class:`_LookupCall`). ``loop``: the running loop, when the caller has it."""
+    :class:`_LookupCall`). ``loop``: the running loop, when the caller has it.
+
+    ``handle`` ``None``: a second ``connect()`` while the socket is connecting, on the handle
+    the first one is connecting (Node's): its lookup and ``'connectionAttempt'`` as any, then
+    the connect fails (:mod:`.connect_again`); a lookup that raises leaves the first going on."""
     if loop is None:
         loop = asyncio.get_running_loop()
     lookup = options.get("lookup")
@@ -472,22 +491,26 @@ def do_connect(sock: Socket, handle: TCPHandle, options: Mapping[str, Any],
             call.start(lookup)
         except BaseException:
             call.abandon()
-            sock.connecting = False
-            handle.owner = NO_OWNER
-            handle.close()
-            if sock._handle is handle:  # (a destroy() now: 'close'(false), as Node's)
-                sock._handle, sock._closed_handle = None, handle
+            if handle is not None:
+                sock.connecting = False
+                handle.owner = NO_OWNER
+                handle.close()
+                if sock._handle is handle:  # (a destroy() now: 'close'(false), as Node's)
+                    sock._handle, sock._closed_handle = None, handle
             raise
     return _do_connect(sock, handle, options, loop, call)
 
 
-async def _do_connect(sock: Socket, handle: TCPHandle, options: Mapping[str, Any],
+async def _do_connect(sock: Socket, handle: TCPHandle | None, options: Mapping[str, Any],
                       loop: asyncio.AbstractEventLoop, call: _LookupCall | None) -> None:
     """:func:`do_connect`'s coroutine (the socket's connect task); ``call``: the
-    ``options.lookup`` called already."""
+    ``options.lookup`` called already; ``handle`` ``None``: a second ``connect()``'s."""
     path = options.get("path")
     try:
         if path:
+            if handle is None:
+                connect_again.pipe_in_use(sock, path)
+                return
             await _connect_path(sock, handle, path, loop)
             return
         begun: _Begun | BaseException | None
@@ -510,6 +533,11 @@ async def _do_connect(sock: Socket, handle: TCPHandle, options: Mapping[str, Any
             begun = _begin(sock, options, targets, port, local)
             if isinstance(begun, BaseException):
                 raise begun
+        if handle is None:
+            if isinstance(begun, _One):
+                begun.abandon()
+                connect_again.already(sock, begun.ip, begun.port)
+            return
         if isinstance(begun, _One):
             await begun.finish(sock, handle, loop)
         elif begun is not None:

@@ -303,7 +303,7 @@ class TCPHandle(_ShutdownMixin, _AddressMixin, asyncio.BufferedProtocol):
 
     def connection_lost(self, exc: BaseException | None) -> None:
         state = self._state
-        if state == _CLOSED:
+        if state == _CLOSED or state == _OPEN and self._lost_while_completing(exc):
             return
         if exc is not None and state == _OPEN and (self._shut or self._shut_queued) \
                 and self._eof and self._write_error is None \
@@ -478,6 +478,8 @@ class TCPHandle(_ShutdownMixin, _AddressMixin, asyncio.BufferedProtocol):
                     owner._on_handle_close)
             return
         self._state = _CLOSING
+        if self._lost_exc is not None:  # (the transport is gone: its loss comes after the
+            return  # shutdown's completion, _lost_while_completing; no descriptor to touch)
         t = self.transport
         if t is None:
             if self._reg is not None:

@@ -109,6 +109,26 @@ class _ShutdownMixin:
             self._shutdown_cb = callback
             t.set_write_buffer_limits(high=0, low=0)
 
+    #: A shutdown's completion is queued (:meth:`_shutdown_done` to :meth:`_shutdown_complete`).
+    _completing = False
+    #: The transport was lost while :attr:`_completing`: its error, kept for after the
+    #: completion (:meth:`_lost_while_completing`).
+    _lost_exc: BaseException | None = None
+
+    def connection_lost(self, exc: BaseException | None) -> None: ...
+
+    def _lost_while_completing(self, exc: BaseException | None) -> bool:
+        """``connection_lost(exc)`` while a shutdown's completion is queued (uvloop reads the
+        peer's reset, or its ``uv_shutdown`` fails, in the poll after the step that queued it,
+        before the completion runs): Node's completion runs first (libuv's pending phase,
+        before the poll that reads the reset; ``afterShutdown`` ignores the status), so
+        ``'finish'`` and ``end()``'s callback come before the error. ``exc`` is kept and
+        :meth:`_shutdown_complete` reports the loss after them. ``True`` when kept."""
+        if not self._completing or exc is None or self._lost_exc is not None:
+            return False
+        self._lost_exc = exc
+        return True
+
     def _shutdown_done(self, callback: Callable[[], None]) -> None:
         """The queued shutdown is done in its loop step, before that step's reads: Node's
         completes in libuv's pending phase, after the ticks queued by the code that called
@@ -118,21 +138,35 @@ class _ShutdownMixin:
         :meth:`_shutdown_complete`, after the callback's own tick)."""
         if self._held is None:
             self._held = deque()
+        self._completing = True
         reg = self._reg
         (reg.loop if reg is not None else asyncio.get_running_loop()).call_soon(
             self._shutdown_complete, callback)
 
     def _shutdown_complete(self, callback: Callable[[], None]) -> None:
         callback()
-        if self._held is None:
-            return
         # Delivered after the tick of the callback's 'finish', even if nothing came yet: what
         # this loop step reads after this call comes after 'finish' too (Node's completion
         # runs in libuv's pending phase, before the poll of that iteration: a destroy() on
-        # 'finish' -- destroySoon() -- closes the handle before it reads anything).
+        # 'finish' -- destroySoon() -- closes the handle before it reads anything). So does
+        # a loss of the transport (:meth:`_shutdown_settled`).
         reg = self._reg
-        (reg.loop if reg is not None else asyncio.get_running_loop()).call_soon(
-            self._deliver_held)
+        loop = reg.loop if reg is not None else asyncio.get_running_loop()
+        if self._held is not None:
+            loop.call_soon(self._deliver_held)
+        loop.call_soon(self._shutdown_settled)
+
+    def _shutdown_settled(self) -> None:
+        """The ticks of the shutdown's completion ran (``'finish'``): a loss of the transport
+        meanwhile (:meth:`_lost_while_completing`) is reported now, a tick later (Node reads
+        the reset in the poll after every tick)."""
+        self._completing = False
+        lost = self._lost_exc
+        if lost is not None:
+            self._lost_exc = None
+            reg = self._reg
+            (reg.loop if reg is not None else asyncio.get_running_loop()).call_soon(
+                self.connection_lost, lost)
 
 
 class _AddressMixin:

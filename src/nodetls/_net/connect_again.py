@@ -1,0 +1,90 @@
+"""``connect()`` on a socket whose connect is still in progress (Node v20's behaviour).
+
+Node's ``Socket.prototype.connect`` called again while ``connecting`` does not throw: it adds
+the callback as a ``'connect'`` listener and starts a second ``lookupAndConnect`` on the handle
+the first connect is using. That connect's lookup (``'lookup'``) and ``'connectionAttempt'``
+happen as any connect's, then the handle refuses the second request and the socket is
+destroyed with the error (``'error'``, ``'close'(true)``; ``'connect'`` never comes, so neither
+callback runs, while the kernel completes the first connection, which the destroy closes):
+
+* TCP: libuv's ``uv_tcp_connect`` answers ``EALREADY`` (the first request is pending):
+  ``connect EALREADY <ip>:<port> - Local (<local ip>:<local port>)`` (the second call's
+  address and port; the local address the first connect got, as Node's ``_getsockname``);
+* a pipe: ``connect()`` on the connected descriptor: ``EISCONN`` (``connect EISCONN <path>``),
+  reported as a failed attempt (``'connectionAttemptFailed'`` first), as libuv delivers it.
+
+``connect.py`` runs the second call through its lookup (``do_connect`` with no handle) and calls
+:func:`already` or :func:`pipe_in_use` where the handle's connect would be made. A second call
+to a host name that resolves to several addresses looks up and tries one (Node would try them
+on handles of their own).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+from typing import TYPE_CHECKING, Any
+
+from ..errors import system_error
+from .autoselect import connect_error
+
+if TYPE_CHECKING:
+    from .socket import Socket
+
+__all__ = ["already", "pipe_in_use", "local_name", "connect_at_once"]
+
+
+def connect_at_once(s: socket.socket, ip: str, port: int) -> bool:
+    """``connect()`` on the non-blocking ``s`` now, as libuv's ``uv_tcp_connect`` makes it
+    within the call (so the socket has its local address, and the kernel completes the
+    connection, even if the socket is closed before the next loop step; uvloop's
+    ``sock_connect`` connects a step later): ``True`` while under way (await it with
+    ``sock_connect``), ``False`` when connected already. A failure closes ``s`` and raises."""
+    err = s.connect_ex((ip, port))
+    if err in (errno.EINPROGRESS, errno.EALREADY, errno.EAGAIN, errno.EINTR):
+        return True
+    if err in (0, errno.EISCONN):
+        return False
+    s.close()
+    raise OSError(err, os.strerror(err))
+
+
+def local_name(sock: Socket) -> tuple[str, int] | None:
+    """The local address of the socket the first connect is connecting, when it has one (see
+    ``_SocketConnect._show_connecting_socket``), else ``None``."""
+    s: Any = sock._connecting_socket
+    if s is None or s.fileno() == -1:
+        return None
+    try:
+        name = s.getsockname()
+    except OSError:
+        return None
+    return (str(name[0]), int(name[1])) if name[1] else None
+
+
+def already(sock: Socket, ip: str, port: int) -> None:
+    """The second call's connect to ``ip``:``port``: the socket is destroyed with Node's
+    ``EALREADY`` error (nothing when it stopped connecting meanwhile: Node's ``internalConnect``
+    runs only while ``connecting``)."""
+    if not sock.connecting or sock.destroyed:
+        return
+    where = f"{ip}:{port}" if port > 0 else ip
+    local = local_name(sock)
+    if local is not None:
+        where += f" - Local ({local[0]}:{local[1]})"
+    sock.destroy(system_error("EALREADY", f"connect EALREADY {where}", errno=errno.EALREADY,
+                              syscall="connect", address=ip, port=port))
+
+
+def pipe_in_use(sock: Socket, path: str) -> None:
+    """The second call's connect to the pipe ``path``: ``'connectionAttempt'``, then the
+    attempt fails with ``EISCONN`` (``'connectionAttemptFailed'``) and destroys the socket."""
+    sock.emit("connectionAttempt", path, None, None)
+    if not sock.connecting or sock.destroyed:
+        return
+    err = connect_error(OSError(errno.EISCONN, "Transport endpoint is already connected"),
+                        "connect", path, None)
+    sock.emit("connectionAttemptFailed", path, None, None, err)
+    if sock.connecting and not sock.destroyed:
+        sock.destroy(err)
