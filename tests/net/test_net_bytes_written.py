@@ -150,3 +150,24 @@ async def test_a_write_after_connect_again_replaces_the_dropped_one(port: int) -
     assert sock.bytes_written == 2
     sock.destroy()
     await _closed(sock)
+
+
+async def test_the_buffered_writes_callbacks_still_see_the_whole_buffer() -> None:
+    """Node's ``errorBuffer`` calls each buffered write's callback with the buffer left as it is
+    (only ``writableLength`` goes down, chunk by chunk), and empties it afterwards: in those
+    callbacks ``bytesWritten`` still counts every chunk (node v20.20.2: 11, 11; writableLength
+    3, 0)."""
+    sock = net.Socket()
+    log: list[tuple[str, Any, int, int]] = []
+    sock.on("error", lambda _e: None)
+    sock.connect(1, "127.0.0.1")  # (refused later: the writes wait for the connection)
+    closed = _closing(sock)
+    sock.write("hello")
+    sock.write("abc", lambda e=None: log.append(("cb2", getattr(e, "code", None),
+                                                 sock.bytes_written, sock.writable_length)))
+    sock.write("xyz", lambda e=None: log.append(("cb3", getattr(e, "code", None),
+                                                 sock.bytes_written, sock.writable_length)))
+    sock.destroy()
+    await asyncio.wait_for(closed, TIMEOUT)
+    code = "ERR_SOCKET_CLOSED_BEFORE_CONNECTION"
+    assert log == [("cb2", code, 11, 3), ("cb3", code, 11, 0)]

@@ -737,3 +737,24 @@ async def test_pipe_end_finish_and_close_chains_as_node() -> None:
     await ticks(10)
     assert d.readable_ended
     assert log == ["d:write:x"] and not d.writable_ended and _raw(d) == {}
+
+
+async def test_destroy_calls_back_the_buffered_writes_with_the_buffer_as_it_was() -> None:
+    """Node's errorBuffer (node v20.20.2): each buffered write's length is taken off and its
+    callback called while ``writableBuffer`` still holds every chunk; the buffer is emptied
+    afterwards."""
+    first: list[Any] = []
+    w = Writable({"write": lambda *a: first.append(a[-1])})
+    w.on("error", lambda _e: None)
+    log: list[tuple[str, Any, int, int]] = []
+    w.write(b"aaaaa")  # (in flight: its callback is held below)
+    w.write(b"bbb", lambda e=None: log.append(("cb2", getattr(e, "code", None),
+                                               w.writable_length, len(w.writable_buffer))))
+    w.write(b"cc", lambda e=None: log.append(("cb3", getattr(e, "code", None),
+                                              w.writable_length, len(w.writable_buffer))))
+    w.destroy()
+    first[0]()  # the write in flight completes after the destroy
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert log == [("cb2", "ERR_STREAM_DESTROYED", 2, 2), ("cb3", "ERR_STREAM_DESTROYED", 0, 2)]
+    assert w.writable_buffer == [] and w.writable_length == 0

@@ -237,11 +237,16 @@ class Writable(Stream):
         if self._w_writing:
             return
         buf = self._w_buf
-        while buf:
-            chunk, cb = buf.popleft()
-            self._w_len -= len(chunk)
-            if cb is not None:
-                self._user_callback(cb, self._errored or node_error("ERR_STREAM_DESTROYED", "write"))
+        if buf:
+            # Node's errorBuffer: each chunk's length is taken off and its callback called while
+            # the buffer stays as it is (writable_buffer, a socket's bytes_written still count
+            # every chunk in those callbacks), then the buffer is emptied.
+            for chunk, cb in list(buf):
+                self._w_len -= len(chunk)
+                if cb is not None:
+                    self._user_callback(cb, self._errored
+                                        or node_error("ERR_STREAM_DESTROYED", "write"))
+            buf.clear()
         self._call_finished_callbacks(self._errored or node_error("ERR_STREAM_DESTROYED", "end"))
 
     def _clear_buffer(self) -> None:
