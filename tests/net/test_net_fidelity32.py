@@ -50,15 +50,21 @@ def code(e: Any) -> str:
     return "null" if e is None else str(e.code)
 
 
-async def write_after_peer_left(mode: str) -> list[str]:
+async def _connected_pair(options: dict[str, Any] | None = None) -> tuple[Any, Any, Any]:
+    """A server (``options``) on 127.0.0.1, a client connected to it, and the accepted socket."""
     loop = asyncio.get_running_loop()
-    server = net.create_server()
+    server = net.create_server(options or {})
     accepted: asyncio.Future[Any] = loop.create_future()
     server.on("connection", accepted.set_result)
     await asyncio.wait_for(server.listen(0, "127.0.0.1"), TIMEOUT)
     client = net.connect(server.address()["port"], "127.0.0.1")  # type: ignore[index]
     await asyncio.wait_for(asyncio.gather(accepted, client), TIMEOUT)
-    peer = accepted.result()
+    return server, client, accepted.result()
+
+
+async def write_after_peer_left(mode: str) -> list[str]:
+    loop = asyncio.get_running_loop()
+    server, client, peer = await _connected_pair()
     log: list[str] = []
     closed: asyncio.Future[None] = loop.create_future()
     client.on("error", lambda e: log.append(f"error {e.code} {e}"))
@@ -151,13 +157,7 @@ async def test_the_socket_constructor_and_connect_ignore_timeout() -> None:
 
 async def paused_socket_hears_the_end_only_once_resumed() -> list[str]:
     loop = asyncio.get_running_loop()
-    server = net.create_server({"pause_on_connect": True})
-    accepted: asyncio.Future[Any] = loop.create_future()
-    server.on("connection", accepted.set_result)
-    await asyncio.wait_for(server.listen(0, "127.0.0.1"), TIMEOUT)
-    client = net.connect(server.address()["port"], "127.0.0.1")  # type: ignore[index]
-    await asyncio.wait_for(asyncio.gather(accepted, client), TIMEOUT)
-    peer = accepted.result()
+    server, client, peer = await _connected_pair({"pause_on_connect": True})
     log: list[str] = []
     ended: asyncio.Future[None] = loop.create_future()
     peer.on("end", lambda: (log.append("end"), ended.set_result(None)))

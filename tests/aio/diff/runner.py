@@ -173,6 +173,13 @@ async def _settle(clock: list[float]) -> None:
             return
 
 
+async def settle_logs(clock: list[float], logs: dict[str, Log]) -> None:
+    """A script's ``settle``: wait until quiet, then mark it in both logs."""
+    await _settle(clock)
+    for log in logs.values():
+        log.add("~")
+
+
 async def connect_pair(script: dict[str, Any], impl: str, m: _Material, server_side: Any,
                        client_side: Any, stream: bool = False) -> tuple[Any, Any]:
     """A server and one client connected to it with ``impl``: ``(server, client)``.
@@ -262,9 +269,7 @@ async def run_script(script: dict[str, Any], impl: str, bundle: Any) -> dict[str
         addrs = {t: tuple(tr[t].get_extra_info("sockname")[:2]) for t in "cs"}
         for op in script["ops"]:
             if op[0] == "settle":
-                await _settle(clock)
-                for log in logs.values():
-                    log.add("~")
+                await settle_logs(clock, logs)
                 continue
             log = logs[op[0]]
             log.add(_op_str(op))

@@ -34,11 +34,11 @@ from .runner import (
     _extra,
     _Material,
     _op_str,
-    _settle,
     chunk,
     connect_pair,
     data_str,
     exc_name,
+    settle_logs,
     start_logs,
 )
 
@@ -121,9 +121,7 @@ async def run_stream_script(script: dict[str, Any], impl: str, m: _Material) -> 
         addrs = {t: tuple(ends[t][1].get_extra_info("sockname")[:2]) for t in "cs"}
         for op in script["ops"]:
             if op[0] == "settle":
-                await _settle(clock)
-                for log in logs.values():
-                    log.add("~")
+                await settle_logs(clock, logs)
                 continue
             t, name, args = op[0], op[1], op[2:]
             log = logs[t]
