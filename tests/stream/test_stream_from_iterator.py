@@ -619,3 +619,54 @@ async def test_buffer_and_object_mode_getters() -> None:
     d = Duplex()
     assert (d.readable_object_mode, d.writable_object_mode, d.readable_buffer,
             d.writable_buffer) == (False, False, [], [])
+
+
+async def test_cancelled_iteration_ends_at_the_cancellation() -> None:
+    """A task cancelled while ``async for`` waits for a chunk leaves the loop as a ``break``
+    does (Node's for-await leaving by its ``finally``: the stream is
+    destroyed with an ``AbortError``, its ``'readable'`` listener stays) at once, even while the
+    cancelled task (its traceback holds the iterator) is still referenced."""
+    r = Readable(read=lambda n: None)
+    r.push(b"a")
+    got = asyncio.Event()
+
+    async def consume() -> None:
+        async for _ in r.iterator():
+            got.set()
+
+    task = asyncio.create_task(consume())
+    await asyncio.wait_for(got.wait(), TIMEOUT)
+    assert r.listener_count("readable") == 1
+    task.cancel()
+    await asyncio.wait({task}, timeout=TIMEOUT)
+    assert task.cancelled()
+    assert r.destroyed
+    assert isinstance(r.errored, NodeError) and r.errored.code == "ABORT_ERR"
+    del task
+
+
+async def test_cancelled_iteration_of_an_errored_stream_keeps_it() -> None:
+    """The same with the stream's error already delivered to the waiting iterator and
+    ``auto_destroy=False``: Node's ``finally`` then removes its listener and leaves the stream
+    alone (``readable_flowing`` back to ``None``), as a pipeline whose source fails does to an
+    async generator stage reading it (nodetls cancels the stage: named case
+    ``pipeline_stage_iterator_of_errored_source``)."""
+    r = Readable(read=lambda n: None, auto_destroy=False)
+    waiting = asyncio.Event()
+    r.once("newListener", lambda *a: waiting.set())
+
+    async def consume() -> None:
+        async for _ in r.iterator():
+            pass
+
+    task = asyncio.create_task(consume())
+    await asyncio.wait_for(waiting.wait(), TIMEOUT)
+    await ticks()
+    r.destroy(NodeError("boom", "EBOOM"))
+    task.cancel()
+    await asyncio.wait({task}, timeout=TIMEOUT)
+    assert task.cancelled()
+    assert r.listener_count("readable") == 0
+    await ticks()
+    assert r.readable_flowing is None
+    del task

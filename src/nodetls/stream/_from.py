@@ -320,8 +320,8 @@ class ReadableIterator:
 
     Its items are the chunks ``read()`` returns (``bytes``; ``str`` after ``set_encoding``).
     :meth:`aclose` (leaving ``async with contextlib.aclosing(...)``, or dropping the iterator,
-    as ``break`` out of ``async for`` does) is Node's ``return()``; :meth:`athrow` its
-    ``throw()``."""
+    as ``break`` out of ``async for`` does, or cancelling the task waiting in ``__anext__``) is
+    Node's ``return()``; :meth:`athrow` its ``throw()``."""
 
     __slots__ = ("_st", "__weakref__")
 
@@ -359,7 +359,14 @@ class ReadableIterator:
                 raise error
             fut = _get_running_loop().create_future()
             st.waiters.append(fut)
-            await fut
+            try:
+                await fut
+            except asyncio.CancelledError:
+                # the consumer is cancelled (a pipeline's abort, task.cancel()): the iteration
+                # ends here, as Node's for-await leaves by its finally, not whenever the
+                # iterator is collected (a traceback may keep it long after)
+                st.finish()
+                raise
 
     async def aclose(self) -> None:
         """Node's ``iterator.return()``: end the iteration; the stream is destroyed (an

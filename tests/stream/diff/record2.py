@@ -37,13 +37,27 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
          "ops": [["iter", 0, 2, None]]}),
     "pipeline_pump_destination_destroyed": (
         "pumpToNode into a destination destroyed (no error) before an empty source's end: "
-        "in Node the async generator stages' promise reactions run before the 'close' "
-        "nextTick, so end() marks the destination ended first and the callback gets no "
-        "error; asyncio runs 'close' first (ERR_STREAM_PREMATURE_CLOSE). The accepted "
-        "microtask-order class (docs/stream.md); a strict xfail",
+        "Node runs the ops inside a promise reaction, so destroy()'s 'close' nextTick waits "
+        "for the whole microtask chain (the empty generator's return, the stage's for-await "
+        "step and return, pumpToNode's step) and end() marks the destination ended first: "
+        "eos counts it finished, the callback gets no error; in asyncio each of those steps "
+        "is one loop callback queued behind 'close' (ERR_STREAM_PREMATURE_CLOSE). The "
+        "accepted microtask-order class (docs/stream.md: why nextTick cannot be placed "
+        "behind asyncio's task wakeups); a strict xfail",
         {"v": 2, "streams": [{"kind": "writable", "hwm": None, "write": "sync", "final": None}],
          "ops": [["pipeline", -1, [["gen", []], "agen", 0], "cb", True],
                  ["destroy", 0, False, False]]}),
+    "pipeline_stage_iterator_of_errored_source": (
+        "an async generator stage reading a source that fails (construct error, autoDestroy "
+        "false): Node's for-await gets the error and its finally removes the 'readable' "
+        "listener (readableFlowing back to null); nodetls cancels the stage, and the "
+        "cancelled iterator now ends at once as that finally (it used to wait for the garbage "
+        "collector, keeping the listener)",
+        {"v": 2, "streams": [{"kind": "readable", "hwm": None, "read": "tick", "src": [],
+                              "construct": "error", "autoDestroy": False},
+                             {"kind": "writable", "hwm": None, "write": "manual", "writev": True,
+                              "decodeStrings": False, "final": None, "autoDestroy": None}],
+         "ops": [["pipeline", -1, [0, "agen", 1], "cb", True]]}),
 }
 
 #: the named cases nodetls still runs otherwise (strict xfails)
