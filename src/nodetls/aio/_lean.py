@@ -112,6 +112,17 @@ def _seam_eof(sock: Any) -> None:
         if t._shutdown_timer is not None:
             t._peer_closed()
         return
+    # The write flow control runs where asyncio's and uvloop's SSL transports check it on the
+    # way to their shutdown (it changes anything only while paused, or with a high-water mark
+    # of 0): the peer's FIN without close_notify, asyncio's (whose eof_received() nodetls
+    # follows; uvloop calls none): its flush's and its shutdown's steps, before
+    # eof_received(); the peer's close_notify, uvloop's: its read's step, after eof_received()
+    # and the start of the shutdown (asyncio's checks it twice more: that of uvloop followed).
+    check = t._protocol_paused or not t._high
+    if check and t._peer_fin_alone():
+        t._control_writing()
+        t._control_writing()
+        check = False
     t._eof_seen = True
     try:
         keep_open = t._protocol.eof_received()
@@ -122,6 +133,8 @@ def _seam_eof(sock: Any) -> None:
         return
     if not keep_open:
         t.close()
+    if check and not t._lost:
+        t._control_writing()
 
 
 def _seam_drain(sock: Any) -> None:
@@ -166,6 +179,7 @@ def _seam_close(sock: Any) -> None:
         else:
             sock._close_emitted = True
     finally:
+        t._keep_peer_certificate()  # (the engine is freed after this call)
         t._lost = t._closing = True
         sock._aio = None
         timer = t._shutdown_timer  # (close() waited for the peer's close_notify: over)

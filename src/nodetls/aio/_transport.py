@@ -32,9 +32,14 @@ per record.
 
 Flow control is asyncio's, both ways: ``pause_reading()`` stops the wrap (and so the TCP
 socket: the kernel buffer fills and the peer slows down); ``protocol.pause_writing()`` is called
-when ``get_write_buffer_size()`` (TLS pending plaintext + TCP buffer) rises above the high-water
-mark and ``resume_writing()`` once it is at or below the low-water mark; the limits are also
-set on the TCP transport so that its drain notification comes at the same point.
+when ``get_write_buffer_size()`` reaches the high-water mark and ``resume_writing()`` once it is
+at or below the low-water mark. That size is what asyncio's SSL transport counts: the plaintext
+the wrap holds (before the handshake, behind a renegotiation) and the ciphertext written while
+the TCP transport is above its own high-water mark (64 KiB; asyncio's SSL layer then keeps it
+in its outgoing BIO until the TCP transport drains to 16 KiB), never the TCP transport's buffer
+itself: a write into a TCP transport under 64 KiB counts for nothing, however large. Here every
+byte goes to the TCP transport at once; ``_tcp_full`` and ``_held`` keep that count (writes
+made while ``_tcp_full`` take ``_write_held``, off the data path).
 """
 
 from __future__ import annotations
@@ -45,8 +50,12 @@ from collections.abc import Callable
 from types import MethodType
 from typing import TYPE_CHECKING, Any
 
+from cryptography.x509 import load_der_x509_certificate
+
+from .._engine._wire import _der_of_x509
 from .._net.handle import TCPHandle
-from .._openssl import lib
+from .._openssl import ffi, lib
+from .._x509 import certificate_to_dict
 from ._lean import BridgeSocket, _seam_close, _seam_drain, _seam_eof, _seam_read
 from ._sslobject import SSLObjectView, cipher_of
 
@@ -61,6 +70,11 @@ logger = logging.getLogger("nodetls.aio")
 #: too): pause at 512 KiB, resume at 128 KiB.
 _HIGH = 512 * 1024
 _LOW = _HIGH // 4
+#: The TCP transport's own write limits (asyncio's and uvloop's TCP defaults, TCPHandle's too):
+#: above ``_TCP_HIGH`` asyncio's SSL layer stops handing it ciphertext, until it is at or below
+#: ``_TCP_LOW``.
+_TCP_HIGH = 64 * 1024
+_TCP_LOW = 16 * 1024
 #: asyncio logs after this many writes to a closed transport (``LOG_THRESHOLD_FOR_CONNLOST_WRITES``).
 _CONNLOST_WARN = 5
 #: How long ``close()`` waits for the peer's close_notify (asyncio's ``ssl_shutdown_timeout``
@@ -73,6 +87,7 @@ SHUTDOWN_TIMEOUT = 30.0
 _TLS_KEYS = frozenset({"sslcontext", "tls_socket", "ssl_object", "peercert", "cipher",
                        "alpn_protocol", "server_hostname"})
 _current_cipher = lib.SSL_get_current_cipher
+_get1_peer_certificate = lib.SSL_get1_peer_certificate
 _new = object.__new__
 _BufferedProtocol = asyncio.BufferedProtocol
 
@@ -132,7 +147,7 @@ class TLSTransport(asyncio.Transport):
                  "_closing", "_eof_written", "_lost", "_conn_lost_writes", "_paused_reading",
                  "_protocol_paused", "_high", "_low", "_error", "_handle",
                  "_cipher", "_eng", "_write", "_eof_seen", "_shutdown_timeout",
-                 "_shutdown_timer", "__weakref__")
+                 "_shutdown_timer", "_tcp_full", "_held", "_peer_x509", "__weakref__")
     # All set by _open (a transport is made there only), but _conn_lost_writes (on the first
     # write after the close). The protocol (None once connection_lost() has returned, as
     # asyncio) and its data_received; the TLS wrap, from connection_made to connection_lost;
@@ -163,6 +178,14 @@ class TLSTransport(asyncio.Transport):
     _shutdown_timeout: float  # ssl_shutdown_timeout
     #: While ``close()`` waits for the peer's close_notify: the timer that ends the wait.
     _shutdown_timer: asyncio.TimerHandle | None
+    #: The TCP transport went above ``_TCP_HIGH`` on a write and has not drained since
+    #: (``_write`` is None meanwhile); ``_held``: the ciphertext written since (asyncio's SSL
+    #: layer would hold it: counted by ``get_write_buffer_size()``).
+    _tcp_full: bool
+    _held: int
+    #: The peer's certificate (an ``X509 *`` reference), taken at the connection's end when
+    #: ``'peercert'`` was not asked before: asyncio's transport keeps it after the close.
+    _peer_x509: Any
 
     def __repr__(self) -> str:
         state = "closed" if self._lost else "closing" if self._closing else "open"
@@ -176,8 +199,8 @@ class TLSTransport(asyncio.Transport):
         ``'server_hostname'``,
         ``'sslcontext'`` (the ``SecureContext``), ``'ssl_object'`` (an ``ssl.SSLObject``-like
         view). ``'cipher'`` is taken at the handshake, ``'sslcontext'`` is the context it ended
-        with, the others are taken on first use (and then kept: ask for ``'peercert'`` while the
-        connection is open). The TCP connection's keys (``'peername'``, ``'sockname'``,
+        with, the others are taken on first use and then kept (``'peercert'`` is answered once
+        the connection is gone too, as asyncio's). The TCP connection's keys (``'peername'``, ``'sockname'``,
         ``'socket'``...) are ``None`` once the connection is lost, as asyncio's."""
         extra = self._extra
         if extra is not None and name in extra:
@@ -200,7 +223,13 @@ class TLSTransport(asyncio.Transport):
         if name == "ssl_object":
             return SSLObjectView(sock)
         if name == "peercert":  # (None when the peer sent none, as asyncio's; Node's {})
-            return sock.get_peer_certificate() or None
+            x = self._peer_x509  # (the connection is gone: kept by _keep_peer_certificate)
+            if x is not None:
+                der: bytes | None = _der_of_x509(x)
+            else:
+                eng = self._eng  # (also once closing: the socket's getter answers None then)
+                der = eng.peer_certificate_der() if eng is not None else None
+            return certificate_to_dict(load_der_x509_certificate(der)) if der else None
         if name == "cipher":
             return cipher_of(self._cipher)
         if name == "alpn_protocol":
@@ -299,13 +328,39 @@ class TLSTransport(asyncio.Transport):
                     logger.warning("TLS connection is closed")
                 return
             write = h.write
+            if self._tcp_full:
+                self._write_held(write, data)
+                return
         # TLSWrap.write: sealed by the engine and handed to the TCP transport in one call (the
         # compiled wrap; queued behind a (re)handshake or a held output).
         # (asyncio checks its flow control after every write: needed here when the wrap or the
         # TCP buffer is above its high-water mark, while paused, or with a high-water mark of
         # 0, at which asyncio pauses even an empty buffer)
-        if not write(data) or self._protocol_paused or not self._high:
+        if not write(data):
+            self._write_filled()
+        elif self._protocol_paused or not self._high:
             self._control_writing()
+
+    def _write_filled(self) -> None:
+        """A write left the TCP transport above its high-water mark (or queued plaintext in
+        the wrap): from now on, until the TCP transport drains (``_on_drain``), what is written
+        counts as held (``_write_held``: ``write()`` takes it while ``_write`` is None)."""
+        h = self._handle
+        if (h is not None and not self._tcp_full
+                and h.lower.get_write_buffer_size() > _TCP_HIGH):
+            self._tcp_full = True
+            self._write = None
+        self._control_writing()
+
+    def _write_held(self, write: Any, data: bytes | bytearray | memoryview) -> None:
+        """``write()`` while the TCP transport is above its high-water mark: asyncio's SSL layer
+        keeps the ciphertext (counted by ``get_write_buffer_size()``); here it is queued in the
+        TCP transport, and what it added there is counted."""
+        lower = self._handle.lower
+        before = lower.get_write_buffer_size()
+        write(data)
+        self._held += max(0, lower.get_write_buffer_size() - before)
+        self._control_writing()
 
     def writelines(self, list_of_data: Any) -> None:
         """``write()`` of the joined data; an empty list still checks the write flow control
@@ -331,8 +386,13 @@ class TLSTransport(asyncio.Transport):
             h.shutdown()
 
     def get_write_buffer_size(self) -> int:
+        """What asyncio's SSL transport counts (and uvloop's): the plaintext not yet encrypted
+        and the ciphertext written while the TCP transport was above its high-water mark
+        (64 KiB), not the TCP transport's buffer (see the module's docstring)."""
         h = self._sock._handle
-        return int(h.get_write_buffer_size()) if h is not None else 0
+        if h is None:
+            return 0
+        return int(h.get_write_buffer_size() - h.lower.get_write_buffer_size()) + self._held
 
     def get_write_buffer_limits(self) -> tuple[int, int]:
         return (self._low, self._high)
@@ -344,12 +404,7 @@ class TLSTransport(asyncio.Transport):
             low = high // 4
         if not high >= low >= 0:
             raise ValueError(f"high ({high!r}) must be >= low ({low!r}) must be >= 0")
-        self._high, self._low = high, low
-        h = self._sock._handle
-        if h is not None:
-            setter = getattr(h, "set_write_buffer_limits", None)
-            if setter is not None:
-                setter(high=high, low=low)
+        self._high, self._low = high, low  # (the TCP transport keeps its own: asyncio's)
         self._control_writing()
 
     def _control_writing(self) -> None:
@@ -379,8 +434,35 @@ class TLSTransport(asyncio.Transport):
                 self._report(exc, "protocol.resume_writing() failed")
 
     def _on_drain(self) -> None:
-        """The wrap's queue and the TCP buffer drained (the socket's ``_on_handle_drain``)."""
+        """The wrap's queue and the TCP buffer drained (the socket's ``_on_handle_drain``): at
+        or below its low-water mark, asyncio's SSL layer hands it all it held (none held)."""
+        if self._tcp_full:
+            h = self._handle
+            if h is None or h.lower.get_write_buffer_size() <= _TCP_LOW:
+                self._tcp_full = False
+                self._held = 0
+                if h is not None and not self._closing and not self._eof_written:
+                    self._write = h.write
         self._control_writing()
+
+    def _peer_fin_alone(self) -> bool:
+        """The peer's EOF is its TCP FIN without close_notify: the wrap saw the transport's
+        EOF first (OpenSSL itself marks such an end as a received close_notify)."""
+        h = self._handle
+        return h is not None and bool(h._lower_eof)
+
+    def _keep_peer_certificate(self) -> None:
+        """The connection ends (the seam's close, the engine still there): keep a reference to
+        the peer's certificate unless ``'peercert'`` was asked already, so that it is answered
+        afterwards too (asyncio's transport keeps it). One call, no copy."""
+        extra = self._extra
+        eng = self._eng
+        if (extra is None or "peercert" not in extra) and eng is not None:
+            ssl = eng.ssl
+            if ssl is not None:
+                x = _get1_peer_certificate(ssl)
+                if x:  # (a NULL pointer is false: the peer sent none)
+                    self._peer_x509 = ffi.gc(x, lib.X509_free)
 
     # ------------------------------------------------------------------ closing
     def is_closing(self) -> bool:
@@ -530,6 +612,9 @@ def _open(loop: asyncio.AbstractEventLoop, factory: Callable[[], asyncio.BasePro
     t._eof_written = t._paused_reading = t._protocol_paused = t._eof_seen = False
     t._shutdown_timeout = shutdown_timeout  # (close()'s wait for the peer's close_notify)
     t._shutdown_timer = None
+    t._tcp_full = False
+    t._held = 0
+    t._peer_x509 = None
     t._high = _HIGH
     t._low = _LOW
     # Errors come from the socket's ``errored`` at close; the end of the connection through

@@ -112,6 +112,48 @@ NAMED: dict[str, dict[str, Any]] = {
                    "ops": [["s", "extra", "peercert"], ["c", "extra", "peercert"],
                            ["settle"]]},
     },
+    "write_buffer_size_counts_what_tcp_refused": {
+        "kind": "fixed",
+        "doc": "get_write_buffer_size() is what asyncio's SSL layer holds, not the TCP "
+               "transport's buffer: a write into a TCP transport under its own high-water "
+               "mark (64 KiB) counts for nothing however large (16 MB here: 0, no "
+               "pause_writing); what is written while it is above counts (its ciphertext), "
+               "up to the SSL high-water mark (512 KiB: pause_writing), and is 0 again once "
+               "the TCP transport drained (resume_writing). nodetls counted the TCP buffer "
+               "(16 MB: pause_writing at the first write). (seed 1170)",
+        "script": _s([["s", "write", [16000000, 7]], ["s", "get_write_buffer_size"],
+                      ["s", "write", [70000, 8]], ["s", "get_write_buffer_size"],
+                      ["s", "write", [600000, 9]], ["s", "get_write_buffer_size"],
+                      ["settle"], ["s", "get_write_buffer_size"]]),
+    },
+    "fin_with_high_water_zero": {
+        "kind": "follows", "ref": "asyncio",
+        "doc": "the peer's FIN without close_notify while paused with a high-water mark of 0: "
+               "asyncio's flush and shutdown steps each check the write flow control before "
+               "eof_received() (resume_writing, pause_writing; uvloop calls neither, nor "
+               "eof_received(): fin_without_close_notify, asyncio followed). nodetls called "
+               "eof_received() alone (seed 1185)",
+        "script": _s([["s", "set_write_buffer_limits", 0, 0], ["c", "abort"], ["settle"]],
+                     eof={"c": None, "s": False}),
+    },
+    "close_notify_with_high_water_zero": {
+        "kind": "follows", "ref": "uvloop",
+        "doc": "the peer's close_notify while paused with a high-water mark of 0: uvloop "
+               "checks the write flow control once after eof_received() (resume_writing), "
+               "asyncio three times (resume, pause, resume). nodetls called none; it follows "
+               "uvloop",
+        "script": _s([["s", "set_write_buffer_limits", 0, 0], ["c", "close"], ["settle"]],
+                     eof={"c": None, "s": False}),
+    },
+    "peercert_after_close": {
+        "kind": "fixed",
+        "doc": "get_extra_info('peercert') asked first once the connection is lost: "
+               "asyncio's transport keeps the certificate of the handshake (the "
+               "client's: present; the server's, no client certificate: None). nodetls read it "
+               "from the live connection (None once closing: asked then, it answers now too)",
+        "script": _s([["c", "close"], ["settle"], ["c", "extra", "peercert"],
+                      ["s", "extra", "peercert"]]),
+    },
     "paused_close_sees_peer_close_notify_late": {
         "kind": "xfail",
         "doc": "close() while reading is paused, the peer's close_notify already sent: "

@@ -39,11 +39,6 @@ def accepted(script: dict[str, Any], ours: Result,
     if any("! AttributeError" in r[t] for r in refs for t in ("c", "s")):
         return ("asyncio's transport raises AttributeError after a second close()/abort() "
                 "(its _ssl_protocol is None): an asyncio bug, not compared")
-    ops = [op for op in script["ops"] if op[0] != "settle"]
-    for i, op in enumerate(ops):
-        if op[1:] == ["extra", "peercert"] and any(o[1] in ("close", "abort") for o in ops[:i]):
-            return ("'peercert' asked once closing: nodetls reads it from the live connection "
-                    "(None once gone; asyncio's keeps it): documented, ask while open")
     if len(refs) == 2 and "TLSError" in repr(refs[0]) and "TLSError" not in repr(refs[1]):
         return ("application data after close_notify: asyncio fails the connection "
                 "(APPLICATION_DATA_AFTER_CLOSE_NOTIFY), uvloop drops the data; nodetls drops "
