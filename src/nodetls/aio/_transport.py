@@ -50,14 +50,11 @@ from collections.abc import Callable
 from types import MethodType
 from typing import TYPE_CHECKING, Any
 
-from cryptography.x509 import load_der_x509_certificate
-
-from .._engine._wire import _der_of_x509
 from .._net.handle import TCPHandle
-from .._openssl import ffi, lib
-from .._x509 import certificate_to_dict
+from .._openssl import lib
 from ._lean import BridgeSocket, _seam_close, _seam_drain, _seam_eof, _seam_read
-from ._sslobject import SSLObjectView, cipher_of
+from ._transport_flow import HIGH, LOW, WriteFlow
+from ._transport_info import ExtraInfo
 
 if TYPE_CHECKING:
     from .._tls import TLSSocket
@@ -66,15 +63,6 @@ __all__ = ["TLSTransport"]
 
 logger = logging.getLogger("nodetls.aio")
 
-#: asyncio's SSL transport's defaults (``constants.FLOW_CONTROL_HIGH_WATER_SSL_WRITE``, uvloop's
-#: too): pause at 512 KiB, resume at 128 KiB.
-_HIGH = 512 * 1024
-_LOW = _HIGH // 4
-#: The TCP transport's own write limits (asyncio's and uvloop's TCP defaults, TCPHandle's too):
-#: above ``_TCP_HIGH`` asyncio's SSL layer stops handing it ciphertext, until it is at or below
-#: ``_TCP_LOW``.
-_TCP_HIGH = 64 * 1024
-_TCP_LOW = 16 * 1024
 #: asyncio logs after this many writes to a closed transport (``LOG_THRESHOLD_FOR_CONNLOST_WRITES``).
 _CONNLOST_WARN = 5
 #: How long ``close()`` waits for the peer's close_notify (asyncio's ``ssl_shutdown_timeout``
@@ -82,12 +70,7 @@ _CONNLOST_WARN = 5
 SHUTDOWN_TIMEOUT = 30.0
 
 
-#: The ``get_extra_info`` keys kept once computed (asyncio's SSL transport keeps them after
-#: the close); the others are the TCP connection's, asked each time (None once it is gone).
-_TLS_KEYS = frozenset({"sslcontext", "tls_socket", "ssl_object", "peercert", "cipher",
-                       "alpn_protocol", "server_hostname"})
 _current_cipher = lib.SSL_get_current_cipher
-_get1_peer_certificate = lib.SSL_get1_peer_certificate
 _new = object.__new__
 _BufferedProtocol = asyncio.BufferedProtocol
 
@@ -138,7 +121,7 @@ class _BufferedReader:
             self.transport._fatal_error(exc, "Fatal error: protocol.buffer_updated() call failed.")
 
 
-class TLSTransport(asyncio.Transport):
+class TLSTransport(ExtraInfo, WriteFlow, asyncio.Transport):
     """asyncio's Transport over a secure ``TLSSocket``; serves ``asyncio.Protocol`` and
     ``asyncio.BufferedProtocol``. ``write_eof()`` is TLS half-close (close_notify, then FIN),
     ``close()`` flushes pending data, sends close_notify and closes, ``abort()`` closes now."""
@@ -190,54 +173,6 @@ class TLSTransport(asyncio.Transport):
     def __repr__(self) -> str:
         state = "closed" if self._lost else "closing" if self._closing else "open"
         return f"<TLSTransport {state} {self._sock!r}>"
-
-    # ------------------------------------------------------------------ extra info
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        """asyncio's keys plus the TLS ones: ``'peername'``, ``'sockname'``, ``'socket'``,
-        ``'tls_socket'``, ``'peercert'`` (Node's certificate dict, ``None`` when the peer sent
-        none), ``'cipher'`` (``(name, version, secret_bits)``), ``'alpn_protocol'``,
-        ``'server_hostname'``,
-        ``'sslcontext'`` (the ``SecureContext``), ``'ssl_object'`` (an ``ssl.SSLObject``-like
-        view). ``'cipher'`` is taken at the handshake, ``'sslcontext'`` is the context it ended
-        with, the others are taken on first use and then kept (``'peercert'`` is answered once
-        the connection is gone too, as asyncio's). The TCP connection's keys (``'peername'``, ``'sockname'``,
-        ``'socket'``...) are ``None`` once the connection is lost, as asyncio's."""
-        extra = self._extra
-        if extra is not None and name in extra:
-            value = extra[name]
-        else:
-            value = self._compute_extra(name)
-            if value is not None and name in _TLS_KEYS:
-                if extra is None:
-                    self._extra = extra = {}
-                extra[name] = value
-        return default if value is None else value
-
-    def _compute_extra(self, name: str) -> Any:
-        sock = self._sock
-        if name == "sslcontext":  # (the context the handshake ended with)
-            eng = self._eng
-            return eng.context if eng is not None else None
-        if name == "tls_socket":
-            return sock
-        if name == "ssl_object":
-            return SSLObjectView(sock)
-        if name == "peercert":  # (None when the peer sent none, as asyncio's; Node's {})
-            x = self._peer_x509  # (the connection is gone: kept by _keep_peer_certificate)
-            if x is not None:
-                der: bytes | None = _der_of_x509(x)
-            else:
-                eng = self._eng  # (also once closing: the socket's getter answers None then)
-                der = eng.peer_certificate_der() if eng is not None else None
-            return certificate_to_dict(load_der_x509_certificate(der)) if der else None
-        if name == "cipher":
-            return cipher_of(self._cipher)
-        if name == "alpn_protocol":
-            return sock.alpn_protocol or None
-        if name == "server_hostname":
-            return sock.servername or None
-        getter = getattr(self._handle, "get_extra_info", None)
-        return getter(name) if getter is not None else None
 
     # ------------------------------------------------------------------ protocol
     def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
@@ -341,27 +276,6 @@ class TLSTransport(asyncio.Transport):
         elif self._protocol_paused or not self._high:
             self._control_writing()
 
-    def _write_filled(self) -> None:
-        """A write left the TCP transport above its high-water mark (or queued plaintext in
-        the wrap): from now on, until the TCP transport drains (``_on_drain``), what is written
-        counts as held (``_write_held``: ``write()`` takes it while ``_write`` is None)."""
-        h = self._handle
-        if (h is not None and not self._tcp_full
-                and h.lower.get_write_buffer_size() > _TCP_HIGH):
-            self._tcp_full = True
-            self._write = None
-        self._control_writing()
-
-    def _write_held(self, write: Any, data: bytes | bytearray | memoryview) -> None:
-        """``write()`` while the TCP transport is above its high-water mark: asyncio's SSL layer
-        keeps the ciphertext (counted by ``get_write_buffer_size()``); here it is queued in the
-        TCP transport, and what it added there is counted."""
-        lower = self._handle.lower
-        before = lower.get_write_buffer_size()
-        write(data)
-        self._held += max(0, lower.get_write_buffer_size() - before)
-        self._control_writing()
-
     def writelines(self, list_of_data: Any) -> None:
         """``write()`` of the joined data; an empty list still checks the write flow control
         (asyncio's SSL transport: its flow-control step runs after every write call)."""
@@ -385,84 +299,11 @@ class TLSTransport(asyncio.Transport):
         if h is not None:
             h.shutdown()
 
-    def get_write_buffer_size(self) -> int:
-        """What asyncio's SSL transport counts (and uvloop's): the plaintext not yet encrypted
-        and the ciphertext written while the TCP transport was above its high-water mark
-        (64 KiB), not the TCP transport's buffer (see the module's docstring)."""
-        h = self._sock._handle
-        if h is None:
-            return 0
-        return int(h.get_write_buffer_size() - h.lower.get_write_buffer_size()) + self._held
-
-    def get_write_buffer_limits(self) -> tuple[int, int]:
-        return (self._low, self._high)
-
-    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
-        if high is None:
-            high = _HIGH if low is None else 4 * low
-        if low is None:
-            low = high // 4
-        if not high >= low >= 0:
-            raise ValueError(f"high ({high!r}) must be >= low ({low!r}) must be >= 0")
-        self._high, self._low = high, low  # (the TCP transport keeps its own: asyncio's)
-        self._control_writing()
-
-    def _control_writing(self) -> None:
-        """asyncio's SSL transport's write flow control (``_control_app_writing``, uvloop's
-        too): ``pause_writing()`` when the buffer is at or above the high-water mark (so at
-        once with a mark of 0), ``resume_writing()`` when paused and at or below the low one.
-        Checked at each write, at ``set_write_buffer_limits()``, at a drain and, while paused
-        or with a high-water mark of 0, at each read (as asyncio's)."""
-        if self._lost:
-            return
-        size = self.get_write_buffer_size()
-        if size >= self._high and not self._protocol_paused:
-            self._protocol_paused = True
-            try:
-                self._protocol.pause_writing()
-            except (SystemExit, KeyboardInterrupt):
-                raise
-            except BaseException as exc:  # noqa: BLE001
-                self._report(exc, "protocol.pause_writing() failed")
-        elif size <= self._low and self._protocol_paused:
-            self._protocol_paused = False
-            try:
-                self._protocol.resume_writing()
-            except (SystemExit, KeyboardInterrupt):
-                raise
-            except BaseException as exc:  # noqa: BLE001
-                self._report(exc, "protocol.resume_writing() failed")
-
-    def _on_drain(self) -> None:
-        """The wrap's queue and the TCP buffer drained (the socket's ``_on_handle_drain``): at
-        or below its low-water mark, asyncio's SSL layer hands it all it held (none held)."""
-        if self._tcp_full:
-            h = self._handle
-            if h is None or h.lower.get_write_buffer_size() <= _TCP_LOW:
-                self._tcp_full = False
-                self._held = 0
-                if h is not None and not self._closing and not self._eof_written:
-                    self._write = h.write
-        self._control_writing()
-
     def _peer_fin_alone(self) -> bool:
         """The peer's EOF is its TCP FIN without close_notify: the wrap saw the transport's
         EOF first (OpenSSL itself marks such an end as a received close_notify)."""
         h = self._handle
         return h is not None and bool(h._lower_eof)
-
-    def _keep_peer_certificate(self) -> None:
-        """The connection ends (the seam's close, the engine still there): keep a reference to
-        the peer's certificate unless ``'peercert'`` was asked already, so that it is answered
-        afterwards too (asyncio's transport keeps it). One call, no copy."""
-        extra = self._extra
-        eng = self._eng
-        if (extra is None or "peercert" not in extra) and eng is not None:
-            ssl = eng.ssl
-            if ssl is not None:
-                x = _get1_peer_certificate(ssl)
-                if x:  # (a NULL pointer is false: the peer sent none)
-                    self._peer_x509 = ffi.gc(x, lib.X509_free)
 
     # ------------------------------------------------------------------ closing
     def is_closing(self) -> bool:
@@ -615,8 +456,8 @@ def _open(loop: asyncio.AbstractEventLoop, factory: Callable[[], asyncio.BasePro
     t._tcp_full = False
     t._held = 0
     t._peer_x509 = None
-    t._high = _HIGH
-    t._low = _LOW
+    t._high = HIGH
+    t._low = LOW
     # Errors come from the socket's ``errored`` at close; the end of the connection through
     # the handle seam (below). (The first 'error' listener, nobody watching additions:
     # straight into the table; a client's was added before its handshake.)
