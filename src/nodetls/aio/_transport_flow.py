@@ -101,20 +101,20 @@ class WriteFlow(_Base):
         size = self.get_write_buffer_size()
         if size >= self._high and not self._protocol_paused:
             self._protocol_paused = True
-            try:
-                self._protocol.pause_writing()
-            except (SystemExit, KeyboardInterrupt):
-                raise
-            except BaseException as exc:  # noqa: BLE001
-                self._report(exc, "protocol.pause_writing() failed")
+            self._tell_protocol("pause_writing")
         elif size <= self._low and self._protocol_paused:
             self._protocol_paused = False
-            try:
-                self._protocol.resume_writing()
-            except (SystemExit, KeyboardInterrupt):
-                raise
-            except BaseException as exc:  # noqa: BLE001
-                self._report(exc, "protocol.resume_writing() failed")
+            self._tell_protocol("resume_writing")
+
+    def _tell_protocol(self, name: str) -> None:
+        """``protocol.pause_writing()`` / ``resume_writing()``: an exception is reported to the
+        loop's exception handler, the connection goes on (asyncio's)."""
+        try:
+            getattr(self._protocol, name)()
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:  # noqa: BLE001
+            self._report(exc, f"protocol.{name}() failed")
 
     def _on_drain(self) -> None:
         """The wrap's queue and the TCP buffer drained (the socket's ``_on_handle_drain``): at
