@@ -786,6 +786,15 @@ class TLSEngine(_EngineSetup):
             return  # after a fatal error, the alert was the last word
         _shutdown(ssl)  # (one C call: not sent yet, the handshake complete, SSL_shutdown)
 
+    def close_quietly(self) -> None:
+        """The connection closes without close_notify (Node's ``destroy()``: its TLSWrap is
+        freed without ``SSL_shutdown``). Marked as sent all the same: ``SSL_free`` of a
+        connection not shut down makes OpenSSL remove its session from the cache, which marks
+        the shared ``SSL_SESSION`` not resumable."""
+        ssl = self.ssl
+        if ssl is not None:
+            lib.SSL_set_shutdown(ssl, C.SSL_SENT_SHUTDOWN)
+
     # ------------------------------------------------------------------ errors
     def _raise_captured(self) -> None:
         """Raise what a callback stored (fatal: the callback failed the handshake)."""

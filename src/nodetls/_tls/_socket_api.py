@@ -49,10 +49,22 @@ class _TLSSocketAPI(_Base):
             return None
         return self._servername
 
+    @property
+    def _unwrapped(self) -> bool:
+        """No TLS handle yet (a ``TLSSocket(None)`` not connected) and not destroyed: Node's
+        has one from its constructor, a new SSL, and its getters answer as that SSL's
+        (``'TLSv1.3'``, ``{}`` for the peer's certificate, the context's own certificate)."""
+        return self._wrap is None and not self._destroyed
+
     def _x509(self, peer: bool) -> x509.Certificate | None:
         eng = self._engine
-        der = None if eng is None else (
-            eng.peer_certificate_der() if peer else eng.own_certificate_der())
+        if eng is not None:
+            der = eng.peer_certificate_der() if peer else eng.own_certificate_der()
+        elif not peer and self._unwrapped:
+            chains = self._secure_context.cert_chain_der  # (SSL_new takes the context's)
+            der = chains[-1][0] if chains else None
+        else:
+            der = None
         return None if der is None else x509.load_der_x509_certificate(der)
 
     @overload
@@ -67,7 +79,7 @@ class _TLSSocketAPI(_Base):
         every getter of the connection: Node's answer null once destroy() dropped the handle)."""
         eng = self._engine
         if eng is None:
-            return None
+            return {} if self._unwrapped else None
         cert = self._x509(peer=True)
         if cert is None:
             return {}
@@ -78,8 +90,9 @@ class _TLSSocketAPI(_Base):
         return cast("PeerCertificate", certificate_to_dict(cert, detailed=True, issuer_chain=chain))
 
     def get_certificate(self) -> PeerCertificate | None:
-        """Node's ``getCertificate()``: our own certificate, ``{}`` when none."""
-        if self._engine is None:
+        """Node's ``getCertificate()``: our own certificate, ``{}`` when none (also before the
+        socket has a connection: the context's); ``None`` once destroyed."""
+        if self._engine is None and not self._unwrapped:
             return None
         cert = self._x509(peer=False)
         return {} if cert is None else cast("PeerCertificate", certificate_to_dict(cert))
@@ -96,10 +109,12 @@ class _TLSSocketAPI(_Base):
 
     def get_protocol(self) -> str | None:
         """Node's ``getProtocol()``: OpenSSL's ``SSL_get_version()`` of the connection, also
-        before its handshake is done (``'TLSv1.3'`` on a new client, whatever its versions);
-        ``None`` once destroyed."""
+        before its handshake is done (``'TLSv1.3'`` on a new socket, whatever its versions,
+        also one not connected yet); ``None`` once destroyed."""
         eng = self._engine
-        return eng.version if eng is not None else None
+        if eng is None:
+            return "TLSv1.3" if self._unwrapped else None
+        return eng.version
 
     def get_session(self) -> bytes | None:
         eng = self._engine
@@ -163,7 +178,7 @@ class _TLSSocketAPI(_Base):
     def get_ephemeral_key_info(self) -> dict[str, Any] | None:
         eng = self._engine
         if eng is None or self._is_server:
-            return None
+            return {} if self._unwrapped and not self._is_server else None
         return eng.ephemeral_key_info()
 
     def get_shared_sigalgs(self) -> list[str]:

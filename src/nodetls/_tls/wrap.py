@@ -357,9 +357,21 @@ class TLSWrap:
         self._reading = self._lower_ok = False
         self.lower.read_stop()
 
-    def shutdown(self) -> None:
-        """Half-close: close_notify, then the transport's write side."""
+    #: ``shutdown(callback)`` reports its completion (the handle seam's extension, as a TCP
+    #: handle's): ``net.Socket``'s ``_final`` passes one, so ``'finish'`` comes when the
+    #: transport's half-close completes, as Node's (TLSWrap::DoShutdown hands its ShutdownWrap
+    #: to the stream below).
+    SHUTDOWN_CALLBACK = True
+    #: :meth:`shutdown`'s callback while the shutdown waits (pending plaintext, held output).
+    _shutdown_cb: Any = None
+
+    def shutdown(self, callback: Any = None) -> None:
+        """Half-close: close_notify, then the transport's write side; ``callback()`` once the
+        TCP handle's shutdown completed (its own ``shutdown(callback)``; over another stream,
+        e.g. a ``DuplexHandle``'s: two loop steps after the shutdown)."""
         self._shutdown_wanted = True
+        if callback is not None:
+            self._shutdown_cb = callback
         if self._pending:
             return  # sent once the pending plaintext is flushed
         self._do_shutdown()
@@ -374,8 +386,22 @@ class TLSWrap:
             eng.shutdown()
             self._close_notify_sent = True
             self._flush()
-        self.lower.shutdown()
         self._lower_shut = True
+        cb, self._shutdown_cb = self._shutdown_cb, None
+        lower = self.lower
+        if cb is None:
+            lower.shutdown()
+        elif type(lower) is _TCPHandle:
+            # (a TCP handle holds what it reads from its half-close to its completion, so
+            # 'finish' comes before the peer's data, as Node's: reads check it again)
+            self._lower_ok = False
+            lower.shutdown(cb)
+        else:
+            # Another stream below (a DuplexHandle's): done at once, completed two loop steps
+            # later (as net.Socket completes a shutdown without callback).
+            lower.shutdown()
+            loop = asyncio.get_running_loop()
+            loop.call_soon(loop.call_soon, cb)
 
     def close_notify_now(self) -> bytes | None:
         """:meth:`shutdown`'s usual case, done at once for an owner that closes the transport
@@ -404,14 +430,18 @@ class TLSWrap:
         eng = self.engine
         if eng is not None and self.secure and not self._close_notify_sent and eng.alive \
                 and not self.held and not self.abortive:
-            # A clean close_notify keeps sessions resumable: SSL_free without SSL_shutdown marks
-            # the shared SSL_SESSION not resumable (OpenSSL calls SSL_CTX_remove_session).
-            # (Sent already by shutdown(): nothing more to do.)
             try:
-                eng.shutdown()
-                out = eng.take_output()
-                if out:
-                    self.lower.write(out)
+                if self._shutdown_wanted:
+                    # A shutdown asked for and still waiting (plaintext pending: nodetls.aio's
+                    # close): its close_notify now.
+                    eng.shutdown()
+                    out = eng.take_output()
+                    if out:
+                        self.lower.write(out)
+                else:
+                    # A close without shutdown (destroy()) sends no close_notify, as Node's
+                    # (its TLSWrap is freed, no SSL_shutdown); the session stays resumable.
+                    eng.close_quietly()
             except Exception:  # noqa: BLE001 - best effort on close
                 pass
         self.lower.close()

@@ -58,9 +58,10 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         "'connect'), then 'end', 'close false'. nodetls wrote the rest of the handshake after "
         "the transport's write side was shut (asyncio's RuntimeError 'Cannot call write() "
         "after write_eof()' became the socket's error): fixed, dropped as Node's TLSWrap "
-        "ignores write errors after its shutdown; left: net.Socket's shutdown of a TLS handle "
-        "completes two loop steps after 'connect', by when the server (same loop) answered, so "
-        "'secureConnect' comes before 'finish'",
+        "ignores write errors after its shutdown; then net.Socket's shutdown of a TLS handle "
+        "completed two loop steps after 'connect', by when the server (same loop) answered, so "
+        "'secureConnect' came before 'finish': fixed, the TLS wrap's shutdown completes with "
+        "its TCP handle's (Node's TLSWrap::DoShutdown passes its ShutdownWrap down)",
         _script([], pre=[["c", "end", None]])),
     "renegotiate_after_end": (
         "renegotiate() after end(): its write('') fails (ERR_STREAM_WRITE_AFTER_END destroys "
@@ -131,6 +132,25 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         "read, before its plaintext is taken): bytesRead stays 0 (Node keeps the handle's count "
         "at the destroy); nodetls went on reading after the destroy and counted it (2)",
         _script([["s", "destroy", False]], pre=[["c", "write", "6465"]])),
+    "destroy_soon_before_handshake": (
+        "destroySoon() right after tls.connect(): end() (the FIN once connected, no "
+        "close_notify: the handshake is not done), then destroy() at 'finish', which comes "
+        "when the TCP shutdown completes, before the server's answer is read: 'finish', "
+        "'close false', no 'secureConnect'; nodetls completed the shutdown two loop steps "
+        "after 'connect', after the handshake ('secureConnect', 'secure', then 'finish')",
+        _script([], pre=[["c", "destroy_soon"]])),
+    "finish_before_peer_data": (
+        "end() while the peer's data is on its way (the peer ends with data in the same "
+        "tick): 'finish' (and end()'s callback) comes when the TCP shutdown below the TLSWrap "
+        "completes, in the next loop iteration before its reads, so before the peer's 'data' "
+        "(net's finish_before_peer_data); nodetls's TLS socket read the data first",
+        _script([["settle"], ["c", "end", None], ["s", "end", "61"]])),
+    "destroy_sends_no_close_notify": (
+        "destroy() closes the connection without a close_notify (Node's TLSWrap is freed, no "
+        "SSL_shutdown): the peer's 'end' comes from the FIN, read after its own end() "
+        "completed ('endcb', 'finish', then 'end'); nodetls's destroy() sent a close_notify, "
+        "so the peer's 'end' came first (seed 299, minimised)",
+        _script([["c", "destroy", False], ["s", "end", None]])),
 }
 
 
