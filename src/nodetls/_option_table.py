@@ -433,7 +433,7 @@ ROWS: tuple[tuple[str, str, str, Any, str], ...] = (
     ("host", "host", "str", "localhost", "KTJL"),
     ("port", "port", "port", None, "KTJL"),
     ("path", "path", "path", None, "KTJL"),
-    ("timeout", "timeout", "seconds", None, "TNJ"),
+    ("timeout", "timeout", "seconds", None, "TJ"),
     ("family", "family", "family", 0, "TJ"),
     ("local_address", "localAddress", "str", None, "TJ"),
     ("local_port", "localPort", "port", None, "TJ"),

@@ -25,6 +25,7 @@ from .handle import TCPHandle
 if TYPE_CHECKING:
     from ..stream import Duplex
     from ..types import AddressInfo
+    from ._socket_close import _ConnectWrite
     from .onread import OnRead
 
     class _SocketFields(Duplex):
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
         _closed_handle: Any
         _bytes_read: int
         _bytes_dispatched: int
-        _pending_write: tuple[Any, Any] | None
+        _pending_write: _ConnectWrite | None
         _pending_write_cb: Callable[..., Any] | None
         _pending_final: Callable[..., Any] | None
         _connect_task: asyncio.Task[None] | None
@@ -300,8 +301,8 @@ class _SocketAPI(_Base):
 
     #: The length of the write made while connecting that a destroy dropped: Node's
     #: ``_pendingData``, which ``bytesWritten`` still counts after ``destroy()`` and
-    #: ``'close'`` (it is cleared only by the next ``_writeGeneric``: :meth:`Socket._write`;
-    #: here also by a new ``connect()``).
+    #: ``'close'`` and a new ``connect()`` (it is cleared only by the next ``_writeGeneric``:
+    #: :meth:`Socket._write`, the dropped write's own on the next ``'connect'`` included).
     _dropped_pending: int = 0
 
     @property
@@ -310,7 +311,7 @@ class _SocketAPI(_Base):
         the write made while connecting included (also once a ``destroy()`` dropped it)."""
         n = self._bytes_dispatched + sum(len(c) for c, _ in self._w_buf)
         if self._pending_write is not None:
-            n += len(self._pending_write[0])
+            n += len(self._pending_write.chunk)
         return n + self._dropped_pending
 
     @property

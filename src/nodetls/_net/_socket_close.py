@@ -220,13 +220,9 @@ class _SocketClose(_Base):
         pending = self._pending_write
         if pending is not None:
             # Data written while connecting fails with ERR_SOCKET_CLOSED_BEFORE_CONNECTION from
-            # a 'close' listener (Node's _writeGeneric adds it, onClose, with the write): in
-            # the 'close' emit, after the listeners added before (those added between the
-            # write and this destroy run before it here); never, as Node's, if 'close' is not
-            # emitted or its listeners are removed.
+            # its 'close' listener, and its 'connect' listener stays (_ConnectWrite).
             self._pending_write = None
-            self._dropped_pending = len(pending[0])  # (still in bytes_written, as Node's)
-            self.once("close", _ClosedBeforeConnection(pending[1]))
+            self._dropped_pending = len(pending.chunk)  # (still in bytes_written, as Node's)
         self._pending_final = None
         self._had_error = err is not None
         if self._onread is not None:
@@ -309,6 +305,42 @@ class _SocketClose(_Base):
             self._timer.cancel()
             self._timer = None
         return h
+
+
+class _ConnectWrite:
+    """Node's ``_writeGeneric`` for the write made while connecting (``socket._pending_write``
+    until then): the ``'connect'`` listener that writes it once connected, and the ``'close'``
+    listener, added with it, that fails it (``ERR_SOCKET_CLOSED_BEFORE_CONNECTION``: Node's
+    ``onClose``, which the ``'connect'`` listener removes). :meth:`add` adds both.
+
+    As Node's closure, the ``'connect'`` listener stays when a ``destroy()`` drops the write:
+    a ``connect()`` again writes the stale chunk on the new connection at its ``'connect'``,
+    and its completion calls the stream's write callback (``Writable``'s ``onwrite``) once
+    more: that completes the write in progress then, if any, else the socket is destroyed with
+    ``ERR_MULTIPLE_CALLBACK``. A destroy by an earlier ``'connect'`` listener fails it with
+    ``ERR_SOCKET_CLOSED`` (Node's ``_writeGeneric`` without a handle)."""
+
+    __slots__ = ("sock", "chunk", "callback", "on_close")
+
+    def __init__(self, sock: Any, chunk: Any, callback: Callable[..., Any]) -> None:
+        self.sock = sock
+        self.chunk = chunk
+        self.callback = callback
+        self.on_close = _ClosedBeforeConnection(callback)
+
+    def add(self) -> None:
+        """The write's two listeners: ``'connect'`` (write it), ``'close'`` (fail it)."""
+        sock = self.sock
+        sock.once("connect", self)
+        sock.once("close", self.on_close)
+
+    def __call__(self, *_: Any) -> None:
+        sock = self.sock
+        # (Node's _pendingData = null: also a newer write's, whose listener still writes it,
+        # when this is a dropped write written on a new connection)
+        sock._pending_write = None
+        sock.off("close", self.on_close)  # (Node's this.off('close', onClose))
+        sock._write(self.chunk, self.callback)
 
 
 class _ClosedBeforeConnection:

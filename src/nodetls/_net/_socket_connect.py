@@ -112,7 +112,9 @@ class _SocketConnect(_Base):
         """Node: ``connect()`` on a destroyed socket starts over (``destroyImpl.undestroy``):
         the end/close/error state is cleared, the consumer's is kept (flowing or paused, its
         ``'data'``/``'readable'`` listening, pipes, encoding), and the byte counts are the new
-        connection's (Node's come from the new handle)."""
+        connection's (Node's come from the new handle), but for the write made while
+        connecting that a destroy dropped: ``bytes_written`` still counts it, as Node's
+        ``_pendingData``, until it is written on the new connection (``_ConnectWrite``)."""
         self._init_common({"auto_destroy": True, "emit_close": False})
         kept = (self._r_flowing, self._r_paused, self._r_readable_listening,
                 self._r_data_listening, self._r_pipes, self._r_await_drain)
@@ -125,7 +127,9 @@ class _SocketConnect(_Base):
             self.set_encoding(enc)
         self._closed_handle = None
         self._had_error = False
-        self._bytes_read = self._bytes_dispatched = self._dropped_pending = 0
+        # (_dropped_pending stays: Node's _pendingData, which the dropped write's 'connect'
+        # listener writes on the new connection, _ConnectWrite)
+        self._bytes_read = self._bytes_dispatched = 0
 
     def _on_listener_error(self, exc: Exception) -> None:
         """A listener raised: while ``options.lookup`` answers inside ``connect()`` the

@@ -481,7 +481,20 @@ def do_connect(sock: Socket, handle: TCPHandle | None, options: Mapping[str, Any
     lookup = options.get("lookup")
     host = options.get("host") or "localhost"
     call = None
-    if lookup is not None and not options.get("path") and not is_ip(host):
+    path = options.get("path")
+    if path:
+        # Node's internalConnect for a pipe, inside connect(): 'connectionAttempt' now (a
+        # listener added after connect() never hears it); what a listener raises is raised
+        key = id(sock)
+        ANSWERING.add(key)
+        try:
+            sock.emit("connectionAttempt", path, None, None)
+        except BaseException:
+            _drop_handle(sock, handle)
+            raise
+        finally:
+            ANSWERING.discard(key)
+    elif lookup is not None and not is_ip(host):
         _family, hints, multi = _dns_plan(options)
         dnsopts: dict[str, Any] = {"family": _family, "hints": hints}
         if multi:
@@ -491,14 +504,21 @@ def do_connect(sock: Socket, handle: TCPHandle | None, options: Mapping[str, Any
             call.start(lookup)
         except BaseException:
             call.abandon()
-            if handle is not None:
-                sock.connecting = False
-                handle.owner = NO_OWNER
-                handle.close()
-                if sock._handle is handle:  # (a destroy() now: 'close'(false), as Node's)
-                    sock._handle, sock._closed_handle = None, handle
+            _drop_handle(sock, handle)
             raise
     return _do_connect(sock, handle, options, loop, call)
+
+
+def _drop_handle(sock: Socket, handle: TCPHandle | None) -> None:
+    """``connect()`` raises (a lookup or a listener raised inside it): the handle it made is
+    closed and the socket no longer connecting (``None``: a second ``connect()``'s, the first
+    goes on)."""
+    if handle is not None:
+        sock.connecting = False
+        handle.owner = NO_OWNER
+        handle.close()
+        if sock._handle is handle:  # (a destroy() now: 'close'(false), as Node's)
+            sock._handle, sock._closed_handle = None, handle
 
 
 async def _do_connect(sock: Socket, handle: TCPHandle | None, options: Mapping[str, Any],
@@ -560,10 +580,10 @@ async def _do_connect(sock: Socket, handle: TCPHandle | None, options: Mapping[s
 
 async def _connect_path(sock: Socket, handle: TCPHandle, path: str,
                         loop: asyncio.AbstractEventLoop) -> None:
-    """Node's ``internalConnect`` for a pipe: ``'connectionAttempt'(path, None, None)``, then
-    ``'connectionAttemptFailed'(path, None, None, err)`` and the error if it fails."""
-    sock.emit("connectionAttempt", path, None, None)
-    if not sock.connecting:
+    """Node's ``internalConnect`` for a pipe, after its ``'connectionAttempt'(path, None,
+    None)`` (:func:`do_connect`, inside ``connect()``): the connect, and if it fails
+    ``'connectionAttemptFailed'(path, None, None, err)`` and the error."""
+    if not sock.connecting:  # (destroyed by a 'connectionAttempt' listener)
         return
     try:
         await loop.create_unix_connection(lambda: handle, path)

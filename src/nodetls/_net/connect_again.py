@@ -78,9 +78,9 @@ def already(sock: Socket, ip: str, port: int) -> None:
 
 
 def pipe_in_use(sock: Socket, path: str) -> None:
-    """The second call's connect to the pipe ``path``: ``'connectionAttempt'``, then the
-    attempt fails with ``EISCONN`` (``'connectionAttemptFailed'``) and destroys the socket."""
-    sock.emit("connectionAttempt", path, None, None)
+    """The second call's connect to the pipe ``path``, after its ``'connectionAttempt'``
+    (emitted inside that ``connect()``, as any pipe's: ``connect.do_connect``): the attempt
+    fails with ``EISCONN`` (``'connectionAttemptFailed'``) and destroys the socket."""
     if not sock.connecting or sock.destroyed:
         return
     err = connect_error(OSError(errno.EISCONN, "Transport endpoint is already connected"),

@@ -180,10 +180,18 @@ class TCPHandle(_ShutdownMixin, _AddressMixin, asyncio.BufferedProtocol):
             cb(self)
         if not self._reading and self._state == _OPEN:
             transport.pause_reading()  # type: ignore[attr-defined]
+            # (uvloop starts reading once this returns, paused or not: stopped on the next loop
+            # step, or a peer's reset would be heard without a read, which Node's is not)
+            asyncio.get_running_loop().call_soon(self._stop_loop_reading)
             if self._reg is not None:
                 self._go_idle()  # (Node: a connected handle not reading keeps nothing alive)
         if not self._refed and self._reg is not None and self._state == _OPEN:
             self._quiet_unref()  # (connected: its connect request no longer keeps run() alive)
+
+    def _stop_loop_reading(self) -> None:
+        t = self.transport
+        if not self._reading and self._state == _OPEN and t is not None and t.is_reading():
+            t.pause_reading()
 
     def get_buffer(self, sizehint: int) -> memoryview:
         view = self._view

@@ -46,7 +46,7 @@ from ..errors import node_error, system_error
 from ..events import EventEmitter
 from ..stream import _D_OPTIONS, _NO_BUF, _NO_DRAIN, Duplex, _get_running_loop, _soon
 from ._socket_api import _SocketAPI
-from ._socket_close import _SocketClose
+from ._socket_close import _ConnectWrite, _SocketClose
 from ._socket_connect import _SocketConnect
 from .accepted import _PROTO_HANDLE, _SHAREABLE_TYPES, _OnReadableStreamEnd
 from .accepted import AcceptedState as AcceptedState  # (re-exported: imported from here)
@@ -172,7 +172,7 @@ class Socket(_SocketClose, _SocketAPI, _SocketConnect, Duplex):
         self._closed_handle: Any = None
         self._bytes_read = 0
         self._bytes_dispatched = 0
-        self._pending_write: tuple[Any, Any] | None = None
+        self._pending_write: _ConnectWrite | None = None
         self._pending_write_cb: Callable[..., Any] | None = None
         self._pending_final: Callable[..., Any] | None = None
         self._connect_task: asyncio.Task[None] | None = None
@@ -427,11 +427,11 @@ class Socket(_SocketClose, _SocketAPI, _SocketConnect, Duplex):
         return False
 
     def _write_pending(self) -> None:
-        """The write made while connecting, now that the socket is connected."""
+        """The write made while connecting, now that the socket is connected (when its
+        ``'connect'`` listener was removed)."""
         pending = self._pending_write
         if pending is not None and not self._destroyed:
-            self._pending_write = None
-            self._write(*pending)
+            pending()
 
     def _write(self, chunk: Any, callback: Callable[..., Any]) -> None:
         """Writable hook: hand ``chunk`` to the handle; ``callback`` now, or at
@@ -442,9 +442,10 @@ class Socket(_SocketClose, _SocketAPI, _SocketConnect, Duplex):
         if h is None or self.connecting:
             if self.connecting:
                 # Node's _writeGeneric: written from a 'connect' listener added now, so its
-                # callback runs before the 'connect' listeners added after this write
-                self._pending_write = (chunk, callback)
-                self.once("connect", self._write_pending)
+                # callback runs before the 'connect' listeners added after this write (and,
+                # as Node's, on the next connection when a destroy() dropped it: _ConnectWrite)
+                self._pending_write = pending = _ConnectWrite(self, chunk, callback)
+                pending.add()
                 return
             shared = self._closed_handle if self._shell_of is not None else None
             if shared is not None and not shared.closed:
