@@ -21,7 +21,9 @@ What ``nodetls.aio`` (``aio/_transport.py``) uses beyond the handle interface: i
 writes the close_notify from :meth:`close_notify_now` to the TCP transport itself (or calls
 :meth:`shutdown`); its reads are :meth:`route_reads`' (an owner class with a true
 ``_READS_BYTES`` takes plaintext as ``bytes`` in its ``_on_handle_read``, as
-``net.Socket._on_handle_read`` does); no shutdown state and no engine flag.
+``net.Socket._on_handle_read`` does); its ``pause_reading()`` is :meth:`read_hold` (the
+transport is still read, its ciphertext kept in the engine, undecrypted, up to a bound),
+its resume :meth:`read_start` then :meth:`read_held`; no shutdown state and no engine flag.
 """
 
 from __future__ import annotations
@@ -169,6 +171,12 @@ class TLSWrap:
     #: On another loop (uvloop): its ``call_soon``, and ``_done`` the owner's bound
     #: ``_tls_write_done``, both looked up once.
     _soon: Any = None
+    #: :meth:`read_hold` is in effect: ciphertext read from the transport stays in the engine
+    #: (not decrypted) until :meth:`read_start`; the transport's reads stop once
+    #: ``_hold_limit`` bytes are held; its EOF meanwhile waits too (``_eof_held``).
+    _holding = False
+    _hold_limit = 0
+    _eof_held = False
 
     def __init__(self, lower: Any, engine: TLSEngine, owner: Any) -> None:
         self.lower = lower
@@ -351,11 +359,44 @@ class TLSWrap:
 
     def read_start(self) -> None:
         self._reading = True
+        self._holding = False
         self.lower.read_start()
 
     def read_stop(self) -> None:
-        self._reading = self._lower_ok = False
+        self._reading = self._lower_ok = self._holding = False
         self.lower.read_stop()
+
+    def read_hold(self, limit: int) -> None:
+        """Stop delivering plaintext but go on reading the transport (``nodetls.aio``'s
+        ``pause_reading()``, as asyncio's and uvloop's SSL transports): its ciphertext goes
+        into the engine's read BIO, not decrypted, until the BIO holds ``limit`` bytes (their
+        read high-water mark, 256 KiB by default), when the transport's reads stop (TCP flow
+        control then slows the peer down). The transport's EOF meanwhile waits for
+        :meth:`read_held`; its error comes at once (the owner's ``'error'``, as ever).
+        :meth:`read_start` ends the hold (and restarts the transport's reads).
+        (Node-style sockets use :meth:`read_stop`: Node's TLSSocket stops its TCP handle.)"""
+        self._reading = self._lower_ok = False
+        self._holding = True
+        self._hold_limit = limit
+        eng = self.engine
+        if eng is not None and eng.input_pending() >= limit:
+            self.lower.read_stop()
+
+    def held_size(self) -> int:
+        """Ciphertext received and not decrypted yet (what :meth:`read_hold` keeps; asyncio's
+        SSL transport's ``get_read_buffer_size()``)."""
+        eng = self.engine
+        return eng.input_pending() if eng is not None else 0
+
+    def read_held(self) -> None:
+        """After :meth:`read_start`: deliver what came while :meth:`read_hold` held the reads,
+        as a read of nothing would (the plaintext of the ciphertext the engine holds, the
+        peer's close_notify among it), then the transport's EOF that came meanwhile (as
+        asyncio's SSL transport resumes: its read step, then its shutdown step)."""
+        self._on_handle_read(memoryview(b""))
+        if self._eof_held and self._reading and not self._closed:
+            self._eof_held = False
+            self._on_handle_eof()
 
     #: ``shutdown(callback)`` reports its completion (the handle seam's extension, as a TCP
     #: handle's): ``net.Socket``'s ``_final`` passes one, so ``'finish'`` comes when the
@@ -525,6 +566,9 @@ class TLSWrap:
                 self._cycle(view)  # a handshake step: the engine receives it in that call
                 return
             eng.receive(view)
+            if self._holding and eng.input_pending() >= self._hold_limit:
+                self._lower_ok = False  # (read_hold()'s bound: the transport's reads stop)
+                self.lower.read_stop()
             self._cycle()
             return
         # The data path (Node's OnStreamRead -> ClearOut), the pump's read loop without its
@@ -674,6 +718,9 @@ class TLSWrap:
                 self._done_soon()
 
     def _on_handle_eof(self) -> None:
+        if self._holding:  # (read_hold(): delivered after the held reads, by read_held())
+            self._eof_held = True
+            return
         self._lower_eof = True
         eng = self.engine
         if eng is None:

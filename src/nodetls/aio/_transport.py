@@ -30,8 +30,11 @@ decrypt straight into the buffer ``get_buffer()`` returned (``TLSEngine.read_int
 and ``pause_reading()`` stops the pump between two buffers. No task and no future is created
 per record.
 
-Flow control is asyncio's, both ways: ``pause_reading()`` stops the wrap (and so the TCP
-socket: the kernel buffer fills and the peer slows down); ``protocol.pause_writing()`` is called
+Flow control is asyncio's, both ways: ``pause_reading()`` stops delivering plaintext but the
+TCP socket is still read, as asyncio's and uvloop's SSL transports do (``TLSWrap.read_hold``:
+the ciphertext stays in the engine, not decrypted, up to the read high-water mark, 256 KiB, then
+the TCP reads stop: the kernel buffer fills and the peer slows down), so the peer's reset ends
+the connection at once and its close_notify is there for ``close()``; ``protocol.pause_writing()`` is called
 when ``get_write_buffer_size()`` reaches the high-water mark and ``resume_writing()`` once it is
 at or below the low-water mark. That size is what asyncio's SSL transport counts: the plaintext
 the wrap holds (before the handshake, behind a renegotiation) and the ciphertext written while
@@ -53,7 +56,8 @@ from typing import TYPE_CHECKING, Any
 from .._net.handle import TCPHandle
 from .._openssl import lib
 from ._lean import BridgeSocket, _seam_close, _seam_drain, _seam_eof, _seam_read
-from ._transport_flow import HIGH, LOW, WriteFlow
+from ._transport_flow import HIGH, LOW, READ_HIGH, READ_LOW, WriteFlow
+from ._transport_flow import limits as _limits
 from ._transport_info import ExtraInfo
 
 if TYPE_CHECKING:
@@ -130,7 +134,8 @@ class TLSTransport(ExtraInfo, WriteFlow, asyncio.Transport):
                  "_closing", "_eof_written", "_lost", "_conn_lost_writes", "_paused_reading",
                  "_protocol_paused", "_high", "_low", "_error", "_handle",
                  "_cipher", "_eng", "_write", "_eof_seen", "_shutdown_timeout",
-                 "_shutdown_timer", "_tcp_full", "_held", "_peer_x509", "__weakref__")
+                 "_shutdown_timer", "_tcp_full", "_held", "_peer_x509", "_read_high",
+                 "_read_low", "__weakref__")
     # All set by _open (a transport is made there only), but _conn_lost_writes (on the first
     # write after the close). The protocol (None once connection_lost() has returned, as
     # asyncio) and its data_received; the TLS wrap, from connection_made to connection_lost;
@@ -169,6 +174,10 @@ class TLSTransport(ExtraInfo, WriteFlow, asyncio.Transport):
     #: The peer's certificate (an ``X509 *`` reference), taken at the connection's end when
     #: ``'peercert'`` was not asked before: asyncio's transport keeps it after the close.
     _peer_x509: Any
+    #: The read flow control's limits (``set_read_buffer_limits``): while paused, the TCP
+    #: reads stop once ``_read_high`` bytes of ciphertext are held.
+    _read_high: int
+    _read_low: int
 
     def __repr__(self) -> str:
         state = "closed" if self._lost else "closing" if self._closing else "open"
@@ -200,18 +209,23 @@ class TLSTransport(ExtraInfo, WriteFlow, asyncio.Transport):
         return not self._paused_reading
 
     def pause_reading(self) -> None:
-        """Stop delivering data (the TLS wrap and the TCP socket stop reading). Once closing,
-        only the flag ``is_reading()`` answers changes (as asyncio's SSL transport)."""
+        """Stop delivering data. The TCP socket is still read, as by asyncio's and uvloop's
+        SSL transports: its ciphertext is kept (not decrypted) up to the read high-water mark
+        (``get_read_buffer_limits()``, 256 KiB), then the TCP reads stop until
+        ``resume_reading()``; meanwhile the peer's reset ends the connection at once
+        (``connection_lost(ConnectionResetError)``), its FIN waits for ``resume_reading()``
+        (as asyncio's). Once closing, only the flag ``is_reading()`` answers changes (as
+        asyncio's SSL transport)."""
         if self._paused_reading:
             return
         self._paused_reading = True
         h = self._sock._handle
         if h is not None and not self._closing and not self._lost:
-            h.read_stop()
+            h.read_hold(self._read_high)
 
     def resume_reading(self) -> None:
-        """Deliver data again; plaintext the engine already holds follows on the next loop
-        iteration (as asyncio's SSL transport)."""
+        """Deliver data again; what came while paused follows on the next loop iteration (as
+        asyncio's SSL transport), the peer's EOF after it."""
         if not self._paused_reading:
             return
         self._paused_reading = False
@@ -221,12 +235,35 @@ class TLSTransport(ExtraInfo, WriteFlow, asyncio.Transport):
             self._loop.call_soon(self._pump)
 
     def _pump(self, closing: bool = False) -> None:
-        # Feed the wrap nothing: it runs its cycle and delivers plaintext it already decrypted
-        # or still holds as ciphertext (data that came while reading was paused; ``closing``:
-        # close() waits for the peer's close_notify, which may be among it).
+        # The wrap delivers what it held while reading was paused (TLSWrap.read_held: the
+        # plaintext, then the peer's FIN; ``closing``: close() waits for the peer's
+        # close_notify, which may be among it).
         h = self._sock._handle
         if h is not None and (closing or not self._paused_reading) and not self._lost:
-            h._on_handle_read(memoryview(b""))
+            h.read_held()
+
+    def get_read_buffer_size(self) -> int:
+        """The ciphertext received and not decrypted yet (asyncio's and uvloop's SSL
+        transports: their incoming BIO): what is held while reading is paused."""
+        h = self._handle
+        return h.held_size() if h is not None else 0
+
+    def get_read_buffer_limits(self) -> tuple[int, int]:
+        """``(low, high)``: the read flow control's limits, ``(65536, 262144)`` by default (as
+        asyncio's and uvloop's SSL transports)."""
+        return self._read_low, self._read_high
+
+    def set_read_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        """The read flow control's limits (asyncio's SSL transport's defaults and checks:
+        ``high`` 256 KiB, ``low`` ``high // 4``; ``ValueError`` unless
+        ``high >= low >= 0``): while reading is paused, the TCP reads stop once ``high`` bytes
+        of ciphertext are held. They start again with ``resume_reading()`` (asyncio's
+        restart at or below ``low``: what was held is delivered then)."""
+        hi, lo = _limits(high, low, READ_HIGH)
+        self._read_high, self._read_low = hi, lo
+        h = self._handle
+        if h is not None and self._paused_reading and not self._closing:
+            h.read_hold(hi)
 
     def _feed_buffered(self, view: memoryview) -> None:
         proto: asyncio.BufferedProtocol = self._protocol
@@ -346,14 +383,16 @@ class TLSTransport(ExtraInfo, WriteFlow, asyncio.Transport):
             sock.destroy()
             return
         # Reading goes on until the peer's close_notify (dropping the plaintext: a
-        # BufferedProtocol's too, through _seam_read), also when paused by pause_reading().
+        # BufferedProtocol's too, through _seam_read), also when paused by pause_reading():
+        # what came meanwhile is read now (its close_notify: eof_received() before close()
+        # returns, as uvloop's; the end of the wait, _peer_closed, cancels the timer).
         if self._buffered and h.buffered_reader is not None:
             h.buffered_reader = None
-        if self._paused_reading:
-            h.read_start()
-            self._loop.call_soon(self._pump, True)
         self._shutdown_timer = self._loop.call_later(self._shutdown_timeout,
                                                      self._shutdown_timed_out)
+        if self._paused_reading:
+            h.read_start()
+            self._pump(True)
 
     def _peer_closed(self) -> None:
         """The peer's close_notify (or FIN) while ``close()`` waits for it (the seam's EOF):
@@ -458,6 +497,8 @@ def _open(loop: asyncio.AbstractEventLoop, factory: Callable[[], asyncio.BasePro
     t._peer_x509 = None
     t._high = HIGH
     t._low = LOW
+    t._read_high = READ_HIGH
+    t._read_low = READ_LOW
     # Errors come from the socket's ``errored`` at close; the end of the connection through
     # the handle seam (below). (The first 'error' listener, nobody watching additions:
     # straight into the table; a client's was added before its handshake.)

@@ -5,17 +5,34 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["WriteFlow", "HIGH", "LOW"]
+__all__ = ["WriteFlow", "HIGH", "LOW", "READ_HIGH", "READ_LOW", "limits"]
 
 #: asyncio's SSL transport's defaults (``constants.FLOW_CONTROL_HIGH_WATER_SSL_WRITE``, uvloop's
 #: too): pause at 512 KiB, resume at 128 KiB.
 HIGH = 512 * 1024
 LOW = HIGH // 4
+#: Their read limits (``FLOW_CONTROL_HIGH_WATER_SSL_READ``): while the protocol is paused,
+#: the TCP reads stop once 256 KiB of ciphertext are held.
+READ_HIGH = 256 * 1024
+READ_LOW = READ_HIGH // 4
 #: The TCP transport's own write limits (asyncio's and uvloop's TCP defaults, TCPHandle's too):
 #: above ``_TCP_HIGH`` asyncio's SSL layer stops handing it ciphertext, until it is at or below
 #: ``_TCP_LOW``.
 _TCP_HIGH = 64 * 1024
 _TCP_LOW = 16 * 1024
+
+
+def limits(high: int | None, low: int | None, default: int) -> tuple[int, int]:
+    """``(high, low)`` as asyncio's ``set_write_buffer_limits``/``set_read_buffer_limits``
+    make them (``add_flowcontrol_defaults``): ``high`` ``default`` (or ``4 * low``), ``low``
+    ``high // 4``; ``ValueError`` unless ``high >= low >= 0``."""
+    if high is None:
+        high = default if low is None else 4 * low
+    if low is None:
+        low = high // 4
+    if not high >= low >= 0:
+        raise ValueError(f"high ({high!r}) must be >= low ({low!r}) must be >= 0")
+    return high, low
 
 
 if TYPE_CHECKING:
@@ -81,13 +98,7 @@ class WriteFlow(_Base):
         return (self._low, self._high)
 
     def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
-        if high is None:
-            high = HIGH if low is None else 4 * low
-        if low is None:
-            low = high // 4
-        if not high >= low >= 0:
-            raise ValueError(f"high ({high!r}) must be >= low ({low!r}) must be >= 0")
-        self._high, self._low = high, low  # (the TCP transport keeps its own: asyncio's)
+        self._high, self._low = limits(high, low, HIGH)  # (the TCP transport keeps its own)
         self._control_writing()
 
     def _control_writing(self) -> None:

@@ -155,24 +155,70 @@ NAMED: dict[str, dict[str, Any]] = {
                       ["s", "extra", "peercert"]]),
     },
     "paused_close_sees_peer_close_notify_late": {
-        "kind": "xfail",
+        "kind": "fixed",
         "doc": "close() while reading is paused, the peer's close_notify already sent: "
                "asyncio's and uvloop's transports read it while paused, so close() calls "
                "eof_received() before it returns; nodetls stopped reading TCP (see "
-               "paused_reading_sees_reset), so close() starts reading again and "
-               "eof_received() comes on a later loop iteration",
+               "paused_reading_sees_reset), so close() started reading again and "
+               "eof_received() came on a later loop iteration",
         "script": _s([["s", "pause_reading"], ["c", "close"], ["settle"], ["s", "close"],
                       ["settle"]]),
     },
     "paused_reading_sees_reset": {
-        "kind": "xfail",
+        "kind": "fixed",
         "doc": "while the protocol is paused (pause_reading()), asyncio's SSL transport keeps "
                "reading TCP into its buffer (up to 256 KiB), so a RST from the peer ends the "
-               "connection at once: connection_lost(ConnectionResetError). nodetls stops the "
-               "TCP reads too (bounded memory, TCP back-pressure), so it sees the RST only at "
-               "resume_reading() or close()",
+               "connection at once: connection_lost(ConnectionResetError). nodetls stopped "
+               "the TCP reads too, so it saw the RST only at resume_reading() or close()",
         "script": _s([["s", "pause_reading"], ["s", "write", "656261"], ["c", "abort"],
                       ["settle"]]),
+    },
+    "paused_close_drops_data_before_close_notify": {
+        "kind": "follows", "ref": "uvloop",
+        "doc": "close() while reading is paused, the peer's data and close_notify already "
+               "sent: uvloop's close() reads them (the data dropped) and calls eof_received() "
+               "before it returns, then connection_lost(None); asyncio's SSL_shutdown finds "
+               "the data after its own close_notify (connection_lost(SSLError), "
+               "APPLICATION_DATA_AFTER_CLOSE_NOTIFY, as data_after_close_notify_dropped). "
+               "nodetls follows uvloop (it called eof_received() on a later loop iteration)",
+        "script": _s([["s", "pause_reading"], ["c", "write", "61"], ["c", "close"],
+                      ["settle"], ["s", "close"], ["settle"]]),
+    },
+    "paused_fin_waits_for_resume": {
+        "kind": "follows", "ref": "asyncio",
+        "doc": "the peer's FIN without close_notify while reading is paused: asyncio's "
+               "transport keeps it (its flushing state) until resume_reading(), then delivers "
+               "the data, eof_received() and connection_lost(None); uvloop's closes at the FIN "
+               "(connection_lost(None), the data dropped). nodetls follows asyncio, as for "
+               "fin_without_close_notify (its wrap holds the FIN read while paused)",
+        "script": _s([["s", "pause_reading"], ["c", "write", "61"], ["settle"], ["c", "abort"],
+                      ["settle"], ["s", "resume_reading"], ["settle"]]),
+    },
+    "paused_close_after_peer_fin": {
+        "kind": "xfail",
+        "doc": "close() while reading is paused, after the peer's FIN without close_notify: "
+               "asyncio's close() does nothing (its shutdown finds the flushing state the FIN "
+               "set: no close_notify, no timer) and resume_reading() then delivers the data, "
+               "eof_received() and connection_lost(None) after the close; uvloop's closed at "
+               "the FIN (connection_lost(None)). nodetls's close() reads the FIN: "
+               "eof_received() before it returns, then connection_lost(None) (asyncio's hang "
+               "not followed; uvloop's drops the data before the FIN, asyncio's own order "
+               "kept by paused_fin_waits_for_resume)",
+        "script": _s([["s", "pause_reading"], ["c", "write", "61"], ["settle"], ["c", "abort"],
+                      ["settle"], ["s", "close"], ["settle"], ["s", "resume_reading"],
+                      ["settle"]]),
+    },
+    "paused_peer_keeps_sending": {
+        "kind": "fixed",
+        "doc": "a peer that keeps sending while reading is paused (3 MB): the ciphertext is "
+               "held up to the read high-water mark (get_read_buffer_limits(): (65536, "
+               "262144), as asyncio's and uvloop's), then the TCP reads stop and the peer "
+               "waits; resume_reading() delivers it all, in order, and get_read_buffer_size() "
+               "is 0 again (the bound itself: tests/aio/test_aio_paused_reads.py). nodetls "
+               "had no get_read_buffer_limits()/get_read_buffer_size()",
+        "script": _s([["s", "pause_reading"], ["s", "get_read_buffer_limits"],
+                      ["c", "write", [3000000, 7]], ["settle"], ["c", "get_write_buffer_size"],
+                      ["s", "resume_reading"], ["settle"], ["s", "get_read_buffer_size"]]),
     },
     "stream_drain_after_peer_close_uvloop": {
         "kind": "xfail",
