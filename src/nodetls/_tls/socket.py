@@ -473,6 +473,16 @@ class TLSSocket(_TLSSocketAPI, _TLSSocketSetup, _TLSSocketShell, Socket):
                 self.prepend_once_listener("end", lambda: self._connect_ended(exc))
                 _SOCKET_ON_EOF(self)
                 return
+        if self._is_server and not self._secure_established and wrap is not None \
+                and wrap._lower_eof and self.allow_half_open \
+                and getattr(exc, "code", None) == "ECONNRESET":
+            # The client ended its side during the handshake, on a server allowing half-open
+            # connections: Node's TLSWrap passes the EOF on ('end'), and the socket, which
+            # does not end its own side, stays open: no 'tlsClientError' (its onSocketClose
+            # comes when the socket closes), the handshake waits for its timeout.
+            if not self._r_ended:
+                _SOCKET_ON_EOF(self)
+            return
         self._tls_error_reported = True
         if not self._secure_established:
             _log.debug("TLS handshake failed (%s, %s): %s", "server" if self._is_server else "client",

@@ -22,7 +22,8 @@ of the client CA or a self-signed one), in the same process. ``tickets`` false i
 client saw 'secureConnect' or 'close' and the server 'secureConnection' or 'tlsClientError',
 then runs ``ops``: Node's in the microtasks right after the event that completed the pair
 (before its TLSWrap goes on: the server's session tickets, a TLS 1.2 client's writes made
-before the handshake), nodetls's ops up to the first settle in that event's listener. Both
+before the handshake), nodetls's ops up to the first settle (and that settle's ``~``) in that
+event's listener. Both
 sides' sockets have TCP_NODELAY (nodetls's TLS default, a deliberate difference: Node's
 runner sets it).
 

@@ -151,6 +151,39 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         "completed ('endcb', 'finish', then 'end'); nodetls's destroy() sent a close_notify, "
         "so the peer's 'end' came first (seed 299, minimised)",
         _script([["c", "destroy", False], ["s", "end", None]])),
+    "server_half_open_eof_during_handshake": (
+        "a client ends (end() right after tls.connect(): ClientHello, then FIN) and the server "
+        "allows half-open connections: Node's TLSWrap passes the EOF on as any other, the "
+        "server's socket does not end its own side and stays open (no 'tlsClientError': its "
+        "onSocketClose comes when it closes; the handshake waits for its timeout), so the "
+        "client, whose Finished was dropped after its shutdown, stays 'readOnly' without "
+        "'end'; nodetls's server failed the handshake at the EOF ('tlsClientError ECONNRESET', "
+        "the client 'end', 'close false') (seed 3174)",
+        _script([], pre=[["c", "end", None]], server={"allowHalfOpen": True})),
+    "peer_close_notify_then_reset_while_ending": (
+        "the server ends with data (sent at once: close_notify and data on their way), the "
+        "client ends (its close_notify written at once) and is destroyed in the same tick by "
+        "a write after end(): it closes with the server's data unread, so the kernel resets "
+        "the connection. Node's server then fails its shutdown (ENOTCONN, ignored: end()'s "
+        "callback gets null, 'finish'), and its next read still gets the client's "
+        "close_notify, queued before the reset: 'end', 'close false'. nodetls's TCP handle "
+        "reports the failed shutdown as the read's ECONNRESET without reading what is queued "
+        "('endcb ECONNRESET', 'error ECONNRESET', 'close true'). The fix is net's "
+        "(_net/handle.py: on a shutdown failing with ENOTCONN, read the socket's queued bytes "
+        "and deliver them before reporting the reset) (seeds 3032, 3095)",
+        _script([["s", "end", "6364656561"], ["c", "end", None], ["c", "write", "61"]])),
+    "write_in_secure_listener_sent_after_the_pass": (
+        "the server writes in the microtask after 'secureConnection' and the client is "
+        "destroyed in the same tick: Node's TLSWrap sends that write (with the session "
+        "tickets) only when its pass over the read that finished the handshake returns, so "
+        "the client has closed (a FIN, nothing unread) before it: the server's data meets the "
+        "closed socket, its shutdown fails (ignored), and it reads the FIN ('end', 'finish', "
+        "'close false'). nodetls's wrap sends a write made inside a pass at once, the client "
+        "closes with it unread, the kernel resets the connection: 'error ECONNRESET', "
+        "'close true'. The fix is the wrap's (_tls/wrap.py: a write made inside a pass, "
+        "_in_cycle, leaves its ciphertext in the engine for the pass's final flush) (seed "
+        "3106)",
+        _script([["s", "write", "6565"], ["c", "destroy", False]])),
 }
 
 

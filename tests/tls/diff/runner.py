@@ -25,7 +25,7 @@ from nodetls import constants
 
 from ...helpers.certs import PKI
 from ...helpers.difftest import code_of, runner_main
-from ...helpers.difftest_sockets import Log, js, new_logs, run_op, run_ops, state, watch
+from ...helpers.difftest_sockets import Log, js, new_logs, run_op, run_ops, settle, state, watch
 
 ENV = "NODETLS_TLSDIFF_CERTS"
 SECURE_MAX = 1.0
@@ -170,7 +170,8 @@ async def run_script(script: dict[str, Any]) -> dict[str, Any]:
     # in the microtasks right after the event that completes the pair, before its TLSWrap
     # goes on (the server's session tickets, a TLS 1.2 client's writes made before the
     # handshake go out after them); here the ops up to the first settle run in that event's
-    # listener (the last one), the rest once the future it sets wakes the script up
+    # listener (the last one), and that settle's '~' is logged there too (Node's runOps logs it
+    # in the same microtask), the rest once the future it sets wakes the script up
     waiting = {"c", "s"}
     secure: asyncio.Future[None] = loop.create_future()
     ops = script["ops"]
@@ -182,6 +183,8 @@ async def run_script(script: dict[str, Any]) -> dict[str, Any]:
             secure.set_result(None)
             for k, op in enumerate(ops[:head]):
                 run_op(op, len(script["pre"]) + k, socks, logs, _own)
+            for log in logs.values():  # (the settle's mark, as Node's runOps logs it there too)
+                log.add("~")
     server = tls.create_server(server_options(script["server"]))
     raws: list[Any] = []
 
@@ -229,7 +232,9 @@ async def run_script(script: dict[str, Any]) -> dict[str, Any]:
     timer = loop.call_later(SECURE_MAX, lambda: waiting.clear() or done(""))
     await secure
     timer.cancel()
-    await run_ops(ops[head:], len(script["pre"]) + head, socks, logs, clock, _own)
+    await settle(clock)  # (the settle after the head ops, its '~' logged in done())
+    if head < len(ops):
+        await run_ops(ops[head + 1:], len(script["pre"]) + head + 1, socks, logs, clock, _own)
     result = {"c": logs["c"].render(), "s": logs["s"].render(),
               "state": {"c": state(client, EXTRA_STATE),
                         "s": state(socks["s"], EXTRA_STATE) if socks["s"] else None},
