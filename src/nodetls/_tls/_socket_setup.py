@@ -136,6 +136,19 @@ if TYPE_CHECKING:
         _renegotiations: int
         _shell_listener: tuple[Any, Any, Any] | None
         _host_socket: Any
+        _new_session_pending: int
+        _deferred_new_sessions: tuple[tuple[bytes, bytes], ...]
+        _secure_pending: bool
+        _ocsp_response_seen: bool
+        _ocsp_staple: bytes | None
+        _is_client_connect: bool
+        _pending_sessions: tuple[bytes, ...]
+        _connect_fields: dict[str, Any] | None
+        secure_connecting: bool
+        authorized: bool
+        authorization_error: str | None
+        alpn_protocol: str | bool | None
+        npn_protocol: str | bool
 
         @property
         def _engine(self) -> TLSEngine | None: ...
@@ -144,6 +157,9 @@ if TYPE_CHECKING:
         def _setup_wrap(self, lower: Any) -> None: ...
         def _tls_closed_before_secure(self) -> None: ...
         def _tls_error(self, exc: BaseException) -> None: ...
+        def _tls_renegotiated(self) -> None: ...
+        def _tls_session(self, session_id: bytes, der: bytes) -> None: ...
+        def _emit_session(self, der: bytes) -> None: ...
 
     _Base = _TLSSocketFields
 else:
