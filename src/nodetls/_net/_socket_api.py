@@ -41,6 +41,8 @@ if TYPE_CHECKING:
         _pending_write_cb: Callable[..., Any] | None
         _pending_final: Callable[..., Any] | None
         _connect_task: asyncio.Task[None] | None
+        _connect_opts: dict[str, Any] | None
+        _cancelled_connect: tuple[asyncio.Task[None], dict[str, Any] | None] | None
         _timeout: float
         _timeout_set: bool
         _timer: asyncio.TimerHandle | None

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import node_error
 from ..stream import Duplex, _get_running_loop, _soon
+from .connect_again import not_begun
 from .onread import uninstall as _onread_uninstall
 
 if TYPE_CHECKING:
@@ -204,6 +205,8 @@ class _SocketClose(_Base):
         if task is not None:
             self._connect_task = None
             task.cancel()
+            if not_begun(task):  # (connect_again.revived_connect)
+                self._cancelled_connect = (task, self._connect_opts)
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

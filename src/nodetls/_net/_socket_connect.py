@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Self
 from ..errors import node_error
 from .args import check_connect_options
 from .connect import ANSWERING, do_connect
+from .connect_again import revived_connect
 from .handle import NO_OWNER, TCPHandle
 from .onread import install as _onread_install
 
@@ -50,7 +51,9 @@ class _SocketConnect(_Base):
         check_connect_options(opts)  # (Node's argument errors, raised here)
         if not opts.get("path"):
             self._host = opts.get("host") or "localhost"  # (Node's lookupAndConnect)
+        first = None
         if self._destroyed:
+            first = revived_connect(self)  # type: ignore[arg-type]
             self._undestroy()
         if callback is not None:
             self.once("connect", callback)
@@ -73,10 +76,20 @@ class _SocketConnect(_Base):
         if self._onread is not None:
             _onread_install(self)  # (Node's initSocketHandle, in connect())
         loop = asyncio.get_running_loop()
+        self._connect_opts = opts
         # (self is a Socket: _SocketConnect is its mixin)
         self._connect_task = loop.create_task(
-            do_connect(self, handle, opts, loop))  # type: ignore[arg-type]
+            do_connect(self, handle, opts if first is None else first, loop))  # type: ignore[arg-type]
+        if first is not None:  # (the destroyed connect goes on on this handle: this one is
+            self._connect_again(opts, None)  # a second connect, connect_again.py)
         return self
+
+    #: The options of the connect under way (its task: :attr:`_connect_task`), for
+    #: ``connect_again.revived_connect``.
+    _connect_opts: dict[str, Any] | None = None
+    #: The connect task ``destroy()`` cancelled before it began, and its options
+    #: (``connect_again.revived_connect``).
+    _cancelled_connect: tuple[asyncio.Task[None], dict[str, Any] | None] | None = None
 
     #: A second ``connect()`` came while connecting: the first attempt connects a socket of
     #: its own (:attr:`_connecting_socket`, not the loop's), whose local address the second
@@ -114,17 +127,27 @@ class _SocketConnect(_Base):
         ``'data'``/``'readable'`` listening, pipes, encoding), and the byte counts are the new
         connection's (Node's come from the new handle), but for the write made while
         connecting that a destroy dropped: ``bytes_written`` still counts it, as Node's
-        ``_pendingData``, until it is written on the new connection (``_ConnectWrite``)."""
+        ``_pendingData``, until it is written on the new connection (``_ConnectWrite``).
+        The writable side keeps the write in progress and those buffered behind it (Node's
+        undestroy clears its end and finish flags alone): a write made while connecting,
+        destroyed before ``'close'``, is failed by that ``'close'``, then those behind it
+        with the socket's error."""
         self._init_common({"auto_destroy": True, "emit_close": False})
         kept = (self._r_flowing, self._r_paused, self._r_readable_listening,
                 self._r_data_listening, self._r_pipes, self._r_await_drain)
-        hwm_r, hwm_w, enc = self._r_hwm, self._w_hwm, self._r_encoding
+        hwm_r, enc = self._r_hwm, self._r_encoding
         self._init_readable({"readable_high_water_mark": hwm_r})
-        self._init_writable({"writable_high_water_mark": hwm_w})
+        self._w_ending = self._w_ended = self._w_finished = not self._w_writable
+        self._w_final_called = self._w_prefinished = False
         (self._r_flowing, self._r_paused, self._r_readable_listening,
          self._r_data_listening, self._r_pipes, self._r_await_drain) = kept
         if enc:
             self.set_encoding(enc)
+        old = self._closed_handle
+        if isinstance(old, TCPHandle) and old.owner is self:
+            # (its close is still to come: it closes a connection this socket no longer has,
+            # see connect_again.revived_connect)
+            old.owner = NO_OWNER
         self._closed_handle = None
         self._had_error = False
         # (_dropped_pending stays: Node's _pendingData, which the dropped write's 'connect'

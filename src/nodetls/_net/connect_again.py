@@ -17,22 +17,37 @@ callback runs, while the kernel completes the first connection, which the destro
 :func:`already` or :func:`pipe_in_use` where the handle's connect would be made. A second call
 to a host name that resolves to several addresses looks up and tries one (Node would try them
 on handles of their own).
+
+``destroy()`` then ``connect()`` in the same loop step as the first ``connect()`` (to a host,
+not a path), before its connect began: Node's first ``lookupAndConnect`` goes on (its
+``internalConnect``, a tick or a lookup later, finds the socket ``connecting`` again) on the
+handle the new call made, and the new call is the second connect above: ``EALREADY``
+(:func:`revived_connect`). The destroyed connect's handle closes without a word to the socket
+(``_undestroy``). Node emits its ``'close'(false)`` as well, after the ``EALREADY``
+``'close'(true)``: one ``'close'`` here. Once that connect has begun (a later step, or a
+path: Node's connects a pipe inside ``connect()``), Node's fails an internal assertion
+(``afterConnect`` on the closed handle finds the socket connecting or connected again); here
+the new connect goes on alone.
 """
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import os
 import socket
+from inspect import CORO_CREATED, getcoroutinestate
 from typing import TYPE_CHECKING, Any
 
 from ..errors import system_error
+from .address import is_ip
 from .autoselect import connect_error
 
 if TYPE_CHECKING:
     from .socket import Socket
 
-__all__ = ["already", "pipe_in_use", "local_name", "connect_at_once"]
+__all__ = ["already", "pipe_in_use", "local_name", "connect_at_once", "not_begun",
+           "revived_connect"]
 
 
 def connect_at_once(s: socket.socket, ip: str, port: int) -> bool:
@@ -88,3 +103,26 @@ def pipe_in_use(sock: Socket, path: str) -> None:
     sock.emit("connectionAttemptFailed", path, None, None, err)
     if sock.connecting and not sock.destroyed:
         sock.destroy(err)
+
+
+def not_begun(task: asyncio.Task[None]) -> bool:
+    """``task`` (a connect's, cancelled or not) has not run a step yet."""
+    coro: Any = task.get_coro()
+    return getcoroutinestate(coro) == CORO_CREATED
+
+
+def revived_connect(sock: Socket) -> dict[str, Any] | None:
+    """``connect()`` on the destroyed ``sock``: the options of the connect its ``destroy()``
+    cancelled before that connect's task began (the same loop step), to a host and without
+    an ``options.lookup`` that was called already (Node's runs inside ``connect()``): Node's
+    goes on, on the new handle (module docstring); else ``None``."""
+    cancelled = sock._cancelled_connect
+    if cancelled is None:
+        return None
+    sock._cancelled_connect = None
+    task, opts = cancelled
+    if opts is None or opts.get("path") or not not_begun(task):
+        return None
+    if opts.get("lookup") is not None and not is_ip(opts.get("host") or "localhost"):
+        return None
+    return opts

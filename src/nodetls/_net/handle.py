@@ -265,7 +265,7 @@ class TCPHandle(_ShutdownMixin, _AddressMixin, asyncio.BufferedProtocol):
 
     def _deliver_held(self) -> None:
         held = self._held
-        if held is None:
+        if held is None or self._shut_hold:  # (a shutdown's completion delivers it)
             return
         while held and self._reading and self._state == _OPEN:
             self.owner._on_handle_read(memoryview(held.popleft()))

@@ -61,7 +61,18 @@ class _ShutdownMixin:
         ``close()`` in the meantime cancels it (Node: a ``destroy()`` right after ``end()``
         closes the connection without FIN -- a RST when unread data is there); ``callback()``
         a step after that (:meth:`_shutdown_done`), or once what is queued is sent. Without
-        one (a TLS wrap's close_notify, then FIN), at once."""
+        one (a TLS wrap's close_notify, then FIN), at once.
+
+        Node's shutdown completes in libuv's pending phase, before the next poll reads
+        anything: what the handle reads from that poll on waits for the completion (held,
+        ``_held``: the read paths' one test). On asyncio's loop the step queued here runs
+        before the I/O callbacks of the next poll, and :meth:`_shutdown_done` holds the
+        reads. uvloop runs its ``call_soon`` callbacks before its poll (libuv's idle
+        phase): a step queued from one of them runs after the next poll, so the reads are
+        held from this call on (:attr:`_shut_hold`). An approximation there: an ``end()``
+        called from another socket's read callback also holds what the same poll brings
+        after it, which Node's reads (which of two sockets' data one poll brings is
+        timing)."""
         if self._state != _OPEN or self._shut or self._shut_queued:  # (open: a transport)
             if callback is not None:
                 callback()
@@ -69,8 +80,12 @@ class _ShutdownMixin:
         if callback is not None:
             self._shut_queued = True
             reg = self._reg
-            (reg.loop if reg is not None else asyncio.get_running_loop()).call_soon(
-                self._shutdown_step, callback)
+            loop = reg.loop if reg is not None else asyncio.get_running_loop()
+            if type(loop).__module__.startswith("uvloop"):
+                self._shut_hold = True
+                if self._held is None:
+                    self._held = deque()
+            loop.call_soon(self._shutdown_step, callback)
             return
         self._shutdown_now(None)
 
@@ -82,8 +97,24 @@ class _ShutdownMixin:
         self._shut_queued = False
         if self._state != _OPEN or self._shut:
             callback()
+            self._release_hold()
             return
         self._shutdown_now(callback)
+
+    #: What the handle reads is held for a shutdown's completion, from :meth:`shutdown` on
+    #: (uvloop) to :meth:`_shutdown_complete`: ``_deliver_held`` waits for it.
+    _shut_hold = False
+
+    def _release_hold(self) -> None:
+        """The shutdown no longer holds reads (it waits for queued writes, as Node's waits
+        for its write requests, meanwhile reading; or it is cancelled or done): what was held
+        for it is delivered on the next loop step."""
+        if self._shut_hold:
+            self._shut_hold = False
+            if self._held is not None:
+                reg = self._reg
+                (reg.loop if reg is not None else asyncio.get_running_loop()).call_soon(
+                    self._deliver_held)
 
     def _shutdown_now(self, callback: Callable[[], None] | None) -> None:
         t: Any = self.transport
@@ -108,6 +139,7 @@ class _ShutdownMixin:
             # resume_writing() fires when the buffer is empty: that is our completion signal.
             self._shutdown_cb = callback
             t.set_write_buffer_limits(high=0, low=0)
+            self._release_hold()
 
     #: A shutdown's completion is queued (:meth:`_shutdown_done` to :meth:`_shutdown_complete`).
     _completing = False
@@ -144,6 +176,7 @@ class _ShutdownMixin:
             self._shutdown_complete, callback)
 
     def _shutdown_complete(self, callback: Callable[[], None]) -> None:
+        self._shut_hold = False
         callback()
         # Delivered after the tick of the callback's 'finish', even if nothing came yet: what
         # this loop step reads after this call comes after 'finish' too (Node's completion
