@@ -316,12 +316,13 @@ class _ConnectWrite:
     listener, added with it, that fails it (``ERR_SOCKET_CLOSED_BEFORE_CONNECTION``: Node's
     ``onClose``, which the ``'connect'`` listener removes). :meth:`add` adds both.
 
-    As Node's closure, the ``'connect'`` listener stays when a ``destroy()`` drops the write:
-    a ``connect()`` again writes the stale chunk on the new connection at its ``'connect'``,
-    and its completion calls the stream's write callback (``Writable``'s ``onwrite``) once
-    more: that completes the write in progress then, if any, else the socket is destroyed with
-    ``ERR_MULTIPLE_CALLBACK``. A destroy by an earlier ``'connect'`` listener fails it with
-    ``ERR_SOCKET_CLOSED`` (Node's ``_writeGeneric`` without a handle)."""
+    Once the ``'close'`` listener has failed the write, its ``'connect'`` listener goes too
+    (deliberately unlike Node's closure, which stays: a ``connect()`` again would send the
+    chunk whose callback failed, and its completion would call the stream's write callback
+    once more, destroying the socket with ``ERR_MULTIPLE_CALLBACK``; README, "differs"). A
+    ``connect()`` again before that ``'close'`` (where Node fails an assertion) sends it on the
+    new connection: its callback has not failed. A destroy by an earlier ``'connect'``
+    listener fails it with ``ERR_SOCKET_CLOSED`` (Node's ``_writeGeneric`` without a handle)."""
 
     __slots__ = ("sock", "chunk", "callback", "on_close")
 
@@ -329,7 +330,7 @@ class _ConnectWrite:
         self.sock = sock
         self.chunk = chunk
         self.callback = callback
-        self.on_close = _ClosedBeforeConnection(callback)
+        self.on_close = _ClosedBeforeConnection(callback, self)
 
     def add(self) -> None:
         """The write's two listeners: ``'connect'`` (write it), ``'close'`` (fail it)."""
@@ -348,14 +349,17 @@ class _ConnectWrite:
 
 class _ClosedBeforeConnection:
     """Node's ``onClose`` of ``_writeGeneric``: a write made while connecting, failed by
-    ``'close'``."""
+    ``'close'``; its ``'connect'`` listener (``write``) goes with it (see :class:`_ConnectWrite`)."""
 
-    __slots__ = ("callback",)
+    __slots__ = ("callback", "write")
 
-    def __init__(self, callback: Callable[..., Any]) -> None:
+    def __init__(self, callback: Callable[..., Any], write: Any = None) -> None:
         self.callback = callback
+        self.write = write
 
     def __call__(self, *_: Any) -> None:
+        if self.write is not None:
+            self.write.sock.off("connect", self.write)
         self.callback(node_error("ERR_SOCKET_CLOSED_BEFORE_CONNECTION"))
 
 
