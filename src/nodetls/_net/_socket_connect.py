@@ -127,7 +127,8 @@ class _SocketConnect(_Base):
         ``'data'``/``'readable'`` listening, pipes, encoding), and the byte counts are the new
         connection's (Node's come from the new handle), but for the write made while
         connecting that a destroy dropped: ``bytes_written`` still counts it, as Node's
-        ``_pendingData``, until it is written on the new connection (``_ConnectWrite``).
+        ``_pendingData``, until another write waits (or, connected again before the ``'close'``
+        that fails it, until it is written on the new connection: ``_ConnectWrite``).
         The writable side keeps the write in progress and those buffered behind it (Node's
         undestroy clears its end and finish flags alone): a write made while connecting,
         destroyed before ``'close'``, is failed by that ``'close'``, then those behind it
@@ -150,8 +151,8 @@ class _SocketConnect(_Base):
             old.owner = NO_OWNER
         self._closed_handle = None
         self._had_error = False
-        # (_dropped_pending stays: Node's _pendingData, which the dropped write's 'connect'
-        # listener writes on the new connection, _ConnectWrite)
+        # (_dropped_pending stays: Node's _pendingData; see _ConnectWrite for when the
+        # dropped write's 'connect' listener writes it on the new connection)
         self._bytes_read = self._bytes_dispatched = 0
 
     def _on_listener_error(self, exc: Exception) -> None:
