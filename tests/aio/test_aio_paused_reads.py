@@ -10,9 +10,11 @@ handle stops at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import ssl
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -79,28 +81,40 @@ def _client_ctx(certs: Any) -> ssl.SSLContext:
     return ctx
 
 
+@contextlib.asynccontextmanager
+async def _paused_connection(certs: Any, plain: bool) -> AsyncIterator[tuple[Any, Any, Paused]]:
+    """A ``nodetls.aio`` server whose protocol pauses reading at once, and an ``ssl`` client
+    connected to it: ``(client transport, server transport, server protocol)``."""
+    loop = asyncio.get_running_loop()
+    protos: list[Paused] = []
+
+    def factory() -> Paused:
+        protos.append(Paused(plain))
+        return protos[-1]
+
+    server = await aio.create_server(factory, "127.0.0.1", 0, key=certs.server.key_pem,
+                                     cert=certs.server.chain_pem)
+    port = server.sockets[0].getsockname()[1]
+    ct, _ = await asyncio.wait_for(loop.create_connection(
+        asyncio.Protocol, "127.0.0.1", port, ssl=_client_ctx(certs),
+        server_hostname="localhost"), T)
+    try:
+        await _until(lambda: protos, "the server's protocol")
+        st = await asyncio.wait_for(protos[0].made, T)
+        yield ct, st, protos[0]
+    finally:
+        ct.abort()
+        server.close()
+        server.abort_clients()
+        await asyncio.wait_for(server.wait_closed(), T)
+
+
 @pytest.mark.parametrize("plain", [True, False], ids=["Protocol", "BufferedProtocol"])
 @pytest.mark.parametrize("loop_name", ["asyncio", "uvloop"])
 def test_paused_reads_are_held_up_to_the_high_water_mark(
         certs: Any, loop_name: str, plain: bool) -> None:
     async def main() -> None:
-        loop = asyncio.get_running_loop()
-        protos: list[Paused] = []
-
-        def factory() -> Paused:
-            protos.append(Paused(plain))
-            return protos[-1]
-
-        server = await aio.create_server(factory, "127.0.0.1", 0, key=certs.server.key_pem,
-                                         cert=certs.server.chain_pem)
-        port = server.sockets[0].getsockname()[1]
-        ct, _ = await asyncio.wait_for(loop.create_connection(
-            asyncio.Protocol, "127.0.0.1", port, ssl=_client_ctx(certs),
-            server_hostname="localhost"), T)
-        try:
-            await _until(lambda: protos, "the server's protocol")
-            p = protos[0]
-            st = await asyncio.wait_for(p.made, T)
+        async with _paused_connection(certs, plain) as (ct, st, p):
             assert st.get_read_buffer_limits() == (HIGH // 4, HIGH)
             ct.write(PAYLOAD)
             tcp = st.get_extra_info("tls_socket")._handle.lower.transport
@@ -115,11 +129,6 @@ def test_paused_reads_are_held_up_to_the_high_water_mark(
             assert hashlib.sha256(p.got).digest() == hashlib.sha256(PAYLOAD).digest()
             assert st.get_read_buffer_size() == 0
             assert tcp.is_reading()
-        finally:
-            ct.abort()
-            server.close()
-            server.abort_clients()
-            await asyncio.wait_for(server.wait_closed(), T)
 
     with asyncio.Runner(loop_factory=lambda: new_loop(loop_name)) as runner:
         runner.run(main())
@@ -129,22 +138,7 @@ def test_set_read_buffer_limits(certs: Any) -> None:
     """asyncio's checks and defaults; a high-water mark of 0 stops the TCP reads as soon as
     reading is paused (nothing may be held)."""
     async def main() -> None:
-        loop = asyncio.get_running_loop()
-        protos: list[Paused] = []
-
-        def factory() -> Paused:
-            protos.append(Paused(True))
-            return protos[-1]
-
-        server = await aio.create_server(factory, "127.0.0.1", 0, key=certs.server.key_pem,
-                                         cert=certs.server.chain_pem)
-        port = server.sockets[0].getsockname()[1]
-        ct, _ = await asyncio.wait_for(loop.create_connection(
-            asyncio.Protocol, "127.0.0.1", port, ssl=_client_ctx(certs),
-            server_hostname="localhost"), T)
-        try:
-            await _until(lambda: protos, "the server's protocol")
-            st = await asyncio.wait_for(protos[0].made, T)
+        async with _paused_connection(certs, True) as (_, st, _p):
             with pytest.raises(ValueError):
                 st.set_read_buffer_limits(high=1, low=2)
             st.set_read_buffer_limits(low=1000)
@@ -157,11 +151,6 @@ def test_set_read_buffer_limits(certs: Any) -> None:
             assert tcp.is_reading()  # (paused, nothing held yet)
             st.set_read_buffer_limits(high=0)
             assert not tcp.is_reading()
-        finally:
-            ct.abort()
-            server.close()
-            server.abort_clients()
-            await asyncio.wait_for(server.wait_closed(), T)
 
     asyncio.run(main())
 
