@@ -30,30 +30,22 @@ SEEDS = range(1000, 1060)  # ran alike (or within an accepted difference) when c
 STREAM_SEEDS = range(2100, 2125)  # (likewise)
 
 
-def test_seeded_scripts_follow_asyncio_or_uvloop(certs: Any) -> None:
-    scripts = [generate(s) for s in SEEDS]
+@pytest.mark.parametrize(("make", "seeds", "least"), [
+    (generate, SEEDS, 25),  # the protocol form
+    (generate_stream, STREAM_SEEDS, 15),  # the stream form
+], ids=["protocol", "stream"])
+def test_seeded_scripts_follow_asyncio_or_uvloop(certs: Any, make: Any, seeds: range,
+                                                 least: int) -> None:
+    scripts = [make(s) for s in seeds]
     runs = {key: run_many(scripts, *key, certs.server) for key in configs(LOOPS)}
     bad, compared = [], 0
-    for i, (seed, script) in enumerate(zip(SEEDS, scripts, strict=True)):
+    for i, (seed, script) in enumerate(zip(seeds, scripts, strict=True)):
         v = verdict(script, {key: rs[i] for key, rs in runs.items()})
         compared += v["accepted"] is None
         if divergent(v):
             bad.append(f"seed {seed}: {v['loops']}")
     assert not bad, "\n".join(bad)
-    assert compared >= 25  # most seeds are compared whole
-
-
-def test_seeded_stream_scripts_follow_asyncio_or_uvloop(certs: Any) -> None:
-    scripts = [generate_stream(s) for s in STREAM_SEEDS]
-    runs = {key: run_many(scripts, *key, certs.server) for key in configs(LOOPS)}
-    bad, compared = [], 0
-    for i, (seed, script) in enumerate(zip(STREAM_SEEDS, scripts, strict=True)):
-        v = verdict(script, {key: rs[i] for key, rs in runs.items()})
-        compared += v["accepted"] is None
-        if divergent(v):
-            bad.append(f"seed {seed}: {v['loops']}")
-    assert not bad, "\n".join(bad)
-    assert compared >= 15
+    assert compared >= least  # most seeds are compared whole
 
 
 def _upto_settle(result: dict[str, Any]) -> dict[str, Any]:
