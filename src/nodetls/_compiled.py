@@ -32,6 +32,7 @@ MODULES = (
     "nodetls._engine._callback_bodies",
     "nodetls._engine._setup",
     "nodetls._engine.engine",
+    "nodetls._tls.wrap_handle",
     "nodetls._tls.wrap",
 )
 #: What the build writes beside the package's ``__init__.py``: ``{module: sha256 of its source}``.
