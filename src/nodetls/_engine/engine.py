@@ -735,6 +735,13 @@ class TLSEngine(_EngineSetup):
             self._raise_captured()
         if err in (_WANT_READ, _WANT_WRITE, _WANT_X509_LOOKUP, _WANT_CLIENT_HELLO_CB):
             return done
+        if err == _ZERO_RETURN:
+            # A renegotiation this write drives met the peer's close_notify (or its EOF: the
+            # SSL ignores an unexpected one): the write waits, as Node's (its ClearIn keeps the
+            # data; SSL_write never learns of the EOF there), and the end of the peer's stream
+            # is the read side's, as if SSL_read had met it.
+            self.received_close_notify = True
+            return done
         raise self._fatal(self._error(err, handshake=False))
 
     def seal(self, data: bytes | bytearray | memoryview) -> bytes | int:

@@ -214,12 +214,14 @@ class _TLSSocketOutcome(_Base):
                        _peer(self), _one_line(exc))
         if self._handshake_timer is not None:
             self._stop_handshake_timer()
-        if not self._secure_established and not self._is_server and wrap is not None \
-                and wrap._owed and wrap._pending and isinstance(exc, TLSError) \
-                and self._pending_write_cb is not None:
-            # A client's handshake failed with a write made before it waiting (Node's Cycle:
-            # ClearIn's SSL_write meets the failure first): that write fails with EPROTO
-            # (``write EPROTO <OpenSSL's error>``), which destroys the socket with it.
+        if not self._is_server and wrap is not None and wrap._owed and wrap._pending \
+                and (not self._secure_established or wrap.renegotiating) \
+                and isinstance(exc, TLSError) and self._pending_write_cb is not None:
+            # A client's handshake (or renegotiation) failed with a write waiting for it
+            # (Node's Cycle: ClearIn's SSL_write meets the failure first; a renegotiation's:
+            # the server's application data before its ServerHello, OpenSSL's "unexpected
+            # record"): that write fails with EPROTO (``write EPROTO <OpenSSL's error>``),
+            # which destroys the socket with it.
             cb, self._pending_write_cb = self._pending_write_cb, None
             wrap._owed = False
             cb(system_error("EPROTO", f"write EPROTO {exc}", errno=_EPROTO, syscall="write"))

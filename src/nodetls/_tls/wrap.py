@@ -479,6 +479,17 @@ class TLSWrap(WrapHandle):
             self.owner._tls_secure()
             if self._closed:  # destroyed by a 'secure' listener: nothing more is read (Node's
                 return  # bytesRead stays what it was at the destroy)
+        if self._pending and self.renegotiating:
+            # ClearIn before ClearOut while a renegotiation runs, as Node's cycle: the waiting
+            # write's SSL_write drives the handshake (and fails on the peer's application data
+            # in the middle of it, which only SSL_read may take: EPROTO).
+            try:
+                self._write_pending()
+            except BaseException as exc:  # noqa: BLE001
+                # (Node's ClearIn fails the write, which destroys the socket before its
+                # EncOut: OpenSSL's alert is not sent)
+                self.owner._tls_error(exc)
+                return
         # ClearOut: plaintext to the owner
         if self.buffered_reader is not None:
             if not self._clear_out_into(eng):

@@ -174,16 +174,64 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         _script([["s", "end", "6364656561"], ["c", "end", None], ["c", "write", "61"]])),
     "write_in_secure_listener_sent_after_the_pass": (
         "the server writes in the microtask after 'secureConnection' and the client is "
-        "destroyed in the same tick: Node's TLSWrap sends that write (with the session "
-        "tickets) only when its pass over the read that finished the handshake returns, so "
-        "the client has closed (a FIN, nothing unread) before it: the server's data meets the "
-        "closed socket, its shutdown fails (ignored), and it reads the FIN ('end', 'finish', "
-        "'close false'). nodetls's wrap sends a write made inside a pass at once, the client "
-        "closes with it unread, the kernel resets the connection: 'error ECONNRESET', "
-        "'close true'. The fix is the wrap's (_tls/wrap.py: a write made inside a pass, "
-        "_in_cycle, leaves its ciphertext in the engine for the pass's final flush) (seed "
-        "3106)",
+        "destroyed in the same tick: Node's TLSWrap had just written the session tickets to "
+        "the socket, and its EncOut sends nothing more until that write's completion (an "
+        "immediate, OnStreamAfterWrite; meanwhile write_size_ is set and EncOut returns at "
+        "once), so the server's data goes out only then, after the client has closed (a FIN, "
+        "nothing unread): it meets the closed socket, the server's shutdown fails (ignored), "
+        "and it reads the FIN ('end', 'finish', 'close false'). nodetls's wrap sends each "
+        "write's ciphertext at once, the client closes with it unread, the kernel resets the "
+        "connection: 'error ECONNRESET', 'close true'. Left: matching it means holding every "
+        "output of the wrap from a transport write to the next loop step (a loop step's "
+        "callback per handshake flight, on the handshake's path) for an ordering only a peer "
+        "closing in the same tick can see (seed 3106)",
         _script([["s", "write", "6565"], ["c", "destroy", False]])),
+    "reneg_write_meets_server_data": (
+        "a TLS 1.2 client's write waits for the renegotiation it started (its SSL_write made "
+        "the ClientHello, then wanted the ServerHello) and the server's application data "
+        "arrives first: Node's TLSWrap cycles ClearIn before ClearOut, so the waiting write's "
+        "SSL_write takes the handshake on and meets the data record, which OpenSSL allows only "
+        "to SSL_read (ssl3_read_bytes: 'unexpected record', fatal): the write's callback gets "
+        "EPROTO ('write EPROTO ...'), the socket is destroyed with it, and the alert OpenSSL "
+        "made is never sent (the socket is gone before EncOut): the server sees the FIN "
+        "('end', 'close false'). nodetls's pump read first (ClearOut: SSL_read takes data "
+        "before the ServerHello), so the data was delivered and the renegotiation completed. "
+        "Fixed: while renegotiating, the wrap's pass (_tls/wrap.py, _cycle_once) writes the "
+        "pending plaintext before ClearOut, and a failure there goes to the owner without a "
+        "flush (seeds 3149, 3252, 3286)",
+        _script([["c", "reneg", False], ["s", "write", "6566"], ["c", "write", "64"]],
+                server={"maxVersion": "TLSv1.2"})),
+    "reneg_write_then_peer_fin": (
+        "the server is destroyed (a FIN, no close_notify) while a client's write waits for the "
+        "renegotiation it started: Node's TLSWrap passes the EOF on ('end') without telling "
+        "OpenSSL, so the write stays waiting and the socket open ('end' calls end(), which "
+        "waits behind it: writableEnded, writableLength 3); nodetls's waiting write's "
+        "SSL_write met the EOF (SSL_ERROR_ZERO_RETURN) and failed the socket ('error "
+        "ECONNRESET', 'close true'); fixed: the engine's write waits there and leaves the end "
+        "of stream to the read side (seed 3159)",
+        _script([["c", "reneg", False], ["c", "write", "626166"], ["s", "destroy", False],
+                 ["settle"]], server={"maxVersion": "TLSv1.2"})),
+    "reneg_in_secure_listener_hello_at_next_write": (
+        "a TLS 1.2 client renegotiates in the microtask after 'secureConnect' with a write in "
+        "flight (so renegotiate()'s empty write and the next write wait in the Writable), and "
+        "the server ends and is destroyed (its kernel resets the connection: the client's "
+        "record is unread): Node's SSL_read that finished the handshake (inside which the "
+        "listener ran) had made its renegotiation check already, so no ClientHello is made "
+        "until the buffered writes reach the TLSWrap when the first one completes (an "
+        "immediate, before the next poll): their SSL_write makes it, EncOut's write meets the "
+        "reset at once, so that write fails ('drain', the first write's callback null, the "
+        "second's ECONNRESET, then 'error ECONNRESET'; bytesWritten counts it: 16385). "
+        "nodetls's pass goes on reading after the 'secure' listeners: its SSL_read makes the "
+        "ClientHello in that pass (renegotiate() sets read_more), whose send meets the reset: "
+        "asyncio's transport reports it as the connection's loss ('error ECONNRESET' first, "
+        "bytesWritten 1). A fix would make the ClientHello of a renegotiation marked inside "
+        "the pass that finished the handshake wait for the next write (the engine's "
+        "renegotiate() leaving read_more to the empty write, which the wrap's empty-write path "
+        "would set), and report a send failure in a pass as the waiting write's error (the "
+        "wrap's) (seed 3217)",
+        _script([["c", "write", "63"], ["c", "reneg", True], ["s", "end", None],
+                 ["s", "write", "ac"], ["c", "write", [16384, 66]]],
+                server={"maxVersion": "TLSv1.2"})),
 }
 
 
