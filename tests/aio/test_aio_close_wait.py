@@ -35,6 +35,10 @@ ls = socket.create_server(("127.0.0.1", 0))
 print("PORT", ls.getsockname()[1], flush=True)
 raw, _ = ls.accept()
 s = ctx.wrap_socket(raw, server_side=True)
+if sys.argv[3:] == ["first"]:  # the peer closes first: its close_notify, then our answer
+    s.unwrap()
+    print("UNWRAPPED", flush=True)
+    sys.exit()
 data = s.recv(100)
 print("CLOSE_NOTIFY" if data == b"" else "DATA", flush=True)
 for line in sys.stdin:
@@ -76,6 +80,18 @@ class Recorder(asyncio.Protocol):
         self.lost.set_result(exc)
 
 
+class HopRecorder(Recorder):
+    """A Recorder whose eof_received() schedules a callback two loop iterations ahead (a
+    call_soon that makes a call_soon, as a coroutine that yields once after seeing the
+    transport closing: ``StreamWriter.drain()``'s ``sleep(0)``) and returns None."""
+
+    def eof_received(self) -> Any:
+        self.events.append(f"eof closing={self.transport.is_closing()}")
+        loop = asyncio.get_running_loop()
+        loop.call_soon(loop.call_soon, self.events.append, "two iterations later")
+        return None
+
+
 async def _connect(impl: str, certs: Any, port: int, timeout: float | None,
                    proto: Recorder) -> Any:
     kw = {} if timeout is None else {"ssl_shutdown_timeout": timeout}
@@ -92,7 +108,7 @@ async def _connect(impl: str, certs: Any, port: int, timeout: float | None,
 
 
 async def _scenario(impl: str, certs: Any, cmds: list[str], *, timeout: float | None = None,
-                    abort: bool = False, eof_raises: bool = False,
+                    abort: bool = False, eof_raises: bool = False, hops: bool = False,
                     ) -> tuple[list[str], BaseException | None, float, list[str]]:
     """Connect to the peer, close(), wait until the peer read the close_notify, check that
     the connection is still waiting, then send the peer ``cmds`` (or ``abort()``). Returns
@@ -107,7 +123,7 @@ async def _scenario(impl: str, certs: Any, cmds: list[str], *, timeout: float | 
     assert proc.stdin is not None and proc.stdout is not None
     try:
         port = int((await asyncio.wait_for(proc.stdout.readline(), T)).split()[1])
-        proto = Recorder(eof_raises)
+        proto = HopRecorder() if hops else Recorder(eof_raises)
         transport = await _connect(impl, certs, port, timeout, proto)
         transport.close()
         start = loop.time()
@@ -218,6 +234,43 @@ def test_eof_received_raising_while_closing(impl: str, loop: str, certs: Any) ->
     events, exc, _, handled = _run(loop, _scenario(impl, certs, ["answer"], eof_raises=True))
     assert events == ["eof closing=True", "lost ValueError"]
     assert isinstance(exc, ValueError) and handled == ["Error calling eof_received()"]
+
+
+async def _peer_closes_first(impl: str, certs: Any) -> list[str]:
+    """The peer sends its close_notify first (and waits for ours): the protocol's events."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", PEER, str(certs.server.chain_path), str(certs.server.key_path),
+        "first", stdout=asyncio.subprocess.PIPE)
+    assert proc.stdout is not None
+    try:
+        port = int((await asyncio.wait_for(proc.stdout.readline(), T)).split()[1])
+        proto = HopRecorder()
+        await _connect(impl, certs, port, None, proto)
+        await asyncio.wait_for(proto.lost, T)
+        assert await asyncio.wait_for(proc.stdout.readline(), T) == b"UNWRAPPED\n"
+        await asyncio.sleep(0)
+        return proto.events
+    finally:
+        try:
+            await asyncio.wait_for(proc.wait(), T)
+        except TimeoutError:  # pragma: no cover - the peer hangs
+            proc.kill()
+            await proc.wait()
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+@pytest.mark.parametrize("impl", IMPLS)
+def test_connection_lost_two_iterations_after_the_peers_close_notify(
+        impl: str, loop: str, certs: Any) -> None:
+    """After the peer's close_notify (the peer closing first, or answering our close()),
+    connection_lost() comes two loop iterations after eof_received() or later: asyncio's SSL
+    transport closes its TCP transport with call_soon, which calls connection_lost() through
+    two more (uvloop's: the two). A coroutine that sees the transport closing and yields once
+    (``StreamWriter.drain()``) runs before it: nodetls called it one iteration later."""
+    first = _run(loop, _peer_closes_first(impl, certs))
+    assert first == ["eof closing=False", "two iterations later", "lost None"]
+    events, exc, _, _ = _run(loop, _scenario(impl, certs, ["answer"], hops=True))
+    assert events == ["eof closing=True", "two iterations later", "lost None"] and exc is None
 
 
 def test_shutdown_timeout_is_checked() -> None:

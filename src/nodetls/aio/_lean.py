@@ -23,6 +23,7 @@ which the transport serves the same way.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from typing import Any
 
@@ -59,6 +60,68 @@ def _stream_defaults() -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 _SHARED, _MUTABLE = _stream_defaults()
+
+
+class _BufferedReader:
+    """What the TLS wrap decrypts into for an ``asyncio.BufferedProtocol``
+    (``TLSWrap.buffered_reader``): the protocol's ``get_buffer()``/``buffer_updated()`` with
+    asyncio's error handling (a failing call is a fatal error of the transport)."""
+
+    __slots__ = ("transport", "protocol", "size", "full", "due")
+
+    def __init__(self, transport: Any, protocol: asyncio.BufferedProtocol) -> None:
+        self.transport = transport
+        self.protocol = protocol
+        self.size = 0  # the length of the last buffer get_buffer() returned
+        #: The last buffer came back full while the write flow control is checked after
+        #: reads (the extra check of _after_full is due, ``due``: scheduled).
+        self.full = self.due = False
+
+    def get_buffer(self, sizehint: int) -> Any:
+        t = self.transport
+        if t._closing or t._lost:
+            return None
+        try:
+            buf: Any = self.protocol.get_buffer(sizehint)
+            size = self.size = len(buf)
+            if not size:
+                raise RuntimeError("get_buffer() returned an empty buffer")
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - asyncio: fatal error, connection lost
+            t._fatal_error(exc, "Fatal error: protocol.get_buffer() call failed.")
+            return None
+        return buf
+
+    def buffer_updated(self, nbytes: int) -> None:
+        t = self.transport
+        try:
+            self.protocol.buffer_updated(nbytes)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:  # noqa: BLE001
+            t._fatal_error(exc, "Fatal error: protocol.buffer_updated() call failed.")
+            return
+        # (asyncio's and uvloop's SSL transports check the write flow control after each
+        # buffer they fill, as after each read: it can change only while paused or with a
+        # high-water mark of 0; see _seam_read. A buffer filled whole makes them read once
+        # more, on the next loop iteration: one check more when nothing else came)
+        if (t._protocol_paused or not t._high) and not t._closing:
+            t._control_writing()
+            full = self.full = nbytes == self.size
+            if full and not self.due:
+                self.due = True
+                t._loop.call_soon(self._after_full)
+        else:
+            self.full = False
+
+    def _after_full(self) -> None:
+        t = self.transport
+        self.due = False
+        if self.full:
+            self.full = False
+            if (t._protocol_paused or not t._high) and not t._closing and not t._lost:
+                t._control_writing()
 
 
 # The transport's side of the handle seam (docs/DESIGN.md, "The handle seam"): what the TLS wrap

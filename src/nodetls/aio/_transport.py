@@ -24,7 +24,7 @@ client's and every accepted connection's): the TCP handle's read goes to the com
 engine decrypts it and hands the plaintext as ``bytes`` to ``data_received`` (through the seam's
 read), anything that is not plaintext alone going the layered way. ``write()`` is one call of
 the compiled ``TLSWrap.write``. A ``BufferedProtocol`` gets no copy at all: the transport sets itself
-as the wrap's ``buffered_reader`` (:class:`_BufferedReader`), and the wrap's pump has OpenSSL
+as the wrap's ``buffered_reader`` (``_lean._BufferedReader``), and the wrap's pump has OpenSSL
 decrypt straight into the buffer ``get_buffer()`` returned (``TLSEngine.read_into``), then calls
 ``buffer_updated(n)``; a buffer smaller than a record is filled again from what OpenSSL kept,
 and ``pause_reading()`` stops the pump between two buffers. No task and no future is created
@@ -55,7 +55,14 @@ from typing import TYPE_CHECKING, Any
 
 from .._net.handle import TCPHandle
 from .._openssl import lib
-from ._lean import BridgeSocket, _seam_close, _seam_drain, _seam_eof, _seam_read
+from ._lean import (
+    BridgeSocket,
+    _BufferedReader,
+    _seam_close,
+    _seam_drain,
+    _seam_eof,
+    _seam_read,
+)
 from ._transport_flow import HIGH, LOW, READ_HIGH, READ_LOW, WriteFlow
 from ._transport_flow import limits as _limits
 from ._transport_info import ExtraInfo
@@ -88,41 +95,6 @@ def _error_seen(err: BaseException) -> None:
 #: A socket's table of ``'error'`` listeners when the transport's is the only one (a table is
 #: replaced, never changed in place: one for every connection).
 _ERROR_SEEN = (_error_seen,)
-
-
-class _BufferedReader:
-    """What the TLS wrap decrypts into for an ``asyncio.BufferedProtocol``
-    (``TLSWrap.buffered_reader``): the protocol's ``get_buffer()``/``buffer_updated()`` with
-    asyncio's error handling (a failing call is a fatal error of the transport)."""
-
-    __slots__ = ("transport", "protocol")
-
-    def __init__(self, transport: TLSTransport, protocol: asyncio.BufferedProtocol) -> None:
-        self.transport = transport
-        self.protocol = protocol
-
-    def get_buffer(self, sizehint: int) -> Any:
-        t = self.transport
-        if t._closing or t._lost:
-            return None
-        try:
-            buf: Any = self.protocol.get_buffer(sizehint)
-            if not len(buf):
-                raise RuntimeError("get_buffer() returned an empty buffer")
-        except (SystemExit, KeyboardInterrupt):
-            raise
-        except BaseException as exc:  # noqa: BLE001 - asyncio: fatal error, connection lost
-            t._fatal_error(exc, "Fatal error: protocol.get_buffer() call failed.")
-            return None
-        return buf
-
-    def buffer_updated(self, nbytes: int) -> None:
-        try:
-            self.protocol.buffer_updated(nbytes)
-        except (SystemExit, KeyboardInterrupt):
-            raise
-        except BaseException as exc:  # noqa: BLE001
-            self.transport._fatal_error(exc, "Fatal error: protocol.buffer_updated() call failed.")
 
 
 class TLSTransport(ExtraInfo, WriteFlow, asyncio.Transport):
@@ -279,6 +251,9 @@ class TLSTransport(ExtraInfo, WriteFlow, asyncio.Transport):
             proto.buffer_updated(n)
             if self._closing or self._lost:
                 return
+            if offset < total and (self._protocol_paused or not self._high):
+                self._control_writing()  # (as _BufferedReader.buffer_updated; the seam's
+                # read checks after the last buffer)
 
     # ------------------------------------------------------------------ writing
     def write(self, data: bytes | bytearray | memoryview) -> None:
@@ -354,7 +329,9 @@ class TLSTransport(ExtraInfo, WriteFlow, asyncio.Transport):
         ``ssl_shutdown_timeout`` (30 s): then ``connection_lost(TimeoutError)``. The peer's
         reset ends it with ``connection_lost(ConnectionResetError)``, ``abort()`` at once.
         What the peer sends meanwhile is dropped (as uvloop's). When the peer's EOF came
-        already, the connection closes at once."""
+        already, the connection closes on the next loop iteration. After the peer's EOF,
+        ``connection_lost()`` comes two loop iterations after ``eof_received()``, as uvloop's
+        (asyncio's: three)."""
         if self._closing or self._lost:
             return
         self._closing = True
@@ -380,7 +357,10 @@ class TLSTransport(ExtraInfo, WriteFlow, asyncio.Transport):
                     tcp.shutdown()  # data still queued: flushed, then the transport closes
         if not wait:
             # (net.Socket.destroy: its usual close, for a BridgeSocket too, in one call)
-            sock.destroy()
+            if self._eof_seen:  # (the peer's EOF: see _peer_closed)
+                self._loop.call_soon(sock.destroy)
+            else:  # (the socket is gone already)
+                sock.destroy()
             return
         # Reading goes on until the peer's close_notify (dropping the plaintext: a
         # BufferedProtocol's too, through _seam_read), also when paused by pause_reading():
@@ -411,7 +391,15 @@ class TLSTransport(ExtraInfo, WriteFlow, asyncio.Transport):
             except BaseException as exc:  # noqa: BLE001
                 self._fatal_error(exc, "Error calling eof_received()")
                 return
-        self._sock.destroy()
+        # The close on the next loop iteration, as after the peer's EOF in close() above:
+        # asyncio's and uvloop's SSL transports call connection_lost() two loop iterations
+        # or more after the peer's close_notify (asyncio's shutdown closes its TCP transport
+        # with call_soon, whose close calls the SSL protocol's connection_lost with
+        # call_soon, which calls the app protocol's with call_soon; uvloop's: the two
+        # last), nodetls's socket one after its destroy: so a coroutine that saw the
+        # transport closing and yields once (StreamWriter.drain()'s sleep(0)) runs before
+        # connection_lost(), as with theirs.
+        self._loop.call_soon(self._sock.destroy)
 
     def _shutdown_timed_out(self) -> None:
         """``ssl_shutdown_timeout`` passed without the peer's close_notify: the connection is

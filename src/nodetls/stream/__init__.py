@@ -44,7 +44,8 @@ Differences from Node: a :class:`Readable` without ``_read`` is a push source (t
 destroy it (Node destroys a half-open duplex there), only ``break``/an exception does (with an
 ``AbortError``, as Node's); ``stream.iterator()`` has Node's ending.
 
-Modules: ``_base`` (helpers, :class:`Stream`), ``_readable``, ``_pipe`` (``pipe()``),
+Modules: ``_base`` (helpers, :class:`Stream`), ``_readable`` (``_readable_read``: its
+``read()``, end of stream and flowing mode), ``_pipe`` (``pipe()``),
 ``_writable``, ``_duplex`` (:class:`Duplex`, :func:`duplex_pair`), ``_transform``
 (:class:`Transform`, :class:`PassThrough`), ``_utils`` (the predicates, the default high-water
 mark), ``_finished`` (:func:`finished`), ``_pipeline`` (:func:`pipeline`; ``_eager`` starts its

@@ -10,6 +10,7 @@ from operator import itemgetter
 from typing import Any, ClassVar
 
 from ..events import _ONCE_TYPES, EventEmitter, _Once, key_gone
+from . import _readable_read
 from ._base import _NO_DRAIN, Stream
 from ._readable import Readable
 
@@ -280,7 +281,7 @@ class _Pipe:
 _ON_UNPIPE = _Pipe.on_unpipe
 #: The ``'close'`` / ``'finish'`` wrappers' general case (:meth:`_PipeFinish.__call__`'s too).
 _PIPE_CALL: Any = _Pipe.__call__
-_READABLE_PAUSE = Readable.pause
+_READABLE_PAUSE = _readable_read.pause  # (Readable.pause: the same function)
 _READABLE_REMOVED = Readable._listener_removed
 _new = object.__new__
 #: An ``'end'`` / ``'error'`` table's stand-in when it has none (its one item matches nothing).

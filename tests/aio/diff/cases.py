@@ -4,7 +4,8 @@ minimised, with what asyncio's and uvloop's SSL transports do (``doc``) and its 
 * ``"fixed"``: nodetls.aio differed from both and was changed; it now runs as one of them (the
   logs compared whole, up to the first settle when ``upto`` is ``"settle"``, the op results
   alone when ``"ops"``);
-* ``"xfail"``: nodetls.aio differs from both, left open (a strict xfail, see the doc);
+* ``"xfail"``: nodetls.aio differs from both, left open (a strict xfail, see the doc;
+  ``ours``, when given, holds what nodetls's log of a side must contain, in order);
 * ``"follows"``: asyncio and uvloop disagree; nodetls follows the one named (``ref``);
 * ``"deliberate"``: a nodetls feature asyncio's SSL transports lack (``check`` holds what
   nodetls's log of a side must contain, in order).
@@ -13,6 +14,8 @@ minimised, with what asyncio's and uvloop's SSL transports do (``doc``) and its 
 from __future__ import annotations
 
 from typing import Any
+
+from .runner import chunk, data_str
 
 
 def _s(ops: list[Any], tls: str = "TLSv1.3", eof: dict[str, Any] | None = None,
@@ -198,15 +201,21 @@ NAMED: dict[str, dict[str, Any]] = {
         "kind": "xfail",
         "doc": "close() while reading is paused, after the peer's FIN without close_notify: "
                "asyncio's close() does nothing (its shutdown finds the flushing state the FIN "
-               "set: no close_notify, no timer) and resume_reading() then delivers the data, "
-               "eof_received() and connection_lost(None) after the close; uvloop's closed at "
-               "the FIN (connection_lost(None)). nodetls's close() reads the FIN: "
-               "eof_received() before it returns, then connection_lost(None) (asyncio's hang "
-               "not followed; uvloop's drops the data before the FIN, asyncio's own order "
-               "kept by paused_fin_waits_for_resume)",
+               "set: no close_notify, no shutdown timer) and resume_reading() then delivers "
+               "the data, eof_received() and connection_lost(None) after the close; without "
+               "resume_reading() the connection never ends (the TCP socket stays open past "
+               "ssl_shutdown_timeout: a server's wait_closed() would wait for ever), and "
+               "the data after close() is what its close() docstring rules out. uvloop's "
+               "closed at the FIN (connection_lost(None), the data dropped: not followable "
+               "without giving up paused_fin_waits_for_resume's data). nodetls's close() "
+               "reads the FIN: eof_received() before it returns, then connection_lost(None) "
+               "(the data dropped, as any read once closing). Left open: neither is sane to "
+               "copy",
         "script": _s([["s", "pause_reading"], ["c", "write", "61"], ["settle"], ["c", "abort"],
                       ["settle"], ["s", "close"], ["settle"], ["s", "resume_reading"],
                       ["settle"]]),
+        "ours": {"s": ["> close", "eof -> None", "= None", "lost None", "~",
+                       "> resume_reading", "= None", "~"]},
     },
     "paused_peer_keeps_sending": {
         "kind": "fixed",
@@ -220,16 +229,70 @@ NAMED: dict[str, dict[str, Any]] = {
                       ["c", "write", [3000000, 7]], ["settle"], ["c", "get_write_buffer_size"],
                       ["s", "resume_reading"], ["settle"], ["s", "get_read_buffer_size"]]),
     },
-    "stream_drain_after_peer_close_uvloop": {
-        "kind": "xfail",
-        "doc": "stream form on uvloop: drain() called just before the peer's close(): "
-               "uvloop's SSL transport calls connection_lost() a few loop iterations after "
-               "the peer's close_notify (call_soon hops), so drain()'s first step runs before "
-               "and returns None; nodetls's comes sooner (on uvloop, I/O callbacks run before "
-               "the ready queue), so drain() raises ConnectionResetError('Connection lost'). "
-               "(Alike on the asyncio loop.) A race in both: a hop count, left open",
+    "stream_drain_after_peer_close": {
+        "kind": "fixed",
+        "doc": "stream form: drain() called just before the peer's close(): drain()'s first "
+               "step sees the transport closing (the peer's close_notify read) and yields "
+               "once (sleep(0)); asyncio's and uvloop's SSL transports call connection_lost() "
+               "two loop iterations or more after the close_notify (call_soon hops: asyncio's "
+               "three, uvloop's two), so drain() returns None. nodetls called it one "
+               "iteration after, so on uvloop (whose I/O callbacks run before the drain's "
+               "first step) drain() raised ConnectionResetError('Connection lost'); its close "
+               "after the peer's EOF now comes on the next iteration (two, as uvloop's)",
         "script": {"mode": "stream", "tls": "TLSv1.3", "limit": 65536,
                    "ops": [["c", "drain"], ["s", "close"], ["settle"]]},
+    },
+    "buffered_reads_check_write_flow_control": {
+        "kind": "fixed",
+        "doc": "a BufferedProtocol (4 KiB buffers) with a write high-water mark of 0: asyncio's "
+               "and uvloop's SSL transports check the write flow control after each buffer "
+               "they fill (resume_writing, pause_writing, ... between the buffers), and once "
+               "more when the last buffer was filled whole (their next read finds nothing). "
+               "nodetls checked it only after a Protocol's data_received(), never for a "
+               "BufferedProtocol (seed 4183)",
+        "script": _s([["s", "set_write_buffer_limits", 0, 0], ["settle"],
+                      ["c", "write", [10000, 7]], ["settle"], ["c", "write", [16384, 8]],
+                      ["settle"]], proto={"c": "plain", "s": "buffered"}),
+    },
+    "buffered_stream_flow_checks_per_iteration": {
+        "kind": "xfail",
+        "doc": "a BufferedProtocol (4 KiB buffers) receiving 3 MB with a write high-water mark "
+               "of 0: asyncio's and uvloop's SSL transports fill one buffer per read step (a "
+               "TCP read, or the step they schedule after a buffer filled whole) and check "
+               "the write flow control after each step, also one that found nothing "
+               "decryptable yet; nodetls fills buffers until its engine has no more, checking "
+               "after each (buffered_reads_check_write_flow_control), so where a step of "
+               "theirs finds nothing depends on how their loop iterations and the TCP reads "
+               "interleave. Left open: matching it means scheduling one buffer per loop "
+               "iteration (seed 4183)",
+        "script": _s([["c", "write", [3000000, 212]], ["s", "set_write_buffer_limits", None, 0],
+                      ["settle"]], proto={"c": "plain", "s": "buffered"}),
+    },
+    "buffered_reader_data_before_fin_kept": {
+        "kind": "xfail",
+        "doc": "a BufferedProtocol whose buffers (4 KiB) are smaller than what arrives just "
+               "before the peer's FIN (its abort() right after a 16 KiB write): asyncio's "
+               "SSL transport fills one buffer per loop iteration and, at the FIN, drops the "
+               "plaintext not delivered yet (12 KiB of 16 KiB here, then eof_received() and "
+               "connection_lost(None)); uvloop's too (8 KiB, connection_lost(None)). nodetls "
+               "delivers all of it, then eof_received(), connection_lost(None): their data "
+               "loss is not followed (seeds 4209, 4265)",
+        "script": _s([["s", "write", [16384, 180]], ["s", "abort"], ["settle"]],
+                     proto={"c": "buffered", "s": "plain"}),
+        "ours": {"c": ["made", data_str(chunk([16384, 180])), "eof -> None", "lost None"]},
+    },
+    "read_over_256k_one_data_received": {
+        "kind": "xfail",
+        "doc": "one TCP read that makes more than 256 KiB of plaintext decryptable (a 3 MB "
+               "write streaming in): asyncio's and uvloop's SSL transports decrypt all of it "
+               "into one data_received() (263872 bytes here) and check the write flow "
+               "control once; nodetls's engine decrypts at most 256 KiB per batch "
+               "(_engine's read buffer), so the rest (1728 bytes) is a second "
+               "data_received() with a check of its own: visible only with a high-water mark "
+               "of 0 (resume_writing/pause_writing between them). Left open: joining the "
+               "batches of one TCP read would cost a copy on the data path (seed 4217)",
+        "script": _s([["c", "set_write_buffer_limits", 0, 0], ["s", "write", [3000000, 150]],
+                      ["settle"]]),
     },
     "fin_without_close_notify": {
         "kind": "follows", "ref": "asyncio",
