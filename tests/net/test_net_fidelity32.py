@@ -103,11 +103,10 @@ def test_a_write_to_a_closed_peer_fails_in_the_call_on_uvloop() -> None:
     assert _on_uvloop("fin") == NODE_LOG["fin"]
 
 
-@pytest.mark.xfail(strict=True, reason="uvloop's transport keeps the send's error to itself "
-                   "until connection_lost: the socket is errored with EPIPE in the call (the "
-                   "send consumed the ECONNRESET), end()'s callback, queued then, gets it; the "
-                   "write callbacks and 'error' get ECONNRESET (docs/net.md)")
 def test_a_write_to_a_reset_peer_fails_in_the_call_on_uvloop() -> None:
+    """uvloop's transport keeps the failed send's error for the ``connection_lost`` it
+    schedules (``send_error.py`` reads it there). Before (session 34): the socket was errored
+    with ``EPIPE`` in the call, which ``end()``'s callback, queued then, got."""
     assert _on_uvloop("reset") == NODE_LOG["reset"]
 
 

@@ -77,6 +77,7 @@ class _SocketConnect(_Base):
             _onread_install(self)  # (Node's initSocketHandle, in connect())
         loop = asyncio.get_running_loop()
         self._connect_opts = opts
+        self._connect_handle = handle  # (connect_again.claim: a second connect() may take it)
         # (self is a Socket: _SocketConnect is its mixin)
         self._connect_task = loop.create_task(
             do_connect(self, handle, opts if first is None else first, loop))  # type: ignore[arg-type]
@@ -98,6 +99,12 @@ class _SocketConnect(_Base):
     #: The socket of the attempt under way, while :attr:`_show_connecting_socket` or a local
     #: address made it ours.
     _connecting_socket: socket.socket | None = None
+    #: The handle of the last ``connect()``, and the handle an attempt has begun connecting
+    #: (the first to get there: ``connect_again.claim``).
+    _connect_handle: Any = None
+    _connect_claimed: Any = None
+    #: A second ``connect()`` waits for the first's connect to begin (``first_begun``).
+    _claim_waiter: asyncio.Future[None] | None = None
 
     def _connect_again(self, opts: dict[str, Any], callback: Callable[..., Any] | None) -> None:
         """``connect()`` while connecting, as Node's: ``callback`` becomes a ``'connect'``

@@ -110,11 +110,13 @@ def _interleave(addresses: list[tuple[int, str]]) -> list[tuple[int, str]]:
 
 
 async def _resolve(sock: Socket, host: str, port: int, family: Any, hints: int,
-                   multi: bool) -> list[tuple[int, str]] | None:
+                   multi: bool, second: bool = False) -> list[tuple[int, str]] | None:
     """Node's ``dns.lookup`` for ``connect``: every address with ``multi`` (a ``'lookup'`` event
     each, families alternating), else a ``'lookup'`` event for the first. A failure emits
     ``'lookup'(err, None, None, host)`` and raises Node's ``getaddrinfo`` error. ``None`` when
-    the socket stopped connecting meanwhile (a ``'lookup'`` listener destroyed it)."""
+    the socket stopped connecting meanwhile (a ``'lookup'`` listener destroyed it).
+    ``second``: a second ``connect()``'s, answered once the first's connect has begun
+    (``connect_again.first_begun``)."""
     loop = asyncio.get_running_loop()
     fam = _AF.get(family, socket.AF_UNSPEC)
     name = ascii_host(host)
@@ -128,6 +130,8 @@ async def _resolve(sock: Socket, host: str, port: int, family: Any, hints: int,
                                            flags=hints)
         except socket.gaierror as exc:
             err = _gai_error(exc, host)
+    if second:
+        await connect_again.first_begun(sock)
     seen: list[tuple[int, str]] = []
     for fam_i, _t, _p, _c, sa in infos:
         item = (fam_i, str(sa[0]))
@@ -534,6 +538,7 @@ async def _do_connect(sock: Socket, handle: TCPHandle | None, options: Mapping[s
             await _connect_path(sock, handle, path, loop)
             return
         begun: _Begun | BaseException | None
+        kind = 0  # (the host is an IP address: no lookup)
         if call is not None:
             begun = await call.begun()
             if begun is None and sock._connect_task is asyncio.current_task():
@@ -546,17 +551,18 @@ async def _do_connect(sock: Socket, handle: TCPHandle | None, options: Mapping[s
                 targets: _Targets = [(socket.AF_INET6 if kind == 6 else socket.AF_INET, host)]
             else:
                 family, hints, multi = _dns_plan(options)
-                found = await _resolve(sock, host, port, family, hints, multi)
+                found = await _resolve(sock, host, port, family, hints, multi, handle is None)
                 if found is None:  # no longer connecting ('lookup' listener destroyed it)
                     return
                 targets = found
             begun = _begin(sock, options, targets, port, local)
             if isinstance(begun, BaseException):
                 raise begun
-        if handle is None:
-            if isinstance(begun, _One):
-                begun.abandon()
-                connect_again.already(sock, begun.ip, begun.port)
+        if begun is None:
+            return
+        handle = connect_again.claim(sock, handle, call is None and not kind)
+        if handle is None:  # (another connect() of this socket connects the handle)
+            connect_again.refused(sock, begun)
             return
         if isinstance(begun, _One):
             await begun.finish(sock, handle, loop)
@@ -576,6 +582,9 @@ async def _do_connect(sock: Socket, handle: TCPHandle | None, options: Mapping[s
         raise
     except Exception as exc:  # noqa: BLE001 - bad options etc. reach the socket as errors
         sock._on_connect_error(exc)
+    finally:
+        if handle is not None and sock._claim_waiter is not None:
+            connect_again.first_done(sock)
 
 
 async def _connect_path(sock: Socket, handle: TCPHandle, path: str,

@@ -13,10 +13,19 @@ callback runs, while the kernel completes the first connection, which the destro
 * a pipe: ``connect()`` on the connected descriptor: ``EISCONN`` (``connect EISCONN <path>``),
   reported as a failed attempt (``'connectionAttemptFailed'`` first), as libuv delivers it.
 
-``connect.py`` runs the second call through its lookup (``do_connect`` with no handle) and calls
-:func:`already` or :func:`pipe_in_use` where the handle's connect would be made. A second call
-to a host name that resolves to several addresses looks up and tries one (Node would try them
-on handles of their own).
+``connect.py`` runs the second call through its lookup (``do_connect`` with no handle). The
+first of the two to reach the handle's connect makes it (:func:`claim`), as Node's first
+``internalConnect`` does: the first call's, unless it is still looking up a host name when a
+second call to an IP address connects (Node's connects on a tick, before a lookup can answer)
+or whose ``options.lookup`` answered first; the other gets ``EALREADY`` (:func:`refused`:
+``'connectionAttempt'``, then the error naming its own address and the local address of the
+connect under way). (A second call to a host name looked up by the resolver does not overtake
+a first one's lookup: Node's lookups answer in turn, asyncio's executor threads in either
+order; so its answer waits until the first call's connect has begun or ended,
+:func:`first_begun`.) A second call to a host name that resolves to several
+addresses looks up and tries one (Node would try them on handles of their own); a first call's
+that loses stops at its first address (Node's ``internalConnectMultiple`` would try each, each
+refused, then fail with all their errors).
 
 ``destroy()`` then ``connect()`` in the same loop step as the first ``connect()`` (to a host,
 not a path), before its connect began: Node's first ``lookupAndConnect`` goes on (its
@@ -47,7 +56,61 @@ if TYPE_CHECKING:
     from .socket import Socket
 
 __all__ = ["already", "pipe_in_use", "local_name", "connect_at_once", "not_begun",
-           "revived_connect"]
+           "revived_connect", "claim", "refused", "first_begun", "first_done"]
+
+
+def claim(sock: Socket, handle: Any, resolved: bool) -> Any:
+    """The handle a connect attempt of ``sock`` connects, its lookup done (by the resolver:
+    ``resolved``) and its ``'connectionAttempt'`` emitted: ``handle``, the connect's own
+    (``None`` for a second ``connect()``'s: the first's handle,
+    :attr:`~nodetls._net.socket.Socket._connect_handle`, unless ``resolved``), unless another
+    attempt has claimed it already: then ``None`` (:func:`refused`). A second call's attempt
+    that claims it becomes the socket's connect task (``destroy()`` cancels it)."""
+    own = handle if handle is not None else None if resolved else sock._connect_handle
+    if own is None or sock._connect_claimed is own:
+        return None
+    sock._connect_claimed = own
+    if handle is None:
+        sock._connect_task = asyncio.current_task()
+    else:
+        first_done(sock)
+    return own
+
+
+async def first_begun(sock: Socket) -> None:
+    """A second ``connect()`` to a host name, its lookup answered: wait until the first call's
+    connect has begun (:func:`claim`) or its attempt ended (:func:`first_done`), as Node's
+    second lookup answers after the first's (module docstring)."""
+    h = sock._connect_handle
+    if h is None or sock._connect_claimed is h or not sock.connecting:
+        return
+    fut = sock._claim_waiter
+    if fut is None:
+        fut = sock._claim_waiter = asyncio.get_running_loop().create_future()
+    await fut
+
+
+def first_done(sock: Socket) -> None:
+    """The first call's connect has begun, or its attempt ended: a second call waiting in
+    :func:`first_begun` goes on."""
+    fut = sock._claim_waiter
+    if fut is not None:
+        sock._claim_waiter = None
+        if not fut.done():
+            fut.set_result(None)
+
+
+def refused(sock: Socket, begun: Any) -> None:
+    """The attempt ``begun`` (``connect._One`` or ``autoselect.MultipleConnect``) found the
+    handle connecting for another attempt: its socket is closed, and ``sock`` destroyed with
+    Node's ``EALREADY`` naming its address (:func:`already`)."""
+    current = getattr(begun, "current", None)
+    if current is not None:  # (a MultipleConnect: its attempt begun)
+        ip, port = current[2], begun.port
+    else:
+        ip, port = begun.ip, begun.port
+    begun.abandon()
+    already(sock, ip, port)
 
 
 def connect_at_once(s: socket.socket, ip: str, port: int) -> bool:

@@ -46,6 +46,7 @@ from .. import _run
 from ..errors import system_error
 from .close_fin import close_now
 from .handle_parts import _AddressMixin, _ShutdownMixin, _wrap_error
+from .hangup import _HangupMixin
 from .send_error import send_error
 
 __all__ = ["TCPHandle", "RECV_BUFFER_SIZE", "WRITE_HIGH_WATER", "WRITE_LOW_WATER"]
@@ -67,7 +68,9 @@ WRITE_LOW_WATER = 16 * 1024
 #: A handle's states. ``_LOST``: the transport is gone after a shutdown (connection_lost's
 #: first case), the owner not told yet (``close()`` does).
 _NEW, _OPEN, _CLOSING, _LOST, _CLOSED = 0, 1, 2, 3, 4
-_ENOTCONN, _EPIPE = errno.ENOTCONN, errno.EPIPE
+_ENOTCONN, _EPIPE, _ECONNRESET = errno.ENOTCONN, errno.EPIPE, errno.ECONNRESET
+#: How a transport is lost when the peer reset the connection after our shutdown was asked.
+_LOST_CODES = (_ENOTCONN, _EPIPE, _ECONNRESET)
 _LOOKUP: Any = object()  # TCPHandle(registry=...) not given: the running loop's
 
 
@@ -106,7 +109,7 @@ _FRESH: tuple[Any, ...] = (None, None, _NEW, False, False, False, None, None, No
                            False, False)
 
 
-class TCPHandle(_ShutdownMixin, _AddressMixin, asyncio.BufferedProtocol):
+class TCPHandle(_ShutdownMixin, _HangupMixin, _AddressMixin, asyncio.BufferedProtocol):
     """A TCP or Unix stream connection behind the handle seam (module docstring).
 
     Args:
@@ -169,10 +172,10 @@ class TCPHandle(_ShutdownMixin, _AddressMixin, asyncio.BufferedProtocol):
     # -- asyncio protocol callbacks -------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if self._state >= _CLOSING:  # closed while connecting: _closed_unconnected reports
+            transport.abort()  # type: ignore[attr-defined]  # it (uvloop calls no
+            return  # connection_lost once a cancelled create_connection() closed its transport)
         self.transport = transport  # type: ignore[assignment]
-        if self._state == _CLOSING:  # closed while connecting
-            transport.abort()  # type: ignore[attr-defined]
-            return
         self._state = _OPEN
         cb = self._on_open
         if cb is not None:
@@ -267,15 +270,17 @@ class TCPHandle(_ShutdownMixin, _AddressMixin, asyncio.BufferedProtocol):
         held = self._held
         if held is None or self._shut_hold:  # (a shutdown's completion delivers it)
             return
-        while held and self._reading and self._state == _OPEN:
+        # (lost: the transport is gone, what it left is delivered, hangup.py)
+        while held and self._reading and (self._state == _OPEN or self._state == _LOST):
             self.owner._on_handle_read(memoryview(held.popleft()))
-        if held or self._state != _OPEN:
+        if held or self._state != _OPEN and self._state != _LOST:
             return
         self._held = None
         if self._held_eof:
             self._held_eof = False
             self.owner._on_handle_eof()
-        if self._reading and self._state == _OPEN and self.transport is not None:
+        if self._reading and self._state == _OPEN and self.transport is not None \
+                and not self._eof:
             self.transport.resume_reading()
 
     def pause_writing(self) -> None:
@@ -311,12 +316,19 @@ class TCPHandle(_ShutdownMixin, _AddressMixin, asyncio.BufferedProtocol):
 
     def connection_lost(self, exc: BaseException | None) -> None:
         state = self._state
-        if state == _CLOSED or state == _OPEN and self._lost_while_completing(exc):
+        if state == _CLOSED:
+            return
+        if exc is not None and state == _OPEN and (self._shut or self._shut_queued) \
+                and not self._eof and self._write_error is None and self._shutdown_cb is None \
+                and getattr(exc, "errno", None) in _LOST_CODES:
+            self._hangup_at_loss(exc, self._send_lost)  # (queued data, then EOF: hangup.py)
+        if state == _OPEN and self._lost_while_completing(exc):
             return
         if exc is not None and state == _OPEN and (self._shut or self._shut_queued) \
                 and self._eof and self._write_error is None \
                 and ((code := getattr(exc, "errno", None)) == _ENOTCONN
-                or code == _EPIPE and self._shutdown_cb is None):
+                or code == _EPIPE and self._shutdown_cb is None
+                or self._hup_lost):
             # The shutdown failed: the peer reset the connection before our FIN (uvloop's
             # uv_shutdown: ENOTCONN) or before what was written with it, all flushed (a TLS
             # close_notify: EPIPE), and the transport is closed. Node's _final/afterShutdown
@@ -417,8 +429,11 @@ class TCPHandle(_ShutdownMixin, _AddressMixin, asyncio.BufferedProtocol):
             self._reading = True
             if self._idle:
                 self._wake()
+            if self._state == _OPEN and not self._eof:
+                self._hangup_at_start()  # (the peer's reset behind queued data: hangup.py)
             if self._held is not None:
-                asyncio.get_running_loop().call_soon(self._deliver_held)
+                if not self._shut_hold:  # (else the shutdown's completion delivers it)
+                    asyncio.get_running_loop().call_soon(self._deliver_held)
             elif self._state == _OPEN and self.transport is not None:
                 self.transport.resume_reading()
 

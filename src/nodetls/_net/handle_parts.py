@@ -48,6 +48,9 @@ class _ShutdownMixin:
     _shutdown_cb: Callable[[], None] | None
     _held: deque[bytes] | None
     _held_eof: bool
+    _write_error: BaseException | None
+    #: A send failed before :meth:`shutdown` was asked, the owner not told (``hangup.py``).
+    _send_lost = False
 
     def _check_ended(self) -> None: ...
     def _deliver_held(self) -> None: ...
@@ -77,6 +80,10 @@ class _ShutdownMixin:
             if callback is not None:
                 callback()
             return
+        if self.transport.is_closing() and self._write_error is None:  # type: ignore[union-attr]
+            # The transport is failing on its own: a send the owner made to it directly (the
+            # TLS wrap's close_notify) drew the peer's reset (hangup.py, _hangup_at_loss).
+            self._send_lost = True
         if callback is not None:
             self._shut_queued = True
             reg = self._reg
@@ -102,7 +109,8 @@ class _ShutdownMixin:
         self._shutdown_now(callback)
 
     #: What the handle reads is held for a shutdown's completion, from :meth:`shutdown` on
-    #: (uvloop) to :meth:`_shutdown_complete`: ``_deliver_held`` waits for it.
+    #: (uvloop; else from :meth:`_shutdown_done`) to :meth:`_shutdown_complete` (or
+    #: :meth:`_release_hold`, which deliver it): ``_deliver_held`` waits for it.
     _shut_hold = False
 
     def _release_hold(self) -> None:
@@ -170,6 +178,7 @@ class _ShutdownMixin:
         :meth:`_shutdown_complete`, after the callback's own tick)."""
         if self._held is None:
             self._held = deque()
+        self._shut_hold = True  # (a read_start() meanwhile delivers nothing before it)
         self._completing = True
         reg = self._reg
         (reg.loop if reg is not None else asyncio.get_running_loop()).call_soon(

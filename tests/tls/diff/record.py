@@ -232,6 +232,30 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         _script([["c", "write", "63"], ["c", "reneg", True], ["s", "end", None],
                  ["s", "write", "ac"], ["c", "write", [16384, 66]]],
                 server={"maxVersion": "TLSv1.2"})),
+    "renegotiation_clears_server_timeout": (
+        "a server's socket sets an idle timeout, then the client renegotiates (TLS 1.2): "
+        "Node's onhandshakedone runs _finishInit again, whose setTimeout(0) (a socket with a "
+        "handshake timeout: a server's, 120 s by default) clears it: no 'timeout', timeout 0; "
+        "nodetls called set_timeout(0) at the first handshake only, so its server's timeout "
+        "stayed (and fired). Fixed: _tls/socket.py's _emit_secure_again does it too (seed "
+        "3379)",
+        _script([["c", "reneg", False], ["s", "timeout", 500], ["settle"]],
+                server={"maxVersion": "TLSv1.2"})),
+    "write_failing_in_call_behind_write_in_flight": (
+        "a TLS client's write waits in the Writable behind one in flight (written together: "
+        "the second is 20000 bytes, write() false) and the server is destroyed in the same "
+        "tick (the first write unread there: a reset). When the first write completes, "
+        "Writable's clearBuffer hands the second to the TLSWrap, whose EncOut meets the reset "
+        "in the call: its onwrite(er) runs synchronously, which takes its length off at once "
+        "(the callback and 'error' wait for onwriteError's tick), so the first write's "
+        "afterWrite, right after, finds the buffer empty: 'drain', 'wcb@0 null', then "
+        "'wcb@1 ECONNRESET', 'error ECONNRESET'. nodetls's socket is errored in the call "
+        "(_on_handle_write_failed) but keeps the failed write's length until the error is "
+        "reported (_on_handle_write_error), so no 'drain'. The fix is net's "
+        "(_net/_socket_close.py: _on_handle_write_failed doing onwrite's synchronous part: the "
+        "length, writing and writecb, keeping the callback for the error's step) (seed 3037)",
+        _script([["c", "write", "626462"], ["c", "write", [20000, 123]],
+                 ["s", "destroy", False]])),
 }
 
 

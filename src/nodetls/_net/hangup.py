@@ -1,0 +1,164 @@
+""":class:`~nodetls._net.handle.TCPHandle`'s reads of a connection the peer has reset (or both
+sides have ended) with data still queued in the kernel: that data, then the end of the stream,
+as Node's handle reads it.
+
+libuv reads a socket in the poll that reports it readable; a read shorter than its buffer
+with ``POLLHUP`` in the same poll (the connection reset, or shut down both ways) is followed
+at once by EOF (``uv__stream_io``): a Node socket reads the peer's last data, then ``'end'``,
+and never hears the reset. asyncio's and uvloop's transports read again and report the reset
+(``ECONNRESET``) after the data. Telling the two apart on every read would take a system call
+per read (docs/net.md: the accepted difference of a socket that reads the data and the reset
+in one poll); two moments where the handle knows what Node's next read finds are rare, and
+checked here:
+
+* :meth:`_HangupMixin._hangup_at_start`: reading starts again (``read_start()``: a
+  ``resume()``, a server's ``pause_on_connect`` socket) while the connection is hung up and
+  data is queued (or held: uvloop reads ahead): Node's first poll reads the data in a short
+  read with ``POLLHUP``, so data, then EOF. The queued bytes are read here, exactly as many as
+  queued (a receive does not consume the pending error, which a later write still meets), and
+  the transport does not read again.
+* :meth:`_HangupMixin._hangup_at_loss`: the transport is lost after a shutdown was asked
+  (``end()``): uvloop's ``uv_shutdown`` failed with ``ENOTCONN``, or the send of the TLS
+  wrap's close_notify (which the wrap writes to the transport itself and whose failure
+  Node's TLSWrap ignores) failed with the reset. Node's shutdown completes regardless
+  (``afterShutdown`` ignores the status) and its handle stays open: its next read gets the
+  queued data, then EOF (``POLLHUP``; or a plain EOF, the failed send having consumed the
+  reset). The queued bytes are read before the transport closes the socket, and the handle
+  delivers them, then EOF, when its owner reads (no error: its close is reported on
+  ``close()``). With nothing queued and no failed send, the reset is reported, as Node's
+  read reports it.
+"""
+
+from __future__ import annotations
+
+import array
+import os
+import select
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+try:  # (Unix)
+    import termios
+    from fcntl import ioctl
+    _FIONREAD: int = termios.FIONREAD
+except ImportError:  # pragma: no cover - Windows: the checks find nothing
+    ioctl = None  # type: ignore[assignment]
+    _FIONREAD = 0
+
+__all__ = ["_HangupMixin", "hung_up", "read_queued"]
+
+_POLLHUP = getattr(select, "POLLHUP", 0)
+
+
+def hung_up(fd: int) -> bool:
+    """The socket ``fd`` reports ``POLLHUP`` now (reset, or shut down both ways)."""
+    if not _POLLHUP:  # pragma: no cover - no poll() (Windows)
+        return False
+    p = select.poll()
+    p.register(fd, 0)  # (POLLHUP is reported whatever is asked)
+    try:
+        return any(ev & _POLLHUP for _fd, ev in p.poll(0))
+    except OSError:
+        return False
+
+
+def _queued(fd: int) -> int:
+    buf = array.array("i", [0])
+    try:
+        ioctl(fd, _FIONREAD, buf, True)
+    except (OSError, TypeError):  # (no ioctl: TypeError on None)
+        return 0
+    return buf[0]
+
+
+def read_queued(fd: int) -> list[bytes]:
+    """The bytes queued in the socket ``fd``'s receive buffer, read without reading past them
+    (the connection's pending error, if any, is left for the next operation)."""
+    chunks: list[bytes] = []
+    n = _queued(fd)
+    while n > 0:
+        try:
+            data = os.read(fd, n)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+        n = _queued(fd)
+    return chunks
+
+
+class _HangupMixin:
+    """The two checks of the module docstring (state: the handle's, ``TCPHandle.__init__``)."""
+
+    owner: Any
+    _reading: bool
+    _eof: bool
+    _shut: bool
+    _shut_queued: bool
+    _shut_hold: bool
+    _completing: bool
+    _held: deque[bytes] | None
+    _held_eof: bool
+    _reg: Any
+    #: The transport was lost with the data and EOF taken (:meth:`_hangup_at_loss`): the
+    #: handle reports no error, its close on ``close()``.
+    _hup_lost = False
+
+    if TYPE_CHECKING:  # (TCPHandle's; not defined here: _AddressMixin follows in the MRO)
+        def _extra(self, name: str) -> Any: ...
+        def _check_ended(self) -> None: ...
+        def _deliver_held(self) -> None: ...
+
+    def _fileno(self) -> int:
+        sock = self._extra("socket")
+        try:
+            return int(sock.fileno()) if sock is not None else -1
+        except (OSError, ValueError):
+            return -1
+
+    def _take_queued(self, fd: int) -> None:
+        """Read what is queued into the held data, then the held EOF: the owner gets them in
+        order when it reads (``_deliver_held``); the transport is not read again."""
+        held = self._held
+        if held is None:
+            held = self._held = deque()
+        held.extend(read_queued(fd))
+        self._held_eof = True
+        self._eof = True
+
+    def _hangup_at_start(self) -> bool:
+        """``read_start()`` on a hung-up connection with data queued or held: take it, then
+        EOF (module docstring). ``True`` when done (the transport stays paused)."""
+        fd = self._fileno()
+        if fd < 0 or not hung_up(fd):
+            return False
+        if not self._held and _queued(fd) <= 0:
+            return False  # (nothing queued: the transport's read reports the reset or EOF)
+        self._take_queued(fd)
+        if self._shut_queued:
+            self._shut_hold = True  # (delivered once the queued shutdown has completed)
+        if self._shut and self._reg is not None:
+            self._check_ended()
+        return True
+
+    def _hangup_at_loss(self, exc: BaseException, send_lost: bool) -> None:
+        """``connection_lost(exc)`` after a shutdown was asked, before the peer's EOF, with no
+        write of the owner's failing: when data is queued, or the transport was lost by a send
+        the owner does not hear of (``send_lost``), the data and EOF are held for the owner,
+        who hears no error (module docstring). Called while the socket is still open."""
+        fd = self._fileno()
+        if fd < 0 or not (send_lost or _queued(fd) > 0):
+            return
+        self._take_queued(fd)
+        self._hup_lost = True
+        if self._shut_queued:
+            self._shut_hold = True  # (delivered once the queued shutdown has completed)
+        elif not self._completing and not self._shut_hold and self._reading:
+            reg = self._reg
+            (reg.loop if reg is not None else _running_loop()).call_soon(self._deliver_held)
+
+
+def _running_loop() -> Any:
+    import asyncio
+    return asyncio.get_running_loop()
