@@ -37,7 +37,7 @@ from typing import Any
 from .errors import InvalidArgTypeError, InvalidArgValueError, NodeRangeError
 
 __all__ = ["Kind", "Option", "KINDS", "ROWS", "OPTIONS", "BY_NODE_NAME", "SERVER_KINDS", "names",
-           "check", "default"]
+           "check", "default", "handshake_timeout"]
 
 _BYTES = (bytes, bytearray, memoryview)
 
@@ -154,6 +154,18 @@ def _attempt_timeout(value: Any, label: str) -> Any:
         raise type_error(label, "int or float", value)
     if not 0.001 <= value <= (2**31 - 1) / 1000:  # (NaN included)
         raise _out_of_range(label, ">= 0.001 && <= 2147483.647", value)
+    return value
+
+
+def _handshake_timeout(value: Any, label: str) -> Any:
+    """``handshake_timeout``: any number but NaN (a negative one turns the timeout off, ``0`` is
+    the default: see :func:`handshake_timeout`); not a number is ``ERR_INVALID_ARG_TYPE``, as
+    Node's ``validateNumber``.  (Node takes NaN, and ``false`` or ``''``, for its default: here
+    they are refused, as a mistake rather than a way to ask for the default.)"""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise type_error(label, "int or float", value)
+    if isinstance(value, float) and math.isnan(value):
+        raise _out_of_range(label, "a number", value)
     return value
 
 
@@ -356,6 +368,7 @@ KINDS: dict[str, Kind] = {
     "hwm_server": Kind("int", "int", _server_high_water_mark),
     "seconds": Kind("float", "int or float", number(0)),
     "attempt_seconds": Kind("float", "int or float", _attempt_timeout),
+    "handshake_seconds": Kind("float", "int or float", _handshake_timeout),
     "function": Kind("Callable[..., Any]", "function", _callable),
     "bytes": Kind("bytes", "bytes", _instance(_BYTES, "bytes, bytearray or memoryview")),
     "text": Kind("str | bytes", "str or bytes", _text),
@@ -407,7 +420,8 @@ ROWS: tuple[tuple[str, str, str, Any, str], ...] = (
     ("alpn_protocols", "ALPNProtocols", "alpn", None, "SKT"),
     ("alpn_callback", "ALPNCallback", "function", None, "SK"),
     ("sni_callback", "SNICallback", "function", None, "SK"),
-    ("handshake_timeout", "handshakeTimeout", "seconds", 120.0, "SK"),
+    # (None and 0: the default; a negative number: none. See handshake_timeout().)
+    ("handshake_timeout", "handshakeTimeout", "handshake_seconds", 120.0, "SK"),
     ("allow_client_renegotiation", "allowClientRenegotiation", "bool", False, "SK"),
     ("psk_callback", "pskCallback", "function", None, "SKT"),
     ("psk_identity_hint", "pskIdentityHint", "str", None, "SK"),
@@ -503,6 +517,14 @@ def names(where: str) -> frozenset[str]:
 def default(name: str) -> Any:
     """The table's default for ``name``."""
     return OPTIONS[name].default
+
+
+def handshake_timeout(value: Any) -> float:
+    """The handshake timeout, in seconds, that ``handshake_timeout=value`` asks for, as Node's
+    ``tls.Server`` reads ``handshakeTimeout`` (``options.handshakeTimeout || 120000``, the timer
+    armed when that is ``> 0``): ``None`` (not given) and ``0`` are the default, 120 s; a
+    negative number is returned as it is and means no handshake timeout."""
+    return float(value or OPTIONS["handshake_timeout"].default)
 
 
 def check(name: str, value: Any, label: str) -> Any:

@@ -256,8 +256,10 @@ class _TLSSocketSetup(_Base):
             engine.enable_cert_cb()
         if ocsp:
             engine.enable_ocsp_status()
-        timeout = opts.get("handshake_timeout", 120.0)
-        if timeout and timeout > 0:
+        # Node's: None and 0 are the 120 s default, a negative number no timeout (a server's
+        # template holds the value already resolved)
+        timeout = _option_table.handshake_timeout(opts.get("handshake_timeout"))
+        if timeout > 0:
             deadlines = getattr(srv, "_handshake_deadlines", None)
             if deadlines is not None and timeout == srv._handshake_sweep_timeout:
                 # One timer per server, not one per connection (see tls.Server._sweep_handshakes):

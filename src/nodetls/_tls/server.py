@@ -47,7 +47,9 @@ def _default_session_id_context() -> bytes:
 class Server(NetServer):
     """Node's ``tls.Server``.  Options: every SecureContext option plus Node's server options
     (``request_cert``, ``reject_unauthorized``, ``handshake_timeout``, ``session_timeout``,
-    ``ticket_keys``, ``sni_callback``, ``alpn_protocols``/``alpn_callback``, ``psk_callback``...)."""
+    ``ticket_keys``, ``sni_callback``, ``alpn_protocols``/``alpn_callback``, ``psk_callback``...).
+    ``handshake_timeout`` (seconds) is read as Node's ``handshakeTimeout``: ``None`` and ``0``
+    are the default, 120 s; a negative number means no handshake timeout."""
 
     #: The class :meth:`_make_socket` builds an accepted connection with (a ``TLSSocket``
     #: subclass taking the same arguments: ``nodetls.aio`` sets its own, which builds no Node
@@ -86,7 +88,7 @@ class Server(NetServer):
         # timeout per template), swept by one timer instead of one per connection.
         self._handshake_deadlines: dict[TLSSocket, float] = {}
         self._handshake_sweep: asyncio.TimerHandle | None = None
-        self._handshake_sweep_timeout = self._template.get("handshake_timeout", 120.0)
+        self._handshake_sweep_timeout = self._template["handshake_timeout"]  # (<= 0: none)
         self.on("connection", self._tls_listener)
         self._store_binding: Any = None
         self._session_callbacks_on: Any = None  # see _tls/template._session_engine
@@ -114,8 +116,12 @@ class Server(NetServer):
         template.update(is_server=True, server=self, secure_context=self._context)
         template.checked = True  # the values were checked when the server was created
         template.plain = plain = not any(template.get(k) for k in _PER_CONNECTION)
-        timeout = template.get("handshake_timeout", 120.0)
-        if plain and timeout and timeout > 0:  # (what _handshake_sweep_timeout is)
+        # Node's `options.handshakeTimeout || 120000`, armed when > 0: None and 0 are the
+        # default, a negative number no timeout; the template holds the seconds it comes to,
+        # which is what every connection's socket reads.
+        template["handshake_timeout"] = timeout = _option_table.handshake_timeout(
+            template.get("handshake_timeout"))
+        if plain and timeout > 0:  # (what _handshake_sweep_timeout is)
             template.sweep_timeout = timeout
         return template
 

@@ -521,8 +521,7 @@ class TLSSocket(_TLSSocketAPI, _TLSSocketOutcome, _TLSSocketSetup, _TLSSocketShe
         alpn = eng.alpn_selected()
         self.alpn_protocol = alpn.decode("latin-1") if alpn else False
         if self._is_server:
-            timeout = self._tls_opts.get("handshake_timeout", 120.0)
-            if timeout and timeout > 0:
+            if _option_table.handshake_timeout(self._tls_opts.get("handshake_timeout")) > 0:
                 # Node's _finishInit, on every handshake: setTimeout(0) on a socket with a
                 # handshake timeout (its idle timeout, a server's), so a timeout set since the
                 # first handshake is cleared by a renegotiation too.
