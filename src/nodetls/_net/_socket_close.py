@@ -11,10 +11,12 @@ module's ``_final`` and ``_destroy`` (``_FINAL``, ``_DESTROY``).
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import MethodType
 from typing import TYPE_CHECKING, Any
 
 from ..errors import node_error
 from ..stream import Duplex, _get_running_loop, _soon
+from ..stream._writable import Writable
 from .connect_again import not_begun
 from .onread import uninstall as _onread_uninstall
 
@@ -26,6 +28,9 @@ else:
     _Base = object
 
 __all__ = ["_SocketClose"]
+
+#: Writable's onwrite (Node's ``onwrite``): the callback the stream hands :meth:`_write`.
+_ONWRITE = Writable._on_write_done
 
 
 class _SocketClose(_Base):
@@ -133,21 +138,46 @@ class _SocketClose(_Base):
         """Transport error (Node-coded): ``destroy(exc)``."""
         self.destroy(exc)
 
-    #: The write the handle failed within ``handle.write()`` (:meth:`_on_handle_write_failed`):
-    #: the error the socket was given then, and the write's callback (``None``: the write was
-    #: completed, :meth:`write`'s data path), until :meth:`_on_handle_write_error`.
-    _failed_write: tuple[BaseException, Any] | None = None
+    #: The write the handle failed within ``handle.write()`` (:meth:`_on_handle_write_failed`),
+    #: until :meth:`_on_handle_write_error`: the error the socket was given then, what
+    #: completes the write with the later error (``None``: nothing, the write was completed,
+    #: :meth:`write`'s data path; the write's callback from :meth:`_write`), and whether
+    #: that is the stream's ``onwrite`` done but for its error tick, the second then being
+    #: the write's own callback or ``None`` (:meth:`_write_failed_in_call`).
+    _failed_write: tuple[BaseException, Any, bool] | None = None
 
     def _on_handle_write_failed(self, err: BaseException) -> None:
         """The handle's write failed within ``handle.write()`` (a pipe without a reader; a
         connection the peer has gone from): Node's ``onwrite`` with the error of the write
         call (``afterWriteDispatched``): the socket is errored at once, so ``write()`` returns
-        ``False`` and later writes wait in the buffer; not destroyed yet. The handle then
-        reports the error (:meth:`_on_handle_write_error`) on the loop step Node's
-        ``onwriteError`` tick runs in."""
+        ``False`` and later writes wait in the buffer; not destroyed yet (:meth:`_write` then
+        ends the write, :meth:`_write_failed_in_call`). The handle then reports the error
+        (:meth:`_on_handle_write_error`) on the loop step Node's ``onwriteError`` tick runs
+        in."""
         if self._errored is None:
             self._errored = err
-        self._failed_write = (err, None)
+        self._failed_write = (err, None, False)
+
+    def _write_failed_in_call(self, callback: Callable[..., Any]) -> None:
+        """:meth:`_write`'s write failed within ``handle.write()``; ``callback`` is the one
+        :meth:`_write` was given. When it is the stream's ``onwrite`` for the write in
+        progress, the part of Node's ``onwrite`` with an error that runs in the call: the
+        write's length is taken off, ``writing`` and the write's callback cleared (so the
+        completion of the write before it, which handed it over from the buffer, finds the
+        buffer empty: ``'drain'``, as Node's ``afterWrite``); its ``onwriteError`` (with the
+        callback kept here) waits for the error (:meth:`_on_handle_write_error`). Another
+        callback gets the error then."""
+        failed: Any = self._failed_write
+        if (type(callback) is MethodType and callback.__func__ is _ONWRITE
+                and callback.__self__ is self and self._w_writing):
+            cb = self._w_cb
+            self._w_cb = None
+            self._w_writing = False
+            self._w_len -= self._w_write_len
+            self._w_write_len = 0
+            self._failed_write = (failed[0], cb, True)
+        else:
+            self._failed_write = (failed[0], callback, False)
 
     def _on_handle_write_error(self, err: BaseException) -> None:
         """The error of the write that failed within ``handle.write()`` (``err`` replaces the
@@ -162,6 +192,9 @@ class _SocketClose(_Base):
         if self._errored is failed[0]:
             self._errored = err
         cb = failed[1]
+        if failed[2]:  # (onwrite's part in the call was done: _write_failed_in_call)
+            self._onwrite_error(err, cb)
+            return
         if cb is not None and self._w_writing:
             cb(err)  # (Writable's onwrite, not sync: onwriteError now)
             return

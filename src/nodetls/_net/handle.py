@@ -29,8 +29,9 @@ connecting socket's ``_on_handle_connect``), before any read is delivered.
 ``duplex_handle.py``'s :class:`~nodetls._net.duplex_handle.DuplexHandle` gives any
 :class:`nodetls.stream.Duplex` the same interface (Node's JSStreamSocket), ``pipe_handle.py``'s
 :class:`~nodetls._net.pipe_handle.PipeHandle` a pipe or FIFO descriptor (Node's Pipe handle).
-``handle_parts.py`` holds two mixins of :class:`TCPHandle`: its ``shutdown()`` and its
-addresses and socket options.
+``handle_read.py`` holds :class:`TCPHandle`'s reads (its receive buffers, ``get_buffer`` /
+``buffer_updated``, the peer's EOF, held reads, ``read_start()`` / ``read_stop()``), as a mixin;
+``handle_parts.py`` two more: its ``shutdown()`` and its addresses and socket options.
 """
 
 from __future__ import annotations
@@ -46,20 +47,13 @@ from .. import _run
 from ..errors import system_error
 from .close_fin import close_now
 from .handle_parts import _AddressMixin, _ShutdownMixin, _wrap_error
+from .handle_read import _BUFFERS as _BUFFERS  # (re-exported: direct.py's reads share them)
+from .handle_read import RECV_BUFFER_SIZE, _ReadMixin
 from .hangup import _HangupMixin
 from .send_error import send_error
 
 __all__ = ["TCPHandle", "RECV_BUFFER_SIZE", "WRITE_HIGH_WATER", "WRITE_LOW_WATER"]
 
-#: Size of a receive buffer: one read takes up to this much (libuv reads 64 KiB at a time;
-#: more per read means fewer Python calls per byte, which matters most under TLS).
-RECV_BUFFER_SIZE = 256 * 1024
-
-# Preallocated receive buffers. A handle takes one in get_buffer() and gives it back once its
-# owner's _on_handle_read() has returned (asyncio/uvloop call the two back to back), so reads
-# never allocate, an idle connection holds no buffer, and a read nested inside an owner's
-# callback (which never happens with asyncio's transports) would simply get another buffer.
-_BUFFERS: list[memoryview] = []
 #: Transport write-buffer watermarks (asyncio's defaults): ``write()`` returns False above the
 #: high mark, ``_on_handle_drain`` fires below the low one.
 WRITE_HIGH_WATER = 64 * 1024
@@ -109,7 +103,8 @@ _FRESH: tuple[Any, ...] = (None, None, _NEW, False, False, False, None, None, No
                            False, False)
 
 
-class TCPHandle(_ShutdownMixin, _HangupMixin, _AddressMixin, asyncio.BufferedProtocol):
+class TCPHandle(_ReadMixin, _ShutdownMixin, _HangupMixin, _AddressMixin,
+                asyncio.BufferedProtocol):
     """A TCP or Unix stream connection behind the handle seam (module docstring).
 
     Args:
@@ -190,98 +185,6 @@ class TCPHandle(_ShutdownMixin, _HangupMixin, _AddressMixin, asyncio.BufferedPro
                 self._go_idle()  # (Node: a connected handle not reading keeps nothing alive)
         if not self._refed and self._reg is not None and self._state == _OPEN:
             self._quiet_unref()  # (connected: its connect request no longer keeps run() alive)
-
-    def _stop_loop_reading(self) -> None:
-        t = self.transport
-        if not self._reading and self._state == _OPEN and t is not None and t.is_reading():
-            t.pause_reading()
-
-    def get_buffer(self, sizehint: int) -> memoryview:
-        view = self._view
-        if view is None:
-            if _BUFFERS and self._bufsize == RECV_BUFFER_SIZE:
-                view = _BUFFERS.pop()
-            else:
-                view = memoryview(bytearray(self._bufsize))
-            self._view = view
-        return view
-
-    def buffer_updated(self, nbytes: int) -> None:
-        view = self._view
-        self._view = None
-        try:
-            if self._reading and self._held is None:
-                self.owner._on_handle_read(view[:nbytes])  # type: ignore[index]
-            else:
-                self._hold(bytes(view[:nbytes]))  # type: ignore[index]
-        finally:
-            if self._bufsize == RECV_BUFFER_SIZE and len(_BUFFERS) < 16:
-                _BUFFERS.append(view)  # type: ignore[arg-type]
-
-    def data_received(self, data: bytes) -> None:
-        """``asyncio.Protocol``'s entry, for a transport that takes no buffered protocol: the
-        bytes go through ``get_buffer`` / ``buffer_updated`` (the instance's, when a routed read
-        replaced them), in pieces the buffer can take.  uvloop's and asyncio's transports never
-        call it here; uvloop looks it up at every ``set_protocol()`` (an accept, a routed read):
-        defined, that look-up no longer raises and discards an ``AttributeError``."""
-        view = memoryview(data)
-        while view:
-            buf = self.get_buffer(len(view))
-            n = min(len(buf), len(view))
-            buf[:n] = view[:n]
-            self.buffer_updated(n)
-            view = view[n:]
-
-    def _give_back_buffer(self) -> None:
-        # get_buffer() was called but no data came (EOF, error): the buffer is free again.
-        view = self._view
-        if view is not None:
-            self._view = None
-            if len(view) == RECV_BUFFER_SIZE and len(_BUFFERS) < 16:
-                _BUFFERS.append(view)
-
-    def eof_received(self) -> bool:
-        if self._view is not None:
-            self._give_back_buffer()
-        self._eof = True
-        if self._held is not None or not self._reading:
-            # (after the held data; or held, reading stopped: uvloop reads on, see _hold)
-            if self._held is None:
-                self._held = deque()
-            self._held_eof = True
-        else:
-            self.owner._on_handle_eof()
-        if self._shut and self._reg is not None:  # (outside run() there is nothing to end)
-            self._check_ended()
-        return True  # keep the transport: half-open is the owner's decision
-
-    # uvloop starts reading right after connection_made() even if the protocol paused reading
-    # in it, so a read can arrive while we are stopped: keep it (and a following EOF) for the
-    # owner until read_start(), in order.
-    def _hold(self, data: bytes) -> None:
-        if self._held is None:
-            self._held = deque()
-        self._held.append(data)
-        t = self.transport
-        if not self._reading and t is not None and t.is_reading():
-            t.pause_reading()
-
-    def _deliver_held(self) -> None:
-        held = self._held
-        if held is None or self._shut_hold:  # (a shutdown's completion delivers it)
-            return
-        # (lost: the transport is gone, what it left is delivered, hangup.py)
-        while held and self._reading and (self._state == _OPEN or self._state == _LOST):
-            self.owner._on_handle_read(memoryview(held.popleft()))
-        if held or self._state != _OPEN and self._state != _LOST:
-            return
-        self._held = None
-        if self._held_eof:
-            self._held_eof = False
-            self.owner._on_handle_eof()
-        if self._reading and self._state == _OPEN and self.transport is not None \
-                and not self._eof:
-            self.transport.resume_reading()
 
     def pause_writing(self) -> None:
         self._write_paused = True
@@ -423,30 +326,6 @@ class TCPHandle(_ShutdownMixin, _HangupMixin, _AddressMixin, asyncio.BufferedPro
         if failed is not None:
             failed(err)
 
-    def read_start(self) -> None:
-        """Resume delivering reads (``transport.resume_reading()``)."""
-        if not self._reading:
-            self._reading = True
-            if self._idle:
-                self._wake()
-            if self._state == _OPEN and not self._eof:
-                self._hangup_at_start()  # (the peer's reset behind queued data: hangup.py)
-            if self._held is not None:
-                if not self._shut_hold:  # (else the shutdown's completion delivers it)
-                    asyncio.get_running_loop().call_soon(self._deliver_held)
-            elif self._state == _OPEN and self.transport is not None:
-                self.transport.resume_reading()
-
-    def read_stop(self) -> None:
-        """Stop delivering reads (``transport.pause_reading()``): the kernel buffer fills and TCP
-        flow control slows the peer down."""
-        if self._reading:
-            self._reading = False
-            if self._state == _OPEN and self.transport is not None:
-                self.transport.pause_reading()
-                if self._reg is not None:
-                    self._go_idle()
-
     def _go_idle(self) -> None:
         """Open and not reading, under :func:`nodetls.run`: like a libuv stream that neither
         reads, connects nor writes (Node's loop does not wait for it), the handle no longer
@@ -473,11 +352,6 @@ class TCPHandle(_ShutdownMixin, _HangupMixin, _AddressMixin, asyncio.BufferedPro
             t.set_write_buffer_limits(high=self._limits[0], low=self._limits[1])
         if self._refed and not self._ended and self._reg is not None:
             self._reg.refs.add(self)
-
-    @property
-    def reading(self) -> bool:
-        """Reads are being delivered (Node's ``handle.reading``)."""
-        return self._reading
 
     def close(self) -> None:
         """Close now; ``owner._on_handle_close()`` follows once. Data still in the transport

@@ -1,7 +1,7 @@
 """:class:`~nodetls._net.handle.TCPHandle`'s half-close (libuv's ``uv_shutdown`` timing) and
-its addresses and socket options, as two mixins (``handle.py`` keeps the rest: reading,
-writing, closing, the ``run()`` lifetime). Stateless: the state is the handle's
-(``TCPHandle.__init__``)."""
+its addresses and socket options, as two mixins (``handle_read.py`` holds its reads,
+``handle.py`` the rest: writing, closing, the ``run()`` lifetime). Stateless: the state is the
+handle's (``TCPHandle.__init__``)."""
 
 from __future__ import annotations
 

@@ -464,9 +464,9 @@ class Socket(_SocketClose, _SocketAPI, _SocketConnect, Duplex):
         self._bytes_dispatched += len(chunk)
         taken = h.write(chunk)
         if self._errored is not None and self._failed_write is not None:
-            # (failed within handle.write(): the callback waits for the error,
-            # _on_handle_write_error)
-            self._failed_write = (self._failed_write[0], callback)
+            # (failed within handle.write(): onwrite's part in the call; the rest waits for
+            # the error, _on_handle_write_error)
+            self._write_failed_in_call(callback)
         elif taken:
             callback()
         else:

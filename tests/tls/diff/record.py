@@ -251,8 +251,8 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         "afterWrite, right after, finds the buffer empty: 'drain', 'wcb@0 null', then "
         "'wcb@1 ECONNRESET', 'error ECONNRESET'. nodetls's socket is errored in the call "
         "(_on_handle_write_failed) but keeps the failed write's length until the error is "
-        "reported (_on_handle_write_error), so no 'drain'. The fix is net's "
-        "(_net/_socket_close.py: _on_handle_write_failed doing onwrite's synchronous part: the "
+        "reported (_on_handle_write_error), so no 'drain'. Fixed in net "
+        "(_net/_socket_close.py, _write_failed_in_call: onwrite's synchronous part, the "
         "length, writing and writecb, keeping the callback for the error's step) (seed 3037)",
         _script([["c", "write", "626462"], ["c", "write", [20000, 123]],
                  ["s", "destroy", False]])),
