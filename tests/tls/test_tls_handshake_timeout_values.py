@@ -13,10 +13,12 @@ default short to see the default really time a stalled handshake out.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import math
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -37,13 +39,23 @@ def _options(certs: Any, value: Any, **extra: Any) -> dict[str, Any]:
     return opts
 
 
-async def _stalled_then_good(certs: Any, port: int) -> tuple[asyncio.StreamWriter, tls.TLSSocket]:
+@contextlib.asynccontextmanager
+async def _stalled_then_good(certs: Any, server: Any,
+                             port: int) -> AsyncIterator[tuple[asyncio.StreamWriter, Any]]:
     """A TCP connection that never sends its ClientHello, then a client whose handshake
     completes: once that one is secure, the server has accepted the stalled one (accepted in
-    order) and armed whatever it arms for it."""
-    _, stalled = await asyncio.open_connection("127.0.0.1", port)
-    good = await connect(port, ca=certs.root.cert_pem, servername="localhost")
-    return stalled, good
+    order) and armed whatever it arms for it. Both, and the server, closed at the end."""
+    stalled = good = None
+    try:
+        _, stalled = await asyncio.open_connection("127.0.0.1", port)
+        good = await connect(port, ca=certs.root.cert_pem, servername="localhost")
+        yield stalled, good
+    finally:
+        if good is not None:
+            good.destroy()
+        if stalled is not None:
+            stalled.close()
+        close_server(server)
 
 
 def _assert_about(seconds_left: float, expected: float) -> None:
@@ -56,9 +68,7 @@ def _assert_about(seconds_left: float, expected: float) -> None:
 async def test_zero_and_none_arm_the_120_s_default(certs: Any, value: Any) -> None:
     server, port = await listen(_options(certs, value))
     server.on("tlsClientError", lambda err, sock: None)
-    stalled = good = None
-    try:
-        stalled, good = await _stalled_then_good(certs, port)
+    async with _stalled_then_good(certs, server, port):
         deadlines = server._handshake_deadlines
         assert len(deadlines) == 1  # the stalled connection's (the good one took its own out)
         (deadline,) = deadlines.values()
@@ -66,28 +76,14 @@ async def test_zero_and_none_arm_the_120_s_default(certs: Any, value: Any) -> No
         sweep = server._handshake_sweep
         assert sweep is not None
         _assert_about(sweep.when() - asyncio.get_running_loop().time(), DEFAULT)
-    finally:
-        if good is not None:
-            good.destroy()
-        if stalled is not None:
-            stalled.close()
-        close_server(server)
 
 
 @pytest.mark.parametrize("value", [-1, -0.5, -math.inf])
 async def test_a_negative_number_arms_no_handshake_timeout(certs: Any, value: float) -> None:
     server, port = await listen(_options(certs, value))  # (before: ERR_OUT_OF_RANGE here)
-    stalled = good = None
-    try:
-        stalled, good = await _stalled_then_good(certs, port)
+    async with _stalled_then_good(certs, server, port):
         assert server.connections == 2
         assert server._handshake_deadlines == {} and server._handshake_sweep is None
-    finally:
-        if good is not None:
-            good.destroy()
-        if stalled is not None:
-            stalled.close()
-        close_server(server)
 
 
 @pytest.mark.parametrize(("value", "expected"), [(0, DEFAULT), (None, DEFAULT), (-1, None),
