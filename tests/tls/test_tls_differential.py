@@ -39,7 +39,9 @@ _FIXED = {"server_socket_timeout_zero_after_handshake", "renegotiate_destroyed_r
           "destroy_sends_no_close_notify", "server_half_open_eof_during_handshake",
           "reneg_write_then_peer_fin", "reneg_write_meets_server_data",
           "renegotiation_clears_server_timeout", "peer_close_notify_then_reset_while_ending",
-          "write_failing_in_call_behind_write_in_flight"}
+          "write_failing_in_call_behind_write_in_flight",
+          "reneg_in_secure_listener_behind_write_made_before_handshake",
+          "peer_close_notify_then_reset_at_shutdown"}
 
 test_seeded_scripts_match_node = seeded_test(HARNESS, _SEEDED, 60)
 test_known_divergence = known_divergence_test(HARNESS, _NAMED, _FIXED, "tls")

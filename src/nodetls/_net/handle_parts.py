@@ -10,7 +10,7 @@ import errno
 import socket
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import NodeError, from_oserror, system_error
 from .address import family_name
@@ -54,6 +54,9 @@ class _ShutdownMixin:
 
     def _check_ended(self) -> None: ...
     def _deliver_held(self) -> None: ...
+
+    if TYPE_CHECKING:  # (hangup.py's _HangupMixin, after this class in TCPHandle's bases)
+        def _hangup_at_shutdown(self, completes: bool) -> None: ...
 
     def shutdown(self, callback: Callable[[], None] | None = None) -> None:
         """Half-close our side (``write_eof``) once pending writes are sent; ``callback()`` then
@@ -134,6 +137,8 @@ class _ShutdownMixin:
                 # Node's _final: ENOTCONN (the peer is already gone) counts as done.
                 if exc.errno != errno.ENOTCONN:
                     self.owner._on_handle_error(_wrap_error(exc, "shutdown"))
+                else:  # (the peer's reset: what it sent before is still read, hangup.py)
+                    self._hangup_at_shutdown(callback is not None)
                 if callback is not None:
                     self._shutdown_done(callback)  # (libuv's failed shutdown: the same turn)
                 return

@@ -17,6 +17,9 @@ checked here:
   read with ``POLLHUP``, so data, then EOF. The queued bytes are read here, exactly as many as
   queued (a receive does not consume the pending error, which a later write still meets), and
   the transport does not read again.
+* :meth:`_HangupMixin._hangup_at_shutdown`: the half-close itself fails with ``ENOTCONN``
+  (asyncio's ``write_eof()``: the peer reset the connection before it): the same, the queued
+  bytes then EOF, delivered after the shutdown's completion.
 * :meth:`_HangupMixin._hangup_at_loss`: the transport is lost after a shutdown was asked
   (``end()``): uvloop's ``uv_shutdown`` failed with ``ENOTCONN``, or the send of the TLS
   wrap's close_notify (which the wrap writes to the transport itself and whose failure
@@ -141,6 +144,22 @@ class _HangupMixin:
         if self._shut and self._reg is not None:
             self._check_ended()
         return True
+
+    def _hangup_at_shutdown(self, completes: bool) -> None:
+        """The half-close failed with ``ENOTCONN`` (the peer reset the connection) before the
+        peer's EOF: Node's shutdown completes regardless and its next read gets what is queued,
+        then EOF. Held for the owner here (``completes``: the shutdown's completion delivers
+        it, :meth:`_shutdown_done`; else the next loop step, when reading)."""
+        if self._eof:
+            return
+        fd = self._fileno()
+        if fd < 0 or _queued(fd) <= 0:
+            return  # (nothing queued: the transport's read reports the reset)
+        self._take_queued(fd)
+        self._hup_lost = True
+        if not completes and self._reading:
+            reg = self._reg
+            (reg.loop if reg is not None else _running_loop()).call_soon(self._deliver_held)
 
     def _hangup_at_loss(self, exc: BaseException, send_lost: bool) -> None:
         """``connection_lost(exc)`` after a shutdown was asked, before the peer's EOF, with no

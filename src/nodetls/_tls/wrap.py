@@ -476,6 +476,11 @@ class TLSWrap(WrapHandle):
             # the end of this cycle, with whatever 'secure' listeners write: one transport
             # write.  (A destroy meanwhile sends it with the close_notify: close() takes it.)
             self.secure = just_secured = True
+            if self._pending:
+                # Node's cycle runs ClearIn first: a write made before the handshake finished
+                # goes into the SSL_write that finishes it, before the 'secure' listeners run
+                # (a renegotiate() there waits behind that data).
+                self._write_pending()
             self.owner._tls_secure()
             if self._closed:  # destroyed by a 'secure' listener: nothing more is read (Node's
                 return  # bytesRead stays what it was at the destroy)

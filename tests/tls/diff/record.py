@@ -256,6 +256,41 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         "length, writing and writecb, keeping the callback for the error's step) (seed 3037)",
         _script([["c", "write", "626462"], ["c", "write", [20000, 123]],
                  ["s", "destroy", False]])),
+    "reneg_in_secure_listener_behind_write_made_before_handshake": (
+        "a TLS 1.2 client writes before its handshake and renegotiates in the microtask after "
+        "'secureConnect': Node's write waits in the TLSWrap (pending cleartext) and its cycle "
+        "runs ClearIn first, so that write's SSL_write finishes the handshake ('secureConnect' "
+        "and its microtasks run inside it: renegotiate()'s SSL_renegotiate only marks the "
+        "renegotiation, and this SSL_write made its renegotiation check before) and then writes "
+        "the data: the server reads it ('data', then 'secure'), the ClientHello comes with the "
+        "next SSL call, and the write completes before the renegotiation ('wcb@0 null', then "
+        "'secureConnect', 'secure', the callback). nodetls's pass finishes the handshake with "
+        "its own step, emits 'secure', and its SSL_read (renegotiate() set read_more), or the "
+        "pending write's SSL_write, makes the ClientHello first: the data waits for the "
+        "renegotiation (the server's 'secure' before its 'data', the write's callback last); "
+        "with the server ending with data meanwhile the waiting write meets its record "
+        "('wcb@0 EPROTO', seed 3711), with a server's destroy_soon() it never completes (seed "
+        "3723). Fixed in _tls/wrap.py's _cycle_once: with plaintext pending when the "
+        "handshake step completes, it is written (_write_pending) before _tls_secure() emits "
+        "'secure', as Node's ClearIn does (seeds 3614, 3660, 3783)",
+        _script([["c", "reneg", False]], pre=[["c", "write", "64"]],
+                server={"maxVersion": "TLSv1.2"})),
+    "peer_close_notify_then_reset_at_shutdown": (
+        "the server ends (no data: its close_notify goes at once), the client ends (its "
+        "close_notify written at once) and is destroyed in the same tick by a write after "
+        "end(), with the server's close_notify unread: the kernel resets the connection. Node's "
+        "server fails its shutdown (ENOTCONN, ignored: end()'s callback gets null, 'finish'), "
+        "and its next read still gets the client's close_notify, queued before the reset: "
+        "'end', 'close false'. nodetls on asyncio's loop: the handle's shutdown "
+        "(write_eof()'s shutdown(SHUT_WR)) fails with ENOTCONN in the call and counts as done, "
+        "but nothing takes what is queued: the transport reads the close_notify, then the "
+        "reset, whose loss is reported after the completion ('endcb@0 null', 'finish', 'error "
+        "ECONNRESET', 'close true'; with data in the server's end() the close_notify's send "
+        "fails instead and hangup.py reads it: peer_close_notify_then_reset_while_ending, "
+        "fixed). Fixed in _net/handle_parts.py's _shutdown_now, its ENOTCONN branch: the "
+        "queued bytes and the EOF are taken (hangup.py's _hangup_at_shutdown, held for the "
+        "completion), as _hangup_at_loss does for a lost transport (seed 3725)",
+        _script([["s", "end", None], ["c", "end", None], ["c", "write", "61"]])),
 }
 
 
