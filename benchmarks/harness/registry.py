@@ -57,8 +57,8 @@ class ClientSpec:
     label: str
     argv: tuple[str, ...]
     requires: tuple[str, ...] = ()
-    workloads: frozenset[str] = field(default_factory=lambda: frozenset({"client-hs",
-                                                                         "client-rr"}))
+    workloads: frozenset[str] = field(default_factory=lambda: frozenset(
+        {"client-hs", "client-rr", "client-rrcb"}))
 
 
 def py_server(name: str, label: str, script: str, *args: str, **kw: object) -> ServerSpec:

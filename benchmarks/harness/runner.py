@@ -210,7 +210,8 @@ class Runner:
     def _client(self, workload: Workload, spec: ClientSpec, rep: int) -> Measurement:
         p = self.profile
         srv = self.server(server_named(BASELINE))
-        job = {"mode": "hs" if workload.name == "client-hs" else "rr", "port": srv.port,
+        mode = {"client-hs": "hs", "client-rrcb": "rrcb"}.get(workload.name, "rr")
+        job = {"mode": mode, "port": srv.port,
                "host": HOST, "ca": str(self.pki["ca"]), "duration": p.client_seconds,
                "warmup": p.client_warmup, "concurrency": 8, "size": 64}
         argv = self.pin.argv(self._argv(spec.argv, spec=json.dumps(job)), self.pin.client)

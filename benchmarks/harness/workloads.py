@@ -44,6 +44,9 @@ WORKLOADS: tuple[Workload, ...] = (
     Workload("client-rr", "client: 64 B round trip", "µs/rt", False, "client",
              how="each client, one connection, write 64 B / wait for the echo, against Node's "
                  "server; client CPU / round trips"),
+    Workload("client-rrcb", "client: 64 B round trip, callbacks", "µs/rt", False, "client",
+             how="as client-rr, the next write from the 'data' listener (no promise or future and "
+                 "no task wake-up per round trip): the TLS client's path and the event loop only"),
 )
 
 
