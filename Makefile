@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 # the compiled core's (src/nodetls/_compiled.py's MODULES) change (or the venv is new); it rebuilds
 # both (setup.py), each skipped without a C compiler (and the core without mypy).
 STAMP  := $(VENV)/.nodetls-installed
-COMPILED := src/nodetls/_engine/_wire.py src/nodetls/_engine/_queries.py src/nodetls/_engine/_callback_bodies.py src/nodetls/_engine/_setup.py src/nodetls/_engine/engine.py src/nodetls/_tls/wrap_handle.py src/nodetls/_tls/wrap.py
+COMPILED := src/nodetls/_engine/_wire.py src/nodetls/_engine/_queries.py src/nodetls/_engine/_callback_bodies.py src/nodetls/_engine/_setup.py src/nodetls/_engine/_records.py src/nodetls/_engine/engine.py src/nodetls/_tls/wrap_handle.py src/nodetls/_tls/wrap.py
 
 .PHONY: demo test lint venv clean fuzz FORCE
 

@@ -27,10 +27,11 @@ import json, os, sys, time
 sys.path.insert(0, sys.argv[3])
 from tests.engine.pair import handshake
 from tests.engine.rawctx import RawContext, make_ca_and_leaf
+import nodetls._engine._records as R
 import nodetls._engine.engine as E
 from nodetls import _openssl
 if os.environ.get("AB_LOOPS"):
-    E._c_read = E._c_seal = None
+    R._c_read = R._c_seal = None
 ca, cert, key = make_ca_and_leaf("localhost")
 sctx, cctx = RawContext(cert, key), RawContext(ca=ca)
 def hs():

@@ -56,10 +56,11 @@ def test_the_probe_sees_asyncio_and_every_layer_from_the_package():
 
 def test_engine_does_not_import_asyncio():
     mods = imported_by("nodetls._engine")
-    # engine.py and the modules split out of it (ABI fallbacks, wire formats, queries) are one
-    # layer: layers() names them all nodetls._engine.
+    # engine.py and the modules split out of it (ABI fallbacks, wire formats, queries, the record
+    # path) are one layer: layers() names them all nodetls._engine.
     assert {"nodetls._engine.engine", "nodetls._engine._abi", "nodetls._engine._wire",
-            "nodetls._engine._queries", "nodetls._engine.callbacks"} <= mods
+            "nodetls._engine._queries", "nodetls._engine._records",
+            "nodetls._engine.callbacks"} <= mods
     assert "asyncio" not in mods
     assert layers(mods) <= {"nodetls._engine", "nodetls._openssl", "nodetls.errors",
                             "nodetls._options"}

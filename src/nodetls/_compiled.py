@@ -31,6 +31,7 @@ MODULES = (
     "nodetls._engine._queries",
     "nodetls._engine._callback_bodies",
     "nodetls._engine._setup",
+    "nodetls._engine._records",
     "nodetls._engine.engine",
     "nodetls._tls.wrap_handle",
     "nodetls._tls.wrap",

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from nodetls._engine import TLSEngine, _bytesio
-from nodetls._engine import engine as engine_module
+from nodetls._engine import TLSEngine, _bytesio, _records
 from nodetls._engine.engine import receive_buffer
 from nodetls._openssl import constants as C
 from nodetls._openssl import ffi, lib
@@ -49,9 +48,10 @@ def deliver(eng: TLSEngine, ciphertext: bytes) -> bytes:
 
 
 def test_the_extension_is_used_with_the_compiled_binding():
-    if PURE or getattr(engine_module, "_c_read", None) is None:
-        assert engine_module._bx_read is None and engine_module._bx_seal is None
-        assert engine_module._bx_read_into is None and engine_module._bx_read_bytes is None
+    # (the record path's module-level bindings: _engine/_records.py)
+    if PURE or getattr(_records, "_c_read", None) is None:
+        assert _records._bx_read is None and _records._bx_seal is None
+        assert _records._bx_read_into is None and _records._bx_read_bytes is None
     else:
         assert callable(_bytesio.read) and callable(_bytesio.seal)
         assert callable(_bytesio.read_into) and callable(_bytesio.read_bytes)

@@ -2,8 +2,8 @@
 the session and its ticket, OCSP, keying material (what Node's ``TLSSocket`` getters report).
 
 :class:`_EngineQueries` is the root of :class:`~nodetls._engine.engine.TLSEngine`'s compiled base
-classes (``TLSEngine -> _EngineSetup -> _EngineCallbacks -> _EngineQueries``); none of these is
-on the per-record data path, which stays in :mod:`.engine`.
+classes (``TLSEngine -> _EngineRecords -> _EngineSetup -> _EngineCallbacks -> _EngineQueries``);
+none of these is on the per-record data path, which is :mod:`._records`'.
 """
 
 from __future__ import annotations

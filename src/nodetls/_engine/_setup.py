@@ -3,8 +3,8 @@ handshake (SNI, ALPN/NPN, verification, the callbacks it wants, PSK, sessions, r
 trace), and the answers that resume a paused handshake.
 
 :class:`_EngineSetup` is a base class of :class:`~nodetls._engine.engine.TLSEngine` (its state,
-declared below, is the engine's); none of these is on the per-record data path, which stays in
-:mod:`.engine`.
+declared below, is the engine's); none of these is on the per-record data path, which is
+:mod:`._records`' (``_EngineRecords``, the class between this one and the engine).
 """
 
 from __future__ import annotations

@@ -25,9 +25,13 @@ PSK, certificate verification) go to the *hooks* object; notifications (keylog l
 sessions) are appended to :attr:`TLSEngine.events` and the caller drains them after the operation
 returns.  An exception raised inside a callback is stored and re-raised by the operation.
 
-:class:`TLSEngine` keeps here what every connection runs per handshake step and per record
-(construction and :meth:`~TLSEngine.free`, the four operations, shutdown, errors); its base
-classes, each compiled with it, hold the rest: :mod:`._setup` (``_EngineSetup``: the setters,
+:class:`TLSEngine` keeps here what every connection runs once or per handshake step
+(construction and :meth:`~TLSEngine.free`, :meth:`~TLSEngine.receive` and the memory BIOs, the
+handshake steps, shutdown); its base classes, each compiled with it, hold the rest, in one chain
+``TLSEngine -> _EngineRecords -> _EngineSetup -> _EngineCallbacks -> _EngineQueries``:
+:mod:`._records` (``_EngineRecords``: the per-record path, :meth:`~TLSEngine.read_view` and the
+other reads, :meth:`~TLSEngine.write`, :meth:`~TLSEngine.seal`, :meth:`~TLSEngine.take_output`,
+and the errors the handshake steps share), :mod:`._setup` (``_EngineSetup``: the setters,
 ``enable_*``, :meth:`~TLSEngine.resume`, :meth:`~TLSEngine.renegotiate`), :mod:`._callback_bodies`
 (``_EngineCallbacks``: the ``_cb_*`` methods :mod:`.callbacks`' trampolines call) and
 :mod:`._queries` (``_EngineQueries``: what the handshake negotiated).  Every attribute's default
@@ -38,18 +42,35 @@ The engine never imports asyncio.
 
 from __future__ import annotations
 
-import threading
 import weakref
 from typing import Any, Final
 
 from .._openssl import constants as C
 from .._openssl import ffi, lib
 from .._openssl.errors import consume_errors, tls_error
-from .._openssl.verify_codes import VERIFY_ERROR_NAMES
-from ..errors import NodeError, node_error, system_error
-from . import _bytesio, callbacks
+from ..errors import node_error
+from . import callbacks
 from ._abi import _py_new, _py_release_bios, _py_shutdown
-from ._setup import _EngineSetup
+from ._records import (
+    _CERT,
+    _CHAR_A,
+    _CLIENT_HELLO,
+    _OUT_CHUNK,
+    _WANT_CLIENT_HELLO_CB,
+    _WANT_READ,
+    _WANT_WRITE,
+    _WANT_X509_LOOKUP,
+    NULL,
+    _BIO_ctrl_pending,
+    _BIO_write,
+    _EngineRecords,
+    _from_buffer,
+    _local,
+    _scratch,
+    _SSL_get_error,
+    _unpack,
+    receive_buffer,
+)
 from ._wire import decode_alpn, encode_alpn, session_from_der
 from .protocol import (
     DONE,
@@ -64,88 +85,36 @@ from .protocol import (
     Step,
 )
 
-# (decode_alpn, encode_alpn and session_from_der live in ._wire; re-exported from here.)
+# (decode_alpn, encode_alpn and session_from_der live in ._wire, receive_buffer in ._records;
+# re-exported from here.)
 __all__ = ["TLSEngine", "DONE", "NEED_DATA", "PAUSED", "live_engines", "decode_alpn",
-           "encode_alpn", "session_from_der"]
+           "encode_alpn", "session_from_der", "receive_buffer"]
 
 # Every module-level name the methods read is Final: compiled with mypyc, a Final is a static C
-# variable, any other global a dictionary lookup per read (~130 instructions each).
-NULL: Final = ffi.NULL
-_READ_CHUNK: Final = 256 * 1024  # the read buffer: up to 16 records of plaintext at once
-_RECORD: Final = 16384  # the largest plaintext one TLS record carries
-# The output buffer: a whole read buffer's worth of records with their overhead, in one BIO_read.
-_OUT_CHUNK: Final = _READ_CHUNK + 64 * 1024
-# The data path calls cffi's C entry points directly (in ABI mode ffi.from_buffer and ffi.unpack
-# are Python wrappers around them: one Python call less per record batch each; the compiled
-# binding's ffi methods are the C entry points already).
-_backend = getattr(ffi, "_backend", ffi)
-_from_buffer: Final = _backend.from_buffer
-_unpack: Final = _backend.unpack
-_CHAR_A: Final = ffi.typeof("char[]")
-# The OpenSSL functions called per connection or per record, bound once (``lib.X`` is a
+# variable, any other global a dictionary lookup per read (~130 instructions each).  Those the
+# record path uses too are ._records' (imported above: a static C variable of that module).
+# The OpenSSL functions called per connection or per handshake step, bound once (``lib.X`` is a
 # dictionary lookup and an attribute read on cffi's ``lib`` per call).
 _BIO_ctrl: Final = lib.BIO_ctrl
-_BIO_ctrl_pending: Final = lib.BIO_ctrl_pending
 _BIO_free: Final = lib.BIO_free
-_BIO_read: Final = lib.BIO_read
-_BIO_write: Final = lib.BIO_write
-_ERR_peek_error: Final = lib.ERR_peek_error
 _SSL_do_handshake: Final = lib.SSL_do_handshake
 _SSL_free: Final = lib.SSL_free
-_SSL_get_error: Final = lib.SSL_get_error
-_SSL_pending: Final = lib.SSL_pending
-_SSL_read_ex: Final = lib.SSL_read_ex
-_SSL_write_ex: Final = lib.SSL_write_ex
-# The SSL_get_error() codes (and a macro's command) the data path and the handshake compare with.
-_WANT_READ: Final = C.SSL_ERROR_WANT_READ
-_WANT_WRITE: Final = C.SSL_ERROR_WANT_WRITE
-_WANT_X509_LOOKUP: Final = C.SSL_ERROR_WANT_X509_LOOKUP
-_WANT_CLIENT_HELLO_CB: Final = C.SSL_ERROR_WANT_CLIENT_HELLO_CB
-_ZERO_RETURN: Final = C.SSL_ERROR_ZERO_RETURN
-_SYSCALL: Final = C.SSL_ERROR_SYSCALL
-_SET_EOF_RETURN: Final = C.BIO_C_SET_BUF_MEM_EOF_RETURN
-# The compiled binding's data-path helpers (``_openssl/cdef.py`` HELPERS: read_view's loop and
-# seal's write-and-read in one C call each); None in ABI mode, where the Python loops run.
-_c_read: Final = getattr(lib, "nodetls_read", None)
-_c_seal: Final = getattr(lib, "nodetls_seal", None)
+_SET_EOF_RETURN: Final = C.BIO_C_SET_BUF_MEM_EOF_RETURN  # (a macro's command)
+# The compiled binding's handshake step (``_openssl/cdef.py`` HELPERS: receive, SSL_do_handshake
+# and the flight's BIO_read in one C call); None in ABI mode, where the Python steps run.
 _c_handshake: Final = getattr(lib, "nodetls_handshake", None)
-# With the compiled binding and the extension, the data path's direct C entries (_bytesio.py):
-# one call per read or write, the SSL as an integer address (TLSEngine._a), the outcome as one
-# object; reads of _BX_MIN bytes and more into bytes OpenSSL writes itself.  None: the cffi
-# helpers above (or ABI mode's Python steps) run.
-_bx_read: Final[Any] = _bytesio.read
-_bx_read_into: Final[Any] = _bytesio.read_into
-_bx_read_bytes: Final[Any] = _bytesio.read_bytes
-_bx_seal: Final[Any] = _bytesio.seal
-_cast: Final = ffi.cast
-_UINTPTR: Final = ffi.typeof("uintptr_t")
-_BX_MIN: Final = _bytesio.MIN_BYTES
-_SHIFT: Final = _bytesio.PACK_SHIFT
-_ST_MASK: Final = 255  # the packed outcome's status bits (above the output flag)
-_new_unzeroed: Final = ffi.new_allocator(should_clear_after_alloc=False)
-_local: Final = threading.local()
 _OPTS: Final = C.SSL_OP_IGNORE_UNEXPECTED_EOF  # every SSL's own options (see TLSEngine.__init__)
 _OPTS_NO_RENEG: Final = _OPTS | C.SSL_OP_NO_RENEGOTIATION
-# The states, steps and pauses every connection passes through, as globals (Python 3.11
-# specialises a global's read, not an attribute read on the enum class: ~300 instructions each).
+# The states and steps every connection passes through, as globals (Python 3.11 specialises a
+# global's read, not an attribute read on the enum class: ~300 instructions each).
 _HANDSHAKING: Final = State.HANDSHAKING
 _SECURE: Final = State.SECURE
-_PAUSED_STATE: Final = State.PAUSED
-_ERROR: Final = State.ERROR
 _FREED: Final = State.FREED
 _DONE: Final = DONE
 _NEED_DATA: Final = NEED_DATA
 _PAUSED: Final = PAUSED
-_CLIENT_HELLO: Final = Pause.CLIENT_HELLO
-_CERT: Final = Pause.CERT
 _weakref: Final = weakref.ref
 _ENGINES: Final = callbacks.ENGINES
-
-
-def _addr(ptr: Any) -> Any:
-    """A cdata pointer's address, as the direct C entries take it (``_bytesio.addr``, here in
-    the compiled core: an interpreted call cost ~3k instructions, twice per connection)."""
-    return int(_cast(_UINTPTR, ptr))
 
 
 class _Count:
@@ -164,45 +133,6 @@ def live_engines() -> int:
     return _LIVE.n
 
 
-# This thread's buffers (_scratch()); a typed tuple, so that the compiled core keeps an engine's
-# items unboxed (a read of one is no PyObject_GetItem).  The address stays a Python int (Any):
-# typed int, each use would make a new int object.
-_Scratch = tuple[Any, Any, memoryview, Any, Any, Any, Any, Any]
-
-
-def _scratch() -> _Scratch:
-    """This thread's buffers (allocated once, never cleared): the plaintext read buffer, a
-    ``size_t[2]`` (out-parameters: ``nodetls_read`` fills both), a view of the read buffer, the
-    ciphertext output buffer (``char[]``, so that one ``unpack`` makes the ``bytes``),
-    ``ffi.buffer`` objects of the read and the output buffer (slicing one makes the ``bytes``,
-    with no argument parsing: the data path's :meth:`TLSEngine.read_plain` and
-    :meth:`TLSEngine.seal`), a ``BIO *[2]`` (out-parameters: a new engine's memory BIOs), and
-    the read buffer's address (the direct C entries' ``buf``, ``_bytesio.read_into``)."""
-    try:
-        return _local.scratch
-    except AttributeError:
-        buf = _new_unzeroed("unsigned char[]", _READ_CHUNK)
-        out = _new_unzeroed("char[]", _OUT_CHUNK)
-        scratch = _local.scratch = (buf, ffi.new("size_t[2]"), memoryview(ffi.buffer(buf)), out,
-                                    ffi.buffer(buf), ffi.buffer(out), ffi.new("BIO *[2]"),
-                                    _addr(buf))
-        return scratch
-
-
-def receive_buffer() -> tuple[memoryview, Any]:
-    """This thread's receive buffer for a data path that reads ciphertext straight into the
-    engine (the TLS wrap's routed reads, ``TLSWrap.route_reads``): a writable view for the
-    event loop to read into, and the same memory as a ``char[]`` for
-    :meth:`TLSEngine.read_plain` (no ``from_buffer`` per read).  One per thread, made on first
-    use; each read is decrypted out of it before the thread's next read (an event loop reads one socket at a time)."""
-    try:
-        return _local.receive
-    except AttributeError:
-        cbuf = _new_unzeroed("char[]", _READ_CHUNK)
-        pair = _local.receive = (memoryview(ffi.buffer(cbuf)), cbuf)
-        return pair
-
-
 # An engine's creation, BIO swap and close_notify: one C call each with the compiled binding
 # (``_openssl/cdef.py`` HELPERS), the same steps in Python in ABI mode.
 _new_ssl: Final = getattr(lib, "nodetls_new", None) or _py_new
@@ -210,7 +140,7 @@ _release_bios: Final = getattr(lib, "nodetls_release_bios", None) or _py_release
 _shutdown: Final = getattr(lib, "nodetls_shutdown", None) or _py_shutdown
 
 
-class TLSEngine(_EngineSetup):
+class TLSEngine(_EngineRecords):
     """One TLS connection, sans-IO.  ``context`` is a ``SecureContext`` (its ``.ctx`` is the
     SSL_CTX); ``hooks`` receives synchronous questions (see the ``_cb_*`` methods,
     :mod:`._callback_bodies`)."""
@@ -259,13 +189,11 @@ class TLSEngine(_EngineSetup):
     _trace_bio: Any = NULL
     _pinned: tuple[Any, ...] = ()  # cdata OpenSSL points into (NPN selection)
     _keys_bound = False  # bound to initial_context's ticket keys (SecureContext.binds_ssl)
-    # The direct C entries' arguments (_bytesio): the SSL's address (None until the first use),
-    # and the last receive buffer read_plain was given with its address.  (Python ints, made
-    # once: typed int, the compiled core would make a new int object of each per call.)
+    # The direct C entries' arguments (see _EngineRecords); _scratch, _rbio and _wbio have no
+    # default (set by __init__).
     _a: Any = None
     _rx: Any = None
     _rx_a: Any = None
-    _scratch: _Scratch  # this thread's buffers (set by __init__)
 
     def __init__(self, context: Any, server: bool, hooks: Any = None,
                  no_renegotiation: bool = False) -> None:
@@ -369,22 +297,6 @@ class TLSEngine(_EngineSetup):
         if self.ssl is not None:
             _BIO_ctrl(self._rbio, _SET_EOF_RETURN, 0, NULL)  # (the macro)
 
-    def take_output(self) -> bytes:
-        """Ciphertext produced so far (possibly ``b''``; always ``b''`` once freed)."""
-        if self.ssl is None:
-            return b""
-        # One BIO_read into the output buffer (an empty memory BIO answers -1), one copy out.
-        out = self._scratch[3]
-        n = _BIO_read(self._wbio, out, _OUT_CHUNK)
-        if n <= 0:
-            return b""
-        if n < _OUT_CHUNK:
-            return _unpack(out, n)
-        chunks = [_unpack(out, n)]
-        while (n := _BIO_read(self._wbio, out, _OUT_CHUNK)) > 0:
-            chunks.append(_unpack(out, n))
-        return b"".join(chunks)
-
     def release_bios(self) -> bool:
         """Give both memory BIOs fresh, empty buffers when both are drained (after the
         handshake): a memory BIO keeps the largest buffer it ever held, and the handshake's
@@ -467,325 +379,6 @@ class TLSEngine(_EngineSetup):
             return _NEED_DATA, scratch[5][:got]
         return _NEED_DATA, _unpack(scratch[3], got) + self.take_output()
 
-    def _address(self) -> Any:
-        """The SSL's address for the direct C entries (made once, on the first use)."""
-        a = self._a = _addr(self.ssl)
-        return a
-
-    def _pause(self, where: Pause) -> None:
-        self.paused = where
-        self.state = _PAUSED_STATE
-
-    def read_view(self, data: bytes | bytearray | memoryview | None = None) -> memoryview | None:
-        """The plaintext available now as a view of this thread's read buffer, valid until the
-        next read on this thread (the caller copies what it keeps), or None when there is none.
-        ``data``: ciphertext to :meth:`receive` first (the data path's one call per read).
-
-        One call returns at most :data:`_READ_CHUNK` bytes: while :attr:`read_more` is true
-        after it, call again (false: the read BIO is empty, so another call returns None).  Sets
-        :attr:`received_close_notify` when the peer closed the TLS session (or its stream ended
-        after the handshake); a renegotiation that pauses sets :attr:`paused`."""
-        ssl = self.ssl
-        if ssl is None:
-            return None
-        if self.error is not None:
-            raise self.error
-        rbio = self._rbio
-        if _bx_read_into is not None:  # the direct C entry
-            a = self._a
-            if a is None:
-                a = self._address()
-            scratch = self._scratch
-            code: int = _bx_read_into(a, data, -1, self.read_more, self._eof, scratch[7],
-                                      _READ_CHUNK)  # (-1: all of data, a buffer or None)
-            if self._read_outcome(code) == -2:
-                return None
-            total = code >> _SHIFT
-            return scratch[2][:total] if total else None
-        buf, size, view, _, _, _, _, _ = self._scratch
-        if _c_read is not None:  # the loop below, in C
-            n = len(data) if data else 0
-            st = _c_read(ssl, rbio, self._wbio, NULL if not n else data if type(data) is bytes
-                         else _from_buffer(_CHAR_A, data, False), n, self.read_more, self._eof,
-                         buf, _READ_CHUNK, size)
-            self.output_after_read = size[1] > 0
-            if st == -2:
-                return None
-            self.read_more = st == -1
-            total = size[0]
-            if st > 0:
-                self._read_stopped(st)
-            return view[:total] if total else None
-        if data:
-            _BIO_write(rbio, data if type(data) is bytes else _from_buffer(
-                _CHAR_A, data, False), len(data))
-        elif not (self.read_more or self._eof) and not _BIO_ctrl_pending(rbio):
-            self.output_after_read = _BIO_ctrl_pending(self._wbio) > 0
-            return None  # nothing new: skip the SSL_read_ex that would fail
-        self.read_more = False
-        total = 0
-        while _READ_CHUNK - total >= _RECORD:
-            # Room for a whole record, so OpenSSL never keeps plaintext behind: when the read BIO
-            # is empty (and not at EOF) there is nothing more to read, and no failing call is made.
-            if _SSL_read_ex(ssl, buf + total, _READ_CHUNK - total, size):
-                total += size[0]
-                if self._eof or _BIO_ctrl_pending(rbio):
-                    continue
-                break
-            self._read_stopped(_SSL_get_error(ssl, 0))
-            break
-        else:
-            self.read_more = True  # the buffer is full: more may be waiting
-        self.output_after_read = _BIO_ctrl_pending(self._wbio) > 0
-        return view[:total] if total else None
-
-    def read_plain(self, data: Any, n: int) -> bytes | memoryview | None:
-        """:meth:`read_view` of the ``n`` (> 0) bytes of ciphertext at ``data`` (a ``char[]``:
-        :func:`receive_buffer`'s) for a data path that only delivers plaintext
-        (the TLS wrap's routed reads): the usual outcome, plaintext and nothing else to see
-        to (no :attr:`read_more`, no :attr:`output_after_read`, no event, no pause, no
-        close_notify), comes as ``bytes`` made straight from the read buffer (no view, no second
-        copy); any other outcome is what :meth:`read_view` returns, with the same flags set (the
-        caller goes on as after ``read_view``)."""
-        ssl = self.ssl
-        if _bx_read_into is not None and ssl is not None and self.error is None:
-            return self._read_plain_direct(data, n)
-        if _c_read is None or ssl is None or self.error is not None:
-            plain = self.read_view(ffi.buffer(data, n))
-            if plain is None or self.read_more or self.output_after_read or self.events \
-                    or self.paused is not None or self.received_close_notify:
-                return plain
-            return bytes(plain)
-        buf, size, view, _, chars, _, _, _ = self._scratch
-        st = _c_read(ssl, self._rbio, self._wbio, data, n, self.read_more, self._eof, buf,
-                     _READ_CHUNK, size)
-        self.output_after_read = out = size[1] > 0
-        self.read_more = st == -1
-        total = size[0]
-        if st > 0:
-            self._read_stopped(st)  # raises, or sets the pause or the close_notify
-            if self.paused is not None or self.received_close_notify:
-                return view[:total] if total else None
-        if not total:
-            return None
-        if st < 0 or out or self.events:
-            return view[:total]
-        return chars[:total]
-
-    def _read_outcome(self, code: int) -> int:
-        """The flags of a direct C read's packed outcome (``total << _SHIFT | (status + 2) << 1
-        | output waiting``): ``output_after_read``, and unless the status is -2 (nothing new)
-        ``read_more`` and :meth:`_read_stopped` (which raises, or sets the pause or the
-        close_notify); returns ``nodetls_read``'s status."""
-        self.output_after_read = (code & 1) == 1
-        st = ((code >> 1) & _ST_MASK) - 2
-        if st != -2:
-            self.read_more = st == -1
-            if st > 0:
-                self._read_stopped(st)
-        return st
-
-    def _read_plain_direct(self, data: Any, n: int) -> bytes | memoryview | None:
-        """:meth:`read_plain` through the direct C entries (``_bytesio``): a small read into
-        the read buffer (``read_bytes``: plaintext alone comes back as ``bytes``), a large one
-        (:data:`_BX_MIN` bytes of ciphertext and more) straight into a new ``bytes``
-        (``read``); the same outcomes and flags as the buffered path."""
-        a = self._a
-        if a is None:
-            a = self._address()
-        if data is not self._rx:  # the receive buffer's address, once per engine
-            self._rx_a = _addr(data)
-            self._rx = data
-        code: int
-        large = n >= _BX_MIN
-        if large:
-            plain, code = _bx_read(a, self._rx_a, n, self.read_more, self._eof,
-                                   min(_READ_CHUNK, n + 2 * _RECORD))
-        else:
-            plain = _bx_read_bytes(a, self._rx_a, n, self.read_more, self._eof,
-                                   self._scratch[7], _READ_CHUNK)
-            if type(plain) is bytes:  # plaintext alone: the read BIO drained, nothing to send
-                self.output_after_read = False
-                self.read_more = False
-                return memoryview(plain) if self.events else plain
-            code = plain
-        st = self._read_outcome(code)  # (never -2 here: there is new ciphertext)
-        out = self.output_after_read
-        total = code >> _SHIFT
-        if st > 0 and (self.paused is not None or self.received_close_notify):
-            st = -1  # (a view, below)
-        if not total:
-            return None
-        if large:
-            return memoryview(plain) if st < 0 or out or self.events else plain
-        if st < 0 or out or self.events:
-            return self._scratch[2][:total]
-        return self._scratch[4][:total]  # (bytes: the read buffer's)
-
-    def read_hint(self) -> int:
-        """0 when no plaintext can be read now (no new ciphertext, no record held back, no end
-        of stream); otherwise a size hint for :meth:`read_into`'s buffer: the bytes that may
-        come (ciphertext waiting plus plaintext OpenSSL holds), at least 1."""
-        ssl = self.ssl
-        if ssl is None or self.received_close_notify:
-            return 0
-        hint: int = _BIO_ctrl_pending(self._rbio)
-        if self.read_more:
-            hint += _SSL_pending(ssl)
-        elif not hint and not self._eof:
-            return 0
-        return hint or 1
-
-    def read_into(self, buf: Any) -> int:
-        """Decrypt the plaintext available now straight into the writable buffer ``buf`` (as
-        many records as fit, no copy through our read buffer) and return how many bytes were
-        written (0: none now). When ``buf`` fills, the rest stays in OpenSSL or the read BIO
-        for the next call (a buffer smaller than a record is fine). The same signals as
-        :meth:`read_view`: :attr:`received_close_notify`, :attr:`paused`, errors raised."""
-        ssl = self.ssl
-        if ssl is None:
-            return 0
-        if self.error is not None:
-            raise self.error
-        rbio = self._rbio
-        if not (self.read_more or self._eof) and not _BIO_ctrl_pending(rbio):
-            return 0
-        cbuf = ffi.from_buffer(buf, require_writable=True)
-        room = len(cbuf)  # in bytes, whatever the buffer's item size
-        self.read_more = False
-        size = self._scratch[1]
-        total = 0
-        while True:
-            if _SSL_read_ex(ssl, cbuf + total, room - total, size):
-                total += size[0]
-                if total == room:
-                    self.read_more = True  # the buffer is full: OpenSSL may hold more
-                    break
-                # One call returns at most one record: a short read emptied it.
-                if self._eof or _BIO_ctrl_pending(rbio):
-                    continue
-                break
-            if self._read_stopped(_SSL_get_error(ssl, 0)):
-                break
-        return total
-
-    def _read_stopped(self, err: int) -> bool:
-        """After a failed ``SSL_read_ex``: True when reading simply stops here (no data, the
-        peer's close, a renegotiation pause); raises on a fatal error."""
-        if self._exc is not None:
-            self._raise_captured()
-        if err == _WANT_READ or err == _WANT_WRITE:
-            return True
-        if err == _ZERO_RETURN:
-            self.received_close_notify = True
-            return True
-        if err == _WANT_X509_LOOKUP:
-            self._pause(_CERT)
-            return True
-        if err == _WANT_CLIENT_HELLO_CB:
-            self._pause(_CLIENT_HELLO)
-            return True
-        if err == _SYSCALL and not _ERR_peek_error():
-            self.received_close_notify = True
-            return True
-        raise self._fatal(self._error(err, handshake=False))
-
-    def read(self) -> bytes:
-        """All plaintext available now (``b''`` if none), copied (see :meth:`read_view`)."""
-        chunks = []
-        while (view := self.read_view()) is not None:
-            chunks.append(bytes(view))
-        return b"".join(chunks)
-
-    def write(self, data: bytes | bytearray | memoryview) -> int:
-        """Encrypt ``data`` into the write BIO; returns how many bytes were taken (0 while a
-        (re)handshake must progress first).  One ``SSL_write_ex`` writes every record: the
-        write BIO is a memory BIO that never fills, and partial writes are off."""
-        ssl = self.ssl
-        if ssl is None:
-            raise node_error("ERR_SOCKET_CLOSED")
-        if self.error is not None:
-            raise self.error
-        total = len(data)
-        if not total:
-            return 0
-        size = self._scratch[1]
-        # cffi passes bytes as a pointer as they are: no buffer object for the usual case.
-        cbuf = data if type(data) is bytes else _from_buffer(_CHAR_A, data, False)
-        if not _SSL_write_ex(ssl, cbuf, total, size):
-            return self._write_failed(0)
-        done = size[0]
-        return total if done == total else self._write_rest(data, done)
-
-    def _write_rest(self, data: bytes | bytearray | memoryview, done: int) -> int:
-        # Only if the context enabled partial writes (ours never do): write the rest.
-        ssl, size, total = self.ssl, self._scratch[1], len(data)
-        cbuf = _from_buffer(_CHAR_A, data, False)
-        while _SSL_write_ex(ssl, cbuf + done, total - done, size):
-            done += size[0]
-            if done == total:
-                return total
-        return self._write_failed(done)
-
-    def _write_failed(self, done: int) -> int:
-        """After a failed ``SSL_write_ex``: ``done`` when a (re)handshake must progress first;
-        raises on a fatal error."""
-        err = _SSL_get_error(self.ssl, 0)
-        if self._exc is not None:
-            self._raise_captured()
-        if err in (_WANT_READ, _WANT_WRITE, _WANT_X509_LOOKUP, _WANT_CLIENT_HELLO_CB):
-            return done
-        if err == _ZERO_RETURN:
-            # A renegotiation this write drives met the peer's close_notify (or its EOF: the
-            # SSL ignores an unexpected one): the write waits, as Node's (its ClearIn keeps the
-            # data; SSL_write never learns of the EOF there), and the end of the peer's stream
-            # is the read side's, as if SSL_read had met it.
-            self.received_close_notify = True
-            return done
-        raise self._fatal(self._error(err, handshake=False))
-
-    def seal(self, data: bytes | bytearray | memoryview) -> bytes | int:
-        """:meth:`write` then :meth:`take_output`, in one call (the data path's write): the
-        ciphertext produced so far (``bytes``) once every byte of ``data`` is in; otherwise
-        how many bytes were taken (an ``int``, 0 while a (re)handshake must progress first;
-        nothing is taken out then).  Raises as :meth:`write`."""
-        ssl = self.ssl
-        if ssl is None or self.error is not None or type(data) is not bytes or not data:
-            n = self.write(data)
-            return self.take_output() if n == len(data) else n
-        if _bx_seal is not None:  # the direct C entry: into bytes OpenSSL writes itself
-            a = self._a
-            sealed = _bx_seal(self._address() if a is None else a, data)
-            if type(sealed) is bytes:
-                return sealed
-            if sealed == -1:
-                return self._write_failed(0)
-            n = self._write_rest(data, sealed)  # (a partial write: sealed bytes taken)
-            return n if n < len(data) else self.take_output()
-        size = self._scratch[1]
-        total = len(data)
-        if _c_seal is not None:  # the steps below, in C
-            scratch = self._scratch
-            out = scratch[3]
-            n = _c_seal(ssl, self._wbio, data, total, out, _OUT_CHUNK, size)
-            if n >= 0:
-                return scratch[5][:n] if n < _OUT_CHUNK else _unpack(out, n) + self.take_output()
-            if n == -1:
-                return self._write_failed(0)
-            n = self._write_rest(data, size[0])
-            return n if n < total else self.take_output()
-        if not _SSL_write_ex(ssl, data, total, size):
-            return self._write_failed(0)
-        if size[0] != total:  # a context with partial writes (ours have none)
-            n = self._write_rest(data, size[0])
-            if n < total:
-                return n
-        out = self._scratch[3]
-        n = _BIO_read(self._wbio, out, _OUT_CHUNK)
-        if 0 < n < _OUT_CHUNK:
-            return _unpack(out, n)
-        return (_unpack(out, n) if n > 0 else b"") + self.take_output()
-
     def shutdown(self) -> None:
         """Send close_notify (once)."""
         ssl = self.ssl
@@ -801,50 +394,3 @@ class TLSEngine(_EngineSetup):
         ssl = self.ssl
         if ssl is not None:
             lib.SSL_set_shutdown(ssl, C.SSL_SENT_SHUTDOWN)
-
-    # ------------------------------------------------------------------ errors
-    def _raise_captured(self) -> None:
-        """Raise what a callback stored (fatal: the callback failed the handshake)."""
-        exc, self._exc = self._exc, None
-        records = consume_errors(ffi, lib)
-        if records and exc is not None and exc.__cause__ is None:
-            exc.__cause__ = tls_error(records)
-        assert exc is not None
-        raise self._fatal(exc)
-
-    def _fatal(self, exc: BaseException) -> BaseException:
-        """Enter the terminal :attr:`State.ERROR` with ``exc`` (returned, for ``raise``)."""
-        if self.error is None:
-            self.error = exc
-            self.state = _ERROR
-        return exc
-
-    def _error(self, err: int, handshake: bool) -> BaseException:
-        records = consume_errors(ffi, lib)
-        if err == _ZERO_RETURN or (err == _SYSCALL and not records) or (
-            records and records[-1].reason == "unexpected eof while reading"
-        ):
-            return system_error("ECONNRESET", "socket hang up")
-        if (
-            self.reject_unauthorized and self.verify_error
-            and records and records[-1].reason == "certificate verify failed"
-        ):
-            return self.certificate_error() or tls_error(records)
-        if self.identity_error is not None and records and (
-            records[-1].reason == "certificate verify failed"
-        ):
-            return self.identity_error
-        return tls_error(records, f"SSL error {err}")
-
-    def certificate_error(self) -> NodeError | None:
-        """The verification failure as a ``CertificateError`` with Node's code, or None."""
-        from ..errors import CertificateError
-
-        code = self.verify_error
-        if not code:
-            return None
-        name = VERIFY_ERROR_NAMES.get(code, f"UNKNOWN_VERIFY_ERROR_{code}")
-        msg = ffi.string(lib.X509_verify_cert_error_string(code)).decode()
-        if code == 21:  # Node's wording for UNABLE_TO_VERIFY_LEAF_SIGNATURE
-            msg = "unable to verify the first certificate"
-        return CertificateError(msg, name)
