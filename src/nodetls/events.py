@@ -130,7 +130,12 @@ class _Once:
                 and event != error_monitor and ("removeListener" not in events or len(current) == 1
                                                 and type(emitter._shape) is _ShapeKeys):
             if len(current) == 1:
-                keys = emitter._shape  # (the check of _remove_many)
+                keys = emitter._shape  # (the checks of _remove_many)
+                if emitter._monitor_table is not None and len(events) == 1 \
+                        and type(keys) is not _ShapeKeys:
+                    # the table's last listener, inside emit('error')'s error_monitor call:
+                    # Node's new table, that emit going on with the old one
+                    emitter._table_replaced()
                 if keys is not None and (type(keys) is not _ShapeKeys or event not in keys):
                     emitter._key_gone(event)
                 del events[event]

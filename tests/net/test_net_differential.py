@@ -30,7 +30,8 @@ _CASES, _SEEDED, _NAMED = load_cases(HARNESS.expected)
 _FIXED = {"set_timeout_zero_property", "end_then_destroy_same_tick_no_fin",
           "finish_before_peer_data", "peer_closed_then_write_reads_eof",
           "write_error_sync_returns_false", "destroy_soon_before_peer_fin",
-          "write_to_reset_peer_econnreset", "close_with_data_unread_resets"}
+          "write_to_reset_peer_econnreset", "close_with_data_unread_resets",
+          "paused_shutdown_fails_after_peer_fin", "paused_shutdown_fails_after_peer_reset"}
 
 test_seeded_scripts_match_node = seeded_test(HARNESS, _SEEDED, 60)
 test_known_divergence = known_divergence_test(HARNESS, _NAMED, _FIXED, "net")
@@ -43,7 +44,9 @@ test_known_divergence = known_divergence_test(HARNESS, _NAMED, _FIXED, "net")
 #: an ``await``, which on uvloop comes after a poll, so the peer's data is logged before
 #: the runner's ``~``.)
 _ON_UVLOOP = [("net", HARNESS, "finish_before_peer_data"),
-              ("tls", TLS_HARNESS, "finish_before_peer_data")]
+              ("tls", TLS_HARNESS, "finish_before_peer_data"),
+              ("net", HARNESS, "paused_shutdown_fails_after_peer_fin"),
+              ("net", HARNESS, "paused_shutdown_fails_after_peer_reset")]
 
 
 @pytest.mark.parametrize(("area", "harness", "name"), _ON_UVLOOP,

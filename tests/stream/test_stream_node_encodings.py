@@ -163,3 +163,40 @@ async def test_tls_socket_ascii(certs):
         assert await _read_all(c) == "xb\x08\x1aab c"
     finally:
         server.close()
+
+
+# -- read(n) on a string stream: Node v20's fromList slip (an accepted difference, stream.md) --
+
+async def test_string_read_n_spanning_chunks_returns_n_characters():
+    """Node v20's fromList compares the characters still wanted with the number of buffered
+    chunks (``n === buf.length``): ``read(3)`` of ``'a'``, ``'bcd'`` returns ``'abcd'`` there
+    (with its readableLength still 1; checked in node v20.20); nodetls returns 3 characters and
+    keeps ``'d'``."""
+    r = Readable({"read": lambda n: None})
+    r.set_encoding("utf8")
+    r.push(b"a")
+    r.push(b"bcd")
+    assert r.read(3) == "abc"
+    assert r.readable_length == 1
+    assert r.read() == "d"
+
+
+async def test_string_read_n_ending_at_a_chunk_end_keeps_flowing():
+    """The same slip when the ``n`` characters end exactly at a chunk's end with chunks behind
+    it: Node v20 leaves ``''`` at the head of its buffer and flowing mode stops there (``read()``
+    sees a first chunk of length 0), its ``'data'`` listener never gets ``'慡'`` (checked in node
+    v20.20, /tmp/s35/stream5/fromlist_empty.js); nodetls flows on."""
+    r = Readable({"read": lambda n: None})
+    r.set_encoding("utf16le")
+    r.unshift("hi")  # (utf8 'hi' re-decoded as UTF-16LE: one character, U+6968)
+    r.push(b"f")  # (half a character: nothing buffered yet)
+    r.push(b"f")
+    r.push(b"aa")
+    assert r.read(2) == "\u6968\u6666"
+    assert r.readable_length == 1
+    got: list[str] = []
+    data = next_event(r, "data")
+    r.on("data", got.append)
+    await asyncio.wait_for(data, 10)
+    assert got == ["\u6161"]
+    assert r.readable_length == 0

@@ -228,10 +228,10 @@ class TCPHandle(_ReadMixin, _ShutdownMixin, _HangupMixin, _AddressMixin,
         if state == _OPEN and self._lost_while_completing(exc):
             return
         if exc is not None and state == _OPEN and (self._shut or self._shut_queued) \
-                and self._eof and self._write_error is None \
+                and (self._eof or not self._reading) and self._write_error is None \
                 and ((code := getattr(exc, "errno", None)) == _ENOTCONN
-                or code == _EPIPE and self._shutdown_cb is None
-                or self._hup_lost):
+                or self._eof and (code == _EPIPE and self._shutdown_cb is None
+                                  or self._hup_lost)):
             # The shutdown failed: the peer reset the connection before our FIN (uvloop's
             # uv_shutdown: ENOTCONN) or before what was written with it, all flushed (a TLS
             # close_notify: EPIPE), and the transport is closed. Node's _final/afterShutdown
@@ -240,8 +240,12 @@ class TCPHandle(_ReadMixin, _ShutdownMixin, _HangupMixin, _AddressMixin,
             # closes it (close()). Only once the peer's EOF was read: the owner's readable side
             # has ended, so its end() completes and closes it; before that (we ended first), it
             # would wait for an 'end' that cannot come, and the error is reported instead (as
-            # Node's read reports the reset).
+            # Node's read reports the reset): at once when reading, else once reading starts
+            # again (read_start(); Node's handle, not reading, hears nothing before).
             self._state = _LOST
+            if not self._eof:
+                self._read_error = _wrap_error(
+                    ConnectionResetError(errno.ECONNRESET, os.strerror(errno.ECONNRESET)))
             if self._view is not None:  # (no read can come any more)
                 self._give_back_buffer()
             if self._reg is not None:  # (the transport is gone: nothing for run() to close)
@@ -303,6 +307,9 @@ class TCPHandle(_ReadMixin, _ShutdownMixin, _HangupMixin, _AddressMixin,
     #: The error of a write that failed within :meth:`write` (the peer has gone), as reported
     #: to the owner at once; the transport's own follows with ``connection_lost``.
     _write_error: BaseException | None = None
+    #: The reset a lost handle reports once it reads again (``connection_lost``: a shutdown
+    #: failed while not reading), as Node's next read (``_ReadMixin._report_read_error``).
+    _read_error: BaseException | None = None
 
     def _write_failed(self) -> None:
         """The transport's send failed within :meth:`write` (the peer reset the connection, or

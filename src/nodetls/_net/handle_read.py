@@ -48,6 +48,7 @@ class _ReadMixin:
     _held: deque[bytes] | None
     _held_eof: bool
     _reg: Any
+    _read_error: BaseException | None
 
     if TYPE_CHECKING:  # (TCPHandle's and its other mixins'; not defined here: this class is
         # first in TCPHandle's MRO)
@@ -140,6 +141,8 @@ class _ReadMixin:
             self.owner._on_handle_read(memoryview(held.popleft()))
         if held or self._state != _OPEN and self._state != _LOST:
             return
+        if self._held_eof and not self._reading:
+            return  # (the EOF waits for read_start(), as the data: Node reads it then)
         self._held = None
         if self._held_eof:
             self._held_eof = False
@@ -161,6 +164,14 @@ class _ReadMixin:
                     asyncio.get_running_loop().call_soon(self._deliver_held)
             elif self._state == _OPEN and self.transport is not None:
                 self.transport.resume_reading()
+            elif self._read_error is not None:  # (lost while not reading: its read's error)
+                asyncio.get_running_loop().call_soon(self._report_read_error)
+
+    def _report_read_error(self) -> None:
+        err = self._read_error
+        if err is not None and self._reading and self._state == _LOST:
+            self._read_error = None
+            self.owner._on_handle_error(err)
 
     def read_stop(self) -> None:
         """Stop delivering reads (``transport.pause_reading()``): the kernel buffer fills and TCP

@@ -25,18 +25,20 @@ checked here:
   wrap's close_notify (which the wrap writes to the transport itself and whose failure
   Node's TLSWrap ignores) failed with the reset. Node's shutdown completes regardless
   (``afterShutdown`` ignores the status) and its handle stays open: its next read gets the
-  queued data, then EOF (``POLLHUP``; or a plain EOF, the failed send having consumed the
-  reset). The queued bytes are read before the transport closes the socket, and the handle
-  delivers them, then EOF, when its owner reads (no error: its close is reported on
-  ``close()``). With nothing queued and no failed send, the reset is reported, as Node's
-  read reports it.
+  queued data, then EOF (``POLLHUP``; or a plain EOF: the failed send consumed the reset, or
+  the peer's FIN came before its reset, which a receive reports first). The queued bytes are
+  read before the transport closes the socket, and the handle delivers them, then EOF, when
+  its owner reads (no error: its close is reported on ``close()``). With nothing queued, no
+  FIN and no failed send, the reset is reported, as Node's read reports it.
 """
 
 from __future__ import annotations
 
 import array
+import errno
 import os
 import select
+import socket
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -48,9 +50,10 @@ except ImportError:  # pragma: no cover - Windows: the checks find nothing
     ioctl = None  # type: ignore[assignment]
     _FIONREAD = 0
 
-__all__ = ["_HangupMixin", "hung_up", "read_queued"]
+__all__ = ["_HangupMixin", "hung_up", "peer_ended", "read_queued"]
 
 _POLLHUP = getattr(select, "POLLHUP", 0)
+_PEEK = socket.MSG_PEEK | getattr(socket, "MSG_DONTWAIT", 0)  # (the sockets are non-blocking)
 
 
 def hung_up(fd: int) -> bool:
@@ -72,6 +75,19 @@ def _queued(fd: int) -> int:
     except (OSError, TypeError):  # (no ioctl: TypeError on None)
         return 0
     return buf[0]
+
+
+def peer_ended(fd: int) -> bool:
+    """The socket ``fd``'s next receive returns the end of the stream: the peer's FIN was
+    received (before its reset, if one came: Linux's receive reports the FIN first). A receive
+    that peeks at it, so nothing is consumed but a pending error."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 0, fd)
+    try:
+        return sock.recv(1, _PEEK) == b""
+    except OSError:  # (the reset, or nothing there yet: EAGAIN)
+        return False
+    finally:
+        sock.detach()
 
 
 def read_queued(fd: int) -> list[bytes]:
@@ -162,13 +178,17 @@ class _HangupMixin:
             (reg.loop if reg is not None else _running_loop()).call_soon(self._deliver_held)
 
     def _hangup_at_loss(self, exc: BaseException, send_lost: bool) -> None:
-        """``connection_lost(exc)`` after a shutdown was asked, before the peer's EOF, with no
-        write of the owner's failing: when data is queued, or the transport was lost by a send
-        the owner does not hear of (``send_lost``), the data and EOF are held for the owner,
-        who hears no error (module docstring). Called while the socket is still open."""
+        """``connection_lost(exc)`` after a shutdown was asked, before the peer's EOF was read,
+        with no write of the owner's failing: when data is queued, the peer's FIN is (the
+        shutdown failed with ``ENOTCONN``, the FIN came before the reset: Node's next read
+        gets EOF, :func:`peer_ended`), or the transport was lost by a send the owner does not
+        hear of (``send_lost``), the data and EOF are held for the owner, who hears no error
+        (module docstring). Called while the socket is still open."""
         fd = self._fileno()
-        if fd < 0 or not (send_lost or _queued(fd) > 0):
-            return
+        if fd < 0 or not (send_lost or _queued(fd) > 0
+                          or getattr(exc, "errno", None) == errno.ENOTCONN and peer_ended(fd)):
+            return  # (ENOTCONN: the shutdown failed; a read that got the reset consumed it,
+            # and a receive then reports an end of stream whether or not a FIN came)
         self._take_queued(fd)
         self._hup_lost = True
         if self._shut_queued:

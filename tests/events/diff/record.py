@@ -53,6 +53,19 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         {"kind": "plain", "fns": [["emit", "a"], ["rmall", None]],
          "ops": [["prepend", "monitor", 0], ["on", "a", 1], ["prepend_once", "error", 1],
                  ["emit", "error", 1]]}),
+    "error_monitor_once_empties_table": (
+        "emit('error') reads the table it held before calling the errorMonitor listeners: a "
+        "once listener (here a 'newListener' one, fired by the monitor adding an 'error' "
+        "listener) that removes the table's last listener makes Node start a new table, so "
+        "the 'error' listener added to it is not called: ERR_UNHANDLED_ERROR",
+        {"kind": "plain", "fns": [["once", "error", 3], ["log"], ["log"], ["log"]],
+         "ops": [["once", "monitor", 0], ["prepend_once", "newListener", 1],
+                 ["emit", "error", 2]]}),
+    "error_monitor_nested_once_error": (
+        "the same old table after a nested emit('error') whose once 'error' listener was the "
+        "table's last one: the outer emit finds the fired wrapper there (no call, true)",
+        {"kind": "plain", "fns": [["log"], ["log"], ["emit", "error"], ["log"]],
+         "ops": [["once", "monitor", 2], ["once", "error", 0], ["emit", "error", 0]]}),
 }
 
 

@@ -76,6 +76,35 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         "read), sees POLLHUP and reports EOF ('end', 'finish', 'close false'); nodetls reads "
         "again and gets the reset (ECONNRESET, 'close true')",
         {**_OPTS, "ops": [["s", "write", "62"], ["c", "write", "65"], ["s", "destroy", True]]}),
+    "end_then_destroy_after_peer_read_resets": (
+        "end() then (write after end ->) destroy in the same tick, the peer's data unread and "
+        "ours all read by the peer loop steps before (seed 20112): Node's shutdown (FIN) was "
+        "still queued, so its close sends a RST alone and the peer's read gets ECONNRESET "
+        "('error', 'close true'); nodetls sends its FIN first (handle.py _close_now, "
+        "fin_first: the approximation for data written in the same tick, applied once any "
+        "data was written), so the peer gets 'end', 'finish', 'close false'. A fix would go "
+        "in _close_now: the FIN first only when data went out in the close's own loop step "
+        "(a per-step mark of the handle's writes)",
+        {**_OPTS, "ops": [["s", "write", "66"], ["settle"], ["s", "end", None],
+                          ["c", "write", "6362656263656166"], ["s", "write", "6364646662666464"]]}),
+    "paused_shutdown_fails_after_peer_fin": (
+        "a socket not reading (pauseOnConnect) end(data)s as the peer closes: the data draws "
+        "a RST, the shutdown then fails (ENOTCONN: afterShutdown ignores it; 'finish'); not "
+        "reading, the socket hears nothing ('readOnly'); resume() reads the peer's FIN, queued "
+        "before the reset: 'end', 'close false' (seed 21149, uvloop: nodetls's transport was "
+        "lost by the failed uv_shutdown and reported ECONNRESET at once)",
+        {"server": {"allowHalfOpen": False, "pauseOnConnect": True},
+         "client": {"allowHalfOpen": False},
+         "ops": [["settle"], ["c", "destroy", True], ["s", "end", "666261"], ["settle"],
+                 ["s", "resume"], ["settle"]]}),
+    "paused_shutdown_fails_after_peer_reset": (
+        "as paused_shutdown_fails_after_peer_fin, but the peer closes with our data unread "
+        "(a RST, no FIN): not reading, the socket hears nothing until resume(), whose read "
+        "gets 'error' ECONNRESET, 'close true' (uvloop: nodetls reported it at once)",
+        {"server": {"allowHalfOpen": False, "pauseOnConnect": True},
+         "client": {"allowHalfOpen": False},
+         "ops": [["settle"], ["s", "write", "7a7a"], ["c", "destroy", True], ["s", "end", None],
+                 ["settle"], ["s", "resume"], ["settle"]]}),
 }
 
 

@@ -11,8 +11,9 @@ def accepted(script: dict[str, Any], node: dict[str, Any] | None = None) -> str 
     """Why ``script`` (whose Node result is ``node``, if known) is not compared with Node (an
     accepted difference), or None."""
     if node is not None and "node-bug read-overrun" in node["log"]:
-        # a string stream's read(n) that Node's fromList overran (see runner.js): nodetls
-        # returns n characters and keeps its readable_length right
+        # a string stream's read(n) that Node's fromList overran, or that left an empty
+        # string at its buffer's head, stalling flowing mode (see runner.js): nodetls returns
+        # n characters, keeps its readable_length right and flows on
         return "Node's read(n) overrun on a string stream"
     if "f09f" in json.dumps(script) and any(op[0] == "enc" and op[2] == "utf8"
                                             for op in script["ops"]):
