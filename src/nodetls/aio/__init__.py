@@ -23,9 +23,11 @@ from .._net.socket import Socket as _NetSocket
 from .._tls import TLSSocket
 from .._tls import connect as _tls_connect
 from .._tls import create_server as _tls_create_server
+from . import _timeouts
 from ._lean import BridgeSocket
 from ._server import Server
 from ._sslobject import SSLObjectView
+from ._timeouts import checked, client_handshake_timer, server_option
 from ._transport import SHUTDOWN_TIMEOUT, TLSTransport, _error_seen, _open
 
 __all__ = ["open_connection", "start_server", "create_connection", "create_server", "Server",
@@ -41,18 +43,6 @@ ClientConnectedCallback = Callable[[asyncio.StreamReader, asyncio.StreamWriter],
 def _check_factory(factory: Any, name: str) -> None:
     if not callable(factory):
         raise TypeError(f"{name} must be callable, got {type(factory).__name__}")
-
-
-def _shutdown_timeout(value: Any) -> float:
-    """``ssl_shutdown_timeout`` as asyncio checks it: ``None`` is the default (30 s), else a
-    positive number of seconds (how long ``close()`` waits for the peer's close_notify)."""
-    if value is None:
-        return SHUTDOWN_TIMEOUT
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"ssl_shutdown_timeout must be a number, got {type(value).__name__}")
-    if not value > 0:
-        raise ValueError(f"ssl_shutdown_timeout should be a positive number, got {value}")
-    return float(value)
 
 
 def _address(host: Any, port: Any, path: Any) -> dict[str, Any]:
@@ -81,18 +71,24 @@ async def _adopt_socket(sock: _socket.socket) -> _NetSocket:
 
 async def create_connection(protocol_factory: ProtocolFactory, host: str | None = None,
                             port: int | None = None, *, path: str | None = None,
-                            sock: Any = None, ssl_shutdown_timeout: float | None = None,
-                            **tls_options: Any,
+                            sock: Any = None, ssl_handshake_timeout: float | None = None,
+                            ssl_shutdown_timeout: float | None = None, **tls_options: Any,
                             ) -> tuple[TLSTransport, asyncio.BaseProtocol]:
     """``loop.create_connection(protocol_factory, host, port, ssl=...)`` over nodetls: connect
     (TCP ``host``/``port``, Unix ``path``, or over ``sock``: a connected ``socket.socket``,
     ``net.Socket`` or any ``stream.Duplex``), complete the TLS handshake with ``tls.connect(**tls_options)``, then
     ``connection_made``. Returns ``(transport, protocol)``; a failed handshake raises the
     ``tls.connect`` error (``CertificateError``, ``TLSError``...) and closes the connection.
+    ``ssl_handshake_timeout`` (asyncio's, default 60 s, counted from the TCP connection): a
+    handshake not done by then aborts the connection and raises asyncio's
+    ``ConnectionAbortedError`` (``tls.connect`` itself, as Node's, has no handshake timeout).
     ``ssl_shutdown_timeout`` (asyncio's, default 30 s): how long ``transport.close()`` waits
     for the peer's close_notify."""
     _check_factory(protocol_factory, "protocol_factory")
-    shutdown_timeout = _shutdown_timeout(ssl_shutdown_timeout)
+    handshake_timeout = checked("ssl_handshake_timeout", ssl_handshake_timeout,
+                                _timeouts.HANDSHAKE_TIMEOUT)
+    shutdown_timeout = float(checked("ssl_shutdown_timeout", ssl_shutdown_timeout,
+                                     SHUTDOWN_TIMEOUT))
     if sock is not None:
         if host is not None or port is not None or path is not None:
             raise ValueError("host/port/path and sock can not be specified at the same time")
@@ -115,11 +111,14 @@ async def create_connection(protocol_factory: ProtocolFactory, host: str | None 
     made: set[TLSTransport] = set()
     tls_sock.once("secureConnect", partial(_open, loop, lambda: protocol, made, None,
                                            shutdown_timeout, tls_sock))
+    disarm = client_handshake_timer(loop, tls_sock, handshake_timeout)
     try:
         await tls_sock
     except BaseException:
         tls_sock.destroy()
         raise
+    finally:
+        disarm()
     transport = made.pop() if made else None
     if transport is None:  # the connection closed before (_open added no transport)
         raise ConnectionResetError("the connection closed before it was established")
@@ -128,15 +127,19 @@ async def create_connection(protocol_factory: ProtocolFactory, host: str | None 
 
 async def create_server(protocol_factory: ProtocolFactory, host: str | None = None,
                         port: int | None = None, *, path: str | None = None,
+                        ssl_handshake_timeout: float | None = None,
                         ssl_shutdown_timeout: float | None = None,
                         **tls_options: Any) -> Server:
     """``loop.create_server(protocol_factory, host, port, ssl=...)`` over a ``tls.Server`` made
     from ``tls_options`` (plus asyncio's ``backlog``, ``reuse_port``, ``start_serving``,
-    ``ssl_shutdown_timeout``: how long a connection's ``close()`` waits for the peer's
-    close_notify, default 30 s). ``host=None``: every interface (dual-stack).
+    ``ssl_handshake_timeout``: the ``tls.Server``'s ``handshake_timeout``, asyncio's 60 s by
+    default; ``ssl_shutdown_timeout``: how long a connection's ``close()`` waits for the
+    peer's close_notify, default 30 s). ``host=None``: every interface (dual-stack).
     ``port=None``/``0``: a free port."""
     _check_factory(protocol_factory, "protocol_factory")
-    shutdown_timeout = _shutdown_timeout(ssl_shutdown_timeout)
+    shutdown_timeout = float(checked("ssl_shutdown_timeout", ssl_shutdown_timeout,
+                                     SHUTDOWN_TIMEOUT))
+    server_option(ssl_handshake_timeout, tls_options)
     listen: dict[str, Any] = _address(host, port, path)
     listen["backlog"] = tls_options.pop("backlog", 100)
     if tls_options.get("reuse_port") is not None:
@@ -158,16 +161,18 @@ async def create_server(protocol_factory: ProtocolFactory, host: str | None = No
 
 async def open_connection(host: str | None = None, port: int | None = None, *,
                           path: str | None = None, sock: Any = None, limit: int = _STREAM_LIMIT,
-                          **tls_options: Any,
+                          ssl_handshake_timeout: float | None = None, **tls_options: Any,
                           ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """``asyncio.open_connection(host, port, ssl=...)`` over nodetls: real
     ``asyncio.StreamReader``/``StreamWriter`` once the handshake is done. ``sock`` (a
     connected ``socket.socket``, ``net.Socket`` or ``stream.Duplex``) upgrades an existing connection, like
-    ``StreamWriter.start_tls``."""
+    ``StreamWriter.start_tls``. ``ssl_handshake_timeout``, ``ssl_shutdown_timeout``: as
+    :func:`create_connection`'s."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=limit, loop=loop)
     protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
     transport, _ = await create_connection(lambda: protocol, host, port, path=path, sock=sock,
+                                           ssl_handshake_timeout=ssl_handshake_timeout,
                                            **tls_options)
     writer = asyncio.StreamWriter(transport, protocol, reader, loop)
     return reader, writer
@@ -175,7 +180,8 @@ async def open_connection(host: str | None = None, port: int | None = None, *,
 
 async def start_server(client_connected_cb: ClientConnectedCallback, host: str | None = None,
                        port: int | None = None, *, path: str | None = None,
-                       limit: int = _STREAM_LIMIT, **tls_options: Any) -> Server:
+                       limit: int = _STREAM_LIMIT, ssl_handshake_timeout: float | None = None,
+                       **tls_options: Any) -> Server:
     """``asyncio.start_server(client_connected_cb, host, port, ssl=...)`` over nodetls: the
     callback gets a real ``StreamReader``/``StreamWriter`` per secure connection (a coroutine
     callback runs as a task, as in asyncio)."""
@@ -186,4 +192,5 @@ async def start_server(client_connected_cb: ClientConnectedCallback, host: str |
         reader = asyncio.StreamReader(limit=limit, loop=loop)
         return asyncio.StreamReaderProtocol(reader, client_connected_cb, loop=loop)
 
-    return await create_server(factory, host, port, path=path, **tls_options)
+    return await create_server(factory, host, port, path=path,
+                               ssl_handshake_timeout=ssl_handshake_timeout, **tls_options)
