@@ -41,7 +41,10 @@ _FIXED = {"server_socket_timeout_zero_after_handshake", "renegotiate_destroyed_r
           "renegotiation_clears_server_timeout", "peer_close_notify_then_reset_while_ending",
           "write_failing_in_call_behind_write_in_flight",
           "reneg_in_secure_listener_behind_write_made_before_handshake",
-          "peer_close_notify_then_reset_at_shutdown"}
+          "peer_close_notify_then_reset_at_shutdown",
+          "write_in_secure_listener_sent_after_the_pass",
+          "write_in_secure_listener_then_destroy_never_sent",
+          "write_over_4k_in_secure_listener_then_destroy_sent"}
 
 test_seeded_scripts_match_node = seeded_test(HARNESS, _SEEDED, 60)
 test_known_divergence = known_divergence_test(HARNESS, _NAMED, _FIXED, "tls")

@@ -50,6 +50,7 @@ from .wrap_handle import _UNREAD, WrapHandle
 # Module-level names the methods read are Final: compiled with mypyc, a Final is a static C
 # variable, any other global a dictionary lookup per read (~130 instructions each).
 _HIGH_WATER: Final = 64 * 1024
+_HANDSHAKE_BUFFER: Final = 4096  # OpenSSL's handshake write buffer (BIO_f_buffer's default)
 _DONE: Final = DONE  # the engine's handshake steps and events
 _PAUSED: Final = PAUSED
 _KeylogLine: Final = KeylogLine
@@ -98,12 +99,16 @@ class TLSWrap(WrapHandle):
                 self._cycle()
             return self._pending_size < _HIGH_WATER
         try:
-            if self.held:  # the output stays in the engine until release()
+            if self.held or self._flight_held:  # the output stays in the engine (held: until
+                # release(); a TLS 1.3 server's 'secure' listeners: until the pass flushes)
                 n = eng.write(data)
                 if n < len(data):
                     self._queue(data[n:])
+                if self._flight_held and \
+                        eng.output_pending() - self._flight_base > _HANDSHAKE_BUFFER:
+                    return self._flight_spill(eng)
                 if self.owner._w_writing:
-                    self._owed = True  # (completed by release()'s flush)
+                    self._owed = True  # (completed by release()'s or the pass's flush)
                     return False
                 return True
             # One engine call encrypts and takes the output (this write's and anything before
@@ -473,15 +478,16 @@ class TLSWrap(WrapHandle):
                     raise system_error("ECONNRESET", "socket hang up")
                 return
             # The handshake's last flight (TLS 1.3 server: the session tickets) is flushed at
-            # the end of this cycle, with whatever 'secure' listeners write: one transport
-            # write.  (A destroy meanwhile sends it with the close_notify: close() takes it.)
+            # the end of this cycle, with whatever 'secure' listeners write (a TLS 1.3
+            # server's writes there wait for it: _emit_secure): one transport write.  (A destroy
+            # meanwhile sends none of it, as Node's: close() sends no close_notify.)
             self.secure = just_secured = True
             if self._pending:
                 # Node's cycle runs ClearIn first: a write made before the handshake finished
                 # goes into the SSL_write that finishes it, before the 'secure' listeners run
                 # (a renegotiate() there waits behind that data).
                 self._write_pending()
-            self.owner._tls_secure()
+            self._emit_secure(eng)
             if self._closed:  # destroyed by a 'secure' listener: nothing more is read (Node's
                 return  # bytesRead stays what it was at the destroy)
         if self._pending and self.renegotiating:

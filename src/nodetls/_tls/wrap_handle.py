@@ -24,6 +24,7 @@ from ..errors import system_error
 # Module-level names the methods read are Final: compiled with mypyc, a Final is a static C
 # variable, any other global a dictionary lookup per read.
 _TCPHandle: Final = TCPHandle
+_TLS1_3: Final = 0x0304  # TLSEngine.protocol_number() of TLS 1.3 (OpenSSL's TLS1_3_VERSION)
 
 
 def _ignore(*_: Any) -> None:
@@ -128,6 +129,15 @@ class WrapHandle:
     #: the pass returns, ``owner._tls_write_settle()`` completes it or this wrap schedules
     #: the completion (see :meth:`write`).
     _done_due = False
+    #: A TLS 1.3 server's ``'secure'`` listeners run: what they write stays in the engine and
+    #: goes out with the handshake's last flight (the session tickets) when the pass returns
+    #: from them, as Node's (OpenSSL's TLS 1.3 server calls SSL_CB_HANDSHAKE_DONE, inside which
+    #: Node's TLSWrap runs those listeners and their microtasks, with the handshake's write
+    #: buffer still in place: ``tls_finish_handshake(s, wst, 0, 0)`` before its tickets; the
+    #: SSL_read flushes it after them). So a ``destroy()`` there sends none of it.
+    _flight_held = False
+    #: The engine's output when that buffer was last empty (see ``TLSWrap._flight_spill``).
+    _flight_base = 0
     #: Completing the owner's write on the next loop step (:meth:`_done_soon`): asyncio's own
     #: loop's ready queue and the handle appended to it (made once, calling the owner's
     #: ``_tls_write_done``); None on another loop (``call_soon`` each time) and once closed.
@@ -454,6 +464,34 @@ class WrapHandle:
         so the client cannot complete before ``'secureConnection'``).  ``close()`` meanwhile
         sends nothing."""
         self.held = True
+
+    def _emit_secure(self, eng: TLSEngine) -> None:
+        """The handshake is done: the owner's ``'secure'``.  A TLS 1.3 server's listeners run
+        with the output held (``_flight_held``): what they write goes out with the pump's flush
+        after them (``TLSWrap.write``, :meth:`_flight_spill`)."""
+        if eng.server and eng.protocol_number() == _TLS1_3:
+            self._flight_held = True
+            self._flight_base = eng.output_pending()
+            try:
+                self.owner._tls_secure()
+            finally:
+                self._flight_held = False
+        else:
+            self.owner._tls_secure()
+
+    def _flight_spill(self, eng: TLSEngine) -> bool:
+        """A write in a TLS 1.3 server's 'secure' listeners (``_flight_held``) whose records
+        do not fit what is left of OpenSSL's handshake write buffer (a 4 KiB ``BIO_f_buffer``)
+        goes out at once with everything held before it, as OpenSSL flushes that buffer and
+        writes past it (it keeps the part of the last record under 4 KiB: sent here too); it
+        completes as any write sent inside a pass (write()'s result)."""
+        sent = self._flush()
+        self._flight_base = eng.output_pending()
+        if self.owner._w_writing:
+            if sent:  # (else the transport's drain completes it)
+                self._done_due = True
+            return False
+        return sent
 
     def _watch_renegotiation(self, eng: TLSEngine) -> None:
         """A client's read produced output: when it is the answer to the server's HelloRequest

@@ -174,17 +174,21 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         _script([["s", "end", "6364656561"], ["c", "end", None], ["c", "write", "61"]])),
     "write_in_secure_listener_sent_after_the_pass": (
         "the server writes in the microtask after 'secureConnection' and the client is "
-        "destroyed in the same tick: Node's TLSWrap had just written the session tickets to "
-        "the socket, and its EncOut sends nothing more until that write's completion (an "
-        "immediate, OnStreamAfterWrite; meanwhile write_size_ is set and EncOut returns at "
-        "once), so the server's data goes out only then, after the client has closed (a FIN, "
-        "nothing unread): it meets the closed socket, the server's shutdown fails (ignored), "
-        "and it reads the FIN ('end', 'finish', 'close false'). nodetls's wrap sends each "
-        "write's ciphertext at once, the client closes with it unread, the kernel resets the "
-        "connection: 'error ECONNRESET', 'close true'. Left: matching it means holding every "
-        "output of the wrap from a transport write to the next loop step (a loop step's "
-        "callback per handshake flight, on the handshake's path) for an ordering only a peer "
-        "closing in the same tick can see (seed 3106)",
+        "destroyed in the same tick: under TLS 1.3 OpenSSL's server calls "
+        "SSL_CB_HANDSHAKE_DONE with the handshake's write buffer still in place "
+        "(tls_finish_handshake(s, wst, 0, 0): its session tickets are still to be written), "
+        "and Node's TLSWrap runs the 'secureConnection' listeners and their microtasks inside "
+        "that callback, inside SSL_read: the write's SSL_write leaves its record in that "
+        "buffer (NODE_DEBUG_NATIVE=tls: 'No pending encrypted output' after 'Writing 2 "
+        "bytes'), and it goes out with the tickets when the SSL_read goes on, after the "
+        "client has closed (a FIN, nothing unread): it meets the closed socket, the server's "
+        "shutdown fails (ignored), and it reads the FIN ('end', 'finish', 'close false'). "
+        "nodetls's wrap sent the ciphertext at once, the client closed with it unread, the "
+        "kernel reset the connection: 'error ECONNRESET', 'close true'. Fixed in "
+        "_tls/wrap.py's _cycle_once: a TLS 1.3 server's 'secure' listeners run with the "
+        "output held in the engine (_flight_held; write() takes the held path), sent by the "
+        "pass's flush after them (seed 3106; same cause: "
+        "write_in_secure_listener_then_destroy_never_sent)",
         _script([["s", "write", "6565"], ["c", "destroy", False]])),
     "reneg_write_meets_server_data": (
         "a TLS 1.2 client's write waits for the renegotiation it started (its SSL_write made "
@@ -291,6 +295,29 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         "queued bytes and the EOF are taken (hangup.py's _hangup_at_shutdown, held for the "
         "completion), as _hangup_at_loss does for a lost transport (seed 3725)",
         _script([["s", "end", None], ["c", "end", None], ["c", "write", "61"]])),
+    "write_in_secure_listener_then_destroy_never_sent": (
+        "under TLS 1.3 the server writes in the microtask after 'secureConnection', then is "
+        "destroyed in the same tick (here destroy(); seed 4130: end(chunk) then a write after "
+        "end, whose ERR_STREAM_WRITE_AFTER_END destroys it): the write's record waits in "
+        "OpenSSL's handshake write buffer (see write_in_secure_listener_sent_after_the_pass) "
+        "and the destroy closes the TCP handle before the SSL_read flushes it, so it is never "
+        "sent: the client reads the FIN alone ('end', bytesRead 0; with TLS 1.2 the data "
+        "comes; a record that does not fit that 4 KiB BIO_f_buffer is written past it at "
+        "once: 4075 bytes of data arrive, 4074 do not). nodetls's wrap sent the ciphertext at "
+        "once: the client read the data. Fixed with "
+        "write_in_secure_listener_sent_after_the_pass (_flight_held, _flight_spill for the "
+        "4 KiB; destroy() drops what the engine holds, as it sends no close_notify) (seed "
+        "4130)",
+        _script([["s", "write", "6662656562626464"], ["s", "destroy", False]])),
+    "write_over_4k_in_secure_listener_then_destroy_sent": (
+        "the bound of write_in_secure_listener_then_destroy_never_sent: a TLS 1.3 server's "
+        "write of 4075 bytes in the microtask after 'secureConnection', then destroy(): its "
+        "record (4097 bytes) does not fit OpenSSL's 4 KiB handshake write buffer, which "
+        "BIO_f_buffer's write flushes and writes past: it goes out at once, and the client "
+        "reads it before the FIN (4074 bytes: a 4096-byte record, kept and never sent). "
+        "Guards _tls/wrap.py's _flight_spill (not a divergence of the code before "
+        "_flight_held, which sent every write at once)",
+        _script([["s", "write", [4075, 65]], ["s", "destroy", False]])),
 }
 
 
