@@ -5,19 +5,28 @@ nodetls and harness modules instrumented for coverage; ``--builtin`` (or no athe
 mutation fuzzer with the same harness interface.  Inputs start from ``fuzz/corpus/NAME`` (the
 committed seeds, never written); new inputs libFuzzer keeps go to ``fuzz/work/NAME`` (untracked)
 and crashing inputs to ``fuzz/crashes/``.  ``--make-corpus`` rewrites the committed seeds.
+
+Under atheris the core runs from its ``.py`` files (``NODETLS_PURE=1`` unless set otherwise):
+coverage guidance needs Python code, and a compiled module is invisible to it.  Those modules are
+loaded by the compiled core's own finder (``nodetls._compiled``), ahead of atheris's import hook,
+so :func:`instrument_core` instruments them after the import.  The builtin fuzzer is the one for
+the compiled core.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import os
 import random
 import sys
 import time
 import traceback
+import types
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"
@@ -105,6 +114,21 @@ def builtin(name: str, fn: Callable[[bytes], None], runs: int, seconds: float, s
     return 0
 
 
+def instrument_core(atheris: Any) -> int:
+    """Instrument the functions of the compiled core's modules that were imported from their
+    ``.py`` files (``atheris.instrument_imports`` never sees them: ``nodetls._compiled``'s finder
+    loads them first); nested code (closures, lambdas) with them.  Returns how many."""
+    from nodetls import _compiled
+
+    pure = {name for name in _compiled.MODULES
+            if (getattr(sys.modules.get(name), "__file__", None) or "").endswith(".py")}
+    funcs = [obj for obj in gc.get_objects()
+             if isinstance(obj, types.FunctionType) and obj.__module__ in pure]
+    for fn in funcs:
+        atheris.instrument_func(fn)
+    return len(funcs)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("name", nargs="?")
@@ -129,8 +153,10 @@ def main(argv: list[str] | None = None) -> int:
         fn = harnesses()[args.name]
         runs = args.runs if args.runs > 0 else sys.maxsize
         return builtin(args.name, fn, runs, args.seconds or float("inf"), args.seed)
+    os.environ.setdefault("NODETLS_PURE", "1")
     with atheris.instrument_imports(include=["nodetls", "fuzz"]):
         fn = harnesses()[args.name]
+    print(f"INFO: instrumented {instrument_core(atheris)} function(s) of the core", flush=True)
     for data in corpus(args.name):  # warm the caches (contexts, recorded flights) first
         fn(data)
     work = HERE / "work" / args.name

@@ -92,11 +92,13 @@ def tls_error(
     records: list[OpenSSLErrorRecord], fallback: str = "unknown OpenSSL error",
     code: str | None = None,
 ) -> TLSError:
-    """A ``TLSError`` for the records; the *last* record (closest to the failure) names the code,
-    as Node takes the most recent error."""
+    """A ``TLSError`` for the records; the *first* record (the oldest in OpenSSL's queue) names
+    the code, as Node's ``TLSWrap`` takes ``ERR_peek_error()`` (a TLS 1.2 AES-GCM record failing
+    its tag: ``ERR_SSL_CIPHER_OPERATION_FAILED``, then OpenSSL's "decryption failed or bad record
+    mac")."""
     if not records:
         return TLSError(fallback, code or "ERR_SSL_UNKNOWN", openssl_errors=[])
-    rec = records[-1]
+    rec = records[0]
     return TLSError(
         rec.text,
         code or code_for_reason(rec.reason),
