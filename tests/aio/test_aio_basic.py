@@ -72,44 +72,49 @@ async def test_extra_info_and_ssl_object(certs):
         port = server.sockets[0].getsockname()[1]
         reader, writer = await aio.open_connection(
             "127.0.0.1", port, **client_opts(certs, alpn_protocols=["h2"]))
-        info = await asyncio.wait_for(seen, T)
-        ct = writer.transport
-        # client side
-        assert ct.get_extra_info("alpn_protocol") == "h2"
-        assert ct.get_extra_info("server_hostname") == "localhost"
-        assert isinstance(ct.get_extra_info("sslcontext"), tls.SecureContext)
-        assert isinstance(ct.get_extra_info("tls_socket"), tls.TLSSocket)
-        assert ct.get_extra_info("peername")[1] == port
-        assert ct.get_extra_info("peercert")["subject"]["CN"] == "localhost"
-        assert ct.get_extra_info("nope", 42) == 42
-        so = ct.get_extra_info("ssl_object")
-        assert so.version() in ("TLSv1.2", "TLSv1.3")
-        assert so.selected_alpn_protocol() == "h2"
-        name, version, bits = so.cipher()
-        assert version == so.version() and bits in (128, 256)
-        assert so.server_hostname == "localhost"
-        assert so.session_reused is False
-        der = so.getpeercert(binary_form=True)
-        assert der == certs.server.der
-        pc = so.getpeercert()
-        assert (("commonName", "localhost"),) in pc["subject"]
-        assert ("DNS", "localhost") in pc["subjectAltName"]
-        # the dict is ssl's own format: compare with ssl's decoder on the same file
-        assert pc["notAfter"] == ssl._ssl._test_decode_cert(str(certs.server.cert_path))["notAfter"]
-        cb_client = so.get_channel_binding("tls-exporter")
-        assert isinstance(cb_client, bytes) and len(cb_client) == 32
-        with pytest.raises(ValueError):
-            so.get_channel_binding("tls-server-end-point-x")
-        # server side
-        assert info["alpn_protocol"] == "h2"
-        assert info["server_hostname"] == "localhost"
-        assert info["peercert"] is None  # (no client certificate: asyncio's None)
-        assert info["ssl_object"].getpeercert() is None
-        assert info["cb"] == cb_client
-        assert info["cipher"] == so.cipher()
-        assert info["sockname"][1] == port
-        assert info["socket"].getsockname()[1] == port
-        writer.close()
+        try:
+            await _check_extra_info(certs, port, writer, await asyncio.wait_for(seen, T))
+        finally:
+            writer.close()  # (a failed check must not leave the server waiting for this client)
+
+
+async def _check_extra_info(certs, port, writer, info):
+    ct = writer.transport
+    # client side
+    assert ct.get_extra_info("alpn_protocol") == "h2"
+    assert ct.get_extra_info("server_hostname") == "localhost"
+    assert isinstance(ct.get_extra_info("sslcontext"), tls.SecureContext)
+    assert isinstance(ct.get_extra_info("tls_socket"), tls.TLSSocket)
+    assert ct.get_extra_info("peername")[1] == port
+    assert ct.get_extra_info("peercert")["subject"]["CN"] == "localhost"
+    assert ct.get_extra_info("nope", 42) == 42
+    so = ct.get_extra_info("ssl_object")
+    assert so.version() in ("TLSv1.2", "TLSv1.3")
+    assert so.selected_alpn_protocol() == "h2"
+    name, version, bits = so.cipher()
+    assert version == so.version() and bits in (128, 256)
+    assert so.server_hostname == "localhost"
+    assert so.session_reused is False
+    der = so.getpeercert(binary_form=True)
+    assert der == certs.server.der
+    pc = so.getpeercert()
+    assert (("commonName", "localhost"),) in pc["subject"]
+    assert ("DNS", "localhost") in pc["subjectAltName"]
+    # the dict is ssl's own format: compare with ssl's decoder on the same file
+    assert pc["notAfter"] == ssl._ssl._test_decode_cert(str(certs.server.cert_path))["notAfter"]
+    cb_client = so.get_channel_binding("tls-exporter")
+    assert isinstance(cb_client, bytes) and len(cb_client) == 32
+    with pytest.raises(ValueError):
+        so.get_channel_binding("tls-server-end-point-x")
+    # server side
+    assert info["alpn_protocol"] == "h2"
+    assert info["server_hostname"] == "localhost"
+    assert info["peercert"] is None  # (no client certificate: asyncio's None)
+    assert info["ssl_object"].getpeercert() is None
+    assert info["cb"] == cb_client
+    assert info["cipher"] == so.cipher()
+    assert info["sockname"][1] == port
+    assert info["socket"].getsockname()[1] == port
 
 
 class Echo(asyncio.Protocol):

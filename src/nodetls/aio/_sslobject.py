@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
 from .._openssl import ffi, lib
+from .._x509 import format_time
 
 if TYPE_CHECKING:
     from .._tls import TLSSocket
@@ -84,8 +85,15 @@ def _name(name: x509.Name) -> tuple[tuple[tuple[str, str], ...], ...]:
 
 
 def _when(t: datetime.datetime) -> str:
-    # ssl's format: 'Jun  1 12:00:00 2026 GMT'
-    return t.strftime("%b %d %H:%M:%S %Y GMT").replace(" 0", "  ", 1)
+    # ssl's format is OpenSSL's ASN1_TIME_print: 'Jun  1 02:00:00 2026 GMT' (the day padded
+    # with a space, the hour with a zero, English month names whatever the locale)
+    return format_time(t)
+
+
+def _serial(n: int) -> str:
+    # ssl's format is OpenSSL's i2a_ASN1_INTEGER: whole bytes, so an even number of digits
+    digits = f"{n:X}"
+    return "0" + digits if len(digits) % 2 else digits
 
 
 def ssl_style_cert(cert: x509.Certificate) -> dict[str, Any]:
@@ -94,7 +102,7 @@ def ssl_style_cert(cert: x509.Certificate) -> dict[str, Any]:
         "subject": _name(cert.subject),
         "issuer": _name(cert.issuer),
         "version": cert.version.value + 1,
-        "serialNumber": f"{cert.serial_number:X}",
+        "serialNumber": _serial(cert.serial_number),
         "notBefore": _when(cert.not_valid_before_utc),
         "notAfter": _when(cert.not_valid_after_utc),
     }
