@@ -115,7 +115,13 @@ def test_an_unhandled_connection_error_is_one_warning_under_asyncio_run(
     def on_secure(sock: tls.TLSSocket) -> None:
         if not served:
             served.append("first")
-            sock.destroy(ValueError("trouble on\none connection"))  # nobody listens to 'error'
+            # A listener that raises, nobody listening to 'error' (a tls.Server's socket
+            # drops its other errors as Node's onSocketTLSError does: tests/tls/
+            # test_tls_server_socket_errors.py)
+            def trouble(_chunk: bytes) -> None:
+                raise ValueError("trouble on\none connection")
+
+            sock.on("data", trouble)
         else:
             served.append("second")
             sock.end(b"ok")
@@ -127,6 +133,7 @@ def test_an_unhandled_connection_error_is_one_warning_under_asyncio_run(
         port = server.address()["port"]
         first = tls.connect(port, "127.0.0.1", ca=certs.root.cert_pem, servername="localhost")
         first.on("error", lambda err: None)
+        first.write(b"x")
         await asyncio.wait_for(first.wait_closed(), TIMEOUT)
         second = tls.connect(port, "127.0.0.1", ca=certs.root.cert_pem, servername="localhost")
         second.set_encoding("latin1")

@@ -278,7 +278,13 @@ def test_unhandled_error_on_a_server_connection_is_one_warning(
     def on_secure(sock: tls.TLSSocket) -> None:
         if not served:
             served.append(b"first")
-            sock.destroy(ValueError("trouble on one connection"))  # nobody listens to 'error'
+            # A listener that raises, nobody listening to 'error' (a tls.Server's socket
+            # drops its other errors as Node's onSocketTLSError does: tests/tls/
+            # test_tls_server_socket_errors.py)
+            def trouble(_chunk: bytes) -> None:
+                raise ValueError("trouble on one connection")
+
+            sock.on("data", trouble)
         else:
             served.append(b"second")
             sock.end(b"ok")
@@ -290,6 +296,7 @@ def test_unhandled_error_on_a_server_connection_is_one_warning(
         port = server.address()["port"]
         first = tls.connect(port, "127.0.0.1", ca=certs.root.cert_pem)
         first.on("error", lambda err: None)
+        first.write(b"x")
         await asyncio.wait_for(first.wait_closed(), TIMEOUT)
         second = tls.connect(port, "127.0.0.1", ca=certs.root.cert_pem)
         second.set_encoding("latin1")

@@ -20,9 +20,12 @@ nodetls is changed (``_FIXED`` lists the ones that were). The differences accept
 
 from __future__ import annotations
 
+import pytest
 from tests.helpers.difftest import load_cases
 from tests.helpers.difftest_sockets import known_divergence_test, records_test, seeded_test
 from tests.tls.diff.batch import HARNESS
+
+from nodetls import run
 
 _CASES, _SEEDED, _NAMED = load_cases(HARNESS.expected)
 
@@ -44,8 +47,18 @@ _FIXED = {"server_socket_timeout_zero_after_handshake", "renegotiate_destroyed_r
           "peer_close_notify_then_reset_at_shutdown",
           "write_in_secure_listener_sent_after_the_pass",
           "write_in_secure_listener_then_destroy_never_sent",
-          "write_over_4k_in_secure_listener_then_destroy_sent"}
+          "write_over_4k_in_secure_listener_then_destroy_sent",
+          "end_data_failing_in_call_then_buffered_write"}
 
 test_seeded_scripts_match_node = seeded_test(HARNESS, _SEEDED, 60)
 test_known_divergence = known_divergence_test(HARNESS, _NAMED, _FIXED, "tls")
 test_named_records_are_node_v20s = records_test(HARNESS, _NAMED)
+
+
+def test_end_data_failing_in_call_on_uvloop() -> None:
+    """``end_data_failing_in_call_then_buffered_write`` under :func:`nodetls.run` on uvloop (the
+    default loop), whose transport reports a failed send its own way (``_net/send_error.py``):
+    as Node's record too."""
+    pytest.importorskip("uvloop")
+    (case,) = [c for c in _NAMED if c["name"] == "end_data_failing_in_call_then_buffered_write"]
+    assert run(lambda: HARNESS.mismatches([case]), loop="uvloop") == []

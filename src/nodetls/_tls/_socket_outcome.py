@@ -233,6 +233,24 @@ class _TLSSocketOutcome(_Base):
             return
         self.destroy(exc)
 
+    def _emit_error(self, err: BaseException) -> None:
+        """``'error'`` on a socket a ``tls.Server`` accepted, with no listener of the user's:
+        Node's ``tlsConnectionListener`` adds its own (``onSocketTLSError``), which makes such
+        an error ``'tlsClientError'`` before the handshake completed and drops it after (a
+        client's reset, a refused renegotiation...): nothing is reported, not even unhandled
+        (debug log only). An exception a listener raised (``_on_listener_error``) is still
+        reported as the API says (in Node an uncaught exception)."""
+        if self._tls_server is not None and "error" not in self._events \
+                and not self._has_error_monitor and err is not self._listener_exc:
+            _log.debug("error on server socket %s, no 'error' listener (dropped, as Node's "
+                       "onSocketTLSError): %s", _peer(self), _one_line(err))
+            return
+        Socket._emit_error(self, err)
+
+    def _on_listener_error(self, exc: Exception) -> None:
+        self._listener_exc = exc  # (reported even with no 'error' listener: _emit_error)
+        Socket._on_listener_error(self, exc)
+
     def _connect_ended(self, exc: BaseException) -> None:
         """Node's ``onConnectEnd``: the first ``'end'`` listener of a client whose connection
         ended during the handshake destroys it with ``exc`` (``'error'``, then ``'close'``)."""

@@ -130,6 +130,7 @@ if TYPE_CHECKING:
         _secure_established: bool
         _handshake_timer: Any
         _tls_error_reported: bool
+        _listener_exc: BaseException | None
         _key_cert: Any
         _session_in_event: bytes | None
         _renegotiation_disabled: bool

@@ -87,6 +87,7 @@ class TLSSocket(_TLSSocketAPI, _TLSSocketOutcome, _TLSSocketSetup, _TLSSocketShe
     alpn_protocol: str | bool | None = None
     npn_protocol: str | bool = False
     _tls_error_reported = False
+    _listener_exc: BaseException | None = None  # the last exception a listener raised
     _is_client_connect = False  # set by tls.connect: emits 'secureConnect'
     # tls.connect's path, host, port and local_address as given (Node's onConnectEnd error)
     _connect_fields: dict[str, Any] | None = None

@@ -152,8 +152,10 @@ class TLSWrap(WrapHandle):
             return sent
         if t.is_closing() and not self._shutdown_sent:  # the send failed at once (the peer
             self._send_failed(t)  # has gone): TCPHandle.write's check, as Node's EncOut
-            if self.owner._w_writing:
-                return False  # (completed by the error: _on_handle_error)
+            if self.owner._w_writing:  # taken, as TCPHandle.write says: the socket ends the
+                return True  # write in the call (Node's onwrite with the error: the data
+                # path's onwrite, or _write_failed_in_call), its error comes with the
+                # transport's (_on_handle_write_error: the buffered writes' callbacks first)
         if self.owner._w_writing:
             if not lower._write_paused:  # (paused: the transport's drain completes it)
                 if self._in_cycle:

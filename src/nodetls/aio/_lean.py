@@ -105,10 +105,12 @@ class _BufferedReader:
         # (asyncio's and uvloop's SSL transports check the write flow control after each
         # buffer they fill, as after each read: it can change only while paused or with a
         # high-water mark of 0; see _seam_read. A buffer filled whole makes them read once
-        # more, on the next loop iteration: one check more when nothing else came)
+        # more, on the next loop iteration: one check more when nothing else came; a buffer
+        # not filled whole that the peer's EOF ends: the check comes after it, _seam_read)
         if (t._protocol_paused or not t._high) and not t._closing:
-            t._control_writing()
             full = self.full = nbytes == self.size
+            if not _eof_follows(t, full):
+                t._control_writing()
             if full and not self.due:
                 self.due = True
                 t._loop.call_soon(self._after_full)
@@ -156,9 +158,26 @@ def _seam_read(sock: Any, view: memoryview | bytes) -> None:
         t._fatal_error(exc, _FATAL_READ)
         return
     # (asyncio's SSL transport checks its write flow control after each read: it can change
-    # only while paused or with a high-water mark of 0)
-    if (t._protocol_paused or not t._high) and not t._closing:
+    # only while paused or with a high-water mark of 0; when the peer's EOF ends this read,
+    # after it: _seam_eof)
+    if (t._protocol_paused or not t._high) and not t._closing and not _eof_follows(t):
         t._control_writing()
+
+
+def _eof_follows(t: Any, full: bool = False) -> bool:
+    """The peer's EOF ends the read step under way: its close_notify came with the data (the
+    wrap delivers it next; not after a ``BufferedProtocol``'s buffer filled whole, which ends
+    their read step), or its FIN, held while reading was paused, follows the held data
+    (``TLSWrap.read_held``: their flush, whose shutdown step follows its read step at once).
+    asyncio's and uvloop's SSL transports check the write flow control once at the end of a
+    read step, so then not after the data but with the EOF's own checks (``_seam_eof``)."""
+    h = t._handle
+    if h is None:
+        return False
+    if h._eof_held:
+        return True
+    eng = h.engine
+    return not full and eng is not None and bool(eng.received_close_notify)
 
 
 def _seam_eof(sock: Any) -> None:

@@ -186,11 +186,13 @@ class TLSTransport(ExtraInfo, WriteFlow, asyncio.Transport):
         (``get_read_buffer_limits()``, 256 KiB), then the TCP reads stop until
         ``resume_reading()``; meanwhile the peer's reset ends the connection at once
         (``connection_lost(ConnectionResetError)``), its FIN waits for ``resume_reading()``
-        (as asyncio's). Once closing, only the flag ``is_reading()`` answers changes (as
-        asyncio's SSL transport)."""
+        (as asyncio's), and ``write()`` drops what is written after it (see ``write()``).
+        Once closing, only the flag ``is_reading()`` answers changes (as asyncio's SSL
+        transport)."""
         if self._paused_reading:
             return
         self._paused_reading = True
+        self._write = None  # (write() checks for a held FIN while paused)
         h = self._sock._handle
         if h is not None and not self._closing and not self._lost:
             h.read_hold(self._read_high)
@@ -205,6 +207,7 @@ class TLSTransport(ExtraInfo, WriteFlow, asyncio.Transport):
         if h is not None and not self._closing and not self._lost:
             h.read_start()
             self._loop.call_soon(self._pump)
+            self._write_path()
 
     def _pump(self, closing: bool = False) -> None:
         # The wrap delivers what it held while reading was paused (TLSWrap.read_held: the
@@ -258,7 +261,9 @@ class TLSTransport(ExtraInfo, WriteFlow, asyncio.Transport):
     # ------------------------------------------------------------------ writing
     def write(self, data: bytes | bytearray | memoryview) -> None:
         """Encrypt and send ``data`` (asyncio semantics: ignored once closing, ``RuntimeError``
-        after ``write_eof()``)."""
+        after ``write_eof()``). Also ignored after the peer's FIN held while reading is
+        paused, until it is delivered (asyncio's SSL transport is flushing then; uvloop's
+        closed at the FIN)."""
         write = self._write  # the wrap's write(), while writes go out (None: closing, lost,
         if write is None or type(data) is not bytes or not data:  # after write_eof())
             if type(data) is not bytes and not isinstance(data, (bytes, bytearray, memoryview)):
@@ -269,7 +274,7 @@ class TLSTransport(ExtraInfo, WriteFlow, asyncio.Transport):
             if not data:
                 return
             h = self._handle  # the TLS wrap, from connection_made to connection_lost
-            if self._closing or h is None:
+            if self._closing or h is None or h._eof_held:
                 n = self._conn_lost_writes = getattr(self, "_conn_lost_writes", 0) + 1
                 if n >= _CONNLOST_WARN:
                     logger.warning("TLS connection is closed")
@@ -294,7 +299,8 @@ class TLSTransport(ExtraInfo, WriteFlow, asyncio.Transport):
         data = b"".join(list_of_data)
         if data or self._eof_written:
             self.write(data)
-        elif (self._protocol_paused or not self._high) and not self._closing:
+        elif ((self._protocol_paused or not self._high) and not self._closing
+              and not ((h := self._handle) is not None and h._eof_held)):
             self._control_writing()
 
     def can_write_eof(self) -> bool:

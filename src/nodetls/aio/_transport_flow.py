@@ -49,6 +49,7 @@ if TYPE_CHECKING:
         _write: Any
         _tcp_full: bool
         _held: int
+        _paused_reading: bool
 
         def _report(self, exc: BaseException, message: str) -> None: ...
 
@@ -135,6 +136,14 @@ class WriteFlow(_Base):
             if h is None or h.lower.get_write_buffer_size() <= _TCP_LOW:
                 self._tcp_full = False
                 self._held = 0
-                if h is not None and not self._closing and not self._eof_written:
-                    self._write = h.write
+                self._write_path()
         self._control_writing()
+
+    def _write_path(self) -> None:
+        """``write()``'s fast path (``_write``: the wrap's write) back, unless its slow path is
+        due: closing or closed, after ``write_eof()``, the TCP transport full, reading paused or
+        the peer's FIN held (writes are dropped then: see ``write()``)."""
+        h = self._handle
+        if h is not None and not (self._closing or self._eof_written or self._tcp_full
+                                  or self._paused_reading or h._eof_held):
+            self._write = h.write

@@ -197,6 +197,69 @@ NAMED: dict[str, dict[str, Any]] = {
         "script": _s([["s", "pause_reading"], ["c", "write", "61"], ["settle"], ["c", "abort"],
                       ["settle"], ["s", "resume_reading"], ["settle"]]),
     },
+    "paused_fin_drops_writes": {
+        "kind": "follows", "ref": "asyncio",
+        "doc": "write() after the peer's FIN (no close_notify) came while reading is paused: "
+               "asyncio's transport is flushing (the FIN kept for resume_reading(), as "
+               "paused_fin_waits_for_resume) and drops what is written (writelines([]) "
+               "checks no flow control either); is_closing() stays False, and "
+               "resume_reading() delivers the data sent before the FIN, eof_received(), "
+               "connection_lost(None). uvloop's closed at the FIN (connection_lost(None), the "
+               "data dropped), so dropped the writes too. nodetls sent them: 3 MB to a peer "
+               "gone made connection_lost(BrokenPipeError), the data before the FIN lost "
+               "(seed 4650)",
+        "script": _s([["s", "write", "6162"], ["s", "abort"], ["c", "pause_reading"],
+                      ["settle"], ["c", "set_write_buffer_limits", 0, 0],
+                      ["c", "write", [3000000, 218]], ["c", "writelines", []], ["settle"],
+                      ["c", "is_closing"], ["c", "set_write_buffer_limits", None, None],
+                      ["c", "resume_reading"], ["settle"]]),
+    },
+    "paused_fin_flush_with_high_water_zero": {
+        "kind": "follows", "ref": "asyncio",
+        "doc": "the peer's data and FIN (no close_notify) held while reading is paused, with a "
+               "write high-water mark of 0: at resume_reading() asyncio's flush reads (the "
+               "data, then one write flow-control check: resume_writing) and shuts down (one "
+               "more: pause_writing) before eof_received(); a BufferedProtocol's buffer "
+               "filled whole the same (the read step it schedules comes after the "
+               "shutdown). uvloop's closed at the FIN. nodetls checked after the data and "
+               "twice for the FIN (fin_with_high_water_zero): resume, pause, resume",
+        "script": _s([["c", "set_write_buffer_limits", 0, 0], ["s", "write", "6162"],
+                      ["s", "abort"], ["c", "pause_reading"], ["settle"],
+                      ["c", "resume_reading"], ["settle"]]),
+    },
+    "paused_fin_flush_full_buffer_high_water_zero": {
+        "kind": "follows", "ref": "asyncio",
+        "doc": "paused_fin_flush_with_high_water_zero with a BufferedProtocol whose one 4 KiB "
+               "buffer the held data fills whole: asyncio's flush checks the write flow "
+               "control once after the buffer and once at its shutdown, before "
+               "eof_received() (the read step it schedules after a full buffer finds the "
+               "transport shut down); nodetls checked once more",
+        "script": _s([["c", "set_write_buffer_limits", 0, 0], ["s", "write", [4096, 3]],
+                      ["s", "abort"], ["c", "pause_reading"], ["settle"],
+                      ["c", "resume_reading"], ["settle"]],
+                     proto={"c": "buffered", "s": "plain"}),
+    },
+    "data_with_close_notify_high_water_zero": {
+        "kind": "follows", "ref": "uvloop",
+        "doc": "the peer's data and close_notify in one read, with a write high-water mark of "
+               "0: asyncio's and uvloop's read step delivers the data, then eof_received(), "
+               "and checks the write flow control after it (uvloop once: resume_writing, as "
+               "close_notify_with_high_water_zero; asyncio three times); a BufferedProtocol's "
+               "buffer not filled whole the same. nodetls checked after the data, then after "
+               "eof_received(): resume before the EOF, pause after it (the same while paused: "
+               "at resume_reading())",
+        "script": _s([["c", "set_write_buffer_limits", 0, 0], ["s", "write", "6162"],
+                      ["s", "close"], ["settle"], ["s", "write", "63"]]),
+    },
+    "data_with_close_notify_buffered_high_water_zero": {
+        "kind": "follows", "ref": "uvloop",
+        "doc": "data_with_close_notify_high_water_zero with a BufferedProtocol (the data in "
+               "one 4 KiB buffer, not filled whole), reading paused until they came",
+        "script": _s([["c", "set_write_buffer_limits", 0, 0], ["c", "pause_reading"],
+                      ["s", "write", "6162"], ["s", "close"], ["settle"],
+                      ["c", "resume_reading"], ["settle"]],
+                     proto={"c": "buffered", "s": "plain"}),
+    },
     "paused_close_after_peer_fin": {
         "kind": "xfail",
         "doc": "close() while reading is paused, after the peer's FIN without close_notify: "

@@ -72,6 +72,12 @@ def accepted(script: dict[str, Any], node: dict[str, Any] | None = None) -> str 
     if node is not None and "tlsClientError ERR_TLS_HANDSHAKE_TIMEOUT" in node["s"]:
         return ("the handshake timed out: nodetls destroys the socket, Node leaves the "
                 "connection open")
+    if node is not None and any(line in node["s"] for line in (
+            "error ERR_TLS_RENEGOTIATION_DISABLED", "error ERR_TLS_SESSION_ATTACK")):
+        return ("the server refused a client's renegotiation (disableRenegotiation(), or "
+                "over the limit): nodetls destroys the socket with the error, Node only emits "
+                "'error' and, the runner's listener not destroying it, lets the renegotiation "
+                "complete (tests/tls/test_tls_reneg_disabled.py)")
     return None
 
 

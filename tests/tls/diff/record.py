@@ -318,6 +318,22 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         "Guards _tls/wrap.py's _flight_spill (not a divergence of the code before "
         "_flight_held, which sent every write at once)",
         _script([["s", "write", [4075, 65]], ["s", "destroy", False]])),
+    "end_data_failing_in_call_then_buffered_write": (
+        "the server has gone (the client read its FIN, then its own write drew a reset) and "
+        "the client, half-open, calls end(chunk), then write() (from a timer): end()'s chunk "
+        "(written without a callback) fails in the SSL_write's EncOut (EPIPE), so onwrite(er) "
+        "runs in the call: the socket is errored, writing over, and end() does not set "
+        "ending (its callback waits in kOnFinished); the write after it is buffered "
+        "(errored), and onwriteError's tick calls the buffered write's callback, then end()'s, "
+        "then emits 'error' ('wcb@4 EPIPE', 'endcb@3 EPIPE', 'error EPIPE'), as a net "
+        "socket does. nodetls's TLS wrap returned False for the failed send, so the socket's "
+        "write data path left the write in flight (its completion pending): the error "
+        "destroyed the socket with the buffer unflushed ('endcb@3', 'error', then the buffered "
+        "write's callback from the cancelled write's completion). Fixed in _tls/wrap.py's "
+        "write: a send failing in the call returns True for the owner's write, as "
+        "TCPHandle.write (seed 4736)",
+        _script([["s", "destroy", False], ["c", "write", "6564636465"], ["settle"],
+                 ["c", "end", "6162"], ["c", "write", "c3a9"]], client={"allowHalfOpen": True})),
 }
 
 
