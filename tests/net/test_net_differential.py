@@ -31,7 +31,8 @@ _FIXED = {"set_timeout_zero_property", "end_then_destroy_same_tick_no_fin",
           "finish_before_peer_data", "peer_closed_then_write_reads_eof",
           "write_error_sync_returns_false", "destroy_soon_before_peer_fin",
           "write_to_reset_peer_econnreset", "close_with_data_unread_resets",
-          "paused_shutdown_fails_after_peer_fin", "paused_shutdown_fails_after_peer_reset"}
+          "paused_shutdown_fails_after_peer_fin", "paused_shutdown_fails_after_peer_reset",
+          "timeout_restarted_by_peer_eof"}
 
 test_seeded_scripts_match_node = seeded_test(HARNESS, _SEEDED, 60)
 test_known_divergence = known_divergence_test(HARNESS, _NAMED, _FIXED, "net")

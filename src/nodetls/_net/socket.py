@@ -322,7 +322,11 @@ class Socket(_SocketClose, _SocketAPI, _SocketConnect, Duplex):
             h.read_stop()
 
     def _on_handle_eof(self) -> None:
-        """The peer half-closed: end the readable side (``'end'`` once the buffer is read)."""
+        """The peer half-closed: end the readable side (``'end'`` once the buffer is read).
+        The end of the stream is activity, as any read in Node's ``onStreamRead``
+        (``kUpdateTimer``): it restarts the idle timeout, also one that has fired already."""
+        if self._timeout:
+            self._touch()
         cls = type(self)
         if (self._r_flowing and not self._r_len and not self._r_sync and not self._r_ended
                 and self._r_decoder is None and not self._destroyed and self._errored is None

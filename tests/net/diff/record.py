@@ -105,6 +105,25 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
          "client": {"allowHalfOpen": False},
          "ops": [["settle"], ["s", "write", "7a7a"], ["c", "destroy", True], ["s", "end", None],
                  ["settle"], ["s", "resume"], ["settle"]]}),
+    "timeout_restarted_by_peer_eof": (
+        "an idle timeout that has fired is restarted by the peer's FIN: onStreamRead calls "
+        "kUpdateTimer for every read, the EOF too, and refresh() re-arms a fired timer, so a "
+        "half-open socket gets a second 'timeout' after 'end' (seed 20610; nodetls's "
+        "_on_handle_eof did not touch the timer: no second 'timeout')",
+        {"server": {"allowHalfOpen": True, "pauseOnConnect": False},
+         "client": {"allowHalfOpen": False},
+         "ops": [["s", "timeout", 10], ["settle"], ["c", "destroy_soon"]]}),
+    "end_then_destroy_peer_stops_at_hwm_resets": (
+        "end(data) then (write after end ->) destroy in the same tick, the peer's data unread: "
+        "Node's shutdown (FIN) was still queued, so its close sends a RST alone; the paused peer "
+        "reads the data in one short read, its push() reaches the high-water mark and stops "
+        "reading inside the read callback, so the POLLHUP that follows is not taken as EOF "
+        "(uv__stream_io needs UV_HANDLE_READING) and its next read, at resume(), gets "
+        "ECONNRESET (seed 20765; with 2000 bytes, below the mark, Node's peer gets 'end'). "
+        "nodetls sends its FIN first (handle.py _close_now, fin_first, as in "
+        "end_then_destroy_after_peer_read_resets): the peer reads the data, then 'end'",
+        {**_OPTS, "ops": [["s", "end", [20000, 230]], ["c", "end", "6564"], ["c", "pause"],
+                          ["s", "write", "666166"], ["settle"], ["c", "resume"]]}),
 }
 
 
