@@ -31,6 +31,7 @@ __all__ = ["_TLSSocketOutcome"]
 _log = logging.getLogger("nodetls.tls")
 _EPROTO = errno.EPROTO
 _iscoroutine = asyncio.iscoroutine
+_HANG_UP = "socket hang up"
 _CONNECT_END = "Client network socket disconnected before secure TLS connection was established"
 #: ``net.Socket``'s ``_on_handle_eof`` (a global read is specialised; an attribute of a class
 #: is not on CPython 3.11).
@@ -226,10 +227,21 @@ class _TLSSocketOutcome(_Base):
             wrap._owed = False
             cb(system_error("EPROTO", f"write EPROTO {exc}", errno=_EPROTO, syscall="write"))
             return
-        if self._is_server and not self._secure_established and self._tls_server is not None:
-            # Node destroys the socket first: 'tlsClientError' listeners see it destroyed.
+        server = self._tls_server
+        if self._is_server and not self._secure_established and server is not None:
+            if getattr(exc, "code", None) == "ECONNRESET" and str(exc) == _HANG_UP:
+                # The client went away (its FIN) before the handshake completed: Node's socket
+                # ends and closes ('close' false), and its first 'close' listener
+                # (onSocketClose) emits 'tlsClientError' "socket hang up" -- so a 'close'
+                # listener added there never runs.
+                self.prepend_once_listener("close", lambda *_: server._tls_client_error(exc, self))
+                self.destroy()
+                return
+            # Node destroys the socket with the error (onerror's destroy(err)): its 'error'
+            # (onSocketTLSError: 'tlsClientError') sees it destroyed, then 'close' true.
             self.destroy()
-            self._tls_server._tls_client_error(exc, self)
+            self._had_error = True
+            server._tls_client_error(exc, self)
             return
         self.destroy(exc)
 
@@ -262,7 +274,7 @@ class _TLSSocketOutcome(_Base):
         if self._tls_error_reported:
             return
         if self._is_server:
-            self._tls_error(system_error("ECONNRESET", "socket hang up"))
+            self._tls_error(system_error("ECONNRESET", _HANG_UP))
         else:
             self._tls_error(self._connect_end_error())
 
