@@ -32,7 +32,9 @@ _FIXED = {"set_timeout_zero_property", "end_then_destroy_same_tick_no_fin",
           "write_error_sync_returns_false", "destroy_soon_before_peer_fin",
           "write_to_reset_peer_econnreset", "close_with_data_unread_resets",
           "paused_shutdown_fails_after_peer_fin", "paused_shutdown_fails_after_peer_reset",
-          "timeout_restarted_by_peer_eof"}
+          "timeout_restarted_by_peer_eof", "short_read_hup_is_eof", "hup_stop_paused_resets",
+          "hup_stop_paused_no_end_resets", "hup_paused_below_mark_ends",
+          "hup_paused_two_reads_ends"}
 
 test_seeded_scripts_match_node = seeded_test(HARNESS, _SEEDED, 60)
 test_known_divergence = known_divergence_test(HARNESS, _NAMED, _FIXED, "net")
@@ -47,7 +49,10 @@ test_known_divergence = known_divergence_test(HARNESS, _NAMED, _FIXED, "net")
 _ON_UVLOOP = [("net", HARNESS, "finish_before_peer_data"),
               ("tls", TLS_HARNESS, "finish_before_peer_data"),
               ("net", HARNESS, "paused_shutdown_fails_after_peer_fin"),
-              ("net", HARNESS, "paused_shutdown_fails_after_peer_reset")]
+              ("net", HARNESS, "paused_shutdown_fails_after_peer_reset"),
+              ("net", HARNESS, "hup_stop_paused_resets"),
+              ("net", HARNESS, "hup_paused_below_mark_ends"),
+              ("net", HARNESS, "hup_paused_two_reads_ends")]
 
 
 @pytest.mark.parametrize(("area", "harness", "name"), _ON_UVLOOP,

@@ -54,12 +54,17 @@ class _ReadMixin:
         # first in TCPHandle's MRO)
         def _check_ended(self) -> None: ...
         def _hangup_at_start(self) -> bool: ...
+        def _drop_hup_eof(self) -> None: ...
+        _hup_eof: bool
         def _go_idle(self) -> None: ...
         def _wake(self) -> None: ...
 
     def _stop_loop_reading(self) -> None:
+        """The transport stops reading if the handle is not reading, or holds (or dropped) a
+        hang-up's EOF (``hangup.py``: what the next read gets stays in the kernel)."""
         t = self.transport
-        if not self._reading and self._state == _OPEN and t is not None and t.is_reading():
+        if (not self._reading or self._eof) and self._state == _OPEN and t is not None \
+                and t.is_reading():
             t.pause_reading()
 
     def get_buffer(self, sizehint: int) -> memoryview:
@@ -137,11 +142,15 @@ class _ReadMixin:
         if held is None or self._shut_hold:  # (a shutdown's completion delivers it)
             return
         # (lost: the transport is gone, what it left is delivered, hangup.py)
+        delivered = False
         while held and self._reading and (self._state == _OPEN or self._state == _LOST):
             self.owner._on_handle_read(memoryview(held.popleft()))
+            delivered = True
         if held or self._state != _OPEN and self._state != _LOST:
             return
         if self._held_eof and not self._reading:
+            if delivered and self._hup_eof:
+                self._drop_hup_eof()  # (stopped in the short read's callback: hangup.py)
             return  # (the EOF waits for read_start(), as the data: Node reads it then)
         self._held = None
         if self._held_eof:

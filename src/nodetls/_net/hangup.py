@@ -30,17 +30,30 @@ checked here:
   read before the transport closes the socket, and the handle delivers them, then EOF, when
   its owner reads (no error: its close is reported on ``close()``). With nothing queued, no
   FIN and no failed send, the reset is reported, as Node's read reports it.
+
+The EOF after the data is ``uv__stream_io``'s, which reports it only to a handle still reading
+once the short read's callback has returned: a callback that stops reading (the socket's
+``push()`` reached the high-water mark while paused) leaves the reset in the kernel for the
+next read, at ``read_start()``. So the EOF taken here is a hang-up's
+(:attr:`_HangupMixin._hup_eof`), and the transport stops reading as it is taken (it must not
+read the reset meanwhile); delivered with the owner no longer reading after the data, it is
+dropped (:meth:`_HangupMixin._drop_hup_eof`) and the next ``read_start()`` reads on: the
+transport's read reports the reset (or an end of stream: the peer's FIN came first), or, the
+transport lost meanwhile, the handle reports the reset (seen by ``hup_stop_paused_resets``).
 """
 
 from __future__ import annotations
 
 import array
+import asyncio
 import errno
 import os
 import select
 import socket
 from collections import deque
 from typing import TYPE_CHECKING, Any
+
+from .handle_parts import _wrap_error
 
 try:  # (Unix)
     import termios
@@ -90,14 +103,20 @@ def peer_ended(fd: int) -> bool:
         sock.detach()
 
 
+#: libuv's read size: the queued bytes are taken in reads of this size, the last one short
+#: (its callback, stopping the handle or not, decides the EOF: the module docstring).
+HUP_READ_SIZE = 64 * 1024
+
+
 def read_queued(fd: int) -> list[bytes]:
     """The bytes queued in the socket ``fd``'s receive buffer, read without reading past them
-    (the connection's pending error, if any, is left for the next operation)."""
+    (the connection's pending error, if any, is left for the next operation), in reads of
+    :data:`HUP_READ_SIZE`."""
     chunks: list[bytes] = []
     n = _queued(fd)
     while n > 0:
         try:
-            data = os.read(fd, n)
+            data = os.read(fd, min(n, HUP_READ_SIZE))
         except OSError:
             break
         if not data:
@@ -111,6 +130,7 @@ class _HangupMixin:
     """The two checks of the module docstring (state: the handle's, ``TCPHandle.__init__``)."""
 
     owner: Any
+    transport: asyncio.Transport | None
     _reading: bool
     _eof: bool
     _shut: bool
@@ -123,11 +143,20 @@ class _HangupMixin:
     #: The transport was lost with the data and EOF taken (:meth:`_hangup_at_loss`): the
     #: handle reports no error, its close on ``close()``.
     _hup_lost = False
+    #: The held EOF is a hang-up's (:meth:`_take_queued`): reported only if the owner still
+    #: reads once the data before it is delivered (module docstring).
+    _hup_eof = False
+    #: A hang-up's EOF was dropped while the transport was open (:meth:`_drop_hup_eof`):
+    #: until ``read_start()``, a loss of the transport is the reset Node's next read meets.
+    _hup_dropped = False
+    _state: int
+    _read_error: BaseException | None
 
     if TYPE_CHECKING:  # (TCPHandle's; not defined here: _AddressMixin follows in the MRO)
         def _extra(self, name: str) -> Any: ...
         def _check_ended(self) -> None: ...
         def _deliver_held(self) -> None: ...
+        def _stop_loop_reading(self) -> None: ...
 
     def _fileno(self) -> int:
         sock = self._extra("socket")
@@ -145,10 +174,42 @@ class _HangupMixin:
         held.extend(read_queued(fd))
         self._held_eof = True
         self._eof = True
+        self._hup_eof = bool(held)
+        self._pause_transport()  # (Node's handle reads nothing more in that poll: the reset
+        # stays in the kernel for the read that follows, if the EOF is dropped)
+
+    def _drop_hup_eof(self) -> None:
+        """The owner stopped reading while the data taken before a hang-up's EOF was delivered
+        (Node: its read callback stopped the handle, so ``uv__stream_io`` reports no EOF):
+        the EOF is dropped and the next ``read_start()`` reads again -- the transport's read
+        gets the reset (or the end of the stream), or, the transport gone
+        (:meth:`_hangup_at_loss`: a reset), the handle reports ``ECONNRESET`` then
+        (``_report_read_error``)."""
+        self._held = None
+        self._held_eof = self._hup_eof = self._hup_lost = False
+        self._eof = False
+        if self._state != _OPEN:
+            self._read_error = _reset_error()
+        else:
+            self._hup_dropped = True
+            self._pause_transport()
+
+    def _pause_transport(self) -> None:
+        """The transport reads nothing until ``read_start()`` reads again: paused now, and
+        again on the next loop step (uvloop starts reading once ``connection_made()`` has
+        returned, which a ``read_start()`` within it comes before)."""
+        t = self.transport
+        if t is None:
+            return
+        if t.is_reading():
+            t.pause_reading()
+        reg = self._reg
+        (reg.loop if reg is not None else _running_loop()).call_soon(self._stop_loop_reading)
 
     def _hangup_at_start(self) -> bool:
         """``read_start()`` on a hung-up connection with data queued or held: take it, then
         EOF (module docstring). ``True`` when done (the transport stays paused)."""
+        self._hup_dropped = False  # (the transport's read reports what comes next)
         fd = self._fileno()
         if fd < 0 or not hung_up(fd):
             return False
@@ -189,13 +250,25 @@ class _HangupMixin:
                           or getattr(exc, "errno", None) == errno.ENOTCONN and peer_ended(fd)):
             return  # (ENOTCONN: the shutdown failed; a read that got the reset consumed it,
             # and a receive then reports an end of stream whether or not a FIN came)
+        ended = send_lost or peer_ended(fd)  # (after the data: the FIN, or a reset -- the
+        # socket is closing, so the peek may consume the reset)
         self._take_queued(fd)
+        if ended:
+            self._hup_eof = False  # (Node's next read gets the EOF in any case)
         self._hup_lost = True
         if self._shut_queued:
             self._shut_hold = True  # (delivered once the queued shutdown has completed)
         elif not self._completing and not self._shut_hold and self._reading:
             reg = self._reg
             (reg.loop if reg is not None else _running_loop()).call_soon(self._deliver_held)
+
+
+#: The handle's open state (``handle.py``'s ``_OPEN``).
+_OPEN = 1
+
+
+def _reset_error() -> BaseException:
+    return _wrap_error(ConnectionResetError(errno.ECONNRESET, os.strerror(errno.ECONNRESET)))
 
 
 def _running_loop() -> Any:

@@ -124,6 +124,40 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         "end_then_destroy_after_peer_read_resets): the peer reads the data, then 'end'",
         {**_OPTS, "ops": [["s", "end", [20000, 230]], ["c", "end", "6564"], ["c", "pause"],
                           ["s", "write", "666166"], ["settle"], ["c", "resume"]]}),
+    "hup_stop_paused_resets": (
+        "a paused socket end()s as the peer, its data unread, destroys (a RST after 20000 "
+        "bytes): the shutdown fails (ENOTCONN, ignored: 'finish'), the next poll reads the "
+        "20000 bytes in one short read with POLLHUP, and push() passes the high-water mark "
+        "and stops reading inside the read callback, so uv__stream_io reports no EOF: at "
+        "resume() the data, then the read gets the reset ('error' ECONNRESET, 'close true'). "
+        "nodetls took the queued data and a hang-up EOF (hangup.py) and its transport read "
+        "the reset at once ('error' before resume()); now the EOF is dropped when the owner "
+        "stops reading while the data before it is delivered",
+        {**_OPTS, "ops": [["c", "write", "78"], ["s", "write", [20000, 1]], ["c", "pause"],
+                          ["c", "end", None], ["s", "destroy", False], ["settle"],
+                          ["c", "resume"]]}),
+    "hup_stop_paused_no_end_resets": (
+        "as hup_stop_paused_resets without the end(): the paused socket's read stops at the "
+        "mark, the reset waits for resume()'s read (nodetls: 'end' on asyncio's loop, the "
+        "reset at once on uvloop; fixed on asyncio's loop only: uvloop's transport, reading "
+        "once connection_made() has returned, reads the reset, and a handle that would "
+        "defer it could not fail a write meanwhile as Node's does)",
+        {**_OPTS, "ops": [["c", "write", "78"], ["s", "write", [20000, 1]], ["c", "pause"],
+                          ["s", "destroy", False], ["settle"], ["c", "resume"]]}),
+    "hup_paused_below_mark_ends": (
+        "as hup_stop_paused_resets with 2000 bytes, below the high-water mark: the handle "
+        "still reads after the short read, so POLLHUP is the EOF: at resume() the data, "
+        "'end', 'close false' (nodetls's transport read the reset: 'error' at once)",
+        {**_OPTS, "ops": [["c", "write", "78"], ["s", "write", [2000, 1]], ["c", "pause"],
+                          ["c", "end", None], ["s", "destroy", False], ["settle"],
+                          ["c", "resume"]]}),
+    "hup_paused_two_reads_ends": (
+        "as hup_stop_paused_resets with 70000 bytes: a full 64 KiB read stops at the mark; "
+        "resume()'s read gets the last 4464 bytes, a short read with POLLHUP while flowing: "
+        "'end', 'close false' (nodetls: the reset at once; took the data in one piece)",
+        {**_OPTS, "ops": [["c", "write", "78"], ["s", "write", [70000, 1]], ["c", "pause"],
+                          ["c", "end", None], ["s", "destroy", False], ["settle"],
+                          ["c", "resume"]]}),
 }
 
 
