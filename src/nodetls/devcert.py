@@ -88,16 +88,22 @@ def _san(names: Sequence[str]) -> x509.SubjectAlternativeName:
     return x509.SubjectAlternativeName(entries)
 
 
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
 def _builder(subject: x509.Name, issuer: x509.Name, public_key: ec.EllipticCurvePublicKey,
-             days: int) -> x509.CertificateBuilder:
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+             days: int, *, until: dt.datetime | None = None) -> x509.CertificateBuilder:
+    # ``until``: the issuer's own end, which the certificate never outlives.
+    now = _now()
+    end = now + dt.timedelta(days=days)
     return (x509.CertificateBuilder()
             .subject_name(subject)
             .issuer_name(issuer)
             .public_key(public_key)
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=days))
+            .not_valid_after(min(end, until) if until is not None else end)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False))
 
 
@@ -137,12 +143,14 @@ def _make_ca(cn: str, days: int) -> KeyPair:
 
 def issue(ca: KeyPair, names: Sequence[str], *, days: int = 30) -> KeyPair:
     """A leaf certificate signed by ``ca`` for ``names`` (DNS names or IP addresses; the first is
-    the subject's CN), for TLS server and client authentication."""
+    the subject's CN), for TLS server and client authentication, valid for ``days`` but never
+    beyond the CA's own ``not_valid_after`` (a chain is only valid while its CA is)."""
     names = list(names)
     if not names or not all(isinstance(n, str) and n for n in names):
         raise ValueError("names must be a non-empty list of DNS names or IP addresses")
     key = ec.generate_private_key(ec.SECP256R1())
-    cert = (_builder(_name(names[0]), ca.cert.subject, key.public_key(), days)
+    cert = (_builder(_name(names[0]), ca.cert.subject, key.public_key(), days,
+                     until=ca.cert.not_valid_after_utc)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
                 ca.key.public_key()), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
@@ -165,8 +173,10 @@ def make_dev_pki(cn: str = "localhost", names: Sequence[str] = LOCAL_NAMES, *,
 
 def dev_ca(directory: Path | str, *, days: int = 825) -> tuple[KeyPair, bool]:
     """The development CA kept in ``directory`` (``ca-cert.pem``, ``ca-key.pem``): loaded when
-    both files are there, else made and written (the key readable by its owner only). Returns
-    ``(ca, created)``."""
+    both files are there and the certificate is valid now, else made and written over them (the
+    key readable by its owner only): a CA past its ``not_valid_after`` (825 days by default) only
+    issues certificates no peer accepts, so it is replaced, and ``created`` says it must be
+    trusted again. Returns ``(ca, created)``."""
     d = Path(directory)
     cert_path, key_path = d / "ca-cert.pem", d / "ca-key.pem"
     if cert_path.exists() and key_path.exists():
@@ -174,7 +184,8 @@ def dev_ca(directory: Path | str, *, days: int = 825) -> tuple[KeyPair, bool]:
         key = serialization.load_pem_private_key(key_path.read_bytes(), None)
         if not isinstance(key, ec.EllipticCurvePrivateKey):
             raise ValueError(f"{key_path}: expected the ECDSA key nodetls devcert writes")
-        return KeyPair(cert, key), False
+        if cert.not_valid_before_utc <= _now() < cert.not_valid_after_utc:
+            return KeyPair(cert, key), False
     d.mkdir(parents=True, exist_ok=True)
     ca = _make_ca("nodetls development CA", days)
     _write(key_path, ca.key_pem, private=True)
