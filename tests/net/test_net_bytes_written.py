@@ -1,6 +1,6 @@
 """``socket.bytes_written`` (Node's ``bytesWritten``) around writes made while connecting.
 
-Node v20 (checked with node v20.20.2, /tmp/s32/netfix2/bw.js in session 32): ``bytesWritten`` is
+Node v20 (checked with node v20.20.2, scratch script bw.js in session 32): ``bytesWritten`` is
 the handle's count plus the Writable's buffer plus ``_pendingData``, the write made while
 connecting. A ``destroy()`` (or a failed connect) never clears ``_pendingData``, so that write
 stays counted after ``'close'``; the writes buffered behind it are counted until the pending

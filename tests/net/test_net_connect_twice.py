@@ -1,6 +1,6 @@
 """``connect()`` on a ``net.Socket`` whose first connect is still in progress.
 
-Node v20 (checked with node v20.20.2: /tmp/s32/netfix2/twice.js, twice2.js, twice_badarg.js in
+Node v20 (checked with node v20.20.2: scratch script twice.js, twice2.js, twice_badarg.js in
 session 32): the second call does not throw and returns the socket; its callback is added for
 'connect' (before its arguments are checked: a bad port raises, and the first connect goes on and
 calls both callbacks). It reuses the TCP handle that is already connecting: its

@@ -2,7 +2,7 @@
 handle's connect makes it, the other gets ``EALREADY`` naming the local address of the
 connection under way, as Node's.
 
-Node v20 (v20.20; /tmp/s34/net5/ealready_lookup.js, session 34), one socket,
+Node v20 (v20.20; scratch script ealready_lookup.js, session 34), one socket,
 ``connect({port: A, host: 'h1.test', lookup})`` then ``connect({port: B, host: 'h2.test',
 lookup})`` in the same tick, servers A and B on 127.0.0.1, the ``options.lookup`` answering
 the second call first: the second connects, the first is refused: ``'lookup'`` h2,
@@ -11,7 +11,7 @@ EALREADY 127.0.0.1:A - Local (127.0.0.1:<port>)``, ``'close'(true)``.
 
 Before, the second call was always the refused one, and when it got there while the first was
 still looking up, its error had no ``- Local (...)`` (``_net/connect_again.py``). (Two
-``connect(port, 'localhost')`` calls, /tmp/s34/net5/ealready2.js, give Node's log too, the
+``connect(port, 'localhost')`` calls, scratch script ealready2.js, give Node's log too, the
 second's lookup answered after the first's connect began; not tested here: whether the first
 connection completes before the second lookup answers is timing, in Node as here.)
 """

@@ -1,6 +1,6 @@
 """``destroy()`` then ``connect()`` again before the destroyed connection's ``'close'``.
 
-Node v20 (v20.20.2; /tmp/s33/net4/item2.js, item2b.js in session 33), a client to 127.0.0.1:
+Node v20 (v20.20.2; scratch script item2.js, item2b.js in session 33), a client to 127.0.0.1:
 ``connect(); destroy(); connect()`` in one tick: the first ``lookupAndConnect``'s
 ``internalConnect`` (a tick later) finds the socket connecting again and connects the new
 handle; the second's gets ``EALREADY`` (``connect EALREADY <ip>:<port> - Local (<ip>:<port>)``,

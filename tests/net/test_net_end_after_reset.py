@@ -1,6 +1,6 @@
 """``end()`` in the tick the peer resets the connection: the shutdown completes first.
 
-Node v20 (checked with node v20.20.2, /tmp/s32/netfix2/seed71b.js in session 32; the net
+Node v20 (checked with node v20.20.2, scratch script seed71b.js in session 32; the net
 differential harness's seeds 71 and 161 on uvloop): the client writes, calls ``end(data)``, and
 the server destroys its side with the client's data unread (a reset), all in one tick. libuv's
 shutdown completes in the pending phase of the next loop iteration, before the poll that reads

@@ -12,7 +12,7 @@
   without checking it; ``net.connect()``'s sets the timeout (Node's ``createConnection``).
 
 Every expectation was checked against node v20.20 running the same scenario
-(/tmp/s32/netfix/write_fail.js, pipe_epipe.js, timeout_opt*.js).
+(scratch script write_fail.js, pipe_epipe.js, timeout_opt*.js).
 """
 
 from __future__ import annotations

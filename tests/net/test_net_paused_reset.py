@@ -1,6 +1,6 @@
 """A socket whose handle is not reading hears the peer's reset only once it reads, as Node's.
 
-Node v20 (v20.20.2; /tmp/s33/net3/item3.js in session 33): libuv polls a stream for reading
+Node v20 (v20.20.2; scratch script item3.js in session 33): libuv polls a stream for reading
 only between ``readStart`` and ``readStop``. An accepted socket of a ``pauseOnConnect`` server
 never started reading: the peer's ``resetAndDestroy()`` leaves it ``'open'``, with no event,
 until ``resume()``, then ``'error'`` ``ECONNRESET`` and ``'close'(true)``; its write meanwhile

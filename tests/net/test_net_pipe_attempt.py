@@ -1,6 +1,6 @@
 """A pipe's (Unix socket path's) ``'connectionAttempt'`` comes inside ``connect()``, as Node's.
 
-Node v20 (v20.20.2; /tmp/s33/net3/item2.js, item2b.js, item2c.js in session 33):
+Node v20 (v20.20.2; scratch script item2.js, item2b.js, item2c.js in session 33):
 ``Socket.prototype.connect`` calls ``internalConnect`` for a path synchronously, which emits
 ``'connectionAttempt'(path, undefined, undefined)`` before the handle's connect: a listener
 added before ``connect()`` hears it before ``connect()`` returns, one added after never does

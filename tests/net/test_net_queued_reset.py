@@ -1,6 +1,6 @@
 """Data queued before the peer's reset is read, then the end of the stream, as Node's.
 
-Node v20 (v20.20; /tmp/s34/net5/queued_reset.js and queued_reset_half.js, session 34): the
+Node v20 (v20.20; scratch script queued_reset.js and queued_reset_half.js, session 34): the
 peer writes and resets the connection (``resetAndDestroy()``) while the accepted socket of a
 ``pauseOnConnect`` server is not reading, so the kernel holds the data, then the reset. Once
 the socket reads (``resume()``), libuv reads the data in a read shorter than its buffer with

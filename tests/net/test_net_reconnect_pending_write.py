@@ -1,7 +1,7 @@
 """The write made while connecting (Node's ``_writeGeneric``), when the socket is destroyed
 before it connects and ``connect()`` is called again.
 
-Node v20 (v20.20.2; /tmp/s33/net3/item1.js, item1c.js, item1d.js in session 33): the write adds
+Node v20 (v20.20.2; scratch script item1.js, item1c.js, item1d.js in session 33): the write adds
 a ``'connect'`` listener that writes it and a ``'close'`` listener (``onClose``) that fails it
 with ``ERR_SOCKET_CLOSED_BEFORE_CONNECTION``; the ``'connect'`` listener removes the other one.
 A destroy while connecting fires ``onClose`` at ``'close'``, but Node's ``'connect'`` listener

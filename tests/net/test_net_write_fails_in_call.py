@@ -2,8 +2,8 @@
 error: its length is taken off and ``writing`` cleared in the call, its callback and
 ``'error'`` come on the error's loop step.
 
-Node v20 (v20.20; session 34, /tmp/s34/net6/sync_fail.js: TCP, the peer destroyed and a first
-write drew its reset; /tmp/s34/net6/pipe_fail.js: a pipe whose reader has gone): the write
+Node v20 (v20.20; session 34, scratch script sync_fail.js: TCP, the peer destroyed and a first
+write drew its reset; scratch script pipe_fail.js: a pipe whose reader has gone): the write
 fails in the call (``afterWriteDispatched`` -> ``onwrite(er)``, synchronous), so right after
 ``write()`` returns ``False`` the socket is errored, ``writableLength`` is 0 (a 20000-byte
 write included: ``writableNeedDrain`` stays false) and a write made next is buffered (its
