@@ -32,3 +32,23 @@ def test_docs_do_not_point_outside_the_repository() -> None:
                 hits.append(f"{path.relative_to(ROOT)}:{lineno}: {line.strip()}")
     assert not hits, "docs must be self-contained; these lines point outside the repo:\n" + \
         "\n".join(hits)
+
+
+SCRATCH = re.compile(r"/tmp/s\d+/")
+
+
+def test_no_paths_into_a_session_s_scratch_directory() -> None:
+    """Nothing in the repository (tests included) names a file under a development session's
+    ``/tmp/sNN/`` scratch directory: it does not exist in a clone. Say what was checked instead
+    (a scratch script, the scenario, what node printed)."""
+    text_files = (".py", ".md", ".js", ".json", ".sh", ".txt", ".toml", ".cfg", ".c", ".h")
+    files = [p for p in _files() if p.suffix in text_files] + [
+        p for top in ("tests", "benchmarks", "fuzz") for p in sorted((ROOT / top).rglob("*"))
+        if p.is_file() and p.suffix in text_files]
+    hits = []
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for lineno, line in enumerate(text.splitlines(), 1):
+            if SCRATCH.search(line):
+                hits.append(f"{path.relative_to(ROOT)}:{lineno}: {line.strip()}")
+    assert not hits, "paths into a session's /tmp scratch directory:\n" + "\n".join(hits)

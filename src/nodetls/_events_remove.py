@@ -176,7 +176,10 @@ class _EventRemoval(_Base):
                 self._shape = dict(keys) if type(keys) is _ShapeKeys else keys or None
             return self
         if event is None:
-            for name in self.event_names():
+            # Node walks Reflect.ownKeys(this._events), taken once: a key left without a
+            # listener (kShapeMode's) is walked too, so a listener a 'removeListener' listener
+            # adds there meanwhile is removed with its 'removeListener'.
+            for name in self._table_keys():
                 if name != "removeListener":
                     self.remove_all_listeners(name)
             self.remove_all_listeners("removeListener")
@@ -218,6 +221,16 @@ class _EventRemoval(_Base):
                     and watch[1] is not None:  # (a nested walk of the same array)
                 outer[1] = watch[1]
         return self
+
+    def _table_keys(self) -> list[Any]:
+        """The keys of Node's listener table (``Reflect.ownKeys(this._events)``): those of
+        :attr:`_shape` (kept without a listener) and those with listeners, in Node's order."""
+        keys = self._shape
+        if not keys:
+            return self.event_names()
+        from .events import _js_key_order  # (events imports this module)
+
+        return _js_key_order([*keys, *(e for e in self._events if e not in keys)])
 
     def _table_replaced(self) -> None:
         """Node replaces its listener table now, while ``emit('error')`` calls the

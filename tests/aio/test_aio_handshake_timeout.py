@@ -4,7 +4,7 @@ speak TLS: a TCP server that accepts and never answers the ClientHello, a TCP cl
 connects and never sends one. Every scenario runs on nodetls.aio and on asyncio's own SSL
 transport (``asyncio-ssl``), on the asyncio loop and on uvloop, with the same expectations.
 
-asyncio (``sslproto.SSLProtocol``) and uvloop, checked with /tmp/s35/aio5/ref_client.py and
+asyncio (``sslproto.SSLProtocol``) and uvloop, checked with scratch script ref_client.py and
 ref_server.py: the client's ``create_connection``/``open_connection`` raise
 ``ConnectionAbortedError('SSL handshake is taking longer than 0.3 seconds: aborting the
 connection')`` after the timeout, ``connection_made`` never runs, and the peer, which got the

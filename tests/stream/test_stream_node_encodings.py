@@ -185,7 +185,7 @@ async def test_string_read_n_ending_at_a_chunk_end_keeps_flowing():
     """The same slip when the ``n`` characters end exactly at a chunk's end with chunks behind
     it: Node v20 leaves ``''`` at the head of its buffer and flowing mode stops there (``read()``
     sees a first chunk of length 0), its ``'data'`` listener never gets ``'慡'`` (checked in node
-    v20.20, /tmp/s35/stream5/fromlist_empty.js); nodetls flows on."""
+    v20.20, scratch script fromlist_empty.js); nodetls flows on."""
     r = Readable({"read": lambda n: None})
     r.set_encoding("utf16le")
     r.unshift("hi")  # (utf8 'hi' re-decoded as UTF-16LE: one character, U+6968)

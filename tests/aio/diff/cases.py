@@ -197,6 +197,22 @@ NAMED: dict[str, dict[str, Any]] = {
         "script": _s([["s", "pause_reading"], ["c", "write", "61"], ["settle"], ["c", "abort"],
                       ["settle"], ["s", "resume_reading"], ["settle"]]),
     },
+    "stream_reader_paused_fin_waits": {
+        "kind": "follows", "ref": "asyncio",
+        "doc": "stream form: a StreamReader (limit 16) holding over twice its limit pauses "
+               "reading, then the peer's FIN (its abort(), no close_notify) comes: asyncio's "
+               "transport keeps the FIN while paused (paused_fin_waits_for_resume), so the "
+               "server's wait_closed() is still pending at the end; uvloop's closes at the "
+               "FIN (wait_closed() returns). nodetls follows asyncio on both loops. Seed 5767 "
+               "is this with readline() and readexactly() started together: on uvloop both "
+               "get data, on the asyncio loop readexactly() raises RuntimeError (two waiters), "
+               "so nodetls on uvloop logs uvloop's order with asyncio's FIN: no reference "
+               "runs asyncio's transport on uvloop's loop",
+        "script": {"mode": "stream", "tls": "TLSv1.3", "limit": 16,
+                   "ops": [["c", "writelines", ["0a", [100, 97]]], ["s", "readline"],
+                           ["settle"], ["s", "readexactly", 1], ["settle"],
+                           ["s", "wait_closed"], ["c", "abort"], ["settle"]]},
+    },
     "paused_fin_drops_writes": {
         "kind": "follows", "ref": "asyncio",
         "doc": "write() after the peer's FIN (no close_notify) came while reading is paused: "

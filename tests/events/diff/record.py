@@ -66,6 +66,14 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         "table's last one: the outer emit finds the fired wrapper there (no call, true)",
         {"kind": "plain", "fns": [["log"], ["log"], ["emit", "error"], ["log"]],
          "ops": [["once", "monitor", 2], ["once", "error", 0], ["emit", "error", 0]]}),
+    "remove_all_walks_keys_without_listener": (
+        "removeAllListeners() with a 'removeListener' listener walks Reflect.ownKeys of the "
+        "table, taken once: on a Readable the key of an event whose once listener fired stays "
+        "(kShapeMode: undefined), so a listener the 'removeListener' listener adds there "
+        "meanwhile is removed too, with its 'removeListener' (seed 11099186)",
+        {"kind": "readable", "fns": [["log"], ["log"], ["prepend", "a", 1], ["log"]],
+         "ops": [["once", "a", 3], ["emit", "a", 1], ["on", "error", 3], ["rmall", "close"],
+                 ["on", "removeListener", 2], ["rmall", None]]}),
 }
 
 
