@@ -213,7 +213,7 @@ class _EngineRecords(_EngineSetup):
             self.read_more = st == -1
             total = size[0]
             if st > 0:
-                self._read_stopped(st)
+                self._read_stopped_after(st, total)
             return view[:total] if total else None
         if data:
             _BIO_write(rbio, data if type(data) is bytes else _from_buffer(
@@ -231,7 +231,7 @@ class _EngineRecords(_EngineSetup):
                 if self._eof or _BIO_ctrl_pending(rbio):
                     continue
                 break
-            self._read_stopped(_SSL_get_error(ssl, 0))
+            self._read_stopped_after(_SSL_get_error(ssl, 0), total)
             break
         else:
             self.read_more = True  # the buffer is full: more may be waiting
@@ -262,12 +262,13 @@ class _EngineRecords(_EngineSetup):
         self.read_more = st == -1
         total = size[0]
         if st > 0:
-            self._read_stopped(st)  # raises, or sets the pause or the close_notify
+            # raises, or sets the pause or the close_notify (or keeps the error: read_more)
+            self._read_stopped_after(st, total)
             if self.paused is not None or self.received_close_notify:
                 return view[:total] if total else None
         if not total:
             return None
-        if st < 0 or out or self.events:
+        if st < 0 or out or self.events or self.read_more:
             return view[:total]
         return chars[:total]
 
@@ -281,7 +282,7 @@ class _EngineRecords(_EngineSetup):
         if st != -2:
             self.read_more = st == -1
             if st > 0:
-                self._read_stopped(st)
+                self._read_stopped_after(st, code >> _SHIFT)
         return st
 
     def _read_plain_direct(self, data: Any, n: int) -> bytes | memoryview | None:
@@ -311,8 +312,8 @@ class _EngineRecords(_EngineSetup):
         st = self._read_outcome(code)  # (never -2 here: there is new ciphertext)
         out = self.output_after_read
         total = code >> _SHIFT
-        if st > 0 and (self.paused is not None or self.received_close_notify):
-            st = -1  # (a view, below)
+        if st > 0 and (self.paused is not None or self.received_close_notify or self.read_more):
+            st = -1  # (a view, below; read_more: an error kept for the next read)
         if not total:
             return None
         if large:
@@ -364,7 +365,7 @@ class _EngineRecords(_EngineSetup):
                 if self._eof or _BIO_ctrl_pending(rbio):
                     continue
                 break
-            if self._read_stopped(_SSL_get_error(ssl, 0)):
+            if self._read_stopped_after(_SSL_get_error(ssl, 0), total):
                 break
         return total
 
@@ -388,6 +389,22 @@ class _EngineRecords(_EngineSetup):
             self.received_close_notify = True
             return True
         raise self._fatal(self._error(err, handshake=False))
+
+    def _read_stopped_after(self, err: int, total: int) -> bool:
+        """:meth:`_read_stopped` after ``total`` bytes of plaintext came in the same call: a
+        fatal error there (a bad record behind good ones, in one read) is kept in :attr:`error`
+        and :attr:`read_more` set, so the caller delivers the plaintext, reads again and meets
+        the error then -- Node's ``ClearOut`` emits each ``SSL_read``'s data before the error
+        that stops it (the records before the bad one are the peer's, and reach the owner)."""
+        if not total:
+            return self._read_stopped(err)
+        try:
+            return self._read_stopped(err)
+        except BaseException:
+            if self.error is None:
+                raise
+            self.read_more = True  # (the next read raises the error at its start)
+            return True
 
     def read(self) -> bytes:
         """All plaintext available now (``b''`` if none), copied (see :meth:`read_view`)."""

@@ -187,12 +187,14 @@ class _TLSSocketOutcome(_Base):
             return
         wrap = self._wrap
         if self._is_client_connect and not self._secure_established and wrap is not None \
-                and wrap._lower_eof and getattr(exc, "code", None) == "ECONNRESET" \
-                and exc.args != (_CONNECT_END,):
+                and (wrap._lower_eof or exc.args == (_HANG_UP,)) \
+                and getattr(exc, "code", None) == "ECONNRESET" and exc.args != (_CONNECT_END,):
             # The server ended the connection during the handshake (the engine's or the wrap's
-            # EOF error): Node's onConnectEnd error, with its message and the connect options,
-            # which comes after 'end' (Node's TLSWrap passes the EOF on as any other; the
-            # 'end' listener tls.connect() adds destroys the socket with it).
+            # EOF error; or its close_notify, which the engine reports as "socket hang up" and
+            # Node's ClearOut reads as the end of the stream, UV_EOF): Node's onConnectEnd
+            # error, with its message and the connect options, which comes after 'end' (Node's
+            # TLSWrap passes the EOF on as any other; the 'end' listener tls.connect() adds
+            # destroys the socket with it).
             exc = self._connect_end_error()
             if not self._r_end_emitted and not self._r_ended:
                 self._tls_error_reported = True
