@@ -4,9 +4,11 @@
 A script (``tests/aio/diff/gen.py``) is one server and one client over 127.0.0.1 (TLS 1.3 or
 1.2), protocols logging every callback, and ops on either side's transport (write, writelines,
 write_eof, close, abort, pause/resume_reading, flow control, get_extra_info, settle). Each
-script runs four times (asyncio's SSL transport and nodetls.aio, each on both loops); nodetls
-on a loop must log exactly what one of the two references logs (``diff/compare.py``; the
-deliberate differences and the one left open are listed there and in docs/aio.md).
+script runs five times (asyncio's SSL transport and nodetls.aio, each on both loops, and
+asyncio's transport on uvloop's loop: ``diff/sslproto_loop.py``); nodetls on a loop must log
+exactly what one of the two references logs, or on uvloop, where it follows asyncio's transport
+on the asyncio loop, what asyncio's transport logs on uvloop's loop (``diff/compare.py``; the
+deliberate differences and the ones left open are listed there and in docs/aio.md).
 ``python -m tests.aio.diff.batch FIRST COUNT`` runs new seeds. The stream forms
 (``asyncio.open_connection``/``start_server`` with ``ssl=`` against ``aio.open_connection``/
 ``start_server``: reader and writer ops, ``diff/streams.py``) are compared the same way
@@ -15,15 +17,18 @@ deliberate differences and the one left open are listed there and in docs/aio.md
 
 from __future__ import annotations
 
+import asyncio
+from asyncio import sslproto
 from typing import Any
 
 import pytest
+import uvloop
 
 from .diff.batch import configs, run_one
 from .diff.cases import NAMED
-from .diff.compare import REFS, divergent, first_difference, normalise, verdict
+from .diff.compare import REFS, THIRD, divergent, first_difference, normalise, verdict
 from .diff.gen import generate
-from .diff.runner import LOOPS, run_many
+from .diff.runner import LOOPS, T, _Material, connect_pair, new_loop, run_many
 from .diff.streams import generate_stream
 
 SEEDS = range(1000, 1060)  # ran alike (or within an accepted difference) when chosen
@@ -90,8 +95,11 @@ def test_named_case(name: str, certs: Any) -> None:
     elif kind == "follows":
         assert refs["asyncio"] != refs["uvloop"], "the references agree now"
         for loop, r in ours.items():
-            assert r == refs[case["ref"]], (
-                f"{case['doc']}\nnodetls@{loop}: {first_difference(refs[case['ref']], r)}")
+            want = [refs[case["ref"]]]
+            if loop == "uvloop" and case["ref"] == "asyncio":
+                want.append(normalise(runs[THIRD[1]]))  # asyncio's transport on uvloop
+            assert r in want, (
+                f"{case['doc']}\nnodetls@{loop}: {first_difference(want[-1], r)}")
     else:  # deliberate: nodetls's own behaviour, and the references' refusal
         for loop, r in ours.items():
             for t, want in case["check"].items():
@@ -110,3 +118,83 @@ def test_open_case_keeps_nodetls_behaviour(name: str, certs: Any) -> None:
         r = normalise(runs[("nodetls-aio", loop)])
         for t, want in case["ours"].items():
             assert _contains_in_order(r[t], want), f"nodetls@{loop} {t}: {r[t]}"
+
+
+def test_third_reference_is_asyncio_sslproto_on_uvloop(certs: Any) -> None:
+    """The third reference runs asyncio's SSLProtocol over uvloop's plain TCP transport, in the
+    protocol and the stream forms, and its TLS works (data both ways)."""
+    async def go() -> None:
+        loop = asyncio.get_running_loop()
+        assert isinstance(loop, uvloop.Loop)
+        m = _Material(certs.server)
+        got: asyncio.Future[bytes] = loop.create_future()
+        server_tr: list[Any] = []
+
+        class Echo(asyncio.Protocol):
+            def connection_made(self, transport: Any) -> None:
+                server_tr.append(transport)
+
+            def data_received(self, data: bytes) -> None:
+                server_tr[0].write(data.upper())
+
+        class Client(asyncio.Protocol):
+            def data_received(self, data: bytes) -> None:
+                if not got.done():
+                    got.set_result(data)
+
+        server, (tr, _p) = await connect_pair({"tls": "TLSv1.3"}, "asyncio-sslproto", m, Echo,
+                                              Client)
+        try:
+            for t in (tr, server_tr[0]):
+                assert isinstance(t, sslproto._SSLProtocolTransport)
+                assert isinstance(t._ssl_protocol, sslproto.SSLProtocol)
+                assert type(t._ssl_protocol._transport).__module__ == "uvloop.loop"
+            assert t.get_extra_info("cipher")[1] == "TLSv1.3"
+            tr.write(b"abc")
+            assert await asyncio.wait_for(got, T) == b"ABC"
+        finally:
+            tr.abort()
+            server.close()
+            await asyncio.wait_for(server.wait_closed(), T)
+        writers: asyncio.Queue[Any] = asyncio.Queue()
+        server, (reader, writer) = await connect_pair(
+            {"tls": "TLSv1.2"}, "asyncio-sslproto", m, lambda r, w: writers.put_nowait(w),
+            None, stream=True)
+        try:
+            w = await asyncio.wait_for(writers.get(), T)
+            for t in (writer.transport, w.transport):
+                assert isinstance(t, sslproto._SSLProtocolTransport)
+            w.write(b"xyz")
+            assert await asyncio.wait_for(reader.readexactly(3), T) == b"xyz"
+        finally:
+            writer.transport.abort()
+            server.close()
+            await asyncio.wait_for(server.wait_closed(), T)
+
+    with asyncio.Runner(loop_factory=lambda: new_loop("uvloop", "asyncio-sslproto")) as r:
+        r.run(asyncio.wait_for(go(), 30))
+
+
+def _res(*s_log: str) -> dict[str, Any]:
+    return {"c": ["made"], "s": ["made", *s_log], "handled": [], "final": {}}
+
+
+@pytest.mark.parametrize(("ours_asyncio", "loops", "third", "bad"), [
+    ("a", LOOPS, True, False),  # follows asyncio on its loop, asyncio's transport on uvloop
+    ("u", LOOPS, True, True),  # follows uvloop on the asyncio loop: no third reference
+    ("a", LOOPS, False, True),  # the third reference not run (the old harness)
+    (None, ("uvloop",), True, False),  # nodetls on uvloop alone
+], ids=["follows-asyncio", "follows-uvloop-on-asyncio", "no-third-run", "uvloop-only"])
+def test_third_reference_counts_where_nodetls_follows_asyncio(
+        ours_asyncio: str | None, loops: tuple[str, ...], third: bool, bad: bool) -> None:
+    """nodetls on uvloop may log what asyncio's transport logs on uvloop's loop, and only when
+    nodetls on the asyncio loop follows asyncio's transport (compare.py)."""
+    a, u, au = _res("x", "y"), _res("z"), _res("y", "x")
+    runs = {REFS["asyncio"]: a, REFS["uvloop"]: u, ("nodetls-aio", "uvloop"): au}
+    if third:
+        runs[THIRD[1]] = au
+    if ours_asyncio is not None:
+        runs[("nodetls-aio", "asyncio")] = a if ours_asyncio == "a" else u
+    v = verdict({"ops": []}, runs, loops)
+    assert divergent(v) is bad, v
+    assert v["loops"]["uvloop"]["follows"] == ([] if bad else [THIRD[0]])

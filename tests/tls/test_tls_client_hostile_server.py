@@ -148,7 +148,8 @@ def test_nodetls(certs: Any, version: str, code: str, loop: str) -> None:
 # Node: SSL_do_handshake meets the close_notify (SSL_ERROR_ZERO_RETURN), ClearOut reads it as the
 # end of stream: 'end', then onConnectEnd destroys the socket with ECONNRESET "Client network
 # socket disconnected before secure TLS connection was established".  nodetls's engine fails the
-# handshake with ECONNRESET "socket hang up" and no 'end' (seeds 314 and 355 of the comparison).
+# handshake with ECONNRESET "socket hang up", which a tls.connect socket now takes as the end of
+# the stream, as Node (it gave no 'end'; seeds 314 and 355 of the comparison).
 _RAW_PEER = r"""
 import socket, sys
 ls = socket.create_server(("127.0.0.1", 0))

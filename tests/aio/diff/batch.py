@@ -1,5 +1,6 @@
-"""Run many seeds through the four runs (asyncio's SSL transport and nodetls.aio, each on the
-asyncio loop and on uvloop), print the divergent seeds, minimised.
+"""Run many seeds through the five runs (asyncio's SSL transport and nodetls.aio, each on the
+asyncio loop and on uvloop, and asyncio's transport on uvloop's loop: ``compare.THIRD``), print
+the divergent seeds, minimised.
 
 ``python -m tests.aio.diff.batch FIRST COUNT [--loop asyncio|uvloop] [--streams]``: nodetls on
 that loop only (default both); ``--streams``: the stream scripts (``streams.py``); a seed whose nodetls run differs from both references is run again, and
@@ -19,7 +20,7 @@ import tempfile
 from typing import Any
 
 from ...helpers.certs import LOCALHOST_SANS, PKI
-from .compare import REFS, divergent, signature, verdict
+from .compare import REFS, THIRD, divergent, signature, verdict
 from .gen import generate
 from .runner import LOOPS, run, run_many
 from .streams import generate_stream
@@ -34,7 +35,10 @@ def server_bundle() -> Any:
 
 
 def configs(loops: tuple[str, ...]) -> list[tuple[str, str]]:
-    return list(REFS.values()) + [("nodetls-aio", loop) for loop in loops]
+    """The runs a verdict of nodetls on ``loops`` needs: the references (the third when
+    nodetls runs on uvloop), then nodetls."""
+    third = [THIRD[1]] if "uvloop" in loops else []
+    return list(REFS.values()) + third + [("nodetls-aio", loop) for loop in loops]
 
 
 def run_one(script: dict[str, Any], bundle: Any, loops: tuple[str, ...] = LOOPS) -> Runs:
@@ -91,6 +95,9 @@ def batch(first: int, count: int, loops: tuple[str, ...], out: Any = sys.stdout,
         v = verdict(script, {key: rs[i] for key, rs in all_runs.items()}, loops)
         if v["accepted"]:
             stats["accepted"] += 1
+        for loop, x in v["loops"].items():
+            if x["follows"] == [THIRD[0]]:
+                stats[f"nodetls@{loop} follows {THIRD[0]} alone"] += 1
         if not v["refs_agree"]:
             for loop, x in v["loops"].items():
                 stats[f"refs disagree; nodetls@{loop} follows {'+'.join(x['follows']) or '-'}"] += 1

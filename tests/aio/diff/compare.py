@@ -5,6 +5,13 @@ transport and uvloop's.
   references disagree, that is an accepted difference between them, logged);
 * differing from both: a divergence (a bug of nodetls.aio, unless :func:`accepted` says it is
   one of the deliberate differences, docs/aio.md "Differences from asyncio's SSL transport").
+
+A third reference, asyncio's SSL transport on uvloop's loop (``"asyncio@uvloop"``, ``THIRD``,
+``sslproto_loop.py``), is asyncio's behaviour in uvloop's scheduling: nodetls on uvloop may
+follow it (where nodetls follows asyncio's transport, the two loops ordering the script's
+coroutines differently), and only when nodetls on the asyncio loop follows asyncio's transport
+there (or was not run): nodetls following asyncio on one loop and uvloop on the other is still a
+divergence. It takes no part in :func:`accepted` or ``refs_agree``.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from typing import Any
 
 Result = dict[str, Any]
 REFS = {"asyncio": ("asyncio-ssl", "asyncio"), "uvloop": ("asyncio-ssl", "uvloop")}
+THIRD = ("asyncio@uvloop", ("asyncio-sslproto", "uvloop"))
 
 
 def normalise(result: Result) -> Result:
@@ -64,15 +72,21 @@ def first_difference(a: Result, b: Result) -> str | None:
 
 def verdict(script: dict[str, Any], runs: dict[tuple[str, str], Result],
             loops: tuple[str, ...] = ("asyncio", "uvloop")) -> dict[str, Any]:
-    """``runs``: ``{(impl, loop): result}`` holding both references and nodetls on ``loops``.
+    """``runs``: ``{(impl, loop): result}`` holding both references and nodetls on ``loops``
+    (and the third reference, when nodetls on uvloop may follow it: see the module).
     Returns ``{"accepted": reason|None, "refs_agree": bool, "loops": {loop: {"follows":
-    [ref loops equal], "diff": first difference from asyncio's (None when it follows one)}}}``."""
+    [references equal], "diff": first difference from that loop's reference (None when it
+    follows one)}}}``."""
     refs = {name: normalise(runs[key]) for name, key in REFS.items()}
     out: dict[str, Any] = {"accepted": None,
                            "refs_agree": refs["asyncio"] == refs["uvloop"], "loops": {}}
     for loop in loops:
         ours = normalise(runs[("nodetls-aio", loop)])
         follows = [name for name, ref in refs.items() if ref == ours]
+        if loop == "uvloop" and not follows and THIRD[1] in runs and (
+                ("nodetls-aio", "asyncio") not in runs
+                or normalise(runs[("nodetls-aio", "asyncio")]) == refs["asyncio"]):
+            follows = [THIRD[0]] if normalise(runs[THIRD[1]]) == ours else []
         diff = None if follows else (first_difference(refs[loop], ours) or "?")
         out["accepted"] = out["accepted"] or accepted(script, ours, tuple(refs.values()))
         out["loops"][loop] = {"follows": follows, "diff": diff}

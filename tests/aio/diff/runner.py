@@ -3,8 +3,9 @@ one event loop, logging what is observable in the same strings whatever runs it.
 
 Implementations: ``"asyncio-ssl"`` (``loop.create_server``/``loop.create_connection`` with
 ``ssl=`` an ``ssl.SSLContext``: ``asyncio.sslproto`` on the asyncio loop, uvloop's own SSL
-transport on uvloop) and ``"nodetls-aio"`` (``nodetls.aio.create_server``/
-``create_connection``). Loops: ``"asyncio"`` and ``"uvloop"``. :func:`run` runs one script in a
+transport on uvloop), ``"asyncio-sslproto"`` (the same calls, ``asyncio.sslproto`` on uvloop's
+loop too: ``sslproto_loop.py``; the third reference, uvloop only) and ``"nodetls-aio"``
+(``nodetls.aio.create_server``/``create_connection``). Loops: ``"asyncio"`` and ``"uvloop"``. :func:`run` runs one script in a
 fresh loop of its own (``asyncio.Runner``), so it is called from synchronous code.
 """
 
@@ -17,7 +18,7 @@ import ssl
 import time
 from typing import Any
 
-IMPLS = ("asyncio-ssl", "nodetls-aio")
+IMPLS = ("asyncio-ssl", "asyncio-sslproto", "nodetls-aio")
 LOOPS = ("asyncio", "uvloop")
 QUIET = 0.040
 SETTLE_MAX = 2.0
@@ -196,7 +197,7 @@ async def connect_pair(script: dict[str, Any], impl: str, m: _Material, server_s
     if stream:
         kw["limit"] = script.get("limit", 2 ** 16)
     server: Any
-    if impl == "asyncio-ssl":
+    if impl in ("asyncio-ssl", "asyncio-sslproto"):
         tv = ssl.TLSVersion.TLSv1_3 if version == "TLSv1.3" else ssl.TLSVersion.TLSv1_2
         sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         sctx.load_cert_chain(m.chain_path, m.key_path)
@@ -292,8 +293,13 @@ async def run_script(script: dict[str, Any], impl: str, bundle: Any) -> dict[str
             "final": final}
 
 
-def new_loop(name: str) -> asyncio.AbstractEventLoop:
+def new_loop(name: str, impl: str = "") -> asyncio.AbstractEventLoop:
+    """A new ``name`` loop; for ``"asyncio-sslproto"`` on uvloop, uvloop's loop whose SSL
+    transport is asyncio's."""
     if name == "uvloop":
+        if impl == "asyncio-sslproto":
+            from .sslproto_loop import SslprotoUVLoop
+            return SslprotoUVLoop()
         import uvloop
         return uvloop.new_event_loop()
     return asyncio.new_event_loop()
@@ -311,7 +317,7 @@ def _quiet_asyncio() -> None:
 def run(script: dict[str, Any], impl: str, loop: str, bundle: Any) -> dict[str, Any]:
     """``script`` on ``impl`` in a new ``loop`` (``"asyncio"`` or ``"uvloop"``)."""
     _quiet_asyncio()
-    with asyncio.Runner(loop_factory=lambda: new_loop(loop)) as runner:
+    with asyncio.Runner(loop_factory=lambda: new_loop(loop, impl)) as runner:
         return runner.run(asyncio.wait_for(run_script(script, impl, bundle), 60))
 
 
@@ -321,5 +327,5 @@ def run_many(scripts: list[dict[str, Any]], impl: str, loop: str,
     _quiet_asyncio()
     async def go() -> list[dict[str, Any]]:
         return [await asyncio.wait_for(run_script(sc, impl, bundle), 60) for sc in scripts]
-    with asyncio.Runner(loop_factory=lambda: new_loop(loop)) as runner:
+    with asyncio.Runner(loop_factory=lambda: new_loop(loop, impl)) as runner:
         return runner.run(go())
