@@ -21,15 +21,21 @@ def _files() -> list[Path]:
     return files
 
 
-def test_docs_do_not_point_outside_the_repository() -> None:
-    files = _files()
-    assert any(p.suffix == ".py" for p in files) and any(p.suffix == ".md" for p in files)
+def _hits(files: list[Path], pattern: re.Pattern[str]) -> list[str]:
+    """``path:line: text`` of every line of ``files`` that ``pattern`` matches."""
     hits = []
     for path in files:
         text = path.read_text(encoding="utf-8", errors="replace")
         for lineno, line in enumerate(text.splitlines(), 1):
-            if FORBIDDEN.search(line):
+            if pattern.search(line):
                 hits.append(f"{path.relative_to(ROOT)}:{lineno}: {line.strip()}")
+    return hits
+
+
+def test_docs_do_not_point_outside_the_repository() -> None:
+    files = _files()
+    assert any(p.suffix == ".py" for p in files) and any(p.suffix == ".md" for p in files)
+    hits = _hits(files, FORBIDDEN)
     assert not hits, "docs must be self-contained; these lines point outside the repo:\n" + \
         "\n".join(hits)
 
@@ -45,10 +51,5 @@ def test_no_paths_into_a_session_s_scratch_directory() -> None:
     files = [p for p in _files() if p.suffix in text_files] + [
         p for top in ("tests", "benchmarks", "fuzz") for p in sorted((ROOT / top).rglob("*"))
         if p.is_file() and p.suffix in text_files]
-    hits = []
-    for path in files:
-        text = path.read_text(encoding="utf-8", errors="replace")
-        for lineno, line in enumerate(text.splitlines(), 1):
-            if SCRATCH.search(line):
-                hits.append(f"{path.relative_to(ROOT)}:{lineno}: {line.strip()}")
+    hits = _hits(files, SCRATCH)
     assert not hits, "paths into a session's /tmp scratch directory:\n" + "\n".join(hits)

@@ -18,6 +18,7 @@ import sys
 from typing import Any
 
 import pytest
+from test_tls_client_hostile_server import _BAD_RECORD, CASES
 from tlsutil import close_server, listen, wait
 
 from helpers.peers import run_node
@@ -53,10 +54,6 @@ except (ConnectionError, socket.timeout):
 c.close()
 """
 
-#: A forged application-data record ("hello" in the clear): it fails decryption.
-_BAD_RECORD = b"\x17\x03\x03\x00\x05hello"
-CASES = [("TLSv1.3", "ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC"),
-         ("TLSv1.2", "ERR_SSL_INVALID_AAD")]
 
 _NODE_SERVER = r"""
 const tls = require('tls'), fs = require('fs'), cp = require('child_process');
