@@ -396,12 +396,10 @@ class _EngineRecords(_EngineSetup):
         and :attr:`read_more` set, so the caller delivers the plaintext, reads again and meets
         the error then -- Node's ``ClearOut`` emits each ``SSL_read``'s data before the error
         that stops it (the records before the bad one are the peer's, and reach the owner)."""
-        if not total:
-            return self._read_stopped(err)
         try:
             return self._read_stopped(err)
         except BaseException:
-            if self.error is None:
+            if not total or self.error is None:
                 raise
             self.read_more = True  # (the next read raises the error at its start)
             return True

@@ -53,7 +53,7 @@ import socket
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from .handle_parts import _wrap_error
+from .handle_parts import _OPEN, _wrap_error
 
 try:  # (Unix)
     import termios
@@ -263,14 +263,9 @@ class _HangupMixin:
             (reg.loop if reg is not None else _running_loop()).call_soon(self._deliver_held)
 
 
-#: The handle's open state (``handle.py``'s ``_OPEN``).
-_OPEN = 1
-
-
 def _reset_error() -> BaseException:
     return _wrap_error(ConnectionResetError(errno.ECONNRESET, os.strerror(errno.ECONNRESET)))
 
 
 def _running_loop() -> Any:
-    import asyncio
     return asyncio.get_running_loop()

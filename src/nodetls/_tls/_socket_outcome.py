@@ -187,8 +187,8 @@ class _TLSSocketOutcome(_Base):
             return
         wrap = self._wrap
         if self._is_client_connect and not self._secure_established and wrap is not None \
-                and (wrap._lower_eof or exc.args == (_HANG_UP,)) \
-                and getattr(exc, "code", None) == "ECONNRESET" and exc.args != (_CONNECT_END,):
+                and getattr(exc, "code", None) == "ECONNRESET" \
+                and (wrap._lower_eof or _hang_up(exc)) and exc.args != (_CONNECT_END,):
             # The server ended the connection during the handshake (the engine's or the wrap's
             # EOF error; or its close_notify, which the engine reports as "socket hang up" and
             # Node's ClearOut reads as the end of the stream, UV_EOF): Node's onConnectEnd
@@ -231,7 +231,7 @@ class _TLSSocketOutcome(_Base):
             return
         server = self._tls_server
         if self._is_server and not self._secure_established and server is not None:
-            if getattr(exc, "code", None) == "ECONNRESET" and str(exc) == _HANG_UP:
+            if _hang_up(exc):
                 # The client went away (its FIN) before the handshake completed: Node's socket
                 # ends and closes ('close' false), and its first 'close' listener
                 # (onSocketClose) emits 'tlsClientError' "socket hang up" -- so a 'close'
@@ -317,6 +317,12 @@ class _TLSSocketOutcome(_Base):
             return
         # Deliberately differs from Node: the socket is destroyed, not left open.
         self._tls_error(node_error("ERR_TLS_HANDSHAKE_TIMEOUT"))
+
+
+def _hang_up(exc: BaseException) -> bool:
+    """The peer ended the stream during the handshake: ``ECONNRESET`` "socket hang up" (the
+    engine's for a close_notify or an end of stream, :meth:`_tls_closed_before_secure`'s)."""
+    return getattr(exc, "code", None) == "ECONNRESET" and exc.args == (_HANG_UP,)
 
 
 def _peer(sock: Any) -> str:
