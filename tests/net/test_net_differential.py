@@ -15,6 +15,10 @@ nodetls's net is changed (``_FIXED`` lists the ones that were).
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+from typing import Any
+
 import pytest
 
 from nodetls import run
@@ -22,7 +26,7 @@ from nodetls import run
 from ..helpers.difftest import Harness, load_cases
 from ..helpers.difftest_sockets import known_divergence_test, seeded_test
 from ..tls.diff.batch import HARNESS as TLS_HARNESS
-from .diff.batch import HARNESS
+from .diff.batch import HARNESS, harness_for, main
 
 _CASES, _SEEDED, _NAMED = load_cases(HARNESS.expected)
 
@@ -62,3 +66,26 @@ def test_named_case_on_uvloop(area: str, harness: Harness, name: str) -> None:
     pytest.importorskip("uvloop")
     (case,) = [c for c in load_cases(harness.expected)[2] if c["name"] == name]
     assert run(lambda: harness.mismatches([case]), loop="uvloop") == []
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_batch_loop_option(loop: str) -> None:
+    """``batch.py --loop LOOP`` runs nodetls's side of the scripts on that loop."""
+    if loop == "uvloop":
+        pytest.importorskip("uvloop")
+    seen: list[str] = []
+
+    async def probe(scripts: list[Any]) -> list[Any]:
+        seen.append(type(asyncio.get_running_loop()).__module__.split(".")[0])
+        return []
+
+    assert dataclasses.replace(harness_for(loop), run_scripts=probe).run_ours([]) == []
+    assert seen == [loop]
+
+
+def test_batch_loop_option_checked() -> None:
+    """An unknown ``--loop`` (or none given) stops the command line before any run."""
+    with pytest.raises(SystemExit, match="uvloop or asyncio"):
+        main(["1", "1", "--loop", "trio"])
+    with pytest.raises(SystemExit, match="uvloop or asyncio"):
+        main(["1", "1", "--loop"])

@@ -158,6 +158,22 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         {**_OPTS, "ops": [["c", "write", "78"], ["s", "write", [70000, 1]], ["c", "pause"],
                           ["c", "end", None], ["s", "destroy", False], ["settle"],
                           ["c", "resume"]]}),
+    "end_then_destroy_nagle_held_dropped": (
+        "destroySoon() (an end()) then a write after end -> destroy in the same tick, the "
+        "peer's data unread (seed 21653): Node's shutdown was still queued, so its close "
+        "sends a RST alone, which drops what Nagle still held in the kernel (the last small "
+        "write, behind one not yet acknowledged: Node leaves TCP_NODELAY off; strace: all "
+        "four writes return in full, no shutdown(), the peer's read gets 9 bytes): the peer "
+        "reads 9 of the 11 bytes, then EOF (a short read with POLLHUP). nodetls sends its FIN "
+        "first (handle.py _close_now, fin_first, as in "
+        "end_then_destroy_after_peer_read_resets) and shutdown() pushes the held bytes out: "
+        "the peer reads all 11 (on uvloop, TCP_NODELAY on every socket, none is held). A fix "
+        "would skip the FIN-first in _close_now when the kernel holds unsent data (ioctl "
+        "SIOCOUTQNSD), leaving a nodetls peer that reads the reset (the short-read "
+        "difference), and keep Nagle on uvloop as Node's (TCP_NODELAY off per connection)",
+        {**_OPTS, "ops": [["s", "write", "61"], ["c", "write", "61"],
+                          ["s", "write", "6264646661636564"], ["s", "write", "6165"],
+                          ["s", "destroy_soon"], ["s", "write", "626365"]]}),
 }
 
 
