@@ -84,8 +84,8 @@ def _progress(msg: str) -> None:
 
 def _cmd(argv: list[str]) -> str:
     with contextlib.suppress(OSError, subprocess.SubprocessError):
-        return subprocess.run(argv, capture_output=True, text=True, timeout=30,
-                              cwd=ROOT).stdout.strip()
+        return procs.run(argv, capture_output=True, text=True, timeout=30,
+                         cwd=ROOT).stdout.strip()
     return ""
 
 

@@ -16,11 +16,13 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.append(str(ROOT / "benchmarks"))  # appended: benchmarks/profile.py must not shadow stdlib
+
+from harness.procs import run  # noqa: E402
 
 CHILD = r"""
 import json, os, sys, time
@@ -62,9 +64,9 @@ MODES = {"abi": {"NODETLS_PURE": "1"}, "api": {}, "api-loops": {"AB_LOOPS": "1"}
 def measure(mode: str, handshakes: int, round_trips: int) -> dict[str, float]:
     env = {k: v for k, v in os.environ.items() if k not in ("NODETLS_PURE", "AB_LOOPS")}
     env.update(MODES[mode])
-    res = subprocess.run(["taskset", "-c", "1", sys.executable, "-c", CHILD, str(handshakes),
-                          str(round_trips), str(ROOT)],
-                         capture_output=True, text=True, env=env, check=True, timeout=600)
+    res = run(["taskset", "-c", "1", sys.executable, "-c", CHILD, str(handshakes),
+               str(round_trips), str(ROOT)],
+              capture_output=True, text=True, env=env, check=True, timeout=600)
     out: dict[str, float] = json.loads(res.stdout.splitlines()[-1])
     if out["binding"] != mode[:3]:
         raise SystemExit(f"{mode}: the binding in use is {out['binding']} (not built?)")

@@ -78,12 +78,12 @@ def main() -> int:
                             pin.client)
 
         for srv in servers:  # warm-up
-            subprocess.run(client(srv.port, 1), capture_output=True, timeout=60)
+            procs.run(client(srv.port, 1), capture_output=True, timeout=60)
         ratios = []
         for r in range(opts.rounds):
             before = [srv.cpu_ns() for srv in servers]
-            runs = [subprocess.Popen(client(srv.port, opts.seconds), stdout=subprocess.PIPE,
-                                     text=True) for srv in servers]
+            runs = [procs.popen(client(srv.port, opts.seconds), stdout=subprocess.PIPE, text=True)
+                    for srv in servers]
             outs = [json.loads(run.communicate(timeout=opts.seconds + 60)[0].strip()
                                .splitlines()[-1]) for run in runs]
             after = [srv.cpu_ns() for srv in servers]

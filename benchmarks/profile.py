@@ -48,7 +48,6 @@ import asyncio
 import cProfile
 import os
 import pstats
-import subprocess
 import tempfile
 import time
 from typing import Any
@@ -334,8 +333,8 @@ def main(argv: list[str] | None = None) -> int:
                 result.extend(await _profile_client(args, files, pin))
 
         tls.run(run, loop=args.loop)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True, cwd=HERE.parent).stdout.strip()
+    commit = procs.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                       text=True, cwd=HERE.parent).stdout.strip()
     what = f"{args.server} server" if args.side == "server" else "client side"
     print(f"nodetls {what}, {args.loop} loop, commit {commit}, "
           f"{pin.describe()}\n")

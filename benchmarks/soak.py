@@ -29,8 +29,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # fuzz.peers: the deterministic test certificate
+sys.path.append(str(ROOT / "benchmarks"))  # appended: benchmarks/profile.py must not shadow stdlib
 
 from fuzz.peers import pems  # noqa: E402
+from harness.procs import dies_with_parent  # noqa: E402
 
 import nodetls as tls  # noqa: E402
 
@@ -216,7 +218,7 @@ def report(samples: list[dict[str, Any]], load: Load, minutes: float, warmup: fl
 async def drive(args: argparse.Namespace) -> int:
     child = await asyncio.create_subprocess_exec(
         sys.executable, __file__, "--serve", "--every", str(args.every),
-        stdout=subprocess.PIPE)
+        stdout=subprocess.PIPE, preexec_fn=dies_with_parent())
     assert child.stdout is not None
     line = (await asyncio.wait_for(child.stdout.readline(), 60)).decode().split()
     load = Load(int(line[1]))

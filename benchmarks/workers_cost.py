@@ -35,14 +35,13 @@ BENCH = Path(__file__).resolve().parent
 sys.path.append(str(BENCH))  # appended: benchmarks/profile.py must not shadow stdlib
 
 from harness.pki import write_pki  # noqa: E402
-from harness.procs import build_tlsbench, free_port, read_line, tree_pids  # noqa: E402
+from harness.procs import build_tlsbench, free_port, popen, read_line, run, tree_pids  # noqa: E402
 
 _STRACE_ROW = re.compile(r"^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)\s*$")
 
 
 def _start(argv: list[str], ready: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            start_new_session=True)
+    proc = popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, start_new_session=True)
     for _ in range(ready):
         line = read_line(proc, 300.0, "server")
         if not line.startswith("LISTENING "):
@@ -61,8 +60,8 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def _load(tlsbench: Path, port: int, n: int) -> None:
-    subprocess.run([str(tlsbench), "-p", str(port), "-m", "hs", "-c", "16", "-S", "32", "-n",
-                    str(n), "-t", "600"], check=True, stdout=subprocess.DEVNULL, timeout=900)
+    run([str(tlsbench), "-p", str(port), "-m", "hs", "-c", "16", "-S", "32", "-n", str(n), "-t",
+         "600"], check=True, stdout=subprocess.DEVNULL, timeout=900)
 
 
 def server_argv(pki: dict[str, Path], port: int, workers: int) -> list[str]:
@@ -80,8 +79,8 @@ def syscalls(pki: dict[str, Path], tlsbench: Path, workers: int, n: int) -> dict
         _load(tlsbench, port, 300)
         with tempfile.NamedTemporaryFile(suffix=".strace") as out:
             attach = [a for pid in tree_pids(proc.pid) for a in ("-p", str(pid))]
-            tracer = subprocess.Popen(["strace", "-f", "-c", "-o", out.name, *attach],
-                                      stderr=subprocess.DEVNULL)
+            tracer = popen(["strace", "-f", "-c", "-o", out.name, *attach],
+                           stderr=subprocess.DEVNULL)
             time.sleep(1.0)  # strace attaches before the measured load starts
             _load(tlsbench, port, n)
             tracer.send_signal(signal.SIGINT)
@@ -108,10 +107,10 @@ def instructions(pki: dict[str, Path], tlsbench: Path, workers: int, n: int) -> 
             _load(tlsbench, port, 200)
             pids = tree_pids(proc.pid)
             for pid in pids:
-                subprocess.run(["callgrind_control", "-z", str(pid)], capture_output=True)
+                run(["callgrind_control", "-z", str(pid)], capture_output=True)
             _load(tlsbench, port, n)
             for pid in pids:
-                subprocess.run(["callgrind_control", "-d", str(pid)], capture_output=True)
+                run(["callgrind_control", "-d", str(pid)], capture_output=True)
         finally:
             _stop(proc)
         total = 0

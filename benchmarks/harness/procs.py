@@ -16,15 +16,65 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 __all__ = ["Pinning", "pinning", "tree_pids", "cpu_ns", "cpu_ns_by_pid", "rss_kib", "ServerProc", "free_port",
            "read_line", "find_tlsbench_source", "build_tlsbench", "run_json", "raise_fd_limit",
-           "clean_env"]
+           "clean_env", "dies_with_parent", "popen", "run"]
+
+
+# ------------------------------------------------------------------ children die with the harness
+_PR_SET_PDEATHSIG = 1
+_libc: Any = None
+
+
+def dies_with_parent(*, any_thread: bool = False) -> Callable[[], None] | None:
+    """A ``preexec_fn`` for every process the benchmarks start: the child is sent SIGKILL when
+    this process dies, even by SIGKILL (Linux ``prctl(PR_SET_PDEATHSIG)``, kept across
+    ``exec``), so a killed harness leaves no server or client running (``start_new_session``
+    servers get no terminal hang-up either).  ``None`` off Linux.
+
+    The kernel ties the signal to the *thread* that forked, so this must be called, and the child
+    forked, from the main thread; ``any_thread``: from any thread that waits for the child to exit
+    before it ends (:func:`run`, e.g. in an executor thread).  A server's own children go with it by their own means:
+    nodetls's ``run(workers=N)`` workers (``PR_SET_PDEATHSIG`` to SIGTERM) and Node's cluster
+    workers (they exit when the IPC channel to the primary closes)."""
+    global _libc
+    if not sys.platform.startswith("linux"):
+        return None
+    if not any_thread and threading.current_thread() is not threading.main_thread():
+        raise RuntimeError("benchmark processes must be started from the main thread "
+                           "(PR_SET_PDEATHSIG fires when the forking thread exits)")
+    if _libc is None:
+        import ctypes
+
+        _libc = ctypes.CDLL(None, use_errno=True)
+    parent = os.getpid()
+    prctl = _libc.prctl
+
+    def preexec() -> None:  # in the child, between fork and exec: no allocation-heavy work
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return preexec
+
+
+def popen(argv: Sequence[str], **kwargs: Any) -> subprocess.Popen[Any]:
+    """``subprocess.Popen`` of a child that dies with this process (:func:`dies_with_parent`)."""
+    return subprocess.Popen(list(argv), preexec_fn=dies_with_parent(), **kwargs)
+
+
+def run(argv: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess[Any]:
+    """``subprocess.run`` of a child that dies with this process (:func:`dies_with_parent`; from
+    any thread: the calling thread waits for the child)."""
+    return subprocess.run(list(argv), preexec_fn=dies_with_parent(any_thread=True), **kwargs)
 
 
 class Pinning:
@@ -155,7 +205,8 @@ def _stop(proc: subprocess.Popen[Any], group: bool) -> None:
 
 
 class ServerProc:
-    """A server process (in its own process group) that printed ``LISTENING <port>``."""
+    """A server process (in its own process group) that printed ``LISTENING <port>``; it dies
+    with this process (:func:`dies_with_parent`)."""
 
     def __init__(self, name: str, argv: Sequence[str], *, ready_lines: int = 1,
                  timeout: float = 60.0, env: dict[str, str] | None = None) -> None:
@@ -163,9 +214,8 @@ class ServerProc:
         self.name = name
         self.argv = list(argv)
         self._stderr = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=self._stderr, env=clean_env(env),
-                                     start_new_session=True)
+        self.proc = popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=self._stderr, env=clean_env(env), start_new_session=True)
         try:
             for _ in range(ready_lines):
                 line = read_line(self.proc, timeout, f"{name} server")
@@ -244,7 +294,7 @@ def build_tlsbench(root: Path, build_dir: Path) -> Path:
             dst = copy / f.name
             if not dst.exists() or dst.read_bytes() != f.read_bytes():
                 dst.write_bytes(f.read_bytes())
-    res = subprocess.run(["make", "-C", str(copy)], capture_output=True, text=True, timeout=300)
+    res = run(["make", "-C", str(copy)], capture_output=True, text=True, timeout=300)
     if res.returncode != 0 or not binary.is_file():
         raise RuntimeError(f"building tlsbench failed:\n{res.stdout}\n{res.stderr}")
     return binary
@@ -252,8 +302,7 @@ def build_tlsbench(root: Path, build_dir: Path) -> Path:
 
 def run_json(argv: Sequence[str], timeout: float, what: str) -> dict[str, Any]:
     """Run ``argv`` to completion; its last stdout line, parsed as JSON."""
-    res = subprocess.run(list(argv), capture_output=True, timeout=timeout, env=clean_env(),
-                         stdin=subprocess.DEVNULL)
+    res = run(argv, capture_output=True, timeout=timeout, env=clean_env(), stdin=subprocess.DEVNULL)
     lines = res.stdout.decode(errors="replace").strip().splitlines()
     if not lines:
         raise RuntimeError(f"{what}: no output (rc={res.returncode}):\n"
@@ -274,11 +323,11 @@ def redis_server(tmp: Path, cpu: int | None) -> Iterator[str]:
     port = free_port()
     argv = Pinning(cpu, None).argv(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
                                     "--save", "", "--appendonly", "no", "--dir", str(tmp)], cpu)
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 20
-        while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True,
-                             text=True).stdout.strip() != "PONG":
+        while run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True,
+                  timeout=10).stdout.strip() != "PONG":
             if time.monotonic() > deadline or proc.poll() is not None:
                 raise RuntimeError("redis-server did not start")
             time.sleep(0.1)

@@ -21,6 +21,7 @@ from .procs import (
     clean_env,
     cpu_ns_by_pid,
     free_port,
+    popen,
     read_line,
     run_json,
 )
@@ -177,8 +178,8 @@ class Runner:
             argv = self.pin.argv(self._tlsbench(srv.port, "-m", "idle", "-n", str(n), "-c", "32",
                                                 "-S", "32", "-H", "300", "-t", "120"),
                                  self.pin.client)
-            proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    stderr=subprocess.DEVNULL, env=clean_env())
+            proc = popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, env=clean_env())
             try:
                 ready = json.loads(read_line(proc, 150, "tlsbench idle"))
                 time.sleep(0.5)  # let the server settle (pending frees, GC)

@@ -31,6 +31,23 @@ def now() -> dt.datetime:
     return dt.datetime.now(UTC).replace(microsecond=0)
 
 
+def index_time(when: dt.datetime) -> str:
+    """An index file's expiry date, as ``openssl ca`` writes it: the certificate's notAfter as
+    encoded (``apps/ca.c`` copies the ASN1_TIME's text), so RFC 5280's UTCTime
+    ``YYMMDDHHMMSSZ`` for 1950-2049 and GeneralizedTime ``YYYYMMDDHHMMSSZ`` from 2050."""
+    if 1950 <= when.year < 2050:
+        return when.strftime("%y%m%d%H%M%SZ")
+    return when.strftime("%Y%m%d%H%M%SZ")
+
+
+def utc_time(when: dt.datetime) -> str:
+    """An index file's revocation date: UTCTime ``YYMMDDHHMMSSZ`` only (``openssl ocsp``/``ca``
+    read it with ``ASN1_UTCTIME_set_string``, which takes no four-digit year)."""
+    if not 1950 <= when.year < 2050:
+        raise ValueError(f"{when}: openssl's index takes a revocation date in UTCTime's range")
+    return when.strftime("%y%m%d%H%M%SZ")
+
+
 class OcspPKI:
     """A CA whose leaves carry ``http://127.0.0.1:<port>/ocsp`` in their AIA."""
 
@@ -55,10 +72,10 @@ class OcspPKI:
               revoked: Iterable[CertBundle] = ()) -> Path:
         """An ``openssl ca``-style index file: ``V`` lines for ``good``, ``R`` for ``revoked``."""
         lines = []
-        rev_date = (now() - dt.timedelta(hours=1)).strftime("%y%m%d%H%M%SZ")
+        rev_date = utc_time(now() - dt.timedelta(hours=1))
         for status, bundles in (("V", good), ("R", revoked)):
             for b in bundles:
-                exp = b.x509.not_valid_after_utc.strftime("%y%m%d%H%M%SZ")
+                exp = index_time(b.x509.not_valid_after_utc)
                 serial = format(b.x509.serial_number, "X")
                 serial = serial if len(serial) % 2 == 0 else "0" + serial
                 subject = "/CN=localhost"

@@ -1,7 +1,8 @@
 """A TLS client under a hostile server, as Node v20's: records the peer sent before a bad one.
 
 A server that completes the handshake, then sends a good application-data record and a bad one
-(a forged record that fails decryption) in one TCP segment, then waits for the client to leave.
+(a forged record that fails decryption) in one TCP segment, then waits for the client's answer
+(its alert), sends its FIN and waits for the client to leave.
 Node's ``ClearOut`` emits each ``SSL_read``'s plaintext before the error that stops the reads:
 ``'data'`` ("welcome"), then ``'error'`` (``ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC`` on TLS
 1.3, ``ERR_SSL_INVALID_AAD`` on TLS 1.2: OpenSSL 3.0 and 3.5 name them alike).  nodetls read
@@ -62,9 +63,13 @@ c.sendall(o.read())  # the handshake's last output (TLS 1.3 tickets, TLS 1.2 Fin
 obj.write(b"welcome")
 c.sendall(o.read() + tail)  # a good record and a bad one, in one segment
 try:
+    # the client's answer to the bad record: its alert (node and nodetls send one), or its FIN;
+    # then this side's FIN, which node's socket (still open after the error) waits for
+    c.recv(65536)
+    c.shutdown(socket.SHUT_WR)
     while c.recv(65536):
         pass
-except (ConnectionError, socket.timeout):
+except OSError:  # reset, or socket.timeout (the bound)
     pass
 c.close()
 """
