@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cryptography import x509
@@ -29,37 +28,15 @@ from nodetls._x509 import (
     name_to_dict,
 )
 
+from .x509.compare import JS_SERIALIZE, normalize
+
 N = x509.NameAttribute
 RDN = x509.RelativeDistinguishedName
 UTC = dt.UTC
 
 
-def _normalize(value: Any, parent: dict[str, Any] | None = None) -> Any:
-    """Node-comparable form: bytes -> {'$buffer': hex}, self-reference -> '$circular'."""
-    if isinstance(value, bytes | bytearray):
-        return {"$buffer": bytes(value).hex()}
-    if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            out[k] = "$circular" if v is value else _normalize(v, value)
-        return out
-    if isinstance(value, list):
-        return [_normalize(v) for v in value]
-    return value
+_normalize = normalize  # bytes -> {'$buffer': hex}, self-reference -> '$circular'
 
-
-JS_SERIALIZE = r"""
-function ser(v, parent) {
-  if (Buffer.isBuffer(v)) return {$buffer: v.toString('hex')};
-  if (Array.isArray(v)) return v.map((x) => ser(x));
-  if (v && typeof v === 'object') {
-    const o = {};
-    for (const k of Object.keys(v)) o[k] = v[k] === v ? '$circular' : ser(v[k], v);
-    return o;
-  }
-  return v;
-}
-"""
 
 JS_LEGACY = JS_SERIALIZE + r"""
 const { X509Certificate } = require('crypto'); const fs = require('fs');

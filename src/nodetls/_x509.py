@@ -13,8 +13,8 @@ and every string format match Node (checked against ``node`` in ``tests/test_x50
 * ``infoAccess``: ``{'OCSP - URI': [...], 'CA Issuers - URI': [...]}``; absent without AIA.
 * ``ca``: ``X509_check_ca(cert) == 1``.
 * RSA: ``modulus`` (upper hex), ``bits``, ``exponent`` (``'0x10001'``), ``pubkey`` (DER
-  SubjectPublicKeyInfo). EC: ``bits`` (order bits), ``pubkey`` (the EC point as encoded in the
-  certificate, *not* SPKI), ``asn1Curve``, ``nistCurve`` (only for NIST curves). Other key types
+  SubjectPublicKeyInfo). EC: ``bits`` (order bits), ``pubkey`` (the uncompressed EC point, even
+  when the certificate has it compressed; *not* SPKI), ``asn1Curve``, ``nistCurve`` (only for NIST curves). Other key types
   (Ed25519...): none of these keys.
 * ``valid_from`` / ``valid_to``: ``ASN1_TIME_print``: ``'Mar  4 05:06:07 2025 GMT'`` (day padded
   with a space).
@@ -38,13 +38,12 @@ from cryptography.x509.oid import ExtensionOID
 
 from ._x509_names import (
     _attr_value,
-    _der_len,
-    _der_tlv,
     _extension,
     _info_access,
     _subjectaltname_field,
     format_subjectaltname,
     name_to_dict,
+    quiet,
     short_name,
 )
 
@@ -97,20 +96,6 @@ def _bn2hex(n: int) -> str:
     return sign + n.to_bytes((n.bit_length() + 7) // 8, "big").hex().upper()
 
 
-def _spki_bit_string(spki: bytes) -> bytes:
-    """The subjectPublicKey BIT STRING contents (without the unused-bits byte) of an SPKI."""
-    outer = _der_tlv(spki)
-    if outer is None:
-        return b""
-    body = outer[1]
-    alg = _der_tlv(body)
-    if alg is None:
-        return b""
-    alg_size = 1 + len(_der_len(len(alg[1]))) + len(alg[1])  # DER lengths are minimal
-    bits = _der_tlv(body[alg_size:])
-    return bits[1][1:] if bits else b""
-
-
 def _key_fields(cert: x509.Certificate) -> dict[str, Any]:
     try:
         key = cert.public_key()
@@ -130,39 +115,17 @@ def _key_fields(cert: x509.Certificate) -> dict[str, Any]:
         curve = key.curve.name
         fields: dict[str, Any] = {
             "bits": _ORDER_BITS.get(curve, key.curve.key_size),
-            # The point as the certificate encodes it (Node keeps EC_KEY_get_conv_form).
-            "pubkey": _spki_bit_string(_cert_spki(cert) or spki),
+            # The uncompressed point, also when the certificate has it compressed (Node v20's
+            # ECPointToBuffer asks for the key's conversion form, which its OpenSSL 3 key
+            # decoding always leaves at POINT_CONVERSION_UNCOMPRESSED).
+            "pubkey": key.public_bytes(serialization.Encoding.X962,
+                                       serialization.PublicFormat.UncompressedPoint),
             "asn1Curve": _CURVE_SN.get(curve, curve),
         }
         if curve in _NIST:
             fields["nistCurve"] = _NIST[curve]
         return fields
     return {}
-
-
-def _cert_spki(cert: x509.Certificate) -> bytes:
-    """The certificate's own SubjectPublicKeyInfo bytes (not re-encoded)."""
-    tbs = _der_tlv(cert.tbs_certificate_bytes)
-    if tbs is None:
-        return b""
-    body = tbs[1]
-    pos = 0
-    # TBSCertificate: [0] version (optional), serial, signature, issuer, validity, subject, SPKI.
-    index = 0
-    while pos < len(body):
-        tlv = _der_tlv(body[pos:])
-        if tlv is None:
-            return b""
-        tag, content = tlv
-        size = 1 + len(_der_len(len(content))) + len(content)
-        if tag == 0xA0 and index == 0:
-            pos += size
-            continue
-        index += 1
-        if index == 6:
-            return body[pos:pos + size]
-        pos += size
-    return b""
 
 
 def _is_ca(cert: x509.Certificate) -> bool:
@@ -184,6 +147,11 @@ def _ext_key_usage(cert: x509.Certificate) -> list[str] | None:
 
 def _x509_to_object(cert: x509.Certificate) -> dict[str, Any]:
     """Node's ``X509ToObject`` + ``translatePeerCertificate`` for one certificate."""
+    with quiet():
+        return _x509_fields(cert)
+
+
+def _x509_fields(cert: x509.Certificate) -> dict[str, Any]:
     info: dict[str, Any] = {
         "subject": name_to_dict(cert.subject),
         "issuer": name_to_dict(cert.issuer),

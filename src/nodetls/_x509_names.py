@@ -8,14 +8,29 @@ Mirrors OpenSSL 3.0's object names (``OBJ_nid2sn``/``OBJ_obj2txt``) and Node v20
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import json
 import re
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
 from cryptography import x509
 from cryptography.x509.oid import ExtensionOID
 
-__all__ = ["format_subjectaltname", "name_to_dict", "short_name"]
+__all__ = ["format_subjectaltname", "name_to_dict", "quiet", "short_name"]
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """A context in which cryptography's warnings about what a certificate holds (a country
+    name that is not 2 letters, an empty attribute, a negative serial) are dropped: the library
+    never writes to stderr, and Node and ``ssl`` show such certificates without a word."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # (CryptographyDeprecationWarning too)
+        yield
+
 
 # -- OpenSSL object names ----------------------------------------------------------------------
 
@@ -113,10 +128,38 @@ def _long_name(oid: x509.ObjectIdentifier) -> str:
 # -- names -------------------------------------------------------------------------------------
 
 
+# String types whose bytes OpenSSL's ASN1_STRING_to_UTF8 takes as one character each (Latin-1);
+# cryptography decodes them as UTF-8 instead.
+_ONE_BYTE_TYPES = frozenset({18, 19, 20, 22, 26})  # Numeric, Printable, T61, IA5, Visible
+
+
+def _asn1_tag(attr: x509.NameAttribute[Any]) -> int:
+    asn1_type = getattr(attr, "_type", None)
+    return int(getattr(asn1_type, "value", 0x0C)) if asn1_type is not None else 0x0C
+
+
+def _attr_bytes(attr: x509.NameAttribute[Any]) -> bytes:
+    """The attribute's string contents as encoded in the certificate."""
+    value = attr.value
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    tag = _asn1_tag(attr)
+    if tag == 0x1E:
+        return str(value).encode("utf-16-be")
+    if tag == 0x1C:
+        return str(value).encode("utf-32-be")
+    return str(value).encode()
+
+
 def _attr_value(attr: x509.NameAttribute[Any]) -> str:
+    """The value as OpenSSL's ``ASN1_STRING_to_UTF8`` gives it to Node and ``ssl``: the bytes of
+    a one-byte string type (IA5String, T61String, PrintableString...) are Latin-1 characters, so
+    a T61String holding UTF-8 ``'é'`` reads ``'Ã©'``."""
     value = attr.value
     if isinstance(value, bytes | bytearray):
         return bytes(value).decode("utf-8", "replace")
+    if _asn1_tag(attr) in _ONE_BYTE_TYPES:
+        return str(value).encode().decode("latin-1")
     return str(value)
 
 
@@ -142,10 +185,13 @@ _RFC2253_SPECIAL = set(',+"\\<>;')
 
 
 def _rfc2253_value(value: str) -> str:
+    # OpenSSL's do_buf: a leading '#' or space and a trailing space are escaped; the last
+    # character's flags replace the first's, so a lone '#' is not.
     out = []
+    last = len(value) - 1
     for i, ch in enumerate(value):
-        if ch in _RFC2253_SPECIAL or (ch == "#" and i == 0) or (
-                ch == " " and (i == 0 or i == len(value) - 1)):
+        if ch in _RFC2253_SPECIAL or (ch == "#" and i == 0 != last) or (
+                ch == " " and (i == 0 or i == last)):
             out.append("\\" + ch)
         else:
             out.append(ch)
@@ -172,10 +218,8 @@ def _rfc2253(name: x509.Name) -> str:
 
 
 def _der_string(attr: x509.NameAttribute[Any]) -> bytes:
-    asn1_type = getattr(attr, "_type", None)
-    tag = getattr(asn1_type, "value", 0x0C) if asn1_type is not None else 0x0C
-    body = _attr_value(attr).encode()
-    return bytes([tag]) + _der_len(len(body)) + body
+    body = _attr_bytes(attr)
+    return bytes([_asn1_tag(attr)]) + _der_len(len(body)) + body
 
 
 def _der_len(n: int) -> bytes:
@@ -254,17 +298,18 @@ def _format_ip(packed: bytes) -> str:
 
 def _general_name(gn: x509.GeneralName) -> str:
     """Node's ``PrintGeneralName`` (a safer ``i2v_GENERAL_NAME``)."""
+    # An IA5String's bytes, which cryptography decoded as UTF-8 (Node prints bytes > 0x7E as
+    # \u00XX, each byte on its own).
     if isinstance(gn, x509.DNSName):
-        return "DNS:" + _print_alt_name(gn.value.encode("latin-1", "replace"), False)
+        return "DNS:" + _print_alt_name(gn.value.encode(), False)
     if isinstance(gn, x509.RFC822Name):
-        return "email:" + _print_alt_name(gn.value.encode("latin-1", "replace"), False)
+        return "email:" + _print_alt_name(gn.value.encode(), False)
     if isinstance(gn, x509.UniformResourceIdentifier):
-        return "URI:" + _print_alt_name(gn.value.encode("latin-1", "replace"), False)
+        return "URI:" + _print_alt_name(gn.value.encode(), False)
     if isinstance(gn, x509.DirectoryName):
         return "DirName:" + _print_alt_name(_rfc2253(gn.value).encode(), True)
     if isinstance(gn, x509.IPAddress):
-        # A SAN iPAddress is an address (IPv4Network/IPv6Network only occur in name constraints).
-        return "IP Address:" + _format_ip(gn.value.packed)  # type: ignore[union-attr]
+        return "IP Address:" + _format_ip(ip_bytes(gn))
     if isinstance(gn, x509.RegisteredID):
         return "Registered ID:" + gn.value.dotted_string
     if isinstance(gn, x509.OtherName):
@@ -277,6 +322,16 @@ def _general_name(gn: x509.GeneralName) -> str:
                 return "othername:" + _print_alt_name(body, unicode, label)
         return "othername:<unsupported>"
     return "othername:<unsupported>"
+
+
+def ip_bytes(gn: x509.IPAddress) -> bytes:
+    """The iPAddress's octets: 4 or 16 for an address; 8 or 32 (address and mask, which
+    cryptography reads as a network) when a certificate puts a name-constraint form in a
+    subjectAltName."""
+    value = gn.value
+    if isinstance(value, ipaddress.IPv4Network | ipaddress.IPv6Network):
+        return value.network_address.packed + value.netmask.packed
+    return value.packed
 
 
 def _der_tlv(data: bytes) -> tuple[int, bytes] | None:
@@ -301,8 +356,8 @@ def _extension(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> Any:
         return cert.extensions.get_extension_for_oid(oid).value
     except x509.ExtensionNotFound:
         return None
-    except (ValueError, x509.DuplicateExtension):
-        return None
+    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType):
+        return None  # cryptography cannot decode the extensions
 
 
 def format_subjectaltname(cert: x509.Certificate) -> str | None:
@@ -326,7 +381,7 @@ def _subjectaltname_field(cert: x509.Certificate) -> tuple[bool, str | None]:
         # cryptography decodes all the extensions at once; its error's location names the one
         # that failed (when another one did, the subjectAltName cannot be read: left out).
         return "subject_alternative_name" in str(exc), None
-    except x509.DuplicateExtension:
+    except (x509.DuplicateExtension, x509.UnsupportedGeneralNameType):
         return False, None
     return True, ", ".join(_general_name(gn) for gn in san)
 

@@ -8,16 +8,26 @@ or ``'ssl_object'``), then ask the object for ``selected_alpn_protocol()`` (HTTP
 
 from __future__ import annotations
 
-import datetime
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID
 
 from .._openssl import ffi, lib
 from .._x509 import format_time
+from .._x509_names import (
+    _OTHERNAME_PREFIX,
+    _attr_value,
+    _der_tlv,
+    _extension,
+    _format_ip,
+    _long_name,
+    ip_bytes,
+    quiet,
+)
 
 if TYPE_CHECKING:
     from .._tls import TLSSocket
@@ -25,17 +35,6 @@ if TYPE_CHECKING:
 __all__ = ["SSLObjectView", "cipher_tuple", "cipher_of"]
 
 _BITS = re.compile(r"(?:AES|CAMELLIA|ARIA|SM4)_?(128|256)")
-
-# ssl's short attribute names for the subject/issuer tuples (``_ssl._decode_certificate``)
-_OID_NAMES = {
-    NameOID.COMMON_NAME: "commonName", NameOID.COUNTRY_NAME: "countryName",
-    NameOID.LOCALITY_NAME: "localityName", NameOID.STATE_OR_PROVINCE_NAME: "stateOrProvinceName",
-    NameOID.ORGANIZATION_NAME: "organizationName",
-    NameOID.ORGANIZATIONAL_UNIT_NAME: "organizationalUnitName",
-    NameOID.EMAIL_ADDRESS: "emailAddress", NameOID.SERIAL_NUMBER: "serialNumber",
-    NameOID.DOMAIN_COMPONENT: "domainComponent", NameOID.USER_ID: "userId",
-}
-
 
 def secret_bits(standard_name: str) -> int:
     """The symmetric key size of a cipher suite, from its RFC name (what ``ssl`` reports as the
@@ -78,50 +77,87 @@ def cipher_of(c: Any) -> tuple[str, str, int] | None:
 
 
 def _name(name: x509.Name) -> tuple[tuple[tuple[str, str], ...], ...]:
-    return tuple(
-        tuple((_OID_NAMES.get(a.oid, a.oid.dotted_string), str(a.value)) for a in rdn)
-        for rdn in name.rdns
-    )
-
-
-def _when(t: datetime.datetime) -> str:
-    # ssl's format is OpenSSL's ASN1_TIME_print: 'Jun  1 02:00:00 2026 GMT' (the day padded
-    # with a space, the hour with a zero, English month names whatever the locale)
-    return format_time(t)
+    # _create_tuple_for_X509_NAME: one tuple per RDN, attribute types by OpenSSL long name
+    # (OBJ_obj2txt: 'commonName', 'givenName', dotted when unknown), values ASN1_STRING_to_UTF8
+    return tuple(tuple((_long_name(a.oid), _attr_value(a)) for a in rdn) for rdn in name.rdns)
 
 
 def _serial(n: int) -> str:
-    # ssl's format is OpenSSL's i2a_ASN1_INTEGER: whole bytes, so an even number of digits
-    digits = f"{n:X}"
-    return "0" + digits if len(digits) % 2 else digits
+    # i2a_ASN1_INTEGER: '-' for a negative number, then the magnitude in whole bytes ('00' for
+    # zero), a '\\' + newline after every 35 bytes -- of which ssl keeps the first line (BIO_gets)
+    magnitude = abs(n).to_bytes(max(1, (abs(n).bit_length() + 7) // 8), "big")
+    line = magnitude[:35].hex().upper() + ("\\\n" if len(magnitude) > 35 else "")
+    return ("-" if n < 0 else "") + line
+
+
+def _printed_name(gn: x509.GeneralName) -> tuple[str, str]:
+    # ssl's fallback: GENERAL_NAME_print, the first line (BIO_gets), split at its first ':'
+    text = "othername:<unsupported>"
+    if isinstance(gn, x509.OtherName):
+        known = _OTHERNAME_PREFIX.get(gn.type_id.dotted_string)
+        parsed = _der_tlv(gn.value)
+        if known is not None and parsed is not None and parsed[0] == (
+                0x0C if known[1] else 0x16):
+            body = parsed[1].split(b"\0", 1)[0]  # printed with %.*s
+            text = f"othername:{known[0]}:" + body.decode("utf-8", "surrogateescape")
+    first_line = text.split("\n", 1)[0] + ("\n" if "\n" in text else "")
+    kind, _, value = first_line.partition(":")
+    return kind, value
+
+
+def _alt_name(gn: x509.GeneralName) -> tuple[str, Any]:
+    # _get_peer_alt_names
+    if isinstance(gn, x509.DNSName):
+        return "DNS", gn.value
+    if isinstance(gn, x509.RFC822Name):
+        return "email", gn.value
+    if isinstance(gn, x509.UniformResourceIdentifier):
+        return "URI", gn.value
+    if isinstance(gn, x509.DirectoryName):
+        return "DirName", _name(gn.value)
+    if isinstance(gn, x509.IPAddress):
+        # IPv6 as eight upper-case groups, uncompressed ('0:0:0:0:0:0:0:1')
+        packed = ip_bytes(gn)
+        return "IP Address", _format_ip(packed) if len(packed) in (4, 16) else "<invalid>"
+    if isinstance(gn, x509.RegisteredID):
+        return "Registered ID", _long_name(gn.value)  # i2t_ASN1_OBJECT
+    return _printed_name(gn)
+
+
+def _uris(names: Iterable[x509.GeneralName]) -> list[str]:
+    return [gn.value for gn in names if isinstance(gn, x509.UniformResourceIdentifier)]
 
 
 def ssl_style_cert(cert: x509.Certificate) -> dict[str, Any]:
-    """A certificate in the shape of ``ssl.SSLObject.getpeercert()``."""
+    """A certificate in the shape of ``ssl.SSLObject.getpeercert()`` (CPython's
+    ``_decode_certificate``; checked against ``ssl._ssl._test_decode_cert`` in
+    ``tests/x509``)."""
+    with quiet():
+        return _ssl_fields(cert)
+
+
+def _ssl_fields(cert: x509.Certificate) -> dict[str, Any]:
     out: dict[str, Any] = {
         "subject": _name(cert.subject),
         "issuer": _name(cert.issuer),
         "version": cert.version.value + 1,
         "serialNumber": _serial(cert.serial_number),
-        "notBefore": _when(cert.not_valid_before_utc),
-        "notAfter": _when(cert.not_valid_after_utc),
+        "notBefore": format_time(cert.not_valid_before_utc),
+        "notAfter": format_time(cert.not_valid_after_utc),
     }
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        return out
-    names: list[tuple[str, str]] = []
-    for g in san:
-        if isinstance(g, x509.DNSName):
-            names.append(("DNS", g.value))
-        elif isinstance(g, x509.IPAddress):
-            names.append(("IP Address", str(g.value)))
-        elif isinstance(g, x509.RFC822Name):
-            names.append(("email", g.value))
-        elif isinstance(g, x509.UniformResourceIdentifier):
-            names.append(("URI", g.value))
-    if names:
-        out["subjectAltName"] = tuple(names)
+    san = _extension(cert, ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+    if san is not None:
+        out["subjectAltName"] = tuple(_alt_name(gn) for gn in san)  # () when empty
+    aia = _extension(cert, ExtensionOID.AUTHORITY_INFORMATION_ACCESS)
+    for key, method in (("OCSP", AuthorityInformationAccessOID.OCSP),
+                        ("caIssuers", AuthorityInformationAccessOID.CA_ISSUERS)):
+        uris = _uris(d.access_location for d in aia or () if d.access_method == method)
+        if uris:
+            out[key] = tuple(uris)
+    cdp = _extension(cert, ExtensionOID.CRL_DISTRIBUTION_POINTS)
+    uris = _uris(gn for dp in cdp or () for gn in dp.full_name or ())
+    if uris:
+        out["crlDistributionPoints"] = tuple(uris)
     return out
 
 
