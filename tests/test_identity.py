@@ -105,6 +105,10 @@ CASES: list[tuple[str, dict[str, Any], str | None]] = [
     ("ü.example", san("DNS:ü.example"),
      "Host: ü.example. is not in the cert's altnames: DNS:ü.example"),
     ("second.example", san("DNS:first.example", "DNS:second.example"), None),
+    # a lone surrogate (a JavaScript string may hold one; so may a Python str): one UTF-16 unit
+    ("\udc00a.example.com", san("DNS:*a.example.com"), None),
+    ("\udc00.example.com", san("DNS:*a.example.com"),
+     "Host: \udc00.example.com. is not in the cert's altnames: DNS:*a.example.com"),
     # CN only when there is no DNS SAN
     ("localhost", cn_only("localhost"), None),
     ("other", cn_only("localhost"), "Host: other. is not cert's CN: localhost"),

@@ -177,8 +177,9 @@ _BAD_LABEL = re.compile(r"[^\u0021-\u007f]")
 
 
 def _js_len(s: str) -> int:
-    """String length in UTF-16 code units, as JavaScript counts it."""
-    return len(s.encode("utf-16-le")) // 2
+    """String length in UTF-16 code units, as JavaScript counts it (a lone surrogate, which a
+    JavaScript string may hold too, is one unit)."""
+    return len(s.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _check(host_parts: list[str], pattern: Any, wildcards: bool) -> bool:

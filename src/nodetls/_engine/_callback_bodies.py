@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from .._openssl import constants as C
 from .._openssl import ffi, lib, macros
+from . import callbacks
 from ._queries import _EngineQueries
 from ._wire import (
     _der_of_x509,
@@ -65,28 +66,36 @@ class _EngineCallbacks(_EngineQueries):
             self._pending_context = None
             _switch_ctx(self.ssl, context.ctx)
             self.context = context
+            # OpenSSL verifies a client's certificate with the cert verify callback of the
+            # context in use then: this one's (a context without it would fail at the first
+            # error, whatever reject_unauthorized says).
+            callbacks.enable(context, "verify")
 
-    def _cb_verify(self, ok: int, store: Any) -> int:
-        # Node accepts everything in its C++ verify callback and reads SSL_get_verify_result()
-        # afterwards, i.e. the *last* error OpenSSL reported.  We do the same bookkeeping, but
-        # when rejecting we fail at the leaf's final callback (the last call OpenSSL makes), with
-        # the store's error set to that last error, so OpenSSL sends the matching alert.
-        if not ok:
-            self.verify_error = lib.X509_STORE_CTX_get_error(store)
+    def _cb_cert_verify(self, store: Any) -> int:
+        # In place of OpenSSL's X509_verify_cert() call on the peer's chain (the context's cert
+        # verify callback).  Node accepts every error in its verify callback and reads
+        # SSL_get_verify_result() after the handshake: the store's error once the verification
+        # is done, i.e. the *last* error OpenSSL reported (it checks name constraints, RFC 3779
+        # and policies after the chain's signatures and dates).  We verify the same way (the
+        # store's verify callback accepts everything), then decide: when rejecting, the
+        # handshake fails here with that error in the store (SSL_get_verify_result()), so
+        # OpenSSL sends the matching alert (our deliberate difference: README).  The identity
+        # check runs only on a verified chain (Node's onConnectSecure: the chain's error wins).
+        lib.X509_STORE_CTX_set_verify_cb(store, callbacks.accept_verify_cb)
+        ok = lib.X509_verify_cert(store)
+        code = lib.X509_STORE_CTX_get_error(store)
+        if ok <= 0 and not code:  # (OpenSSL sets an error on every failure; never "verified")
+            code = 1  # X509_V_ERR_UNSPECIFIED
+            lib.X509_STORE_CTX_set_error(store, code)
+        self.verify_error = code
+        if code:
             self.verify_depth = lib.X509_STORE_CTX_get_error_depth(store)
-            return 1
-        if lib.X509_STORE_CTX_get_error_depth(store) != 0:
-            return 1
-        if self.verify_error:
-            if self.reject_unauthorized:
-                lib.X509_STORE_CTX_set_error(store, self.verify_error)
-                return 0
-            return 1
+            return 0 if self.reject_unauthorized else 1
         if self.check_identity is not None and not self.server:
-            leaf = lib.X509_STORE_CTX_get_current_cert(store)
             self._verify_store = store
             try:
-                err_obj = self.check_identity(_der_of_x509(leaf))
+                err_obj = self.check_identity(
+                    _der_of_x509(lib.X509_STORE_CTX_get_current_cert(store)))
             finally:
                 self._verify_store = None
             if err_obj is not None:

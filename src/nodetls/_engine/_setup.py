@@ -94,7 +94,10 @@ class _EngineSetup(_EngineCallbacks):
             mode = C.SSL_VERIFY_PEER
             if self.server and reject:
                 mode |= C.SSL_VERIFY_FAIL_IF_NO_PEER_CERT
-        lib.SSL_set_verify(self.ssl, mode, callbacks.verify_cb if request else NULL)
+        # The context's cert verify callback verifies and decides (_cb_cert_verify); the SSL
+        # has no verify callback of its own.
+        callbacks.enable(self.context, "verify")
+        lib.SSL_set_verify(self.ssl, mode, NULL)
 
     def enable_client_hello(self) -> None:
         self.want_client_hello = True

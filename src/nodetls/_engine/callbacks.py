@@ -15,8 +15,8 @@ exception after the OpenSSL call returns, before it interprets ``SSL_get_error``
 runs (a signal): the same failure value is returned and the exception is recorded.
 
 Callbacks that live on an ``SSL_CTX`` are installed lazily, once per context and kind, by
-:func:`enable`; they cost nothing until a connection needs them.  Per-connection callbacks (verify,
-PSK, info, msg) are set on the ``SSL*`` by the engine.
+:func:`enable`; they cost nothing until a connection needs them.  Per-connection callbacks (PSK,
+info, msg) are set on the ``SSL*`` by the engine.
 """
 
 from __future__ import annotations
@@ -65,24 +65,38 @@ def _onerror(exc_type: Any, exc: BaseException, tb: Any) -> None:
     record it on the engine found from the ``ssl`` argument in the failing frame; cffi then
     returns the callback's ``error=`` value."""
     frame = tb.tb_frame if tb is not None else None
-    ssl = frame.f_locals.get("ssl") if frame is not None else None
+    local = frame.f_locals if frame is not None else {}
+    ssl = local.get("ssl")
+    if ssl is None and local.get("store") is not None:  # (the verify callbacks)
+        ssl = lib.X509_STORE_CTX_get_ex_data(local["store"], _STORE_CTX_SSL_IDX)
     if ssl is not None:
         _record(ssl, exc)
 
 
 # ---- verify: int (*)(int preverify_ok, X509_STORE_CTX *) -------------------------------------
-# Return 1 to continue, 0 to fail the handshake (OpenSSL then sends the alert matching the
-# store's error: unknown_ca, certificate_expired, bad_certificate...).
-@ffi.callback("int(int, X509_STORE_CTX *)", error=0, onerror=_onerror)
-def verify_cb(preverify_ok: int, store: Any) -> int:
+# Set on the store by cert_verify_cb only, for its X509_verify_cert() run: accepts every error, so
+# OpenSSL goes on checking and the store keeps the last error it reported (as Node's verify
+# callback).  No engine to find: cert_verify_cb decides once the verification is done.
+@ffi.callback("int(int, X509_STORE_CTX *)", error=1, onerror=_onerror)
+def accept_verify_cb(preverify_ok: int, store: Any) -> int:
+    return 1
+
+
+# ---- cert verify (on the SSL_CTX): int (*)(X509_STORE_CTX *, void *arg) -------------------------
+# Called by OpenSSL in place of X509_verify_cert() on the peer's chain.  1 = accept; 0 = fail the
+# handshake with the alert matching the store's error (which becomes SSL_get_verify_result()).
+@ffi.callback("int(X509_STORE_CTX *, void *)", error=0, onerror=_onerror)
+def cert_verify_cb(store: Any, arg: Any) -> int:
     ssl = lib.X509_STORE_CTX_get_ex_data(store, _STORE_CTX_SSL_IDX)
     eng = ENGINES.get(ssl, _NO_ENGINE)()
-    if eng is None:
-        return preverify_ok
+    if eng is None:  # (not an engine's SSL: OpenSSL's own call)
+        return 1 if lib.X509_verify_cert(store) > 0 else 0
     try:
-        return eng._cb_verify(preverify_ok, store)
+        return eng._cb_cert_verify(store)
     except BaseException as exc:  # noqa: BLE001 - recorded and re-raised after the SSL call
         eng._exc = eng._exc or exc
+        if not lib.X509_STORE_CTX_get_error(store):
+            lib.X509_STORE_CTX_set_error(store, 1)  # UNSPECIFIED: never "verified" after it
         return 0
 
 
@@ -280,9 +294,10 @@ SESSION_PATH: bool = bool(_sp_setup is not None and _sp_setup(client_hello_cb, g
 def enable(context: Any, kind: str) -> None:
     """Install the ``kind`` callback on ``context``'s SSL_CTX, once per context.
 
-    Kinds: ``client_hello``, ``cert``, ``alpn``, ``status``, ``keylog``, ``session`` (new + get),
-    ``npn``.  The set of installed kinds is kept on the context object itself, so a freed context's
-    reused address can never be mistaken for an installed one.
+    Kinds: ``client_hello``, ``cert``, ``verify`` (cert verify), ``alpn``, ``status``,
+    ``keylog``, ``session`` (new + get), ``npn``.  The set of installed kinds is kept on the
+    context object itself, so a freed context's reused address can never be mistaken for an
+    installed one.
     """
     installed: set[str] | None = getattr(context, "_nodetls_callbacks", None)
     if installed is not None and kind in installed:
@@ -300,6 +315,8 @@ def enable(context: Any, kind: str) -> None:
             lib.SSL_CTX_set_client_hello_cb(ctx, client_hello_cb, ffi.NULL)
     elif kind == "cert":
         lib.SSL_CTX_set_cert_cb(ctx, cert_cb, ffi.NULL)
+    elif kind == "verify":
+        lib.SSL_CTX_set_cert_verify_callback(ctx, cert_verify_cb, ffi.NULL)
     elif kind == "alpn":
         lib.SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, ffi.NULL)
     elif kind == "status":

@@ -1,7 +1,7 @@
-"""OpenSSL certificate verification result codes and their names."""
+"""OpenSSL certificate verification result codes and the names Node gives them."""
 
-# X509_V_ERR_* number -> name (from the OpenSSL 3.0 headers); Node's authorizationError codes.
-VERIFY_ERROR_NAMES: dict[int, str] = {
+# X509_V_ERR_* number -> name (from the OpenSSL 3.0 headers).
+OPENSSL_VERIFY_ERROR_NAMES: dict[int, str] = {
     1: 'UNSPECIFIED',
     2: 'UNABLE_TO_GET_ISSUER_CERT',
     3: 'UNABLE_TO_GET_CRL',
@@ -97,3 +97,37 @@ VERIFY_ERROR_NAMES: dict[int, str] = {
     93: 'EXTENSIONS_REQUIRE_VERSION_3',
     94: 'EC_KEY_EXPLICIT_PARAMS',
 }
+
+#: The verification results Node v20 names (``X509ErrorCode`` in its ``crypto_common.cc``, the
+#: list in its tls docs); every other result is ``'UNSPECIFIED'`` in Node's ``authorizationError``
+#: and error ``code`` (the message is still OpenSSL's text: e.g. ``'CA signature digest
+#: algorithm too weak'``, ``'permitted subtree violation'``, ``'key usage does not include
+#: certificate signing'``).
+NODE_VERIFY_CODES: frozenset[str] = frozenset({
+    "UNABLE_TO_GET_ISSUER_CERT", "UNABLE_TO_GET_CRL", "UNABLE_TO_DECRYPT_CERT_SIGNATURE",
+    "UNABLE_TO_DECRYPT_CRL_SIGNATURE", "UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY",
+    "CERT_SIGNATURE_FAILURE", "CRL_SIGNATURE_FAILURE", "CERT_NOT_YET_VALID", "CERT_HAS_EXPIRED",
+    "CRL_NOT_YET_VALID", "CRL_HAS_EXPIRED", "ERROR_IN_CERT_NOT_BEFORE_FIELD",
+    "ERROR_IN_CERT_NOT_AFTER_FIELD", "ERROR_IN_CRL_LAST_UPDATE_FIELD",
+    "ERROR_IN_CRL_NEXT_UPDATE_FIELD", "OUT_OF_MEM", "DEPTH_ZERO_SELF_SIGNED_CERT",
+    "SELF_SIGNED_CERT_IN_CHAIN", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+    "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "CERT_CHAIN_TOO_LONG", "CERT_REVOKED", "INVALID_CA",
+    "PATH_LENGTH_EXCEEDED", "INVALID_PURPOSE", "CERT_UNTRUSTED", "CERT_REJECTED",
+    "HOSTNAME_MISMATCH",
+})
+
+#: Highest result number mapped below: OpenSSL's X509_V_ERR_* numbers stay far below it (3.5's
+#: newest are around 100).
+_LAST_CODE = 255
+
+
+def node_verify_code(code: int) -> str:
+    """Node's name for the verification result ``code``: OpenSSL's name when Node knows it,
+    else ``'UNSPECIFIED'`` (Node's default in ``X509ErrorCode``)."""
+    name = OPENSSL_VERIFY_ERROR_NAMES.get(code, "UNSPECIFIED")
+    return name if name in NODE_VERIFY_CODES else "UNSPECIFIED"
+
+
+#: X509_V_ERR_* number -> Node's ``authorizationError`` / error ``code`` (every number OpenSSL
+#: may return is present, so a lookup never falls back to a name Node would not give).
+VERIFY_ERROR_NAMES: dict[int, str] = {n: node_verify_code(n) for n in range(1, _LAST_CODE + 1)}
