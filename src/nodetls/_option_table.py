@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import InvalidArgTypeError, InvalidArgValueError, NodeRangeError
+from .errors import InvalidArgTypeError, InvalidArgValueError, NodeRangeError, node_error
 
 __all__ = ["Kind", "Option", "KINDS", "ROWS", "OPTIONS", "BY_NODE_NAME", "SERVER_KINDS", "names",
            "check", "default", "handshake_timeout"]
@@ -166,6 +166,8 @@ def _handshake_timeout(value: Any, label: str) -> Any:
         raise type_error(label, "int or float", value)
     if isinstance(value, float) and math.isnan(value):
         raise _out_of_range(label, "a number", value)
+    if value == math.inf:  # (Node's TLSSocket: setTimeout(Infinity), ERR_OUT_OF_RANGE)
+        raise _out_of_range(label, "a finite number", value)
     return value
 
 
@@ -206,9 +208,44 @@ def _alpn(value: Any, label: str) -> Any:
 
 
 def _secure_context(value: Any, label: str) -> Any:
-    # Duck-typed: this module sits below _context (layering).
+    """Node's ``ERR_TLS_INVALID_CONTEXT`` (a ``TypeError``: "context must be a SecureContext")
+    for anything but a SecureContext; a falsy one is not given (Node's ``options.secureContext
+    || createSecureContext(options)``). Duck-typed: this module sits below _context (layering)."""
+    if _falsy(value):
+        return None
     if not (hasattr(value, "ctx") and hasattr(value, "options")):
-        raise type_error(label, "SecureContext", value)
+        raise node_error("ERR_TLS_INVALID_CONTEXT", label,
+                         message=f"{label} must be a SecureContext. Received {_received(value)}")
+    return value
+
+
+def _falsy(value: Any) -> bool:
+    """JavaScript's falsy for an option value: ``False``, ``0``, NaN, ``''`` (empty lists,
+    dicts and bytes are objects, truthy, as an empty Buffer)."""
+    if isinstance(value, (bool, int, float, str)):
+        return not value or (isinstance(value, float) and math.isnan(value))
+    return False
+
+
+def _encoding(value: Any, label: str) -> Any:
+    """Node's ``if (options.encoding) setEncoding(options.encoding)``: a falsy value is not
+    given; another value that is not a ``str`` is ``ERR_UNKNOWN_ENCODING`` (a ``TypeError``),
+    as ``setEncoding(5)`` is; a ``str`` is checked where it is used."""
+    if _falsy(value):
+        return None
+    if not isinstance(value, str):
+        raise node_error("ERR_UNKNOWN_ENCODING", value)
+    return value
+
+
+def _ip_address(value: Any, label: str) -> Any:
+    """Node's ``if (localAddress && !isIP(localAddress))``: a falsy value is not given; any other
+    value that is not a ``str`` is ``ERR_INVALID_IP_ADDRESS`` (a ``TypeError``); a ``str`` is
+    checked where it is used (also ``ERR_INVALID_IP_ADDRESS``)."""
+    if _falsy(value):
+        return None
+    if not isinstance(value, str):
+        raise node_error("ERR_INVALID_IP_ADDRESS", value)
     return value
 
 
@@ -269,8 +306,11 @@ def _pem_item(value: Any, label: str, special: tuple[str, ...] = ()) -> Any:
     raise type_error(label, "str, bytes or os.PathLike", value)
 
 
-def _pem_list(key: str | None) -> Callable[[Any, str], Any]:
-    """PEM inputs, or a list of them; with ``key``, items may be ``{key: pem, 'passphrase': ..}``."""
+def _pem_list(key: str | None, falsy_absent: bool = True) -> Callable[[Any, str], Any]:
+    """PEM inputs, or a list of them; with ``key``, items may be ``{key: pem, 'passphrase': ..}``.
+    ``falsy_absent``: ``False`` and ``0`` are "not given", as Node's ``if (options.key)``
+    (``key``, ``cert``, ``ca``); Node checks ``crl`` and loads ``pfx`` whatever they are, so
+    there they are wrong types."""
     def item(value: Any, label: str) -> Any:
         if key is not None and isinstance(value, dict):
             if key not in value:
@@ -283,7 +323,7 @@ def _pem_list(key: str | None) -> Callable[[Any, str], Any]:
         return _pem_item(value, label)
 
     def check(value: Any, label: str) -> Any:
-        if value is False or (type(value) is int and value == 0):
+        if falsy_absent and (value is False or (type(value) is int and value == 0)):
             return None  # Node's `if (options.key)`: a falsy value is not given
         if isinstance(value, (list, tuple)):
             return [item(v, label) for v in value]
@@ -356,12 +396,26 @@ def _port(value: Any, label: str) -> Any:
     return value
 
 
+def _local_port(value: Any, label: str) -> Any:
+    """Node's ``if (localPort) validateNumber(localPort, 'options.localPort')``: a falsy value
+    (NaN too) is not given; the rest is checked where it is used, for TCP only
+    (:func:`nodetls._net.args.check_connect_options`: a ``str`` is ``ERR_INVALID_ARG_TYPE``, a
+    number out of range ``ERR_SOCKET_BAD_PORT``); values no port can be are refused here."""
+    if _falsy(value):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise type_error(label, "int", value)
+    return value
+
+
 KINDS: dict[str, Kind] = {
     "bool": Kind("bool", "bool", _instance((bool,), "bool")),
     "str": Kind("str", "str", _instance((str,), "str")),
     "int": Kind("int", "int", number(-math.inf, integer=True)),
     "int32>=0": Kind("int", "int", number(0, integer=True, maximum=2**31 - 1)),
-    "uint64": Kind("int", "int", number(0, integer=True, maximum=2**64 - 1)),
+    # (Node's validateInteger: a safe integer; negative ones, which set every option bit, are
+    # refused here)
+    "safe_uint": Kind("int", "int", number(0, integer=True, maximum=2**53 - 1)),
     "int>=0": Kind("int", "int", number(0, integer=True)),
     "int>0": Kind("int", "int", number(0, integer=True, exclusive=True)),
     "hwm": Kind("int", "int", _high_water_mark),
@@ -378,16 +432,21 @@ KINDS: dict[str, Kind] = {
     "pem_key": Kind("PemInput | KeyDict | list[PemInput | KeyDict]", "str, bytes or os.PathLike",
                     _pem_list("pem")),
     "pem_pfx": Kind("PemInput | PfxDict | list[PemInput | PfxDict]", "bytes or os.PathLike",
-                    _pem_list("buf")),
+                    _pem_list("buf", falsy_absent=False)),
+    "pem_crl": Kind("PemInput | list[PemInput]", "str, bytes or os.PathLike",
+                    _pem_list(None, falsy_absent=False)),
     "dhparam": Kind("PemInput", "str, bytes or os.PathLike", _dhparam),
     "alpn": Kind("list[str | bytes] | bytes", "list of str or bytes, or bytes", _alpn),
     "version": Kind("str", "str", _any),  # checked by the context: ERR_TLS_INVALID_PROTOCOL_VERSION
     "family": Kind("int", "int", _family),
     "port": Kind("int | str", "int or str", _port),
+    "local_port": Kind("int | str", "int", _local_port),
     "path": Kind("str | os.PathLike[str]", "str or os.PathLike", _path),
     "ocsp": Kind("Literal['require', 'if-present']", "str", _one_of("require", "if-present")),
     "secure_context": Kind("SecureContext", "SecureContext", _secure_context),
     "duplex": Kind("stream.Duplex", "net.Socket or stream.Duplex", duplex),
+    "encoding": Kind("str", "str", _encoding),
+    "ip": Kind("str", "str", _ip_address),
     "any": Kind("Any", "any", _any),
 }
 
@@ -402,14 +461,14 @@ ROWS: tuple[tuple[str, str, str, Any, str], ...] = (
     ("ca", "ca", "pem", None, "CSKT"),  # None: the default root certificates
     ("passphrase", "passphrase", "text", None, "CSKT"),
     ("pfx", "pfx", "pem_pfx", None, "CSKT"),
-    ("crl", "crl", "pem", None, "CSKT"),
+    ("crl", "crl", "pem_crl", None, "CSKT"),
     ("ciphers", "ciphers", "str", None, "CSKT"),  # None: nodetls.DEFAULT_CIPHERS
     ("ecdh_curve", "ecdhCurve", "str", None, "CSKT"),  # None: nodetls.DEFAULT_ECDH_CURVE
     ("dhparam", "dhparam", "dhparam", None, "CSKT"),
     ("honor_cipher_order", "honorCipherOrder", "bool", False, "CSKT"),  # tls.Server: True
     ("min_version", "minVersion", "version", None, "CSKT"),  # None: DEFAULT_MIN_VERSION
     ("max_version", "maxVersion", "version", None, "CSKT"),  # None: DEFAULT_MAX_VERSION
-    ("secure_options", "secureOptions", "uint64", 0, "CSKT"),
+    ("secure_options", "secureOptions", "safe_uint", 0, "CSKT"),
     ("session_id_context", "sessionIdContext", "sid_context", None, "CSKT"),
     ("sigalgs", "sigalgs", "str", None, "CSKT"),
     ("ticket_keys", "ticketKeys", "ticket_keys", None, "CSKT"),  # None: a random key
@@ -449,8 +508,8 @@ ROWS: tuple[tuple[str, str, str, Any, str], ...] = (
     ("path", "path", "path", None, "KTJL"),
     ("timeout", "timeout", "seconds", None, "TJ"),
     ("family", "family", "family", 0, "TJ"),
-    ("local_address", "localAddress", "str", None, "TJ"),
-    ("local_port", "localPort", "port", None, "TJ"),
+    ("local_address", "localAddress", "ip", None, "TJ"),
+    ("local_port", "localPort", "local_port", None, "TJ"),
     ("hints", "hints", "int", 0, "TJ"),
     ("lookup", "lookup", "function", None, "TJ"),
     # (None: net.get_default_auto_select_family[_attempt_timeout](), True and 0.25 as Node's)
@@ -466,8 +525,8 @@ ROWS: tuple[tuple[str, str, str, Any, str], ...] = (
     ("writable", "writable", "bool", True, "NW"),
     ("readable_high_water_mark", "readableHighWaterMark", "hwm", None, "NR"),
     ("writable_high_water_mark", "writableHighWaterMark", "hwm", None, "NW"),
-    ("encoding", "encoding", "str", None, "NR"),
-    ("backlog", "backlog", "int>=0", 511, "L"),
+    ("encoding", "encoding", "encoding", None, "NR"),
+    ("backlog", "backlog", "int32>=0", 511, "L"),  # (above: refused, where the kernel overflows)
     ("exclusive", "exclusive", "bool", False, "L"),
     ("ipv6_only", "ipv6Only", "bool", False, "L"),
     ("reuse_port", "reusePort", "bool", False, "L"),

@@ -475,8 +475,9 @@ class SecureContext:
         if curve == "auto":
             return
         lib.ERR_clear_error()
-        # (OpenSSL 3.0, Node v20's, refuses an empty list; 3.2 and later accept it: refused here.)
-        if macros.SSL_CTX_set1_groups_list(self.ctx, curve.encode()) != 1 or not curve:
+        # (OpenSSL 3.0, Node v20's, refuses an empty list, also one of blanks only; 3.2 and later
+        # accept them: refused here.)
+        if macros.SSL_CTX_set1_groups_list(self.ctx, curve.encode()) != 1 or not curve.strip():
             raise context_error(option, f"Failed to set ECDH curve {curve!r}",
                                 code="ERR_CRYPTO_OPERATION_FAILED")
 

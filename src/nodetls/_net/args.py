@@ -113,7 +113,12 @@ def normalize_connect_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]
     ``(port[, host][, cb])``; keywords merge over the positional options. A string is a path
     when it is not a number >= 0 for JavaScript's ``Number()`` (Node's ``isPipeName``: ``'80'``
     and ``'0x50'`` are ports, ``''`` too, a bad one). ``None`` is JavaScript's ``undefined``:
-    no port."""
+    no port. A lone function is the port, not the callback (``normalizeArgs``: the first
+    argument is always the options, path or port: ``ERR_INVALID_ARG_TYPE``)."""
+    if len(args) == 1 and callable(args[0]) and not isinstance(args[0], Mapping):
+        kw = dict(kwargs)
+        cb = kw.pop("callback", None)
+        return {"port": args[0], **kw}, cb
     args, kw, cb = _split_callback(args, kwargs)
     options: dict[str, Any] = {}
     if args:
@@ -123,6 +128,10 @@ def normalize_connect_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]
             # Node ignores what it does not know: connect(server.address()) connects to its
             # port ('address' is server.address()'s key; other unknown keys stay refused).
             options.pop("address", None)
+        elif isinstance(first, (list, tuple, bytes, bytearray, memoryview)):
+            # Node's `typeof arg0 === 'object'`: an Array or a Buffer is the options object,
+            # which has neither port nor path (ERR_MISSING_ARGS below, in connect())
+            options = {}
         elif is_pipe_name(first):
             options = {"path": first}
         elif first is not None:
