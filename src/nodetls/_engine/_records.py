@@ -535,13 +535,19 @@ class _EngineRecords(_EngineSetup):
         return tls_error(records, f"SSL error {err}")
 
     def certificate_error(self) -> NodeError | None:
-        """The verification failure as a ``CertificateError`` with Node's code, or None."""
+        """The verification failure as a ``CertificateError`` with Node's code, or None.
+
+        Node reads ``SSL_get_verify_result()``: on a resumed session no chain is verified and
+        that is the result stored in the session, so a session whose certificate failed
+        verification still fails (``authorized`` false, and ``reject_unauthorized`` destroys
+        the socket) when resumed."""
         from ..errors import CertificateError
 
-        code = self.verify_error
+        ssl = self.ssl
+        code = self.verify_error or (lib.SSL_get_verify_result(ssl) if ssl is not None else 0)
         if not code:
             return None
-        name = VERIFY_ERROR_NAMES.get(code, f"UNKNOWN_VERIFY_ERROR_{code}")
+        name = VERIFY_ERROR_NAMES.get(code, "UNSPECIFIED")  # (Node's name for any other)
         msg = ffi.string(lib.X509_verify_cert_error_string(code)).decode()
         if code == 21:  # Node's wording for UNABLE_TO_VERIFY_LEAF_SIGNATURE
             msg = "unable to verify the first certificate"

@@ -169,12 +169,11 @@ _SIG_NAMES: Final = {6: "RSA", 408: "ECDSA", 912: "RSA-PSS", 1087: "Ed25519", 10
 
 
 def _sigalg_name(sign_nid: int, hash_nid: int) -> str:
+    """One entry of ``getSharedSigalgs()``, as Node's ``TLSWrap::GetSharedSigalgs`` spells it:
+    the signature's name, ``+``, the hash's short name -- ``UNDEF`` for none, so Ed25519 and
+    Ed448 (which hash nothing) are ``'Ed25519+UNDEF'`` and ``'Ed448+UNDEF'``."""
     sign = _SIG_NAMES.get(sign_nid)
     if sign is None:
         sign = ffi.string(lib.OBJ_nid2sn(sign_nid)).decode() if sign_nid else "UNDEF"
-    if sign in ("Ed25519", "Ed448"):
-        return sign
-    hname = ffi.string(lib.OBJ_nid2sn(hash_nid)).decode().upper() if hash_nid else "UNDEF"
-    if sign == "RSA-PSS":
-        return f"RSA-PSS+{hname}"
+    hname = ffi.string(lib.OBJ_nid2sn(hash_nid)).decode() if hash_nid else "UNDEF"
     return f"{sign}+{hname}"
