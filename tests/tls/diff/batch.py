@@ -1,10 +1,12 @@
 """Run many seeds through both TLS runners, list the divergent ones, minimise them.
 
-``python -m tests.tls.diff.batch FIRST COUNT [--minimise]``: one ``node`` process for all the
-scripts (running while nodetls runs them in this process); a divergent seed is run again in
-both, and reported only if it diverges again (else counted as flaky: timing); prints each with
-its first difference (minimised: ops dropped and options set back to their defaults while it
-still diverges the same way). ``... batch show SCRIPT_JSON`` prints one script's logs side by
+``python -m tests.tls.diff.batch FIRST COUNT [--minimise] [--loop asyncio|uvloop]``: one
+``node`` process for all the scripts (running while nodetls runs them in this process, on
+asyncio's loop, the differential tests' loop, or with ``--loop uvloop`` on uvloop, the default
+loop of ``nodetls.run``); a divergent seed is run again in both, and reported only if it
+diverges again (else counted as flaky: timing); prints each with its first difference
+(minimised: ops dropped and options set back to their defaults while it still diverges the
+same way). ``... batch show SCRIPT_JSON [--loop uvloop]`` prints one script's logs side by
 side. Needs ``node``. :data:`HARNESS` is the TLS harness (:class:`tests.helpers.difftest.Harness`,
 with ``timing``; the differences accepted on purpose: :func:`accepted`).
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass, fields
 from typing import Any
 
 from ...helpers.difftest import Harness
@@ -88,8 +91,28 @@ HARNESS = Harness(runner_js=os.path.join(_HERE, "runner.js"),
                   logs=("c", "s"), timeout=3600, timing=True)
 
 
-def main() -> None:
-    HARNESS.batch(sys.argv[1:])
+@dataclass(frozen=True)
+class _OnUvloop(Harness):
+    """:data:`HARNESS` with nodetls's side on uvloop (``--loop uvloop``)."""
+
+    def run_ours(self, scripts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        import uvloop
+
+        return uvloop.run(self.run_scripts(scripts))  # type: ignore[arg-type]
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    harness = HARNESS
+    if "--loop" in args:
+        i = args.index("--loop")
+        loop = args[i + 1] if i + 1 < len(args) else None
+        if loop not in ("asyncio", "uvloop"):
+            raise SystemExit(f"--loop asyncio|uvloop (got {loop!r})")
+        del args[i:i + 2]
+        if loop == "uvloop":
+            harness = _OnUvloop(**{f.name: getattr(HARNESS, f.name) for f in fields(HARNESS)})
+    harness.batch(args)
 
 
 if __name__ == "__main__":

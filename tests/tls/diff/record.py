@@ -334,6 +334,23 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         "TCPHandle.write (seed 4736)",
         _script([["s", "destroy", False], ["c", "write", "6564636465"], ["settle"],
                  ["c", "end", "6162"], ["c", "write", "c3a9"]], client={"allowHalfOpen": True})),
+    "write_over_4k_in_secure_listener_to_closed_peer": (
+        "the client destroyed in the tick the pair completes, then a TLS 1.3 server's write "
+        "of 4075 bytes (a record past OpenSSL's 4 KiB handshake write buffer, see "
+        "write_over_4k_in_secure_listener_then_destroy_sent): Node's server sends that record "
+        "at once, alone (strace: a 4097-byte writev), and its session tickets after the "
+        "'secureConnection' listeners in a second send, which the client's kernel, its "
+        "descriptor closed, has reset by then: EPIPE, and the write's callback and 'error' "
+        "get it ('wcb@1 EPIPE', 'error EPIPE', 'close true'; 4074 bytes, kept in the buffer "
+        "with the tickets, go out in one send: 'end', 'finish', 'close false', as nodetls). "
+        "nodetls's _tls/wrap_handle.py _flight_spill flushes the tickets and the record in "
+        "one transport write (the engine's output in order: tickets first), which succeeds: "
+        "the server reads the FIN ('wcb@1 null', 'end', 'finish', 'close false'). A fix: "
+        "_flight_spill sends only the output past _flight_base (the spilled records) and keeps "
+        "the bytes before it (the tickets) for the pass's flush after the listeners; the "
+        "engine's output is one memory BIO read from its start, so the wrap would hold that "
+        "head itself (seed 5138, uvloop and asyncio's loop)",
+        _script([["c", "destroy", False], ["s", "write", [4075, 84]]])),
 }
 
 
