@@ -107,7 +107,7 @@ class TLSTransport(ExtraInfo, WriteFlow, asyncio.Transport):
                  "_protocol_paused", "_high", "_low", "_error", "_handle",
                  "_cipher", "_eng", "_write", "_eof_seen", "_shutdown_timeout",
                  "_shutdown_timer", "_tcp_full", "_held", "_peer_x509", "_read_high",
-                 "_read_low", "__weakref__")
+                 "_read_low", "_checked", "__weakref__")
     # All set by _open (a transport is made there only), but _conn_lost_writes (on the first
     # write after the close). The protocol (None once connection_lost() has returned, as
     # asyncio) and its data_received; the TLS wrap, from connection_made to connection_lost;
@@ -127,6 +127,7 @@ class TLSTransport(ExtraInfo, WriteFlow, asyncio.Transport):
     _conn_lost_writes: int
     _paused_reading: bool
     _protocol_paused: bool
+    _checked: bool  # _control_writing() ran (set False by _pump, before its read step)
     _high: int
     _low: int
     _error: BaseException | None  # a protocol failure (_fatal_error)
@@ -214,8 +215,18 @@ class TLSTransport(ExtraInfo, WriteFlow, asyncio.Transport):
         # plaintext, then the peer's FIN; ``closing``: close() waits for the peer's
         # close_notify, which may be among it).
         h = self._sock._handle
-        if h is not None and (closing or not self._paused_reading) and not self._lost:
+        if h is None or self._lost:
+            return
+        self._checked = False
+        if closing or not self._paused_reading:
             h.read_held()
+        # resume_reading()'s step is asyncio's and uvloop's read step, which checks the write
+        # flow control once at its end, also when it finds nothing to read (or reading was
+        # paused again): here when what it delivered checked none (it changes anything only
+        # while paused, or with a high-water mark of 0)
+        if (not closing and not self._checked and not self._closing and not self._lost
+                and (self._protocol_paused or not self._high)):
+            self._control_writing()
 
     def get_read_buffer_size(self) -> int:
         """The ciphertext received and not decrypted yet (asyncio's and uvloop's SSL
@@ -486,7 +497,7 @@ def _open(loop: asyncio.AbstractEventLoop, factory: Callable[[], asyncio.BasePro
     t._eof_written = t._paused_reading = t._protocol_paused = t._eof_seen = False
     t._shutdown_timeout = shutdown_timeout  # (close()'s wait for the peer's close_notify)
     t._shutdown_timer = None
-    t._tcp_full = False
+    t._tcp_full = t._checked = False
     t._held = 0
     t._peer_x509 = None
     t._high = HIGH

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         _handle: Any
         _protocol: Any
         _protocol_paused: bool
+        _checked: bool
         _high: int
         _low: int
         _lost: bool
@@ -110,6 +111,7 @@ class WriteFlow(_Base):
         or with a high-water mark of 0, at each read (as asyncio's)."""
         if self._lost:
             return
+        self._checked = True
         size = self.get_write_buffer_size()
         if size >= self._high and not self._protocol_paused:
             self._protocol_paused = True
