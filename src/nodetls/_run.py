@@ -349,10 +349,7 @@ async def _main_and_handles(main: Callable[[], Any], reg: _Registry,
             finally:
                 reg.waiter = None
             continue
-        # Let callbacks already scheduled ('close' events...) run; they may open new handles.
-        await asyncio.sleep(0)
-        await asyncio.sleep(0)
-        if reg.refs or reg.fatal is not None or reg.interrupts:
+        if not await _settled(reg):
             continue
         pending = [t for t in tasks if not t.done() and t.get_loop() is loop]
         if pending:  # async listeners still running
@@ -364,6 +361,23 @@ async def _main_and_handles(main: Callable[[], Any], reg: _Registry,
                 reg.waiter = None
             continue
         return ("ok", result)
+
+
+#: Loop steps :func:`run` lets pass with no handle referenced before it ends. Node looks for
+#: live handles only once a callback's ticks have run; what nodetls does in one such tick may
+#: take a few ``call_soon`` steps (the peer's EOF, ``'end'``, ``end()``, the shutdown request,
+#: the ``'close'`` that follows...), each of which may make a handle count again.
+_SETTLE_STEPS = 8
+
+
+async def _settled(reg: _Registry) -> bool:
+    """True when :data:`_SETTLE_STEPS` loop steps pass with no handle referenced, no fatal
+    error and no Ctrl-C (callbacks already scheduled may open or reactivate handles)."""
+    for _ in range(_SETTLE_STEPS):
+        await asyncio.sleep(0)
+        if reg.refs or reg.fatal is not None or reg.interrupts:
+            return False
+    return True
 
 
 def run(main: Callable[[], Any], *, loop: Any = None, debug: bool | None = None,

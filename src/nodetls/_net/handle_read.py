@@ -121,10 +121,21 @@ class _ReadMixin:
                 self._held = deque()
             self._held_eof = True
         else:
-            self.owner._on_handle_eof()
+            self._deliver_eof()
         if self._shut and self._reg is not None:  # (outside run() there is nothing to end)
             self._check_ended()
         return True  # keep the transport: half-open is the owner's decision
+
+    def _deliver_eof(self) -> None:
+        """The peer's EOF to the owner. A libuv stream stops reading at EOF (``uv__stream_eof``),
+        so under :func:`nodetls.run` the handle then keeps the program alive only while it has
+        something to send (:meth:`_go_idle`): a half-open socket the program never ends, or a
+        TLS socket whose ``end()`` waits behind a handshake that can no longer finish, lets
+        ``run()`` return, as such a Node process exits. Once our side has shut down too,
+        :meth:`_check_ended` decides instead."""
+        self.owner._on_handle_eof()
+        if self._reg is not None and not self._shut and self._state == _OPEN:
+            self._go_idle()
 
     # uvloop starts reading right after connection_made() even if the protocol paused reading
     # in it, so a read can arrive while we are stopped: keep it (and a following EOF) for the
@@ -155,7 +166,7 @@ class _ReadMixin:
         self._held = None
         if self._held_eof:
             self._held_eof = False
-            self.owner._on_handle_eof()
+            self._deliver_eof()
         if self._reading and self._state == _OPEN and self.transport is not None \
                 and not self._eof:
             self.transport.resume_reading()
