@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import socket
+import sys
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -298,10 +299,23 @@ class _AddressMixin:
             self._no_delay_off = not enable
 
     def set_keep_alive(self, enable: bool = False, delay: float = 0) -> None:
-        """``SO_KEEPALIVE``, with ``TCP_KEEPIDLE`` = ``delay`` seconds when given."""
+        """libuv's ``uv_tcp_keepalive(handle, enable, delay)`` as Node calls it, ignoring its
+        result: ``SO_KEEPALIVE``; when enabling, ``TCP_KEEPIDLE`` = ``delay`` seconds (an
+        ``unsigned int``), then ``TCP_KEEPINTVL`` = 1 and ``TCP_KEEPCNT`` = 10, stopping at the
+        first option the kernel refuses (Linux refuses an idle time of 0, a negative one or one
+        above 32767 s: keep-alive is then on with the previous idle time)."""
         sock = self._tcp_socket()
         if sock is None:
             return
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1 if enable else 0)
-        if enable and delay and hasattr(socket, "TCP_KEEPIDLE"):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, max(1, int(delay)))
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1 if enable else 0)
+            if enable and hasattr(socket, "TCP_KEEPIDLE"):
+                try:
+                    idle = int(delay) & 0xFFFFFFFF
+                except (ValueError, OverflowError):  # (NaN, infinities)
+                    idle = 0
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, idle.to_bytes(4, sys.byteorder))
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 1)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 10)
+        except OSError:
+            pass  # (Node ignores the error uv_tcp_keepalive returns)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
 import codecs
 from collections import deque
 from collections.abc import Callable
@@ -70,9 +71,31 @@ def _encode(s: str, encoding: str | None) -> bytes:
                     break
             return bytes(out)
     if enc in ("base64", "base64url"):
-        s = s.replace("-", "+").replace("_", "/")
-        return base64.b64decode(s + "=" * (-len(s) % 4))
+        return _b64_decode(s)
     return s.encode(enc, "replace")
+
+
+_B64_ALPHABETS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_"
+_B64_URL_TO_STD = bytes.maketrans(b"-_", b"+/")
+_B64_NOT_ALPHABET = bytes(b for b in range(256) if b not in _B64_ALPHABETS)
+
+
+def _b64_decode(s: str) -> bytes:
+    """Node's base64 decoder (src/base64-inl.h), for 'base64' and 'base64url' alike: never an
+    error. Each UTF-16 code unit counts as its low byte; decoding stops at the first '=';
+    characters of neither alphabet (whitespace included) are skipped; both alphabets' 62nd and
+    63rd characters are taken; a last lone character (6 bits) gives nothing."""
+    try:
+        raw = s.encode("latin-1")
+    except UnicodeEncodeError:
+        raw = s.encode("utf-16-le", "surrogatepass")[::2]
+    end = raw.find(b"=")
+    if end >= 0:
+        raw = raw[:end]
+    raw = raw.translate(_B64_URL_TO_STD, _B64_NOT_ALPHABET)
+    if len(raw) % 4 == 1:
+        raw = raw[:-1]
+    return binascii.a2b_base64(raw + b"=" * (-len(raw) % 4))
 
 
 def _byte_chunk(data: Any) -> Any:

@@ -109,13 +109,19 @@ class Writable(Stream):
         ``data``: ``bytes``, ``str``, or any other object of the buffer protocol (Node takes any
         TypedArray or DataView): a ``bytearray`` or a memoryview of single bytes is handed on as
         it is, any other (``array.array``, a memoryview of wider items) as its bytes; lengths
-        count bytes. Returns ``False`` when the buffered length has reached the high-water mark; wait for
-        ``'drain'`` (or ``await stream.drain()``). ``callback(err)`` runs once the chunk is
-        handled. After ``end()``: ``ERR_STREAM_WRITE_AFTER_END`` via ``callback`` and ``'error'``.
+        count bytes. ``encoding``: a ``str`` chunk's, any case of a Node encoding name (base64
+        decoded as Node's ``Buffer.from``: never an error); a falsy value, as Node's ``if
+        (!encoding)`` (``''``, ``False``, ``0``, NaN, ``None``), is the default encoding; any
+        other value raises ERR_UNKNOWN_ENCODING (a TypeError). Returns ``False`` when the
+        buffered length has reached the high-water mark; wait for ``'drain'`` (or ``await
+        stream.drain()``). ``callback(err)`` runs once the chunk is handled. After ``end()``:
+        ``ERR_STREAM_WRITE_AFTER_END`` via ``callback`` and ``'error'``.
         """
         if encoding is not None:
             if callable(encoding):
                 callback, encoding = encoding, None
+            elif _option_table._falsy(encoding):  # Node: `if (!encoding)`: the default
+                encoding = None  # ('', False, 0, NaN; an empty list or bytes is truthy)
             elif encoding != "buffer" and not _is_encoding(encoding):
                 # Node: an encoding Buffer does not know throws, whatever the chunk
                 raise node_error("ERR_UNKNOWN_ENCODING", encoding)
