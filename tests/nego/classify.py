@@ -24,21 +24,6 @@ OPENSSL = "(b) OpenSSL 3.5 (bundled) vs 3.0 (node's)"
 #: ``sigalgs`` OpenSSL refuses (``SetSigalgs`` reads an empty error queue); nodetls raises
 #: ``ERR_CRYPTO_OPERATION_FAILED`` naming the option.
 SIGALGS_ERROR = "(c) Node's bad-sigalgs error has no code"
-#: Node v20's ``configSecureContext`` sets ``ciphers`` first, then ``ca``/``cert``/``key``,
-#: then ``sigalgs``; nodetls's ``_context/config.py`` sets ``sigalgs`` before ``ciphers``, so
-#: with both bad, the error named differs (open: config.py is not this harness's file).
-ORDER = "open: config.py applies ca/cert/key/sigalgs before ciphers"
-#: Node's ``setDHParam`` throws ``ERR_CRYPTO_OPERATION_FAILED`` ("Error setting temp DH
-#: parameter") when OpenSSL refuses the parameters (a 2048-bit group under ``@SECLEVEL=3``);
-#: nodetls's ``_context/secure_context.py`` passes OpenSSL's ``ERR_SSL_DH_KEY_TOO_SMALL`` on
-#: (open: not this harness's file)
-DH_CODE = "open: a refused dhparam is ERR_SSL_DH_KEY_TOO_SMALL, Node's ERR_CRYPTO_OPERATION_FAILED"
-#: what Node's ``setCiphers``/``setCipherSuites`` throw
-CIPHER_ERRORS = ("ERR_SSL_NO_CIPHER_MATCH", "ERR_SSL_PASSED_INVALID_ARGUMENT")
-#: Node's ``VerifyPeerCertificate``: a server that asked for a certificate and got none is
-#: ``authorized`` on a resumed TLS 1.3 session (and with a PSK cipher); nodetls's
-#: ``_tls/_socket_outcome.py`` says ``UNABLE_TO_GET_ISSUER_CERT`` (open: not this harness's file)
-RESUMED = "open: TLS 1.3 resumption without a client certificate is not authorized"
 #: Node's SNICallback context only lends its certificate, key, chain and CA list to the
 #: connection (``UseSNIContext``: ``SSL_use_certificate``..., the default context's other
 #: key-type certificates stay, its ciphers stay); nodetls switches the whole ``SSL_CTX``
@@ -70,28 +55,11 @@ def known(case: dict[str, Any], pair: tuple[str, str], node: dict[str, Any],
         b = b["create"] if side == "server" else (b or [{}])[0].get("create")
         if a == "<Error>" and b == "ERR_CRYPTO_OPERATION_FAILED" and case[side]["sigalgs"]:
             return SIGALGS_ERROR
-        if a == "ERR_CRYPTO_OPERATION_FAILED" and b == "ERR_SSL_DH_KEY_TOO_SMALL":
-            return DH_CODE
-        if a != b and a in CIPHER_ERRORS and b and case[side]["ciphers"]:
-            return ORDER
-    if server_ours and _resumed_without_cert(node["server"]["conns"], ours["server"]["conns"]):
-        return RESUMED
     s = case["server"]
     if server_ours and s["sni"] and case["client"]["servername"] == "other.example" and (
             s["sni"]["certs"] != s["certs"] or s["sni"]["ciphers"] is not None):
         return SNI
     return None
-
-
-def _resumed_without_cert(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> bool:
-    if len(a) != len(b) or a == b:
-        return False
-    for x, y in zip(a, b, strict=True):
-        if x != y and not (x.get("reused") and x.get("protocol") == "TLSv1.3"
-                           and {**x, "authorized": False,
-                                "authError": "UNABLE_TO_GET_ISSUER_CERT"} == y):
-            return False
-    return True
 
 
 def with_node_defaults(case: dict[str, Any]) -> dict[str, Any] | None:

@@ -129,10 +129,6 @@ def test_an_sni_context_lends_only_its_certificate_as_in_node(sni: dict[str, Any
 
 
 @needs_node
-@pytest.mark.xfail(strict=True, reason="open: _tls/_socket_outcome.py says "
-                   "UNABLE_TO_GET_ISSUER_CERT for every connection without a client "
-                   "certificate; Node's VerifyPeerCertificate answers X509_V_OK for a resumed "
-                   "TLS 1.3 session (and a PSK cipher)")
 def test_a_resumed_tls13_session_without_client_certificate_is_authorized_as_in_node() -> None:
     c = case({"requestCert": True, "minVersion": "TLSv1.3"}, {"resume": True})
     ref = run_pair([c], "node", "node")[0]

@@ -129,3 +129,32 @@ async def test_handshake_timeout_infinite() -> None:
             lambda: tls.TLSSocket(None, {"handshake_timeout": math.inf}))
     with pytest.raises(ValueError):
         tls.create_server({"handshakeTimeout": math.inf})
+
+
+async def test_connect_with_a_lone_function_takes_it_as_the_port() -> None:
+    # Node: tls.connect(fn) -> normalizeArgs makes fn options.port (and the callback):
+    # ERR_INVALID_ARG_TYPE 'The "options.port" property must be one of type number or string.
+    # Received function' (run in node v20). Was ERR_MISSING_ARGS.
+    def fn() -> None: ...
+
+    err = _raises(TypeError, "ERR_INVALID_ARG_TYPE", lambda: tls.connect(fn))
+    assert '"options.port"' in str(err)
+    # (two functions: the same, as in Node; options then a callback: ERR_MISSING_ARGS)
+    _raises(TypeError, "ERR_INVALID_ARG_TYPE", lambda: tls.connect(fn, fn))
+    _raises(TypeError, "ERR_MISSING_ARGS", lambda: tls.connect({}, fn))
+
+
+@pytest.mark.parametrize(("value", "seconds"), [
+    ({}, 0), ("abc", 0), ([], 0), (None, 0), (math.nan, 0), (math.inf, 0), ("5", 5),
+    (" 0x10 ", 16), (True, 1), (1.5, 1), (-1.5, -1), (2**32 + 3, 3)])
+async def test_set_keep_alive_reads_any_delay_as_a_number(value: Any, seconds: int) -> None:
+    # Node: setKeepAlive(enable, initialDelay) keeps `~~(initialDelay / 1000)`: whatever is not
+    # a number is NaN, so 0; never an error (node v20 keeps: {} -> 0, 'abc' -> 0,
+    # '5000' -> 5, 1500 -> 1, -5000 -> -5). nodetls's delay is in seconds: ~~value. float()
+    # raised a TypeError/ValueError without a code.
+    sock = net.Socket()
+    try:
+        assert sock.set_keep_alive(True, value) is sock
+        assert sock._keep_alive == (True, seconds)
+    finally:
+        sock.destroy()

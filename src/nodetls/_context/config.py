@@ -5,11 +5,14 @@ Mirrors ``createSecureContext`` (``lib/_tls_common.js``) and ``configSecureConte
 
 1. protocol range (``min_version``/``max_version``, ``ERR_TLS_INVALID_PROTOCOL_VERSION``) and
    ``secure_options`` (+ ``SSL_OP_CIPHER_SERVER_PREFERENCE`` for ``honor_cipher_order``);
-2. ``ca`` -- or the default roots -- *before* the certificates ("Add CA before the cert");
-3. ``cert``, then ``key`` ("Set the key after the cert");
-4. ``sigalgs``, ``ciphers`` (split by :func:`~.ciphers.process_ciphers`; an empty TLS 1.2 list
-   raises the minimum version to TLS 1.3), ``ecdh_curve``, ``dhparam``, ``crl``,
-   ``session_id_context``, ``pfx``, ``ticket_keys``, ``session_timeout``.
+2. ``ciphers`` (split by :func:`~.ciphers.process_ciphers`; an empty TLS 1.2 list raises the
+   minimum version to TLS 1.3);
+3. ``ca`` -- or the default roots -- *before* the certificates ("Add CA before the cert");
+4. ``cert``, then ``key`` ("Set the key after the cert");
+5. ``sigalgs``, ``ecdh_curve``, ``dhparam``, ``crl``, ``session_id_context``, ``pfx``,
+   ``ticket_keys``, ``session_timeout``.
+
+With two bad options, the error is the first one's in this order, as in Node.
 
 The options arrive checked: :func:`nodetls._options.normalize` ran every value through the option
 table (:mod:`nodetls._option_table`: types, ranges, lengths, ``TypeError``/``ValueError`` with
@@ -140,6 +143,12 @@ def config_secure_context(context: SecureContext, opts: dict[str, Any],
     ciphers = opts.get("ciphers")
     context._set_security_level(security_level(ciphers or _default("DEFAULT_CIPHERS")))
 
+    # The ciphers first, as Node's configSecureContext (with two bad options, theirs is named).
+    split = _ciphers.process_ciphers(ciphers or _default("DEFAULT_CIPHERS"), f"{name}.ciphers")
+    context._set_ciphers(split, f"{name}.ciphers")
+    if not split.cipher_list and min_v < C.TLS1_3_VERSION and max_v > C.TLS1_2_VERSION:
+        context._bump_min_version_to_tls13()
+
     # Add CA before the cert (Node: "to be able to load cert's issuer").
     ca = opts.get("ca")
     if _absent(ca):
@@ -175,11 +184,6 @@ def config_secure_context(context: SecureContext, opts: dict[str, Any],
                 f"The property '{name}.sigalgs' is invalid. Received ''", "ERR_INVALID_ARG_VALUE"
             )
         context._set_sigalgs(sigalgs, f"{name}.sigalgs")
-
-    split = _ciphers.process_ciphers(ciphers or _default("DEFAULT_CIPHERS"), f"{name}.ciphers")
-    context._set_ciphers(split, f"{name}.ciphers")
-    if not split.cipher_list and min_v < C.TLS1_3_VERSION and max_v > C.TLS1_2_VERSION:
-        context._bump_min_version_to_tls13()
 
     curve = opts.get("ecdh_curve")
     curve = _default("DEFAULT_ECDH_CURVE") if curve is None else curve

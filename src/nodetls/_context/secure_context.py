@@ -483,7 +483,8 @@ class SecureContext:
 
     def _set_dh_param(self, dhparam: bytes | str, option: str) -> None:
         """``'auto'`` -> ``SSL_CTX_set_dh_auto``; PEM -> those parameters.  Under 1024 bits is
-        refused and under 2048 bits warns, as Node's ``setDHParam``."""
+        refused and under 2048 bits warns, as Node's ``setDHParam``; parameters OpenSSL refuses
+        are ``ERR_CRYPTO_OPERATION_FAILED`` ("Error setting temp DH parameter"), as Node's."""
         if dhparam == "auto":
             macros.SSL_CTX_set_dh_auto(self.ctx, 1)
             return
@@ -501,7 +502,10 @@ class SecureContext:
                               stacklevel=4)  # the caller of SecureContext()
             lib.ERR_clear_error()
             if lib.SSL_CTX_set0_tmp_dh_pkey(self.ctx, pkey) != 1:
-                raise context_error(option, "cannot use the DH parameters")
+                # (Node's setDHParam: ERR_CRYPTO_OPERATION_FAILED whatever OpenSSL's reason,
+                # e.g. a 2048-bit group under @SECLEVEL=3)
+                raise context_error(option, "Error setting temp DH parameter",
+                                    code="ERR_CRYPTO_OPERATION_FAILED")
             pkey = NULL  # owned by the context now
         finally:
             if pkey != NULL:

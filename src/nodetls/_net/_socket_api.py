@@ -12,6 +12,7 @@ still reach the connection, through the handle kept in ``_closed_handle``.
 from __future__ import annotations
 
 import asyncio
+import math
 import socket as _socket
 import struct
 import time
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from .. import _option_table
 from ..errors import node_error
+from .args import js_number
 from .handle import TCPHandle
 
 if TYPE_CHECKING:
@@ -73,6 +75,21 @@ else:
     _Base = object
 
 _monotonic = time.monotonic
+
+
+def _whole_seconds(value: Any) -> int:
+    """JavaScript's ``~~Number(value)``: truncated to a 32-bit integer; NaN, infinities and
+    values that are neither numbers nor strings are 0."""
+    if isinstance(value, str):
+        number: float = js_number(value)
+    elif isinstance(value, (int, float)):  # (bool included: 0/1, as Number(true))
+        number = value
+    else:
+        return 0
+    if not math.isfinite(number):
+        return 0
+    n = int(number) & 0xFFFFFFFF
+    return n - (1 << 32) if n >= 1 << 31 else n
 
 
 class _SocketAPI(_Base):
@@ -211,8 +228,11 @@ class _SocketAPI(_Base):
         return self
 
     def set_keep_alive(self, enable: bool = False, initial_delay: float = 0) -> Self:
-        """Node ``socket.setKeepAlive([enable][, initialDelay])``, delay in seconds."""
-        self._keep_alive = (bool(enable), float(initial_delay or 0))
+        """Node ``socket.setKeepAlive([enable][, initialDelay])``, delay in seconds. As Node's
+        ``~~(initialDelay / 1000)``, the delay is truncated to whole seconds and anything that is
+        not a number (a numeric string is read as JavaScript's ``Number()`` does) counts as 0:
+        never an error."""
+        self._keep_alive = (bool(enable), _whole_seconds(initial_delay))
         h = self._conn_handle()
         if h is not None and not self.connecting:
             h.set_keep_alive(*self._keep_alive)

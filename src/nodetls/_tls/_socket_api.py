@@ -18,6 +18,7 @@ from cryptography import x509
 from .. import _option_table, _options
 from .._engine import TLSEngine, session_ticket
 from .._x509 import certificate_to_dict
+from .._x509_names import quiet
 from ..errors import node_error
 
 if TYPE_CHECKING:
@@ -65,7 +66,10 @@ class _TLSSocketAPI(_Base):
             der = chains[-1][0] if chains else None
         else:
             der = None
-        return None if der is None else x509.load_der_x509_certificate(der)
+        if der is None:
+            return None
+        with quiet():  # (a zero or negative serial: cryptography's warning, never on stderr)
+            return x509.load_der_x509_certificate(der)
 
     @overload
     def get_peer_certificate(self, detailed: Literal[False] = ...) -> PeerCertificate | None: ...
@@ -85,9 +89,11 @@ class _TLSSocketAPI(_Base):
             return {}
         if not detailed:
             return cast("PeerCertificate", certificate_to_dict(cert))
-        chain = [x509.load_der_x509_certificate(d) for d in
-                 (eng.verified_chain_der() or eng.peer_chain_der())]
-        return cast("PeerCertificate", certificate_to_dict(cert, detailed=True, issuer_chain=chain))
+        with quiet():
+            chain = [x509.load_der_x509_certificate(d) for d in
+                     (eng.verified_chain_der() or eng.peer_chain_der())]
+            return cast("PeerCertificate",
+                        certificate_to_dict(cert, detailed=True, issuer_chain=chain))
 
     def get_certificate(self) -> PeerCertificate | None:
         """Node's ``getCertificate()``: our own certificate, ``{}`` when none (also before the

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .._engine import TLSEngine
 from ..errors import NodeError, TLSError, node_error, system_error
 from ..net import Socket
+from .pause_points import _TLS1_3
 from .template import IN_SWEEP
 
 if TYPE_CHECKING:
@@ -36,6 +37,19 @@ _CONNECT_END = "Client network socket disconnected before secure TLS connection 
 #: ``net.Socket``'s ``_on_handle_eof`` (a global read is specialised; an attribute of a class
 #: is not on CPython 3.11).
 _SOCKET_ON_EOF = Socket._on_handle_eof
+
+
+#: OpenSSL's names of the TLS <= 1.2 ciphers that authenticate with the PSK
+#: (``SSL_CIPHER_get_auth_nid`` is ``NID_auth_psk``; RSA-PSK's authentication is RSA's)
+_PSK_AUTH_PREFIXES = ("PSK-", "DHE-PSK-", "ECDHE-PSK-")
+
+
+def _psk_authenticated(eng: TLSEngine) -> bool:
+    """Node's ``VerifyPeerCertificate`` test for a connection without a peer certificate."""
+    if eng.session_reused() and eng.protocol_number() == _TLS1_3:
+        return True
+    cipher = eng.cipher()
+    return cipher is not None and cipher["name"].startswith(_PSK_AUTH_PREFIXES)
 
 
 class _TLSSocketOutcome(_Base):
@@ -148,8 +162,15 @@ class _TLSSocketOutcome(_Base):
                         srv._schedule("secureConnection", r, (self,))
 
     def _server_verify_result(self, eng: TLSEngine) -> None:
-        """``authorized``/``authorization_error`` of a server that asked for a certificate."""
+        """``authorized``/``authorization_error`` of a server that asked for a certificate.
+
+        Without a client certificate, as Node's ``VerifyPeerCertificate``: authorized on a
+        resumed TLS 1.3 session (TLS 1.3's PSK looks like a resumption) and with a PSK cipher
+        (TLS 1.2 and lower), else ``UNABLE_TO_GET_ISSUER_CERT``."""
         if eng.peer_certificate_der() is None:
+            if _psk_authenticated(eng):
+                self.authorized = True
+                return
             self.authorized = False
             self.authorization_error = "UNABLE_TO_GET_ISSUER_CERT"  # Node's value (sic)
             return

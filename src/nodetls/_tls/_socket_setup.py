@@ -22,6 +22,7 @@ from .. import _option_table, _options
 from .._engine import TLSEngine
 from .._tls_identity import check_server_identity
 from .._x509 import certificate_to_dict, format_subjectaltname, name_to_dict
+from .._x509_names import quiet
 from ..errors import CertificateError, InvalidArgValueError, node_error
 from ..events import _max_positional
 from .template import IN_SWEEP
@@ -108,9 +109,10 @@ def _default_identity_ok(host: str, leaf_der: bytes) -> bool:
     the subject and subjectaltname, so only those are built (the full Node object costs
     ~0.4 ms), and a pair that passed is remembered: a client reconnecting to the same server
     parses nothing.  (On failure the caller builds the full object for the error.)"""
-    leaf = x509.load_der_x509_certificate(leaf_der)
-    slim: dict[str, Any] = {"subject": name_to_dict(leaf.subject)}
-    san = format_subjectaltname(leaf)
+    with quiet():  # (a zero or negative serial: cryptography's warning, never on stderr)
+        leaf = x509.load_der_x509_certificate(leaf_der)
+        slim: dict[str, Any] = {"subject": name_to_dict(leaf.subject)}
+        san = format_subjectaltname(leaf)
     if san is not None:
         slim["subjectaltname"] = san
     return check_server_identity(host, slim) is None
@@ -313,7 +315,8 @@ class _TLSSocketSetup(_Base):
         return select
 
     def _check_identity_der(self, leaf_der: bytes) -> BaseException | None:
-        """Runs inside OpenSSL's verify callback at the leaf (client)."""
+        """The identity check (client): runs in the context's cert verify callback
+        (``_engine``'s ``_cb_cert_verify``) once the peer's chain has verified."""
         eng = self._engine
         if eng is not None and eng.session_reused():
             return None
@@ -325,8 +328,9 @@ class _TLSSocketSetup(_Base):
         def detailed() -> dict[str, Any]:
             # Node passes getPeerCertificate(true): the issuerCertificate chain, to the root.
             chain = eng.verifying_chain_der() if eng is not None else []
-            leaf = x509.load_der_x509_certificate(leaf_der)
-            return certificate_to_dict(leaf, detailed=True, issuer_chain=chain)
+            with quiet():  # (not around the user's check: its own warnings are its own)
+                leaf = x509.load_der_x509_certificate(leaf_der)
+                return certificate_to_dict(leaf, detailed=True, issuer_chain=chain)
 
         if check is None or check is check_server_identity:
             result = None if _default_identity_ok(host, leaf_der) else check_server_identity(

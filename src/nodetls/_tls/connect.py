@@ -30,9 +30,11 @@ _NET_KEYS = ("port", "host", "path", "family", "local_address", "local_port", "n
 
 def _normalize_args(args: tuple[Any, ...]) -> tuple[dict[str, Any], Callable[..., Any] | None]:
     """Node's tls forms: net's ``(options[, cb])``, ``(port[, host][, cb])``, ``(path[, cb])``,
-    plus an options dict after the port/host/path: ``(port[, host], options[, cb])``."""
+    plus an options dict after the port/host/path: ``(port[, host], options[, cb])``. A lone
+    function is the port (Node's ``normalizeArgs``: the first argument is always the options,
+    path or port), so ``tls.connect(fn)`` is ``ERR_INVALID_ARG_TYPE`` for ``options.port``."""
     rest = list(args)
-    callback = rest.pop() if rest and callable(rest[-1]) else None
+    callback = rest.pop() if len(rest) > 1 and callable(rest[-1]) else None
     extra: Mapping[str, Any] | None = None
     if len(rest) >= 2 and (rest[-1] is None or isinstance(rest[-1], Mapping)):
         extra = rest.pop()

@@ -208,12 +208,17 @@ class SSLObjectView:
 
     def getpeercert(self, binary_form: bool = False) -> Any:
         """The peer's certificate: DER with ``binary_form``, else ``ssl``'s dict (``None``
-        without one)."""
-        cert = self._sock.get_peer_x509_certificate()
+        without one). As ``ssl``'s, the dict is ``{}`` when the certificate is not verified
+        (``CERT_NONE``: here a client with ``reject_unauthorized=False``; a server that asked
+        for a certificate, ``request_cert``, is ``CERT_OPTIONAL`` or ``CERT_REQUIRED``)."""
+        sock = self._sock
+        cert = sock.get_peer_x509_certificate()
         if cert is None:
             return None
         if binary_form:
             return cert.public_bytes(Encoding.DER)
+        if not sock._is_server and sock._tls_opts.get("reject_unauthorized", True) is False:
+            return {}
         return ssl_style_cert(cert)
 
     def get_channel_binding(self, cb_type: str = "tls-unique") -> bytes | None:
