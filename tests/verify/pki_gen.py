@@ -155,8 +155,9 @@ def _pem(cert: x509.Certificate) -> str:
     return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
-def build(sc: Scenario) -> Material:
-    """Issue ``sc``'s certificates (fresh keys; validity around now)."""
+def build(sc: Scenario, *, client: bool = False) -> Material:
+    """Issue ``sc``'s certificates (fresh keys; validity around now). ``client``: the chain is
+    a client's, so the leaf's usual EKU is clientAuth, and ``eku_client`` gives serverAuth."""
     now = _dt.datetime.now(_dt.UTC).replace(microsecond=0)
     day = _dt.timedelta(days=1)
     leaf_level = sc.n_inter + 1
@@ -191,7 +192,11 @@ def build(sc: Scenario) -> Material:
             b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
             eku = {"eku_client": [ExtendedKeyUsageOID.CLIENT_AUTH],
                    "eku_code": [ExtendedKeyUsageOID.CODE_SIGNING], "eku_none": []}
-            usage = next((v for f, v in eku.items() if sc.has(f)), [ExtendedKeyUsageOID.SERVER_AUTH])
+            own, other = ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH
+            if client:
+                own, other = other, own
+            eku["eku_client"] = [other]
+            usage = next((v for f, v in eku.items() if sc.has(f)), [own])
             if usage:
                 b = b.add_extension(x509.ExtendedKeyUsage(usage), critical=False)
         else:

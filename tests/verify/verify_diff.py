@@ -8,7 +8,9 @@ then with ``true`` (the ``'error'``'s code and message, or a connection). Both c
 same time against the same server. Where a scenario has an RSA-1024 key, node's client runs at
 nodetls's security level (:func:`seclevel2`).
 
-Usage: ``python -m tests.verify.verify_diff FIRST COUNT`` prints each divergent seed as a JSON
+With ``--crl`` the scenarios are ``crl_gen``'s (CRLs given to both clients as ``crl``).
+
+Usage: ``python -m tests.verify.verify_diff FIRST COUNT [--crl]`` prints each divergent seed as a JSON
 line (seed, flaws, nodetls, node) and the count; ``--all`` prints every seed's outcome; exit
 status 1 when a seed diverges.
 """
@@ -25,7 +27,7 @@ from typing import Any
 import nodetls as tls
 
 from ..helpers.peers import run_node, spawn_node
-from .pki_gen import Material, Scenario, build, describe, scenario
+from . import crl_gen, pki_gen
 
 SERVER_JS = r"""
 const tls = require('tls'), fs = require('fs');
@@ -54,6 +56,7 @@ const {port, cases} = JSON.parse(require('fs').readFileSync(0, 'utf8'));
 const once = (c, rejectUnauthorized) => new Promise((resolve) => {
   const opts = {port, host: '127.0.0.1', servername: c.servername, rejectUnauthorized};
   if (c.ca) opts.ca = c.ca;
+  if (c.crl) opts.crl = c.crl;
   if (c.seclevel2) opts.ciphers = tls.DEFAULT_CIPHERS + ':@SECLEVEL=2';
   const s = tls.connect(opts, () => {
     resolve({secure: true, authorized: s.authorized, authorizationError: s.authorizationError ?? null});
@@ -70,11 +73,13 @@ const once = (c, rejectUnauthorized) => new Promise((resolve) => {
 """
 
 
-async def _nodetls_once(port: int, m: Material, reject: bool) -> dict[str, Any]:
+async def _nodetls_once(port: int, m: Any, reject: bool) -> dict[str, Any]:
     opts: dict[str, Any] = {"port": port, "host": "127.0.0.1", "servername": m.servername,
                             "reject_unauthorized": reject}
     if m.ca:
         opts["ca"] = m.ca
+    if getattr(m, "crl", None):
+        opts["crl"] = m.crl
     sock = tls.connect(opts)
     sock.on("error", lambda _e: None)
     try:
@@ -89,12 +94,12 @@ async def _nodetls_once(port: int, m: Material, reject: bool) -> dict[str, Any]:
         sock.destroy()
 
 
-async def nodetls_outcomes(port: int, materials: list[Material]) -> list[dict[str, Any]]:
+async def nodetls_outcomes(port: int, materials: list[Any]) -> list[dict[str, Any]]:
     return [{"lax": await _nodetls_once(port, m, False), "strict": await _nodetls_once(port, m, True)}
             for m in materials]
 
 
-def seclevel2(sc: Scenario) -> bool:
+def seclevel2(sc: Any) -> bool:
     """Whether node's client runs at OpenSSL security level 2, nodetls's default (README,
     "OpenSSL security level 2 by default"; Node v20's is 1): for the RSA-1024 keys, which only
     the level tells apart (level 1 accepts them, level 2 reports CA_KEY_TOO_SMALL or
@@ -102,9 +107,10 @@ def seclevel2(sc: Scenario) -> bool:
     return any(f.startswith("rsa1024:") for f in sc.flaws)
 
 
-async def node_outcomes(port: int, scenarios: list[Scenario],
-                        materials: list[Material]) -> list[dict[str, Any]]:
-    cases = [{"servername": m.servername, "ca": m.ca, "seclevel2": seclevel2(sc)}
+async def node_outcomes(port: int, scenarios: list[Any],
+                        materials: list[Any]) -> list[dict[str, Any]]:
+    cases = [{"servername": m.servername, "ca": m.ca, "crl": getattr(m, "crl", None),
+              "seclevel2": seclevel2(sc)}
              for sc, m in zip(scenarios, materials, strict=True)]
     rc, out, err = await run_node(CLIENT_JS, stdin=json.dumps({"port": port, "cases": cases}),
                                   timeout=30 + 2 * len(cases))
@@ -114,10 +120,12 @@ async def node_outcomes(port: int, scenarios: list[Scenario],
     return result
 
 
-async def compare(seeds: list[int]) -> list[dict[str, Any]]:
-    """Each seed's scenario with both clients' outcomes (``nodetls``, ``node``)."""
-    scenarios: list[Scenario] = [scenario(s) for s in seeds]
-    materials = [build(sc) for sc in scenarios]
+async def compare(seeds: list[int], gen: Any = pki_gen) -> list[dict[str, Any]]:
+    """Each seed's scenario with both clients' outcomes (``nodetls``, ``node``). ``gen``: the
+    generator module (``scenario``, ``build``, ``describe``): ``pki_gen``, or ``crl_gen`` (its
+    materials carry a ``crl``, given to both clients)."""
+    scenarios = [gen.scenario(s) for s in seeds]
+    materials = [gen.build(sc) for sc in scenarios]
     with tempfile.TemporaryDirectory(prefix="nodetls-verify-") as tmp:
         path = Path(tmp) / "chains.json"
         path.write_text(json.dumps({m.servername: {"chain": m.chain, "key": m.key}
@@ -126,17 +134,18 @@ async def compare(seeds: list[int]) -> list[dict[str, Any]]:
             assert server.port is not None
             ours, theirs = await asyncio.gather(nodetls_outcomes(server.port, materials),
                                                 node_outcomes(server.port, scenarios, materials))
-    return [{**describe(sc), "nodetls": a, "node": b}
+    return [{**gen.describe(sc), "nodetls": a, "node": b}
             for sc, a, b in zip(scenarios, ours, theirs, strict=True)]
 
 
 def main(argv: list[str]) -> int:
     show_all = "--all" in argv
+    gen = crl_gen if "--crl" in argv else pki_gen
     first, count = (int(a) for a in argv if not a.startswith("--"))
     found = 0
     for start in range(first, first + count, 100):  # one server per hundred seeds
         seeds = list(range(start, min(start + 100, first + count)))
-        for row in asyncio.run(compare(seeds)):
+        for row in asyncio.run(compare(seeds, gen)):
             differs = row["nodetls"] != row["node"]
             found += differs
             if differs or show_all:

@@ -120,14 +120,16 @@ def read_private_key(data: bytes, passphrase: bytes | None, option: str) -> Any:
 
 
 def read_crls(data: bytes, option: str) -> list[Any]:
-    """Every CRL of a PEM text.  Node reads only the first and reports
-    ``ERR_CRYPTO_OPERATION_FAILED`` "Failed to parse CRL"; the code is kept."""
-    out, ok = _read_blocks(data, lib.PEM_read_bio_X509_CRL)
-    if ok:
-        return out
-    for crl in out:
-        lib.X509_CRL_free(crl)
-    raise context_error(option, "Failed to parse CRL", code="ERR_CRYPTO_OPERATION_FAILED")
+    """The first CRL of a PEM text, as a one-element list: Node's ``SecureContext::AddCRL``
+    makes one ``PEM_read_bio_X509_CRL`` call, so text before the block is skipped and anything
+    after it (more CRLs, a malformed block) is ignored; an array of texts gives one CRL each.
+    No CRL: ``ERR_CRYPTO_OPERATION_FAILED`` "Failed to parse CRL", Node's code."""
+    lib.ERR_clear_error()
+    with _Bio(data) as bio:
+        crl = lib.PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)
+    if crl == NULL:  # (OpenSSL's first record, e.g. "no start line", ends the message)
+        raise context_error(option, "Failed to parse CRL", code="ERR_CRYPTO_OPERATION_FAILED")
+    return [crl]
 
 
 def read_dh_parameters(data: bytes, option: str) -> Any:
