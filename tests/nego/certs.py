@@ -15,20 +15,11 @@ import tempfile
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from ..helpers.certs import PKI
+from ..helpers.certs import FFDHE2048, PKI
 
 ENV = "NODETLS_NEGO_CERTS"
 KINDS = ("rsa", "ec256", "ec384", "ed25519")
-# RFC 7919 ffdhe2048 (`openssl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe2048`)
-DH2048 = b"""-----BEGIN DH PARAMETERS-----
-MIIBCAKCAQEA//////////+t+FRYortKmq/cViAnPTzx2LnFg84tNpWp4TZBFGQz
-+8yTnc4kmz75fS/jY2MMddj2gbICrsRhetPfHtXV/WVhJDP1H18GbtCFY2VVPe0a
-87VXE15/V8k1mE8McODmi3fipona8+/och3xWKE2rec1MKzKT0g6eXq8CrGCsyT7
-YdEIqUuyyOP7uWrat2DX9GgdT0Kj3jlN9K5W7edjcrsZCwenyO4KbXCeAvzhzffi
-7MA0BM0oNC9hkXL+nOmFg/+OTxIy7vKBg8P+OxtMb61zO7X8vC7CIAXFjvGDfRaD
-ssbzSibBsu/6iGtCOGEoXJf//////////wIBAg==
------END DH PARAMETERS-----
-"""
+DH2048 = FFDHE2048  # (RFC 7919's ffdhe2048)
 _DONE = "complete"
 
 

@@ -53,6 +53,7 @@ import pytest
 from tlsutil import close_server, event, listen, pull_duplex, read_until, wait
 
 import nodetls as tls
+from helpers.certs import FFDHE2048
 from helpers.peers import spawn_openssl_client
 from nodetls import net
 
@@ -75,17 +76,7 @@ MEYCQQDFgwyGBxIjWNKDQA7s8xdncWXqyJjnUYGSynhhMWYbmSjP347EA2WtKl93
 o7KaGJ+b/hAN+ACa386PGlqYG5MvAgEC
 -----END DH PARAMETERS-----
 """
-#: RFC 7919's ffdhe2048 group (``openssl genpkey -genparam -algorithm DH -pkeyopt
-#: group:ffdhe2048``).
-DH2048 = b"""-----BEGIN DH PARAMETERS-----
-MIIBCAKCAQEA//////////+t+FRYortKmq/cViAnPTzx2LnFg84tNpWp4TZBFGQz
-+8yTnc4kmz75fS/jY2MMddj2gbICrsRhetPfHtXV/WVhJDP1H18GbtCFY2VVPe0a
-87VXE15/V8k1mE8McODmi3fipona8+/och3xWKE2rec1MKzKT0g6eXq8CrGCsyT7
-YdEIqUuyyOP7uWrat2DX9GgdT0Kj3jlN9K5W7edjcrsZCwenyO4KbXCeAvzhzffi
-7MA0BM0oNC9hkXL+nOmFg/+OTxIy7vKBg8P+OxtMb61zO7X8vC7CIAXFjvGDfRaD
-ssbzSibBsu/6iGtCOGEoXJf//////////wIBAg==
------END DH PARAMETERS-----
-"""
+DH2048 = FFDHE2048  # (RFC 7919's ffdhe2048)
 DHE = "DHE-RSA-AES128-SHA256"
 ECDHE = "ECDHE-RSA-AES128-SHA256"
 ABSENT = object()
