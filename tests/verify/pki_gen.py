@@ -200,7 +200,8 @@ def build(sc: Scenario, *, client: bool = False) -> Material:
             if usage:
                 b = b.add_extension(x509.ExtendedKeyUsage(usage), critical=False)
         else:
-            pathlen = 0 if sc.has("pathlen", lv) else None
+            # (a pathLenConstraint exists only on a CA: with ca_false too, the CA:FALSE flaw wins)
+            pathlen = 0 if sc.has("pathlen", lv) and not sc.has("ca_false", lv) else None
             b = b.add_extension(x509.BasicConstraints(ca=not sc.has("ca_false", lv),
                                                       path_length=pathlen), critical=True)
             b = b.add_extension(_ku(not sc.has("ku_no_certsign", lv), False), critical=True)
