@@ -26,51 +26,37 @@ from .test_run_lifetime_paused import _check
 pytestmark = pytest.mark.timeout(60)
 
 
+#: (module, server options, client options) for the half-open scenario, in JavaScript and Python
+_HALF_OPEN = {
+    "net": ("net", "{allowHalfOpen: true}", "srv.address().port, '127.0.0.1', ",
+            "{'allow_half_open': True}", "srv.address()['port'], '127.0.0.1', "),
+    "tls": ("tls", "{key, cert, allowHalfOpen: true}",
+            "{port: srv.address().port, host: '127.0.0.1', rejectUnauthorized: false}, ",
+            "{'key': key, 'cert': cert, 'allow_half_open': True}",
+            "{'port': srv.address()['port'], 'host': '127.0.0.1', 'reject_unauthorized': False}, "),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_HALF_OPEN))
 def test_a_half_open_socket_never_ended_does_not_keep_the_program(
-        certs: Any, node_bin: str, tmp_path: Path) -> None:
-    js = """
-const srv = net.createServer({allowHalfOpen: true}, (s) => {
+        certs: Any, node_bin: str, tmp_path: Path, kind: str) -> None:
+    mod, js_server, js_client, py_server, py_client = _HALF_OPEN[kind]
+    js = f"""
+const srv = {mod}.createServer({js_server}, (s) => {{
   s.on('end', () => log('server end', s.readyState));
-});
-srv.listen(0, '127.0.0.1', () => {
-  const c = net.connect(srv.address().port, '127.0.0.1', () => c.end());
+}});
+srv.listen(0, '127.0.0.1', () => {{
+  const c = {mod}.connect({js_client}() => c.end());
   c.on('finish', () => c.destroy());
-}).unref();
+}}).unref();
 """
-    py = """
+    py = f"""
 def main():
     def on_connection(s):
         s.on('end', lambda: log('server end', s.ready_state))
-    srv = net.create_server({'allow_half_open': True}, on_connection)
+    srv = {mod}.create_server({py_server}, on_connection)
     def listening():
-        c = net.connect(srv.address()['port'], '127.0.0.1', lambda: c.end())
-        c.on('finish', lambda: c.destroy())
-    srv.listen(0, '127.0.0.1', listening).unref()
-go(main)
-"""
-    _check(certs, node_bin, tmp_path, js, py, ["server end writeOnly", "exit"])
-
-
-def test_a_half_open_tls_socket_never_ended_does_not_keep_the_program(
-        certs: Any, node_bin: str, tmp_path: Path) -> None:
-    js = """
-const srv = tls.createServer({key, cert, allowHalfOpen: true}, (s) => {
-  s.on('end', () => log('server end', s.readyState));
-});
-srv.listen(0, '127.0.0.1', () => {
-  const c = tls.connect({port: srv.address().port, host: '127.0.0.1', rejectUnauthorized: false},
-                        () => c.end());
-  c.on('finish', () => c.destroy());
-}).unref();
-"""
-    py = """
-def main():
-    def on_connection(s):
-        s.on('end', lambda: log('server end', s.ready_state))
-    srv = tls.create_server({'key': key, 'cert': cert, 'allow_half_open': True}, on_connection)
-    def listening():
-        c = tls.connect({'port': srv.address()['port'], 'host': '127.0.0.1',
-                         'reject_unauthorized': False}, lambda: c.end())
+        c = {mod}.connect({py_client}lambda: c.end())
         c.on('finish', lambda: c.destroy())
     srv.listen(0, '127.0.0.1', listening).unref()
 go(main)
