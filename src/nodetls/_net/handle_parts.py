@@ -286,7 +286,9 @@ class _AddressMixin:
         return sock
 
     def set_no_delay(self, enable: bool = True) -> None:
-        """``TCP_NODELAY``.  asyncio enables it only on sockets whose ``proto`` is
+        """libuv's ``uv_tcp_nodelay(handle, enable)`` as Node calls it, ignoring its result:
+        ``TCP_NODELAY``, and an error (the descriptor closed or replaced under the socket)
+        leaves the option as it was.  asyncio enables it only on sockets whose ``proto`` is
         ``IPPROTO_TCP``; ours are made with ``proto`` 0, so it stays off unless asked."""
         t = self.transport
         if enable and not self._no_delay_off and t is not None \
@@ -294,9 +296,13 @@ class _AddressMixin:
             return  # uvloop sets TCP_NODELAY on every TCP transport it makes (and we never
             # turned it off): no get_extra_info('socket'), no setsockopt per connection
         sock = self._tcp_socket()
-        if sock is not None:
+        if sock is None:
+            return
+        try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1 if enable else 0)
-            self._no_delay_off = not enable
+        except OSError:
+            return  # (Node ignores the error uv_tcp_nodelay returns; libuv keeps its flag)
+        self._no_delay_off = not enable
 
     def set_keep_alive(self, enable: bool = False, delay: float = 0) -> None:
         """libuv's ``uv_tcp_keepalive(handle, enable, delay)`` as Node calls it, ignoring its
