@@ -240,7 +240,11 @@ server.listen(0, '127.0.0.1', () => { throw new Error('listener failed'); });
 
 
 def _short_report(stderr: str) -> list[str]:
-    lines = stderr.strip().splitlines()
+    """The traceback's lines, checked to hold no asyncio frame and at most run()'s own. Lines of
+    error-location markers alone (``~~~^^^``: CPython 3.13 prints them under more lines than
+    3.11 and 3.12) are left out, so counts hold on every version."""
+    lines = [line for line in stderr.strip().splitlines()
+             if line.strip(" ~^") or not line.strip()]
     assert not any("asyncio" in line for line in lines), stderr
     frames = [line for line in lines if line.lstrip().startswith("File ")]
     internal = [f for f in frames if "nodetls" in f and "prog.py" not in f]
@@ -411,9 +415,9 @@ def test_ctrl_c_closes_servers_and_ends_with_keyboard_interrupt(
 
     assert py.returncode == js.returncode == -signal.SIGINT, err
     assert "server close" in out.split("\n") and "client close" in out.split("\n")
-    lines = err.strip().splitlines()
+    lines = _short_report(err)
     assert lines[-1] == "KeyboardInterrupt", err
-    assert len(lines) <= 6 and "asyncio" not in err and "CancelledError" not in err, err
+    assert len(lines) <= 6 and "CancelledError" not in err, err
 
 
 def test_ctrl_c_lets_open_connections_finish_within_the_grace_period(

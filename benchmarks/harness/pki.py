@@ -31,7 +31,13 @@ def _cert(subject: str, key: PrivateKey, issuer: str, issuer_key: PrivateKey,
     b = (x509.CertificateBuilder().subject_name(_name(subject)).issuer_name(_name(issuer))
          .public_key(key.public_key()).serial_number(x509.random_serial_number())
          .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=7))
-         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+         # (Python 3.13's ssl.create_default_context() verifies with VERIFY_X509_STRICT, which
+         # requires these key identifiers)
+         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                        critical=False)
+         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+             issuer_key.public_key()), critical=False))
     if ca:
         b = b.add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
                                           content_commitment=False, key_encipherment=False,

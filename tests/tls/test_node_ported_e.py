@@ -520,9 +520,11 @@ async def writable_lengths(certs: Any, over_duplex: bool) -> tuple[list[int], in
         for _ in range(9):
             cli.write("a")
             lengths.append(cli.writable_length)
+        finished = event(cli, "finish")  # (not ordered with the server's 'end')
         cli.on("finish", lambda: at_finish.append(cli.writable_length))
         cli.end()
         text = await wait(done)
+        await wait(finished)
         cli.destroy()
         if over_duplex:
             raw.destroy()

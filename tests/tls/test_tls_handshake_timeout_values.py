@@ -48,7 +48,11 @@ async def _stalled_then_good(certs: Any, server: Any,
     stalled = good = None
     try:
         _, stalled = await asyncio.open_connection("127.0.0.1", port)
+        # (the server's side of the handshake ends after the client's, in TLS 1.3)
+        secured = asyncio.get_running_loop().create_future()
+        server.once("secureConnection", lambda s: secured.set_result(s))
         good = await connect(port, ca=certs.root.cert_pem, servername="localhost")
+        await asyncio.wait_for(secured, TIMEOUT)
         yield stalled, good
     finally:
         if good is not None:

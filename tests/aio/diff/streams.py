@@ -40,6 +40,7 @@ from .runner import (
     exc_name,
     settle_logs,
     start_logs,
+    wait_for,
 )
 
 _AWAITED = ("read", "readexactly", "readuntil", "readline", "drain", "wait_closed")
@@ -115,7 +116,7 @@ async def run_stream_script(script: dict[str, Any], impl: str, m: _Material) -> 
 
     server, client = await connect_pair(script, impl, m, on_client, None, stream=True)
     logs["c"].add("made")
-    ends = {"c": client, "s": await asyncio.wait_for(accepted, T)}
+    ends = {"c": client, "s": await wait_for(accepted, T)}
     tasks: list[tuple[str, str, asyncio.Task[None]]] = []
     try:
         addrs = {t: tuple(ends[t][1].get_extra_info("sockname")[:2]) for t in "cs"}
@@ -148,7 +149,7 @@ async def run_stream_script(script: dict[str, Any], impl: str, m: _Material) -> 
         for _r, w in ends.values():
             w.transport.abort()
         server.close()
-        await asyncio.wait_for(server.wait_closed(), T)
+        await wait_for(server.wait_closed(), T)
         await asyncio.sleep(0)
     return {"c": logs["c"].render(), "s": logs["s"].render(), "handled": handled,
             "final": final}
