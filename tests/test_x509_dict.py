@@ -23,9 +23,8 @@ from helpers.peers import require_peer, run_node
 from nodetls._x509 import (
     certificate_to_dict,
     check_issued,
-    format_subjectaltname,
-    format_time,
-    name_to_dict,
+    find_issuer,
+    identity_fields,
 )
 
 from .x509.compare import JS_SERIALIZE, normalize
@@ -168,17 +167,18 @@ def test_known_formats(legacy_cases: dict[str, CertBundle], certs: CertSet) -> N
     assert certificate_to_dict(certs.server.der) == srv  # DER input works too
 
 
-def test_format_helpers() -> None:
-    assert format_time(dt.datetime(2026, 11, 1, 0, 37, 56, tzinfo=UTC)) == "Nov  1 00:37:56 2026 GMT"
-    assert format_time(dt.datetime(2026, 11, 21, 0, 37, 56, tzinfo=UTC)) == \
-        "Nov 21 00:37:56 2026 GMT"
+def test_format_helpers(certs: CertSet, pki: PKI) -> None:
     name = x509.Name([N(NameOID.COMMON_NAME, "a"), N(NameOID.COMMON_NAME, "b"),
                       N(NameOID.COMMON_NAME, "c")])
-    assert name_to_dict(name) == {"CN": ["a", "b", "c"]}
+    repeated = pki.make_leaf(None, ["DNS:x.example"], subject=name)
+    assert certificate_to_dict(repeated.der)["subject"] == {"CN": ["a", "b", "c"]}
+    full = certificate_to_dict(certs.server.der)
+    assert identity_fields(certs.server.der) == {
+        "subject": full["subject"], "subjectaltname": full["subjectaltname"]}
 
 
 def test_no_san_is_none(legacy_cases: dict[str, CertBundle]) -> None:
-    assert format_subjectaltname(legacy_cases["no_san"].x509) is None
+    assert "subjectaltname" not in identity_fields(legacy_cases["no_san"].der)
     assert "subjectaltname" not in certificate_to_dict(legacy_cases["no_san"].x509)
 
 
@@ -191,19 +191,17 @@ def test_check_issued(certs: CertSet, pki: PKI, legacy_cases: dict[str, CertBund
     assert check_issued(certs.self_signed.x509, certs.self_signed.x509)
     noku = legacy_cases["ca_without_certsign"].x509
     assert not check_issued(noku, noku)
-    assert check_issued(noku, noku, check_signing=False)
     assert check_issued(certs.client_ca.x509, certs.client.x509)
     assert not check_issued(certs.intermediate.x509, certs.client.x509)
     # Same subject name, other key: the authorityKeyIdentifier tells them apart.
     twin = pki.make_ca("nodetls Test Intermediate CA", issuer=certs.root, name="twin")
     assert twin.x509.subject == certs.intermediate.x509.subject
     assert not check_issued(twin.x509, certs.server.x509)
-    # A CA whose keyUsage lacks keyCertSign issues nothing (X509_check_issued), though a store
-    # lookup (check_signing=False) still finds it.
+    # A CA whose keyUsage lacks keyCertSign issues nothing (X509_check_issued); DER works too.
     noku_ca = legacy_cases["ca_without_certsign"]
     child = pki.make_leaf("child.example", issuer=noku_ca)
     assert not check_issued(noku_ca.x509, child.x509)
-    assert check_issued(noku_ca.x509, child.x509, check_signing=False)
+    assert check_issued(certs.intermediate.der, certs.server.der)
 
 
 # -- detailed chains over a real TLS connection in node ----------------------------------------
@@ -293,3 +291,14 @@ def test_detailed_structure(certs: CertSet) -> None:
     assert s["issuerCertificate"] is s
     # Not detailed: no link, even for a self-signed certificate.
     assert "issuerCertificate" not in certificate_to_dict(certs.self_signed.x509)
+
+
+def test_find_issuer(certs: CertSet, legacy_cases: dict[str, CertBundle]) -> None:
+    # the first candidate X509_check_issued accepts (Node's issuer for 'OCSPRequest'); DER in,
+    # the candidate itself out; what OpenSSL cannot parse is skipped
+    cands = [b"junk", certs.root.der, certs.intermediate.der]
+    assert find_issuer(certs.server.der, cands) is cands[2]
+    assert find_issuer(certs.intermediate.der, cands) is cands[1]
+    assert find_issuer(certs.server.der, [certs.root.der]) is None
+    noku = legacy_cases["ca_without_certsign"].der
+    assert find_issuer(noku, [noku]) is None  # (no keyCertSign: not its own issuer)

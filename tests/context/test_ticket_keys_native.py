@@ -15,6 +15,7 @@ import threading
 import pytest
 
 from nodetls._context import SecureContext, ticket_keys
+from nodetls._engine._keycert import lend_sni_context
 from nodetls._openssl import BINDING, ffi, lib
 from nodetls._openssl import constants as C
 
@@ -184,30 +185,21 @@ def test_unknown_or_forged_key_is_a_full_handshake(ctx_pki, version, callback):
     assert c.reused and s.reused
 
 
-def switch(ssl, ctx) -> bool:
-    """SNI's context switch as the engine makes it (``nodetls_switch_ctx`` where the binding
-    has it, else ``SSL_set_SSL_CTX``)."""
-    helper = getattr(lib, "nodetls_switch_ctx", None)
-    if helper is not None:
-        return bool(helper(ssl, ctx) == 1)
-    return bool(lib.SSL_set_SSL_CTX(ssl, ctx) == ctx)
-
-
-def test_sni_switch_keeps_the_session_context_keys(ctx_pki, version, callback):
-    """OpenSSL calls the ticket callback of the context a connection was created on, after an
-    SNI callback switched it (``SSL_set_SSL_CTX``) too: that context's keys issue and accept its
-    tickets, not the switched-to context's.  (The C callback finds that context in the SSL's
-    ex_data: recorded by ``SSL_new`` under OpenSSL 3.0, by the switch under 3.2 and later, whose
-    ``SSL_new`` runs the ex_data callback before it sets the context.)"""
+def test_an_sni_context_lent_keeps_the_session_context_keys(ctx_pki, version, callback):
+    """An SNI context only lends its certificate (``lend_sni_context``, Node's
+    ``UseSNIContext``): the connection's own context's keys issue and accept its tickets, not
+    the lending context's.  (The C callback finds that context in the SSL's ex_data, recorded by
+    ``SSL_new`` under OpenSSL 3.0, else through ``SSL_get_SSL_CTX``, which lending never
+    changes.)"""
     original, other = server(ctx_pki, K1), server(ctx_pki, K2)
     c, s = End(client(ctx_pki, version), False), Unbound(original)
-    assert switch(s.ssl, other.ctx)
+    lend_sni_context(s.ssl, other.ctx)
     run(c, s)
     session = c.session()
     assert ticket_of(session)[:16] == K1[:16]
-    # Resumes on the original context, switched again...
+    # Resumes on the original context, lent again...
     c, s = End(client(ctx_pki, version), False), Unbound(original)
-    assert switch(s.ssl, other.ctx)
+    lend_sni_context(s.ssl, other.ctx)
     assert lib.SSL_set_session(c.ssl, copy_session(session)) == 1
     run(c, s)
     assert c.reused and s.reused

@@ -1,7 +1,6 @@
 """Why a pair's records differ from node<->node's: each divergence gets a class.
 
-* :func:`known` -- differences recognised from the records themselves (a Node defect, an open
-  finding handed on);
+* :func:`known` -- differences recognised from the records themselves (a Node defect);
 * :func:`with_node_defaults` -- the counterfactual for nodetls's documented defaults (deliberate
   differences the README lists: ``DEFAULT_CIPHERS``, ``DEFAULT_ECDH_CURVE``): the case
   with every unset ``ciphers``/``ecdhCurve`` given Node's defaults; a divergence that vanishes
@@ -24,12 +23,11 @@ OPENSSL = "(b) OpenSSL 3.5 (bundled) vs 3.0 (node's)"
 #: ``sigalgs`` OpenSSL refuses (``SetSigalgs`` reads an empty error queue); nodetls raises
 #: ``ERR_CRYPTO_OPERATION_FAILED`` naming the option.
 SIGALGS_ERROR = "(c) Node's bad-sigalgs error has no code"
-#: Node's SNICallback context only lends its certificate, key, chain and CA list to the
-#: connection (``UseSNIContext``: ``SSL_use_certificate``..., the default context's other
-#: key-type certificates stay, its ciphers stay); nodetls switches the whole ``SSL_CTX``
-#: (``SSL_set_SSL_CTX``), so the SNI context's ciphers apply and only its certificates are
-#: served (open: see docs/fuzzing.md).
-SNI = "open: SNI switches the whole SSL_CTX (Node lends only cert/key/chain)"
+#: README's deliberate difference: a server that rejects the client's certificate fails the
+#: handshake with the matching alert (its ``'tlsClientError'`` names the verification error, the
+#: client reads the alert); Node's verifies after the handshake and resets (``ECONNRESET`` on both
+#: sides).  Reached when an SNI context lends its verify store, which lacks the client CA.
+REJECT_ALERT = "(c) README: a server rejecting the client's certificate sends an alert"
 
 
 @functools.cache
@@ -56,9 +54,14 @@ def known(case: dict[str, Any], pair: tuple[str, str], node: dict[str, Any],
         if a == "<Error>" and b == "ERR_CRYPTO_OPERATION_FAILED" and case[side]["sigalgs"]:
             return SIGALGS_ERROR
     s = case["server"]
-    if server_ours and s["sni"] and case["client"]["servername"] == "other.example" and (
-            s["sni"]["certs"] != s["certs"] or s["sni"]["ciphers"] is not None):
-        return SNI
+    reset = [{"ev": "tlsClientError", "code": "ECONNRESET"}]
+    if server_ours and s["requestCert"] and s["rejectUnauthorized"] \
+            and node["server"]["conns"] == reset and node["client"] == [{"err": "ECONNRESET"}]:
+        conns, client = ours["server"]["conns"], ours["client"]
+        if len(conns) == 1 and conns[0]["ev"] == "tlsClientError" and \
+                conns[0]["code"] != "ECONNRESET" and len(client) == 1 and \
+                str(client[0].get("err", "")).startswith("ERR_SSL_TLSV1_ALERT_"):
+            return REJECT_ALERT
     return None
 
 

@@ -764,9 +764,6 @@ async def test_sni_context_without_certificate_fails_the_handshake(certs):
     assert log == []
 
 
-@pytest.mark.xfail(strict=True, reason="divergence: the server's 'tlsClientError' is "
-                   "ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM (Node: ERR_SSL_PASSED_A_NULL_PARAMETER, "
-                   "'passed a null parameter')")
 async def test_sni_context_without_certificate_server_error_code(certs):
     # Node: test-tls-empty-sni-context (the server error's message matches /passed a null
     # parameter/i)

@@ -6,7 +6,7 @@ seeds FIRST..FIRST+COUNT-1 (``tests/x509/gen.py``), asks Node v20 for all of the
 nodetls's dicts (``compare.py``). Prints one line per difference class (oracle, first
 differing key) with its count and the first N examples (default 3); exits 1 when a
 non-accepted difference was found. Without ``node`` only the ``ssl`` half runs.
-``--hostile`` adds the features cryptography refuses (counted as ``unloadable``).
+``--hostile`` adds the features cryptography refuses (OpenSSL reads them: compared too).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Named certificates, one per difference the seeded runs found (each fixed in nodetls)."""
+"""Named certificates, one per difference the seeded runs found (each fixed in nodetls), and the
+certificates cryptography refuses or reads only in part (nodetls reads them through OpenSSL)."""
 
 from __future__ import annotations
 
@@ -58,16 +59,45 @@ CASES: dict[str, bytes] = {
     # ssl's serials: '-' and the magnitude; only the first line of a serial over 35 bytes
     "negative_serial": build(serial=-0x80),
     "long_serial": build(serial=int.from_bytes(bytes(range(1, 41)), "big")),
+    # names cryptography 51 refuses (a PrintableString with '@' and '&', UTF-8 in an
+    # IA5String, in a multi-valued RDN; the issuer too): nodetls reads them through OpenSSL
+    "refused_by_cryptography_51": build(
+        subject=name([("2.5.4.3", PRINTABLE, b"localhost")],
+                     [("2.5.4.10", PRINTABLE, b"A&B @ C"), ("2.5.4.11", IA5, "Zürich".encode())],
+                     [("1.2.840.113549.1.9.1", IA5, "ü@x".encode())]),
+        issuer=name([("2.5.4.3", PRINTABLE, b"CA & Co")], [("2.5.4.10", T61, b"x")]),
+        extensions=[ext("2.5.29.19", seq(tlv(0x01, b"\xff")))]),
+    # cryptography 51 drops every extension of a certificate whose DirName holds a value outside
+    # its string type (here a PrintableString with '@'): subjectaltname, infoAccess,
+    # ext_key_usage and ca would go; OpenSSL reads them all
+    "dirname_refused_by_cryptography_51": build(
+        subject=name([("2.5.4.3", UTF8, b"localhost")]),
+        extensions=[ext("2.5.29.19", seq(tlv(0x01, b"\xff"))),
+                    ext(SAN, seq(tlv(0x82, b"localhost"),
+                                 _dirname([("2.5.4.3", PRINTABLE, b"a@b")]))),
+                    ext(AIA, seq(seq(oid("1.3.6.1.5.5.7.48.1"), tlv(0x86, b"http://o/1")))),
+                    ext("2.5.29.37", seq(oid("1.3.6.1.5.5.7.3.1")))]),
+    # cryptography cannot decode these extensions (any version); Node and ssl print them
+    "x400_in_san": build(extensions=[ext(SAN, seq(tlv(0x82, b"a"), tlv(0xA3, seq())))]),
+    "edi_party_in_san": build(extensions=[ext(SAN, seq(
+        tlv(0xA5, tlv(0xA1, tlv(UTF8, b"x"))), tlv(0x82, b"b")))]),
+    # Node prints the first subjectAltName; ssl finds none (X509_get_ext_d2i: two of them)
+    "duplicate_san": build(extensions=[ext(SAN, seq(tlv(0x82, b"a"))),
+                                       ext(SAN, seq(tlv(0x82, b"b")))]),
+    # a BIT STRING name value (x500UniqueIdentifier): ASN1_STRING_to_UTF8 refuses it, so Node's
+    # whole subject is undefined; ssl gives the value's bytes
+    "x500_unique_identifier": build(subject=name([("2.5.4.3", UTF8, b"x")],
+                                                 [("2.5.4.45", 0x03, b"\x00\x01\x02")])),
     # cryptography warns about these names: the library must stay silent
     "odd_country": build(subject=name([("2.5.4.6", PRINTABLE, b"DEU")],
                                       [("2.5.4.3", UTF8, b"")])),
 }
 
-#: certificates whose extensions cryptography cannot decode (formatting must not raise)
-UNDECODABLE: dict[str, bytes] = {
-    "x400_in_san": build(extensions=[ext(SAN, seq(tlv(0x82, b"a"), tlv(0xA3, seq())))]),
-    "duplicate_san": build(extensions=[ext(SAN, seq(tlv(0x82, b"a"))),
-                                       ext(SAN, seq(tlv(0x82, b"b")))]),
-}
+__all__ = ["CASES", "EXTENSIONS_REFUSED", "REFUSED_BY_51"]
 
-__all__ = ["CASES", "UNDECODABLE"]
+#: named certificates cryptography 51 refuses to load (names outside their string type)...
+REFUSED_BY_51 = ("refused_by_cryptography_51", "one_byte_strings")
+#: ... or loads but cannot decode the extensions of (its ``.extensions`` raises; the last three
+#: in every version)
+EXTENSIONS_REFUSED = ("dirname_refused_by_cryptography_51", "empty_san", "x400_in_san",
+                      "edi_party_in_san", "duplicate_san")

@@ -7,8 +7,8 @@
 * CPython's ``ssl``: ``ssl._ssl._test_decode_cert(path)``, the dict ``getpeercert()`` returns
   (:func:`ssl_objects`), against ``nodetls.aio._sslobject.ssl_style_cert``, key order included.
 
-A certificate ``cryptography`` cannot load is not compared (nodetls cannot read it at all; see
-:data:`ACCEPTED`); nor is one OpenSSL refuses (neither oracle has a dict for it).
+nodetls reads certificates through OpenSSL (``nodetls._x509_ossl``), as both oracles do: a
+certificate OpenSSL refuses is compared only in that every oracle refuses it too.
 """
 
 from __future__ import annotations
@@ -20,30 +20,19 @@ import shutil
 import ssl
 import subprocess
 import tempfile
-import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography import x509
-
 from nodetls._x509 import certificate_to_dict
 from nodetls.aio._sslobject import ssl_style_cert
 
-__all__ = ["ACCEPTED", "Difference", "compare", "load", "node_objects", "normalize",
+__all__ = ["ACCEPTED", "Difference", "compare", "node_objects", "normalize", "parses",
            "ssl_objects"]
 
-#: Differences accepted on purpose, each with its reason (a class name -> why).
-ACCEPTED = {
-    "unloadable": "cryptography refuses the certificate (fractional seconds in a "
-                  "GeneralizedTime, a T61String that is not UTF-8...): nodetls parses peer "
-                  "certificates with cryptography, so it has no dict to compare.",
-    "node/extensions": "cryptography cannot decode the certificate's extensions (a duplicate "
-                       "extension, an x400Address or ediPartyName): nodetls leaves out what "
-                       "it cannot read -- without raising -- where Node prints it.",
-    "ssl/extensions": "as node/extensions, for ssl's subjectAltName, OCSP, caIssuers and "
-                      "crlDistributionPoints.",
-}
+#: Differences accepted on purpose, each with its reason (a class name -> why). None since
+#: nodetls reads certificates through OpenSSL (it had cryptography's refusals before).
+ACCEPTED: dict[str, str] = {}
 
 JS_SERIALIZE = r"""
 function ser(v, parent) {
@@ -115,32 +104,21 @@ def ssl_objects(ders: Sequence[bytes]) -> list[Any]:
     return out
 
 
-def load(der: bytes) -> x509.Certificate | None:
-    """The certificate as nodetls reads a peer's, or ``None`` when cryptography refuses it."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # negative serials, empty or long attribute values
-        try:
-            cert = x509.load_der_x509_certificate(der)
-            cert.subject, cert.issuer  # noqa: B018 -- parsed lazily
-            return cert
-        except ValueError:
-            return None
+def parses(der: bytes) -> bool:
+    """Whether OpenSSL parses the certificate (``d2i_X509``), as nodetls reads a peer's."""
+    from nodetls._x509_ossl import opened
 
-
-def _extensions_decode(cert: x509.Certificate) -> bool:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            cert.extensions  # noqa: B018
+    try:
+        with opened(der):
             return True
-        except Exception:
-            return False
+    except ValueError:
+        return False
 
 
 @dataclass
 class Difference:
     seed: int
-    oracle: str  # 'node', 'ssl' (+ '/extensions': undecodable extensions) or 'unloadable'
+    oracle: str  # 'node', 'ssl' or 'unparsed' (OpenSSL refused it, an oracle did not)
     key: str  # the first differing key ('' when the key lists differ)
     ours: Any
     theirs: Any
@@ -150,16 +128,16 @@ class Difference:
                 f"ours={self.ours!r} theirs={self.theirs!r}")
 
 
-def _node_dict(cert: x509.Certificate) -> Any:
+def _node_dict(der: bytes) -> Any:
     try:
-        return normalize(certificate_to_dict(cert))
+        return normalize(certificate_to_dict(der))
     except Exception as exc:  # a crash is a difference too
         return repr(exc)
 
 
-def _ssl_dict(cert: x509.Certificate) -> Any:
+def _ssl_dict(der: bytes) -> Any:
     try:
-        return ssl_style_cert(cert)
+        return ssl_style_cert(der)
     except Exception as exc:
         return repr(exc)
 
@@ -179,20 +157,20 @@ def compare(seeds: Iterable[int], ders: Sequence[bytes], node: Sequence[Any] | N
     diffs: list[Difference] = []
     compared = 0
     for i, (seed, der) in enumerate(zip(seeds, ders, strict=True)):
-        cert = load(der)
-        if cert is None:
-            diffs.append(Difference(seed, "unloadable", "", None, None))
+        refused = not parses(der)
+        if refused:
+            if any(o is not None and "$error" not in o[i] for o in (node, pyssl)):
+                diffs.append(Difference(seed, "unparsed", "", None, None))
             continue
         compared += 1
-        suffix = "" if _extensions_decode(cert) else "/extensions"
         for oracle, theirs, ours_of in (("node", node, _node_dict), ("ssl", pyssl, _ssl_dict)):
             if theirs is None or "$error" in theirs[i]:
                 continue
-            ours = ours_of(cert)
+            ours = ours_of(der)
             if not isinstance(ours, dict):  # nodetls raised: never accepted
                 diffs.append(Difference(seed, oracle, "$raises", ours, None))
                 continue
             key, a, b = _first_difference(ours, theirs[i])
             if (a, b) != (None, None):
-                diffs.append(Difference(seed, oracle + suffix, key, a, b))
+                diffs.append(Difference(seed, oracle, key, a, b))
     return diffs, compared

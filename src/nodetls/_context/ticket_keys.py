@@ -33,11 +33,11 @@ share the parent's keys) pays per ticket what OpenSSL's own keys cost.  In ABI m
 same answers.  Either must find the keys of the right context:
 
 * OpenSSL calls it on the connection's *original* ``SSL_CTX`` (the session context), even after
-  an SNI callback switched the connection to another context, while ``SSL_get_SSL_CTX`` returns the
-  switched one (observed with OpenSSL 3.0: the session-cache and ticket-key callbacks
-  stay on the session context, while SNI/cert/OCSP callbacks move to the new one).  So the
-  engine calls :func:`bind_ssl` right after ``SSL_new`` to record which context's keys serve that
-  ``SSL*``, and :func:`unbind_ssl` before ``SSL_free``.  Node v20 serves such a connection's
+  ``SSL_set_SSL_CTX`` switched the connection to another context, while ``SSL_get_SSL_CTX``
+  returns the switched one (observed with OpenSSL 3.0).  nodetls's SNI no longer switches (a
+  context only lends its certificate, as Node's), but the engine still calls :func:`bind_ssl`
+  right after ``SSL_new`` to record which context's keys serve that ``SSL*``, and
+  :func:`unbind_ssl` before ``SSL_free``, so the keys never depend on that.  Node v20 serves such a connection's
   tickets with the server's keys too, not with the keys of the context ``SNICallback`` returned
   (``tests/tls/test_tls_sni_ticket_keys.py`` runs the scenario in ``node`` and in both modes).
 * An unbound ``SSL*`` falls back to the context registered for ``SSL_get_SSL_CTX(ssl)``.

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from .._openssl import constants as C
 from .._openssl import ffi, lib, macros
-from . import callbacks
+from . import _keycert, callbacks
 from ._queries import _EngineQueries
 from ._wire import (
     _der_of_x509,
@@ -29,14 +29,11 @@ from ._wire import (
 from .protocol import HANDSHAKE_DONE, ClientHello, HandshakeDone, KeylogLine, NewSession
 
 NULL: Final = ffi.NULL  # (Final: a static C variable when compiled, not a dictionary lookup)
-#: SNI's context switch (``nodetls_switch_ctx``: the ticket keys stay the session context's; the
-#: Python ticket callback needs no such care: ``ticket_keys.bind_ssl``).
-_switch_ctx: Final = getattr(lib, "nodetls_switch_ctx", None) or lib.SSL_set_SSL_CTX
 
 
 class _EngineCallbacks(_EngineQueries):
     """The ``_cb_*`` methods :mod:`.callbacks`' trampolines call, and what they share (the
-    pending SNI context's switch, the noting of events)."""
+    pending SNI context's lending, the noting of events)."""
 
     # The engine's state these read and write (defaults: TLSEngine's).
     hooks: Any
@@ -57,19 +54,28 @@ class _EngineCallbacks(_EngineQueries):
     handshake_complete: bool
     handshakes: int
     _pinned: tuple[Any, ...]
+    sni_context: Any
+    _exc: BaseException | None
 
     def _apply_pending_context(self) -> None:
-        """Switch to the context SNI chose (``use_context``), from within the client-hello or
-        cert callback: the only place OpenSSL picks its certificate up."""
+        """Serve the connection with the context SNI chose (``use_context``), from within the
+        client-hello or cert callback, before OpenSSL picks its certificate: the context lends
+        its certificate, key, chain, verify store and client CA list, nothing else (Node's
+        ``UseSNIContext`` + ``SetCACerts``, :func:`._keycert.lend_sni_context`); the connection's
+        ``SSL_CTX`` (:attr:`context`: ciphers, options, callbacks, ticket keys, session id
+        context) stays its first one.  A failure (a context without a certificate) is Node's:
+        the handshake step goes on with what the connection has (the default certificate, or
+        none: a handshake_failure alert), then fails with that error (node v20 leaves
+        ``SSL_use_certificate``'s error queued, and its next ``SSL_get_error`` reports it)."""
         context = self._pending_context
         if context is not None:
             self._pending_context = None
-            _switch_ctx(self.ssl, context.ctx)
-            self.context = context
-            # OpenSSL verifies a client's certificate with the cert verify callback of the
-            # context in use then: this one's (a context without it would fail at the first
-            # error, whatever reject_unauthorized says).
-            callbacks.enable(context, "verify")
+            self.sni_context = context
+            try:
+                _keycert.lend_sni_context(self.ssl, context.ctx)
+            except Exception as exc:  # noqa: BLE001  (raised once this OpenSSL call returns)
+                if self._exc is None:
+                    self._exc = exc
 
     def _cb_cert_verify(self, store: Any) -> int:
         # In place of OpenSSL's X509_verify_cert() call on the peer's chain (the context's cert

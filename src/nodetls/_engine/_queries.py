@@ -39,6 +39,7 @@ class _EngineQueries(Referable):
     server: bool
     context: Any
     _pending_context: Any
+    sni_context: Any
     _alpn_server_wire: bytes | None
     alpn_callback: Any
     _npn_wire: bytes
@@ -77,10 +78,14 @@ class _EngineQueries(Referable):
 
     @property
     def sni_target(self) -> Any:
-        """The SecureContext the handshake will use: the one SNI chose (``use_context``, applied
-        inside the next callback) or the current one."""
+        """The SecureContext whose certificate the handshake will serve (Node's
+        ``requestOCSP``: ``_handle.sni_context``, else the server's context): the one SNI chose
+        (``use_context``, lent inside the next callback, or lent already) or :attr:`context`."""
         pending = self._pending_context
-        return pending if pending is not None else self.context
+        if pending is not None:
+            return pending
+        lent = self.sni_context
+        return lent if lent is not None else self.context
 
     @property
     def version(self) -> str | None:
@@ -156,6 +161,25 @@ class _EngineQueries(Referable):
             return None
         x = lib.SSL_get_certificate(self.ssl)
         return _der_of_x509(x) if x != NULL else None
+
+    def peer_certificate_x509(self) -> Any:
+        """The peer's ``X509*``, borrowed from the SSL (valid until the engine's next step: for
+        an immediate read by ``nodetls._x509``), or ``None``."""
+        if self.ssl is None:
+            return None
+        x = lib.SSL_get0_peer_certificate(self.ssl)
+        return x if x != NULL else None
+
+    def chain_x509(self, verified: bool) -> list[Any]:
+        """The verified chain's (else the sent chain's) ``X509*``s, borrowed as
+        :meth:`peer_certificate_x509`'s."""
+        if self.ssl is None:
+            return []
+        sk = lib.SSL_get0_verified_chain(self.ssl) if verified else \
+            lib.SSL_get_peer_cert_chain(self.ssl)
+        if sk == NULL:
+            return []
+        return [lib.OPENSSL_sk_value(sk, i) for i in range(lib.OPENSSL_sk_num(sk))]
 
     def peer_chain_der(self) -> list[bytes]:
         """The chain the peer sent (leaf first on clients; servers' stack excludes the leaf)."""

@@ -208,15 +208,11 @@ class _EngineSetup(_EngineCallbacks):
 
     # ---- resuming a paused handshake
     def use_context(self, context: Any) -> None:
-        """Switch to another SecureContext (SNI) while paused.  The switch is applied inside the
-        re-invoked callback: OpenSSL only picks up the new certificate when SSL_set_SSL_CTX runs
-        from within the client-hello or cert callback (measured: outside it, the old certificate
-        is still sent)."""
-        if context is self.context:
-            return
-        for kind in getattr(self.context, "_nodetls_callbacks", ()):
-            if kind != "session":
-                callbacks.enable(context, kind)
+        """Serve this connection with the context SNI chose (``SNICallback``, ``add_context``),
+        while paused: recorded here, lent inside the re-invoked client-hello or cert callback
+        (:meth:`_apply_pending_context`), which is where OpenSSL picks the certificate up.  As in
+        Node, the context lends only its certificate, key, chain, verify store and client CA
+        list; :attr:`context` stays the connection's ``SSL_CTX``."""
         self._pending_context = context
 
     def use_key_cert(self, context: Any) -> None:

@@ -168,6 +168,7 @@ class TLSEngine(_EngineRecords):
     # The session lookup is decided and answered in C (enable_session_path).
     session_path = False
     _pending_context: Any = None
+    sni_context: Any = None  # the context SNI lent its certificate (Node's sni_context_)
     _ocsp_response: bytes | None = None
     _alpn_server_wire: bytes | None = None
     _alpn_out: Any = None

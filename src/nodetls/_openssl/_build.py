@@ -67,6 +67,10 @@ SOURCE = """
 #define SSL_CTX_get_client_CA_list(c) ((OPENSSL_STACK *)(SSL_CTX_get_client_CA_list)(c))
 #define SSL_CTX_set_client_CA_list(c, l) \\
     (SSL_CTX_set_client_CA_list)((c), (STACK_OF(X509_NAME) *)(l))
+#define SSL_dup_CA_list(l) \\
+    ((OPENSSL_STACK *)(SSL_dup_CA_list)((const STACK_OF(X509_NAME) *)(l)))
+#define SSL_set_client_CA_list(s, l) \\
+    (SSL_set_client_CA_list)((s), (STACK_OF(X509_NAME) *)(l))
 #define PKCS12_parse(p, pw, k, c, ca) \\
     (PKCS12_parse)((p), (pw), (k), (c), (STACK_OF(X509) **)(ca))
 """

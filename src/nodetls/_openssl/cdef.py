@@ -349,6 +349,91 @@ int SSL_CTX_remove_session(SSL_CTX *ctx, SSL_SESSION *session);
 int OBJ_sn2nid(const char *s);
 const char *OBJ_nid2sn(int n);
 const char *OBJ_nid2ln(int n);
+/* ---- certificates read through OpenSSL: _x509_ossl.py, session 38. Types, then
+   functions; every symbol is in OpenSSL 3.0 and 3.5, checked against both headers, in ABI and
+   API mode. Appended to FUNCTIONS as one block: typedefs may come anywhere before their use. */
+typedef struct X509_name_entry_st X509_NAME_ENTRY;
+typedef struct X509_extension_st X509_EXTENSION;
+typedef struct asn1_object_st ASN1_OBJECT;
+typedef struct asn1_string_st ASN1_STRING;
+typedef struct asn1_type_st ASN1_TYPE;
+typedef struct bignum_st BIGNUM;
+typedef struct GENERAL_NAME_st GENERAL_NAME;
+typedef struct stack_st_GENERAL_NAME GENERAL_NAMES;
+typedef struct stack_st_ACCESS_DESCRIPTION AUTHORITY_INFO_ACCESS;
+typedef struct stack_st_DIST_POINT CRL_DIST_POINTS;
+typedef struct stack_st_ASN1_OBJECT EXTENDED_KEY_USAGE;
+typedef struct ACCESS_DESCRIPTION_st {
+    ASN1_OBJECT *method;
+    GENERAL_NAME *location;
+} ACCESS_DESCRIPTION;
+typedef struct DIST_POINT_NAME_st {
+    int type;
+    union {
+        GENERAL_NAMES *fullname;
+        struct stack_st_X509_NAME_ENTRY *relativename;
+    } name;
+    X509_NAME *dpname;
+} DIST_POINT_NAME;
+typedef struct DIST_POINT_st {
+    DIST_POINT_NAME *distpoint;
+    ASN1_STRING *reasons;
+    GENERAL_NAMES *CRLissuer;
+    int dp_reasons;
+} DIST_POINT;
+int X509_NAME_entry_count(const X509_NAME *name);
+X509_NAME_ENTRY *X509_NAME_get_entry(const X509_NAME *name, int loc);
+ASN1_OBJECT *X509_NAME_ENTRY_get_object(const X509_NAME_ENTRY *ne);
+ASN1_STRING *X509_NAME_ENTRY_get_data(const X509_NAME_ENTRY *ne);
+int X509_NAME_ENTRY_set(const X509_NAME_ENTRY *ne);
+int X509_NAME_print_ex(BIO *out, const X509_NAME *nm, int indent, unsigned long flags);
+int ASN1_STRING_type(const ASN1_STRING *x);
+int ASN1_STRING_length(const ASN1_STRING *x);
+const unsigned char *ASN1_STRING_get0_data(const ASN1_STRING *x);
+int ASN1_STRING_to_UTF8(unsigned char **out, const ASN1_STRING *in);
+int ASN1_TIME_print(BIO *bp, const ASN1_STRING *tm);
+int i2a_ASN1_INTEGER(BIO *bp, const ASN1_STRING *a);
+int ASN1_TYPE_get(const ASN1_TYPE *a);
+int i2d_ASN1_TYPE(const ASN1_TYPE *a, unsigned char **out);
+int OBJ_obj2nid(const ASN1_OBJECT *o);
+int OBJ_obj2txt(char *buf, int buf_len, const ASN1_OBJECT *a, int no_name);
+int i2t_ASN1_OBJECT(char *buf, int buf_len, const ASN1_OBJECT *a);
+int OBJ_txt2nid(const char *s);
+long X509_get_version(const X509 *x);
+const ASN1_STRING *X509_get0_serialNumber(const X509 *x);
+const ASN1_STRING *X509_get0_notBefore(const X509 *x);
+const ASN1_STRING *X509_get0_notAfter(const X509 *x);
+int X509_check_ca(X509 *x);
+int X509_cmp(const X509 *a, const X509 *b);
+int X509_get_ext_by_NID(const X509 *x, int nid, int lastpos);
+X509_EXTENSION *X509_get_ext(const X509 *x, int loc);
+void *X509_get_ext_d2i(const X509 *x, int nid, int *crit, int *idx);
+void *X509V3_EXT_d2i(X509_EXTENSION *ext);
+void *GENERAL_NAME_get0_value(const GENERAL_NAME *a, int *ptype);
+int GENERAL_NAME_get0_otherName(const GENERAL_NAME *gen, ASN1_OBJECT **poid, ASN1_TYPE **pvalue);
+int GENERAL_NAME_print(BIO *out, GENERAL_NAME *gen);
+void GENERAL_NAMES_free(GENERAL_NAMES *a);
+void AUTHORITY_INFO_ACCESS_free(AUTHORITY_INFO_ACCESS *a);
+void CRL_DIST_POINTS_free(CRL_DIST_POINTS *a);
+void EXTENDED_KEY_USAGE_free(EXTENDED_KEY_USAGE *a);
+X509_STORE_CTX *X509_STORE_CTX_new(void);
+void X509_STORE_CTX_free(X509_STORE_CTX *ctx);
+int X509_STORE_CTX_init(X509_STORE_CTX *ctx, X509_STORE *trust_store, X509 *target, void *untrusted);
+int X509_STORE_CTX_get1_issuer(X509 **issuer, X509_STORE_CTX *ctx, X509 *x);
+int EVP_PKEY_get_bn_param(const EVP_PKEY *pkey, const char *key_name, BIGNUM **bn);
+int EVP_PKEY_get_octet_string_param(const EVP_PKEY *pkey, const char *key_name, unsigned char *buf, size_t max_buf_sz, size_t *out_sz);
+int BN_num_bits(const BIGNUM *a);
+int BN_bn2bin(const BIGNUM *a, unsigned char *to);
+void BN_free(BIGNUM *a);
+const char *EC_curve_nid2nist(int nid);
+int ERR_set_mark(void);
+int ERR_pop_to_mark(void);
+X509_NAME *d2i_X509_NAME(X509_NAME **a, const unsigned char **in, long len);
+void X509_NAME_free(X509_NAME *a);
+GENERAL_NAMES *d2i_GENERAL_NAMES(GENERAL_NAMES **a, const unsigned char **in, long len);
+/* SNI: a context lends its client CA list (Node's SetCACerts; _engine/_keycert.py) */
+OPENSSL_STACK *SSL_dup_CA_list(const OPENSSL_STACK *sk);
+void SSL_set_client_CA_list(SSL *s, OPENSSL_STACK *name_list);
 """
 
 CDEF = TYPES + FUNCTIONS
@@ -374,7 +459,6 @@ int nodetls_tk_install(SSL_CTX *ctx);
 int nodetls_tk_set(SSL_CTX *ctx, const unsigned char *keys, size_t nkeys,
                    const unsigned char *legacy, size_t legacy_len);
 int nodetls_tk_bind(SSL *ssl, SSL_CTX *ctx);
-int nodetls_switch_ctx(SSL *ssl, SSL_CTX *ctx);
 int nodetls_no_renewal_on_resumption(SSL_CTX *ctx);
 int nodetls_tk_own(SSL_CTX *ctx);
 void nodetls_cert_cb_install(SSL_CTX *ctx);
@@ -545,8 +629,8 @@ int nodetls_shutdown(SSL *ssl)
    Ownership.  Each SSL_CTX served here owns one slot (SSL_CTX ex_data, freed with the SSL_CTX):
    a lock and the current key table.  Each SSL holds, in SSL ex_data, a counted reference to the
    SSL_CTX whose keys serve it: its session context, recorded when SSL_new creates it (the
-   ex_data new callback, OpenSSL 3.0) or when SNI switches the context (nodetls_switch_ctx: the
-   switch changes SSL_get_SSL_CTX, not this), or the one nodetls_tk_bind names; the reference is dropped when the SSL is freed.  So a slot outlives
+   ex_data new callback, OpenSSL 3.0), or the one nodetls_tk_bind names (an SNI context only lends
+   its certificate: SSL_get_SSL_CTX stays the session context); the reference is dropped when the SSL is freed.  So a slot outlives
    every SSL that may read it.  A table is immutable: nodetls_tk_set swaps in a new one under the
    write lock, then wipes (OPENSSL_cleanse) and frees the old one; the callback holds the read
    lock while it reads a table, and the key bytes it hands OpenSSL are copied into the cipher and
@@ -788,18 +872,6 @@ int nodetls_tk_bind(SSL *ssl, SSL_CTX *ctx)
     }
     SSL_CTX_free(old);
     return 1;
-}
-
-/* SSL_set_SSL_CTX for SNI, ssl's tickets staying under the keys of the context it was created
-   on (its session context, whose ticket callback OpenSSL calls): that context is recorded now,
-   unless it already is.  OpenSSL 3.0 records it in SSL_new (the ex_data new callback); from 3.2
-   on, SSL_new runs that callback before it sets the context, so none is recorded there.
-   1: switched; 0: not. */
-int nodetls_switch_ctx(SSL *ssl, SSL_CTX *ctx)
-{
-    if (nodetls_tk_setup() && SSL_get_ex_data(ssl, nodetls_tk_ssl_idx) == NULL)
-        nodetls_tk_bind(ssl, SSL_get_SSL_CTX(ssl));
-    return SSL_set_SSL_CTX(ssl, ctx) == ctx;
 }
 
 /* ticket_keys.use_without_renewal_cb in C: while OpenSSL's own keys serve ctx, a ticket that

@@ -57,18 +57,21 @@ class _TLSSocketAPI(_Base):
         (``'TLSv1.3'``, ``{}`` for the peer's certificate, the context's own certificate)."""
         return self._wrap is None and not self._destroyed
 
-    def _x509(self, peer: bool) -> x509.Certificate | None:
+    def _der(self, peer: bool) -> bytes | None:
         eng = self._engine
         if eng is not None:
-            der = eng.peer_certificate_der() if peer else eng.own_certificate_der()
-        elif not peer and self._unwrapped:
+            return eng.peer_certificate_der() if peer else eng.own_certificate_der()
+        if not peer and self._unwrapped:
             chains = self._secure_context.cert_chain_der  # (SSL_new takes the context's)
-            der = chains[-1][0] if chains else None
-        else:
-            der = None
+            return chains[-1][0] if chains else None
+        return None
+
+    def _x509(self, peer: bool) -> x509.Certificate | None:
+        der = self._der(peer)
         if der is None:
             return None
         with quiet():  # (a zero or negative serial: cryptography's warning, never on stderr)
+            # (ValueError for a certificate cryptography refuses: docs/tls.md, a known limit)
             return x509.load_der_x509_certificate(der)
 
     @overload
@@ -84,24 +87,21 @@ class _TLSSocketAPI(_Base):
         eng = self._engine
         if eng is None:
             return {} if self._unwrapped else None
-        cert = self._x509(peer=True)
-        if cert is None:
+        x = eng.peer_certificate_x509()  # (read in place: no DER round trip)
+        if x is None:
             return {}
         if not detailed:
-            return cast("PeerCertificate", certificate_to_dict(cert))
-        with quiet():
-            chain = [x509.load_der_x509_certificate(d) for d in
-                     (eng.verified_chain_der() or eng.peer_chain_der())]
-            return cast("PeerCertificate",
-                        certificate_to_dict(cert, detailed=True, issuer_chain=chain))
+            return cast("PeerCertificate", certificate_to_dict(x))
+        chain = eng.chain_x509(True) or eng.chain_x509(False)
+        return cast("PeerCertificate", certificate_to_dict(x, detailed=True, issuer_chain=chain))
 
     def get_certificate(self) -> PeerCertificate | None:
         """Node's ``getCertificate()``: our own certificate, ``{}`` when none (also before the
         socket has a connection: the context's); ``None`` once destroyed."""
         if self._engine is None and not self._unwrapped:
             return None
-        cert = self._x509(peer=False)
-        return {} if cert is None else cast("PeerCertificate", certificate_to_dict(cert))
+        der = self._der(peer=False)
+        return {} if der is None else cast("PeerCertificate", certificate_to_dict(der))
 
     def get_peer_x509_certificate(self) -> x509.Certificate | None:
         return self._x509(peer=True)

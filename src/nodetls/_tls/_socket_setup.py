@@ -16,13 +16,10 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from cryptography import x509
-
 from .. import _option_table, _options
 from .._engine import TLSEngine
 from .._tls_identity import check_server_identity
-from .._x509 import certificate_to_dict, format_subjectaltname, name_to_dict
-from .._x509_names import quiet
+from .._x509 import certificate_to_dict, identity_fields
 from ..errors import CertificateError, InvalidArgValueError, node_error
 from ..events import _max_positional
 from .template import IN_SWEEP
@@ -106,16 +103,10 @@ def _prefix_offsets(wire: bytes) -> list[int]:
 @functools.lru_cache(maxsize=64)
 def _default_identity_ok(host: str, leaf_der: bytes) -> bool:
     """Node's default ``checkServerIdentity`` passes for ``host`` and this leaf.  It reads only
-    the subject and subjectaltname, so only those are built (the full Node object costs
-    ~0.4 ms), and a pair that passed is remembered: a client reconnecting to the same server
-    parses nothing.  (On failure the caller builds the full object for the error.)"""
-    with quiet():  # (a zero or negative serial: cryptography's warning, never on stderr)
-        leaf = x509.load_der_x509_certificate(leaf_der)
-        slim: dict[str, Any] = {"subject": name_to_dict(leaf.subject)}
-        san = format_subjectaltname(leaf)
-    if san is not None:
-        slim["subjectaltname"] = san
-    return check_server_identity(host, slim) is None
+    the subject and subjectaltname, so only those are decoded (by OpenSSL, from the DER: not the
+    whole certificate), and a pair that passed is remembered: a client reconnecting to the same
+    server parses nothing.  (On failure the caller builds the full object for the error.)"""
+    return check_server_identity(host, identity_fields(leaf_der)) is None
 
 
 if TYPE_CHECKING:
@@ -328,9 +319,7 @@ class _TLSSocketSetup(_Base):
         def detailed() -> dict[str, Any]:
             # Node passes getPeerCertificate(true): the issuerCertificate chain, to the root.
             chain = eng.verifying_chain_der() if eng is not None else []
-            with quiet():  # (not around the user's check: its own warnings are its own)
-                leaf = x509.load_der_x509_certificate(leaf_der)
-                return certificate_to_dict(leaf, detailed=True, issuer_chain=chain)
+            return certificate_to_dict(leaf_der, detailed=True, issuer_chain=chain)
 
         if check is None or check is check_server_identity:
             result = None if _default_identity_ok(host, leaf_der) else check_server_identity(

@@ -357,21 +357,10 @@ def _find_issuer(cert_der: bytes | None, candidates: list[bytes]) -> bytes | Non
     """The DER of the certificate in ``candidates`` that issued ``cert_der`` (or None)."""
     if not cert_der or not candidates:
         return None
-    from cryptography import x509
+    from .._x509 import find_issuer
 
     try:
-        cert = x509.load_der_x509_certificate(cert_der)
-    except ValueError:
+        found: bytes | None = find_issuer(cert_der, candidates)
+    except ValueError:  # (OpenSSL cannot parse cert_der)
         return None
-    for der in candidates:
-        try:
-            cand = x509.load_der_x509_certificate(der)
-        except ValueError:
-            continue
-        if cand.subject == cert.issuer:
-            try:
-                cert.verify_directly_issued_by(cand)
-            except (ValueError, TypeError, Exception):  # noqa: BLE001
-                continue
-            return der
-    return None
+    return found

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cryptography.x509 import load_der_x509_certificate
-
-from .._engine._wire import _der_of_x509
 from .._openssl import ffi, lib
 from .._x509 import certificate_to_dict
 from ._sslobject import SSLObjectView, cipher_of
@@ -75,11 +72,10 @@ class ExtraInfo(_Base):
         if name == "peercert":  # (None when the peer sent none, as asyncio's; Node's {})
             x = self._peer_x509  # (the connection is gone: kept by _keep_peer_certificate)
             if x is not None:
-                der: bytes | None = _der_of_x509(x)
-            else:
-                eng = self._eng  # (also once closing: the socket's getter answers None then)
-                der = eng.peer_certificate_der() if eng is not None else None
-            return certificate_to_dict(load_der_x509_certificate(der)) if der else None
+                return certificate_to_dict(x)  # (the kept X509*, read in place)
+            eng = self._eng  # (also once closing: the socket's getter answers None then)
+            der = eng.peer_certificate_der() if eng is not None else None
+            return certificate_to_dict(der) if der else None
         if name == "cipher":
             return cipher_of(self._cipher)
         if name == "alpn_protocol":

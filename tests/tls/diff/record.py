@@ -345,11 +345,14 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         "with the tickets, go out in one send: 'end', 'finish', 'close false', as nodetls). "
         "nodetls's _tls/wrap_handle.py _flight_spill flushes the tickets and the record in "
         "one transport write (the engine's output in order: tickets first), which succeeds: "
-        "the server reads the FIN ('wcb@1 null', 'end', 'finish', 'close false'). A fix: "
-        "_flight_spill sends only the output past _flight_base (the spilled records) and keeps "
-        "the bytes before it (the tickets) for the pass's flush after the listeners; the "
-        "engine's output is one memory BIO read from its start, so the wrap would hold that "
-        "head itself (seed 5138, uvloop and asyncio's loop)",
+        "the server reads the FIN ('wcb@1 null', 'end', 'finish', 'close false'). Not the "
+        "wrap's to fix: records carry sequence numbers, so it cannot send the record before "
+        "tickets the engine made first (tried in session 38: the client fails it with a bad "
+        "record MAC). Node's OpenSSL makes its tickets after the 'secure' listeners, so the fix "
+        "is the engine's: a TLS 1.3 server's tickets made after the listeners "
+        "(SSL_set_num_tickets(0) for the handshake, then SSL_new_session_ticket() and a "
+        "flush), which would also give a live client Node's order, 'data' before 'session' "
+        "(seed 5138, uvloop and asyncio's loop)",
         _script([["c", "destroy", False], ["s", "write", [4075, 84]]])),
 }
 
