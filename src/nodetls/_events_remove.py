@@ -201,8 +201,9 @@ class _EventRemoval(_Base):
         # long as the event keeps two listeners or more; when it has one left, Node's table
         # holds that function alone and the array, detached, is read as it was then
         # (_collapsed). An index past its end: removeListener(type, undefined) throws.
-        watch: list[Any] = [event, None]
-        outer, self._rmall_watch = self._rmall_watch, watch
+        outer = self._rmall_watch
+        watch: list[Any] = [event, None, outer]
+        self._rmall_watch = watch
         try:
             arr = list(current)
             i = len(arr) - 1
@@ -217,9 +218,6 @@ class _EventRemoval(_Base):
                 i -= 1
         finally:
             self._rmall_watch = outer
-            if outer is not None and outer[0] == event and outer[1] is None \
-                    and watch[1] is not None:  # (a nested walk of the same array)
-                outer[1] = watch[1]
         return self
 
     def _table_keys(self) -> list[Any]:
@@ -260,9 +258,13 @@ class _EventRemoval(_Base):
         again), and a :meth:`remove_all_listeners` walking it reads it as it is now."""
         if event in self._warned_events:
             self._warned_events = self._warned_events - {event}
+        # Every walk under way (a 'removeListener' listener's nested walks included, of this
+        # event or another) that still reads ``event``'s live array now reads it detached.
         watch = self._rmall_watch
-        if watch is not None and watch[0] == event and watch[1] is None:
-            watch[1] = list(rest)
+        while watch is not None:
+            if watch[0] == event and watch[1] is None:
+                watch[1] = list(rest)
+            watch = watch[2]
 
     def _key_gone(self, event: Any) -> None:
         """``event``'s last listener goes by a removal (called before its key leaves

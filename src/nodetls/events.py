@@ -212,8 +212,9 @@ class EventEmitter(_EventRemoval, pyee.EventEmitter):  # type: ignore[misc]
     _has_error_monitor = False
     #: The events whose listener count was reported over the limit (each warns once).
     _warned_events: frozenset[Any] = frozenset()
-    #: ``[event, array or None]`` while :meth:`remove_all_listeners` walks ``event``'s
-    #: listeners with a ``'removeListener'`` listener (Node's array, once detached).
+    #: ``[event, array or None, outer]`` while :meth:`remove_all_listeners` walks ``event``'s
+    #: listeners with a ``'removeListener'`` listener (Node's array, once detached; ``outer``:
+    #: the walk this one is nested in, or None).
     _rmall_watch: list[Any] | None = None
     #: ``[table or None]`` while ``emit('error')`` calls the :data:`error_monitor` listeners:
     #: where a removal that makes Node replace its listener table (``this._events = {}``)

@@ -74,6 +74,17 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         {"kind": "readable", "fns": [["log"], ["log"], ["prepend", "a", 1], ["log"]],
          "ops": [["once", "a", 3], ["emit", "a", 1], ["on", "error", 3], ["rmall", "close"],
                  ["on", "removeListener", 2], ["rmall", None]]}),
+    "remove_all_detached_in_nested_walk": (
+        "removeAllListeners('removeListener') walks its live array; a 'removeListener' "
+        "listener's removeAllListeners('a') (a walk of another event, nested) removes 'a', "
+        "whose 'removeListener' fires a once wrapper that takes the array down to one "
+        "listener, detaching it: the outer walk's next index is past its end, "
+        "removeListener(type, undefined) throws ERR_INVALID_ARG_TYPE and that listener "
+        "stays (seed 11812775)",
+        {"kind": "plain", "fns": [["rmall", "a"], ["log"], ["once", "removeListener", 1]],
+         "ops": [["on", "a", 2], ["on", "a", 2], ["prepend_once", "removeListener", 0],
+                 ["emit", "a", 1], ["prepend", "removeListener", 0],
+                 ["rmall", "removeListener"]]}),
 }
 
 
