@@ -348,11 +348,11 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         "the server reads the FIN ('wcb@1 null', 'end', 'finish', 'close false'). Not the "
         "wrap's to fix: records carry sequence numbers, so it cannot send the record before "
         "tickets the engine made first (tried in session 38: the client fails it with a bad "
-        "record MAC). Node's OpenSSL makes its tickets after the 'secure' listeners, so the fix "
-        "is the engine's: a TLS 1.3 server's tickets made after the listeners "
-        "(SSL_set_num_tickets(0) for the handshake, then SSL_new_session_ticket() and a "
-        "flush), which would also give a live client Node's order, 'data' before 'session' "
-        "(seed 5138, uvloop and asyncio's loop)",
+        "record MAC). Node's OpenSSL makes its tickets after the 'secure' listeners; making "
+        "them there (SSL_set_num_tickets(0) for the handshake, then SSL_new_session_ticket() "
+        "and a flush) was built in session 38 and matched Node, but cost 1-3 % per full "
+        "handshake (OpenSSL re-enters its handshake machinery for the tickets): a deliberate "
+        "difference, docs/tls.md (seed 5138, uvloop and asyncio's loop)",
         _script([["c", "destroy", False], ["s", "write", [4075, 84]]])),
 }
 
