@@ -21,14 +21,16 @@ test: $(STAMP)
 # test-py3.13`; nodetls supports 3.11+): the asyncio-facing layers, the engine, the README and the
 # builds, in a venv of that Python's own (.venv-3.X) over this tree, reusing build/openssl.
 # The interpreter: PYTHON_3X (e.g. PYTHON_312=/path/to/python3.12), else python3.X on PATH, else
-# pyenv's. The compiled modules are per version (cpython-3XX .so); the cffi binding is abi3.
+# pyenv's: the first that runs (a pyenv shim on PATH may not). The compiled modules are per
+# version (cpython-3XX .so); the cffi binding is abi3.
 COMPAT_TESTS ?= tests/engine tests/net tests/aio tests/stream tests/events tests/tls \
 	tests/test_run_process.py tests/test_readme.py tests/test_examples.py \
 	tests/test_compiled_core.py tests/openssl/test_binding.py
 test-py3.%: FORCE
-	@py="$(PYTHON_3$*)"; py="$${py:-$$(command -v python3.$* || true)}"; \
-	  py="$${py:-$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.$*.*/bin/python3.$* 2>/dev/null | tail -n 1)}"; \
-	  test -n "$$py" || { echo "make: no python3.$* (set PYTHON_3$*)" >&2; exit 1; }; \
+	@py=""; for c in "$(PYTHON_3$*)" "$$(command -v python3.$* || true)" \
+	    $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.$*.*/bin/python3.$* 2>/dev/null); do \
+	    if [ -n "$$c" ] && "$$c" -c '' >/dev/null 2>&1; then py="$$c"; break; fi; done; \
+	  test -n "$$py" || { echo "make: no working python3.$* (set PYTHON_3$*)" >&2; exit 1; }; \
 	  test -x .venv-3.$*/bin/python || "$$py" -m venv .venv-3.$*
 	.venv-3.$*/bin/python -m pip install -q -e '.[test]'
 	.venv-3.$*/bin/python -m pytest -q -p no:cacheprovider $(COMPAT_TESTS)

@@ -90,7 +90,7 @@ def _key_pem(key: PrivateKey, passphrase: str | None = None) -> bytes:
 
 
 #: The wrong passphrases tests try on encrypted keys (``b''``: none given).
-WRONG_PASSPHRASES = (b"", b"no", b"nope", b"wrong")
+WRONG_PASSPHRASES = (b"", b"no", b"nope", b"wrong", b"invalid")
 
 
 def encrypted_key_pem(key: PrivateKey, passphrase: str,
