@@ -19,7 +19,7 @@ queue -- a handshake's, in the verify callback -- is left as it was. No callback
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeAlias
 
@@ -54,11 +54,11 @@ _BIO_CTRL_INFO = 3
 _V_ASN1_NEG = 0x100
 
 # the free function of each extension's decoded form
-_FREE = {
-    NID_SUBJECT_ALT_NAME: "GENERAL_NAMES_free",
-    NID_INFO_ACCESS: "AUTHORITY_INFO_ACCESS_free",
-    NID_EXT_KEY_USAGE: "EXTENDED_KEY_USAGE_free",
-    NID_CRL_DISTRIBUTION_POINTS: "CRL_DIST_POINTS_free",
+_FREE: dict[int, Callable[[Any], None]] = {
+    NID_SUBJECT_ALT_NAME: lib.GENERAL_NAMES_free,
+    NID_INFO_ACCESS: lib.AUTHORITY_INFO_ACCESS_free,
+    NID_EXT_KEY_USAGE: lib.EXTENDED_KEY_USAGE_free,
+    NID_CRL_DISTRIBUTION_POINTS: lib.CRL_DIST_POINTS_free,
 }
 
 _SN: dict[int, str] = {}  # nid -> OBJ_nid2sn
@@ -293,7 +293,7 @@ class Reader:
         try:
             yield True, stack_items(decoded)
         finally:
-            getattr(lib, _FREE[nid])(decoded)
+            _FREE[nid](decoded)
 
     # -- the whole certificate -----------------------------------------------------------------
 
