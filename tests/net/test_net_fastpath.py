@@ -101,6 +101,65 @@ async def test_data_counts_and_order_both_ways(pair: tuple[net.Socket, net.Socke
     assert peer.bytes_read == 3000 and peer.bytes_written == 3000
 
 
+def _count_eligible_calls() -> tuple[list[int], Any]:
+    """A profile hook counting calls of fastpath's ``eligible()`` (the C methods' per-class
+    decision), and the hook to restore."""
+    count = [0]
+
+    def hook(frame: Any, what: str, arg: Any) -> None:
+        code = frame.f_code
+        if what == "call" and code.co_name == "eligible" and code.co_filename == fastpath.__file__:
+            count[0] += 1
+
+    return count, hook
+
+
+async def test_a_class_is_decided_once_not_per_message(impl: str) -> None:
+    """The C methods decide a class once and remember it by the class's version tag; that
+    held on CPython 3.11 and 3.12 only (3.13 no longer sets ``Py_TPFLAGS_VALID_VERSION_TAG``,
+    and every message went through ``eligible()`` again: 2.5x the CPU of a round trip). Also
+    for a class the data path does not serve (its decision short-circuits before any lookup
+    that would give the class a tag)."""
+    if impl != "c":
+        pytest.skip("the C methods' cache")
+
+    class Shadowing(net.Socket):
+        @property  # type: ignore[misc]
+        def _r_len(self) -> int:
+            return 0
+
+        @_r_len.setter
+        def _r_len(self, value: int) -> None:
+            pass
+
+    accepted: list[net.Socket] = []
+    server = net.create_server(accepted.append)
+    await asyncio.wait_for(server.listen(0, "127.0.0.1"), TIMEOUT)
+    count, hook = _count_eligible_calls()
+    try:
+        for cls in (net.Socket, Shadowing):
+            sock = cls()
+            sock.connect(server.address()["port"], "127.0.0.1")
+            await event(sock, "connect")
+            got: list[bytes] = []
+            sock.on("data", got.append)
+            count[0] = 0
+            sys.setprofile(hook)
+            try:
+                for i in range(20):
+                    sock._on_handle_read(bytes([97 + i]))
+                    sock.write(b"w")
+            finally:
+                sys.setprofile(None)
+            assert len(got) == 20
+            assert count[0] <= 1, (cls.__name__, count[0])
+            sock.destroy()
+    finally:
+        for s in accepted:
+            s.destroy()
+        await close_server(server)
+
+
 async def test_a_direct_read_with_listeners_that_change_the_list(
         pair: tuple[net.Socket, net.Socket]) -> None:
     """Listeners added or removed while 'data' is emitted: the list as Python iterates it."""

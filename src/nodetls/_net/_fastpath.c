@@ -46,6 +46,18 @@ enum {
 #define F_WRITE 2 /* the class may take the write data path here */
 #define N_CACHE 8
 
+/* A type's tp_version_tag is valid: non-zero (CPython 3.13 no longer sets
+   Py_TPFLAGS_VALID_VERSION_TAG, and a zero tag is never valid; up to 3.12 the flag says it). */
+static inline int
+tag_valid(PyTypeObject *tp)
+{
+#if PY_VERSION_HEX < 0x030D0000
+    if (!PyType_HasFeature(tp, Py_TPFLAGS_VALID_VERSION_TAG))
+        return 0;
+#endif
+    return tp->tp_version_tag != 0;
+}
+
 typedef struct {
     PyTypeObject *type; /* a strong reference */
     unsigned int tag;   /* its tp_version_tag when decided */
@@ -99,8 +111,7 @@ type_flags(PyTypeObject *tp)
 {
     for (int i = 0; i < N_CACHE; i++) {
         if (cache[i].type == tp) {
-            if (PyType_HasFeature(tp, Py_TPFLAGS_VALID_VERSION_TAG)
-                && tp->tp_version_tag == cache[i].tag)
+            if (tag_valid(tp) && tp->tp_version_tag == cache[i].tag)
                 return cache[i].flags;
             break;
         }
@@ -112,9 +123,19 @@ type_flags(PyTypeObject *tp)
     Py_DECREF(r);
     if (flags == -1 && PyErr_Occurred())
         return -1;
-    /* eligible() looked the class's attributes up, which gives it a version tag (none once
+    /* The class's version tag, which eligible()'s lookups may not have given it (none once
        CPython's tags run out: then nothing is remembered and each call decides again). */
-    if (!PyType_HasFeature(tp, Py_TPFLAGS_VALID_VERSION_TAG))
+#if PY_VERSION_HEX >= 0x030C0000
+    (void)PyUnstable_Type_AssignVersionTag(tp);
+#else
+    /* (a class attribute lookup assigns it: _PyType_Lookup) */
+    PyObject *probe = PyObject_GetAttrString((PyObject *)tp, "_nodetls_version_tag_probe");
+    if (probe == NULL)
+        PyErr_Clear();
+    else
+        Py_DECREF(probe);
+#endif
+    if (!tag_valid(tp))
         return (int)flags;
     int slot = -1;
     for (int i = 0; i < N_CACHE; i++) {
