@@ -4,7 +4,8 @@ With atheris installed (``pip install -e '.[fuzz]'``) the harness runs under lib
 nodetls and harness modules instrumented for coverage; ``--builtin`` (or no atheris) uses a seeded
 mutation fuzzer with the same harness interface.  Inputs start from ``fuzz/corpus/NAME`` (the
 committed seeds, never written); new inputs libFuzzer keeps go to ``fuzz/work/NAME`` (untracked)
-and crashing inputs to ``fuzz/crashes/``.  ``--make-corpus`` rewrites the committed seeds.
+and crashing inputs to ``fuzz/crashes/``.  ``--make-corpus`` rewrites the committed seeds (of
+``NAME`` only, when given).
 
 Under atheris the core runs from its ``.py`` files (``NODETLS_PURE=1`` unless set otherwise):
 coverage guidance needs Python code, and a compiled module is invisible to it.  Those modules are
@@ -33,15 +34,16 @@ CORPUS = HERE / "corpus"
 
 
 def harnesses() -> dict[str, Callable[[bytes], None]]:
-    from . import engine_harnesses, parser_harnesses
+    from . import engine_harnesses, parser_harnesses, x509_harness
 
-    return {**engine_harnesses.HARNESSES, **parser_harnesses.HARNESSES}
+    return {**engine_harnesses.HARNESSES, **parser_harnesses.HARNESSES,
+            **x509_harness.HARNESSES}
 
 
 def seeds() -> dict[str, list[bytes]]:
-    from . import engine_harnesses, parser_harnesses
+    from . import engine_harnesses, parser_harnesses, x509_harness
 
-    return {**engine_harnesses.seeds(), **parser_harnesses.seeds()}
+    return {**engine_harnesses.seeds(), **parser_harnesses.seeds(), **x509_harness.seeds()}
 
 
 def corpus(name: str) -> list[bytes]:
@@ -50,8 +52,11 @@ def corpus(name: str) -> list[bytes]:
     return [p.read_bytes() for p in sorted(d.iterdir())] if d.is_dir() else []
 
 
-def make_corpus() -> None:
+def make_corpus(only: str | None = None) -> None:
+    """Write the seeds of every harness (or of ``only``) into the committed corpus."""
     for name, items in seeds().items():
+        if only is not None and name != only:
+            continue
         d = CORPUS / name
         d.mkdir(parents=True, exist_ok=True)
         for data in items:
@@ -140,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--list", action="store_true")
     args = ap.parse_args(argv)
     if args.make_corpus:
-        make_corpus()
+        make_corpus(args.name)
         return 0
     if args.list or not args.name:
         print("\n".join(harnesses()))

@@ -45,6 +45,7 @@ from ._x509_ossl import (
     CertLike,
     Reader,
     curve_nist_name,
+    errors_dropped,
     general_names_of_der,
     nid_name,
     opened,
@@ -177,7 +178,13 @@ def _object_of(x: Any) -> dict[str, Any]:
 def identity_fields(cert: CertLike) -> dict[str, Any]:
     """What Node's default ``checkServerIdentity`` reads of the peer's certificate: ``subject``
     and ``subjectaltname``, as :func:`certificate_to_dict` has them (nothing else is built).
-    From DER, OpenSSL decodes only the subject and the subjectAltName extension."""
+    From DER, OpenSSL decodes only the subject and the subjectAltName extension, located by
+    :func:`subject_and_san_der`; a certificate that is not in DER's own encoding (BER's other
+    length forms, which OpenSSL also reads) goes through OpenSSL's whole parse instead.
+
+    Raises:
+        ValueError: OpenSSL cannot parse the certificate (given as DER).
+    """
     if isinstance(cert, bytes | bytearray | memoryview):
         try:
             subject_der, san_der = subject_and_san_der(bytes(cert))
@@ -197,7 +204,11 @@ def identity_fields(cert: CertLike) -> dict[str, Any]:
 
 
 def _identity_of_parts(subject_der: bytes, san_der: bytes | None) -> dict[str, Any]:
-    lib.ERR_set_mark()
+    with errors_dropped():
+        return _identity_parts_read(subject_der, san_der)
+
+
+def _identity_parts_read(subject_der: bytes, san_der: bytes | None) -> dict[str, Any]:
     r = Reader(NULL)
     xname = names = NULL
     try:
@@ -217,7 +228,6 @@ def _identity_of_parts(subject_der: bytes, san_der: bytes | None) -> dict[str, A
             lib.GENERAL_NAMES_free(names)
         if xname != NULL:
             lib.X509_NAME_free(xname)
-        lib.ERR_pop_to_mark()
 
 
 def _issued(issuer: Any, subject: Any) -> bool:

@@ -29,7 +29,7 @@ __all__ = [
     "EVP_PKEY_EC", "EVP_PKEY_RSA", "GEN_DIRNAME", "GEN_DNS", "GEN_EMAIL", "GEN_IPADD",
     "GEN_OTHERNAME", "GEN_RID", "GEN_URI", "GEN_X400", "NID_CRL_DISTRIBUTION_POINTS",
     "NID_EXT_KEY_USAGE", "NID_INFO_ACCESS", "NID_SUBJECT_ALT_NAME", "CertLike", "Reader",
-    "asn1_bytes", "curve_nist_name", "general_names_of_der", "nid_name", "opened",
+    "asn1_bytes", "curve_nist_name", "errors_dropped", "general_names_of_der", "nid_name", "opened",
     "stack_items", "subject_and_san_der", "x509_name_of_der", "x509_of",
 ]
 
@@ -80,22 +80,40 @@ def x509_of(cert: CertLike) -> tuple[Any, bool]:
 
 
 @contextmanager
+def errors_dropped() -> Iterator[None]:
+    """OpenSSL errors queued in the ``with`` block are dropped; the caller's are kept.
+
+    ``ERR_set_mark`` cannot mark an empty queue (it returns 0), and OpenSSL 3.0's extension
+    cache (``ossl_x509v3_cache_extensions``) leaves a mark of its own behind when it finds a
+    certificate invalid on a non-empty queue (3.0 has no ``ERR_clear_last_mark`` there), where
+    ``ERR_pop_to_mark`` then stops: a queue that was empty is emptied instead."""
+    empty = lib.ERR_peek_error() == 0
+    lib.ERR_set_mark()
+    try:
+        yield
+    finally:
+        if empty:
+            lib.ERR_clear_error()
+        else:
+            lib.ERR_pop_to_mark()
+
+
+@contextmanager
 def opened(cert: CertLike) -> Iterator[Reader]:
     """A :class:`Reader` of ``cert`` for the ``with`` block; the certificate (when parsed here),
     the BIO and OpenSSL's queued errors go at its end."""
-    lib.ERR_set_mark()
-    x, owned = NULL, False
-    try:
-        x, owned = x509_of(cert)
-        reader = Reader(x)
+    with errors_dropped():
+        x, owned = NULL, False
         try:
-            yield reader
+            x, owned = x509_of(cert)
+            reader = Reader(x)
+            try:
+                yield reader
+            finally:
+                reader.close()
         finally:
-            reader.close()
-    finally:
-        if owned:
-            lib.X509_free(x)
-        lib.ERR_pop_to_mark()
+            if owned:
+                lib.X509_free(x)
 
 
 class Reader:
@@ -406,13 +424,21 @@ _SAN_OID = b"\x06\x03\x55\x1d\x11"
 
 
 def _tlv(der: bytes, pos: int) -> tuple[int, int, int]:
-    """``(tag, contents start, end)`` of the DER element at ``pos`` (``ValueError``)."""
+    """``(tag, contents start, end)`` of the DER element at ``pos``: ``ValueError`` for
+    anything but DER's own encoding (a one-byte tag, a minimal definite length). OpenSSL also
+    reads BER's other length forms (long form for a short length, leading zero octets,
+    indefinite), so whatever the walk does not read exactly as OpenSSL does is left to
+    OpenSSL's whole parse."""
     tag, n, p = der[pos], der[pos + 1], pos + 2
+    if tag & 0x1F == 0x1F:
+        raise ValueError("DER tag")
     if n & 0x80:
         k = n & 0x7F
-        if not 0 < k <= 4:
+        if not 0 < k <= 4 or der[p] == 0:
             raise ValueError("DER length")
         n, p = int.from_bytes(der[p:p + k], "big"), p + k
+        if n < 0x80:
+            raise ValueError("DER length")
     if p + n > len(der):
         raise ValueError("DER length")
     return tag, p, p + n
@@ -430,7 +456,9 @@ def _elements(der: bytes, start: int, end: int) -> list[tuple[int, int, int, int
 def subject_and_san_der(der: bytes) -> tuple[bytes, bytes | None]:
     """The subject Name's DER and the first subjectAltName extension's value (``None``
     without one), located in a certificate's DER (``ValueError``/``IndexError`` when it is
-    not one)."""
+    not one, or not in DER's own encoding: then only OpenSSL's whole parse reads it as
+    OpenSSL does -- a long-form length of the extension's OID hid the subjectAltName from
+    this walk and the identity check fell back to the CN)."""
     _, p, _ = _tlv(der, 0)
     _, p, tbs_end = _tlv(der, p)
     fields = _elements(der, p, tbs_end)

@@ -100,7 +100,8 @@ def _uris(r: Reader, names: list[Any]) -> list[str]:
 
 def ssl_dict(cert: CertLike) -> dict[str, Any]:
     """``cert`` (DER, an ``X509*`` or a ``cryptography`` certificate) as ``ssl``'s
-    ``getpeercert()`` dict, key order included."""
+    ``getpeercert()`` dict, key order included (``ValueError`` when OpenSSL cannot parse
+    DER)."""
     with opened(cert) as r:
         x = r.x
         out: dict[str, Any] = {

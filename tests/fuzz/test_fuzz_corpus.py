@@ -44,3 +44,39 @@ def test_the_oracle_catches_a_leak():
         base.check()
     eng.free()
     base.check()
+
+
+def test_the_x509_oracle_counts_openssl_objects_the_readers_leave():
+    # The certificate readers have no live-object counter of their own: fuzz.ossl_count counts
+    # what OpenSSL allocates for them against what they free.
+    from fuzz.ossl_count import Counts, counting
+
+    from fuzz import x509_harness
+    from nodetls import _x509_ossl
+    from nodetls._openssl import lib
+
+    _, leaf = x509_harness._ders()
+    counts = Counts()
+    with counting(counts):
+        x, owned = _x509_ossl.x509_of(leaf)  # (a reader that forgot to free it)
+    assert owned and counts.leaked() == {"X509": 1}
+    lib.X509_free(x)
+    counts = Counts()
+    with counting(counts):
+        x509_harness.certificate_to_dict(leaf, detailed=True)
+    assert counts.leaked() == {}
+    assert {"X509", "BIO", "malloc", "extension"} <= set(counts.live)  # (each was counted)
+    assert _x509_ossl.lib is lib  # (the real lib is back after the block)
+
+
+def test_the_x509_oracle_catches_a_walk_that_disagrees_with_openssl(monkeypatch):
+    from fuzz.oracle import OracleViolation
+
+    from fuzz import x509_harness
+    from nodetls import _x509
+
+    _, leaf = x509_harness._ders()
+    x509_harness.x509_der(b"\x00" + leaf)
+    monkeypatch.setattr(_x509, "subject_and_san_der", lambda der: (bytes.fromhex("3000"), None))
+    with pytest.raises(OracleViolation, match="identity_fields"):
+        x509_harness.x509_der(b"\x00" + leaf)
