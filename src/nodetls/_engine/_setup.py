@@ -257,14 +257,16 @@ class _EngineSetup(_EngineCallbacks):
     def renegotiate(self) -> None:
         """Mark a TLS 1.2 renegotiation (``SSL_renegotiate``, as Node's ``TLSWrap::Renegotiate``):
         nothing is sent yet, and the keying material stays the old one.  The ClientHello (a
-        server's HelloRequest) is made by the next :meth:`read` (``read_more`` is set so that it
-        calls ``SSL_read`` even with nothing received: Node's empty write's ``ClearOut``) or
-        :meth:`write`; the rest of the handshake is driven by :meth:`read`, which (unlike
-        SSL_do_handshake) accepts application data interleaved with it.  Its end is noted as
+        server's HelloRequest) is made by the next :meth:`write`, or :meth:`read` of data
+        received; with nothing received, the caller sets ``read_more`` for a read to call
+        ``SSL_read`` all the same (the TLS wrap's empty write, Node's empty write's
+        ``ClearOut``: not here, so a renegotiation marked inside the pass that finished the
+        handshake waits for that write, as Node's); the rest of the handshake is driven by
+        :meth:`read`, which (unlike SSL_do_handshake) accepts application data interleaved with
+        it.  Its end is noted as
         :data:`HANDSHAKE_DONE` (the info callback is installed here, if it was not)."""
         self.enable_handshake_counting()
         if self.server and not self._renegotiation_refused:
             lib.SSL_clear_options(self.ssl, C.SSL_OP_NO_RENEGOTIATION)
         if lib.SSL_renegotiate(self.ssl) != 1:
             raise tls_error(consume_errors(ffi, lib), "renegotiation failed")
-        self.read_more = True

@@ -101,6 +101,8 @@ class TLSWrap(WrapHandle):
         try:
             if self.held or self._flight_held:  # the output stays in the engine (held: until
                 # release(); a TLS 1.3 server's 'secure' listeners: until the pass flushes)
+                if not data and self.renegotiating:
+                    eng.read_more = True  # (renegotiate()'s empty write: see below)
                 n = eng.write(data)
                 if n < len(data):
                     self._queue(data[n:])
@@ -121,13 +123,15 @@ class TLSWrap(WrapHandle):
         if type(out) is int:  # not all taken (a (re)handshake first): the pump writes the rest
             self._queue(data[out:])
             if self.owner._w_writing:
+                if self._flush_failed_in_call():  # (the write ended with the send's error)
+                    return True
                 self._owed = True  # (completed once the pump has written the rest)
-                self._flush()
                 return False
             return self._flush()
         if not out:  # an empty write (renegotiate()'s write(''): Node's TLSWrap completes it
             if self.renegotiating:  # on an immediate too, as any write; its ClearOut, an
-                self._cycle()  # SSL_read, makes the ClientHello of a renegotiation marked)
+                eng.read_more = True  # SSL_read even with nothing received, makes the
+                self._cycle()  # ClientHello of a renegotiation marked)
             if self.owner._w_writing:
                 self._complete_soon()
                 return False
@@ -278,8 +282,10 @@ class TLSWrap(WrapHandle):
             if not self._flushed and not self.held and eng.output_after_read:
                 # Nothing was written since the last SSL_read, which produced output (a
                 # renegotiation's handshake messages, a KeyUpdate answer): send it.
+                # (none once the transport's write side is shut: as the pump's, Node's
+                # TLSWrap drops what comes after its shutdown)
                 out = eng.take_output()
-                if out:
+                if out and not self._lower_shut:
                     self.lower.write(out)
             if eng.received_close_notify and not self._eof_delivered and not (
                     self._again or self._pending or self.renegotiating):

@@ -458,6 +458,21 @@ class WrapHandle:
             return bool(self.lower.write(out))
         return True
 
+    def _flush_failed_in_call(self) -> bool:
+        """:meth:`_flush` for the owner's write in flight whose plaintext waits behind a
+        handshake (a renegotiation's ClientHello, made by that write's SSL_write, goes out
+        first): True when the transport's send failed at once (the peer reset the connection),
+        which ends that write in the call with the error, as Node's TLSWrap, whose EncOut
+        fails the write there (:meth:`_send_failed`, as the data path's check in ``write``);
+        False when it waits (completed once the pump has written the rest)."""
+        self._flush()
+        lower = self.lower
+        t = lower.transport if type(lower) is _TCPHandle else None
+        if t is None or not t.is_closing() or self._shutdown_sent:
+            return False
+        self._send_failed(t)
+        return True
+
     def hold(self) -> None:
         """Keep every byte of ciphertext in the engine until :meth:`release` (Node's TLSWrap
         while a ``'newSession'`` callback is pending: under TLS 1.2 the server's Finished waits,
