@@ -557,9 +557,16 @@ def _open(loop: asyncio.AbstractEventLoop, factory: Callable[[], asyncio.BasePro
     except BaseException as exc:  # noqa: BLE001
         t._fatal_error(exc, "Fatal error: protocol.connection_made() call failed.")
         return
+    t._checked = False
     # Plaintext the Node stream buffered before we took over (none in practice: the secure
     # events fire before the pump reads application data) goes first.
     if sock._r_len:  # (readable_length)
         data = sock.read()
         if data:
             _seam_read(sock, memoryview(data if isinstance(data, bytes) else data.encode()))
+    # asyncio's and uvloop's SSL transports end the handshake's step with a read step, which
+    # checks the write flow control unless reading is paused: visible only when
+    # connection_made() paused writing or set a high-water mark of 0
+    if (not t._checked and (t._protocol_paused or not t._high) and not t._paused_reading
+            and not t._closing and not t._lost):
+        t._control_writing()
