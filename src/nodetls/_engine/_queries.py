@@ -142,13 +142,14 @@ class _EngineQueries(Referable):
         if p == NULL:
             return alpn, npn, None
         name: bytes = _string(p)  # (typed: the compiled decode is bytes', no method lookup)
-        return alpn, npn, name.decode()
+        return alpn, npn, name.decode("latin-1")  # (one character per byte, as Node's)
 
     def servername(self) -> str | None:
         if self.ssl is None:
             return None
         p = _SSL_get_servername(self.ssl, _HOST_NAME)
-        return _string(p).decode() if p != NULL else None
+        # (one character per byte, as Node's OneByteString: any bytes OpenSSL accepted)
+        return _string(p).decode("latin-1") if p != NULL else None
 
     def peer_certificate_der(self) -> bytes | None:
         if self.ssl is None:

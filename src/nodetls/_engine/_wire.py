@@ -130,39 +130,85 @@ def _find_alpn(wire: bytes, proto: bytes) -> int:
     return -1
 
 
+#: RFC 8446's psk_key_exchange_modes (OpenSSL's TLSEXT_TYPE_psk_kex_modes).
+_TLSEXT_TYPE_psk_kex_modes: Final = 45
+#: The one PSK identity length OpenSSL's stateful TLS 1.3 lookup takes
+#: (``tls_get_stateful_ticket``: ``SSL_MAX_SSL_SESSION_ID_LENGTH``).
+_STATEFUL_ID_LEN: Final = 32
+
+
 def _parse_client_hello(ssl: Any) -> ClientHello:
-    """Read what SNI, OCSP and an external session cache need from the ClientHello (OpenSSL has
-    parsed it; we only read extension bodies it hands us).  A PSK offer (TLS 1.3 resumption) is
-    all the cache needs when present: only its first identity is read (one extension lookup),
-    not the rest of the extension nor SNI, status request, legacy session id, ticket and
-    version extensions (nothing reads those from here when a PSK is offered)."""
+    """Read what SNI, OCSP and an external session cache need from the ClientHello, inside the
+    client-hello callback: OpenSSL has split the extensions (their framing is checked) but not
+    parsed their bodies yet, so each body is read only as OpenSSL's own parser will accept it,
+    and anything it would reject (failing the handshake) yields the default, never a value
+    OpenSSL would not have read.  A PSK offer (TLS 1.3 resumption) is all the cache needs when
+    present: only its first identity is read (:func:`_stateful_psk_id`), not SNI, status
+    request, legacy session id, ticket and version extensions (nothing reads those from here
+    when a PSK is offered)."""
     ch = ClientHello()
     out, outlen, _, _ = _out_params()
     get_ext = lib.SSL_client_hello_get0_ext
     if get_ext(ssl, C.TLSEXT_TYPE_pre_shared_key, out, outlen) == 1:
-        # PreSharedKeyExtension: identities<7..2^16-1> = {identity<1..2^16-1>, age(4)}..., binders
-        n, p = outlen[0], out[0]
-        if n >= 4:
-            ilen = (p[2] << 8) | p[3]
-            ch.psk_identity = ffi.buffer(p + 4, ilen if ilen <= n - 4 else n - 4)[:]
+        ch.psk_identity = _stateful_psk_id(ssl, out, outlen)
         ch.tls13 = True  # pre_shared_key is a TLS 1.3 extension
         return ch
-    if get_ext(ssl, C.TLSEXT_TYPE_server_name, out, outlen) == 1 and outlen[0] >= 5:
-        sn = ffi.buffer(out[0], outlen[0])[:]  # list length(2), type(1) = host_name, length(2)
-        if sn[2] == 0:
-            try:
-                ch.servername = sn[5 : 5 + int.from_bytes(sn[3:5], "big")].decode("ascii")
-            except UnicodeDecodeError:
-                ch.servername = None
+    if get_ext(ssl, C.TLSEXT_TYPE_server_name, out, outlen) == 1:
+        ch.servername = _host_name(ffi.buffer(out[0], outlen[0])[:])
     ch.status_request = get_ext(ssl, C.TLSEXT_TYPE_status_request, out, outlen) == 1
     n = lib.SSL_client_hello_get0_session_id(ssl, out)
     ch.session_id = ffi.buffer(out[0], n)[:] if n else b""
     ch.has_ticket_ext = (get_ext(ssl, C.TLSEXT_TYPE_session_ticket, out, outlen) == 1
                          and outlen[0] > 0)
-    if get_ext(ssl, C.TLSEXT_TYPE_supported_versions, out, outlen) == 1 and outlen[0] > 1:
-        sv = ffi.buffer(out[0], outlen[0])[:]  # length byte, then 2-byte versions
-        ch.tls13 = any(sv[i : i + 2] == b"\x03\x04" for i in range(1, len(sv) - 1, 2))
+    if get_ext(ssl, C.TLSEXT_TYPE_supported_versions, out, outlen) == 1:
+        # versions<2..254>: a length byte, then 2-byte versions; any other shape fails the
+        # handshake (ssl_choose_server_version: length mismatch), so no TLS 1.3 is assumed
+        sv = ffi.buffer(out[0], outlen[0])[:]
+        n = len(sv)
+        if n >= 3 and sv[0] == n - 1 and n % 2 == 1:
+            ch.tls13 = any(sv[i : i + 2] == b"\x03\x04" for i in range(1, n, 2))
     return ch
+
+
+def _host_name(sn: bytes) -> str | None:
+    """The name of a server_name extension body, or None where OpenSSL's
+    ``tls_parse_ctos_server_name`` fails the handshake: exactly one entry, of type host_name,
+    filling the list, which fills the extension; at most 255 bytes, no NUL.  (An empty name is
+    accepted, as OpenSSL does: ``SSL_get_servername`` then says ``''``.)  Decoded as Latin-1,
+    one character per byte, as Node reads ``SSL_get_servername`` (``OneByteString``)."""
+    n = len(sn)
+    if (n < 5 or (sn[0] << 8 | sn[1]) != n - 2 or sn[2] != 0
+            or (sn[3] << 8 | sn[4]) != n - 5 or n - 5 > 255 or 0 in sn[5:]):
+        return None
+    return sn[5:].decode("latin-1")
+
+
+def _stateful_psk_id(ssl: Any, out: Any, outlen: Any) -> bytes | None:
+    """The first identity of the pre_shared_key extension ``out``/``outlen`` hold, when
+    OpenSSL's ``tls_parse_ctos_psk`` will look it up in a stateful session cache: a well-formed
+    first entry (``identities<7..2^16-1>`` = ``{identity<1..2^16-1>, obfuscated_ticket_age
+    (4)}``..., inside the extension) of 32 bytes (``tls_get_stateful_ticket`` looks no other
+    length up), offered with a key exchange mode OpenSSL uses (without one it ignores the
+    extension); else None.  (The same rules as the compiled binding's ``nodetls_sp_psk_id``.)"""
+    n, p = outlen[0], out[0]
+    if n < 4:
+        return None
+    listed = (p[0] << 8) | p[1]
+    ilen = (p[2] << 8) | p[3]
+    if listed > n - 2 or ilen != _STATEFUL_ID_LEN or 2 + ilen + 4 > listed:
+        return None
+    identity = ffi.buffer(p + 4, ilen)[:]
+    # (this call reuses out/outlen: the identity is read first)
+    if lib.SSL_client_hello_get0_ext(ssl, _TLSEXT_TYPE_psk_kex_modes, out, outlen) != 1:
+        return None  # OpenSSL: missing_extension alert, no lookup
+    modes = ffi.buffer(out[0], outlen[0])[:]
+    # ke_modes<1..255>; psk_dhe_ke (1) always counts, psk_ke (0) only with ALLOW_NO_DHE_KEX
+    if len(modes) < 2 or modes[0] != len(modes) - 1:
+        return None
+    if 1 in modes[1:] or (0 in modes[1:]
+                          and lib.SSL_get_options(ssl) & C.SSL_OP_ALLOW_NO_DHE_KEX):
+        return identity
+    return None
 
 
 _SIG_NAMES: Final = {6: "RSA", 408: "ECDSA", 912: "RSA-PSS", 1087: "Ed25519", 1088: "Ed448"}

@@ -95,10 +95,12 @@ HANDSHAKE_DONE = HandshakeDone()
 
 
 class ClientHello:
-    """What the server learned from a ClientHello at the client-hello callback.  When a TLS 1.3
-    PSK is offered, ``psk_identity`` is its first identity and nothing else is read
-    (``tls13`` is True; ``servername``, ``status_request``, ``session_id``, ``has_ticket_ext``
-    keep their defaults)."""
+    """What the server learned from a ClientHello at the client-hello callback, each field only
+    as OpenSSL's own parser will accept it.  When a TLS 1.3 PSK is offered, nothing else is
+    read (``tls13`` is True; ``servername``, ``status_request``, ``session_id``,
+    ``has_ticket_ext`` keep their defaults) and ``psk_identity`` is its first identity when
+    OpenSSL's stateful lookup will look it up (32 bytes, a key exchange mode OpenSSL uses),
+    else None."""
 
     __slots__ = ("servername", "session_id", "psk_identity", "status_request", "has_ticket_ext",
                  "tls13")

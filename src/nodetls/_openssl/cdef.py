@@ -1033,25 +1033,43 @@ int nodetls_sp_setup(int (*ch)(SSL *, int *, void *),
     return 1;
 }
 
-/* The PSK identity offered first is 32 bytes (a stateful ticket: what tls_get_stateful_ticket
-   looks up; other identities it ignores), or 0. */
-static size_t nodetls_sp_psk_id(const unsigned char *p, size_t n, const unsigned char **id)
+/* The first PSK identity, when OpenSSL's stateful TLS 1.3 lookup (tls_get_stateful_ticket)
+   will look it up: a well-formed first entry inside the identities list, the list inside the
+   extension, 32 bytes long (no other length is looked up), offered with a key exchange mode
+   OpenSSL uses (psk_dhe_ke; psk_ke with SSL_OP_ALLOW_NO_DHE_KEX: without one it ignores the
+   extension); else 0. The rules of _engine/_wire.py's _stateful_psk_id. */
+static size_t nodetls_sp_psk_id(SSL *ssl, const unsigned char *p, size_t n,
+                                const unsigned char **id)
 {
-    size_t len;
+    const unsigned char *m;
+    size_t listed, len, mn, i;
     if (n < 4)
         return 0;
+    listed = ((size_t)p[0] << 8) | p[1];
     len = ((size_t)p[2] << 8) | p[3];
-    if (len != SSL_MAX_SSL_SESSION_ID_LENGTH || len > n - 4)
+    if (listed > n - 2 || len != SSL_MAX_SSL_SESSION_ID_LENGTH || 2 + len + 4 > listed)
+        return 0;
+    if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_psk_kex_modes, &m, &mn) != 1
+            || mn < 2 || m[0] != mn - 1)
+        return 0;
+    for (i = 1; i < mn; i++)
+        if (m[i] == 1 /* psk_dhe_ke */
+                || (m[i] == 0 /* psk_ke */ && (SSL_get_options(ssl) & SSL_OP_ALLOW_NO_DHE_KEX)))
+            break;
+    if (i == mn)
         return 0;
     *id = p + 4;
     return len;
 }
 
+/* supported_versions offers TLS 1.3: a well-formed list (a length byte, then 2-byte versions:
+   any other shape fails the handshake) holding 03 04. */
 static int nodetls_sp_offers_tls13(SSL *ssl)
 {
     const unsigned char *p;
     size_t n, i;
-    if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_supported_versions, &p, &n) != 1 || n < 3)
+    if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_supported_versions, &p, &n) != 1 || n < 3
+            || p[0] != n - 1 || n % 2 == 0)
         return 0;
     for (i = 1; i + 1 < n; i += 2)
         if (p[i] == 0x03 && p[i + 1] == 0x04)
@@ -1081,7 +1099,7 @@ static int nodetls_sp_ch_cb(SSL *ssl, int *al, void *arg)
     if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_psk, &p, &n) == 1) {
         if (!(SSL_get_options(ssl) & SSL_OP_NO_TICKET))
             return SSL_CLIENT_HELLO_SUCCESS;  /* a stateless ticket: OpenSSL decrypts it */
-        idlen = nodetls_sp_psk_id(p, n, &id);
+        idlen = nodetls_sp_psk_id(ssl, p, n, &id);
         ticket = 1;
     } else {
         /* A TLS 1.2 ticket resumes statelessly; when TLS 1.3 will be negotiated the legacy id
