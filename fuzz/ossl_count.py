@@ -46,6 +46,14 @@ _FREE_OF_NID = {
 }
 
 
+
+#: Functions that allocate into an out-parameter: the kind counted, and when they did.
+_OUT_ON_SUCCESS: dict[str, tuple[str, Callable[[int], bool]]] = {
+    "ASN1_STRING_to_UTF8": ("malloc", lambda n: n >= 0),
+    "EVP_PKEY_get_bn_param": ("BIGNUM", lambda ok: ok == 1),
+    "X509_STORE_CTX_get1_issuer": ("X509", lambda ok: ok == 1),
+}
+
 class Counts:
     """Objects allocated minus objects freed, per kind, while :func:`counting` is active."""
 
@@ -96,27 +104,15 @@ class _CountingLib:
                     live["malloc"] += 1
                 return n
             return i2d
-        if name == "ASN1_STRING_to_UTF8":
-            def to_utf8(pp: Any, s: Any) -> Any:
-                n = real(pp, s)
-                if n >= 0:
-                    live["malloc"] += 1
-                return n
-            return to_utf8
-        if name == "EVP_PKEY_get_bn_param":
-            def bn_param(pkey: Any, key: Any, pbn: Any) -> Any:
-                ok = real(pkey, key, pbn)
-                if ok == 1:
-                    live["BIGNUM"] += 1
-                return ok
-            return bn_param
-        if name == "X509_STORE_CTX_get1_issuer":
-            def get1(out: Any, ctx: Any, x: Any) -> Any:
-                ok = real(out, ctx, x)
-                if ok == 1:
-                    live["X509"] += 1
-                return ok
-            return get1
+        if name in _OUT_ON_SUCCESS:
+            kind, succeeded = _OUT_ON_SUCCESS[name]
+
+            def out_param(*args: Any) -> Any:
+                r = real(*args)
+                if succeeded(r):
+                    live[kind] += 1
+                return r
+            return out_param
         return real
 
 
