@@ -145,11 +145,17 @@ def _parse_client_hello(ssl: Any) -> ClientHello:
     OpenSSL would not have read.  A PSK offer (TLS 1.3 resumption) is all the cache needs when
     present: only its first identity is read (:func:`_stateful_psk_id`), not SNI, status
     request, legacy session id, ticket and version extensions (nothing reads those from here
-    when a PSK is offered)."""
+    when a PSK is offered).  A PSK is read only when TLS 1.3 will be negotiated (the client's
+    supported_versions offers it and this server allows it): otherwise OpenSSL ignores the
+    extension and, negotiating TLS 1.2, looks up the legacy session id (or decrypts the
+    session_ticket), which is then what is read, as Node reads it."""
     ch = ClientHello()
     out, outlen, _, _ = _out_params()
     get_ext = lib.SSL_client_hello_get0_ext
-    if get_ext(ssl, C.TLSEXT_TYPE_pre_shared_key, out, outlen) == 1:
+    if get_ext(ssl, C.TLSEXT_TYPE_pre_shared_key, out, outlen) == 1 and \
+            _allows_tls13(ssl) and _offers_tls13(ssl, out, outlen):
+        # (_offers_tls13 reuses out/outlen: the PSK extension is read again)
+        get_ext(ssl, C.TLSEXT_TYPE_pre_shared_key, out, outlen)
         ch.psk_identity = _stateful_psk_id(ssl, out, outlen)
         ch.tls13 = True  # pre_shared_key is a TLS 1.3 extension
         return ch
@@ -160,14 +166,30 @@ def _parse_client_hello(ssl: Any) -> ClientHello:
     ch.session_id = ffi.buffer(out[0], n)[:] if n else b""
     ch.has_ticket_ext = (get_ext(ssl, C.TLSEXT_TYPE_session_ticket, out, outlen) == 1
                          and outlen[0] > 0)
-    if get_ext(ssl, C.TLSEXT_TYPE_supported_versions, out, outlen) == 1:
-        # versions<2..254>: a length byte, then 2-byte versions; any other shape fails the
-        # handshake (ssl_choose_server_version: length mismatch), so no TLS 1.3 is assumed
-        sv = ffi.buffer(out[0], outlen[0])[:]
-        n = len(sv)
-        if n >= 3 and sv[0] == n - 1 and n % 2 == 1:
-            ch.tls13 = any(sv[i : i + 2] == b"\x03\x04" for i in range(1, n, 2))
+    ch.tls13 = _offers_tls13(ssl, out, outlen)
     return ch
+
+
+def _offers_tls13(ssl: Any, out: Any, outlen: Any) -> bool:
+    """The ClientHello's supported_versions offers TLS 1.3 (``out``/``outlen``: scratch).
+    versions<2..254>: a length byte, then 2-byte versions; any other shape fails the handshake
+    (ssl_choose_server_version: length mismatch), so no TLS 1.3 is assumed.  (The rules of the
+    compiled binding's ``nodetls_sp_offers_tls13``.)"""
+    if lib.SSL_client_hello_get0_ext(ssl, C.TLSEXT_TYPE_supported_versions, out, outlen) != 1:
+        return False
+    sv = ffi.buffer(out[0], outlen[0])[:]
+    n = len(sv)
+    if n >= 3 and sv[0] == n - 1 and n % 2 == 1:
+        return any(sv[i : i + 2] == b"\x03\x04" for i in range(1, n, 2))
+    return False
+
+
+def _allows_tls13(ssl: Any) -> bool:
+    """TLS 1.3 can be negotiated on ``ssl`` (its max version and options; the rules of
+    ``TLSEngine.allows_tls13`` and the compiled binding's ``nodetls_sp_allows_tls13``)."""
+    top = lib.SSL_ctrl(ssl, C.SSL_CTRL_GET_MAX_PROTO_VERSION, 0, NULL)
+    return (top == 0 or top >= C.TLS1_3_VERSION) and \
+        not lib.SSL_get_options(ssl) & C.SSL_OP_NO_TLSv1_3
 
 
 def _host_name(sn: bytes) -> str | None:

@@ -96,8 +96,8 @@ HANDSHAKE_DONE = HandshakeDone()
 
 class ClientHello:
     """What the server learned from a ClientHello at the client-hello callback, each field only
-    as OpenSSL's own parser will accept it.  When a TLS 1.3 PSK is offered, nothing else is
-    read (``tls13`` is True; ``servername``, ``status_request``, ``session_id``,
+    as OpenSSL's own parser will accept it.  When a TLS 1.3 PSK is offered and TLS 1.3 will be
+    negotiated (the client offers it, the server allows it), nothing else is read (``tls13`` is True; ``servername``, ``status_request``, ``session_id``,
     ``has_ticket_ext`` keep their defaults) and ``psk_identity`` is its first identity when
     OpenSSL's stateful lookup will look it up (32 bytes, a key exchange mode OpenSSL uses),
     else None."""

@@ -1096,14 +1096,16 @@ static int nodetls_sp_ch_cb(SSL *ssl, int *al, void *arg)
     if (sp->state == 2)
         return SSL_CLIENT_HELLO_SUCCESS;
     sp->state = 2;
-    if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_psk, &p, &n) == 1) {
+    if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_psk, &p, &n) == 1
+            && nodetls_sp_offers_tls13(ssl) && nodetls_sp_allows_tls13(ssl)) {
         if (!(SSL_get_options(ssl) & SSL_OP_NO_TICKET))
             return SSL_CLIENT_HELLO_SUCCESS;  /* a stateless ticket: OpenSSL decrypts it */
         idlen = nodetls_sp_psk_id(ssl, p, n, &id);
         ticket = 1;
     } else {
-        /* A TLS 1.2 ticket resumes statelessly; when TLS 1.3 will be negotiated the legacy id
-           is random (or a TLS 1.2 session, which 1.3 cannot resume). */
+        /* (Also a PSK offered when TLS 1.2 will be negotiated: OpenSSL ignores it, as Node's
+           lookup does.) A TLS 1.2 ticket resumes statelessly; when TLS 1.3 will be negotiated
+           the legacy id is random (or a TLS 1.2 session, which 1.3 cannot resume). */
         if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_session_ticket, &p, &n) == 1 && n > 0)
             return SSL_CLIENT_HELLO_SUCCESS;
         idlen = SSL_client_hello_get0_session_id(ssl, &id);

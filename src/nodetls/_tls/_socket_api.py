@@ -34,6 +34,39 @@ _INT32 = _option_table.number(-2**31, integer=True, maximum=2**31 - 1)
 _UINT32_NOT_ZERO = _option_table.number(0, integer=True, exclusive=True, maximum=2**32 - 1)
 
 
+#: ``get_certificate()``'s parsed certificates, by DER (our own certificate is one of a few: the
+#: context's, an SNI context's, a ``set_key_cert()`` one), oldest first; bounded.
+_OWN_CERTS: dict[bytes, dict[str, Any]] = {}
+_OWN_CERTS_MAX = 128
+
+
+def _own_certificate_dict(der: bytes) -> dict[str, Any]:
+    """``certificate_to_dict(der)``, parsed once per certificate (~0.2 ms a parse), as a new
+    object per call (Node's ``getCertificate()``): what a caller changes in it, nested dicts
+    and lists too, is not in the next call's."""
+    parsed = _OWN_CERTS.get(der)
+    if parsed is None:
+        parsed = certificate_to_dict(der)
+        if len(_OWN_CERTS) >= _OWN_CERTS_MAX:
+            try:
+                del _OWN_CERTS[next(iter(_OWN_CERTS))]
+            except (KeyError, RuntimeError, StopIteration):  # (another thread's loop got there)
+                pass
+        _OWN_CERTS[der] = parsed
+    fresh: dict[str, Any] = _fresh(parsed)
+    return fresh
+
+
+def _fresh(obj: Any) -> Any:
+    """A copy of ``obj``'s dicts and lists (the rest -- str, int, bool, bytes -- is immutable:
+    shared)."""
+    if type(obj) is dict:
+        return {k: _fresh(v) for k, v in obj.items()}
+    if type(obj) is list:
+        return [_fresh(v) for v in obj]
+    return obj
+
+
 class _TLSSocketAPI(_Base):
     """``TLSSocket``'s public getters and calls (a mixin: no state)."""
 
@@ -44,11 +77,21 @@ class _TLSSocketAPI(_Base):
     @property
     def servername(self) -> str | bool | None:
         """Node's ``servername``: the SNI name sent (client) or received (server), ``False``
-        when none; on a client ``None`` until its handshake is done (Node's ``null`` before
-        ``_finishInit``)."""
-        if not self._is_server and not self._secure_established:
-            return None
-        return self._servername
+        when none was.  ``None`` (Node's ``null``) until it is known: on a client until its
+        handshake is done (Node's ``_finishInit``); on a server until OpenSSL has read the
+        name the client sent (Node's SNI callback sets it), else until the handshake is done
+        -- so a server's failed handshake says ``None`` when it failed before the ClientHello's
+        server_name was read (bytes that are no TLS, a timeout, a protocol version refused) or
+        none was sent, and the name when it failed after.  A certificate rejected during the
+        handshake (nodetls's alert, where Node completes the handshake, then rejects it) gives
+        what Node's completed handshake gives: the name, else ``False``."""
+        sn = self._servername
+        if sn is None and self._is_server:
+            wrap = self._wrap
+            eng = wrap.engine if wrap is not None else None
+            if eng is not None:
+                return eng.servername()
+        return sn
 
     @property
     def _unwrapped(self) -> bool:
@@ -101,7 +144,7 @@ class _TLSSocketAPI(_Base):
         if self._engine is None and not self._unwrapped:
             return None
         der = self._der(peer=False)
-        return {} if der is None else cast("PeerCertificate", certificate_to_dict(der))
+        return {} if der is None else cast("PeerCertificate", _own_certificate_dict(der))
 
     def get_peer_x509_certificate(self) -> x509.Certificate | None:
         return self._x509(peer=True)
@@ -220,8 +263,9 @@ class _TLSSocketAPI(_Base):
             raise node_error("ERR_TLS_SNI_FROM_SERVER")
         eng = self._engine
         if eng is not None:
-            eng.set_servername(name)
-        self._servername = name
+            eng.set_servername(name)  # (servername stays the handshake's, as Node's)
+        elif not self._destroyed:  # (not connected yet: sent when it is)
+            self._tls_opts = {**self._tls_opts, "servername": name}
 
     def disable_renegotiation(self) -> None:
         """Node's ``disableRenegotiation()``: a server's socket fails later renegotiations with

@@ -15,7 +15,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from .._engine import TLSEngine
-from ..errors import NodeError, TLSError, node_error, system_error
+from ..errors import CertificateError, NodeError, TLSError, node_error, system_error
 from ..net import Socket
 from .pause_points import _TLS1_3
 from .template import IN_SWEEP
@@ -82,9 +82,9 @@ class _TLSSocketOutcome(_Base):
         self.alpn_protocol = alpn.decode("latin-1") if alpn else False
         if npn:
             self.npn_protocol = npn.decode("latin-1")
+        if self._servername is None:  # (Node's _finishInit: unless its SNI callback set it)
+            self._servername = sn if sn is not None else False
         if self._is_server:
-            if sn:
-                self._servername = sn
             if self._tls_opts.get("request_cert"):
                 self._server_verify_result(eng)
             if new_session_pending:
@@ -233,6 +233,15 @@ class _TLSSocketOutcome(_Base):
                 _SOCKET_ON_EOF(self)
             return
         self._tls_error_reported = True
+        if not self._secure_established and wrap is not None and self._servername is None:
+            eng = wrap.engine
+            if eng is not None and eng.verify_error and isinstance(exc, CertificateError) or (
+                    eng is not None and exc is eng.identity_error):
+                # The peer's certificate, rejected in the handshake (our deliberate
+                # difference): Node completes the handshake, then rejects the certificate; its
+                # _finishInit has set servername (the name sent or received, else false).
+                sn = eng.servername()
+                self._servername = sn if sn is not None else False
         if not self._secure_established:
             _log.debug("TLS handshake failed (%s, %s): %s", "server" if self._is_server else "client",
                        _peer(self), _one_line(exc))

@@ -119,7 +119,7 @@ if TYPE_CHECKING:
         _is_server: bool
         _secure_context: Any
         _tls_server: Any
-        _servername: str | bool
+        _servername: str | bool | None
         _secure_established: bool
         _handshake_timer: Any
         _tls_error_reported: bool
@@ -211,8 +211,7 @@ class _TLSSocketSetup(_Base):
     def _configure_client_engine(self, engine: TLSEngine, opts: dict[str, Any]) -> None:
         servername = opts.get("servername")
         if servername:
-            engine.set_servername(servername)
-            self._servername = servername
+            engine.set_servername(servername)  # (servername: the handshake's, once done)
         alpn = alpn_list(opts.get("alpn_protocols"))
         if alpn:
             engine.set_alpn_protocols(alpn)

@@ -130,7 +130,7 @@ class TLSSocket(_TLSSocketAPI, _TLSSocketOutcome, _TLSSocketSetup, _TLSSocketShe
             opts = _options.normalize(options, kwargs, TLSSOCKET_OPTIONS, "options")
         self._tls_opts = opts
         self._wrap: TLSWrap | None = None
-        self._servername: str | bool = False
+        self._servername: str | bool | None = None  # (Node's null: see servername)
         self._secure_established = False
         self._handshake_timer: Any = None
         self._new_session_pending = 0
@@ -216,7 +216,7 @@ class TLSSocket(_TLSSocketAPI, _TLSSocketOutcome, _TLSSocketSetup, _TLSSocketShe
             return ServerState({})
         # (_handshake_timer: a template whose server's sweep keeps the deadlines has one in
         # it at once, whichever way _init_server_connection configures the engine)
-        state.update(_tls_opts=template, _servername=False, _secure_established=False,
+        state.update(_tls_opts=template, _servername=None, _secure_established=False,
                      _handshake_timer=IN_SWEEP if template.sweep_timeout else None,
                      _new_session_pending=0, _deferred_new_sessions=(),
                      _tls_server=template.get("server"), _is_server=True, secure_connecting=True,
@@ -425,6 +425,13 @@ class TLSSocket(_TLSSocketAPI, _TLSSocketOutcome, _TLSSocketSetup, _TLSSocketShe
                 else:
                     self._close_emitted = True
             return
+        if self._servername is None and self._is_server:
+            # (the engine is freed after this call: the name the client sent, if OpenSSL read
+            # it, stays the socket's servername, as Node's property set by its SNI callback)
+            wrap = self._wrap
+            eng = wrap.engine if wrap is not None else None
+            if eng is not None:
+                self._servername = eng.servername()
         if not self._secure_established and self._secure_pending:  # (see _on_handle_eof)
             self._secure_pending = False
             self._tls_closed_before_secure()
