@@ -8,10 +8,10 @@ check changes anything only while writing is paused or with a high-water mark of
 each check toggles ``pause_writing()`` / ``resume_writing()``).
 
 * The handshake's step: nodetls.aio checks after ``connection_made()`` too (fixed; it did not).
-* A later record with no application data (a TLS 1.3 session ticket, a KeyUpdate, a TCP read
-  holding part of a record): the TLS wrap hands the transport only plaintext, so nodetls.aio
-  checks after reads that deliver some; an accepted difference (``docs/aio.md``), a strict
-  xfail here with both references' behaviour.
+* A later read with no application data (a TLS 1.3 session ticket, a KeyUpdate, a TCP read
+  holding part of a record): nodetls.aio checks there too (fixed: it checked after the reads
+  that delivered plaintext only; the TLS wrap now calls its ``quiet_read`` after a read that
+  hands on none).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from nodetls import aio
 from .diff.runner import new_loop
 
 T = 10.0  # bound of every wait
-QUIET = 2.0  # how long the xfail waits for a check nodetls does not make
 IMPLS = ("asyncio-ssl", "nodetls-aio")
 LOOPS = ("asyncio", "uvloop")
 
@@ -56,14 +55,25 @@ class HighZero(asyncio.Protocol):
         self.log.append("data")
 
 
-async def _pair(impl: str, certs: Any, version: str) -> tuple[Any, HighZero, HighZero, Any]:
-    """A server and a client of ``impl`` (both ``HighZero``), TLS ``version``: (server,
+class HighZeroBuffered(HighZero, asyncio.BufferedProtocol):
+    """``HighZero`` as a ``BufferedProtocol`` (its buffers logged as ``data``)."""
+
+    def get_buffer(self, sizehint: int) -> bytearray:
+        return bytearray(65536)
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.log.append("data")
+
+
+async def _pair(impl: str, certs: Any, version: str, proto: type[HighZero] = HighZero
+                ) -> tuple[Any, HighZero, HighZero, Any]:
+    """A server and a client of ``impl`` (both ``proto``), TLS ``version``: (server,
     server protocol, client protocol, client transport)."""
     loop = asyncio.get_running_loop()
     protos: list[HighZero] = []
 
     def factory() -> HighZero:
-        protos.append(HighZero())
+        protos.append(proto())
         return protos[-1]
 
     if impl == "asyncio-ssl":
@@ -76,14 +86,14 @@ async def _pair(impl: str, certs: Any, version: str) -> tuple[Any, HighZero, Hig
         server: Any = await loop.create_server(factory, "127.0.0.1", 0, ssl=sctx)
         port = server.sockets[0].getsockname()[1]
         ct, cp = await asyncio.wait_for(loop.create_connection(
-            HighZero, "127.0.0.1", port, ssl=cctx, server_hostname="localhost"), T)
+            proto, "127.0.0.1", port, ssl=cctx, server_hostname="localhost"), T)
     else:
         server = await aio.create_server(factory, "127.0.0.1", 0, key=certs.server.key_pem,
                                          cert=certs.server.chain_pem, min_version=version,
                                          max_version=version)
         port = server.sockets[0].getsockname()[1]
         ct, cp = await asyncio.wait_for(aio.create_connection(
-            HighZero, "127.0.0.1", port, servername="localhost", ca=certs.server.ca_pem), T)
+            proto, "127.0.0.1", port, servername="localhost", ca=certs.server.ca_pem), T)
     deadline = time.monotonic() + T
     while not protos:  # (the server's protocol: a state of the server, not an event)
         assert time.monotonic() < deadline, "no server protocol"
@@ -127,28 +137,19 @@ def test_handshake_step_checks_write_flow_control(certs: Any, impl: str,
         runner.run(main())
 
 
-def _ticket_case(impl: str) -> Any:
-    if impl == "nodetls-aio":
-        return pytest.param(impl, marks=pytest.mark.xfail(
-            strict=True, reason="accepted difference (docs/aio.md): a read that delivers "
-            "no application data (the server's TLS 1.3 session tickets here) checks no "
-            "write flow control in nodetls.aio; asyncio's and uvloop's SSL transports check "
-            "at every read step (pause_writing() again, the high-water mark being 0)"))
-    return impl
-
-
 @pytest.mark.parametrize("loop_name", LOOPS)
-@pytest.mark.parametrize("impl", [_ticket_case(i) for i in IMPLS])
-def test_session_ticket_read_checks_write_flow_control(certs: Any, impl: str,
-                                                       loop_name: str) -> None:
+@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("proto", [HighZero, HighZeroBuffered], ids=["Protocol", "Buffered"])
+def test_session_ticket_read_checks_write_flow_control(certs: Any, impl: str, loop_name: str,
+                                                       proto: type[HighZero]) -> None:
     """TLS 1.3: the server's session tickets come after the client's handshake step, in a
     read of their own with no application data; asyncio's and uvloop's clients check the write
     flow control there (the high-water mark of 0: one more ``pause_writing()``, or more, one
-    toggle per read)."""
+    toggle per read), for a ``Protocol`` and a ``BufferedProtocol`` alike."""
     async def main() -> None:
-        server, _sp, cp, ct = await _pair(impl, certs, "TLSv1.3")
+        server, _sp, cp, ct = await _pair(impl, certs, "TLSv1.3", proto)
         try:
-            deadline = time.monotonic() + (T if impl != "nodetls-aio" else QUIET)
+            deadline = time.monotonic() + T
             while len(cp.log) < 4:  # (a state of the client's protocol, not an event)
                 assert time.monotonic() < deadline, cp.log
                 await asyncio.sleep(0.005)

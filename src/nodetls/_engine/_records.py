@@ -149,6 +149,7 @@ class _EngineRecords(_EngineSetup):
     _rx: Any
     _rx_a: Any
     _scratch: _Scratch  # this thread's buffers (set by TLSEngine.__init__)
+    _reading_on: bool  # _read_on's loop runs
 
     def take_output(self) -> bytes:
         """Ciphertext produced so far (possibly ``b''``; always ``b''`` once freed)."""
@@ -181,7 +182,11 @@ class _EngineRecords(_EngineSetup):
         ``data``: ciphertext to :meth:`receive` first (the data path's one call per read).
 
         One call returns at most :data:`_READ_CHUNK` bytes: while :attr:`read_more` is true
-        after it, call again (false: the read BIO is empty, so another call returns None).  Sets
+        after it, call again (false: the read BIO is empty, so another call returns None).  A
+        record with no application data (a session ticket, a KeyUpdate, a HelloRequest) that made
+        :attr:`events` ends the call, so that they follow the plaintext returned in record
+        order; with records behind it :attr:`read_more` is true, also when the call returns
+        None (then only with events; with none, the call reads on: :meth:`_read_on`).  Sets
         :attr:`received_close_notify` when the peer closed the TLS session (or its stream ended
         after the handshake); a renegotiation that pauses sets :attr:`paused`."""
         ssl = self.ssl
@@ -200,7 +205,9 @@ class _EngineRecords(_EngineSetup):
             if self._read_outcome(code) == -2:
                 return None
             total = code >> _SHIFT
-            return scratch[2][:total] if total else None
+            if total:
+                return scratch[2][:total]
+            return self._read_on() if self.read_more and not self.events else None
         buf, size, view, _, _, _, _, _ = self._scratch
         if _c_read is not None:  # the loop below, in C
             n = len(data) if data else 0
@@ -214,7 +221,9 @@ class _EngineRecords(_EngineSetup):
             total = size[0]
             if st > 0:
                 self._read_stopped_after(st, total)
-            return view[:total] if total else None
+            if total:
+                return view[:total]
+            return self._read_on() if self.read_more and not self.events else None
         if data:
             _BIO_write(rbio, data if type(data) is bytes else _from_buffer(
                 _CHAR_A, data, False), len(data))
@@ -236,7 +245,26 @@ class _EngineRecords(_EngineSetup):
         else:
             self.read_more = True  # the buffer is full: more may be waiting
         self.output_after_read = _BIO_ctrl_pending(self._wbio) > 0
-        return view[:total] if total else None
+        if total:
+            return view[:total]
+        return self._read_on() if self.read_more and not self.events else None
+
+    def _read_on(self) -> memoryview | None:
+        """A read that made no plaintext stopped after a record with no application data, with
+        more records behind it (:meth:`_read_stopped`): when it made no event either, nothing
+        is to be handed on in between, so read on at once (the caller sees one read, as when
+        OpenSSL went on by itself); it stops at plaintext, at a read's events (the caller
+        drains them, then reads on: ``read_more``), or when nothing is left."""
+        if self._reading_on:  # (inside the loop below: back to it)
+            return None
+        self._reading_on = True
+        try:
+            while True:
+                view = self.read_view()
+                if view is not None or not self.read_more or self.events:
+                    return view
+        finally:
+            self._reading_on = False
 
     def read_plain(self, data: Any, n: int) -> bytes | memoryview | None:
         """:meth:`read_view` of the ``n`` (> 0) bytes of ciphertext at ``data`` (a ``char[]``:
@@ -267,10 +295,20 @@ class _EngineRecords(_EngineSetup):
             if self.paused is not None or self.received_close_notify:
                 return view[:total] if total else None
         if not total:
-            return None
+            return self._read_plain_on() if self.read_more and not self.events else None
         if st < 0 or out or self.events or self.read_more:
             return view[:total]
         return chars[:total]
+
+    def _read_plain_on(self) -> bytes | memoryview | None:
+        """:meth:`read_plain`'s :meth:`_read_on`: plaintext alone comes as ``bytes`` (as
+        :meth:`read_plain` answers when OpenSSL goes on by itself), any other outcome as
+        :meth:`read_view`'s."""
+        plain = self._read_on()
+        if plain is None or self.read_more or self.output_after_read or self.events \
+                or self.paused is not None or self.received_close_notify:
+            return plain
+        return bytes(plain)
 
     def _read_outcome(self, code: int) -> int:
         """The flags of a direct C read's packed outcome (``total << _SHIFT | (status + 2) << 1
@@ -315,7 +353,7 @@ class _EngineRecords(_EngineSetup):
         if st > 0 and (self.paused is not None or self.received_close_notify or self.read_more):
             st = -1  # (a view, below; read_more: an error kept for the next read)
         if not total:
-            return None
+            return self._read_plain_on() if self.read_more and not self.events else None
         if large:
             return memoryview(plain) if st < 0 or out or self.events else plain
         if st < 0 or out or self.events:
@@ -366,6 +404,9 @@ class _EngineRecords(_EngineSetup):
                     continue
                 break
             if self._read_stopped_after(_SSL_get_error(ssl, 0), total):
+                if not total and self.read_more and not self.events:
+                    self.read_more = False  # (a record with no data, no event: read on)
+                    continue
                 break
         return total
 
@@ -375,6 +416,12 @@ class _EngineRecords(_EngineSetup):
         if self._exc is not None:
             self._raise_captured()
         if err == _WANT_READ or err == _WANT_WRITE:
+            if self._eof or _BIO_ctrl_pending(self._rbio):
+                # Not starved: the read stopped after a record with no application data (the
+                # engine's SSL has no SSL_MODE_AUTO_RETRY; a partial record leaves the read BIO
+                # empty), more records behind it. The caller hands on what this read made (its
+                # plaintext, then the events of that record) and reads again: record order.
+                self.read_more = True
             return True
         if err == _ZERO_RETURN:
             self.received_close_notify = True
@@ -407,9 +454,12 @@ class _EngineRecords(_EngineSetup):
     def read(self) -> bytes:
         """All plaintext available now (``b''`` if none), copied (see :meth:`read_view`)."""
         chunks = []
-        while (view := self.read_view()) is not None:
-            chunks.append(bytes(view))
-        return b"".join(chunks)
+        while True:
+            view = self.read_view()
+            if view is not None:
+                chunks.append(bytes(view))
+            elif not self.read_more:  # (None with read_more: a record with no data, more behind)
+                return b"".join(chunks)
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         """Encrypt ``data`` into the write BIO; returns how many bytes were taken (0 while a

@@ -100,6 +100,9 @@ _BIO_free: Final = lib.BIO_free
 _SSL_do_handshake: Final = lib.SSL_do_handshake
 _SSL_free: Final = lib.SSL_free
 _SET_EOF_RETURN: Final = C.BIO_C_SET_BUF_MEM_EOF_RETURN  # (a macro's command)
+_SSL_ctrl: Final = lib.SSL_ctrl
+_CLEAR_MODE: Final = C.SSL_CTRL_CLEAR_MODE  # (SSL_clear_mode, a macro)
+_AUTO_RETRY: Final = C.SSL_MODE_AUTO_RETRY
 # The compiled binding's handshake step (``_openssl/cdef.py`` HELPERS: receive, SSL_do_handshake
 # and the flight's BIO_read in one C call); None in ABI mode, where the Python steps run.
 _c_handshake: Final = getattr(lib, "nodetls_handshake", None)
@@ -157,13 +160,15 @@ class TLSEngine(_EngineRecords):
     want_client_hello = False
     want_cert = False
     paused: Pause | None = None
-    # Another read_view() may find plaintext (the read buffer filled up, or a paused
-    # renegotiation continues): SSL may hold records the read BIO no longer shows.
+    # Another read_view() may find plaintext (the read buffer filled up, a paused
+    # renegotiation continues, or a record with no application data ended the read with more
+    # records behind it): SSL may hold records the read BIO no longer shows.
     read_more = False
     # read_view() left ciphertext to send (a KeyUpdate answer, a renegotiation's messages):
     # take_output() has something (one C check per read instead of a Python call per read).
     output_after_read = False
     _eof = False
+    _reading_on = False  # (_EngineRecords._read_on)
     _prefetched_session: bytes | None = None
     # The session lookup is decided and answered in C (enable_session_path).
     session_path = False
@@ -231,6 +236,11 @@ class TLSEngine(_EngineRecords):
         if ssl == NULL:
             raise tls_error(consume_errors(ffi, lib), "SSL_new failed")
         self.ssl = ssl
+        # Without SSL_MODE_AUTO_RETRY (on by default), an SSL_read_ex that processes a record
+        # with no application data (a TLS 1.3 NewSessionTicket or KeyUpdate, a HelloRequest, a
+        # renegotiation's ClientHello) returns there, the records behind it left for the next
+        # call: the events it made come out in record order (_read_stopped sets read_more).
+        _SSL_ctrl(ssl, _CLEAR_MODE, _AUTO_RETRY, NULL)
         self._rbio = bios[0]
         self._wbio = bios[1]
         _ENGINES[ssl] = _weakref(self)

@@ -332,7 +332,8 @@ class TLSSocket(_TLSSocketAPI, _TLSSocketOutcome, _TLSSocketSetup, _TLSSocketShe
     def _emit_session(self, der: bytes) -> None:
         """A client's ``'session'``: while its listeners run, :meth:`get_tls_ticket` gives that
         session's ticket, as in Node, whose event comes from OpenSSL's new-session callback
-        (ours come once the record layer is done: a later ticket may already be in)."""
+        (ours come when the read that processed the ticket's record returns: a peer may have
+        put a later ticket in the same record)."""
         before, self._session_in_event = self._session_in_event, der
         try:
             self.emit("session", der)

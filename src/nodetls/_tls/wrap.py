@@ -249,7 +249,17 @@ class TLSWrap(WrapHandle):
             if self._holding and eng.input_pending() >= self._hold_limit:
                 self._lower_ok = False  # (read_hold()'s bound: the transport's reads stop)
                 self.lower.read_stop()
+            if self.buffered_reader is None or self.quiet_read is None or not self.secure \
+                    or self._in_cycle or not self._reading:
+                self._cycle()
+                return
+            # A BufferedProtocol's read (nodetls.aio): quiet_read when no buffer was filled
+            self._quiet_due = True  # (_clear_out_into clears it as it fills one)
             self._cycle()
+            if self._quiet_due:
+                self._quiet_due = False
+                if self.quiet_read is not None and self.engine is not None:
+                    self.quiet_read()
             return
         # The data path (Node's OnStreamRead -> ClearOut), the pump's read loop without its
         # handshake and write steps: one engine call takes the ciphertext and returns the
@@ -260,20 +270,32 @@ class TLSWrap(WrapHandle):
             self._flushed = False
             if plain is _UNREAD:
                 plain = eng.read_view(view)
+            quiet = True  # no plaintext handed on by this read
             while True:
                 if eng.events:
+                    if plain is not None and self._events_follow(eng):
+                        # The record that made them came after this plaintext (a session
+                        # ticket behind data): the plaintext first, as Node's ClearOut hands on
+                        # each SSL_read's data as it returns.
+                        self.owner._on_handle_read(plain)
+                        if self._closed:
+                            return
+                        plain = None
+                        quiet = False
                     self._drain_events()
                     if self.engine is None:
                         return
                 if eng.paused is not None:  # a renegotiation paused (cert/client hello)
                     self._flush()
                     self.owner._tls_pause(eng.paused)
-                if plain is None:
-                    break
-                self.owner._on_handle_read(plain)
-                if self._closed:  # (destroyed by a 'data' listener: no more, as Node's)
-                    return
-                if not eng.read_more:  # the read BIO is empty: nothing more to read now
+                if plain is not None:
+                    self.owner._on_handle_read(plain)
+                    if self._closed:  # (destroyed by a 'data' listener: no more, as Node's)
+                        return
+                    quiet = False
+                # read_more false: the read BIO is empty, nothing more to read now (true after
+                # None: a record with no application data ended the read, more behind it)
+                if not eng.read_more:
                     break
                 self._flushed = False
                 plain = eng.read_view()
@@ -287,6 +309,10 @@ class TLSWrap(WrapHandle):
                 out = eng.take_output()
                 if out and not self._lower_shut:
                     self.lower.write(out)
+            if quiet and self.quiet_read is not None:  # (nodetls.aio: see quiet_read)
+                self.quiet_read()
+                if self.engine is None:
+                    return
             if eng.received_close_notify and not self._eof_delivered and not (
                     self._again or self._pending or self.renegotiating):
                 # The peer's close_notify, nothing else due: the end of stream, as the pump
@@ -519,17 +545,22 @@ class TLSWrap(WrapHandle):
             while True:
                 view = eng.read_view()
                 if eng.events:
+                    if view is not None and self._events_follow(eng):
+                        # (their record came after this plaintext: see _on_handle_read)
+                        self.owner._on_handle_read(view)
+                        if self._closed:
+                            return
+                        view = None
                     self._drain_events()
                     if self.engine is None:
                         return
                 if eng.paused is not None:  # a renegotiation paused (cert/client hello)
                     self._flush()
                     self.owner._tls_pause(eng.paused)
-                if view is None:
-                    break
-                self.owner._on_handle_read(view)
-                if self._closed:  # (destroyed by a 'data' listener: no more, as Node's)
-                    return
+                if view is not None:
+                    self.owner._on_handle_read(view)
+                    if self._closed:  # (destroyed by a 'data' listener: no more, as Node's)
+                        return
                 if not eng.read_more:  # the read BIO is empty: another call returns None
                     break
             if self.renegotiating and not eng.renegotiate_pending():
@@ -569,7 +600,20 @@ class TLSWrap(WrapHandle):
             if buf is None:  # the reader is closing (or failed): leave the data
                 break
             n = eng.read_into(buf)
+            while not n and eng.read_more:  # a record with no application data ended the
+                if eng.events:  # read, more behind it: on into the same buffer
+                    self._drain_events()
+                    if self.engine is None:
+                        return False
+                n = eng.read_into(buf)
             if eng.events:
+                if n and self._events_follow(eng):
+                    # (their record came after this plaintext: see _on_handle_read)
+                    self._quiet_due = False
+                    reader.buffer_updated(n)
+                    if self.engine is None:
+                        return False
+                    n = -1
                 self._drain_events()
                 if self.engine is None:
                     return False
@@ -578,9 +622,13 @@ class TLSWrap(WrapHandle):
                 self.owner._tls_pause(eng.paused)
             if not n:
                 break
-            reader.buffer_updated(n)
-            if self.engine is None:
-                return False
+            if n > 0:
+                self._quiet_due = False
+                reader.buffer_updated(n)
+                if self.engine is None:
+                    return False
+            elif not eng.read_more:
+                break
         if self.renegotiating and not eng.renegotiate_pending():
             self.renegotiating = False  # (its end was a HANDSHAKE_DONE event)
         elif eng.output_after_read and not self.renegotiating and not eng.server:
@@ -602,6 +650,17 @@ class TLSWrap(WrapHandle):
         del pending[:done]
         if not self._pending and self._shutdown_wanted:
             self._do_shutdown()
+
+    def _events_follow(self, eng: TLSEngine) -> bool:
+        """The events of the read just made follow its plaintext in record order: they are
+        the record's that ended the read, one with no application data (the engine's SSL has
+        no ``SSL_MODE_AUTO_RETRY``): a TLS 1.3 client's session tickets. Not when a TLS 1.2
+        renegotiation ended in it (``HANDSHAKE_DONE``): ``SSL_read_ex`` completes that
+        handshake, then goes on to the data behind it in the same call, so they come first."""
+        for event in eng.events:
+            if type(event) is _HandshakeDone:
+                return False
+        return True
 
     def _drain_events(self) -> None:
         eng = self.engine

@@ -113,6 +113,13 @@ class WrapHandle:
     #: nothing now), then ``buffered_reader.buffer_updated(nbytes)`` (``nodetls.aio``'s transport
     #: for an ``asyncio.BufferedProtocol``; set and cleared by it).
     buffered_reader: Any = None
+    #: None, or what a read from the transport calls when it hands on no plaintext (a record
+    #: with none, as a session ticket or a KeyUpdate, or part of a record; the data path's reads,
+    #: :meth:`TLSWrap._on_handle_read`): ``nodetls.aio``'s transport, whose read step checks
+    #: the write flow control all the same, as asyncio's and uvloop's SSL transports do.
+    quiet_read: Any = None
+    #: A ``buffered_reader``'s read from the transport filled no buffer yet (``quiet_read``).
+    _quiet_due = False
     #: Ciphertext came through the pump's receive path (before start(): a server has work).
     _received = False
     _close_notify_sent = False  # shutdown() called SSL_shutdown: close() need not again
@@ -189,6 +196,7 @@ class WrapHandle:
         # On the instance, not only the class default: read per record (_on_handle_read), and
         # Python 3.11 does not specialise an instance's read of a class attribute.
         self.buffered_reader = None
+        self.quiet_read = None
 
     # ------------------------------------------------------------------ reading on and off
     def read_start(self) -> None:

@@ -164,6 +164,16 @@ def _seam_read(sock: Any, view: memoryview | bytes) -> None:
         t._control_writing()
 
 
+def _seam_quiet(t: Any) -> None:
+    """A read from the transport handed on no plaintext (``TLSWrap.quiet_read``): its records
+    carried none (a TLS 1.3 session ticket, a KeyUpdate) or it held part of a record.
+    asyncio's and uvloop's SSL transports check the write flow control at the end of every
+    read step all the same (it changes anything only while paused, or with a high-water mark
+    of 0); when the peer's EOF ends the read, with the EOF's own checks (``_seam_eof``)."""
+    if (t._protocol_paused or not t._high) and not t._closing and not _eof_follows(t):
+        t._control_writing()
+
+
 def _eof_follows(t: Any, full: bool = False) -> bool:
     """The peer's EOF ends the read step under way: its close_notify came with the data (the
     wrap delivers it next; not after a ``BufferedProtocol``'s buffer filled whole, which ends
@@ -278,6 +288,7 @@ def _seam_close(sock: Any) -> None:
             # (_set_reader's: set only for a BufferedProtocol, cleared when it is replaced)
             if t._buffered and wrap.buffered_reader is not None:
                 wrap.buffered_reader = None
+            wrap.quiet_read = None  # (_open's: a bound method of this transport)
         err = t._error
         if err is None:
             err = sock._errored

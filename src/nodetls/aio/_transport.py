@@ -61,6 +61,7 @@ from ._lean import (
     _seam_close,
     _seam_drain,
     _seam_eof,
+    _seam_quiet,
     _seam_read,
 )
 from ._transport_flow import HIGH, LOW, READ_HIGH, READ_LOW, WriteFlow
@@ -536,6 +537,8 @@ def _open(loop: asyncio.AbstractEventLoop, factory: Callable[[], asyncio.BasePro
     if buffered:
         t._set_reader()
     t._write = h.write if h is not None else None
+    if h is not None:  # (a read with no plaintext checks the write flow control: _seam_quiet)
+        h.quiet_read = MethodType(_seam_quiet, t)
     # Take the socket's data path: the one place that couples to its handle seam.
     # Plaintext, EOF, drain and the handle's close go to this transport (_lean.py's _seam_*)
     # instead of the socket's Node stream: a BridgeSocket's class has them, any other
