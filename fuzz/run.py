@@ -34,16 +34,17 @@ CORPUS = HERE / "corpus"
 
 
 def harnesses() -> dict[str, Callable[[bytes], None]]:
-    from . import engine_harnesses, parser_harnesses, x509_harness
+    from . import engine_harnesses, ocsp_harness, parser_harnesses, store_harness, x509_harness
 
     return {**engine_harnesses.HARNESSES, **parser_harnesses.HARNESSES,
-            **x509_harness.HARNESSES}
+            **x509_harness.HARNESSES, **ocsp_harness.HARNESSES, **store_harness.HARNESSES}
 
 
 def seeds() -> dict[str, list[bytes]]:
-    from . import engine_harnesses, parser_harnesses, x509_harness
+    from . import engine_harnesses, ocsp_harness, parser_harnesses, store_harness, x509_harness
 
-    return {**engine_harnesses.seeds(), **parser_harnesses.seeds(), **x509_harness.seeds()}
+    return {**engine_harnesses.seeds(), **parser_harnesses.seeds(), **x509_harness.seeds(),
+            **ocsp_harness.seeds(), **store_harness.seeds()}
 
 
 def corpus(name: str) -> list[bytes]:

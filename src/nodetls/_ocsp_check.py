@@ -101,7 +101,7 @@ def load_certificate(value: Any, name: str = "cert") -> x509.Certificate:
             if data.lstrip().startswith(b"-----BEGIN"):
                 return x509.load_pem_x509_certificate(data)
             return x509.load_der_x509_certificate(data)
-        except ValueError as exc:
+        except (ValueError, x509.InvalidVersion) as exc:  # (InvalidVersion: a v2 certificate)
             raise ValueError(f"{name} is not a valid certificate: {exc}") from None
     raise TypeError(f"{name} must be an x509.Certificate, DER or PEM, got {type(value).__name__}")
 
@@ -125,9 +125,11 @@ def _key_hash(cert: x509.Certificate) -> bytes:
 
 
 def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    if cert.issuer != issuer.subject:
-        return False
+    # cryptography decodes a name when it is first asked for: one it cannot decode (a
+    # UTF8String that is not UTF-8: ValueError; a BIT STRING value: TypeError) raises here.
     try:
+        if cert.issuer != issuer.subject:
+            return False
         cert.verify_directly_issued_by(issuer)
     except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
         return False
@@ -146,7 +148,11 @@ def find_issuer(cert: x509.Certificate, candidates: list[x509.Certificate]) -> x
 def _verify_signature(resp: ocsp.OCSPResponse, signer: x509.Certificate) -> None:
     key = signer.public_key()
     sig, data = resp.signature, resp.tbs_response_bytes
-    algo = resp.signature_hash_algorithm
+    try:
+        algo = resp.signature_hash_algorithm
+    except UnsupportedAlgorithm:  # a signature algorithm OID cryptography does not know
+        raise OCSPError("bad-signature", "unsupported OCSP signature algorithm "
+                        f"{resp.signature_algorithm_oid.dotted_string}") from None
     try:
         if isinstance(key, rsa.RSAPublicKey) and algo is not None:
             if resp.signature_algorithm_oid == SignatureAlgorithmOID.RSASSA_PSS:
@@ -165,18 +171,40 @@ def _verify_signature(resp: ocsp.OCSPResponse, signer: x509.Certificate) -> None
             raise OCSPError("bad-signature", "unsupported OCSP signature algorithm")
     except InvalidSignature:
         raise OCSPError("bad-signature", "the OCSP response signature does not verify with "
-                        f"the key of {signer.subject.rfc4514_string()!r}") from None
+                        f"the key of {_subject_text(signer)}") from None
+
+
+# What cryptography raises for a name it cannot decode: ValueError, or TypeError for an
+# attribute of a type it does not allow there (a BIT STRING value under an OID other than
+# x500UniqueIdentifier).
+_NAME_ERRORS = (ValueError, TypeError)
+
+
+def _subject_text(cert: x509.Certificate) -> str:
+    """``cert``'s subject for a message (a responder's certificate: the response's bytes)."""
+    try:
+        return repr(cert.subject.rfc4514_string())
+    except _NAME_ERRORS:
+        return "(a subject that does not parse)"
 
 
 def _signer(resp: ocsp.OCSPResponse, issuer: x509.Certificate,
             now: _dt.datetime) -> x509.Certificate:
     """The certificate whose key must have signed ``resp``: the issuer, or a delegated responder
     (RFC 6960 §4.2.2.2) that the issuer authorised."""
-    name, key_hash = resp.responder_name, resp.responder_key_hash
+    try:
+        name, key_hash = resp.responder_name, resp.responder_key_hash
+    except _NAME_ERRORS:
+        raise OCSPError("malformed", "the OCSP response's responder name does not parse") \
+            from None
 
     def named(c: x509.Certificate) -> bool:
-        return (name is not None and c.subject == name) or \
-            (key_hash is not None and _key_hash(c) == key_hash)
+        # A certificate in the response whose name or key cannot be read names nobody.
+        try:
+            return (name is not None and c.subject == name) or \
+                (key_hash is not None and _key_hash(c) == key_hash)
+        except (*_NAME_ERRORS, UnsupportedAlgorithm):
+            return False
 
     if named(issuer):
         return issuer
@@ -185,16 +213,14 @@ def _signer(resp: ocsp.OCSPResponse, issuer: x509.Certificate,
             continue
         if not _issued_by(cand, issuer):
             raise OCSPError("bad-signature", "the OCSP responder's certificate "
-                            f"{cand.subject.rfc4514_string()!r} was not issued by the "
-                            "certificate's issuer")
+                            f"{_subject_text(cand)} was not issued by the certificate's issuer")
         try:
             eku = cand.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
         except x509.ExtensionNotFound:
             eku = None
         if eku is None or ExtendedKeyUsageOID.OCSP_SIGNING not in eku:
             raise OCSPError("bad-signature", "the OCSP responder's certificate "
-                            f"{cand.subject.rfc4514_string()!r} lacks the OCSP-signing "
-                            "extended key usage")
+                            f"{_subject_text(cand)} lacks the OCSP-signing extended key usage")
         if not cand.not_valid_before_utc <= now <= cand.not_valid_after_utc:
             raise OCSPError("bad-signature", "the OCSP responder's certificate is not valid now")
         return cand
@@ -216,7 +242,7 @@ def _single_for(resp: ocsp.OCSPResponse, cert: x509.Certificate,
                 single.issuer_name_hash == req.issuer_name_hash:
             return single
     raise OCSPError("wrong-certificate", "the OCSP response is not about certificate serial "
-                    f"{cert.serial_number:X} of {issuer.subject.rfc4514_string()!r}")
+                    f"{cert.serial_number:X} of {_subject_text(issuer)}")
 
 
 def check_response(response: bytes, cert: x509.Certificate, issuer: x509.Certificate, *,
@@ -237,7 +263,7 @@ def check_response(response: bytes, cert: x509.Certificate, issuer: x509.Certifi
         produced_at = resp.produced_at_utc
         status = _STATUS[single.certificate_status]
         revoked_at = single.revocation_time_utc if status == "revoked" else None
-    except (ValueError, KeyError) as exc:
+    except (ValueError, KeyError, UnsupportedAlgorithm) as exc:
         raise OCSPError("malformed", f"the OCSP response is malformed: {exc}") from None
     if this_update > now + CLOCK_SKEW:
         raise OCSPError("not-yet-valid", f"the OCSP response's this_update ({_fmt(this_update)}) "
@@ -283,7 +309,7 @@ def check_staple(staple: bytes | None, chain_der: list[bytes], *,
         return None, OCSPError("unknown-issuer", "the server sent no certificate")
     try:
         chain = [x509.load_der_x509_certificate(d) for d in chain_der]
-    except ValueError as exc:
+    except (ValueError, x509.InvalidVersion) as exc:  # OpenSSL accepts v2 certificates
         return None, OCSPError("malformed", f"the server certificate does not parse: {exc}")
     leaf = chain[0]
     issuer = find_issuer(leaf, chain[1:])

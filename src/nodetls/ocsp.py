@@ -475,17 +475,7 @@ class Stapler(EventEmitter):
         if self.store is None or entry.issuer is None:
             return None
         data = await self._store_call("get", self.store.get(_STORE_PREFIX + entry.key))
-        if not isinstance(data, (bytes, bytearray)) or not bytes(data).startswith(_STORE_MAGIC):
-            return None
-        data = bytes(data)
-        (stamp,) = struct.unpack("!d", data[4:12])
-        try:
-            checked = check_response(data[12:], entry.cert, entry.issuer)
-        except OCSPError as err:
-            log.warning("OCSP: ignoring the stored response for %s: %s",
-                        entry.cert.subject.rfc4514_string(), err)
-            return None
-        return checked, _dt.datetime.fromtimestamp(stamp, _dt.UTC)
+        return _stored_record(data, entry.cert, entry.issuer)
 
     async def _store_set(self, entry: _Entry, checked: Checked, fetched_at: _dt.datetime) -> None:
         if self.store is None:
@@ -495,6 +485,32 @@ class Stapler(EventEmitter):
             return
         data = _STORE_MAGIC + struct.pack("!d", fetched_at.timestamp()) + checked.der
         await self._store_call("set", self.store.set(_STORE_PREFIX + entry.key, data, ttl))
+
+
+def _stored_record(data: Any, cert: x509.Certificate, issuer: x509.Certificate, *,
+                   now: _dt.datetime | None = None) -> tuple[Checked, _dt.datetime] | None:
+    """A record a store gave back (``_STORE_MAGIC``, the fetch time as a big-endian double,
+    the response's DER), checked: ``(checked, fetched_at)``, or None for anything else -- not
+    bytes, another format, cut short, a fetch time that is no date, a response that fails a
+    check (logged). A store is shared (a fleet's Redis): what it holds is never trusted, and
+    never raises here (the refresh would fail before asking the responders)."""
+    if not isinstance(data, (bytes, bytearray)) or not bytes(data).startswith(_STORE_MAGIC):
+        return None
+    data = bytes(data)
+    if len(data) < 12:
+        return None
+    (stamp,) = struct.unpack("!d", data[4:12])
+    try:
+        fetched_at = _dt.datetime.fromtimestamp(stamp, _dt.UTC)
+    except (ValueError, OverflowError, OSError):  # NaN, infinite, beyond year 9999
+        return None
+    try:
+        checked = check_response(data[12:], cert, issuer, now=now)
+    except OCSPError as err:
+        log.warning("OCSP: ignoring the stored response for %s: %s",
+                    cert.subject.rfc4514_string(), err)
+        return None
+    return checked, fetched_at
 
 
 def inspect_staple(sock: Any, *, now: _dt.datetime | None = None) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import sys
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 
@@ -46,4 +47,7 @@ class Output:
 
 
 def _escape(text: str) -> str:
-    return text.replace("[", r"\[")
+    """``text`` as literal rich markup: rich's own escape, which also doubles a backslash
+    before ``[`` (replacing ``[`` alone left ``\\[/x]`` a closing tag: a MarkupError). The
+    text may be a peer's (a certificate's subject, a client's servername)."""
+    return escape(text)

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ._output import Output
+from ._output import Output, _escape
 
 HELLO = b"hello from nodetls\n"
 
@@ -101,7 +101,8 @@ async def serve_main(args: argparse.Namespace, out: Output, key: bytes, cert: by
     def on_secure(sock: Any) -> None:
         sock.on("error", lambda err: out.note(f"connection error: {err}"))
         if not args.quiet:
-            out.info(f"[green]+[/green] {time.strftime('%H:%M:%S')} {_describe(sock)}")
+            # (the servername is the client's: text, never markup)
+            out.info(f"[green]+[/green] {time.strftime('%H:%M:%S')} {_escape(_describe(sock))}")
         if args.http:
             _http(sock)
         else:
@@ -111,7 +112,7 @@ async def serve_main(args: argparse.Namespace, out: Output, key: bytes, cert: by
     def on_client_error(err: BaseException, _sock: Any) -> None:
         if not args.quiet:
             out.info(f"[yellow]![/yellow] {time.strftime('%H:%M:%S')} handshake failed: "
-                     f"{getattr(err, 'code', '')} {err}")
+                     + _escape(f"{getattr(err, 'code', '')} {err}"))
 
     server.on("tlsClientError", on_client_error)
     if args.keylog:

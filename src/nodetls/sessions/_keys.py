@@ -66,7 +66,9 @@ def pack_entries(entries: list[Entry]) -> bytearray:
     out[0:1] = _VERSION
     for n, (not_before, key) in enumerate(entries):
         at = 1 + n * _ENTRY_SIZE
-        _ENTRY.pack_into(out, at, int(not_before * 1000))
+        # round(), not int(): ms / 1000.0 * 1000 may fall just below ms (1750000000003 ->
+        # ...002.9999998), and every re-publication would move a kept key 1 ms earlier.
+        _ENTRY.pack_into(out, at, min(max(round(not_before * 1000), 0), 2**64 - 1))
         out[at + _ENTRY.size : at + _ENTRY_SIZE] = key
     return out
 
@@ -374,6 +376,10 @@ class PipedTicketKeys(_KeySource):
     def __init__(self, fd: int, entries: list[Entry], interval: float, keep: int) -> None:
         super().__init__(interval, keep)
         self._fd = fd
+        # The parent's set holds at most keep + 2 keys (old ones, the current, a pending one):
+        # a length beyond 1 MiB (18,724 keys) and twice that is a corrupt stream, not a message
+        # to allocate for.
+        self._max_message = max(1 << 20, 1 + _ENTRY_SIZE * (2 * keep + 4))
         self._entries = [(nb, bytearray(k)) for nb, k in entries]
         # What the pipe brought, read in place (os.readv): never resized (a longer message gets
         # a new buffer, the old one wiped), consumed bytes zeroed.
@@ -399,7 +405,7 @@ class PipedTicketKeys(_KeySource):
         except BlockingIOError:
             return
         if not got:  # the parent is gone
-            asyncio.get_running_loop().remove_reader(self._fd)
+            self._stop_reading()
             return
         self._fill += got
         start = 0
@@ -407,6 +413,15 @@ class PipedTicketKeys(_KeySource):
         with memoryview(self._buf) as view:
             while self._fill - start >= 4:
                 (size,) = struct.unpack_from(">I", view, start)
+                if size > self._max_message:
+                    # Framing is lost: nothing from here on can be trusted (nor allocated
+                    # for). Keep the keys we have, as when the parent is gone.
+                    log.error("ticket keys: a corrupt message on the worker's pipe (a length "
+                              "of %d bytes, at most %d expected); keeping the current keys",
+                              size, self._max_message)
+                    self._stop_reading()
+                    start = self._fill
+                    break
                 end = start + 4 + size
                 if end > self._fill:
                     need = 4 + size
@@ -417,6 +432,9 @@ class PipedTicketKeys(_KeySource):
                     self._replace(entries)
         self._keep_rest(start, max(need, len(self._buf)))
         self._notify()
+
+    def _stop_reading(self) -> None:
+        asyncio.get_running_loop().remove_reader(self._fd)
 
     def _keep_rest(self, start: int, capacity: int) -> None:
         """Move the unconsumed bytes from ``start`` to the front of a buffer of ``capacity``
