@@ -381,6 +381,19 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         _script([["s", "write", [65536, 65]], ["s", "end", "6462"], ["c", "write", "65"],
                  ["c", "reneg", False]],
                 server={"maxVersion": "TLSv1.2"})),
+    "tls13_end_in_secure_listener_drops_client_data": (
+        "a TLS 1.3 server end()s in its 'secureConnection' listener while the client's data, "
+        "written before its handshake, comes with its Finished: Node runs that listener inside "
+        "OpenSSL's handshake-done callback, so its SSL_shutdown (close_notify) comes in the "
+        "SSL_read that reads the Finished, and its OpenSSL 3.0 drops the application data "
+        "record behind it without an error (NODE_DEBUG_NATIVE=tls: 'Read -1 bytes of cleartext "
+        "output', then at the client's close_notify 'Read 0 bytes'): the server's 'endcb', "
+        "'finish', 'end', 'close false', no 'data', bytesRead 0; under TLS 1.2 (no end() "
+        "inside the callback) Node's server reads it. nodetls runs the listener after the "
+        "handshake's pass (the accepted difference of a TLS 1.3 server ending in its "
+        "'secureConnection' listener, docs/tls.md) and reads the data: 'data b:c3' before "
+        "'endcb' (seed 6239, uvloop; the same on asyncio's loop)",
+        _script([["s", "end", None]], pre=[["c", "write", "c3"]])),
 }
 
 
