@@ -31,12 +31,10 @@ The oracle, beyond :class:`fuzz.oracle.Baseline`:
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
-import logging
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from cryptography import x509
@@ -49,7 +47,7 @@ from nodetls import ocsp as nocsp
 from nodetls._ocsp_check import REASON_CODES, Checked, OCSPError, check_staple, verify_response
 
 from . import peers
-from .oracle import Baseline, OracleViolation
+from .oracle import Baseline, OracleViolation, quiet
 
 T0 = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
 #: The clocks byte 0 picks: inside the seeds' validity window, before it (not yet valid),
@@ -152,17 +150,6 @@ def _verify(der: bytes, now: dt.datetime) -> tuple[str | None, str | None]:
     return status, None
 
 
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """The stapler logs each store record it ignores: not on the fuzzer's stderr."""
-    logger = logging.getLogger("nodetls.ocsp")
-    was, logger.disabled = logger.disabled, True
-    try:
-        yield
-    finally:
-        logger.disabled = was
-
-
 def ocsp_response(data: bytes) -> None:
     if not data:
         return
@@ -187,7 +174,7 @@ def ocsp_response(data: bytes) -> None:
     else:
         p = pki()
         try:
-            with _quiet():
+            with quiet("nodetls.ocsp"):
                 got = nocsp._stored_record(body, p["leaf"], p["ca"], now=now)
         except Exception as exc:
             raise OracleViolation(f"_stored_record raised {exc!r}") from exc

@@ -12,7 +12,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import logging
+from collections.abc import Iterator
 from typing import Any
 
 from nodetls._context.secure_context import live_contexts
@@ -23,6 +26,18 @@ from nodetls.errors import NodeError
 
 ENGINE_ERRORS: tuple[type[BaseException], ...] = (NodeError,)
 ARG_ERRORS: tuple[type[BaseException], ...] = (NodeError, TypeError, ValueError)
+
+
+@contextlib.contextmanager
+def quiet(logger_name: str) -> Iterator[None]:
+    """``logger_name``'s records off while a harness runs an input (what nodetls logs about a
+    hostile input it ignores -- a store record, a corrupt pipe -- is not the fuzzer's output)."""
+    logger = logging.getLogger(logger_name)
+    was, logger.disabled = logger.disabled, True
+    try:
+        yield
+    finally:
+        logger.disabled = was
 
 
 class OracleViolation(AssertionError):

@@ -33,14 +33,12 @@ error queue):
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import itertools
-import logging
 import os
 import struct
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from nodetls._context.secure_context import SecureContext
@@ -48,7 +46,7 @@ from nodetls.sessions import _keys
 from nodetls.sessions._redis_conns import _Reader
 
 from . import peers
-from .oracle import Baseline, OracleViolation
+from .oracle import Baseline, OracleViolation, quiet
 
 NOW = 1_750_000_000.0  # a fixed clock (June 2025)
 INTERVAL, KEEP = 3600.0, 2
@@ -201,17 +199,6 @@ async def _iterations(n: int) -> None:
         await asyncio.sleep(0)
 
 
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """The worker logs a corrupt pipe: not on the fuzzer's stderr."""
-    logger = logging.getLogger("nodetls.sessions")
-    was, logger.disabled = logger.disabled, True
-    try:
-        yield
-    finally:
-        logger.disabled = was
-
-
 def store_records(data: bytes) -> None:
     if not data:
         return
@@ -224,7 +211,7 @@ def store_records(data: bytes) -> None:
         elif entry == 1:
             resp_stream(body, flags)
         elif entry == 2:
-            with _quiet():
+            with quiet("nodetls.sessions"):
                 worker_pipe(body, flags)
     except OracleViolation:
         raise

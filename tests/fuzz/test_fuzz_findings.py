@@ -103,14 +103,15 @@ def test_under_atheris_the_core_modules_are_instrumented():
     assert out.stdout.split() == ["False", "True", "True"]
 
 
-# ---------------------------------------------------------------------------- session 40
-# ocsp_response and store_records (docs/fuzzing.md, findings 19-22).
+# ------------------------------------------------ the ocsp_response and store_records harnesses
+# (docs/fuzzing.md, findings 19-25).
 
 _OCSP_TIMEOUT = 10.0
 
 
-def _staple_now(signer_key, leaf, ca, unknown_sig_alg=False):
-    """A genuine 'good' response for ``leaf``, valid now; ``unknown_sig_alg``: its signature
+def _staple_now(signer_key, leaf, ca, unknown_sig_alg=False, responder=None):
+    """A genuine 'good' response for ``leaf``, valid now, naming ``responder`` (default: the
+    issuer ``ca``) by key hash and carrying it if given; ``unknown_sig_alg``: its signature
     algorithm OID rewritten to one cryptography does not know (1.2.840.10045.4.3.9)."""
     import datetime as dt
 
@@ -118,13 +119,15 @@ def _staple_now(signer_key, leaf, ca, unknown_sig_alg=False):
     from cryptography.x509 import ocsp
 
     t = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
-    der = (ocsp.OCSPResponseBuilder()
-           .add_response(cert=leaf, issuer=ca, algorithm=hashes.SHA256(),
-                         cert_status=ocsp.OCSPCertStatus.GOOD, this_update=t,
-                         next_update=t + dt.timedelta(days=1), revocation_time=None,
-                         revocation_reason=None)
-           .responder_id(ocsp.OCSPResponderEncoding.HASH, ca)
-           .sign(signer_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER))
+    builder = (ocsp.OCSPResponseBuilder()
+               .add_response(cert=leaf, issuer=ca, algorithm=hashes.SHA256(),
+                             cert_status=ocsp.OCSPCertStatus.GOOD, this_update=t,
+                             next_update=t + dt.timedelta(days=1), revocation_time=None,
+                             revocation_reason=None)
+               .responder_id(ocsp.OCSPResponderEncoding.HASH, responder or ca))
+    if responder is not None:
+        builder = builder.certificates([responder])
+    der = builder.sign(signer_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
     if unknown_sig_alg:
         ecdsa_sha256 = bytes.fromhex("06082a8648ce3d040302")
         assert der.count(ecdsa_sha256) == 1
@@ -358,11 +361,9 @@ def test_a_responder_certificate_with_an_undecodable_subject_is_refused_not_rais
     # raises TypeError (not ValueError) when that name is read -- in the check that the
     # certificate was issued by the issuer, or in the message saying it was not -- and
     # check_staple raised it.
-    import datetime as dt
 
     from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.x509 import ocsp
+    from cryptography.hazmat.primitives import serialization
 
     from nodetls._ocsp_check import check_staple, verify_response
     from nodetls.ocsp import OCSPError
@@ -372,14 +373,7 @@ def test_a_responder_certificate_with_an_undecodable_subject_is_refused_not_rais
     ca, leaf = x509.load_pem_x509_certificate(ca_pem), x509.load_pem_x509_certificate(leaf_pem)
     odd = gen.name([("2.5.4.3", 0x03, b"\x00odd")])  # commonName as a BIT STRING
     responder = x509.load_der_x509_certificate(gen.build(issuer=odd, subject=odd))
-    t = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
-    der = (ocsp.OCSPResponseBuilder()
-           .add_response(cert=leaf, issuer=ca, algorithm=hashes.SHA256(),
-                         cert_status=ocsp.OCSPCertStatus.GOOD, this_update=t,
-                         next_update=t + dt.timedelta(days=1), revocation_time=None,
-                         revocation_reason=None)
-           .responder_id(ocsp.OCSPResponderEncoding.HASH, responder).certificates([responder])
-           .sign(gen._ISSUER_KEY, hashes.SHA256()).public_bytes(serialization.Encoding.DER))
+    der = _staple_now(gen._ISSUER_KEY, leaf, ca, responder=responder)
     chain = [c.public_bytes(serialization.Encoding.DER) for c in (leaf, ca)]
     checked, err = check_staple(der, chain)
     assert checked is None and isinstance(err, OCSPError)

@@ -41,7 +41,8 @@ _ID = bytes(range(0x40, 0x60))  # a 32-byte identity: the length OpenSSL's state
 
 
 # ---------------------------------------------------------------- building ClientHellos
-def _genuine(host: str = "example.com") -> bytes:
+def _genuine(host: str | None = "example.com") -> bytes:
+    """A genuine ClientHello (Python's ssl), with SNI ``host`` or none."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE

@@ -24,29 +24,16 @@ rejects the server's certificate without having sent SNI gets ``'tlsClientError'
 from __future__ import annotations
 
 import asyncio
-import ssl
 from typing import Any
 
 import pytest
-from test_tls_client_hello_hostile import _hello, _sni
+from test_tls_client_hello_hostile import _genuine, _hello, _sni
 from tlsutil import TIMEOUT, close_server, listen, wait
 
 import nodetls as tls
 from nodetls import net
 
 _NAME = "foo.test"
-
-
-def _client_hello(host: str | None) -> bytes:
-    """A genuine ClientHello (Python's ssl), with SNI ``host`` or none."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    i, o = ssl.MemoryBIO(), ssl.MemoryBIO()
-    obj = ctx.wrap_bio(i, o, server_hostname=host)
-    with pytest.raises(ssl.SSLWantReadError):
-        obj.do_handshake()
-    return o.read()
 
 
 class _Outcome:
@@ -108,7 +95,7 @@ def _raw_bytes(spec: bytes | str) -> bytes:
     if spec == "badsni":  # (a trailing byte after the list: OpenSSL's decode_error)
         return _hello(sni=_sni((0, _NAME.encode()), trailing=b"\x00"))[0]
     kind, _, cut = spec.partition(":")
-    hello = _client_hello(_NAME if kind == "sni" else None)
+    hello = _genuine(_NAME if kind == "sni" else None)
     return hello[: int(cut)] if cut else hello
 
 
