@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from .._openssl import constants as C
 from .._openssl import ffi, lib
-from .._openssl.errors import consume_errors, tls_error
+from .._openssl.errors import OpenSSLErrorRecord, consume_errors, tls_error
 from .._openssl.verify_codes import VERIFY_ERROR_NAMES
 from ..errors import NodeError, node_error, system_error
 from . import _bytesio
@@ -49,6 +49,7 @@ _BIO_ctrl_pending: Final = lib.BIO_ctrl_pending
 _BIO_read: Final = lib.BIO_read
 _BIO_write: Final = lib.BIO_write
 _ERR_peek_error: Final = lib.ERR_peek_error
+_SSL_renegotiate_pending: Final = lib.SSL_renegotiate_pending
 _SSL_get_error: Final = lib.SSL_get_error
 _SSL_pending: Final = lib.SSL_pending
 _SSL_read_ex: Final = lib.SSL_read_ex
@@ -85,6 +86,16 @@ _PAUSED_STATE: Final = State.PAUSED
 _ERROR: Final = State.ERROR
 _CLIENT_HELLO: Final = Pause.CLIENT_HELLO
 _CERT: Final = Pause.CERT
+
+
+#: ``ERR_PACK(ERR_LIB_SSL, 0, SSL_R_UNEXPECTED_RECORD)``: 0A0000F5.
+_UNEXPECTED_RECORD: Final = (20 << 23) | 245
+
+
+def _unexpected_record() -> OpenSSLErrorRecord:
+    """OpenSSL's "unexpected record" as ``ssl3_read_bytes`` raises it (OpenSSL 3's wording)."""
+    return OpenSSLErrorRecord(_UNEXPECTED_RECORD, "SSL routines", "ssl3_read_bytes",
+                              "unexpected record", "")
 
 
 def _addr(ptr: Any) -> Any:
@@ -506,6 +517,14 @@ class _EngineRecords(_EngineSetup):
             # is the read side's, as if SSL_read had met it.
             self.received_close_notify = True
             return done
+        if err == _SYSCALL and not _ERR_peek_error() and _SSL_renegotiate_pending(self.ssl):
+            # No error queued: the renegotiation this write drives met the peer's application
+            # data, which OpenSSL lets through (to SSL_read) once an earlier SSL_read took data
+            # in the middle of the handshake -- and our reads end at an empty read BIO, where
+            # Node's ClearOut ends with one more, failing SSL_read that resets that. Node's
+            # SSL_write meets the record as "unexpected record" (write EPROTO): the same here,
+            # not a "socket hang up" (the connection is fine; the write cannot go on).
+            raise self._fatal(tls_error([_unexpected_record()]))
         raise self._fatal(self._error(err, handshake=False))
 
     def seal(self, data: bytes | bytearray | memoryview) -> bytes | int:
