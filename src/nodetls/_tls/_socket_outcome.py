@@ -235,8 +235,8 @@ class _TLSSocketOutcome(_Base):
         self._tls_error_reported = True
         if not self._secure_established and wrap is not None and self._servername is None:
             eng = wrap.engine
-            if eng is not None and eng.verify_error and isinstance(exc, CertificateError) or (
-                    eng is not None and exc is eng.identity_error):
+            if eng is not None and (exc is eng.identity_error or (
+                    eng.verify_error and isinstance(exc, CertificateError))):
                 # The peer's certificate, rejected in the handshake (our deliberate
                 # difference): Node completes the handshake, then rejects the certificate; its
                 # _finishInit has set servername (the name sent or received, else false).
