@@ -24,7 +24,8 @@ error queue):
   stream at once; **differential**: wherever hiredis reads the stream without a protocol error,
   ``_Reader`` gives the same replies (error replies as the same class and message) -- except
   RESP3's other types (maps, sets, doubles, pushes...), which ``_Reader`` refuses: never a reply
-  to the commands nodetls sends;
+  to the commands nodetls sends; and where hiredis stops at a protocol error, ``_Reader`` gives
+  no reply beyond the ones hiredis gave before it;
 * 2: the reader never raises, allocates at most :data:`MAX_PIPE_BUFFER` bytes, and ends with the
   key set of the last complete well-formed message (or the initial one); a length beyond
   :data:`MAX_MESSAGE` is a corrupt stream, after which it reads nothing more.
@@ -148,6 +149,9 @@ def resp_stream(data: bytes, flags: int) -> None:
         # commands (GET/GETEX/SET/DEL/EVAL), refused (the connection is dropped), as documented
     if their_err is None and (err is not None or _norm(ours) != _norm(theirs)):
         raise OracleViolation(f"_Reader {_norm(ours)!r} ({err!r}) != hiredis {_norm(theirs)!r}")
+    if their_err is not None and err is None and len(ours) > len(theirs):
+        raise OracleViolation(f"_Reader took {_norm(ours[len(theirs)])!r}, hiredis refused it "
+                              f"({their_err!r})")
 
 
 def worker_pipe(data: bytes, flags: int) -> None:

@@ -369,3 +369,30 @@ async def test_collecting_behaves_the_same_on_uvloop(redis_server, monkeypatch):
     lone, busy, writes = await asyncio.wait_for(asyncio.to_thread(uvloop.run, on_uvloop()), 30)
     assert lone == ([b"v"], [0, 0, 1, 1])
     assert busy == ([b"v"] * 3, [0, 0, 0]) and writes == 1
+
+
+@pytest.mark.parametrize("reply", [b":1_0\r\n", b": 1\r\n", b":+1\r\n", b":-0\r\n", b":01\r\n",
+                                   b":1 \r\n", b":\r\n", b":9223372036854775808\r\n",
+                                   b"$ 1\r\na\r\n", b"$01\r\na\r\n", b"$-2\r\n",
+                                   b"*+1\r\n:1\r\n", b"*-2\r\n", b"*-0\r\n",
+                                   b"+a\nb\r\n", b"-ERR a\rb\r\n", b"_x\r\n"])
+def test_the_fallback_reply_parser_refuses_what_hiredis_refuses(reply):
+    """``_Reader`` reads a RESP integer (a reply, a bulk length, an array length) as Redis writes
+    one and hiredis accepts it: what Python's ``int()`` would also take (blanks, a plus,
+    underscores, leading zeros, 64-bit overflow, lengths below -1) is a protocol error, after
+    which the connection drops itself, as with hiredis's ``ProtocolError``; so is a simple string
+    or error line holding a lone CR or LF, and a RESP3 null with anything on its line."""
+    from redis.exceptions import ResponseError
+
+    hiredis = pytest.importorskip("hiredis")
+    theirs = hiredis.Reader()
+    theirs.feed(reply)
+    with pytest.raises(hiredis.ProtocolError):
+        theirs.gets()
+    reader = _redis_conns._Reader(ResponseError)
+    reader.feed(reply)
+    with pytest.raises(ValueError, match="bad RESP"):
+        reader.gets()
+    ok = _redis_conns._Reader(ResponseError)
+    ok.feed(b":0\r\n:-9223372036854775808\r\n$0\r\n\r\n*0\r\n")
+    assert [ok.gets() for _ in range(4)] == [0, -2**63, b"", []]

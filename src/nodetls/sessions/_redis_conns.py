@@ -38,11 +38,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections import deque
 from collections.abc import Callable
 from threading import get_ident
 from time import monotonic
-from typing import Any
+from typing import Any, Final
 
 __all__ = ["RedisPipe", "StoreTimeout", "pack"]
 
@@ -97,30 +98,49 @@ class _Reader:
             return None
         kind, line, pos = buf[pos:pos + 1], bytes(buf[pos + 1:eol]), eol + 2
         if kind == b"$":
-            size = int(line)
+            size = _resp_int(line, "bulk string length")
             if size < 0:
                 return None, pos
             if len(buf) < pos + size + 2:
                 return None
             return bytes(buf[pos:pos + size]), pos + size + 2
+        if kind in b"+-" and (b"\r" in line or b"\n" in line):
+            raise ValueError(f"bad RESP simple string: {line[:32]!r}")  # (hiredis's refusal)
         if kind == b"+":
             return line, pos
         if kind == b":":
-            return int(line), pos
+            return _resp_int(line, "integer"), pos
         if kind == b"_":  # RESP3 null (a URL with ?protocol=3)
+            if line:
+                raise ValueError(f"bad RESP null: {line[:32]!r}")
             return None, pos
         if kind == b"-":
             return self._error(line.decode("utf-8", "replace")), pos
         if kind == b"*":
+            count = _resp_int(line, "multi-bulk length")
             items = []
-            for _ in range(max(0, int(line))):
+            for _ in range(count):
                 parsed = self._parse(buf, pos)
                 if parsed is None:
                     return None
                 item, pos = parsed
                 items.append(item)
-            return (items if int(line) >= 0 else None), pos
+            return (items if count >= 0 else None), pos
         raise ValueError(f"unexpected RESP reply type {kind!r}")
+
+
+#: A RESP integer as Redis writes one (and hiredis accepts): no sign but a minus, no leading
+#: zero, no "-0", no blanks or underscores (which Python's ``int()`` would take).
+_RESP_INT: Final = re.compile(rb"0|-?[1-9][0-9]{0,18}")
+
+
+def _resp_int(line: bytes, what: str) -> int:
+    """``line`` as a RESP integer (``what`` names it in the error); a length is at least -1.
+    ValueError (the connection drops itself, as for hiredis's ``ProtocolError``) otherwise."""
+    value = int(line) if _RESP_INT.fullmatch(line) else None
+    if value is None or not -2**63 <= value < 2**63 or (what != "integer" and value < -1):
+        raise ValueError(f"bad RESP {what}: {line[:32]!r}")
+    return value
 
 
 def _new_reader(error: type[Exception]) -> Any:
