@@ -459,6 +459,7 @@ ROWS: tuple[tuple[str, str, str, Any, str], ...] = (
     ("key", "key", "pem_key", None, "CSKT"),
     ("cert", "cert", "pem", None, "CSKT"),
     ("ca", "ca", "pem", None, "CSKT"),  # None: the default root certificates
+    ("allow_partial_trust_chain", "allowPartialTrustChain", "bool", False, "CSKT"),
     ("passphrase", "passphrase", "text", None, "CSKT"),
     ("pfx", "pfx", "pem_pfx", None, "CSKT"),
     ("crl", "crl", "pem_crl", None, "CSKT"),

@@ -85,6 +85,7 @@ class SecureContextOptions(TypedDict, total=False):
     key: KeyInput
     cert: KeyInput
     ca: PemInput | Sequence[PemInput]
+    allow_partial_trust_chain: bool
     passphrase: str | bytes
     pfx: KeyInput
     crl: PemInput | Sequence[PemInput]

@@ -37,6 +37,8 @@ NODE_NAMES = {
     "max_version": "maxVersion", "secure_options": "secureOptions",
     "session_id_context": "sessionIdContext", "sigalgs": "sigalgs", "ticket_keys": "ticketKeys",
     "session_timeout": "sessionTimeout",
+    # (beyond the contract's list: Node v20's since v20.18, docs/tls.md)
+    "allow_partial_trust_chain": "allowPartialTrustChain",
 }
 
 
@@ -47,7 +49,7 @@ def valid_values(pki) -> dict:
         "ecdh_curve": "P-256", "dhparam": DH2048, "honor_cipher_order": True,
         "min_version": "TLSv1.2", "max_version": "TLSv1.3", "secure_options": C.SSL_OP_NO_TICKET,
         "session_id_context": "sid", "sigalgs": "ECDSA+SHA256:RSA-PSS+SHA256:RSA+SHA256",
-        "ticket_keys": bytes(range(48)), "session_timeout": 60,
+        "ticket_keys": bytes(range(48)), "session_timeout": 60, "allow_partial_trust_chain": True,
     }
 
 
@@ -89,6 +91,19 @@ def test_each_option_is_accepted_under_both_names(ctx_pki, snake):
             a = SecureContext(**{**extra, name: value})
             b = SecureContext({**extra, name: value})
         assert a.options[snake] is value and b.options[snake] is value
+        a.close()
+        b.close()
+
+
+def test_a_partial_trust_chain_never_touches_the_shared_root_store():
+    """``allow_partial_trust_chain`` without ``ca``: the flag goes on a private copy of the
+    default roots (Node's GetCertStoreOwnedByThisSecureContext), never on the store every
+    other context shares."""
+    a = SecureContext(allow_partial_trust_chain=True)
+    b = SecureContext()
+    try:
+        assert not a.cert_store_shared and b.cert_store_shared
+    finally:
         a.close()
         b.close()
 

@@ -7,7 +7,8 @@ Mirrors ``createSecureContext`` (``lib/_tls_common.js``) and ``configSecureConte
    ``secure_options`` (+ ``SSL_OP_CIPHER_SERVER_PREFERENCE`` for ``honor_cipher_order``);
 2. ``ciphers`` (split by :func:`~.ciphers.process_ciphers`; an empty TLS 1.2 list raises the
    minimum version to TLS 1.3);
-3. ``ca`` -- or the default roots -- *before* the certificates ("Add CA before the cert");
+3. ``ca`` -- or the default roots -- *before* the certificates ("Add CA before the cert"),
+   then ``allow_partial_trust_chain``;
 4. ``cert``, then ``key`` ("Set the key after the cert");
 5. ``sigalgs``, ``ecdh_curve``, ``dhparam``, ``crl``, ``session_id_context``, ``pfx``,
    ``ticket_keys``, ``session_timeout``.
@@ -156,6 +157,8 @@ def config_secure_context(context: SecureContext, opts: dict[str, Any],
     else:
         for data in [_pem_bytes(item) for item in _items(ca)]:
             context._add_ca_cert(data, f"{name}.ca")
+    if opts.get("allow_partial_trust_chain"):
+        context._set_allow_partial_trust_chain()
 
     cert = opts.get("cert")
     if not _absent(cert):

@@ -173,6 +173,11 @@ def read_pkcs12(data: bytes, passphrase: bytes | None, option: str) -> tuple[Any
         what = "cannot read the PKCS#12 data"
         if any(r.reason == "mac verify failure" for r in records):
             what += " (wrong passphrase)" if passphrase else " (no passphrase given)"
+        if records and records[0].reason == "unsupported":
+            # Node's LoadPKCS12: OpenSSL's bare "unsupported" first (an algorithm the loaded
+            # providers lack, e.g. -legacy's RC2) is ERR_CRYPTO_UNSUPPORTED_OPERATION
+            raise context_error(option, "Unsupported PKCS12 PFX data", records,
+                                code="ERR_CRYPTO_UNSUPPORTED_OPERATION")
         raise context_error(option, what, records)
     extras: list[Any] = []
     stack = extra[0]

@@ -108,9 +108,10 @@ class SecureContext:
     """Node's ``tls.SecureContext``: an ``SSL_CTX`` configured from Node's options.
 
     ``SecureContext(options=None, **options)``: options under their snake_case or Node names
-    (``ca``, ``cert``, ``key``, ``passphrase``, ``pfx``, ``crl``, ``ciphers``, ``ecdh_curve``,
-    ``dhparam``, ``honor_cipher_order``, ``min_version``, ``max_version``, ``secure_options``,
-    ``session_id_context``, ``sigalgs``, ``ticket_keys``, ``session_timeout``), applied in the
+    (``ca``, ``allow_partial_trust_chain``, ``cert``, ``key``, ``passphrase``, ``pfx``, ``crl``,
+    ``ciphers``, ``ecdh_curve``, ``dhparam``, ``honor_cipher_order``, ``min_version``,
+    ``max_version``, ``secure_options``, ``session_id_context``, ``sigalgs``, ``ticket_keys``,
+    ``session_timeout``), applied in the
     order of Node's ``configSecureContext``.  Everything is checked here: bad PEM, a wrong
     passphrase or a key that does not match its certificate raise at creation
     (:class:`~nodetls.errors.ContextOptionError` with Node's ``ERR_OSSL_*`` code), never at
@@ -343,6 +344,13 @@ class SecureContext:
             lib.SSL_CTX_set_cert_store(self.ctx, store)
             self._store_shared = False
         return lib.SSL_CTX_get_cert_store(self.ctx)
+
+    def _set_allow_partial_trust_chain(self) -> None:
+        """Node's ``setAllowPartialTrustChain`` (``allowPartialTrustChain``, Node v20.18):
+        ``X509_V_FLAG_PARTIAL_CHAIN`` on the context's own store, so a trusted certificate that is
+        not self-signed (an intermediate CA in ``ca``, or the peer's certificate itself) ends a
+        chain as a trust anchor."""
+        lib.X509_STORE_set_flags(self._own_store(), C.X509_V_FLAG_PARTIAL_CHAIN)
 
     def _add_ca_cert(self, data: bytes, option: str) -> None:
         """Trust every certificate of ``data`` and offer it in the client-CA list

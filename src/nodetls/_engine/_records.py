@@ -151,6 +151,7 @@ class _EngineRecords(_EngineSetup):
     received_close_notify: bool
     output_after_read: bool
     _eof: bool
+    _exc_drops_flight: bool
     _rbio: Any  # the SSL's memory BIOs (set by TLSEngine.__init__, NULL once freed)
     _wbio: Any
     # The direct C entries' arguments (_bytesio): the SSL's address (None until the first use),
@@ -573,6 +574,8 @@ class _EngineRecords(_EngineSetup):
     def _raise_captured(self) -> None:
         """Raise what a callback stored (fatal: the callback failed the handshake)."""
         exc, self._exc = self._exc, None
+        if self._exc_drops_flight:
+            self.take_output()  # (nothing of it is sent: see TLSEngine._exc_drops_flight)
         records = consume_errors(ffi, lib)
         if records and exc is not None and exc.__cause__ is None:
             exc.__cause__ = tls_error(records)

@@ -229,7 +229,9 @@ def psk_client_cb(ssl: Any, hint: Any, identity: Any, max_id: int, psk: Any, max
     try:
         return eng._cb_psk_client(hint, identity, max_id, psk, max_psk)
     except BaseException as exc:  # noqa: BLE001
-        eng._exc = eng._exc or exc
+        if eng._exc is None:  # (Node's onpskclient: owner.destroy(err), inside the callback)
+            eng._exc = exc
+            eng._exc_drops_flight = True
         return 0
 
 

@@ -154,6 +154,10 @@ class TLSEngine(_EngineRecords):
     error: BaseException | None = None  # set with State.ERROR, raised again after
     events: list[KeylogLine | NewSession | HandshakeDone] | tuple[()] = ()  # a list once noted
     _exc: BaseException | None = None
+    # The captured exception ends the connection without a word: the flight it interrupted
+    # (and any alert) is dropped (a client's PSK callback raised: Node's client destroys
+    # itself inside the callback, before its ClientHello is written).
+    _exc_drops_flight = False
     _ch_state = 0  # client hello: 0 not seen, 1 waiting for the owner, 2 done
     _cert_state = 0  # cert callback: same
     client_hello: ClientHello | None = None

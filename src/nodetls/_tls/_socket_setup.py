@@ -298,7 +298,8 @@ class _TLSSocketSetup(_Base):
             if choice is None:
                 return None
             if choice not in protocols:
-                raise node_error("ERR_TLS_ALPN_CALLBACK_INVALID_RESULT", choice, protocols)
+                raise node_error("ERR_TLS_ALPN_CALLBACK_INVALID_RESULT", choice,
+                                 ", ".join(protocols))
             picked: bytes = choice.encode("latin-1")
             return picked
 
