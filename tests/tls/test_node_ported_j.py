@@ -139,9 +139,10 @@ def _client_psk(_hint: Any) -> dict[str, Any]:
     return {"psk": PSK, "identity": "test-identity"}
 
 
-async def _server_callback_fails(server_opts: dict[str, Any],
-                                 client_opts: dict[str, Any]) -> tuple[Any, list[str]]:
-    """A server whose callback fails: (the ``'tlsClientError'`` error, the client's events)."""
+async def _server_callback_fails(server_opts: dict[str, Any], client_opts: dict[str, Any],
+                                 client_errors: list[Any] | None = None) -> tuple[Any, list[str]]:
+    """A server whose callback fails: (the ``'tlsClientError'`` error, the client's events);
+    the client's errors appended to ``client_errors``."""
     loop = asyncio.get_running_loop()
     client_error: asyncio.Future[Any] = loop.create_future()
     secure: list[Any] = []
@@ -159,7 +160,8 @@ async def _server_callback_fails(server_opts: dict[str, Any],
         events: list[str] = []
         closed: asyncio.Future[None] = loop.create_future()
         client.on("secureConnect", lambda: events.append("secureConnect"))
-        client.on("error", lambda e: events.append("error"))
+        client.on("error", lambda e: events.append("error") or (
+            client_errors is not None and client_errors.append(e)))
         client.on("close", lambda *a: closed.done() or closed.set_result(None))
         err = await wait(client_error)
         await wait(closed)
@@ -189,6 +191,25 @@ async def test_server_psk_callback_raising_is_a_client_error():
         {"ciphers": PSK_CIPHERS, "psk_callback": _client_psk})
     assert isinstance(err, RuntimeError) and str(err) == "Intentional callback error"
     assert events == ["error"]
+
+
+async def test_server_psk_callback_raising_sends_unknown_psk_identity():
+    # Deliberate difference (README, "Where nodetls deliberately differs from Node v20"): the
+    # server answers with an alert (TLS 1.3: handshake_failure; TLS 1.2: unknown_psk_identity),
+    # so the client learns the handshake failed there (Node v20's JavaScript throws after
+    # OpenSSL took the answer and destroys the socket: ECONNRESET).
+    errors: list[Any] = []
+    await _server_callback_fails(
+        {"ciphers": PSK_CIPHERS, "psk_identity_hint": "test-hint",
+         "psk_callback": _raise("Intentional callback error")},
+        {"ciphers": PSK_CIPHERS, "psk_callback": _client_psk}, errors)
+    assert [e.code for e in errors] == ["ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE"]
+    errors.clear()
+    await _server_callback_fails(
+        {"ciphers": PSK_CIPHERS, "psk_identity_hint": "test-hint", "max_version": "TLSv1.2",
+         "psk_callback": _raise("Intentional callback error")},
+        {"ciphers": PSK_CIPHERS, "psk_callback": _client_psk}, errors)
+    assert [e.code for e in errors] == ["ERR_SSL_TLSV1_ALERT_UNKNOWN_PSK_IDENTITY"]
 
 
 async def test_alpn_callback_answering_an_unoffered_protocol_is_a_client_error(certs):
