@@ -32,11 +32,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import struct
 from typing import Any
 
 import pytest
+from holding_proxy import HoldingProxy, records
 from tlsutil import LOOPS, run_on
 
 import nodetls as tls
@@ -113,72 +112,8 @@ proxy.listen(0, '127.0.0.1', () => {
 """
 
 
-def _handshake_seen(buf: bytes) -> bool:
-    """A handshake record (the renegotiation's ClientHello) among the whole records of ``buf``."""
-    off = 0
-    while len(buf) - off >= 5:
-        if buf[off] == 22:
-            return True
-        off += 5 + int.from_bytes(buf[off + 3:off + 5], "big")
-    return False
-
-
-class _HoldingProxy:
-    """127.0.0.1 -> the server; once ``hold`` is set, the server's bytes go nowhere."""
-
-    def __init__(self, upstream: int) -> None:
-        self.upstream = upstream
-        self.hold = False
-        self.secure = False
-        self.up = b""  # the client's bytes once secure
-        self.changed = asyncio.Event()
-        self.to_client: asyncio.StreamWriter | None = None
-
-    async def start(self) -> int:
-        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        port: int = self.server.sockets[0].getsockname()[1]
-        return port
-
-    async def until(self, pred: Any) -> None:
-        while not pred():
-            self.changed.clear()
-            await asyncio.wait_for(self.changed.wait(), TIMEOUT)
-
-    def reset(self) -> None:
-        """Reset the client's connection (an RST, not a FIN)."""
-        assert self.to_client is not None
-        sock = self.to_client.get_extra_info("socket")
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        self.to_client.transport.abort()
-
-    def end(self) -> None:
-        assert self.to_client is not None
-        self.to_client.close()
-
-    async def _handle(self, cr: asyncio.StreamReader, cw: asyncio.StreamWriter) -> None:
-        sr, sw = await asyncio.open_connection("127.0.0.1", self.upstream)
-        self.to_client = cw
-
-        async def up() -> None:
-            try:
-                while data := await cr.read(65536):
-                    sw.write(data)
-                    if self.secure:
-                        self.up += data
-                        self.changed.set()
-            finally:
-                sw.close()
-
-        async def down() -> None:
-            while data := await sr.read(65536):
-                if not self.hold:
-                    cw.write(data)
-
-        await asyncio.gather(up(), down(), return_exceptions=True)
-
-
 async def _nodetls_client(port: int, ca: str, action: str) -> list[str]:
-    proxy = _HoldingProxy(port)
+    proxy = HoldingProxy(port, forward_eof=False)
     pport = await proxy.start()
     loop = asyncio.get_running_loop()
     ev: list[str] = []
@@ -218,7 +153,7 @@ async def _nodetls_client(port: int, ca: str, action: str) -> list[str]:
         proxy.secure = proxy.hold = True
         ok = s.renegotiate({}, lambda e=None: ev.append(f"renegotiated {said(e)}"))
         ev.append(f"renegotiate {str(ok).lower()}")
-        await proxy.until(lambda: _handshake_seen(proxy.up))  # the ClientHello went out
+        await proxy.until(lambda: any(t == 22 for t, _ in records(proxy.up)))  # the ClientHello went out
         ev.append(f"write {str(s.write(b'x', lambda e=None: ev.append(f'write cb {said(e)}'))).lower()}")
         ev.append(f"write2 {str(s.write(b'y', lambda e=None: ev.append(f'write2 cb {said(e)}'))).lower()}")
         if action in ("reset", "destroy"):

@@ -31,6 +31,7 @@ import json
 from typing import Any
 
 import pytest
+from holding_proxy import HoldingProxy, records
 from tlsutil import run_on
 
 import nodetls as tls
@@ -91,71 +92,8 @@ proxy.listen(0, '127.0.0.1', () => {
 """
 
 
-def _records(buf: bytes) -> list[tuple[int, int]]:
-    """(content type, length with header) of the whole records at the start of ``buf``."""
-    out, off = [], 0
-    while len(buf) - off >= 5:
-        n = 5 + int.from_bytes(buf[off + 3:off + 5], "big")
-        if len(buf) - off < n:
-            break
-        out.append((buf[off], n))
-        off += n
-    return out
-
-
-class _HoldingProxy:
-    """127.0.0.1 -> the server; once ``hold`` is set, the server's bytes are kept in ``held``
-    and sent on only by :meth:`send`."""
-
-    def __init__(self, upstream: int) -> None:
-        self.upstream = upstream
-        self.hold = False
-        self.secure = False
-        self.held = b""
-        self.up = b""  # the client's bytes once secure
-        self.changed = asyncio.Event()
-        self.to_client: asyncio.StreamWriter | None = None
-
-    async def start(self) -> int:
-        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        port: int = self.server.sockets[0].getsockname()[1]
-        return port
-
-    async def until(self, pred: Any) -> None:
-        while not pred():
-            self.changed.clear()
-            await asyncio.wait_for(self.changed.wait(), TIMEOUT)
-
-    def send(self, data: bytes) -> None:
-        assert self.to_client is not None
-        self.to_client.write(data)
-
-    async def _handle(self, cr: asyncio.StreamReader, cw: asyncio.StreamWriter) -> None:
-        sr, sw = await asyncio.open_connection("127.0.0.1", self.upstream)
-        self.to_client = cw
-
-        async def up() -> None:
-            while data := await cr.read(65536):
-                sw.write(data)
-                if self.secure:
-                    self.up += data
-                    self.changed.set()
-            sw.close()
-
-        async def down() -> None:
-            while data := await sr.read(65536):
-                if self.hold:
-                    self.held += data
-                    self.changed.set()
-                else:
-                    cw.write(data)
-            cw.close()
-
-        await asyncio.gather(up(), down(), return_exceptions=True)
-
-
 async def _nodetls_client(port: int, ca: str) -> list[str]:
-    proxy = _HoldingProxy(port)
+    proxy = HoldingProxy(port)
     pport = await proxy.start()
     loop = asyncio.get_running_loop()
     ev: list[str] = []
@@ -181,10 +119,10 @@ async def _nodetls_client(port: int, ca: str) -> list[str]:
         await asyncio.wait_for(secure, TIMEOUT)
         proxy.secure = proxy.hold = True
         s.write(b"go")
-        await proxy.until(lambda: sum(t == 23 for t, _ in _records(proxy.held)) >= 2)
+        await proxy.until(lambda: sum(t == 23 for t, _ in records(proxy.held)) >= 2)
         ev.append(f"renegotiate {str(s.renegotiate({}, lambda e=None: ev.append(f'renegotiated {e}'))).lower()}")
-        await proxy.until(lambda: any(t == 22 for t, _ in _records(proxy.up)))  # the ClientHello
-        (_, a), (_, b) = _records(proxy.held)[:2]
+        await proxy.until(lambda: any(t == 22 for t, _ in records(proxy.up)))  # the ClientHello
+        (_, a), (_, b) = records(proxy.held)[:2]
         proxy.send(proxy.held[:a])
         await asyncio.wait_for(got, TIMEOUT)
         await asyncio.sleep(0)  # (Node's setImmediate: the write has reached the TLS layer)
