@@ -18,9 +18,10 @@ from typing import Any
 def start_eagerly(loop: asyncio.AbstractEventLoop,
                   coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
     """Run ``coro`` now until it waits; then go on in a task (returned; ``None`` if ``coro``
-    finished at once). The task forwards a ``cancel()`` into ``coro``. A task that is garbage
-    collected while pending (its pipeline was abandoned, stuck) is dropped silently, as Node
-    forgets a promise that never settles."""
+    finished at once), as an eager task: a bare yield (``asyncio.sleep(0)``) goes on after one
+    loop iteration, the task's first step. The task forwards a ``cancel()`` into ``coro``. A
+    task that is garbage collected while pending (its pipeline was abandoned, stuck) is dropped
+    silently, as Node forgets a promise that never settles."""
     try:
         first = coro.send(None)
     except StopIteration:
@@ -45,6 +46,11 @@ class _Resume:
     def __await__(self) -> Generator[Any, None, None]:
         coro, yielded = self.coro, self.first
         self.first = None
+        if yielded is None:  # a bare yield (sleep(0)): the task's first step was that hop
+            try:
+                yielded = coro.send(None)
+            except StopIteration:
+                return
         while True:
             try:
                 yield yielded

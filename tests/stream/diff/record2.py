@@ -40,10 +40,11 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         "Node runs the ops inside a promise reaction, so destroy()'s 'close' nextTick waits "
         "for the whole microtask chain (the empty generator's return, the stage's for-await "
         "step and return, pumpToNode's step) and end() marks the destination ended first: "
-        "eos counts it finished, the callback gets no error; in asyncio each of those steps "
-        "is one loop callback queued behind 'close' (ERR_STREAM_PREMATURE_CLOSE). The "
-        "accepted microtask-order class (docs/stream.md: why nextTick cannot be placed "
-        "behind asyncio's task wakeups); a strict xfail",
+        "eos counts it finished, the callback gets no error. nodetls took one loop iteration "
+        "more for each helper started at once whose first wait was a bare yield (the runner's "
+        "microtask hop), so 'close' came first (ERR_STREAM_PREMATURE_CLOSE); it was a strict "
+        "xfail of the accepted microtask-order class until start_eagerly went on after one, "
+        "as Python 3.12's eager tasks",
         {"v": 2, "streams": [{"kind": "writable", "hwm": None, "write": "sync", "final": None}],
          "ops": [["pipeline", -1, [["gen", []], "agen", 0], "cb", True],
                  ["destroy", 0, False, False]]}),
@@ -58,10 +59,33 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
                              {"kind": "writable", "hwm": None, "write": "manual", "writev": True,
                               "decodeStrings": False, "final": None, "autoDestroy": None}],
          "ops": [["pipeline", -1, [0, "agen", 1], "cb", True]]}),
+    "pipeline_destination_gets_chunk_read_before_destroy": (
+        "a destination function whose for-await takes the buffered chunk inside the "
+        "pipeline() call, the source destroyed right after: its loop body (after an await) "
+        "gets the chunk before destroy()'s error tick fails the pipeline. nodetls's "
+        "start_eagerly went on with a coroutine whose first wait was a bare yield (the "
+        "runner's microtask hop) two loop iterations later, so the pipeline's error cancelled "
+        "the function first and the chunk taken from the stream was lost; now one, as Python "
+        "3.12's eager tasks (gen2 seed 3594; tests/stream/test_stream_eager_start.py)",
+        {"v": 2, "streams": [{"kind": "passthrough", "hwm": None}],
+         "ops": [["push", 0, "66636564616462"], ["pipeline", -1, [0, "adest"], "cb", True],
+                 ["destroy", 0, True]]}),
+    "pipeline_generator_source_steps_before_destination_write": (
+        "an async generator source piped through a PassThrough and a Transform into a "
+        "Writable, then a write() to that Writable: the generator's step after its yield's "
+        "await runs in the microtasks, so the Transform's _transform of its chunk comes in "
+        "the first tick, before the destination's write callback; nodetls resumed the "
+        "generator one loop iteration later (start_eagerly's extra hop), after the callback "
+        "(gen2 seed 3558)",
+        {"v": 2, "streams": [{"kind": "passthrough", "hwm": None},
+                             {"kind": "transform", "hwm": None, "write": "sync", "final": None},
+                             {"kind": "writable", "hwm": None, "write": "sync", "final": None}],
+         "ops": [["pipeline", -1, [["gen", ["63"]], 0, 1, 2], "cb", True],
+                 ["write", 2, "e282"]]}),
 }
 
 #: the named cases nodetls still runs otherwise (strict xfails)
-XFAIL = frozenset({"pipeline_pump_destination_destroyed"})
+XFAIL: frozenset[str] = frozenset()
 
 
 def main() -> None:
