@@ -67,3 +67,29 @@ async def test_function_stage_goes_on_one_iteration_after_a_bare_yield() -> None
     assert await asyncio.wait_for(done, TIMEOUT) is None
     assert log == ["started", "resumed", "queued after"]
 
+
+async def test_a_cancel_before_the_first_step_reaches_the_coroutine() -> None:
+    """``start_eagerly``'s task forwards a ``cancel()`` into the coroutine also before the task's
+    first step ran: the coroutine's ``except``/``finally`` run then, not when it is garbage
+    collected."""
+    from nodetls.stream._eager import start_eagerly
+
+    log: list[str] = []
+
+    async def body() -> None:
+        try:
+            await asyncio.sleep(TIMEOUT)
+        except asyncio.CancelledError:
+            log.append("cancelled")
+            raise
+        finally:
+            log.append("finally")
+
+    task = start_eagerly(asyncio.get_running_loop(), body())
+    assert task is not None
+    task.cancel()
+    try:
+        await asyncio.wait_for(task, TIMEOUT)
+    except asyncio.CancelledError:
+        pass
+    assert log == ["cancelled", "finally"]

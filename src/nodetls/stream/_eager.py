@@ -26,7 +26,9 @@ def start_eagerly(loop: asyncio.AbstractEventLoop,
         first = coro.send(None)
     except StopIteration:
         return None
-    task = loop.create_task(_Resume(coro, first).run())
+    resume = _Resume(coro, first)
+    task = loop.create_task(resume.run())
+    task.add_done_callback(resume.cancelled_unstarted)
     task._log_destroy_pending = False  # type: ignore[attr-defined]
     return task
 
@@ -34,11 +36,26 @@ def start_eagerly(loop: asyncio.AbstractEventLoop,
 class _Resume:
     """An awaitable going on with a started coroutine: what it waits for, the task waits for."""
 
-    __slots__ = ("coro", "first")
+    __slots__ = ("coro", "first", "started")
 
     def __init__(self, coro: Coroutine[Any, Any, None], first: Any) -> None:
         self.coro = coro
         self.first = first
+        self.started = False
+
+    def cancelled_unstarted(self, task: asyncio.Task[None]) -> None:
+        """The task's done callback: a task cancelled before its first step never ran
+        :meth:`__await__`, so the cancel goes into ``coro`` here (its ``except``/``finally``
+        run now, not when it is garbage collected)."""
+        if self.started or not task.cancelled():
+            return
+        self.started = True
+        coro = self.coro
+        try:
+            coro.throw(asyncio.CancelledError())
+        except BaseException:  # noqa: BLE001 - its end (the task was cancelled already)
+            return
+        coro.close()  # (it caught the cancel and waits again: nobody would resume it)
 
     async def run(self) -> None:
         await self
@@ -46,6 +63,7 @@ class _Resume:
     def __await__(self) -> Generator[Any, None, None]:
         coro, yielded = self.coro, self.first
         self.first = None
+        self.started = True
         if yielded is None:  # a bare yield (sleep(0)): the task's first step was that hop
             try:
                 yielded = coro.send(None)
