@@ -33,7 +33,7 @@ _NONE_MEANS: dict[str, str] = {
     "min_version": "nodetls.DEFAULT_MIN_VERSION",
     "max_version": "nodetls.DEFAULT_MAX_VERSION",
     "ticket_keys": "a random key",
-    "no_delay": "True for TLS, False for net",
+    "no_delay": "True for TLS; for net, the event loop's setting",
     "auto_select_family": "net.get_default_auto_select_family() (True)",
     "auto_select_family_attempt_timeout":
         "net.get_default_auto_select_family_attempt_timeout() (0.25)",

@@ -500,7 +500,7 @@ ROWS: tuple[tuple[str, str, str, Any, str], ...] = (
     # net: sockets, servers, connecting, listening
     ("allow_half_open", "allowHalfOpen", "bool", False, "SKTNVD"),
     ("pause_on_connect", "pauseOnConnect", "bool", False, "SKNV"),
-    ("no_delay", "noDelay", "bool", None, "STNJV"),  # None: True for TLS, False for net
+    ("no_delay", "noDelay", "bool", None, "STNJV"),  # None: TLS True, net the loop's
     ("keep_alive", "keepAlive", "bool", False, "STNJV"),
     ("keep_alive_initial_delay", "keepAliveInitialDelay", "seconds", 0, "STNJV"),
     ("high_water_mark", "highWaterMark", "hwm", None, "SKTNVRW"),  # None: 16 KiB

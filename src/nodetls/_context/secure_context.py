@@ -405,7 +405,8 @@ class SecureContext:
                     option, f"the {kind} private key matches no certificate in options.cert",
                     [], code="ERR_OSSL_X509_KEY_VALUES_MISMATCH",
                 )
-            raise context_error(option, f"a {kind} private key was given without its "
+            article = "a" if kind.startswith(("DSA", "type")) else "an"  # (an RSA, an EC)
+            raise context_error(option, f"{article} {kind} private key was given without its "
                                 "certificate", records)
 
     def _set_key(self, data: bytes, passphrase: bytes | None, option: str) -> None:
