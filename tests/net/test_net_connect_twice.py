@@ -21,7 +21,7 @@ import pytest
 
 from nodetls import net
 
-from .netutil import TIMEOUT
+from .netutil import TIMEOUT, close_server
 
 
 async def test_second_connect_while_connecting_fails_with_ealready() -> None:
@@ -87,7 +87,7 @@ async def test_second_connect_to_another_port_names_that_port() -> None:
         await asyncio.wait_for(closed, TIMEOUT)
     finally:
         sock.destroy()
-        server.close()
+        await close_server(server)  # (and the connection it accepted: its 'close' comes first)
     assert log[:2] == [("attempt", port), ("attempt", other)]
     assert log[2][:3] == ("error", "EALREADY", other)
     assert str(log[2][3]).startswith(f"connect EALREADY 127.0.0.1:{other} - Local (127.0.0.1:")
@@ -142,7 +142,9 @@ async def test_second_connect_to_a_pipe_fails_with_eisconn(tmp_path: Any) -> Non
         await asyncio.wait_for(closed, TIMEOUT)
     finally:
         sock.destroy()
-        server.close()
+        # (Node's 'close' of the server comes after its accepted connection's: awaited, so that
+        # connection sees the EOF and closes before the test's loop does, not left to the GC)
+        await close_server(server)
     assert log == [("attempt", path, None, None), ("attempt", path, None, None),
                    ("failed", path, None, None, "EISCONN"),
                    ("error", "EISCONN", "connect", path, None, f"connect EISCONN {path}"),

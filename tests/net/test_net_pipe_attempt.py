@@ -17,7 +17,7 @@ from typing import Any
 
 from nodetls import net
 
-from .netutil import TIMEOUT
+from .netutil import TIMEOUT, close_server
 
 
 def _listen_log(sock: net.Socket, log: list[Any], tag: str = "") -> asyncio.Future[None]:
@@ -84,7 +84,9 @@ async def test_second_connect_to_a_pipe_emits_its_attempt_inside_the_call(
         assert log == ["second", ("attempt", path, None, None), "returned",
                        ("failed", "EISCONN"), ("error", "EISCONN")]
     finally:
-        server.close()
+        # (the first connect reached the server: its 'close' comes after that connection's,
+        # awaited so the accepted socket is closed before the test's loop is, not by the GC)
+        await close_server(server)
 
 
 async def test_pipe_attempt_listener_raising_raises_from_connect(tmp_path: Path) -> None:
