@@ -174,5 +174,7 @@ def test_write_waiting_for_renegotiation_meets_server_data_fails_as_nodes(
     node_events, ours, node_server, our_server = run_on(loop, main)
     assert _normalised(node_events) == EXPECTED  # node v20's own client
     assert _normalised(ours) == EXPECTED
-    # The server sees the connection end with no error (the client's alert is never sent).
-    assert node_server == our_server == "[]"
+    # The server sees no TLS error (the client's alert is never sent): at most a reset, when the
+    # proxy's close meets bytes still in flight to it (timing, with either client).
+    for server_events in (node_server, our_server):
+        assert set(json.loads(server_events)) <= {"error ECONNRESET"}, server_events
