@@ -279,6 +279,3 @@ class _EngineQueries(Referable):
     def renegotiate_pending(self) -> bool:
         return bool(self.ssl is not None and lib.SSL_renegotiate_pending(self.ssl))
 
-    def peer_psk_identity(self) -> str | None:
-        p = lib.SSL_get_psk_identity(self.ssl)
-        return ffi.string(p).decode() if p != NULL else None

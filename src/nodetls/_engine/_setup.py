@@ -175,9 +175,6 @@ class _EngineSetup(_EngineCallbacks):
         lib.SSL_set_msg_callback(self.ssl, lib.SSL_trace)
         macros.SSL_set_msg_callback_arg(self.ssl, bio)
 
-    def set_options(self, options: int) -> None:
-        lib.SSL_set_options(self.ssl, options)
-
     def set_renegotiation(self, allow_client: bool) -> None:
         """Server: allow client-initiated TLS 1.2 renegotiation (counted through the info
         callback, Node's ``CLIENT_RENEG_LIMIT``), or refuse the peer's renegotiations

@@ -112,9 +112,3 @@ class ClientHello:
         self.status_request = False
         self.has_ticket_ext = False
         self.tls13 = False
-
-    @property
-    def resume_id(self) -> bytes:
-        """The id an external session cache should look up: the TLS 1.3 PSK identity (a
-        stateful ticket's id) when present, else the TLS 1.2 session id."""
-        return self.psk_identity if self.psk_identity is not None else self.session_id

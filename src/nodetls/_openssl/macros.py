@@ -26,20 +26,8 @@ def SSL_CTX_get_max_proto_version(ctx: Any) -> int:
     return lib.SSL_CTX_ctrl(ctx, C.SSL_CTRL_GET_MAX_PROTO_VERSION, 0, NULL)
 
 
-def SSL_set_min_proto_version(ssl: Any, version: int) -> int:
-    return lib.SSL_ctrl(ssl, C.SSL_CTRL_SET_MIN_PROTO_VERSION, version, NULL)
-
-
-def SSL_set_max_proto_version(ssl: Any, version: int) -> int:
-    return lib.SSL_ctrl(ssl, C.SSL_CTRL_SET_MAX_PROTO_VERSION, version, NULL)
-
-
 def SSL_CTX_set_mode(ctx: Any, mode: int) -> int:
     return lib.SSL_CTX_ctrl(ctx, C.SSL_CTRL_MODE, mode, NULL)
-
-
-def SSL_set_mode(ssl: Any, mode: int) -> int:
-    return lib.SSL_ctrl(ssl, C.SSL_CTRL_MODE, mode, NULL)
 
 
 def SSL_CTX_set_session_cache_mode(ctx: Any, mode: int) -> int:
@@ -74,12 +62,6 @@ def SSL_CTX_get0_chain_certs(ctx: Any) -> Any:
 
 def SSL_CTX_set_dh_auto(ctx: Any, onoff: int) -> int:
     return lib.SSL_CTX_ctrl(ctx, C.SSL_CTRL_SET_DH_AUTO, onoff, NULL)
-
-
-def SSL_CTX_set_tlsext_status_cb(ctx: Any, cb: Any) -> int:
-    return lib.SSL_CTX_callback_ctrl(
-        ctx, C.SSL_CTRL_SET_TLSEXT_STATUS_REQ_CB, ffi.cast("void(*)(void)", cb)
-    )
 
 
 def SSL_set_tlsext_status_type(ssl: Any, kind: int) -> int:
@@ -118,17 +100,9 @@ def SSL_get_peer_tmp_key(ssl: Any) -> Any:
     return out[0]  # caller must EVP_PKEY_free
 
 
-def SSL_get_num_renegotiations(ssl: Any) -> int:
-    return lib.SSL_ctrl(ssl, C.SSL_CTRL_GET_NUM_RENEGOTIATIONS, 0, NULL)
-
-
 def SSL_set_msg_callback_arg(ssl: Any, arg: Any) -> int:
     return lib.SSL_ctrl(ssl, C.SSL_CTRL_SET_MSG_CALLBACK_ARG, 0, arg)
 
 
 def BIO_set_mem_eof_return(bio: Any, value: int) -> int:
     return lib.BIO_ctrl(bio, C.BIO_C_SET_BUF_MEM_EOF_RETURN, value, NULL)
-
-
-def SSL_CTX_set_tmp_dh_pkey(ctx: Any, pkey: Any) -> int:
-    return lib.SSL_CTX_set0_tmp_dh_pkey(ctx, pkey)

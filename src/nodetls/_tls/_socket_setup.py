@@ -104,8 +104,9 @@ def _prefix_offsets(wire: bytes) -> list[int]:
 def _default_identity_ok(host: str, leaf_der: bytes) -> bool:
     """Node's default ``checkServerIdentity`` passes for ``host`` and this leaf.  It reads only
     the subject and subjectaltname, so only those are decoded (by OpenSSL, from the DER: not the
-    whole certificate), and a pair that passed is remembered: a client reconnecting to the same
-    server parses nothing.  (On failure the caller builds the full object for the error.)"""
+    whole certificate), and the answer for a pair is remembered (it depends on nothing else): a
+    client reconnecting to the same server parses nothing.  (On failure the caller builds the
+    full object for the error.)"""
     return check_server_identity(host, identity_fields(leaf_der)) is None
 
 
