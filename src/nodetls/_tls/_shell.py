@@ -111,7 +111,9 @@ def _shell_closed(sock: _TLSSocketShell, *_: Any) -> None:
     if sock.destroyed:
         return
     if sock._is_server and not sock._secure_established:
-        sock._tls_closed_before_secure()
+        # (closed: also when the client's end kept a half-open socket open, as Node's shared
+        # handle closes under it)
+        sock._tls_closed_before_secure(closed=True)
     else:
         sock.destroy()
 

@@ -202,8 +202,9 @@ class _TLSSocketOutcome(_Base):
         if info.get("type") == "DH" and info.get("size", 0) < min_dh:
             self.destroy(node_error("ERR_TLS_DH_PARAM_SIZE", info.get("size"), min_dh))
 
-    def _tls_error(self, exc: BaseException) -> None:
-        """A TLS failure (handshake or record layer)."""
+    def _tls_error(self, exc: BaseException, closed: bool = False) -> None:
+        """A TLS failure (handshake or record layer); ``closed``: the connection itself is gone
+        (the raw socket sharing it was destroyed), not just the peer's side ended."""
         if self._tls_error_reported or self.destroyed:
             return
         wrap = self._wrap
@@ -223,7 +224,7 @@ class _TLSSocketOutcome(_Base):
                 _SOCKET_ON_EOF(self)
                 return
         if self._is_server and not self._secure_established and wrap is not None \
-                and wrap._lower_eof and self.allow_half_open \
+                and wrap._lower_eof and self.allow_half_open and not closed \
                 and getattr(exc, "code", None) == "ECONNRESET":
             # The client ended its side during the handshake, on a server allowing half-open
             # connections: Node's TLSWrap passes the EOF on ('end'), and the socket, which
@@ -302,11 +303,11 @@ class _TLSSocketOutcome(_Base):
             self._tls_error_reported = False
             self._tls_error(exc)
 
-    def _tls_closed_before_secure(self) -> None:
+    def _tls_closed_before_secure(self, closed: bool = False) -> None:
         if self._tls_error_reported:
             return
         if self._is_server:
-            self._tls_error(system_error("ECONNRESET", _HANG_UP))
+            self._tls_error(system_error("ECONNRESET", _HANG_UP), closed)
         else:
             self._tls_error(self._connect_end_error())
 
