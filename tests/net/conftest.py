@@ -3,47 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from helpers.open_sockets import no_socket_left_open
 from nodetls import net
 
 from .netutil import TIMEOUT, close_server
-
-_FD_DIR = "/proc/self/fd"
-
-
-def _open_sockets() -> set[tuple[str, str]]:
-    """The process's open socket descriptors, as (fd, ``socket:[inode]``) pairs."""
-    found: set[tuple[str, str]] = set()
-    for name in os.listdir(_FD_DIR):
-        try:
-            target = os.readlink(os.path.join(_FD_DIR, name))
-        except OSError:  # (closed meanwhile, or this listing's own descriptor)
-            continue
-        if target.startswith("socket:"):
-            found.add((name, target))
-    return found
 
 
 @pytest.fixture(autouse=True)
 def _no_socket_left_open() -> Iterator[None]:
     """Each test closes every socket it opens, its server's accepted connections included: a
     socket still open once the test's loop has closed (this fixture is set up before the loop
-    and torn down after it) is an error of that test. Left open, such a socket is closed by the
-    garbage collector at some later point, with a ResourceWarning that a later test sees
-    (where its ResourceWarnings are errors, it fails there, far from the cause). Linux only
-    (the process's descriptor directory)."""
-    if not os.path.isdir(_FD_DIR):
-        yield
-        return
-    before = _open_sockets()
-    yield
-    left = sorted(_open_sockets() - before)
-    if left:
-        pytest.fail(f"sockets left open by this test: {left}", pytrace=False)
+    and torn down after it) is an error of that test (``helpers/open_sockets.py``)."""
+    yield from no_socket_left_open()
 
 
 @pytest.fixture

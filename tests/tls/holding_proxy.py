@@ -39,11 +39,21 @@ class HoldingProxy:
         self.up = b""
         self.changed = asyncio.Event()
         self.to_client: asyncio.StreamWriter | None = None
+        self._writers: list[asyncio.StreamWriter] = []
 
     async def start(self) -> int:
         self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
         port: int = self.server.sockets[0].getsockname()[1]
         return port
+
+    async def close(self) -> None:
+        """Stop listening and close both sides of every connection the proxy made, waiting
+        (bounded) until they are closed: none is left for the garbage collector."""
+        self.server.close()
+        for w in self._writers:
+            w.close()
+        waits = [w.wait_closed() for w in self._writers] + [self.server.wait_closed()]
+        await asyncio.wait_for(asyncio.gather(*waits, return_exceptions=True), TIMEOUT)
 
     async def until(self, pred: Any) -> None:
         """Wait (bounded) until ``pred()`` holds, looking again whenever bytes pass."""
@@ -68,7 +78,9 @@ class HoldingProxy:
         self.to_client.close()
 
     async def _handle(self, cr: asyncio.StreamReader, cw: asyncio.StreamWriter) -> None:
+        self._writers.append(cw)
         sr, sw = await asyncio.open_connection("127.0.0.1", self.upstream)
+        self._writers.append(sw)
         self.to_client = cw
 
         async def up() -> None:

@@ -23,12 +23,12 @@ from typing import Any
 import pytest
 from tlsutil import (
     OPENSSL_3_2,
-    close_server,
     connect,
     echo_server,
     event,
     listen,
     read_until,
+    shut,
     wait,
 )
 
@@ -179,7 +179,7 @@ async def test_subjectaltname_keeps_an_embedded_nul_quoted(certs, pki):
         sock.write(b"ok")
         assert await wait(got) == b"ok"
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ---------------------------------------------------------------- test-tls-add-context
@@ -211,7 +211,7 @@ async def test_add_context_contexts_verify_client_certs_with_their_own_ca(certs)
         for s in socks:
             s.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ---------------------------------------------------------------- test-tls-addca
@@ -233,7 +233,7 @@ async def test_secure_context_option_wins_over_ca(certs):
         with pytest.raises(tls.errors.CertificateError):
             await connect(port, servername="localhost", secure_context=without)
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ---------------------------------------------------------------- test-tls-alert-handling
@@ -259,7 +259,7 @@ async def _bad_record_scenario(certs) -> tuple[Log, list[Any], bytes]:
         writer.close()
         return log, errors, back
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_bad_record_after_handshake_errors_the_server_socket(certs):
@@ -317,7 +317,7 @@ async def test_raw_socket_under_tls_stays_writable(certs):
             assert "error ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION" in log
             assert "server-socket error ERR_SSL_WRONG_VERSION_NUMBER" in log
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ---------------------------------------------------------------- test-tls-alert
@@ -330,7 +330,7 @@ async def test_tls11_client_is_refused_with_protocol_version_alert(certs):
         assert res.rc == 1
         assert "alert number 70" in res.stderr
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ---------------------------------------------------------------- test-tls-alpn-server-client
@@ -355,7 +355,7 @@ async def test_alpn_selection(certs, server_protocols, client_protocols, expecte
         assert await wait(got) == expected
         sock.end()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_alpn_callback_picks_and_declines(certs):
@@ -384,7 +384,7 @@ async def test_alpn_callback_picks_and_declines(certs):
                                  "error ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL", "close True"]
         assert log.items[0] == "secureConnection b"
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def _alpn_invalid_result(certs) -> Log:
@@ -399,7 +399,7 @@ async def _alpn_invalid_result(certs) -> Log:
         await wait(failed)  # (the server side's event may follow the client's close)
         return log
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_alpn_callback_invalid_result_is_a_client_error(certs):
@@ -476,7 +476,7 @@ async def test_ca_may_hold_concatenated_pems(certs):
         assert sock.authorized is True
         sock.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ------------------------------------- test-tls-cert-chains-concat, test-tls-cert-chains-in-ca
@@ -506,7 +506,7 @@ async def test_chain_reaches_the_client(certs, how):
         assert s.get_peer_certificate(True) == {}
         sock.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ---------------------------------------------------------------- test-tls-check-server-identity
@@ -637,7 +637,7 @@ async def test_client_auth_chains_that_verify(certs, client_chain, case):
         assert await wait(got) == expected
         sock.destroy()
     finally:
-        close_server(srv)
+        await shut(srv)
 
 
 @pytest.mark.parametrize("case,code", [
@@ -662,7 +662,7 @@ async def test_client_auth_server_chains_that_fail(certs, case, code):
             await connect(port, check_server_identity=lambda n, c: None, **copts)
         assert info.value.code == code
     finally:
-        close_server(server)
+        await shut(server)
 
 
 @pytest.mark.parametrize("version,expected_client", [
@@ -686,7 +686,7 @@ async def test_requested_client_cert_missing_both_sides(certs, version, expected
         assert "secureConnection" not in log
         assert "tlsClientError ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE" in log
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_requested_client_cert_missing_tls13_close_flag(certs):
@@ -701,7 +701,7 @@ async def test_requested_client_cert_missing_tls13_close_flag(certs):
                                   "servername": "localhost"})
         assert await wait(log.client(sock)) is True
     finally:
-        close_server(server)
+        await shut(server)
 
 
 @pytest.mark.parametrize("version", ["TLSv1.2", "TLSv1.3"])
@@ -733,7 +733,7 @@ async def test_server_rejects_unverifiable_client_cert_with_an_alert(certs, clie
         assert log.client_side() == [*expected, "error ERR_SSL_TLSV1_ALERT_UNKNOWN_CA",
                                      "close True"]
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ---------------------------------------------------------------- test-tls-client-destroy-soon
@@ -750,7 +750,7 @@ async def test_end_then_destroy_soon_delivers_everything(certs):
         await wait(event(sock, "end"))
         assert n[0] == len(big)
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ---------------------------------------------------------------- test-tls-client-getephemeralkeyinfo
@@ -786,7 +786,7 @@ async def test_ephemeral_key_info(certs, bundle, opts, expected):
         assert await wait(server_info) is None
         sock.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ---------------------------------------------------------------- test-tls-client-reject(-12)
@@ -818,7 +818,7 @@ async def test_reject_unauthorized_default_none_false_and_ca(certs, version):
         sock.end(b"ok")
         assert await read_until(sock, 2) == b"ok"
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ---------------------------------------------------------------- test-tls-client-renegotiation-13
@@ -835,7 +835,7 @@ async def test_tls13_renegotiate_error_is_an_openssl_error(certs):
         assert err.library == "SSL routines"
         assert err.reason == "wrong ssl version"
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ---------------------------------------------------------------- test-tls-client-renegotiation-limit
@@ -882,7 +882,7 @@ async def _renegotiation_flood(certs, monkeypatch, limit, *, client_side_clean):
             assert had_error is False
             assert not [e for e in log.items if e.startswith("error")]
     finally:
-        close_server(server)
+        await shut(server)
 
 
 @pytest.mark.parametrize("limit", [0, 1, 2])
@@ -926,7 +926,7 @@ async def test_session_at_secure_connect_and_from_the_session_event(certs, versi
         assert sock2.is_session_reused() is True
         sock2.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ---------------------------------------------------------------- test-tls-client-verify
@@ -952,7 +952,7 @@ async def test_client_verify_matrix(certs, ca_names, expect):
             assert await read_until(sock, 12) == b"hello world\n"
             await wait(event(sock, "close"))
         finally:
-            close_server(server)
+            await shut(server)
 
 
 # ---------------------------------------------------------------- test-tls-close-error
@@ -966,7 +966,7 @@ async def test_failed_verification_closes_with_error(certs):
         await wait(log.client(sock))
         assert log.items == ["error DEPTH_ZERO_SELF_SIGNED_CERT", "close True"]
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ---------------------------------------------------------------- test-tls-close-event-after-write
@@ -987,7 +987,7 @@ async def test_server_socket_closes_after_writing_a_megabyte(certs):
         assert await wait(server_closed) is False
         assert n[0] == size
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ---------------------------------------------------------------- test-tls-close-notify
@@ -1010,4 +1010,4 @@ async def test_close_notify_without_fin_ends_the_server_side(certs):
         obj.unwrap()  # a clean TLS shutdown: the server's close_notify was there
         writer.close()
     finally:
-        close_server(server)
+        await shut(server)

@@ -21,7 +21,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from tlsutil import TIMEOUT, close_server, connect, event, listen, pull_duplex, read_until, wait
+from tlsutil import (
+    TIMEOUT,
+    connect,
+    event,
+    listen,
+    pull_duplex,
+    read_until,
+    shut,
+    wait,
+)
 
 import nodetls as tls
 from nodetls import net, stream
@@ -73,7 +82,7 @@ async def test_connect_family_6_reaches_an_ipv6_server(certs):
         assert seen == ["connection"]
         sock.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_connect_family_selects_the_lookup_family(certs):
@@ -92,7 +101,7 @@ async def test_connect_family_selects_the_lookup_family(certs):
         assert err.syscall == "getaddrinfo"
         assert str(err) == "getaddrinfo ENOTFOUND localhost"
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ------------------------------------------------------------------ connect-allow-half-open-option
@@ -165,7 +174,7 @@ async def test_connect_uses_the_lookup_option(certs):
         assert options["all"] is True
         sock.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ------------------------------------------------------------------ connect-hwm-option
@@ -178,7 +187,7 @@ async def test_connect_default_high_water_mark(certs):
         assert sock.readable_high_water_mark == 16384
         sock.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 @pytest.mark.parametrize("hwm", [128000, 0])
@@ -193,7 +202,7 @@ async def test_connect_high_water_mark_option(certs, hwm):
         finally:
             sock.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ------------------------------------------------------------------ connect-no-host
@@ -211,7 +220,7 @@ async def test_connect_without_host_verifies_against_localhost(certs):
         assert sock.remote_address == "127.0.0.1"
         sock.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ------------------------------------------------------------------ connect-secure-context
@@ -232,7 +241,7 @@ async def test_connect_with_an_explicit_client_secure_context(certs, with_nones)
         assert await wait(data) == b"ok"
         sock.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ------------------------------------------------------------------ connect-simple
@@ -310,7 +319,7 @@ async def test_connect_timeout_option_sets_the_idle_timeout(certs):
         assert not sock.destroyed
         sock.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ------------------------------------------------------------------ delayed-attach(-error)
@@ -504,7 +513,7 @@ async def check_renegotiate_raises(certs: Any, args: tuple[Any, ...]) -> None:
         finally:
             sock.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 @pytest.mark.parametrize("args", [("cb",), ("x", "cb")], ids=["callback-only", "options-str"])
@@ -611,7 +620,7 @@ async def renegotiation_then_disabled(certs: Any, same_read: bool) -> dict[str, 
     finally:
         client.destroy()
         relay.close()
-        close_server(server)
+        await shut(server)
     return out
 
 
@@ -667,7 +676,7 @@ async def test_renegotiation_emits_secure_events_again(certs):
         assert log == ["server secure", "secureConnect", "secure", "callback None"]
         client.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ------------------------------------------------------------------ ecdh, ecdh-auto, ecdh-multiple
@@ -701,7 +710,7 @@ async def test_ecdh_curve_option_on_a_tls12_ecdhe_server(certs, server_curve, cl
         assert b"".join(chunks) == b"I AM THE WALRUS"
         sock.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 @pytest.mark.parametrize("curve", ["wap-wsg-idm-ecid-wtls1", "c2pnb163v1", "prime192v3"])
@@ -730,7 +739,7 @@ async def test_tcp_close_before_client_hello_is_a_socket_hang_up(certs):
         assert isinstance(sock, tls.TLSSocket)
         assert secured == [] and raw_errors == []
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ------------------------------------------------------------------ empty-sni-context
@@ -752,7 +761,7 @@ async def empty_sni_scenario(certs: Any) -> tuple[Any, Any, list[str]]:
         await wait(closed)
         return cerr, serr, log
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_sni_context_without_certificate_fails_the_handshake(certs):
@@ -922,7 +931,7 @@ async def test_fast_writing_until_backpressure_then_drain(certs):
         await wait(got_chunk)
         conn.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ------------------------------------------------------------------ finished
@@ -945,7 +954,7 @@ async def test_finished_messages_match_across_the_connection(certs):
         assert bob.get_finished() == alice_peer
         assert await read_until_end(bob) == b""
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def read_until_end(sock: tls.TLSSocket) -> bytes:

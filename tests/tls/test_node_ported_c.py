@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.serialization import (
     NoEncryption,
     pkcs12,
 )
-from tlsutil import OPENSSL_3_2, TIMEOUT, close_server, event, listen, wait
+from tlsutil import OPENSSL_3_2, TIMEOUT, event, listen, shut, wait
 
 import nodetls as tls
 from nodetls import net, stream
@@ -66,7 +66,7 @@ async def test_unknown_issuer_has_nodes_code_and_message(certs):
         assert str(err) == "unable to verify the first certificate"
         assert len(connections) == 1
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ---------------------------------------------------------------- generic-stream
@@ -113,7 +113,7 @@ async def test_x509_certificates_on_both_sides(certs):
         assert client.get_x509_certificate() is None  # the client has none
         client.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ---------------------------------------------------------------- getcipher
@@ -135,7 +135,7 @@ async def test_get_cipher_names_tls12(certs, cipher, standard):
                                        "version": "TLSv1.2"}
         client.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_get_cipher_tls13_suite_names(certs):
@@ -151,7 +151,7 @@ async def test_get_cipher_tls13_suite_names(certs):
                                        "version": "TLSv1.3"}
         client.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_get_cipher_tls13_ccm8_needs_a_lower_security_level(certs):
@@ -176,7 +176,7 @@ async def test_get_cipher_tls13_ccm8_needs_a_lower_security_level(certs):
         assert client.get_cipher() == {"name": ccm8, "standardName": ccm8, "version": "TLSv1.3"}
         client.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_rsa_1024_certificate_needs_a_lower_security_level(pki):
@@ -195,7 +195,7 @@ async def test_rsa_1024_certificate_needs_a_lower_security_level(pki):
         assert client.get_peer_certificate()["bits"] == 1024
         client.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ---------------------------------------------------------------- getprotocol
@@ -223,7 +223,7 @@ async def test_get_protocol_on_both_sides(certs, version, ciphers):
         await wait(closed)
         assert order == ["end", "close"]
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_connection_getters_are_none_in_close(certs):
@@ -239,7 +239,7 @@ async def test_connection_getters_are_none_in_close(certs):
         client.end()
         assert await wait(in_close) == (None, None, None, None)
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ---------------------------------------------------------------- handshake-error
@@ -267,7 +267,7 @@ async def test_connect_with_unknown_cipher_raises_at_once(certs):
         finally:
             marker.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ---------------------------------------------------------------- handshake-exception
@@ -322,7 +322,7 @@ async def test_megabytes_of_junk_fail_the_client_and_server(certs):
         assert len(errors) == 1 and errors[0].code in ("ECONNRESET", "EPIPE")
         assert secure == []
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ---------------------------------------------------------------- honorcipherorder
@@ -354,7 +354,7 @@ async def test_honor_cipher_order(certs, honor, client_ciphers, expected):
         assert client.get_cipher()["name"] == expected
         client.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ---------------------------------------------------------------- inception
@@ -386,8 +386,8 @@ async def _inception(certs: Any, outer_secure_first: bool) -> tuple[str, bytes]:
     finally:
         inner.destroy()
         outer.destroy()
-        close_server(proxy)
-        close_server(target)
+        await shut(proxy)
+        await shut(target)
     return how, bytes(got)
 
 
@@ -437,7 +437,7 @@ async def test_separate_server_writes_read_with_readable(certs):
         client.end()
         assert bytes(from_client) == b"some client data"
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ---------------------------------------------------------------- invalid-pfx
@@ -456,7 +456,7 @@ async def test_pfx_without_a_key_fails_at_connect(certs):
         assert info.value.code == "ERR_CRYPTO_OPERATION_FAILED"
         assert info.value.option == "options.pfx"
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ---------------------------------------------------------------- invoke-queued
@@ -485,7 +485,7 @@ async def test_write_callbacks_and_destroy_in_one(certs):
         assert calls == ["hello", "world", "gosh"]
         client.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ---------------------------------------------------------------- junk-closes-server / junk-server
@@ -511,7 +511,7 @@ async def test_junk_from_a_tcp_client_ends_its_connection(certs):
         assert seen == ["end"]
         assert secure == []
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_tls_client_to_a_plain_text_server(certs):
@@ -594,7 +594,7 @@ async def _record_sizes(certs: Any, fragment: int | None, size: int) -> tuple[li
         client.destroy()
     finally:
         front.close()
-        close_server(server)
+        await shut(server)
     return records, bytes(got)
 
 
@@ -621,7 +621,7 @@ async def test_max_send_fragment_bounds(certs):
         assert client.set_max_send_fragment(768) is True
         client.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_max_send_fragment_argument_validation(certs):
@@ -642,7 +642,7 @@ async def test_max_send_fragment_argument_validation(certs):
         finally:
             client.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ---------------------------------------------------------------- min-max-version
@@ -696,7 +696,7 @@ async def test_min_max_version(certs, cmin, cmax, smin, smax, ciphers, expected)
             assert not server_protocol.done()
         client.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ---------------------------------------------------------------- multi-key / multi-pfx
@@ -727,7 +727,7 @@ async def test_rsa_and_ec_keys_in_any_order(certs):
         assert rsa_cipher["standardName"] == "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"
         assert rsa_cert["exponent"] == "0x10001"
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_key_cert_and_pfx_together(certs):
@@ -744,7 +744,7 @@ async def test_key_cert_and_pfx_together(certs):
         assert rsa_cipher["name"] == "ECDHE-RSA-AES256-GCM-SHA384"
         assert "exponent" in rsa_cert
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_several_pfx(certs):
@@ -763,7 +763,7 @@ async def test_several_pfx(certs):
             {"name": "ECDHE-RSA-AES256-GCM-SHA384",
              "standardName": "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "version": "TLSv1.2"}]
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ---------------------------------------------------------------- multiple-cas-as-string
@@ -786,7 +786,7 @@ async def test_several_cas_as_list_or_one_string(certs, form):
         client.end()
         await wait(closed)
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ---------------------------------------------------------------- net-connect-prefer-path
@@ -859,7 +859,7 @@ async def test_half_open_net_socket_connected_after_wrapping(certs):
         assert server_events in ([("data", b"hello"), "write cb", "end", "close"],
                                  [("data", b"hello"), "end", "write cb", "close"])
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ---------------------------------------------------------------- no-cert-required
@@ -904,7 +904,7 @@ async def test_ocsp_request_for_a_pfx_server(certs):
         assert seen == [(certs.server.der, certs.intermediate.der)]
         client.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ---------------------------------------------------------------- options-boolean-check
@@ -997,7 +997,7 @@ async def test_client_key_passphrase_forms(certs, encrypted_client):
             assert got is client, (name, got)
             client.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 @pytest.mark.parametrize("form", [
@@ -1060,5 +1060,5 @@ async def test_paused_client_gets_everything_after_resume(certs):
         assert state["received"] == state["sent"]
         client.end()
     finally:
-        close_server(server)
+        await shut(server)
 

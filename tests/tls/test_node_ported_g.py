@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tlsutil import close_server, event, listen, wait
+from tlsutil import event, listen, shut, wait
 
 import nodetls as tls
 from nodetls import net
@@ -101,7 +101,7 @@ async def test_tls_over_a_socket_after_a_plaintext_connect_exchange(certs):
         for s in [raw, *secure, *upstreams]:
             s.destroy()
         proxy.close()
-        close_server(server)
+        await shut(server)
     assert log == [f"proxy got {f'CONNECT localhost:{port} HTTP/1.1'.encode()!r}",
                    "client got b'HTTP/1.1 200 OK'", "secureConnect TLSv1.3",
                    "server request b'GET /foo HTTP/1.1'", "body b'hello world\\n'", "tls close"]
@@ -156,7 +156,7 @@ async def test_socketless_tls_socket_sends_what_was_written_before_connect(certs
         await wait(done)
     finally:
         c.destroy()
-        close_server(server)
+        await shut(server)
     assert log == ["write=True len=6", "state opening True", "secure", "write cb",
                    "server got b'early end'", "close False"]
 
@@ -179,7 +179,7 @@ async def test_socketless_tls_socket_connect_callback_then_end(certs):
         await wait(ended)
     finally:
         c.destroy()
-        close_server(server)
+        await shut(server)
     assert b"".join(got) == b"hello world"
 
 
@@ -203,7 +203,7 @@ async def test_tls_connect_onread_static_buffer(certs):
     finally:
         if client is not None:
             client.destroy()
-        close_server(server)
+        await shut(server)
     assert calls == [(8, True, b"hello wo"), (3, True, b"rld")] and data == []
 
 
@@ -226,5 +226,5 @@ async def test_tls_connect_onread_is_ignored_over_a_given_socket(certs):
         if client is not None:
             client.destroy()
         raw.destroy()
-        close_server(server)
+        await shut(server)
     assert b"".join(data) == b"hello world, again" and gen_calls == []

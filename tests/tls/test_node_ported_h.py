@@ -50,7 +50,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from tlsutil import close_server, event, listen, pull_duplex, read_until, wait
+from tlsutil import event, listen, pull_duplex, read_until, shut, wait
 
 import nodetls as tls
 from helpers.certs import FFDHE2048
@@ -109,7 +109,7 @@ async def test_dhe_only_with_dhparam(certs, dhparam, cipher, key_type):
             assert info["size"] == 2048
         sock.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 def test_dhe_parameters_under_1024_bits_are_refused(certs):
@@ -167,7 +167,7 @@ async def test_tls_over_a_pull_duplex_to_the_end(certs):
         await wait(raw.wait_closed())
         assert p.destroyed and raw.destroyed
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # --------------------------------------------------------------------------------- psk-server
@@ -207,7 +207,7 @@ async def test_psk_server_with_openssl_s_client():
         assert identities == ["TestUser"] and len(connections) == 1
         assert protocols == ["TLSv1.3"]
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # --------------------------------------------------------------------- reuse-host-from-socket
@@ -233,7 +233,7 @@ async def test_connect_over_a_connected_net_socket_without_host(certs):
         assert tsock.servername is False
         tsock.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_identity_is_checked_against_the_sockets_host_name(certs):
@@ -265,7 +265,7 @@ async def test_identity_is_checked_against_the_sockets_host_name(certs):
     finally:
         for t in tsocks:
             t.destroy()
-        close_server(server)
+        await shut(server)
 
 
 # ------------------------------------------------------------------ server-capture-rejection
@@ -346,4 +346,4 @@ async def test_client_destroys_at_the_first_of_three_pipelined_answers(certs):
         assert await read_until(again, len(answer)) == answer
         again.destroy()
     finally:
-        close_server(server)
+        await shut(server)

@@ -18,7 +18,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from tlsutil import close_server, connect, listen, wait
+from tlsutil import connect, listen, shut, wait
 
 import nodetls as tls
 from nodetls._tls import renegotiation
@@ -84,7 +84,7 @@ async def _renegotiate_at(certs: Any, monkeypatch: Any, times: list[float], limi
         sock.destroy()
         return ok, server_errors, cb_errors
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_renegotiations_closer_than_the_window_keep_counting(certs, monkeypatch):

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tlsutil import close_server, listen, wait
+from tlsutil import listen, shut, wait
 
 import nodetls as tls
 from helpers.peers import require_peer, run_process
@@ -106,7 +106,7 @@ async def _outcome(certs: Any, client_opts: dict[str, Any],
         await wait(closed)
         return got
     finally:
-        close_server(server)
+        await shut(server)
 
 
 @pytest.mark.parametrize("flag", list(CLI))
@@ -168,7 +168,7 @@ async def _server_callback_fails(server_opts: dict[str, Any], client_opts: dict[
         assert secure == []  # never 'secureConnection'
         return err, events
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_server_psk_callback_answering_a_str_is_a_client_error():
@@ -264,7 +264,7 @@ async def _client_psk_fails(client_psk: Any) -> tuple[Any, Any]:
         assert connected == [] and secure == []
         return err, got
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_client_psk_callback_answering_a_str_is_the_clients_error():
@@ -318,7 +318,7 @@ async def _partial_chain_client(certs: Any, **opts: Any) -> Any:
         client.destroy()
         return got
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_intermediate_ca_alone_is_not_a_trust_anchor(certs):

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 from tests.x509 import gen
-from tlsutil import TIMEOUT, close_server, connect, event, listen, wait
+from tlsutil import TIMEOUT, connect, event, listen, shut, wait
 
 import nodetls as tls
 
@@ -49,7 +49,7 @@ async def _server_side(options: dict[str, Any], connects: list[dict[str, Any]]
                     later.setdefault("session", session)
             sock.destroy()
     finally:
-        close_server(server)
+        await shut(server)
     return out
 
 
@@ -102,7 +102,7 @@ async def test_a_peer_certificate_cryptography_warns_about_is_read_quietly(seria
                                    check_server_identity=lambda host, c: None)
             custom.destroy()
         finally:
-            close_server(server)
+            await shut(server)
     assert [(str(w.message), w.filename, w.lineno) for w in seen
             if issubclass(w.category, UserWarning)] == []
     assert capfd.readouterr().err == ""

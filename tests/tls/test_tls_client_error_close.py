@@ -20,7 +20,7 @@ import sys
 from typing import Any
 
 import pytest
-from tlsutil import close_server, listen, wait
+from tlsutil import listen, shut, wait
 
 from helpers.peers import run_node
 
@@ -92,4 +92,4 @@ async def test_nodetls(certs: Any, data: bytes, expected: str) -> None:
             got += f" close {closed.result()}" if closed.done() else " no close"
         assert got == expected
     finally:
-        close_server(server)
+        await shut(server)

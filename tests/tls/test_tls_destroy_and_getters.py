@@ -23,7 +23,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from tlsutil import event, wait
+from tlsutil import event, shut, wait
 
 import nodetls as tls
 from nodetls import net
@@ -69,8 +69,8 @@ async def _client_records(certs: Any, how: str) -> tuple[list[int], bool]:
             i += 5 + int.from_bytes(sent[i + 3:i + 5], "big")
         return types, fin
     finally:
-        proxy.close()
-        server.close()
+        await shut(proxy, client)
+        await shut(server)
 
 
 async def test_destroy_sends_no_close_notify(certs: Any) -> None:

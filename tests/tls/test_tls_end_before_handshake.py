@@ -15,7 +15,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from tlsutil import LOOPS, close_server, listen, run_on, wait
+from tlsutil import LOOPS, listen, run_on, shut, wait
 
 import nodetls as tls
 
@@ -36,7 +36,7 @@ async def _end_at_once(certs: Any) -> tuple[list[str], list[str]]:
         sock.end()
         await wait(closed)
     finally:
-        close_server(server)
+        await shut(server)
     return log, server_log
 
 

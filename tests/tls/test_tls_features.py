@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 from cryptography.x509 import ocsp
-from tlsutil import close_server, connect, event, listen, read_until, wait
+from tlsutil import connect, event, listen, read_until, shut, wait
 
 import nodetls as tls
 from helpers.peers import run_openssl_client, spawn_openssl_server
@@ -46,7 +46,7 @@ async def test_keylog_events_both_sides(certs, ver, n):
         assert any(line.startswith(label + b" ") for line in client_lines)
         sock.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_keylog_matches_openssl_keylogfile(certs, tmp_path, tls_version):
@@ -62,7 +62,7 @@ async def test_keylog_matches_openssl_keylogfile(certs, tmp_path, tls_version):
                   if not ln.startswith(b"#")}
         assert set(lines) == theirs
     finally:
-        close_server(server)
+        await shut(server)
 
 
 def _hkdf_label(secret: bytes, label: bytes, length: int, hash_alg) -> bytes:
@@ -133,7 +133,7 @@ async def test_sslkeylogfile_environment(certs, tmp_path):
         assert b"CLIENT_TRAFFIC_SECRET_0 " in text
         assert (path.stat().st_mode & 0o777) == 0o600
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ------------------------------------------------------------------ OCSP
@@ -182,7 +182,7 @@ async def test_ocsp_stapling(certs, ver):
         assert seen == []
         s2.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_ocsp_nothing_stapled_and_bad_values(certs):
@@ -205,7 +205,7 @@ async def test_ocsp_nothing_stapled_and_bad_values(certs):
         s2.on("error", lambda e: None)
         assert isinstance(await wait(errs), TypeError)
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_ocsp_with_sni_uses_chosen_certificate(certs):
@@ -224,7 +224,7 @@ async def test_ocsp_with_sni_uses_chosen_certificate(certs):
         assert await wait(resp) == response
         sock.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_ocsp_openssl_client_status(certs):
@@ -237,7 +237,7 @@ async def test_ocsp_openssl_client_status(certs):
         assert "OCSP Response Status: successful" in res.stdout
         assert "Cert Status: good" in res.stdout
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ------------------------------------------------------------------ PSK
@@ -271,7 +271,7 @@ async def test_psk_nodetls_both_sides(ver):
         assert hints == (["hint-1"] if ver == "TLSv1.2" else [None])
         sock.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_psk_wrong_key_fails(certs):
@@ -290,7 +290,7 @@ async def test_psk_wrong_key_fails(certs):
         # (Node v20: the first error of OpenSSL's queue, the AES-GCM tag's failure)
         assert (await wait(errs)).code == "ERR_SSL_CIPHER_OPERATION_FAILED"
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_psk_callback_raising_is_reported():
@@ -310,7 +310,7 @@ async def test_psk_callback_raising_is_reported():
         err = await wait(errs)
         assert isinstance(err, RuntimeError) and "psk store broken" in str(err)
     finally:
-        close_server(server)
+        await shut(server)
 
 
 @pytest.mark.parametrize("ver", ["TLSv1.2", "TLSv1.3"])
@@ -326,7 +326,7 @@ async def test_psk_interop_openssl(ver):
         res = await run_openssl_client(args, stdin=b"", port=port)
         assert "psk-ok" in res.stdout, res.stdout + res.stderr
     finally:
-        close_server(server)
+        await shut(server)
     sargs = ["-psk", PSK.hex(), "-psk_identity", "bob", "-nocert", flag, "-rev"]
     sargs += ["-cipher", ciphers] if ver == "TLSv1.2" else ["-ciphersuites", ciphers]
     async with spawn_openssl_server(sargs) as srv:
@@ -359,7 +359,7 @@ async def test_enable_trace_writes_protocol_trace_to_stderr(certs):
         # (OpenSSL's own text: 'Sent Record' under 3.0, 'Sent TLS Record' from 3.2 on)
         assert b"ClientHello" in err and (b"Sent Record" in err or b"Sent TLS Record" in err)
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ------------------------------------------------------------------ min_dh_size
@@ -380,7 +380,7 @@ async def test_min_dh_size(certs, tmp_path):
         assert sock.get_ephemeral_key_info() == {"type": "DH", "size": 2048}
         sock.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ------------------------------------------------------------------ NPN
@@ -396,7 +396,7 @@ async def test_npn_tls12(certs):
         assert await wait(got) == "http/1.1"
         sock.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_ocsp_from_openssl_responder(certs, tmp_path):
@@ -448,4 +448,4 @@ async def test_ocsp_from_openssl_responder(certs, tmp_path):
             assert parsed.serial_number == leaf.x509.serial_number
             sock.destroy()
         finally:
-            close_server(server)
+            await shut(server)

@@ -13,7 +13,7 @@ import asyncio
 from typing import Any
 
 from cryptography.hazmat.primitives.serialization import Encoding
-from tlsutil import close_server, connect, listen, wait
+from tlsutil import connect, listen, shut, wait
 
 import nodetls as tls
 from nodetls._tls import _socket_api
@@ -54,7 +54,7 @@ async def test_get_certificate_same_value_each_call_and_copies(certs: Any) -> No
     finally:
         client.destroy()
         sock.destroy()
-        close_server(server)
+        await shut(server)
 
 
 async def test_get_certificate_parses_once_per_certificate(certs: Any, monkeypatch: Any) -> None:
@@ -76,7 +76,7 @@ async def test_get_certificate_parses_once_per_certificate(certs: Any, monkeypat
     finally:
         client.destroy()
         sock.destroy()
-        close_server(server)
+        await shut(server)
 
 
 async def test_get_certificate_of_an_sni_context(certs: Any) -> None:
@@ -102,4 +102,4 @@ async def test_get_certificate_of_an_sni_context(certs: Any) -> None:
             finally:
                 client.destroy()
                 sock.destroy()
-                close_server(server)
+                await shut(server)

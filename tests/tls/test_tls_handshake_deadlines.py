@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tlsutil import TIMEOUT, close_server, connect, listen
+from tlsutil import TIMEOUT, connect, listen, shut
 
 
 async def test_every_stalled_handshake_times_out_and_a_finished_one_is_left_alone(certs: Any) -> None:
@@ -33,7 +33,7 @@ async def test_every_stalled_handshake_times_out_and_a_finished_one_is_left_alon
     finally:
         for w in writers:
             w.close()
-        close_server(server)
+        await shut(server)
 
 
 async def test_a_server_stops_sweeping_once_nothing_is_pending(certs: Any) -> None:
@@ -50,4 +50,4 @@ async def test_a_server_stops_sweeping_once_nothing_is_pending(certs: Any) -> No
         w.close()
         assert server.connections == 0
     finally:
-        close_server(server)
+        await shut(server)

@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from tlsutil import TIMEOUT, close_server, connect, listen, wait
+from tlsutil import TIMEOUT, connect, listen, shut, wait
 
 import nodetls as tls
 from helpers.peers import run_node
@@ -59,7 +59,7 @@ async def _stalled_then_good(certs: Any, server: Any,
             good.destroy()
         if stalled is not None:
             stalled.close()
-        close_server(server)
+        await shut(server)
 
 
 def _assert_about(seconds_left: float, expected: float) -> None:
@@ -160,7 +160,7 @@ async def test_the_default_times_a_stalled_handshake_out(certs: Any, value: Any,
     finally:
         if stalled is not None:
             stalled.close()
-        close_server(server)
+        await shut(server)
 
 
 @pytest.mark.parametrize(("value", "exc", "code"), [
@@ -237,7 +237,7 @@ async def _timeout_after_handshake(certs: Any, value: Any) -> Any:
         return await wait(got)
     finally:
         client.destroy()
-        close_server(server)
+        await shut(server)
 
 
 async def test_after_the_handshake_the_socket_timeout_is_nodes(certs: Any) -> None:

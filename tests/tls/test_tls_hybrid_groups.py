@@ -10,7 +10,7 @@ connection must go on as before, through a HelloRetryRequest, data both ways and
 from __future__ import annotations
 
 import pytest
-from tlsutil import close_server, connect, echo_server, event, read_until, wait
+from tlsutil import connect, echo_server, event, read_until, shut, wait
 
 import nodetls as tls
 
@@ -54,7 +54,7 @@ async def test_a_hybrid_only_server_serves_and_resumes(certs, client_groups):
                 session = await wait(ticket)
             sock.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_a_server_offering_both_takes_the_hybrid_first(certs):
@@ -72,4 +72,4 @@ async def test_a_server_offering_both_takes_the_hybrid_first(certs):
             assert await read_until(sock, 4) == b"ping"
             sock.destroy()
     finally:
-        close_server(server)
+        await shut(server)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tlsutil import close_server, connect, event, listen, read_until, wait
+from tlsutil import connect, event, listen, read_until, shut, wait
 
 import nodetls as tls
 from nodetls import net
@@ -65,7 +65,7 @@ async def test_accepted_connection_builds_no_raw_socket_unless_connection_is_lis
         assert created.count(net.Socket) == 1
         sock2.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_no_internal_new_listener_subscriptions_and_keylog_still_switches_on(certs):
@@ -94,7 +94,7 @@ async def test_no_internal_new_listener_subscriptions_and_keylog_still_switches_
         assert sessions  # TLS 1.3 tickets arrived after the first round trip
         sock.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_identity_check_remembers_a_passing_pair_and_still_rejects_others(certs):
@@ -118,7 +118,7 @@ async def test_identity_check_remembers_a_passing_pair_and_still_rejects_others(
         assert err.value.code == "ERR_TLS_CERT_ALTNAME_INVALID"
         assert "bad.example" in str(err.value) and "DNS:localhost" in str(err.value)
     finally:
-        close_server(server)
+        await shut(server)
 
 
 def _accepted_socket(server: tls.Server, prototype: bool) -> tls.TLSSocket:
@@ -158,7 +158,7 @@ async def test_accepted_socket_from_the_prototype_has_the_constructors_state(cer
         for sock in (built, fast, fast2):
             _discard(sock)
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_a_prototype_holding_a_mutable_value_is_not_used(certs, monkeypatch):
@@ -178,7 +178,7 @@ async def test_a_prototype_holding_a_mutable_value_is_not_used(certs, monkeypatc
         assert sock._shared_by_mistake == [] and sock.readable
         _discard(sock)
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_close_notify_now_is_shutdowns_usual_case_for_an_owner_that_closes(certs):
@@ -212,7 +212,7 @@ async def test_close_notify_now_is_shutdowns_usual_case_for_an_owner_that_closes
         sock.destroy()
         await wait(closed)
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_connections_after_the_first_follow_every_change_a_node_server_sees(
@@ -290,7 +290,7 @@ async def test_connections_after_the_first_follow_every_change_a_node_server_see
     finally:
         for c in clients:
             c.destroy()
-        close_server(server)
+        await shut(server)
 
 
 async def test_plan_keeps_max_connections(certs, monkeypatch):
@@ -336,7 +336,7 @@ async def test_plan_keeps_max_connections(certs, monkeypatch):
     finally:
         for c in clients:
             c.destroy()
-        close_server(server)
+        await shut(server)
 
 
 async def test_secure_connection_reaches_an_emit_override_and_an_async_listener(certs):
@@ -371,4 +371,4 @@ async def test_secure_connection_reaches_an_emit_override_and_an_async_listener(
             assert seen.count("secureConnection") == (2 if cls is Spy else 0)
             seen.clear()
         finally:
-            close_server(server)
+            await shut(server)

@@ -29,7 +29,7 @@ from functools import partial
 from typing import Any
 
 import pytest
-from tlsutil import TIMEOUT, event, read_until, run_on, wait
+from tlsutil import TIMEOUT, event, read_until, run_on, shut, wait
 
 import nodetls as tls
 from helpers.peers import run_node
@@ -387,7 +387,10 @@ const server = net.createServer((c) => c.end()).listen(0, '127.0.0.1', async () 
 async def handshake_eof_errors() -> dict[str, list[Any]]:
     """What a TLS client reports when the server ends the TCP connection during the handshake,
     connected by tls.connect itself and over a given socket (connected later / already)."""
-    server = net.create_server(lambda c: c.end())
+    # (the accepted connections, ended at once, are never read: they never close on their own,
+    # in Node neither; destroyed at the end)
+    conns: list[net.Socket] = []
+    server = net.create_server(lambda c: (conns.append(c), c.end()))
     await server.listen(0, "127.0.0.1")
     port = server.address()["port"]
     out: dict[str, list[Any]] = {}
@@ -412,7 +415,7 @@ async def handshake_eof_errors() -> dict[str, list[Any]]:
             out[mode] = [e.code, str(e), e.path, e.host, "port" if e.port == port else e.port,
                          e.local_address]
     finally:
-        server.close()
+        await shut(server, *conns)
     return out
 
 
@@ -467,4 +470,4 @@ async def test_raw_socket_timeout_counts_the_tls_traffic(certs):
         assert loop.time() - started < 1.0 + 0.125 + 1.5  # (one timeout, one look, slack)
         sock.destroy()
     finally:
-        server.close()
+        await shut(server)

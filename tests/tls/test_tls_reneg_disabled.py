@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tlsutil import close_server, connect, event, listen, wait
+from tlsutil import connect, event, listen, shut, wait
 
 
 async def test_disabled_renegotiation_destroys_the_server_socket(certs: Any) -> None:
@@ -45,4 +45,4 @@ async def test_disabled_renegotiation_destroys_the_server_socket(certs: Any) -> 
         assert await wait(cli_closed) is False
         assert renegotiated == []
     finally:
-        close_server(server)
+        await shut(server)

@@ -130,7 +130,7 @@ async def _nodetls_client(port: int, ca: str) -> list[str]:
         await asyncio.wait_for(closed, TIMEOUT)
     finally:
         s.destroy()
-        proxy.server.close()
+        await proxy.close()
     return ev
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from test_tls_client_hostile_server import _BAD_RECORD, CASES
-from tlsutil import close_server, listen, wait
+from tlsutil import listen, shut, wait
 
 from helpers.peers import run_node
 
@@ -105,6 +105,6 @@ async def test_nodetls(certs: Any, version: str, code: str) -> None:
                 client.kill()
                 await client.wait()
     finally:
-        close_server(server)
+        await shut(server)
     # node: "... end close:false" (the socket stays open until the peer's FIN)
     assert " ".join(events) == f"data:welcome error:{code} close:true"

@@ -17,7 +17,7 @@ import sys
 from typing import Any
 
 import pytest
-from tlsutil import close_server, connect, event, listen, wait
+from tlsutil import connect, event, listen, shut, wait
 
 from helpers.peers import run_node
 
@@ -87,7 +87,7 @@ async def test_reset_after_the_handshake_is_not_reported(certs: Any,
         # (said at debug level, for whoever looks)
         assert any("no 'error' listener" in r.getMessage() for r in caplog.records)
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_a_user_error_listener_still_gets_it(certs: Any) -> None:
@@ -102,7 +102,7 @@ async def test_a_user_error_listener_still_gets_it(certs: Any) -> None:
         await _reset_client(port, certs.server.ca_path)
         assert (await wait(got)).code == "ECONNRESET"
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_a_listener_raising_is_still_reported(certs: Any) -> None:
@@ -127,7 +127,7 @@ async def test_a_listener_raising_is_still_reported(certs: Any) -> None:
         await wait(client_closed)
         assert [r.get("exception") for r in reports] == [boom]
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_a_client_socket_s_unhandled_error_is_still_reported(certs: Any) -> None:
@@ -143,4 +143,4 @@ async def test_a_client_socket_s_unhandled_error_is_still_reported(certs: Any) -
         assert await wait(closed) is True
         assert [getattr(r.get("exception"), "code", None) for r in reports] == ["ECONNRESET"]
     finally:
-        close_server(server)
+        await shut(server)

@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 from test_tls_client_hello_hostile import _genuine, _hello, _sni
-from tlsutil import TIMEOUT, close_server, listen, wait
+from tlsutil import TIMEOUT, listen, shut, wait
 
 import nodetls as tls
 from nodetls import net
@@ -111,7 +111,7 @@ async def test_server_servername_after_raw_client(certs: Any, case: str) -> None
         assert await outcome.get() == expected
         await asyncio.wait_for(client, TIMEOUT)
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def _tls_client(port: int, **opts: Any) -> tuple[str, Any]:
@@ -200,7 +200,7 @@ async def test_servername_after_tls_client(certs: Any, case: str) -> None:
         else:
             assert (event, name) == expected_server
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_client_servername_none_until_handshake_done(certs: Any) -> None:
@@ -218,7 +218,7 @@ async def test_client_servername_none_until_handshake_done(certs: Any) -> None:
         assert sock.servername == _NAME
         sock.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_set_servername_before_the_socket_connects_is_sent(certs: Any) -> None:
@@ -237,4 +237,4 @@ async def test_set_servername_before_the_socket_connects_is_sent(certs: Any) -> 
         assert sock.servername == "late.test"
         sock.destroy()
     finally:
-        close_server(server)
+        await shut(server)

@@ -9,7 +9,7 @@ import sys
 import textwrap
 
 import pytest
-from tlsutil import close_server, connect, event, listen, read_until, wait
+from tlsutil import connect, event, listen, read_until, shut, wait
 
 import nodetls as tls
 from nodetls._openssl import constants as C
@@ -56,7 +56,7 @@ async def test_client_session_events_and_resume(certs, ver, expected):
         assert sock2.authorized is True
         sock2.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_session_resumes_in_another_process(certs, tmp_path):
@@ -83,7 +83,7 @@ async def test_session_resumes_in_another_process(certs, tmp_path):
         out, err = await asyncio.wait_for(proc.communicate(), 30)
         assert b"REUSED True" in out, err.decode()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_garbage_session_falls_back_to_full_handshake(certs):
@@ -95,7 +95,7 @@ async def test_garbage_session_falls_back_to_full_handshake(certs):
             assert sock.is_session_reused() is False
             sock.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 def store_server_listeners(server, store, calls):
@@ -144,7 +144,7 @@ async def test_external_session_cache_without_tickets(certs, ver):
         assert calls[0][0] == "resume" and calls[0][1] in store
         sock2.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 @pytest.mark.parametrize("ver", ["TLSv1.2", "TLSv1.3"])
@@ -178,7 +178,7 @@ async def test_session_listeners_added_and_removed_between_connections(certs, ve
         assert [c[0] for c in calls] == ["resume"] * len(calls) and calls
         sock.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_resume_session_async_and_unknown_id(certs):
@@ -203,7 +203,7 @@ async def test_resume_session_async_and_unknown_id(certs):
         assert len(ids) == 2 and len(ids[-1]) == 32  # the offered id was asked for
         sock2.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_resume_session_error_destroys(certs):
@@ -224,7 +224,7 @@ async def test_resume_session_error_destroys(certs):
         s3 = await connect(port, ca=certs.root.cert_pem, servername="localhost")
         s3.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_new_session_waits_for_callback_and_times_out(certs):
@@ -243,7 +243,7 @@ async def test_new_session_waits_for_callback_and_times_out(certs):
         assert err.code == "ERR_TLS_HANDSHAKE_TIMEOUT"
         assert secure == []
     finally:
-        close_server(server)
+        await shut(server)
 
 
 def echo_listener(sock):
@@ -271,7 +271,7 @@ async def test_new_session_callback_called_twice_is_ignored(certs):
         assert errors == []
         sock.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 @pytest.mark.parametrize("ver", ["TLSv1.2", "TLSv1.3"])
@@ -307,8 +307,8 @@ async def test_shared_ticket_keys_and_rotation(certs, ver):
         with pytest.raises(ValueError):
             b.set_ticket_keys(b"x" * 47)
     finally:
-        close_server(a)
-        close_server(b)
+        await shut(a)
+        await shut(b)
 
 
 async def test_default_ticket_keys_random_per_server(certs):
@@ -332,4 +332,4 @@ async def test_session_timeout_is_300_by_default(certs):
             lib.SSL_SESSION_free(sess)
         sock.destroy()
     finally:
-        close_server(server)
+        await shut(server)

@@ -23,7 +23,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from tlsutil import TIMEOUT, close_server, connect, event, listen, read_until, wait
+from tlsutil import TIMEOUT, connect, event, listen, read_until, shut, wait
 
 import nodetls as tls
 from nodetls import net
@@ -56,7 +56,7 @@ async def test_tls12_ticket_from_the_handshake_on(certs):
         sock.destroy()
         assert sock.get_tls_ticket() is None
     finally:
-        close_server(server)
+        await shut(server)
 
 
 def _ticket_at(sock: tls.TLSSocket, name: str) -> asyncio.Future[Any]:
@@ -88,7 +88,7 @@ async def test_tls13_ticket_comes_with_the_session(certs):
         assert server_socks[0].get_tls_ticket() is None
         sock.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_no_ticket_without_session_tickets(certs):
@@ -103,7 +103,7 @@ async def test_no_ticket_without_session_tickets(certs):
         assert sock.get_tls_ticket() is None
         sock.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ------------------------------------------------------------------ set_key_cert
@@ -147,7 +147,7 @@ async def test_set_key_cert_before_the_handshake(certs, as_context, version):
         assert socks[0].get_x509_certificate() == certs.wildcard.x509
         sock.destroy()
     finally:
-        server.close()
+        await shut(server, *socks)
 
 
 @pytest.mark.parametrize("as_context", [False, True], ids=["options", "SecureContext"])
@@ -168,7 +168,7 @@ async def test_set_key_cert_from_the_alpn_callback(certs, as_context):
                                 "alpn_callback": choose})
         return s
 
-    server, port, _ = await by_hand_server(make)
+    server, port, socks = await by_hand_server(make)
     try:
         sock = await connect(port, **client_opts(certs, ALPNProtocols=["acme-tls/1"]))
         assert calls == [["acme-tls/1"]]
@@ -177,7 +177,7 @@ async def test_set_key_cert_from_the_alpn_callback(certs, as_context):
         assert sock.get_peer_x509_certificate() == certs.server_direct.x509
         sock.destroy()
     finally:
-        server.close()
+        await shut(server, *socks)
 
 
 async def test_alpn_callback_gets_the_socket_as_second_argument(certs):
@@ -204,7 +204,7 @@ async def test_alpn_callback_gets_the_socket_as_second_argument(certs):
         acme.destroy()
         plain.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_set_key_cert_sends_the_new_chain(certs):
@@ -215,14 +215,14 @@ async def test_set_key_cert_sends_the_new_chain(certs):
         s.set_key_cert(certs.server.options)  # (a leaf under the intermediate, with it)
         return s
 
-    server, port, _ = await by_hand_server(make)
+    server, port, socks = await by_hand_server(make)
     try:
         sock = await connect(port, **client_opts(certs))
         assert sock.authorized is True
         assert sock.get_peer_x509_certificate() == certs.server.x509
         sock.destroy()
     finally:
-        server.close()
+        await shut(server, *socks)
 
 
 @pytest.mark.parametrize("swap", [False, True])
@@ -242,7 +242,7 @@ async def test_set_key_cert_verifies_clients_with_the_new_ca(certs, swap):
         s.on("error", lambda err: outcome.done() or outcome.set_result(f"error {err.code}"))
         return s
 
-    server, port, _ = await by_hand_server(make)
+    server, port, socks = await by_hand_server(make)
     try:
         sock = tls.connect(port, client_opts(certs, **certs.client.options))
         sock.on("error", lambda err: None)
@@ -252,7 +252,7 @@ async def test_set_key_cert_verifies_clients_with_the_new_ca(certs, swap):
             assert (await wait(outcome)).startswith("error ")
         sock.destroy()
     finally:
-        server.close()
+        await shut(server, *socks)
 
 
 @pytest.mark.parametrize(("arg", "code"), [
@@ -327,7 +327,7 @@ async def test_server_initiated_renegotiation_events(certs):
                        "server callback None"]
         client.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_renegotiate_from_the_connect_callback(certs):
@@ -357,7 +357,7 @@ async def test_renegotiate_from_the_connect_callback(certs):
         assert log == ["server secure", "secureConnect", "callback None"]
         client.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_two_renegotiations_each_emit_the_events(certs):
@@ -385,7 +385,7 @@ async def test_two_renegotiations_each_emit_the_events(certs):
                        "server secure", "secureConnect", "callback2"]
         client.destroy()
     finally:
-        close_server(server)
+        await shut(server)
 
 
 async def test_set_key_cert_without_a_chain_sends_no_earlier_chain(certs):
@@ -401,7 +401,7 @@ async def test_set_key_cert_without_a_chain_sends_no_earlier_chain(certs):
         s.on("secure", lambda: s.end())
         return s
 
-    server, port, _ = await by_hand_server(make)
+    server, port, socks = await by_hand_server(make)
     try:
         rc, out, _err = await run_openssl_client(
             ["-showcerts", "-servername", "localhost"], stdin=b"", port=port)
@@ -409,4 +409,4 @@ async def test_set_key_cert_without_a_chain_sends_no_earlier_chain(certs):
         assert text.count("-----BEGIN CERTIFICATE-----") == 1, text
         assert " 0 s:" in text and " 1 s:" not in text
     finally:
-        server.close()
+        await shut(server, *socks)

@@ -22,7 +22,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from tlsutil import close_server, listen, wait
+from tlsutil import listen, shut, wait
 
 import nodetls as tls
 from nodetls._openssl import constants as C
@@ -113,8 +113,8 @@ async def test_tls12_server_looks_up_the_legacy_id_not_a_tls13_psk(certs: Any, h
         assert len(asked) == 1 and len(asked[0]) == 32
         assert asked[0] not in other_ids
     finally:
-        close_server(other)
-        close_server(server)
+        await shut(other)
+        await shut(server)
 
 
 @pytest.mark.parametrize("how", ["listeners", "store"])
@@ -129,7 +129,7 @@ async def test_tls12_server_resumes_its_own_tls12_session(certs: Any, how: str) 
         _, reused, _ = await _session(port, session=session)
         assert asked == stored[:1] and reused
     finally:
-        close_server(server)
+        await shut(server)
 
 
 # ------------------------------------------------------------------ the engine, in memory

@@ -14,7 +14,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from tlsutil import close_server, event, listen, run_on, wait
+from tlsutil import event, listen, run_on, shut, wait
 
 import nodetls as tls
 from nodetls import net, stream
@@ -107,7 +107,7 @@ async def _writes_then_end(certs: Any, version: str, over_duplex: bool) -> list[
         if raw is not None:
             raw.destroy()
     finally:
-        close_server(server)
+        await shut(server)
     return log
 
 
@@ -132,7 +132,7 @@ async def test_drain_comes_between_the_callbacks(certs, version):
         assert bytes(echoed) == b"abcdefg"
         cli.destroy()
     finally:
-        close_server(server)
+        await shut(server)
     assert log == ["cb1 (None,) 4", "drain 0", "cb2 (None,) 0"]
 
 
@@ -161,7 +161,7 @@ async def test_an_echo_counts_in_flight_until_the_loop_moves_on(certs, version):
         await wait(turned)
         cli.destroy()
     finally:
-        close_server(server)
+        await shut(server)
     assert seen == [3, 0]
 
 
@@ -184,7 +184,7 @@ async def test_write_before_the_handshake_over_a_duplex_waits_for_it(certs, vers
         cli.destroy()
         raw.destroy()
     finally:
-        close_server(server)
+        await shut(server)
     assert log == ["write 5", "secureConnect 5", "cb (None,) 0"]
 
 
@@ -204,5 +204,5 @@ async def test_destroy_with_a_write_in_flight(certs):
         asyncio.get_running_loop().call_soon(log.append, "tick")
         assert await wait(closed) is False
     finally:
-        close_server(server)
+        await shut(server)
     assert log == ["tick", "cb1 None", "cb2 ERR_STREAM_DESTROYED"]

@@ -15,7 +15,7 @@ import random
 from typing import Any
 
 import pytest
-from tlsutil import close_server, listen, wait
+from tlsutil import listen, shut, wait
 
 import nodetls as tls
 from nodetls._net import fastpath
@@ -124,7 +124,7 @@ async def _run_script(certs: Any, ops: list[tuple[str, int]], hwm: int | None,
         trace.append(("closed", echoed, total, sorted(server_seen, key=repr)))
     finally:
         cli.destroy()
-        close_server(server)
+        await shut(server)
     return trace
 
 
@@ -186,7 +186,7 @@ async def test_a_subclass_shadowing_a_slot_gets_the_python_functions(certs: Any)
             log.append(cli.writable_length)
             cli.destroy()
         finally:
-            close_server(server)
+            await shut(server)
         return log
 
     plain = await script(tls.TLSSocket)
@@ -231,6 +231,6 @@ async def test_an_unexpected_kind_of_state_goes_to_the_python_function(
             assert calls == [] and cli.writable_length == 0  # the usual case, in C
             cli.destroy()
         finally:
-            close_server(server)
+            await shut(server)
     finally:
         _fastpath.setup_completion(real, write_completion.write_settle, Socket._on_write_done)

@@ -88,8 +88,28 @@ async def read_until(sock: Any, n: int) -> bytes:
 
 
 def close_server(server: tls.Server) -> None:
-    """Stop listening (connections still open are the test's to destroy)."""
+    """Stop listening (connections still open are the test's to destroy; and the test must
+    still wait for them to close: see ``shut``)."""
     server.close()
+
+
+async def shut(server: Any, *socks: Any, timeout: float = TIMEOUT) -> None:
+    """Destroy ``socks`` (those not destroyed yet), close ``server`` and wait, bounded, for all
+    their ``'close'`` events: the server's comes once every connection it accepted has closed
+    (as Node's), so no socket of the test is left open when its loop closes (the autouse check
+    in conftest.py)."""
+    waits = []
+    for sock in socks:
+        if sock is None:
+            continue
+        sock.destroy()
+        waits.append(sock.wait_closed())
+    if server is not None and server.listening:
+        waits.append(server.close())
+    elif server is not None and (server._connections or server._close_scheduled):
+        # (closed before, with connections still open: its 'close' is still to come)
+        waits.append(event(server, "close"))
+    await asyncio.wait_for(asyncio.gather(*waits), timeout)
 
 
 def pull_duplex(raw: Any) -> Any:
