@@ -293,11 +293,16 @@ def set_max_listeners(n: float | None = None, *emitters: Any) -> None:
 
 def listener_count(emitter: Any, event: str) -> int:
     """Node's deprecated ``EventEmitter.listenerCount(emitter, eventName)``: use
-    ``emitter.listener_count(event)``. An object without that method counts 0 (Node's)."""
+    ``emitter.listener_count(event)``. Without that method (an emitter whose
+    ``listener_count`` was set to ``None``, say) it counts the emitter's listeners as
+    :meth:`EventEmitter.listener_count` does (Node: the prototype's ``listenerCount``); any
+    other object counts 0 (Node's)."""
     if emitter is None:
         raise _not_an("EventEmitter", "emitter", emitter)
     count = getattr(emitter, "listener_count", None)
     if callable(count):
         return count(event)  # type: ignore[no-any-return]
+    if isinstance(emitter, _events.EventEmitter):
+        return _events.EventEmitter.listener_count(emitter, event)
     return 0
 

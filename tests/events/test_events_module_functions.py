@@ -392,6 +392,15 @@ def test_listener_count_static_form() -> None:
     assert events.listener_count(object(), "x") == 0
 
 
+def test_listener_count_static_form_without_the_method() -> None:
+    # node v20: EE.listenerCount(e, 'x') with e.listenerCount = undefined counts e's listeners
+    # with the prototype's listenerCount (2 here); a plain object: 0
+    ee = EventEmitter()
+    ee.on("x", lambda: None).once("x", lambda: None)
+    ee.listener_count = None  # type: ignore[assignment,method-assign]
+    assert events.listener_count(ee, "x") == 2 and events.listener_count(ee, "nope") == 0
+
+
 def test_names_are_exported() -> None:
     for name in ("on", "once", "get_event_listeners", "get_max_listeners", "set_max_listeners",
                  "listener_count"):

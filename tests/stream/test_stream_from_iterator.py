@@ -19,6 +19,11 @@ from nodetls.stream import Duplex, PassThrough, Readable, Writable
 TIMEOUT = 5.0
 
 
+def noread(*_: Any) -> None:
+    """A ``read`` hook that does nothing: the test pushes (Node's ``read() {}``; a
+    Readable given no ``read`` errors with ERR_METHOD_NOT_IMPLEMENTED at its first read)."""
+
+
 async def ticks(n: int = 5) -> None:
     for _ in range(n):
         await asyncio.sleep(0)
@@ -489,7 +494,7 @@ async def test_errors_and_premature_close() -> None:
 async def test_pending_nexts_settle_on_end_and_destroy() -> None:
     # "all next promises must be resolved on end / rejected on destroy / ... with error":
     # the first pending next gets the data or the error, the others end
-    r = Readable()
+    r = Readable(read=noread)
     it = r.iterator()
     a, b = it.__anext__(), it.__anext__()
     ta, tb = asyncio.ensure_future(a), asyncio.ensure_future(b)
@@ -501,7 +506,7 @@ async def test_pending_nexts_settle_on_end_and_destroy() -> None:
         await asyncio.wait_for(tb, TIMEOUT)
 
     for err in (None, ValueError("kaboom")):
-        r = Readable()
+        r = Readable(read=noread)
         it = r.iterator()
         ta = asyncio.ensure_future(it.__anext__())
         tb = asyncio.ensure_future(it.__anext__())
@@ -521,12 +526,12 @@ async def test_aclose_and_athrow() -> None:
     # node: return() before the first next() destroys nothing; return() after a next() on a
     # stream not ended -> destroyed with AbortError; throw(err) rejects with err and destroys
     # (AbortError), even with destroyOnReturn false
-    r = Readable()
+    r = Readable(read=noread)
     it = r.iterator()
     await it.aclose()
     assert not r.destroyed
 
-    r2 = Readable()
+    r2 = Readable(read=noread)
     r2.push(b"a")
     r2.push(None)
     it = r2.iterator()
@@ -534,7 +539,7 @@ async def test_aclose_and_athrow() -> None:
     await it.aclose()
     assert r2.destroyed and r2.errored is not None and r2.errored.code == "ABORT_ERR"  # type: ignore[attr-defined]
 
-    r3 = Readable()
+    r3 = Readable(read=noread)
     r3.push(b"a")
     log = recorder(r3, "error")
     it = r3.iterator(destroy_on_return=False)
@@ -546,7 +551,7 @@ async def test_aclose_and_athrow() -> None:
     await closed(r3)
     assert log == [("error", "ABORT_ERR")]
 
-    r4 = Readable()
+    r4 = Readable(read=noread)
     r4.push(b"a")
     async with contextlib.aclosing(r4.iterator()) as it2:
         async for _ in it2:
@@ -573,7 +578,7 @@ async def test_pipeline_result_iterated_with_an_encoding() -> None:
     # the PassThrough pipeline returns yields 'helloworld', then the loop raises that error
     from nodetls.stream import pipeline
 
-    source = Readable()
+    source = Readable(read=noread)
     source.push(b"hello")
     source.push(b"world")
     err = ValueError("kaboom")
@@ -593,7 +598,7 @@ async def test_pipeline_result_iterated_with_an_encoding() -> None:
 async def test_buffer_and_object_mode_getters() -> None:
     # node: readableBuffer -> [<Buffer 61 62>, <Buffer 63 64>] (after setEncoding: ['abcd']);
     # writableBuffer -> the writes behind the one in flight; *ObjectMode false
-    r = Readable()
+    r = Readable(read=noread)
     r.push(b"ab")
     r.push(b"cd")
     buf = r.readable_buffer
@@ -602,7 +607,7 @@ async def test_buffer_and_object_mode_getters() -> None:
     assert r.readable_length == 4 and r.readable_buffer == [b"ab", b"cd"]  # a copy
     r.set_encoding("utf8")
     assert r.readable_buffer == ["abcd"]
-    r2 = Readable()
+    r2 = Readable(read=noread)
     r2.push(b"ab")
     r2.read(1)
     assert r2.readable_buffer == [b"b"]
@@ -616,7 +621,7 @@ async def test_buffer_and_object_mode_getters() -> None:
     w2.write("ab")
     w2.write("cd", "latin1")
     assert w2.writable_buffer == ["cd"]
-    d = Duplex()
+    d = Duplex(read=noread)
     assert (d.readable_object_mode, d.writable_object_mode, d.readable_buffer,
             d.writable_buffer) == (False, False, [], [])
 

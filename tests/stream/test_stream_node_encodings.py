@@ -15,6 +15,11 @@ from nodetls import net
 from nodetls.stream import Readable
 
 
+def noread(*_: Any) -> None:
+    """A ``read`` hook that does nothing: the test pushes (Node's ``read() {}``; a
+    Readable given no ``read`` errors with ERR_METHOD_NOT_IMPLEMENTED at its first read)."""
+
+
 def next_event(emitter: Any, name: str) -> asyncio.Future[None]:
     fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     emitter.once(name, lambda *a: fut.done() or fut.set_result(None))
@@ -22,7 +27,7 @@ def next_event(emitter: Any, name: str) -> asyncio.Future[None]:
 
 
 async def data_events(enc: str, chunks: list[bytes]) -> tuple[list[str], Any]:
-    r = Readable()
+    r = Readable(read=noread)
     r.set_encoding(enc)
     got: list[str] = []
     flowing = next_event(r, "resume")
@@ -114,7 +119,7 @@ def test_unknown_encoding_raises_at_the_call(enc):
 async def test_push_of_a_string_in_another_encoding():
     # node: setEncoding('hex'); push('ab') -> '6162' (the default 'utf8' is not the stream's);
     # push('cd', 'hex') is kept as it is; unshift('ef') -> '6566'
-    r = Readable()
+    r = Readable(read=noread)
     r.set_encoding("hex")
     r.push("ab")
     r.push("cd", "hex")
@@ -124,7 +129,7 @@ async def test_push_of_a_string_in_another_encoding():
 
 async def test_utf8_set_encoding_on_buffered_bytes():
     # node: push(<e2 82>) then setEncoding('utf8'): the buffered bytes go through the decoder
-    r = Readable()
+    r = Readable(read=noread)
     r.push(H("41e282"))
     r.set_encoding("utf8")
     r.push(H("ac"))

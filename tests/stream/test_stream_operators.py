@@ -19,6 +19,11 @@ from nodetls.stream import Readable, Transform
 from tests.stream.streamutil import TIMEOUT, done, ticks, when
 
 
+def noread(*_: Any) -> None:
+    """A ``read`` hook that does nothing: the test pushes (Node's ``read() {}``; a
+    Readable given no ``read`` errors with ERR_METHOD_NOT_IMPLEMENTED at its first read)."""
+
+
 def _src(items: list[Any]) -> Readable:
     return Readable.from_(items)
 
@@ -358,7 +363,7 @@ async def test_fn_error_destroys_the_result_and_aborts_the_source() -> None:
 async def test_source_error_reaches_the_result() -> None:
     """node: 'data a', 'src close src broke', 'r error src broke', 'r close'."""
     log: list[str] = []
-    s = Readable()
+    s = Readable(read=noread)
     s.push(b"a")
     s.on("close", lambda: log.append(f"src close {s.errored}"))
     r = s.map(lambda x: x)
@@ -374,7 +379,7 @@ async def test_source_error_reaches_the_result() -> None:
 
 async def test_to_array_raises_the_source_error() -> None:
     """node: toArray() rejects with the error the source is destroyed with."""
-    s = Readable()
+    s = Readable(read=noread)
     s.push(b"a")
     asyncio.get_running_loop().call_soon(s.destroy, RuntimeError("E3"))
     with pytest.raises(RuntimeError, match="E3"):

@@ -13,6 +13,11 @@ from nodetls.events import MaxListenersExceededWarning
 from nodetls.stream import Duplex, Readable, Writable
 
 
+def noread(*_: Any) -> None:
+    """A ``read`` hook that does nothing: the test pushes (Node's ``read() {}``; a
+    Readable given no ``read`` errors with ERR_METHOD_NOT_IMPLEMENTED at its first read)."""
+
+
 async def ticks(n: int = 5) -> None:
     for _ in range(n):
         await asyncio.sleep(0)
@@ -56,7 +61,7 @@ async def test_end_waits_until_buffered_data_is_consumed() -> None:
 
 
 async def test_pause_buffers_and_resume_delivers_in_order() -> None:
-    r = Readable()
+    r = Readable(read=noread)
     got: list[bytes] = []
     r.on("data", got.append)
     await ticks()
@@ -73,7 +78,7 @@ async def test_pause_buffers_and_resume_delivers_in_order() -> None:
 
 
 async def test_read_in_paused_mode_returns_whole_buffer_or_size() -> None:
-    r = Readable()
+    r = Readable(read=noread)
     for c in (b"ab", b"cd", b"ef"):
         r.push(c)
     assert r.read(3) == b"abc"
@@ -95,7 +100,7 @@ async def test_push_returns_false_at_high_water_mark_and_read_calls_read_hook() 
 
 
 async def test_set_encoding_decodes_multibyte_characters_split_across_chunks() -> None:
-    r = Readable()
+    r = Readable(read=noread)
     r.set_encoding("utf8")
     got: list[str] = []
     r.on("data", got.append)
@@ -112,13 +117,13 @@ async def test_set_encoding_decodes_multibyte_characters_split_across_chunks() -
 
 
 async def test_set_encoding_converts_what_is_already_buffered() -> None:
-    r = Readable()
+    r = Readable(read=noread)
     data = "é".encode()
     r.push(data[:1])
     r.set_encoding("utf-8")
     r.push(data[1:])
     assert r.read() == "é"
-    r2 = Readable(encoding="hex")
+    r2 = Readable(encoding="hex", read=noread)
     r2.push(b"\x01\xff")
     assert r2.read() == "01ff"
 
@@ -133,7 +138,7 @@ async def test_push_after_eof_is_an_error() -> None:
 
 
 async def test_readable_listener_paused_mode() -> None:
-    r = Readable()
+    r = Readable(read=noread)
     got: list[Any] = []
 
     def on_readable() -> None:
@@ -148,7 +153,7 @@ async def test_readable_listener_paused_mode() -> None:
 
 
 async def test_async_iteration_reads_until_end() -> None:
-    r = Readable()
+    r = Readable(read=noread)
 
     async def producer() -> None:
         for i in range(5):
@@ -164,20 +169,20 @@ async def test_async_iteration_reads_until_end() -> None:
 
 
 async def test_async_iteration_break_destroys_and_error_raises() -> None:
-    r = Readable()
+    r = Readable(read=noread)
     r.push(b"a")
     async for _ in r:
         break
     await ticks()
     assert r.destroyed
 
-    r2 = Readable()
+    r2 = Readable(read=noread)
     asyncio.get_running_loop().call_later(0.01, r2.destroy, ConnectionResetError("peer reset"))
     with pytest.raises(ConnectionResetError):
         async for _ in r2:
             pass
 
-    r3 = Readable()
+    r3 = Readable(read=noread)
     asyncio.get_running_loop().call_later(0.01, r3.destroy)
     with pytest.raises(NodeError) as info:
         async for _ in r3:
@@ -314,7 +319,7 @@ async def test_destroy_fails_buffered_writes_once_the_write_in_flight_completes(
 
 
 async def test_listener_exception_destroys_the_stream() -> None:
-    r = Readable()
+    r = Readable(read=noread)
     boom = RuntimeError("listener")
 
     def bad(_: bytes) -> None:
@@ -348,7 +353,7 @@ async def test_pipe_applies_backpressure_and_delivers_everything() -> None:
 
 
 async def test_pipe_end_false_and_unpipe() -> None:
-    src = Readable()
+    src = Readable(read=noread)
     dst = SlowSink()
     src.pipe(dst, end=False)
     src.push(b"one")
@@ -588,7 +593,7 @@ async def test_pipe_adds_and_removes_its_listeners_in_nodes_order() -> None:
     def user_a(*_: Any) -> None:
         pass
 
-    src, dest = Readable(), Writable(write=lambda c, cb: cb())
+    src, dest = Readable(read=noread), Writable(write=lambda c, cb: cb())
     for ev in ("end", "data", "unpipe", "error", "close", "finish"):
         src.on(ev, user_a)
         dest.on(ev, user_a)

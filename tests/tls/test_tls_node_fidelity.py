@@ -546,9 +546,9 @@ async def test_node_allow_half_open_of_a_wrapping_socket(node_bin):
     ours = [
         tls.TLSSocket(net.Socket(), {"allow_half_open": True}).allow_half_open,
         tls.TLSSocket(net.Socket(allow_half_open=True), {"allow_half_open": False}).allow_half_open,
-        tls.TLSSocket(stream.Duplex(allow_half_open=True),
+        tls.TLSSocket(stream.Duplex(allow_half_open=True, read=lambda size: None),
                       {"allow_half_open": False}).allow_half_open,
-        tls.TLSSocket(stream.Duplex(allow_half_open=False),
+        tls.TLSSocket(stream.Duplex(allow_half_open=False, read=lambda size: None),
                       {"allow_half_open": True}).allow_half_open,
         tls.TLSSocket(None, {"allow_half_open": True}).allow_half_open,
         tls.TLSSocket().allow_half_open,

@@ -374,6 +374,18 @@ class Socket(_SocketClose, _SocketAPI, _SocketConnect, Duplex):
         self.destroy(err)
         return False
 
+    def _str_with_buffer_encoding(self, data: str) -> Any:
+        """``write(str, 'buffer')`` (Writable.write's check, off the data path): Node's
+        net.Socket does not decode strings, so the ``str`` reaches the handle's
+        ``writeBuffer``, which throws ``TypeError`` ERR_INVALID_ARG_TYPE "Second argument must
+        be a buffer". A write refused anyway (after ``end()``, destroyed) is refused as Node's
+        (ERR_STREAM_WRITE_AFTER_END / ERR_STREAM_DESTROYED, through the callback and
+        ``'error'``); any other throws at the call (Node: when the write reaches the handle,
+        later for one queued, its socket then left mid-write)."""
+        if self._w_ending or self._destroyed:
+            return b""  # (never written: Writable.write refuses it next)
+        raise node_error("ERR_INVALID_ARG_TYPE", message="Second argument must be a buffer")
+
     # -- handle seam: writing -------------------------------------------------------------------
 
     def write(self, data: Any, encoding: Any = None,

@@ -39,9 +39,8 @@ pair, an iterable, an (async generator) function or an awaitable), :mod:`consume
 ``construct`` option / ``_construct(callback)`` hook (construction that holds the stream's
 reads, writes and destruction back until its callback).
 
-Differences from Node: a :class:`Readable` without ``_read`` is a push source (the default
-``_read`` does nothing, Node throws); ``async for`` over a stream that ended normally does not
-destroy it (Node destroys a half-open duplex there), only ``break``/an exception does (with an
+Differences from Node: ``async for`` over a stream that ended normally does not destroy it
+(Node destroys a half-open duplex there), only ``break``/an exception does (with an
 ``AbortError``, as Node's); ``stream.iterator()`` has Node's ending.
 
 Modules: ``_base`` (helpers, :class:`Stream`), ``_readable`` (``_readable_read``: its

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from types import MethodType
 from typing import TYPE_CHECKING, Any
 
+from .._events_util import listener_count
 from .._option_table import type_error
 from .._options import to_snake
 from ..errors import InvalidArgValueError
@@ -73,7 +74,9 @@ def legacy_pipe(source: Any, dest: Any, end: Any = True) -> Any:
     def make_onerror(emitter: Any) -> Callable[..., None]:
         def onerror(err: BaseException) -> None:  # no dangling pipe after an error
             cleanup()
-            if not emitter.listener_count("error"):
+            # (Node's static EE.listenerCount: an emitter without its own listenerCount is
+            # counted by the prototype's)
+            if not listener_count(emitter, "error"):
                 emitter.emit("error", err)  # (Node: nobody else listens: thrown)
         return onerror
 

@@ -106,7 +106,10 @@ class Readable(Stream, ReadableIteration):
     def _read(self, size: int) -> None:
         """Hook: the consumer wants up to ``size`` more units; ``push()`` them (now or later).
 
-        The default does nothing (a push source)."""
+        The default raises ``ERR_METHOD_NOT_IMPLEMENTED`` (Node's): the first ``read()`` or
+        flowing start of a Readable given no ``read`` errors and destroys it. A push source
+        passes ``read=lambda size: None`` (Node's ``read() {}``)."""
+        raise node_error("ERR_METHOD_NOT_IMPLEMENTED", "_read()")
 
     _HOOK_EVENTS = frozenset({"data", "readable"})
 

@@ -100,6 +100,15 @@ class Writable(Stream):
         else:
             raise node_error("ERR_METHOD_NOT_IMPLEMENTED", "_write()")
 
+    def _str_with_buffer_encoding(self, data: str) -> Any:
+        """``write(str, 'buffer')``: what goes on in place of the ``str``. Node's
+        ``Buffer.from(str, 'buffer')`` throws ERR_UNKNOWN_ENCODING; under
+        ``decode_strings=False`` the ``str`` goes on as it is (a net socket's override: Node's
+        ``TypeError``)."""
+        if self._w_decode_strings:
+            raise node_error("ERR_UNKNOWN_ENCODING", "buffer")
+        return data
+
     # -- writing --------------------------------------------------------------------------------
 
     def write(self, data: bytes | bytearray | memoryview | str, encoding: Any = None,
@@ -125,6 +134,8 @@ class Writable(Stream):
             elif encoding != "buffer" and not _is_encoding(encoding):
                 # Node: an encoding Buffer does not know throws, whatever the chunk
                 raise node_error("ERR_UNKNOWN_ENCODING", encoding)
+            elif encoding == "buffer" and isinstance(data, str):
+                data = self._str_with_buffer_encoding(data)
         if type(data) is not bytes:
             if isinstance(data, str):
                 if self._w_decode_strings:
