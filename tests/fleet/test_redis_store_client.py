@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from helpers.open_sockets import open_sockets
 from nodetls.sessions import RedisSessionStore, _redis_conns
 from nodetls.sessions._redis_conns import StoreTimeout
 
@@ -263,6 +264,27 @@ async def test_a_store_used_by_a_later_loop_of_the_same_thread_connects_again(re
         assert store.redis.connects == 3
     finally:
         await store.aclose()
+
+
+async def test_a_store_closes_the_connections_of_finished_loops(redis_server):
+    """Commands from two loops run one after the other in a thread (two ``asyncio.run``), then
+    ``aclose()`` from a third: no connection of the store is left open in this process."""
+    store = RedisSessionStore(redis_server.url)
+    before = open_sockets()
+
+    async def once() -> object:
+        fut = asyncio.get_running_loop().create_future()
+        store.lookup_then(b"k", None, 2.0, settle, fut)
+        return await asyncio.wait_for(fut, 5)
+
+    def in_turn() -> list[object]:
+        got = [asyncio.run(once()), asyncio.run(once())]
+        asyncio.run(store.aclose())
+        return got
+
+    assert await asyncio.wait_for(asyncio.to_thread(in_turn), 15) == [None, None]
+    assert store.redis.connects == 2
+    assert sorted(open_sockets() - before) == []
 
 
 @contextlib.asynccontextmanager

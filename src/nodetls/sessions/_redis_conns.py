@@ -37,8 +37,8 @@ per command; see ``benchmarks/README.md``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
+import socket
 from collections import deque
 from collections.abc import Callable
 from threading import get_ident
@@ -249,8 +249,10 @@ class _Conn(asyncio.Protocol):
             self.timer = None
             self.timer_at = _NEVER
         if self.transport is not None:
-            with contextlib.suppress(RuntimeError):  # its loop is closed (left by asyncio.run)
+            try:
                 self.transport.close()
+            except RuntimeError:  # its loop is closed (left by asyncio.run): nothing will run
+                _close_socket_of(self.transport)  # the transport's close, so its socket now
         waiting, self.waiting = self.waiting, deque()
         for entry in waiting:
             then = entry[0]
@@ -286,6 +288,17 @@ class _Conn(asyncio.Protocol):
             self._arm(soonest)
         for then, arg in late:
             _answer(self.loop, then, arg, _TIMEOUT)
+
+
+def _close_socket_of(transport: Any) -> None:
+    """Finish the ``close()`` of a transport whose event loop is closed: an asyncio selector
+    transport's ``close()`` stops reading, then asks its loop to run the rest (closing the
+    socket, ``connection_lost``), which a closed loop refuses; that rest runs here. Another
+    loop's transport (uvloop's) is left to that loop."""
+    if isinstance(getattr(transport, "_sock", None), socket.socket):
+        lost = getattr(transport, "_call_connection_lost", None)
+        if callable(lost):
+            lost(None)
 
 
 def _answer(loop: asyncio.AbstractEventLoop, then: Callable[[Any, Any], None], arg: Any,
@@ -374,9 +387,11 @@ class RedisPipe:
         loop = asyncio.get_running_loop()
         old = self._conn
         if old is not None:  # made by another event loop: closed there, if it still runs
-            with contextlib.suppress(RuntimeError):  # that loop is closed
-                old.loop.call_soon_threadsafe(
-                    old.lose, self.errors.ConnectionError("the store moved to another loop"))
+            moved = self.errors.ConnectionError("the store moved to another loop")
+            try:
+                old.loop.call_soon_threadsafe(old.lose, moved)
+            except RuntimeError:  # that loop is closed: nothing runs there any more
+                old.lose(moved)
         conn = self._conn = _Conn(self, loop)
         task = loop.create_task(self._open(conn))
         self._connects.add(task)
