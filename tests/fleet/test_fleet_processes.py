@@ -103,7 +103,11 @@ async def test_keys_rotate_under_load_without_a_failed_resumption(certs, redis_s
 
         await asyncio.wait_for(asyncio.gather(*(client(k) for k in range(4))), 30)
         assert counts["resumed"] >= 20
-        stored = await redis_server.client().get("nodetls:ticket-keys")
+        client = redis_server.client()
+        try:
+            stored = await client.get("nodetls:ticket-keys")
+        finally:
+            await client.aclose()
         assert stored is not None
 
 

@@ -1,5 +1,5 @@
-"""The check that a test closed every socket it opened (tests/net's and tests/tls's conftests
-make it an autouse fixture).
+"""The check that a test closed every socket it opened (tests/conftest.py makes it an autouse
+fixture of the whole suite).
 
 A socket a test leaves open is closed by the garbage collector at some later point, with a
 ResourceWarning that a later test sees (where its ResourceWarnings are errors, it fails there,
@@ -19,6 +19,18 @@ from collections.abc import Iterator
 import pytest
 
 _FD_DIR = "/proc/self/fd"
+
+#: Tests that meet a known leak of the library, by node id suffix, each with the strict xfail
+#: that reproduces the leak: their sockets are not checked (the ``leaves_sockets_open`` marker
+#: does the same from the test itself).
+KNOWN_LEAKS: dict[str, str] = {}
+
+
+def meets_known_leak(item: pytest.Item) -> bool:
+    """Whether the test ``item`` meets a known leak of the library (``leaves_sockets_open``
+    marker, or listed in ``KNOWN_LEAKS``)."""
+    return (item.get_closest_marker("leaves_sockets_open") is not None
+            or any(item.nodeid.endswith(k) for k in KNOWN_LEAKS))
 
 
 def open_sockets() -> set[tuple[str, str]]:

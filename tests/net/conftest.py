@@ -1,24 +1,16 @@
-"""Fixtures for the net tests (loopback and Unix sockets only)."""
+"""Fixtures for the net tests (loopback and Unix sockets only; each test closes the sockets it
+opens: tests/conftest.py's autouse check)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
-from helpers.open_sockets import no_socket_left_open
 from nodetls import net
 
 from .netutil import TIMEOUT, close_server
-
-
-@pytest.fixture(autouse=True)
-def _no_socket_left_open() -> Iterator[None]:
-    """Each test closes every socket it opens, its server's accepted connections included: a
-    socket still open once the test's loop has closed (this fixture is set up before the loop
-    and torn down after it) is an error of that test (``helpers/open_sockets.py``)."""
-    yield from no_socket_left_open()
 
 
 @pytest.fixture
