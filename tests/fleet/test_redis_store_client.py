@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import gc
+import warnings
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -266,23 +269,80 @@ async def test_a_store_used_by_a_later_loop_of_the_same_thread_connects_again(re
         await store.aclose()
 
 
-async def test_a_store_closes_the_connections_of_finished_loops(redis_server):
-    """Commands from two loops run one after the other in a thread (two ``asyncio.run``), then
-    ``aclose()`` from a third: no connection of the store is left open in this process."""
-    store = RedisSessionStore(redis_server.url)
-    before = open_sockets()
+def loop_runner(name: str) -> Callable[[Coroutine[Any, Any, object]], object]:
+    """``asyncio.run`` or ``uvloop.run`` (skipped without uvloop)."""
+    if name == "asyncio":
+        return asyncio.run
+    uvloop = pytest.importorskip("uvloop")
+    return uvloop.run
 
+
+def lookup_once(store: RedisSessionStore) -> Coroutine[Any, Any, object]:
+    """One lookup of ``k`` through the callback form, from the running loop."""
     async def once() -> object:
         fut = asyncio.get_running_loop().create_future()
         store.lookup_then(b"k", None, 2.0, settle, fut)
         return await asyncio.wait_for(fut, 5)
 
-    def in_turn() -> list[object]:
-        got = [asyncio.run(once()), asyncio.run(once())]
-        asyncio.run(store.aclose())
-        return got
+    return once()
 
-    assert await asyncio.wait_for(asyncio.to_thread(in_turn), 15) == [None, None]
+
+@pytest.mark.parametrize("runner", ["asyncio", "uvloop"])
+async def test_a_store_closes_the_connections_of_finished_loops(redis_server, runner):
+    """Commands from two loops run one after the other in a thread (two ``asyncio.run`` or
+    ``uvloop.run``), then ``aclose()`` from a third: each connection is closed when its loop's
+    run returns (by the loop's shutdown, before ``close()``: uvloop's ``close()`` would close it
+    with an "unclosed resource" ResourceWarning), no connection of the store is left open in
+    this process, and nothing warns, then or when the old connections are collected."""
+    run = loop_runner(runner)
+    store = RedisSessionStore(redis_server.url)
+    before = open_sockets()
+
+    def in_turn() -> tuple[list[object], list[list[tuple[str, str]]], list[str]]:
+        got: list[object] = []
+        left: list[list[tuple[str, str]]] = []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ResourceWarning)
+            for _ in range(2):
+                got.append(run(lookup_once(store)))
+                left.append(sorted(open_sockets() - before))
+            run(store.aclose())
+            gc.collect()
+        return got, left, [str(w.message) for w in caught if w.category is ResourceWarning]
+
+    got, left, warned = await asyncio.wait_for(asyncio.to_thread(in_turn), 15)
+    assert got == [None, None]
+    assert left == [[], []]
+    assert warned == []
+    assert store.redis.connects == 2
+    assert sorted(open_sockets() - before) == []
+
+
+async def test_a_store_closes_the_connection_of_a_loop_closed_without_its_shutdown(redis_server):
+    """An asyncio loop closed without ``shutdown_asyncgens()`` (``loop.close()`` alone) leaves the
+    connection open: the next command, from another loop, closes it (its transport's close,
+    finished there, since the closed loop runs nothing), without a ResourceWarning."""
+    store = RedisSessionStore(redis_server.url)
+    before = open_sockets()
+
+    def in_turn() -> tuple[list[object], list[tuple[str, str]], list[str]]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ResourceWarning)
+            loop = asyncio.new_event_loop()
+            try:
+                got = [loop.run_until_complete(lookup_once(store))]
+            finally:
+                loop.close()
+            left = sorted(open_sockets() - before)  # (its connection: nothing closed it)
+            got.append(asyncio.run(lookup_once(store)))
+            asyncio.run(store.aclose())
+            gc.collect()
+        return got, left, [str(w.message) for w in caught if w.category is ResourceWarning]
+
+    got, left, warned = await asyncio.wait_for(asyncio.to_thread(in_turn), 15)
+    assert got == [None, None]
+    assert len(left) == 1
+    assert warned == []
     assert store.redis.connects == 2
     assert sorted(open_sockets() - before) == []
 

@@ -31,7 +31,12 @@ per command; see ``benchmarks/README.md``).
   major version is checked).  Should they be missing, connecting fails like an unreachable Redis:
   every resumption is a full handshake, never a failed connection.
 * **Event loops**: a connection serves the loop that made it; a command sent from another loop
-  makes a new connection there (the old one is closed by its own loop, if it still runs).
+  makes a new connection there (the old one is closed by its own loop, if it still runs).  A
+  connection closes when its loop shuts down (``asyncio.run``, ``uvloop.run``,
+  ``asyncio.Runner``: what ``loop.shutdown_asyncgens()`` closes, see :func:`_until_shutdown`),
+  before the loop's ``close()``: uvloop's ``close()`` would close its transport with an
+  "unclosed resource" ResourceWarning.  One whose loop was closed without that shutdown is
+  closed by the next command from another loop, or by ``aclose()`` (:func:`_close_socket_of`).
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ import asyncio
 import re
 import socket
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from threading import get_ident
 from time import monotonic
 from typing import Any, Final
@@ -175,6 +180,8 @@ class _Conn(asyncio.Protocol):
         self.call_soon: Callable[..., Any] = loop.call_soon
         self.streams: tuple[Any, Any] | None = None  # redis-py's, kept alive with the transport
         self.flush_soon = self.flush_when_quiet  # (the bound method, made once)
+        self.guard: Any = _until_shutdown(self)  # closes this connection at its loop's shutdown
+        _step(self.guard.asend(None))  # (its first step: the running loop's hook registers it)
 
     def flush_when_quiet(self, seen: int, iterations: int, deadline: float) -> None:
         """Write the unsent commands once a loop iteration has added none to the ``seen`` there
@@ -244,6 +251,9 @@ class _Conn(asyncio.Protocol):
         self.closed = True
         if self.pipe._conn is self:
             self.pipe._conn = None
+        guard, self.guard = self.guard, None
+        if guard is not None:  # (None when the loop's shutdown is what closes this connection)
+            _step(guard.aclose())
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
@@ -290,11 +300,39 @@ class _Conn(asyncio.Protocol):
             _answer(self.loop, then, arg, _TIMEOUT)
 
 
+async def _until_shutdown(conn: _Conn) -> AsyncGenerator[None, None]:
+    """Close ``conn`` when its event loop shuts down.  An async generator, started where the
+    connection is made (in its loop, which registers it: the loop's ``firstiter`` hook) and left
+    suspended: ``loop.shutdown_asyncgens()``, which ``asyncio.run``, ``uvloop.run`` and
+    ``asyncio.Runner`` await before closing the loop, closes it, and with it the connection, while
+    the loop still runs its transport's close.  A connection lost otherwise finishes it
+    (:meth:`_Conn.lose`), so the loop's list of generators keeps none of them."""
+    try:
+        yield
+    finally:
+        if conn.guard is not None:  # the loop's shutdown (not lose(), which cleared it)
+            conn.guard = None
+            conn.lose(conn.pipe.errors.ConnectionError("its event loop was shut down"))
+
+
+def _step(awaitable: Any) -> None:
+    """Run one step of an async generator's ``asend``/``aclose`` (they await nothing here)."""
+    try:
+        awaitable.send(None)
+    except StopIteration:
+        pass
+    except StopAsyncIteration:  # (aclose of one already finished)
+        pass
+
+
 def _close_socket_of(transport: Any) -> None:
     """Finish the ``close()`` of a transport whose event loop is closed: an asyncio selector
     transport's ``close()`` stops reading, then asks its loop to run the rest (closing the
-    socket, ``connection_lost``), which a closed loop refuses; that rest runs here. Another
-    loop's transport (uvloop's) is left to that loop."""
+    socket, ``connection_lost``), which a closed loop refuses; that rest runs here.  (Only for
+    a loop closed without its shutdown, see :func:`_until_shutdown`.  uvloop's ``close()``
+    closes every transport left open itself, descriptor included, each with an "unclosed
+    resource" ResourceWarning; the transport's ``close()`` then does nothing and raises
+    nothing, and redis-py's stream writer kept with it warns "loop is closed" when collected.)"""
     if isinstance(getattr(transport, "_sock", None), socket.socket):
         lost = getattr(transport, "_call_connection_lost", None)
         if callable(lost):
