@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, runtime_checkable
 
+from ._loop_redis import LoopRedis
 from ._redis_conns import RedisPipe, pack
 
 __all__ = ["SessionStore", "MemorySessionStore", "RedisSessionStore", "redis_client"]
@@ -123,7 +124,8 @@ class MemorySessionStore:
 def redis_client(redis: Any, name: str) -> Any:
     """A ``redis.asyncio.Redis`` as given, or one made from a URL (``redis://``, ``rediss://``,
     ``unix://``) with short timeouts, no retries and at most 64 connections: a slow Redis must cost
-    a full handshake, not a stalled one.  (The ticket-key sources use it; the session store drives
+    a full handshake, not a stalled one.  One made from a URL serves any event loop, a client of
+    its own for each (:class:`~nodetls.sessions._loop_redis.LoopRedis`).  (The ticket-key sources use it; the session store drives
     one pipelined connection itself, see ``_redis_conns``.)"""
     if isinstance(redis, str):
         try:
@@ -134,10 +136,16 @@ def redis_client(redis: Any, name: str) -> Any:
             raise ImportError("a Redis URL needs redis-py: pip install 'nodetls[redis]'") from exc
         # A bounded pool that waits for a free connection (redis-py's default pool raises
         # MaxConnectionsError past 100 at once: a burst of handshakes would lose resumption).
-        pool = aioredis.BlockingConnectionPool.from_url(
-            redis, max_connections=64, timeout=1.0, socket_timeout=1.0,
-            socket_connect_timeout=1.0, retry=Retry(NoBackoff(), 0))
-        return aioredis.Redis.from_pool(pool)
+        url = redis
+
+        def make() -> Any:
+            pool = aioredis.BlockingConnectionPool.from_url(
+                url, max_connections=64, timeout=1.0, socket_timeout=1.0,
+                socket_connect_timeout=1.0, retry=Retry(NoBackoff(), 0))
+            return aioredis.Redis.from_pool(pool)
+
+        make()  # (a bad URL fails here, at creation)
+        return LoopRedis(make)  # (one client per event loop: redis-py's is bound to one)
     for method in ("get", "set", "delete", "execute_command"):
         if not callable(getattr(redis, method, None)):
             raise TypeError(f'The "{name}" argument must be a redis.asyncio.Redis or a URL. '
