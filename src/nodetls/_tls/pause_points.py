@@ -30,7 +30,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .._engine import ClientHello, Pause, TLSEngine
-from ..errors import InvalidArgTypeError, NodeError, node_error
+from ..errors import InvalidArgTypeError, NodeTypeError, node_error
 from ..events import _TASKS
 
 if TYPE_CHECKING:
@@ -308,8 +308,8 @@ def load_sni(sock: TLSSocket) -> None:
             if isinstance(ctx, dict) and ctx:
                 ctx = SecureContext(ctx)  # (its options: ours; Node takes SecureContexts)
             if not isinstance(ctx, SecureContext):
-                # Node's words ({} included: an object, but no context)
-                sock._tls_error(NodeError("Invalid SNI context", "ERR_TLS_INVALID_CONTEXT"))
+                # Node's words and class, a TypeError ({} included: an object, but no context)
+                sock._tls_error(NodeTypeError("Invalid SNI context", "ERR_TLS_INVALID_CONTEXT"))
                 return
             eng2 = sock._engine
             if eng2 is not None:
