@@ -411,6 +411,12 @@ class TCPHandle(_ReadMixin, _ShutdownMixin, _HangupMixin, _AddressMixin,
                 t.close()  # after a plain shutdown() the queued data is committed: flush, then
                 return  # close
             t.abort()  # never shut down, or closed before the shutdown completed (Node cancels)
+            if type(t).__module__ == "uvloop.loop":
+                # uvloop: the abort left libuv an epoll change queued for this descriptor (its
+                # write watcher); a new socket put on its number now makes that change fail
+                # at the next poll, and libuv abort()s the process: the connection closes
+                # when uvloop closes the socket, a loop step later
+                return
         else:
             t.close()
         self._close_now()
