@@ -56,7 +56,8 @@ def test_free_port_is_outside_the_ephemeral_range_and_free_everywhere():
     """Picked ports lie below the kernel's ephemeral range (no connect() or bind(0) of another
     process is handed one before the test's peer binds it) and bind on loopback and on every
     interface (``openssl ocsp`` has no bind address)."""
-    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        low = int(f.read().split()[0])
     ports = {peers.free_port() for _ in range(20)}
     assert len(ports) > 1  # random, not one fixed port for everybody
     for port in ports:

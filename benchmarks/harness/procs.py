@@ -261,6 +261,8 @@ class ServerProc:
 
     def stop(self) -> None:
         _stop(self.proc, group=True)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
         self._stderr.close()
 
 
