@@ -17,6 +17,11 @@ Peers (see ``tests/helpers/peers.py``): ``node_bin``, ``openssl_bin``, ``gnutls_
 
 Every test closes the sockets it opens (an autouse check, ``helpers/open_sockets.py``), unless
 it meets a known leak of the library (marked ``leaves_sockets_open``).
+
+The suite has a temporary directory of its own (``tempfile.tempdir``, ``TMPDIR`` for peers;
+``helpers/temp_files.py``): a test that leaves anything there fails (an autouse check), unless
+marked ``leaves_temp_files`` for a documented reason; what is left there at the session's end
+fails the run. Files go in ``tmp_path`` (pytest's, kept apart), or are removed by the test.
 """
 
 from __future__ import annotations
@@ -30,6 +35,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # make `helpers` importable from any test dir
 
+# First of all, before any test module (or helper) can make a file: the suite's own temporary
+# directory (helpers/temp_files.py).
+from helpers.temp_files import (  # noqa: E402
+    no_temp_file_left,
+    session_end_leftovers,
+    use_private_temp_dir,
+)
+
+use_private_temp_dir()
+
 # The default trusted roots are the bundled ones alone in every test, whatever the machine sets
 # (tests/tls/test_env_extra_ca.py sets NODE_EXTRA_CA_CERTS for its own child processes).
 os.environ.pop("NODE_EXTRA_CA_CERTS", None)
@@ -42,6 +57,19 @@ from helpers.peers import require_peer  # noqa: E402
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "leaves_sockets_open: the test meets a known leak of the "
                             "library (reproduced by a strict xfail): its sockets are not checked")
+    config.addinivalue_line("markers", "leaves_temp_files(reason): the test leaves files in the "
+                            "temporary directory for the documented reason: they are not counted")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The session's last check: nothing is left in the suite's temporary directory once the
+    directories made for many tests are removed (``helpers/temp_files.py``)."""
+    left = session_end_leftovers()
+    if left:
+        print("\nleft in the suite's temporary directory at the end of the session (by a "
+              f"fixture or a module, not removed): {left}", file=sys.stderr)
+        if session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(autouse=True)
@@ -55,6 +83,16 @@ def _no_socket_left_open(request: pytest.FixtureRequest) -> Iterator[None]:
     (``leaves_sockets_open``, ``KNOWN_LEAKS``). Sockets of session and module fixtures are
     open before the test and not counted; those of subprocess peers are another process's."""
     yield from no_socket_left_open(meets_known_leak(request.node))
+
+
+@pytest.fixture(autouse=True)
+def _no_temp_file_left(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test removes every file it makes in the temporary directory (``tmp_path`` is
+    pytest's, elsewhere), and so do the peers it starts (``TMPDIR``): a new entry in the suite's
+    temporary directory after the test fails it (``helpers/temp_files.py``), unless the test is
+    marked ``leaves_temp_files`` (with the reason). Session and module fixtures make theirs
+    before the test's listing; they must be gone at the session's end."""
+    yield from no_temp_file_left(request.node.get_closest_marker("leaves_temp_files") is not None)
 
 
 @pytest.fixture(scope="session")

@@ -28,9 +28,11 @@ sys.path.append(str(BENCH))  # appended: benchmarks/profile.py must not shadow s
 from harness.procs import read_line  # noqa: E402
 from harness.registry import missing, server_named  # noqa: E402
 
-# The harness, in a process of its own: start one server, print its process tree, wait forever.
+# The harness, in a process of its own: start one server (its certificates in the directory
+# given, the test's: the harness is killed, it removes nothing), print its process tree, wait
+# forever.
 LAUNCHER = r"""
-import json, sys, tempfile
+import json, sys
 from pathlib import Path
 sys.path.append(sys.argv[1])
 from harness.pki import write_pki
@@ -38,8 +40,8 @@ from harness.procs import pinning, tree_pids
 from harness.registry import server_named
 from harness.runner import Runner
 from harness.workloads import PROFILES
-tmp = tempfile.mkdtemp(prefix="nodetls-orphans-")
-runner = Runner(next(iter(PROFILES.values())), write_pki(Path(tmp)), Path("unused"), pinning())
+runner = Runner(next(iter(PROFILES.values())), write_pki(Path(sys.argv[3])), Path("unused"),
+                pinning())
 srv = runner.start_server(server_named(sys.argv[2]))
 print(json.dumps(tree_pids(srv.pid)), flush=True)
 sys.stdin.read()  # until killed
@@ -68,7 +70,7 @@ def test_server_dies_with_a_killed_harness(server: str, tmp_path: Path) -> None:
     spec = server_named(server)
     if missing(spec.requires):
         pytest.skip(f"missing: {missing(spec.requires)}")
-    harness = subprocess.Popen([sys.executable, "-c", LAUNCHER, str(BENCH), server],
+    harness = subprocess.Popen([sys.executable, "-c", LAUNCHER, str(BENCH), server, str(tmp_path)],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=tmp_path)
     pids: dict[int, str] = {}
     try:

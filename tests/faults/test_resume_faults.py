@@ -161,11 +161,11 @@ async def test_resume_session_answered_with_a_bad_session(certs, kind, version):
         assert log.client_errors == []
         assert lib.ERR_peek_error() == 0
     finally:
-        closed = event(server, "close")
+        closing = [event(s, "close") for s in (server, other) if s is not None]
         close_server(server)
         if other is not None:
             close_server(other)
-    await wait(closed)
+    await wait(asyncio.gather(*closing))
     engines_settle(before)
 
 

@@ -9,6 +9,7 @@ import asyncio
 import json
 
 import pytest
+from tests.tls.tlsutil import shut
 
 import nodetls as tls
 from helpers.peers import (
@@ -73,7 +74,7 @@ async def test_openssl_client_to_nodetls(certs, tls_version):
         assert f"Protocol  : {tls_version}" in res.stdout or tls_version in res.stdout
         assert "ping from openssl" in res.stdout
     finally:
-        server.close()
+        await shut(server, timeout=T)
 
 
 async def test_openssl_client_cert_to_nodetls(certs, tls_version):
@@ -92,7 +93,7 @@ async def test_openssl_client_cert_to_nodetls(certs, tls_version):
             stdin=b"", port=server.address()["port"], timeout=T)
         assert await asyncio.wait_for(got, T) == (True, "client")
     finally:
-        server.close()
+        await shut(server, timeout=T)
 
 
 async def test_openssl_client_sni(certs):
@@ -103,7 +104,7 @@ async def test_openssl_client_sni(certs):
                                        stdin=b"x\n", port=port, timeout=T)
         assert "CN = *.example.com" in res.stdout
     finally:
-        server.close()
+        await shut(server, timeout=T)
 
 
 # ------------------------------------------------------------------ nodetls -> openssl s_server
@@ -157,7 +158,7 @@ async def test_gnutls_client_to_nodetls(certs, tls_version):
         assert tls_version.replace("v", " ").replace("TLS ", "TLS") in out.replace("TLS1", "TLSv1") \
             or tls_version[-3:] in out
     finally:
-        server.close()
+        await shut(server, timeout=T)
 
 
 async def test_nodetls_to_gnutls_server(certs, tls_version):
@@ -218,7 +219,7 @@ async def test_node_client_to_nodetls(certs, node_bin, tls_version):
         assert res == {"authorized": True, "protocol": tls_version, "alpn": "h2",
                        "echoed": "from node", "cn": "localhost"}
     finally:
-        server.close()
+        await shut(server, timeout=T)
 
 
 async def test_nodetls_to_node_server(certs, node_bin, tls_version):

@@ -23,6 +23,7 @@ import socket
 import time
 
 import pytest
+from tests.tls.tlsutil import shut
 
 import nodetls as tls
 from helpers.peers import run_node, spawn_node
@@ -81,7 +82,7 @@ async def test_default_server_answers_a_nodelay_client_without_stall(certs, node
         times = json.loads(out.strip().splitlines()[-1])
         assert min(times) < STALL_FLOOR_MS, times
     finally:
-        server.close()
+        await shut(server, timeout=T)
 
 
 async def _one_exchange(port: int, ca: bytes, split: bool) -> float:
@@ -127,6 +128,7 @@ async def test_tls_sockets_set_tcp_nodelay_by_default(certs):
     server.listen(0, "127.0.0.1")
     await asyncio.wait_for(server, T)
     port = server.address()["port"]
+    client = off = None
     try:
         client = tls.connect(port, "127.0.0.1", ca=certs.root.cert_pem, servername="localhost")
         await asyncio.wait_for(client, T)
@@ -140,7 +142,7 @@ async def test_tls_sockets_set_tcp_nodelay_by_default(certs):
         assert _nodelay(off) == 0
         off.destroy()
     finally:
-        server.close()
+        await shut(server, client, off, timeout=T)
 
 
 def _nodelay(sock: tls.TLSSocket) -> int:

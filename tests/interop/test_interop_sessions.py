@@ -6,6 +6,7 @@ import asyncio
 import json
 
 import pytest
+from tests.tls.tlsutil import shut
 
 import nodetls as tls
 from helpers.peers import run_node, run_openssl_client, spawn_node
@@ -72,7 +73,7 @@ async def test_node_client_resumes_nodetls_session(certs, node_bin, tls_version,
         assert json.loads(out.strip().splitlines()[-1]) == {"first": False, "second": True,
                                                             "got": True}
     finally:
-        server.close()
+        await shut(server, timeout=T)
 
 
 async def test_nodetls_client_resumes_node_session(certs, node_bin, tls_version):
@@ -120,4 +121,4 @@ async def test_openssl_sess_out_sess_in(certs, tls_version, tmp_path):
                                           timeout=T)
         assert "Reused, TLSv1" in second.stdout, second.stdout
     finally:
-        server.close()
+        await shut(server, timeout=T)

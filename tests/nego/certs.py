@@ -8,14 +8,13 @@ client CA's); ``root.pem``, ``client-ca.pem`` and ``dh.pem`` (RFC 7919 ffdhe2048
 
 from __future__ import annotations
 
-import atexit
 import os
-import shutil
 import tempfile
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from ..helpers.certs import FFDHE2048, PKI
+from ..helpers.temp_files import remove_at_session_end
 
 ENV = "NODETLS_NEGO_CERTS"
 KINDS = ("rsa", "ec256", "ec384", "ed25519")
@@ -38,7 +37,7 @@ def cert_dir() -> str:
     if d and os.path.exists(os.path.join(d, _DONE)):
         return d
     d = tempfile.mkdtemp(prefix="nego-")
-    atexit.register(shutil.rmtree, d, True)
+    remove_at_session_end(d)  # (at exit outside pytest)
     pki = PKI(os.path.join(d, "pki"))
     files: dict[str, bytes] = {"root.pem": pki.root.cert_pem,
                                "client-ca.pem": pki.client_ca.cert_pem, "dh.pem": DH2048}

@@ -39,6 +39,13 @@ PLAIN: dict[str, Any] = {
 }
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _cert_dir() -> None:
+    """The certificates, made once for the module's tests and removed at the session's end (made
+    by the first test that needs them, they would count as left by it: tests/conftest.py)."""
+    cert_dir()
+
+
 def case(server: dict[str, Any] | None = None, client: dict[str, Any] | None = None
          ) -> dict[str, Any]:
     c = copy.deepcopy(PLAIN)

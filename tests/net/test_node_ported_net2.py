@@ -87,7 +87,7 @@ async def accepted_pair(options: dict[str, Any] | None = None
 @pytest.fixture
 def short_dir() -> Iterator[Path]:
     """A directory with a short path (Unix socket paths are limited to ~107 bytes)."""
-    path = tempfile.mkdtemp(prefix="n2", dir="/tmp")
+    path = tempfile.mkdtemp(prefix="n2")  # (the suite's temporary directory: a short path)
     yield Path(path)
     shutil.rmtree(path, ignore_errors=True)
 

@@ -14,6 +14,8 @@ const PEM = {
   key: fs.readFileSync(path.join(__dirname, 'key.pem'), 'utf8'),
 };
 const DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'nodetls-opts-'));
+// removed however the process ends (but a signal): its last call may throw out of main()
+process.on('exit', () => fs.rmSync(DIR, { recursive: true, force: true }));
 let made = [];
 let nPaths = 0;
 const noop = () => {};
@@ -151,9 +153,10 @@ async function main() {
     out.push(runCall(calls[i]));
     if (i % 50 === 49) await new Promise((res) => setImmediate(res));
   }
-  process.stdout.write(JSON.stringify(out));
+  // (the reader may be busy with its own side: exit once the pipe took all of it, not before)
+  const flushed = new Promise((res) => process.stdout.write(JSON.stringify(out), res));
   await new Promise((res) => setTimeout(res, 50));
-  fs.rmSync(DIR, { recursive: true, force: true });
+  await flushed;
   process.exit(0);
 }
 

@@ -20,6 +20,7 @@ import tempfile
 from typing import Any
 
 from ...helpers.certs import LOCALHOST_SANS, PKI
+from ...helpers.temp_files import remove_at_session_end
 from .compare import REFS, THIRD, divergent, signature, verdict
 from .gen import generate
 from .runner import LOOPS, run, run_many
@@ -29,8 +30,10 @@ Runs = dict[tuple[str, str], dict[str, Any]]
 
 
 def server_bundle() -> Any:
-    """A localhost leaf (issued by a fresh test PKI's intermediate)."""
-    return PKI(tempfile.mkdtemp(prefix="aiodiff-")).make_leaf(
+    """A localhost leaf (issued by a fresh test PKI's intermediate; its files removed at exit)."""
+    directory = tempfile.mkdtemp(prefix="aiodiff-")
+    remove_at_session_end(directory)
+    return PKI(directory).make_leaf(
         "localhost", LOCALHOST_SANS, name="server")
 
 

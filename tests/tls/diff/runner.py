@@ -14,9 +14,7 @@ The server allows client renegotiation, as Node's does by default (nodetls's ref
 from __future__ import annotations
 
 import asyncio
-import atexit
 import os
-import shutil
 import tempfile
 from typing import Any
 
@@ -26,6 +24,7 @@ from nodetls import constants
 from ...helpers.certs import PKI
 from ...helpers.difftest import code_of, runner_main
 from ...helpers.difftest_sockets import Log, js, new_logs, run_op, run_ops, settle, state, watch
+from ...helpers.temp_files import remove_at_session_end
 
 ENV = "NODETLS_TLSDIFF_CERTS"
 SECURE_MAX = 1.0
@@ -45,7 +44,7 @@ def cert_dir() -> str:
     if d and all(os.path.exists(os.path.join(d, f)) for f in _FILES):
         return d
     d = tempfile.mkdtemp(prefix="tlsdiff-")
-    atexit.register(shutil.rmtree, d, True)
+    remove_at_session_end(d)  # (at exit outside pytest)
     pki = PKI(os.path.join(d, "pki"))
     server = pki.make_leaf("localhost", ("DNS:localhost", "IP:127.0.0.1"), name="server")
     client = pki.make_client("client", name="client")
