@@ -37,12 +37,68 @@ from typing import Any
 from .errors import InvalidArgTypeError, InvalidArgValueError, NodeRangeError, node_error
 
 __all__ = ["Kind", "Option", "KINDS", "ROWS", "OPTIONS", "BY_NODE_NAME", "SERVER_KINDS", "names",
-           "check", "default", "handshake_timeout"]
+           "check", "default", "handshake_timeout", "SECRET_OPTIONS", "SecretBytes", "Options",
+           "is_secret_label"]
 
 _BYTES = (bytes, bytearray, memoryview)
 
+# ---------------------------------------------------------------------------- secrets
 
-def _received(value: Any) -> str:
+#: The options whose values are secret: private keys (``key``, ``pfx``), passphrases, session
+#: ticket keys and sessions (their bytes hold the resumption secret).  Their errors name the type
+#: received, never the value (Node quotes a string's first 25 characters, and numbers whole), and
+#: :class:`Options` shows them as ``<secret>``.
+SECRET_OPTIONS = frozenset({"key", "passphrase", "pfx", "ticket_keys", "session"})
+_SECRET_PARTS = SECRET_OPTIONS | {"ticketKeys"}  # (labels spell options as the caller did)
+
+
+def is_secret_label(label: str) -> bool:
+    """Whether the option a label names (``'options.key'``, ``'options.pfx.passphrase'``,
+    ``'options.ticketKeys'``) holds a secret."""
+    return any(part in _SECRET_PARTS for part in label.replace("[]", "").split("."))
+
+
+class SecretBytes(bytearray):
+    """A copy nodetls made of key material (a ``str`` key encoded, a passphrase, a key file
+    read): ``repr()`` and ``str()`` show only its size, it refuses to pickle, and :meth:`wipe`
+    zeroes it in place once OpenSSL has read it (a ``bytes`` cannot be wiped: the caller's own
+    objects, and the one transient ``bytes`` Python makes encoding a ``str``, stay as they are)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"<secret: {len(self)} bytes>"
+
+    __str__ = __repr__
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        raise TypeError("secret key material is not pickled")
+
+    def wipe(self) -> None:
+        """Zero every byte (the size, and so the buffer, stay)."""
+        self[:] = bytes(len(self))
+
+
+def _shown(name: str, value: Any) -> str:
+    return "<secret>" if name in SECRET_OPTIONS and value is not None else repr(value)
+
+
+class Options(dict):  # type: ignore[type-arg]
+    """A checked options dict as objects keep it (``SecureContext.options``, a server's or a
+    socket's): a plain ``dict`` whose ``repr()`` shows secret options' values as ``<secret>``,
+    so that printing an object's state, or a traceback's locals, does not print a key."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "{" + ", ".join(f"{k!r}: {_shown(k, v)}" for k, v in self.items()) + "}"
+
+    __str__ = __repr__
+
+
+def _received(value: Any, label: str = "") -> str:
+    if label and is_secret_label(label) and not isinstance(value, os.PathLike):
+        return f"{type(value).__name__} (not shown: a secret option)"
     text = repr(value)
     if len(text) > 40:
         text = text[:37] + "..."
@@ -54,13 +110,14 @@ def type_error(label: str, expected: str, value: Any) -> InvalidArgTypeError:
     name without a dot, an argument (``"size" argument``), as Node words it."""
     what = "property" if "." in label else "argument"
     return InvalidArgTypeError(
-        f'The "{label}" {what} must be of type {expected}. Received {_received(value)}'
+        f'The "{label}" {what} must be of type {expected}. Received {_received(value, label)}'
     )
 
 
 def value_error(label: str, must: str, value: Any) -> InvalidArgValueError:
     """Node's ``ERR_INVALID_ARG_VALUE`` for an option."""
-    return InvalidArgValueError(f"The property '{label}' {must}. Received {_received(value)}")
+    return InvalidArgValueError(
+        f"The property '{label}' {must}. Received {_received(value, label)}")
 
 
 # ---------------------------------------------------------------------------- kinds
@@ -279,12 +336,28 @@ def _is_file_name(text: str) -> bool:
         return False
 
 
-def _read_file(value: os.PathLike[Any], label: str) -> bytes:
+def _read_file(value: os.PathLike[Any], label: str) -> bytes | SecretBytes:
+    """The file's contents; a secret option's (a key, a PKCS#12 bundle) read straight into a
+    :class:`SecretBytes` (no ``bytes`` copy; it is the option's value from then on)."""
     try:
         with open(value, "rb") as f:
-            return f.read()
+            if not is_secret_label(label):
+                return f.read()
+            size = os.fstat(f.fileno()).st_size
+            out = SecretBytes(size)
+            got = 0
+            with memoryview(out) as view:
+                while got < size and (n := f.readinto(view[got:])):
+                    got += n
+            if got < size:  # (the file shrank meanwhile)
+                del out[got:]
+            rest = f.read()  # (it grew, or has no size: a pipe, a /proc file)
+            if rest:
+                out += rest
+            return out
     except OSError as exc:
-        err = value_error(label, f"names a file that cannot be read ({exc.strerror})", value)
+        err = value_error(label, f"names a file that cannot be read ({exc.strerror}: "
+                                 f"{os.fspath(value)!r})", value)
         raise err from exc
 
 

@@ -61,7 +61,7 @@ def normalize(
     replace the table's for some names (a server's, ``_option_table.SERVER_KINDS``).
     """
     allowed_set = allowed if isinstance(allowed, (set, frozenset)) else frozenset(allowed)
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = _option_table.Options()  # (its repr() hides secret values)
     for source in (options, kwargs):
         if source is None:
             continue

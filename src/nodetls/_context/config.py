@@ -41,6 +41,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from .._openssl import constants as C
+from .._option_table import SecretBytes
 from ..errors import InvalidArgValueError, InvalidProtocolVersionError
 from . import ciphers as _ciphers
 from . import ticket_keys as _tk
@@ -85,8 +86,38 @@ def _items(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def _passphrase(value: str | bytes | bytearray | memoryview | None) -> bytes | None:
-    return None if value is None else _pem_bytes(value)
+def _secret(value: str | bytes | bytearray | memoryview, copies: list[SecretBytes]) -> Any:
+    """Key material (a key's PEM/DER, a PKCS#12 bundle) for OpenSSL to read: the caller's bytes
+    in place (a ``memoryview``: no copy, and nothing that prints it), or a ``str`` encoded into
+    a :class:`SecretBytes` added to ``copies`` (wiped once read)."""
+    if isinstance(value, str):
+        copy = SecretBytes(value, "utf-8")
+        copies.append(copy)
+        return copy
+    view = memoryview(value)
+    return view.cast("B") if view.c_contiguous else _copied(view, copies)
+
+
+def _copied(value: Any, copies: list[SecretBytes]) -> SecretBytes:
+    copy = SecretBytes(value.encode() if isinstance(value, str) else value)
+    copies.append(copy)
+    return copy
+
+
+def _passphrase(value: str | bytes | bytearray | memoryview | None,
+                copies: list[SecretBytes]) -> SecretBytes | None:
+    """Our copy of a passphrase (wiped once used), ``None`` when none is given."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return _secret(value, copies)
+    return _copied(value, copies)
+
+
+def _wipe(copies: list[SecretBytes]) -> None:
+    for copy in copies:
+        copy.wipe()
+    copies.clear()
 
 
 def to_version(which: str, value: Any, default: str) -> int:
@@ -135,7 +166,51 @@ def security_level(cipher_string: str) -> int:
 
 def config_secure_context(context: SecureContext, opts: dict[str, Any],
                           name: str = "options") -> None:
-    """Apply the normalised options ``opts`` to ``context`` in Node's order (module docstring)."""
+    """Apply the normalised options ``opts`` to ``context`` in Node's order (module docstring).
+
+    Keys, PKCS#12 bundles and passphrases are read in place, or from copies of ours
+    (:class:`SecretBytes`) wiped once the context is configured, also when it fails; no local
+    of these frames names the caller's values (``opts`` is an :class:`Options`, whose ``repr()``
+    hides them), so a traceback shown with its locals shows no key."""
+    copies: list[SecretBytes] = []
+    try:
+        _configure(context, opts, name, copies)
+    finally:
+        _wipe(copies)
+
+
+def _load_secrets(context: SecureContext, value: Any, field: str, opts: dict[str, Any],
+                  option: str, copies: list[SecretBytes]) -> None:
+    """Load ``key`` (``field`` ``'pem'``) or ``pfx`` (``'buf'``) items, each with its own
+    passphrase or the ``passphrase`` option."""
+    if _absent(value):
+        return
+    shared = _passphrase(opts.get("passphrase"), copies)
+    loads: list[tuple[Any, SecretBytes | None]] = []
+    for item in _items(value):
+        pass_ = shared
+        if isinstance(item, dict):  # the table checked it has ``field``
+            # (a key's passphrase counts when not None; a bundle's when truthy, as Node)
+            own = item.get("passphrase")
+            if own is not None if field == "pem" else own:
+                pass_ = _passphrase(own, copies)
+            item = item[field]
+        loads.append((_secret(item, copies), pass_))
+    item = value = None  # (the caller's values: not in this frame's locals while loading)
+    try:
+        for data, pass_ in loads:
+            if field == "pem":
+                context._set_key(data, pass_, option)
+            else:
+                context._load_pkcs12(data, pass_, option)
+    finally:
+        for data, _ in loads:
+            if isinstance(data, memoryview):
+                data.release()
+
+
+def _configure(context: SecureContext, opts: dict[str, Any], name: str,
+               copies: list[SecretBytes]) -> None:
     min_v = to_version("minimum", opts.get("min_version"), _default("DEFAULT_MIN_VERSION"))
     max_v = to_version("maximum", opts.get("max_version"), _default("DEFAULT_MAX_VERSION"))
     context._init(min_v, max_v, _secure_options(opts))
@@ -166,19 +241,7 @@ def config_secure_context(context: SecureContext, opts: dict[str, Any],
             context._set_cert(data, f"{name}.cert")
 
     # Set the key after the cert (OpenSSL drops a key that does not match a later cert).
-    passphrase = _passphrase(opts.get("passphrase"))
-    key = opts.get("key")
-    if not _absent(key):
-        keys: list[tuple[bytes, bytes | None]] = []
-        for item in _items(key):
-            pem, pass_ = item, passphrase
-            if isinstance(item, dict):  # the table checked it has 'pem'
-                pem = item["pem"]
-                if item.get("passphrase") is not None:
-                    pass_ = _passphrase(item["passphrase"])
-            keys.append((_pem_bytes(pem), pass_))
-        for data, pass_ in keys:
-            context._set_key(data, pass_, f"{name}.key")
+    _load_secrets(context, opts.get("key"), "pem", opts, f"{name}.key", copies)
 
     sigalgs = opts.get("sigalgs")
     if sigalgs is not None:
@@ -207,25 +270,14 @@ def config_secure_context(context: SecureContext, opts: dict[str, Any],
     if sid is not None:  # the table checked its length (at most 32 bytes)
         context._set_session_id_context(_pem_bytes(sid), f"{name}.session_id_context")
 
-    pfx = opts.get("pfx")
-    if not _absent(pfx):
-        bundles: list[tuple[bytes, bytes | None]] = []
-        for item in _items(pfx):
-            raw, pass_ = item, passphrase
-            if isinstance(item, dict):  # the table checked it has 'buf'
-                raw = item["buf"]
-                if item.get("passphrase"):
-                    pass_ = _passphrase(item["passphrase"])
-            bundles.append((_pem_bytes(raw), pass_))
-        for data, pass_ in bundles:
-            context._load_pkcs12(data, pass_, f"{name}.pfx")
+    _load_secrets(context, opts.get("pfx"), "buf", opts, f"{name}.pfx", copies)
 
     # Every certificate needs its key; checked once everything (cert, key, pfx) is loaded.
     context._check_certificates_have_keys()
 
-    tkeys = opts.get("ticket_keys")
-    if tkeys is not None:  # the table checked the length (n*48 bytes)
-        context._use_ticket_keys(_tk.KeySet.copy_of(tkeys))  # no bytes copy (see ticket_keys)
+    if opts.get("ticket_keys") is not None:  # the table checked the length (n*48 bytes)
+        # (no bytes copy, see ticket_keys; no local naming them)
+        context._use_ticket_keys(_tk.KeySet.copy_of(opts["ticket_keys"]))
 
     timeout = opts.get("session_timeout")  # the table checked the range (0..2**31-1)
     context._set_session_timeout(DEFAULT_SESSION_TIMEOUT if timeout is None else timeout)

@@ -8,6 +8,8 @@ is the cause (Node reports the first one).
 Passphrases go through one module-level ``pem_password_cb`` (:data:`_password_cb`), which gets the
 passphrase from a cffi handle.  Without a passphrase it answers an empty one rather than letting
 OpenSSL prompt on the terminal; an encrypted key then fails with ``bad decrypt``, as in Node.
+Key material arrives as the caller's buffer or a copy the caller wipes (``config.py``); the C
+string a PKCS#12 passphrase needs is zeroed here once read.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ __all__ = [
 
 NULL = ffi.NULL
 
+#: What the readers take: ``bytes``, or (key material) a ``bytearray``/``memoryview`` of bytes.
+Buffer = bytes | bytearray | memoryview
+
 
 @ffi.callback("int(char *, int, int, void *)", error=-1)
 def _password_cb(buf: Any, size: int, rwflag: int, userdata: Any) -> int:
@@ -47,7 +52,7 @@ def _password_cb(buf: Any, size: int, rwflag: int, userdata: Any) -> int:
 class _Bio:
     """A read-only memory BIO over ``data`` (kept alive with it), freed on exit."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: Buffer) -> None:
         self._data = ffi.from_buffer(data)
         self.bio = lib.BIO_new_mem_buf(self._data, len(data))
         if self.bio == NULL:  # pragma: no cover - out of memory
@@ -101,7 +106,7 @@ def read_certificates(data: bytes, option: str, *, what: str = "certificate") ->
     raise context_error(option, f"cannot read the {what} (PEM)")
 
 
-def read_private_key(data: bytes, passphrase: bytes | None, option: str) -> Any:
+def read_private_key(data: Buffer, passphrase: Buffer | None, option: str) -> Any:
     """A private key from PEM (any format OpenSSL's decoders know, encrypted or not)."""
     lib.ERR_clear_error()
     handle = ffi.new_handle(passphrase or b"")
@@ -145,7 +150,8 @@ def read_dh_parameters(data: bytes, option: str) -> Any:
     return pkey
 
 
-def read_pkcs12(data: bytes, passphrase: bytes | None, option: str) -> tuple[Any, Any, list[Any]]:
+def read_pkcs12(data: Buffer, passphrase: Buffer | None,
+                option: str) -> tuple[Any, Any, list[Any]]:
     """``(pkey, leaf, extra_certs)`` from PKCS#12 bytes; all owned by the caller.
 
     Node reports these failures with OpenSSL's reason only (``'mac verify failure'`` for a wrong
@@ -163,11 +169,17 @@ def read_pkcs12(data: bytes, passphrase: bytes | None, option: str) -> tuple[Any
     pkey = ffi.new("EVP_PKEY **")
     cert = ffi.new("X509 **")
     extra = ffi.new("OPENSSL_STACK **")
+    # The passphrase as the C string PKCS12_parse wants, in memory of ours zeroed after use.
+    size = len(passphrase) + 1 if passphrase is not None else 0
+    password = ffi.new("char[]", size) if size else NULL
+    if size:
+        ffi.memmove(password, passphrase, size - 1)
     try:
-        ok = lib.PKCS12_parse(p12, passphrase if passphrase is not None else NULL, pkey, cert,
-                              extra)
+        ok = lib.PKCS12_parse(p12, password, pkey, cert, extra)
     finally:
         lib.PKCS12_free(p12)
+        if size:
+            ffi.memmove(password, bytes(size), size)
     if ok != 1:
         records = drain()
         what = "cannot read the PKCS#12 data"

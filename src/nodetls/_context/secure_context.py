@@ -133,6 +133,7 @@ class SecureContext:
                  **kwargs: Unpack[SecureContextOptions]) -> None:
         self.ctx = None
         opts = normalize(options, kwargs, CONTEXT_OPTIONS, "options")
+        del options, kwargs  # (a traceback's locals show ``opts``, whose repr hides secrets)
         self.options: dict[str, Any] = opts
         # No ticket keys of ours until asked for: OpenSSL's own keys serve (see ticket_keys).
         # Once given, their memory (wiped when replaced, or closed) and its wipe at collection.
@@ -409,7 +410,7 @@ class SecureContext:
             raise context_error(option, f"{article} {kind} private key was given without its "
                                 "certificate", records)
 
-    def _set_key(self, data: bytes, passphrase: bytes | None, option: str) -> None:
+    def _set_key(self, data: pem.Buffer, passphrase: pem.Buffer | None, option: str) -> None:
         """A private key, decrypted with ``passphrase`` (Node's ``setKey``)."""
         pkey = pem.read_private_key(data, passphrase, option)
         try:
@@ -417,7 +418,7 @@ class SecureContext:
         finally:
             lib.EVP_PKEY_free(pkey)
 
-    def _load_pkcs12(self, data: bytes, passphrase: bytes | None, option: str) -> None:
+    def _load_pkcs12(self, data: pem.Buffer, passphrase: pem.Buffer | None, option: str) -> None:
         """Certificate, key and chain from PKCS#12 (Node's ``loadPKCS12``).  As in Node, the
         extra certificates are also trusted and offered as client CAs."""
         pkey, leaf, extra = pem.read_pkcs12(data, passphrase, option)
@@ -553,4 +554,7 @@ class SecureContext:
 def create_secure_context(options: Mapping[str, Any] | None = None,
                           **kwargs: Unpack[SecureContextOptions]) -> SecureContext:
     """Node's ``tls.createSecureContext(options)``: a new :class:`SecureContext`."""
-    return SecureContext(options, **kwargs)
+    # (checked here already, so that a traceback's locals of this frame hold no key)
+    opts = normalize(options, kwargs, CONTEXT_OPTIONS, "options")
+    del options, kwargs
+    return SecureContext(opts)

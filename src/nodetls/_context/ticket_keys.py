@@ -93,6 +93,7 @@ from typing import Any, Protocol
 
 from .._openssl import BINDING, ffi, lib
 from .._openssl import constants as C
+from .._option_table import SecretBytes
 from ..errors import InvalidArgTypeError, InvalidArgValueError
 
 __all__ = [
@@ -217,7 +218,7 @@ class KeySet:
         made without an intermediate ``bytes``."""
         view = memoryview(keys)
         if not view.c_contiguous:
-            flat = bytearray(view)  # a strided memoryview: made contiguous, then wiped
+            flat = SecretBytes(view)  # a strided memoryview: made contiguous, then wiped
             try:
                 return cls.copy_of(flat)
             finally:
@@ -315,8 +316,9 @@ def openssl_keys(ctx: Any) -> KeySet | None:
 
 
 def random_key() -> bytearray:
-    """A fresh random 48-byte key (``RAND_bytes``) in a ``bytearray`` the caller wipes."""
-    key = bytearray(KEY_SIZE)
+    """A fresh random 48-byte key (``RAND_bytes``) in a ``bytearray`` the caller wipes (a
+    :class:`~nodetls._option_table.SecretBytes`: its ``repr()`` shows no key)."""
+    key = SecretBytes(KEY_SIZE)
     _rand_into(ffi.from_buffer("unsigned char[]", key), KEY_SIZE)
     return key
 

@@ -265,7 +265,7 @@ class _TLSSocketAPI(_Base):
         if eng is not None:
             eng.set_servername(name)  # (servername stays the handshake's, as Node's)
         elif not self._destroyed:  # (not connected yet: sent when it is)
-            self._tls_opts = {**self._tls_opts, "servername": name}
+            self._tls_opts = _option_table.Options({**self._tls_opts, "servername": name})
 
     def disable_renegotiation(self) -> None:
         """Node's ``disableRenegotiation()``: a server's socket fails later renegotiations with
@@ -313,7 +313,7 @@ class _TLSSocketAPI(_Base):
                 request = bool(opts.get("request_cert", self._tls_opts.get("request_cert")))
                 reject = opts.get("reject_unauthorized",
                                   self._tls_opts.get("reject_unauthorized", True)) is not False
-                self._tls_opts = {**self._tls_opts, **opts}  # may be a shared template
+                self._tls_opts = _option_table.Options({**self._tls_opts, **opts})  # (a shared template?)
                 eng.set_verify(request=request, reject=reject and request)
         self.write(b"")  # (Node: "cycle through internal openssl's state")
         eng = self._engine

@@ -172,7 +172,8 @@ class _TLSSocketSetup(_Base):
             return ctx
         from .._context import SecureContext
 
-        ctx_opts = {k: v for k, v in self._tls_opts.items() if k in CONTEXT_OPTIONS}
+        ctx_opts = _option_table.Options(
+            (k, v) for k, v in self._tls_opts.items() if k in CONTEXT_OPTIONS)
         return SecureContext(ctx_opts)
 
     def _setup_wrap(self, lower: Any) -> None:

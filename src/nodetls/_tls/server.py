@@ -64,6 +64,7 @@ class Server(NetServer):
             options, secure_connection_listener = None, options
         opts = _options.normalize(cast("Mapping[str, Any] | None", options), kwargs,
                                   SERVER_OPTIONS, "options", _option_table.SERVER_KINDS)
+        del options, kwargs  # (a traceback's locals show ``opts``, whose repr hides secrets)
         if opts.get("alpn_callback") is not None and opts.get("alpn_protocols") is not None:
             raise node_error("ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS")
         net_opts = {k: opts[k] for k in _NET_OPTIONS if k in opts}
@@ -102,7 +103,7 @@ class Server(NetServer):
     def _build_context(opts: dict[str, Any]) -> Any:
         from .._context import SecureContext
 
-        ctx_opts = {k: v for k, v in opts.items() if k in CONTEXT_OPTIONS}
+        ctx_opts = _option_table.Options((k, v) for k, v in opts.items() if k in CONTEXT_OPTIONS)
         ctx_opts.setdefault("honor_cipher_order", True)  # Node's createServer default
         ctx_opts.setdefault("session_id_context", _default_session_id_context())
         return SecureContext(ctx_opts)
@@ -317,7 +318,7 @@ class Server(NetServer):
 
     def set_secure_context(self, options: dict[str, Any]) -> None:
         """Replace the default context for new connections (Node's ``setSecureContext``)."""
-        opts = dict(self._tls_opts)
+        opts = _option_table.Options(self._tls_opts)
         opts.update(_options.normalize(options, None, SERVER_OPTIONS, "options",
                                        _option_table.SERVER_KINDS))
         self._tls_opts = opts
@@ -414,4 +415,10 @@ def create_server(options: Mapping[str, Any] | Callable[..., Any] | None = None,
                   secure_connection_listener: Callable[..., Any] | None = None,
                   **kwargs: Unpack[ServerOptions]) -> Server:
     """Node's ``tls.createServer``."""
-    return Server(options, secure_connection_listener, **kwargs)
+    if callable(options) and secure_connection_listener is None:
+        options, secure_connection_listener = None, options
+    # (checked here already, so that a traceback's locals of this frame hold no key)
+    opts = _options.normalize(cast("Mapping[str, Any] | None", options), kwargs, SERVER_OPTIONS,
+                              "options", _option_table.SERVER_KINDS)
+    del options, kwargs
+    return Server(opts, secure_connection_listener)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .._net.socket import AcceptedState
+from .._option_table import Options
 
 if TYPE_CHECKING:
     from .._engine import TLSEngine
@@ -33,9 +34,10 @@ _PER_CONNECTION = ("request_cert", "alpn_callback", "alpn_protocols", "npn_proto
                   "allow_client_renegotiation", "psk_callback", "sni_callback", "enable_trace")
 
 
-class SocketTemplate(dict):  # type: ignore[type-arg]
+class SocketTemplate(Options):
     """TLSSocket options already in snake_case and known (never mutated by a socket): the fast
-    path of :class:`TLSSocket`'s constructor.  A server builds one per server, its values
+    path of :class:`TLSSocket`'s constructor (an :class:`~nodetls._option_table.Options`: its
+    ``repr()`` hides secrets).  A server builds one per server, its values
     ``checked`` once at its creation; ``tls.connect`` builds one from options it normalised."""
 
     checked = False

@@ -20,7 +20,8 @@ the last); subscribers receive the new key material whenever it changes.
 
 Key memory
 ----------
-Every copy of a key this module keeps is a ``bytearray`` zeroed (:func:`wipe`) when it is retired
+Every copy of a key this module keeps is a ``bytearray`` (a ``SecretBytes``, whose ``repr()``
+shows only its size, and which refuses to pickle) zeroed (:func:`wipe`) when it is retired
 or replaced: the entries (a retired key, and every local key a newer set from Redis or the parent
 replaces), the material handed to subscribers (the ``bytearray`` given to listeners is wiped when
 the next material replaces it: a listener copies what it keeps, as ``set_ticket_keys`` does), the
@@ -46,6 +47,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._context.ticket_keys import KEY_SIZE, random_key, wipe
+from .._option_table import SecretBytes
 
 __all__ = ["TicketKeys", "RedisTicketKeys", "PipedTicketKeys", "pack_entries", "unpack_entries"]
 
@@ -62,7 +64,7 @@ Listener = Callable[[bytearray], None]  # gets material wiped once replaced
 def pack_entries(entries: list[Entry]) -> bytearray:
     """Serialise a key set: a version byte, then ``not_before`` (ms, big-endian) + key each.
     Returns a ``bytearray`` (sized once, so never reallocated) the caller wipes once written."""
-    out = bytearray(1 + _ENTRY_SIZE * len(entries))
+    out = SecretBytes(1 + _ENTRY_SIZE * len(entries))
     out[0:1] = _VERSION
     for n, (not_before, key) in enumerate(entries):
         at = 1 + n * _ENTRY_SIZE
@@ -81,10 +83,10 @@ def unpack_entries(data: bytes | bytearray | memoryview | None) -> list[Entry]:
     view = memoryview(data)
     if not view.nbytes or view[0] != _VERSION[0] or (view.nbytes - 1) % _ENTRY_SIZE:
         return []
-    entries = []
+    entries: list[Entry] = []
     for i in range(1, view.nbytes, _ENTRY_SIZE):
         (ms,) = _ENTRY.unpack_from(view, i)
-        entries.append((ms / 1000.0, bytearray(view[i + _ENTRY.size : i + _ENTRY_SIZE])))
+        entries.append((ms / 1000.0, SecretBytes(view[i + _ENTRY.size : i + _ENTRY_SIZE])))
     entries.sort(key=lambda e: e[0])
     return entries
 
@@ -116,7 +118,7 @@ def material(entries: list[Entry], now: float) -> bytearray:
     if not past:
         past, future = future[:1], future[1:]
     ordered = [past[-1]] + future + past[-2::-1]
-    out = bytearray(KEY_SIZE * len(ordered))
+    out = SecretBytes(KEY_SIZE * len(ordered))
     for n, (_, key) in enumerate(ordered):
         out[n * KEY_SIZE : (n + 1) * KEY_SIZE] = key
     return out
@@ -168,7 +170,7 @@ class _KeySource:
     def _material(self, now: float | None = None) -> bytearray:
         """:meth:`ticket_keys` in a ``bytearray`` the caller wipes (what nodetls uses)."""
         if not self._entries:
-            return bytearray()
+            return SecretBytes()
         return material(self._entries, time.time() if now is None else now)
 
     def subscribe(self, listener: Listener) -> None:
@@ -380,10 +382,10 @@ class PipedTicketKeys(_KeySource):
         # a length beyond 1 MiB (18,724 keys) and twice that is a corrupt stream, not a message
         # to allocate for.
         self._max_message = max(1 << 20, 1 + _ENTRY_SIZE * (2 * keep + 4))
-        self._entries = [(nb, bytearray(k)) for nb, k in entries]
+        self._entries = [(nb, SecretBytes(k)) for nb, k in entries]
         # What the pipe brought, read in place (os.readv): never resized (a longer message gets
         # a new buffer, the old one wiped), consumed bytes zeroed.
-        self._buf = bytearray(4096)
+        self._buf = SecretBytes(4096)
         self._fill = 0
         self._reading = False
 
@@ -441,7 +443,7 @@ class PipedTicketKeys(_KeySource):
         bytes (a new one when it must grow) and zero everything consumed."""
         rest = self._fill - start
         if capacity > len(self._buf) or start:
-            moved = bytearray(capacity if capacity > len(self._buf) else len(self._buf))
+            moved = SecretBytes(capacity if capacity > len(self._buf) else len(self._buf))
             moved[:rest] = memoryview(self._buf)[start : self._fill]
             wipe(self._buf)
             self._buf = moved
