@@ -126,7 +126,9 @@ class _SocketAPI(_Base):
         """Node's ``Socket.prototype._reset``: the RST (``SO_LINGER`` 0), then ``destroy()``."""
         h = self._conn_handle()
         sock = h.get_extra_info("socket") if h is not None else None
-        if sock is not None:
+        if sock is not None and sock.fileno() >= 0:  # (-1: the transport is gone, lost after a
+            # shutdown, the socket not told yet: no connection left to reset; uvloop's
+            # pseudo-socket would raise ValueError at setsockopt())
             try:
                 sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_LINGER, struct.pack("ii", 1, 0))
             except OSError:

@@ -254,11 +254,15 @@ class SocketTransport(asyncio.Transport):
             return
         if n:
             del buffer[:n]
-        self._maybe_resume_protocol()  # (may write more)
+        self._maybe_resume_protocol()  # (may write more, close or abort)
         if not buffer:
-            self._writer_on = False
-            self._loop._remove_writer(self._fd)
+            if self._writer_on:  # (not after an abort() from resume_writing(): removed)
+                self._writer_on = False
+                self._loop._remove_writer(self._fd)
+            if self._conn_lost:
+                return  # (closed from resume_writing(): its connection_lost() is queued)
             if self._closing:
+                self._conn_lost += 1
                 self._call_connection_lost(None)
             elif self._eof:
                 self._sock.shutdown(socket.SHUT_WR)  # type: ignore[union-attr]

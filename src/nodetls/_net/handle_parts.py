@@ -281,9 +281,9 @@ class _AddressMixin:
 
     def _tcp_socket(self) -> Any:
         sock = self._extra("socket")
-        if sock is None or family_name(sock.family) is None:
-            return None
-        return sock
+        if sock is None or family_name(sock.family) is None or sock.fileno() < 0:
+            return None  # (-1: the transport has closed it; uvloop's pseudo-socket would then
+        return sock  # raise ValueError, not an OSError, at setsockopt())
 
     def set_no_delay(self, enable: bool = True) -> None:
         """libuv's ``uv_tcp_nodelay(handle, enable)`` as Node calls it, ignoring its result:
