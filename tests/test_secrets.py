@@ -15,6 +15,7 @@ import asyncio
 import logging
 import pprint
 import traceback
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -151,7 +152,11 @@ def _nodetls_frame_locals(exc: BaseException) -> str:
     (pytest's ``--showlocals``, rich's ``show_locals``) prints them."""
     te = traceback.TracebackException.from_exception(exc, capture_locals=True)
     return "\n".join(f"{frame.name}: {frame.locals}" for frame in te.stack
-                     if "/nodetls/" in frame.filename.replace("\\", "/"))
+                     if Path(frame.filename).resolve().is_relative_to(_PACKAGE))
+
+
+#: The package's own folder (a test's path may hold "/nodetls/" too: a clone named so).
+_PACKAGE = Path(tls.__file__).resolve().parent
 
 
 @pytest.mark.parametrize("given", ["str", "bytes"])
