@@ -98,8 +98,8 @@ def _secret(value: str | bytes | bytearray | memoryview, copies: list[SecretByte
     return view.cast("B") if view.c_contiguous else _copied(view, copies)
 
 
-def _copied(value: Any, copies: list[SecretBytes]) -> SecretBytes:
-    copy = SecretBytes(value.encode() if isinstance(value, str) else value)
+def _copied(value: bytes | bytearray | memoryview, copies: list[SecretBytes]) -> SecretBytes:
+    copy = SecretBytes(value)
     copies.append(copy)
     return copy
 
