@@ -394,6 +394,30 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         "'secureConnection' listener, docs/tls.md) and reads the data: 'data b:c3' before "
         "'endcb' (seed 6239, uvloop; the same on asyncio's loop)",
         _script([["s", "end", None]], pre=[["c", "write", "c3"]])),
+    "reneg_in_secure_listener_hello_with_data_made_before_handshake": (
+        "a TLS 1.2 client writes before its handshake, then in the microtask after "
+        "'secureConnect' writes again and renegotiates, and the server is destroyed in the "
+        "same tick (a FIN; the client's first record, arriving after the close, draws a "
+        "reset): Node's ClearIn SSL_write finishes the handshake (the listeners run inside "
+        "it) and writes the early data, then the same cycle's ClearOut SSL_read makes the "
+        "renegotiation's ClientHello (its renegotiation check), and EncOut sends data and "
+        "ClientHello in one write (NODE_DEBUG_NATIVE=tls: 'Writing 2 bytes, written = 2', "
+        "'Trying to read cleartext output', 'SSL_CB_HANDSHAKE_START', one buffer written), "
+        "before the reset comes back; the second write waits for the renegotiation, the FIN "
+        "is read ('wcb@0 null', 'end'; writableLength 1, the socket not destroyed). nodetls's "
+        "pass writes the early data (_write_pending) before the 'secure' listeners and its "
+        "ClearOut makes no ClientHello (renegotiate() sets no read_more: the fix of "
+        "reneg_in_secure_listener_hello_at_next_write, where the handshake ended in an "
+        "SSL_read), so it is made by renegotiate()'s empty write once the early write "
+        "completes, a loop step later, after the reset has come: its send fails ('wcb@1 "
+        "EPIPE', 'error EPIPE', 'close true'). The fix is in _tls/wrap.py's _cycle_once "
+        "(compiled): when the handshake step completed with pending plaintext written, and a "
+        "'secure' listener marked a renegotiation (self.renegotiating), set eng.read_more "
+        "before ClearOut, so its SSL_read makes the ClientHello in that pass, flushed with "
+        "the data (checked on a copy of the build: the case then matches on both loops) "
+        "(seed 7116, uvloop; the same on asyncio's loop)",
+        _script([["c", "write", "c3"], ["c", "reneg", True], ["s", "destroy", False]],
+                pre=[["c", "write", "e282"]], client={"maxVersion": "TLSv1.2"})),
 }
 
 
