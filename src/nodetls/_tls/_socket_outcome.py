@@ -18,6 +18,7 @@ from .._engine import TLSEngine
 from ..errors import CertificateError, NodeError, TLSError, node_error, system_error
 from ..net import Socket
 from .pause_points import _TLS1_3
+from .renegotiation import release_for_error
 from .template import IN_SWEEP
 
 if TYPE_CHECKING:
@@ -276,6 +277,9 @@ class _TLSSocketOutcome(_Base):
             self._had_error = True
             server._tls_client_error(exc, self)
             return
+        if wrap is not None and wrap.held and self._is_server:
+            # (a renegotiation's check holds the output: OpenSSL's alert goes out first)
+            release_for_error(wrap)
         self.destroy(exc)
 
     def _emit_error(self, err: BaseException) -> None:

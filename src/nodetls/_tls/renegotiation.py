@@ -17,6 +17,12 @@ engine reads a whole batch of records in one call, so an allowed renegotiation's
 until the next loop step too (:func:`_verdict`), after the batch's ``'data'`` listeners ran,
 and the socket is destroyed then if they disabled renegotiation.  Nothing of this runs per
 record: only at a handshake's start, through the info callback.
+
+OpenSSL may also refuse the renegotiation's ClientHello itself, in the same engine call (the
+renegotiation SCSV in it, extended master secret dropped: a fatal alert).  Node's TLSWrap,
+which held nothing, writes that alert out before its ``'error'`` (ClearOut's ``EncOut``); here
+the socket's error path sends what this check holds first (:func:`release_for_error`), so the
+peer gets the alert, as from Node or ``openssl s_server``, not a bare close.
 """
 
 from __future__ import annotations
@@ -32,10 +38,14 @@ if TYPE_CHECKING:
     from .socket import TLSSocket
     from .wrap import TLSWrap
 
-__all__ = ["handshake_start"]
+__all__ = ["handshake_start", "release_for_error"]
 
 #: The clock the window is measured with (a seam for tests).
 clock = time.monotonic
+
+# Wraps whose output this module holds until its verdict, by id (the wrap is a compiled class:
+# no attribute of ours on it); only while that verdict is "go on" (no error code yet).
+_checking: dict[int, TLSWrap] = {}
 
 
 def handshake_start(sock: TLSSocket, count: int, limit: int, window: float) -> None:
@@ -63,13 +73,25 @@ def handshake_start(sock: TLSSocket, count: int, limit: int, window: float) -> N
         code = "ERR_TLS_RENEGOTIATION_DISABLED"
     release = not wrap.held  # (held already: a 'newSession' answer pending keeps it)
     wrap.hold()
+    if release and code is None:
+        _checking[id(wrap)] = wrap
     asyncio.get_running_loop().call_soon(_verdict, sock, code, wrap if release else None)
+
+
+def release_for_error(wrap: TLSWrap) -> None:
+    """The socket of ``wrap`` fails (OpenSSL refused the renegotiation): send what this check
+    holds -- the fatal alert OpenSSL made -- before the socket is destroyed."""
+    if _checking.pop(id(wrap), None) is wrap and wrap.held:
+        wrap.held = False
+        wrap._flush()
 
 
 def _verdict(sock: TLSSocket, code: str | None, wrap: TLSWrap | None) -> None:
     """The next loop step after a renegotiation began: destroy the socket with ``code``'s
     error, or with ``ERR_TLS_RENEGOTIATION_DISABLED`` when a listener disabled renegotiation
     meanwhile; else send what was held (the server's answer) and go on."""
+    if wrap is not None:
+        _checking.pop(id(wrap), None)
     if sock.destroyed:
         return
     if code is None and sock._renegotiation_disabled:
