@@ -137,6 +137,12 @@ class BytecodeCounter:
         return self._trace
 
     def enable(self) -> None:
+        if sys.version_info[:2] == (3, 12):
+            # 3.12's sys.settrace (over PEP 669) sends opcode events only if some frame's
+            # f_trace_opcodes was set before it is called; setting it in the trace function, as
+            # _trace does, is not enough there (CPython gh-114480, gh-103615: fixed in 3.13).
+            # This frame has no f_trace, so it reports nothing itself.
+            sys._getframe().f_trace_opcodes = True
         sys.settrace(self._trace)
 
     def disable(self) -> None:
