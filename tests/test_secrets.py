@@ -332,3 +332,125 @@ async def test_a_redis_password_reaches_no_log_line_or_error(tmp_path, caplog):
     text = "\n".join(shown)
     assert "refresh failed" in text
     assert SECRET[:12] not in text, text
+
+
+# ------------------------------------------------------------------ PSK keys
+PSK_KEY = bytes.fromhex("5ec2e75ec2e75ec2e75ec2e75ec2e701")
+_PSK_OPTIONS = {"min_version": "TLSv1.2", "max_version": "TLSv1.2",
+                "ciphers": "PSK-AES128-GCM-SHA256"}
+
+
+def _psk_spy(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
+    """Record the keys the TLS socket's PSK hooks hand to the engine (which copies each into
+    OpenSSL's buffer as soon as the hook returns)."""
+    from nodetls._tls.socket import TLSSocket
+
+    seen: dict[str, list[Any]] = {"server": [], "client": []}
+    for side in seen:
+        real = getattr(TLSSocket, f"_tls_psk_{side}")
+
+        def spy(self: Any, arg: Any, real: Any = real, side: str = side) -> Any:
+            answer = real(self, arg)
+            seen[side].append(answer[1] if isinstance(answer, tuple) else answer)
+            return answer
+
+        monkeypatch.setattr(TLSSocket, f"_tls_psk_{side}", spy)
+    return seen
+
+
+async def _psk_exchange(server_key: Any, client_key: Any) -> bytes:
+    """One TLS 1.2 PSK connection, nodetls on both sides, each ``psk_callback`` answering with
+    the key given; what the client reads before the server's end."""
+    loop = asyncio.get_running_loop()
+    server = tls.create_server({"psk_callback": lambda sock, identity: server_key,
+                                **_PSK_OPTIONS}, lambda sock: sock.end(b"psk-ok"))
+    await server.listen(0, "127.0.0.1")
+    client = tls.connect(server.address()["port"],
+                         {"host": "127.0.0.1", **_PSK_OPTIONS,
+                          "psk_callback": lambda hint: {"psk": client_key, "identity": "alice"},
+                          "check_server_identity": lambda host, cert: None})
+    got = bytearray()
+    ended: asyncio.Future[None] = loop.create_future()
+    client.on("data", got.extend)
+    client.on("end", lambda: ended.done() or ended.set_result(None))
+    client.on("error", lambda err: ended.done() or ended.set_exception(err))
+    try:
+        await asyncio.wait_for(ended, 10)
+    finally:
+        client.destroy()
+        await asyncio.wait_for(server.close(), 10)
+    return bytes(got)
+
+
+async def test_a_psk_given_as_a_buffer_reaches_openssl_without_a_copy(monkeypatch):
+    seen = _psk_spy(monkeypatch)
+    server_key, client_key = bytearray(PSK_KEY), bytearray(PSK_KEY)
+    for _ in range(2):  # (the same buffers answer again: nodetls does not wipe the caller's)
+        assert await _psk_exchange(server_key, memoryview(client_key)) == b"psk-ok"
+    assert len(seen["server"]) == len(seen["client"]) == 2
+    for key in seen["server"]:
+        assert key is server_key, type(key)  # read in place: no copy of ours to leave behind
+    for key in seen["client"]:
+        assert isinstance(key, memoryview) and key.obj is client_key, type(key)
+    assert server_key == PSK_KEY and client_key == PSK_KEY
+
+
+async def test_a_psk_copy_of_ours_is_wiped_once_openssl_has_it(monkeypatch):
+    seen = _psk_spy(monkeypatch)
+    spread = bytearray(b for byte in PSK_KEY for b in (byte, 0xEE))
+    strided = memoryview(spread)[::2]  # (not contiguous: the one key nodetls must copy)
+    assert await _psk_exchange(strided, PSK_KEY) == b"psk-ok"
+    [copy] = seen["server"]
+    assert repr(copy) == "<secret: 16 bytes>"
+    assert _zeroed(copy), "our copy of the PSK still holds it"
+    assert bytes(strided) == PSK_KEY  # (the caller's buffer is untouched)
+
+
+# ------------------------------------------------------------------ MemorySessionStore
+def _filled_store() -> tuple[Any, dict[bytes, bytes]]:
+    from nodetls.sessions import MemorySessionStore
+
+    store = MemorySessionStore(max_sessions=8)
+    sessions = {bytes([i]) * 32: f"{SECRET}-{i}".encode() for i in range(3)}
+    for session_id, data in sessions.items():
+        store.store_now(session_id, data, 300)
+    return store, sessions
+
+
+def test_a_memory_session_store_shows_counts_not_sessions():
+    store, sessions = _filled_store()
+    shown = "\n".join([repr(store), str(store), repr(vars(store)), pprint.pformat(vars(store)),
+                       _attribute_reprs(store)])
+    assert SECRET[:12] not in shown, shown
+    assert repr(store) == "<MemorySessionStore: 3 sessions (at most 8)>"
+    for session_id, data in sessions.items():  # (kept, and served as before)
+        assert store.lookup_now(session_id) == data
+
+
+async def test_a_refused_memory_store_call_shows_no_session():
+    # Neither the error nor the locals of the store's frames show a stored session; a value
+    # refused is named by its type (the frame refusing it holds it, as the caller's own).
+    store, sessions = _filled_store()
+    session_id = next(iter(sessions))
+    for call in (store.get_and_expire(session_id, "soon"), store.set(b"n" * 32, b"new", "300")):
+        with pytest.raises(TypeError, match="must be a number. Received str") as info:
+            await call
+        shown = _all_text(info.value) + _nodetls_frame_locals(info.value)
+        assert "set" in shown or "get_and_expire" in shown  # (the frames are there)
+        assert SECRET[:12] not in shown, shown
+    with pytest.raises(TypeError, match="Received str$") as info:
+        await store.get(SECRET)
+    assert SECRET[:12] not in _all_text(info.value)
+    with pytest.raises(TypeError, match='"data" argument must be bytes. Received int$'):
+        await store.set(b"n" * 32, 48, 300)  # (not 48 zero bytes stored as a session)
+    assert len(store) == 3
+
+
+def test_a_memory_session_store_refuses_to_pickle():
+    # (A pickle would carry every session's secret, with deadlines on this process's
+    # monotonic clock: sessions are shared between processes through RedisSessionStore.)
+    import pickle
+
+    store, _ = _filled_store()
+    with pytest.raises(TypeError, match="RedisSessionStore"):
+        pickle.dumps(store)

@@ -29,7 +29,7 @@ from ..net import Socket
 from ..stream._base import _soon
 from ..stream._readable import DATA_HOOKS_AS_READABLE
 from ..stream._writable import Writable
-from . import pause_points, write_completion
+from . import pause_points, psk_key, write_completion
 from . import renegotiation as _renegotiation
 from . import template as _template
 from ._shell import _TLSSocketShell
@@ -479,16 +479,20 @@ class TLSSocket(_TLSSocketAPI, _TLSSocketOutcome, _TLSSocketSetup, _TLSSocketShe
     _tls_pause = pause_points.run
 
     # ------------------------------------------------------------------ sync hooks
-    def _tls_psk_server(self, identity: str) -> bytes | None:
+    def _tls_psk_server(self, identity: str) -> bytes | bytearray | memoryview | None:
+        """The server's key for ``identity`` (``psk_key``: a buffer is read in place)."""
         fn: Any = self._tls_opts.get("psk_callback")
         key = fn(self, identity)
         if key is None:
             return None
         if isinstance(key, dict):
             key = key.get("psk")
-        return _options.as_bytes(key, "psk")
+        return psk_key.for_openssl(key)
 
-    def _tls_psk_client(self, hint: str | None) -> tuple[str, bytes] | None:
+    def _tls_psk_client(
+        self, hint: str | None
+    ) -> tuple[str, bytes | bytearray | memoryview] | None:
+        """The client's identity and key (``psk_key``: a buffer is read in place)."""
         fn: Any = self._tls_opts.get("psk_callback")
         ans = fn(hint)
         if ans is None:
@@ -497,7 +501,7 @@ class TLSSocket(_TLSSocketAPI, _TLSSocketOutcome, _TLSSocketSetup, _TLSSocketShe
             raise _options.InvalidArgTypeError(
                 "psk_callback must return None or {'psk': bytes, 'identity': str}"
             )
-        return ans["identity"], _options.as_bytes(ans["psk"], "psk")
+        return ans["identity"], psk_key.for_openssl(ans["psk"])
 
     def _tls_handshake_start(self, count: int) -> None:
         """A handshake started (inside OpenSSL): a server's renegotiation checks

@@ -543,12 +543,14 @@ class WrapHandle:
     def on_cert(self, servername: str | None) -> bool:
         return bool(self.owner._tls_cert(servername))
 
-    def psk_server(self, identity: str) -> bytes | None:
-        key: bytes | None = self.owner._tls_psk_server(identity)
+    # (a key may be the caller's bytearray or a byte view of it: the engine copies it into
+    # OpenSSL's buffer, ``psk_key``)
+    def psk_server(self, identity: str) -> bytes | bytearray | memoryview | None:
+        key: bytes | bytearray | memoryview | None = self.owner._tls_psk_server(identity)
         return key
 
-    def psk_client(self, hint: str | None) -> tuple[str, bytes] | None:
-        ans: tuple[str, bytes] | None = self.owner._tls_psk_client(hint)
+    def psk_client(self, hint: str | None) -> tuple[str, bytes | bytearray | memoryview] | None:
+        ans: tuple[str, bytes | bytearray | memoryview] | None = self.owner._tls_psk_client(hint)
         return ans
 
     def on_handshake_start(self, count: int) -> None:

@@ -40,8 +40,51 @@ class SessionStore(Protocol):
 
 def _check_id(session_id: Any) -> bytes:
     if not isinstance(session_id, (bytes, bytearray, memoryview)):
-        raise TypeError(f'The "session_id" argument must be bytes. Received {session_id!r}')
+        # (the type only: a value in the wrong place may be a session)
+        raise TypeError('The "session_id" argument must be bytes. '
+                        f"Received {type(session_id).__name__}")
     return bytes(session_id)
+
+
+def _seconds(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f'The "{name}" argument must be a number. Received {type(value).__name__}')
+    return value
+
+
+class _Entry:
+    """One stored session: its deadline (``time.monotonic()``) and its bytes, which hold the
+    resumption secret: ``repr()`` shows the size only."""
+
+    __slots__ = ("expires", "data")
+
+    def __init__(self, expires: float, data: bytes) -> None:
+        self.expires = expires
+        self.data = data
+
+    def __repr__(self) -> str:
+        return f"<session: {len(self.data)} bytes>"
+
+    __str__ = __repr__
+
+
+class _Entries(OrderedDict[bytes, _Entry]):
+    """The LRU of sessions: its ``repr()`` (and so ``vars(store)``, ``pprint``, a traceback's
+    locals) counts them, as :class:`~nodetls._option_table.SecretBytes` shows a key's size."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} sessions>"
+
+    __str__ = __repr__
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        raise TypeError(_NOT_PICKLED)
+
+
+_NOT_PICKLED = ("a MemorySessionStore is not pickled: its sessions hold their resumption "
+                "secrets (share sessions between processes with RedisSessionStore)")
 
 
 class MemorySessionStore:
@@ -53,6 +96,12 @@ class MemorySessionStore:
     (unless a subclass replaces ``get``, ``get_and_expire`` or ``set``): the handshake pauses
     only to ask it (not even that without the compiled binding, where it is read inside the
     client-hello callback).
+
+    A session's bytes hold its resumption secret: ``repr()`` (and ``vars(store)``, a traceback's
+    locals, the store's errors) shows how many sessions it keeps, never their bytes, and the
+    store refuses to pickle or copy (``TypeError``: a pickle would carry every secret, with
+    deadlines on this process's monotonic clock; processes share sessions through
+    :class:`RedisSessionStore`).
     """
 
     def __init__(self, max_sessions: int = 20_000) -> None:
@@ -61,10 +110,18 @@ class MemorySessionStore:
         if max_sessions < 1:
             raise ValueError(f'The "max_sessions" argument must be >= 1. Received {max_sessions}')
         self.max_sessions = max_sessions
-        self._items: OrderedDict[bytes, tuple[float, bytes]] = OrderedDict()
+        self._items = _Entries()
 
     def __len__(self) -> int:
         return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {len(self._items)} sessions (at most {self.max_sessions})>"
+
+    __str__ = __repr__
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        raise TypeError(_NOT_PICKLED)
 
     async def get(self, session_id: bytes) -> bytes | None:
         return self.lookup_now(_check_id(session_id))
@@ -72,6 +129,7 @@ class MemorySessionStore:
     async def get_and_expire(self, session_id: bytes, within: float) -> bytes | None:
         """Get (through ``get``: a subclass that replaces it is obeyed), and let the entry expire
         within ``within`` seconds (a used TLS 1.3 ticket)."""
+        within = _seconds(within, "within")
         data = await self.get(session_id)
         if data is not None:
             self.lookup_now(_check_id(session_id), within)
@@ -87,26 +145,31 @@ class MemorySessionStore:
     def lookup_now(self, key: bytes, within: float | None = None) -> bytes | None:
         """The session stored under ``key`` (bytes), or None; with ``within``, it expires at
         the latest ``within`` seconds from now."""
+        if within is not None:
+            within = _seconds(within, "within")
         items = self._items
         item = items.get(key)
         if item is None:
             return None
         now = time.monotonic()
-        if item[0] <= now:
+        if item.expires <= now:
             del items[key]
             return None
-        if within is not None and item[0] > now + within:
-            items[key] = (now + within, item[1])
+        if within is not None and item.expires > now + within:
+            item.expires = now + within
         items.move_to_end(key)
-        return item[1]
+        return item.data
 
     def store_now(self, key: bytes, data: bytes, ttl: float) -> None:
         """Store ``data`` under ``key`` (bytes) for ``ttl`` seconds (``ttl <= 0`` deletes)."""
+        ttl = _seconds(ttl, "ttl")
+        if not isinstance(data, (bytes, bytearray, memoryview)):  # (bytes(5) would store zeros)
+            raise TypeError(f'The "data" argument must be bytes. Received {type(data).__name__}')
         items = self._items
         if ttl <= 0:
             items.pop(key, None)
             return
-        items[key] = (time.monotonic() + ttl, bytes(data))
+        items[key] = _Entry(time.monotonic() + ttl, bytes(data))
         items.move_to_end(key)
         while len(items) > self.max_sessions:
             items.popitem(last=False)
