@@ -2,6 +2,7 @@
 ``tlsbench`` on the client CPU, so both see the same machine (a busy neighbour slows both).
 
     python benchmarks/paired.py --mode resume --a="--store redis" --b=--ticket-keys
+    python benchmarks/paired.py --mode bulk --a-src ../old/src   # MB echoed per CPU: µs per MB
     python benchmarks/paired.py --mode resume --a="--store redis" --a-src ../other/src \\
         --b="--store redis"          # the same server, two source trees (each built in place)
 
@@ -45,7 +46,8 @@ def _server(name: str, args: list[str], src: str | None, pki: dict[str, Path],
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--mode", choices=("hs", "resume", "pingpong"), default="resume")
+    ap.add_argument("--mode", choices=("hs", "resume", "pingpong", "bulk"), default="resume",
+                    help="bulk: one connection echoing 16 KiB writes; its figure is CPU µs per MB")
     ap.add_argument("--a", default="", help='server A\'s extra arguments: --a="--store redis"')
     ap.add_argument("--b", default="", help="server B's extra arguments: --b=--ticket-keys")
     ap.add_argument("--a-src", help="a source tree's src folder for server A")
@@ -72,6 +74,8 @@ def main() -> int:
         def client(port: int, seconds: float) -> list[str]:
             if opts.mode == "pingpong":
                 args = ["-m", "pingpong", "-s", "64"]
+            elif opts.mode == "bulk":
+                args = ["-m", "bulk", "-c", "1"]
             else:
                 args = ["-m", opts.mode, "-c", "16", "-S", "32"]
             return pin.argv([str(tlsbench), "-p", str(port), *args, "-t", str(seconds)],
@@ -87,14 +91,22 @@ def main() -> int:
             outs = [json.loads(run.communicate(timeout=opts.seconds + 60)[0].strip()
                                .splitlines()[-1]) for run in runs]
             after = [srv.cpu_ns() for srv in servers]
-            per = [(a - b) / 1e3 / max(1, int(o["ops"]))
+            per = [(a - b) / 1e3 / max(1, _ops(o, opts.mode))
                    for a, b, o in zip(after, before, outs, strict=True)]
             ratios.append(per[0] / per[1])
-            print(f"round {r + 1}: A {per[0]:.1f} µs/op  B {per[1]:.1f} µs/op  "
+            unit = "µs/MB" if opts.mode == "bulk" else "µs/op"
+            print(f"round {r + 1}: A {per[0]:.1f} {unit}  B {per[1]:.1f} {unit}  "
                   f"A/B {ratios[-1]:.3f}", flush=True)
     print(f"A/B median {statistics.median(ratios):.3f} "
           f"(range {min(ratios):.3f}-{max(ratios):.3f}, {len(ratios)} rounds)")
     return 0
+
+
+def _ops(out: dict[str, object], mode: str) -> float:
+    """A round's operations: handshakes or round trips, or for bulk the MB (10^6 B) echoed."""
+    if mode == "bulk":
+        return float(str(out["bytes_recvd"])) / 1e6
+    return int(str(out["ops"]))
 
 
 if __name__ == "__main__":

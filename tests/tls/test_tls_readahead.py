@@ -4,9 +4,13 @@ reader that pauses), on asyncio and on uvloop, TLS and plain ``net``.
 Node v20 gets at most 64 KiB per read (libuv's) and stops its TCP handle after the read in
 which the readable buffer reaches the high-water mark (``onStreamRead``: ``push()`` false,
 ``readStop()``); a TLS socket pushes every record that read completes (``TLSWrap::ClearOut``).
-nodetls receives up to 256 KiB at once; for a socket that is not flowing it hands a larger
-receive on in 64 KiB pieces (a TLS socket: decrypts it in 64 KiB pieces of ciphertext) and
-holds the rest, undecrypted, once the socket stops reading, for when it reads again.
+nodetls receives up to 256 KiB at once (``RECV_BUFFER_SIZE``) and hands the whole receive on
+(a TLS socket: decrypts it), so a socket that is not flowing holds up to one receive past the
+mark: more than Node's, a strict xfail below. Handing a larger receive on in 64 KiB pieces and
+holding the rest matched Node's figures, but cost 15 % more CPU per MB in a piped echo
+(``benchmarks/paired.py --mode bulk``: every backpressure pause then came after 64 KiB, not
+256 KiB) and held the same memory (the rest, undecrypted, in the handle rather than the
+kernel); reading 64 KiB from the kernel when not flowing is the way left to match them.
 
 Figures from node v20.20 running the same scenarios (a server writing megabytes at once):
 a TLS client that never reads holds 49152 bytes (three 16 KiB records) every run, a net
@@ -84,6 +88,10 @@ async def _close(server: Any, *socks: Any) -> None:
     await asyncio.wait_for(server.close(), TIMEOUT)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "Node v20 holds 49152 (TLS: the three records of its first 64 KiB read) or 65536 (net: one "
+    "read) in a socket nobody reads; nodetls hands on a whole receive of up to 256 KiB (TLS "
+    "65536-114688, net about 128000): see the module docstring"))
 @pytest.mark.parametrize("loop", LOOPS)
 @pytest.mark.parametrize("kind", ["tls", "net"])
 def test_a_client_that_never_reads_holds_what_node_holds(certs: Any, kind: str,
@@ -107,11 +115,11 @@ def test_a_client_that_never_reads_holds_what_node_holds(certs: Any, kind: str,
 
 @pytest.mark.parametrize("loop", LOOPS)
 @pytest.mark.parametrize("kind", ["tls", "net"])
-def test_a_reader_that_pauses_holds_what_node_holds_then_gets_every_byte(
+def test_a_reader_that_pauses_holds_one_receive_at_most_then_gets_every_byte(
         certs: Any, kind: str, loop: str) -> None:
     # A flowing reader pauses in its 'data' listener once it has 1 MiB: it holds at most one
-    # 64 KiB read past that (Node: TLS 16384 or 65536, net 65536; nodetls read 256 KiB
-    # before), then, resumed, gets all 16 MiB in order (a checksum), and 'end'.
+    # receive past that (Node: one 64 KiB read, TLS 16384 or 65536, net 65536; nodetls: up to
+    # 256 KiB), then, resumed, gets all 16 MiB in order (a checksum), and 'end'.
     body = os.urandom(BODY)
 
     async def main() -> tuple[int, int, bytes]:
@@ -143,7 +151,6 @@ def test_a_reader_that_pauses_holds_what_node_holds_then_gets_every_byte(
 
     held, total, digest = run_on(loop, main)
     assert (total, digest) == (len(body), hashlib.sha256(body).digest())
+    assert 0 < held <= 256 * 1024, held
     if kind == "tls":
-        assert 0 < held <= 4 * RECORD and held % RECORD == 0, held
-    else:
-        assert held == 65536
+        assert held % RECORD == 0, held  # (whole records)

@@ -35,7 +35,6 @@ from collections.abc import Callable
 from typing import Any
 
 from .handle import _BUFFERS, RECV_BUFFER_SIZE, TCPHandle
-from .handle_read import NODE_READ_SIZE
 
 __all__ = ["Acceptor", "SocketTransport", "is_selector_loop"]
 
@@ -168,11 +167,7 @@ class SocketTransport(asyncio.Transport):
                 if not plain:
                     proto.buffer_updated(nbytes)
                 elif proto._reading and proto._held is None:
-                    if nbytes > NODE_READ_SIZE and \
-                            getattr(proto.owner, "_r_flowing", True) is not True:
-                        proto._read_pieces(buf, nbytes)  # (not flowing: as libuv's reads)
-                    else:
-                        proto.owner._on_handle_read(buf[:nbytes])
+                    proto.owner._on_handle_read(buf[:nbytes])
                 else:
                     proto._hold(bytes(buf[:nbytes]))
             except (SystemExit, KeyboardInterrupt):

@@ -15,18 +15,11 @@ import asyncio
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["_ReadMixin", "RECV_BUFFER_SIZE", "NODE_READ_SIZE"]
+__all__ = ["_ReadMixin", "RECV_BUFFER_SIZE"]
 
 #: Size of a receive buffer: one read takes up to this much (libuv reads 64 KiB at a time;
 #: more per read means fewer Python calls per byte, which matters most under TLS).
 RECV_BUFFER_SIZE = 256 * 1024
-#: libuv's read (Node's ``onStreamRead`` gets at most this much per call). A larger read for
-#: an owner that buffers what it gets (a Node stream not flowing) is handed on in pieces of
-#: this size, and once the owner stops reading, the rest is held in such pieces for
-#: ``read_start()``: a socket nobody reads holds what Node's holds (one 64 KiB read past the
-#: high-water mark; a TLS socket, the records that read completes: the TLS wrap's pieces),
-#: while a flowing socket still takes a whole receive in one call.
-NODE_READ_SIZE = 64 * 1024
 
 # Preallocated receive buffers. A handle takes one in get_buffer() and gives it back once its
 # owner's _on_handle_read() has returned (asyncio/uvloop call the two back to back), so reads
@@ -89,40 +82,12 @@ class _ReadMixin:
         self._view = None
         try:
             if self._reading and self._held is None:
-                if nbytes > NODE_READ_SIZE and getattr(self.owner, "_r_flowing", True) is not True:
-                    self._read_pieces(view, nbytes)  # type: ignore[arg-type]
-                else:
-                    self.owner._on_handle_read(view[:nbytes])  # type: ignore[index]
+                self.owner._on_handle_read(view[:nbytes])  # type: ignore[index]
             else:
                 self._hold(bytes(view[:nbytes]))  # type: ignore[index]
         finally:
             if self._bufsize == RECV_BUFFER_SIZE and len(_BUFFERS) < 16:
                 _BUFFERS.append(view)  # type: ignore[arg-type]
-
-    def _read_pieces(self, view: memoryview, nbytes: int) -> None:
-        """A read of more than :data:`NODE_READ_SIZE` for an owner not flowing (a net socket
-        paused, or not read yet): handed on as libuv's reads would have come, until the owner
-        stops reading (its buffer reached the high-water mark); the rest is held
-        (:meth:`_hold_rest`), as the kernel would have kept it for Node's next read."""
-        start = 0
-        while start < nbytes:
-            end = start + NODE_READ_SIZE if nbytes - start > NODE_READ_SIZE else nbytes
-            self.owner._on_handle_read(view[start:end])
-            start = end
-            if start < nbytes and not (self._reading and self._held is None):
-                if self._state == _OPEN:  # (destroyed meanwhile: dropped, as the kernel's)
-                    self._hold_rest(view, start, nbytes)
-                return
-
-    def _hold_rest(self, view: memoryview, start: int, nbytes: int) -> None:
-        """``view[start:nbytes]``, the rest of a read the owner stopped reading in the middle
-        of, held for ``read_start()`` in pieces of :data:`NODE_READ_SIZE` (delivered one by one
-        while the owner reads: :meth:`_deliver_held`).  Also the TLS wrap's (its routed reads'
-        rest: ``TLSWrap._read_pieces``)."""
-        while start < nbytes:
-            end = start + NODE_READ_SIZE if nbytes - start > NODE_READ_SIZE else nbytes
-            self._hold(bytes(view[start:end]))
-            start = end
 
     def data_received(self, data: bytes) -> None:
         """``asyncio.Protocol``'s entry, for a transport that takes no buffered protocol: the

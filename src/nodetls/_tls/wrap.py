@@ -43,7 +43,6 @@ from .._engine import DONE, PAUSED, HandshakeDone, KeylogLine, NewSession, TLSEn
 from .._engine.engine import receive_buffer
 from .._net.handle import _OPEN as _TCP_OPEN
 from .._net.handle import RECV_BUFFER_SIZE, TCPHandle
-from .._net.handle_read import NODE_READ_SIZE
 from .._net.socket import Socket
 from ..errors import system_error
 from .wrap_handle import _UNREAD, WrapHandle
@@ -61,8 +60,6 @@ _HandshakeDone: Final = HandshakeDone
 _TCPHandle: Final = TCPHandle
 _OPEN: Final = _TCP_OPEN
 _RECV_BUFFER_SIZE: Final = RECV_BUFFER_SIZE
-_NODE_READ: Final = NODE_READ_SIZE  # libuv's read: a larger one, for an owner not flowing, is
-# decrypted in pieces of this much ciphertext (TLSWrap._read_pieces)
 # This thread's (get_buffer, (view, char[])) for routed reads (TLSWrap.route_reads).
 _route: Final = threading.local()
 _SOCKET_READ: Final = Socket._on_handle_read  # takes plaintext as bytes too (route_reads)
@@ -398,9 +395,6 @@ class TLSWrap(WrapHandle):
                 or eng.paused is not None):
             self._on_handle_read(view[:nbytes])
             return
-        if nbytes > _NODE_READ and self._owner_buffers():  # (the flowing path: one compare)
-            self._read_pieces(view, nbytes)
-            return
         self._in_cycle = 1
         try:
             self._flushed = False
@@ -424,36 +418,6 @@ class TLSWrap(WrapHandle):
             self._done_due = False
             if not self.owner._tls_write_settle():
                 self._done_soon()
-
-    def _owner_buffers(self) -> bool:
-        """The owner keeps what it gets (a Node stream not flowing: paused, or not read yet),
-        so a large read is decrypted as Node's would have come (:meth:`_read_pieces`).  Not for
-        ``nodetls.aio``'s transports (``quiet_read``: their reads are asyncio's)."""
-        return self.quiet_read is None and getattr(self.owner, "_r_flowing", True) is not True
-
-    def _read_pieces(self, view: memoryview, nbytes: int) -> None:
-        """A routed read of more than libuv's 64 KiB for an owner that buffers: Node's TLSWrap
-        gets the ciphertext in libuv's reads (``OnStreamRead``, at most 64 KiB each), decrypts
-        every record each completes (``ClearOut``) and hands each to the owner, which stops its
-        TCP handle once its buffer reaches the high-water mark (``onStreamRead``: ``push()``
-        false, ``readStop()``).  So here: each 64 KiB piece goes through the data path
-        (:meth:`_on_handle_read`: the records it completes, a partial one staying in the
-        engine's read BIO), and once the owner stops reading, the rest of the read is not
-        decrypted: the TCP handle holds it, in such pieces, with whatever it reads meanwhile,
-        and hands it back in order when reading starts again (``TCPHandle._hold_rest``,
-        ``_deliver_held``), as the kernel keeps it for Node's next read."""
-        start = 0
-        while start < nbytes:
-            end = start + _NODE_READ if nbytes - start > _NODE_READ else nbytes
-            self._on_handle_read(view[start:end])
-            start = end
-            if start < nbytes and not self._reading:
-                lower = self.lower
-                if not self._closed and self.engine is not None and lower._state == _OPEN:
-                    lower._hold_rest(view, start, nbytes)
-                return
-            if self._closed or self.engine is None:  # (destroyed by a listener: no more)
-                return
 
     def _on_handle_eof(self) -> None:
         if self._holding:  # (read_hold(): delivered after the held reads, by read_held())
