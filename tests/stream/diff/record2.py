@@ -82,10 +82,29 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
                              {"kind": "writable", "hwm": None, "write": "sync", "final": None}],
          "ops": [["pipeline", -1, [["gen", ["63"]], 0, 1, 2], "cb", True],
                  ["write", 2, "e282"]]}),
+    "pipeline_error_cancels_destination_of_unconstructed_stream": (
+        "a pipeline fails (its source's write after end) while its destination function's "
+        "for-await reads a Duplex whose construct never calls back: the pipeline destroys "
+        "that Duplex, whose destroy waits for the construct (no 'error', no 'close'), and "
+        "aborts the signal it passed the function, which the function ignores, so its "
+        "promise and the Duplex's end-of-stream never settle and Node never calls the "
+        "pipeline's callback (checked: the signal's 'abort' comes, nothing else). nodetls "
+        "has no signal and cancels the function's task instead (the stand-in documented in "
+        "_pipeline.py), so its callback gets the source's error. Left open: a design choice "
+        "(a Python function cannot see an abort but by its cancellation); found as gen2 seed "
+        "4182, the class also behind 16 of seeds 1000-3999's divergences counted as "
+        "microtask order",
+        {"v": 2, "streams": [{"kind": "duplex", "hwm": None, "read": "tick", "src": [],
+                              "write": "tick", "writev": True, "final": None},
+                             {"kind": "duplex", "hwm": None, "read": "noop", "src": [],
+                              "write": "sync", "final": None, "construct": "manual",
+                              "allowHalfOpen": None}],
+         "ops": [["pipeline", -1, [0, 1, "adest"], "cb", True], ["end", 0, None],
+                 ["write", 0, "61"]]}),
 }
 
 #: the named cases nodetls still runs otherwise (strict xfails)
-XFAIL: frozenset[str] = frozenset()
+XFAIL: frozenset[str] = frozenset({"pipeline_error_cancels_destination_of_unconstructed_stream"})
 
 
 def main() -> None:
