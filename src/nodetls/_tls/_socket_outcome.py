@@ -277,9 +277,9 @@ class _TLSSocketOutcome(_Base):
             self._had_error = True
             server._tls_client_error(exc, self)
             return
-        if wrap is not None and wrap.held and self._is_server:
+        if self._reneg_holds is not None:
             # (a renegotiation's check holds the output: OpenSSL's alert goes out first)
-            release_for_error(wrap)
+            release_for_error(self)  # type: ignore[arg-type]  # (a TLSSocket's mixin)
         self.destroy(exc)
 
     def _emit_error(self, err: BaseException) -> None:

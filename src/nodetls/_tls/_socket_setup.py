@@ -129,6 +129,7 @@ if TYPE_CHECKING:
         _session_in_event: bytes | None
         _renegotiation_disabled: bool
         _renegotiations: int
+        _reneg_holds: TLSWrap | None
         _shell_listener: tuple[Any, Any, Any] | None
         _host_socket: Any
         _new_session_pending: int

@@ -43,10 +43,6 @@ __all__ = ["handshake_start", "release_for_error"]
 #: The clock the window is measured with (a seam for tests).
 clock = time.monotonic
 
-# Wraps whose output this module holds until its verdict, by id (the wrap is a compiled class:
-# no attribute of ours on it); only while that verdict is "go on" (no error code yet).
-_checking: dict[int, TLSWrap] = {}
-
 
 def handshake_start(sock: TLSSocket, count: int, limit: int, window: float) -> None:
     """A handshake started on ``sock``'s engine (``count``: the engine's count, 1 for the
@@ -73,15 +69,18 @@ def handshake_start(sock: TLSSocket, count: int, limit: int, window: float) -> N
         code = "ERR_TLS_RENEGOTIATION_DISABLED"
     release = not wrap.held  # (held already: a 'newSession' answer pending keeps it)
     wrap.hold()
-    if release and code is None:
-        _checking[id(wrap)] = wrap
+    if release and code is None:  # (this check holds the output until its verdict: go on)
+        sock._reneg_holds = wrap
     asyncio.get_running_loop().call_soon(_verdict, sock, code, wrap if release else None)
 
 
-def release_for_error(wrap: TLSWrap) -> None:
-    """The socket of ``wrap`` fails (OpenSSL refused the renegotiation): send what this check
-    holds -- the fatal alert OpenSSL made -- before the socket is destroyed."""
-    if _checking.pop(id(wrap), None) is wrap and wrap.held:
+def release_for_error(sock: TLSSocket) -> None:
+    """``sock`` fails (OpenSSL refused the renegotiation): send what this check holds -- the
+    fatal alert OpenSSL made -- before the socket is destroyed (only the output: not
+    ``release()``'s cycle, which would read on)."""
+    wrap = sock._reneg_holds
+    sock._reneg_holds = None
+    if wrap is not None and wrap is sock._wrap and wrap.held:
         wrap.held = False
         wrap._flush()
 
@@ -90,8 +89,8 @@ def _verdict(sock: TLSSocket, code: str | None, wrap: TLSWrap | None) -> None:
     """The next loop step after a renegotiation began: destroy the socket with ``code``'s
     error, or with ``ERR_TLS_RENEGOTIATION_DISABLED`` when a listener disabled renegotiation
     meanwhile; else send what was held (the server's answer) and go on."""
-    if wrap is not None:
-        _checking.pop(id(wrap), None)
+    if wrap is not None and sock._reneg_holds is wrap:
+        sock._reneg_holds = None
     if sock.destroyed:
         return
     if code is None and sock._renegotiation_disabled:

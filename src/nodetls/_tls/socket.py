@@ -101,6 +101,7 @@ class TLSSocket(_TLSSocketAPI, _TLSSocketOutcome, _TLSSocketSetup, _TLSSocketShe
     _pending_resume_ticket = False  # ... and whether it is a TLS 1.3 ticket
     _last_handshake_time = 0.0  # server: the last handshake's start (Node's lastHandshakeTime)
     _reneg_count = 0  # server: renegotiations counted in the window (Node's handshakes)
+    _reneg_holds: TLSWrap | None = None  # server: the wrap whose output a renegotiation check holds
     _renegotiation_disabled = False
     _renegotiations = 0  # renegotiations finished ('secure' emitted again)
     _key_cert: Any = None  # set_key_cert()'s context, before the engine exists
