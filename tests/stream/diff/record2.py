@@ -101,10 +101,26 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
                               "allowHalfOpen": None}],
          "ops": [["pipeline", -1, [0, 1, "adest"], "cb", True], ["end", 0, None],
                  ["write", 0, "61"]]}),
+    "pipeline_error_leaves_function_stages_running": (
+        "the same design choice seen from the stages: a pipeline of an async generator "
+        "source, an async generator stage and a PassThrough the script end()s fails when its "
+        "pump writes the first chunk after that end (ERR_STREAM_WRITE_AFTER_END, the "
+        "callback gets it in both). Node aborts the signal it passed the two functions, "
+        "which ignore it, so they run on after the callback: the stage takes the second "
+        "chunk and the generator yields both (checked with a build that does not cancel: it "
+        "logs what Node logs). nodetls cancels the functions' tasks at the error, so the "
+        "stage logs the first chunk and the generator its first yield, nothing more. Left "
+        "open with the case above; found as gen2 seed 4594",
+        {"v": 2, "streams": [{"kind": "passthrough", "hwm": None},
+                             {"kind": "writable", "hwm": None, "write": "tick", "final": None}],
+         "ops": [["pipeline", -1, [["gen", ["61666165666661", "616166"]], "agen", 0, 1], "cb",
+                  True], ["end", 0, None]]}),
 }
 
 #: the named cases nodetls still runs otherwise (strict xfails)
-XFAIL: frozenset[str] = frozenset({"pipeline_error_cancels_destination_of_unconstructed_stream"})
+XFAIL: frozenset[str] = frozenset({
+    "pipeline_error_cancels_destination_of_unconstructed_stream",
+    "pipeline_error_leaves_function_stages_running"})
 
 
 def main() -> None:
