@@ -18,9 +18,10 @@ test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider
 
 # The version-sensitive part of the suite on another CPython (`make test-py3.12`, `make
-# test-py3.13`, `make test-py3.14`; nodetls supports 3.11+): the asyncio-facing layers, the engine, faults, fleet
-# processes, the benchmark harness (its profiler traces the interpreter), the README and the
-# builds, in a venv of that Python's own (.venv-3.X) over this tree, reusing build/openssl.
+# test-py3.13`, `make test-py3.14`; nodetls supports 3.11+): the asyncio-facing layers, the
+# engine, faults, fleet processes, the benchmark harness (its profiler traces the interpreter),
+# the README and the builds, in a venv of that Python's own (.venv-3.X) over this tree, reusing
+# build/openssl.
 # The interpreter: PYTHON_3X (e.g. PYTHON_312=/path/to/python3.12), else python3.X on PATH, else
 # pyenv's: the first that runs (a pyenv shim on PATH may not). The compiled modules are per
 # version (cpython-3XX .so); the cffi binding is abi3.
