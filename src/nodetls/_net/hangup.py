@@ -31,6 +31,14 @@ checked here:
   its owner reads (no error: its close is reported on ``close()``). With nothing queued, no
   FIN and no failed send, the reset is reported, as Node's read reports it.
 
+The EOF needs a short read: a read that fills libuv's buffer (the data queued a multiple of
+its 64 KiB, :data:`HUP_READ_SIZE`) is followed by another, which gets what comes next in the
+kernel, the reset (``'error'`` ``ECONNRESET``) or the peer's FIN. There the first two checks take
+the data without an EOF, and the transport, resumed once the data is delivered, reads what
+follows (:meth:`_HangupMixin._fills_last_read`; the differential case
+``shutdown_fails_after_peer_reset_full_read_resets``).
+The third (the transport gone: nothing reads on) still takes an EOF after such data.
+
 The EOF after the data is ``uv__stream_io``'s, which reports it only to a handle still reading
 once the short read's callback has returned: a callback that stops reading (the socket's
 ``push()`` reached the high-water mark while paused) leaves the reset in the kernel for the
@@ -165,13 +173,26 @@ class _HangupMixin:
         except (OSError, ValueError):
             return -1
 
-    def _take_queued(self, fd: int) -> None:
+    def _fills_last_read(self, fd: int) -> bool:
+        """What Node's handle would read now (the queued bytes, and those held: Node's are
+        still in the kernel) ends with a full read of :data:`HUP_READ_SIZE`: libuv reads
+        again, and that read, not ``POLLHUP``, tells what follows (module docstring)."""
+        total = _queued(fd) + sum(len(b) for b in self._held or ())
+        return total > 0 and total % HUP_READ_SIZE == 0
+
+    def _take_queued(self, fd: int, eof: bool = True) -> None:
         """Read what is queued into the held data, then the held EOF: the owner gets them in
-        order when it reads (``_deliver_held``); the transport is not read again."""
+        order when it reads (``_deliver_held``); the transport is not read again. Without
+        ``eof`` (the last read full, :meth:`_fills_last_read`), the data only: once it is
+        delivered, reading on, the transport's read gets what follows (the reset, or the
+        peer's FIN), as libuv's next read."""
         held = self._held
         if held is None:
             held = self._held = deque()
         held.extend(read_queued(fd))
+        if not eof:
+            self._pause_transport()  # (resumed by _deliver_held once the data is delivered)
+            return
         self._held_eof = True
         self._eof = True
         self._hup_eof = bool(held)
@@ -215,7 +236,7 @@ class _HangupMixin:
             return False
         if not self._held and _queued(fd) <= 0:
             return False  # (nothing queued: the transport's read reports the reset or EOF)
-        self._take_queued(fd)
+        self._take_queued(fd, not self._fills_last_read(fd))
         if self._shut_queued:
             self._shut_hold = True  # (delivered once the queued shutdown has completed)
         if self._shut and self._reg is not None:
@@ -232,8 +253,11 @@ class _HangupMixin:
         fd = self._fileno()
         if fd < 0 or _queued(fd) <= 0:
             return  # (nothing queued: the transport's read reports the reset)
-        self._take_queued(fd)
-        self._hup_lost = True
+        if self._fills_last_read(fd):
+            self._take_queued(fd, False)  # (then the transport's read: the reset)
+        else:
+            self._take_queued(fd)
+            self._hup_lost = True
         if not completes and self._reading:
             reg = self._reg
             (reg.loop if reg is not None else _running_loop()).call_soon(self._deliver_held)

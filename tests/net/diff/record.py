@@ -174,6 +174,32 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         {**_OPTS, "ops": [["s", "write", "61"], ["c", "write", "61"],
                           ["s", "write", "6264646661636564"], ["s", "write", "6165"],
                           ["s", "destroy_soon"], ["s", "write", "626365"]]}),
+    "shutdown_fails_after_peer_reset_full_read_resets": (
+        "the peer writes exactly 65536 bytes and destroys in the tick our end(data) goes out "
+        "(our data unread: a RST): our shutdown fails (ENOTCONN, ignored: 'endcb', 'finish'), "
+        "then Node's read takes the 65536 bytes in one read that fills libuv's 64 KiB buffer, "
+        "so it reads again (POLLHUP is an EOF only after a short read) and gets the reset: "
+        "'error' ECONNRESET, 'close true' (65535 or 65537 bytes: 'end'). nodetls's hang-up "
+        "read (hangup.py) took the queued bytes and an EOF whatever their size: 'end', "
+        "'close false'; now, the last read full, the transport reads on after the data and "
+        "gets the reset (seed 24413, both loops; test_net_hup_full_read.py)",
+        {**_OPTS, "ops": [["s", "end", "6564646662"], ["c", "write", [65536, 151]],
+                          ["c", "destroy", False]]}),
+    "end_then_destroy_peer_full_read_resets": (
+        "end(data) of exactly 65536 bytes then (write after end ->) destroy in the same tick, "
+        "the peer's byte unread (seed 24548): Node's shutdown (FIN) was still queued, so its "
+        "close sends a RST alone; the peer reads the 65536 bytes in one read that fills "
+        "libuv's 64 KiB buffer, so it reads again (POLLHUP is an EOF only after a short read) "
+        "and gets ECONNRESET ('error', 'close true'; 65535, 65537 or 131072 bytes: 'end'). "
+        "nodetls sends its "
+        "FIN first (handle.py _close_now, fin_first, as in "
+        "end_then_destroy_after_peer_read_resets): the peer reads the data, then 'end', "
+        "'finish', 'close false'. A fix would need what the peer has not read yet (the "
+        "per-step mark of end_then_destroy_after_peer_read_resets: the data written in the "
+        "close's own loop step) and skip the FIN-first when the peer's last read of it "
+        "would fill libuv's buffer (both loops)",
+        {**_OPTS, "ops": [["s", "end", [65536, 100]], ["c", "write", "65"],
+                          ["s", "write", "6263"]]}),
 }
 
 
