@@ -432,3 +432,49 @@ async def test_profile_counts_bytecodes_per_function(server: str) -> None:
         # stops (more of them on a loaded machine): at most 3 of the traced run's, with margin.
         assert 0.95 <= float(pipe.split()[1]) <= 1 + 6 / 60, pipe
     assert "by module:" in res.stdout and "top 40 functions by bytecodes:" in res.stdout
+
+
+@pytest.mark.interop
+@pytest.mark.slow
+async def test_syscalls_counts_per_handshake_and_round_trip(node_bin: str, tmp_path: Path) -> None:
+    """``benchmarks/syscalls.py`` counts each server's system calls per full handshake and per
+    round trip, and each client's per round trip: one accepted and one closed descriptor per
+    connection; one ``read`` and one ``write`` per echoed 64 B message (nodetls's data path
+    sends a flight in one write); and the Node client's columns beside nodetls's.
+
+    On asyncio's loop, a connection closed once both sides have ended makes no placeholder
+    socket (``TCPHandle._close_now``: before, a ``socket`` and a ``dup3`` for every one)."""
+    from harness import syscount
+
+    if not syscount.available():
+        pytest.skip("perf missing or not allowed to count syscall tracepoints here")
+    if find_tlsbench_source(ROOT) is None and not (BENCH / "build").exists():
+        pytest.skip("tlsbench source not found (set TLSBENCH_SRC)")
+    if importlib.util.find_spec("uvloop") is None:
+        pytest.skip("uvloop not installed")
+    out = tmp_path / "calls.json"
+    res = await run_process([sys.executable, BENCH / "syscalls.py", "--servers",
+                             "node,nodetls-uvloop,nodetls-asyncio", "--clients",
+                             "node,nodetls-uvloop",
+                             "--handshakes", "400", "--round-trips", "2000", "--seconds", "1",
+                             "--json", out], timeout=240.0, cwd=ROOT)
+    assert res.rc == 0, f"{res.stdout}\n{res.stderr}"
+    assert "system calls per full handshake" in res.stdout
+    got = json.loads(out.read_text())
+    hs, rr = got["full handshake"], got["64 B round trip"]
+    for server in ("node", "nodetls-uvloop", "nodetls-asyncio"):
+        calls, failed, total = hs[server]
+        # (tlsbench may start up to its concurrency, 16, more connections than it completes)
+        assert 0.95 <= calls["accept4"] - failed.get("accept4", 0.0) <= 1.1, (server, res.stdout)
+        assert 0.95 <= calls["close"] <= 1.1, (server, res.stdout)
+        assert total + 1e-6 >= sum(calls.values()) > 5, res.stdout
+        # (tlsbench ends each connection after both close_notify and FIN are out: most are
+        # closed with both ways ended, whatever the timing)
+        assert calls.get("socket", 0.0) < 0.6, (server, res.stdout)
+    calls, _failed, _total = rr["nodetls-uvloop"]
+    for call in ("read", "write"):
+        assert 0.95 <= calls.get(call, 0.0) <= 1.1, (call, res.stdout)
+    clients = got["client 64 B round trip"]
+    assert set(clients) == {"node rr", "node rrcb", "nodetls-uvloop rr", "nodetls-uvloop rrcb"}
+    for name, (calls, _failed, _total) in clients.items():
+        assert 0.95 <= calls.get("write", 0.0) <= 1.2, (name, res.stdout)

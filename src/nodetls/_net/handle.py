@@ -435,10 +435,17 @@ class TCPHandle(_ReadMixin, _ShutdownMixin, _HangupMixin, _AddressMixin,
         reads that data, then EOF (libuv: a short read and POLLHUP in one poll), and data
         written in the same tick is unread. The FIN makes a peer read the same (data, then
         EOF); its next write then fails with EPIPE, where Node's says ECONNRESET."""
+        self._peer_tuple()
+        self._sockname_tuple()
+        if (self._shut_refused or self._eof and self._shut) and not self._held \
+                and not self.resetting:
+            # The connection is over in the kernel (the peer reset it: our half-close was
+            # refused), or both ways ended (our FIN sent, the peer's EOF read, nothing
+            # unread): closing now or on the transport's next step sends the peer nothing
+            # different, so no placeholder socket (three system calls) is made.
+            return
         sock = self._extra("socket")
         if sock is not None:
-            self._peer_tuple()
-            self._sockname_tuple()
             close_now(sock, self._shut_queued and not self._shut and not self.resetting
                       and getattr(self.owner, "_bytes_dispatched", 0) > 0, bool(self._held))
 

@@ -112,6 +112,10 @@ class _ShutdownMixin:
             return
         self._shutdown_now(callback)
 
+    #: The half-close failed with ``ENOTCONN``: the peer had reset the connection, which
+    #: no longer exists in the kernel (:meth:`TCPHandle._close_now` has nothing to end).
+    _shut_refused = False
+
     #: What the handle reads is held for a shutdown's completion, from :meth:`shutdown` on
     #: (uvloop; else from :meth:`_shutdown_done`) to :meth:`_shutdown_complete` (or
     #: :meth:`_release_hold`, which deliver it): ``_deliver_held`` waits for it.
@@ -139,6 +143,7 @@ class _ShutdownMixin:
                 if exc.errno != errno.ENOTCONN:
                     self.owner._on_handle_error(_wrap_error(exc, "shutdown"))
                 else:  # (the peer's reset: what it sent before is still read, hangup.py)
+                    self._shut_refused = True
                     self._hangup_at_shutdown(callback is not None)
                 if callback is not None:
                     self._shutdown_done(callback)  # (libuv's failed shutdown: the same turn)
