@@ -6,7 +6,8 @@
     python benchmarks/paired.py --mode resume --a="--store redis" --a-src ../other/src \\
         --b="--store redis"          # the same server, two source trees (each built in place)
 
-Each server is ``servers/nodetls_echo.py --loop uvloop`` with the extra arguments given
+Each server is ``servers/nodetls_echo.py --loop uvloop`` (``--script aio_echo.py``: the
+asyncio bridge's) with the extra arguments given
 (``--store redis`` gets a throw-away ``redis-server``, started here); ``--a-src``/``--b-src`` put
 another tree's ``src`` first on the server's ``PYTHONPATH``.  Each round runs both clients for
 ``--seconds`` and reads each server's CPU (schedstat) per operation; the median and range of the
@@ -36,8 +37,8 @@ from harness.pki import write_pki  # noqa: E402
 
 
 def _server(name: str, args: list[str], src: str | None, pki: dict[str, Path],
-            pin: procs.Pinning) -> procs.ServerProc:
-    argv = [sys.executable, str(HERE / "servers" / "nodetls_echo.py"), "--cert",
+            pin: procs.Pinning, script: str = "nodetls_echo.py") -> procs.ServerProc:
+    argv = [sys.executable, str(HERE / "servers" / script), "--cert",
             str(pki["ecdsa-cert"]), "--key", str(pki["ecdsa-key"]), "--port", "0", "--loop",
             "uvloop", *args]
     return procs.ServerProc(name, pin.argv(argv, pin.server),
@@ -52,6 +53,8 @@ def main() -> int:
     ap.add_argument("--b", default="", help="server B's extra arguments: --b=--ticket-keys")
     ap.add_argument("--a-src", help="a source tree's src folder for server A")
     ap.add_argument("--b-src", help="a source tree's src folder for server B")
+    ap.add_argument("--script", default="nodetls_echo.py",
+                    help="the server script in servers/ (aio_echo.py: the asyncio bridge)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=3.0)
     opts = ap.parse_args()
@@ -68,7 +71,7 @@ def main() -> int:
             specs = [[*s, "--redis", url] if "redis" in s else s for s in specs]
         servers = []
         for name, spec, src in zip("AB", specs, (opts.a_src, opts.b_src), strict=True):
-            servers.append(_server(name, spec, src, pki, pin))
+            servers.append(_server(name, spec, src, pki, pin, opts.script))
             stack.callback(servers[-1].stop)
 
         def client(port: int, seconds: float) -> list[str]:

@@ -129,6 +129,10 @@ class TCPHandle(_ReadMixin, _ShutdownMixin, _HangupMixin, _AddressMixin,
     resetting = False
     #: ``shutdown(callback)`` was called; its half-close waits for the next loop step.
     _shut_queued = False
+    #: Set by the asyncio bridge (``nodetls.aio``) once the peer's close_notify or FIN has
+    #: ended the connection: :meth:`close` then leaves the socket to the transport, which
+    #: closes it a loop step later, as asyncio's and uvloop's own SSL transports do.
+    close_lazily = False
     transport: asyncio.Transport | None
     _view: memoryview | None
     _state: int
@@ -437,12 +441,12 @@ class TCPHandle(_ReadMixin, _ShutdownMixin, _HangupMixin, _AddressMixin,
         EOF); its next write then fails with EPIPE, where Node's says ECONNRESET."""
         self._peer_tuple()
         self._sockname_tuple()
-        if (self._shut_refused or self._eof and self._shut) and not self._held \
-                and not self.resetting:
+        if (self._shut_refused or self._eof and self._shut or self.close_lazily) \
+                and not self._held and not self.resetting:
             # The connection is over in the kernel (the peer reset it: our half-close was
             # refused), or both ways ended (our FIN sent, the peer's EOF read, nothing
-            # unread): closing now or on the transport's next step sends the peer nothing
-            # different, so no placeholder socket (three system calls) is made.
+            # unread), or its owner asked for the transport's own close (close_lazily):
+            # no placeholder socket (three system calls) is made.
             return
         sock = self._extra("socket")
         if sock is not None:

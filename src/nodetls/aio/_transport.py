@@ -376,6 +376,7 @@ class TLSTransport(ExtraInfo, WriteFlow, asyncio.Transport):
         if not wait:
             # (net.Socket.destroy: its usual close, for a BridgeSocket too, in one call)
             if self._eof_seen:  # (the peer's EOF: see _peer_closed)
+                self._close_lazily()
                 self._loop.call_soon(sock.destroy)
             else:  # (the socket is gone already)
                 sock.destroy()
@@ -417,7 +418,17 @@ class TLSTransport(ExtraInfo, WriteFlow, asyncio.Transport):
         # last), nodetls's socket one after its destroy: so a coroutine that saw the
         # transport closing and yields once (StreamWriter.drain()'s sleep(0)) runs before
         # connection_lost(), as with theirs.
+        self._close_lazily()
         self._loop.call_soon(self._sock.destroy)
+
+    def _close_lazily(self) -> None:
+        """The peer's close_notify or FIN has ended the connection: its TCP handle's close
+        leaves the socket to the transport (closed a loop step later, as asyncio's and
+        uvloop's own SSL transports close theirs), with no release of the connection within
+        the call (Node's ``uv_close``, which a ``net.Socket`` keeps)."""
+        tcp: Any = getattr(self._handle, "lower", None)  # (the TLS wrap's transport handle)
+        if type(tcp) is TCPHandle:
+            tcp.close_lazily = True
 
     def _shutdown_timed_out(self) -> None:
         """``ssl_shutdown_timeout`` passed without the peer's close_notify: the connection is
