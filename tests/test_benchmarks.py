@@ -469,7 +469,8 @@ async def test_syscalls_counts_per_handshake_and_round_trip(node_bin: str, tmp_p
         # (tlsbench may start up to its concurrency, 16, more connections than it completes)
         assert 0.95 <= calls["accept4"] - failed.get("accept4", 0.0) <= 1.1, (server, res.stdout)
         assert 0.95 <= calls["close"] <= 1.1, (server, res.stdout)
-        assert total + 1e-6 >= sum(calls.values()) > 5, res.stdout
+        # (the total is one more perf event, enabled a moment apart from the others)
+        assert total * 1.05 >= sum(calls.values()) > 5, res.stdout
         # (tlsbench ends each connection after both close_notify and FIN are out: most are
         # closed with both ways ended, whatever the timing)
         assert calls.get("socket", 0.0) < 0.6, (server, res.stdout)
