@@ -38,7 +38,8 @@ _FIXED = {"set_timeout_zero_property", "end_then_destroy_same_tick_no_fin",
           "paused_shutdown_fails_after_peer_fin", "paused_shutdown_fails_after_peer_reset",
           "timeout_restarted_by_peer_eof", "short_read_hup_is_eof", "hup_stop_paused_resets",
           "hup_stop_paused_no_end_resets", "hup_paused_below_mark_ends",
-          "hup_paused_two_reads_ends", "shutdown_fails_after_peer_reset_full_read_resets"}
+          "hup_paused_two_reads_ends", "shutdown_fails_after_peer_reset_full_read_resets",
+          "end_data_after_peer_fin_write_after_end"}
 
 test_seeded_scripts_match_node = seeded_test(HARNESS, _SEEDED, 60)
 test_known_divergence = known_divergence_test(HARNESS, _NAMED, _FIXED, "net")
@@ -56,7 +57,9 @@ _ON_UVLOOP = [("net", HARNESS, "finish_before_peer_data"),
               ("net", HARNESS, "paused_shutdown_fails_after_peer_reset"),
               ("net", HARNESS, "hup_stop_paused_resets"),
               ("net", HARNESS, "hup_paused_below_mark_ends"),
-              ("net", HARNESS, "hup_paused_two_reads_ends")]
+              ("net", HARNESS, "hup_paused_two_reads_ends"),
+              ("net", HARNESS, "end_data_after_peer_fin_write_after_end"),
+              ("tls", TLS_HARNESS, "end_data_after_peer_fin_write_after_end")]
 
 
 @pytest.mark.parametrize(("area", "harness", "name"), _ON_UVLOOP,

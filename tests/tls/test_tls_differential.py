@@ -50,7 +50,8 @@ _FIXED = {"reneg_in_secure_listener_hello_with_data_made_before_handshake",
           "write_in_secure_listener_then_destroy_never_sent",
           "write_over_4k_in_secure_listener_then_destroy_sent",
           "end_data_failing_in_call_then_buffered_write",
-          "reneg_in_secure_listener_hello_at_next_write"}
+          "reneg_in_secure_listener_hello_at_next_write",
+          "end_data_after_peer_fin_write_after_end"}
 
 test_seeded_scripts_match_node = seeded_test(HARNESS, _SEEDED, 60)
 test_known_divergence = known_divergence_test(HARNESS, _NAMED, _FIXED, "tls")

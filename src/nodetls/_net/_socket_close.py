@@ -57,6 +57,8 @@ class _SocketClose(_Base):
                 or self._w_buf or self._destroyed or self._errored is not None or self.connecting
                 or type(self)._final is not _FINAL
                 or getattr(h, "SHUTDOWN_CALLBACK", False)):
+            if self._fin_received and self._w_ending and data is not None:
+                return self._end_after_fin(data, encoding, callback)
             return Duplex.end(self, data, encoding, callback)
         self._w_ending = True
         self._w_final_called = True
@@ -81,6 +83,21 @@ class _SocketClose(_Base):
         call_soon(call_soon, self._end_done)
         self._w_ended = True
         return self
+
+    def _end_after_fin(self, data: Any, encoding: Any,
+                       callback: Callable[..., Any] | None) -> Any:
+        """``end(data)`` once this socket has ended after the peer's FIN (no
+        ``allow_half_open``): Node's ``end()`` hands the chunk to Writable's own ``_write``,
+        not to ``socket.write``, which is ``writeAfterFIN`` then (``EPIPE``,
+        :meth:`_write_after_fin`); so the chunk is refused as by any ended stream:
+        ``ERR_STREAM_WRITE_AFTER_END`` for ``'error'`` and ``end()``'s callback
+        (``tests/net/test_net_end_data_after_fin.py``). ``Writable.end`` writes the chunk with
+        ``self.write``: the write-after-FIN mark is off for that call."""
+        self._fin_received = False
+        try:
+            return Duplex.end(self, data, encoding, callback)
+        finally:
+            self._fin_received = True
 
     def _end_done(self) -> None:
         """:meth:`end`'s shutdown completed (two loop steps after ``end()``, see there): Node's

@@ -200,6 +200,20 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         "would fill libuv's buffer (both loops)",
         {**_OPTS, "ops": [["s", "end", [65536, 100]], ["c", "write", "65"],
                           ["s", "write", "6263"]]}),
+    "end_data_after_peer_fin_write_after_end": (
+        "the peer's FIN came (no allowHalfOpen: the stream's own end() follows 'end') while "
+        "our 8 MB write is still in flight (the peer does not read), then end(data): Node's "
+        "end() hands the chunk to Writable's own _write, not to socket.write (writeAfterFIN "
+        "once the peer ended: EPIPE for a write()), so it is refused as by any ended stream: "
+        "'error' ERR_STREAM_WRITE_AFTER_END, end()'s callback the same, the write in flight's "
+        "callback null, 'close true'. nodetls's Writable.end wrote the chunk through "
+        "socket.write, whose write-after-FIN check made the error EPIPE (found as TLS seed "
+        "8600, tls's end_data_after_peer_fin_write_after_end; both loops; "
+        "test_net_end_data_after_fin.py)",
+        {"server": {"allowHalfOpen": False, "pauseOnConnect": True},
+         "client": {"allowHalfOpen": False},
+         "ops": [["c", "write", [8000000, 1]], ["s", "end", None], ["settle"],
+                 ["c", "end", "61"]]}),
 }
 
 

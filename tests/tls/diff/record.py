@@ -418,6 +418,19 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
         "(seed 7116, uvloop; the same on asyncio's loop)",
         _script([["c", "write", "c3"], ["c", "reneg", True], ["s", "destroy", False]],
                 pre=[["c", "write", "e282"]], client={"maxVersion": "TLSv1.2"})),
+    "end_data_after_peer_fin_write_after_end": (
+        "a TLS 1.2 client renegotiates and writes while the server end()s in its "
+        "'secureConnection' listener: the write waits behind the renegotiation (which the "
+        "server, having sent its close_notify, never answers), the client reads the "
+        "close_notify ('end'; no allowHalfOpen: the stream's own end() follows), then, after a "
+        "settle, end(data): Node's end() hands the chunk to Writable's own _write, not to "
+        "socket.write (writeAfterFIN once the peer ended: EPIPE for a write()), so 'error' "
+        "ERR_STREAM_WRITE_AFTER_END, end()'s callback the same; nodetls's Writable.end wrote "
+        "the chunk through socket.write, whose write-after-FIN check made the error EPIPE "
+        "(seed 8600, both loops; net's end_data_after_peer_fin_write_after_end, "
+        "test_net_end_data_after_fin.py)",
+        _script([["s", "end", None], ["c", "reneg", False], ["c", "write", "6162"], ["settle"],
+                 ["c", "end", "6563616666"]], client={"maxVersion": "TLSv1.2"})),
 }
 
 
