@@ -10,7 +10,7 @@ import pytest
 
 from nodetls.errors import NodeError
 from nodetls.events import MaxListenersExceededWarning
-from nodetls.stream import Duplex, Readable, Writable
+from nodetls.stream import Duplex, PassThrough, Readable, Writable
 
 
 def noread(*_: Any) -> None:
@@ -135,6 +135,25 @@ async def test_push_after_eof_is_an_error() -> None:
     r.push(b"late")
     await ticks()
     assert errors and errors[0][1].code == "ERR_STREAM_PUSH_AFTER_EOF"
+
+
+async def test_end_after_unshift_onto_ended_stream_once_read() -> None:
+    """Each endReadable() queues its own endReadableNT (Node): the first, queued by a read() of
+    the ended, empty stream, finds the byte an unshift() put back and does nothing; the second,
+    queued when read(100) took an earlier unshifted chunk, comes after the 'readable' whose
+    read(1) takes that byte, and emits 'end' (stream seed 12105308; nodetls queued one)."""
+    r = PassThrough()
+    r.end()  # (the transform's final pushes the EOF at once)
+    log: list[Any] = []
+    r.on("readable", lambda: log.append(("readable", r.read(1))))
+    r.on("end", lambda: log.append("end"))
+    log.append(("read", r.read()))
+    r.unshift(b"hi")
+    log.append(("read100", r.read(100)))
+    r.unshift(b"b")
+    await ticks()
+    assert log == [("read", None), ("read100", b"hi"), ("readable", b"b"), "end"]
+    assert r.readable_ended
 
 
 async def test_readable_listener_paused_mode() -> None:

@@ -337,7 +337,7 @@ class Readable(Stream, ReadableIteration):
     pause = _readable_read.pause
     is_paused = _readable_read.is_paused
 
-    _r_end_scheduled = False  # an _end_readable_nt is pending: a second one would do nothing
+    _r_end_scheduled = False  # an _end_readable_nt was queued (each call queues one)
     #: Node's kMultiAwaitDrain: set by a second pipe, cleared by a pipe's pause() while it is the
     #: only one. Node's awaitDrainWriters is then a Set, "true" even when empty: a pipe's
     #: cleanup then calls its ondrain (_pipe._Pipe._drained).

@@ -128,9 +128,11 @@ def _from_list(self: Readable, n: int) -> Any:
 def _end_readable(self: Readable) -> None:
     if not self._r_end_emitted:
         self._r_ended = True
-        if not self._r_end_scheduled:
-            self._r_end_scheduled = True
-            self._running_loop().call_soon(self._end_readable_nt)  # (_soon, inlined)
+        # Each call queues its own endReadableNT, as Node's: one already pending does not make
+        # a second redundant, since the first finds nothing to do while an unshift() has put
+        # data back, and the second, later in the queue, emits 'end' once that data is read.
+        self._r_end_scheduled = True
+        self._running_loop().call_soon(self._end_readable_nt)  # (_soon, inlined)
 
 
 def _end_readable_nt(self: Readable) -> None:

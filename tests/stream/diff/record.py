@@ -100,6 +100,14 @@ NAMED: dict[str, tuple[str, dict[str, Any]]] = {
                      {"kind": "writable", "hwm": None, "write": "tick", "final": None}],
          "ops": [["pipe", 0, 1, True], ["pipe", 0, 2, True], ["tick"], ["pause", 0],
                  ["write", 1, "62"], ["destroy", 1, True]]}),
+    "end_nt_per_end_readable_after_unshift": (
+        "endReadable queues an endReadableNT each call: the first (a read() of the ended, "
+        "empty stream) finds the chunk unshift() put back and does nothing; the second "
+        "(read(100) taking an earlier unshifted chunk) runs after the 'readable' whose read(1) "
+        "takes it, and emits 'end' (seed 12105308)",
+        {"streams": [{"kind": "passthrough", "hwm": None}],
+         "ops": [["end", 0, None], ["on", 0, "readable", "read1"], ["read", 0, None],
+                 ["unshift", 0, ["s", "hi"]], ["read", 0, 100], ["unshift", 0, "62"]]}),
 }
 
 
