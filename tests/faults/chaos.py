@@ -161,6 +161,8 @@ class _Run:
         self.verbose = verbose
         self.socks: dict[str, Any] = {}
         self.raws: dict[str, socket.socket] = {}
+        #: a raw peer's ``sock_connect`` while it runs (an action may close the peer first)
+        self.connecting: dict[str, asyncio.Task[None]] = {}
         self.closed: set[str] = set()
         self.counts: dict[tuple[str, str], int] = {}
         self.problems: list[str] = []
@@ -306,14 +308,23 @@ class _Run:
             pass  # (the raw peer's own failures: not ours)
 
     def raw_close(self, name: str) -> None:
+        """Close a raw peer, taking its descriptor out of the loop first: an action may close
+        it while the harness's ``sock_connect`` for it waits, registered for writing, and
+        asyncio's selector never hears of a closed descriptor (the socket accepted next on the
+        same number would inherit the registration, and lose its own when the connect gave
+        up); the connect's task is cancelled."""
         raw = self.raws[name]
         if raw.fileno() >= 0:
             try:
                 self._loop().remove_reader(raw.fileno())
+                self._loop().remove_writer(raw.fileno())
             except Exception:
                 pass
             raw.close()
             self.closed.add(name)
+        connecting = self.connecting.pop(name, None)
+        if connecting is not None:
+            connecting.cancel()
 
     def raw_reader(self, name: str) -> None:
         raw = self.raws[name]
@@ -370,10 +381,15 @@ class _Run:
                 raw = socket.socket()
                 raw.setblocking(False)
                 self.raws[name] = raw
-                try:
-                    await asyncio.wait_for(loop.sock_connect(raw, ("127.0.0.1", port)), 5)
-                except OSError:  # (an action closed the server already)
+                connect = self.connecting[name] = loop.create_task(
+                    loop.sock_connect(raw, ("127.0.0.1", port)))
+                await asyncio.wait({connect}, timeout=5)
+                self.connecting.pop(name, None)
+                if not connect.done():  # (beyond the bound: a failure to connect)
+                    connect.cancel()
                     self.raw_close(name)
+                elif not connect.cancelled() and connect.exception() is not None:
+                    self.raw_close(name)  # (an action closed the server already)
             elif c["kind"] == "tls":
                 self.watch(name, tls.connect(port, {"host": "127.0.0.1",
                                                     "rejectUnauthorized": False,

@@ -48,3 +48,22 @@ def test_the_harness_never_resizes_a_buffer_it_gave_to_write() -> None:
     # rule, docs/net.md): the harness now changes it in place only.
     pytest.importorskip("uvloop")
     assert run_seeds("uvloop", "net", [4500, 4517], batch=2) == {}
+
+
+def test_a_raw_peer_closed_while_it_connects_leaves_the_loop_clean() -> None:
+    # Seed 8140 (asyncio, tls): an action at the first connection's 'secureConnect' closed the
+    # third (raw) peer while the harness's own loop.sock_connect() for it still waited, its
+    # descriptor registered for writing. The loop never hears of a closed descriptor: the
+    # accepted server socket that took the same number next inherited that registration, lost
+    # its own when the connect gave up (5 s later), and the server's close() waited for it
+    # past the bound ("not all closed within 8.0 s"). The harness now removes the raw peer's
+    # descriptor from the loop before closing it and cancels the connect.
+    plan = generate(8140, "tls")
+    plan["conns"] = [{"kind": "tls", "creads": False, "sreads": True, "half_open": False},
+                     {"kind": "raw", "creads": False, "sreads": False, "half_open": True},
+                     {"kind": "raw", "creads": False, "sreads": True, "half_open": True}]
+    plan.update(server_half_open=True, pause_on_connect=True, tls12=False, finale="destroy")
+    plan["actions"] = [{"at": ["ev", "c0", "secureConnect", 1, False], "on": "c2",
+                        "op": "raw_close", "arg": None}]
+    outcome, _ = run_one("asyncio", plan, verbose=False)
+    assert outcome == "ok"
