@@ -339,7 +339,6 @@ class Socket(_SocketClose, _SocketAPI, _SocketConnect, Duplex):
             self._r_ended = True
             self._r_need_readable = False
             self._r_emitted_readable = False
-            self._r_end_scheduled = True
             srv = self._server  # (_running_loop, inlined)
             (srv is not None and srv._accept_loop or _get_running_loop()).call_soon(
                 self._end_readable_nt)

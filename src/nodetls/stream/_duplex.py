@@ -39,7 +39,7 @@ class Duplex(Readable, Writable):
                  "_r_end_emitted", "_r_reading", "_r_sync", "_r_need_readable",
                  "_r_emitted_readable", "_r_readable_listening", "_r_resume_scheduled",
                  "_r_reading_more", "_r_data_listening", "_r_data_emitted", "_r_decoder",
-                 "_r_encoding", "_r_pipes", "_r_await_drain", "_r_readable", "_r_end_scheduled",
+                 "_r_encoding", "_r_pipes", "_r_await_drain", "_r_readable",
                  "_r_default_encoding",
                  # Writable._init_writable
                  "_w_hwm", "_w_buf", "_w_len", "_w_writing", "_w_sync", "_w_write_len", "_w_cb",

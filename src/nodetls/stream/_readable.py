@@ -86,7 +86,6 @@ class Readable(Stream, ReadableIteration):
         self._r_pipes: list[Any] = []
         self._r_await_drain: set[Any] | frozenset[Any] = _NO_DRAIN  # a set once a pipe waits
         self._r_readable = opts.get("readable", True) is not False
-        self._r_end_scheduled = False
         read = opts.get("read")
         if read is not None:
             self._read = read  # type: ignore[method-assign]
@@ -337,7 +336,6 @@ class Readable(Stream, ReadableIteration):
     pause = _readable_read.pause
     is_paused = _readable_read.is_paused
 
-    _r_end_scheduled = False  # an _end_readable_nt was queued (each call queues one)
     #: Node's kMultiAwaitDrain: set by a second pipe, cleared by a pipe's pause() while it is the
     #: only one. Node's awaitDrainWriters is then a Set, "true" even when empty: a pipe's
     #: cleanup then calls its ondrain (_pipe._Pipe._drained).

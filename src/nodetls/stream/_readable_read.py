@@ -131,12 +131,10 @@ def _end_readable(self: Readable) -> None:
         # Each call queues its own endReadableNT, as Node's: one already pending does not make
         # a second redundant, since the first finds nothing to do while an unshift() has put
         # data back, and the second, later in the queue, emits 'end' once that data is read.
-        self._r_end_scheduled = True
         self._running_loop().call_soon(self._end_readable_nt)  # (_soon, inlined)
 
 
 def _end_readable_nt(self: Readable) -> None:
-    self._r_end_scheduled = False
     if (self._errored is None and not self._close_emitted and not self._r_end_emitted
             and self._r_len == 0):
         self._r_end_emitted = True
