@@ -39,23 +39,14 @@ from harness import syscount  # noqa: E402
 from harness.pki import write_pki  # noqa: E402
 from harness.procs import ServerProc, build_tlsbench, pinning, run, tree_pids  # noqa: E402
 from harness.registry import BASELINE, client_named, missing, server_named  # noqa: E402
+from harness.runner import HOST, fill_argv, start_server  # noqa: E402
 
-HOST = "127.0.0.1"
 PIN = pinning()  # as bench.py: the client on one CPU, the server on another
 Table = dict[str, tuple[dict[str, float], dict[str, float], float]]  # column -> syscount per op
 
 
-def _fill(template: tuple[str, ...], **values: str) -> list[str]:
-    base = {"python": sys.executable, "node": "node", "here": str(BENCH), "host": HOST, **values}
-    return [part.format(**base) for part in template]
-
-
 def _start(name: str, pki: dict[str, Path]) -> ServerProc:
-    spec = server_named(name)
-    argv = _fill(spec.argv, cert=str(pki["ecdsa-cert"]), key=str(pki["ecdsa-key"]), port="0",
-                 redis="")
-    return ServerProc(name, PIN.argv(argv, PIN.server if spec.pin else None),
-                      ready_lines=spec.ready_lines)
+    return start_server(server_named(name), pki, PIN)
 
 
 def _tlsbench(tlsbench: Path, port: int, *args: str) -> None:
@@ -100,7 +91,7 @@ def client_side(names: list[str], pki: dict[str, Path], seconds: float) -> dict[
             for mode in ("hs", "rr", "rrcb"):
                 job = {"mode": mode, "port": srv.port, "host": HOST, "ca": str(pki["ca"]),
                        "duration": seconds, "warmup": 0.5, "size": 64, "concurrency": 8}
-                argv = PIN.argv(_fill(spec.argv, spec=json.dumps(job)), PIN.client)
+                argv = PIN.argv(fill_argv(spec.argv, spec=json.dumps(job)), PIN.client)
                 stdout, calls = syscount.around(argv, timeout=120 + seconds * 10)
                 res = json.loads(stdout.strip().splitlines()[-1])
                 per = calls.per(int(res["total_ops"]))

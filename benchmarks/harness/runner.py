@@ -52,6 +52,24 @@ class Measurement:
     raw: dict[str, Any] = field(default_factory=dict)
 
 
+def fill_argv(template: tuple[str, ...], **values: str) -> list[str]:
+    """A registry entry's command line with its placeholders filled (``{python}``, ``{node}``,
+    ``{here}``, ``{host}`` and ``{redis}`` by default, the rest from ``values``)."""
+    base = {"python": sys.executable, "node": "node", "here": str(HERE), "host": HOST,
+            "redis": "", **values}
+    return [part.format(**base) for part in template]
+
+
+def start_server(spec: ServerSpec, pki: dict[str, Path], pin: Pinning, cert: str = "ecdsa",
+                 redis_url: str = "") -> ServerProc:
+    """``spec``'s server for ``cert`` (``ecdsa`` or ``rsa``), pinned as it asks, once listening."""
+    port = str(free_port()) if spec.fixed_port else "0"
+    argv = fill_argv(spec.argv, cert=str(pki[f"{cert}-cert"]), key=str(pki[f"{cert}-key"]),
+                     port=port, redis=redis_url)
+    argv = pin.argv(argv, pin.server if spec.pin else None)
+    return ServerProc(spec.name, argv, ready_lines=spec.ready_lines)
+
+
 class Runner:
     """Everything one benchmark run needs; :meth:`measure` takes one measurement."""
 
@@ -67,16 +85,10 @@ class Runner:
 
     # ------------------------------------------------------------------------------ servers
     def _argv(self, template: tuple[str, ...], **values: str) -> list[str]:
-        base = {"python": sys.executable, "node": "node", "here": str(HERE), "host": HOST,
-                "redis": self.redis_url, **values}
-        return [part.format(**base) for part in template]
+        return fill_argv(template, redis=self.redis_url, **values)
 
     def start_server(self, spec: ServerSpec, cert: str = "ecdsa") -> ServerProc:
-        port = str(free_port()) if spec.fixed_port else "0"
-        argv = self._argv(spec.argv, cert=str(self.pki[f"{cert}-cert"]),
-                          key=str(self.pki[f"{cert}-key"]), port=port)
-        argv = self.pin.argv(argv, self.pin.server if spec.pin else None)
-        return ServerProc(spec.name, argv, ready_lines=spec.ready_lines)
+        return start_server(spec, self.pki, self.pin, cert, self.redis_url)
 
     def server(self, spec: ServerSpec, cert: str = "ecdsa") -> ServerProc:
         """The long-lived server process of ``spec`` for ``cert`` (started on first use)."""
